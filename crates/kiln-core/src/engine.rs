@@ -1,0 +1,441 @@
+//! A compiled model: the graph, its weights, the losses, metrics and optimizer. Runs training,
+//! evaluation and prediction over in-memory data, one planned workspace per batch size.
+use crate::error::{shape_str, KilnError, Result};
+use crate::graph::{Graph, Op, Plan};
+use crate::kernels::accuracy::{self, AccuracyKind};
+use crate::kernels::loss::{self, LossKind};
+use crate::kernels::unary::UnaryOp;
+use crate::optim::{self, Optimizer, OptimizerSpec};
+use crate::rng::{self, Rng};
+use crate::tensor::{Storage, Tensor};
+use crate::variable::Variable;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::RwLockWriteGuard;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LossSpec {
+    pub output: usize,
+    pub kind: LossKind,
+    #[serde(default = "one")]
+    pub weight: f32,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricSpec {
+    pub output: usize,
+    pub kind: AccuracyKind,
+}
+
+/// Everything `compile` decides, as the TypeScript side sends it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EngineSpec {
+    pub graph: Graph,
+    pub trainable: Vec<bool>,
+    #[serde(default)]
+    pub losses: Vec<LossSpec>,
+    #[serde(default)]
+    pub metrics: Vec<MetricSpec>,
+    pub optimizer: Option<OptimizerSpec>,
+}
+
+/// How a loss reaches its gradient: through the graph, or fused with the softmax/sigmoid
+/// before it (then the gradient is written straight into the logits).
+#[derive(Clone, Copy)]
+struct LossPlan {
+    spec_index: usize,
+    logits: Option<usize>,
+}
+
+/// One batch size's buffers: the graph plan and the gathered targets.
+struct Workspace {
+    plan: Plan,
+    targets: Vec<Vec<f32>>,
+}
+
+pub struct Engine {
+    graph: Graph,
+    variables: Vec<Variable>,
+    variable_shapes: Vec<Vec<usize>>,
+    /// Node of each variable, if the graph reads it.
+    variable_nodes: Vec<Option<usize>>,
+    trainable: Vec<bool>,
+    input_nodes: Vec<usize>,
+    needs_grad: Vec<bool>,
+    skip_backward: Vec<bool>,
+    losses: Vec<LossSpec>,
+    loss_plans: Vec<LossPlan>,
+    metrics: Vec<MetricSpec>,
+    optimizer: Option<Box<dyn Optimizer>>,
+    /// Optimizer steps taken so far (Keras' `iterations`).
+    pub step: u64,
+    rng: Rng,
+    workspaces: HashMap<usize, Workspace>,
+}
+
+/// The numbers one batch reports: samples, summed loss, then each metric's summed score.
+pub type BatchLogs = Vec<f64>;
+
+impl Engine {
+    pub fn new(spec_json: &str, variables: Vec<Variable>) -> Result<Engine> {
+        let spec: EngineSpec = serde_json::from_str(spec_json).map_err(|e| KilnError::value(format!("Invalid model description: {e}")))?;
+        let EngineSpec { graph, trainable, losses, metrics, optimizer } = spec;
+        if trainable.len() != variables.len() {
+            return Err(KilnError::value(format!("{} variables but {} trainable flags", variables.len(), trainable.len())));
+        }
+        let n = graph.nodes.len();
+        let mut variable_nodes = vec![None; variables.len()];
+        let mut input_nodes = vec![usize::MAX; graph.input_count()];
+        let mut needs_grad = vec![false; n];
+        for (id, node) in graph.nodes.iter().enumerate() {
+            match node.op {
+                Op::Variable { index } => {
+                    if index >= variables.len() {
+                        return Err(KilnError::value(format!("Graph reads variable {index}, but only {} were given", variables.len())));
+                    }
+                    variable_nodes[index] = Some(id);
+                    needs_grad[id] = trainable[index];
+                }
+                Op::Input { index, .. } => {
+                    if index >= input_nodes.len() {
+                        return Err(KilnError::value(format!("Graph input index {index} is out of range")));
+                    }
+                    input_nodes[index] = id;
+                }
+                _ => needs_grad[id] = node.inputs.iter().any(|&i| needs_grad[i]),
+            }
+        }
+        let consumers = graph.consumer_counts();
+        let mut skip_backward = vec![false; n];
+        let mut loss_plans = Vec::new();
+        for (spec_index, l) in losses.iter().enumerate() {
+            let out = *graph.outputs.get(l.output).ok_or_else(|| KilnError::value(format!("Loss for output {} but the model has {} outputs", l.output, graph.outputs.len())))?;
+            let node = &graph.nodes[out];
+            let fusable = match (&node.op, l.kind) {
+                (Op::Softmax, LossKind::CategoricalCrossentropy | LossKind::SparseCategoricalCrossentropy) => true,
+                (Op::Unary { function: UnaryOp::Sigmoid }, LossKind::BinaryCrossentropy) => true,
+                _ => false,
+            };
+            let logits = if fusable && consumers[out] == 1 { Some(node.inputs[0]) } else { None };
+            if logits.is_some() {
+                skip_backward[out] = true;
+            }
+            loss_plans.push(LossPlan { spec_index, logits });
+        }
+        for m in &metrics {
+            if m.output >= graph.outputs.len() {
+                return Err(KilnError::value(format!("Metric for output {} but the model has {} outputs", m.output, graph.outputs.len())));
+            }
+        }
+        let variable_shapes: Vec<Vec<usize>> = variables.iter().map(|v| v.shape.clone()).collect();
+        let optimizer = optimizer.as_ref().map(optim::build).transpose()?;
+        let mut engine = Engine {
+            graph,
+            variables,
+            variable_shapes,
+            variable_nodes,
+            trainable,
+            input_nodes,
+            needs_grad,
+            skip_backward,
+            losses,
+            loss_plans,
+            metrics,
+            optimizer,
+            step: 0,
+            rng: Rng::new(rng::with_global(|r| r.next_u64())),
+            workspaces: HashMap::new(),
+        };
+        // Plan a batch of one now so shape errors surface at compile time.
+        engine.workspace(1)?;
+        Ok(engine)
+    }
+
+    pub fn output_shapes(&mut self, batch: usize) -> Result<Vec<Vec<usize>>> {
+        let outputs = self.graph.outputs.clone();
+        let ws = self.workspace(batch)?;
+        Ok(outputs.iter().map(|&o| ws.plan.shapes[o].clone()).collect())
+    }
+
+    fn workspace(&mut self, batch: usize) -> Result<&mut Workspace> {
+        if !self.workspaces.contains_key(&batch) {
+            let plan = Plan::new(&self.graph, batch, &self.variable_shapes, &self.needs_grad)?;
+            let targets = self
+                .losses
+                .iter()
+                .map(|l| {
+                    let width: usize = plan.shapes[self.graph.outputs[l.output]][1..].iter().product();
+                    vec![0.0; batch * if l.kind.sparse_targets() { 1 } else { width }]
+                })
+                .collect();
+            self.workspaces.insert(batch, Workspace { plan, targets });
+        }
+        Ok(self.workspaces.get_mut(&batch).unwrap())
+    }
+
+    /// Checks data before a long run: input shapes, NaN/infinity, target sizes and labels.
+    pub fn check_data(&mut self, inputs: &[&Tensor], targets: &[&Tensor]) -> Result<()> {
+        if inputs.len() != self.input_nodes.len() {
+            return Err(KilnError::value(format!("The model expects {} input(s), got {}", self.input_nodes.len(), inputs.len())));
+        }
+        let rows = inputs.first().map(|t| t.shape().first().copied().unwrap_or(0)).unwrap_or(0);
+        for (i, t) in inputs.iter().enumerate() {
+            if let Op::Input { shape, .. } = &self.graph.nodes[self.input_nodes[i]].op {
+                let per_sample: Vec<usize> = shape[1..].iter().map(|d| d.unwrap_or(0)).collect();
+                if t.rank() == 0 || t.shape()[1..] != per_sample[..] {
+                    return Err(KilnError::shape(format!(
+                        "Input {i} of the model is incompatible: expected shape [null, {}], got {}",
+                        per_sample.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+                        shape_str(t.shape())
+                    )));
+                }
+            }
+            if t.shape()[0] != rows {
+                return Err(KilnError::value(format!("All inputs must have the same number of samples: input 0 has {rows}, input {i} has {}", t.shape()[0])));
+            }
+            if let Storage::F32(values) = t.storage() {
+                if let Some(pos) = values.iter().position(|v| !v.is_finite()) {
+                    return Err(KilnError::value(format!(
+                        "Input {i} contains a non-finite value ({}) at sample {}; clean or impute the data before training",
+                        values[pos],
+                        pos / (values.len() / rows.max(1)).max(1)
+                    )));
+                }
+            }
+        }
+        if !targets.is_empty() && targets.len() != self.losses.len() {
+            return Err(KilnError::value(format!("The model has {} loss(es) but {} target array(s) were given", self.losses.len(), targets.len())));
+        }
+        let out_shapes = self.output_shapes(1)?;
+        for (l, t) in self.losses.iter().zip(targets) {
+            if t.rank() == 0 || t.shape()[0] != rows {
+                return Err(KilnError::value(format!(
+                    "x and y must have the same number of samples: x has {rows}, y has {}",
+                    t.shape().first().copied().unwrap_or(0)
+                )));
+            }
+            let width: usize = out_shapes[l.output][1..].iter().product();
+            let t_width: usize = t.shape()[1..].iter().product();
+            if l.kind.sparse_targets() {
+                if t_width != 1 {
+                    return Err(KilnError::shape(format!(
+                        "sparse_categorical_crossentropy expects integer labels of shape [{rows}] or [{rows}, 1], got {}",
+                        shape_str(t.shape())
+                    )));
+                }
+                let labels = t.to_f32();
+                if let Some(pos) = labels.iter().position(|&v| !(v >= 0.0 && (v as usize) < width && v.fract() == 0.0)) {
+                    return Err(KilnError::value(format!(
+                        "Received a label value of {} at sample {pos}, which is outside the valid range of [0, {}) for sparse_categorical_crossentropy",
+                        labels[pos],
+                        width
+                    )));
+                }
+            } else if t_width != width {
+                return Err(KilnError::shape(format!(
+                    "Target (y) of shape {} is incompatible with the model output of shape {}: expected {} values per sample, got {}",
+                    shape_str(t.shape()),
+                    shape_str(&out_shapes[l.output]),
+                    width,
+                    t_width
+                )));
+            }
+            if let Some(pos) = t.to_f32().iter().position(|v| !v.is_finite()) {
+                return Err(KilnError::value(format!("Target (y) contains a non-finite value at sample {}", pos / t_width.max(1))));
+            }
+        }
+        Ok(())
+    }
+
+    /// Trains on batches `first..first + count` of `order` (sample indices, one epoch's
+    /// shuffle), one learning rate per batch. Returns each batch's logs.
+    pub fn train_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
+        if self.optimizer.is_none() || self.losses.is_empty() {
+            return Err(KilnError::runtime("You must call `compile()` with an optimizer and a loss before training"));
+        }
+        let variables = self.variables.clone();
+        let mut guards = lock_all_for_write(&variables);
+        let mut logs = Vec::with_capacity(count);
+        for b in first..first + count {
+            let idx = batch_indices(order, batch_size, b);
+            let lr = learning_rates.get(b - first).copied().unwrap_or(0.0);
+            logs.push(self.train_step(inputs, targets, idx, lr, &mut guards)?);
+        }
+        Ok(logs)
+    }
+
+    fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], idx: &[u32], lr: f32, guards: &mut [RwLockWriteGuard<Vec<f32>>]) -> Result<BatchLogs> {
+        let rows = idx.len();
+        self.workspace(rows)?;
+        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, optimizer, variable_nodes, trainable, input_nodes, .. } = self;
+        let ws = workspaces.get_mut(&rows).unwrap();
+        gather(ws, input_nodes, inputs, targets, idx);
+        ws.plan.forward(graph, guards, true, rng);
+        ws.plan.zero_grads();
+        let loss_sum = seed_losses(ws, graph, guards, losses, loss_plans, true);
+        ws.plan.backward(graph, guards, needs_grad, skip_backward);
+        self.step += 1;
+        let optimizer = optimizer.as_mut().unwrap();
+        for (i, node) in variable_nodes.iter().enumerate() {
+            if let (Some(node), true) = (node, trainable[i]) {
+                optimizer.update(i, &mut guards[i], &ws.plan.grads[*node], lr, self.step);
+            }
+        }
+        Ok(batch_logs(ws, graph, guards, rows, loss_sum, losses, metrics))
+    }
+
+    /// Loss and metrics without training, batch by batch in order.
+    pub fn evaluate_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
+        if self.losses.is_empty() {
+            return Err(KilnError::runtime("You must call `compile()` with a loss before evaluating"));
+        }
+        let rows_total = inputs[0].shape()[0];
+        let order: Vec<u32> = (0..rows_total as u32).collect();
+        let variables = self.variables.clone();
+        let guards: Vec<_> = lock_all_for_read(&variables);
+        let mut logs = Vec::with_capacity(count);
+        for b in first..first + count {
+            let idx = batch_indices(&order, batch_size, b);
+            let rows = idx.len();
+            self.workspace(rows)?;
+            let Engine { graph, workspaces, rng, losses, loss_plans, metrics, input_nodes, .. } = self;
+            let ws = workspaces.get_mut(&rows).unwrap();
+            gather(ws, input_nodes, inputs, targets, idx);
+            ws.plan.forward(graph, &guards, false, rng);
+            let loss_sum = seed_losses(ws, graph, &guards, losses, loss_plans, false);
+            logs.push(batch_logs(ws, graph, &guards, rows, loss_sum, losses, metrics));
+        }
+        Ok(logs)
+    }
+
+    /// Runs the model forward on every sample; returns each output's values, all rows.
+    pub fn predict(&mut self, inputs: &[&Tensor], batch_size: usize) -> Result<Vec<Tensor>> {
+        let rows_total = inputs.first().map(|t| t.shape()[0]).unwrap_or(0);
+        let order: Vec<u32> = (0..rows_total as u32).collect();
+        let out_shapes = self.output_shapes(1)?;
+        let mut results: Vec<Vec<f32>> = out_shapes.iter().map(|s| Vec::with_capacity(rows_total * s[1..].iter().product::<usize>())).collect();
+        let variables = self.variables.clone();
+        let guards: Vec<_> = lock_all_for_read(&variables);
+        for b in 0..rows_total.div_ceil(batch_size.max(1)) {
+            let idx = batch_indices(&order, batch_size, b);
+            let rows = idx.len();
+            self.workspace(rows)?;
+            let Engine { graph, workspaces, rng, input_nodes, .. } = self;
+            let ws = workspaces.get_mut(&rows).unwrap();
+            gather(ws, input_nodes, inputs, &[], idx);
+            ws.plan.forward(graph, &guards, false, rng);
+            for (k, &o) in graph.outputs.iter().enumerate() {
+                results[k].extend_from_slice(ws.plan.value_of(graph, &guards, o));
+            }
+        }
+        out_shapes
+            .into_iter()
+            .zip(results)
+            .map(|(mut shape, data)| {
+                shape[0] = rows_total;
+                Tensor::from_f32(shape, data)
+            })
+            .collect()
+    }
+}
+
+fn batch_indices(order: &[u32], batch_size: usize, b: usize) -> &[u32] {
+    let start = (b * batch_size).min(order.len());
+    &order[start..(start + batch_size).min(order.len())]
+}
+
+/// Locks every variable in id order (so concurrent engines cannot deadlock), returned in
+/// the engine's order.
+fn lock_all_for_write(vars: &[Variable]) -> Vec<RwLockWriteGuard<'_, Vec<f32>>> {
+    let mut order: Vec<usize> = (0..vars.len()).collect();
+    order.sort_by_key(|&i| vars[i].id);
+    let mut slots: Vec<Option<RwLockWriteGuard<Vec<f32>>>> = (0..vars.len()).map(|_| None).collect();
+    for i in order {
+        slots[i] = Some(vars[i].data.write().unwrap_or_else(|e| e.into_inner()));
+    }
+    slots.into_iter().map(|g| g.unwrap()).collect()
+}
+
+fn lock_all_for_read(vars: &[Variable]) -> Vec<std::sync::RwLockReadGuard<'_, Vec<f32>>> {
+    let mut order: Vec<usize> = (0..vars.len()).collect();
+    order.sort_by_key(|&i| vars[i].id);
+    let mut slots: Vec<Option<std::sync::RwLockReadGuard<Vec<f32>>>> = (0..vars.len()).map(|_| None).collect();
+    for i in order {
+        slots[i] = Some(vars[i].data.read().unwrap_or_else(|e| e.into_inner()));
+    }
+    slots.into_iter().map(|g| g.unwrap()).collect()
+}
+
+/// Copies the rows `idx` of each input and target into the workspace, as float32.
+fn gather(ws: &mut Workspace, input_nodes: &[usize], inputs: &[&Tensor], targets: &[&Tensor], idx: &[u32]) {
+    for (k, t) in inputs.iter().enumerate() {
+        gather_rows(t, idx, &mut ws.plan.values[input_nodes[k]]);
+    }
+    for (k, t) in targets.iter().enumerate() {
+        gather_rows(t, idx, &mut ws.targets[k]);
+    }
+}
+
+fn gather_rows(t: &Tensor, idx: &[u32], out: &mut [f32]) {
+    let width = out.len() / idx.len().max(1);
+    fn copy<T: Copy>(src: &[T], idx: &[u32], width: usize, out: &mut [f32], cast: impl Fn(T) -> f32) {
+        for (r, &i) in idx.iter().enumerate() {
+            let row = &src[i as usize * width..(i as usize + 1) * width];
+            for (o, &v) in out[r * width..(r + 1) * width].iter_mut().zip(row) {
+                *o = cast(v);
+            }
+        }
+    }
+    match t.storage() {
+        Storage::F32(v) => copy(v, idx, width, out, |x| x),
+        Storage::I32(v) => copy(v, idx, width, out, |x| x as f32),
+        Storage::U8(v) => copy(v, idx, width, out, |x| x as f32),
+    }
+}
+
+/// Computes every loss on the batch; with `with_grad`, seeds the output gradients.
+fn seed_losses<V: Deref<Target = Vec<f32>>>(ws: &mut Workspace, graph: &Graph, vars: &[V], losses: &[LossSpec], loss_plans: &[LossPlan], with_grad: bool) -> f64 {
+    let rows = ws.plan.batch;
+    let mut total = 0.0;
+    for lp in loss_plans {
+        let spec = &losses[lp.spec_index];
+        let out = graph.outputs[spec.output];
+        let scale = spec.weight / rows as f32;
+        let target = &ws.targets[lp.spec_index];
+        let (grad_node, value) = match lp.logits {
+            Some(logits) => {
+                let mut grad = std::mem::take(&mut ws.plan.grads[logits]);
+                let g = if with_grad && !grad.is_empty() { Some(grad.as_mut_slice()) } else { None };
+                let v = loss::from_logits(spec.kind, ws.plan.value_of(graph, vars, logits), ws.plan.value_of(graph, vars, out), target, rows, g, scale);
+                (Some((logits, grad)), v)
+            }
+            None => {
+                let mut grad = std::mem::take(&mut ws.plan.grads[out]);
+                let g = if with_grad && !grad.is_empty() { Some(grad.as_mut_slice()) } else { None };
+                let v = loss::loss_and_grad(spec.kind, ws.plan.value_of(graph, vars, out), target, rows, g, scale);
+                (Some((out, grad)), v)
+            }
+        };
+        if let Some((node, grad)) = grad_node {
+            ws.plan.grads[node] = grad;
+        }
+        total += value * spec.weight as f64;
+    }
+    total
+}
+
+fn batch_logs<V: Deref<Target = Vec<f32>>>(ws: &Workspace, graph: &Graph, vars: &[V], rows: usize, loss_sum: f64, losses: &[LossSpec], metrics: &[MetricSpec]) -> BatchLogs {
+    let mut logs = vec![rows as f64, loss_sum];
+    for m in metrics {
+        // A metric reads the targets of the loss on the same output.
+        let Some(k) = losses.iter().position(|l| l.output == m.output) else { continue };
+        let target = &ws.targets[k];
+        logs.push(accuracy::correct(m.kind, ws.plan.value_of(graph, vars, graph.outputs[m.output]), target, rows));
+    }
+    logs
+}

@@ -1,0 +1,51 @@
+use std::fmt;
+
+/// What kind of bad input an error reports; the binding maps each to a TypeScript error class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Shape,
+    Value,
+    Runtime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KilnError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl KilnError {
+    pub fn shape(message: impl Into<String>) -> Self {
+        KilnError { kind: ErrorKind::Shape, message: message.into() }
+    }
+    pub fn value(message: impl Into<String>) -> Self {
+        KilnError { kind: ErrorKind::Value, message: message.into() }
+    }
+    pub fn runtime(message: impl Into<String>) -> Self {
+        KilnError { kind: ErrorKind::Runtime, message: message.into() }
+    }
+    /// The TypeScript class name this error becomes.
+    pub fn class_name(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::Shape => "ShapeError",
+            ErrorKind::Value => "ValueError",
+            ErrorKind::Runtime => "RuntimeError",
+        }
+    }
+}
+
+impl fmt::Display for KilnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.class_name(), self.message)
+    }
+}
+
+impl std::error::Error for KilnError {}
+
+pub type Result<T> = std::result::Result<T, KilnError>;
+
+/// Formats a shape the way Keras prints it in messages: `[32, 28, 28]`.
+pub fn shape_str(shape: &[usize]) -> String {
+    let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", parts.join(", "))
+}

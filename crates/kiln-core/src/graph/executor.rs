@@ -1,0 +1,187 @@
+//! Buffers planned for one batch size, and the forward and backward passes over them.
+//! After planning, a step allocates nothing.
+use super::op::{normalize_axis, output_shape, Op};
+use super::Graph;
+use crate::error::Result;
+use crate::kernels::gemm::{gemm, MatRef};
+use crate::kernels::reduce::split_at_axis;
+use crate::kernels::{binary, dropout, reduce, softmax, unary};
+use crate::rng::Rng;
+use std::ops::Deref;
+
+pub struct Plan {
+    pub batch: usize,
+    pub shapes: Vec<Vec<usize>>,
+    /// Node outputs (empty for variables: they are read in place).
+    pub values: Vec<Vec<f32>>,
+    /// Gradients of nodes that need one (empty otherwise).
+    pub grads: Vec<Vec<f32>>,
+    /// Dropout masks of the last training forward pass.
+    masks: Vec<Vec<f32>>,
+}
+
+impl Plan {
+    pub fn new(graph: &Graph, batch: usize, variable_shapes: &[Vec<usize>], needs_grad: &[bool]) -> Result<Plan> {
+        let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(graph.nodes.len());
+        for node in &graph.nodes {
+            let inputs: Vec<&[usize]> = node.inputs.iter().map(|&i| shapes[i].as_slice()).collect();
+            shapes.push(output_shape(node, &inputs, batch, variable_shapes)?);
+        }
+        let size = |i: usize| shapes[i].iter().product::<usize>();
+        let values = graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match &n.op {
+                Op::Variable { .. } => Vec::new(),
+                Op::Constant { values, .. } => values.clone(),
+                _ => vec![0.0; size(i)],
+            })
+            .collect();
+        let grads = (0..graph.nodes.len()).map(|i| if needs_grad[i] { vec![0.0; size(i)] } else { Vec::new() }).collect();
+        let masks = graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| if matches!(n.op, Op::Dropout { .. }) { vec![0.0; size(i)] } else { Vec::new() })
+            .collect();
+        Ok(Plan { batch, shapes, values, grads, masks })
+    }
+
+    /// The value of node `id`, reading variables from `vars`.
+    pub fn value_of<'a, V: Deref<Target = Vec<f32>>>(&'a self, graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {
+        node_value(&self.values, graph, vars, id)
+    }
+
+    /// Runs every node after the inputs (which the caller has filled).
+    pub fn forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, rng: &mut Rng) {
+        for (id, node) in graph.nodes.iter().enumerate() {
+            if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) {
+                continue;
+            }
+            let mut out = std::mem::take(&mut self.values[id]);
+            let x = node_value(&self.values, graph, vars, node.inputs[0]);
+            match &node.op {
+                Op::Matmul { transpose_b } => {
+                    let (a_shape, b_shape) = (&self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]);
+                    let k = *a_shape.last().unwrap();
+                    let rows = x.len() / k.max(1);
+                    let b = MatRef::new(node_value(&self.values, graph, vars, node.inputs[1]), b_shape[0], b_shape[1]);
+                    gemm(1.0, MatRef::new(x, rows, k), if *transpose_b { b.t() } else { b }, 0.0, &mut out);
+                }
+                Op::Unary { function } => unary::forward(*function, x, &mut out),
+                Op::Binary { function } => {
+                    let y = node_value(&self.values, graph, vars, node.inputs[1]);
+                    binary::forward(*function, x, &self.shapes[node.inputs[0]], y, &self.shapes[node.inputs[1]], &self.shapes[id], &mut out);
+                }
+                Op::Softmax => softmax::forward(x, *self.shapes[id].last().unwrap_or(&1), &mut out),
+                Op::Dropout { rate } => {
+                    if training && *rate > 0.0 {
+                        dropout::forward(x, *rate, rng, &mut self.masks[id], &mut out);
+                    } else {
+                        out.copy_from_slice(x);
+                    }
+                }
+                Op::Reshape { .. } => out.copy_from_slice(x),
+                Op::Reduce { function, axis, .. } => {
+                    reduce::forward(*function, x, reduce_dims(&self.shapes[node.inputs[0]], *axis), &mut out)
+                }
+                Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => unreachable!(),
+            }
+            self.values[id] = out;
+        }
+    }
+
+    pub fn zero_grads(&mut self) {
+        for g in &mut self.grads {
+            g.fill(0.0);
+        }
+    }
+
+    /// Propagates the gradients the loss seeded, from the last node to the first; nodes in
+    /// `skip` had their input gradient written directly (fused losses).
+    pub fn backward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], needs_grad: &[bool], skip: &[bool]) {
+        for id in (0..graph.nodes.len()).rev() {
+            let node = &graph.nodes[id];
+            if !needs_grad[id] || skip[id] || node.inputs.is_empty() {
+                continue;
+            }
+            let dy = std::mem::take(&mut self.grads[id]);
+            let x_id = node.inputs[0];
+            let mut dx = std::mem::take(&mut self.grads[x_id]);
+            // The second operand's gradient, taken out too (a scratch buffer for f(x, x)).
+            let second = node.inputs.get(1).copied();
+            let mut d_second = match second {
+                Some(s) if s == x_id => vec![0.0; dx.len()],
+                Some(s) => std::mem::take(&mut self.grads[s]),
+                None => Vec::new(),
+            };
+            let x = node_value(&self.values, graph, vars, x_id);
+            let x_grad = needs_grad[x_id];
+            match &node.op {
+                Op::Matmul { transpose_b } => {
+                    let w_id = node.inputs[1];
+                    let dw = &mut d_second;
+                    let (a_shape, b_shape) = (&self.shapes[x_id], &self.shapes[w_id]);
+                    let k = *a_shape.last().unwrap();
+                    let rows = x.len() / k.max(1);
+                    let n = dy.len() / rows.max(1);
+                    let w = node_value(&self.values, graph, vars, w_id);
+                    let b = MatRef::new(w, b_shape[0], b_shape[1]);
+                    let b = if *transpose_b { b.t() } else { b };
+                    let dy_m = MatRef::new(&dy, rows, n);
+                    if x_grad {
+                        gemm(1.0, dy_m, b.t(), 1.0, &mut dx); // dA = dY · Bᵀ
+                    }
+                    if needs_grad[w_id] {
+                        let a = MatRef::new(x, rows, k);
+                        if *transpose_b {
+                            gemm(1.0, dy_m.t(), a, 1.0, dw); // d(Bᵀ) = (Aᵀ·dY)ᵀ = dYᵀ·A
+                        } else {
+                            gemm(1.0, a.t(), dy_m, 1.0, dw); // dB = Aᵀ · dY
+                        }
+                    }
+                }
+                Op::Unary { function } if x_grad => unary::backward(*function, x, &self.values[id], &dy, &mut dx),
+                Op::Binary { function } => {
+                    let y_id = node.inputs[1];
+                    let y = node_value(&self.values, graph, vars, y_id);
+                    binary::backward(
+                        *function, x, &self.shapes[x_id], y, &self.shapes[y_id], &self.shapes[id], &dy,
+                        if x_grad { Some(&mut dx) } else { None },
+                        if needs_grad[y_id] { Some(&mut d_second) } else { None },
+                    );
+                }
+                Op::Softmax if x_grad => softmax::backward(&self.values[id], &dy, *self.shapes[id].last().unwrap_or(&1), &mut dx),
+                Op::Dropout { .. } if x_grad => dropout::backward(&self.masks[id], &dy, &mut dx),
+                Op::Reshape { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
+                Op::Reduce { function, axis, .. } if x_grad => {
+                    reduce::backward(*function, x, reduce_dims(&self.shapes[x_id], *axis), &self.values[id], &dy, &mut dx)
+                }
+                _ => {}
+            }
+            match second {
+                Some(s) if s == x_id => dx.iter_mut().zip(&d_second).for_each(|(d, g)| *d += g),
+                Some(s) => self.grads[s] = d_second,
+                None => {}
+            }
+            self.grads[x_id] = dx;
+            self.grads[id] = dy;
+        }
+    }
+}
+
+fn node_value<'a, V: Deref<Target = Vec<f32>>>(values: &'a [Vec<f32>], graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {
+    match graph.nodes[id].op {
+        Op::Variable { index } => &vars[index],
+        _ => &values[id],
+    }
+}
+
+/// The [outer, axis, inner] view of a reduction; no axis reduces everything.
+fn reduce_dims(shape: &[usize], axis: Option<i64>) -> (usize, usize, usize) {
+    match axis {
+        None => (1, shape.iter().product(), 1),
+        Some(a) => split_at_axis(shape, normalize_axis(a, shape.len(), "reduce").expect("axis checked when planning")),
+    }
+}

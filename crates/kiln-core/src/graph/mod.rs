@@ -1,0 +1,52 @@
+//! A model as a graph of ops, planned once per batch size and run forward and backward.
+mod executor;
+mod op;
+
+pub use executor::Plan;
+pub use op::{normalize_axis, output_shape, Node, Op};
+
+use crate::error::{KilnError, Result};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Graph {
+    /// In topological order: a node's inputs come before it.
+    pub nodes: Vec<Node>,
+    pub outputs: Vec<usize>,
+}
+
+impl Graph {
+    pub fn from_json(json: &str) -> Result<Graph> {
+        let graph: Graph = serde_json::from_str(json).map_err(|e| KilnError::value(format!("Invalid graph description: {e}")))?;
+        for (id, node) in graph.nodes.iter().enumerate() {
+            if node.inputs.len() != node.op.arity() {
+                return Err(KilnError::value(format!("Graph node {id} ({}) needs {} inputs, got {}", node.name, node.op.arity(), node.inputs.len())));
+            }
+            if let Some(&bad) = node.inputs.iter().find(|&&i| i >= id) {
+                return Err(KilnError::value(format!("Graph node {id} ({}) reads node {bad}, which does not come before it", node.name)));
+            }
+        }
+        if let Some(&bad) = graph.outputs.iter().find(|&&o| o >= graph.nodes.len()) {
+            return Err(KilnError::value(format!("Graph output {bad} is not a node")));
+        }
+        Ok(graph)
+    }
+
+    pub fn input_count(&self) -> usize {
+        self.nodes.iter().filter(|n| matches!(n.op, Op::Input { .. })).count()
+    }
+
+    /// How many nodes read each node (outputs count as a reader).
+    pub fn consumer_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.nodes.len()];
+        for node in &self.nodes {
+            for &i in &node.inputs {
+                counts[i] += 1;
+            }
+        }
+        for &o in &self.outputs {
+            counts[o] += 1;
+        }
+        counts
+    }
+}

@@ -1,0 +1,124 @@
+//! The ops a graph is made of, as the TypeScript side describes them, and their output shapes.
+use crate::error::{shape_str, KilnError, Result};
+use crate::kernels::binary::{broadcast_shape, BinaryOp};
+use crate::kernels::reduce::ReduceOp;
+use crate::kernels::unary::UnaryOp;
+use crate::tensor::resolve_reshape;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Model input `index`; `shape` includes the batch axis as null.
+    Input { index: usize, shape: Vec<Option<usize>> },
+    /// Weight `index` in the variable list handed to the engine.
+    Variable { index: usize },
+    Constant { shape: Vec<usize>, values: Vec<f32> },
+    /// [.., k] x [k, n] -> [.., n]
+    Matmul { transpose_b: bool },
+    Unary { function: UnaryOp },
+    Binary { function: BinaryOp },
+    /// Over the last axis.
+    Softmax,
+    Dropout { rate: f32 },
+    /// With `keep_batch`, `shape` is per sample; -1 marks the one inferred dimension.
+    Reshape { shape: Vec<i64>, keep_batch: bool },
+    /// `axis` None reduces everything to a scalar.
+    Reduce { function: ReduceOp, axis: Option<i64>, keep_dims: bool },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Node {
+    #[serde(flatten)]
+    pub op: Op,
+    #[serde(default)]
+    pub inputs: Vec<usize>,
+    /// The layer or op that made the node, for messages.
+    #[serde(default)]
+    pub name: String,
+}
+
+impl Op {
+    pub fn arity(&self) -> usize {
+        match self {
+            Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
+            Op::Matmul { .. } | Op::Binary { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Resolves a possibly negative axis against a rank.
+pub fn normalize_axis(axis: i64, rank: usize, name: &str) -> Result<usize> {
+    let r = rank as i64;
+    if axis < -r || axis >= r {
+        return Err(KilnError::value(format!("{name}: axis {axis} is out of range for a tensor of rank {rank}")));
+    }
+    Ok(if axis < 0 { (axis + r) as usize } else { axis as usize })
+}
+
+fn to_reshape_target(shape: &[i64]) -> Vec<Option<usize>> {
+    shape.iter().map(|&d| if d < 0 { None } else { Some(d as usize) }).collect()
+}
+
+/// The output shape of `node` given its inputs' shapes, for a batch of `batch` samples.
+pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_shapes: &[Vec<usize>]) -> Result<Vec<usize>> {
+    let name = &node.name;
+    Ok(match &node.op {
+        Op::Input { shape, .. } => shape.iter().enumerate().map(|(i, d)| d.unwrap_or(if i == 0 { batch } else { 0 })).collect(),
+        Op::Variable { index } => variable_shapes
+            .get(*index)
+            .cloned()
+            .ok_or_else(|| KilnError::value(format!("{name}: variable {index} was not given to the engine")))?,
+        Op::Constant { shape, .. } => shape.clone(),
+        Op::Matmul { transpose_b } => {
+            let (a, b) = (inputs[0], inputs[1]);
+            if a.is_empty() || b.len() != 2 {
+                return Err(KilnError::shape(format!(
+                    "{name}: matmul needs a tensor of rank >= 1 and a matrix, got {} and {}",
+                    shape_str(a),
+                    shape_str(b)
+                )));
+            }
+            let (k, n) = if *transpose_b { (b[1], b[0]) } else { (b[0], b[1]) };
+            if a[a.len() - 1] != k {
+                return Err(KilnError::shape(format!(
+                    "{name}: matmul inner dimensions differ: {} x {}",
+                    shape_str(a),
+                    shape_str(b)
+                )));
+            }
+            let mut out = a.to_vec();
+            *out.last_mut().unwrap() = n;
+            out
+        }
+        Op::Binary { .. } => broadcast_shape(inputs[0], inputs[1]).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?,
+        Op::Unary { .. } | Op::Softmax | Op::Dropout { .. } => inputs[0].to_vec(),
+        Op::Reshape { shape, keep_batch } => {
+            let from = inputs[0];
+            if *keep_batch {
+                let mut out = vec![from[0]];
+                out.extend(resolve_reshape(&from[1..], &to_reshape_target(shape)).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?);
+                out
+            } else {
+                resolve_reshape(from, &to_reshape_target(shape)).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?
+            }
+        }
+        Op::Reduce { axis, keep_dims, .. } => {
+            let from = inputs[0];
+            match axis {
+                None => if *keep_dims { vec![1; from.len()] } else { vec![] },
+                Some(a) => {
+                    let a = normalize_axis(*a, from.len(), name)?;
+                    let mut out = from.to_vec();
+                    if *keep_dims {
+                        out[a] = 1;
+                    } else {
+                        out.remove(a);
+                    }
+                    out
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,132 @@
+//! Single-precision matrix multiply, C = alpha * op(A) * op(B) + beta * C, on matrixmultiply's
+//! AVX2/FMA kernels; large products are split into column or row blocks across the rayon pool.
+use crate::threads;
+
+/// A row-major matrix operand, possibly used transposed.
+#[derive(Clone, Copy)]
+pub struct MatRef<'a> {
+    pub data: &'a [f32],
+    /// Rows and columns as stored.
+    pub rows: usize,
+    pub cols: usize,
+    pub transposed: bool,
+}
+
+impl<'a> MatRef<'a> {
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        debug_assert_eq!(data.len(), rows * cols);
+        MatRef { data, rows, cols, transposed: false }
+    }
+    pub fn t(self) -> Self {
+        MatRef { transposed: !self.transposed, ..self }
+    }
+    /// Logical shape after the transpose.
+    pub fn dims(&self) -> (usize, usize) {
+        if self.transposed { (self.cols, self.rows) } else { (self.rows, self.cols) }
+    }
+    /// Row and column strides of the logical matrix.
+    fn strides(&self) -> (isize, isize) {
+        if self.transposed { (1, self.cols as isize) } else { (self.cols as isize, 1) }
+    }
+}
+
+/// Below this many multiply-adds one thread is faster than fork/join.
+const PARALLEL_MIN_FLOPS: usize = 1 << 20;
+
+struct SendPtr(*mut f32);
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+/// `c` (m x n, row-major) = alpha * a * b + beta * c.
+pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
+    let (m, k) = a.dims();
+    let (k2, n) = b.dims();
+    assert_eq!(k, k2, "gemm inner dimensions differ");
+    assert_eq!(c.len(), m * n, "gemm output has the wrong size");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (rsa, csa) = a.strides();
+    let (rsb, csb) = b.strides();
+    let threads = threads::num_threads();
+    let work = m * n * k;
+    let c_ptr = SendPtr(c.as_mut_ptr());
+    // Each block writes a disjoint part of C; A and B are only read.
+    let block = |row0: usize, rows: usize, col0: usize, cols: usize| unsafe {
+        let c_ptr = &c_ptr;
+        matrixmultiply::sgemm(
+            rows, k, cols, alpha,
+            a.data.as_ptr().offset(row0 as isize * rsa), rsa, csa,
+            b.data.as_ptr().offset(col0 as isize * csb), rsb, csb,
+            beta,
+            c_ptr.0.add(row0 * n + col0), n as isize, 1,
+        );
+    };
+    if threads <= 1 || work < PARALLEL_MIN_FLOPS {
+        block(0, m, 0, n);
+        return;
+    }
+    use rayon::prelude::*;
+    // Split the longer side, in multiples of the micro-kernel's 16 (AVX-512) / 8 lanes.
+    if n >= m {
+        let chunk = n.div_ceil(threads).next_multiple_of(16).min(n);
+        (0..n.div_ceil(chunk)).into_par_iter().for_each(|i| {
+            let col0 = i * chunk;
+            block(0, m, col0, chunk.min(n - col0));
+        });
+    } else {
+        let chunk = m.div_ceil(threads).next_multiple_of(8).min(m);
+        (0..m.div_ceil(chunk)).into_par_iter().for_each(|i| {
+            let row0 = i * chunk;
+            block(row0, chunk.min(m - row0), 0, n);
+        });
+    }
+}
+
+/// Naive reference, for tests.
+pub fn gemm_reference(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
+    let (m, k) = a.dims();
+    let (_, n) = b.dims();
+    let at = |i: usize, p: usize| if a.transposed { a.data[p * a.cols + i] } else { a.data[i * a.cols + p] };
+    let bt = |p: usize, j: usize| if b.transposed { b.data[j * b.cols + p] } else { b.data[p * b.cols + j] };
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0f64;
+            for p in 0..k {
+                s += at(i, p) as f64 * bt(p, j) as f64;
+            }
+            c[i * n + j] = alpha * s as f32 + beta * c[i * n + j];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
+        (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()
+    }
+
+    #[test]
+    fn every_transpose_combination_matches_the_reference() {
+        let mut rng = Rng::new(3);
+        // Sizes on both sides of the parallel threshold and off the micro-kernel multiples.
+        for &(m, k, n) in &[(3, 5, 7), (32, 784, 128), (130, 70, 257), (1, 9, 1)] {
+            for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
+                let a = random(m * k, &mut rng);
+                let b = random(k * n, &mut rng);
+                let ar = if ta { MatRef::new(&a, k, m).t() } else { MatRef::new(&a, m, k) };
+                let br = if tb { MatRef::new(&b, n, k).t() } else { MatRef::new(&b, k, n) };
+                let c0 = random(m * n, &mut rng);
+                let (mut c, mut r) = (c0.clone(), c0.clone());
+                gemm(0.5, ar, br, 0.25, &mut c);
+                gemm_reference(0.5, ar, br, 0.25, &mut r);
+                for (x, y) in c.iter().zip(&r) {
+                    assert!((x - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n} {ta} {tb}: {x} vs {y}");
+                }
+            }
+        }
+    }
+}

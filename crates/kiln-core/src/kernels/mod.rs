@@ -1,0 +1,13 @@
+//! Compute kernels grouped by op family; each is tested against a naive reference and,
+//! where it has a gradient, against finite differences.
+pub mod accuracy;
+pub mod binary;
+pub mod dropout;
+pub mod gemm;
+pub mod loss;
+pub mod reduce;
+pub mod softmax;
+pub mod unary;
+
+#[cfg(test)]
+pub(crate) mod testing;

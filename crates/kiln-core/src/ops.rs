@@ -1,0 +1,289 @@
+//! Eager ops on concrete tensors (data preparation, debugging, custom code outside a model).
+//! They reuse the graph's kernels; shape work goes through ndarray.
+use crate::error::{shape_str, KilnError, Result};
+use crate::graph::normalize_axis;
+use crate::kernels::binary::{self, broadcast_shape, BinaryOp};
+use crate::kernels::gemm::{gemm, MatRef};
+use crate::kernels::reduce::{self, split_at_axis, ReduceOp};
+use crate::kernels::softmax;
+use crate::kernels::unary::{self, UnaryOp};
+use crate::rng::with_global;
+use crate::tensor::{element_count, Storage, Tensor};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
+
+fn f32_tensor(shape: Vec<usize>, data: Vec<f32>) -> Tensor {
+    Tensor::from_f32(shape, data).expect("kernel output matches its shape")
+}
+
+pub fn unary(op: UnaryOp, x: &Tensor) -> Tensor {
+    let input = x.to_f32();
+    let mut out = vec![0.0; input.len()];
+    unary::forward(op, &input, &mut out);
+    f32_tensor(x.shape().to_vec(), out)
+}
+
+pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let shape = broadcast_shape(a.shape(), b.shape())?;
+    let mut out = vec![0.0; element_count(&shape)];
+    binary::forward(op, &a.to_f32(), a.shape(), &b.to_f32(), b.shape(), &shape, &mut out);
+    Ok(f32_tensor(shape, out))
+}
+
+/// 2-D matrix product, or a batch of rows ([.., k] x [k, n]).
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (sa, sb) = (a.shape(), b.shape());
+    if sa.is_empty() || sb.len() != 2 || sa[sa.len() - 1] != sb[0] {
+        return Err(KilnError::shape(format!("matmul: cannot multiply {} by {}", shape_str(sa), shape_str(sb))));
+    }
+    let k = sb[0];
+    let rows = a.size() / k.max(1);
+    let mut out = vec![0.0; rows * sb[1]];
+    gemm(1.0, MatRef::new(&a.to_f32(), rows, k), MatRef::new(&b.to_f32(), k, sb[1]), 0.0, &mut out);
+    let mut shape = sa.to_vec();
+    *shape.last_mut().unwrap() = sb[1];
+    Ok(f32_tensor(shape, out))
+}
+
+pub fn softmax(x: &Tensor) -> Result<Tensor> {
+    let classes = *x.shape().last().ok_or_else(|| KilnError::shape("softmax needs a tensor of rank >= 1"))?;
+    let input = x.to_f32();
+    let mut out = vec![0.0; input.len()];
+    if classes > 0 {
+        softmax::forward(&input, classes, &mut out);
+    }
+    Ok(f32_tensor(x.shape().to_vec(), out))
+}
+
+pub fn reduce(op: ReduceOp, x: &Tensor, axis: Option<i64>, keep_dims: bool) -> Result<Tensor> {
+    let (dims, mut shape) = match axis {
+        None => ((1, x.size(), 1), if keep_dims { vec![1; x.rank()] } else { vec![] }),
+        Some(a) => {
+            let a = normalize_axis(a, x.rank(), "reduce")?;
+            let mut s = x.shape().to_vec();
+            if keep_dims { s[a] = 1 } else { s.remove(a); }
+            (split_at_axis(x.shape(), a), s)
+        }
+    };
+    if dims.1 == 0 && op == ReduceOp::Max {
+        return Err(KilnError::value("max: cannot reduce an empty axis"));
+    }
+    let mut out = vec![0.0; dims.0 * dims.2];
+    reduce::forward(op, &x.to_f32(), dims, &mut out);
+    if shape.is_empty() && out.len() != 1 {
+        shape = vec![out.len()];
+    }
+    Ok(f32_tensor(shape, out))
+}
+
+pub fn argmax(x: &Tensor, axis: i64) -> Result<Tensor> {
+    let a = normalize_axis(axis, x.rank(), "argMax")?;
+    let mut shape = x.shape().to_vec();
+    shape.remove(a);
+    Tensor::new(shape, Storage::I32(reduce::argmax(&x.to_f32(), split_at_axis(x.shape(), a))))
+}
+
+/// Applies an ndarray view transformation to any dtype.
+fn map_storage(x: &Tensor, f: impl Fn(ArrayViewD<'_, f32>) -> ArrayD<f32>, fi: impl Fn(ArrayViewD<'_, i32>) -> ArrayD<i32>, fu: impl Fn(ArrayViewD<'_, u8>) -> ArrayD<u8>) -> Tensor {
+    let shape = IxDyn(x.shape());
+    let (out_shape, storage) = match x.storage() {
+        Storage::F32(v) => {
+            let r = f(ArrayViewD::from_shape(shape, v).unwrap());
+            (r.shape().to_vec(), Storage::F32(r.iter().copied().collect()))
+        }
+        Storage::I32(v) => {
+            let r = fi(ArrayViewD::from_shape(shape, v).unwrap());
+            (r.shape().to_vec(), Storage::I32(r.iter().copied().collect()))
+        }
+        Storage::U8(v) => {
+            let r = fu(ArrayViewD::from_shape(shape, v).unwrap());
+            (r.shape().to_vec(), Storage::U8(r.iter().copied().collect()))
+        }
+    };
+    Tensor::new(out_shape, storage).expect("same element count")
+}
+
+pub fn transpose(x: &Tensor, perm: Option<&[usize]>) -> Result<Tensor> {
+    let perm: Vec<usize> = match perm {
+        Some(p) => p.to_vec(),
+        None => (0..x.rank()).rev().collect(),
+    };
+    let mut seen = perm.clone();
+    seen.sort_unstable();
+    if seen != (0..x.rank()).collect::<Vec<_>>() {
+        return Err(KilnError::value(format!("transpose: perm {perm:?} is not a permutation of the {} axes", x.rank())));
+    }
+    Ok(map_storage(
+        x,
+        |v| v.permuted_axes(perm.clone()).as_standard_layout().into_owned(),
+        |v| v.permuted_axes(perm.clone()).as_standard_layout().into_owned(),
+        |v| v.permuted_axes(perm.clone()).as_standard_layout().into_owned(),
+    ))
+}
+
+/// `size[i]` of -1 takes everything from `begin[i]` to the end, as tf.slice.
+pub fn slice(x: &Tensor, begin: &[i64], size: &[i64]) -> Result<Tensor> {
+    if begin.len() != x.rank() || size.len() != x.rank() {
+        return Err(KilnError::value(format!("slice: begin and size need {} entries (the rank), got {} and {}", x.rank(), begin.len(), size.len())));
+    }
+    let mut ranges = Vec::new();
+    for i in 0..x.rank() {
+        let dim = x.shape()[i] as i64;
+        let b = begin[i];
+        let s = if size[i] < 0 { dim - b } else { size[i] };
+        if b < 0 || b > dim || s < 0 || b + s > dim {
+            return Err(KilnError::value(format!(
+                "slice: begin {b} with size {} is out of range for axis {i} of length {dim} (shape {})",
+                size[i],
+                shape_str(x.shape())
+            )));
+        }
+        ranges.push((b as usize, (b + s) as usize));
+    }
+    fn cut<T: Clone>(mut v: ArrayViewD<'_, T>, ranges: &[(usize, usize)]) -> ArrayD<T> {
+        for (axis, &(a, b)) in ranges.iter().enumerate() {
+            v.slice_axis_inplace(Axis(axis), Slice::from(a..b));
+        }
+        v.to_owned()
+    }
+    Ok(map_storage(x, |v| cut(v, &ranges), |v| cut(v, &ranges), |v| cut(v, &ranges)))
+}
+
+/// Rows of `x` (along axis 0) at `indices`.
+pub fn gather(x: &Tensor, indices: &[i64]) -> Result<Tensor> {
+    let n = x.shape().first().copied().unwrap_or(0) as i64;
+    if let Some(&bad) = indices.iter().find(|&&i| i < 0 || i >= n) {
+        return Err(KilnError::value(format!("gather: index {bad} is out of range for axis 0 of length {n}")));
+    }
+    let idx: Vec<usize> = indices.iter().map(|&i| i as usize).collect();
+    Ok(map_storage(x, |v| v.select(Axis(0), &idx), |v| v.select(Axis(0), &idx), |v| v.select(Axis(0), &idx)))
+}
+
+pub fn concat(xs: &[&Tensor], axis: i64) -> Result<Tensor> {
+    let first = xs.first().ok_or_else(|| KilnError::value("concat: needs at least one tensor"))?;
+    let a = normalize_axis(axis, first.rank(), "concat")?;
+    for (i, t) in xs.iter().enumerate() {
+        let mut s1 = t.shape().to_vec();
+        let mut s0 = first.shape().to_vec();
+        if s1.len() == s0.len() {
+            s1[a] = 0;
+            s0[a] = 0;
+        }
+        if s1 != s0 {
+            return Err(KilnError::shape(format!(
+                "concat: tensor {i} has shape {}, which does not match {} outside axis {a}",
+                shape_str(t.shape()),
+                shape_str(first.shape())
+            )));
+        }
+    }
+    let views: Vec<Vec<f32>> = xs.iter().map(|t| t.to_f32().into_owned()).collect();
+    let arrays: Vec<ArrayViewD<f32>> = xs.iter().zip(&views).map(|(t, v)| ArrayViewD::from_shape(IxDyn(t.shape()), v).unwrap()).collect();
+    let out = ndarray::concatenate(Axis(a), &arrays).map_err(|e| KilnError::shape(format!("concat: {e}")))?;
+    Ok(f32_tensor(out.shape().to_vec(), out.as_standard_layout().iter().copied().collect()))
+}
+
+/// One-hot float32 encoding of integer class labels (Keras' to_categorical).
+pub fn one_hot(labels: &Tensor, classes: Option<usize>) -> Result<Tensor> {
+    let values = labels.to_f32();
+    if let Some(pos) = values.iter().position(|&v| v < 0.0 || v.fract() != 0.0) {
+        return Err(KilnError::value(format!("toCategorical: labels must be non-negative integers, got {} at index {pos}", values[pos])));
+    }
+    let max = values.iter().fold(0.0f32, |m, &v| m.max(v)) as usize;
+    let classes = classes.unwrap_or(max + 1);
+    if !values.is_empty() && max >= classes {
+        return Err(KilnError::value(format!("toCategorical: label {max} is out of range for numClasses {classes}")));
+    }
+    let mut out = vec![0.0; values.len() * classes];
+    for (i, &v) in values.iter().enumerate() {
+        out[i * classes + v as usize] = 1.0;
+    }
+    // Keras drops a trailing axis of 1 ([n, 1] labels give [n, classes]).
+    let mut shape = labels.shape().to_vec();
+    if shape.last() == Some(&1) && shape.len() > 1 {
+        shape.pop();
+    }
+    shape.push(classes);
+    Ok(f32_tensor(shape, out))
+}
+
+pub fn random_uniform(shape: Vec<usize>, low: f32, high: f32) -> Tensor {
+    let n = element_count(&shape);
+    with_global(|r| f32_tensor(shape, (0..n).map(|_| r.uniform(low, high)).collect()))
+}
+
+pub fn random_normal(shape: Vec<usize>, mean: f32, std: f32) -> Tensor {
+    let n = element_count(&shape);
+    with_global(|r| f32_tensor(shape, (0..n).map(|_| r.normal(mean, std)).collect()))
+}
+
+/// Normal values redrawn until within two standard deviations (Keras' truncated_normal).
+pub fn random_truncated_normal(shape: Vec<usize>, mean: f32, std: f32) -> Tensor {
+    let n = element_count(&shape);
+    with_global(|r| {
+        let values = (0..n)
+            .map(|_| loop {
+                let z = r.normal(0.0, 1.0);
+                if z.abs() <= 2.0 {
+                    break mean + std * z;
+                }
+            })
+            .collect();
+        f32_tensor(shape, values)
+    })
+}
+
+pub fn random_int(low: i64, high: i64, shape: Vec<usize>) -> Result<Tensor> {
+    if high <= low {
+        return Err(KilnError::value(format!("randint: high ({high}) must be greater than low ({low})")));
+    }
+    let n = element_count(&shape);
+    let span = (high - low) as u64;
+    let values = with_global(|r| (0..n).map(|_| (low + r.int_below(span) as i64) as i32).collect());
+    Tensor::new(shape, Storage::I32(values))
+}
+
+/// A random permutation of 0..n (for shuffling an epoch).
+pub fn permutation(n: usize) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    with_global(|r| r.shuffle(&mut order));
+    order
+}
+
+/// Whether any float value is NaN or infinite.
+pub fn has_non_finite(x: &Tensor) -> bool {
+    matches!(x.storage(), Storage::F32(v) if v.iter().any(|f| !f.is_finite()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(shape: Vec<usize>, v: Vec<f32>) -> Tensor {
+        Tensor::from_f32(shape, v).unwrap()
+    }
+
+    #[test]
+    fn shape_ops_match_numpy() {
+        let x = t(vec![2, 3], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(transpose(&x, None).unwrap().to_f32().to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+        let s = slice(&x, &[0, 1], &[-1, 2]).unwrap();
+        assert_eq!((s.shape().to_vec(), s.to_f32().to_vec()), (vec![2, 2], vec![1.0, 2.0, 4.0, 5.0]));
+        assert_eq!(gather(&x, &[1, 1]).unwrap().to_f32().to_vec(), vec![3.0, 4.0, 5.0, 3.0, 4.0, 5.0]);
+        let c = concat(&[&x, &x], 1).unwrap();
+        assert_eq!(c.shape(), &[2, 6]);
+        assert_eq!(c.to_f32()[3..6].to_vec(), vec![0.0, 1.0, 2.0]);
+        assert!(concat(&[&x, &t(vec![3, 2], vec![0.0; 6])], 0).is_err());
+        assert_eq!(reduce(ReduceOp::Sum, &x, Some(-1), true).unwrap().shape(), &[2, 1]);
+        assert_eq!(reduce(ReduceOp::Max, &x, None, false).unwrap().to_f32()[0], 5.0);
+        assert_eq!(argmax(&x, 0).unwrap().storage(), &Storage::I32(vec![1, 1, 1]));
+    }
+
+    #[test]
+    fn one_hot_matches_keras() {
+        let y = Tensor::new(vec![3, 1], Storage::U8(vec![2, 0, 1])).unwrap();
+        let h = one_hot(&y, Some(4)).unwrap();
+        assert_eq!(h.shape(), &[3, 4]);
+        assert_eq!(h.to_f32()[..4].to_vec(), vec![0.0, 0.0, 1.0, 0.0]);
+        assert!(one_hot(&y, Some(2)).is_err());
+    }
+}

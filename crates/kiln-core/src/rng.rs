@@ -1,0 +1,117 @@
+//! A small, fast, seedable generator (xoshiro256++): the same seed gives the same
+//! initial weights, shuffles and dropout masks on every machine.
+use std::sync::Mutex;
+
+#[derive(Debug, Clone)]
+pub struct Rng {
+    state: [u64; 4],
+}
+
+fn splitmix64(x: &mut u64) -> u64 {
+    *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        let mut s = seed;
+        Rng { state: [splitmix64(&mut s), splitmix64(&mut s), splitmix64(&mut s), splitmix64(&mut s)] }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let s = &mut self.state;
+        let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        result
+    }
+
+    /// Uniform in [0, 1) with 24 bits of precision, as float32 can hold.
+    pub fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 * (1.0 / (1u64 << 24) as f32)
+    }
+
+    /// Uniform in [0, 1) as f64, for the Box-Muller transform.
+    fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    pub fn uniform(&mut self, low: f32, high: f32) -> f32 {
+        low + (high - low) * self.next_f32()
+    }
+
+    pub fn normal(&mut self, mean: f32, std: f32) -> f32 {
+        let u1 = 1.0 - self.next_f64();
+        let u2 = self.next_f64();
+        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        mean + std * z as f32
+    }
+
+    /// Uniform integer in [low, high).
+    pub fn int_below(&mut self, bound: u64) -> u64 {
+        // Multiply-shift: unbiased enough for shuffles and sampling at these sizes.
+        ((self.next_u64() >> 32) * bound) >> 32
+    }
+
+    /// Fisher-Yates shuffle.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.int_below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+static GLOBAL: Mutex<Option<Rng>> = Mutex::new(None);
+
+/// Reseeds the process-wide generator (kiln.setSeed).
+pub fn set_global_seed(seed: u64) {
+    *GLOBAL.lock().unwrap() = Some(Rng::new(seed));
+}
+
+/// Runs `f` with the process-wide generator, seeding it from the clock on first use.
+pub fn with_global<T>(f: impl FnOnce(&mut Rng) -> T) -> T {
+    let mut guard = GLOBAL.lock().unwrap();
+    let rng = guard.get_or_insert_with(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        Rng::new(nanos)
+    });
+    f(rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_stream() {
+        let (mut a, mut b) = (Rng::new(7), Rng::new(7));
+        for _ in 0..100 {
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
+    }
+
+    #[test]
+    fn moments_are_right() {
+        let mut r = Rng::new(1);
+        let n = 200_000;
+        let u: Vec<f32> = (0..n).map(|_| r.uniform(-1.0, 3.0)).collect();
+        let mean = u.iter().sum::<f32>() / n as f32;
+        assert!((mean - 1.0).abs() < 0.02, "uniform mean {mean}");
+        let g: Vec<f32> = (0..n).map(|_| r.normal(2.0, 0.5)).collect();
+        let gm = g.iter().sum::<f32>() / n as f32;
+        let gv = g.iter().map(|x| (x - gm) * (x - gm)).sum::<f32>() / n as f32;
+        assert!((gm - 2.0).abs() < 0.01 && (gv.sqrt() - 0.5).abs() < 0.01, "normal {gm} {gv}");
+    }
+}
