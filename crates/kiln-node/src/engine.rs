@@ -1,0 +1,174 @@
+//! `NativeEngine`: a compiled model. Training, evaluation and prediction run as async tasks on
+//! libuv's threads (and rayon's inside), so the Node event loop stays free.
+use crate::error::{guard, to_js};
+use crate::tensor::NativeTensor;
+use crate::variable::NativeVariable;
+use kiln_core::{Engine, Tensor};
+use napi::bindgen_prelude::{ClassInstance, Float32Array, Float64Array, Uint32Array};
+use napi::{Env, Result, Task};
+use napi::bindgen_prelude::AsyncTask;
+use napi_derive::napi;
+use std::sync::{Arc, Mutex};
+
+#[napi]
+pub struct NativeEngine {
+    inner: Arc<Mutex<Engine>>,
+}
+
+fn tensors(list: &[ClassInstance<NativeTensor>]) -> Result<Vec<Arc<Tensor>>> {
+    list.iter().map(|t| t.get().cloned()).collect()
+}
+
+fn refs(list: &[Arc<Tensor>]) -> Vec<&Tensor> {
+    list.iter().map(|t| t.as_ref()).collect()
+}
+
+fn lock(engine: &Mutex<Engine>) -> std::sync::MutexGuard<'_, Engine> {
+    engine.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Flattens per-batch logs into one array: `width` numbers per batch.
+fn flatten(logs: Vec<Vec<f64>>) -> Vec<f64> {
+    logs.into_iter().flatten().collect()
+}
+
+pub enum Job {
+    Train { order: Vec<u32>, batch_size: usize, first: usize, count: usize, learning_rates: Vec<f32> },
+    Evaluate { batch_size: usize, first: usize, count: usize },
+}
+
+pub struct BatchTask {
+    engine: Arc<Mutex<Engine>>,
+    inputs: Vec<Arc<Tensor>>,
+    targets: Vec<Arc<Tensor>>,
+    job: Job,
+}
+
+impl Task for BatchTask {
+    type Output = Vec<f64>;
+    type JsValue = Float64Array;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guard(|| {
+            let mut engine = lock(&self.engine);
+            let (inputs, targets) = (refs(&self.inputs), refs(&self.targets));
+            let logs = match &self.job {
+                Job::Train { order, batch_size, first, count, learning_rates } => {
+                    engine.train_batches(&inputs, &targets, order, *batch_size, *first, *count, learning_rates)
+                }
+                Job::Evaluate { batch_size, first, count } => engine.evaluate_batches(&inputs, &targets, *batch_size, *first, *count),
+            };
+            logs.map(flatten).map_err(to_js)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(Float64Array::new(output))
+    }
+}
+
+pub struct PredictTask {
+    engine: Arc<Mutex<Engine>>,
+    inputs: Vec<Arc<Tensor>>,
+    batch_size: usize,
+}
+
+impl Task for PredictTask {
+    type Output = Vec<Tensor>;
+    type JsValue = Vec<NativeTensor>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guard(|| lock(&self.engine).predict(&refs(&self.inputs), self.batch_size).map_err(to_js))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        output
+            .into_iter()
+            .map(|t| {
+                let mut handle = NativeTensor::pending(t);
+                handle.report(&env)?;
+                Ok(handle)
+            })
+            .collect()
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    /// `spec` is the JSON model description (graph, trainable flags, losses, metrics,
+    /// optimizer); `variables` are the weights the graph's variable nodes index.
+    #[napi(constructor)]
+    pub fn new(spec: String, variables: Vec<ClassInstance<NativeVariable>>) -> Result<Self> {
+        let vars = variables.iter().map(|v| v.inner.clone()).collect();
+        let engine = guard(|| Engine::new(&spec, vars).map_err(to_js))?;
+        Ok(NativeEngine { inner: Arc::new(Mutex::new(engine)) })
+    }
+
+    /// Optimizer steps taken (Keras' `optimizer.iterations`).
+    #[napi(getter)]
+    pub fn step(&self) -> f64 {
+        lock(&self.inner).step as f64
+    }
+
+    #[napi]
+    pub fn output_shapes(&self, batch: u32) -> Result<Vec<Vec<u32>>> {
+        let shapes = lock(&self.inner).output_shapes(batch as usize).map_err(to_js)?;
+        Ok(shapes.into_iter().map(|s| s.into_iter().map(|d| d as u32).collect()).collect())
+    }
+
+    /// Validates inputs and targets before a run (shapes, NaN, label ranges).
+    #[napi]
+    pub fn check_data(&self, inputs: Vec<ClassInstance<NativeTensor>>, targets: Vec<ClassInstance<NativeTensor>>) -> Result<()> {
+        let (inputs, targets) = (tensors(&inputs)?, tensors(&targets)?);
+        guard(|| lock(&self.inner).check_data(&refs(&inputs), &refs(&targets)).map_err(to_js))
+    }
+
+    /// Trains on `count` batches starting at batch `first` of the sample order `order`.
+    /// Resolves to [samples, loss, metric...] per batch, flattened.
+    #[napi(ts_return_type = "Promise<Float64Array>")]
+    pub fn train_batches(
+        &self,
+        inputs: Vec<ClassInstance<NativeTensor>>,
+        targets: Vec<ClassInstance<NativeTensor>>,
+        order: Uint32Array,
+        batch_size: u32,
+        first: u32,
+        count: u32,
+        learning_rates: Float32Array,
+    ) -> Result<AsyncTask<BatchTask>> {
+        Ok(AsyncTask::new(BatchTask {
+            engine: self.inner.clone(),
+            inputs: tensors(&inputs)?,
+            targets: tensors(&targets)?,
+            job: Job::Train {
+                order: order.to_vec(),
+                batch_size: batch_size.max(1) as usize,
+                first: first as usize,
+                count: count as usize,
+                learning_rates: learning_rates.to_vec(),
+            },
+        }))
+    }
+
+    #[napi(ts_return_type = "Promise<Float64Array>")]
+    pub fn evaluate_batches(
+        &self,
+        inputs: Vec<ClassInstance<NativeTensor>>,
+        targets: Vec<ClassInstance<NativeTensor>>,
+        batch_size: u32,
+        first: u32,
+        count: u32,
+    ) -> Result<AsyncTask<BatchTask>> {
+        Ok(AsyncTask::new(BatchTask {
+            engine: self.inner.clone(),
+            inputs: tensors(&inputs)?,
+            targets: tensors(&targets)?,
+            job: Job::Evaluate { batch_size: batch_size.max(1) as usize, first: first as usize, count: count as usize },
+        }))
+    }
+
+    #[napi(ts_return_type = "Promise<NativeTensor[]>")]
+    pub fn predict(&self, inputs: Vec<ClassInstance<NativeTensor>>, batch_size: u32) -> Result<AsyncTask<PredictTask>> {
+        Ok(AsyncTask::new(PredictTask { engine: self.inner.clone(), inputs: tensors(&inputs)?, batch_size: batch_size.max(1) as usize }))
+    }
+}
