@@ -1,0 +1,60 @@
+// Weight initialisers by Keras name, computed from the layer's fan-in and fan-out.
+import { ValueError } from './errors.js';
+import * as random from './random.js';
+import { tensor, type Tensor } from './tensor.js';
+import { snakeCase } from './utils/naming.js';
+
+/** Makes an initial value for a weight of `shape`. */
+export type Initializer = (shape: number[]) => Tensor;
+export type InitializerIdentifier = string | Initializer;
+
+/** Keras' fan computation: the last two axes are (fan_in, fan_out), earlier ones the receptive field. */
+function fans(shape: number[]): [number, number] {
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [shape[0], shape[0]];
+  const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  return [shape[shape.length - 2] * receptive, shape[shape.length - 1] * receptive];
+}
+
+function varianceScaling(scale: number, mode: 'fan_in' | 'fan_out' | 'fan_avg', distribution: 'uniform' | 'truncated_normal'): Initializer {
+  return (shape) => {
+    const [fanIn, fanOut] = fans(shape);
+    const n = mode === 'fan_in' ? fanIn : mode === 'fan_out' ? fanOut : (fanIn + fanOut) / 2;
+    const variance = scale / Math.max(1, n);
+    if (distribution === 'uniform') {
+      const limit = Math.sqrt(3 * variance);
+      return random.uniform(shape, -limit, limit);
+    }
+    // 0.8796... is the std of a unit normal truncated at two standard deviations.
+    return random.truncatedNormal(shape, 0, Math.sqrt(variance) / 0.87962566103423978);
+  };
+}
+
+const constant = (value: number): Initializer => (shape) => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), shape);
+
+const INITIALIZERS: Record<string, Initializer> = {
+  zeros: constant(0),
+  ones: constant(1),
+  glorot_uniform: varianceScaling(1, 'fan_avg', 'uniform'),
+  glorot_normal: varianceScaling(1, 'fan_avg', 'truncated_normal'),
+  he_uniform: varianceScaling(2, 'fan_in', 'uniform'),
+  he_normal: varianceScaling(2, 'fan_in', 'truncated_normal'),
+  lecun_uniform: varianceScaling(1, 'fan_in', 'uniform'),
+  lecun_normal: varianceScaling(1, 'fan_in', 'truncated_normal'),
+  // Keras' 'uniform' and 'normal' aliases: RandomUniform(-0.05, 0.05), RandomNormal(0, 0.05).
+  random_uniform: (shape) => random.uniform(shape, -0.05, 0.05),
+  random_normal: (shape) => random.normal(shape, 0, 0.05),
+  truncated_normal: (shape) => random.truncatedNormal(shape, 0, 0.05),
+};
+const ALIASES: Record<string, string> = { uniform: 'random_uniform', normal: 'random_normal', zero: 'zeros', one: 'ones' };
+
+export function getInitializer(identifier: InitializerIdentifier): Initializer {
+  if (typeof identifier === 'function') return identifier;
+  const key = snakeCase(identifier);
+  const found = INITIALIZERS[ALIASES[key] ?? key];
+  if (!found) {
+    const valid = [...Object.keys(INITIALIZERS), ...Object.keys(ALIASES)].sort();
+    throw new ValueError(`Unknown initializer: '${identifier}'. Valid initializers: ${valid.map((v) => `'${v}'`).join(', ')}`);
+  }
+  return found;
+}

@@ -1,0 +1,66 @@
+import { activationName, type ActivationIdentifier, getActivation } from '../../activations.js';
+import { ShapeError, ValueError } from '../../errors.js';
+import type { InitializerIdentifier } from '../../initializers.js';
+import * as ops from '../../ops.js';
+import type { Shape } from '../../symbolic.js';
+import type { Variable } from '../../variable.js';
+import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+
+export interface DenseArgs extends LayerArgs {
+  /** Default: none (linear). */
+  activation?: ActivationIdentifier;
+  /** Default true. */
+  useBias?: boolean;
+  /** Default 'glorot_uniform'. */
+  kernelInitializer?: InitializerIdentifier;
+  /** Default 'zeros'. */
+  biasInitializer?: InitializerIdentifier;
+}
+
+/** `activation(inputs · kernel + bias)`, on the last axis. */
+export class Dense extends Layer {
+  readonly units: number;
+  readonly activation: ActivationIdentifier;
+  readonly useBias: boolean;
+  kernel!: Variable;
+  bias?: Variable;
+  private readonly kernelInitializer: InitializerIdentifier;
+  private readonly biasInitializer: InitializerIdentifier;
+
+  constructor(units: number, args: DenseArgs = {}) {
+    super(args, ['activation', 'useBias', 'kernelInitializer', 'biasInitializer']);
+    if (!Number.isInteger(units) || units <= 0) {
+      throw new ValueError(`Received an invalid value for argument \`units\`, expected a positive integer, got ${units}`);
+    }
+    this.units = units;
+    this.activation = args.activation ?? null;
+    getActivation(this.activation); // refuse unknown names now, not at first call
+    this.useBias = args.useBias ?? true;
+    this.kernelInitializer = args.kernelInitializer ?? 'glorot_uniform';
+    this.biasInitializer = args.biasInitializer ?? 'zeros';
+  }
+
+  build(inputShape: Shape): void {
+    const inputDim = inputShape[inputShape.length - 1];
+    if (inputShape.length < 2 || inputDim === null) {
+      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible: expected a tensor of rank >= 2 with a known last axis, got shape [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
+    }
+    this.kernel = this.addWeight({ name: 'kernel', shape: [inputDim, this.units], initializer: this.kernelInitializer });
+    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.units], initializer: this.biasInitializer });
+  }
+
+  call(inputs: LayerInput): LayerOutput {
+    const expected = this.kernel.shape[0];
+    const got = inputs.shape[inputs.shape.length - 1];
+    if (got !== expected) {
+      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible: expected last axis ${expected}, got ${got} (shape [${inputs.shape.map((d) => d ?? 'null').join(', ')}])`);
+    }
+    let y: LayerOutput = ops.matmul(inputs, this.kernel);
+    if (this.bias) y = ops.add(y, this.bias);
+    return getActivation(this.activation)(y);
+  }
+
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), units: this.units, activation: activationName(this.activation), useBias: this.useBias };
+  }
+}

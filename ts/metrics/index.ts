@@ -1,0 +1,1 @@
+export { resolveMetric, type AccuracyKind, type ResolvedMetric } from './accuracy.js';

@@ -1,0 +1,52 @@
+// Serialises a model's symbolic graph for the Rust engine: nodes in topological order,
+// model inputs by position, weights by index.
+import { ValueError } from '../errors.js';
+import type { SymbolicTensor } from '../symbolic.js';
+import type { Variable } from '../variable.js';
+
+export interface GraphSpec {
+  nodes: Record<string, unknown>[];
+  outputs: number[];
+}
+
+export function buildGraphSpec(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): { graph: GraphSpec; variables: Variable[] } {
+  const ids = new Map<SymbolicTensor, number>();
+  const nodes: Record<string, unknown>[] = [];
+  const variables: Variable[] = [];
+  const visit = (t: SymbolicTensor): number => {
+    const known = ids.get(t);
+    if (known !== undefined) return known;
+    const inputIds = t.inputs.map(visit);
+    const node: Record<string, unknown> = { ...t.spec, inputs: inputIds, name: t.name };
+    if (t.spec.op === 'input') {
+      const index = inputs.indexOf(t);
+      if (index < 0) {
+        throw new ValueError(`Graph disconnected: cannot obtain a value for tensor "${t.name}": it is not one of the model's inputs`);
+      }
+      node.index = index;
+    } else if (t.spec.op === 'variable') {
+      node.index = variables.push(t.variable!) - 1;
+    }
+    const id = nodes.push(node) - 1;
+    ids.set(t, id);
+    return id;
+  };
+  // Inputs first, so an unused input still gets its node.
+  inputs.forEach(visit);
+  return { graph: { nodes, outputs: outputs.map(visit) }, variables };
+}
+
+/** The layers whose calls produced the graph, in call order, each once. */
+export function layersOf(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): { name: string }[] {
+  const seen = new Set<SymbolicTensor>();
+  const layers: { name: string }[] = [];
+  const visit = (t: SymbolicTensor): void => {
+    if (seen.has(t)) return;
+    seen.add(t);
+    t.inputs.forEach(visit);
+    if (t.sourceLayer && !layers.includes(t.sourceLayer)) layers.push(t.sourceLayer);
+  };
+  inputs.forEach(visit);
+  outputs.forEach(visit);
+  return layers;
+}

@@ -1,0 +1,398 @@
+// Functional models: a graph from inputs to outputs, compiled into a native engine that trains,
+// evaluates and predicts on native threads.
+import type { NativeEngine } from '../../native.cjs';
+import { Callback, CallbackList, type Logs, wantsTrainBatches } from '../callbacks/callback.js';
+import { History } from '../callbacks/history.js';
+import { ProgbarLogger } from '../callbacks/progbar_logger.js';
+import { RuntimeError, ShapeError, ValueError } from '../errors.js';
+import type { Layer } from '../layers/layer.js';
+import { getLoss, type LossKind } from '../losses/index.js';
+import { resolveMetric, type ResolvedMetric } from '../metrics/accuracy.js';
+import { awaitNative, callNative, native } from '../native.js';
+import { getOptimizer } from '../optimizers/index.js';
+import type { Optimizer } from '../optimizers/optimizer.js';
+import { type Shape, SymbolicTensor } from '../symbolic.js';
+import { Tensor, type TensorLike } from '../tensor.js';
+import { uniqueName } from '../utils/naming.js';
+import { Progbar } from '../utils/progbar.js';
+import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
+import { buildGraphSpec, layersOf } from './graph_spec.js';
+import { summaryTable } from './summary.js';
+
+export interface ModelArgs {
+  inputs: SymbolicTensor | SymbolicTensor[];
+  outputs: SymbolicTensor | SymbolicTensor[];
+  name?: string;
+}
+
+export interface CompileArgs {
+  /** A name ('adam', 'sgd') or an instance. Default 'adam'. */
+  optimizer?: string | Optimizer;
+  /** A loss name, or one per output. */
+  loss: string | string[];
+  /** Metric names, e.g. ['accuracy'] (resolved from the loss as Keras does). */
+  metrics?: string[];
+  /** Weights of each output's loss in the total (default 1 each). */
+  lossWeights?: number[];
+}
+
+export interface FitArgs {
+  /** Default 1. */
+  epochs?: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** 0 silent, 1 progress bar (default), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2 | 'auto';
+  /** Fraction of the data (its end, before shuffling) held out for validation. */
+  validationSplit?: number;
+  validationData?: [DataLike, DataLike];
+  /** Reshuffle the training samples each epoch (default true). */
+  shuffle?: boolean;
+  callbacks?: Callback[];
+  /** Epoch to start from (default 0). */
+  initialEpoch?: number;
+}
+
+export interface EvaluateArgs {
+  /** Default 32. */
+  batchSize?: number;
+  /** Default 1. */
+  verbose?: 0 | 1 | 2 | 'auto';
+  /** Return `{ loss, accuracy, ... }` instead of `[loss, ...metrics]`. */
+  returnDict?: boolean;
+  callbacks?: Callback[];
+}
+
+export interface PredictArgs {
+  /** Default 32. */
+  batchSize?: number;
+  /** Default 0 for kiln (Keras prints a bar; pass 1 for it). */
+  verbose?: 0 | 1 | 2 | 'auto';
+}
+
+interface Compiled {
+  optimizer: Optimizer;
+  losses: LossKind[];
+  lossWeights: number[];
+  metrics: (ResolvedMetric & { output: number })[];
+  args: CompileArgs;
+}
+
+/** Sums of a run's per-batch numbers: samples, loss, then each metric. */
+class RunningLogs {
+  private sums: number[];
+  constructor(private readonly names: string[]) {
+    this.sums = new Array(names.length + 2).fill(0);
+  }
+  add(flat: Float64Array): void {
+    const width = this.sums.length;
+    for (let i = 0; i < flat.length; i++) this.sums[i % width] += flat[i];
+  }
+  logs(prefix = ''): Logs {
+    const samples = Math.max(1, this.sums[0]);
+    const out: Logs = { [`${prefix}loss`]: this.sums[1] / samples };
+    this.names.forEach((n, i) => (out[`${prefix}${n}`] = this.sums[i + 2] / samples));
+    return out;
+  }
+}
+
+const TARGET_RUN_MS = 100;
+
+function verbosity(v: FitArgs['verbose'], fallback: 0 | 1 | 2): 0 | 1 | 2 {
+  if (v === undefined || v === 'auto') return fallback;
+  if (v !== 0 && v !== 1 && v !== 2) throw new ValueError(`verbose must be 0, 1, 2 or 'auto', got ${String(v)}`);
+  return v;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new ValueError(`\`${name}\` must be a positive integer, got ${value}`);
+  return value;
+}
+
+export class Model {
+  name: string;
+  inputs: SymbolicTensor[] = [];
+  outputs: SymbolicTensor[] = [];
+  optimizer?: Optimizer;
+  /** Set true in a callback to end `fit` after the current epoch. */
+  stopTraining = false;
+  private compiled?: Compiled;
+  private engine?: NativeEngine;
+
+  constructor(args?: ModelArgs) {
+    this.name = args?.name ?? uniqueName(new.target === Model ? 'functional' : 'sequential');
+    if (args) this.setGraph(args.inputs, args.outputs);
+  }
+
+  /** @internal */
+  protected setGraph(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[]): void {
+    const ins = Array.isArray(inputs) ? inputs : [inputs];
+    const outs = Array.isArray(outputs) ? outputs : [outputs];
+    for (const t of [...ins, ...outs]) {
+      if (!(t instanceof SymbolicTensor)) throw new ValueError(`Model inputs and outputs must be symbolic tensors (from kiln.Input and layer.apply), got ${String(t)}`);
+    }
+    if (ins.some((t) => t.spec.op !== 'input')) throw new ValueError('Model inputs must come from kiln.Input()');
+    buildGraphSpec(ins, outs); // refuses disconnected graphs now
+    this.inputs = ins;
+    this.outputs = outs;
+    this.engine = undefined;
+  }
+
+  /** Whether the graph exists (Sequential models build on first data). */
+  get built(): boolean {
+    return this.outputs.length > 0;
+  }
+
+  /** @internal Builds from the data's sample shape when needed (Sequential overrides). */
+  protected ensureBuilt(_sampleShape?: number[]): void {
+    if (!this.built) throw new ValueError('This model has no inputs or outputs');
+  }
+
+  get layers(): Layer[] {
+    return layersOf(this.inputs, this.outputs) as Layer[];
+  }
+
+  getLayer(name: string): Layer {
+    const layer = this.layers.find((l) => l.name === name);
+    if (!layer) throw new ValueError(`No such layer: ${name}. Existing layers are: ${this.layers.map((l) => l.name).join(', ')}`);
+    return layer;
+  }
+
+  get weights() {
+    return [...new Set(this.layers.flatMap((l) => l.weights))];
+  }
+
+  get trainableWeights() {
+    return [...new Set(this.layers.flatMap((l) => l.trainableWeights))];
+  }
+
+  /** Every weight's current value, in Keras' order (layer by layer). */
+  getWeights(): Tensor[] {
+    return this.weights.map((w) => w.read());
+  }
+
+  setWeights(values: TensorLike[]): void {
+    const weights = this.weights;
+    if (values.length !== weights.length) {
+      throw new ValueError(`You called setWeights(weights) on model "${this.name}" with a weight list of length ${values.length}, but the model expects ${weights.length} weights`);
+    }
+    weights.forEach((w, i) => w.assign(values[i]));
+  }
+
+  countParams(): number {
+    return this.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
+  /** Prints Keras' summary table and returns it. */
+  summary(printFn: (line: string) => void = console.log): string {
+    if (!this.built) {
+      throw new ValueError('This model has not yet been built. Build the model first by calling `build()` or by calling the model on a batch of data (fit, predict), or give the first layer an `inputShape`.');
+    }
+    const text = summaryTable(this.name, this.layers);
+    printFn(text);
+    return text;
+  }
+
+  compile(args: CompileArgs): void {
+    if (!args || args.loss === undefined) throw new ValueError('compile() needs a `loss`');
+    const optimizer = getOptimizer(args.optimizer ?? 'adam');
+    const lossNames = Array.isArray(args.loss) ? args.loss : [args.loss];
+    const losses = lossNames.map(getLoss);
+    const lossWeights = args.lossWeights ?? losses.map(() => 1);
+    if (lossWeights.length !== losses.length) throw new ValueError(`lossWeights has ${lossWeights.length} entries for ${losses.length} losses`);
+    for (const m of args.metrics ?? []) resolveMetric(m, losses[0], 2); // unknown names fail here
+    this.optimizer = optimizer;
+    this.compiled = { optimizer, losses, lossWeights, metrics: [], args };
+    this.engine = undefined;
+    if (this.built) this.getEngine();
+  }
+
+  /** The compiled engine, created on first need (after the graph is built). */
+  private getEngine(): NativeEngine {
+    if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training or evaluation.');
+    if (this.engine) return this.engine;
+    const c = this.compiled;
+    if (c.losses.length !== this.outputs.length && c.losses.length !== 1) {
+      throw new ValueError(`The model has ${this.outputs.length} outputs but compile() was given ${c.losses.length} losses`);
+    }
+    const losses = this.outputs.map((_, i) => ({ output: i, kind: c.losses[Math.min(i, c.losses.length - 1)], weight: c.lossWeights[Math.min(i, c.lossWeights.length - 1)] }));
+    c.metrics = this.outputs.flatMap((out, i) => {
+      const width = out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
+      return (c.args.metrics ?? []).map((m) => ({ ...resolveMetric(m, losses[i].kind, width), output: i }));
+    });
+    if (this.outputs.length > 1) {
+      // Keras prefixes per-output metrics with the output layer's name.
+      c.metrics = c.metrics.map((m) => ({ ...m, name: `${this.outputs[m.output].name}_${m.name}` }));
+    }
+    const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
+    const spec = {
+      graph,
+      trainable: variables.map((v) => v.trainable),
+      losses,
+      metrics: c.metrics.map((m) => ({ output: m.output, kind: m.kind })),
+      optimizer: c.optimizer.spec(),
+    };
+    this.engine = callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
+    return this.engine;
+  }
+
+  /** Checks each input array against the model's input shape, naming the layer that reads it. */
+  private checkInputs(xs: Tensor[]): void {
+    if (xs.length !== this.inputs.length) {
+      throw new ValueError(`Model "${this.name}" expects ${this.inputs.length} input(s), but it received ${xs.length} input array(s)`);
+    }
+    xs.forEach((x, i) => {
+      const expected = this.inputs[i].shape;
+      const ok = x.rank === expected.length && expected.every((d, k) => d === null || d === x.shape[k]);
+      if (ok) return;
+      const reader = this.layers.find((l) => l.lastInputShape && this.inputs[i].shape === l.lastInputShape) ?? this.layers.find((l) => l.constructor.name !== 'InputLayer');
+      const layer = reader ? `layer "${reader.name}"` : `model "${this.name}"`;
+      const shape = `[${x.shape.join(', ')}]`;
+      if (x.rank === expected.length) {
+        throw new ShapeError(`Input ${i} of ${layer} is incompatible: expected last axis ${expected[expected.length - 1]}, got ${x.shape[x.rank - 1]} (shape ${shape})`);
+      }
+      throw new ShapeError(`Input ${i} of ${layer} is incompatible: expected shape [${expected.map((d) => d ?? 'null').join(', ')}], got ${shape}`);
+    });
+  }
+
+  private prepare(x: DataLike, y: DataLike | undefined, what: string): [Tensor[], Tensor[]] {
+    const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined);
+    this.ensureBuilt(xs[0]?.shape.slice(1));
+    this.checkInputs(xs);
+    const ys = y === undefined ? [] : toTensorList(y, 'y');
+    const n = sampleCount(xs, 'x');
+    for (const t of [...xs, ...ys]) {
+      if (t.shape[0] !== n) throw new ValueError(`${what}: x and y must have the same number of samples: x has ${n}, y has ${t.shape[0]}`);
+    }
+    return [xs, ys];
+  }
+
+  /** Trains for `epochs` epochs; resolves to the History. The work runs on native threads. */
+  async fit(x: DataLike, y: DataLike, args: FitArgs = {}): Promise<History> {
+    const { epochs = 1, batchSize = 32, validationSplit = 0, validationData, shuffle = true, callbacks = [], initialEpoch = 0 } = args;
+    const verbose = verbosity(args.verbose, 1);
+    positiveInteger(epochs, 'epochs');
+    positiveInteger(batchSize, 'batchSize');
+    if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training (fit).');
+    let [xs, ys] = this.prepare(x, y, 'fit');
+    let validation: [Tensor[], Tensor[]] | undefined;
+    if (validationData) {
+      validation = this.prepare(validationData[0], validationData[1], 'validationData');
+    } else if (validationSplit > 0) {
+      const [xTrain, xVal] = splitForValidation(xs, validationSplit);
+      const [yTrain, yVal] = splitForValidation(ys, validationSplit);
+      [xs, ys, validation] = [xTrain, yTrain, [xVal, yVal]];
+    }
+    const engine = this.getEngine();
+    const handles = (ts: Tensor[]) => ts.map((t) => t.handle);
+    callNative(() => engine.checkData(handles(xs), handles(ys)));
+    if (validation) callNative(() => engine.checkData(handles(validation![0]), handles(validation![1])));
+
+    const n = xs[0].shape[0];
+    const steps = Math.ceil(n / batchSize);
+    const history = new History();
+    const progbar = verbose > 0 ? new ProgbarLogger(verbose as 1 | 2) : undefined;
+    const all = [...callbacks, ...(progbar ? [progbar] : []), history];
+    const list = new CallbackList(all);
+    const perBatch = callbacks.some(wantsTrainBatches);
+    for (const cb of all) {
+      cb.setModel(this);
+      cb.setParams({ epochs, steps, verbose });
+    }
+    const metricNames = this.compiled.metrics.map((m) => m.name);
+    const optimizer = this.compiled.optimizer;
+    this.stopTraining = false;
+    await list.call('onTrainBegin');
+    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+      await list.call('onEpochBegin', epoch);
+      const order = shuffle ? native.permutation(n) : Uint32Array.from({ length: n }, (_, i) => i);
+      const running = new RunningLogs(metricNames);
+      let runLength = 1;
+      for (let done = 0; done < steps; ) {
+        const count = perBatch ? 1 : Math.min(runLength, steps - done);
+        if (perBatch) await list.call('onTrainBatchBegin', done);
+        const rates = Float32Array.from({ length: count }, (_, i) => optimizer.learningRateAt(optimizer.iterations + i));
+        const started = performance.now();
+        const flat = await awaitNative(engine.trainBatches(handles(xs), handles(ys), order, batchSize, done, count, rates));
+        const elapsed = performance.now() - started;
+        optimizer.iterations += count;
+        running.add(flat);
+        done += count;
+        // Size the next native run to about TARGET_RUN_MS: progress stays live, overhead stays low.
+        runLength = Math.max(1, Math.min(4096, Math.round((count * TARGET_RUN_MS) / Math.max(elapsed, 1e-3))));
+        const logs = running.logs();
+        if (perBatch) await list.call('onTrainBatchEnd', done - 1, logs);
+        progbar?.progress(done, logs);
+      }
+      const epochLogs = running.logs();
+      if (validation) Object.assign(epochLogs, await this.runEvaluation(validation[0], validation[1], batchSize, 'val_'));
+      await list.call('onEpochEnd', epoch, epochLogs);
+    }
+    await list.call('onTrainEnd');
+    return history;
+  }
+
+  /** Loss and metrics over all batches, as logs. */
+  private async runEvaluation(xs: Tensor[], ys: Tensor[], batchSize: number, prefix = '', bar?: Progbar): Promise<Logs> {
+    const engine = this.getEngine();
+    const steps = Math.ceil(xs[0].shape[0] / batchSize);
+    const running = new RunningLogs(this.compiled!.metrics.map((m) => m.name));
+    const perRun = Math.max(1, Math.ceil(steps / 10));
+    for (let done = 0; done < steps; done += perRun) {
+      const count = Math.min(perRun, steps - done);
+      running.add(await awaitNative(engine.evaluateBatches(xs.map((t) => t.handle), ys.map((t) => t.handle), batchSize, done, count)));
+      bar?.update(done + count, running.logs(prefix), false);
+    }
+    return running.logs(prefix);
+  }
+
+  /** Returns `[loss, ...metrics]` on the given data (or a dict with `returnDict`). */
+  async evaluate(x: DataLike, y: DataLike, args: EvaluateArgs & { returnDict: true }): Promise<Logs>;
+  async evaluate(x: DataLike, y: DataLike, args?: EvaluateArgs): Promise<number[]>;
+  async evaluate(x: DataLike, y: DataLike, args: EvaluateArgs = {}): Promise<number[] | Logs> {
+    const { batchSize = 32, returnDict = false } = args;
+    const verbose = verbosity(args.verbose, 1);
+    positiveInteger(batchSize, 'batchSize');
+    if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for evaluation (evaluate).');
+    const [xs, ys] = this.prepare(x, y, 'evaluate');
+    const engine = this.getEngine();
+    callNative(() => engine.checkData(xs.map((t) => t.handle), ys.map((t) => t.handle)));
+    const steps = Math.ceil(xs[0].shape[0] / batchSize);
+    const bar = verbose > 0 ? new Progbar(steps, { verbose: verbose as 1 | 2 }) : undefined;
+    const logs = await this.runEvaluation(xs, ys, batchSize, '', bar);
+    bar?.update(steps, logs, true);
+    if (returnDict) return logs;
+    return [logs.loss, ...this.compiled.metrics.map((m) => logs[m.name])];
+  }
+
+  /**
+   * The model's outputs for every sample: a Tensor, or an array of them for a model with
+   * several outputs (`predict<Tensor[]>(x)`).
+   */
+  async predict<T extends Tensor | Tensor[] = Tensor>(x: DataLike, args: PredictArgs = {}): Promise<T> {
+    const { batchSize = 32 } = args;
+    const verbose = verbosity(args.verbose, 0);
+    positiveInteger(batchSize, 'batchSize');
+    const [xs] = this.prepare(x, undefined, 'predict');
+    const engine = this.predictEngine();
+    const results = (await awaitNative(engine.predict(xs.map((t) => t.handle), batchSize))).map((h) => new Tensor(h));
+    if (verbose > 0) {
+      const steps = Math.ceil(xs[0].shape[0] / batchSize);
+      new Progbar(steps, { verbose: verbose as 1 | 2 }).update(steps, {}, true);
+    }
+    return (results.length === 1 ? results[0] : results) as T;
+  }
+
+  /** An engine for inference: the compiled one, or one without loss for uncompiled models. */
+  private predictEngine(): NativeEngine {
+    if (this.compiled) return this.getEngine();
+    const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
+    const spec = { graph, trainable: variables.map(() => false) };
+    return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
+  }
+
+  /** Model input shapes (batch axis null). */
+  get inputShape(): Shape[] {
+    return this.inputs.map((t) => t.shape);
+  }
+}

@@ -1,0 +1,64 @@
+import { ValueError } from '../errors.js';
+import { InputLayer } from '../layers/core/input_layer.js';
+import { Layer } from '../layers/layer.js';
+import type { SymbolicTensor } from '../symbolic.js';
+import { Model } from './model.js';
+
+/** A plain stack of layers, each feeding the next. */
+export class Sequential extends Model {
+  private readonly stack: Layer[] = [];
+  private input?: InputLayer;
+
+  constructor(layers: Layer[] = [], args: { name?: string } = {}) {
+    super();
+    if (args.name) this.name = args.name;
+    for (const layer of layers) this.add(layer);
+  }
+
+  /** Adds a layer on top of the stack. */
+  add(layer: Layer): void {
+    if (!(layer instanceof Layer)) {
+      throw new ValueError(`Only instances of kiln.layers.Layer can be added to a Sequential model. Received: ${String(layer)}`);
+    }
+    if (layer instanceof InputLayer) {
+      if (this.stack.length > 0 || this.input) throw new ValueError('An InputLayer can only be the first layer of a Sequential model');
+      this.input = layer;
+      this.rebuild();
+      return;
+    }
+    if (this.stack.includes(layer)) throw new ValueError(`Layer "${layer.name}" is already in this model`);
+    this.stack.push(layer);
+    if (this.stack.length === 1 && layer.batchInputShape && !this.input) this.input = new InputLayer(layer.batchInputShape);
+    this.rebuild();
+  }
+
+  /** Removes the last layer. */
+  pop(): Layer {
+    const layer = this.stack.pop();
+    if (!layer) throw new ValueError('There are no layers in the model');
+    this.rebuild();
+    return layer;
+  }
+
+  get layers(): Layer[] {
+    return [...this.stack];
+  }
+
+  /** Builds the graph for samples of `inputShape` (without the batch axis). */
+  build(inputShape: number[]): void {
+    if (!this.input) this.input = new InputLayer([null, ...inputShape]);
+    this.rebuild();
+  }
+
+  protected ensureBuilt(sampleShape?: number[]): void {
+    if (!this.built && sampleShape) this.build(sampleShape);
+    super.ensureBuilt(sampleShape);
+  }
+
+  private rebuild(): void {
+    if (!this.input || this.stack.length === 0) return;
+    let x: SymbolicTensor = this.input.output;
+    for (const layer of this.stack) x = layer.apply(x);
+    this.setGraph(this.input.output, x);
+  }
+}

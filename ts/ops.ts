@@ -1,0 +1,201 @@
+// kiln.ops: run eagerly on concrete tensors, and record a graph node when any argument is
+// symbolic (inside Layer.call while a model is built), so custom layers train like built-ins.
+import { ShapeError, ValueError } from './errors.js';
+import { callNative, native } from './native.js';
+import { currentLayerName, type OpSpec, type Shape, SymbolicTensor } from './symbolic.js';
+import { Tensor, toTensor, type TensorLike } from './tensor.js';
+import { Variable } from './variable.js';
+
+/** What an op argument may be. */
+export type OpInput = TensorLike | SymbolicTensor | Variable;
+/** A symbolic result if the argument is symbolic, else a concrete tensor. */
+export type OpResult<A> = A extends SymbolicTensor ? SymbolicTensor : Tensor;
+export type OpResult2<A, B> = A extends SymbolicTensor ? SymbolicTensor : B extends SymbolicTensor ? SymbolicTensor : Tensor;
+
+function isSymbolic(args: OpInput[]): boolean {
+  return args.some((a) => a instanceof SymbolicTensor);
+}
+
+function concrete(value: OpInput): Tensor {
+  if (value instanceof Variable) return value.read();
+  if (value instanceof SymbolicTensor) throw new ValueError('A symbolic tensor cannot be used where a concrete value is needed');
+  return toTensor(value);
+}
+
+function symbolic(value: OpInput): SymbolicTensor {
+  if (value instanceof SymbolicTensor) return value;
+  if (value instanceof Variable) return value.symbolic;
+  const t = toTensor(value, 'float32');
+  return new SymbolicTensor(t.shape, { op: 'constant', shape: t.shape, values: Array.from(t.dataSync()) }, [], 'constant');
+}
+
+function where(): string {
+  const layer = currentLayerName();
+  return layer ? `Layer "${layer}": ` : '';
+}
+
+function record(spec: OpSpec, inputs: SymbolicTensor[], shape: Shape): SymbolicTensor {
+  return new SymbolicTensor(shape, spec, inputs, currentLayerName() ?? spec.op);
+}
+
+function describe(shape: Shape): string {
+  return `[${shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
+}
+
+/** numpy broadcasting of shapes with an unknown batch axis. */
+export function broadcastShapes(a: Shape, b: Shape): Shape {
+  const rank = Math.max(a.length, b.length);
+  const out: Shape = [];
+  for (let i = 0; i < rank; i++) {
+    const da = i + a.length >= rank ? a[i + a.length - rank] : 1;
+    const db = i + b.length >= rank ? b[i + b.length - rank] : 1;
+    if (da === db || db === 1) out.push(da);
+    else if (da === 1) out.push(db);
+    else if (da === null || db === null) out.push(da ?? db);
+    else throw new ShapeError(`${where()}shapes ${describe(a)} and ${describe(b)} cannot be broadcast together`);
+  }
+  return out;
+}
+
+function binary<A extends OpInput, B extends OpInput>(fn: string, a: A, b: B): OpResult2<A, B> {
+  if (isSymbolic([a, b])) {
+    const [x, y] = [symbolic(a), symbolic(b)];
+    return record({ op: 'binary', function: fn }, [x, y], broadcastShapes(x.shape, y.shape)) as OpResult2<A, B>;
+  }
+  const [x, y] = [concrete(a), concrete(b)];
+  return new Tensor(callNative(() => native.binaryOp(fn, x.handle, y.handle))) as OpResult2<A, B>;
+}
+
+export const add = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('add', a, b);
+export const sub = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('sub', a, b);
+export const mul = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('mul', a, b);
+export const div = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('div', a, b);
+export const maximum = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('maximum', a, b);
+export const minimum = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('minimum', a, b);
+
+function unary<A extends OpInput>(fn: string, x: A): OpResult<A> {
+  if (isSymbolic([x])) {
+    const s = symbolic(x);
+    return record({ op: 'unary', function: fn }, [s], s.shape) as OpResult<A>;
+  }
+  const t = concrete(x);
+  return new Tensor(callNative(() => native.unaryOp(fn, t.handle))) as OpResult<A>;
+}
+
+export const relu = <A extends OpInput>(x: A) => unary('relu', x);
+export const sigmoid = <A extends OpInput>(x: A) => unary('sigmoid', x);
+export const tanh = <A extends OpInput>(x: A) => unary('tanh', x);
+export const exp = <A extends OpInput>(x: A) => unary('exp', x);
+export const log = <A extends OpInput>(x: A) => unary('log', x);
+export const square = <A extends OpInput>(x: A) => unary('square', x);
+export const sqrt = <A extends OpInput>(x: A) => unary('sqrt', x);
+export const negative = <A extends OpInput>(x: A) => unary('neg', x);
+export const abs = <A extends OpInput>(x: A) => unary('abs', x);
+
+/** Matrix product of a tensor ([..., k]) and a matrix ([k, n]). */
+export function matmul<A extends OpInput, B extends OpInput>(a: A, b: B): OpResult2<A, B> {
+  if (isSymbolic([a, b])) {
+    const [x, w] = [symbolic(a), symbolic(b)];
+    const k = x.shape[x.shape.length - 1];
+    if (w.rank !== 2 || x.rank < 1 || (k !== null && w.shape[0] !== null && k !== w.shape[0])) {
+      throw new ShapeError(`${where()}matmul cannot multiply shapes ${describe(x.shape)} and ${describe(w.shape)}: expected the last axis of the first (${k}) to equal the first axis of the second matrix`);
+    }
+    return record({ op: 'matmul', transpose_b: false }, [x, w], [...x.shape.slice(0, -1), w.shape[1]]) as OpResult2<A, B>;
+  }
+  const [x, w] = [concrete(a), concrete(b)];
+  return new Tensor(callNative(() => native.matmul(x.handle, w.handle))) as OpResult2<A, B>;
+}
+
+/** Softmax over the last axis. */
+export function softmax<A extends OpInput>(x: A): OpResult<A> {
+  if (isSymbolic([x])) {
+    const s = symbolic(x);
+    return record({ op: 'softmax' }, [s], s.shape) as OpResult<A>;
+  }
+  const t = concrete(x);
+  return new Tensor(callNative(() => native.softmax(t.handle))) as OpResult<A>;
+}
+
+function reduce<A extends OpInput>(fn: string, x: A, axis: number | undefined, keepDims: boolean): OpResult<A> {
+  if (isSymbolic([x])) {
+    const s = symbolic(x);
+    let shape: Shape;
+    if (axis === undefined) shape = keepDims ? s.shape.map(() => 1) : [];
+    else {
+      const a = axis < 0 ? axis + s.rank : axis;
+      if (a < 0 || a >= s.rank) throw new ValueError(`${where()}${fn}: axis ${axis} is out of range for rank ${s.rank}`);
+      shape = keepDims ? s.shape.map((d, i) => (i === a ? 1 : d)) : s.shape.filter((_, i) => i !== a);
+    }
+    return record({ op: 'reduce', function: fn, axis: axis ?? null, keep_dims: keepDims }, [s], shape) as OpResult<A>;
+  }
+  const t = concrete(x);
+  return new Tensor(callNative(() => native.reduce(fn, t.handle, axis, keepDims))) as OpResult<A>;
+}
+
+export const sum = <A extends OpInput>(x: A, axis?: number, keepDims = false) => reduce('sum', x, axis, keepDims);
+export const mean = <A extends OpInput>(x: A, axis?: number, keepDims = false) => reduce('mean', x, axis, keepDims);
+export const max = <A extends OpInput>(x: A, axis?: number, keepDims = false) => reduce('max', x, axis, keepDims);
+
+/** Reshapes the whole tensor (batch axis included); one dimension may be -1. */
+export function reshape<A extends OpInput>(x: A, shape: number[]): OpResult<A> {
+  if (isSymbolic([x])) {
+    const s = symbolic(x);
+    const known = s.shape.every((d) => d !== null);
+    const size = known ? (s.shape as number[]).reduce((a, b) => a * b, 1) : null;
+    const fixed = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    const out: Shape = shape.map((d) => (d === -1 ? (size === null ? null : size / fixed) : d));
+    if (shape.filter((d) => d === -1).length > 1 || (size !== null && size % fixed !== 0) || (size !== null && !shape.includes(-1) && fixed !== size)) {
+      throw new ShapeError(`${where()}cannot reshape ${describe(s.shape)} to [${shape.join(', ')}]`);
+    }
+    return record({ op: 'reshape', shape, keep_batch: false }, [s], out) as OpResult<A>;
+  }
+  return concrete(x).reshape(shape) as OpResult<A>;
+}
+
+/** @internal Reshapes each sample, keeping the batch axis (Flatten, Reshape layers). */
+export function reshapeSamples(x: SymbolicTensor, perSample: number[]): SymbolicTensor {
+  const sizes = x.shape.slice(1);
+  if (sizes.some((d) => d === null)) throw new ShapeError(`${where()}needs a fully known input shape except the batch axis, got ${describe(x.shape)}`);
+  const size = (sizes as number[]).reduce((a, b) => a * b, 1);
+  const fixed = perSample.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const out = perSample.map((d) => (d === -1 ? size / fixed : d));
+  if (out.reduce((a, b) => a * b, 1) !== size || !out.every(Number.isInteger)) {
+    throw new ShapeError(`${where()}cannot reshape samples of shape ${describe(sizes)} to [${perSample.join(', ')}]`);
+  }
+  return record({ op: 'reshape', shape: perSample, keep_batch: true }, [x], [x.shape[0], ...out]);
+}
+
+/** @internal Inverted dropout; recorded only in graphs (eager calls are inference). */
+export function dropout(x: SymbolicTensor, rate: number): SymbolicTensor {
+  return record({ op: 'dropout', rate }, [x], x.shape);
+}
+
+function eagerOnly(name: string, args: OpInput[]): void {
+  if (isSymbolic(args)) throw new ValueError(`${where()}ops.${name} works on concrete tensors only in this version; it cannot be used inside a model's graph yet`);
+}
+
+export function concat(tensors: OpInput[], axis = -1): Tensor {
+  eagerOnly('concat', tensors);
+  const list = tensors.map(concrete);
+  return new Tensor(callNative(() => native.concat(list.map((t) => t.handle), axis)));
+}
+
+export function transpose(x: OpInput, perm?: number[]): Tensor {
+  eagerOnly('transpose', [x]);
+  return concrete(x).transpose(perm);
+}
+
+export function argMax(x: OpInput, axis = -1): Tensor {
+  eagerOnly('argMax', [x]);
+  return concrete(x).argMax(axis);
+}
+
+export function slice(x: OpInput, begin: number[], size: number[]): Tensor {
+  eagerOnly('slice', [x]);
+  return concrete(x).slice(begin, size);
+}
+
+export function gather(x: OpInput, indices: TensorLike): Tensor {
+  eagerOnly('gather', [x]);
+  return concrete(x).gather(indices);
+}

@@ -1,0 +1,26 @@
+import { ValueError } from '../errors.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+
+export interface SGDArgs extends OptimizerArgs {
+  /** Default 0.0. */
+  momentum?: number;
+  /** Default false. */
+  nesterov?: boolean;
+}
+
+/** Gradient descent with optional (Nesterov) momentum; Keras' defaults: learningRate 0.01. */
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly nesterov: boolean;
+
+  constructor(args: SGDArgs = {}) {
+    super(args, 0.01, 'SGD');
+    this.momentum = args.momentum ?? 0;
+    this.nesterov = args.nesterov ?? false;
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`SGD: \`momentum\` must be a float between [0, 1], got ${this.momentum}`);
+  }
+
+  spec(): OptimizerSpec {
+    return { kind: 'sgd', momentum: this.momentum, nesterov: this.nesterov };
+  }
+}

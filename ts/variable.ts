@@ -1,0 +1,55 @@
+import type { NativeVariable } from '../native.cjs';
+import { callNative, native } from './native.js';
+import { SymbolicTensor } from './symbolic.js';
+import { Tensor, toTensor, type TensorLike } from './tensor.js';
+
+/**
+ * A weight held in native memory. Every model that uses the layer trains the same buffer in
+ * place, so `read()` always gives the current value.
+ */
+export class Variable {
+  /** @internal */
+  readonly handle: NativeVariable;
+  readonly shape: number[];
+  readonly dtype = 'float32';
+  /** Whether the optimizer updates it (taken when a model is compiled). */
+  trainable: boolean;
+  name: string;
+  /** Layer-qualified path, as Keras prints it: `dense/kernel`. */
+  path: string;
+  private symbolicNode?: SymbolicTensor;
+
+  constructor(initialValue: TensorLike, options: { name?: string; trainable?: boolean; path?: string } = {}) {
+    const value = toTensor(initialValue, 'float32');
+    this.handle = callNative(() => new native.NativeVariable(value.handle));
+    this.shape = value.shape;
+    this.name = options.name ?? 'variable';
+    this.path = options.path ?? this.name;
+    this.trainable = options.trainable ?? true;
+  }
+
+  /** A snapshot of the current value. */
+  read(): Tensor {
+    return new Tensor(callNative(() => this.handle.read()));
+  }
+
+  /** Alias of `read()`, as Keras' `variable.value`. */
+  get value(): Tensor {
+    return this.read();
+  }
+
+  assign(value: TensorLike): void {
+    const t = toTensor(value, 'float32');
+    callNative(() => this.handle.assign(t.handle, this.path));
+  }
+
+  numpy(): Tensor {
+    return this.read();
+  }
+
+  /** @internal The graph node that reads this weight. */
+  get symbolic(): SymbolicTensor {
+    this.symbolicNode ??= new SymbolicTensor(this.shape, { op: 'variable' }, [], this.path, this);
+    return this.symbolicNode;
+  }
+}
