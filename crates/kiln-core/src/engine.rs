@@ -439,3 +439,99 @@ fn batch_logs<V: Deref<Target = Vec<f32>>>(ws: &Workspace, graph: &Graph, vars: 
     }
     logs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// x[4] -> Dense(3, tanh) -> Dense(2) -> softmax, with a loss of `kind`.
+    fn spec(kind: &str) -> String {
+        format!(
+            r#"{{"graph":{{"nodes":[
+                {{"op":"input","index":0,"shape":[null,4],"inputs":[]}},
+                {{"op":"variable","index":0}},
+                {{"op":"matmul","transpose_b":false,"inputs":[0,1]}},
+                {{"op":"variable","index":1}},
+                {{"op":"binary","function":"add","inputs":[2,3]}},
+                {{"op":"unary","function":"tanh","inputs":[4]}},
+                {{"op":"variable","index":2}},
+                {{"op":"matmul","transpose_b":false,"inputs":[5,6]}},
+                {{"op":"softmax","inputs":[7]}}],
+              "outputs":[8]}},
+             "trainable":[true,true,true],
+             "losses":[{{"output":0,"kind":"{kind}"}}],
+             "metrics":[{{"output":0,"kind":"sparse_categorical"}}],
+             "optimizer":{{"kind":"sgd","momentum":0.0,"nesterov":false}}}}"#
+        )
+    }
+
+    fn tensor(shape: Vec<usize>, seed: u64) -> Tensor {
+        let mut rng = Rng::new(seed);
+        let n = shape.iter().product();
+        Tensor::from_f32(shape, (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()).unwrap()
+    }
+
+    fn variables() -> Vec<Variable> {
+        vec![Variable::new(&tensor(vec![4, 3], 1)), Variable::new(&tensor(vec![3], 2)), Variable::new(&tensor(vec![3, 2], 3))]
+    }
+
+    #[test]
+    fn one_sgd_step_moves_weights_by_the_finite_difference_gradient() {
+        for (kind, targets) in [
+            ("sparse_categorical_crossentropy", Tensor::from_f32(vec![5], vec![0.0, 1.0, 1.0, 0.0, 1.0]).unwrap()),
+            ("categorical_crossentropy", Tensor::from_f32(vec![5, 2], vec![1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]).unwrap()),
+            ("mean_squared_error", tensor(vec![5, 2], 9)),
+        ] {
+            let x = tensor(vec![5, 4], 4);
+            let vars = variables();
+            let mut engine = Engine::new(&spec(kind), vars.clone()).unwrap();
+            let loss_of = |engine: &mut Engine| {
+                let logs = engine.evaluate_batches(&[&x], &[&targets], 5, 0, 1).unwrap();
+                logs[0][1] / 5.0
+            };
+            let before: Vec<Vec<f32>> = vars.iter().map(|v| v.read().to_f32().into_owned()).collect();
+            // Numeric gradient of the mean loss for every weight.
+            let mut numeric = Vec::new();
+            for v in &vars {
+                let mut g = Vec::new();
+                for i in 0..v.shape.iter().product::<usize>() {
+                    let eps = 1e-2;
+                    let bump = |delta: f32| {
+                        let mut data = v.data.write().unwrap();
+                        data[i] += delta;
+                    };
+                    bump(eps);
+                    let up = loss_of(&mut engine);
+                    bump(-2.0 * eps);
+                    let down = loss_of(&mut engine);
+                    bump(eps);
+                    g.push((up - down) / (2.0 * eps as f64));
+                }
+                numeric.push(g);
+            }
+            // One SGD step at learning rate 1: w_new = w - grad.
+            engine.train_batches(&[&x], &[&targets], &[0, 1, 2, 3, 4], 5, 0, 1, &[1.0]).unwrap();
+            for (k, v) in vars.iter().enumerate() {
+                let after = v.read().to_f32().into_owned();
+                for i in 0..after.len() {
+                    let analytic = (before[k][i] - after[i]) as f64;
+                    assert!((analytic - numeric[k][i]).abs() < 2e-3 * (1.0 + numeric[k][i].abs()), "{kind} var {k}[{i}]: {analytic} vs {}", numeric[k][i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bad_data_is_refused_with_a_message() {
+        let mut engine = Engine::new(&spec("sparse_categorical_crossentropy"), variables()).unwrap();
+        let x = tensor(vec![3, 4], 1);
+        let labels = Tensor::from_f32(vec![3], vec![0.0, 2.0, 1.0]).unwrap();
+        let err = engine.check_data(&[&x], &[&labels]).unwrap_err();
+        assert!(err.message.contains("label value of 2") && err.message.contains("[0, 2)"), "{}", err.message);
+        let wide = tensor(vec![3, 5], 1);
+        assert!(engine.check_data(&[&wide], &[&labels]).unwrap_err().message.contains("expected shape [null, 4]"));
+        let nan = Tensor::from_f32(vec![1, 4], vec![0.0, f32::NAN, 0.0, 0.0]).unwrap();
+        assert!(engine.check_data(&[&nan], &[&Tensor::from_f32(vec![1], vec![0.0]).unwrap()]).unwrap_err().message.contains("non-finite"));
+        assert!(Engine::new(&spec("no_such_loss"), variables()).is_err());
+    }
+}
