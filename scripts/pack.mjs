@@ -1,8 +1,11 @@
 // Packs kiln-nn the way napi-rs publishes it: the root package (TypeScript API and loader, no
-// binary) and the per-platform package holding the prebuilt .node, which the root package
-// names in optionalDependencies. Usage: node scripts/pack.mjs [destination folder]
+// binary) and the per-platform package holding the prebuilt .node. As `napi prepublish` does,
+// the packed root package.json gains the platform package in optionalDependencies (the repo's
+// own package.json leaves it out, so `npm ci` never looks for an unpublished package).
+// Usage: node scripts/pack.mjs [destination folder]
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,8 +19,25 @@ if (!existsSync(join(root, binary)) || !existsSync(join(root, 'dist', 'index.js'
   process.exit(1);
 }
 mkdirSync(destination, { recursive: true });
-copyFileSync(join(root, binary), join(platformDir, binary));
-for (const dir of [platformDir, root]) {
+
+function pack(dir) {
   const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', destination], { cwd: dir, encoding: 'utf8' });
   console.log(join(destination, out.trim().split('\n').pop()));
+}
+
+copyFileSync(join(root, binary), join(platformDir, binary));
+const platform = JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8'));
+pack(platformDir);
+
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const stage = mkdtempSync(join(tmpdir(), 'kiln-stage-'));
+try {
+  for (const file of manifest.files) cpSync(join(root, file), join(stage, file), { recursive: true });
+  delete manifest.devDependencies;
+  delete manifest.scripts;
+  manifest.optionalDependencies = { [platform.name]: platform.version };
+  writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  pack(stage);
+} finally {
+  rmSync(stage, { recursive: true, force: true });
 }
