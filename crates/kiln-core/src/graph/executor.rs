@@ -18,6 +18,9 @@ pub struct Plan {
     pub grads: Vec<Vec<f32>>,
     /// Dropout masks of the last training forward pass.
     masks: Vec<Vec<f32>>,
+    /// Gradients written whole by their only reader (a matmul, with beta 0) rather than
+    /// accumulated: they need no zeroing before each step.
+    overwritten: Vec<bool>,
 }
 
 impl Plan {
@@ -45,7 +48,16 @@ impl Plan {
             .enumerate()
             .map(|(i, n)| if matches!(n.op, Op::Dropout { .. }) { vec![0.0; size(i)] } else { Vec::new() })
             .collect();
-        Ok(Plan { batch, shapes, values, grads, masks })
+        let consumers = graph.consumer_counts();
+        let mut overwritten = vec![false; graph.nodes.len()];
+        for node in &graph.nodes {
+            if let (Op::Matmul { .. }, [a, b]) = (&node.op, node.inputs.as_slice()) {
+                for &i in [a, b] {
+                    overwritten[i] = a != b && consumers[i] == 1;
+                }
+            }
+        }
+        Ok(Plan { batch, shapes, values, grads, masks, overwritten })
     }
 
     /// The value of node `id`, reading variables from `vars`.
@@ -93,8 +105,10 @@ impl Plan {
     }
 
     pub fn zero_grads(&mut self) {
-        for g in &mut self.grads {
-            g.fill(0.0);
+        for (g, &overwritten) in self.grads.iter_mut().zip(&self.overwritten) {
+            if !overwritten {
+                g.fill(0.0);
+            }
         }
     }
 
@@ -130,15 +144,16 @@ impl Plan {
                     let b = MatRef::new(w, b_shape[0], b_shape[1]);
                     let b = if *transpose_b { b.t() } else { b };
                     let dy_m = MatRef::new(&dy, rows, n);
+                    let beta = |i: usize| if self.overwritten[i] { 0.0 } else { 1.0 };
                     if x_grad {
-                        gemm(1.0, dy_m, b.t(), 1.0, &mut dx); // dA = dY · Bᵀ
+                        gemm(1.0, dy_m, b.t(), beta(x_id), &mut dx); // dA = dY · Bᵀ
                     }
                     if needs_grad[w_id] {
                         let a = MatRef::new(x, rows, k);
                         if *transpose_b {
-                            gemm(1.0, dy_m.t(), a, 1.0, dw); // d(Bᵀ) = (Aᵀ·dY)ᵀ = dYᵀ·A
+                            gemm(1.0, dy_m.t(), a, beta(w_id), dw); // d(Bᵀ) = (Aᵀ·dY)ᵀ = dYᵀ·A
                         } else {
-                            gemm(1.0, a.t(), dy_m, 1.0, dw); // dB = Aᵀ · dY
+                            gemm(1.0, a.t(), dy_m, beta(w_id), dw); // dB = Aᵀ · dY
                         }
                     }
                 }

@@ -23,11 +23,11 @@ impl Optimizer for Adam {
         let state = self.state.get(slot, param.len(), 2);
         let (m, rest) = state.split_at_mut(1);
         let (m, v) = (&mut m[0], &mut rest[0]);
-        for i in 0..param.len() {
-            let g = grad[i];
-            m[i] += (g - m[i]) * (1.0 - b1);
-            v[i] += (g * g - v[i]) * (1.0 - b2);
-            param[i] -= alpha * m[i] / (v[i].sqrt() + eps);
+        // Zipped iterators carry no bounds checks, so the loop vectorises.
+        for (((w, &g), m), v) in param.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *m += (g - *m) * (1.0 - b1);
+            *v += (g * g - *v) * (1.0 - b2);
+            *w -= alpha * *m / (v.sqrt() + eps);
         }
     }
 }
