@@ -243,3 +243,19 @@ test.serial('stopTraining from a callback ends fit after the epoch; batch hooks 
   t.deepEqual(seen, ['batch 9 loss true', 'epoch 0', 'batch 9 loss true', 'epoch 1']);
   t.is(history.history.loss.length, 2);
 });
+
+test.serial('every optimizer name trains the seed MLP; compile defaults to rmsprop as Keras', async (t) => {
+  const { xTrain, yTrain, xTest, yTest } = await digitsAsFloats();
+  const x = xTrain.slice([0, 0, 0], [4000, -1, -1]);
+  const y = yTrain.slice([0], [4000]);
+  for (const optimizer of ['rmsprop', 'adagrad', 'adam', 'sgd', undefined]) {
+    kiln.setSeed(8);
+    const model = seedMlp(0);
+    model.compile({ optimizer, loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    if (optimizer === undefined) t.true(model.optimizer instanceof kiln.optimizers.RMSprop);
+    await model.fit(x, y, { epochs: 2, verbose: 0 });
+    const [, accuracy] = await model.evaluate(xTest, yTest, { verbose: 0 });
+    // adagrad and sgd learn slowly at Keras' default rates; all must clearly beat chance.
+    t.true(accuracy > ({ adagrad: 0.4, sgd: 0.6 }[optimizer ?? ''] ?? 0.88), `${optimizer}: accuracy ${accuracy}`);
+  }
+});

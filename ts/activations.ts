@@ -20,6 +20,9 @@ const ACTIVATIONS: Record<string, ActivationFunction> = {
 export function getActivation(identifier: ActivationIdentifier | undefined): ActivationFunction {
   if (identifier === undefined || identifier === null) return ACTIVATIONS.linear;
   if (typeof identifier === 'function') return identifier;
+  if (typeof identifier !== 'string') {
+    throw new ValueError(`Could not interpret activation function identifier: ${String(identifier)} (expected a name or a function)`);
+  }
   const found = ACTIVATIONS[snakeCase(identifier)];
   if (!found) {
     throw new ValueError(`Unknown activation: '${identifier}'. Valid activations: ${Object.keys(ACTIVATIONS).map((a) => `'${a}'`).join(', ')}`);

@@ -50,6 +50,9 @@ const ALIASES: Record<string, string> = { uniform: 'random_uniform', normal: 'ra
 
 export function getInitializer(identifier: InitializerIdentifier): Initializer {
   if (typeof identifier === 'function') return identifier;
+  if (typeof identifier !== 'string') {
+    throw new ValueError(`Could not interpret initializer identifier: ${String(identifier)} (expected a name or a function)`);
+  }
   const key = snakeCase(identifier);
   const found = INITIALIZERS[ALIASES[key] ?? key];
   if (!found) {

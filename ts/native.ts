@@ -29,9 +29,10 @@ export function callNative<T>(f: () => T): T {
   }
 }
 
-export async function awaitNative<T>(promise: Promise<T>): Promise<T> {
+/** Starts native async work; errors thrown at the start or on completion become KilnErrors. */
+export async function awaitNative<T>(start: () => Promise<T>): Promise<T> {
   try {
-    return await promise;
+    return await start();
   } catch (error) {
     throw translateError(error);
   }

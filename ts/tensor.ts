@@ -132,18 +132,32 @@ function binary(name: string, a: Tensor, b: TensorLike): Tensor {
   return new Tensor(callNative(() => native.binaryOp(name, a.handle, other.handle)));
 }
 
+/** The shape of nested arrays, read along their first elements. */
+function nestedShape(values: NestedArray): number[] {
+  const shape: number[] = [];
+  let v: NestedArray = values;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    if (v.length === 0) break;
+    v = v[0];
+  }
+  return shape;
+}
+
+/** Flattens nested arrays, checking that every branch has the same shape. */
 function flatten(values: NestedArray, shape: number[], depth: number, out: number[]): void {
   if (Array.isArray(values)) {
-    if (shape.length <= depth) shape.push(values.length);
-    else if (shape[depth] !== values.length) {
-      throw new ShapeError(`tensor(): nested arrays are ragged: expected ${shape[depth]} values at depth ${depth}, got ${values.length}`);
+    if (depth >= shape.length || values.length !== shape[depth]) {
+      const expected = depth >= shape.length ? 'a number' : `${shape[depth]} values`;
+      const got = depth >= shape.length ? `an array of ${values.length}` : values.length;
+      throw new ShapeError(`tensor(): nested arrays are ragged: expected ${expected} at depth ${depth}, got ${got}`);
     }
     for (const v of values) flatten(v, shape, depth + 1, out);
-  } else {
-    if (typeof values !== 'number') throw new ValueError(`tensor(): expected numbers, got ${typeof values}`);
-    if (depth !== shape.length) throw new ShapeError(`tensor(): nested arrays are ragged at depth ${depth}`);
-    out.push(values);
+    return;
   }
+  if (typeof values !== 'number') throw new ValueError(`tensor(): expected numbers, got ${typeof values}`);
+  if (depth !== shape.length) throw new ShapeError(`tensor(): nested arrays are ragged: expected an array of ${shape[depth]} values at depth ${depth}, got a number`);
+  out.push(values);
 }
 
 function typedFor(dtype: DType, values: ArrayLike<number>): TypedArray {
@@ -171,7 +185,7 @@ export function tensor(values: TensorLike, shape?: number[], dtype?: DType): Ten
     data = wanted === kind ? values : typedFor(wanted, values);
     inferred = [values.length];
   } else {
-    inferred = [];
+    inferred = nestedShape(values);
     const flat: number[] = [];
     flatten(values, inferred, 0, flat);
     data = typedFor(checkDtype(dtype ?? 'float32'), flat);

@@ -26,7 +26,7 @@ export interface ModelArgs {
 }
 
 export interface CompileArgs {
-  /** A name ('adam', 'sgd') or an instance. Default 'adam'. */
+  /** A name ('rmsprop', 'adam', 'sgd', 'adagrad') or an instance. Default 'rmsprop', as Keras. */
   optimizer?: string | Optimizer;
   /** A loss name, or one per output. */
   loss: string | string[];
@@ -195,23 +195,29 @@ export class Model {
 
   compile(args: CompileArgs): void {
     if (!args || args.loss === undefined) throw new ValueError('compile() needs a `loss`');
-    const optimizer = getOptimizer(args.optimizer ?? 'adam');
+    const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
     const lossNames = Array.isArray(args.loss) ? args.loss : [args.loss];
     const losses = lossNames.map(getLoss);
     const lossWeights = args.lossWeights ?? losses.map(() => 1);
     if (lossWeights.length !== losses.length) throw new ValueError(`lossWeights has ${lossWeights.length} entries for ${losses.length} losses`);
     for (const m of args.metrics ?? []) resolveMetric(m, losses[0], 2); // unknown names fail here
+    const compiled: Compiled = { optimizer, losses, lossWeights, metrics: [], args };
+    // A compile that fails leaves the previous one in place.
+    const engine = this.built ? this.createEngine(compiled) : undefined;
     this.optimizer = optimizer;
-    this.compiled = { optimizer, losses, lossWeights, metrics: [], args };
-    this.engine = undefined;
-    if (this.built) this.getEngine();
+    this.compiled = compiled;
+    this.engine = engine;
   }
 
   /** The compiled engine, created on first need (after the graph is built). */
   private getEngine(): NativeEngine {
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training or evaluation.');
-    if (this.engine) return this.engine;
-    const c = this.compiled;
+    this.engine ??= this.createEngine(this.compiled);
+    return this.engine;
+  }
+
+  /** Resolves losses and metrics against the built graph and makes the native engine. */
+  private createEngine(c: Compiled): NativeEngine {
     if (c.losses.length !== this.outputs.length && c.losses.length !== 1) {
       throw new ValueError(`The model has ${this.outputs.length} outputs but compile() was given ${c.losses.length} losses`);
     }
@@ -232,8 +238,7 @@ export class Model {
       metrics: c.metrics.map((m) => ({ output: m.output, kind: m.kind })),
       optimizer: c.optimizer.spec(),
     };
-    this.engine = callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
-    return this.engine;
+    return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
   }
 
   /** Checks each input array against the model's input shape, naming the layer that reads it. */
@@ -259,8 +264,12 @@ export class Model {
     const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined);
     this.ensureBuilt(xs[0]?.shape.slice(1));
     this.checkInputs(xs);
+    if (y === undefined && what !== 'predict') {
+      throw new ValueError(`${what}: \`y\` is required: the model's loss compares its outputs with targets`);
+    }
     const ys = y === undefined ? [] : toTensorList(y, 'y');
     const n = sampleCount(xs, 'x');
+    if (n === 0) throw new ValueError(`${what}: x has no samples (shape [${xs[0].shape.join(', ')}])`);
     for (const t of [...xs, ...ys]) {
       if (t.shape[0] !== n) throw new ValueError(`${what}: x and y must have the same number of samples: x has ${n}, y has ${t.shape[0]}`);
     }
@@ -313,7 +322,7 @@ export class Model {
         if (perBatch) await list.call('onTrainBatchBegin', done);
         const rates = Float32Array.from({ length: count }, (_, i) => optimizer.learningRateAt(optimizer.iterations + i));
         const started = performance.now();
-        const flat = await awaitNative(engine.trainBatches(handles(xs), handles(ys), order, batchSize, done, count, rates));
+        const flat = await awaitNative(() => engine.trainBatches(handles(xs), handles(ys), order, batchSize, done, count, rates));
         const elapsed = performance.now() - started;
         optimizer.iterations += count;
         running.add(flat);
@@ -340,7 +349,7 @@ export class Model {
     const perRun = Math.max(1, Math.ceil(steps / 10));
     for (let done = 0; done < steps; done += perRun) {
       const count = Math.min(perRun, steps - done);
-      running.add(await awaitNative(engine.evaluateBatches(xs.map((t) => t.handle), ys.map((t) => t.handle), batchSize, done, count)));
+      running.add(await awaitNative(() => engine.evaluateBatches(xs.map((t) => t.handle), ys.map((t) => t.handle), batchSize, done, count)));
       bar?.update(done + count, running.logs(prefix), false);
     }
     return running.logs(prefix);
@@ -375,7 +384,7 @@ export class Model {
     positiveInteger(batchSize, 'batchSize');
     const [xs] = this.prepare(x, undefined, 'predict');
     const engine = this.predictEngine();
-    const results = (await awaitNative(engine.predict(xs.map((t) => t.handle), batchSize))).map((h) => new Tensor(h));
+    const results = (await awaitNative(() => engine.predict(xs.map((t) => t.handle), batchSize))).map((h) => new Tensor(h));
     if (verbose > 0) {
       const steps = Math.ceil(xs[0].shape[0] / batchSize);
       new Progbar(steps, { verbose: verbose as 1 | 2 }).update(steps, {}, true);

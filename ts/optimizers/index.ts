@@ -1,15 +1,21 @@
 import { ValueError } from '../errors.js';
+import { Adagrad } from './adagrad.js';
 import { Adam } from './adam.js';
 import { Optimizer } from './optimizer.js';
+import { RMSprop } from './rmsprop.js';
 import { SGD } from './sgd.js';
 
+export { Adagrad, type AdagradArgs } from './adagrad.js';
 export { Adam, type AdamArgs } from './adam.js';
 export { Optimizer, type OptimizerArgs } from './optimizer.js';
+export { RMSprop, type RMSpropArgs } from './rmsprop.js';
 export * as schedules from './schedules/index.js';
 export { SGD, type SGDArgs } from './sgd.js';
 
 const BY_NAME: Record<string, () => Optimizer> = {
+  adagrad: () => new Adagrad(),
   adam: () => new Adam(),
+  rmsprop: () => new RMSprop(),
   sgd: () => new SGD(),
 };
 

@@ -208,8 +208,13 @@ impl Engine {
                 }
             }
         }
-        if !targets.is_empty() && targets.len() != self.losses.len() {
-            return Err(KilnError::value(format!("The model has {} loss(es) but {} target array(s) were given", self.losses.len(), targets.len())));
+        if targets.len() != self.losses.len() {
+            return Err(KilnError::value(format!(
+                "The model has {} loss(es), so it needs {} target array(s) (y), but {} were given",
+                self.losses.len(),
+                self.losses.len(),
+                targets.len()
+            )));
         }
         let out_shapes = self.output_shapes(1)?;
         for (l, t) in self.losses.iter().zip(targets) {
@@ -238,9 +243,9 @@ impl Engine {
                 }
             } else if t_width != width {
                 return Err(KilnError::shape(format!(
-                    "Target (y) of shape {} is incompatible with the model output of shape {}: expected {} values per sample, got {}",
+                    "Target (y) of shape {} is incompatible with the model output of shape [null, {}]: expected {} values per sample, got {}",
                     shape_str(t.shape()),
-                    shape_str(&out_shapes[l.output]),
+                    out_shapes[l.output][1..].iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
                     width,
                     t_width
                 )));

@@ -1,6 +1,6 @@
 import { activationName, type ActivationIdentifier, getActivation } from '../../activations.js';
 import { ShapeError, ValueError } from '../../errors.js';
-import type { InitializerIdentifier } from '../../initializers.js';
+import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
@@ -38,6 +38,8 @@ export class Dense extends Layer {
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = args.kernelInitializer ?? 'glorot_uniform';
     this.biasInitializer = args.biasInitializer ?? 'zeros';
+    getInitializer(this.kernelInitializer);
+    getInitializer(this.biasInitializer);
   }
 
   build(inputShape: Shape): void {

@@ -20,7 +20,7 @@ impl Optimizer for Adam {
         let t = step as i32;
         let alpha = lr * (1.0 - self.beta_2.powi(t)).sqrt() / (1.0 - self.beta_1.powi(t));
         let (b1, b2, eps) = (self.beta_1, self.beta_2, self.epsilon);
-        let state = self.state.get(slot, param.len(), 2);
+        let state = self.state.get(slot, param.len(), 2, 0.0);
         let (m, rest) = state.split_at_mut(1);
         let (m, v) = (&mut m[0], &mut rest[0]);
         // Zipped iterators carry no bounds checks, so the loop vectorises.

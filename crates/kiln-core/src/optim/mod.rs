@@ -1,8 +1,12 @@
 //! Optimizers: each one writes only its update rule; state is kept per variable slot.
+mod adagrad;
 mod adam;
+mod rmsprop;
 mod sgd;
 
+pub use adagrad::Adagrad;
 pub use adam::Adam;
+pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
 use crate::error::{KilnError, Result};
@@ -21,13 +25,13 @@ pub struct SlotState {
 }
 
 impl SlotState {
-    /// The `count` state vectors of `slot`, each as long as the parameter.
-    pub fn get(&mut self, slot: usize, len: usize, count: usize) -> &mut [Vec<f32>] {
+    /// The `count` state vectors of `slot`, each as long as the parameter, starting at `initial`.
+    pub fn get(&mut self, slot: usize, len: usize, count: usize, initial: f32) -> &mut [Vec<f32>] {
         if self.slots.len() <= slot {
             self.slots.resize_with(slot + 1, Vec::new);
         }
         if self.slots[slot].is_empty() {
-            self.slots[slot] = vec![vec![0.0; len]; count];
+            self.slots[slot] = vec![vec![initial; len]; count];
         }
         &mut self.slots[slot]
     }
@@ -39,6 +43,8 @@ impl SlotState {
 pub enum OptimizerSpec {
     Sgd { momentum: f32, nesterov: bool },
     Adam { beta_1: f32, beta_2: f32, epsilon: f32 },
+    Rmsprop { rho: f32, momentum: f32, epsilon: f32, centered: bool },
+    Adagrad { initial_accumulator_value: f32, epsilon: f32 },
 }
 
 pub fn build(spec: &OptimizerSpec) -> Result<Box<dyn Optimizer>> {
@@ -50,5 +56,7 @@ pub fn build(spec: &OptimizerSpec) -> Result<Box<dyn Optimizer>> {
             Ok(Box::new(Sgd::new(momentum, nesterov)))
         }
         OptimizerSpec::Adam { beta_1, beta_2, epsilon } => Ok(Box::new(Adam::new(beta_1, beta_2, epsilon))),
+        OptimizerSpec::Rmsprop { rho, momentum, epsilon, centered } => Ok(Box::new(RmsProp::new(rho, momentum, epsilon, centered))),
+        OptimizerSpec::Adagrad { initial_accumulator_value, epsilon } => Ok(Box::new(Adagrad::new(initial_accumulator_value, epsilon))),
     }
 }

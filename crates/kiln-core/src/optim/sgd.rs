@@ -21,7 +21,7 @@ impl Optimizer for Sgd {
             }
             return;
         }
-        let velocity = &mut self.state.get(slot, param.len(), 1)[0];
+        let velocity = &mut self.state.get(slot, param.len(), 1, 0.0)[0];
         for i in 0..param.len() {
             velocity[i] = self.momentum * velocity[i] - lr * grad[i];
             param[i] += if self.nesterov { self.momentum * velocity[i] - lr * grad[i] } else { velocity[i] };

@@ -1,0 +1,26 @@
+import { ValueError } from '../errors.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+
+export interface AdagradArgs extends OptimizerArgs {
+  /** Starting value of the squared-gradient sums. Default 0.1. */
+  initialAccumulatorValue?: number;
+  /** Default 1e-7. */
+  epsilon?: number;
+}
+
+/** Adagrad with Keras 3's update rule and defaults (learningRate 0.001). */
+export class Adagrad extends Optimizer {
+  readonly initialAccumulatorValue: number;
+  readonly epsilon: number;
+
+  constructor(args: AdagradArgs = {}) {
+    super(args, 0.001, 'adagrad');
+    this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
+    this.epsilon = args.epsilon ?? 1e-7;
+    if (!(this.initialAccumulatorValue >= 0)) throw new ValueError(`Adagrad: \`initialAccumulatorValue\` must be >= 0, got ${this.initialAccumulatorValue}`);
+  }
+
+  spec(): OptimizerSpec {
+    return { kind: 'adagrad', initial_accumulator_value: this.initialAccumulatorValue, epsilon: this.epsilon };
+  }
+}

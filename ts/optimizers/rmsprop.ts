@@ -1,0 +1,35 @@
+import { ValueError } from '../errors.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+
+export interface RMSpropArgs extends OptimizerArgs {
+  /** Discount of the squared-gradient average. Default 0.9. */
+  rho?: number;
+  /** Default 0.0. */
+  momentum?: number;
+  /** Default 1e-7. */
+  epsilon?: number;
+  /** Normalise by the gradient's variance instead of its second moment. Default false. */
+  centered?: boolean;
+}
+
+/** RMSprop with Keras 3's update rule and defaults (learningRate 0.001). */
+export class RMSprop extends Optimizer {
+  readonly rho: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly centered: boolean;
+
+  constructor(args: RMSpropArgs = {}) {
+    super(args, 0.001, 'rmsprop');
+    this.rho = args.rho ?? 0.9;
+    this.momentum = args.momentum ?? 0;
+    this.epsilon = args.epsilon ?? 1e-7;
+    this.centered = args.centered ?? false;
+    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`RMSprop: \`rho\` must be between 0 and 1, got ${this.rho}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`RMSprop: \`momentum\` must be between 0 and 1, got ${this.momentum}`);
+  }
+
+  spec(): OptimizerSpec {
+    return { kind: 'rmsprop', rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+  }
+}
