@@ -45,6 +45,9 @@ impl BinaryOp {
 /// The numpy broadcast of two shapes.
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let rank = a.len().max(b.len());
+    if rank > MAX_RANK {
+        return Err(KilnError::shape(format!("Elementwise ops support up to {MAX_RANK} axes, got shapes {} and {}", shape_str(a), shape_str(b))));
+    }
     let mut out = vec![0; rank];
     for i in 0..rank {
         let da = if i + a.len() >= rank { a[i + a.len() - rank] } else { 1 };
@@ -64,9 +67,12 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     Ok(out)
 }
 
+/// Axes kiln's broadcasting handles without allocating; higher ranks are refused when planned.
+pub const MAX_RANK: usize = 8;
+
 /// Strides of `shape` seen through the broadcast to `out` (0 on broadcast axes).
-fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
-    let mut strides = vec![0; out.len()];
+fn broadcast_strides(shape: &[usize], out: &[usize]) -> [usize; MAX_RANK] {
+    let mut strides = [0; MAX_RANK];
     let mut stride = 1;
     for i in (0..shape.len()).rev() {
         let o = i + out.len() - shape.len();
@@ -76,33 +82,41 @@ fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
     strides
 }
 
-/// Calls `f(out_index, a_index, b_index)` for every element of the broadcast result, in order.
-pub fn for_each_broadcast(a: &[usize], b: &[usize], out: &[usize], mut f: impl FnMut(usize, usize, usize)) {
+/// One contiguous stretch of the output along the last axis: `len` elements from `out`,
+/// reading `a` and `b` from their starts with steps of 1 or 0 (broadcast).
+#[derive(Clone, Copy)]
+pub struct Run {
+    pub out: usize,
+    pub a: usize,
+    pub b: usize,
+    pub len: usize,
+    pub a_step: usize,
+    pub b_step: usize,
+}
+
+/// Calls `f` for every run of the broadcast result, in order. Allocates nothing.
+pub fn for_each_run(a: &[usize], b: &[usize], out: &[usize], mut f: impl FnMut(Run)) {
     let total: usize = out.iter().product();
     if total == 0 {
         return;
     }
     if a == b {
-        for i in 0..total {
-            f(i, i, i);
-        }
+        f(Run { out: 0, a: 0, b: 0, len: total, a_step: 1, b_step: 1 });
         return;
     }
     let rank = out.len();
+    assert!(rank <= MAX_RANK, "broadcasting supports up to {MAX_RANK} axes");
     if rank == 0 {
-        f(0, 0, 0);
+        f(Run { out: 0, a: 0, b: 0, len: 1, a_step: 0, b_step: 0 });
         return;
     }
     let (sa, sb) = (broadcast_strides(a, out), broadcast_strides(b, out));
     let inner = out[rank - 1];
-    let (ia, ib) = (sa[rank - 1], sb[rank - 1]);
-    let mut counter = vec![0usize; rank];
+    let mut counter = [0usize; MAX_RANK];
     let (mut oa, mut ob) = (0usize, 0usize);
     let mut o = 0;
     while o < total {
-        for j in 0..inner {
-            f(o + j, oa + j * ia, ob + j * ib);
-        }
+        f(Run { out: o, a: oa, b: ob, len: inner, a_step: sa[rank - 1], b_step: sb[rank - 1] });
         o += inner;
         // Advance the odometer over the outer axes.
         let mut axis = rank - 1;
@@ -121,8 +135,42 @@ pub fn for_each_broadcast(a: &[usize], b: &[usize], out: &[usize], mut f: impl F
     }
 }
 
+/// Calls `f(out_index, a_index, b_index)` for every element of the broadcast result, in order.
+pub fn for_each_broadcast(a: &[usize], b: &[usize], out: &[usize], mut f: impl FnMut(usize, usize, usize)) {
+    for_each_run(a, b, out, |r| {
+        for k in 0..r.len {
+            f(r.out + k, r.a + k * r.a_step, r.b + k * r.b_step);
+        }
+    });
+}
+
+/// The elementwise loop of one run, specialised on the steps so the common cases vectorise.
+#[inline(always)]
+fn run_forward(f: impl Fn(f32, f32) -> f32, a: &[f32], b: &[f32], y: &mut [f32], r: Run) {
+    let y = &mut y[r.out..r.out + r.len];
+    match (r.a_step, r.b_step) {
+        (1, 1) => y.iter_mut().zip(&a[r.a..r.a + r.len]).zip(&b[r.b..r.b + r.len]).for_each(|((y, &x), &z)| *y = f(x, z)),
+        (1, 0) => y.iter_mut().zip(&a[r.a..r.a + r.len]).for_each(|(y, &x)| *y = f(x, b[r.b])),
+        (0, 1) => y.iter_mut().zip(&b[r.b..r.b + r.len]).for_each(|(y, &z)| *y = f(a[r.a], z)),
+        _ => y.fill(f(a[r.a], b[r.b])),
+    }
+}
+
 pub fn forward(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize], out_shape: &[usize], y: &mut [f32]) {
-    for_each_broadcast(a_shape, b_shape, out_shape, |o, i, j| y[o] = op.apply(a[i], b[j]));
+    // One monomorphised loop per op: the op's match stays outside the element loop.
+    macro_rules! each_op {
+        ($($variant:ident => $f:expr),*) => {
+            match op { $(BinaryOp::$variant => for_each_run(a_shape, b_shape, out_shape, |r| run_forward($f, a, b, y, r)),)* }
+        };
+    }
+    each_op!(
+        Add => |x, z| x + z,
+        Sub => |x, z| x - z,
+        Mul => |x, z| x * z,
+        Div => |x, z| x / z,
+        Maximum => |x: f32, z: f32| x.max(z),
+        Minimum => |x: f32, z: f32| x.min(z)
+    );
 }
 
 /// Accumulates the gradients of both operands; either can be skipped with `None`.
@@ -134,6 +182,20 @@ pub fn backward(
     out_shape: &[usize], dy: &[f32],
     mut da: Option<&mut [f32]>, mut db: Option<&mut [f32]>,
 ) {
+    // Addition's gradient is dy itself: summed runs, the bias-gradient case, vectorise.
+    if op == BinaryOp::Add {
+        for_each_run(a_shape, b_shape, out_shape, |r| {
+            let g = &dy[r.out..r.out + r.len];
+            for (grad, start, step) in [(da.as_deref_mut(), r.a, r.a_step), (db.as_deref_mut(), r.b, r.b_step)] {
+                match (grad, step) {
+                    (Some(d), 1) => d[start..start + r.len].iter_mut().zip(g).for_each(|(d, &g)| *d += g),
+                    (Some(d), _) => d[start] += g.iter().sum::<f32>(),
+                    (None, _) => {}
+                }
+            }
+        });
+        return;
+    }
     for_each_broadcast(a_shape, b_shape, out_shape, |o, i, j| {
         let (ga, gb) = op.partials(a[i], b[j]);
         if let Some(da) = da.as_deref_mut() {
@@ -162,6 +224,43 @@ mod tests {
         let c = vec![1.0, 2.0]; // [2,1]
         forward(BinaryOp::Mul, &a, &[2, 3], &c, &[2, 1], &[2, 3], &mut y);
         assert_eq!(y, vec![0.0, 1.0, 2.0, 6.0, 8.0, 10.0]);
+    }
+
+    #[test]
+    fn both_sided_broadcast_matches_a_naive_loop() {
+        // [2,1,3] op [4,1] -> [2,4,3]
+        let a: Vec<f32> = (0..6).map(|v| v as f32 * 0.5 - 1.0).collect();
+        let b: Vec<f32> = (0..4).map(|v| v as f32 + 0.3).collect(); // no ties with a: max has a kink there
+        let (sa, sb, so) = ([2usize, 1, 3], [4usize, 1], [2usize, 4, 3]);
+        for op in [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Maximum] {
+            let mut y = vec![0.0; 24];
+            forward(op, &a, &sa, &b, &sb, &so, &mut y);
+            for i in 0..2 {
+                for j in 0..4 {
+                    for k in 0..3 {
+                        assert_eq!(y[(i * 4 + j) * 3 + k], op.apply(a[i * 3 + k], b[j]), "{op:?}");
+                    }
+                }
+            }
+            check_gradient(&format!("{op:?} rank 3 wrt a"), &a, |a| {
+                let mut y = vec![0.0; 24];
+                forward(op, a, &sa, &b, &sb, &so, &mut y);
+                y
+            }, |a, dy| {
+                let mut da = vec![0.0; 6];
+                backward(op, a, &sa, &b, &sb, &so, dy, Some(&mut da), None);
+                da
+            });
+            check_gradient(&format!("{op:?} rank 3 wrt b"), &b, |b| {
+                let mut y = vec![0.0; 24];
+                forward(op, &a, &sa, b, &sb, &so, &mut y);
+                y
+            }, |b, dy| {
+                let mut db = vec![0.0; 4];
+                backward(op, &a, &sa, b, &sb, &so, dy, None, Some(&mut db));
+                db
+            });
+        }
     }
 
     #[test]
