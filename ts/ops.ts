@@ -199,3 +199,105 @@ export function gather(x: OpInput, indices: TensorLike): Tensor {
   eagerOnly('gather', [x]);
   return concrete(x).gather(indices);
 }
+
+/** Convolution and pooling padding, as Keras names it. */
+export type Padding = 'valid' | 'same';
+
+export interface ConvOptions {
+  /** Default 1. */
+  strides?: number | number[];
+  /** Default 'valid'. */
+  padding?: Padding;
+  /** Default 1. */
+  dilationRate?: number | number[];
+}
+
+/** A per-spatial-axis setting given as one number or one per axis. */
+function perAxis(value: number | number[] | undefined, axes: number, fallback: number, name: string): number[] {
+  const list = value === undefined ? new Array(axes).fill(fallback) : Array.isArray(value) ? value : new Array(axes).fill(value);
+  if (list.length !== axes || list.some((v) => !Number.isInteger(v) || v <= 0)) {
+    throw new ValueError(`${where()}\`${name}\` must be a positive integer or ${axes} of them, got ${JSON.stringify(value)}`);
+  }
+  return list;
+}
+
+function checkPadding(padding: string): Padding {
+  if (padding !== 'valid' && padding !== 'same') throw new ValueError(`${where()}padding must be 'valid' or 'same', got '${padding}'`);
+  return padding;
+}
+
+/** Output length of one spatial axis (null stays null), as TensorFlow computes it. */
+function windowOutput(input: number | null, window: number, stride: number, dilation: number, padding: Padding, shape: Shape): number | null {
+  if (input === null) return null;
+  if (padding === 'same') return Math.ceil(input / stride);
+  const span = (window - 1) * dilation + 1;
+  if (input < span) {
+    throw new ShapeError(`${where()}the window of size ${window}${dilation > 1 ? ` (dilation ${dilation})` : ''} is larger than the input axis of length ${input} with padding 'valid' (input shape ${describe(shape)})`);
+  }
+  return Math.floor((input - span) / stride) + 1;
+}
+
+/**
+ * Convolution, channels last: x [batch, width, channels] with kernel [k, channels, filters],
+ * or x [batch, height, width, channels] with kernel [kh, kw, channels, filters].
+ */
+export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, options: ConvOptions = {}): OpResult2<A, B> {
+  const padding = checkPadding(options.padding ?? 'valid');
+  const xShape = x instanceof SymbolicTensor || x instanceof Variable ? x.shape : toTensor(x as TensorLike).shape;
+  const kShape = kernel instanceof SymbolicTensor || kernel instanceof Variable ? kernel.shape : toTensor(kernel as TensorLike).shape;
+  if ((xShape.length !== 3 && xShape.length !== 4) || kShape.length !== xShape.length) {
+    throw new ShapeError(`${where()}conv expects an input of rank 3 or 4 (channels last) and a kernel of the same rank, got ${describe(xShape)} and ${describe(kShape)}`);
+  }
+  const spatial = xShape.length - 2;
+  const strides = perAxis(options.strides, spatial, 1, 'strides');
+  const dilation = perAxis(options.dilationRate, spatial, 1, 'dilationRate');
+  if (spatial === 1) {
+    // 1-D is 2-D with a height of one.
+    const [, width, channels] = xShape;
+    const k = kShape as number[];
+    const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width as number, channels as number]) : concrete(x).reshape([-1, 1, width as number, channels as number]);
+    const y = conv(x2 as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]] });
+    const [, , w, f] = y.shape;
+    return (y instanceof SymbolicTensor ? reshapeSamples(y, [w as number, f as number]) : (y as Tensor).reshape([-1, w as number, f as number])) as OpResult2<A, B>;
+  }
+  if (xShape[3] !== null && xShape[3] !== kShape[2]) {
+    throw new ShapeError(`${where()}conv: the kernel expects ${kShape[2]} input channels, got an input of shape ${describe(xShape)}`);
+  }
+  if (isSymbolic([x, kernel])) {
+    const [s, k] = [symbolic(x), symbolic(kernel)];
+    const out = [0, 1].map((i) => windowOutput(s.shape[i + 1], k.shape[i] as number, strides[i], dilation[i], padding, s.shape));
+    return record({ op: 'conv2d', strides, padding, dilation }, [s, k], [s.shape[0], out[0], out[1], k.shape[3]]) as OpResult2<A, B>;
+  }
+  const [t, k] = [concrete(x), concrete(kernel)];
+  return new Tensor(callNative(() => native.conv2D(t.handle, k.handle, strides, padding, dilation))) as OpResult2<A, B>;
+}
+
+function pooling<A extends OpInput>(fn: 'max' | 'average', x: A, poolSize: number | number[], strides: number | number[] | undefined, padding: Padding): OpResult<A> {
+  checkPadding(padding);
+  const xShape = x instanceof SymbolicTensor || x instanceof Variable ? x.shape : toTensor(x as TensorLike).shape;
+  if (xShape.length !== 3 && xShape.length !== 4) {
+    throw new ShapeError(`${where()}${fn} pooling expects an input of rank 3 or 4 (channels last), got ${describe(xShape)}`);
+  }
+  const spatial = xShape.length - 2;
+  const pool = perAxis(poolSize, spatial, 1, 'poolSize');
+  const step = perAxis(strides ?? pool, spatial, 1, 'strides');
+  if (spatial === 1) {
+    const [, width, channels] = xShape as number[];
+    const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width, channels]) : concrete(x).reshape([-1, 1, width, channels]);
+    const y = pooling(fn, x2 as OpInput, [1, pool[0]], [1, step[0]], padding);
+    const [, , w, c] = y.shape;
+    return (y instanceof SymbolicTensor ? reshapeSamples(y, [w as number, c as number]) : (y as Tensor).reshape([-1, w as number, c as number])) as OpResult<A>;
+  }
+  if (isSymbolic([x])) {
+    const s = symbolic(x);
+    const out = [0, 1].map((i) => windowOutput(s.shape[i + 1], pool[i], step[i], 1, padding, s.shape));
+    return record({ op: 'pool2d', function: fn, pool, strides: step, padding }, [s], [s.shape[0], out[0], out[1], s.shape[3]]) as OpResult<A>;
+  }
+  const t = concrete(x);
+  return new Tensor(callNative(() => native.pool2D(fn, t.handle, pool, step, padding))) as OpResult<A>;
+}
+
+/** Max pooling, channels last (rank 3 or 4); strides default to the pool size. */
+export const maxPool = <A extends OpInput>(x: A, poolSize: number | number[], strides?: number | number[], padding: Padding = 'valid') => pooling('max', x, poolSize, strides, padding);
+/** Average pooling, channels last; 'same' averages over the cells inside the input. */
+export const averagePool = <A extends OpInput>(x: A, poolSize: number | number[], strides?: number | number[], padding: Padding = 'valid') => pooling('average', x, poolSize, strides, padding);

@@ -1,5 +1,18 @@
+export { BaseConv, type ConvArgs } from './convolutional/base_conv.js';
+export { Conv1D } from './convolutional/conv1d.js';
+export { Conv2D } from './convolutional/conv2d.js';
 export { Dense, type DenseArgs } from './core/dense.js';
 export { InputLayer } from './core/input_layer.js';
 export { Layer, type AddWeightOptions, type CallOptions, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from './layer.js';
+export { AveragePooling1D } from './pooling/average_pooling1d.js';
+export { AveragePooling2D } from './pooling/average_pooling2d.js';
+export { BaseGlobalPooling, type GlobalPoolingArgs } from './pooling/base_global_pooling.js';
+export { BasePooling, type PoolingArgs } from './pooling/base_pooling.js';
+export { GlobalAveragePooling1D } from './pooling/global_average_pooling1d.js';
+export { GlobalAveragePooling2D } from './pooling/global_average_pooling2d.js';
+export { GlobalMaxPooling1D } from './pooling/global_max_pooling1d.js';
+export { GlobalMaxPooling2D } from './pooling/global_max_pooling2d.js';
+export { MaxPooling1D } from './pooling/max_pooling1d.js';
+export { MaxPooling2D } from './pooling/max_pooling2d.js';
 export { Dropout } from './regularization/dropout.js';
 export { Flatten } from './reshaping/flatten.js';

@@ -1,8 +1,9 @@
 /** Keras spells names in snake_case; kiln accepts camelCase too. */
+/** Keras' to_snake_case: 'MaxPooling2D' -> 'max_pooling2d', 'glorotUniform' -> 'glorot_uniform'. */
 export function snakeCase(name: string): string {
   return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
     .toLowerCase();
 }
 

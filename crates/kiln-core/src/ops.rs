@@ -3,6 +3,8 @@
 use crate::error::{shape_str, KilnError, Result};
 use crate::graph::normalize_axis;
 use crate::kernels::binary::{self, broadcast_shape, BinaryOp};
+use crate::kernels::conv::{self, Geometry, Padding};
+use crate::kernels::pool::{self, PoolOp};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::{self, split_at_axis, ReduceOp};
 use crate::kernels::softmax;
@@ -112,6 +114,25 @@ pub fn transpose(x: &Tensor, perm: Option<&[usize]>) -> Result<Tensor> {
     if seen != (0..x.rank()).collect::<Vec<_>>() {
         return Err(KilnError::value(format!("transpose: perm {perm:?} is not a permutation of the {} axes", x.rank())));
     }
+    // Swapping the last two axes (a matrix transpose, batched or not) goes through tiles.
+    let r = x.rank();
+    if r >= 2 && perm[..r - 2].iter().enumerate().all(|(i, &p)| p == i) && perm[r - 2] == r - 1 && perm[r - 1] == r - 2 {
+        let (rows, cols) = (x.shape()[r - 2], x.shape()[r - 1]);
+        let batch = x.size() / (rows * cols).max(1);
+        let mut shape = x.shape().to_vec();
+        shape.swap(r - 2, r - 1);
+        fn swap<T: Copy + Default>(v: &[T], batch: usize, rows: usize, cols: usize) -> Vec<T> {
+            let mut out = vec![T::default(); v.len()];
+            crate::kernels::transpose::transpose_2d(v, batch, rows, cols, &mut out);
+            out
+        }
+        let storage = match x.storage() {
+            Storage::F32(v) => Storage::F32(swap(v, batch, rows, cols)),
+            Storage::I32(v) => Storage::I32(swap(v, batch, rows, cols)),
+            Storage::U8(v) => Storage::U8(swap(v, batch, rows, cols)),
+        };
+        return Tensor::new(shape, storage);
+    }
     Ok(map_storage(
         x,
         |v| v.permuted_axes(perm.clone()).as_standard_layout().into_owned(),
@@ -180,6 +201,31 @@ pub fn concat(xs: &[&Tensor], axis: i64) -> Result<Tensor> {
     let arrays: Vec<ArrayViewD<f32>> = xs.iter().zip(&views).map(|(t, v)| ArrayViewD::from_shape(IxDyn(t.shape()), v).unwrap()).collect();
     let out = ndarray::concatenate(Axis(a), &arrays).map_err(|e| KilnError::shape(format!("concat: {e}")))?;
     Ok(f32_tensor(out.shape().to_vec(), out.as_standard_layout().iter().copied().collect()))
+}
+
+/// 2-D convolution of x [batch, h, w, cin] with kernel [kh, kw, cin, cout] (channels last).
+pub fn conv2d(x: &Tensor, kernel: &Tensor, strides: (usize, usize), padding: Padding, dilation: (usize, usize)) -> Result<Tensor> {
+    let k = kernel.shape();
+    if k.len() != 4 {
+        return Err(KilnError::shape(format!("conv: the kernel must have rank 4 [kh, kw, in_channels, filters], got {}", shape_str(k))));
+    }
+    let g = Geometry::new(x.shape(), (k[0], k[1]), strides, dilation, padding, "conv")?;
+    if k[2] != g.channels {
+        return Err(KilnError::shape(format!("conv: the kernel expects {} input channels, the input {} has {}", k[2], shape_str(x.shape()), g.channels)));
+    }
+    let mut cols = vec![0.0; g.batch * g.positions() * g.patch()];
+    let mut out = vec![0.0; g.batch * g.positions() * k[3]];
+    conv::forward(&g, &x.to_f32(), &kernel.to_f32(), k[3], &mut cols, &mut out);
+    Ok(f32_tensor(vec![g.batch, g.out_h, g.out_w, k[3]], out))
+}
+
+/// Max or average pooling of x [batch, h, w, c] over `pool` windows.
+pub fn pool2d(op: PoolOp, x: &Tensor, pool: (usize, usize), strides: (usize, usize), padding: Padding) -> Result<Tensor> {
+    let g = Geometry::new(x.shape(), pool, strides, (1, 1), padding, "pool")?;
+    let n = g.batch * g.positions() * g.channels;
+    let (mut out, mut argmax) = (vec![0.0; n], vec![0u32; n]);
+    pool::forward(op, &g, &x.to_f32(), &mut out, &mut argmax);
+    Ok(f32_tensor(vec![g.batch, g.out_h, g.out_w, g.channels], out))
 }
 
 /// One-hot float32 encoding of integer class labels (Keras' to_categorical).

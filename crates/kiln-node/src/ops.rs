@@ -2,6 +2,8 @@
 use crate::error::{guard, to_js, value_error};
 use crate::tensor::NativeTensor;
 use kiln_core::kernels::binary::BinaryOp;
+use kiln_core::kernels::conv::Padding;
+use kiln_core::kernels::pool::PoolOp;
 use kiln_core::kernels::reduce::ReduceOp;
 use kiln_core::kernels::unary::UnaryOp;
 use kiln_core::{ops, Tensor};
@@ -77,6 +79,28 @@ pub fn concat(env: Env, xs: Vec<ClassInstance<NativeTensor>>, axis: i32) -> Resu
         let tensors = xs.iter().map(|t| t.get().map(|a| a.as_ref())).collect::<Result<Vec<&Tensor>>>()?;
         wrap(&env, ops::concat(&tensors, axis as i64))
     })
+}
+
+fn pair(v: &[u32], what: &str) -> Result<(usize, usize)> {
+    match v {
+        [a, b] if *a > 0 && *b > 0 => Ok((*a as usize, *b as usize)),
+        _ => Err(value_error(format!("{what} must be two positive integers, got {v:?}"))),
+    }
+}
+
+#[napi]
+pub fn conv2d(env: Env, x: &NativeTensor, kernel: &NativeTensor, strides: Vec<u32>, padding: String, dilation: Vec<u32>) -> Result<NativeTensor> {
+    let padding: Padding = parse_name("padding", &padding)?;
+    let (strides, dilation) = (pair(&strides, "strides")?, pair(&dilation, "dilationRate")?);
+    guard(|| wrap(&env, ops::conv2d(x.get()?, kernel.get()?, strides, padding, dilation)))
+}
+
+#[napi]
+pub fn pool2d(env: Env, kind: String, x: &NativeTensor, pool: Vec<u32>, strides: Vec<u32>, padding: String) -> Result<NativeTensor> {
+    let op: PoolOp = parse_name("pooling", &kind)?;
+    let padding: Padding = parse_name("padding", &padding)?;
+    let (pool, strides) = (pair(&pool, "poolSize")?, pair(&strides, "strides")?);
+    guard(|| wrap(&env, ops::pool2d(op, x.get()?, pool, strides, padding)))
 }
 
 #[napi]

@@ -1,11 +1,11 @@
 //! Buffers planned for one batch size, and the forward and backward passes over them.
 //! After planning, a step allocates nothing.
-use super::op::{normalize_axis, output_shape, Op};
+use super::op::{conv_geometry, normalize_axis, output_shape, pool_geometry, Op};
 use super::Graph;
 use crate::error::Result;
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
-use crate::kernels::{binary, dropout, reduce, softmax, unary};
+use crate::kernels::{binary, conv, dropout, pool, reduce, softmax, unary};
 use crate::rng::Rng;
 use std::ops::Deref;
 
@@ -16,8 +16,8 @@ pub struct Plan {
     pub values: Vec<Vec<f32>>,
     /// Gradients of nodes that need one (empty otherwise).
     pub grads: Vec<Vec<f32>>,
-    /// Dropout masks of the last training forward pass.
-    masks: Vec<Vec<f32>>,
+    /// Per-node memory kept from the forward pass for the backward pass.
+    scratch: Vec<Scratch>,
     /// Gradients written whole by their only reader (a matmul, with beta 0) rather than
     /// accumulated: they need no zeroing before each step.
     overwritten: Vec<bool>,
@@ -42,22 +42,38 @@ impl Plan {
             })
             .collect();
         let grads = (0..graph.nodes.len()).map(|i| if needs_grad[i] { vec![0.0; size(i)] } else { Vec::new() }).collect();
-        let masks = graph
+        let scratch = graph
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| if matches!(n.op, Op::Dropout { .. }) { vec![0.0; size(i)] } else { Vec::new() })
-            .collect();
+            .map(|(i, n)| -> Result<Scratch> {
+                Ok(match &n.op {
+                    Op::Dropout { .. } => Scratch { floats: vec![0.0; size(i)], ..Scratch::default() },
+                    Op::Conv2d { .. } => {
+                        let (g, _) = conv_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
+                        let cols = g.batch * g.positions() * g.patch();
+                        let grad = if needs_grad[n.inputs[0]] { cols } else { 0 };
+                        Scratch { floats: vec![0.0; cols], floats_grad: vec![0.0; grad], ..Scratch::default() }
+                    }
+                    Op::Pool2d { .. } => Scratch { indices: vec![0; size(i)], ..Scratch::default() },
+                    _ => Scratch::default(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let consumers = graph.consumer_counts();
         let mut overwritten = vec![false; graph.nodes.len()];
         for node in &graph.nodes {
-            if let (Op::Matmul { .. }, [a, b]) = (&node.op, node.inputs.as_slice()) {
-                for &i in [a, b] {
-                    overwritten[i] = a != b && consumers[i] == 1;
-                }
+            // GEMMs that write a whole gradient: both of a matmul's, a convolution's kernel.
+            let written: &[usize] = match (&node.op, node.inputs.as_slice()) {
+                (Op::Matmul { .. }, [a, b]) if a != b => &node.inputs,
+                (Op::Conv2d { .. }, [_, kernel]) => std::slice::from_ref(kernel),
+                _ => &[],
+            };
+            for &i in written {
+                overwritten[i] = consumers[i] == 1;
             }
         }
-        Ok(Plan { batch, shapes, values, grads, masks, overwritten })
+        Ok(Plan { batch, shapes, values, grads, scratch, overwritten })
     }
 
     /// The value of node `id`, reading variables from `vars`.
@@ -89,12 +105,22 @@ impl Plan {
                 Op::Softmax => softmax::forward(x, *self.shapes[id].last().unwrap_or(&1), &mut out),
                 Op::Dropout { rate } => {
                     if training && *rate > 0.0 {
-                        dropout::forward(x, *rate, rng, &mut self.masks[id], &mut out);
+                        dropout::forward(x, *rate, rng, &mut self.scratch[id].floats, &mut out);
                     } else {
                         out.copy_from_slice(x);
                     }
                 }
                 Op::Reshape { .. } => out.copy_from_slice(x),
+                Op::Conv2d { .. } => {
+                    let kernel_shape = &self.shapes[node.inputs[1]];
+                    let (g, _) = conv_geometry(node, &self.shapes[node.inputs[0]], kernel_shape).expect("checked when planning");
+                    let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
+                    conv::forward(&g, x, kernel, kernel_shape[3], &mut self.scratch[id].floats, &mut out);
+                }
+                Op::Pool2d { function, .. } => {
+                    let g = pool_geometry(node, &self.shapes[node.inputs[0]]).expect("checked when planning");
+                    pool::forward(*function, &g, x, &mut out, &mut self.scratch[id].indices);
+                }
                 Op::Reduce { function, axis, .. } => {
                     reduce::forward(*function, x, reduce_dims(&self.shapes[node.inputs[0]], *axis), &mut out)
                 }
@@ -168,8 +194,24 @@ impl Plan {
                     );
                 }
                 Op::Softmax if x_grad => softmax::backward(&self.values[id], &dy, *self.shapes[id].last().unwrap_or(&1), &mut dx),
-                Op::Dropout { .. } if x_grad => dropout::backward(&self.masks[id], &dy, &mut dx),
+                Op::Dropout { .. } if x_grad => dropout::backward(&self.scratch[id].floats, &dy, &mut dx),
                 Op::Reshape { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
+                Op::Conv2d { .. } => {
+                    let k_id = node.inputs[1];
+                    let kernel_shape = &self.shapes[k_id];
+                    let (g, _) = conv_geometry(node, &self.shapes[x_id], kernel_shape).expect("checked when planning");
+                    let kernel = node_value(&self.values, graph, vars, k_id);
+                    let Scratch { floats: cols, floats_grad: dcols, .. } = &mut self.scratch[id];
+                    conv::backward(
+                        &g, cols, kernel, kernel_shape[3], &dy,
+                        needs_grad[k_id].then_some((d_second.as_mut_slice(), self.overwritten[k_id])),
+                        if x_grad { Some((dx.as_mut_slice(), dcols.as_mut_slice())) } else { None },
+                    );
+                }
+                Op::Pool2d { function, .. } if x_grad => {
+                    let g = pool_geometry(node, &self.shapes[x_id]).expect("checked when planning");
+                    pool::backward(*function, &g, &dy, &self.scratch[id].indices, &mut dx);
+                }
                 Op::Reduce { function, axis, .. } if x_grad => {
                     reduce::backward(*function, x, reduce_dims(&self.shapes[x_id], *axis), &self.values[id], &dy, &mut dx)
                 }
@@ -184,6 +226,15 @@ impl Plan {
             self.grads[id] = dy;
         }
     }
+}
+
+/// Working memory of one node: dropout masks, im2col columns and their gradient, max-pool
+/// argmax indices.
+#[derive(Default)]
+struct Scratch {
+    floats: Vec<f32>,
+    floats_grad: Vec<f32>,
+    indices: Vec<u32>,
 }
 
 fn node_value<'a, V: Deref<Target = Vec<f32>>>(values: &'a [Vec<f32>], graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {

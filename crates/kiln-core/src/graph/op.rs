@@ -1,6 +1,8 @@
 //! The ops a graph is made of, as the TypeScript side describes them, and their output shapes.
 use crate::error::{shape_str, KilnError, Result};
 use crate::kernels::binary::{broadcast_shape, BinaryOp};
+use crate::kernels::conv::{Geometry, Padding};
+use crate::kernels::pool::PoolOp;
 use crate::kernels::reduce::ReduceOp;
 use crate::kernels::unary::UnaryOp;
 use crate::tensor::resolve_reshape;
@@ -25,6 +27,10 @@ pub enum Op {
     Reshape { shape: Vec<i64>, keep_batch: bool },
     /// `axis` None reduces everything to a scalar.
     Reduce { function: ReduceOp, axis: Option<i64>, keep_dims: bool },
+    /// x [batch, h, w, cin] * kernel [kh, kw, cin, cout], channels last.
+    Conv2d { strides: [usize; 2], padding: Padding, dilation: [usize; 2] },
+    /// Max or average over `pool` windows, channels last.
+    Pool2d { function: PoolOp, pool: [usize; 2], strides: [usize; 2], padding: Padding },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -42,7 +48,7 @@ impl Op {
     pub fn arity(&self) -> usize {
         match self {
             Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
-            Op::Matmul { .. } | Op::Binary { .. } => 2,
+            Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } => 2,
             _ => 1,
         }
     }
@@ -104,6 +110,14 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
                 resolve_reshape(from, &to_reshape_target(shape)).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?
             }
         }
+        Op::Conv2d { .. } => {
+            let (g, k) = conv_geometry(node, inputs[0], inputs[1])?;
+            vec![g.batch, g.out_h, g.out_w, k[3]]
+        }
+        Op::Pool2d { .. } => {
+            let g = pool_geometry(node, inputs[0])?;
+            vec![g.batch, g.out_h, g.out_w, g.channels]
+        }
         Op::Reduce { axis, keep_dims, .. } => {
             let from = inputs[0];
             match axis {
@@ -121,4 +135,23 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
             }
         }
     })
+}
+
+/// The geometry of a Conv2d node, checking the kernel against the input.
+pub fn conv_geometry<'a>(node: &Node, x: &[usize], kernel: &'a [usize]) -> Result<(Geometry, &'a [usize])> {
+    let Op::Conv2d { strides, padding, dilation } = &node.op else { unreachable!("not a conv node") };
+    let name = &node.name;
+    if kernel.len() != 4 {
+        return Err(KilnError::shape(format!("{name}: the kernel must have rank 4 [kh, kw, in_channels, filters], got {}", shape_str(kernel))));
+    }
+    let g = Geometry::new(x, (kernel[0], kernel[1]), (strides[0], strides[1]), (dilation[0], dilation[1]), *padding, name)?;
+    if kernel[2] != g.channels {
+        return Err(KilnError::shape(format!("{name}: expected an input with {} channels (last axis), got {}", kernel[2], shape_str(x))));
+    }
+    Ok((g, kernel))
+}
+
+pub fn pool_geometry(node: &Node, x: &[usize]) -> Result<Geometry> {
+    let Op::Pool2d { pool, strides, padding, .. } = &node.op else { unreachable!("not a pool node") };
+    Geometry::new(x, (pool[0], pool[1]), (strides[0], strides[1]), (1, 1), *padding, &node.name)
 }

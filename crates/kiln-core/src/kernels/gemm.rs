@@ -30,8 +30,74 @@ impl<'a> MatRef<'a> {
     }
 }
 
+impl MatRef<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize, j: usize) -> f32 {
+        if self.transposed { self.data[j * self.cols + i] } else { self.data[i * self.cols + j] }
+    }
+    /// Row `i` of the logical matrix when it is contiguous.
+    fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+}
+
 /// Below this many multiply-adds one thread is faster than fork/join.
 const PARALLEL_MIN_FLOPS: usize = 1 << 20;
+/// Inner dimensions up to this use row updates: packing would cost more than the arithmetic.
+const SKINNY_INNER: usize = 16;
+/// Outputs up to this many values with a long inner dimension accumulate in place.
+const SMALL_OUTPUT: usize = 4096;
+
+/// C = alpha A B + beta C as k row updates per row of C (small k, B rows contiguous).
+fn gemm_small_inner(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
+    let (m, k) = a.dims();
+    let n = b.dims().1;
+    let rows = |(i, c_row): (usize, &mut [f32])| {
+        if beta == 0.0 { c_row.fill(0.0) } else if beta != 1.0 { c_row.iter_mut().for_each(|v| *v *= beta) }
+        for p in 0..k {
+            let s = alpha * a.at(i, p);
+            c_row.iter_mut().zip(b.row(p)).for_each(|(c, &bv)| *c += s * bv);
+        }
+    };
+    use rayon::prelude::*;
+    if m * n * k >= PARALLEL_MIN_FLOPS && threads::num_threads() > 1 {
+        c.par_chunks_mut(n).enumerate().with_min_len(64).for_each(rows);
+    } else {
+        c.chunks_mut(n).enumerate().for_each(rows);
+    }
+}
+
+/// C = alpha A B + beta C for a small C and a long inner dimension (B rows contiguous):
+/// each thread sums a share of the k outer products into its own copy of C.
+fn gemm_small_output(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
+    let (m, k) = a.dims();
+    let n = b.dims().1;
+    let partial = |range: std::ops::Range<usize>| {
+        let mut acc = vec![0.0f32; m * n];
+        for p in range {
+            let b_row = b.row(p);
+            for i in 0..m {
+                let s = a.at(i, p);
+                acc[i * n..(i + 1) * n].iter_mut().zip(b_row).for_each(|(c, &bv)| *c += s * bv);
+            }
+        }
+        acc
+    };
+    use rayon::prelude::*;
+    let threads = threads::num_threads();
+    let sum = if threads > 1 && m * n * k >= PARALLEL_MIN_FLOPS {
+        let chunk = k.div_ceil(threads);
+        (0..threads).into_par_iter().map(|t| partial(t * chunk..((t + 1) * chunk).min(k))).reduce(|| vec![0.0; m * n], |mut x, y| {
+            x.iter_mut().zip(&y).for_each(|(a, b)| *a += b);
+            x
+        })
+    } else {
+        partial(0..k)
+    };
+    for (cv, sv) in c.iter_mut().zip(&sum) {
+        *cv = alpha * sv + if beta == 0.0 { 0.0 } else { beta * *cv };
+    }
+}
 
 struct SendPtr(*mut f32);
 unsafe impl Send for SendPtr {}
@@ -45,6 +111,12 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
     assert_eq!(c.len(), m * n, "gemm output has the wrong size");
     if m == 0 || n == 0 {
         return;
+    }
+    if !b.transposed && k <= SKINNY_INNER {
+        return gemm_small_inner(alpha, a, b, beta, c);
+    }
+    if !b.transposed && m * n <= SMALL_OUTPUT && k >= 64 * m.max(n) {
+        return gemm_small_output(alpha, a, b, beta, c);
     }
     let (rsa, csa) = a.strides();
     let (rsb, csb) = b.strides();
@@ -113,7 +185,8 @@ mod tests {
     fn every_transpose_combination_matches_the_reference() {
         let mut rng = Rng::new(3);
         // Sizes on both sides of the parallel threshold and off the micro-kernel multiples.
-        for &(m, k, n) in &[(3, 5, 7), (32, 784, 128), (130, 70, 257), (1, 9, 1)] {
+        // Also the skinny paths: a small inner dimension, and a small output with a long one.
+        for &(m, k, n) in &[(3, 5, 7), (32, 784, 128), (130, 70, 257), (1, 9, 1), (3000, 9, 32), (9, 20000, 32), (300, 16, 40)] {
             for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
                 let a = random(m * k, &mut rng);
                 let b = random(k * n, &mut rng);

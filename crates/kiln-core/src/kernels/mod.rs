@@ -2,11 +2,14 @@
 //! where it has a gradient, against finite differences.
 pub mod accuracy;
 pub mod binary;
+pub mod conv;
 pub mod dropout;
 pub mod gemm;
 pub mod loss;
+pub mod pool;
 pub mod reduce;
 pub mod softmax;
+pub mod transpose;
 pub mod unary;
 
 #[cfg(test)]

@@ -1,0 +1,108 @@
+import { activationName, type ActivationIdentifier, getActivation } from '../../activations.js';
+import { ShapeError, ValueError } from '../../errors.js';
+import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
+import * as ops from '../../ops.js';
+import type { Shape } from '../../symbolic.js';
+import type { Variable } from '../../variable.js';
+import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+
+export interface ConvArgs extends LayerArgs {
+  /** Default 1. */
+  strides?: number | number[];
+  /** 'valid' (default) or 'same'. */
+  padding?: ops.Padding;
+  /** Only 'channels_last' (Keras' default). */
+  dataFormat?: 'channels_last';
+  /** Default 1. */
+  dilationRate?: number | number[];
+  /** Default none (linear). */
+  activation?: ActivationIdentifier;
+  /** Default true. */
+  useBias?: boolean;
+  /** Default 'glorot_uniform'. */
+  kernelInitializer?: InitializerIdentifier;
+  /** Default 'zeros'. */
+  biasInitializer?: InitializerIdentifier;
+}
+
+const CONV_OPTIONS = ['strides', 'padding', 'dataFormat', 'dilationRate', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer'];
+
+/** A tuple argument given as one number or one per spatial axis. */
+export function normalizeTuple(value: number | number[], rank: number, name: string, layer: string): number[] {
+  const list = Array.isArray(value) ? value : new Array(rank).fill(value);
+  if (list.length !== rank || list.some((v) => !Number.isInteger(v) || v <= 0)) {
+    throw new ValueError(`Layer "${layer}": \`${name}\` must be a positive integer or a list of ${rank}, got ${JSON.stringify(value)}`);
+  }
+  return list;
+}
+
+/** Convolution over `rank` spatial axes, channels last (Conv1D, Conv2D). */
+export abstract class BaseConv extends Layer {
+  readonly filters: number;
+  readonly kernelSize: number[];
+  readonly strides: number[];
+  readonly padding: ops.Padding;
+  readonly dilationRate: number[];
+  readonly activation: ActivationIdentifier;
+  readonly useBias: boolean;
+  kernel!: Variable;
+  bias?: Variable;
+  private readonly kernelInitializer: InitializerIdentifier;
+  private readonly biasInitializer: InitializerIdentifier;
+
+  constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: ConvArgs = {}) {
+    super(args, CONV_OPTIONS);
+    if (!Number.isInteger(filters) || filters <= 0) {
+      throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${filters}`);
+    }
+    this.filters = filters;
+    this.kernelSize = normalizeTuple(kernelSize, rank, 'kernelSize', this.name);
+    this.strides = normalizeTuple(args.strides ?? 1, rank, 'strides', this.name);
+    this.dilationRate = normalizeTuple(args.dilationRate ?? 1, rank, 'dilationRate', this.name);
+    this.padding = (args.padding ?? 'valid').toLowerCase() as ops.Padding;
+    if (this.padding !== 'valid' && this.padding !== 'same') {
+      throw new ValueError(`Layer "${this.name}": padding must be 'valid' or 'same', got '${args.padding}'`);
+    }
+    if (args.dataFormat !== undefined && args.dataFormat !== 'channels_last') {
+      throw new ValueError(`Layer "${this.name}": only dataFormat 'channels_last' is supported, got '${args.dataFormat}'`);
+    }
+    if (this.strides.some((s) => s > 1) && this.dilationRate.some((d) => d > 1)) {
+      throw new ValueError(`Layer "${this.name}": strides > 1 are not compatible with dilationRate > 1 (as in Keras)`);
+    }
+    this.activation = args.activation ?? null;
+    getActivation(this.activation);
+    this.useBias = args.useBias ?? true;
+    this.kernelInitializer = args.kernelInitializer ?? 'glorot_uniform';
+    this.biasInitializer = args.biasInitializer ?? 'zeros';
+    getInitializer(this.kernelInitializer);
+    getInitializer(this.biasInitializer);
+  }
+
+  build(inputShape: Shape): void {
+    const channels = inputShape[inputShape.length - 1];
+    if (inputShape.length !== this.rank + 2 || channels === null) {
+      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=${this.rank + 2}, found ndim=${inputShape.length}. Full shape received: [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
+    }
+    this.kernel = this.addWeight({ name: 'kernel', shape: [...this.kernelSize, channels, this.filters], initializer: this.kernelInitializer });
+    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer });
+  }
+
+  call(inputs: LayerInput): LayerOutput {
+    let y: LayerOutput = ops.conv(inputs, this.kernel, { strides: this.strides, padding: this.padding, dilationRate: this.dilationRate });
+    if (this.bias) y = ops.add(y, this.bias);
+    return getActivation(this.activation)(y);
+  }
+
+  getConfig(): LayerConfig {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      activation: activationName(this.activation),
+      useBias: this.useBias,
+    };
+  }
+}

@@ -1,0 +1,49 @@
+import { ShapeError, ValueError } from '../../errors.js';
+import * as ops from '../../ops.js';
+import type { Shape } from '../../symbolic.js';
+import { normalizeTuple } from '../convolutional/base_conv.js';
+import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+
+export interface PoolingArgs extends LayerArgs {
+  /** Default: the pool size. */
+  strides?: number | number[] | null;
+  /** 'valid' (default) or 'same'. */
+  padding?: ops.Padding;
+  /** Only 'channels_last'. */
+  dataFormat?: 'channels_last';
+}
+
+/** Max or average pooling over `rank` spatial axes, channels last. */
+export abstract class BasePooling extends Layer {
+  readonly poolSize: number[];
+  readonly strides: number[];
+  readonly padding: ops.Padding;
+
+  constructor(readonly rank: 1 | 2, readonly poolFunction: 'max' | 'average', poolSize: number | number[], args: PoolingArgs = {}) {
+    super(args, ['strides', 'padding', 'dataFormat']);
+    this.poolSize = normalizeTuple(poolSize, rank, 'poolSize', this.name);
+    this.strides = normalizeTuple(args.strides ?? this.poolSize, rank, 'strides', this.name);
+    this.padding = (args.padding ?? 'valid').toLowerCase() as ops.Padding;
+    if (this.padding !== 'valid' && this.padding !== 'same') {
+      throw new ValueError(`Layer "${this.name}": padding must be 'valid' or 'same', got '${args.padding}'`);
+    }
+    if (args.dataFormat !== undefined && args.dataFormat !== 'channels_last') {
+      throw new ValueError(`Layer "${this.name}": only dataFormat 'channels_last' is supported, got '${args.dataFormat}'`);
+    }
+  }
+
+  build(inputShape: Shape): void {
+    if (inputShape.length !== this.rank + 2) {
+      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=${this.rank + 2}, found ndim=${inputShape.length}. Full shape received: [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
+    }
+  }
+
+  call(inputs: LayerInput): LayerOutput {
+    const pool = this.poolFunction === 'max' ? ops.maxPool : ops.averagePool;
+    return pool(inputs, this.poolSize, this.strides, this.padding);
+  }
+
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), poolSize: this.poolSize, strides: this.strides, padding: this.padding };
+  }
+}
