@@ -16,6 +16,12 @@ export interface TrainingParams {
 export class Callback {
   model?: Model;
   params?: TrainingParams;
+  /**
+   * Whether the batch hooks may run once per native run of batches, with the last batch's
+   * index and the running logs (as Keras' `steps_per_execution`), so `fit` keeps running
+   * batches in chunks. Default false: batch hooks see every batch.
+   */
+  readonly batchHooksPerRun: boolean = false;
 
   setModel(model: Model): void {
     this.model = model;
@@ -40,6 +46,11 @@ export class Callback {
 /** Whether a callback defines a per-batch training hook (then fit runs batch by batch). */
 export function wantsTrainBatches(callback: Callback): boolean {
   return callback.onTrainBatchBegin !== Callback.prototype.onTrainBatchBegin || callback.onTrainBatchEnd !== Callback.prototype.onTrainBatchEnd;
+}
+
+/** Whether a callback needs fit to run one batch per native call. */
+export function wantsSingleBatches(callback: Callback): boolean {
+  return wantsTrainBatches(callback) && !callback.batchHooksPerRun;
 }
 
 /** Calls a hook on every callback in order, waiting for each. */

@@ -1,7 +1,7 @@
 // Functional models: a graph from inputs to outputs, compiled into a native engine that trains,
 // evaluates and predicts on native threads.
 import type { NativeEngine } from '../../native.cjs';
-import { Callback, CallbackList, type Logs, wantsTrainBatches } from '../callbacks/callback.js';
+import { Callback, CallbackList, type Logs, wantsSingleBatches, wantsTrainBatches } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { RuntimeError, ShapeError, ValueError } from '../errors.js';
@@ -303,7 +303,9 @@ export class Model {
     const progbar = verbose > 0 ? new ProgbarLogger(verbose as 1 | 2) : undefined;
     const all = [...callbacks, ...(progbar ? [progbar] : []), history];
     const list = new CallbackList(all);
-    const perBatch = callbacks.some(wantsTrainBatches);
+    const perBatch = callbacks.some(wantsSingleBatches);
+    // Batch hooks that accept one call per native run (TerminateOnNaN) leave fit chunked.
+    const batchHooks = callbacks.some(wantsTrainBatches);
     for (const cb of all) {
       cb.setModel(this);
       cb.setParams({ epochs, steps, verbose });
@@ -319,7 +321,7 @@ export class Model {
       let runLength = 1;
       for (let done = 0; done < steps; ) {
         const count = perBatch ? 1 : Math.min(runLength, steps - done);
-        if (perBatch) await list.call('onTrainBatchBegin', done);
+        if (batchHooks) await list.call('onTrainBatchBegin', done);
         const rates = Float32Array.from({ length: count }, (_, i) => optimizer.learningRateAt(optimizer.iterations + i));
         const started = performance.now();
         const flat = await awaitNative(() => engine.trainBatches(handles(xs), handles(ys), order, batchSize, done, count, rates));
@@ -330,8 +332,10 @@ export class Model {
         // Size the next native run to about TARGET_RUN_MS: progress stays live, overhead stays low.
         runLength = Math.max(1, Math.min(4096, Math.round((count * TARGET_RUN_MS) / Math.max(elapsed, 1e-3))));
         const logs = running.logs();
-        if (perBatch) await list.call('onTrainBatchEnd', done - 1, logs);
+        if (batchHooks) await list.call('onTrainBatchEnd', done - 1, logs);
         progbar?.progress(done, logs);
+        // As Keras: stopTraining set by a batch hook ends the epoch here (onEpochEnd still runs).
+        if (this.stopTraining) break;
       }
       const epochLogs = running.logs();
       if (validation) Object.assign(epochLogs, await this.runEvaluation(validation[0], validation[1], batchSize, 'val_'));

@@ -1,5 +1,5 @@
-import { ValueError } from '../../errors.js';
 import { LearningRateSchedule } from './learning_rate_schedule.js';
+import { flag, nonNegative, positive } from './schedule_arguments.js';
 
 export interface ExponentialDecayArgs {
   initialLearningRate: number;
@@ -18,14 +18,11 @@ export class ExponentialDecay extends LearningRateSchedule {
 
   constructor(args: ExponentialDecayArgs) {
     super();
-    const { initialLearningRate, decaySteps, decayRate, staircase = false } = args;
-    if (!(initialLearningRate >= 0)) throw new ValueError(`ExponentialDecay: initialLearningRate must be >= 0, got ${initialLearningRate}`);
-    if (!(decaySteps > 0)) throw new ValueError(`ExponentialDecay: decaySteps must be > 0, got ${decaySteps}`);
-    if (!(decayRate > 0)) throw new ValueError(`ExponentialDecay: decayRate must be > 0, got ${decayRate}`);
-    this.initialLearningRate = initialLearningRate;
-    this.decaySteps = decaySteps;
-    this.decayRate = decayRate;
-    this.staircase = staircase;
+    const { initialLearningRate, decaySteps, decayRate, staircase = false } = args ?? ({} as ExponentialDecayArgs);
+    this.initialLearningRate = nonNegative('ExponentialDecay', 'initialLearningRate', initialLearningRate);
+    this.decaySteps = positive('ExponentialDecay', 'decaySteps', decaySteps);
+    this.decayRate = positive('ExponentialDecay', 'decayRate', decayRate);
+    this.staircase = flag('ExponentialDecay', 'staircase', staircase);
   }
 
   call(step: number): number {
