@@ -2,7 +2,7 @@
 // symbolic (inside Layer.call while a model is built), so custom layers train like built-ins.
 import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
-import { currentLayerName, type OpSpec, type Shape, SymbolicTensor } from './symbolic.js';
+import { currentLayerName, type OpSpec, type Shape, SymbolicTensor, tracing } from './symbolic.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 import { Variable } from './variable.js';
 
@@ -12,8 +12,9 @@ export type OpInput = TensorLike | SymbolicTensor | Variable;
 export type OpResult<A> = A extends SymbolicTensor ? SymbolicTensor : Tensor;
 export type OpResult2<A, B> = A extends SymbolicTensor ? SymbolicTensor : B extends SymbolicTensor ? SymbolicTensor : Tensor;
 
+/** Symbolic when an argument is, or when a weight is used while a layer is being traced. */
 function isSymbolic(args: OpInput[]): boolean {
-  return args.some((a) => a instanceof SymbolicTensor);
+  return args.some((a) => a instanceof SymbolicTensor || (a instanceof Variable && tracing()));
 }
 
 function concrete(value: OpInput): Tensor {

@@ -41,11 +41,12 @@ export function formatShape(shape: Shape): string {
   return `(${parts.join(', ')}${parts.length === 1 ? ',' : ''})`;
 }
 
-/** The names of the layers being called, innermost last: ops report errors against them. */
-const layerStack: string[] = [];
+/** The layer calls in progress, innermost last: ops name them in errors, and while a layer
+ * is traced on symbolic inputs its weights become graph nodes rather than constants. */
+const layerStack: { name: string; tracing: boolean }[] = [];
 
-export function withLayerContext<T>(name: string, f: () => T): T {
-  layerStack.push(name);
+export function withLayerContext<T>(name: string, tracing: boolean, f: () => T): T {
+  layerStack.push({ name, tracing });
   try {
     return f();
   } finally {
@@ -54,5 +55,10 @@ export function withLayerContext<T>(name: string, f: () => T): T {
 }
 
 export function currentLayerName(): string | undefined {
-  return layerStack[layerStack.length - 1];
+  return layerStack[layerStack.length - 1]?.name;
+}
+
+/** Whether a layer is being called on symbolic inputs (building a model's graph). */
+export function tracing(): boolean {
+  return layerStack[layerStack.length - 1]?.tracing ?? false;
 }

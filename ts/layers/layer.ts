@@ -95,7 +95,7 @@ export abstract class Layer {
   apply(inputs: Tensor | TensorLike, options?: CallOptions): Tensor;
   apply(inputs: LayerInput | TensorLike, options: CallOptions = {}): LayerOutput {
     const x = inputs instanceof SymbolicTensor ? inputs : toTensor(inputs as TensorLike, 'float32');
-    return withLayerContext(this.name, () => {
+    return withLayerContext(this.name, x instanceof SymbolicTensor, () => {
       if (!this.built) {
         this.build(x.shape);
         this.built = true;
