@@ -71,3 +71,10 @@ test('02_quickstart_dropout_cnn: the MLP, the CNN with a schedule, and the evalu
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('04_feedforward_and_rnn: the feed-forward and SimpleRNN models train', async (t) => {
+  const out = await runExample('04_feedforward_and_rnn.ts', { KILN_SEED: '4' });
+  t.is([...out.matchAll(/Epoch 10\/10/g)].length, 2, 'both fits run their 10 epochs');
+  const losses = [...out.matchAll(/loss: ([\d.]+)/g)].map((m) => Number(m[1]));
+  t.true(losses.every((l) => Number.isFinite(l) && l > 0 && l < 1), `losses ${losses.slice(-3)}`);
+});

@@ -101,7 +101,7 @@ test('the fixture comes from Keras and covers every layer', (t) => {
   for (const name of Object.keys(kiln.layers)) {
     const cls = layerClass(name);
     if (typeof cls !== 'function' || !(cls.prototype instanceof kiln.layers.Layer)) continue;
-    if (['Layer', 'InputLayer', 'BaseConv', 'BasePooling', 'BaseGlobalPooling'].includes(name)) continue;
+    if (['Layer', 'InputLayer', 'BaseConv', 'BasePooling', 'BaseGlobalPooling', 'BaseRNN'].includes(name)) continue;
     t.true(covered.has(name), `no Keras fixture for kiln.layers.${name}`);
   }
 });

@@ -32,7 +32,34 @@ function varianceScaling(scale: number, mode: 'fan_in' | 'fan_out' | 'fan_avg', 
 
 const constant = (value: number): Initializer => (shape) => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), shape);
 
+/**
+ * Keras' Orthogonal: the Q of a QR decomposition of a normal matrix (rows = all axes but the
+ * last), signs fixed by R's diagonal. Modified Gram-Schmidt on the longer side's columns.
+ */
+const orthogonal: Initializer = (shape) => {
+  const cols = shape[shape.length - 1] ?? 1;
+  const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const [m, n] = rows >= cols ? [rows, cols] : [cols, rows];
+  const a = Array.from(random.normal([m, n]).dataSync());
+  const q = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) {
+    const v = Array.from({ length: m }, (_, i) => a[i * n + j]);
+    for (let k = 0; k < j; k++) {
+      let dot = 0;
+      for (let i = 0; i < m; i++) dot += q[i * n + k] * v[i];
+      for (let i = 0; i < m; i++) v[i] -= dot * q[i * n + k];
+    }
+    const norm = Math.hypot(...v) || 1;
+    // Gram-Schmidt's R diagonal is positive, which is numpy's sign convention after Keras' fix.
+    for (let i = 0; i < m; i++) q[i * n + j] = v[i] / norm;
+  }
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = rows >= cols ? q[i * n + j] : q[j * n + i];
+  return tensor(out, shape);
+};
+
 const INITIALIZERS: Record<string, Initializer> = {
+  orthogonal,
   zeros: constant(0),
   ones: constant(1),
   glorot_uniform: varianceScaling(1, 'fan_avg', 'uniform'),

@@ -302,3 +302,26 @@ function pooling<A extends OpInput>(fn: 'max' | 'average', x: A, poolSize: numbe
 export const maxPool = <A extends OpInput>(x: A, poolSize: number | number[], strides?: number | number[], padding: Padding = 'valid') => pooling('max', x, poolSize, strides, padding);
 /** Average pooling, channels last; 'same' averages over the cells inside the input. */
 export const averagePool = <A extends OpInput>(x: A, poolSize: number | number[], strides?: number | number[], padding: Padding = 'valid') => pooling('average', x, poolSize, strides, padding);
+
+/** @internal A recurrent layer's computation, as the engine names its settings. */
+export interface RnnSpec {
+  cell: 'simple' | 'lstm' | 'gru';
+  units: number;
+  activation: string;
+  recurrent_activation: string;
+  return_sequences: boolean;
+  go_backwards: boolean;
+}
+
+/** @internal Runs a recurrent layer over x [batch, steps, features] (see layers/rnn). */
+export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInput, spec: RnnSpec): Tensor | SymbolicTensor {
+  const op = { op: 'rnn', ...spec };
+  if (isSymbolic([x, kernel, recurrent, bias])) {
+    const s = symbolic(x);
+    if (s.rank !== 3) throw new ShapeError(`${where()}expected an input of rank 3 [batch, timesteps, features], got ${describe(s.shape)}`);
+    const shape = spec.return_sequences ? [s.shape[0], s.shape[1], spec.units] : [s.shape[0], spec.units];
+    return record(op, [s, symbolic(kernel), symbolic(recurrent), symbolic(bias)], shape);
+  }
+  const [t, k, r, b] = [x, kernel, recurrent, bias].map(concrete);
+  return new Tensor(callNative(() => native.rnn(t.handle, k.handle, r.handle, b.handle, JSON.stringify(op))));
+}

@@ -15,4 +15,8 @@ export { GlobalMaxPooling2D } from './pooling/global_max_pooling2d.js';
 export { MaxPooling1D } from './pooling/max_pooling1d.js';
 export { MaxPooling2D } from './pooling/max_pooling2d.js';
 export { Dropout } from './regularization/dropout.js';
+export { BaseRNN, type GatedRNNArgs, type RNNArgs } from './rnn/base_rnn.js';
+export { GRU, type GRUArgs } from './rnn/gru.js';
+export { LSTM, type LSTMArgs } from './rnn/lstm.js';
+export { SimpleRNN } from './rnn/simple_rnn.js';
 export { Flatten } from './reshaping/flatten.js';

@@ -1,10 +1,11 @@
 //! Buffers planned for one batch size, and the forward and backward passes over them.
 //! After planning, a step allocates nothing.
-use super::op::{conv_geometry, normalize_axis, output_shape, pool_geometry, Op};
+use super::op::{conv_geometry, normalize_axis, output_shape, pool_geometry, rnn_config, Op};
 use super::Graph;
 use crate::error::Result;
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
+use crate::kernels::rnn::{self, RnnConfig, RnnGrads, RnnScratch, RnnState};
 use crate::kernels::{binary, conv, dropout, pool, reduce, softmax, unary};
 use crate::rng::Rng;
 use std::ops::Deref;
@@ -56,6 +57,11 @@ impl Plan {
                         Scratch { floats: vec![0.0; cols], floats_grad: vec![0.0; grad], ..Scratch::default() }
                     }
                     Op::Pool2d { .. } => Scratch { indices: vec![0; size(i)], ..Scratch::default() },
+                    Op::Rnn { .. } => {
+                        let inputs: Vec<&[usize]> = n.inputs.iter().map(|&j| shapes[j].as_slice()).collect();
+                        let c = rnn_config(n, &inputs)?;
+                        Scratch { rnn: Some((c, RnnState::new(&c), RnnScratch::new(&c))), ..Scratch::default() }
+                    }
                     _ => Scratch::default(),
                 })
             })
@@ -120,6 +126,11 @@ impl Plan {
                 Op::Pool2d { function, .. } => {
                     let g = pool_geometry(node, &self.shapes[node.inputs[0]]).expect("checked when planning");
                     pool::forward(*function, &g, x, &mut out, &mut self.scratch[id].indices);
+                }
+                Op::Rnn { .. } => {
+                    let [k, r, b] = [1, 2, 3].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    let (c, state, _) = self.scratch[id].rnn.as_mut().expect("planned");
+                    rnn::forward(c, x, k, r, b, state, &mut out);
                 }
                 Op::Reduce { function, axis, .. } => {
                     reduce::forward(*function, x, reduce_dims(&self.shapes[node.inputs[0]], *axis), &mut out)
@@ -208,6 +219,22 @@ impl Plan {
                         if x_grad { Some((dx.as_mut_slice(), dcols.as_mut_slice())) } else { None },
                     );
                 }
+                Op::Rnn { .. } => {
+                    // The kernel's gradient is `d_second`; take the recurrent kernel's and the bias's too.
+                    let (r_id, b_id) = (node.inputs[2], node.inputs[3]);
+                    let (mut d_recurrent, mut d_bias) = (std::mem::take(&mut self.grads[r_id]), std::mem::take(&mut self.grads[b_id]));
+                    let [k, r] = [1, 2].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    let (c, state, scratch) = self.scratch[id].rnn.as_mut().expect("planned");
+                    let grads = RnnGrads {
+                        dx: x_grad.then_some(dx.as_mut_slice()),
+                        dkernel: needs_grad[node.inputs[1]].then_some(d_second.as_mut_slice()),
+                        drecurrent: needs_grad[r_id].then_some(d_recurrent.as_mut_slice()),
+                        dbias: needs_grad[b_id].then_some(d_bias.as_mut_slice()),
+                    };
+                    rnn::backward(c, x, k, r, state, scratch, &dy, grads);
+                    self.grads[r_id] = d_recurrent;
+                    self.grads[b_id] = d_bias;
+                }
                 Op::Pool2d { function, .. } if x_grad => {
                     let g = pool_geometry(node, &self.shapes[x_id]).expect("checked when planning");
                     pool::backward(*function, &g, &dy, &self.scratch[id].indices, &mut dx);
@@ -229,12 +256,13 @@ impl Plan {
 }
 
 /// Working memory of one node: dropout masks, im2col columns and their gradient, max-pool
-/// argmax indices.
+/// argmax indices, a recurrent layer's states.
 #[derive(Default)]
 struct Scratch {
     floats: Vec<f32>,
     floats_grad: Vec<f32>,
     indices: Vec<u32>,
+    rnn: Option<(RnnConfig, RnnState, RnnScratch)>,
 }
 
 fn node_value<'a, V: Deref<Target = Vec<f32>>>(values: &'a [Vec<f32>], graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {

@@ -4,6 +4,7 @@ use crate::kernels::binary::{broadcast_shape, BinaryOp};
 use crate::kernels::conv::{Geometry, Padding};
 use crate::kernels::pool::PoolOp;
 use crate::kernels::reduce::ReduceOp;
+use crate::kernels::rnn::{Cell, RnnConfig};
 use crate::kernels::unary::UnaryOp;
 use crate::tensor::resolve_reshape;
 use serde::Deserialize;
@@ -31,6 +32,9 @@ pub enum Op {
     Conv2d { strides: [usize; 2], padding: Padding, dilation: [usize; 2] },
     /// Max or average over `pool` windows, channels last.
     Pool2d { function: PoolOp, pool: [usize; 2], strides: [usize; 2], padding: Padding },
+    /// A recurrent layer over x [batch, steps, features] with inputs (x, kernel,
+    /// recurrent_kernel, bias).
+    Rnn { cell: Cell, units: usize, activation: UnaryOp, recurrent_activation: UnaryOp, return_sequences: bool, go_backwards: bool },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +53,7 @@ impl Op {
         match self {
             Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
             Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } => 2,
+            Op::Rnn { .. } => 4,
             _ => 1,
         }
     }
@@ -118,6 +123,10 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
             let g = pool_geometry(node, inputs[0])?;
             vec![g.batch, g.out_h, g.out_w, g.channels]
         }
+        Op::Rnn { .. } => {
+            let c = rnn_config(node, inputs)?;
+            if c.return_sequences { vec![c.batch, c.steps, c.units] } else { vec![c.batch, c.units] }
+        }
         Op::Reduce { axis, keep_dims, .. } => {
             let from = inputs[0];
             match axis {
@@ -154,4 +163,26 @@ pub fn conv_geometry<'a>(node: &Node, x: &[usize], kernel: &'a [usize]) -> Resul
 pub fn pool_geometry(node: &Node, x: &[usize]) -> Result<Geometry> {
     let Op::Pool2d { pool, strides, padding, .. } = &node.op else { unreachable!("not a pool node") };
     Geometry::new(x, (pool[0], pool[1]), (strides[0], strides[1]), (1, 1), *padding, &node.name)
+}
+
+/// The sizes of an Rnn node, checking its weights against the input.
+pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
+    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards } = node.op else { unreachable!("not an rnn node") };
+    let name = &node.name;
+    let (x, kernel, recurrent, bias) = (inputs[0], inputs[1], inputs[2], inputs[3]);
+    if x.len() != 3 {
+        return Err(KilnError::shape(format!("{name}: expected an input of rank 3 [batch, timesteps, features], got {}", shape_str(x))));
+    }
+    let gu = cell.gates() * units;
+    let expected: [(&str, &[usize], Vec<usize>); 3] = [
+        ("kernel", kernel, vec![x[2], gu]),
+        ("recurrent_kernel", recurrent, vec![units, gu]),
+        ("bias", bias, if cell.bias_rows() == 1 { vec![gu] } else { vec![cell.bias_rows(), gu] }),
+    ];
+    for (what, got, want) in expected {
+        if got != want.as_slice() {
+            return Err(KilnError::shape(format!("{name}: {what} must have shape {}, got {}", shape_str(&want), shape_str(got))));
+        }
+    }
+    Ok(RnnConfig { cell, batch: x[0], steps: x[1], features: x[2], units, activation, recurrent_activation, go_backwards, return_sequences })
 }

@@ -8,6 +8,7 @@ pub mod gemm;
 pub mod loss;
 pub mod pool;
 pub mod reduce;
+pub mod rnn;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;

@@ -1,0 +1,65 @@
+// Recurrent and convolutional layers in whole models: learning, and errors at build time.
+import test from 'ava';
+import * as kiln from 'kiln-nn';
+
+/** Sequences whose label is the sign of the first step's first feature: it must be remembered. */
+function memoryTask(samples: number, steps: number) {
+  const x = kiln.random.normal([samples, steps, 2]);
+  const values = x.dataSync();
+  const y = kiln.tensor(Array.from({ length: samples }, (_, i) => (values[i * steps * 2] > 0 ? 1 : 0)), [samples, 1]);
+  return { x, y };
+}
+
+for (const [name, Layer] of [['LSTM', kiln.layers.LSTM], ['GRU', kiln.layers.GRU]] as const) {
+  test.serial(`${name} learns a task that needs memory over 12 steps`, async (t) => {
+    kiln.setSeed(21);
+    const train = memoryTask(2000, 12);
+    const check = memoryTask(500, 12);
+    const model = new kiln.Sequential([new Layer(16, { inputShape: [12, 2] }), new kiln.layers.Dense(1, { activation: 'sigmoid' })]);
+    model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 0.01 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+    await model.fit(train.x, train.y, { epochs: 15, verbose: 0 });
+    const [, accuracy] = await model.evaluate(check.x, check.y, { verbose: 0 });
+    t.true(accuracy > 0.9, `held-out accuracy ${accuracy}`);
+  });
+}
+
+test('stacked recurrent layers: returnSequences feeds the next layer; weights have Keras\' shapes', async (t) => {
+  const model = new kiln.Sequential([
+    new kiln.layers.LSTM(8, { inputShape: [5, 3], returnSequences: true }),
+    new kiln.layers.GRU(4, { goBackwards: true }),
+    new kiln.layers.Dense(1),
+  ]);
+  t.deepEqual(model.getWeights().map((w) => w.shape), [[3, 32], [8, 32], [32], [8, 12], [4, 12], [2, 12], [4, 1], [1]]);
+  t.regex(model.summary(() => {}), /lstm(_\d+)? \(LSTM\) +│ \(None, 5, 8\) +│ +384 │/);
+  const lstmBias = model.layers[0].getWeights()[2].dataSync();
+  t.deepEqual(Array.from(lstmBias.slice(8, 16)), new Array(8).fill(1), 'unit forget bias');
+  // The recurrent kernel [8, 32] starts orthogonal: its 8 rows are orthonormal.
+  const r = model.layers[0].getWeights()[1];
+  const gram = kiln.ops.matmul(r, r.transpose()).dataSync();
+  const offIdentity = Math.max(...Array.from(gram, (v, k) => Math.abs(v - (k % 9 === 0 ? 1 : 0))));
+  t.true(offIdentity < 1e-4, `r rᵀ differs from the identity by ${offIdentity}`);
+  model.compile({ optimizer: 'adam', loss: 'mse' });
+  await model.fit(kiln.random.normal([64, 5, 3]), kiln.random.normal([64, 1]), { epochs: 1, verbose: 0 });
+  const eager = model.layers[0].apply(kiln.random.normal([2, 5, 3]));
+  t.deepEqual(eager.shape, [2, 5, 8]);
+});
+
+test('layers applied to the wrong rank or size fail at build time, naming the layer', (t) => {
+  const image = kiln.Input({ shape: [28, 28] });
+  t.throws(() => new kiln.layers.Conv2D(8, 3, { name: 'conv_on_3d' }).apply(image), {
+    instanceOf: kiln.ShapeError,
+    message: /conv_on_3d.*expected ndim=4, found ndim=3/,
+  });
+  const small = kiln.Input({ shape: [2, 2, 1] });
+  t.throws(() => new kiln.layers.Conv2D(8, 3, { name: 'too_big' }).apply(small), {
+    instanceOf: kiln.ShapeError,
+    message: /too_big.*window of size 3 is larger than the input axis of length 2 with padding 'valid'/,
+  });
+  t.throws(() => new kiln.layers.MaxPooling2D(3, { name: 'pool_too_big' }).apply(small), { instanceOf: kiln.ShapeError, message: /pool_too_big/ });
+  t.throws(() => new kiln.layers.LSTM(4, { name: 'lstm_on_2d' }).apply(kiln.Input({ shape: [7] })), {
+    instanceOf: kiln.ShapeError,
+    message: /lstm_on_2d.*expected ndim=3, found ndim=2/,
+  });
+  t.throws(() => new kiln.layers.SimpleRNN(4, { dropout: 0.2 }), { instanceOf: kiln.ValueError, message: /dropout.*not supported yet/ });
+  t.throws(() => new kiln.layers.Conv2D(8, [3, 3], { padding: 'causal' as 'same' }), { instanceOf: kiln.ValueError, message: /padding must be 'valid' or 'same'/ });
+});

@@ -1,0 +1,336 @@
+//! Recurrent layers over x [batch, steps, features], with Keras' cells and weight layouts:
+//! SimpleRNN (kernel [F, U]), LSTM (gates i, f, c, o: [F, 4U]), GRU with reset_after (gates
+//! z, r, h: [F, 3U], bias [2, 3U] = input and recurrent biases). The input projection of all
+//! steps is one GEMM; each step adds h_{t-1} · recurrent_kernel. Backpropagation through time
+//! mirrors it: per-step recurrent GEMMs, then one GEMM each for the kernel and input gradients.
+use super::gemm::{gemm, MatRef};
+use super::unary::UnaryOp;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cell {
+    Simple,
+    Lstm,
+    Gru,
+}
+
+impl Cell {
+    /// Gate blocks in the kernels.
+    pub fn gates(self) -> usize {
+        match self {
+            Cell::Simple => 1,
+            Cell::Lstm => 4,
+            Cell::Gru => 3,
+        }
+    }
+    /// Rows of the bias: GRU keeps separate input and recurrent biases.
+    pub fn bias_rows(self) -> usize {
+        if self == Cell::Gru { 2 } else { 1 }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RnnConfig {
+    pub cell: Cell,
+    pub batch: usize,
+    pub steps: usize,
+    pub features: usize,
+    pub units: usize,
+    pub activation: UnaryOp,
+    pub recurrent_activation: UnaryOp,
+    pub go_backwards: bool,
+    pub return_sequences: bool,
+}
+
+/// What the forward pass keeps for the backward pass.
+pub struct RnnState {
+    /// x · kernel + input bias, [batch, steps, G·U].
+    pub projected: Vec<f32>,
+    /// h_0 .. h_T by processing order, each [batch, U].
+    pub hidden: Vec<f32>,
+    /// LSTM: c_0 .. c_T; unused otherwise.
+    pub cells: Vec<f32>,
+    /// Activated gates per step, [steps, batch, G·U]; GRU also keeps h_{t-1}·U_h + b in `recurrent_h`.
+    pub gates: Vec<f32>,
+    pub recurrent_h: Vec<f32>,
+    /// Scratch for one step's h_{t-1} · recurrent_kernel, [batch, G·U].
+    step: Vec<f32>,
+}
+
+/// The backward pass's working memory: d(projected) like `projected`; dh, dc [batch, U];
+/// d(h·U + b_rec) [batch, G·U]; the GRU's recurrent-bias gradient [G·U].
+pub struct RnnScratch {
+    dprojected: Vec<f32>,
+    dh: Vec<f32>,
+    dc: Vec<f32>,
+    drec: Vec<f32>,
+    dbias_rec: Vec<f32>,
+}
+
+impl RnnScratch {
+    pub fn new(c: &RnnConfig) -> RnnScratch {
+        let (b, t, u, gu) = (c.batch, c.steps, c.units, c.cell.gates() * c.units);
+        RnnScratch { dprojected: vec![0.0; b * t * gu], dh: vec![0.0; b * u], dc: vec![0.0; b * u], drec: vec![0.0; b * gu], dbias_rec: vec![0.0; gu] }
+    }
+}
+
+impl RnnState {
+    pub fn new(c: &RnnConfig) -> RnnState {
+        let (b, t, u, gu) = (c.batch, c.steps, c.units, c.cell.gates() * c.units);
+        RnnState {
+            projected: vec![0.0; b * t * gu],
+            hidden: vec![0.0; (t + 1) * b * u],
+            cells: if c.cell == Cell::Lstm { vec![0.0; (t + 1) * b * u] } else { Vec::new() },
+            gates: vec![0.0; t * b * gu],
+            recurrent_h: if c.cell == Cell::Gru { vec![0.0; t * b * u] } else { Vec::new() },
+            step: vec![0.0; b * gu],
+        }
+    }
+}
+
+impl RnnConfig {
+    pub fn output_len(&self) -> usize {
+        self.batch * self.units * if self.return_sequences { self.steps } else { 1 }
+    }
+    /// The input step read at processing position `p`.
+    fn time(&self, p: usize) -> usize {
+        if self.go_backwards { self.steps - 1 - p } else { p }
+    }
+}
+
+/// y = the layer's output ([batch, steps, U] in processing order, or [batch, U]).
+pub fn forward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], bias: &[f32], s: &mut RnnState, y: &mut [f32]) {
+    let (b, u, gu) = (c.batch, c.units, c.cell.gates() * c.units);
+    gemm(1.0, MatRef::new(x, b * c.steps, c.features), MatRef::new(kernel, c.features, gu), 0.0, &mut s.projected);
+    for row in s.projected.chunks_mut(gu) {
+        row.iter_mut().zip(&bias[..gu]).for_each(|(v, bv)| *v += bv);
+    }
+    let (act, rec_act) = (c.activation, c.recurrent_activation);
+    for p in 0..c.steps {
+        let t = c.time(p);
+        let (done, rest) = s.hidden.split_at_mut((p + 1) * b * u);
+        let h_prev = &done[p * b * u..];
+        let h = &mut rest[..b * u];
+        gemm(1.0, MatRef::new(h_prev, b, u), MatRef::new(recurrent, u, gu), 0.0, &mut s.step);
+        let gates = &mut s.gates[p * b * gu..(p + 1) * b * gu];
+        for i in 0..b {
+            let z = &s.projected[(i * c.steps + t) * gu..][..gu];
+            let r = &s.step[i * gu..][..gu];
+            let g = &mut gates[i * gu..][..gu];
+            let hi = &mut h[i * u..][..u];
+            match c.cell {
+                Cell::Simple => {
+                    for k in 0..u {
+                        g[k] = act.apply(z[k] + r[k]);
+                        hi[k] = g[k];
+                    }
+                }
+                Cell::Lstm => {
+                    let (c_done, c_rest) = s.cells.split_at_mut((p + 1) * b * u);
+                    let (c_prev, c_new) = (&c_done[(p * b + i) * u..][..u], &mut c_rest[i * u..][..u]);
+                    for k in 0..u {
+                        let ig = rec_act.apply(z[k] + r[k]);
+                        let fg = rec_act.apply(z[u + k] + r[u + k]);
+                        let cg = act.apply(z[2 * u + k] + r[2 * u + k]);
+                        let og = rec_act.apply(z[3 * u + k] + r[3 * u + k]);
+                        c_new[k] = fg * c_prev[k] + ig * cg;
+                        hi[k] = og * act.apply(c_new[k]);
+                        (g[k], g[u + k], g[2 * u + k], g[3 * u + k]) = (ig, fg, cg, og);
+                    }
+                }
+                Cell::Gru => {
+                    let rb = &bias[gu..2 * gu];
+                    let hp = &h_prev[i * u..][..u];
+                    let rh = &mut s.recurrent_h[(p * b + i) * u..][..u];
+                    for k in 0..u {
+                        let zg = rec_act.apply(z[k] + r[k] + rb[k]);
+                        let rg = rec_act.apply(z[u + k] + r[u + k] + rb[u + k]);
+                        rh[k] = r[2 * u + k] + rb[2 * u + k];
+                        let hh = act.apply(z[2 * u + k] + rg * rh[k]);
+                        hi[k] = zg * hp[k] + (1.0 - zg) * hh;
+                        (g[k], g[u + k], g[2 * u + k]) = (zg, rg, hh);
+                    }
+                }
+            }
+        }
+        if c.return_sequences {
+            for i in 0..b {
+                y[(i * c.steps + p) * u..][..u].copy_from_slice(&h[i * u..][..u]);
+            }
+        }
+    }
+    if !c.return_sequences {
+        y.copy_from_slice(&s.hidden[c.steps * b * u..]);
+    }
+}
+
+/// Where backward adds (+=) the gradients of the inputs that need one.
+pub struct RnnGrads<'a> {
+    pub dx: Option<&'a mut [f32]>,
+    pub dkernel: Option<&'a mut [f32]>,
+    pub drecurrent: Option<&'a mut [f32]>,
+    pub dbias: Option<&'a mut [f32]>,
+}
+
+/// Backpropagation through time from dy; `s` holds the forward pass of the same inputs.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], s: &RnnState, scratch: &mut RnnScratch, dy: &[f32], g: RnnGrads) {
+    let (b, u, gu) = (c.batch, c.units, c.cell.gates() * c.units);
+    let (act, rec_act) = (c.activation, c.recurrent_activation);
+    // dh: the gradient reaching h_p from later steps and the output; drec: d(h_{p-1}·U + b_rec).
+    let RnnScratch { dprojected, dh, dc, drec, dbias_rec } = scratch;
+    dh.fill(0.0);
+    dc.fill(0.0);
+    dbias_rec.fill(0.0);
+    let mut drecurrent = g.drecurrent;
+    if !c.return_sequences {
+        dh.copy_from_slice(dy);
+    }
+    for p in (0..c.steps).rev() {
+        let t = c.time(p);
+        if c.return_sequences {
+            for i in 0..b {
+                dh[i * u..][..u].iter_mut().zip(&dy[(i * c.steps + p) * u..][..u]).for_each(|(d, g)| *d += g);
+            }
+        }
+        let h_prev = &s.hidden[p * b * u..(p + 1) * b * u];
+        let gates = &s.gates[p * b * gu..(p + 1) * b * gu];
+        for i in 0..b {
+            let gt = &gates[i * gu..][..gu];
+            let dz = &mut dprojected[(i * c.steps + t) * gu..][..gu];
+            let dr = &mut drec[i * gu..][..gu];
+            let dhi = &mut dh[i * u..][..u];
+            match c.cell {
+                Cell::Simple => {
+                    for k in 0..u {
+                        let d = dhi[k] * act.derivative(gt[k], gt[k]);
+                        dz[k] = d;
+                        dr[k] = d;
+                        dhi[k] = 0.0;
+                    }
+                }
+                Cell::Lstm => {
+                    let c_prev = &s.cells[(p * b + i) * u..][..u];
+                    let c_now = &s.cells[((p + 1) * b + i) * u..][..u];
+                    let dci = &mut dc[i * u..][..u];
+                    for k in 0..u {
+                        let (ig, fg, cg, og) = (gt[k], gt[u + k], gt[2 * u + k], gt[3 * u + k]);
+                        let tc = act.apply(c_now[k]);
+                        let d_o = dhi[k] * tc;
+                        let d_c = dci[k] + dhi[k] * og * act.derivative(c_now[k], tc);
+                        let (d_i, d_f, d_g) = (d_c * cg, d_c * c_prev[k], d_c * ig);
+                        dz[k] = d_i * rec_act.derivative(ig, ig);
+                        dz[u + k] = d_f * rec_act.derivative(fg, fg);
+                        dz[2 * u + k] = d_g * act.derivative(cg, cg);
+                        dz[3 * u + k] = d_o * rec_act.derivative(og, og);
+                        dci[k] = d_c * fg;
+                        dhi[k] = 0.0;
+                    }
+                    dr.copy_from_slice(dz);
+                }
+                Cell::Gru => {
+                    let hp = &h_prev[i * u..][..u];
+                    let rh = &s.recurrent_h[(p * b + i) * u..][..u];
+                    for k in 0..u {
+                        let (zg, rg, hh) = (gt[k], gt[u + k], gt[2 * u + k]);
+                        let d = dhi[k];
+                        let d_hh = d * (1.0 - zg) * act.derivative(hh, hh);
+                        let d_z = d * (hp[k] - hh) * rec_act.derivative(zg, zg);
+                        let d_r = d_hh * rh[k] * rec_act.derivative(rg, rg);
+                        dz[k] = d_z;
+                        dz[u + k] = d_r;
+                        dz[2 * u + k] = d_hh;
+                        dr[k] = d_z;
+                        dr[u + k] = d_r;
+                        dr[2 * u + k] = d_hh * rg;
+                        dhi[k] = d * zg; // direct path h_{t-1} -> h_t
+                    }
+                }
+            }
+        }
+        if let Some(dre) = drecurrent.as_deref_mut() {
+            gemm(1.0, MatRef::new(h_prev, b, u).t(), MatRef::new(drec, b, gu), 1.0, dre);
+        }
+        if c.cell == Cell::Gru {
+            for row in drec.chunks(gu) {
+                dbias_rec.iter_mut().zip(row).for_each(|(d, v)| *d += v);
+            }
+        }
+        gemm(1.0, MatRef::new(drec, b, gu), MatRef::new(recurrent, u, gu).t(), 1.0, dh);
+    }
+    if let Some(dk) = g.dkernel {
+        gemm(1.0, MatRef::new(x, b * c.steps, c.features).t(), MatRef::new(dprojected, b * c.steps, gu), 1.0, dk);
+    }
+    if let Some(dx) = g.dx {
+        gemm(1.0, MatRef::new(dprojected, b * c.steps, gu), MatRef::new(kernel, c.features, gu).t(), 1.0, dx);
+    }
+    if let Some(db) = g.dbias {
+        for row in dprojected.chunks(gu) {
+            db[..gu].iter_mut().zip(row).for_each(|(d, v)| *d += v);
+        }
+        if c.cell == Cell::Gru {
+            db[gu..].iter_mut().zip(dbias_rec.iter()).for_each(|(d, v)| *d += v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::testing::check_gradient;
+    use crate::rng::Rng;
+
+    fn config(cell: Cell, return_sequences: bool, go_backwards: bool) -> RnnConfig {
+        RnnConfig { cell, batch: 2, steps: 3, features: 2, units: 3, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards, return_sequences }
+    }
+
+    fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
+        (0..n).map(|_| rng.uniform(-0.8, 0.8)).collect()
+    }
+
+    #[test]
+    fn simple_rnn_matches_the_recurrence_by_hand() {
+        // One unit, one feature: h_t = tanh(w x_t + r h_{t-1} + b).
+        let c = RnnConfig { cell: Cell::Simple, batch: 1, steps: 2, features: 1, units: 1, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards: false, return_sequences: true };
+        let mut s = RnnState::new(&c);
+        let mut y = vec![0.0; 2];
+        forward(&c, &[1.0, 2.0], &[0.5], &[0.3], &[0.1], &mut s, &mut y);
+        let h1 = (0.5f32 + 0.1).tanh();
+        let h2 = (1.0 + 0.3 * h1 + 0.1f32).tanh();
+        assert!((y[0] - h1).abs() < 1e-6 && (y[1] - h2).abs() < 1e-6, "{y:?}");
+    }
+
+    #[test]
+    fn gradients_match_finite_differences_for_every_cell() {
+        let mut rng = Rng::new(9);
+        for cell in [Cell::Simple, Cell::Lstm, Cell::Gru] {
+            for (seq, back) in [(true, false), (false, true)] {
+                let c = config(cell, seq, back);
+                let gu = cell.gates() * c.units;
+                let x = random(c.batch * c.steps * c.features, &mut rng);
+                let k = random(c.features * gu, &mut rng);
+                let r = random(c.units * gu, &mut rng);
+                let bias = random(cell.bias_rows() * gu, &mut rng);
+                let run = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32]| {
+                    let mut s = RnnState::new(&c);
+                    let mut y = vec![0.0; c.output_len()];
+                    forward(&c, x, k, r, bias, &mut s, &mut y);
+                    (y, s)
+                };
+                let grads = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32], dy: &[f32]| {
+                    let (_, s) = run(x, k, r, bias);
+                    let mut scratch = RnnScratch::new(&c);
+                    let (mut dx, mut dk, mut dr, mut db) = (vec![0.0; x.len()], vec![0.0; k.len()], vec![0.0; r.len()], vec![0.0; bias.len()]);
+                    backward(&c, x, k, r, &s, &mut scratch, dy, RnnGrads { dx: Some(&mut dx), dkernel: Some(&mut dk), drecurrent: Some(&mut dr), dbias: Some(&mut db) });
+                    (dx, dk, dr, db)
+                };
+                let name = format!("{cell:?} seq={seq} back={back}");
+                check_gradient(&format!("{name} dx"), &x, |x| run(x, &k, &r, &bias).0, |x, dy| grads(x, &k, &r, &bias, dy).0);
+                check_gradient(&format!("{name} dkernel"), &k, |k| run(&x, k, &r, &bias).0, |k, dy| grads(&x, k, &r, &bias, dy).1);
+                check_gradient(&format!("{name} drecurrent"), &r, |r| run(&x, &k, r, &bias).0, |r, dy| grads(&x, &k, r, &bias, dy).2);
+                check_gradient(&format!("{name} dbias"), &bias, |bias| run(&x, &k, &r, bias).0, |bias, dy| grads(&x, &k, &r, bias, dy).3);
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import { ValueError } from '../../errors.js';
+import { BaseRNN, type GatedRNNArgs } from './base_rnn.js';
+
+export interface GRUArgs extends GatedRNNArgs {
+  /** Apply the reset gate after the recurrent matrix (Keras 3's default true; the only mode here). */
+  resetAfter?: boolean;
+}
+
+/** Gated recurrent unit (Cho 2014), Keras' reset_after variant: gates z, r, h; bias [2, 3·units]. */
+export class GRU extends BaseRNN {
+  constructor(units: number, args: GRUArgs = {}) {
+    super('gru', units, args, ['recurrentActivation', 'resetAfter']);
+    if (args.resetAfter === false) throw new ValueError(`Layer "${this.name}": resetAfter: false is not supported yet (Keras 3's default, true, is)`);
+  }
+
+  protected get gates(): number {
+    return 3;
+  }
+
+  protected biasShape(): number[] {
+    return [2, 3 * this.units];
+  }
+}
