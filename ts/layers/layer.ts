@@ -87,6 +87,16 @@ export abstract class Layer {
     void inputShape;
   }
 
+  /**
+   * Refuses an input whose rank is not `rank` or whose last axis (the features or channels)
+   * is unknown, in Keras' words.
+   */
+  protected requireRank(inputShape: Shape, rank: number): void {
+    if (inputShape.length !== rank || inputShape[inputShape.length - 1] === null) {
+      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=${rank}, found ndim=${inputShape.length}. Full shape received: [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
+    }
+  }
+
   /** The layer's computation; runs on concrete or symbolic tensors alike. */
   abstract call(inputs: LayerInput, options?: CallOptions): LayerOutput;
 

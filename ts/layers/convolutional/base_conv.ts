@@ -1,12 +1,13 @@
 import { activationName, type ActivationIdentifier, getActivation } from '../../activations.js';
-import { ShapeError, ValueError } from '../../errors.js';
-import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
+import { ValueError } from '../../errors.js';
+import type { InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
+import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
-export interface ConvArgs extends LayerArgs {
+export interface ConvArgs extends LayerArgs, KernelArgs {
   /** Default 1. */
   strides?: number | number[];
   /** 'valid' (default) or 'same'. */
@@ -15,17 +16,9 @@ export interface ConvArgs extends LayerArgs {
   dataFormat?: 'channels_last';
   /** Default 1. */
   dilationRate?: number | number[];
-  /** Default none (linear). */
-  activation?: ActivationIdentifier;
-  /** Default true. */
-  useBias?: boolean;
-  /** Default 'glorot_uniform'. */
-  kernelInitializer?: InitializerIdentifier;
-  /** Default 'zeros'. */
-  biasInitializer?: InitializerIdentifier;
 }
 
-const CONV_OPTIONS = ['strides', 'padding', 'dataFormat', 'dilationRate', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer'];
+const CONV_OPTIONS = ['strides', 'padding', 'dataFormat', 'dilationRate', ...KERNEL_OPTIONS];
 
 /** A tuple argument given as one number or one per spatial axis. */
 export function normalizeTuple(value: number | number[], rank: number, name: string, layer: string): number[] {
@@ -69,20 +62,12 @@ export abstract class BaseConv extends Layer {
     if (this.strides.some((s) => s > 1) && this.dilationRate.some((d) => d > 1)) {
       throw new ValueError(`Layer "${this.name}": strides > 1 are not compatible with dilationRate > 1 (as in Keras)`);
     }
-    this.activation = args.activation ?? null;
-    getActivation(this.activation);
-    this.useBias = args.useBias ?? true;
-    this.kernelInitializer = args.kernelInitializer ?? 'glorot_uniform';
-    this.biasInitializer = args.biasInitializer ?? 'zeros';
-    getInitializer(this.kernelInitializer);
-    getInitializer(this.biasInitializer);
+    ({ activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer } = resolveKernelArgs(args));
   }
 
   build(inputShape: Shape): void {
-    const channels = inputShape[inputShape.length - 1];
-    if (inputShape.length !== this.rank + 2 || channels === null) {
-      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=${this.rank + 2}, found ndim=${inputShape.length}. Full shape received: [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
-    }
+    this.requireRank(inputShape, this.rank + 2);
+    const channels = inputShape[inputShape.length - 1] as number;
     this.kernel = this.addWeight({ name: 'kernel', shape: [...this.kernelSize, channels, this.filters], initializer: this.kernelInitializer });
     if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer });
   }

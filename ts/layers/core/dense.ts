@@ -1,21 +1,13 @@
 import { activationName, type ActivationIdentifier, getActivation } from '../../activations.js';
 import { ShapeError, ValueError } from '../../errors.js';
-import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
+import type { InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
+import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
-export interface DenseArgs extends LayerArgs {
-  /** Default: none (linear). */
-  activation?: ActivationIdentifier;
-  /** Default true. */
-  useBias?: boolean;
-  /** Default 'glorot_uniform'. */
-  kernelInitializer?: InitializerIdentifier;
-  /** Default 'zeros'. */
-  biasInitializer?: InitializerIdentifier;
-}
+export interface DenseArgs extends LayerArgs, KernelArgs {}
 
 /** `activation(inputs · kernel + bias)`, on the last axis. */
 export class Dense extends Layer {
@@ -28,18 +20,12 @@ export class Dense extends Layer {
   private readonly biasInitializer: InitializerIdentifier;
 
   constructor(units: number, args: DenseArgs = {}) {
-    super(args, ['activation', 'useBias', 'kernelInitializer', 'biasInitializer']);
+    super(args, KERNEL_OPTIONS);
     if (!Number.isInteger(units) || units <= 0) {
       throw new ValueError(`Received an invalid value for argument \`units\`, expected a positive integer, got ${units}`);
     }
     this.units = units;
-    this.activation = args.activation ?? null;
-    getActivation(this.activation); // refuse unknown names now, not at first call
-    this.useBias = args.useBias ?? true;
-    this.kernelInitializer = args.kernelInitializer ?? 'glorot_uniform';
-    this.biasInitializer = args.biasInitializer ?? 'zeros';
-    getInitializer(this.kernelInitializer);
-    getInitializer(this.biasInitializer);
+    ({ activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer } = resolveKernelArgs(args));
   }
 
   build(inputShape: Shape): void {

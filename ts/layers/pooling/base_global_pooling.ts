@@ -1,4 +1,3 @@
-import { ShapeError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import { type Shape, SymbolicTensor } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
@@ -20,9 +19,7 @@ export abstract class BaseGlobalPooling extends Layer {
   }
 
   build(inputShape: Shape): void {
-    if (inputShape.length !== this.rank + 2 || inputShape[inputShape.length - 1] === null) {
-      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=${this.rank + 2}, found ndim=${inputShape.length}. Full shape received: [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
-    }
+    this.requireRank(inputShape, this.rank + 2);
   }
 
   call(inputs: LayerInput): LayerOutput {

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError } from '../../errors.js';
+import { ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import { normalizeTuple } from '../convolutional/base_conv.js';
@@ -33,9 +33,7 @@ export abstract class BasePooling extends Layer {
   }
 
   build(inputShape: Shape): void {
-    if (inputShape.length !== this.rank + 2) {
-      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=${this.rank + 2}, found ndim=${inputShape.length}. Full shape received: [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
-    }
+    this.requireRank(inputShape, this.rank + 2);
   }
 
   call(inputs: LayerInput): LayerOutput {

@@ -1,5 +1,5 @@
 import { activationName, type ActivationIdentifier } from '../../activations.js';
-import { ShapeError, ValueError } from '../../errors.js';
+import { ValueError } from '../../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
@@ -101,10 +101,8 @@ export abstract class BaseRNN extends Layer {
   }
 
   build(inputShape: Shape): void {
-    const features = inputShape[2];
-    if (inputShape.length !== 3 || features === null) {
-      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=3, found ndim=${inputShape.length}. Full shape received: [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
-    }
+    this.requireRank(inputShape, 3);
+    const features = inputShape[2] as number;
     const width = this.gates * this.units;
     this.kernel = this.addWeight({ name: 'kernel', shape: [features, width], initializer: this.initializers.kernel });
     this.recurrentKernel = this.addWeight({ name: 'recurrent_kernel', shape: [this.units, width], initializer: this.initializers.recurrent });
