@@ -15,6 +15,16 @@ const ACTIVATIONS: Record<string, ActivationFunction> = {
   tanh: (x) => ops.tanh(x),
   softmax: (x) => ops.softmax(x),
   exponential: (x) => ops.exp(x),
+  elu: (x) => ops.elu(x),
+  selu: (x) => ops.selu(x),
+  gelu: (x) => ops.gelu(x),
+  silu: (x) => ops.silu(x),
+  swish: (x) => ops.silu(x),
+  softplus: (x) => ops.softplus(x),
+  softsign: (x) => ops.softsign(x),
+  hard_sigmoid: (x) => ops.hardSigmoid(x),
+  leaky_relu: (x) => ops.leakyRelu(x),
+  relu6: (x) => ops.relu6(x),
 };
 
 export function getActivation(identifier: ActivationIdentifier | undefined): ActivationFunction {

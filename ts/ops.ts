@@ -92,6 +92,19 @@ export const square = <A extends OpInput>(x: A) => unary('square', x);
 export const sqrt = <A extends OpInput>(x: A) => unary('sqrt', x);
 export const negative = <A extends OpInput>(x: A) => unary('neg', x);
 export const abs = <A extends OpInput>(x: A) => unary('abs', x);
+export const elu = <A extends OpInput>(x: A) => unary('elu', x);
+export const selu = <A extends OpInput>(x: A) => unary('selu', x);
+/** Exact GELU, x·Φ(x) (Keras' default, approximate=false). */
+export const gelu = <A extends OpInput>(x: A) => unary('gelu', x);
+/** x·sigmoid(x), also called swish. */
+export const silu = <A extends OpInput>(x: A) => unary('swish', x);
+export const softplus = <A extends OpInput>(x: A) => unary('softplus', x);
+export const softsign = <A extends OpInput>(x: A) => unary('softsign', x);
+/** Keras 3's hard sigmoid: relu6(x + 3) / 6. */
+export const hardSigmoid = <A extends OpInput>(x: A) => unary('hard_sigmoid', x);
+/** Leaky relu with Keras' default negative slope 0.2. */
+export const leakyRelu = <A extends OpInput>(x: A) => unary('leaky_relu', x);
+export const relu6 = <A extends OpInput>(x: A) => unary('relu6', x);
 
 /** Matrix product of a tensor ([..., k]) and a matrix ([k, n]). */
 export function matmul<A extends OpInput, B extends OpInput>(a: A, b: B): OpResult2<A, B> {

@@ -1,3 +1,9 @@
+export { Activation } from './activations/activation.js';
+export { ELU } from './activations/elu.js';
+export { LeakyReLU } from './activations/leaky_relu.js';
+export { PReLU, type PReLUArgs } from './activations/prelu.js';
+export { ReLU, type ReLUArgs } from './activations/relu.js';
+export { Softmax } from './activations/softmax.js';
 export { BaseConv, type ConvArgs } from './convolutional/base_conv.js';
 export { Conv1D } from './convolutional/conv1d.js';
 export { Conv2D } from './convolutional/conv2d.js';
@@ -20,3 +26,4 @@ export { GRU, type GRUArgs } from './rnn/gru.js';
 export { LSTM, type LSTMArgs } from './rnn/lstm.js';
 export { SimpleRNN } from './rnn/simple_rnn.js';
 export { Flatten } from './reshaping/flatten.js';
+export { Reshape } from './reshaping/reshape.js';

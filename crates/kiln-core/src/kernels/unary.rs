@@ -14,6 +14,29 @@ pub enum UnaryOp {
     Sqrt,
     Neg,
     Abs,
+    Elu,
+    Selu,
+    Gelu,
+    Swish,
+    Softplus,
+    Softsign,
+    HardSigmoid,
+    LeakyRelu,
+    Relu6,
+}
+
+/// SELU's constants (Klambauer et al. 2017), as Keras uses them.
+const SELU_SCALE: f32 = 1.050_701;
+const SELU_ALPHA: f32 = 1.673_263_2;
+/// Keras' default negative slope of the leaky_relu activation.
+const LEAKY_SLOPE: f32 = 0.2;
+
+/// erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7, under float32's resolution here).
+fn erf(x: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+    let poly = t * (0.254_829_6 + t * (-0.284_496_72 + t * (1.421_413_8 + t * (-1.453_152_1 + t * 1.061_405_4))));
+    let y = 1.0 - poly * (-x * x).exp();
+    if x < 0.0 { -y } else { y }
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -40,6 +63,15 @@ impl UnaryOp {
             UnaryOp::Sqrt => x.sqrt(),
             UnaryOp::Neg => -x,
             UnaryOp::Abs => x.abs(),
+            UnaryOp::Elu => if x > 0.0 { x } else { x.exp_m1() },
+            UnaryOp::Selu => SELU_SCALE * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() },
+            UnaryOp::Gelu => 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)),
+            UnaryOp::Swish => x * sigmoid(x),
+            UnaryOp::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+            UnaryOp::Softsign => x / (1.0 + x.abs()),
+            UnaryOp::HardSigmoid => (x / 6.0 + 0.5).clamp(0.0, 1.0),
+            UnaryOp::LeakyRelu => if x > 0.0 { x } else { LEAKY_SLOPE * x },
+            UnaryOp::Relu6 => x.clamp(0.0, 6.0),
         }
     }
 
@@ -57,6 +89,21 @@ impl UnaryOp {
             UnaryOp::Sqrt => 0.5 / y,
             UnaryOp::Neg => -1.0,
             UnaryOp::Abs => x.signum() * (x != 0.0) as i32 as f32,
+            UnaryOp::Elu => if x > 0.0 { 1.0 } else { y + 1.0 },
+            UnaryOp::Selu => if x > 0.0 { SELU_SCALE } else { y + SELU_SCALE * SELU_ALPHA },
+            UnaryOp::Gelu => {
+                let density = (-0.5 * x * x).exp() * (0.5 * std::f32::consts::FRAC_2_SQRT_PI * std::f32::consts::FRAC_1_SQRT_2);
+                0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)) + x * density
+            }
+            UnaryOp::Swish => {
+                let s = sigmoid(x);
+                s + x * s * (1.0 - s)
+            }
+            UnaryOp::Softplus => sigmoid(x),
+            UnaryOp::Softsign => 1.0 / ((1.0 + x.abs()) * (1.0 + x.abs())),
+            UnaryOp::HardSigmoid => if x > -3.0 && x < 3.0 { 1.0 / 6.0 } else { 0.0 },
+            UnaryOp::LeakyRelu => if x > 0.0 { 1.0 } else { LEAKY_SLOPE },
+            UnaryOp::Relu6 => if x > 0.0 && x < 6.0 { 1.0 } else { 0.0 },
         }
     }
 }
@@ -76,6 +123,15 @@ macro_rules! per_op {
             UnaryOp::Sqrt => { let $f = |a, b| UnaryOp::Sqrt.$method(a, b); $body }
             UnaryOp::Neg => { let $f = |a, b| UnaryOp::Neg.$method(a, b); $body }
             UnaryOp::Abs => { let $f = |a, b| UnaryOp::Abs.$method(a, b); $body }
+            UnaryOp::Elu => { let $f = |a, b| UnaryOp::Elu.$method(a, b); $body }
+            UnaryOp::Selu => { let $f = |a, b| UnaryOp::Selu.$method(a, b); $body }
+            UnaryOp::Gelu => { let $f = |a, b| UnaryOp::Gelu.$method(a, b); $body }
+            UnaryOp::Swish => { let $f = |a, b| UnaryOp::Swish.$method(a, b); $body }
+            UnaryOp::Softplus => { let $f = |a, b| UnaryOp::Softplus.$method(a, b); $body }
+            UnaryOp::Softsign => { let $f = |a, b| UnaryOp::Softsign.$method(a, b); $body }
+            UnaryOp::HardSigmoid => { let $f = |a, b| UnaryOp::HardSigmoid.$method(a, b); $body }
+            UnaryOp::LeakyRelu => { let $f = |a, b| UnaryOp::LeakyRelu.$method(a, b); $body }
+            UnaryOp::Relu6 => { let $f = |a, b| UnaryOp::Relu6.$method(a, b); $body }
         }
     };
 }
@@ -110,9 +166,29 @@ mod tests {
     }
 
     #[test]
+    fn new_activations_match_keras_values() {
+        // Values printed by Keras 3.15 (keras.activations.*, float32) at these points.
+        let cases: [(UnaryOp, f32, f32); 9] = [
+            (UnaryOp::Elu, -1.0, -0.632_120_55),
+            (UnaryOp::Selu, -1.0, -1.111_330_7),
+            (UnaryOp::Gelu, 0.5, 0.345_731_23),
+            (UnaryOp::Gelu, -1.5, -0.100_210_83),
+            (UnaryOp::Swish, 1.0, 0.731_058_6),
+            (UnaryOp::Softplus, -2.0, 0.126_928_01),
+            (UnaryOp::Softsign, 3.0, 0.75),
+            (UnaryOp::HardSigmoid, 1.5, 0.75),
+            (UnaryOp::LeakyRelu, -2.0, -0.4),
+        ];
+        for (op, x, expected) in cases {
+            assert!((op.apply(x) - expected).abs() < 2e-6, "{op:?}({x}) = {} vs {expected}", op.apply(x));
+        }
+        assert!(UnaryOp::Softplus.apply(100.0).is_finite() && UnaryOp::Softplus.apply(-100.0) >= 0.0);
+    }
+
+    #[test]
     fn gradients_match_finite_differences() {
         use UnaryOp::*;
-        for op in [Linear, Relu, Sigmoid, Tanh, Exp, Log, Square, Sqrt, Neg, Abs] {
+        for op in [Linear, Relu, Sigmoid, Tanh, Exp, Log, Square, Sqrt, Neg, Abs, Elu, Selu, Gelu, Swish, Softplus, Softsign, HardSigmoid, LeakyRelu, Relu6] {
             // Positive inputs away from the kinks of relu/abs and inside log/sqrt's domain.
             let x = vec![0.3, 1.7, 0.9, 2.2];
             check_gradient(&format!("{op:?}"), &x, |x| {
@@ -127,8 +203,8 @@ mod tests {
                 dx
             });
         }
-        // relu and abs on the negative side too
-        for op in [Relu, Abs] {
+        // The negative side too, where the piecewise ones change form.
+        for op in [Relu, Abs, Elu, Selu, Gelu, Swish, Softplus, Softsign, HardSigmoid, LeakyRelu] {
             let x = vec![-0.3, -1.7, 0.9, -2.2];
             check_gradient(&format!("{op:?}"), &x, |x| x.iter().map(|&v| op.apply(v)).collect(), |x, dy| {
                 let y: Vec<f32> = x.iter().map(|&v| op.apply(v)).collect();

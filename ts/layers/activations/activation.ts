@@ -1,0 +1,21 @@
+import { activationName, type ActivationIdentifier, getActivation } from '../../activations.js';
+import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+
+/** Applies an activation function by name or as a function. */
+export class Activation extends Layer {
+  readonly activation: ActivationIdentifier;
+
+  constructor(activation: ActivationIdentifier, args: LayerArgs = {}) {
+    super(args);
+    getActivation(activation);
+    this.activation = activation;
+  }
+
+  call(inputs: LayerInput): LayerOutput {
+    return getActivation(this.activation)(inputs);
+  }
+
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), activation: activationName(this.activation) };
+  }
+}
