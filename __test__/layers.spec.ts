@@ -63,3 +63,80 @@ test('layers applied to the wrong rank or size fail at build time, naming the la
   t.throws(() => new kiln.layers.SimpleRNN(4, { dropout: 0.2 }), { instanceOf: kiln.ValueError, message: /dropout.*not supported yet/ });
   t.throws(() => new kiln.layers.Conv2D(8, [3, 3], { padding: 'causal' as 'same' }), { instanceOf: kiln.ValueError, message: /padding must be 'valid' or 'same'/ });
 });
+
+/** A two-input model: each input through its own Dense(3), then `merge`. */
+function twoBranch(merge: kiln.layers.Layer) {
+  const a = kiln.Input({ shape: [4] });
+  const b = kiln.Input({ shape: [4] });
+  const left = new kiln.layers.Dense(3, { activation: 'tanh' }).apply(a);
+  const right = new kiln.layers.Dense(3, { activation: 'tanh' }).apply(b);
+  const merged = merge.apply([left, right]);
+  return new kiln.Model({ inputs: [a, b], outputs: new kiln.layers.Dense(2).apply(merged) });
+}
+
+const mergeCases: [string, () => kiln.layers.Layer, (x: number, y: number) => number][] = [
+  ['Add', () => new kiln.layers.Add(), (x, y) => x + y],
+  ['Subtract', () => new kiln.layers.Subtract(), (x, y) => x - y],
+  ['Multiply', () => new kiln.layers.Multiply(), (x, y) => x * y],
+  ['Average', () => new kiln.layers.Average(), (x, y) => (x + y) / 2],
+  ['Maximum', () => new kiln.layers.Maximum(), Math.max],
+  ['Minimum', () => new kiln.layers.Minimum(), Math.min],
+];
+
+for (const [name, make, f] of mergeCases) {
+  test(`${name} merges its inputs elementwise`, (t) => {
+    const x = kiln.tensor([[1, -2, 3], [0.5, 4, -1]]);
+    const y = kiln.tensor([[2, 2, -1], [1.5, -3, 0]]);
+    const out = make().apply([x, y]).dataSync();
+    const [xs, ys] = [x.dataSync(), y.dataSync()];
+    t.deepEqual(Array.from(out), Array.from(xs, (v, i) => Math.fround(f(v, ys[i]))));
+  });
+}
+
+test('Concatenate joins along an axis, eagerly and in graphs', (t) => {
+  const x = kiln.tensor([[1, 2], [3, 4]]);
+  const y = kiln.tensor([[5], [6]]);
+  t.deepEqual(new kiln.layers.Concatenate().apply([x, y]).toArray(), [[1, 2, 5], [3, 4, 6]]);
+  const a = kiln.Input({ shape: [3, 2] });
+  const b = kiln.Input({ shape: [3, 5] });
+  t.deepEqual(new kiln.layers.Concatenate().apply([a, b]).shape, [null, 3, 7]);
+  t.deepEqual(new kiln.layers.Concatenate({ axis: 1 }).apply([a, kiln.Input({ shape: [4, 2] })]).shape, [null, 7, 2]);
+  t.throws(() => new kiln.layers.Concatenate({ name: 'bad_concat' }).apply([a, kiln.Input({ shape: [4, 5] })]), {
+    instanceOf: kiln.ShapeError,
+    message: /bad_concat.*matching shapes except for the concatenation axis/,
+  });
+  t.throws(() => new kiln.layers.Add({ name: 'lonely' }).apply([a]), { instanceOf: kiln.ValueError, message: /at least 2 inputs.*lonely/ });
+  t.throws(() => new kiln.layers.Add().apply([a, b]), { instanceOf: kiln.ShapeError, message: /must have the same shape/ });
+});
+
+for (const [name, make] of [...mergeCases.map(([n, m]) => [n, m] as const), ['Concatenate', () => new kiln.layers.Concatenate()] as const]) {
+  test(`${name}: one SGD step moves every weight by the finite-difference gradient`, async (t) => {
+    kiln.setSeed(31);
+    const model = twoBranch(make());
+    const x = [kiln.random.normal([8, 4]), kiln.random.normal([8, 4])];
+    const y = kiln.random.normal([8, 2]);
+    model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 1 }), loss: 'mse' });
+    const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+    const loss = async (ws: Float32Array[]) => {
+      model.setWeights(ws.map((w, i) => kiln.tensor(w, model.weights[i].shape)));
+      return (await model.evaluate(x, y, { batchSize: 8, verbose: 0 }))[0];
+    };
+    const numeric: number[][] = [];
+    for (let k = 0; k < weights.length; k++) {
+      numeric.push([]);
+      for (let i = 0; i < weights[k].length; i++) {
+        const bumped = (d: number) => weights.map((w, j) => (j === k ? w.map((v, m) => (m === i ? v + d : v)) : w));
+        numeric[k].push(((await loss(bumped(1e-3))) - (await loss(bumped(-1e-3)))) / 2e-3); // small: max/min have kinks
+      }
+    }
+    model.setWeights(weights.map((w, i) => kiln.tensor(w, model.weights[i].shape)));
+    await model.fit(x, y, { epochs: 1, batchSize: 8, shuffle: false, verbose: 0 });
+    const after = model.getWeights().map((w) => w.dataSync());
+    for (let k = 0; k < weights.length; k++) {
+      for (let i = 0; i < weights[k].length; i++) {
+        const analytic = weights[k][i] - after[k][i];
+        t.true(Math.abs(analytic - numeric[k][i]) < 2e-3 * (1 + Math.abs(numeric[k][i])), `weight ${k}[${i}]: ${analytic} vs ${numeric[k][i]}`);
+      }
+    }
+  });
+}

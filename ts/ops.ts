@@ -188,10 +188,24 @@ function eagerOnly(name: string, args: OpInput[]): void {
   if (isSymbolic(args)) throw new ValueError(`${where()}ops.${name} works on concrete tensors only in this version; it cannot be used inside a model's graph yet`);
 }
 
-export function concat(tensors: OpInput[], axis = -1): Tensor {
-  eagerOnly('concat', tensors);
+/** Joins tensors along `axis`; their shapes must match elsewhere. */
+export function concat<A extends OpInput>(tensors: A[], axis = -1): OpResult<A> {
+  if (tensors.length === 0) throw new ValueError(`${where()}concat needs at least one tensor`);
+  if (isSymbolic(tensors)) {
+    const list = tensors.map(symbolic);
+    const rank = list[0].rank;
+    const a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank) throw new ValueError(`${where()}concat: axis ${axis} is out of range for rank ${rank}`);
+    list.forEach((t, i) => {
+      if (t.rank !== rank || t.shape.some((d, k) => k !== a && d !== list[0].shape[k] && d !== null && list[0].shape[k] !== null)) {
+        throw new ShapeError(`${where()}a Concatenate layer requires inputs with matching shapes except for the concatenation axis. Received: input 0 ${describe(list[0].shape)}, input ${i} ${describe(t.shape)}`);
+      }
+    });
+    const shape = list[0].shape.map((d, k) => (k === a ? list.reduce<number | null>((n, t) => (n === null || t.shape[k] === null ? null : n + (t.shape[k] as number)), 0) : d));
+    return record({ op: 'concat', axis: a }, list, shape) as OpResult<A>;
+  }
   const list = tensors.map(concrete);
-  return new Tensor(callNative(() => native.concat(list.map((t) => t.handle), axis)));
+  return new Tensor(callNative(() => native.concat(list.map((t) => t.handle), axis))) as OpResult<A>;
 }
 
 export function transpose(x: OpInput, perm?: number[]): Tensor {

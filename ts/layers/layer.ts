@@ -82,8 +82,8 @@ export abstract class Layer {
     }
   }
 
-  /** Creates the weights once the input shape is known (override in subclasses). */
-  build(inputShape: Shape): void {
+  /** Creates the weights once the input shape (a list for merging layers) is known. */
+  build(inputShape: Shape | Shape[]): void {
     void inputShape;
   }
 
@@ -97,17 +97,24 @@ export abstract class Layer {
     }
   }
 
-  /** The layer's computation; runs on concrete or symbolic tensors alike. */
-  abstract call(inputs: LayerInput, options?: CallOptions): LayerOutput;
+  /** The layer's computation (on a list for merging layers); concrete or symbolic alike. */
+  abstract call(inputs: LayerInput | LayerInput[], options?: CallOptions): LayerOutput;
 
-  /** Calls the layer: builds it on first use, then computes or records. */
-  apply(inputs: SymbolicTensor, options?: CallOptions): SymbolicTensor;
-  apply(inputs: Tensor | TensorLike, options?: CallOptions): Tensor;
-  apply(inputs: LayerInput | TensorLike, options: CallOptions = {}): LayerOutput {
-    const x = inputs instanceof SymbolicTensor ? inputs : toTensor(inputs as TensorLike, 'float32');
-    return withLayerContext(this.name, x instanceof SymbolicTensor, () => {
+  /**
+   * Calls the layer on one input or, for layers that merge several (Add, Concatenate, ...),
+   * a list: builds it on first use, then computes (concrete tensors) or records (symbolic).
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicTensor;
+  apply(inputs: Tensor | TensorLike | Tensor[], options?: CallOptions): Tensor;
+  apply(inputs: LayerInput | LayerInput[] | TensorLike, options: CallOptions = {}): LayerOutput {
+    const toInput = (v: LayerInput | TensorLike) => (v instanceof SymbolicTensor ? v : toTensor(v as TensorLike, 'float32'));
+    const isList = Array.isArray(inputs) && inputs.length > 0 && inputs.every((v) => v instanceof SymbolicTensor || v instanceof Tensor);
+    const x: LayerInput | LayerInput[] = isList ? (inputs as LayerInput[]).map(toInput) : toInput(inputs as LayerInput | TensorLike);
+    const list = Array.isArray(x) ? x : [x];
+    const symbolic = list.some((v) => v instanceof SymbolicTensor);
+    return withLayerContext(this.name, symbolic, () => {
       if (!this.built) {
-        this.build(x.shape);
+        this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape);
         this.built = true;
       }
       let output: unknown;
@@ -123,7 +130,7 @@ export abstract class Layer {
       }
       if (output instanceof SymbolicTensor) {
         output.sourceLayer = this;
-        this.lastInputShape = x.shape;
+        this.lastInputShape = list[0].shape;
         this.lastOutputShape = output.shape;
       }
       return output;

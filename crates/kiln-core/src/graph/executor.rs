@@ -127,6 +127,19 @@ impl Plan {
                     let g = pool_geometry(node, &self.shapes[node.inputs[0]]).expect("checked when planning");
                     pool::forward(*function, &g, x, &mut out, &mut self.scratch[id].indices);
                 }
+                Op::Concat { axis } => {
+                    let shapes: Vec<&[usize]> = node.inputs.iter().map(|&i| self.shapes[i].as_slice()).collect();
+                    let (outer, widths) = concat_layout(&shapes, *axis);
+                    let total: usize = widths.iter().sum();
+                    let mut offset = 0;
+                    for (k, &i) in node.inputs.iter().enumerate() {
+                        let src = node_value(&self.values, graph, vars, i);
+                        for o in 0..outer {
+                            out[o * total + offset..][..widths[k]].copy_from_slice(&src[o * widths[k]..][..widths[k]]);
+                        }
+                        offset += widths[k];
+                    }
+                }
                 Op::Rnn { .. } => {
                     let [k, r, b] = [1, 2, 3].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
                     let (c, state, _) = self.scratch[id].rnn.as_mut().expect("planned");
@@ -235,6 +248,34 @@ impl Plan {
                     self.grads[r_id] = d_recurrent;
                     self.grads[b_id] = d_bias;
                 }
+                Op::Concat { axis } => {
+                    let shapes: Vec<&[usize]> = node.inputs.iter().map(|&i| self.shapes[i].as_slice()).collect();
+                    let (outer, widths) = concat_layout(&shapes, *axis);
+                    let total: usize = widths.iter().sum();
+                    let mut offset = 0;
+                    for (k, &i) in node.inputs.iter().enumerate() {
+                        if needs_grad[i] {
+                            // Inputs 0 and 1 are out already (as dx and d_second); others come out here.
+                            let (first, second) = (node.inputs[0], node.inputs[1.min(node.inputs.len() - 1)]);
+                            let mut other = Vec::new();
+                            let grad: &mut [f32] = if i == first {
+                                &mut dx
+                            } else if i == second {
+                                &mut d_second
+                            } else {
+                                other = std::mem::take(&mut self.grads[i]);
+                                &mut other
+                            };
+                            for o in 0..outer {
+                                grad[o * widths[k]..][..widths[k]].iter_mut().zip(&dy[o * total + offset..][..widths[k]]).for_each(|(d, g)| *d += g);
+                            }
+                            if i != first && i != second {
+                                self.grads[i] = other;
+                            }
+                        }
+                        offset += widths[k];
+                    }
+                }
                 Op::Pool2d { function, .. } if x_grad => {
                     let g = pool_geometry(node, &self.shapes[x_id]).expect("checked when planning");
                     pool::backward(*function, &g, &dy, &self.scratch[id].indices, &mut dx);
@@ -263,6 +304,13 @@ struct Scratch {
     floats_grad: Vec<f32>,
     indices: Vec<u32>,
     rnn: Option<(RnnConfig, RnnState, RnnScratch)>,
+}
+
+/// A concatenation as [outer, width_k]: rows before the axis, and each input's row width.
+fn concat_layout(shapes: &[&[usize]], axis: i64) -> (usize, Vec<usize>) {
+    let a = normalize_axis(axis, shapes[0].len(), "concat").expect("checked when planning");
+    let outer = shapes[0][..a].iter().product();
+    (outer, shapes.iter().map(|s| s[a..].iter().product()).collect())
 }
 
 fn node_value<'a, V: Deref<Target = Vec<f32>>>(values: &'a [Vec<f32>], graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {

@@ -19,8 +19,13 @@ impl Graph {
     pub fn from_json(json: &str) -> Result<Graph> {
         let graph: Graph = serde_json::from_str(json).map_err(|e| KilnError::value(format!("Invalid graph description: {e}")))?;
         for (id, node) in graph.nodes.iter().enumerate() {
-            if node.inputs.len() != node.op.arity() {
-                return Err(KilnError::value(format!("Graph node {id} ({}) needs {} inputs, got {}", node.name, node.op.arity(), node.inputs.len())));
+            let fits = match node.op.arity() {
+                Some(n) => node.inputs.len() == n,
+                None => !node.inputs.is_empty(),
+            };
+            if !fits {
+                let needs = node.op.arity().map_or("at least 1".to_string(), |n| n.to_string());
+                return Err(KilnError::value(format!("Graph node {id} ({}) needs {needs} inputs, got {}", node.name, node.inputs.len())));
             }
             if let Some(&bad) = node.inputs.iter().find(|&&i| i >= id) {
                 return Err(KilnError::value(format!("Graph node {id} ({}) reads node {bad}, which does not come before it", node.name)));

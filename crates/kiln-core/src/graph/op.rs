@@ -35,6 +35,8 @@ pub enum Op {
     /// A recurrent layer over x [batch, steps, features] with inputs (x, kernel,
     /// recurrent_kernel, bias).
     Rnn { cell: Cell, units: usize, activation: UnaryOp, recurrent_activation: UnaryOp, return_sequences: bool, go_backwards: bool },
+    /// Joins its inputs (one or more) along `axis`.
+    Concat { axis: i64 },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,13 +51,15 @@ pub struct Node {
 }
 
 impl Op {
-    pub fn arity(&self) -> usize {
-        match self {
+    /// How many inputs the op takes; None for any number from one.
+    pub fn arity(&self) -> Option<usize> {
+        Some(match self {
             Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
             Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } => 2,
             Op::Rnn { .. } => 4,
+            Op::Concat { .. } => return None,
             _ => 1,
-        }
+        })
     }
 }
 
@@ -126,6 +130,24 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
         Op::Rnn { .. } => {
             let c = rnn_config(node, inputs)?;
             if c.return_sequences { vec![c.batch, c.steps, c.units] } else { vec![c.batch, c.units] }
+        }
+        Op::Concat { axis } => {
+            let first = inputs[0];
+            let a = normalize_axis(*axis, first.len(), name)?;
+            let mut out = first.to_vec();
+            out[a] = 0;
+            for (i, shape) in inputs.iter().enumerate() {
+                let same_elsewhere = shape.len() == first.len() && (0..first.len()).all(|k| k == a || shape[k] == first[k]);
+                if !same_elsewhere {
+                    return Err(KilnError::shape(format!(
+                        "{name}: a Concatenate layer requires inputs with matching shapes except for the concatenation axis {axis}; input {i} has shape {}, input 0 has {}",
+                        shape_str(shape),
+                        shape_str(first)
+                    )));
+                }
+                out[a] += shape[a];
+            }
+            out
         }
         Op::Reduce { axis, keep_dims, .. } => {
             let from = inputs[0];

@@ -1,0 +1,32 @@
+import { ShapeError } from '../../errors.js';
+import * as ops from '../../ops.js';
+import type { Shape } from '../../symbolic.js';
+import type { LayerArgs, LayerConfig, LayerInput, LayerOutput } from '../layer.js';
+import { BaseMerge } from './base_merge.js';
+
+/** Joins its inputs along `axis` (default -1); their shapes must match on the other axes. */
+export class Concatenate extends BaseMerge {
+  readonly axis: number;
+
+  constructor(args: LayerArgs & { axis?: number } = {}) {
+    super(args, ['axis']);
+    this.axis = args.axis ?? -1;
+  }
+
+  protected checkShapes(shapes: Shape[]): void {
+    const rank = shapes[0].length;
+    const axis = this.axis < 0 ? this.axis + rank : this.axis;
+    const mismatch = shapes.some((s) => s.length !== rank || s.some((d, k) => k !== axis && k !== 0 && d !== null && shapes[0][k] !== null && d !== shapes[0][k]));
+    if (mismatch || axis <= 0 || axis >= rank) {
+      throw new ShapeError(`A Concatenate layer ("${this.name}") requires inputs with matching shapes except for the concatenation axis ${this.axis}. Received: input_shape=${shapes.map((s) => `[${s.map((d) => d ?? 'null').join(', ')}]`).join(', ')}`);
+    }
+  }
+
+  protected merge(inputs: LayerInput[]): LayerOutput {
+    return ops.concat(inputs, this.axis);
+  }
+
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), axis: this.axis };
+  }
+}
