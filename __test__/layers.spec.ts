@@ -140,3 +140,70 @@ for (const [name, make] of [...mergeCases.map(([n, m]) => [n, m] as const), ['Co
     }
   });
 }
+
+test('BatchNormalization: batch statistics while training, moving averages in evaluate and predict', async (t) => {
+  const inputs = kiln.Input({ shape: [3] });
+  const bn = new kiln.layers.BatchNormalization({ momentum: 0.9, name: 'bn' });
+  const model = new kiln.Model({ inputs, outputs: bn.apply(inputs) });
+  t.deepEqual(model.getWeights().map((w) => w.shape), [[3], [3], [3], [3]]);
+  t.deepEqual(bn.trainableWeights.map((w) => w.name), ['gamma', 'beta']);
+  t.regex(model.summary(() => {}), /Trainable params: 6 .*\n Non-trainable params: 6 /s);
+  // Inference with the initial moving statistics (0 and 1): y = x / sqrt(1 + 1e-3).
+  const x = kiln.tensor([[1, 10, -2], [3, 20, -2], [5, 30, -2], [7, 40, -2]]);
+  const y0 = (await model.predict(x)).dataSync();
+  t.true(Math.abs(y0[0] - 1 / Math.sqrt(1.001)) < 1e-6);
+  // One training step with a zero learning rate changes only the moving statistics.
+  model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0 }), loss: 'mse' });
+  await model.fit(x, kiln.tensor(new Float32Array(12), [4, 3]), { epochs: 1, batchSize: 4, verbose: 0 });
+  const [gamma, beta, mean, variance] = model.getWeights().map((w) => Array.from(w.dataSync()));
+  t.deepEqual([gamma, beta], [[1, 1, 1], [0, 0, 0]]);
+  const batchMean = [4, 25, -2];
+  const batchVariance = [5, 125, 0]; // biased, as Keras
+  mean.forEach((m, c) => t.true(Math.abs(m - 0.1 * batchMean[c]) < 1e-5, `moving mean ${m}`));
+  variance.forEach((v, c) => t.true(Math.abs(v - (0.9 + 0.1 * batchVariance[c])) < 1e-4, `moving variance ${v}`));
+  // evaluate and predict now normalise with those moving statistics.
+  const y1 = (await model.predict(x)).dataSync();
+  t.true(Math.abs(y1[0] - (1 - mean[0]) / Math.sqrt(variance[0] + 1e-3)) < 1e-5);
+});
+
+test('BatchNormalization trains inside a CNN', async (t) => {
+  kiln.setSeed(41);
+  const [[xTrain, yTrain], [xTest, yTest]] = await kiln.datasets.mnistDigits.loadData();
+  const model = new kiln.Sequential([
+    new kiln.layers.Conv2D(8, 3, { inputShape: [28, 28, 1] }),
+    new kiln.layers.BatchNormalization(),
+    new kiln.layers.Activation('relu'),
+    new kiln.layers.MaxPooling2D(2),
+    new kiln.layers.Flatten(),
+    new kiln.layers.Dense(10, { activation: 'softmax' }),
+  ]);
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const prep = (x: kiln.Tensor) => x.astype('float32').div(255).reshape([-1, 28, 28, 1]);
+  await model.fit(prep(xTrain), yTrain, { epochs: 2, verbose: 0 });
+  const [, accuracy] = await model.evaluate(prep(xTest), yTest, { verbose: 0 });
+  t.true(accuracy > 0.9, `accuracy ${accuracy}`);
+});
+
+test('Embedding looks up rows, learns them, and feeds recurrent layers', async (t) => {
+  const layer = new kiln.layers.Embedding(5, 3);
+  const ids = kiln.tensor([[0, 4], [2, 2]], undefined, 'int32');
+  const rows = layer.apply(ids);
+  t.deepEqual(rows.shape, [2, 2, 3]);
+  const table = layer.getWeights()[0].toArray() as number[][];
+  t.deepEqual((rows.toArray() as number[][][])[1][0], table[2]);
+  t.true(table.flat().every((v) => Math.abs(v) <= 0.05), "Keras' 'uniform' initializer");
+  // A sequence task: the label says whether token 3 appears; only its row and the RNN can tell.
+  kiln.setSeed(51);
+  const n = 1000;
+  const tokens = kiln.random.randint(0, 10, [n, 8]);
+  const values = tokens.dataSync();
+  const labels = kiln.tensor(Array.from({ length: n }, (_, i) => (Array.from(values.slice(i * 8, i * 8 + 8)).includes(3) ? 1 : 0)), [n, 1]);
+  const model = new kiln.Sequential([
+    new kiln.layers.Embedding(10, 8, { inputShape: [8] }),
+    new kiln.layers.GRU(8),
+    new kiln.layers.Dense(1, { activation: 'sigmoid' }),
+  ]);
+  model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 0.01 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  const history = await model.fit(tokens, labels, { epochs: 15, verbose: 0 });
+  t.true(history.history.accuracy.at(-1)! > 0.95, `accuracy ${history.history.accuracy.at(-1)}`);
+});

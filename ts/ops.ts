@@ -352,3 +352,13 @@ export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInp
   const [t, k, r, b] = [x, kernel, recurrent, bias].map(concrete);
   return new Tensor(callNative(() => native.rnn(t.handle, k.handle, r.handle, b.handle, JSON.stringify(op))));
 }
+
+/** @internal Batch normalisation in a graph (training statistics in fit, moving ones otherwise). */
+export function batchNorm(x: SymbolicTensor, gamma: OpInput, beta: OpInput, movingMean: Variable, movingVariance: Variable, epsilon: number, momentum: number): SymbolicTensor {
+  return record({ op: 'batch_norm', epsilon, momentum }, [x, symbolic(gamma), symbolic(beta), movingMean.symbolic, movingVariance.symbolic], x.shape);
+}
+
+/** @internal Table rows picked by ids, in a graph (see layers/core/embedding). */
+export function embedding(ids: SymbolicTensor, table: Variable): SymbolicTensor {
+  return record({ op: 'embedding' }, [ids, table.symbolic], [...ids.shape, table.shape[1]]);
+}

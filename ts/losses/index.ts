@@ -1,41 +1,92 @@
-// Loss functions by Keras name; the engine computes them (fused with a final softmax or
-// sigmoid, in the numerically stable form).
+// Loss functions by Keras name or as Keras' classes; the engine computes them (fused with a
+// final softmax or sigmoid, in the numerically stable form).
 import { ValueError } from '../errors.js';
 import { snakeCase } from '../utils/naming.js';
+import { Loss } from './loss.js';
+import * as classes from './losses.js';
 
-/** The engine's loss kinds. */
-export type LossKind =
-  | 'categorical_crossentropy'
-  | 'sparse_categorical_crossentropy'
-  | 'binary_crossentropy'
-  | 'mean_squared_error'
-  | 'mean_absolute_error';
+export { Loss, type LossArgs, type LossKind } from './loss.js';
+export type { CrossentropyArgs, HuberArgs, SparseCategoricalCrossentropyArgs } from './losses.js';
 
-const KINDS: readonly LossKind[] = [
-  'categorical_crossentropy',
-  'sparse_categorical_crossentropy',
-  'binary_crossentropy',
-  'mean_squared_error',
-  'mean_absolute_error',
-];
-const ALIASES: Record<string, LossKind> = { mse: 'mean_squared_error', mae: 'mean_absolute_error' };
+export {
+  CategoricalCrossentropy,
+  SparseCategoricalCrossentropy,
+  BinaryCrossentropy,
+  MeanSquaredError,
+  MeanAbsoluteError,
+  MeanAbsolutePercentageError,
+  MeanSquaredLogarithmicError,
+  Huber,
+  LogCosh,
+  Hinge,
+  SquaredHinge,
+  CategoricalHinge,
+  KLDivergence,
+  Poisson,
+  CosineSimilarity,
+} from './losses.js';
 
+// Keras' function names, usable wherever a loss is named: `compile({ loss: kiln.losses.huber })`.
 export const categorical_crossentropy = 'categorical_crossentropy';
 export const sparse_categorical_crossentropy = 'sparse_categorical_crossentropy';
 export const binary_crossentropy = 'binary_crossentropy';
 export const mean_squared_error = 'mean_squared_error';
 export const mean_absolute_error = 'mean_absolute_error';
+export const mean_absolute_percentage_error = 'mean_absolute_percentage_error';
+export const mean_squared_logarithmic_error = 'mean_squared_logarithmic_error';
+export const huber = 'huber';
+export const log_cosh = 'log_cosh';
+export const hinge = 'hinge';
+export const squared_hinge = 'squared_hinge';
+export const categorical_hinge = 'categorical_hinge';
+export const kl_divergence = 'kl_divergence';
+export const poisson = 'poisson';
+export const cosine_similarity = 'cosine_similarity';
 
-/** Resolves a loss name in snake_case or camelCase, or an alias ('mse', 'mae'). */
-export function getLoss(identifier: string): LossKind {
+/** Each Keras function name (snake_case), with the loss it makes at Keras' defaults. */
+const BY_NAME: Record<string, () => Loss> = {
+  categorical_crossentropy: () => new classes.CategoricalCrossentropy(),
+  sparse_categorical_crossentropy: () => new classes.SparseCategoricalCrossentropy(),
+  binary_crossentropy: () => new classes.BinaryCrossentropy(),
+  mean_squared_error: () => new classes.MeanSquaredError(),
+  mean_absolute_error: () => new classes.MeanAbsoluteError(),
+  mean_absolute_percentage_error: () => new classes.MeanAbsolutePercentageError(),
+  mean_squared_logarithmic_error: () => new classes.MeanSquaredLogarithmicError(),
+  huber: () => new classes.Huber(),
+  log_cosh: () => new classes.LogCosh(),
+  hinge: () => new classes.Hinge(),
+  squared_hinge: () => new classes.SquaredHinge(),
+  categorical_hinge: () => new classes.CategoricalHinge(),
+  kl_divergence: () => new classes.KLDivergence(),
+  poisson: () => new classes.Poisson(),
+  cosine_similarity: () => new classes.CosineSimilarity(),
+};
+
+/** Keras' short names (and Keras 2's), in snake_case; class names reduce to the function names. */
+const ALIASES: Record<string, string> = {
+  mse: 'mean_squared_error',
+  mae: 'mean_absolute_error',
+  mape: 'mean_absolute_percentage_error',
+  msle: 'mean_squared_logarithmic_error',
+  kld: 'kl_divergence',
+  kullback_leibler_divergence: 'kl_divergence',
+  bce: 'binary_crossentropy',
+  logcosh: 'log_cosh',
+  huber_loss: 'huber',
+};
+
+/**
+ * A loss instance from a name (snake_case, camelCase, a class name such as 'KLDivergence',
+ * or an alias: 'mse', 'mae', 'mape', 'msle', 'kld', 'bce', 'logcosh'), or the instance given.
+ */
+export function getLoss(identifier: string | Loss): Loss {
+  if (identifier instanceof Loss) return identifier;
+  const valid = () => [...Object.keys(BY_NAME), ...Object.keys(ALIASES)].map((k) => `'${k}'`).join(', ');
   if (typeof identifier !== 'string') {
-    throw new ValueError(`Could not interpret loss identifier: ${String(identifier)}. Give one of: ${KINDS.join(', ')}`);
+    throw new ValueError(`Could not interpret loss identifier: ${String(identifier)}. Give a loss name (${valid()}) or a kiln.losses.Loss instance`);
   }
   const key = snakeCase(identifier);
-  const kind = ALIASES[key] ?? (KINDS.includes(key as LossKind) ? (key as LossKind) : undefined);
-  if (!kind) {
-    const valid = [...KINDS, ...Object.keys(ALIASES)].map((k) => `'${k}'`).join(', ');
-    throw new ValueError(`Unknown loss: '${identifier}'. Valid losses: ${valid}`);
-  }
-  return kind;
+  const make = BY_NAME[ALIASES[key] ?? key];
+  if (!make) throw new ValueError(`Unknown loss: '${identifier}'. Valid losses: ${valid()}`);
+  return make();
 }

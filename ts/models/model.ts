@@ -6,7 +6,7 @@ import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { RuntimeError, ShapeError, ValueError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
-import { getLoss, type LossKind } from '../losses/index.js';
+import { getLoss, type Loss } from '../losses/index.js';
 import { resolveMetric, type ResolvedMetric } from '../metrics/accuracy.js';
 import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
@@ -26,10 +26,13 @@ export interface ModelArgs {
 }
 
 export interface CompileArgs {
-  /** A name ('rmsprop', 'adam', 'sgd', 'adagrad') or an instance. Default 'rmsprop', as Keras. */
+  /** A name ('rmsprop', 'adam', 'adamw', 'sgd', ...) or an instance. Default 'rmsprop', as Keras. */
   optimizer?: string | Optimizer;
-  /** A loss name, or one per output. */
-  loss: string | string[];
+  /**
+   * A loss name ('categorical_crossentropy', 'mse', 'huber', ...) or instance
+   * (`new kiln.losses.CategoricalCrossentropy({ fromLogits: true })`), or one per output.
+   */
+  loss: string | Loss | (string | Loss)[];
   /** Metric names, e.g. ['accuracy'] (resolved from the loss as Keras does). */
   metrics?: string[];
   /** Weights of each output's loss in the total (default 1 each). */
@@ -72,7 +75,7 @@ export interface PredictArgs {
 
 interface Compiled {
   optimizer: Optimizer;
-  losses: LossKind[];
+  losses: Loss[];
   lossWeights: number[];
   metrics: (ResolvedMetric & { output: number })[];
   args: CompileArgs;
@@ -196,11 +199,10 @@ export class Model {
   compile(args: CompileArgs): void {
     if (!args || args.loss === undefined) throw new ValueError('compile() needs a `loss`');
     const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
-    const lossNames = Array.isArray(args.loss) ? args.loss : [args.loss];
-    const losses = lossNames.map(getLoss);
+    const losses = (Array.isArray(args.loss) ? args.loss : [args.loss]).map(getLoss);
     const lossWeights = args.lossWeights ?? losses.map(() => 1);
     if (lossWeights.length !== losses.length) throw new ValueError(`lossWeights has ${lossWeights.length} entries for ${losses.length} losses`);
-    for (const m of args.metrics ?? []) resolveMetric(m, losses[0], 2); // unknown names fail here
+    for (const m of args.metrics ?? []) resolveMetric(m, losses[0].kind, 2); // unknown names fail here
     const compiled: Compiled = { optimizer, losses, lossWeights, metrics: [], args };
     // A compile that fails leaves the previous one in place.
     const engine = this.built ? this.createEngine(compiled) : undefined;
@@ -221,7 +223,7 @@ export class Model {
     if (c.losses.length !== this.outputs.length && c.losses.length !== 1) {
       throw new ValueError(`The model has ${this.outputs.length} outputs but compile() was given ${c.losses.length} losses`);
     }
-    const losses = this.outputs.map((_, i) => ({ output: i, kind: c.losses[Math.min(i, c.losses.length - 1)], weight: c.lossWeights[Math.min(i, c.lossWeights.length - 1)] }));
+    const losses = this.outputs.map((_, i) => ({ output: i, ...c.losses[Math.min(i, c.losses.length - 1)].spec(), weight: c.lossWeights[Math.min(i, c.lossWeights.length - 1)] }));
     c.metrics = this.outputs.flatMap((out, i) => {
       const width = out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
       return (c.args.metrics ?? []).map((m) => ({ ...resolveMetric(m, losses[i].kind, width), output: i }));
@@ -236,7 +238,7 @@ export class Model {
       trainable: variables.map((v) => v.trainable),
       losses,
       metrics: c.metrics.map((m) => ({ output: m.output, kind: m.kind })),
-      optimizer: c.optimizer.spec(),
+      optimizer: c.optimizer.engineSpec(),
     };
     return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
   }

@@ -7,6 +7,8 @@ export interface AdamArgs extends OptimizerArgs {
   beta2?: number;
   /** Default 1e-7. */
   epsilon?: number;
+  /** Divide by the largest second-moment estimate seen so far (AMSGrad). Default false. */
+  amsgrad?: boolean;
 }
 
 /** Adam, with Keras 3's update rule and defaults (learningRate 0.001). */
@@ -14,15 +16,17 @@ export class Adam extends Optimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
+  readonly amsgrad: boolean;
 
   constructor(args: AdamArgs = {}) {
     super(args, 0.001, 'adam');
     this.beta1 = args.beta1 ?? 0.9;
     this.beta2 = args.beta2 ?? 0.999;
     this.epsilon = args.epsilon ?? 1e-7;
+    this.amsgrad = args.amsgrad ?? false;
   }
 
   spec(): OptimizerSpec {
-    return { kind: 'adam', beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon };
+    return { kind: 'adam', beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad };
   }
 }

@@ -1,29 +1,58 @@
 import { ValueError } from '../errors.js';
 import { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
+/** Options every optimizer takes (Keras' base-optimizer arguments). */
 export interface OptimizerArgs {
   /** A number or a schedule; each optimizer has Keras' default. */
   learningRate?: number | LearningRateSchedule;
   name?: string;
+  /**
+   * Decoupled weight decay: before each update, every trained weight is shrunk by
+   * `w -= learningRate * weightDecay * w`. Default none (AdamW: 0.004).
+   */
+  weightDecay?: number;
+  /** Rescale each weight's gradient so its L2 norm is at most this. Default none. */
+  clipnorm?: number;
+  /** Clip each gradient entry to [-clipvalue, clipvalue]. Default none. */
+  clipvalue?: number;
+  /** Rescale all gradients together so their joint L2 norm is at most this. Default none. */
+  globalClipnorm?: number;
 }
 
 /** What the engine needs to build the update rule. */
 export type OptimizerSpec = { kind: string } & Record<string, number | boolean | string>;
 
+/** @internal The rule plus the options the engine applies around it (clipping, weight decay). */
+export type OptimizerEngineSpec = { kind: string } & Record<string, number | boolean | string | null>;
+
 /**
  * Base of every optimizer. The update rule runs in Rust; a subclass names its rule and
  * settings in `spec()`. The learning rate is evaluated here per step, so schedules (and
- * custom ones) work unchanged.
+ * custom ones) work unchanged. Clipping and weight decay are the same for every optimizer and
+ * are applied by the engine, in Keras' order: clip the gradients, decay the weights, update.
  */
 export abstract class Optimizer {
   name: string;
   private _learningRate: number | LearningRateSchedule;
   /** Steps taken so far (updated by the model after each run). */
   iterations = 0;
+  readonly weightDecay: number | null;
+  readonly clipnorm: number | null;
+  readonly clipvalue: number | null;
+  readonly globalClipnorm: number | null;
 
   constructor(args: OptimizerArgs, defaultLearningRate: number, name: string) {
     this.name = args.name ?? name;
     this._learningRate = checkLearningRate(args.learningRate ?? defaultLearningRate, this.name);
+    this.weightDecay = optionalNumber(args.weightDecay, 'weightDecay', this.name);
+    this.clipnorm = optionalNumber(args.clipnorm, 'clipnorm', this.name);
+    this.clipvalue = optionalNumber(args.clipvalue, 'clipvalue', this.name);
+    this.globalClipnorm = optionalNumber(args.globalClipnorm, 'globalClipnorm', this.name);
+    if ([this.clipnorm, this.clipvalue, this.globalClipnorm].filter((c) => c !== null).length > 1) {
+      throw new ValueError(
+        `${this.name}: only one of \`clipnorm\`, \`clipvalue\` and \`globalClipnorm\` can be set. Received: clipnorm=${this.clipnorm}, clipvalue=${this.clipvalue}, globalClipnorm=${this.globalClipnorm}`,
+      );
+    }
   }
 
   get learningRate(): number | LearningRateSchedule {
@@ -42,12 +71,31 @@ export abstract class Optimizer {
 
   /** @internal The engine's description of the update rule. */
   abstract spec(): OptimizerSpec;
+
+  /** @internal The update rule with the options common to every optimizer. */
+  engineSpec(): OptimizerEngineSpec {
+    return {
+      ...this.spec(),
+      weight_decay: this.weightDecay,
+      clipnorm: this.clipnorm,
+      clipvalue: this.clipvalue,
+      global_clipnorm: this.globalClipnorm,
+    };
+  }
 }
 
 function checkLearningRate(value: number | LearningRateSchedule, name: string): number | LearningRateSchedule {
   if (value instanceof LearningRateSchedule) return value;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new ValueError(`${name}: learningRate must be a non-negative number or a LearningRateSchedule, got ${String(value)}`);
+  }
+  return value;
+}
+
+function optionalNumber(value: number | null | undefined, argument: string, name: string): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValueError(`${name}: \`${argument}\` must be a non-negative number, got ${String(value)}`);
   }
   return value;
 }

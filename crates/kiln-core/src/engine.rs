@@ -3,9 +3,9 @@
 use crate::error::{shape_str, KilnError, Result};
 use crate::graph::{Graph, Op, Plan};
 use crate::kernels::accuracy::{self, AccuracyKind};
-use crate::kernels::loss::{self, LossKind};
+use crate::kernels::loss::{self, Loss, LossKind};
 use crate::kernels::unary::UnaryOp;
-use crate::optim::{self, Optimizer, OptimizerSpec};
+use crate::optim::{self, Optimizer, OptimizerConfig, UpdateOptions};
 use crate::rng::{self, Rng};
 use crate::tensor::{Storage, Tensor};
 use crate::variable::Variable;
@@ -17,7 +17,8 @@ use std::sync::RwLockWriteGuard;
 #[derive(Debug, Clone, Deserialize)]
 pub struct LossSpec {
     pub output: usize,
-    pub kind: LossKind,
+    #[serde(flatten)]
+    pub loss: Loss,
     #[serde(default = "one")]
     pub weight: f32,
 }
@@ -41,7 +42,7 @@ pub struct EngineSpec {
     pub losses: Vec<LossSpec>,
     #[serde(default)]
     pub metrics: Vec<MetricSpec>,
-    pub optimizer: Option<OptimizerSpec>,
+    pub optimizer: Option<OptimizerConfig>,
 }
 
 /// How a loss reaches its gradient: through the graph, or fused with the softmax/sigmoid
@@ -72,6 +73,8 @@ pub struct Engine {
     loss_plans: Vec<LossPlan>,
     metrics: Vec<MetricSpec>,
     optimizer: Option<Box<dyn Optimizer>>,
+    /// Clipping and weight decay, applied around the optimizer's rule.
+    update_options: UpdateOptions,
     /// Optimizer steps taken so far (Keras' `iterations`).
     pub step: u64,
     rng: Rng,
@@ -116,11 +119,12 @@ impl Engine {
         for (spec_index, l) in losses.iter().enumerate() {
             let out = *graph.outputs.get(l.output).ok_or_else(|| KilnError::value(format!("Loss for output {} but the model has {} outputs", l.output, graph.outputs.len())))?;
             let node = &graph.nodes[out];
-            let fusable = match (&node.op, l.kind) {
-                (Op::Softmax, LossKind::CategoricalCrossentropy | LossKind::SparseCategoricalCrossentropy) => true,
-                (Op::Unary { function: UnaryOp::Sigmoid }, LossKind::BinaryCrossentropy) => true,
-                _ => false,
-            };
+            // A loss told its input is logits reads the output as it is; no fusing then.
+            let fusable = !l.loss.from_logits
+                && matches!(
+                    (&node.op, l.loss.kind),
+                    (Op::Softmax, LossKind::CategoricalCrossentropy | LossKind::SparseCategoricalCrossentropy) | (Op::Unary { function: UnaryOp::Sigmoid }, LossKind::BinaryCrossentropy)
+                );
             let logits = if fusable && consumers[out] == 1 { Some(node.inputs[0]) } else { None };
             if logits.is_some() {
                 skip_backward[out] = true;
@@ -133,7 +137,9 @@ impl Engine {
             }
         }
         let variable_shapes: Vec<Vec<usize>> = variables.iter().map(|v| v.shape.clone()).collect();
-        let optimizer = optimizer.as_ref().map(optim::build).transpose()?;
+        let update_options = optimizer.as_ref().map(|c| c.options.clone()).unwrap_or_default();
+        update_options.check()?;
+        let optimizer = optimizer.as_ref().map(|c| optim::build(&c.rule)).transpose()?;
         let mut engine = Engine {
             graph,
             variables,
@@ -147,6 +153,7 @@ impl Engine {
             loss_plans,
             metrics,
             optimizer,
+            update_options,
             step: 0,
             rng: Rng::new(rng::with_global(|r| r.next_u64())),
             workspaces: HashMap::new(),
@@ -170,7 +177,7 @@ impl Engine {
                 .iter()
                 .map(|l| {
                     let width: usize = plan.shapes[self.graph.outputs[l.output]][1..].iter().product();
-                    vec![0.0; batch * if l.kind.sparse_targets() { 1 } else { width }]
+                    vec![0.0; batch * if l.loss.kind.sparse_targets() { 1 } else { width }]
                 })
                 .collect();
             self.workspaces.insert(batch, Workspace { plan, targets });
@@ -226,7 +233,7 @@ impl Engine {
             }
             let width: usize = out_shapes[l.output][1..].iter().product();
             let t_width: usize = t.shape()[1..].iter().product();
-            if l.kind.sparse_targets() {
+            if l.loss.kind.sparse_targets() {
                 if t_width != 1 {
                     return Err(KilnError::shape(format!(
                         "sparse_categorical_crossentropy expects integer labels of shape [{rows}] or [{rows}, 1], got {}",
@@ -277,7 +284,7 @@ impl Engine {
     fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], idx: &[u32], lr: f32, guards: &mut [RwLockWriteGuard<Vec<f32>>]) -> Result<BatchLogs> {
         let rows = idx.len();
         self.workspace(rows)?;
-        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, optimizer, variable_nodes, trainable, input_nodes, .. } = self;
+        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, optimizer, update_options, variable_nodes, trainable, input_nodes, .. } = self;
         let ws = workspaces.get_mut(&rows).unwrap();
         gather(ws, input_nodes, inputs, targets, idx);
         ws.plan.forward(graph, guards, true, rng);
@@ -285,12 +292,17 @@ impl Engine {
         let loss_sum = seed_losses(ws, graph, guards, losses, loss_plans, true);
         ws.plan.backward(graph, guards, needs_grad, skip_backward);
         self.step += 1;
+        // Keras' order: clip every gradient, decay every weight, then the update rule.
+        let updated = variable_nodes.iter().enumerate().filter_map(|(i, node)| node.filter(|_| trainable[i]).map(|node| (i, node)));
+        let global_scale = update_options.global_scale(updated.clone().map(|(_, node)| &ws.plan.grads[node][..]));
         let optimizer = optimizer.as_mut().unwrap();
-        for (i, node) in variable_nodes.iter().enumerate() {
-            if let (Some(node), true) = (node, trainable[i]) {
-                optimizer.update(i, &mut guards[i], &ws.plan.grads[*node], lr, self.step);
-            }
+        for (i, node) in updated {
+            let grad = &mut ws.plan.grads[node];
+            update_options.clip(grad, global_scale);
+            update_options.decay(&mut guards[i], lr);
+            optimizer.update(i, &mut guards[i], grad, lr, self.step);
         }
+        ws.plan.update_moving_statistics(graph, guards);
         Ok(batch_logs(ws, graph, guards, rows, loss_sum, losses, metrics))
     }
 
@@ -416,13 +428,13 @@ fn seed_losses<V: Deref<Target = Vec<f32>>>(ws: &mut Workspace, graph: &Graph, v
             Some(logits) => {
                 let mut grad = std::mem::take(&mut ws.plan.grads[logits]);
                 let g = if with_grad && !grad.is_empty() { Some(grad.as_mut_slice()) } else { None };
-                let v = loss::from_logits(spec.kind, ws.plan.value_of(graph, vars, logits), ws.plan.value_of(graph, vars, out), target, rows, g, scale);
+                let v = loss::from_logits(&spec.loss, ws.plan.value_of(graph, vars, logits), Some(ws.plan.value_of(graph, vars, out)), target, rows, g, scale);
                 (Some((logits, grad)), v)
             }
             None => {
                 let mut grad = std::mem::take(&mut ws.plan.grads[out]);
                 let g = if with_grad && !grad.is_empty() { Some(grad.as_mut_slice()) } else { None };
-                let v = loss::loss_and_grad(spec.kind, ws.plan.value_of(graph, vars, out), target, rows, g, scale);
+                let v = loss::loss_and_grad(&spec.loss, ws.plan.value_of(graph, vars, out), target, rows, g, scale);
                 (Some((out, grad)), v)
             }
         };
@@ -449,8 +461,10 @@ fn batch_logs<V: Deref<Target = Vec<f32>>>(ws: &Workspace, graph: &Graph, vars: 
 mod tests {
     use super::*;
 
-    /// x[4] -> Dense(3, tanh) -> Dense(2) -> softmax, with a loss of `kind`.
+    /// x[4] -> Dense(3, tanh) -> Dense(2) -> softmax, with a loss of `kind` (a name, or the
+    /// loss object's fields).
     fn spec(kind: &str) -> String {
+        let loss = if kind.contains('"') { kind.to_string() } else { format!(r#""kind":"{kind}""#) };
         format!(
             r#"{{"graph":{{"nodes":[
                 {{"op":"input","index":0,"shape":[null,4],"inputs":[]}},
@@ -464,7 +478,7 @@ mod tests {
                 {{"op":"softmax","inputs":[7]}}],
               "outputs":[8]}},
              "trainable":[true,true,true],
-             "losses":[{{"output":0,"kind":"{kind}"}}],
+             "losses":[{{"output":0,{loss}}}],
              "metrics":[{{"output":0,"kind":"sparse_categorical"}}],
              "optimizer":{{"kind":"sgd","momentum":0.0,"nesterov":false}}}}"#
         )
@@ -486,6 +500,12 @@ mod tests {
             ("sparse_categorical_crossentropy", Tensor::from_f32(vec![5], vec![0.0, 1.0, 1.0, 0.0, 1.0]).unwrap()),
             ("categorical_crossentropy", Tensor::from_f32(vec![5, 2], vec![1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]).unwrap()),
             ("mean_squared_error", tensor(vec![5, 2], 9)),
+            // Not fused with the softmax: the loss reads its output as logits, or smooths labels.
+            (r#""kind":"categorical_crossentropy","from_logits":true,"label_smoothing":0.1"#, Tensor::from_f32(vec![5, 2], vec![1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]).unwrap()),
+            (r#""kind":"binary_crossentropy","from_logits":true"#, Tensor::from_f32(vec![5, 2], vec![1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]).unwrap()),
+            ("kl_divergence", Tensor::from_f32(vec![5, 2], vec![0.3, 0.7, 0.5, 0.5, 0.9, 0.1, 0.2, 0.8, 0.6, 0.4]).unwrap()),
+            ("cosine_similarity", tensor(vec![5, 2], 9)),
+            (r#""kind":"huber","delta":0.2"#, tensor(vec![5, 2], 9)),
         ] {
             let x = tensor(vec![5, 4], 4);
             let vars = variables();
@@ -524,6 +544,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Each variable's change after one SGD step at `lr` with the given optimizer options.
+    fn sgd_step_changes(options: &str, lr: f32) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+        let spec = spec("mean_squared_error").replace(r#""nesterov":false"#, &format!(r#""nesterov":false{options}"#));
+        let (x, y) = (tensor(vec![5, 4], 4), tensor(vec![5, 2], 9));
+        let vars = variables();
+        let before: Vec<Vec<f32>> = vars.iter().map(|v| v.read().to_f32().into_owned()).collect();
+        let mut engine = Engine::new(&spec, vars.clone()).unwrap();
+        engine.train_batches(&[&x], &[&y], &[0, 1, 2, 3, 4], 5, 0, 1, &[lr]).unwrap();
+        let changes = vars.iter().zip(&before).map(|(v, b)| v.read().to_f32().iter().zip(b).map(|(a, b)| a - b).collect()).collect();
+        (before, changes)
+    }
+
+    #[test]
+    fn clipping_and_weight_decay_apply_to_every_variable_before_the_rule() {
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let (before, plain) = sgd_step_changes("", 1.0);
+        // The test model's gradients are larger than these limits.
+        assert!(plain.iter().all(|c| norm(c) > 0.05));
+        let (_, clipped) = sgd_step_changes(r#","clipnorm":0.05"#, 1.0);
+        for (c, p) in clipped.iter().zip(&plain) {
+            assert!((norm(c) - 0.05).abs() < 1e-6, "each variable's step has norm 0.05: {}", norm(c));
+            let (nc, np) = (norm(c), norm(p));
+            assert!(c.iter().zip(p).all(|(c, p)| (c / nc - p / np).abs() < 1e-5), "the direction is kept");
+        }
+        let (_, global) = sgd_step_changes(r#","global_clipnorm":0.05"#, 1.0);
+        let joint = global.iter().map(|c| norm(c).powi(2)).sum::<f32>().sqrt();
+        assert!((joint - 0.05).abs() < 1e-6, "{joint}");
+        let (_, by_value) = sgd_step_changes(r#","clipvalue":0.01"#, 1.0);
+        assert!(by_value.iter().flatten().all(|c| c.abs() <= 0.01 + 1e-7));
+        assert!(by_value.iter().flatten().any(|c| (c.abs() - 0.01).abs() < 1e-7));
+        // Decoupled weight decay: w -= lr * wd * w on top of the plain step.
+        let (_, decayed) = sgd_step_changes(r#","weight_decay":0.1"#, 0.5);
+        let (_, half) = sgd_step_changes("", 0.5);
+        for ((d, h), w) in decayed.iter().flatten().zip(half.iter().flatten()).zip(before.iter().flatten()) {
+            assert!((d - (h - 0.05 * w)).abs() < 1e-6, "{d} vs {}", h - 0.05 * w);
+        }
+        assert!(Engine::new(&spec("mse").replace(r#""nesterov":false"#, r#""nesterov":false,"clipnorm":1,"clipvalue":1"#), variables()).is_err());
     }
 
     #[test]

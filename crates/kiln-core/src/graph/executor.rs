@@ -6,9 +6,9 @@ use crate::error::Result;
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::rnn::{self, RnnConfig, RnnGrads, RnnScratch, RnnState};
-use crate::kernels::{binary, conv, dropout, pool, reduce, softmax, unary};
+use crate::kernels::{batch_norm, binary, conv, dropout, pool, reduce, softmax, unary};
 use crate::rng::Rng;
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 
 pub struct Plan {
     pub batch: usize,
@@ -57,6 +57,10 @@ impl Plan {
                         Scratch { floats: vec![0.0; cols], floats_grad: vec![0.0; grad], ..Scratch::default() }
                     }
                     Op::Pool2d { .. } => Scratch { indices: vec![0; size(i)], ..Scratch::default() },
+                    Op::BatchNorm { .. } => {
+                        let channels = *shapes[n.inputs[0]].last().unwrap_or(&1);
+                        Scratch { floats: vec![0.0; size(i)], stats: vec![0.0; 5 * channels], ..Scratch::default() }
+                    }
                     Op::Rnn { .. } => {
                         let inputs: Vec<&[usize]> = n.inputs.iter().map(|&j| shapes[j].as_slice()).collect();
                         let c = rnn_config(n, &inputs)?;
@@ -127,6 +131,28 @@ impl Plan {
                     let g = pool_geometry(node, &self.shapes[node.inputs[0]]).expect("checked when planning");
                     pool::forward(*function, &g, x, &mut out, &mut self.scratch[id].indices);
                 }
+                Op::Embedding => {
+                    let table = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let dim = self.shapes[node.inputs[1]][1];
+                    for (row, &id) in out.chunks_exact_mut(dim).zip(x) {
+                        match embedding_row(id, table.len() / dim.max(1)) {
+                            Some(r) => row.copy_from_slice(&table[r * dim..(r + 1) * dim]),
+                            None => row.fill(0.0),
+                        }
+                    }
+                }
+                Op::BatchNorm { epsilon, .. } => {
+                    let channels = *self.shapes[id].last().unwrap_or(&1);
+                    let [gamma, beta, moving_mean, moving_var] = [1, 2, 3, 4].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    if training {
+                        let Scratch { floats: xhat, stats, .. } = &mut self.scratch[id];
+                        let (mean, rest) = stats.split_at_mut(channels);
+                        let (variance, rest) = rest.split_at_mut(channels);
+                        batch_norm::forward_train(x, channels, gamma, beta, *epsilon, mean, variance, &mut rest[..channels], xhat, &mut out);
+                    } else {
+                        batch_norm::forward_infer(x, channels, gamma, beta, moving_mean, moving_var, *epsilon, &mut out);
+                    }
+                }
                 Op::Concat { axis } => {
                     let shapes: Vec<&[usize]> = node.inputs.iter().map(|&i| self.shapes[i].as_slice()).collect();
                     let (outer, widths) = concat_layout(&shapes, *axis);
@@ -151,6 +177,21 @@ impl Plan {
                 Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => unreachable!(),
             }
             self.values[id] = out;
+        }
+    }
+
+    /// After a training step: moves each batch normalisation's moving statistics toward the
+    /// batch's (the variables behind its inputs 3 and 4).
+    pub fn update_moving_statistics<V: DerefMut<Target = Vec<f32>>>(&self, graph: &Graph, vars: &mut [V]) {
+        for (id, node) in graph.nodes.iter().enumerate() {
+            let Op::BatchNorm { momentum, .. } = node.op else { continue };
+            let channels = *self.shapes[id].last().unwrap_or(&1);
+            let stats = &self.scratch[id].stats;
+            for (k, batch) in [(3, &stats[..channels]), (4, &stats[channels..2 * channels])] {
+                if let Op::Variable { index } = graph.nodes[node.inputs[k]].op {
+                    batch_norm::update_moving(&mut vars[index], batch, momentum);
+                }
+            }
         }
     }
 
@@ -248,6 +289,34 @@ impl Plan {
                     self.grads[r_id] = d_recurrent;
                     self.grads[b_id] = d_bias;
                 }
+                Op::Embedding => {
+                    // Ids get no gradient; the table's rows add up the gradients of their uses.
+                    if needs_grad[node.inputs[1]] {
+                        let [rows, dim] = [self.shapes[node.inputs[1]][0], self.shapes[node.inputs[1]][1]];
+                        for (g, &id) in dy.chunks_exact(dim).zip(x) {
+                            if let Some(r) = embedding_row(id, rows) {
+                                d_second[r * dim..(r + 1) * dim].iter_mut().zip(g).for_each(|(d, v)| *d += v);
+                            }
+                        }
+                    }
+                }
+                Op::BatchNorm { .. } => {
+                    // gamma's gradient is `d_second`; beta's is taken out here.
+                    let channels = *self.shapes[id].last().unwrap_or(&1);
+                    let beta_id = node.inputs[2];
+                    let mut d_beta = std::mem::take(&mut self.grads[beta_id]);
+                    let gamma = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let Scratch { floats: xhat, stats, .. } = &mut self.scratch[id];
+                    let (inv_std_and_sums, _) = stats[2 * channels..].split_at_mut(3 * channels);
+                    let (inv_std, sums) = inv_std_and_sums.split_at_mut(channels);
+                    batch_norm::backward(
+                        &dy, xhat, inv_std, gamma, channels, sums,
+                        x_grad.then_some(dx.as_mut_slice()),
+                        needs_grad[node.inputs[1]].then_some(d_second.as_mut_slice()),
+                        needs_grad[beta_id].then_some(d_beta.as_mut_slice()),
+                    );
+                    self.grads[beta_id] = d_beta;
+                }
                 Op::Concat { axis } => {
                     let shapes: Vec<&[usize]> = node.inputs.iter().map(|&i| self.shapes[i].as_slice()).collect();
                     let (outer, widths) = concat_layout(&shapes, *axis);
@@ -304,6 +373,13 @@ struct Scratch {
     floats_grad: Vec<f32>,
     indices: Vec<u32>,
     rnn: Option<(RnnConfig, RnnState, RnnScratch)>,
+    /// Batch normalisation: batch mean, variance, 1/std, and two sums for backward (per channel).
+    stats: Vec<f32>,
+}
+
+/// The table row of an id given as a float, if it is a whole number inside the table.
+fn embedding_row(id: f32, rows: usize) -> Option<usize> {
+    (id >= 0.0 && id.fract() == 0.0 && (id as usize) < rows).then_some(id as usize)
 }
 
 /// A concatenation as [outer, width_k]: rows before the axis, and each input's row width.

@@ -37,6 +37,12 @@ pub enum Op {
     Rnn { cell: Cell, units: usize, activation: UnaryOp, recurrent_activation: UnaryOp, return_sequences: bool, go_backwards: bool },
     /// Joins its inputs (one or more) along `axis`.
     Concat { axis: i64 },
+    /// Rows of a table [vocabulary, dim] picked by integer ids: (ids, table) -> [..ids, dim].
+    /// Ids outside the table give zero rows.
+    Embedding,
+    /// Batch normalisation over the last axis, with inputs (x, gamma, beta, moving_mean,
+    /// moving_variance); the engine updates the moving statistics after each training step.
+    BatchNorm { epsilon: f32, momentum: f32 },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,8 +61,9 @@ impl Op {
     pub fn arity(&self) -> Option<usize> {
         Some(match self {
             Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
-            Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } => 2,
+            Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } | Op::Embedding => 2,
             Op::Rnn { .. } => 4,
+            Op::BatchNorm { .. } => 5,
             Op::Concat { .. } => return None,
             _ => 1,
         })
@@ -130,6 +137,24 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
         Op::Rnn { .. } => {
             let c = rnn_config(node, inputs)?;
             if c.return_sequences { vec![c.batch, c.steps, c.units] } else { vec![c.batch, c.units] }
+        }
+        Op::Embedding => {
+            let table = inputs[1];
+            if table.len() != 2 {
+                return Err(KilnError::shape(format!("{name}: the embedding table must have rank 2 [input_dim, output_dim], got {}", shape_str(table))));
+            }
+            let mut out = inputs[0].to_vec();
+            out.push(table[1]);
+            out
+        }
+        Op::BatchNorm { .. } => {
+            let channels = *inputs[0].last().ok_or_else(|| KilnError::shape(format!("{name}: BatchNormalization needs an input of rank >= 1")))?;
+            for (what, shape) in ["gamma", "beta", "moving_mean", "moving_variance"].iter().zip(&inputs[1..]) {
+                if *shape != [channels] {
+                    return Err(KilnError::shape(format!("{name}: {what} must have shape [{channels}], got {}", shape_str(shape))));
+                }
+            }
+            inputs[0].to_vec()
         }
         Op::Concat { axis } => {
             let first = inputs[0];

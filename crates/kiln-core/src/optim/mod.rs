@@ -1,13 +1,24 @@
 //! Optimizers: each one writes only its update rule; state is kept per variable slot.
+//! Clipping and weight decay, common to all, are `UpdateOptions`, applied by the engine.
+mod adadelta;
 mod adagrad;
 mod adam;
+mod adamax;
+mod lion;
+mod nadam;
 mod rmsprop;
 mod sgd;
+mod update_options;
 
+pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
+pub use adamax::Adamax;
+pub use lion::Lion;
+pub use nadam::Nadam;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
+pub use update_options::UpdateOptions;
 
 use crate::error::{KilnError, Result};
 use serde::Deserialize;
@@ -37,14 +48,27 @@ impl SlotState {
     }
 }
 
-/// The optimizer settings the TypeScript side sends (Keras' names and defaults live there).
+/// The update rule the TypeScript side sends (Keras' names and defaults live there).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OptimizerSpec {
     Sgd { momentum: f32, nesterov: bool },
-    Adam { beta_1: f32, beta_2: f32, epsilon: f32 },
+    Adam { beta_1: f32, beta_2: f32, epsilon: f32, #[serde(default)] amsgrad: bool },
+    Adamax { beta_1: f32, beta_2: f32, epsilon: f32 },
+    Nadam { beta_1: f32, beta_2: f32, epsilon: f32 },
     Rmsprop { rho: f32, momentum: f32, epsilon: f32, centered: bool },
     Adagrad { initial_accumulator_value: f32, epsilon: f32 },
+    Adadelta { rho: f32, epsilon: f32 },
+    Lion { beta_1: f32, beta_2: f32 },
+}
+
+/// An update rule and the options applied around it, as one JSON object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OptimizerConfig {
+    #[serde(flatten)]
+    pub rule: OptimizerSpec,
+    #[serde(flatten)]
+    pub options: UpdateOptions,
 }
 
 pub fn build(spec: &OptimizerSpec) -> Result<Box<dyn Optimizer>> {
@@ -55,8 +79,33 @@ pub fn build(spec: &OptimizerSpec) -> Result<Box<dyn Optimizer>> {
             }
             Ok(Box::new(Sgd::new(momentum, nesterov)))
         }
-        OptimizerSpec::Adam { beta_1, beta_2, epsilon } => Ok(Box::new(Adam::new(beta_1, beta_2, epsilon))),
+        OptimizerSpec::Adam { beta_1, beta_2, epsilon, amsgrad } => Ok(Box::new(Adam::new(beta_1, beta_2, epsilon, amsgrad))),
+        OptimizerSpec::Adamax { beta_1, beta_2, epsilon } => Ok(Box::new(Adamax::new(beta_1, beta_2, epsilon))),
+        OptimizerSpec::Nadam { beta_1, beta_2, epsilon } => Ok(Box::new(Nadam::new(beta_1, beta_2, epsilon))),
         OptimizerSpec::Rmsprop { rho, momentum, epsilon, centered } => Ok(Box::new(RmsProp::new(rho, momentum, epsilon, centered))),
         OptimizerSpec::Adagrad { initial_accumulator_value, epsilon } => Ok(Box::new(Adagrad::new(initial_accumulator_value, epsilon))),
+        OptimizerSpec::Adadelta { rho, epsilon } => Ok(Box::new(Adadelta::new(rho, epsilon))),
+        OptimizerSpec::Lion { beta_1, beta_2 } => {
+            if !(beta_1 > 0.0 && beta_1 <= 1.0) {
+                return Err(KilnError::value(format!("Lion: `beta_1` must be in the (0, 1] range, otherwise the optimizer degenerates to SignSGD. Received: beta_1={beta_1}")));
+            }
+            Ok(Box::new(Lion::new(beta_1, beta_2)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_is_one_object_with_the_rule_and_its_options() {
+        let c: OptimizerConfig = serde_json::from_str(r#"{"kind":"adam","beta_1":0.9,"beta_2":0.999,"epsilon":1e-7,"amsgrad":true,"weight_decay":0.004,"clipnorm":null}"#).unwrap();
+        assert!(matches!(c.rule, OptimizerSpec::Adam { amsgrad: true, .. }));
+        assert_eq!(c.options.weight_decay, Some(0.004));
+        assert_eq!(c.options.clipnorm, None);
+        let plain: OptimizerConfig = serde_json::from_str(r#"{"kind":"lion","beta_1":0.9,"beta_2":0.99}"#).unwrap();
+        assert!(plain.options.weight_decay.is_none() && build(&plain.rule).is_ok());
+        assert!(serde_json::from_str::<OptimizerConfig>(r#"{"kind":"nope"}"#).is_err());
     }
 }

@@ -1,0 +1,49 @@
+import { ValueError } from '../../errors.js';
+import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
+import * as ops from '../../ops.js';
+import { type Shape, SymbolicTensor } from '../../symbolic.js';
+import type { Tensor } from '../../tensor.js';
+import type { Variable } from '../../variable.js';
+import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+
+export interface EmbeddingArgs extends LayerArgs {
+  /** Default 'uniform' (-0.05 to 0.05), as Keras. */
+  embeddingsInitializer?: InitializerIdentifier;
+  /** Only false in this version. */
+  maskZero?: boolean;
+}
+
+/** Turns integer ids [batch, ...] into vectors [batch, ..., outputDim] from a learned table. */
+export class Embedding extends Layer {
+  readonly inputDim: number;
+  readonly outputDim: number;
+  embeddings!: Variable;
+  private readonly initializer: InitializerIdentifier;
+
+  constructor(inputDim: number, outputDim: number, args: EmbeddingArgs = {}) {
+    super(args, ['embeddingsInitializer', 'maskZero']);
+    for (const [name, value] of [['inputDim', inputDim], ['outputDim', outputDim]] as const) {
+      if (!Number.isInteger(value) || value <= 0) throw new ValueError(`Both \`inputDim\` and \`outputDim\` should be positive, received ${name}=${value}`);
+    }
+    if (args.maskZero) throw new ValueError(`Layer "${this.name}": maskZero is not supported yet`);
+    this.inputDim = inputDim;
+    this.outputDim = outputDim;
+    this.initializer = args.embeddingsInitializer ?? 'uniform';
+    getInitializer(this.initializer);
+  }
+
+  build(_inputShape: Shape | Shape[]): void {
+    this.embeddings = this.addWeight({ name: 'embeddings', shape: [this.inputDim, this.outputDim], initializer: this.initializer });
+  }
+
+  call(inputs: LayerInput | LayerInput[]): LayerOutput {
+    const ids = inputs as LayerInput;
+    if (ids instanceof SymbolicTensor) return ops.embedding(ids, this.embeddings);
+    const t = ids as Tensor;
+    return this.embeddings.read().gather(t.reshape([-1])).reshape([...t.shape, this.outputDim]);
+  }
+
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim };
+  }
+}

@@ -1,0 +1,29 @@
+import { ValueError } from '../errors.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+
+export interface AdadeltaArgs extends OptimizerArgs {
+  /** Decay of the squared-gradient and squared-update averages. Default 0.95. */
+  rho?: number;
+  /** Default 1e-7. */
+  epsilon?: number;
+}
+
+/**
+ * Adadelta with Keras 3's update rule and defaults (learningRate 0.001, as Keras; the original
+ * paper's rule corresponds to learningRate 1).
+ */
+export class Adadelta extends Optimizer {
+  readonly rho: number;
+  readonly epsilon: number;
+
+  constructor(args: AdadeltaArgs = {}) {
+    super(args, 0.001, 'adadelta');
+    this.rho = args.rho ?? 0.95;
+    this.epsilon = args.epsilon ?? 1e-7;
+    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`Adadelta: \`rho\` must be between 0 and 1, got ${this.rho}`);
+  }
+
+  spec(): OptimizerSpec {
+    return { kind: 'adadelta', rho: this.rho, epsilon: this.epsilon };
+  }
+}

@@ -1,0 +1,28 @@
+import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+
+export interface AdamaxArgs extends OptimizerArgs {
+  /** Decay of the first-moment estimate. Default 0.9. */
+  beta1?: number;
+  /** Decay of the exponentially weighted infinity norm. Default 0.999. */
+  beta2?: number;
+  /** Default 1e-7. */
+  epsilon?: number;
+}
+
+/** Adamax (Adam with the infinity norm), with Keras 3's update rule and defaults (learningRate 0.001). */
+export class Adamax extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+
+  constructor(args: AdamaxArgs = {}) {
+    super(args, 0.001, 'adamax');
+    this.beta1 = args.beta1 ?? 0.9;
+    this.beta2 = args.beta2 ?? 0.999;
+    this.epsilon = args.epsilon ?? 1e-7;
+  }
+
+  spec(): OptimizerSpec {
+    return { kind: 'adamax', beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon };
+  }
+}

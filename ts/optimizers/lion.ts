@@ -1,0 +1,32 @@
+import { ValueError } from '../errors.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+
+export interface LionArgs extends OptimizerArgs {
+  /** Weight of the momentum in the update direction. Default 0.9. */
+  beta1?: number;
+  /** Decay of the momentum. Default 0.99. */
+  beta2?: number;
+}
+
+/**
+ * Lion (sign of an interpolated momentum), with Keras 3's update rule and defaults
+ * (learningRate 0.001). Its steps are the learning rate in size, so it wants a rate 3-10x
+ * smaller than Adam's.
+ */
+export class Lion extends Optimizer {
+  readonly beta1: number;
+  readonly beta2: number;
+
+  constructor(args: LionArgs = {}) {
+    super(args, 0.001, 'lion');
+    this.beta1 = args.beta1 ?? 0.9;
+    this.beta2 = args.beta2 ?? 0.99;
+    if (!(this.beta1 > 0 && this.beta1 <= 1)) {
+      throw new ValueError(`Lion: \`beta1\` must be in the (0, 1] range, otherwise the optimizer degenerates to SignSGD. Received: beta1=${this.beta1}`);
+    }
+  }
+
+  spec(): OptimizerSpec {
+    return { kind: 'lion', beta_1: this.beta1, beta_2: this.beta2 };
+  }
+}
