@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // kiln-nn benchmark runner: `npm run bench` (from the repo root) or `node benches/run.mjs`.
 //
-// Runs workloads 1 (GEMM f32), 2 (seed MLP) and 6 (memory) of /work/shared/BENCHMARKS.md.
+// Runs workloads 1 (GEMM f32), 2 (seed MLP), 3 (seed CNN), 4 (seed RNN) and 6 (memory) of
+// /work/shared/BENCHMARKS.md.
 // Every measurement is a fresh child process; kiln-nn and the peers alternate within each
 // repetition (the order flips every repetition), and the report gives medians over repetitions
 // and the ratio kiln/peer. Prints a table and writes benches/RESULTS.md.
@@ -9,12 +10,20 @@
 // Configuration (environment):
 //   BENCH_REPS=3               repetitions of the MLP measurements
 //   BENCH_GEMM_REPS=5          repetitions of the GEMM measurements (cheap, and the noisiest)
-//   BENCH_WORKLOADS=gemm,mlp,memory
+//   BENCH_WORKLOADS=gemm,mlp,cnn,rnn,memory
 //   BENCH_PEERS=numpy,keras-jax,keras-tensorflow,tfjs-wasm,tfjs-cpu
 //   BENCH_GEMM_MIN_TIME=0.1    seconds per timing trial;  BENCH_GEMM_TRIALS=5
 //   BENCH_MLP_BATCHES=32,128   BENCH_MLP_EPOCHS=5 (kiln and Keras; epoch 1 is warm-up)
 //   BENCH_TFJS_EPOCHS=2        tfjs-wasm epochs (≈13 s each here; epoch 1 is warm-up)
 //   BENCH_TFJS_CPU_SAMPLES=6400  BENCH_TFJS_CPU_MAX_SECONDS=30  BENCH_TFJS_CPU_REPS=1
+//   BENCH_CNN_REPS=2           repetitions of the CNN runs (kiln, Keras JAX / TF; tfjs-wasm once)
+//   BENCH_CNN_BATCH=64  BENCH_CNN_EPOCHS=2  BENCH_CNN_STEPS=160 (steps per epoch: the timed fit
+//                              trains on the first STEPS x BATCH samples; 0 = all 60,000)
+//   BENCH_CNN_WARMUP_STEPS=20  steps of the untimed warm-up fit before the timed one
+//   BENCH_CNN_TFJS_CPU=0       1: also try the CNN on tfjs-cpu (35–45 s a batch-64 step here:
+//                              1 warm-up + BENCH_CNN_TFJS_CPU_STEPS=2 timed steps, 256 test samples)
+//   BENCH_RNN_REPS=3  BENCH_RNN_BATCH=32  BENCH_RNN_SAMPLES=10000
+//   BENCH_RNN_EPOCHS=8 (kiln, Keras; epoch 1 is warm-up)  BENCH_TFJS_RNN_EPOCHS=3 (tfjs-wasm)
 //   BENCH_MEMORY_REPS=1  BENCH_MEMORY_GROWTH_SAMPLES=10000  BENCH_MEMORY_GROWTH_EPOCHS=20
 //   BENCH_KILN=0               skip kiln-nn (default: run it when dist/index.js exists)
 //   BENCH_PYTHON=path          Python with the peers (default benches/.venv/bin/python)
@@ -39,7 +48,7 @@ const list = (k, d) => (env[k] || d).split(',').map((s) => s.trim()).filter(Bool
 const CFG = {
   reps: num('BENCH_REPS', 3),
   gemmReps: num('BENCH_GEMM_REPS', 5),
-  workloads: list('BENCH_WORKLOADS', 'gemm,mlp,memory'),
+  workloads: list('BENCH_WORKLOADS', 'gemm,mlp,cnn,rnn,memory'),
   peers: list('BENCH_PEERS', 'numpy,keras-jax,keras-tensorflow,tfjs-wasm,tfjs-cpu'),
   gemmMinTime: num('BENCH_GEMM_MIN_TIME', 0.1),
   gemmTrials: num('BENCH_GEMM_TRIALS', 5),
@@ -49,6 +58,18 @@ const CFG = {
   tfjsCpuSamples: num('BENCH_TFJS_CPU_SAMPLES', 6400),
   tfjsCpuMaxSeconds: num('BENCH_TFJS_CPU_MAX_SECONDS', 30),
   tfjsCpuReps: num('BENCH_TFJS_CPU_REPS', 1),
+  cnnReps: num('BENCH_CNN_REPS', 2),
+  cnnBatch: num('BENCH_CNN_BATCH', 64),
+  cnnEpochs: num('BENCH_CNN_EPOCHS', 2),
+  cnnSteps: num('BENCH_CNN_STEPS', 160),
+  cnnWarmupSteps: num('BENCH_CNN_WARMUP_STEPS', 20),
+  cnnTfjsCpu: env.BENCH_CNN_TFJS_CPU === '1',
+  cnnTfjsCpuSteps: num('BENCH_CNN_TFJS_CPU_STEPS', 2),
+  rnnReps: num('BENCH_RNN_REPS', 3),
+  rnnBatch: num('BENCH_RNN_BATCH', 32),
+  rnnSamples: num('BENCH_RNN_SAMPLES', 10000),
+  rnnEpochs: num('BENCH_RNN_EPOCHS', 8),
+  tfjsRnnEpochs: num('BENCH_TFJS_RNN_EPOCHS', 3),
   memoryReps: num('BENCH_MEMORY_REPS', 1),
   growthSamples: num('BENCH_MEMORY_GROWTH_SAMPLES', 10000),
   growthEpochs: num('BENCH_MEMORY_GROWTH_EPOCHS', 20),
@@ -203,6 +224,57 @@ function mlpJobs(rep) {
   return jobs;
 }
 
+function cnnJobs(rep) {
+  const jobs = [];
+  if (rep >= CFG.cnnReps) return jobs;
+  const key = `batch=${CFG.cnnBatch}`;
+  const save = (sys) => (o) => record('cnn', key, sys, o);
+  const brief = (o) => (o.error ? `cannot train: ${o.error}` : `${o.samples_per_s} samples/s, test acc ${o.test_accuracy}`);
+  const cArgs = ['--batch', CFG.cnnBatch, '--epochs', CFG.cnnEpochs, '--steps', CFG.cnnSteps, '--warmup-steps', CFG.cnnWarmupSteps];
+  if (kilnAvailable) {
+    jobs.push({ sys: 'kiln', label: `cnn kiln b${CFG.cnnBatch}`, brief, save: save('kiln'), ...node('kiln/cnn.mjs', cArgs) });
+  }
+  for (const backend of ['jax', 'tensorflow']) {
+    if (!hasPeer(`keras-${backend}`) || !pythonOk) continue;
+    jobs.push({ sys: `keras-${backend}`, label: `cnn keras-${backend} b${CFG.cnnBatch}`, brief, save: save(`keras-${backend}`),
+      ...py('peers/cnn_keras.py', ['--backend', backend, ...cArgs], { KERAS_BACKEND: backend }) });
+  }
+  // tfjs-wasm cannot train it (no Conv2DBackpropFilter kernel): one run records the error text
+  if (hasPeer('tfjs-wasm') && tfjsOk && rep === 0) {
+    jobs.push({ sys: 'tfjs-wasm', label: `cnn tfjs-wasm b${CFG.cnnBatch}`, brief, save: save('tfjs-wasm'),
+      ...node('peers/cnn_tfjs.mjs', ['--backend', 'wasm', ...cArgs]) });
+  }
+  if (hasPeer('tfjs-cpu') && tfjsOk && CFG.cnnTfjsCpu && rep === 0) {
+    jobs.push({ sys: 'tfjs-cpu', label: `cnn tfjs-cpu b${CFG.cnnBatch}`, brief, save: save('tfjs-cpu'),
+      ...node('peers/cnn_tfjs.mjs', ['--backend', 'cpu', '--batch', CFG.cnnBatch, '--epochs', 1,
+        '--steps', CFG.cnnTfjsCpuSteps, '--warmup-steps', 1, '--test-samples', 256]) });
+  }
+  return jobs;
+}
+
+function rnnJobs(rep) {
+  const jobs = [];
+  if (rep >= CFG.rnnReps) return jobs;
+  const key = `batch=${CFG.rnnBatch}`;
+  const save = (sys) => (o) => record('rnn', key, sys, o);
+  const brief = (o) => `${o.samples_per_s} samples/s`;
+  const rArgs = ['--batch', CFG.rnnBatch, '--samples', CFG.rnnSamples];
+  if (kilnAvailable) {
+    jobs.push({ sys: 'kiln', label: `rnn kiln b${CFG.rnnBatch}`, brief, save: save('kiln'),
+      ...node('kiln/rnn.mjs', [...rArgs, '--epochs', CFG.rnnEpochs]) });
+  }
+  for (const backend of ['jax', 'tensorflow']) {
+    if (!hasPeer(`keras-${backend}`) || !pythonOk) continue;
+    jobs.push({ sys: `keras-${backend}`, label: `rnn keras-${backend} b${CFG.rnnBatch}`, brief, save: save(`keras-${backend}`),
+      ...py('peers/rnn_keras.py', ['--backend', backend, ...rArgs, '--epochs', CFG.rnnEpochs], { KERAS_BACKEND: backend }) });
+  }
+  if (hasPeer('tfjs-wasm') && tfjsOk) {
+    jobs.push({ sys: 'tfjs-wasm', label: `rnn tfjs-wasm b${CFG.rnnBatch}`, brief, save: save('tfjs-wasm'),
+      ...node('peers/rnn_tfjs.mjs', ['--backend', 'wasm', ...rArgs, '--epochs', CFG.tfjsRnnEpochs]) });
+  }
+  return jobs;
+}
+
 function memoryJobs(rep) {
   if (!kilnAvailable || rep >= CFG.memoryReps) return [];
   return [{ sys: 'kiln', label: 'memory kiln', save: (o) => record('memory', 'kiln', 'kiln', o),
@@ -217,7 +289,9 @@ const stampStart = kilnAvailable ? kilnStamp() : '';
 const cpuStart = cpuTicks();
 const loadStart = os.loadavg()[0];
 if (loadStart > 0.5) log(`warning: load average ${loadStart.toFixed(2)} before the run; the numbers will be noisy`);
-const totalReps = Math.max(CFG.reps, CFG.gemmReps, CFG.memoryReps);
+const totalReps = Math.max(...[
+  ['gemm', CFG.gemmReps], ['mlp', CFG.reps], ['cnn', CFG.cnnReps], ['rnn', CFG.rnnReps], ['memory', CFG.memoryReps],
+].filter(([w]) => CFG.workloads.includes(w)).map(([, r]) => r), 0);
 log(`kiln-nn benchmarks: ${CFG.reps} reps (GEMM ${CFG.gemmReps}), workloads ${CFG.workloads.join(',')}, kiln ${kilnAvailable ? 'on' : `off (${kilnSkipReason})`}`);
 if (!pythonOk) log(`  python peers skipped: ${CFG.python} missing (run benches/setup.sh)`);
 if (!tfjsOk) log('  tfjs peers skipped: benches/node_modules missing (run benches/setup.sh)');
@@ -226,6 +300,8 @@ for (let rep = 0; rep < totalReps; rep++) {
   const groups = [];
   if (CFG.workloads.includes('gemm')) groups.push(gemmJobs(rep));
   if (CFG.workloads.includes('mlp')) groups.push(mlpJobs(rep));
+  if (CFG.workloads.includes('cnn')) groups.push(cnnJobs(rep));
+  if (CFG.workloads.includes('rnn')) groups.push(rnnJobs(rep));
   if (CFG.workloads.includes('memory')) groups.push(memoryJobs(rep));
   for (const jobs of groups) {
     // alternate: kiln first on even reps, peers first on odd reps (within each shape/batch pair)
@@ -353,6 +429,63 @@ if (results.mlp) {
   }
 }
 
+// CNN and RNN
+const seqSystems = ['kiln', 'keras-jax', 'keras-tensorflow', 'tfjs-wasm', 'tfjs-cpu'];
+function speedTable(r, { acc }) {
+  const ok = (s) => (r[s] || []).filter((o) => Number.isFinite(o.samples_per_s));
+  const med = (s) => median(ok(s).map((o) => o.samples_per_s));
+  const peers = seqSystems.filter((s) => s !== 'kiln' && ok(s).length);
+  const best = peers.reduce((b, s) => (!b || med(s) > med(b) ? s : b), null);
+  const kMed = med('kiln');
+  const rows = seqSystems.filter((s) => r[s]?.length).map((s) => {
+    const good = ok(s);
+    const xs = good.map((o) => o.samples_per_s);
+    const failed = r[s].find((o) => o.error);
+    const o0 = good[0] || r[s][0];
+    const speed = good.length ? fmt(median(xs), 0) + spread(xs, 0) : `cannot train: ${failed ? failed.error : 'n/a'}`;
+    const row = [s + (s === best ? ' (fastest peer)' : ''), speed, String(good.length || r[s].length)];
+    if (acc) {
+      row.push(good.length ? fmt(median(good.map((o) => o.test_accuracy)), 4) + (o0.test_samples && o0.test_samples < 10000 ? ` (${o0.test_samples} test samples)` : '') : '—');
+      row.push(good.length ? (o0.partial_training ? `${o0.timing}` : `${o0.epochs} x ${o0.train_samples}`) : '—');
+    } else {
+      row.push(good.length ? fmt(median(good.map((o) => o.train_loss[o.train_loss.length - 1])), 4) : '—');
+      row.push(good.length ? `${o0.epochs} (${o0.epochs - o0.warmup_epochs} timed)` : '—');
+    }
+    row.push(fmt(median(r[s].map((o) => o.peak_rss_mb)), 0));
+    row.push(s === 'kiln' || !good.length ? '—' : fmt(ratio(kMed, med(s)), 2));
+    return row;
+  });
+  return rows;
+}
+if (results.cnn) {
+  for (const key of Object.keys(results.cnn)) {
+    const rows = speedTable(results.cnn[key], { acc: true });
+    if (!results.cnn[key]['tfjs-cpu'] && hasPeer('tfjs-cpu') && tfjsOk) {
+      rows.push(['tfjs-cpu', 'not run: absurdly slow (≈2 samples/s: 35–45 s a batch-64 step when tried here); BENCH_CNN_TFJS_CPU=1 runs it', '0', '—', '—', '—', '—']);
+    }
+    const steps = CFG.cnnSteps > 0 ? Math.min(CFG.cnnSteps * CFG.cnnBatch, 60000) : 60000;
+    section(`3. Seed CNN, ${key} (training samples/s, higher is better)`,
+      `Conv2D 32 3x3 relu → MaxPooling2D 2 → Conv2D 64 3x3 relu → MaxPooling2D 2 → Flatten → Dense 128 relu → Dense 10 softmax, ` +
+      'Adam, sparse categorical cross-entropy, x/255 [N,28,28,1]. Every system runs the same protocol: an untimed warm-up fit of one epoch ' +
+      `on ${CFG.cnnWarmupSteps} batches (compilation, tracing), then a fit of ${CFG.cnnEpochs} epochs on the first ${steps} training samples ` +
+      `(${Math.ceil(steps / CFG.cnnBatch)} steps an epoch, shuffled), each epoch timed by an epoch callback: samples/s = samples of the timed fit / its time. ` +
+      `Test accuracy is on the full 10,000-sample test set after that training (so after ${CFG.cnnEpochs} epochs of a ${steps}-sample subset, not of the full set). ` +
+      'Ratio = kiln / peer: above 1 means kiln is faster; the bar is the fastest peer. ' +
+      'TensorFlow.js on wasm has no Conv2DBackpropFilter kernel, so it cannot train this model (the error is its exception text).',
+      table(['system', 'samples/s median (min–max)', 'reps', 'test acc', 'timed epochs x samples', 'peak RSS MB', 'kiln/peer'], rows));
+  }
+}
+if (results.rnn) {
+  for (const key of Object.keys(results.rnn)) {
+    section(`4. Seed RNN, ${key} (training samples/s, higher is better)`,
+      `SimpleRNN 64 relu over [10 steps, 20 features] → Dense 1 sigmoid, Adam, binary cross-entropy, on ${CFG.rnnSamples} generated samples ` +
+      '(uniform x, random 0/1 labels: the same numbers in every system, from a counter-based hash of each element index, lib/common.mjs rnnData / peers/common.py rnn_data). ' +
+      'Steady state: epoch 1 excluded, samples/s over the later epochs (epoch callback). The labels are random, so only the speed matters; ' +
+      'the last epoch\'s training loss (≈0.69) is shown as a sanity check. Ratio = kiln / peer: above 1 means kiln is faster; the bar is the fastest peer.',
+      table(['system', 'samples/s median (min–max)', 'reps', 'last train loss', 'epochs', 'peak RSS MB', 'kiln/peer'], speedTable(results.rnn[key], { acc: false })));
+  }
+}
+
 // Memory
 if (results.memory?.kiln?.kiln?.length || results.mlp) {
   const m = results.memory?.kiln?.kiln || [];
@@ -396,6 +529,8 @@ const header = [
   `- Config: ${CFG.reps} repetitions of the MLP runs, ${CFG.gemmReps} of the GEMM runs, ${CFG.memoryReps} of the memory run ` +
     '(kiln and its peers alternate, the order flipped every repetition); ' +
     `MLP epochs ${CFG.mlpEpochs} (kiln, Keras), tfjs-wasm ${CFG.tfjsEpochs}; batches ${CFG.mlpBatches.join(', ')}; ` +
+    `CNN ${CFG.cnnReps} repetitions, batch ${CFG.cnnBatch}, ${CFG.cnnWarmupSteps} warm-up steps then ${CFG.cnnEpochs} epochs of ${CFG.cnnSteps > 0 ? CFG.cnnSteps : 'all'} steps; ` +
+    `RNN ${CFG.rnnReps} repetitions, batch ${CFG.rnnBatch}, ${CFG.rnnEpochs} epochs (tfjs-wasm ${CFG.tfjsRnnEpochs}) of ${CFG.rnnSamples} samples; ` +
     `GEMM ${CFG.gemmTrials} trials x ${CFG.gemmMinTime} s.` + (kilnAvailable ? '' : ` kiln-nn not run: ${kilnSkipReason}.`),
   '- Peers not included: `@tensorflow/tfjs-node` cannot install here (its install script downloads libtensorflow from outside the package registries), ' +
     'so TensorFlow.js runs on its wasm backend (single-threaded in Node) and pure-JS cpu backend; PyTorch is not included yet.',

@@ -62,3 +62,25 @@ export function emit(obj) {
 }
 
 export const now = () => performance.now() / 1000;
+
+/**
+ * The generated data of the seed RNN (workload 4), identical in every script (peers/common.py
+ * `rnn_data` computes the same numbers): x uniform in [0, 1) of shape [n, steps, features] and
+ * 0/1 labels of shape [n, 1], both float32, from a counter-based hash (lowbias32) of the
+ * element's index and the seed, so no file or shared RNG is needed.
+ */
+export function rnnData(n = 10000, steps = 10, features = 20, seed = 1) {
+  const hash = (i) => {
+    let h = (i ^ Math.imul(seed, 0x9e3779b9)) >>> 0;
+    h ^= h >>> 16; h = Math.imul(h, 0x7feb352d) >>> 0;
+    h ^= h >>> 15; h = Math.imul(h, 0x846ca68b) >>> 0;
+    h ^= h >>> 16;
+    return h >>> 0;
+  };
+  const size = n * steps * features;
+  const x = new Float32Array(size);
+  for (let i = 0; i < size; i++) x[i] = (hash(i) >>> 8) / 16777216; // 24 bits: exact in float32
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = hash(size + i) >>> 31;
+  return { x, y, shapeX: [n, steps, features], shapeY: [n, 1] };
+}

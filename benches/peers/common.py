@@ -44,3 +44,47 @@ def emit(obj):
 
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
+
+
+
+def epoch_timer():
+    """A Keras callback recording each epoch's wall time (on_epoch_begin .. on_epoch_end) in
+    `.times`. Call it after KERAS_BACKEND is set (it imports keras)."""
+    import time
+
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times = []
+            self._t0 = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self._t0)
+
+    return EpochTimer()
+
+
+def rnn_data(n=10000, steps=10, features=20, seed=1):
+    """The generated data of the seed RNN, the same numbers as lib/common.mjs `rnnData`:
+    x uniform in [0, 1) [n, steps, features] and 0/1 labels [n, 1], float32, from a
+    counter-based hash (lowbias32) of each element's index and the seed."""
+    size = n * steps * features
+    mix = np.uint32((seed * 0x9E3779B9) & 0xFFFFFFFF)
+
+    def h(idx):
+        v = idx.astype(np.uint32) ^ mix
+        v ^= v >> np.uint32(16)
+        v *= np.uint32(0x7FEB352D)
+        v ^= v >> np.uint32(15)
+        v *= np.uint32(0x846CA68B)
+        v ^= v >> np.uint32(16)
+        return v
+
+    x = ((h(np.arange(size, dtype=np.uint64)) >> np.uint32(8)).astype(np.float32) / np.float32(16777216.0))
+    y = (h(np.arange(size, size + n, dtype=np.uint64)) >> np.uint32(31)).astype(np.float32)
+    return x.reshape(n, steps, features), y.reshape(n, 1)
