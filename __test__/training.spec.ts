@@ -259,3 +259,22 @@ test.serial('every optimizer name trains the seed MLP; compile defaults to rmspr
     t.true(accuracy > ({ adagrad: 0.4, sgd: 0.6 }[optimizer ?? ''] ?? 0.88), `${optimizer}: accuracy ${accuracy}`);
   }
 });
+
+test.serial('evaluate and fit validation call the test hooks of callbacks', async (t) => {
+  const { xTrain, yTrain, xTest, yTest } = await digitsAsFloats();
+  const model = seedMlp(0);
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const seen: string[] = [];
+  const recorder = new (class extends kiln.callbacks.Callback {
+    onTestBegin() {
+      seen.push('test begin');
+    }
+    onTestEnd(logs?: kiln.callbacks.Logs) {
+      seen.push(`test end ${logs!.accuracy > 0}`);
+    }
+  })();
+  await model.evaluate(xTest, yTest, { verbose: 0, callbacks: [recorder] });
+  t.deepEqual(seen, ['test begin', 'test end true']);
+  await model.fit(xTrain.slice([0, 0, 0], [256, -1, -1]), yTrain.slice([0], [256]), { epochs: 1, verbose: 0, validationData: [xTest, yTest], callbacks: [recorder] });
+  t.deepEqual(seen.slice(2), ['test begin', 'test end true']);
+});

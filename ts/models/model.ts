@@ -121,6 +121,8 @@ export class Model {
   stopTraining = false;
   private compiled?: Compiled;
   private engine?: NativeEngine;
+  /** Made once for predict on a model that was never compiled. */
+  private inferenceEngine?: NativeEngine;
 
   constructor(args?: ModelArgs) {
     this.name = args?.name ?? uniqueName(new.target === Model ? 'functional' : 'sequential');
@@ -139,6 +141,7 @@ export class Model {
     this.inputs = ins;
     this.outputs = outs;
     this.engine = undefined;
+    this.inferenceEngine = undefined;
   }
 
   /** Whether the graph exists (Sequential models build on first data). */
@@ -340,7 +343,7 @@ export class Model {
         if (this.stopTraining) break;
       }
       const epochLogs = running.logs();
-      if (validation) Object.assign(epochLogs, await this.runEvaluation(validation[0], validation[1], batchSize, 'val_'));
+      if (validation) Object.assign(epochLogs, await this.runEvaluation(validation[0], validation[1], batchSize, 'val_', undefined, list));
       await list.call('onEpochEnd', epoch, epochLogs);
     }
     await list.call('onTrainEnd');
@@ -348,16 +351,20 @@ export class Model {
   }
 
   /** Loss and metrics over all batches, as logs. */
-  private async runEvaluation(xs: Tensor[], ys: Tensor[], batchSize: number, prefix = '', bar?: Progbar): Promise<Logs> {
+  /** Loss and metrics over all batches; callbacks get Keras' test hooks (batch ones per native run). */
+  private async runEvaluation(xs: Tensor[], ys: Tensor[], batchSize: number, prefix = '', bar?: Progbar, callbacks = new CallbackList([])): Promise<Logs> {
     const engine = this.getEngine();
     const steps = Math.ceil(xs[0].shape[0] / batchSize);
     const running = new RunningLogs(this.compiled!.metrics.map((m) => m.name));
     const perRun = Math.max(1, Math.ceil(steps / 10));
+    await callbacks.call('onTestBegin');
     for (let done = 0; done < steps; done += perRun) {
       const count = Math.min(perRun, steps - done);
       running.add(await awaitNative(() => engine.evaluateBatches(xs.map((t) => t.handle), ys.map((t) => t.handle), batchSize, done, count)));
       bar?.update(done + count, running.logs(prefix), false);
+      await callbacks.call('onTestBatchEnd', done + count - 1, running.logs());
     }
+    await callbacks.call('onTestEnd', running.logs());
     return running.logs(prefix);
   }
 
@@ -374,7 +381,9 @@ export class Model {
     callNative(() => engine.checkData(xs.map((t) => t.handle), ys.map((t) => t.handle)));
     const steps = Math.ceil(xs[0].shape[0] / batchSize);
     const bar = verbose > 0 ? new Progbar(steps, { verbose: verbose as 1 | 2 }) : undefined;
-    const logs = await this.runEvaluation(xs, ys, batchSize, '', bar);
+    const callbacks = args.callbacks ?? [];
+    callbacks.forEach((cb) => cb.setModel(this));
+    const logs = await this.runEvaluation(xs, ys, batchSize, '', bar, new CallbackList(callbacks));
     bar?.update(steps, logs, true);
     if (returnDict) return logs;
     return [logs.loss, ...this.compiled.metrics.map((m) => logs[m.name])];
@@ -401,9 +410,12 @@ export class Model {
   /** An engine for inference: the compiled one, or one without loss for uncompiled models. */
   private predictEngine(): NativeEngine {
     if (this.compiled) return this.getEngine();
-    const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
-    const spec = { graph, trainable: variables.map(() => false) };
-    return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
+    if (!this.inferenceEngine) {
+      const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
+      const spec = { graph, trainable: variables.map(() => false) };
+      this.inferenceEngine = callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
+    }
+    return this.inferenceEngine;
   }
 
   /** Model input shapes (batch axis null). */

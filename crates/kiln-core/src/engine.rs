@@ -81,6 +81,9 @@ pub struct Engine {
     workspaces: HashMap<usize, Workspace>,
 }
 
+/// Planned batch sizes kept at once (a training run needs two: full and last batch).
+const MAX_WORKSPACES: usize = 8;
+
 /// The numbers one batch reports: samples, summed loss, then each metric's summed score.
 pub type BatchLogs = Vec<f64>;
 
@@ -171,6 +174,10 @@ impl Engine {
 
     fn workspace(&mut self, batch: usize) -> Result<&mut Workspace> {
         if !self.workspaces.contains_key(&batch) {
+            // Batch sizes vary in serving (one per request size): keep memory bounded.
+            if self.workspaces.len() >= MAX_WORKSPACES {
+                self.workspaces.clear();
+            }
             let plan = Plan::new(&self.graph, batch, &self.variable_shapes, &self.needs_grad)?;
             let targets = self
                 .losses
