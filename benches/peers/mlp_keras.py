@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 
-from common import emit, load_fashion_mnist  # noqa: E402
+from common import emit, epoch_timer, load_fashion_mnist  # noqa: E402
 
 t_start = time.perf_counter()
 (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
@@ -49,20 +49,7 @@ model = keras.Sequential([
 model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
 
 
-class EpochTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.times = []
-        self._t0 = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t0 = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._t0)
-
-
-timer = EpochTimer()
+timer = epoch_timer()
 t_fit = time.perf_counter()
 hist = model.fit(x_train, y_train_oh, batch_size=args.batch, epochs=args.epochs, verbose=0,
                  shuffle=True, callbacks=[timer])
