@@ -274,6 +274,11 @@ impl Engine {
     /// Trains on batches `first..first + count` of `order` (sample indices, one epoch's
     /// shuffle), one learning rate per batch. Returns each batch's logs.
     pub fn train_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
+        crate::threads::run(|| self.train_batches_on_pool(inputs, targets, order, batch_size, first, count, learning_rates))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn train_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
         if self.optimizer.is_none() || self.losses.is_empty() {
             return Err(KilnError::runtime("You must call `compile()` with an optimizer and a loss before training"));
         }
@@ -315,6 +320,10 @@ impl Engine {
 
     /// Loss and metrics without training, batch by batch in order.
     pub fn evaluate_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
+        crate::threads::run(|| self.evaluate_batches_on_pool(inputs, targets, batch_size, first, count))
+    }
+
+    fn evaluate_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
         if self.losses.is_empty() {
             return Err(KilnError::runtime("You must call `compile()` with a loss before evaluating"));
         }
@@ -339,6 +348,10 @@ impl Engine {
 
     /// Runs the model forward on every sample; returns each output's values, all rows.
     pub fn predict(&mut self, inputs: &[&Tensor], batch_size: usize) -> Result<Vec<Tensor>> {
+        crate::threads::run(|| self.predict_on_pool(inputs, batch_size))
+    }
+
+    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize) -> Result<Vec<Tensor>> {
         let rows_total = inputs.first().map(|t| t.shape()[0]).unwrap_or(0);
         let order: Vec<u32> = (0..rows_total as u32).collect();
         let out_shapes = self.output_shapes(1)?;

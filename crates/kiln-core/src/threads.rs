@@ -19,3 +19,10 @@ pub fn num_threads() -> usize {
     init();
     rayon::current_num_threads()
 }
+
+/// Runs `f` on a pool thread. The kernels' parallel loops inside it then split work with that
+/// thread, instead of each loop waking the pool from outside and waiting for it.
+pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    init();
+    rayon::scope(|_| f())
+}
