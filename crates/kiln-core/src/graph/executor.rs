@@ -155,8 +155,7 @@ impl Plan {
                 }
                 Op::Concat { axis } => {
                     let shapes: Vec<&[usize]> = node.inputs.iter().map(|&i| self.shapes[i].as_slice()).collect();
-                    let (outer, widths) = concat_layout(&shapes, *axis);
-                    let total: usize = widths.iter().sum();
+                    let (outer, widths, total) = concat_layout(&shapes, *axis);
                     let mut offset = 0;
                     for (k, &i) in node.inputs.iter().enumerate() {
                         let src = node_value(&self.values, graph, vars, i);
@@ -319,8 +318,7 @@ impl Plan {
                 }
                 Op::Concat { axis } => {
                     let shapes: Vec<&[usize]> = node.inputs.iter().map(|&i| self.shapes[i].as_slice()).collect();
-                    let (outer, widths) = concat_layout(&shapes, *axis);
-                    let total: usize = widths.iter().sum();
+                    let (outer, widths, total) = concat_layout(&shapes, *axis);
                     let mut offset = 0;
                     for (k, &i) in node.inputs.iter().enumerate() {
                         if needs_grad[i] {
@@ -382,11 +380,14 @@ fn embedding_row(id: f32, rows: usize) -> Option<usize> {
     (id >= 0.0 && id.fract() == 0.0 && (id as usize) < rows).then_some(id as usize)
 }
 
-/// A concatenation as [outer, width_k]: rows before the axis, and each input's row width.
-fn concat_layout(shapes: &[&[usize]], axis: i64) -> (usize, Vec<usize>) {
+/// A concatenation as [outer, width_k]: rows before the axis, each input's row width, and
+/// the output's row width (their sum).
+fn concat_layout(shapes: &[&[usize]], axis: i64) -> (usize, Vec<usize>, usize) {
     let a = normalize_axis(axis, shapes[0].len(), "concat").expect("checked when planning");
     let outer = shapes[0][..a].iter().product();
-    (outer, shapes.iter().map(|s| s[a..].iter().product()).collect())
+    let widths: Vec<usize> = shapes.iter().map(|s| s[a..].iter().product()).collect();
+    let total = widths.iter().sum();
+    (outer, widths, total)
 }
 
 fn node_value<'a, V: Deref<Target = Vec<f32>>>(values: &'a [Vec<f32>], graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {

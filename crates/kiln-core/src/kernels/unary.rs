@@ -31,6 +31,17 @@ const SELU_ALPHA: f32 = 1.673_263_2;
 /// Keras' default negative slope of the leaky_relu activation.
 const LEAKY_SLOPE: f32 = 0.2;
 
+/// 1 or -1 by the sign, 0 at 0 (Keras' `ops.sign`, and the subgradient its `abs` gives).
+pub fn sign(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
 /// erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7, under float32's resolution here).
 fn erf(x: f32) -> f32 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
@@ -88,7 +99,7 @@ impl UnaryOp {
             UnaryOp::Square => 2.0 * x,
             UnaryOp::Sqrt => 0.5 / y,
             UnaryOp::Neg => -1.0,
-            UnaryOp::Abs => x.signum() * (x != 0.0) as i32 as f32,
+            UnaryOp::Abs => sign(x),
             UnaryOp::Elu => if x > 0.0 { 1.0 } else { y + 1.0 },
             UnaryOp::Selu => if x > 0.0 { SELU_SCALE } else { y + SELU_SCALE * SELU_ALPHA },
             UnaryOp::Gelu => {

@@ -1,4 +1,5 @@
 use super::{Optimizer, SlotState};
+use crate::kernels::unary::sign;
 
 /// Keras 3's Lion: w -= lr sign(b1 m + (1 - b1) g); then m = b2 m + (1 - b2) g.
 pub struct Lion {
@@ -10,17 +11,6 @@ pub struct Lion {
 impl Lion {
     pub fn new(beta_1: f32, beta_2: f32) -> Self {
         Lion { beta_1, beta_2, state: SlotState::default() }
-    }
-}
-
-/// Like `ops.sign`: zero stays zero.
-fn sign(x: f32) -> f32 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        0.0
     }
 }
 

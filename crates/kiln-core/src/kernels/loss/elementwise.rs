@@ -1,6 +1,7 @@
 //! Losses made of one term per value, averaged (or, for KL divergence, summed) over each
 //! sample: the regression losses, the hinges, Poisson.
 use super::{Loss, LossKind, EPSILON};
+use crate::kernels::unary::{sign, UnaryOp};
 
 /// Sum over rows of mean(term(p, t)) over each row of `width`; `term` gives a value and its
 /// derivative in p.
@@ -22,22 +23,6 @@ fn sum_of_terms(pred: &[f32], target: &[f32], grad: Option<&mut [f32]>, scale: f
         None => total = pred.iter().zip(target).map(|(&p, &t)| term(p, t).0 as f64).sum(),
     }
     total
-}
-
-/// 1 or -1 by the sign, 0 at 0 (the subgradient Keras' `abs` gives).
-fn sign(x: f32) -> f32 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        0.0
-    }
-}
-
-/// log(1 + exp(x)) without overflow.
-fn softplus(x: f32) -> f32 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
 pub fn loss_and_grad(loss: &Loss, pred: &[f32], target: &[f32], width: usize, grad: Option<&mut [f32]>, scale: f32) -> f64 {
@@ -79,7 +64,7 @@ pub fn loss_and_grad(loss: &Loss, pred: &[f32], target: &[f32], width: usize, gr
         // log(cosh(x)) = x + softplus(-2x) - log 2; its derivative is tanh(x).
         LossKind::LogCosh => mean!(|p, t| {
             let x = p - t;
-            (x + softplus(-2.0 * x) - std::f32::consts::LN_2, x.tanh())
+            (x + UnaryOp::Softplus.apply(-2.0 * x) - std::f32::consts::LN_2, x.tanh())
         }),
         LossKind::Hinge => mean!(|p, t| {
             let margin = 1.0 - t * p;
