@@ -43,6 +43,9 @@ pub struct EngineSpec {
     #[serde(default)]
     pub metrics: Vec<MetricSpec>,
     pub optimizer: Option<OptimizerConfig>,
+    /// Report each loss (unweighted) after the total, as Keras logs a multi-output model.
+    #[serde(default)]
+    pub output_losses: bool,
 }
 
 /// How a loss reaches its gradient: through the graph, or fused with the softmax/sigmoid
@@ -72,6 +75,7 @@ pub struct Engine {
     losses: Vec<LossSpec>,
     loss_plans: Vec<LossPlan>,
     metrics: Vec<MetricSpec>,
+    output_losses: bool,
     optimizer: Option<Box<dyn Optimizer>>,
     /// Clipping and weight decay, applied around the optimizer's rule.
     update_options: UpdateOptions,
@@ -84,13 +88,14 @@ pub struct Engine {
 /// Planned batch sizes kept at once (a training run needs two: full and last batch).
 const MAX_WORKSPACES: usize = 8;
 
-/// The numbers one batch reports: samples, summed loss, then each metric's summed score.
+/// The numbers one batch reports: samples, summed loss, each loss's sum when asked for, then
+/// each metric's summed score.
 pub type BatchLogs = Vec<f64>;
 
 impl Engine {
     pub fn new(spec_json: &str, variables: Vec<Variable>) -> Result<Engine> {
         let spec: EngineSpec = serde_json::from_str(spec_json).map_err(|e| KilnError::value(format!("Invalid model description: {e}")))?;
-        let EngineSpec { graph, trainable, losses, metrics, optimizer } = spec;
+        let EngineSpec { graph, trainable, losses, metrics, optimizer, output_losses } = spec;
         if trainable.len() != variables.len() {
             return Err(KilnError::value(format!("{} variables but {} trainable flags", variables.len(), trainable.len())));
         }
@@ -155,6 +160,7 @@ impl Engine {
             losses,
             loss_plans,
             metrics,
+            output_losses,
             optimizer,
             update_options,
             step: 0,
@@ -296,12 +302,12 @@ impl Engine {
     fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], idx: &[u32], lr: f32, guards: &mut [RwLockWriteGuard<Vec<f32>>]) -> Result<BatchLogs> {
         let rows = idx.len();
         self.workspace(rows)?;
-        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, optimizer, update_options, variable_nodes, trainable, input_nodes, .. } = self;
+        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, output_losses, optimizer, update_options, variable_nodes, trainable, input_nodes, .. } = self;
         let ws = workspaces.get_mut(&rows).unwrap();
         gather(ws, input_nodes, inputs, targets, idx);
         ws.plan.forward(graph, guards, true, rng);
         ws.plan.zero_grads();
-        let loss_sum = seed_losses(ws, graph, guards, losses, loss_plans, true);
+        let loss_values = seed_losses(ws, graph, guards, losses, loss_plans, true);
         ws.plan.backward(graph, guards, needs_grad, skip_backward);
         self.step += 1;
         // Keras' order: clip every gradient, decay every weight, then the update rule.
@@ -315,7 +321,7 @@ impl Engine {
             optimizer.update(i, &mut guards[i], grad, lr, self.step);
         }
         ws.plan.update_moving_statistics(graph, guards);
-        Ok(batch_logs(ws, graph, guards, rows, loss_sum, losses, metrics))
+        Ok(batch_logs(ws, graph, guards, rows, &loss_values, *output_losses, losses, metrics))
     }
 
     /// Loss and metrics without training, batch by batch in order.
@@ -336,12 +342,12 @@ impl Engine {
             let idx = batch_indices(&order, batch_size, b);
             let rows = idx.len();
             self.workspace(rows)?;
-            let Engine { graph, workspaces, rng, losses, loss_plans, metrics, input_nodes, .. } = self;
+            let Engine { graph, workspaces, rng, losses, loss_plans, metrics, output_losses, input_nodes, .. } = self;
             let ws = workspaces.get_mut(&rows).unwrap();
             gather(ws, input_nodes, inputs, targets, idx);
             ws.plan.forward(graph, &guards, false, rng);
-            let loss_sum = seed_losses(ws, graph, &guards, losses, loss_plans, false);
-            logs.push(batch_logs(ws, graph, &guards, rows, loss_sum, losses, metrics));
+            let loss_values = seed_losses(ws, graph, &guards, losses, loss_plans, false);
+            logs.push(batch_logs(ws, graph, &guards, rows, &loss_values, *output_losses, losses, metrics));
         }
         Ok(logs)
     }
@@ -435,10 +441,11 @@ fn gather_rows(t: &Tensor, idx: &[u32], out: &mut [f32]) {
     }
 }
 
-/// Computes every loss on the batch; with `with_grad`, seeds the output gradients.
-fn seed_losses<V: Deref<Target = Vec<f32>>>(ws: &mut Workspace, graph: &Graph, vars: &[V], losses: &[LossSpec], loss_plans: &[LossPlan], with_grad: bool) -> f64 {
+/// Computes every loss on the batch (each summed over the samples, unweighted); with
+/// `with_grad`, seeds the output gradients.
+fn seed_losses<V: Deref<Target = Vec<f32>>>(ws: &mut Workspace, graph: &Graph, vars: &[V], losses: &[LossSpec], loss_plans: &[LossPlan], with_grad: bool) -> Vec<f64> {
     let rows = ws.plan.batch;
-    let mut total = 0.0;
+    let mut values = vec![0.0; losses.len()];
     for lp in loss_plans {
         let spec = &losses[lp.spec_index];
         let out = graph.outputs[spec.output];
@@ -461,13 +468,18 @@ fn seed_losses<V: Deref<Target = Vec<f32>>>(ws: &mut Workspace, graph: &Graph, v
         if let Some((node, grad)) = grad_node {
             ws.plan.grads[node] = grad;
         }
-        total += value * spec.weight as f64;
+        values[lp.spec_index] = value;
     }
-    total
+    values
 }
 
-fn batch_logs<V: Deref<Target = Vec<f32>>>(ws: &Workspace, graph: &Graph, vars: &[V], rows: usize, loss_sum: f64, losses: &[LossSpec], metrics: &[MetricSpec]) -> BatchLogs {
-    let mut logs = vec![rows as f64, loss_sum];
+#[allow(clippy::too_many_arguments)]
+fn batch_logs<V: Deref<Target = Vec<f32>>>(ws: &Workspace, graph: &Graph, vars: &[V], rows: usize, loss_values: &[f64], output_losses: bool, losses: &[LossSpec], metrics: &[MetricSpec]) -> BatchLogs {
+    let total = loss_values.iter().zip(losses).map(|(v, l)| v * l.weight as f64).sum();
+    let mut logs = vec![rows as f64, total];
+    if output_losses {
+        logs.extend_from_slice(loss_values);
+    }
     for m in metrics {
         // A metric reads the targets of the loss on the same output.
         let Some(k) = losses.iter().position(|l| l.output == m.output) else { continue };

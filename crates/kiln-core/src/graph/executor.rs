@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::rnn::{self, RnnConfig, RnnGrads, RnnScratch, RnnState};
-use crate::kernels::{batch_norm, binary, conv, dropout, pool, reduce, softmax, unary};
+use crate::kernels::{axis, batch_norm, binary, conv, dropout, pool, reduce, softmax, unary};
 use crate::rng::Rng;
 use std::ops::{Deref, DerefMut};
 
@@ -167,9 +167,12 @@ impl Plan {
                 }
                 Op::Rnn { .. } => {
                     let [k, r, b] = [1, 2, 3].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    let mask = node.inputs.get(4).map(|&m| node_value(&self.values, graph, vars, m));
                     let (c, state, _) = self.scratch[id].rnn.as_mut().expect("planned");
-                    rnn::forward(c, x, k, r, b, state, &mut out);
+                    rnn::forward(c, x, k, r, b, mask, state, &mut out);
                 }
+                Op::Slice { axis, begin, size } => axis::slice_forward(x, axis_dims(&self.shapes[node.inputs[0]], *axis), *begin, *size, &mut out),
+                Op::Flip { axis } => axis::flip(x, axis_dims(&self.shapes[node.inputs[0]], *axis), &mut out, false),
                 Op::Reduce { function, axis, .. } => {
                     reduce::forward(*function, x, reduce_dims(&self.shapes[node.inputs[0]], *axis), &mut out)
                 }
@@ -277,6 +280,7 @@ impl Plan {
                     let (r_id, b_id) = (node.inputs[2], node.inputs[3]);
                     let (mut d_recurrent, mut d_bias) = (std::mem::take(&mut self.grads[r_id]), std::mem::take(&mut self.grads[b_id]));
                     let [k, r] = [1, 2].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    let mask = node.inputs.get(4).map(|&m| node_value(&self.values, graph, vars, m));
                     let (c, state, scratch) = self.scratch[id].rnn.as_mut().expect("planned");
                     let grads = RnnGrads {
                         dx: x_grad.then_some(dx.as_mut_slice()),
@@ -284,7 +288,7 @@ impl Plan {
                         drecurrent: needs_grad[r_id].then_some(d_recurrent.as_mut_slice()),
                         dbias: needs_grad[b_id].then_some(d_bias.as_mut_slice()),
                     };
-                    rnn::backward(c, x, k, r, state, scratch, &dy, grads);
+                    rnn::backward(c, x, k, r, mask, state, scratch, &dy, grads);
                     self.grads[r_id] = d_recurrent;
                     self.grads[b_id] = d_bias;
                 }
@@ -343,6 +347,8 @@ impl Plan {
                         offset += widths[k];
                     }
                 }
+                Op::Slice { axis, begin, size } if x_grad => axis::slice_backward(&dy, axis_dims(&self.shapes[x_id], *axis), *begin, *size, &mut dx),
+                Op::Flip { axis } if x_grad => axis::flip(&dy, axis_dims(&self.shapes[x_id], *axis), &mut dx, true),
                 Op::Pool2d { function, .. } if x_grad => {
                     let g = pool_geometry(node, &self.shapes[x_id]).expect("checked when planning");
                     pool::backward(*function, &g, &dy, &self.scratch[id].indices, &mut dx);
@@ -395,6 +401,11 @@ fn node_value<'a, V: Deref<Target = Vec<f32>>>(values: &'a [Vec<f32>], graph: &G
         Op::Variable { index } => &vars[index],
         _ => &values[id],
     }
+}
+
+/// The [outer, axis, inner] view of a shape around `axis`.
+fn axis_dims(shape: &[usize], axis: i64) -> (usize, usize, usize) {
+    split_at_axis(shape, normalize_axis(axis, shape.len(), "axis").expect("axis checked when planning"))
 }
 
 /// The [outer, axis, inner] view of a reduction; no axis reduces everything.

@@ -33,8 +33,26 @@ pub enum Op {
     /// Max or average over `pool` windows, channels last.
     Pool2d { function: PoolOp, pool: [usize; 2], strides: [usize; 2], padding: Padding },
     /// A recurrent layer over x [batch, steps, features] with inputs (x, kernel,
-    /// recurrent_kernel, bias).
-    Rnn { cell: Cell, units: usize, activation: UnaryOp, recurrent_activation: UnaryOp, return_sequences: bool, go_backwards: bool },
+    /// recurrent_kernel, bias) and, when `masked`, a mask [batch, steps]. With `return_state`
+    /// the output is [batch, output values + state values] per sample (see kernels::rnn).
+    Rnn {
+        cell: Cell,
+        units: usize,
+        activation: UnaryOp,
+        recurrent_activation: UnaryOp,
+        return_sequences: bool,
+        go_backwards: bool,
+        #[serde(default)]
+        masked: bool,
+        #[serde(default)]
+        return_state: bool,
+        #[serde(default)]
+        zero_output_for_mask: bool,
+    },
+    /// `size` entries of `axis` from `begin`.
+    Slice { axis: i64, begin: usize, size: usize },
+    /// Reverses the order along `axis`.
+    Flip { axis: i64 },
     /// Joins its inputs (one or more) along `axis`.
     Concat { axis: i64 },
     /// Rows of a table [vocabulary, dim] picked by integer ids: (ids, table) -> [..ids, dim].
@@ -62,7 +80,7 @@ impl Op {
         Some(match self {
             Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
             Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } | Op::Embedding => 2,
-            Op::Rnn { .. } => 4,
+            Op::Rnn { masked, .. } => 4 + usize::from(*masked),
             Op::BatchNorm { .. } => 5,
             Op::Concat { .. } => return None,
             _ => 1,
@@ -136,7 +154,26 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
         }
         Op::Rnn { .. } => {
             let c = rnn_config(node, inputs)?;
-            if c.return_sequences { vec![c.batch, c.steps, c.units] } else { vec![c.batch, c.units] }
+            if c.return_state {
+                vec![c.batch, c.sample_width()]
+            } else if c.return_sequences {
+                vec![c.batch, c.steps, c.units]
+            } else {
+                vec![c.batch, c.units]
+            }
+        }
+        Op::Slice { axis, begin, size } => {
+            let a = normalize_axis(*axis, inputs[0].len(), name)?;
+            if begin + size > inputs[0][a] {
+                return Err(KilnError::shape(format!("{name}: slice [{begin}, {}) is out of range for axis {a} of {}", begin + size, shape_str(inputs[0]))));
+            }
+            let mut out = inputs[0].to_vec();
+            out[a] = *size;
+            out
+        }
+        Op::Flip { axis } => {
+            normalize_axis(*axis, inputs[0].len(), name)?;
+            inputs[0].to_vec()
         }
         Op::Embedding => {
             let table = inputs[1];
@@ -214,7 +251,7 @@ pub fn pool_geometry(node: &Node, x: &[usize]) -> Result<Geometry> {
 
 /// The sizes of an Rnn node, checking its weights against the input.
 pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
-    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards } = node.op else { unreachable!("not an rnn node") };
+    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked, return_state, zero_output_for_mask } = node.op else { unreachable!("not an rnn node") };
     let name = &node.name;
     let (x, kernel, recurrent, bias) = (inputs[0], inputs[1], inputs[2], inputs[3]);
     if x.len() != 3 {
@@ -231,5 +268,8 @@ pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
             return Err(KilnError::shape(format!("{name}: {what} must have shape {}, got {}", shape_str(&want), shape_str(got))));
         }
     }
-    Ok(RnnConfig { cell, batch: x[0], steps: x[1], features: x[2], units, activation, recurrent_activation, go_backwards, return_sequences })
+    if masked && inputs[4] != [x[0], x[1]] {
+        return Err(KilnError::shape(format!("{name}: the mask must have shape [{}, {}] (batch, timesteps), got {}", x[0], x[1], shape_str(inputs[4]))));
+    }
+    Ok(RnnConfig { cell, batch: x[0], steps: x[1], features: x[2], units, activation, recurrent_activation, go_backwards, return_sequences, masked, return_state, zero_output_for_mask })
 }

@@ -12,6 +12,8 @@ pub enum BinaryOp {
     Div,
     Maximum,
     Minimum,
+    /// 1 where a != b, else 0 (masks); no gradient.
+    NotEqual,
 }
 
 impl BinaryOp {
@@ -24,6 +26,7 @@ impl BinaryOp {
             BinaryOp::Div => a / b,
             BinaryOp::Maximum => a.max(b),
             BinaryOp::Minimum => a.min(b),
+            BinaryOp::NotEqual => f32::from(u8::from(a != b)),
         }
     }
 
@@ -38,6 +41,7 @@ impl BinaryOp {
             // Ties send the gradient to `a`, as TensorFlow does.
             BinaryOp::Maximum => if a >= b { (1.0, 0.0) } else { (0.0, 1.0) },
             BinaryOp::Minimum => if a <= b { (1.0, 0.0) } else { (0.0, 1.0) },
+            BinaryOp::NotEqual => (0.0, 0.0),
         }
     }
 }
@@ -169,7 +173,8 @@ pub fn forward(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &
         Mul => |x, z| x * z,
         Div => |x, z| x / z,
         Maximum => |x: f32, z: f32| x.max(z),
-        Minimum => |x: f32, z: f32| x.min(z)
+        Minimum => |x: f32, z: f32| x.min(z),
+        NotEqual => |x: f32, z: f32| f32::from(u8::from(x != z))
     );
 }
 

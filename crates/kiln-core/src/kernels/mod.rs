@@ -1,6 +1,7 @@
 //! Compute kernels grouped by op family; each is tested against a naive reference and,
 //! where it has a gradient, against finite differences.
 pub mod accuracy;
+pub mod axis;
 pub mod batch_norm;
 pub mod binary;
 pub mod conv;

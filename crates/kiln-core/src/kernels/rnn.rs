@@ -3,6 +3,8 @@
 //! z, r, h: [F, 3U], bias [2, 3U] = input and recurrent biases). The input projection of all
 //! steps is one GEMM; each step adds h_{t-1} · recurrent_kernel. Backpropagation through time
 //! mirrors it: per-step recurrent GEMMs, then one GEMM each for the kernel and input gradients.
+//! A mask [batch, steps] (0 = skip) carries the states through skipped steps, as Keras does;
+//! with `return_state` each sample's output row is followed by its final states (h, then c).
 use super::gemm::{gemm, MatRef};
 use super::unary::UnaryOp;
 use serde::Deserialize;
@@ -41,6 +43,12 @@ pub struct RnnConfig {
     pub recurrent_activation: UnaryOp,
     pub go_backwards: bool,
     pub return_sequences: bool,
+    /// A mask [batch, steps] is given (after the weights).
+    pub masked: bool,
+    /// Append the final states to each sample's output.
+    pub return_state: bool,
+    /// Masked steps output zeros instead of the carried output (Bidirectional's sequences).
+    pub zero_output_for_mask: bool,
 }
 
 /// What the forward pass keeps for the backward pass.
@@ -91,7 +99,27 @@ impl RnnState {
 
 impl RnnConfig {
     pub fn output_len(&self) -> usize {
-        self.batch * self.units * if self.return_sequences { self.steps } else { 1 }
+        self.batch * self.sample_width()
+    }
+    /// Values per sample of the layer's output proper: the sequence, or the last step.
+    pub fn output_width(&self) -> usize {
+        self.units * if self.return_sequences { self.steps } else { 1 }
+    }
+    /// States returned with `return_state`: h, and c for LSTM.
+    pub fn state_count(&self) -> usize {
+        match (self.return_state, self.cell) {
+            (false, _) => 0,
+            (true, Cell::Lstm) => 2,
+            (true, _) => 1,
+        }
+    }
+    /// Values per sample of the op's output: the output, then the states.
+    pub fn sample_width(&self) -> usize {
+        self.output_width() + self.state_count() * self.units
+    }
+    /// Whether sample `i` skips input step `t`.
+    fn skips(&self, mask: Option<&[f32]>, i: usize, t: usize) -> bool {
+        mask.is_some_and(|m| m[i * self.steps + t] == 0.0)
     }
     /// The input step read at processing position `p`.
     fn time(&self, p: usize) -> usize {
@@ -99,8 +127,11 @@ impl RnnConfig {
     }
 }
 
-/// y = the layer's output ([batch, steps, U] in processing order, or [batch, U]).
-pub fn forward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], bias: &[f32], s: &mut RnnState, y: &mut [f32]) {
+/// y = the layer's output ([batch, steps, U] in processing order, or [batch, U]), each
+/// sample's row followed by its final states with `return_state`.
+#[allow(clippy::too_many_arguments)]
+pub fn forward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], bias: &[f32], mask: Option<&[f32]>, s: &mut RnnState, y: &mut [f32]) {
+    let width = c.sample_width();
     let (b, u, gu) = (c.batch, c.units, c.cell.gates() * c.units);
     gemm(1.0, MatRef::new(x, b * c.steps, c.features), MatRef::new(kernel, c.features, gu), 0.0, &mut s.projected);
     for row in s.projected.chunks_mut(gu) {
@@ -119,6 +150,14 @@ pub fn forward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], bias
             let r = &s.step[i * gu..][..gu];
             let g = &mut gates[i * gu..][..gu];
             let hi = &mut h[i * u..][..u];
+            if c.skips(mask, i, t) {
+                hi.copy_from_slice(&h_prev[i * u..][..u]);
+                if c.cell == Cell::Lstm {
+                    let (c_done, c_rest) = s.cells.split_at_mut((p + 1) * b * u);
+                    c_rest[i * u..][..u].copy_from_slice(&c_done[(p * b + i) * u..][..u]);
+                }
+                continue;
+            }
             match c.cell {
                 Cell::Simple => {
                     for k in 0..u {
@@ -156,12 +195,29 @@ pub fn forward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], bias
         }
         if c.return_sequences {
             for i in 0..b {
-                y[(i * c.steps + p) * u..][..u].copy_from_slice(&h[i * u..][..u]);
+                let out = &mut y[i * width + p * u..][..u];
+                if c.zero_output_for_mask && c.skips(mask, i, t) {
+                    out.fill(0.0);
+                } else {
+                    out.copy_from_slice(&h[i * u..][..u]);
+                }
             }
         }
     }
-    if !c.return_sequences {
-        y.copy_from_slice(&s.hidden[c.steps * b * u..]);
+    let last = c.steps * b * u;
+    for i in 0..b {
+        let row = &mut y[i * width..][..width];
+        let h_last = &s.hidden[last + i * u..][..u];
+        if !c.return_sequences {
+            row[..u].copy_from_slice(h_last);
+        }
+        if c.return_state {
+            let states = &mut row[c.output_width()..];
+            states[..u].copy_from_slice(h_last);
+            if c.cell == Cell::Lstm {
+                states[u..2 * u].copy_from_slice(&s.cells[last + i * u..][..u]);
+            }
+        }
     }
 }
 
@@ -175,8 +231,9 @@ pub struct RnnGrads<'a> {
 
 /// Backpropagation through time from dy; `s` holds the forward pass of the same inputs.
 #[allow(clippy::too_many_arguments)]
-pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], s: &RnnState, scratch: &mut RnnScratch, dy: &[f32], g: RnnGrads) {
+pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], mask: Option<&[f32]>, s: &RnnState, scratch: &mut RnnScratch, dy: &[f32], g: RnnGrads) {
     let (b, u, gu) = (c.batch, c.units, c.cell.gates() * c.units);
+    let width = c.sample_width();
     let (act, rec_act) = (c.activation, c.recurrent_activation);
     // dh: the gradient reaching h_p from later steps and the output; drec: d(h_{p-1}·U + b_rec).
     let RnnScratch { dprojected, dh, dc, drec, dbias_rec } = scratch;
@@ -184,14 +241,27 @@ pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], s: 
     dc.fill(0.0);
     dbias_rec.fill(0.0);
     let mut drecurrent = g.drecurrent;
-    if !c.return_sequences {
-        dh.copy_from_slice(dy);
+    for i in 0..b {
+        let row = &dy[i * width..][..width];
+        let dhi = &mut dh[i * u..][..u];
+        if !c.return_sequences {
+            dhi.copy_from_slice(&row[..u]);
+        }
+        if c.return_state {
+            let states = &row[c.output_width()..];
+            dhi.iter_mut().zip(&states[..u]).for_each(|(d, g)| *d += g);
+            if c.cell == Cell::Lstm {
+                dc[i * u..][..u].copy_from_slice(&states[u..2 * u]);
+            }
+        }
     }
     for p in (0..c.steps).rev() {
         let t = c.time(p);
         if c.return_sequences {
             for i in 0..b {
-                dh[i * u..][..u].iter_mut().zip(&dy[(i * c.steps + p) * u..][..u]).for_each(|(d, g)| *d += g);
+                if !(c.zero_output_for_mask && c.skips(mask, i, t)) {
+                    dh[i * u..][..u].iter_mut().zip(&dy[i * width + p * u..][..u]).for_each(|(d, g)| *d += g);
+                }
             }
         }
         let h_prev = &s.hidden[p * b * u..(p + 1) * b * u];
@@ -201,6 +271,12 @@ pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], s: 
             let dz = &mut dprojected[(i * c.steps + t) * gu..][..gu];
             let dr = &mut drec[i * gu..][..gu];
             let dhi = &mut dh[i * u..][..u];
+            if c.skips(mask, i, t) {
+                // h_p = h_{p-1} (and c): the gradient passes through unchanged.
+                dz.fill(0.0);
+                dr.fill(0.0);
+                continue;
+            }
             match c.cell {
                 Cell::Simple => {
                     for k in 0..u {
@@ -282,7 +358,7 @@ mod tests {
     use crate::rng::Rng;
 
     fn config(cell: Cell, return_sequences: bool, go_backwards: bool) -> RnnConfig {
-        RnnConfig { cell, batch: 2, steps: 3, features: 2, units: 3, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards, return_sequences }
+        RnnConfig { cell, batch: 2, steps: 3, features: 2, units: 3, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards, return_sequences, masked: false, return_state: false, zero_output_for_mask: false }
     }
 
     fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
@@ -292,10 +368,10 @@ mod tests {
     #[test]
     fn simple_rnn_matches_the_recurrence_by_hand() {
         // One unit, one feature: h_t = tanh(w x_t + r h_{t-1} + b).
-        let c = RnnConfig { cell: Cell::Simple, batch: 1, steps: 2, features: 1, units: 1, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards: false, return_sequences: true };
+        let c = RnnConfig { cell: Cell::Simple, batch: 1, steps: 2, features: 1, units: 1, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards: false, return_sequences: true, masked: false, return_state: false, zero_output_for_mask: false };
         let mut s = RnnState::new(&c);
         let mut y = vec![0.0; 2];
-        forward(&c, &[1.0, 2.0], &[0.5], &[0.3], &[0.1], &mut s, &mut y);
+        forward(&c, &[1.0, 2.0], &[0.5], &[0.3], &[0.1], None, &mut s, &mut y);
         let h1 = (0.5f32 + 0.1).tanh();
         let h2 = (1.0 + 0.3 * h1 + 0.1f32).tanh();
         assert!((y[0] - h1).abs() < 1e-6 && (y[1] - h2).abs() < 1e-6, "{y:?}");
@@ -304,9 +380,12 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences_for_every_cell() {
         let mut rng = Rng::new(9);
+        // Sample 0 skips step 1, sample 1 skips steps 0 and 2.
+        let mask = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0];
         for cell in [Cell::Simple, Cell::Lstm, Cell::Gru] {
-            for (seq, back) in [(true, false), (false, true)] {
-                let c = config(cell, seq, back);
+            for (seq, back, masked, state, zero) in [(true, false, false, false, false), (false, true, false, false, false), (true, false, true, true, false), (false, true, true, true, false), (true, true, true, false, true)] {
+                let c = RnnConfig { masked, return_state: state, zero_output_for_mask: zero, ..config(cell, seq, back) };
+                let m = masked.then_some(&mask[..]);
                 let gu = cell.gates() * c.units;
                 let x = random(c.batch * c.steps * c.features, &mut rng);
                 let k = random(c.features * gu, &mut rng);
@@ -315,22 +394,47 @@ mod tests {
                 let run = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32]| {
                     let mut s = RnnState::new(&c);
                     let mut y = vec![0.0; c.output_len()];
-                    forward(&c, x, k, r, bias, &mut s, &mut y);
+                    forward(&c, x, k, r, bias, m, &mut s, &mut y);
                     (y, s)
                 };
                 let grads = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32], dy: &[f32]| {
                     let (_, s) = run(x, k, r, bias);
                     let mut scratch = RnnScratch::new(&c);
                     let (mut dx, mut dk, mut dr, mut db) = (vec![0.0; x.len()], vec![0.0; k.len()], vec![0.0; r.len()], vec![0.0; bias.len()]);
-                    backward(&c, x, k, r, &s, &mut scratch, dy, RnnGrads { dx: Some(&mut dx), dkernel: Some(&mut dk), drecurrent: Some(&mut dr), dbias: Some(&mut db) });
+                    backward(&c, x, k, r, m, &s, &mut scratch, dy, RnnGrads { dx: Some(&mut dx), dkernel: Some(&mut dk), drecurrent: Some(&mut dr), dbias: Some(&mut db) });
                     (dx, dk, dr, db)
                 };
-                let name = format!("{cell:?} seq={seq} back={back}");
+                let name = format!("{cell:?} seq={seq} back={back} masked={masked} state={state} zero={zero}");
                 check_gradient(&format!("{name} dx"), &x, |x| run(x, &k, &r, &bias).0, |x, dy| grads(x, &k, &r, &bias, dy).0);
                 check_gradient(&format!("{name} dkernel"), &k, |k| run(&x, k, &r, &bias).0, |k, dy| grads(&x, k, &r, &bias, dy).1);
                 check_gradient(&format!("{name} drecurrent"), &r, |r| run(&x, &k, r, &bias).0, |r, dy| grads(&x, &k, r, &bias, dy).2);
                 check_gradient(&format!("{name} dbias"), &bias, |bias| run(&x, &k, &r, bias).0, |bias, dy| grads(&x, &k, &r, bias, dy).3);
             }
+        }
+    }
+
+    #[test]
+    fn masked_steps_carry_the_states_and_return_state_appends_them() {
+        // Skipping step 1 of three gives the states of running steps 0 and 2 alone.
+        let mut rng = Rng::new(3);
+        let full = RnnConfig { return_state: true, masked: true, ..config(Cell::Lstm, true, false) };
+        let (u, f, gu) = (full.units, full.features, 4 * full.units);
+        let x = random(full.batch * full.steps * f, &mut rng);
+        let (k, r, bias) = (random(f * gu, &mut rng), random(u * gu, &mut rng), random(gu, &mut rng));
+        let mut y = vec![0.0; full.output_len()];
+        forward(&full, &x, &k, &r, &bias, Some(&[1.0, 0.0, 1.0, 1.0, 0.0, 1.0]), &mut RnnState::new(&full), &mut y);
+        let short = RnnConfig { steps: 2, masked: false, ..full };
+        let x_short: Vec<f32> = (0..full.batch).flat_map(|i| [0, 2].into_iter().flat_map(move |t| (0..f).map(move |j| (i, t, j)))).map(|(i, t, j)| x[(i * 3 + t) * f + j]).collect();
+        let mut y_short = vec![0.0; short.output_len()];
+        forward(&short, &x_short, &k, &r, &bias, None, &mut RnnState::new(&short), &mut y_short);
+        let (w, ws) = (full.sample_width(), short.sample_width());
+        assert_eq!((w, ws), (5 * u, 4 * u));
+        for i in 0..full.batch {
+            let (row, row_short) = (&y[i * w..][..w], &y_short[i * ws..][..ws]);
+            // Step 0 as computed; the skipped step repeats it; step 2; then h and c.
+            let expected: Vec<f32> = [&row_short[..u], &row_short[..u], &row_short[u..]].concat();
+            assert!(row.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-6), "{row:?} vs {expected:?}");
+            assert_eq!(&row[3 * u..4 * u], &row[2 * u..3 * u], "state h is the last output");
         }
     }
 }
