@@ -73,6 +73,42 @@ export const mul = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary(
 export const div = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('div', a, b);
 export const maximum = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('maximum', a, b);
 export const minimum = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('minimum', a, b);
+/** 1 where a and b differ, else 0 (no gradient); Keras' `ops.not_equal` as float32. */
+export const notEqual = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('not_equal', a, b);
+
+/** Records `spec` on symbolic inputs, or runs it now through the engine's kernel for it. */
+function graphOp(spec: OpSpec, inputs: OpInput[], shape: Shape): Tensor | SymbolicTensor {
+  if (isSymbolic(inputs)) return record(spec, inputs.map(symbolic), shape);
+  const tensors = inputs.map(concrete);
+  return new Tensor(callNative(() => native.runOp(JSON.stringify(spec), tensors.map((t) => t.handle))));
+}
+
+function shapeOf(x: OpInput): Shape {
+  return x instanceof SymbolicTensor || x instanceof Variable ? x.shape : toTensor(x as TensorLike).shape;
+}
+
+function checkedAxis(axis: number, rank: number, op: string): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ValueError(`${where()}${op}: axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+/** Reverses the order of the entries along `axis` (Keras' `ops.flip`). */
+export function flip<A extends OpInput>(x: A, axis: number): OpResult<A> {
+  const shape = shapeOf(x);
+  return graphOp({ op: 'flip', axis: checkedAxis(axis, shape.length, 'flip') }, [x], shape) as OpResult<A>;
+}
+
+/** @internal `size` entries of `axis` from `begin` (graph and eager alike). */
+export function sliceAxis<A extends OpInput>(x: A, axis: number, begin: number, size: number): OpResult<A> {
+  const shape = shapeOf(x);
+  const a = checkedAxis(axis, shape.length, 'slice');
+  const length = shape[a];
+  if (!Number.isInteger(begin) || !Number.isInteger(size) || begin < 0 || size < 0 || (length !== null && begin + size > length)) {
+    throw new ValueError(`${where()}slice [${begin}, ${begin + size}) is out of range for axis ${a} of ${describe(shape)}`);
+  }
+  return graphOp({ op: 'slice', axis: a, begin, size }, [x], shape.map((d, i) => (i === a ? size : d))) as OpResult<A>;
+}
 
 function unary<A extends OpInput>(fn: string, x: A): OpResult<A> {
   if (isSymbolic([x])) {
@@ -338,19 +374,29 @@ export interface RnnSpec {
   recurrent_activation: string;
   return_sequences: boolean;
   go_backwards: boolean;
+  /** Append the final states to each sample's output row (split by the layer). */
+  return_state?: boolean;
+  /** Masked steps output zeros (Bidirectional's sequences) instead of the carried output. */
+  zero_output_for_mask?: boolean;
 }
 
-/** @internal Runs a recurrent layer over x [batch, steps, features] (see layers/rnn). */
-export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInput, spec: RnnSpec): Tensor | SymbolicTensor {
-  const op = { op: 'rnn', ...spec };
-  if (isSymbolic([x, kernel, recurrent, bias])) {
-    const s = symbolic(x);
-    if (s.rank !== 3) throw new ShapeError(`${where()}expected an input of rank 3 [batch, timesteps, features], got ${describe(s.shape)}`);
-    const shape = spec.return_sequences ? [s.shape[0], s.shape[1], spec.units] : [s.shape[0], spec.units];
-    return record(op, [s, symbolic(kernel), symbolic(recurrent), symbolic(bias)], shape);
-  }
-  const [t, k, r, b] = [x, kernel, recurrent, bias].map(concrete);
-  return new Tensor(callNative(() => native.rnn(t.handle, k.handle, r.handle, b.handle, JSON.stringify(op))));
+/**
+ * @internal Runs a recurrent layer over x [batch, steps, features] (see layers/rnn), skipping
+ * the steps where `mask` [batch, steps] is 0. With `return_state` the result is
+ * [batch, output values + state values].
+ */
+export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInput, spec: RnnSpec, mask?: OpInput): Tensor | SymbolicTensor {
+  const shape = shapeOf(x);
+  if (shape.length !== 3) throw new ShapeError(`${where()}expected an input of rank 3 [batch, timesteps, features], got ${describe(shape)}`);
+  const [batch, steps] = shape;
+  const states = spec.return_state ? (spec.cell === 'lstm' ? 2 : 1) : 0;
+  const outputShape = spec.return_state
+    ? [batch, steps === null ? null : ((spec.return_sequences ? steps : 1) + states) * spec.units]
+    : spec.return_sequences
+      ? [batch, steps, spec.units]
+      : [batch, spec.units];
+  const inputs = mask === undefined ? [x, kernel, recurrent, bias] : [x, kernel, recurrent, bias, mask];
+  return graphOp({ op: 'rnn', ...spec, masked: mask !== undefined }, inputs, outputShape);
 }
 
 /** @internal Batch normalisation in a graph (training statistics in fit, moving ones otherwise). */

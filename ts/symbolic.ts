@@ -15,6 +15,9 @@ export class SymbolicTensor {
   readonly dtype = 'float32';
   /** The layer call that produced this tensor, for model summaries. */
   sourceLayer?: { name: string };
+  /** Which call of `sourceLayer` made it, and which of that call's outputs it is (Keras' `name[node][tensor]`). */
+  nodeIndex?: number;
+  tensorIndex?: number;
 
   constructor(
     readonly shape: Shape,

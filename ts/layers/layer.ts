@@ -2,10 +2,11 @@
 // computes on concrete tensors or records graph nodes on symbolic ones.
 import { KilnError, ShapeError, ValueError } from '../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../initializers.js';
-import { type Shape, SymbolicTensor, withLayerContext } from '../symbolic.js';
+import { currentLayerName, type Shape, SymbolicTensor, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
 import { Variable } from '../variable.js';
+import { getMask, setMask } from './mask.js';
 
 /** Options every layer takes (Keras' base-layer keyword arguments). */
 export interface LayerArgs {
@@ -32,6 +33,14 @@ export type LayerOutput = Tensor | SymbolicTensor;
 export interface CallOptions {
   /** Training mode (Dropout drops only then); `fit` sets it. */
   training?: boolean;
+  /** Keras' mask [batch, timesteps] (1 = present); default: the one the input carries. */
+  mask?: LayerInput;
+}
+
+/** One call of a layer on symbolic tensors (Keras' node), for summaries and model graphs. */
+export interface LayerNode {
+  inputs: SymbolicTensor[];
+  outputs: SymbolicTensor[];
 }
 
 export interface AddWeightOptions {
@@ -54,6 +63,12 @@ export abstract class Layer {
   /** Input and output shapes of the latest symbolic call (for summaries). */
   lastInputShape?: Shape;
   lastOutputShape?: Shape;
+  /** Every output shape of the latest symbolic call, for layers that return several. */
+  lastOutputShapes?: Shape[];
+  /** @internal The layer's symbolic calls, in order. */
+  inboundNodes: LayerNode[] = [];
+  /** Whether the layer passes its input's mask on (Keras' `supports_masking`). */
+  supportsMasking = false;
 
   /**
    * @param args the base options, plus the subclass's own.
@@ -98,20 +113,43 @@ export abstract class Layer {
   }
 
   /** The layer's computation (on a list for merging layers); concrete or symbolic alike. */
-  abstract call(inputs: LayerInput | LayerInput[], options?: CallOptions): LayerOutput;
+  abstract call(inputs: LayerInput | LayerInput[], options?: CallOptions): LayerOutput | LayerOutput[];
+
+  /** The mask of the output given the input's: passed on when the layer supports masking. */
+  computeMask(inputs: LayerInput | LayerInput[], mask?: LayerInput): LayerInput | undefined {
+    void inputs;
+    return this.supportsMasking ? mask : undefined;
+  }
+
+  /** Whether call() returns a list of tensors (recurrent layers with returnState). */
+  protected returnsList(): boolean {
+    return false;
+  }
+
+  /** Layers held in this layer's properties (Keras tracks them): their weights are its own too. */
+  protected get sublayers(): Layer[] {
+    const found: Layer[] = [];
+    for (const value of Object.values(this)) {
+      for (const item of Array.isArray(value) ? value : [value]) if (item instanceof Layer && item !== this && !found.includes(item)) found.push(item);
+    }
+    return found;
+  }
 
   /**
    * Calls the layer on one input or, for layers that merge several (Add, Concatenate, ...),
    * a list: builds it on first use, then computes (concrete tensors) or records (symbolic).
    */
-  apply(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicTensor;
-  apply(inputs: Tensor | TensorLike | Tensor[], options?: CallOptions): Tensor;
-  apply(inputs: LayerInput | LayerInput[] | TensorLike, options: CallOptions = {}): LayerOutput {
+  apply<T = SymbolicTensor>(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): T;
+  apply<T = Tensor>(inputs: Tensor | TensorLike | Tensor[], options?: CallOptions): T;
+  apply(inputs: LayerInput | LayerInput[] | TensorLike, options: CallOptions = {}): LayerOutput | LayerOutput[] {
     const toInput = (v: LayerInput | TensorLike) => (v instanceof SymbolicTensor ? v : toTensor(v as TensorLike, 'float32'));
     const isList = Array.isArray(inputs) && inputs.length > 0 && inputs.every((v) => v instanceof SymbolicTensor || v instanceof Tensor);
     const x: LayerInput | LayerInput[] = isList ? (inputs as LayerInput[]).map(toInput) : toInput(inputs as LayerInput | TensorLike);
     const list = Array.isArray(x) ? x : [x];
     const symbolic = list.some((v) => v instanceof SymbolicTensor);
+    // A layer called inside another's call() belongs to that layer, not to the model.
+    const nested = currentLayerName() !== undefined;
+    const mask = options.mask ?? getMask(list[0]);
     return withLayerContext(this.name, symbolic, () => {
       if (!this.built) {
         this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape);
@@ -119,22 +157,37 @@ export abstract class Layer {
       }
       let output: unknown;
       try {
-        output = this.call(x, options);
+        output = this.call(x, mask === undefined ? options : { ...options, mask });
       } catch (error) {
         if (error instanceof KilnError) throw error;
         throw new ValueError(`Layer "${this.name}" (${this.constructor.name}) failed in call(): ${(error as Error)?.message ?? error}`);
       }
-      if (!(output instanceof SymbolicTensor) && !(output instanceof Tensor)) {
-        const got = output === null ? 'null' : typeof output === 'object' ? (output as object).constructor?.name ?? 'object' : typeof output;
-        throw new ValueError(`Layer "${this.name}" (${this.constructor.name}): call() must return a tensor, got ${got}`);
+      const isTensor = (v: unknown) => v instanceof SymbolicTensor || v instanceof Tensor;
+      const outputs = this.returnsList() && Array.isArray(output) ? (output as unknown[]) : [output];
+      const bad = outputs.find((v) => !isTensor(v));
+      if (outputs.length === 0 || bad !== undefined || (outputs.length === 1 && !isTensor(output))) {
+        const got = (v: unknown) => (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
+        throw new ValueError(`Layer "${this.name}" (${this.constructor.name}): call() must return a tensor${this.returnsList() ? ' or a list of tensors' : ''}, got ${got(outputs.length === 1 ? output : bad)}`);
       }
-      if (output instanceof SymbolicTensor) {
-        output.sourceLayer = this;
+      const outputMask = this.computeMask(x, mask);
+      setMask(outputs[0] as LayerOutput, outputMask);
+      const symbolicOutputs = outputs.filter((v): v is SymbolicTensor => v instanceof SymbolicTensor);
+      if (symbolicOutputs.length > 0) {
+        if (!nested) {
+          const nodeIndex = this.inboundNodes.push({ inputs: list.filter((v): v is SymbolicTensor => v instanceof SymbolicTensor), outputs: symbolicOutputs }) - 1;
+          symbolicOutputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
+        }
         this.lastInputShape = list[0].shape;
-        this.lastOutputShape = output.shape;
+        this.lastOutputShape = symbolicOutputs[0].shape;
+        this.lastOutputShapes = symbolicOutputs.map((t) => t.shape);
       }
-      return output;
+      return output as LayerOutput | LayerOutput[];
     });
+  }
+
+  /** @internal apply() on either kind of tensor, for wrappers that call another layer. */
+  applyAny(inputs: LayerInput | LayerInput[], options?: CallOptions): LayerOutput | LayerOutput[] {
+    return this.apply(inputs as Tensor, options) as LayerOutput | LayerOutput[];
   }
 
   /** Creates a weight owned by this layer. */
@@ -156,18 +209,20 @@ export abstract class Layer {
   set trainable(value: boolean) {
     this._trainable = value;
     for (const w of this._weights) w.trainable = value;
+    for (const l of this.sublayers) l.trainable = value;
   }
 
+  /** Its own weights, then its sublayers'. */
   get weights(): Variable[] {
-    return [...this._weights];
+    return [...this._weights, ...this.sublayers.flatMap((l) => l.weights)];
   }
 
   get trainableWeights(): Variable[] {
-    return this._trainable ? this._weights.filter((w) => w.trainable) : [];
+    return this._trainable ? this.weights.filter((w) => w.trainable) : [];
   }
 
   get nonTrainableWeights(): Variable[] {
-    return this._trainable ? this._weights.filter((w) => !w.trainable) : [...this._weights];
+    return this._trainable ? this.weights.filter((w) => !w.trainable) : this.weights;
   }
 
   /** The current weight values, in creation order. */
@@ -184,7 +239,7 @@ export abstract class Layer {
   }
 
   countParams(): number {
-    return this._weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    return this.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
   }
 
   getConfig(): LayerConfig {

@@ -3,6 +3,7 @@
 import { ValueError } from '../errors.js';
 import type { SymbolicTensor } from '../symbolic.js';
 import type { Variable } from '../variable.js';
+import { layerGraph } from './layer_graph.js';
 
 export interface GraphSpec {
   nodes: Record<string, unknown>[];
@@ -36,17 +37,7 @@ export function buildGraphSpec(inputs: SymbolicTensor[], outputs: SymbolicTensor
   return { graph: { nodes, outputs: outputs.map(visit) }, variables };
 }
 
-/** The layers whose calls produced the graph, in call order, each once. */
+/** The layers whose calls produced the graph, each once, in Keras' order (see layer_graph). */
 export function layersOf(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): { name: string }[] {
-  const seen = new Set<SymbolicTensor>();
-  const layers: { name: string }[] = [];
-  const visit = (t: SymbolicTensor): void => {
-    if (seen.has(t)) return;
-    seen.add(t);
-    t.inputs.forEach(visit);
-    if (t.sourceLayer && !layers.includes(t.sourceLayer)) layers.push(t.sourceLayer);
-  };
-  inputs.forEach(visit);
-  outputs.forEach(visit);
-  return layers;
+  return layerGraph(inputs, outputs).layers;
 }

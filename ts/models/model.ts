@@ -5,8 +5,8 @@ import { Callback, CallbackList, type Logs, wantsSingleBatches, wantsTrainBatche
 import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { RuntimeError, ShapeError, ValueError } from '../errors.js';
-import type { Layer } from '../layers/layer.js';
-import { getLoss, type Loss } from '../losses/index.js';
+import type { Layer, LayerNode } from '../layers/layer.js';
+import { getLoss } from '../losses/index.js';
 import { resolveMetric, type ResolvedMetric } from '../metrics/accuracy.js';
 import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
@@ -16,7 +16,10 @@ import { Tensor, type TensorLike } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
 import { Progbar } from '../utils/progbar.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
+import { type LossIdentifier, type PerOutput, planOutputs } from './compile_utils.js';
+import { callModel } from './functional_call.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
+import { connectedTo } from './layer_graph.js';
 import { summaryTable } from './summary.js';
 
 export interface ModelArgs {
@@ -30,13 +33,17 @@ export interface CompileArgs {
   optimizer?: string | Optimizer;
   /**
    * A loss name ('categorical_crossentropy', 'mse', 'huber', ...) or instance
-   * (`new kiln.losses.CategoricalCrossentropy({ fromLogits: true })`), or one per output.
+   * (`new kiln.losses.CategoricalCrossentropy({ fromLogits: true })`), used for every output,
+   * or one per output: a list in output order or an object keyed by output layer name.
    */
-  loss: string | Loss | (string | Loss)[];
-  /** Metric names, e.g. ['accuracy'] (resolved from the loss as Keras does). */
-  metrics?: string[];
-  /** Weights of each output's loss in the total (default 1 each). */
-  lossWeights?: number[];
+  loss: PerOutput<LossIdentifier>;
+  /**
+   * Metric names, e.g. ['accuracy'] (resolved from the loss as Keras does), for every output;
+   * or per output: a list of lists, or an object keyed by output name (`{ cls: ['accuracy'] }`).
+   */
+  metrics?: PerOutput<string | string[]>;
+  /** Weights of each output's loss in the total (default 1 each): a list or an object keyed by output name. */
+  lossWeights?: PerOutput<number>;
 }
 
 export interface FitArgs {
@@ -75,9 +82,9 @@ export interface PredictArgs {
 
 interface Compiled {
   optimizer: Optimizer;
-  losses: Loss[];
-  lossWeights: number[];
   metrics: (ResolvedMetric & { output: number })[];
+  /** The log keys after `loss`, in Keras' order (see compile_utils). */
+  logNames: string[];
   args: CompileArgs;
 }
 
@@ -123,6 +130,11 @@ export class Model {
   private engine?: NativeEngine;
   /** Made once for predict on a model that was never compiled. */
   private inferenceEngine?: NativeEngine;
+  /** @internal Its calls as a layer of other models. */
+  inboundNodes: LayerNode[] = [];
+  /** Output shapes of its latest call as a layer (for summaries). */
+  lastOutputShape?: Shape;
+  lastOutputShapes?: Shape[];
 
   constructor(args?: ModelArgs) {
     this.name = args?.name ?? uniqueName(new.target === Model ? 'functional' : 'sequential');
@@ -172,6 +184,35 @@ export class Model {
     return [...new Set(this.layers.flatMap((l) => l.trainableWeights))];
   }
 
+  get nonTrainableWeights() {
+    return [...new Set(this.layers.flatMap((l) => l.nonTrainableWeights))];
+  }
+
+  /** Keras' `output_names`: the layers that make the outputs (keys of name-keyed targets, losses and metrics). */
+  get outputNames(): string[] {
+    return this.outputs.map((t) => t.sourceLayer?.name ?? t.name);
+  }
+
+  /** Keras' `input_names`: the Input names (keys of name-keyed input data). */
+  get inputNames(): string[] {
+    return this.inputs.map((t) => t.name);
+  }
+
+  /**
+   * Calls the model as a layer on symbolic tensors (one per input): its graph is recorded again
+   * on them, sharing its weights, and it appears as one layer in the new model.
+   */
+  apply<T = SymbolicTensor>(inputs: SymbolicTensor | SymbolicTensor[]): T {
+    this.ensureBuilt();
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const outputs = callModel(this.name, this.inputs, this.outputs, list);
+    const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
+    outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
+    this.lastOutputShape = outputs[0].shape;
+    this.lastOutputShapes = outputs.map((t) => t.shape);
+    return (outputs.length === 1 ? outputs[0] : outputs) as T;
+  }
+
   /** Every weight's current value, in Keras' order (layer by layer). */
   getWeights(): Tensor[] {
     return this.weights.map((w) => w.read());
@@ -194,7 +235,9 @@ export class Model {
     if (!this.built) {
       throw new ValueError('This model has not yet been built. Build the model first by calling `build()` or by calling the model on a batch of data (fit, predict), or give the first layer an `inputShape`.');
     }
-    const text = summaryTable(this.name, this.layers);
+    // Sequential models and chains print no "Connected to" column.
+    const connections = this.constructor === Model ? connectedTo(this.inputs, this.outputs) : undefined;
+    const text = summaryTable(this.name, this.layers, connections as Map<Layer, string> | undefined);
     printFn(text);
     return text;
   }
@@ -202,11 +245,11 @@ export class Model {
   compile(args: CompileArgs): void {
     if (!args || args.loss === undefined) throw new ValueError('compile() needs a `loss`');
     const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
-    const losses = (Array.isArray(args.loss) ? args.loss : [args.loss]).map(getLoss);
-    const lossWeights = args.lossWeights ?? losses.map(() => 1);
-    if (lossWeights.length !== losses.length) throw new ValueError(`lossWeights has ${lossWeights.length} entries for ${losses.length} losses`);
-    for (const m of args.metrics ?? []) resolveMetric(m, losses[0].kind, 2); // unknown names fail here
-    const compiled: Compiled = { optimizer, losses, lossWeights, metrics: [], args };
+    // Unknown loss and metric names fail here; the rest is checked against the outputs.
+    const values = (v: unknown) => (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype ? Object.values(v) : Array.isArray(v) ? v : [v]);
+    values(args.loss).forEach((l) => getLoss(l as LossIdentifier));
+    values(args.metrics).flat().forEach((m) => resolveMetric(m as string, 'mean_squared_error', 2));
+    const compiled: Compiled = { optimizer, metrics: [], logNames: [], args };
     // A compile that fails leaves the previous one in place.
     const engine = this.built ? this.createEngine(compiled) : undefined;
     this.optimizer = optimizer;
@@ -223,25 +266,18 @@ export class Model {
 
   /** Resolves losses and metrics against the built graph and makes the native engine. */
   private createEngine(c: Compiled): NativeEngine {
-    if (c.losses.length !== this.outputs.length && c.losses.length !== 1) {
-      throw new ValueError(`The model has ${this.outputs.length} outputs but compile() was given ${c.losses.length} losses`);
-    }
-    const losses = this.outputs.map((_, i) => ({ output: i, ...c.losses[Math.min(i, c.losses.length - 1)].spec(), weight: c.lossWeights[Math.min(i, c.lossWeights.length - 1)] }));
-    c.metrics = this.outputs.flatMap((out, i) => {
-      const width = out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
-      return (c.args.metrics ?? []).map((m) => ({ ...resolveMetric(m, losses[i].kind, width), output: i }));
-    });
-    if (this.outputs.length > 1) {
-      // Keras prefixes per-output metrics with the output layer's name.
-      c.metrics = c.metrics.map((m) => ({ ...m, name: `${this.outputs[m.output].name}_${m.name}` }));
-    }
+    const widths = this.outputs.map((out) => out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1));
+    const plan = planOutputs(c.args, this.outputNames, widths);
+    c.metrics = plan.metrics;
+    c.logNames = plan.logNames;
     const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
     const spec = {
       graph,
       trainable: variables.map((v) => v.trainable),
-      losses,
+      losses: plan.losses.map((l) => ({ output: l.output, ...l.loss.spec(), weight: l.weight })),
       metrics: c.metrics.map((m) => ({ output: m.output, kind: m.kind })),
       optimizer: c.optimizer.engineSpec(),
+      output_losses: this.outputs.length > 1,
     };
     return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
   }
@@ -266,13 +302,13 @@ export class Model {
   }
 
   private prepare(x: DataLike, y: DataLike | undefined, what: string): [Tensor[], Tensor[]] {
-    const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined);
+    const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined, this.built ? this.inputNames : undefined);
     this.ensureBuilt(xs[0]?.shape.slice(1));
     this.checkInputs(xs);
     if (y === undefined && what !== 'predict') {
       throw new ValueError(`${what}: \`y\` is required: the model's loss compares its outputs with targets`);
     }
-    const ys = y === undefined ? [] : toTensorList(y, 'y');
+    const ys = y === undefined ? [] : toTensorList(y, 'y', undefined, this.outputNames);
     const n = sampleCount(xs, 'x');
     if (n === 0) throw new ValueError(`${what}: x has no samples (shape [${xs[0].shape.join(', ')}])`);
     for (const t of [...xs, ...ys]) {
@@ -315,7 +351,7 @@ export class Model {
       cb.setModel(this);
       cb.setParams({ epochs, steps, verbose });
     }
-    const metricNames = this.compiled.metrics.map((m) => m.name);
+    const metricNames = this.compiled.logNames;
     const optimizer = this.compiled.optimizer;
     this.stopTraining = false;
     await list.call('onTrainBegin');
@@ -355,7 +391,7 @@ export class Model {
   private async runEvaluation(xs: Tensor[], ys: Tensor[], batchSize: number, prefix = '', bar?: Progbar, callbacks = new CallbackList([])): Promise<Logs> {
     const engine = this.getEngine();
     const steps = Math.ceil(xs[0].shape[0] / batchSize);
-    const running = new RunningLogs(this.compiled!.metrics.map((m) => m.name));
+    const running = new RunningLogs(this.compiled!.logNames);
     const perRun = Math.max(1, Math.ceil(steps / 10));
     await callbacks.call('onTestBegin');
     for (let done = 0; done < steps; done += perRun) {
@@ -386,7 +422,7 @@ export class Model {
     const logs = await this.runEvaluation(xs, ys, batchSize, '', bar, new CallbackList(callbacks));
     bar?.update(steps, logs, true);
     if (returnDict) return logs;
-    return [logs.loss, ...this.compiled.metrics.map((m) => logs[m.name])];
+    return [logs.loss, ...this.compiled.logNames.map((n) => logs[n])];
   }
 
   /**

@@ -1,4 +1,5 @@
-// Keras 3's model summary table.
+// Keras 3's model summary table, as rich draws it on an 80-column console: column widths from
+// Keras' positions shrunk the way rich shrinks them, long cells wrapped at spaces.
 import type { Layer } from '../layers/layer.js';
 import { formatShape } from '../symbolic.js';
 
@@ -15,15 +16,92 @@ function formatBytes(bytes: number): string {
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-export function summaryTable(modelName: string, layers: Layer[]): string {
-  const widths = [33, 24, 15];
-  const rows = layers.map((l) => [`${l.name} (${l.constructor.name})`, l.lastOutputShape ? formatShape(l.lastOutputShape) : '?', count(l.countParams())]);
-  const cell = (text: string, i: number) => (i === 2 ? ` ${text.padStart(widths[i] - 2)} ` : ` ${text.padEnd(widths[i] - 2)} `);
+/** Python's round(): halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Keras' column widths (from positions on the line) as rich fits them, padding included. */
+function columnWidths(positions: number[], defaultLineLength: number, consoleWidth = 80): number[] {
+  const lineLength = Math.min(defaultLineLength, consoleWidth - 4);
+  let current = 0;
+  const widths = positions.map((p) => {
+    const w = Math.floor(p * lineLength) - current;
+    current += w;
+    return w + 2;
+  });
+  // rich removes the excess over the table's width evenly (its ratio_reduce).
+  let excess = widths.reduce((a, b) => a + b, 0) - (lineLength - (widths.length + 1));
+  let ratios = widths.length;
+  return widths.map((w) => {
+    const cut = Math.max(0, Math.min(w, roundHalfEven((excess * 1) / ratios)));
+    excess -= cut;
+    ratios -= 1;
+    return w - cut;
+  });
+}
+
+/** Greedy word wrap; words longer than the width are cut. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(' ')) {
+    while (word.length > width) {
+      if (line) lines.push(line);
+      lines.push(word.slice(0, width));
+      word = word.slice(width);
+      line = '';
+    }
+    if (!line) line = word;
+    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** The class name Keras prints for a layer (a functional Model is "Functional"). */
+function className(layer: Layer): string {
+  const name = layer.constructor.name;
+  return name === 'Model' ? 'Functional' : name;
+}
+
+function outputShape(layer: Layer): string {
+  const shapes = layer.lastOutputShapes ?? (layer.lastOutputShape ? [layer.lastOutputShape] : []);
+  if (shapes.length === 0) return '?';
+  return shapes.length === 1 ? formatShape(shapes[0]) : `[${shapes.map(formatShape).join(', ')}]`;
+}
+
+/**
+ * The table for `layers`; with `connections` (a functional model that is not a plain chain),
+ * Keras' fourth column, "Connected to".
+ */
+export function summaryTable(modelName: string, layers: Layer[], connections?: Map<Layer, string>): string {
+  const header = ['Layer (type)', 'Output Shape', 'Param #', ...(connections ? ['Connected to'] : [])];
+  const widths = connections ? columnWidths([0.3, 0.56, 0.74, 1.0], 108) : columnWidths([0.45, 0.8, 1.0], 88);
+  const rightAligned = 2;
+  const row = (cells: string[], bar: string): string[] => {
+    const wrapped = cells.map((c, i) => wrap(c, widths[i] - 2));
+    const height = Math.max(...wrapped.map((w) => w.length));
+    return Array.from({ length: height }, (_, k) => {
+      const parts = wrapped.map((w, i) => {
+        const text = w[k] ?? '';
+        return ` ${i === rightAligned ? text.padStart(widths[i] - 2) : text.padEnd(widths[i] - 2)} `;
+      });
+      return `${bar}${parts.join(bar)}${bar}`;
+    });
+  };
   const line = (l: string, m: string, r: string, fill: string) => l + widths.map((w) => fill.repeat(w)).join(m) + r;
-  const out = [`Model: "${modelName}"`, line('┏', '┳', '┓', '━'), `┃${['Layer (type)', 'Output Shape', 'Param #'].map(cell).join('┃')}┃`, line('┡', '╇', '┩', '━')];
-  rows.forEach((r, i) => {
-    out.push(`│${r.map(cell).join('│')}│`);
-    if (i < rows.length - 1) out.push(line('├', '┼', '┤', '─'));
+  const out = [`Model: "${modelName}"`, line('┏', '┳', '┓', '━'), ...row(header, '┃'), line('┡', '╇', '┩', '━')];
+  layers.forEach((l, i) => {
+    const cells = [`${l.name} (${className(l)})`, outputShape(l), count(l.countParams())];
+    if (connections) cells.push(connections.get(l) ?? '-');
+    out.push(...row(cells, '│'));
+    if (i < layers.length - 1) out.push(line('├', '┼', '┤', '─'));
   });
   out.push(line('└', '┴', '┘', '─'));
   const params = (ws: { shape: number[] }[]) => ws.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);

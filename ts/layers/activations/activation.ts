@@ -7,6 +7,7 @@ export class Activation extends Layer {
 
   constructor(activation: ActivationIdentifier, args: LayerArgs = {}) {
     super(args);
+    this.supportsMasking = true;
     getActivation(activation);
     this.activation = activation;
   }

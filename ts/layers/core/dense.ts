@@ -21,6 +21,7 @@ export class Dense extends Layer {
 
   constructor(units: number, args: DenseArgs = {}) {
     super(args, KERNEL_OPTIONS);
+    this.supportsMasking = true;
     if (!Number.isInteger(units) || units <= 0) {
       throw new ValueError(`Received an invalid value for argument \`units\`, expected a positive integer, got ${units}`);
     }

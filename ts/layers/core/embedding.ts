@@ -9,7 +9,7 @@ import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOut
 export interface EmbeddingArgs extends LayerArgs {
   /** Default 'uniform' (-0.05 to 0.05), as Keras. */
   embeddingsInitializer?: InitializerIdentifier;
-  /** Only false in this version. */
+  /** Treat id 0 as padding: the output carries a mask that recurrent layers read (default false). */
   maskZero?: boolean;
 }
 
@@ -17,6 +17,7 @@ export interface EmbeddingArgs extends LayerArgs {
 export class Embedding extends Layer {
   readonly inputDim: number;
   readonly outputDim: number;
+  readonly maskZero: boolean;
   embeddings!: Variable;
   private readonly initializer: InitializerIdentifier;
 
@@ -25,7 +26,7 @@ export class Embedding extends Layer {
     for (const [name, value] of [['inputDim', inputDim], ['outputDim', outputDim]] as const) {
       if (!Number.isInteger(value) || value <= 0) throw new ValueError(`Both \`inputDim\` and \`outputDim\` should be positive, received ${name}=${value}`);
     }
-    if (args.maskZero) throw new ValueError(`Layer "${this.name}": maskZero is not supported yet`);
+    this.maskZero = args.maskZero ?? false;
     this.inputDim = inputDim;
     this.outputDim = outputDim;
     this.initializer = args.embeddingsInitializer ?? 'uniform';
@@ -43,7 +44,12 @@ export class Embedding extends Layer {
     return this.embeddings.read().gather(t.reshape([-1])).reshape([...t.shape, this.outputDim]);
   }
 
+  /** With maskZero, 1 where the id is not 0 (Keras' `ops.not_equal(inputs, 0)`). */
+  computeMask(inputs: LayerInput | LayerInput[]): LayerInput | undefined {
+    return this.maskZero ? ops.notEqual(inputs as LayerInput, 0) : undefined;
+  }
+
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim };
+    return { ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim, maskZero: this.maskZero };
   }
 }

@@ -12,6 +12,7 @@ export class Dropout extends Layer {
 
   constructor(rate: number, args: LayerArgs = {}) {
     super(args);
+    this.supportsMasking = true;
     if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) {
       throw new ValueError(`Invalid value received for argument \`rate\`. Expected a float value between 0 and 1. Received: rate=${rate}`);
     }

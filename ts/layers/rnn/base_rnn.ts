@@ -6,7 +6,7 @@ import type { Shape } from '../../symbolic.js';
 import { tensor } from '../../tensor.js';
 import { snakeCase } from '../../utils/naming.js';
 import type { Variable } from '../../variable.js';
-import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
 export interface RNNArgs extends LayerArgs {
   /** Default 'tanh'. */
@@ -27,7 +27,7 @@ export interface RNNArgs extends LayerArgs {
   dropout?: number;
   /** Only 0. */
   recurrentDropout?: number;
-  /** Only false in this version. */
+  /** Also return the final states: `[output, h]`, `[output, h, c]` for LSTM (default false). */
   returnState?: boolean;
   /** Only false in this version. */
   stateful?: boolean;
@@ -62,13 +62,19 @@ export abstract class BaseRNN extends Layer {
   readonly useBias: boolean;
   readonly returnSequences: boolean;
   readonly goBackwards: boolean;
+  readonly returnState: boolean;
+  /** @internal Masked steps output zeros (Bidirectional sets it for sequences, as Keras). */
+  zeroOutputForMask = false;
   kernel!: Variable;
   recurrentKernel!: Variable;
   bias?: Variable;
   private readonly initializers: { kernel: InitializerIdentifier; recurrent: InitializerIdentifier; bias: InitializerIdentifier };
+  /** The options it was made with, for copies (Bidirectional). */
+  private readonly options: GatedRNNArgs;
 
   constructor(readonly cell: ops.RnnSpec['cell'], units: number, args: GatedRNNArgs, ownOptions: string[] = []) {
     super(args, [...RNN_OPTIONS, ...ownOptions]);
+    this.options = { ...args };
     if (!Number.isInteger(units) || units <= 0) {
       throw new ValueError(`Received an invalid value for argument \`units\`, expected a positive integer, got ${units}`);
     }
@@ -81,11 +87,17 @@ export abstract class BaseRNN extends Layer {
     for (const option of ['dropout', 'recurrentDropout'] as const) {
       if ((args[option] ?? 0) !== 0) throw new ValueError(`Layer "${this.name}": \`${option}\` inside recurrent layers is not supported yet; put a Dropout layer before or after it`);
     }
-    for (const option of ['returnState', 'stateful'] as const) {
-      if (args[option]) throw new ValueError(`Layer "${this.name}": \`${option}: true\` is not supported yet`);
-    }
+    this.returnState = args.returnState ?? false;
+    if (args.stateful) throw new ValueError(`Layer "${this.name}": \`stateful: true\` is not supported yet`);
+    this.supportsMasking = true;
     this.initializers = { kernel: args.kernelInitializer ?? 'glorot_uniform', recurrent: args.recurrentInitializer ?? 'orthogonal', bias: args.biasInitializer ?? 'zeros' };
     Object.values(this.initializers).forEach(getInitializer);
+  }
+
+  /** @internal A new, unbuilt layer of the same kind and options, with `overrides`. */
+  cloneWith(overrides: GatedRNNArgs): BaseRNN {
+    const Kind = this.constructor as new (units: number, args: GatedRNNArgs) => BaseRNN;
+    return new Kind(this.units, { ...this.options, ...overrides });
   }
 
   /** Gate blocks in the kernels (1, 4 for LSTM, 3 for GRU). */
@@ -109,17 +121,38 @@ export abstract class BaseRNN extends Layer {
     if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: this.biasShape(), initializer: (shape) => this.initialBias(shape) });
   }
 
-  call(inputs: LayerInput): LayerOutput {
+  /** The output, then with returnState the final states (h, and c for LSTM). */
+  call(inputs: LayerInput, options: CallOptions = {}): LayerOutput | LayerOutput[] {
     const shape = this.biasShape();
     const bias = this.bias ?? tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
-    return ops.rnn(inputs, this.kernel, this.recurrentKernel, bias, {
+    const spec: ops.RnnSpec = {
       cell: this.cell,
       units: this.units,
       activation: this.activation,
       recurrent_activation: this.recurrentActivation,
       return_sequences: this.returnSequences,
       go_backwards: this.goBackwards,
-    });
+      return_state: this.returnState,
+      zero_output_for_mask: this.zeroOutputForMask && this.returnSequences,
+    };
+    const packed = ops.rnn(inputs, this.kernel, this.recurrentKernel, bias, spec, options.mask);
+    if (!this.returnState) return packed;
+    // Each sample's row is [output..., h, (c)]: split it.
+    const steps = inputs.shape[1] as number;
+    const width = (this.returnSequences ? steps : 1) * this.units;
+    let output = ops.sliceAxis(packed, 1, 0, width);
+    if (this.returnSequences) output = ops.reshape(output, [-1, steps, this.units]);
+    const states = Array.from({ length: this.cell === 'lstm' ? 2 : 1 }, (_, k) => ops.sliceAxis(packed, 1, width + k * this.units, this.units));
+    return [output, ...states];
+  }
+
+  protected returnsList(): boolean {
+    return this.returnState;
+  }
+
+  /** Keras: the mask goes on with the sequence; a last output has none. */
+  computeMask(_inputs: LayerInput | LayerInput[], mask?: LayerInput): LayerInput | undefined {
+    return this.returnSequences ? mask : undefined;
   }
 
   getConfig(): LayerConfig {
@@ -130,6 +163,7 @@ export abstract class BaseRNN extends Layer {
       recurrentActivation: this.recurrentActivation,
       useBias: this.useBias,
       returnSequences: this.returnSequences,
+      returnState: this.returnState,
       goBackwards: this.goBackwards,
     };
   }

@@ -1,0 +1,98 @@
+import { ValueError } from '../../errors.js';
+import * as ops from '../../ops.js';
+import type { Shape } from '../../symbolic.js';
+import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { BaseRNN } from './base_rnn.js';
+
+/** How Bidirectional combines the two directions' outputs (null: return both). */
+export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
+
+export interface BidirectionalArgs extends LayerArgs {
+  /** Default 'concat'. */
+  mergeMode?: MergeMode;
+  /** The layer for the backward direction (default: a copy of `layer` with goBackwards). */
+  backwardLayer?: BaseRNN;
+}
+
+const MERGE_MODES: MergeMode[] = ['concat', 'sum', 'mul', 'ave', null];
+
+/**
+ * Runs a recurrent layer forward and a copy of it backward over the sequence and merges the two
+ * outputs (the backward sequence put back in time order first), as Keras' Bidirectional.
+ */
+export class Bidirectional extends Layer {
+  readonly forwardLayer: BaseRNN;
+  readonly backwardLayer: BaseRNN;
+  readonly mergeMode: MergeMode;
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+
+  constructor(layer: BaseRNN, args: BidirectionalArgs = {}) {
+    super(args, ['mergeMode', 'backwardLayer']);
+    if (!(layer instanceof BaseRNN)) {
+      throw new ValueError(`Please initialize \`Bidirectional\` layer with a recurrent layer (SimpleRNN, LSTM, GRU). Received: ${String(layer)}`);
+    }
+    const mergeMode = args.mergeMode === undefined ? 'concat' : args.mergeMode;
+    if (!MERGE_MODES.includes(mergeMode)) {
+      throw new ValueError(`Invalid merge mode. Received: ${String(mergeMode)}. Merge mode should be one of {"sum", "mul", "ave", "concat", null}`);
+    }
+    const backward = args.backwardLayer;
+    if (backward !== undefined && !(backward instanceof BaseRNN)) {
+      throw new ValueError(`\`backwardLayer\` needs to be a recurrent layer. Received: ${String(backward)}`);
+    }
+    if (backward && (backward.returnSequences !== layer.returnSequences || backward.returnState !== layer.returnState)) {
+      throw new ValueError(`Forward layer and backward layer should have the same returnSequences and returnState: got ${layer.returnSequences}/${layer.returnState} and ${backward.returnSequences}/${backward.returnState}`);
+    }
+    this.mergeMode = mergeMode;
+    // Fresh copies, so the wrapped layer's own state carries nothing over (as Keras).
+    this.forwardLayer = layer.cloneWith({ name: `forward_${layer.name.replace(/^forward_/, '')}` });
+    this.backwardLayer = backward ?? layer.cloneWith({ name: `backward_${layer.name.replace(/^backward_/, '')}`, goBackwards: true });
+    for (const l of [this.forwardLayer, this.backwardLayer]) l.zeroOutputForMask = true;
+    this.returnSequences = layer.returnSequences;
+    this.returnState = layer.returnState;
+    this.batchInputShape ??= layer.batchInputShape;
+    this.supportsMasking = true;
+  }
+
+  build(inputShape: Shape | Shape[]): void {
+    this.requireRank(inputShape as Shape, 3);
+  }
+
+  call(inputs: LayerInput | LayerInput[], options: CallOptions = {}): LayerOutput | LayerOutput[] {
+    const outputs = (l: BaseRNN) => {
+      const y = l.applyAny(inputs, options);
+      return Array.isArray(y) ? y : [y];
+    };
+    const [y, ...forwardStates] = outputs(this.forwardLayer);
+    let [yRev, ...backwardStates] = outputs(this.backwardLayer);
+    if (this.returnSequences) yRev = ops.flip(yRev, 1);
+    const merged: LayerOutput[] = (() => {
+      switch (this.mergeMode) {
+        case 'concat':
+          return [ops.concat([y, yRev], -1)];
+        case 'sum':
+          return [ops.add(y, yRev)];
+        case 'mul':
+          return [ops.mul(y, yRev)];
+        case 'ave':
+          return [ops.mul(ops.add(y, yRev), 0.5)];
+        default:
+          return [y, yRev];
+      }
+    })() as LayerOutput[];
+    const all = [...merged, ...forwardStates, ...backwardStates];
+    return all.length === 1 ? all[0] : all;
+  }
+
+  protected returnsList(): boolean {
+    return this.returnState || this.mergeMode === null;
+  }
+
+  computeMask(_inputs: LayerInput | LayerInput[], mask?: LayerInput): LayerInput | undefined {
+    return this.returnSequences ? mask : undefined;
+  }
+
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), mergeMode: this.mergeMode, layer: { className: this.forwardLayer.constructor.name, config: this.forwardLayer.getConfig() } };
+  }
+}
