@@ -9,14 +9,11 @@
 // every sample subtracts exactly d sum(output * R) / d weight from each weight. The input
 // gradient is reached through a ones-valued elementwise scale in front of the layer: its
 // gradient is the sum over the batch of x * d sum(output * R) / d input.
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { readFileSync } from 'node:fs';
 import * as kiln from 'kiln-nn';
+import { allClose, type FixtureArray } from './helpers/all_close.js';
 
-interface FixtureArray {
-  shape: number[];
-  data: number[];
-}
 interface Case {
   name: string;
   layer: string;
@@ -70,34 +67,12 @@ class Scale extends kiln.layers.Layer {
   }
 }
 
-/** Checks |actual - expected| <= atol + rtol |expected| everywhere; reports the worst element. */
-function allClose(t: ExecutionContext, actual: ArrayLike<number>, expected: FixtureArray, atol: number, rtol: number, what: string) {
-  t.is(actual.length, expected.data.length, `${what}: size`);
-  let worst = -1;
-  let worstExcess = 0;
-  let maxErr = 0;
-  for (let i = 0; i < expected.data.length; i++) {
-    const err = Math.abs(actual[i] - expected.data[i]);
-    maxErr = Math.max(maxErr, err);
-    const excess = err - (atol + rtol * Math.abs(expected.data[i]));
-    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
-      worst = i;
-      worstExcess = excess;
-    }
-  }
-  if (worst >= 0) {
-    t.fail(`${what}: element ${worst} of shape [${expected.shape}] is ${actual[worst]}, Keras gives ${expected.data[worst]} (max abs error ${maxErr})`);
-  } else {
-    t.pass();
-  }
-}
-
-
-
 test('the fixture comes from Keras and covers every layer', (t) => {
   t.true(fixture.cases.length >= 40);
   t.regex(fixture.keras, /^3\./);
-  const covered = new Set(fixture.cases.map((c) => c.layer));
+  // The recurrent extensions (masks, Bidirectional, TimeDistributed) have their own fixture.
+  const rnnFixture: { cases: { layers: { class: string }[] }[] } = JSON.parse(readFileSync(new URL('./fixtures/keras_layers_rnn.json', import.meta.url), 'utf8'));
+  const covered = new Set([...fixture.cases.map((c) => c.layer), ...rnnFixture.cases.flatMap((c) => c.layers.map((l) => l.class))]);
   for (const name of Object.keys(kiln.layers)) {
     const cls = layerClass(name);
     if (typeof cls !== 'function' || !(cls.prototype instanceof kiln.layers.Layer)) continue;

@@ -23,12 +23,13 @@ const isKeyed = (v: unknown): v is Record<string, unknown> => typeof v === 'obje
  * Spreads `value` over the outputs. `single` tells one value from a list of them (a metric
  * list is one output's value). Missing outputs get `fallback`.
  */
-export function perOutput<T>(value: PerOutput<T> | undefined, outputNames: string[], what: string, single: (v: unknown) => boolean, fallback: T): T[] {
+export function perOutput<T>(value: PerOutput<T> | undefined, outputNames: string[], what: string, noun: string, single: (v: unknown) => boolean, fallback: T): T[] {
   if (value === undefined) return outputNames.map(() => fallback);
   if (single(value)) return outputNames.map(() => value as T);
   if (Array.isArray(value)) {
     if (value.length !== outputNames.length) {
-      throw new ValueError(`\`${what}\` has ${value.length} entries, but the model has ${outputNames.length} outputs (${outputNames.map((n) => `'${n}'`).join(', ')}); give one per output or an object keyed by output name`);
+      const k = outputNames.length;
+      throw new ValueError(`The model has ${k} output${k === 1 ? '' : 's'} (${outputNames.map((n) => `'${n}'`).join(', ')}) but compile() was given ${value.length} ${noun} in \`${what}\`; give one per output or an object keyed by output name`);
     }
     return value;
   }
@@ -55,15 +56,15 @@ export function planOutputs(
   outputWidths: number[],
 ): OutputPlan {
   const several = outputNames.length > 1;
-  const lossIds = perOutput<LossIdentifier | null>(args.loss, outputNames, 'loss', isLoss, null);
+  const lossIds = perOutput<LossIdentifier | null>(args.loss, outputNames, 'loss', 'losses', isLoss, null);
   const missing = outputNames.filter((_, i) => lossIds[i] === null);
   if (missing.length > 0) throw new ValueError(`compile() needs a loss for every output; none was given for ${missing.map((n) => `'${n}'`).join(', ')}`);
-  const weights = perOutput<number>(args.lossWeights, outputNames, 'lossWeights', (v) => typeof v === 'number', 1);
+  const weights = perOutput<number>(args.lossWeights, outputNames, 'lossWeights', 'loss weights', (v) => typeof v === 'number', 1);
   weights.forEach((w, i) => {
     if (typeof w !== 'number' || !Number.isFinite(w)) throw new ValueError(`lossWeights for output '${outputNames[i]}' must be a finite number, got ${String(w)}`);
   });
   const losses = lossIds.map((id, output) => ({ output, loss: getLoss(id as LossIdentifier), weight: weights[output] }));
-  const metricLists = perOutput<string | string[]>(args.metrics, outputNames, 'metrics', isMetricList, []).map((m) => (Array.isArray(m) ? m : [m]));
+  const metricLists = perOutput<string | string[]>(args.metrics, outputNames, 'metrics', 'metric lists', isMetricList, []).map((m) => (Array.isArray(m) ? m : [m]));
   const metrics = metricLists.flatMap((list, output) =>
     list.map((m) => {
       const resolved = resolveMetric(m, losses[output].loss.kind, outputWidths[output]);

@@ -50,7 +50,8 @@ export function layerGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]):
     upstreamMemo.set(t, found);
     return found;
   };
-  const parents = (g: GraphNode) => [...new Set(g.node.inputs.flatMap(upstream))];
+  // A layer that returns its input tensor (an identity) is that tensor's producer: look past it.
+  const parents = (g: GraphNode) => [...new Set(g.node.inputs.flatMap((t) => (g.node.outputs.includes(t) ? t.inputs.flatMap(upstream) : upstream(t))))];
 
   // Post-order from the outputs: a call comes after the calls that feed it.
   const order: GraphNode[] = [];

@@ -246,7 +246,7 @@ export class Model {
     if (!args || args.loss === undefined) throw new ValueError('compile() needs a `loss`');
     const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
     // Unknown loss and metric names fail here; the rest is checked against the outputs.
-    const values = (v: unknown) => (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype ? Object.values(v) : Array.isArray(v) ? v : [v]);
+    const values = (v: unknown) => (v === undefined ? [] : typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype ? Object.values(v) : Array.isArray(v) ? v : [v]);
     values(args.loss).forEach((l) => getLoss(l as LossIdentifier));
     values(args.metrics).flat().forEach((m) => resolveMetric(m as string, 'mean_squared_error', 2));
     const compiled: Compiled = { optimizer, metrics: [], logNames: [], args };
