@@ -42,23 +42,17 @@ function columnWidths(positions: number[], defaultLineLength: number, consoleWid
   });
 }
 
-/** Greedy word wrap; words longer than the width are cut. */
+/** rich's word wrap: greedy at spaces; a word longer than the width gets a line of its own, cut with "…". */
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
-  for (let word of text.split(' ')) {
-    while (word.length > width) {
-      if (line) lines.push(line);
-      lines.push(word.slice(0, width));
-      word = word.slice(width);
-      line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length <= width) {
+      line += ` ${word}`;
+      continue;
     }
-    if (!line) line = word;
-    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
-    else {
-      lines.push(line);
-      line = word;
-    }
+    if (line) lines.push(line);
+    line = word.length > width ? `${word.slice(0, width - 1)}…` : word;
   }
   lines.push(line);
   return lines;

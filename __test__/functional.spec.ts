@@ -1,0 +1,110 @@
+// The Functional API against Keras 3: a two-input, two-output model trained with name-keyed
+// data, losses, loss weights and metrics (History keys and values as Keras logs them), a model
+// used as a layer inside another, and the summaries with Keras' "Connected to" column. The
+// numbers come from scripts/fixtures/keras_functional.py (no Python is needed here).
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import * as kiln from 'kiln-nn';
+import { allClose, type FixtureArray } from './helpers/all_close.js';
+
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/keras_functional.json', import.meta.url), 'utf8'));
+const toTensor = (a: FixtureArray) => kiln.tensor(Float32Array.from(a.data), a.shape);
+const close = (t: import('ava').ExecutionContext, actual: number[], expected: number[], what: string) =>
+  allClose(t, actual, { shape: [expected.length], data: expected }, 1e-5, 1e-4, what);
+
+/** The fixture's two-input, two-output model, with Keras' layer names. */
+function twoHeads(): kiln.Model {
+  const image = kiln.Input({ shape: [4], name: 'image' });
+  const meta = kiln.Input({ shape: [3], name: 'meta' });
+  const h1 = new kiln.layers.Dense(5, { activation: 'relu', name: 'image_dense' }).apply(image);
+  const h2 = new kiln.layers.Dense(3, { activation: 'tanh', name: 'meta_dense' }).apply(meta);
+  const merged = new kiln.layers.Concatenate({ name: 'merge' }).apply([h1, h2]);
+  const cls = new kiln.layers.Dense(3, { activation: 'softmax', name: 'cls' }).apply(merged);
+  const skip = new kiln.layers.Add({ name: 'skip' }).apply([new kiln.layers.Dense(3, { name: 'project' }).apply(merged), h2]);
+  const reg = new kiln.layers.Dense(1, { name: 'reg' }).apply(skip);
+  const model = new kiln.Model({ inputs: [image, meta], outputs: [cls, reg], name: 'two_heads' });
+  model.setWeights(fixture.twoHeads.weights.map(toTensor));
+  return model;
+}
+
+const f = fixture.twoHeads;
+const x = { image: toTensor(f.x.image), meta: toTensor(f.x.meta) };
+const y = { cls: toTensor(f.y.cls), reg: toTensor(f.y.reg) };
+const compileByName = (model: kiln.Model) =>
+  model.compile({
+    optimizer: new kiln.optimizers.SGD({ learningRate: 0.1 }),
+    loss: { cls: 'sparse_categorical_crossentropy', reg: 'mse' },
+    lossWeights: { cls: 1, reg: 0.5 },
+    metrics: { cls: ['accuracy'] },
+  });
+
+test('summary of a model with merges prints Keras\' table with "Connected to", layers in Keras\' order', (t) => {
+  const model = twoHeads();
+  t.deepEqual(model.layers.map((l) => l.name), f.layers);
+  const lines: string[] = [];
+  const text = model.summary((line) => lines.push(line));
+  t.is(text, f.summary.trimEnd());
+  t.is(lines.join('\n'), text);
+});
+
+test('evaluate with name-keyed inputs, targets, losses, loss weights and metrics gives Keras\' numbers', async (t) => {
+  const model = twoHeads();
+  compileByName(model);
+  const logs = await model.evaluate(x, y, { batchSize: 8, verbose: 0, returnDict: true });
+  t.deepEqual(Object.keys(logs).sort(), Object.keys(f.evaluate).sort());
+  for (const [key, value] of Object.entries(f.evaluate)) close(t, [logs[key]], [value as number], key);
+  // The list: loss, each output's loss, then the metrics (Keras' order).
+  close(t, await model.evaluate(x, y, { batchSize: 8, verbose: 0 }), f.evaluateList, 'evaluate list');
+  // The total is the weighted sum of the output losses.
+  t.true(Math.abs(logs.loss - (logs.cls_loss + 0.5 * logs.reg_loss)) < 1e-5);
+});
+
+test('fit with name-keyed data: History has Keras 3\'s keys and values (validationSplit included)', async (t) => {
+  const model = twoHeads();
+  compileByName(model);
+  const history = await model.fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, validationSplit: 0.25, verbose: 0 });
+  t.deepEqual(Object.keys(history.history).sort(), Object.keys(f.history).sort());
+  for (const [key, values] of Object.entries(f.history)) close(t, history.history[key], values as number[], key);
+});
+
+test('lists in output order work as the name-keyed objects do; predict takes name-keyed inputs', async (t) => {
+  const model = twoHeads();
+  model.compile({
+    optimizer: new kiln.optimizers.SGD({ learningRate: 0.1 }),
+    loss: ['sparse_categorical_crossentropy', 'mse'],
+    lossWeights: [1, 0.5],
+    metrics: [['accuracy'], []],
+  });
+  close(t, await model.evaluate([x.image, x.meta], [y.cls, y.reg], { batchSize: 8, verbose: 0 }), f.evaluateList, 'evaluate list');
+  const byName = await model.predict<kiln.Tensor[]>(x);
+  const byList = await model.predict<kiln.Tensor[]>([x.image, x.meta]);
+  t.deepEqual(byName.map((p) => p.shape), [[24, 3], [24, 1]]);
+  t.deepEqual(byName.map((p) => Array.from(p.dataSync())), byList.map((p) => Array.from(p.dataSync())));
+});
+
+test('name-keyed data and compile arguments with wrong keys are refused naming the keys', async (t) => {
+  const model = twoHeads();
+  compileByName(model);
+  await t.throwsAsync(() => model.fit({ image: x.image }, y, { verbose: 0 }), { instanceOf: kiln.ValueError, message: /missing \['meta'\]/ });
+  await t.throwsAsync(() => model.evaluate(x, { cls: y.cls, rgr: y.reg }, { verbose: 0 }), { instanceOf: kiln.ValueError, message: /'rgr'.*'cls', 'reg'/ });
+  t.throws(() => model.compile({ loss: { cls: 'mse', regression: 'mse' } }), { instanceOf: kiln.ValueError, message: /'regression'/ });
+  t.throws(() => model.compile({ loss: { cls: 'mse' } }), { instanceOf: kiln.ValueError, message: /no.*'reg'|'reg'/ });
+  t.throws(() => model.compile({ loss: 'mse', lossWeights: [1, 2, 3] }), { instanceOf: kiln.ValueError, message: /2 outputs.*3 loss weights/ });
+});
+
+test('a model used as a layer: nested summary as Keras, its weights shared and trained as Keras trains them', async (t) => {
+  const n = fixture.nested;
+  const encoder = new kiln.Sequential([new kiln.layers.Dense(3, { activation: 'tanh', name: 'encoder_dense', inputShape: [4] })], { name: 'encoder' });
+  const features = kiln.Input({ shape: [4], name: 'features' });
+  const outputs = new kiln.layers.Dense(2, { name: 'head' }).apply(encoder.apply(features));
+  const model = new kiln.Model({ inputs: features, outputs, name: 'outer' });
+  t.is(model.summary(() => {}), n.summary.trimEnd());
+  t.is(model.getWeights().length, 4, 'the encoder\'s kernel and bias, then the head\'s');
+  model.setWeights(n.weights.map(toTensor));
+  model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.2 }), loss: 'mse' });
+  const history = await model.fit(toTensor(n.x), toTensor(n.y), { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
+  close(t, history.history.loss, n.history.loss, 'loss');
+  model.getWeights().forEach((w, i) => allClose(t, w.dataSync(), n.trainedWeights[i], 1e-5, 1e-4, `trained weight ${i}`));
+  // The encoder is the same object: it predicts with the weights trained through the outer model.
+  allClose(t, (await encoder.predict(toTensor(n.x))).dataSync(), n.encoderPrediction, 1e-5, 1e-4, 'encoder prediction');
+});
