@@ -232,7 +232,7 @@ pub fn pool2d(op: PoolOp, x: &Tensor, pool: (usize, usize), strides: (usize, usi
 /// Runs a recurrent layer (see kernels::rnn) over x [batch, steps, features].
 #[allow(clippy::too_many_arguments)]
 pub fn rnn(x: &Tensor, kernel: &Tensor, recurrent: &Tensor, bias: &Tensor, cell: Cell, units: usize, activation: UnaryOp, recurrent_activation: UnaryOp, return_sequences: bool, go_backwards: bool) -> Result<Tensor> {
-    let node = crate::graph::Node { op: crate::graph::Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked: false, return_state: false, zero_output_for_mask: false }, inputs: vec![], name: "rnn".into() };
+    let node = crate::graph::Node { op: crate::graph::Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked: false, return_state: false, zero_output_for_mask: false, initial_state: false }, inputs: vec![], name: "rnn".into() };
     let c = crate::graph::rnn_config(&node, &[x.shape(), kernel.shape(), recurrent.shape(), bias.shape()])?;
     let mut state = RnnState::new(&c);
     let mut out = vec![0.0; c.output_len()];

@@ -167,8 +167,12 @@ impl Plan {
                 }
                 Op::Rnn { .. } => {
                     let [k, r, b] = [1, 2, 3].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
-                    let mask = node.inputs.get(4).map(|&m| node_value(&self.values, graph, vars, m));
                     let (c, state, _) = self.scratch[id].rnn.as_mut().expect("planned");
+                    let mask = c.masked.then(|| node_value(&self.values, graph, vars, node.inputs[4]));
+                    if let Op::Rnn { initial_state: true, .. } = node.op {
+                        let first: Vec<&[f32]> = node.inputs[4 + usize::from(c.masked)..].iter().map(|&j| node_value(&self.values, graph, vars, j)).collect();
+                        state.set_initial(&first);
+                    }
                     rnn::forward(c, x, k, r, b, mask, state, &mut out);
                 }
                 Op::Slice { axis, begin, size } => axis::slice_forward(x, axis_dims(&self.shapes[node.inputs[0]], *axis), *begin, *size, &mut out),
@@ -280,8 +284,8 @@ impl Plan {
                     let (r_id, b_id) = (node.inputs[2], node.inputs[3]);
                     let (mut d_recurrent, mut d_bias) = (std::mem::take(&mut self.grads[r_id]), std::mem::take(&mut self.grads[b_id]));
                     let [k, r] = [1, 2].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
-                    let mask = node.inputs.get(4).map(|&m| node_value(&self.values, graph, vars, m));
                     let (c, state, scratch) = self.scratch[id].rnn.as_mut().expect("planned");
+                    let mask = c.masked.then(|| node_value(&self.values, graph, vars, node.inputs[4]));
                     let grads = RnnGrads {
                         dx: x_grad.then_some(dx.as_mut_slice()),
                         dkernel: needs_grad[node.inputs[1]].then_some(d_second.as_mut_slice()),
@@ -291,6 +295,13 @@ impl Plan {
                     rnn::backward(c, x, k, r, mask, state, scratch, &dy, grads);
                     self.grads[r_id] = d_recurrent;
                     self.grads[b_id] = d_bias;
+                    // Given first states get what reached h_0 (and c_0).
+                    let first_states = &node.inputs[4 + usize::from(c.masked)..];
+                    for (&s_id, g) in first_states.iter().zip(scratch.initial_state_grads()) {
+                        if needs_grad[s_id] {
+                            self.grads[s_id].iter_mut().zip(g).for_each(|(d, v)| *d += v);
+                        }
+                    }
                 }
                 Op::Embedding => {
                     // Ids get no gradient; the table's rows add up the gradients of their uses.

@@ -33,8 +33,10 @@ pub enum Op {
     /// Max or average over `pool` windows, channels last.
     Pool2d { function: PoolOp, pool: [usize; 2], strides: [usize; 2], padding: Padding },
     /// A recurrent layer over x [batch, steps, features] with inputs (x, kernel,
-    /// recurrent_kernel, bias) and, when `masked`, a mask [batch, steps]. With `return_state`
-    /// the output is [batch, output values + state values] per sample (see kernels::rnn).
+    /// recurrent_kernel, bias), then when `masked` a mask [batch, steps], then with
+    /// `initial_state` the first states (h, and c for LSTM: [batch, units] each). With
+    /// `return_state` the output is [batch, output values + state values] per sample (see
+    /// kernels::rnn).
     Rnn {
         cell: Cell,
         units: usize,
@@ -48,6 +50,8 @@ pub enum Op {
         return_state: bool,
         #[serde(default)]
         zero_output_for_mask: bool,
+        #[serde(default)]
+        initial_state: bool,
     },
     /// `size` entries of `axis` from `begin`.
     Slice { axis: i64, begin: usize, size: usize },
@@ -80,7 +84,7 @@ impl Op {
         Some(match self {
             Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
             Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } | Op::Embedding => 2,
-            Op::Rnn { masked, .. } => 4 + usize::from(*masked),
+            Op::Rnn { cell, masked, initial_state, .. } => 4 + usize::from(*masked) + if *initial_state { cell.state_count() } else { 0 },
             Op::BatchNorm { .. } => 5,
             Op::Concat { .. } => return None,
             _ => 1,
@@ -251,7 +255,7 @@ pub fn pool_geometry(node: &Node, x: &[usize]) -> Result<Geometry> {
 
 /// The sizes of an Rnn node, checking its weights against the input.
 pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
-    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked, return_state, zero_output_for_mask } = node.op else { unreachable!("not an rnn node") };
+    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked, return_state, zero_output_for_mask, initial_state } = node.op else { unreachable!("not an rnn node") };
     let name = &node.name;
     let (x, kernel, recurrent, bias) = (inputs[0], inputs[1], inputs[2], inputs[3]);
     if x.len() != 3 {
@@ -270,6 +274,13 @@ pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
     }
     if masked && inputs[4] != [x[0], x[1]] {
         return Err(KilnError::shape(format!("{name}: the mask must have shape [{}, {}] (batch, timesteps), got {}", x[0], x[1], shape_str(inputs[4]))));
+    }
+    if initial_state {
+        for (k, state) in inputs[4 + usize::from(masked)..].iter().enumerate() {
+            if *state != [x[0], units] {
+                return Err(KilnError::shape(format!("{name}: initial state {k} must have shape [{}, {units}] (batch, units), got {}", x[0], shape_str(state))));
+            }
+        }
     }
     Ok(RnnConfig { cell, batch: x[0], steps: x[1], features: x[2], units, activation, recurrent_activation, go_backwards, return_sequences, masked, return_state, zero_output_for_mask })
 }

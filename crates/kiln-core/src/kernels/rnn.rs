@@ -26,6 +26,10 @@ impl Cell {
             Cell::Gru => 3,
         }
     }
+    /// States carried from step to step: h, and c for LSTM.
+    pub fn state_count(self) -> usize {
+        if self == Cell::Lstm { 2 } else { 1 }
+    }
     /// Rows of the bias: GRU keeps separate input and recurrent biases.
     pub fn bias_rows(self) -> usize {
         if self == Cell::Gru { 2 } else { 1 }
@@ -77,6 +81,11 @@ pub struct RnnScratch {
 }
 
 impl RnnScratch {
+    /// After backward: the gradients reaching the first states h_0 (and c_0 for LSTM).
+    pub fn initial_state_grads(&self) -> [&[f32]; 2] {
+        [&self.dh, &self.dc]
+    }
+
     pub fn new(c: &RnnConfig) -> RnnScratch {
         let (b, t, u, gu) = (c.batch, c.steps, c.units, c.cell.gates() * c.units);
         RnnScratch { dprojected: vec![0.0; b * t * gu], dh: vec![0.0; b * u], dc: vec![0.0; b * u], drec: vec![0.0; b * gu], dbias_rec: vec![0.0; gu] }
@@ -84,6 +93,16 @@ impl RnnScratch {
 }
 
 impl RnnState {
+    /// Sets the first states (h_0, then c_0 for LSTM), zero unless given.
+    pub fn set_initial(&mut self, states: &[&[f32]]) {
+        let n = states.first().map_or(0, |h| h.len());
+        for (k, target) in [&mut self.hidden, &mut self.cells].into_iter().enumerate() {
+            if let Some(state) = states.get(k) {
+                target[..n].copy_from_slice(state);
+            }
+        }
+    }
+
     pub fn new(c: &RnnConfig) -> RnnState {
         let (b, t, u, gu) = (c.batch, c.steps, c.units, c.cell.gates() * c.units);
         RnnState {
@@ -107,11 +126,7 @@ impl RnnConfig {
     }
     /// States returned with `return_state`: h, and c for LSTM.
     pub fn state_count(&self) -> usize {
-        match (self.return_state, self.cell) {
-            (false, _) => 0,
-            (true, Cell::Lstm) => 2,
-            (true, _) => 1,
-        }
+        if self.return_state { self.cell.state_count() } else { 0 }
     }
     /// Values per sample of the op's output: the output, then the states.
     pub fn sample_width(&self) -> usize {
@@ -435,6 +450,31 @@ mod tests {
             let expected: Vec<f32> = [&row_short[..u], &row_short[..u], &row_short[u..]].concat();
             assert!(row.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-6), "{row:?} vs {expected:?}");
             assert_eq!(&row[3 * u..4 * u], &row[2 * u..3 * u], "state h is the last output");
+        }
+    }
+
+    #[test]
+    fn gradients_reach_the_initial_states() {
+        let mut rng = Rng::new(21);
+        let mask = [1.0, 1.0, 0.0, 0.0, 1.0, 1.0];
+        for cell in [Cell::Simple, Cell::Lstm, Cell::Gru] {
+            let c = RnnConfig { masked: true, return_state: true, ..config(cell, true, false) };
+            let (gu, n) = (cell.gates() * c.units, c.batch * c.units);
+            let (x, k, r, bias) = (random(c.batch * c.steps * c.features, &mut rng), random(c.features * gu, &mut rng), random(c.units * gu, &mut rng), random(cell.bias_rows() * gu, &mut rng));
+            let first = random(cell.state_count() * n, &mut rng);
+            let run = |first: &[f32]| {
+                let mut s = RnnState::new(&c);
+                s.set_initial(&first.chunks(n).collect::<Vec<_>>());
+                let mut y = vec![0.0; c.output_len()];
+                forward(&c, &x, &k, &r, &bias, Some(&mask), &mut s, &mut y);
+                (y, s)
+            };
+            check_gradient(&format!("{cell:?} initial states"), &first, |f| run(f).0, |f, dy| {
+                let (_, s) = run(f);
+                let mut scratch = RnnScratch::new(&c);
+                backward(&c, &x, &k, &r, Some(&mask), &s, &mut scratch, dy, RnnGrads { dx: None, dkernel: None, drecurrent: None, dbias: None });
+                scratch.initial_state_grads()[..cell.state_count()].concat()
+            });
         }
     }
 }
