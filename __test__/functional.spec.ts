@@ -108,3 +108,21 @@ test('a model used as a layer: nested summary as Keras, its weights shared and t
   // The encoder is the same object: it predicts with the weights trained through the outer model.
   allClose(t, (await encoder.predict(toTensor(n.x))).dataSync(), n.encoderPrediction, 1e-5, 1e-4, 'encoder prediction');
 });
+
+test('an encoder-decoder: the encoder LSTM\'s returned states start the decoder (initialState), trained as Keras trains it', async (t) => {
+  const s = fixture.seq2seq;
+  const source = kiln.Input({ shape: [5, 3], name: 'source' });
+  const target = kiln.Input({ shape: [4, 2], name: 'target' });
+  const [, h, c] = new kiln.layers.LSTM(4, { returnState: true, name: 'encoder' }).apply<kiln.SymbolicTensor[]>(source);
+  const decoded = new kiln.layers.LSTM(4, { returnSequences: true, name: 'decoder' }).apply(target, { initialState: [h, c] });
+  const model = new kiln.Model({ inputs: [source, target], outputs: new kiln.layers.Dense(2, { name: 'readout' }).apply(decoded), name: 'seq2seq' });
+  t.is(model.summary(() => {}), s.summary.trimEnd());
+  model.setWeights(s.weights.map(toTensor));
+  const x = { source: toTensor(s.x.source), target: toTensor(s.x.target) };
+  allClose(t, (await model.predict(x)).dataSync(), s.prediction, 1e-5, 1e-4, 'prediction');
+  model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.5 }), loss: 'mse' });
+  const history = await model.fit(x, toTensor(s.y), { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
+  close(t, history.history.loss, s.history.loss, 'loss');
+  // The encoder learns only through the decoder's initial states.
+  model.getWeights().forEach((w, i) => allClose(t, w.dataSync(), s.trainedWeights[i], 1e-5, 1e-4, `trained weight ${i} (${model.weights[i].path})`));
+});

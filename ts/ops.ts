@@ -380,12 +380,21 @@ export interface RnnSpec {
   zero_output_for_mask?: boolean;
 }
 
+/** @internal What an rnn call reads besides x and the weights. */
+export interface RnnExtras {
+  /** [batch, steps], 0 where a step is skipped. */
+  mask?: OpInput;
+  /** The first states, h (and c for LSTM), each [batch, units]. */
+  initialState?: OpInput[];
+}
+
 /**
  * @internal Runs a recurrent layer over x [batch, steps, features] (see layers/rnn), skipping
- * the steps where `mask` [batch, steps] is 0. With `return_state` the result is
- * [batch, output values + state values].
+ * the steps where `mask` [batch, steps] is 0, starting from `initialState` (default zeros).
+ * With `return_state` the result is [batch, output values + state values].
  */
-export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInput, spec: RnnSpec, mask?: OpInput): Tensor | SymbolicTensor {
+export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInput, spec: RnnSpec, extras: RnnExtras = {}): Tensor | SymbolicTensor {
+  const { mask, initialState } = extras;
   const shape = shapeOf(x);
   if (shape.length !== 3) throw new ShapeError(`${where()}expected an input of rank 3 [batch, timesteps, features], got ${describe(shape)}`);
   const [batch, steps] = shape;
@@ -395,8 +404,18 @@ export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInp
     : spec.return_sequences
       ? [batch, steps, spec.units]
       : [batch, spec.units];
-  const inputs = mask === undefined ? [x, kernel, recurrent, bias] : [x, kernel, recurrent, bias, mask];
-  return graphOp({ op: 'rnn', ...spec, masked: mask !== undefined }, inputs, outputShape);
+  if (initialState !== undefined) {
+    const wanted = spec.cell === 'lstm' ? 2 : 1;
+    if (!Array.isArray(initialState) || initialState.length !== wanted) {
+      throw new ValueError(`${where()}initialState needs ${wanted} tensor${wanted > 1 ? 's (h, c)' : ' (h)'} of shape [batch, ${spec.units}], got ${Array.isArray(initialState) ? initialState.length : String(initialState)}`);
+    }
+    initialState.forEach((s, k) => {
+      const got = shapeOf(s);
+      if (got.length !== 2 || got[1] !== spec.units) throw new ShapeError(`${where()}initial state ${k} must have shape [batch, ${spec.units}], got ${describe(got)}`);
+    });
+  }
+  const inputs = [x, kernel, recurrent, bias, ...(mask === undefined ? [] : [mask]), ...(initialState ?? [])];
+  return graphOp({ op: 'rnn', ...spec, masked: mask !== undefined, initial_state: initialState !== undefined }, inputs, outputShape);
 }
 
 /** @internal Batch normalisation in a graph (training statistics in fit, moving ones otherwise). */

@@ -35,6 +35,8 @@ export interface CallOptions {
   training?: boolean;
   /** Keras' mask [batch, timesteps] (1 = present); default: the one the input carries. */
   mask?: LayerInput;
+  /** Recurrent layers: the first states (h, and c for LSTM), e.g. another layer's returned states. */
+  initialState?: LayerInput[];
 }
 
 /** One call of a layer on symbolic tensors (Keras' node), for summaries and model graphs. */
@@ -146,7 +148,7 @@ export abstract class Layer {
     const isList = Array.isArray(inputs) && inputs.length > 0 && inputs.every((v) => v instanceof SymbolicTensor || v instanceof Tensor);
     const x: LayerInput | LayerInput[] = isList ? (inputs as LayerInput[]).map(toInput) : toInput(inputs as LayerInput | TensorLike);
     const list = Array.isArray(x) ? x : [x];
-    const symbolic = list.some((v) => v instanceof SymbolicTensor);
+    const symbolic = [...list, ...(options.initialState ?? [])].some((v) => v instanceof SymbolicTensor);
     // A layer called inside another's call() belongs to that layer, not to the model.
     const nested = currentLayerName() !== undefined;
     const mask = options.mask ?? getMask(list[0]);
@@ -174,7 +176,9 @@ export abstract class Layer {
       const symbolicOutputs = outputs.filter((v): v is SymbolicTensor => v instanceof SymbolicTensor);
       if (symbolicOutputs.length > 0) {
         if (!nested) {
-          const nodeIndex = this.inboundNodes.push({ inputs: list.filter((v): v is SymbolicTensor => v instanceof SymbolicTensor), outputs: symbolicOutputs }) - 1;
+          // Initial states feed the call too (Keras lists them in "Connected to").
+          const fed = [...list, ...(options.initialState ?? [])].filter((v): v is SymbolicTensor => v instanceof SymbolicTensor);
+          const nodeIndex = this.inboundNodes.push({ inputs: fed, outputs: symbolicOutputs }) - 1;
           symbolicOutputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
         }
         this.lastInputShape = list[0].shape;

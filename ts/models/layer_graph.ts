@@ -53,12 +53,15 @@ export function layerGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]):
   // A layer that returns its input tensor (an identity) is that tensor's producer: look past it.
   const parents = (g: GraphNode) => [...new Set(g.node.inputs.flatMap((t) => (g.node.outputs.includes(t) ? t.inputs.flatMap(upstream) : upstream(t))))];
 
-  // Post-order from the outputs: a call comes after the calls that feed it.
+  // Post-order from the outputs (a call after the calls that feed it) for the depths; layers
+  // numbered in pre-order, which breaks ties between equal depths (Keras' traversal order).
   const order: GraphNode[] = [];
+  const firstUse: LayerLike[] = [];
   const seen = new Set<GraphNode>();
   const visit = (g: GraphNode): void => {
     if (seen.has(g)) return;
     seen.add(g);
+    if (!firstUse.includes(g.layer)) firstUse.push(g.layer);
     parents(g).forEach(visit);
     order.push(g);
   };
@@ -73,11 +76,10 @@ export function layerGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]):
     nodeDepth.set(g, depth);
     for (const p of parents(g)) nodeDepth.set(p, Math.max(depth + 1, nodeDepth.get(p) ?? 0));
   }
-  const firstUse = [...new Set(order.map((g) => g.layer))];
   const layers = [...firstUse].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || firstUse.indexOf(a) - firstUse.indexOf(b));
   const depths = order.map((g) => nodeDepth.get(g)!);
   const sequentialLike =
-    new Set(depths).size === depths.length && order.every((g) => g.node.inputs.length <= 1) && firstUse.length === order.length;
+    new Set(depths).size === depths.length && order.every((g) => g.node.inputs.length <= 1) && new Set(order.map((g) => g.layer)).size === order.length;
   return { layers, nodes: new Set(order.map((g) => g.node)), sequentialLike };
 }
 

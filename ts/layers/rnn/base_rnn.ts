@@ -135,7 +135,7 @@ export abstract class BaseRNN extends Layer {
       return_state: this.returnState,
       zero_output_for_mask: this.zeroOutputForMask && this.returnSequences,
     };
-    const packed = ops.rnn(inputs, this.kernel, this.recurrentKernel, bias, spec, options.mask);
+    const packed = ops.rnn(inputs, this.kernel, this.recurrentKernel, bias, spec, { mask: options.mask, initialState: options.initialState });
     if (!this.returnState) return packed;
     // Each sample's row is [output..., h, (c)]: split it.
     const steps = inputs.shape[1] as number;

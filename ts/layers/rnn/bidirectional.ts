@@ -59,12 +59,15 @@ export class Bidirectional extends Layer {
   }
 
   call(inputs: LayerInput | LayerInput[], options: CallOptions = {}): LayerOutput | LayerOutput[] {
-    const outputs = (l: BaseRNN) => {
-      const y = l.applyAny(inputs, options);
+    // Initial states: the forward layer's first, then the backward layer's (as Keras).
+    const states = options.initialState;
+    const half = states ? states.length / 2 : 0;
+    const outputs = (l: BaseRNN, initialState?: LayerInput[]) => {
+      const y = l.applyAny(inputs, { ...options, initialState });
       return Array.isArray(y) ? y : [y];
     };
-    const [y, ...forwardStates] = outputs(this.forwardLayer);
-    let [yRev, ...backwardStates] = outputs(this.backwardLayer);
+    const [y, ...forwardStates] = outputs(this.forwardLayer, states?.slice(0, half));
+    let [yRev, ...backwardStates] = outputs(this.backwardLayer, states?.slice(half));
     if (this.returnSequences) yRev = ops.flip(yRev, 1);
     const merged: LayerOutput[] = (() => {
       switch (this.mergeMode) {
