@@ -126,3 +126,13 @@ test('an encoder-decoder: the encoder LSTM\'s returned states start the decoder 
   // The encoder learns only through the decoder's initial states.
   model.getWeights().forEach((w, i) => allClose(t, w.dataSync(), s.trainedWeights[i], 1e-5, 1e-4, `trained weight ${i} (${model.weights[i].path})`));
 });
+
+test('a model called on concrete tensors computes what predict does (Keras\' model(x))', async (t) => {
+  const model = twoHeads();
+  const eager = model.apply<kiln.Tensor[]>(x);
+  const predicted = await model.predict<kiln.Tensor[]>(x);
+  eager.forEach((e, i) => allClose(t, e.dataSync(), { shape: predicted[i].shape, data: Array.from(predicted[i].dataSync()) }, 1e-6, 1e-6, `output ${i}`));
+  const n = fixture.nested;
+  const encoder = new kiln.Sequential([new kiln.layers.Dense(3, { activation: 'tanh', inputShape: [4] })]);
+  t.deepEqual(encoder.apply<kiln.Tensor>(toTensor(n.x)).shape, [24, 3]);
+});

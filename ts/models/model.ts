@@ -18,6 +18,7 @@ import { Progbar } from '../utils/progbar.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
 import { type LossIdentifier, type PerOutput, planOutputs } from './compile_utils.js';
 import { callModel } from './functional_call.js';
+import { evaluateGraph } from './graph_eval.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
 import { connectedTo } from './layer_graph.js';
 import { summaryTable } from './summary.js';
@@ -199,12 +200,21 @@ export class Model {
   }
 
   /**
-   * Calls the model as a layer on symbolic tensors (one per input): its graph is recorded again
-   * on them, sharing its weights, and it appears as one layer in the new model.
+   * Calls the model as a layer. On symbolic tensors (one per input) its graph is recorded again
+   * on them, sharing its weights, and it appears as one layer in the new model; on concrete
+   * tensors it computes its outputs now (inference mode), as Keras' `model(x)`.
    */
-  apply<T = SymbolicTensor>(inputs: SymbolicTensor | SymbolicTensor[]): T {
+  apply<T = SymbolicTensor>(inputs: SymbolicTensor | SymbolicTensor[]): T;
+  apply<T = Tensor>(inputs: DataLike): T;
+  apply<T>(inputs: SymbolicTensor | SymbolicTensor[] | DataLike): T {
+    const given = Array.isArray(inputs) ? inputs : [inputs];
+    if (!given.some((t) => t instanceof SymbolicTensor)) {
+      const [xs] = this.prepare(inputs as DataLike, undefined, 'apply');
+      const results = evaluateGraph(this.inputs, this.outputs, xs);
+      return (results.length === 1 ? results[0] : results) as T;
+    }
     this.ensureBuilt();
-    const list = Array.isArray(inputs) ? inputs : [inputs];
+    const list = given as SymbolicTensor[];
     const outputs = callModel(this.name, this.inputs, this.outputs, list);
     const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
     outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
@@ -305,7 +315,7 @@ export class Model {
     const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined, this.built ? this.inputNames : undefined);
     this.ensureBuilt(xs[0]?.shape.slice(1));
     this.checkInputs(xs);
-    if (y === undefined && what !== 'predict') {
+    if (y === undefined && what !== 'predict' && what !== 'apply') {
       throw new ValueError(`${what}: \`y\` is required: the model's loss compares its outputs with targets`);
     }
     const ys = y === undefined ? [] : toTensorList(y, 'y', undefined, this.outputNames);
