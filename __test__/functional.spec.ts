@@ -136,3 +136,19 @@ test('a model called on concrete tensors computes what predict does (Keras\' mod
   const encoder = new kiln.Sequential([new kiln.layers.Dense(3, { activation: 'tanh', inputShape: [4] })]);
   t.deepEqual(encoder.apply<kiln.Tensor>(toTensor(n.x)).shape, [24, 3]);
 });
+
+test('masks flow through merges as Keras combines them (Concatenate on features or time, Add)', async (t) => {
+  const m = fixture.maskedMerges;
+  const first = kiln.Input({ shape: [5], name: 'first' });
+  const second = kiln.Input({ shape: [5], name: 'second' });
+  const a = new kiln.layers.Embedding(6, 3, { maskZero: true, name: 'embed_first' }).apply(first);
+  const b = new kiln.layers.Embedding(6, 3, { maskZero: true, name: 'embed_second' }).apply(second);
+  const features = new kiln.layers.LSTM(2, { name: 'over_features' }).apply(new kiln.layers.Concatenate({ name: 'join_features' }).apply([a, b]));
+  const time = new kiln.layers.GRU(2, { name: 'over_time' }).apply(new kiln.layers.Concatenate({ axis: 1, name: 'join_time' }).apply([a, b]));
+  const summed = new kiln.layers.SimpleRNN(2, { returnSequences: true, name: 'over_sum' }).apply(new kiln.layers.Add({ name: 'sum' }).apply([a, b]));
+  const model = new kiln.Model({ inputs: [first, second], outputs: [features, time, summed] });
+  t.deepEqual(model.layers.map((l) => l.name), m.layers);
+  model.setWeights(m.weights.map(toTensor));
+  const predicted = await model.predict<kiln.Tensor[]>({ first: toTensor(m.x.first), second: toTensor(m.x.second) });
+  predicted.forEach((p, i) => allClose(t, p.dataSync(), m.predictions[i], 1e-5, 1e-4, `output ${i}`));
+});

@@ -213,8 +213,9 @@ export class Model {
       const results = evaluateGraph(this.inputs, this.outputs, xs);
       return (results.length === 1 ? results[0] : results) as T;
     }
-    this.ensureBuilt();
     const list = given as SymbolicTensor[];
+    // A Sequential without an input shape builds from the tensor it is called on, as Keras.
+    this.ensureBuilt(list[0]?.shape.slice(1) as number[]);
     const outputs = callModel(this.name, this.inputs, this.outputs, list);
     const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
     outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));

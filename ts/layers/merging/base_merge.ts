@@ -1,6 +1,8 @@
 import { ShapeError, ValueError } from '../../errors.js';
 import type { Shape } from '../../symbolic.js';
+import * as ops from '../../ops.js';
 import { Layer, type LayerArgs, type LayerInput, type LayerOutput } from '../layer.js';
+import { getMask } from '../mask.js';
 
 /** A layer that combines a list of tensors into one (Add, Multiply, Concatenate, ...). */
 export abstract class BaseMerge extends Layer {
@@ -33,4 +35,16 @@ export abstract class BaseMerge extends Layer {
   }
 
   protected abstract merge(inputs: LayerInput[]): LayerOutput;
+
+  /** Keras 3: a step is present where any input has it; an input without a mask has every step. */
+  computeMask(inputs: LayerInput | LayerInput[]): LayerInput | undefined {
+    const masks = this.inputMasks(inputs);
+    if (masks.some((m) => m === undefined)) return undefined;
+    return masks.slice(1).reduce<LayerInput>((any, m) => ops.maximum(any, m!), masks[0]!);
+  }
+
+  /** The mask each input carries (undefined where none). */
+  protected inputMasks(inputs: LayerInput | LayerInput[]): (LayerInput | undefined)[] {
+    return (Array.isArray(inputs) ? inputs : [inputs]).map((t) => getMask(t));
+  }
 }

@@ -4,6 +4,9 @@ import type { Shape } from '../../symbolic.js';
 import type { LayerArgs, LayerConfig, LayerInput, LayerOutput } from '../layer.js';
 import { BaseMerge } from './base_merge.js';
 
+/** A mask [batch, steps] of ones for x [batch, steps, ...] (0 * x is 0, which differs from 1). */
+const everyStep = (x: LayerInput) => ops.notEqual(ops.max(ops.mul(x, 0), -1), 1);
+
 /** Joins its inputs along `axis` (default -1); their shapes must match on the other axes. */
 export class Concatenate extends BaseMerge {
   readonly axis: number;
@@ -24,6 +27,21 @@ export class Concatenate extends BaseMerge {
 
   protected merge(inputs: LayerInput[]): LayerOutput {
     return ops.concat(inputs, this.axis);
+  }
+
+  /**
+   * Keras: along the time axis the masks are joined (an input without one counts as present);
+   * along the features a step is present where any input has it (an input without a mask has
+   * every step).
+   */
+  computeMask(inputs: LayerInput | LayerInput[]): LayerInput | undefined {
+    const list = inputs as LayerInput[];
+    const masks = this.inputMasks(list);
+    if (masks.every((m) => m === undefined)) return undefined;
+    const rank = list[0].shape.length;
+    const axis = this.axis < 0 ? this.axis + rank : this.axis;
+    if (axis === 1 && rank >= 3) return ops.concat(masks.map((m, i) => m ?? everyStep(list[i])), 1);
+    return super.computeMask(list);
   }
 
   getConfig(): LayerConfig {
