@@ -152,3 +152,20 @@ test('masks flow through merges as Keras combines them (Concatenate on features 
   const predicted = await model.predict<kiln.Tensor[]>({ first: toTensor(m.x.first), second: toTensor(m.x.second) });
   predicted.forEach((p, i) => allClose(t, p.dataSync(), m.predictions[i], 1e-5, 1e-4, `output ${i}`));
 });
+
+test('a built model inside a Sequential is one layer whose weights train with the rest', async (t) => {
+  kiln.setSeed(8);
+  const features = kiln.Input({ shape: [4], name: 'pixels' });
+  const encoder = new kiln.Model({ inputs: features, outputs: new kiln.layers.Dense(3, { activation: 'relu' }).apply(features), name: 'base' });
+  const head = new kiln.layers.Dense(1);
+  const model = new kiln.Sequential([encoder, head]);
+  t.deepEqual(model.layers.map((l) => l.name), ['base', head.name]);
+  t.regex(model.summary(() => {}), /base \(Functional\) +│ \(None, 3\) +│ +15 │/);
+  const x = kiln.random.uniform([16, 4]);
+  const expected = head.apply(encoder.apply<kiln.Tensor>(x));
+  allClose(t, (await model.predict(x)).dataSync(), { shape: expected.shape, data: Array.from(expected.dataSync()) }, 1e-6, 1e-6, 'prediction');
+  const before = encoder.getWeights()[0].dataSync().slice();
+  model.compile({ optimizer: 'sgd', loss: 'mse' });
+  await model.fit(x, kiln.random.uniform([16, 1]), { epochs: 1, verbose: 0 });
+  t.notDeepEqual(Array.from(encoder.getWeights()[0].dataSync()), Array.from(before), 'the inner model trained');
+});

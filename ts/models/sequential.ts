@@ -9,16 +9,18 @@ export class Sequential extends Model {
   private readonly stack: Layer[] = [];
   private input?: InputLayer;
 
-  constructor(layers: Layer[] = [], args: { name?: string } = {}) {
+  constructor(layers: (Layer | Model)[] = [], args: { name?: string } = {}) {
     super();
     if (args.name) this.name = args.name;
     for (const layer of layers) this.add(layer);
   }
 
-  /** Adds a layer on top of the stack. */
-  add(layer: Layer): void {
-    if (!(layer instanceof Layer)) {
-      throw new ValueError(`Only instances of kiln.layers.Layer can be added to a Sequential model. Received: ${String(layer)}`);
+  /** Adds a layer (or a built model, used as one layer) on top of the stack. */
+  add(added: Layer | Model): void {
+    // A model is called like a layer (see Model.apply) and listed as one.
+    const layer = added as Layer;
+    if (!(added instanceof Layer) && !(added instanceof Model && added.built)) {
+      throw new ValueError(`Only instances of kiln.layers.Layer (or built models) can be added to a Sequential model. Received: ${String(added)}`);
     }
     if (layer instanceof InputLayer) {
       if (this.stack.length > 0 || this.input) throw new ValueError('An InputLayer can only be the first layer of a Sequential model');
@@ -28,7 +30,8 @@ export class Sequential extends Model {
     }
     if (this.stack.includes(layer)) throw new ValueError(`Layer "${layer.name}" is already in this model`);
     this.stack.push(layer);
-    if (this.stack.length === 1 && layer.batchInputShape && !this.input) this.input = new InputLayer(layer.batchInputShape);
+    const declared = added instanceof Model ? added.inputs[0]?.shape : layer.batchInputShape;
+    if (this.stack.length === 1 && declared && !this.input) this.input = new InputLayer(declared);
     this.rebuild();
   }
 
