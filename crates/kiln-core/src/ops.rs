@@ -7,7 +7,6 @@ use crate::kernels::conv::{self, Geometry, Padding};
 use crate::kernels::pool::{self, PoolOp};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::{self, split_at_axis, ReduceOp};
-use crate::kernels::rnn::{self, Cell, RnnState};
 use crate::kernels::softmax;
 use crate::kernels::unary::{self, UnaryOp};
 use crate::rng::with_global;
@@ -227,18 +226,6 @@ pub fn pool2d(op: PoolOp, x: &Tensor, pool: (usize, usize), strides: (usize, usi
     let (mut out, mut argmax) = (vec![0.0; n], vec![0u32; n]);
     pool::forward(op, &g, &x.to_f32(), &mut out, &mut argmax);
     Ok(f32_tensor(vec![g.batch, g.out_h, g.out_w, g.channels], out))
-}
-
-/// Runs a recurrent layer (see kernels::rnn) over x [batch, steps, features].
-#[allow(clippy::too_many_arguments)]
-pub fn rnn(x: &Tensor, kernel: &Tensor, recurrent: &Tensor, bias: &Tensor, cell: Cell, units: usize, activation: UnaryOp, recurrent_activation: UnaryOp, return_sequences: bool, go_backwards: bool) -> Result<Tensor> {
-    let node = crate::graph::Node { op: crate::graph::Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked: false, return_state: false, zero_output_for_mask: false, initial_state: false }, inputs: vec![], name: "rnn".into() };
-    let c = crate::graph::rnn_config(&node, &[x.shape(), kernel.shape(), recurrent.shape(), bias.shape()])?;
-    let mut state = RnnState::new(&c);
-    let mut out = vec![0.0; c.output_len()];
-    rnn::forward(&c, &x.to_f32(), &kernel.to_f32(), &recurrent.to_f32(), &bias.to_f32(), None, &mut state, &mut out);
-    let shape = if return_sequences { vec![c.batch, c.steps, units] } else { vec![c.batch, units] };
-    Ok(f32_tensor(shape, out))
 }
 
 /// One-hot float32 encoding of integer class labels (Keras' to_categorical).

@@ -103,17 +103,6 @@ pub fn pool2d(env: Env, kind: String, x: &NativeTensor, pool: Vec<u32>, strides:
     guard(|| wrap(&env, ops::pool2d(op, x.get()?, pool, strides, padding)))
 }
 
-/// A recurrent layer's forward pass; `options` is the graph op's JSON (cell, units, ...).
-#[napi]
-pub fn rnn(env: Env, x: &NativeTensor, kernel: &NativeTensor, recurrent: &NativeTensor, bias: &NativeTensor, options: String) -> Result<NativeTensor> {
-    let value: serde_json::Value = serde_json::from_str(&options).map_err(|e| value_error(format!("rnn: invalid options: {e}")))?;
-    let op: kiln_core::graph::Op = serde_json::from_value(value).map_err(|e| value_error(format!("rnn: invalid options: {e}")))?;
-    let kiln_core::graph::Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, .. } = op else {
-        return Err(value_error("rnn: options must describe an rnn op"));
-    };
-    guard(|| wrap(&env, ops::rnn(x.get()?, kernel.get()?, recurrent.get()?, bias.get()?, cell, units, activation, recurrent_activation, return_sequences, go_backwards)))
-}
-
 /// Any graph op on concrete tensors; `op` is the node's JSON without inputs.
 #[napi]
 pub fn run_op(env: Env, op: String, inputs: Vec<ClassInstance<NativeTensor>>) -> Result<NativeTensor> {
