@@ -173,6 +173,30 @@ test('multi-input Functional model with every merge layer, Embedding and two out
   t.true(difference < 1e-5, `largest difference ${difference}`);
 });
 
+/** A custom layer built from kiln.ops, as users write them (API.md's example, plus reductions). */
+class CenteredProjection extends kiln.layers.Layer {
+  w!: kiln.Variable;
+  b!: kiln.Variable;
+  build(inputShape: number[]) {
+    this.w = this.addWeight({ shape: [inputShape[inputShape.length - 1], 4], initializer: 'uniform', name: 'w' });
+    this.b = this.addWeight({ shape: [4], initializer: 'uniform', name: 'b' });
+  }
+  call(inputs: kiln.Tensor) {
+    const projected = kiln.ops.add(kiln.ops.matmul(inputs, this.w), this.b);
+    const centered = kiln.ops.sub(projected, kiln.ops.mean(projected, -1, true));
+    const scale = kiln.ops.sqrt(kiln.ops.add(kiln.ops.sum(kiln.ops.square(centered), -1, true), 1));
+    return kiln.ops.div(kiln.ops.add(centered, kiln.ops.max(kiln.ops.abs(kiln.ops.negative(inputs)), -1, true)), scale);
+  }
+}
+
+test('custom layers built from kiln.ops export too', async (t) => {
+  kiln.setSeed(9);
+  const model = new kiln.Sequential([new kiln.layers.Dense(6, { inputShape: [5], activation: 'elu' }), new CenteredProjection(), new kiln.layers.Activation('exponential')]);
+  randomizeWeights(model);
+  const { difference } = await onnxDifference(model, [kiln.random.normal([8, 5])]);
+  t.true(difference < 1e-5, `largest difference ${difference}`);
+});
+
 test('model.export(path, { format: "onnx" }) writes the same file; other formats are refused', async (t) => {
   kiln.setSeed(8);
   const model = new kiln.Sequential([new kiln.layers.Dense(3, { inputShape: [2] })]);
