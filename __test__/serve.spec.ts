@@ -1,5 +1,9 @@
 // examples/serve.ts: JSON predict requests over HTTP on loopback give the model's predictions,
 // also when many arrive at once (they are batched into shared native calls).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import * as kiln from 'kiln-nn';
 import { kilnPredictor, startServer } from '../examples/serve.js';
@@ -81,5 +85,32 @@ test('bad requests get 400 with a reason; the server keeps serving', async (t) =
     t.is(good.json.predictions[0].length, 5);
   } finally {
     await close();
+  }
+});
+
+test('run as a program, it loads a saved model at start and serves its predictions', async (t) => {
+  const model = classifier();
+  const directory = mkdtempSync(join(tmpdir(), 'kiln-serve-'));
+  const path = join(directory, 'classifier.keras');
+  await model.save(path);
+  const server = spawn(process.execPath, ['--import', 'tsx', join('examples', 'serve.ts'), path, '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (chunk) => {
+        out += chunk;
+        const found = /at (http:\/\/\S+)\/predict/.exec(out)?.[1];
+        if (found) resolve(found);
+      });
+      server.stderr.on('data', (chunk) => (out += chunk));
+      server.once('exit', (code) => reject(new Error(`the server exited with ${code}: ${out}`)));
+    });
+    const x = kiln.random.normal([3, 3, 4]);
+    const reply = await post(url, { instances: x.toArray() });
+    t.is(reply.status, 200);
+    t.true(maxDifference(reply.json.predictions.flat(), (await model.predict(x)).dataSync()) < 1e-6);
+  } finally {
+    server.kill();
+    rmSync(directory, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,9 @@
 // model.exportOnnx(path): the model's inference graph as an ONNX file.
+import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
+import { ValueError } from '../../errors.js';
 import type { Model } from '../../models/model.js';
-import { writeFileAtomic } from '../atomic_write.js';
+import { writeAtomically } from '../../saving/atomic_write.js';
 import { modelToOnnx } from './convert_model.js';
 import { encodeModel } from './onnx_proto.js';
 
@@ -14,5 +16,7 @@ export function onnxBytes(model: Model): Uint8Array {
 
 /** Writes the ONNX file atomically (a failed export leaves an existing file intact). */
 export async function exportOnnx(model: Model, path: string): Promise<void> {
-  await writeFileAtomic(path, onnxBytes(model), 'ONNX file');
+  if (typeof path !== 'string' || path.length === 0) throw new ValueError(`exportOnnx: the path must be a non-empty string, got ${JSON.stringify(path)}`);
+  const bytes = onnxBytes(model);
+  await writeAtomically(path, (temporary) => fs.writeFile(temporary, bytes));
 }
