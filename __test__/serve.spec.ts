@@ -74,7 +74,7 @@ test('bad requests get 400 with a reason; the server keeps serving', async (t) =
     t.regex(notJson.json.error, /not valid JSON/);
     const wrongShape = await post(url, { instances: [[1, 2, 3]] });
     t.is(wrongShape.status, 400);
-    t.regex(wrongShape.json.error, /instance 0, input "[^"]+": expected 12 numbers \(shape \[3, 4\]\), got 3/);
+    t.regex(wrongShape.json.error, /instance 0, input "[^"]+": expected 4 entries on axis 1, got 1 \(shape \[3, 4\]\)/);
     const notNumbers = await post(url, { instances: [new Array(12).fill('x')] });
     t.regex(notNumbers.json.error, /expected finite numbers, got "x"/);
     t.is((await post(url, { instances: [] })).status, 400);

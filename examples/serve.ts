@@ -46,14 +46,27 @@ class BadRequest extends Error {}
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Copies one instance (nested arrays, or a flat array of the sample's size) into `out`. */
+/**
+ * Copies one instance (nested arrays of the sample's shape, or one flat array of its size) into
+ * `out` at `offset`, walking the JSON once without intermediate arrays.
+ */
 function writeInstance(value: unknown, shape: number[], out: Float32Array, offset: number, where: string): void {
-  const flat = Array.isArray(value) ? (value as unknown[]).flat(Infinity) : [value];
-  if (flat.length !== size(shape)) throw new BadRequest(`${where}: expected ${size(shape)} numbers (shape [${shape.join(', ')}]), got ${flat.length}`);
-  flat.forEach((v, i) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadRequest(`${where}: expected finite numbers, got ${JSON.stringify(v)}`);
-    out[offset + i] = v;
-  });
+  const fail = (what: string): never => {
+    throw new BadRequest(`${where}: expected ${what} (shape [${shape.join(', ')}])`);
+  };
+  const write = (v: unknown, depth: number, at: number): number => {
+    if (depth === shape.length) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadRequest(`${where}: expected finite numbers, got ${JSON.stringify(v)}`);
+      out[at] = v;
+      return at + 1;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) fail(`${shape[depth]} entries on axis ${depth}, got ${Array.isArray(v) ? v.length : JSON.stringify(v)}`);
+    for (const item of v as unknown[]) at = write(item, depth + 1, at);
+    return at;
+  };
+  const flat = Array.isArray(value) && shape.length > 1 && value.length === size(shape) && !Array.isArray(value[0]);
+  if (flat) (value as unknown[]).forEach((v, i) => write(v, shape.length, offset + i));
+  else write(value, 0, offset);
 }
 
 /** The instance's samples per input: arrays for single-input models, `{ inputName: array }` otherwise. */

@@ -5,7 +5,9 @@ import ort from 'onnxruntime-node';
 import { startServer } from '../../examples/serve.ts';
 
 const [path, port = '8502'] = process.argv.slice(2);
-const session = await ort.InferenceSession.create(path);
+// BENCH_ORT_THREADS sets onnxruntime's intra-op threads (default: its own choice, one per core).
+const threads = Number(process.env.BENCH_ORT_THREADS) || undefined;
+const session = await ort.InferenceSession.create(path, threads ? { intraOpNumThreads: threads } : {});
 const signature = (metadata) => metadata.map((m) => ({ name: m.name, shape: m.shape.slice(1) }));
 
 const predictor = {
