@@ -8,6 +8,7 @@ export { Input, type InputArgs } from './layers/core/input_layer.js';
 export * as layers from './layers/index.js';
 export * as losses from './losses/index.js';
 export * as metrics from './metrics/index.js';
+export * as models from './models/index.js';
 export { Model, Sequential, type CompileArgs, type EvaluateArgs, type FitArgs, type ModelArgs, type PredictArgs } from './models/index.js';
 export * as ops from './ops.js';
 export * as optimizers from './optimizers/index.js';

@@ -23,6 +23,8 @@ export interface LayerArgs {
   dtype?: 'float32';
 }
 
+let nextCallOrder = 0;
+
 const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype'];
 
 export type LayerInput = Tensor | SymbolicTensor;
@@ -130,6 +132,7 @@ export abstract class Layer {
       }
       if (output instanceof SymbolicTensor) {
         output.sourceLayer = this;
+        if (!list.includes(output)) output.layerCall = { layer: this, inputs: list as SymbolicTensor[], listInput: Array.isArray(x), order: nextCallOrder++ };
         this.lastInputShape = list[0].shape;
         this.lastOutputShape = output.shape;
       }

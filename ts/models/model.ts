@@ -15,9 +15,12 @@ import { type Shape, SymbolicTensor } from '../symbolic.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
 import { Progbar } from '../utils/progbar.js';
+import { modelConfig } from '../saving/model_config.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
 import { summaryTable } from './summary.js';
+import { exportModel, type ExportArgs } from '../export/export_model.js';
+import { exportOnnx } from '../export/onnx/export_onnx.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -197,6 +200,16 @@ export class Model {
     const text = summaryTable(this.name, this.layers);
     printFn(text);
     return text;
+  }
+
+  /** Writes the model for inference as an ONNX file (opset 17; any batch size). */
+  async exportOnnx(path: string): Promise<void> {
+    await exportOnnx(this, path);
+  }
+
+  /** Keras' `model.export`: only `format: 'onnx'` (the default here) is available. */
+  async export(path: string, args: ExportArgs = {}): Promise<void> {
+    await exportModel(this, path, args);
   }
 
   compile(args: CompileArgs): void {
@@ -416,6 +429,35 @@ export class Model {
       this.inferenceEngine = callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
     }
     return this.inferenceEngine;
+  }
+
+  /** Saves the model in Keras' `.keras` format, or the legacy `.h5` format (by extension). */
+  async save(path: string): Promise<void> {
+    const { saveModel } = await import('../saving/save_model.js');
+    await saveModel(this, path);
+  }
+
+  /** Saves the weights alone (`.weights.h5`, Keras' layout). */
+  async saveWeights(path: string): Promise<void> {
+    const { saveWeights } = await import('../saving/weights_file.js');
+    await saveWeights(this, path);
+  }
+
+  /** Loads weights saved by `saveWeights` (or Keras' `save_weights`, or a legacy `.h5`). */
+  async loadWeights(path: string): Promise<void> {
+    const { loadWeights } = await import('../saving/weights_file.js');
+    await loadWeights(this, path);
+  }
+
+  /** The model's architecture as Keras' JSON (`model.to_json()`); no weights. */
+  toJSON(): string {
+    return JSON.stringify(modelConfig(this, false));
+  }
+
+  /** @internal For saving: the compile arguments, the optimizer and the training engine. */
+  compiledState(): { args: CompileArgs; optimizer: Optimizer; engine: () => NativeEngine } | undefined {
+    const compiled = this.compiled;
+    return compiled && { args: compiled.args, optimizer: compiled.optimizer, engine: () => this.getEngine() };
   }
 
   /** Model input shapes (batch axis null). */
