@@ -11,6 +11,7 @@ export * as metrics from './metrics/index.js';
 export { Model, Sequential, type CompileArgs, type EvaluateArgs, type FitArgs, type ModelArgs, type PredictArgs } from './models/index.js';
 export * as ops from './ops.js';
 export * as optimizers from './optimizers/index.js';
+export * as plot from './plot/index.js';
 export * as random from './random.js';
 export { setSeed } from './random.js';
 export { formatShape, type Shape, SymbolicTensor } from './symbolic.js';
