@@ -18,3 +18,4 @@ export { formatShape, type Shape, SymbolicTensor } from './symbolic.js';
 export { Tensor, tensor, type DType, type NestedArray, type TensorLike, type TypedArray } from './tensor.js';
 export * as utils from './utils/index.js';
 export { Variable } from './variable.js';
+export * as wrappers from './wrappers/index.js';
