@@ -106,7 +106,7 @@ async function trainWithTensorBoard(args: kiln.callbacks.TensorBoardArgs) {
   const logDir = mkdtempSync(join(tmpdir(), 'kiln-tensorboard-'));
   const callback = new kiln.callbacks.TensorBoard({ logDir, ...args });
   const history = await model.fit(x, y, { epochs: 3, batchSize: 64, validationSplit: 0.2, verbose: 0, callbacks: [callback] });
-  return { model, history, logDir, callback };
+  return { model, history, logDir, callback, x, y };
 }
 
 const f32 = Math.fround;
@@ -172,6 +172,12 @@ test('TensorBoard updateFreq n writes batch values every n batches; epoch writes
   const perEpoch = await trainWithTensorBoard({});
   const tags = [...scalars(readEvents(eventFile(join(perEpoch.logDir, 'train')))).keys()];
   t.deepEqual(tags.sort(), ['epoch_accuracy', 'epoch_learning_rate', 'epoch_loss']);
+  // evaluate() after training writes its results to a new validation file at the final step.
+  const { model, callback, x, y } = perEpoch;
+  const [loss] = await model.evaluate(x, y, { verbose: 0, callbacks: [callback] });
+  const files = callback.eventFiles;
+  t.is(files.length, 3);
+  t.deepEqual(scalars(readEvents(files[2])).get('evaluation_loss_vs_iterations'), [[15, f32(loss)]]);
 });
 
 test('TensorBoard refuses bad options', (t) => {

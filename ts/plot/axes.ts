@@ -66,20 +66,17 @@ export const FONT_SIZE = { tick: 12, label: 13, title: 15, legend: 12 };
 const TICK_LENGTH = 4;
 
 /** matplotlib's default margin around autoscaled data: 5% of the range on each side. */
-export function autoscale(values: number[], includeZero = false): [number, number] {
+export function autoscale(values: number[]): [number, number] {
   const finite = values.filter(Number.isFinite);
-  if (includeZero) finite.push(0);
   if (finite.length === 0) return [0, 1];
-  let low = Math.min(...finite);
-  let high = Math.max(...finite);
+  const low = Math.min(...finite);
+  const high = Math.max(...finite);
   if (low === high) {
     const pad = low === 0 ? 0.5 : Math.abs(low) * 0.05;
     return [low - pad, high + pad];
   }
   const margin = (high - low) * 0.05;
-  low -= margin;
-  high += margin;
-  return [low, high];
+  return [low - margin, high + margin];
 }
 
 export class Axes {

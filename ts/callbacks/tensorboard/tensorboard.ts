@@ -39,6 +39,7 @@ export class TensorBoard extends Callback {
   /** Epoch-only logging needs no batch-by-batch training: fit keeps running batches in chunks. */
   readonly batchHooksPerRun: boolean;
   private writers: { train?: EventFileWriter; validation?: EventFileWriter } = {};
+  private files: string[] = [];
   private globalTrainBatch = 0;
 
   constructor(logDirOrArgs: string | TensorBoardArgs = {}, args: TensorBoardArgs = {}) {
@@ -57,18 +58,24 @@ export class TensorBoard extends Callback {
     this.batchHooksPerRun = this.updateFreq === 'epoch';
   }
 
-  /** The event files written so far (train, then validation). */
+  /** The event files written since training began, in the order they were opened. */
   get eventFiles(): string[] {
-    return [this.writers.train, this.writers.validation].filter((w) => w !== undefined).map((w) => w!.path);
+    return [...this.files];
   }
 
+  /** A run's writer, opened on first use (a later evaluate() opens a new validation file). */
   private writer(run: 'train' | 'validation'): EventFileWriter {
-    return (this.writers[run] ??= new EventFileWriter(join(this.logDir, run)));
+    let writer = this.writers[run];
+    if (!writer) {
+      writer = this.writers[run] = new EventFileWriter(join(this.logDir, run));
+      this.files.push(writer.path);
+    }
+    return writer;
   }
 
   onTrainBegin(): void {
     this.closeWriters();
-    this.writers = {};
+    this.files = [];
     this.globalTrainBatch = 0;
     const train = this.writer('train');
     if (this.writeGraph && this.model?.built) train.graph(graphNodes(this.model));
@@ -108,6 +115,7 @@ export class TensorBoard extends Callback {
   private closeWriters(): void {
     this.writers.train?.close();
     this.writers.validation?.close();
+    this.writers = {};
   }
 }
 
