@@ -1,6 +1,5 @@
 // Writes a rendered figure to disk: SVG as text, PNG rasterised by resvg with the fonts kiln
 // ships, so text looks the same on every machine, a fresh one without system fonts included.
-import { renderAsync } from '@resvg/resvg-js';
 import { rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
@@ -23,6 +22,8 @@ export function figureFormat(file: string, caller: string): 'svg' | 'png' {
 
 /** PNG bytes of an SVG document (1 SVG unit = 1 pixel). */
 export async function rasterize(svg: string): Promise<Buffer> {
+  // Loaded on first use: the native renderer costs nothing to programs that never draw.
+  const { renderAsync } = await import('@resvg/resvg-js');
   const image = await renderAsync(svg, {
     font: { loadSystemFonts: false, fontFiles: fontFiles(), defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
     background: '#ffffff',

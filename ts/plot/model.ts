@@ -1,6 +1,5 @@
 // Keras' plot_model: a box per layer (name and class, optionally shapes and activation) and
 // an arrow per connection, laid out top to bottom by dagre as graphviz lays out Keras' graph.
-import dagre from '@dagrejs/dagre';
 import { ValueError } from '../errors.js';
 import { Model } from '../models/model.js';
 import { formatShape, type Shape } from '../symbolic.js';
@@ -76,6 +75,8 @@ export async function model(model: Model, file: string, options: ModelPlotOption
   const graph = layerGraph(model);
   const contents = graph.nodes.map((node) => boxRows(node, options));
 
+  // Loaded on first use, as only this plot needs a graph layout.
+  const { default: dagre } = await import('@dagrejs/dagre');
   const layout = new dagre.graphlib.Graph();
   layout.setGraph({ rankdir, nodesep: 30, ranksep: 40, marginx: MARGIN, marginy: MARGIN });
   layout.setDefaultEdgeLabel(() => ({}));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ValueError } from '../../errors.js';
 import { buildGraphSpec } from '../../models/graph_spec.js';
 import { Callback, type Logs } from '../callback.js';
-import { EventFileWriter } from './event_file_writer.js';
+import type { EventFileWriter } from './event_file_writer.js';
 
 export interface TensorBoardArgs {
   /** Where to write the logs (default 'logs'): event files go to `logDir/train` and `logDir/validation`. */
@@ -40,6 +40,8 @@ export class TensorBoard extends Callback {
   readonly batchHooksPerRun: boolean;
   private writers: { train?: EventFileWriter; validation?: EventFileWriter } = {};
   private files: string[] = [];
+  /** The writer module (protobuf and CRC libraries), loaded when training or testing begins. */
+  private eventFileWriter?: typeof EventFileWriter;
   private globalTrainBatch = 0;
 
   constructor(logDirOrArgs: string | TensorBoardArgs = {}, args: TensorBoardArgs = {}) {
@@ -67,13 +69,18 @@ export class TensorBoard extends Callback {
   private writer(run: 'train' | 'validation'): EventFileWriter {
     let writer = this.writers[run];
     if (!writer) {
-      writer = this.writers[run] = new EventFileWriter(join(this.logDir, run));
+      writer = this.writers[run] = new this.eventFileWriter!(join(this.logDir, run));
       this.files.push(writer.path);
     }
     return writer;
   }
 
-  onTrainBegin(): void {
+  private async loadWriter(): Promise<void> {
+    this.eventFileWriter ??= (await import('./event_file_writer.js')).EventFileWriter;
+  }
+
+  async onTrainBegin(): Promise<void> {
+    await this.loadWriter();
     this.closeWriters();
     this.files = [];
     this.globalTrainBatch = 0;
@@ -86,6 +93,10 @@ export class TensorBoard extends Callback {
     this.globalTrainBatch++;
     if (this.globalTrainBatch % this.updateFreq !== 0) return;
     for (const [name, value] of Object.entries(logs)) this.writer('train').scalar(`batch_${name}`, value, this.globalTrainBatch);
+  }
+
+  async onTestBegin(): Promise<void> {
+    await this.loadWriter();
   }
 
   onTestEnd(logs: Logs = {}): void {
