@@ -2,6 +2,9 @@
 
 export type Attributes = Record<string, string | number | undefined>;
 
+/** matplotlib's default font, which kiln ships for PNG output (see figure_file.ts). */
+export const FONT_FAMILY = 'DejaVu Sans, sans-serif';
+
 /** Text made safe for SVG content and attribute values. */
 export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -43,6 +46,3 @@ export function svgDocument(width: number, height: number, children: string[], d
     '\n'
   );
 }
-
-/** matplotlib's default font, which kiln ships for PNG output (see figure_file.ts). */
-export const FONT_FAMILY = 'DejaVu Sans, sans-serif';

@@ -43,7 +43,8 @@ export interface SearchOptions<P extends Params> {
 
 /** One candidate's scores. */
 export interface CandidateResult<P extends Params> {
-  params: P;
+  /** The candidate: the build function's parameters and fit()'s (batchSize, epochs, ...). */
+  params: P & Params;
   /** Mean of the fold scores. */
   meanScore: number;
   /** Standard deviation of the fold scores (population, as numpy's std). */
@@ -56,7 +57,7 @@ export interface CandidateResult<P extends Params> {
 }
 
 export interface SearchResult<P extends Params> {
-  bestParams: P;
+  bestParams: P & Params;
   bestScore: number;
   /** The index of the best candidate in `results`. */
   bestIndex: number;

@@ -23,6 +23,8 @@ export interface TensorBoardArgs {
   updateFreq?: 'epoch' | 'batch' | number;
 }
 
+const OPTIONS = ['logDir', 'histogramFreq', 'writeGraph', 'updateFreq'];
+
 /**
  * Writes training logs for TensorBoard (`tensorboard --logdir logs`), as Keras 3 does:
  * at each epoch end `epoch_loss`, `epoch_accuracy`, ... and `epoch_learning_rate` to the train
@@ -47,6 +49,10 @@ export class TensorBoard extends Callback {
   constructor(logDirOrArgs: string | TensorBoardArgs = {}, args: TensorBoardArgs = {}) {
     super();
     const options = typeof logDirOrArgs === 'string' ? { ...args, logDir: logDirOrArgs } : logDirOrArgs;
+    const unknown = Object.keys(options).filter((key) => !OPTIONS.includes(key));
+    if (unknown.length > 0) {
+      throw new ValueError(`TensorBoard: unrecognized arguments ${unknown.map((k) => `'${k}'`).join(', ')}; supported: ${OPTIONS.join(', ')}`);
+    }
     const { logDir = 'logs', histogramFreq = 0, writeGraph = true, updateFreq = 'epoch' } = options;
     if (typeof logDir !== 'string' || logDir === '') throw new ValueError(`TensorBoard: \`logDir\` must be a directory path, got ${String(logDir)}`);
     if (!Number.isInteger(histogramFreq) || histogramFreq < 0) throw new ValueError(`TensorBoard: \`histogramFreq\` must be a non-negative integer, got ${String(histogramFreq)}`);
