@@ -189,6 +189,7 @@ test('TensorBoard refuses bad options', (t) => {
 
 const READ_WITH_TENSORBOARD = `
 import json, sys
+from tensorboard.backend.event_processing import plugin_event_accumulator
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.util import tensor_util
 out = {}
@@ -198,7 +199,16 @@ for run in ("train", "validation"):
     tags = {}
     for tag in acc.Tags()["tensors"]:
         tags[tag] = [[e.step, tensor_util.make_ndarray(e.tensor_proto).tolist()] for e in acc.Tensors(tag)]
-    out[run] = {"tensors": tags, "graph": acc.Tags()["graph"]}
+    # The accumulator the TensorBoard server itself uses, which files tags by plugin.
+    server = plugin_event_accumulator.EventAccumulator(sys.argv[1] + "/" + run)
+    server.Reload()
+    plugins = {}
+    for name in ("scalars", "histograms"):
+        try:
+            plugins[name] = sorted(server.PluginTagToContent(name))
+        except KeyError:  # no tag of that plugin in this run
+            plugins[name] = []
+    out[run] = {"tensors": tags, "graph": acc.Tags()["graph"], "plugins": plugins}
 print(json.dumps(out))
 `;
 
@@ -210,9 +220,14 @@ test('TensorBoard\'s own reader (pip tensorboard) reads the tags, steps and valu
     return;
   }
   const { history, logDir, model } = await trainWithTensorBoard({ histogramFreq: 2, updateFreq: 'epoch' });
-  const read = JSON.parse(runPython(found.python, READ_WITH_TENSORBOARD, [logDir])) as Record<string, { tensors: Record<string, [number, unknown][]>; graph: boolean }>;
+  const read = JSON.parse(runPython(found.python, READ_WITH_TENSORBOARD, [logDir])) as Record<string, { tensors: Record<string, [number, unknown][]>; graph: boolean; plugins: Record<string, string[]> }>;
   const { train, validation } = read;
   t.true(train.graph);
+  t.deepEqual(train.plugins, {
+    scalars: ['epoch_accuracy', 'epoch_learning_rate', 'epoch_loss'],
+    histograms: ['hidden/bias/histogram', 'hidden/kernel/histogram', 'scores/bias/histogram', 'scores/kernel/histogram'],
+  });
+  t.deepEqual(validation.plugins, { scalars: ['epoch_accuracy', 'epoch_loss', 'evaluation_accuracy_vs_iterations', 'evaluation_loss_vs_iterations'], histograms: [] });
   t.deepEqual(Object.keys(train.tensors).sort(), ['epoch_accuracy', 'epoch_learning_rate', 'epoch_loss', 'hidden/bias/histogram', 'hidden/kernel/histogram', 'scores/bias/histogram', 'scores/kernel/histogram']);
   t.deepEqual(train.tensors.epoch_loss, history.history.loss.map((v, epoch) => [epoch, f32(v)]));
   t.deepEqual(train.tensors.epoch_accuracy, history.history.accuracy.map((v, epoch) => [epoch, f32(v)]));
