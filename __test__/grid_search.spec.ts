@@ -107,8 +107,18 @@ test('gridSearch routes optimizer to build as example 03 does, scores by the fir
   const xs = x.slice([0, 0], [300, -1]);
   const ys = kiln.utils.toCategorical(labels.slice([0], [300]), 10);
   const search = await kiln.wrappers.gridSearch({
-    build: ({ optimizer }: { optimizer: string }) => mlp(optimizer, 16),
-    paramGrid: { optimizer: ['adam', 'sgd'], epochs: [2] },
+    build: (params: { optimizer: string }) => {
+      t.deepEqual(Object.keys(params), ['optimizer']);
+      const model = mlp(params.optimizer, 16);
+      const fit = model.fit.bind(model);
+      model.fit = (xs, ys, args) => {
+        t.is(args?.batchSize, 16);
+        return fit(xs, ys, args);
+      };
+      return model;
+    },
+    // scikeras' snake_case names work too: batch_size goes to fit as batchSize.
+    paramGrid: { optimizer: ['adam', 'sgd'], epochs: [2], batch_size: [16] },
     x: xs,
     y: ys,
     cv: 2,
@@ -117,7 +127,10 @@ test('gridSearch routes optimizer to build as example 03 does, scores by the fir
   t.is(search.scoring, 'accuracy');
   t.is(search.nSplits, 2);
   t.is(search.bestModel, undefined);
-  t.deepEqual(search.results.map((r) => r.params.optimizer), ['adam', 'sgd']);
+  t.deepEqual(search.results.map((r) => r.params), [
+    { batch_size: 16, epochs: 2, optimizer: 'adam' },
+    { batch_size: 16, epochs: 2, optimizer: 'sgd' },
+  ]);
   // Adam at its default rate learns far faster than plain SGD at 0.01 in two epochs.
   t.is(search.bestParams.optimizer, 'adam');
   t.true(search.results[0].meanScore > search.results[1].meanScore);

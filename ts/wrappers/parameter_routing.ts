@@ -23,11 +23,17 @@ const FIT_PARAMETERS = new Set([
   'validationBatchSize',
 ]);
 
+/** 'batch_size' -> 'batchSize', so grids ported from scikeras route the same way. */
+const camelCase = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
 /** Splits a candidate into the build function's parameters and fit()'s options. */
 export function routeParameters(params: Params): { build: Params; fit: FitArgs } {
   const build: Params = {};
   const fit: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(params)) (FIT_PARAMETERS.has(name) ? fit : build)[name] = value;
+  for (const [name, value] of Object.entries(params)) {
+    if (FIT_PARAMETERS.has(camelCase(name))) fit[camelCase(name)] = value;
+    else build[name] = value;
+  }
   return { build, fit: fit as FitArgs };
 }
 
