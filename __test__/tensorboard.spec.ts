@@ -180,6 +180,24 @@ test('TensorBoard updateFreq n writes batch values every n batches; epoch writes
   t.deepEqual(scalars(readEvents(files[2])).get('evaluation_loss_vs_iterations'), [[15, f32(loss)]]);
 });
 
+test('TensorBoard histograms a constant weight as TensorBoard does: all edges at the value, the count in the last bucket', async (t) => {
+  kiln.setSeed(4);
+  const model = new kiln.Sequential([
+    new kiln.layers.Dense(4, { inputShape: [3], trainable: false, name: 'frozen' }),
+    new kiln.layers.Dense(1, { name: 'head' }),
+  ]);
+  model.compile({ optimizer: 'sgd', loss: 'mse' });
+  const logDir = mkdtempSync(join(tmpdir(), 'kiln-tensorboard-'));
+  const x = kiln.random.normal([16, 3]);
+  await model.fit(x, kiln.random.normal([16, 1]), { epochs: 1, verbose: 0, callbacks: [new kiln.callbacks.TensorBoard({ logDir, histogramFreq: 1, writeGraph: false })] });
+  const events = readEvents(eventFile(join(logDir, 'train')));
+  const bias = events.flatMap((e) => e.summary?.value ?? []).find((v) => v.tag === 'frozen/bias/histogram')!;
+  const content = Buffer.from(bias.tensor.tensorContent);
+  const rows = Array.from({ length: 30 }, (_, b) => [0, 1, 2].map((k) => content.readDoubleLE((b * 3 + k) * 8)));
+  t.deepEqual(rows.slice(0, 29), Array.from({ length: 29 }, () => [0, 0, 0]));
+  t.deepEqual(rows[29], [0, 0, 4]);
+});
+
 test('TensorBoard refuses bad options', (t) => {
   t.throws(() => new kiln.callbacks.TensorBoard({ updateFreq: 'step' as never }), { instanceOf: kiln.ValueError, message: /updateFreq` must be 'epoch', 'batch' or a positive integer, got "step"/ });
   t.throws(() => new kiln.callbacks.TensorBoard({ histogramFreq: -1 }), { instanceOf: kiln.ValueError, message: /histogramFreq/ });
