@@ -67,10 +67,12 @@ export function isOptions(value: unknown): boolean {
   return value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof Tensor));
 }
 
-function refuseTargets(y: unknown): void {
+/** `fit(dataset, args)` puts the options second; `y` itself is refused, as Keras does. */
+function optionsAfterDataset<T>(y: unknown, args: T | undefined): T {
   if (!isOptions(y)) {
     throw new ValueError('When providing `x` as a kiln.data.Dataset, `y` should not be passed. Instead, the targets should be included as part of the kiln.data.Dataset.');
   }
+  return ((y as T | undefined) ?? args ?? {}) as T;
 }
 
 function optionalPositive(value: number | undefined, name: string): number | undefined {
@@ -135,8 +137,7 @@ function expectedSteps(dataset: Dataset, steps: number | undefined): number | un
 
 /** `model.fit(dataset, args)`. */
 export async function fitDataset(model: DatasetModel, dataset: Dataset, y: unknown, maybeArgs?: DatasetFitArgs): Promise<History> {
-  refuseTargets(y);
-  const args = (maybeArgs ?? y ?? {}) as DatasetFitArgs;
+  const args = optionsAfterDataset<DatasetFitArgs>(y, maybeArgs);
   const access = model.batchAccess();
   const { epochs = 1, callbacks = [], initialEpoch = 0, validationData } = args;
   const verbose = access.verbosity(args.verbose, 1);
@@ -193,7 +194,8 @@ export async function fitDataset(model: DatasetModel, dataset: Dataset, y: unkno
         progbar?.progress(done, logs);
         if (model.stopTraining) break;
       }
-      if (steps === undefined && done > 0) {
+      if (done === 0) throw new ValueError(`fit: the dataset yielded no batches in epoch ${epoch + 1}`);
+      if (steps === undefined) {
         // Learned from the first pass, as Keras does, for the next epochs' progress bars.
         steps = done;
         for (const cb of all) cb.setParams({ epochs, steps, verbose });
@@ -241,8 +243,7 @@ async function evaluateLogs(model: DatasetModel, dataset: Dataset, prefix: strin
 
 /** `model.evaluate(dataset, args)`: `[loss, ...metrics]`, or a dict with `returnDict`. */
 export async function evaluateDataset(model: DatasetModel, dataset: Dataset, y: unknown, maybeArgs?: DatasetEvaluateArgs): Promise<number[] | Logs> {
-  refuseTargets(y);
-  const args = (maybeArgs ?? y ?? {}) as DatasetEvaluateArgs;
+  const args = optionsAfterDataset<DatasetEvaluateArgs>(y, maybeArgs);
   const access = model.batchAccess();
   if (!access.optimizer()) throw new RuntimeError('You must call `compile()` before using the model for evaluation (evaluate).');
   const verbose = access.verbosity(args.verbose, 1);
