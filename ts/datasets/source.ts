@@ -69,7 +69,7 @@ function systemDataDirs(): string[] {
   return fromEnv.split(delimiter).filter((dir) => dir !== '');
 }
 
-function baseUrl(): string {
+export function baseUrl(): string {
   const base = process.env.KILN_DATASETS_BASE_URL || DEFAULT_BASE_URL;
   return base.endsWith('/') ? base : `${base}/`;
 }
@@ -185,7 +185,7 @@ function missingDatasetMessage(source: DatasetSource, cache: string, searched: s
     `Searched: ${searched.join(', ')}.`,
     'To use it offline, either:',
     files.length === 1
-      ? `  - put ${files[0].name} (SHA-256 ${files[0].sha256}) at ${join(downloadDir, files[0].name)}` +
+      ? `  - put ${files[0].name} (SHA-256 ${files[0].hash}) at ${join(downloadDir, files[0].name)}` +
         ` (download it from ${baseUrl()}${files[0].name}),`
       : `  - put the files ${files.map((file) => file.name).join(', ')} in ${downloadDir}${downloadDir.endsWith('/') ? '' : '/'}` +
         ` (download them from ${baseUrl()}<name>),`,

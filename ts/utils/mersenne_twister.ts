@@ -88,14 +88,20 @@ function checkSeed(seed: number, what: string): void {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ValueError(`${what}: seed must be a non-negative integer, got ${seed}`);
 }
 
+/** `numpy.random.RandomState(seed)`'s generator. */
+export function numpyRandomState(seed: number): MersenneTwister {
+  checkSeed(seed, 'RandomState');
+  if (seed > 0xffffffff) throw new ValueError(`RandomState: seed must be between 0 and 2**32 - 1, got ${seed}`);
+  return MersenneTwister.fromInteger(seed);
+}
+
 /**
  * `numpy.random.RandomState(seed).shuffle(array)` for a 1-D array (numpy's legacy algorithm:
- * masked rejection sampling of each swap index). Shuffles `items` in place.
+ * masked rejection sampling of each swap index). Shuffles `items` in place. Pass a generator
+ * from `numpyRandomState` to continue its stream, as Keras' loaders shuffle twice with one.
  */
-export function numpyShuffle<T>(items: T[] | Uint32Array | Int32Array, seed: number): void {
-  checkSeed(seed, 'numpyShuffle');
-  if (seed > 0xffffffff) throw new ValueError(`numpyShuffle: seed must be between 0 and 2**32 - 1, got ${seed}`);
-  const twister = MersenneTwister.fromInteger(seed);
+export function numpyShuffle<T>(items: T[] | Uint32Array | Int32Array, seed: number | MersenneTwister): void {
+  const twister = typeof seed === 'number' ? numpyRandomState(seed) : seed;
   for (let i = items.length - 1; i > 0; i--) {
     let mask = i;
     mask |= mask >>> 1;
