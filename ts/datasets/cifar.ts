@@ -23,6 +23,8 @@ export interface CifarLayout {
   test: string[];
   /** The dict entry holding the labels: 'labels', 'fine_labels', 'coarse_labels'. */
   labelKey: string;
+  /** Keras gives CIFAR-10 labels as uint8 and CIFAR-100's as int64 (int32 here). */
+  labelDtype: 'uint8' | 'int32';
 }
 
 /** One decoded batch: channel-last pixels and labels. */
@@ -32,13 +34,13 @@ interface CifarBatch {
 }
 
 /**
- * Loads a CIFAR variant as Keras does: `[[xTrain, yTrain], [xTest, yTest]]`, uint8 tensors of
- * shapes [n, 32, 32, 3] (channels last) and [n, 1], batches in Keras' order.
+ * Loads a CIFAR variant as Keras does: `[[xTrain, yTrain], [xTest, yTest]]`, uint8 images of
+ * shape [n, 32, 32, 3] (channels last) and labels of shape [n, 1], batches in Keras' order.
  */
 export async function loadCifar(layout: CifarLayout, options: LoadDataOptions): Promise<DatasetSplits> {
   const path = await locateFile(layout.source, options);
   const files = (await stat(path)).isDirectory() ? await readExtracted(path, layout) : await readArchive(path, layout);
-  const split = (names: string[]) => joinBatches(names.map((name) => decodeBatch(files.get(name)!, layout.labelKey)));
+  const split = (names: string[]) => joinBatches(names.map((name) => decodeBatch(files.get(name)!, layout.labelKey)), layout.labelDtype);
   return [split(layout.train), split(layout.test)];
 }
 
@@ -98,7 +100,7 @@ function decodeBatch(file: { bytes: Uint8Array; name: string }, labelKey: string
   return { pixels, labels: Uint8Array.from(labelList as number[]) };
 }
 
-function joinBatches(batches: CifarBatch[]): [Tensor, Tensor] {
+function joinBatches(batches: CifarBatch[], labelDtype: 'uint8' | 'int32'): [Tensor, Tensor] {
   const count = batches.reduce((n, batch) => n + batch.labels.length, 0);
   const pixels = new Uint8Array(count * PIXELS);
   const labels = new Uint8Array(count);
@@ -108,5 +110,5 @@ function joinBatches(batches: CifarBatch[]): [Tensor, Tensor] {
     labels.set(batch.labels, offset);
     offset += batch.labels.length;
   }
-  return [tensor(pixels, [count, SIDE, SIDE, CHANNELS], 'uint8'), tensor(labels, [count, 1], 'uint8')];
+  return [tensor(pixels, [count, SIDE, SIDE, CHANNELS], 'uint8'), tensor(labels, [count, 1], labelDtype)];
 }

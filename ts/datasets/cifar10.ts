@@ -18,6 +18,7 @@ const CIFAR10: CifarLayout = {
   train: ['data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5'],
   test: ['test_batch'],
   labelKey: 'labels',
+  labelDtype: 'uint8',
 };
 
 /**

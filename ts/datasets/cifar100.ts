@@ -10,8 +10,8 @@ export interface Cifar100Options extends LoadDataOptions {
 
 /**
  * Loads CIFAR-100 (60,000 32x32 colour images in 100 classes grouped in 20 superclasses), as
- * `keras.datasets.cifar100.load_data(label_mode)` does: uint8 tensors of shapes
- * [50000, 32, 32, 3], [50000, 1], [10000, 32, 32, 3], [10000, 1].
+ * `keras.datasets.cifar100.load_data(label_mode)` does: uint8 images of shapes [50000, 32, 32, 3]
+ * and [10000, 32, 32, 3], int32 labels (Keras: int64) of shapes [50000, 1] and [10000, 1].
  *
  * Reads `cifar-100-python.tar.gz` from `options.path` (the archive, or the extracted
  * directory), else from the cache after checking its SHA-256, else downloads it into the cache.
@@ -37,5 +37,6 @@ export async function loadData(options: Cifar100Options = {}): Promise<DatasetSp
     train: ['train'],
     test: ['test'],
     labelKey: `${labelMode}_labels`,
+    labelDtype: 'int32',
   }, options);
 }

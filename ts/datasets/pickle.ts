@@ -247,6 +247,13 @@ export function readPickle(bytes: Uint8Array, fileName: string): PickleValue {
   }
 }
 
+/** Python 2 pickles (read as bytes) spell type strings as bytes. */
+function asText(value: PickleValue | undefined): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return String.fromCharCode(...value);
+  return undefined;
+}
+
 function fromMemo(memo: Map<number, PickleValue>, key: number, fail: (what: string, at: number) => FileFormatError, at: number): PickleValue {
   if (!memo.has(key)) throw fail(`memo entry ${key} is missing`, at);
   return memo.get(key)!;
@@ -260,8 +267,9 @@ function reduce(callable: PickleValue, args: PickleValue, fail: Fail, at: number
   const { module, name } = callable as { module: string; name: string };
   if (name === '_reconstruct') return { kind: 'ndarray', descr: '', shape: [], fortranOrder: false, data: new Uint8Array(0) };
   if (name === 'dtype') {
-    if (typeof args[0] !== 'string') throw fail('numpy.dtype needs a type string', at);
-    return { kind: 'dtype', base: args[0], byteOrder: '=' };
+    const base = asText(args[0]);
+    if (base === undefined) throw fail('numpy.dtype needs a type string', at);
+    return { kind: 'dtype', base, byteOrder: '=' };
   }
   if (name === '_frombuffer') {
     const [data, dtype, shape, order] = args;
@@ -280,7 +288,8 @@ function reduce(callable: PickleValue, args: PickleValue, fail: Fail, at: number
 function build(target: PickleValue, state: PickleValue, fail: Fail, at: number): void {
   if (isObject(target, 'dtype')) {
     // (version, byteorder, subarray, names, fields, elsize, alignment, flags)
-    if (Array.isArray(state) && typeof state[1] === 'string') (target as { byteOrder: string }).byteOrder = state[1];
+    const byteOrder = Array.isArray(state) ? asText(state[1]) : undefined;
+    if (byteOrder !== undefined) (target as { byteOrder: string }).byteOrder = byteOrder;
     return;
   }
   if (isObject(target, 'ndarray')) {
