@@ -5,6 +5,7 @@ import { ShapeError, ValueError } from '../errors.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { drawSeed, mulberry32 } from '../utils/seeded_random.js';
 import { type Element, type ElementLike, leaves, shapeText, stackElements, structureOf, toElement } from './element.js';
+import { csvSource, type CsvOptions } from './csv_source.js';
 import { tensorSlices } from './tensor_slices.js';
 
 /** `cardinality()` of a dataset that never ends (`repeat()`), as tf.data.INFINITE_CARDINALITY. */
@@ -104,6 +105,15 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
         yield element;
       }
     }, size);
+  }
+
+  /**
+   * The rows of a CSV file of numbers, read as a stream (tf.data's `make_csv_dataset`, unbatched):
+   * each element is a float32 vector of the feature columns, or `[features, label]` when
+   * `labelName` is given. A field that is not a number fails with the file, line and column.
+   */
+  static fromCsv(path: string, options: CsvOptions = {}): Dataset<Tensor | Tensor[]> {
+    return new Dataset(csvSource(path, options), UNKNOWN_CARDINALITY);
   }
 
   /** @internal The same stream with another source and size. */
