@@ -12,6 +12,7 @@ import type { Optimizer } from '../optimizers/optimizer.js';
 import { Tensor, tensor } from '../tensor.js';
 import { Progbar } from '../utils/progbar.js';
 import type { DataLike } from './data_adapter.js';
+import type { Model } from './model.js';
 
 /** The parts of a Model the runner drives (Model.batchAccess()). */
 export interface ModelBatchAccess {
@@ -25,11 +26,6 @@ export interface ModelBatchAccess {
   newLogs(): { add(flat: Float64Array): void; logs(prefix?: string): Logs };
 }
 
-/** What a model exposes to the runner. */
-export interface DatasetModel {
-  stopTraining: boolean;
-  batchAccess(): ModelBatchAccess;
-}
 
 export interface DatasetFitArgs {
   epochs?: number;
@@ -136,7 +132,7 @@ function expectedSteps(dataset: Dataset, steps: number | undefined): number | un
 }
 
 /** `model.fit(dataset, args)`. */
-export async function fitDataset(model: DatasetModel, dataset: Dataset, y: unknown, maybeArgs?: DatasetFitArgs): Promise<History> {
+export async function fitDataset(model: Model, dataset: Dataset, y: unknown, maybeArgs?: DatasetFitArgs): Promise<History> {
   const args = optionsAfterDataset<DatasetFitArgs>(y, maybeArgs);
   const access = model.batchAccess();
   const { epochs = 1, callbacks = [], initialEpoch = 0, validationData } = args;
@@ -160,7 +156,7 @@ export async function fitDataset(model: DatasetModel, dataset: Dataset, y: unkno
   const list = new CallbackList(all);
   const batchHooks = callbacks.some(wantsTrainBatches);
   for (const cb of all) {
-    cb.setModel(model as never);
+    cb.setModel(model);
     cb.setParams({ epochs, steps: steps ?? 0, verbose });
   }
   const source = new BatchSource(dataset, stepsPerEpoch !== undefined);
@@ -221,7 +217,7 @@ function validationPair(data: [DataLike, DataLike]): Tensor[] {
 }
 
 /** Loss and metrics over a dataset's batches (`prefix` 'val_' during fit). */
-async function evaluateLogs(model: DatasetModel, dataset: Dataset, prefix: string, steps: number | undefined, callbacks: CallbackList, bar?: Progbar): Promise<Logs> {
+async function evaluateLogs(model: Model, dataset: Dataset, prefix: string, steps: number | undefined, callbacks: CallbackList, bar?: Progbar): Promise<Logs> {
   const access = model.batchAccess();
   const running = access.newLogs();
   await callbacks.call('onTestBegin');
@@ -242,7 +238,7 @@ async function evaluateLogs(model: DatasetModel, dataset: Dataset, prefix: strin
 }
 
 /** `model.evaluate(dataset, args)`: `[loss, ...metrics]`, or a dict with `returnDict`. */
-export async function evaluateDataset(model: DatasetModel, dataset: Dataset, y: unknown, maybeArgs?: DatasetEvaluateArgs): Promise<number[] | Logs> {
+export async function evaluateDataset(model: Model, dataset: Dataset, y: unknown, maybeArgs?: DatasetEvaluateArgs): Promise<number[] | Logs> {
   const args = optionsAfterDataset<DatasetEvaluateArgs>(y, maybeArgs);
   const access = model.batchAccess();
   if (!access.optimizer()) throw new RuntimeError('You must call `compile()` before using the model for evaluation (evaluate).');
@@ -252,7 +248,7 @@ export async function evaluateDataset(model: DatasetModel, dataset: Dataset, y: 
   const total = expectedSteps(dataset, steps);
   const bar = verbose > 0 ? new Progbar(total ?? 0, { verbose: verbose as 1 | 2 }) : undefined;
   const callbacks = args.callbacks ?? [];
-  callbacks.forEach((cb) => cb.setModel(model as never));
+  callbacks.forEach((cb) => cb.setModel(model));
   const logs = await evaluateLogs(model, dataset, '', steps, new CallbackList(callbacks), bar);
   bar?.update(total ?? 0, logs, true);
   if (args.returnDict) return logs;
@@ -260,7 +256,7 @@ export async function evaluateDataset(model: DatasetModel, dataset: Dataset, y: 
 }
 
 /** `model.predict(dataset, args)`: every batch's outputs, concatenated. */
-export async function predictDataset(model: DatasetModel, dataset: Dataset, args: DatasetPredictArgs = {}): Promise<Tensor | Tensor[]> {
+export async function predictDataset(model: Model, dataset: Dataset, args: DatasetPredictArgs = {}): Promise<Tensor | Tensor[]> {
   const access = model.batchAccess();
   const verbose = access.verbosity(args.verbose, 0);
   const steps = optionalPositive(args.steps, 'steps');
