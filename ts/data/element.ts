@@ -87,12 +87,6 @@ function stackTensors(column: Tensor[], reference: Tensor, firstIndex: number, w
   return tensor(out, [column.length, ...shape], dtype);
 }
 
-/** Rows `begin..end` (axis 0) of a tensor's host copy, as a tensor. */
-export function rowsOf(data: TypedArray, shape: readonly number[], dtype: DType, begin: number, end: number): Tensor {
-  const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
-  return tensor(data.slice(begin * rowSize, end * rowSize), [end - begin, ...shape.slice(1)], dtype);
-}
-
 /** Row `index` of a tensor's host copy, without the first axis. */
 export function rowOf(data: TypedArray, shape: readonly number[], dtype: DType, index: number): Tensor {
   const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);

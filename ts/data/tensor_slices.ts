@@ -2,14 +2,12 @@
 // Dataset.fromTensors slices.
 import { ShapeError, ValueError } from '../errors.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
-import { type Element, rowOf, rowsOf, shapeText } from './element.js';
+import { type Element, rowOf, shapeText } from './element.js';
 
 export interface TensorSlices {
   count: number;
   /** Element i: row i of each tensor. */
   row(index: number): Element;
-  /** Rows begin..end of each tensor, already batched. */
-  rows(begin: number, end: number): Element;
 }
 
 export function tensorSlices(tensors: TensorLike | TensorLike[]): TensorSlices {
@@ -31,6 +29,5 @@ export function tensorSlices(tensors: TensorLike | TensorLike[]): TensorSlices {
   return {
     count,
     row: (index) => pack(hosts.map((h) => rowOf(h.data, h.shape, h.dtype, index))),
-    rows: (begin, end) => pack(hosts.map((h) => rowsOf(h.data, h.shape, h.dtype, begin, end))),
   };
 }
