@@ -3,49 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { create } from 'tar';
-
-const op = {
-  PROTO: 0x80, EMPTY_DICT: 0x7d, EMPTY_LIST: 0x5d, MARK: 0x28, BINPUT: 0x71, SHORT_BINSTRING: 0x55,
-  BINSTRING: 0x54, GLOBAL: 0x63, BININT: 0x4a, BININT1: 0x4b, BININT2: 0x4d, TUPLE: 0x74, TUPLE1: 0x85,
-  TUPLE2: 0x86, TUPLE3: 0x87, REDUCE: 0x52, BUILD: 0x62, NONE: 0x4e, NEWFALSE: 0x89, APPENDS: 0x65,
-  SETITEMS: 0x75, STOP: 0x2e,
-};
-
-class PickleWriter {
-  private parts: Buffer[] = [];
-  private memo = 0;
-  byte(...values: number[]) {
-    this.parts.push(Buffer.from(values));
-    return this;
-  }
-  put() {
-    return this.byte(op.BINPUT, ++this.memo & 0xff);
-  }
-  str(text: string | Uint8Array) {
-    const bytes = Buffer.from(text as string);
-    if (bytes.length < 256) return this.byte(op.SHORT_BINSTRING, bytes.length).raw(bytes).put();
-    const length = Buffer.alloc(4);
-    length.writeInt32LE(bytes.length);
-    return this.byte(op.BINSTRING).raw(length).raw(bytes).put();
-  }
-  int(value: number) {
-    if (value >= 0 && value < 256) return this.byte(op.BININT1, value);
-    if (value >= 0 && value < 65536) return this.byte(op.BININT2, value & 0xff, value >> 8);
-    const bytes = Buffer.alloc(4);
-    bytes.writeInt32LE(value);
-    return this.byte(op.BININT).raw(bytes);
-  }
-  global(module: string, name: string) {
-    return this.byte(op.GLOBAL).raw(Buffer.from(`${module}\n${name}\n`, 'latin1')).put();
-  }
-  raw(bytes: Uint8Array) {
-    this.parts.push(Buffer.from(bytes));
-    return this;
-  }
-  bytes(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
+import { op, PickleWriter } from './pickle.js';
 
 export interface CifarBatchSpec {
   /** count x 3072 channel-first pixels. */
