@@ -17,11 +17,11 @@ interface Summary { shape: number[]; dtype: string; sha256: string; first: numbe
 /** Keras' int64 labels are int32 in kiln, which has no 64-bit integers. */
 function matches(t: import('ava').ExecutionContext, tensor: kiln.Tensor, expected: Summary, what: string) {
   t.deepEqual(tensor.shape, expected.shape, `${what} shape`);
-  t.is(tensor.dtype, expected.dtype === 'int64' ? 'int32' : expected.dtype, `${what} dtype`);
-  const values = tensor.dataSync();
-  if (expected.dtype === tensor.dtype) t.is(sha256(values), expected.sha256, `${what} bytes`);
+  t.is<string, string>(tensor.dtype, expected.dtype === 'int64' ? 'int32' : expected.dtype, `${what} dtype`);
+  const values = Array.from(tensor.dataSync());
+  if (expected.dtype === tensor.dtype) t.is(sha256(tensor.dataSync()), expected.sha256, `${what} bytes`);
   else t.true(expected.first.length === values.length, `${what}: every value is among the first values compared`);
-  t.deepEqual(Array.from(values.slice(0, 12)), expected.first, `${what} first values`);
+  t.deepEqual(values.slice(0, 12), expected.first, `${what} first values`);
   t.is(values.reduce((a, b) => a + b, 0), expected.sum, `${what} sum`);
 }
 

@@ -13,8 +13,11 @@ export const INFINITE_CARDINALITY = -1;
 /** `cardinality()` when it cannot be known without iterating (generators, `filter`). */
 export const UNKNOWN_CARDINALITY = -2;
 
-/** The arguments `map` and `filter` functions receive: a tuple's components, or the element. */
-export type ElementArgs<E extends Element> = E extends Element[] ? E : [E];
+/**
+ * The arguments `map` and `filter` functions receive: the element itself, or a tuple's
+ * components (`(x, y) => ...`).
+ */
+export type ElementArgs<E extends Element> = [E] extends [Tensor] ? [Tensor] : [E] extends [Tensor | Tensor[]] ? Tensor[] : Element[];
 
 /** A source of elements: called once per iteration. */
 type Source = () => AsyncIterator<Element>;
@@ -82,7 +85,7 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
    * the shapes (all but the first axis, which may vary, as for batches of different sizes);
    * an element that changes them fails with its index.
    */
-  static fromGenerator<T extends Element = Element>(
+  static fromGenerator<T extends Element = Tensor | Tensor[]>(
     generator: () => Iterable<ElementLike> | AsyncIterable<ElementLike>,
     options: FromGeneratorOptions = {},
   ): Dataset<T> {
