@@ -13,8 +13,10 @@ import { downloadFile, type RemoteFile } from './download.js';
  */
 export interface LoadDataOptions {
   /**
-   * The dataset's `.npz` file, or a directory holding it or its four IDX files (gzipped or
-   * not). When given, nothing else is searched and nothing is downloaded.
+   * Where the dataset's file is: for MNIST-like datasets the `.npz` file or a directory holding it
+   * or its four IDX files (gzipped or not); for CIFAR the `.tar.gz` archive or the extracted
+   * folder; for imdb and bostonHousing the `.npz` (getWordIndex: the `.json`). When given, nothing
+   * else is searched, downloaded or checksummed.
    */
   path?: string;
   /**
