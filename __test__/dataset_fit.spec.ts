@@ -144,14 +144,15 @@ test('fit on a Dataset refuses what Keras refuses and names the bad batch', asyn
 test('a streamed fit keeps peak memory well below an in-memory fit of the same data', async (t) => {
   const script = fileURLToPath(new URL('./helpers/stream_memory.mjs', import.meta.url));
   const run = async (mode: string) => {
-    const { stdout } = await promisify(execFile)(process.execPath, [script, mode, '60000'], { maxBuffer: 1 << 20 });
+    const { stdout } = await promisify(execFile)(process.execPath, [script, mode, '80000'], { maxBuffer: 1 << 20 });
     return JSON.parse(stdout.trim().split('\n').pop()!) as { peakGrowthMiB: number; seconds: number; loss: number };
   };
   const inMemory = await run('inMemory');
   const streaming = await run('streaming');
-  t.log(`peak RSS growth over 60,000 samples of 784 floats: in memory ${inMemory.peakGrowthMiB.toFixed(0)} MiB (${inMemory.seconds.toFixed(1)} s), streamed ${streaming.peakGrowthMiB.toFixed(0)} MiB (${streaming.seconds.toFixed(1)} s)`);
-  // The data alone is 60,000 x 784 x 4 bytes = 179 MiB.
-  t.true(inMemory.peakGrowthMiB > 170, `in-memory growth ${inMemory.peakGrowthMiB}`);
+  t.log(`peak RSS growth over 80,000 samples of 784 floats: in memory ${inMemory.peakGrowthMiB.toFixed(0)} MiB (${inMemory.seconds.toFixed(1)} s), streamed ${streaming.peakGrowthMiB.toFixed(0)} MiB (${streaming.seconds.toFixed(1)} s)`);
+  // The data alone is 80,000 x 784 x 4 bytes = 239 MiB; a stream holds a few batches (and the
+  // garbage the collector has not reached yet).
+  t.true(inMemory.peakGrowthMiB > 230, `in-memory growth ${inMemory.peakGrowthMiB}`);
   t.true(streaming.peakGrowthMiB < inMemory.peakGrowthMiB / 2, `streamed ${streaming.peakGrowthMiB} vs ${inMemory.peakGrowthMiB}`);
   t.true(Number.isFinite(streaming.loss) && Math.abs(streaming.loss - Math.log(10)) < 0.1, `random labels: loss near ln 10, got ${streaming.loss}`);
 });
