@@ -159,3 +159,19 @@ test('map results and generator values that are not tensors fail clearly', async
   await t.throwsAsync(range(2).map(() => [] as unknown as kiln.Tensor).toArray(), { instanceOf: kiln.ValueError, message: /the result for element 0 is an empty array/ });
   t.throws(() => Dataset.fromGenerator(42 as unknown as () => Iterable<number>), { instanceOf: kiln.ValueError });
 });
+
+test('batches gathered straight from tensors equal batches stacked element by element', async (t) => {
+  const x = kiln.random.uniform([37, 3, 2]);
+  const y = kiln.random.randint(0, 5, [37]);
+  const pipeline = (ds: kiln.data.Dataset<kiln.Tensor[]>) => ds.skip(2).shuffle(10, 4).take(30).repeat(2).batch(8, { dropRemainder: true });
+  const gathered = pipeline(Dataset.fromTensors([x, y]));
+  // map() makes the elements plain tensors, so batch() stacks them one by one.
+  const stacked = pipeline(Dataset.fromTensors([x, y]).map((a, b) => [a, b]) as kiln.data.Dataset<kiln.Tensor[]>);
+  t.is(gathered.cardinality(), 7);
+  const fast = await values(gathered);
+  t.is(fast.length, 7);
+  t.deepEqual(fast, await values(stacked));
+  const [firstX, firstY] = (await gathered.toArray())[0];
+  t.deepEqual(firstX.shape, [8, 3, 2]);
+  t.is(firstY.dtype, 'int32');
+});

@@ -3,10 +3,11 @@
 // unless `cache()` asks for it.
 import { ShapeError, ValueError } from '../errors.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { drawSeed, mulberry32 } from '../utils/seeded_random.js';
+import { drawSeed } from '../utils/seeded_random.js';
 import { type Element, type ElementLike, leaves, shapeText, stackElements, structureOf, toElement } from './element.js';
 import { csvSource, type CsvOptions } from './csv_source.js';
-import { tensorSlices } from './tensor_slices.js';
+import { iterate, repeatStream, shuffleStream, skipStream, takeStream, type Stream } from './streams.js';
+import { tensorSlices, type TensorSlices } from './tensor_slices.js';
 
 /** `cardinality()` of a dataset that never ends (`repeat()`), as tf.data.INFINITE_CARDINALITY. */
 export const INFINITE_CARDINALITY = -1;
@@ -20,7 +21,16 @@ export const UNKNOWN_CARDINALITY = -2;
 export type ElementArgs<E extends Element> = [E] extends [Tensor] ? [Tensor] : [E] extends [Tensor | Tensor[]] ? Tensor[] : Element[];
 
 /** A source of elements: called once per iteration. */
-type Source = () => AsyncIterator<Element>;
+type Source = Stream<Element>;
+
+/**
+ * A dataset still made of rows of in-memory tensors, in the order `indices` gives: shuffle,
+ * take, skip and repeat reorder the indices, and batch gathers each batch's rows in one copy.
+ */
+interface RowSource {
+  slices: TensorSlices;
+  indices: Stream<number>;
+}
 
 export interface BatchOptions {
   /** Drop the last batch when it has fewer than `batchSize` elements. Default false. */
@@ -64,7 +74,14 @@ function isFinite(cardinality: number): boolean {
  */
 export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
   /** @internal */
-  constructor(private readonly source: Source, private readonly size: number) {}
+  constructor(private readonly source: Source, private readonly size: number, private readonly rows?: RowSource) {}
+
+  /** A dataset of `slices`' rows in the order of `indices`. */
+  private static ofRows(slices: TensorSlices, indices: Stream<number>, size: number): Dataset<Element> {
+    return new Dataset(async function* () {
+      for await (const index of iterate(indices)) yield slices.row(index);
+    }, size, { slices, indices });
+  }
 
   /**
    * Slices a tensor, or each tensor of a tuple, along its first axis: element i is
@@ -74,8 +91,8 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
   static fromTensors(tensors: TensorLike[]): Dataset<Tensor[]>;
   static fromTensors(tensors: TensorLike | TensorLike[]): Dataset<Element> {
     const slices = tensorSlices(tensors);
-    return new Dataset(async function* () {
-      for (let i = 0; i < slices.count; i++) yield slices.row(i);
+    return Dataset.ofRows(slices, async function* () {
+      for (let i = 0; i < slices.count; i++) yield i;
     }, slices.count);
   }
 
@@ -122,6 +139,12 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
   /** @internal The same stream with another source and size. */
   private derive<R extends Element>(source: Source, size: number): Dataset<R> {
     return new Dataset<R>(source, size);
+  }
+
+  /** Applies an order-only operation to the row indices when there are rows, else to the elements. */
+  private reorder(operation: <T>(upstream: Stream<T>) => Stream<T>, size: number): Dataset<E> {
+    if (this.rows) return Dataset.ofRows(this.rows.slices, operation(this.rows.indices), size) as Dataset<E>;
+    return this.derive(operation(this.source), size);
   }
 
   /**
@@ -180,6 +203,20 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
     const size = isFinite(this.size)
       ? (dropRemainder ? Math.floor(this.size / batchSize) : Math.ceil(this.size / batchSize))
       : this.size;
+    if (this.rows) {
+      const { slices, indices } = this.rows;
+      return this.derive(async function* () {
+        let pending: number[] = [];
+        for await (const index of iterate(indices)) {
+          pending.push(index);
+          if (pending.length === batchSize) {
+            yield slices.gather(pending);
+            pending = [];
+          }
+        }
+        if (pending.length > 0 && !dropRemainder) yield slices.gather(pending);
+      }, size);
+    }
     return this.derive(async function* () {
       let pending: Element[] = [];
       let index = 0;
@@ -208,71 +245,32 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
     const reshuffle = options.reshuffleEachIteration ?? true;
     const baseSeed = seed ?? drawSeed();
     let iteration = 0;
-    const upstream = this.source;
-    return this.derive(async function* () {
-      const random = mulberry32(baseSeed + (reshuffle ? iteration++ : 0) * 0x9e3779b9);
-      const buffer: Element[] = [];
-      const draw = () => {
-        const j = Math.floor(random() * buffer.length);
-        const chosen = buffer[j];
-        buffer[j] = buffer[buffer.length - 1];
-        buffer.pop();
-        return chosen;
-      };
-      for await (const element of iterate(upstream)) {
-        buffer.push(element);
-        if (buffer.length === bufferSize) yield draw();
-      }
-      while (buffer.length > 0) yield draw();
-    }, this.size);
+    const seedFor = () => baseSeed + (reshuffle ? iteration++ : 0) * 0x9e3779b9;
+    return this.reorder((upstream) => shuffleStream(upstream, bufferSize, seedFor), this.size);
   }
 
   /** Repeats the dataset `count` times; forever when `count` is omitted or -1. */
   repeat(count = -1): Dataset<E> {
     if (count !== -1) nonNegativeInteger(count, 'Dataset.repeat: count');
-    const upstream = this.source;
     const size = count === -1
       ? (this.size === 0 ? 0 : INFINITE_CARDINALITY)
       : (isFinite(this.size) ? this.size * count : this.size);
-    return this.derive(async function* () {
-      for (let round = 0; count === -1 || round < count; round++) {
-        let produced = false;
-        for await (const element of iterate(upstream)) {
-          produced = true;
-          yield element;
-        }
-        if (!produced) return; // an empty dataset repeated forever is still empty
-      }
-    }, size);
+    return this.reorder((upstream) => repeatStream(upstream, count), size);
   }
 
   /** The first `count` elements (all of them when -1). */
   take(count: number): Dataset<E> {
     if (count === -1) return this;
     nonNegativeInteger(count, 'Dataset.take: count');
-    const upstream = this.source;
     const size = isFinite(this.size) ? Math.min(this.size, count) : this.size === INFINITE_CARDINALITY ? count : UNKNOWN_CARDINALITY;
-    return this.derive(async function* () {
-      if (count === 0) return;
-      let taken = 0;
-      for await (const element of iterate(upstream)) {
-        yield element;
-        if (++taken >= count) return;
-      }
-    }, size);
+    return this.reorder((upstream) => takeStream(upstream, count), size);
   }
 
   /** Everything after the first `count` elements. */
   skip(count: number): Dataset<E> {
     nonNegativeInteger(count, 'Dataset.skip: count');
-    const upstream = this.source;
     const size = isFinite(this.size) ? Math.max(0, this.size - count) : this.size;
-    return this.derive(async function* () {
-      let seen = 0;
-      for await (const element of iterate(upstream)) {
-        if (seen++ >= count) yield element;
-      }
-    }, size);
+    return this.reorder((upstream) => skipStream(upstream, count), size);
   }
 
   /**
@@ -321,11 +319,6 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
       cached = recording; // only a complete pass is kept, as tf.data does
     }, this.size);
   }
-}
-
-/** Lets `for await` run over a source. */
-function iterate(source: Source): AsyncIterable<Element> {
-  return { [Symbol.asyncIterator]: source };
 }
 
 function spread(element: Element): Element[] {

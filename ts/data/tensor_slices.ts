@@ -1,13 +1,15 @@
 // Rows of one tensor, or of a tuple of tensors with the same first dimension: what
 // Dataset.fromTensors slices.
 import { ShapeError, ValueError } from '../errors.js';
-import { Tensor, toTensor, type TensorLike } from '../tensor.js';
-import { type Element, rowOf, shapeText } from './element.js';
+import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
+import { type Element, rowOf, shapeText, typedArrayFor } from './element.js';
 
 export interface TensorSlices {
   count: number;
   /** Element i: row i of each tensor. */
   row(index: number): Element;
+  /** The rows at `indices`, stacked: what batching those elements gives, in one copy. */
+  gather(indices: number[]): Element;
 }
 
 export function tensorSlices(tensors: TensorLike | TensorLike[]): TensorSlices {
@@ -29,5 +31,11 @@ export function tensorSlices(tensors: TensorLike | TensorLike[]): TensorSlices {
   return {
     count,
     row: (index) => pack(hosts.map((h) => rowOf(h.data, h.shape, h.dtype, index))),
+    gather: (indices) => pack(hosts.map((h) => {
+      const rowSize = h.shape.slice(1).reduce((a, b) => a * b, 1);
+      const out = typedArrayFor(h.dtype, indices.length * rowSize);
+      indices.forEach((row, i) => out.set(h.data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize));
+      return tensor(out, [indices.length, ...h.shape.slice(1)], h.dtype);
+    })),
   };
 }
