@@ -1,6 +1,7 @@
 // The public surface of kiln-nn, and nothing else.
 export * as activations from './activations.js';
 export * as callbacks from './callbacks/index.js';
+export * as data from './data/index.js';
 export * as datasets from './datasets/index.js';
 export { FileFormatError, KilnError, RuntimeError, ShapeError, ValueError } from './errors.js';
 export * as initializers from './initializers.js';

@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { FileFormatError, ValueError } from '../errors.js';
 import { tensor, type Tensor } from '../tensor.js';
-import { mulberry32 } from '../utils/seeded_random.js';
 import type { DatasetSplits } from './imageClassification.js';
+import { mulberry32, shuffleInPlace } from '../utils/seeded_random.js';
 
 /** Options of `mnistDigits.loadData`. */
 export interface MnistDigitsOptions {
@@ -50,7 +50,7 @@ export async function loadData(options: MnistDigitsOptions = {}): Promise<Datase
     }
   });
   const random = mulberry32(SHUFFLE_SEED);
-  return [assemble(shuffle(train, random), digits), assemble(shuffle(test, random), digits)];
+  return [assemble(shuffled(train, random), digits), assemble(shuffled(test, random), digits)];
 }
 
 function assemble(order: Array<[number, number]>, digits: Uint8Array[]): [Tensor, Tensor] {
@@ -84,14 +84,6 @@ function apportion(counts: number[], fraction: number): number[] {
     }
   }
   return shares;
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
 }
 
 /** The pixels of each digit's images (index = digit), read once per process. */
@@ -135,4 +127,9 @@ async function readDigits(): Promise<Uint8Array[]> {
       return pixels;
     }),
   );
+}
+
+function shuffled<T>(items: T[], random: () => number): T[] {
+  shuffleInPlace(items, random);
+  return items;
 }

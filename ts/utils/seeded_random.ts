@@ -1,7 +1,8 @@
-// A seeded generator for the few places that need their own repeatable stream, apart from
-// kiln.setSeed's native one (the digits split, randomSearch's sampling).
+// Small seeded generators for the places that need their own repeatable stream apart from
+// kiln.setSeed's native one (shuffles, splits, randomSearch), the same on every platform.
+import { randint } from '../random.js';
 
-/** A small, well-known 32-bit generator: the same sequence on every platform. */
+/** mulberry32: a well-known 32-bit generator; returns floats in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -11,4 +12,17 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Fisher-Yates in place. */
+export function shuffleInPlace<T>(items: T[] | Uint32Array, random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+}
+
+/** A seed for when the user gave none: drawn from kiln's generator, so `kiln.setSeed` repeats it. */
+export function drawSeed(): number {
+  return randint(0, 2 ** 31 - 1, [1]).dataSync()[0];
 }
