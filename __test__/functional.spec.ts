@@ -5,7 +5,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import * as kiln from 'kiln-nn';
-import { allClose, type FixtureArray } from './helpers/all_close.js';
+import { allClose, type FixtureArray } from './helpers/keras_layer_cases.js';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/keras_functional.json', import.meta.url), 'utf8'));
 const toTensor = (a: FixtureArray) => kiln.tensor(Float32Array.from(a.data), a.shape);

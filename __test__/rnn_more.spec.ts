@@ -5,7 +5,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import * as kiln from 'kiln-nn';
-import { allClose, type FixtureArray } from './helpers/all_close.js';
+import { allClose, type FixtureArray } from './helpers/keras_layer_cases.js';
 
 interface LayerSpec {
   class: string;

@@ -2,46 +2,21 @@
 // symbolic (inside Layer.call while a model is built), so custom layers train like built-ins.
 import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
-import { currentLayerName, type OpSpec, type Shape, SymbolicTensor, tracing } from './symbolic.js';
+import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, record, shapeOf, symbolic, where } from './ops/recording.js';
+import { permuteAxes } from './ops/resampling.js';
+import { type Shape, SymbolicTensor } from './symbolic.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 import { Variable } from './variable.js';
+
+export type { Padding } from './ops/recording.js';
+export { convTranspose, type ConvTransposeOptions } from './ops/conv_transpose.js';
+export { pad, repeat } from './ops/resampling.js';
 
 /** What an op argument may be. */
 export type OpInput = TensorLike | SymbolicTensor | Variable;
 /** A symbolic result if the argument is symbolic, else a concrete tensor. */
 export type OpResult<A> = A extends SymbolicTensor ? SymbolicTensor : Tensor;
 export type OpResult2<A, B> = A extends SymbolicTensor ? SymbolicTensor : B extends SymbolicTensor ? SymbolicTensor : Tensor;
-
-/** Symbolic when an argument is, or when a weight is used while a layer is being traced. */
-function isSymbolic(args: OpInput[]): boolean {
-  return args.some((a) => a instanceof SymbolicTensor || (a instanceof Variable && tracing()));
-}
-
-function concrete(value: OpInput): Tensor {
-  if (value instanceof Variable) return value.read();
-  if (value instanceof SymbolicTensor) throw new ValueError('A symbolic tensor cannot be used where a concrete value is needed');
-  return toTensor(value);
-}
-
-function symbolic(value: OpInput): SymbolicTensor {
-  if (value instanceof SymbolicTensor) return value;
-  if (value instanceof Variable) return value.symbolic;
-  const t = toTensor(value, 'float32');
-  return new SymbolicTensor(t.shape, { op: 'constant', shape: t.shape, values: Array.from(t.dataSync()) }, [], 'constant');
-}
-
-function where(): string {
-  const layer = currentLayerName();
-  return layer ? `Layer "${layer}": ` : '';
-}
-
-function record(spec: OpSpec, inputs: SymbolicTensor[], shape: Shape): SymbolicTensor {
-  return new SymbolicTensor(shape, spec, inputs, currentLayerName() ?? spec.op);
-}
-
-function describe(shape: Shape): string {
-  return `[${shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
-}
 
 /** numpy broadcasting of shapes with an unknown batch axis. */
 export function broadcastShapes(a: Shape, b: Shape): Shape {
@@ -76,17 +51,6 @@ export const minimum = <A extends OpInput, B extends OpInput>(a: A, b: B) => bin
 /** 1 where a and b differ, else 0 (no gradient); Keras' `ops.not_equal` as float32. */
 export const notEqual = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('not_equal', a, b);
 
-/** Records `spec` on symbolic inputs, or runs it now through the engine's kernel for it. */
-function graphOp(spec: OpSpec, inputs: OpInput[], shape: Shape): Tensor | SymbolicTensor {
-  if (isSymbolic(inputs)) return record(spec, inputs.map(symbolic), shape);
-  const tensors = inputs.map(concrete);
-  return new Tensor(callNative(() => native.runOp(JSON.stringify(spec), tensors.map((t) => t.handle))));
-}
-
-function shapeOf(x: OpInput): Shape {
-  return x instanceof SymbolicTensor || x instanceof Variable ? x.shape : toTensor(x as TensorLike).shape;
-}
-
 function checkedAxis(axis: number, rank: number, op: string): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ValueError(`${where()}${op}: axis ${axis} is out of range for rank ${rank}`);
@@ -96,7 +60,7 @@ function checkedAxis(axis: number, rank: number, op: string): number {
 /** Reverses the order of the entries along `axis` (Keras' `ops.flip`). */
 export function flip<A extends OpInput>(x: A, axis: number): OpResult<A> {
   const shape = shapeOf(x);
-  return graphOp({ op: 'flip', axis: checkedAxis(axis, shape.length, 'flip') }, [x], shape) as OpResult<A>;
+  return applyOp({ op: 'flip', axis: checkedAxis(axis, shape.length, 'flip') }, [x], () => shape) as OpResult<A>;
 }
 
 /** @internal `size` entries of `axis` from `begin` (graph and eager alike). */
@@ -107,7 +71,7 @@ export function sliceAxis<A extends OpInput>(x: A, axis: number, begin: number, 
   if (!Number.isInteger(begin) || !Number.isInteger(size) || begin < 0 || size < 0 || (length !== null && begin + size > length)) {
     throw new ValueError(`${where()}slice [${begin}, ${begin + size}) is out of range for axis ${a} of ${describe(shape)}`);
   }
-  return graphOp({ op: 'slice', axis: a, begin, size }, [x], shape.map((d, i) => (i === a ? size : d))) as OpResult<A>;
+  return applyOp({ op: 'slice', axis: a, begin, size }, [x], () => shape.map((d, i) => (i === a ? size : d))) as OpResult<A>;
 }
 
 function unary<A extends OpInput>(fn: string, x: A): OpResult<A> {
@@ -244,9 +208,10 @@ export function concat<A extends OpInput>(tensors: A[], axis = -1): OpResult<A> 
   return new Tensor(callNative(() => native.concat(list.map((t) => t.handle), axis))) as OpResult<A>;
 }
 
-export function transpose(x: OpInput, perm?: number[]): Tensor {
-  eagerOnly('transpose', [x]);
-  return concrete(x).transpose(perm);
+/** Permutes the axes (batch axis included): output axis i is input axis perm[i]; default reverses them. */
+export function transpose<A extends OpInput>(x: A, perm?: number[]): OpResult<A> {
+  if (isSymbolic([x])) return permuteAxes(x, perm);
+  return concrete(x).transpose(perm) as OpResult<A>;
 }
 
 export function argMax(x: OpInput, axis = -1): Tensor {
@@ -264,8 +229,6 @@ export function gather(x: OpInput, indices: TensorLike): Tensor {
   return concrete(x).gather(indices);
 }
 
-/** Convolution and pooling padding, as Keras names it. */
-export type Padding = 'valid' | 'same';
 
 export interface ConvOptions {
   /** Default 1. */
@@ -274,20 +237,6 @@ export interface ConvOptions {
   padding?: Padding;
   /** Default 1. */
   dilationRate?: number | number[];
-}
-
-/** A per-spatial-axis setting given as one number or one per axis. */
-function perAxis(value: number | number[] | undefined, axes: number, fallback: number, name: string): number[] {
-  const list = value === undefined ? new Array(axes).fill(fallback) : Array.isArray(value) ? value : new Array(axes).fill(value);
-  if (list.length !== axes || list.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new ValueError(`${where()}\`${name}\` must be a positive integer or ${axes} of them, got ${JSON.stringify(value)}`);
-  }
-  return list;
-}
-
-function checkPadding(padding: string): Padding {
-  if (padding !== 'valid' && padding !== 'same') throw new ValueError(`${where()}padding must be 'valid' or 'same', got '${padding}'`);
-  return padding;
 }
 
 /** Output length of one spatial axis (null stays null), as TensorFlow computes it. */
@@ -415,7 +364,7 @@ export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInp
     });
   }
   const inputs = [x, kernel, recurrent, bias, ...(mask === undefined ? [] : [mask]), ...(initialState ?? [])];
-  return graphOp({ op: 'rnn', ...spec, masked: mask !== undefined, initial_state: initialState !== undefined }, inputs, outputShape);
+  return applyOp({ op: 'rnn', ...spec, masked: mask !== undefined, initial_state: initialState !== undefined }, inputs, () => outputShape);
 }
 
 /** @internal Batch normalisation in a graph (training statistics in fit, moving ones otherwise). */

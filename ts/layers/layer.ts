@@ -24,6 +24,8 @@ export interface LayerArgs {
   dtype?: 'float32';
 }
 
+let nextCallOrder = 0;
+
 const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype'];
 
 export type LayerInput = Tensor | SymbolicTensor;
@@ -180,6 +182,9 @@ export abstract class Layer {
           const fed = [...list, ...(options.initialState ?? [])].filter((v): v is SymbolicTensor => v instanceof SymbolicTensor);
           const nodeIndex = this.inboundNodes.push({ inputs: fed, outputs: symbolicOutputs }) - 1;
           symbolicOutputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
+          // Saving rebuilds the model from each output's call (its inputs, whether a list).
+          const call = { layer: this, inputs: list as SymbolicTensor[], listInput: Array.isArray(x), order: nextCallOrder++ };
+          for (const t of symbolicOutputs) if (!list.includes(t)) t.layerCall = call;
         }
         this.lastInputShape = list[0].shape;
         this.lastOutputShape = symbolicOutputs[0].shape;

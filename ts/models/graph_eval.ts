@@ -16,7 +16,7 @@ export function evaluateGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[
     else if (op === 'input') throw new ValueError(`Graph disconnected: cannot obtain a value for tensor "${t.name}": it is not one of the model's inputs`);
     else {
       const args = t.inputs.map(run);
-      value = new Tensor(callNative(() => native.runOp(JSON.stringify(t.spec), args.map((a) => a.handle))));
+      value = new Tensor(callNative(() => native.runOp(JSON.stringify(t.spec), args.map((a) => a.handle), t.name)));
     }
     known.set(t, value);
     return value;

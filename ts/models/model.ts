@@ -15,13 +15,18 @@ import { type Shape, SymbolicTensor } from '../symbolic.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
 import { Progbar } from '../utils/progbar.js';
+import { modelConfig } from '../saving/model_config.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
 import { type LossIdentifier, type PerOutput, planOutputs } from './compile_utils.js';
 import { callModel } from './functional_call.js';
 import { evaluateGraph } from './graph_eval.js';
+import { Dataset } from '../data/dataset.js';
+import { evaluateDataset, fitDataset, type ModelBatchAccess, predictDataset } from './dataset_runner.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
 import { connectedTo } from './layer_graph.js';
 import { summaryTable } from './summary.js';
+import { exportModel, type ExportArgs } from '../export/export_model.js';
+import { exportOnnx } from '../export/onnx/export_onnx.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -56,7 +61,12 @@ export interface FitArgs {
   verbose?: 0 | 1 | 2 | 'auto';
   /** Fraction of the data (its end, before shuffling) held out for validation. */
   validationSplit?: number;
-  validationData?: [DataLike, DataLike];
+  /** `[xVal, yVal]`, or a kiln.data.Dataset of (x, y) batches. */
+  validationData?: [DataLike, DataLike] | Dataset;
+  /** With a Dataset: batches per epoch (the iterator then carries on across epochs, as Keras). */
+  stepsPerEpoch?: number;
+  /** With a validation Dataset: batches evaluated each epoch (default: all). */
+  validationSteps?: number;
   /** Reshuffle the training samples each epoch (default true). */
   shuffle?: boolean;
   callbacks?: Callback[];
@@ -72,6 +82,8 @@ export interface EvaluateArgs {
   /** Return `{ loss, accuracy, ... }` instead of `[loss, ...metrics]`. */
   returnDict?: boolean;
   callbacks?: Callback[];
+  /** With a Dataset: batches to evaluate (default: all). */
+  steps?: number;
 }
 
 export interface PredictArgs {
@@ -79,6 +91,8 @@ export interface PredictArgs {
   batchSize?: number;
   /** Default 0 for kiln (Keras prints a bar; pass 1 for it). */
   verbose?: 0 | 1 | 2 | 'auto';
+  /** With a Dataset: batches to predict (default: all). */
+  steps?: number;
 }
 
 interface Compiled {
@@ -253,6 +267,16 @@ export class Model {
     return text;
   }
 
+  /** Writes the model for inference as an ONNX file (opset 17; any batch size). */
+  async exportOnnx(path: string): Promise<void> {
+    await exportOnnx(this, path);
+  }
+
+  /** Keras' `model.export`: only `format: 'onnx'` (the default here) is available. */
+  async export(path: string, args: ExportArgs = {}): Promise<void> {
+    await exportModel(this, path, args);
+  }
+
   compile(args: CompileArgs): void {
     if (!args || args.loss === undefined) throw new ValueError('compile() needs a `loss`');
     const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
@@ -328,16 +352,26 @@ export class Model {
     return [xs, ys];
   }
 
-  /** Trains for `epochs` epochs; resolves to the History. The work runs on native threads. */
-  async fit(x: DataLike, y: DataLike, args: FitArgs = {}): Promise<History> {
+  /**
+   * Trains for `epochs` epochs; resolves to the History. The work runs on native threads.
+   * `fit(dataset, args)` streams a kiln.data.Dataset of (x, y) batches.
+   */
+  async fit(x: Dataset, args?: FitArgs): Promise<History>;
+  async fit(x: DataLike, y: DataLike, args?: FitArgs): Promise<History>;
+  async fit(x: DataLike | Dataset, yOrArgs?: DataLike | FitArgs, args: FitArgs = {}): Promise<History> {
+    if (x instanceof Dataset) return fitDataset(this, x, yOrArgs, args);
+    const y = yOrArgs as DataLike;
     const { epochs = 1, batchSize = 32, validationSplit = 0, validationData, shuffle = true, callbacks = [], initialEpoch = 0 } = args;
     const verbose = verbosity(args.verbose, 1);
     positiveInteger(epochs, 'epochs');
     positiveInteger(batchSize, 'batchSize');
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training (fit).');
     let [xs, ys] = this.prepare(x, y, 'fit');
+    let validationDataset: Dataset | undefined;
     let validation: [Tensor[], Tensor[]] | undefined;
-    if (validationData) {
+    if (validationData instanceof Dataset) {
+      validationDataset = validationData;
+    } else if (validationData) {
       validation = this.prepare(validationData[0], validationData[1], 'validationData');
     } else if (validationSplit > 0) {
       const [xTrain, xVal] = splitForValidation(xs, validationSplit);
@@ -391,6 +425,7 @@ export class Model {
       }
       const epochLogs = running.logs();
       if (validation) Object.assign(epochLogs, await this.runEvaluation(validation[0], validation[1], batchSize, 'val_', undefined, list));
+      if (validationDataset) Object.assign(epochLogs, await evaluateDataset(this, validationDataset, { verbose: 0, returnDict: true, steps: args.validationSteps }).then(prefixLogs('val_')));
       await list.call('onEpochEnd', epoch, epochLogs);
     }
     await list.call('onTrainEnd');
@@ -416,9 +451,13 @@ export class Model {
   }
 
   /** Returns `[loss, ...metrics]` on the given data (or a dict with `returnDict`). */
+  async evaluate(x: Dataset, args: EvaluateArgs & { returnDict: true }): Promise<Logs>;
+  async evaluate(x: Dataset, args?: EvaluateArgs): Promise<number[]>;
   async evaluate(x: DataLike, y: DataLike, args: EvaluateArgs & { returnDict: true }): Promise<Logs>;
   async evaluate(x: DataLike, y: DataLike, args?: EvaluateArgs): Promise<number[]>;
-  async evaluate(x: DataLike, y: DataLike, args: EvaluateArgs = {}): Promise<number[] | Logs> {
+  async evaluate(x: DataLike | Dataset, yOrArgs?: DataLike | EvaluateArgs, args: EvaluateArgs = {}): Promise<number[] | Logs> {
+    if (x instanceof Dataset) return evaluateDataset(this, x, yOrArgs, args);
+    const y = yOrArgs as DataLike;
     const { batchSize = 32, returnDict = false } = args;
     const verbose = verbosity(args.verbose, 1);
     positiveInteger(batchSize, 'batchSize');
@@ -440,7 +479,8 @@ export class Model {
    * The model's outputs for every sample: a Tensor, or an array of them for a model with
    * several outputs (`predict<Tensor[]>(x)`).
    */
-  async predict<T extends Tensor | Tensor[] = Tensor>(x: DataLike, args: PredictArgs = {}): Promise<T> {
+  async predict<T extends Tensor | Tensor[] = Tensor>(x: DataLike | Dataset, args: PredictArgs = {}): Promise<T> {
+    if (x instanceof Dataset) return (await predictDataset(this, x, args)) as T;
     const { batchSize = 32 } = args;
     const verbose = verbosity(args.verbose, 0);
     positiveInteger(batchSize, 'batchSize');
@@ -465,8 +505,56 @@ export class Model {
     return this.inferenceEngine;
   }
 
+  /** Saves the model in Keras' `.keras` format, or the legacy `.h5` format (by extension). */
+  async save(path: string): Promise<void> {
+    const { saveModel } = await import('../saving/save_model.js');
+    await saveModel(this, path);
+  }
+
+  /** Saves the weights alone (`.weights.h5`, Keras' layout). */
+  async saveWeights(path: string): Promise<void> {
+    const { saveWeights } = await import('../saving/weights_file.js');
+    await saveWeights(this, path);
+  }
+
+  /** Loads weights saved by `saveWeights` (or Keras' `save_weights`, or a legacy `.h5`). */
+  async loadWeights(path: string): Promise<void> {
+    const { loadWeights } = await import('../saving/weights_file.js');
+    await loadWeights(this, path);
+  }
+
+  /** The model's architecture as Keras' JSON (`model.to_json()`); no weights. */
+  toJSON(): string {
+    return JSON.stringify(modelConfig(this, false));
+  }
+
+  /** @internal For saving: the compile arguments, the optimizer and the training engine. */
+  compiledState(): { args: CompileArgs; optimizer: Optimizer; engine: () => NativeEngine } | undefined {
+    const compiled = this.compiled;
+    return compiled && { args: compiled.args, optimizer: compiled.optimizer, engine: () => this.getEngine() };
+  }
+
+  /** @internal What ts/models/dataset_runner.ts needs to feed a Dataset batch by batch. */
+  batchAccess(): ModelBatchAccess {
+    return {
+      prepare: (x, y, what) => this.prepare(x, y, what),
+      engine: () => this.getEngine(),
+      predictEngine: () => this.predictEngine(),
+      optimizer: () => this.compiled?.optimizer,
+      metricNames: () => this.compiled?.logNames ?? [],
+      inputCount: () => this.inputs.length,
+      verbosity: (verbose, fallback) => verbosity(verbose as FitArgs['verbose'], fallback),
+      newLogs: () => new RunningLogs(this.compiled?.logNames ?? []),
+    };
+  }
+
   /** Model input shapes (batch axis null). */
   get inputShape(): Shape[] {
     return this.inputs.map((t) => t.shape);
   }
+}
+
+/** Renames a dict of logs with a prefix ('val_'). */
+function prefixLogs(prefix: string): (logs: number[] | Logs) => Logs {
+  return (logs) => Object.fromEntries(Object.entries(logs as Logs).map(([name, value]) => [`${prefix}${name}`, value]));
 }

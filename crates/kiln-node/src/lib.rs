@@ -3,6 +3,7 @@
 mod engine;
 mod error;
 mod ops;
+mod optimizer_state;
 mod tensor;
 mod variable;
 

@@ -103,12 +103,13 @@ pub fn pool2d(env: Env, kind: String, x: &NativeTensor, pool: Vec<u32>, strides:
     guard(|| wrap(&env, ops::pool2d(op, x.get()?, pool, strides, padding)))
 }
 
-/// Any graph op on concrete tensors; `op` is the node's JSON without inputs.
+/// Runs one graph op (its JSON, as a model graph spells it) on concrete tensors.
 #[napi]
-pub fn run_op(env: Env, op: String, inputs: Vec<ClassInstance<NativeTensor>>) -> Result<NativeTensor> {
+pub fn run_op(env: Env, op: String, inputs: Vec<ClassInstance<NativeTensor>>, name: String) -> Result<NativeTensor> {
+    let op: kiln_core::graph::Op = serde_json::from_str(&op).map_err(|e| value_error(format!("{name}: invalid op: {e}")))?;
     guard(|| {
         let tensors = inputs.iter().map(|t| t.get().map(|a| a.as_ref())).collect::<Result<Vec<&Tensor>>>()?;
-        wrap(&env, kiln_core::graph::run_op(&op, &tensors))
+        wrap(&env, ops::run_op(op, &tensors, &name))
     })
 }
 
