@@ -1,7 +1,10 @@
 // The base of every layer, built-in or custom: weights, build-on-first-call, and apply() that
 // computes on concrete tensors or records graph nodes on symbolic ones.
+import { type ConstraintIdentifier, get as getConstraint } from '../constraints/index.js';
 import { KilnError, ShapeError, ValueError } from '../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../initializers.js';
+import { get as getRegularizer, type RegularizerIdentifier, serialize as serializeRegularizer } from '../regularizers/index.js';
+import type { Regularizer } from '../regularizers/regularizer.js';
 import { type Shape, SymbolicTensor, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
@@ -21,9 +24,11 @@ export interface LayerArgs {
   trainable?: boolean;
   /** Only 'float32' is supported. */
   dtype?: 'float32';
+  /** A penalty on the layer's output, added to the loss (divided by the batch size, as Keras 3). */
+  activityRegularizer?: RegularizerIdentifier | null;
 }
 
-const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype'];
+const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype', 'activityRegularizer'];
 
 export type LayerInput = Tensor | SymbolicTensor;
 export type LayerOutput = Tensor | SymbolicTensor;
@@ -40,6 +45,10 @@ export interface AddWeightOptions {
   initializer?: InitializerIdentifier;
   name?: string;
   trainable?: boolean;
+  /** A penalty on the weight, added to the training loss. */
+  regularizer?: RegularizerIdentifier | null;
+  /** Applied to the weight after each optimizer step. */
+  constraint?: ConstraintIdentifier | null;
 }
 
 export type LayerConfig = { name: string; trainable: boolean } & Record<string, unknown>;
@@ -54,6 +63,10 @@ export abstract class Layer {
   /** Input and output shapes of the latest symbolic call (for summaries). */
   lastInputShape?: Shape;
   lastOutputShape?: Shape;
+  /** Keras' `activity_regularizer`. */
+  activityRegularizer?: Regularizer;
+  /** @internal The activity penalties recorded by symbolic calls, with the output each reads. */
+  activityPenalties: { output: SymbolicTensor; penalty: SymbolicTensor }[] = [];
 
   /**
    * @param args the base options, plus the subclass's own.
@@ -70,6 +83,7 @@ export abstract class Layer {
     }
     this.name = args.name ?? uniqueName(snakeCase(this.constructor.name));
     this._trainable = args.trainable ?? true;
+    this.activityRegularizer = getRegularizer(args.activityRegularizer);
     if (args.inputShape !== undefined && args.inputDim !== undefined) {
       throw new ValueError(`Layer "${this.name}": give either inputShape or inputDim, not both`);
     }
@@ -132,9 +146,18 @@ export abstract class Layer {
         output.sourceLayer = this;
         this.lastInputShape = list[0].shape;
         this.lastOutputShape = output.shape;
+        if (this.activityRegularizer) this.recordActivityPenalty(output);
       }
       return output;
     });
+  }
+
+  private recordActivityPenalty(output: SymbolicTensor): void {
+    const penalty = this.activityRegularizer!.call(output);
+    if (!(penalty instanceof SymbolicTensor) || penalty.shape.length !== 0) {
+      throw new ValueError(`Layer "${this.name}": activityRegularizer must return a scalar (a sum built with kiln.ops), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : String(penalty)}`);
+    }
+    this.activityPenalties.push({ output, penalty });
   }
 
   /** Creates a weight owned by this layer. */
@@ -144,6 +167,8 @@ export abstract class Layer {
       throw new ShapeError(`Layer "${this.name}": weight '${name}' needs a shape of non-negative integers, got ${JSON.stringify(shape)}`);
     }
     const v = new Variable(getInitializer(initializer)(shape), { name, path: `${this.name}/${name}`, trainable: trainable && this._trainable });
+    v.regularizer = getRegularizer(options.regularizer);
+    v.constraint = getConstraint(options.constraint);
     this._weights.push(v);
     return v;
   }
@@ -190,6 +215,7 @@ export abstract class Layer {
   getConfig(): LayerConfig {
     const config: LayerConfig = { name: this.name, trainable: this._trainable };
     if (this.batchInputShape) config.batchInputShape = this.batchInputShape;
+    if (this.activityRegularizer) config.activityRegularizer = serializeRegularizer(this.activityRegularizer);
     return config;
   }
 }

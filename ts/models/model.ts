@@ -6,7 +6,8 @@ import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { RuntimeError, ShapeError, ValueError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
-import { getLoss, type Loss } from '../losses/index.js';
+import { getLoss, type Loss, type LossFunction, type LossKind } from '../losses/index.js';
+import { LossFunctionWrapper } from '../losses/loss_function.js';
 import { resolveMetric, type ResolvedMetric } from '../metrics/accuracy.js';
 import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
@@ -16,6 +17,8 @@ import { Tensor, type TensorLike } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
 import { Progbar } from '../utils/progbar.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
+import { engineSpec } from './engine_spec.js';
+import { BatchCursor, checkValidationFreq, type ClassWeight, resolveSampleWeights, shouldValidate, type ValidationFreq } from './fit_options.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
 import { summaryTable } from './summary.js';
 
@@ -30,9 +33,10 @@ export interface CompileArgs {
   optimizer?: string | Optimizer;
   /**
    * A loss name ('categorical_crossentropy', 'mse', 'huber', ...) or instance
-   * (`new kiln.losses.CategoricalCrossentropy({ fromLogits: true })`), or one per output.
+   * (`new kiln.losses.CategoricalCrossentropy({ fromLogits: true })`), a function
+   * `(yTrue, yPred) => perSampleLoss` written with kiln.ops, or one per output.
    */
-  loss: string | Loss | (string | Loss)[];
+  loss: string | Loss | LossFunction | (string | Loss | LossFunction)[];
   /** Metric names, e.g. ['accuracy'] (resolved from the loss as Keras does). */
   metrics?: string[];
   /** Weights of each output's loss in the total (default 1 each). */
@@ -48,12 +52,28 @@ export interface FitArgs {
   verbose?: 0 | 1 | 2 | 'auto';
   /** Fraction of the data (its end, before shuffling) held out for validation. */
   validationSplit?: number;
-  validationData?: [DataLike, DataLike];
+  /** `[x, y]` or `[x, y, sampleWeight]`. */
+  validationData?: [DataLike, DataLike] | [DataLike, DataLike, TensorLike];
   /** Reshuffle the training samples each epoch (default true). */
   shuffle?: boolean;
   callbacks?: Callback[];
   /** Epoch to start from (default 0). */
   initialEpoch?: number;
+  /** Weight of each class index in the loss (`{ 0: 1, 1: 5 }`); single-output models. */
+  classWeight?: ClassWeight;
+  /** One weight per training sample, multiplying its loss. */
+  sampleWeight?: TensorLike;
+  /**
+   * Batches per epoch (default: all). Epochs continue where the previous one stopped, and a
+   * new shuffled pass over the data begins when one ends, as in Keras.
+   */
+  stepsPerEpoch?: number;
+  /** Validation batches per validation run, from the first (default: all). */
+  validationSteps?: number;
+  /** Validate every n-th epoch, or at the listed epochs (counting from 1). Default 1. */
+  validationFreq?: ValidationFreq;
+  /** Batch size for validation (default: batchSize). */
+  validationBatchSize?: number;
 }
 
 export interface EvaluateArgs {
@@ -64,6 +84,10 @@ export interface EvaluateArgs {
   /** Return `{ loss, accuracy, ... }` instead of `[loss, ...metrics]`. */
   returnDict?: boolean;
   callbacks?: Callback[];
+  /** One weight per sample, multiplying its loss. */
+  sampleWeight?: TensorLike;
+  /** Batches to evaluate, from the first (default: all). */
+  steps?: number;
 }
 
 export interface PredictArgs {
@@ -79,6 +103,16 @@ interface Compiled {
   lossWeights: number[];
   metrics: (ResolvedMetric & { output: number })[];
   args: CompileArgs;
+  /** Outputs whose targets the engine reads as extra inputs (custom losses), and as targets. */
+  targetsAsInputs: number[];
+  targetsAsTargets: number[];
+}
+
+/** What a run hands the engine: inputs (with custom losses' targets), targets, sample weights. */
+interface EngineData {
+  inputs: Tensor[];
+  targets: Tensor[];
+  sampleWeights?: Tensor;
 }
 
 /** Sums of a run's per-batch numbers: samples, loss, then each metric. */
@@ -205,45 +239,57 @@ export class Model {
     const losses = (Array.isArray(args.loss) ? args.loss : [args.loss]).map(getLoss);
     const lossWeights = args.lossWeights ?? losses.map(() => 1);
     if (lossWeights.length !== losses.length) throw new ValueError(`lossWeights has ${lossWeights.length} entries for ${losses.length} losses`);
-    for (const m of args.metrics ?? []) resolveMetric(m, losses[0].kind, 2); // unknown names fail here
-    const compiled: Compiled = { optimizer, losses, lossWeights, metrics: [], args };
-    // A compile that fails leaves the previous one in place.
-    const engine = this.built ? this.createEngine(compiled) : undefined;
+    for (const m of args.metrics ?? []) resolveMetric(m, losses[0].kind as LossKind, 2); // unknown names fail here
+    const compiled: Compiled = { optimizer, losses, lossWeights, metrics: [], args, targetsAsInputs: [], targetsAsTargets: [] };
+    // A compile that fails leaves the previous one in place. Custom losses wait for the data's target shapes.
+    const engine = this.built && !losses.some((l) => l instanceof LossFunctionWrapper) ? this.createEngine(compiled) : undefined;
     this.optimizer = optimizer;
     this.compiled = compiled;
     this.engine = engine;
   }
 
-  /** The compiled engine, created on first need (after the graph is built). */
-  private getEngine(): NativeEngine {
+  /** The compiled engine, created on first need (after the graph is built; `ys` give custom losses their target shapes). */
+  private getEngine(ys?: Tensor[]): NativeEngine {
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training or evaluation.');
-    this.engine ??= this.createEngine(this.compiled);
+    this.engine ??= this.createEngine(this.compiled, ys?.map((y) => y.shape.slice(1)));
     return this.engine;
   }
 
+  /** The engine's view of a run's data. */
+  private engineData(xs: Tensor[], ys: Tensor[], sampleWeights?: Tensor): EngineData {
+    const c = this.compiled!;
+    return { inputs: [...xs, ...c.targetsAsInputs.map((i) => ys[i])], targets: c.targetsAsTargets.map((i) => ys[i]), sampleWeights };
+  }
+
   /** Resolves losses and metrics against the built graph and makes the native engine. */
-  private createEngine(c: Compiled): NativeEngine {
+  private createEngine(c: Compiled, targetShapes?: number[][]): NativeEngine {
     if (c.losses.length !== this.outputs.length && c.losses.length !== 1) {
       throw new ValueError(`The model has ${this.outputs.length} outputs but compile() was given ${c.losses.length} losses`);
     }
-    const losses = this.outputs.map((_, i) => ({ output: i, ...c.losses[Math.min(i, c.losses.length - 1)].spec(), weight: c.lossWeights[Math.min(i, c.lossWeights.length - 1)] }));
+    const losses = this.outputs.map((_, i) => c.losses[Math.min(i, c.losses.length - 1)]);
     c.metrics = this.outputs.flatMap((out, i) => {
       const width = out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
-      return (c.args.metrics ?? []).map((m) => ({ ...resolveMetric(m, losses[i].kind, width), output: i }));
+      return (c.args.metrics ?? []).map((m) => ({ ...resolveMetric(m, losses[i].kind as LossKind, width), output: i }));
     });
     if (this.outputs.length > 1) {
       // Keras prefixes per-output metrics with the output layer's name.
       c.metrics = c.metrics.map((m) => ({ ...m, name: `${this.outputs[m.output].name}_${m.name}` }));
     }
-    const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
-    const spec = {
-      graph,
-      trainable: variables.map((v) => v.trainable),
+    const compiled = engineSpec({
+      inputs: this.inputs,
+      outputs: this.outputs,
+      layers: this.layers,
+      trainableWeights: this.trainableWeights,
       losses,
+      lossWeights: this.outputs.map((_, i) => c.lossWeights[Math.min(i, c.lossWeights.length - 1)]),
       metrics: c.metrics.map((m) => ({ output: m.output, kind: m.kind })),
-      optimizer: c.optimizer.engineSpec(),
-    };
-    return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
+      optimizer: c.optimizer,
+      targetShapes,
+    });
+    const engine = callNative(() => new native.NativeEngine(JSON.stringify(compiled.spec), compiled.variables.map((v) => v.handle)));
+    c.targetsAsInputs = compiled.targetsAsInputs;
+    c.targetsAsTargets = compiled.targetsAsTargets;
+    return engine;
   }
 
   /** Checks each input array against the model's input shape, naming the layer that reads it. */
@@ -283,27 +329,38 @@ export class Model {
 
   /** Trains for `epochs` epochs; resolves to the History. The work runs on native threads. */
   async fit(x: DataLike, y: DataLike, args: FitArgs = {}): Promise<History> {
-    const { epochs = 1, batchSize = 32, validationSplit = 0, validationData, shuffle = true, callbacks = [], initialEpoch = 0 } = args;
+    const { epochs = 1, batchSize = 32, validationSplit = 0, validationData, shuffle = true, callbacks = [], initialEpoch = 0, validationFreq = 1 } = args;
     const verbose = verbosity(args.verbose, 1);
     positiveInteger(epochs, 'epochs');
     positiveInteger(batchSize, 'batchSize');
+    const validationBatchSize = positiveInteger(args.validationBatchSize ?? batchSize, 'validationBatchSize');
+    if (args.stepsPerEpoch !== undefined) positiveInteger(args.stepsPerEpoch, 'stepsPerEpoch');
+    if (args.validationSteps !== undefined) positiveInteger(args.validationSteps, 'validationSteps');
+    checkValidationFreq(validationFreq);
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training (fit).');
     let [xs, ys] = this.prepare(x, y, 'fit');
-    let validation: [Tensor[], Tensor[]] | undefined;
+    let weights = resolveSampleWeights(ys, args.sampleWeight, args.classWeight, xs[0].shape[0]);
+    let validation: EngineData | undefined;
+    const engine = this.getEngine(ys);
     if (validationData) {
-      validation = this.prepare(validationData[0], validationData[1], 'validationData');
+      const [xv, yv] = this.prepare(validationData[0], validationData[1], 'validationData');
+      validation = this.engineData(xv, yv, resolveSampleWeights(yv, validationData[2], undefined, xv[0].shape[0]));
     } else if (validationSplit > 0) {
       const [xTrain, xVal] = splitForValidation(xs, validationSplit);
       const [yTrain, yVal] = splitForValidation(ys, validationSplit);
-      [xs, ys, validation] = [xTrain, yTrain, [xVal, yVal]];
+      // Keras splits the sample weights with the data.
+      const [wTrain, wVal] = weights ? splitForValidation([weights], validationSplit).map((w) => w[0]) : [undefined, undefined];
+      validation = this.engineData(xVal, yVal, wVal);
+      [xs, ys, weights] = [xTrain, yTrain, wTrain];
     }
-    const engine = this.getEngine();
+    const train = this.engineData(xs, ys, weights);
     const handles = (ts: Tensor[]) => ts.map((t) => t.handle);
-    callNative(() => engine.checkData(handles(xs), handles(ys)));
-    if (validation) callNative(() => engine.checkData(handles(validation![0]), handles(validation![1])));
+    callNative(() => engine.checkData(handles(train.inputs), handles(train.targets)));
+    if (validation) callNative(() => engine.checkData(handles(validation!.inputs), handles(validation!.targets)));
 
     const n = xs[0].shape[0];
-    const steps = Math.ceil(n / batchSize);
+    const cursor = new BatchCursor(n, Math.ceil(n / batchSize), shuffle);
+    const steps = args.stepsPerEpoch ?? Math.ceil(n / batchSize);
     const history = new History();
     const progbar = verbose > 0 ? new ProgbarLogger(verbose as 1 | 2) : undefined;
     const all = [...callbacks, ...(progbar ? [progbar] : []), history];
@@ -321,15 +378,15 @@ export class Model {
     await list.call('onTrainBegin');
     for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       await list.call('onEpochBegin', epoch);
-      const order = shuffle ? native.permutation(n) : Uint32Array.from({ length: n }, (_, i) => i);
+      const { order, first, count: epochSteps } = cursor.nextEpoch(args.stepsPerEpoch);
       const running = new RunningLogs(metricNames);
       let runLength = 1;
-      for (let done = 0; done < steps; ) {
-        const count = perBatch ? 1 : Math.min(runLength, steps - done);
+      for (let done = 0; done < epochSteps; ) {
+        const count = perBatch ? 1 : Math.min(runLength, epochSteps - done);
         if (batchHooks) await list.call('onTrainBatchBegin', done);
         const rates = Float32Array.from({ length: count }, (_, i) => optimizer.learningRateAt(optimizer.iterations + i));
         const started = performance.now();
-        const flat = await awaitNative(() => engine.trainBatches(handles(xs), handles(ys), order, batchSize, done, count, rates));
+        const flat = await awaitNative(() => engine.trainBatches(handles(train.inputs), handles(train.targets), order, batchSize, first + done, count, rates, train.sampleWeights?.handle));
         const elapsed = performance.now() - started;
         optimizer.iterations += count;
         running.add(flat);
@@ -343,24 +400,25 @@ export class Model {
         if (this.stopTraining) break;
       }
       const epochLogs = running.logs();
-      if (validation) Object.assign(epochLogs, await this.runEvaluation(validation[0], validation[1], batchSize, 'val_', undefined, list));
+      if (validation && shouldValidate(epoch, validationFreq)) {
+        Object.assign(epochLogs, await this.runEvaluation(validation, validationBatchSize, args.validationSteps, 'val_', undefined, list));
+      }
       await list.call('onEpochEnd', epoch, epochLogs);
     }
     await list.call('onTrainEnd');
     return history;
   }
 
-  /** Loss and metrics over all batches, as logs. */
-  /** Loss and metrics over all batches; callbacks get Keras' test hooks (batch ones per native run). */
-  private async runEvaluation(xs: Tensor[], ys: Tensor[], batchSize: number, prefix = '', bar?: Progbar, callbacks = new CallbackList([])): Promise<Logs> {
+  /** Loss and metrics over the first `maxSteps` batches (default all); callbacks get Keras' test hooks (batch ones per native run). */
+  private async runEvaluation(data: EngineData, batchSize: number, maxSteps: number | undefined, prefix = '', bar?: Progbar, callbacks = new CallbackList([])): Promise<Logs> {
     const engine = this.getEngine();
-    const steps = Math.ceil(xs[0].shape[0] / batchSize);
+    const steps = Math.min(Math.ceil(data.inputs[0].shape[0] / batchSize), maxSteps ?? Infinity);
     const running = new RunningLogs(this.compiled!.metrics.map((m) => m.name));
     const perRun = Math.max(1, Math.ceil(steps / 10));
     await callbacks.call('onTestBegin');
     for (let done = 0; done < steps; done += perRun) {
       const count = Math.min(perRun, steps - done);
-      running.add(await awaitNative(() => engine.evaluateBatches(xs.map((t) => t.handle), ys.map((t) => t.handle), batchSize, done, count)));
+      running.add(await awaitNative(() => engine.evaluateBatches(data.inputs.map((t) => t.handle), data.targets.map((t) => t.handle), batchSize, done, count, data.sampleWeights?.handle)));
       bar?.update(done + count, running.logs(prefix), false);
       await callbacks.call('onTestBatchEnd', done + count - 1, running.logs());
     }
@@ -376,14 +434,16 @@ export class Model {
     const verbose = verbosity(args.verbose, 1);
     positiveInteger(batchSize, 'batchSize');
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for evaluation (evaluate).');
+    if (args.steps !== undefined) positiveInteger(args.steps, 'steps');
     const [xs, ys] = this.prepare(x, y, 'evaluate');
-    const engine = this.getEngine();
-    callNative(() => engine.checkData(xs.map((t) => t.handle), ys.map((t) => t.handle)));
-    const steps = Math.ceil(xs[0].shape[0] / batchSize);
+    const engine = this.getEngine(ys);
+    const data = this.engineData(xs, ys, resolveSampleWeights(ys, args.sampleWeight, undefined, xs[0].shape[0]));
+    callNative(() => engine.checkData(data.inputs.map((t) => t.handle), data.targets.map((t) => t.handle)));
+    const steps = Math.min(Math.ceil(xs[0].shape[0] / batchSize), args.steps ?? Infinity);
     const bar = verbose > 0 ? new Progbar(steps, { verbose: verbose as 1 | 2 }) : undefined;
     const callbacks = args.callbacks ?? [];
     callbacks.forEach((cb) => cb.setModel(this));
-    const logs = await this.runEvaluation(xs, ys, batchSize, '', bar, new CallbackList(callbacks));
+    const logs = await this.runEvaluation(data, batchSize, args.steps, '', bar, new CallbackList(callbacks));
     bar?.update(steps, logs, true);
     if (returnDict) return logs;
     return [logs.loss, ...this.compiled.metrics.map((m) => logs[m.name])];

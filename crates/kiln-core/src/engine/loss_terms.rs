@@ -1,0 +1,71 @@
+//! Loss terms computed by graph nodes: regularization penalties (weights and activities) and
+//! custom loss functions traced with kiln.ops. Each adds its value to the batch's loss and
+//! seeds its node's gradient before the backward pass.
+use super::reduction::{divide_no_nan, Reduction};
+use crate::graph::{Graph, Plan};
+use serde::Deserialize;
+use std::ops::Deref;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TermKind {
+    /// The node's values summed, added as they are (weight regularizers).
+    #[default]
+    Penalty,
+    /// Summed and divided by the batch size (activity regularizers, as Keras 3).
+    BatchPenalty,
+    /// Per-sample loss values [batch, ...]: sample-weighted, then reduced (custom losses).
+    /// A scalar node is taken as the batch's loss as it is.
+    SampleLoss,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LossTerm {
+    pub node: usize,
+    #[serde(default)]
+    pub kind: TermKind,
+    #[serde(default = "one")]
+    pub weight: f32,
+    #[serde(default)]
+    pub reduction: Reduction,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// Adds every term to the loss; with `with_grad`, adds d(loss)/d(node) to each node's
+/// gradient. Returns the terms' batch loss times the batch size (the logs' loss sum).
+pub fn seed_terms<V: Deref<Target = Vec<f32>>>(plan: &mut Plan, graph: &Graph, vars: &[V], terms: &[LossTerm], sample_weights: Option<&[f32]>, with_grad: bool) -> f64 {
+    let rows = plan.batch;
+    let mut total = 0.0;
+    for term in terms {
+        let scalar = plan.shapes[term.node].is_empty();
+        let values = plan.value_of(graph, vars, term.node);
+        let weight = term.weight as f64;
+        // The batch's loss from this term, and the gradient of each value (a row factor).
+        let (loss, grad_of_row): (f64, Box<dyn Fn(usize) -> f64>) = match term.kind {
+            TermKind::Penalty => (values.iter().map(|&v| v as f64).sum::<f64>() * weight, Box::new(move |_| weight)),
+            TermKind::BatchPenalty => {
+                let scale = divide_no_nan(weight, rows as f64);
+                (values.iter().map(|&v| v as f64).sum::<f64>() * scale, Box::new(move |_| scale))
+            }
+            TermKind::SampleLoss if scalar => (values[0] as f64 * weight, Box::new(move |_| weight)),
+            TermKind::SampleLoss => {
+                let width = values.len() / rows.max(1);
+                let row_weight = |r: usize| sample_weights.map_or(1.0, |w| w[r] as f64);
+                let sum: f64 = values.chunks(width.max(1)).enumerate().map(|(r, row)| row_weight(r) * row.iter().map(|&v| v as f64).sum::<f64>()).sum();
+                let divisor = term.reduction.divisor(values.len(), sample_weights.map(|w| w.iter().map(|&v| v as f64).sum()));
+                let scale = divide_no_nan(weight, divisor);
+                let weights: Vec<f64> = (0..rows).map(row_weight).collect();
+                (sum * scale, Box::new(move |i| weights[i / width.max(1)] * scale))
+            }
+        };
+        total += loss * rows as f64;
+        let grad = &mut plan.grads[term.node];
+        if with_grad && !grad.is_empty() {
+            grad.iter_mut().enumerate().for_each(|(i, g)| *g += grad_of_row(i) as f32);
+        }
+    }
+    total
+}
