@@ -50,7 +50,17 @@ pub fn seed_terms<V: Deref<Target = Vec<f32>>>(plan: &mut Plan, graph: &Graph, v
                 let scale = divide_no_nan(weight, rows as f64);
                 (values.iter().map(|&v| v as f64).sum::<f64>() * scale, Box::new(move |_| scale))
             }
-            TermKind::SampleLoss if scalar => (values[0] as f64 * weight, Box::new(move |_| weight)),
+            // Keras returns an unweighted scalar as it is; weights broadcast it over the batch.
+            TermKind::SampleLoss if scalar => {
+                let scale = match sample_weights {
+                    Some(w) => {
+                        let sum: f64 = w.iter().map(|&v| v as f64).sum();
+                        divide_no_nan(weight * sum, term.reduction.divisor(rows, Some(sum)))
+                    }
+                    None => weight,
+                };
+                (values[0] as f64 * scale, Box::new(move |_| scale))
+            }
             TermKind::SampleLoss => {
                 let width = values.len() / rows.max(1);
                 let row_weight = |r: usize| sample_weights.map_or(1.0, |w| w[r] as f64);
