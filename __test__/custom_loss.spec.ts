@@ -61,3 +61,14 @@ test('bad custom losses are refused with clear messages', async (t) => {
   await t.throwsAsync(model.fit(x, y, { verbose: 0 }), { instanceOf: kiln.ValueError, message: /one value per sample.*shape \[2\]/ });
   t.throws(() => model.compile({ loss: new kiln.losses.MeanSquaredError({ reduction: 'none' }) }), { instanceOf: kiln.ValueError, message: /reduction 'none'/ });
 });
+
+test('a model compiled with a custom loss predicts before its first fit', async (t) => {
+  kiln.setSeed(2);
+  const model = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [5] })]);
+  model.compile({ optimizer: 'sgd', loss: CUSTOM_LOSSES.scalar_mse as kiln.losses.LossFunction });
+  const before = await model.predict(data('x'));
+  t.deepEqual(before.shape, [16, 2]);
+  const [loss] = await model.evaluate(data('x'), data('regression'), { verbose: 0 });
+  const expected = Array.from(before.dataSync()).reduce((s, p, i) => s + (p - data('regression').dataSync()[i]) ** 2, 0) / 32;
+  t.true(close(loss, expected), `${loss} vs ${expected}`);
+});

@@ -109,3 +109,11 @@ test('evaluate takes steps', async (t) => {
   const [alone] = await model.evaluate(x.slice([0, 0], [5, -1]), y.slice([0, 0], [5, -1]), { verbose: 0 });
   t.true(close(firstBatch, alone));
 });
+
+test('classWeight weighs training only: val_loss is the plain loss of the held-out samples', async (t) => {
+  const c = cases(['class_weight_sparse'])[0];
+  const model = buildModel(c);
+  const history = await model.fit(data('x'), data('labels'), { batchSize: 5, epochs: 2, shuffle: false, verbose: 0, classWeight: { 0: 1, 1: 5, 2: 0.2 }, validationSplit: 0.25 });
+  const [valLoss] = await model.evaluate(data('x').slice([12, 0], [4, -1]), data('labels').slice([12], [4]), { verbose: 0 });
+  t.true(close(history.history.val_loss[1], valLoss), `${history.history.val_loss[1]} vs ${valLoss}`);
+});

@@ -25,21 +25,25 @@ export function classWeightsToSampleWeights(y: Tensor, classWeight: ClassWeight)
   return tensor(weights, [n]);
 }
 
-/** The per-sample weights of a run from `sampleWeight` or `classWeight` (not both, as Keras). */
-export function resolveSampleWeights(ys: Tensor[], sampleWeight: TensorLike | undefined, classWeight: ClassWeight | undefined, samples: number): Tensor | undefined {
+/** Refuses `sampleWeight` with `classWeight`, and malformed class weights, as Keras. */
+export function checkWeightOptions(sampleWeight: TensorLike | undefined, classWeight: ClassWeight | undefined, outputs: number): void {
   if (sampleWeight !== undefined && classWeight !== undefined) {
     throw new ValueError('You cannot `classWeight` and `sampleWeight` at the same time.');
   }
-  if (classWeight !== undefined) {
-    if (typeof classWeight !== 'object' || classWeight === null) throw new ValueError(`\`classWeight\` must be an object mapping class indices to weights, got ${String(classWeight)}`);
-    for (const [cls, w] of Object.entries(classWeight)) {
-      if (!Number.isInteger(Number(cls)) || typeof w !== 'number' || !Number.isFinite(w)) {
-        throw new ValueError(`\`classWeight\` must map integer class indices to numbers, got ${cls}: ${String(w)}`);
-      }
+  if (classWeight === undefined) return;
+  if (typeof classWeight !== 'object' || classWeight === null) throw new ValueError(`\`classWeight\` must be an object mapping class indices to weights, got ${String(classWeight)}`);
+  for (const [cls, w] of Object.entries(classWeight)) {
+    if (!Number.isInteger(Number(cls)) || typeof w !== 'number' || !Number.isFinite(w)) {
+      throw new ValueError(`\`classWeight\` must map integer class indices to numbers, got ${cls}: ${String(w)}`);
     }
-    if (ys.length !== 1) throw new ValueError('`classWeight` is only supported for Models with a single output.');
-    return classWeightsToSampleWeights(ys[0], classWeight);
   }
+  if (outputs !== 1) throw new ValueError('`classWeight` is only supported for Models with a single output.');
+}
+
+/** The per-sample weights of a run from `sampleWeight` or `classWeight` (not both, as Keras). */
+export function resolveSampleWeights(ys: Tensor[], sampleWeight: TensorLike | undefined, classWeight: ClassWeight | undefined, samples: number): Tensor | undefined {
+  checkWeightOptions(sampleWeight, classWeight, ys.length);
+  if (classWeight !== undefined) return classWeightsToSampleWeights(ys[0], classWeight);
   if (sampleWeight === undefined) return undefined;
   const w = toTensor(sampleWeight, 'float32');
   if (w.rank === 0 || w.shape[0] !== samples || w.size !== samples) {

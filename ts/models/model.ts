@@ -18,7 +18,7 @@ import { uniqueName } from '../utils/naming.js';
 import { Progbar } from '../utils/progbar.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
 import { engineSpec } from './engine_spec.js';
-import { BatchCursor, checkValidationFreq, type ClassWeight, resolveSampleWeights, shouldValidate, type ValidationFreq } from './fit_options.js';
+import { BatchCursor, checkValidationFreq, checkWeightOptions, type ClassWeight, resolveSampleWeights, shouldValidate, type ValidationFreq } from './fit_options.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
 import { summaryTable } from './summary.js';
 
@@ -339,7 +339,9 @@ export class Model {
     checkValidationFreq(validationFreq);
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training (fit).');
     let [xs, ys] = this.prepare(x, y, 'fit');
-    let weights = resolveSampleWeights(ys, args.sampleWeight, args.classWeight, xs[0].shape[0]);
+    // Class weights are derived from the training targets only (after any split), as Keras.
+    let weights = resolveSampleWeights(ys, args.sampleWeight, undefined, xs[0].shape[0]);
+    checkWeightOptions(args.sampleWeight, args.classWeight, ys.length);
     let validation: EngineData | undefined;
     const engine = this.getEngine(ys);
     if (validationData) {
@@ -353,6 +355,7 @@ export class Model {
       validation = this.engineData(xVal, yVal, wVal);
       [xs, ys, weights] = [xTrain, yTrain, wTrain];
     }
+    if (args.classWeight !== undefined) weights = resolveSampleWeights(ys, undefined, args.classWeight, xs[0].shape[0]);
     const train = this.engineData(xs, ys, weights);
     const handles = (ts: Tensor[]) => ts.map((t) => t.handle);
     callNative(() => engine.checkData(handles(train.inputs), handles(train.targets)));
@@ -469,7 +472,8 @@ export class Model {
 
   /** An engine for inference: the compiled one, or one without loss for uncompiled models. */
   private predictEngine(): NativeEngine {
-    if (this.compiled) return this.getEngine();
+    // A custom loss's engine waits for the targets' shapes: predict without it until then.
+    if (this.compiled && (this.engine || !this.compiled.losses.some((l) => l instanceof LossFunctionWrapper))) return this.getEngine();
     if (!this.inferenceEngine) {
       const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
       const spec = { graph, trainable: variables.map(() => false) };
