@@ -71,8 +71,11 @@ export function engineSpec(a: EngineSpecArgs): CompiledSpec {
     losses.push({ output: i, kind: carrier, weight: 0 });
     targetsAsTargets.push(i);
   });
-  terms.push(...regularizationTerms(a.layers, a.trainableWeights, a.outputs));
-  const { graph, variables, extraIds } = buildGraphSpec([...a.inputs, ...targetInputs], a.outputs, terms.map((t) => t.tensor));
+  const regularization = regularizationTerms(a.layers, a.trainableWeights, a.outputs);
+  terms.push(...regularization.terms);
+  // A regularized weight is in the graph even where no layer reads it.
+  const penalized = regularization.weightPenalties.map((p) => p.weight.symbolic);
+  const { graph, variables, extraIds } = buildGraphSpec([...a.inputs, ...targetInputs], a.outputs, [...terms.map((t) => t.tensor), ...penalized]);
   const spec = {
     graph,
     trainable: variables.map((v) => v.trainable),
@@ -80,6 +83,7 @@ export function engineSpec(a: EngineSpecArgs): CompiledSpec {
     metrics: a.metrics,
     optimizer: a.optimizer.engineSpec(),
     loss_terms: terms.map((t, k) => ({ node: extraIds[k], kind: t.kind, weight: t.weight ?? 1, reduction: t.reduction ?? 'sum_over_batch_size' })),
+    weight_penalties: regularization.weightPenalties.map((p) => ({ variable: variables.indexOf(p.weight), l1: p.l1, l2: p.l2 })),
     constraints: constraintSpecs(variables),
   };
   return { spec, variables, targetsAsInputs, targetsAsTargets };

@@ -62,24 +62,19 @@ impl Constraint {
             w.iter_mut().filter(|v| **v < 0.0).for_each(|v| *v = 0.0);
             return;
         }
-        // Each entry belongs to the slice named by its coordinates off the reduced axes.
-        let reduced: Vec<bool> = (0..shape.len()).map(|d| self.axes().iter().any(|&a| (if a < 0 { a + shape.len() as i64 } else { a }) as usize == d)).collect();
-        let slice_of = |mut flat: usize| -> usize {
-            let (mut slice, mut stride) = (0, 1);
-            for d in (0..shape.len()).rev() {
-                let coordinate = flat % shape[d];
-                flat /= shape[d];
-                if !reduced[d] {
-                    slice += coordinate * stride;
-                    stride *= shape[d];
-                }
-            }
-            slice
-        };
+        let rank = shape.len() as i64;
+        let reduced: Vec<bool> = (0..shape.len()).map(|d| self.axes().iter().any(|&a| (if a < 0 { a + rank } else { a }) as usize == d)).collect();
         let slices: usize = shape.iter().zip(&reduced).filter(|(_, &r)| !r).map(|(d, _)| d).product();
+        // Leading reduced axes (Keras' usual axis 0, or [0, 1, 2] for a Conv2D kernel) make
+        // each slice a column of a [rows, slices] matrix: a vectorisable pass per row.
+        let leading = reduced.iter().take_while(|&&r| r).count() == reduced.iter().filter(|&&r| r).count();
         let mut squares = vec![0.0f32; slices];
-        for (i, v) in w.iter().enumerate() {
-            squares[slice_of(i)] += v * v;
+        if leading {
+            for row in w.chunks_exact(slices.max(1)) {
+                squares.iter_mut().zip(row).for_each(|(s, v)| *s += v * v);
+            }
+        } else {
+            for_each_slice(shape, &reduced, |i, slice| squares[slice] += w[i] * w[i]);
         }
         let factors: Vec<f32> = squares
             .iter()
@@ -92,8 +87,41 @@ impl Constraint {
                 }
             })
             .collect();
-        for (i, v) in w.iter_mut().enumerate() {
-            *v *= factors[slice_of(i)];
+        if leading {
+            for row in w.chunks_exact_mut(slices.max(1)) {
+                row.iter_mut().zip(&factors).for_each(|(v, f)| *v *= f);
+            }
+        } else {
+            for_each_slice(shape, &reduced, |i, slice| w[i] *= factors[slice]);
+        }
+    }
+}
+
+/// Calls `f(index, slice)` for every entry in row-major order, `slice` numbering the entries'
+/// coordinates off the `reduced` axes; the slice index moves like an odometer, no division.
+fn for_each_slice(shape: &[usize], reduced: &[bool], mut f: impl FnMut(usize, usize)) {
+    let rank = shape.len();
+    let mut strides = vec![0; rank];
+    let mut stride = 1;
+    for d in (0..rank).rev() {
+        if !reduced[d] {
+            strides[d] = stride;
+            stride *= shape[d];
+        }
+    }
+    let total: usize = shape.iter().product();
+    let mut coords = vec![0; rank];
+    let mut slice = 0;
+    for i in 0..total {
+        f(i, slice);
+        for d in (0..rank).rev() {
+            coords[d] += 1;
+            slice += strides[d];
+            if coords[d] < shape[d] {
+                break;
+            }
+            slice -= strides[d] * shape[d];
+            coords[d] = 0;
         }
     }
 }
@@ -113,6 +141,14 @@ mod tests {
         parse(r#"{"kind":"max_norm","max_value":2,"axis":[0]}"#).apply(&mut w, &[2, 2]);
         assert!((w[0] - 1.2).abs() < 1e-6 && (w[2] - 1.6).abs() < 1e-6, "{w:?}");
         assert!((w[1] - 0.6).abs() < 1e-6 && (w[3] - 0.8).abs() < 1e-6, "{w:?}");
+    }
+
+    #[test]
+    fn trailing_axes_take_the_general_path() {
+        // axis 1: each row of [[3, 4], [0.6, 0.8]] is a slice.
+        let mut w = vec![3.0, 4.0, 0.6, 0.8];
+        parse(r#"{"kind":"max_norm","max_value":2,"axis":[-1]}"#).apply(&mut w, &[2, 2]);
+        assert!((w[0] - 1.2).abs() < 1e-6 && (w[1] - 1.6).abs() < 1e-6 && (w[2] - 0.6).abs() < 1e-6, "{w:?}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::RwLockWriteGuard;
 
-pub use loss_terms::{LossTerm, TermKind};
+pub use loss_terms::{LossTerm, TermKind, WeightPenalty};
 pub use reduction::Reduction;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +55,9 @@ pub struct EngineSpec {
     /// Regularization penalties and custom losses computed by graph nodes.
     #[serde(default)]
     pub loss_terms: Vec<LossTerm>,
+    /// Built-in L1/L2 weight regularizers, computed fused on the variables.
+    #[serde(default)]
+    pub weight_penalties: Vec<WeightPenalty>,
     /// Applied to their variables after each optimizer step.
     #[serde(default)]
     pub constraints: Vec<ConstraintSpec>,
@@ -90,6 +93,7 @@ pub struct Engine {
     loss_plans: Vec<LossPlan>,
     metrics: Vec<MetricSpec>,
     loss_terms: Vec<LossTerm>,
+    weight_penalties: Vec<WeightPenalty>,
     constraints: Vec<ConstraintSpec>,
     optimizer: Option<Box<dyn Optimizer>>,
     /// Clipping and weight decay, applied around the optimizer's rule.
@@ -109,7 +113,7 @@ pub type BatchLogs = Vec<f64>;
 impl Engine {
     pub fn new(spec_json: &str, variables: Vec<Variable>) -> Result<Engine> {
         let spec: EngineSpec = serde_json::from_str(spec_json).map_err(|e| KilnError::value(format!("Invalid model description: {e}")))?;
-        let EngineSpec { graph, trainable, losses, metrics, optimizer, loss_terms, constraints } = spec;
+        let EngineSpec { graph, trainable, losses, metrics, optimizer, loss_terms, weight_penalties, constraints } = spec;
         if trainable.len() != variables.len() {
             return Err(KilnError::value(format!("{} variables but {} trainable flags", variables.len(), trainable.len())));
         }
@@ -162,6 +166,9 @@ impl Engine {
         if let Some(t) = loss_terms.iter().find(|t| t.node >= n) {
             return Err(KilnError::value(format!("Loss term reads node {}, but the graph has {n} nodes", t.node)));
         }
+        if let Some(p) = weight_penalties.iter().find(|p| p.variable >= variables.len()) {
+            return Err(KilnError::value(format!("Weight penalty on variable {}, but only {} were given", p.variable, variables.len())));
+        }
         for c in &constraints {
             let shape = variable_shapes.get(c.variable).ok_or_else(|| KilnError::value(format!("Constraint on variable {}, but only {} were given", c.variable, variable_shapes.len())))?;
             c.constraint.check(shape, &format!("variable {}", c.variable))?;
@@ -182,6 +189,7 @@ impl Engine {
             loss_plans,
             metrics,
             loss_terms,
+            weight_penalties,
             constraints,
             optimizer,
             update_options,
@@ -315,7 +323,7 @@ impl Engine {
 
     #[allow(clippy::too_many_arguments)]
     fn train_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
-        if self.optimizer.is_none() || (self.losses.is_empty() && self.loss_terms.is_empty()) {
+        if self.optimizer.is_none() || (self.losses.is_empty() && self.loss_terms.is_empty() && self.weight_penalties.is_empty()) {
             return Err(KilnError::runtime("You must call `compile()` with an optimizer and a loss before training"));
         }
         let variables = self.variables.clone();
@@ -333,7 +341,7 @@ impl Engine {
     fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, idx: &[u32], lr: f32, guards: &mut [RwLockWriteGuard<Vec<f32>>]) -> Result<BatchLogs> {
         let rows = idx.len();
         self.workspace(rows)?;
-        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, optimizer, update_options, variable_nodes, trainable, input_nodes, loss_terms, constraints, variable_shapes, .. } = self;
+        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, optimizer, update_options, variable_nodes, trainable, input_nodes, loss_terms, weight_penalties, constraints, variable_shapes, .. } = self;
         let ws = workspaces.get_mut(&rows).unwrap();
         gather(ws, input_nodes, inputs, targets, idx);
         let weights = gather_sample_weights(ws, sample_weights, idx);
@@ -342,6 +350,7 @@ impl Engine {
         let mut loss_sum = seed_losses(ws, graph, guards, losses, loss_plans, weights.as_deref(), true);
         loss_sum += loss_terms::seed_terms(&mut ws.plan, graph, guards, loss_terms, weights.as_deref(), true);
         ws.plan.backward(graph, guards, needs_grad, skip_backward);
+        loss_sum += loss_terms::weight_penalties(Some(&mut ws.plan), variable_nodes, guards, weight_penalties, rows);
         self.step += 1;
         // Keras' order: clip every gradient, decay every weight, then the update rule.
         let updated = variable_nodes.iter().enumerate().filter_map(|(i, node)| node.filter(|_| trainable[i]).map(|node| (i, node)));
@@ -372,7 +381,7 @@ impl Engine {
     }
 
     fn evaluate_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
-        if self.losses.is_empty() && self.loss_terms.is_empty() {
+        if self.losses.is_empty() && self.loss_terms.is_empty() && self.weight_penalties.is_empty() {
             return Err(KilnError::runtime("You must call `compile()` with a loss before evaluating"));
         }
         let rows_total = inputs[0].shape()[0];
@@ -384,13 +393,14 @@ impl Engine {
             let idx = batch_indices(&order, batch_size, b);
             let rows = idx.len();
             self.workspace(rows)?;
-            let Engine { graph, workspaces, rng, losses, loss_plans, metrics, input_nodes, loss_terms, .. } = self;
+            let Engine { graph, workspaces, rng, losses, loss_plans, metrics, input_nodes, loss_terms, weight_penalties, variable_nodes, .. } = self;
             let ws = workspaces.get_mut(&rows).unwrap();
             gather(ws, input_nodes, inputs, targets, idx);
             let weights = gather_sample_weights(ws, sample_weights, idx);
             ws.plan.forward(graph, &guards, false, rng);
             let mut loss_sum = seed_losses(ws, graph, &guards, losses, loss_plans, weights.as_deref(), false);
             loss_sum += loss_terms::seed_terms(&mut ws.plan, graph, &guards, loss_terms, weights.as_deref(), false);
+            loss_sum += loss_terms::weight_penalties(None, variable_nodes, &guards, weight_penalties, rows);
             logs.push(batch_logs(ws, graph, &guards, rows, loss_sum, losses, metrics));
         }
         Ok(logs)
