@@ -1,31 +1,18 @@
 import test from 'ava';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 import * as kiln from 'kiln-nn';
+import { CLOSED_PORT_URL, serve, sha256, tempDir, withEnv } from './helpers/files.js';
 
 const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
-// Port 9 (discard) is closed here, and fetch refuses it outright anyway.
-const CLOSED_PORT_URL = 'http://127.0.0.1:9/';
 
 // ---------------------------------------------------------------------------------------------
 // Fixture builders: IDX files, .npy arrays and zip archives made byte by byte.
-
-const tempDirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kiln-datasets-'));
-  tempDirs.push(dir);
-  return dir;
-}
-test.after.always(async () => {
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
 function idx(shape: number[], data: Uint8Array): Uint8Array {
   const header = Buffer.alloc(4 + 4 * shape.length);
@@ -182,24 +169,6 @@ function histogram(labels: ArrayLike<number>): number[] {
   return counts;
 }
 
-function sha256(data: ArrayBufferView): string {
-  return createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
-}
-
-/** Runs `body` with environment variables set, then puts them back. */
-async function withEnv<T>(env: Record<string, string>, body: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, env);
-  try {
-    return await body();
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
-}
-
 /** The URL of a local port that was just listening and is now closed: connections are refused. */
 async function refusedUrl(): Promise<string> {
   const server = createServer();
@@ -207,23 +176,6 @@ async function refusedUrl(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return `http://127.0.0.1:${port}/`;
-}
-
-/** A local HTTP server that answers each file name with `files[name]` (404 otherwise). */
-async function serve(files: Record<string, Uint8Array>): Promise<{ url: string; server: Server; requests: string[] }> {
-  const requests: string[] = [];
-  const server = createServer((request, response) => {
-    const name = (request.url ?? '').split('/').pop() ?? '';
-    requests.push(name);
-    const body = files[name];
-    if (!body) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { 'content-length': body.length }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server, requests };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ export class SymbolicTensor {
   readonly dtype = 'float32';
   /** The layer call that produced this tensor, for model summaries. */
   sourceLayer?: { name: string };
+  /** @internal That call's inputs (a list for merging layers), so saving can rebuild the model. */
+  layerCall?: LayerCall;
 
   constructor(
     readonly shape: Shape,
@@ -33,6 +35,16 @@ export class SymbolicTensor {
   toString(): string {
     return `<SymbolicTensor shape=[${this.shape.map((d) => (d === null ? 'null' : d)).join(', ')}], name=${this.name}>`;
   }
+}
+
+/** One call of a layer on symbolic inputs (Keras' Node). */
+export interface LayerCall {
+  layer: { name: string };
+  inputs: SymbolicTensor[];
+  /** Whether the layer was given a list (merging layers), as opposed to one tensor. */
+  listInput: boolean;
+  /** Increases with every call, so a layer's calls can be numbered in order. */
+  order: number;
 }
 
 /** Formats a shape as Keras prints it in messages and summaries: (None, 128). */

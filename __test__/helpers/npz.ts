@@ -2,8 +2,9 @@
 // file in the real format.
 import { crc32 } from 'node:zlib';
 
-function npy(data: Uint8Array, shape: number[]): Buffer {
-  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+/** A .npy file: numpy's version 1 header (padded to 64 bytes) and the raw element bytes. */
+export function npy(data: Uint8Array, shape: number[], descr = '|u1'): Buffer {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   // The header is padded so the data starts at a multiple of 64 bytes, ending in a newline.
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
@@ -15,13 +16,16 @@ function npy(data: Uint8Array, shape: number[]): Buffer {
   return Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data)]);
 }
 
-export function npzFile(arrays: Record<string, { data: Uint8Array; shape: number[] }>): Buffer {
+/** An array for npzFile: uint8 values (or other bytes with their numpy `descr`), or a whole .npy. */
+export type NpzMember = { data: Uint8Array; shape: number[]; descr?: string } | Buffer;
+
+export function npzFile(arrays: Record<string, NpzMember>): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
-  for (const [key, { data, shape }] of Object.entries(arrays)) {
+  for (const [key, member] of Object.entries(arrays)) {
     const name = Buffer.from(`${key}.npy`);
-    const body = npy(data, shape);
+    const body = Buffer.isBuffer(member) ? member : npy(member.data, member.shape, member.descr);
     const crc = crc32(body);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);

@@ -10,8 +10,11 @@ import { gunzipBounded } from './gzip.js';
 export interface RemoteFile {
   /** The file name, both in the remote folder and in the cache. */
   name: string;
-  /** SHA-256 (hex) of the file, or of its gunzipped content when `checksumOf` is 'gunzipped'. */
-  sha256: string;
+  /**
+   * The file's hash as Keras' `file_hash` gives it: SHA-256 (64 hex digits) or MD5 (32), of the
+   * file, or of its gunzipped content when `checksumOf` is 'gunzipped'.
+   */
+  hash: string;
   /**
    * 'gunzipped' hashes the content rather than the archive, so a recompressed but identical copy
    * (as Debian ships) has the same checksum.
@@ -19,6 +22,37 @@ export interface RemoteFile {
   checksumOf: 'file' | 'gunzipped';
   /** A download larger than this is cut off: the canonical file is smaller. */
   maxBytes: number;
+  /** Its canonical URL when it is not in Keras' dataset folder (KILN_DATASETS_BASE_URL still overrides). */
+  origin?: string;
+}
+
+/** Keras picks the hash function from the hash's length. */
+function hashAlgorithm(file: RemoteFile): { name: 'sha256' | 'md5'; label: string } {
+  return file.hash.length === 32 ? { name: 'md5', label: 'MD5' } : { name: 'sha256', label: 'SHA-256' };
+}
+
+/** The checksum of the file at `path` as `file` defines it. */
+async function checksumOf(path: string, file: RemoteFile): Promise<string> {
+  const bytes = await readFile(path);
+  const content = file.checksumOf === 'file' ? bytes : await gunzipOrEmpty(path);
+  return createHash(hashAlgorithm(file).name).update(content).digest('hex');
+}
+
+/** Why `actual` is not `file`'s checksum, for messages. */
+function mismatch(what: string, actual: string, file: RemoteFile): string {
+  return `${what} is not the expected file: its ${hashAlgorithm(file).label}${file.checksumOf === 'gunzipped' ? ' (gunzipped)' : ''} ` +
+    `is ${actual}, expected ${file.hash}`;
+}
+
+/**
+ * Checks a cached copy against its checksum, as Keras' get_file does; a copy that does not match
+ * is deleted (so it is downloaded again rather than used) and the reason returned.
+ */
+export async function verifyCachedFile(path: string, file: RemoteFile): Promise<string | undefined> {
+  const actual = await checksumOf(path, file);
+  if (actual === file.hash) return undefined;
+  await rm(path, { force: true });
+  return `${mismatch(`the cached ${path}`, actual, file)}; it was deleted`;
 }
 
 /** How long to wait for the server to answer, and for each chunk after that. */
@@ -37,7 +71,7 @@ export async function downloadFile(url: string, destination: string, file: Remot
   const partial = `${destination}.${randomBytes(6).toString('hex')}.part`;
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(), timeoutMs());
-  const hash = createHash('sha256');
+  const hash = createHash(hashAlgorithm(file).name);
   try {
     process.stderr.write(`Downloading data from ${url}\n`);
     const response = await fetch(url, { signal: controller.signal });
@@ -65,15 +99,10 @@ export async function downloadFile(url: string, destination: string, file: Remot
     clearTimeout(timer);
   }
 
-  const actual = file.checksumOf === 'file'
-    ? hash.digest('hex')
-    : createHash('sha256').update(await gunzipOrEmpty(partial)).digest('hex');
-  if (actual !== file.sha256) {
+  const actual = file.checksumOf === 'file' ? hash.digest('hex') : await checksumOf(partial, file);
+  if (actual !== file.hash) {
     await rm(partial, { force: true });
-    throw new FileFormatError(
-      `the download of ${url} is not the expected file: its SHA-256${file.checksumOf === 'gunzipped' ? ' (gunzipped)' : ''} ` +
-      `is ${actual}, expected ${file.sha256}. The downloaded file was deleted.`,
-    );
+    throw new FileFormatError(`${mismatch(`the download of ${url}`, actual, file)}. The downloaded file was deleted.`);
   }
   await rename(partial, destination);
 }

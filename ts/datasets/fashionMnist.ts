@@ -20,25 +20,25 @@ const FASHION_MNIST_SOURCE: DatasetSource = {
     files: [
       {
         name: 'train-labels-idx1-ubyte.gz',
-        sha256: 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
+        hash: 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
         checksumOf: 'gunzipped',
         maxBytes: 2 ** 20,
       },
       {
         name: 'train-images-idx3-ubyte.gz',
-        sha256: 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
+        hash: 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
         checksumOf: 'gunzipped',
         maxBytes: 48 * 2 ** 20,
       },
       {
         name: 't10k-labels-idx1-ubyte.gz',
-        sha256: '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
+        hash: '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
         checksumOf: 'gunzipped',
         maxBytes: 2 ** 20,
       },
       {
         name: 't10k-images-idx3-ubyte.gz',
-        sha256: '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
+        hash: '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
         checksumOf: 'gunzipped',
         maxBytes: 16 * 2 ** 20,
       },

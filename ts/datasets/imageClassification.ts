@@ -68,6 +68,7 @@ function checkPair(images: ByteArray, labels: ByteArray, imagesName: string, lab
 
 /** Keras' arrays are uint8; other integer arrays are accepted when every value fits. */
 function toBytes(array: NpyArray, name: string): ByteArray {
+  if (array.dtype === 'object') throw new FileFormatError(`${name} holds Python objects; expected uint8 pixels or labels`);
   if (array.dtype === 'uint8') return { data: array.data as Uint8Array, shape: array.shape };
   if (array.dtype === 'float32' || array.dtype === 'float64' || array.dtype === 'bool') {
     throw new FileFormatError(`${name} has dtype ${array.dtype}; expected uint8 (or integers in 0..255)`);

@@ -17,7 +17,7 @@ const MNIST_SOURCE: DatasetSource = {
     folder: '',
     files: [{
       name: 'mnist.npz',
-      sha256: '731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1',
+      hash: '731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1',
       checksumOf: 'file',
       maxBytes: 16 * 2 ** 20,
     }],

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { FileFormatError, ValueError } from '../errors.js';
 import { tensor, type Tensor } from '../tensor.js';
 import type { DatasetSplits } from './imageClassification.js';
+import { mulberry32, shuffleInPlace } from '../utils/seeded_random.js';
 
 /** Options of `mnistDigits.loadData`. */
 export interface MnistDigitsOptions {
@@ -49,7 +50,7 @@ export async function loadData(options: MnistDigitsOptions = {}): Promise<Datase
     }
   });
   const random = mulberry32(SHUFFLE_SEED);
-  return [assemble(shuffle(train, random), digits), assemble(shuffle(test, random), digits)];
+  return [assemble(shuffled(train, random), digits), assemble(shuffled(test, random), digits)];
 }
 
 function assemble(order: Array<[number, number]>, digits: Uint8Array[]): [Tensor, Tensor] {
@@ -83,26 +84,6 @@ function apportion(counts: number[], fraction: number): number[] {
     }
   }
   return shares;
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
-}
-
-/** A small, well-known 32-bit generator: the same sequence on every platform. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The pixels of each digit's images (index = digit), read once per process. */
@@ -146,4 +127,9 @@ async function readDigits(): Promise<Uint8Array[]> {
       return pixels;
     }),
   );
+}
+
+function shuffled<T>(items: T[], random: () => number): T[] {
+  shuffleInPlace(items, random);
+  return items;
 }

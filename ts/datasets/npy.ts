@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
 import { FileFormatError } from '../errors.js';
+import { isPickledArray, readPickle, type PickleValue } from './pickle.js';
 
 /** Element types kiln reads from `.npy` data, named as numpy names them. */
 export type NpyDtype =
@@ -10,12 +11,21 @@ export type NpyData =
   | Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
   | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
 
-/** An array read from a `.npy` file, in C order; `data` owns exactly its elements. */
-export interface NpyArray {
+/** A numeric array read from a `.npy` file, in C order; `data` owns exactly its elements. */
+export interface NpyNumericArray {
   dtype: NpyDtype;
   shape: number[];
   data: NpyData;
 }
+
+/** An object array (numpy pickles these: imdb.npz's lists of word indices), items in C order. */
+export interface NpyObjectArray {
+  dtype: 'object';
+  shape: number[];
+  items: PickleValue[];
+}
+
+export type NpyArray = NpyNumericArray | NpyObjectArray;
 
 type TypedArrayConstructor = new (buffer: ArrayBuffer) => NpyData;
 
@@ -79,6 +89,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
     throw fail('its header has no "shape" tuple of integers');
   }
   const shape = shapeValue as number[];
+  if (/^[<>|=]?O\d*$/.test(descr)) return parseObjectArray(bytes.subarray(dataStart), shape, name);
 
   const match = /^([<>|=]?)([biuf])(\d+)$/.exec(descr);
   const kind = match ? KINDS[match[2] + match[3]] : undefined;
@@ -169,4 +180,17 @@ function parsePythonLiteral(text: string): PythonValue {
   const result = value();
   if (position !== tokens.length) throw new Error(`unexpected "${tokens[position]}" after the end`);
   return result;
+}
+
+/** Object arrays are stored as a pickled numpy array; only numpy arrays may be rebuilt from it. */
+function parseObjectArray(pickled: Uint8Array, shape: number[], name: string): NpyObjectArray {
+  const array = readPickle(pickled, name);
+  if (!isPickledArray(array) || !Array.isArray(array.data)) {
+    throw new FileFormatError(`${name} is not a valid .npy array: its object data does not unpickle to a numpy object array`);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (array.data.length !== size) {
+    throw new FileFormatError(`${name} is not a valid .npy array: its header declares shape (${shape.join(', ')}) but it holds ${array.data.length} objects`);
+  }
+  return { dtype: 'object', shape, items: array.data };
 }

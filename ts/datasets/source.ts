@@ -13,8 +13,10 @@ import { downloadFile, type RemoteFile } from './download.js';
  */
 export interface LoadDataOptions {
   /**
-   * The dataset's `.npz` file, or a directory holding it or its four IDX files (gzipped or
-   * not). When given, nothing else is searched and nothing is downloaded.
+   * Where the dataset's file is: for MNIST-like datasets the `.npz` file or a directory holding it
+   * or its four IDX files (gzipped or not); for CIFAR the `.tar.gz` archive or the extracted
+   * folder; for imdb and bostonHousing the `.npz` (getWordIndex: the `.json`). When given, nothing
+   * else is searched, downloaded or checksummed.
    */
   path?: string;
   /**
@@ -69,7 +71,7 @@ function systemDataDirs(): string[] {
   return fromEnv.split(delimiter).filter((dir) => dir !== '');
 }
 
-function baseUrl(): string {
+export function baseUrl(): string {
   const base = process.env.KILN_DATASETS_BASE_URL || DEFAULT_BASE_URL;
   return base.endsWith('/') ? base : `${base}/`;
 }
@@ -185,7 +187,7 @@ function missingDatasetMessage(source: DatasetSource, cache: string, searched: s
     `Searched: ${searched.join(', ')}.`,
     'To use it offline, either:',
     files.length === 1
-      ? `  - put ${files[0].name} (SHA-256 ${files[0].sha256}) at ${join(downloadDir, files[0].name)}` +
+      ? `  - put ${files[0].name} (SHA-256 ${files[0].hash}) at ${join(downloadDir, files[0].name)}` +
         ` (download it from ${baseUrl()}${files[0].name}),`
       : `  - put the files ${files.map((file) => file.name).join(', ')} in ${downloadDir}${downloadDir.endsWith('/') ? '' : '/'}` +
         ` (download them from ${baseUrl()}<name>),`,

@@ -28,6 +28,8 @@ export interface LayerArgs {
   activityRegularizer?: RegularizerIdentifier | null;
 }
 
+let nextCallOrder = 0;
+
 const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype', 'activityRegularizer'];
 
 export type LayerInput = Tensor | SymbolicTensor;
@@ -144,6 +146,7 @@ export abstract class Layer {
       }
       if (output instanceof SymbolicTensor) {
         output.sourceLayer = this;
+        if (!list.includes(output)) output.layerCall = { layer: this, inputs: list as SymbolicTensor[], listInput: Array.isArray(x), order: nextCallOrder++ };
         this.lastInputShape = list[0].shape;
         this.lastOutputShape = output.shape;
         if (this.activityRegularizer) this.recordActivityPenalty(output);

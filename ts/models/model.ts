@@ -16,11 +16,16 @@ import { type Shape, SymbolicTensor } from '../symbolic.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
 import { Progbar } from '../utils/progbar.js';
+import { modelConfig } from '../saving/model_config.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
 import { engineSpec } from './engine_spec.js';
 import { BatchCursor, checkValidationFreq, checkWeightOptions, type ClassWeight, resolveSampleWeights, shouldValidate, type ValidationFreq } from './fit_options.js';
+import { Dataset } from '../data/dataset.js';
+import { evaluateDataset, fitDataset, type ModelBatchAccess, predictDataset } from './dataset_runner.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
 import { summaryTable } from './summary.js';
+import { exportModel, type ExportArgs } from '../export/export_model.js';
+import { exportOnnx } from '../export/onnx/export_onnx.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -52,8 +57,8 @@ export interface FitArgs {
   verbose?: 0 | 1 | 2 | 'auto';
   /** Fraction of the data (its end, before shuffling) held out for validation. */
   validationSplit?: number;
-  /** `[x, y]` or `[x, y, sampleWeight]`. */
-  validationData?: [DataLike, DataLike] | [DataLike, DataLike, TensorLike];
+  /** `[xVal, yVal]`, `[xVal, yVal, sampleWeight]`, or a kiln.data.Dataset of (x, y) batches. */
+  validationData?: [DataLike, DataLike] | [DataLike, DataLike, TensorLike] | Dataset;
   /** Reshuffle the training samples each epoch (default true). */
   shuffle?: boolean;
   callbacks?: Callback[];
@@ -64,8 +69,9 @@ export interface FitArgs {
   /** One weight per training sample, multiplying its loss. */
   sampleWeight?: TensorLike;
   /**
-   * Batches per epoch (default: all). Epochs continue where the previous one stopped, and a
-   * new shuffled pass over the data begins when one ends, as in Keras.
+   * Batches per epoch (default: all). Epochs continue where the previous one stopped (for a
+   * Dataset, its iterator carries on), and a new shuffled pass over arrays begins when one
+   * ends, as in Keras.
    */
   stepsPerEpoch?: number;
   /** Validation batches per validation run, from the first (default: all). */
@@ -95,6 +101,8 @@ export interface PredictArgs {
   batchSize?: number;
   /** Default 0 for kiln (Keras prints a bar; pass 1 for it). */
   verbose?: 0 | 1 | 2 | 'auto';
+  /** With a Dataset: batches to predict (default: all). */
+  steps?: number;
 }
 
 interface Compiled {
@@ -233,6 +241,16 @@ export class Model {
     return text;
   }
 
+  /** Writes the model for inference as an ONNX file (opset 17; any batch size). */
+  async exportOnnx(path: string): Promise<void> {
+    await exportOnnx(this, path);
+  }
+
+  /** Keras' `model.export`: only `format: 'onnx'` (the default here) is available. */
+  async export(path: string, args: ExportArgs = {}): Promise<void> {
+    await exportModel(this, path, args);
+  }
+
   compile(args: CompileArgs): void {
     if (!args || args.loss === undefined) throw new ValueError('compile() needs a `loss`');
     const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
@@ -327,8 +345,16 @@ export class Model {
     return [xs, ys];
   }
 
-  /** Trains for `epochs` epochs; resolves to the History. The work runs on native threads. */
-  async fit(x: DataLike, y: DataLike, args: FitArgs = {}): Promise<History> {
+  /**
+   * Trains for `epochs` epochs; resolves to the History. The work runs on native threads.
+   * `fit(dataset, args)` streams a kiln.data.Dataset of (x, y) batches.
+   */
+  async fit(x: Dataset, args?: FitArgs): Promise<History>;
+  async fit(x: DataLike, y: DataLike, args?: FitArgs): Promise<History>;
+  async fit(x: DataLike | Dataset, yOrArgs?: DataLike | FitArgs, args: FitArgs = {}): Promise<History> {
+    // A 3-item validationData (with sample weights) is refused by the Dataset runner with a message.
+    if (x instanceof Dataset) return fitDataset(this, x, yOrArgs, args as Parameters<typeof fitDataset>[3]);
+    const y = yOrArgs as DataLike;
     const { epochs = 1, batchSize = 32, validationSplit = 0, validationData, shuffle = true, callbacks = [], initialEpoch = 0, validationFreq = 1 } = args;
     const verbose = verbosity(args.verbose, 1);
     positiveInteger(epochs, 'epochs');
@@ -342,9 +368,12 @@ export class Model {
     // Class weights are derived from the training targets only (after any split), as Keras.
     let weights = resolveSampleWeights(ys, args.sampleWeight, undefined, xs[0].shape[0]);
     checkWeightOptions(args.sampleWeight, args.classWeight, ys.length);
+    let validationDataset: Dataset | undefined;
     let validation: EngineData | undefined;
     const engine = this.getEngine(ys);
-    if (validationData) {
+    if (validationData instanceof Dataset) {
+      validationDataset = validationData;
+    } else if (validationData) {
       const [xv, yv] = this.prepare(validationData[0], validationData[1], 'validationData');
       validation = this.engineData(xv, yv, resolveSampleWeights(yv, validationData[2], undefined, xv[0].shape[0]));
     } else if (validationSplit > 0) {
@@ -406,6 +435,9 @@ export class Model {
       if (validation && shouldValidate(epoch, validationFreq)) {
         Object.assign(epochLogs, await this.runEvaluation(validation, validationBatchSize, args.validationSteps, 'val_', undefined, list));
       }
+      if (validationDataset && shouldValidate(epoch, validationFreq)) {
+        Object.assign(epochLogs, await evaluateDataset(this, validationDataset, { verbose: 0, returnDict: true, steps: args.validationSteps }).then(prefixLogs('val_')));
+      }
       await list.call('onEpochEnd', epoch, epochLogs);
     }
     await list.call('onTrainEnd');
@@ -430,9 +462,13 @@ export class Model {
   }
 
   /** Returns `[loss, ...metrics]` on the given data (or a dict with `returnDict`). */
+  async evaluate(x: Dataset, args: EvaluateArgs & { returnDict: true }): Promise<Logs>;
+  async evaluate(x: Dataset, args?: EvaluateArgs): Promise<number[]>;
   async evaluate(x: DataLike, y: DataLike, args: EvaluateArgs & { returnDict: true }): Promise<Logs>;
   async evaluate(x: DataLike, y: DataLike, args?: EvaluateArgs): Promise<number[]>;
-  async evaluate(x: DataLike, y: DataLike, args: EvaluateArgs = {}): Promise<number[] | Logs> {
+  async evaluate(x: DataLike | Dataset, yOrArgs?: DataLike | EvaluateArgs, args: EvaluateArgs = {}): Promise<number[] | Logs> {
+    if (x instanceof Dataset) return evaluateDataset(this, x, yOrArgs, args);
+    const y = yOrArgs as DataLike;
     const { batchSize = 32, returnDict = false } = args;
     const verbose = verbosity(args.verbose, 1);
     positiveInteger(batchSize, 'batchSize');
@@ -456,7 +492,8 @@ export class Model {
    * The model's outputs for every sample: a Tensor, or an array of them for a model with
    * several outputs (`predict<Tensor[]>(x)`).
    */
-  async predict<T extends Tensor | Tensor[] = Tensor>(x: DataLike, args: PredictArgs = {}): Promise<T> {
+  async predict<T extends Tensor | Tensor[] = Tensor>(x: DataLike | Dataset, args: PredictArgs = {}): Promise<T> {
+    if (x instanceof Dataset) return (await predictDataset(this, x, args)) as T;
     const { batchSize = 32 } = args;
     const verbose = verbosity(args.verbose, 0);
     positiveInteger(batchSize, 'batchSize');
@@ -482,8 +519,63 @@ export class Model {
     return this.inferenceEngine;
   }
 
+  /** Saves the model in Keras' `.keras` format, or the legacy `.h5` format (by extension). */
+  async save(path: string): Promise<void> {
+    const { saveModel } = await import('../saving/save_model.js');
+    await saveModel(this, path);
+  }
+
+  /** Saves the weights alone (`.weights.h5`, Keras' layout). */
+  async saveWeights(path: string): Promise<void> {
+    const { saveWeights } = await import('../saving/weights_file.js');
+    await saveWeights(this, path);
+  }
+
+  /** Loads weights saved by `saveWeights` (or Keras' `save_weights`, or a legacy `.h5`). */
+  async loadWeights(path: string): Promise<void> {
+    const { loadWeights } = await import('../saving/weights_file.js');
+    await loadWeights(this, path);
+  }
+
+  /** The model's architecture as Keras' JSON (`model.to_json()`); no weights. */
+  toJSON(): string {
+    return JSON.stringify(modelConfig(this, false));
+  }
+
+  /** @internal For saving: the compile arguments, the optimizer and the training engine. */
+  compiledState(): { args: CompileArgs; optimizer: Optimizer; engine: () => NativeEngine } | undefined {
+    const compiled = this.compiled;
+    return compiled && { args: compiled.args, optimizer: compiled.optimizer, engine: () => this.getEngine() };
+  }
+
+  /** @internal What ts/models/dataset_runner.ts needs to feed a Dataset batch by batch. */
+  batchAccess(): ModelBatchAccess {
+    return {
+      prepare: (x, y, what) => {
+        const [xs, ys] = this.prepare(x, y, what);
+        if (!this.compiled || y === undefined) return [xs, ys];
+        // The engine's view: custom losses read their targets as extra inputs.
+        this.getEngine(ys);
+        const data = this.engineData(xs, ys);
+        return [data.inputs, data.targets];
+      },
+      engine: () => this.getEngine(),
+      predictEngine: () => this.predictEngine(),
+      optimizer: () => this.compiled?.optimizer,
+      metricNames: () => this.compiled?.metrics.map((m) => m.name) ?? [],
+      inputCount: () => this.inputs.length,
+      verbosity: (verbose, fallback) => verbosity(verbose as FitArgs['verbose'], fallback),
+      newLogs: () => new RunningLogs(this.compiled?.metrics.map((m) => m.name) ?? []),
+    };
+  }
+
   /** Model input shapes (batch axis null). */
   get inputShape(): Shape[] {
     return this.inputs.map((t) => t.shape);
   }
+}
+
+/** Renames a dict of logs with a prefix ('val_'). */
+function prefixLogs(prefix: string): (logs: number[] | Logs) => Logs {
+  return (logs) => Object.fromEntries(Object.entries(logs as Logs).map(([name, value]) => [`${prefix}${name}`, value]));
 }

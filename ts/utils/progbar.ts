@@ -57,17 +57,26 @@ export class Progbar {
       .map((k) => ` - ${k}: ${formatValue(values[k])}`)
       .join('');
     if (this.verbose === 2) {
-      if (finalize) this.stream.write(`${current}/${this.target} - ${formatDuration(elapsed)} - ${formatPerUnit(perUnit, this.unitName)}${metrics}\n`);
+      if (finalize) this.stream.write(`${current}/${this.target > 0 ? this.target : 'Unknown'} - ${formatDuration(elapsed)} - ${formatPerUnit(perUnit, this.unitName)}${metrics}\n`);
       return;
     }
     if (!this.dynamic && !finalize) return;
+    if (this.target <= 0) {
+      // An unknown total (a generator's first epoch): Keras prints "12/Unknown" and no bar.
+      this.write(`${current}/Unknown ${formatDuration(elapsed)} ${formatPerUnit(perUnit, this.unitName)}${metrics}`, finalize);
+      return;
+    }
     const digits = String(this.target).length;
     const filled = Math.floor((this.width * Math.min(current, this.target)) / Math.max(1, this.target));
     const bar = this.dynamic
       ? `\x1b[32m${'━'.repeat(filled)}\x1b[0m\x1b[37m${'━'.repeat(this.width - filled)}\x1b[0m`
       : '━'.repeat(this.width);
     const time = finalize ? `${formatDuration(elapsed)} ${formatPerUnit(perUnit, this.unitName)}` : `${formatDuration(perUnit * (this.target - current))} ${formatPerUnit(perUnit, this.unitName)}`;
-    const line = `${String(current).padStart(digits)}/${this.target} ${bar} ${time}${metrics}`;
+    this.write(`${String(current).padStart(digits)}/${this.target} ${bar} ${time}${metrics}`, finalize);
+  }
+
+  /** Redraws the line in place on a TTY, else writes it as a line of its own. */
+  private write(line: string, finalize: boolean): void {
     if (this.dynamic) {
       const visible = line.replace(/\x1b\[[0-9;]*m/g, '').length;
       this.stream.write(`\r${line}${' '.repeat(Math.max(0, this.lastLength - visible))}${finalize ? '\n' : ''}`);

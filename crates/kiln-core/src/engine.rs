@@ -202,6 +202,34 @@ impl Engine {
         Ok(engine)
     }
 
+    /// The optimizer's state vectors for variable `index` (saving; see optim::slot_io).
+    pub fn optimizer_slots(&mut self, index: usize) -> Result<Vec<Vec<f32>>> {
+        let len = self.variable_len(index)?;
+        optim::slot_io::read_slots(self.optimizer_mut()?, index, len)
+    }
+
+    /// Restores the optimizer's state vectors for variable `index`.
+    pub fn set_optimizer_slots(&mut self, index: usize, vectors: Vec<Vec<f32>>) -> Result<()> {
+        let len = self.variable_len(index)?;
+        optim::slot_io::write_slots(self.optimizer_mut()?, index, len, vectors)
+    }
+
+    pub fn optimizer_slots_per_variable(&mut self) -> Result<usize> {
+        optim::slot_io::slots_per_variable(self.optimizer_mut()?)
+    }
+
+    fn optimizer_mut(&mut self) -> Result<&mut dyn Optimizer> {
+        match self.optimizer.as_deref_mut() {
+            Some(optimizer) => Ok(optimizer),
+            None => Err(KilnError::runtime("The model has no optimizer: compile it first")),
+        }
+    }
+
+    fn variable_len(&self, index: usize) -> Result<usize> {
+        let shape = self.variable_shapes.get(index).ok_or_else(|| KilnError::value(format!("Variable {index} is out of range: the model has {}", self.variable_shapes.len())))?;
+        Ok(shape.iter().product())
+    }
+
     pub fn output_shapes(&mut self, batch: usize) -> Result<Vec<Vec<usize>>> {
         let outputs = self.graph.outputs.clone();
         let ws = self.workspace(batch)?;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 #[napi]
 pub struct NativeEngine {
-    inner: Arc<Mutex<Engine>>,
+    pub(crate) inner: Arc<Mutex<Engine>>,
 }
 
 fn tensors(list: &[ClassInstance<NativeTensor>]) -> Result<Vec<Arc<Tensor>>> {
@@ -23,7 +23,7 @@ fn refs(list: &[Arc<Tensor>]) -> Vec<&Tensor> {
     list.iter().map(|t| t.as_ref()).collect()
 }
 
-fn lock(engine: &Mutex<Engine>) -> std::sync::MutexGuard<'_, Engine> {
+pub(crate) fn lock(engine: &Mutex<Engine>) -> std::sync::MutexGuard<'_, Engine> {
     engine.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -4,6 +4,7 @@ mod engine;
 mod error;
 mod losses;
 mod ops;
+mod optimizer_state;
 mod tensor;
 mod variable;
 

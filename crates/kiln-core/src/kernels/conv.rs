@@ -90,73 +90,118 @@ impl Geometry {
     /// The input row and column under window cell (ky, kx) at output (oy, ox), if inside.
     #[inline]
     pub fn source(&self, oy: usize, ox: usize, ky: usize, kx: usize) -> Option<(usize, usize)> {
-        let iy = (oy * self.stride.0 + ky * self.dilation.0).checked_sub(self.pad_top)?;
-        let ix = (ox * self.stride.1 + kx * self.dilation.1).checked_sub(self.pad_left)?;
-        (iy < self.in_h && ix < self.in_w).then_some((iy, ix))
+        Some((self.source_row(oy, ky)?, self.source_column(ox, kx)?))
+    }
+
+    /// The input row under window row `ky` at output row `oy`, if inside.
+    #[inline]
+    pub fn source_row(&self, oy: usize, ky: usize) -> Option<usize> {
+        (oy * self.stride.0 + ky * self.dilation.0).checked_sub(self.pad_top).filter(|&iy| iy < self.in_h)
+    }
+
+    /// The input column under window column `kx` at output column `ox`, if inside.
+    #[inline]
+    pub fn source_column(&self, ox: usize, kx: usize) -> Option<usize> {
+        (ox * self.stride.1 + kx * self.dilation.1).checked_sub(self.pad_left).filter(|&ix| ix < self.in_w)
+    }
+
+    /// The first input column of the window at output column `ox` when the window's columns
+    /// are adjacent and all inside the input: then one window row is k_w * channels values
+    /// in a row of x, copied at once.
+    #[inline]
+    fn whole_window_row(&self, ox: usize) -> Option<usize> {
+        let first = (ox * self.stride.1).checked_sub(self.pad_left)?;
+        (self.dilation.1 == 1 && first + self.k_w <= self.in_w).then_some(first)
+    }
+}
+
+/// Walks the receptive fields in runs of adjacent values: `visit(offset in one sample's
+/// cols, offset in one sample of x or None where the run is padding, run length)`. A window row
+/// inside the input is one run of k_w * channels values; rows at an edge go cell by cell.
+#[inline]
+fn for_each_run(g: &Geometry, mut visit: impl FnMut(usize, Option<usize>, usize)) {
+    let (c, patch) = (g.channels, g.patch());
+    let span = g.k_w * c;
+    for oy in 0..g.out_h {
+        for ky in 0..g.k_h {
+            let iy = g.source_row(oy, ky);
+            for ox in 0..g.out_w {
+                let at = (oy * g.out_w + ox) * patch + ky * span;
+                match (iy, g.whole_window_row(ox)) {
+                    (None, _) => visit(at, None, span),
+                    (Some(iy), Some(ix)) => visit(at, Some((iy * g.in_w + ix) * c), span),
+                    (Some(iy), None) => {
+                        for kx in 0..g.k_w {
+                            visit(at + kx * c, g.source_column(ox, kx).map(|ix| (iy * g.in_w + ix) * c), c);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
 /// Fills `cols` ([batch * positions, patch]) with the receptive fields of `x`.
 pub fn im2col(g: &Geometry, x: &[f32], cols: &mut [f32]) {
-    let (c, patch) = (g.channels, g.patch());
-    cols.par_chunks_mut(g.positions() * patch).zip(x.par_chunks(g.in_size())).for_each(|(cols, x)| {
-        for oy in 0..g.out_h {
-            for ox in 0..g.out_w {
-                let row = &mut cols[(oy * g.out_w + ox) * patch..][..patch];
-                for ky in 0..g.k_h {
-                    for kx in 0..g.k_w {
-                        let dst = &mut row[(ky * g.k_w + kx) * c..][..c];
-                        match g.source(oy, ox, ky, kx) {
-                            // A plain loop: for few channels a memcpy call costs more than the copy.
-                            Some((iy, ix)) => dst.iter_mut().zip(&x[(iy * g.in_w + ix) * c..][..c]).for_each(|(d, &s)| *d = s),
-                            None => dst.fill(0.0),
-                        }
-                    }
-                }
+    cols.par_chunks_mut(g.positions() * g.patch()).zip(x.par_chunks(g.in_size())).for_each(|(cols, x)| {
+        for_each_run(g, |at, from, len| {
+            let dst = &mut cols[at..at + len];
+            match from {
+                // A plain loop: for few values a memcpy call costs more than the copy.
+                Some(f) => dst.iter_mut().zip(&x[f..f + len]).for_each(|(d, &s)| *d = s),
+                None => dst.fill(0.0),
             }
-        }
+        });
     });
 }
 
 /// dx += the receptive-field gradients `dcols` scattered back (the adjoint of im2col).
 pub fn col2im(g: &Geometry, dcols: &[f32], dx: &mut [f32]) {
-    let (c, patch) = (g.channels, g.patch());
-    dx.par_chunks_mut(g.in_size()).zip(dcols.par_chunks(g.positions() * patch)).for_each(|(dx, dcols)| {
-        for oy in 0..g.out_h {
-            for ox in 0..g.out_w {
-                let row = &dcols[(oy * g.out_w + ox) * patch..][..patch];
-                for ky in 0..g.k_h {
-                    for kx in 0..g.k_w {
-                        if let Some((iy, ix)) = g.source(oy, ox, ky, kx) {
-                            let src = &row[(ky * g.k_w + kx) * c..][..c];
-                            dx[(iy * g.in_w + ix) * c..][..c].iter_mut().zip(src).for_each(|(d, s)| *d += s);
-                        }
-                    }
-                }
+    dx.par_chunks_mut(g.in_size()).zip(dcols.par_chunks(g.positions() * g.patch())).for_each(|(dx, dcols)| {
+        for_each_run(g, |at, to, len| {
+            if let Some(t) = to {
+                dx[t..t + len].iter_mut().zip(&dcols[at..at + len]).for_each(|(d, s)| *d += s);
             }
-        }
+        });
     });
+}
+
+/// y = beta y + cols · kernel: the GEMM of a convolution over im2col columns
+/// ([batch * positions, patch] x [patch, cout]).
+pub fn columns_times_kernel(g: &Geometry, cols: &[f32], kernel: &[f32], out_channels: usize, beta: f32, y: &mut [f32]) {
+    let rows = g.batch * g.positions();
+    gemm(1.0, MatRef::new(cols, rows, g.patch()), MatRef::new(kernel, g.patch(), out_channels), beta, y);
+}
+
+/// dkernel (= with `overwrite`, else +=) colsᵀ · dy: the kernel gradient of a convolution.
+pub fn kernel_gradient(g: &Geometry, cols: &[f32], dy: &[f32], out_channels: usize, overwrite: bool, dkernel: &mut [f32]) {
+    let rows = g.batch * g.positions();
+    gemm(1.0, MatRef::new(cols, rows, g.patch()).t(), MatRef::new(dy, rows, out_channels), if overwrite { 0.0 } else { 1.0 }, dkernel);
+}
+
+/// dx += col2im(dy · kernelᵀ): the adjoint of the convolution in its input (`dcols` is
+/// working memory of im2col's size). A transposed convolution's forward pass is this.
+pub fn input_gradient(g: &Geometry, dy: &[f32], kernel: &[f32], out_channels: usize, dcols: &mut [f32], dx: &mut [f32]) {
+    let rows = g.batch * g.positions();
+    gemm(1.0, MatRef::new(dy, rows, out_channels), MatRef::new(kernel, g.patch(), out_channels).t(), 0.0, dcols);
+    col2im(g, dcols, dx);
 }
 
 /// y ([batch, out_h, out_w, cout]) = conv(x, kernel); `cols` keeps the im2col matrix.
 pub fn forward(g: &Geometry, x: &[f32], kernel: &[f32], out_channels: usize, cols: &mut [f32], y: &mut [f32]) {
     im2col(g, x, cols);
-    let rows = g.batch * g.positions();
-    gemm(1.0, MatRef::new(cols, rows, g.patch()), MatRef::new(kernel, g.patch(), out_channels), 0.0, y);
+    columns_times_kernel(g, cols, kernel, out_channels, 0.0, y);
 }
 
 /// Gradients from dy: dkernel (+= or = with `overwrite_dkernel`) and dx (+=, through
 /// `dcols`), each skipped with None. `cols` must hold the forward pass's im2col.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(g: &Geometry, cols: &[f32], kernel: &[f32], out_channels: usize, dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32])>) {
-    let rows = g.batch * g.positions();
-    let dy_m = MatRef::new(dy, rows, out_channels);
     if let Some((dk, overwrite)) = dkernel {
-        gemm(1.0, MatRef::new(cols, rows, g.patch()).t(), dy_m, if overwrite { 0.0 } else { 1.0 }, dk);
+        kernel_gradient(g, cols, dy, out_channels, overwrite, dk);
     }
     if let Some((dx, dcols)) = dx {
-        gemm(1.0, dy_m, MatRef::new(kernel, g.patch(), out_channels).t(), 0.0, dcols);
-        col2im(g, dcols, dx);
+        input_gradient(g, dy, kernel, out_channels, dcols, dx);
     }
 }
 

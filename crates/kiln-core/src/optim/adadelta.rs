@@ -1,4 +1,4 @@
-use super::{Optimizer, SlotState};
+use super::{Optimizer, SlotLayout, SlotState};
 
 /// Keras 3's Adadelta: a = rho a + (1 - rho) g²; d = -sqrt(s + eps) g / sqrt(a + eps);
 /// s = rho s + (1 - rho) d²; w += lr d.
@@ -25,6 +25,10 @@ impl Optimizer for Adadelta {
             *s = rho * *s + (1.0 - rho) * delta * delta;
             *w += lr * delta;
         }
+    }
+
+    fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
+        Some((&mut self.state, SlotLayout { per_variable: 2, initial: 0.0 }))
     }
 }
 

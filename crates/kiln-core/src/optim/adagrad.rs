@@ -1,4 +1,4 @@
-use super::{Optimizer, SlotState};
+use super::{Optimizer, SlotLayout, SlotState};
 
 /// Keras 3's Adagrad: a += g²; w -= lr g / sqrt(a + eps), with `a` starting at
 /// `initial_accumulator_value`.
@@ -22,6 +22,10 @@ impl Optimizer for Adagrad {
             *a += g * g;
             *w -= lr * g / (*a + eps).sqrt();
         }
+    }
+
+    fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
+        Some((&mut self.state, SlotLayout { per_variable: 1, initial: self.initial_accumulator_value }))
     }
 }
 

@@ -1,4 +1,4 @@
-use super::{Optimizer, SlotState};
+use super::{Optimizer, SlotLayout, SlotState};
 
 /// Keras 3's Adam: m += (g - m)(1 - b1); v += (g² - v)(1 - b2);
 /// w -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps).
@@ -42,6 +42,10 @@ impl Optimizer for Adam {
             *v += (g * g - *v) * (1.0 - b2);
             *w -= alpha * *m / (v.sqrt() + eps);
         }
+    }
+
+    fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
+        Some((&mut self.state, SlotLayout { per_variable: if self.amsgrad { 3 } else { 2 }, initial: 0.0 }))
     }
 }
 

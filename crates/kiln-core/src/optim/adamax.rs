@@ -1,4 +1,4 @@
-use super::{Optimizer, SlotState};
+use super::{Optimizer, SlotLayout, SlotState};
 
 /// Keras 3's Adamax (Adam with the infinity norm): m += (g - m)(1 - b1); u = max(b2 u, |g|);
 /// w -= lr m / ((1 - b1^t)(u + eps)).
@@ -25,6 +25,10 @@ impl Optimizer for Adamax {
             *u = (b2 * *u).max(g.abs());
             *w -= lr * *m / (correction * (*u + eps));
         }
+    }
+
+    fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
+        Some((&mut self.state, SlotLayout { per_variable: 2, initial: 0.0 }))
     }
 }
 

@@ -1,4 +1,4 @@
-use super::{Optimizer, SlotState};
+use super::{Optimizer, SlotLayout, SlotState};
 use crate::kernels::unary::sign;
 
 /// Keras 3's Lion: w -= lr sign(b1 m + (1 - b1) g); then m = b2 m + (1 - b2) g.
@@ -22,6 +22,10 @@ impl Optimizer for Lion {
             *w -= lr * sign(*m * b1 + g * (1.0 - b1));
             *m = *m * b2 + g * (1.0 - b2);
         }
+    }
+
+    fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
+        Some((&mut self.state, SlotLayout { per_variable: 1, initial: 0.0 }))
     }
 }
 

@@ -8,6 +8,7 @@ mod lion;
 mod nadam;
 mod rmsprop;
 mod sgd;
+pub mod slot_io;
 mod update_options;
 
 pub use adadelta::Adadelta;
@@ -18,6 +19,7 @@ pub use lion::Lion;
 pub use nadam::Nadam;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
+pub use slot_io::SlotLayout;
 pub use update_options::UpdateOptions;
 
 use crate::error::{KilnError, Result};
@@ -27,6 +29,12 @@ pub trait Optimizer: Send {
     /// Applies one step to `param` given its gradient. `slot` names the variable (its state),
     /// `step` counts updates from 1, `lr` is this step's learning rate.
     fn update(&mut self, slot: usize, param: &mut [f32], grad: &[f32], lr: f32, step: u64);
+
+    /// The per-variable state and its layout, so a saved model can restore it; `None` for a
+    /// rule that keeps none (or does not expose it).
+    fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
+        None
+    }
 }
 
 /// Per-slot state vectors, created at a slot's first update.

@@ -1,4 +1,4 @@
-use super::{Optimizer, SlotState};
+use super::{Optimizer, SlotLayout, SlotState};
 
 /// Keras 3's Nadam: Adam with Nesterov momentum and the momentum schedule
 /// u_t = b1 (1 - 0.5 * 0.96^t). With P_t the product u_1...u_t:
@@ -51,6 +51,10 @@ impl Optimizer for Nadam {
             let v_hat = *v / v_correction;
             *w -= m_hat * lr / (v_hat.sqrt() + eps);
         }
+    }
+
+    fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
+        Some((&mut self.state, SlotLayout { per_variable: 2, initial: 0.0 }))
     }
 }
 

@@ -1,4 +1,4 @@
-use super::{Optimizer, SlotState};
+use super::{Optimizer, SlotLayout, SlotState};
 
 /// Keras 3's RMSprop: v = rho v + (1 - rho) g²; step = lr g / sqrt(v (- mean_g²) + eps);
 /// with momentum, m = momentum m + step and w -= m, else w -= step.
@@ -38,6 +38,10 @@ impl Optimizer for RmsProp {
                 param[i] -= step;
             }
         }
+    }
+
+    fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
+        Some((&mut self.state, SlotLayout { per_variable: 3, initial: 0.0 }))
     }
 }
 

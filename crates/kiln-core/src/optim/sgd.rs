@@ -1,4 +1,4 @@
-use super::{Optimizer, SlotState};
+use super::{Optimizer, SlotLayout, SlotState};
 
 /// Keras' SGD: v = momentum * v - lr * g; w += v (Nesterov: w += momentum * v - lr * g).
 pub struct Sgd {
@@ -26,6 +26,10 @@ impl Optimizer for Sgd {
             velocity[i] = self.momentum * velocity[i] - lr * grad[i];
             param[i] += if self.nesterov { self.momentum * velocity[i] - lr * grad[i] } else { velocity[i] };
         }
+    }
+
+    fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
+        Some((&mut self.state, SlotLayout { per_variable: 1, initial: 0.0 }))
     }
 }
 

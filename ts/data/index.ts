@@ -1,0 +1,7 @@
+// The public face of kiln.data: streaming datasets for fit, evaluate and predict.
+export { Dataset, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, type BatchOptions, type ElementArgs, type FromGeneratorOptions, type ShuffleOptions } from './dataset.js';
+export type { Element, ElementLike } from './element.js';
+export type { CsvOptions } from './csv_source.js';
+export { imageDatasetFromDirectory, type ImageDataset, type ImageDatasetOptions } from './image_dataset_from_directory.js';
+export type { Interpolation } from './image_resize.js';
+export { timeseriesDatasetFromArray, type TimeseriesDatasetOptions } from '../utils/timeseries_dataset_from_array.js';

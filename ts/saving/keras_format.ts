@@ -1,0 +1,64 @@
+// Keras 3's `.keras` file: a zip of metadata.json, config.json (the model, its build and
+// compile configs) and model.weights.h5 (saving_lib.py).
+import * as fs from 'node:fs';
+import { FileFormatError } from '../errors.js';
+import type { Model } from '../models/model.js';
+import { writeAtomically } from './atomic_write.js';
+import { compileArgsFromKeras } from './compile_config.js';
+import { isPlainObject } from './keras_object.js';
+import { modelConfig } from './model_config.js';
+import { modelFromKeras } from './model_from_config.js';
+import { readH5Bytes, writeH5Bytes } from './temporary_h5.js';
+import { readModelWeights, restoreOptimizerState, writeModelWeights } from './weights_store.js';
+import { readJsonEntry, readZip, writeZip } from './zip_archive.js';
+
+/** The Keras version whose format is written. */
+export const KERAS_FORMAT_VERSION = '3.15.1';
+
+function dateSaved(): string {
+  const d = new Date();
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}@${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+export async function saveKerasFile(model: Model, target: string): Promise<void> {
+  const config = modelConfig(model);
+  const weights = await writeH5Bytes((writer) => writeModelWeights(writer, model, true));
+  const archive = writeZip({
+    'metadata.json': JSON.stringify({ keras_version: KERAS_FORMAT_VERSION, date_saved: dateSaved() }),
+    'config.json': JSON.stringify(config),
+    'model.weights.h5': weights,
+  });
+  await writeAtomically(target, (temporary) => fs.writeFileSync(temporary, archive));
+}
+
+/** Reads a whole file, refusing directories and missing files with a FileFormatError. */
+export function readFileBytes(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new FileFormatError(code === 'ENOENT' ? `No file or directory found at ${file}` : `Cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The model of a `.keras` file, with its weights, compile settings and optimizer state. */
+export async function loadKerasFile(file: string, options: { compile?: boolean } = {}): Promise<Model> {
+  const entries = readZip(readFileBytes(file), file);
+  const config = readJsonEntry(entries, 'config.json', file);
+  const model = modelFromKeras(config, file);
+  const weights = entries.get('model.weights.h5');
+  if (!weights) throw new FileFormatError(`${file} has no model.weights.h5 (entries: ${[...entries.keys()].join(', ')})`);
+  const compileConfig = isPlainObject(config) ? config.compile_config : undefined;
+  if ((options.compile ?? true) && isPlainObject(compileConfig)) {
+    model.compile(compileArgsFromKeras(compileConfig, model.outputs.map((t) => t.sourceLayer?.name ?? ''), file));
+  }
+  await readH5Bytes(weights, `${file} (model.weights.h5)`, (reader) => {
+    const { apply, optimizer } = readModelWeights(reader, model);
+    apply();
+    if (optimizer && model.compiledState() && !restoreOptimizerState(model, optimizer, file)) {
+      console.warn(`Skipping the optimizer state saved in ${file}: its ${optimizer.vectors.length} variables do not fit this optimizer's layout`);
+    }
+  });
+  return model;
+}

@@ -1,0 +1,218 @@
+// Keras' serialised form of objects ({ module, class_name, config, registered_name }) and the
+// conversion of configs between Keras' spelling (snake_case, initializer objects, dtype
+// policies) and kiln's (camelCase constructor options).
+import { FileFormatError, KilnError, ValueError } from '../errors.js';
+import { InputLayer } from '../layers/core/input_layer.js';
+import type { Layer } from '../layers/layer.js';
+import { snakeCase } from '../utils/naming.js';
+import { constructFromConfig } from './construct.js';
+import { kerasKey, kilnKey } from './keras_names.js';
+import { findClass, findRegistered, type ObjectKind, registeredNameOf } from './registry.js';
+
+export type Config = Record<string, unknown>;
+
+/** One object as Keras serialises it. */
+export interface KerasObject {
+  module?: string | null;
+  class_name: string;
+  config: Config;
+  registered_name?: string | null;
+  [key: string]: unknown;
+}
+
+export function isKerasObject(value: unknown): value is KerasObject {
+  return isPlainObject(value) && typeof value.class_name === 'string' && ('config' in value || 'items' in value);
+}
+
+export function isPlainObject(value: unknown): value is Config {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** Keras' module of each kind of object, as written in `module`. */
+const MODULES: Record<ObjectKind, string> = {
+  layer: 'keras.layers',
+  loss: 'keras.losses',
+  optimizer: 'keras.optimizers',
+  schedule: 'keras.optimizers.schedules',
+};
+
+/** A kiln object (layer, loss, schedule, ...) in Keras' serialised form. */
+export function serializeObject(object: object, kind: ObjectKind, config = (object as { getConfig(): Config }).getConfig()): KerasObject {
+  const registered = registeredNameOf(object.constructor);
+  return {
+    module: registered ? null : MODULES[kind],
+    class_name: registered ? registered.split('>')[1] : object.constructor.name,
+    config: toKerasConfig(config),
+    registered_name: registered ?? null,
+  };
+}
+
+/** kiln config (camelCase) -> Keras config (snake_case, nested objects serialised). */
+export function toKerasConfig(config: Config): Config {
+  const out: Config = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value !== undefined) out[kerasKey(key)] = toKerasValue(value);
+  }
+  return out;
+}
+
+function toKerasValue(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value !== 'function') return value;
+    // A function in a config (activation, initializer) is saved by its registered name.
+    const name = registeredNameOf(value);
+    if (!name && !value.name) throw new ValueError('Cannot save an anonymous function in a config: register it with kiln.utils.registerSerializable');
+    return name ?? value.name;
+  }
+  if (Array.isArray(value)) return value.map(toKerasValue);
+  const withConfig = value as { getConfig?: () => Config };
+  if (typeof withConfig.getConfig === 'function') return serializeObject(withConfig as { getConfig(): Config }, 'schedule');
+  return toKerasConfig(value as Config);
+}
+
+/**
+ * Keras options whose value is Keras' default (so kiln's default too) are left out, so that
+ * kiln layers that lack the option still load; any other value of them reaches the layer,
+ * which refuses what it does not support.
+ */
+const KERAS_DEFAULTS: Config = {
+  sparse: false,
+  ragged: false,
+  optional: false,
+  stateful: false,
+  unroll: false,
+  return_state: false,
+  zero_output_for_mask: false,
+  dropout: 0,
+  recurrent_dropout: 0,
+  reset_after: true,
+  unit_forget_bias: true,
+  use_cudnn: 'auto',
+  data_format: 'channels_last',
+  groups: 1,
+  synchronized: false,
+  renorm: false,
+  renorm_momentum: 0.99,
+  mask_zero: false,
+  axis: -1,
+  reduction: 'sum_over_batch_size',
+  use_ema: false,
+  ema_momentum: 0.99,
+};
+
+/** Keys that never change what a loaded model computes (random seeds, bookkeeping). */
+const IGNORED_KEYS = new Set(['seed', 'shared_object_id', 'input_axes', 'output_axes']);
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Keras config (snake_case) -> kiln config (camelCase); `owner` names the object in errors. */
+export function fromKerasConfig(config: unknown, owner: string): Config {
+  if (!isPlainObject(config)) throw new FileFormatError(`The config of ${owner} must be an object, got ${describe(config)}`);
+  const out: Config = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value === null || IGNORED_KEYS.has(key)) continue;
+    if (key in KERAS_DEFAULTS && sameValue(value, KERAS_DEFAULTS[key])) continue;
+    if (key === 'dtype') {
+      const dtype = isKerasObject(value) ? (value.config as Config).name : value;
+      if (dtype === 'float32') continue;
+      out.dtype = dtype;
+      continue;
+    }
+    out[kilnKey(key)] = fromKerasValue(key, value, owner);
+  }
+  return out;
+}
+
+function fromKerasValue(key: string, value: unknown, owner: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => fromKerasValue(key, v, owner));
+  if (!isKerasObject(value)) return isPlainObject(value) ? fromKerasConfig(value, owner) : value;
+  if (value.class_name === '__tuple__') return ((value.items as unknown[]) ?? []).map((v) => fromKerasValue(key, v, owner));
+  if (value.module === 'keras.initializers' || key.endsWith('initializer')) {
+    // kiln's initializers are named; the loaded weights replace their values anyway.
+    const custom = value.registered_name ? findRegistered(value.registered_name) : undefined;
+    return custom ?? snakeCase(value.class_name);
+  }
+  if (value.class_name === 'DTypePolicy') return (value.config as Config)?.name;
+  return deserializeObject(value, kindOf(key, value));
+}
+
+/** What kind of object a nested config holds, from its module or the option that holds it. */
+function kindOf(key: string, object: KerasObject): ObjectKind {
+  const byModule = Object.entries(MODULES).sort((a, b) => b[1].length - a[1].length).find(([, module]) => object.module === module || object.module?.startsWith(`${module}.`));
+  if (byModule) return byModule[0] as ObjectKind;
+  if (key === 'learning_rate') return 'schedule';
+  if (key === 'loss') return 'loss';
+  if (key === 'optimizer') return 'optimizer';
+  return 'layer';
+}
+
+/** Makes the kiln object a serialised Keras object describes. */
+export function deserializeObject<T>(object: KerasObject, kind: ObjectKind): T {
+  if (kind === 'layer') return layerFromKeras(object) as T;
+  const cls = findClass(kind, object.class_name, object.registered_name);
+  if (!cls) throw unknownClass(object, kind);
+  return construct<T>(() => constructFromConfig<T>(cls, fromKerasConfig(object.config ?? {}, `${kind} '${object.class_name}'`)), `${kind} '${object.class_name}'`);
+}
+
+function unknownClass(object: KerasObject, kind: ObjectKind): FileFormatError {
+  const name = object.registered_name ?? object.class_name;
+  return new FileFormatError(`Could not locate ${kind} class '${name}' named in the saved config. Make sure custom classes are registered with kiln.utils.registerSerializable(${object.class_name})`);
+}
+
+/** Runs a constructor, turning its complaint about the saved options into a FileFormatError. */
+function construct<T>(make: () => T, owner: string): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof FileFormatError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new FileFormatError(`The saved config of ${owner} cannot be loaded: ${message}`);
+  }
+}
+
+const UNRECOGNIZED = /Unrecognized keyword arguments passed to [^:]+: (.*)$/;
+
+/** Options a loaded layer may lack without computing anything differently. */
+function harmless(option: string): boolean {
+  return /(Initializer|Regularizer|Constraint)$/.test(option) || option === 'activityRegularizer';
+}
+
+/** The kiln layer a serialised Keras layer describes (weights not yet loaded). */
+export function layerFromKeras(object: KerasObject): Layer {
+  if (!isKerasObject(object)) throw new FileFormatError(`A layer config must be an object with \`class_name\` and \`config\`, got ${describe(object)}`);
+  const owner = `layer '${(object.config as Config)?.name ?? object.class_name}' (${object.class_name})`;
+  const config = fromKerasConfig(object.config ?? {}, owner);
+  if (object.class_name === 'InputLayer') return inputLayerFromConfig(config, owner);
+  const cls = findClass('layer', object.class_name, object.registered_name);
+  if (!cls) throw unknownClass(object, 'layer');
+  delete config.batchInputShape;
+  delete config.batchShape;
+  return construct(() => {
+    try {
+      return constructFromConfig<Layer>(cls, config);
+    } catch (error) {
+      const unknown = error instanceof KilnError ? UNRECOGNIZED.exec(error.message) : null;
+      const options = unknown?.[1].split(',').map((s) => s.trim().replace(/^'|'$/g, ''));
+      if (!options || !options.every(harmless)) throw error;
+      for (const option of options) delete config[option];
+      return constructFromConfig<Layer>(cls, config);
+    }
+  }, owner);
+}
+
+function inputLayerFromConfig(config: Config, owner: string): InputLayer {
+  const shape = config.batchShape ?? config.batchInputShape;
+  if (!Array.isArray(shape) || shape.length < 2 || shape.slice(1).some((d) => !Number.isInteger(d) || (d as number) <= 0)) {
+    throw new FileFormatError(`The saved config of ${owner} needs a \`batch_shape\` of positive integers after the batch axis, got ${describe(shape)}`);
+  }
+  return new InputLayer(shape as (number | null)[], typeof config.name === 'string' ? config.name : undefined);
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) return String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
