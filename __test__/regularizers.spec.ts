@@ -108,3 +108,18 @@ test('constraints do not touch frozen weights', async (t) => {
   await model.fit(data('x'), data('regression'), { epochs: 1, verbose: 0 });
   t.deepEqual(Array.from(model.layers[0].getWeights()[0].dataSync()), Array.from(toTensor(c.initial[0]).dataSync()));
 });
+
+test('a saved model keeps its regularizers and constraints (Keras\' serialised form)', async (t) => {
+  const { mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const c = cases(['max_norm_whole_kernel'])[0];
+  const model = buildModel(c);
+  const path = join(mkdtempSync(join(tmpdir(), 'kiln-reg-')), 'model.keras');
+  await model.save(path);
+  const loaded = await kiln.models.loadModel(path);
+  t.deepEqual(loaded.layers[0].getConfig().kernelConstraint, { className: 'MaxNorm', config: { maxValue: 1, axis: [0, 1] } });
+  t.deepEqual(loaded.layers[0].getConfig().kernelRegularizer, { className: 'L2', config: { l2: 0.01 } });
+  const [x, y] = [data('x'), data('regression')];
+  t.deepEqual(await loaded.evaluate(x, y, { verbose: 0 }), await model.evaluate(x, y, { verbose: 0 }));
+});

@@ -34,6 +34,8 @@ const MODULES: Record<ObjectKind, string> = {
   loss: 'keras.losses',
   optimizer: 'keras.optimizers',
   schedule: 'keras.optimizers.schedules',
+  regularizer: 'keras.regularizers',
+  constraint: 'keras.constraints',
 };
 
 /** A kiln object (layer, loss, schedule, ...) in Keras' serialised form. */
@@ -51,9 +53,19 @@ export function serializeObject(object: object, kind: ObjectKind, config = (obje
 export function toKerasConfig(config: Config): Config {
   const out: Config = {};
   for (const [key, value] of Object.entries(config)) {
-    if (value !== undefined) out[kerasKey(key)] = toKerasValue(value);
+    if (value === undefined) continue;
+    const penalty = penaltyKind(key, value);
+    // Regularizers and constraints appear in layer configs as `{ className, config }`.
+    out[kerasKey(key)] = penalty ? { module: MODULES[penalty], class_name: (value as Config).className, config: toKerasConfig(((value as Config).config ?? {}) as Config), registered_name: null } : toKerasValue(value);
   }
   return out;
+}
+
+function penaltyKind(key: string, value: unknown): ObjectKind | undefined {
+  if (!isPlainObject(value) || typeof value.className !== 'string') return undefined;
+  if (key.endsWith('Regularizer')) return 'regularizer';
+  if (key.endsWith('Constraint')) return 'constraint';
+  return undefined;
 }
 
 function toKerasValue(value: unknown): unknown {
@@ -145,6 +157,8 @@ function kindOf(key: string, object: KerasObject): ObjectKind {
   if (key === 'learning_rate') return 'schedule';
   if (key === 'loss') return 'loss';
   if (key === 'optimizer') return 'optimizer';
+  if (key.endsWith('regularizer')) return 'regularizer';
+  if (key.endsWith('constraint')) return 'constraint';
   return 'layer';
 }
 
