@@ -353,7 +353,12 @@ export class Model {
   async fit(x: DataLike, y: DataLike, args?: FitArgs): Promise<History>;
   async fit(x: DataLike | Dataset, yOrArgs?: DataLike | FitArgs, args: FitArgs = {}): Promise<History> {
     // A 3-item validationData (with sample weights) is refused by the Dataset runner with a message.
-    if (x instanceof Dataset) return fitDataset(this, x, yOrArgs, args as Parameters<typeof fitDataset>[3]);
+    if (x instanceof Dataset) {
+      const options = (yOrArgs ?? {}) as FitArgs;
+      const unsupported = (['sampleWeight', 'classWeight', 'validationFreq', 'validationBatchSize'] as const).filter((k) => options[k] !== undefined);
+      if (unsupported.length > 0) throw new ValueError(`fit: ${unsupported.map((k) => `\`${k}\``).join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} supported with arrays, not yet with a kiln.data.Dataset`);
+      return fitDataset(this, x, yOrArgs, args as Parameters<typeof fitDataset>[3]);
+    }
     const y = yOrArgs as DataLike;
     const { epochs = 1, batchSize = 32, validationSplit = 0, validationData, shuffle = true, callbacks = [], initialEpoch = 0, validationFreq = 1 } = args;
     const verbose = verbosity(args.verbose, 1);
@@ -467,7 +472,10 @@ export class Model {
   async evaluate(x: DataLike, y: DataLike, args: EvaluateArgs & { returnDict: true }): Promise<Logs>;
   async evaluate(x: DataLike, y: DataLike, args?: EvaluateArgs): Promise<number[]>;
   async evaluate(x: DataLike | Dataset, yOrArgs?: DataLike | EvaluateArgs, args: EvaluateArgs = {}): Promise<number[] | Logs> {
-    if (x instanceof Dataset) return evaluateDataset(this, x, yOrArgs, args);
+    if (x instanceof Dataset) {
+      if (((yOrArgs ?? {}) as EvaluateArgs).sampleWeight !== undefined) throw new ValueError('evaluate: `sampleWeight` is supported with arrays, not yet with a kiln.data.Dataset');
+      return evaluateDataset(this, x, yOrArgs, args);
+    }
     const y = yOrArgs as DataLike;
     const { batchSize = 32, returnDict = false } = args;
     const verbose = verbosity(args.verbose, 1);
