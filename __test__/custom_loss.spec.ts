@@ -72,3 +72,18 @@ test('a model compiled with a custom loss predicts before its first fit', async 
   const expected = Array.from(before.dataSync()).reduce((s, p, i) => s + (p - data('regression').dataSync()[i]) ** 2, 0) / 32;
   t.true(close(loss, expected), `${loss} vs ${expected}`);
 });
+
+test('a custom loss trains the same from a Dataset as from arrays', async (t) => {
+  const build = () => {
+    kiln.setSeed(4);
+    const model = new kiln.Sequential([new kiln.layers.Dense(3, { inputShape: [5], activation: 'tanh' }), new kiln.layers.Dense(2)]);
+    model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.1 }), loss: CUSTOM_LOSSES.mse_plus_half_mae as kiln.losses.LossFunction });
+    return model;
+  };
+  const [fromArrays, fromDataset] = [build(), build()];
+  const a = await fromArrays.fit(data('x'), data('regression'), { batchSize: 4, epochs: 2, shuffle: false, verbose: 0 });
+  const b = await fromDataset.fit(kiln.data.Dataset.fromTensors([data('x'), data('regression')]).batch(4), { epochs: 2, verbose: 0 });
+  a.history.loss.forEach((v, i) => t.true(close(b.history.loss[i], v), `${b.history.loss[i]} vs ${v}`));
+  const [wa, wb] = [fromArrays.getWeights()[0].dataSync(), fromDataset.getWeights()[0].dataSync()];
+  wa.forEach((v, i) => t.true(close(wb[i], v)));
+});
