@@ -13,7 +13,7 @@ test.after.always(() => rmSync(directory, { recursive: true, force: true }));
 let files = 0;
 
 /** Exports the model, runs the file in onnxruntime and returns the largest difference from kiln's predict. */
-async function onnxDifference(model: kiln.Model, inputs: kiln.Tensor[]): Promise<{ difference: number; outputs: number }> {
+async function onnxDifference(model: kiln.Model, inputs: kiln.Tensor[]): Promise<{ difference: number; outputs: number; signature: string }> {
   const path = join(directory, `model_${files++}.onnx`);
   await model.exportOnnx(path);
   const session = await ort.InferenceSession.create(path);
@@ -28,8 +28,10 @@ async function onnxDifference(model: kiln.Model, inputs: kiln.Tensor[]): Promise
     const want = expected[k].dataSync();
     (got.data as Float32Array).forEach((v, i) => (difference = Math.max(difference, Math.abs(v - want[i]) / Math.max(1, Math.abs(want[i])))));
   });
+  const describe = (m: readonly ort.InferenceSession.ValueMetadata[]) => m.map((v) => `${v.name}${v.isTensor ? `[${v.shape.join(', ')}]` : ''}`).join(', ');
+  const signature = `${describe(session.inputMetadata)} -> ${describe(session.outputMetadata)}`;
   await session.release();
-  return { difference, outputs: session.outputNames.length };
+  return { difference, outputs: session.outputNames.length, signature };
 }
 
 /** Gives every weight random values (biases and BatchNormalization statistics included), so no part of a layer is trivially zero or one. */
@@ -45,17 +47,17 @@ function randomizeWeights(model: kiln.Model): void {
 
 test('MLP with dropout: onnxruntime predicts what kiln predicts', async (t) => {
   kiln.setSeed(1);
-  const model = new kiln.Sequential([
-    new kiln.layers.Flatten({ inputShape: [4, 5] }),
-    new kiln.layers.Dense(32, { activation: 'relu' }),
-    new kiln.layers.Dropout(0.3),
-    new kiln.layers.Dense(16, { activation: 'tanh' }),
-    new kiln.layers.Dense(10, { activation: 'softmax' }),
-  ]);
+  const pixels = kiln.Input({ shape: [4, 5], name: 'pixels' });
+  let x = new kiln.layers.Flatten().apply(pixels);
+  x = new kiln.layers.Dense(32, { activation: 'relu' }).apply(x);
+  x = new kiln.layers.Dropout(0.3).apply(x);
+  x = new kiln.layers.Dense(16, { activation: 'tanh' }).apply(x);
+  const model = new kiln.Model({ inputs: pixels, outputs: new kiln.layers.Dense(10, { activation: 'softmax', name: 'classes' }).apply(x) });
   randomizeWeights(model);
-  const x = kiln.random.normal([7, 4, 5]);
-  const { difference } = await onnxDifference(model, [x]);
+  const { difference, signature } = await onnxDifference(model, [kiln.random.normal([7, 4, 5])]);
   t.true(difference < 1e-5, `largest difference ${difference}`);
+  // Inputs and outputs keep the model's names; the batch axis is free.
+  t.is(signature, 'pixels[batch, 4, 5] -> classes[batch, 10]');
 });
 
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'softmax', 'exponential', 'elu', 'selu', 'gelu', 'silu', 'swish', 'softplus', 'softsign', 'hard_sigmoid', 'leaky_relu', 'relu6', 'linear'];

@@ -137,8 +137,3 @@ export function encodeModel(model: ModelProto): Uint8Array {
   return modelType.encode(modelType.fromObject(model as unknown as Record<string, unknown>)).finish();
 }
 
-/** Decodes bytes written by `encodeModel` (for tests and tools that inspect an export). */
-export function decodeModel(bytes: Uint8Array): ModelProto {
-  modelType ??= protobuf.Root.fromJSON(SCHEMA).lookupType('onnx.ModelProto');
-  return modelType.toObject(modelType.decode(bytes), { longs: Number, defaults: true, arrays: true }) as unknown as ModelProto;
-}
