@@ -2,6 +2,7 @@
 // training config as JSON attributes, each layer's weights under `model_weights/<layer name>`
 // listed by a `weight_names` attribute, the optimizer's under `optimizer_weights`.
 import { FileFormatError } from '../errors.js';
+import { getLoss } from '../losses/index.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileArgsFromKeras } from './compile_config.js';
@@ -24,6 +25,12 @@ function legacyObject(value: unknown): unknown {
   }
   if (typeof value.registered_name === 'string' && value.registered_name.includes('>')) out.class_name = value.registered_name;
   return out;
+}
+
+/** Keras' legacy loader cannot read the short aliases ('mse', 'mae'): write full names. */
+function fullLossNames(loss: unknown): unknown {
+  if (Array.isArray(loss)) return loss.map(fullLossNames);
+  return typeof loss === 'string' ? getLoss(loss).name : legacyObject(loss);
 }
 
 function writeLayerWeights(writer: H5Writer, model: Model): void {
@@ -62,8 +69,8 @@ export async function saveLegacyH5(model: Model, target: string): Promise<void> 
       writer.setAttribute('/', 'keras_version', KERAS_FORMAT_VERSION);
       writer.setAttribute('/', 'model_config', JSON.stringify(legacyObject(config)));
       if (config.compile_config) {
-        const { optimizer, ...training } = config.compile_config as Config;
-        writer.setAttribute('/', 'training_config', JSON.stringify({ ...training, optimizer_config: legacyObject(optimizer) }));
+        const { optimizer, loss, ...training } = config.compile_config as Config;
+        writer.setAttribute('/', 'training_config', JSON.stringify({ ...training, loss: fullLossNames(loss), optimizer_config: legacyObject(optimizer) }));
       }
       writeLayerWeights(writer, model);
       const state = readOptimizerState(model);

@@ -64,7 +64,7 @@ export function restoreOptimizerState(model: Model, state: OptimizerState, what:
   const layout = kerasLayout(optimizer, perVariable);
   if (state.vectors.length !== slots.length * layout.flat().length) return false;
   if (!Number.isInteger(state.iterations) || state.iterations < 0) throw new FileFormatError(`${what}: the optimizer's iteration count must be a non-negative integer, got ${state.iterations}`);
-  const restored = slots.map(({ weight }) => Array.from({ length: perVariable }, () => new Float32Array(size(weight))));
+  const restored: Float32Array[][] = slots.map(({ weight }) => Array.from({ length: perVariable }, () => new Float32Array(size(weight))));
   let next = 0;
   for (const group of layout) {
     slots.forEach(({ weight }, i) => {
