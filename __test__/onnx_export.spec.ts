@@ -1,8 +1,10 @@
 // model.exportOnnx / model.export({ format: 'onnx' }): onnxruntime-node must predict what kiln
-// predicts, to 1e-5, for every layer family kiln can export.
+// predicts, to 1e-5, for every layer family kiln can export; and for models Keras 3 wrote
+// (the saving fixtures, scripts/fixtures/keras_saving.py), what Keras predicted.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import * as kiln from 'kiln-nn';
 import * as ort from 'onnxruntime-node';
@@ -12,26 +14,44 @@ test.after.always(() => rmSync(directory, { recursive: true, force: true }));
 
 let files = 0;
 
-/** Exports the model, runs the file in onnxruntime and returns the largest difference from kiln's predict. */
-async function onnxDifference(model: kiln.Model, inputs: kiln.Tensor[]): Promise<{ difference: number; outputs: number; signature: string }> {
+interface OnnxRun {
+  /** onnxruntime's outputs, in the model's output order. */
+  outputs: { dims: readonly number[]; data: Float32Array }[];
+  /** The file's inputs and outputs as onnxruntime reads them: `name[dims], ... -> name[dims]`. */
+  signature: string;
+}
+
+/** Exports the model and runs the file in onnxruntime on the inputs. */
+async function runExported(model: kiln.Model, inputs: kiln.Tensor[]): Promise<OnnxRun> {
   const path = join(directory, `model_${files++}.onnx`);
   await model.exportOnnx(path);
   const session = await ort.InferenceSession.create(path);
   const feeds = Object.fromEntries(session.inputNames.map((name, i) => [name, new ort.Tensor('float32', inputs[i].dataSync() as Float32Array, inputs[i].shape)]));
   const results = await session.run(feeds);
-  const predicted = await model.predict<kiln.Tensor | kiln.Tensor[]>(inputs.length === 1 ? inputs[0] : inputs);
-  const expected = Array.isArray(predicted) ? predicted : [predicted];
-  let difference = 0;
-  session.outputNames.forEach((name, k) => {
-    const got = results[name];
-    if (JSON.stringify(got.dims) !== JSON.stringify(expected[k].shape)) throw new Error(`output ${name}: onnxruntime shape [${got.dims}] vs kiln [${expected[k].shape}]`);
-    const want = expected[k].dataSync();
-    (got.data as Float32Array).forEach((v, i) => (difference = Math.max(difference, Math.abs(v - want[i]) / Math.max(1, Math.abs(want[i])))));
-  });
   const describe = (m: readonly ort.InferenceSession.ValueMetadata[]) => m.map((v) => `${v.name}${v.isTensor ? `[${v.shape.join(', ')}]` : ''}`).join(', ');
   const signature = `${describe(session.inputMetadata)} -> ${describe(session.outputMetadata)}`;
   await session.release();
-  return { difference, outputs: session.outputNames.length, signature };
+  return { outputs: session.outputNames.map((name) => ({ dims: results[name].dims, data: results[name].data as Float32Array })), signature };
+}
+
+/** The largest difference between onnxruntime's outputs and the expected ones (relative above 1). */
+function largestDifference(run: OnnxRun, expected: { shape: number[]; values: ArrayLike<number> }[]): number {
+  if (run.outputs.length !== expected.length) throw new Error(`onnxruntime gave ${run.outputs.length} outputs, expected ${expected.length}`);
+  let difference = 0;
+  run.outputs.forEach((got, k) => {
+    if (JSON.stringify(got.dims) !== JSON.stringify(expected[k].shape)) throw new Error(`output ${k}: onnxruntime shape [${got.dims}] vs expected [${expected[k].shape}]`);
+    const want = expected[k].values;
+    got.data.forEach((v, i) => (difference = Math.max(difference, Math.abs(v - want[i]) / Math.max(1, Math.abs(want[i])))));
+  });
+  return difference;
+}
+
+/** Exports the model, runs the file in onnxruntime and compares with kiln's predict. */
+async function onnxDifference(model: kiln.Model, inputs: kiln.Tensor[]): Promise<{ difference: number; outputs: number; signature: string }> {
+  const run = await runExported(model, inputs);
+  const predicted = await model.predict<kiln.Tensor | kiln.Tensor[]>(inputs.length === 1 ? inputs[0] : inputs);
+  const expected = (Array.isArray(predicted) ? predicted : [predicted]).map((t) => ({ shape: t.shape, values: t.dataSync() }));
+  return { difference: largestDifference(run, expected), outputs: run.outputs.length, signature: run.signature };
 }
 
 /** Gives every weight random values (biases and BatchNormalization statistics included), so no part of a layer is trivially zero or one. */
@@ -174,6 +194,23 @@ test('multi-input Functional model with every merge layer, Embedding and two out
   t.is(outputs, 2);
   t.true(difference < 1e-5, `largest difference ${difference}`);
 });
+
+interface FixtureArray {
+  shape: number[];
+  values: number[];
+}
+const kerasFixtures = new URL('./fixtures/saving/', import.meta.url);
+const kerasPredictions: Record<string, { inputs: FixtureArray[]; outputs: FixtureArray[] }> = JSON.parse(readFileSync(new URL('predictions.json', kerasFixtures), 'utf8'));
+
+for (const name of Object.keys(kerasPredictions)) {
+  test(`Keras' own ${name} model (.keras written by Keras 3) exports, and onnxruntime predicts what Keras predicted`, async (t) => {
+    const entry = kerasPredictions[name];
+    const model = await kiln.models.loadModel(fileURLToPath(new URL(`${name}.keras`, kerasFixtures)), { compile: false });
+    const run = await runExported(model, entry.inputs.map((a) => kiln.tensor(Float32Array.from(a.values), a.shape)));
+    const difference = largestDifference(run, entry.outputs);
+    t.true(difference < 1e-5, `largest difference from Keras ${difference}`);
+  });
+}
 
 /** A custom layer built from kiln.ops, as users write them (API.md's example, plus reductions). */
 class CenteredProjection extends kiln.layers.Layer {
