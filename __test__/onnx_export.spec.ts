@@ -244,6 +244,23 @@ test('model.export(path, { format: "onnx" }) writes the same file; other formats
   await t.throwsAsync(model.export(second, { format: 'tf_saved_model' as 'onnx' }), { instanceOf: kiln.ValueError, message: /Unrecognized format="tf_saved_model"/ });
 });
 
+/** A layer recording an operation the ONNX exporter does not know (as a future or third-party op would). */
+class UnknownOperation extends kiln.layers.Layer {
+  call(inputs: kiln.SymbolicTensor) {
+    return new kiln.SymbolicTensor(inputs.shape, { op: 'fourier_transform' }, [inputs], this.name);
+  }
+}
+
+test('a layer whose operation has no ONNX converter is named in the error', async (t) => {
+  const input = kiln.Input({ shape: [4] });
+  const hidden = new kiln.layers.Dense(4).apply(input);
+  const model = new kiln.Model({ inputs: input, outputs: new UnknownOperation({ name: 'spectrum' }).apply(hidden) });
+  await t.throwsAsync(model.exportOnnx(join(directory, 'unknown.onnx')), {
+    instanceOf: kiln.ValueError,
+    message: `Layer "spectrum" (UnknownOperation) cannot be exported to ONNX: its operation 'fourier_transform' has no ONNX converter`,
+  });
+});
+
 test('bad exports fail with a clear error and leave existing files as they were', async (t) => {
   const unbuilt = new kiln.Sequential([new kiln.layers.Dense(3)]);
   await t.throwsAsync(unbuilt.exportOnnx(join(directory, 'unbuilt.onnx')), { instanceOf: kiln.ValueError, message: /cannot be exported before it is built/ });
