@@ -35,6 +35,7 @@ const CFG = {
 export const SECTION_BEGIN = '<!-- serving benchmark: written by benches/serve.mjs -->';
 export const SECTION_END = '<!-- end of serving benchmark -->';
 const log = (s) => process.stderr.write(s + '\n');
+const loadBefore = os.loadavg()[0];
 
 // The seed MLP (workload 2) with fixed random weights: only the speed matters here.
 const kiln = await loadKiln();
