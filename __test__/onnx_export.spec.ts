@@ -264,6 +264,10 @@ test('a layer whose operation has no ONNX converter is named in the error', asyn
 test('bad exports fail with a clear error and leave existing files as they were', async (t) => {
   const unbuilt = new kiln.Sequential([new kiln.layers.Dense(3)]);
   await t.throwsAsync(unbuilt.exportOnnx(join(directory, 'unbuilt.onnx')), { instanceOf: kiln.ValueError, message: /cannot be exported before it is built/ });
+  // Built by its first data, it exports.
+  const x = kiln.random.normal([2, 5]);
+  await unbuilt.predict(x);
+  t.true((await onnxDifference(unbuilt, [x])).difference < 1e-5);
 
   const linearRnn = new kiln.Sequential([new kiln.layers.SimpleRNN(3, { inputShape: [4, 2], activation: 'linear', name: 'linear_rnn' })]);
   const existing = join(directory, 'existing.onnx');
