@@ -1,6 +1,6 @@
 // The part of ONNX's protobuf schema (onnx.proto, IR version 8) that an inference model needs,
 // and its encoding with protobufjs. Field numbers are the ones the ONNX specification fixes.
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 
 /** TensorProto.DataType values used here. */
 export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
