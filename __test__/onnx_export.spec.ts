@@ -210,6 +210,50 @@ for (const name of Object.keys(kerasPredictions)) {
   });
 }
 
+test('decoder layers: Conv2DTranspose, UpSampling, ZeroPadding, Cropping, Permute; training-only noise', async (t) => {
+  kiln.setSeed(10);
+  for (const [padding, strides, outputPadding] of [['same', 2, null], ['valid', 2, null], ['valid', 3, 1], ['same', 2, 1]] as const) {
+    const model = new kiln.Sequential([
+      new kiln.layers.Conv2DTranspose(3, [3, 2], { inputShape: [5, 4, 2], padding, strides, outputPadding }),
+      new kiln.layers.GaussianNoise(0.5),
+      new kiln.layers.UpSampling2D([2, 1], { interpolation: 'bilinear' }),
+    ]);
+    randomizeWeights(model);
+    const { difference } = await onnxDifference(model, [kiln.random.normal([2, 5, 4, 2])]);
+    t.true(difference < 1e-5, `Conv2DTranspose ${padding} strides ${strides} outputPadding ${outputPadding}: largest difference ${difference}`);
+  }
+  const reshaping = new kiln.Sequential([
+    new kiln.layers.ZeroPadding2D([[1, 2], [0, 1]], { inputShape: [4, 5, 3] }),
+    new kiln.layers.UpSampling2D(2),
+    new kiln.layers.Cropping2D([[1, 0], [2, 3]]),
+    new kiln.layers.SpatialDropout2D(0.3),
+    new kiln.layers.Conv2D(2, [3, 3]),
+    new kiln.layers.Reshape([-1, 2]),
+    new kiln.layers.Permute([2, 1]),
+    new kiln.layers.ZeroPadding1D(1),
+    new kiln.layers.UpSampling1D(3),
+    new kiln.layers.Cropping1D([2, 1]),
+    new kiln.layers.GaussianDropout(0.2),
+  ]);
+  randomizeWeights(reshaping);
+  const reshaped = await onnxDifference(reshaping, [kiln.random.normal([3, 4, 5, 3])]);
+  t.true(reshaped.difference < 1e-5, `padding, cropping, upsampling, permute: largest difference ${reshaped.difference}`);
+});
+
+test('Dot and RepeatVector', async (t) => {
+  kiln.setSeed(11);
+  const a = kiln.Input({ shape: [5] });
+  const b = kiln.Input({ shape: [5] });
+  const sequenceA = new kiln.layers.RepeatVector(3).apply(new kiln.layers.Dense(4).apply(a));
+  const sequenceB = new kiln.layers.RepeatVector(3).apply(new kiln.layers.Dense(4).apply(b));
+  const similarity = new kiln.layers.Dot([2, 2]).apply([sequenceA, sequenceB]);
+  const cosine = new kiln.layers.Dot(1, { normalize: true }).apply([a, b]);
+  const model = new kiln.Model({ inputs: [a, b], outputs: [similarity, cosine] });
+  randomizeWeights(model);
+  const { difference } = await onnxDifference(model, [kiln.random.normal([4, 5]), kiln.random.normal([4, 5])]);
+  t.true(difference < 1e-5, `largest difference ${difference}`);
+});
+
 /** A custom layer built from kiln.ops, as users write them (API.md's example, plus reductions). */
 class CenteredProjection extends kiln.layers.Layer {
   w!: kiln.Variable;
