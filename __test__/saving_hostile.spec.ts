@@ -116,7 +116,7 @@ test('configs naming unknown classes or holding bad values', async (t) => {
   const badUnits = withConfig(entries, (c) => (c.config.layers[1].config.units = -3));
   await refused(t, fileWith(badUnits, '.keras'), /layer 'dense\w*' \(Dense\) cannot be loaded: .*units/);
   const unsupported = withConfig(entries, (c) => (c.config.layers[1].config.activity_regularizer = { module: 'keras.regularizers', class_name: 'L2', config: { l2: 0.1 } }));
-  await refused(t, fileWith(unsupported, '.keras'), /Could not locate layer class 'L2'/);
+  await refused(t, fileWith(unsupported, '.keras'), /Could not locate regularizer class 'L2'/);
   const noLayers = withConfig(entries, (c) => delete c.config.layers);
   await refused(t, fileWith(noLayers, '.keras'), /has no `layers` list/);
   const notAnObject = withConfig(entries, (c) => (c.config.layers[1] = 'Dense'));
