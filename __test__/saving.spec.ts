@@ -18,7 +18,7 @@ function weightsEqual(t: import('ava').ExecutionContext, a: kiln.Model, b: kiln.
 }
 
 // Models without Dropout, so that continued training draws nothing at random.
-for (const name of ['cnn', 'lstm', 'gru', 'batch_norm', 'multi_input']) {
+for (const name of ['cnn', 'lstm', 'gru', 'batch_norm', 'multi_input', 'functional']) {
   for (const extension of ['keras', 'h5']) {
     test(`${name}.${extension}: save then load predicts identically and continues training identically`, async (t) => {
       const { model, x, y } = await trainedModel(name);
