@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as kiln from 'kiln-nn';
-import { findKerasPython } from './helpers/python.js';
+import { findKerasPython, pythonEnv } from './helpers/python.js';
 import { inputsOf, MODEL_NAMES, maxDifference, predictAll, trainedModel } from './helpers/saving_models.js';
 
 interface FixtureArray {
@@ -92,7 +92,7 @@ test("Keras loads kiln's .keras and .h5 files of every model kind and predicts t
     }
     const manifest = join(directory, 'manifest.json');
     writeFileSync(manifest, JSON.stringify(cases.map(({ file, inputs }) => ({ file, inputs }))));
-    const run = spawnSync(lookup.python, [fileURLToPath(new URL('./helpers/keras_predict.py', import.meta.url)), manifest], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const run = spawnSync(lookup.python, [fileURLToPath(new URL('./helpers/keras_predict.py', import.meta.url)), manifest], { encoding: 'utf8', env: pythonEnv, maxBuffer: 1 << 26 });
     t.is(run.status, 0, run.stderr.slice(-2000));
     const results = JSON.parse(run.stdout.trim().split('\n').pop()!) as { outputs?: FixtureArray[]; iterations?: number | null; error?: string }[];
     cases.forEach((c, k) => {

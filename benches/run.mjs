@@ -551,5 +551,8 @@ if (errors.length) {
   md += `\n## Failures\n\n${errors.map((e) => `- ${e.replace(/\|/g, '/')}`).join('\n')}\n`;
   txt += `\nFailures:\n${errors.map((e) => `  ${e}`).join('\n')}\n`;
 }
+// The serving section is written by benches/serve.mjs; keep it.
+const servingSection = existsSync(CFG.resultsPath) ? /<!-- serving benchmark:[\s\S]*<!-- end of serving benchmark -->/.exec(readFileSync(CFG.resultsPath, 'utf8'))?.[0] : undefined;
+if (servingSection) md += `\n${servingSection}\n`;
 writeFileSync(CFG.resultsPath, md);
 process.stdout.write(txt + `\nwrote ${relative(process.cwd(), CFG.resultsPath) || CFG.resultsPath} (${fmt(totalS, 0)} s)\n`);

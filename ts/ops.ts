@@ -2,46 +2,21 @@
 // symbolic (inside Layer.call while a model is built), so custom layers train like built-ins.
 import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
-import { currentLayerName, type OpSpec, type Shape, SymbolicTensor, tracing } from './symbolic.js';
+import { checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, record, symbolic, where } from './ops/recording.js';
+import { permuteAxes } from './ops/resampling.js';
+import { type Shape, SymbolicTensor } from './symbolic.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 import { Variable } from './variable.js';
+
+export type { Padding } from './ops/recording.js';
+export { convTranspose, type ConvTransposeOptions } from './ops/conv_transpose.js';
+export { pad, repeat } from './ops/resampling.js';
 
 /** What an op argument may be. */
 export type OpInput = TensorLike | SymbolicTensor | Variable;
 /** A symbolic result if the argument is symbolic, else a concrete tensor. */
 export type OpResult<A> = A extends SymbolicTensor ? SymbolicTensor : Tensor;
 export type OpResult2<A, B> = A extends SymbolicTensor ? SymbolicTensor : B extends SymbolicTensor ? SymbolicTensor : Tensor;
-
-/** Symbolic when an argument is, or when a weight is used while a layer is being traced. */
-function isSymbolic(args: OpInput[]): boolean {
-  return args.some((a) => a instanceof SymbolicTensor || (a instanceof Variable && tracing()));
-}
-
-function concrete(value: OpInput): Tensor {
-  if (value instanceof Variable) return value.read();
-  if (value instanceof SymbolicTensor) throw new ValueError('A symbolic tensor cannot be used where a concrete value is needed');
-  return toTensor(value);
-}
-
-function symbolic(value: OpInput): SymbolicTensor {
-  if (value instanceof SymbolicTensor) return value;
-  if (value instanceof Variable) return value.symbolic;
-  const t = toTensor(value, 'float32');
-  return new SymbolicTensor(t.shape, { op: 'constant', shape: t.shape, values: Array.from(t.dataSync()) }, [], 'constant');
-}
-
-function where(): string {
-  const layer = currentLayerName();
-  return layer ? `Layer "${layer}": ` : '';
-}
-
-function record(spec: OpSpec, inputs: SymbolicTensor[], shape: Shape): SymbolicTensor {
-  return new SymbolicTensor(shape, spec, inputs, currentLayerName() ?? spec.op);
-}
-
-function describe(shape: Shape): string {
-  return `[${shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
-}
 
 /** numpy broadcasting of shapes with an unknown batch axis. */
 export function broadcastShapes(a: Shape, b: Shape): Shape {
@@ -208,9 +183,10 @@ export function concat<A extends OpInput>(tensors: A[], axis = -1): OpResult<A> 
   return new Tensor(callNative(() => native.concat(list.map((t) => t.handle), axis))) as OpResult<A>;
 }
 
-export function transpose(x: OpInput, perm?: number[]): Tensor {
-  eagerOnly('transpose', [x]);
-  return concrete(x).transpose(perm);
+/** Permutes the axes (batch axis included): output axis i is input axis perm[i]; default reverses them. */
+export function transpose<A extends OpInput>(x: A, perm?: number[]): OpResult<A> {
+  if (isSymbolic([x])) return permuteAxes(x, perm);
+  return concrete(x).transpose(perm) as OpResult<A>;
 }
 
 export function argMax(x: OpInput, axis = -1): Tensor {
@@ -228,8 +204,6 @@ export function gather(x: OpInput, indices: TensorLike): Tensor {
   return concrete(x).gather(indices);
 }
 
-/** Convolution and pooling padding, as Keras names it. */
-export type Padding = 'valid' | 'same';
 
 export interface ConvOptions {
   /** Default 1. */
@@ -238,20 +212,6 @@ export interface ConvOptions {
   padding?: Padding;
   /** Default 1. */
   dilationRate?: number | number[];
-}
-
-/** A per-spatial-axis setting given as one number or one per axis. */
-function perAxis(value: number | number[] | undefined, axes: number, fallback: number, name: string): number[] {
-  const list = value === undefined ? new Array(axes).fill(fallback) : Array.isArray(value) ? value : new Array(axes).fill(value);
-  if (list.length !== axes || list.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new ValueError(`${where()}\`${name}\` must be a positive integer or ${axes} of them, got ${JSON.stringify(value)}`);
-  }
-  return list;
-}
-
-function checkPadding(padding: string): Padding {
-  if (padding !== 'valid' && padding !== 'same') throw new ValueError(`${where()}padding must be 'valid' or 'same', got '${padding}'`);
-  return padding;
 }
 
 /** Output length of one spatial axis (null stays null), as TensorFlow computes it. */

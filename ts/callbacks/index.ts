@@ -9,4 +9,5 @@ export { ModelCheckpoint, type ModelCheckpointArgs } from './model_checkpoint.js
 export { MonitorCallback, type MonitorMode } from './monitor_callback.js';
 export { ProgbarLogger } from './progbar_logger.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauArgs } from './reduce_lr_on_plateau.js';
+export { TensorBoard, type TensorBoardArgs } from './tensorboard/tensorboard.js';
 export { TerminateOnNaN, type TerminateOnNaNArgs } from './terminate_on_nan.js';

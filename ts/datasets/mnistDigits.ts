@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { FileFormatError, ValueError } from '../errors.js';
 import { tensor, type Tensor } from '../tensor.js';
+import { mulberry32 } from '../utils/seeded_random.js';
 import type { DatasetSplits } from './imageClassification.js';
 
 /** Options of `mnistDigits.loadData`. */
@@ -91,18 +92,6 @@ function shuffle<T>(items: T[], random: () => number): T[] {
     [items[i], items[j]] = [items[j], items[i]];
   }
   return items;
-}
-
-/** A small, well-known 32-bit generator: the same sequence on every platform. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The pixels of each digit's images (index = digit), read once per process. */

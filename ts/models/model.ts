@@ -19,6 +19,8 @@ import { modelConfig } from '../saving/model_config.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
 import { summaryTable } from './summary.js';
+import { exportModel, type ExportArgs } from '../export/export_model.js';
+import { exportOnnx } from '../export/onnx/export_onnx.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];
@@ -200,6 +202,16 @@ export class Model {
     const text = summaryTable(this.name, this.layers);
     printFn(text);
     return text;
+  }
+
+  /** Writes the model for inference as an ONNX file (opset 17; any batch size). */
+  async exportOnnx(path: string): Promise<void> {
+    await exportOnnx(this, path);
+  }
+
+  /** Keras' `model.export`: only `format: 'onnx'` (the default here) is available. */
+  async export(path: string, args: ExportArgs = {}): Promise<void> {
+    await exportModel(this, path, args);
   }
 
   compile(args: CompileArgs): void {

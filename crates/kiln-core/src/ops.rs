@@ -241,6 +241,32 @@ pub fn rnn(x: &Tensor, kernel: &Tensor, recurrent: &Tensor, bias: &Tensor, cell:
     Ok(f32_tensor(shape, out))
 }
 
+/// Runs one graph op on concrete tensors, as inference: eager calls of the ops that need no
+/// eager code of their own (transposed convolution, padding, batched products, ...) share
+/// the graph's kernels and checks this way.
+pub fn run_op(op: crate::graph::Op, inputs: &[&Tensor], name: &str) -> Result<Tensor> {
+    use crate::graph::{Graph, Node, Op, Plan};
+    if let Some(n) = op.arity().filter(|&n| n != inputs.len()) {
+        return Err(KilnError::value(format!("{name}: needs {n} input(s), got {}", inputs.len())));
+    }
+    let mut nodes: Vec<Node> = inputs
+        .iter()
+        .enumerate()
+        .map(|(index, t)| Node { op: Op::Input { index, shape: t.shape().iter().map(|&d| Some(d)).collect() }, inputs: vec![], name: format!("{name} input {index}") })
+        .collect();
+    nodes.push(Node { op, inputs: (0..inputs.len()).collect(), name: name.to_string() });
+    let graph = Graph { nodes, outputs: vec![inputs.len()] };
+    let batch = inputs.first().and_then(|t| t.shape().first().copied()).unwrap_or(1);
+    let mut plan = Plan::new(&graph, batch, &[], &vec![false; graph.nodes.len()])?;
+    for (i, t) in inputs.iter().enumerate() {
+        plan.values[i].copy_from_slice(&t.to_f32());
+    }
+    let no_variables: [&Vec<f32>; 0] = [];
+    plan.forward(&graph, &no_variables, false, &mut crate::rng::Rng::new(0));
+    let out = inputs.len();
+    Ok(f32_tensor(plan.shapes[out].clone(), std::mem::take(&mut plan.values[out])))
+}
+
 /// One-hot float32 encoding of integer class labels (Keras' to_categorical).
 pub fn one_hot(labels: &Tensor, classes: Option<usize>) -> Result<Tensor> {
     let values = labels.to_f32();

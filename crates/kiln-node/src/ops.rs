@@ -114,6 +114,16 @@ pub fn rnn(env: Env, x: &NativeTensor, kernel: &NativeTensor, recurrent: &Native
     guard(|| wrap(&env, ops::rnn(x.get()?, kernel.get()?, recurrent.get()?, bias.get()?, cell, units, activation, recurrent_activation, return_sequences, go_backwards)))
 }
 
+/// Runs one graph op (its JSON, as a model graph spells it) on concrete tensors.
+#[napi]
+pub fn run_op(env: Env, op: String, inputs: Vec<ClassInstance<NativeTensor>>, name: String) -> Result<NativeTensor> {
+    let op: kiln_core::graph::Op = serde_json::from_str(&op).map_err(|e| value_error(format!("{name}: invalid op: {e}")))?;
+    guard(|| {
+        let tensors = inputs.iter().map(|t| t.get().map(|a| a.as_ref())).collect::<Result<Vec<&Tensor>>>()?;
+        wrap(&env, ops::run_op(op, &tensors, &name))
+    })
+}
+
 #[napi]
 pub fn one_hot(env: Env, labels: &NativeTensor, classes: Option<u32>) -> Result<NativeTensor> {
     guard(|| wrap(&env, ops::one_hot(labels.get()?, classes.map(|c| c as usize))))

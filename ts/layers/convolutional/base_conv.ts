@@ -43,8 +43,9 @@ export abstract class BaseConv extends Layer {
   private readonly kernelInitializer: InitializerIdentifier;
   private readonly biasInitializer: InitializerIdentifier;
 
-  constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: ConvArgs = {}) {
-    super(args, CONV_OPTIONS);
+  /** @param ownOptions a subclass's options beyond the convolution's. */
+  constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
+    super(args, [...CONV_OPTIONS, ...ownOptions]);
     if (!Number.isInteger(filters) || filters <= 0) {
       throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${filters}`);
     }
@@ -68,12 +69,22 @@ export abstract class BaseConv extends Layer {
   build(inputShape: Shape): void {
     this.requireRank(inputShape, this.rank + 2);
     const channels = inputShape[inputShape.length - 1] as number;
-    this.kernel = this.addWeight({ name: 'kernel', shape: [...this.kernelSize, channels, this.filters], initializer: this.kernelInitializer });
+    this.kernel = this.addWeight({ name: 'kernel', shape: this.kernelShape(channels), initializer: this.kernelInitializer });
     if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer });
   }
 
+  /** Keras' kernel layout: [...kernelSize, input channels, filters]. */
+  protected kernelShape(channels: number): number[] {
+    return [...this.kernelSize, channels, this.filters];
+  }
+
+  /** The convolution itself, before bias and activation. */
+  protected convolve(inputs: LayerInput): LayerOutput {
+    return ops.conv(inputs, this.kernel, { strides: this.strides, padding: this.padding, dilationRate: this.dilationRate });
+  }
+
   call(inputs: LayerInput): LayerOutput {
-    let y: LayerOutput = ops.conv(inputs, this.kernel, { strides: this.strides, padding: this.padding, dilationRate: this.dilationRate });
+    let y: LayerOutput = this.convolve(inputs);
     if (this.bias) y = ops.add(y, this.bias);
     return getActivation(this.activation)(y);
   }

@@ -1,12 +1,13 @@
 //! Buffers planned for one batch size, and the forward and backward passes over them.
 //! After planning, a step allocates nothing.
-use super::op::{conv_geometry, normalize_axis, output_shape, pool_geometry, rnn_config, Op};
+use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, Op};
 use super::Graph;
 use crate::error::Result;
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::rnn::{self, RnnConfig, RnnGrads, RnnScratch, RnnState};
-use crate::kernels::{batch_norm, binary, conv, dropout, pool, reduce, softmax, unary};
+use crate::kernels::resample::Resampling;
+use crate::kernels::{batch_matmul, batch_norm, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
 use crate::rng::Rng;
 use std::ops::{Deref, DerefMut};
 
@@ -49,7 +50,12 @@ impl Plan {
             .enumerate()
             .map(|(i, n)| -> Result<Scratch> {
                 Ok(match &n.op {
-                    Op::Dropout { .. } => Scratch { floats: vec![0.0; size(i)], ..Scratch::default() },
+                    Op::Dropout { .. } | Op::GaussianDropout { .. } => Scratch { floats: vec![0.0; size(i)], ..Scratch::default() },
+                    Op::Conv2dTranspose { .. } => {
+                        let (g, _) = conv_transpose_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
+                        Scratch { floats: vec![0.0; g.batch * g.positions() * g.patch()], ..Scratch::default() }
+                    }
+                    Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } => Scratch { resampling: Some(resampling(n, &shapes[n.inputs[0]])?), ..Scratch::default() },
                     Op::Conv2d { .. } => {
                         let (g, _) = conv_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
                         let cols = g.batch * g.positions() * g.patch();
@@ -76,7 +82,7 @@ impl Plan {
             // GEMMs that write a whole gradient: both of a matmul's, a convolution's kernel.
             let written: &[usize] = match (&node.op, node.inputs.as_slice()) {
                 (Op::Matmul { .. }, [a, b]) if a != b => &node.inputs,
-                (Op::Conv2d { .. }, [_, kernel]) => std::slice::from_ref(kernel),
+                (Op::Conv2d { .. } | Op::Conv2dTranspose { .. }, [_, kernel]) => std::slice::from_ref(kernel),
                 _ => &[],
             };
             for &i in written {
@@ -113,12 +119,27 @@ impl Plan {
                     binary::forward(*function, x, &self.shapes[node.inputs[0]], y, &self.shapes[node.inputs[1]], &self.shapes[id], &mut out);
                 }
                 Op::Softmax => softmax::forward(x, *self.shapes[id].last().unwrap_or(&1), &mut out),
-                Op::Dropout { rate } => {
+                Op::Dropout { rate, shared_axes } => {
                     if training && *rate > 0.0 {
-                        dropout::forward(x, *rate, rng, &mut self.scratch[id].floats, &mut out);
+                        dropout::forward_shared(x, &self.shapes[id], shared_axes, *rate, rng, &mut self.scratch[id].floats, &mut out);
                     } else {
                         out.copy_from_slice(x);
                     }
+                }
+                Op::GaussianNoise { stddev } if training && *stddev > 0.0 => noise::add_gaussian(x, *stddev, rng, &mut out),
+                Op::GaussianDropout { rate } if training && *rate > 0.0 => noise::multiply_gaussian(x, *rate, rng, &mut self.scratch[id].floats, &mut out),
+                Op::GaussianNoise { .. } | Op::GaussianDropout { .. } => out.copy_from_slice(x),
+                Op::Conv2dTranspose { .. } => {
+                    let kernel_shape = &self.shapes[node.inputs[1]];
+                    let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[node.inputs[0]], kernel_shape).expect("checked when planning");
+                    let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
+                    conv_transpose::forward(&g, x, kernel, in_channels, &mut self.scratch[id].floats, &mut out);
+                }
+                Op::Transpose { perm } => permute::permute(x, &self.shapes[node.inputs[0]], perm, false, &mut out),
+                Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } => self.scratch[id].resampling.as_ref().expect("planned").forward(x, &mut out),
+                Op::BatchMatmul => {
+                    let d = batch_dims(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
+                    batch_matmul::forward(d, x, node_value(&self.values, graph, vars, node.inputs[1]), &mut out);
                 }
                 Op::Reshape { .. } => out.copy_from_slice(x),
                 Op::Conv2d { .. } => {
@@ -258,7 +279,26 @@ impl Plan {
                     );
                 }
                 Op::Softmax if x_grad => softmax::backward(&self.values[id], &dy, *self.shapes[id].last().unwrap_or(&1), &mut dx),
-                Op::Dropout { .. } if x_grad => dropout::backward(&self.scratch[id].floats, &dy, &mut dx),
+                Op::Dropout { .. } | Op::GaussianDropout { .. } if x_grad => dropout::backward(&self.scratch[id].floats, &dy, &mut dx),
+                Op::GaussianNoise { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
+                Op::Conv2dTranspose { .. } => {
+                    let k_id = node.inputs[1];
+                    let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");
+                    let kernel = node_value(&self.values, graph, vars, k_id);
+                    conv_transpose::backward(
+                        &g, x, kernel, in_channels, &dy, &mut self.scratch[id].floats,
+                        needs_grad[k_id].then_some((d_second.as_mut_slice(), self.overwritten[k_id])),
+                        x_grad.then_some(dx.as_mut_slice()),
+                    );
+                }
+                Op::Transpose { perm } if x_grad => permute::permute(&dy, &self.shapes[id], &permute::inverse(perm), true, &mut dx),
+                Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } if x_grad => self.scratch[id].resampling.as_ref().expect("planned").backward(&dy, &mut dx),
+                Op::BatchMatmul => {
+                    let y_id = node.inputs[1];
+                    let d = batch_dims(node, &self.shapes[x_id], &self.shapes[y_id]).expect("checked when planning");
+                    let y = node_value(&self.values, graph, vars, y_id);
+                    batch_matmul::backward(d, x, y, &dy, x_grad.then_some(dx.as_mut_slice()), needs_grad[y_id].then_some(d_second.as_mut_slice()));
+                }
                 Op::Reshape { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
                 Op::Conv2d { .. } => {
                     let k_id = node.inputs[1];
@@ -371,6 +411,8 @@ struct Scratch {
     floats_grad: Vec<f32>,
     indices: Vec<u32>,
     rnn: Option<(RnnConfig, RnnState, RnnScratch)>,
+    /// Padding, repetition or interpolation taps, planned once.
+    resampling: Option<Resampling>,
     /// Batch normalisation: batch mean, variance, 1/std, and two sums for backward (per channel).
     stats: Vec<f32>,
 }

@@ -3,7 +3,7 @@ mod executor;
 mod op;
 
 pub use executor::Plan;
-pub use op::{conv_geometry, normalize_axis, output_shape, pool_geometry, rnn_config, Node, Op};
+pub use op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, Node, Op};
 
 use crate::error::{KilnError, Result};
 use serde::Deserialize;

@@ -1,7 +1,10 @@
 //! The ops a graph is made of, as the TypeScript side describes them, and their output shapes.
 use crate::error::{shape_str, KilnError, Result};
 use crate::kernels::binary::{broadcast_shape, BinaryOp};
+use crate::kernels::batch_matmul::BatchDims;
 use crate::kernels::conv::{Geometry, Padding};
+use crate::kernels::resample::Resampling;
+use crate::kernels::{conv_transpose, permute};
 use crate::kernels::pool::PoolOp;
 use crate::kernels::reduce::ReduceOp;
 use crate::kernels::rnn::{Cell, RnnConfig};
@@ -23,13 +26,34 @@ pub enum Op {
     Binary { function: BinaryOp },
     /// Over the last axis.
     Softmax,
-    Dropout { rate: f32 },
+    /// The mask is shared along `shared_axes` (SpatialDropout2D drops whole channels).
+    Dropout {
+        rate: f32,
+        #[serde(default)]
+        shared_axes: Vec<usize>,
+    },
     /// With `keep_batch`, `shape` is per sample; -1 marks the one inferred dimension.
     Reshape { shape: Vec<i64>, keep_batch: bool },
     /// `axis` None reduces everything to a scalar.
     Reduce { function: ReduceOp, axis: Option<i64>, keep_dims: bool },
     /// x [batch, h, w, cin] * kernel [kh, kw, cin, cout], channels last.
     Conv2d { strides: [usize; 2], padding: Padding, dilation: [usize; 2] },
+    /// Transposed convolution, x [batch, h, w, cin] with kernel [kh, kw, filters, cin].
+    Conv2dTranspose { strides: [usize; 2], padding: Padding, output_padding: Option<[usize; 2]>, dilation: [usize; 2] },
+    /// Axes reordered, batch axis included (numpy's transpose).
+    Transpose { perm: Vec<usize> },
+    /// Zeros added before and after each axis; negative amounts crop.
+    Pad { paddings: Vec<[i64; 2]> },
+    /// Each index of axis a repeated `repeats[a]` times (nearest upsampling, RepeatVector).
+    Repeat { repeats: Vec<usize> },
+    /// Each axis enlarged `factors[a]` times by linear interpolation (bilinear upsampling).
+    ResizeLinear { factors: Vec<usize> },
+    /// Training only: x + N(0, stddev²).
+    GaussianNoise { stddev: f32 },
+    /// Training only: x · N(1, rate / (1 - rate)).
+    GaussianDropout { rate: f32 },
+    /// [batch, m, k] x [batch, k, n] -> [batch, m, n].
+    BatchMatmul,
     /// Max or average over `pool` windows, channels last.
     Pool2d { function: PoolOp, pool: [usize; 2], strides: [usize; 2], padding: Padding },
     /// A recurrent layer over x [batch, steps, features] with inputs (x, kernel,
@@ -62,6 +86,7 @@ impl Op {
         Some(match self {
             Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
             Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } | Op::Embedding => 2,
+            Op::Conv2dTranspose { .. } | Op::BatchMatmul => 2,
             Op::Rnn { .. } => 4,
             Op::BatchNorm { .. } => 5,
             Op::Concat { .. } => return None,
@@ -116,6 +141,24 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
         }
         Op::Binary { .. } => broadcast_shape(inputs[0], inputs[1]).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?,
         Op::Unary { .. } | Op::Softmax | Op::Dropout { .. } => inputs[0].to_vec(),
+        Op::GaussianNoise { .. } | Op::GaussianDropout { .. } => inputs[0].to_vec(),
+        Op::Conv2dTranspose { .. } => {
+            let (g, _) = conv_transpose_geometry(node, inputs[0], inputs[1])?;
+            vec![g.batch, g.in_h, g.in_w, g.channels]
+        }
+        Op::Transpose { perm } => {
+            let mut sorted = perm.clone();
+            sorted.sort_unstable();
+            if sorted != (0..inputs[0].len()).collect::<Vec<_>>() {
+                return Err(KilnError::value(format!("{name}: {perm:?} is not a permutation of the {} axes of {}", inputs[0].len(), shape_str(inputs[0]))));
+            }
+            permute::permuted_shape(inputs[0], perm)
+        }
+        Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } => resampling(node, inputs[0])?.out_shape,
+        Op::BatchMatmul => {
+            let d = batch_dims(node, inputs[0], inputs[1])?;
+            vec![d.batch, d.m, d.n]
+        }
         Op::Reshape { shape, keep_batch } => {
             let from = inputs[0];
             if *keep_batch {
@@ -205,6 +248,50 @@ pub fn conv_geometry<'a>(node: &Node, x: &[usize], kernel: &'a [usize]) -> Resul
         return Err(KilnError::shape(format!("{name}: expected an input with {} channels (last axis), got {}", kernel[2], shape_str(x))));
     }
     Ok((g, kernel))
+}
+
+/// The geometry of a Conv2dTranspose node (see kernels::conv_transpose) and its input
+/// channels, checking the kernel against the input.
+pub fn conv_transpose_geometry(node: &Node, x: &[usize], kernel: &[usize]) -> Result<(Geometry, usize)> {
+    let Op::Conv2dTranspose { strides, padding, output_padding, dilation } = &node.op else { unreachable!("not a transposed conv node") };
+    let name = &node.name;
+    if kernel.len() != 4 {
+        return Err(KilnError::shape(format!("{name}: the kernel must have rank 4 [kh, kw, filters, in_channels], got {}", shape_str(kernel))));
+    }
+    if x.len() == 4 && kernel[3] != x[3] {
+        return Err(KilnError::shape(format!("{name}: expected an input with {} channels (last axis), got {}", kernel[3], shape_str(x))));
+    }
+    let g = conv_transpose::geometry(x, kernel[2], (kernel[0], kernel[1]), (strides[0], strides[1]), (dilation[0], dilation[1]), *padding, output_padding.map(|p| (p[0], p[1])), name)?;
+    Ok((g, kernel[3]))
+}
+
+/// The resampling a Pad, Repeat or ResizeLinear node does to an input of shape `x`.
+pub fn resampling(node: &Node, x: &[usize]) -> Result<Resampling> {
+    let name = &node.name;
+    match &node.op {
+        Op::Pad { paddings } => Resampling::pad(x, paddings, name),
+        Op::Repeat { repeats } => Resampling::repeat(x, repeats, name),
+        Op::ResizeLinear { factors } => {
+            if factors.len() != x.len() {
+                return Err(KilnError::value(format!("{name}: needs one factor per axis of {}, got {factors:?}", shape_str(x))));
+            }
+            Resampling::linear(x, &x.iter().zip(factors).map(|(d, f)| d * f).collect::<Vec<_>>(), name)
+        }
+        _ => unreachable!("not a resampling node"),
+    }
+}
+
+/// The sizes of a BatchMatmul node, checking its operands agree.
+pub fn batch_dims(node: &Node, a: &[usize], b: &[usize]) -> Result<BatchDims> {
+    if a.len() != 3 || b.len() != 3 || a[0] != b[0] || a[2] != b[1] {
+        return Err(KilnError::shape(format!(
+            "{}: a batched matrix product needs [batch, m, k] and [batch, k, n], got {} and {}",
+            node.name,
+            shape_str(a),
+            shape_str(b)
+        )));
+    }
+    Ok(BatchDims { batch: a[0], m: a[1], k: a[2], n: b[2] })
 }
 
 pub fn pool_geometry(node: &Node, x: &[usize]) -> Result<Geometry> {

@@ -138,25 +138,42 @@ pub fn col2im(g: &Geometry, dcols: &[f32], dx: &mut [f32]) {
     });
 }
 
+/// y = beta y + cols · kernel: the GEMM of a convolution over im2col columns
+/// ([batch * positions, patch] x [patch, cout]).
+pub fn columns_times_kernel(g: &Geometry, cols: &[f32], kernel: &[f32], out_channels: usize, beta: f32, y: &mut [f32]) {
+    let rows = g.batch * g.positions();
+    gemm(1.0, MatRef::new(cols, rows, g.patch()), MatRef::new(kernel, g.patch(), out_channels), beta, y);
+}
+
+/// dkernel (= with `overwrite`, else +=) colsᵀ · dy: the kernel gradient of a convolution.
+pub fn kernel_gradient(g: &Geometry, cols: &[f32], dy: &[f32], out_channels: usize, overwrite: bool, dkernel: &mut [f32]) {
+    let rows = g.batch * g.positions();
+    gemm(1.0, MatRef::new(cols, rows, g.patch()).t(), MatRef::new(dy, rows, out_channels), if overwrite { 0.0 } else { 1.0 }, dkernel);
+}
+
+/// dx += col2im(dy · kernelᵀ): the adjoint of the convolution in its input (`dcols` is
+/// working memory of im2col's size). A transposed convolution's forward pass is this.
+pub fn input_gradient(g: &Geometry, dy: &[f32], kernel: &[f32], out_channels: usize, dcols: &mut [f32], dx: &mut [f32]) {
+    let rows = g.batch * g.positions();
+    gemm(1.0, MatRef::new(dy, rows, out_channels), MatRef::new(kernel, g.patch(), out_channels).t(), 0.0, dcols);
+    col2im(g, dcols, dx);
+}
+
 /// y ([batch, out_h, out_w, cout]) = conv(x, kernel); `cols` keeps the im2col matrix.
 pub fn forward(g: &Geometry, x: &[f32], kernel: &[f32], out_channels: usize, cols: &mut [f32], y: &mut [f32]) {
     im2col(g, x, cols);
-    let rows = g.batch * g.positions();
-    gemm(1.0, MatRef::new(cols, rows, g.patch()), MatRef::new(kernel, g.patch(), out_channels), 0.0, y);
+    columns_times_kernel(g, cols, kernel, out_channels, 0.0, y);
 }
 
 /// Gradients from dy: dkernel (+= or = with `overwrite_dkernel`) and dx (+=, through
 /// `dcols`), each skipped with None. `cols` must hold the forward pass's im2col.
 #[allow(clippy::too_many_arguments)]
 pub fn backward(g: &Geometry, cols: &[f32], kernel: &[f32], out_channels: usize, dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32])>) {
-    let rows = g.batch * g.positions();
-    let dy_m = MatRef::new(dy, rows, out_channels);
     if let Some((dk, overwrite)) = dkernel {
-        gemm(1.0, MatRef::new(cols, rows, g.patch()).t(), dy_m, if overwrite { 0.0 } else { 1.0 }, dk);
+        kernel_gradient(g, cols, dy, out_channels, overwrite, dk);
     }
     if let Some((dx, dcols)) = dx {
-        gemm(1.0, dy_m, MatRef::new(kernel, g.patch(), out_channels).t(), 0.0, dcols);
-        col2im(g, dcols, dx);
+        input_gradient(g, dy, kernel, out_channels, dcols, dx);
     }
 }
 

@@ -1,14 +1,19 @@
 //! Compute kernels grouped by op family; each is tested against a naive reference and,
 //! where it has a gradient, against finite differences.
 pub mod accuracy;
+pub mod batch_matmul;
 pub mod batch_norm;
 pub mod binary;
 pub mod conv;
+pub mod conv_transpose;
 pub mod dropout;
 pub mod gemm;
 pub mod loss;
+pub mod noise;
+pub mod permute;
 pub mod pool;
 pub mod reduce;
+pub mod resample;
 pub mod rnn;
 pub mod softmax;
 pub mod transpose;

@@ -1,0 +1,8 @@
+// matmul: x [..., k] · w [k, n] (Dense's kernel product), as numpy's matmul.
+import type { OpConverter } from '../op_conversion.js';
+import { permutedInput } from './layout.js';
+
+export const convertMatmul: OpConverter = (op) => {
+  const weight = op.node.spec.transpose_b ? permutedInput(op, 1, [1, 0], 'transposed') : op.input(1);
+  return op.builder.add('MatMul', [op.input(0), weight]);
+};

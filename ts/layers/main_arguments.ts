@@ -1,0 +1,22 @@
+// Keras' two constructor forms: main arguments positionally then an options object
+// (`new RepeatVector(3, { name })`), or one object holding everything, which is what
+// getConfig() returns, so `new TheLayer(layer.getConfig())` rebuilds the layer.
+
+function isOptionsObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}
+
+/**
+ * Splits constructor arguments into the main ones (named `names`, in order) and the remaining
+ * options. A single options object as the first argument provides the main ones by name.
+ */
+export function mainArguments<O extends object>(given: unknown[], names: string[]): { main: unknown[]; options: O } {
+  if (isOptionsObject(given[0])) {
+    const options: Record<string, unknown> = { ...given[0], ...(isOptionsObject(given[1]) ? given[1] : {}) };
+    const main = names.map((n) => options[n]);
+    for (const n of names) delete options[n];
+    return { main, options: options as O };
+  }
+  const options = given[names.length];
+  return { main: given.slice(0, names.length), options: (isOptionsObject(options) ? options : {}) as O };
+}

@@ -1,0 +1,55 @@
+// Transposed 2-D convolution (Keras' ops.conv_transpose), channels last.
+import { ShapeError, ValueError } from '../errors.js';
+import type { OpInput, OpResult2 } from '../ops.js';
+import type { Shape } from '../symbolic.js';
+import { applyOp, checkPadding, describe, type Padding, perAxis, where } from './recording.js';
+
+export interface ConvTransposeOptions {
+  /** Default 1. */
+  strides?: number | number[];
+  /** Default 'valid'. */
+  padding?: Padding;
+  /** Extra rows and columns at the end of the output, each less than its stride; default none. */
+  outputPadding?: number | number[] | null;
+  /** Default 1. */
+  dilationRate?: number | number[];
+}
+
+/**
+ * Output length of one spatial axis of a transposed convolution (null stays null), as Keras
+ * computes it: 'valid' gives (in - 1) s + max(k, s), 'same' gives in s; with an output padding
+ * p, (in - 1) s + k + p and (in - 1) s + k % 2 + p (k the dilated kernel size).
+ */
+export function transposedLength(input: number | null, kernel: number, stride: number, dilation: number, padding: Padding, outputPadding: number | undefined): number | null {
+  if (input === null) return null;
+  const span = (kernel - 1) * dilation + 1;
+  if (padding === 'valid') return (input - 1) * stride + span + (outputPadding ?? Math.max(span, stride) - span);
+  return outputPadding === undefined ? input * stride : (input - 1) * stride + (span % 2) + outputPadding;
+}
+
+/**
+ * Transposed convolution of x [batch, height, width, channels] with a kernel
+ * [kh, kw, filters, channels] (Keras' layout): the gradient of a convolution with respect to
+ * its input, used to upsample.
+ */
+export function convTranspose<A extends OpInput, B extends OpInput>(x: A, kernel: B, options: ConvTransposeOptions = {}): OpResult2<A, B> {
+  const padding = checkPadding(options.padding ?? 'valid');
+  const strides = perAxis(options.strides, 2, 1, 'strides');
+  const dilation = perAxis(options.dilationRate, 2, 1, 'dilationRate');
+  const outputPadding = options.outputPadding === undefined || options.outputPadding === null ? null : Array.isArray(options.outputPadding) ? options.outputPadding : [options.outputPadding, options.outputPadding];
+  if (outputPadding !== null && (outputPadding.length !== 2 || outputPadding.some((p, i) => !Number.isInteger(p) || p < 0 || p >= strides[i]))) {
+    throw new ValueError(`${where()}\`outputPadding\` must be 2 non-negative integers, each strictly less than the corresponding stride (strides ${JSON.stringify(strides)}), got ${JSON.stringify(options.outputPadding)}`);
+  }
+  const spec = { op: 'conv2d_transpose', strides, padding, output_padding: outputPadding, dilation };
+  return applyOp(spec, [x, kernel], ([xShape, kShape]) => {
+    if (xShape.length !== 4 || kShape.length !== 4) {
+      throw new ShapeError(`${where()}conv_transpose expects an input of rank 4 [batch, height, width, channels] and a kernel of rank 4 [kh, kw, filters, channels], got ${describe(xShape)} and ${describe(kShape)}`);
+    }
+    if (xShape[3] !== null && xShape[3] !== kShape[3]) {
+      throw new ShapeError(`${where()}conv_transpose: the kernel expects ${kShape[3]} input channels, got an input of shape ${describe(xShape)}`);
+    }
+    const out: Shape = [0, 1].map((i) => transposedLength(xShape[i + 1], kShape[i] as number, strides[i], dilation[i], padding, outputPadding?.[i]));
+    if (out.some((d) => d !== null && d <= 0)) throw new ShapeError(`${where()}conv_transpose of ${describe(xShape)} would give an empty output ${describe(out)}`);
+    return [xShape[0], out[0], out[1], kShape[2]];
+  }) as OpResult2<A, B>;
+}
