@@ -189,3 +189,15 @@ for (const extension of ['keras', 'h5']) {
     await t.throwsAsync(model.save(join(folder, 'model.txt')), { instanceOf: kiln.ValueError, message: /Invalid filepath extension/ });
   });
 }
+
+test('layers added after the saving code (Conv2DTranspose, Cropping2D, Dot, ...) save and load through the kiln.layers exports', async (t) => {
+  const { model, x } = await trainedModel('newer_layers');
+  for (const extension of ['keras', 'h5']) {
+    const file = join(directory, `newer.${extension}`);
+    await model.save(file);
+    const loaded = await kiln.models.loadModel(file);
+    t.deepEqual(loaded.layers.map((l) => l.constructor.name), model.layers.map((l) => l.constructor.name));
+    t.deepEqual(loaded.layers.map((l) => l.getConfig()), model.layers.map((l) => l.getConfig()));
+    t.deepEqual((await predictAll(loaded, x)).map((p) => Array.from(p)), (await predictAll(model, x)).map((p) => Array.from(p)));
+  }
+});

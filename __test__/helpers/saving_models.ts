@@ -66,10 +66,27 @@ function builders(): Record<string, () => Omit<TrainedModel, 'name'>> {
       model.compile({ optimizer: new kiln.optimizers.AdamW({ learningRate: 0.01 }), loss: 'categorical_crossentropy', metrics: ['accuracy'] });
       return { model, x: [kiln.random.uniform([n, 6])], y: [oneHot(n, 3)] };
     },
+    // Layers added after the saving code, found through the kiln.layers exports alone.
+    newer_layers: () => {
+      const L = kiln.layers;
+      const inputs = kiln.Input({ shape: [6, 6, 2] });
+      let h = new L.ZeroPadding2D(1).apply(inputs);
+      h = new L.Conv2DTranspose(3, [3, 3], { strides: 2, padding: 'same', activation: 'relu' }).apply(h);
+      h = new L.Cropping2D([[1, 1], [2, 2]]).apply(h);
+      h = new L.UpSampling2D(2).apply(h);
+      h = new L.GaussianNoise(0.1).apply(h);
+      h = new L.GlobalAveragePooling2D().apply(h);
+      h = new L.Permute([2, 1]).apply(new L.RepeatVector(4).apply(h));
+      h = new L.Flatten().apply(h);
+      const outputs = new L.Dot(1, { normalize: true }).apply([new Dense(5).apply(h), new Dense(5).apply(h)]);
+      const model = new kiln.Model({ inputs, outputs });
+      model.compile({ optimizer: 'adam', loss: 'mse' });
+      return { model, x: [kiln.random.uniform([n, 6, 6, 2])], y: [kiln.random.uniform([n, 1])] };
+    },
   };
 }
 
-export const MODEL_NAMES = ['mlp', 'cnn', 'lstm', 'gru', 'batch_norm', 'multi_input', 'functional'];
+export const MODEL_NAMES = ['mlp', 'cnn', 'lstm', 'gru', 'batch_norm', 'multi_input', 'functional', 'newer_layers'];
 
 /** The model `name`, trained for two epochs (so its optimizer has state). */
 export async function trainedModel(name: string, seed = 3): Promise<TrainedModel> {
