@@ -117,6 +117,9 @@ test('configs naming unknown classes or holding bad values', async (t) => {
   await refused(t, fileWith(badUnits, '.keras'), /layer 'dense\w*' \(Dense\) cannot be loaded: .*units/);
   const unsupported = withConfig(entries, (c) => (c.config.layers[1].config.activity_regularizer = { module: 'keras.regularizers', class_name: 'L2', config: { l2: 0.1 } }));
   await refused(t, fileWith(unsupported, '.keras'), /Could not locate regularizer class 'L2'/);
+  const withProto = Buffer.from(entries['config.json']).toString('utf8').replace('"units":', '"__proto__": {"polluted": true}, "units":');
+  await refused(t, fileWith(zipSync({ ...entries, 'config.json': strToU8(withProto) }), '.keras'), /holds the key '__proto__'/);
+  t.is(({} as Record<string, unknown>).polluted, undefined);
   const noLayers = withConfig(entries, (c) => delete c.config.layers);
   await refused(t, fileWith(noLayers, '.keras'), /has no `layers` list/);
   const notAnObject = withConfig(entries, (c) => (c.config.layers[1] = 'Dense'));

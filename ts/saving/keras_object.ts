@@ -115,6 +115,8 @@ const KERAS_DEFAULTS: Config = {
   ema_momentum: 0.99,
 };
 
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Keys that never change what a loaded model computes (random seeds, bookkeeping). */
 const IGNORED_KEYS = new Set(['seed', 'shared_object_id', 'input_axes', 'output_axes']);
 
@@ -127,6 +129,8 @@ export function fromKerasConfig(config: unknown, owner: string): Config {
   if (!isPlainObject(config)) throw new FileFormatError(`The config of ${owner} must be an object, got ${describe(config)}`);
   const out: Config = {};
   for (const [key, value] of Object.entries(config)) {
+    // JSON.parse keeps '__proto__' as a plain key; assigning it would swap the object's prototype.
+    if (FORBIDDEN_KEYS.has(key)) throw new FileFormatError(`The config of ${owner} holds the key '${key}', which is not a valid option`);
     if (value === null || IGNORED_KEYS.has(key)) continue;
     if (key in KERAS_DEFAULTS && sameValue(value, KERAS_DEFAULTS[key])) continue;
     if (key === 'dtype') {
