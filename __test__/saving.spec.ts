@@ -18,7 +18,7 @@ function weightsEqual(t: import('ava').ExecutionContext, a: kiln.Model, b: kiln.
 }
 
 // Models without Dropout, so that continued training draws nothing at random.
-for (const name of ['cnn', 'lstm', 'gru', 'batch_norm', 'multi_input']) {
+for (const name of ['cnn', 'lstm', 'gru', 'batch_norm', 'multi_input', 'functional']) {
   for (const extension of ['keras', 'h5']) {
     test(`${name}.${extension}: save then load predicts identically and continues training identically`, async (t) => {
       const { model, x, y } = await trainedModel(name);
@@ -189,3 +189,15 @@ for (const extension of ['keras', 'h5']) {
     await t.throwsAsync(model.save(join(folder, 'model.txt')), { instanceOf: kiln.ValueError, message: /Invalid filepath extension/ });
   });
 }
+
+test('layers added after the saving code (Conv2DTranspose, Cropping2D, Dot, ...) save and load through the kiln.layers exports', async (t) => {
+  const { model, x } = await trainedModel('newer_layers');
+  for (const extension of ['keras', 'h5']) {
+    const file = join(directory, `newer.${extension}`);
+    await model.save(file);
+    const loaded = await kiln.models.loadModel(file);
+    t.deepEqual(loaded.layers.map((l) => l.constructor.name), model.layers.map((l) => l.constructor.name));
+    t.deepEqual(loaded.layers.map((l) => l.getConfig()), model.layers.map((l) => l.getConfig()));
+    t.deepEqual((await predictAll(loaded, x)).map((p) => Array.from(p)), (await predictAll(model, x)).map((p) => Array.from(p)));
+  }
+});

@@ -133,6 +133,8 @@ export class Model {
   optimizer?: Optimizer;
   /** Set true in a callback to end `fit` after the current epoch. */
   stopTraining = false;
+  /** @internal Set in onTrainBegin (BackupAndRestore) to resume `fit` at this epoch. */
+  resumeEpoch?: number;
   private compiled?: Compiled;
   private engine?: NativeEngine;
   /** Made once for predict on a model that was never compiled. */
@@ -352,8 +354,11 @@ export class Model {
     const metricNames = this.compiled.metrics.map((m) => m.name);
     const optimizer = this.compiled.optimizer;
     this.stopTraining = false;
+    this.resumeEpoch = undefined;
     await list.call('onTrainBegin');
-    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+    // BackupAndRestore may have restored a later epoch in onTrainBegin.
+    const firstEpoch = Math.max(initialEpoch, this.resumeEpoch ?? 0);
+    for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       await list.call('onEpochBegin', epoch);
       const order = shuffle ? native.permutation(n) : Uint32Array.from({ length: n }, (_, i) => i);
       const running = new RunningLogs(metricNames);

@@ -63,9 +63,10 @@ function classesOf(exports: Record<string, unknown>, base: SerializableClass): M
   return found;
 }
 
-let builtIns: Record<'layer' | 'loss' | 'optimizer' | 'schedule', Map<string, SerializableClass>> | undefined;
+/** Kinds of objects configs hold; kiln has no built-in regularizer or constraint classes yet. */
+export type ObjectKind = 'layer' | 'loss' | 'optimizer' | 'schedule' | 'regularizer' | 'constraint';
 
-export type ObjectKind = 'layer' | 'loss' | 'optimizer' | 'schedule';
+let builtIns: Record<ObjectKind, Map<string, SerializableClass>> | undefined;
 
 /**
  * The class a config names: a registered one first (by registered name, then class name), then
@@ -77,6 +78,8 @@ export function findClass(kind: ObjectKind, className: string, registeredName?: 
     loss: classesOf(lossExports, Loss as SerializableClass),
     optimizer: classesOf(optimizerExports, Optimizer as SerializableClass),
     schedule: classesOf(scheduleExports, LearningRateSchedule as SerializableClass),
+    regularizer: new Map(),
+    constraint: new Map(),
   };
   const custom = (registeredName ? findRegistered(registeredName) : undefined) ?? findRegistered(className);
   if (typeof custom === 'function' && custom.prototype) return custom as SerializableClass;
