@@ -1,12 +1,12 @@
 //! Compute kernels grouped by op family; each is tested against a naive reference and,
 //! where it has a gradient, against finite differences.
-pub mod accuracy;
 pub mod batch_norm;
 pub mod binary;
 pub mod conv;
 pub mod dropout;
 pub mod gemm;
 pub mod loss;
+pub mod metrics;
 pub mod pool;
 pub mod reduce;
 pub mod rnn;

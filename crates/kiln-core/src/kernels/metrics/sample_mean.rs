@@ -1,0 +1,113 @@
+//! Metrics that are a weighted mean of a score per sample (Keras' `MeanMetricWrapper` and
+//! `Mean`): the accuracy family and the regression errors. State: [Σ w·score, Σ w].
+use super::{Batch, MetricKind};
+
+fn argmax(row: &[f32]) -> usize {
+    let mut best = 0;
+    for i in 1..row.len() {
+        if row[i] > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Keras' `in_top_k`: the label is in the top k when fewer than k predictions beat it
+/// (ties count for the label; NaN never does).
+fn in_top_k(row: &[f32], label: usize, k: usize) -> bool {
+    let Some(&at_label) = row.get(label) else { return false };
+    let at_label = if at_label.is_nan() { f32::NEG_INFINITY } else { at_label };
+    row.iter().filter(|&&p| p > at_label).count() < k
+}
+
+/// A label stored as a float, if it names a class.
+fn label_index(value: f32) -> Option<usize> {
+    (value >= 0.0 && value.fract() == 0.0).then_some(value as usize)
+}
+
+/// The score of one position: `pred` and `target` are its `classes` values (the target is
+/// one label for the sparse kinds).
+fn score(kind: &MetricKind, pred: &[f32], target: &[f32]) -> f64 {
+    let mean_over = |f: &dyn Fn(f32, f32) -> f32| pred.iter().zip(target).map(|(&p, &t)| f(p, t) as f64).sum::<f64>() / pred.len() as f64;
+    match kind {
+        MetricKind::CategoricalAccuracy => (argmax(pred) == argmax(target)) as u8 as f64,
+        MetricKind::SparseCategoricalAccuracy => (label_index(target[0]) == Some(argmax(pred))) as u8 as f64,
+        MetricKind::BinaryAccuracy { threshold } => mean_over(&|p, t| (((p > *threshold) as u8 as f32) == t) as u8 as f32),
+        MetricKind::TopKCategoricalAccuracy { k } => in_top_k(pred, argmax(target), *k) as u8 as f64,
+        MetricKind::SparseTopKCategoricalAccuracy { k } => label_index(target[0]).is_some_and(|l| in_top_k(pred, l, *k)) as u8 as f64,
+        MetricKind::MeanSquaredError => mean_over(&|p, t| (t - p) * (t - p)),
+        MetricKind::MeanAbsoluteError => mean_over(&|p, t| (t - p).abs()),
+        // Keras: 100 * |(t - p) / max(|t|, epsilon)|.
+        MetricKind::MeanAbsolutePercentageError => 100.0 * mean_over(&|p, t| ((t - p) / t.abs().max(1e-7)).abs()),
+        MetricKind::Mean => pred[0] as f64,
+        _ => unreachable!("{kind:?} is not a per-sample mean"),
+    }
+}
+
+/// Adds Σ over rows of mean_p(w·score) and Σ over rows of mean_p(w), p running over a row's
+/// positions, as Keras reduces per-position values and weights to one per sample.
+pub fn accumulate(kind: &MetricKind, batch: &Batch, state: &mut [f64]) {
+    let (classes, positions) = (batch.classes, batch.positions());
+    let target_width = if kind.sparse_targets() { 1 } else { classes };
+    let per_row = positions * classes;
+    if batch.target.len() < batch.rows * positions * target_width && !matches!(kind, MetricKind::Mean) {
+        return; // the engine checks shapes at compile time; never read out of bounds
+    }
+    let (mut total, mut count) = (0.0, 0.0);
+    for r in 0..batch.rows {
+        let (mut row_total, mut row_weight) = (0.0, 0.0);
+        for p in 0..positions {
+            let at = r * positions + p;
+            let pred = &batch.pred[r * per_row + p * classes..][..classes];
+            let target = if matches!(kind, MetricKind::Mean) { pred } else { &batch.target[at * target_width..][..target_width] };
+            let w = batch.weights.at(at, positions) as f64;
+            row_total += w * score(kind, pred, target);
+            row_weight += w;
+        }
+        total += row_total / positions as f64;
+        count += row_weight / positions as f64;
+    }
+    state[0] += total;
+    state[1] += count;
+}
+
+/// `keras.metrics.Sum`: adds Σ w·value.
+pub fn accumulate_sum(batch: &Batch, state: &mut [f64]) {
+    let per_row = batch.pred.len() / batch.rows.max(1);
+    state[0] += batch.pred.iter().enumerate().map(|(i, &v)| batch.weights.at(i, per_row) as f64 * v as f64).sum::<f64>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Weights;
+    use super::*;
+
+    fn state(kind: MetricKind, pred: &[f32], target: &[f32], rows: usize, classes: usize, weights: Weights) -> [f64; 2] {
+        let mut s = [0.0; 2];
+        accumulate(&kind, &Batch { pred, target, rows, classes, weights }, &mut s);
+        s
+    }
+
+    #[test]
+    fn accuracy_scores_match_hand_values() {
+        let pred = [0.1, 0.7, 0.2, 0.5, 0.3, 0.2];
+        assert_eq!(state(MetricKind::CategoricalAccuracy, &pred, &[0.0, 1.0, 0.0, 0.0, 1.0, 0.0], 2, 3, Weights::None), [1.0, 2.0]);
+        assert_eq!(state(MetricKind::SparseCategoricalAccuracy, &pred, &[1.0, 0.0], 2, 3, Weights::None), [2.0, 2.0]);
+        assert_eq!(state(MetricKind::BinaryAccuracy { threshold: 0.5 }, &[0.9, 0.2, 0.6, 0.4], &[1.0, 1.0, 1.0, 0.0], 2, 2, Weights::None), [1.5, 2.0]);
+        // Row 1's label 1 (0.3) is beaten only by 0.5: in the top 2, not the top 1.
+        assert_eq!(state(MetricKind::SparseTopKCategoricalAccuracy { k: 2 }, &pred, &[2.0, 1.0], 2, 3, Weights::None), [2.0, 2.0]);
+        assert_eq!(state(MetricKind::SparseTopKCategoricalAccuracy { k: 1 }, &pred, &[2.0, 1.0], 2, 3, Weights::None), [0.0, 2.0]);
+        // Weights per sample scale both sums.
+        assert_eq!(state(MetricKind::SparseCategoricalAccuracy, &pred, &[1.0, 1.0], 2, 3, Weights::PerRow(&[0.25, 2.0])), [0.25, 2.25]);
+    }
+
+    #[test]
+    fn errors_average_the_last_axis_then_the_positions() {
+        let s = state(MetricKind::MeanSquaredError, &[1.0, 2.0, 3.0, 5.0], &[0.0, 0.0, 3.0, 3.0], 1, 2, Weights::None);
+        assert_eq!(s, [(2.5 + 2.0) / 2.0, 1.0]);
+        let s = state(MetricKind::MeanAbsolutePercentageError, &[1.0, 3.0], &[2.0, 2.0], 2, 1, Weights::PerRow(&[1.0, 3.0]));
+        assert_eq!(s, [50.0 + 150.0, 4.0]);
+        let s = state(MetricKind::Mean, &[1.0, 3.0, 5.0, 7.0], &[], 1, 1, Weights::PerElement(&[1.0, 1.0, 0.0, 0.0]));
+        assert_eq!(s, [1.0, 0.5]);
+    }
+}
