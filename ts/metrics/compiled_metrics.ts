@@ -36,6 +36,7 @@ export function compileMetrics(identifiers: (string | Metric<MetricResult>)[], o
       if (typeof metric.resultFromState(new Float64Array(stateSize)) !== 'number') {
         throw new ValueError(`Metric "${metric.name}" returns one value per threshold or class, but compile() needs metrics with one value for logs and History; give it a single threshold or an \`average\` (e.g. 'macro'), or use it standalone with updateState/result`);
       }
+      checkTargets(metric, out.loss);
       const name = outputs.length > 1 ? `${out.name}_${metric.name}` : metric.name;
       return { name, output, metric, stateSize };
     });
@@ -46,6 +47,17 @@ export function compileMetrics(identifiers: (string | Metric<MetricResult>)[], o
     seen.add(m.name);
   }
   return compiled;
+}
+
+/** The metric kinds that read integer labels, as sparse_categorical_crossentropy's targets are. */
+const SPARSE_KINDS = new Set(['sparse_categorical_accuracy', 'sparse_top_k_categorical_accuracy']);
+
+/** A metric reads the targets of its output's loss: integer labels or one value per prediction. */
+function checkTargets(metric: Metric<MetricResult>, loss: LossKind): void {
+  const sparseLoss = loss === 'sparse_categorical_crossentropy';
+  if (SPARSE_KINDS.has(metric.spec().kind) === sparseLoss) return;
+  const [wants, given] = sparseLoss ? ['one target value per prediction (e.g. one-hot)', 'integer class labels'] : ['integer class labels', 'one target value per prediction'];
+  throw new ValueError(`Metric "${metric.name}" expects ${wants}, but the loss of its output (${loss}) takes ${given}`);
 }
 
 /** The engine's description of the metrics, in log order. */
