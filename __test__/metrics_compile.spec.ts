@@ -82,24 +82,40 @@ test('a metric instance given to compile holds the last run\'s state afterwards'
   assertClose(t, standalone.result(), c.evaluate.auc, 'standalone AUC on predict()');
 });
 
-test('metrics of a two-output model are prefixed with the output layer\'s name, one copy each', async (t) => {
+function twoOutputModel(): kiln.Model {
   const inputs = kiln.Input({ shape: [5] });
   const hidden = new kiln.layers.Dense(4, { activation: 'tanh' }).apply(inputs);
   const first = new kiln.layers.Dense(1, { activation: 'sigmoid', name: 'first' }).apply(hidden);
   const second = new kiln.layers.Dense(1, { activation: 'sigmoid', name: 'second' }).apply(hidden);
-  const model = new kiln.Model({ inputs, outputs: [first, second] });
+  return new kiln.Model({ inputs, outputs: [first, second] });
+}
+
+test('metrics of a two-output model: per output as Keras 3 takes them, prefixed with the output\'s name', async (t) => {
+  const model = twoOutputModel();
+  const yFirst = kiln.tensor(fixture.model_data.binary);
+  const ySecond = kiln.tensor(fixture.model_data.binary.map((r) => [1 - (r as number[])[0]]));
+  const keys = async (metrics: kiln.CompileArgs['metrics']) => {
+    model.compile({ loss: 'binary_crossentropy', metrics });
+    const logs = await model.evaluate(x, [yFirst, ySecond], { verbose: 0, returnDict: true });
+    return [Object.keys(logs).filter((k) => k !== 'loss').sort(), logs] as const;
+  };
   const precision = new kiln.metrics.Precision({ name: 'p' });
-  model.compile({ loss: 'binary_crossentropy', metrics: [precision, 'auc'] });
-  const y = kiln.tensor(fixture.model_data.binary);
-  const logs = await model.evaluate(x, [y, kiln.tensor(fixture.model_data.binary.map((r) => [1 - (r as number[])[0]]))], { verbose: 0, returnDict: true });
-  t.deepEqual(Object.keys(logs).filter((k) => k !== 'loss').sort(), ['first_auc', 'first_p', 'second_auc', 'second_p']);
+  // One entry per output.
+  const [perOutput, logs] = await keys([[precision, 'auc'], 'auc']);
+  t.deepEqual(perOutput, ['first_auc', 'first_p', 'second_auc']);
   const [predFirst, predSecond] = await model.predict<kiln.Tensor[]>(x);
   const check = new kiln.metrics.AUC();
-  check.updateState(y, predFirst);
-  assertClose(t, logs.first_auc, check.result() as number, 'first_auc');
+  check.updateState(yFirst, predFirst);
+  assertClose(t, logs.first_auc, check.result(), 'first_auc');
   check.resetState();
-  check.updateState(kiln.tensor(fixture.model_data.binary.map((r) => [1 - (r as number[])[0]])), predSecond);
-  assertClose(t, logs.second_auc, check.result() as number, 'second_auc');
+  check.updateState(ySecond, predSecond);
+  assertClose(t, logs.second_auc, check.result(), 'second_auc');
+  assertClose(t, precision.result() as number, logs.first_p, 'the instance holds its output\'s state');
+  // Keyed by output name; outputs left out get none.
+  t.deepEqual((await keys({ second: ['mse', 'mae'] }))[0], ['second_mae', 'second_mse']);
+  // A list of another length applies to every output; an instance is copied for the second.
+  t.deepEqual((await keys([precision, 'auc', 'mae']))[0], ['first_auc', 'first_mae', 'first_p', 'second_auc', 'second_mae', 'second_p']);
+  t.throws(() => model.compile({ loss: 'binary_crossentropy', metrics: { third: ['auc'] } }), { instanceOf: kiln.ValueError, message: /output\(s\) "third".*"first", "second"/ });
 });
 
 test('compile refuses metrics it cannot report, naming them', async (t) => {

@@ -23,14 +23,50 @@ export interface MetricOutput {
   loss: LossKind;
 }
 
-/** Resolves compile's `metrics` against each output; instances get a copy per extra output. */
-export function compileMetrics(identifiers: (string | Metric<MetricResult>)[], outputs: MetricOutput[]): CompiledMetric[] {
+/** A metric as compile takes it: a name or an instance. */
+export type MetricIdentifier = string | Metric<MetricResult>;
+
+/**
+ * compile's `metrics`: a list for every output; for a model with several outputs, as Keras 3,
+ * also a list with one entry (a metric, a list, or null) per output, or an object keyed by
+ * output name.
+ */
+export type MetricsArgument = (MetricIdentifier | MetricIdentifier[] | null)[] | Record<string, MetricIdentifier | MetricIdentifier[] | null>;
+
+const asList = (entry: MetricIdentifier | MetricIdentifier[] | null | undefined): MetricIdentifier[] =>
+  entry === null || entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
+
+/** Each output's metrics (Keras' _build_metrics_set). */
+export function metricsPerOutput(metrics: MetricsArgument | undefined, outputNames: string[]): MetricIdentifier[][] {
+  const n = outputNames.length;
+  if (metrics === undefined || metrics === null) return outputNames.map(() => []);
+  if (typeof metrics !== 'object') throw new ValueError(`compile(): \`metrics\` must be a list of metrics (or, for several outputs, one entry per output or an object keyed by output name), got ${String(metrics)}`);
+  const entries = Array.isArray(metrics) ? metrics : Object.values(metrics);
+  if (n === 1) return [entries.flatMap(asList)];
+  if (!Array.isArray(metrics)) {
+    const unknown = Object.keys(metrics).filter((k) => !outputNames.includes(k));
+    if (unknown.length > 0) throw new ValueError(`compile(): \`metrics\` names output(s) ${unknown.map((k) => `"${k}"`).join(', ')}, but the model's outputs are ${outputNames.map((k) => `"${k}"`).join(', ')}`);
+    return outputNames.map((name) => asList(metrics[name]));
+  }
+  if (metrics.length === n) return metrics.map(asList);
+  // kiln also takes one flat list for every output (Keras 2's behaviour).
+  if (metrics.some((m) => Array.isArray(m) || m === null)) {
+    throw new ValueError(`compile(): \`metrics\` has ${metrics.length} entries for a model with ${n} outputs; give one entry per output`);
+  }
+  return outputNames.map(() => metrics as MetricIdentifier[]);
+}
+
+/** Resolves compile's `metrics` against each output; an instance used again is copied. */
+export function compileMetrics(metrics: MetricsArgument | undefined, outputs: MetricOutput[]): CompiledMetric[] {
+  const used = new Set<Metric<MetricResult>>();
+  const perOutput = metricsPerOutput(metrics, outputs.map((o) => o.name));
   const compiled = outputs.flatMap((out, output) => {
     const classes = (out.shape[out.shape.length - 1] ?? 1) as number;
     const width = out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
-    return identifiers.map((identifier) => {
+    return perOutput[output].map((identifier) => {
       let metric = resolveMetric(identifier, out.loss, width);
-      if (output > 0 && metric === identifier) metric = metric.clone();
+      if (used.has(metric)) metric = metric.clone();
+      used.add(metric);
       const stateSize = metric.stateSize(classes);
       // Logs hold numbers: a metric with one value per threshold or class cannot be one.
       if (typeof metric.resultFromState(new Float64Array(stateSize)) !== 'number') {
@@ -47,6 +83,12 @@ export function compileMetrics(identifiers: (string | Metric<MetricResult>)[], o
     seen.add(m.name);
   }
   return compiled;
+}
+
+/** Checks the names in compile's `metrics` before the model is built (unknown names fail early). */
+export function checkMetricIdentifiers(metrics: MetricsArgument | undefined, loss: LossKind): void {
+  const entries = metrics === undefined || metrics === null ? [] : Array.isArray(metrics) ? metrics : typeof metrics === 'object' ? Object.values(metrics) : [metrics as MetricIdentifier];
+  for (const identifier of entries.flatMap(asList)) resolveMetric(identifier, loss, 2);
 }
 
 /** The metric kinds that read integer labels, as sparse_categorical_crossentropy's targets are. */

@@ -7,9 +7,7 @@ import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { RuntimeError, ShapeError, ValueError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { getLoss, type Loss } from '../losses/index.js';
-import { type CompiledMetric, compileMetrics, engineMetricSpecs, metricLogs } from '../metrics/compiled_metrics.js';
-import { resolveMetric } from '../metrics/get_metric.js';
-import type { Metric, MetricResult } from '../metrics/metric.js';
+import { checkMetricIdentifiers, type CompiledMetric, compileMetrics, engineMetricSpecs, metricLogs, type MetricsArgument } from '../metrics/compiled_metrics.js';
 import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
@@ -37,9 +35,11 @@ export interface CompileArgs {
   loss: string | Loss | (string | Loss)[];
   /**
    * Metric names and instances, e.g. ['accuracy', 'auc', new kiln.metrics.Precision({ thresholds: 0.7 })]
-   * ('accuracy' is resolved from the loss as Keras does).
+   * ('accuracy' is resolved from the loss as Keras does). With several outputs: one entry per
+   * output (a metric, a list or null), or an object keyed by output name; a list of another
+   * length applies to every output.
    */
-  metrics?: (string | Metric<MetricResult>)[];
+  metrics?: MetricsArgument;
   /** Weights of each output's loss in the total (default 1 each). */
   lossWeights?: number[];
 }
@@ -209,7 +209,7 @@ export class Model {
     const losses = (Array.isArray(args.loss) ? args.loss : [args.loss]).map(getLoss);
     const lossWeights = args.lossWeights ?? losses.map(() => 1);
     if (lossWeights.length !== losses.length) throw new ValueError(`lossWeights has ${lossWeights.length} entries for ${losses.length} losses`);
-    for (const m of args.metrics ?? []) resolveMetric(m, losses[0].kind, 2); // unknown names fail here
+    checkMetricIdentifiers(args.metrics, losses[0].kind); // unknown names fail here
     const compiled: Compiled = { optimizer, losses, lossWeights, metrics: [], args };
     // A compile that fails leaves the previous one in place.
     const engine = this.built ? this.createEngine(compiled) : undefined;
@@ -231,7 +231,7 @@ export class Model {
       throw new ValueError(`The model has ${this.outputs.length} outputs but compile() was given ${c.losses.length} losses`);
     }
     const losses = this.outputs.map((_, i) => ({ output: i, ...c.losses[Math.min(i, c.losses.length - 1)].spec(), weight: c.lossWeights[Math.min(i, c.lossWeights.length - 1)] }));
-    c.metrics = compileMetrics(c.args.metrics ?? [], this.outputs.map((out, i) => ({ name: out.name, shape: out.shape, loss: losses[i].kind })));
+    c.metrics = compileMetrics(c.args.metrics, this.outputs.map((out, i) => ({ name: out.name, shape: out.shape, loss: losses[i].kind })));
     const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
     const spec = {
       graph,
