@@ -71,7 +71,7 @@ for (const c of fixture.cases) {
 
 test('the fixture covers every metric class and both AUC curves', (t) => {
   const covered = new Set(fixture.cases.map((c) => c.metric));
-  for (const name of ['BinaryAccuracy', 'CategoricalAccuracy', 'SparseCategoricalAccuracy', 'TopKCategoricalAccuracy', 'SparseTopKCategoricalAccuracy', 'Precision', 'Recall', 'AUC', 'F1Score', 'FBetaScore', 'TruePositives', 'TrueNegatives', 'FalsePositives', 'FalseNegatives', 'MeanSquaredError', 'RootMeanSquaredError', 'MeanAbsoluteError', 'MeanAbsolutePercentageError', 'R2Score', 'Mean', 'Sum']) {
+  for (const name of ['BinaryAccuracy', 'CategoricalAccuracy', 'SparseCategoricalAccuracy', 'TopKCategoricalAccuracy', 'SparseTopKCategoricalAccuracy', 'Precision', 'Recall', 'AUC', 'F1Score', 'FBetaScore', 'TruePositives', 'TrueNegatives', 'FalsePositives', 'FalseNegatives', 'MeanSquaredError', 'RootMeanSquaredError', 'MeanAbsoluteError', 'MeanAbsolutePercentageError', 'R2Score', 'Mean', 'Sum', 'MeanSquaredLogarithmicError', 'LogCoshError', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'CategoricalHinge', 'KLDivergence', 'Poisson']) {
     t.true(covered.has(name), name);
     t.is(typeof metricClass(name), 'function', `kiln.metrics.${name}`);
   }
@@ -94,6 +94,9 @@ test('Keras\' string names give the metric classes, named as given', (t) => {
     ['r2_score', 'R2Score', 'r2_score'],
     ['root_mean_squared_error', 'RootMeanSquaredError', 'root_mean_squared_error'],
     ['true_positives', 'TruePositives', 'true_positives'],
+    ['msle', 'MeanSquaredLogarithmicError', 'msle'],
+    ['kl_divergence', 'KLDivergence', 'kl_divergence'],
+    ['KLDivergence', 'KLDivergence', 'KLDivergence'],
   ];
   for (const [identifier, className, name] of names) {
     const metric = kiln.metrics.get(identifier);

@@ -14,15 +14,15 @@ export class BinaryAccuracy extends SampleMeanMetric {
   readonly threshold: number;
 
   constructor(args: BinaryAccuracyArgs = {}) {
-    super(args, 'binary_accuracy');
+    super(args, 'binary_accuracy', 'binary_accuracy');
     this.threshold = args.threshold ?? 0.5;
     if (typeof this.threshold !== 'number' || !Number.isFinite(this.threshold)) {
       throw new ValueError(`BinaryAccuracy: \`threshold\` must be a number, got ${String(args.threshold)}`);
     }
   }
 
-  spec(): MetricSpec {
-    return { kind: 'binary_accuracy', threshold: this.threshold };
+  override spec(): MetricSpec {
+    return { ...super.spec(), threshold: this.threshold };
   }
 
   override getConfig(): Record<string, unknown> {
@@ -33,22 +33,14 @@ export class BinaryAccuracy extends SampleMeanMetric {
 /** How often the highest prediction is the one-hot target's class. */
 export class CategoricalAccuracy extends SampleMeanMetric {
   constructor(args: MetricArgs = {}) {
-    super(args, 'categorical_accuracy');
-  }
-
-  spec(): MetricSpec {
-    return { kind: 'categorical_accuracy' };
+    super(args, 'categorical_accuracy', 'categorical_accuracy');
   }
 }
 
 /** How often the highest prediction is the integer target. */
 export class SparseCategoricalAccuracy extends SampleMeanMetric {
   constructor(args: MetricArgs = {}) {
-    super(args, 'sparse_categorical_accuracy');
-  }
-
-  spec(): MetricSpec {
-    return { kind: 'sparse_categorical_accuracy' };
+    super(args, 'sparse_categorical_accuracy', 'sparse_categorical_accuracy');
   }
 }
 
@@ -67,12 +59,12 @@ export class TopKCategoricalAccuracy extends SampleMeanMetric {
   readonly k: number;
 
   constructor(args: TopKArgs = {}) {
-    super(args, 'top_k_categorical_accuracy');
+    super(args, 'top_k_categorical_accuracy', 'top_k_categorical_accuracy');
     this.k = checkK(args.k ?? 5, 'TopKCategoricalAccuracy');
   }
 
-  spec(): MetricSpec {
-    return { kind: 'top_k_categorical_accuracy', k: this.k };
+  override spec(): MetricSpec {
+    return { ...super.spec(), k: this.k };
   }
 
   override getConfig(): Record<string, unknown> {
@@ -85,12 +77,12 @@ export class SparseTopKCategoricalAccuracy extends SampleMeanMetric {
   readonly k: number;
 
   constructor(args: TopKArgs = {}) {
-    super(args, 'sparse_top_k_categorical_accuracy');
+    super(args, 'sparse_top_k_categorical_accuracy', 'sparse_top_k_categorical_accuracy');
     this.k = checkK(args.k ?? 5, 'SparseTopKCategoricalAccuracy');
   }
 
-  spec(): MetricSpec {
-    return { kind: 'sparse_top_k_categorical_accuracy', k: this.k };
+  override spec(): MetricSpec {
+    return { ...super.spec(), k: this.k };
   }
 
   override getConfig(): Record<string, unknown> {

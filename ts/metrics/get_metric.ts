@@ -14,7 +14,18 @@ import { AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, 
 import { F1Score, FBetaScore } from './f_score_metrics.js';
 import type { Metric, MetricArgs, MetricResult } from './metric.js';
 import { Mean, Sum } from './reduction_metrics.js';
-import { MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, R2Score, RootMeanSquaredError } from './regression_metrics.js';
+import { CategoricalHinge, Hinge, SquaredHinge } from './hinge_metrics.js';
+import { KLDivergence, Poisson } from './probabilistic_metrics.js';
+import {
+  CosineSimilarity,
+  LogCoshError,
+  MeanAbsoluteError,
+  MeanAbsolutePercentageError,
+  MeanSquaredError,
+  MeanSquaredLogarithmicError,
+  R2Score,
+  RootMeanSquaredError,
+} from './regression_metrics.js';
 
 type MetricClass = new (args?: MetricArgs) => Metric<MetricResult>;
 
@@ -23,6 +34,7 @@ const CLASSES: MetricClass[] = [
   Precision, Recall, AUC, TruePositives, TrueNegatives, FalsePositives, FalseNegatives,
   F1Score, FBetaScore,
   MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, R2Score,
+  MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
   Mean, Sum,
 ];
 
@@ -33,6 +45,7 @@ const BY_NAME = new Map<string, MetricClass>([
   ...(['mse', 'MSE'] as const).map((k) => [k, MeanSquaredError] as const),
   ...(['mae', 'MAE'] as const).map((k) => [k, MeanAbsoluteError] as const),
   ...(['mape', 'MAPE'] as const).map((k) => [k, MeanAbsolutePercentageError] as const),
+  ...(['msle', 'MSLE'] as const).map((k) => [k, MeanSquaredLogarithmicError] as const),
   ['fbeta_score', FBetaScore],
 ]);
 
@@ -43,7 +56,7 @@ function validNames(): string {
 
 /**
  * A new metric named by `identifier`: Keras' class names, their snake_case ('precision',
- * 'top_k_categorical_accuracy'), the aliases 'mse', 'mae', 'mape', or kiln's camelCase
+ * 'top_k_categorical_accuracy'), the aliases 'mse', 'mae', 'mape', 'msle', or kiln's camelCase
  * ('topKCategoricalAccuracy'). The metric is named by the identifier, as Keras' compile does.
  */
 export function get(identifier: string): Metric<MetricResult> {

@@ -23,12 +23,17 @@ export {
 } from './confusion_metrics.js';
 export { F1Score, type F1ScoreArgs, FBetaScore, type FBetaScoreArgs, type FScoreAverage } from './f_score_metrics.js';
 export { get, resolveMetric } from './get_metric.js';
+export { CategoricalHinge, Hinge, SquaredHinge } from './hinge_metrics.js';
 export { Metric, type MetricArgs, type MetricResult } from './metric.js';
+export { KLDivergence, Poisson } from './probabilistic_metrics.js';
 export { Mean, Sum } from './reduction_metrics.js';
 export {
+  CosineSimilarity,
+  LogCoshError,
   MeanAbsoluteError,
   MeanAbsolutePercentageError,
   MeanSquaredError,
+  MeanSquaredLogarithmicError,
   R2Score,
   type R2ClassAggregation,
   type R2ScoreArgs,

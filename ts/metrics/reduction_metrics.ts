@@ -8,6 +8,15 @@ import { divideNoNan, Metric, type MetricArgs, type MetricSpec } from './metric.
  * the scores and the sum of the weights.
  */
 export abstract class SampleMeanMetric extends Metric {
+  /** `kind` names the per-sample score the kernels compute (Keras' function name). */
+  protected constructor(args: MetricArgs, defaultName: string, private readonly kind: string, unique = false) {
+    super(args, defaultName, unique);
+  }
+
+  spec(): MetricSpec {
+    return { kind: this.kind };
+  }
+
   stateSize(): number {
     return 2;
   }
@@ -20,11 +29,7 @@ export abstract class SampleMeanMetric extends Metric {
 /** The (weighted) mean of the values given to `updateState(values, sampleWeight?)`. */
 export class Mean extends SampleMeanMetric {
   constructor(args: MetricArgs = {}) {
-    super(args, 'mean', true);
-  }
-
-  spec(): MetricSpec {
-    return { kind: 'mean' };
+    super(args, 'mean', 'mean', true);
   }
 
   override updateState(values: TensorLike, sampleWeight?: TensorLike): void {

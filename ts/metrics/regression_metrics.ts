@@ -7,22 +7,14 @@ import { SampleMeanMetric } from './reduction_metrics.js';
 /** Mean of (yTrue - yPred)². */
 export class MeanSquaredError extends SampleMeanMetric {
   constructor(args: MetricArgs = {}) {
-    super(args, 'mean_squared_error');
-  }
-
-  spec(): MetricSpec {
-    return { kind: 'mean_squared_error' };
+    super(args, 'mean_squared_error', 'mean_squared_error');
   }
 }
 
 /** Square root of the mean of (yTrue - yPred)². */
 export class RootMeanSquaredError extends SampleMeanMetric {
   constructor(args: MetricArgs = {}) {
-    super(args, 'root_mean_squared_error');
-  }
-
-  spec(): MetricSpec {
-    return { kind: 'mean_squared_error' };
+    super(args, 'root_mean_squared_error', 'mean_squared_error');
   }
 
   override resultFromState(state: Float64Array): number {
@@ -33,22 +25,35 @@ export class RootMeanSquaredError extends SampleMeanMetric {
 /** Mean of |yTrue - yPred|. */
 export class MeanAbsoluteError extends SampleMeanMetric {
   constructor(args: MetricArgs = {}) {
-    super(args, 'mean_absolute_error');
-  }
-
-  spec(): MetricSpec {
-    return { kind: 'mean_absolute_error' };
+    super(args, 'mean_absolute_error', 'mean_absolute_error');
   }
 }
 
 /** Mean of 100·|(yTrue - yPred) / yTrue| (|yTrue| at least 1e-7). */
 export class MeanAbsolutePercentageError extends SampleMeanMetric {
   constructor(args: MetricArgs = {}) {
-    super(args, 'mean_absolute_percentage_error');
+    super(args, 'mean_absolute_percentage_error', 'mean_absolute_percentage_error');
   }
+}
 
-  spec(): MetricSpec {
-    return { kind: 'mean_absolute_percentage_error' };
+/** Mean of (log(yPred + 1) - log(yTrue + 1))² (values below 1e-7 read as 1e-7). */
+export class MeanSquaredLogarithmicError extends SampleMeanMetric {
+  constructor(args: MetricArgs = {}) {
+    super(args, 'mean_squared_logarithmic_error', 'mean_squared_logarithmic_error');
+  }
+}
+
+/** Mean of log(cosh(yPred - yTrue)). */
+export class LogCoshError extends SampleMeanMetric {
+  constructor(args: MetricArgs = {}) {
+    super(args, 'logcosh', 'log_cosh_error');
+  }
+}
+
+/** Cosine of the angle between yTrue and yPred along the last axis, averaged over samples. */
+export class CosineSimilarity extends SampleMeanMetric {
+  constructor(args: MetricArgs = {}) {
+    super(args, 'cosine_similarity', 'cosine_similarity');
   }
 }
 

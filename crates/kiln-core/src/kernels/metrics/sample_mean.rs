@@ -2,6 +2,13 @@
 //! `Mean`): the accuracy family and the regression errors. State: [Σ w·score, Σ w].
 use super::{Batch, MetricKind};
 
+/// Keras' backend.epsilon().
+const EPSILON: f32 = 1e-7;
+
+fn softplus(x: f32) -> f32 {
+    if x > 0.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
+}
+
 fn argmax(row: &[f32]) -> usize {
     let mut best = 0;
     for i in 1..row.len() {
@@ -39,6 +46,38 @@ fn score(kind: &MetricKind, pred: &[f32], target: &[f32]) -> f64 {
         MetricKind::MeanAbsoluteError => mean_over(&|p, t| (t - p).abs()),
         // Keras: 100 * |(t - p) / max(|t|, epsilon)|.
         MetricKind::MeanAbsolutePercentageError => 100.0 * mean_over(&|p, t| ((t - p) / t.abs().max(1e-7)).abs()),
+        MetricKind::MeanSquaredLogarithmicError => mean_over(&|p, t| {
+            let d = (p.max(EPSILON) + 1.0).ln() - (t.max(EPSILON) + 1.0).ln();
+            d * d
+        }),
+        // log(cosh(x)) = x + softplus(-2x) - log(2), stable for large |x|.
+        MetricKind::LogCoshError => mean_over(&|p, t| {
+            let x = p - t;
+            x + softplus(-2.0 * x) - std::f32::consts::LN_2
+        }),
+        MetricKind::CosineSimilarity => {
+            // Keras' normalize: x·min(1/‖x‖, 1/epsilon).
+            let inverse_norm = |v: &[f32]| (1.0 / v.iter().map(|x| x * x).sum::<f32>().sqrt()).min(1.0 / EPSILON);
+            let (np, nt) = (inverse_norm(pred), inverse_norm(target));
+            pred.iter().zip(target).map(|(&p, &t)| (p * np * t * nt) as f64).sum()
+        }
+        // The targets are already -1/1 here (see accumulate).
+        MetricKind::Hinge => mean_over(&|p, t| (1.0 - t * p).max(0.0)),
+        MetricKind::SquaredHinge => mean_over(&|p, t| (1.0 - t * p).max(0.0).powi(2)),
+        MetricKind::CategoricalHinge => {
+            let positive: f32 = pred.iter().zip(target).map(|(p, t)| t * p).sum();
+            let negative = pred.iter().zip(target).map(|(p, t)| (1.0 - t) * p).fold(f32::NEG_INFINITY, f32::max);
+            (negative - positive + 1.0).max(0.0) as f64
+        }
+        MetricKind::KlDivergence => pred
+            .iter()
+            .zip(target)
+            .map(|(&p, &t)| {
+                let (p, t) = (p.clamp(EPSILON, 1.0), t.clamp(EPSILON, 1.0));
+                (t * (t / p).ln()) as f64
+            })
+            .sum(),
+        MetricKind::Poisson => mean_over(&|p, t| p - t * (p + EPSILON).ln()),
         MetricKind::Mean => pred[0] as f64,
         _ => unreachable!("{kind:?} is not a per-sample mean"),
     }
@@ -53,13 +92,20 @@ pub fn accumulate(kind: &MetricKind, batch: &Batch, state: &mut [f64]) {
     if batch.target.len() < batch.rows * positions * target_width && !matches!(kind, MetricKind::Mean) {
         return; // the engine checks shapes at compile time; never read out of bounds
     }
+    // Hinge losses read 0/1 targets as -1/1 when the whole batch is binary, as Keras does.
+    let converted: Vec<f32>;
+    let mut targets = batch.target;
+    if matches!(kind, MetricKind::Hinge | MetricKind::SquaredHinge) && targets.iter().all(|&t| t == 0.0 || t == 1.0) {
+        converted = targets.iter().map(|&t| 2.0 * t - 1.0).collect();
+        targets = &converted;
+    }
     let (mut total, mut count) = (0.0, 0.0);
     for r in 0..batch.rows {
         let (mut row_total, mut row_weight) = (0.0, 0.0);
         for p in 0..positions {
             let at = r * positions + p;
             let pred = &batch.pred[r * per_row + p * classes..][..classes];
-            let target = if matches!(kind, MetricKind::Mean) { pred } else { &batch.target[at * target_width..][..target_width] };
+            let target = if matches!(kind, MetricKind::Mean) { pred } else { &targets[at * target_width..][..target_width] };
             let w = batch.weights.at(at, positions) as f64;
             row_total += w * score(kind, pred, target);
             row_weight += w;
