@@ -71,7 +71,7 @@ for (const c of fixture.cases) {
 
 test('the fixture covers every metric class and both AUC curves', (t) => {
   const covered = new Set(fixture.cases.map((c) => c.metric));
-  for (const name of ['BinaryAccuracy', 'CategoricalAccuracy', 'SparseCategoricalAccuracy', 'TopKCategoricalAccuracy', 'SparseTopKCategoricalAccuracy', 'Precision', 'Recall', 'AUC', 'F1Score', 'FBetaScore', 'TruePositives', 'TrueNegatives', 'FalsePositives', 'FalseNegatives', 'MeanSquaredError', 'RootMeanSquaredError', 'MeanAbsoluteError', 'MeanAbsolutePercentageError', 'R2Score', 'Mean', 'Sum', 'MeanSquaredLogarithmicError', 'LogCoshError', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'CategoricalHinge', 'KLDivergence', 'Poisson']) {
+  for (const name of ['BinaryAccuracy', 'CategoricalAccuracy', 'SparseCategoricalAccuracy', 'TopKCategoricalAccuracy', 'SparseTopKCategoricalAccuracy', 'Precision', 'Recall', 'AUC', 'F1Score', 'FBetaScore', 'TruePositives', 'TrueNegatives', 'FalsePositives', 'FalseNegatives', 'MeanSquaredError', 'RootMeanSquaredError', 'MeanAbsoluteError', 'MeanAbsolutePercentageError', 'R2Score', 'Mean', 'Sum', 'MeanSquaredLogarithmicError', 'LogCoshError', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'CategoricalHinge', 'KLDivergence', 'Poisson', 'Accuracy', 'BinaryCrossentropy', 'CategoricalCrossentropy', 'SparseCategoricalCrossentropy']) {
     t.true(covered.has(name), name);
     t.is(typeof metricClass(name), 'function', `kiln.metrics.${name}`);
   }
@@ -97,6 +97,8 @@ test('Keras\' string names give the metric classes, named as given', (t) => {
     ['msle', 'MeanSquaredLogarithmicError', 'msle'],
     ['kl_divergence', 'KLDivergence', 'kl_divergence'],
     ['KLDivergence', 'KLDivergence', 'KLDivergence'],
+    ['bce', 'BinaryCrossentropy', 'bce'],
+    ['sparse_categorical_crossentropy', 'SparseCategoricalCrossentropy', 'sparse_categorical_crossentropy'],
   ];
   for (const [identifier, className, name] of names) {
     const metric = kiln.metrics.get(identifier);

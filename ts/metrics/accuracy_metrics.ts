@@ -9,6 +9,13 @@ export interface BinaryAccuracyArgs extends MetricArgs {
   threshold?: number;
 }
 
+/** How often predictions equal the targets exactly, averaged over the last axis. */
+export class Accuracy extends SampleMeanMetric {
+  constructor(args: MetricArgs = {}) {
+    super(args, 'accuracy', 'accuracy');
+  }
+}
+
 /** How often (prediction > threshold) equals the 0/1 target, averaged over the last axis. */
 export class BinaryAccuracy extends SampleMeanMetric {
   readonly threshold: number;

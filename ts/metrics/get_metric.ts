@@ -4,6 +4,7 @@ import { ValueError } from '../errors.js';
 import type { LossKind } from '../losses/index.js';
 import { snakeCase } from '../utils/naming.js';
 import {
+  Accuracy,
   BinaryAccuracy,
   CategoricalAccuracy,
   SparseCategoricalAccuracy,
@@ -15,7 +16,7 @@ import { F1Score, FBetaScore } from './f_score_metrics.js';
 import type { Metric, MetricArgs, MetricResult } from './metric.js';
 import { Mean, Sum } from './reduction_metrics.js';
 import { CategoricalHinge, Hinge, SquaredHinge } from './hinge_metrics.js';
-import { KLDivergence, Poisson } from './probabilistic_metrics.js';
+import { BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson, SparseCategoricalCrossentropy } from './probabilistic_metrics.js';
 import {
   CosineSimilarity,
   LogCoshError,
@@ -30,11 +31,12 @@ import {
 type MetricClass = new (args?: MetricArgs) => Metric<MetricResult>;
 
 const CLASSES: MetricClass[] = [
-  BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+  Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
   Precision, Recall, AUC, TruePositives, TrueNegatives, FalsePositives, FalseNegatives,
   F1Score, FBetaScore,
   MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, R2Score,
   MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
+  BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
   Mean, Sum,
 ];
 
@@ -46,6 +48,7 @@ const BY_NAME = new Map<string, MetricClass>([
   ...(['mae', 'MAE'] as const).map((k) => [k, MeanAbsoluteError] as const),
   ...(['mape', 'MAPE'] as const).map((k) => [k, MeanAbsolutePercentageError] as const),
   ...(['msle', 'MSLE'] as const).map((k) => [k, MeanSquaredLogarithmicError] as const),
+  ...(['bce', 'BCE'] as const).map((k) => [k, BinaryCrossentropy] as const),
   ['fbeta_score', FBetaScore],
 ]);
 
@@ -56,7 +59,7 @@ function validNames(): string {
 
 /**
  * A new metric named by `identifier`: Keras' class names, their snake_case ('precision',
- * 'top_k_categorical_accuracy'), the aliases 'mse', 'mae', 'mape', 'msle', or kiln's camelCase
+ * 'top_k_categorical_accuracy'), the aliases 'mse', 'mae', 'mape', 'msle', 'bce', or kiln's camelCase
  * ('topKCategoricalAccuracy'). The metric is named by the identifier, as Keras' compile does.
  */
 export function get(identifier: string): Metric<MetricResult> {

@@ -1,4 +1,5 @@
 export {
+  Accuracy,
   BinaryAccuracy,
   type BinaryAccuracyArgs,
   CategoricalAccuracy,
@@ -25,7 +26,14 @@ export { F1Score, type F1ScoreArgs, FBetaScore, type FBetaScoreArgs, type FScore
 export { get, resolveMetric } from './get_metric.js';
 export { CategoricalHinge, Hinge, SquaredHinge } from './hinge_metrics.js';
 export { Metric, type MetricArgs, type MetricResult } from './metric.js';
-export { KLDivergence, Poisson } from './probabilistic_metrics.js';
+export {
+  BinaryCrossentropy,
+  CategoricalCrossentropy,
+  type CrossentropyMetricArgs,
+  KLDivergence,
+  Poisson,
+  SparseCategoricalCrossentropy,
+} from './probabilistic_metrics.js';
 export { Mean, Sum } from './reduction_metrics.js';
 export {
   CosineSimilarity,

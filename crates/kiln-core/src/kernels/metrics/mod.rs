@@ -18,6 +18,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MetricKind {
+    /// yPred == yTrue exactly, averaged over the last axis
+    Accuracy,
     /// argmax(pred) == argmax(one-hot target)
     CategoricalAccuracy,
     /// argmax(pred) == integer target
@@ -42,6 +44,22 @@ pub enum MetricKind {
     CategoricalHinge,
     KlDivergence,
     Poisson,
+    BinaryCrossentropy {
+        #[serde(default)]
+        from_logits: bool,
+        #[serde(default)]
+        label_smoothing: f32,
+    },
+    CategoricalCrossentropy {
+        #[serde(default)]
+        from_logits: bool,
+        #[serde(default)]
+        label_smoothing: f32,
+    },
+    SparseCategoricalCrossentropy {
+        #[serde(default)]
+        from_logits: bool,
+    },
     /// The weighted mean of the values themselves (`keras.metrics.Mean`).
     Mean,
     /// The weighted sum of the values (`keras.metrics.Sum`).
@@ -102,7 +120,7 @@ impl MetricKind {
     /// Whether the metric reads integer labels (one per position) rather than one target
     /// value per prediction.
     pub fn sparse_targets(&self) -> bool {
-        matches!(self, MetricKind::SparseCategoricalAccuracy | MetricKind::SparseTopKCategoricalAccuracy { .. })
+        matches!(self, MetricKind::SparseCategoricalAccuracy | MetricKind::SparseTopKCategoricalAccuracy { .. } | MetricKind::SparseCategoricalCrossentropy { .. })
     }
 
     /// The length of the state for predictions with `classes` values on the last axis.
@@ -119,6 +137,7 @@ impl MetricKind {
     /// Keras' name for messages.
     pub fn name(&self) -> &'static str {
         match self {
+            MetricKind::Accuracy => "accuracy",
             MetricKind::CategoricalAccuracy => "categorical_accuracy",
             MetricKind::SparseCategoricalAccuracy => "sparse_categorical_accuracy",
             MetricKind::BinaryAccuracy { .. } => "binary_accuracy",
@@ -135,6 +154,9 @@ impl MetricKind {
             MetricKind::CategoricalHinge => "categorical_hinge",
             MetricKind::KlDivergence => "kl_divergence",
             MetricKind::Poisson => "poisson",
+            MetricKind::BinaryCrossentropy { .. } => "binary_crossentropy",
+            MetricKind::CategoricalCrossentropy { .. } => "categorical_crossentropy",
+            MetricKind::SparseCategoricalCrossentropy { .. } => "sparse_categorical_crossentropy",
             MetricKind::Mean => "mean",
             MetricKind::Sum => "sum",
             MetricKind::Confusion(_) => "confusion matrix metric",

@@ -9,6 +9,23 @@ fn softplus(x: f32) -> f32 {
     if x > 0.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
 }
 
+fn softplus64(x: f64) -> f64 {
+    if x > 0.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
+}
+
+/// Keras' cross-entropy inputs as log-probabilities: log_softmax of logits, or the
+/// probabilities renormalised to sum 1 and clipped to [epsilon, 1 - epsilon].
+fn log_probabilities(pred: &[f32], from_logits: bool) -> Vec<f64> {
+    if from_logits {
+        let max = pred.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+        let log_sum = pred.iter().map(|&x| (x as f64 - max).exp()).sum::<f64>().ln();
+        pred.iter().map(|&x| x as f64 - max - log_sum).collect()
+    } else {
+        let sum: f32 = pred.iter().sum();
+        pred.iter().map(|&p| ((p / sum).clamp(EPSILON, 1.0 - EPSILON) as f64).ln()).collect()
+    }
+}
+
 fn argmax(row: &[f32]) -> usize {
     let mut best = 0;
     for i in 1..row.len() {
@@ -37,6 +54,7 @@ fn label_index(value: f32) -> Option<usize> {
 fn score(kind: &MetricKind, pred: &[f32], target: &[f32]) -> f64 {
     let mean_over = |f: &dyn Fn(f32, f32) -> f32| pred.iter().zip(target).map(|(&p, &t)| f(p, t) as f64).sum::<f64>() / pred.len() as f64;
     match kind {
+        MetricKind::Accuracy => mean_over(&|p, t| (p == t) as u8 as f32),
         MetricKind::CategoricalAccuracy => (argmax(pred) == argmax(target)) as u8 as f64,
         MetricKind::SparseCategoricalAccuracy => (label_index(target[0]) == Some(argmax(pred))) as u8 as f64,
         MetricKind::BinaryAccuracy { threshold } => mean_over(&|p, t| (((p > *threshold) as u8 as f32) == t) as u8 as f32),
@@ -78,6 +96,30 @@ fn score(kind: &MetricKind, pred: &[f32], target: &[f32]) -> f64 {
             })
             .sum(),
         MetricKind::Poisson => mean_over(&|p, t| p - t * (p + EPSILON).ln()),
+        MetricKind::BinaryCrossentropy { from_logits, label_smoothing } => {
+            let smooth = |t: f32| t as f64 * (1.0 - *label_smoothing as f64) + 0.5 * *label_smoothing as f64;
+            let per_value = |p: f32, t: f32| {
+                let t = smooth(t);
+                if *from_logits {
+                    t * softplus64(-p as f64) + (1.0 - t) * softplus64(p as f64)
+                } else {
+                    // Clipped in float32 as Keras does: 1 - epsilon rounds to 1 - 2^-23.
+                    let p = p.clamp(EPSILON, 1.0 - EPSILON);
+                    -(t * (p as f64).ln() + (1.0 - t) * ((1.0 - p) as f64).ln())
+                }
+            };
+            pred.iter().zip(target).map(|(&p, &t)| per_value(p, t)).sum::<f64>() / pred.len() as f64
+        }
+        MetricKind::CategoricalCrossentropy { from_logits, label_smoothing } => {
+            let classes = pred.len() as f64;
+            let log_probabilities = log_probabilities(pred, *from_logits);
+            let smooth = |t: f32| t as f64 * (1.0 - *label_smoothing as f64) + *label_smoothing as f64 / classes;
+            -target.iter().zip(&log_probabilities).map(|(&t, lp)| smooth(t) * lp).sum::<f64>()
+        }
+        MetricKind::SparseCategoricalCrossentropy { from_logits } => match label_index(target[0]) {
+            Some(label) if label < pred.len() => -log_probabilities(pred, *from_logits)[label],
+            _ => f64::NAN,
+        },
         MetricKind::Mean => pred[0] as f64,
         _ => unreachable!("{kind:?} is not a per-sample mean"),
     }
