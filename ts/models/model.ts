@@ -7,7 +7,7 @@ import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { RuntimeError, ShapeError, ValueError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { getLoss, type Loss } from '../losses/index.js';
-import { resolveMetric, type ResolvedMetric } from '../metrics/accuracy.js';
+import { checkMetricIdentifiers, type CompiledMetric, compileMetrics, engineMetricSpecs, metricLogs, type MetricsArgument } from '../metrics/compiled_metrics.js';
 import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
@@ -38,8 +38,13 @@ export interface CompileArgs {
    * (`new kiln.losses.CategoricalCrossentropy({ fromLogits: true })`), or one per output.
    */
   loss: string | Loss | (string | Loss)[];
-  /** Metric names, e.g. ['accuracy'] (resolved from the loss as Keras does). */
-  metrics?: string[];
+  /**
+   * Metric names and instances, e.g. ['accuracy', 'auc', new kiln.metrics.Precision({ thresholds: 0.7 })]
+   * ('accuracy' is resolved from the loss as Keras does). With several outputs: one entry per
+   * output (a metric, a list or null), or an object keyed by output name; a list of another
+   * length applies to every output.
+   */
+  metrics?: MetricsArgument;
   /** Weights of each output's loss in the total (default 1 each). */
   lossWeights?: number[];
 }
@@ -91,15 +96,15 @@ interface Compiled {
   optimizer: Optimizer;
   losses: Loss[];
   lossWeights: number[];
-  metrics: (ResolvedMetric & { output: number })[];
+  metrics: CompiledMetric[];
   args: CompileArgs;
 }
 
-/** Sums of a run's per-batch numbers: samples, loss, then each metric. */
+/** Sums of a run's per-batch numbers: samples, loss, then each metric's state. */
 class RunningLogs {
   private sums: number[];
-  constructor(private readonly names: string[]) {
-    this.sums = new Array(names.length + 2).fill(0);
+  constructor(private readonly metrics: CompiledMetric[]) {
+    this.sums = new Array(metrics.reduce((n, m) => n + m.stateSize, 2)).fill(0);
   }
   add(flat: Float64Array): void {
     const width = this.sums.length;
@@ -108,8 +113,7 @@ class RunningLogs {
   logs(prefix = ''): Logs {
     const samples = Math.max(1, this.sums[0]);
     const out: Logs = { [`${prefix}loss`]: this.sums[1] / samples };
-    this.names.forEach((n, i) => (out[`${prefix}${n}`] = this.sums[i + 2] / samples));
-    return out;
+    return Object.assign(out, metricLogs(this.metrics, this.sums.slice(2), prefix));
   }
 }
 
@@ -231,7 +235,7 @@ export class Model {
     const losses = (Array.isArray(args.loss) ? args.loss : [args.loss]).map(getLoss);
     const lossWeights = args.lossWeights ?? losses.map(() => 1);
     if (lossWeights.length !== losses.length) throw new ValueError(`lossWeights has ${lossWeights.length} entries for ${losses.length} losses`);
-    for (const m of args.metrics ?? []) resolveMetric(m, losses[0].kind, 2); // unknown names fail here
+    checkMetricIdentifiers(args.metrics, losses[0].kind); // unknown names fail here
     const compiled: Compiled = { optimizer, losses, lossWeights, metrics: [], args };
     // A compile that fails leaves the previous one in place.
     const engine = this.built ? this.createEngine(compiled) : undefined;
@@ -253,20 +257,13 @@ export class Model {
       throw new ValueError(`The model has ${this.outputs.length} outputs but compile() was given ${c.losses.length} losses`);
     }
     const losses = this.outputs.map((_, i) => ({ output: i, ...c.losses[Math.min(i, c.losses.length - 1)].spec(), weight: c.lossWeights[Math.min(i, c.lossWeights.length - 1)] }));
-    c.metrics = this.outputs.flatMap((out, i) => {
-      const width = out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
-      return (c.args.metrics ?? []).map((m) => ({ ...resolveMetric(m, losses[i].kind, width), output: i }));
-    });
-    if (this.outputs.length > 1) {
-      // Keras prefixes per-output metrics with the output layer's name.
-      c.metrics = c.metrics.map((m) => ({ ...m, name: `${this.outputs[m.output].name}_${m.name}` }));
-    }
+    c.metrics = compileMetrics(c.args.metrics, this.outputs.map((out, i) => ({ name: out.name, shape: out.shape, loss: losses[i].kind })));
     const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
     const spec = {
       graph,
       trainable: variables.map((v) => v.trainable),
       losses,
-      metrics: c.metrics.map((m) => ({ output: m.output, kind: m.kind })),
+      metrics: engineMetricSpecs(c.metrics),
       optimizer: c.optimizer.engineSpec(),
     };
     return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
@@ -351,7 +348,6 @@ export class Model {
       cb.setModel(this);
       cb.setParams({ epochs, steps, verbose });
     }
-    const metricNames = this.compiled.metrics.map((m) => m.name);
     const optimizer = this.compiled.optimizer;
     this.stopTraining = false;
     this.resumeEpoch = undefined;
@@ -361,7 +357,7 @@ export class Model {
     for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       await list.call('onEpochBegin', epoch);
       const order = shuffle ? native.permutation(n) : Uint32Array.from({ length: n }, (_, i) => i);
-      const running = new RunningLogs(metricNames);
+      const running = new RunningLogs(this.compiled.metrics);
       let runLength = 1;
       for (let done = 0; done < steps; ) {
         const count = perBatch ? 1 : Math.min(runLength, steps - done);
@@ -395,7 +391,7 @@ export class Model {
   private async runEvaluation(xs: Tensor[], ys: Tensor[], batchSize: number, prefix = '', bar?: Progbar, callbacks = new CallbackList([])): Promise<Logs> {
     const engine = this.getEngine();
     const steps = Math.ceil(xs[0].shape[0] / batchSize);
-    const running = new RunningLogs(this.compiled!.metrics.map((m) => m.name));
+    const running = new RunningLogs(this.compiled!.metrics);
     const perRun = Math.max(1, Math.ceil(steps / 10));
     await callbacks.call('onTestBegin');
     for (let done = 0; done < steps; done += perRun) {

@@ -2,6 +2,7 @@
 //! schedules work on native threads; all math lives in kiln-core.
 mod engine;
 mod error;
+mod metrics;
 mod ops;
 mod optimizer_state;
 mod tensor;
