@@ -5,7 +5,6 @@ import { ValueError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import type { Loss, LossKind } from '../losses/index.js';
 import { LossFunctionWrapper } from '../losses/loss_function.js';
-import type { AccuracyKind } from '../metrics/accuracy.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { type Shape, SymbolicTensor } from '../symbolic.js';
 import type { Variable } from '../variable.js';
@@ -20,7 +19,8 @@ export interface EngineSpecArgs {
   /** One per output. */
   losses: Loss[];
   lossWeights: number[];
-  metrics: { output: number; kind: AccuracyKind }[];
+  /** The engine's metric specs, each naming its output. */
+  metrics: ({ output: number } & Record<string, unknown>)[];
   optimizer: Optimizer;
   /** Per-sample shape of each output's targets, when the data is known (custom losses need it). */
   targetShapes?: (number[] | undefined)[];

@@ -8,7 +8,7 @@ import { RuntimeError, ShapeError, ValueError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { getLoss, type Loss, type LossFunction, type LossKind } from '../losses/index.js';
 import { LossFunctionWrapper } from '../losses/loss_function.js';
-import { resolveMetric, type ResolvedMetric } from '../metrics/accuracy.js';
+import { checkMetricIdentifiers, type CompiledMetric, compileMetrics, engineMetricSpecs, metricLogs, type MetricsArgument } from '../metrics/compiled_metrics.js';
 import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
@@ -42,8 +42,13 @@ export interface CompileArgs {
    * `(yTrue, yPred) => perSampleLoss` written with kiln.ops, or one per output.
    */
   loss: string | Loss | LossFunction | (string | Loss | LossFunction)[];
-  /** Metric names, e.g. ['accuracy'] (resolved from the loss as Keras does). */
-  metrics?: string[];
+  /**
+   * Metric names and instances, e.g. ['accuracy', 'auc', new kiln.metrics.Precision({ thresholds: 0.7 })]
+   * ('accuracy' is resolved from the loss as Keras does). With several outputs: one entry per
+   * output (a metric, a list or null), or an object keyed by output name; a list of another
+   * length applies to every output.
+   */
+  metrics?: MetricsArgument;
   /** Weights of each output's loss in the total (default 1 each). */
   lossWeights?: number[];
 }
@@ -109,7 +114,7 @@ interface Compiled {
   optimizer: Optimizer;
   losses: Loss[];
   lossWeights: number[];
-  metrics: (ResolvedMetric & { output: number })[];
+  metrics: CompiledMetric[];
   args: CompileArgs;
   /** Outputs whose targets the engine reads as extra inputs (custom losses), and as targets. */
   targetsAsInputs: number[];
@@ -123,11 +128,11 @@ interface EngineData {
   sampleWeights?: Tensor;
 }
 
-/** Sums of a run's per-batch numbers: samples, loss, then each metric. */
+/** Sums of a run's per-batch numbers: samples, loss, then each metric's state. */
 class RunningLogs {
   private sums: number[];
-  constructor(private readonly names: string[]) {
-    this.sums = new Array(names.length + 2).fill(0);
+  constructor(private readonly metrics: CompiledMetric[]) {
+    this.sums = new Array(metrics.reduce((n, m) => n + m.stateSize, 2)).fill(0);
   }
   add(flat: Float64Array): void {
     const width = this.sums.length;
@@ -136,8 +141,7 @@ class RunningLogs {
   logs(prefix = ''): Logs {
     const samples = Math.max(1, this.sums[0]);
     const out: Logs = { [`${prefix}loss`]: this.sums[1] / samples };
-    this.names.forEach((n, i) => (out[`${prefix}${n}`] = this.sums[i + 2] / samples));
-    return out;
+    return Object.assign(out, metricLogs(this.metrics, this.sums.slice(2), prefix));
   }
 }
 
@@ -161,6 +165,8 @@ export class Model {
   optimizer?: Optimizer;
   /** Set true in a callback to end `fit` after the current epoch. */
   stopTraining = false;
+  /** @internal Set in onTrainBegin (BackupAndRestore) to resume `fit` at this epoch. */
+  resumeEpoch?: number;
   private compiled?: Compiled;
   private engine?: NativeEngine;
   /** Made once for predict on a model that was never compiled. */
@@ -257,7 +263,7 @@ export class Model {
     const losses = (Array.isArray(args.loss) ? args.loss : [args.loss]).map(getLoss);
     const lossWeights = args.lossWeights ?? losses.map(() => 1);
     if (lossWeights.length !== losses.length) throw new ValueError(`lossWeights has ${lossWeights.length} entries for ${losses.length} losses`);
-    for (const m of args.metrics ?? []) resolveMetric(m, losses[0].kind as LossKind, 2); // unknown names fail here
+    checkMetricIdentifiers(args.metrics, losses[0].kind as LossKind); // unknown names fail here
     const compiled: Compiled = { optimizer, losses, lossWeights, metrics: [], args, targetsAsInputs: [], targetsAsTargets: [] };
     // A compile that fails leaves the previous one in place. Custom losses wait for the data's target shapes.
     const engine = this.built && !losses.some((l) => l instanceof LossFunctionWrapper) ? this.createEngine(compiled) : undefined;
@@ -285,14 +291,7 @@ export class Model {
       throw new ValueError(`The model has ${this.outputs.length} outputs but compile() was given ${c.losses.length} losses`);
     }
     const losses = this.outputs.map((_, i) => c.losses[Math.min(i, c.losses.length - 1)]);
-    c.metrics = this.outputs.flatMap((out, i) => {
-      const width = out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
-      return (c.args.metrics ?? []).map((m) => ({ ...resolveMetric(m, losses[i].kind as LossKind, width), output: i }));
-    });
-    if (this.outputs.length > 1) {
-      // Keras prefixes per-output metrics with the output layer's name.
-      c.metrics = c.metrics.map((m) => ({ ...m, name: `${this.outputs[m.output].name}_${m.name}` }));
-    }
+    c.metrics = compileMetrics(c.args.metrics, this.outputs.map((out, i) => ({ name: out.name, shape: out.shape, loss: losses[i].kind as LossKind })));
     const compiled = engineSpec({
       inputs: this.inputs,
       outputs: this.outputs,
@@ -300,7 +299,7 @@ export class Model {
       trainableWeights: this.trainableWeights,
       losses,
       lossWeights: this.outputs.map((_, i) => c.lossWeights[Math.min(i, c.lossWeights.length - 1)]),
-      metrics: c.metrics.map((m) => ({ output: m.output, kind: m.kind })),
+      metrics: engineMetricSpecs(c.metrics),
       optimizer: c.optimizer,
       targetShapes,
     });
@@ -409,14 +408,16 @@ export class Model {
       cb.setModel(this);
       cb.setParams({ epochs, steps, verbose });
     }
-    const metricNames = this.compiled.metrics.map((m) => m.name);
     const optimizer = this.compiled.optimizer;
     this.stopTraining = false;
+    this.resumeEpoch = undefined;
     await list.call('onTrainBegin');
-    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+    // BackupAndRestore may have restored a later epoch in onTrainBegin.
+    const firstEpoch = Math.max(initialEpoch, this.resumeEpoch ?? 0);
+    for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       await list.call('onEpochBegin', epoch);
       const { order, first, count: epochSteps } = cursor.nextEpoch(args.stepsPerEpoch);
-      const running = new RunningLogs(metricNames);
+      const running = new RunningLogs(this.compiled.metrics);
       let runLength = 1;
       for (let done = 0; done < epochSteps; ) {
         const count = perBatch ? 1 : Math.min(runLength, epochSteps - done);
@@ -453,7 +454,7 @@ export class Model {
   private async runEvaluation(data: EngineData, batchSize: number, maxSteps: number | undefined, prefix = '', bar?: Progbar, callbacks = new CallbackList([])): Promise<Logs> {
     const engine = this.getEngine();
     const steps = Math.min(Math.ceil(data.inputs[0].shape[0] / batchSize), maxSteps ?? Infinity);
-    const running = new RunningLogs(this.compiled!.metrics.map((m) => m.name));
+    const running = new RunningLogs(this.compiled!.metrics);
     const perRun = Math.max(1, Math.ceil(steps / 10));
     await callbacks.call('onTestBegin');
     for (let done = 0; done < steps; done += perRun) {
@@ -573,7 +574,7 @@ export class Model {
       metricNames: () => this.compiled?.metrics.map((m) => m.name) ?? [],
       inputCount: () => this.inputs.length,
       verbosity: (verbose, fallback) => verbosity(verbose as FitArgs['verbose'], fallback),
-      newLogs: () => new RunningLogs(this.compiled?.metrics.map((m) => m.name) ?? []),
+      newLogs: () => new RunningLogs(this.compiled?.metrics ?? []),
     };
   }
 

@@ -67,9 +67,10 @@ function classesOf(exports: Record<string, unknown>, base: SerializableClass): M
   return found;
 }
 
-let builtIns: Record<ObjectKind, Map<string, SerializableClass>> | undefined;
-
+/** Kinds of objects configs hold. */
 export type ObjectKind = 'layer' | 'loss' | 'optimizer' | 'schedule' | 'regularizer' | 'constraint';
+
+let builtIns: Record<ObjectKind, Map<string, SerializableClass>> | undefined;
 
 /**
  * The class a config names: a registered one first (by registered name, then class name), then

@@ -6,8 +6,8 @@ mod reduction;
 use crate::constraints::ConstraintSpec;
 use crate::error::{shape_str, KilnError, Result};
 use crate::graph::{Graph, Op, Plan};
-use crate::kernels::accuracy::{self, AccuracyKind};
 use crate::kernels::loss::{self, per_sample, Loss, LossKind};
+use crate::kernels::metrics::{self, MetricKind, Weights};
 use crate::kernels::unary::UnaryOp;
 use crate::optim::{self, Optimizer, OptimizerConfig, UpdateOptions};
 use crate::rng::{self, Rng};
@@ -39,7 +39,8 @@ fn one() -> f32 {
 #[derive(Debug, Clone, Deserialize)]
 pub struct MetricSpec {
     pub output: usize,
-    pub kind: AccuracyKind,
+    #[serde(flatten)]
+    pub metric: MetricKind,
 }
 
 /// Everything `compile` decides, as the TypeScript side sends it.
@@ -107,7 +108,8 @@ pub struct Engine {
 /// Planned batch sizes kept at once (a training run needs two: full and last batch).
 const MAX_WORKSPACES: usize = 8;
 
-/// The numbers one batch reports: samples, summed loss, then each metric's summed score.
+/// The numbers one batch reports: samples, summed loss, then each metric's state
+/// (metrics::MetricKind::state_len numbers each).
 pub type BatchLogs = Vec<f64>;
 
 impl Engine {
@@ -162,6 +164,7 @@ impl Engine {
                 return Err(KilnError::value(format!("Metric for output {} but the model has {} outputs", m.output, graph.outputs.len())));
             }
         }
+        let metric_losses: Vec<Option<bool>> = metrics.iter().map(|m| losses.iter().find(|l| l.output == m.output).map(|l| l.loss.kind.sparse_targets())).collect();
         let variable_shapes: Vec<Vec<usize>> = variables.iter().map(|v| v.shape.clone()).collect();
         if let Some(t) = loss_terms.iter().find(|t| t.node >= n) {
             return Err(KilnError::value(format!("Loss term reads node {}, but the graph has {n} nodes", t.node)));
@@ -199,6 +202,12 @@ impl Engine {
         };
         // Plan a batch of one now so shape errors surface at compile time.
         engine.workspace(1)?;
+        let output_shapes = engine.output_shapes(1)?;
+        for (m, sparse) in engine.metrics.iter().zip(metric_losses) {
+            if let Some(sparse) = sparse {
+                m.metric.check_shapes(&output_shapes[m.output], sparse)?;
+            }
+        }
         Ok(engine)
     }
 
@@ -576,8 +585,8 @@ fn batch_logs<V: Deref<Target = Vec<f32>>>(ws: &Workspace, graph: &Graph, vars: 
     for m in metrics {
         // A metric reads the targets of the loss on the same output.
         let Some(k) = losses.iter().position(|l| l.output == m.output) else { continue };
-        let target = &ws.targets[k];
-        logs.push(accuracy::correct(m.kind, ws.plan.value_of(graph, vars, graph.outputs[m.output]), target, rows));
+        let out = graph.outputs[m.output];
+        logs.extend(metrics::batch_state(&m.metric, ws.plan.value_of(graph, vars, out), &ws.plan.shapes[out], &ws.targets[k], Weights::None));
     }
     logs
 }
@@ -590,6 +599,7 @@ mod tests {
     /// loss object's fields).
     fn spec(kind: &str) -> String {
         let loss = if kind.contains('"') { kind.to_string() } else { format!(r#""kind":"{kind}""#) };
+        let metric = if kind.starts_with("sparse") { "sparse_categorical_accuracy" } else { "categorical_accuracy" };
         format!(
             r#"{{"graph":{{"nodes":[
                 {{"op":"input","index":0,"shape":[null,4],"inputs":[]}},
@@ -604,7 +614,7 @@ mod tests {
               "outputs":[8]}},
              "trainable":[true,true,true],
              "losses":[{{"output":0,{loss}}}],
-             "metrics":[{{"output":0,"kind":"sparse_categorical"}}],
+             "metrics":[{{"output":0,"kind":"{metric}"}}],
              "optimizer":{{"kind":"sgd","momentum":0.0,"nesterov":false}}}}"#
         )
     }

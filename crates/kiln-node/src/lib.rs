@@ -3,6 +3,7 @@
 mod engine;
 mod error;
 mod losses;
+mod metrics;
 mod ops;
 mod optimizer_state;
 mod tensor;
