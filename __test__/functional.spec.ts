@@ -1,7 +1,8 @@
 // The Functional API against Keras 3: a two-input, two-output model trained with name-keyed
 // data, losses, loss weights and metrics (History keys and values as Keras logs them), a model
-// used as a layer inside another, and the summaries with Keras' "Connected to" column. The
-// numbers come from scripts/fixtures/keras_functional.py (no Python is needed here).
+// used as a layer inside another, the summaries with Keras' "Connected to" column, and a
+// two-output model with sample weights, a regularizer and a custom loss. The numbers come from
+// scripts/fixtures/keras_functional.py (no Python is needed here).
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import * as kiln from 'kiln-nn';
@@ -65,6 +66,44 @@ test('fit with name-keyed data: History has Keras 3\'s keys and values (validati
   const history = await model.fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, validationSplit: 0.25, verbose: 0 });
   t.deepEqual(Object.keys(history.history).sort(), Object.keys(f.history).sort());
   for (const [key, values] of Object.entries(f.history)) close(t, history.history[key], values as number[], key);
+});
+
+/** The fixture's two-output model with a regularized hidden layer, at Keras' weights. */
+function weightedHeads(): kiln.Model {
+  const inputs = kiln.Input({ shape: [3] });
+  const hidden = new kiln.layers.Dense(4, { activation: 'tanh', name: 'hidden', kernelRegularizer: kiln.regularizers.l2(0.1) }).apply(inputs);
+  const a = new kiln.layers.Dense(2, { name: 'a' }).apply(hidden);
+  const b = new kiln.layers.Dense(1, { activation: 'sigmoid', name: 'b' }).apply(hidden);
+  const model = new kiln.Model({ inputs, outputs: [a, b] });
+  model.setWeights(fixture.weightedHeads.weights.map(toTensor));
+  return model;
+}
+
+/** evaluate then fit with the fixture's sample weights: logs and History as Keras gives them. */
+async function checkWeightedRun(t: import('ava').ExecutionContext, model: kiln.Model, evaluated: Record<string, number>, fitted: Record<string, number[]>): Promise<void> {
+  const w = fixture.weightedHeads;
+  const data = [toTensor(w.x), w.y.map(toTensor)] as const;
+  const logs = await model.evaluate(...data, { sampleWeight: toTensor(w.sampleWeight), batchSize: 4, verbose: 0, returnDict: true });
+  t.deepEqual(Object.keys(logs).sort(), Object.keys(evaluated).sort());
+  for (const [key, value] of Object.entries(evaluated)) close(t, [logs[key]], [value], key);
+  const history = await model.fit(...data, { sampleWeight: toTensor(w.sampleWeight), epochs: 2, batchSize: 4, shuffle: false, verbose: 0 });
+  for (const [key, values] of Object.entries(fitted)) close(t, history.history[key], values, key);
+}
+
+test('sample weights weigh each output\'s loss and a regularizer adds to the total only, as Keras logs them', async (t) => {
+  const model = weightedHeads();
+  model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.1 }), loss: { a: 'mse', b: 'binary_crossentropy' }, lossWeights: { a: 0.5, b: 2 }, metrics: { b: ['accuracy'] } });
+  await checkWeightedRun(t, model, fixture.weightedHeads.evaluate, fixture.weightedHeads.history);
+});
+
+test('a custom loss function on one output is logged as that output\'s loss, as Keras logs it', async (t) => {
+  const model = weightedHeads();
+  const cubic = (yTrue: kiln.SymbolicTensor, yPred: kiln.SymbolicTensor) => {
+    const error = kiln.ops.abs(kiln.ops.sub(yTrue, yPred));
+    return kiln.ops.mean(kiln.ops.mul(kiln.ops.mul(error, error), error), -1);
+  };
+  model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.1 }), loss: { a: cubic, b: 'binary_crossentropy' }, lossWeights: { a: 0.5, b: 2 }, metrics: { a: ['mae'] } });
+  await checkWeightedRun(t, model, fixture.weightedHeads.customEvaluate, fixture.weightedHeads.customHistory);
 });
 
 test('lists in output order work as the name-keyed objects do; predict takes name-keyed inputs', async (t) => {

@@ -200,7 +200,7 @@ test('bad optimizer options are refused with a message naming them', (t) => {
 
 test('losses: instances carry their settings; bad names and settings are refused', (t) => {
   const cce = new kiln.losses.CategoricalCrossentropy({ fromLogits: true, labelSmoothing: 0.1 });
-  t.deepEqual(cce.getConfig(), { name: 'categorical_crossentropy', fromLogits: true, labelSmoothing: 0.1 });
+  t.deepEqual(cce.getConfig(), { name: 'categorical_crossentropy', fromLogits: true, labelSmoothing: 0.1, reduction: 'sum_over_batch_size' });
   t.is(new kiln.losses.Huber().name, 'huber_loss');
   t.is(new kiln.losses.Huber().delta, 1);
   const huber = new kiln.losses.Huber({ delta: 2 });

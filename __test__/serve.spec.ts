@@ -26,7 +26,10 @@ const maxDifference = (a: number[], b: ArrayLike<number>) => Math.max(...a.map((
 
 test('concurrent predict requests get the model\'s predictions', async (t) => {
   const model = classifier();
-  const { url, close } = await startServer(kilnPredictor(model), { port: 0, maxBatch: 64 });
+  const predictor = kilnPredictor(model);
+  let nativeCalls = 0;
+  const counting = { ...predictor, predict: (inputs: Float32Array[], count: number) => (nativeCalls++, predictor.predict(inputs, count)) };
+  const { url, close } = await startServer(counting, { port: 0, maxBatch: 64 });
   try {
     const requests = Array.from({ length: 40 }, (_, r) => kiln.random.normal([1 + (r % 4), 3, 4]));
     const replies = await Promise.all(requests.map((x) => post(url, { instances: x.toArray() })));
@@ -36,6 +39,8 @@ test('concurrent predict requests get the model\'s predictions', async (t) => {
       t.is(reply.json.predictions.length, requests[r].shape[0]);
       t.true(maxDifference(reply.json.predictions.flat(), expected) < 1e-6, `request ${r}`);
     }
+    // Requests that arrived during a prediction were merged into the next one.
+    t.true(nativeCalls < requests.length, `${nativeCalls} predict calls for ${requests.length} requests`);
   } finally {
     await close();
   }

@@ -35,6 +35,7 @@ const CFG = {
 export const SECTION_BEGIN = '<!-- serving benchmark: written by benches/serve.mjs -->';
 export const SECTION_END = '<!-- end of serving benchmark -->';
 const log = (s) => process.stderr.write(s + '\n');
+const loadBefore = os.loadavg()[0];
 
 // The seed MLP (workload 2) with fixed random weights: only the speed matters here.
 const kiln = await loadKiln();
@@ -144,7 +145,8 @@ const section = [
     'onnxruntime-1t with `intraOpNumThreads: 1`). All merge the requests that arrive during a prediction ' +
     `into the next one (dynamic batching, at most 256 samples). autocannon on loopback in the driver process: ${CFG.connections} connections, ` +
     `${CFG.warmup} s warm-up then ${CFG.duration} s measured, a fresh server process per run, ${CFG.reps} repetitions alternating kiln and ` +
-    'onnxruntime; JSON bodies of 28×28 pixel values. Client, servers and other work share the machine\'s cores: compare the ratio.',
+    'the onnxruntime servers; JSON bodies of 28×28 pixel values. Client, servers and other work share the machine\'s cores: compare the ratio. ' +
+    `Load average (1 min) before the run ${round(loadBefore, 1)}, after it ${round(os.loadavg()[0], 1)}.`,
   '',
   table,
   SECTION_END,

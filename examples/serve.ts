@@ -224,6 +224,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   const model = await kiln.models.loadModel(path);
-  const { url } = await startServer(kilnPredictor(model), { port: port === undefined ? 8501 : Number(port) });
+  const { url, close } = await startServer(kilnPredictor(model), { port: port === undefined ? 8501 : Number(port) });
   console.log(`Serving ${path} (${model.name}) at ${url}/predict`);
+  // Stop accepting connections, let the requests in progress finish, then exit.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close().then(() => process.exit(0)));
 }

@@ -1,6 +1,7 @@
 // The public surface of kiln-nn, and nothing else.
 export * as activations from './activations.js';
 export * as callbacks from './callbacks/index.js';
+export * as constraints from './constraints/index.js';
 export * as data from './data/index.js';
 export * as datasets from './datasets/index.js';
 export { FileFormatError, KilnError, RuntimeError, ShapeError, ValueError } from './errors.js';
@@ -15,6 +16,7 @@ export * as ops from './ops.js';
 export * as optimizers from './optimizers/index.js';
 export * as plot from './plot/index.js';
 export * as random from './random.js';
+export * as regularizers from './regularizers/index.js';
 export { setSeed } from './random.js';
 export { formatShape, type Shape, SymbolicTensor } from './symbolic.js';
 export { Tensor, tensor, type DType, type NestedArray, type TensorLike, type TypedArray } from './tensor.js';

@@ -1,5 +1,7 @@
 import type { NativeVariable } from '../native.cjs';
+import type { Constraint } from './constraints/constraint.js';
 import { callNative, native } from './native.js';
+import type { Regularizer } from './regularizers/regularizer.js';
 import { SymbolicTensor } from './symbolic.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 
@@ -17,6 +19,10 @@ export class Variable {
   name: string;
   /** Layer-qualified path, as Keras prints it: `dense/kernel`. */
   path: string;
+  /** Its penalty, added to the training loss (Keras' `variable.regularizer`). */
+  regularizer?: Regularizer;
+  /** Applied after each optimizer step (Keras' `variable.constraint`). */
+  constraint?: Constraint;
   private symbolicNode?: SymbolicTensor;
 
   constructor(initialValue: TensorLike, options: { name?: string; trainable?: boolean; path?: string } = {}) {

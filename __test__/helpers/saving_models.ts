@@ -8,7 +8,7 @@ export interface TrainedModel {
   y: kiln.Tensor[];
 }
 
-const { Dense, Dropout, Conv2D, MaxPooling2D, Flatten, LSTM, GRU, BatchNormalization, Activation, Concatenate, Add } = kiln.layers;
+const { Dense, Dropout, Conv2D, MaxPooling2D, Flatten, LSTM, GRU, BatchNormalization, LayerNormalization, Activation, Concatenate, Add } = kiln.layers;
 
 function oneHot(n: number, classes: number): kiln.Tensor {
   return kiln.utils.toCategorical(kiln.random.randint(0, classes, [n]), classes);
@@ -59,10 +59,34 @@ function builders(): Record<string, () => Omit<TrainedModel, 'name'>> {
       model.compile({ optimizer: 'adam', loss: ['categorical_crossentropy', 'binary_crossentropy'], lossWeights: [1, 0.5] });
       return { model, x: [kiln.random.uniform([n, 4]), kiln.random.uniform([n, 4])], y: [oneHot(n, 3), kiln.random.randint(0, 2, [n, 1]).astype('float32')] };
     },
+    functional: () => {
+      const inputs = kiln.Input({ shape: [6] });
+      const hidden = new LayerNormalization().apply(new Dense(8, { activation: 'relu' }).apply(inputs));
+      const model = new kiln.Model({ inputs, outputs: new Dense(3, { activation: 'softmax' }).apply(hidden) });
+      model.compile({ optimizer: new kiln.optimizers.AdamW({ learningRate: 0.01 }), loss: 'categorical_crossentropy', metrics: ['accuracy'] });
+      return { model, x: [kiln.random.uniform([n, 6])], y: [oneHot(n, 3)] };
+    },
+    // Layers added after the saving code, found through the kiln.layers exports alone.
+    newer_layers: () => {
+      const L = kiln.layers;
+      const inputs = kiln.Input({ shape: [6, 6, 2] });
+      let h = new L.ZeroPadding2D(1).apply(inputs);
+      h = new L.Conv2DTranspose(3, [3, 3], { strides: 2, padding: 'same', activation: 'relu' }).apply(h);
+      h = new L.Cropping2D([[1, 1], [2, 2]]).apply(h);
+      h = new L.UpSampling2D(2).apply(h);
+      h = new L.GaussianNoise(0.1).apply(h);
+      h = new L.GlobalAveragePooling2D().apply(h);
+      h = new L.Permute([2, 1]).apply(new L.RepeatVector(4).apply(h));
+      h = new L.Flatten().apply(h);
+      const outputs = new L.Dot(1, { normalize: true }).apply([new Dense(5).apply(h), new Dense(5).apply(h)]);
+      const model = new kiln.Model({ inputs, outputs });
+      model.compile({ optimizer: 'adam', loss: 'mse' });
+      return { model, x: [kiln.random.uniform([n, 6, 6, 2])], y: [kiln.random.uniform([n, 1])] };
+    },
   };
 }
 
-export const MODEL_NAMES = ['mlp', 'cnn', 'lstm', 'gru', 'batch_norm', 'multi_input'];
+export const MODEL_NAMES = ['mlp', 'cnn', 'lstm', 'gru', 'batch_norm', 'multi_input', 'functional', 'newer_layers'];
 
 /** The model `name`, trained for two epochs (so its optimizer has state). */
 export async function trainedModel(name: string, seed = 3): Promise<TrainedModel> {

@@ -1,9 +1,11 @@
+export { BackupAndRestore, type BackupAndRestoreArgs } from './backup_and_restore.js';
 export { Callback, type Logs, type TrainingParams } from './callback.js';
 export { CSVLogger, type CSVLoggerOptions } from './csv_logger.js';
 export { EarlyStopping, type EarlyStoppingArgs } from './early_stopping.js';
 export { History } from './history.js';
 export { LambdaCallback, type LambdaCallbackArgs } from './lambda_callback.js';
 export { LearningRateScheduler, type LearningRateScheduleFunction } from './learning_rate_scheduler.js';
+export { ModelCheckpoint, type ModelCheckpointArgs } from './model_checkpoint.js';
 export { MonitorCallback, type MonitorMode } from './monitor_callback.js';
 export { ProgbarLogger } from './progbar_logger.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauArgs } from './reduce_lr_on_plateau.js';

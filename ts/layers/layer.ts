@@ -1,7 +1,10 @@
 // The base of every layer, built-in or custom: weights, build-on-first-call, and apply() that
 // computes on concrete tensors or records graph nodes on symbolic ones.
+import { type ConstraintIdentifier, get as getConstraint } from '../constraints/index.js';
 import { KilnError, ShapeError, ValueError } from '../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../initializers.js';
+import { get as getRegularizer, type RegularizerIdentifier, serialize as serializeRegularizer } from '../regularizers/index.js';
+import type { Regularizer } from '../regularizers/regularizer.js';
 import { currentLayerName, type Shape, SymbolicTensor, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
@@ -22,11 +25,13 @@ export interface LayerArgs {
   trainable?: boolean;
   /** Only 'float32' is supported. */
   dtype?: 'float32';
+  /** A penalty on the layer's output, added to the loss (divided by the batch size, as Keras 3). */
+  activityRegularizer?: RegularizerIdentifier | null;
 }
 
 let nextCallOrder = 0;
 
-const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype'];
+const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype', 'activityRegularizer'];
 
 export type LayerInput = Tensor | SymbolicTensor;
 export type LayerOutput = Tensor | SymbolicTensor;
@@ -53,6 +58,10 @@ export interface AddWeightOptions {
   initializer?: InitializerIdentifier;
   name?: string;
   trainable?: boolean;
+  /** A penalty on the weight, added to the training loss. */
+  regularizer?: RegularizerIdentifier | null;
+  /** Applied to the weight after each optimizer step. */
+  constraint?: ConstraintIdentifier | null;
 }
 
 export type LayerConfig = { name: string; trainable: boolean } & Record<string, unknown>;
@@ -73,6 +82,10 @@ export abstract class Layer {
   inboundNodes: LayerNode[] = [];
   /** Whether the layer passes its input's mask on (Keras' `supports_masking`). */
   supportsMasking = false;
+  /** Keras' `activity_regularizer`. */
+  activityRegularizer?: Regularizer;
+  /** @internal The activity penalties recorded by symbolic calls, with the output each reads. */
+  activityPenalties: { output: SymbolicTensor; penalty: SymbolicTensor }[] = [];
 
   /**
    * @param args the base options, plus the subclass's own.
@@ -89,6 +102,7 @@ export abstract class Layer {
     }
     this.name = args.name ?? uniqueName(snakeCase(this.constructor.name));
     this._trainable = args.trainable ?? true;
+    this.activityRegularizer = getRegularizer(args.activityRegularizer);
     if (args.inputShape !== undefined && args.inputDim !== undefined) {
       throw new ValueError(`Layer "${this.name}": give either inputShape or inputDim, not both`);
     }
@@ -189,6 +203,7 @@ export abstract class Layer {
         this.lastInputShape = list[0].shape;
         this.lastOutputShape = symbolicOutputs[0].shape;
         this.lastOutputShapes = symbolicOutputs.map((t) => t.shape);
+        if (this.activityRegularizer) this.recordActivityPenalty(symbolicOutputs[0]);
       }
       return output as LayerOutput | LayerOutput[];
     });
@@ -199,6 +214,14 @@ export abstract class Layer {
     return this.apply(inputs as Tensor, options) as LayerOutput | LayerOutput[];
   }
 
+  private recordActivityPenalty(output: SymbolicTensor): void {
+    const penalty = this.activityRegularizer!.call(output);
+    if (!(penalty instanceof SymbolicTensor) || penalty.shape.length !== 0) {
+      throw new ValueError(`Layer "${this.name}": activityRegularizer must return a scalar (a sum built with kiln.ops), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : String(penalty)}`);
+    }
+    this.activityPenalties.push({ output, penalty });
+  }
+
   /** Creates a weight owned by this layer. */
   addWeight(options: AddWeightOptions): Variable {
     const { shape, initializer = 'glorot_uniform', name = `variable_${this._weights.length}`, trainable = true } = options;
@@ -206,6 +229,8 @@ export abstract class Layer {
       throw new ShapeError(`Layer "${this.name}": weight '${name}' needs a shape of non-negative integers, got ${JSON.stringify(shape)}`);
     }
     const v = new Variable(getInitializer(initializer)(shape), { name, path: `${this.name}/${name}`, trainable: trainable && this._trainable });
+    v.regularizer = getRegularizer(options.regularizer);
+    v.constraint = getConstraint(options.constraint);
     this._weights.push(v);
     return v;
   }
@@ -254,6 +279,7 @@ export abstract class Layer {
   getConfig(): LayerConfig {
     const config: LayerConfig = { name: this.name, trainable: this._trainable };
     if (this.batchInputShape) config.batchInputShape = this.batchInputShape;
+    if (this.activityRegularizer) config.activityRegularizer = serializeRegularizer(this.activityRegularizer);
     return config;
   }
 }

@@ -3,9 +3,11 @@
 import { ValueError } from '../errors.js';
 import { snakeCase } from '../utils/naming.js';
 import { Loss } from './loss.js';
+import { type LossFunction, LossFunctionWrapper } from './loss_function.js';
 import * as classes from './losses.js';
 
-export { Loss, type LossArgs, type LossKind } from './loss.js';
+export { Loss, type LossArgs, type LossKind, type Reduction } from './loss.js';
+export { type LossFunction, LossFunctionWrapper } from './loss_function.js';
 export type { CrossentropyArgs, HuberArgs, SparseCategoricalCrossentropyArgs } from './losses.js';
 
 export {
@@ -79,11 +81,12 @@ const ALIASES: Record<string, string> = {
  * A loss instance from a name (snake_case, camelCase, a class name such as 'KLDivergence',
  * or an alias: 'mse', 'mae', 'mape', 'msle', 'kld', 'bce', 'logcosh'), or the instance given.
  */
-export function getLoss(identifier: string | Loss): Loss {
+export function getLoss(identifier: string | Loss | LossFunction): Loss {
   if (identifier instanceof Loss) return identifier;
+  if (typeof identifier === 'function') return new LossFunctionWrapper(identifier);
   const valid = () => [...Object.keys(BY_NAME), ...Object.keys(ALIASES)].map((k) => `'${k}'`).join(', ');
   if (typeof identifier !== 'string') {
-    throw new ValueError(`Could not interpret loss identifier: ${String(identifier)}. Give a loss name (${valid()}) or a kiln.losses.Loss instance`);
+    throw new ValueError(`Could not interpret loss identifier: ${String(identifier)}. Give a loss name (${valid()}) a kiln.losses.Loss instance, or a function (yTrue, yPred) => loss`);
   }
   const key = snakeCase(identifier);
   const make = BY_NAME[ALIASES[key] ?? key];

@@ -1,4 +1,7 @@
-import { ValueError } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
+import { callNative, native } from '../native.js';
+import { type SymbolicTensor } from '../symbolic.js';
+import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 
 /** The engine's loss kinds (Keras' function names). */
 export type LossKind =
@@ -26,9 +29,20 @@ export interface LossSpec {
   delta?: number;
 }
 
+/**
+ * How per-sample losses become one number: 'sum_over_batch_size' (default) and 'mean' divide
+ * the weighted sum by the number of values, 'sum' keeps it, 'mean_with_sample_weight' divides
+ * by the sum of the sample weights; 'none' (for `apply` only) returns the weighted values.
+ */
+export type Reduction = 'sum_over_batch_size' | 'mean' | 'sum' | 'mean_with_sample_weight' | 'none';
+
+const REDUCTIONS: Reduction[] = ['sum_over_batch_size', 'mean', 'sum', 'mean_with_sample_weight', 'none'];
+
 export interface LossArgs {
   /** Default: Keras' name of the loss ('categorical_crossentropy', 'huber_loss', ...). */
   name?: string;
+  /** Default 'sum_over_batch_size'. */
+  reduction?: Reduction | null;
 }
 
 /**
@@ -38,23 +52,64 @@ export interface LossArgs {
  */
 export abstract class Loss {
   readonly name: string;
+  readonly reduction: Reduction;
 
   protected constructor(
-    /** @internal */ readonly kind: LossKind,
+    /** @internal */ readonly kind: LossKind | 'custom',
     args: LossArgs,
     defaultName: string,
   ) {
     this.name = args.name ?? defaultName;
+    this.reduction = args.reduction === null ? 'none' : args.reduction ?? 'sum_over_batch_size';
+    if (!REDUCTIONS.includes(this.reduction)) {
+      throw new ValueError(`Invalid value for argument \`reduction\`. Expected one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}. Received: reduction=${String(args.reduction)}`);
+    }
+  }
+
+  /**
+   * Each sample's loss, unreduced (Keras' `Loss.call`): one value per sample, over all its
+   * non-batch axes.
+   */
+  call(yTrue: TensorLike, yPred: TensorLike): Tensor | SymbolicTensor {
+    const [t, p] = [toTensor(yTrue, 'float32'), toTensor(yPred, 'float32')];
+    if (p.rank === 0) throw new ShapeError(`${this.name}: yPred needs a batch axis, got a scalar`);
+    const values = callNative(() => native.lossValues(JSON.stringify(this.spec()), t.handle, p.handle));
+    return tensor(values, [p.shape[0]]);
+  }
+
+  /**
+   * The loss of a batch, reduced as `reduction` says, each sample's value first multiplied by
+   * its `sampleWeight` (Keras' `loss(yTrue, yPred, sampleWeight)`).
+   */
+  apply(yTrue: TensorLike, yPred: TensorLike, sampleWeight?: TensorLike): Tensor {
+    const values = this.call(yTrue, yPred);
+    if (!(values instanceof Tensor)) throw new ValueError(`${this.name}: apply() needs concrete tensors`);
+    if (values.rank === 0) return values;
+    const data = values.dataSync() as Float32Array;
+    const rows = values.shape[0];
+    const perRow = data.length / Math.max(rows, 1);
+    const weights = sampleWeight === undefined ? undefined : Float32Array.from(toTensor(sampleWeight, 'float32').dataSync());
+    if (weights && weights.length !== rows) {
+      throw new ValueError(`${this.name}: sampleWeight must have one value per sample (${rows}), got ${weights.length}`);
+    }
+    const weighted = weights ? data.map((v, i) => v * weights[Math.floor(i / perRow)]) : data;
+    if (this.reduction === 'none') return tensor(weighted, values.shape);
+    let sum = 0;
+    for (const v of weighted) sum += v;
+    let divisor = data.length;
+    if (this.reduction === 'sum') divisor = 1;
+    else if (this.reduction === 'mean_with_sample_weight' && weights) divisor = weights.reduce((a, b) => a + b, 0);
+    return tensor([divisor === 0 ? 0 : sum / divisor], []);
   }
 
   /** @internal The engine's description of the loss. */
   spec(): LossSpec {
-    return { kind: this.kind };
+    return { kind: this.kind as LossKind };
   }
 
   /** The constructor arguments (Keras' `get_config`, in kiln's spelling). */
   getConfig(): Record<string, unknown> {
-    return { name: this.name };
+    return { name: this.name, reduction: this.reduction };
   }
 }
 

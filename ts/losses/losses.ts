@@ -34,11 +34,11 @@ abstract class SmoothedCrossentropy extends Loss {
   }
 
   spec(): LossSpec {
-    return { kind: this.kind, from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
+    return { ...super.spec(), from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
   }
 
   getConfig(): Record<string, unknown> {
-    return { name: this.name, fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing };
+    return { ...super.getConfig(), fromLogits: this.fromLogits, labelSmoothing: this.labelSmoothing };
   }
 }
 
@@ -59,11 +59,11 @@ export class SparseCategoricalCrossentropy extends Loss {
   }
 
   spec(): LossSpec {
-    return { kind: this.kind, from_logits: this.fromLogits };
+    return { ...super.spec(), from_logits: this.fromLogits };
   }
 
   getConfig(): Record<string, unknown> {
-    return { name: this.name, fromLogits: this.fromLogits };
+    return { ...super.getConfig(), fromLogits: this.fromLogits };
   }
 }
 
@@ -113,11 +113,11 @@ export class Huber extends Loss {
   }
 
   spec(): LossSpec {
-    return { kind: this.kind, delta: this.delta };
+    return { ...super.spec(), delta: this.delta };
   }
 
   getConfig(): Record<string, unknown> {
-    return { name: this.name, delta: this.delta };
+    return { ...super.getConfig(), delta: this.delta };
   }
 }
 

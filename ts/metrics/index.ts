@@ -1,4 +1,52 @@
-export { resolveMetric, type AccuracyKind, type ResolvedMetric } from './accuracy.js';
+export {
+  Accuracy,
+  BinaryAccuracy,
+  type BinaryAccuracyArgs,
+  CategoricalAccuracy,
+  SparseCategoricalAccuracy,
+  SparseTopKCategoricalAccuracy,
+  TopKCategoricalAccuracy,
+  type TopKArgs,
+} from './accuracy_metrics.js';
+export {
+  AUC,
+  type AUCArgs,
+  type AUCCurve,
+  type AUCSummationMethod,
+  type ConditionCountArgs,
+  FalseNegatives,
+  FalsePositives,
+  Precision,
+  type PrecisionRecallArgs,
+  Recall,
+  TrueNegatives,
+  TruePositives,
+} from './confusion_metrics.js';
+export { F1Score, type F1ScoreArgs, FBetaScore, type FBetaScoreArgs, type FScoreAverage } from './f_score_metrics.js';
+export { get, resolveMetric } from './get_metric.js';
+export { CategoricalHinge, Hinge, SquaredHinge } from './hinge_metrics.js';
+export { Metric, type MetricArgs, type MetricResult } from './metric.js';
+export {
+  BinaryCrossentropy,
+  CategoricalCrossentropy,
+  type CrossentropyMetricArgs,
+  KLDivergence,
+  Poisson,
+  SparseCategoricalCrossentropy,
+} from './probabilistic_metrics.js';
+export { Mean, Sum } from './reduction_metrics.js';
+export {
+  CosineSimilarity,
+  LogCoshError,
+  MeanAbsoluteError,
+  MeanAbsolutePercentageError,
+  MeanSquaredError,
+  MeanSquaredLogarithmicError,
+  R2Score,
+  type R2ClassAggregation,
+  type R2ScoreArgs,
+  RootMeanSquaredError,
+} from './regression_metrics.js';
 export { auc } from './evaluation/auc.js';
 export { averagePrecisionScore } from './evaluation/average_precision_score.js';
 export {

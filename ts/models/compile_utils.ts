@@ -1,23 +1,26 @@
 // compile()'s per-output arguments, as Keras reads them for a model with several outputs: one
 // value for every output, a list in output order, or an object keyed by output layer name.
 import { ValueError } from '../errors.js';
-import { getLoss, type Loss } from '../losses/index.js';
-import { resolveMetric, type ResolvedMetric } from '../metrics/accuracy.js';
+import { getLoss, type Loss, type LossFunction } from '../losses/index.js';
 
 /** A value for every output, a list in output order, or an object keyed by output name. */
 export type PerOutput<T> = T | T[] | Record<string, T>;
 
-export type LossIdentifier = string | Loss;
+export type LossIdentifier = string | Loss | LossFunction;
 
-/** Each output's loss, weight and metrics, and the names their logs take. */
+/** Each output's loss and weight, and the names their logs take. */
 export interface OutputPlan {
   losses: { output: number; loss: Loss; weight: number }[];
-  metrics: (ResolvedMetric & { output: number })[];
-  /** Keras' log keys after `loss`: each output's loss (several outputs only), then the metrics. */
-  logNames: string[];
+  /** Keras' log keys of each output's loss (several outputs only). */
+  lossNames: string[];
 }
 
 const isKeyed = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+/** The values of a per-output argument, before the outputs are known (to check names early). */
+export function perOutputValues<T>(value: PerOutput<T> | undefined): T[] {
+  return value === undefined ? [] : isKeyed(value) ? (Object.values(value) as T[]) : Array.isArray(value) ? value : [value];
+}
 
 /**
  * Spreads `value` over the outputs. `single` tells one value from a list of them (a metric
@@ -43,18 +46,10 @@ export function perOutput<T>(value: PerOutput<T> | undefined, outputNames: strin
   throw new ValueError(`\`${what}\` must be a value, a list with one entry per output or an object keyed by output name, got ${String(value)}`);
 }
 
-const isLoss = (v: unknown) => typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v) && !isKeyed(v));
-const isMetricList = (v: unknown) => Array.isArray(v) && v.every((m) => typeof m === 'string');
+const isLoss = (v: unknown) => typeof v === 'string' || typeof v === 'function' || (typeof v === 'object' && v !== null && !Array.isArray(v) && !isKeyed(v));
 
-/**
- * Resolves compile's `loss`, `lossWeights` and `metrics` against the outputs (their names and
- * widths). A flat metric list applies to every output.
- */
-export function planOutputs(
-  args: { loss: PerOutput<LossIdentifier>; lossWeights?: PerOutput<number>; metrics?: PerOutput<string | string[]> },
-  outputNames: string[],
-  outputWidths: number[],
-): OutputPlan {
+/** Resolves compile's `loss` and `lossWeights` against the outputs' names (metrics: compileMetrics). */
+export function planOutputs(args: { loss: PerOutput<LossIdentifier>; lossWeights?: PerOutput<number> }, outputNames: string[]): OutputPlan {
   const several = outputNames.length > 1;
   const lossIds = perOutput<LossIdentifier | null>(args.loss, outputNames, 'loss', 'losses', isLoss, null);
   const missing = outputNames.filter((_, i) => lossIds[i] === null);
@@ -64,14 +59,6 @@ export function planOutputs(
     if (typeof w !== 'number' || !Number.isFinite(w)) throw new ValueError(`lossWeights for output '${outputNames[i]}' must be a finite number, got ${String(w)}`);
   });
   const losses = lossIds.map((id, output) => ({ output, loss: getLoss(id as LossIdentifier), weight: weights[output] }));
-  const metricLists = perOutput<string | string[]>(args.metrics, outputNames, 'metrics', 'metric lists', isMetricList, []).map((m) => (Array.isArray(m) ? m : [m]));
-  const metrics = metricLists.flatMap((list, output) =>
-    list.map((m) => {
-      const resolved = resolveMetric(m, losses[output].loss.kind, outputWidths[output]);
-      // Keras prefixes per-output metrics with the output layer's name.
-      return { ...resolved, name: several ? `${outputNames[output]}_${resolved.name}` : resolved.name, output };
-    }),
-  );
   const lossNames = several ? outputNames.map((n) => `${n}_loss`) : [];
-  return { losses, metrics, logNames: [...lossNames, ...metrics.map((m) => m.name)] };
+  return { losses, lossNames };
 }

@@ -10,7 +10,11 @@ export interface GraphSpec {
   outputs: number[];
 }
 
-export function buildGraphSpec(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): { graph: GraphSpec; variables: Variable[] } {
+/**
+ * The graph from `inputs` to `outputs`; `extra` tensors (loss terms) are included too, their
+ * node ids returned in `extraIds`.
+ */
+export function buildGraphSpec(inputs: SymbolicTensor[], outputs: SymbolicTensor[], extra: SymbolicTensor[] = []): { graph: GraphSpec; variables: Variable[]; extraIds: number[] } {
   const ids = new Map<SymbolicTensor, number>();
   const nodes: Record<string, unknown>[] = [];
   const variables: Variable[] = [];
@@ -34,7 +38,8 @@ export function buildGraphSpec(inputs: SymbolicTensor[], outputs: SymbolicTensor
   };
   // Inputs first, so an unused input still gets its node.
   inputs.forEach(visit);
-  return { graph: { nodes, outputs: outputs.map(visit) }, variables };
+  const graph = { nodes, outputs: outputs.map(visit) };
+  return { graph, variables, extraIds: extra.map(visit) };
 }
 
 /** The layers whose calls produced the graph, each once, in Keras' order (see layer_graph). */

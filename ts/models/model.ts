@@ -6,8 +6,9 @@ import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { RuntimeError, ShapeError, ValueError } from '../errors.js';
 import type { Layer, LayerNode } from '../layers/layer.js';
-import { getLoss } from '../losses/index.js';
-import { resolveMetric, type ResolvedMetric } from '../metrics/accuracy.js';
+import { getLoss, type LossKind } from '../losses/index.js';
+import { LossFunctionWrapper } from '../losses/loss_function.js';
+import { checkMetricIdentifiers, type CompiledMetric, compileMetrics, engineMetricSpecs, metricLogs, type MetricsArgument } from '../metrics/compiled_metrics.js';
 import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
@@ -17,9 +18,11 @@ import { uniqueName } from '../utils/naming.js';
 import { Progbar } from '../utils/progbar.js';
 import { modelConfig } from '../saving/model_config.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
-import { type LossIdentifier, type PerOutput, planOutputs } from './compile_utils.js';
+import { type LossIdentifier, type PerOutput, perOutputValues, planOutputs } from './compile_utils.js';
 import { callModel } from './functional_call.js';
 import { evaluateGraph } from './graph_eval.js';
+import { engineSpec } from './engine_spec.js';
+import { BatchCursor, checkValidationFreq, checkWeightOptions, type ClassWeight, resolveSampleWeights, shouldValidate, type ValidationFreq } from './fit_options.js';
 import { Dataset } from '../data/dataset.js';
 import { evaluateDataset, fitDataset, type ModelBatchAccess, predictDataset } from './dataset_runner.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
@@ -39,15 +42,18 @@ export interface CompileArgs {
   optimizer?: string | Optimizer;
   /**
    * A loss name ('categorical_crossentropy', 'mse', 'huber', ...) or instance
-   * (`new kiln.losses.CategoricalCrossentropy({ fromLogits: true })`), used for every output,
-   * or one per output: a list in output order or an object keyed by output layer name.
+   * (`new kiln.losses.CategoricalCrossentropy({ fromLogits: true })`), a function
+   * `(yTrue, yPred) => perSampleLoss` written with kiln.ops, used for every output; or one per
+   * output: a list in output order or an object keyed by output layer name.
    */
   loss: PerOutput<LossIdentifier>;
   /**
-   * Metric names, e.g. ['accuracy'] (resolved from the loss as Keras does), for every output;
-   * or per output: a list of lists, or an object keyed by output name (`{ cls: ['accuracy'] }`).
+   * Metric names and instances, e.g. ['accuracy', 'auc', new kiln.metrics.Precision({ thresholds: 0.7 })]
+   * ('accuracy' is resolved from the loss as Keras does). With several outputs: one entry per
+   * output (a metric, a list or null), or an object keyed by output name; a list of another
+   * length applies to every output.
    */
-  metrics?: PerOutput<string | string[]>;
+  metrics?: MetricsArgument;
   /** Weights of each output's loss in the total (default 1 each): a list or an object keyed by output name. */
   lossWeights?: PerOutput<number>;
 }
@@ -61,17 +67,29 @@ export interface FitArgs {
   verbose?: 0 | 1 | 2 | 'auto';
   /** Fraction of the data (its end, before shuffling) held out for validation. */
   validationSplit?: number;
-  /** `[xVal, yVal]`, or a kiln.data.Dataset of (x, y) batches. */
-  validationData?: [DataLike, DataLike] | Dataset;
-  /** With a Dataset: batches per epoch (the iterator then carries on across epochs, as Keras). */
-  stepsPerEpoch?: number;
-  /** With a validation Dataset: batches evaluated each epoch (default: all). */
-  validationSteps?: number;
+  /** `[xVal, yVal]`, `[xVal, yVal, sampleWeight]`, or a kiln.data.Dataset of (x, y) batches. */
+  validationData?: [DataLike, DataLike] | [DataLike, DataLike, TensorLike] | Dataset;
   /** Reshuffle the training samples each epoch (default true). */
   shuffle?: boolean;
   callbacks?: Callback[];
   /** Epoch to start from (default 0). */
   initialEpoch?: number;
+  /** Weight of each class index in the loss (`{ 0: 1, 1: 5 }`); single-output models. */
+  classWeight?: ClassWeight;
+  /** One weight per training sample, multiplying its loss. */
+  sampleWeight?: TensorLike;
+  /**
+   * Batches per epoch (default: all). Epochs continue where the previous one stopped (for a
+   * Dataset, its iterator carries on), and a new shuffled pass over arrays begins when one
+   * ends, as in Keras.
+   */
+  stepsPerEpoch?: number;
+  /** Validation batches per validation run, from the first (default: all). */
+  validationSteps?: number;
+  /** Validate every n-th epoch, or at the listed epochs (counting from 1). Default 1. */
+  validationFreq?: ValidationFreq;
+  /** Batch size for validation (default: batchSize). */
+  validationBatchSize?: number;
 }
 
 export interface EvaluateArgs {
@@ -82,7 +100,9 @@ export interface EvaluateArgs {
   /** Return `{ loss, accuracy, ... }` instead of `[loss, ...metrics]`. */
   returnDict?: boolean;
   callbacks?: Callback[];
-  /** With a Dataset: batches to evaluate (default: all). */
+  /** One weight per sample, multiplying its loss. */
+  sampleWeight?: TensorLike;
+  /** Batches to evaluate, from the first (default: all). */
   steps?: number;
 }
 
@@ -97,17 +117,33 @@ export interface PredictArgs {
 
 interface Compiled {
   optimizer: Optimizer;
-  metrics: (ResolvedMetric & { output: number })[];
-  /** The log keys after `loss`, in Keras' order (see compile_utils). */
-  logNames: string[];
+  /** Whether a loss is a custom function (its engine waits for the targets' shapes). */
+  customLoss: boolean;
+  metrics: CompiledMetric[];
+  /** Each output's loss log key after `loss` (several outputs only), in Keras' order. */
+  lossNames: string[];
   args: CompileArgs;
+  /** Outputs whose targets the engine reads as extra inputs (custom losses), and as targets. */
+  targetsAsInputs: number[];
+  targetsAsTargets: number[];
 }
 
-/** Sums of a run's per-batch numbers: samples, loss, then each metric. */
+/** What a run hands the engine: inputs (with custom losses' targets), targets, sample weights. */
+interface EngineData {
+  inputs: Tensor[];
+  targets: Tensor[];
+  sampleWeights?: Tensor;
+}
+
+/** Sums of a run's per-batch numbers: samples, loss, each output's loss, then each metric's state. */
 class RunningLogs {
   private sums: number[];
-  constructor(private readonly names: string[]) {
-    this.sums = new Array(names.length + 2).fill(0);
+  private readonly lossNames: string[];
+  private readonly metrics: CompiledMetric[];
+  constructor(compiled?: Pick<Compiled, 'lossNames' | 'metrics'>) {
+    this.lossNames = compiled?.lossNames ?? [];
+    this.metrics = compiled?.metrics ?? [];
+    this.sums = new Array(this.metrics.reduce((n, m) => n + m.stateSize, 2 + this.lossNames.length)).fill(0);
   }
   add(flat: Float64Array): void {
     const width = this.sums.length;
@@ -116,9 +152,15 @@ class RunningLogs {
   logs(prefix = ''): Logs {
     const samples = Math.max(1, this.sums[0]);
     const out: Logs = { [`${prefix}loss`]: this.sums[1] / samples };
-    this.names.forEach((n, i) => (out[`${prefix}${n}`] = this.sums[i + 2] / samples));
-    return out;
+    // Each output's loss follows the total, as the engine's batch logs put it.
+    this.lossNames.forEach((n, i) => (out[`${prefix}${n}`] = this.sums[i + 2] / samples));
+    return Object.assign(out, metricLogs(this.metrics, this.sums.slice(2 + this.lossNames.length), prefix));
   }
+}
+
+/** The log keys after `loss`, in Keras' order: each output's loss, then the metrics. */
+function logNames(c: Compiled): string[] {
+  return [...c.lossNames, ...c.metrics.map((m) => m.name)];
 }
 
 const TARGET_RUN_MS = 100;
@@ -141,6 +183,8 @@ export class Model {
   optimizer?: Optimizer;
   /** Set true in a callback to end `fit` after the current epoch. */
   stopTraining = false;
+  /** @internal Set in onTrainBegin (BackupAndRestore) to resume `fit` at this epoch. */
+  resumeEpoch?: number;
   private compiled?: Compiled;
   private engine?: NativeEngine;
   /** Made once for predict on a model that was never compiled. */
@@ -281,40 +325,53 @@ export class Model {
     if (!args || args.loss === undefined) throw new ValueError('compile() needs a `loss`');
     const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
     // Unknown loss and metric names fail here; the rest is checked against the outputs.
-    const values = (v: unknown) => (v === undefined ? [] : typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype ? Object.values(v) : Array.isArray(v) ? v : [v]);
-    values(args.loss).forEach((l) => getLoss(l as LossIdentifier));
-    values(args.metrics).flat().forEach((m) => resolveMetric(m as string, 'mean_squared_error', 2));
-    const compiled: Compiled = { optimizer, metrics: [], logNames: [], args };
-    // A compile that fails leaves the previous one in place.
-    const engine = this.built ? this.createEngine(compiled) : undefined;
+    const losses = perOutputValues(args.loss).map((l) => getLoss(l as LossIdentifier));
+    checkMetricIdentifiers(args.metrics, (losses[0]?.kind ?? 'mean_squared_error') as LossKind);
+    const customLoss = losses.some((l) => l instanceof LossFunctionWrapper);
+    const compiled: Compiled = { optimizer, customLoss, metrics: [], lossNames: [], args, targetsAsInputs: [], targetsAsTargets: [] };
+    // A compile that fails leaves the previous one in place. Custom losses wait for the data's target shapes.
+    const engine = this.built && !customLoss ? this.createEngine(compiled) : undefined;
     this.optimizer = optimizer;
     this.compiled = compiled;
     this.engine = engine;
   }
 
-  /** The compiled engine, created on first need (after the graph is built). */
-  private getEngine(): NativeEngine {
+  /** The compiled engine, created on first need (after the graph is built; `ys` give custom losses their target shapes). */
+  private getEngine(ys?: Tensor[]): NativeEngine {
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training or evaluation.');
-    this.engine ??= this.createEngine(this.compiled);
+    this.engine ??= this.createEngine(this.compiled, ys?.map((y) => y.shape.slice(1)));
     return this.engine;
   }
 
+  /** The engine's view of a run's data. */
+  private engineData(xs: Tensor[], ys: Tensor[], sampleWeights?: Tensor): EngineData {
+    const c = this.compiled!;
+    return { inputs: [...xs, ...c.targetsAsInputs.map((i) => ys[i])], targets: c.targetsAsTargets.map((i) => ys[i]), sampleWeights };
+  }
+
   /** Resolves losses and metrics against the built graph and makes the native engine. */
-  private createEngine(c: Compiled): NativeEngine {
-    const widths = this.outputs.map((out) => out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1));
-    const plan = planOutputs(c.args, this.outputNames, widths);
-    c.metrics = plan.metrics;
-    c.logNames = plan.logNames;
-    const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
-    const spec = {
-      graph,
-      trainable: variables.map((v) => v.trainable),
-      losses: plan.losses.map((l) => ({ output: l.output, ...l.loss.spec(), weight: l.weight })),
-      metrics: c.metrics.map((m) => ({ output: m.output, kind: m.kind })),
-      optimizer: c.optimizer.engineSpec(),
-      output_losses: this.outputs.length > 1,
-    };
-    return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
+  private createEngine(c: Compiled, targetShapes?: number[][]): NativeEngine {
+    const plan = planOutputs(c.args, this.outputNames);
+    const metrics = compileMetrics(c.args.metrics, this.outputs.map((out, i) => ({ name: this.outputNames[i], shape: out.shape, loss: plan.losses[i].loss.kind as LossKind })));
+    const outputLosses = this.outputs.length > 1;
+    const compiled = engineSpec({
+      inputs: this.inputs,
+      outputs: this.outputs,
+      layers: this.layers,
+      trainableWeights: this.trainableWeights,
+      losses: plan.losses.map((l) => l.loss),
+      lossWeights: plan.losses.map((l) => l.weight),
+      metrics: engineMetricSpecs(metrics),
+      optimizer: c.optimizer,
+      targetShapes,
+      outputLosses,
+    });
+    const engine = callNative(() => new native.NativeEngine(JSON.stringify(compiled.spec), compiled.variables.map((v) => v.handle)));
+    c.metrics = metrics;
+    c.lossNames = plan.lossNames;
+    c.targetsAsInputs = compiled.targetsAsInputs;
+    c.targetsAsTargets = compiled.targetsAsTargets;
+    return engine;
   }
 
   /** Checks each input array against the model's input shape, naming the layer that reads it. */
@@ -359,32 +416,52 @@ export class Model {
   async fit(x: Dataset, args?: FitArgs): Promise<History>;
   async fit(x: DataLike, y: DataLike, args?: FitArgs): Promise<History>;
   async fit(x: DataLike | Dataset, yOrArgs?: DataLike | FitArgs, args: FitArgs = {}): Promise<History> {
-    if (x instanceof Dataset) return fitDataset(this, x, yOrArgs, args);
+    // A 3-item validationData (with sample weights) is refused by the Dataset runner with a message.
+    if (x instanceof Dataset) {
+      const options = (yOrArgs ?? {}) as FitArgs;
+      const unsupported = (['sampleWeight', 'classWeight', 'validationFreq', 'validationBatchSize'] as const).filter((k) => options[k] !== undefined);
+      if (unsupported.length > 0) throw new ValueError(`fit: ${unsupported.map((k) => `\`${k}\``).join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} supported with arrays, not yet with a kiln.data.Dataset`);
+      return fitDataset(this, x, yOrArgs, args as Parameters<typeof fitDataset>[3]);
+    }
     const y = yOrArgs as DataLike;
-    const { epochs = 1, batchSize = 32, validationSplit = 0, validationData, shuffle = true, callbacks = [], initialEpoch = 0 } = args;
+    const { epochs = 1, batchSize = 32, validationSplit = 0, validationData, shuffle = true, callbacks = [], initialEpoch = 0, validationFreq = 1 } = args;
     const verbose = verbosity(args.verbose, 1);
     positiveInteger(epochs, 'epochs');
     positiveInteger(batchSize, 'batchSize');
+    const validationBatchSize = positiveInteger(args.validationBatchSize ?? batchSize, 'validationBatchSize');
+    if (args.stepsPerEpoch !== undefined) positiveInteger(args.stepsPerEpoch, 'stepsPerEpoch');
+    if (args.validationSteps !== undefined) positiveInteger(args.validationSteps, 'validationSteps');
+    checkValidationFreq(validationFreq);
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training (fit).');
     let [xs, ys] = this.prepare(x, y, 'fit');
+    // Class weights are derived from the training targets only (after any split), as Keras.
+    let weights = resolveSampleWeights(ys, args.sampleWeight, undefined, xs[0].shape[0]);
+    checkWeightOptions(args.sampleWeight, args.classWeight, ys.length);
     let validationDataset: Dataset | undefined;
-    let validation: [Tensor[], Tensor[]] | undefined;
+    let validation: EngineData | undefined;
+    const engine = this.getEngine(ys);
     if (validationData instanceof Dataset) {
       validationDataset = validationData;
     } else if (validationData) {
-      validation = this.prepare(validationData[0], validationData[1], 'validationData');
+      const [xv, yv] = this.prepare(validationData[0], validationData[1], 'validationData');
+      validation = this.engineData(xv, yv, resolveSampleWeights(yv, validationData[2], undefined, xv[0].shape[0]));
     } else if (validationSplit > 0) {
       const [xTrain, xVal] = splitForValidation(xs, validationSplit);
       const [yTrain, yVal] = splitForValidation(ys, validationSplit);
-      [xs, ys, validation] = [xTrain, yTrain, [xVal, yVal]];
+      // Keras splits the sample weights with the data.
+      const [wTrain, wVal] = weights ? splitForValidation([weights], validationSplit).map((w) => w[0]) : [undefined, undefined];
+      validation = this.engineData(xVal, yVal, wVal);
+      [xs, ys, weights] = [xTrain, yTrain, wTrain];
     }
-    const engine = this.getEngine();
+    if (args.classWeight !== undefined) weights = resolveSampleWeights(ys, undefined, args.classWeight, xs[0].shape[0]);
+    const train = this.engineData(xs, ys, weights);
     const handles = (ts: Tensor[]) => ts.map((t) => t.handle);
-    callNative(() => engine.checkData(handles(xs), handles(ys)));
-    if (validation) callNative(() => engine.checkData(handles(validation![0]), handles(validation![1])));
+    callNative(() => engine.checkData(handles(train.inputs), handles(train.targets)));
+    if (validation) callNative(() => engine.checkData(handles(validation!.inputs), handles(validation!.targets)));
 
     const n = xs[0].shape[0];
-    const steps = Math.ceil(n / batchSize);
+    const cursor = new BatchCursor(n, Math.ceil(n / batchSize), shuffle);
+    const steps = args.stepsPerEpoch ?? Math.ceil(n / batchSize);
     const history = new History();
     const progbar = verbose > 0 ? new ProgbarLogger(verbose as 1 | 2) : undefined;
     const all = [...callbacks, ...(progbar ? [progbar] : []), history];
@@ -396,21 +473,23 @@ export class Model {
       cb.setModel(this);
       cb.setParams({ epochs, steps, verbose });
     }
-    const metricNames = this.compiled.logNames;
     const optimizer = this.compiled.optimizer;
     this.stopTraining = false;
+    this.resumeEpoch = undefined;
     await list.call('onTrainBegin');
-    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
+    // BackupAndRestore may have restored a later epoch in onTrainBegin.
+    const firstEpoch = Math.max(initialEpoch, this.resumeEpoch ?? 0);
+    for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       await list.call('onEpochBegin', epoch);
-      const order = shuffle ? native.permutation(n) : Uint32Array.from({ length: n }, (_, i) => i);
-      const running = new RunningLogs(metricNames);
+      const { order, first, count: epochSteps } = cursor.nextEpoch(args.stepsPerEpoch);
+      const running = new RunningLogs(this.compiled);
       let runLength = 1;
-      for (let done = 0; done < steps; ) {
-        const count = perBatch ? 1 : Math.min(runLength, steps - done);
+      for (let done = 0; done < epochSteps; ) {
+        const count = perBatch ? 1 : Math.min(runLength, epochSteps - done);
         if (batchHooks) await list.call('onTrainBatchBegin', done);
         const rates = Float32Array.from({ length: count }, (_, i) => optimizer.learningRateAt(optimizer.iterations + i));
         const started = performance.now();
-        const flat = await awaitNative(() => engine.trainBatches(handles(xs), handles(ys), order, batchSize, done, count, rates));
+        const flat = await awaitNative(() => engine.trainBatches(handles(train.inputs), handles(train.targets), order, batchSize, first + done, count, rates, train.sampleWeights?.handle));
         const elapsed = performance.now() - started;
         optimizer.iterations += count;
         running.add(flat);
@@ -424,25 +503,28 @@ export class Model {
         if (this.stopTraining) break;
       }
       const epochLogs = running.logs();
-      if (validation) Object.assign(epochLogs, await this.runEvaluation(validation[0], validation[1], batchSize, 'val_', undefined, list));
-      if (validationDataset) Object.assign(epochLogs, await evaluateDataset(this, validationDataset, { verbose: 0, returnDict: true, steps: args.validationSteps }).then(prefixLogs('val_')));
+      if (validation && shouldValidate(epoch, validationFreq)) {
+        Object.assign(epochLogs, await this.runEvaluation(validation, validationBatchSize, args.validationSteps, 'val_', undefined, list));
+      }
+      if (validationDataset && shouldValidate(epoch, validationFreq)) {
+        Object.assign(epochLogs, await evaluateDataset(this, validationDataset, { verbose: 0, returnDict: true, steps: args.validationSteps }).then(prefixLogs('val_')));
+      }
       await list.call('onEpochEnd', epoch, epochLogs);
     }
     await list.call('onTrainEnd');
     return history;
   }
 
-  /** Loss and metrics over all batches, as logs. */
-  /** Loss and metrics over all batches; callbacks get Keras' test hooks (batch ones per native run). */
-  private async runEvaluation(xs: Tensor[], ys: Tensor[], batchSize: number, prefix = '', bar?: Progbar, callbacks = new CallbackList([])): Promise<Logs> {
+  /** Loss and metrics over the first `maxSteps` batches (default all); callbacks get Keras' test hooks (batch ones per native run). */
+  private async runEvaluation(data: EngineData, batchSize: number, maxSteps: number | undefined, prefix = '', bar?: Progbar, callbacks = new CallbackList([])): Promise<Logs> {
     const engine = this.getEngine();
-    const steps = Math.ceil(xs[0].shape[0] / batchSize);
-    const running = new RunningLogs(this.compiled!.logNames);
+    const steps = Math.min(Math.ceil(data.inputs[0].shape[0] / batchSize), maxSteps ?? Infinity);
+    const running = new RunningLogs(this.compiled!);
     const perRun = Math.max(1, Math.ceil(steps / 10));
     await callbacks.call('onTestBegin');
     for (let done = 0; done < steps; done += perRun) {
       const count = Math.min(perRun, steps - done);
-      running.add(await awaitNative(() => engine.evaluateBatches(xs.map((t) => t.handle), ys.map((t) => t.handle), batchSize, done, count)));
+      running.add(await awaitNative(() => engine.evaluateBatches(data.inputs.map((t) => t.handle), data.targets.map((t) => t.handle), batchSize, done, count, data.sampleWeights?.handle)));
       bar?.update(done + count, running.logs(prefix), false);
       await callbacks.call('onTestBatchEnd', done + count - 1, running.logs());
     }
@@ -456,23 +538,28 @@ export class Model {
   async evaluate(x: DataLike, y: DataLike, args: EvaluateArgs & { returnDict: true }): Promise<Logs>;
   async evaluate(x: DataLike, y: DataLike, args?: EvaluateArgs): Promise<number[]>;
   async evaluate(x: DataLike | Dataset, yOrArgs?: DataLike | EvaluateArgs, args: EvaluateArgs = {}): Promise<number[] | Logs> {
-    if (x instanceof Dataset) return evaluateDataset(this, x, yOrArgs, args);
+    if (x instanceof Dataset) {
+      if (((yOrArgs ?? {}) as EvaluateArgs).sampleWeight !== undefined) throw new ValueError('evaluate: `sampleWeight` is supported with arrays, not yet with a kiln.data.Dataset');
+      return evaluateDataset(this, x, yOrArgs, args);
+    }
     const y = yOrArgs as DataLike;
     const { batchSize = 32, returnDict = false } = args;
     const verbose = verbosity(args.verbose, 1);
     positiveInteger(batchSize, 'batchSize');
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for evaluation (evaluate).');
+    if (args.steps !== undefined) positiveInteger(args.steps, 'steps');
     const [xs, ys] = this.prepare(x, y, 'evaluate');
-    const engine = this.getEngine();
-    callNative(() => engine.checkData(xs.map((t) => t.handle), ys.map((t) => t.handle)));
-    const steps = Math.ceil(xs[0].shape[0] / batchSize);
+    const engine = this.getEngine(ys);
+    const data = this.engineData(xs, ys, resolveSampleWeights(ys, args.sampleWeight, undefined, xs[0].shape[0]));
+    callNative(() => engine.checkData(data.inputs.map((t) => t.handle), data.targets.map((t) => t.handle)));
+    const steps = Math.min(Math.ceil(xs[0].shape[0] / batchSize), args.steps ?? Infinity);
     const bar = verbose > 0 ? new Progbar(steps, { verbose: verbose as 1 | 2 }) : undefined;
     const callbacks = args.callbacks ?? [];
     callbacks.forEach((cb) => cb.setModel(this));
-    const logs = await this.runEvaluation(xs, ys, batchSize, '', bar, new CallbackList(callbacks));
+    const logs = await this.runEvaluation(data, batchSize, args.steps, '', bar, new CallbackList(callbacks));
     bar?.update(steps, logs, true);
     if (returnDict) return logs;
-    return [logs.loss, ...this.compiled.logNames.map((n) => logs[n])];
+    return [logs.loss, ...logNames(this.compiled).map((n) => logs[n])];
   }
 
   /**
@@ -496,7 +583,8 @@ export class Model {
 
   /** An engine for inference: the compiled one, or one without loss for uncompiled models. */
   private predictEngine(): NativeEngine {
-    if (this.compiled) return this.getEngine();
+    // A custom loss's engine waits for the targets' shapes: predict without it until then.
+    if (this.compiled && (this.engine || !this.compiled.customLoss)) return this.getEngine();
     if (!this.inferenceEngine) {
       const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
       const spec = { graph, trainable: variables.map(() => false) };
@@ -537,14 +625,21 @@ export class Model {
   /** @internal What ts/models/dataset_runner.ts needs to feed a Dataset batch by batch. */
   batchAccess(): ModelBatchAccess {
     return {
-      prepare: (x, y, what) => this.prepare(x, y, what),
+      prepare: (x, y, what) => {
+        const [xs, ys] = this.prepare(x, y, what);
+        if (!this.compiled || y === undefined) return [xs, ys];
+        // The engine's view: custom losses read their targets as extra inputs.
+        this.getEngine(ys);
+        const data = this.engineData(xs, ys);
+        return [data.inputs, data.targets];
+      },
       engine: () => this.getEngine(),
       predictEngine: () => this.predictEngine(),
       optimizer: () => this.compiled?.optimizer,
-      metricNames: () => this.compiled?.logNames ?? [],
+      metricNames: () => (this.compiled ? logNames(this.compiled) : []),
       inputCount: () => this.inputs.length,
       verbosity: (verbose, fallback) => verbosity(verbose as FitArgs['verbose'], fallback),
-      newLogs: () => new RunningLogs(this.compiled?.logNames ?? []),
+      newLogs: () => new RunningLogs(this.compiled),
     };
   }
 

@@ -2,7 +2,8 @@
 // metrics and loss weights, both ways.
 import { FileFormatError } from '../errors.js';
 import { Loss } from '../losses/loss.js';
-import { resolveMetric } from '../metrics/accuracy.js';
+import type { LossFunction } from '../losses/loss_function.js';
+import { resolveMetric } from '../metrics/get_metric.js';
 import type { CompileArgs } from '../models/model.js';
 import { getOptimizer } from '../optimizers/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
@@ -32,7 +33,9 @@ export function serializeOptimizer(optimizer: Optimizer): KerasObject {
   return object;
 }
 
-function serializeLoss(loss: string | Loss): unknown {
+function serializeLoss(loss: string | Loss | LossFunction): unknown {
+  // A loss function is written by its name (Keras also needs it given again to load).
+  if (typeof loss === 'function') return loss.name || 'custom_loss';
   return loss instanceof Loss ? serializeObject(loss, 'loss') : loss;
 }
 
@@ -87,8 +90,11 @@ export function compileArgsFromKeras(config: Config, outputNames: string[], file
   if (config.metrics !== undefined && config.metrics !== null) {
     // kiln applies one metric list to every output: the union of Keras' per-output lists.
     const names = [config.metrics].flat(3).flatMap((m) => (isPlainObject(m) && !isKerasObject(m) ? Object.values(m).flat() : [m]));
-    if (names.some((m) => typeof m !== 'string')) throw new FileFormatError(`${file}: only metrics given by name can be loaded, got ${describe(config.metrics)}`);
-    args.metrics = [...new Set(names as string[])].filter((name) => {
+    args.metrics = [...new Set(names)].filter((name): name is string => {
+      if (typeof name !== 'string') {
+        console.warn(`${file}: skipping metric ${describe(name)}: kiln loads metrics given by name`);
+        return false;
+      }
       try {
         resolveMetric(name, 'mean_squared_error', 2);
         return true;

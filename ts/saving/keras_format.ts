@@ -12,6 +12,9 @@ import { readH5Bytes, writeH5Bytes } from './temporary_h5.js';
 import { readModelWeights, restoreOptimizerState, writeModelWeights } from './weights_store.js';
 import { readJsonEntry, readZip, writeZip } from './zip_archive.js';
 
+/** The entries of a .keras file that loading reads (assets and anything else are not inflated). */
+export const KERAS_ENTRIES: ReadonlySet<string> = new Set(['metadata.json', 'config.json', 'model.weights.h5']);
+
 /** The Keras version whose format is written. */
 export const KERAS_FORMAT_VERSION = '3.15.1';
 
@@ -44,7 +47,7 @@ export function readFileBytes(file: string): Buffer {
 
 /** The model of a `.keras` file, with its weights, compile settings and optimizer state. */
 export async function loadKerasFile(file: string, options: { compile?: boolean } = {}): Promise<Model> {
-  const entries = readZip(readFileBytes(file), file);
+  const entries = readZip(readFileBytes(file), file, KERAS_ENTRIES);
   const config = readJsonEntry(entries, 'config.json', file);
   const model = modelFromKeras(config, file);
   const weights = entries.get('model.weights.h5');

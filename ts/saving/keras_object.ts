@@ -3,7 +3,10 @@
 // policies) and kiln's (camelCase constructor options).
 import { FileFormatError, KilnError, ValueError } from '../errors.js';
 import { InputLayer } from '../layers/core/input_layer.js';
-import type { Layer } from '../layers/layer.js';
+import { Layer } from '../layers/layer.js';
+import { Loss } from '../losses/loss.js';
+import { Optimizer } from '../optimizers/optimizer.js';
+import { LearningRateSchedule } from '../optimizers/schedules/learning_rate_schedule.js';
 import { snakeCase } from '../utils/naming.js';
 import { constructFromConfig } from './construct.js';
 import { kerasKey, kilnKey } from './keras_names.js';
@@ -34,6 +37,8 @@ const MODULES: Record<ObjectKind, string> = {
   loss: 'keras.losses',
   optimizer: 'keras.optimizers',
   schedule: 'keras.optimizers.schedules',
+  regularizer: 'keras.regularizers',
+  constraint: 'keras.constraints',
 };
 
 /** A kiln object (layer, loss, schedule, ...) in Keras' serialised form. */
@@ -51,12 +56,33 @@ export function serializeObject(object: object, kind: ObjectKind, config = (obje
 export function toKerasConfig(config: Config): Config {
   const out: Config = {};
   for (const [key, value] of Object.entries(config)) {
-    if (value !== undefined) out[kerasKey(key)] = toKerasValue(value);
+    if (value === undefined) continue;
+    const penalty = penaltyKind(key, value);
+    // Regularizers and constraints appear in layer configs as `{ className, config }`.
+    out[kerasKey(key)] = penalty ? { module: MODULES[penalty], class_name: (value as Config).className, config: toKerasConfig(((value as Config).config ?? {}) as Config), registered_name: null } : toKerasValue(value, key);
   }
   return out;
 }
 
-function toKerasValue(value: unknown): unknown {
+function penaltyKind(key: string, value: unknown): ObjectKind | undefined {
+  if (!isPlainObject(value) || typeof value.className !== 'string') return undefined;
+  if (key.endsWith('Regularizer')) return 'regularizer';
+  if (key.endsWith('Constraint')) return 'constraint';
+  return undefined;
+}
+
+/** The kind of a kiln object found in a config, by its class or the option holding it. */
+function kindOfValue(value: object, key: string): ObjectKind {
+  if (value instanceof Layer) return 'layer';
+  if (value instanceof Loss) return 'loss';
+  if (value instanceof Optimizer) return 'optimizer';
+  if (value instanceof LearningRateSchedule) return 'schedule';
+  if (/[Rr]egularizer$/.test(key)) return 'regularizer';
+  if (/[Cc]onstraint$/.test(key)) return 'constraint';
+  throw new ValueError(`Cannot save the \`${key}\` option: a ${value.constructor.name} is not a layer, loss, optimizer, schedule, regularizer or constraint`);
+}
+
+function toKerasValue(value: unknown, key: string): unknown {
   if (value === null || typeof value !== 'object') {
     if (typeof value !== 'function') return value;
     // A function in a config (activation, initializer) is saved by its registered name.
@@ -64,9 +90,8 @@ function toKerasValue(value: unknown): unknown {
     if (!name && !value.name) throw new ValueError('Cannot save an anonymous function in a config: register it with kiln.utils.registerSerializable');
     return name ?? value.name;
   }
-  if (Array.isArray(value)) return value.map(toKerasValue);
-  const withConfig = value as { getConfig?: () => Config };
-  if (typeof withConfig.getConfig === 'function') return serializeObject(withConfig as { getConfig(): Config }, 'schedule');
+  if (Array.isArray(value)) return value.map((v) => toKerasValue(v, key));
+  if (typeof (value as { getConfig?: unknown }).getConfig === 'function') return serializeObject(value, kindOfValue(value, key));
   return toKerasConfig(value as Config);
 }
 
@@ -100,6 +125,8 @@ const KERAS_DEFAULTS: Config = {
   ema_momentum: 0.99,
 };
 
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Keys that never change what a loaded model computes (random seeds, bookkeeping). */
 const IGNORED_KEYS = new Set(['seed', 'shared_object_id', 'input_axes', 'output_axes']);
 
@@ -112,6 +139,8 @@ export function fromKerasConfig(config: unknown, owner: string): Config {
   if (!isPlainObject(config)) throw new FileFormatError(`The config of ${owner} must be an object, got ${describe(config)}`);
   const out: Config = {};
   for (const [key, value] of Object.entries(config)) {
+    // JSON.parse keeps '__proto__' as a plain key; assigning it would swap the object's prototype.
+    if (FORBIDDEN_KEYS.has(key)) throw new FileFormatError(`The config of ${owner} holds the key '${key}', which is not a valid option`);
     if (value === null || IGNORED_KEYS.has(key)) continue;
     if (key in KERAS_DEFAULTS && sameValue(value, KERAS_DEFAULTS[key])) continue;
     if (key === 'dtype') {
@@ -135,16 +164,18 @@ function fromKerasValue(key: string, value: unknown, owner: string): unknown {
     return custom ?? snakeCase(value.class_name);
   }
   if (value.class_name === 'DTypePolicy') return (value.config as Config)?.name;
-  return deserializeObject(value, kindOf(key, value));
+  return deserializeObject(value, kindOfObject(key, value));
 }
 
 /** What kind of object a nested config holds, from its module or the option that holds it. */
-function kindOf(key: string, object: KerasObject): ObjectKind {
+function kindOfObject(key: string, object: KerasObject): ObjectKind {
   const byModule = Object.entries(MODULES).sort((a, b) => b[1].length - a[1].length).find(([, module]) => object.module === module || object.module?.startsWith(`${module}.`));
   if (byModule) return byModule[0] as ObjectKind;
   if (key === 'learning_rate') return 'schedule';
   if (key === 'loss') return 'loss';
   if (key === 'optimizer') return 'optimizer';
+  if (key.endsWith('regularizer')) return 'regularizer';
+  if (key.endsWith('constraint')) return 'constraint';
   return 'layer';
 }
 

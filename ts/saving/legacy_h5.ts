@@ -40,7 +40,9 @@ function writeLayerWeights(writer: H5Writer, model: Model): void {
   writer.setAttribute('model_weights', 'backend', 'kiln');
   writer.setAttribute('model_weights', 'keras_version', KERAS_FORMAT_VERSION);
   for (const layer of layers) {
-    const names = layer.weights.map((w) => `${layer.name}/${w.name}`);
+    // A wrapper's weights (Bidirectional's two directions) keep their inner layer's path, so
+    // their names stay apart, as Keras' `w.path` does.
+    const names = layer.weights.map((w) => (w.path.startsWith(`${layer.name}/`) ? w.path : `${layer.name}/${w.path}`));
     writer.setAttribute(`model_weights/${layer.name}`, 'weight_names', names);
     layer.weights.forEach((w, i) => {
       const parts = names[i].split('/');

@@ -5,6 +5,7 @@ import { FileFormatError } from '../errors.js';
 import { buildGraphSpec } from '../models/graph_spec.js';
 import type { Model } from '../models/model.js';
 import { Adam } from '../optimizers/adam.js';
+import { Nadam } from '../optimizers/nadam.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { RMSprop } from '../optimizers/rmsprop.js';
 import { SGD } from '../optimizers/sgd.js';
@@ -21,6 +22,17 @@ function kerasLayout(optimizer: Optimizer, perVariable: number): number[][] {
   if (optimizer instanceof RMSprop) return [[0], ...(optimizer.momentum > 0 ? [[2]] : []), ...(optimizer.centered ? [[1]] : [])];
   if (optimizer instanceof SGD) return optimizer.momentum > 0 ? [[0]] : [];
   return [Array.from({ length: perVariable }, (_, i) => i)];
+}
+
+/**
+ * Scalars Keras keeps after the per-weight state: Nadam's product of its momentum schedule,
+ * which the engine derives from the step count (so it is written, and not read back).
+ */
+function trailingScalars(optimizer: Optimizer, iterations: number): number[] {
+  if (!(optimizer instanceof Nadam)) return [];
+  let product = 1;
+  for (let t = 1; t <= iterations; t++) product *= optimizer.beta1 * (1 - 0.5 * 0.96 ** t);
+  return [product];
 }
 
 export interface OptimizerState {
@@ -48,6 +60,7 @@ export function readOptimizerState(model: Model): OptimizerState | undefined {
   // A weight the graph never reads has no state in the engine: Keras' zeros.
   const current = slots.map(({ weight, index }) => (index >= 0 ? engine.optimizerSlots(index) : Array.from({ length: perVariable }, () => new Float32Array(size(weight)))));
   const vectors = kerasLayout(optimizer, perVariable).flatMap((group) => slots.flatMap(({ weight }, i) => group.map((slot) => ({ values: current[i][slot], shape: weight.shape }))));
+  for (const value of trailingScalars(optimizer, optimizer.iterations)) vectors.push({ values: Float32Array.of(value), shape: [] });
   return { iterations: optimizer.iterations, learningRate: optimizer.learningRateAt(optimizer.iterations), vectors };
 }
 
@@ -62,7 +75,7 @@ export function restoreOptimizerState(model: Model, state: OptimizerState, what:
   const { engine, optimizer, slots } = found;
   const perVariable = engine.optimizerSlotsPerVariable();
   const layout = kerasLayout(optimizer, perVariable);
-  if (state.vectors.length !== slots.length * layout.flat().length) return false;
+  if (state.vectors.length !== slots.length * layout.flat().length + trailingScalars(optimizer, 0).length) return false;
   if (!Number.isInteger(state.iterations) || state.iterations < 0) throw new FileFormatError(`${what}: the optimizer's iteration count must be a non-negative integer, got ${state.iterations}`);
   const restored: Float32Array[][] = slots.map(({ weight }) => Array.from({ length: perVariable }, () => new Float32Array(size(weight))));
   let next = 0;

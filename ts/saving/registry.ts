@@ -8,6 +8,10 @@ import { Loss } from '../losses/loss.js';
 import * as optimizerExports from '../optimizers/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
 import * as scheduleExports from '../optimizers/schedules/index.js';
+import * as constraintExports from '../constraints/index.js';
+import { Constraint } from '../constraints/constraint.js';
+import * as regularizerExports from '../regularizers/index.js';
+import { Regularizer } from '../regularizers/regularizer.js';
 import { LearningRateSchedule } from '../optimizers/schedules/learning_rate_schedule.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -63,9 +67,10 @@ function classesOf(exports: Record<string, unknown>, base: SerializableClass): M
   return found;
 }
 
-let builtIns: Record<'layer' | 'loss' | 'optimizer' | 'schedule', Map<string, SerializableClass>> | undefined;
+/** Kinds of objects configs hold. */
+export type ObjectKind = 'layer' | 'loss' | 'optimizer' | 'schedule' | 'regularizer' | 'constraint';
 
-export type ObjectKind = 'layer' | 'loss' | 'optimizer' | 'schedule';
+let builtIns: Record<ObjectKind, Map<string, SerializableClass>> | undefined;
 
 /**
  * The class a config names: a registered one first (by registered name, then class name), then
@@ -77,6 +82,8 @@ export function findClass(kind: ObjectKind, className: string, registeredName?: 
     loss: classesOf(lossExports, Loss as SerializableClass),
     optimizer: classesOf(optimizerExports, Optimizer as SerializableClass),
     schedule: classesOf(scheduleExports, LearningRateSchedule as SerializableClass),
+    regularizer: classesOf(regularizerExports, Regularizer as SerializableClass),
+    constraint: classesOf(constraintExports, Constraint as SerializableClass),
   };
   const custom = (registeredName ? findRegistered(registeredName) : undefined) ?? findRegistered(className);
   if (typeof custom === 'function' && custom.prototype) return custom as SerializableClass;

@@ -43,7 +43,7 @@ export async function loadWeights(model: Model, path: string): Promise<void> {
   if (typeof path !== 'string') throw new ValueError(`loadWeights: the path must be a string, got ${typeof path}`);
   requireBuilt(model, 'loadWeights');
   if (path.endsWith('.keras')) {
-    const weights = readZip(readFileBytes(path), path).get('model.weights.h5');
+    const weights = readZip(readFileBytes(path), path, new Set(['model.weights.h5'])).get('model.weights.h5');
     if (!weights) throw new FileFormatError(`${path} has no model.weights.h5`);
     return readH5Bytes(weights, `${path} (model.weights.h5)`, (reader) => loadFrom(reader, model));
   }

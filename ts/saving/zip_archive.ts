@@ -12,8 +12,11 @@ function safeName(name: string): boolean {
   return !name.split('/').some((part) => part === '..');
 }
 
-/** The entries of a zip archive, by name. `what` names the file in errors. */
-export function readZip(bytes: Uint8Array, what: string): Map<string, Uint8Array> {
+/**
+ * The entries of a zip archive, by name; `what` names the file in errors. Every entry is
+ * checked, but only those named in `wanted` (all when omitted) are inflated.
+ */
+export function readZip(bytes: Uint8Array, what: string, wanted?: ReadonlySet<string>): Map<string, Uint8Array> {
   if (bytes.length === 0) throw new FileFormatError(`${what} is empty (0 bytes)`);
   if (bytes.length < 22 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw new FileFormatError(`${what} is not a zip archive (a .keras file is one)`);
   let declared = 0;
@@ -27,7 +30,7 @@ export function readZip(bytes: Uint8Array, what: string): Map<string, Uint8Array
         else if (file.compression !== 0 && file.compression !== 8) problem = `entry '${file.name}' uses compression method ${file.compression} (only stored and deflated are supported)`;
         else if (file.originalSize > (file.compression === 0 ? file.size : file.size * MAX_DEFLATE_RATIO + 1024)) problem = `entry '${file.name}' declares ${file.originalSize} bytes, more than its ${file.size} stored bytes can hold`;
         else if ((declared += file.originalSize) > bytes.length * MAX_DEFLATE_RATIO) problem = `its entries declare ${declared} bytes, more than the archive can hold`;
-        return !problem;
+        return !problem && (!wanted || wanted.has(file.name));
       },
     });
   } catch (error) {

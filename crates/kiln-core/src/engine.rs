@@ -1,9 +1,13 @@
 //! A compiled model: the graph, its weights, the losses, metrics and optimizer. Runs training,
 //! evaluation and prediction over in-memory data, one planned workspace per batch size.
+mod loss_terms;
+mod reduction;
+
+use crate::constraints::ConstraintSpec;
 use crate::error::{shape_str, KilnError, Result};
 use crate::graph::{Graph, Op, Plan};
-use crate::kernels::accuracy::{self, AccuracyKind};
-use crate::kernels::loss::{self, Loss, LossKind};
+use crate::kernels::loss::{self, per_sample, Loss, LossKind};
+use crate::kernels::metrics::{self, MetricKind, Weights};
 use crate::kernels::unary::UnaryOp;
 use crate::optim::{self, Optimizer, OptimizerConfig, UpdateOptions};
 use crate::rng::{self, Rng};
@@ -14,6 +18,10 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::RwLockWriteGuard;
 
+pub use loss_terms::{LossTerm, TermKind, WeightPenalty};
+pub use reduction::Reduction;
+use reduction::divide_no_nan;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct LossSpec {
     pub output: usize,
@@ -21,6 +29,11 @@ pub struct LossSpec {
     pub loss: Loss,
     #[serde(default = "one")]
     pub weight: f32,
+    #[serde(default)]
+    pub reduction: Reduction,
+    /// Only carries targets for the output's metrics (its loss is a custom function): not logged.
+    #[serde(default)]
+    pub targets_only: bool,
 }
 
 fn one() -> f32 {
@@ -30,7 +43,8 @@ fn one() -> f32 {
 #[derive(Debug, Clone, Deserialize)]
 pub struct MetricSpec {
     pub output: usize,
-    pub kind: AccuracyKind,
+    #[serde(flatten)]
+    pub metric: MetricKind,
 }
 
 /// Everything `compile` decides, as the TypeScript side sends it.
@@ -43,9 +57,18 @@ pub struct EngineSpec {
     #[serde(default)]
     pub metrics: Vec<MetricSpec>,
     pub optimizer: Option<OptimizerConfig>,
-    /// Report each loss (unweighted) after the total, as Keras logs a multi-output model.
+    /// Report each output's loss (unweighted) after the total, as Keras logs a multi-output model.
     #[serde(default)]
     pub output_losses: bool,
+    /// Regularization penalties and custom losses computed by graph nodes.
+    #[serde(default)]
+    pub loss_terms: Vec<LossTerm>,
+    /// Built-in L1/L2 weight regularizers, computed fused on the variables.
+    #[serde(default)]
+    pub weight_penalties: Vec<WeightPenalty>,
+    /// Applied to their variables after each optimizer step.
+    #[serde(default)]
+    pub constraints: Vec<ConstraintSpec>,
 }
 
 /// How a loss reaches its gradient: through the graph, or fused with the softmax/sigmoid
@@ -60,6 +83,8 @@ struct LossPlan {
 struct Workspace {
     plan: Plan,
     targets: Vec<Vec<f32>>,
+    /// The batch's sample weights, when the run has them.
+    sample_weights: Vec<f32>,
 }
 
 pub struct Engine {
@@ -76,6 +101,9 @@ pub struct Engine {
     loss_plans: Vec<LossPlan>,
     metrics: Vec<MetricSpec>,
     output_losses: bool,
+    loss_terms: Vec<LossTerm>,
+    weight_penalties: Vec<WeightPenalty>,
+    constraints: Vec<ConstraintSpec>,
     optimizer: Option<Box<dyn Optimizer>>,
     /// Clipping and weight decay, applied around the optimizer's rule.
     update_options: UpdateOptions,
@@ -88,14 +116,14 @@ pub struct Engine {
 /// Planned batch sizes kept at once (a training run needs two: full and last batch).
 const MAX_WORKSPACES: usize = 8;
 
-/// The numbers one batch reports: samples, summed loss, each loss's sum when asked for, then
-/// each metric's summed score.
+/// The numbers one batch reports: samples, summed loss, each output's summed loss when asked
+/// for, then each metric's state (metrics::MetricKind::state_len numbers each).
 pub type BatchLogs = Vec<f64>;
 
 impl Engine {
     pub fn new(spec_json: &str, variables: Vec<Variable>) -> Result<Engine> {
         let spec: EngineSpec = serde_json::from_str(spec_json).map_err(|e| KilnError::value(format!("Invalid model description: {e}")))?;
-        let EngineSpec { graph, trainable, losses, metrics, optimizer, output_losses } = spec;
+        let EngineSpec { graph, trainable, losses, metrics, optimizer, output_losses, loss_terms, weight_penalties, constraints } = spec;
         if trainable.len() != variables.len() {
             return Err(KilnError::value(format!("{} variables but {} trainable flags", variables.len(), trainable.len())));
         }
@@ -144,7 +172,18 @@ impl Engine {
                 return Err(KilnError::value(format!("Metric for output {} but the model has {} outputs", m.output, graph.outputs.len())));
             }
         }
+        let metric_losses: Vec<Option<bool>> = metrics.iter().map(|m| losses.iter().find(|l| l.output == m.output).map(|l| l.loss.kind.sparse_targets())).collect();
         let variable_shapes: Vec<Vec<usize>> = variables.iter().map(|v| v.shape.clone()).collect();
+        if let Some(t) = loss_terms.iter().find(|t| t.node >= n) {
+            return Err(KilnError::value(format!("Loss term reads node {}, but the graph has {n} nodes", t.node)));
+        }
+        if let Some(p) = weight_penalties.iter().find(|p| p.variable >= variables.len()) {
+            return Err(KilnError::value(format!("Weight penalty on variable {}, but only {} were given", p.variable, variables.len())));
+        }
+        for c in &constraints {
+            let shape = variable_shapes.get(c.variable).ok_or_else(|| KilnError::value(format!("Constraint on variable {}, but only {} were given", c.variable, variable_shapes.len())))?;
+            c.constraint.check(shape, &format!("variable {}", c.variable))?;
+        }
         let update_options = optimizer.as_ref().map(|c| c.options.clone()).unwrap_or_default();
         update_options.check()?;
         let optimizer = optimizer.as_ref().map(|c| optim::build(&c.rule)).transpose()?;
@@ -161,6 +200,9 @@ impl Engine {
             loss_plans,
             metrics,
             output_losses,
+            loss_terms,
+            weight_penalties,
+            constraints,
             optimizer,
             update_options,
             step: 0,
@@ -169,6 +211,12 @@ impl Engine {
         };
         // Plan a batch of one now so shape errors surface at compile time.
         engine.workspace(1)?;
+        let output_shapes = engine.output_shapes(1)?;
+        for (m, sparse) in engine.metrics.iter().zip(metric_losses) {
+            if let Some(sparse) = sparse {
+                m.metric.check_shapes(&output_shapes[m.output], sparse)?;
+            }
+        }
         Ok(engine)
     }
 
@@ -221,7 +269,7 @@ impl Engine {
                     vec![0.0; batch * if l.loss.kind.sparse_targets() { 1 } else { width }]
                 })
                 .collect();
-            self.workspaces.insert(batch, Workspace { plan, targets });
+            self.workspaces.insert(batch, Workspace { plan, targets, sample_weights: vec![0.0; batch] });
         }
         Ok(self.workspaces.get_mut(&batch).unwrap())
     }
@@ -308,12 +356,20 @@ impl Engine {
     /// Trains on batches `first..first + count` of `order` (sample indices, one epoch's
     /// shuffle), one learning rate per batch. Returns each batch's logs.
     pub fn train_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
-        crate::threads::run(|| self.train_batches_on_pool(inputs, targets, order, batch_size, first, count, learning_rates))
+        self.train_weighted_batches(inputs, targets, None, order, batch_size, first, count, learning_rates)
+    }
+
+    /// `train_batches` with one weight per sample ([samples] or [samples, 1]) multiplying
+    /// each sample's loss (Keras' `sample_weight`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_weighted_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
+        check_sample_weights(sample_weights, inputs)?;
+        crate::threads::run(|| self.train_batches_on_pool(inputs, targets, sample_weights, order, batch_size, first, count, learning_rates))
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn train_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
-        if self.optimizer.is_none() || self.losses.is_empty() {
+    fn train_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
+        if self.optimizer.is_none() || (self.losses.is_empty() && self.loss_terms.is_empty() && self.weight_penalties.is_empty()) {
             return Err(KilnError::runtime("You must call `compile()` with an optimizer and a loss before training"));
         }
         let variables = self.variables.clone();
@@ -322,21 +378,27 @@ impl Engine {
         for b in first..first + count {
             let idx = batch_indices(order, batch_size, b);
             let lr = learning_rates.get(b - first).copied().unwrap_or(0.0);
-            logs.push(self.train_step(inputs, targets, idx, lr, &mut guards)?);
+            logs.push(self.train_step(inputs, targets, sample_weights, idx, lr, &mut guards)?);
         }
         Ok(logs)
     }
 
-    fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], idx: &[u32], lr: f32, guards: &mut [RwLockWriteGuard<Vec<f32>>]) -> Result<BatchLogs> {
+    #[allow(clippy::too_many_arguments)]
+    fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, idx: &[u32], lr: f32, guards: &mut [RwLockWriteGuard<Vec<f32>>]) -> Result<BatchLogs> {
         let rows = idx.len();
         self.workspace(rows)?;
-        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, output_losses, optimizer, update_options, variable_nodes, trainable, input_nodes, .. } = self;
+        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, output_losses, optimizer, update_options, variable_nodes, trainable, input_nodes, loss_terms, weight_penalties, constraints, variable_shapes, .. } = self;
         let ws = workspaces.get_mut(&rows).unwrap();
         gather(ws, input_nodes, inputs, targets, idx);
+        let weights = gather_sample_weights(ws, sample_weights, idx);
         ws.plan.forward(graph, guards, true, rng);
         ws.plan.zero_grads();
-        let loss_values = seed_losses(ws, graph, guards, losses, loss_plans, true);
+        let loss_values = seed_losses(ws, graph, guards, losses, loss_plans, weights.as_deref(), true);
+        let term_values = loss_terms::seed_terms(&mut ws.plan, graph, guards, loss_terms, weights.as_deref(), true);
+        let mut loss_sum = weighted_total(losses, &loss_values, loss_terms, &term_values);
+        let per_output = output_losses.then(|| per_output_losses(graph.outputs.len(), losses, &loss_values, loss_terms, &term_values));
         ws.plan.backward(graph, guards, needs_grad, skip_backward);
+        loss_sum += loss_terms::weight_penalties(Some(&mut ws.plan), variable_nodes, guards, weight_penalties, rows);
         self.step += 1;
         // Keras' order: clip every gradient, decay every weight, then the update rule.
         let updated = variable_nodes.iter().enumerate().filter_map(|(i, node)| node.filter(|_| trainable[i]).map(|node| (i, node)));
@@ -348,17 +410,26 @@ impl Engine {
             update_options.decay(&mut guards[i], lr);
             optimizer.update(i, &mut guards[i], grad, lr, self.step);
         }
+        for c in constraints.iter().filter(|c| trainable[c.variable]) {
+            c.constraint.apply(&mut guards[c.variable], &variable_shapes[c.variable]);
+        }
         ws.plan.update_moving_statistics(graph, guards);
-        Ok(batch_logs(ws, graph, guards, rows, &loss_values, *output_losses, losses, metrics))
+        Ok(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics))
     }
 
     /// Loss and metrics without training, batch by batch in order.
     pub fn evaluate_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
-        crate::threads::run(|| self.evaluate_batches_on_pool(inputs, targets, batch_size, first, count))
+        self.evaluate_weighted_batches(inputs, targets, None, batch_size, first, count)
     }
 
-    fn evaluate_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
-        if self.losses.is_empty() {
+    /// `evaluate_batches` with one weight per sample multiplying each sample's loss.
+    pub fn evaluate_weighted_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
+        check_sample_weights(sample_weights, inputs)?;
+        crate::threads::run(|| self.evaluate_batches_on_pool(inputs, targets, sample_weights, batch_size, first, count))
+    }
+
+    fn evaluate_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
+        if self.losses.is_empty() && self.loss_terms.is_empty() && self.weight_penalties.is_empty() {
             return Err(KilnError::runtime("You must call `compile()` with a loss before evaluating"));
         }
         let rows_total = inputs[0].shape()[0];
@@ -370,12 +441,17 @@ impl Engine {
             let idx = batch_indices(&order, batch_size, b);
             let rows = idx.len();
             self.workspace(rows)?;
-            let Engine { graph, workspaces, rng, losses, loss_plans, metrics, output_losses, input_nodes, .. } = self;
+            let Engine { graph, workspaces, rng, losses, loss_plans, metrics, output_losses, input_nodes, loss_terms, weight_penalties, variable_nodes, .. } = self;
             let ws = workspaces.get_mut(&rows).unwrap();
             gather(ws, input_nodes, inputs, targets, idx);
+            let weights = gather_sample_weights(ws, sample_weights, idx);
             ws.plan.forward(graph, &guards, false, rng);
-            let loss_values = seed_losses(ws, graph, &guards, losses, loss_plans, false);
-            logs.push(batch_logs(ws, graph, &guards, rows, &loss_values, *output_losses, losses, metrics));
+            let loss_values = seed_losses(ws, graph, &guards, losses, loss_plans, weights.as_deref(), false);
+            let term_values = loss_terms::seed_terms(&mut ws.plan, graph, &guards, loss_terms, weights.as_deref(), false);
+            let mut loss_sum = weighted_total(losses, &loss_values, loss_terms, &term_values);
+            let per_output = output_losses.then(|| per_output_losses(graph.outputs.len(), losses, &loss_values, loss_terms, &term_values));
+            loss_sum += loss_terms::weight_penalties(None, variable_nodes, &guards, weight_penalties, rows);
+            logs.push(batch_logs(ws, graph, &guards, rows, loss_sum, per_output, losses, metrics));
         }
         Ok(logs)
     }
@@ -469,50 +545,85 @@ fn gather_rows(t: &Tensor, idx: &[u32], out: &mut [f32]) {
     }
 }
 
-/// Computes every loss on the batch (each summed over the samples, unweighted); with
-/// `with_grad`, seeds the output gradients.
-fn seed_losses<V: Deref<Target = Vec<f32>>>(ws: &mut Workspace, graph: &Graph, vars: &[V], losses: &[LossSpec], loss_plans: &[LossPlan], with_grad: bool) -> Vec<f64> {
+/// Copies the batch's sample weights into the workspace; None when the run has none.
+fn gather_sample_weights(ws: &mut Workspace, sample_weights: Option<&Tensor>, idx: &[u32]) -> Option<Vec<f32>> {
+    let w = sample_weights?;
+    gather_rows(w, idx, &mut ws.sample_weights);
+    Some(ws.sample_weights.clone())
+}
+
+fn check_sample_weights(sample_weights: Option<&Tensor>, inputs: &[&Tensor]) -> Result<()> {
+    let Some(w) = sample_weights else { return Ok(()) };
+    let rows = inputs.first().map(|t| t.shape().first().copied().unwrap_or(0)).unwrap_or(0);
+    if w.rank() == 0 || w.shape()[0] != rows || w.shape()[1..].iter().product::<usize>() != 1 {
+        return Err(KilnError::value(format!("sample_weight must have one value per sample, shape [{rows}] or [{rows}, 1]; got shape {}", shape_str(w.shape()))));
+    }
+    if let Some(pos) = w.to_f32().iter().position(|v| !v.is_finite()) {
+        return Err(KilnError::value(format!("sample_weight contains a non-finite value at sample {pos}")));
+    }
+    Ok(())
+}
+
+/// Computes every loss on the batch (weighting each sample when `sample_weights` is given);
+/// with `with_grad`, seeds the output gradients. Returns each loss times the batch size,
+/// before its loss weight (Keras logs each output's loss unweighted).
+fn seed_losses<V: Deref<Target = Vec<f32>>>(ws: &mut Workspace, graph: &Graph, vars: &[V], losses: &[LossSpec], loss_plans: &[LossPlan], sample_weights: Option<&[f32]>, with_grad: bool) -> Vec<f64> {
     let rows = ws.plan.batch;
+    let weight_sum = sample_weights.map(|w| w.iter().map(|&v| v as f64).sum());
     let mut values = vec![0.0; losses.len()];
     for lp in loss_plans {
         let spec = &losses[lp.spec_index];
         let out = graph.outputs[spec.output];
-        let scale = spec.weight / rows as f32;
+        let divisor = spec.reduction.divisor(rows, weight_sum);
+        let scale = if divisor == 0.0 { 0.0 } else { (spec.weight as f64 / divisor) as f32 };
         let target = &ws.targets[lp.spec_index];
-        let (grad_node, value) = match lp.logits {
-            Some(logits) => {
-                let mut grad = std::mem::take(&mut ws.plan.grads[logits]);
-                let g = if with_grad && !grad.is_empty() { Some(grad.as_mut_slice()) } else { None };
-                let v = loss::from_logits(&spec.loss, ws.plan.value_of(graph, vars, logits), Some(ws.plan.value_of(graph, vars, out)), target, rows, g, scale);
-                (Some((logits, grad)), v)
-            }
-            None => {
-                let mut grad = std::mem::take(&mut ws.plan.grads[out]);
-                let g = if with_grad && !grad.is_empty() { Some(grad.as_mut_slice()) } else { None };
-                let v = loss::loss_and_grad(&spec.loss, ws.plan.value_of(graph, vars, out), target, rows, g, scale);
-                (Some((out, grad)), v)
-            }
+        // The logits when the loss is fused with the output's softmax/sigmoid.
+        let node = lp.logits.unwrap_or(out);
+        let mut grad = std::mem::take(&mut ws.plan.grads[node]);
+        let g = if with_grad && !grad.is_empty() { Some(grad.as_mut_slice()) } else { None };
+        let probs = lp.logits.map(|_| ws.plan.value_of(graph, vars, out));
+        let input = ws.plan.value_of(graph, vars, node);
+        let value = match (sample_weights, probs) {
+            (Some(w), _) => per_sample::weighted(&spec.loss, input, probs, lp.logits.is_some(), target, rows, w, g, scale),
+            (None, Some(p)) => loss::from_logits(&spec.loss, input, Some(p), target, rows, g, scale),
+            (None, None) => loss::loss_and_grad(&spec.loss, input, target, rows, g, scale),
         };
-        if let Some((node, grad)) = grad_node {
-            ws.plan.grads[node] = grad;
-        }
-        values[lp.spec_index] = value;
+        ws.plan.grads[node] = grad;
+        values[lp.spec_index] = divide_no_nan(value * rows as f64, divisor);
     }
     values
 }
 
-#[allow(clippy::too_many_arguments)]
-fn batch_logs<V: Deref<Target = Vec<f32>>>(ws: &Workspace, graph: &Graph, vars: &[V], rows: usize, loss_values: &[f64], output_losses: bool, losses: &[LossSpec], metrics: &[MetricSpec]) -> BatchLogs {
-    let total = loss_values.iter().zip(losses).map(|(v, l)| v * l.weight as f64).sum();
-    let mut logs = vec![rows as f64, total];
-    if output_losses {
-        logs.extend_from_slice(loss_values);
+/// The batch's loss (times its size): the losses and loss terms weighted by their weights.
+fn weighted_total(losses: &[LossSpec], loss_values: &[f64], terms: &[LossTerm], term_values: &[f64]) -> f64 {
+    let built_in: f64 = loss_values.iter().zip(losses).map(|(v, l)| v * l.weight as f64).sum();
+    built_in + term_values.iter().zip(terms).map(|(v, t)| v * t.weight as f64).sum::<f64>()
+}
+
+/// Each output's loss before its loss weight, as Keras logs `<output>_loss`: its built-in loss,
+/// or the custom loss term that names it.
+fn per_output_losses(outputs: usize, losses: &[LossSpec], loss_values: &[f64], terms: &[LossTerm], term_values: &[f64]) -> Vec<f64> {
+    let mut per_output = vec![0.0; outputs];
+    for (spec, v) in losses.iter().zip(loss_values).filter(|(spec, _)| !spec.targets_only) {
+        per_output[spec.output] += v;
     }
+    for (term, v) in terms.iter().zip(term_values) {
+        if let Some(output) = term.output {
+            per_output[output] += v;
+        }
+    }
+    per_output
+}
+
+#[allow(clippy::too_many_arguments)]
+fn batch_logs<V: Deref<Target = Vec<f32>>>(ws: &Workspace, graph: &Graph, vars: &[V], rows: usize, loss_sum: f64, per_output: Option<Vec<f64>>, losses: &[LossSpec], metrics: &[MetricSpec]) -> BatchLogs {
+    let mut logs = vec![rows as f64, loss_sum];
+    logs.extend(per_output.unwrap_or_default());
     for m in metrics {
         // A metric reads the targets of the loss on the same output.
         let Some(k) = losses.iter().position(|l| l.output == m.output) else { continue };
-        let target = &ws.targets[k];
-        logs.push(accuracy::correct(m.kind, ws.plan.value_of(graph, vars, graph.outputs[m.output]), target, rows));
+        let out = graph.outputs[m.output];
+        logs.extend(metrics::batch_state(&m.metric, ws.plan.value_of(graph, vars, out), &ws.plan.shapes[out], &ws.targets[k], Weights::None));
     }
     logs
 }
@@ -525,6 +636,7 @@ mod tests {
     /// loss object's fields).
     fn spec(kind: &str) -> String {
         let loss = if kind.contains('"') { kind.to_string() } else { format!(r#""kind":"{kind}""#) };
+        let metric = if kind.starts_with("sparse") { "sparse_categorical_accuracy" } else { "categorical_accuracy" };
         format!(
             r#"{{"graph":{{"nodes":[
                 {{"op":"input","index":0,"shape":[null,4],"inputs":[]}},
@@ -539,7 +651,7 @@ mod tests {
               "outputs":[8]}},
              "trainable":[true,true,true],
              "losses":[{{"output":0,{loss}}}],
-             "metrics":[{{"output":0,"kind":"sparse_categorical"}}],
+             "metrics":[{{"output":0,"kind":"{metric}"}}],
              "optimizer":{{"kind":"sgd","momentum":0.0,"nesterov":false}}}}"#
         )
     }

@@ -41,6 +41,8 @@ pub struct BatchTask {
     engine: Arc<Mutex<Engine>>,
     inputs: Vec<Arc<Tensor>>,
     targets: Vec<Arc<Tensor>>,
+    /// One weight per sample multiplying its loss, when given.
+    sample_weights: Option<Arc<Tensor>>,
     job: Job,
 }
 
@@ -52,11 +54,12 @@ impl Task for BatchTask {
         guard(|| {
             let mut engine = lock(&self.engine);
             let (inputs, targets) = (refs(&self.inputs), refs(&self.targets));
+            let weights = self.sample_weights.as_deref();
             let logs = match &self.job {
                 Job::Train { order, batch_size, first, count, learning_rates } => {
-                    engine.train_batches(&inputs, &targets, order, *batch_size, *first, *count, learning_rates)
+                    engine.train_weighted_batches(&inputs, &targets, weights, order, *batch_size, *first, *count, learning_rates)
                 }
-                Job::Evaluate { batch_size, first, count } => engine.evaluate_batches(&inputs, &targets, *batch_size, *first, *count),
+                Job::Evaluate { batch_size, first, count } => engine.evaluate_weighted_batches(&inputs, &targets, weights, *batch_size, *first, *count),
             };
             logs.map(flatten).map_err(to_js)
         })
@@ -124,7 +127,9 @@ impl NativeEngine {
     }
 
     /// Trains on `count` batches starting at batch `first` of the sample order `order`.
-    /// Resolves to [samples, loss, metric...] per batch, flattened.
+    /// Resolves to [samples, loss, metric...] per batch, flattened. `sampleWeights` (one per
+    /// sample) multiply each sample's loss.
+    #[allow(clippy::too_many_arguments)]
     #[napi(ts_return_type = "Promise<Float64Array>")]
     pub fn train_batches(
         &self,
@@ -135,11 +140,13 @@ impl NativeEngine {
         first: u32,
         count: u32,
         learning_rates: Float32Array,
+        sample_weights: Option<ClassInstance<NativeTensor>>,
     ) -> Result<AsyncTask<BatchTask>> {
         Ok(AsyncTask::new(BatchTask {
             engine: self.inner.clone(),
             inputs: tensors(&inputs)?,
             targets: tensors(&targets)?,
+            sample_weights: sample_weights.map(|w| w.get().cloned()).transpose()?,
             job: Job::Train {
                 order: order.to_vec(),
                 batch_size: batch_size.max(1) as usize,
@@ -158,11 +165,13 @@ impl NativeEngine {
         batch_size: u32,
         first: u32,
         count: u32,
+        sample_weights: Option<ClassInstance<NativeTensor>>,
     ) -> Result<AsyncTask<BatchTask>> {
         Ok(AsyncTask::new(BatchTask {
             engine: self.inner.clone(),
             inputs: tensors(&inputs)?,
             targets: tensors(&targets)?,
+            sample_weights: sample_weights.map(|w| w.get().cloned()).transpose()?,
             job: Job::Evaluate { batch_size: batch_size.max(1) as usize, first: first as usize, count: count as usize },
         }))
     }

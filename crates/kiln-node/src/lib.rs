@@ -2,6 +2,8 @@
 //! schedules work on native threads; all math lives in kiln-core.
 mod engine;
 mod error;
+mod losses;
+mod metrics;
 mod ops;
 mod optimizer_state;
 mod tensor;

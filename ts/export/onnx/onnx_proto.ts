@@ -1,6 +1,6 @@
 // The part of ONNX's protobuf schema (onnx.proto, IR version 8) that an inference model needs,
 // and its encoding with protobufjs. Field numbers are the ones the ONNX specification fixes.
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 
 /** TensorProto.DataType values used here. */
 export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
@@ -137,8 +137,3 @@ export function encodeModel(model: ModelProto): Uint8Array {
   return modelType.encode(modelType.fromObject(model as unknown as Record<string, unknown>)).finish();
 }
 
-/** Decodes bytes written by `encodeModel` (for tests and tools that inspect an export). */
-export function decodeModel(bytes: Uint8Array): ModelProto {
-  modelType ??= protobuf.Root.fromJSON(SCHEMA).lookupType('onnx.ModelProto');
-  return modelType.toObject(modelType.decode(bytes), { longs: Number, defaults: true, arrays: true }) as unknown as ModelProto;
-}

@@ -4,7 +4,7 @@ import type { InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
-import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs } from '../kernel_args.js';
+import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs, resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
 export interface ConvArgs extends LayerArgs, KernelArgs {
@@ -42,6 +42,7 @@ export abstract class BaseConv extends Layer {
   bias?: Variable;
   private readonly kernelInitializer: InitializerIdentifier;
   private readonly biasInitializer: InitializerIdentifier;
+  private readonly penalties: Record<'kernel' | 'bias', WeightPenalties>;
 
   /** @param ownOptions a subclass's options beyond the convolution's. */
   constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
@@ -64,13 +65,14 @@ export abstract class BaseConv extends Layer {
       throw new ValueError(`Layer "${this.name}": strides > 1 are not compatible with dilationRate > 1 (as in Keras)`);
     }
     ({ activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer } = resolveKernelArgs(args));
+    this.penalties = resolveWeightPenalties(args as Record<string, unknown>, ['kernel', 'bias']);
   }
 
   build(inputShape: Shape): void {
     this.requireRank(inputShape, this.rank + 2);
     const channels = inputShape[inputShape.length - 1] as number;
-    this.kernel = this.addWeight({ name: 'kernel', shape: this.kernelShape(channels), initializer: this.kernelInitializer });
-    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer });
+    this.kernel = this.addWeight({ name: 'kernel', shape: this.kernelShape(channels), initializer: this.kernelInitializer, ...this.penalties.kernel });
+    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer, ...this.penalties.bias });
   }
 
   /** Keras' kernel layout: [...kernelSize, input channels, filters]. */
@@ -99,6 +101,7 @@ export abstract class BaseConv extends Layer {
       dilationRate: this.dilationRate,
       activation: activationName(this.activation),
       useBias: this.useBias,
+      ...weightPenaltiesConfig(this.penalties),
     };
   }
 }

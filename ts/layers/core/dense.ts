@@ -4,7 +4,7 @@ import type { InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
-import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs } from '../kernel_args.js';
+import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs, resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
 export interface DenseArgs extends LayerArgs, KernelArgs {}
@@ -18,6 +18,7 @@ export class Dense extends Layer {
   bias?: Variable;
   private readonly kernelInitializer: InitializerIdentifier;
   private readonly biasInitializer: InitializerIdentifier;
+  private readonly penalties: Record<'kernel' | 'bias', WeightPenalties>;
 
   constructor(units: number, args: DenseArgs = {}) {
     super(args, KERNEL_OPTIONS);
@@ -27,6 +28,7 @@ export class Dense extends Layer {
     }
     this.units = units;
     ({ activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer } = resolveKernelArgs(args));
+    this.penalties = resolveWeightPenalties(args as Record<string, unknown>, ['kernel', 'bias']);
   }
 
   build(inputShape: Shape): void {
@@ -34,8 +36,8 @@ export class Dense extends Layer {
     if (inputShape.length < 2 || inputDim === null) {
       throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible: expected a tensor of rank >= 2 with a known last axis, got shape [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
     }
-    this.kernel = this.addWeight({ name: 'kernel', shape: [inputDim, this.units], initializer: this.kernelInitializer });
-    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.units], initializer: this.biasInitializer });
+    this.kernel = this.addWeight({ name: 'kernel', shape: [inputDim, this.units], initializer: this.kernelInitializer, ...this.penalties.kernel });
+    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.units], initializer: this.biasInitializer, ...this.penalties.bias });
   }
 
   call(inputs: LayerInput): LayerOutput {
@@ -50,6 +52,6 @@ export class Dense extends Layer {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), units: this.units, activation: activationName(this.activation), useBias: this.useBias };
+    return { ...super.getConfig(), units: this.units, activation: activationName(this.activation), useBias: this.useBias, ...weightPenaltiesConfig(this.penalties) };
   }
 }

@@ -1,9 +1,12 @@
+import type { ConstraintIdentifier } from '../../constraints/index.js';
 import { ValueError } from '../../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
+import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import { type Shape, SymbolicTensor } from '../../symbolic.js';
 import type { Tensor } from '../../tensor.js';
 import type { Variable } from '../../variable.js';
+import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
 export interface EmbeddingArgs extends LayerArgs {
@@ -11,6 +14,10 @@ export interface EmbeddingArgs extends LayerArgs {
   embeddingsInitializer?: InitializerIdentifier;
   /** Treat id 0 as padding: the output carries a mask that recurrent layers read (default false). */
   maskZero?: boolean;
+  /** A penalty on the table, added to the loss. Default none. */
+  embeddingsRegularizer?: RegularizerIdentifier | null;
+  /** Applied to the table after each optimizer step. Default none. */
+  embeddingsConstraint?: ConstraintIdentifier | null;
 }
 
 /** Turns integer ids [batch, ...] into vectors [batch, ..., outputDim] from a learned table. */
@@ -20,9 +27,10 @@ export class Embedding extends Layer {
   readonly maskZero: boolean;
   embeddings!: Variable;
   private readonly initializer: InitializerIdentifier;
+  private readonly penalties: Record<'embeddings', WeightPenalties>;
 
   constructor(inputDim: number, outputDim: number, args: EmbeddingArgs = {}) {
-    super(args, ['embeddingsInitializer', 'maskZero']);
+    super(args, ['embeddingsInitializer', 'maskZero', 'embeddingsRegularizer', 'embeddingsConstraint']);
     for (const [name, value] of [['inputDim', inputDim], ['outputDim', outputDim]] as const) {
       if (!Number.isInteger(value) || value <= 0) throw new ValueError(`Both \`inputDim\` and \`outputDim\` should be positive, received ${name}=${value}`);
     }
@@ -31,10 +39,11 @@ export class Embedding extends Layer {
     this.outputDim = outputDim;
     this.initializer = args.embeddingsInitializer ?? 'uniform';
     getInitializer(this.initializer);
+    this.penalties = resolveWeightPenalties(args as Record<string, unknown>, ['embeddings']);
   }
 
   build(_inputShape: Shape | Shape[]): void {
-    this.embeddings = this.addWeight({ name: 'embeddings', shape: [this.inputDim, this.outputDim], initializer: this.initializer });
+    this.embeddings = this.addWeight({ name: 'embeddings', shape: [this.inputDim, this.outputDim], initializer: this.initializer, ...this.penalties.embeddings });
   }
 
   call(inputs: LayerInput | LayerInput[]): LayerOutput {
@@ -50,6 +59,6 @@ export class Embedding extends Layer {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim, maskZero: this.maskZero };
+    return { ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim, maskZero: this.maskZero, ...weightPenaltiesConfig(this.penalties) };
   }
 }

@@ -1,11 +1,14 @@
 import { activationName, type ActivationIdentifier } from '../../activations.js';
+import type { ConstraintIdentifier } from '../../constraints/index.js';
 import { ValueError } from '../../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
+import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import type { Shape } from '../../symbolic.js';
 import { tensor } from '../../tensor.js';
 import { snakeCase } from '../../utils/naming.js';
 import type { Variable } from '../../variable.js';
+import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
 export interface RNNArgs extends LayerArgs {
@@ -19,6 +22,14 @@ export interface RNNArgs extends LayerArgs {
   recurrentInitializer?: InitializerIdentifier;
   /** Default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
+  /** Penalties on the weights, added to the loss. Default none. */
+  kernelRegularizer?: RegularizerIdentifier | null;
+  recurrentRegularizer?: RegularizerIdentifier | null;
+  biasRegularizer?: RegularizerIdentifier | null;
+  /** Applied to the weights after each optimizer step. Default none. */
+  kernelConstraint?: ConstraintIdentifier | null;
+  recurrentConstraint?: ConstraintIdentifier | null;
+  biasConstraint?: ConstraintIdentifier | null;
   /** Return the whole output sequence [batch, steps, units] instead of the last output (default false). */
   returnSequences?: boolean;
   /** Process the sequence backwards (default false); with returnSequences the output is reversed too. */
@@ -40,7 +51,8 @@ export interface GatedRNNArgs extends RNNArgs {
   recurrentActivation?: ActivationIdentifier;
 }
 
-const RNN_OPTIONS = ['activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', 'returnSequences', 'goBackwards', 'dropout', 'recurrentDropout', 'returnState', 'stateful', 'unroll'];
+const WEIGHTS = ['kernel', 'recurrent', 'bias'] as const;
+const RNN_OPTIONS = ['activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', ...WEIGHTS.flatMap((w) => [`${w}Regularizer`, `${w}Constraint`]), 'returnSequences', 'goBackwards', 'dropout', 'recurrentDropout', 'returnState', 'stateful', 'unroll'];
 const ENGINE_ACTIVATIONS = ['tanh', 'relu', 'sigmoid', 'linear'];
 
 function engineActivation(identifier: ActivationIdentifier | undefined, fallback: string, layer: string): string {
@@ -71,6 +83,7 @@ export abstract class BaseRNN extends Layer {
   private readonly initializers: { kernel: InitializerIdentifier; recurrent: InitializerIdentifier; bias: InitializerIdentifier };
   /** The options it was made with, for copies (Bidirectional). */
   private readonly options: GatedRNNArgs;
+  private readonly penalties: Record<(typeof WEIGHTS)[number], WeightPenalties>;
 
   constructor(readonly cell: ops.RnnSpec['cell'], units: number, args: GatedRNNArgs, ownOptions: string[] = []) {
     super(args, [...RNN_OPTIONS, ...ownOptions]);
@@ -92,6 +105,7 @@ export abstract class BaseRNN extends Layer {
     this.supportsMasking = true;
     this.initializers = { kernel: args.kernelInitializer ?? 'glorot_uniform', recurrent: args.recurrentInitializer ?? 'orthogonal', bias: args.biasInitializer ?? 'zeros' };
     Object.values(this.initializers).forEach(getInitializer);
+    this.penalties = resolveWeightPenalties(args as Record<string, unknown>, WEIGHTS);
   }
 
   /** @internal A new, unbuilt layer of the same kind and options, with `overrides`. */
@@ -116,9 +130,9 @@ export abstract class BaseRNN extends Layer {
     this.requireRank(inputShape, 3);
     const features = inputShape[2] as number;
     const width = this.gates * this.units;
-    this.kernel = this.addWeight({ name: 'kernel', shape: [features, width], initializer: this.initializers.kernel });
-    this.recurrentKernel = this.addWeight({ name: 'recurrent_kernel', shape: [this.units, width], initializer: this.initializers.recurrent });
-    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: this.biasShape(), initializer: (shape) => this.initialBias(shape) });
+    this.kernel = this.addWeight({ name: 'kernel', shape: [features, width], initializer: this.initializers.kernel, ...this.penalties.kernel });
+    this.recurrentKernel = this.addWeight({ name: 'recurrent_kernel', shape: [this.units, width], initializer: this.initializers.recurrent, ...this.penalties.recurrent });
+    if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: this.biasShape(), initializer: (shape) => this.initialBias(shape), ...this.penalties.bias });
   }
 
   /** The output, then with returnState the final states (h, and c for LSTM). */
@@ -165,6 +179,7 @@ export abstract class BaseRNN extends Layer {
       returnSequences: this.returnSequences,
       returnState: this.returnState,
       goBackwards: this.goBackwards,
+      ...weightPenaltiesConfig(this.penalties),
     };
   }
 }

@@ -4,6 +4,7 @@
 //! size: used for `from_logits`, and fused with a softmax or sigmoid that ends the model.
 mod crossentropy;
 mod elementwise;
+pub mod per_sample;
 mod rowwise;
 
 use serde::Deserialize;

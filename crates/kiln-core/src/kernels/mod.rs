@@ -1,6 +1,5 @@
 //! Compute kernels grouped by op family; each is tested against a naive reference and,
 //! where it has a gradient, against finite differences.
-pub mod accuracy;
 pub mod axis;
 pub mod batch_matmul;
 pub mod batch_norm;
@@ -10,6 +9,7 @@ pub mod conv_transpose;
 pub mod dropout;
 pub mod gemm;
 pub mod loss;
+pub mod metrics;
 pub mod noise;
 pub mod permute;
 pub mod pool;

@@ -6,3 +6,6 @@ export const convertMatmul: OpConverter = (op) => {
   const weight = op.node.spec.transpose_b ? permutedInput(op, 1, [1, 0], 'transposed') : op.input(1);
   return op.builder.add('MatMul', [op.input(0), weight]);
 };
+
+/** batch_matmul: [batch, m, k] · [batch, k, n] (the Dot layer), numpy's batched matmul. */
+export const convertBatchMatmul: OpConverter = (op) => op.builder.add('MatMul', [op.input(0), op.input(1)]);

@@ -1,7 +1,7 @@
 // rnn (SimpleRNN, LSTM, GRU) as ONNX's RNN, LSTM and GRU operators. ONNX wants the weights
 // per gate, transposed ([gates · units, features]), in its own gate order, and time-major data.
 import { ValueError } from '../../../errors.js';
-import type { ConstantValue } from '../graph_builder.js';
+import { type AttributeValue, type ConstantValue, floats } from '../graph_builder.js';
 import type { OpConversion, OpConverter } from '../op_conversion.js';
 import { permuteConstant } from './layout.js';
 
@@ -32,7 +32,8 @@ const CELLS: Record<RnnSpec['cell'], CellLayout> = {
   gru: { opType: 'GRU', gateOrder: [0, 1, 2], activations: (a, r) => [r, a], attributes: { linear_before_reset: 1 } },
 };
 
-const ONNX_ACTIVATIONS: Record<string, string> = { tanh: 'Tanh', sigmoid: 'Sigmoid', relu: 'Relu' };
+/** 'linear' is ONNX's Affine with alpha 1 and beta 0. */
+const ONNX_ACTIVATIONS: Record<string, string> = { tanh: 'Tanh', sigmoid: 'Sigmoid', relu: 'Relu', linear: 'Affine' };
 
 function onnxActivation(op: OpConversion, name: string): string {
   const found = ONNX_ACTIVATIONS[name];
@@ -82,9 +83,14 @@ export const convertRnn: OpConverter = (op) => {
     const bound = (v: bigint) => builder.int64Initializer(`${op.layerName}/reverse`, [v]);
     x = builder.add('Slice', [x, bound(-1n), bound(-(2n ** 63n)), bound(0n), bound(-1n)]);
   }
+  // Affine reads its alpha and beta from these lists. One entry per activation fits both ways
+  // runtimes read them (an entry for each activation, or only for those taking one), as the
+  // other activations ignore theirs.
+  const affine: Record<string, AttributeValue> = activations.includes('Affine') ? { activation_alpha: floats(activations.map(() => 1)), activation_beta: floats(activations.map(() => 0)) } : {};
   const [sequence, last] = builder.addWithOutputs(layout.opType, [x, W, R, B], [spec.return_sequences, !spec.return_sequences], {
     hidden_size: spec.units,
     activations,
+    ...affine,
     ...layout.attributes,
   });
   if (spec.return_sequences) {

@@ -1,4 +1,5 @@
-// Ops that move data without computing: reshape (Flatten, Reshape), concat, dropout.
+// Ops that move data without computing: reshape (Flatten, Reshape), concat, and the training-only
+// ops (dropout and noise) that are identities at inference.
 import type { OpConverter } from '../op_conversion.js';
 
 /** Per-sample reshapes keep the batch axis: ONNX's 0 copies the input's size there. */
@@ -10,5 +11,5 @@ export const convertReshape: OpConverter = (op) => {
 
 export const convertConcat: OpConverter = (op) => op.builder.add('Concat', op.node.inputs.map((_, i) => op.input(i)), { axis: Number(op.node.spec.axis) });
 
-/** Dropout only acts while training; an exported model is for inference. */
-export const convertDropout: OpConverter = (op) => op.builder.add('Identity', [op.input(0)]);
+/** Dropout and the noise layers act only while training; an exported model is for inference. */
+export const convertTrainingOnly: OpConverter = (op) => op.builder.add('Identity', [op.input(0)]);
