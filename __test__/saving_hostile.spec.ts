@@ -115,8 +115,8 @@ test('configs naming unknown classes or holding bad values', async (t) => {
   await refused(t, fileWith(unknownOptimizer, '.keras'), /Could not locate optimizer class 'Teleport'/);
   const badUnits = withConfig(entries, (c) => (c.config.layers[1].config.units = -3));
   await refused(t, fileWith(badUnits, '.keras'), /layer 'dense\w*' \(Dense\) cannot be loaded: .*units/);
-  const unsupported = withConfig(entries, (c) => (c.config.layers[1].config.activity_regularizer = { module: 'keras.regularizers', class_name: 'L2', config: { l2: 0.1 } }));
-  await refused(t, fileWith(unsupported, '.keras'), /Could not locate regularizer class 'L2'/);
+  const unknownRegularizer = withConfig(entries, (c) => (c.config.layers[1].config.activity_regularizer = { module: 'keras.regularizers', class_name: 'L7', config: { l7: 0.1 } }));
+  await refused(t, fileWith(unknownRegularizer, '.keras'), /Could not locate regularizer class 'L7'/);
   const withProto = Buffer.from(entries['config.json']).toString('utf8').replace('"units":', '"__proto__": {"polluted": true}, "units":');
   await refused(t, fileWith(zipSync({ ...entries, 'config.json': strToU8(withProto) }), '.keras'), /holds the key '__proto__'/);
   t.is(({} as Record<string, unknown>).polluted, undefined);

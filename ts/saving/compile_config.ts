@@ -7,7 +7,7 @@ import { resolveMetric } from '../metrics/get_metric.js';
 import type { CompileArgs } from '../models/model.js';
 import { getOptimizer } from '../optimizers/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
-import { type Config, deserializeObject, describe, isKerasObject, isPlainObject, type KerasObject, serializeObject } from './keras_object.js';
+import { type Config, deserializeObject, describe, isKerasObject, isPlainObject, type KerasObject, KerasFloat, serializeObject } from './keras_object.js';
 
 /** The options every optimizer has, in kiln's spelling, held outside the rule's own fields. */
 const BASE_FIELDS = new Set(['name', 'iterations', 'weightDecay', 'clipnorm', 'clipvalue', 'globalClipnorm']);
@@ -30,6 +30,10 @@ export function serializeOptimizer(optimizer: Optimizer): KerasObject {
   const object = serializeObject(optimizer, 'optimizer', optimizerConfig(optimizer));
   // Keras' base optimizer options that kiln does not have, at Keras' values.
   object.config = { ...object.config, use_ema: false, ema_momentum: 0.99, ema_overwrite_frequency: null, loss_scale_factor: null, gradient_accumulation_steps: null };
+  // Keras' optimizer hyper-parameters are floats.
+  for (const [key, value] of Object.entries(object.config)) {
+    if (typeof value === 'number') object.config[key] = new KerasFloat(value);
+  }
   return object;
 }
 

@@ -5,7 +5,7 @@ import { FileFormatError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileArgsFromKeras } from './compile_config.js';
-import { isPlainObject } from './keras_object.js';
+import { isPlainObject, kerasJson } from './keras_object.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
 import { readH5Bytes, writeH5Bytes } from './temporary_h5.js';
@@ -29,7 +29,7 @@ export async function saveKerasFile(model: Model, target: string): Promise<void>
   const weights = await writeH5Bytes((writer) => writeModelWeights(writer, model, true));
   const archive = writeZip({
     'metadata.json': JSON.stringify({ keras_version: KERAS_FORMAT_VERSION, date_saved: dateSaved() }),
-    'config.json': JSON.stringify(config),
+    'config.json': kerasJson(config),
     'model.weights.h5': weights,
   });
   await writeAtomically(target, (temporary) => fs.writeFileSync(temporary, archive));

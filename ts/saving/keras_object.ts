@@ -241,6 +241,24 @@ function inputLayerFromConfig(config: Config, owner: string): InputLayer {
   return new InputLayer(shape as (number | null)[], typeof config.name === 'string' ? config.name : undefined);
 }
 
+const FLOAT_MARK = '\u0000float:';
+
+/**
+ * A number Keras requires to be a Python float (SGD refuses an integer `momentum`). JSON has one
+ * number type, so `kerasJson` writes these with a decimal point, as Python's json does.
+ */
+export class KerasFloat {
+  constructor(readonly value: number) {}
+  toJSON(): string {
+    return `${FLOAT_MARK}${this.value}`;
+  }
+}
+
+/** JSON text for Keras' files: KerasFloat values become floats (0 -> 0.0). */
+export function kerasJson(value: unknown): string {
+  return JSON.stringify(value).replace(/"\\u0000float:([^"]*)"/g, (_, v: string) => (/[.eE]|Infinity|NaN/.test(v) ? v : `${v}.0`));
+}
+
 /** A short description of a value for error messages. */
 export function describe(value: unknown): string {
   const text = JSON.stringify(value);

@@ -8,7 +8,7 @@ import { writeAtomically } from './atomic_write.js';
 import { compileArgsFromKeras } from './compile_config.js';
 import { H5Reader, H5Writer } from './h5_file.js';
 import { KERAS_FORMAT_VERSION } from './keras_format.js';
-import { type Config, isPlainObject } from './keras_object.js';
+import { type Config, isPlainObject, kerasJson } from './keras_object.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
 import { type OptimizerState, readOptimizerState } from './optimizer_state.js';
@@ -69,10 +69,10 @@ export async function saveLegacyH5(model: Model, target: string): Promise<void> 
     try {
       writer.setAttribute('/', 'backend', 'kiln');
       writer.setAttribute('/', 'keras_version', KERAS_FORMAT_VERSION);
-      writer.setAttribute('/', 'model_config', JSON.stringify(legacyObject(config)));
+      writer.setAttribute('/', 'model_config', kerasJson(legacyObject(config)));
       if (config.compile_config) {
         const { optimizer, loss, ...training } = config.compile_config as Config;
-        writer.setAttribute('/', 'training_config', JSON.stringify({ ...training, loss: fullLossNames(loss), optimizer_config: legacyObject(optimizer) }));
+        writer.setAttribute('/', 'training_config', kerasJson({ ...training, loss: fullLossNames(loss), optimizer_config: legacyObject(optimizer) }));
       }
       writeLayerWeights(writer, model);
       const state = readOptimizerState(model);
