@@ -24,17 +24,13 @@ pub struct LossTerm {
     pub node: usize,
     #[serde(default)]
     pub kind: TermKind,
-    #[serde(default = "one")]
+    #[serde(default = "super::one")]
     pub weight: f32,
     #[serde(default)]
     pub reduction: Reduction,
     /// The output whose loss this is (a custom loss function), for its `<output>_loss` log.
     #[serde(default)]
     pub output: Option<usize>,
-}
-
-fn one() -> f32 {
-    1.0
 }
 
 /// Adds every term to the loss; with `with_grad`, adds d(loss)/d(node) to each node's
