@@ -35,6 +35,8 @@ try {
   for (const file of manifest.files) cpSync(join(root, file), join(stage, file), { recursive: true });
   delete manifest.devDependencies;
   delete manifest.scripts;
+  delete manifest.overrides; // the repository's pins for its development tools
+  delete manifest.allowScripts;
   manifest.optionalDependencies = { [platform.name]: platform.version };
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   pack(stage);

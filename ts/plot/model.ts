@@ -8,6 +8,7 @@ import { figureFormat } from './figure_file.js';
 import { layerGraph, type LayerNode } from './layer_graph.js';
 import { element, textElement } from './svg.js';
 import { textWidth } from './text_width.js';
+import { importOptional } from '../utils/optional_package.js';
 
 export interface ModelPlotOptions {
   /** Write each layer's input and output shapes (default false, as Keras). */
@@ -76,7 +77,7 @@ export async function model(model: Model, file: string, options: ModelPlotOption
   const contents = graph.nodes.map((node) => boxRows(node, options));
 
   // Loaded on first use, as only this plot needs a graph layout.
-  const { default: dagre } = await import('@dagrejs/dagre');
+  const { default: dagre } = await importOptional<typeof import('@dagrejs/dagre')>('@dagrejs/dagre', 'kiln.plot.model');
   const layout = new dagre.graphlib.Graph();
   layout.setGraph({ rankdir, nodesep: 30, ranksep: 40, marginx: MARGIN, marginy: MARGIN });
   layout.setDefaultEdgeLabel(() => ({}));
