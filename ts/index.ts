@@ -17,6 +17,7 @@ export * as optimizers from './optimizers/index.js';
 export * as plot from './plot/index.js';
 export * as random from './random.js';
 export * as regularizers from './regularizers/index.js';
+export * as serving from './serving/index.js';
 export { setSeed } from './random.js';
 export { formatShape, type Shape, SymbolicTensor } from './symbolic.js';
 export { Tensor, tensor, type DType, type NestedArray, type TensorLike, type TypedArray } from './tensor.js';
