@@ -67,6 +67,7 @@ async function serve(path: string | undefined, options: Record<string, string | 
   }
   const running = await kiln.serving.serve(path, serveOptions);
   console.log(`Serving ${path} as "${running.modelName}" at ${running.url}/v1/models/${running.modelName}:predict`);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => console.log(`${signal}: shutting down (requests in flight finish, new ones get 503)`));
   running.server.once('close', () => console.log('Shut down'));
 }
 

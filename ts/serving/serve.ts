@@ -17,7 +17,7 @@ export function modelNameOf(path: string): string {
  */
 export async function serve(path: string, options: ServeOptions = {}): Promise<RunningServer> {
   const model = await loadModel(path);
-  const running = await startServer(kilnPredictor(model), { modelName: modelNameOf(path), ...options });
+  const running = await startServer(kilnPredictor(model), { ...options, modelName: options.modelName ?? modelNameOf(path) });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void running.shutdown());
   return running;
 }
