@@ -5,13 +5,17 @@ import { tensor, type Tensor } from '../tensor.js';
 
 /** A named input or output and the shape of one sample (no batch axis). */
 export interface Signature {
+  /** The input's or output's name, as in the model (`Input({ name })`, the layer's name). */
   name: string;
+  /** The shape of one sample, without the batch axis. */
   shape: number[];
 }
 
 /** A model as the server sees it. */
 export interface Predictor {
+  /** The model's inputs, in the order `predict` takes them. */
   inputs: Signature[];
+  /** The model's outputs, in the order `predict` returns them. */
   outputs: Signature[];
   /** One flat array per input holding `count` samples; resolves to one flat array per output. */
   predict(inputs: Float32Array[], count: number): Promise<Float32Array[]>;

@@ -38,9 +38,11 @@ const OPTION_NAMES = ['port', 'host', 'modelName', 'maxBatch', 'batchTimeoutMs',
 
 /** A started server. */
 export interface RunningServer {
+  /** The node:http server (listening until shutdown completes). */
   server: Server;
   /** http://host:port */
   url: string;
+  /** The NAME of /v1/models/NAME. */
   modelName: string;
   /** Stops taking requests (503), finishes those in flight, then closes. Idempotent. */
   shutdown(): Promise<void>;
