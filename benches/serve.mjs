@@ -11,6 +11,8 @@
 //   BENCH_SERVE_DURATION=10       seconds of each measured autocannon run (after 2 s of warm-up)
 //   BENCH_SERVE_CONNECTIONS=32    concurrent connections
 //   BENCH_SERVE_SCENARIOS=1,32    samples per request
+//   BENCH_SERVE_BODIES=json,binary request bodies: JSON {"instances": ...}, or the samples' raw
+//                                 float32 bytes (application/octet-stream)
 //   BENCH_RESULTS=path            the report to update (default benches/RESULTS.md)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,7 @@ const CFG = {
   warmup: 2,
   connections: num('BENCH_SERVE_CONNECTIONS', 32),
   scenarios: (process.env.BENCH_SERVE_SCENARIOS || '1,32').split(',').map(Number),
+  bodies: (process.env.BENCH_SERVE_BODIES || 'json,binary').split(','),
   resultsPath: process.env.BENCH_RESULTS || join(BENCH, 'RESULTS.md'),
 };
 export const SECTION_BEGIN = '<!-- serving benchmark: written by benches/serve.mjs -->';
@@ -83,7 +86,14 @@ async function post(url, count) {
   return (await response.json()).predictions;
 }
 
-const run = (url, body, duration) => autocannon({ url: `${url}/predict`, method: 'POST', body, connections: CFG.connections, duration });
+/** The request body of `count` samples and its content type. */
+function requestBody(kind, count) {
+  if (kind === 'json') return { body: JSON.stringify({ instances: instances(count) }), headers: { 'content-type': 'application/json' } };
+  if (kind === 'binary') return { body: Buffer.from(new Float32Array(instances(count).flat(2)).buffer), headers: { 'content-type': 'application/octet-stream' } };
+  throw new Error(`BENCH_SERVE_BODIES: unknown body '${kind}' (json, binary)`);
+}
+
+const run = (url, { body, headers }, duration) => autocannon({ url: `${url}/predict`, method: 'POST', body, headers, connections: CFG.connections, duration });
 
 // Both servers must answer the same before their speed is compared.
 {
@@ -95,11 +105,12 @@ const run = (url, body, duration) => autocannon({ url: `${url}/predict`, method:
   log(`predictions agree (largest difference ${difference.toExponential(1)})`);
 }
 
-const results = {}; // results[scenario][server] = [{ rps, p50, p99 }]
+const SCENARIOS = CFG.bodies.flatMap((kind) => CFG.scenarios.map((count) => ({ kind, count, key: `${kind} ${count}` })));
+const results = {}; // results[scenario key][server] = [{ rps, p50, p99 }]
 for (let rep = 0; rep < CFG.reps; rep++) {
   const order = rep % 2 === 0 ? ['kiln', ...PEERS] : [...PEERS, 'kiln'];
-  for (const count of CFG.scenarios) {
-    const body = JSON.stringify({ instances: instances(count) });
+  for (const { kind, count, key } of SCENARIOS) {
+    const body = requestBody(kind, count);
     for (const name of order) {
       const server = await startServer(name);
       await run(server.url, body, CFG.warmup);
@@ -107,25 +118,25 @@ for (let rep = 0; rep < CFG.reps; rep++) {
       await server.stop();
       const bad = r.errors + r.timeouts + r.non2xx;
       const m = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, samples: r.requests.average * count, bad };
-      ((results[count] ??= {})[name] ??= []).push(m);
-      log(`  rep ${rep + 1} ${String(count).padStart(3)} samples/request ${name.padEnd(12)} ${round(m.rps, 0)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${bad ? `  ${bad} failed` : ''}`);
+      ((results[key] ??= {})[name] ??= []).push(m);
+      log(`  rep ${rep + 1} ${kind.padEnd(6)} ${String(count).padStart(3)} samples/request ${name.padEnd(12)} ${round(m.rps, 0)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${bad ? `  ${bad} failed` : ''}`);
     }
   }
 }
 rmSync(directory, { recursive: true, force: true });
 
 const rows = [];
-for (const count of CFG.scenarios) {
-  const med = (name, key) => median(results[count][name].map((m) => m[key]));
+for (const { kind, count, key: scenario } of SCENARIOS) {
+  const med = (name, key) => median(results[scenario][name].map((m) => m[key]));
   const fastestPeer = Math.max(...PEERS.map((p) => med(p, 'rps')));
   for (const name of ['kiln', ...PEERS]) {
-    const range = (key) => results[count][name].map((m) => m[key]);
-    rows.push([count, name, `${round(med(name, 'rps'), 0)} (${round(Math.min(...range('rps')), 0)}–${round(Math.max(...range('rps')), 0)})`,
+    const range = (key) => results[scenario][name].map((m) => m[key]);
+    rows.push([kind, count, name, `${round(med(name, 'rps'), 0)} (${round(Math.min(...range('rps')), 0)}–${round(Math.max(...range('rps')), 0)})`,
       round(med(name, 'samples'), 0), med(name, 'p50'), med(name, 'p99'),
-      name === 'kiln' ? round(med('kiln', 'rps') / fastestPeer, 2) : '', results[count][name].reduce((n, m) => n + m.bad, 0)]);
+      name === 'kiln' ? round(med('kiln', 'rps') / fastestPeer, 2) : '', results[scenario][name].reduce((n, m) => n + m.bad, 0)]);
   }
 }
-const header = ['samples/request', 'server', 'requests/s median (min–max)', 'samples/s', 'p50 ms', 'p99 ms', 'kiln / fastest onnxruntime (req/s)', 'failed'];
+const header = ['body', 'samples/request', 'server', 'requests/s median (min–max)', 'samples/s', 'p50 ms', 'p99 ms', 'kiln / fastest onnxruntime (req/s)', 'failed'];
 const table = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const versions = {
   node: process.versions.node,
@@ -145,7 +156,7 @@ const section = [
     'onnxruntime-1t with `intraOpNumThreads: 1`). All merge the requests that arrive during a prediction ' +
     `into the next one (dynamic batching, at most 256 samples). autocannon on loopback in the driver process: ${CFG.connections} connections, ` +
     `${CFG.warmup} s warm-up then ${CFG.duration} s measured, a fresh server process per run, ${CFG.reps} repetitions alternating kiln and ` +
-    'the onnxruntime servers; JSON bodies of 28×28 pixel values. Client, servers and other work share the machine\'s cores: compare the ratio. ' +
+    'the onnxruntime servers; bodies of 28×28 pixel values as JSON `{"instances": ...}` or as raw float32 bytes (`application/octet-stream`). Client, servers and other work share the machine\'s cores: compare the ratio. ' +
     `Load average (1 min) before the run ${round(loadBefore, 1)}, after it ${round(os.loadavg()[0], 1)}.`,
   '',
   table,
