@@ -10,6 +10,7 @@ import { Variable } from './variable.js';
 
 export type { Padding } from './ops/recording.js';
 export { convTranspose, type ConvTransposeOptions } from './ops/conv_transpose.js';
+export { depthwiseConv, separableConv } from './ops/depthwise_conv.js';
 export { pad, repeat } from './ops/resampling.js';
 
 /** What an op argument may be. */
@@ -237,6 +238,11 @@ export interface ConvOptions {
   padding?: Padding;
   /** Default 1. */
   dilationRate?: number | number[];
+  /**
+   * Independent convolutions over channel groups (Keras' Conv2D `groups`); the kernel is
+   * [...window, channels / groups, filters]. Default 1.
+   */
+  groups?: number;
 }
 
 /** Output length of one spatial axis (null stays null), as TensorFlow computes it. */
@@ -252,10 +258,13 @@ function windowOutput(input: number | null, window: number, stride: number, dila
 
 /**
  * Convolution, channels last: x [batch, width, channels] with kernel [k, channels, filters],
- * or x [batch, height, width, channels] with kernel [kh, kw, channels, filters].
+ * or x [batch, height, width, channels] with kernel [kh, kw, channels, filters] (channels
+ * / groups with `groups`).
  */
 export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, options: ConvOptions = {}): OpResult2<A, B> {
   const padding = checkPadding(options.padding ?? 'valid');
+  const groups = options.groups ?? 1;
+  if (!Number.isInteger(groups) || groups <= 0) throw new ValueError(`${where()}\`groups\` must be a positive integer, got ${JSON.stringify(options.groups)}`);
   const xShape = x instanceof SymbolicTensor || x instanceof Variable ? x.shape : toTensor(x as TensorLike).shape;
   const kShape = kernel instanceof SymbolicTensor || kernel instanceof Variable ? kernel.shape : toTensor(kernel as TensorLike).shape;
   if ((xShape.length !== 3 && xShape.length !== 4) || kShape.length !== xShape.length) {
@@ -269,19 +278,21 @@ export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, opti
     const [, width, channels] = xShape;
     const k = kShape as number[];
     const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width as number, channels as number]) : concrete(x).reshape([-1, 1, width as number, channels as number]);
-    const y = conv(x2 as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]] });
+    const y = conv(x2 as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]], groups });
     const [, , w, f] = y.shape;
     return (y instanceof SymbolicTensor ? reshapeSamples(y, [w as number, f as number]) : (y as Tensor).reshape([-1, w as number, f as number])) as OpResult2<A, B>;
   }
-  if (xShape[3] !== null && xShape[3] !== kShape[2]) {
-    throw new ShapeError(`${where()}conv: the kernel expects ${kShape[2]} input channels, got an input of shape ${describe(xShape)}`);
+  if (xShape[3] !== null && xShape[3] !== (kShape[2] as number) * groups) {
+    throw new ShapeError(`${where()}conv: the kernel expects ${(kShape[2] as number) * groups} input channels${groups > 1 ? ` (${kShape[2]} in each of ${groups} groups)` : ''}, got an input of shape ${describe(xShape)}`);
   }
+  if ((kShape[3] as number) % groups !== 0) throw new ValueError(`${where()}conv: the number of filters (${kShape[3]}) must be a multiple of groups (${groups})`);
   if (isSymbolic([x, kernel])) {
     const [s, k] = [symbolic(x), symbolic(kernel)];
     const out = [0, 1].map((i) => windowOutput(s.shape[i + 1], k.shape[i] as number, strides[i], dilation[i], padding, s.shape));
-    return record({ op: 'conv2d', strides, padding, dilation }, [s, k], [s.shape[0], out[0], out[1], k.shape[3]]) as OpResult2<A, B>;
+    return record({ op: 'conv2d', strides, padding, dilation, groups }, [s, k], [s.shape[0], out[0], out[1], k.shape[3]]) as OpResult2<A, B>;
   }
   const [t, k] = [concrete(x), concrete(kernel)];
+  if (groups > 1) return applyOp({ op: 'conv2d', strides, padding, dilation, groups }, [t, k], () => []) as OpResult2<A, B>;
   return new Tensor(callNative(() => native.conv2D(t.handle, k.handle, strides, padding, dilation))) as OpResult2<A, B>;
 }
 

@@ -8,6 +8,15 @@ export { BaseConv, type ConvArgs } from './convolutional/base_conv.js';
 export { Conv1D } from './convolutional/conv1d.js';
 export { Conv2D } from './convolutional/conv2d.js';
 export { Conv2DTranspose, type Conv2DTransposeArgs } from './convolutional/conv2d_transpose.js';
+// Convolution variants: depthwise, separable, 1-D transposed (and `groups` on Conv1D/Conv2D).
+export { BaseConvTranspose, type ConvTransposeArgs } from './convolutional/base_conv_transpose.js';
+export { BaseDepthwiseConv, type DepthwiseConvArgs } from './convolutional/base_depthwise_conv.js';
+export { BaseSeparableConv, type SeparableConvArgs } from './convolutional/base_separable_conv.js';
+export { Conv1DTranspose, type Conv1DTransposeArgs } from './convolutional/conv1d_transpose.js';
+export { DepthwiseConv1D } from './convolutional/depthwise_conv1d.js';
+export { DepthwiseConv2D } from './convolutional/depthwise_conv2d.js';
+export { SeparableConv1D } from './convolutional/separable_conv1d.js';
+export { SeparableConv2D } from './convolutional/separable_conv2d.js';
 export { Dense, type DenseArgs } from './core/dense.js';
 export { Embedding, type EmbeddingArgs } from './core/embedding.js';
 export { InputLayer } from './core/input_layer.js';

@@ -57,8 +57,8 @@ impl Plan {
                     }
                     Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } => Scratch { resampling: Some(resampling(n, &shapes[n.inputs[0]])?), ..Scratch::default() },
                     Op::Conv2d { .. } => {
-                        let (g, _) = conv_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
-                        let cols = g.batch * g.positions() * g.patch();
+                        let (g, groups) = conv_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
+                        let cols = groups.columns_len(&g);
                         let grad = if needs_grad[n.inputs[0]] { cols } else { 0 };
                         Scratch { floats: vec![0.0; cols], floats_grad: vec![0.0; grad], ..Scratch::default() }
                     }
@@ -143,10 +143,9 @@ impl Plan {
                 }
                 Op::Reshape { .. } => out.copy_from_slice(x),
                 Op::Conv2d { .. } => {
-                    let kernel_shape = &self.shapes[node.inputs[1]];
-                    let (g, _) = conv_geometry(node, &self.shapes[node.inputs[0]], kernel_shape).expect("checked when planning");
+                    let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
                     let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
-                    conv::forward(&g, x, kernel, kernel_shape[3], &mut self.scratch[id].floats, &mut out);
+                    conv::forward(&g, groups, x, kernel, &mut self.scratch[id].floats, &mut out);
                 }
                 Op::Pool2d { function, .. } => {
                     let g = pool_geometry(node, &self.shapes[node.inputs[0]]).expect("checked when planning");
@@ -309,12 +308,11 @@ impl Plan {
                 Op::Reshape { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
                 Op::Conv2d { .. } => {
                     let k_id = node.inputs[1];
-                    let kernel_shape = &self.shapes[k_id];
-                    let (g, _) = conv_geometry(node, &self.shapes[x_id], kernel_shape).expect("checked when planning");
+                    let (g, groups) = conv_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");
                     let kernel = node_value(&self.values, graph, vars, k_id);
                     let Scratch { floats: cols, floats_grad: dcols, .. } = &mut self.scratch[id];
                     conv::backward(
-                        &g, cols, kernel, kernel_shape[3], &dy,
+                        &g, groups, x, cols, kernel, &dy,
                         needs_grad[k_id].then_some((d_second.as_mut_slice(), self.overwritten[k_id])),
                         if x_grad { Some((dx.as_mut_slice(), dcols.as_mut_slice())) } else { None },
                     );

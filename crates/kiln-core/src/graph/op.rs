@@ -2,7 +2,7 @@
 use crate::error::{shape_str, KilnError, Result};
 use crate::kernels::binary::{broadcast_shape, BinaryOp};
 use crate::kernels::batch_matmul::BatchDims;
-use crate::kernels::conv::{Geometry, Padding};
+use crate::kernels::conv::{Geometry, Groups, Padding};
 use crate::kernels::resample::Resampling;
 use crate::kernels::{conv_transpose, permute};
 use crate::kernels::pool::PoolOp;
@@ -36,8 +36,15 @@ pub enum Op {
     Reshape { shape: Vec<i64>, keep_batch: bool },
     /// `axis` None reduces everything to a scalar.
     Reduce { function: ReduceOp, axis: Option<i64>, keep_dims: bool },
-    /// x [batch, h, w, cin] * kernel [kh, kw, cin, cout], channels last.
-    Conv2d { strides: [usize; 2], padding: Padding, dilation: [usize; 2] },
+    /// x [batch, h, w, cin] * kernel [kh, kw, cin / groups, cout], channels last; `groups`
+    /// splits the channels into independent convolutions (depthwise when groups = cin).
+    Conv2d {
+        strides: [usize; 2],
+        padding: Padding,
+        dilation: [usize; 2],
+        #[serde(default = "one_group")]
+        groups: usize,
+    },
     /// Transposed convolution, x [batch, h, w, cin] with kernel [kh, kw, filters, cin].
     Conv2dTranspose { strides: [usize; 2], padding: Padding, output_padding: Option<[usize; 2]>, dilation: [usize; 2] },
     /// Axes reordered, batch axis included (numpy's transpose).
@@ -89,6 +96,10 @@ pub enum Op {
     /// Batch normalisation over the last axis, with inputs (x, gamma, beta, moving_mean,
     /// moving_variance); the engine updates the moving statistics after each training step.
     BatchNorm { epsilon: f32, momentum: f32 },
+}
+
+fn one_group() -> usize {
+    1
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -192,8 +203,8 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
             }
         }
         Op::Conv2d { .. } => {
-            let (g, k) = conv_geometry(node, inputs[0], inputs[1])?;
-            vec![g.batch, g.out_h, g.out_w, k[3]]
+            let (g, groups) = conv_geometry(node, inputs[0], inputs[1])?;
+            vec![g.batch, g.out_h, g.out_w, groups.out_channels]
         }
         Op::Pool2d { .. } => {
             let g = pool_geometry(node, inputs[0])?;
@@ -277,18 +288,21 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
     })
 }
 
-/// The geometry of a Conv2d node, checking the kernel against the input.
-pub fn conv_geometry<'a>(node: &Node, x: &[usize], kernel: &'a [usize]) -> Result<(Geometry, &'a [usize])> {
-    let Op::Conv2d { strides, padding, dilation } = &node.op else { unreachable!("not a conv node") };
+/// The geometry and channel groups of a Conv2d node, checking the kernel against the input.
+pub fn conv_geometry(node: &Node, x: &[usize], kernel: &[usize]) -> Result<(Geometry, Groups)> {
+    let Op::Conv2d { strides, padding, dilation, groups } = &node.op else { unreachable!("not a conv node") };
     let name = &node.name;
     if kernel.len() != 4 {
-        return Err(KilnError::shape(format!("{name}: the kernel must have rank 4 [kh, kw, in_channels, filters], got {}", shape_str(kernel))));
+        return Err(KilnError::shape(format!("{name}: the kernel must have rank 4 [kh, kw, in_channels / groups, filters], got {}", shape_str(kernel))));
     }
     let g = Geometry::new(x, (kernel[0], kernel[1]), (strides[0], strides[1]), (dilation[0], dilation[1]), *padding, name)?;
-    if kernel[2] != g.channels {
-        return Err(KilnError::shape(format!("{name}: expected an input with {} channels (last axis), got {}", kernel[2], shape_str(x))));
+    if *groups == 0 || !kernel[3].is_multiple_of(*groups) {
+        return Err(KilnError::value(format!("{name}: the number of filters ({}) must be a multiple of groups ({groups})", kernel[3])));
     }
-    Ok((g, kernel))
+    if kernel[2] * groups != g.channels {
+        return Err(KilnError::shape(format!("{name}: expected an input with {} channels (last axis: {} per group, {groups} groups), got {}", kernel[2] * groups, kernel[2], shape_str(x))));
+    }
+    Ok((g, Groups::new(*groups, kernel[3])))
 }
 
 /// The geometry of a Conv2dTranspose node (see kernels::conv_transpose) and its input
