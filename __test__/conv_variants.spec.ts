@@ -2,13 +2,16 @@
 // (keras_conv_variants.spec.ts): both constructor forms, refused options and shapes,
 // getConfig, kiln's own save and load, eager ops, gradients against finite differences,
 // a short training run, and ONNX export checked by onnxruntime.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import * as kiln from 'kiln-nn';
 import * as ort from 'onnxruntime-node';
 import { checkGradients } from './helpers/finite_differences.js';
+import { findKerasPython, pythonEnv } from './helpers/python.js';
 
 const L = kiln.layers;
 const directory = mkdtempSync(join(tmpdir(), 'kiln-conv-variants-'));
@@ -75,16 +78,26 @@ test('getConfig rebuilds an equivalent layer and names options as Keras does', (
   t.false('groups' in new L.Conv2DTranspose(2, 3).getConfig(), 'Conv2DTranspose has no groups in Keras');
 });
 
-test('a model of the variants saved by kiln loads back (.keras and .h5) and predicts the same', async (t) => {
-  kiln.setSeed(3);
+/** Every variant in one model with random weights (biases too), compiled so it saves whole. */
+function variantsModel(): kiln.Model {
   const inputs = kiln.Input({ shape: [8, 8, 4] });
   let x = new L.DepthwiseConv2D(3, { depthMultiplier: 2, padding: 'same', activation: 'relu' }).apply(inputs);
-  x = new L.SeparableConv2D(6, 3, { strides: 2 }).apply(x);
+  x = new L.SeparableConv2D(6, 3, { strides: 2, padding: 'same' }).apply(x);
   x = new L.Conv2D(6, 3, { groups: 3, padding: 'same' }).apply(x);
-  x = new L.Conv2D(6, 3, { groups: 6 }).apply(x);
+  x = new L.Conv2D(6, 2, { groups: 6 }).apply(x);
+  x = new L.Reshape([-1, 6]).apply(x);
+  x = new L.DepthwiseConv1D(2, { depthMultiplier: 2 }).apply(x);
+  x = new L.SeparableConv1D(4, 2, { padding: 'same' }).apply(x);
+  x = new L.Conv1DTranspose(2, 3, { strides: 2, outputPadding: 1 }).apply(x);
   const model = new kiln.Model({ inputs, outputs: x });
   model.setWeights(model.getWeights().map((w) => kiln.random.normal(w.shape, 0, 0.5)));
   model.compile({ optimizer: 'adam', loss: 'mse' });
+  return model;
+}
+
+test('a model of the variants saved by kiln loads back (.keras and .h5) and predicts the same', async (t) => {
+  kiln.setSeed(3);
+  const model = variantsModel();
   const input = kiln.random.normal([2, 8, 8, 4]);
   const expected = (await model.predict(input)).dataSync();
   for (const ext of ['keras', 'h5']) {
@@ -95,6 +108,33 @@ test('a model of the variants saved by kiln loads back (.keras and .h5) and pred
     const got = (await loaded.predict(input)).dataSync();
     t.true(got.every((v, i) => Math.abs(v - expected[i]) < 1e-6), ext);
   }
+});
+
+test("Keras loads kiln's .keras and .h5 files of the variants and predicts the same", async (t) => {
+  const lookup = findKerasPython();
+  if (!lookup.python) {
+    t.log(`skipped: ${lookup.reason}`);
+    t.pass();
+    return;
+  }
+  kiln.setSeed(4);
+  const model = variantsModel();
+  const input = kiln.random.normal([2, 8, 8, 4]);
+  const expected = (await model.predict(input)).dataSync();
+  const files = ['keras', 'h5'].map((ext) => join(directory, `for_keras.${ext}`));
+  for (const file of files) await model.save(file);
+  const manifest = join(directory, 'manifest.json');
+  writeFileSync(manifest, JSON.stringify(files.map((file) => ({ file, inputs: [{ shape: input.shape, values: Array.from(input.dataSync()) }] }))));
+  const run = spawnSync(lookup.python, [fileURLToPath(new URL('./helpers/keras_predict.py', import.meta.url)), manifest], { encoding: 'utf8', env: pythonEnv, maxBuffer: 1 << 26 });
+  t.is(run.status, 0, run.stderr.slice(-2000));
+  const results = JSON.parse(run.stdout.trim().split('\n').pop()!) as { outputs?: { shape: number[]; values: number[] }[]; error?: string }[];
+  files.forEach((file, k) => {
+    t.is(results[k].error, undefined, `Keras could not load ${file}`);
+    const values = results[k].outputs?.[0].values ?? [];
+    t.is(values.length, expected.length);
+    const difference = Math.max(...values.map((v, i) => Math.abs(v - expected[i])));
+    t.true(difference < 1e-5, `${file}: Keras' prediction differs by ${difference}`);
+  });
 });
 
 test('the ops run eagerly: a depthwise convolution is the grouped one with groups = channels', (t) => {
