@@ -228,7 +228,12 @@ impl Groups {
     }
     /// The size of the column buffer (and of its gradient) the convolution needs.
     pub fn columns_len(&self, g: &Geometry) -> usize {
-        if self.depthwise(g).is_some() { 0 } else { g.batch * g.positions() * g.patch() }
+        if self.depthwise(g).is_some() || self.pointwise(g) { 0 } else { g.batch * g.positions() * g.patch() }
+    }
+    /// An ungrouped 1 x 1 window at stride 1 (ResNet's and MobileNet's projections, the second
+    /// half of a separable convolution): x is its own im2col matrix, so none is made.
+    fn pointwise(&self, g: &Geometry) -> bool {
+        self.groups == 1 && (g.k_h, g.k_w, g.stride) == (1, 1, (1, 1))
     }
 }
 
@@ -243,6 +248,9 @@ fn group_columns(g: &Geometry, groups: &Groups, i: usize) -> std::ops::Range<usi
 pub fn forward(g: &Geometry, groups: Groups, x: &[f32], kernel: &[f32], cols: &mut [f32], y: &mut [f32]) {
     if let Some(multiplier) = groups.depthwise(g) {
         return depthwise_conv::forward(g, x, kernel, multiplier, y);
+    }
+    if groups.pointwise(g) {
+        return columns_times_kernel(g, x, kernel, groups.out_channels, 0.0, y);
     }
     if groups.groups == 1 {
         im2col(g, x, cols);
@@ -263,6 +271,16 @@ pub fn forward(g: &Geometry, groups: Groups, x: &[f32], kernel: &[f32], cols: &m
 pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32])>) {
     if let Some(multiplier) = groups.depthwise(g) {
         return depthwise_conv::backward(g, x, kernel, multiplier, dy, dkernel, dx.map(|(dx, _)| dx));
+    }
+    if groups.pointwise(g) {
+        if let Some((dk, overwrite)) = dkernel {
+            kernel_gradient(g, x, dy, groups.out_channels, overwrite, dk);
+        }
+        if let Some((dx, _)) = dx {
+            let rows = g.batch * g.positions();
+            gemm(1.0, MatRef::new(dy, rows, groups.out_channels), MatRef::new(kernel, g.channels, groups.out_channels).t(), 1.0, dx);
+        }
+        return;
     }
     if groups.groups == 1 {
         if let Some((dk, overwrite)) = dkernel {
@@ -336,6 +354,9 @@ mod tests {
             (Geometry::new(&[2, 6, 5, 8], (2, 3), (2, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(4, 4)),
             (Geometry::new(&[1, 7, 6, 6], (3, 3), (1, 1), (2, 1), Padding::Same, "t").unwrap(), Groups::new(3, 6)),
             (Geometry::new(&[2, 5, 5, 3], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(3, 6)),
+            // 1 x 1 at stride 1 (no columns), then 1 x 1 at stride 2 (columns).
+            (Geometry::new(&[2, 3, 4, 5], (1, 1), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 3)),
+            (Geometry::new(&[2, 5, 4, 3], (1, 1), (2, 2), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 2)),
         ]
     }
 
