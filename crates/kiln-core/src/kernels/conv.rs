@@ -1,5 +1,7 @@
-//! 2-D convolution, channels last (Keras' layout): x [batch, h, w, cin], kernel
-//! [kh, kw, cin / groups, cout]. Forward and both gradients go through im2col and one GEMM
+//! 2-D and 3-D convolution, channels last (Keras' layout): x [batch, (d,) h, w, cin], kernel
+//! [(kd,) kh, kw, cin / groups, cout]. A 3-D window is a stack of 2-D ones along the depth
+//! axis, so one geometry (whose depth axis is flat, length 1, for 2-D) and one im2col serve
+//! both; 1-D is 2-D with a height of one, upstream. Forward and both gradients go through im2col and one GEMM
 //! over the whole batch (one per group when `groups` > 1, on that group's columns of the
 //! kernel and output); the column buffer made by the forward pass is reused by the backward
 //! pass. With one input channel per group (depthwise, as ConvNeXt's `groups = channels`) the
@@ -17,10 +19,38 @@ pub enum Padding {
     Same,
 }
 
+/// The depth axis of a 3-D window walk: input length, window, stride, dilation, leading
+/// padding and output length. 2-D geometries have the flat one (all 1, no padding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepthAxis {
+    pub input: usize,
+    pub window: usize,
+    pub stride: usize,
+    pub dilation: usize,
+    pub pad: usize,
+    pub output: usize,
+}
+
+impl DepthAxis {
+    pub const FLAT: DepthAxis = DepthAxis { input: 1, window: 1, stride: 1, dilation: 1, pad: 0, output: 1 };
+
+    pub fn is_flat(&self) -> bool {
+        *self == DepthAxis::FLAT
+    }
+
+    /// The input plane under window plane `kd` at output plane `od`, if inside.
+    #[inline]
+    pub fn source(&self, od: usize, kd: usize) -> Option<usize> {
+        (od * self.stride + kd * self.dilation).checked_sub(self.pad).filter(|&id| id < self.input)
+    }
+}
+
 /// Sizes of one convolution (or pooling window walk) over one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Geometry {
     pub batch: usize,
+    /// Planes of [h, w, channels] (flat for 2-D).
+    pub depth: DepthAxis,
     pub in_h: usize,
     pub in_w: usize,
     pub channels: usize,
@@ -35,7 +65,7 @@ pub struct Geometry {
 }
 
 /// Output length and leading padding of one axis, as TensorFlow computes them.
-fn axis(input: usize, window: usize, stride: usize, dilation: usize, padding: Padding) -> Option<(usize, usize)> {
+pub(crate) fn axis(input: usize, window: usize, stride: usize, dilation: usize, padding: Padding) -> Option<(usize, usize)> {
     let span = (window - 1) * dilation + 1;
     match padding {
         Padding::Valid => (input >= span).then(|| ((input - span) / stride + 1, 0)),
@@ -66,6 +96,7 @@ impl Geometry {
         let (out_w, pad_left) = axis(input[2], window.1, stride.1, dilation.1, padding).ok_or_else(too_small)?;
         Ok(Geometry {
             batch: input[0],
+            depth: DepthAxis::FLAT,
             in_h: input[1],
             in_w: input[2],
             channels: input[3],
@@ -80,15 +111,33 @@ impl Geometry {
         })
     }
 
-    pub fn in_size(&self) -> usize {
-        self.in_h * self.in_w * self.channels
+    /// `input` is [batch, d, h, w, channels]; the window is `window[0]` x `[1]` x `[2]`.
+    pub fn new_3d(input: &[usize], window: [usize; 3], stride: [usize; 3], dilation: [usize; 3], padding: Padding, name: &str) -> Result<Geometry> {
+        if input.len() != 5 {
+            return Err(KilnError::shape(format!("{name}: expected an input of rank 5 [batch, depth, height, width, channels], got {}", shape_str(input))));
+        }
+        let plane = [input[0], input[2], input[3], input[4]];
+        let g = Geometry::new(&plane, (window[1], window[2]), (stride[1], stride[2]), (dilation[1], dilation[2]), padding, name)?;
+        if stride[0] == 0 || dilation[0] == 0 || window[0] == 0 {
+            return Err(KilnError::value(format!("{name}: window, strides and dilation must be positive")));
+        }
+        let (output, pad) = axis(input[1], window[0], stride[0], dilation[0], padding).ok_or_else(|| {
+            KilnError::shape(format!("{name}: the {window:?} window (dilation {dilation:?}) is larger than the input {} with padding 'valid'", shape_str(input)))
+        })?;
+        Ok(Geometry { depth: DepthAxis { input: input[1], window: window[0], stride: stride[0], dilation: dilation[0], pad, output }, ..g })
     }
+
+    /// Values of one sample of x.
+    pub fn in_size(&self) -> usize {
+        self.depth.input * self.in_h * self.in_w * self.channels
+    }
+    /// Output positions of one sample.
     pub fn positions(&self) -> usize {
-        self.out_h * self.out_w
+        self.depth.output * self.out_h * self.out_w
     }
     /// Length of one im2col row: the receptive field.
     pub fn patch(&self) -> usize {
-        self.k_h * self.k_w * self.channels
+        self.depth.window * self.k_h * self.k_w * self.channels
     }
 
     /// The input row and column under window cell (ky, kx) at output (oy, ox), if inside.
@@ -121,24 +170,32 @@ impl Geometry {
 
 /// Walks the receptive fields of channels `first..first + count` in runs of adjacent values:
 /// `visit(offset in one sample's cols, offset in one sample of x or None where the run is
-/// padding, run length)`; one sample's cols are [positions, k_h * k_w * count]. A window row
-/// inside the input is one run of k_w * channels values when all channels are taken; other
-/// rows go cell by cell.
+/// padding, run length)`; one sample's cols are [positions, patch * count / channels]. A
+/// window row inside the input is one run of k_w * channels values when all channels are
+/// taken; other rows go cell by cell; a window plane outside the input (3-D) is padding.
 #[inline]
 fn for_each_run(g: &Geometry, (first, count): (usize, usize), mut visit: impl FnMut(usize, Option<usize>, usize)) {
     let c = g.channels;
-    let (span, patch) = (g.k_w * count, g.k_h * g.k_w * count);
-    for oy in 0..g.out_h {
-        for ky in 0..g.k_h {
-            let iy = g.source_row(oy, ky);
-            for ox in 0..g.out_w {
-                let at = (oy * g.out_w + ox) * patch + ky * span;
-                match (iy, if count == c { g.whole_window_row(ox) } else { None }) {
-                    (None, _) => visit(at, None, span),
-                    (Some(iy), Some(ix)) => visit(at, Some((iy * g.in_w + ix) * c), span),
-                    (Some(iy), None) => {
-                        for kx in 0..g.k_w {
-                            visit(at + kx * count, g.source_column(ox, kx).map(|ix| (iy * g.in_w + ix) * c + first), count);
+    let (span, plane_patch) = (g.k_w * count, g.k_h * g.k_w * count);
+    let patch = g.depth.window * plane_patch;
+    let (plane_positions, plane_size) = (g.out_h * g.out_w, g.in_h * g.in_w * c);
+    for od in 0..g.depth.output {
+        for kd in 0..g.depth.window {
+            let plane = g.depth.source(od, kd).map(|id| id * plane_size);
+            let window_plane = od * plane_positions * patch + kd * plane_patch;
+            for oy in 0..g.out_h {
+                for ky in 0..g.k_h {
+                    let iy = plane.and_then(|p| g.source_row(oy, ky).map(|iy| p + iy * g.in_w * c));
+                    for ox in 0..g.out_w {
+                        let at = window_plane + (oy * g.out_w + ox) * patch + ky * span;
+                        match (iy, if count == c { g.whole_window_row(ox) } else { None }) {
+                            (None, _) => visit(at, None, span),
+                            (Some(row), Some(ix)) => visit(at, Some(row + ix * c), span),
+                            (Some(row), None) => {
+                                for kx in 0..g.k_w {
+                                    visit(at + kx * count, g.source_column(ox, kx).map(|ix| row + ix * c + first), count);
+                                }
+                            }
                         }
                     }
                 }
@@ -154,7 +211,7 @@ pub fn im2col(g: &Geometry, x: &[f32], cols: &mut [f32]) {
 
 /// im2col of channels `first..first + count` only ([batch * positions, k_h * k_w * count]).
 fn im2col_channels(g: &Geometry, channels: (usize, usize), x: &[f32], cols: &mut [f32]) {
-    let per_sample = g.positions() * g.k_h * g.k_w * channels.1;
+    let per_sample = g.positions() * g.patch() / g.channels * channels.1;
     cols.par_chunks_mut(per_sample).zip(x.par_chunks(g.in_size())).for_each(|(cols, x)| {
         for_each_run(g, channels, |at, from, len| {
             let dst = &mut cols[at..at + len];
@@ -173,7 +230,7 @@ pub fn col2im(g: &Geometry, dcols: &[f32], dx: &mut [f32]) {
 }
 
 fn col2im_channels(g: &Geometry, channels: (usize, usize), dcols: &[f32], dx: &mut [f32]) {
-    let per_sample = g.positions() * g.k_h * g.k_w * channels.1;
+    let per_sample = g.positions() * g.patch() / g.channels * channels.1;
     dx.par_chunks_mut(g.in_size()).zip(dcols.par_chunks(per_sample)).for_each(|(dx, dcols)| {
         for_each_run(g, channels, |at, to, len| {
             if let Some(t) = to {
@@ -224,7 +281,7 @@ impl Groups {
     }
     /// One input channel per group: the depthwise kernel, with this channel multiplier.
     fn depthwise(&self, g: &Geometry) -> Option<usize> {
-        (self.groups > 1 && self.in_per_group(g) == 1).then(|| self.out_per_group())
+        (self.groups > 1 && self.in_per_group(g) == 1 && g.depth.is_flat()).then(|| self.out_per_group())
     }
     /// The size of the column buffer (and of its gradient) the convolution needs.
     pub fn columns_len(&self, g: &Geometry) -> usize {
@@ -233,7 +290,7 @@ impl Groups {
     /// An ungrouped 1 x 1 window at stride 1 (ResNet's and MobileNet's projections, the second
     /// half of a separable convolution): x is its own im2col matrix, so none is made.
     fn pointwise(&self, g: &Geometry) -> bool {
-        self.groups == 1 && (g.k_h, g.k_w, g.stride) == (1, 1, (1, 1))
+        self.groups == 1 && (g.k_h, g.k_w, g.stride, g.depth.window, g.depth.stride) == (1, 1, (1, 1), 1, 1)
     }
 }
 
@@ -257,7 +314,7 @@ pub fn forward(g: &Geometry, groups: Groups, x: &[f32], kernel: &[f32], cols: &m
         return columns_times_kernel(g, cols, kernel, groups.out_channels, 0.0, y);
     }
     let (cin, cout, f) = (groups.in_per_group(g), groups.out_per_group(), groups.out_channels);
-    let (rows, patch) = (g.batch * g.positions(), g.k_h * g.k_w * cin);
+    let (rows, patch) = (g.batch * g.positions(), g.patch() / g.channels * cin);
     for i in 0..groups.groups {
         let cols = &mut cols[group_columns(g, &groups, i)];
         im2col_channels(g, (i * cin, cin), x, cols);
@@ -292,7 +349,7 @@ pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &
         return;
     }
     let (cin, cout, f) = (groups.in_per_group(g), groups.out_per_group(), groups.out_channels);
-    let (rows, patch) = (g.batch * g.positions(), g.k_h * g.k_w * cin);
+    let (rows, patch) = (g.batch * g.positions(), g.patch() / g.channels * cin);
     if let Some((dk, overwrite)) = dkernel {
         for i in 0..groups.groups {
             let cols = StridedRef::new(&cols[group_columns(g, &groups, i)], rows, patch, patch);
@@ -320,23 +377,30 @@ mod tests {
     /// over that group's input channels.
     fn naive(g: &Geometry, x: &[f32], k: &[f32], groups: Groups) -> Vec<f32> {
         let (cout, cin) = (groups.out_channels, g.channels / groups.groups);
+        let d = g.depth;
         let mut y = vec![0.0; g.batch * g.positions() * cout];
         for b in 0..g.batch {
-            for oy in 0..g.out_h {
-                for ox in 0..g.out_w {
-                    for o in 0..cout {
-                        let first = o / (cout / groups.groups) * cin;
-                        let mut s = 0.0;
-                        for ky in 0..g.k_h {
-                            for kx in 0..g.k_w {
-                                if let Some((iy, ix)) = g.source(oy, ox, ky, kx) {
-                                    for c in 0..cin {
-                                        s += x[b * g.in_size() + (iy * g.in_w + ix) * g.channels + first + c] * k[((ky * g.k_w + kx) * cin + c) * cout + o];
+            for od in 0..d.output {
+                for oy in 0..g.out_h {
+                    for ox in 0..g.out_w {
+                        for o in 0..cout {
+                            let first = o / (cout / groups.groups) * cin;
+                            let mut s = 0.0;
+                            for kd in 0..d.window {
+                                let Some(id) = d.source(od, kd) else { continue };
+                                for ky in 0..g.k_h {
+                                    for kx in 0..g.k_w {
+                                        if let Some((iy, ix)) = g.source(oy, ox, ky, kx) {
+                                            for c in 0..cin {
+                                                let xv = x[b * g.in_size() + ((id * g.in_h + iy) * g.in_w + ix) * g.channels + first + c];
+                                                s += xv * k[(((kd * g.k_h + ky) * g.k_w + kx) * cin + c) * cout + o];
+                                            }
+                                        }
                                     }
                                 }
                             }
+                            y[(((b * d.output + od) * g.out_h + oy) * g.out_w + ox) * cout + o] = s;
                         }
-                        y[((b * g.out_h + oy) * g.out_w + ox) * cout + o] = s;
                     }
                 }
             }
@@ -357,11 +421,18 @@ mod tests {
             // 1 x 1 at stride 1 (no columns), then 1 x 1 at stride 2 (columns).
             (Geometry::new(&[2, 3, 4, 5], (1, 1), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 3)),
             (Geometry::new(&[2, 5, 4, 3], (1, 1), (2, 2), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 2)),
+            // 3-D: valid; same with strides; dilated and grouped; one channel per group (no
+            // depthwise kernel in 3-D: grouped GEMMs); 1 x 1 x 1.
+            (Geometry::new_3d(&[2, 4, 3, 4, 2], [2, 2, 3], [1, 1, 1], [1, 1, 1], Padding::Valid, "t").unwrap(), Groups::new(1, 3)),
+            (Geometry::new_3d(&[1, 5, 4, 3, 2], [3, 2, 2], [2, 2, 1], [1, 1, 1], Padding::Same, "t").unwrap(), Groups::new(1, 2)),
+            (Geometry::new_3d(&[1, 5, 4, 4, 4], [2, 2, 2], [1, 1, 1], [2, 1, 2], Padding::Same, "t").unwrap(), Groups::new(2, 4)),
+            (Geometry::new_3d(&[2, 3, 3, 3, 2], [2, 2, 2], [1, 1, 1], [1, 1, 1], Padding::Same, "t").unwrap(), Groups::new(2, 4)),
+            (Geometry::new_3d(&[2, 2, 3, 2, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1], Padding::Valid, "t").unwrap(), Groups::new(1, 2)),
         ]
     }
 
     fn kernel_len(g: &Geometry, groups: Groups) -> usize {
-        g.k_h * g.k_w * g.channels / groups.groups * groups.out_channels
+        g.patch() / groups.groups * groups.out_channels
     }
 
     #[test]
@@ -371,6 +442,11 @@ mod tests {
         let g = Geometry::new(&[1, 5, 6, 1], (3, 2), (2, 2), (1, 1), Padding::Same, "c").unwrap();
         assert_eq!((g.out_h, g.out_w, g.pad_top, g.pad_left), (3, 3, 1, 0));
         assert!(Geometry::new(&[1, 2, 2, 1], (3, 3), (1, 1), (1, 1), Padding::Valid, "c").is_err());
+        let g = Geometry::new_3d(&[1, 5, 6, 7, 1], [3, 3, 2], [2, 1, 3], [1, 1, 1], Padding::Same, "c").unwrap();
+        assert_eq!((g.depth.output, g.depth.pad, g.out_h, g.out_w), (3, 1, 6, 3));
+        let g = Geometry::new_3d(&[1, 5, 6, 7, 1], [3, 3, 2], [1, 1, 1], [2, 1, 1], Padding::Valid, "c").unwrap();
+        assert_eq!((g.depth.output, g.out_h, g.out_w), (1, 4, 6));
+        assert!(Geometry::new_3d(&[1, 2, 6, 6, 1], [3, 3, 3], [1, 1, 1], [1, 1, 1], Padding::Valid, "c").is_err());
     }
 
     #[test]
