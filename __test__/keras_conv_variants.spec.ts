@@ -1,4 +1,4 @@
-// The convolution variants against Keras 3 (scripts/fixtures/keras_conv_variants.py):
+// The convolution variants and the 3-D family against Keras 3 (scripts/fixtures/keras_conv_variants.py):
 // DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1D/Conv2D with `groups`, Conv1DTranspose, each
 // layer's output and gradients with the checks of helpers/keras_layer_cases.ts; then two small
 // models Keras saved with these layers (`.keras` and legacy `.h5`) load and predict what Keras
@@ -12,7 +12,7 @@ const fixture = readFixture('keras_conv_variants.json') as ReturnType<typeof rea
 
 test('the fixture comes from Keras', (t) => {
   t.regex(fixture.keras, /^3\./);
-  t.true(fixture.cases.length >= 20);
+  t.true(fixture.cases.length >= 40);
   t.is(fixture.savedModels.length, 2);
 });
 

@@ -21,7 +21,7 @@ export interface ConvWindowArgs {
 
 export interface ConvArgs extends LayerArgs, KernelArgs, ConvWindowArgs {
   /**
-   * Conv1D and Conv2D: split the channels into this many independent convolutions, each of
+   * Conv1D, Conv2D and Conv3D: split the channels into this many independent convolutions, each of
    * channels / groups inputs making filters / groups outputs (ConvNeXt's depthwise layers are
    * `groups = channels`). Default 1.
    */
@@ -66,7 +66,7 @@ export function resolveConvWindow(rank: number, kernelSize: number | number[], a
   return window;
 }
 
-/** Convolution over `rank` spatial axes, channels last (Conv1D, Conv2D). */
+/** Convolution over `rank` spatial axes, channels last (Conv1D, Conv2D, Conv3D). */
 export abstract class BaseConv extends Layer {
   readonly filters: number;
   readonly kernelSize: number[];
@@ -85,7 +85,7 @@ export abstract class BaseConv extends Layer {
   private readonly acceptsGroups: boolean;
 
   /** @param ownOptions a subclass's options beyond the convolution's ('groups' for Conv1D/Conv2D). */
-  constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
+  constructor(readonly rank: 1 | 2 | 3, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
     super(args, [...CONV_OPTIONS, ...ownOptions]);
     this.acceptsGroups = ownOptions.includes('groups');
     if (!Number.isInteger(filters) || filters <= 0) {

@@ -14,13 +14,13 @@ export interface ConvTransposeArgs extends ConvArgs {
 
 /**
  * Transposed convolution over `rank` spatial axes, channels last (Conv1DTranspose,
- * Conv2DTranspose): the gradient of a convolution with respect to its input, used to upsample
+ * Conv2DTranspose, Conv3DTranspose): the gradient of a convolution with respect to its input, used to upsample
  * in decoders. The kernel has Keras' shape [...kernelSize, filters, channels].
  */
 export abstract class BaseConvTranspose extends BaseConv {
   readonly outputPadding: number[] | null;
 
-  constructor(rank: 1 | 2, filters: number, kernelSize: number | number[], args: ConvTransposeArgs = {}) {
+  constructor(rank: 1 | 2 | 3, filters: number, kernelSize: number | number[], args: ConvTransposeArgs = {}) {
     const { outputPadding = null, ...convArgs } = args;
     super(rank, filters, kernelSize, convArgs, ['outputPadding']);
     if (outputPadding === null) {
