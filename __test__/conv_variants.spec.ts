@@ -163,6 +163,16 @@ class Scale extends kiln.layers.Layer {
   }
 }
 
+/** Layers applied one after another, as one layer (for gradient checks of shape-only layers). */
+class Chain extends kiln.layers.Layer {
+  constructor(readonly chain: kiln.layers.Layer[]) {
+    super();
+  }
+  call(inputs: kiln.layers.LayerInput) {
+    return this.chain.reduce<kiln.layers.LayerOutput>((x, layer) => layer.apply(x as kiln.layers.LayerInput) as kiln.layers.LayerOutput, inputs);
+  }
+}
+
 const gradientCases: [string, number[], () => kiln.layers.Layer][] = [
   ['DepthwiseConv2D 2x2 same, strides 2, depthMultiplier 2, tanh', [3, 3, 2], () => new L.DepthwiseConv2D(2, { strides: 2, padding: 'same', depthMultiplier: 2, activation: 'tanh' })],
   ['DepthwiseConv2D 2x2 valid, dilation 2', [3, 3, 2], () => new L.DepthwiseConv2D(2, { dilationRate: 2 })],
@@ -172,6 +182,11 @@ const gradientCases: [string, number[], () => kiln.layers.Layer][] = [
   ['Conv2D groups 2, 2x2', [3, 3, 4], () => new L.Conv2D(2, 2, { groups: 2 })],
   ['Conv1D groups 2, 2 same', [3, 4], () => new L.Conv1D(4, 2, { groups: 2, padding: 'same' })],
   ['Conv1DTranspose 3 same, strides 2', [3, 2], () => new L.Conv1DTranspose(2, 3, { strides: 2, padding: 'same' })],
+  ['Conv3D 2x2x2 same, strides 2, groups 2', [3, 2, 3, 2], () => new L.Conv3D(2, 2, { strides: 2, padding: 'same', groups: 2 })],
+  ['Conv3DTranspose 2x1x2 valid, strides 2', [2, 2, 2, 1], () => new L.Conv3DTranspose(1, [2, 1, 2], { strides: 2 })],
+  ['MaxPooling3D 2 same', [3, 2, 3, 1], () => new L.MaxPooling3D(2, { padding: 'same' })],
+  ['AveragePooling3D [2, 1, 2] same, strides 1', [3, 2, 3, 1], () => new L.AveragePooling3D([2, 1, 2], { padding: 'same', strides: 1 })],
+  ['ZeroPadding3D then Cropping3D then UpSampling3D', [2, 2, 2, 1], () => new Chain([new L.ZeroPadding3D([1, 0, [0, 1]]), new L.Cropping3D([[0, 1], [1, 0], 0]), new L.UpSampling3D([2, 1, 1])])],
 ];
 
 for (const [name, shape, make] of gradientCases) {
@@ -220,7 +235,7 @@ test('a small SeparableConv2D model learns to tell horizontal from vertical stri
   t.true(lossAfter < 0.5 * lossBefore, `held-out loss ${lossBefore} -> ${lossAfter}`);
 });
 
-test('exported to ONNX (Conv with group), onnxruntime predicts what kiln predicts', async (t) => {
+test('exported to ONNX (Conv with group; 3-D Conv, ConvTranspose and pooling), onnxruntime predicts what kiln predicts', async (t) => {
   kiln.setSeed(8);
   const inputs = kiln.Input({ shape: [7, 6, 4] });
   let x = new L.DepthwiseConv2D(3, { depthMultiplier: 2, padding: 'same', activation: 'relu' }).apply(inputs);
@@ -233,7 +248,15 @@ test('exported to ONNX (Conv with group), onnxruntime predicts what kiln predict
   s = new L.Conv1D(4, 3, { groups: 2 }).apply(s);
   s = new L.Conv1DTranspose(2, 3, { strides: 2, padding: 'same' }).apply(s);
   const model1d = new kiln.Model({ inputs: sequence, outputs: s });
-  for (const [model, input] of [[model2d, kiln.random.normal([2, 7, 6, 4])], [model1d, kiln.random.normal([2, 9, 3])]] as const) {
+  const volume = kiln.Input({ shape: [5, 6, 4, 3] });
+  let v = new L.Conv3D(4, 3, { padding: 'same', strides: [2, 1, 2], activation: 'relu' }).apply(volume);
+  v = new L.Conv3D(4, 2, { groups: 2 }).apply(v);
+  v = new L.Conv3DTranspose(2, [2, 3, 2], { strides: 2, padding: 'same', outputPadding: [1, 0, 1] }).apply(v);
+  v = new L.AveragePooling3D(2, { padding: 'same' }).apply(new L.MaxPooling3D([1, 2, 1]).apply(v));
+  v = new L.UpSampling3D([1, 2, 1]).apply(new L.Cropping3D([0, 1, [1, 0]]).apply(new L.ZeroPadding3D(1).apply(v)));
+  const model3d = new kiln.Model({ inputs: volume, outputs: v });
+  const runs = [[model2d, kiln.random.normal([2, 7, 6, 4])], [model1d, kiln.random.normal([2, 9, 3])], [model3d, kiln.random.normal([2, 5, 6, 4, 3])]] as const;
+  for (const [model, input] of runs) {
     model.setWeights(model.getWeights().map((w) => kiln.random.normal(w.shape, 0, 0.5)));
     const path = join(directory, `${model.name}.onnx`);
     await model.exportOnnx(path);
