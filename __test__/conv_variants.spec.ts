@@ -53,6 +53,9 @@ test('unknown options, bad values and mismatched shapes are refused in Keras wor
   t.throws(() => new L.Conv1DTranspose(4, 3, { strides: 2, outputPadding: 2 }), { instanceOf: kiln.ValueError, message: /strictly less than the corresponding `strides`/ });
   t.throws(() => new L.DepthwiseConv2D(3).apply(kiln.Input({ shape: [6, 4] })), { instanceOf: kiln.ShapeError, message: /expected ndim=4, found ndim=3/ });
   t.throws(() => kiln.ops.depthwiseConv(data([1, 5, 5, 3]), data([3, 3, 2, 1])), { instanceOf: kiln.ShapeError, message: /expects 2 input channels/ });
+  t.throws(() => new L.DepthwiseConv1D(3).apply(kiln.Input({ shape: [2, 4] })), { instanceOf: kiln.ShapeError, message: /^Layer "depthwise_conv1d[_0-9]*": the window of size 3 is larger than the input axis of length 2 with padding 'valid' \(input shape \[null, 2, 4\]\)$/ });
+  t.throws(() => new L.Conv3D(4, 3).apply(kiln.Input({ shape: [6, 6, 3] })), { instanceOf: kiln.ShapeError, message: /expected ndim=5, found ndim=4/ });
+  t.throws(() => new L.ZeroPadding3D([1, 2]), { instanceOf: kiln.ValueError, message: /`padding` should be either an int, a tuple of 3 ints/ });
 });
 
 test('getConfig rebuilds an equivalent layer and names options as Keras does', (t) => {

@@ -278,6 +278,7 @@ export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, opti
     // 1-D is 2-D with a height of one.
     const [, width, channels] = xShape;
     const k = kShape as number[];
+    windowOutput(width, k[0], strides[0], dilation[0], padding, xShape); // refused in the 1-D shape the caller knows
     const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width as number, channels as number]) : concrete(x).reshape([-1, 1, width as number, channels as number]);
     const y = conv(x2 as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]], groups });
     const [, , w, f] = y.shape;
