@@ -30,9 +30,11 @@ test('both constructor forms build the same layer, with Keras weight names and s
     [new L.SeparableConv1D(4, 3), new L.SeparableConv1D({ filters: 4, kernelSize: 3 }), [9, 3], ['depthwise_kernel:3,3,1', 'pointwise_kernel:1,3,4', 'bias:4']],
     [new L.Conv1DTranspose(4, 3, { strides: 2 }), new L.Conv1DTranspose({ filters: 4, kernelSize: 3, strides: 2 }), [5, 3], ['kernel:3,4,3', 'bias:4']],
     [new L.Conv2D(6, 3, { groups: 3 }), new L.Conv2D(6, 3, { groups: 3 }), [6, 6, 9], ['kernel:3,3,3,6', 'bias:6']],
+    [new L.Conv3D(4, [2, 3, 3], { groups: 2 }), new L.Conv3D({ filters: 4, kernelSize: [2, 3, 3], groups: 2 }), [4, 6, 6, 2], ['kernel:2,3,3,1,4', 'bias:4']],
+    [new L.Conv3DTranspose(2, 3, { strides: 2 }), new L.Conv3DTranspose({ filters: 2, kernelSize: 3, strides: 2 }), [4, 6, 6, 5], ['kernel:3,3,3,2,5', 'bias:2']],
   ];
   for (const [positional, object, inputShape, weights] of pairs) {
-    positional.build(inputShape.length === 3 ? [null, ...inputShape] : [null, ...inputShape]);
+    positional.build([null, ...inputShape]);
     object.build([null, ...inputShape]);
     const names = (l: kiln.layers.Layer) => l.weights.map((w) => `${w.name}:${w.shape}`);
     t.deepEqual(names(positional), weights, positional.constructor.name);
@@ -65,6 +67,14 @@ test('getConfig rebuilds an equivalent layer and names options as Keras does', (
     new L.SeparableConv2D(4, 3, { depthMultiplier: 3, pointwiseConstraint: kiln.constraints.maxNorm(2) }),
     new L.SeparableConv1D(2, 5, { strides: 2, padding: 'same' }),
     new L.Conv1DTranspose(3, 4, { strides: 2, outputPadding: 1 }),
+    new L.Conv3D(4, [2, 3, 3], { groups: 2, strides: [1, 2, 2], padding: 'same' }),
+    new L.Conv3DTranspose(2, 3, { strides: 2, outputPadding: [1, 0, 1] }),
+    new L.MaxPooling3D([2, 2, 1], { padding: 'same' }),
+    new L.AveragePooling3D({ poolSize: 3, strides: 1 }),
+    new L.ZeroPadding3D([[1, 0], 2, [0, 3]]),
+    new L.Cropping3D(2),
+    new L.UpSampling3D([1, 2, 3]),
+    new L.GlobalAveragePooling3D({ keepdims: true }),
   ];
   for (const layer of layers) {
     const config = layer.getConfig();
@@ -74,6 +84,9 @@ test('getConfig rebuilds an equivalent layer and names options as Keras does', (
   }
   t.like(layers[0].getConfig(), { kernelSize: [3, 2], depthMultiplier: 2, strides: [2, 2], padding: 'same', activation: 'relu', useBias: false, depthwiseRegularizer: { className: 'L2' } });
   t.like(layers[4].getConfig(), { filters: 3, kernelSize: [4], strides: [2], outputPadding: [1] });
+  t.like(layers[5].getConfig(), { filters: 4, kernelSize: [2, 3, 3], groups: 2, strides: [1, 2, 2], padding: 'same' });
+  t.like(layers[9].getConfig(), { padding: [[1, 0], [2, 2], [0, 3]] });
+  t.like(layers[10].getConfig(), { cropping: [[2, 2], [2, 2], [2, 2]] });
   const grouped = new L.Conv2D(8, 3, { groups: 4 });
   const { filters, kernelSize, ...options } = grouped.getConfig() as kiln.layers.LayerConfig & { filters: number; kernelSize: number[] };
   t.deepEqual({ ...new L.Conv2D(filters, kernelSize as [number, number], { ...options, name: 'copy' }).getConfig(), name: grouped.name }, grouped.getConfig());
