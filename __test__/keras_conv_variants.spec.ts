@@ -1,7 +1,7 @@
 // The convolution variants and the 3-D family against Keras 3 (scripts/fixtures/keras_conv_variants.py):
 // DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1D/Conv2D with `groups`, Conv1DTranspose, each
-// layer's output and gradients with the checks of helpers/keras_layer_cases.ts; then two small
-// models Keras saved with these layers (`.keras` and legacy `.h5`) load and predict what Keras
+// layer's output and gradients with the checks of helpers/keras_layer_cases.ts; then three
+// small models Keras saved with these layers (`.keras` and legacy `.h5`) load and predict what Keras
 // predicts. No Python is needed here.
 import test from 'ava';
 import * as kiln from 'kiln-nn';
@@ -13,7 +13,7 @@ const fixture = readFixture('keras_conv_variants.json') as ReturnType<typeof rea
 test('the fixture comes from Keras', (t) => {
   t.regex(fixture.keras, /^3\./);
   t.true(fixture.cases.length >= 40);
-  t.is(fixture.savedModels.length, 2);
+  t.is(fixture.savedModels.length, 3);
 });
 
 for (const c of fixture.cases) {
@@ -31,8 +31,10 @@ for (const { name, x, y } of fixture.savedModels) {
       if (name.endsWith('2d')) {
         t.true(classes.includes('DepthwiseConv2D') && classes.includes('SeparableConv2D'));
         t.deepEqual(model.layers.filter((l) => l instanceof kiln.layers.Conv2D).map((l) => (l as kiln.layers.Conv2D).groups), [4, 8]);
-      } else {
+      } else if (name.endsWith('1d')) {
         t.true(['DepthwiseConv1D', 'SeparableConv1D', 'Conv1DTranspose'].every((c) => classes.includes(c)));
+      } else {
+        t.true(['Conv3D', 'Conv3DTranspose', 'MaxPooling3D', 'AveragePooling3D', 'ZeroPadding3D', 'Cropping3D', 'UpSampling3D', 'GlobalMaxPooling3D'].every((c) => classes.includes(c)));
       }
       const prediction = await model.predict(toTensor(x));
       t.deepEqual(prediction.shape, y.shape);
