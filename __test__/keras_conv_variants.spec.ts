@@ -1,8 +1,9 @@
-// The convolution variants and the 3-D family against Keras 3 (scripts/fixtures/keras_conv_variants.py):
-// DepthwiseConv1D/2D, SeparableConv1D/2D, Conv1D/Conv2D with `groups`, Conv1DTranspose, each
-// layer's output and gradients with the checks of helpers/keras_layer_cases.ts; then three
-// small models Keras saved with these layers (`.keras` and legacy `.h5`) load and predict what Keras
-// predicts. No Python is needed here.
+// The convolution variants and the 3-D family against Keras 3
+// (scripts/fixtures/keras_conv_variants.py): DepthwiseConv1D/2D, SeparableConv1D/2D,
+// Conv1D/Conv2D/Conv3D with `groups`, Conv1DTranspose, Conv3DTranspose, 3-D pooling, padding,
+// cropping and upsampling, each layer's output and gradients with the checks of
+// helpers/keras_layer_cases.ts; then three small models Keras saved with these layers
+// (`.keras` and legacy `.h5`) load and predict what Keras predicts. No Python is needed here.
 import test from 'ava';
 import * as kiln from 'kiln-nn';
 import { fileURLToPath } from 'node:url';

@@ -21,9 +21,9 @@ export interface ConvWindowArgs {
 
 export interface ConvArgs extends LayerArgs, KernelArgs, ConvWindowArgs {
   /**
-   * Conv1D, Conv2D and Conv3D: split the channels into this many independent convolutions, each of
-   * channels / groups inputs making filters / groups outputs (ConvNeXt's depthwise layers are
-   * `groups = channels`). Default 1.
+   * Conv1D, Conv2D and Conv3D: split the channels into this many independent convolutions,
+   * each of channels / groups inputs making filters / groups outputs (ConvNeXt's depthwise
+   * layers are `groups = channels`). Default 1.
    */
   groups?: number;
 }
@@ -84,7 +84,7 @@ export abstract class BaseConv extends Layer {
   private readonly penalties: Record<'kernel' | 'bias', WeightPenalties>;
   private readonly acceptsGroups: boolean;
 
-  /** @param ownOptions a subclass's options beyond the convolution's ('groups' for Conv1D/Conv2D). */
+  /** @param ownOptions a subclass's options beyond the convolution's ('groups' for Conv1D/2D/3D). */
   constructor(readonly rank: 1 | 2 | 3, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
     super(args, [...CONV_OPTIONS, ...ownOptions]);
     this.acceptsGroups = ownOptions.includes('groups');
