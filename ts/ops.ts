@@ -10,6 +10,7 @@ import { Variable } from './variable.js';
 
 export type { Padding } from './ops/recording.js';
 export { convTranspose, type ConvTransposeOptions } from './ops/conv_transpose.js';
+export { depthwiseConv, separableConv } from './ops/depthwise_conv.js';
 export { pad, repeat } from './ops/resampling.js';
 
 /** What an op argument may be. */
@@ -237,6 +238,11 @@ export interface ConvOptions {
   padding?: Padding;
   /** Default 1. */
   dilationRate?: number | number[];
+  /**
+   * Independent convolutions over channel groups (Keras' Conv2D `groups`); the kernel is
+   * [...window, channels / groups, filters]. Default 1.
+   */
+  groups?: number;
 }
 
 /** Output length of one spatial axis (null stays null), as TensorFlow computes it. */
@@ -252,14 +258,18 @@ function windowOutput(input: number | null, window: number, stride: number, dila
 
 /**
  * Convolution, channels last: x [batch, width, channels] with kernel [k, channels, filters],
- * or x [batch, height, width, channels] with kernel [kh, kw, channels, filters].
+ * x [batch, height, width, channels] with kernel [kh, kw, channels, filters], or
+ * x [batch, depth, height, width, channels] with kernel [kd, kh, kw, channels, filters]
+ * (channels / groups with `groups`).
  */
 export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, options: ConvOptions = {}): OpResult2<A, B> {
   const padding = checkPadding(options.padding ?? 'valid');
+  const groups = options.groups ?? 1;
+  if (!Number.isInteger(groups) || groups <= 0) throw new ValueError(`${where()}\`groups\` must be a positive integer, got ${JSON.stringify(options.groups)}`);
   const xShape = x instanceof SymbolicTensor || x instanceof Variable ? x.shape : toTensor(x as TensorLike).shape;
   const kShape = kernel instanceof SymbolicTensor || kernel instanceof Variable ? kernel.shape : toTensor(kernel as TensorLike).shape;
-  if ((xShape.length !== 3 && xShape.length !== 4) || kShape.length !== xShape.length) {
-    throw new ShapeError(`${where()}conv expects an input of rank 3 or 4 (channels last) and a kernel of the same rank, got ${describe(xShape)} and ${describe(kShape)}`);
+  if (xShape.length < 3 || xShape.length > 5 || kShape.length !== xShape.length) {
+    throw new ShapeError(`${where()}conv expects an input of rank 3, 4 or 5 (channels last) and a kernel of the same rank, got ${describe(xShape)} and ${describe(kShape)}`);
   }
   const spatial = xShape.length - 2;
   const strides = perAxis(options.strides, spatial, 1, 'strides');
@@ -268,19 +278,21 @@ export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, opti
     // 1-D is 2-D with a height of one.
     const [, width, channels] = xShape;
     const k = kShape as number[];
+    windowOutput(width, k[0], strides[0], dilation[0], padding, xShape); // refused in the 1-D shape the caller knows
     const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width as number, channels as number]) : concrete(x).reshape([-1, 1, width as number, channels as number]);
-    const y = conv(x2 as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]] });
+    const y = conv(x2 as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]], groups });
     const [, , w, f] = y.shape;
     return (y instanceof SymbolicTensor ? reshapeSamples(y, [w as number, f as number]) : (y as Tensor).reshape([-1, w as number, f as number])) as OpResult2<A, B>;
   }
-  if (xShape[3] !== null && xShape[3] !== kShape[2]) {
-    throw new ShapeError(`${where()}conv: the kernel expects ${kShape[2]} input channels, got an input of shape ${describe(xShape)}`);
+  const [perGroup, filters] = kShape.slice(-2) as number[];
+  const channels = xShape[xShape.length - 1];
+  if (channels !== null && channels !== perGroup * groups) {
+    throw new ShapeError(`${where()}conv: the kernel expects ${perGroup * groups} input channels${groups > 1 ? ` (${perGroup} in each of ${groups} groups)` : ''}, got an input of shape ${describe(xShape)}`);
   }
-  if (isSymbolic([x, kernel])) {
-    const [s, k] = [symbolic(x), symbolic(kernel)];
-    const out = [0, 1].map((i) => windowOutput(s.shape[i + 1], k.shape[i] as number, strides[i], dilation[i], padding, s.shape));
-    return record({ op: 'conv2d', strides, padding, dilation }, [s, k], [s.shape[0], out[0], out[1], k.shape[3]]) as OpResult2<A, B>;
-  }
+  if (filters % groups !== 0) throw new ValueError(`${where()}conv: the number of filters (${filters}) must be a multiple of groups (${groups})`);
+  const spec = { op: spatial === 3 ? 'conv3d' : 'conv2d', strides, padding, dilation, groups };
+  const outputShape = ([s]: Shape[]) => [s[0], ...strides.map((_, i) => windowOutput(s[i + 1], kShape[i] as number, strides[i], dilation[i], padding, s)), filters];
+  if (isSymbolic([x, kernel]) || groups > 1 || spatial === 3) return applyOp(spec, [x, kernel], outputShape) as OpResult2<A, B>;
   const [t, k] = [concrete(x), concrete(kernel)];
   return new Tensor(callNative(() => native.conv2D(t.handle, k.handle, strides, padding, dilation))) as OpResult2<A, B>;
 }
@@ -288,12 +300,24 @@ export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, opti
 function pooling<A extends OpInput>(fn: 'max' | 'average', x: A, poolSize: number | number[], strides: number | number[] | undefined, padding: Padding): OpResult<A> {
   checkPadding(padding);
   const xShape = x instanceof SymbolicTensor || x instanceof Variable ? x.shape : toTensor(x as TensorLike).shape;
-  if (xShape.length !== 3 && xShape.length !== 4) {
-    throw new ShapeError(`${where()}${fn} pooling expects an input of rank 3 or 4 (channels last), got ${describe(xShape)}`);
+  if (xShape.length < 3 || xShape.length > 5) {
+    throw new ShapeError(`${where()}${fn} pooling expects an input of rank 3, 4 or 5 (channels last), got ${describe(xShape)}`);
   }
   const spatial = xShape.length - 2;
   const pool = perAxis(poolSize, spatial, 1, 'poolSize');
   const step = perAxis(strides ?? pool, spatial, 1, 'strides');
+  if (spatial === 3) {
+    // A box's max or average is the max or average over depth of each plane's (with 'same',
+    // the cells inside the input are a product of per-axis counts, so averages compose too):
+    // 2-D pooling of each plane, then pooling of the planes along depth.
+    const [, depth, height, width, channels] = xShape;
+    if ([depth, height, width, channels].some((d) => d === null)) throw new ShapeError(`${where()}3-D pooling needs known spatial sizes and channels, got ${describe(xShape)}`);
+    const planes = pooling(fn, reshape(x, [-1, height as number, width as number, channels as number]) as OpInput, [pool[1], pool[2]], [step[1], step[2]], padding);
+    const [, outH, outW] = planes.shape as number[];
+    const columns = reshape(planes, [-1, depth as number, outH * outW, channels as number]);
+    const y = pooling(fn, columns as OpInput, [pool[0], 1], [step[0], 1], padding);
+    return reshape(y, [-1, y.shape[1] as number, outH, outW, channels as number]) as OpResult<A>;
+  }
   if (spatial === 1) {
     const [, width, channels] = xShape as number[];
     const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width, channels]) : concrete(x).reshape([-1, 1, width, channels]);

@@ -8,6 +8,25 @@ export { BaseConv, type ConvArgs } from './convolutional/base_conv.js';
 export { Conv1D } from './convolutional/conv1d.js';
 export { Conv2D } from './convolutional/conv2d.js';
 export { Conv2DTranspose, type Conv2DTransposeArgs } from './convolutional/conv2d_transpose.js';
+// Convolution variants: depthwise, separable, 1-D transposed (and `groups` on Conv1D/Conv2D).
+export { BaseConvTranspose, type ConvTransposeArgs } from './convolutional/base_conv_transpose.js';
+export { BaseDepthwiseConv, type DepthwiseConvArgs } from './convolutional/base_depthwise_conv.js';
+export { BaseSeparableConv, type SeparableConvArgs } from './convolutional/base_separable_conv.js';
+export { Conv1DTranspose, type Conv1DTransposeArgs } from './convolutional/conv1d_transpose.js';
+export { DepthwiseConv1D } from './convolutional/depthwise_conv1d.js';
+export { DepthwiseConv2D } from './convolutional/depthwise_conv2d.js';
+export { SeparableConv1D } from './convolutional/separable_conv1d.js';
+export { SeparableConv2D } from './convolutional/separable_conv2d.js';
+// The 3-D family (the same kernels and ops as 2-D, with a depth axis).
+export { AveragePooling3D } from './pooling/average_pooling3d.js';
+export { Conv3D } from './convolutional/conv3d.js';
+export { Conv3DTranspose, type Conv3DTransposeArgs } from './convolutional/conv3d_transpose.js';
+export { Cropping3D, type Cropping3DArgs } from './reshaping/cropping3d.js';
+export { GlobalAveragePooling3D } from './pooling/global_average_pooling3d.js';
+export { GlobalMaxPooling3D } from './pooling/global_max_pooling3d.js';
+export { MaxPooling3D } from './pooling/max_pooling3d.js';
+export { UpSampling3D, type UpSampling3DArgs } from './reshaping/up_sampling3d.js';
+export { ZeroPadding3D, type ZeroPadding3DArgs } from './reshaping/zero_padding3d.js';
 export { Dense, type DenseArgs } from './core/dense.js';
 export { Embedding, type EmbeddingArgs } from './core/embedding.js';
 export { InputLayer } from './core/input_layer.js';

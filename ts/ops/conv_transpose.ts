@@ -1,8 +1,9 @@
-// Transposed 2-D convolution (Keras' ops.conv_transpose), channels last.
+// Transposed convolution (Keras' ops.conv_transpose), channels last, over 1, 2 or 3 spatial axes.
 import { ShapeError, ValueError } from '../errors.js';
-import type { OpInput, OpResult2 } from '../ops.js';
-import type { Shape } from '../symbolic.js';
-import { applyOp, checkPadding, describe, type Padding, perAxis, where } from './recording.js';
+import { type OpInput, type OpResult2, reshape, reshapeSamples } from '../ops.js';
+import { type Shape, SymbolicTensor } from '../symbolic.js';
+import type { Tensor } from '../tensor.js';
+import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, shapeOf, symbolic, where } from './recording.js';
 
 export interface ConvTransposeOptions {
   /** Default 1. */
@@ -29,27 +30,56 @@ export function transposedLength(input: number | null, kernel: number, stride: n
 
 /**
  * Transposed convolution of x [batch, height, width, channels] with a kernel
- * [kh, kw, filters, channels] (Keras' layout): the gradient of a convolution with respect to
- * its input, used to upsample.
+ * [kh, kw, filters, channels] (Keras' layout), of x [batch, width, channels] with a kernel
+ * [k, filters, channels], or of x [batch, depth, height, width, channels] with a kernel
+ * [kd, kh, kw, filters, channels]: the gradient of a convolution with respect to its input,
+ * used to upsample.
  */
 export function convTranspose<A extends OpInput, B extends OpInput>(x: A, kernel: B, options: ConvTransposeOptions = {}): OpResult2<A, B> {
+  const [xShape, kShape] = [shapeOf(x), shapeOf(kernel)];
+  if (xShape.length === 3 && kShape.length === 3) return convTranspose1D(x, kernel, xShape, kShape as number[], options) as OpResult2<A, B>;
+  const rank = xShape.length === 5 ? 5 : 4;
+  const spatial = rank - 2;
   const padding = checkPadding(options.padding ?? 'valid');
-  const strides = perAxis(options.strides, 2, 1, 'strides');
-  const dilation = perAxis(options.dilationRate, 2, 1, 'dilationRate');
-  const outputPadding = options.outputPadding === undefined || options.outputPadding === null ? null : Array.isArray(options.outputPadding) ? options.outputPadding : [options.outputPadding, options.outputPadding];
-  if (outputPadding !== null && (outputPadding.length !== 2 || outputPadding.some((p, i) => !Number.isInteger(p) || p < 0 || p >= strides[i]))) {
-    throw new ValueError(`${where()}\`outputPadding\` must be 2 non-negative integers, each strictly less than the corresponding stride (strides ${JSON.stringify(strides)}), got ${JSON.stringify(options.outputPadding)}`);
+  const strides = perAxis(options.strides, spatial, 1, 'strides');
+  const dilation = perAxis(options.dilationRate, spatial, 1, 'dilationRate');
+  const outputPadding = options.outputPadding === undefined || options.outputPadding === null ? null : Array.isArray(options.outputPadding) ? options.outputPadding : new Array<number>(spatial).fill(options.outputPadding);
+  if (outputPadding !== null && (outputPadding.length !== spatial || outputPadding.some((p, i) => !Number.isInteger(p) || p < 0 || p >= strides[i]))) {
+    throw new ValueError(`${where()}\`outputPadding\` must be ${spatial} non-negative integers, each strictly less than the corresponding stride (strides ${JSON.stringify(strides)}), got ${JSON.stringify(options.outputPadding)}`);
   }
-  const spec = { op: 'conv2d_transpose', strides, padding, output_padding: outputPadding, dilation };
+  const spec = { op: rank === 5 ? 'conv3d_transpose' : 'conv2d_transpose', strides, padding, output_padding: outputPadding, dilation };
   return applyOp(spec, [x, kernel], ([xShape, kShape]) => {
-    if (xShape.length !== 4 || kShape.length !== 4) {
-      throw new ShapeError(`${where()}conv_transpose expects an input of rank 4 [batch, height, width, channels] and a kernel of rank 4 [kh, kw, filters, channels], got ${describe(xShape)} and ${describe(kShape)}`);
+    if (xShape.length !== rank || kShape.length !== rank) {
+      const axes = rank === 5 ? 'depth, height, width' : 'height, width';
+      throw new ShapeError(`${where()}conv_transpose expects an input of rank ${rank} [batch, ${axes}, channels] and a kernel of rank ${rank} [...window, filters, channels], got ${describe(xShape)} and ${describe(kShape)}`);
     }
-    if (xShape[3] !== null && xShape[3] !== kShape[3]) {
-      throw new ShapeError(`${where()}conv_transpose: the kernel expects ${kShape[3]} input channels, got an input of shape ${describe(xShape)}`);
+    if (xShape[rank - 1] !== null && xShape[rank - 1] !== kShape[rank - 1]) {
+      throw new ShapeError(`${where()}conv_transpose: the kernel expects ${kShape[rank - 1]} input channels, got an input of shape ${describe(xShape)}`);
     }
-    const out: Shape = [0, 1].map((i) => transposedLength(xShape[i + 1], kShape[i] as number, strides[i], dilation[i], padding, outputPadding?.[i]));
+    const out: Shape = strides.map((_, i) => transposedLength(xShape[i + 1], kShape[i] as number, strides[i], dilation[i], padding, outputPadding?.[i]));
     if (out.some((d) => d !== null && d <= 0)) throw new ShapeError(`${where()}conv_transpose of ${describe(xShape)} would give an empty output ${describe(out)}`);
-    return [xShape[0], out[0], out[1], kShape[2]];
+    return [xShape[0], ...out, kShape[rank - 2]];
   }) as OpResult2<A, B>;
+}
+
+/** 1-D is 2-D with a height of one (a unit window, stride and output padding on that axis). */
+function convTranspose1D(x: OpInput, kernel: OpInput, xShape: Shape, kShape: number[], options: ConvTransposeOptions): Tensor | SymbolicTensor {
+  const [, width, channels] = xShape;
+  if (width === null || channels === null) throw new ShapeError(`${where()}conv_transpose needs known steps and channels, got ${describe(xShape)}`);
+  const one = (value: number | number[] | null | undefined, name: string) => {
+    if (value === undefined || value === null) return value;
+    const list = Array.isArray(value) ? value : [value];
+    if (list.length !== 1) throw new ValueError(`${where()}\`${name}\` must be an integer or a list of 1 for a 1-D transposed convolution, got ${JSON.stringify(value)}`);
+    return list[0];
+  };
+  const outputPadding = one(options.outputPadding, 'outputPadding');
+  const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width, channels]) : concrete(x).reshape([-1, 1, width, channels]);
+  const y = convTranspose(x2, reshape(kernel, [1, ...kShape]), {
+    padding: options.padding,
+    strides: [1, one(options.strides, 'strides') ?? 1],
+    dilationRate: [1, one(options.dilationRate, 'dilationRate') ?? 1],
+    outputPadding: outputPadding === undefined || outputPadding === null ? null : [0, outputPadding],
+  });
+  const [, , w, f] = y.shape as number[];
+  return y instanceof SymbolicTensor ? reshapeSamples(y, [w, f]) : y.reshape([-1, w, f]);
 }

@@ -213,9 +213,10 @@ pub fn conv2d(x: &Tensor, kernel: &Tensor, strides: (usize, usize), padding: Pad
     if k[2] != g.channels {
         return Err(KilnError::shape(format!("conv: the kernel expects {} input channels, the input {} has {}", k[2], shape_str(x.shape()), g.channels)));
     }
-    let mut cols = vec![0.0; g.batch * g.positions() * g.patch()];
+    let groups = conv::Groups::new(1, k[3]);
+    let mut cols = vec![0.0; groups.columns_len(&g)];
     let mut out = vec![0.0; g.batch * g.positions() * k[3]];
-    conv::forward(&g, &x.to_f32(), &kernel.to_f32(), k[3], &mut cols, &mut out);
+    conv::forward(&g, groups, &x.to_f32(), &kernel.to_f32(), &mut cols, &mut out);
     Ok(f32_tensor(vec![g.batch, g.out_h, g.out_w, k[3]], out))
 }
 

@@ -7,7 +7,8 @@ import type { Variable } from '../../variable.js';
 import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs, resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
-export interface ConvArgs extends LayerArgs, KernelArgs {
+/** The window options every convolution layer takes. */
+export interface ConvWindowArgs {
   /** Default 1. */
   strides?: number | number[];
   /** 'valid' (default) or 'same'. */
@@ -18,7 +19,14 @@ export interface ConvArgs extends LayerArgs, KernelArgs {
   dilationRate?: number | number[];
 }
 
-const CONV_OPTIONS = ['strides', 'padding', 'dataFormat', 'dilationRate', ...KERNEL_OPTIONS];
+export interface ConvArgs extends LayerArgs, KernelArgs, ConvWindowArgs {
+  /**
+   * Conv1D, Conv2D and Conv3D: split the channels into this many independent convolutions,
+   * each of channels / groups inputs making filters / groups outputs (ConvNeXt's depthwise
+   * layers are `groups = channels`). Default 1.
+   */
+  groups?: number;
+}
 
 /** A tuple argument given as one number or one per spatial axis. */
 export function normalizeTuple(value: number | number[], rank: number, name: string, layer: string): number[] {
@@ -29,7 +37,36 @@ export function normalizeTuple(value: number | number[], rank: number, name: str
   return list;
 }
 
-/** Convolution over `rank` spatial axes, channels last (Conv1D, Conv2D). */
+/** The window of a convolution layer, checked as Keras checks it. */
+export interface ConvWindow {
+  kernelSize: number[];
+  strides: number[];
+  padding: ops.Padding;
+  dilationRate: number[];
+}
+
+/** The options every convolution layer shares (the window and the data format). */
+export const WINDOW_OPTIONS = ['strides', 'padding', 'dataFormat', 'dilationRate'];
+const CONV_OPTIONS = [...WINDOW_OPTIONS, ...KERNEL_OPTIONS];
+
+/** Resolves kernelSize, strides, padding and dilationRate with Keras' defaults and checks. */
+export function resolveConvWindow(rank: number, kernelSize: number | number[], args: ConvWindowArgs, layer: string): ConvWindow {
+  const window = {
+    kernelSize: normalizeTuple(kernelSize, rank, 'kernelSize', layer),
+    strides: normalizeTuple(args.strides ?? 1, rank, 'strides', layer),
+    dilationRate: normalizeTuple(args.dilationRate ?? 1, rank, 'dilationRate', layer),
+    padding: (args.padding ?? 'valid').toLowerCase() as ops.Padding,
+  };
+  if (window.padding !== 'valid' && window.padding !== 'same') {
+    throw new ValueError(`Layer "${layer}": padding must be 'valid' or 'same', got '${args.padding}'`);
+  }
+  if (args.dataFormat !== undefined && args.dataFormat !== 'channels_last') {
+    throw new ValueError(`Layer "${layer}": only dataFormat 'channels_last' is supported, got '${args.dataFormat}'`);
+  }
+  return window;
+}
+
+/** Convolution over `rank` spatial axes, channels last (Conv1D, Conv2D, Conv3D). */
 export abstract class BaseConv extends Layer {
   readonly filters: number;
   readonly kernelSize: number[];
@@ -38,29 +75,27 @@ export abstract class BaseConv extends Layer {
   readonly dilationRate: number[];
   readonly activation: ActivationIdentifier;
   readonly useBias: boolean;
+  /** Channel groups (1 for the layers without Keras' `groups` argument). */
+  readonly groups: number;
   kernel!: Variable;
   bias?: Variable;
   private readonly kernelInitializer: InitializerIdentifier;
   private readonly biasInitializer: InitializerIdentifier;
   private readonly penalties: Record<'kernel' | 'bias', WeightPenalties>;
+  private readonly acceptsGroups: boolean;
 
-  /** @param ownOptions a subclass's options beyond the convolution's. */
-  constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
+  /** @param ownOptions a subclass's options beyond the convolution's ('groups' for Conv1D/2D/3D). */
+  constructor(readonly rank: 1 | 2 | 3, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
     super(args, [...CONV_OPTIONS, ...ownOptions]);
+    this.acceptsGroups = ownOptions.includes('groups');
     if (!Number.isInteger(filters) || filters <= 0) {
       throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${filters}`);
     }
     this.filters = filters;
-    this.kernelSize = normalizeTuple(kernelSize, rank, 'kernelSize', this.name);
-    this.strides = normalizeTuple(args.strides ?? 1, rank, 'strides', this.name);
-    this.dilationRate = normalizeTuple(args.dilationRate ?? 1, rank, 'dilationRate', this.name);
-    this.padding = (args.padding ?? 'valid').toLowerCase() as ops.Padding;
-    if (this.padding !== 'valid' && this.padding !== 'same') {
-      throw new ValueError(`Layer "${this.name}": padding must be 'valid' or 'same', got '${args.padding}'`);
-    }
-    if (args.dataFormat !== undefined && args.dataFormat !== 'channels_last') {
-      throw new ValueError(`Layer "${this.name}": only dataFormat 'channels_last' is supported, got '${args.dataFormat}'`);
-    }
+    this.groups = args.groups ?? 1;
+    if (!Number.isInteger(this.groups) || this.groups <= 0) throw new ValueError(`The number of groups must be a positive integer. Received: groups=${args.groups}.`);
+    if (filters % this.groups !== 0) throw new ValueError(`The number of filters must be evenly divisible by the number of groups. Received: groups=${this.groups}, filters=${filters}.`);
+    ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding } = resolveConvWindow(rank, kernelSize, args, this.name));
     if (this.strides.some((s) => s > 1) && this.dilationRate.some((d) => d > 1)) {
       throw new ValueError(`Layer "${this.name}": strides > 1 are not compatible with dilationRate > 1 (as in Keras)`);
     }
@@ -71,18 +106,21 @@ export abstract class BaseConv extends Layer {
   build(inputShape: Shape): void {
     this.requireRank(inputShape, this.rank + 2);
     const channels = inputShape[inputShape.length - 1] as number;
+    if (channels % this.groups !== 0) {
+      throw new ValueError(`Layer "${this.name}": the number of input channels must be evenly divisible by the number of groups. Received groups=${this.groups}, but the input has ${channels} channels (full input shape is [${inputShape.map((d) => d ?? 'null').join(', ')}]).`);
+    }
     this.kernel = this.addWeight({ name: 'kernel', shape: this.kernelShape(channels), initializer: this.kernelInitializer, ...this.penalties.kernel });
     if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer, ...this.penalties.bias });
   }
 
-  /** Keras' kernel layout: [...kernelSize, input channels, filters]. */
+  /** Keras' kernel layout: [...kernelSize, input channels / groups, filters]. */
   protected kernelShape(channels: number): number[] {
-    return [...this.kernelSize, channels, this.filters];
+    return [...this.kernelSize, channels / this.groups, this.filters];
   }
 
   /** The convolution itself, before bias and activation. */
   protected convolve(inputs: LayerInput): LayerOutput {
-    return ops.conv(inputs, this.kernel, { strides: this.strides, padding: this.padding, dilationRate: this.dilationRate });
+    return ops.conv(inputs, this.kernel, { strides: this.strides, padding: this.padding, dilationRate: this.dilationRate, groups: this.groups });
   }
 
   call(inputs: LayerInput): LayerOutput {
@@ -99,6 +137,7 @@ export abstract class BaseConv extends Layer {
       strides: this.strides,
       padding: this.padding,
       dilationRate: this.dilationRate,
+      ...(this.acceptsGroups ? { groups: this.groups } : {}),
       activation: activationName(this.activation),
       useBias: this.useBias,
       ...weightPenaltiesConfig(this.penalties),

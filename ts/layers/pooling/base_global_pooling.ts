@@ -13,7 +13,7 @@ export interface GlobalPoolingArgs extends LayerArgs {
 export abstract class BaseGlobalPooling extends Layer {
   readonly keepdims: boolean;
 
-  constructor(readonly rank: 1 | 2, readonly poolFunction: 'max' | 'average', args: GlobalPoolingArgs = {}) {
+  constructor(readonly rank: 1 | 2 | 3, readonly poolFunction: 'max' | 'average', args: GlobalPoolingArgs = {}) {
     super(args, ['keepdims', 'dataFormat']);
     this.keepdims = args.keepdims ?? false;
   }

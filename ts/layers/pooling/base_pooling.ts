@@ -19,7 +19,7 @@ export abstract class BasePooling extends Layer {
   readonly strides: number[];
   readonly padding: ops.Padding;
 
-  constructor(readonly rank: 1 | 2, readonly poolFunction: 'max' | 'average', poolSize: number | number[], args: PoolingArgs = {}) {
+  constructor(readonly rank: 1 | 2 | 3, readonly poolFunction: 'max' | 'average', poolSize: number | number[], args: PoolingArgs = {}) {
     super(args, ['strides', 'padding', 'dataFormat']);
     this.poolSize = normalizeTuple(poolSize, rank, 'poolSize', this.name);
     this.strides = normalizeTuple(args.strides ?? this.poolSize, rank, 'strides', this.name);

@@ -15,18 +15,25 @@ function pair(value: unknown, what: string, layer: string): [number, number] {
   return list as [number, number];
 }
 
+const ORDINALS = ['1st', '2nd', '3rd'];
+
 /**
- * Keras' forms of a padding or cropping argument: one integer for every side; for 2-D, one
- * entry per axis (an integer for both sides, or a [before, after] pair); for 1-D, a
+ * Keras' forms of a padding or cropping argument: one integer for every side; for 2-D and
+ * 3-D, one entry per axis (an integer for both sides, or a [before, after] pair); for 1-D, a
  * [before, after] pair.
  */
-export function normalizeMargins(value: unknown, spatialAxes: 1 | 2, argument: string, layer: string): Margins {
+export function normalizeMargins(value: unknown, spatialAxes: 1 | 2 | 3, argument: string, layer: string): Margins {
   if (spatialAxes === 1) return [pair(value, `\`${argument}\``, layer)];
-  if (typeof value === 'number') return [pair(value, `\`${argument}\``, layer), pair(value, `\`${argument}\``, layer)];
-  if (!Array.isArray(value) || value.length !== 2) {
-    throw new ValueError(`Layer "${layer}": \`${argument}\` should be either an int, a tuple of 2 ints (symmetric_height, symmetric_width), or a tuple of 2 tuples of 2 ints ((top, bottom), (left, right)). Received: ${argument}=${JSON.stringify(value)}`);
+  const axes = Array.from({ length: spatialAxes }, (_, i) => i);
+  if (typeof value === 'number') return axes.map(() => pair(value, `\`${argument}\``, layer));
+  if (!Array.isArray(value) || value.length !== spatialAxes) {
+    const forms =
+      spatialAxes === 2
+        ? 'a tuple of 2 ints (symmetric_height, symmetric_width), or a tuple of 2 tuples of 2 ints ((top, bottom), (left, right))'
+        : 'a tuple of 3 ints (symmetric_dim1, symmetric_dim2, symmetric_dim3), or a tuple of 3 tuples of 2 ints ((left_dim1, right_dim1), (left_dim2, right_dim2), (left_dim3, right_dim3))';
+    throw new ValueError(`Layer "${layer}": \`${argument}\` should be either an int, ${forms}. Received: ${argument}=${JSON.stringify(value)}`);
   }
-  return [pair(value[0], `1st entry of \`${argument}\``, layer), pair(value[1], `2nd entry of \`${argument}\``, layer)];
+  return axes.map((i) => pair(value[i], `${ORDINALS[i]} entry of \`${argument}\``, layer));
 }
 
 /**
@@ -36,7 +43,7 @@ export function normalizeMargins(value: unknown, spatialAxes: 1 | 2, argument: s
 export abstract class BaseMargins extends Layer {
   readonly margins: Margins;
 
-  constructor(readonly spatialAxes: 1 | 2, private readonly sign: 1 | -1, private readonly argument: 'padding' | 'cropping', value: unknown, args: LayerArgs & { dataFormat?: 'channels_last' }) {
+  constructor(readonly spatialAxes: 1 | 2 | 3, private readonly sign: 1 | -1, private readonly argument: 'padding' | 'cropping', value: unknown, args: LayerArgs & { dataFormat?: 'channels_last' }) {
     const { dataFormat, ...rest } = args;
     super(rest);
     if (dataFormat !== undefined && dataFormat !== 'channels_last') {

@@ -51,14 +51,14 @@ impl Plan {
             .map(|(i, n)| -> Result<Scratch> {
                 Ok(match &n.op {
                     Op::Dropout { .. } | Op::GaussianDropout { .. } => Scratch { floats: vec![0.0; size(i)], ..Scratch::default() },
-                    Op::Conv2dTranspose { .. } => {
+                    Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                         let (g, _) = conv_transpose_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
                         Scratch { floats: vec![0.0; g.batch * g.positions() * g.patch()], ..Scratch::default() }
                     }
                     Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } => Scratch { resampling: Some(resampling(n, &shapes[n.inputs[0]])?), ..Scratch::default() },
-                    Op::Conv2d { .. } => {
-                        let (g, _) = conv_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
-                        let cols = g.batch * g.positions() * g.patch();
+                    Op::Conv2d { .. } | Op::Conv3d { .. } => {
+                        let (g, groups) = conv_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
+                        let cols = groups.columns_len(&g);
                         let grad = if needs_grad[n.inputs[0]] { cols } else { 0 };
                         Scratch { floats: vec![0.0; cols], floats_grad: vec![0.0; grad], ..Scratch::default() }
                     }
@@ -82,7 +82,7 @@ impl Plan {
             // GEMMs that write a whole gradient: both of a matmul's, a convolution's kernel.
             let written: &[usize] = match (&node.op, node.inputs.as_slice()) {
                 (Op::Matmul { .. }, [a, b]) if a != b => &node.inputs,
-                (Op::Conv2d { .. } | Op::Conv2dTranspose { .. }, [_, kernel]) => std::slice::from_ref(kernel),
+                (Op::Conv2d { .. } | Op::Conv2dTranspose { .. } | Op::Conv3d { .. } | Op::Conv3dTranspose { .. }, [_, kernel]) => std::slice::from_ref(kernel),
                 _ => &[],
             };
             for &i in written {
@@ -129,7 +129,7 @@ impl Plan {
                 Op::GaussianNoise { stddev } if training && *stddev > 0.0 => noise::add_gaussian(x, *stddev, rng, &mut out),
                 Op::GaussianDropout { rate } if training && *rate > 0.0 => noise::multiply_gaussian(x, *rate, rng, &mut self.scratch[id].floats, &mut out),
                 Op::GaussianNoise { .. } | Op::GaussianDropout { .. } => out.copy_from_slice(x),
-                Op::Conv2dTranspose { .. } => {
+                Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let kernel_shape = &self.shapes[node.inputs[1]];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[node.inputs[0]], kernel_shape).expect("checked when planning");
                     let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
@@ -142,11 +142,10 @@ impl Plan {
                     batch_matmul::forward(d, x, node_value(&self.values, graph, vars, node.inputs[1]), &mut out);
                 }
                 Op::Reshape { .. } => out.copy_from_slice(x),
-                Op::Conv2d { .. } => {
-                    let kernel_shape = &self.shapes[node.inputs[1]];
-                    let (g, _) = conv_geometry(node, &self.shapes[node.inputs[0]], kernel_shape).expect("checked when planning");
+                Op::Conv2d { .. } | Op::Conv3d { .. } => {
+                    let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
                     let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
-                    conv::forward(&g, x, kernel, kernel_shape[3], &mut self.scratch[id].floats, &mut out);
+                    conv::forward(&g, groups, x, kernel, &mut self.scratch[id].floats, &mut out);
                 }
                 Op::Pool2d { function, .. } => {
                     let g = pool_geometry(node, &self.shapes[node.inputs[0]]).expect("checked when planning");
@@ -288,7 +287,7 @@ impl Plan {
                 Op::Softmax if x_grad => softmax::backward(&self.values[id], &dy, *self.shapes[id].last().unwrap_or(&1), &mut dx),
                 Op::Dropout { .. } | Op::GaussianDropout { .. } if x_grad => dropout::backward(&self.scratch[id].floats, &dy, &mut dx),
                 Op::GaussianNoise { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
-                Op::Conv2dTranspose { .. } => {
+                Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let k_id = node.inputs[1];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");
                     let kernel = node_value(&self.values, graph, vars, k_id);
@@ -307,14 +306,13 @@ impl Plan {
                     batch_matmul::backward(d, x, y, &dy, x_grad.then_some(dx.as_mut_slice()), needs_grad[y_id].then_some(d_second.as_mut_slice()));
                 }
                 Op::Reshape { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
-                Op::Conv2d { .. } => {
+                Op::Conv2d { .. } | Op::Conv3d { .. } => {
                     let k_id = node.inputs[1];
-                    let kernel_shape = &self.shapes[k_id];
-                    let (g, _) = conv_geometry(node, &self.shapes[x_id], kernel_shape).expect("checked when planning");
+                    let (g, groups) = conv_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");
                     let kernel = node_value(&self.values, graph, vars, k_id);
                     let Scratch { floats: cols, floats_grad: dcols, .. } = &mut self.scratch[id];
                     conv::backward(
-                        &g, cols, kernel, kernel_shape[3], &dy,
+                        &g, groups, x, cols, kernel, &dy,
                         needs_grad[k_id].then_some((d_second.as_mut_slice(), self.overwritten[k_id])),
                         if x_grad { Some((dx.as_mut_slice(), dcols.as_mut_slice())) } else { None },
                     );

@@ -2,7 +2,7 @@
 use crate::error::{shape_str, KilnError, Result};
 use crate::kernels::binary::{broadcast_shape, BinaryOp};
 use crate::kernels::batch_matmul::BatchDims;
-use crate::kernels::conv::{Geometry, Padding};
+use crate::kernels::conv::{Geometry, Groups, Padding};
 use crate::kernels::resample::Resampling;
 use crate::kernels::{conv_transpose, permute};
 use crate::kernels::pool::PoolOp;
@@ -36,10 +36,27 @@ pub enum Op {
     Reshape { shape: Vec<i64>, keep_batch: bool },
     /// `axis` None reduces everything to a scalar.
     Reduce { function: ReduceOp, axis: Option<i64>, keep_dims: bool },
-    /// x [batch, h, w, cin] * kernel [kh, kw, cin, cout], channels last.
-    Conv2d { strides: [usize; 2], padding: Padding, dilation: [usize; 2] },
+    /// x [batch, h, w, cin] * kernel [kh, kw, cin / groups, cout], channels last; `groups`
+    /// splits the channels into independent convolutions (depthwise when groups = cin).
+    Conv2d {
+        strides: [usize; 2],
+        padding: Padding,
+        dilation: [usize; 2],
+        #[serde(default = "one_group")]
+        groups: usize,
+    },
     /// Transposed convolution, x [batch, h, w, cin] with kernel [kh, kw, filters, cin].
     Conv2dTranspose { strides: [usize; 2], padding: Padding, output_padding: Option<[usize; 2]>, dilation: [usize; 2] },
+    /// Conv2d's 3-D form: x [batch, d, h, w, cin] * kernel [kd, kh, kw, cin / groups, cout].
+    Conv3d {
+        strides: [usize; 3],
+        padding: Padding,
+        dilation: [usize; 3],
+        #[serde(default = "one_group")]
+        groups: usize,
+    },
+    /// Conv2dTranspose's 3-D form: x [batch, d, h, w, cin], kernel [kd, kh, kw, filters, cin].
+    Conv3dTranspose { strides: [usize; 3], padding: Padding, output_padding: Option<[usize; 3]>, dilation: [usize; 3] },
     /// Axes reordered, batch axis included (numpy's transpose).
     Transpose { perm: Vec<usize> },
     /// Zeros added before and after each axis; negative amounts crop.
@@ -91,6 +108,10 @@ pub enum Op {
     BatchNorm { epsilon: f32, momentum: f32 },
 }
 
+fn one_group() -> usize {
+    1
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Node {
     #[serde(flatten)]
@@ -109,6 +130,7 @@ impl Op {
             Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
             Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } | Op::Embedding => 2,
             Op::Conv2dTranspose { .. } | Op::BatchMatmul => 2,
+            Op::Conv3d { .. } | Op::Conv3dTranspose { .. } => 2,
             Op::Rnn { cell, masked, initial_state, .. } => 4 + usize::from(*masked) + if *initial_state { cell.state_count() } else { 0 },
             Op::BatchNorm { .. } => 5,
             Op::Concat { .. } => return None,
@@ -164,9 +186,10 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
         Op::Binary { .. } => broadcast_shape(inputs[0], inputs[1]).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?,
         Op::Unary { .. } | Op::Softmax | Op::Dropout { .. } => inputs[0].to_vec(),
         Op::GaussianNoise { .. } | Op::GaussianDropout { .. } => inputs[0].to_vec(),
-        Op::Conv2dTranspose { .. } => {
+        Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
             let (g, _) = conv_transpose_geometry(node, inputs[0], inputs[1])?;
-            vec![g.batch, g.in_h, g.in_w, g.channels]
+            let depth = matches!(node.op, Op::Conv3dTranspose { .. }).then_some(g.depth.input);
+            [g.batch].into_iter().chain(depth).chain([g.in_h, g.in_w, g.channels]).collect()
         }
         Op::Transpose { perm } => {
             let mut sorted = perm.clone();
@@ -191,9 +214,10 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
                 resolve_reshape(from, &to_reshape_target(shape)).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?
             }
         }
-        Op::Conv2d { .. } => {
-            let (g, k) = conv_geometry(node, inputs[0], inputs[1])?;
-            vec![g.batch, g.out_h, g.out_w, k[3]]
+        Op::Conv2d { .. } | Op::Conv3d { .. } => {
+            let (g, groups) = conv_geometry(node, inputs[0], inputs[1])?;
+            let depth = matches!(node.op, Op::Conv3d { .. }).then_some(g.depth.output);
+            [g.batch].into_iter().chain(depth).chain([g.out_h, g.out_w, groups.out_channels]).collect()
         }
         Op::Pool2d { .. } => {
             let g = pool_geometry(node, inputs[0])?;
@@ -277,33 +301,56 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
     })
 }
 
-/// The geometry of a Conv2d node, checking the kernel against the input.
-pub fn conv_geometry<'a>(node: &Node, x: &[usize], kernel: &'a [usize]) -> Result<(Geometry, &'a [usize])> {
-    let Op::Conv2d { strides, padding, dilation } = &node.op else { unreachable!("not a conv node") };
+/// The geometry and channel groups of a Conv2d or Conv3d node, checking the kernel against
+/// the input.
+pub fn conv_geometry(node: &Node, x: &[usize], kernel: &[usize]) -> Result<(Geometry, Groups)> {
     let name = &node.name;
-    if kernel.len() != 4 {
-        return Err(KilnError::shape(format!("{name}: the kernel must have rank 4 [kh, kw, in_channels, filters], got {}", shape_str(kernel))));
+    let (g, groups) = match &node.op {
+        Op::Conv2d { strides, padding, dilation, groups } => {
+            if kernel.len() != 4 {
+                return Err(KilnError::shape(format!("{name}: the kernel must have rank 4 [kh, kw, in_channels / groups, filters], got {}", shape_str(kernel))));
+            }
+            (Geometry::new(x, (kernel[0], kernel[1]), (strides[0], strides[1]), (dilation[0], dilation[1]), *padding, name)?, *groups)
+        }
+        Op::Conv3d { strides, padding, dilation, groups } => {
+            if kernel.len() != 5 {
+                return Err(KilnError::shape(format!("{name}: the kernel must have rank 5 [kd, kh, kw, in_channels / groups, filters], got {}", shape_str(kernel))));
+            }
+            (Geometry::new_3d(x, [kernel[0], kernel[1], kernel[2]], *strides, *dilation, *padding, name)?, *groups)
+        }
+        _ => unreachable!("not a conv node"),
+    };
+    let [per_group, filters] = [kernel[kernel.len() - 2], kernel[kernel.len() - 1]];
+    if groups == 0 || !filters.is_multiple_of(groups) {
+        return Err(KilnError::value(format!("{name}: the number of filters ({filters}) must be a multiple of groups ({groups})")));
     }
-    let g = Geometry::new(x, (kernel[0], kernel[1]), (strides[0], strides[1]), (dilation[0], dilation[1]), *padding, name)?;
-    if kernel[2] != g.channels {
-        return Err(KilnError::shape(format!("{name}: expected an input with {} channels (last axis), got {}", kernel[2], shape_str(x))));
+    if per_group * groups != g.channels {
+        return Err(KilnError::shape(format!("{name}: expected an input with {} channels (last axis: {per_group} per group, {groups} groups), got {}", per_group * groups, shape_str(x))));
     }
-    Ok((g, kernel))
+    Ok((g, Groups::new(groups, filters)))
 }
 
-/// The geometry of a Conv2dTranspose node (see kernels::conv_transpose) and its input
-/// channels, checking the kernel against the input.
+/// The geometry of a Conv2dTranspose or Conv3dTranspose node (see kernels::conv_transpose)
+/// and its input channels, checking the kernel against the input.
 pub fn conv_transpose_geometry(node: &Node, x: &[usize], kernel: &[usize]) -> Result<(Geometry, usize)> {
-    let Op::Conv2dTranspose { strides, padding, output_padding, dilation } = &node.op else { unreachable!("not a transposed conv node") };
     let name = &node.name;
-    if kernel.len() != 4 {
-        return Err(KilnError::shape(format!("{name}: the kernel must have rank 4 [kh, kw, filters, in_channels], got {}", shape_str(kernel))));
+    let rank = if matches!(node.op, Op::Conv3dTranspose { .. }) { 5 } else { 4 };
+    if kernel.len() != rank {
+        let axes = if rank == 5 { "kd, kh, kw" } else { "kh, kw" };
+        return Err(KilnError::shape(format!("{name}: the kernel must have rank {rank} [{axes}, filters, in_channels], got {}", shape_str(kernel))));
     }
-    if x.len() == 4 && kernel[3] != x[3] {
-        return Err(KilnError::shape(format!("{name}: expected an input with {} channels (last axis), got {}", kernel[3], shape_str(x))));
+    let (filters, channels) = (kernel[rank - 2], kernel[rank - 1]);
+    if x.len() == rank && x[rank - 1] != channels {
+        return Err(KilnError::shape(format!("{name}: expected an input with {channels} channels (last axis), got {}", shape_str(x))));
     }
-    let g = conv_transpose::geometry(x, kernel[2], (kernel[0], kernel[1]), (strides[0], strides[1]), (dilation[0], dilation[1]), *padding, output_padding.map(|p| (p[0], p[1])), name)?;
-    Ok((g, kernel[3]))
+    let g = match &node.op {
+        Op::Conv2dTranspose { strides, padding, output_padding, dilation } => {
+            conv_transpose::geometry(x, filters, (kernel[0], kernel[1]), (strides[0], strides[1]), (dilation[0], dilation[1]), *padding, output_padding.map(|p| (p[0], p[1])), name)?
+        }
+        Op::Conv3dTranspose { strides, padding, output_padding, dilation } => conv_transpose::geometry_3d(x, filters, [kernel[0], kernel[1], kernel[2]], *strides, *dilation, *padding, *output_padding, name)?,
+        _ => unreachable!("not a transposed conv node"),
+    };
+    Ok((g, channels))
 }
 
 /// The resampling a Pad, Repeat or ResizeLinear node does to an input of shape `x`.

@@ -1,7 +1,13 @@
-//! 2-D convolution, channels last (Keras' layout): x [batch, h, w, cin], kernel
-//! [kh, kw, cin, cout]. Forward and both gradients go through im2col and one GEMM over the
-//! whole batch; the column buffer made by the forward pass is reused by the backward pass.
-use super::gemm::{gemm, MatRef};
+//! 2-D and 3-D convolution, channels last (Keras' layout): x [batch, (d,) h, w, cin], kernel
+//! [(kd,) kh, kw, cin / groups, cout]. A 3-D window is a stack of 2-D ones along the depth
+//! axis, so one geometry (whose depth axis is flat, length 1, for 2-D) and one im2col serve
+//! both; 1-D is 2-D with a height of one, upstream. Forward and both gradients go through im2col and one GEMM
+//! over the whole batch (one per group when `groups` > 1, on that group's columns of the
+//! kernel and output); the column buffer made by the forward pass is reused by the backward
+//! pass. With one input channel per group (depthwise, as ConvNeXt's `groups = channels`) the
+//! direct kernel of depthwise_conv.rs runs instead and no columns are made.
+use super::depthwise_conv;
+use super::gemm::{gemm, gemm_strided, MatRef, StridedRef};
 use crate::error::{shape_str, KilnError, Result};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -13,10 +19,38 @@ pub enum Padding {
     Same,
 }
 
+/// The depth axis of a 3-D window walk: input length, window, stride, dilation, leading
+/// padding and output length. 2-D geometries have the flat one (all 1, no padding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DepthAxis {
+    pub input: usize,
+    pub window: usize,
+    pub stride: usize,
+    pub dilation: usize,
+    pub pad: usize,
+    pub output: usize,
+}
+
+impl DepthAxis {
+    pub const FLAT: DepthAxis = DepthAxis { input: 1, window: 1, stride: 1, dilation: 1, pad: 0, output: 1 };
+
+    pub fn is_flat(&self) -> bool {
+        *self == DepthAxis::FLAT
+    }
+
+    /// The input plane under window plane `kd` at output plane `od`, if inside.
+    #[inline]
+    pub fn source(&self, od: usize, kd: usize) -> Option<usize> {
+        (od * self.stride + kd * self.dilation).checked_sub(self.pad).filter(|&id| id < self.input)
+    }
+}
+
 /// Sizes of one convolution (or pooling window walk) over one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Geometry {
     pub batch: usize,
+    /// Planes of [h, w, channels] (flat for 2-D).
+    pub depth: DepthAxis,
     pub in_h: usize,
     pub in_w: usize,
     pub channels: usize,
@@ -31,7 +65,7 @@ pub struct Geometry {
 }
 
 /// Output length and leading padding of one axis, as TensorFlow computes them.
-fn axis(input: usize, window: usize, stride: usize, dilation: usize, padding: Padding) -> Option<(usize, usize)> {
+pub(crate) fn axis(input: usize, window: usize, stride: usize, dilation: usize, padding: Padding) -> Option<(usize, usize)> {
     let span = (window - 1) * dilation + 1;
     match padding {
         Padding::Valid => (input >= span).then(|| ((input - span) / stride + 1, 0)),
@@ -62,6 +96,7 @@ impl Geometry {
         let (out_w, pad_left) = axis(input[2], window.1, stride.1, dilation.1, padding).ok_or_else(too_small)?;
         Ok(Geometry {
             batch: input[0],
+            depth: DepthAxis::FLAT,
             in_h: input[1],
             in_w: input[2],
             channels: input[3],
@@ -76,15 +111,33 @@ impl Geometry {
         })
     }
 
-    pub fn in_size(&self) -> usize {
-        self.in_h * self.in_w * self.channels
+    /// `input` is [batch, d, h, w, channels]; the window is `window[0]` x `[1]` x `[2]`.
+    pub fn new_3d(input: &[usize], window: [usize; 3], stride: [usize; 3], dilation: [usize; 3], padding: Padding, name: &str) -> Result<Geometry> {
+        if input.len() != 5 {
+            return Err(KilnError::shape(format!("{name}: expected an input of rank 5 [batch, depth, height, width, channels], got {}", shape_str(input))));
+        }
+        let plane = [input[0], input[2], input[3], input[4]];
+        let g = Geometry::new(&plane, (window[1], window[2]), (stride[1], stride[2]), (dilation[1], dilation[2]), padding, name)?;
+        if stride[0] == 0 || dilation[0] == 0 || window[0] == 0 {
+            return Err(KilnError::value(format!("{name}: window, strides and dilation must be positive")));
+        }
+        let (output, pad) = axis(input[1], window[0], stride[0], dilation[0], padding).ok_or_else(|| {
+            KilnError::shape(format!("{name}: the {window:?} window (dilation {dilation:?}) is larger than the input {} with padding 'valid'", shape_str(input)))
+        })?;
+        Ok(Geometry { depth: DepthAxis { input: input[1], window: window[0], stride: stride[0], dilation: dilation[0], pad, output }, ..g })
     }
+
+    /// Values of one sample of x.
+    pub fn in_size(&self) -> usize {
+        self.depth.input * self.in_h * self.in_w * self.channels
+    }
+    /// Output positions of one sample.
     pub fn positions(&self) -> usize {
-        self.out_h * self.out_w
+        self.depth.output * self.out_h * self.out_w
     }
     /// Length of one im2col row: the receptive field.
     pub fn patch(&self) -> usize {
-        self.k_h * self.k_w * self.channels
+        self.depth.window * self.k_h * self.k_w * self.channels
     }
 
     /// The input row and column under window cell (ky, kx) at output (oy, ox), if inside.
@@ -115,24 +168,34 @@ impl Geometry {
     }
 }
 
-/// Walks the receptive fields in runs of adjacent values: `visit(offset in one sample's
-/// cols, offset in one sample of x or None where the run is padding, run length)`. A window row
-/// inside the input is one run of k_w * channels values; rows at an edge go cell by cell.
+/// Walks the receptive fields of channels `first..first + count` in runs of adjacent values:
+/// `visit(offset in one sample's cols, offset in one sample of x or None where the run is
+/// padding, run length)`; one sample's cols are [positions, patch * count / channels]. A
+/// window row inside the input is one run of k_w * channels values when all channels are
+/// taken; other rows go cell by cell; a window plane outside the input (3-D) is padding.
 #[inline]
-fn for_each_run(g: &Geometry, mut visit: impl FnMut(usize, Option<usize>, usize)) {
-    let (c, patch) = (g.channels, g.patch());
-    let span = g.k_w * c;
-    for oy in 0..g.out_h {
-        for ky in 0..g.k_h {
-            let iy = g.source_row(oy, ky);
-            for ox in 0..g.out_w {
-                let at = (oy * g.out_w + ox) * patch + ky * span;
-                match (iy, g.whole_window_row(ox)) {
-                    (None, _) => visit(at, None, span),
-                    (Some(iy), Some(ix)) => visit(at, Some((iy * g.in_w + ix) * c), span),
-                    (Some(iy), None) => {
-                        for kx in 0..g.k_w {
-                            visit(at + kx * c, g.source_column(ox, kx).map(|ix| (iy * g.in_w + ix) * c), c);
+fn for_each_run(g: &Geometry, (first, count): (usize, usize), mut visit: impl FnMut(usize, Option<usize>, usize)) {
+    let c = g.channels;
+    let (span, plane_patch) = (g.k_w * count, g.k_h * g.k_w * count);
+    let patch = g.depth.window * plane_patch;
+    let (plane_positions, plane_size) = (g.out_h * g.out_w, g.in_h * g.in_w * c);
+    for od in 0..g.depth.output {
+        for kd in 0..g.depth.window {
+            let plane = g.depth.source(od, kd).map(|id| id * plane_size);
+            let window_plane = od * plane_positions * patch + kd * plane_patch;
+            for oy in 0..g.out_h {
+                for ky in 0..g.k_h {
+                    let iy = plane.and_then(|p| g.source_row(oy, ky).map(|iy| p + iy * g.in_w * c));
+                    for ox in 0..g.out_w {
+                        let at = window_plane + (oy * g.out_w + ox) * patch + ky * span;
+                        match (iy, if count == c { g.whole_window_row(ox) } else { None }) {
+                            (None, _) => visit(at, None, span),
+                            (Some(row), Some(ix)) => visit(at, Some(row + ix * c), span),
+                            (Some(row), None) => {
+                                for kx in 0..g.k_w {
+                                    visit(at + kx * count, g.source_column(ox, kx).map(|ix| row + ix * c + first), count);
+                                }
+                            }
                         }
                     }
                 }
@@ -143,8 +206,14 @@ fn for_each_run(g: &Geometry, mut visit: impl FnMut(usize, Option<usize>, usize)
 
 /// Fills `cols` ([batch * positions, patch]) with the receptive fields of `x`.
 pub fn im2col(g: &Geometry, x: &[f32], cols: &mut [f32]) {
-    cols.par_chunks_mut(g.positions() * g.patch()).zip(x.par_chunks(g.in_size())).for_each(|(cols, x)| {
-        for_each_run(g, |at, from, len| {
+    im2col_channels(g, (0, g.channels), x, cols);
+}
+
+/// im2col of channels `first..first + count` only ([batch * positions, k_h * k_w * count]).
+fn im2col_channels(g: &Geometry, channels: (usize, usize), x: &[f32], cols: &mut [f32]) {
+    let per_sample = g.positions() * g.patch() / g.channels * channels.1;
+    cols.par_chunks_mut(per_sample).zip(x.par_chunks(g.in_size())).for_each(|(cols, x)| {
+        for_each_run(g, channels, |at, from, len| {
             let dst = &mut cols[at..at + len];
             match from {
                 // A plain loop: for few values a memcpy call costs more than the copy.
@@ -157,8 +226,13 @@ pub fn im2col(g: &Geometry, x: &[f32], cols: &mut [f32]) {
 
 /// dx += the receptive-field gradients `dcols` scattered back (the adjoint of im2col).
 pub fn col2im(g: &Geometry, dcols: &[f32], dx: &mut [f32]) {
-    dx.par_chunks_mut(g.in_size()).zip(dcols.par_chunks(g.positions() * g.patch())).for_each(|(dx, dcols)| {
-        for_each_run(g, |at, to, len| {
+    col2im_channels(g, (0, g.channels), dcols, dx);
+}
+
+fn col2im_channels(g: &Geometry, channels: (usize, usize), dcols: &[f32], dx: &mut [f32]) {
+    let per_sample = g.positions() * g.patch() / g.channels * channels.1;
+    dx.par_chunks_mut(g.in_size()).zip(dcols.par_chunks(per_sample)).for_each(|(dx, dcols)| {
+        for_each_run(g, channels, |at, to, len| {
             if let Some(t) = to {
                 dx[t..t + len].iter_mut().zip(&dcols[at..at + len]).for_each(|(d, s)| *d += s);
             }
@@ -187,21 +261,109 @@ pub fn input_gradient(g: &Geometry, dy: &[f32], kernel: &[f32], out_channels: us
     col2im(g, dcols, dx);
 }
 
-/// y ([batch, out_h, out_w, cout]) = conv(x, kernel); `cols` keeps the im2col matrix.
-pub fn forward(g: &Geometry, x: &[f32], kernel: &[f32], out_channels: usize, cols: &mut [f32], y: &mut [f32]) {
-    im2col(g, x, cols);
-    columns_times_kernel(g, cols, kernel, out_channels, 0.0, y);
+/// How a convolution splits its channels: `groups` independent convolutions, each over
+/// channels / groups inputs making filters / groups outputs (Keras' `groups`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Groups {
+    pub groups: usize,
+    pub out_channels: usize,
 }
 
-/// Gradients from dy: dkernel (+= or = with `overwrite_dkernel`) and dx (+=, through
-/// `dcols`), each skipped with None. `cols` must hold the forward pass's im2col.
+impl Groups {
+    pub fn new(groups: usize, out_channels: usize) -> Groups {
+        Groups { groups, out_channels }
+    }
+    fn in_per_group(&self, g: &Geometry) -> usize {
+        g.channels / self.groups
+    }
+    fn out_per_group(&self) -> usize {
+        self.out_channels / self.groups
+    }
+    /// One input channel per group: the depthwise kernel, with this channel multiplier.
+    fn depthwise(&self, g: &Geometry) -> Option<usize> {
+        (self.groups > 1 && self.in_per_group(g) == 1 && g.depth.is_flat()).then(|| self.out_per_group())
+    }
+    /// The size of the column buffer (and of its gradient) the convolution needs.
+    pub fn columns_len(&self, g: &Geometry) -> usize {
+        if self.depthwise(g).is_some() || self.pointwise(g) { 0 } else { g.batch * g.positions() * g.patch() }
+    }
+    /// An ungrouped 1 x 1 window at stride 1 (ResNet's and MobileNet's projections, the second
+    /// half of a separable convolution): x is its own im2col matrix, so none is made.
+    fn pointwise(&self, g: &Geometry) -> bool {
+        self.groups == 1 && (g.k_h, g.k_w, g.stride, g.depth.window, g.depth.stride) == (1, 1, (1, 1), 1, 1)
+    }
+}
+
+/// Group `i`'s im2col columns: each group's are a contiguous [batch * positions, patch / groups].
+fn group_columns(g: &Geometry, groups: &Groups, i: usize) -> std::ops::Range<usize> {
+    let len = g.batch * g.positions() * g.patch() / groups.groups;
+    i * len..(i + 1) * len
+}
+
+/// y ([batch, out_h, out_w, cout]) = conv(x, kernel); `cols` (of `columns_len`) keeps the
+/// im2col matrix.
+pub fn forward(g: &Geometry, groups: Groups, x: &[f32], kernel: &[f32], cols: &mut [f32], y: &mut [f32]) {
+    if let Some(multiplier) = groups.depthwise(g) {
+        return depthwise_conv::forward(g, x, kernel, multiplier, y);
+    }
+    if groups.pointwise(g) {
+        return columns_times_kernel(g, x, kernel, groups.out_channels, 0.0, y);
+    }
+    if groups.groups == 1 {
+        im2col(g, x, cols);
+        return columns_times_kernel(g, cols, kernel, groups.out_channels, 0.0, y);
+    }
+    let (cin, cout, f) = (groups.in_per_group(g), groups.out_per_group(), groups.out_channels);
+    let (rows, patch) = (g.batch * g.positions(), g.patch() / g.channels * cin);
+    for i in 0..groups.groups {
+        let cols = &mut cols[group_columns(g, &groups, i)];
+        im2col_channels(g, (i * cin, cin), x, cols);
+        gemm_strided(1.0, StridedRef::new(cols, rows, patch, patch), StridedRef::new(&kernel[i * cout..], patch, cout, f), 0.0, &mut y[i * cout..], f);
+    }
+}
+
+/// Gradients from dy: dkernel (+= or = with its flag) and dx (+=, through `dcols`, of
+/// `columns_len`), each skipped with None. `cols` must hold the forward pass's im2col.
 #[allow(clippy::too_many_arguments)]
-pub fn backward(g: &Geometry, cols: &[f32], kernel: &[f32], out_channels: usize, dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32])>) {
+pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32])>) {
+    if let Some(multiplier) = groups.depthwise(g) {
+        return depthwise_conv::backward(g, x, kernel, multiplier, dy, dkernel, dx.map(|(dx, _)| dx));
+    }
+    if groups.pointwise(g) {
+        if let Some((dk, overwrite)) = dkernel {
+            kernel_gradient(g, x, dy, groups.out_channels, overwrite, dk);
+        }
+        if let Some((dx, _)) = dx {
+            let rows = g.batch * g.positions();
+            gemm(1.0, MatRef::new(dy, rows, groups.out_channels), MatRef::new(kernel, g.channels, groups.out_channels).t(), 1.0, dx);
+        }
+        return;
+    }
+    if groups.groups == 1 {
+        if let Some((dk, overwrite)) = dkernel {
+            kernel_gradient(g, cols, dy, groups.out_channels, overwrite, dk);
+        }
+        if let Some((dx, dcols)) = dx {
+            input_gradient(g, dy, kernel, groups.out_channels, dcols, dx);
+        }
+        return;
+    }
+    let (cin, cout, f) = (groups.in_per_group(g), groups.out_per_group(), groups.out_channels);
+    let (rows, patch) = (g.batch * g.positions(), g.patch() / g.channels * cin);
     if let Some((dk, overwrite)) = dkernel {
-        kernel_gradient(g, cols, dy, out_channels, overwrite, dk);
+        for i in 0..groups.groups {
+            let cols = StridedRef::new(&cols[group_columns(g, &groups, i)], rows, patch, patch);
+            let beta = if overwrite { 0.0 } else { 1.0 };
+            gemm_strided(1.0, cols.t(), StridedRef::new(&dy[i * cout..], rows, cout, f), beta, &mut dk[i * cout..], f);
+        }
     }
     if let Some((dx, dcols)) = dx {
-        input_gradient(g, dy, kernel, out_channels, dcols, dx);
+        for i in 0..groups.groups {
+            let dcols = &mut dcols[group_columns(g, &groups, i)];
+            let kernel = StridedRef::new(&kernel[i * cout..], patch, cout, f);
+            gemm_strided(1.0, StridedRef::new(&dy[i * cout..], rows, cout, f), kernel.t(), 0.0, dcols, patch);
+            col2im_channels(g, (i * cin, cin), dcols, dx);
+        }
     }
 }
 
@@ -211,24 +373,34 @@ mod tests {
     use crate::kernels::testing::check_gradient;
     use crate::rng::Rng;
 
-    /// Direct convolution, for reference.
-    fn naive(g: &Geometry, x: &[f32], k: &[f32], cout: usize) -> Vec<f32> {
+    /// Direct convolution, for reference: output channel o of group o / (cout / groups) sums
+    /// over that group's input channels.
+    fn naive(g: &Geometry, x: &[f32], k: &[f32], groups: Groups) -> Vec<f32> {
+        let (cout, cin) = (groups.out_channels, g.channels / groups.groups);
+        let d = g.depth;
         let mut y = vec![0.0; g.batch * g.positions() * cout];
         for b in 0..g.batch {
-            for oy in 0..g.out_h {
-                for ox in 0..g.out_w {
-                    for o in 0..cout {
-                        let mut s = 0.0;
-                        for ky in 0..g.k_h {
-                            for kx in 0..g.k_w {
-                                if let Some((iy, ix)) = g.source(oy, ox, ky, kx) {
-                                    for c in 0..g.channels {
-                                        s += x[b * g.in_size() + (iy * g.in_w + ix) * g.channels + c] * k[((ky * g.k_w + kx) * g.channels + c) * cout + o];
+            for od in 0..d.output {
+                for oy in 0..g.out_h {
+                    for ox in 0..g.out_w {
+                        for o in 0..cout {
+                            let first = o / (cout / groups.groups) * cin;
+                            let mut s = 0.0;
+                            for kd in 0..d.window {
+                                let Some(id) = d.source(od, kd) else { continue };
+                                for ky in 0..g.k_h {
+                                    for kx in 0..g.k_w {
+                                        if let Some((iy, ix)) = g.source(oy, ox, ky, kx) {
+                                            for c in 0..cin {
+                                                let xv = x[b * g.in_size() + ((id * g.in_h + iy) * g.in_w + ix) * g.channels + first + c];
+                                                s += xv * k[(((kd * g.k_h + ky) * g.k_w + kx) * cin + c) * cout + o];
+                                            }
+                                        }
                                     }
                                 }
                             }
+                            y[(((b * d.output + od) * g.out_h + oy) * g.out_w + ox) * cout + o] = s;
                         }
-                        y[((b * g.out_h + oy) * g.out_w + ox) * cout + o] = s;
                     }
                 }
             }
@@ -236,12 +408,31 @@ mod tests {
         y
     }
 
-    fn cases() -> Vec<(Geometry, usize)> {
+    fn cases() -> Vec<(Geometry, Groups)> {
         vec![
-            (Geometry::new(&[2, 5, 6, 3], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), 4),
-            (Geometry::new(&[2, 5, 6, 3], (3, 2), (2, 2), (1, 1), Padding::Same, "t").unwrap(), 2),
-            (Geometry::new(&[1, 7, 7, 2], (3, 3), (1, 1), (2, 2), Padding::Same, "t").unwrap(), 3),
+            (Geometry::new(&[2, 5, 6, 3], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 4)),
+            (Geometry::new(&[2, 5, 6, 3], (3, 2), (2, 2), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 2)),
+            (Geometry::new(&[1, 7, 7, 2], (3, 3), (1, 1), (2, 2), Padding::Same, "t").unwrap(), Groups::new(1, 3)),
+            // Grouped: two and four groups of several channels each, then one channel per group.
+            (Geometry::new(&[2, 5, 6, 4], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(2, 6)),
+            (Geometry::new(&[2, 6, 5, 8], (2, 3), (2, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(4, 4)),
+            (Geometry::new(&[1, 7, 6, 6], (3, 3), (1, 1), (2, 1), Padding::Same, "t").unwrap(), Groups::new(3, 6)),
+            (Geometry::new(&[2, 5, 5, 3], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(3, 6)),
+            // 1 x 1 at stride 1 (no columns), then 1 x 1 at stride 2 (columns).
+            (Geometry::new(&[2, 3, 4, 5], (1, 1), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 3)),
+            (Geometry::new(&[2, 5, 4, 3], (1, 1), (2, 2), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 2)),
+            // 3-D: valid; same with strides; dilated and grouped; one channel per group (no
+            // depthwise kernel in 3-D: grouped GEMMs); 1 x 1 x 1.
+            (Geometry::new_3d(&[2, 4, 3, 4, 2], [2, 2, 3], [1, 1, 1], [1, 1, 1], Padding::Valid, "t").unwrap(), Groups::new(1, 3)),
+            (Geometry::new_3d(&[1, 5, 4, 3, 2], [3, 2, 2], [2, 2, 1], [1, 1, 1], Padding::Same, "t").unwrap(), Groups::new(1, 2)),
+            (Geometry::new_3d(&[1, 5, 4, 4, 4], [2, 2, 2], [1, 1, 1], [2, 1, 2], Padding::Same, "t").unwrap(), Groups::new(2, 4)),
+            (Geometry::new_3d(&[2, 3, 3, 3, 2], [2, 2, 2], [1, 1, 1], [1, 1, 1], Padding::Same, "t").unwrap(), Groups::new(2, 4)),
+            (Geometry::new_3d(&[2, 2, 3, 2, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1], Padding::Valid, "t").unwrap(), Groups::new(1, 2)),
         ]
+    }
+
+    fn kernel_len(g: &Geometry, groups: Groups) -> usize {
+        g.patch() / groups.groups * groups.out_channels
     }
 
     #[test]
@@ -251,19 +442,24 @@ mod tests {
         let g = Geometry::new(&[1, 5, 6, 1], (3, 2), (2, 2), (1, 1), Padding::Same, "c").unwrap();
         assert_eq!((g.out_h, g.out_w, g.pad_top, g.pad_left), (3, 3, 1, 0));
         assert!(Geometry::new(&[1, 2, 2, 1], (3, 3), (1, 1), (1, 1), Padding::Valid, "c").is_err());
+        let g = Geometry::new_3d(&[1, 5, 6, 7, 1], [3, 3, 2], [2, 1, 3], [1, 1, 1], Padding::Same, "c").unwrap();
+        assert_eq!((g.depth.output, g.depth.pad, g.out_h, g.out_w), (3, 1, 6, 3));
+        let g = Geometry::new_3d(&[1, 5, 6, 7, 1], [3, 3, 2], [1, 1, 1], [2, 1, 1], Padding::Valid, "c").unwrap();
+        assert_eq!((g.depth.output, g.out_h, g.out_w), (1, 4, 6));
+        assert!(Geometry::new_3d(&[1, 2, 6, 6, 1], [3, 3, 3], [1, 1, 1], [1, 1, 1], Padding::Valid, "c").is_err());
     }
 
     #[test]
     fn forward_matches_direct_convolution() {
         let mut rng = Rng::new(1);
-        for (g, cout) in cases() {
+        for (g, groups) in cases() {
             let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let k: Vec<f32> = (0..g.patch() * cout).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let mut cols = vec![0.0; g.batch * g.positions() * g.patch()];
-            let mut y = vec![0.0; g.batch * g.positions() * cout];
-            forward(&g, &x, &k, cout, &mut cols, &mut y);
-            for (a, b) in y.iter().zip(naive(&g, &x, &k, cout)) {
-                assert!((a - b).abs() < 1e-4, "{g:?}: {a} vs {b}");
+            let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let mut cols = vec![0.0; groups.columns_len(&g)];
+            let mut y = vec![0.0; g.batch * g.positions() * groups.out_channels];
+            forward(&g, groups, &x, &k, &mut cols, &mut y);
+            for (a, b) in y.iter().zip(naive(&g, &x, &k, groups)) {
+                assert!((a - b).abs() < 1e-4, "{g:?} {groups:?}: {a} vs {b}");
             }
         }
     }
@@ -271,22 +467,25 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         let mut rng = Rng::new(2);
-        for (g, cout) in cases() {
+        for (g, groups) in cases() {
             let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let k: Vec<f32> = (0..g.patch() * cout).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let n_cols = g.batch * g.positions() * g.patch();
-            check_gradient("conv dx", &x, |x| naive(&g, x, &k, cout), |x, dy| {
+            let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let n_cols = groups.columns_len(&g);
+            let columns = |x: &[f32], k: &[f32]| {
                 let mut cols = vec![0.0; n_cols];
-                im2col(&g, x, &mut cols);
-                let (mut dx, mut dcols) = (vec![0.0; x.len()], vec![0.0; n_cols]);
-                backward(&g, &cols, &k, cout, dy, None, Some((&mut dx, &mut dcols)));
-                dx
+                forward(&g, groups, x, k, &mut cols, &mut vec![0.0; g.batch * g.positions() * groups.out_channels]);
+                cols
+            };
+            check_gradient("conv dx", &x, |x| naive(&g, x, &k, groups), |x, dy| {
+                let cols = columns(x, &k);
+                let (mut dx, mut dcols) = (vec![0.25; x.len()], vec![0.0; n_cols]);
+                backward(&g, groups, x, &cols, &k, dy, None, Some((&mut dx, &mut dcols)));
+                dx.iter().map(|v| v - 0.25).collect()
             });
-            check_gradient("conv dkernel", &k, |k| naive(&g, &x, k, cout), |k, dy| {
-                let mut cols = vec![0.0; n_cols];
-                im2col(&g, &x, &mut cols);
-                let mut dk = vec![0.0; k.len()];
-                backward(&g, &cols, k, cout, dy, Some((&mut dk, true)), None);
+            check_gradient("conv dkernel", &k, |k| naive(&g, &x, k, groups), |k, dy| {
+                let cols = columns(&x, k);
+                let mut dk = vec![1.0; k.len()];
+                backward(&g, groups, &x, &cols, k, dy, Some((&mut dk, true)), None);
                 dk
             });
         }

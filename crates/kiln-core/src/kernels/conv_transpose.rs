@@ -2,7 +2,7 @@
 //! [kh, kw, filters, cin] (Keras' layout) gives y [batch, H, W, filters]. It is the adjoint of
 //! the convolution that maps y's size to x's, so it runs on conv.rs's pieces: its forward pass
 //! is that convolution's input gradient, its input gradient is that convolution's forward pass.
-use super::conv::{self, im2col, Geometry, Padding};
+use super::conv::{self, im2col, DepthAxis, Geometry, Padding};
 use crate::error::{shape_str, KilnError, Result};
 
 /// Output length and the index of output 0 in the dilated, padded frame (how far the first
@@ -51,6 +51,7 @@ pub fn geometry(input: &[usize], filters: usize, window: (usize, usize), stride:
     }
     Ok(Geometry {
         batch: input[0],
+        depth: DepthAxis::FLAT,
         in_h,
         in_w,
         channels: filters,
@@ -63,6 +64,31 @@ pub fn geometry(input: &[usize], filters: usize, window: (usize, usize), stride:
         out_h: input[1],
         out_w: input[2],
     })
+}
+
+/// The same for a 3-D transposed convolution: x [batch, d, h, w, cin], kernel
+/// [kd, kh, kw, filters, cin].
+#[allow(clippy::too_many_arguments)]
+pub fn geometry_3d(input: &[usize], filters: usize, window: [usize; 3], stride: [usize; 3], dilation: [usize; 3], padding: Padding, output_padding: Option<[usize; 3]>, name: &str) -> Result<Geometry> {
+    if input.len() != 5 {
+        return Err(KilnError::shape(format!("{name}: expected an input of rank 5 [batch, depth, height, width, channels], got {}", shape_str(input))));
+    }
+    let plane = [input[0], input[2], input[3], input[4]];
+    let g = geometry(&plane, filters, (window[1], window[2]), (stride[1], stride[2]), (dilation[1], dilation[2]), padding, output_padding.map(|p| (p[1], p[2])), name)?;
+    if [stride[0], dilation[0], window[0]].contains(&0) {
+        return Err(KilnError::value(format!("{name}: filters, kernel size, strides and dilation must be positive")));
+    }
+    if input[1] == 0 {
+        return Err(KilnError::shape(format!("{name}: the input {} has no planes", shape_str(input))));
+    }
+    if let Some(p) = output_padding.filter(|p| p[0] >= stride[0]) {
+        return Err(KilnError::value(format!("{name}: output_padding {p:?} must be strictly less than strides {stride:?}")));
+    }
+    let (length, pad) = axis(input[1], window[0], stride[0], dilation[0], padding, output_padding.map(|p| p[0]));
+    if length == 0 {
+        return Err(KilnError::shape(format!("{name}: the output of the transposed convolution of {} would be empty", shape_str(input))));
+    }
+    Ok(Geometry { depth: DepthAxis { input: length, window: window[0], stride: stride[0], dilation: dilation[0], pad, output: input[1] }, ..g })
 }
 
 /// y = the transposed convolution of x; `dcols` is working memory of im2col's size.
@@ -92,17 +118,23 @@ mod tests {
 
     /// Each input pixel scatters kernel-weighted copies of itself over the output, for reference.
     fn naive(g: &Geometry, x: &[f32], k: &[f32], cin: usize) -> Vec<f32> {
-        let f = g.channels;
+        let (f, d) = (g.channels, g.depth);
         let mut y = vec![0.0; g.batch * g.in_size()];
         for b in 0..g.batch {
-            for i in 0..g.out_h {
-                for j in 0..g.out_w {
-                    for ky in 0..g.k_h {
-                        for kx in 0..g.k_w {
-                            let Some((oy, ox)) = g.source(i, j, ky, kx) else { continue };
-                            for o in 0..f {
-                                for c in 0..cin {
-                                    y[b * g.in_size() + (oy * g.in_w + ox) * f + o] += x[((b * g.out_h + i) * g.out_w + j) * cin + c] * k[((ky * g.k_w + kx) * f + o) * cin + c];
+            for p in 0..d.output {
+                for i in 0..g.out_h {
+                    for j in 0..g.out_w {
+                        for kd in 0..d.window {
+                            let Some(od) = d.source(p, kd) else { continue };
+                            for ky in 0..g.k_h {
+                                for kx in 0..g.k_w {
+                                    let Some((oy, ox)) = g.source(i, j, ky, kx) else { continue };
+                                    for o in 0..f {
+                                        for c in 0..cin {
+                                            let xv = x[(((b * d.output + p) * g.out_h + i) * g.out_w + j) * cin + c];
+                                            y[b * g.in_size() + ((od * g.in_h + oy) * g.in_w + ox) * f + o] += xv * k[(((kd * g.k_h + ky) * g.k_w + kx) * f + o) * cin + c];
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -131,6 +163,9 @@ mod tests {
         assert_eq!((g.in_h, g.in_w), (9, 8));
         assert!(geometry(&[1, 5, 4, 2], 3, (3, 3), (2, 2), (1, 1), Padding::Same, Some((2, 0)), "t").is_err());
         assert!(geometry(&[1, 5, 4], 3, (3, 3), (2, 2), (1, 1), Padding::Same, None, "t").is_err());
+        let g = geometry_3d(&[1, 3, 5, 4, 2], 3, [2, 3, 2], [3, 2, 3], [1, 1, 1], Padding::Valid, None, "t").unwrap();
+        assert_eq!((g.depth.input, g.in_h, g.in_w, g.depth.output), (9, 11, 12, 3));
+        assert!(geometry_3d(&[1, 3, 5, 4, 2], 3, [2, 3, 2], [2, 2, 2], [1, 1, 1], Padding::Same, Some([2, 0, 0]), "t").is_err());
     }
 
     fn cases() -> Vec<(Geometry, usize)> {
@@ -139,6 +174,8 @@ mod tests {
             (geom(&[2, 3, 3, 2], 3, (3, 2), (2, 2), (1, 1), Padding::Same, None), 2),
             (geom(&[1, 3, 4, 2], 2, (2, 3), (3, 2), (1, 1), Padding::Valid, Some((1, 1))), 2),
             (geom(&[1, 4, 3, 1], 2, (3, 3), (1, 1), (2, 1), Padding::Same, None), 1),
+            (geometry_3d(&[2, 3, 2, 3, 2], 2, [2, 3, 2], [2, 1, 2], [1, 1, 1], Padding::Same, None, "t").unwrap(), 2),
+            (geometry_3d(&[1, 2, 3, 2, 1], 2, [3, 2, 2], [2, 2, 1], [1, 1, 1], Padding::Valid, Some([1, 1, 0]), "t").unwrap(), 1),
         ]
     }
 

@@ -155,6 +155,63 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
     }
 }
 
+/// A matrix inside a larger buffer, with any strides: one group's columns of a grouped
+/// convolution's kernel or output, or the transpose of such a block.
+#[derive(Clone, Copy)]
+pub struct StridedRef<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    pub row_stride: usize,
+    pub col_stride: usize,
+}
+
+impl<'a> StridedRef<'a> {
+    /// `rows` x `cols` from the start of `data`, rows `row_stride` apart, columns adjacent.
+    pub fn new(data: &'a [f32], rows: usize, cols: usize, row_stride: usize) -> Self {
+        StridedRef { data, rows, cols, row_stride, col_stride: 1 }
+    }
+    pub fn t(self) -> Self {
+        StridedRef { rows: self.cols, cols: self.rows, row_stride: self.col_stride, col_stride: self.row_stride, data: self.data }
+    }
+    /// Whether every element lies inside `data`.
+    fn fits(&self, len: usize) -> bool {
+        self.rows == 0 || self.cols == 0 || (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride < len
+    }
+}
+
+/// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c,
+/// for blocks of larger matrices; rows of C are split over threads when the product is large.
+pub fn gemm_strided(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(k, b.rows, "gemm inner dimensions differ");
+    assert!(a.fits(a.data.len()) && b.fits(b.data.len()), "gemm operand outside its buffer");
+    assert!(StridedRef { data: c, rows: m, cols: n, row_stride: c_row_stride, col_stride: 1 }.fits(c.len()), "gemm output outside its buffer");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let c_ptr = SendPtr(c.as_mut_ptr());
+    // Each block writes its own rows of C; A and B are only read.
+    let block = |row0: usize, rows: usize| unsafe {
+        let c_ptr = &c_ptr;
+        matrixmultiply::sgemm(
+            rows, k, n, alpha,
+            a.data.as_ptr().add(row0 * a.row_stride), a.row_stride as isize, a.col_stride as isize,
+            b.data.as_ptr(), b.row_stride as isize, b.col_stride as isize,
+            beta,
+            c_ptr.0.add(row0 * c_row_stride), c_row_stride as isize, 1,
+        );
+    };
+    let threads = threads::num_threads();
+    if threads <= 1 || m * n * k < PARALLEL_MIN_FLOPS || m < 16 {
+        block(0, m);
+        return;
+    }
+    use rayon::prelude::*;
+    let chunk = m.div_ceil(threads).next_multiple_of(8).min(m);
+    (0..m.div_ceil(chunk)).into_par_iter().for_each(|i| block(i * chunk, chunk.min(m - i * chunk)));
+}
+
 /// Naive reference, for tests.
 pub fn gemm_reference(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
     let (m, k) = a.dims();
@@ -199,6 +256,43 @@ mod tests {
                 for (x, y) in c.iter().zip(&r) {
                     assert!((x - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n} {ta} {tb}: {x} vs {y}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn strided_blocks_match_the_reference() {
+        // One column block of A times one column block of B into one column block of C, as a
+        // grouped convolution uses them, plain and transposed, serial and parallel sizes.
+        let mut rng = Rng::new(4);
+        for &(m, k, n, wide) in &[(5, 3, 4, 3), (600, 40, 24, 4)] {
+            let a = random(m * k * wide, &mut rng);
+            let b = random(k * n * wide, &mut rng);
+            let c0 = random(m * n * wide, &mut rng);
+            let g = wide - 1;
+            let a_block = StridedRef::new(&a[g * k..], m, k, k * wide);
+            let b_block = StridedRef::new(&b[g * n..], k, n, n * wide);
+            let mut c = c0.clone();
+            gemm_strided(0.5, a_block, b_block, 0.25, &mut c[g * n..], n * wide);
+            // The same product on packed copies.
+            let pack = |v: &[f32], rows: usize, cols: usize| -> Vec<f32> { (0..rows).flat_map(|i| v[i * cols * wide + g * cols..][..cols].to_vec()).collect() };
+            let mut r = pack(&c0, m, n);
+            gemm_reference(0.5, MatRef::new(&pack(&a, m, k), m, k), MatRef::new(&pack(&b, k, n), k, n), 0.25, &mut r);
+            for i in 0..m {
+                for j in 0..n * wide {
+                    let want = if j / n == g { r[i * n + j % n] } else { c0[i * n * wide + j] };
+                    let got = c[i * n * wide + j];
+                    assert!((got - want).abs() < 1e-3 * (1.0 + want.abs()), "{m}x{k}x{n} at ({i}, {j}): {got} vs {want}");
+                }
+            }
+            // Transposed operands: (Bᵀ)ᵀ and Aᵀ as views of the same blocks.
+            let mut t = vec![0.0; k * k];
+            gemm_strided(1.0, a_block.t(), a_block, 0.0, &mut t, k);
+            let packed = pack(&a, m, k);
+            let mut tr = vec![0.0; k * k];
+            gemm_reference(1.0, MatRef::new(&packed, m, k).t(), MatRef::new(&packed, m, k), 0.0, &mut tr);
+            for (x, y) in t.iter().zip(&tr) {
+                assert!((x - y).abs() < 1e-3 * (1.0 + y.abs()), "AᵀA: {x} vs {y}");
             }
         }
     }

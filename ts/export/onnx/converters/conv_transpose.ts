@@ -1,18 +1,21 @@
-// conv2d_transpose (Conv2DTranspose): Keras' kernel [kh, kw, filters, channels] becomes ONNX's
-// [channels, filters, kh, kw]. The output is the full transposed convolution cropped as
+// conv2d_transpose and conv3d_transpose (Conv1DTranspose records conv2d_transpose on a height
+// of one): Keras' kernel [...window, filters, channels] becomes ONNX's
+// [channels, filters, ...window]. The output is the full transposed convolution cropped as
 // TensorFlow crops it: by the 'same' padding a convolution of the output's size would use
 // (the odd cell at the end), with zeros added at the end where the output is longer.
 import type { OpConverter } from '../op_conversion.js';
+import { kernelToOnnx } from './convolution.js';
 import { inChannelsFirst, permutedInput } from './layout.js';
 
-export const convertConv2dTranspose: OpConverter = (op) => {
+export const convertConvTranspose: OpConverter = (op) => {
   const { strides, padding, dilation } = op.node.spec as unknown as { strides: number[]; padding: string; dilation: number[] };
   const kernelShape = op.node.inputs[1].shape as number[];
-  const window = kernelShape.slice(0, 2);
+  const rank = kernelShape.length;
+  const window = kernelShape.slice(0, -2);
   const begin: number[] = [];
   const end: number[] = [];
   const outputPadding: number[] = [];
-  [0, 1].forEach((k) => {
+  window.forEach((_, k) => {
     const input = op.node.inputs[0].shape[k + 1] as number;
     const output = op.node.shape[k + 1] as number;
     const span = (window[k] - 1) * dilation[k] + 1;
@@ -24,7 +27,7 @@ export const convertConv2dTranspose: OpConverter = (op) => {
     end.push(Math.max(0, rest));
     outputPadding.push(Math.max(0, -rest));
   });
-  const kernel = permutedInput(op, 1, [3, 2, 0, 1], 'iohw');
-  return inChannelsFirst(op.builder, op.input(0), 4, (x) =>
+  const kernel = permutedInput(op, 1, kernelToOnnx(rank), 'iohw');
+  return inChannelsFirst(op.builder, op.input(0), rank, (x) =>
     op.builder.add('ConvTranspose', [x, kernel], { kernel_shape: window, strides, dilations: dilation, pads: [...begin, ...end], output_padding: outputPadding }));
 };

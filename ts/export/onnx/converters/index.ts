@@ -1,8 +1,8 @@
 // The ONNX converter of each kiln graph op. Layers record these ops, so every layer built from
 // them (custom layers included) exports.
 import type { OpConverter } from '../op_conversion.js';
-import { convertConv2dTranspose } from './conv_transpose.js';
-import { convertConv2d } from './convolution.js';
+import { convertConvTranspose } from './conv_transpose.js';
+import { convertConv } from './convolution.js';
 import { convertBinary, convertSoftmax, convertUnary } from './elementwise.js';
 import { convertEmbedding } from './embedding.js';
 import { convertBatchMatmul, convertMatmul } from './matmul.js';
@@ -29,8 +29,10 @@ export const CONVERTERS: Record<string, OpConverter> = {
   pad: convertPad,
   repeat: convertRepeat,
   resize_linear: convertResizeLinear,
-  conv2d: convertConv2d,
-  conv2d_transpose: convertConv2dTranspose,
+  conv2d: convertConv,
+  conv2d_transpose: convertConvTranspose,
+  conv3d: convertConv,
+  conv3d_transpose: convertConvTranspose,
   pool2d: convertPool2d,
   batch_norm: convertBatchNorm,
   embedding: convertEmbedding,
