@@ -184,9 +184,6 @@ export class Model extends Trainer {
     const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined, this.built ? this.inputNames : undefined);
     this.ensureBuilt(xs[0]?.shape.slice(1));
     this.checkInputs(xs);
-    if (y === undefined && what !== 'predict' && what !== 'apply') {
-      throw new ValueError(`${what}: \`y\` is required: the model's loss compares its outputs with targets`);
-    }
     const ys = y === undefined ? [] : toTensorList(y, 'y', undefined, this.outputNames);
     const n = sampleCount(xs, 'x');
     if (n === 0) throw new ValueError(`${what}: x has no samples (shape [${xs[0].shape.join(', ')}])`);

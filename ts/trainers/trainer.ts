@@ -2,7 +2,7 @@
 // predict loop over every data source (arrays, a kiln.data.Dataset, generators), which a data
 // adapter hands out in runs of batches, each run one native call on the compiled engine.
 import type { NativeEngine } from '../../native.cjs';
-import { type Callback, CallbackList, type Logs, wantsSingleBatches, wantsTrainBatches } from '../callbacks/callback.js';
+import { CallbackList, type Logs, wantsSingleBatches, wantsTrainBatches } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { ValueError, RuntimeError } from '../errors.js';
@@ -107,9 +107,9 @@ function runRows(run: BatchRun): Tensor[] {
   return run.data.inputs.map((t) => t.slice([begin, ...t.shape.slice(1).map(() => 0)], [end - begin, ...t.shape.slice(1).map(() => -1)]));
 }
 
-/** Renames a dict of logs with a prefix ('val_'). */
-function prefixLogs(logs: Logs, prefix: string): Logs {
-  return Object.fromEntries(Object.entries(logs).map(([name, value]) => [`${prefix}${name}`, value]));
+/** Training and evaluation compare outputs with targets: `y` must be given. */
+function requireTargets(what: string, y: DataLike | undefined): void {
+  if (y === undefined) throw new ValueError(`${what}: \`y\` is required: the model's loss compares its outputs with targets`);
 }
 
 /**
@@ -177,6 +177,7 @@ export abstract class Trainer {
   /** Checked tensors of x, y and their sample weights as the engine reads them (its engine made from ys). */
   private trainingData(x: DataLike, y: DataLike | undefined, what: string, sampleWeight?: TensorLike, classWeight?: ClassWeight): EngineData {
     const [xs, ys] = this.prepare(x, y, what);
+    requireTargets(what, y);
     const weights = resolveSampleWeights(ys, sampleWeight, classWeight, xs[0].shape[0]);
     this.getEngine(ys);
     return this.engineData(xs, ys, weights);
@@ -269,6 +270,7 @@ export abstract class Trainer {
       await train.start();
     } else {
       let [xs, ys] = this.prepare(x, y, 'fit');
+      requireTargets('fit', y);
       // Class weights are derived from the training targets only (after any split), as Keras.
       let weights = resolveSampleWeights(ys, o.sampleWeight, undefined, xs[0].shape[0]);
       checkWeightOptions(o.sampleWeight, o.classWeight, ys.length);
