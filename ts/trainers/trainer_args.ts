@@ -130,7 +130,8 @@ export const TEST_ON_BATCH_OPTIONS = ['sampleWeight', 'returnDict'] as const sat
 /** A positive safe integer, or a ValueError naming the option and the value given. */
 export function positiveInteger(where: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new ValueError(`${where}: \`${name}\` must be a positive integer, got ${describeValue(value)}`);
+    const tooLarge = Number.isInteger(value) && (value as number) > 0 ? ' (at most Number.MAX_SAFE_INTEGER)' : '';
+    throw new ValueError(`${where}: \`${name}\` must be a positive integer${tooLarge}, got ${describeValue(value)}`);
   }
   return value;
 }
