@@ -53,6 +53,8 @@ class Recorder extends kiln.callbacks.Callback {
   onTestEnd(logs?: kiln.callbacks.Logs) { this.log('testEnd', undefined, logs); }
   onTestBatchBegin(batch: number) { this.log('testBatchBegin', batch); }
   onTestBatchEnd(batch: number, logs?: kiln.callbacks.Logs) { this.log('testBatchEnd', batch, logs); }
+  onPredictBegin() { this.log('predictBegin'); }
+  onPredictEnd() { this.log('predictEnd'); }
 }
 
 const weightsOf = (model: kiln.Model) => model.getWeights().map((w) => Array.from(w.dataSync()));
@@ -190,7 +192,9 @@ test('predict and evaluate give the same numbers on arrays, a Dataset and a gene
   const { x, y } = classification();
   const model = classifier();
   await model.fit(x, y, { epochs: 2, batchSize: 6, verbose: 0 });
-  const expected = Array.from((await model.predict(x, { batchSize: 7 })).dataSync());
+  const recorder = new Recorder();
+  const expected = Array.from((await model.predict(x, { batchSize: 7, callbacks: [recorder] })).dataSync());
+  t.deepEqual(recorder.calls, ['predictBegin', 'predictEnd']);
   t.deepEqual(Array.from((await model.predict(Dataset.fromTensors(x).batch(7))).dataSync()), expected);
   function* rows() {
     for (let i = 0; i < 30; i += 7) yield x.slice([i, 0], [Math.min(7, 30 - i), -1]);
@@ -202,4 +206,17 @@ test('predict and evaluate give the same numbers on arrays, a Dataset and a gene
   t.true(expected.every((v, i) => Math.abs(v - eager[i]) < 1e-6), 'predictOnBatch computes what predict computes');
   const [loss, accuracy] = await model.evaluate(x, y, { verbose: 0, batchSize: 7 });
   t.deepEqual(await model.evaluate(Dataset.fromTensors([x, y]).batch(7), { verbose: 0 }), [loss, accuracy]);
+});
+
+test('a generator is one pass over its batches: a second epoch without stepsPerEpoch is refused with a hint', async (t) => {
+  const { x, y } = classification();
+  async function* batches() {
+    for (let i = 0; i < 30; i += 10) yield [x.slice([i, 0], [10, -1]), y.slice([i], [10])];
+  }
+  const model = classifier();
+  const history = await model.fit(batches(), { epochs: 1, verbose: 0 });
+  t.is(history.history.loss.length, 1);
+  t.is(model.optimizer!.iterations, 3);
+  await t.throwsAsync(model.fit(batches(), { epochs: 2, verbose: 0 }), { instanceOf: kiln.ValueError, message: /^fit: the generator yielded no batches in epoch 2 \(a generator is one pass over its batches: give `stepsPerEpoch`/ });
+  await t.throwsAsync(model.fit(batches(), y as never), { instanceOf: kiln.ValueError, message: /When providing `x` as a generator, `y` should not be passed/ });
 });

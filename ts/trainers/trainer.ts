@@ -223,7 +223,7 @@ export abstract class Trainer {
   private batchConverter(what: string, classWeight?: ClassWeight): BatchConverter {
     return (element, index) => {
       const { x, y, sampleWeight } = unpackBatch(element, index, what, this.inputs.length || 1, true);
-      return this.trainingData(x, y, what, sampleWeight, classWeight);
+      return this.checkData(this.trainingData(x, y, what, sampleWeight, classWeight));
     };
   }
 
@@ -235,16 +235,15 @@ export abstract class Trainer {
     };
   }
 
-  /** Validates data once before it is used (shapes, NaN, label ranges). */
-  private checkOnce(checked: WeakSet<EngineData>, data: EngineData): void {
-    if (checked.has(data)) return;
+  /** Validates data before it is used (shapes, NaN, label ranges): arrays once, a stream's batches as they arrive. */
+  private checkData(data: EngineData): EngineData {
     const engine = this.getEngine();
     callNative(() => engine.checkData(handles(data.inputs), handles(data.targets)));
-    checked.add(data);
+    return data;
   }
 
   /** The training and validation sources of a fit, with validationSplit applied to arrays. */
-  private async fitSources(x: DataLike | BatchStream, y: DataLike | undefined, o: FitOptions, checked: WeakSet<EngineData>) {
+  private async fitSources(x: DataLike | BatchStream, y: DataLike | undefined, o: FitOptions) {
     const validationData = o.validationData;
     const validationIsStream = validationData !== undefined && isBatchStream(validationData);
     if (validationData !== undefined && !validationIsStream && (!Array.isArray(validationData) || (validationData.length !== 2 && validationData.length !== 3))) {
@@ -285,17 +284,22 @@ export abstract class Trainer {
       }
       if (o.classWeight !== undefined) weights = resolveSampleWeights(ys, undefined, o.classWeight, xs[0].shape[0]);
       const data = this.engineData(xs, ys, weights);
-      this.checkOnce(checked, data);
+      this.checkData(data);
       train = new ArrayDataAdapter(data, o.batchSize, o.shuffle);
     }
     if (validationIsStream) {
       return { train, validation: new DatasetAdapter(asDataset(validationData as BatchStream), this.batchConverter('validationData')) };
     }
-    if (validationData !== undefined) {
-      const [xv, yv, wv] = validationData as [DataLike, DataLike, TensorLike?];
-      heldOut = this.trainingData(xv, yv, 'validationData', wv);
+    try {
+      if (validationData !== undefined) {
+        const [xv, yv, wv] = validationData as [DataLike, DataLike, TensorLike?];
+        heldOut = this.trainingData(xv, yv, 'validationData', wv);
+      }
+      if (heldOut) this.checkData(heldOut);
+    } catch (error) {
+      await train.close(); // a started Dataset holds its iterator open
+      throw error;
     }
-    if (heldOut) this.checkOnce(checked, heldOut);
     const validation = heldOut && new ArrayDataAdapter(heldOut, o.validationBatchSize, false);
     return { train, validation };
   }
@@ -313,10 +317,9 @@ export abstract class Trainer {
     const o = fitOptions(args);
     if (stream) refuseWithStream('fit', x, o);
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training (fit).');
-    const checked = new WeakSet<EngineData>();
-    const { train, validation } = await this.fitSources(x, stream ? undefined : (yOrArgs as DataLike), o, checked);
+    const { train, validation } = await this.fitSources(x, stream ? undefined : (yOrArgs as DataLike), o);
     try {
-      return await this.fitLoop(train, validation, o, checked);
+      return await this.fitLoop(train, validation, o, stream ? streamKind(x) : 'data');
     } finally {
       await train.close();
       await validation?.close();
@@ -324,7 +327,7 @@ export abstract class Trainer {
   }
 
   /** The one training loop, the same for every source. */
-  private async fitLoop(train: DataAdapter, validation: DataAdapter | undefined, o: FitOptions, checked: WeakSet<EngineData>): Promise<History> {
+  private async fitLoop(train: DataAdapter, validation: DataAdapter | undefined, o: FitOptions, sourceKind: string): Promise<History> {
     const { epochs, verbose, callbacks } = o;
     const epochIterator = new EpochIterator(train, o.stepsPerEpoch, true);
     const validationIterator = validation && new EpochIterator(validation, o.validationSteps, false);
@@ -355,7 +358,6 @@ export abstract class Trainer {
         const run = await epochIterator.nextRun(perBatch ? 1 : runLength);
         if (!run) break;
         const engine = this.getEngine();
-        this.checkOnce(checked, run.data);
         const done = epochIterator.batchesDone;
         if (batchHooks) await list.call('onTrainBatchBegin', done - run.count);
         const rates = Float32Array.from({ length: run.count }, (_, i) => optimizer.learningRateAt(optimizer.iterations + i));
@@ -374,7 +376,10 @@ export abstract class Trainer {
         // As Keras: stopTraining set by a batch hook ends the epoch here (onEpochEnd still runs).
         if (this.stopTraining) break;
       }
-      if (epochIterator.batchesDone === 0) throw new ValueError(`fit: the dataset yielded no batches in epoch ${epoch + 1}`);
+      if (epochIterator.batchesDone === 0) {
+        const hint = sourceKind === 'generator' ? ' (a generator is one pass over its batches: give `stepsPerEpoch`, or use kiln.data.Dataset.fromGenerator(() => ...), which starts it again each epoch)' : '';
+        throw new ValueError(`fit: the ${sourceKind} yielded no batches in epoch ${epoch + 1}${hint}`);
+      }
       if (steps === undefined) {
         // Learned from the first pass, as Keras does, for the next epochs' progress bars.
         steps = epochIterator.batchesDone;
@@ -382,7 +387,7 @@ export abstract class Trainer {
       }
       const epochLogs = running.logs();
       if (validationIterator && shouldValidate(epoch, o.validationFreq)) {
-        Object.assign(epochLogs, await this.evaluationLoop(validationIterator, 'val_', checked, list));
+        Object.assign(epochLogs, await this.evaluationLoop(validationIterator, 'val_', list));
       }
       await list.call('onEpochEnd', epoch, epochLogs);
     }
@@ -391,7 +396,7 @@ export abstract class Trainer {
   }
 
   /** Loss and metrics over one pass of `iterator` (its `steps` from the first); callbacks get Keras' test hooks (batch ones per native run). */
-  private async evaluationLoop(iterator: EpochIterator, prefix: string, checked: WeakSet<EngineData>, callbacks: CallbackList, bar?: Progbar): Promise<Logs> {
+  private async evaluationLoop(iterator: EpochIterator, prefix: string, callbacks: CallbackList, bar?: Progbar): Promise<Logs> {
     const running = new RunningLogs(this.compiled!);
     const total = iterator.numBatches;
     // Arrays are evaluated in about ten native calls, so a progress bar moves.
@@ -403,7 +408,6 @@ export abstract class Trainer {
       if (!run) break;
       if (run.order) throw new RuntimeError('internal: evaluation runs over data in order');
       const engine = this.getEngine();
-      this.checkOnce(checked, run.data);
       const done = iterator.batchesDone;
       await callbacks.call('onTestBatchBegin', done - run.count);
       const { inputs, targets, sampleWeights } = run.data;
@@ -429,7 +433,6 @@ export abstract class Trainer {
       if (o.batchSizeGiven) batchSizeWithStream('evaluate', x);
     }
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for evaluation (evaluate).');
-    const checked = new WeakSet<EngineData>();
     let adapter: DataAdapter;
     if (stream) {
       const dataset = asDataset(x);
@@ -437,7 +440,7 @@ export abstract class Trainer {
       adapter = new DatasetAdapter(dataset, this.batchConverter('evaluate'));
     } else {
       const data = this.trainingData(x, yOrArgs as DataLike, 'evaluate', o.sampleWeight);
-      this.checkOnce(checked, data);
+      this.checkData(data);
       adapter = new ArrayDataAdapter(data, o.batchSize, false);
     }
     try {
@@ -446,7 +449,7 @@ export abstract class Trainer {
       const total = iterator.numBatches ?? 0;
       const bar = o.verbose > 0 ? new Progbar(total, { verbose: o.verbose as 1 | 2 }) : undefined;
       o.callbacks.forEach((cb) => cb.setModel(this.model));
-      const logs = await this.evaluationLoop(iterator, '', checked, new CallbackList(o.callbacks), bar);
+      const logs = await this.evaluationLoop(iterator, '', new CallbackList(o.callbacks), bar);
       bar?.update(total, logs, true);
       if (o.returnDict) return logs;
       return [logs.loss, ...logNames(this.compiled).map((n) => logs[n])];
@@ -509,7 +512,7 @@ export abstract class Trainer {
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training (trainOnBatch).');
     const data = this.trainingData(x, y, 'trainOnBatch', args?.sampleWeight, args?.classWeight);
     const engine = this.getEngine();
-    this.checkOnce(new WeakSet(), data);
+    this.checkData(data);
     const optimizer = this.compiled.optimizer;
     const rows = data.inputs[0].shape[0];
     const rates = Float32Array.of(optimizer.learningRateAt(optimizer.iterations));
@@ -526,7 +529,7 @@ export abstract class Trainer {
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for evaluation (testOnBatch).');
     const data = this.trainingData(x, y, 'testOnBatch', args?.sampleWeight);
     const engine = this.getEngine();
-    this.checkOnce(new WeakSet(), data);
+    this.checkData(data);
     const rows = data.inputs[0].shape[0];
     const flat = await awaitNative(() => engine.evaluateBatches(handles(data.inputs), handles(data.targets), rows, 0, 1, data.sampleWeights?.handle));
     return this.batchResult(flat, args?.returnDict);
