@@ -220,3 +220,35 @@ test('a generator is one pass over its batches: a second epoch without stepsPerE
   await t.throwsAsync(model.fit(batches(), { epochs: 2, verbose: 0 }), { instanceOf: kiln.ValueError, message: /^fit: the generator yielded no batches in epoch 2 \(a generator is one pass over its batches: give `stepsPerEpoch`/ });
   await t.throwsAsync(model.fit(batches(), y as never), { instanceOf: kiln.ValueError, message: /When providing `x` as a generator, `y` should not be passed/ });
 });
+
+test.serial('stepsPerEpoch that divides a pass: each source starts a new pass without a warning, generator functions included', async (t) => {
+  const { x, y } = classification();
+  const warnings: string[] = [];
+  const listener = (w: Error) => void warnings.push(w.message);
+  process.on('warning', listener);
+  const seen: string[][] = [];
+  const sources: [string, (m: kiln.Model, r: Recorder) => Promise<kiln.callbacks.History>][] = [
+    ['arrays', (m, r) => m.fit(x, y, { epochs: 4, stepsPerEpoch: 5, batchSize: 3, shuffle: false, verbose: 0, callbacks: [r] })],
+    ['dataset', (m, r) => m.fit(Dataset.fromTensors([x, y]).batch(3), { epochs: 4, stepsPerEpoch: 5, verbose: 0, callbacks: [r] })],
+    // A generator function's cardinality is unknown: the end of a pass shows only when the next epoch asks for a batch.
+    ['generator function', (m, r) => m.fit(Dataset.fromGenerator(function* () {
+      for (let i = 0; i < 30; i += 3) yield [x.slice([i, 0], [3, -1]), y.slice([i], [3])];
+    }), { epochs: 4, stepsPerEpoch: 5, verbose: 0, callbacks: [r] })],
+  ];
+  const results = [];
+  for (const [, fit] of sources) {
+    const model = classifier();
+    const recorder = new Recorder();
+    const history = await fit(model, recorder);
+    seen.push(recorder.calls.filter((c) => c.startsWith('trainBatchEnd')).map((c) => c.split(' ')[1]));
+    results.push({ weights: weightsOf(model), history: history.history });
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off('warning', listener);
+  // Ten batches a pass, five an epoch: epochs 1 and 3 take batches 0-4 of a pass, 2 and 4 batches 5-9.
+  const expected = ['0', '1', '2', '3', '4', '0', '1', '2', '3', '4', '0', '1', '2', '3', '4', '0', '1', '2', '3', '4'];
+  seen.forEach((batches, i) => t.deepEqual(batches, expected, sources[i][0]));
+  t.deepEqual(results[1], results[0]);
+  t.deepEqual(results[2], results[0]);
+  t.deepEqual(warnings.filter((w) => /ran out of data/.test(w)), []);
+});
