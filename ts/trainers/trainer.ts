@@ -11,7 +11,7 @@ import { getLoss, type LossKind } from '../losses/index.js';
 import { LossFunctionWrapper } from '../losses/loss_function.js';
 import { checkMetricIdentifiers, type CompiledMetric, compileMetrics, engineMetricSpecs } from '../metrics/compiled_metrics.js';
 import { type LossIdentifier, perOutputValues, planOutputs } from '../models/compile_utils.js';
-import { type DataLike, splitForValidation } from '../models/data_adapter.js';
+import { type DataLike, sampleCount, splitForValidation, toTensorList } from '../models/data_adapter.js';
 import { engineSpec } from '../models/engine_spec.js';
 import { evaluateGraph } from '../models/graph_eval.js';
 import { buildGraphSpec } from '../models/graph_spec.js';
@@ -22,7 +22,7 @@ import type { Optimizer } from '../optimizers/optimizer.js';
 import type { SymbolicTensor } from '../symbolic.js';
 import { Tensor, tensor, type TensorLike } from '../tensor.js';
 import type { Variable } from '../variable.js';
-import { checkOptionNames } from '../utils/options.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 import { Progbar } from '../utils/progbar.js';
 import { INFINITE_CARDINALITY } from '../data/dataset.js';
 import { typedArrayFor } from '../data/element.js';
@@ -112,6 +112,43 @@ function requireTargets(what: string, y: DataLike | undefined): void {
   if (y === undefined) throw new ValueError(`${what}: \`y\` is required: the model's loss compares its outputs with targets`);
 }
 
+/** One batch as trainStep/testStep receive it, as Keras' `data`: `[x, y, sampleWeight]`, each part as given (a list for several inputs or outputs). */
+export type StepData = [x: Tensor | Tensor[], y?: Tensor | Tensor[], sampleWeight?: Tensor];
+
+/** The batch of a one-batch run as the user's tensors (rows gathered in the pass's order). */
+function stepBatch(run: BatchRun): StepData {
+  const { inputs, targets, sampleWeights } = run.data;
+  const rows = inputs[0].shape[0];
+  const begin = run.first * run.batchSize;
+  const end = Math.min(rows, begin + run.batchSize);
+  const indices = run.order ? Array.from(run.order.subarray(begin, end)) : Array.from({ length: end - begin }, (_, i) => begin + i);
+  const pick = begin === 0 && end === rows && !run.order ? (t: Tensor) => t : (t: Tensor) => t.gather(indices);
+  const one = (ts: Tensor[]) => (ts.length === 1 ? ts[0] : ts);
+  const data: StepData = [one(inputs.map(pick))];
+  if (targets.length > 0 || sampleWeights) data.push(targets.length > 0 ? one(targets.map(pick)) : undefined);
+  if (sampleWeights) data.push(pick(sampleWeights));
+  return data;
+}
+
+/** A step's logs as callbacks read them: an object of numbers (one-value tensors become numbers). */
+function checkStepLogs(method: string, value: unknown): Logs {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Tensor) {
+    throw new ValueError(`${method} must return a logs object of numbers, such as { loss: 0.25 }; it returned ${describeValue(value)}`);
+  }
+  const logs: Logs = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === 'number') logs[key] = v;
+    else if (v instanceof Tensor && v.size === 1) logs[key] = v.dataSync()[0];
+    else throw new ValueError(`${method} must return a logs object of numbers; its \`${key}\` is ${describeValue(v)}`);
+  }
+  return logs;
+}
+
+/** Logs renamed with a prefix ('val_'). */
+function withPrefix(logs: Logs, prefix: string): Logs {
+  return prefix ? Object.fromEntries(Object.entries(logs).map(([name, value]) => [`${prefix}${name}`, value])) : logs;
+}
+
 /**
  * Keras' Trainer: what a Model does with data. The model supplies its graph (inputs, outputs,
  * layers, weights) and turns user data into checked tensors (`prepare`).
@@ -183,6 +220,21 @@ export abstract class Trainer {
     return this.engineData(xs, ys, weights);
   }
 
+  /**
+   * Tensors of x, y and their sample weights as the user gave them, for a custom
+   * trainStep/testStep: its own code reads them, so they need not fit the model's inputs (a
+   * GAN's data are images, its inputs noise); only their sample counts must agree.
+   */
+  private stepData(x: DataLike, y: DataLike | undefined, what: string, sampleWeight?: TensorLike, classWeight?: ClassWeight): EngineData {
+    const xs = toTensorList(x, 'x');
+    const ys = y === undefined ? [] : toTensorList(y, 'y');
+    const n = sampleCount(xs, 'x');
+    for (const t of [...xs, ...ys]) {
+      if (t.shape[0] !== n) throw new ValueError(`${what}: x and y must have the same number of samples: x has ${n}, y has ${t.shape[0]}`);
+    }
+    return { inputs: xs, targets: ys, sampleWeights: resolveSampleWeights(ys, sampleWeight, classWeight, n) };
+  }
+
   /** Resolves losses and metrics against the built graph and makes the native engine. */
   private createEngine(c: Compiled, targetShapes?: number[][]): NativeEngine {
     const plan = planOutputs(c.args, this.outputNames);
@@ -220,10 +272,10 @@ export abstract class Trainer {
   }
 
   /** Turns each batch of a stream into engine data: (x, y) or (x, y, sampleWeight), with class weights applied. */
-  private batchConverter(what: string, classWeight?: ClassWeight): BatchConverter {
+  private batchConverter(what: string, classWeight?: ClassWeight, custom = false): BatchConverter {
     return (element, index) => {
-      const { x, y, sampleWeight } = unpackBatch(element, index, what, this.inputs.length || 1, true);
-      return this.checkData(this.trainingData(x, y, what, sampleWeight, classWeight));
+      const { x, y, sampleWeight } = unpackBatch(element, index, what, this.inputs.length || 1, !custom);
+      return custom ? this.stepData(x, y, what, sampleWeight, classWeight) : this.checkData(this.trainingData(x, y, what, sampleWeight, classWeight));
     };
   }
 
@@ -243,7 +295,7 @@ export abstract class Trainer {
   }
 
   /** The training and validation sources of a fit, with validationSplit applied to arrays. */
-  private async fitSources(x: DataLike | BatchStream, y: DataLike | undefined, o: FitOptions) {
+  private async fitSources(x: DataLike | BatchStream, y: DataLike | undefined, o: FitOptions, custom: { train: boolean; test: boolean }) {
     const validationData = o.validationData;
     const validationIsStream = validationData !== undefined && isBatchStream(validationData);
     if (validationData !== undefined && !validationIsStream && (!Array.isArray(validationData) || (validationData.length !== 2 && validationData.length !== 3))) {
@@ -265,37 +317,36 @@ export abstract class Trainer {
       if (o.stepsPerEpoch === undefined && dataset.cardinality() === INFINITE_CARDINALITY) {
         throw new ValueError('When passing an infinitely repeating dataset, you must specify the `stepsPerEpoch` argument');
       }
-      train = new DatasetAdapter(dataset, this.batchConverter('fit', o.classWeight));
+      train = new DatasetAdapter(dataset, this.batchConverter('fit', o.classWeight, custom.train));
       await train.start();
     } else {
-      let [xs, ys] = this.prepare(x, y, 'fit');
-      requireTargets('fit', y);
+      let [xs, ys] = custom.train ? [toTensorList(x, 'x'), y === undefined ? [] : toTensorList(y, 'y')] : this.prepare(x, y, 'fit');
+      // A custom trainStep may train without targets (Keras' `fit(x)`); validation may still need them.
+      if (!custom.train || (!custom.test && o.validationSplit > 0 && validationData === undefined)) requireTargets('fit', y);
       // Class weights are derived from the training targets only (after any split), as Keras.
       let weights = resolveSampleWeights(ys, o.sampleWeight, undefined, xs[0].shape[0]);
       checkWeightOptions(o.sampleWeight, o.classWeight, ys.length);
-      this.getEngine(ys);
+      if (ys.length > 0 && (!custom.train || !custom.test)) this.getEngine(ys);
       if (validationData === undefined && o.validationSplit > 0) {
         const [xTrain, xVal] = splitForValidation(xs, o.validationSplit);
         const [yTrain, yVal] = splitForValidation(ys, o.validationSplit);
         // Keras splits the sample weights with the data.
         const [wTrain, wVal] = weights ? splitForValidation([weights], o.validationSplit).map((w) => w[0]) : [undefined, undefined];
-        heldOut = this.engineData(xVal, yVal, wVal);
+        heldOut = custom.test ? { inputs: xVal, targets: yVal, sampleWeights: wVal } : this.checkData(this.engineData(xVal, yVal, wVal));
         [xs, ys, weights] = [xTrain, yTrain, wTrain];
       }
       if (o.classWeight !== undefined) weights = resolveSampleWeights(ys, undefined, o.classWeight, xs[0].shape[0]);
-      const data = this.engineData(xs, ys, weights);
-      this.checkData(data);
+      const data = custom.train ? { inputs: xs, targets: ys, sampleWeights: weights } : this.checkData(this.engineData(xs, ys, weights));
       train = new ArrayDataAdapter(data, o.batchSize, o.shuffle);
     }
     if (validationIsStream) {
-      return { train, validation: new DatasetAdapter(asDataset(validationData as BatchStream), this.batchConverter('validationData')) };
+      return { train, validation: new DatasetAdapter(asDataset(validationData as BatchStream), this.batchConverter('validationData', undefined, custom.test)) };
     }
     try {
       if (validationData !== undefined) {
         const [xv, yv, wv] = validationData as [DataLike, DataLike, TensorLike?];
-        heldOut = this.trainingData(xv, yv, 'validationData', wv);
+        heldOut = custom.test ? this.stepData(xv, yv, 'validationData', wv) : this.checkData(this.trainingData(xv, yv, 'validationData', wv));
       }
-      if (heldOut) this.checkData(heldOut);
     } catch (error) {
       await train.close(); // a started Dataset holds its iterator open
       throw error;
@@ -317,9 +368,10 @@ export abstract class Trainer {
     const o = fitOptions(args);
     if (stream) refuseWithStream('fit', x, o);
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training (fit).');
-    const { train, validation } = await this.fitSources(x, stream ? undefined : (yOrArgs as DataLike), o);
+    const custom = this.customSteps();
+    const { train, validation } = await this.fitSources(x, stream ? undefined : (yOrArgs as DataLike), o, custom);
     try {
-      return await this.fitLoop(train, validation, o, stream ? streamKind(x) : 'data');
+      return await this.fitLoop(train, validation, o, stream ? streamKind(x) : 'data', custom);
     } finally {
       await train.close();
       await validation?.close();
@@ -327,7 +379,7 @@ export abstract class Trainer {
   }
 
   /** The one training loop, the same for every source. */
-  private async fitLoop(train: DataAdapter, validation: DataAdapter | undefined, o: FitOptions, sourceKind: string): Promise<History> {
+  private async fitLoop(train: DataAdapter, validation: DataAdapter | undefined, o: FitOptions, sourceKind: string, custom: { train: boolean; test: boolean }): Promise<History> {
     const { epochs, verbose, callbacks } = o;
     const epochIterator = new EpochIterator(train, o.stepsPerEpoch, true);
     const validationIterator = validation && new EpochIterator(validation, o.validationSteps, false);
@@ -353,24 +405,31 @@ export abstract class Trainer {
       await list.call('onEpochBegin', epoch);
       await epochIterator.startEpoch();
       const running = new RunningLogs(this.compiled);
+      let stepLogs: Logs = {};
       let runLength = 1;
       for (;;) {
-        const run = await epochIterator.nextRun(perBatch ? 1 : runLength);
+        // A custom trainStep sees one batch per call, as Keras' train_step.
+        const run = await epochIterator.nextRun(perBatch || custom.train ? 1 : runLength);
         if (!run) break;
-        const engine = this.getEngine();
         const done = epochIterator.batchesDone;
         if (batchHooks) await list.call('onTrainBatchBegin', done - run.count);
-        const rates = Float32Array.from({ length: run.count }, (_, i) => optimizer.learningRateAt(optimizer.iterations + i));
-        const order = run.order ?? inOrder(run.data.inputs[0].shape[0]);
-        const started = performance.now();
-        const { inputs, targets, sampleWeights } = run.data;
-        const flat = await awaitNative(() => engine.trainBatches(handles(inputs), handles(targets), order, run.batchSize, run.first, run.count, rates, sampleWeights?.handle));
-        const elapsed = performance.now() - started;
-        optimizer.iterations += run.count;
-        running.add(flat);
-        // Size the next native run to about TARGET_RUN_MS.
-        runLength = Math.max(1, Math.min(MAX_RUN_BATCHES, Math.round((run.count * TARGET_RUN_MS) / Math.max(elapsed, 1e-3))));
-        const logs = running.logs();
+        let logs: Logs;
+        if (custom.train) {
+          logs = stepLogs = checkStepLogs('trainStep', await this.trainStep(stepBatch(run)));
+        } else {
+          const engine = this.getEngine();
+          const rates = Float32Array.from({ length: run.count }, (_, i) => optimizer.learningRateAt(optimizer.iterations + i));
+          const order = run.order ?? inOrder(run.data.inputs[0].shape[0]);
+          const started = performance.now();
+          const { inputs, targets, sampleWeights } = run.data;
+          const flat = await awaitNative(() => engine.trainBatches(handles(inputs), handles(targets), order, run.batchSize, run.first, run.count, rates, sampleWeights?.handle));
+          const elapsed = performance.now() - started;
+          optimizer.iterations += run.count;
+          running.add(flat);
+          // Size the next native run to about TARGET_RUN_MS.
+          runLength = Math.max(1, Math.min(MAX_RUN_BATCHES, Math.round((run.count * TARGET_RUN_MS) / Math.max(elapsed, 1e-3))));
+          logs = running.logs();
+        }
         if (batchHooks) await list.call('onTrainBatchEnd', done - 1, logs);
         progbar?.progress(done, logs);
         // As Keras: stopTraining set by a batch hook ends the epoch here (onEpochEnd still runs).
@@ -385,9 +444,10 @@ export abstract class Trainer {
         steps = epochIterator.batchesDone;
         for (const cb of all) cb.setParams({ epochs, steps, verbose });
       }
-      const epochLogs = running.logs();
+      // A custom step's logs are its own (the last batch's), as Keras keeps them.
+      const epochLogs = custom.train ? { ...stepLogs } : running.logs();
       if (validationIterator && shouldValidate(epoch, o.validationFreq)) {
-        Object.assign(epochLogs, await this.evaluationLoop(validationIterator, 'val_', list));
+        Object.assign(epochLogs, await this.evaluationLoop(validationIterator, 'val_', list, undefined, custom.test));
       }
       await list.call('onEpochEnd', epoch, epochLogs);
     }
@@ -396,28 +456,34 @@ export abstract class Trainer {
   }
 
   /** Loss and metrics over one pass of `iterator` (its `steps` from the first); callbacks get Keras' test hooks (batch ones per native run). */
-  private async evaluationLoop(iterator: EpochIterator, prefix: string, callbacks: CallbackList, bar?: Progbar): Promise<Logs> {
+  private async evaluationLoop(iterator: EpochIterator, prefix: string, callbacks: CallbackList, bar?: Progbar, customStep = false): Promise<Logs> {
     const running = new RunningLogs(this.compiled!);
+    let stepLogs: Logs = {};
+    const current = () => (customStep ? stepLogs : running.logs());
     const total = iterator.numBatches;
-    // Arrays are evaluated in about ten native calls, so a progress bar moves.
-    const perRun = total === undefined ? 1 : Math.max(1, Math.ceil(total / 10));
+    // Arrays are evaluated in about ten native calls, so a progress bar moves; a custom testStep sees one batch per call.
+    const perRun = total === undefined || customStep ? 1 : Math.max(1, Math.ceil(total / 10));
     await callbacks.call('onTestBegin');
     await iterator.startEpoch();
     for (;;) {
       const run = await iterator.nextRun(perRun);
       if (!run) break;
       if (run.order) throw new RuntimeError('internal: evaluation runs over data in order');
-      const engine = this.getEngine();
       const done = iterator.batchesDone;
       await callbacks.call('onTestBatchBegin', done - run.count);
-      const { inputs, targets, sampleWeights } = run.data;
-      running.add(await awaitNative(() => engine.evaluateBatches(handles(inputs), handles(targets), run.batchSize, run.first, run.count, sampleWeights?.handle)));
-      bar?.update(done, running.logs(prefix), false);
-      await callbacks.call('onTestBatchEnd', done - 1, running.logs());
+      if (customStep) {
+        stepLogs = checkStepLogs('testStep', await this.testStep(stepBatch(run)));
+      } else {
+        const engine = this.getEngine();
+        const { inputs, targets, sampleWeights } = run.data;
+        running.add(await awaitNative(() => engine.evaluateBatches(handles(inputs), handles(targets), run.batchSize, run.first, run.count, sampleWeights?.handle)));
+      }
+      bar?.update(done, withPrefix(current(), prefix), false);
+      await callbacks.call('onTestBatchEnd', done - 1, current());
     }
     if (iterator.batchesDone === 0) throw new ValueError('evaluate: the dataset yielded no batches');
-    await callbacks.call('onTestEnd', running.logs());
-    return running.logs(prefix);
+    await callbacks.call('onTestEnd', current());
+    return withPrefix(current(), prefix);
   }
 
   /** Returns `[loss, ...metrics]` on the given data (or a dict with `returnDict`). */
@@ -433,14 +499,15 @@ export abstract class Trainer {
       if (o.batchSizeGiven) batchSizeWithStream('evaluate', x);
     }
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for evaluation (evaluate).');
+    const custom = this.customSteps().test;
     let adapter: DataAdapter;
     if (stream) {
       const dataset = asDataset(x);
       if (o.steps === undefined && dataset.cardinality() === INFINITE_CARDINALITY) throw new ValueError('When passing an infinitely repeating dataset to evaluate, you must specify the `steps` argument');
-      adapter = new DatasetAdapter(dataset, this.batchConverter('evaluate'));
+      adapter = new DatasetAdapter(dataset, this.batchConverter('evaluate', undefined, custom));
     } else {
-      const data = this.trainingData(x, yOrArgs as DataLike, 'evaluate', o.sampleWeight);
-      this.checkData(data);
+      const y = yOrArgs as DataLike | undefined;
+      const data = custom ? this.stepData(x, y, 'evaluate', o.sampleWeight) : this.checkData(this.trainingData(x, y, 'evaluate', o.sampleWeight));
       adapter = new ArrayDataAdapter(data, o.batchSize, false);
     }
     try {
@@ -449,10 +516,10 @@ export abstract class Trainer {
       const total = iterator.numBatches ?? 0;
       const bar = o.verbose > 0 ? new Progbar(total, { verbose: o.verbose as 1 | 2 }) : undefined;
       o.callbacks.forEach((cb) => cb.setModel(this.model));
-      const logs = await this.evaluationLoop(iterator, '', new CallbackList(o.callbacks), bar);
+      const logs = await this.evaluationLoop(iterator, '', new CallbackList(o.callbacks), bar, custom);
       bar?.update(total, logs, true);
       if (o.returnDict) return logs;
-      return [logs.loss, ...logNames(this.compiled).map((n) => logs[n])];
+      return this.flattenLogs(logs);
     } finally {
       await adapter.close();
     }
@@ -546,7 +613,35 @@ export abstract class Trainer {
     const running = new RunningLogs(this.compiled);
     running.add(flat);
     const logs = running.logs();
-    return returnDict ? logs : [logs.loss, ...logNames(this.compiled!).map((n) => logs[n])];
+    return returnDict ? logs : this.flattenLogs(logs);
+  }
+
+  /** Logs as a list in Keras' order: loss, each output's loss and the metrics, then any other key in its order. */
+  private flattenLogs(logs: Logs): number[] {
+    const known = ['loss', ...logNames(this.compiled!)].filter((k) => k in logs);
+    return [...known, ...Object.keys(logs).filter((k) => !known.includes(k))].map((k) => logs[k]);
+  }
+
+  /**
+   * Keras' `train_step`: what `fit` does with one batch. Override it to train your own way
+   * (several models, several optimizer steps); `data` is the batch as `[x, y, sampleWeight]`
+   * (what the data gave), and the logs it returns are what callbacks and History see (an
+   * epoch's logs are its last batch's). The default is one step of the compiled training.
+   */
+  trainStep(data: StepData): Logs | Promise<Logs> {
+    const [x, y, sampleWeight] = data;
+    return this.trainOnBatch(x, y as DataLike, { sampleWeight, returnDict: true });
+  }
+
+  /** Keras' `test_step`: what `evaluate` (and fit's validation) does with one batch; the default is the compiled loss and metrics. */
+  testStep(data: StepData): Logs | Promise<Logs> {
+    const [x, y, sampleWeight] = data;
+    return this.testOnBatch(x, y as DataLike, { sampleWeight, returnDict: true });
+  }
+
+  /** Which steps a subclass overrides: those batches go through its method one at a time. */
+  private customSteps(): { train: boolean; test: boolean } {
+    return { train: this.trainStep !== Trainer.prototype.trainStep, test: this.testStep !== Trainer.prototype.testStep };
   }
 
   /** @internal For saving: the compile arguments, the optimizer and the training engine. */
