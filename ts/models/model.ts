@@ -17,7 +17,7 @@ import { exportModel, type ExportArgs } from '../export/export_model.js';
 import { exportOnnx } from '../export/onnx/export_onnx.js';
 
 export type { CompileArgs, EvaluateArgs, FitArgs, PredictArgs, TestOnBatchArgs, TrainOnBatchArgs } from '../trainers/trainer_args.js';
-export type { StepData } from '../trainers/trainer.js';
+export type { StepData } from '../trainers/step_data.js';
 
 export interface ModelArgs {
   inputs: SymbolicTensor | SymbolicTensor[];

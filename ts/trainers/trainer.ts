@@ -20,19 +20,20 @@ import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import type { SymbolicTensor } from '../symbolic.js';
-import { Tensor, tensor, type TensorLike } from '../tensor.js';
+import { Tensor, type TensorLike } from '../tensor.js';
 import type { Variable } from '../variable.js';
-import { checkOptionNames, describeValue } from '../utils/options.js';
+import { checkOptionNames } from '../utils/options.js';
 import { Progbar } from '../utils/progbar.js';
 import { INFINITE_CARDINALITY } from '../data/dataset.js';
-import { typedArrayFor } from '../data/element.js';
 import {
-  ArrayDataAdapter, asDataset, type BatchConverter, type BatchRun, type BatchStream, type DataAdapter, DatasetAdapter, type EngineData,
+  ArrayDataAdapter, asDataset, type BatchConverter, type BatchStream, type DataAdapter, DatasetAdapter, type EngineData,
   isBatchStream, streamKind, unpackBatch,
 } from './data_adapters/index.js';
 import { EpochIterator } from './epoch_iterator.js';
 import { checkWeightOptions, type ClassWeight, resolveSampleWeights, shouldValidate } from './fit_options.js';
 import { logNames, RunningLogs } from './running_logs.js';
+import { concatRows, runRows } from './run_rows.js';
+import { checkStepLogs, type StepData, stepBatch } from './step_data.js';
 import {
   checkCompileArgs, type CompileArgs, type EvaluateArgs, evaluateOptions, type FitArgs, fitOptions, type FitOptions, type PredictArgs, predictOptions,
   TEST_ON_BATCH_OPTIONS, type TestOnBatchArgs, TRAIN_ON_BATCH_OPTIONS, type TrainOnBatchArgs,
@@ -85,63 +86,9 @@ function batchSizeWithStream(where: string, x: BatchStream): never {
   throw new ValueError(`${where}: \`batchSize\` does not apply to a ${streamKind(x)}, whose batches are already made; remove it, or batch the data with \`.batch(n)\``);
 }
 
-/** Joins batches of outputs along the first axis on the host (one copy). */
-function concatRows(parts: Tensor[]): Tensor {
-  if (parts.length === 1) return parts[0];
-  const rows = parts.reduce((n, t) => n + t.shape[0], 0);
-  const out = typedArrayFor(parts[0].dtype, rows * (parts[0].size / parts[0].shape[0]));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part.dataSync(), offset);
-    offset += part.size;
-  }
-  return tensor(out, [rows, ...parts[0].shape.slice(1)], parts[0].dtype);
-}
-
-/** The rows of a run's batches, when the run is not all of its data (predict with `steps`). */
-function runRows(run: BatchRun): Tensor[] {
-  const rows = run.data.inputs[0].shape[0];
-  const begin = run.first * run.batchSize;
-  const end = Math.min(rows, (run.first + run.count) * run.batchSize);
-  if (begin === 0 && end === rows) return run.data.inputs;
-  return run.data.inputs.map((t) => t.slice([begin, ...t.shape.slice(1).map(() => 0)], [end - begin, ...t.shape.slice(1).map(() => -1)]));
-}
-
 /** Training and evaluation compare outputs with targets: `y` must be given. */
 function requireTargets(what: string, y: DataLike | undefined): void {
   if (y === undefined) throw new ValueError(`${what}: \`y\` is required: the model's loss compares its outputs with targets`);
-}
-
-/** One batch as trainStep/testStep receive it, as Keras' `data`: `[x, y, sampleWeight]`, each part as given (a list for several inputs or outputs). */
-export type StepData = [x: Tensor | Tensor[], y?: Tensor | Tensor[], sampleWeight?: Tensor];
-
-/** The batch of a one-batch run as the user's tensors (rows gathered in the pass's order). */
-function stepBatch(run: BatchRun): StepData {
-  const { inputs, targets, sampleWeights } = run.data;
-  const rows = inputs[0].shape[0];
-  const begin = run.first * run.batchSize;
-  const end = Math.min(rows, begin + run.batchSize);
-  const indices = run.order ? Array.from(run.order.subarray(begin, end)) : Array.from({ length: end - begin }, (_, i) => begin + i);
-  const pick = begin === 0 && end === rows && !run.order ? (t: Tensor) => t : (t: Tensor) => t.gather(indices);
-  const one = (ts: Tensor[]) => (ts.length === 1 ? ts[0] : ts);
-  const data: StepData = [one(inputs.map(pick))];
-  if (targets.length > 0 || sampleWeights) data.push(targets.length > 0 ? one(targets.map(pick)) : undefined);
-  if (sampleWeights) data.push(pick(sampleWeights));
-  return data;
-}
-
-/** A step's logs as callbacks read them: an object of numbers (one-value tensors become numbers). */
-function checkStepLogs(method: string, value: unknown): Logs {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Tensor) {
-    throw new ValueError(`${method} must return a logs object of numbers, such as { loss: 0.25 }; it returned ${describeValue(value)}`);
-  }
-  const logs: Logs = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (typeof v === 'number') logs[key] = v;
-    else if (v instanceof Tensor && v.size === 1) logs[key] = v.dataSync()[0];
-    else throw new ValueError(`${method} must return a logs object of numbers; its \`${key}\` is ${describeValue(v)}`);
-  }
-  return logs;
 }
 
 /** Logs renamed with a prefix ('val_'). */
