@@ -118,10 +118,10 @@ test('classWeight weighs training only: val_loss is the plain loss of the held-o
   t.true(close(history.history.val_loss[1], valLoss), `${history.history.val_loss[1]} vs ${valLoss}`);
 });
 
-test('options not yet supported with a Dataset are refused, not ignored', async (t) => {
+test('with a Dataset, sampleWeight comes inside the batches and the option is refused, as Keras', async (t) => {
   const model = regression();
   const dataset = kiln.data.Dataset.fromTensors([data('x'), data('regression')]).batch(4);
-  await t.throwsAsync(model.fit(dataset, { verbose: 0, classWeight: { 0: 2 } }), { instanceOf: kiln.ValueError, message: /`classWeight` is supported with arrays, not yet with a kiln.data.Dataset/ });
-  await t.throwsAsync(model.evaluate(dataset, { verbose: 0, sampleWeight: data('weights') }), { instanceOf: kiln.ValueError, message: /`sampleWeight` is supported with arrays/ });
+  await t.throwsAsync(model.fit(dataset, { verbose: 0, sampleWeight: data('weights') }), { instanceOf: kiln.ValueError, message: /`sampleWeight` should not be passed. Instead, the sample weights should be included as part of the kiln.data.Dataset/ });
+  await t.throwsAsync(model.evaluate(dataset, { verbose: 0, sampleWeight: data('weights') }), { instanceOf: kiln.ValueError, message: /`sampleWeight` should not be passed/ });
   t.is((await model.fit(dataset, { verbose: 0, epochs: 1 })).history.loss.length, 1);
 });

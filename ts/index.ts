@@ -11,7 +11,7 @@ export * as layers from './layers/index.js';
 export * as losses from './losses/index.js';
 export * as metrics from './metrics/index.js';
 export * as models from './models/index.js';
-export { Model, Sequential, type CompileArgs, type EvaluateArgs, type FitArgs, type ModelArgs, type PredictArgs } from './models/index.js';
+export { Model, Sequential, type CompileArgs, type EvaluateArgs, type FitArgs, type ModelArgs, type PredictArgs, type StepData, type TestOnBatchArgs, type TrainOnBatchArgs } from './models/index.js';
 export * as ops from './ops.js';
 export * as optimizers from './optimizers/index.js';
 export * as plot from './plot/index.js';

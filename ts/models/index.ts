@@ -1,4 +1,4 @@
-export { Model, type CompileArgs, type EvaluateArgs, type FitArgs, type ModelArgs, type PredictArgs } from './model.js';
+export { Model, type CompileArgs, type EvaluateArgs, type FitArgs, type ModelArgs, type PredictArgs, type StepData, type TestOnBatchArgs, type TrainOnBatchArgs } from './model.js';
 export { Sequential } from './sequential.js';
 export { cloneModel, modelFromJSON } from '../saving/model_json.js';
 export { loadModel, saveModel, type LoadModelOptions } from '../saving/save_model.js';

@@ -1,27 +1,13 @@
 // Which candidate parameters go to fit() and which to the build function, as scikeras'
 // KerasClassifier routes them: fit()'s own options train, everything else builds the model.
 import type { FitArgs } from '../models/model.js';
+import { FIT_OPTIONS } from '../trainers/trainer_args.js';
 
 /** Parameters of a candidate: names to values. */
 export type Params = Record<string, unknown>;
 
-/** fit()'s options by name (present and coming ones): a candidate's values for these go to fit. */
-const FIT_PARAMETERS = new Set([
-  'batchSize',
-  'epochs',
-  'verbose',
-  'shuffle',
-  'validationSplit',
-  'validationData',
-  'callbacks',
-  'initialEpoch',
-  'classWeight',
-  'sampleWeight',
-  'stepsPerEpoch',
-  'validationSteps',
-  'validationFreq',
-  'validationBatchSize',
-]);
+/** fit()'s options by name: a candidate's values for these go to fit. */
+const FIT_PARAMETERS: ReadonlySet<string> = new Set(FIT_OPTIONS);
 
 /** 'batch_size' -> 'batchSize', so grids ported from scikeras route the same way. */
 const camelCase = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());

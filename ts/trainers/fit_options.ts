@@ -1,7 +1,6 @@
-// fit's and evaluate's options around the data: sample and class weights, validation
-// frequency, and the batch cursor that `stepsPerEpoch` moves across epochs.
+// fit's and evaluate's options around the data: sample and class weights, and the validation
+// frequency.
 import { ValueError } from '../errors.js';
-import { native } from '../native.js';
 import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 
 /** Keras' `class_weight`: a weight per class index, for the loss of that class's samples. */
@@ -63,33 +62,4 @@ export function checkValidationFreq(freq: ValidationFreq): void {
 export function shouldValidate(epoch: number, freq: ValidationFreq): boolean {
   const oneBased = epoch + 1;
   return Array.isArray(freq) ? freq.includes(oneBased) : oneBased % freq === 0;
-}
-
-/**
- * Where training is in the data, as Keras' epoch iterator: with `stepsPerEpoch` an epoch takes
- * the next batches of the current pass, and a new pass (a new shuffle) begins once one ends.
- */
-export class BatchCursor {
-  private order?: Uint32Array;
-  private position = 0;
-
-  constructor(
-    private readonly samples: number,
-    private readonly batches: number,
-    private readonly shuffle: boolean,
-  ) {}
-
-  private newPass(): void {
-    this.order = this.shuffle ? native.permutation(this.samples) : Uint32Array.from({ length: this.samples }, (_, i) => i);
-    this.position = 0;
-  }
-
-  /** The batches of the next epoch: its pass's order, first batch and count. */
-  nextEpoch(stepsPerEpoch: number | undefined): { order: Uint32Array; first: number; count: number } {
-    if (!this.order || stepsPerEpoch === undefined || this.position >= this.batches) this.newPass();
-    const first = this.position;
-    const count = Math.min(stepsPerEpoch ?? this.batches, this.batches - first);
-    this.position += count;
-    return { order: this.order!, first, count };
-  }
 }
