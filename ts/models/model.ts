@@ -6,13 +6,15 @@ import { History } from '../callbacks/history.js';
 import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { RuntimeError, ShapeError, ValueError } from '../errors.js';
 import type { Layer, LayerNode } from '../layers/layer.js';
+import { trackInstancesOf } from '../layers/tracking.js';
 import { getLoss, type LossKind } from '../losses/index.js';
 import { LossFunctionWrapper } from '../losses/loss_function.js';
 import { checkMetricIdentifiers, type CompiledMetric, compileMetrics, engineMetricSpecs, metricLogs, type MetricsArgument } from '../metrics/compiled_metrics.js';
 import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
-import { type Shape, SymbolicTensor } from '../symbolic.js';
+import { symbolic as constantNode } from '../ops/recording.js';
+import { currentLayerName, type Shape, SymbolicTensor, tracing } from '../symbolic.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
 import { Progbar } from '../utils/progbar.js';
@@ -265,7 +267,10 @@ export class Model {
   apply<T = SymbolicTensor>(inputs: SymbolicTensor | SymbolicTensor[]): T;
   apply<T = Tensor>(inputs: DataLike): T;
   apply<T>(inputs: SymbolicTensor | SymbolicTensor[] | DataLike): T {
-    const given = Array.isArray(inputs) ? inputs : [inputs];
+    let given = Array.isArray(inputs) ? inputs : [inputs];
+    // Inside a layer's call being recorded, concrete inputs become constants of the graph, so the
+    // model's weights train (see Layer.apply).
+    if (tracing() && !given.some((t) => t instanceof SymbolicTensor)) given = toTensorList(inputs as DataLike, 'inputs').map((t) => constantNode(t));
     if (!given.some((t) => t instanceof SymbolicTensor)) {
       const [xs] = this.prepare(inputs as DataLike, undefined, 'apply');
       const results = evaluateGraph(this.inputs, this.outputs, xs);
@@ -275,8 +280,11 @@ export class Model {
     // A Sequential without an input shape builds from the tensor it is called on, as Keras.
     this.ensureBuilt(list[0]?.shape.slice(1) as number[]);
     const outputs = callModel(this.name, this.inputs, this.outputs, list);
-    const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
-    outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
+    // Called inside a layer's call(), it belongs to that layer, not to the model being built.
+    if (currentLayerName() === undefined) {
+      const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
+      outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
+    }
     this.lastOutputShape = outputs[0].shape;
     this.lastOutputShapes = outputs.map((t) => t.shape);
     return (outputs.length === 1 ? outputs[0] : outputs) as T;
@@ -653,3 +661,6 @@ export class Model {
 function prefixLogs(prefix: string): (logs: number[] | Logs) => Logs {
   return (logs) => Object.fromEntries(Object.entries(logs as Logs).map(([name, value]) => [`${prefix}${name}`, value]));
 }
+
+// A layer holding a model (keras.io's `self.ffn = keras.Sequential([...])`) owns its weights.
+trackInstancesOf(Model);
