@@ -9,6 +9,7 @@ import { symbolic as constantNode } from '../ops/recording.js';
 import { currentLayerName, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
+import { checkOptionNames } from '../utils/options.js';
 import { Variable } from '../variable.js';
 import { getMask, setMask } from './mask.js';
 import { type HeldLayer, heldLayers, trackInstancesOf } from './tracking.js';
@@ -99,11 +100,8 @@ export abstract class Layer {
    * @param ownOptions names of the subclass's own options, so unknown ones are refused.
    */
   constructor(args: LayerArgs = {}, ownOptions: string[] = []) {
-    const known = new Set([...BASE_OPTIONS, ...ownOptions]);
-    const unknown = Object.keys(args).filter((k) => !known.has(k));
-    if (unknown.length > 0) {
-      throw new ValueError(`Unrecognized keyword arguments passed to ${this.constructor.name}: ${unknown.map((k) => `'${k}'`).join(', ')}`);
-    }
+    checkOptionNames(this.constructor.name, args, [...BASE_OPTIONS, ...ownOptions]);
+    args ??= {};
     if (args.dtype !== undefined && args.dtype !== 'float32') {
       throw new ValueError(`${this.constructor.name}: only dtype 'float32' is supported, got '${args.dtype}'`);
     }

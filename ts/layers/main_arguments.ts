@@ -2,9 +2,7 @@
 // (`new RepeatVector(3, { name })`), or one object holding everything, which is what
 // getConfig() returns, so `new TheLayer(layer.getConfig())` rebuilds the layer.
 
-function isOptionsObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
-}
+import { isOptionsObject } from '../utils/options.js';
 
 /**
  * Splits constructor arguments into the main ones (named `names`, in order) and the remaining

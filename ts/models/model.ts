@@ -17,6 +17,7 @@ import { symbolic as constantNode } from '../ops/recording.js';
 import { currentLayerName, type Shape, SymbolicTensor, tracing } from '../symbolic.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 import { Progbar } from '../utils/progbar.js';
 import { modelConfig } from '../saving/model_config.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from './data_adapter.js';
@@ -178,6 +179,19 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
+/** The two constructor forms of a functional model, as one options object (unknown keys refused). */
+function modelArguments(first: ModelArgs | SymbolicTensor | SymbolicTensor[] | undefined, outputs: SymbolicTensor | SymbolicTensor[] | undefined, options: { name?: string } | undefined): ModelArgs | undefined {
+  if (first === undefined) return undefined;
+  if (first instanceof SymbolicTensor || Array.isArray(first)) {
+    checkOptionNames('Model', options, ['name']);
+    if (outputs === undefined) throw new ValueError('Model: `outputs` is required with `inputs`: new kiln.Model(inputs, outputs)');
+    return { inputs: first, outputs, name: options?.name };
+  }
+  checkOptionNames('Model', first, ['inputs', 'outputs', 'name']);
+  if (outputs !== undefined) throw new ValueError(`Model: with an options object, give \`outputs\` inside it; got a second argument ${describeValue(outputs)}`);
+  return first;
+}
+
 export class Model {
   name: string;
   inputs: SymbolicTensor[] = [];
@@ -197,7 +211,11 @@ export class Model {
   lastOutputShape?: Shape;
   lastOutputShapes?: Shape[];
 
-  constructor(args?: ModelArgs) {
+  /** `new Model({ inputs, outputs, name })`, or Keras' positional `new Model(inputs, outputs, { name })`. */
+  constructor(args?: ModelArgs);
+  constructor(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[], options?: { name?: string });
+  constructor(argsOrInputs?: ModelArgs | SymbolicTensor | SymbolicTensor[], outputs?: SymbolicTensor | SymbolicTensor[], options?: { name?: string }) {
+    const args = modelArguments(argsOrInputs, outputs, options);
     this.name = args?.name ?? uniqueName(new.target === Model ? 'functional' : 'sequential');
     if (args) this.setGraph(args.inputs, args.outputs);
   }
@@ -404,6 +422,11 @@ export class Model {
   private prepare(x: DataLike, y: DataLike | undefined, what: string): [Tensor[], Tensor[]] {
     const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined, this.built ? this.inputNames : undefined);
     this.ensureBuilt(xs[0]?.shape.slice(1));
+    // As Keras converts each input to its Input's dtype: ids for an int32 Input are truncated to integers.
+    xs.forEach((t, i) => {
+      const dtype = this.inputs[i]?.dtype;
+      if (dtype !== undefined && dtype !== 'float32' && t.dtype !== dtype) xs[i] = t.astype(dtype);
+    });
     this.checkInputs(xs);
     if (y === undefined && what !== 'predict' && what !== 'apply') {
       throw new ValueError(`${what}: \`y\` is required: the model's loss compares its outputs with targets`);
