@@ -2,7 +2,7 @@
 // (`new RepeatVector(3, { name })`), or one object holding everything, which is what
 // getConfig() returns, so `new TheLayer(layer.getConfig())` rebuilds the layer.
 
-import { isOptionsObject } from '../utils/options.js';
+import { describeValue, isOptionsObject } from '../utils/options.js';
 
 /**
  * Splits constructor arguments into the main ones (named `names`, in order) and the remaining
@@ -17,4 +17,13 @@ export function mainArguments<O extends object>(given: unknown[], names: string[
   }
   const options = given[names.length];
   return { main: given.slice(0, names.length), options: (isOptionsObject(options) ? options : {}) as O };
+}
+
+/**
+ * A constructor argument as a message shows it: a short list of numbers as written
+ * (`[3, 3]`), anything else as describeValue says it (never "[object Object]").
+ */
+export function describeArgument(value: unknown): string {
+  const short = Array.isArray(value) && value.length <= 8 && value.every((v) => v === null || typeof v === 'number' || (Array.isArray(v) && v.every((w) => typeof w === 'number')));
+  return short ? JSON.stringify(value) : describeValue(value);
 }

@@ -1,5 +1,6 @@
 import { ValueError } from '../errors.js';
-import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
+import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 export interface RMSpropArgs extends OptimizerArgs {
   /** Discount of the squared-gradient average. Default 0.9. */
@@ -19,8 +20,9 @@ export class RMSprop extends Optimizer {
   readonly epsilon: number;
   readonly centered: boolean;
 
-  constructor(args: RMSpropArgs = {}) {
-    super(args, 0.001, 'rmsprop');
+  constructor(learningRate?: number | LearningRateSchedule | RMSpropArgs, args: RMSpropArgs = {}) {
+    args = optimizerArguments<RMSpropArgs>(learningRate, args);
+    super(args, 0.001, 'rmsprop', ['rho', 'momentum', 'epsilon', 'centered']);
     this.rho = args.rho ?? 0.9;
     this.momentum = args.momentum ?? 0;
     this.epsilon = args.epsilon ?? 1e-7;

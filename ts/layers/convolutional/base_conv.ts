@@ -6,6 +6,7 @@ import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
 import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs, resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument } from '../main_arguments.js';
 
 export interface ConvArgs extends LayerArgs, KernelArgs {
   /** Default 1. */
@@ -24,7 +25,7 @@ const CONV_OPTIONS = ['strides', 'padding', 'dataFormat', 'dilationRate', ...KER
 export function normalizeTuple(value: number | number[], rank: number, name: string, layer: string): number[] {
   const list = Array.isArray(value) ? value : new Array(rank).fill(value);
   if (list.length !== rank || list.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new ValueError(`Layer "${layer}": \`${name}\` must be a positive integer or a list of ${rank}, got ${JSON.stringify(value)}`);
+    throw new ValueError(`Layer "${layer}": \`${name}\` must be a positive integer or a list of ${rank}, got ${describeArgument(value)}`);
   }
   return list;
 }
@@ -48,7 +49,7 @@ export abstract class BaseConv extends Layer {
   constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
     super(args, [...CONV_OPTIONS, ...ownOptions]);
     if (!Number.isInteger(filters) || filters <= 0) {
-      throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${filters}`);
+      throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${describeArgument(filters)}`);
     }
     this.filters = filters;
     this.kernelSize = normalizeTuple(kernelSize, rank, 'kernelSize', this.name);

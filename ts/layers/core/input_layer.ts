@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import { type Shape, SymbolicTensor } from '../../symbolic.js';
 import type { DType } from '../../tensor.js';
 import { uniqueName } from '../../utils/naming.js';
-import { checkOptionNames, describeValue } from '../../utils/options.js';
+import { checkOptionNames, describeValue, isOptionsObject } from '../../utils/options.js';
 import { Layer, type LayerInput, type LayerOutput } from '../layer.js';
 
 /** Keras' `keras.Input` / `InputLayer` arguments. */
@@ -54,7 +54,10 @@ export class InputLayer extends Layer {
   readonly output: SymbolicTensor;
 
   constructor(shape?: number[] | InputArgs, args: InputArgs = {}) {
-    const given = Array.isArray(shape) || shape === undefined ? { ...args, ...(shape === undefined ? {} : { shape }) } : shape;
+    if (shape !== undefined && !Array.isArray(shape) && !isOptionsObject(shape)) {
+      throw new ValueError(`InputLayer: \`shape\` must be an array of positive integers (or the options object), got ${describeValue(shape)}`);
+    }
+    const given: InputArgs = Array.isArray(shape) || shape === undefined ? { ...args, ...(shape === undefined ? {} : { shape }) } : (shape as InputArgs);
     const { batchShape, dtype } = resolveInput('InputLayer', given);
     super({ name: given.name ?? uniqueName('input_layer') });
     this.batchInputShape = batchShape;

@@ -2,6 +2,7 @@ import { ShapeError, ValueError } from '../../errors.js';
 import { padOrCrop } from '../../ops/resampling.js';
 import type { Shape } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument } from '../main_arguments.js';
 
 /** `[before, after]` amounts for each spatial axis. */
 export type Margins = [number, number][];
@@ -10,7 +11,7 @@ export type Margins = [number, number][];
 function pair(value: unknown, what: string, layer: string): [number, number] {
   const list = Array.isArray(value) ? value : [value, value];
   if (list.length !== 2 || list.some((v) => !Number.isInteger(v) || v < 0)) {
-    throw new ValueError(`Layer "${layer}": the ${what} must be a non-negative integer or a pair of them, got ${JSON.stringify(value)}`);
+    throw new ValueError(`Layer "${layer}": the ${what} must be a non-negative integer or a pair of them, got ${describeArgument(value)}`);
   }
   return list as [number, number];
 }
@@ -24,7 +25,7 @@ export function normalizeMargins(value: unknown, spatialAxes: 1 | 2, argument: s
   if (spatialAxes === 1) return [pair(value, `\`${argument}\``, layer)];
   if (typeof value === 'number') return [pair(value, `\`${argument}\``, layer), pair(value, `\`${argument}\``, layer)];
   if (!Array.isArray(value) || value.length !== 2) {
-    throw new ValueError(`Layer "${layer}": \`${argument}\` should be either an int, a tuple of 2 ints (symmetric_height, symmetric_width), or a tuple of 2 tuples of 2 ints ((top, bottom), (left, right)). Received: ${argument}=${JSON.stringify(value)}`);
+    throw new ValueError(`Layer "${layer}": \`${argument}\` should be either an int, a tuple of 2 ints (symmetric_height, symmetric_width), or a tuple of 2 tuples of 2 ints ((top, bottom), (left, right)). Received: ${argument}=${describeArgument(value)}`);
   }
   return [pair(value[0], `1st entry of \`${argument}\``, layer), pair(value[1], `2nd entry of \`${argument}\``, layer)];
 }
