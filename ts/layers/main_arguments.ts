@@ -2,7 +2,7 @@
 // (`new RepeatVector(3, { name })`), or one object holding everything, which is what
 // getConfig() returns, so `new TheLayer(layer.getConfig())` rebuilds the layer.
 
-import { describeValue, isOptionsObject } from '../utils/options.js';
+import { checkOptionNames, describeValue, isOptionsObject } from '../utils/options.js';
 
 /**
  * Splits constructor arguments into the main ones (named `names`, in order) and the remaining
@@ -26,4 +26,14 @@ export function mainArguments<O extends object>(given: unknown[], names: string[
 export function describeArgument(value: unknown): string {
   const short = Array.isArray(value) && value.length <= 8 && value.every((v) => v === null || typeof v === 'number' || (Array.isArray(v) && v.every((w) => typeof w === 'number')));
   return short ? JSON.stringify(value) : describeValue(value);
+}
+
+/**
+ * mainArguments for constructors no base class checks (callbacks): an unknown option name is
+ * refused, naming `where`; the main arguments count as valid names of the options form.
+ */
+export function checkedMainArguments<O extends object>(where: string, given: unknown[], names: string[], optionNames: readonly string[]): { main: unknown[]; options: O } {
+  const split = mainArguments<O>(given, names);
+  checkOptionNames(where, split.options, [...names, ...optionNames]);
+  return split;
 }
