@@ -78,3 +78,91 @@ test('new Model(inputs, outputs) positionally, as Keras, and the options form re
   t.throws(() => new kiln.Model({ inputs, outputs, output: outputs } as never), { instanceOf: kiln.ValueError, message: /Model: unknown option 'output'\. Valid options: 'inputs', 'name', 'outputs'/ });
   t.throws(() => new kiln.Model(inputs, undefined as never), { instanceOf: kiln.ValueError, message: /`outputs` is required/ });
 });
+
+/** Each layer built both ways: Keras' positional main arguments, and one options object. */
+const BOTH_FORMS: [string, () => kiln.layers.Layer, () => kiln.layers.Layer][] = [
+  ['Dense', () => new Dense(8, { activation: 'relu' }), () => new Dense({ units: 8, activation: 'relu' })],
+  ['Conv1D', () => new kiln.layers.Conv1D(64, 3, { padding: 'same' }), () => new kiln.layers.Conv1D({ filters: 64, kernelSize: 3, padding: 'same' })],
+  ['Conv2D', () => new kiln.layers.Conv2D(4, [3, 3]), () => new kiln.layers.Conv2D({ filters: 4, kernelSize: [3, 3] })],
+  ['Embedding', () => new Embedding(100, 8, { maskZero: true }), () => new Embedding({ inputDim: 100, outputDim: 8, maskZero: true })],
+  ['Dropout', () => new kiln.layers.Dropout(0.2), () => new kiln.layers.Dropout({ rate: 0.2 })],
+  ['Reshape', () => new kiln.layers.Reshape([2, 3]), () => new kiln.layers.Reshape({ targetShape: [2, 3] })],
+  ['Activation', () => new kiln.layers.Activation('tanh'), () => new kiln.layers.Activation({ activation: 'tanh' })],
+  ['LSTM', () => new kiln.layers.LSTM(4, { returnSequences: true }), () => new kiln.layers.LSTM({ units: 4, returnSequences: true })],
+  ['GRU', () => new kiln.layers.GRU(4), () => new kiln.layers.GRU({ units: 4 })],
+  ['SimpleRNN', () => new kiln.layers.SimpleRNN(4), () => new kiln.layers.SimpleRNN({ units: 4 })],
+  ['MaxPooling2D', () => new kiln.layers.MaxPooling2D([3, 3], { strides: 1 }), () => new kiln.layers.MaxPooling2D({ poolSize: [3, 3], strides: 1 })],
+  ['AveragePooling1D', () => new kiln.layers.AveragePooling1D(3), () => new kiln.layers.AveragePooling1D({ poolSize: 3 })],
+  ['Masking', () => new kiln.layers.Masking(0.5), () => new kiln.layers.Masking({ maskValue: 0.5 })],
+  ['Bidirectional', () => new kiln.layers.Bidirectional(new kiln.layers.LSTM(4), { mergeMode: 'sum' }), () => new kiln.layers.Bidirectional({ layer: new kiln.layers.LSTM(4), mergeMode: 'sum' })],
+  ['TimeDistributed', () => new kiln.layers.TimeDistributed(new Dense(2)), () => new kiln.layers.TimeDistributed({ layer: new Dense(2) })],
+  ['Concatenate', () => new kiln.layers.Concatenate({ axis: 1 }), () => new kiln.layers.Concatenate({ axis: 1 })],
+];
+
+const withoutNames = (config: Record<string, unknown>): unknown =>
+  JSON.parse(JSON.stringify(config, (key, value) => (key === 'name' || key === 'layer' || key === 'forwardLayer' || key === 'backwardLayer' ? undefined : value)));
+
+test('every layer takes its main arguments positionally or in one options object, with the same result', (t) => {
+  for (const [name, positional, options] of BOTH_FORMS) {
+    const [a, b] = [positional(), options()];
+    t.is(b.constructor.name, name);
+    t.deepEqual(withoutNames(b.getConfig()), withoutNames(a.getConfig()), name);
+  }
+  // The options form computes the same: the same weights give the same outputs.
+  kiln.setSeed(3);
+  const x = kiln.random.uniform([2, 5, 3]);
+  const [conv, convFromOptions] = [new kiln.layers.Conv1D(4, 3), new kiln.layers.Conv1D({ filters: 4, kernelSize: 3 })];
+  conv.apply(x);
+  convFromOptions.apply(x);
+  convFromOptions.setWeights(conv.getWeights());
+  t.deepEqual(Array.from(convFromOptions.apply(x).dataSync()), Array.from(conv.apply(x).dataSync()));
+});
+
+test('optimizers take the learning rate positionally, as Keras: new Adam(0.5) is 0.5, not the default', (t) => {
+  const optimizers = Object.values(kiln.optimizers).filter((v): v is new (lr?: unknown, args?: object) => kiln.optimizers.Optimizer => typeof v === 'function' && v.prototype instanceof kiln.optimizers.Optimizer);
+  t.true(optimizers.length >= 9);
+  for (const Optimizer of optimizers) {
+    t.is(new Optimizer(0.5).learningRate, 0.5, Optimizer.name);
+    t.is(new Optimizer({ learningRate: 0.25 }).learningRate, 0.25, Optimizer.name);
+    t.is(new Optimizer(0.125, { name: 'mine' }).name, 'mine', Optimizer.name);
+  }
+  const sgd = new kiln.optimizers.SGD(0.1, { momentum: 0.9, nesterov: true });
+  t.deepEqual([sgd.learningRate, sgd.momentum, sgd.nesterov], [0.1, 0.9, true]);
+  const schedule = new kiln.optimizers.schedules.ExponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5 });
+  t.is(new kiln.optimizers.Adam(schedule).learningRate, schedule);
+  t.is(new kiln.optimizers.AdamW(0.01).weightDecay, 0.004, 'AdamW keeps its own default');
+  t.throws(() => new kiln.optimizers.Adam({ learning_rate: 0.1 } as never), { instanceOf: kiln.ValueError, message: /Adam: unknown option 'learning_rate'\. Valid options: .*'learningRate'/ });
+  t.throws(() => new kiln.optimizers.Adam('fast' as never), { instanceOf: kiln.ValueError, message: /learningRate must be a non-negative number or a LearningRateSchedule, got 'fast'/ });
+});
+
+test('the functional merge helpers make the layer and call it, as keras.layers.add and friends', async (t) => {
+  const a = kiln.tensor([[1, 5, 3]]);
+  const b = kiln.tensor([[4, 2, 6]]);
+  const values = (x: kiln.Tensor) => Array.from(x.dataSync());
+  t.deepEqual(values(kiln.layers.add([a, b])), [5, 7, 9]);
+  t.deepEqual(values(kiln.layers.subtract([a, b])), [-3, 3, -3]);
+  t.deepEqual(values(kiln.layers.multiply([a, b])), [4, 10, 18]);
+  t.deepEqual(values(kiln.layers.average([a, b])), [2.5, 3.5, 4.5]);
+  t.deepEqual(values(kiln.layers.maximum([a, b])), [4, 5, 6]);
+  t.deepEqual(values(kiln.layers.minimum([a, b])), [1, 2, 3]);
+  t.deepEqual(values(kiln.layers.concatenate([a, b])), [1, 5, 3, 4, 2, 6]);
+  const [c, d] = [a.reshape([1, 3, 1]), b.reshape([1, 3, 1])];
+  t.deepEqual(kiln.layers.concatenate([c, d], { axis: 1 }).shape, [1, 6, 1]);
+  t.deepEqual(kiln.layers.concatenate([c, d], 1).shape, [1, 6, 1]);
+  t.deepEqual(kiln.layers.concatenate([c, d]).shape, [1, 3, 2]);
+  t.deepEqual(values(kiln.layers.dot([a, b], 1)), [4 + 10 + 18]);
+  t.deepEqual(values(kiln.layers.dot([a, b])), [32], 'axes defaults to -1, as Keras');
+  const norm = (v: number[]) => Math.hypot(...v);
+  const cosine = kiln.layers.dot([a, b], { axes: 1, normalize: true }).dataSync()[0];
+  t.true(Math.abs(cosine - 32 / (norm([1, 5, 3]) * norm([4, 2, 6]))) < 1e-6);
+
+  // In a functional model, as keras.io writes it: each helper adds its layer to the model.
+  const left = kiln.Input({ shape: [3] });
+  const right = kiln.Input({ shape: [3] });
+  const merged = kiln.layers.concatenate([kiln.layers.add([left, right]), kiln.layers.multiply([left, right], { name: 'product' })]);
+  const model = new kiln.Model([left, right], merged);
+  t.deepEqual(model.layers.map((l) => l.constructor.name), ['InputLayer', 'InputLayer', 'Add', 'Multiply', 'Concatenate']);
+  t.is(model.getLayer('product').constructor.name, 'Multiply');
+  t.deepEqual(values(await model.predict([a, b])), [5, 7, 9, 4, 10, 18]);
+  t.throws(() => kiln.layers.add(a as never), { instanceOf: kiln.ValueError, message: /add: `inputs` must be a list of tensors, got an instance of Tensor/ });
+});
