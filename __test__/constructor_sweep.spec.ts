@@ -81,6 +81,29 @@ for (const [family, classes] of [['layer', layers], ['optimizer', optimizers]] a
   });
 }
 
+// Losses, metrics, regularizers and constraints take one options object (LossFunctionWrapper its
+// function first); those that genuinely take no options: FunctionRegularizer (a function only)
+// and NonNeg (Keras' takes nothing).
+const lossFunction = () => kiln.ops.mean(kiln.ops.square(kiln.tensor([1])));
+const optionObjects: [string, [string, Constructor][]][] = [
+  ['loss', classesOf(kiln.losses, kiln.losses.Loss)],
+  ['metric', classesOf(kiln.metrics, kiln.metrics.Metric)],
+  ['regularizer', classesOf(kiln.regularizers, kiln.regularizers.Regularizer).filter(([name]) => name !== 'FunctionRegularizer')],
+  ['constraint', classesOf(kiln.constraints, kiln.constraints.Constraint).filter(([name]) => name !== 'NonNeg')],
+];
+
+for (const [family, classes] of optionObjects) {
+  test(`every ${family} constructor refuses an unknown option, naming it and the valid ones`, (t) => {
+    t.true(classes.length >= 3, `${classes.length} ${family} classes`);
+    const failures: string[] = [];
+    for (const [name, cls] of classes) {
+      const message = refusal(() => (name === 'LossFunctionWrapper' ? new cls(lossFunction, { notAnOption: 1 }) : new cls({ notAnOption: 1 })));
+      if (!/'notAnOption'/.test(message) || !/Valid options: '/.test(message) || !message.includes(name)) failures.push(`${name}: ${message}`);
+    }
+    t.deepEqual(failures, []);
+  });
+}
+
 test('no refusal of the sweep says "[object Object]"', (t) => {
   const messages: string[] = [];
   for (const [, cls] of [...layers, ...optimizers, ...callbacks]) {
