@@ -108,6 +108,10 @@ test('every layer takes its main arguments positionally or in one options object
     t.is(b.constructor.name, name);
     t.deepEqual(withoutNames(b.getConfig()), withoutNames(a.getConfig()), name);
   }
+  // What is neither a main argument nor an options object is refused, never dropped.
+  t.throws(() => new Dense(8, 'relu' as never), { instanceOf: kiln.ValueError, message: /Dense: expected an options object, got 'relu'/ });
+  t.throws(() => new kiln.layers.Conv2D(4, 3, 'same' as never), { instanceOf: kiln.ValueError, message: /Conv2D: expected an options object, got 'same'/ });
+  t.throws(() => new kiln.optimizers.SGD(0.1, 0.9 as never), { instanceOf: kiln.ValueError, message: /SGD: expected an options object, got 0\.9/ });
   // The options form computes the same: the same weights give the same outputs.
   kiln.setSeed(3);
   const x = kiln.random.uniform([2, 5, 3]);

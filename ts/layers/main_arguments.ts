@@ -15,8 +15,10 @@ export function mainArguments<O extends object>(given: unknown[], names: string[
     for (const n of names) delete options[n];
     return { main, options: options as O };
   }
-  const options = given[names.length];
-  return { main: given.slice(0, names.length), options: (isOptionsObject(options) ? options : {}) as O };
+  // Anything else where the options belong is passed on, for checkOptionNames to refuse:
+  // `new Dense(8, 'relu')` must not drop 'relu' silently.
+  const options = given[names.length] ?? {};
+  return { main: given.slice(0, names.length), options: options as O };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ValueError } from '../errors.js';
 import { describeArgument, mainArguments } from '../layers/main_arguments.js';
-import { checkOptionNames } from '../utils/options.js';
+import { checkOptionNames, isOptionsObject } from '../utils/options.js';
 import { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 /** Options every optimizer takes (Keras' base-optimizer arguments). */
@@ -29,7 +29,9 @@ const OPTIMIZER_OPTIONS = ['learningRate', 'name', 'weightDecay', 'clipnorm', 'c
  */
 export function optimizerArguments<A extends OptimizerArgs>(learningRate: unknown, args: A): A {
   const { main, options } = mainArguments<A>([learningRate, args], ['learningRate']);
-  return (main[0] === undefined ? options : { ...options, learningRate: main[0] }) as A;
+  // Anything but an options object is passed on for the base constructor to refuse.
+  if (main[0] === undefined || !isOptionsObject(options)) return options;
+  return { ...options, learningRate: main[0] };
 }
 
 /** What the engine needs to build the update rule. */
