@@ -66,7 +66,7 @@ export abstract class Loss {
     this.name = args.name ?? defaultName;
     this.reduction = args.reduction === null ? 'none' : args.reduction ?? 'sum_over_batch_size';
     if (!REDUCTIONS.includes(this.reduction)) {
-      throw new ValueError(`Invalid value for argument \`reduction\`. Expected one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}. Received: reduction=${describeValue(args.reduction)}`);
+      throw new ValueError(`Invalid value for argument \`reduction\`. Expected one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}. Received: reduction=${typeof args.reduction === 'string' ? args.reduction : describeValue(args.reduction)}`);
     }
   }
 
