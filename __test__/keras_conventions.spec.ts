@@ -112,6 +112,10 @@ test('every layer takes its main arguments positionally or in one options object
   t.throws(() => new Dense(8, 'relu' as never), { instanceOf: kiln.ValueError, message: /Dense: expected an options object, got 'relu'/ });
   t.throws(() => new kiln.layers.Conv2D(4, 3, 'same' as never), { instanceOf: kiln.ValueError, message: /Conv2D: expected an options object, got 'same'/ });
   t.throws(() => new kiln.optimizers.SGD(0.1, 0.9 as never), { instanceOf: kiln.ValueError, message: /SGD: expected an options object, got 0\.9/ });
+  // A typo of a main argument lists it among the valid names; a main argument given twice is refused.
+  t.throws(() => new Dense({ unit: 8 } as never), { instanceOf: kiln.ValueError, message: /Dense: unknown option 'unit'\. Valid options: .*'units'/ });
+  t.throws(() => new kiln.layers.Conv1D({ filters: 2, kernel_size: 3 } as never), { instanceOf: kiln.ValueError, message: /Conv1D: unknown option 'kernel_size'\. Valid options: .*'kernelSize'/ });
+  t.throws(() => new Dense(8, { units: 4 } as never), { instanceOf: kiln.ValueError, message: /`units` is given twice: positionally \(8\) and in the options \(4\)/ });
   // The options form computes the same: the same weights give the same outputs.
   kiln.setSeed(3);
   const x = kiln.random.uniform([2, 5, 3]);

@@ -6,6 +6,7 @@ import { getInitializer, type InitializerIdentifier } from '../initializers.js';
 import { get as getRegularizer, type RegularizerIdentifier, serialize as serializeRegularizer } from '../regularizers/index.js';
 import type { Regularizer } from '../regularizers/regularizer.js';
 import { symbolic as constantNode } from '../ops/recording.js';
+import { leadingParameters } from '../saving/construct.js';
 import { currentLayerName, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
@@ -100,7 +101,8 @@ export abstract class Layer {
    * @param ownOptions names of the subclass's own options, so unknown ones are refused.
    */
   constructor(args: LayerArgs = {}, ownOptions: string[] = []) {
-    checkOptionNames(this.constructor.name, args, [...BASE_OPTIONS, ...ownOptions]);
+    // The main arguments (`units`, ...) are valid names too, in the options form.
+    checkOptionNames(new.target.name, args, [...leadingParameters(new.target), ...BASE_OPTIONS, ...ownOptions]);
     args ??= {};
     if (args.dtype !== undefined && args.dtype !== 'float32') {
       throw new ValueError(`${this.constructor.name}: only dtype 'float32' is supported, got '${args.dtype}'`);

@@ -2,6 +2,7 @@
 // (`new RepeatVector(3, { name })`), or one object holding everything, which is what
 // getConfig() returns, so `new TheLayer(layer.getConfig())` rebuilds the layer.
 
+import { ValueError } from '../errors.js';
 import { checkOptionNames, describeValue, isOptionsObject } from '../utils/options.js';
 
 /**
@@ -18,6 +19,10 @@ export function mainArguments<O extends object>(given: unknown[], names: string[
   // Anything else where the options belong is passed on, for checkOptionNames to refuse:
   // `new Dense(8, 'relu')` must not drop 'relu' silently.
   const options = given[names.length] ?? {};
+  if (isOptionsObject(options)) {
+    const twice = names.find((n, i) => n in options && given[i] !== undefined);
+    if (twice) throw new ValueError(`\`${twice}\` is given twice: positionally (${describeArgument(given[names.indexOf(twice)])}) and in the options (${describeArgument(options[twice])})`);
+  }
   return { main: given.slice(0, names.length), options: options as O };
 }
 

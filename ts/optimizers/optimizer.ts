@@ -58,7 +58,7 @@ export abstract class Optimizer {
 
   /** `ownOptions`: the subclass's option names, so unknown ones are refused. */
   constructor(args: OptimizerArgs, defaultLearningRate: number, name: string, ownOptions: string[] = []) {
-    checkOptionNames(this.constructor.name, args, [...OPTIMIZER_OPTIONS, ...ownOptions]);
+    checkOptionNames(new.target.name, args, [...OPTIMIZER_OPTIONS, ...ownOptions]);
     this.name = args.name ?? name;
     this._learningRate = checkLearningRate(args.learningRate ?? defaultLearningRate, this.name);
     this.weightDecay = optionalNumber(args.weightDecay, 'weightDecay', this.name);
