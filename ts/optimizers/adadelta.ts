@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import { describeArgument } from '../layers/main_arguments.js';
 import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
 import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
@@ -22,7 +23,7 @@ export class Adadelta extends Optimizer {
     super(args, 0.001, 'adadelta', ['rho', 'epsilon']);
     this.rho = args.rho ?? 0.95;
     this.epsilon = args.epsilon ?? 1e-7;
-    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`Adadelta: \`rho\` must be between 0 and 1, got ${this.rho}`);
+    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`Adadelta: \`rho\` must be between 0 and 1, got ${describeArgument(this.rho)}`);
   }
 
   spec(): OptimizerSpec {

@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import { describeArgument } from '../layers/main_arguments.js';
 import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
 import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
@@ -19,7 +20,7 @@ export class Adagrad extends Optimizer {
     super(args, 0.001, 'adagrad', ['initialAccumulatorValue', 'epsilon']);
     this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
     this.epsilon = args.epsilon ?? 1e-7;
-    if (!(this.initialAccumulatorValue >= 0)) throw new ValueError(`Adagrad: \`initialAccumulatorValue\` must be >= 0, got ${this.initialAccumulatorValue}`);
+    if (!(this.initialAccumulatorValue >= 0)) throw new ValueError(`Adagrad: \`initialAccumulatorValue\` must be >= 0, got ${describeArgument(this.initialAccumulatorValue)}`);
   }
 
   spec(): OptimizerSpec {

@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import { describeArgument } from '../layers/main_arguments.js';
 import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
 import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
@@ -24,7 +25,7 @@ export class Lion extends Optimizer {
     this.beta1 = args.beta1 ?? 0.9;
     this.beta2 = args.beta2 ?? 0.99;
     if (!(this.beta1 > 0 && this.beta1 <= 1)) {
-      throw new ValueError(`Lion: \`beta1\` must be in the (0, 1] range, otherwise the optimizer degenerates to SignSGD. Received: beta1=${this.beta1}`);
+      throw new ValueError(`Lion: \`beta1\` must be in the (0, 1] range, otherwise the optimizer degenerates to SignSGD. Received: beta1=${describeArgument(this.beta1)}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import { describeArgument } from '../layers/main_arguments.js';
 import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
 import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
@@ -27,8 +28,8 @@ export class RMSprop extends Optimizer {
     this.momentum = args.momentum ?? 0;
     this.epsilon = args.epsilon ?? 1e-7;
     this.centered = args.centered ?? false;
-    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`RMSprop: \`rho\` must be between 0 and 1, got ${this.rho}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`RMSprop: \`momentum\` must be between 0 and 1, got ${this.momentum}`);
+    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`RMSprop: \`rho\` must be between 0 and 1, got ${describeArgument(this.rho)}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`RMSprop: \`momentum\` must be between 0 and 1, got ${describeArgument(this.momentum)}`);
   }
 
   spec(): OptimizerSpec {

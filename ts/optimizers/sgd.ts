@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import { describeArgument } from '../layers/main_arguments.js';
 import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
 import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
@@ -19,7 +20,7 @@ export class SGD extends Optimizer {
     super(args, 0.01, 'SGD', ['momentum', 'nesterov']);
     this.momentum = args.momentum ?? 0;
     this.nesterov = args.nesterov ?? false;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`SGD: \`momentum\` must be a float between [0, 1], got ${this.momentum}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`SGD: \`momentum\` must be a float between [0, 1], got ${describeArgument(this.momentum)}`);
   }
 
   spec(): OptimizerSpec {
