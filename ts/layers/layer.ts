@@ -10,7 +10,7 @@ import { leadingParameters } from '../saving/construct.js';
 import { currentLayerName, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
-import { checkOptionNames } from '../utils/options.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 import { Variable } from '../variable.js';
 import { getMask, setMask } from './mask.js';
 import { type HeldLayer, heldLayers, trackInstancesOf } from './tracking.js';
@@ -105,7 +105,7 @@ export abstract class Layer {
     checkOptionNames(new.target.name, args, [...leadingParameters(new.target), ...BASE_OPTIONS, ...ownOptions]);
     args ??= {};
     if (args.dtype !== undefined && args.dtype !== 'float32') {
-      throw new ValueError(`${this.constructor.name}: only dtype 'float32' is supported, got '${args.dtype}'`);
+      throw new ValueError(`${this.constructor.name}: only dtype 'float32' is supported, got ${describeValue(args.dtype)}`);
     }
     this.name = args.name ?? uniqueName(snakeCase(this.constructor.name));
     this._trainable = args.trainable ?? true;

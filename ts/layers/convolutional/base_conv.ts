@@ -55,12 +55,12 @@ export abstract class BaseConv extends Layer {
     this.kernelSize = normalizeTuple(kernelSize, rank, 'kernelSize', this.name);
     this.strides = normalizeTuple(args.strides ?? 1, rank, 'strides', this.name);
     this.dilationRate = normalizeTuple(args.dilationRate ?? 1, rank, 'dilationRate', this.name);
-    this.padding = (args.padding ?? 'valid').toLowerCase() as ops.Padding;
+    this.padding = String(args.padding ?? 'valid').toLowerCase() as ops.Padding;
     if (this.padding !== 'valid' && this.padding !== 'same') {
-      throw new ValueError(`Layer "${this.name}": padding must be 'valid' or 'same', got '${args.padding}'`);
+      throw new ValueError(`Layer "${this.name}": padding must be 'valid' or 'same', got ${describeArgument(args.padding)}`);
     }
     if (args.dataFormat !== undefined && args.dataFormat !== 'channels_last') {
-      throw new ValueError(`Layer "${this.name}": only dataFormat 'channels_last' is supported, got '${args.dataFormat}'`);
+      throw new ValueError(`Layer "${this.name}": only dataFormat 'channels_last' is supported, got ${describeArgument(args.dataFormat)}`);
     }
     if (this.strides.some((s) => s > 1) && this.dilationRate.some((d) => d > 1)) {
       throw new ValueError(`Layer "${this.name}": strides > 1 are not compatible with dilationRate > 1 (as in Keras)`);
