@@ -31,7 +31,7 @@ export class LearningRateScheduler extends Callback {
     const optimizer = settableOptimizer(this.model?.optimizer, 'LearningRateScheduler');
     const learningRate = await this.schedule(epoch, optimizer.learningRate);
     if (typeof learningRate !== 'number' || !Number.isFinite(learningRate)) {
-      throw new ValueError(`LearningRateScheduler: The output of the \`schedule\` function should be a finite number. Got: ${String(learningRate)}`);
+      throw new ValueError(`LearningRateScheduler: The output of the \`schedule\` function should be a finite number. Got: ${describeValue(learningRate)}`);
     }
     optimizer.learningRate = learningRate;
     if (this.verbose > 0) console.log(`\nEpoch ${epoch + 1}: LearningRateScheduler setting learning rate to ${learningRate}.`);

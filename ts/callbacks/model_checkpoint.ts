@@ -49,7 +49,7 @@ export class ModelCheckpoint extends MonitorCallback {
     if (!saveWeightsOnly && !/\.(keras|h5)$/.test(filepath)) {
       throw new ValueError(`The filepath provided must end in \`.keras\` (Keras model format). Received: filepath=${filepath}`);
     }
-    if (saveFreq !== 'epoch') throw new ValueError(`ModelCheckpoint: only \`saveFreq: 'epoch'\` is supported, got ${String(saveFreq)}`);
+    if (saveFreq !== 'epoch') throw new ValueError(`ModelCheckpoint: only \`saveFreq: 'epoch'\` is supported, got ${describeValue(saveFreq)}`);
     this.filepath = filepath;
     this.verbose = verbose;
     this.saveBestOnly = Boolean(saveBestOnly);

@@ -227,7 +227,7 @@ export abstract class Layer {
   private recordActivityPenalty(output: SymbolicTensor): void {
     const penalty = this.activityRegularizer!.call(output);
     if (!(penalty instanceof SymbolicTensor) || penalty.shape.length !== 0) {
-      throw new ValueError(`Layer "${this.name}": activityRegularizer must return a scalar (a sum built with kiln.ops), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : String(penalty)}`);
+      throw new ValueError(`Layer "${this.name}": activityRegularizer must return a scalar (a sum built with kiln.ops), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : describeValue(penalty)}`);
     }
     this.activityPenalties.push({ output, penalty });
   }
