@@ -81,7 +81,7 @@ for (const [family, classes] of [['layer', layers], ['optimizer', optimizers]] a
   });
 }
 
-// Losses, metrics, regularizers and constraints take one options object (LossFunctionWrapper its
+// Losses, metrics, regularizers, constraints and schedules take one options object (LossFunctionWrapper its
 // function first); those that genuinely take no options: FunctionRegularizer (a function only)
 // and NonNeg (Keras' takes nothing).
 const lossFunction = () => kiln.ops.mean(kiln.ops.square(kiln.tensor([1])));
@@ -90,6 +90,7 @@ const optionObjects: [string, [string, Constructor][]][] = [
   ['metric', classesOf(kiln.metrics, kiln.metrics.Metric)],
   ['regularizer', classesOf(kiln.regularizers, kiln.regularizers.Regularizer).filter(([name]) => name !== 'FunctionRegularizer')],
   ['constraint', classesOf(kiln.constraints, kiln.constraints.Constraint).filter(([name]) => name !== 'NonNeg')],
+  ['learning-rate schedule', classesOf(kiln.optimizers.schedules, kiln.optimizers.schedules.LearningRateSchedule)],
 ];
 
 for (const [family, classes] of optionObjects) {
