@@ -96,7 +96,11 @@ const BOTH_FORMS: [string, () => kiln.layers.Layer, () => kiln.layers.Layer][] =
   ['Masking', () => new kiln.layers.Masking(0.5), () => new kiln.layers.Masking({ maskValue: 0.5 })],
   ['Bidirectional', () => new kiln.layers.Bidirectional(new kiln.layers.LSTM(4), { mergeMode: 'sum' }), () => new kiln.layers.Bidirectional({ layer: new kiln.layers.LSTM(4), mergeMode: 'sum' })],
   ['TimeDistributed', () => new kiln.layers.TimeDistributed(new Dense(2)), () => new kiln.layers.TimeDistributed({ layer: new Dense(2) })],
-  ['Concatenate', () => new kiln.layers.Concatenate({ axis: 1 }), () => new kiln.layers.Concatenate({ axis: 1 })],
+  ['Concatenate', () => new kiln.layers.Concatenate(1), () => new kiln.layers.Concatenate({ axis: 1 })],
+  ['LeakyReLU', () => new kiln.layers.LeakyReLU(0.2), () => new kiln.layers.LeakyReLU({ negativeSlope: 0.2 })],
+  ['ELU', () => new kiln.layers.ELU(0.5), () => new kiln.layers.ELU({ alpha: 0.5 })],
+  ['ReLU', () => new kiln.layers.ReLU(6, { negativeSlope: 0.1 }), () => new kiln.layers.ReLU({ maxValue: 6, negativeSlope: 0.1 })],
+  ['Softmax', () => new kiln.layers.Softmax(-1), () => new kiln.layers.Softmax({ axis: -1 })],
 ];
 
 const withoutNames = (config: Record<string, unknown>): unknown =>
@@ -112,6 +116,8 @@ test('every layer takes its main arguments positionally or in one options object
   t.throws(() => new Dense(8, 'relu' as never), { instanceOf: kiln.ValueError, message: /Dense: expected an options object, got 'relu'/ });
   t.throws(() => new kiln.layers.Conv2D(4, 3, 'same' as never), { instanceOf: kiln.ValueError, message: /Conv2D: expected an options object, got 'same'/ });
   t.throws(() => new kiln.optimizers.SGD(0.1, 0.9 as never), { instanceOf: kiln.ValueError, message: /SGD: expected an options object, got 0\.9/ });
+  // Keras' `LeakyReLU(0.2)` is a slope of 0.2, not the default 0.3.
+  t.is(new kiln.layers.LeakyReLU(0.2).negativeSlope, 0.2);
   // A typo of a main argument lists it among the valid names; a main argument given twice is refused.
   t.throws(() => new Dense({ unit: 8 } as never), { instanceOf: kiln.ValueError, message: /Dense: unknown option 'unit'\. Valid options: .*'units'/ });
   t.throws(() => new kiln.layers.Conv1D({ filters: 2, kernel_size: 3 } as never), { instanceOf: kiln.ValueError, message: /Conv1D: unknown option 'kernel_size'\. Valid options: .*'kernelSize'/ });
