@@ -35,6 +35,9 @@ test('Sequential([Input(...), ...]) and Sequential([new InputLayer(...), ...]), 
   t.throws(() => new kiln.Sequential([new Dense(2), kiln.Input({ shape: [4] })]), { instanceOf: kiln.ValueError, message: /first layer/ });
   t.throws(() => new kiln.Sequential([{ units: 3 } as never]), { instanceOf: kiln.ValueError, message: /can be added to a Sequential model\. Received: an object/ });
   t.throws(() => new kiln.Sequential([], { nmae: 'x' } as never), { instanceOf: kiln.ValueError, message: /Sequential: unknown option 'nmae'/ });
+  const optionsForm = new kiln.Sequential({ layers: [kiln.Input({ shape: [4] }), new Dense(2)], name: 'from_options' });
+  t.is(optionsForm.name, 'from_options');
+  t.deepEqual(optionsForm.outputs[0].shape, [null, 2]);
 });
 
 test('Input({ dtype: "int32" }) feeds token ids to an Embedding as integers, as Keras converts', async (t) => {

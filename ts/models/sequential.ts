@@ -2,7 +2,8 @@ import { ValueError } from '../errors.js';
 import { InputLayer } from '../layers/core/input_layer.js';
 import { Layer } from '../layers/layer.js';
 import { SymbolicTensor } from '../symbolic.js';
-import { checkOptionNames, describeValue } from '../utils/options.js';
+import { describeValue } from '../utils/options.js';
+import { checkedMainArguments } from '../layers/main_arguments.js';
 import { Model } from './model.js';
 
 /** A plain stack of layers, each feeding the next. */
@@ -10,9 +11,11 @@ export class Sequential extends Model {
   private readonly stack: Layer[] = [];
   private input?: InputLayer;
 
-  constructor(layers: (Layer | Model | SymbolicTensor)[] = [], args: { name?: string } = {}) {
+  /** `new Sequential([...], { name })`, or the options form `new Sequential({ layers, name })`. */
+  constructor(layers: (Layer | Model | SymbolicTensor)[] | { layers?: (Layer | Model | SymbolicTensor)[]; name?: string } = [], args: { name?: string } = {}) {
     super();
-    checkOptionNames('Sequential', args, ['name']);
+    const split = checkedMainArguments<{ name?: string }>('Sequential', [layers, args], ['layers'], ['name']);
+    [layers, args] = [(split.main[0] ?? []) as (Layer | Model | SymbolicTensor)[], split.options];
     if (!Array.isArray(layers)) throw new ValueError(`Sequential: \`layers\` must be a list of layers, got ${describeValue(layers)}`);
     if (args.name) this.name = args.name;
     for (const layer of layers) this.add(layer);
