@@ -368,7 +368,7 @@ test.serial('LambdaCallback hooks run in Keras\' order with Keras\' arguments', 
     `epoch ${e} end loss,accuracy`,
   ];
   t.deepEqual(calls, ['train begin', ...epoch(0), ...epoch(1), 'train end']);
-  t.throws(() => new callbacks.LambdaCallback({ onEpochFinish: () => {} } as never), { instanceOf: kiln.ValueError, message: /unknown hook `onEpochFinish`/ });
+  t.throws(() => new callbacks.LambdaCallback({ onEpochFinish: () => {} } as never), { instanceOf: kiln.ValueError, message: /LambdaCallback: unknown option 'onEpochFinish'\. Valid options: .*'onEpochEnd'/ });
   t.throws(() => new callbacks.LambdaCallback({ onEpochEnd: 3 } as never), { instanceOf: kiln.ValueError, message: /`onEpochEnd` must be a function/ });
 });
 

@@ -4,6 +4,7 @@ import * as ops from './ops.js';
 import type { SymbolicTensor } from './symbolic.js';
 import type { Tensor } from './tensor.js';
 import { snakeCase } from './utils/naming.js';
+import { describeValue } from './utils/options.js';
 
 export type ActivationFunction = (x: Tensor | SymbolicTensor) => Tensor | SymbolicTensor;
 export type ActivationIdentifier = string | ActivationFunction | null;
@@ -31,7 +32,7 @@ export function getActivation(identifier: ActivationIdentifier | undefined): Act
   if (identifier === undefined || identifier === null) return ACTIVATIONS.linear;
   if (typeof identifier === 'function') return identifier;
   if (typeof identifier !== 'string') {
-    throw new ValueError(`Could not interpret activation function identifier: ${String(identifier)} (expected a name or a function)`);
+    throw new ValueError(`Could not interpret activation function identifier: ${describeValue(identifier)} (expected a name or a function)`);
   }
   const found = ACTIVATIONS[snakeCase(identifier)];
   if (!found) {

@@ -1,5 +1,6 @@
 // Symbolic tensors: calling layers or ops on them records a graph node instead of computing
 // (Keras 3's KerasTensor). `compile` sends the recorded graph to the Rust engine.
+import type { DType } from './tensor.js';
 import type { Variable } from './variable.js';
 
 /** A shape whose batch axis (and only that) may be unknown (`null`). */
@@ -12,7 +13,8 @@ export interface OpSpec {
 }
 
 export class SymbolicTensor {
-  readonly dtype = 'float32';
+  /** What data fed here is converted to (an Input's dtype); everything computed is float32. */
+  dtype: DType = 'float32';
   /** The layer call that produced this tensor, for model summaries. */
   sourceLayer?: { name: string };
   /** Which call of `sourceLayer` made it, and which of that call's outputs it is (Keras' `name[node][tensor]`). */

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { FileFormatError, ValueError } from '../errors.js';
 import { Callback, type Logs } from './callback.js';
 import { prepareDirectory } from './checkpoint_directory.js';
+import { checkedMainArguments } from '../layers/main_arguments.js';
+import { describeValue } from '../utils/options.js';
 
 export interface BackupAndRestoreArgs {
   /** When to back up; only 'epoch' (the default) is supported. */
@@ -24,10 +26,12 @@ export class BackupAndRestore extends Callback {
   readonly saveFreq = 'epoch';
   readonly deleteCheckpoint: boolean;
 
-  constructor(backupDir: string, args: BackupAndRestoreArgs = {}) {
+  constructor(backupDir: string | (BackupAndRestoreArgs & { backupDir: string }), args: BackupAndRestoreArgs = {}) {
+    const { main, options } = checkedMainArguments<BackupAndRestoreArgs>('BackupAndRestore', [backupDir, args], ['backupDir'], ['saveFreq', 'deleteCheckpoint']);
+    [backupDir, args] = [main[0] as string, options];
     super();
-    if (typeof backupDir !== 'string' || backupDir === '') throw new ValueError(`BackupAndRestore: \`backupDir\` must be a directory path, got ${String(backupDir)}`);
-    if ((args.saveFreq ?? 'epoch') !== 'epoch') throw new ValueError(`BackupAndRestore: only \`saveFreq: 'epoch'\` is supported, got ${String(args.saveFreq)}`);
+    if (typeof backupDir !== 'string' || backupDir === '') throw new ValueError(`BackupAndRestore: \`backupDir\` must be a directory path, got ${describeValue(backupDir)}`);
+    if ((args.saveFreq ?? 'epoch') !== 'epoch') throw new ValueError(`BackupAndRestore: only \`saveFreq: 'epoch'\` is supported, got ${describeValue(args.saveFreq)}`);
     this.backupDir = backupDir;
     this.deleteCheckpoint = args.deleteCheckpoint ?? true;
   }

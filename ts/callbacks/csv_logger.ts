@@ -1,6 +1,8 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ValueError } from '../errors.js';
 import { Callback, type Logs } from './callback.js';
+import { checkedMainArguments } from '../layers/main_arguments.js';
+import { describeValue } from '../utils/options.js';
 
 export interface CSVLoggerOptions {
   /** Between fields (default ','). */
@@ -21,10 +23,12 @@ export class CSVLogger extends Callback {
   private keys?: string[];
   private writeHeader = true;
 
-  constructor(filename: string, options: CSVLoggerOptions = {}) {
+  constructor(filename: string | (CSVLoggerOptions & { filename: string }), options: CSVLoggerOptions = {}) {
+    const split = checkedMainArguments<CSVLoggerOptions>('CSVLogger', [filename, options], ['filename'], ['separator', 'append']);
+    [filename, options] = [split.main[0] as string, split.options];
     super();
     const { separator = ',', append = false } = options;
-    if (typeof filename !== 'string' || filename === '') throw new ValueError(`CSVLogger: \`filename\` must be a file path, got ${String(filename)}`);
+    if (typeof filename !== 'string' || filename === '') throw new ValueError(`CSVLogger: \`filename\` must be a file path, got ${describeValue(filename)}`);
     if (typeof separator !== 'string' || separator.length !== 1) throw new ValueError(`CSVLogger: \`separator\` must be a 1-character string, got ${JSON.stringify(separator)}`);
     this.filename = filename;
     this.separator = separator;

@@ -2,6 +2,7 @@ import type { Tensor } from '../tensor.js';
 import type { Logs } from './callback.js';
 import { countOption, numberOption } from './callback_options.js';
 import { MonitorCallback, type MonitorMode } from './monitor_callback.js';
+import { checkOptionNames } from '../utils/options.js';
 
 export interface EarlyStoppingArgs {
   /** The logged quantity to watch (default 'val_loss'). */
@@ -39,6 +40,7 @@ export class EarlyStopping extends MonitorCallback {
   bestWeights?: Tensor[];
 
   constructor(args: EarlyStoppingArgs = {}) {
+    checkOptionNames('EarlyStopping', args, ['monitor', 'minDelta', 'patience', 'verbose', 'mode', 'baseline', 'restoreBestWeights', 'startFromEpoch']);
     const { monitor = 'val_loss', minDelta = 0, patience = 0, verbose = 0, mode = 'auto', baseline, restoreBestWeights = false, startFromEpoch = 0 } = args;
     super(monitor, mode, minDelta);
     this.patience = countOption('EarlyStopping', 'patience', patience);

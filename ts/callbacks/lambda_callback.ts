@@ -1,5 +1,6 @@
 import { ValueError } from '../errors.js';
 import { Callback, type Logs } from './callback.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 
 type EpochHook = (epoch: number, logs?: Logs) => void | Promise<void>;
 type BatchHook = (batch: number, logs?: Logs) => void | Promise<void>;
@@ -34,10 +35,10 @@ const HOOKS: ReadonlyArray<keyof LambdaCallbackArgs> = [
 export class LambdaCallback extends Callback {
   constructor(hooks: LambdaCallbackArgs = {}) {
     super();
+    checkOptionNames('LambdaCallback', hooks, HOOKS);
     for (const [name, hook] of Object.entries(hooks)) {
-      if (!HOOKS.includes(name as keyof LambdaCallbackArgs)) throw new ValueError(`LambdaCallback: unknown hook \`${name}\`. Hooks are: ${HOOKS.join(', ')}`);
       if (hook === undefined) continue;
-      if (typeof hook !== 'function') throw new ValueError(`LambdaCallback: \`${name}\` must be a function, got ${String(hook)}`);
+      if (typeof hook !== 'function') throw new ValueError(`LambdaCallback: \`${name}\` must be a function, got ${describeValue(hook)}`);
       Object.defineProperty(this, name, { value: hook, writable: true, configurable: true });
     }
   }

@@ -2,6 +2,8 @@ import { ValueError } from '../errors.js';
 import { Callback, type Logs } from './callback.js';
 import { countOption } from './callback_options.js';
 import { settableOptimizer } from './settable_optimizer.js';
+import { checkedMainArguments } from '../layers/main_arguments.js';
+import { describeValue } from '../utils/options.js';
 
 /** Takes the epoch index (from 0) and the current learning rate; returns the epoch's rate. */
 export type LearningRateScheduleFunction = (epoch: number, learningRate: number) => number | Promise<number>;
@@ -15,9 +17,12 @@ export class LearningRateScheduler extends Callback {
   readonly verbose: number;
 
   /** `verbose` 1 prints the rate it sets each epoch (default 0). */
-  constructor(schedule: LearningRateScheduleFunction, verbose = 0) {
+  constructor(schedule: LearningRateScheduleFunction | { schedule: LearningRateScheduleFunction; verbose?: number }, verbose?: number) {
+    const { main, options } = checkedMainArguments<{ verbose?: number }>('LearningRateScheduler', [schedule, verbose === undefined ? {} : { verbose }], ['schedule'], ['verbose']);
+    schedule = main[0] as LearningRateScheduleFunction;
+    verbose = options.verbose ?? 0;
     super();
-    if (typeof schedule !== 'function') throw new ValueError(`LearningRateScheduler: \`schedule\` must be a function (epoch, learningRate) => learningRate, got ${String(schedule)}`);
+    if (typeof schedule !== 'function') throw new ValueError(`LearningRateScheduler: \`schedule\` must be a function (epoch, learningRate) => learningRate, got ${describeValue(schedule)}`);
     this.schedule = schedule;
     this.verbose = countOption('LearningRateScheduler', 'verbose', verbose);
   }
@@ -26,7 +31,7 @@ export class LearningRateScheduler extends Callback {
     const optimizer = settableOptimizer(this.model?.optimizer, 'LearningRateScheduler');
     const learningRate = await this.schedule(epoch, optimizer.learningRate);
     if (typeof learningRate !== 'number' || !Number.isFinite(learningRate)) {
-      throw new ValueError(`LearningRateScheduler: The output of the \`schedule\` function should be a finite number. Got: ${String(learningRate)}`);
+      throw new ValueError(`LearningRateScheduler: The output of the \`schedule\` function should be a finite number. Got: ${describeValue(learningRate)}`);
     }
     optimizer.learningRate = learningRate;
     if (this.verbose > 0) console.log(`\nEpoch ${epoch + 1}: LearningRateScheduler setting learning rate to ${learningRate}.`);

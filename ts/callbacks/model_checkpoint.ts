@@ -5,6 +5,8 @@ import { numberOption } from './callback_options.js';
 import { fixedDirectory, prepareDirectory } from './checkpoint_directory.js';
 import { formatFilepath } from './filepath_template.js';
 import { MonitorCallback, type MonitorMode } from './monitor_callback.js';
+import { checkedMainArguments } from '../layers/main_arguments.js';
+import { describeValue } from '../utils/options.js';
 
 export interface ModelCheckpointArgs {
   /** The logged quantity that decides the best model (default 'val_loss'). */
@@ -35,17 +37,19 @@ export class ModelCheckpoint extends MonitorCallback {
   readonly saveFreq = 'epoch';
   private readonly initialValueThreshold?: number;
 
-  constructor(filepath: string, args: ModelCheckpointArgs = {}) {
+  constructor(filepath: string | (ModelCheckpointArgs & { filepath: string }), args: ModelCheckpointArgs = {}) {
+    const { main, options } = checkedMainArguments<ModelCheckpointArgs>('ModelCheckpoint', [filepath, args], ['filepath'], ['monitor', 'verbose', 'saveBestOnly', 'saveWeightsOnly', 'mode', 'saveFreq', 'initialValueThreshold']);
+    [filepath, args] = [main[0] as string, options];
     const { monitor = 'val_loss', verbose = 0, saveBestOnly = false, saveWeightsOnly = false, mode = 'auto', saveFreq = 'epoch', initialValueThreshold } = args;
     super(monitor, mode, 0);
-    if (typeof filepath !== 'string' || filepath === '') throw new ValueError(`ModelCheckpoint: \`filepath\` must be a path, got ${String(filepath)}`);
+    if (typeof filepath !== 'string' || filepath === '') throw new ValueError(`ModelCheckpoint: \`filepath\` must be a path, got ${describeValue(filepath)}`);
     if (saveWeightsOnly && !filepath.endsWith('.weights.h5')) {
       throw new ValueError(`When using \`saveWeightsOnly: true\` in \`ModelCheckpoint\`, the filepath provided must end in \`.weights.h5\` (Keras weights format). Received: filepath=${filepath}`);
     }
     if (!saveWeightsOnly && !/\.(keras|h5)$/.test(filepath)) {
       throw new ValueError(`The filepath provided must end in \`.keras\` (Keras model format). Received: filepath=${filepath}`);
     }
-    if (saveFreq !== 'epoch') throw new ValueError(`ModelCheckpoint: only \`saveFreq: 'epoch'\` is supported, got ${String(saveFreq)}`);
+    if (saveFreq !== 'epoch') throw new ValueError(`ModelCheckpoint: only \`saveFreq: 'epoch'\` is supported, got ${describeValue(saveFreq)}`);
     this.filepath = filepath;
     this.verbose = verbose;
     this.saveBestOnly = Boolean(saveBestOnly);

@@ -1,5 +1,6 @@
 import { ValueError } from '../errors.js';
 import { Callback, type Logs } from './callback.js';
+import { describeValue } from '../utils/options.js';
 
 /** 'min': lower is better; 'max': higher is better; 'auto': from the monitored name. */
 export type MonitorMode = 'auto' | 'min' | 'max';
@@ -24,8 +25,8 @@ export abstract class MonitorCallback extends Callback {
   constructor(monitor: string, mode: MonitorMode, minDelta: number) {
     super();
     const name = new.target.name;
-    if (typeof monitor !== 'string' || monitor === '') throw new ValueError(`${name}: \`monitor\` must be the name of a logged quantity such as 'val_loss', got ${String(monitor)}`);
-    if (typeof minDelta !== 'number' || !Number.isFinite(minDelta)) throw new ValueError(`${name}: \`minDelta\` must be a finite number, got ${String(minDelta)}`);
+    if (typeof monitor !== 'string' || monitor === '') throw new ValueError(`${name}: \`monitor\` must be the name of a logged quantity such as 'val_loss', got ${describeValue(monitor)}`);
+    if (typeof minDelta !== 'number' || !Number.isFinite(minDelta)) throw new ValueError(`${name}: \`minDelta\` must be a finite number, got ${describeValue(minDelta)}`);
     if (mode !== 'auto' && mode !== 'min' && mode !== 'max') {
       console.warn(`${name} mode '${String(mode)}' is unknown, fallback to auto mode.`);
       mode = 'auto';

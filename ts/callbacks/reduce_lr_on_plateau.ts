@@ -3,6 +3,7 @@ import type { Logs } from './callback.js';
 import { countOption, numberOption } from './callback_options.js';
 import { MonitorCallback, type MonitorMode } from './monitor_callback.js';
 import { settableOptimizer } from './settable_optimizer.js';
+import { checkOptionNames } from '../utils/options.js';
 
 export interface ReduceLROnPlateauArgs {
   /** The logged quantity to watch (default 'val_loss'). */
@@ -39,6 +40,7 @@ export class ReduceLROnPlateau extends MonitorCallback {
   cooldownCounter = 0;
 
   constructor(args: ReduceLROnPlateauArgs = {}) {
+    checkOptionNames('ReduceLROnPlateau', args, ['monitor', 'factor', 'patience', 'verbose', 'mode', 'minDelta', 'cooldown', 'minLr']);
     const { monitor = 'val_loss', factor = 0.1, patience = 10, verbose = 0, mode = 'auto', minDelta = 1e-4, cooldown = 0, minLr = 0 } = args;
     super(monitor, mode, minDelta);
     if (typeof factor === 'number' && factor >= 1) throw new ValueError(`ReduceLROnPlateau does not support a factor >= 1.0. Received factor=${factor}`);

@@ -1,5 +1,6 @@
 import { RuntimeError } from '../errors.js';
 import { Callback, type Logs } from './callback.js';
+import { checkOptionNames } from '../utils/options.js';
 
 export interface TerminateOnNaNArgs {
   /** Throw a RuntimeError (fit rejects, onTrainEnd is not called) instead of stopping gracefully (default false). */
@@ -20,6 +21,7 @@ export class TerminateOnNaN extends Callback {
 
   constructor(args: TerminateOnNaNArgs = {}) {
     super();
+    checkOptionNames('TerminateOnNaN', args, ['raiseError']);
     this.raiseError = Boolean(args.raiseError);
   }
 

@@ -1,6 +1,7 @@
 // Keras' built-in constraints (keras/src/constraints/constraints.py); the engine applies them.
 import { ValueError } from '../errors.js';
 import { Constraint, type ConstraintSpec } from './constraint.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 
 /** Axes given as one integer or a list of them (Keras' `axis`). */
 function axes(value: number | number[], name: string): number[] {
@@ -13,7 +14,7 @@ function axes(value: number | number[], name: string): number[] {
 
 function nonNegative(value: number, argument: string, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ValueError(`${name}: \`${argument}\` must be a non-negative number, got ${String(value)}`);
+    throw new ValueError(`${name}: \`${argument}\` must be a non-negative number, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -31,6 +32,7 @@ export class MaxNorm extends Constraint {
   readonly axis: number[];
 
   constructor(args: MaxNormArgs = {}) {
+    checkOptionNames('MaxNorm', args, ['maxValue', 'axis']);
     super();
     this.maxValue = nonNegative(args.maxValue ?? 2, 'maxValue', 'MaxNorm');
     this.axis = axes(args.axis ?? 0, 'MaxNorm');
@@ -62,6 +64,7 @@ export class UnitNorm extends Constraint {
   readonly axis: number[];
 
   constructor(args: UnitNormArgs = {}) {
+    checkOptionNames('UnitNorm', args, ['axis']);
     super();
     this.axis = axes(args.axis ?? 0, 'UnitNorm');
   }
@@ -94,6 +97,7 @@ export class MinMaxNorm extends Constraint {
   readonly axis: number[];
 
   constructor(args: MinMaxNormArgs = {}) {
+    checkOptionNames('MinMaxNorm', args, ['minValue', 'maxValue', 'rate', 'axis']);
     super();
     this.minValue = nonNegative(args.minValue ?? 0, 'minValue', 'MinMaxNorm');
     this.maxValue = nonNegative(args.maxValue ?? 1, 'maxValue', 'MinMaxNorm');

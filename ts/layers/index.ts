@@ -41,6 +41,7 @@ export { Maximum } from './merging/maximum.js';
 export { Minimum } from './merging/minimum.js';
 export { Multiply } from './merging/multiply.js';
 export { Subtract } from './merging/subtract.js';
+export { add, average, concatenate, dot, maximum, minimum, multiply, subtract } from './merging/merge_functions.js';
 export { BatchNormalization, type BatchNormalizationArgs } from './normalization/batch_normalization.js';
 export { LayerNormalization, type LayerNormalizationArgs } from './normalization/layer_normalization.js';
 export { AveragePooling1D } from './pooling/average_pooling1d.js';

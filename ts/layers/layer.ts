@@ -5,11 +5,15 @@ import { KilnError, ShapeError, ValueError } from '../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../initializers.js';
 import { get as getRegularizer, type RegularizerIdentifier, serialize as serializeRegularizer } from '../regularizers/index.js';
 import type { Regularizer } from '../regularizers/regularizer.js';
-import { currentLayerName, type Shape, SymbolicTensor, withLayerContext } from '../symbolic.js';
+import { symbolic as constantNode } from '../ops/recording.js';
+import { leadingParameters } from '../saving/construct.js';
+import { currentLayerName, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 import { Variable } from '../variable.js';
 import { getMask, setMask } from './mask.js';
+import { type HeldLayer, heldLayers, trackInstancesOf } from './tracking.js';
 
 /** Options every layer takes (Keras' base-layer keyword arguments). */
 export interface LayerArgs {
@@ -30,6 +34,11 @@ export interface LayerArgs {
 }
 
 let nextCallOrder = 0;
+
+/** A symbolic input as it is; a concrete one as a constant graph node. */
+function asGraphInput(value: LayerInput): SymbolicTensor {
+  return value instanceof SymbolicTensor ? value : constantNode(value);
+}
 
 const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype', 'activityRegularizer'];
 
@@ -92,13 +101,11 @@ export abstract class Layer {
    * @param ownOptions names of the subclass's own options, so unknown ones are refused.
    */
   constructor(args: LayerArgs = {}, ownOptions: string[] = []) {
-    const known = new Set([...BASE_OPTIONS, ...ownOptions]);
-    const unknown = Object.keys(args).filter((k) => !known.has(k));
-    if (unknown.length > 0) {
-      throw new ValueError(`Unrecognized keyword arguments passed to ${this.constructor.name}: ${unknown.map((k) => `'${k}'`).join(', ')}`);
-    }
+    // The main arguments (`units`, ...) are valid names too, in the options form.
+    checkOptionNames(new.target.name, args, [...leadingParameters(new.target), ...BASE_OPTIONS, ...ownOptions]);
+    args ??= {};
     if (args.dtype !== undefined && args.dtype !== 'float32') {
-      throw new ValueError(`${this.constructor.name}: only dtype 'float32' is supported, got '${args.dtype}'`);
+      throw new ValueError(`${this.constructor.name}: only dtype 'float32' is supported, got ${describeValue(args.dtype)}`);
     }
     this.name = args.name ?? uniqueName(snakeCase(this.constructor.name));
     this._trainable = args.trainable ?? true;
@@ -144,13 +151,9 @@ export abstract class Layer {
     return false;
   }
 
-  /** Layers held in this layer's properties (Keras tracks them): their weights are its own too. */
-  protected get sublayers(): Layer[] {
-    const found: Layer[] = [];
-    for (const value of Object.values(this)) {
-      for (const item of Array.isArray(value) ? value : [value]) if (item instanceof Layer && item !== this && !found.includes(item)) found.push(item);
-    }
-    return found;
+  /** Layers and models held in this layer's properties (Keras tracks them): their weights are its own too. */
+  protected get sublayers(): HeldLayer[] {
+    return heldLayers(this);
   }
 
   /**
@@ -162,12 +165,19 @@ export abstract class Layer {
   apply(inputs: LayerInput | LayerInput[] | TensorLike, options: CallOptions = {}): LayerOutput | LayerOutput[] {
     const toInput = (v: LayerInput | TensorLike) => (v instanceof SymbolicTensor ? v : toTensor(v as TensorLike, 'float32'));
     const isList = Array.isArray(inputs) && inputs.length > 0 && inputs.every((v) => v instanceof SymbolicTensor || v instanceof Tensor);
-    const x: LayerInput | LayerInput[] = isList ? (inputs as LayerInput[]).map(toInput) : toInput(inputs as LayerInput | TensorLike);
-    const list = Array.isArray(x) ? x : [x];
-    const symbolic = [...list, ...(options.initialState ?? [])].some((v) => v instanceof SymbolicTensor);
+    let x: LayerInput | LayerInput[] = isList ? (inputs as LayerInput[]).map(toInput) : toInput(inputs as LayerInput | TensorLike);
+    const mask = options.mask ?? getMask(Array.isArray(x) ? x[0] : x);
     // A layer called inside another's call() belongs to that layer, not to the model.
     const nested = currentLayerName() !== undefined;
-    const mask = options.mask ?? getMask(list[0]);
+    if (nested && tracing()) {
+      // Inside a call being recorded, a concrete input (keras.io's position embedding of
+      // `ops.arange(maxlen)`) is recorded as a constant: computing the layer now would freeze
+      // its weights into the graph, and they would never train.
+      x = Array.isArray(x) ? x.map(asGraphInput) : asGraphInput(x);
+      if (options.initialState) options = { ...options, initialState: options.initialState.map(asGraphInput) };
+    }
+    const list = Array.isArray(x) ? x : [x];
+    const symbolic = [...list, ...(options.initialState ?? [])].some((v) => v instanceof SymbolicTensor);
     return withLayerContext(this.name, symbolic, () => {
       if (!this.built) {
         this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape);
@@ -175,7 +185,7 @@ export abstract class Layer {
       }
       let output: unknown;
       try {
-        output = this.call(x, mask === undefined ? options : { ...options, mask });
+        output = this.call(x as LayerInput | LayerInput[], mask === undefined ? options : { ...options, mask });
       } catch (error) {
         if (error instanceof KilnError) throw error;
         throw new ValueError(`Layer "${this.name}" (${this.constructor.name}) failed in call(): ${(error as Error)?.message ?? error}`);
@@ -217,7 +227,7 @@ export abstract class Layer {
   private recordActivityPenalty(output: SymbolicTensor): void {
     const penalty = this.activityRegularizer!.call(output);
     if (!(penalty instanceof SymbolicTensor) || penalty.shape.length !== 0) {
-      throw new ValueError(`Layer "${this.name}": activityRegularizer must return a scalar (a sum built with kiln.ops), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : String(penalty)}`);
+      throw new ValueError(`Layer "${this.name}": activityRegularizer must return a scalar (a sum built with kiln.ops), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : describeValue(penalty)}`);
     }
     this.activityPenalties.push({ output, penalty });
   }
@@ -243,12 +253,15 @@ export abstract class Layer {
   set trainable(value: boolean) {
     this._trainable = value;
     for (const w of this._weights) w.trainable = value;
-    for (const l of this.sublayers) l.trainable = value;
+    for (const held of this.sublayers) {
+      if (held instanceof Layer) held.trainable = value;
+      else for (const l of (held as unknown as { layers: Layer[] }).layers) l.trainable = value;
+    }
   }
 
-  /** Its own weights, then its sublayers'. */
+  /** Its own weights, then its sublayers', each once (a layer may be held twice). */
   get weights(): Variable[] {
-    return [...this._weights, ...this.sublayers.flatMap((l) => l.weights)];
+    return [...new Set([...this._weights, ...this.sublayers.flatMap((l) => l.weights)])];
   }
 
   get trainableWeights(): Variable[] {
@@ -283,3 +296,5 @@ export abstract class Layer {
     return config;
   }
 }
+
+trackInstancesOf(Layer);

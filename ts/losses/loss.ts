@@ -2,6 +2,7 @@ import { ShapeError, ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
 import { type SymbolicTensor } from '../symbolic.js';
 import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 
 /** The engine's loss kinds (Keras' function names). */
 export type LossKind =
@@ -58,11 +59,14 @@ export abstract class Loss {
     /** @internal */ readonly kind: LossKind | 'custom',
     args: LossArgs,
     defaultName: string,
+    /** The subclass's own option names, so unknown ones are refused. */
+    ownOptions: readonly string[] = [],
   ) {
+    checkOptionNames(new.target.name, args, ['name', 'reduction', ...ownOptions]);
     this.name = args.name ?? defaultName;
     this.reduction = args.reduction === null ? 'none' : args.reduction ?? 'sum_over_batch_size';
     if (!REDUCTIONS.includes(this.reduction)) {
-      throw new ValueError(`Invalid value for argument \`reduction\`. Expected one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}. Received: reduction=${String(args.reduction)}`);
+      throw new ValueError(`Invalid value for argument \`reduction\`. Expected one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}. Received: reduction=${typeof args.reduction === 'string' ? args.reduction : describeValue(args.reduction)}`);
     }
   }
 

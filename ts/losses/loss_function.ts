@@ -4,6 +4,7 @@ import { ValueError } from '../errors.js';
 import { SymbolicTensor } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { Loss, type LossArgs } from './loss.js';
+import { describeValue } from '../utils/options.js';
 
 /** Per-sample losses ([batch] or [batch, ...]; a scalar is taken as the batch's loss). */
 export type LossFunction = ((yTrue: Tensor, yPred: Tensor) => Tensor) | ((yTrue: SymbolicTensor, yPred: SymbolicTensor) => SymbolicTensor);
@@ -15,14 +16,14 @@ export class LossFunctionWrapper extends Loss {
     args: LossArgs = {},
   ) {
     super('custom', args, args.name ?? (fn.name || 'loss'));
-    if (typeof fn !== 'function') throw new ValueError(`LossFunctionWrapper needs a function (yTrue, yPred) => loss, got ${String(fn)}`);
+    if (typeof fn !== 'function') throw new ValueError(`LossFunctionWrapper needs a function (yTrue, yPred) => loss, got ${describeValue(fn)}`);
   }
 
   call(yTrue: TensorLike | SymbolicTensor, yPred: TensorLike | SymbolicTensor): Tensor | SymbolicTensor {
     const operand = (v: TensorLike | SymbolicTensor) => (v instanceof SymbolicTensor || v instanceof Tensor ? v : toTensor(v, 'float32'));
     const values = (this.fn as (a: Tensor | SymbolicTensor, b: Tensor | SymbolicTensor) => unknown)(operand(yTrue), operand(yPred));
     if (!(values instanceof Tensor) && !(values instanceof SymbolicTensor)) {
-      throw new ValueError(`Loss function "${this.name}" must return a tensor (built with kiln.ops), got ${String(values)}`);
+      throw new ValueError(`Loss function "${this.name}" must return a tensor (built with kiln.ops), got ${describeValue(values)}`);
     }
     return values;
   }

@@ -1,6 +1,7 @@
 // The loss classes, one per Keras loss (keras/src/losses/losses.py), with Keras' defaults.
 import { ValueError } from '../errors.js';
 import { checkLabelSmoothing, Loss, type LossArgs, type LossSpec } from './loss.js';
+import { describeValue } from '../utils/options.js';
 
 export interface CrossentropyArgs extends LossArgs {
   /** `yPred` holds logits (no softmax/sigmoid at the end of the model). Default false. */
@@ -28,7 +29,7 @@ abstract class SmoothedCrossentropy extends Loss {
   readonly labelSmoothing: number;
 
   protected constructor(kind: 'categorical_crossentropy' | 'binary_crossentropy', args: CrossentropyArgs, className: string) {
-    super(kind, args, kind);
+    super(kind, args, kind, ['fromLogits', 'labelSmoothing']);
     this.fromLogits = args.fromLogits ?? false;
     this.labelSmoothing = checkLabelSmoothing(args.labelSmoothing ?? 0, className);
   }
@@ -54,7 +55,7 @@ export class SparseCategoricalCrossentropy extends Loss {
   readonly fromLogits: boolean;
 
   constructor(args: SparseCategoricalCrossentropyArgs = {}) {
-    super('sparse_categorical_crossentropy', args, 'sparse_categorical_crossentropy');
+    super('sparse_categorical_crossentropy', args, 'sparse_categorical_crossentropy', ['fromLogits']);
     this.fromLogits = args.fromLogits ?? false;
   }
 
@@ -107,7 +108,7 @@ export class Huber extends Loss {
   readonly delta: number;
 
   constructor(args: HuberArgs = {}) {
-    super('huber', args, 'huber_loss');
+    super('huber', args, 'huber_loss', ['delta']);
     this.delta = args.delta ?? 1.0;
     if (typeof this.delta !== 'number' || !(this.delta > 0)) throw new ValueError(`Huber: \`delta\` must be a positive number, got ${String(this.delta)}`);
   }
@@ -169,7 +170,7 @@ export class Poisson extends Loss {
  */
 export class CosineSimilarity extends Loss {
   constructor(args: LossArgs & { /** Only -1 (the last axis, Keras' default) is supported. */ axis?: -1 } = {}) {
-    super('cosine_similarity', args, 'cosine_similarity');
-    if (args.axis !== undefined && args.axis !== -1) throw new ValueError(`CosineSimilarity: only axis -1 is supported, got ${String(args.axis)}`);
+    super('cosine_similarity', args, 'cosine_similarity', ['axis']);
+    if (args.axis !== undefined && args.axis !== -1) throw new ValueError(`CosineSimilarity: only axis -1 is supported, got ${describeValue(args.axis)}`);
   }
 }

@@ -18,6 +18,7 @@ export class Accuracy extends SampleMeanMetric {
 
 /** How often (prediction > threshold) equals the 0/1 target, averaged over the last axis. */
 export class BinaryAccuracy extends SampleMeanMetric {
+  protected static readonly ownOptions: readonly string[] = ['threshold'];
   readonly threshold: number;
 
   constructor(args: BinaryAccuracyArgs = {}) {
@@ -63,6 +64,7 @@ function checkK(k: number, metric: string): number {
 
 /** How often the one-hot target's class is among the k highest predictions. */
 export class TopKCategoricalAccuracy extends SampleMeanMetric {
+  protected static readonly ownOptions: readonly string[] = ['k'];
   readonly k: number;
 
   constructor(args: TopKArgs = {}) {
@@ -81,6 +83,7 @@ export class TopKCategoricalAccuracy extends SampleMeanMetric {
 
 /** How often the integer target is among the k highest predictions. */
 export class SparseTopKCategoricalAccuracy extends SampleMeanMetric {
+  protected static readonly ownOptions: readonly string[] = ['k'];
   readonly k: number;
 
   constructor(args: TopKArgs = {}) {

@@ -84,6 +84,7 @@ type CountName = keyof Counts;
 
 /** The weighted count of one cell of the confusion matrix (TruePositives and friends). */
 abstract class ConditionCount extends ConfusionMetric<number | number[]> {
+  protected static readonly ownOptions: readonly string[] = ['thresholds'];
   protected readonly countThresholds: number[];
   readonly thresholds?: number | number[];
 
@@ -139,6 +140,7 @@ export interface PrecisionRecallArgs extends ConditionCountArgs {
 
 /** Precision or Recall: tp over tp plus one other cell. */
 abstract class PrecisionOrRecall extends ConfusionMetric<number | number[]> {
+  protected static readonly ownOptions: readonly string[] = ['thresholds', 'topK', 'classId'];
   protected readonly countThresholds: number[];
   readonly thresholds?: number | number[];
   readonly topK?: number;
@@ -204,6 +206,7 @@ export interface AUCArgs extends MetricArgs {
 
 /** The area under the ROC or precision-recall curve, from the counts at fixed thresholds. */
 export class AUC extends ConfusionMetric<number> {
+  protected static readonly ownOptions: readonly string[] = ['numThresholds', 'curve', 'summationMethod', 'thresholds', 'multiLabel', 'numLabels', 'labelWeights', 'fromLogits'];
   protected readonly countThresholds: number[];
   readonly numThresholds: number;
   readonly curve: AUCCurve;

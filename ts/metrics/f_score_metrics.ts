@@ -28,6 +28,7 @@ export interface FBetaScoreArgs extends F1ScoreArgs {
 
 /** (1 + β²)·precision·recall / (β²·precision + recall), per class or averaged. */
 export class FBetaScore extends Metric<number | number[]> {
+  protected static readonly ownOptions: readonly string[] = ['average', 'threshold', 'beta'];
   readonly average: FScoreAverage;
   readonly beta: number;
   readonly threshold: number | null;

@@ -5,6 +5,7 @@ import { ShapeError, ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
 import { type TensorLike, toTensor } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
+import { checkOptionNames } from '../utils/options.js';
 
 /** A metric's result: one number, or one per threshold or class. */
 export type MetricResult = number | number[];
@@ -35,7 +36,15 @@ export abstract class Metric<R extends MetricResult = number> {
    * `defaultName` is Keras' default; `unique` numbers it ('precision', 'precision_1', ...)
    * for the metrics whose Keras default name is automatic.
    */
+  /** The option names a metric class adds to `name` and `dtype` (its ancestors' count too), so unknown ones are refused. */
+  protected static readonly ownOptions: readonly string[] = [];
+
   protected constructor(args: MetricArgs = {}, defaultName: string, unique = false) {
+    const known = ['name', 'dtype'];
+    for (let c: unknown = new.target; typeof c === 'function' && c !== Metric; c = Object.getPrototypeOf(c)) {
+      if (Object.hasOwn(c, 'ownOptions')) known.push(...(c as typeof Metric).ownOptions);
+    }
+    checkOptionNames(new.target.name, args, known);
     if (args.dtype !== undefined && args.dtype !== 'float32') {
       throw new ValueError(`${defaultName}: dtype must be 'float32', got ${JSON.stringify(args.dtype)}`);
     }

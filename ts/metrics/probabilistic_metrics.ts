@@ -36,6 +36,7 @@ function crossentropyOptions(args: CrossentropyMetricArgs, metric: string): [boo
 
 /** Binary cross-entropy, averaged over the last axis. */
 export class BinaryCrossentropy extends SampleMeanMetric {
+  protected static readonly ownOptions: readonly string[] = ['fromLogits', 'labelSmoothing'];
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
 
@@ -55,6 +56,7 @@ export class BinaryCrossentropy extends SampleMeanMetric {
 
 /** Cross-entropy of one-hot (or probability) targets. */
 export class CategoricalCrossentropy extends SampleMeanMetric {
+  protected static readonly ownOptions: readonly string[] = ['fromLogits', 'labelSmoothing'];
   readonly fromLogits: boolean;
   readonly labelSmoothing: number;
 
@@ -74,6 +76,7 @@ export class CategoricalCrossentropy extends SampleMeanMetric {
 
 /** Cross-entropy of integer targets. */
 export class SparseCategoricalCrossentropy extends SampleMeanMetric {
+  protected static readonly ownOptions: readonly string[] = ['fromLogits'];
   readonly fromLogits: boolean;
 
   constructor(args: Omit<CrossentropyMetricArgs, 'labelSmoothing'> = {}) {

@@ -75,6 +75,7 @@ export interface R2ScoreArgs extends MetricArgs {
  * target values.
  */
 export class R2Score extends Metric<number | number[]> {
+  protected static readonly ownOptions: readonly string[] = ['classAggregation', 'numRegressors'];
   readonly classAggregation: R2ClassAggregation;
   readonly numRegressors: number;
 

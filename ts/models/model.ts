@@ -2,9 +2,12 @@
 // evaluating and predicting come from the Trainer it extends (ts/trainers/).
 import { ShapeError, ValueError } from '../errors.js';
 import type { Layer, LayerNode } from '../layers/layer.js';
-import { type Shape, SymbolicTensor } from '../symbolic.js';
+import { trackInstancesOf } from '../layers/tracking.js';
+import { symbolic as constantNode } from '../ops/recording.js';
+import { currentLayerName, type Shape, SymbolicTensor, tracing } from '../symbolic.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 import { modelConfig } from '../saving/model_config.js';
 import { Trainer } from '../trainers/trainer.js';
 import { type DataLike, sampleCount, toTensorList } from './data_adapter.js';
@@ -25,6 +28,19 @@ export interface ModelArgs {
   name?: string;
 }
 
+/** The two constructor forms of a functional model, as one options object (unknown keys refused). */
+function modelArguments(first: ModelArgs | SymbolicTensor | SymbolicTensor[] | undefined, outputs: SymbolicTensor | SymbolicTensor[] | undefined, options: { name?: string } | undefined): ModelArgs | undefined {
+  if (first === undefined) return undefined;
+  if (first instanceof SymbolicTensor || Array.isArray(first)) {
+    checkOptionNames('Model', options, ['name']);
+    if (outputs === undefined) throw new ValueError('Model: `outputs` is required with `inputs`: new kiln.Model(inputs, outputs)');
+    return { inputs: first, outputs, name: options?.name };
+  }
+  checkOptionNames('Model', first, ['inputs', 'outputs', 'name']);
+  if (outputs !== undefined) throw new ValueError(`Model: with an options object, give \`outputs\` inside it; got a second argument ${describeValue(outputs)}`);
+  return first;
+}
+
 export class Model extends Trainer {
   name: string;
   inputs: SymbolicTensor[] = [];
@@ -35,8 +51,12 @@ export class Model extends Trainer {
   lastOutputShape?: Shape;
   lastOutputShapes?: Shape[];
 
-  constructor(args?: ModelArgs) {
+  /** `new Model({ inputs, outputs, name })`, or Keras' positional `new Model(inputs, outputs, { name })`. */
+  constructor(args?: ModelArgs);
+  constructor(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[], options?: { name?: string });
+  constructor(argsOrInputs?: ModelArgs | SymbolicTensor | SymbolicTensor[], outputs?: SymbolicTensor | SymbolicTensor[], options?: { name?: string }) {
     super();
+    const args = modelArguments(argsOrInputs, outputs, options);
     this.name = args?.name ?? uniqueName(new.target === Model ? 'functional' : 'sequential');
     if (args) this.setGraph(args.inputs, args.outputs);
   }
@@ -105,7 +125,10 @@ export class Model extends Trainer {
   apply<T = SymbolicTensor>(inputs: SymbolicTensor | SymbolicTensor[]): T;
   apply<T = Tensor>(inputs: DataLike): T;
   apply<T>(inputs: SymbolicTensor | SymbolicTensor[] | DataLike): T {
-    const given = Array.isArray(inputs) ? inputs : [inputs];
+    let given = Array.isArray(inputs) ? inputs : [inputs];
+    // Inside a layer's call being recorded, concrete inputs become constants of the graph, so the
+    // model's weights train (see Layer.apply).
+    if (tracing() && !given.some((t) => t instanceof SymbolicTensor)) given = toTensorList(inputs as DataLike, 'inputs').map((t) => constantNode(t));
     if (!given.some((t) => t instanceof SymbolicTensor)) {
       const [xs] = this.prepare(inputs as DataLike, undefined, 'apply');
       const results = evaluateGraph(this.inputs, this.outputs, xs);
@@ -115,8 +138,11 @@ export class Model extends Trainer {
     // A Sequential without an input shape builds from the tensor it is called on, as Keras.
     this.ensureBuilt(list[0]?.shape.slice(1) as number[]);
     const outputs = callModel(this.name, this.inputs, this.outputs, list);
-    const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
-    outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
+    // Called inside a layer's call(), it belongs to that layer, not to the model being built.
+    if (currentLayerName() === undefined) {
+      const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
+      outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
+    }
     this.lastOutputShape = outputs[0].shape;
     this.lastOutputShapes = outputs.map((t) => t.shape);
     return (outputs.length === 1 ? outputs[0] : outputs) as T;
@@ -184,6 +210,11 @@ export class Model extends Trainer {
   protected prepare(x: DataLike, y: DataLike | undefined, what: string): [Tensor[], Tensor[]] {
     const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined, this.built ? this.inputNames : undefined);
     this.ensureBuilt(xs[0]?.shape.slice(1));
+    // As Keras converts each input to its Input's dtype: ids for an int32 Input are truncated to integers.
+    xs.forEach((t, i) => {
+      const dtype = this.inputs[i]?.dtype;
+      if (dtype !== undefined && dtype !== 'float32' && t.dtype !== dtype) xs[i] = t.astype(dtype);
+    });
     this.checkInputs(xs);
     const ys = y === undefined ? [] : toTensorList(y, 'y', undefined, this.outputNames);
     const n = sampleCount(xs, 'x');
@@ -222,3 +253,6 @@ export class Model extends Trainer {
     return this.inputs.map((t) => t.shape);
   }
 }
+
+// A layer holding a model (keras.io's `self.ffn = keras.Sequential([...])`) owns its weights.
+trackInstancesOf(Model);

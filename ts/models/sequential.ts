@@ -1,7 +1,9 @@
 import { ValueError } from '../errors.js';
 import { InputLayer } from '../layers/core/input_layer.js';
 import { Layer } from '../layers/layer.js';
-import type { SymbolicTensor } from '../symbolic.js';
+import { SymbolicTensor } from '../symbolic.js';
+import { describeValue } from '../utils/options.js';
+import { checkedMainArguments } from '../layers/main_arguments.js';
 import { Model } from './model.js';
 
 /** A plain stack of layers, each feeding the next. */
@@ -9,18 +11,24 @@ export class Sequential extends Model {
   private readonly stack: Layer[] = [];
   private input?: InputLayer;
 
-  constructor(layers: (Layer | Model)[] = [], args: { name?: string } = {}) {
+  /** `new Sequential([...], { name })`, or the options form `new Sequential({ layers, name })`. */
+  constructor(layers: (Layer | Model | SymbolicTensor)[] | { layers?: (Layer | Model | SymbolicTensor)[]; name?: string } = [], args: { name?: string } = {}) {
     super();
+    const split = checkedMainArguments<{ name?: string }>('Sequential', [layers, args], ['layers'], ['name']);
+    [layers, args] = [(split.main[0] ?? []) as (Layer | Model | SymbolicTensor)[], split.options];
+    if (!Array.isArray(layers)) throw new ValueError(`Sequential: \`layers\` must be a list of layers, got ${describeValue(layers)}`);
     if (args.name) this.name = args.name;
     for (const layer of layers) this.add(layer);
   }
 
   /** Adds a layer (or a built model, used as one layer) on top of the stack. */
-  add(added: Layer | Model): void {
+  add(added: Layer | Model | SymbolicTensor): void {
+    // `kiln.Input(...)` first, the Keras 3 idiom, stands for its InputLayer.
+    if (added instanceof SymbolicTensor && added.sourceLayer instanceof InputLayer && added.spec.op === 'input') added = added.sourceLayer;
     // A model is called like a layer (see Model.apply) and listed as one.
     const layer = added as Layer;
     if (!(added instanceof Layer) && !(added instanceof Model && added.built)) {
-      throw new ValueError(`Only instances of kiln.layers.Layer (or built models) can be added to a Sequential model. Received: ${String(added)}`);
+      throw new ValueError(`Only instances of kiln.layers.Layer, kiln.Input() tensors and built models can be added to a Sequential model. Received: ${describeValue(added)}`);
     }
     if (layer instanceof InputLayer) {
       if (this.stack.length > 0 || this.input) throw new ValueError('An InputLayer can only be the first layer of a Sequential model');
@@ -31,7 +39,7 @@ export class Sequential extends Model {
     if (this.stack.includes(layer)) throw new ValueError(`Layer "${layer.name}" is already in this model`);
     this.stack.push(layer);
     const declared = added instanceof Model ? added.inputs[0]?.shape : layer.batchInputShape;
-    if (this.stack.length === 1 && declared && !this.input) this.input = new InputLayer(declared);
+    if (this.stack.length === 1 && declared && !this.input) this.input = new InputLayer({ batchShape: declared });
     this.rebuild();
   }
 
@@ -49,7 +57,7 @@ export class Sequential extends Model {
 
   /** Builds the graph for samples of `inputShape` (without the batch axis). */
   build(inputShape: number[]): void {
-    if (!this.input) this.input = new InputLayer([null, ...inputShape]);
+    if (!this.input) this.input = new InputLayer({ batchShape: [null, ...inputShape] });
     this.rebuild();
   }
 

@@ -1,5 +1,7 @@
 import { ValueError } from '../errors.js';
-import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+import { describeArgument } from '../layers/main_arguments.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
+import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 export interface AdadeltaArgs extends OptimizerArgs {
   /** Decay of the squared-gradient and squared-update averages. Default 0.95. */
@@ -16,11 +18,12 @@ export class Adadelta extends Optimizer {
   readonly rho: number;
   readonly epsilon: number;
 
-  constructor(args: AdadeltaArgs = {}) {
-    super(args, 0.001, 'adadelta');
+  constructor(learningRate?: number | LearningRateSchedule | AdadeltaArgs, args: AdadeltaArgs = {}) {
+    args = optimizerArguments<AdadeltaArgs>(learningRate, args);
+    super(args, 0.001, 'adadelta', ['rho', 'epsilon']);
     this.rho = args.rho ?? 0.95;
     this.epsilon = args.epsilon ?? 1e-7;
-    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`Adadelta: \`rho\` must be between 0 and 1, got ${this.rho}`);
+    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`Adadelta: \`rho\` must be between 0 and 1, got ${describeArgument(this.rho)}`);
   }
 
   spec(): OptimizerSpec {

@@ -1,5 +1,7 @@
 import { ValueError } from '../errors.js';
-import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+import { describeArgument } from '../layers/main_arguments.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
+import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 export interface AdagradArgs extends OptimizerArgs {
   /** Starting value of the squared-gradient sums. Default 0.1. */
@@ -13,11 +15,12 @@ export class Adagrad extends Optimizer {
   readonly initialAccumulatorValue: number;
   readonly epsilon: number;
 
-  constructor(args: AdagradArgs = {}) {
-    super(args, 0.001, 'adagrad');
+  constructor(learningRate?: number | LearningRateSchedule | AdagradArgs, args: AdagradArgs = {}) {
+    args = optimizerArguments<AdagradArgs>(learningRate, args);
+    super(args, 0.001, 'adagrad', ['initialAccumulatorValue', 'epsilon']);
     this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
     this.epsilon = args.epsilon ?? 1e-7;
-    if (!(this.initialAccumulatorValue >= 0)) throw new ValueError(`Adagrad: \`initialAccumulatorValue\` must be >= 0, got ${this.initialAccumulatorValue}`);
+    if (!(this.initialAccumulatorValue >= 0)) throw new ValueError(`Adagrad: \`initialAccumulatorValue\` must be >= 0, got ${describeArgument(this.initialAccumulatorValue)}`);
   }
 
   spec(): OptimizerSpec {

@@ -1,4 +1,5 @@
-import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
+import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 export interface AdamArgs extends OptimizerArgs {
   /** Default 0.9. */
@@ -18,8 +19,9 @@ export class Adam extends Optimizer {
   readonly epsilon: number;
   readonly amsgrad: boolean;
 
-  constructor(args: AdamArgs = {}) {
-    super(args, 0.001, 'adam');
+  constructor(learningRate?: number | LearningRateSchedule | AdamArgs, args: AdamArgs = {}) {
+    args = optimizerArguments<AdamArgs>(learningRate, args);
+    super(args, 0.001, 'adam', ['beta1', 'beta2', 'epsilon', 'amsgrad']);
     this.beta1 = args.beta1 ?? 0.9;
     this.beta2 = args.beta2 ?? 0.999;
     this.epsilon = args.epsilon ?? 1e-7;

@@ -1,4 +1,5 @@
-import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
+import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 export interface AdamaxArgs extends OptimizerArgs {
   /** Decay of the first-moment estimate. Default 0.9. */
@@ -15,8 +16,9 @@ export class Adamax extends Optimizer {
   readonly beta2: number;
   readonly epsilon: number;
 
-  constructor(args: AdamaxArgs = {}) {
-    super(args, 0.001, 'adamax');
+  constructor(learningRate?: number | LearningRateSchedule | AdamaxArgs, args: AdamaxArgs = {}) {
+    args = optimizerArguments<AdamaxArgs>(learningRate, args);
+    super(args, 0.001, 'adamax', ['beta1', 'beta2', 'epsilon']);
     this.beta1 = args.beta1 ?? 0.9;
     this.beta2 = args.beta2 ?? 0.999;
     this.epsilon = args.epsilon ?? 1e-7;

@@ -9,6 +9,7 @@ import { Nadam } from './nadam.js';
 import { Optimizer } from './optimizer.js';
 import { RMSprop } from './rmsprop.js';
 import { SGD } from './sgd.js';
+import { describeValue } from '../utils/options.js';
 
 export { Adadelta, type AdadeltaArgs } from './adadelta.js';
 export { Adagrad, type AdagradArgs } from './adagrad.js';
@@ -39,7 +40,7 @@ export function getOptimizer(identifier: string | Optimizer): Optimizer {
   if (identifier instanceof Optimizer) return identifier;
   const make = typeof identifier === 'string' ? BY_NAME[identifier.toLowerCase()] : undefined;
   if (!make) {
-    throw new ValueError(`Could not interpret optimizer identifier: '${String(identifier)}'. Valid optimizers: ${Object.keys(BY_NAME).map((k) => `'${k}'`).join(', ')}`);
+    throw new ValueError(`Could not interpret optimizer identifier: ${typeof identifier === 'string' ? `'${identifier}'` : describeValue(identifier)}. Valid optimizers: ${Object.keys(BY_NAME).map((k) => `'${k}'`).join(', ')}`);
   }
   return make();
 }

@@ -1,5 +1,7 @@
 import { ValueError } from '../errors.js';
-import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+import { describeArgument } from '../layers/main_arguments.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
+import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 export interface LionArgs extends OptimizerArgs {
   /** Weight of the momentum in the update direction. Default 0.9. */
@@ -17,12 +19,13 @@ export class Lion extends Optimizer {
   readonly beta1: number;
   readonly beta2: number;
 
-  constructor(args: LionArgs = {}) {
-    super(args, 0.001, 'lion');
+  constructor(learningRate?: number | LearningRateSchedule | LionArgs, args: LionArgs = {}) {
+    args = optimizerArguments<LionArgs>(learningRate, args);
+    super(args, 0.001, 'lion', ['beta1', 'beta2']);
     this.beta1 = args.beta1 ?? 0.9;
     this.beta2 = args.beta2 ?? 0.99;
     if (!(this.beta1 > 0 && this.beta1 <= 1)) {
-      throw new ValueError(`Lion: \`beta1\` must be in the (0, 1] range, otherwise the optimizer degenerates to SignSGD. Received: beta1=${this.beta1}`);
+      throw new ValueError(`Lion: \`beta1\` must be in the (0, 1] range, otherwise the optimizer degenerates to SignSGD. Received: beta1=${describeArgument(this.beta1)}`);
     }
   }
 

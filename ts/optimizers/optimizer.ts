@@ -1,4 +1,6 @@
 import { ValueError } from '../errors.js';
+import { describeArgument, mainArguments } from '../layers/main_arguments.js';
+import { checkOptionNames, isOptionsObject } from '../utils/options.js';
 import { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 /** Options every optimizer takes (Keras' base-optimizer arguments). */
@@ -17,6 +19,19 @@ export interface OptimizerArgs {
   clipvalue?: number;
   /** Rescale all gradients together so their joint L2 norm is at most this. Default none. */
   globalClipnorm?: number;
+}
+
+const OPTIMIZER_OPTIONS = ['learningRate', 'name', 'weightDecay', 'clipnorm', 'clipvalue', 'globalClipnorm'];
+
+/**
+ * Keras' `Adam(0.5)` as well as `new Adam({ learningRate: 0.5 })`: the options object, with a
+ * positional learning rate (a number or a schedule) put in it.
+ */
+export function optimizerArguments<A extends OptimizerArgs>(learningRate: unknown, args: A): A {
+  const { main, options } = mainArguments<A>([learningRate, args], ['learningRate']);
+  // Anything but an options object is passed on for the base constructor to refuse.
+  if (main[0] === undefined || !isOptionsObject(options)) return options;
+  return { ...options, learningRate: main[0] };
 }
 
 /** What the engine needs to build the update rule. */
@@ -41,7 +56,9 @@ export abstract class Optimizer {
   readonly clipvalue: number | null;
   readonly globalClipnorm: number | null;
 
-  constructor(args: OptimizerArgs, defaultLearningRate: number, name: string) {
+  /** `ownOptions`: the subclass's option names, so unknown ones are refused. */
+  constructor(args: OptimizerArgs, defaultLearningRate: number, name: string, ownOptions: string[] = []) {
+    checkOptionNames(new.target.name, args, [...OPTIMIZER_OPTIONS, ...ownOptions]);
     this.name = args.name ?? name;
     this._learningRate = checkLearningRate(args.learningRate ?? defaultLearningRate, this.name);
     this.weightDecay = optionalNumber(args.weightDecay, 'weightDecay', this.name);
@@ -87,7 +104,7 @@ export abstract class Optimizer {
 function checkLearningRate(value: number | LearningRateSchedule, name: string): number | LearningRateSchedule {
   if (value instanceof LearningRateSchedule) return value;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ValueError(`${name}: learningRate must be a non-negative number or a LearningRateSchedule, got ${String(value)}`);
+    throw new ValueError(`${name}: learningRate must be a non-negative number or a LearningRateSchedule, got ${describeArgument(value)}`);
   }
   return value;
 }
@@ -95,7 +112,7 @@ function checkLearningRate(value: number | LearningRateSchedule, name: string): 
 function optionalNumber(value: number | null | undefined, argument: string, name: string): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ValueError(`${name}: \`${argument}\` must be a non-negative number, got ${String(value)}`);
+    throw new ValueError(`${name}: \`${argument}\` must be a non-negative number, got ${describeArgument(value)}`);
   }
   return value;
 }

@@ -1,5 +1,7 @@
 import { ValueError } from '../errors.js';
-import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+import { describeArgument } from '../layers/main_arguments.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
+import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 export interface RMSpropArgs extends OptimizerArgs {
   /** Discount of the squared-gradient average. Default 0.9. */
@@ -19,14 +21,15 @@ export class RMSprop extends Optimizer {
   readonly epsilon: number;
   readonly centered: boolean;
 
-  constructor(args: RMSpropArgs = {}) {
-    super(args, 0.001, 'rmsprop');
+  constructor(learningRate?: number | LearningRateSchedule | RMSpropArgs, args: RMSpropArgs = {}) {
+    args = optimizerArguments<RMSpropArgs>(learningRate, args);
+    super(args, 0.001, 'rmsprop', ['rho', 'momentum', 'epsilon', 'centered']);
     this.rho = args.rho ?? 0.9;
     this.momentum = args.momentum ?? 0;
     this.epsilon = args.epsilon ?? 1e-7;
     this.centered = args.centered ?? false;
-    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`RMSprop: \`rho\` must be between 0 and 1, got ${this.rho}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`RMSprop: \`momentum\` must be between 0 and 1, got ${this.momentum}`);
+    if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`RMSprop: \`rho\` must be between 0 and 1, got ${describeArgument(this.rho)}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`RMSprop: \`momentum\` must be between 0 and 1, got ${describeArgument(this.momentum)}`);
   }
 
   spec(): OptimizerSpec {

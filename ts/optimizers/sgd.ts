@@ -1,5 +1,7 @@
 import { ValueError } from '../errors.js';
-import { Optimizer, type OptimizerArgs, type OptimizerSpec } from './optimizer.js';
+import { describeArgument } from '../layers/main_arguments.js';
+import { Optimizer, type OptimizerArgs, type OptimizerSpec, optimizerArguments } from './optimizer.js';
+import type { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
 
 export interface SGDArgs extends OptimizerArgs {
   /** Default 0.0. */
@@ -13,11 +15,12 @@ export class SGD extends Optimizer {
   readonly momentum: number;
   readonly nesterov: boolean;
 
-  constructor(args: SGDArgs = {}) {
-    super(args, 0.01, 'SGD');
+  constructor(learningRate?: number | LearningRateSchedule | SGDArgs, args: SGDArgs = {}) {
+    args = optimizerArguments<SGDArgs>(learningRate, args);
+    super(args, 0.01, 'SGD', ['momentum', 'nesterov']);
     this.momentum = args.momentum ?? 0;
     this.nesterov = args.nesterov ?? false;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`SGD: \`momentum\` must be a float between [0, 1], got ${this.momentum}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`SGD: \`momentum\` must be a float between [0, 1], got ${describeArgument(this.momentum)}`);
   }
 
   spec(): OptimizerSpec {

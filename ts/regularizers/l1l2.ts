@@ -2,11 +2,12 @@
 import { ValueError } from '../errors.js';
 import * as ops from '../ops.js';
 import { Regularizer, type RegularizerInput } from './regularizer.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 
 /** A factor checked as Keras does: a finite number >= 0. */
 function factor(value: unknown, argument: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ValueError(`Invalid value for argument ${argument}: expected a non-negative float. Received: ${argument}=${String(value)}`);
+    throw new ValueError(`Invalid value for argument ${argument}: expected a non-negative float. Received: ${argument}=${describeValue(value)}`);
   }
   return value;
 }
@@ -25,6 +26,7 @@ export class L1L2 extends Regularizer {
 
   constructor(args: L1L2Args = {}) {
     super();
+    checkOptionNames('L1L2', args, ['l1', 'l2']);
     this.l1 = factor(args.l1 ?? 0, 'l1');
     this.l2 = factor(args.l2 ?? 0, 'l2');
   }
@@ -48,7 +50,8 @@ export class L1 extends Regularizer {
 
   constructor(l1: number | { l1?: number } = 0.01) {
     super();
-    this.l1 = factor(typeof l1 === 'object' ? l1.l1 ?? 0.01 : l1, 'l1');
+    if (typeof l1 === 'object') checkOptionNames('L1', l1, ['l1']);
+    this.l1 = factor(typeof l1 === 'object' && l1 !== null ? l1.l1 ?? 0.01 : l1, 'l1');
   }
 
   call(x: RegularizerInput): RegularizerInput {
@@ -66,7 +69,8 @@ export class L2 extends Regularizer {
 
   constructor(l2: number | { l2?: number } = 0.01) {
     super();
-    this.l2 = factor(typeof l2 === 'object' ? l2.l2 ?? 0.01 : l2, 'l2');
+    if (typeof l2 === 'object') checkOptionNames('L2', l2, ['l2']);
+    this.l2 = factor(typeof l2 === 'object' && l2 !== null ? l2.l2 ?? 0.01 : l2, 'l2');
   }
 
   call(x: RegularizerInput): RegularizerInput {

@@ -48,6 +48,22 @@ function splitTopLevel(list: string): string[] {
 /** Classes whose constructor takes the options object first (the base classes themselves). */
 const OPTIONS_FIRST = new Set(['args', 'config', 'options', 'kwargs']);
 
+const leadingByClass = new WeakMap<object, string[]>();
+
+/** The constructor parameters before the options object: its main arguments (`units`, `filters`, ...). */
+export function leadingParameters(cls: SerializableClass): string[] {
+  let leading = leadingByClass.get(cls);
+  if (!leading) {
+    leading = [];
+    for (const name of constructorParameters(cls).slice(0, -1)) {
+      if (OPTIONS_FIRST.has(name)) break;
+      leading.push(name);
+    }
+    leadingByClass.set(cls, leading);
+  }
+  return leading;
+}
+
 /**
  * `new cls(...leading parameters from config, rest of config)`, or `cls.fromConfig(config)`
  * when the class defines one.
@@ -55,12 +71,7 @@ const OPTIONS_FIRST = new Set(['args', 'config', 'options', 'kwargs']);
 export function constructFromConfig<T>(cls: SerializableClass, config: Record<string, unknown>): T {
   const custom = (cls as unknown as { fromConfig?: (c: Record<string, unknown>) => T }).fromConfig;
   if (typeof custom === 'function') return custom.call(cls, config);
-  const parameters = constructorParameters(cls);
-  const leading: string[] = [];
-  for (const name of parameters.slice(0, -1)) {
-    if (OPTIONS_FIRST.has(name)) break;
-    leading.push(name);
-  }
+  const leading = leadingParameters(cls);
   const rest = { ...config };
   for (const name of leading) delete rest[name];
   const Concrete = cls as unknown as new (...args: unknown[]) => T;

@@ -203,7 +203,8 @@ function construct<T>(make: () => T, owner: string): T {
   }
 }
 
-const UNRECOGNIZED = /Unrecognized keyword arguments passed to [^:]+: (.*)$/;
+/** checkOptionNames' refusal: the unknown names, quoted, before the valid ones. */
+const UNRECOGNIZED = /: unknown options? (.*)\. Valid options: /;
 
 /** Options a loaded layer may lack without computing anything differently. */
 function harmless(option: string): boolean {
@@ -238,7 +239,9 @@ function inputLayerFromConfig(config: Config, owner: string): InputLayer {
   if (!Array.isArray(shape) || shape.length < 2 || shape.slice(1).some((d) => !Number.isInteger(d) || (d as number) <= 0)) {
     throw new FileFormatError(`The saved config of ${owner} needs a \`batch_shape\` of positive integers after the batch axis, got ${describe(shape)}`);
   }
-  return new InputLayer(shape as (number | null)[], typeof config.name === 'string' ? config.name : undefined);
+  // Keras' integer inputs (token ids, often 'int64') feed kiln's as int32; floats stay float32.
+  const dtype = typeof config.dtype === 'string' && /^u?int/.test(config.dtype) ? (config.dtype === 'uint8' ? 'uint8' : 'int32') : 'float32';
+  return new InputLayer({ batchShape: shape as (number | null)[], dtype, name: typeof config.name === 'string' ? config.name : undefined });
 }
 
 const FLOAT_MARK = '\u0000float:';

@@ -18,7 +18,7 @@ function inputLayerObject(layer: InputLayer): KerasObject {
   return {
     module: 'keras.layers',
     class_name: 'InputLayer',
-    config: { batch_shape: layer.batchInputShape, dtype: 'float32', sparse: false, ragged: false, name: layer.name, optional: false },
+    config: { batch_shape: layer.batchInputShape, dtype: layer.dtype, sparse: false, ragged: false, name: layer.name, optional: false },
     registered_name: null,
   };
 }
@@ -50,7 +50,7 @@ function functionalConfig(model: Model): Config {
     const layer = producer(t);
     return [layer.name, Math.max(0, calls.get(layer)!.indexOf(t)), 0];
   };
-  const reference = (t: SymbolicTensor) => ({ class_name: '__keras_tensor__', config: { shape: t.shape, dtype: 'float32', keras_history: history(t) } });
+  const reference = (t: SymbolicTensor) => ({ class_name: '__keras_tensor__', config: { shape: t.shape, dtype: t.dtype, keras_history: history(t) } });
   const layerConfigs = layers.map((layer) => {
     const own = calls.get(layer)!.filter((t) => t.layerCall);
     const object = layerObject(layer, own[0]?.layerCall?.inputs.map((t) => t.shape));

@@ -5,11 +5,11 @@ import { ValueError } from '../errors.js';
 
 /**
  * Throws a ValueError naming `where`, every unknown key of `options` and the valid names.
- * `options` undefined or null passes; anything but a plain object is refused.
+ * `options` undefined or null passes; anything but a plain object (see isOptionsObject) is refused.
  */
 export function checkOptionNames(where: string, options: unknown, known: readonly string[]): void {
   if (options === undefined || options === null) return;
-  if (typeof options !== 'object' || Array.isArray(options)) {
+  if (!isOptionsObject(options)) {
     throw new ValueError(`${where}: expected an options object, got ${describeValue(options)}`);
   }
   const knownSet = new Set(known);
@@ -18,6 +18,13 @@ export function checkOptionNames(where: string, options: unknown, known: readonl
   const names = unknown.map((key) => `'${key}'`).join(', ');
   const valid = [...known].sort().map((key) => `'${key}'`).join(', ');
   throw new ValueError(`${where}: unknown option${unknown.length > 1 ? 's' : ''} ${names}. Valid options: ${valid}`);
+}
+
+/** A plain object (`{ ... }`): not an array, a typed array, a tensor or another class's instance. */
+export function isOptionsObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** A short description of a value for error messages: its type and, for small values, the value; never "[object Object]". */

@@ -5,6 +5,7 @@ import { ValueError } from '../../errors.js';
 import { buildGraphSpec } from '../../models/graph_spec.js';
 import { Callback, type Logs } from '../callback.js';
 import type { EventFileWriter } from './event_file_writer.js';
+import { checkOptionNames, describeValue } from '../../utils/options.js';
 
 export interface TensorBoardArgs {
   /** Where to write the logs (default 'logs'): event files go to `logDir/train` and `logDir/validation`. */
@@ -49,13 +50,10 @@ export class TensorBoard extends Callback {
   constructor(logDirOrArgs: string | TensorBoardArgs = {}, args: TensorBoardArgs = {}) {
     super();
     const options = typeof logDirOrArgs === 'string' ? { ...args, logDir: logDirOrArgs } : logDirOrArgs;
-    const unknown = Object.keys(options).filter((key) => !OPTIONS.includes(key));
-    if (unknown.length > 0) {
-      throw new ValueError(`TensorBoard: unrecognized arguments ${unknown.map((k) => `'${k}'`).join(', ')}; supported: ${OPTIONS.join(', ')}`);
-    }
+    checkOptionNames('TensorBoard', options, OPTIONS);
     const { logDir = 'logs', histogramFreq = 0, writeGraph = true, updateFreq = 'epoch' } = options;
-    if (typeof logDir !== 'string' || logDir === '') throw new ValueError(`TensorBoard: \`logDir\` must be a directory path, got ${String(logDir)}`);
-    if (!Number.isInteger(histogramFreq) || histogramFreq < 0) throw new ValueError(`TensorBoard: \`histogramFreq\` must be a non-negative integer, got ${String(histogramFreq)}`);
+    if (typeof logDir !== 'string' || logDir === '') throw new ValueError(`TensorBoard: \`logDir\` must be a directory path, got ${describeValue(logDir)}`);
+    if (!Number.isInteger(histogramFreq) || histogramFreq < 0) throw new ValueError(`TensorBoard: \`histogramFreq\` must be a non-negative integer, got ${describeValue(histogramFreq)}`);
     if (updateFreq !== 'epoch' && updateFreq !== 'batch' && !(Number.isInteger(updateFreq) && (updateFreq as number) > 0)) {
       throw new ValueError(`TensorBoard: \`updateFreq\` must be 'epoch', 'batch' or a positive integer, got ${JSON.stringify(updateFreq)}`);
     }

@@ -1,11 +1,14 @@
 import { activationName, type ActivationIdentifier, getActivation } from '../../activations.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { mainArguments } from '../main_arguments.js';
 
 /** Applies an activation function by name or as a function. */
 export class Activation extends Layer {
   readonly activation: ActivationIdentifier;
 
-  constructor(activation: ActivationIdentifier, args: LayerArgs = {}) {
+  constructor(activation: ActivationIdentifier | (LayerArgs & { activation: ActivationIdentifier }), args: LayerArgs = {}) {
+    const { main, options } = mainArguments<LayerArgs>([activation, args], ['activation']);
+    [activation, args] = [main[0] as ActivationIdentifier, options];
     super(args);
     this.supportsMasking = true;
     getActivation(activation);

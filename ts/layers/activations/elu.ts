@@ -1,13 +1,17 @@
+import { ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** x for x > 0, else alpha · (exp(x) - 1) (default alpha 1). */
 export class ELU extends Layer {
   readonly alpha: number;
 
-  constructor(args: LayerArgs & { alpha?: number } = {}) {
-    super(args, ['alpha']);
-    this.alpha = args.alpha ?? 1;
+  constructor(alpha?: number | (LayerArgs & { alpha?: number }), args: LayerArgs = {}) {
+    const { main, options } = mainArguments<LayerArgs>([alpha, args], ['alpha']);
+    super(options);
+    this.alpha = (main[0] ?? 1) as number;
+    if (typeof this.alpha !== 'number' || !Number.isFinite(this.alpha)) throw new ValueError(`Layer "${this.name}": \`alpha\` must be a finite number, got ${describeArgument(this.alpha)}`);
   }
 
   call(inputs: LayerInput): LayerOutput {

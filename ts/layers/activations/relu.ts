@@ -1,6 +1,7 @@
 import { ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 export interface ReLUArgs extends LayerArgs {
   /** Upper bound of the output (default none). */
@@ -16,12 +17,14 @@ export class ReLU extends Layer {
   readonly maxValue: number | null;
   readonly negativeSlope: number;
 
-  constructor(args: ReLUArgs = {}) {
-    super(args, ['maxValue', 'negativeSlope', 'threshold']);
-    this.maxValue = args.maxValue ?? null;
+  constructor(maxValue?: number | null | ReLUArgs, args: ReLUArgs = {}) {
+    const { main, options } = mainArguments<ReLUArgs>([maxValue, args], ['maxValue']);
+    [maxValue, args] = [main[0] as number | null | undefined, options];
+    super(args, ['negativeSlope', 'threshold']);
+    this.maxValue = maxValue ?? null;
     this.negativeSlope = args.negativeSlope ?? 0;
-    if (this.maxValue !== null && !(this.maxValue >= 0)) throw new ValueError(`maxValue of a ReLU layer cannot be negative. Received: maxValue=${this.maxValue}`);
-    if (!(this.negativeSlope >= 0 && this.negativeSlope <= 1)) throw new ValueError(`negativeSlope of a ReLU layer must be between 0 and 1. Received: negativeSlope=${this.negativeSlope}`);
+    if (this.maxValue !== null && (typeof this.maxValue !== 'number' || !(this.maxValue >= 0))) throw new ValueError(`maxValue of a ReLU layer cannot be negative. Received: maxValue=${describeArgument(this.maxValue)}`);
+    if (typeof this.negativeSlope !== 'number' || !(this.negativeSlope >= 0 && this.negativeSlope <= 1)) throw new ValueError(`negativeSlope of a ReLU layer must be between 0 and 1. Received: negativeSlope=${describeArgument(this.negativeSlope)}`);
     if ((args.threshold ?? 0) !== 0) throw new ValueError(`Layer "${this.name}": a non-zero threshold is not supported yet`);
   }
 

@@ -6,6 +6,7 @@ import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
 import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs, resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument } from '../main_arguments.js';
 
 /** The window options every convolution layer takes. */
 export interface ConvWindowArgs {
@@ -32,7 +33,7 @@ export interface ConvArgs extends LayerArgs, KernelArgs, ConvWindowArgs {
 export function normalizeTuple(value: number | number[], rank: number, name: string, layer: string): number[] {
   const list = Array.isArray(value) ? value : new Array(rank).fill(value);
   if (list.length !== rank || list.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new ValueError(`Layer "${layer}": \`${name}\` must be a positive integer or a list of ${rank}, got ${JSON.stringify(value)}`);
+    throw new ValueError(`Layer "${layer}": \`${name}\` must be a positive integer or a list of ${rank}, got ${describeArgument(value)}`);
   }
   return list;
 }
@@ -55,13 +56,13 @@ export function resolveConvWindow(rank: number, kernelSize: number | number[], a
     kernelSize: normalizeTuple(kernelSize, rank, 'kernelSize', layer),
     strides: normalizeTuple(args.strides ?? 1, rank, 'strides', layer),
     dilationRate: normalizeTuple(args.dilationRate ?? 1, rank, 'dilationRate', layer),
-    padding: (args.padding ?? 'valid').toLowerCase() as ops.Padding,
+    padding: String(args.padding ?? 'valid').toLowerCase() as ops.Padding,
   };
   if (window.padding !== 'valid' && window.padding !== 'same') {
-    throw new ValueError(`Layer "${layer}": padding must be 'valid' or 'same', got '${args.padding}'`);
+    throw new ValueError(`Layer "${layer}": padding must be 'valid' or 'same', got ${describeArgument(args.padding)}`);
   }
   if (args.dataFormat !== undefined && args.dataFormat !== 'channels_last') {
-    throw new ValueError(`Layer "${layer}": only dataFormat 'channels_last' is supported, got '${args.dataFormat}'`);
+    throw new ValueError(`Layer "${layer}": only dataFormat 'channels_last' is supported, got ${describeArgument(args.dataFormat)}`);
   }
   return window;
 }
@@ -89,11 +90,11 @@ export abstract class BaseConv extends Layer {
     super(args, [...CONV_OPTIONS, ...ownOptions]);
     this.acceptsGroups = ownOptions.includes('groups');
     if (!Number.isInteger(filters) || filters <= 0) {
-      throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${filters}`);
+      throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${describeArgument(filters)}`);
     }
     this.filters = filters;
     this.groups = args.groups ?? 1;
-    if (!Number.isInteger(this.groups) || this.groups <= 0) throw new ValueError(`The number of groups must be a positive integer. Received: groups=${args.groups}.`);
+    if (!Number.isInteger(this.groups) || this.groups <= 0) throw new ValueError(`The number of groups must be a positive integer. Received: groups=${describeArgument(args.groups)}.`);
     if (filters % this.groups !== 0) throw new ValueError(`The number of filters must be evenly divisible by the number of groups. Received: groups=${this.groups}, filters=${filters}.`);
     ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding } = resolveConvWindow(rank, kernelSize, args, this.name));
     if (this.strides.some((s) => s > 1) && this.dilationRate.some((d) => d > 1)) {

@@ -6,6 +6,7 @@ import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
 import { KERNEL_OPTIONS, type KernelArgs, resolveKernelArgs, resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 export interface DenseArgs extends LayerArgs, KernelArgs {}
 
@@ -20,11 +21,13 @@ export class Dense extends Layer {
   private readonly biasInitializer: InitializerIdentifier;
   private readonly penalties: Record<'kernel' | 'bias', WeightPenalties>;
 
-  constructor(units: number, args: DenseArgs = {}) {
+  constructor(units: number | (DenseArgs & { units: number }), args: DenseArgs = {}) {
+    const { main, options } = mainArguments<DenseArgs>([units, args], ['units']);
+    [units, args] = [main[0] as number, options];
     super(args, KERNEL_OPTIONS);
     this.supportsMasking = true;
     if (!Number.isInteger(units) || units <= 0) {
-      throw new ValueError(`Received an invalid value for argument \`units\`, expected a positive integer, got ${units}`);
+      throw new ValueError(`Received an invalid value for argument \`units\`, expected a positive integer, got ${describeArgument(units)}`);
     }
     this.units = units;
     ({ activation: this.activation, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer } = resolveKernelArgs(args));

@@ -8,6 +8,7 @@ import type { Tensor } from '../../tensor.js';
 import type { Variable } from '../../variable.js';
 import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 export interface EmbeddingArgs extends LayerArgs {
   /** Default 'uniform' (-0.05 to 0.05), as Keras. */
@@ -29,14 +30,16 @@ export class Embedding extends Layer {
   private readonly initializer: InitializerIdentifier;
   private readonly penalties: Record<'embeddings', WeightPenalties>;
 
-  constructor(inputDim: number, outputDim: number, args: EmbeddingArgs = {}) {
+  constructor(inputDim: number | (EmbeddingArgs & { inputDim: number; outputDim: number }), outputDim?: number, args: EmbeddingArgs = {}) {
+    const { main, options } = mainArguments<EmbeddingArgs>([inputDim, outputDim, args], ['inputDim', 'outputDim']);
+    [inputDim, outputDim, args] = [main[0] as number, main[1] as number, options];
     super(args, ['embeddingsInitializer', 'maskZero', 'embeddingsRegularizer', 'embeddingsConstraint']);
     for (const [name, value] of [['inputDim', inputDim], ['outputDim', outputDim]] as const) {
-      if (!Number.isInteger(value) || value <= 0) throw new ValueError(`Both \`inputDim\` and \`outputDim\` should be positive, received ${name}=${value}`);
+      if (!Number.isInteger(value) || value <= 0) throw new ValueError(`Both \`inputDim\` and \`outputDim\` should be positive, received ${name}=${describeArgument(value)}`);
     }
     this.maskZero = args.maskZero ?? false;
     this.inputDim = inputDim;
-    this.outputDim = outputDim;
+    this.outputDim = outputDim as number;
     this.initializer = args.embeddingsInitializer ?? 'uniform';
     getInitializer(this.initializer);
     this.penalties = resolveWeightPenalties(args as Record<string, unknown>, ['embeddings']);

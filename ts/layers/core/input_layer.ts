@@ -1,19 +1,75 @@
 import { ValueError } from '../../errors.js';
 import { type Shape, SymbolicTensor } from '../../symbolic.js';
+import type { DType } from '../../tensor.js';
 import { uniqueName } from '../../utils/naming.js';
+import { checkOptionNames, describeValue, isOptionsObject } from '../../utils/options.js';
 import { Layer, type LayerInput, type LayerOutput } from '../layer.js';
 
-/** The layer behind `kiln.Input`: it produces the model's symbolic input. */
+/** Keras' `keras.Input` / `InputLayer` arguments. */
+export interface InputArgs {
+  /** Shape of one sample, without the batch axis. */
+  shape?: number[];
+  /** Fixed batch size (default: any). */
+  batchSize?: number;
+  /** The whole shape, batch axis first (`null` for any); instead of `shape` and `batchSize`. */
+  batchShape?: Shape;
+  /**
+   * The dtype data is converted to when it is fed (default 'float32'): 'int32' inputs (token
+   * ids for an Embedding) are truncated to integers, as Keras converts. The engine computes in
+   * float32, which holds every integer id below 2^24 exactly.
+   */
+  dtype?: DType;
+  name?: string;
+}
+
+const INPUT_OPTIONS = ['shape', 'batchSize', 'batchShape', 'dtype', 'name'];
+const INPUT_DTYPES: readonly DType[] = ['float32', 'int32', 'uint8'];
+
+/** The batch shape `args` describe, checked, and the dtype, in Keras' words. */
+function resolveInput(where: string, args: InputArgs): { batchShape: Shape; dtype: DType } {
+  checkOptionNames(where, args, INPUT_OPTIONS);
+  const { shape, batchSize, batchShape, dtype = 'float32' } = args;
+  if (shape !== undefined && batchShape !== undefined) throw new ValueError(`${where}: give either \`shape\` or \`batchShape\`, not both`);
+  if (batchShape !== undefined) {
+    if (!Array.isArray(batchShape) || batchShape.length < 1 || batchShape.some((d) => d !== null && (!Number.isInteger(d) || d <= 0))) {
+      throw new ValueError(`${where}: batchShape must be an array of positive integers or null, got ${describeValue(batchShape)}`);
+    }
+  } else if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new ValueError(`${where}: shape must be an array of positive integers, got ${Array.isArray(shape) ? JSON.stringify(shape) : describeValue(shape)}`);
+  }
+  if (batchSize !== undefined && batchSize !== null && (!Number.isInteger(batchSize) || batchSize <= 0)) {
+    throw new ValueError(`${where}: batchSize must be a positive integer, got ${describeValue(batchSize)}`);
+  }
+  if (!INPUT_DTYPES.includes(dtype)) {
+    throw new ValueError(`${where}: dtype must be one of ${INPUT_DTYPES.map((d) => `'${d}'`).join(', ')}, got ${describeValue(dtype)}`);
+  }
+  return { batchShape: batchShape ?? [batchSize ?? null, ...(shape as number[])], dtype };
+}
+
+/**
+ * The layer behind `kiln.Input`: it produces the model's symbolic input. As in Keras,
+ * `new InputLayer({ shape: [784] })` (or `new InputLayer([784])`) may start a Sequential.
+ */
 export class InputLayer extends Layer {
   readonly output: SymbolicTensor;
 
-  constructor(shape: Shape, name?: string) {
-    super({ name: name ?? uniqueName('input_layer') });
-    this.batchInputShape = shape;
-    this.output = new SymbolicTensor(shape, { op: 'input', shape }, [], this.name);
+  constructor(shape?: number[] | InputArgs, args: InputArgs = {}) {
+    if (shape !== undefined && !Array.isArray(shape) && !isOptionsObject(shape)) {
+      throw new ValueError(`InputLayer: \`shape\` must be an array of positive integers (or the options object), got ${describeValue(shape)}`);
+    }
+    const given: InputArgs = Array.isArray(shape) || shape === undefined ? { ...args, ...(shape === undefined ? {} : { shape }) } : (shape as InputArgs);
+    const { batchShape, dtype } = resolveInput('InputLayer', given);
+    super({ name: given.name ?? uniqueName('input_layer') });
+    this.batchInputShape = batchShape;
+    this.output = new SymbolicTensor(batchShape, { op: 'input', shape: batchShape }, [], this.name);
+    this.output.dtype = dtype;
     this.output.sourceLayer = this;
-    this.lastOutputShape = shape;
+    this.lastOutputShape = batchShape;
     this.built = true;
+  }
+
+  get dtype(): DType {
+    return this.output.dtype;
   }
 
   call(inputs: LayerInput): LayerOutput {
@@ -21,18 +77,11 @@ export class InputLayer extends Layer {
   }
 }
 
-export interface InputArgs {
-  /** Shape of one sample, without the batch axis. */
-  shape: number[];
-  /** Fixed batch size (default: any). */
-  batchSize?: number;
-  name?: string;
-}
-
-/** A symbolic model input (Keras' `keras.Input`). */
+/** A symbolic model input (Keras' `keras.Input`): `kiln.Input({ shape: [28, 28, 1] })`. */
 export function Input(args: InputArgs): SymbolicTensor {
-  if (!args || !Array.isArray(args.shape) || args.shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new ValueError(`Input: shape must be an array of positive integers, got ${JSON.stringify(args?.shape)}`);
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    throw new ValueError(`Input: expected an options object such as { shape: [784] }, got ${describeValue(args)}`);
   }
-  return new InputLayer([args.batchSize ?? null, ...args.shape], args.name).output;
+  resolveInput('Input', args);
+  return new InputLayer(args).output;
 }

@@ -1,6 +1,7 @@
 import { ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 export interface MaskingArgs extends LayerArgs {
   /** Time steps whose features all equal it are skipped downstream (default 0). */
@@ -14,11 +15,12 @@ export interface MaskingArgs extends LayerArgs {
 export class Masking extends Layer {
   readonly maskValue: number;
 
-  constructor(maskValue: number | MaskingArgs = {}, args: MaskingArgs = {}) {
-    const options = typeof maskValue === 'number' ? { ...args, maskValue } : maskValue;
+  constructor(maskValue?: number | MaskingArgs, args: MaskingArgs = {}) {
+    const { main, options: rest } = mainArguments<MaskingArgs>([maskValue, args], ['maskValue']);
+    const options = { ...rest, ...(main[0] === undefined ? {} : { maskValue: main[0] as number }) };
     super(options, ['maskValue']);
     this.maskValue = options.maskValue ?? 0;
-    if (typeof this.maskValue !== 'number' || Number.isNaN(this.maskValue)) throw new ValueError(`Layer "${this.name}": maskValue must be a number, got ${String(this.maskValue)}`);
+    if (typeof this.maskValue !== 'number' || Number.isNaN(this.maskValue)) throw new ValueError(`Layer "${this.name}": maskValue must be a number, got ${describeArgument(this.maskValue)}`);
     this.supportsMasking = true;
   }
 

@@ -1,8 +1,9 @@
-import { ShapeError } from '../../errors.js';
+import { ShapeError, ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import type { LayerArgs, LayerConfig, LayerInput, LayerOutput } from '../layer.js';
 import { BaseMerge } from './base_merge.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** A mask [batch, steps] of ones for x [batch, steps, ...] (0 * x is 0, which differs from 1). */
 const everyStep = (x: LayerInput) => ops.notEqual(ops.max(ops.mul(x, 0), -1), 1);
@@ -11,9 +12,11 @@ const everyStep = (x: LayerInput) => ops.notEqual(ops.max(ops.mul(x, 0), -1), 1)
 export class Concatenate extends BaseMerge {
   readonly axis: number;
 
-  constructor(args: LayerArgs & { axis?: number } = {}) {
-    super(args, ['axis']);
-    this.axis = args.axis ?? -1;
+  constructor(axis?: number | (LayerArgs & { axis?: number }), args: LayerArgs = {}) {
+    const { main, options } = mainArguments<LayerArgs>([axis, args], ['axis']);
+    super(options);
+    this.axis = (main[0] ?? -1) as number;
+    if (!Number.isInteger(this.axis)) throw new ValueError(`Layer "${this.name}": \`axis\` must be an integer, got ${describeArgument(this.axis)}`);
   }
 
   protected checkShapes(shapes: Shape[]): void {

@@ -3,7 +3,7 @@ import * as ops from '../../ops.js';
 import { batchMatmul } from '../../ops/batch_matmul.js';
 import { type Shape, SymbolicTensor } from '../../symbolic.js';
 import type { LayerArgs, LayerConfig, LayerInput, LayerOutput } from '../layer.js';
-import { mainArguments } from '../main_arguments.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 import { BaseMerge } from './base_merge.js';
 
 export interface DotArgs extends LayerArgs {
@@ -57,7 +57,7 @@ export class Dot extends BaseMerge {
     super(rest, [], 2);
     const value = main[0];
     const valid = Number.isInteger(value) || (Array.isArray(value) && value.length === 2 && value.every(Number.isInteger));
-    if (!valid) throw new ValueError(`Invalid format for argument \`axes\`: it should be an integer or a list of two integers. Received: axes=${JSON.stringify(value)}`);
+    if (!valid) throw new ValueError(`Invalid format for argument \`axes\`: it should be an integer or a list of two integers. Received: axes=${describeArgument(value)}`);
     this.axes = value as number | [number, number];
     this.normalize = normalize;
   }

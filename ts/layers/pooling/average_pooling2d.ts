@@ -2,7 +2,7 @@ import { BasePooling, type PoolingArgs } from './base_pooling.js';
 
 /** 2-D average pooling: the mean of each window. Default pool size [2, 2], strides the pool size. */
 export class AveragePooling2D extends BasePooling {
-  constructor(poolSize: number | [number, number] = [2, 2], args: PoolingArgs = {}) {
+  constructor(poolSize: number | [number, number] | PoolingArgs = [2, 2], args: PoolingArgs = {}) {
     super(2, 'average', poolSize, args);
   }
 }

@@ -3,8 +3,11 @@ import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import { normalizeTuple } from '../convolutional/base_conv.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 export interface PoolingArgs extends LayerArgs {
+  /** The window (default 2 on each axis); positional in `new MaxPooling2D([2, 2])`. */
+  poolSize?: number | number[];
   /** Default: the pool size. */
   strides?: number | number[] | null;
   /** 'valid' (default) or 'same'. */
@@ -19,16 +22,18 @@ export abstract class BasePooling extends Layer {
   readonly strides: number[];
   readonly padding: ops.Padding;
 
-  constructor(readonly rank: 1 | 2 | 3, readonly poolFunction: 'max' | 'average', poolSize: number | number[], args: PoolingArgs = {}) {
+  constructor(readonly rank: 1 | 2 | 3, readonly poolFunction: 'max' | 'average', poolSize: number | number[] | PoolingArgs, args: PoolingArgs = {}) {
+    const { main, options } = mainArguments<PoolingArgs>([poolSize, args], ['poolSize']);
+    [poolSize, args] = [(main[0] ?? 2) as number | number[], options];
     super(args, ['strides', 'padding', 'dataFormat']);
-    this.poolSize = normalizeTuple(poolSize, rank, 'poolSize', this.name);
+    this.poolSize = normalizeTuple(poolSize as number | number[], rank, 'poolSize', this.name);
     this.strides = normalizeTuple(args.strides ?? this.poolSize, rank, 'strides', this.name);
-    this.padding = (args.padding ?? 'valid').toLowerCase() as ops.Padding;
+    this.padding = String(args.padding ?? 'valid').toLowerCase() as ops.Padding;
     if (this.padding !== 'valid' && this.padding !== 'same') {
-      throw new ValueError(`Layer "${this.name}": padding must be 'valid' or 'same', got '${args.padding}'`);
+      throw new ValueError(`Layer "${this.name}": padding must be 'valid' or 'same', got ${describeArgument(args.padding)}`);
     }
     if (args.dataFormat !== undefined && args.dataFormat !== 'channels_last') {
-      throw new ValueError(`Layer "${this.name}": only dataFormat 'channels_last' is supported, got '${args.dataFormat}'`);
+      throw new ValueError(`Layer "${this.name}": only dataFormat 'channels_last' is supported, got ${describeArgument(args.dataFormat)}`);
     }
   }
 

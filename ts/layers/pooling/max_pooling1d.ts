@@ -2,7 +2,7 @@ import { BasePooling, type PoolingArgs } from './base_pooling.js';
 
 /** 1-D max pooling over sequences [batch, steps, channels]. Default pool size 2, strides the pool size. */
 export class MaxPooling1D extends BasePooling {
-  constructor(poolSize: number | [number] = 2, args: PoolingArgs = {}) {
+  constructor(poolSize: number | [number] | PoolingArgs = 2, args: PoolingArgs = {}) {
     super(1, 'max', poolSize, args);
   }
 }

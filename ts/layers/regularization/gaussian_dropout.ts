@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import { gaussianDropout } from '../../ops/noise.js';
 import { SymbolicTensor } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
-import { mainArguments } from '../main_arguments.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /**
  * Multiplies by Gaussian noise of mean 1 and standard deviation sqrt(rate / (1 - rate)) in
@@ -17,7 +17,7 @@ export class GaussianDropout extends Layer {
     const value = main[0];
     // Keras allows 1, whose noise is infinite; refuse it here.
     if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-      throw new ValueError(`Invalid value received for argument \`rate\`. Expected a float value between 0 and 1 (1 excluded). Received: rate=${value}`);
+      throw new ValueError(`Invalid value received for argument \`rate\`. Expected a float value between 0 and 1 (1 excluded). Received: rate=${describeArgument(value)}`);
     }
     this.rate = value;
   }

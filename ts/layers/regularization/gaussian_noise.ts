@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import { gaussianNoise } from '../../ops/noise.js';
 import { SymbolicTensor } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
-import { mainArguments } from '../main_arguments.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** Adds zero-mean Gaussian noise of standard deviation `stddev` in training; the identity otherwise. */
 export class GaussianNoise extends Layer {
@@ -13,7 +13,7 @@ export class GaussianNoise extends Layer {
     super(options);
     const value = main[0];
     if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-      throw new ValueError(`Invalid value received for argument \`stddev\`. Expected a float value between 0 and 1. Received: stddev=${value}`);
+      throw new ValueError(`Invalid value received for argument \`stddev\`. Expected a float value between 0 and 1. Received: stddev=${describeArgument(value)}`);
     }
     this.stddev = value;
   }

@@ -19,7 +19,8 @@ export abstract class BaseSpatialDropout extends Dropout {
   constructor(private readonly spatialAxes: 1 | 2, given: unknown[]) {
     const { main, options } = mainArguments<SpatialDropoutArgs>(given, ['rate']);
     const { dataFormat, ...rest } = options;
-    super(main[0] as number, rest);
+    // The options form, so a wrong-typed rate is not mistaken for Dropout's options.
+    super({ ...rest, rate: main[0] as number });
     if (dataFormat !== undefined && dataFormat !== 'channels_last') {
       throw new ValueError(`Layer "${this.name}": only dataFormat 'channels_last' is supported, got '${dataFormat}'`);
     }

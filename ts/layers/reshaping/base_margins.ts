@@ -2,6 +2,7 @@ import { ShapeError, ValueError } from '../../errors.js';
 import { padOrCrop } from '../../ops/resampling.js';
 import type { Shape } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument } from '../main_arguments.js';
 
 /** `[before, after]` amounts for each spatial axis. */
 export type Margins = [number, number][];
@@ -10,7 +11,7 @@ export type Margins = [number, number][];
 function pair(value: unknown, what: string, layer: string): [number, number] {
   const list = Array.isArray(value) ? value : [value, value];
   if (list.length !== 2 || list.some((v) => !Number.isInteger(v) || v < 0)) {
-    throw new ValueError(`Layer "${layer}": the ${what} must be a non-negative integer or a pair of them, got ${JSON.stringify(value)}`);
+    throw new ValueError(`Layer "${layer}": the ${what} must be a non-negative integer or a pair of them, got ${describeArgument(value)}`);
   }
   return list as [number, number];
 }
@@ -31,7 +32,7 @@ export function normalizeMargins(value: unknown, spatialAxes: 1 | 2 | 3, argumen
       spatialAxes === 2
         ? 'a tuple of 2 ints (symmetric_height, symmetric_width), or a tuple of 2 tuples of 2 ints ((top, bottom), (left, right))'
         : 'a tuple of 3 ints (symmetric_dim1, symmetric_dim2, symmetric_dim3), or a tuple of 3 tuples of 2 ints ((left_dim1, right_dim1), (left_dim2, right_dim2), (left_dim3, right_dim3))';
-    throw new ValueError(`Layer "${layer}": \`${argument}\` should be either an int, ${forms}. Received: ${argument}=${JSON.stringify(value)}`);
+    throw new ValueError(`Layer "${layer}": \`${argument}\` should be either an int, ${forms}. Received: ${argument}=${describeArgument(value)}`);
   }
   return axes.map((i) => pair(value[i], `${ORDINALS[i]} entry of \`${argument}\``, layer));
 }

@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
-import { mainArguments } from '../main_arguments.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** Reorders the axes of each sample: `dims` lists input axes (1-based, batch excluded) in their new order. */
 export class Permute extends Layer {
@@ -14,7 +14,7 @@ export class Permute extends Layer {
     const list = main[0] as number[];
     const sorted = Array.isArray(list) ? [...list].sort((a, b) => a - b) : [];
     if (!Array.isArray(list) || sorted.some((d, i) => d !== i + 1)) {
-      throw new ValueError(`Invalid permutation argument \`dims\` for Permute Layer. The set of indices in \`dims\` must be consecutive and start from 1. Received dims=${JSON.stringify(list)}`);
+      throw new ValueError(`Invalid permutation argument \`dims\` for Permute Layer. The set of indices in \`dims\` must be consecutive and start from 1. Received dims=${describeArgument(list)}`);
     }
     this.dims = [...list];
   }

@@ -3,7 +3,7 @@ import * as ops from '../../ops.js';
 import { repeatAxes } from '../../ops/resampling.js';
 import { type Shape, SymbolicTensor } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
-import { mainArguments } from '../main_arguments.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** Repeats each sample's vector `n` times: [batch, features] -> [batch, n, features]. */
 export class RepeatVector extends Layer {
@@ -13,7 +13,7 @@ export class RepeatVector extends Layer {
     const { main, options } = mainArguments<LayerArgs>([n, args], ['n']);
     super(options);
     const count = main[0];
-    if (typeof count !== 'number' || !Number.isInteger(count)) throw new ValueError(`Expected an integer value for \`n\`, got ${JSON.stringify(count)}`);
+    if (typeof count !== 'number' || !Number.isInteger(count)) throw new ValueError(`Expected an integer value for \`n\`, got ${describeArgument(count)}`);
     if (count <= 0) throw new ValueError(`Argument \`n\` should be a positive integer. Received: n=${count}`);
     this.n = count;
   }

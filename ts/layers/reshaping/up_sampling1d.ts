@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import { repeatAxes } from '../../ops/resampling.js';
 import type { Shape } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
-import { mainArguments } from '../main_arguments.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** Repeats each step of sequences [batch, steps, features] `size` times (default 2). */
 export class UpSampling1D extends Layer {
@@ -13,7 +13,7 @@ export class UpSampling1D extends Layer {
     super(options);
     const factor = main[0] ?? 2;
     if (typeof factor !== 'number' || !Number.isInteger(factor) || factor <= 0) {
-      throw new ValueError(`Layer "${this.name}": \`size\` must be a positive integer, got ${JSON.stringify(factor)}`);
+      throw new ValueError(`Layer "${this.name}": \`size\` must be a positive integer, got ${describeArgument(factor)}`);
     }
     this.size = factor;
   }

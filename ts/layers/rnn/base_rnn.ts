@@ -10,6 +10,7 @@ import { snakeCase } from '../../utils/naming.js';
 import type { Variable } from '../../variable.js';
 import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument } from '../main_arguments.js';
 
 export interface RNNArgs extends LayerArgs {
   /** Default 'tanh'. */
@@ -89,7 +90,7 @@ export abstract class BaseRNN extends Layer {
     super(args, [...RNN_OPTIONS, ...ownOptions]);
     this.options = { ...args };
     if (!Number.isInteger(units) || units <= 0) {
-      throw new ValueError(`Received an invalid value for argument \`units\`, expected a positive integer, got ${units}`);
+      throw new ValueError(`Received an invalid value for argument \`units\`, expected a positive integer, got ${describeArgument(units)}`);
     }
     this.units = units;
     this.activation = engineActivation(args.activation, 'tanh', this.name);

@@ -3,6 +3,7 @@ import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 import { BaseRNN } from './base_rnn.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** How Bidirectional combines the two directions' outputs (null: return both). */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
@@ -27,18 +28,20 @@ export class Bidirectional extends Layer {
   readonly returnSequences: boolean;
   readonly returnState: boolean;
 
-  constructor(layer: BaseRNN, args: BidirectionalArgs = {}) {
+  constructor(layer: BaseRNN | (BidirectionalArgs & { layer: BaseRNN }), args: BidirectionalArgs = {}) {
+    const { main, options } = mainArguments<BidirectionalArgs>([layer, args], ['layer']);
+    [layer, args] = [main[0] as BaseRNN, options];
     super(args, ['mergeMode', 'backwardLayer']);
     if (!(layer instanceof BaseRNN)) {
-      throw new ValueError(`Please initialize \`Bidirectional\` layer with a recurrent layer (SimpleRNN, LSTM, GRU). Received: ${String(layer)}`);
+      throw new ValueError(`Please initialize \`Bidirectional\` layer with a recurrent layer (SimpleRNN, LSTM, GRU). Received: ${describeArgument(layer)}`);
     }
     const mergeMode = args.mergeMode === undefined ? 'concat' : args.mergeMode;
     if (!MERGE_MODES.includes(mergeMode)) {
-      throw new ValueError(`Invalid merge mode. Received: ${String(mergeMode)}. Merge mode should be one of {"sum", "mul", "ave", "concat", null}`);
+      throw new ValueError(`Invalid merge mode. Received: ${describeArgument(mergeMode)}. Merge mode should be one of {"sum", "mul", "ave", "concat", null}`);
     }
     const backward = args.backwardLayer;
     if (backward !== undefined && !(backward instanceof BaseRNN)) {
-      throw new ValueError(`\`backwardLayer\` needs to be a recurrent layer. Received: ${String(backward)}`);
+      throw new ValueError(`\`backwardLayer\` needs to be a recurrent layer. Received: ${describeArgument(backward)}`);
     }
     if (backward && (backward.returnSequences !== layer.returnSequences || backward.returnState !== layer.returnState)) {
       throw new ValueError(`Forward layer and backward layer should have the same returnSequences and returnState: got ${layer.returnSequences}/${layer.returnState} and ${backward.returnSequences}/${backward.returnState}`);

@@ -1,5 +1,6 @@
 import { ValueError } from '../../errors.js';
 import { BaseRNN, type GatedRNNArgs } from './base_rnn.js';
+import { mainArguments } from '../main_arguments.js';
 
 export interface GRUArgs extends GatedRNNArgs {
   /** Apply the reset gate after the recurrent matrix (Keras 3's default true; the only mode here). */
@@ -8,7 +9,9 @@ export interface GRUArgs extends GatedRNNArgs {
 
 /** Gated recurrent unit (Cho 2014), Keras' reset_after variant: gates z, r, h; bias [2, 3·units]. */
 export class GRU extends BaseRNN {
-  constructor(units: number, args: GRUArgs = {}) {
+  constructor(units: number | (GRUArgs & { units: number }), args: GRUArgs = {}) {
+    const { main, options } = mainArguments<GRUArgs>([units, args], ['units']);
+    [units, args] = [main[0] as number, options];
     super('gru', units, args, ['recurrentActivation', 'resetAfter']);
     if (args.resetAfter === false) throw new ValueError(`Layer "${this.name}": resetAfter: false is not supported yet (Keras 3's default, true, is)`);
   }

@@ -1,6 +1,7 @@
 import { getInitializer } from '../../initializers.js';
 import { tensor } from '../../tensor.js';
 import { BaseRNN, type GatedRNNArgs } from './base_rnn.js';
+import { mainArguments } from '../main_arguments.js';
 
 export interface LSTMArgs extends GatedRNNArgs {
   /** Start the forget gate's bias at one (Keras' default true). */
@@ -11,7 +12,9 @@ export interface LSTMArgs extends GatedRNNArgs {
 export class LSTM extends BaseRNN {
   readonly unitForgetBias: boolean;
 
-  constructor(units: number, args: LSTMArgs = {}) {
+  constructor(units: number | (LSTMArgs & { units: number }), args: LSTMArgs = {}) {
+    const { main, options } = mainArguments<LSTMArgs>([units, args], ['units']);
+    [units, args] = [main[0] as number, options];
     super('lstm', units, args, ['recurrentActivation', 'unitForgetBias']);
     this.unitForgetBias = args.unitForgetBias ?? true;
   }

@@ -2,6 +2,7 @@ import { ShapeError, ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /**
  * Applies a layer to every time step of [batch, timesteps, ...]: the time axis is folded into
@@ -10,10 +11,12 @@ import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerIn
 export class TimeDistributed extends Layer {
   readonly layer: Layer;
 
-  constructor(layer: Layer, args: LayerArgs = {}) {
+  constructor(layer: Layer | (LayerArgs & { layer: Layer }), args: LayerArgs = {}) {
+    const { main, options } = mainArguments<LayerArgs>([layer, args], ['layer']);
+    [layer, args] = [main[0] as Layer, options];
     super(args);
     if (!(layer instanceof Layer)) {
-      throw new ValueError(`Please initialize \`TimeDistributed\` layer with a \`kiln.layers.Layer\` instance. Received: ${String(layer)}`);
+      throw new ValueError(`Please initialize \`TimeDistributed\` layer with a \`kiln.layers.Layer\` instance. Received: ${describeArgument(layer)}`);
     }
     this.layer = layer;
     this.supportsMasking = true;

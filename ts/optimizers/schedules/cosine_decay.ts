@@ -1,5 +1,6 @@
 import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { between, nonNegative, positive } from './schedule_arguments.js';
+import { checkOptionNames } from '../../utils/options.js';
 
 export interface CosineDecayArgs {
   /** The starting rate (of the warm-up when `warmupTarget` is given). */
@@ -27,6 +28,8 @@ export class CosineDecay extends LearningRateSchedule {
 
   constructor(args: CosineDecayArgs) {
     super();
+    // Keras' configs carry a `name`, which changes nothing computed.
+    checkOptionNames('CosineDecay', args, ['initialLearningRate', 'decaySteps', 'alpha', 'warmupTarget', 'warmupSteps', 'name']);
     const { initialLearningRate, decaySteps, alpha = 0, warmupTarget, warmupSteps = 0 } = args ?? ({} as CosineDecayArgs);
     this.initialLearningRate = nonNegative('CosineDecay', 'initialLearningRate', initialLearningRate);
     this.decaySteps = positive('CosineDecay', 'decaySteps', decaySteps);

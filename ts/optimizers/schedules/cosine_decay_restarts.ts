@@ -1,6 +1,7 @@
 import { ValueError } from '../../errors.js';
 import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { between, nonNegative, positive } from './schedule_arguments.js';
+import { checkOptionNames } from '../../utils/options.js';
 
 export interface CosineDecayRestartsArgs {
   initialLearningRate: number;
@@ -24,6 +25,8 @@ export class CosineDecayRestarts extends LearningRateSchedule {
 
   constructor(args: CosineDecayRestartsArgs) {
     super();
+    // Keras' configs carry a `name`, which changes nothing computed.
+    checkOptionNames('CosineDecayRestarts', args, ['initialLearningRate', 'firstDecaySteps', 'tMul', 'mMul', 'alpha', 'name']);
     const { initialLearningRate, firstDecaySteps, tMul = 2, mMul = 1, alpha = 0 } = args ?? ({} as CosineDecayRestartsArgs);
     this.initialLearningRate = nonNegative('CosineDecayRestarts', 'initialLearningRate', initialLearningRate);
     this.firstDecaySteps = positive('CosineDecayRestarts', 'firstDecaySteps', firstDecaySteps);

@@ -1,5 +1,6 @@
 import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { flag, nonNegative, positive } from './schedule_arguments.js';
+import { checkOptionNames } from '../../utils/options.js';
 
 export interface ExponentialDecayArgs {
   initialLearningRate: number;
@@ -18,6 +19,8 @@ export class ExponentialDecay extends LearningRateSchedule {
 
   constructor(args: ExponentialDecayArgs) {
     super();
+    // Keras' configs carry a `name`, which changes nothing computed.
+    checkOptionNames('ExponentialDecay', args, ['initialLearningRate', 'decaySteps', 'decayRate', 'staircase', 'name']);
     const { initialLearningRate, decaySteps, decayRate, staircase = false } = args ?? ({} as ExponentialDecayArgs);
     this.initialLearningRate = nonNegative('ExponentialDecay', 'initialLearningRate', initialLearningRate);
     this.decaySteps = positive('ExponentialDecay', 'decaySteps', decaySteps);

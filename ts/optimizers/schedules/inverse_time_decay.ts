@@ -1,5 +1,6 @@
 import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { flag, nonNegative, positive } from './schedule_arguments.js';
+import { checkOptionNames } from '../../utils/options.js';
 
 export interface InverseTimeDecayArgs {
   initialLearningRate: number;
@@ -18,6 +19,8 @@ export class InverseTimeDecay extends LearningRateSchedule {
 
   constructor(args: InverseTimeDecayArgs) {
     super();
+    // Keras' configs carry a `name`, which changes nothing computed.
+    checkOptionNames('InverseTimeDecay', args, ['initialLearningRate', 'decaySteps', 'decayRate', 'staircase', 'name']);
     const { initialLearningRate, decaySteps, decayRate, staircase = false } = args ?? ({} as InverseTimeDecayArgs);
     this.initialLearningRate = nonNegative('InverseTimeDecay', 'initialLearningRate', initialLearningRate);
     this.decaySteps = positive('InverseTimeDecay', 'decaySteps', decaySteps);

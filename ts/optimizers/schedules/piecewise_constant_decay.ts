@@ -1,6 +1,7 @@
 import { ValueError } from '../../errors.js';
 import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { nonNegative } from './schedule_arguments.js';
+import { checkOptionNames } from '../../utils/options.js';
 
 export interface PiecewiseConstantDecayArgs {
   /** Increasing step numbers where the rate changes. */
@@ -16,6 +17,8 @@ export class PiecewiseConstantDecay extends LearningRateSchedule {
 
   constructor(args: PiecewiseConstantDecayArgs) {
     super();
+    // Keras' configs carry a `name`, which changes nothing computed.
+    checkOptionNames('PiecewiseConstantDecay', args, ['boundaries', 'values', 'name']);
     const { boundaries, values } = args ?? ({} as PiecewiseConstantDecayArgs);
     if (!Array.isArray(boundaries)) throw new ValueError(`PiecewiseConstantDecay: Argument \`boundaries\` must be an array of step numbers. Received: boundaries=${String(boundaries)}`);
     if (!Array.isArray(values)) throw new ValueError(`PiecewiseConstantDecay: Argument \`values\` must be an array of learning rates. Received: values=${String(values)}`);

@@ -1,5 +1,6 @@
 import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { flag, nonNegative, positive } from './schedule_arguments.js';
+import { checkOptionNames } from '../../utils/options.js';
 
 export interface PolynomialDecayArgs {
   initialLearningRate: number;
@@ -25,6 +26,8 @@ export class PolynomialDecay extends LearningRateSchedule {
 
   constructor(args: PolynomialDecayArgs) {
     super();
+    // Keras' configs carry a `name`, which changes nothing computed.
+    checkOptionNames('PolynomialDecay', args, ['initialLearningRate', 'decaySteps', 'endLearningRate', 'power', 'cycle', 'name']);
     const { initialLearningRate, decaySteps, endLearningRate = 0.0001, power = 1, cycle = false } = args ?? ({} as PolynomialDecayArgs);
     this.initialLearningRate = nonNegative('PolynomialDecay', 'initialLearningRate', initialLearningRate);
     this.decaySteps = positive('PolynomialDecay', 'decaySteps', decaySteps);

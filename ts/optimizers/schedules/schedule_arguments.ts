@@ -1,9 +1,10 @@
 import { ValueError } from '../../errors.js';
+import { describeValue } from '../../utils/options.js';
 
 // Argument checks shared by the schedules; messages follow Keras' "Argument `x` must be ...".
 
 function fail(schedule: string, name: string, requirement: string, value: unknown): never {
-  throw new ValueError(`${schedule}: Argument \`${name}\` must be ${requirement}. Received: ${name}=${String(value)}`);
+  throw new ValueError(`${schedule}: Argument \`${name}\` must be ${requirement}. Received: ${name}=${describeValue(value)}`);
 }
 
 /** A finite number >= 0 (learning rates, rates of decay, alpha). */
