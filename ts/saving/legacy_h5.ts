@@ -5,7 +5,7 @@ import { FileFormatError } from '../errors.js';
 import { getLoss } from '../losses/index.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
-import { compileArgsFromKeras } from './compile_config.js';
+import { compileFromKeras } from './compile_config.js';
 import { H5Reader, H5Writer } from './h5_file.js';
 import { KERAS_FORMAT_VERSION } from './keras_format.js';
 import { type Config, isPlainObject, kerasJson } from './keras_object.js';
@@ -131,9 +131,7 @@ export async function loadLegacyH5(file: string, options: { compile?: boolean } 
     if (config === undefined) throw new FileFormatError(`${file} has no model config: it holds weights only (use model.loadWeights) or is not a Keras model file`);
     const model = modelFromKeras(config, file);
     const training = parseJsonAttribute(reader, 'training_config');
-    if ((options.compile ?? true) && isPlainObject(training)) {
-      model.compile(compileArgsFromKeras(training, model.outputs.map((t) => t.sourceLayer?.name ?? ''), file));
-    }
+    if (options.compile ?? true) compileFromKeras(model, training, file);
     readLegacyLayerWeights(reader, model, 'model_weights')();
     const state = model.compiledState() ? readLegacyOptimizer(reader) : undefined;
     if (state && !restoreOptimizerState(model, state, file)) {

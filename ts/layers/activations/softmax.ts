@@ -1,19 +1,32 @@
-import { ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
+import { SymbolicTensor } from '../../symbolic.js';
+import { checkAxisOption, resolveAxes, withAxesLast } from '../axes.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
-/** Softmax over the last axis. */
-export class Softmax extends Layer {
-  readonly axis: number;
+/** Reshapes each sample (the batch axis stays), concrete or symbolic. */
+function reshapeSamples(x: LayerInput, shape: number[]): LayerInput {
+  return x instanceof SymbolicTensor ? ops.reshapeSamples(x, shape) : x.reshape([x.shape[0] as number, ...shape]);
+}
 
-  constructor(args: LayerArgs & { axis?: number } = {}) {
+/** Softmax over `axis` (default -1); over several axes, they are normalised together. */
+export class Softmax extends Layer {
+  readonly axis: number | number[];
+
+  constructor(args: LayerArgs & { axis?: number | number[] } = {}) {
     super(args, ['axis']);
-    this.axis = args.axis ?? -1;
-    if (this.axis !== -1) throw new ValueError(`Layer "${this.name}": only axis -1 is supported in this version, got ${this.axis}`);
+    this.axis = checkAxisOption(this.name, args.axis ?? -1, true);
   }
 
   call(inputs: LayerInput): LayerOutput {
-    return ops.softmax(inputs);
+    const axes = resolveAxes(this.name, this.axis, inputs.shape.length);
+    return withAxesLast(inputs, axes, (moved) => {
+      if (axes.length === 1) return ops.softmax(moved);
+      // Several axes: merged into one trailing axis for the softmax, then split again.
+      const shape = moved.shape.slice(1) as number[];
+      const kept = shape.slice(0, shape.length - axes.length);
+      const merged = shape.slice(kept.length).reduce((a, b) => a * b, 1);
+      return reshapeSamples(ops.softmax(reshapeSamples(moved, [...kept, merged])), shape);
+    });
   }
 
   getConfig(): LayerConfig {
