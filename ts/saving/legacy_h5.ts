@@ -12,7 +12,7 @@ import { type Config, isPlainObject, kerasJson } from './keras_object.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
 import { type OptimizerState, readOptimizerState } from './optimizer_state.js';
-import { assignLayerWeights, layerPaths, restoreOptimizerState } from './weights_store.js';
+import { assignLayerWeights, restoreOptimizerState } from './weights_store.js';
 
 /** Legacy configs name classes without Keras 3's module and build fields. */
 function legacyObject(value: unknown): unknown {
@@ -35,7 +35,7 @@ function fullLossNames(loss: unknown): unknown {
 
 function writeLayerWeights(writer: H5Writer, model: Model): void {
   // Keras matches stored layers to its own by position, in its order of model.layers.
-  const layers = layerPaths(model).map((p) => p.layer);
+  const layers = model.layers;
   writer.setAttribute('model_weights', 'layer_names', layers.map((l) => l.name));
   writer.setAttribute('model_weights', 'backend', 'kiln');
   writer.setAttribute('model_weights', 'keras_version', KERAS_FORMAT_VERSION);

@@ -6,6 +6,7 @@ import type { Layer } from '../layers/layer.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import type { SymbolicTensor } from '../symbolic.js';
+import { isSequential } from './model_config.js';
 import { type Config, describe, isKerasObject, isPlainObject, type KerasObject, layerFromKeras } from './keras_object.js';
 
 function requireObject(value: unknown, what: string): Config {
@@ -23,7 +24,7 @@ function requireLayers(config: Config, what: string): KerasObject[] {
 }
 
 function sequentialFromKeras(config: Config, what: string): Sequential {
-  const layers = requireLayers(config, what).map(layerFromKeras);
+  const layers = requireLayers(config, what).map((spec) => layerOrModel(spec, what));
   const model = new Sequential([], typeof config.name === 'string' ? { name: config.name } : {});
   for (const layer of layers) model.add(layer);
   const shape = config.build_input_shape;
@@ -64,18 +65,28 @@ function parseNode(node: unknown, what: string): NodeSpec {
   throw new FileFormatError(`${what}: an inbound node must be an object or a list, got ${describe(node)}`);
 }
 
+/** Model classes Keras writes for nested models (a Sequential or Functional used as a layer). */
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+
+/** A layer of a functional config, or a model nested in it (built from its own config). */
+function layerOrModel(spec: KerasObject, what: string): Layer | Model {
+  if (!MODEL_CLASSES.has(spec.class_name)) return layerFromKeras(spec);
+  return modelFromKeras(spec, `${what}, nested model '${String((spec.config as Config)?.name ?? spec.class_name)}'`);
+}
+
 function functionalFromKeras(config: Config, what: string): Model {
   const specs = requireLayers(config, what);
-  const layers = new Map<string, Layer>();
+  const layers = new Map<string, Layer | Model>();
   const pending = new Map<string, NodeSpec[]>();
-  const outputs = new Map<string, SymbolicTensor[]>();
+  // Each layer's calls in order (Keras' node indices), each call's outputs in order.
+  const outputs = new Map<string, SymbolicTensor[][]>();
   for (const spec of specs) {
-    const layer = layerFromKeras(spec);
+    const layer = layerOrModel(spec, what);
     const name = typeof spec.name === 'string' ? spec.name : layer.name;
     if (layers.has(name)) throw new FileFormatError(`${what}: the layer name '${name}' is used twice in the model config`);
     layers.set(name, layer);
     if (layer instanceof InputLayer) {
-      outputs.set(name, [layer.output]);
+      outputs.set(name, [[layer.output]]);
       pending.set(name, []);
     } else {
       const nodes = spec.inbound_nodes;
@@ -86,8 +97,11 @@ function functionalFromKeras(config: Config, what: string): Model {
   }
   const resolve = ([name, node, index]: TensorReference): SymbolicTensor | undefined => {
     if (!layers.has(name)) throw new FileFormatError(`${what}: a tensor reference names layer '${name}', which is not in the model config`);
-    if (index !== 0) throw new FileFormatError(`${what}: layer '${name}' has one output, but output ${index} is referenced`);
-    return outputs.get(name)![node];
+    // Keras counts a nested functional model's own construction as its node 0.
+    const layer = layers.get(name);
+    const call = outputs.get(name)![layer instanceof Model && !isSequential(layer) ? node - 1 : node];
+    if (call && index >= call.length) throw new FileFormatError(`${what}: layer '${name}' has ${call.length} output(s), but output ${index} is referenced`);
+    return call?.[index];
   };
   // Replay the calls: each pass runs every call whose inputs exist, until none is left.
   for (let progress = true; progress; ) {
@@ -97,7 +111,9 @@ function functionalFromKeras(config: Config, what: string): Model {
         const inputs = nodes[0].references.map(resolve);
         if (inputs.some((t) => t === undefined)) break;
         const list = inputs as SymbolicTensor[];
-        outputs.get(name)!.push(layers.get(name)!.apply(nodes[0].listInput ? list : list[0]));
+        const target = layers.get(name)! as { apply(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[] };
+        const result = target.apply(nodes[0].listInput ? list : list[0]);
+        outputs.get(name)!.push(Array.isArray(result) ? result : [result]);
         nodes.shift();
         progress = true;
       }
