@@ -55,3 +55,8 @@ export { UpSampling1D } from './reshaping/up_sampling1d.js';
 export { UpSampling2D, type UpSampling2DArgs } from './reshaping/up_sampling2d.js';
 export { ZeroPadding1D, type ZeroPadding1DArgs } from './reshaping/zero_padding1d.js';
 export { ZeroPadding2D, type ZeroPadding2DArgs } from './reshaping/zero_padding2d.js';
+// Preprocessing layers (keras-apps branch).
+export { CenterCrop, type CenterCropArgs } from './preprocessing/center_crop.js';
+export { type AdaptData, Normalization, type NormalizationArgs } from './preprocessing/normalization.js';
+export { Rescaling, type RescalingArgs } from './preprocessing/rescaling.js';
+export { Resizing, type ResizingArgs } from './preprocessing/resizing.js';
