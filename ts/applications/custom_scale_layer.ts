@@ -14,6 +14,8 @@ export interface CustomScaleLayerArgs extends LayerArgs {
  * called on [shortcut, residual], returns shortcut + residual · scale.
  */
 export class CustomScaleLayer extends BaseMerge {
+  /** Where Keras defines it, so Keras finds the class when it loads kiln's files. */
+  static readonly kerasModule = 'keras.src.applications.inception_resnet_v2';
   readonly scale: number;
 
   constructor(scale: number | CustomScaleLayerArgs, args: CustomScaleLayerArgs = {}) {

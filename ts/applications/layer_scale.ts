@@ -17,6 +17,8 @@ export interface LayerScaleArgs extends LayerArgs {
  * the last axis by a learned scale that starts at `initValues`.
  */
 export class LayerScale extends Layer {
+  /** Where Keras defines it, so Keras finds the class when it loads kiln's files. */
+  static readonly kerasModule = 'keras.src.applications.convnext';
   readonly initValues: number;
   readonly projectionDim: number;
   gamma!: Variable;

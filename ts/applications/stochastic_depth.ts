@@ -15,6 +15,8 @@ export interface StochasticDepthArgs extends LayerArgs {
  * 1 / (1 - rate); the identity at inference.
  */
 export class StochasticDepth extends Layer {
+  /** Where Keras defines it, so Keras finds the class when it loads kiln's files. */
+  static readonly kerasModule = 'keras.src.applications.convnext';
   readonly dropPathRate: number;
 
   constructor(dropPathRate: number | StochasticDepthArgs, args: StochasticDepthArgs = {}) {

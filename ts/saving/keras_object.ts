@@ -44,8 +44,10 @@ const MODULES: Record<ObjectKind, string> = {
 /** A kiln object (layer, loss, schedule, ...) in Keras' serialised form. */
 export function serializeObject(object: object, kind: ObjectKind, config = (object as { getConfig(): Config }).getConfig()): KerasObject {
   const registered = registeredNameOf(object.constructor);
+  // Classes Keras defines outside its public modules (keras.applications' helper layers) say where.
+  const module = (object.constructor as { kerasModule?: string }).kerasModule ?? MODULES[kind];
   return {
-    module: registered ? null : MODULES[kind],
+    module: registered ? null : module,
     class_name: registered ? registered.split('>')[1] : object.constructor.name,
     config: toKerasConfig(config),
     registered_name: registered ?? null,
@@ -120,6 +122,7 @@ const KERAS_DEFAULTS: Config = {
   renorm_momentum: 0.99,
   mask_zero: false,
   axis: -1,
+  rms_scaling: false,
   reduction: 'sum_over_batch_size',
   use_ema: false,
   ema_momentum: 0.99,

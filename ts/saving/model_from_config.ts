@@ -95,11 +95,12 @@ function functionalFromKeras(config: Config, what: string): Model {
       outputs.set(name, []);
     }
   }
-  const resolve = ([name, node, index]: TensorReference): SymbolicTensor | undefined => {
+  // In input_layers and output_layers (not in inbound nodes) Keras counts a nested functional
+  // model's own construction as its node 0, so its calls start at 1.
+  const resolve = ([name, node, index]: TensorReference, ends = false): SymbolicTensor | undefined => {
     if (!layers.has(name)) throw new FileFormatError(`${what}: a tensor reference names layer '${name}', which is not in the model config`);
-    // Keras counts a nested functional model's own construction as its node 0.
     const layer = layers.get(name);
-    const call = outputs.get(name)![layer instanceof Model && !isSequential(layer) ? node - 1 : node];
+    const call = outputs.get(name)![ends && layer instanceof Model && !isSequential(layer) ? node - 1 : node];
     if (call && index >= call.length) throw new FileFormatError(`${what}: layer '${name}' has ${call.length} output(s), but output ${index} is referenced`);
     return call?.[index];
   };
@@ -108,7 +109,7 @@ function functionalFromKeras(config: Config, what: string): Model {
     progress = false;
     for (const [name, nodes] of pending) {
       while (nodes.length > 0) {
-        const inputs = nodes[0].references.map(resolve);
+        const inputs = nodes[0].references.map((r) => resolve(r));
         if (inputs.some((t) => t === undefined)) break;
         const list = inputs as SymbolicTensor[];
         const target = layers.get(name)! as { apply(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[] };
@@ -125,7 +126,7 @@ function functionalFromKeras(config: Config, what: string): Model {
     if (!Array.isArray(value) || value.length === 0) throw new FileFormatError(`${what}: the model config has no \`${key}\``);
     const references = typeof value[0] === 'string' ? [value] : value;
     return references.map((r) => {
-      const t = resolve(tensorReference(r, what));
+      const t = resolve(tensorReference(r, what), true);
       if (!t) throw new FileFormatError(`${what}: \`${key}\` names ${describe(r)}, which is never computed`);
       return t;
     });
