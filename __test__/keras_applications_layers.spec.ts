@@ -252,3 +252,18 @@ test('axes in every form: positive, negative and lists mean the same; bad axes a
   t.throws(() => new kiln.layers.BatchNormalization({ axis: 0 }).apply(x), { message: /not the batch axis/ });
   t.throws(() => new kiln.layers.BatchNormalization({ axis: 1.5 }), { instanceOf: kiln.ValueError, message: /`axis` must be an integer/ });
 });
+
+test('a model Keras compiled without a loss loads uncompiled, saying so, and predicts', async (t) => {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (message: string) => warnings.push(message);
+  try {
+    const model = await kiln.models.loadModel(file('compiled_without_loss.keras'));
+    t.is(model.optimizer, undefined);
+    t.deepEqual((await model.predict(kiln.tensor([[1, 2, 3]]), { verbose: 0 })).shape, [1, 2]);
+  } finally {
+    console.warn = warn;
+  }
+  t.is(warnings.length, 1);
+  t.regex(warnings[0], /compiled in Keras without a loss; it is loaded uncompiled/);
+});
