@@ -176,6 +176,9 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
+/** Numbers a model's calls as a layer in order (compared only among one model's calls). */
+let nextModelCallOrder = 0;
+
 export class Model {
   name: string;
   inputs: SymbolicTensor[] = [];
@@ -277,6 +280,9 @@ export class Model {
     const outputs = callModel(this.name, this.inputs, this.outputs, list);
     const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
     outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
+    // Saving rebuilds the outer model from this call, as from a layer's.
+    const call = { layer: this, inputs: list, listInput: Array.isArray(inputs), order: nextModelCallOrder++ };
+    for (const t of outputs) if (!list.includes(t)) t.layerCall = call;
     this.lastOutputShape = outputs[0].shape;
     this.lastOutputShapes = outputs.map((t) => t.shape);
     return (outputs.length === 1 ? outputs[0] : outputs) as T;
