@@ -34,7 +34,7 @@ export { GlobalMaxPooling1D } from './pooling/global_max_pooling1d.js';
 export { GlobalMaxPooling2D } from './pooling/global_max_pooling2d.js';
 export { MaxPooling1D } from './pooling/max_pooling1d.js';
 export { MaxPooling2D } from './pooling/max_pooling2d.js';
-export { Dropout } from './regularization/dropout.js';
+export { Dropout, type DropoutArgs } from './regularization/dropout.js';
 export { GaussianDropout } from './regularization/gaussian_dropout.js';
 export { GaussianNoise } from './regularization/gaussian_noise.js';
 export { BaseSpatialDropout, SpatialDropout1D, SpatialDropout2D, type SpatialDropoutArgs } from './regularization/spatial_dropout.js';

@@ -7,8 +7,8 @@ import { Layer } from '../layers/layer.js';
 import { Loss } from '../losses/loss.js';
 import { Optimizer } from '../optimizers/optimizer.js';
 import { LearningRateSchedule } from '../optimizers/schedules/learning_rate_schedule.js';
-import { snakeCase } from '../utils/naming.js';
 import { constructFromConfig } from './construct.js';
+import { initializerFromKeras } from './initializer_from_keras.js';
 import { kerasKey, kilnKey } from './keras_names.js';
 import { findClass, findRegistered, knownClassNames, type ObjectKind, registeredNameOf } from './registry.js';
 
@@ -164,7 +164,7 @@ function fromKerasValue(key: string, value: unknown, owner: string): unknown {
   if (value.module === 'keras.initializers' || key.endsWith('initializer')) {
     // kiln's initializers are named; the loaded weights replace their values anyway.
     const custom = value.registered_name ? findRegistered(value.registered_name) : undefined;
-    return custom ?? snakeCase(value.class_name);
+    return custom ?? initializerFromKeras(value.class_name, value.config, owner);
   }
   if (value.class_name === 'DTypePolicy') return (value.config as Config)?.name;
   return deserializeObject(value, kindOfObject(key, value));

@@ -5,6 +5,7 @@ import type { Layer } from '../layers/layer.js';
 import { Model } from '../models/model.js';
 import type { Shape, SymbolicTensor } from '../symbolic.js';
 import { compileConfig } from './compile_config.js';
+import { KerasOperation } from './keras_operation.js';
 import { type Config, type KerasObject, serializeObject } from './keras_object.js';
 import { layerGraph, producer } from './layer_graph.js';
 
@@ -28,6 +29,7 @@ function layerObject(layer: Layer | Model, inputShapes?: Shape[]): KerasObject {
   if (layer instanceof InputLayer) return inputLayerObject(layer);
   // A model used as a layer is saved whole, as Keras nests it.
   if (layer instanceof Model) return modelConfig(layer, false);
+  if (layer instanceof KerasOperation) return { module: layer.module, class_name: layer.operation, config: { name: layer.name }, registered_name: layer.operation };
   const config = layer.getConfig();
   // In a model the InputLayer holds the input shape, as in Keras 3.
   delete config.batchInputShape;
@@ -60,7 +62,11 @@ function functionalConfig(model: Model): Config {
     const own = nodesOf(layer);
     const object = layerObject(layer, own[0]?.inputs.map((t) => t.shape));
     object.name = layer.name;
-    object.inbound_nodes = own.map(({ inputs, listInput }) => ({ args: [listInput ? inputs.map(reference) : reference(inputs[0])], kwargs: {} }));
+    object.inbound_nodes = own.map(({ inputs, listInput }) => {
+      // A Keras operation's arguments mix tensors and numbers, each its own positional argument.
+      if (layer instanceof KerasOperation) return { args: layer.kerasArgs(inputs.map(reference)), kwargs: {} };
+      return { args: [listInput ? inputs.map(reference) : reference(inputs[0])], kwargs: {} };
+    });
     return object;
   });
   // Keras counts a nested functional model's construction as its node 0 here (not in inbound nodes).

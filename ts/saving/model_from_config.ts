@@ -6,6 +6,7 @@ import type { Layer } from '../layers/layer.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import type { SymbolicTensor } from '../symbolic.js';
+import { isKerasOperation, KerasOperation, type OperationArgument } from './keras_operation.js';
 import { isSequential } from './model_config.js';
 import { type Config, describe, isKerasObject, isPlainObject, type KerasObject, layerFromKeras } from './keras_object.js';
 
@@ -47,13 +48,27 @@ function tensorReference(value: unknown, what: string): TensorReference {
 interface NodeSpec {
   references: TensorReference[];
   listInput: boolean;
+  /** Every positional argument (a Keras operation's call mixes tensors and numbers). */
+  operationArgs?: OperationArgument[];
 }
 
-function parseNode(node: unknown, what: string): NodeSpec {
+/** A Keras operation's positional arguments: tensors become numbered slots, numbers stay. */
+function operationNode(args: unknown[], what: string): NodeSpec {
+  const references: TensorReference[] = [];
+  const operationArgs = args.map((arg): OperationArgument => {
+    if (typeof arg === 'number') return arg;
+    references.push(tensorReference(arg, what));
+    return { tensor: references.length - 1 };
+  });
+  return { references, listInput: true, operationArgs };
+}
+
+function parseNode(node: unknown, what: string, operation = false): NodeSpec {
   // Keras 3: { args: [tensor | [tensors]], kwargs }. Keras 2: [[name, node, tensor, kwargs], ...].
   if (isPlainObject(node)) {
     const args = node.args;
     if (!Array.isArray(args) || args.length === 0) throw new FileFormatError(`${what}: an inbound node needs \`args\`, got ${describe(node)}`);
+    if (operation) return operationNode(args, what);
     const first = args[0];
     if (Array.isArray(first)) return { references: first.map((t) => tensorReference(t, what)), listInput: true };
     return { references: [tensorReference(first, what)], listInput: false };
@@ -70,8 +85,18 @@ const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
 /** A layer of a functional config, or a model nested in it (built from its own config). */
 function layerOrModel(spec: KerasObject, what: string): Layer | Model {
+  if (isKerasOperation(spec)) return operationFromKeras(spec, what);
   if (!MODEL_CLASSES.has(spec.class_name)) return layerFromKeras(spec);
   return modelFromKeras(spec, `${what}, nested model '${String((spec.config as Config)?.name ?? spec.class_name)}'`);
+}
+
+/** A Keras operation node; its arguments come with its (single) call. */
+function operationFromKeras(spec: KerasObject, what: string): KerasOperation {
+  const name = typeof spec.name === 'string' ? spec.name : String((spec.config as Config)?.name ?? spec.class_name);
+  const nodes = Array.isArray(spec.inbound_nodes) ? spec.inbound_nodes : [];
+  if (nodes.length !== 1) throw new FileFormatError(`${what}: Keras operation '${name}' must be called once, got ${nodes.length} calls`);
+  const { operationArgs } = parseNode(nodes[0], `${what}, operation '${name}'`, true);
+  return new KerasOperation(spec.class_name, typeof spec.module === 'string' ? spec.module : 'keras.src.ops.numpy', operationArgs!, name);
 }
 
 function functionalFromKeras(config: Config, what: string): Model {
@@ -91,7 +116,7 @@ function functionalFromKeras(config: Config, what: string): Model {
     } else {
       const nodes = spec.inbound_nodes;
       if (!Array.isArray(nodes)) throw new FileFormatError(`${what}: layer '${name}' has no \`inbound_nodes\` list`);
-      pending.set(name, nodes.map((n) => parseNode(n, `${what}, layer '${name}'`)));
+      pending.set(name, nodes.map((n) => parseNode(n, `${what}, layer '${name}'`, layer instanceof KerasOperation)));
       outputs.set(name, []);
     }
   }

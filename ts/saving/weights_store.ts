@@ -8,6 +8,7 @@ import { Model } from '../models/model.js';
 import { tensor } from '../tensor.js';
 import { snakeCase } from '../utils/naming.js';
 import type { H5Reader, H5Writer } from './h5_file.js';
+import { KerasOperation } from './keras_operation.js';
 import { isSequential } from './model_config.js';
 import { type OptimizerState, readOptimizerState, restoreOptimizerState } from './optimizer_state.js';
 
@@ -23,7 +24,9 @@ function groupClassName(layer: Layer | Model): string {
  */
 export function layerPaths(model: Model, prefix = ''): { layer: Layer; group: string; vars: string }[] {
   const used = new Map<string, number>();
-  return (model.layers as (Layer | Model)[]).flatMap((layer) => {
+  // Keras operations (`x + 3.0` in a functional model) are not layers there: they have no group.
+  const layers = (model.layers as (Layer | Model)[]).filter((layer) => !(layer instanceof KerasOperation));
+  return layers.flatMap((layer) => {
     const base = groupClassName(layer);
     const count = used.get(base) ?? 0;
     used.set(base, count + 1);
