@@ -10,6 +10,7 @@ import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
 import { Variable } from '../variable.js';
 import { getMask, setMask } from './mask.js';
+import { record } from '../ops/recording.js';
 
 /** Options every layer takes (Keras' base-layer keyword arguments). */
 export interface LayerArgs {
@@ -181,6 +182,10 @@ export abstract class Layer {
         throw new ValueError(`Layer "${this.name}" (${this.constructor.name}) failed in call(): ${(error as Error)?.message ?? error}`);
       }
       const isTensor = (v: unknown) => v instanceof SymbolicTensor || v instanceof Tensor;
+      // A symbolic output that is one of the inputs (an identity: Activation('linear'), Dropout(0))
+      // gets its own tensor, so the layer that made the input stays its producer in the model.
+      const own = (v: unknown) => (v instanceof SymbolicTensor && list.includes(v) ? record({ op: 'unary', function: 'linear' }, [v], v.shape) : v);
+      output = this.returnsList() && Array.isArray(output) ? (output as unknown[]).map(own) : own(output);
       const outputs = this.returnsList() && Array.isArray(output) ? (output as unknown[]) : [output];
       const bad = outputs.find((v) => !isTensor(v));
       if (outputs.length === 0 || bad !== undefined || (outputs.length === 1 && !isTensor(output))) {
