@@ -266,3 +266,10 @@ test('a model Keras compiled without a loss loads uncompiled, saying so, and pre
   t.is(warnings.length, 1);
   t.regex(warnings[0], /compiled in Keras without a loss; it is loaded uncompiled/);
 });
+
+test("arithmetic Keras recorded on symbolic tensors shows in the summary under Keras' operation names", async (t) => {
+  const model = await kiln.models.loadModel(file('keras_ops.h5'));
+  const table = model.summary(() => {});
+  t.regex(table, /add \(Add\)/);
+  t.regex(table, /subtract \(Subtract\)/);
+});

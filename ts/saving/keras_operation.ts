@@ -53,6 +53,11 @@ export class KerasOperation extends Layer {
     if (args.length !== 2) throw new FileFormatError(`Keras operation '${operation}' (node '${name}') needs 2 arguments, got ${args.length}`);
   }
 
+  /** The class name Keras shows for it (summaries). */
+  get kerasClassName(): string {
+    return this.operation;
+  }
+
   call(inputs: LayerInput | LayerInput[]): LayerOutput {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const [a, b] = this.args.map((arg) => (typeof arg === 'number' ? arg : list[arg.tensor]));
