@@ -273,3 +273,23 @@ test("arithmetic Keras recorded on symbolic tensors shows in the summary under K
   t.regex(table, /add \(Add\)/);
   t.regex(table, /subtract \(Subtract\)/);
 });
+
+test("Dropout's noiseShape shares one draw per sample, as EfficientNet's per-sample dropout needs", async (t) => {
+  // One SGD step on one sample: the kernel's update is 2·(prediction − 0)·(dropped input), so a
+  // mask shared over the sample moves every weight or none; entry-wise dropout would mix them.
+  const outcomes = new Set<string>();
+  for (let trial = 0; trial < 12; trial++) {
+    kiln.setSeed(100 + trial);
+    const model = new kiln.Sequential([
+      new kiln.layers.Dropout(0.5, { noiseShape: [null, 1, 1, 1], inputShape: [2, 3, 2] }),
+      new kiln.layers.Flatten(),
+      new kiln.layers.Dense(1, { useBias: false, kernelInitializer: 'ones' }),
+    ]);
+    model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.01 }), loss: 'mse' });
+    await model.fit(kiln.tensor(Float32Array.from({ length: 12 }, (_, i) => 1 + i / 12), [1, 2, 3, 2]), kiln.tensor([[0]]), { epochs: 1, verbose: 0 });
+    const moved = Array.from(model.getWeights()[0].dataSync()).map((w) => w !== 1);
+    t.true(moved.every((m) => m === moved[0]), `trial ${trial}: the mask was not shared over the sample (${moved.join(',')})`);
+    outcomes.add(moved[0] ? 'kept' : 'dropped');
+  }
+  t.deepEqual([...outcomes].sort(), ['dropped', 'kept'], 'in twelve draws the sample was both kept and dropped');
+});
