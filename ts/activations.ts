@@ -9,6 +9,26 @@ import { describeValue } from './utils/options.js';
 export type ActivationFunction = (x: Tensor | SymbolicTensor) => Tensor | SymbolicTensor;
 export type ActivationIdentifier = string | ActivationFunction | null;
 
+type Value = Tensor | SymbolicTensor;
+
+function clip(x: Value, low: number, high: number): Value {
+  return ops.maximum(ops.minimum(x, high), low);
+}
+
+/** x − log Σ exp(x) over the last axis, with the maximum taken out first (stable). */
+function logSoftmax(x: Value): Value {
+  const shifted = ops.sub(x, ops.max(x, -1, true));
+  return ops.sub(shifted, ops.log(ops.sum(ops.exp(shifted), -1, true)));
+}
+
+/** Keras' glu: the last axis split in halves a, b; a · sigmoid(b). */
+function glu(x: Value): Value {
+  const size = x.shape[x.shape.length - 1];
+  if (size === null || size % 2 !== 0) throw new ValueError(`glu: the last axis must have an even size, got shape [${x.shape.map((d) => d ?? 'null').join(', ')}]`);
+  const half = size / 2;
+  return ops.mul(ops.sliceAxis(x, -1, 0, half), ops.sigmoid(ops.sliceAxis(x, -1, half, half)));
+}
+
 const ACTIVATIONS: Record<string, ActivationFunction> = {
   linear: (x) => x,
   relu: (x) => ops.relu(x),
@@ -26,6 +46,22 @@ const ACTIVATIONS: Record<string, ActivationFunction> = {
   hard_sigmoid: (x) => ops.hardSigmoid(x),
   leaky_relu: (x) => ops.leakyRelu(x),
   relu6: (x) => ops.relu6(x),
+  // Keras 3's other activations, built from graph ops so they differentiate for free.
+  hard_silu: (x) => ops.mul(x, ops.hardSigmoid(x)),
+  hard_swish: (x) => ops.mul(x, ops.hardSigmoid(x)),
+  mish: (x) => ops.mul(x, ops.tanh(ops.softplus(x))),
+  log_softmax: logSoftmax,
+  // Keras' celu with its default alpha 1 is elu.
+  celu: (x) => ops.elu(x),
+  glu,
+  hard_tanh: (x) => clip(x, -1, 1),
+  hard_shrink: (x) => ops.mul(x, ops.notEqual(ops.maximum(ops.abs(x), 0.5), 0.5)),
+  soft_shrink: (x) => ops.sub(x, clip(x, -0.5, 0.5)),
+  tanh_shrink: (x) => ops.sub(x, ops.tanh(x)),
+  squareplus: (x) => ops.mul(ops.add(x, ops.sqrt(ops.add(ops.square(x), 4))), 0.5),
+  sparse_plus: (x) => ops.add(ops.mul(ops.square(ops.add(clip(x, -1, 1), 1)), 0.25), ops.relu(ops.sub(x, 1))),
+  log_sigmoid: (x) => ops.negative(ops.softplus(ops.negative(x))),
+  sparse_sigmoid: (x) => ops.mul(ops.add(clip(x, -1, 1), 1), 0.5),
 };
 
 export function getActivation(identifier: ActivationIdentifier | undefined): ActivationFunction {

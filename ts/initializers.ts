@@ -16,7 +16,8 @@ function fans(shape: number[]): [number, number] {
   return [shape[shape.length - 2] * receptive, shape[shape.length - 1] * receptive];
 }
 
-function varianceScaling(scale: number, mode: 'fan_in' | 'fan_out' | 'fan_avg', distribution: 'uniform' | 'truncated_normal'): Initializer {
+/** Keras' VarianceScaling: variance `scale / n` with n the fan-in, fan-out or their mean. */
+export function varianceScaling(scale: number, mode: 'fan_in' | 'fan_out' | 'fan_avg', distribution: 'uniform' | 'truncated_normal' | 'untruncated_normal'): Initializer {
   return (shape) => {
     const [fanIn, fanOut] = fans(shape);
     const n = mode === 'fan_in' ? fanIn : mode === 'fan_out' ? fanOut : (fanIn + fanOut) / 2;
@@ -25,6 +26,7 @@ function varianceScaling(scale: number, mode: 'fan_in' | 'fan_out' | 'fan_avg', 
       const limit = Math.sqrt(3 * variance);
       return random.uniform(shape, -limit, limit);
     }
+    if (distribution === 'untruncated_normal') return random.normal(shape, 0, Math.sqrt(variance));
     // 0.8796... is the std of a unit normal truncated at two standard deviations.
     return random.truncatedNormal(shape, 0, Math.sqrt(variance) / 0.87962566103423978);
   };

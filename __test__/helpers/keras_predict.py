@@ -23,7 +23,7 @@ def predict(entry):
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return {
         "outputs": [{"shape": list(o.shape), "values": np.asarray(o).ravel().tolist()} for o in outputs],
-        "iterations": int(model.optimizer.iterations) if model.optimizer is not None else None,
+        "iterations": int(model.optimizer.iterations) if getattr(model, "optimizer", None) is not None else None,
     }
 
 

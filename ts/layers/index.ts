@@ -54,7 +54,7 @@ export { GlobalMaxPooling1D } from './pooling/global_max_pooling1d.js';
 export { GlobalMaxPooling2D } from './pooling/global_max_pooling2d.js';
 export { MaxPooling1D } from './pooling/max_pooling1d.js';
 export { MaxPooling2D } from './pooling/max_pooling2d.js';
-export { Dropout } from './regularization/dropout.js';
+export { Dropout, type DropoutArgs } from './regularization/dropout.js';
 export { GaussianDropout } from './regularization/gaussian_dropout.js';
 export { GaussianNoise } from './regularization/gaussian_noise.js';
 export { BaseSpatialDropout, SpatialDropout1D, SpatialDropout2D, type SpatialDropoutArgs } from './regularization/spatial_dropout.js';
@@ -75,3 +75,8 @@ export { UpSampling1D } from './reshaping/up_sampling1d.js';
 export { UpSampling2D, type UpSampling2DArgs } from './reshaping/up_sampling2d.js';
 export { ZeroPadding1D, type ZeroPadding1DArgs } from './reshaping/zero_padding1d.js';
 export { ZeroPadding2D, type ZeroPadding2DArgs } from './reshaping/zero_padding2d.js';
+// Preprocessing layers (keras-apps branch).
+export { CenterCrop, type CenterCropArgs } from './preprocessing/center_crop.js';
+export { type AdaptData, Normalization, type NormalizationArgs } from './preprocessing/normalization.js';
+export { Rescaling, type RescalingArgs } from './preprocessing/rescaling.js';
+export { Resizing, type ResizingArgs } from './preprocessing/resizing.js';

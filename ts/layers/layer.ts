@@ -5,7 +5,7 @@ import { KilnError, ShapeError, ValueError } from '../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../initializers.js';
 import { get as getRegularizer, type RegularizerIdentifier, serialize as serializeRegularizer } from '../regularizers/index.js';
 import type { Regularizer } from '../regularizers/regularizer.js';
-import { symbolic as constantNode } from '../ops/recording.js';
+import { record, symbolic as constantNode } from '../ops/recording.js';
 import { leadingParameters } from '../saving/construct.js';
 import { currentLayerName, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
@@ -191,6 +191,10 @@ export abstract class Layer {
         throw new ValueError(`Layer "${this.name}" (${this.constructor.name}) failed in call(): ${(error as Error)?.message ?? error}`);
       }
       const isTensor = (v: unknown) => v instanceof SymbolicTensor || v instanceof Tensor;
+      // A symbolic output that is one of the inputs (an identity: Activation('linear'), Dropout(0))
+      // gets its own tensor, so the layer that made the input stays its producer in the model.
+      const own = (v: unknown) => (v instanceof SymbolicTensor && list.includes(v) ? record({ op: 'unary', function: 'linear' }, [v], v.shape) : v);
+      output = this.returnsList() && Array.isArray(output) ? (output as unknown[]).map(own) : own(output);
       const outputs = this.returnsList() && Array.isArray(output) ? (output as unknown[]) : [output];
       const bad = outputs.find((v) => !isTensor(v));
       if (outputs.length === 0 || bad !== undefined || (outputs.length === 1 && !isTensor(output))) {

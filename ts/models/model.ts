@@ -41,6 +41,9 @@ function modelArguments(first: ModelArgs | SymbolicTensor | SymbolicTensor[] | u
   return first;
 }
 
+/** Numbers a model's calls as a layer in order (compared only among one model's calls). */
+let nextModelCallOrder = 0;
+
 export class Model extends Trainer {
   name: string;
   inputs: SymbolicTensor[] = [];
@@ -142,6 +145,9 @@ export class Model extends Trainer {
     if (currentLayerName() === undefined) {
       const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
       outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
+      // Saving rebuilds the outer model from this call, as from a layer's.
+      const call = { layer: this, inputs: list, listInput: Array.isArray(inputs), order: nextModelCallOrder++ };
+      for (const t of outputs) if (!list.includes(t)) t.layerCall = call;
     }
     this.lastOutputShape = outputs[0].shape;
     this.lastOutputShapes = outputs.map((t) => t.shape);

@@ -60,6 +60,9 @@ function wrap(text: string, width: number): string[] {
 
 /** The class name Keras prints for a layer (a functional Model is "Functional"). */
 function className(layer: Layer): string {
+  // Keras operations rebuilt as layers (`x + 3.0` saved as ops.Add) print as Keras names them.
+  const kerasName = (layer as { kerasClassName?: string }).kerasClassName;
+  if (kerasName) return kerasName;
   const name = layer.constructor.name;
   return name === 'Model' ? 'Functional' : name;
 }

@@ -4,7 +4,7 @@ import { FileFormatError } from '../errors.js';
 import { Loss } from '../losses/loss.js';
 import type { LossFunction } from '../losses/loss_function.js';
 import { resolveMetric } from '../metrics/get_metric.js';
-import type { CompileArgs } from '../models/model.js';
+import type { CompileArgs, Model } from '../models/model.js';
 import { getOptimizer } from '../optimizers/index.js';
 import { Optimizer } from '../optimizers/optimizer.js';
 import { type Config, deserializeObject, describe, isKerasObject, isPlainObject, type KerasObject, KerasFloat, serializeObject } from './keras_object.js';
@@ -82,6 +82,22 @@ export function optimizerFromKeras(value: unknown, file: string): Optimizer {
   const optimizer = deserializeObject<Optimizer>(value, 'optimizer');
   if (!(optimizer instanceof Optimizer)) throw new FileFormatError(`${file}: '${value.class_name}' is not an optimizer`);
   return optimizer;
+}
+
+/**
+ * Compiles a loaded model as its compile_config (legacy .h5: training_config) says. A model
+ * Keras never compiled (`null`, or `{}` as Keras 3 writes it) loads uncompiled, as in Keras; one
+ * compiled without a loss (custom training) also loads uncompiled, with a warning, since kiln's
+ * `compile` needs a loss. Returns whether it compiled the model.
+ */
+export function compileFromKeras(model: Model, config: unknown, file: string): boolean {
+  if (!isPlainObject(config) || Object.keys(config).length === 0) return false;
+  if (config.loss === undefined || config.loss === null) {
+    console.warn(`${file}: the model was compiled in Keras without a loss; it is loaded uncompiled (predict works; call compile() with a loss to train it)`);
+    return false;
+  }
+  model.compile(compileArgsFromKeras(config, model.outputs.map((t) => t.sourceLayer?.name ?? ''), file));
+  return true;
 }
 
 /** kiln's compile arguments from Keras' compile_config (legacy .h5: training_config). */

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { FileFormatError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
-import { compileArgsFromKeras } from './compile_config.js';
+import { compileFromKeras } from './compile_config.js';
 import { isPlainObject, kerasJson } from './keras_object.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
@@ -52,10 +52,7 @@ export async function loadKerasFile(file: string, options: { compile?: boolean }
   const model = modelFromKeras(config, file);
   const weights = entries.get('model.weights.h5');
   if (!weights) throw new FileFormatError(`${file} has no model.weights.h5 (entries: ${[...entries.keys()].join(', ')})`);
-  const compileConfig = isPlainObject(config) ? config.compile_config : undefined;
-  if ((options.compile ?? true) && isPlainObject(compileConfig)) {
-    model.compile(compileArgsFromKeras(compileConfig, model.outputs.map((t) => t.sourceLayer?.name ?? ''), file));
-  }
+  if (options.compile ?? true) compileFromKeras(model, isPlainObject(config) ? config.compile_config : undefined, file);
   await readH5Bytes(weights, `${file} (model.weights.h5)`, (reader) => {
     const { apply, optimizer } = readModelWeights(reader, model);
     apply();

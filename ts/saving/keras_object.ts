@@ -7,10 +7,10 @@ import { Layer } from '../layers/layer.js';
 import { Loss } from '../losses/loss.js';
 import { Optimizer } from '../optimizers/optimizer.js';
 import { LearningRateSchedule } from '../optimizers/schedules/learning_rate_schedule.js';
-import { snakeCase } from '../utils/naming.js';
 import { constructFromConfig } from './construct.js';
+import { initializerFromKeras } from './initializer_from_keras.js';
 import { kerasKey, kilnKey } from './keras_names.js';
-import { findClass, findRegistered, type ObjectKind, registeredNameOf } from './registry.js';
+import { findClass, findRegistered, knownClassNames, type ObjectKind, registeredNameOf } from './registry.js';
 
 export type Config = Record<string, unknown>;
 
@@ -44,8 +44,10 @@ const MODULES: Record<ObjectKind, string> = {
 /** A kiln object (layer, loss, schedule, ...) in Keras' serialised form. */
 export function serializeObject(object: object, kind: ObjectKind, config = (object as { getConfig(): Config }).getConfig()): KerasObject {
   const registered = registeredNameOf(object.constructor);
+  // Classes Keras defines outside its public modules (keras.applications' helper layers) say where.
+  const module = (object.constructor as { kerasModule?: string }).kerasModule ?? MODULES[kind];
   return {
-    module: registered ? null : MODULES[kind],
+    module: registered ? null : module,
     class_name: registered ? registered.split('>')[1] : object.constructor.name,
     config: toKerasConfig(config),
     registered_name: registered ?? null,
@@ -120,6 +122,7 @@ const KERAS_DEFAULTS: Config = {
   renorm_momentum: 0.99,
   mask_zero: false,
   axis: -1,
+  rms_scaling: false,
   reduction: 'sum_over_batch_size',
   use_ema: false,
   ema_momentum: 0.99,
@@ -161,7 +164,7 @@ function fromKerasValue(key: string, value: unknown, owner: string): unknown {
   if (value.module === 'keras.initializers' || key.endsWith('initializer')) {
     // kiln's initializers are named; the loaded weights replace their values anyway.
     const custom = value.registered_name ? findRegistered(value.registered_name) : undefined;
-    return custom ?? snakeCase(value.class_name);
+    return custom ?? initializerFromKeras(value.class_name, value.config, owner);
   }
   if (value.class_name === 'DTypePolicy') return (value.config as Config)?.name;
   return deserializeObject(value, kindOfObject(key, value));
@@ -189,7 +192,21 @@ export function deserializeObject<T>(object: KerasObject, kind: ObjectKind): T {
 
 function unknownClass(object: KerasObject, kind: ObjectKind): FileFormatError {
   const name = object.registered_name ?? object.class_name;
-  return new FileFormatError(`Could not locate ${kind} class '${name}' named in the saved config. Make sure custom classes are registered with kiln.utils.registerSerializable(${object.class_name})`);
+  const owner = isPlainObject(object.config) && typeof object.config.name === 'string' ? ` (${kind} '${object.config.name}')` : '';
+  return new FileFormatError(
+    `Could not locate ${kind} class '${name}'${owner} named in the saved config. Make sure custom classes are registered with kiln.utils.registerSerializable(${object.class_name}). Known ${kind} classes: ${knownClassNames(kind).join(', ')}`,
+  );
+}
+
+/**
+ * Keras' safe_mode refuses a Lambda layer: its function is saved as Python bytecode, and
+ * loading it would run arbitrary code. kiln runs no Python, so it refuses it always.
+ */
+function refuseLambda(object: KerasObject): never {
+  const name = isPlainObject(object.config) && typeof object.config.name === 'string' ? object.config.name : 'lambda';
+  throw new FileFormatError(
+    `Layer '${name}' is a Lambda layer, which cannot be loaded: its function is saved as Python bytecode, which Keras' safe_mode refuses to deserialize (it could run arbitrary code) and which kiln cannot run. Replace the Lambda with a custom layer (subclass kiln.layers.Layer, register it with kiln.utils.registerSerializable) in the Python model, or rebuild the model in kiln with one`,
+  );
 }
 
 /** Runs a constructor, turning its complaint about the saved options into a FileFormatError. */
@@ -215,6 +232,7 @@ function harmless(option: string): boolean {
 export function layerFromKeras(object: KerasObject): Layer {
   if (!isKerasObject(object)) throw new FileFormatError(`A layer config must be an object with \`class_name\` and \`config\`, got ${describe(object)}`);
   const owner = `layer '${(object.config as Config)?.name ?? object.class_name}' (${object.class_name})`;
+  if (object.class_name === 'Lambda' && !findClass('layer', 'Lambda', object.registered_name)) refuseLambda(object);
   const config = fromKerasConfig(object.config ?? {}, owner);
   if (object.class_name === 'InputLayer') return inputLayerFromConfig(config, owner);
   const cls = findClass('layer', object.class_name, object.registered_name);

@@ -5,14 +5,14 @@ import { FileFormatError } from '../errors.js';
 import { getLoss } from '../losses/index.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
-import { compileArgsFromKeras } from './compile_config.js';
+import { compileFromKeras } from './compile_config.js';
 import { H5Reader, H5Writer } from './h5_file.js';
 import { KERAS_FORMAT_VERSION } from './keras_format.js';
 import { type Config, isPlainObject, kerasJson } from './keras_object.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
 import { type OptimizerState, readOptimizerState } from './optimizer_state.js';
-import { assignLayerWeights, layerPaths, restoreOptimizerState } from './weights_store.js';
+import { assignLayerWeights, restoreOptimizerState } from './weights_store.js';
 
 /** Legacy configs name classes without Keras 3's module and build fields. */
 function legacyObject(value: unknown): unknown {
@@ -35,7 +35,7 @@ function fullLossNames(loss: unknown): unknown {
 
 function writeLayerWeights(writer: H5Writer, model: Model): void {
   // Keras matches stored layers to its own by position, in its order of model.layers.
-  const layers = layerPaths(model).map((p) => p.layer);
+  const layers = model.layers;
   writer.setAttribute('model_weights', 'layer_names', layers.map((l) => l.name));
   writer.setAttribute('model_weights', 'backend', 'kiln');
   writer.setAttribute('model_weights', 'keras_version', KERAS_FORMAT_VERSION);
@@ -131,9 +131,7 @@ export async function loadLegacyH5(file: string, options: { compile?: boolean } 
     if (config === undefined) throw new FileFormatError(`${file} has no model config: it holds weights only (use model.loadWeights) or is not a Keras model file`);
     const model = modelFromKeras(config, file);
     const training = parseJsonAttribute(reader, 'training_config');
-    if ((options.compile ?? true) && isPlainObject(training)) {
-      model.compile(compileArgsFromKeras(training, model.outputs.map((t) => t.sourceLayer?.name ?? ''), file));
-    }
+    if (options.compile ?? true) compileFromKeras(model, training, file);
     readLegacyLayerWeights(reader, model, 'model_weights')();
     const state = model.compiledState() ? readLegacyOptimizer(reader) : undefined;
     if (state && !restoreOptimizerState(model, state, file)) {

@@ -2,9 +2,10 @@
 // as its list of layers, Functional as layers with the calls that connect them.
 import { InputLayer } from '../layers/core/input_layer.js';
 import type { Layer } from '../layers/layer.js';
-import type { Model } from '../models/model.js';
+import { Model } from '../models/model.js';
 import type { Shape, SymbolicTensor } from '../symbolic.js';
 import { compileConfig } from './compile_config.js';
+import { KerasOperation } from './keras_operation.js';
 import { type Config, type KerasObject, serializeObject } from './keras_object.js';
 import { layerGraph, producer } from './layer_graph.js';
 
@@ -24,8 +25,11 @@ function inputLayerObject(layer: InputLayer): KerasObject {
 }
 
 /** A layer's Keras object; `inputShapes` (one per input) give its build_config. */
-function layerObject(layer: Layer, inputShapes?: Shape[]): KerasObject {
+function layerObject(layer: Layer | Model, inputShapes?: Shape[]): KerasObject {
   if (layer instanceof InputLayer) return inputLayerObject(layer);
+  // A model used as a layer is saved whole, as Keras nests it.
+  if (layer instanceof Model) return modelConfig(layer, false);
+  if (layer instanceof KerasOperation) return { module: layer.module, class_name: layer.operation, config: { name: layer.name }, registered_name: layer.operation };
   const config = layer.getConfig();
   // In a model the InputLayer holds the input shape, as in Keras 3.
   delete config.batchInputShape;
@@ -46,22 +50,32 @@ function sequentialConfig(model: Model): { config: Config; buildConfig?: Config 
 
 function functionalConfig(model: Model): Config {
   const { layers, calls } = layerGraph(model.inputs, model.outputs);
+  // A call with several outputs (a model, a recurrent layer's states) is one node: its tensors
+  // share the call and differ by tensor index.
+  const nodesOf = (layer: Layer) => [...new Set(calls.get(layer)!.map((t) => t.layerCall).filter((c) => c !== undefined))];
   const history = (t: SymbolicTensor) => {
     const layer = producer(t);
-    return [layer.name, Math.max(0, calls.get(layer)!.indexOf(t)), 0];
+    return t.layerCall ? [layer.name, nodesOf(layer).indexOf(t.layerCall), t.tensorIndex ?? 0] : [layer.name, 0, 0];
   };
   const reference = (t: SymbolicTensor) => ({ class_name: '__keras_tensor__', config: { shape: t.shape, dtype: t.dtype, keras_history: history(t) } });
   const layerConfigs = layers.map((layer) => {
-    const own = calls.get(layer)!.filter((t) => t.layerCall);
-    const object = layerObject(layer, own[0]?.layerCall?.inputs.map((t) => t.shape));
+    const own = nodesOf(layer);
+    const object = layerObject(layer, own[0]?.inputs.map((t) => t.shape));
     object.name = layer.name;
-    object.inbound_nodes = own.map((t) => {
-      const { inputs, listInput } = t.layerCall!;
+    object.inbound_nodes = own.map(({ inputs, listInput }) => {
+      // A Keras operation's arguments mix tensors and numbers, each its own positional argument.
+      if (layer instanceof KerasOperation) return { args: layer.kerasArgs(inputs.map(reference)), kwargs: {} };
       return { args: [listInput ? inputs.map(reference) : reference(inputs[0])], kwargs: {} };
     });
     return object;
   });
-  const ends = (ts: SymbolicTensor[]) => (ts.length === 1 ? history(ts[0]) : ts.map(history));
+  // Keras counts a nested functional model's construction as its node 0 here (not in inbound nodes).
+  const endHistory = (t: SymbolicTensor) => {
+    const [name, node, index] = history(t);
+    const layer = producer(t);
+    return [name, layer instanceof Model && !isSequential(layer) ? (node as number) + 1 : node, index];
+  };
+  const ends = (ts: SymbolicTensor[]) => (ts.length === 1 ? endHistory(ts[0]) : ts.map(endHistory));
   return { name: model.name, trainable: true, layers: layerConfigs, input_layers: ends(model.inputs), output_layers: ends(model.outputs) };
 }
 

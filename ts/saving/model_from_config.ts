@@ -6,6 +6,8 @@ import type { Layer } from '../layers/layer.js';
 import { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import type { SymbolicTensor } from '../symbolic.js';
+import { isKerasOperation, KerasOperation, type OperationArgument } from './keras_operation.js';
+import { isSequential } from './model_config.js';
 import { type Config, describe, isKerasObject, isPlainObject, type KerasObject, layerFromKeras } from './keras_object.js';
 
 function requireObject(value: unknown, what: string): Config {
@@ -23,7 +25,7 @@ function requireLayers(config: Config, what: string): KerasObject[] {
 }
 
 function sequentialFromKeras(config: Config, what: string): Sequential {
-  const layers = requireLayers(config, what).map(layerFromKeras);
+  const layers = requireLayers(config, what).map((spec) => layerOrModel(spec, what));
   const model = new Sequential([], typeof config.name === 'string' ? { name: config.name } : {});
   for (const layer of layers) model.add(layer);
   const shape = config.build_input_shape;
@@ -46,13 +48,27 @@ function tensorReference(value: unknown, what: string): TensorReference {
 interface NodeSpec {
   references: TensorReference[];
   listInput: boolean;
+  /** Every positional argument (a Keras operation's call mixes tensors and numbers). */
+  operationArgs?: OperationArgument[];
 }
 
-function parseNode(node: unknown, what: string): NodeSpec {
+/** A Keras operation's positional arguments: tensors become numbered slots, numbers stay. */
+function operationNode(args: unknown[], what: string): NodeSpec {
+  const references: TensorReference[] = [];
+  const operationArgs = args.map((arg): OperationArgument => {
+    if (typeof arg === 'number') return arg;
+    references.push(tensorReference(arg, what));
+    return { tensor: references.length - 1 };
+  });
+  return { references, listInput: true, operationArgs };
+}
+
+function parseNode(node: unknown, what: string, operation = false): NodeSpec {
   // Keras 3: { args: [tensor | [tensors]], kwargs }. Keras 2: [[name, node, tensor, kwargs], ...].
   if (isPlainObject(node)) {
     const args = node.args;
     if (!Array.isArray(args) || args.length === 0) throw new FileFormatError(`${what}: an inbound node needs \`args\`, got ${describe(node)}`);
+    if (operation) return operationNode(args, what);
     const first = args[0];
     if (Array.isArray(first)) return { references: first.map((t) => tensorReference(t, what)), listInput: true };
     return { references: [tensorReference(first, what)], listInput: false };
@@ -64,40 +80,66 @@ function parseNode(node: unknown, what: string): NodeSpec {
   throw new FileFormatError(`${what}: an inbound node must be an object or a list, got ${describe(node)}`);
 }
 
+/** Model classes Keras writes for nested models (a Sequential or Functional used as a layer). */
+const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+
+/** A layer of a functional config, or a model nested in it (built from its own config). */
+function layerOrModel(spec: KerasObject, what: string): Layer | Model {
+  if (isKerasOperation(spec)) return operationFromKeras(spec, what);
+  if (!MODEL_CLASSES.has(spec.class_name)) return layerFromKeras(spec);
+  return modelFromKeras(spec, `${what}, nested model '${String((spec.config as Config)?.name ?? spec.class_name)}'`);
+}
+
+/** A Keras operation node; its arguments come with its (single) call. */
+function operationFromKeras(spec: KerasObject, what: string): KerasOperation {
+  const name = typeof spec.name === 'string' ? spec.name : String((spec.config as Config)?.name ?? spec.class_name);
+  const nodes = Array.isArray(spec.inbound_nodes) ? spec.inbound_nodes : [];
+  if (nodes.length !== 1) throw new FileFormatError(`${what}: Keras operation '${name}' must be called once, got ${nodes.length} calls`);
+  const { operationArgs } = parseNode(nodes[0], `${what}, operation '${name}'`, true);
+  return new KerasOperation(spec.class_name, typeof spec.module === 'string' ? spec.module : 'keras.src.ops.numpy', operationArgs!, name);
+}
+
 function functionalFromKeras(config: Config, what: string): Model {
   const specs = requireLayers(config, what);
-  const layers = new Map<string, Layer>();
+  const layers = new Map<string, Layer | Model>();
   const pending = new Map<string, NodeSpec[]>();
-  const outputs = new Map<string, SymbolicTensor[]>();
+  // Each layer's calls in order (Keras' node indices), each call's outputs in order.
+  const outputs = new Map<string, SymbolicTensor[][]>();
   for (const spec of specs) {
-    const layer = layerFromKeras(spec);
+    const layer = layerOrModel(spec, what);
     const name = typeof spec.name === 'string' ? spec.name : layer.name;
     if (layers.has(name)) throw new FileFormatError(`${what}: the layer name '${name}' is used twice in the model config`);
     layers.set(name, layer);
     if (layer instanceof InputLayer) {
-      outputs.set(name, [layer.output]);
+      outputs.set(name, [[layer.output]]);
       pending.set(name, []);
     } else {
       const nodes = spec.inbound_nodes;
       if (!Array.isArray(nodes)) throw new FileFormatError(`${what}: layer '${name}' has no \`inbound_nodes\` list`);
-      pending.set(name, nodes.map((n) => parseNode(n, `${what}, layer '${name}'`)));
+      pending.set(name, nodes.map((n) => parseNode(n, `${what}, layer '${name}'`, layer instanceof KerasOperation)));
       outputs.set(name, []);
     }
   }
-  const resolve = ([name, node, index]: TensorReference): SymbolicTensor | undefined => {
+  // In input_layers and output_layers (not in inbound nodes) Keras counts a nested functional
+  // model's own construction as its node 0, so its calls start at 1.
+  const resolve = ([name, node, index]: TensorReference, ends = false): SymbolicTensor | undefined => {
     if (!layers.has(name)) throw new FileFormatError(`${what}: a tensor reference names layer '${name}', which is not in the model config`);
-    if (index !== 0) throw new FileFormatError(`${what}: layer '${name}' has one output, but output ${index} is referenced`);
-    return outputs.get(name)![node];
+    const layer = layers.get(name);
+    const call = outputs.get(name)![ends && layer instanceof Model && !isSequential(layer) ? node - 1 : node];
+    if (call && index >= call.length) throw new FileFormatError(`${what}: layer '${name}' has ${call.length} output(s), but output ${index} is referenced`);
+    return call?.[index];
   };
   // Replay the calls: each pass runs every call whose inputs exist, until none is left.
   for (let progress = true; progress; ) {
     progress = false;
     for (const [name, nodes] of pending) {
       while (nodes.length > 0) {
-        const inputs = nodes[0].references.map(resolve);
+        const inputs = nodes[0].references.map((r) => resolve(r));
         if (inputs.some((t) => t === undefined)) break;
         const list = inputs as SymbolicTensor[];
-        outputs.get(name)!.push(layers.get(name)!.apply(nodes[0].listInput ? list : list[0]));
+        const target = layers.get(name)! as { apply(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[] };
+        const result = target.apply(nodes[0].listInput ? list : list[0]);
+        outputs.get(name)!.push(Array.isArray(result) ? result : [result]);
         nodes.shift();
         progress = true;
       }
@@ -109,7 +151,7 @@ function functionalFromKeras(config: Config, what: string): Model {
     if (!Array.isArray(value) || value.length === 0) throw new FileFormatError(`${what}: the model config has no \`${key}\``);
     const references = typeof value[0] === 'string' ? [value] : value;
     return references.map((r) => {
-      const t = resolve(tensorReference(r, what));
+      const t = resolve(tensorReference(r, what), true);
       if (!t) throw new FileFormatError(`${what}: \`${key}\` names ${describe(r)}, which is never computed`);
       return t;
     });

@@ -1,6 +1,7 @@
 // Classes that configs name: kiln's own layers, losses and optimizers, found from the public
 // exports (so layers added later need no entry here), plus the custom ones users register.
 import { ValueError } from '../errors.js';
+import * as applicationLayerExports from '../applications/helper_layers.js';
 import * as layerExports from '../layers/index.js';
 import { Layer } from '../layers/layer.js';
 import * as lossExports from '../losses/index.js';
@@ -77,15 +78,27 @@ let builtIns: Record<ObjectKind, Map<string, SerializableClass>> | undefined;
  * kiln's built-in class of that kind.
  */
 export function findClass(kind: ObjectKind, className: string, registeredName?: string | null): SerializableClass | undefined {
-  builtIns ??= {
-    layer: classesOf(layerExports, Layer as SerializableClass),
+  builtIns ??= builtInClasses();
+  const custom = (registeredName ? findRegistered(registeredName) : undefined) ?? findRegistered(className);
+  if (typeof custom === 'function' && custom.prototype) return custom as SerializableClass;
+  return builtIns[kind].get(className);
+}
+
+/** The names of kiln's built-in classes of a kind, and of the registered ones, for error messages. */
+export function knownClassNames(kind: ObjectKind): string[] {
+  builtIns ??= builtInClasses();
+  const custom = kind === 'layer' ? [...registered.entries()].filter(([, v]) => typeof v === 'function' && v.prototype instanceof Layer).map(([key]) => key) : [];
+  return [...[...builtIns[kind].keys()].sort(), ...custom];
+}
+
+function builtInClasses(): Record<ObjectKind, Map<string, SerializableClass>> {
+  return {
+    // keras.applications' own helper layers (LayerScale, ...) are saved in its models too.
+    layer: new Map([...classesOf(layerExports, Layer as SerializableClass), ...classesOf(applicationLayerExports, Layer as SerializableClass)]),
     loss: classesOf(lossExports, Loss as SerializableClass),
     optimizer: classesOf(optimizerExports, Optimizer as SerializableClass),
     schedule: classesOf(scheduleExports, LearningRateSchedule as SerializableClass),
     regularizer: classesOf(regularizerExports, Regularizer as SerializableClass),
     constraint: classesOf(constraintExports, Constraint as SerializableClass),
   };
-  const custom = (registeredName ? findRegistered(registeredName) : undefined) ?? findRegistered(className);
-  if (typeof custom === 'function' && custom.prototype) return custom as SerializableClass;
-  return builtIns[kind].get(className);
 }

@@ -4,25 +4,36 @@
 import { FileFormatError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { BaseRNN } from '../layers/rnn/base_rnn.js';
-import type { Model } from '../models/model.js';
+import { Model } from '../models/model.js';
 import { tensor } from '../tensor.js';
 import { snakeCase } from '../utils/naming.js';
 import type { H5Reader, H5Writer } from './h5_file.js';
-import { layerGraph } from './layer_graph.js';
+import { KerasOperation } from './keras_operation.js';
 import { isSequential } from './model_config.js';
 import { type OptimizerState, readOptimizerState, restoreOptimizerState } from './optimizer_state.js';
 
-/** Each layer with the group Keras keeps its variables in, named by class, not by layer name. */
-export function layerPaths(model: Model): { layer: Layer; group: string; vars: string }[] {
-  const layers = isSequential(model) || !model.built ? model.layers : layerGraph(model.inputs, model.outputs).layers;
+/** The class name Keras gives a layer's group: a kiln functional `Model` is Keras' `Functional`. */
+function groupClassName(layer: Layer | Model): string {
+  if (layer instanceof Model) return isSequential(layer) ? 'sequential' : 'functional';
+  return snakeCase(layer.constructor.name);
+}
+
+/**
+ * Each layer with the group Keras keeps its variables in, named by class, not by layer name;
+ * the layers of a nested model sit under its group (`layers/sequential/layers/dense/vars`).
+ */
+export function layerPaths(model: Model, prefix = ''): { layer: Layer; group: string; vars: string }[] {
   const used = new Map<string, number>();
-  return layers.map((layer) => {
-    const base = snakeCase(layer.constructor.name);
+  // Keras operations (`x + 3.0` in a functional model) are not layers there: they have no group.
+  const layers = (model.layers as (Layer | Model)[]).filter((layer) => !(layer instanceof KerasOperation));
+  return layers.flatMap((layer) => {
+    const base = groupClassName(layer);
     const count = used.get(base) ?? 0;
     used.set(base, count + 1);
-    const group = `layers/${count === 0 ? base : `${base}_${count}`}`;
+    const group = `${prefix}layers/${count === 0 ? base : `${base}_${count}`}`;
+    if (layer instanceof Model) return layerPaths(layer, `${group}/`);
     // Keras' recurrent layers hold their weights in a cell object.
-    return { layer, group, vars: layer instanceof BaseRNN ? `${group}/cell/vars` : `${group}/vars` };
+    return [{ layer, group, vars: layer instanceof BaseRNN ? `${group}/cell/vars` : `${group}/vars` }];
   });
 }
 
@@ -59,7 +70,12 @@ function numbered(reader: H5Reader, group: string): string[] {
 export function assignLayerWeights(layer: Layer, stored: { shape: number[]; values: Float32Array }[], what: string): () => void {
   const weights = layer.weights;
   if (stored.length !== weights.length) {
-    throw new FileFormatError(`${what}: layer '${layer.name}' expected ${weights.length} variables, but received ${stored.length} variables during loading. Expected: [${weights.map((w) => w.name).join(', ')}]`);
+    // Variables are stored by position: name the ones past the end of the shorter list.
+    const detail =
+      stored.length < weights.length
+        ? `missing: ${weights.slice(stored.length).map((w) => `'${w.name}' (shape [${w.shape.join(', ')}])`).join(', ')}`
+        : `unexpected: ${stored.slice(weights.length).map((s, i) => `variable ${weights.length + i} (shape [${s.shape.join(', ')}])`).join(', ')}`;
+    throw new FileFormatError(`${what}: layer '${layer.name}' expected ${weights.length} variables, but received ${stored.length} variables during loading (${detail}). Expected: [${weights.map((w) => `${w.name} [${w.shape.join(', ')}]`).join(', ')}]`);
   }
   stored.forEach((s, i) => {
     const expected = weights[i].shape;

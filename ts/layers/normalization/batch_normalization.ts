@@ -5,10 +5,11 @@ import { SymbolicTensor } from '../../symbolic.js';
 import { Tensor, tensor } from '../../tensor.js';
 import type { Variable } from '../../variable.js';
 import * as ops from '../../ops.js';
+import { checkAxisOption, resolveAxes, withAxesLast } from '../axes.js';
 import { Layer, type CallOptions, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 
 export interface BatchNormalizationArgs extends LayerArgs {
-  /** Only -1 (the channels of channels-last data). */
+  /** The axis of the features (channels), normalised separately; default -1 (channels last), 1 for channels-first data. */
   axis?: number;
   /** Weight of the old value in the moving averages. Default 0.99. */
   momentum?: number;
@@ -29,6 +30,7 @@ export interface BatchNormalizationArgs extends LayerArgs {
  * averages of them at inference (Keras' defaults: momentum 0.99, epsilon 1e-3).
  */
 export class BatchNormalization extends Layer {
+  readonly axis: number;
   readonly momentum: number;
   readonly epsilon: number;
   readonly center: boolean;
@@ -41,7 +43,7 @@ export class BatchNormalization extends Layer {
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args, ['axis', 'momentum', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'movingMeanInitializer', 'movingVarianceInitializer']);
-    if ((args.axis ?? -1) !== -1) throw new ValueError(`Layer "${this.name}": only axis -1 (channels last) is supported, got ${args.axis}`);
+    this.axis = checkAxisOption(this.name, args.axis ?? -1, false) as number;
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;
     if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`Layer "${this.name}": momentum must be between 0 and 1, got ${this.momentum}`);
@@ -59,8 +61,9 @@ export class BatchNormalization extends Layer {
 
   build(inputShape: Shape | Shape[]): void {
     const shape = inputShape as Shape;
-    const channels = shape[shape.length - 1];
-    if (shape.length < 2 || channels === null) this.requireRank(shape, Math.max(2, shape.length));
+    if (shape.length < 2) this.requireRank(shape, 2);
+    const channels = shape[resolveAxes(this.name, this.axis, shape.length)[0]];
+    if (channels === null) throw new ValueError(`Layer "${this.name}": axis ${this.axis} of the input must have a known size, got shape [${shape.map((d) => d ?? 'null').join(', ')}]`);
     const c = [channels as number];
     // Keras' weight order: gamma, beta, moving_mean, moving_variance.
     if (this.scale) this.gamma = this.addWeight({ name: 'gamma', shape: c, initializer: this.initializers.gamma });
@@ -70,7 +73,12 @@ export class BatchNormalization extends Layer {
   }
 
   call(inputs: LayerInput | LayerInput[], options: CallOptions = {}): LayerOutput {
+    // The kernel normalises the last axis; another feature axis is moved there and back.
     const x = inputs as LayerInput;
+    return withAxesLast(x, resolveAxes(this.name, this.axis, x.shape.length), (moved) => this.normalizeLastAxis(moved, options));
+  }
+
+  private normalizeLastAxis(x: LayerInput, options: CallOptions): LayerOutput {
     const c = this.movingMean.shape;
     const constant = (value: number) => tensor(new Float32Array(c[0]).fill(value), c);
     const gamma = this.gamma ?? constant(1);
@@ -85,6 +93,6 @@ export class BatchNormalization extends Layer {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), axis: -1, momentum: this.momentum, epsilon: this.epsilon, center: this.center, scale: this.scale };
+    return { ...super.getConfig(), axis: this.axis, momentum: this.momentum, epsilon: this.epsilon, center: this.center, scale: this.scale };
   }
 }
