@@ -46,6 +46,13 @@ class BadRequest extends Error {}
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** A bad value in a few words: an error body never echoes a large request back. */
+function describeLeaf(v: unknown): string {
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
 /**
  * Copies one instance (nested arrays of the sample's shape, or one flat array of its size) into
  * `out` at `offset`, walking the JSON once without intermediate arrays.
@@ -56,7 +63,8 @@ function writeInstance(value: unknown, shape: number[], out: Float32Array, offse
   };
   const write = (v: unknown, depth: number, at: number): number => {
     if (depth === shape.length) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadRequest(`${where}: expected finite numbers, got ${JSON.stringify(v)}`);
+      // Finite as float32 too: 1e39 is a JavaScript number but Infinity in the model.
+      if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw new BadRequest(`${where}: expected finite numbers, got ${describeLeaf(v)}${typeof v === 'number' && Number.isFinite(v) ? ' (infinite as float32)' : ''}`);
       out[at] = v;
       return at + 1;
     }

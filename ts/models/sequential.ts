@@ -22,6 +22,9 @@ export class Sequential extends Model {
     if (!(added instanceof Layer) && !(added instanceof Model && added.built)) {
       throw new ValueError(`Only instances of kiln.layers.Layer (or built models) can be added to a Sequential model. Received: ${String(added)}`);
     }
+    if ((added as unknown) === this || (added instanceof Model && containsModel(added, this))) {
+      throw new ValueError(`A model cannot be added to itself: "${this.name}" would contain itself`);
+    }
     if (layer instanceof InputLayer) {
       if (this.stack.length > 0 || this.input) throw new ValueError('An InputLayer can only be the first layer of a Sequential model');
       this.input = layer;
@@ -64,4 +67,14 @@ export class Sequential extends Model {
     for (const layer of this.stack) x = layer.apply(x);
     this.setGraph(this.input.output, x);
   }
+}
+
+/** Whether `target` is one of `model`'s layers, at any depth of nested models. */
+function containsModel(model: Model, target: Model, seen = new Set<Model>()): boolean {
+  seen.add(model);
+  for (const layer of model.layers as unknown[]) {
+    if (layer === target) return true;
+    if (layer instanceof Model && !seen.has(layer) && containsModel(layer, target, seen)) return true;
+  }
+  return false;
 }

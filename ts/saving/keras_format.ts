@@ -8,6 +8,7 @@ import { compileArgsFromKeras } from './compile_config.js';
 import { isPlainObject, kerasJson } from './keras_object.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
+import { readRegularFile } from './regular_file.js';
 import { readH5Bytes, writeH5Bytes } from './temporary_h5.js';
 import { readModelWeights, restoreOptimizerState, writeModelWeights } from './weights_store.js';
 import { readJsonEntry, readZip, writeZip } from './zip_archive.js';
@@ -35,14 +36,9 @@ export async function saveKerasFile(model: Model, target: string): Promise<void>
   await writeAtomically(target, (temporary) => fs.writeFileSync(temporary, archive));
 }
 
-/** Reads a whole file, refusing directories and missing files with a FileFormatError. */
+/** Reads a whole file, refusing missing files, directories, devices and FIFOs with a FileFormatError. */
 export function readFileBytes(file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new FileFormatError(code === 'ENOENT' ? `No file or directory found at ${file}` : `Cannot read ${file}: ${(error as Error).message}`);
-  }
+  return readRegularFile(file);
 }
 
 /** The model of a `.keras` file, with its weights, compile settings and optimizer state. */

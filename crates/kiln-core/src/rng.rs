@@ -1,5 +1,6 @@
 //! A small, fast, seedable generator (xoshiro256++): the same seed gives the same
 //! initial weights, shuffles and dropout masks on every machine.
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 #[derive(Debug, Clone)]
@@ -71,10 +72,19 @@ impl Rng {
 }
 
 static GLOBAL: Mutex<Option<Rng>> = Mutex::new(None);
+/// How many times `set_global_seed` ran: engines made before a reseed draw their dropout
+/// stream again, so `setSeed(n)` before `fit` repeats the masks whenever the engine was made.
+static SEED_GENERATION: AtomicU64 = AtomicU64::new(0);
 
 /// Reseeds the process-wide generator (kiln.setSeed).
 pub fn set_global_seed(seed: u64) {
     *GLOBAL.lock().unwrap_or_else(|e| e.into_inner()) = Some(Rng::new(seed));
+    SEED_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Counts the calls of `set_global_seed` so far.
+pub fn seed_generation() -> u64 {
+    SEED_GENERATION.load(Ordering::SeqCst)
 }
 
 /// Runs `f` with the process-wide generator. On first use it is seeded from `KILN_SEED` when

@@ -7,6 +7,7 @@ pub mod binary;
 pub mod conv;
 pub mod conv_transpose;
 pub mod dropout;
+pub mod extremum;
 pub mod gemm;
 pub mod loss;
 pub mod metrics;
