@@ -5,13 +5,25 @@
 /// The larger of `a` and `b`, NaN if either is NaN.
 #[inline(always)]
 pub fn maximum(a: f32, b: f32) -> f32 {
-    if a > b || a.is_nan() { a } else if b.is_nan() { b } else { a.max(b) }
+    if a > b || a.is_nan() {
+        a
+    } else if b.is_nan() {
+        b
+    } else {
+        a.max(b)
+    }
 }
 
 /// The smaller of `a` and `b`, NaN if either is NaN.
 #[inline(always)]
 pub fn minimum(a: f32, b: f32) -> f32 {
-    if a < b || a.is_nan() { a } else if b.is_nan() { b } else { a.min(b) }
+    if a < b || a.is_nan() {
+        a
+    } else if b.is_nan() {
+        b
+    } else {
+        a.min(b)
+    }
 }
 
 /// Whether `candidate` replaces `best` in a search for the largest value that keeps the
