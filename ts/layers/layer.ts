@@ -5,6 +5,7 @@ import { KilnError, ShapeError, ValueError } from '../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../initializers.js';
 import { get as getRegularizer, type RegularizerIdentifier, serialize as serializeRegularizer } from '../regularizers/index.js';
 import type { Regularizer } from '../regularizers/regularizer.js';
+import { chargeWeight } from '../saving/load_budget.js';
 import { currentLayerName, type Shape, SymbolicTensor, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
@@ -228,6 +229,7 @@ export abstract class Layer {
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new ShapeError(`Layer "${this.name}": weight '${name}' needs a shape of non-negative integers, got ${JSON.stringify(shape)}`);
     }
+    chargeWeight(shape, `${this.name}/${name}`);
     const v = new Variable(getInitializer(initializer)(shape), { name, path: `${this.name}/${name}`, trainable: trainable && this._trainable });
     v.regularizer = getRegularizer(options.regularizer);
     v.constraint = getConstraint(options.constraint);

@@ -36,7 +36,7 @@ function reason(error: unknown): string {
 export type AttributeValue = string | number | (string | number)[];
 
 /** Deflate expands at most about 1032:1: a dataset declaring more than this ratio lies. */
-const MAX_COMPRESSION_RATIO = 1100;
+export const MAX_COMPRESSION_RATIO = 1100;
 
 export class H5Reader {
   private constructor(

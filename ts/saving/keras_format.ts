@@ -5,7 +5,9 @@ import { FileFormatError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileArgsFromKeras } from './compile_config.js';
+import { MAX_COMPRESSION_RATIO } from './h5_file.js';
 import { isPlainObject, kerasJson } from './keras_object.js';
+import { withLoadBudget } from './load_budget.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
 import { readRegularFile } from './regular_file.js';
@@ -45,8 +47,9 @@ export function readFileBytes(file: string): Buffer {
 export async function loadKerasFile(file: string, options: { compile?: boolean } = {}): Promise<Model> {
   const entries = readZip(readFileBytes(file), file, KERAS_ENTRIES);
   const config = readJsonEntry(entries, 'config.json', file);
-  const model = modelFromKeras(config, file);
   const weights = entries.get('model.weights.h5');
+  // The weights the config creates may not exceed what model.weights.h5 can hold.
+  const model = withLoadBudget(file, (weights?.length ?? 0) * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
   if (!weights) throw new FileFormatError(`${file} has no model.weights.h5 (entries: ${[...entries.keys()].join(', ')})`);
   const compileConfig = isPlainObject(config) ? config.compile_config : undefined;
   if ((options.compile ?? true) && isPlainObject(compileConfig)) {
