@@ -48,9 +48,9 @@ export async function loadKerasFile(file: string, options: { compile?: boolean }
   const entries = readZip(readFileBytes(file), file, KERAS_ENTRIES);
   const config = readJsonEntry(entries, 'config.json', file);
   const weights = entries.get('model.weights.h5');
-  // The weights the config creates may not exceed what model.weights.h5 can hold.
-  const model = withLoadBudget(file, (weights?.length ?? 0) * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
   if (!weights) throw new FileFormatError(`${file} has no model.weights.h5 (entries: ${[...entries.keys()].join(', ')})`);
+  // The weights the config creates may not exceed what model.weights.h5 can hold.
+  const model = withLoadBudget(file, weights.length * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
   const compileConfig = isPlainObject(config) ? config.compile_config : undefined;
   if ((options.compile ?? true) && isPlainObject(compileConfig)) {
     model.compile(compileArgsFromKeras(compileConfig, model.outputs.map((t) => t.sourceLayer?.name ?? ''), file));
