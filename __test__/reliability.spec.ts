@@ -143,3 +143,18 @@ test('embedding ids outside the table are an error in predict and fit, naming th
   // Good ids still work.
   t.deepEqual(((await model.predict(kiln.tensor([[1, 2, 3]]))) as kiln.Tensor).shape, [1, 1]);
 });
+
+test('fit with batchSize 2**32 + 1 trains on whole batches of the data, not one sample per step', async (t) => {
+  const x = kiln.random.uniform([10, 3]);
+  const y = kiln.random.uniform([10, 1]);
+  const trained = async (batchSize: number) => {
+    kiln.setSeed(4);
+    const model = new kiln.Sequential([new kiln.layers.Dense(1, { inputShape: [3] })]);
+    model.compile({ optimizer: 'sgd', loss: 'mse' });
+    await model.fit(x, y, { epochs: 1, batchSize, verbose: 0, shuffle: false });
+    return Array.from(model.getWeights()[0].dataSync());
+  };
+  // Larger than the data: one batch of all 10 samples, as Keras does.
+  t.deepEqual(await trained(2 ** 32 + 1), await trained(10));
+  t.notDeepEqual(await trained(1), await trained(10));
+});

@@ -421,11 +421,11 @@ impl Engine {
         for (i, node) in updated {
             let grad = &mut ws.plan.grads[node];
             update_options.clip(grad, global_scale);
-            update_options.decay(&mut guards[i], lr);
-            optimizer.update(i, &mut guards[i], grad, lr, self.step);
+            update_options.decay(guards[i], lr);
+            optimizer.update(i, guards[i], grad, lr, self.step);
         }
         for c in constraints.iter().filter(|c| trainable[c.variable]) {
-            c.constraint.apply(&mut guards[c.variable], &variable_shapes[c.variable]);
+            c.constraint.apply(guards[c.variable], &variable_shapes[c.variable]);
         }
         ws.plan.update_moving_statistics(graph, guards);
         Ok(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics))

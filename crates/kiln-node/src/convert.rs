@@ -14,7 +14,7 @@ const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 pub fn integer(value: f64, what: &str) -> Result<i64> {
     if !(value.is_finite() && value.fract() == 0.0 && value.abs() <= MAX_EXACT) {
         return Err(to_js(KilnError::value(format!(
-            "{what} must be an integer, got {value}"
+            "{what} must be an integer no larger than 2^53 in size, got {value}"
         ))));
     }
     Ok(value as i64)
