@@ -158,3 +158,13 @@ test('fit with batchSize 2**32 + 1 trains on whole batches of the data, not one 
   t.deepEqual(await trained(2 ** 32 + 1), await trained(10));
   t.notDeepEqual(await trained(1), await trained(10));
 });
+
+test('adding layers to a Sequential applies only the new layer: each layer is called once, not once per add', (t) => {
+  const model = new kiln.Sequential([new kiln.layers.Dense(4, { inputShape: [4] })]);
+  for (let i = 0; i < 60; i++) model.add(new kiln.layers.Dense(4));
+  t.is(model.layers.length, 61);
+  t.true(model.layers.every((layer) => layer.inboundNodes.length === 1), `calls per layer: ${model.layers.map((l) => l.inboundNodes.length).join(',')}`);
+  model.pop();
+  t.is(model.layers.length, 60);
+  t.deepEqual(model.outputs[0].shape, [null, 4]);
+});

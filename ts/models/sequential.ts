@@ -35,7 +35,7 @@ export class Sequential extends Model {
     this.stack.push(layer);
     const declared = added instanceof Model ? added.inputs[0]?.shape : layer.batchInputShape;
     if (this.stack.length === 1 && declared && !this.input) this.input = new InputLayer(declared);
-    this.rebuild();
+    this.rebuild(true);
   }
 
   /** Removes the last layer. */
@@ -61,12 +61,25 @@ export class Sequential extends Model {
     super.ensureBuilt(sampleShape);
   }
 
-  private rebuild(): void {
-    if (!this.input || this.stack.length === 0) return;
-    let x: SymbolicTensor = this.input.output;
-    for (const layer of this.stack) x = layer.apply(x);
+  /**
+   * Applies the layers to the input. After an add only the new layer is applied to the last
+   * output (`appended`): applying every layer again on each add made building n layers cost
+   * n^3 (each layer kept a node per rebuild).
+   */
+  private rebuild(appended = false): void {
+    if (!this.input || this.stack.length === 0) {
+      this.lastOutput = undefined;
+      return;
+    }
+    const previous = appended && this.stack.length > 1 ? this.lastOutput : undefined;
+    let x: SymbolicTensor = previous ?? this.input.output;
+    for (const layer of previous ? this.stack.slice(-1) : this.stack) x = layer.apply(x);
     this.setGraph(this.input.output, x);
+    this.lastOutput = x;
   }
+
+  /** The output of the layers as last built, for an add to extend. */
+  private lastOutput?: SymbolicTensor;
 }
 
 /** Whether `target` is one of `model`'s layers, at any depth of nested models. */
