@@ -421,6 +421,7 @@ export class Model {
       const options = (yOrArgs ?? {}) as FitArgs;
       const unsupported = (['sampleWeight', 'classWeight', 'validationFreq', 'validationBatchSize'] as const).filter((k) => options[k] !== undefined);
       if (unsupported.length > 0) throw new ValueError(`fit: ${unsupported.map((k) => `\`${k}\``).join(', ')} ${unsupported.length > 1 ? 'are' : 'is'} supported with arrays, not yet with a kiln.data.Dataset`);
+      if (this.engine) callNative(() => this.engine!.reseedIfStale());
       return fitDataset(this, x, yOrArgs, args as Parameters<typeof fitDataset>[3]);
     }
     const y = yOrArgs as DataLike;
@@ -440,6 +441,8 @@ export class Model {
     let validationDataset: Dataset | undefined;
     let validation: EngineData | undefined;
     const engine = this.getEngine(ys);
+    // Synchronously after the caller's code: a setSeed just before fit restarts the dropout masks.
+    callNative(() => engine.reseedIfStale());
     if (validationData instanceof Dataset) {
       validationDataset = validationData;
     } else if (validationData) {

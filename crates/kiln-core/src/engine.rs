@@ -110,9 +110,9 @@ pub struct Engine {
     /// Optimizer steps taken so far (Keras' `iterations`).
     pub step: u64,
     rng: Rng,
-    /// The seed generation (`rng::seed_generation`) `rng` was drawn in; None until the first
-    /// training run, which draws it from the global generator at that point of its stream.
-    rng_generation: Option<u64>,
+    /// The seed generation (`rng::seed_generation`) `rng` belongs to: `reseed_if_stale`
+    /// restarts it after a later `setSeed`.
+    rng_generation: u64,
     workspaces: HashMap<usize, Workspace>,
 }
 
@@ -209,8 +209,8 @@ impl Engine {
             optimizer,
             update_options,
             step: 0,
-            rng: Rng::new(0),
-            rng_generation: None,
+            rng: Rng::new(rng::with_global(|r| r.next_u64())),
+            rng_generation: rng::seed_generation(),
             workspaces: HashMap::new(),
         };
         // Plan a batch of one now so shape errors surface at compile time.
@@ -363,6 +363,17 @@ impl Engine {
         self.train_weighted_batches(inputs, targets, None, order, batch_size, first, count, learning_rates)
     }
 
+    /// Restarts the dropout stream from the last `setSeed` if it was called after this engine's
+    /// stream began (fit calls this first, synchronously after the user's code): equal models
+    /// then train with equal masks whether their engines existed before the `setSeed` or not.
+    pub fn reseed_if_stale(&mut self) {
+        let generation = rng::seed_generation();
+        if self.rng_generation != generation {
+            self.rng = Rng::new(rng::dropout_seed());
+            self.rng_generation = generation;
+        }
+    }
+
     /// `train_batches` with one weight per sample ([samples] or [samples, 1]) multiplying
     /// each sample's loss (Keras' `sample_weight`).
     #[allow(clippy::too_many_arguments)]
@@ -370,11 +381,6 @@ impl Engine {
         check_sample_weights(sample_weights, inputs)?;
         if self.optimizer.is_none() || (self.losses.is_empty() && self.loss_terms.is_empty() && self.weight_penalties.is_empty()) {
             return Err(KilnError::runtime("You must call `compile()` with an optimizer and a loss before training"));
-        }
-        let generation = rng::seed_generation();
-        if self.rng_generation != Some(generation) {
-            self.rng = Rng::new(rng::with_global(|r| r.next_u64()));
-            self.rng_generation = Some(generation);
         }
         // Locks are taken here, on the caller's thread, never on a pool thread: a pool thread
         // waiting inside a parallel kernel may run another engine's job, which must never

@@ -108,6 +108,15 @@ impl NativeEngine {
         Ok(NativeEngine { inner: Arc::new(Mutex::new(engine)) })
     }
 
+    /// Restarts the dropout stream after a `setSeed` (see Engine::reseed_if_stale). An engine
+    /// busy with a run is left as it is rather than blocking the event loop.
+    #[napi]
+    pub fn reseed_if_stale(&self) {
+        if let Ok(mut engine) = self.inner.try_lock() {
+            engine.reseed_if_stale();
+        }
+    }
+
     /// Optimizer steps taken (Keras' `optimizer.iterations`).
     #[napi(getter)]
     pub fn step(&self) -> f64 {
