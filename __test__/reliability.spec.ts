@@ -172,7 +172,7 @@ test('adding layers to a Sequential applies only the new layer: each layer is ca
 test('a functional model 20,000 layers deep builds and predicts: graph walks are not limited by the call stack', async (t) => {
   const input = kiln.Input({ shape: [3] });
   let x = input;
-  for (let i = 0; i < 20_000; i++) x = new kiln.layers.Activation(i % 2 ? 'relu' : 'linear').apply(x);
+  for (let i = 0; i < 20_000; i++) x = new kiln.layers.Activation('relu').apply(x);
   const model = new kiln.Model({ inputs: input, outputs: x });
   t.is(model.layers.length, 20_001);
   t.deepEqual(((await model.predict(kiln.tensor([[1, -2, 3]]))) as kiln.Tensor).toArray(), [[1, 0, 3]]);
