@@ -177,3 +177,14 @@ test('a functional model 20,000 layers deep builds and predicts: graph walks are
   t.is(model.layers.length, 20_001);
   t.deepEqual(((await model.predict(kiln.tensor([[1, -2, 3]]))) as kiln.Tensor).toArray(), [[1, 0, 3]]);
 });
+
+test('hinge-family losses and metrics of a diverged (NaN) model are NaN, so TerminateOnNaN can see it', async (t) => {
+  for (const loss of ['hinge', 'squared_hinge', 'categorical_hinge']) {
+    const model = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] })]);
+    model.compile({ optimizer: 'sgd', loss, metrics: [loss] });
+    model.setWeights([kiln.tensor([[NaN, 0], [0, 0], [0, 0]]), kiln.tensor([0, 0])]);
+    const [value, metric] = (await model.evaluate(kiln.tensor([[1, 2, 3]]), kiln.tensor([[0, 1]]), { verbose: 0 })) as number[];
+    t.true(Number.isNaN(value), `${loss} loss ${value}`);
+    t.true(Number.isNaN(metric), `${loss} metric ${metric}`);
+  }
+});
