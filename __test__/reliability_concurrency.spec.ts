@@ -45,6 +45,7 @@ test(`shared-weight fit, predict and compile run together for ${stressSeconds} s
   t.false(result.timedOut, `deadlocked (killed after ${stressSeconds + 60} s); stderr: ${result.stderr.slice(-2000)}`);
   t.is(result.code, 0, result.stderr.slice(-2000));
   const counts = JSON.parse(result.stdout.trim().split('\n').pop()!);
+  t.log(`rounds in ${stressSeconds} s: ${JSON.stringify(counts)}`);
   t.true(counts.fit > 5 && counts.predict > 5 && counts.compile > 2, JSON.stringify(counts));
 });
 
