@@ -17,3 +17,6 @@ export class FileFormatError extends KilnError {}
 
 /** The model is used in a way its state does not allow (fit before compile, ...). */
 export class RuntimeError extends KilnError {}
+
+/** A tensor or buffer is larger than the machine can hold (TensorFlow's ResourceExhaustedError). */
+export class ResourceExhaustedError extends KilnError {}

@@ -4,7 +4,7 @@ export * as callbacks from './callbacks/index.js';
 export * as constraints from './constraints/index.js';
 export * as data from './data/index.js';
 export * as datasets from './datasets/index.js';
-export { FileFormatError, KilnError, RuntimeError, ShapeError, ValueError } from './errors.js';
+export { FileFormatError, KilnError, ResourceExhaustedError, RuntimeError, ShapeError, ValueError } from './errors.js';
 export * as initializers from './initializers.js';
 export { Input, type InputArgs } from './layers/core/input_layer.js';
 export * as layers from './layers/index.js';

@@ -1,14 +1,12 @@
 // kiln.random and kiln.setSeed: one seeded generator behind initialisers, shuffling, dropout.
-import { ValueError } from './errors.js';
 import { callNative, native } from './native.js';
 import { Tensor } from './tensor.js';
+import { checkInteger, checkShape as checkShapeRule } from './utils/integers.js';
 
-function checkShape(shape: number[]): number[] {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ValueError(`random: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-  }
-  return shape;
-}
+const checkShape = (shape: number[]): number[] => checkShapeRule('random', shape);
+
+/** randint's values are int32 (Keras' default dtype): both bounds must fit. */
+const INT32_RANGE = { min: -(2 ** 31), max: 2 ** 31 };
 
 /** Uniform values in [min, max) (Keras' defaults: 0 and 1). */
 export function uniform(shape: number[], min = 0, max = 1): Tensor {
@@ -26,6 +24,8 @@ export function truncatedNormal(shape: number[], mean = 0, std = 1): Tensor {
 
 /** Integers in [low, high), int32. */
 export function randint(low: number, high: number, shape: number[]): Tensor {
+  checkInteger('randint', 'low', low, INT32_RANGE);
+  checkInteger('randint', 'high', high, INT32_RANGE);
   return new Tensor(callNative(() => native.randomInt(low, high, checkShape(shape))));
 }
 

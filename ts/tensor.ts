@@ -1,6 +1,7 @@
 import type { NativeTensor } from '../native.cjs';
 import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
+import { checkIndices, checkShape } from './utils/integers.js';
 
 export type DType = 'float32' | 'int32' | 'uint8';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
@@ -79,6 +80,7 @@ export class Tensor {
 
   /** A new shape for the same values; one dimension may be -1. */
   reshape(shape: number[]): Tensor {
+    checkShape('reshape', shape, { inferred: true });
     return new Tensor(callNative(() => this.handle.reshape(shape)));
   }
 
@@ -110,9 +112,11 @@ export class Tensor {
     return new Tensor(callNative(() => native.slice(this.handle, begin, size)));
   }
 
-  /** Rows (axis 0) at `indices`. */
+  /** Rows (axis 0) at `indices` (integers; NaN, fractions and negatives are refused, not truncated). */
   gather(indices: TensorLike): Tensor {
-    const idx = Array.from(toTensor(indices, 'int32').dataSync());
+    const values: ArrayLike<number> = indices instanceof Tensor ? indices.dataSync() : Array.isArray(indices) ? ((indices as unknown[]).flat(MAX_NESTING as 1) as number[]) : typeof indices === 'number' ? [indices] : indices;
+    checkIndices('gather', values, this.shape[0] ?? 0);
+    const idx = Array.from(values);
     return new Tensor(callNative(() => native.gather(this.handle, idx)));
   }
 
@@ -132,11 +136,15 @@ function binary(name: string, a: Tensor, b: TensorLike): Tensor {
   return new Tensor(callNative(() => native.binaryOp(name, a.handle, other.handle)));
 }
 
+/** Nesting deeper than this is refused (a self-referencing array would nest forever). */
+const MAX_NESTING = 64;
+
 /** The shape of nested arrays, read along their first elements. */
 function nestedShape(values: NestedArray): number[] {
   const shape: number[] = [];
   let v: NestedArray = values;
   while (Array.isArray(v)) {
+    if (shape.length >= MAX_NESTING) throw new ShapeError(`tensor(): arrays nested more than ${MAX_NESTING} deep (a self-referencing array?); kiln tensors have at most ${MAX_NESTING} axes`);
     shape.push(v.length);
     if (v.length === 0) break;
     v = v[0];
@@ -192,6 +200,7 @@ export function tensor(values: TensorLike, shape?: number[], dtype?: DType): Ten
   }
   const finalShape = shape ?? inferred;
   if (shape) {
+    checkShape('tensor()', shape, { inferred: true });
     const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     const unknown = shape.filter((d) => d === -1).length;
     if (unknown === 1 && known > 0 && data.length % known === 0) {

@@ -7,6 +7,7 @@ import { get as getRegularizer, type RegularizerIdentifier, serialize as seriali
 import type { Regularizer } from '../regularizers/regularizer.js';
 import { record, symbolic as constantNode } from '../ops/recording.js';
 import { leadingParameters } from '../saving/construct.js';
+import { chargeWeight } from '../saving/load_budget.js';
 import { currentLayerName, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
@@ -242,6 +243,7 @@ export abstract class Layer {
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new ShapeError(`Layer "${this.name}": weight '${name}' needs a shape of non-negative integers, got ${JSON.stringify(shape)}`);
     }
+    chargeWeight(shape, `${this.name}/${name}`);
     const v = new Variable(getInitializer(initializer)(shape), { name, path: `${this.name}/${name}`, trainable: trainable && this._trainable });
     v.regularizer = getRegularizer(options.regularizer);
     v.constraint = getConstraint(options.constraint);

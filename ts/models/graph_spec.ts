@@ -2,6 +2,7 @@
 // model inputs by position, weights by index.
 import { ValueError } from '../errors.js';
 import type { SymbolicTensor } from '../symbolic.js';
+import { postOrder } from '../utils/graph_order.js';
 import type { Variable } from '../variable.js';
 import { layerGraph } from './layer_graph.js';
 
@@ -18,10 +19,8 @@ export function buildGraphSpec(inputs: SymbolicTensor[], outputs: SymbolicTensor
   const ids = new Map<SymbolicTensor, number>();
   const nodes: Record<string, unknown>[] = [];
   const variables: Variable[] = [];
-  const visit = (t: SymbolicTensor): number => {
-    const known = ids.get(t);
-    if (known !== undefined) return known;
-    const inputIds = t.inputs.map(visit);
+  const emit = (t: SymbolicTensor): void => {
+    const inputIds = t.inputs.map((i) => ids.get(i)!);
     const node: Record<string, unknown> = { ...t.spec, inputs: inputIds, name: t.name };
     if (t.spec.op === 'input') {
       const index = inputs.indexOf(t);
@@ -32,14 +31,12 @@ export function buildGraphSpec(inputs: SymbolicTensor[], outputs: SymbolicTensor
     } else if (t.spec.op === 'variable') {
       node.index = variables.push(t.variable!) - 1;
     }
-    const id = nodes.push(node) - 1;
-    ids.set(t, id);
-    return id;
+    ids.set(t, nodes.push(node) - 1);
   };
   // Inputs first, so an unused input still gets its node.
-  inputs.forEach(visit);
-  const graph = { nodes, outputs: outputs.map(visit) };
-  return { graph, variables, extraIds: extra.map(visit) };
+  postOrder([...inputs, ...outputs, ...extra], (t) => t.inputs, emit);
+  const graph = { nodes, outputs: outputs.map((t) => ids.get(t)!) };
+  return { graph, variables, extraIds: extra.map((t) => ids.get(t)!) };
 }
 
 /** The layers whose calls produced the graph, each once, in Keras' order (see layer_graph). */

@@ -3,6 +3,7 @@
 // (the summary's "Connected to" column).
 import type { LayerNode } from '../layers/layer.js';
 import type { SymbolicTensor } from '../symbolic.js';
+import { postOrder } from '../utils/graph_order.js';
 
 /** What the graph needs of a layer (models used as layers are layer-like too). */
 export interface LayerLike {
@@ -56,17 +57,11 @@ export function layerGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]):
   // Post-order from the outputs (a call after the calls that feed it) for the depths; layers
   // numbered in pre-order, which breaks ties between equal depths (Keras' traversal order).
   const order: GraphNode[] = [];
-  const firstUse: LayerLike[] = [];
-  const seen = new Set<GraphNode>();
-  const visit = (g: GraphNode): void => {
-    if (seen.has(g)) return;
-    seen.add(g);
-    if (!firstUse.includes(g.layer)) firstUse.push(g.layer);
-    parents(g).forEach(visit);
-    order.push(g);
+  const firstUse = new Map<LayerLike, number>();
+  const enter = (g: GraphNode) => {
+    if (!firstUse.has(g.layer)) firstUse.set(g.layer, firstUse.size);
   };
-  outputs.flatMap(upstream).forEach(visit);
-  inputs.flatMap(upstream).forEach(visit);
+  postOrder([...outputs.flatMap(upstream), ...inputs.flatMap(upstream)], parents, (g) => order.push(g), enter);
 
   const nodeDepth = new Map<GraphNode, number>();
   const layerDepth = new Map<LayerLike, number>();
@@ -76,7 +71,7 @@ export function layerGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]):
     nodeDepth.set(g, depth);
     for (const p of parents(g)) nodeDepth.set(p, Math.max(depth + 1, nodeDepth.get(p) ?? 0));
   }
-  const layers = [...firstUse].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || firstUse.indexOf(a) - firstUse.indexOf(b));
+  const layers = [...firstUse.keys()].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || firstUse.get(a)! - firstUse.get(b)!);
   const depths = order.map((g) => nodeDepth.get(g)!);
   const sequentialLike =
     new Set(depths).size === depths.length && order.every((g) => g.node.inputs.length <= 1) && new Set(order.map((g) => g.layer)).size === order.length;

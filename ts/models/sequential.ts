@@ -30,6 +30,9 @@ export class Sequential extends Model {
     if (!(added instanceof Layer) && !(added instanceof Model && added.built)) {
       throw new ValueError(`Only instances of kiln.layers.Layer, kiln.Input() tensors and built models can be added to a Sequential model. Received: ${describeValue(added)}`);
     }
+    if ((added as unknown) === this || (added instanceof Model && containsModel(added, this))) {
+      throw new ValueError(`A model cannot be added to itself: "${this.name}" would contain itself`);
+    }
     if (layer instanceof InputLayer) {
       if (this.stack.length > 0 || this.input) throw new ValueError('An InputLayer can only be the first layer of a Sequential model');
       this.input = layer;
@@ -40,7 +43,7 @@ export class Sequential extends Model {
     this.stack.push(layer);
     const declared = added instanceof Model ? added.inputs[0]?.shape : layer.batchInputShape;
     if (this.stack.length === 1 && declared && !this.input) this.input = new InputLayer({ batchShape: declared });
-    this.rebuild();
+    this.rebuild(true);
   }
 
   /** Removes the last layer. */
@@ -66,10 +69,33 @@ export class Sequential extends Model {
     super.ensureBuilt(sampleShape);
   }
 
-  private rebuild(): void {
-    if (!this.input || this.stack.length === 0) return;
-    let x: SymbolicTensor = this.input.output;
-    for (const layer of this.stack) x = layer.apply(x);
+  /**
+   * Applies the layers to the input. After an add only the new layer is applied to the last
+   * output (`appended`): applying every layer again on each add made building n layers cost
+   * n^3 (each layer kept a node per rebuild).
+   */
+  private rebuild(appended = false): void {
+    if (!this.input || this.stack.length === 0) {
+      this.lastOutput = undefined;
+      return;
+    }
+    const previous = appended && this.stack.length > 1 ? this.lastOutput : undefined;
+    let x: SymbolicTensor = previous ?? this.input.output;
+    for (const layer of previous ? this.stack.slice(-1) : this.stack) x = layer.apply(x);
     this.setGraph(this.input.output, x);
+    this.lastOutput = x;
   }
+
+  /** The output of the layers as last built, for an add to extend. */
+  private lastOutput?: SymbolicTensor;
+}
+
+/** Whether `target` is one of `model`'s layers, at any depth of nested models. */
+function containsModel(model: Model, target: Model, seen = new Set<Model>()): boolean {
+  seen.add(model);
+  for (const layer of model.layers as unknown[]) {
+    if (layer === target) return true;
+    if (layer instanceof Model && !seen.has(layer) && containsModel(layer, target, seen)) return true;
+  }
+  return false;
 }

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import h5wasm from 'h5wasm/node';
 import { FileFormatError } from '../errors.js';
+import { regularFileSize } from './regular_file.js';
 
 type H5 = typeof h5wasm;
 type Group = InstanceType<H5['Group']>;
@@ -34,6 +35,9 @@ function reason(error: unknown): string {
 /** An HDF5 value as a plain number list or string(s), for attributes. */
 export type AttributeValue = string | number | (string | number)[];
 
+/** Deflate expands at most about 1032:1: a dataset declaring more than this ratio lies. */
+export const MAX_COMPRESSION_RATIO = 1100;
+
 export class H5Reader {
   private constructor(
     private readonly file: InstanceType<H5['File']>,
@@ -47,12 +51,13 @@ export class H5Reader {
     const module = await h5();
     let size: number;
     try {
-      size = fs.statSync(path).size;
-    } catch {
-      throw new FileFormatError(`${what}: no such file`);
+      size = regularFileSize(path);
+    } catch (error) {
+      if (!fs.existsSync(path)) throw new FileFormatError(`${what}: no such file`);
+      throw new FileFormatError(`${what}: ${(error as Error).message}`);
     }
     const head = Buffer.alloc(8);
-    const fd = fs.openSync(path, 'r');
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     try {
       fs.readSync(fd, head, 0, 8, 0);
     } finally {
@@ -102,8 +107,21 @@ export class H5Reader {
     }
   }
 
-  /** A numeric dataset as float32 values and its shape. */
+  /** Datasets read so far, by path: a file naming one dataset many times is read once. */
+  private readonly tensors = new Map<string, { shape: number[]; values: Float32Array }>();
+  /** Bytes decoded so far: at most what the file can hold (compressed data at deflate's largest ratio), however often datasets are reached through links. */
+  private decodedBytes = 0;
+
+  /** A numeric dataset as float32 values and its shape (the same object each time a path is read again). */
   readTensor(path: string): { shape: number[]; values: Float32Array } {
+    const known = this.tensors.get(path);
+    if (known) return known;
+    const tensor = this.decodeTensor(path);
+    this.tensors.set(path, tensor);
+    return tensor;
+  }
+
+  private decodeTensor(path: string): { shape: number[]; values: Float32Array } {
     const dataset = this.entity(path);
     if (!(dataset instanceof this.module.Dataset)) throw new FileFormatError(`${this.what}: '${path}' is missing or is not a dataset`);
     try {
@@ -113,8 +131,12 @@ export class H5Reader {
       const count = shape.reduce((a, b) => a * b, 1);
       // Uncompressed data is stored in full, so the file must be at least that big.
       const compressed = dataset.filters.length > 0;
-      if (count * meta.size > this.size * (compressed ? 1100 : 1)) {
+      if (count * meta.size > this.size * (compressed ? MAX_COMPRESSION_RATIO : 1)) {
         throw new FileFormatError(`${this.what}: '${path}' declares shape [${shape.join(', ')}] (${count * meta.size} bytes), more than the ${this.size}-byte file can hold`);
+      }
+      this.decodedBytes += count * meta.size;
+      if (this.decodedBytes > this.size * MAX_COMPRESSION_RATIO) {
+        throw new FileFormatError(`${this.what}: its datasets decode to more than ${this.size * MAX_COMPRESSION_RATIO} bytes, more than the ${this.size}-byte file can hold (one dataset linked many times?)`);
       }
       const raw = dataset.value;
       const values = new Float32Array(count);

@@ -5,9 +5,12 @@ import { FileFormatError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileFromKeras } from './compile_config.js';
+import { MAX_COMPRESSION_RATIO } from './h5_file.js';
 import { isPlainObject, kerasJson } from './keras_object.js';
+import { withLoadBudget } from './load_budget.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
+import { readRegularFile } from './regular_file.js';
 import { readH5Bytes, writeH5Bytes } from './temporary_h5.js';
 import { readModelWeights, restoreOptimizerState, writeModelWeights } from './weights_store.js';
 import { readJsonEntry, readZip, writeZip } from './zip_archive.js';
@@ -35,23 +38,19 @@ export async function saveKerasFile(model: Model, target: string): Promise<void>
   await writeAtomically(target, (temporary) => fs.writeFileSync(temporary, archive));
 }
 
-/** Reads a whole file, refusing directories and missing files with a FileFormatError. */
+/** Reads a whole file, refusing missing files, directories, devices and FIFOs with a FileFormatError. */
 export function readFileBytes(file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new FileFormatError(code === 'ENOENT' ? `No file or directory found at ${file}` : `Cannot read ${file}: ${(error as Error).message}`);
-  }
+  return readRegularFile(file);
 }
 
 /** The model of a `.keras` file, with its weights, compile settings and optimizer state. */
 export async function loadKerasFile(file: string, options: { compile?: boolean } = {}): Promise<Model> {
   const entries = readZip(readFileBytes(file), file, KERAS_ENTRIES);
   const config = readJsonEntry(entries, 'config.json', file);
-  const model = modelFromKeras(config, file);
   const weights = entries.get('model.weights.h5');
   if (!weights) throw new FileFormatError(`${file} has no model.weights.h5 (entries: ${[...entries.keys()].join(', ')})`);
+  // The weights the config creates may not exceed what model.weights.h5 can hold.
+  const model = withLoadBudget(file, weights.length * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
   if (options.compile ?? true) compileFromKeras(model, isPlainObject(config) ? config.compile_config : undefined, file);
   await readH5Bytes(weights, `${file} (model.weights.h5)`, (reader) => {
     const { apply, optimizer } = readModelWeights(reader, model);

@@ -4,6 +4,7 @@
 import { ValueError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import type { SymbolicTensor } from '../symbolic.js';
+import { postOrder } from '../utils/graph_order.js';
 
 export interface LayerGraph {
   /** Every layer, inputs first, in Keras' order. */
@@ -24,19 +25,14 @@ function parents(t: SymbolicTensor): SymbolicTensor[] {
 }
 
 export function layerGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): LayerGraph {
-  const finished = new Set<SymbolicTensor>();
   const ordered: SymbolicTensor[] = [];
   const firstVisit = new Map<Layer, number>();
-  const visit = (t: SymbolicTensor): void => {
-    if (finished.has(t)) return;
+  const enter = (t: SymbolicTensor): void => {
     if (t.spec.op !== 'input' && !t.layerCall) producer(t); // throws: not made by a layer
     const layer = producer(t);
     if (!firstVisit.has(layer)) firstVisit.set(layer, firstVisit.size);
-    parents(t).forEach(visit);
-    finished.add(t);
-    ordered.push(t);
   };
-  outputs.forEach(visit);
+  postOrder(outputs, parents, (t) => ordered.push(t), enter);
 
   const nodeDepth = new Map<SymbolicTensor, number>();
   const layerDepth = new Map<Layer, number>();

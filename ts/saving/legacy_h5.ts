@@ -6,13 +6,15 @@ import { getLoss } from '../losses/index.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileFromKeras } from './compile_config.js';
-import { H5Reader, H5Writer } from './h5_file.js';
+import { H5Reader, H5Writer, MAX_COMPRESSION_RATIO } from './h5_file.js';
 import { KERAS_FORMAT_VERSION } from './keras_format.js';
 import { type Config, isPlainObject, kerasJson } from './keras_object.js';
+import { withLoadBudget } from './load_budget.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
 import { type OptimizerState, readOptimizerState } from './optimizer_state.js';
-import { assignLayerWeights, restoreOptimizerState } from './weights_store.js';
+import { regularFileSize } from './regular_file.js';
+import { assignLayerWeights, layerPaths, restoreOptimizerState } from './weights_store.js';
 
 /** Legacy configs name classes without Keras 3's module and build fields. */
 function legacyObject(value: unknown): unknown {
@@ -129,7 +131,7 @@ export async function loadLegacyH5(file: string, options: { compile?: boolean } 
   try {
     const config = parseJsonAttribute(reader, 'model_config');
     if (config === undefined) throw new FileFormatError(`${file} has no model config: it holds weights only (use model.loadWeights) or is not a Keras model file`);
-    const model = modelFromKeras(config, file);
+    const model = withLoadBudget(file, regularFileSize(file) * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
     const training = parseJsonAttribute(reader, 'training_config');
     if (options.compile ?? true) compileFromKeras(model, training, file);
     readLegacyLayerWeights(reader, model, 'model_weights')();

@@ -5,6 +5,11 @@ import { FileFormatError } from '../errors.js';
 
 /** Deflate expands at most about 1032:1; a larger declared ratio is a lie. */
 const MAX_DEFLATE_RATIO = 1100;
+/**
+ * Entries declaring more than this many times the archive's size, in all, are refused as a zip
+ * bomb before anything is inflated: weights (float32) barely compress, and Keras stores them.
+ */
+const MAX_ARCHIVE_RATIO = 100;
 
 /** Whether a zip entry name is a plain relative path (no `..`, no absolute or drive paths). */
 function safeName(name: string): boolean {
@@ -29,7 +34,7 @@ export function readZip(bytes: Uint8Array, what: string, wanted?: ReadonlySet<st
         if (!safeName(file.name)) problem = `entry '${file.name}' has an unsafe path`;
         else if (file.compression !== 0 && file.compression !== 8) problem = `entry '${file.name}' uses compression method ${file.compression} (only stored and deflated are supported)`;
         else if (file.originalSize > (file.compression === 0 ? file.size : file.size * MAX_DEFLATE_RATIO + 1024)) problem = `entry '${file.name}' declares ${file.originalSize} bytes, more than its ${file.size} stored bytes can hold`;
-        else if ((declared += file.originalSize) > bytes.length * MAX_DEFLATE_RATIO) problem = `its entries declare ${declared} bytes, more than the archive can hold`;
+        else if ((declared += file.originalSize) > bytes.length * MAX_ARCHIVE_RATIO) problem = `its entries declare ${declared} bytes, more than ${MAX_ARCHIVE_RATIO} times the archive's ${bytes.length} bytes (a zip bomb?)`;
         return !problem && (!wanted || wanted.has(file.name));
       },
     });

@@ -315,6 +315,9 @@ export abstract class Trainer {
     const o = fitOptions(args);
     if (stream) refuseWithStream('fit', x, o);
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training (fit).');
+    // Synchronously after the caller's code: a setSeed just before fit restarts the dropout masks
+    // of an engine that exists already (a new one starts from the current seed).
+    if (this.engine) callNative(() => this.engine!.reseedIfStale());
     const custom = this.customSteps();
     const { train, validation } = await this.fitSources(x, stream ? undefined : (yOrArgs as DataLike), o, custom);
     try {

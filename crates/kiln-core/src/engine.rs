@@ -110,6 +110,9 @@ pub struct Engine {
     /// Optimizer steps taken so far (Keras' `iterations`).
     pub step: u64,
     rng: Rng,
+    /// The seed generation (`rng::seed_generation`) `rng` belongs to: `reseed_if_stale`
+    /// restarts it after a later `setSeed`.
+    rng_generation: u64,
     workspaces: HashMap<usize, Workspace>,
 }
 
@@ -207,6 +210,7 @@ impl Engine {
             update_options,
             step: 0,
             rng: Rng::new(rng::with_global(|r| r.next_u64())),
+            rng_generation: rng::seed_generation(),
             workspaces: HashMap::new(),
         };
         // Plan a batch of one now so shape errors surface at compile time.
@@ -359,32 +363,47 @@ impl Engine {
         self.train_weighted_batches(inputs, targets, None, order, batch_size, first, count, learning_rates)
     }
 
+    /// Restarts the dropout stream from the last `setSeed` if it was called after this engine's
+    /// stream began (fit calls this first, synchronously after the user's code): equal models
+    /// then train with equal masks whether their engines existed before the `setSeed` or not.
+    pub fn reseed_if_stale(&mut self) {
+        let generation = rng::seed_generation();
+        if self.rng_generation != generation {
+            self.rng = Rng::new(rng::dropout_seed());
+            self.rng_generation = generation;
+        }
+    }
+
     /// `train_batches` with one weight per sample ([samples] or [samples, 1]) multiplying
     /// each sample's loss (Keras' `sample_weight`).
     #[allow(clippy::too_many_arguments)]
     pub fn train_weighted_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
         check_sample_weights(sample_weights, inputs)?;
-        crate::threads::run(|| self.train_batches_on_pool(inputs, targets, sample_weights, order, batch_size, first, count, learning_rates))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn train_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
         if self.optimizer.is_none() || (self.losses.is_empty() && self.loss_terms.is_empty() && self.weight_penalties.is_empty()) {
             return Err(KilnError::runtime("You must call `compile()` with an optimizer and a loss before training"));
         }
+        // Locks are taken here, on the caller's thread, never on a pool thread: a pool thread
+        // waiting inside a parallel kernel may run another engine's job, which must never
+        // wait for a lock held by the thread it runs on.
         let variables = self.variables.clone();
         let mut guards = lock_all_for_write(&variables);
+        let mut buffers: Vec<&mut Vec<f32>> = guards.iter_mut().map(|g| &mut **g).collect();
+        crate::threads::run(|| self.train_batches_on_pool(inputs, targets, sample_weights, order, batch_size, first, count, learning_rates, &mut buffers))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn train_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32], buffers: &mut [&mut Vec<f32>]) -> Result<Vec<BatchLogs>> {
         let mut logs = Vec::with_capacity(count);
         for b in first..first + count {
             let idx = batch_indices(order, batch_size, b);
             let lr = learning_rates.get(b - first).copied().unwrap_or(0.0);
-            logs.push(self.train_step(inputs, targets, sample_weights, idx, lr, &mut guards)?);
+            logs.push(self.train_step(inputs, targets, sample_weights, idx, lr, buffers)?);
         }
         Ok(logs)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, idx: &[u32], lr: f32, guards: &mut [RwLockWriteGuard<Vec<f32>>]) -> Result<BatchLogs> {
+    fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, idx: &[u32], lr: f32, guards: &mut [&mut Vec<f32>]) -> Result<BatchLogs> {
         let rows = idx.len();
         self.workspace(rows)?;
         let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, output_losses, optimizer, update_options, variable_nodes, trainable, input_nodes, loss_terms, weight_penalties, constraints, variable_shapes, .. } = self;
@@ -392,6 +411,7 @@ impl Engine {
         gather(ws, input_nodes, inputs, targets, idx);
         let weights = gather_sample_weights(ws, sample_weights, idx);
         ws.plan.forward(graph, guards, true, rng);
+        ws.plan.take_failure()?;
         ws.plan.zero_grads();
         let loss_values = seed_losses(ws, graph, guards, losses, loss_plans, weights.as_deref(), true);
         let term_values = loss_terms::seed_terms(&mut ws.plan, graph, guards, loss_terms, weights.as_deref(), true);
@@ -407,11 +427,11 @@ impl Engine {
         for (i, node) in updated {
             let grad = &mut ws.plan.grads[node];
             update_options.clip(grad, global_scale);
-            update_options.decay(&mut guards[i], lr);
-            optimizer.update(i, &mut guards[i], grad, lr, self.step);
+            update_options.decay(guards[i], lr);
+            optimizer.update(i, guards[i], grad, lr, self.step);
         }
         for c in constraints.iter().filter(|c| trainable[c.variable]) {
-            c.constraint.apply(&mut guards[c.variable], &variable_shapes[c.variable]);
+            c.constraint.apply(guards[c.variable], &variable_shapes[c.variable]);
         }
         ws.plan.update_moving_statistics(graph, guards);
         Ok(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics))
@@ -425,17 +445,20 @@ impl Engine {
     /// `evaluate_batches` with one weight per sample multiplying each sample's loss.
     pub fn evaluate_weighted_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
         check_sample_weights(sample_weights, inputs)?;
-        crate::threads::run(|| self.evaluate_batches_on_pool(inputs, targets, sample_weights, batch_size, first, count))
-    }
-
-    fn evaluate_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, batch_size: usize, first: usize, count: usize) -> Result<Vec<BatchLogs>> {
         if self.losses.is_empty() && self.loss_terms.is_empty() && self.weight_penalties.is_empty() {
             return Err(KilnError::runtime("You must call `compile()` with a loss before evaluating"));
         }
+        // Locked on the caller's thread, as for training.
+        let variables = self.variables.clone();
+        let guards = lock_all_for_read(&variables);
+        let buffers: Vec<&Vec<f32>> = guards.iter().map(|g| &**g).collect();
+        crate::threads::run(|| self.evaluate_batches_on_pool(inputs, targets, sample_weights, batch_size, first, count, &buffers))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, batch_size: usize, first: usize, count: usize, guards: &[&Vec<f32>]) -> Result<Vec<BatchLogs>> {
         let rows_total = inputs[0].shape()[0];
         let order: Vec<u32> = (0..rows_total as u32).collect();
-        let variables = self.variables.clone();
-        let guards: Vec<_> = lock_all_for_read(&variables);
         let mut logs = Vec::with_capacity(count);
         for b in first..first + count {
             let idx = batch_indices(&order, batch_size, b);
@@ -445,29 +468,37 @@ impl Engine {
             let ws = workspaces.get_mut(&rows).unwrap();
             gather(ws, input_nodes, inputs, targets, idx);
             let weights = gather_sample_weights(ws, sample_weights, idx);
-            ws.plan.forward(graph, &guards, false, rng);
-            let loss_values = seed_losses(ws, graph, &guards, losses, loss_plans, weights.as_deref(), false);
-            let term_values = loss_terms::seed_terms(&mut ws.plan, graph, &guards, loss_terms, weights.as_deref(), false);
+            ws.plan.forward(graph, guards, false, rng);
+            ws.plan.take_failure()?;
+            let loss_values = seed_losses(ws, graph, guards, losses, loss_plans, weights.as_deref(), false);
+            let term_values = loss_terms::seed_terms(&mut ws.plan, graph, guards, loss_terms, weights.as_deref(), false);
             let mut loss_sum = weighted_total(losses, &loss_values, loss_terms, &term_values);
             let per_output = output_losses.then(|| per_output_losses(graph.outputs.len(), losses, &loss_values, loss_terms, &term_values));
-            loss_sum += loss_terms::weight_penalties(None, variable_nodes, &guards, weight_penalties, rows);
-            logs.push(batch_logs(ws, graph, &guards, rows, loss_sum, per_output, losses, metrics));
+            loss_sum += loss_terms::weight_penalties(None, variable_nodes, guards, weight_penalties, rows);
+            logs.push(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics));
         }
         Ok(logs)
     }
 
     /// Runs the model forward on every sample; returns each output's values, all rows.
     pub fn predict(&mut self, inputs: &[&Tensor], batch_size: usize) -> Result<Vec<Tensor>> {
-        crate::threads::run(|| self.predict_on_pool(inputs, batch_size))
+        // Locked on the caller's thread, as for training.
+        let variables = self.variables.clone();
+        let guards = lock_all_for_read(&variables);
+        let buffers: Vec<&Vec<f32>> = guards.iter().map(|g| &**g).collect();
+        crate::threads::run(|| self.predict_on_pool(inputs, batch_size, &buffers))
     }
 
-    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize) -> Result<Vec<Tensor>> {
+    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, guards: &[&Vec<f32>]) -> Result<Vec<Tensor>> {
         let rows_total = inputs.first().map(|t| t.shape()[0]).unwrap_or(0);
         let order: Vec<u32> = (0..rows_total as u32).collect();
         let out_shapes = self.output_shapes(1)?;
-        let mut results: Vec<Vec<f32>> = out_shapes.iter().map(|s| Vec::with_capacity(rows_total * s[1..].iter().product::<usize>())).collect();
-        let variables = self.variables.clone();
-        let guards: Vec<_> = lock_all_for_read(&variables);
+        let mut results = Vec::with_capacity(out_shapes.len());
+        for s in &out_shapes {
+            let mut shape = s.clone();
+            shape[0] = rows_total;
+            results.push(crate::alloc::with_capacity::<f32>(crate::alloc::checked_element_count(&shape)?, "predict")?);
+        }
         for b in 0..rows_total.div_ceil(batch_size.max(1)) {
             let idx = batch_indices(&order, batch_size, b);
             let rows = idx.len();
@@ -475,9 +506,10 @@ impl Engine {
             let Engine { graph, workspaces, rng, input_nodes, .. } = self;
             let ws = workspaces.get_mut(&rows).unwrap();
             gather(ws, input_nodes, inputs, &[], idx);
-            ws.plan.forward(graph, &guards, false, rng);
+            ws.plan.forward(graph, guards, false, rng);
+            ws.plan.take_failure()?;
             for (k, &o) in graph.outputs.iter().enumerate() {
-                results[k].extend_from_slice(ws.plan.value_of(graph, &guards, o));
+                results[k].extend_from_slice(ws.plan.value_of(graph, guards, o));
             }
         }
         out_shapes

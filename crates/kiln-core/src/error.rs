@@ -6,6 +6,8 @@ pub enum ErrorKind {
     Shape,
     Value,
     Runtime,
+    /// A buffer too large for the machine (TensorFlow's ResourceExhaustedError).
+    ResourceExhausted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,12 +26,16 @@ impl KilnError {
     pub fn runtime(message: impl Into<String>) -> Self {
         KilnError { kind: ErrorKind::Runtime, message: message.into() }
     }
+    pub fn resource_exhausted(message: impl Into<String>) -> Self {
+        KilnError { kind: ErrorKind::ResourceExhausted, message: message.into() }
+    }
     /// The TypeScript class name this error becomes.
     pub fn class_name(&self) -> &'static str {
         match self.kind {
             ErrorKind::Shape => "ShapeError",
             ErrorKind::Value => "ValueError",
             ErrorKind::Runtime => "RuntimeError",
+            ErrorKind::ResourceExhausted => "ResourceExhaustedError",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! kiln-core: the pure-Rust engine of kiln-nn. It knows nothing of JavaScript: tensors,
 //! kernels, the graph with its autodiff, optimizers and the training engine.
+pub mod alloc;
 pub mod constraints;
 pub mod engine;
 pub mod error;

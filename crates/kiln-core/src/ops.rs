@@ -1,5 +1,6 @@
 //! Eager ops on concrete tensors (data preparation, debugging, custom code outside a model).
 //! They reuse the graph's kernels; shape work goes through ndarray.
+use crate::alloc;
 use crate::error::{shape_str, KilnError, Result};
 use crate::graph::normalize_axis;
 use crate::kernels::binary::{self, broadcast_shape, BinaryOp};
@@ -17,16 +18,16 @@ fn f32_tensor(shape: Vec<usize>, data: Vec<f32>) -> Tensor {
     Tensor::from_f32(shape, data).expect("kernel output matches its shape")
 }
 
-pub fn unary(op: UnaryOp, x: &Tensor) -> Tensor {
+pub fn unary(op: UnaryOp, x: &Tensor) -> Result<Tensor> {
     let input = x.to_f32();
-    let mut out = vec![0.0; input.len()];
+    let mut out = alloc::zeros(input.len(), "unary op")?;
     unary::forward(op, &input, &mut out);
-    f32_tensor(x.shape().to_vec(), out)
+    Ok(f32_tensor(x.shape().to_vec(), out))
 }
 
 pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let shape = broadcast_shape(a.shape(), b.shape())?;
-    let mut out = vec![0.0; element_count(&shape)];
+    let mut out = alloc::zeros(alloc::checked_element_count(&shape)?, "binary op")?;
     binary::forward(op, &a.to_f32(), a.shape(), &b.to_f32(), b.shape(), &shape, &mut out);
     Ok(f32_tensor(shape, out))
 }
@@ -38,8 +39,9 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         return Err(KilnError::shape(format!("matmul: cannot multiply {} by {}", shape_str(sa), shape_str(sb))));
     }
     let k = sb[0];
-    let rows = a.size() / k.max(1);
-    let mut out = vec![0.0; rows * sb[1]];
+    // Counted from the shape, not the size: with k = 0 there are still rows (numpy's zeros).
+    let rows = element_count(&sa[..sa.len() - 1]);
+    let mut out = alloc::zeros(alloc::checked_element_count(&[rows, sb[1]])?, "matmul")?;
     gemm(1.0, MatRef::new(&a.to_f32(), rows, k), MatRef::new(&b.to_f32(), k, sb[1]), 0.0, &mut out);
     let mut shape = sa.to_vec();
     *shape.last_mut().unwrap() = sb[1];
@@ -49,7 +51,7 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 pub fn softmax(x: &Tensor) -> Result<Tensor> {
     let classes = *x.shape().last().ok_or_else(|| KilnError::shape("softmax needs a tensor of rank >= 1"))?;
     let input = x.to_f32();
-    let mut out = vec![0.0; input.len()];
+    let mut out = alloc::zeros(input.len(), "softmax")?;
     if classes > 0 {
         softmax::forward(&input, classes, &mut out);
     }
@@ -69,7 +71,7 @@ pub fn reduce(op: ReduceOp, x: &Tensor, axis: Option<i64>, keep_dims: bool) -> R
     if dims.1 == 0 && op == ReduceOp::Max {
         return Err(KilnError::value("max: cannot reduce an empty axis"));
     }
-    let mut out = vec![0.0; dims.0 * dims.2];
+    let mut out = alloc::zeros(dims.0 * dims.2, "reduce")?;
     reduce::forward(op, &x.to_f32(), dims, &mut out);
     if shape.is_empty() && out.len() != 1 {
         shape = vec![out.len()];
@@ -79,6 +81,9 @@ pub fn reduce(op: ReduceOp, x: &Tensor, axis: Option<i64>, keep_dims: bool) -> R
 
 pub fn argmax(x: &Tensor, axis: i64) -> Result<Tensor> {
     let a = normalize_axis(axis, x.rank(), "argMax")?;
+    if x.shape()[a] > i32::MAX as usize {
+        return Err(KilnError::value(format!("argMax: axis {a} has {} entries, more than an int32 index can hold", x.shape()[a])));
+    }
     let mut shape = x.shape().to_vec();
     shape.remove(a);
     Tensor::new(shape, Storage::I32(reduce::argmax(&x.to_f32(), split_at_axis(x.shape(), a))))
@@ -214,8 +219,8 @@ pub fn conv2d(x: &Tensor, kernel: &Tensor, strides: (usize, usize), padding: Pad
         return Err(KilnError::shape(format!("conv: the kernel expects {} input channels, the input {} has {}", k[2], shape_str(x.shape()), g.channels)));
     }
     let groups = conv::Groups::new(1, k[3]);
-    let mut cols = vec![0.0; groups.columns_len(&g)];
-    let mut out = vec![0.0; g.batch * g.positions() * k[3]];
+    let mut cols = alloc::zeros(groups.columns_len(&g)?, "conv")?;
+    let mut out = alloc::zeros(alloc::checked_element_count(&[g.batch, g.positions(), k[3]])?, "conv")?;
     conv::forward(&g, groups, &x.to_f32(), &kernel.to_f32(), &mut cols, &mut out);
     Ok(f32_tensor(vec![g.batch, g.out_h, g.out_w, k[3]], out))
 }
@@ -223,8 +228,8 @@ pub fn conv2d(x: &Tensor, kernel: &Tensor, strides: (usize, usize), padding: Pad
 /// Max or average pooling of x [batch, h, w, c] over `pool` windows.
 pub fn pool2d(op: PoolOp, x: &Tensor, pool: (usize, usize), strides: (usize, usize), padding: Padding) -> Result<Tensor> {
     let g = Geometry::new(x.shape(), pool, strides, (1, 1), padding, "pool")?;
-    let n = g.batch * g.positions() * g.channels;
-    let (mut out, mut argmax) = (vec![0.0; n], vec![0u32; n]);
+    let n = alloc::checked_element_count(&[g.batch, g.positions(), g.channels])?;
+    let (mut out, mut argmax) = (alloc::zeros(n, "pool")?, alloc::filled(n, 0u32, "pool")?);
     pool::forward(op, &g, &x.to_f32(), &mut out, &mut argmax);
     Ok(f32_tensor(vec![g.batch, g.out_h, g.out_w, g.channels], out))
 }
@@ -251,6 +256,7 @@ pub fn run_op(op: crate::graph::Op, inputs: &[&Tensor], name: &str) -> Result<Te
     }
     let no_variables: [&Vec<f32>; 0] = [];
     plan.forward(&graph, &no_variables, false, &mut crate::rng::Rng::new(0));
+    plan.take_failure()?;
     let out = inputs.len();
     Ok(f32_tensor(plan.shapes[out].clone(), std::mem::take(&mut plan.values[out])))
 }
@@ -266,7 +272,7 @@ pub fn one_hot(labels: &Tensor, classes: Option<usize>) -> Result<Tensor> {
     if !values.is_empty() && max >= classes {
         return Err(KilnError::value(format!("toCategorical: label {max} is out of range for numClasses {classes}")));
     }
-    let mut out = vec![0.0; values.len() * classes];
+    let mut out = alloc::zeros(alloc::checked_element_count(&[values.len(), classes])?, "toCategorical")?;
     for (i, &v) in values.iter().enumerate() {
         out[i * classes + v as usize] = 1.0;
     }
@@ -279,47 +285,56 @@ pub fn one_hot(labels: &Tensor, classes: Option<usize>) -> Result<Tensor> {
     Ok(f32_tensor(shape, out))
 }
 
-pub fn random_uniform(shape: Vec<usize>, low: f32, high: f32) -> Tensor {
-    let n = element_count(&shape);
-    with_global(|r| f32_tensor(shape, (0..n).map(|_| r.uniform(low, high)).collect()))
+pub fn random_uniform(shape: Vec<usize>, low: f32, high: f32) -> Result<Tensor> {
+    let n = alloc::checked_element_count(&shape)?;
+    let values = with_global(|r| alloc::from_fn(n, "random.uniform", || r.uniform(low, high)))?;
+    Ok(f32_tensor(shape, values))
 }
 
-pub fn random_normal(shape: Vec<usize>, mean: f32, std: f32) -> Tensor {
-    let n = element_count(&shape);
-    with_global(|r| f32_tensor(shape, (0..n).map(|_| r.normal(mean, std)).collect()))
+pub fn random_normal(shape: Vec<usize>, mean: f32, std: f32) -> Result<Tensor> {
+    let n = alloc::checked_element_count(&shape)?;
+    let values = with_global(|r| alloc::from_fn(n, "random.normal", || r.normal(mean, std)))?;
+    Ok(f32_tensor(shape, values))
 }
 
 /// Normal values redrawn until within two standard deviations (Keras' truncated_normal).
-pub fn random_truncated_normal(shape: Vec<usize>, mean: f32, std: f32) -> Tensor {
-    let n = element_count(&shape);
-    with_global(|r| {
-        let values = (0..n)
-            .map(|_| loop {
-                let z = r.normal(0.0, 1.0);
-                if z.abs() <= 2.0 {
-                    break mean + std * z;
-                }
-            })
-            .collect();
-        f32_tensor(shape, values)
-    })
+pub fn random_truncated_normal(shape: Vec<usize>, mean: f32, std: f32) -> Result<Tensor> {
+    let n = alloc::checked_element_count(&shape)?;
+    let values = with_global(|r| {
+        alloc::from_fn(n, "random.truncatedNormal", || loop {
+            let z = r.normal(0.0, 1.0);
+            if z.abs() <= 2.0 {
+                break mean + std * z;
+            }
+        })
+    })?;
+    Ok(f32_tensor(shape, values))
 }
 
+/// Integers in [low, high), int32 as Keras' default dtype: both bounds must fit int32.
 pub fn random_int(low: i64, high: i64, shape: Vec<usize>) -> Result<Tensor> {
     if high <= low {
         return Err(KilnError::value(format!("randint: high ({high}) must be greater than low ({low})")));
     }
-    let n = element_count(&shape);
+    let (min, max) = (i32::MIN as i64, i32::MAX as i64 + 1);
+    if low < min || high > max {
+        return Err(KilnError::value(format!("randint: int32 values need low >= {min} and high <= {max}, got low {low} and high {high}")));
+    }
+    let n = alloc::checked_element_count(&shape)?;
     let span = (high - low) as u64;
-    let values = with_global(|r| (0..n).map(|_| (low + r.int_below(span) as i64) as i32).collect());
+    let values = with_global(|r| alloc::from_fn(n, "randint", || (low + r.int_below(span) as i64) as i32))?;
     Tensor::new(shape, Storage::I32(values))
 }
 
 /// A random permutation of 0..n (for shuffling an epoch).
-pub fn permutation(n: usize) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..n as u32).collect();
+pub fn permutation(n: usize) -> Result<Vec<u32>> {
+    if n > u32::MAX as usize {
+        return Err(KilnError::value(format!("permutation: {n} samples is more than 2^32")));
+    }
+    let mut next = 0u32;
+    let mut order = alloc::from_fn(n, "permutation", || { next += 1; next - 1 })?;
     with_global(|r| r.shuffle(&mut order));
-    order
+    Ok(order)
 }
 
 /// Whether any float value is NaN or infinite.
@@ -349,6 +364,21 @@ mod tests {
         assert_eq!(reduce(ReduceOp::Sum, &x, Some(-1), true).unwrap().shape(), &[2, 1]);
         assert_eq!(reduce(ReduceOp::Max, &x, None, false).unwrap().to_f32()[0], 5.0);
         assert_eq!(argmax(&x, 0).unwrap().storage(), &Storage::I32(vec![1, 1, 1]));
+    }
+
+    #[test]
+    fn empty_inner_dimension_gives_zeros_as_numpy() {
+        let y = matmul(&t(vec![2, 0], vec![]), &t(vec![0, 3], vec![])).unwrap();
+        assert_eq!((y.shape().to_vec(), y.to_f32().to_vec()), (vec![2, 3], vec![0.0; 6]));
+    }
+
+    #[test]
+    fn sizes_too_large_are_errors() {
+        assert_eq!(random_uniform(vec![1_000_000, 1_000_000, 1_000_000], 0.0, 1.0).unwrap_err().class_name(), "ResourceExhaustedError");
+        assert_eq!(random_uniform(vec![65536, 65536, 65536, 65536], 0.0, 1.0).unwrap_err().class_name(), "ValueError");
+        assert!(random_int(0, 1 << 40, vec![3]).is_err());
+        let labels = t(vec![1], vec![1e10]);
+        assert_eq!(one_hot(&labels, None).unwrap_err().class_name(), "ResourceExhaustedError");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A small, fast, seedable generator (xoshiro256++): the same seed gives the same
 //! initial weights, shuffles and dropout masks on every machine.
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 #[derive(Debug, Clone)]
@@ -71,10 +72,30 @@ impl Rng {
 }
 
 static GLOBAL: Mutex<Option<Rng>> = Mutex::new(None);
+/// How many times `set_global_seed` ran: engines made before a reseed draw their dropout
+/// stream again, so `setSeed(n)` before `fit` repeats the masks whenever the engine was made.
+static SEED_GENERATION: AtomicU64 = AtomicU64::new(0);
+/// The seed of the last `set_global_seed`.
+static LAST_SEED: AtomicU64 = AtomicU64::new(0);
 
 /// Reseeds the process-wide generator (kiln.setSeed).
 pub fn set_global_seed(seed: u64) {
     *GLOBAL.lock().unwrap_or_else(|e| e.into_inner()) = Some(Rng::new(seed));
+    LAST_SEED.store(seed, Ordering::SeqCst);
+    SEED_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The seed an engine's dropout stream restarts from after `set_global_seed`: derived from
+/// the seed alone (not drawn from the global stream), so every engine reseeded after
+/// `setSeed(n)` draws the same masks whatever else used the global generator meanwhile.
+pub fn dropout_seed() -> u64 {
+    let mut s = LAST_SEED.load(Ordering::SeqCst) ^ 0xD5A6_1266_F0C9_392C;
+    splitmix64(&mut s)
+}
+
+/// Counts the calls of `set_global_seed` so far.
+pub fn seed_generation() -> u64 {
+    SEED_GENERATION.load(Ordering::SeqCst)
 }
 
 /// Runs `f` with the process-wide generator. On first use it is seeded from `KILN_SEED` when

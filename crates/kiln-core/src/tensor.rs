@@ -74,7 +74,7 @@ pub fn element_count(shape: &[usize]) -> usize {
 
 impl Tensor {
     pub fn new(shape: Vec<usize>, storage: Storage) -> Result<Tensor> {
-        let expected = element_count(&shape);
+        let expected = crate::alloc::checked_element_count(&shape)?;
         if expected != storage.len() {
             return Err(KilnError::shape(format!(
                 "A tensor of shape {} needs {} values, got {}",
@@ -169,7 +169,7 @@ impl Tensor {
 pub fn resolve_reshape(from: &[usize], to: &[Option<usize>]) -> Result<Vec<usize>> {
     let total = element_count(from);
     let unknown = to.iter().filter(|d| d.is_none()).count();
-    let known: usize = to.iter().flatten().product();
+    let known = crate::alloc::checked_element_count(&to.iter().flatten().copied().collect::<Vec<_>>())?;
     let describe = || {
         let parts: Vec<String> =
             to.iter().map(|d| d.map(|v| v.to_string()).unwrap_or("-1".into())).collect();

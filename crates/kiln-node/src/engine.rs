@@ -1,5 +1,6 @@
 //! `NativeEngine`: a compiled model. Training, evaluation and prediction run as async tasks on
 //! libuv's threads (and rayon's inside), so the Node event loop stays free.
+use crate::convert;
 use crate::error::{guard, to_js};
 use crate::tensor::NativeTensor;
 use crate::variable::NativeVariable;
@@ -107,6 +108,15 @@ impl NativeEngine {
         Ok(NativeEngine { inner: Arc::new(Mutex::new(engine)) })
     }
 
+    /// Restarts the dropout stream after a `setSeed` (see Engine::reseed_if_stale). An engine
+    /// busy with a run is left as it is rather than blocking the event loop.
+    #[napi]
+    pub fn reseed_if_stale(&self) {
+        if let Ok(mut engine) = self.inner.try_lock() {
+            engine.reseed_if_stale();
+        }
+    }
+
     /// Optimizer steps taken (Keras' `optimizer.iterations`).
     #[napi(getter)]
     pub fn step(&self) -> f64 {
@@ -114,9 +124,10 @@ impl NativeEngine {
     }
 
     #[napi]
-    pub fn output_shapes(&self, batch: u32) -> Result<Vec<Vec<u32>>> {
-        let shapes = lock(&self.inner).output_shapes(batch as usize).map_err(to_js)?;
-        Ok(shapes.into_iter().map(|s| s.into_iter().map(|d| d as u32).collect()).collect())
+    pub fn output_shapes(&self, batch: f64) -> Result<Vec<Vec<f64>>> {
+        let batch = crate::convert::count(batch, "outputShapes: batch")?;
+        let shapes = lock(&self.inner).output_shapes(batch).map_err(to_js)?;
+        Ok(shapes.iter().map(|s| crate::convert::to_js_shape(s)).collect())
     }
 
     /// Validates inputs and targets before a run (shapes, NaN, label ranges).
@@ -136,9 +147,9 @@ impl NativeEngine {
         inputs: Vec<ClassInstance<NativeTensor>>,
         targets: Vec<ClassInstance<NativeTensor>>,
         order: Uint32Array,
-        batch_size: u32,
-        first: u32,
-        count: u32,
+        batch_size: f64,
+        first: f64,
+        count: f64,
         learning_rates: Float32Array,
         sample_weights: Option<ClassInstance<NativeTensor>>,
     ) -> Result<AsyncTask<BatchTask>> {
@@ -149,9 +160,9 @@ impl NativeEngine {
             sample_weights: sample_weights.map(|w| w.get().cloned()).transpose()?,
             job: Job::Train {
                 order: order.to_vec(),
-                batch_size: batch_size.max(1) as usize,
-                first: first as usize,
-                count: count as usize,
+                batch_size: convert::count(batch_size, "batchSize")?.max(1),
+                first: convert::count(first, "trainBatches: first")?,
+                count: convert::count(count, "trainBatches: count")?,
                 learning_rates: learning_rates.to_vec(),
             },
         }))
@@ -162,9 +173,9 @@ impl NativeEngine {
         &self,
         inputs: Vec<ClassInstance<NativeTensor>>,
         targets: Vec<ClassInstance<NativeTensor>>,
-        batch_size: u32,
-        first: u32,
-        count: u32,
+        batch_size: f64,
+        first: f64,
+        count: f64,
         sample_weights: Option<ClassInstance<NativeTensor>>,
     ) -> Result<AsyncTask<BatchTask>> {
         Ok(AsyncTask::new(BatchTask {
@@ -172,12 +183,17 @@ impl NativeEngine {
             inputs: tensors(&inputs)?,
             targets: tensors(&targets)?,
             sample_weights: sample_weights.map(|w| w.get().cloned()).transpose()?,
-            job: Job::Evaluate { batch_size: batch_size.max(1) as usize, first: first as usize, count: count as usize },
+            job: Job::Evaluate {
+                batch_size: convert::count(batch_size, "batchSize")?.max(1),
+                first: convert::count(first, "evaluateBatches: first")?,
+                count: convert::count(count, "evaluateBatches: count")?,
+            },
         }))
     }
 
     #[napi(ts_return_type = "Promise<NativeTensor[]>")]
-    pub fn predict(&self, inputs: Vec<ClassInstance<NativeTensor>>, batch_size: u32) -> Result<AsyncTask<PredictTask>> {
-        Ok(AsyncTask::new(PredictTask { engine: self.inner.clone(), inputs: tensors(&inputs)?, batch_size: batch_size.max(1) as usize }))
+    pub fn predict(&self, inputs: Vec<ClassInstance<NativeTensor>>, batch_size: f64) -> Result<AsyncTask<PredictTask>> {
+        let batch_size = convert::count(batch_size, "batchSize")?.max(1);
+        Ok(AsyncTask::new(PredictTask { engine: self.inner.clone(), inputs: tensors(&inputs)?, batch_size }))
     }
 }

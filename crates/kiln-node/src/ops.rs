@@ -1,4 +1,5 @@
 //! Eager ops: argument conversion only; the work is kiln_core::ops.
+use crate::convert;
 use crate::error::{guard, to_js, value_error};
 use crate::tensor::NativeTensor;
 use kiln_core::kernels::binary::BinaryOp;
@@ -20,14 +21,11 @@ fn wrap(env: &Env, t: kiln_core::Result<Tensor>) -> Result<NativeTensor> {
     NativeTensor::wrap(env, t.map_err(to_js)?)
 }
 
-fn shape_of(shape: &[u32]) -> Vec<usize> {
-    shape.iter().map(|&d| d as usize).collect()
-}
 
 #[napi]
 pub fn unary_op(env: Env, name: String, x: &NativeTensor) -> Result<NativeTensor> {
     let op: UnaryOp = parse_name("function", &name)?;
-    guard(|| NativeTensor::wrap(&env, ops::unary(op, x.get()?)))
+    guard(|| wrap(&env, ops::unary(op, x.get()?)))
 }
 
 #[napi]
@@ -47,56 +45,64 @@ pub fn softmax(env: Env, x: &NativeTensor) -> Result<NativeTensor> {
 }
 
 #[napi]
-pub fn reduce(env: Env, name: String, x: &NativeTensor, axis: Option<i32>, keep_dims: bool) -> Result<NativeTensor> {
+pub fn reduce(env: Env, name: String, x: &NativeTensor, axis: Option<f64>, keep_dims: bool) -> Result<NativeTensor> {
     let op: ReduceOp = parse_name("reduction", &name)?;
-    guard(|| wrap(&env, ops::reduce(op, x.get()?, axis.map(|a| a as i64), keep_dims)))
+    let axis = axis.map(|a| convert::integer(a, &format!("{name}: axis"))).transpose()?;
+    guard(|| wrap(&env, ops::reduce(op, x.get()?, axis, keep_dims)))
 }
 
 #[napi]
-pub fn arg_max(env: Env, x: &NativeTensor, axis: i32) -> Result<NativeTensor> {
-    guard(|| wrap(&env, ops::argmax(x.get()?, axis as i64)))
+pub fn arg_max(env: Env, x: &NativeTensor, axis: f64) -> Result<NativeTensor> {
+    let axis = convert::integer(axis, "argMax: axis")?;
+    guard(|| wrap(&env, ops::argmax(x.get()?, axis)))
 }
 
 #[napi]
-pub fn transpose(env: Env, x: &NativeTensor, perm: Option<Vec<u32>>) -> Result<NativeTensor> {
-    let perm = perm.map(|p| shape_of(&p));
+pub fn transpose(env: Env, x: &NativeTensor, perm: Option<Vec<f64>>) -> Result<NativeTensor> {
+    let perm = perm.map(|p| p.iter().map(|&a| convert::count(a, "transpose: perm")).collect::<Result<Vec<_>>>()).transpose()?;
     guard(|| wrap(&env, ops::transpose(x.get()?, perm.as_deref())))
 }
 
 #[napi]
-pub fn slice(env: Env, x: &NativeTensor, begin: Vec<i64>, size: Vec<i64>) -> Result<NativeTensor> {
+pub fn slice(env: Env, x: &NativeTensor, begin: Vec<f64>, size: Vec<f64>) -> Result<NativeTensor> {
+    let (begin, size) = (convert::integers(&begin, "slice: begin")?, convert::integers(&size, "slice: size")?);
     guard(|| wrap(&env, ops::slice(x.get()?, &begin, &size)))
 }
 
 #[napi]
-pub fn gather(env: Env, x: &NativeTensor, indices: Vec<i64>) -> Result<NativeTensor> {
+pub fn gather(env: Env, x: &NativeTensor, indices: Vec<f64>) -> Result<NativeTensor> {
+    let indices = convert::integers(&indices, "gather: index")?;
     guard(|| wrap(&env, ops::gather(x.get()?, &indices)))
 }
 
 #[napi]
-pub fn concat(env: Env, xs: Vec<ClassInstance<NativeTensor>>, axis: i32) -> Result<NativeTensor> {
+pub fn concat(env: Env, xs: Vec<ClassInstance<NativeTensor>>, axis: f64) -> Result<NativeTensor> {
+    let axis = convert::integer(axis, "concat: axis")?;
     guard(|| {
         let tensors = xs.iter().map(|t| t.get().map(|a| a.as_ref())).collect::<Result<Vec<&Tensor>>>()?;
-        wrap(&env, ops::concat(&tensors, axis as i64))
+        wrap(&env, ops::concat(&tensors, axis))
     })
 }
 
-fn pair(v: &[u32], what: &str) -> Result<(usize, usize)> {
+fn pair(v: &[f64], what: &str) -> Result<(usize, usize)> {
     match v {
-        [a, b] if *a > 0 && *b > 0 => Ok((*a as usize, *b as usize)),
+        [a, b] => match (convert::count(*a, what)?, convert::count(*b, what)?) {
+            (a, b) if a > 0 && b > 0 => Ok((a, b)),
+            _ => Err(value_error(format!("{what} must be two positive integers, got {v:?}"))),
+        },
         _ => Err(value_error(format!("{what} must be two positive integers, got {v:?}"))),
     }
 }
 
 #[napi]
-pub fn conv2d(env: Env, x: &NativeTensor, kernel: &NativeTensor, strides: Vec<u32>, padding: String, dilation: Vec<u32>) -> Result<NativeTensor> {
+pub fn conv2d(env: Env, x: &NativeTensor, kernel: &NativeTensor, strides: Vec<f64>, padding: String, dilation: Vec<f64>) -> Result<NativeTensor> {
     let padding: Padding = parse_name("padding", &padding)?;
     let (strides, dilation) = (pair(&strides, "strides")?, pair(&dilation, "dilationRate")?);
     guard(|| wrap(&env, ops::conv2d(x.get()?, kernel.get()?, strides, padding, dilation)))
 }
 
 #[napi]
-pub fn pool2d(env: Env, kind: String, x: &NativeTensor, pool: Vec<u32>, strides: Vec<u32>, padding: String) -> Result<NativeTensor> {
+pub fn pool2d(env: Env, kind: String, x: &NativeTensor, pool: Vec<f64>, strides: Vec<f64>, padding: String) -> Result<NativeTensor> {
     let op: PoolOp = parse_name("pooling", &kind)?;
     let padding: Padding = parse_name("padding", &padding)?;
     let (pool, strides) = (pair(&pool, "poolSize")?, pair(&strides, "strides")?);
@@ -114,8 +120,9 @@ pub fn run_op(env: Env, op: String, inputs: Vec<ClassInstance<NativeTensor>>, na
 }
 
 #[napi]
-pub fn one_hot(env: Env, labels: &NativeTensor, classes: Option<u32>) -> Result<NativeTensor> {
-    guard(|| wrap(&env, ops::one_hot(labels.get()?, classes.map(|c| c as usize))))
+pub fn one_hot(env: Env, labels: &NativeTensor, classes: Option<f64>) -> Result<NativeTensor> {
+    let classes = classes.map(|c| convert::count(c, "toCategorical: numClasses")).transpose()?;
+    guard(|| wrap(&env, ops::one_hot(labels.get()?, classes)))
 }
 
 #[napi]
@@ -124,29 +131,35 @@ pub fn has_non_finite(x: &NativeTensor) -> Result<bool> {
 }
 
 #[napi]
-pub fn random_uniform(env: Env, shape: Vec<u32>, low: f64, high: f64) -> Result<NativeTensor> {
-    NativeTensor::wrap(&env, ops::random_uniform(shape_of(&shape), low as f32, high as f32))
+pub fn random_uniform(env: Env, shape: Vec<f64>, low: f64, high: f64) -> Result<NativeTensor> {
+    let shape = convert::shape(&shape, "random.uniform: shape")?;
+    guard(|| wrap(&env, ops::random_uniform(shape, low as f32, high as f32)))
 }
 
 #[napi]
-pub fn random_normal(env: Env, shape: Vec<u32>, mean: f64, std: f64) -> Result<NativeTensor> {
-    NativeTensor::wrap(&env, ops::random_normal(shape_of(&shape), mean as f32, std as f32))
+pub fn random_normal(env: Env, shape: Vec<f64>, mean: f64, std: f64) -> Result<NativeTensor> {
+    let shape = convert::shape(&shape, "random.normal: shape")?;
+    guard(|| wrap(&env, ops::random_normal(shape, mean as f32, std as f32)))
 }
 
 #[napi]
-pub fn random_truncated_normal(env: Env, shape: Vec<u32>, mean: f64, std: f64) -> Result<NativeTensor> {
-    NativeTensor::wrap(&env, ops::random_truncated_normal(shape_of(&shape), mean as f32, std as f32))
+pub fn random_truncated_normal(env: Env, shape: Vec<f64>, mean: f64, std: f64) -> Result<NativeTensor> {
+    let shape = convert::shape(&shape, "random.truncatedNormal: shape")?;
+    guard(|| wrap(&env, ops::random_truncated_normal(shape, mean as f32, std as f32)))
 }
 
 #[napi]
-pub fn random_int(env: Env, low: i64, high: i64, shape: Vec<u32>) -> Result<NativeTensor> {
-    wrap(&env, ops::random_int(low, high, shape_of(&shape)))
+pub fn random_int(env: Env, low: f64, high: f64, shape: Vec<f64>) -> Result<NativeTensor> {
+    let (low, high) = (convert::integer(low, "randint: low")?, convert::integer(high, "randint: high")?);
+    let shape = convert::shape(&shape, "randint: shape")?;
+    guard(|| wrap(&env, ops::random_int(low, high, shape)))
 }
 
 /// A random order of 0..n from the seeded generator (epoch shuffling).
 #[napi]
-pub fn permutation(n: u32) -> Uint32Array {
-    Uint32Array::new(ops::permutation(n as usize))
+pub fn permutation(n: f64) -> Result<Uint32Array> {
+    let n = convert::count(n, "permutation: n")?;
+    Ok(Uint32Array::new(guard(|| ops::permutation(n).map_err(to_js))?))
 }
 
 #[napi]

@@ -1,6 +1,7 @@
 //! `NativeTensor`: a JavaScript handle on an immutable native tensor. The garbage collector
 //! frees it (its size is reported to V8); `dispose()` frees it early.
-use crate::error::{to_js, value_error};
+use crate::convert;
+use crate::error::{guard, to_js, value_error};
 use kiln_core::{DType, Storage, Tensor};
 use napi::bindgen_prelude::ObjectFinalize;
 use napi::bindgen_prelude::{Float32Array, Int32Array, Uint8Array};
@@ -50,33 +51,29 @@ impl ObjectFinalize for NativeTensor {
 
 pub type TypedArray = Either<Float32Array, Either<Int32Array, Uint8Array>>;
 
-fn to_shape(shape: &[u32]) -> Vec<usize> {
-    shape.iter().map(|&d| d as usize).collect()
-}
-
 #[napi]
 impl NativeTensor {
     #[napi(factory)]
-    pub fn from_float32(env: Env, data: Float32Array, shape: Vec<u32>) -> Result<NativeTensor> {
-        let t = Tensor::new(to_shape(&shape), Storage::F32(data.to_vec())).map_err(to_js)?;
+    pub fn from_float32(env: Env, data: Float32Array, shape: Vec<f64>) -> Result<NativeTensor> {
+        let t = Tensor::new(convert::shape(&shape, "tensor: shape")?, Storage::F32(data.to_vec())).map_err(to_js)?;
         NativeTensor::wrap(&env, t)
     }
 
     #[napi(factory)]
-    pub fn from_int32(env: Env, data: Int32Array, shape: Vec<u32>) -> Result<NativeTensor> {
-        let t = Tensor::new(to_shape(&shape), Storage::I32(data.to_vec())).map_err(to_js)?;
+    pub fn from_int32(env: Env, data: Int32Array, shape: Vec<f64>) -> Result<NativeTensor> {
+        let t = Tensor::new(convert::shape(&shape, "tensor: shape")?, Storage::I32(data.to_vec())).map_err(to_js)?;
         NativeTensor::wrap(&env, t)
     }
 
     #[napi(factory)]
-    pub fn from_uint8(env: Env, data: Uint8Array, shape: Vec<u32>) -> Result<NativeTensor> {
-        let t = Tensor::new(to_shape(&shape), Storage::U8(data.to_vec())).map_err(to_js)?;
+    pub fn from_uint8(env: Env, data: Uint8Array, shape: Vec<f64>) -> Result<NativeTensor> {
+        let t = Tensor::new(convert::shape(&shape, "tensor: shape")?, Storage::U8(data.to_vec())).map_err(to_js)?;
         NativeTensor::wrap(&env, t)
     }
 
     #[napi(getter)]
-    pub fn shape(&self) -> Result<Vec<u32>> {
-        Ok(self.get()?.shape().iter().map(|&d| d as u32).collect())
+    pub fn shape(&self) -> Result<Vec<f64>> {
+        Ok(convert::to_js_shape(self.get()?.shape()))
     }
 
     #[napi(getter)]
@@ -109,14 +106,15 @@ impl NativeTensor {
     }
 
     #[napi]
-    pub fn reshape(&self, env: Env, shape: Vec<i32>) -> Result<NativeTensor> {
-        let target: Vec<Option<usize>> = shape.iter().map(|&d| if d < 0 { None } else { Some(d as usize) }).collect();
+    pub fn reshape(&self, env: Env, shape: Vec<f64>) -> Result<NativeTensor> {
+        // -1 is the one inferred dimension; any other negative is refused, not read as -1.
+        let target = shape.iter().map(|&d| if d == -1.0 { Ok(None) } else { convert::count(d, "reshape: dimension").map(Some) }).collect::<Result<Vec<_>>>()?;
         NativeTensor::wrap(&env, self.get()?.reshape(&target).map_err(to_js)?)
     }
 
     #[napi]
     pub fn astype(&self, env: Env, dtype: String) -> Result<NativeTensor> {
         let dtype = DType::parse(&dtype).map_err(to_js)?;
-        NativeTensor::wrap(&env, self.get()?.astype(dtype))
+        guard(|| NativeTensor::wrap(&env, self.get()?.astype(dtype)))
     }
 }

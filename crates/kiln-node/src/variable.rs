@@ -18,8 +18,8 @@ impl NativeVariable {
     }
 
     #[napi(getter)]
-    pub fn shape(&self) -> Vec<u32> {
-        self.inner.shape.iter().map(|&d| d as u32).collect()
+    pub fn shape(&self) -> Vec<f64> {
+        crate::convert::to_js_shape(&self.inner.shape)
     }
 
     /// A snapshot of the current value.

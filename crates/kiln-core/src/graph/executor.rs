@@ -2,7 +2,8 @@
 //! After planning, a step allocates nothing.
 use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, Op};
 use super::Graph;
-use crate::error::Result;
+use crate::alloc;
+use crate::error::{KilnError, Result};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::rnn::{self, RnnConfig, RnnGrads, RnnScratch, RnnState};
@@ -23,6 +24,9 @@ pub struct Plan {
     /// Gradients written whole by their only reader (a matmul, with beta 0) rather than
     /// accumulated: they need no zeroing before each step.
     overwritten: Vec<bool>,
+    /// The first bad input value the last forward pass met (an embedding id outside its
+    /// table); the engine turns it into an error before using the results.
+    failure: Option<KilnError>,
 }
 
 impl Plan {
@@ -32,40 +36,43 @@ impl Plan {
             let inputs: Vec<&[usize]> = node.inputs.iter().map(|&i| shapes[i].as_slice()).collect();
             shapes.push(output_shape(node, &inputs, batch, variable_shapes)?);
         }
-        let size = |i: usize| shapes[i].iter().product::<usize>();
+        // Every buffer is reserved fallibly: a shape too large for the machine is an error.
+        let sizes = shapes.iter().map(|s| alloc::checked_element_count(s)).collect::<Result<Vec<_>>>()?;
+        let size = |i: usize| sizes[i];
+        let zeros = |n: usize, i: usize| alloc::zeros(n, &graph.nodes[i].name);
         let values = graph
             .nodes
             .iter()
             .enumerate()
             .map(|(i, n)| match &n.op {
-                Op::Variable { .. } => Vec::new(),
-                Op::Constant { values, .. } => values.clone(),
-                _ => vec![0.0; size(i)],
+                Op::Variable { .. } => Ok(Vec::new()),
+                Op::Constant { values, .. } => Ok(values.clone()),
+                _ => zeros(size(i), i),
             })
-            .collect();
-        let grads = (0..graph.nodes.len()).map(|i| if needs_grad[i] { vec![0.0; size(i)] } else { Vec::new() }).collect();
+            .collect::<Result<Vec<_>>>()?;
+        let grads = (0..graph.nodes.len()).map(|i| if needs_grad[i] { zeros(size(i), i) } else { Ok(Vec::new()) }).collect::<Result<Vec<_>>>()?;
         let scratch = graph
             .nodes
             .iter()
             .enumerate()
             .map(|(i, n)| -> Result<Scratch> {
                 Ok(match &n.op {
-                    Op::Dropout { .. } | Op::GaussianDropout { .. } => Scratch { floats: vec![0.0; size(i)], ..Scratch::default() },
+                    Op::Dropout { .. } | Op::GaussianDropout { .. } => Scratch { floats: zeros(size(i), i)?, ..Scratch::default() },
                     Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                         let (g, _) = conv_transpose_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
-                        Scratch { floats: vec![0.0; g.batch * g.positions() * g.patch()], ..Scratch::default() }
+                        Scratch { floats: zeros(alloc::checked_element_count(&[g.batch, g.positions(), g.patch()])?, i)?, ..Scratch::default() }
                     }
                     Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } => Scratch { resampling: Some(resampling(n, &shapes[n.inputs[0]])?), ..Scratch::default() },
                     Op::Conv2d { .. } | Op::Conv3d { .. } => {
                         let (g, groups) = conv_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
-                        let cols = groups.columns_len(&g);
+                        let cols = groups.columns_len(&g)?;
                         let grad = if needs_grad[n.inputs[0]] { cols } else { 0 };
-                        Scratch { floats: vec![0.0; cols], floats_grad: vec![0.0; grad], ..Scratch::default() }
+                        Scratch { floats: zeros(cols, i)?, floats_grad: zeros(grad, i)?, ..Scratch::default() }
                     }
-                    Op::Pool2d { .. } => Scratch { indices: vec![0; size(i)], ..Scratch::default() },
+                    Op::Pool2d { .. } => Scratch { indices: alloc::filled(size(i), 0, &n.name)?, ..Scratch::default() },
                     Op::BatchNorm { .. } => {
                         let channels = *shapes[n.inputs[0]].last().unwrap_or(&1);
-                        Scratch { floats: vec![0.0; size(i)], stats: vec![0.0; 5 * channels], ..Scratch::default() }
+                        Scratch { floats: zeros(size(i), i)?, stats: vec![0.0; 5 * channels], ..Scratch::default() }
                     }
                     Op::Rnn { .. } => {
                         let inputs: Vec<&[usize]> = n.inputs.iter().map(|&j| shapes[j].as_slice()).collect();
@@ -89,7 +96,7 @@ impl Plan {
                 overwritten[i] = consumers[i] == 1;
             }
         }
-        Ok(Plan { batch, shapes, values, grads, scratch, overwritten })
+        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, failure: None })
     }
 
     /// The value of node `id`, reading variables from `vars`.
@@ -97,7 +104,13 @@ impl Plan {
         node_value(&self.values, graph, vars, id)
     }
 
-    /// Runs every node after the inputs (which the caller has filled).
+    /// The error the last forward pass recorded, if any (taken, so the plan can run again).
+    pub fn take_failure(&mut self) -> Result<()> {
+        self.failure.take().map_or(Ok(()), Err)
+    }
+
+    /// Runs every node after the inputs (which the caller has filled); a bad input value is
+    /// recorded for `take_failure`.
     pub fn forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, rng: &mut Rng) {
         for (id, node) in graph.nodes.iter().enumerate() {
             if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) {
@@ -109,7 +122,8 @@ impl Plan {
                 Op::Matmul { transpose_b } => {
                     let (a_shape, b_shape) = (&self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]);
                     let k = *a_shape.last().unwrap();
-                    let rows = x.len() / k.max(1);
+                    // Rows from the shape: with k = 0 the product is zeros, not empty.
+                    let rows = a_shape[..a_shape.len() - 1].iter().product();
                     let b = MatRef::new(node_value(&self.values, graph, vars, node.inputs[1]), b_shape[0], b_shape[1]);
                     gemm(1.0, MatRef::new(x, rows, k), if *transpose_b { b.t() } else { b }, 0.0, &mut out);
                 }
@@ -153,11 +167,17 @@ impl Plan {
                 }
                 Op::Embedding => {
                     let table = node_value(&self.values, graph, vars, node.inputs[1]);
-                    let dim = self.shapes[node.inputs[1]][1];
+                    let [rows, dim] = [self.shapes[node.inputs[1]][0], self.shapes[node.inputs[1]][1]];
                     for (row, &id) in out.chunks_exact_mut(dim).zip(x) {
-                        match embedding_row(id, table.len() / dim.max(1)) {
+                        match embedding_row(id, rows) {
                             Some(r) => row.copy_from_slice(&table[r * dim..(r + 1) * dim]),
-                            None => row.fill(0.0),
+                            None => {
+                                row.fill(0.0);
+                                // As TensorFlow's gather: an id outside the table is an error, not a zero row.
+                                self.failure.get_or_insert_with(|| {
+                                    KilnError::value(format!("{}: embedding id {id} is not in [0, {rows}): ids must be whole numbers below the table's inputDim ({rows})", node.name))
+                                });
+                            }
                         }
                     }
                 }

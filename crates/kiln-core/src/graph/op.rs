@@ -355,6 +355,7 @@ pub fn conv_transpose_geometry(node: &Node, x: &[usize], kernel: &[usize]) -> Re
 
 /// The resampling a Pad, Repeat or ResizeLinear node does to an input of shape `x`.
 pub fn resampling(node: &Node, x: &[usize]) -> Result<Resampling> {
+    check_resampling_size(node, x)?;
     let name = &node.name;
     match &node.op {
         Op::Pad { paddings } => Resampling::pad(x, paddings, name),
@@ -367,6 +368,23 @@ pub fn resampling(node: &Node, x: &[usize]) -> Result<Resampling> {
         }
         _ => unreachable!("not a resampling node"),
     }
+}
+
+/// Refuses a padding, repetition or resize whose output (and the taps planned for it, a small
+/// vector per output index of each axis) the machine cannot hold, before any is allocated.
+fn check_resampling_size(node: &Node, x: &[usize]) -> Result<()> {
+    let scaled = |by: &[usize]| x.iter().zip(by).map(|(&d, &f)| d.checked_mul(f)).collect::<Option<Vec<usize>>>();
+    let out = match &node.op {
+        Op::Pad { paddings } => Some(x.iter().zip(paddings).map(|(&d, p)| (d as i64).saturating_add(p[0]).saturating_add(p[1]).max(0) as usize).collect()),
+        Op::Repeat { repeats } => scaled(repeats),
+        Op::ResizeLinear { factors } => scaled(factors),
+        _ => return Ok(()),
+    };
+    let out = out.ok_or_else(|| KilnError::value(format!("{}: the output shape of input {} overflows", node.name, shape_str(x))))?;
+    let values = crate::alloc::checked_element_count(&out)?;
+    const TAP_BYTES: usize = 48;
+    let taps = out.iter().fold(0usize, |n, &d| n.saturating_add(d));
+    crate::alloc::ensure_available(values.saturating_mul(4).saturating_add(taps.saturating_mul(TAP_BYTES)), &node.name)
 }
 
 /// The sizes of a BatchMatmul node, checking its operands agree.

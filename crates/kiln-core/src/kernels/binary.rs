@@ -1,5 +1,6 @@
 //! Elementwise functions of two tensors with numpy broadcasting, and their gradients.
 //! One strided walk serves every op and every broadcast pattern.
+use super::extremum;
 use crate::error::{shape_str, KilnError, Result};
 use serde::Deserialize;
 
@@ -24,8 +25,8 @@ impl BinaryOp {
             BinaryOp::Sub => a - b,
             BinaryOp::Mul => a * b,
             BinaryOp::Div => a / b,
-            BinaryOp::Maximum => a.max(b),
-            BinaryOp::Minimum => a.min(b),
+            BinaryOp::Maximum => extremum::maximum(a, b),
+            BinaryOp::Minimum => extremum::minimum(a, b),
             BinaryOp::NotEqual => f32::from(u8::from(a != b)),
         }
     }
@@ -172,8 +173,8 @@ pub fn forward(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &
         Sub => |x, z| x - z,
         Mul => |x, z| x * z,
         Div => |x, z| x / z,
-        Maximum => |x: f32, z: f32| x.max(z),
-        Minimum => |x: f32, z: f32| x.min(z),
+        Maximum => extremum::maximum,
+        Minimum => extremum::minimum,
         NotEqual => |x: f32, z: f32| f32::from(u8::from(x != z))
     );
 }
@@ -229,6 +230,18 @@ mod tests {
         let c = vec![1.0, 2.0]; // [2,1]
         forward(BinaryOp::Mul, &a, &[2, 3], &c, &[2, 1], &[2, 3], &mut y);
         assert_eq!(y, vec![0.0, 1.0, 2.0, 6.0, 8.0, 10.0]);
+    }
+
+    #[test]
+    fn maximum_and_minimum_keep_nan() {
+        let (a, b) = ([f32::NAN, 1.0, 2.0], [0.0, f32::NAN, 3.0]);
+        for op in [BinaryOp::Maximum, BinaryOp::Minimum] {
+            let mut y = vec![0.0; 3];
+            forward(op, &a, &[3], &b, &[3], &[3], &mut y);
+            assert!(y[0].is_nan() && y[1].is_nan(), "{op:?}: {y:?}");
+            assert_eq!(y[2], if op == BinaryOp::Maximum { 3.0 } else { 2.0 });
+            assert!(op.apply(f32::NAN, 0.0).is_nan());
+        }
     }
 
     #[test]

@@ -284,8 +284,8 @@ impl Groups {
         (self.groups > 1 && self.in_per_group(g) == 1 && g.depth.is_flat()).then(|| self.out_per_group())
     }
     /// The size of the column buffer (and of its gradient) the convolution needs.
-    pub fn columns_len(&self, g: &Geometry) -> usize {
-        if self.depthwise(g).is_some() || self.pointwise(g) { 0 } else { g.batch * g.positions() * g.patch() }
+    pub fn columns_len(&self, g: &Geometry) -> Result<usize> {
+        if self.depthwise(g).is_some() || self.pointwise(g) { Ok(0) } else { crate::alloc::checked_element_count(&[g.batch, g.positions(), g.patch()]) }
     }
     /// An ungrouped 1 x 1 window at stride 1 (ResNet's and MobileNet's projections, the second
     /// half of a separable convolution): x is its own im2col matrix, so none is made.
@@ -455,7 +455,7 @@ mod tests {
         for (g, groups) in cases() {
             let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let mut cols = vec![0.0; groups.columns_len(&g)];
+            let mut cols = vec![0.0; groups.columns_len(&g).unwrap()];
             let mut y = vec![0.0; g.batch * g.positions() * groups.out_channels];
             forward(&g, groups, &x, &k, &mut cols, &mut y);
             for (a, b) in y.iter().zip(naive(&g, &x, &k, groups)) {
@@ -470,7 +470,7 @@ mod tests {
         for (g, groups) in cases() {
             let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let n_cols = groups.columns_len(&g);
+            let n_cols = groups.columns_len(&g).unwrap();
             let columns = |x: &[f32], k: &[f32]| {
                 let mut cols = vec![0.0; n_cols];
                 forward(&g, groups, x, k, &mut cols, &mut vec![0.0; g.batch * g.positions() * groups.out_channels]);

@@ -112,6 +112,11 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
     if m == 0 || n == 0 {
         return;
     }
+    // An empty inner dimension sums nothing: C = beta C (zeros for beta 0, as numpy).
+    if k == 0 {
+        if beta == 0.0 { c.fill(0.0) } else { c.iter_mut().for_each(|v| *v *= beta) }
+        return;
+    }
     if !b.transposed && k <= SKINNY_INNER {
         return gemm_small_inner(alpha, a, b, beta, c);
     }

@@ -8,6 +8,7 @@ pub mod conv;
 pub mod conv_transpose;
 pub mod depthwise_conv;
 pub mod dropout;
+pub mod extremum;
 pub mod gemm;
 pub mod loss;
 pub mod metrics;

@@ -30,7 +30,7 @@ pub fn forward(op: PoolOp, g: &Geometry, x: &[f32], y: &mut [f32], argmax: &mut 
                         for ch in 0..c {
                             let v = x[base + ch];
                             match op {
-                                PoolOp::Max if v > y[ch] => {
+                                PoolOp::Max if super::extremum::beats(v, y[ch]) => {
                                     y[ch] = v;
                                     argmax[ch] = (base + ch) as u32;
                                 }
@@ -97,6 +97,17 @@ mod tests {
         let (mut y, mut idx) = (vec![0.0; 4], vec![0; 4]);
         forward(PoolOp::Average, &g, &x, &mut y, &mut idx);
         assert_eq!(y, vec![2.0, 3.5, 6.5, 8.0]);
+    }
+
+    #[test]
+    fn a_nan_in_a_window_makes_its_max_nan() {
+        let mut x: Vec<f32> = (0..16).map(|v| v as f32).collect();
+        x[1] = f32::NAN;
+        let g = Geometry::new(&[1, 4, 4, 1], (2, 2), (2, 2), (1, 1), Padding::Valid, "p").unwrap();
+        let (mut y, mut idx) = (vec![0.0; 4], vec![0; 4]);
+        forward(PoolOp::Max, &g, &x, &mut y, &mut idx);
+        assert!(y[0].is_nan() && idx[0] == 1);
+        assert_eq!(y[1..], [7.0, 13.0, 15.0]);
     }
 
     #[test]

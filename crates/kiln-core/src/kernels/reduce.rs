@@ -24,7 +24,7 @@ pub fn forward(op: ReduceOp, x: &[f32], dims: (usize, usize, usize), y: &mut [f3
             let v = match op {
                 ReduceOp::Sum => (0..len).map(at).sum(),
                 ReduceOp::Mean => (0..len).map(at).sum::<f32>() / len as f32,
-                ReduceOp::Max => (0..len).map(at).fold(f32::NEG_INFINITY, f32::max),
+                ReduceOp::Max => (0..len).map(at).fold(f32::NEG_INFINITY, super::extremum::maximum),
             };
             y[o * inner + i] = v;
         }
@@ -46,7 +46,8 @@ pub fn backward(op: ReduceOp, x: &[f32], dims: (usize, usize, usize), y: &[f32],
                 }
                 ReduceOp::Max => {
                     let m = y[o * inner + i];
-                    if let Some(k) = (0..len).find(|&k| x[(o * len + k) * inner + i] == m) {
+                    let hit = |v: f32| v == m || (m.is_nan() && v.is_nan());
+                    if let Some(k) = (0..len).find(|&k| hit(x[(o * len + k) * inner + i])) {
                         dx[(o * len + k) * inner + i] += g;
                     }
                 }
@@ -55,7 +56,7 @@ pub fn backward(op: ReduceOp, x: &[f32], dims: (usize, usize, usize), y: &[f32],
     }
 }
 
-/// Index of the first largest value along the axis.
+/// Index of the first largest value along the axis; the first NaN if any (numpy's rule).
 pub fn argmax(x: &[f32], dims: (usize, usize, usize)) -> Vec<i32> {
     let (outer, len, inner) = dims;
     let mut out = vec![0i32; outer * inner];
@@ -63,7 +64,7 @@ pub fn argmax(x: &[f32], dims: (usize, usize, usize)) -> Vec<i32> {
         for i in 0..inner {
             let mut best = 0;
             for k in 1..len {
-                if x[(o * len + k) * inner + i] > x[(o * len + best) * inner + i] {
+                if super::extremum::beats(x[(o * len + k) * inner + i], x[(o * len + best) * inner + i]) {
                     best = k;
                 }
             }
@@ -88,6 +89,16 @@ mod tests {
         forward(ReduceOp::Mean, &x, split_at_axis(&[2, 3], 1), &mut y);
         assert_eq!(y, vec![1.0, 4.0]);
         assert_eq!(argmax(&[1.0, 5.0, 5.0, 0.0], (2, 2, 1)), vec![1, 0]);
+    }
+
+    #[test]
+    fn nan_wins_max_and_argmax_as_in_numpy() {
+        let x = [1.0, f32::NAN, 3.0, f32::NAN, 2.0, 0.0]; // [2, 3]
+        let mut y = vec![0.0; 2];
+        forward(ReduceOp::Max, &x, (2, 3, 1), &mut y);
+        assert!(y[0].is_nan() && y[1].is_nan());
+        assert_eq!(argmax(&x, (2, 3, 1)), vec![1, 0]);
+        assert_eq!(argmax(&[1.0, f32::INFINITY, f32::NAN], (1, 3, 1)), vec![2]);
     }
 
     #[test]

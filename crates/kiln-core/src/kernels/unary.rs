@@ -65,7 +65,8 @@ impl UnaryOp {
     pub fn apply(self, x: f32) -> f32 {
         match self {
             UnaryOp::Linear => x,
-            UnaryOp::Relu => x.max(0.0),
+            // NaN stays NaN, as in TensorFlow (`x.max(0.0)` would give 0).
+            UnaryOp::Relu => if x < 0.0 { 0.0 } else { x },
             UnaryOp::Sigmoid => sigmoid(x),
             UnaryOp::Tanh => x.tanh(),
             UnaryOp::Exp => x.exp(),
@@ -78,7 +79,7 @@ impl UnaryOp {
             UnaryOp::Selu => SELU_SCALE * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() },
             UnaryOp::Gelu => 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)),
             UnaryOp::Swish => x * sigmoid(x),
-            UnaryOp::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+            UnaryOp::Softplus => super::extremum::maximum(x, 0.0) + (-x.abs()).exp().ln_1p(),
             UnaryOp::Softsign => x / (1.0 + x.abs()),
             UnaryOp::HardSigmoid => (x / 6.0 + 0.5).clamp(0.0, 1.0),
             UnaryOp::LeakyRelu => if x > 0.0 { x } else { LEAKY_SLOPE * x },
@@ -174,6 +175,17 @@ mod tests {
         assert!((UnaryOp::Sigmoid.apply(0.0) - 0.5).abs() < 1e-7);
         assert!((UnaryOp::Sigmoid.apply(-100.0)).abs() < 1e-30);
         assert!((UnaryOp::Tanh.apply(0.5) - 0.5f32.tanh()).abs() < 1e-7);
+    }
+
+    #[test]
+    fn nan_stays_nan_through_every_function() {
+        use UnaryOp::*;
+        for op in [Linear, Relu, Sigmoid, Tanh, Exp, Log, Square, Sqrt, Neg, Abs, Elu, Selu, Gelu, Swish, Softplus, Softsign, HardSigmoid, LeakyRelu, Relu6] {
+            let mut y = vec![0.0; 9];
+            forward(op, &[f32::NAN; 9], &mut y);
+            assert!(y.iter().all(|v| v.is_nan()), "{op:?}(NaN) gave {y:?}");
+        }
+        assert_eq!(Relu.apply(f32::INFINITY), f32::INFINITY);
     }
 
     #[test]

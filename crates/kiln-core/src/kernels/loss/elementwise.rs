@@ -68,10 +68,11 @@ pub fn loss_and_grad(loss: &Loss, pred: &[f32], target: &[f32], width: usize, gr
         }),
         LossKind::Hinge => mean!(|p, t| {
             let margin = 1.0 - t * p;
-            if margin > 0.0 { (margin, -t) } else { (0.0, 0.0) }
+            // NaN stays NaN (TerminateOnNaN must see a diverged model).
+            if margin <= 0.0 { (0.0, 0.0) } else { (margin, -t) }
         }),
         LossKind::SquaredHinge => mean!(|p, t| {
-            let margin = (1.0 - t * p).max(0.0);
+            let margin = crate::kernels::extremum::maximum(1.0 - t * p, 0.0);
             (margin * margin, -2.0 * t * margin)
         }),
         LossKind::Poisson => mean!(|p, t| (p - t * (p + EPSILON).ln(), 1.0 - t / (p + EPSILON))),

@@ -13,7 +13,7 @@ pub fn categorical_hinge(pred: &[f32], target: &[f32], width: usize, mut grad: O
                 (arg, neg) = (i, v);
             }
         }
-        let value = (neg - pos + 1.0).max(0.0);
+        let value = crate::kernels::extremum::maximum(neg - pos + 1.0, 0.0);
         total += value as f64;
         if let Some(g) = grad.as_deref_mut() {
             let g = &mut g[r * width..(r + 1) * width];

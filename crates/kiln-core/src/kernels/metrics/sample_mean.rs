@@ -1,5 +1,6 @@
 //! Metrics that are a weighted mean of a score per sample (Keras' `MeanMetricWrapper` and
 //! `Mean`): the accuracy family and the regression errors. State: [Σ w·score, Σ w].
+use crate::kernels::extremum::maximum;
 use super::{Batch, MetricKind};
 
 /// Keras' backend.epsilon().
@@ -80,12 +81,12 @@ fn score(kind: &MetricKind, pred: &[f32], target: &[f32]) -> f64 {
             pred.iter().zip(target).map(|(&p, &t)| (p * np * t * nt) as f64).sum()
         }
         // The targets are already -1/1 here (see accumulate).
-        MetricKind::Hinge => mean_over(&|p, t| (1.0 - t * p).max(0.0)),
-        MetricKind::SquaredHinge => mean_over(&|p, t| (1.0 - t * p).max(0.0).powi(2)),
+        MetricKind::Hinge => mean_over(&|p, t| maximum(1.0 - t * p, 0.0)),
+        MetricKind::SquaredHinge => mean_over(&|p, t| maximum(1.0 - t * p, 0.0).powi(2)),
         MetricKind::CategoricalHinge => {
             let positive: f32 = pred.iter().zip(target).map(|(p, t)| t * p).sum();
-            let negative = pred.iter().zip(target).map(|(p, t)| (1.0 - t) * p).fold(f32::NEG_INFINITY, f32::max);
-            (negative - positive + 1.0).max(0.0) as f64
+            let negative = pred.iter().zip(target).map(|(p, t)| (1.0 - t) * p).fold(f32::NEG_INFINITY, maximum);
+            maximum(negative - positive + 1.0, 0.0) as f64
         }
         MetricKind::KlDivergence => pred
             .iter()
