@@ -2,7 +2,7 @@ import { ValueError } from '../errors.js';
 import * as ops from '../ops.js';
 import { BaseMerge } from '../layers/merging/base_merge.js';
 import type { LayerArgs, LayerConfig, LayerInput, LayerOutput } from '../layers/layer.js';
-import { mainArguments } from '../layers/main_arguments.js';
+import { mainArguments, describeArgument } from '../layers/main_arguments.js';
 
 export interface CustomScaleLayerArgs extends LayerArgs {
   /** The factor of the residual branch. */
@@ -21,7 +21,7 @@ export class CustomScaleLayer extends BaseMerge {
   constructor(scale: number | CustomScaleLayerArgs, args: CustomScaleLayerArgs = {}) {
     const { main, options } = mainArguments<CustomScaleLayerArgs>([scale, args], ['scale']);
     super(options, [], 2);
-    if (typeof main[0] !== 'number' || !Number.isFinite(main[0])) throw new ValueError(`Layer "${this.name}": scale must be a number, got ${JSON.stringify(main[0])}`);
+    if (typeof main[0] !== 'number' || !Number.isFinite(main[0])) throw new ValueError(`Layer "${this.name}": scale must be a number, got ${describeArgument(main[0])}`);
     this.scale = main[0];
   }
 

@@ -3,7 +3,7 @@ import * as ops from '../ops.js';
 import { tensor } from '../tensor.js';
 import type { Variable } from '../variable.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layers/layer.js';
-import { mainArguments } from '../layers/main_arguments.js';
+import { mainArguments, describeArgument } from '../layers/main_arguments.js';
 
 export interface LayerScaleArgs extends LayerArgs {
   /** The scales' starting value (ConvNeXt: 1e-6). */
@@ -27,8 +27,8 @@ export class LayerScale extends Layer {
     const { main, options } = mainArguments<LayerScaleArgs>([initValues, projectionDim, args], ['initValues', 'projectionDim']);
     super(options);
     const [init, dim] = main as [number, number];
-    if (typeof init !== 'number' || !Number.isFinite(init)) throw new ValueError(`Layer "${this.name}": initValues must be a number, got ${JSON.stringify(init)}`);
-    if (!Number.isInteger(dim) || dim <= 0) throw new ValueError(`Layer "${this.name}": projectionDim must be a positive integer, got ${JSON.stringify(dim)}`);
+    if (typeof init !== 'number' || !Number.isFinite(init)) throw new ValueError(`Layer "${this.name}": initValues must be a number, got ${describeArgument(init)}`);
+    if (!Number.isInteger(dim) || dim <= 0) throw new ValueError(`Layer "${this.name}": projectionDim must be a positive integer, got ${describeArgument(dim)}`);
     this.initValues = init;
     this.projectionDim = dim;
   }

@@ -2,7 +2,7 @@ import { ValueError } from '../errors.js';
 import { sharedDropout } from '../ops/noise.js';
 import { type Shape, SymbolicTensor } from '../symbolic.js';
 import { Layer, type CallOptions, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layers/layer.js';
-import { mainArguments } from '../layers/main_arguments.js';
+import { mainArguments, describeArgument } from '../layers/main_arguments.js';
 
 export interface StochasticDepthArgs extends LayerArgs {
   /** The probability of dropping the whole residual path of a sample, in [0, 1). */
@@ -23,7 +23,7 @@ export class StochasticDepth extends Layer {
     const { main, options } = mainArguments<StochasticDepthArgs>([dropPathRate, args], ['dropPathRate']);
     super(options);
     const rate = main[0];
-    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`Layer "${this.name}": dropPathRate must be a number in [0, 1), got ${JSON.stringify(rate)}`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`Layer "${this.name}": dropPathRate must be a number in [0, 1), got ${describeArgument(rate)}`);
     this.dropPathRate = rate;
   }
 

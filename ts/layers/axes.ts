@@ -4,11 +4,12 @@
 import { ValueError } from '../errors.js';
 import * as ops from '../ops.js';
 import type { LayerInput, LayerOutput } from './layer.js';
+import { describeArgument } from './main_arguments.js';
 
 /** Refuses an `axis` option that is not an integer (or, where `list` allows, a list of them). */
 export function checkAxisOption(layer: string, axis: unknown, list: boolean): number | number[] {
   const valid = Number.isInteger(axis) || (list && Array.isArray(axis) && axis.length > 0 && axis.every(Number.isInteger));
-  if (!valid) throw new ValueError(`Layer "${layer}": \`axis\` must be an integer${list ? ' or a non-empty list of integers' : ''}, got ${JSON.stringify(axis)}`);
+  if (!valid) throw new ValueError(`Layer "${layer}": \`axis\` must be an integer${list ? ' or a non-empty list of integers' : ''}, got ${describeArgument(axis)}`);
   return axis as number | number[];
 }
 

@@ -2,6 +2,7 @@ import { ValueError } from '../../errors.js';
 import { convTranspose } from '../../ops/conv_transpose.js';
 import type { LayerConfig, LayerInput, LayerOutput } from '../layer.js';
 import { BaseConv, type ConvArgs } from './base_conv.js';
+import { describeArgument } from '../main_arguments.js';
 
 export interface ConvTransposeArgs extends ConvArgs {
   /**
@@ -28,7 +29,7 @@ export abstract class BaseConvTranspose extends BaseConv {
     } else {
       const pads = Array.isArray(outputPadding) ? outputPadding : new Array(rank).fill(outputPadding);
       if (pads.length !== rank || pads.some((p) => !Number.isInteger(p) || p < 0)) {
-        throw new ValueError(`Layer "${this.name}": \`outputPadding\` must be a non-negative integer or a list of ${rank}, got ${JSON.stringify(outputPadding)}`);
+        throw new ValueError(`Layer "${this.name}": \`outputPadding\` must be a non-negative integer or a list of ${rank}, got ${describeArgument(outputPadding)}`);
       }
       pads.forEach((p, i) => {
         if (p >= this.strides[i]) {

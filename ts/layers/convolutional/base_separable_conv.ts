@@ -10,6 +10,7 @@ import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } f
 import { Layer, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 import { resolveConvWindow } from './base_conv.js';
 import { DEPTHWISE_OPTIONS, type DepthwiseConvArgs, resolveDepthMultiplier } from './base_depthwise_conv.js';
+import { describeArgument } from '../main_arguments.js';
 
 export interface SeparableConvArgs extends DepthwiseConvArgs {
   /** Default 'glorot_uniform'. */
@@ -47,7 +48,7 @@ export abstract class BaseSeparableConv extends Layer {
   constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: SeparableConvArgs = {}) {
     super(args, SEPARABLE_OPTIONS);
     if (!Number.isInteger(filters) || filters <= 0) {
-      throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${filters}`);
+      throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${describeArgument(filters)}`);
     }
     if (kernelSize === undefined) throw new ValueError(`${this.constructor.name}: the argument \`kernelSize\` is required`);
     this.filters = filters;

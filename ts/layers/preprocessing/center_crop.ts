@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import type { Shape } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
-import { mainArguments } from '../main_arguments.js';
+import { mainArguments, describeArgument } from '../main_arguments.js';
 import { checkImageSize, imageAxes, type ImageDataFormat, resizeImages } from './image_resize.js';
 
 export interface CenterCropArgs extends LayerArgs {
@@ -26,7 +26,7 @@ export class CenterCrop extends Layer {
     const { dataFormat = 'channels_last', ...rest } = options;
     super(rest);
     [this.height, this.width] = [checkImageSize(this.name, 'height', main[0]), checkImageSize(this.name, 'width', main[1])];
-    if (dataFormat !== 'channels_last' && dataFormat !== 'channels_first') throw new ValueError(`Layer "${this.name}": dataFormat must be 'channels_last' or 'channels_first', got ${JSON.stringify(dataFormat)}`);
+    if (dataFormat !== 'channels_last' && dataFormat !== 'channels_first') throw new ValueError(`Layer "${this.name}": dataFormat must be 'channels_last' or 'channels_first', got ${describeArgument(dataFormat)}`);
     this.dataFormat = dataFormat;
   }
 

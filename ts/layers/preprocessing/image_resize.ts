@@ -7,6 +7,7 @@ import type { Shape } from '../../symbolic.js';
 import { tensor, type Tensor } from '../../tensor.js';
 import { withAxesLast } from '../axes.js';
 import type { LayerInput, LayerOutput } from '../layer.js';
+import { describeArgument } from '../main_arguments.js';
 
 export type ImageDataFormat = 'channels_last' | 'channels_first';
 export type ResizeInterpolation = 'bilinear' | 'nearest';
@@ -14,7 +15,7 @@ export type ResizeInterpolation = 'bilinear' | 'nearest';
 export type AspectRatio = 'stretch' | 'crop' | 'pad';
 
 export function checkImageSize(layer: string, name: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) <= 0) throw new ValueError(`Layer "${layer}": \`${name}\` must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || (value as number) <= 0) throw new ValueError(`Layer "${layer}": \`${name}\` must be a positive integer, got ${describeArgument(value)}`);
   return value as number;
 }
 

@@ -5,6 +5,7 @@ import { Tensor, tensor, toTensor, type TensorLike } from '../../tensor.js';
 import type { Variable } from '../../variable.js';
 import { resolveAxes } from '../axes.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
+import { describeArgument } from '../main_arguments.js';
 
 /** A list of numbers nested to any depth (a mean or variance given per position). */
 type NestedNumbers = number | NestedNumbers[];
@@ -86,7 +87,7 @@ export class Normalization extends Layer {
     this.supportsMasking = true;
     const axis = args.axis === undefined ? -1 : args.axis;
     const axes = axis === null ? [] : Array.isArray(axis) ? axis : [axis];
-    if (!axes.every(Number.isInteger)) throw new ValueError(`Layer "${this.name}": \`axis\` must be an integer, a list of integers or null, got ${JSON.stringify(axis)}`);
+    if (!axes.every(Number.isInteger)) throw new ValueError(`Layer "${this.name}": \`axis\` must be an integer, a list of integers or null, got ${describeArgument(axis)}`);
     this.axis = axes;
     this.invert = args.invert ?? false;
     if ((args.mean === undefined) !== (args.variance === undefined)) {

@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import * as ops from '../../ops.js';
 import { tensor, type Tensor } from '../../tensor.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
-import { mainArguments } from '../main_arguments.js';
+import { mainArguments, describeArgument } from '../main_arguments.js';
 
 export interface RescalingArgs extends LayerArgs {
   /** The factor: a number, or one per channel of the last axis. */
@@ -15,7 +15,7 @@ export interface RescalingArgs extends LayerArgs {
 function factor(layer: string, name: string, value: unknown): number | Tensor {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' && Number.isFinite(v))) return tensor(value as number[], [value.length]);
-  throw new ValueError(`Layer "${layer}": \`${name}\` must be a number or a non-empty list of numbers (one per channel), got ${JSON.stringify(value)}`);
+  throw new ValueError(`Layer "${layer}": \`${name}\` must be a number or a non-empty list of numbers (one per channel), got ${describeArgument(value)}`);
 }
 
 /**

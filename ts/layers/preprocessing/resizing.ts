@@ -1,7 +1,7 @@
 import { ValueError } from '../../errors.js';
 import type { Shape } from '../../symbolic.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
-import { mainArguments } from '../main_arguments.js';
+import { mainArguments, describeArgument } from '../main_arguments.js';
 import { checkImageSize, imageAxes, type ImageDataFormat, resizeImages, type ResizeInterpolation } from './image_resize.js';
 
 export interface ResizingArgs extends LayerArgs {
@@ -39,11 +39,11 @@ export class Resizing extends Layer {
     const { interpolation = 'bilinear', cropToAspectRatio = false, padToAspectRatio = false, fillMode = 'constant', fillValue = 0, antialias = false, dataFormat = 'channels_last', ...rest } = options;
     super(rest);
     [this.height, this.width] = [checkImageSize(this.name, 'height', main[0]), checkImageSize(this.name, 'width', main[1])];
-    if (!INTERPOLATIONS.includes(interpolation)) throw new ValueError(`Layer "${this.name}": interpolation must be one of ${INTERPOLATIONS.map((i) => `'${i}'`).join(', ')} in this version, got ${JSON.stringify(interpolation)}`);
+    if (!INTERPOLATIONS.includes(interpolation)) throw new ValueError(`Layer "${this.name}": interpolation must be one of ${INTERPOLATIONS.map((i) => `'${i}'`).join(', ')} in this version, got ${describeArgument(interpolation)}`);
     if (cropToAspectRatio && padToAspectRatio) throw new ValueError(`Layer "${this.name}": only one of cropToAspectRatio and padToAspectRatio can be true`);
-    if (fillMode !== 'constant' || fillValue !== 0) throw new ValueError(`Layer "${this.name}": only fillMode 'constant' with fillValue 0 is supported in this version, got ${JSON.stringify(fillMode)} and ${JSON.stringify(fillValue)}`);
-    if (antialias !== false) throw new ValueError(`Layer "${this.name}": antialias is not supported in this version, got ${JSON.stringify(antialias)}`);
-    if (dataFormat !== 'channels_last' && dataFormat !== 'channels_first') throw new ValueError(`Layer "${this.name}": dataFormat must be 'channels_last' or 'channels_first', got ${JSON.stringify(dataFormat)}`);
+    if (fillMode !== 'constant' || fillValue !== 0) throw new ValueError(`Layer "${this.name}": only fillMode 'constant' with fillValue 0 is supported in this version, got ${describeArgument(fillMode)} and ${describeArgument(fillValue)}`);
+    if (antialias !== false) throw new ValueError(`Layer "${this.name}": antialias is not supported in this version, got ${describeArgument(antialias)}`);
+    if (dataFormat !== 'channels_last' && dataFormat !== 'channels_first') throw new ValueError(`Layer "${this.name}": dataFormat must be 'channels_last' or 'channels_first', got ${describeArgument(dataFormat)}`);
     this.interpolation = interpolation;
     this.cropToAspectRatio = cropToAspectRatio;
     this.padToAspectRatio = padToAspectRatio;
