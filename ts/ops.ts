@@ -11,6 +11,15 @@ import { Variable } from './variable.js';
 export type { Padding } from './ops/recording.js';
 export { convTranspose, type ConvTransposeOptions } from './ops/conv_transpose.js';
 export { pad, repeat } from './ops/resampling.js';
+// Ops for custom layers: each family's shape rule, forward and gradient live in its file.
+export { matmul } from './ops/matmul.js';
+export { einsum } from './ops/einsum.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export { sum, mean, max, min, prod, logSumExp, argMax, argMin, cumsum, topK, type Axes } from './ops/reduction.js';
+export { shape, expandDims, squeeze, stack, tile } from './ops/reshaping.js';
+export { equal, greater, greaterEqual, less, lessEqual, where, clip } from './ops/selection.js';
+export { arange, oneHot } from './ops/creation.js';
+export { slice, take, gather } from './ops/indexing.js';
 
 /** What an op argument may be. */
 export type OpInput = TensorLike | SymbolicTensor | Variable;
@@ -50,6 +59,10 @@ export const maximum = <A extends OpInput, B extends OpInput>(a: A, b: B) => bin
 export const minimum = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('minimum', a, b);
 /** 1 where a and b differ, else 0 (no gradient); Keras' `ops.not_equal` as float32. */
 export const notEqual = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('not_equal', a, b);
+/** a to the power b, elementwise with broadcasting (Keras' `ops.power`). */
+export const power = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('power', a, b);
+/** @internal The elementwise binary op `fn` (see kernels/binary.rs), for the op families under ops/. */
+export const elementwise = binary;
 
 function checkedAxis(axis: number, rank: number, op: string): number {
   const a = axis < 0 ? axis + rank : axis;
@@ -105,50 +118,8 @@ export const hardSigmoid = <A extends OpInput>(x: A) => unary('hard_sigmoid', x)
 /** Leaky relu with Keras' default negative slope 0.2. */
 export const leakyRelu = <A extends OpInput>(x: A) => unary('leaky_relu', x);
 export const relu6 = <A extends OpInput>(x: A) => unary('relu6', x);
-
-/** Matrix product of a tensor ([..., k]) and a matrix ([k, n]). */
-export function matmul<A extends OpInput, B extends OpInput>(a: A, b: B): OpResult2<A, B> {
-  if (isSymbolic([a, b])) {
-    const [x, w] = [symbolic(a), symbolic(b)];
-    const k = x.shape[x.shape.length - 1];
-    if (w.rank !== 2 || x.rank < 1 || (k !== null && w.shape[0] !== null && k !== w.shape[0])) {
-      throw new ShapeError(`${where()}matmul cannot multiply shapes ${describe(x.shape)} and ${describe(w.shape)}: expected the last axis of the first (${k}) to equal the first axis of the second matrix`);
-    }
-    return record({ op: 'matmul', transpose_b: false }, [x, w], [...x.shape.slice(0, -1), w.shape[1]]) as OpResult2<A, B>;
-  }
-  const [x, w] = [concrete(a), concrete(b)];
-  return new Tensor(callNative(() => native.matmul(x.handle, w.handle))) as OpResult2<A, B>;
-}
-
-/** Softmax over the last axis. */
-export function softmax<A extends OpInput>(x: A): OpResult<A> {
-  if (isSymbolic([x])) {
-    const s = symbolic(x);
-    return record({ op: 'softmax' }, [s], s.shape) as OpResult<A>;
-  }
-  const t = concrete(x);
-  return new Tensor(callNative(() => native.softmax(t.handle))) as OpResult<A>;
-}
-
-function reduce<A extends OpInput>(fn: string, x: A, axis: number | undefined, keepDims: boolean): OpResult<A> {
-  if (isSymbolic([x])) {
-    const s = symbolic(x);
-    let shape: Shape;
-    if (axis === undefined) shape = keepDims ? s.shape.map(() => 1) : [];
-    else {
-      const a = axis < 0 ? axis + s.rank : axis;
-      if (a < 0 || a >= s.rank) throw new ValueError(`${where()}${fn}: axis ${axis} is out of range for rank ${s.rank}`);
-      shape = keepDims ? s.shape.map((d, i) => (i === a ? 1 : d)) : s.shape.filter((_, i) => i !== a);
-    }
-    return record({ op: 'reduce', function: fn, axis: axis ?? null, keep_dims: keepDims }, [s], shape) as OpResult<A>;
-  }
-  const t = concrete(x);
-  return new Tensor(callNative(() => native.reduce(fn, t.handle, axis, keepDims))) as OpResult<A>;
-}
-
-export const sum = <A extends OpInput>(x: A, axis?: number, keepDims = false) => reduce('sum', x, axis, keepDims);
-export const mean = <A extends OpInput>(x: A, axis?: number, keepDims = false) => reduce('mean', x, axis, keepDims);
-export const max = <A extends OpInput>(x: A, axis?: number, keepDims = false) => reduce('max', x, axis, keepDims);
+/** The error function (Keras' `ops.erf`). */
+export const erf = <A extends OpInput>(x: A) => unary('erf', x);
 
 /** Reshapes the whole tensor (batch axis included); one dimension may be -1. */
 export function reshape<A extends OpInput>(x: A, shape: number[]): OpResult<A> {
@@ -184,10 +155,6 @@ export function dropout(x: SymbolicTensor, rate: number): SymbolicTensor {
   return record({ op: 'dropout', rate }, [x], x.shape);
 }
 
-function eagerOnly(name: string, args: OpInput[]): void {
-  if (isSymbolic(args)) throw new ValueError(`${where()}ops.${name} works on concrete tensors only in this version; it cannot be used inside a model's graph yet`);
-}
-
 /** Joins tensors along `axis`; their shapes must match elsewhere. */
 export function concat<A extends OpInput>(tensors: A[], axis = -1): OpResult<A> {
   if (tensors.length === 0) throw new ValueError(`${where()}concat needs at least one tensor`);
@@ -213,22 +180,6 @@ export function transpose<A extends OpInput>(x: A, perm?: number[]): OpResult<A>
   if (isSymbolic([x])) return permuteAxes(x, perm);
   return concrete(x).transpose(perm) as OpResult<A>;
 }
-
-export function argMax(x: OpInput, axis = -1): Tensor {
-  eagerOnly('argMax', [x]);
-  return concrete(x).argMax(axis);
-}
-
-export function slice(x: OpInput, begin: number[], size: number[]): Tensor {
-  eagerOnly('slice', [x]);
-  return concrete(x).slice(begin, size);
-}
-
-export function gather(x: OpInput, indices: TensorLike): Tensor {
-  eagerOnly('gather', [x]);
-  return concrete(x).gather(indices);
-}
-
 
 export interface ConvOptions {
   /** Default 1. */
