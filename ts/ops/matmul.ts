@@ -53,5 +53,5 @@ export function matmul<A extends OpInput, B extends OpInput>(a: A, b: B): OpResu
     else if (dy === 1 && dx !== null) ry[i] = dx;
     else throw new ShapeError(`${where()}matmul cannot broadcast the batch axes of ${describe(sa)} and ${describe(sb)}`);
   });
-  return batchMatmul(tile(x, rx), tile(y, ry)) as OpResult2<A, B>;
+  return batchMatmul(tile(x, [...rx, 1, 1]), tile(y, [...ry, 1, 1])) as OpResult2<A, B>;
 }

@@ -1,0 +1,175 @@
+// The ops custom layers are built from (issue 11 item 3, issue 12), each checked three ways
+// against Keras 3 (scripts/fixtures/keras_ops.py): the eager value; the value recorded inside
+// a custom layer's call and run by the engine; and the engine's gradient of
+// sum(output * cotangent), equal to jax.grad of Keras' op and to central finite differences.
+import test from 'ava';
+import * as kiln from 'kiln-nn';
+import { readFileSync } from 'node:fs';
+
+interface Array_ {
+  shape: number[];
+  values: number[];
+}
+interface Case {
+  name: string;
+  inputs: (Array_ & { differentiable: boolean })[];
+  output: Array_;
+  cotangent?: Array_;
+  grads?: Array_[];
+}
+
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/keras_ops.json', import.meta.url), 'utf8')) as { cases: Case[] };
+const O = kiln.ops;
+type Op = (...args: any[]) => any;
+const reductions: Record<string, Op> = {};
+for (const fn of ['sum', 'mean', 'max', 'min', 'prod'] as const) {
+  reductions[`${fn}_axes_0_2`] = (a) => O[fn](a, [0, 2]);
+  reductions[`${fn}_axes_0_2_keepdims`] = (a) => O[fn](a, [0, 2], true);
+}
+
+/** Each fixture case as kiln spells it. */
+const CALLS: Record<string, Op> = {
+  where: (c, a, b) => O.where(c, a, b),
+  stack_axis1: (a, b) => O.stack([a, b], 1),
+  expand_dims_axis1: (a) => O.expandDims(a, 1),
+  expand_dims_axis_neg1: (a) => O.expandDims(a, -1),
+  squeeze_axis1: (a) => O.squeeze(a, 1),
+  tile_2_1_2: (a) => O.tile(a, [2, 1, 2]),
+  clip: (a) => O.clip(a, -0.6, 0.7),
+  einsum_ij_jk: (a, b) => O.einsum('ij,jk->ik', a, b),
+  einsum_bij_bjk: (a, b) => O.einsum('bij,bjk->bik', a, b),
+  einsum_abc_cde: (a, b) => O.einsum('abc,cde->abde', a, b),
+  einsum_attention_scores: (q, k) => O.einsum('aecd,abcd->acbe', k, q),
+  einsum_attention_combine: (p, v) => O.einsum('acbe,aecd->abcd', p, v),
+  einsum_abcd_cde: (a, b) => O.einsum('abcd,cde->abe', a, b),
+  einsum_transpose: (a) => O.einsum('ij->ji', a),
+  einsum_rowdot: (a, b) => O.einsum('ij,ij->i', a, b),
+  einsum_outer: (a, b) => O.einsum('i,j->ij', a, b),
+  one_hot: (a) => O.oneHot(a, 4),
+  one_hot_axis0: (a) => O.oneHot(a, 4, 0),
+  top_k_values: (a) => O.topK(a, 2)[0],
+  top_k_indices: (a) => O.topK(a, 2)[1],
+  cumsum_axis1: (a) => O.cumsum(a, 1),
+  cumsum_flat: (a) => O.cumsum(a),
+  logsumexp_axis1: (a) => O.logSumExp(a, 1),
+  logsumexp_all: (a) => O.logSumExp(a),
+  logsumexp_axes_keepdims: (a) => O.logSumExp(a, [0, 2], true),
+  log_softmax: (a) => O.logSoftmax(a),
+  log_softmax_axis1: (a) => O.logSoftmax(a, 1),
+  softmax_axis0: (a) => O.softmax(a, 0),
+  softmax_axis1_rank3: (a) => O.softmax(a, 1),
+  erf: (a) => O.erf(a),
+  power: (a, b) => O.power(a, b),
+  equal: (a, b) => O.equal(a, b),
+  not_equal: (a, b) => O.notEqual(a, b),
+  greater: (a, b) => O.greater(a, b),
+  greater_equal: (a, b) => O.greaterEqual(a, b),
+  less: (a, b) => O.less(a, b),
+  less_equal: (a, b) => O.lessEqual(a, b),
+  min_axis1: (a) => O.min(a, 1),
+  argmin_axis1: (a) => O.argMin(a, 1),
+  argmax_axis2: (a) => O.argMax(a, 2),
+  prod_axis0: (a) => O.prod(a, 0),
+  ...reductions,
+  matmul_rank3: (a, b) => O.matmul(a, b),
+  matmul_rank4: (a, b) => O.matmul(a, b),
+  matmul_rank3_by_matrix: (a, b) => O.matmul(a, b),
+  matmul_matrix_by_rank3: (a, b) => O.matmul(a, b),
+  matmul_broadcast_batch: (a, b) => O.matmul(a, b),
+  matmul_vector: (a, b) => O.matmul(a, b),
+  take_axis1: (a) => O.take(a, [2, 0, 2], 1),
+  take_axis0_matrix_ids: (a) => O.take(a, [[1, 0], [1, 1]], 0),
+  slice: (a) => O.slice(a, [0, 1, 1], [2, 2, 3]),
+  arange_5: () => O.arange(5),
+  arange_1_7_2: () => O.arange(1, 7, 2),
+  arange_float: () => O.arange(0, 1, 0.25),
+};
+
+function close(t: any, got: kiln.Tensor, want: Array_, what: string, tol = 1e-5): void {
+  t.deepEqual(got.shape, want.shape, `${what}: shape`);
+  const g = Array.from(got.dataSync());
+  const worst = g.reduce((m, v, i) => Math.max(m, Math.abs(v - want.values[i]) / (1 + Math.abs(want.values[i]))), 0);
+  t.true(worst <= tol, `${what}: largest relative difference ${worst}`);
+}
+
+/**
+ * A model whose only layer holds the case's inputs as weights (trainable where Keras has a
+ * gradient) and computes the op on them inside `call`; the output gains a batch axis of 1.
+ * Returns the trainable variables, in input order.
+ */
+function opModel(c: Case, call: Op): { model: kiln.Model; x: kiln.Tensor; trained: kiln.Variable[] } {
+  class OpLayer extends kiln.layers.Layer {
+    vars: kiln.Variable[] = [];
+    build(): void {
+      this.vars = c.inputs.map((i, k) => this.addWeight({ shape: i.shape, initializer: 'zeros', name: `w${k}`, trainable: i.differentiable }));
+    }
+    call(): kiln.layers.LayerOutput {
+      return O.expandDims(call(...this.vars), 0);
+    }
+  }
+  const input = kiln.Input({ shape: [1] });
+  const layer = new OpLayer();
+  const model = new kiln.Model({ inputs: input, outputs: layer.apply(input) as kiln.SymbolicTensor });
+  layer.vars.forEach((v, k) => v.assign(kiln.tensor(c.inputs[k].values, c.inputs[k].shape)));
+  return { model, x: kiln.tensor([[0]]), trained: layer.vars.filter((_, k) => c.inputs[k].differentiable) };
+}
+
+/** sum(yTrue * yPred) per sample: its gradient is the cotangent pulled back through the op. */
+const projection = (yTrue: any, yPred: any) => {
+  const rank = yPred.shape.length;
+  return O.sum(O.mul(yTrue, yPred), Array.from({ length: rank - 1 }, (_, i) => i + 1));
+};
+
+test('every fixture case has a kiln call', (t) => {
+  const missing = fixture.cases.filter((c) => !(c.name in CALLS)).map((c) => c.name);
+  t.deepEqual(missing, []);
+  t.true(fixture.cases.length >= 60);
+});
+
+for (const c of fixture.cases) {
+  test(`${c.name}: eager value matches Keras`, (t) => {
+    const args = c.inputs.map((i) => kiln.tensor(i.values, i.shape));
+    close(t, CALLS[c.name](...args), c.output, 'eager');
+  });
+  if (c.inputs.length === 0) continue;
+  test(`${c.name}: value inside a layer's call matches Keras`, async (t) => {
+    const { model, x } = opModel(c, CALLS[c.name]);
+    const y = await model.predict(x);
+    close(t, y.reshape(c.output.shape), c.output, 'graph');
+  });
+  if (!c.grads) continue;
+  test(`${c.name}: engine gradient matches Keras' and finite differences`, async (t) => {
+    const { model, x, trained } = opModel(c, CALLS[c.name]);
+    model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 1 }), loss: projection });
+    const cot = kiln.tensor(c.cotangent!.values, [1, ...c.cotangent!.shape]);
+    const before = trained.map((v) => Float32Array.from(v.read().dataSync()));
+    const set = (ws: Float32Array[]) => trained.forEach((v, i) => v.assign(kiln.tensor(ws[i], v.shape as number[])));
+    // Central differences of the loss for a few entries of each weight.
+    const H = 1e-2;
+    const lossAt = async (ws: Float32Array[]) => {
+      set(ws);
+      return (await model.evaluate(x, cot, { verbose: 0 }))[0];
+    };
+    const numeric: number[][] = [];
+    for (let i = 0; i < before.length; i++) {
+      const row: number[] = [];
+      for (let j = 0; j < Math.min(before[i].length, 8); j++) {
+        const plus = before.map((w) => w.slice());
+        plus[i][j] += H;
+        const minus = before.map((w) => w.slice());
+        minus[i][j] -= H;
+        row.push(((await lossAt(plus)) - (await lossAt(minus))) / (2 * H));
+      }
+      numeric.push(row);
+    }
+    set(before);
+    await model.fit(x, cot, { epochs: 1, batchSize: 1, shuffle: false, verbose: 0 });
+    trained.forEach((v, i) => {
+      const analytic = Array.from(v.read().dataSync()).map((value, j) => before[i][j] - value);
+      const keras = c.grads![i].values;
+      const worst = analytic.reduce((m, g, j) => Math.max(m, Math.abs(g - keras[j]) / (1 + Math.abs(keras[j]))), 0);
+      t.true(worst <= 1e-4, `input ${i}: engine vs Keras gradient, largest relative difference ${worst}`);
+      numeric[i].forEach((n, j) => t.true(Math.abs(n - analytic[j]) <= 2e-2 * (1 + Math.abs(n)), `input ${i}[${j}]: finite difference ${n} vs ${analytic[j]}`));
+    });
+  });
+}
