@@ -15,8 +15,8 @@ import { getMask, setMask } from './mask.js';
 export interface LayerArgs {
   /** Unique name; default: the snake_case class name with a counter (`dense_1`). */
   name?: string;
-  /** Shape of one sample, without the batch axis (declares the model's input). */
-  inputShape?: number[];
+  /** Shape of one sample, without the batch axis (declares the model's input); null marks a length that varies. */
+  inputShape?: (number | null)[];
   /** Keras' `input_dim`: the same as `inputShape: [inputDim]`. */
   inputDim?: number;
   /** Fixed batch size for the declared input (default: any). */
@@ -108,8 +108,8 @@ export abstract class Layer {
     }
     const sample = args.inputShape ?? (args.inputDim !== undefined ? [args.inputDim] : undefined);
     if (sample !== undefined) {
-      if (!Array.isArray(sample) || sample.some((d) => !Number.isInteger(d) || d <= 0)) {
-        throw new ValueError(`Layer "${this.name}": inputShape must be positive integers, got ${JSON.stringify(sample)}`);
+      if (!Array.isArray(sample) || sample.some((d) => d !== null && (!Number.isInteger(d) || d <= 0))) {
+        throw new ValueError(`Layer "${this.name}": inputShape must be positive integers or null (a length that varies), got ${JSON.stringify(sample)}`);
       }
       this.batchInputShape = [args.batchSize ?? null, ...sample];
     }

@@ -22,8 +22,11 @@ export class InputLayer extends Layer {
 }
 
 export interface InputArgs {
-  /** Shape of one sample, without the batch axis. */
-  shape: number[];
+  /**
+   * Shape of one sample, without the batch axis; null marks an axis whose length varies from
+   * batch to batch (Keras' None: `shape: [null]` for variable-length sequences).
+   */
+  shape: (number | null)[];
   /** Fixed batch size (default: any). */
   batchSize?: number;
   name?: string;
@@ -31,8 +34,8 @@ export interface InputArgs {
 
 /** A symbolic model input (Keras' `keras.Input`). */
 export function Input(args: InputArgs): SymbolicTensor {
-  if (!args || !Array.isArray(args.shape) || args.shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new ValueError(`Input: shape must be an array of positive integers, got ${JSON.stringify(args?.shape)}`);
+  if (!args || !Array.isArray(args.shape) || args.shape.some((d) => d !== null && (!Number.isInteger(d) || d <= 0))) {
+    throw new ValueError(`Input: shape must be an array of positive integers or null (a length that varies), got ${JSON.stringify(args?.shape)}`);
   }
   return new InputLayer([args.batchSize ?? null, ...args.shape], args.name).output;
 }
