@@ -799,6 +799,41 @@ mod tests {
     }
 
     #[test]
+    fn inputs_with_unknown_axes_are_planned_per_batch_shape() {
+        // ids [batch, null] -> embedding [batch, null, 2] -> mean over the steps -> [batch, 2].
+        let spec = r#"{"graph":{"nodes":[
+                {"op":"input","index":0,"shape":[null,null]},
+                {"op":"variable","index":0},
+                {"op":"embedding","inputs":[0,1]},
+                {"op":"reduce","function":"mean","axis":1,"keep_dims":false,"inputs":[2]}],
+              "outputs":[3]},
+             "trainable":[true],
+             "losses":[{"output":0,"kind":"mean_squared_error"}],
+             "optimizer":{"kind":"sgd","momentum":0.0,"nesterov":false}}"#;
+        let table = Variable::new(&Tensor::from_f32(vec![3, 2], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap());
+        let mut engine = Engine::new(spec, vec![table]).unwrap();
+        for (length, ids, expected) in [(2, vec![0.0, 1.0, 2.0, 2.0], vec![1.0, 2.0, 4.0, 5.0]), (3, vec![0.0, 0.0, 2.0, 1.0, 1.0, 1.0], vec![4.0 / 3.0, 7.0 / 3.0, 2.0, 3.0])] {
+            let x = Tensor::from_f32(vec![2, length], ids).unwrap();
+            let y = engine.predict(&[&x], 2).unwrap();
+            assert_eq!(y[0].shape(), &[2, 2]);
+            y[0].to_f32().iter().zip(&expected).for_each(|(a, b)| assert!((a - b).abs() < 1e-6, "length {length}: {a} vs {b}"));
+        }
+        // Training steps on two lengths: each plans its own workspace.
+        for length in [2, 3] {
+            let x = Tensor::from_f32(vec![2, length], vec![1.0; 2 * length]).unwrap();
+            let targets = Tensor::from_f32(vec![2, 2], vec![0.0; 4]).unwrap();
+            engine.check_data(&[&x], &[&targets]).unwrap();
+            engine.train_batches(&[&x], &[&targets], &[0, 1], 2, 0, 1, &[0.1]).unwrap();
+        }
+        // Row 1 of the table, [2, 3], moved toward 0 by two steps of 0.1 times its gradient (the row itself).
+        let row = engine.variables[0].read().to_f32()[2..4].to_vec();
+        assert!((row[0] - 2.0 * 0.9 * 0.9).abs() < 1e-5 && (row[1] - 3.0 * 0.9 * 0.9).abs() < 1e-5, "{row:?}");
+        // A fixed axis still has to match; rank too.
+        let wrong_rank = Tensor::from_f32(vec![2, 2, 1], vec![0.0; 4]).unwrap();
+        assert!(engine.check_data(&[&wrong_rank], &[&Tensor::from_f32(vec![2, 2], vec![0.0; 4]).unwrap()]).unwrap_err().message.contains("expected shape [null, null]"));
+    }
+
+    #[test]
     fn bad_data_is_refused_with_a_message() {
         let mut engine = Engine::new(&spec("sparse_categorical_crossentropy"), variables()).unwrap();
         let x = tensor(vec![3, 4], 1);
