@@ -42,3 +42,10 @@ test("07_variational_autoencoder: the Sampling layer draws on the symbolic batch
   const kl = Number(/latent_loss: first [\d.]+ last ([\d.]+)/.exec(out)?.[1]);
   t.true(kl > 0 && Number.isFinite(kl), `KL term ${kl}: the encoder uses its latent space`);
 });
+
+test('08_bidirectional_lstm_imdb on Input shape [null]: Keras parameter count (2,757,761), learns generated reviews', async (t) => {
+  const out = await runExample('08_bidirectional_lstm_imdb.ts', { KILN_SYNTHETIC_DATA: '1', KILN_TRAIN_SAMPLES: '256', KILN_EPOCHS: '2' });
+  t.regex(out, /Total params: 2,757,761/);
+  const accuracy = Number(/Validation accuracy: ([\d.]+)/.exec(out)?.[1]);
+  t.true(accuracy >= 0.7, `validation accuracy ${accuracy} (chance is 0.5)`);
+});
