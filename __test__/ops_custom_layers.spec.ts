@@ -173,3 +173,50 @@ for (const c of fixture.cases) {
     });
   });
 }
+
+test('random.normal on the symbolic batch (a VAE sampling layer) is drawn afresh at every step', async (t) => {
+  class Noise extends kiln.layers.Layer {
+    call(x: kiln.layers.LayerInput): kiln.layers.LayerOutput {
+      const [batch, dim] = O.shape(x);
+      return O.add(x, kiln.random.normal([batch, dim as number], { mean: 1, stddev: 2 }));
+    }
+  }
+  const input = kiln.Input({ shape: [4] });
+  const model = new kiln.Model({ inputs: input, outputs: new Noise().apply(input) as kiln.SymbolicTensor });
+  const zeros = kiln.tensor(new Float32Array(2000 * 4), [2000, 4]);
+  const [a, b] = [await model.predict(zeros), await model.predict(zeros)];
+  t.deepEqual(a.shape, [2000, 4]);
+  const values = Array.from(a.dataSync());
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
+  t.true(Math.abs(mean - 1) < 0.1 && Math.abs(std - 2) < 0.1, `mean ${mean}, std ${std}`);
+  t.notDeepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()));
+  t.deepEqual((await model.predict(kiln.tensor(new Float32Array(12), [3, 4]))).shape, [3, 4]);
+  // Eager draws stay tensors; a shape unknown elsewhere than the batch axis is refused.
+  const u = kiln.random.uniform([500], { minval: -3, maxval: -2 });
+  t.true(Array.from(u.dataSync()).every((v) => v >= -3 && v < -2));
+  t.throws(() => kiln.random.normal([2, null]), { message: /only the first \(batch\) axis/ });
+  t.throws(() => kiln.random.normal([2], { stddev: 1, seed: 3 } as never), { message: /seed.*setSeed/ });
+  t.throws(() => kiln.random.normal([2], { std: 1 } as never), { message: /'std'/ });
+});
+
+test('einsum of three operands and matmul inside a graph with variable lengths', async (t) => {
+  const a = kiln.tensor([[1, 2], [3, 4]]);
+  const b = kiln.tensor([[0.5, -1, 2], [1, 0, -2]]);
+  const c = kiln.tensor([1, 2, 3]);
+  // 'ij,jk,k->i': (a · b) · c
+  const ab = [[1 * 0.5 + 2 * 1, -1, 2 - 4], [3 * 0.5 + 4, -3, 6 - 8]];
+  const expected = ab.map((row) => row.reduce((s, v, k) => s + v * [1, 2, 3][k], 0));
+  t.deepEqual(Array.from(O.einsum('ij,jk,k->i', a, b, c).dataSync()), expected);
+  // Attention-style products on [batch, null, features]: the lengths come from each batch.
+  const x = kiln.Input({ shape: [null, 3] });
+  const scores = O.softmax(O.matmul(x, O.transpose(x, [0, 2, 1])), -1);
+  const model = new kiln.Model({ inputs: x, outputs: O.einsum('bts,bsf->btf', scores, x) as kiln.SymbolicTensor });
+  for (const length of [2, 5]) {
+    const data = kiln.tensor(Float32Array.from({ length: 2 * length * 3 }, (_, i) => Math.sin(i)), [2, length, 3]);
+    const got = await model.predict(data);
+    const eager = O.einsum('bts,bsf->btf', O.softmax(O.matmul(data, O.transpose(data, [0, 2, 1])), -1), data);
+    t.deepEqual(got.shape, [2, length, 3]);
+    Array.from(got.dataSync()).forEach((v, i) => t.true(Math.abs(v - eager.dataSync()[i]) < 1e-6));
+  }
+});
