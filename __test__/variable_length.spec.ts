@@ -129,3 +129,25 @@ test('a model on Input shape [null] saves to .keras, and Keras loads it and pred
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test('Conv1D and MaxPooling1D on variable-length sequences (keras.io text classification from scratch)', async (t) => {
+  kiln.setSeed(4);
+  const inputs = kiln.Input({ shape: [null] });
+  let x = new kiln.layers.Embedding(20, 8).apply(inputs);
+  x = new kiln.layers.Conv1D(8, 3, { activation: 'relu', strides: 2 }).apply(x);
+  x = new kiln.layers.MaxPooling1D(2).apply(x);
+  x = new kiln.layers.GlobalMaxPooling1D().apply(x);
+  const outputs = new kiln.layers.Dense(1, { activation: 'sigmoid' }).apply(x);
+  const model = new kiln.Model({ inputs, outputs: outputs as kiln.SymbolicTensor });
+  t.deepEqual(model.layers[2].lastOutputShape, [null, null, 8]);
+  model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 0.02 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  for (const length of [9, 20, 13]) {
+    const [xs, ys] = tokens(64, length, length);
+    await model.fit(xs, ys, { epochs: 3, batchSize: 16, verbose: 0 });
+  }
+  const [xs, ys] = tokens(32, 11, 2);
+  const [, accuracy] = await model.evaluate(xs, ys, { verbose: 0 });
+  t.true(accuracy >= 0.9, `accuracy ${accuracy}`);
+  // Too short for the window: refused when that batch is planned, naming the sizes.
+  await t.throwsAsync(model.predict(kiln.tensor([[1, 2]])), { message: /window|larger than|kernel/i });
+});

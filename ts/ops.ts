@@ -4,6 +4,7 @@ import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
 import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, record, shapeOf, symbolic, where } from './ops/recording.js';
 import { permuteAxes } from './ops/resampling.js';
+import { expandDims, squeeze } from './ops/reshaping.js';
 import { type Shape, SymbolicTensor } from './symbolic.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 import { Variable } from './variable.js';
@@ -217,12 +218,11 @@ export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, opti
   const dilation = perAxis(options.dilationRate, spatial, 1, 'dilationRate');
   if (spatial === 1) {
     // 1-D is 2-D with a height of one.
-    const [, width, channels] = xShape;
+    // The width may be unknown (variable-length sequences): the axis of 1 is inserted and
+    // removed by reshapes that copy the other axes when each batch is planned.
     const k = kShape as number[];
-    const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width as number, channels as number]) : concrete(x).reshape([-1, 1, width as number, channels as number]);
-    const y = conv(x2 as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]] });
-    const [, , w, f] = y.shape;
-    return (y instanceof SymbolicTensor ? reshapeSamples(y, [w as number, f as number]) : (y as Tensor).reshape([-1, w as number, f as number])) as OpResult2<A, B>;
+    const y = conv(expandDims(x, 1) as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]] });
+    return squeeze(y as OpInput, 1) as OpResult2<A, B>;
   }
   if (xShape[3] !== null && xShape[3] !== kShape[2]) {
     throw new ShapeError(`${where()}conv: the kernel expects ${kShape[2]} input channels, got an input of shape ${describe(xShape)}`);
@@ -246,11 +246,8 @@ function pooling<A extends OpInput>(fn: 'max' | 'average', x: A, poolSize: numbe
   const pool = perAxis(poolSize, spatial, 1, 'poolSize');
   const step = perAxis(strides ?? pool, spatial, 1, 'strides');
   if (spatial === 1) {
-    const [, width, channels] = xShape as number[];
-    const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width, channels]) : concrete(x).reshape([-1, 1, width, channels]);
-    const y = pooling(fn, x2 as OpInput, [1, pool[0]], [1, step[0]], padding);
-    const [, , w, c] = y.shape;
-    return (y instanceof SymbolicTensor ? reshapeSamples(y, [w as number, c as number]) : (y as Tensor).reshape([-1, w as number, c as number])) as OpResult<A>;
+    const y = pooling(fn, expandDims(x, 1) as OpInput, [1, pool[0]], [1, step[0]], padding);
+    return squeeze(y as OpInput, 1) as OpResult<A>;
   }
   if (isSymbolic([x])) {
     const s = symbolic(x);
