@@ -76,7 +76,7 @@ for (const c of fixture.cases) {
     mha.setWeights(c.weights.map(tensor));
     const model = new kiln.Model({ inputs: [...inputs, ...masks], outputs: out });
     // sum(yTrue * yPred) per sample, averaged over the batch of 2: half of Keras' objective.
-    model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 1 }), loss: (yTrue: any, yPred: any) => kiln.ops.sum(kiln.ops.mul(yTrue, yPred), [1, 2]) });
+    model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 1 }), loss: (yTrue: kiln.Tensor, yPred: kiln.Tensor) => kiln.ops.sum(kiln.ops.mul(yTrue, yPred), [1, 2]) });
     const before = mha.weights.map((w) => Array.from(w.read().dataSync()));
     await model.fit([...c.inputs.map(tensor), ...values], tensor(c.cotangent), { epochs: 1, batchSize: 2, shuffle: false, verbose: 0 });
     mha.weights.forEach((w, i) => {

@@ -115,7 +115,7 @@ function opModel(c: Case, call: Op): { model: kiln.Model; x: kiln.Tensor; traine
 }
 
 /** sum(yTrue * yPred) per sample: its gradient is the cotangent pulled back through the op. */
-const projection = (yTrue: any, yPred: any) => {
+const projection = (yTrue: kiln.Tensor, yPred: kiln.Tensor): kiln.Tensor => {
   const rank = yPred.shape.length;
   return O.sum(O.mul(yTrue, yPred), Array.from({ length: rank - 1 }, (_, i) => i + 1));
 };
