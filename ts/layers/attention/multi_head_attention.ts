@@ -74,6 +74,8 @@ export class MultiHeadAttention extends Layer {
   value?: Projection;
   attentionOutput?: Projection;
   private returnScores = false;
+  /** Call options of a recorded call that a saved model config cannot hold yet (see getConfig). */
+  private unsavedCallOptions: string[] = [];
 
   /** `new MultiHeadAttention(numHeads, keyDim, options)` or one options object, as Keras. */
   constructor(numHeads: number | MultiHeadAttentionArgs, keyDim?: number, args: MultiHeadAttentionArgs = {}) {
@@ -148,6 +150,8 @@ export class MultiHeadAttention extends Layer {
     if (typeof callOptions !== 'object' || callOptions === null) throw new ValueError(`Layer "${this.name}": call options must be an object, got ${describeValue(callOptions)}`);
     const unknown = Object.keys(callOptions).filter((k) => !CALL_OPTIONS.includes(k));
     if (unknown.length > 0) throw new ValueError(`Layer "${this.name}": unknown call option(s) ${unknown.map((k) => `'${k}'`).join(', ')}. Valid options: ${CALL_OPTIONS.map((k) => `'${k}'`).join(', ')}`);
+    const changing = (['attentionMask', 'useCausalMask', 'returnAttentionScores', 'valueMask', 'mask'] as const).filter((k) => callOptions[k] !== undefined && callOptions[k] !== false);
+    if (changing.length > 0 && tensors.some((v) => v instanceof SymbolicTensor)) this.unsavedCallOptions.push(...changing);
     // The value's and key's Keras masks travel with them; the query's is the call's `mask`.
     const valueMask = callOptions.valueMask ?? getMask(tensors[2] as LayerInput) ?? getMask(tensors[1] as LayerInput);
     this.returnScores = callOptions.returnAttentionScores === true;
@@ -213,6 +217,10 @@ export class MultiHeadAttention extends Layer {
   }
 
   getConfig(): LayerConfig {
+    // A model reloaded without the call's options would compute something else: refuse.
+    if (this.unsavedCallOptions.length > 0) {
+      throw new ValueError(`Layer "${this.name}": a MultiHeadAttention called with ${[...new Set(this.unsavedCallOptions)].map((k) => `\`${k}\``).join(', ')} cannot be saved or cloned yet: kiln's model config does not record call options, and the model would reload without them`);
+    }
     return {
       ...super.getConfig(),
       numHeads: this.numHeads,
