@@ -4,13 +4,7 @@ import { callNative, native } from './native.js';
 import { currentLayerName, type OpSpec, SymbolicTensor, tracing } from './symbolic.js';
 import { Tensor } from './tensor.js';
 import { checkOptionNames, describeValue } from './utils/options.js';
-
-function checkShape(shape: number[]): number[] {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ValueError(`random: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-  }
-  return shape;
-}
+import { checkShape, normalValues, uniformValues } from './random_values.js';
 
 /** Keras' keyword form of the distribution's parameters. */
 export interface NormalOptions {
@@ -67,16 +61,6 @@ export function normal(shape: (number | null)[], mean: number | NormalOptions = 
   const options = parameters('normal', mean, ['mean', 'stddev']);
   const [m, sd] = typeof mean === 'number' ? [mean, std] : [options.mean ?? 0, options.stddev ?? 1];
   return recorded({ op: 'random_normal', mean: m, stddev: sd }, shape) ?? normalValues(shape as number[], m, sd);
-}
-
-/** @internal Concrete uniform values, never recorded (initialisers, which run while layers build). */
-export function uniformValues(shape: number[], min = 0, max = 1): Tensor {
-  return new Tensor(callNative(() => native.randomUniform(checkShape(shape), min, max)));
-}
-
-/** @internal Concrete normal values, never recorded. */
-export function normalValues(shape: number[], mean = 0, std = 1): Tensor {
-  return new Tensor(callNative(() => native.randomNormal(checkShape(shape), mean, std)));
 }
 
 /** Normal values redrawn until within two standard deviations. */
