@@ -220,3 +220,24 @@ test('einsum of three operands and matmul inside a graph with variable lengths',
     Array.from(got.dataSync()).forEach((v, i) => t.true(Math.abs(v - eager.dataSync()[i]) < 1e-6));
   }
 });
+
+test('random draws in build() are concrete weights; in call() they are drawn at every step', async (t) => {
+  class NoisyScale extends kiln.layers.Layer {
+    scale!: kiln.Variable;
+    build(): void {
+      this.scale = new kiln.Variable(kiln.random.normal([3]) as kiln.Tensor, { name: 'scale' });
+    }
+    call(x: kiln.layers.LayerInput): kiln.layers.LayerOutput {
+      return O.mul(x, O.add(this.scale, kiln.random.uniform([3], 0, 1e-3)));
+    }
+  }
+  const layer = new NoisyScale();
+  const input = kiln.Input({ shape: [3] });
+  const model = new kiln.Model({ inputs: input, outputs: layer.apply(input) as kiln.SymbolicTensor });
+  t.true(layer.scale.read() instanceof kiln.Tensor);
+  const ones = kiln.tensor([[1, 1, 1]]);
+  const [a, b] = [Array.from((await model.predict(ones)).dataSync()), Array.from((await model.predict(ones)).dataSync())];
+  const scale = Array.from(layer.scale.read().dataSync());
+  t.notDeepEqual(a, b);
+  a.forEach((v, i) => t.true(v >= scale[i] && v < scale[i] + 1e-3));
+});

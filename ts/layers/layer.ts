@@ -170,7 +170,8 @@ export abstract class Layer {
     const mask = options.mask ?? getMask(list[0]);
     return withLayerContext(this.name, symbolic, () => {
       if (!this.built) {
-        this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape);
+        // build makes concrete weights: random draws and ops in it run eagerly, as in Keras.
+        withLayerContext(this.name, false, () => this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape));
         this.built = true;
       }
       let output: unknown;
