@@ -241,3 +241,60 @@ test('random draws in build() are concrete weights; in call() they are drawn at 
   t.notDeepEqual(a, b);
   a.forEach((v, i) => t.true(v >= scale[i] && v < scale[i] + 1e-3));
 });
+
+// Loss objects called inside a graph (issue 12): the values recorded with kiln.ops equal the
+// engine's eager values (checked against Keras in metrics and training fixtures).
+const L = kiln.losses;
+const LOSS_CASES: [string, kiln.losses.Loss, 'probabilities' | 'logits' | 'labels' | 'values'][] = [
+  ['mse', new L.MeanSquaredError(), 'values'],
+  ['mae', new L.MeanAbsoluteError(), 'values'],
+  ['mape', new L.MeanAbsolutePercentageError(), 'values'],
+  ['msle', new L.MeanSquaredLogarithmicError(), 'probabilities'],
+  ['huber', new L.Huber({ delta: 0.3 }), 'values'],
+  ['log_cosh', new L.LogCosh(), 'values'],
+  ['hinge', new L.Hinge(), 'values'],
+  ['squared_hinge', new L.SquaredHinge(), 'values'],
+  ['categorical_hinge', new L.CategoricalHinge(), 'values'],
+  ['kl_divergence', new L.KLDivergence(), 'probabilities'],
+  ['poisson', new L.Poisson(), 'probabilities'],
+  ['cosine_similarity', new L.CosineSimilarity(), 'values'],
+  ['binary_crossentropy', new L.BinaryCrossentropy(), 'probabilities'],
+  ['binary_crossentropy from logits, smoothed', new L.BinaryCrossentropy({ fromLogits: true, labelSmoothing: 0.2 }), 'logits'],
+  ['categorical_crossentropy', new L.CategoricalCrossentropy(), 'probabilities'],
+  ['categorical_crossentropy from logits, smoothed', new L.CategoricalCrossentropy({ fromLogits: true, labelSmoothing: 0.1 }), 'logits'],
+  ['sparse_categorical_crossentropy', new L.SparseCategoricalCrossentropy(), 'labels'],
+  ['sparse_categorical_crossentropy from logits', new L.SparseCategoricalCrossentropy({ fromLogits: true }), 'labels'],
+];
+
+for (const [name, loss, kind] of LOSS_CASES) {
+  test(`loss.call inside a graph: ${name} equals the eager value`, async (t) => {
+    const n = 5;
+    const wave = (phase: number) => Array.from({ length: n * 4 }, (_, i) => Math.sin(1.3 * i + phase));
+    const positive = (v: number[]) => v.map((x) => 0.05 + Math.abs(x));
+    const rows = (v: number[]) => kiln.tensor(v, [n, 4]);
+    const normalized = (v: number[]) => v.map((x, i) => x / v.slice(4 * Math.floor(i / 4), 4 * Math.floor(i / 4) + 4).reduce((a, b) => a + b, 0));
+    const binary = wave(1).map((x) => (x > 0 ? 1 : 0));
+    const yPred = rows(kind === 'values' || kind === 'logits' ? wave(0) : kind === 'probabilities' && name.startsWith('binary') ? positive(wave(0)).map((x) => Math.min(x, 0.95)) : normalized(positive(wave(0))));
+    const yTrue = kind === 'labels' ? kiln.tensor([0, 3, 1, 2, 3], [n, 1]) : name.includes('categorical') || name.startsWith('kl') ? rows(normalized(positive(wave(2)))) : name.includes('hinge') || name.startsWith('binary') ? rows(binary) : rows(positive(wave(2)));
+    const eager = Array.from((loss.call(yTrue, yPred) as kiln.Tensor).dataSync());
+    const [ti, pi] = [kiln.Input({ shape: yTrue.shape.slice(1) }), kiln.Input({ shape: [4] })];
+    const model = new kiln.Model({ inputs: [ti, pi], outputs: loss.call(ti, pi) as kiln.SymbolicTensor });
+    const graph = Array.from((await model.predict([yTrue, yPred])).dataSync());
+    t.is(graph.length, n);
+    graph.forEach((v, i) => t.true(Math.abs(v - eager[i]) <= 1e-5 * (1 + Math.abs(eager[i])), `sample ${i}: graph ${v} vs eager ${eager[i]}`));
+  });
+}
+
+test('a loss object called in a custom loss function trains exactly as the built-in loss', async (t) => {
+  const make = () => new kiln.Sequential([new kiln.layers.Dense(3, { inputShape: [4], activation: 'softmax', kernelInitializer: 'ones' })]);
+  const x = kiln.tensor(Array.from({ length: 24 }, (_, i) => Math.cos(i)), [6, 4]);
+  const y = kiln.tensor([0, 2, 1, 1, 0, 2]);
+  const [builtIn, traced] = [make(), make()];
+  builtIn.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.5 }), loss: 'sparse_categorical_crossentropy' });
+  const scce = new kiln.losses.SparseCategoricalCrossentropy();
+  traced.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.5 }), loss: (yTrue: kiln.Tensor, yPred: kiln.Tensor) => scce.call(yTrue, yPred) as kiln.Tensor });
+  for (const m of [builtIn, traced]) await m.fit(x, y, { epochs: 3, batchSize: 6, shuffle: false, verbose: 0 });
+  const [a, b] = [builtIn, traced].map((m) => Array.from(m.getWeights()[0].dataSync()));
+  a.forEach((v, i) => t.true(Math.abs(v - b[i]) < 1e-5, `${v} vs ${b[i]}`));
+  t.throws(() => scce.call(kiln.Input({ shape: [2, 1] }), kiln.Input({ shape: [2, 3] })), { message: /\[batch, n\]/ });
+});
