@@ -30,7 +30,10 @@ function layerObject(layer: Layer, inputShapes?: Shape[]): KerasObject {
   // In a model the InputLayer holds the input shape, as in Keras 3.
   delete config.batchInputShape;
   const object = serializeObject(layer, 'layer', config);
-  if (inputShapes && inputShapes.length > 0) object.build_config = { input_shape: inputShapes.length === 1 ? inputShapes[0] : inputShapes };
+  if (inputShapes && inputShapes.length > 0) {
+    const named = layer as Layer & { kerasBuildConfig?: (shapes: Shape[]) => Config };
+    object.build_config = named.kerasBuildConfig ? named.kerasBuildConfig(inputShapes) : { input_shape: inputShapes.length === 1 ? inputShapes[0] : inputShapes };
+  }
   return object;
 }
 
@@ -57,6 +60,8 @@ function functionalConfig(model: Model): Config {
     object.name = layer.name;
     object.inbound_nodes = own.map((t) => {
       const { inputs, listInput } = t.layerCall!;
+      // Layers whose Keras call takes several tensors as separate arguments (MultiHeadAttention).
+      if ('kerasPositionalInputs' in layer) return { args: inputs.map(reference), kwargs: {} };
       return { args: [listInput ? inputs.map(reference) : reference(inputs[0])], kwargs: {} };
     });
     return object;

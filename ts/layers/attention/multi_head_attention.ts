@@ -26,8 +26,12 @@ export interface MultiHeadAttentionArgs extends LayerArgs {
   useBias?: boolean;
   /** The output's last axis; default the query's. */
   outputShape?: number | [number] | null;
-  /** Only null (attention over the sequence axis) is supported. */
-  attentionAxes?: null;
+  /** The axes attention runs over: only the sequence axis (null, 1 or -2, or a list of it, as Keras writes `[1]`). */
+  attentionAxes?: number | number[] | null;
+  /** Keras' gated attention: only false is supported. */
+  useGate?: boolean;
+  /** Keras' sliding-window attention: only null is supported. */
+  slidingWindow?: number | null;
   /** Default 'glorot_uniform'. */
   kernelInitializer?: InitializerIdentifier;
   /** Default 'zeros'. */
@@ -52,7 +56,7 @@ export interface MultiHeadAttentionCallOptions extends CallOptions {
   valueMask?: LayerInput;
 }
 
-const OWN_OPTIONS = ['numHeads', 'keyDim', 'valueDim', 'dropout', 'useBias', 'outputShape', 'attentionAxes', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'kernelConstraint', 'biasConstraint', 'seed'];
+const OWN_OPTIONS = ['numHeads', 'keyDim', 'valueDim', 'dropout', 'useBias', 'outputShape', 'attentionAxes', 'useGate', 'slidingWindow', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'kernelConstraint', 'biasConstraint', 'seed'];
 const CALL_OPTIONS = ['training', 'mask', 'attentionMask', 'useCausalMask', 'returnAttentionScores', 'valueMask'];
 /** Where a mask hides a score (Keras' large negative number for float32). */
 const MASKED_SCORE = -1e9;
@@ -80,14 +84,17 @@ export class MultiHeadAttention extends Layer {
   /** `new MultiHeadAttention(numHeads, keyDim, options)` or one options object, as Keras. */
   constructor(numHeads: number | MultiHeadAttentionArgs, keyDim?: number, args: MultiHeadAttentionArgs = {}) {
     const options: MultiHeadAttentionArgs = typeof numHeads === 'object' && numHeads !== null ? { ...numHeads } : { ...args, numHeads: numHeads as number, keyDim };
-    const { numHeads: _h, keyDim: _k, valueDim, dropout, useBias, outputShape, attentionAxes, kernelInitializer, biasInitializer, seed, ...rest } = options;
+    const { numHeads: _h, keyDim: _k, valueDim, dropout, useBias, outputShape, attentionAxes, useGate, slidingWindow, kernelInitializer, biasInitializer, seed, ...rest } = options;
     super(rest as LayerArgs, OWN_OPTIONS);
     const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
     if (!positive(_h)) throw new ValueError(`Layer "${this.name}": numHeads must be a positive integer, got ${describeValue(_h)}`);
     if (!positive(_k)) throw new ValueError(`Layer "${this.name}": keyDim must be a positive integer, got ${describeValue(_k)}`);
     if (valueDim !== undefined && valueDim !== null && !positive(valueDim)) throw new ValueError(`Layer "${this.name}": valueDim must be a positive integer or null, got ${describeValue(valueDim)}`);
     if (dropout !== undefined && !(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new ValueError(`Layer "${this.name}": dropout must be a number in [0, 1), got ${describeValue(dropout)}`);
-    if (attentionAxes !== undefined && attentionAxes !== null) throw new ValueError(`Layer "${this.name}": only attentionAxes null (attention over the sequence axis of [batch, sequence, features] inputs) is supported, got ${JSON.stringify(attentionAxes)}`);
+    const axes = attentionAxes === undefined || attentionAxes === null ? [] : Array.isArray(attentionAxes) ? attentionAxes : [attentionAxes];
+    if (axes.length > 1 || axes.some((a) => a !== 1 && a !== -2)) throw new ValueError(`Layer "${this.name}": only attention over the sequence axis of [batch, sequence, features] inputs is supported (attentionAxes null, 1 or [1]), got ${JSON.stringify(attentionAxes)}`);
+    if (useGate !== undefined && useGate !== false) throw new ValueError(`Layer "${this.name}": useGate true (gated attention) is not supported, got ${describeValue(useGate)}`);
+    if (slidingWindow !== undefined && slidingWindow !== null) throw new ValueError(`Layer "${this.name}": slidingWindow is not supported, got ${describeValue(slidingWindow)}`);
     if (seed !== undefined && seed !== null) throw new ValueError(`Layer "${this.name}": seed is not supported; call kiln.setSeed(n) to make dropout repeatable`);
     const out = Array.isArray(outputShape) ? (outputShape.length === 1 ? outputShape[0] : NaN) : outputShape;
     if (out !== undefined && out !== null && !positive(out)) throw new ValueError(`Layer "${this.name}": outputShape must be a positive integer (the output's last axis) or null, got ${JSON.stringify(outputShape)}`);
@@ -214,6 +221,26 @@ export class MultiHeadAttention extends Layer {
     if (attentionMask !== undefined && attentionMask !== null) parts.push(ops.greater(attentionMask as LayerInput, 0.5));
     if (parts.length === 0) return undefined;
     return parts.reduce((a, b) => ops.mul(a, b) as LayerOutput);
+  }
+
+  /** @internal Saving: Keras passes the query, value and key as separate arguments, not a list. */
+  readonly kerasPositionalInputs = true;
+
+  /** @internal Saving: Keras' build_config names the shapes of its call's arguments. */
+  kerasBuildConfig(shapes: Shape[]): Record<string, unknown> {
+    const [query, value, key] = shapes;
+    return { shapes_dict: { query_shape: query, value_shape: value, ...(key ? { key_shape: key } : {}) } };
+  }
+
+  /** @internal Saving: Keras keeps each projection's variables in its EinsumDense sublayer. */
+  kerasVariableGroups(): { path: string; weights: Variable[] }[] {
+    const group = (p: Projection | undefined) => (p ? [p.kernel, ...(p.bias ? [p.bias] : [])] : []);
+    return [
+      { path: 'query_dense/vars', weights: group(this.query) },
+      { path: 'key_dense/vars', weights: group(this.key) },
+      { path: 'value_dense/vars', weights: group(this.value) },
+      { path: 'output_dense/vars', weights: group(this.attentionOutput) },
+    ];
   }
 
   getConfig(): LayerConfig {
