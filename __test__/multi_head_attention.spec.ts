@@ -135,9 +135,14 @@ test('a model with MultiHeadAttention saves to .keras and loads back predicting 
     await model.save(file);
     const loaded = await kiln.models.loadModel(file);
     t.deepEqual(Array.from((await loaded.predict(data)).dataSync()), Array.from((await model.predict(data)).dataSync()));
-    // Call options are not in the saved config yet: refused rather than dropped.
-    const causal = new kiln.layers.MultiHeadAttention(2, 3).apply(x, x, { useCausalMask: true });
-    await t.throwsAsync(new kiln.Model({ inputs: x, outputs: causal }).save(join(directory, 'causal.keras')), { message: /`useCausalMask`.*cannot be saved/ });
+    // useCausalMask is saved as Keras' call keyword; a mask tensor by keyword is refused rather than dropped.
+    const causal = new kiln.Model({ inputs: x, outputs: new kiln.layers.MultiHeadAttention(2, 3).apply(x, x, { useCausalMask: true }) });
+    await causal.save(join(directory, 'causal.keras'));
+    const reloaded = await kiln.models.loadModel(join(directory, 'causal.keras'));
+    t.deepEqual(Array.from((await reloaded.predict(data)).dataSync()), Array.from((await causal.predict(data)).dataSync()));
+    const maskInput = kiln.Input({ shape: [4, 4] });
+    const masked = new kiln.layers.MultiHeadAttention(2, 3).apply(x, x, { attentionMask: maskInput });
+    await t.throwsAsync(new kiln.Model({ inputs: [x, maskInput], outputs: masked }).save(join(directory, 'masked.keras')), { message: /`attentionMask`.*cannot be saved/ });
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
@@ -166,7 +171,7 @@ test('Keras loads a kiln model with MultiHeadAttention and predicts the same', a
   const directory = mkdtempSync(join(tmpdir(), 'kiln-mha-keras-'));
   try {
     const [q, m] = [kiln.Input({ shape: [4, 6] }), kiln.Input({ shape: [5, 3] })];
-    const x = new kiln.layers.MultiHeadAttention(2, 3, { outputShape: 4 }).apply(q, m, m);
+    const x = new kiln.layers.MultiHeadAttention(2, 3, { outputShape: 4 }).apply(q, m, m, { useCausalMask: true });
     const model = new kiln.Model({ inputs: [q, m], outputs: new kiln.layers.Dense(2).apply(x) });
     model.compile({ optimizer: 'adam', loss: 'mse' });
     const data = [[2, 4, 6], [2, 5, 3]].map((shape, k) => kiln.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + k)), shape));

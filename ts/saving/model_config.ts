@@ -61,7 +61,10 @@ function functionalConfig(model: Model): Config {
     object.inbound_nodes = own.map((t) => {
       const { inputs, listInput } = t.layerCall!;
       // Layers whose Keras call takes several tensors as separate arguments (MultiHeadAttention).
-      if ('kerasPositionalInputs' in layer) return { args: inputs.map(reference), kwargs: {} };
+      if ('kerasPositionalInputs' in layer) {
+        const kwargs = (layer as Layer & { kerasCallKwargs?: (output: SymbolicTensor) => Config }).kerasCallKwargs?.(t) ?? {};
+        return { args: inputs.map(reference), kwargs };
+      }
       return { args: [listInput ? inputs.map(reference) : reference(inputs[0])], kwargs: {} };
     });
     return object;

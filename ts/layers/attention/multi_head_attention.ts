@@ -80,6 +80,8 @@ export class MultiHeadAttention extends Layer {
   private returnScores = false;
   /** Call options of a recorded call that a saved model config cannot hold yet (see getConfig). */
   private unsavedCallOptions: string[] = [];
+  /** Outputs of recorded calls with useCausalMask, saved as Keras' call keyword. */
+  private readonly causalCalls = new WeakSet<SymbolicTensor>();
 
   /** `new MultiHeadAttention(numHeads, keyDim, options)` or one options object, as Keras. */
   constructor(numHeads: number | MultiHeadAttentionArgs, keyDim?: number, args: MultiHeadAttentionArgs = {}) {
@@ -157,13 +159,17 @@ export class MultiHeadAttention extends Layer {
     if (typeof callOptions !== 'object' || callOptions === null) throw new ValueError(`Layer "${this.name}": call options must be an object, got ${describeValue(callOptions)}`);
     const unknown = Object.keys(callOptions).filter((k) => !CALL_OPTIONS.includes(k));
     if (unknown.length > 0) throw new ValueError(`Layer "${this.name}": unknown call option(s) ${unknown.map((k) => `'${k}'`).join(', ')}. Valid options: ${CALL_OPTIONS.map((k) => `'${k}'`).join(', ')}`);
-    const changing = (['attentionMask', 'useCausalMask', 'returnAttentionScores', 'valueMask', 'mask'] as const).filter((k) => callOptions[k] !== undefined && callOptions[k] !== false);
-    if (changing.length > 0 && tensors.some((v) => v instanceof SymbolicTensor)) this.unsavedCallOptions.push(...changing);
+    const symbolicCall = tensors.some((v) => v instanceof SymbolicTensor);
+    // Tensors by keyword and a second output are not in kiln's saved config yet.
+    const unsaved = (['attentionMask', 'returnAttentionScores', 'valueMask', 'mask'] as const).filter((k) => callOptions[k] !== undefined && callOptions[k] !== false);
+    if (unsaved.length > 0 && symbolicCall) this.unsavedCallOptions.push(...unsaved);
     // The value's and key's Keras masks travel with them; the query's is the call's `mask`.
     const valueMask = callOptions.valueMask ?? getMask(tensors[2] as LayerInput) ?? getMask(tensors[1] as LayerInput);
     this.returnScores = callOptions.returnAttentionScores === true;
     try {
-      return super.apply(tensors as Tensor[], { ...callOptions, valueMask } as CallOptions);
+      const output = super.apply(tensors as Tensor[], { ...callOptions, valueMask } as CallOptions);
+      if (symbolicCall && callOptions.useCausalMask === true && output instanceof SymbolicTensor) this.causalCalls.add(output);
+      return output;
     } finally {
       this.returnScores = false;
     }
@@ -214,8 +220,8 @@ export class MultiHeadAttention extends Layer {
     if (causal) {
       const [t, s] = [query.shape[1], value.shape[1]];
       if (t === null || s === null) throw new ValueError(`Layer "${this.name}": useCausalMask needs the query's and value's sequence lengths to be known, got ${t} and ${s}`);
-      // Lower triangular, aligned at the end when S > T, as Keras' causal mask.
-      const rows = Array.from({ length: t }, (_, i) => Array.from({ length: s }, (_, j) => (j <= i + s - t ? 1 : 0)));
+      // Lower triangular from the top-left corner (key j visible to query i when j <= i), as Keras'.
+      const rows = Array.from({ length: t }, (_, i) => Array.from({ length: s }, (_, j) => (j <= i ? 1 : 0)));
       parts.push(ops.expandDims(ops.greater(rows, 0), 0));
     }
     if (attentionMask !== undefined && attentionMask !== null) parts.push(ops.greater(attentionMask as LayerInput, 0.5));
@@ -225,6 +231,11 @@ export class MultiHeadAttention extends Layer {
 
   /** @internal Saving: Keras passes the query, value and key as separate arguments, not a list. */
   readonly kerasPositionalInputs = true;
+
+  /** @internal Saving: the keyword arguments of the call that produced `output` (Keras' kwargs). */
+  kerasCallKwargs(output: SymbolicTensor): Record<string, unknown> {
+    return this.causalCalls.has(output) ? { use_causal_mask: true } : {};
+  }
 
   /** @internal Saving: Keras' build_config names the shapes of its call's arguments. */
   kerasBuildConfig(shapes: Shape[]): Record<string, unknown> {
