@@ -408,12 +408,12 @@ test('a custom layer whose call() returns a non-tensor -> ValueError mentioning 
   await expectError(t, () => new ReturnsArray({ name: 'returns_array' }).apply(kiln.Input({ shape: [3] })), kiln.ValueError, [/"returns_array"/, /call\(\)/, /Array/], 'array');
   await expectError(t, () => new ReturnsNumber({ name: 'eager_number' }).apply(kiln.tensor([[1, 2]])), kiln.ValueError, [/"eager_number"/, /call\(\)/], 'eager');
   await expectError(t, () => new Throws({ name: 'throws' }).apply(kiln.Input({ shape: [3] })), kiln.ValueError, [/"throws"/, /call\(\)/, /boom/], 'throws');
-  class UsesEagerOnlyOp extends kiln.layers.Layer {
+  class UsesUnsupportedForm extends kiln.layers.Layer {
     call(x: kiln.layers.LayerInput): kiln.layers.LayerOutput {
-      return kiln.ops.argMax(x as any);
+      return (kiln.ops.where as (c: unknown) => kiln.layers.LayerOutput)(x);
     }
   }
-  await expectError(t, () => new UsesEagerOnlyOp({ name: 'argmax_layer' }).apply(kiln.Input({ shape: [3] })), kiln.ValueError, [/"argmax_layer"/, /argMax/]);
+  await expectError(t, () => new UsesUnsupportedForm({ name: 'where_layer' }).apply(kiln.Input({ shape: [3] })), kiln.ValueError, [/"where_layer"/, /where/, /x1 and x2/]);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ test('the fixture comes from Keras and covers every layer', (t) => {
   const rnn = readFixture('keras_layers_rnn.json') as unknown as { cases: { layers: { class: string }[] }[] };
   // The convolution variants (depthwise, separable, grouped, 1-D transposed) have keras_conv_variants.json.
   const convVariants = readFixture('keras_conv_variants.json');
-  const covered = new Set([...[...fixture.cases, ...more.cases, ...convVariants.cases].map((c) => c.layer), ...rnn.cases.flatMap((c) => c.layers.map((l) => l.class))]);
+  // MultiHeadAttention has its own fixture too (keras_attention.json, multi_head_attention.spec.ts).
+  const attention = readFixture('keras_attention.json') as unknown as { cases: unknown[] };
+  const covered = new Set([...[...fixture.cases, ...more.cases, ...convVariants.cases].map((c) => c.layer), ...rnn.cases.flatMap((c) => c.layers.map((l) => l.class)), ...(attention.cases.length > 0 ? ['MultiHeadAttention'] : [])]);
   for (const name of Object.keys(kiln.layers)) {
     const cls = layerClass(name);
     if (typeof cls !== 'function' || !(cls.prototype instanceof kiln.layers.Layer)) continue;

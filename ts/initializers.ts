@@ -1,6 +1,7 @@
 // Weight initialisers by Keras name, computed from the layer's fan-in and fan-out.
 import { ValueError } from './errors.js';
 import * as random from './random.js';
+import { normalValues, uniformValues } from './random_values.js';
 import { tensor, type Tensor } from './tensor.js';
 import { snakeCase } from './utils/naming.js';
 
@@ -24,7 +25,7 @@ export function varianceScaling(scale: number, mode: 'fan_in' | 'fan_out' | 'fan
     const variance = scale / Math.max(1, n);
     if (distribution === 'uniform') {
       const limit = Math.sqrt(3 * variance);
-      return random.uniform(shape, -limit, limit);
+      return uniformValues(shape, -limit, limit);
     }
     if (distribution === 'untruncated_normal') return random.normal(shape, 0, Math.sqrt(variance));
     // 0.8796... is the std of a unit normal truncated at two standard deviations.
@@ -42,7 +43,7 @@ const orthogonal: Initializer = (shape) => {
   const cols = shape[shape.length - 1] ?? 1;
   const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const [m, n] = rows >= cols ? [rows, cols] : [cols, rows];
-  const a = Array.from(random.normal([m, n]).dataSync());
+  const a = Array.from(normalValues([m, n]).dataSync());
   const q = new Float64Array(m * n);
   for (let j = 0; j < n; j++) {
     const v = Array.from({ length: m }, (_, i) => a[i * n + j]);
@@ -71,8 +72,8 @@ const INITIALIZERS: Record<string, Initializer> = {
   lecun_uniform: varianceScaling(1, 'fan_in', 'uniform'),
   lecun_normal: varianceScaling(1, 'fan_in', 'truncated_normal'),
   // Keras' 'uniform' and 'normal' aliases: RandomUniform(-0.05, 0.05), RandomNormal(0, 0.05).
-  random_uniform: (shape) => random.uniform(shape, -0.05, 0.05),
-  random_normal: (shape) => random.normal(shape, 0, 0.05),
+  random_uniform: (shape) => uniformValues(shape, -0.05, 0.05),
+  random_normal: (shape) => normalValues(shape, 0, 0.05),
   truncated_normal: (shape) => random.truncatedNormal(shape, 0, 0.05),
 };
 const ALIASES: Record<string, string> = { uniform: 'random_uniform', normal: 'random_normal', zero: 'zeros', one: 'ones' };

@@ -4,6 +4,7 @@ import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
 import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, record, shapeOf, symbolic, where } from './ops/recording.js';
 import { permuteAxes } from './ops/resampling.js';
+import { expandDims, squeeze } from './ops/reshaping.js';
 import { type Shape, SymbolicTensor } from './symbolic.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 import { Variable } from './variable.js';
@@ -12,6 +13,15 @@ export type { Padding } from './ops/recording.js';
 export { convTranspose, type ConvTransposeOptions } from './ops/conv_transpose.js';
 export { depthwiseConv, separableConv } from './ops/depthwise_conv.js';
 export { pad, repeat } from './ops/resampling.js';
+// Ops for custom layers: each family's shape rule, forward and gradient live in its file.
+export { matmul } from './ops/matmul.js';
+export { einsum } from './ops/einsum.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export { sum, mean, max, min, prod, logSumExp, argMax, argMin, cumsum, topK, type Axes } from './ops/reduction.js';
+export { shape, expandDims, squeeze, stack, tile } from './ops/reshaping.js';
+export { equal, greater, greaterEqual, less, lessEqual, where, clip } from './ops/selection.js';
+export { arange, oneHot } from './ops/creation.js';
+export { slice, take, gather } from './ops/indexing.js';
 
 /** What an op argument may be. */
 export type OpInput = TensorLike | SymbolicTensor | Variable;
@@ -51,6 +61,10 @@ export const maximum = <A extends OpInput, B extends OpInput>(a: A, b: B) => bin
 export const minimum = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('minimum', a, b);
 /** 1 where a and b differ, else 0 (no gradient); Keras' `ops.not_equal` as float32. */
 export const notEqual = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('not_equal', a, b);
+/** a to the power b, elementwise with broadcasting (Keras' `ops.power`). */
+export const power = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('power', a, b);
+/** @internal The elementwise binary op `fn` (see kernels/binary.rs), for the op families under ops/. */
+export const elementwise = binary;
 
 function checkedAxis(axis: number, rank: number, op: string): number {
   const a = axis < 0 ? axis + rank : axis;
@@ -106,50 +120,8 @@ export const hardSigmoid = <A extends OpInput>(x: A) => unary('hard_sigmoid', x)
 /** Leaky relu with Keras' default negative slope 0.2. */
 export const leakyRelu = <A extends OpInput>(x: A) => unary('leaky_relu', x);
 export const relu6 = <A extends OpInput>(x: A) => unary('relu6', x);
-
-/** Matrix product of a tensor ([..., k]) and a matrix ([k, n]). */
-export function matmul<A extends OpInput, B extends OpInput>(a: A, b: B): OpResult2<A, B> {
-  if (isSymbolic([a, b])) {
-    const [x, w] = [symbolic(a), symbolic(b)];
-    const k = x.shape[x.shape.length - 1];
-    if (w.rank !== 2 || x.rank < 1 || (k !== null && w.shape[0] !== null && k !== w.shape[0])) {
-      throw new ShapeError(`${where()}matmul cannot multiply shapes ${describe(x.shape)} and ${describe(w.shape)}: expected the last axis of the first (${k}) to equal the first axis of the second matrix`);
-    }
-    return record({ op: 'matmul', transpose_b: false }, [x, w], [...x.shape.slice(0, -1), w.shape[1]]) as OpResult2<A, B>;
-  }
-  const [x, w] = [concrete(a), concrete(b)];
-  return new Tensor(callNative(() => native.matmul(x.handle, w.handle))) as OpResult2<A, B>;
-}
-
-/** Softmax over the last axis. */
-export function softmax<A extends OpInput>(x: A): OpResult<A> {
-  if (isSymbolic([x])) {
-    const s = symbolic(x);
-    return record({ op: 'softmax' }, [s], s.shape) as OpResult<A>;
-  }
-  const t = concrete(x);
-  return new Tensor(callNative(() => native.softmax(t.handle))) as OpResult<A>;
-}
-
-function reduce<A extends OpInput>(fn: string, x: A, axis: number | undefined, keepDims: boolean): OpResult<A> {
-  if (isSymbolic([x])) {
-    const s = symbolic(x);
-    let shape: Shape;
-    if (axis === undefined) shape = keepDims ? s.shape.map(() => 1) : [];
-    else {
-      const a = axis < 0 ? axis + s.rank : axis;
-      if (a < 0 || a >= s.rank) throw new ValueError(`${where()}${fn}: axis ${axis} is out of range for rank ${s.rank}`);
-      shape = keepDims ? s.shape.map((d, i) => (i === a ? 1 : d)) : s.shape.filter((_, i) => i !== a);
-    }
-    return record({ op: 'reduce', function: fn, axis: axis ?? null, keep_dims: keepDims }, [s], shape) as OpResult<A>;
-  }
-  const t = concrete(x);
-  return new Tensor(callNative(() => native.reduce(fn, t.handle, axis, keepDims))) as OpResult<A>;
-}
-
-export const sum = <A extends OpInput>(x: A, axis?: number, keepDims = false) => reduce('sum', x, axis, keepDims);
-export const mean = <A extends OpInput>(x: A, axis?: number, keepDims = false) => reduce('mean', x, axis, keepDims);
-export const max = <A extends OpInput>(x: A, axis?: number, keepDims = false) => reduce('max', x, axis, keepDims);
+/** The error function (Keras' `ops.erf`). */
+export const erf = <A extends OpInput>(x: A) => unary('erf', x);
 
 /** Reshapes the whole tensor (batch axis included); one dimension may be -1. */
 export function reshape<A extends OpInput>(x: A, shape: number[]): OpResult<A> {
@@ -185,10 +157,6 @@ export function dropout(x: SymbolicTensor, rate: number): SymbolicTensor {
   return record({ op: 'dropout', rate }, [x], x.shape);
 }
 
-function eagerOnly(name: string, args: OpInput[]): void {
-  if (isSymbolic(args)) throw new ValueError(`${where()}ops.${name} works on concrete tensors only in this version; it cannot be used inside a model's graph yet`);
-}
-
 /** Joins tensors along `axis`; their shapes must match elsewhere. */
 export function concat<A extends OpInput>(tensors: A[], axis = -1): OpResult<A> {
   if (tensors.length === 0) throw new ValueError(`${where()}concat needs at least one tensor`);
@@ -214,22 +182,6 @@ export function transpose<A extends OpInput>(x: A, perm?: number[]): OpResult<A>
   if (isSymbolic([x])) return permuteAxes(x, perm);
   return concrete(x).transpose(perm) as OpResult<A>;
 }
-
-export function argMax(x: OpInput, axis = -1): Tensor {
-  eagerOnly('argMax', [x]);
-  return concrete(x).argMax(axis);
-}
-
-export function slice(x: OpInput, begin: number[], size: number[]): Tensor {
-  eagerOnly('slice', [x]);
-  return concrete(x).slice(begin, size);
-}
-
-export function gather(x: OpInput, indices: TensorLike): Tensor {
-  eagerOnly('gather', [x]);
-  return concrete(x).gather(indices);
-}
-
 
 export interface ConvOptions {
   /** Default 1. */
@@ -276,13 +228,12 @@ export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, opti
   const dilation = perAxis(options.dilationRate, spatial, 1, 'dilationRate');
   if (spatial === 1) {
     // 1-D is 2-D with a height of one.
-    const [, width, channels] = xShape;
+    // The width may be unknown (variable-length sequences): the axis of 1 is inserted and
+    // removed by reshapes that copy the other axes when each batch is planned.
     const k = kShape as number[];
-    windowOutput(width, k[0], strides[0], dilation[0], padding, xShape); // refused in the 1-D shape the caller knows
-    const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width as number, channels as number]) : concrete(x).reshape([-1, 1, width as number, channels as number]);
-    const y = conv(x2 as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]], groups });
-    const [, , w, f] = y.shape;
-    return (y instanceof SymbolicTensor ? reshapeSamples(y, [w as number, f as number]) : (y as Tensor).reshape([-1, w as number, f as number])) as OpResult2<A, B>;
+    windowOutput(xShape[1], k[0], strides[0], dilation[0], padding, xShape); // refused in the 1-D shape the caller knows
+    const y = conv(expandDims(x, 1) as OpInput, reshape(kernel, [1, ...k]) as OpInput, { strides: [1, strides[0]], padding, dilationRate: [1, dilation[0]], groups });
+    return squeeze(y as OpInput, 1) as OpResult2<A, B>;
   }
   const [perGroup, filters] = kShape.slice(-2) as number[];
   const channels = xShape[xShape.length - 1];
@@ -319,11 +270,8 @@ function pooling<A extends OpInput>(fn: 'max' | 'average', x: A, poolSize: numbe
     return reshape(y, [-1, y.shape[1] as number, outH, outW, channels as number]) as OpResult<A>;
   }
   if (spatial === 1) {
-    const [, width, channels] = xShape as number[];
-    const x2 = isSymbolic([x]) ? reshapeSamples(symbolic(x), [1, width, channels]) : concrete(x).reshape([-1, 1, width, channels]);
-    const y = pooling(fn, x2 as OpInput, [1, pool[0]], [1, step[0]], padding);
-    const [, , w, c] = y.shape;
-    return (y instanceof SymbolicTensor ? reshapeSamples(y, [w as number, c as number]) : (y as Tensor).reshape([-1, w as number, c as number])) as OpResult<A>;
+    const y = pooling(fn, expandDims(x, 1) as OpInput, [1, pool[0]], [1, step[0]], padding);
+    return squeeze(y as OpInput, 1) as OpResult<A>;
   }
   if (isSymbolic([x])) {
     const s = symbolic(x);

@@ -3,7 +3,7 @@
 import type { DType } from './tensor.js';
 import type { Variable } from './variable.js';
 
-/** A shape whose batch axis (and only that) may be unknown (`null`). */
+/** A shape whose unknown axes are `null`: always the batch axis, and any axis declared so (a variable length). */
 export type Shape = (number | null)[];
 
 /** One node as the engine reads it: `op` plus that op's parameters. */

@@ -44,6 +44,7 @@ export { Subtract } from './merging/subtract.js';
 export { add, average, concatenate, dot, maximum, minimum, multiply, subtract } from './merging/merge_functions.js';
 export { BatchNormalization, type BatchNormalizationArgs } from './normalization/batch_normalization.js';
 export { LayerNormalization, type LayerNormalizationArgs } from './normalization/layer_normalization.js';
+export { MultiHeadAttention, type MultiHeadAttentionArgs, type MultiHeadAttentionCallOptions } from './attention/multi_head_attention.js';
 export { AveragePooling1D } from './pooling/average_pooling1d.js';
 export { AveragePooling2D } from './pooling/average_pooling2d.js';
 export { BaseGlobalPooling, type GlobalPoolingArgs } from './pooling/base_global_pooling.js';

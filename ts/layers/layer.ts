@@ -20,8 +20,8 @@ import { type HeldLayer, heldLayers, trackInstancesOf } from './tracking.js';
 export interface LayerArgs {
   /** Unique name; default: the snake_case class name with a counter (`dense_1`). */
   name?: string;
-  /** Shape of one sample, without the batch axis (declares the model's input). */
-  inputShape?: number[];
+  /** Shape of one sample, without the batch axis (declares the model's input); null marks a length that varies. */
+  inputShape?: (number | null)[];
   /** Keras' `input_dim`: the same as `inputShape: [inputDim]`. */
   inputDim?: number;
   /** Fixed batch size for the declared input (default: any). */
@@ -116,8 +116,8 @@ export abstract class Layer {
     }
     const sample = args.inputShape ?? (args.inputDim !== undefined ? [args.inputDim] : undefined);
     if (sample !== undefined) {
-      if (!Array.isArray(sample) || sample.some((d) => !Number.isInteger(d) || d <= 0)) {
-        throw new ValueError(`Layer "${this.name}": inputShape must be positive integers, got ${JSON.stringify(sample)}`);
+      if (!Array.isArray(sample) || sample.some((d) => d !== null && (!Number.isInteger(d) || d <= 0))) {
+        throw new ValueError(`Layer "${this.name}": inputShape must be positive integers or null (a length that varies), got ${JSON.stringify(sample)}`);
       }
       this.batchInputShape = [args.batchSize ?? null, ...sample];
     }
@@ -181,7 +181,8 @@ export abstract class Layer {
     const symbolic = [...list, ...(options.initialState ?? [])].some((v) => v instanceof SymbolicTensor);
     return withLayerContext(this.name, symbolic, () => {
       if (!this.built) {
-        this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape);
+        // build makes concrete weights: random draws and ops in it run eagerly, as in Keras.
+        withLayerContext(this.name, false, () => this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape));
         this.built = true;
       }
       let output: unknown;

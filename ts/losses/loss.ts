@@ -1,6 +1,8 @@
 import { ShapeError, ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
+import { isSymbolic } from '../ops/recording.js';
 import { type SymbolicTensor } from '../symbolic.js';
+import { recordedLossValues } from './recorded_losses.js';
 import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
 
@@ -74,8 +76,10 @@ export abstract class Loss {
    * Each sample's loss, unreduced (Keras' `Loss.call`): one value per sample, over all its
    * non-batch axes.
    */
-  call(yTrue: TensorLike, yPred: TensorLike): Tensor | SymbolicTensor {
-    const [t, p] = [toTensor(yTrue, 'float32'), toTensor(yPred, 'float32')];
+  call(yTrue: TensorLike | SymbolicTensor, yPred: TensorLike | SymbolicTensor): Tensor | SymbolicTensor {
+    // On symbolic tensors (inside a layer's call, a custom loss): recorded with kiln.ops.
+    if (this.kind !== 'custom' && isSymbolic([yTrue, yPred])) return recordedLossValues(this.spec(), yTrue, yPred, this.name);
+    const [t, p] = [toTensor(yTrue as TensorLike, 'float32'), toTensor(yPred as TensorLike, 'float32')];
     if (p.rank === 0) throw new ShapeError(`${this.name}: yPred needs a batch axis, got a scalar`);
     const values = callNative(() => native.lossValues(JSON.stringify(this.spec()), t.handle, p.handle));
     return tensor(values, [p.shape[0]]);

@@ -34,7 +34,10 @@ function layerObject(layer: Layer | Model, inputShapes?: Shape[]): KerasObject {
   // In a model the InputLayer holds the input shape, as in Keras 3.
   delete config.batchInputShape;
   const object = serializeObject(layer, 'layer', config);
-  if (inputShapes && inputShapes.length > 0) object.build_config = { input_shape: inputShapes.length === 1 ? inputShapes[0] : inputShapes };
+  if (inputShapes && inputShapes.length > 0) {
+    const named = layer as Layer & { kerasBuildConfig?: (shapes: Shape[]) => Config };
+    object.build_config = named.kerasBuildConfig ? named.kerasBuildConfig(inputShapes) : { input_shape: inputShapes.length === 1 ? inputShapes[0] : inputShapes };
+  }
   return object;
 }
 
@@ -62,9 +65,16 @@ function functionalConfig(model: Model): Config {
     const own = nodesOf(layer);
     const object = layerObject(layer, own[0]?.inputs.map((t) => t.shape));
     object.name = layer.name;
-    object.inbound_nodes = own.map(({ inputs, listInput }) => {
+    object.inbound_nodes = own.map((call) => {
+      const { inputs, listInput } = call;
       // A Keras operation's arguments mix tensors and numbers, each its own positional argument.
       if (layer instanceof KerasOperation) return { args: layer.kerasArgs(inputs.map(reference)), kwargs: {} };
+      // Layers whose Keras call takes several tensors as separate arguments (MultiHeadAttention).
+      if ('kerasPositionalInputs' in layer) {
+        const output = calls.get(layer)!.find((t) => t.layerCall === call)!;
+        const kwargs = (layer as Layer & { kerasCallKwargs?: (output: SymbolicTensor) => Config }).kerasCallKwargs?.(output) ?? {};
+        return { args: inputs.map(reference), kwargs };
+      }
       return { args: [listInput ? inputs.map(reference) : reference(inputs[0])], kwargs: {} };
     });
     return object;

@@ -50,6 +50,29 @@ interface NodeSpec {
   listInput: boolean;
   /** Every positional argument (a Keras operation's call mixes tensors and numbers). */
   operationArgs?: OperationArgument[];
+  /** The call's keyword arguments (Keras' kwargs), camelCased. */
+  options?: Record<string, unknown>;
+}
+
+function isTensorReference(value: unknown): boolean {
+  return isPlainObject(value) && value.class_name === '__keras_tensor__';
+}
+
+/**
+ * Keyword arguments of a Keras call as kiln call options; null ones are Keras' defaults.
+ * Tensors passed by keyword (an attention mask from another layer) are refused by name.
+ */
+function callOptions(kwargs: unknown, what: string): Record<string, unknown> | undefined {
+  if (!isPlainObject(kwargs)) return undefined;
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(kwargs)) {
+    if (value === null || value === undefined) continue;
+    // A mask passed along is the one kiln attaches to the producing layer's output anyway.
+    if (key === 'mask' && (isTensorReference(value) || Array.isArray(value))) continue;
+    if (isTensorReference(value)) throw new FileFormatError(`${what}: the keyword argument \`${key}\` of a call is a tensor; tensors passed by keyword are not supported yet`);
+    options[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
+  }
+  return Object.keys(options).length > 0 ? options : undefined;
 }
 
 /** A Keras operation's positional arguments: tensors become numbered slots, numbers stay. */
@@ -70,8 +93,11 @@ function parseNode(node: unknown, what: string, operation = false): NodeSpec {
     if (!Array.isArray(args) || args.length === 0) throw new FileFormatError(`${what}: an inbound node needs \`args\`, got ${describe(node)}`);
     if (operation) return operationNode(args, what);
     const first = args[0];
-    if (Array.isArray(first)) return { references: first.map((t) => tensorReference(t, what)), listInput: true };
-    return { references: [tensorReference(first, what)], listInput: false };
+    const options = callOptions(node.kwargs, what);
+    if (Array.isArray(first)) return { references: first.map((t) => tensorReference(t, what)), listInput: true, options };
+    // Several tensors as separate arguments (MultiHeadAttention's query, value, key).
+    if (args.length > 1 && args.every(isTensorReference)) return { references: args.map((t) => tensorReference(t, what)), listInput: true, options };
+    return { references: [tensorReference(first, what)], listInput: false, options };
   }
   if (Array.isArray(node) && node.length > 0) {
     const references = node.map((t) => tensorReference(Array.isArray(t) ? t.slice(0, 3) : t, what));
@@ -137,8 +163,9 @@ function functionalFromKeras(config: Config, what: string): Model {
         const inputs = nodes[0].references.map((r) => resolve(r));
         if (inputs.some((t) => t === undefined)) break;
         const list = inputs as SymbolicTensor[];
-        const target = layers.get(name)! as { apply(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[] };
-        const result = target.apply(nodes[0].listInput ? list : list[0]);
+        const target = layers.get(name)! as { apply(x: SymbolicTensor | SymbolicTensor[], options?: Record<string, unknown>): SymbolicTensor | SymbolicTensor[] };
+        const options = nodes[0].options;
+        const result = options ? target.apply(nodes[0].listInput ? list : list[0], options) : target.apply(nodes[0].listInput ? list : list[0]);
         outputs.get(name)!.push(Array.isArray(result) ? result : [result]);
         nodes.shift();
         progress = true;

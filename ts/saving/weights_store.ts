@@ -6,11 +6,23 @@ import type { Layer } from '../layers/layer.js';
 import { BaseRNN } from '../layers/rnn/base_rnn.js';
 import { Model } from '../models/model.js';
 import { tensor } from '../tensor.js';
+import type { Variable } from '../variable.js';
 import { snakeCase } from '../utils/naming.js';
 import type { H5Reader, H5Writer } from './h5_file.js';
 import { KerasOperation } from './keras_operation.js';
 import { isSequential } from './model_config.js';
 import { type OptimizerState, readOptimizerState, restoreOptimizerState } from './optimizer_state.js';
+
+/** A layer that keeps its variables in several Keras groups (sublayers), relative to its own. */
+interface GroupedVariables {
+  kerasVariableGroups(): { path: string; weights: Variable[] }[];
+}
+
+/** Where each of a layer's variables lives: its `vars` group, or the groups it names. */
+function variableGroups(layer: Layer, group: string, vars: string): { path: string; weights: Variable[] }[] {
+  if ('kerasVariableGroups' in layer) return (layer as unknown as GroupedVariables).kerasVariableGroups().map((g) => ({ path: `${group}/${g.path}`, weights: g.weights }));
+  return [{ path: vars, weights: layer.weights }];
+}
 
 /** The class name Keras gives a layer's group: a kiln functional `Model` is Keras' `Functional`. */
 function groupClassName(layer: Layer | Model): string {
@@ -40,10 +52,9 @@ export function layerPaths(model: Model, prefix = ''): { layer: Layer; group: st
 export function writeModelWeights(writer: H5Writer, model: Model, withOptimizer: boolean): void {
   for (const { layer, group, vars } of layerPaths(model)) {
     writer.setAttribute(`${group}/vars`, 'name', layer.name);
-    layer.weights.forEach((w, i) => {
-      const value = w.read();
-      writer.writeTensor(vars, String(i), value.dataSync() as Float32Array, w.shape);
-    });
+    for (const { path, weights } of variableGroups(layer, group, vars)) {
+      weights.forEach((w, i) => writer.writeTensor(path, String(i), w.read().dataSync() as Float32Array, w.shape));
+    }
   }
   const state = withOptimizer ? readOptimizerState(model) : undefined;
   if (state) {
@@ -91,8 +102,8 @@ export function assignLayerWeights(layer: Layer, stored: { shape: number[]; valu
  * model as it was), and the optimizer state when the model is compiled.
  */
 export function readModelWeights(reader: H5Reader, model: Model): { apply: () => void; optimizer?: OptimizerState } {
-  const assignments = layerPaths(model).map(({ layer, vars }) => {
-    const stored = reader.has(vars) ? numbered(reader, vars).map((p) => reader.readTensor(p)) : [];
+  const assignments = layerPaths(model).map(({ layer, group, vars }) => {
+    const stored = variableGroups(layer, group, vars).flatMap(({ path }) => (reader.has(path) ? numbered(reader, path).map((p) => reader.readTensor(p)) : []));
     return assignLayerWeights(layer, stored, reader.what);
   });
   let optimizer: OptimizerState | undefined;

@@ -14,7 +14,6 @@ use crate::rng::{self, Rng};
 use crate::tensor::{Storage, Tensor};
 use crate::variable::Variable;
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::RwLockWriteGuard;
 
@@ -113,10 +112,12 @@ pub struct Engine {
     /// The seed generation (`rng::seed_generation`) `rng` belongs to: `reseed_if_stale`
     /// restarts it after a later `setSeed`.
     rng_generation: u64,
-    workspaces: HashMap<usize, Workspace>,
+    /// Planned workspaces by batch size and per-sample input shapes (which vary where the
+    /// model's inputs have unknown axes, as variable-length sequences do).
+    workspaces: Vec<(usize, Vec<Vec<usize>>, Workspace)>,
 }
 
-/// Planned batch sizes kept at once (a training run needs two: full and last batch).
+/// Planned shapes kept at once (a training run needs two: full and last batch).
 const MAX_WORKSPACES: usize = 8;
 
 /// The numbers one batch reports: samples, summed loss, each output's summed loss when asked
@@ -211,14 +212,19 @@ impl Engine {
             step: 0,
             rng: Rng::new(rng::with_global(|r| r.next_u64())),
             rng_generation: rng::seed_generation(),
-            workspaces: HashMap::new(),
+            workspaces: Vec::new(),
         };
-        // Plan a batch of one now so shape errors surface at compile time.
-        engine.workspace(1)?;
-        let output_shapes = engine.output_shapes(1)?;
+        // Plan a batch of one now so shape errors surface at compile time. Unknown axes are
+        // planned at length 1 here; where that is too short for the model (a convolution over
+        // a variable length), the data's shapes decide at the first batch instead.
+        let output_shapes = match engine.output_shapes(1) {
+            Ok(shapes) => Some(shapes),
+            Err(_) if engine.has_unknown_axes() => None,
+            Err(e) => return Err(e),
+        };
         for (m, sparse) in engine.metrics.iter().zip(metric_losses) {
-            if let Some(sparse) = sparse {
-                m.metric.check_shapes(&output_shapes[m.output], sparse)?;
+            if let (Some(sparse), Some(shapes)) = (sparse, &output_shapes) {
+                m.metric.check_shapes(&shapes[m.output], sparse)?;
             }
         }
         Ok(engine)
@@ -252,30 +258,57 @@ impl Engine {
         Ok(shape.iter().product())
     }
 
+    /// The outputs' shapes for `batch` samples, unknown input axes taken as 1.
     pub fn output_shapes(&mut self, batch: usize) -> Result<Vec<Vec<usize>>> {
+        let dims = self.declared_dims();
+        self.output_shapes_for(batch, &dims)
+    }
+
+    /// The outputs' shapes for `batch` samples whose inputs have the per-sample shapes `dims`.
+    pub fn output_shapes_for(&mut self, batch: usize, dims: &[Vec<usize>]) -> Result<Vec<Vec<usize>>> {
         let outputs = self.graph.outputs.clone();
-        let ws = self.workspace(batch)?;
+        let w = self.workspace(batch, dims)?;
+        let ws = &self.workspaces[w].2;
         Ok(outputs.iter().map(|&o| ws.plan.shapes[o].clone()).collect())
     }
 
-    fn workspace(&mut self, batch: usize) -> Result<&mut Workspace> {
-        if !self.workspaces.contains_key(&batch) {
-            // Batch sizes vary in serving (one per request size): keep memory bounded.
-            if self.workspaces.len() >= MAX_WORKSPACES {
-                self.workspaces.clear();
-            }
-            let plan = Plan::new(&self.graph, batch, &self.variable_shapes, &self.needs_grad)?;
-            let targets = self
-                .losses
-                .iter()
-                .map(|l| {
-                    let width: usize = plan.shapes[self.graph.outputs[l.output]][1..].iter().product();
-                    vec![0.0; batch * if l.loss.kind.sparse_targets() { 1 } else { width }]
-                })
-                .collect();
-            self.workspaces.insert(batch, Workspace { plan, targets, sample_weights: vec![0.0; batch] });
+    /// Whether an input has an unknown axis besides the batch axis.
+    fn has_unknown_axes(&self) -> bool {
+        self.input_nodes.iter().any(|&i| matches!(&self.graph.nodes[i].op, Op::Input { shape, .. } if shape[1..].iter().any(|d| d.is_none())))
+    }
+
+    /// Each input's per-sample shape as declared, unknown axes taken as 1.
+    fn declared_dims(&self) -> Vec<Vec<usize>> {
+        self.input_nodes
+            .iter()
+            .map(|&i| match &self.graph.nodes[i].op {
+                Op::Input { shape, .. } => shape[1..].iter().map(|d| d.unwrap_or(1)).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// The index in `workspaces` of the plan for this batch size and these input shapes,
+    /// planned on first use.
+    fn workspace(&mut self, batch: usize, dims: &[Vec<usize>]) -> Result<usize> {
+        if let Some(w) = self.workspaces.iter().position(|(b, d, _)| *b == batch && d == dims) {
+            return Ok(w);
         }
-        Ok(self.workspaces.get_mut(&batch).unwrap())
+        // Batch sizes vary in serving (one per request size): keep memory bounded.
+        if self.workspaces.len() >= MAX_WORKSPACES {
+            self.workspaces.clear();
+        }
+        let plan = Plan::new(&self.graph, batch, dims, &self.variable_shapes, &self.needs_grad)?;
+        let targets = self
+            .losses
+            .iter()
+            .map(|l| {
+                let width: usize = plan.shapes[self.graph.outputs[l.output]][1..].iter().product();
+                vec![0.0; batch * if l.loss.kind.sparse_targets() { 1 } else { width }]
+            })
+            .collect();
+        self.workspaces.push((batch, dims.to_vec(), Workspace { plan, targets, sample_weights: vec![0.0; batch] }));
+        Ok(self.workspaces.len() - 1)
     }
 
     /// Checks data before a long run: input shapes, NaN/infinity, target sizes and labels.
@@ -286,11 +319,11 @@ impl Engine {
         let rows = inputs.first().map(|t| t.shape().first().copied().unwrap_or(0)).unwrap_or(0);
         for (i, t) in inputs.iter().enumerate() {
             if let Op::Input { shape, .. } = &self.graph.nodes[self.input_nodes[i]].op {
-                let per_sample: Vec<usize> = shape[1..].iter().map(|d| d.unwrap_or(0)).collect();
-                if t.rank() == 0 || t.shape()[1..] != per_sample[..] {
+                let fits = t.rank() == shape.len() && shape[1..].iter().zip(&t.shape()[1..]).all(|(d, &got)| d.is_none_or(|d| d == got));
+                if !fits {
                     return Err(KilnError::shape(format!(
                         "Input {i} of the model is incompatible: expected shape [null, {}], got {}",
-                        per_sample.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+                        shape[1..].iter().map(|d| d.map_or("null".to_string(), |d| d.to_string())).collect::<Vec<_>>().join(", "),
                         shape_str(t.shape())
                     )));
                 }
@@ -316,7 +349,7 @@ impl Engine {
                 targets.len()
             )));
         }
-        let out_shapes = self.output_shapes(1)?;
+        let out_shapes = self.output_shapes_for(1, &sample_dims(inputs))?;
         for (l, t) in self.losses.iter().zip(targets) {
             if t.rank() == 0 || t.shape()[0] != rows {
                 return Err(KilnError::value(format!(
@@ -394,20 +427,21 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn train_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32], buffers: &mut [&mut Vec<f32>]) -> Result<Vec<BatchLogs>> {
         let mut logs = Vec::with_capacity(count);
+        let dims = sample_dims(inputs);
         for b in first..first + count {
             let idx = batch_indices(order, batch_size, b);
             let lr = learning_rates.get(b - first).copied().unwrap_or(0.0);
-            logs.push(self.train_step(inputs, targets, sample_weights, idx, lr, buffers)?);
+            logs.push(self.train_step(inputs, targets, sample_weights, &dims, idx, lr, buffers)?);
         }
         Ok(logs)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, idx: &[u32], lr: f32, guards: &mut [&mut Vec<f32>]) -> Result<BatchLogs> {
+    fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, dims: &[Vec<usize>], idx: &[u32], lr: f32, guards: &mut [&mut Vec<f32>]) -> Result<BatchLogs> {
         let rows = idx.len();
-        self.workspace(rows)?;
+        let w = self.workspace(rows, dims)?;
         let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, output_losses, optimizer, update_options, variable_nodes, trainable, input_nodes, loss_terms, weight_penalties, constraints, variable_shapes, .. } = self;
-        let ws = workspaces.get_mut(&rows).unwrap();
+        let ws = &mut workspaces[w].2;
         gather(ws, input_nodes, inputs, targets, idx);
         let weights = gather_sample_weights(ws, sample_weights, idx);
         ws.plan.forward(graph, guards, true, rng);
@@ -460,12 +494,13 @@ impl Engine {
         let rows_total = inputs[0].shape()[0];
         let order: Vec<u32> = (0..rows_total as u32).collect();
         let mut logs = Vec::with_capacity(count);
+        let dims = sample_dims(inputs);
         for b in first..first + count {
             let idx = batch_indices(&order, batch_size, b);
             let rows = idx.len();
-            self.workspace(rows)?;
+            let w = self.workspace(rows, &dims)?;
             let Engine { graph, workspaces, rng, losses, loss_plans, metrics, output_losses, input_nodes, loss_terms, weight_penalties, variable_nodes, .. } = self;
-            let ws = workspaces.get_mut(&rows).unwrap();
+            let ws = &mut workspaces[w].2;
             gather(ws, input_nodes, inputs, targets, idx);
             let weights = gather_sample_weights(ws, sample_weights, idx);
             ws.plan.forward(graph, guards, false, rng);
@@ -492,7 +527,8 @@ impl Engine {
     fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, guards: &[&Vec<f32>]) -> Result<Vec<Tensor>> {
         let rows_total = inputs.first().map(|t| t.shape()[0]).unwrap_or(0);
         let order: Vec<u32> = (0..rows_total as u32).collect();
-        let out_shapes = self.output_shapes(1)?;
+        let dims = sample_dims(inputs);
+        let out_shapes = self.output_shapes_for(1, &dims)?;
         let mut results = Vec::with_capacity(out_shapes.len());
         for s in &out_shapes {
             let mut shape = s.clone();
@@ -502,9 +538,9 @@ impl Engine {
         for b in 0..rows_total.div_ceil(batch_size.max(1)) {
             let idx = batch_indices(&order, batch_size, b);
             let rows = idx.len();
-            self.workspace(rows)?;
+            let w = self.workspace(rows, &dims)?;
             let Engine { graph, workspaces, rng, input_nodes, .. } = self;
-            let ws = workspaces.get_mut(&rows).unwrap();
+            let ws = &mut workspaces[w].2;
             gather(ws, input_nodes, inputs, &[], idx);
             ws.plan.forward(graph, guards, false, rng);
             ws.plan.take_failure()?;
@@ -521,6 +557,11 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// Each input's per-sample shape (its shape after the batch axis).
+fn sample_dims(inputs: &[&Tensor]) -> Vec<Vec<usize>> {
+    inputs.iter().map(|t| t.shape().get(1..).unwrap_or(&[]).to_vec()).collect()
 }
 
 fn batch_indices(order: &[u32], batch_size: usize, b: usize) -> &[u32] {
@@ -787,6 +828,41 @@ mod tests {
             assert!((d - (h - 0.05 * w)).abs() < 1e-6, "{d} vs {}", h - 0.05 * w);
         }
         assert!(Engine::new(&spec("mse").replace(r#""nesterov":false"#, r#""nesterov":false,"clipnorm":1,"clipvalue":1"#), variables()).is_err());
+    }
+
+    #[test]
+    fn inputs_with_unknown_axes_are_planned_per_batch_shape() {
+        // ids [batch, null] -> embedding [batch, null, 2] -> mean over the steps -> [batch, 2].
+        let spec = r#"{"graph":{"nodes":[
+                {"op":"input","index":0,"shape":[null,null]},
+                {"op":"variable","index":0},
+                {"op":"embedding","inputs":[0,1]},
+                {"op":"reduce","function":"mean","axis":1,"keep_dims":false,"inputs":[2]}],
+              "outputs":[3]},
+             "trainable":[true],
+             "losses":[{"output":0,"kind":"mean_squared_error"}],
+             "optimizer":{"kind":"sgd","momentum":0.0,"nesterov":false}}"#;
+        let table = Variable::new(&Tensor::from_f32(vec![3, 2], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap());
+        let mut engine = Engine::new(spec, vec![table]).unwrap();
+        for (length, ids, expected) in [(2, vec![0.0, 1.0, 2.0, 2.0], vec![1.0, 2.0, 4.0, 5.0]), (3, vec![0.0, 0.0, 2.0, 1.0, 1.0, 1.0], vec![4.0 / 3.0, 7.0 / 3.0, 2.0, 3.0])] {
+            let x = Tensor::from_f32(vec![2, length], ids).unwrap();
+            let y = engine.predict(&[&x], 2).unwrap();
+            assert_eq!(y[0].shape(), &[2, 2]);
+            y[0].to_f32().iter().zip(&expected).for_each(|(a, b)| assert!((a - b).abs() < 1e-6, "length {length}: {a} vs {b}"));
+        }
+        // Training steps on two lengths: each plans its own workspace.
+        for length in [2, 3] {
+            let x = Tensor::from_f32(vec![2, length], vec![1.0; 2 * length]).unwrap();
+            let targets = Tensor::from_f32(vec![2, 2], vec![0.0; 4]).unwrap();
+            engine.check_data(&[&x], &[&targets]).unwrap();
+            engine.train_batches(&[&x], &[&targets], &[0, 1], 2, 0, 1, &[0.1]).unwrap();
+        }
+        // Row 1 of the table, [2, 3], moved toward 0 by two steps of 0.1 times its gradient (the row itself).
+        let row = engine.variables[0].read().to_f32()[2..4].to_vec();
+        assert!((row[0] - 2.0 * 0.9 * 0.9).abs() < 1e-5 && (row[1] - 3.0 * 0.9 * 0.9).abs() < 1e-5, "{row:?}");
+        // A fixed axis still has to match; rank too.
+        let wrong_rank = Tensor::from_f32(vec![2, 2, 1], vec![0.0; 4]).unwrap();
+        assert!(engine.check_data(&[&wrong_rank], &[&Tensor::from_f32(vec![2, 2], vec![0.0; 4]).unwrap()]).unwrap_err().message.contains("expected shape [null, null]"));
     }
 
     #[test]

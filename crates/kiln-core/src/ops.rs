@@ -68,8 +68,8 @@ pub fn reduce(op: ReduceOp, x: &Tensor, axis: Option<i64>, keep_dims: bool) -> R
             (split_at_axis(x.shape(), a), s)
         }
     };
-    if dims.1 == 0 && op == ReduceOp::Max {
-        return Err(KilnError::value("max: cannot reduce an empty axis"));
+    if dims.1 == 0 && matches!(op, ReduceOp::Max | ReduceOp::Min) {
+        return Err(KilnError::value(format!("{}: cannot reduce an empty axis", if op == ReduceOp::Max { "max" } else { "min" })));
     }
     let mut out = alloc::zeros(dims.0 * dims.2, "reduce")?;
     reduce::forward(op, &x.to_f32(), dims, &mut out);
@@ -250,7 +250,7 @@ pub fn run_op(op: crate::graph::Op, inputs: &[&Tensor], name: &str) -> Result<Te
     nodes.push(Node { op, inputs: (0..inputs.len()).collect(), name: name.to_string() });
     let graph = Graph { nodes, outputs: vec![inputs.len()] };
     let batch = inputs.first().and_then(|t| t.shape().first().copied()).unwrap_or(1);
-    let mut plan = Plan::new(&graph, batch, &[], &vec![false; graph.nodes.len()])?;
+    let mut plan = Plan::new(&graph, batch, &[], &[], &vec![false; graph.nodes.len()])?;
     for (i, t) in inputs.iter().enumerate() {
         plan.values[i].copy_from_slice(&t.to_f32());
     }

@@ -7,8 +7,11 @@ import { Layer, type LayerInput, type LayerOutput } from '../layer.js';
 
 /** Keras' `keras.Input` / `InputLayer` arguments. */
 export interface InputArgs {
-  /** Shape of one sample, without the batch axis. */
-  shape?: number[];
+  /**
+   * Shape of one sample, without the batch axis; null marks an axis whose length varies from
+   * batch to batch (Keras' None: `shape: [null]` for variable-length sequences).
+   */
+  shape?: (number | null)[];
   /** Fixed batch size (default: any). */
   batchSize?: number;
   /** The whole shape, batch axis first (`null` for any); instead of `shape` and `batchSize`. */
@@ -34,8 +37,8 @@ function resolveInput(where: string, args: InputArgs): { batchShape: Shape; dtyp
     if (!Array.isArray(batchShape) || batchShape.length < 1 || batchShape.some((d) => d !== null && (!Number.isInteger(d) || d <= 0))) {
       throw new ValueError(`${where}: batchShape must be an array of positive integers or null, got ${describeValue(batchShape)}`);
     }
-  } else if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new ValueError(`${where}: shape must be an array of positive integers, got ${Array.isArray(shape) ? JSON.stringify(shape) : describeValue(shape)}`);
+  } else if (!Array.isArray(shape) || shape.some((d) => d !== null && (!Number.isInteger(d) || d <= 0))) {
+    throw new ValueError(`${where}: shape must be an array of positive integers or null (a length that varies), got ${Array.isArray(shape) && shape.length <= 8 ? JSON.stringify(shape) : describeValue(shape)}`);
   }
   if (batchSize !== undefined && batchSize !== null && (!Number.isInteger(batchSize) || batchSize <= 0)) {
     throw new ValueError(`${where}: batchSize must be a positive integer, got ${describeValue(batchSize)}`);
@@ -43,7 +46,7 @@ function resolveInput(where: string, args: InputArgs): { batchShape: Shape; dtyp
   if (!INPUT_DTYPES.includes(dtype)) {
     throw new ValueError(`${where}: dtype must be one of ${INPUT_DTYPES.map((d) => `'${d}'`).join(', ')}, got ${describeValue(dtype)}`);
   }
-  return { batchShape: batchShape ?? [batchSize ?? null, ...(shape as number[])], dtype };
+  return { batchShape: batchShape ?? [batchSize ?? null, ...(shape as (number | null)[])], dtype };
 }
 
 /**
@@ -53,7 +56,7 @@ function resolveInput(where: string, args: InputArgs): { batchShape: Shape; dtyp
 export class InputLayer extends Layer {
   readonly output: SymbolicTensor;
 
-  constructor(shape?: number[] | InputArgs, args: InputArgs = {}) {
+  constructor(shape?: (number | null)[] | InputArgs, args: InputArgs = {}) {
     if (shape !== undefined && !Array.isArray(shape) && !isOptionsObject(shape)) {
       throw new ValueError(`InputLayer: \`shape\` must be an array of positive integers (or the options object), got ${describeValue(shape)}`);
     }

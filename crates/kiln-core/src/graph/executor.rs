@@ -9,6 +9,7 @@ use crate::kernels::reduce::split_at_axis;
 use crate::kernels::rnn::{self, RnnConfig, RnnGrads, RnnScratch, RnnState};
 use crate::kernels::resample::Resampling;
 use crate::kernels::{axis, batch_matmul, batch_norm, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
+use crate::kernels::{index_map, scan, top_k};
 use crate::rng::Rng;
 use std::ops::{Deref, DerefMut};
 
@@ -30,11 +31,22 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(graph: &Graph, batch: usize, variable_shapes: &[Vec<usize>], needs_grad: &[bool]) -> Result<Plan> {
+    /// Plans for `batch` samples whose model inputs have the per-sample shapes `input_dims`
+    /// (the lengths of axes the graph leaves unknown; inputs not listed take 1 there).
+    pub fn new(graph: &Graph, batch: usize, input_dims: &[Vec<usize>], variable_shapes: &[Vec<usize>], needs_grad: &[bool]) -> Result<Plan> {
         let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(graph.nodes.len());
         for node in &graph.nodes {
-            let inputs: Vec<&[usize]> = node.inputs.iter().map(|&i| shapes[i].as_slice()).collect();
-            shapes.push(output_shape(node, &inputs, batch, variable_shapes)?);
+            let shape = match &node.op {
+                Op::Input { index, shape } => {
+                    let given = input_dims.get(*index);
+                    shape.iter().enumerate().map(|(i, d)| d.unwrap_or(if i == 0 { batch } else { given.and_then(|g| g.get(i - 1).copied()).unwrap_or(1) })).collect()
+                }
+                _ => {
+                    let inputs: Vec<&[usize]> = node.inputs.iter().map(|&i| shapes[i].as_slice()).collect();
+                    output_shape(node, &inputs, batch, variable_shapes)?
+                }
+            };
+            shapes.push(shape);
         }
         // Every buffer is reserved fallibly: a shape too large for the machine is an error.
         let sizes = shapes.iter().map(|s| alloc::checked_element_count(s)).collect::<Result<Vec<_>>>()?;
@@ -74,6 +86,12 @@ impl Plan {
                         let channels = *shapes[n.inputs[0]].last().unwrap_or(&1);
                         Scratch { floats: zeros(size(i), i)?, stats: vec![0.0; 5 * channels], ..Scratch::default() }
                     }
+                    Op::Where => {
+                        let maps = n.inputs.iter().flat_map(|&j| index_map::broadcast_map(&shapes[j], &shapes[i])).collect();
+                        Scratch { indices: maps, ..Scratch::default() }
+                    }
+                    Op::Tile { repeats } => Scratch { indices: index_map::tile_map(&shapes[n.inputs[0]], repeats), ..Scratch::default() },
+                    Op::TopK { .. } => Scratch { indices: vec![0; size(i)], ..Scratch::default() },
                     Op::Rnn { .. } => {
                         let inputs: Vec<&[usize]> = n.inputs.iter().map(|&j| shapes[j].as_slice()).collect();
                         let c = rnn_config(n, &inputs)?;
@@ -117,6 +135,15 @@ impl Plan {
                 continue;
             }
             let mut out = std::mem::take(&mut self.values[id]);
+            match node.op {
+                Op::RandomNormal { mean, stddev, .. } => out.iter_mut().for_each(|v| *v = rng.normal(mean, stddev)),
+                Op::RandomUniform { minval, maxval, .. } => out.iter_mut().for_each(|v| *v = rng.uniform(minval, maxval)),
+                _ => {}
+            }
+            if node.inputs.is_empty() {
+                self.values[id] = out;
+                continue;
+            }
             let x = node_value(&self.values, graph, vars, node.inputs[0]);
             match &node.op {
                 Op::Matmul { transpose_b } => {
@@ -220,7 +247,29 @@ impl Plan {
                 Op::Reduce { function, axis, .. } => {
                     reduce::forward(*function, x, reduce_dims(&self.shapes[node.inputs[0]], *axis), &mut out)
                 }
-                Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => unreachable!(),
+                Op::Where => {
+                    let [x_values, y_values] = [1, 2].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    index_map::select(x, x_values, y_values, where_maps(&self.scratch[id].indices), &mut out);
+                }
+                Op::Tile { .. } => index_map::gather(x, &self.scratch[id].indices, &mut out),
+                Op::Cumsum { axis } => scan::cumsum(x, axis_dims(&self.shapes[node.inputs[0]], *axis), &mut out),
+                Op::ArgReduce { function, axis } => {
+                    let dims = axis_dims(&self.shapes[node.inputs[0]], *axis);
+                    let positions = if *function == reduce::ReduceOp::Min { reduce::argmin(x, dims) } else { reduce::argmax(x, dims) };
+                    out.iter_mut().zip(positions).for_each(|(o, p)| *o = p as f32);
+                }
+                Op::TopK { k, indices } => {
+                    let row = *self.shapes[node.inputs[0]].last().unwrap_or(&1);
+                    let positions = &mut self.scratch[id].indices;
+                    if *indices {
+                        let mut values = vec![0.0; out.len()];
+                        top_k::forward(x, row, *k, &mut values, positions);
+                        out.iter_mut().zip(positions.iter()).for_each(|(o, &p)| *o = p as f32);
+                    } else {
+                        top_k::forward(x, row, *k, &mut out, positions);
+                    }
+                }
+                Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } | Op::RandomNormal { .. } | Op::RandomUniform { .. } => unreachable!(),
             }
             self.values[id] = out;
         }
@@ -425,6 +474,28 @@ impl Plan {
                 Op::Reduce { function, axis, .. } if x_grad => {
                     reduce::backward(*function, x, reduce_dims(&self.shapes[x_id], *axis), &self.values[id], &dy, &mut dx)
                 }
+                Op::Where => {
+                    // The condition gets no gradient: `x` holds it; the values are inputs 1 and 2,
+                    // and y may also be x or the condition, whose gradients are already out.
+                    let y_id = node.inputs[2];
+                    let shared = y_id == node.inputs[1] || y_id == x_id;
+                    let mut d_y = if shared { vec![0.0; if needs_grad[y_id] { self.shapes[y_id].iter().product() } else { 0 }] } else { std::mem::take(&mut self.grads[y_id]) };
+                    index_map::select_backward(
+                        x, where_maps(&self.scratch[id].indices), &dy,
+                        needs_grad[node.inputs[1]].then_some(d_second.as_mut_slice()),
+                        needs_grad[y_id].then_some(d_y.as_mut_slice()),
+                    );
+                    if y_id == node.inputs[1] {
+                        d_second.iter_mut().zip(&d_y).for_each(|(d, g)| *d += g);
+                    } else if y_id == x_id {
+                        dx.iter_mut().zip(&d_y).for_each(|(d, g)| *d += g);
+                    } else {
+                        self.grads[y_id] = d_y;
+                    }
+                }
+                Op::Tile { .. } if x_grad => index_map::scatter_add(&dy, &self.scratch[id].indices, &mut dx),
+                Op::Cumsum { axis } if x_grad => scan::cumsum_backward(&dy, axis_dims(&self.shapes[x_id], *axis), &mut dx),
+                Op::TopK { k, indices: false } if x_grad => top_k::backward(&dy, &self.scratch[id].indices, *self.shapes[x_id].last().unwrap_or(&1), *k, &mut dx),
                 _ => {}
             }
             match second {
@@ -450,6 +521,12 @@ struct Scratch {
     resampling: Option<Resampling>,
     /// Batch normalisation: batch mean, variance, 1/std, and two sums for backward (per channel).
     stats: Vec<f32>,
+}
+
+/// A Where node's three broadcast maps (condition, x, y), planned as one list.
+fn where_maps(maps: &[u32]) -> [&[u32]; 3] {
+    let n = maps.len() / 3;
+    [&maps[..n], &maps[n..2 * n], &maps[2 * n..]]
 }
 
 /// The table row of an id given as a float, if it is a whole number inside the table.

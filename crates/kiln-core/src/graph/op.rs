@@ -32,8 +32,15 @@ pub enum Op {
         #[serde(default)]
         shared_axes: Vec<usize>,
     },
-    /// With `keep_batch`, `shape` is per sample; -1 marks the one inferred dimension.
-    Reshape { shape: Vec<i64>, keep_batch: bool },
+    /// With `keep_batch`, `shape` is per sample; -1 marks the one inferred dimension. Each
+    /// `[output axis, input axis]` in `copy_axes` takes that axis' length from the input when
+    /// planned (axes unknown when the graph was recorded, as in expand_dims and squeeze).
+    Reshape {
+        shape: Vec<i64>,
+        keep_batch: bool,
+        #[serde(default)]
+        copy_axes: Vec<[usize; 2]>,
+    },
     /// `axis` None reduces everything to a scalar.
     Reduce { function: ReduceOp, axis: Option<i64>, keep_dims: bool },
     /// x [batch, h, w, cin] * kernel [kh, kw, cin / groups, cout], channels last; `groups`
@@ -69,7 +76,7 @@ pub enum Op {
     GaussianNoise { stddev: f32 },
     /// Training only: x · N(1, rate / (1 - rate)).
     GaussianDropout { rate: f32 },
-    /// [batch, m, k] x [batch, k, n] -> [batch, m, n].
+    /// [..batch, m, k] x [..batch, k, n] -> [..batch, m, n], the same leading axes on both.
     BatchMatmul,
     /// Max or average over `pool` windows, channels last.
     Pool2d { function: PoolOp, pool: [usize; 2], strides: [usize; 2], padding: Padding },
@@ -106,6 +113,24 @@ pub enum Op {
     /// Batch normalisation over the last axis, with inputs (x, gamma, beta, moving_mean,
     /// moving_variance); the engine updates the moving statistics after each training step.
     BatchNorm { epsilon: f32, momentum: f32 },
+
+    // Ops for custom layers (kiln.ops): selection, tiling, scans, ranking, sampling.
+    /// (condition, x, y) broadcast together: x where the condition is non-zero, else y.
+    Where,
+    /// The input repeated `repeats[a]` times along each axis as whole copies (numpy's tile).
+    Tile { repeats: Vec<usize> },
+    /// Running sum along `axis`.
+    Cumsum { axis: i64 },
+    /// Position of the largest (`max`) or smallest (`min`) entry along `axis`, as float32;
+    /// no gradient.
+    ArgReduce { function: ReduceOp, axis: i64 },
+    /// The `k` largest entries of the last axis, largest first: their values, or with `indices`
+    /// their positions (as float32, no gradient).
+    TopK { k: usize, indices: bool },
+    /// Fresh N(mean, stddev²) samples at each run; a null first axis takes the batch size.
+    RandomNormal { shape: Vec<Option<usize>>, mean: f32, stddev: f32 },
+    /// Fresh U[minval, maxval) samples at each run; a null first axis takes the batch size.
+    RandomUniform { shape: Vec<Option<usize>>, minval: f32, maxval: f32 },
 }
 
 fn one_group() -> usize {
@@ -128,6 +153,8 @@ impl Op {
     pub fn arity(&self) -> Option<usize> {
         Some(match self {
             Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. } => 0,
+            Op::RandomNormal { .. } | Op::RandomUniform { .. } => 0,
+            Op::Where => 3,
             Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } | Op::Embedding => 2,
             Op::Conv2dTranspose { .. } | Op::BatchMatmul => 2,
             Op::Conv3d { .. } | Op::Conv3dTranspose { .. } => 2,
@@ -202,16 +229,25 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
         Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } => resampling(node, inputs[0])?.out_shape,
         Op::BatchMatmul => {
             let d = batch_dims(node, inputs[0], inputs[1])?;
-            vec![d.batch, d.m, d.n]
+            let mut out = inputs[0].to_vec();
+            *out.last_mut().unwrap() = d.n;
+            out
         }
-        Op::Reshape { shape, keep_batch } => {
+        Op::Reshape { shape, keep_batch, copy_axes } => {
             let from = inputs[0];
+            let mut shape = shape.clone();
+            for &[to, axis] in copy_axes {
+                match (shape.get_mut(to), from.get(axis)) {
+                    (Some(d), Some(&length)) => *d = length as i64,
+                    _ => return Err(KilnError::value(format!("{name}: cannot copy axis {axis} of {} to axis {to} of the reshape target", shape_str(from)))),
+                }
+            }
             if *keep_batch {
                 let mut out = vec![from[0]];
-                out.extend(resolve_reshape(&from[1..], &to_reshape_target(shape)).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?);
+                out.extend(resolve_reshape(&from[1..], &to_reshape_target(&shape)).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?);
                 out
             } else {
-                resolve_reshape(from, &to_reshape_target(shape)).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?
+                resolve_reshape(from, &to_reshape_target(&shape)).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?
             }
         }
         Op::Conv2d { .. } | Op::Conv3d { .. } => {
@@ -282,6 +318,47 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
             }
             out
         }
+        Op::Where => {
+            let xy = broadcast_shape(inputs[1], inputs[2]).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?;
+            broadcast_shape(inputs[0], &xy).map_err(|e| KilnError::shape(format!("{name}: the condition does not broadcast with the values: {}", e.message)))?
+        }
+        Op::Tile { repeats } => {
+            if repeats.len() != inputs[0].len() {
+                return Err(KilnError::value(format!("{name}: tile needs one repeat count per axis of {}, got {repeats:?}", shape_str(inputs[0]))));
+            }
+            inputs[0].iter().zip(repeats).map(|(d, r)| d * r).collect()
+        }
+        Op::Cumsum { axis } => {
+            normalize_axis(*axis, inputs[0].len(), name)?;
+            inputs[0].to_vec()
+        }
+        Op::ArgReduce { axis, .. } => {
+            let a = normalize_axis(*axis, inputs[0].len(), name)?;
+            if inputs[0][a] == 0 {
+                return Err(KilnError::value(format!("{name}: cannot take the position of an extreme along an empty axis of {}", shape_str(inputs[0]))));
+            }
+            let mut out = inputs[0].to_vec();
+            out.remove(a);
+            out
+        }
+        Op::TopK { k, .. } => {
+            let row = inputs[0].last().copied().unwrap_or(0);
+            if inputs[0].is_empty() || *k > row {
+                return Err(KilnError::value(format!("{name}: top_k needs k ({k}) at most the length of the last axis of {}", shape_str(inputs[0]))));
+            }
+            let mut out = inputs[0].to_vec();
+            *out.last_mut().unwrap() = *k;
+            out
+        }
+        Op::RandomNormal { shape, .. } | Op::RandomUniform { shape, .. } => shape
+            .iter()
+            .enumerate()
+            .map(|(i, d)| match d {
+                Some(d) => Ok(*d),
+                None if i == 0 => Ok(batch),
+                None => Err(KilnError::value(format!("{name}: only the first (batch) axis of a random tensor's shape may be unknown, got axis {i}"))),
+            })
+            .collect::<Result<Vec<_>>>()?,
         Op::Reduce { axis, keep_dims, .. } => {
             let from = inputs[0];
             match axis {
@@ -387,17 +464,19 @@ fn check_resampling_size(node: &Node, x: &[usize]) -> Result<()> {
     crate::alloc::ensure_available(values.saturating_mul(4).saturating_add(taps.saturating_mul(TAP_BYTES)), &node.name)
 }
 
-/// The sizes of a BatchMatmul node, checking its operands agree.
+/// The sizes of a BatchMatmul node, checking its operands agree: every axis before the last
+/// two is a batch axis, the same on both.
 pub fn batch_dims(node: &Node, a: &[usize], b: &[usize]) -> Result<BatchDims> {
-    if a.len() != 3 || b.len() != 3 || a[0] != b[0] || a[2] != b[1] {
+    let r = a.len();
+    if r < 3 || b.len() != r || a[..r - 2] != b[..r - 2] || a[r - 1] != b[r - 2] {
         return Err(KilnError::shape(format!(
-            "{}: a batched matrix product needs [batch, m, k] and [batch, k, n], got {} and {}",
+            "{}: a batched matrix product needs [..batch, m, k] and [..batch, k, n] with the same batch axes, got {} and {}",
             node.name,
             shape_str(a),
             shape_str(b)
         )));
     }
-    Ok(BatchDims { batch: a[0], m: a[1], k: a[2], n: b[2] })
+    Ok(BatchDims { batch: a[..r - 2].iter().product(), m: a[r - 2], k: a[r - 1], n: b[r - 1] })
 }
 
 pub fn pool_geometry(node: &Node, x: &[usize]) -> Result<Geometry> {

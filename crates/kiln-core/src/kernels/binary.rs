@@ -15,6 +15,14 @@ pub enum BinaryOp {
     Minimum,
     /// 1 where a != b, else 0 (masks); no gradient.
     NotEqual,
+    // Ops for custom layers (kiln.ops): comparisons give 1 or 0 and no gradient.
+    Equal,
+    Greater,
+    GreaterEqual,
+    Less,
+    LessEqual,
+    /// a to the power b.
+    Power,
 }
 
 impl BinaryOp {
@@ -28,6 +36,12 @@ impl BinaryOp {
             BinaryOp::Maximum => extremum::maximum(a, b),
             BinaryOp::Minimum => extremum::minimum(a, b),
             BinaryOp::NotEqual => f32::from(u8::from(a != b)),
+            BinaryOp::Equal => f32::from(u8::from(a == b)),
+            BinaryOp::Greater => f32::from(u8::from(a > b)),
+            BinaryOp::GreaterEqual => f32::from(u8::from(a >= b)),
+            BinaryOp::Less => f32::from(u8::from(a < b)),
+            BinaryOp::LessEqual => f32::from(u8::from(a <= b)),
+            BinaryOp::Power => a.powf(b),
         }
     }
 
@@ -42,7 +56,9 @@ impl BinaryOp {
             // Ties send the gradient to `a`, as TensorFlow does.
             BinaryOp::Maximum => if a >= b { (1.0, 0.0) } else { (0.0, 1.0) },
             BinaryOp::Minimum => if a <= b { (1.0, 0.0) } else { (0.0, 1.0) },
-            BinaryOp::NotEqual => (0.0, 0.0),
+            BinaryOp::NotEqual | BinaryOp::Equal | BinaryOp::Greater | BinaryOp::GreaterEqual | BinaryOp::Less | BinaryOp::LessEqual => (0.0, 0.0),
+            // The exponent's gradient is 0 where the base is not positive, as TensorFlow's.
+            BinaryOp::Power => (if b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) }, if a > 0.0 { a.powf(b) * a.ln() } else { 0.0 }),
         }
     }
 }
@@ -175,7 +191,13 @@ pub fn forward(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &
         Div => |x, z| x / z,
         Maximum => extremum::maximum,
         Minimum => extremum::minimum,
-        NotEqual => |x: f32, z: f32| f32::from(u8::from(x != z))
+        NotEqual => |x: f32, z: f32| f32::from(u8::from(x != z)),
+        Equal => |x: f32, z: f32| f32::from(u8::from(x == z)),
+        Greater => |x: f32, z: f32| f32::from(u8::from(x > z)),
+        GreaterEqual => |x: f32, z: f32| f32::from(u8::from(x >= z)),
+        Less => |x: f32, z: f32| f32::from(u8::from(x < z)),
+        LessEqual => |x: f32, z: f32| f32::from(u8::from(x <= z)),
+        Power => |x: f32, z: f32| x.powf(z)
     );
 }
 
@@ -304,5 +326,38 @@ mod tests {
                 db
             });
         }
+    }
+
+    #[test]
+    fn comparisons_and_power_match_numpy() {
+        use BinaryOp::*;
+        let (a, b) = ([1.0f32, 2.0, 3.0], [2.0f32]);
+        let run = |op| {
+            let mut y = vec![0.0; 3];
+            forward(op, &a, &[3], &b, &[1], &[3], &mut y);
+            y
+        };
+        assert_eq!(run(Equal), vec![0.0, 1.0, 0.0]);
+        assert_eq!(run(Greater), vec![0.0, 0.0, 1.0]);
+        assert_eq!(run(GreaterEqual), vec![0.0, 1.0, 1.0]);
+        assert_eq!(run(Less), vec![1.0, 0.0, 0.0]);
+        assert_eq!(run(LessEqual), vec![1.0, 1.0, 0.0]);
+        assert_eq!(run(Power), vec![1.0, 4.0, 9.0]);
+        let (a0, b0) = (vec![0.5, 1.2, 2.0, 0.7, 1.1, 0.4], vec![1.5, 0.8, -2.5]);
+        let fwd = |a: &[f32], b: &[f32]| {
+            let mut y = vec![0.0; 6];
+            forward(Power, a, &[2, 3], b, &[3], &[2, 3], &mut y);
+            y
+        };
+        check_gradient("power wrt a", &a0, |a| fwd(a, &b0), |a, dy| {
+            let mut da = vec![0.0; 6];
+            backward(Power, a, &[2, 3], &b0, &[3], &[2, 3], dy, Some(&mut da), None);
+            da
+        });
+        check_gradient("power wrt b", &b0, |b| fwd(&a0, b), |b, dy| {
+            let mut db = vec![0.0; 3];
+            backward(Power, &a0, &[2, 3], b, &[3], &[2, 3], dy, None, Some(&mut db));
+            db
+        });
     }
 }

@@ -33,6 +33,12 @@ pub fn beats(candidate: f32, best: f32) -> bool {
     !best.is_nan() && (candidate > best || candidate.is_nan())
 }
 
+/// `beats` for a search for the smallest value (numpy's argmin and min also keep the first NaN).
+#[inline(always)]
+pub fn beats_below(candidate: f32, best: f32) -> bool {
+    !best.is_nan() && (candidate < best || candidate.is_nan())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

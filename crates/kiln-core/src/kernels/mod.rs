@@ -21,6 +21,10 @@ pub mod rnn;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;
+// Ops for custom layers (kiln.ops).
+pub mod index_map;
+pub mod scan;
+pub mod top_k;
 
 #[cfg(test)]
 pub(crate) mod testing;

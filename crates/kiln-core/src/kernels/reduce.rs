@@ -1,4 +1,4 @@
-//! Reductions along one axis (sum, mean, max, argmax) viewed as [outer, axis, inner].
+//! Reductions along one axis (sum, mean, max, min, prod, argmax, argmin) viewed as [outer, axis, inner].
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -7,6 +7,8 @@ pub enum ReduceOp {
     Sum,
     Mean,
     Max,
+    Min,
+    Prod,
 }
 
 /// The [outer, axis, inner] view of `shape` around `axis`.
@@ -25,13 +27,16 @@ pub fn forward(op: ReduceOp, x: &[f32], dims: (usize, usize, usize), y: &mut [f3
                 ReduceOp::Sum => (0..len).map(at).sum(),
                 ReduceOp::Mean => (0..len).map(at).sum::<f32>() / len as f32,
                 ReduceOp::Max => (0..len).map(at).fold(f32::NEG_INFINITY, super::extremum::maximum),
+                ReduceOp::Min => (0..len).map(at).fold(f32::INFINITY, super::extremum::minimum),
+                ReduceOp::Prod => (0..len).map(at).product(),
             };
             y[o * inner + i] = v;
         }
     }
 }
 
-/// dx += the gradient of the reduction; max sends it to the first maximal element.
+/// dx += the gradient of the reduction; max and min send it to the first extreme element,
+/// prod to each entry times the product of the others.
 pub fn backward(op: ReduceOp, x: &[f32], dims: (usize, usize, usize), y: &[f32], dy: &[f32], dx: &mut [f32]) {
     let (outer, len, inner) = dims;
     for o in 0..outer {
@@ -44,11 +49,24 @@ pub fn backward(op: ReduceOp, x: &[f32], dims: (usize, usize, usize), y: &[f32],
                         dx[(o * len + k) * inner + i] += g;
                     }
                 }
-                ReduceOp::Max => {
+                ReduceOp::Max | ReduceOp::Min => {
                     let m = y[o * inner + i];
                     let hit = |v: f32| v == m || (m.is_nan() && v.is_nan());
                     if let Some(k) = (0..len).find(|&k| hit(x[(o * len + k) * inner + i])) {
                         dx[(o * len + k) * inner + i] += g;
+                    }
+                }
+                ReduceOp::Prod => {
+                    // Products of the entries before and after each one, so zeros need no division.
+                    let at = |k: usize| (o * len + k) * inner + i;
+                    let mut before = 1.0;
+                    let mut after = vec![1.0f32; len + 1];
+                    for k in (0..len).rev() {
+                        after[k] = after[k + 1] * x[at(k)];
+                    }
+                    for k in 0..len {
+                        dx[at(k)] += g * before * after[k + 1];
+                        before *= x[at(k)];
                     }
                 }
             }
@@ -58,13 +76,22 @@ pub fn backward(op: ReduceOp, x: &[f32], dims: (usize, usize, usize), y: &[f32],
 
 /// Index of the first largest value along the axis; the first NaN if any (numpy's rule).
 pub fn argmax(x: &[f32], dims: (usize, usize, usize)) -> Vec<i32> {
+    arg_extreme(x, dims, super::extremum::beats)
+}
+
+/// Index of the first smallest value along the axis; the first NaN if any (numpy's rule).
+pub fn argmin(x: &[f32], dims: (usize, usize, usize)) -> Vec<i32> {
+    arg_extreme(x, dims, super::extremum::beats_below)
+}
+
+fn arg_extreme(x: &[f32], dims: (usize, usize, usize), better: impl Fn(f32, f32) -> bool) -> Vec<i32> {
     let (outer, len, inner) = dims;
     let mut out = vec![0i32; outer * inner];
     for o in 0..outer {
         for i in 0..inner {
             let mut best = 0;
             for k in 1..len {
-                if super::extremum::beats(x[(o * len + k) * inner + i], x[(o * len + best) * inner + i]) {
+                if better(x[(o * len + k) * inner + i], x[(o * len + best) * inner + i]) {
                     best = k;
                 }
             }
@@ -89,6 +116,12 @@ mod tests {
         forward(ReduceOp::Mean, &x, split_at_axis(&[2, 3], 1), &mut y);
         assert_eq!(y, vec![1.0, 4.0]);
         assert_eq!(argmax(&[1.0, 5.0, 5.0, 0.0], (2, 2, 1)), vec![1, 0]);
+        assert_eq!(argmin(&[1.0, 5.0, 5.0, 0.0, 0.0, 7.0], (2, 3, 1)), vec![0, 0]);
+        let mut y = vec![0.0; 3];
+        forward(ReduceOp::Min, &x, split_at_axis(&[2, 3], 0), &mut y);
+        assert_eq!(y, vec![0.0, 1.0, 2.0]);
+        forward(ReduceOp::Prod, &x, split_at_axis(&[2, 3], 0), &mut y);
+        assert_eq!(y, vec![0.0, 4.0, 10.0]);
     }
 
     #[test]
@@ -104,7 +137,7 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         let x0 = vec![0.1, 0.9, -0.5, 1.3, 0.2, 0.7, -1.0, 0.4, 2.0, 0.3, 0.5, 0.6];
-        for op in [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max] {
+        for op in [ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Prod] {
             for axis in 0..3 {
                 let dims = split_at_axis(&[2, 3, 2], axis);
                 let n_out = dims.0 * dims.2;

@@ -23,6 +23,8 @@ pub enum UnaryOp {
     HardSigmoid,
     LeakyRelu,
     Relu6,
+    // Ops for custom layers (kiln.ops).
+    Erf,
 }
 
 /// SELU's constants (Klambauer et al. 2017), as Keras uses them.
@@ -84,6 +86,7 @@ impl UnaryOp {
             UnaryOp::HardSigmoid => (x / 6.0 + 0.5).clamp(0.0, 1.0),
             UnaryOp::LeakyRelu => if x > 0.0 { x } else { LEAKY_SLOPE * x },
             UnaryOp::Relu6 => x.clamp(0.0, 6.0),
+            UnaryOp::Erf => erf(x),
         }
     }
 
@@ -116,6 +119,7 @@ impl UnaryOp {
             UnaryOp::HardSigmoid => if x > -3.0 && x < 3.0 { 1.0 / 6.0 } else { 0.0 },
             UnaryOp::LeakyRelu => if x > 0.0 { 1.0 } else { LEAKY_SLOPE },
             UnaryOp::Relu6 => if x > 0.0 && x < 6.0 { 1.0 } else { 0.0 },
+            UnaryOp::Erf => std::f32::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
         }
     }
 }
@@ -144,6 +148,7 @@ macro_rules! per_op {
             UnaryOp::HardSigmoid => { let $f = |a, b| UnaryOp::HardSigmoid.$method(a, b); $body }
             UnaryOp::LeakyRelu => { let $f = |a, b| UnaryOp::LeakyRelu.$method(a, b); $body }
             UnaryOp::Relu6 => { let $f = |a, b| UnaryOp::Relu6.$method(a, b); $body }
+            UnaryOp::Erf => { let $f = |a, b| UnaryOp::Erf.$method(a, b); $body }
         }
     };
 }
@@ -205,13 +210,15 @@ mod tests {
         for (op, x, expected) in cases {
             assert!((op.apply(x) - expected).abs() < 2e-6, "{op:?}({x}) = {} vs {expected}", op.apply(x));
         }
+        // scipy.special.erf at these points.
+        assert!((UnaryOp::Erf.apply(0.5) - 0.520_499_9).abs() < 1e-6 && (UnaryOp::Erf.apply(-1.2) + 0.910_313_96).abs() < 1e-6);
         assert!(UnaryOp::Softplus.apply(100.0).is_finite() && UnaryOp::Softplus.apply(-100.0) >= 0.0);
     }
 
     #[test]
     fn gradients_match_finite_differences() {
         use UnaryOp::*;
-        for op in [Linear, Relu, Sigmoid, Tanh, Exp, Log, Square, Sqrt, Neg, Abs, Elu, Selu, Gelu, Swish, Softplus, Softsign, HardSigmoid, LeakyRelu, Relu6] {
+        for op in [Linear, Relu, Sigmoid, Tanh, Exp, Log, Square, Sqrt, Neg, Abs, Elu, Selu, Gelu, Swish, Softplus, Softsign, HardSigmoid, LeakyRelu, Relu6, Erf] {
             // Positive inputs away from the kinks of relu/abs and inside log/sqrt's domain.
             let x = vec![0.3, 1.7, 0.9, 2.2];
             check_gradient(&format!("{op:?}"), &x, |x| {
@@ -227,7 +234,7 @@ mod tests {
             });
         }
         // The negative side too, where the piecewise ones change form.
-        for op in [Relu, Abs, Elu, Selu, Gelu, Swish, Softplus, Softsign, HardSigmoid, LeakyRelu] {
+        for op in [Relu, Abs, Elu, Selu, Gelu, Swish, Softplus, Softsign, HardSigmoid, LeakyRelu, Erf] {
             let x = vec![-0.3, -1.7, 0.9, -2.2];
             check_gradient(&format!("{op:?}"), &x, |x| x.iter().map(|&v| op.apply(v)).collect(), |x, dy| {
                 let y: Vec<f32> = x.iter().map(|&v| op.apply(v)).collect();

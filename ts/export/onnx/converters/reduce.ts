@@ -10,7 +10,7 @@ export const convertReduce: OpConverter = (op) => {
   if (fn === 'sum') {
     return op.builder.add('ReduceSum', axes ? [op.input(0), op.builder.int64Initializer(`${op.layerName}/axes`, axes)] : [op.input(0)], { keepdims });
   }
-  const opType = { mean: 'ReduceMean', max: 'ReduceMax' }[fn];
+  const opType = { mean: 'ReduceMean', max: 'ReduceMax', min: 'ReduceMin', prod: 'ReduceProd' }[fn];
   if (!opType) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: unknown reduction '${fn}'`);
   return op.builder.add(opType, [op.input(0)], axes ? { axes, keepdims } : { keepdims });
 };

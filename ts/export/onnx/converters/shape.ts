@@ -1,11 +1,23 @@
 // Ops that move data without computing: reshape (Flatten, Reshape), concat, and the training-only
 // ops (dropout and noise) that are identities at inference.
+import { ValueError } from '../../../errors.js';
 import type { OpConverter } from '../op_conversion.js';
 
-/** Per-sample reshapes keep the batch axis: ONNX's 0 copies the input's size there. */
+/**
+ * Per-sample reshapes keep the batch axis: ONNX's 0 copies the input's size there. An axis
+ * copied from the input (expand_dims, squeeze, einsum) becomes 0 when it keeps its position,
+ * else its length when that is known.
+ */
 export const convertReshape: OpConverter = (op) => {
-  const { shape, keep_batch: keepBatch } = op.node.spec as unknown as { shape: number[]; keep_batch: boolean };
-  const target = op.builder.int64Initializer(`${op.layerName}/shape`, keepBatch ? [0, ...shape] : shape);
+  const { shape, keep_batch: keepBatch, copy_axes: copyAxes = [] } = op.node.spec as unknown as { shape: number[]; keep_batch: boolean; copy_axes?: [number, number][] };
+  const resolved = [...shape];
+  for (const [to, from] of copyAxes) {
+    const length = op.node.inputs[0].shape[from];
+    if (to === from) resolved[to] = 0;
+    else if (length !== null) resolved[to] = length;
+    else throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: a reshape moves the input's axis ${from}, whose length is unknown (null), to axis ${to}`);
+  }
+  const target = op.builder.int64Initializer(`${op.layerName}/shape`, keepBatch ? [0, ...resolved] : resolved);
   return op.builder.add('Reshape', [op.input(0), target]);
 };
 
