@@ -13,6 +13,7 @@ import { type RegularizerIdentifier } from '../../regularizers/index.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 import { getMask } from '../mask.js';
 import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
+import { mainArguments } from '../main_arguments.js';
 
 export interface MultiHeadAttentionArgs extends LayerArgs {
   numHeads?: number;
@@ -85,8 +86,9 @@ export class MultiHeadAttention extends Layer {
 
   /** `new MultiHeadAttention(numHeads, keyDim, options)` or one options object, as Keras. */
   constructor(numHeads: number | MultiHeadAttentionArgs, keyDim?: number, args: MultiHeadAttentionArgs = {}) {
-    const options: MultiHeadAttentionArgs = typeof numHeads === 'object' && numHeads !== null ? { ...numHeads } : { ...args, numHeads: numHeads as number, keyDim };
-    const { numHeads: _h, keyDim: _k, valueDim, dropout, useBias, outputShape, attentionAxes, useGate, slidingWindow, kernelInitializer, biasInitializer, seed, ...rest } = options;
+    const { main, options } = mainArguments<MultiHeadAttentionArgs>([numHeads, keyDim, args], ['numHeads', 'keyDim']);
+    const [_h, _k] = main;
+    const { valueDim, dropout, useBias, outputShape, attentionAxes, useGate, slidingWindow, kernelInitializer, biasInitializer, seed, ...rest } = options;
     super(rest as LayerArgs, OWN_OPTIONS);
     const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
     if (!positive(_h)) throw new ValueError(`Layer "${this.name}": numHeads must be a positive integer, got ${describeValue(_h)}`);
