@@ -16,8 +16,14 @@
 //   the first validation image instead of PetImages/Cat/6779.jpg (absent from generated data).
 // - `tf.compat.as_bytes("JFIF") in fobj.peek(10)` reads the first 10 bytes with node:fs.
 // - "save_at_{epoch}.keras" is written to a temporary folder, not the working directory.
+// - The augmentation is keras.io's "option 1" (part of the model: `x = data_augmentation(inputs)`,
+//   as the earlier keras.io version of this example does) rather than the Keras 3 version's
+//   option 2 (`train_ds.map(lambda img, label: (data_augmentation(img), label))`): kiln's
+//   augmentation layers augment only inside fit (the engine's training graph) and refuse an
+//   eager call in training mode, so a dataset map cannot apply them. Both options train on
+//   augmented images only, and predict/evaluate see the images unchanged.
 // - `jit_compile` (XLA) is not a kiln option and `num_parallel_calls=tf_data.AUTOTUNE` has no
-//   counterpart in kiln.data's map (it runs in the training loop); both are left out.
+//   counterpart in kiln.data; both are left out.
 // - Needs kiln.layers.RandomFlip and RandomRotation (the preprocessing layers).
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,23 +89,25 @@ let [trainDs, valDs] = await keras.utils.imageDatasetFromDirectory(petImages, {
 
 const dataAugmentationLayers = [new layers.RandomFlip('horizontal'), new layers.RandomRotation(0.1)];
 
-function dataAugmentation(images: kiln.Tensor): kiln.Tensor {
+function dataAugmentation(images: kiln.SymbolicTensor): kiln.SymbolicTensor {
   for (const layer of dataAugmentationLayers) {
-    images = layer.call(images, { training: true }) as kiln.Tensor;
+    images = layer.apply(images) as kiln.SymbolicTensor;
   }
   return images;
 }
 
 // ## Build a model
-// A small version of the Xception network. We start the model with a `Rescaling` layer (the
-// augmentation is applied to the dataset, option 2 of keras.io's text) and include a `Dropout`
-// layer before the final classification layer.
+// A small version of the Xception network. We start the model with the `dataAugmentation`
+// preprocessor, followed by a `Rescaling` layer, and include a `Dropout` layer before the
+// final classification layer.
 
 function makeModel(inputShape: number[], numClasses: number): kiln.Model {
   const inputs = keras.Input({ shape: inputShape });
+  // Image augmentation block (active in fit only)
+  let x = dataAugmentation(inputs);
 
   // Entry block
-  let x = new layers.Rescaling(1.0 / 255).apply(inputs);
+  x = new layers.Rescaling(1.0 / 255).apply(x);
   x = new layers.Conv2D(128, 3, { strides: 2, padding: 'same' }).apply(x);
   x = new layers.BatchNormalization().apply(x);
   x = new layers.Activation('relu').apply(x);
@@ -139,8 +147,6 @@ function makeModel(inputShape: number[], numClasses: number): kiln.Model {
 const model = makeModel([...imageSize, 3], 2);
 console.log(`Parameters: ${model.countParams()}`);
 
-// Apply `dataAugmentation` to the training images.
-trainDs = trainDs.map((img, label) => [dataAugmentation(img as kiln.Tensor), label]) as typeof trainDs;
 // Prefetching samples helps keep the training loop busy.
 trainDs = trainDs.prefetch() as typeof trainDs;
 valDs = valDs.prefetch() as typeof valDs;
