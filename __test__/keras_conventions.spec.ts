@@ -64,7 +64,21 @@ test('Input({ dtype: "int32" }) feeds token ids to an Embedding as integers, as 
   // What kiln cannot honour is refused, never ignored.
   t.throws(() => kiln.Input({ shape: [3], dtype: 'float64' as never }), { instanceOf: kiln.ValueError, message: /Input: dtype must be one of 'float32', 'int32', 'uint8', got 'float64'/ });
   t.throws(() => kiln.Input({ shape: [3], dtyp: 'int32' } as never), { instanceOf: kiln.ValueError, message: /Input: unknown option 'dtyp'\. Valid options: .*'dtype'/ });
-  t.throws(() => kiln.Input([3] as never), { instanceOf: kiln.ValueError, message: /Input: expected an options object such as \{ shape: \[784\] \}, got an array of length 1/ });
+  t.throws(() => kiln.Input(3 as never), { instanceOf: kiln.ValueError, message: /Input: expected a shape such as \[784\] or an options object such as \{ shape: \[784\] \}, got 3$/ });
+  // Keras' first argument is the shape: `keras.layers.Input((500, 1))`.
+  const positional = kiln.Input([3], { dtype: 'int32' });
+  t.deepEqual([positional.shape, positional.dtype], [[null, 3], 'int32']);
+  t.deepEqual(kiln.Input([null]).shape, [null, null]);
+  t.throws(() => kiln.Input([3], { shape: [4] } as never), { instanceOf: kiln.ValueError, message: /Input: `shape` is given twice/ });
+  t.throws(() => kiln.Input({ shape: [3] }, { dtype: 'int32' }), { instanceOf: kiln.ValueError, message: /Input: with an options object, nothing may follow it/ });
+});
+
+test("Python's `Conv2D(32, kernel_size=(3, 3), activation='relu')`: main arguments positionally, then the rest by name", (t) => {
+  const mixed = new kiln.layers.Conv2D(32, { kernelSize: [3, 3], activation: 'relu' } as never);
+  t.like(mixed.getConfig(), { filters: 32, kernelSize: [3, 3], activation: 'relu' });
+  t.like(new kiln.layers.Embedding(100, { outputDim: 8 } as never).getConfig(), { inputDim: 100, outputDim: 8 });
+  t.throws(() => new kiln.layers.Conv2D(32, { filters: 16, kernelSize: 3 } as never), { instanceOf: kiln.ValueError, message: /`filters` is given twice: positionally \(32\) and in the options \(16\)/ });
+  t.throws(() => new kiln.layers.Conv2D(32, { kernelSize: 3, kernelSise: 4 } as never), { instanceOf: kiln.ValueError, message: /kernelSise/ });
 });
 
 test('new Model(inputs, outputs) positionally, as Keras, and the options form refuses unknown keys', async (t) => {

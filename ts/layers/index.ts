@@ -29,7 +29,8 @@ export { UpSampling3D, type UpSampling3DArgs } from './reshaping/up_sampling3d.j
 export { ZeroPadding3D, type ZeroPadding3DArgs } from './reshaping/zero_padding3d.js';
 export { Dense, type DenseArgs } from './core/dense.js';
 export { Embedding, type EmbeddingArgs } from './core/embedding.js';
-export { InputLayer } from './core/input_layer.js';
+// keras.layers.Input is keras.Input, as in Keras.
+export { Input, InputLayer } from './core/input_layer.js';
 export { Masking, type MaskingArgs } from './core/masking.js';
 export { Layer, type AddWeightOptions, type CallOptions, type LayerArgs, type LayerConfig, type LayerInput, type LayerNode, type LayerOutput } from './layer.js';
 export { Add } from './merging/add.js';

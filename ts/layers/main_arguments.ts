@@ -16,6 +16,17 @@ export function mainArguments<O extends object>(given: unknown[], names: string[
     for (const n of names) delete options[n];
     return { main, options: options as O };
   }
+  // Python's `Conv2D(32, kernel_size=(3, 3), activation="relu")`: the first main arguments
+  // positionally, the rest by name in the options object that follows them.
+  const firstNamed = given.findIndex((g, i) => i > 0 && i < names.length && isOptionsObject(g));
+  if (firstNamed > 0 && given.slice(firstNamed + 1).every((g) => g === undefined || (isOptionsObject(g) && Object.keys(g).length === 0))) {
+    const options: Record<string, unknown> = { ...(given[firstNamed] as Record<string, unknown>) };
+    const twice = names.slice(0, firstNamed).find((n) => n in options);
+    if (twice) throw new ValueError(`\`${twice}\` is given twice: positionally (${describeArgument(given[names.indexOf(twice)])}) and in the options (${describeArgument(options[twice])})`);
+    const main = names.map((n, i) => (i < firstNamed ? given[i] : options[n]));
+    for (const n of names) delete options[n];
+    return { main, options: options as O };
+  }
   // Anything else where the options belong is passed on, for checkOptionNames to refuse:
   // `new Dense(8, 'relu')` must not drop 'relu' silently.
   const options = given[names.length] ?? {};

@@ -80,11 +80,21 @@ export class InputLayer extends Layer {
   }
 }
 
-/** A symbolic model input (Keras' `keras.Input`): `kiln.Input({ shape: [28, 28, 1] })`. */
-export function Input(args: InputArgs): SymbolicTensor {
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    throw new ValueError(`Input: expected an options object such as { shape: [784] }, got ${describeValue(args)}`);
+/**
+ * A symbolic model input (Keras' `keras.Input`): `kiln.Input({ shape: [28, 28, 1] })`, or the
+ * shape positionally as Keras' first argument, `kiln.Input([500, 1], { dtype })`.
+ */
+export function Input(shape: (number | null)[] | InputArgs, args?: Omit<InputArgs, 'shape'>): SymbolicTensor {
+  if (Array.isArray(shape)) {
+    if (args === undefined) return Input({ shape });
+    if (!isOptionsObject(args)) throw new ValueError(`Input: the options after the shape must be an options object such as { dtype: 'int32' }, got ${describeValue(args)}`);
+    if ('shape' in args) throw new ValueError('Input: `shape` is given twice: positionally and in the options');
+    return Input({ ...args, shape });
   }
-  resolveInput('Input', args);
-  return new InputLayer(args).output;
+  if (!isOptionsObject(shape)) {
+    throw new ValueError(`Input: expected a shape such as [784] or an options object such as { shape: [784] }, got ${describeValue(shape)}`);
+  }
+  if (args !== undefined) throw new ValueError(`Input: with an options object, nothing may follow it (put every option in it), got ${describeValue(args)}`);
+  resolveInput('Input', shape);
+  return new InputLayer(shape).output;
 }
