@@ -39,7 +39,10 @@ export abstract class BaseSpatialDropout extends Dropout {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), dataFormat: 'channels_last' };
+    // Keras' SpatialDropout constructors take no `trainable` (Keras refuses a config with it).
+    const { trainable, ...config } = super.getConfig();
+    void trainable;
+    return { ...config, dataFormat: 'channels_last' } as unknown as LayerConfig; // weightless: trainable changes nothing
   }
 }
 
