@@ -7,7 +7,7 @@ import * as ops from '../../ops.js';
 import { SymbolicTensor, type Shape } from '../../symbolic.js';
 import { Tensor, type TensorLike } from '../../tensor.js';
 import type { Variable } from '../../variable.js';
-import { checkOptionNames, describeValue } from '../../utils/options.js';
+import { checkOptionNames, describeValue, isOptionsObject } from '../../utils/options.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 import { getMask } from '../mask.js';
 
@@ -50,6 +50,7 @@ export class Attention extends Layer {
 
   /** `new Attention({ useScale, scoreMode, dropout })`, Keras' defaults. */
   constructor(args: AttentionArgs = {}) {
+    if (args !== undefined && args !== null && !isOptionsObject(args as unknown)) throw new ValueError(`${new.target.name}: expected an options object, got ${describeValue(args)}`);
     const { useScale, scoreMode, dropout, seed, ...rest } = args ?? {};
     super(rest, ['useScale', 'scoreMode', 'dropout', 'seed']);
     this.useScale = useScale ?? new.target.defaultUseScale;

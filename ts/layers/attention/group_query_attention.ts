@@ -8,7 +8,7 @@ import * as ops from '../../ops.js';
 import { SymbolicTensor, type Shape } from '../../symbolic.js';
 import { Tensor, type TensorLike } from '../../tensor.js';
 import type { Variable } from '../../variable.js';
-import { checkOptionNames, describeValue } from '../../utils/options.js';
+import { checkOptionNames, describeValue, isOptionsObject } from '../../utils/options.js';
 import { type ConstraintIdentifier } from '../../constraints/index.js';
 import { type RegularizerIdentifier } from '../../regularizers/index.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
@@ -83,7 +83,7 @@ export class GroupQueryAttention extends Layer {
 
   /** `new GroupQueryAttention(headDim, numQueryHeads, numKeyValueHeads, options)` or one options object, as Keras. */
   constructor(headDim: number | GroupQueryAttentionArgs, numQueryHeads?: number, numKeyValueHeads?: number, args: GroupQueryAttentionArgs = {}) {
-    const options: GroupQueryAttentionArgs = typeof headDim === 'object' && headDim !== null ? { ...headDim } : { ...args, headDim: headDim as number, numQueryHeads, numKeyValueHeads };
+    const options: GroupQueryAttentionArgs = isOptionsObject(headDim) ? { ...headDim } : { ...args, headDim: headDim as number, numQueryHeads, numKeyValueHeads };
     const { headDim: _d, numQueryHeads: _q, numKeyValueHeads: _kv, dropout, useBias, useGate, slidingWindow, flashAttention, kernelInitializer, biasInitializer, seed, ...rest } = options;
     super(rest as LayerArgs, OWN_OPTIONS);
     const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;

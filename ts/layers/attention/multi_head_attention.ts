@@ -7,7 +7,7 @@ import * as ops from '../../ops.js';
 import { SymbolicTensor, type Shape } from '../../symbolic.js';
 import { Tensor, type TensorLike } from '../../tensor.js';
 import type { Variable } from '../../variable.js';
-import { describeValue } from '../../utils/options.js';
+import { describeValue, isOptionsObject } from '../../utils/options.js';
 import { type ConstraintIdentifier } from '../../constraints/index.js';
 import { type RegularizerIdentifier } from '../../regularizers/index.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
@@ -85,7 +85,7 @@ export class MultiHeadAttention extends Layer {
 
   /** `new MultiHeadAttention(numHeads, keyDim, options)` or one options object, as Keras. */
   constructor(numHeads: number | MultiHeadAttentionArgs, keyDim?: number, args: MultiHeadAttentionArgs = {}) {
-    const options: MultiHeadAttentionArgs = typeof numHeads === 'object' && numHeads !== null ? { ...numHeads } : { ...args, numHeads: numHeads as number, keyDim };
+    const options: MultiHeadAttentionArgs = isOptionsObject(numHeads) ? { ...numHeads } : { ...args, numHeads: numHeads as number, keyDim };
     const { numHeads: _h, keyDim: _k, valueDim, dropout, useBias, outputShape, attentionAxes, useGate, slidingWindow, kernelInitializer, biasInitializer, seed, ...rest } = options;
     super(rest as LayerArgs, OWN_OPTIONS);
     const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;

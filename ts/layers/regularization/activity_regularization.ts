@@ -4,6 +4,7 @@ import { ValueError } from '../../errors.js';
 import { L1L2 } from '../../regularizers/l1l2.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 import { describeArgument } from '../main_arguments.js';
+import { describeValue, isOptionsObject } from '../../utils/options.js';
 
 export interface ActivityRegularizationArgs extends Omit<LayerArgs, 'activityRegularizer'> {
   /** Default 0. */
@@ -20,6 +21,7 @@ export class ActivityRegularization extends Layer {
     if (args !== null && typeof args === 'object' && 'activityRegularizer' in args) {
       throw new ValueError(`ActivityRegularization: its regularizer is set by l1 and l2; an activityRegularizer option is not accepted, got ${describeArgument((args as LayerArgs).activityRegularizer)}`);
     }
+    if (args !== undefined && args !== null && !isOptionsObject(args as unknown)) throw new ValueError(`ActivityRegularization: expected an options object, got ${describeValue(args)}`);
     const { l1 = 0, l2 = 0, ...rest } = args ?? {};
     for (const [name, value] of [['l1', l1], ['l2', l2]] as const) {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ValueError(`ActivityRegularization: ${name} must be a non-negative number, got ${describeArgument(value)}`);
