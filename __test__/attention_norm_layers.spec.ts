@@ -387,3 +387,45 @@ test('kiln saves each family to .keras; it loads back, and Keras loads it, predi
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test('attention dropout acts in training only (Attention, AdditiveAttention, GroupQueryAttention)', async (t) => {
+  kiln.setSeed(12);
+  const data = [kiln.random.normal([16, 4, 6]), kiln.random.normal([16, 5, 6])];
+  const target = kiln.tensor(new Float32Array(16 * 4 * 6), [16, 4, 6]);
+  const layers: [string, (q: kiln.SymbolicTensor, m: kiln.SymbolicTensor) => kiln.SymbolicTensor][] = [
+    ['Attention', (q, m) => new kiln.layers.Attention({ dropout: 0.5 }).apply([q, m])],
+    ['AdditiveAttention', (q, m) => new kiln.layers.AdditiveAttention({ dropout: 0.5 }).apply([q, m])],
+    ['GroupQueryAttention', (q, m) => new kiln.layers.GroupQueryAttention(3, 4, 2, { dropout: 0.5 }).apply(q, m)],
+  ];
+  for (const [name, make] of layers) {
+    const [q, m] = [kiln.Input({ shape: [4, 6] }), kiln.Input({ shape: [5, 6] })];
+    const model = new kiln.Model({ inputs: [q, m], outputs: make(q, m) });
+    model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0 }), loss: 'mse' });
+    const loss = async () => {
+      const r = (await model.evaluate(data, target, { verbose: 0 })) as unknown as number | number[];
+      return Array.isArray(r) ? r[0] : r;
+    };
+    const [first, second] = [await loss(), await loss()];
+    t.is(first, second, `${name}: evaluation is deterministic`);
+    const trained = (await model.fit(data, target, { epochs: 1, batchSize: 16, verbose: 0, shuffle: false })).history.loss[0];
+    t.true(Math.abs(trained - first) > 1e-4 * first, `${name}: training loss ${trained} differs from evaluation ${first} (dropout)`);
+  }
+});
+
+test('call options kiln cannot save yet are refused at save, not dropped', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const directory = mkdtempSync(join(tmpdir(), 'kiln-attention-save-'));
+  try {
+    const [q, m] = [kiln.Input({ shape: [4, 6] }), kiln.Input({ shape: [5, 6] })];
+    const [out, scores] = new kiln.layers.Attention().apply([q, m], { returnAttentionScores: true }) as unknown as kiln.SymbolicTensor[];
+    t.deepEqual(scores.shape, [null, 4, 5]);
+    await t.throwsAsync(new kiln.Model({ inputs: [q, m], outputs: [out, scores] }).save(join(directory, 'scores.keras')), { message: /`returnAttentionScores`.*cannot be saved/ });
+    const mask = kiln.Input({ shape: [5, 5] });
+    const gqa = new kiln.layers.GroupQueryAttention(2, 2, 1).apply(m, m, { attentionMask: mask });
+    await t.throwsAsync(new kiln.Model({ inputs: [m, mask], outputs: gqa }).save(join(directory, 'mask.keras')), { message: /`attentionMask`.*cannot be saved/ });
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
