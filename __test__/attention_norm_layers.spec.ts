@@ -429,3 +429,22 @@ test('call options kiln cannot save yet are refused at save, not dropped', async
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test('Attention reads the masks its inputs carry (Embedding maskZero) as Keras passes them', async (t) => {
+  kiln.setSeed(5);
+  const [qi, vi] = [kiln.Input({ shape: [4] }), kiln.Input({ shape: [5] })];
+  const embedding = new kiln.layers.Embedding(6, 3, { maskZero: true });
+  const [q, v] = [embedding.apply(qi), embedding.apply(vi)];
+  const attention = new kiln.layers.Attention({ useScale: true });
+  const implicit = new kiln.Model({ inputs: [qi, vi], outputs: attention.apply([q, v]) });
+  const ids = [kiln.tensor([[1, 2, 0, 0], [3, 4, 5, 0]]), kiln.tensor([[1, 5, 2, 0, 0], [2, 2, 3, 4, 0]])];
+  const got = Array.from((await implicit.predict(ids)).dataSync());
+  // The same with the masks given explicitly, eagerly.
+  const masks = ids.map((x) => kiln.ops.notEqual(x, 0));
+  const want = attention.apply([embedding.apply(ids[0]), embedding.apply(ids[1])], { mask: masks }) as kiln.Tensor;
+  got.forEach((g, i) => t.true(Math.abs(g - want.dataSync()[i]) < 1e-6, `${g} vs ${want.dataSync()[i]}`));
+  // Masked query positions give zeros; the output carries the query's mask.
+  t.deepEqual(got.slice(2 * 3, 4 * 3), [0, 0, 0, 0, 0, 0]);
+  const unmasked = attention.apply([embedding.apply(ids[0]), embedding.apply(ids[1])], { mask: [null, null] }) as kiln.Tensor;
+  t.notDeepEqual(Array.from(unmasked.dataSync()), Array.from(want.dataSync()));
+});
