@@ -66,8 +66,7 @@ export class Attention extends Layer {
   static readonly defaultUseScale: boolean = false;
 
   build(inputShape: Shape | Shape[]): void {
-    const [query] = this.checkShapes(inputShape);
-    void query;
+    this.checkShapes(inputShape);
     if (this.useScale) this.scale = this.addWeight({ name: 'scale', shape: [], initializer: 'ones' });
     if (this.scoreMode === 'concat') this.concatScoreWeight = this.addWeight({ name: 'concat_score_weight', shape: [], initializer: 'ones' });
   }
