@@ -18,7 +18,10 @@ test('the fixture comes from Keras and covers every layer', (t) => {
   const convVariants = readFixture('keras_conv_variants.json');
   // MultiHeadAttention has its own fixture too (keras_attention.json, multi_head_attention.spec.ts).
   const attention = readFixture('keras_attention.json') as unknown as { cases: unknown[] };
-  const covered = new Set([...[...fixture.cases, ...more.cases, ...convVariants.cases].map((c) => c.layer), ...rnn.cases.flatMap((c) => c.layers.map((l) => l.class)), ...(attention.cases.length > 0 ? ['MultiHeadAttention'] : [])]);
+  // Attention, AdditiveAttention, GroupQueryAttention, the group/unit/RMS normalizations and the identity-shaped
+  // regularization layers have keras_attention_norm.json (attention_norm_layers.spec.ts).
+  const attentionNorm = readFixture('keras_attention_norm.json');
+  const covered = new Set([...[...fixture.cases, ...more.cases, ...convVariants.cases, ...attentionNorm.cases].map((c) => c.layer), ...rnn.cases.flatMap((c) => c.layers.map((l) => l.class)), ...(attention.cases.length > 0 ? ['MultiHeadAttention'] : [])]);
   for (const name of Object.keys(kiln.layers)) {
     const cls = layerClass(name);
     if (typeof cls !== 'function' || !(cls.prototype instanceof kiln.layers.Layer)) continue;

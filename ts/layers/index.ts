@@ -82,3 +82,15 @@ export { CenterCrop, type CenterCropArgs } from './preprocessing/center_crop.js'
 export { type AdaptData, Normalization, type NormalizationArgs } from './preprocessing/normalization.js';
 export { Rescaling, type RescalingArgs } from './preprocessing/rescaling.js';
 export { Resizing, type ResizingArgs } from './preprocessing/resizing.js';
+// Attention and normalisation (Luong, Bahdanau, grouped-query; group, unit, RMS) and the
+// identity-shaped regularization layers.
+export { ActivityRegularization, type ActivityRegularizationArgs } from './regularization/activity_regularization.js';
+export { AdditiveAttention, type AdditiveAttentionArgs } from './attention/additive_attention.js';
+export { AlphaDropout } from './regularization/alpha_dropout.js';
+export { Attention, type AttentionArgs, type AttentionCallOptions } from './attention/attention.js';
+export { GroupNormalization, type GroupNormalizationArgs } from './normalization/group_normalization.js';
+export { GroupQueryAttention, type GroupQueryAttentionArgs, type GroupQueryAttentionCallOptions } from './attention/group_query_attention.js';
+export { Identity } from './core/identity.js';
+export { RMSNormalization, type RMSNormalizationArgs } from './normalization/rms_normalization.js';
+export { SpatialDropout3D } from './regularization/spatial_dropout3d.js';
+export { UnitNormalization, type UnitNormalizationArgs } from './normalization/unit_normalization.js';

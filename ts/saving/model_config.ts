@@ -70,12 +70,11 @@ function functionalConfig(model: Model): Config {
       // A Keras operation's arguments mix tensors and numbers, each its own positional argument.
       if (layer instanceof KerasOperation) return { args: layer.kerasArgs(inputs.map(reference)), kwargs: {} };
       // Layers whose Keras call takes several tensors as separate arguments (MultiHeadAttention).
-      if ('kerasPositionalInputs' in layer) {
-        const output = calls.get(layer)!.find((t) => t.layerCall === call)!;
-        const kwargs = (layer as Layer & { kerasCallKwargs?: (output: SymbolicTensor) => Config }).kerasCallKwargs?.(output) ?? {};
-        return { args: inputs.map(reference), kwargs };
-      }
-      return { args: [listInput ? inputs.map(reference) : reference(inputs[0])], kwargs: {} };
+      // Keyword arguments of the call (use_causal_mask), for layers that record them.
+      const output = calls.get(layer)!.find((t) => t.layerCall === call)!;
+      const kwargs = (layer as Layer & { kerasCallKwargs?: (output: SymbolicTensor) => Config }).kerasCallKwargs?.(output) ?? {};
+      if ('kerasPositionalInputs' in layer) return { args: inputs.map(reference), kwargs };
+      return { args: [listInput ? inputs.map(reference) : reference(inputs[0])], kwargs };
     });
     return object;
   });

@@ -27,7 +27,8 @@ function variableGroups(layer: Layer, group: string, vars: string): { path: stri
 /** The class name Keras gives a layer's group: a kiln functional `Model` is Keras' `Functional`. */
 function groupClassName(layer: Layer | Model): string {
   if (layer instanceof Model) return isSequential(layer) ? 'sequential' : 'functional';
-  return snakeCase(layer.constructor.name);
+  // A class Keras exports under another name than its Python class (GroupQueryAttention) names its group.
+  return (layer.constructor as { kerasGroupName?: string }).kerasGroupName ?? snakeCase(layer.constructor.name);
 }
 
 /**

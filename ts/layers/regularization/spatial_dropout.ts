@@ -16,7 +16,7 @@ export interface SpatialDropoutArgs extends LayerArgs {
  * neighbouring, correlated positions cannot stand in for a dropped one.
  */
 export abstract class BaseSpatialDropout extends Dropout {
-  constructor(private readonly spatialAxes: 1 | 2, given: unknown[]) {
+  constructor(private readonly spatialAxes: 1 | 2 | 3, given: unknown[]) {
     const { main, options } = mainArguments<SpatialDropoutArgs>(given, ['rate']);
     const { dataFormat, ...rest } = options;
     // The options form, so a wrong-typed rate is not mistaken for Dropout's options.
@@ -39,7 +39,10 @@ export abstract class BaseSpatialDropout extends Dropout {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), dataFormat: 'channels_last' };
+    // Keras' SpatialDropout constructors take no `trainable` (Keras refuses a config with it).
+    const { trainable, ...config } = super.getConfig();
+    void trainable;
+    return { ...config, dataFormat: 'channels_last' } as unknown as LayerConfig; // weightless: trainable changes nothing
   }
 }
 
