@@ -1,6 +1,8 @@
 import { ShapeError, ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
-import { type SymbolicTensor } from '../symbolic.js';
+import { SymbolicTensor } from '../symbolic.js';
+import * as ops from '../ops.js';
+import { tracedLossValues } from './traced_loss.js';
 import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
 
@@ -74,20 +76,46 @@ export abstract class Loss {
    * Each sample's loss, unreduced (Keras' `Loss.call`): one value per sample, over all its
    * non-batch axes.
    */
-  call(yTrue: TensorLike, yPred: TensorLike): Tensor | SymbolicTensor {
+  call(yTrue: TensorLike | SymbolicTensor, yPred: TensorLike | SymbolicTensor): Tensor | SymbolicTensor {
+    // On symbolic predictions (inside valueAndGrad): recorded with kiln.ops.
+    if (yPred instanceof SymbolicTensor) return tracedLossValues(this.name, this.spec(), yTrue as Tensor | SymbolicTensor, yPred);
+    if (yTrue instanceof SymbolicTensor) throw new ValueError(`${this.name}: yTrue is symbolic but yPred is concrete`);
     const [t, p] = [toTensor(yTrue, 'float32'), toTensor(yPred, 'float32')];
     if (p.rank === 0) throw new ShapeError(`${this.name}: yPred needs a batch axis, got a scalar`);
     const values = callNative(() => native.lossValues(JSON.stringify(this.spec()), t.handle, p.handle));
     return tensor(values, [p.shape[0]]);
   }
 
+  /** `apply`'s reduction recorded with kiln.ops (inside valueAndGrad). */
+  private reduceTraced(values: SymbolicTensor, sampleWeight?: TensorLike): SymbolicTensor {
+    let weighted: SymbolicTensor = values;
+    let weights: Tensor | undefined;
+    if (sampleWeight !== undefined) {
+      weights = toTensor(sampleWeight, 'float32');
+      const perSample = [weights.size, ...values.shape.slice(1).map(() => 1)];
+      weighted = ops.mul(values, weights.reshape(perSample)) as SymbolicTensor;
+    }
+    switch (this.reduction) {
+      case 'none':
+        return weighted;
+      case 'sum':
+        return ops.sum(weighted) as SymbolicTensor;
+      case 'mean_with_sample_weight':
+        return (weights ? ops.div(ops.sum(weighted), ops.sum(weights)) : ops.mean(weighted)) as SymbolicTensor;
+      default:
+        return ops.mean(weighted) as SymbolicTensor;
+    }
+  }
+
   /**
    * The loss of a batch, reduced as `reduction` says, each sample's value first multiplied by
    * its `sampleWeight` (Keras' `loss(yTrue, yPred, sampleWeight)`).
    */
-  apply(yTrue: TensorLike, yPred: TensorLike, sampleWeight?: TensorLike): Tensor {
+  apply(yTrue: TensorLike, yPred: TensorLike, sampleWeight?: TensorLike): Tensor;
+  apply(yTrue: TensorLike | SymbolicTensor, yPred: SymbolicTensor, sampleWeight?: TensorLike): SymbolicTensor;
+  apply(yTrue: TensorLike | SymbolicTensor, yPred: TensorLike | SymbolicTensor, sampleWeight?: TensorLike): Tensor | SymbolicTensor {
     const values = this.call(yTrue, yPred);
-    if (!(values instanceof Tensor)) throw new ValueError(`${this.name}: apply() needs concrete tensors`);
+    if (values instanceof SymbolicTensor) return this.reduceTraced(values, sampleWeight);
     if (values.rank === 0) return values;
     const data = values.dataSync() as Float32Array;
     const rows = values.shape[0];

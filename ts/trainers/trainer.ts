@@ -189,7 +189,8 @@ export abstract class Trainer {
     const compiled = engineSpec({
       inputs: this.inputs,
       outputs: this.outputs,
-      layers: this.layers,
+      // A subclassed model's own addLoss terms come with its layers'.
+      layers: [...this.layers, this.model],
       trainableWeights: this.trainableWeights,
       losses: plan.losses.map((l) => l.loss),
       lossWeights: plan.losses.map((l) => l.weight),

@@ -1,0 +1,94 @@
+// kiln.valueAndGrad: the value of a scalar function written with kiln.ops, layers and models,
+// and its gradient with respect to given variables, by the engine's reverse-mode autodiff.
+// The function runs once in a tracing mode: its ops on variables record a graph whose leaves
+// are the variables and the concrete tensors it read; the native side runs that graph forward
+// and backward (no optimizer step).
+import { ValueError } from '../errors.js';
+import { buildGraphSpec } from '../models/graph_spec.js';
+import { callNative, native } from '../native.js';
+import { SymbolicTensor, withTracing } from '../symbolic.js';
+import { Tensor } from '../tensor.js';
+import { describeValue } from '../utils/options.js';
+import { postOrder } from '../utils/graph_order.js';
+import { Variable } from '../variable.js';
+import { GradientTape, recordOn } from './tape.js';
+
+/**
+ * The value and the gradients; also iterable as `[value, grads]`. A gradient is `undefined`
+ * for a variable the value does not depend on (TensorFlow's `None`).
+ */
+export class ValueAndGrads {
+  constructor(
+    readonly value: Tensor,
+    readonly grads: (Tensor | undefined)[],
+  ) {}
+
+  *[Symbol.iterator](): Iterator<Tensor | (Tensor | undefined)[]> {
+    yield this.value;
+    yield this.grads;
+  }
+}
+
+function checkVariables(where: string, variables: unknown): Variable[] {
+  if (!Array.isArray(variables) || variables.some((v) => !(v instanceof Variable))) {
+    throw new ValueError(`${where}: \`variables\` must be a list of kiln.Variable (for example model.trainableWeights), got ${describeValue(variables)}`);
+  }
+  return variables as Variable[];
+}
+
+/**
+ * Keras/JAX's `value_and_grad`: calls `fn` (synchronously) and returns its value, which must be
+ * one number (a scalar tensor, such as a loss), and d(value)/d(variable) for each variable, in
+ * their order. A variable the value does not depend on gets `undefined`, as TensorFlow's
+ * GradientTape gives None; a value that depends on none of them is an error, since no
+ * gradient exists to train with. Layers and models called inside `fn` run in inference mode
+ * unless called with `{ training: true }` (dropout then drops, batch normalisation uses and
+ * updates the batch's statistics), as in Keras.
+ */
+export function valueAndGrad(fn: () => Tensor | SymbolicTensor | Variable, variables: Variable[]): ValueAndGrads {
+  if (typeof fn !== 'function') throw new ValueError(`valueAndGrad: \`fn\` must be a function returning the value to differentiate, got ${describeValue(fn)}`);
+  const wanted = checkVariables('valueAndGrad', variables);
+  const tape = new GradientTape();
+  let value: unknown = recordOn(tape, () => withTracing(fn));
+  if (value instanceof Promise) throw new ValueError('valueAndGrad: `fn` returned a Promise; it must compute its value synchronously');
+  if (value instanceof Variable) value = value.symbolic;
+  if (!(value instanceof SymbolicTensor || value instanceof Tensor)) {
+    throw new ValueError(`valueAndGrad: \`fn\` must return the scalar tensor to differentiate (a loss built with kiln.ops); it returned ${describeValue(value)}`);
+  }
+  const shape = value.shape;
+  if (shape.some((d) => d !== 1)) {
+    throw new ValueError(`valueAndGrad: \`fn\` must return a scalar (one number) to differentiate, got a tensor of shape [${shape.map((d) => d ?? 'null').join(', ')}]; reduce it first (for example with kiln.ops.mean)`);
+  }
+  const noDependence = () =>
+    new ValueError(`valueAndGrad: the value returned by \`fn\` does not depend on any of the ${wanted.length} variable(s) given${wanted.length > 0 ? ` (${wanted.slice(0, 3).map((v) => v.path).join(', ')}${wanted.length > 3 ? ', ...' : ''})` : ''}; compute it from them with kiln.ops, layers or models`);
+  if (value instanceof Tensor) throw noDependence();
+  const output = value;
+  // The leaves the value reads, in the graph's input order.
+  const leaves: SymbolicTensor[] = [];
+  const tensors: Tensor[] = [];
+  const byLeaf = new Map([...tape.leaves].map(([t, leaf]) => [leaf, t]));
+  postOrder([output], (t) => t.inputs, (t) => {
+    const fed = byLeaf.get(t);
+    if (fed) {
+      leaves.push(t);
+      tensors.push(fed);
+    }
+  });
+  const { graph, variables: read } = buildGraphSpec(leaves, [output]);
+  const asked = new Set(wanted);
+  if (!read.some((v) => asked.has(v))) throw noDependence();
+  const training = tape.training();
+  const results = callNative(() => native.valueAndGrad(JSON.stringify(graph), read.map((v) => v.handle), read.map((v) => asked.has(v)), tensors.map((t) => t.handle), training));
+  const [valueHandle, ...gradHandles] = results;
+  const grads = new Map<Variable, Tensor>();
+  read.forEach((v, i) => {
+    const handle = gradHandles[i];
+    if (handle) grads.set(v, new Tensor(handle));
+  });
+  return new ValueAndGrads(new Tensor(valueHandle!).reshape(output.shape as number[]), wanted.map((v) => grads.get(v)));
+}
+
+/** JAX's `grad`: the gradients alone (see valueAndGrad). */
+export function grad(fn: () => Tensor | SymbolicTensor | Variable, variables: Variable[]): (Tensor | undefined)[] {
+  return valueAndGrad(fn, variables).grads;
+}
