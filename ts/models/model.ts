@@ -128,8 +128,9 @@ export class Model extends Trainer {
   }
 
   get layers(): Layer[] {
-    // A subclassed model's layers are those it holds, in assignment order (Keras' tracking).
-    if (this.call) return heldLayers(this) as Layer[];
+    // A subclassed model's layers (or a graph-less model's, with its own trainStep) are those
+    // it holds, in assignment order (Keras' tracking).
+    if (this.call || this.outputs.length === 0) return heldLayers(this) as Layer[];
     return layersOf(this.inputs, this.outputs) as Layer[];
   }
 

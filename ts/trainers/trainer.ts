@@ -130,8 +130,10 @@ export abstract class Trainer {
     return this as unknown as Model;
   }
 
-  compile(args: CompileArgs): void {
-    checkCompileArgs(args);
+  compile(args: CompileArgs = {}): void {
+    // A model with its own trainStep may compute its loss itself (keras.io's VAE and GAN).
+    const noLoss = args?.loss === undefined;
+    checkCompileArgs(args, this.customSteps().train);
     const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
     // Unknown loss and metric names fail here; the rest is checked against the outputs.
     const losses = perOutputValues(args.loss).map((l) => getLoss(l as LossIdentifier));
@@ -139,7 +141,7 @@ export abstract class Trainer {
     const customLoss = losses.some((l) => l instanceof LossFunctionWrapper);
     const compiled: Compiled = { optimizer, customLoss, metrics: [], lossNames: [], args, targetsAsInputs: [], targetsAsTargets: [] };
     // A compile that fails leaves the previous one in place. Custom losses wait for the data's target shapes.
-    const engine = this.outputs.length > 0 && !customLoss ? this.createEngine(compiled) : undefined;
+    const engine = this.outputs.length > 0 && !customLoss && !noLoss ? this.createEngine(compiled) : undefined;
     this.optimizer = optimizer;
     this.compiled = compiled;
     this.engine = engine;
@@ -148,6 +150,7 @@ export abstract class Trainer {
   /** The compiled engine, created on first need (after the graph is built; `ys` give custom losses their target shapes). */
   private getEngine(ys?: Tensor[]): NativeEngine {
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training or evaluation.');
+    if (this.compiled.args.loss === undefined) throw new ValueError('No loss to compute. Provide a `loss` argument in `compile()`.');
     this.engine ??= this.createEngine(this.compiled, ys?.map((y) => y.shape.slice(1)));
     return this.engine;
   }
@@ -184,7 +187,7 @@ export abstract class Trainer {
 
   /** Resolves losses and metrics against the built graph and makes the native engine. */
   private createEngine(c: Compiled, targetShapes?: number[][]): NativeEngine {
-    const plan = planOutputs(c.args, this.outputNames);
+    const plan = planOutputs({ ...c.args, loss: c.args.loss! }, this.outputNames);
     const metrics = compileMetrics(c.args.metrics, this.outputs.map((out, i) => ({ name: this.outputNames[i], shape: out.shape, loss: plan.losses[i].loss.kind as LossKind })));
     const compiled = engineSpec({
       inputs: this.inputs,
@@ -210,7 +213,7 @@ export abstract class Trainer {
   /** An engine for inference: the compiled one, or one without loss for uncompiled models. */
   private predictEngine(): NativeEngine {
     // A custom loss's engine waits for the targets' shapes: predict without it until then.
-    if (this.compiled && (this.engine || !this.compiled.customLoss)) return this.getEngine();
+    if (this.compiled && this.compiled.args.loss !== undefined && (this.engine || !this.compiled.customLoss)) return this.getEngine();
     if (!this.inferenceEngine) {
       const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
       const spec = { graph, trainable: variables.map(() => false) };
