@@ -45,6 +45,17 @@ test.serial('valueAndGrad of a Dense layer\'s mean squared error is the hand-der
   t.deepEqual(values(v2), values(value));
   t.deepEqual(values(g2[0]), values(grads[0]));
   t.deepEqual(kiln.grad(() => ops.mean(ops.square(ops.sub(dense.apply(x), y))), dense.trainableWeights).map(values), grads.map(values));
+  // JAX's has_aux: other numbers computed in the same pass come back, not differentiated.
+  const withAux = kiln.valueAndGrad(() => {
+    const residual = ops.sub(dense.apply(x), y);
+    return [ops.mean(ops.square(residual)), { residual, maxError: ops.max(ops.abs(residual)), label: y }];
+  }, dense.trainableWeights, { hasAux: true });
+  const aux = withAux.aux as Record<string, kiln.Tensor>;
+  closeTo(t, values(aux.residual), r.flat(), 1e-6, 'aux residual');
+  closeTo(t, values(aux.maxError), [Math.max(...r.flat().map(Math.abs))], 1e-6, 'aux max');
+  t.is(aux.label, y);
+  t.deepEqual(withAux.grads.map(values), grads.map(values));
+  t.throws(() => kiln.valueAndGrad(() => ops.sum(dense.kernel), dense.trainableWeights, { hasAux: true }), { instanceOf: kiln.ValueError, message: /with `hasAux`, `fn` must return \[value, aux\]/ });
 });
 
 test.serial('valueAndGrad through a functional model and a built-in loss matches finite differences', (t) => {

@@ -8,7 +8,7 @@ import { buildGraphSpec } from '../models/graph_spec.js';
 import { callNative, native } from '../native.js';
 import { SymbolicTensor, withTracing } from '../symbolic.js';
 import { Tensor } from '../tensor.js';
-import { describeValue } from '../utils/options.js';
+import { checkOptionNames, describeValue } from '../utils/options.js';
 import { postOrder } from '../utils/graph_order.js';
 import { Variable } from '../variable.js';
 import { GradientTape, recordOn } from './tape.js';
@@ -21,12 +21,40 @@ export class ValueAndGrads {
   constructor(
     readonly value: Tensor,
     readonly grads: (Tensor | undefined)[],
+    /** With `hasAux`: what `fn` returned beside the value, symbolic tensors computed. */
+    readonly aux?: Aux<Tensor>,
   ) {}
 
   *[Symbol.iterator](): Iterator<Tensor | (Tensor | undefined)[]> {
     yield this.value;
     yield this.grads;
   }
+}
+
+/** Values returned beside the differentiated one (JAX's `has_aux`): a tensor, a list or an object of them. */
+export type Aux<T> = T | T[] | Record<string, T>;
+
+export interface ValueAndGradOptions {
+  /** `fn` returns `[value, aux]`; aux is computed with the value and returned, not differentiated (JAX's `has_aux`). Default false. */
+  hasAux?: boolean;
+}
+
+type Traced = Tensor | SymbolicTensor;
+
+/** The tensors of an aux structure, in order. */
+function auxTensors(aux: unknown): Traced[] | undefined {
+  const isTensor = (v: unknown): v is Traced => v instanceof Tensor || v instanceof SymbolicTensor;
+  if (isTensor(aux)) return [aux];
+  const list = Array.isArray(aux) ? aux : typeof aux === 'object' && aux !== null && Object.getPrototypeOf(aux) === Object.prototype ? Object.values(aux) : undefined;
+  return list?.every(isTensor) ? list : undefined;
+}
+
+/** `aux` rebuilt with each symbolic tensor replaced by its computed value. */
+function rebuildAux(aux: unknown, computed: Map<SymbolicTensor, Tensor>): Aux<Tensor> {
+  const value = (t: Traced) => (t instanceof SymbolicTensor ? computed.get(t)! : t);
+  if (aux instanceof Tensor || aux instanceof SymbolicTensor) return value(aux);
+  if (Array.isArray(aux)) return aux.map(value);
+  return Object.fromEntries(Object.entries(aux as Record<string, Traced>).map(([k, t]) => [k, value(t)]));
 }
 
 function checkVariables(where: string, variables: unknown): Variable[] {
@@ -45,12 +73,21 @@ function checkVariables(where: string, variables: unknown): Variable[] {
  * unless called with `{ training: true }` (dropout then drops, batch normalisation uses and
  * updates the batch's statistics), as in Keras.
  */
-export function valueAndGrad(fn: () => Tensor | SymbolicTensor | Variable, variables: Variable[]): ValueAndGrads {
+export function valueAndGrad(fn: () => Tensor | SymbolicTensor | Variable | [Tensor | SymbolicTensor, Aux<Tensor | SymbolicTensor>], variables: Variable[], options: ValueAndGradOptions = {}): ValueAndGrads {
   if (typeof fn !== 'function') throw new ValueError(`valueAndGrad: \`fn\` must be a function returning the value to differentiate, got ${describeValue(fn)}`);
   const wanted = checkVariables('valueAndGrad', variables);
+  checkOptionNames('valueAndGrad', options, ['hasAux']);
   const tape = new GradientTape();
   let value: unknown = recordOn(tape, () => withTracing(fn));
   if (value instanceof Promise) throw new ValueError('valueAndGrad: `fn` returned a Promise; it must compute its value synchronously');
+  let aux: unknown;
+  let auxList: Traced[] = [];
+  if (options.hasAux) {
+    const list = Array.isArray(value) && value.length === 2 ? auxTensors(value[1]) : undefined;
+    if (!list) throw new ValueError(`valueAndGrad: with \`hasAux\`, \`fn\` must return [value, aux] with aux a tensor, a list or an object of tensors; it returned ${describeValue(value)}`);
+    [value, aux] = value as [unknown, unknown];
+    auxList = list;
+  }
   if (value instanceof Variable) value = value.symbolic;
   if (!(value instanceof SymbolicTensor || value instanceof Tensor)) {
     throw new ValueError(`valueAndGrad: \`fn\` must return the scalar tensor to differentiate (a loss built with kiln.ops); it returned ${describeValue(value)}`);
@@ -74,18 +111,30 @@ export function valueAndGrad(fn: () => Tensor | SymbolicTensor | Variable, varia
       tensors.push(fed);
     }
   });
-  const { graph, variables: read } = buildGraphSpec(leaves, [output]);
+  const symbolicAux = [...new Set(auxList.filter((t): t is SymbolicTensor => t instanceof SymbolicTensor))];
+  for (const t of symbolicAux) {
+    postOrder([t], (n) => n.inputs, (n) => {
+      const fed = byLeaf.get(n);
+      if (fed && !leaves.includes(n)) {
+        leaves.push(n);
+        tensors.push(fed);
+      }
+    });
+  }
+  const { graph, variables: read } = buildGraphSpec(leaves, [output, ...symbolicAux]);
   const asked = new Set(wanted);
   if (!read.some((v) => asked.has(v))) throw noDependence();
   const training = tape.training();
   const results = callNative(() => native.valueAndGrad(JSON.stringify(graph), read.map((v) => v.handle), read.map((v) => asked.has(v)), tensors.map((t) => t.handle), training));
-  const [valueHandle, ...gradHandles] = results;
+  const [valueHandle, ...rest] = results;
+  const gradHandles = rest.slice(0, read.length);
+  const computed = new Map(symbolicAux.map((t, i) => [t, new Tensor(rest[read.length + i]!)]));
   const grads = new Map<Variable, Tensor>();
   read.forEach((v, i) => {
     const handle = gradHandles[i];
     if (handle) grads.set(v, new Tensor(handle));
   });
-  return new ValueAndGrads(new Tensor(valueHandle!).reshape(output.shape as number[]), wanted.map((v) => grads.get(v)));
+  return new ValueAndGrads(new Tensor(valueHandle!).reshape(output.shape as number[]), wanted.map((v) => grads.get(v)), options.hasAux ? rebuildAux(aux, computed) : undefined);
 }
 
 /** JAX's `grad`: the gradients alone (see valueAndGrad). */

@@ -10,21 +10,23 @@ use crate::variable::Variable;
 use std::sync::RwLockWriteGuard;
 
 /// The function's value and, for each variable asked about, its gradient (None where the
-/// value does not depend on the variable).
+/// value does not depend on the variable), and the values of the graph's other outputs (JAX's
+/// `has_aux`: numbers computed with the value, not differentiated).
 pub struct ValueAndGrad {
     pub value: f32,
     pub grads: Vec<Option<Vec<f32>>>,
+    pub aux: Vec<Tensor>,
 }
 
-/// Evaluates `graph`'s one output at `inputs` and differentiates it with respect to each
+/// Evaluates `graph`'s first output at `inputs` and differentiates it with respect to each
 /// variable whose `wrt` flag is set. With `training`, dropout and noise are active and batch
 /// normalisation uses (and moves its moving statistics toward) the batch's statistics.
 pub fn value_and_grad(graph: &Graph, variables: &[Variable], wrt: &[bool], inputs: &[&Tensor], training: bool) -> Result<ValueAndGrad> {
     if wrt.len() != variables.len() {
         return Err(KilnError::value(format!("{} variables but {} gradient flags", variables.len(), wrt.len())));
     }
-    let [out] = graph.outputs[..] else {
-        return Err(KilnError::value(format!("A gradient graph has one output (the value), got {}", graph.outputs.len())));
+    let Some(&out) = graph.outputs.first() else {
+        return Err(KilnError::value("A gradient graph needs an output (the value)"));
     };
     let n = graph.nodes.len();
     let mut needs_grad = vec![false; n];
@@ -88,7 +90,8 @@ pub fn value_and_grad(graph: &Graph, variables: &[Variable], wrt: &[bool], input
             }
         }
     }
-    Ok(ValueAndGrad { value, grads })
+    let aux = graph.outputs[1..].iter().map(|&o| Tensor::from_f32(plan.shapes[o].clone(), plan.value_of(graph, &buffers, o).to_vec())).collect::<Result<Vec<_>>>()?;
+    Ok(ValueAndGrad { value, grads, aux })
 }
 
 /// Whether node `to` is computed from node `from`.
@@ -189,6 +192,11 @@ mod tests {
                 assert!((numeric - analytic).abs() < 1e-3 * (1.0 + numeric.abs()), "var {k}[{i}]: {analytic} vs {numeric}");
             }
         }
+        let mut with_aux = g.clone();
+        with_aux.outputs.push(3);
+        let r2 = value_and_grad(&with_aux, &vars, &[true, true, true], &[&x], false).unwrap();
+        assert_eq!(r2.aux[0].shape(), &[2, 2]);
+        assert_eq!(r2.grads[0], r.grads[0], "an aux output changes no gradient");
         let not_asked = value_and_grad(&g, &vars, &[false, true, false], &[&x], false).unwrap();
         assert!(not_asked.grads[0].is_none() && not_asked.grads[1].is_some());
     }

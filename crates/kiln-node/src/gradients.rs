@@ -12,8 +12,8 @@ use napi::bindgen_prelude::ClassInstance;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-/// The value (a one-element tensor) then one gradient per variable: null where not asked for
-/// or where the value does not depend on it.
+/// The value (a one-element tensor), one gradient per variable (null where not asked for or
+/// where the value does not depend on it), then the values of the graph's other outputs.
 #[napi]
 pub fn value_and_grad(env: Env, graph: String, variables: Vec<ClassInstance<NativeVariable>>, wrt: Vec<bool>, inputs: Vec<ClassInstance<NativeTensor>>, training: bool) -> Result<Vec<Option<NativeTensor>>> {
     let graph = Graph::from_json(&graph).map_err(to_js)?;
@@ -24,6 +24,9 @@ pub fn value_and_grad(env: Env, graph: String, variables: Vec<ClassInstance<Nati
     let mut out = vec![Some(NativeTensor::wrap(&env, Tensor::from_f32(vec![], vec![result.value]).map_err(to_js)?)?)];
     for (grad, v) in result.grads.into_iter().zip(&vars) {
         out.push(grad.map(|g| Tensor::from_f32(v.shape.clone(), g).map_err(to_js).and_then(|t| NativeTensor::wrap(&env, t))).transpose()?);
+    }
+    for t in result.aux {
+        out.push(Some(NativeTensor::wrap(&env, t)?));
     }
     Ok(out)
 }
