@@ -8,6 +8,7 @@ import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { ValueError, RuntimeError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { getLoss, type LossKind } from '../losses/index.js';
+import { Metric } from '../metrics/metric.js';
 import { LossFunctionWrapper } from '../losses/loss_function.js';
 import { checkMetricIdentifiers, type CompiledMetric, compileMetrics, engineMetricSpecs } from '../metrics/compiled_metrics.js';
 import { type LossIdentifier, perOutputValues, planOutputs } from '../models/compile_utils.js';
@@ -357,6 +358,7 @@ export abstract class Trainer {
     const firstEpoch = Math.max(o.initialEpoch, this.resumeEpoch ?? 0);
     for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       await list.call('onEpochBegin', epoch);
+      this.resetTrackedMetrics();
       await epochIterator.startEpoch();
       const running = new RunningLogs(this.compiled);
       let stepLogs: Logs = {};
@@ -591,6 +593,15 @@ export abstract class Trainer {
   testStep(data: StepData): Logs | Promise<Logs> {
     const [x, y, sampleWeight] = data;
     return this.testOnBatch(x, y as DataLike, { sampleWeight, returnDict: true });
+  }
+
+  /**
+   * Keras' `reset_metrics`: a subclass's `metrics` (keras.io's VAE and GAN keep loss trackers
+   * there, updated by their own trainStep) start each epoch empty.
+   */
+  private resetTrackedMetrics(): void {
+    const tracked = (this as { metrics?: unknown }).metrics;
+    if (Array.isArray(tracked)) for (const m of tracked) if (m instanceof Metric) m.resetState();
   }
 
   /** Which steps a subclass overrides: those batches go through its method one at a time. */
