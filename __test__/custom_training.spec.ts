@@ -261,3 +261,32 @@ test.serial('addLoss inside a layer\'s call is part of the trained and the repor
   await model.trainOnBatch(x, y);
   model.getWeights().forEach((w, k) => closeTo(t, values(w), before[k].map((v, i) => v - 0.1 * values(grads[k])[i]), 1e-5, `weight ${k}`));
 });
+
+test.serial('inside valueAndGrad, model.losses holds the addLoss terms of the traced calls, and training modes are one per trace', async (t) => {
+  kiln.setSeed(4);
+  const inputs = kiln.Input({ shape: [3] });
+  const outputs = new ActivityRegularization(0.1).apply(new kiln.layers.Dense(2).apply(inputs));
+  const model = new kiln.Model(inputs, outputs);
+  model.compile({ optimizer: 'sgd', loss: 'mse' });
+  const x = data([8, 3]);
+  const y = data([8, 2], 3);
+  const [reported] = await model.evaluate(x, y, { batchSize: 8, verbose: 0 });
+  const mse = new kiln.losses.MeanSquaredError();
+  t.deepEqual(model.losses, [], 'empty outside a traced function');
+  const { value } = kiln.valueAndGrad(() => {
+    const loss = mse.apply(y, model.apply<kiln.SymbolicTensor>(x));
+    t.is(model.losses.length, 1);
+    return ops.add(loss, model.losses[0]);
+  }, model.trainableWeights);
+  closeTo(t, values(value), [reported], 1e-5, 'mse + added loss');
+
+  // Dropout drops only when a call asks for training; one trace has one mode.
+  const dropout = new kiln.layers.Dropout(0.5);
+  const w = new kiln.Variable(kiln.tensor(new Float32Array(64).fill(1), [64]));
+  const sumOf = (training?: boolean) => values(kiln.valueAndGrad(() => ops.sum(dropout.apply(ops.mul(ops.reshape(w, [1, 64]), 1) as never, { training })), [w]).value)[0];
+  t.is(sumOf(), 64);
+  t.is(sumOf(false), 64);
+  t.not(sumOf(true), 64);
+  const mixed = t.throws(() => kiln.valueAndGrad(() => ops.add(ops.sum(dropout.apply(ops.mul(w, 1) as never, { training: true })), ops.sum(dropout.apply(ops.mul(w, 1) as never, { training: false }))), [w]), { instanceOf: kiln.ValueError });
+  t.regex(mixed!.message, /one mode, but ".*" was called with `training: true` and ".*" with `training: false`/);
+});

@@ -8,6 +8,8 @@ import type { Tensor } from '../tensor.js';
 export class GradientTape {
   /** Each concrete tensor read, as its leaf (an input of the graph, with its full shape). */
   readonly leaves = new Map<Tensor, SymbolicTensor>();
+  /** Losses added (Keras' add_loss) by the calls recorded, with the layer or model that owns each. */
+  readonly addedLosses: { owner: object; loss: SymbolicTensor }[] = [];
   /** Training modes asked for by layer calls (`training: true/false`), with a caller of each. */
   readonly modes = new Map<boolean, string>();
 
@@ -63,4 +65,9 @@ export function withoutTape<T>(f: () => T): T {
   } finally {
     active = saved;
   }
+}
+
+/** Keras' `layer.losses` / `model.losses` inside a traced function: the losses `owner`'s calls added so far. */
+export function tapeLosses(owner: object): SymbolicTensor[] {
+  return active ? active.addedLosses.filter((l) => l.owner === owner).map((l) => l.loss) : [];
 }

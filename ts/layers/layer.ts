@@ -9,7 +9,7 @@ import { record, symbolic as constantNode } from '../ops/recording.js';
 import { leadingParameters } from '../saving/construct.js';
 import { chargeWeight } from '../saving/load_budget.js';
 import { insideCall, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
-import { activeTape, noteTrainingMode } from '../gradients/tape.js';
+import { activeTape, noteTrainingMode, tapeLosses } from '../gradients/tape.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
@@ -242,7 +242,16 @@ export abstract class Layer {
    */
   addLoss(loss: LayerOutput): void {
     if (!(loss instanceof SymbolicTensor || loss instanceof Tensor)) throw new ValueError(`Layer "${this.name}": addLoss() takes a tensor computed in call() with kiln.ops, got ${describeValue(loss)}`);
-    if (loss instanceof SymbolicTensor && !activeTape()) this.addedLosses.push({ loss });
+    if (!(loss instanceof SymbolicTensor)) return;
+    const tape = activeTape();
+    // Inside valueAndGrad the loss belongs to this trace only (read it with `layer.losses`).
+    if (tape) tape.addedLosses.push({ owner: this, loss });
+    else this.addedLosses.push({ loss });
+  }
+
+  /** Keras' `layer.losses` inside kiln.valueAndGrad: the losses this layer's calls added in the traced function so far. */
+  get losses(): SymbolicTensor[] {
+    return tapeLosses(this);
   }
 
   private recordActivityPenalty(output: SymbolicTensor): void {

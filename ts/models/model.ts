@@ -5,7 +5,7 @@ import type { Layer, LayerNode } from '../layers/layer.js';
 import { trackInstancesOf } from '../layers/tracking.js';
 import { symbolic as constantNode } from '../ops/recording.js';
 import { insideCall, outsideCalls, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
-import { noteTrainingMode, withoutTape } from '../gradients/tape.js';
+import { activeTape, noteTrainingMode, tapeLosses, withoutTape } from '../gradients/tape.js';
 import { Input } from '../layers/core/input_layer.js';
 import type { CallOptions } from '../layers/layer.js';
 import { heldLayers } from '../layers/tracking.js';
@@ -108,6 +108,30 @@ export class Model extends Trainer {
     this.addedLosses.push({ loss });
   }
 
+  /** The addLoss terms of this model's graph: its layers' (recorded with its outputs) and its own. */
+  private graphAddedLosses(): SymbolicTensor[] {
+    const inGraph = new Set<SymbolicTensor>();
+    const stack = [...this.outputs];
+    while (stack.length > 0) {
+      const t = stack.pop()!;
+      if (!inGraph.has(t)) {
+        inGraph.add(t);
+        stack.push(...t.inputs);
+      }
+    }
+    const owners: { addedLosses?: { output?: SymbolicTensor; loss: SymbolicTensor }[] }[] = [...this.layers, this];
+    return owners.flatMap((o) => (o.addedLosses ?? []).filter((l) => l.output && inGraph.has(l.output)).map((l) => l.loss));
+  }
+
+  /**
+   * Keras' `model.losses`, inside kiln.valueAndGrad: the addLoss terms (a VAE's KL term) of
+   * this model's calls in the traced function so far, to add to the value. Outside a traced
+   * function it is empty: fit adds them itself.
+   */
+  get losses(): SymbolicTensor[] {
+    return tapeLosses(this);
+  }
+
   /** @internal Builds from the data's sample shapes when needed (Sequential overrides). */
   protected ensureBuilt(sampleShape?: number[], sampleShapes?: number[][]): void {
     if (!this.built && this.call && sampleShape) outsideTrace(() => this.buildFromCall(sampleShapes ?? [sampleShape]));
@@ -184,7 +208,12 @@ export class Model extends Trainer {
     const list = given as SymbolicTensor[];
     // A Sequential without an input shape builds from the tensor it is called on, as Keras.
     outsideTrace(() => this.ensureBuilt(list[0]?.shape.slice(1) as number[], list.map((t) => t.shape.slice(1) as number[])));
-    const outputs = callModel(this.name, this.inputs, this.outputs, list);
+    // Inside valueAndGrad, the losses its layers added (addLoss) are computed for this call too: `model.losses`.
+    const tape = activeTape();
+    const added = tape ? this.graphAddedLosses() : [];
+    const computed = callModel(this.name, this.inputs, this.outputs, list, added);
+    const outputs = computed.slice(0, this.outputs.length);
+    for (const loss of computed.slice(this.outputs.length)) tape!.addedLosses.push({ owner: this, loss });
     // Called inside a layer's call(), it belongs to that layer, not to the model being built.
     if (!insideCall()) {
       const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
