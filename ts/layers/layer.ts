@@ -219,10 +219,13 @@ export abstract class Layer {
           const call = { layer: this, inputs: list as SymbolicTensor[], listInput: Array.isArray(x), order: nextCallOrder++ };
           for (const t of symbolicOutputs) if (!list.includes(t)) t.layerCall = call;
         }
-        this.lastInputShape = list[0].shape;
-        this.lastOutputShape = symbolicOutputs[0].shape;
-        this.lastOutputShapes = symbolicOutputs.map((t) => t.shape);
-        if (this.activityRegularizer) this.recordActivityPenalty(symbolicOutputs[0]);
+        // A call traced for gradients has its batch's shapes: summaries keep the model's.
+        if (!activeTape()) {
+          this.lastInputShape = list[0].shape;
+          this.lastOutputShape = symbolicOutputs[0].shape;
+          this.lastOutputShapes = symbolicOutputs.map((t) => t.shape);
+        }
+        if (this.activityRegularizer && !activeTape()) this.recordActivityPenalty(symbolicOutputs[0]);
         for (const added of this.addedLosses) added.output ??= symbolicOutputs[0];
       }
       return output as LayerOutput | LayerOutput[];
