@@ -24,3 +24,6 @@ export { Tensor, tensor, type DType, type NestedArray, type TensorLike, type Typ
 export * as utils from './utils/index.js';
 export { Variable } from './variable.js';
 export * as wrappers from './wrappers/index.js';
+// Custom training: gradients of a traced function, by the engine's autodiff.
+export { grad, valueAndGrad, ValueAndGrads, type Aux, type ValueAndGradOptions } from './gradients/value_and_grad.js';
+export type { GradientAndVariable } from './optimizers/gradient_applier.js';

@@ -60,7 +60,7 @@ export function formatShape(shape: Shape): string {
 
 /** The layer calls in progress, innermost last: ops name them in errors, and while a layer
  * is traced on symbolic inputs its weights become graph nodes rather than constants. */
-const layerStack: { name: string; tracing: boolean }[] = [];
+const layerStack: { name?: string; tracing: boolean }[] = [];
 
 export function withLayerContext<T>(name: string, tracing: boolean, f: () => T): T {
   layerStack.push({ name, tracing });
@@ -72,7 +72,36 @@ export function withLayerContext<T>(name: string, tracing: boolean, f: () => T):
 }
 
 export function currentLayerName(): string | undefined {
-  return layerStack[layerStack.length - 1]?.name;
+  for (let i = layerStack.length - 1; i >= 0; i--) if (layerStack[i].name !== undefined) return layerStack[i].name;
+  return undefined;
+}
+
+/**
+ * Whether a call is in progress (a layer's, or a function traced for its gradients): layers
+ * called then belong to it and record no node of a model.
+ */
+export function insideCall(): boolean {
+  return layerStack.length > 0;
+}
+
+/** Runs `f` recording ops on weights as graph nodes, inside no layer (kiln.valueAndGrad's trace). */
+export function withTracing<T>(f: () => T): T {
+  layerStack.push({ tracing: true });
+  try {
+    return f();
+  } finally {
+    layerStack.pop();
+  }
+}
+
+/** Runs `f` outside every call in progress (a model building its own graph on first use). */
+export function outsideCalls<T>(f: () => T): T {
+  const saved = layerStack.splice(0);
+  try {
+    return f();
+  } finally {
+    layerStack.push(...saved);
+  }
 }
 
 /** Whether a layer is being called on symbolic inputs (building a model's graph). */

@@ -8,7 +8,8 @@ import type { Regularizer } from '../regularizers/regularizer.js';
 import { record, symbolic as constantNode } from '../ops/recording.js';
 import { leadingParameters } from '../saving/construct.js';
 import { chargeWeight } from '../saving/load_budget.js';
-import { currentLayerName, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
+import { insideCall, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
+import { activeTape, noteTrainingMode, tapeLosses } from '../gradients/tape.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
@@ -96,6 +97,8 @@ export abstract class Layer {
   activityRegularizer?: Regularizer;
   /** @internal The activity penalties recorded by symbolic calls, with the output each reads. */
   activityPenalties: { output: SymbolicTensor; penalty: SymbolicTensor }[] = [];
+  /** @internal Losses added by addLoss in symbolic calls, with the output of the call that added each. */
+  addedLosses: { output?: SymbolicTensor; loss: SymbolicTensor }[] = [];
 
   /**
    * @param args the base options, plus the subclass's own.
@@ -169,7 +172,8 @@ export abstract class Layer {
     let x: LayerInput | LayerInput[] = isList ? (inputs as LayerInput[]).map(toInput) : toInput(inputs as LayerInput | TensorLike);
     const mask = options.mask ?? getMask(Array.isArray(x) ? x[0] : x);
     // A layer called inside another's call() belongs to that layer, not to the model.
-    const nested = currentLayerName() !== undefined;
+    const nested = insideCall();
+    noteTrainingMode(options.training, this.name);
     if (nested && tracing()) {
       // Inside a call being recorded, a concrete input (keras.io's position embedding of
       // `ops.arange(maxlen)`) is recorded as a constant: computing the layer now would freeze
@@ -216,10 +220,14 @@ export abstract class Layer {
           const call = { layer: this, inputs: list as SymbolicTensor[], listInput: Array.isArray(x), order: nextCallOrder++ };
           for (const t of symbolicOutputs) if (!list.includes(t)) t.layerCall = call;
         }
-        this.lastInputShape = list[0].shape;
-        this.lastOutputShape = symbolicOutputs[0].shape;
-        this.lastOutputShapes = symbolicOutputs.map((t) => t.shape);
-        if (this.activityRegularizer) this.recordActivityPenalty(symbolicOutputs[0]);
+        // A call traced for gradients has its batch's shapes: summaries keep the model's.
+        if (!activeTape()) {
+          this.lastInputShape = list[0].shape;
+          this.lastOutputShape = symbolicOutputs[0].shape;
+          this.lastOutputShapes = symbolicOutputs.map((t) => t.shape);
+        }
+        if (this.activityRegularizer && !activeTape()) this.recordActivityPenalty(symbolicOutputs[0]);
+        for (const added of this.addedLosses) added.output ??= symbolicOutputs[0];
       }
       return output as LayerOutput | LayerOutput[];
     });
@@ -228,6 +236,26 @@ export abstract class Layer {
   /** @internal apply() on either kind of tensor, for wrappers that call another layer. */
   applyAny(inputs: LayerInput | LayerInput[], options?: CallOptions): LayerOutput | LayerOutput[] {
     return this.apply(inputs as Tensor, options) as LayerOutput | LayerOutput[];
+  }
+
+  /**
+   * Keras' `add_loss`, from inside `call`: a tensor computed with kiln.ops (summed to one
+   * number) that is added to the loss of every model this call is part of, in training and in
+   * the reported loss (a VAE's KL term, an activity penalty). Only calls recorded into a
+   * model's graph add it; an eager call computes nothing to train.
+   */
+  addLoss(loss: LayerOutput): void {
+    if (!(loss instanceof SymbolicTensor || loss instanceof Tensor)) throw new ValueError(`Layer "${this.name}": addLoss() takes a tensor computed in call() with kiln.ops, got ${describeValue(loss)}`);
+    if (!(loss instanceof SymbolicTensor)) return;
+    const tape = activeTape();
+    // Inside valueAndGrad the loss belongs to this trace only (read it with `layer.losses`).
+    if (tape) tape.addedLosses.push({ owner: this, loss });
+    else this.addedLosses.push({ loss });
+  }
+
+  /** Keras' `layer.losses` inside kiln.valueAndGrad: the losses this layer's calls added in the traced function so far. */
+  get losses(): SymbolicTensor[] {
+    return tapeLosses(this);
   }
 
   private recordActivityPenalty(output: SymbolicTensor): void {

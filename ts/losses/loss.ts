@@ -1,7 +1,8 @@
 import { ShapeError, ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
 import { isSymbolic } from '../ops/recording.js';
-import { type SymbolicTensor } from '../symbolic.js';
+import { SymbolicTensor } from '../symbolic.js';
+import * as ops from '../ops.js';
 import { recordedLossValues } from './recorded_losses.js';
 import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
@@ -85,13 +86,36 @@ export abstract class Loss {
     return tensor(values, [p.shape[0]]);
   }
 
+  /** `apply`'s reduction recorded with kiln.ops (inside a graph or valueAndGrad). */
+  private reduceTraced(values: SymbolicTensor, sampleWeight?: TensorLike): SymbolicTensor {
+    let weighted: SymbolicTensor = values;
+    let weights: Tensor | undefined;
+    if (sampleWeight !== undefined) {
+      weights = toTensor(sampleWeight, 'float32');
+      const perSample = [weights.size, ...values.shape.slice(1).map(() => 1)];
+      weighted = ops.mul(values, weights.reshape(perSample)) as SymbolicTensor;
+    }
+    switch (this.reduction) {
+      case 'none':
+        return weighted;
+      case 'sum':
+        return ops.sum(weighted) as SymbolicTensor;
+      case 'mean_with_sample_weight':
+        return (weights ? ops.div(ops.sum(weighted), ops.sum(weights)) : ops.mean(weighted)) as SymbolicTensor;
+      default:
+        return ops.mean(weighted) as SymbolicTensor;
+    }
+  }
+
   /**
    * The loss of a batch, reduced as `reduction` says, each sample's value first multiplied by
    * its `sampleWeight` (Keras' `loss(yTrue, yPred, sampleWeight)`).
    */
-  apply(yTrue: TensorLike, yPred: TensorLike, sampleWeight?: TensorLike): Tensor {
+  apply(yTrue: TensorLike, yPred: TensorLike, sampleWeight?: TensorLike): Tensor;
+  apply(yTrue: TensorLike | SymbolicTensor, yPred: SymbolicTensor, sampleWeight?: TensorLike): SymbolicTensor;
+  apply(yTrue: TensorLike | SymbolicTensor, yPred: TensorLike | SymbolicTensor, sampleWeight?: TensorLike): Tensor | SymbolicTensor {
     const values = this.call(yTrue, yPred);
-    if (!(values instanceof Tensor)) throw new ValueError(`${this.name}: apply() needs concrete tensors`);
+    if (values instanceof SymbolicTensor) return this.reduceTraced(values, sampleWeight);
     if (values.rank === 0) return values;
     const data = values.dataSync() as Float32Array;
     const rows = values.shape[0];

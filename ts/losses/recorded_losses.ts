@@ -1,6 +1,7 @@
-// Each built-in loss written with kiln.ops, so `loss.call(yTrue, yPred)` inside a layer's call
-// or a custom train computation records graph nodes (and trains) as Keras' does. One value per
-// sample of [batch, n] predictions, the same numbers the engine's kernels give eagerly.
+// Each built-in loss written with kiln.ops, so `loss.call(yTrue, yPred)` inside a layer's call,
+// kiln.valueAndGrad or a custom trainStep records graph nodes (and trains) as Keras' does: the
+// loss over the last axis, as Keras' `call` computes it (one value per sample of [batch, n]
+// predictions, the numbers the engine's kernels give eagerly; [batch, h, w] of [batch, h, w, n]).
 import { ValueError } from '../errors.js';
 import * as ops from '../ops.js';
 import { shapeOf } from '../ops/recording.js';
@@ -67,16 +68,16 @@ const LOSSES: Record<LossSpec['kind'], (t: T, p: T, spec: LossSpec) => T> = {
   binary_crossentropy: binaryCrossentropy,
   categorical_crossentropy: crossentropy,
   sparse_categorical_crossentropy: (t, p, spec) => {
-    const ids = shapeOf(t).length === 2 ? ops.squeeze(t, -1) : t;
+    const ids = shapeOf(t).length === shapeOf(p).length ? ops.squeeze(t, -1) : t;
     return crossentropy(ops.oneHot(ids, shapeOf(p).at(-1) as number), p, spec);
   },
 };
 
-/** Each sample's loss of [batch, n] predictions, as graph nodes. */
+/** The loss over the last axis of the predictions, as graph nodes. */
 export function recordedLossValues(spec: LossSpec, yTrue: T, yPred: T, name: string): SymbolicTensor {
-  const rank = shapeOf(yPred).length;
-  if (rank !== 2 || shapeOf(yPred)[1] === null) {
-    throw new ValueError(`${name}: inside a graph, loss.call needs predictions of shape [batch, n] with n known, got [${shapeOf(yPred).map((d) => d ?? 'null').join(', ')}]`);
+  const shape = shapeOf(yPred);
+  if (shape.length < 2 || shape.at(-1) === null) {
+    throw new ValueError(`${name}: inside a graph, loss.call needs predictions of shape [batch, ..., n] with n known, got [${shape.map((d) => d ?? 'null').join(', ')}]`);
   }
   return LOSSES[spec.kind](yTrue, yPred, spec) as SymbolicTensor;
 }

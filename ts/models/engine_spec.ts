@@ -14,7 +14,8 @@ import { constraintSpecs, type PendingTerm, regularizationTerms } from './traini
 export interface EngineSpecArgs {
   inputs: SymbolicTensor[];
   outputs: SymbolicTensor[];
-  layers: Layer[];
+  /** The layers (and a subclassed model) whose activity penalties and addLoss terms count. */
+  layers: Partial<Pick<Layer, 'activityPenalties' | 'addedLosses'>>[];
   trainableWeights: Variable[];
   /** One per output. */
   losses: Loss[];

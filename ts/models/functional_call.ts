@@ -5,8 +5,8 @@ import { SymbolicTensor } from '../symbolic.js';
 
 const describe = (shape: (number | null)[]) => `[${shape.map((d) => d ?? 'null').join(', ')}]`;
 
-/** The model's outputs computed from `inputs` (one per model input) instead of its own inputs. */
-export function callModel(modelName: string, modelInputs: SymbolicTensor[], modelOutputs: SymbolicTensor[], inputs: SymbolicTensor[]): SymbolicTensor[] {
+/** The model's outputs (then `extra` tensors of its graph) computed from `inputs` (one per model input) instead of its own inputs. */
+export function callModel(modelName: string, modelInputs: SymbolicTensor[], modelOutputs: SymbolicTensor[], inputs: SymbolicTensor[], extra: SymbolicTensor[] = []): SymbolicTensor[] {
   if (inputs.length !== modelInputs.length || inputs.some((t) => !(t instanceof SymbolicTensor))) {
     throw new ValueError(`Model "${modelName}" expects ${modelInputs.length} symbolic input(s), but it was called on ${inputs.length === 1 ? String(inputs[0]) : `${inputs.length} inputs`}`);
   }
@@ -25,5 +25,6 @@ export function callModel(modelName: string, modelInputs: SymbolicTensor[], mode
     copies.set(t, made);
     return made;
   };
-  return modelOutputs.map(copy);
+  // `extra` tensors (added losses) come after the outputs.
+  return [...modelOutputs, ...extra].map(copy);
 }

@@ -4,9 +4,13 @@ import { ShapeError, ValueError } from '../errors.js';
 import type { Layer, LayerNode } from '../layers/layer.js';
 import { trackInstancesOf } from '../layers/tracking.js';
 import { symbolic as constantNode } from '../ops/recording.js';
-import { currentLayerName, type Shape, SymbolicTensor, tracing } from '../symbolic.js';
+import { insideCall, outsideCalls, type Shape, SymbolicTensor, tracing, withLayerContext } from '../symbolic.js';
+import { activeTape, noteTrainingMode, tapeLosses, withoutTape } from '../gradients/tape.js';
+import { Input } from '../layers/core/input_layer.js';
+import type { CallOptions } from '../layers/layer.js';
+import { heldLayers } from '../layers/tracking.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { uniqueName } from '../utils/naming.js';
+import { snakeCase, uniqueName } from '../utils/naming.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
 import { modelConfig } from '../saving/model_config.js';
 import { Trainer } from '../trainers/trainer.js';
@@ -60,7 +64,9 @@ export class Model extends Trainer {
   constructor(argsOrInputs?: ModelArgs | SymbolicTensor | SymbolicTensor[], outputs?: SymbolicTensor | SymbolicTensor[], options?: { name?: string }) {
     super();
     const args = modelArguments(argsOrInputs, outputs, options);
-    this.name = args?.name ?? uniqueName(new.target === Model ? 'functional' : 'sequential');
+    // A subclass with its own call() is named after its class, as Keras names it.
+    const subclassed = typeof (new.target.prototype as Model).call === 'function';
+    this.name = args?.name ?? uniqueName(new.target === Model ? 'functional' : subclassed ? snakeCase(new.target.name) : 'sequential');
     if (args) this.setGraph(args.inputs, args.outputs);
   }
 
@@ -83,12 +89,72 @@ export class Model extends Trainer {
     return this.outputs.length > 0;
   }
 
-  /** @internal Builds from the data's sample shape when needed (Sequential overrides). */
-  protected ensureBuilt(_sampleShape?: number[]): void {
+  /**
+   * Keras' subclassing API: a subclass defines `call(inputs, { training })` with the layers it
+   * holds in its properties; the call is traced into the model's graph on first use (fit,
+   * evaluate, predict, apply), from the first data's sample shape.
+   */
+  call?(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): SymbolicTensor | SymbolicTensor[];
+
+  /** @internal Losses added by addLoss while call() was traced, with the output they go with. */
+  addedLosses: { output?: SymbolicTensor; loss: SymbolicTensor }[] = [];
+
+  /**
+   * Keras' `add_loss` from inside a subclassed model's `call`: a scalar (summed if not) added
+   * to the training loss of the model.
+   */
+  addLoss(loss: SymbolicTensor): void {
+    if (!(loss instanceof SymbolicTensor)) throw new ValueError(`Model "${this.name}": addLoss() takes a tensor computed in call() with kiln.ops, got ${describeValue(loss)}`);
+    this.addedLosses.push({ loss });
+  }
+
+  /** The addLoss terms of this model's graph: its layers' (recorded with its outputs) and its own. */
+  private graphAddedLosses(): SymbolicTensor[] {
+    const inGraph = new Set<SymbolicTensor>();
+    const stack = [...this.outputs];
+    while (stack.length > 0) {
+      const t = stack.pop()!;
+      if (!inGraph.has(t)) {
+        inGraph.add(t);
+        stack.push(...t.inputs);
+      }
+    }
+    const owners: { addedLosses?: { output?: SymbolicTensor; loss: SymbolicTensor }[] }[] = [...this.layers, this];
+    return owners.flatMap((o) => (o.addedLosses ?? []).filter((l) => l.output && inGraph.has(l.output)).map((l) => l.loss));
+  }
+
+  /**
+   * Keras' `model.losses`, inside kiln.valueAndGrad: the addLoss terms (a VAE's KL term) of
+   * this model's calls in the traced function so far, to add to the value. Outside a traced
+   * function it is empty: fit adds them itself.
+   */
+  get losses(): SymbolicTensor[] {
+    return tapeLosses(this);
+  }
+
+  /** @internal Builds from the data's sample shapes when needed (Sequential overrides). */
+  protected ensureBuilt(sampleShape?: number[], sampleShapes?: number[][]): void {
+    if (!this.built && this.call && sampleShape) outsideTrace(() => this.buildFromCall(sampleShapes ?? [sampleShape]));
     if (!this.built) throw new ValueError('This model has no inputs or outputs');
   }
 
+  /** Traces a subclass's call() on one Input per sample shape: the graph fit, predict and save use. */
+  private buildFromCall(sampleShapes: number[][]): void {
+    const inputs = sampleShapes.map((shape) => Input({ shape }));
+    const outputs = withLayerContext(this.name, true, () => this.call!(inputs.length === 1 ? inputs[0] : inputs, {}));
+    const list = Array.isArray(outputs) ? outputs : [outputs];
+    const bad = list.findIndex((t) => !(t instanceof SymbolicTensor));
+    if (list.length === 0 || bad >= 0) {
+      throw new ValueError(`Model "${this.name}" (${this.constructor.name}): call() must return a tensor or a list of tensors computed from its inputs, got ${describeValue(list.length === 0 || !Array.isArray(outputs) ? outputs : list[bad])}`);
+    }
+    for (const added of this.addedLosses) added.output ??= list[0];
+    this.setGraph(inputs, list);
+  }
+
   get layers(): Layer[] {
+    // A subclassed model's layers (or a graph-less model's, with its own trainStep) are those
+    // it holds, in assignment order (Keras' tracking).
+    if (this.call || this.outputs.length === 0) return heldLayers(this) as Layer[];
     return layersOf(this.inputs, this.outputs) as Layer[];
   }
 
@@ -125,9 +191,11 @@ export class Model extends Trainer {
    * on them, sharing its weights, and it appears as one layer in the new model; on concrete
    * tensors it computes its outputs now (inference mode), as Keras' `model(x)`.
    */
-  apply<T = SymbolicTensor>(inputs: SymbolicTensor | SymbolicTensor[]): T;
-  apply<T = Tensor>(inputs: DataLike): T;
-  apply<T>(inputs: SymbolicTensor | SymbolicTensor[] | DataLike): T {
+  apply<T = SymbolicTensor>(inputs: SymbolicTensor | SymbolicTensor[], options?: CallOptions): T;
+  apply<T = Tensor>(inputs: DataLike, options?: CallOptions): T;
+  apply<T>(inputs: SymbolicTensor | SymbolicTensor[] | DataLike, options?: CallOptions): T {
+    checkOptionNames(`Model "${this.name}".apply`, options, ['training']);
+    noteTrainingMode(options?.training, this.name);
     let given = Array.isArray(inputs) ? inputs : [inputs];
     // Inside a layer's call being recorded, concrete inputs become constants of the graph, so the
     // model's weights train (see Layer.apply).
@@ -139,10 +207,15 @@ export class Model extends Trainer {
     }
     const list = given as SymbolicTensor[];
     // A Sequential without an input shape builds from the tensor it is called on, as Keras.
-    this.ensureBuilt(list[0]?.shape.slice(1) as number[]);
-    const outputs = callModel(this.name, this.inputs, this.outputs, list);
+    outsideTrace(() => this.ensureBuilt(list[0]?.shape.slice(1) as number[], list.map((t) => t.shape.slice(1) as number[])));
+    // Inside valueAndGrad, the losses its layers added (addLoss) are computed for this call too: `model.losses`.
+    const tape = activeTape();
+    const added = tape ? this.graphAddedLosses() : [];
+    const computed = callModel(this.name, this.inputs, this.outputs, list, added);
+    const outputs = computed.slice(0, this.outputs.length);
+    for (const loss of computed.slice(this.outputs.length)) tape!.addedLosses.push({ owner: this, loss });
     // Called inside a layer's call(), it belongs to that layer, not to the model being built.
-    if (currentLayerName() === undefined) {
+    if (!insideCall()) {
       const nodeIndex = this.inboundNodes.push({ inputs: list, outputs }) - 1;
       outputs.forEach((t, tensorIndex) => Object.assign(t, { sourceLayer: this, nodeIndex, tensorIndex }));
       // Saving rebuilds the outer model from this call, as from a layer's.
@@ -215,7 +288,7 @@ export class Model extends Trainer {
   /** @internal */
   protected prepare(x: DataLike, y: DataLike | undefined, what: string): [Tensor[], Tensor[]] {
     const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined, this.built ? this.inputNames : undefined);
-    this.ensureBuilt(xs[0]?.shape.slice(1));
+    this.ensureBuilt(xs[0]?.shape.slice(1), xs.map((t) => t.shape.slice(1)));
     // As Keras converts each input to its Input's dtype: ids for an int32 Input are truncated to integers.
     xs.forEach((t, i) => {
       const dtype = this.inputs[i]?.dtype;
@@ -258,6 +331,11 @@ export class Model extends Trainer {
   get inputShape(): Shape[] {
     return this.inputs.map((t) => t.shape);
   }
+}
+
+/** Runs `f` outside any layer call and gradient trace: a model builds its own graph there. */
+function outsideTrace<T>(f: () => T): T {
+  return withoutTape(() => outsideCalls(f));
 }
 
 // A layer holding a model (keras.io's `self.ffn = keras.Sequential([...])`) owns its weights.

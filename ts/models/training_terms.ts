@@ -51,7 +51,7 @@ function reachable(outputs: SymbolicTensor[]): Set<SymbolicTensor> {
  * Penalties of the trainable weights that have a regularizer (built-in ones fused, others as
  * graph nodes), and of the activity regularizers whose layer calls are part of this model's graph.
  */
-export function regularizationTerms(layers: Layer[], trainableWeights: Variable[], outputs: SymbolicTensor[]): { terms: PendingTerm[]; weightPenalties: WeightPenalty[] } {
+export function regularizationTerms(layers: Partial<Pick<Layer, 'activityPenalties' | 'addedLosses'>>[], trainableWeights: Variable[], outputs: SymbolicTensor[]): { terms: PendingTerm[]; weightPenalties: WeightPenalty[] } {
   const terms: PendingTerm[] = [];
   const weightPenalties: WeightPenalty[] = [];
   for (const w of trainableWeights) {
@@ -72,6 +72,10 @@ export function regularizationTerms(layers: Layer[], trainableWeights: Variable[
     // A nested Model records none of its own.
     for (const { output, penalty } of layer.activityPenalties ?? []) {
       if (inGraph.has(output)) terms.push({ tensor: penalty, kind: 'batch_penalty' });
+    }
+    // Keras' add_loss: summed and added as it is.
+    for (const { output, loss } of layer.addedLosses ?? []) {
+      if (output && inGraph.has(output)) terms.push({ tensor: loss, kind: 'penalty' });
     }
   }
   return { terms, weightPenalties };

@@ -6,6 +6,7 @@ import type { OpInput } from '../ops.js';
 import { currentLayerName, type OpSpec, type Shape, SymbolicTensor, tracing } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { Variable } from '../variable.js';
+import { activeTape } from '../gradients/tape.js';
 
 /** Convolution and pooling padding, as Keras names it. */
 export type Padding = 'valid' | 'same';
@@ -25,6 +26,9 @@ export function symbolic(value: OpInput): SymbolicTensor {
   if (value instanceof SymbolicTensor) return value;
   if (value instanceof Variable) return value.symbolic;
   const t = toTensor(value, 'float32');
+  // Traced for gradients, data is fed to the graph rather than written into it.
+  const tape = activeTape();
+  if (tape) return tape.leaf(t);
   return new SymbolicTensor(t.shape, { op: 'constant', shape: t.shape, values: Array.from(t.dataSync()) }, [], 'constant');
 }
 

@@ -2,6 +2,9 @@ import { ValueError } from '../errors.js';
 import { describeArgument, mainArguments } from '../layers/main_arguments.js';
 import { checkOptionNames, isOptionsObject } from '../utils/options.js';
 import { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
+import type { TensorLike } from '../tensor.js';
+import type { Variable } from '../variable.js';
+import { type GradientAndVariable, GradientApplier, gradientPairs } from './gradient_applier.js';
 
 /** Options every optimizer takes (Keras' base-optimizer arguments). */
 export interface OptimizerArgs {
@@ -88,6 +91,30 @@ export abstract class Optimizer {
 
   /** @internal The engine's description of the update rule. */
   abstract spec(): OptimizerSpec;
+
+  /** The native state of applyGradients (momenta per variable), made on first use. */
+  private applier?: GradientApplier;
+
+  /**
+   * Keras' `apply_gradients(zip(grads, vars))`: one step of the update rule (with clipping,
+   * weight decay and the variables' constraints) for each [gradient, variable] pair, at the
+   * learning rate of step `iterations`, which then counts one more. Also `(grads, variables)`
+   * as two lists, as Keras 3's `optimizer.apply`. Its state (momenta) is its own: it is not
+   * the state of a compiled model's fit.
+   */
+  applyGradients(gradsAndVars: GradientAndVariable[]): void;
+  applyGradients(grads: (TensorLike | undefined)[], variables: Variable[]): void;
+  applyGradients(first: GradientAndVariable[] | (TensorLike | undefined)[], variables?: Variable[]): void {
+    const pairs = gradientPairs(`${this.name}.applyGradients`, first, variables);
+    this.applier ??= new GradientApplier(this.engineSpec());
+    this.applier.apply(`${this.name}.applyGradients`, pairs, this.learningRateAt(this.iterations));
+    this.iterations += 1;
+  }
+
+  /** Keras 3's `optimizer.apply(grads, trainableVariables)`: applyGradients with two lists. */
+  apply(grads: (TensorLike | undefined)[], variables: Variable[]): void {
+    this.applyGradients(grads, variables);
+  }
 
   /** @internal The update rule with the options common to every optimizer. */
   engineSpec(): OptimizerEngineSpec {

@@ -46,7 +46,9 @@ function serializeLoss(loss: string | Loss | LossFunction): unknown {
 /** Keras' compile_config for a model compiled with `args`. */
 export function compileConfig(args: CompileArgs, optimizer: Optimizer): Config {
   const given = args.loss;
-  const loss = Array.isArray(given)
+  const loss = given === undefined
+    ? null
+    : Array.isArray(given)
     ? given.map(serializeLoss)
     : typeof given === 'string' || given instanceof Loss
       ? serializeLoss(given)

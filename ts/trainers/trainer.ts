@@ -8,6 +8,7 @@ import { ProgbarLogger } from '../callbacks/progbar_logger.js';
 import { ValueError, RuntimeError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import { getLoss, type LossKind } from '../losses/index.js';
+import { Metric } from '../metrics/metric.js';
 import { LossFunctionWrapper } from '../losses/loss_function.js';
 import { checkMetricIdentifiers, type CompiledMetric, compileMetrics, engineMetricSpecs } from '../metrics/compiled_metrics.js';
 import { type LossIdentifier, perOutputValues, planOutputs } from '../models/compile_utils.js';
@@ -130,8 +131,10 @@ export abstract class Trainer {
     return this as unknown as Model;
   }
 
-  compile(args: CompileArgs): void {
-    checkCompileArgs(args);
+  compile(args: CompileArgs = {}): void {
+    // A model with its own trainStep may compute its loss itself (keras.io's VAE and GAN).
+    const noLoss = args?.loss === undefined;
+    checkCompileArgs(args, this.customSteps().train);
     const optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
     // Unknown loss and metric names fail here; the rest is checked against the outputs.
     const losses = perOutputValues(args.loss).map((l) => getLoss(l as LossIdentifier));
@@ -139,7 +142,7 @@ export abstract class Trainer {
     const customLoss = losses.some((l) => l instanceof LossFunctionWrapper);
     const compiled: Compiled = { optimizer, customLoss, metrics: [], lossNames: [], args, targetsAsInputs: [], targetsAsTargets: [] };
     // A compile that fails leaves the previous one in place. Custom losses wait for the data's target shapes.
-    const engine = this.outputs.length > 0 && !customLoss ? this.createEngine(compiled) : undefined;
+    const engine = this.outputs.length > 0 && !customLoss && !noLoss ? this.createEngine(compiled) : undefined;
     this.optimizer = optimizer;
     this.compiled = compiled;
     this.engine = engine;
@@ -148,6 +151,7 @@ export abstract class Trainer {
   /** The compiled engine, created on first need (after the graph is built; `ys` give custom losses their target shapes). */
   private getEngine(ys?: Tensor[]): NativeEngine {
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training or evaluation.');
+    if (this.compiled.args.loss === undefined) throw new ValueError('No loss to compute. Provide a `loss` argument in `compile()`.');
     this.engine ??= this.createEngine(this.compiled, ys?.map((y) => y.shape.slice(1)));
     return this.engine;
   }
@@ -184,12 +188,13 @@ export abstract class Trainer {
 
   /** Resolves losses and metrics against the built graph and makes the native engine. */
   private createEngine(c: Compiled, targetShapes?: number[][]): NativeEngine {
-    const plan = planOutputs(c.args, this.outputNames);
+    const plan = planOutputs({ ...c.args, loss: c.args.loss! }, this.outputNames);
     const metrics = compileMetrics(c.args.metrics, this.outputs.map((out, i) => ({ name: this.outputNames[i], shape: out.shape, loss: plan.losses[i].loss.kind as LossKind })));
     const compiled = engineSpec({
       inputs: this.inputs,
       outputs: this.outputs,
-      layers: this.layers,
+      // A subclassed model's own addLoss terms come with its layers'.
+      layers: [...this.layers, this.model],
       trainableWeights: this.trainableWeights,
       losses: plan.losses.map((l) => l.loss),
       lossWeights: plan.losses.map((l) => l.weight),
@@ -209,7 +214,7 @@ export abstract class Trainer {
   /** An engine for inference: the compiled one, or one without loss for uncompiled models. */
   private predictEngine(): NativeEngine {
     // A custom loss's engine waits for the targets' shapes: predict without it until then.
-    if (this.compiled && (this.engine || !this.compiled.customLoss)) return this.getEngine();
+    if (this.compiled && this.compiled.args.loss !== undefined && (this.engine || !this.compiled.customLoss)) return this.getEngine();
     if (!this.inferenceEngine) {
       const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
       const spec = { graph, trainable: variables.map(() => false) };
@@ -353,6 +358,7 @@ export abstract class Trainer {
     const firstEpoch = Math.max(o.initialEpoch, this.resumeEpoch ?? 0);
     for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       await list.call('onEpochBegin', epoch);
+      this.resetTrackedMetrics();
       await epochIterator.startEpoch();
       const running = new RunningLogs(this.compiled);
       let stepLogs: Logs = {};
@@ -587,6 +593,15 @@ export abstract class Trainer {
   testStep(data: StepData): Logs | Promise<Logs> {
     const [x, y, sampleWeight] = data;
     return this.testOnBatch(x, y as DataLike, { sampleWeight, returnDict: true });
+  }
+
+  /**
+   * Keras' `reset_metrics`: a subclass's `metrics` (keras.io's VAE and GAN keep loss trackers
+   * there, updated by their own trainStep) start each epoch empty.
+   */
+  private resetTrackedMetrics(): void {
+    const tracked = (this as { metrics?: unknown }).metrics;
+    if (Array.isArray(tracked)) for (const m of tracked) if (m instanceof Metric) m.resetState();
   }
 
   /** Which steps a subclass overrides: those batches go through its method one at a time. */

@@ -18,9 +18,10 @@ export interface CompileArgs {
    * A loss name ('categorical_crossentropy', 'mse', 'huber', ...) or instance
    * (`new kiln.losses.CategoricalCrossentropy({ fromLogits: true })`), a function
    * `(yTrue, yPred) => perSampleLoss` written with kiln.ops, used for every output; or one per
-   * output: a list in output order or an object keyed by output layer name.
+   * output: a list in output order or an object keyed by output layer name. Required, unless
+   * the model overrides `trainStep` and computes its loss itself.
    */
-  loss: PerOutput<LossIdentifier>;
+  loss?: PerOutput<LossIdentifier>;
   /**
    * Metric names and instances, e.g. ['accuracy', 'auc', new kiln.metrics.Precision({ thresholds: 0.7 })]
    * ('accuracy' is resolved from the loss as Keras does). With several outputs: one entry per
@@ -234,8 +235,8 @@ export function predictOptions(args: PredictArgs | undefined) {
 }
 
 /** compile's arguments: an options object with known names and a loss. */
-export function checkCompileArgs(args: CompileArgs | undefined): CompileArgs {
+export function checkCompileArgs(args: CompileArgs | undefined, lossOptional = false): CompileArgs {
   checkOptionNames('compile', args, COMPILE_OPTIONS);
-  if (!args || args.loss === undefined) throw new ValueError('compile() needs a `loss`');
+  if (!args || (args.loss === undefined && !lossOptional)) throw new ValueError('compile() needs a `loss`');
   return args;
 }

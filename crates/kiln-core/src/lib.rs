@@ -4,6 +4,7 @@ pub mod alloc;
 pub mod constraints;
 pub mod engine;
 pub mod error;
+pub mod gradients;
 pub mod graph;
 pub mod kernels;
 pub mod ops;

@@ -3,6 +3,7 @@
 mod convert;
 mod engine;
 mod error;
+mod gradients;
 mod losses;
 mod metrics;
 mod ops;

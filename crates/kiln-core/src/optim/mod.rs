@@ -9,6 +9,7 @@ mod nadam;
 mod rmsprop;
 mod sgd;
 pub mod slot_io;
+mod gradient_applier;
 mod update_options;
 
 pub use adadelta::Adadelta;
@@ -20,6 +21,7 @@ pub use nadam::Nadam;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 pub use slot_io::SlotLayout;
+pub use gradient_applier::GradientApplier;
 pub use update_options::UpdateOptions;
 
 use crate::error::{KilnError, Result};
