@@ -80,3 +80,12 @@ export { CenterCrop, type CenterCropArgs } from './preprocessing/center_crop.js'
 export { type AdaptData, Normalization, type NormalizationArgs } from './preprocessing/normalization.js';
 export { Rescaling, type RescalingArgs } from './preprocessing/rescaling.js';
 export { Resizing, type ResizingArgs } from './preprocessing/resizing.js';
+// Data preprocessing layers that run in JavaScript on concrete data (preprocessing-text branch).
+export { CategoryEncoding, type CategoryEncodingArgs } from './preprocessing/category_encoding.js';
+export { type DataBatches, type DataInput, DataLayer, type StringData } from './preprocessing/data_layer.js';
+export { Discretization, type DiscretizationArgs } from './preprocessing/discretization.js';
+export { Hashing, type HashingArgs } from './preprocessing/hashing.js';
+export { IndexLookup, type IndexLookupArgs, type LookupOutputMode } from './preprocessing/index_lookup.js';
+export { IntegerLookup, type IntegerLookupArgs } from './preprocessing/integer_lookup.js';
+export { StringLookup, type StringLookupArgs } from './preprocessing/string_lookup.js';
+export { type Split, type Standardize, TextVectorization, type TextVectorizationArgs } from './preprocessing/text_vectorization.js';
