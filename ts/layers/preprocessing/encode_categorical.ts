@@ -19,16 +19,17 @@ export function checkOutputMode<T extends string>(where: string, mode: unknown, 
  * Encodes integer ids in [0, depth) as Keras does: 'one_hot' adds a depth axis (replacing a
  * last axis of 1); 'multi_hot' and 'count' reduce the token axis (axis 1 of a batch, or the
  * only axis of a single sample) to `depth` flags or counts, each count scaled by
- * `weights[id]` when given (tf_idf).
+ * `weights[id]` for tf_idf; ids equal to `dropped` (masked tokens) count nowhere.
  */
-export function encodeCategorical(where: string, ids: FlatData<number>, mode: EncodedOutputMode | 'tf_idf', depth: number, weights?: ArrayLike<number>): Tensor {
-  const bad = ids.values.find((v) => !Number.isInteger(v) || v < 0 || v >= depth);
+export function encodeCategorical(where: string, ids: FlatData<number>, mode: EncodedOutputMode | 'tf_idf', depth: number, options: { weights?: ArrayLike<number>; dropped?: number } = {}): Tensor {
+  const { weights, dropped } = options;
+  const bad = ids.values.find((v) => v !== dropped && (!Number.isInteger(v) || v < 0 || v >= depth));
   if (bad !== undefined) throw new ValueError(`${where}: input values must be integers in the range 0 <= values < ${depth} (num_tokens), got ${bad}`);
   let shape = ids.shape.length === 0 ? [1] : ids.shape;
   if (mode === 'one_hot') {
     if (shape.length > 1 && shape[shape.length - 1] === 1) shape = shape.slice(0, -1);
     const out = new Float32Array(ids.values.length * depth);
-    ids.values.forEach((id, i) => (out[i * depth + id] = 1));
+    ids.values.forEach((id, i) => id !== dropped && (out[i * depth + id] = 1));
     return outputTensor(out, [...shape, depth], 'float32');
   }
   if (shape.length > 2) throw new ValueError(`${where}: output_mode '${mode}' takes a batch of token lists (rank 1 or 2), got rank ${shape.length} (shape [${shape}])`);
@@ -38,9 +39,10 @@ export function encodeCategorical(where: string, ids: FlatData<number>, mode: En
   for (let r = 0; r < rows; r++) {
     for (let t = 0; t < perRow; t++) {
       const id = ids.values[r * perRow + t];
+      if (id === dropped) continue;
       out[r * depth + id] = mode === 'multi_hot' ? 1 : out[r * depth + id] + 1;
     }
   }
-  if (weights) for (let i = 0; i < out.length; i++) out[i] *= weights[i % depth];
+  if (mode === 'tf_idf' && weights) for (let i = 0; i < out.length; i++) out[i] *= weights[i % depth];
   return outputTensor(out, shape.length === 2 ? [rows, depth] : [depth], 'float32');
 }

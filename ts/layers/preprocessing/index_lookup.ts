@@ -38,6 +38,8 @@ export interface IndexLookupArgs<T> extends LayerArgs {
 export const INDEX_LOOKUP_OPTIONS = ['maxTokens', 'numOovIndices', 'maskToken', 'oovToken', 'vocabulary', 'idfWeights', 'invert', 'outputMode', 'padToMaxTokens', 'sparse'];
 
 const utf8 = new TextEncoder();
+/** The index of masked tokens in the encoded modes: left out of every count, as Keras' bincount drops it. */
+const DROPPED = -1;
 
 /** Keras' tie-break on equal counts: tokens in descending order (byte order for strings). */
 function compareDescending<T>(a: T, b: T): number {
@@ -74,6 +76,8 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
   private tokens: T[] = [];
   private index = new Map<T, number>();
   private idfWeights?: Float32Array;
+  /** Set by a given vocabulary or adapt(): a lookup with neither is refused, not all OOV. */
+  private hasVocabulary = false;
 
   constructor(args: IndexLookupArgs<T>, defaults: { maskToken: T | null; oovToken: T }, ownOptions: string[]) {
     const { maxTokens = null, numOovIndices = 1, maskToken = defaults.maskToken, oovToken = defaults.oovToken, vocabulary = null, idfWeights = null, invert = false, outputMode = 'int', padToMaxTokens = false, sparse = false, ...rest } = args;
@@ -99,9 +103,14 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
     else if (idfWeights !== null) throw new ValueError(`${where}: \`idfWeights\` must be given with \`vocabulary\``);
   }
 
-  /** Index of the first vocabulary token: after the mask (if any) and the OOV indices. */
+  /** Whether the mask has index 0: only in 'int' mode (the encoded modes drop masked tokens). */
+  protected get maskIndexed(): boolean {
+    return this.maskToken !== null && this.outputMode === 'int';
+  }
+
+  /** Index of the first vocabulary token: after the mask (if indexed) and the OOV indices. */
   protected get tokenStart(): number {
-    return (this.maskToken === null ? 0 : 1) + this.numOovIndices;
+    return (this.maskIndexed ? 1 : 0) + this.numOovIndices;
   }
 
   /** Checks that a token has the layer's kind (string or integer). */
@@ -115,7 +124,7 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
   /** The vocabulary by index, with the mask and OOV tokens in front unless told otherwise. */
   getVocabulary(includeSpecialTokens = true): T[] {
     if (!includeSpecialTokens) return [...this.tokens];
-    const special: T[] = this.maskToken === null ? [] : [this.maskToken];
+    const special: T[] = this.maskIndexed ? [this.maskToken as T] : [];
     return [...special, ...Array<T>(this.numOovIndices).fill(this.oovToken), ...this.tokens];
   }
 
@@ -145,6 +154,7 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
     }
     this.tokens = tokens;
     this.index = new Map(tokens.map((t, i) => [t, i + this.tokenStart]));
+    this.hasVocabulary = true;
   }
 
   /** Keras' idf layout: the mean idf at the mask and OOV positions, zeros padding to maxTokens. */
@@ -157,11 +167,14 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
     this.idfWeights = weights;
   }
 
-  /** The index of each token; unknown ones go to the OOV indices (hashed when several). */
+  /**
+   * The index of each token; unknown ones go to the OOV indices (hashed when several); the mask
+   * token to 0 in 'int' mode, else to DROPPED (counted nowhere).
+   */
   protected lookup(tokens: T[]): number[] {
-    const start = this.maskToken === null ? 0 : 1;
+    const start = this.maskIndexed ? 1 : 0;
     return tokens.map((token) => {
-      if (this.maskToken !== null && token === this.maskToken) return 0;
+      if (this.maskToken !== null && token === this.maskToken) return this.maskIndexed ? 0 : DROPPED;
       const found = this.index.get(token);
       if (found !== undefined) return found;
       if (this.numOovIndices === 0) throw new ValueError(`${this.where}: when numOovIndices is 0, all inputs must be in the vocabulary; found OOV value ${JSON.stringify(token)}`);
@@ -173,6 +186,7 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
 
   /** The token at each index (the inverse lookup): OOV and unknown indices give the OOV token. */
   protected inverseLookup(ids: number[]): T[] {
+    this.requireVocabulary();
     const vocabulary = this.getVocabulary(true);
     return ids.map((id) => {
       if (!Number.isInteger(id)) throw new ValueError(`${this.where}: the inverse lookup takes integer indices, got ${id}`);
@@ -185,17 +199,17 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
     this.requireVocabulary();
     if (this.outputMode === 'int') return outputTensor(ids.values, ids.shape, 'int32');
     const depth = this.padToMaxTokens && this.maxTokens !== null ? this.maxTokens : this.vocabularySize();
-    if (this.outputMode === 'tf_idf') return encodeCategorical(this.where, ids, 'tf_idf', depth, this.idfWeights);
-    return encodeCategorical(this.where, ids, this.outputMode, depth);
+    return encodeCategorical(this.where, ids, this.outputMode, depth, { weights: this.idfWeights, dropped: DROPPED });
   }
 
   protected requireVocabulary(): void {
-    if (this.tokens.length === 0 && this.vocabularySize() === 0) throw new ValueError(`${this.where}: the layer has no vocabulary; pass \`vocabulary\` or call adapt() first`);
+    if (!this.hasVocabulary) throw new ValueError(`${this.where}: the layer has no vocabulary; pass \`vocabulary\` or call adapt() first`);
     if (this.outputMode === 'tf_idf' && !this.idfWeights) throw new ValueError(`${this.where}: outputMode 'tf_idf' needs idf weights: pass \`idfWeights\` with the vocabulary or call adapt()`);
   }
 
   /** Looks up (or inverts) flattened tokens, keeping their shape. */
   protected computeTokens(data: FlatData<T>): Tensor {
+    this.requireVocabulary();
     return this.encode({ values: this.lookup(data.values), shape: data.shape });
   }
 
@@ -208,6 +222,7 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
     const kept = this.maxTokens === null ? tokens : tokens.slice(0, Math.max(0, this.maxTokens - this.tokenStart));
     this.tokens = kept;
     this.index = new Map(kept.map((t, i) => [t, i + this.tokenStart]));
+    this.hasVocabulary = true;
     if (this.outputMode === 'tf_idf') this.setIdf(kept.map((t) => Math.log(1 + counts.documents / (1 + (counts.documentCounts.get(t) ?? 0)))));
   }
 

@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { checkOptionNames, describeValue } from '../../utils/options.js';
 import { BASE_OPTIONS, type LayerConfig } from '../layer.js';
-import { type FlatData, requireStrings } from './data_layer.js';
+import { requireStrings } from './data_layer.js';
 import { IndexLookup, type LookupOutputMode } from './index_lookup.js';
 
 export type Standardize = 'lower_and_strip_punctuation' | 'lower' | 'strip_punctuation' | null | ((text: string) => string);
@@ -136,10 +136,9 @@ export class TextVectorization extends IndexLookup<string> {
     if (this.split === null) return this.computeTokens({ values: texts.map((t) => this.standardizeText(t)), shape });
     const rows = this.tokenize(texts);
     if (this.outputMode !== 'int') {
+      // Rows pad with the mask '', which the encoded modes count nowhere (as Keras' ragged rows).
       const width = Math.max(0, ...rows.map((r) => r.length));
-      // Rows shorter than the longest are padded with the mask '', index 0, as Keras' ragged-to-dense.
-      const padded = rows.flatMap((r) => [...r, ...Array<string>(width - r.length).fill('')]);
-      return this.encodeCounts({ values: padded, shape: [rows.length, width] }, rows);
+      return this.computeTokens({ values: rows.flatMap((r) => [...r, ...Array<string>(width - r.length).fill('')]), shape: [rows.length, width] });
     }
     const length = this.outputSequenceLength ?? Math.max(0, ...rows.map((r) => r.length));
     const ids = rows.flatMap((r) => {
@@ -147,20 +146,6 @@ export class TextVectorization extends IndexLookup<string> {
       return [...row, ...Array<number>(length - row.length).fill(0)];
     });
     return this.encode({ values: ids, shape: [rows.length, length] });
-  }
-
-  /** multi_hot / count / tf_idf over each row's tokens (padding counts nothing, as Keras' ragged input). */
-  private encodeCounts(padded: FlatData<string>, rows: string[][]): Tensor {
-    const result = this.computeTokens(padded);
-    // The padding '' is the mask (index 0): Keras counts only real tokens, so clear its column.
-    const values = result.dataSync();
-    const depth = result.shape[result.shape.length - 1] as number;
-    rows.forEach((row, r) => {
-      const maskCount = row.filter((t) => t === '').length;
-      const weight = this.outputMode === 'tf_idf' ? (this.getIdfWeights()?.[0] ?? 0) : 1;
-      values[r * depth] = this.outputMode === 'multi_hot' ? (maskCount > 0 ? 1 : 0) : maskCount * weight;
-    });
-    return result;
   }
 
   protected documentsOf(batch: unknown): string[][] {
