@@ -89,3 +89,11 @@ export { IndexLookup, type IndexLookupArgs, type LookupOutputMode } from './prep
 export { IntegerLookup, type IntegerLookupArgs } from './preprocessing/integer_lookup.js';
 export { StringLookup, type StringLookupArgs } from './preprocessing/string_lookup.js';
 export { type Split, type Standardize, TextVectorization, type TextVectorizationArgs } from './preprocessing/text_vectorization.js';
+// Image augmentation, applied by the engine while fitting (preprocessing-text branch).
+export { BaseImageAugmentation, type Factor, type ImageAugmentationArgs, type ResampleArgs } from './preprocessing/base_image_augmentation.js';
+export { type FlipMode, RandomFlip, type RandomFlipArgs } from './preprocessing/random_flip.js';
+export { RandomBrightness, type RandomBrightnessArgs } from './preprocessing/random_brightness.js';
+export { RandomContrast, type RandomContrastArgs } from './preprocessing/random_contrast.js';
+export { RandomRotation, type RandomRotationArgs } from './preprocessing/random_rotation.js';
+export { RandomTranslation, type RandomTranslationArgs } from './preprocessing/random_translation.js';
+export { RandomZoom, type RandomZoomArgs } from './preprocessing/random_zoom.js';
