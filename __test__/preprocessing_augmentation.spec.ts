@@ -4,8 +4,12 @@
 // trained on one batch with mse against a target, reports mean((augmented - target)²).
 // Regenerate the fixture with scripts/fixtures/keras_preprocessing.py.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as kiln from 'kiln-nn';
+import { findKerasPython, runPython } from './helpers/python.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const fixture: any = JSON.parse(readFileSync(new URL('./fixtures/keras_preprocessing.json', import.meta.url), 'utf8'));
@@ -147,4 +151,31 @@ test('bad arguments are refused in Keras\' terms', (t) => {
   t.throws(() => new kiln.layers.RandomFlip().apply(kiln.tensor([[1, 2]]), { training: true }), { instanceOf: kiln.ValueError, message: /engine in fit/ });
   const flat = kiln.Input({ shape: [5] });
   t.throws(() => new kiln.layers.RandomFlip().apply(flat), { instanceOf: kiln.ValueError, message: /rank 4/ });
+});
+
+test('a Keras-saved model with augmentation layers loads and predicts what Keras predicts; kiln saves and reloads it', async (t) => {
+  const saved = fixture.saved_augmentation;
+  const model = await kiln.models.loadModel(fileURLToPath(new URL(`./fixtures/${saved.file}`, import.meta.url)));
+  t.deepEqual(model.layers.map((l) => l.constructor.name).slice(1), saved.layers.slice(1));
+  const x = kiln.tensor(saved.x);
+  const expected = [saved.y].flat(Infinity as 1) as number[];
+  const check = (values: ArrayLike<number>) => Array.from(values).forEach((v, i) => t.true(Math.abs(v - expected[i]) <= 1e-4 * Math.max(1, Math.abs(expected[i])), `${i}: ${v} vs ${expected[i]}`));
+  check((await model.predict(x)).dataSync());
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-augment-'));
+  try {
+    await model.save(join(dir, 'again.keras'));
+    const again = await kiln.models.loadModel(join(dir, 'again.keras'));
+    check((await again.predict(x)).dataSync());
+    // Keras reads kiln's file back (where a Python with Keras is found).
+    const { python, reason } = findKerasPython();
+    if (python) {
+      const script = 'import sys, json, numpy as np, keras\nm = keras.models.load_model(sys.argv[1])\nprint(json.dumps(m.predict(np.array(json.loads(sys.argv[2]), dtype="float32"), verbose=0).tolist()))';
+      const predicted = JSON.parse(runPython(python, script, [join(dir, 'again.keras'), JSON.stringify(saved.x)]));
+      check([predicted].flat(Infinity as 1) as number[]);
+    } else t.log(`Keras reading kiln's file skipped: ${reason}`);
+    const rotation = again.layers.find((l) => l instanceof kiln.layers.RandomRotation) as kiln.layers.RandomRotation;
+    t.deepEqual(rotation.factor, [-0.1, 0.1]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
