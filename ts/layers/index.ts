@@ -82,10 +82,10 @@ export { Rescaling, type RescalingArgs } from './preprocessing/rescaling.js';
 export { Resizing, type ResizingArgs } from './preprocessing/resizing.js';
 // Data preprocessing layers that run in JavaScript on concrete data (preprocessing-text branch).
 export { CategoryEncoding, type CategoryEncodingArgs } from './preprocessing/category_encoding.js';
-export { type DataBatches, type DataInput, DataLayer, type StringData } from './preprocessing/data_layer.js';
+export type { DataBatches, DataInput, StringData } from './preprocessing/data_layer.js';
 export { Discretization, type DiscretizationArgs } from './preprocessing/discretization.js';
 export { Hashing, type HashingArgs } from './preprocessing/hashing.js';
-export { IndexLookup, type IndexLookupArgs, type LookupOutputMode } from './preprocessing/index_lookup.js';
+export type { IndexLookupArgs, LookupOutputMode } from './preprocessing/index_lookup.js';
 export { IntegerLookup, type IntegerLookupArgs } from './preprocessing/integer_lookup.js';
 export { StringLookup, type StringLookupArgs } from './preprocessing/string_lookup.js';
 export { type Split, type Standardize, TextVectorization, type TextVectorizationArgs } from './preprocessing/text_vectorization.js';

@@ -6,7 +6,7 @@
 import { ValueError } from '../../errors.js';
 import { SymbolicTensor } from '../../symbolic.js';
 import { type NestedArray, Tensor, tensor, type TensorLike } from '../../tensor.js';
-import { describeValue } from '../../utils/options.js';
+import { describeValue, isOptionsObject } from '../../utils/options.js';
 import { Layer, type CallOptions, type LayerInput, type LayerOutput } from '../layer.js';
 
 /** Strings nested as a batch: `'a b'`, `['a b', 'c']`, `[['a'], ['b']]`. */
@@ -20,6 +20,11 @@ export interface FlatData<T> {
 
 /** Data a data layer takes: strings, numbers (nested arrays or typed arrays) or a Tensor. */
 export type DataInput = StringData | TensorLike;
+
+/** Refuses constructor arguments that are not an options object, before any is read. */
+export function requireOptionsObject(layer: string, args: unknown): void {
+  if (args !== undefined && args !== null && !isOptionsObject(args)) throw new ValueError(`${layer}: expected an options object, got ${describeValue(args)}`);
+}
 
 /** Flattens a regular nested array of strings or numbers, refusing ragged or mixed ones. */
 export function flattenData(where: string, data: unknown): FlatData<string | number> {

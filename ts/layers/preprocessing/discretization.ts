@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
-import { adaptBatches, type DataBatches, DataLayer, outputTensor, requireNumbers } from './data_layer.js';
+import { adaptBatches, type DataBatches, DataLayer, outputTensor, requireNumbers, requireOptionsObject } from './data_layer.js';
 import { checkOutputMode, encodeCategorical, type EncodedOutputMode } from './encode_categorical.js';
 import { binBoundaries, mergeSummaries, type QuantileSummary, summarize } from './quantile_summary.js';
 
@@ -33,6 +33,7 @@ export class Discretization extends DataLayer {
   readonly outputMode: 'int' | EncodedOutputMode;
 
   constructor(args: DiscretizationArgs = {}) {
+    requireOptionsObject('Discretization', args);
     const { binBoundaries: boundaries = null, numBins = null, epsilon = 0.01, outputMode = 'int', sparse = false, ...rest } = args;
     super(rest, ['binBoundaries', 'numBins', 'epsilon', 'outputMode', 'sparse']);
     this.outputMode = checkOutputMode(this.where, outputMode, DISCRETIZATION_OUTPUT_MODES);

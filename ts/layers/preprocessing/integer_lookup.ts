@@ -1,7 +1,7 @@
 import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
-import { outputTensor, requireNumbers } from './data_layer.js';
+import { outputTensor, requireNumbers, requireOptionsObject } from './data_layer.js';
 import { IndexLookup, type IndexLookupArgs } from './index_lookup.js';
 
 export interface IntegerLookupArgs extends IndexLookupArgs<number> {
@@ -16,6 +16,7 @@ export interface IntegerLookupArgs extends IndexLookupArgs<number> {
  */
 export class IntegerLookup extends IndexLookup<number> {
   constructor(args: IntegerLookupArgs = {}) {
+    requireOptionsObject('IntegerLookup', args);
     const { vocabularyDtype = 'int64', ...rest } = args;
     super(rest, { maskToken: null, oovToken: -1 }, ['vocabularyDtype']);
     if (vocabularyDtype !== 'int64' && vocabularyDtype !== 'int32') throw new ValueError(`${this.where}: \`vocabularyDtype\` must be 'int64' or 'int32', got ${describeValue(vocabularyDtype)}`);

@@ -1,7 +1,7 @@
 import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
-import { type StringData, requireNumbers, requireStrings } from './data_layer.js';
+import { requireNumbers, requireOptionsObject, requireStrings, type StringData } from './data_layer.js';
 import { IndexLookup, type IndexLookupArgs } from './index_lookup.js';
 
 export interface StringLookupArgs extends IndexLookupArgs<string> {
@@ -18,6 +18,7 @@ export interface StringLookupArgs extends IndexLookupArgs<string> {
  */
 export class StringLookup extends IndexLookup<string> {
   constructor(args: StringLookupArgs = {}) {
+    requireOptionsObject('StringLookup', args);
     const { encoding = 'utf-8', ...rest } = args;
     super(rest, { maskToken: null, oovToken: '[UNK]' }, ['encoding']);
     if (encoding !== 'utf-8' && encoding !== 'utf8') throw new ValueError(`${this.where}: only encoding 'utf-8' is supported, got ${describeValue(encoding)}`);
