@@ -160,3 +160,40 @@ test('bad input: adapt() on empty data, TextVectorization given numbers, unknown
   const input = kiln.Input({ shape: [1] });
   t.throws(() => new kiln.layers.StringLookup({ vocabulary: ['a'] }).apply(input), { instanceOf: kiln.ValueError, message: /runs in JavaScript on concrete data/ });
 });
+
+test('keras.io\'s text classification flow: adapt TextVectorization on raw text, vectorize batches in JavaScript, train on the ids', async (t) => {
+  kiln.setSeed(4);
+  // Reviews of random filler words with one telling word; the label says which kind it was.
+  const good = ['great', 'wonderful', 'superb', 'loved'];
+  const bad = ['awful', 'boring', 'terrible', 'hated'];
+  const filler = ['the', 'movie', 'was', 'a', 'plot', 'with', 'actors', 'and', 'story', 'film'];
+  let state = 7;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = (words: string[]) => words[Math.floor(random() * words.length)];
+  const texts: string[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < 256; i++) {
+    const words = Array.from({ length: 6 }, () => pick(filler));
+    words.splice(Math.floor(random() * 6), 0, `${pick(i % 2 ? good : bad)}${random() < 0.3 ? '!' : ''}`);
+    texts.push(words.join(' ').replace(/^./, (c) => c.toUpperCase()) + '.');
+    labels.push(i % 2);
+  }
+  const vectorize = new kiln.layers.TextVectorization({ maxTokens: 40, outputSequenceLength: 10 });
+  await vectorize.adapt(texts);
+  // The strings stay in JavaScript: each batch is vectorized before the engine sees it.
+  const dataset = kiln.data.Dataset.fromGenerator(function* () {
+    for (let i = 0; i < texts.length; i += 32) yield [vectorize.apply<kiln.Tensor>(texts.slice(i, i + 32)), kiln.tensor(labels.slice(i, i + 32), [Math.min(32, texts.length - i), 1])];
+  });
+  const inputs = kiln.Input({ shape: [10], dtype: 'int32' });
+  let h = new kiln.layers.Embedding(40, 8).apply(inputs);
+  h = new kiln.layers.GlobalAveragePooling1D().apply(h);
+  const model = new kiln.Model({ inputs, outputs: new kiln.layers.Dense(1, { activation: 'sigmoid' }).apply(h) });
+  model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 0.05 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  await model.fit(dataset, { epochs: 8, verbose: 0 });
+  const ids = vectorize.apply<kiln.Tensor>(['What a wonderful film.', 'The plot was boring!']);
+  t.is(ids.dtype, 'int32');
+  const [, accuracy] = (await model.evaluate(vectorize.apply<kiln.Tensor>(texts), kiln.tensor(labels, [labels.length, 1]), { verbose: 0 })) as number[];
+  t.true(accuracy > 0.9, `accuracy ${accuracy}`);
+  const scores = Array.from((await model.predict(ids)).dataSync());
+  t.true(scores[0] > 0.5 && scores[1] < 0.5, JSON.stringify(scores));
+});
