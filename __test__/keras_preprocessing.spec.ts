@@ -197,3 +197,9 @@ test('keras.io\'s text classification flow: adapt TextVectorization on raw text,
   const scores = Array.from((await model.predict(ids)).dataSync());
   t.true(scores[0] > 0.5 && scores[1] < 0.5, JSON.stringify(scores));
 });
+
+test('a Keras end-to-end text model (string Input into TextVectorization) is refused with what to do instead', async (t) => {
+  const file = new URL('./fixtures/saving/keras_text_vectorization.keras', import.meta.url).pathname;
+  const error = await t.throwsAsync(() => kiln.models.loadModel(file), { instanceOf: kiln.KilnError });
+  t.regex(error!.message, /TextVectorization\) runs in JavaScript on concrete data.*cannot be a layer of a model.*apply it to your data/);
+});

@@ -29,7 +29,8 @@ export function requireOptionsObject(layer: string, args: unknown): void {
 /** Flattens a regular nested array of strings or numbers, refusing ragged or mixed ones. */
 export function flattenData(where: string, data: unknown): FlatData<string | number> {
   if (data instanceof SymbolicTensor) {
-    throw new ValueError(`${where} runs in JavaScript on concrete data (strings or ids), before the model's engine: apply it to your data (or in dataset.map) and feed its output to the model, got a symbolic tensor of shape [${data.shape.map((d) => d ?? 'null')}]`);
+    // kiln's engine holds numbers only, so a model cannot take strings: the layer goes before it.
+    throw new ValueError(`${where} runs in JavaScript on concrete data (strings or ids), before the model's engine, so it cannot be a layer of a model (got a symbolic tensor of shape [${data.shape.map((d) => d ?? 'null')}]): apply it to your data (for example each batch of a Dataset.fromGenerator) and give the model its output, as keras.io's text examples do in their tf.data pipeline`);
   }
   if (data instanceof Tensor) return { values: Array.from(data.dataSync()), shape: [...data.shape] as number[] };
   if (ArrayBuffer.isView(data)) return { values: Array.from(data as unknown as ArrayLike<number>), shape: [(data as unknown as ArrayLike<number>).length] };
