@@ -203,3 +203,22 @@ test('a Keras end-to-end text model (string Input into TextVectorization) is ref
   const error = await t.throwsAsync(() => kiln.models.loadModel(file), { instanceOf: kiln.KilnError });
   t.regex(error!.message, /TextVectorization\) runs in JavaScript on concrete data.*cannot be a layer of a model.*apply it to your data/);
 });
+
+test('every data preprocessing layer rebuilds from its getConfig() with the same outputs', async (t) => {
+  const queries: string[] = fixture.text_vectorization_inputs.queries;
+  const cases: [kiln.layers.Layer, unknown][] = [
+    [new kiln.layers.CategoryEncoding(5, { outputMode: 'count' }), [[0, 1, 1], [4, 4, 2]]],
+    [new kiln.layers.Hashing(7, { maskValue: '' }), ['a', '', 'b']],
+    [new kiln.layers.StringLookup({ vocabulary: ['a', 'b'], numOovIndices: 2, outputMode: 'multi_hot' }), [['a', 'z'], ['b', 'b']]],
+    [new kiln.layers.IntegerLookup({ vocabulary: [5, 9], maskToken: 0 }), [[5, 0, 9, 7]]],
+    [new kiln.layers.TextVectorization({ vocabulary: ['the', 'cat'], ngrams: 2, outputSequenceLength: 6 }), queries],
+  ];
+  const adapted = new kiln.layers.Discretization({ numBins: 4 });
+  await adapted.adapt(kiln.tensor(fixture.discretization.adapted[0].data));
+  cases.push([adapted, fixture.discretization.x]);
+  for (const [layer, input] of cases) {
+    const Layer = layer.constructor as unknown as { new (c: object): kiln.layers.Layer; fromConfig?: (c: object) => kiln.layers.Layer };
+    const rebuilt = Layer.fromConfig ? Layer.fromConfig(layer.getConfig()) : new Layer(layer.getConfig());
+    t.deepEqual(Array.from(rebuilt.apply<kiln.Tensor>(input).dataSync()), Array.from(layer.apply<kiln.Tensor>(input).dataSync()), layer.constructor.name);
+  }
+});

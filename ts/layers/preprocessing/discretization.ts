@@ -40,15 +40,18 @@ export class Discretization extends DataLayer {
     if (sparse) throw new ValueError(`${this.where}: \`sparse: true\` is not supported (kiln has no sparse tensors)`);
     if (boundaries !== null && numBins !== null) throw new ValueError(`${this.where}: both \`numBins\` and \`binBoundaries\` should not be set. Received: numBins=${numBins} and binBoundaries=${describeValue(boundaries)}`);
     if (boundaries === null && numBins === null) throw new ValueError(`${this.where}: set \`binBoundaries\`, or \`numBins\` and call adapt()`);
-    if (boundaries !== null) {
-      const sorted = Array.isArray(boundaries) && boundaries.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b >= boundaries[i - 1]));
-      if (!sorted) throw new ValueError(`${this.where}: \`binBoundaries\` must be a sorted list of finite numbers, got ${describeValue(boundaries)}`);
-    }
+    if (boundaries !== null) Discretization.checkedBoundaries(this, boundaries);
     if (numBins !== null && (!Number.isInteger(numBins) || numBins < 1)) throw new ValueError(`${this.where}: \`numBins\` must be a positive integer, got ${describeValue(numBins)}`);
     if (!(typeof epsilon === 'number' && epsilon > 0 && epsilon < 1)) throw new ValueError(`${this.where}: \`epsilon\` must be a number in (0, 1), got ${describeValue(epsilon)}`);
     this.binBoundaries = boundaries;
     this.numBins = numBins;
     this.epsilon = epsilon;
+  }
+
+  private static checkedBoundaries(layer: Discretization, boundaries: unknown): number[] {
+    const sorted = Array.isArray(boundaries) && boundaries.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b >= boundaries[i - 1]));
+    if (!sorted) throw new ValueError(`${layer.where}: \`binBoundaries\` must be a sorted list of finite numbers, got ${describeValue(boundaries)}`);
+    return boundaries as number[];
   }
 
   protected compute(data: unknown): Tensor {
@@ -84,6 +87,14 @@ export class Discretization extends DataLayer {
     }
     if (seen === 0) throw new ValueError(`${this.where}: adapt() received no data (an empty array or no batches); expected at least one number`);
     this.binBoundaries = binBoundaries(summary, this.numBins);
+  }
+
+  /** After adapt() the config holds both numBins and the learnt binBoundaries (as Keras' from_config). */
+  static fromConfig(config: DiscretizationArgs): Discretization {
+    if (config.binBoundaries == null || config.numBins == null) return new Discretization(config);
+    const layer = new Discretization({ ...config, binBoundaries: null });
+    layer.binBoundaries = Discretization.checkedBoundaries(layer, config.binBoundaries);
+    return layer;
   }
 
   getConfig(): LayerConfig {
