@@ -4,7 +4,7 @@
 // trained on one batch with mse against a target, reports mean((augmented - target)²).
 // Regenerate the fixture with scripts/fixtures/keras_preprocessing.py.
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +173,9 @@ test('a Keras-saved model with augmentation layers loads and predicts what Keras
       const predicted = JSON.parse(runPython(python, script, [join(dir, 'again.keras'), JSON.stringify(saved.x)]));
       check([predicted].flat(Infinity as 1) as number[]);
     } else t.log(`Keras reading kiln's file skipped: ${reason}`);
+    // Exported for inference, augmentation is the identity (ONNX has no training mode).
+    await model.export(join(dir, 'augment.onnx'));
+    t.true(statSync(join(dir, 'augment.onnx')).size > 0);
     const rotation = again.layers.find((l) => l instanceof kiln.layers.RandomRotation) as kiln.layers.RandomRotation;
     t.deepEqual(rotation.factor, [-0.1, 0.1]);
   } finally {
