@@ -94,3 +94,20 @@ export { Identity } from './core/identity.js';
 export { RMSNormalization, type RMSNormalizationArgs } from './normalization/rms_normalization.js';
 export { SpatialDropout3D } from './regularization/spatial_dropout3d.js';
 export { UnitNormalization, type UnitNormalizationArgs } from './normalization/unit_normalization.js';
+// Data preprocessing layers that run in JavaScript on concrete data.
+export { CategoryEncoding, type CategoryEncodingArgs } from './preprocessing/category_encoding.js';
+export type { DataBatches, DataInput, StringData } from './preprocessing/data_layer.js';
+export { Discretization, type DiscretizationArgs } from './preprocessing/discretization.js';
+export { Hashing, type HashingArgs } from './preprocessing/hashing.js';
+export type { IndexLookupArgs, LookupOutputMode } from './preprocessing/index_lookup.js';
+export { IntegerLookup, type IntegerLookupArgs } from './preprocessing/integer_lookup.js';
+export { StringLookup, type StringLookupArgs } from './preprocessing/string_lookup.js';
+export { type Split, type Standardize, TextVectorization, type TextVectorizationArgs } from './preprocessing/text_vectorization.js';
+// Image augmentation, applied by the engine while fitting.
+export { BaseImageAugmentation, type Factor, type ImageAugmentationArgs, type ResampleArgs } from './preprocessing/base_image_augmentation.js';
+export { type FlipMode, RandomFlip, type RandomFlipArgs } from './preprocessing/random_flip.js';
+export { RandomBrightness, type RandomBrightnessArgs } from './preprocessing/random_brightness.js';
+export { RandomContrast, type RandomContrastArgs } from './preprocessing/random_contrast.js';
+export { RandomRotation, type RandomRotationArgs } from './preprocessing/random_rotation.js';
+export { RandomTranslation, type RandomTranslationArgs } from './preprocessing/random_translation.js';
+export { RandomZoom, type RandomZoomArgs } from './preprocessing/random_zoom.js';

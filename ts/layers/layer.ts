@@ -42,7 +42,7 @@ function asGraphInput(value: LayerInput): SymbolicTensor {
   return value instanceof SymbolicTensor ? value : constantNode(value);
 }
 
-const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype', 'activityRegularizer'];
+export const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype', 'activityRegularizer'];
 
 export type LayerInput = Tensor | SymbolicTensor;
 export type LayerOutput = Tensor | SymbolicTensor;

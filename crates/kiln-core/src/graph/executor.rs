@@ -8,6 +8,7 @@ use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::rnn::{self, RnnConfig, RnnGrads, RnnScratch, RnnState};
 use crate::kernels::resample::Resampling;
+use crate::kernels::augment::{self, Images};
 use crate::kernels::{axis, batch_matmul, batch_norm, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
 use crate::kernels::{index_map, scan, top_k};
 use crate::rng::Rng;
@@ -70,6 +71,7 @@ impl Plan {
             .map(|(i, n)| -> Result<Scratch> {
                 Ok(match &n.op {
                     Op::Dropout { .. } | Op::GaussianDropout { .. } => Scratch { floats: zeros(size(i), i)?, ..Scratch::default() },
+                    Op::Augment { augmentation } => Scratch { floats: zeros(augment::params_len(augmentation, shapes[i][0]), i)?, ..Scratch::default() },
                     Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                         let (g, _) = conv_transpose_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
                         Scratch { floats: zeros(alloc::checked_element_count(&[g.batch, g.positions(), g.patch()])?, i)?, ..Scratch::default() }
@@ -170,6 +172,12 @@ impl Plan {
                 Op::GaussianNoise { stddev } if training && *stddev > 0.0 => noise::add_gaussian(x, *stddev, rng, &mut out),
                 Op::GaussianDropout { rate } if training && *rate > 0.0 => noise::multiply_gaussian(x, *rate, rng, &mut self.scratch[id].floats, &mut out),
                 Op::GaussianNoise { .. } | Op::GaussianDropout { .. } => out.copy_from_slice(x),
+                Op::Augment { augmentation } if training => {
+                    let images = Images::from_shape(&self.shapes[id]);
+                    augment::draw(augmentation, images, rng, &mut self.scratch[id].floats);
+                    augment::forward(augmentation, images, &self.scratch[id].floats, x, &mut out);
+                }
+                Op::Augment { .. } => out.copy_from_slice(x),
                 Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let kernel_shape = &self.shapes[node.inputs[1]];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[node.inputs[0]], kernel_shape).expect("checked when planning");
@@ -356,6 +364,7 @@ impl Plan {
                 Op::Softmax if x_grad => softmax::backward(&self.values[id], &dy, *self.shapes[id].last().unwrap_or(&1), &mut dx),
                 Op::Dropout { .. } | Op::GaussianDropout { .. } if x_grad => dropout::backward(&self.scratch[id].floats, &dy, &mut dx),
                 Op::GaussianNoise { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
+                Op::Augment { augmentation } if x_grad => augment::backward(augmentation, Images::from_shape(&self.shapes[id]), &self.scratch[id].floats, x, &self.values[id], &dy, &mut dx),
                 Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let k_id = node.inputs[1];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");

@@ -1,6 +1,7 @@
 //! The ops a graph is made of, as the TypeScript side describes them, and their output shapes.
 use crate::error::{shape_str, KilnError, Result};
 use crate::kernels::binary::{broadcast_shape, BinaryOp};
+use crate::kernels::augment::Augmentation;
 use crate::kernels::batch_matmul::BatchDims;
 use crate::kernels::conv::{Geometry, Groups, Padding};
 use crate::kernels::resample::Resampling;
@@ -131,6 +132,10 @@ pub enum Op {
     RandomNormal { shape: Vec<Option<usize>>, mean: f32, stddev: f32 },
     /// Fresh U[minval, maxval) samples at each run; a null first axis takes the batch size.
     RandomUniform { shape: Vec<Option<usize>>, minval: f32, maxval: f32 },
+
+    /// Image augmentation (Keras' Random* layers) on [batch, h, w, c], in training only: the
+    /// identity at inference. Parameters are drawn per image from the engine's generator.
+    Augment { augmentation: Augmentation },
 }
 
 fn one_group() -> usize {
@@ -213,6 +218,12 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
         Op::Binary { .. } => broadcast_shape(inputs[0], inputs[1]).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?,
         Op::Unary { .. } | Op::Softmax | Op::Dropout { .. } => inputs[0].to_vec(),
         Op::GaussianNoise { .. } | Op::GaussianDropout { .. } => inputs[0].to_vec(),
+        Op::Augment { .. } => {
+            if inputs[0].len() != 4 {
+                return Err(KilnError::shape(format!("{name}: image augmentation expects images [batch, height, width, channels], got {}", shape_str(inputs[0]))));
+            }
+            inputs[0].to_vec()
+        }
         Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
             let (g, _) = conv_transpose_geometry(node, inputs[0], inputs[1])?;
             let depth = matches!(node.op, Op::Conv3dTranspose { .. }).then_some(g.depth.input);

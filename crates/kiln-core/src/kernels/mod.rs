@@ -1,5 +1,6 @@
 //! Compute kernels grouped by op family; each is tested against a naive reference and,
 //! where it has a gradient, against finite differences.
+pub mod augment;
 pub mod axis;
 pub mod batch_matmul;
 pub mod batch_norm;

@@ -25,6 +25,7 @@ export const CONVERTERS: Record<string, OpConverter> = {
   dropout: convertTrainingOnly,
   gaussian_noise: convertTrainingOnly,
   gaussian_dropout: convertTrainingOnly,
+  augment: convertTrainingOnly,
   transpose: convertTranspose,
   pad: convertPad,
   repeat: convertRepeat,

@@ -1,0 +1,47 @@
+import { ValueError } from '../../errors.js';
+import type { Tensor } from '../../tensor.js';
+import { describeValue } from '../../utils/options.js';
+import type { LayerArgs, LayerConfig } from '../layer.js';
+import { mainArguments } from '../main_arguments.js';
+import { DataLayer, requireNumbers } from './data_layer.js';
+import { checkOutputMode, ENCODED_OUTPUT_MODES, encodeCategorical, type EncodedOutputMode } from './encode_categorical.js';
+
+export interface CategoryEncodingArgs extends LayerArgs {
+  /** The number of categories: ids are in [0, numTokens). Required. */
+  numTokens?: number;
+  /** 'multi_hot' (default; 'binary' is its old name), 'one_hot' or 'count'. */
+  outputMode?: EncodedOutputMode | 'binary';
+  /** Only false. */
+  sparse?: boolean;
+}
+
+/**
+ * Encodes integer category ids as float32 vectors of `numTokens` (Keras' CategoryEncoding):
+ * 'one_hot' one vector per id, 'multi_hot' one per row with a 1 for each id present, 'count'
+ * how often each id occurs. Runs in JavaScript on concrete ids (a Tensor or arrays).
+ */
+export class CategoryEncoding extends DataLayer {
+  readonly numTokens: number;
+  readonly outputMode: EncodedOutputMode;
+
+  constructor(numTokens?: number | CategoryEncodingArgs, args: CategoryEncodingArgs = {}) {
+    const { main, options } = mainArguments<CategoryEncodingArgs>([numTokens, args], ['numTokens']);
+    const { outputMode = 'multi_hot', sparse = false, ...rest } = options;
+    super(rest, ['numTokens', 'outputMode', 'sparse']);
+    const where = `Layer "${this.name}" (CategoryEncoding)`;
+    const tokens = main[0];
+    if (tokens === undefined || tokens === null) throw new ValueError(`${where}: numTokens must be set to use this layer. If the number of tokens is not known beforehand, use the IntegerLookup layer instead`);
+    if (!Number.isInteger(tokens) || (tokens as number) < 1) throw new ValueError(`${where}: \`numTokens\` must be an integer >= 1, got ${describeValue(tokens)}`);
+    if (sparse) throw new ValueError(`${where}: \`sparse: true\` is not supported (kiln has no sparse tensors)`);
+    this.numTokens = tokens as number;
+    this.outputMode = checkOutputMode(where, outputMode === 'binary' ? 'multi_hot' : outputMode, ENCODED_OUTPUT_MODES);
+  }
+
+  protected compute(data: unknown): Tensor {
+    return encodeCategorical(this.where, requireNumbers(this.where, this.flattenInput(data), data), this.outputMode, this.numTokens);
+  }
+
+  getConfig(): LayerConfig {
+    return { ...super.getConfig(), numTokens: this.numTokens, outputMode: this.outputMode, sparse: false };
+  }
+}
