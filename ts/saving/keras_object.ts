@@ -132,6 +132,8 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Keys that never change what a loaded model computes (random seeds, bookkeeping). */
 const IGNORED_KEYS = new Set(['seed', 'shared_object_id', 'input_axes', 'output_axes']);
+/** Options whose `null` is a choice, not "the default" (Bidirectional's `merge_mode=None` returns both directions). */
+const MEANINGFUL_NULLS = new Set(['merge_mode']);
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -144,7 +146,7 @@ export function fromKerasConfig(config: unknown, owner: string): Config {
   for (const [key, value] of Object.entries(config)) {
     // JSON.parse keeps '__proto__' as a plain key; assigning it would swap the object's prototype.
     if (FORBIDDEN_KEYS.has(key)) throw new FileFormatError(`The config of ${owner} holds the key '${key}', which is not a valid option`);
-    if (value === null || IGNORED_KEYS.has(key)) continue;
+    if ((value === null && !MEANINGFUL_NULLS.has(key)) || IGNORED_KEYS.has(key)) continue;
     if (key in KERAS_DEFAULTS && sameValue(value, KERAS_DEFAULTS[key])) continue;
     if (key === 'dtype') {
       const dtype = isKerasObject(value) ? (value.config as Config).name : value;

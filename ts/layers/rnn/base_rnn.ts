@@ -45,6 +45,8 @@ export interface RNNArgs extends LayerArgs {
   stateful?: boolean;
   /** Accepted for compatibility; the engine's loop is already native. */
   unroll?: boolean;
+  /** With returnSequences, masked steps output zeros instead of the previous output (default false; Bidirectional sets it). */
+  zeroOutputForMask?: boolean;
 }
 
 export interface GatedRNNArgs extends RNNArgs {
@@ -53,7 +55,7 @@ export interface GatedRNNArgs extends RNNArgs {
 }
 
 const WEIGHTS = ['kernel', 'recurrent', 'bias'] as const;
-const RNN_OPTIONS = ['activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', ...WEIGHTS.flatMap((w) => [`${w}Regularizer`, `${w}Constraint`]), 'returnSequences', 'goBackwards', 'dropout', 'recurrentDropout', 'returnState', 'stateful', 'unroll'];
+const RNN_OPTIONS = ['activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', ...WEIGHTS.flatMap((w) => [`${w}Regularizer`, `${w}Constraint`]), 'returnSequences', 'goBackwards', 'dropout', 'recurrentDropout', 'returnState', 'stateful', 'unroll', 'zeroOutputForMask'];
 const ENGINE_ACTIVATIONS = ['tanh', 'relu', 'sigmoid', 'linear'];
 
 function engineActivation(identifier: ActivationIdentifier | undefined, fallback: string, layer: string): string {
@@ -76,8 +78,8 @@ export abstract class BaseRNN extends Layer {
   readonly returnSequences: boolean;
   readonly goBackwards: boolean;
   readonly returnState: boolean;
-  /** @internal Masked steps output zeros (Bidirectional sets it for sequences, as Keras). */
-  zeroOutputForMask = false;
+  /** Masked steps output zeros (Bidirectional sets it for sequences, as Keras). */
+  zeroOutputForMask: boolean;
   kernel!: Variable;
   recurrentKernel!: Variable;
   bias?: Variable;
@@ -102,6 +104,7 @@ export abstract class BaseRNN extends Layer {
       if ((args[option] ?? 0) !== 0) throw new ValueError(`Layer "${this.name}": \`${option}\` inside recurrent layers is not supported yet; put a Dropout layer before or after it`);
     }
     this.returnState = args.returnState ?? false;
+    this.zeroOutputForMask = args.zeroOutputForMask ?? false;
     if (args.stateful) throw new ValueError(`Layer "${this.name}": \`stateful: true\` is not supported yet`);
     this.supportsMasking = true;
     this.initializers = { kernel: args.kernelInitializer ?? 'glorot_uniform', recurrent: args.recurrentInitializer ?? 'orthogonal', bias: args.biasInitializer ?? 'zeros' };
@@ -175,11 +178,13 @@ export abstract class BaseRNN extends Layer {
       ...super.getConfig(),
       units: this.units,
       activation: activationName(this.activation),
-      recurrentActivation: this.recurrentActivation,
+      // SimpleRNN has no gates, and Keras refuses the option there.
+      ...(this.cell === 'simple' ? {} : { recurrentActivation: this.recurrentActivation }),
       useBias: this.useBias,
       returnSequences: this.returnSequences,
       returnState: this.returnState,
       goBackwards: this.goBackwards,
+      zeroOutputForMask: this.zeroOutputForMask,
       ...weightPenaltiesConfig(this.penalties),
     };
   }

@@ -99,6 +99,7 @@ export class Bidirectional extends Layer {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), mergeMode: this.mergeMode, layer: { className: this.forwardLayer.constructor.name, config: this.forwardLayer.getConfig() } };
+    // The layers themselves: saving writes them as Keras objects (module, class, config).
+    return { ...super.getConfig(), mergeMode: this.mergeMode, layer: this.forwardLayer, backwardLayer: this.backwardLayer };
   }
 }

@@ -39,6 +39,7 @@ export class TimeDistributed extends Layer {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), layer: { className: this.layer.constructor.name, config: this.layer.getConfig() } };
+    // The layer itself: saving writes it as a Keras object (module, class, config).
+    return { ...super.getConfig(), layer: this.layer };
   }
 }
