@@ -61,9 +61,24 @@ export function toKerasConfig(config: Config): Config {
     if (value === undefined) continue;
     const penalty = penaltyKind(key, value);
     // Regularizers and constraints appear in layer configs as `{ className, config }`.
-    out[kerasKey(key)] = penalty ? { module: MODULES[penalty], class_name: (value as Config).className, config: toKerasConfig(((value as Config).config ?? {}) as Config), registered_name: null } : toKerasValue(value, key);
+    if (penalty) out[kerasKey(key)] = { module: MODULES[penalty], class_name: (value as Config).className, config: toKerasConfig(((value as Config).config ?? {}) as Config), registered_name: null };
+    else if (isWrappedLayer(key, value)) out[kerasKey(key)] = wrappedLayer(value);
+    else out[kerasKey(key)] = toKerasValue(value, key);
   }
   return out;
+}
+
+/** A wrapper's layer (Bidirectional's `layer` and `backwardLayer`, TimeDistributed's `layer`), described as `{ className, config }`. */
+function isWrappedLayer(key: string, value: unknown): value is { className: string; config: Config } {
+  return (key === 'layer' || key === 'backwardLayer') && isPlainObject(value) && typeof value.className === 'string' && isPlainObject(value.config);
+}
+
+/** Keras serialises a wrapped layer as any layer: with its module, or its registered name. */
+function wrappedLayer({ className, config }: { className: string; config: Config }): KerasObject {
+  const cls = findClass('layer', className);
+  const registered = cls ? registeredNameOf(cls) : undefined;
+  const module = (cls as { kerasModule?: string } | undefined)?.kerasModule ?? MODULES.layer;
+  return { module: registered ? null : module, class_name: registered ? registered.split('>')[1] : className, config: toKerasConfig(config), registered_name: registered ?? null };
 }
 
 function penaltyKind(key: string, value: unknown): ObjectKind | undefined {

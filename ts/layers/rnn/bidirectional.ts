@@ -99,7 +99,7 @@ export class Bidirectional extends Layer {
   }
 
   getConfig(): LayerConfig {
-    // The layers themselves: saving writes them as Keras objects (module, class, config).
-    return { ...super.getConfig(), mergeMode: this.mergeMode, layer: this.forwardLayer, backwardLayer: this.backwardLayer };
+    const described = (l: BaseRNN) => ({ className: l.constructor.name, config: l.getConfig() });
+    return { ...super.getConfig(), mergeMode: this.mergeMode, layer: described(this.forwardLayer), backwardLayer: described(this.backwardLayer) };
   }
 }

@@ -39,7 +39,6 @@ export class TimeDistributed extends Layer {
   }
 
   getConfig(): LayerConfig {
-    // The layer itself: saving writes it as a Keras object (module, class, config).
-    return { ...super.getConfig(), layer: this.layer };
+    return { ...super.getConfig(), layer: { className: this.layer.constructor.name, config: this.layer.getConfig() } };
   }
 }
