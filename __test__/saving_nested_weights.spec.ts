@@ -61,7 +61,7 @@ class HeldLayersBlock extends kiln.layers.Layer {
 }
 kiln.utils.registerSerializable(HeldLayersBlock, { package: 'Nested' });
 
-// recurrent_dropout.* waits for recurrent dropout in the engine (see the closing note of issue 11).
+// recurrent_dropout.* waits for dropout of the recurrent state in the engine (refused until then).
 const NAMES = Object.keys(predictions).filter((name) => name !== 'recurrent_dropout');
 
 for (const name of NAMES) {
@@ -147,4 +147,33 @@ test('a Bidirectional LSTM trains, saves with nested paths and loads back the sa
     const loaded = await kiln.models.loadModel(file);
     t.deepEqual(Array.from((await loaded.predict(x)).dataSync()), Array.from((await model.predict(x)).dataSync()), extension);
   }
+});
+
+test("Keras' recurrent_dropout model is refused, naming the option", async (t) => {
+  await t.throwsAsync(kiln.models.loadModel(fixture('recurrent_dropout.keras')), { instanceOf: kiln.FileFormatError, message: /recurrentDropout.*not supported yet/ });
+});
+
+test('dropout of a recurrent layer\'s inputs: one mask per sequence, shared by its steps, only while training', async (t) => {
+  kiln.setSeed(9);
+  const [features, steps, batch] = [4, 3, 64];
+  const identity = Array.from({ length: features }, (_, i) => Array.from({ length: features }, (_, j) => (i === j ? 1 : 0)));
+  const inputs = kiln.Input({ shape: [steps, features] });
+  // A linear cell with an identity kernel and no recurrence outputs its (dropped) inputs.
+  const rnn = new kiln.layers.SimpleRNN(features, { dropout: 0.5, returnSequences: true, activation: 'linear', useBias: false });
+  const y = rnn.apply(inputs) as kiln.SymbolicTensor;
+  // y[t+1] - y[t]: zero at every step only if all steps share the mask.
+  const difference = new kiln.layers.Conv1D(features, 2, { useBias: false });
+  const model = new kiln.Model({ inputs, outputs: [difference.apply(y) as kiln.SymbolicTensor, y] });
+  rnn.setWeights([kiln.tensor(identity), kiln.tensor(new Float32Array(features * features), [features, features])]);
+  difference.setWeights([kiln.tensor([identity.map((row) => row.map((v) => -v)), identity])]);
+  model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0 }), loss: ['mse', 'mse'] });
+  const x = kiln.tensor(new Float32Array(batch * steps * features).fill(1), [batch, steps, features]);
+  const targets = [kiln.tensor(new Float32Array(batch * (steps - 1) * features), [batch, steps - 1, features]), x];
+  const history = await model.fit(x, targets, { epochs: 1, batchSize: batch, verbose: 0 });
+  // Kept inputs are doubled, dropped ones zero: (y - 1)² is 1 everywhere, and the steps agree.
+  t.true(Math.abs(history.history.loss[0] - 1) < 1e-6, `training loss ${history.history.loss[0]}`);
+  const [inference] = await model.evaluate(x, targets, { verbose: 0 });
+  t.true(Math.abs(inference) < 1e-6, `inference loss ${inference}`);
+  t.is(rnn.getConfig().dropout, 0.5);
+  t.throws(() => new kiln.layers.LSTM(2, { dropout: 1 }), { instanceOf: kiln.ValueError, message: /`dropout` must be a number in \[0, 1\), got 1/ });
 });

@@ -3,8 +3,9 @@ import type { ConstraintIdentifier } from '../../constraints/index.js';
 import { ValueError } from '../../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
+import { sharedDropout } from '../../ops/noise.js';
 import type { RegularizerIdentifier } from '../../regularizers/index.js';
-import type { Shape } from '../../symbolic.js';
+import { type Shape, SymbolicTensor } from '../../symbolic.js';
 import { tensor } from '../../tensor.js';
 import { snakeCase } from '../../utils/naming.js';
 import type { Variable } from '../../variable.js';
@@ -35,9 +36,12 @@ export interface RNNArgs extends LayerArgs {
   returnSequences?: boolean;
   /** Process the sequence backwards (default false); with returnSequences the output is reversed too. */
   goBackwards?: boolean;
-  /** Only 0: use a Dropout layer before or after the recurrent layer instead. */
+  /**
+   * Fraction of the input features dropped while training, one mask per sequence shared by all
+   * its steps, as Keras (default 0).
+   */
   dropout?: number;
-  /** Only 0. */
+  /** Only 0 in this version (dropout of the recurrent state). */
   recurrentDropout?: number;
   /** Also return the final states: `[output, h]`, `[output, h, c]` for LSTM (default false). */
   returnState?: boolean;
@@ -78,6 +82,7 @@ export abstract class BaseRNN extends Layer {
   readonly returnSequences: boolean;
   readonly goBackwards: boolean;
   readonly returnState: boolean;
+  readonly dropout: number;
   /** Masked steps output zeros (Bidirectional sets it for sequences, as Keras). */
   zeroOutputForMask: boolean;
   kernel!: Variable;
@@ -100,8 +105,13 @@ export abstract class BaseRNN extends Layer {
     this.useBias = args.useBias ?? true;
     this.returnSequences = args.returnSequences ?? false;
     this.goBackwards = args.goBackwards ?? false;
-    for (const option of ['dropout', 'recurrentDropout'] as const) {
-      if ((args[option] ?? 0) !== 0) throw new ValueError(`Layer "${this.name}": \`${option}\` inside recurrent layers is not supported yet; put a Dropout layer before or after it`);
+    const dropout = args.dropout ?? 0;
+    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
+      throw new ValueError(`Layer "${this.name}": \`dropout\` must be a number in [0, 1), got ${describeArgument(dropout)}`);
+    }
+    this.dropout = dropout;
+    if ((args.recurrentDropout ?? 0) !== 0) {
+      throw new ValueError(`Layer "${this.name}": \`recurrentDropout\` (dropout of the recurrent state) is not supported yet, got ${describeArgument(args.recurrentDropout)}; \`dropout\` (of the inputs) is`);
     }
     this.returnState = args.returnState ?? false;
     this.zeroOutputForMask = args.zeroOutputForMask ?? false;
@@ -153,6 +163,8 @@ export abstract class BaseRNN extends Layer {
       return_state: this.returnState,
       zero_output_for_mask: this.zeroOutputForMask && this.returnSequences,
     };
+    // Keras draws one input mask [batch, features] per call and applies it at every step.
+    if (this.dropout > 0 && inputs instanceof SymbolicTensor) inputs = sharedDropout(inputs, this.dropout, [1]);
     const packed = ops.rnn(inputs, this.kernel, this.recurrentKernel, bias, spec, { mask: options.mask, initialState: options.initialState });
     if (!this.returnState) return packed;
     // Each sample's row is [output..., h, (c)]: split it.
@@ -184,6 +196,7 @@ export abstract class BaseRNN extends Layer {
       returnSequences: this.returnSequences,
       returnState: this.returnState,
       goBackwards: this.goBackwards,
+      dropout: this.dropout,
       zeroOutputForMask: this.zeroOutputForMask,
       ...weightPenaltiesConfig(this.penalties),
     };
