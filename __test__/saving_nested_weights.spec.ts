@@ -177,3 +177,14 @@ test('dropout of a recurrent layer\'s inputs: one mask per sequence, shared by i
   t.is(rnn.getConfig().dropout, 0.5);
   t.throws(() => new kiln.layers.LSTM(2, { dropout: 1 }), { instanceOf: kiln.ValueError, message: /`dropout` must be a number in \[0, 1\), got 1/ });
 });
+
+// fixtures/nested_weights/kiln_flat/: written by kiln at 936bf64, before it followed Keras' nesting
+// (all of Bidirectional's variables in `layers/bidirectional/vars`); such files still load.
+test("kiln's older files, with a wrapper's variables flat in its own group, still load", async (t) => {
+  const old = JSON.parse(readFileSync(new URL('kiln_flat/predictions.json', fixtures), 'utf8')) as { x: FixtureArray; y: FixtureArray };
+  const loaded = await kiln.models.loadModel(fixture('kiln_flat/bidirectional.keras'));
+  t.true(maxDifference((await loaded.predict(tensor(old.x))).dataSync(), old.y.values) < 1e-6);
+  const fresh = new kiln.Sequential([new kiln.layers.Bidirectional(new kiln.layers.LSTM(3, { returnSequences: true }), { inputShape: [4, 2] }), new kiln.layers.TimeDistributed(new Dense(2))]);
+  await fresh.loadWeights(fixture('kiln_flat/bidirectional.weights.h5'));
+  t.true(maxDifference((await fresh.predict(tensor(old.x))).dataSync(), old.y.values) < 1e-6);
+});
