@@ -61,8 +61,7 @@ class HeldLayersBlock extends kiln.layers.Layer {
 }
 kiln.utils.registerSerializable(HeldLayersBlock, { package: 'Nested' });
 
-// recurrent_dropout.* waits for dropout of the recurrent state in the engine (refused until then).
-const NAMES = Object.keys(predictions).filter((name) => name !== 'recurrent_dropout');
+const NAMES = Object.keys(predictions);
 
 for (const name of NAMES) {
   for (const extension of ['keras', 'h5']) {
@@ -149,8 +148,21 @@ test('a Bidirectional LSTM trains, saves with nested paths and loads back the sa
   }
 });
 
-test("Keras' recurrent_dropout model is refused, naming the option", async (t) => {
-  await t.throwsAsync(kiln.models.loadModel(fixture('recurrent_dropout.keras')), { instanceOf: kiln.FileFormatError, message: /recurrentDropout.*not supported yet/ });
+test('recurrent dropout drops units of the state while training, scaled by 1 / (1 - rate), and nothing in inference', async (t) => {
+  kiln.setSeed(3);
+  const [features, steps, batch] = [4, 3, 64];
+  const identity = Array.from({ length: features }, (_, i) => Array.from({ length: features }, (_, j) => (i === j ? 1 : 0)));
+  // h0 = x0 = 1, then h_t = h_{t-1} ∘ r: each unit of h2 is 0 or 4 in training, 1 in inference.
+  const rnn = new kiln.layers.SimpleRNN(features, { recurrentDropout: 0.5, activation: 'linear', useBias: false, inputShape: [steps, features] });
+  const model = new kiln.Sequential([rnn]);
+  rnn.setWeights([kiln.tensor(identity), kiln.tensor(identity)]);
+  model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0 }), loss: 'mse' });
+  const x = kiln.tensor(Float32Array.from({ length: batch * steps * features }, (_, i) => (Math.floor(i / features) % steps === 0 ? 1 : 0)), [batch, steps, features]);
+  const target = kiln.tensor(new Float32Array(batch * features).fill(2), [batch, features]);
+  const history = await model.fit(x, target, { epochs: 1, batchSize: batch, verbose: 0 });
+  t.true(Math.abs(history.history.loss[0] - 4) < 1e-5, `training loss ${history.history.loss[0]}`);
+  t.true(Math.abs((await model.evaluate(x, target, { verbose: 0 }))[0] - 1) < 1e-6);
+  t.is(rnn.getConfig().recurrentDropout, 0.5);
 });
 
 test('dropout of a recurrent layer\'s inputs: one mask per sequence, shared by its steps, only while training', async (t) => {

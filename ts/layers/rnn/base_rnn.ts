@@ -41,7 +41,10 @@ export interface RNNArgs extends LayerArgs {
    * its steps, as Keras (default 0).
    */
   dropout?: number;
-  /** Only 0 in this version (dropout of the recurrent state). */
+  /**
+   * Fraction of the recurrent state's units dropped while training, a mask per gate drawn once
+   * per call, as Keras (default 0). With it, `dropout` also draws a mask per gate, as Keras.
+   */
   recurrentDropout?: number;
   /** Also return the final states: `[output, h]`, `[output, h, c]` for LSTM (default false). */
   returnState?: boolean;
@@ -83,6 +86,7 @@ export abstract class BaseRNN extends Layer {
   readonly goBackwards: boolean;
   readonly returnState: boolean;
   readonly dropout: number;
+  readonly recurrentDropout: number;
   /** Masked steps output zeros (Bidirectional sets it for sequences, as Keras). */
   zeroOutputForMask: boolean;
   kernel!: Variable;
@@ -105,14 +109,15 @@ export abstract class BaseRNN extends Layer {
     this.useBias = args.useBias ?? true;
     this.returnSequences = args.returnSequences ?? false;
     this.goBackwards = args.goBackwards ?? false;
-    const dropout = args.dropout ?? 0;
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
-      throw new ValueError(`Layer "${this.name}": \`dropout\` must be a number in [0, 1), got ${describeArgument(dropout)}`);
-    }
-    this.dropout = dropout;
-    if ((args.recurrentDropout ?? 0) !== 0) {
-      throw new ValueError(`Layer "${this.name}": \`recurrentDropout\` (dropout of the recurrent state) is not supported yet, got ${describeArgument(args.recurrentDropout)}; \`dropout\` (of the inputs) is`);
-    }
+    const rate = (option: 'dropout' | 'recurrentDropout') => {
+      const value = args[option] ?? 0;
+      if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+        throw new ValueError(`Layer "${this.name}": \`${option}\` must be a number in [0, 1), got ${describeArgument(value)}`);
+      }
+      return value;
+    };
+    this.dropout = rate('dropout');
+    this.recurrentDropout = rate('recurrentDropout');
     this.returnState = args.returnState ?? false;
     this.zeroOutputForMask = args.zeroOutputForMask ?? false;
     if (args.stateful) throw new ValueError(`Layer "${this.name}": \`stateful: true\` is not supported yet`);
@@ -162,9 +167,11 @@ export abstract class BaseRNN extends Layer {
       go_backwards: this.goBackwards,
       return_state: this.returnState,
       zero_output_for_mask: this.zeroOutputForMask && this.returnSequences,
+      ...(this.recurrentDropout > 0 ? { dropout: this.dropout, recurrent_dropout: this.recurrentDropout } : {}),
     };
-    // Keras draws one input mask [batch, features] per call and applies it at every step.
-    if (this.dropout > 0 && inputs instanceof SymbolicTensor) inputs = sharedDropout(inputs, this.dropout, [1]);
+    // Without recurrent dropout Keras draws one input mask [batch, features] per call for every
+    // step; with it, the engine draws a mask per gate for the inputs and the state.
+    if (this.dropout > 0 && this.recurrentDropout === 0 && inputs instanceof SymbolicTensor) inputs = sharedDropout(inputs, this.dropout, [1]);
     const packed = ops.rnn(inputs, this.kernel, this.recurrentKernel, bias, spec, { mask: options.mask, initialState: options.initialState });
     if (!this.returnState) return packed;
     // Each sample's row is [output..., h, (c)]: split it.
@@ -197,6 +204,7 @@ export abstract class BaseRNN extends Layer {
       returnState: this.returnState,
       goBackwards: this.goBackwards,
       dropout: this.dropout,
+      recurrentDropout: this.recurrentDropout,
       zeroOutputForMask: this.zeroOutputForMask,
       ...weightPenaltiesConfig(this.penalties),
     };
