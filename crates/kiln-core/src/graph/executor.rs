@@ -209,7 +209,11 @@ impl Plan {
                     let [k, r, b] = [1, 2, 3].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
                     let (c, state, _) = self.scratch[id].rnn.as_mut().expect("planned");
                     // Fresh masks for each training call, as Keras draws them per batch.
-                    state.dropout = (training && *recurrent_dropout > 0.0).then(|| DropoutMasks::draw(c, *dropout, *recurrent_dropout, rng));
+                    match state.dropout.as_mut() {
+                        Some(masks) if training => masks.redraw(*dropout, *recurrent_dropout, rng),
+                        _ if training && *recurrent_dropout > 0.0 => state.dropout = Some(DropoutMasks::draw(c, *dropout, *recurrent_dropout, rng)),
+                        _ => state.dropout = None,
+                    }
                     let mask = c.masked.then(|| node_value(&self.values, graph, vars, node.inputs[4]));
                     if let Op::Rnn { initial_state: true, .. } = node.op {
                         let first: Vec<&[f32]> = node.inputs[4 + usize::from(c.masked)..].iter().map(|&j| node_value(&self.values, graph, vars, j)).collect();

@@ -109,11 +109,18 @@ impl DropoutMasks {
 
     /// Draws fresh masks: each value kept with probability 1 - rate, scaled by 1 / (1 - rate).
     pub fn draw(c: &RnnConfig, dropout: f32, recurrent_dropout: f32, rng: &mut Rng) -> DropoutMasks {
-        let mut draw = |n: usize, rate: f32| -> Vec<f32> { (0..n).map(|_| if rng.next_f32() < rate { 0.0 } else { 1.0 / (1.0 - rate) }).collect() };
         let g = c.cell.gates();
-        let input = if dropout > 0.0 { draw(g * c.batch * c.features, dropout) } else { Vec::new() };
-        let recurrent = draw(g * c.batch * c.units, recurrent_dropout);
-        DropoutMasks::new(c, input, recurrent)
+        let input = if dropout > 0.0 { vec![0.0; g * c.batch * c.features] } else { Vec::new() };
+        let mut masks = DropoutMasks::new(c, input, vec![0.0; g * c.batch * c.units]);
+        masks.redraw(dropout, recurrent_dropout, rng);
+        masks
+    }
+
+    /// New values in the same buffers (each training call), so steady-state steps allocate nothing.
+    pub fn redraw(&mut self, dropout: f32, recurrent_dropout: f32, rng: &mut Rng) {
+        for (mask, rate) in [(&mut self.input, dropout), (&mut self.recurrent, recurrent_dropout)] {
+            mask.iter_mut().for_each(|m| *m = if rng.next_f32() < rate { 0.0 } else { 1.0 / (1.0 - rate) });
+        }
     }
 }
 
