@@ -466,10 +466,10 @@ pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], mas
             }
         }
         _ => {
-            if let Some(dk) = dkernel_out.as_deref_mut() {
+            if let Some(dk) = dkernel_out {
                 gemm(1.0, MatRef::new(x, rows, f).t(), MatRef::new(dprojected, rows, gu), 1.0, dk);
             }
-            if let Some(dx) = dx_out.as_deref_mut() {
+            if let Some(dx) = dx_out {
                 gemm(1.0, MatRef::new(dprojected, rows, gu), MatRef::new(kernel, f, gu).t(), 1.0, dx);
             }
         }
