@@ -60,7 +60,7 @@ test('layers applied to the wrong rank or size fail at build time, naming the la
     instanceOf: kiln.ShapeError,
     message: /lstm_on_2d.*expected ndim=3, found ndim=2/,
   });
-  t.throws(() => new kiln.layers.SimpleRNN(4, { dropout: 0.2 }), { instanceOf: kiln.ValueError, message: /dropout.*not supported yet/ });
+  t.throws(() => new kiln.layers.SimpleRNN(4, { recurrentDropout: 1.5 }), { instanceOf: kiln.ValueError, message: /`recurrentDropout` must be a number in \[0, 1\), got 1.5/ });
   t.throws(() => new kiln.layers.Conv2D(8, [3, 3], { padding: 'causal' as 'same' }), { instanceOf: kiln.ValueError, message: /padding must be 'valid' or 'same'/ });
 });
 

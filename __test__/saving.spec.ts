@@ -169,6 +169,11 @@ class Fragile extends kiln.layers.Dense {
     if (this.broken) throw new Error('disk full');
     return super.weights;
   }
+  // .keras files read each layer's own weights (sublayers' sit in their own groups).
+  get ownWeights() {
+    if (this.broken) throw new Error('disk full');
+    return super.ownWeights;
+  }
 }
 
 for (const extension of ['keras', 'h5']) {

@@ -299,6 +299,9 @@ export interface RnnSpec {
   return_state?: boolean;
   /** Masked steps output zeros (Bidirectional's sequences) instead of the carried output. */
   zero_output_for_mask?: boolean;
+  /** Keras' recurrent_dropout (per-gate masks on the state while training), with its input dropout. */
+  dropout?: number;
+  recurrent_dropout?: number;
 }
 
 /** @internal What an rnn call reads besides x and the weights. */

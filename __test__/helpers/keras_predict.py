@@ -1,5 +1,6 @@
 # Loads model files with Keras and prints their predictions, for
-# __test__/saving_keras_interop.spec.ts: python keras_predict.py MANIFEST.json
+# __test__/saving_keras_interop.spec.ts: python keras_predict.py MANIFEST.json [MODULE.py ...]
+# (each MODULE.py is run first: it registers the custom layers the files name)
 # MANIFEST.json: [{"file": path, "inputs": [{"shape": [...], "values": [...]}, ...]}, ...];
 # prints one JSON list: per file {"outputs": [...], "iterations": n} or {"error": message}.
 import json
@@ -12,8 +13,13 @@ os.environ.setdefault("KERAS_BACKEND", "numpy")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore")
 
+import runpy
+
 import keras
 import numpy as np
+
+for module in sys.argv[2:]:
+    runpy.run_path(module)
 
 
 def predict(entry):

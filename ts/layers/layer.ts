@@ -294,6 +294,11 @@ export abstract class Layer {
     }
   }
 
+  /** @internal The weights it made itself, without its sublayers' (saving keeps them apart, as Keras). */
+  get ownWeights(): Variable[] {
+    return [...this._weights];
+  }
+
   /** Its own weights, then its sublayers', each once (a layer may be held twice). */
   get weights(): Variable[] {
     return [...new Set([...this._weights, ...this.sublayers.flatMap((l) => l.weights)])];

@@ -29,21 +29,39 @@ function isPlainObject(value: object): boolean {
 /** A layer's own bookkeeping that holds tensors, never layers it owns. */
 const BOOKKEEPING = new Set(['inboundNodes', 'activityPenalties']);
 
+/** The layers held by one property: the property's value itself, or the members of an array or object there. */
+export interface HeldProperty {
+  property: string;
+  held: HeldLayer[];
+  /** Whether they sit in an array or plain object (Keras saves those by class name, in order). */
+  container: boolean;
+}
+
 /**
- * The layers and models `owner` holds, in the order its properties were assigned (Keras'
- * `_layers` order), each once. Arrays and plain objects are searched, nested ones too; a held
- * layer's own holdings are its business.
+ * The layers and models `owner` holds, property by property in assignment order (Keras' `_layers`
+ * order), each once. Arrays and plain objects are searched, nested ones too; a held layer's own
+ * holdings are its business.
  */
-export function heldLayers(owner: object): HeldLayer[] {
-  const found: HeldLayer[] = [];
+export function heldLayersByProperty(owner: object): HeldProperty[] {
   const seen = new Set<object>([owner]);
-  const visit = (value: unknown): void => {
+  const visit = (value: unknown, found: HeldLayer[]): void => {
     if (typeof value !== 'object' || value === null || seen.has(value)) return;
     seen.add(value);
     if (isTracked(value)) found.push(value);
-    else if (Array.isArray(value)) value.forEach(visit);
-    else if (isPlainObject(value)) Object.values(value).forEach(visit);
+    else if (Array.isArray(value)) value.forEach((v) => visit(v, found));
+    else if (isPlainObject(value)) Object.values(value).forEach((v) => visit(v, found));
   };
-  for (const [key, value] of Object.entries(owner)) if (!BOOKKEEPING.has(key)) visit(value);
-  return found;
+  const properties: HeldProperty[] = [];
+  for (const [property, value] of Object.entries(owner)) {
+    if (BOOKKEEPING.has(property)) continue;
+    const held: HeldLayer[] = [];
+    visit(value, held);
+    if (held.length > 0) properties.push({ property, held, container: !isTracked(value) });
+  }
+  return properties;
+}
+
+/** The layers and models `owner` holds, in the order its properties were assigned, each once. */
+export function heldLayers(owner: object): HeldLayer[] {
+  return heldLayersByProperty(owner).flatMap((p) => p.held);
 }

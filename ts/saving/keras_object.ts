@@ -61,9 +61,24 @@ export function toKerasConfig(config: Config): Config {
     if (value === undefined) continue;
     const penalty = penaltyKind(key, value);
     // Regularizers and constraints appear in layer configs as `{ className, config }`.
-    out[kerasKey(key)] = penalty ? { module: MODULES[penalty], class_name: (value as Config).className, config: toKerasConfig(((value as Config).config ?? {}) as Config), registered_name: null } : toKerasValue(value, key);
+    if (penalty) out[kerasKey(key)] = { module: MODULES[penalty], class_name: (value as Config).className, config: toKerasConfig(((value as Config).config ?? {}) as Config), registered_name: null };
+    else if (isWrappedLayer(key, value)) out[kerasKey(key)] = wrappedLayer(value);
+    else out[kerasKey(key)] = toKerasValue(value, key);
   }
   return out;
+}
+
+/** A wrapper's layer (Bidirectional's `layer` and `backwardLayer`, TimeDistributed's `layer`), described as `{ className, config }`. */
+function isWrappedLayer(key: string, value: unknown): value is { className: string; config: Config } {
+  return (key === 'layer' || key === 'backwardLayer') && isPlainObject(value) && typeof value.className === 'string' && isPlainObject(value.config);
+}
+
+/** Keras serialises a wrapped layer as any layer: with its module, or its registered name. */
+function wrappedLayer({ className, config }: { className: string; config: Config }): KerasObject {
+  const cls = findClass('layer', className);
+  const registered = cls ? registeredNameOf(cls) : undefined;
+  const module = (cls as { kerasModule?: string } | undefined)?.kerasModule ?? MODULES.layer;
+  return { module: registered ? null : module, class_name: registered ? registered.split('>')[1] : className, config: toKerasConfig(config), registered_name: registered ?? null };
 }
 
 function penaltyKind(key: string, value: unknown): ObjectKind | undefined {
@@ -132,6 +147,8 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Keys that never change what a loaded model computes (random seeds, bookkeeping). */
 const IGNORED_KEYS = new Set(['seed', 'shared_object_id', 'input_axes', 'output_axes']);
+/** Options whose `null` is a choice, not "the default" (Bidirectional's `merge_mode=None` returns both directions). */
+const MEANINGFUL_NULLS = new Set(['merge_mode']);
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -144,7 +161,7 @@ export function fromKerasConfig(config: unknown, owner: string): Config {
   for (const [key, value] of Object.entries(config)) {
     // JSON.parse keeps '__proto__' as a plain key; assigning it would swap the object's prototype.
     if (FORBIDDEN_KEYS.has(key)) throw new FileFormatError(`The config of ${owner} holds the key '${key}', which is not a valid option`);
-    if (value === null || IGNORED_KEYS.has(key)) continue;
+    if ((value === null && !MEANINGFUL_NULLS.has(key)) || IGNORED_KEYS.has(key)) continue;
     if (key in KERAS_DEFAULTS && sameValue(value, KERAS_DEFAULTS[key])) continue;
     if (key === 'dtype') {
       const dtype = isKerasObject(value) ? (value.config as Config).name : value;

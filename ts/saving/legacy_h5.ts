@@ -14,7 +14,8 @@ import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
 import { type OptimizerState, readOptimizerState } from './optimizer_state.js';
 import { regularFileSize } from './regular_file.js';
-import { assignLayerWeights, layerPaths, restoreOptimizerState } from './weights_store.js';
+import { legacyWeightNames } from './saveable_paths.js';
+import { assignLayerWeights, restoreOptimizerState } from './weights_store.js';
 
 /** Legacy configs name classes without Keras 3's module and build fields. */
 function legacyObject(value: unknown): unknown {
@@ -42,9 +43,8 @@ function writeLayerWeights(writer: H5Writer, model: Model): void {
   writer.setAttribute('model_weights', 'backend', 'kiln');
   writer.setAttribute('model_weights', 'keras_version', KERAS_FORMAT_VERSION);
   for (const layer of layers) {
-    // A wrapper's weights (Bidirectional's two directions) keep their inner layer's path, so
-    // their names stay apart, as Keras' `w.path` does.
-    const names = layer.weights.map((w) => (w.path.startsWith(`${layer.name}/`) ? w.path : `${layer.name}/${w.path}`));
+    // Named by the layers that hold them, as Keras' `w.path` (`bidirectional/forward_lstm/lstm_cell/kernel`).
+    const names = legacyWeightNames(layer);
     writer.setAttribute(`model_weights/${layer.name}`, 'weight_names', names);
     layer.weights.forEach((w, i) => {
       const parts = names[i].split('/');

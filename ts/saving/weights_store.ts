@@ -1,61 +1,23 @@
 // Weights in the layout of Keras 3's model.weights.h5 (saving_lib.py): each layer's variables
-// under `layers/<snake_case class>[_N]/vars/<i>` (recurrent layers: `.../cell/vars`), the
-// optimizer's under `optimizer/vars/<i>` (0: iteration, 1: learning rate, then its state).
+// under `layers/<snake_case class>[_N]/vars/<i>` (recurrent layers: `.../cell/vars`; sublayers
+// under the attribute holding them, see saveable_paths.ts), the optimizer's under
+// `optimizer/vars/<i>` (0: iteration, 1: learning rate, then its state).
 import { FileFormatError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
-import { BaseRNN } from '../layers/rnn/base_rnn.js';
-import { Model } from '../models/model.js';
+import type { Model } from '../models/model.js';
 import { tensor } from '../tensor.js';
 import type { Variable } from '../variable.js';
-import { snakeCase } from '../utils/naming.js';
 import type { H5Reader, H5Writer } from './h5_file.js';
-import { KerasOperation } from './keras_operation.js';
-import { isSequential } from './model_config.js';
+import { kerasVariableGroups, type VariableGroup } from './saveable_paths.js';
 import { type OptimizerState, readOptimizerState, restoreOptimizerState } from './optimizer_state.js';
 
-/** A layer that keeps its variables in several Keras groups (sublayers), relative to its own. */
-interface GroupedVariables {
-  kerasVariableGroups(): { path: string; weights: Variable[] }[];
-}
-
-/** Where each of a layer's variables lives: its `vars` group, or the groups it names. */
-function variableGroups(layer: Layer, group: string, vars: string): { path: string; weights: Variable[] }[] {
-  if ('kerasVariableGroups' in layer) return (layer as unknown as GroupedVariables).kerasVariableGroups().map((g) => ({ path: `${group}/${g.path}`, weights: g.weights }));
-  return [{ path: vars, weights: layer.weights }];
-}
-
-/** The class name Keras gives a layer's group: a kiln functional `Model` is Keras' `Functional`. */
-function groupClassName(layer: Layer | Model): string {
-  if (layer instanceof Model) return isSequential(layer) ? 'sequential' : 'functional';
-  // A class Keras exports under another name than its Python class (GroupQueryAttention) names its group.
-  return (layer.constructor as { kerasGroupName?: string }).kerasGroupName ?? snakeCase(layer.constructor.name);
-}
-
-/**
- * Each layer with the group Keras keeps its variables in, named by class, not by layer name;
- * the layers of a nested model sit under its group (`layers/sequential/layers/dense/vars`).
- */
-export function layerPaths(model: Model, prefix = ''): { layer: Layer; group: string; vars: string }[] {
-  const used = new Map<string, number>();
-  // Keras operations (`x + 3.0` in a functional model) are not layers there: they have no group.
-  const layers = (model.layers as (Layer | Model)[]).filter((layer) => !(layer instanceof KerasOperation));
-  return layers.flatMap((layer) => {
-    const base = groupClassName(layer);
-    const count = used.get(base) ?? 0;
-    used.set(base, count + 1);
-    const group = `${prefix}layers/${count === 0 ? base : `${base}_${count}`}`;
-    if (layer instanceof Model) return layerPaths(layer, `${group}/`);
-    // Keras' recurrent layers hold their weights in a cell object.
-    return [{ layer, group, vars: layer instanceof BaseRNN ? `${group}/cell/vars` : `${group}/vars` }];
-  });
-}
-
 export function writeModelWeights(writer: H5Writer, model: Model, withOptimizer: boolean): void {
-  for (const { layer, group, vars } of layerPaths(model)) {
-    writer.setAttribute(`${group}/vars`, 'name', layer.name);
-    for (const { path, weights } of variableGroups(layer, group, vars)) {
-      weights.forEach((w, i) => writer.writeTensor(path, String(i), w.read().dataSync() as Float32Array, w.shape));
-    }
+  for (const { group, vars, name, variables } of kerasVariableGroups(model)) {
+    writer.setAttribute(`${group}/vars`, 'name', name);
+    variables.forEach((w, i) => {
+      const value = w.read();
+      writer.writeTensor(vars, String(i), value.dataSync() as Float32Array, w.shape);
+    });
   }
   const state = withOptimizer ? readOptimizerState(model) : undefined;
   if (state) {
@@ -78,9 +40,15 @@ function numbered(reader: H5Reader, group: string): string[] {
   return indices.map((i) => `${group}/${i}`);
 }
 
+type StoredTensor = { shape: number[]; values: Float32Array };
+
 /** Checks each stored shape against the layer's weights, then assigns them all. */
-export function assignLayerWeights(layer: Layer, stored: { shape: number[]; values: Float32Array }[], what: string): () => void {
-  const weights = layer.weights;
+export function assignLayerWeights(layer: Layer, stored: StoredTensor[], what: string): () => void {
+  return assignVariables(layer, layer.weights, stored, what);
+}
+
+/** Checks each stored shape against `weights` (those of `layer`, or of one of its parts), then assigns them all. */
+function assignVariables(layer: { name: string }, weights: Variable[], stored: StoredTensor[], what: string): () => void {
   if (stored.length !== weights.length) {
     // Variables are stored by position: name the ones past the end of the shorter list.
     const detail =
@@ -103,9 +71,18 @@ export function assignLayerWeights(layer: Layer, stored: { shape: number[]; valu
  * model as it was), and the optimizer state when the model is compiled.
  */
 export function readModelWeights(reader: H5Reader, model: Model): { apply: () => void; optimizer?: OptimizerState } {
-  const assignments = layerPaths(model).map(({ layer, group, vars }) => {
-    const stored = variableGroups(layer, group, vars).flatMap(({ path }) => (reader.has(path) ? numbered(reader, path).map((p) => reader.readTensor(p)) : []));
-    return assignLayerWeights(layer, stored, reader.what);
+  const groups = kerasVariableGroups(model);
+  const byLayer = new Map<Layer, VariableGroup[]>();
+  for (const g of groups) byLayer.set(g.layer, [...(byLayer.get(g.layer) ?? []), g]);
+  const read = (vars: string) => (reader.has(vars) ? numbered(reader, vars).map((p) => reader.readTensor(p)) : []);
+  const assignments = [...byLayer.entries()].flatMap(([layer, parts]) => {
+    const stored = parts.map((part) => read(part.vars));
+    // Files kiln wrote before it followed Keras' nesting keep a layer's sublayers' variables flat in its own group.
+    const nestedMissing = parts.some((part, i) => part.variables.length > 0 && stored[i].length === 0);
+    if (parts.length > 1 && nestedMissing && reader.has(parts[0].vars) && stored[0].length === layer.weights.length) {
+      return [assignVariables(layer, layer.weights, stored[0], reader.what)];
+    }
+    return parts.map((part, i) => assignVariables({ name: part.name }, part.variables, stored[i], reader.what));
   });
   let optimizer: OptimizerState | undefined;
   if (reader.has('optimizer/vars')) {

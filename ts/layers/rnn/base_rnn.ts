@@ -3,8 +3,9 @@ import type { ConstraintIdentifier } from '../../constraints/index.js';
 import { ValueError } from '../../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
 import * as ops from '../../ops.js';
+import { sharedDropout } from '../../ops/noise.js';
 import type { RegularizerIdentifier } from '../../regularizers/index.js';
-import type { Shape } from '../../symbolic.js';
+import { type Shape, SymbolicTensor } from '../../symbolic.js';
 import { tensor } from '../../tensor.js';
 import { snakeCase } from '../../utils/naming.js';
 import type { Variable } from '../../variable.js';
@@ -35,9 +36,15 @@ export interface RNNArgs extends LayerArgs {
   returnSequences?: boolean;
   /** Process the sequence backwards (default false); with returnSequences the output is reversed too. */
   goBackwards?: boolean;
-  /** Only 0: use a Dropout layer before or after the recurrent layer instead. */
+  /**
+   * Fraction of the input features dropped while training, one mask per sequence shared by all
+   * its steps, as Keras (default 0).
+   */
   dropout?: number;
-  /** Only 0. */
+  /**
+   * Fraction of the recurrent state's units dropped while training, a mask per gate drawn once
+   * per call, as Keras (default 0). With it, `dropout` also draws a mask per gate, as Keras.
+   */
   recurrentDropout?: number;
   /** Also return the final states: `[output, h]`, `[output, h, c]` for LSTM (default false). */
   returnState?: boolean;
@@ -45,6 +52,8 @@ export interface RNNArgs extends LayerArgs {
   stateful?: boolean;
   /** Accepted for compatibility; the engine's loop is already native. */
   unroll?: boolean;
+  /** With returnSequences, masked steps output zeros instead of the previous output (default false; Bidirectional sets it). */
+  zeroOutputForMask?: boolean;
 }
 
 export interface GatedRNNArgs extends RNNArgs {
@@ -53,7 +62,7 @@ export interface GatedRNNArgs extends RNNArgs {
 }
 
 const WEIGHTS = ['kernel', 'recurrent', 'bias'] as const;
-const RNN_OPTIONS = ['activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', ...WEIGHTS.flatMap((w) => [`${w}Regularizer`, `${w}Constraint`]), 'returnSequences', 'goBackwards', 'dropout', 'recurrentDropout', 'returnState', 'stateful', 'unroll'];
+const RNN_OPTIONS = ['activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', ...WEIGHTS.flatMap((w) => [`${w}Regularizer`, `${w}Constraint`]), 'returnSequences', 'goBackwards', 'dropout', 'recurrentDropout', 'returnState', 'stateful', 'unroll', 'zeroOutputForMask'];
 const ENGINE_ACTIVATIONS = ['tanh', 'relu', 'sigmoid', 'linear'];
 
 function engineActivation(identifier: ActivationIdentifier | undefined, fallback: string, layer: string): string {
@@ -76,8 +85,10 @@ export abstract class BaseRNN extends Layer {
   readonly returnSequences: boolean;
   readonly goBackwards: boolean;
   readonly returnState: boolean;
-  /** @internal Masked steps output zeros (Bidirectional sets it for sequences, as Keras). */
-  zeroOutputForMask = false;
+  readonly dropout: number;
+  readonly recurrentDropout: number;
+  /** Masked steps output zeros (Bidirectional sets it for sequences, as Keras). */
+  zeroOutputForMask: boolean;
   kernel!: Variable;
   recurrentKernel!: Variable;
   bias?: Variable;
@@ -98,10 +109,17 @@ export abstract class BaseRNN extends Layer {
     this.useBias = args.useBias ?? true;
     this.returnSequences = args.returnSequences ?? false;
     this.goBackwards = args.goBackwards ?? false;
-    for (const option of ['dropout', 'recurrentDropout'] as const) {
-      if ((args[option] ?? 0) !== 0) throw new ValueError(`Layer "${this.name}": \`${option}\` inside recurrent layers is not supported yet; put a Dropout layer before or after it`);
-    }
+    const rate = (option: 'dropout' | 'recurrentDropout') => {
+      const value = args[option] ?? 0;
+      if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
+        throw new ValueError(`Layer "${this.name}": \`${option}\` must be a number in [0, 1), got ${describeArgument(value)}`);
+      }
+      return value;
+    };
+    this.dropout = rate('dropout');
+    this.recurrentDropout = rate('recurrentDropout');
     this.returnState = args.returnState ?? false;
+    this.zeroOutputForMask = args.zeroOutputForMask ?? false;
     if (args.stateful) throw new ValueError(`Layer "${this.name}": \`stateful: true\` is not supported yet`);
     this.supportsMasking = true;
     this.initializers = { kernel: args.kernelInitializer ?? 'glorot_uniform', recurrent: args.recurrentInitializer ?? 'orthogonal', bias: args.biasInitializer ?? 'zeros' };
@@ -149,7 +167,11 @@ export abstract class BaseRNN extends Layer {
       go_backwards: this.goBackwards,
       return_state: this.returnState,
       zero_output_for_mask: this.zeroOutputForMask && this.returnSequences,
+      ...(this.recurrentDropout > 0 ? { dropout: this.dropout, recurrent_dropout: this.recurrentDropout } : {}),
     };
+    // Without recurrent dropout Keras draws one input mask [batch, features] per call for every
+    // step; with it, the engine draws a mask per gate for the inputs and the state.
+    if (this.dropout > 0 && this.recurrentDropout === 0 && inputs instanceof SymbolicTensor) inputs = sharedDropout(inputs, this.dropout, [1]);
     const packed = ops.rnn(inputs, this.kernel, this.recurrentKernel, bias, spec, { mask: options.mask, initialState: options.initialState });
     if (!this.returnState) return packed;
     // Each sample's row is [output..., h, (c)]: split it.
@@ -175,11 +197,15 @@ export abstract class BaseRNN extends Layer {
       ...super.getConfig(),
       units: this.units,
       activation: activationName(this.activation),
-      recurrentActivation: this.recurrentActivation,
+      // SimpleRNN has no gates, and Keras refuses the option there.
+      ...(this.cell === 'simple' ? {} : { recurrentActivation: this.recurrentActivation }),
       useBias: this.useBias,
       returnSequences: this.returnSequences,
       returnState: this.returnState,
       goBackwards: this.goBackwards,
+      dropout: this.dropout,
+      recurrentDropout: this.recurrentDropout,
+      zeroOutputForMask: this.zeroOutputForMask,
       ...weightPenaltiesConfig(this.penalties),
     };
   }

@@ -99,6 +99,7 @@ export class Bidirectional extends Layer {
   }
 
   getConfig(): LayerConfig {
-    return { ...super.getConfig(), mergeMode: this.mergeMode, layer: { className: this.forwardLayer.constructor.name, config: this.forwardLayer.getConfig() } };
+    const described = (l: BaseRNN) => ({ className: l.constructor.name, config: l.getConfig() });
+    return { ...super.getConfig(), mergeMode: this.mergeMode, layer: described(this.forwardLayer), backwardLayer: described(this.backwardLayer) };
   }
 }

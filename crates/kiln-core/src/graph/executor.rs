@@ -6,7 +6,7 @@ use crate::alloc;
 use crate::error::{KilnError, Result};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
-use crate::kernels::rnn::{self, RnnConfig, RnnGrads, RnnScratch, RnnState};
+use crate::kernels::rnn::{self, DropoutMasks, RnnConfig, RnnGrads, RnnScratch, RnnState};
 use crate::kernels::resample::Resampling;
 use crate::kernels::augment::{self, Images};
 use crate::kernels::{axis, batch_matmul, batch_norm, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
@@ -240,9 +240,15 @@ impl Plan {
                         offset += widths[k];
                     }
                 }
-                Op::Rnn { .. } => {
+                Op::Rnn { dropout, recurrent_dropout, .. } => {
                     let [k, r, b] = [1, 2, 3].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
                     let (c, state, _) = self.scratch[id].rnn.as_mut().expect("planned");
+                    // Fresh masks for each training call, as Keras draws them per batch.
+                    match state.dropout.as_mut() {
+                        Some(masks) if training => masks.redraw(*dropout, *recurrent_dropout, rng),
+                        _ if training && *recurrent_dropout > 0.0 => state.dropout = Some(DropoutMasks::draw(c, *dropout, *recurrent_dropout, rng)),
+                        _ => state.dropout = None,
+                    }
                     let mask = c.masked.then(|| node_value(&self.values, graph, vars, node.inputs[4]));
                     if let Op::Rnn { initial_state: true, .. } = node.op {
                         let first: Vec<&[f32]> = node.inputs[4 + usize::from(c.masked)..].iter().map(|&j| node_value(&self.values, graph, vars, j)).collect();

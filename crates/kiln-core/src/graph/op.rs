@@ -101,6 +101,13 @@ pub enum Op {
         zero_output_for_mask: bool,
         #[serde(default)]
         initial_state: bool,
+        /// Keras' `recurrent_dropout`: while training, per-gate masks on h_{t-1}, and on the
+        /// inputs when `dropout` > 0 too (see kernels::rnn). Without it the layer applies its
+        /// `dropout` before this op.
+        #[serde(default)]
+        dropout: f32,
+        #[serde(default)]
+        recurrent_dropout: f32,
     },
     /// `size` entries of `axis` from `begin`.
     Slice { axis: i64, begin: usize, size: usize },
@@ -497,7 +504,7 @@ pub fn pool_geometry(node: &Node, x: &[usize]) -> Result<Geometry> {
 
 /// The sizes of an Rnn node, checking its weights against the input.
 pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
-    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked, return_state, zero_output_for_mask, initial_state } = node.op else { unreachable!("not an rnn node") };
+    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked, return_state, zero_output_for_mask, initial_state, dropout, recurrent_dropout } = node.op else { unreachable!("not an rnn node") };
     let name = &node.name;
     let (x, kernel, recurrent, bias) = (inputs[0], inputs[1], inputs[2], inputs[3]);
     if x.len() != 3 {
@@ -512,6 +519,11 @@ pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
     for (what, got, want) in expected {
         if got != want.as_slice() {
             return Err(KilnError::shape(format!("{name}: {what} must have shape {}, got {}", shape_str(&want), shape_str(got))));
+        }
+    }
+    for (what, rate) in [("dropout", dropout), ("recurrent_dropout", recurrent_dropout)] {
+        if !(0.0..1.0).contains(&rate) {
+            return Err(KilnError::value(format!("{name}: {what} must be in [0, 1), got {rate}")));
         }
     }
     if masked && inputs[4] != [x[0], x[1]] {

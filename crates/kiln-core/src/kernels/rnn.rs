@@ -5,8 +5,12 @@
 //! mirrors it: per-step recurrent GEMMs, then one GEMM each for the kernel and input gradients.
 //! A mask [batch, steps] (0 = skip) carries the states through skipped steps, as Keras does;
 //! with `return_state` each sample's output row is followed by its final states (h, then c).
-use super::gemm::{gemm, MatRef};
+//! Keras' `recurrent_dropout` (its cells' implementation 1): while training, each gate block g
+//! reads (x_t ∘ m_g) · W_g and (h_{t-1} ∘ r_g) · U_g, masks drawn once per call and shared by
+//! every step (input masks only when `dropout` > 0 too).
+use super::gemm::{gemm, gemm_strided, MatRef, StridedRef};
 use super::unary::UnaryOp;
+use crate::rng::Rng;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -68,6 +72,64 @@ pub struct RnnState {
     pub recurrent_h: Vec<f32>,
     /// Scratch for one step's h_{t-1} · recurrent_kernel, [batch, G·U].
     step: Vec<f32>,
+    /// The dropout masks of the current training call, if any.
+    pub dropout: Option<DropoutMasks>,
+}
+
+/// Per-gate inverted-dropout masks (0 or 1 / (1 - rate)) and the buffers that apply them.
+pub struct DropoutMasks {
+    /// [G, batch, features], empty when the inputs keep all features.
+    pub input: Vec<f32>,
+    /// [G, batch, units].
+    pub recurrent: Vec<f32>,
+    /// x ∘ m_g over all steps, [batch·steps, features]; h ∘ r_g, [batch, units].
+    masked_x: Vec<f32>,
+    masked_h: Vec<f32>,
+    /// A gate block's gradient before its mask: [batch·steps, features] and [batch, units].
+    unmasked_dx: Vec<f32>,
+    unmasked_dh: Vec<f32>,
+}
+
+impl DropoutMasks {
+    /// Fixed masks (tests); `input` empty for none.
+    pub fn new(c: &RnnConfig, input: Vec<f32>, recurrent: Vec<f32>) -> DropoutMasks {
+        let (b, t, f, u) = (c.batch, c.steps, c.features, c.units);
+        assert!(input.is_empty() || input.len() == c.cell.gates() * b * f, "input masks must be [gates, batch, features]");
+        assert_eq!(recurrent.len(), c.cell.gates() * b * u, "recurrent masks must be [gates, batch, units]");
+        let with_input = !input.is_empty();
+        DropoutMasks {
+            input,
+            recurrent,
+            masked_x: if with_input { vec![0.0; b * t * f] } else { Vec::new() },
+            masked_h: vec![0.0; b * u],
+            unmasked_dx: if with_input { vec![0.0; b * t * f] } else { Vec::new() },
+            unmasked_dh: vec![0.0; b * u],
+        }
+    }
+
+    /// Draws fresh masks: each value kept with probability 1 - rate, scaled by 1 / (1 - rate).
+    pub fn draw(c: &RnnConfig, dropout: f32, recurrent_dropout: f32, rng: &mut Rng) -> DropoutMasks {
+        let g = c.cell.gates();
+        let input = if dropout > 0.0 { vec![0.0; g * c.batch * c.features] } else { Vec::new() };
+        let mut masks = DropoutMasks::new(c, input, vec![0.0; g * c.batch * c.units]);
+        masks.redraw(dropout, recurrent_dropout, rng);
+        masks
+    }
+
+    /// New values in the same buffers (each training call), so steady-state steps allocate nothing.
+    pub fn redraw(&mut self, dropout: f32, recurrent_dropout: f32, rng: &mut Rng) {
+        for (mask, rate) in [(&mut self.input, dropout), (&mut self.recurrent, recurrent_dropout)] {
+            mask.iter_mut().for_each(|m| *m = if rng.next_f32() < rate { 0.0 } else { 1.0 / (1.0 - rate) });
+        }
+    }
+}
+
+/// `out` (rows × cols) = `values` ∘ mask, the mask [batch, cols] repeated over `steps` rows per sample.
+fn apply_mask(values: &[f32], mask: &[f32], steps: usize, cols: usize, out: &mut [f32]) {
+    for ((row, value), target) in values.chunks(cols).enumerate().zip(out.chunks_mut(cols)) {
+        let m = &mask[(row / steps) * cols..][..cols];
+        target.iter_mut().zip(value).zip(m).for_each(|((o, v), m)| *o = v * m);
+    }
 }
 
 /// The backward pass's working memory: d(projected) like `projected`; dh, dc [batch, U];
@@ -112,6 +174,7 @@ impl RnnState {
             gates: vec![0.0; t * b * gu],
             recurrent_h: if c.cell == Cell::Gru { vec![0.0; t * b * u] } else { Vec::new() },
             step: vec![0.0; b * gu],
+            dropout: None,
         }
     }
 }
@@ -148,7 +211,16 @@ impl RnnConfig {
 pub fn forward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], bias: &[f32], mask: Option<&[f32]>, s: &mut RnnState, y: &mut [f32]) {
     let width = c.sample_width();
     let (b, u, gu) = (c.batch, c.units, c.cell.gates() * c.units);
-    gemm(1.0, MatRef::new(x, b * c.steps, c.features), MatRef::new(kernel, c.features, gu), 0.0, &mut s.projected);
+    let (f, rows) = (c.features, b * c.steps);
+    match s.dropout.as_mut() {
+        Some(d) if !d.input.is_empty() => {
+            for g in 0..c.cell.gates() {
+                apply_mask(x, &d.input[g * b * f..][..b * f], c.steps, f, &mut d.masked_x);
+                gemm_strided(1.0, StridedRef::new(&d.masked_x, rows, f, f), StridedRef::new(&kernel[g * u..], f, u, gu), 0.0, &mut s.projected[g * u..], gu);
+            }
+        }
+        _ => gemm(1.0, MatRef::new(x, rows, f), MatRef::new(kernel, f, gu), 0.0, &mut s.projected),
+    }
     for row in s.projected.chunks_mut(gu) {
         row.iter_mut().zip(&bias[..gu]).for_each(|(v, bv)| *v += bv);
     }
@@ -158,7 +230,15 @@ pub fn forward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], bias
         let (done, rest) = s.hidden.split_at_mut((p + 1) * b * u);
         let h_prev = &done[p * b * u..];
         let h = &mut rest[..b * u];
-        gemm(1.0, MatRef::new(h_prev, b, u), MatRef::new(recurrent, u, gu), 0.0, &mut s.step);
+        match s.dropout.as_mut() {
+            Some(d) => {
+                for g in 0..c.cell.gates() {
+                    apply_mask(h_prev, &d.recurrent[g * b * u..][..b * u], 1, u, &mut d.masked_h);
+                    gemm_strided(1.0, StridedRef::new(&d.masked_h, b, u, u), StridedRef::new(&recurrent[g * u..], u, u, gu), 0.0, &mut s.step[g * u..], gu);
+                }
+            }
+            None => gemm(1.0, MatRef::new(h_prev, b, u), MatRef::new(recurrent, u, gu), 0.0, &mut s.step),
+        }
         let gates = &mut s.gates[p * b * gu..(p + 1) * b * gu];
         for i in 0..b {
             let z = &s.projected[(i * c.steps + t) * gu..][..gu];
@@ -246,7 +326,7 @@ pub struct RnnGrads<'a> {
 
 /// Backpropagation through time from dy; `s` holds the forward pass of the same inputs.
 #[allow(clippy::too_many_arguments)]
-pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], mask: Option<&[f32]>, s: &RnnState, scratch: &mut RnnScratch, dy: &[f32], g: RnnGrads) {
+pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], mask: Option<&[f32]>, s: &mut RnnState, scratch: &mut RnnScratch, dy: &[f32], g: RnnGrads) {
     let (b, u, gu) = (c.batch, c.units, c.cell.gates() * c.units);
     let width = c.sample_width();
     let (act, rec_act) = (c.activation, c.recurrent_activation);
@@ -255,7 +335,7 @@ pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], mas
     dh.fill(0.0);
     dc.fill(0.0);
     dbias_rec.fill(0.0);
-    let mut drecurrent = g.drecurrent;
+    let RnnGrads { dx: mut dx_out, dkernel: mut dkernel_out, mut drecurrent, dbias: dbias_out } = g;
     for i in 0..b {
         let row = &dy[i * width..][..width];
         let dhi = &mut dh[i * u..][..u];
@@ -341,22 +421,60 @@ pub fn backward(c: &RnnConfig, x: &[f32], kernel: &[f32], recurrent: &[f32], mas
             }
         }
         if let Some(dre) = drecurrent.as_deref_mut() {
-            gemm(1.0, MatRef::new(h_prev, b, u).t(), MatRef::new(drec, b, gu), 1.0, dre);
+            match s.dropout.as_mut() {
+                Some(d) => {
+                    for g in 0..c.cell.gates() {
+                        apply_mask(h_prev, &d.recurrent[g * b * u..][..b * u], 1, u, &mut d.masked_h);
+                        gemm_strided(1.0, StridedRef::new(&d.masked_h, b, u, u).t(), StridedRef::new(&drec[g * u..], b, u, gu), 1.0, &mut dre[g * u..], gu);
+                    }
+                }
+                None => gemm(1.0, MatRef::new(h_prev, b, u).t(), MatRef::new(drec, b, gu), 1.0, dre),
+            }
         }
         if c.cell == Cell::Gru {
             for row in drec.chunks(gu) {
                 dbias_rec.iter_mut().zip(row).for_each(|(d, v)| *d += v);
             }
         }
-        gemm(1.0, MatRef::new(drec, b, gu), MatRef::new(recurrent, u, gu).t(), 1.0, dh);
+        match s.dropout.as_mut() {
+            Some(d) => {
+                for g in 0..c.cell.gates() {
+                    gemm_strided(1.0, StridedRef::new(&drec[g * u..], b, u, gu), StridedRef::new(&recurrent[g * u..], u, u, gu).t(), 0.0, &mut d.unmasked_dh, u);
+                    let r = &d.recurrent[g * b * u..][..b * u];
+                    dh.iter_mut().zip(&d.unmasked_dh).zip(r).for_each(|((dh, v), m)| *dh += v * m);
+                }
+            }
+            None => gemm(1.0, MatRef::new(drec, b, gu), MatRef::new(recurrent, u, gu).t(), 1.0, dh),
+        }
     }
-    if let Some(dk) = g.dkernel {
-        gemm(1.0, MatRef::new(x, b * c.steps, c.features).t(), MatRef::new(dprojected, b * c.steps, gu), 1.0, dk);
+    let (f, rows) = (c.features, b * c.steps);
+    match s.dropout.as_mut() {
+        Some(d) if !d.input.is_empty() => {
+            for gate in 0..c.cell.gates() {
+                let m = &d.input[gate * b * f..][..b * f];
+                if let Some(dk) = dkernel_out.as_deref_mut() {
+                    apply_mask(x, m, c.steps, f, &mut d.masked_x);
+                    gemm_strided(1.0, StridedRef::new(&d.masked_x, rows, f, f).t(), StridedRef::new(&dprojected[gate * u..], rows, u, gu), 1.0, &mut dk[gate * u..], gu);
+                }
+                if let Some(dx) = dx_out.as_deref_mut() {
+                    gemm_strided(1.0, StridedRef::new(&dprojected[gate * u..], rows, u, gu), StridedRef::new(&kernel[gate * u..], f, u, gu).t(), 0.0, &mut d.unmasked_dx, f);
+                    for (row, (target, value)) in dx.chunks_mut(f).zip(d.unmasked_dx.chunks(f)).enumerate() {
+                        let mm = &m[(row / c.steps) * f..][..f];
+                        target.iter_mut().zip(value).zip(mm).for_each(|((t, v), m)| *t += v * m);
+                    }
+                }
+            }
+        }
+        _ => {
+            if let Some(dk) = dkernel_out {
+                gemm(1.0, MatRef::new(x, rows, f).t(), MatRef::new(dprojected, rows, gu), 1.0, dk);
+            }
+            if let Some(dx) = dx_out {
+                gemm(1.0, MatRef::new(dprojected, rows, gu), MatRef::new(kernel, f, gu).t(), 1.0, dx);
+            }
+        }
     }
-    if let Some(dx) = g.dx {
-        gemm(1.0, MatRef::new(dprojected, b * c.steps, gu), MatRef::new(kernel, c.features, gu).t(), 1.0, dx);
-    }
-    if let Some(db) = g.dbias {
+    if let Some(db) = dbias_out {
         for row in dprojected.chunks(gu) {
             db[..gu].iter_mut().zip(row).for_each(|(d, v)| *d += v);
         }
@@ -413,10 +531,10 @@ mod tests {
                     (y, s)
                 };
                 let grads = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32], dy: &[f32]| {
-                    let (_, s) = run(x, k, r, bias);
+                    let (_, mut s) = run(x, k, r, bias);
                     let mut scratch = RnnScratch::new(&c);
                     let (mut dx, mut dk, mut dr, mut db) = (vec![0.0; x.len()], vec![0.0; k.len()], vec![0.0; r.len()], vec![0.0; bias.len()]);
-                    backward(&c, x, k, r, m, &s, &mut scratch, dy, RnnGrads { dx: Some(&mut dx), dkernel: Some(&mut dk), drecurrent: Some(&mut dr), dbias: Some(&mut db) });
+                    backward(&c, x, k, r, m, &mut s, &mut scratch, dy, RnnGrads { dx: Some(&mut dx), dkernel: Some(&mut dk), drecurrent: Some(&mut dr), dbias: Some(&mut db) });
                     (dx, dk, dr, db)
                 };
                 let name = format!("{cell:?} seq={seq} back={back} masked={masked} state={state} zero={zero}");
@@ -470,11 +588,102 @@ mod tests {
                 (y, s)
             };
             check_gradient(&format!("{cell:?} initial states"), &first, |f| run(f).0, |f, dy| {
-                let (_, s) = run(f);
+                let (_, mut s) = run(f);
                 let mut scratch = RnnScratch::new(&c);
-                backward(&c, &x, &k, &r, Some(&mask), &s, &mut scratch, dy, RnnGrads { dx: None, dkernel: None, drecurrent: None, dbias: None });
+                backward(&c, &x, &k, &r, Some(&mask), &mut s, &mut scratch, dy, RnnGrads { dx: None, dkernel: None, drecurrent: None, dbias: None });
                 scratch.initial_state_grads()[..cell.state_count()].concat()
             });
         }
+    }
+
+    /// Inverted-dropout masks with fixed values, from a seeded generator.
+    fn fixed_masks(c: &RnnConfig, with_input: bool, rng: &mut Rng) -> DropoutMasks {
+        let g = c.cell.gates();
+        let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| if rng.next_f32() < 0.4 { 0.0 } else { 1.0 / 0.6 }).collect() };
+        let input = if with_input { draw(g * c.batch * c.features) } else { Vec::new() };
+        let recurrent = draw(g * c.batch * c.units);
+        DropoutMasks::new(c, input, recurrent)
+    }
+
+    #[test]
+    fn recurrent_dropout_gradients_match_finite_differences_with_fixed_masks() {
+        let mut rng = Rng::new(17);
+        let mask = [1.0, 0.0, 1.0, 1.0, 1.0, 0.0];
+        for cell in [Cell::Simple, Cell::Lstm, Cell::Gru] {
+            for (seq, back, masked, with_input) in [(true, false, false, true), (false, true, true, true), (true, false, true, false)] {
+                let c = RnnConfig { masked, ..config(cell, seq, back) };
+                let m = masked.then_some(&mask[..]);
+                let gu = cell.gates() * c.units;
+                let x = random(c.batch * c.steps * c.features, &mut rng);
+                let k = random(c.features * gu, &mut rng);
+                let r = random(c.units * gu, &mut rng);
+                let bias = random(cell.bias_rows() * gu, &mut rng);
+                let masks = fixed_masks(&c, with_input, &mut rng);
+                let (input, recurrent) = (masks.input.clone(), masks.recurrent.clone());
+                let run = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32]| {
+                    let mut s = RnnState::new(&c);
+                    s.dropout = Some(DropoutMasks::new(&c, input.clone(), recurrent.clone()));
+                    let mut y = vec![0.0; c.output_len()];
+                    forward(&c, x, k, r, bias, m, &mut s, &mut y);
+                    (y, s)
+                };
+                let grads = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32], dy: &[f32]| {
+                    let (_, mut s) = run(x, k, r, bias);
+                    let mut scratch = RnnScratch::new(&c);
+                    let (mut dx, mut dk, mut dr, mut db) = (vec![0.0; x.len()], vec![0.0; k.len()], vec![0.0; r.len()], vec![0.0; bias.len()]);
+                    backward(&c, x, k, r, m, &mut s, &mut scratch, dy, RnnGrads { dx: Some(&mut dx), dkernel: Some(&mut dk), drecurrent: Some(&mut dr), dbias: Some(&mut db) });
+                    (dx, dk, dr, db)
+                };
+                let name = format!("{cell:?} dropout seq={seq} back={back} masked={masked} input={with_input}");
+                check_gradient(&format!("{name} dx"), &x, |x| run(x, &k, &r, &bias).0, |x, dy| grads(x, &k, &r, &bias, dy).0);
+                check_gradient(&format!("{name} dkernel"), &k, |k| run(&x, k, &r, &bias).0, |k, dy| grads(&x, k, &r, &bias, dy).1);
+                check_gradient(&format!("{name} drecurrent"), &r, |r| run(&x, &k, r, &bias).0, |r, dy| grads(&x, &k, r, &bias, dy).2);
+                check_gradient(&format!("{name} dbias"), &bias, |bias| run(&x, &k, &r, bias).0, |bias, dy| grads(&x, &k, &r, bias, dy).3);
+            }
+        }
+    }
+
+    #[test]
+    fn dropout_masks_match_a_plain_run_on_masked_inputs_and_ones_change_nothing() {
+        // Reference: the same input mask on every gate and recurrent masks of ones is the plain
+        // layer run on x ∘ m; and a SimpleRNN by hand with both masks.
+        let mut rng = Rng::new(5);
+        for cell in [Cell::Simple, Cell::Lstm, Cell::Gru] {
+            let c = config(cell, true, false);
+            let (b, t, f, u, g) = (c.batch, c.steps, c.features, c.units, cell.gates());
+            let gu = g * u;
+            let x = random(b * t * f, &mut rng);
+            let (k, r, bias) = (random(f * gu, &mut rng), random(u * gu, &mut rng), random(cell.bias_rows() * gu, &mut rng));
+            let one: Vec<f32> = (0..b * f).map(|_| if rng.next_f32() < 0.5 { 0.0 } else { 2.0 }).collect();
+            let mut s = RnnState::new(&c);
+            s.dropout = Some(DropoutMasks::new(&c, one.repeat(g), vec![1.0; g * b * u]));
+            let mut y = vec![0.0; c.output_len()];
+            forward(&c, &x, &k, &r, &bias, None, &mut s, &mut y);
+            let masked_x: Vec<f32> = x.iter().enumerate().map(|(i, v)| v * one[(i / (t * f)) * f + i % f]).collect();
+            let mut plain = vec![0.0; c.output_len()];
+            forward(&c, &masked_x, &k, &r, &bias, None, &mut RnnState::new(&c), &mut plain);
+            assert!(y.iter().zip(&plain).all(|(a, b)| (a - b).abs() < 1e-6), "{cell:?}: {y:?} vs {plain:?}");
+        }
+        let c = RnnConfig { cell: Cell::Simple, batch: 1, steps: 2, features: 2, units: 1, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards: false, return_sequences: true, masked: false, return_state: false, zero_output_for_mask: false };
+        let mut s = RnnState::new(&c);
+        s.dropout = Some(DropoutMasks::new(&c, vec![2.0, 0.0], vec![0.0]));
+        let mut y = vec![0.0; 2];
+        forward(&c, &[1.0, 5.0, 3.0, 7.0], &[0.5, 0.25], &[0.3], &[0.1], None, &mut s, &mut y);
+        // The second feature is dropped, and a zero recurrent mask cuts h_{t-1} off.
+        let (h1, h2) = ((2.0f32 * 0.5 + 0.1).tanh(), (6.0f32 * 0.5 + 0.1).tanh());
+        assert!((y[0] - h1).abs() < 1e-6 && (y[1] - h2).abs() < 1e-6, "{y:?}");
+    }
+
+    #[test]
+    fn drawn_masks_keep_one_minus_the_rate_scaled_up() {
+        let c = config(Cell::Lstm, true, false);
+        let masks = DropoutMasks::draw(&RnnConfig { batch: 500, ..c }, 0.25, 0.5, &mut Rng::new(1));
+        let kept = |m: &[f32], scale: f32| {
+            assert!(m.iter().all(|&v| v == 0.0 || (v - scale).abs() < 1e-6));
+            m.iter().filter(|&&v| v > 0.0).count() as f32 / m.len() as f32
+        };
+        assert!((kept(&masks.input, 1.0 / 0.75) - 0.75).abs() < 0.03);
+        assert!((kept(&masks.recurrent, 2.0) - 0.5).abs() < 0.03);
+        assert!(DropoutMasks::draw(&c, 0.0, 0.5, &mut Rng::new(1)).input.is_empty());
     }
 }
