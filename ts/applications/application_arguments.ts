@@ -23,7 +23,11 @@ export interface ApplicationArgs {
    * (`.weights.h5`, `.keras` or legacy `.h5`).
    */
   weights?: string | null;
-  /** The image shape without the batch axis, channels last; `null` for any size where the top allows it. */
+  /**
+   * The image shape without the batch axis, channels last [the family's default size, e.g.
+   * [224, 224, 3]]. Keras leaves the size open (`null`) without the top; kiln plans its buffers
+   * for one size, so it takes the default size then and refuses `null`.
+   */
   inputShape?: (number | null)[];
   /** With `includeTop: false`: 'avg' or 'max' pools the last feature map to a vector [null: no pooling]. */
   pooling?: 'avg' | 'max' | null;
@@ -111,10 +115,18 @@ export function obtainInputShape(builder: string, args: ResolvedApplicationArgs,
     }
     shape = inputShape;
   } else {
-    shape = requireFlatten ? defaultShape : [null, null, 3];
+    // Keras leaves the size open without the top ([null, null, 3]); kiln needs one: the default.
+    shape = defaultShape;
   }
   if (requireFlatten && shape.includes(null)) {
     throw new ValueError(`${builder}: If \`includeTop\` is true, you should specify a static \`inputShape\`. Received: inputShape=${JSON.stringify(shape)}`);
+  }
+  if (shape.includes(null)) {
+    // kiln's engine plans every buffer once, for one image size (global pooling needs it).
+    throw new ValueError(
+      `${builder}: kiln builds an application for one image size: give \`inputShape\` with its height and width ` +
+      `(e.g. [${defaultSize}, ${defaultSize}, 3]). Received: inputShape=${JSON.stringify(shape)}`,
+    );
   }
   return shape;
 }

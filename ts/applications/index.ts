@@ -13,6 +13,7 @@ export * as imagenetUtils from './imagenet_utils.js';
 export * as mobilenet from './mobilenet.js';
 export * as mobilenetV2 from './mobilenet_v2.js';
 export * as resnet from './resnet.js';
+export * as resnet50 from './resnet.js';
 export * as resnetV2 from './resnet_v2.js';
 export * as vgg16 from './vgg.js';
 export * as vgg19 from './vgg.js';

@@ -1,7 +1,7 @@
 // Keras' published ImageNet weights: found in the cache (`$KILN_HOME/models`, else
 // `~/.kiln/models`, beside the datasets' cache as Keras keeps ~/.keras/models beside
 // ~/.keras/datasets) when their checksum matches, else downloaded once from Keras' URL and
-// checked the same way (the datasets' downloader: partial files never land in the cache).
+// checked the same way; `KILN_APPLICATIONS_BASE_URL` names a mirror (the datasets' downloader: partial files never land in the cache).
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FileFormatError } from '../errors.js';
@@ -17,6 +17,16 @@ export interface PretrainedFile {
   url: string;
   /** Keras' checksum; '' where Keras gives none (MobileNet's files), so any copy is used as Keras does. */
   hash: string;
+}
+
+/**
+ * Keras' URL, or its place under `KILN_APPLICATIONS_BASE_URL` when that names a mirror of Keras'
+ * keras-applications folder (the same subfolders and names).
+ */
+function urlOf(file: PretrainedFile): string {
+  const mirror = process.env.KILN_APPLICATIONS_BASE_URL;
+  if (!mirror || !file.url.startsWith(KERAS_APPLICATIONS_URL)) return file.url;
+  return `${mirror.endsWith('/') ? mirror : `${mirror}/`}${file.url.slice(KERAS_APPLICATIONS_URL.length)}`;
 }
 
 /** The largest published weights file (VGG19 with its top) is 575 MB. */
@@ -46,8 +56,9 @@ export async function pretrainedWeightsPath(builder: string, file: PretrainedFil
     problems.push(wrong);
     process.emitWarning(`${builder}: ${wrong}; downloading it again`);
   }
+  const url = urlOf(file);
   try {
-    await downloadFile(file.url, cached, remote);
+    await downloadFile(url, cached, remote);
     return cached;
   } catch (error) {
     problems.push((error as Error).message);
@@ -56,7 +67,7 @@ export async function pretrainedWeightsPath(builder: string, file: PretrainedFil
   throw new FileFormatError([
     `${builder}: cannot load the ImageNet weights: ${problems.join('; ')}.`,
     'To use them offline, either:',
-    `  - put ${file.name}${checksum} at ${cached} (download it from ${file.url}),`,
+    `  - put ${file.name}${checksum} at ${cached} (download it from ${url}),`,
     `  - or pass the file's path as \`weights\`,`,
     '  - or choose another cache folder with the KILN_HOME environment variable (weights go to $KILN_HOME/models).',
   ].join('\n'));
