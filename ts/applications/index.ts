@@ -3,12 +3,15 @@
 // the applications' saved files use.
 export { type ApplicationArgs } from './application_arguments.js';
 export { DenseNet121, DenseNet169, DenseNet201 } from './densenet.js';
+export { InceptionV3 } from './inception_v3.js';
 export { MobileNet, type MobileNetArgs } from './mobilenet.js';
 export { MobileNetV2, type MobileNetV2Args } from './mobilenet_v2.js';
 export { ResNet50, ResNet101, ResNet152 } from './resnet.js';
 export { ResNet50V2, ResNet101V2, ResNet152V2 } from './resnet_v2.js';
 export { VGG16, VGG19 } from './vgg.js';
+export { Xception } from './xception.js';
 export * as densenet from './densenet.js';
+export * as inceptionV3 from './inception_v3.js';
 export * as imagenetUtils from './imagenet_utils.js';
 export * as mobilenet from './mobilenet.js';
 export * as mobilenetV2 from './mobilenet_v2.js';
@@ -17,4 +20,5 @@ export * as resnet50 from './resnet.js';
 export * as resnetV2 from './resnet_v2.js';
 export * as vgg16 from './vgg.js';
 export * as vgg19 from './vgg.js';
+export * as xception from './xception.js';
 export * from './helper_layers.js';
