@@ -12,9 +12,9 @@ import type { Model } from '../models/model.js';
 import type { SymbolicTensor } from '../symbolic.js';
 import { type ApplicationArgs, finishApplication, imageInput, obtainInputShape, poolingTop, predictionsLayer, resolveApplicationArgs } from './application_arguments.js';
 import { decodePredictions, preprocessingFor } from './imagenet_utils.js';
+import { batchNorm } from './family_helpers.js';
 import { call } from './layer_builders.js';
 import { KERAS_APPLICATIONS_URL } from './pretrained_weights.js';
-import { batchNorm } from './resnet.js';
 
 const GROWTH_RATE = 32;
 

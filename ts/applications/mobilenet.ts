@@ -15,6 +15,7 @@ import type { SymbolicTensor } from '../symbolic.js';
 import { describeValue } from '../utils/options.js';
 import { type ApplicationArgs, finishApplication, imageInput, obtainInputShape, poolingTop, resolveApplicationArgs } from './application_arguments.js';
 import { decodePredictions, preprocessingFor } from './imagenet_utils.js';
+import { defaultSizeFor, twoDecimals } from './family_helpers.js';
 import { call } from './layer_builders.js';
 import { KERAS_APPLICATIONS_URL } from './pretrained_weights.js';
 
@@ -29,18 +30,6 @@ export interface MobileNetArgs extends ApplicationArgs {
 
 /** The input sizes Keras publishes ImageNet weights for. */
 const IMAGENET_SIZES = [128, 160, 192, 224];
-
-/** Keras' default input size: the given one when square and published, else 224. */
-export function defaultSizeFor(inputShape: (number | null)[] | undefined, sizes: number[]): number {
-  if (!inputShape) return 224;
-  const [rows, cols] = inputShape;
-  return rows === cols && rows !== null && sizes.includes(rows) ? rows : 224;
-}
-
-/** Keras' rounding of a float to the `%0.2f` its model names use. */
-export function twoDecimals(alpha: number): string {
-  return alpha.toFixed(2);
-}
 
 function convBlock(x: SymbolicTensor, filters: number, alpha: number): SymbolicTensor {
   x = call(new Conv2D({ filters: Math.trunc(filters * alpha), kernelSize: [3, 3], padding: 'same', useBias: false, strides: [2, 2], name: 'conv1' }), x);

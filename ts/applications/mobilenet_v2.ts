@@ -13,8 +13,8 @@ import type { SymbolicTensor } from '../symbolic.js';
 import { describeValue } from '../utils/options.js';
 import { type ApplicationArgs, finishApplication, imageInput, obtainInputShape, poolingTop, predictionsLayer, resolveApplicationArgs } from './application_arguments.js';
 import { decodePredictions, preprocessingFor } from './imagenet_utils.js';
+import { correctPad, defaultSizeFor, makeDivisible, twoDecimals } from './family_helpers.js';
 import { call } from './layer_builders.js';
-import { defaultSizeFor, twoDecimals } from './mobilenet.js';
 import { KERAS_APPLICATIONS_URL } from './pretrained_weights.js';
 
 export interface MobileNetV2Args extends ApplicationArgs {
@@ -23,21 +23,6 @@ export interface MobileNetV2Args extends ApplicationArgs {
 }
 
 const IMAGENET_SIZES = [96, 128, 160, 192, 224];
-
-/** Keras' `_make_divisible`: `value` rounded to a multiple of `divisor`, never below 90% of it. */
-export function makeDivisible(value: number, divisor: number, minValue = divisor): number {
-  let rounded = Math.max(minValue, Math.trunc(value + divisor / 2) - (Math.trunc(value + divisor / 2) % divisor));
-  if (rounded < 0.9 * value) rounded += divisor;
-  return rounded;
-}
-
-/** Keras' `correct_pad`: the padding before a stride-2 convolution so it covers the input as 'same' would. */
-export function correctPad(x: SymbolicTensor, kernelSize: number): [[number, number], [number, number]] {
-  const [rows, cols] = [x.shape[1], x.shape[2]];
-  const adjust = rows === null || cols === null ? [1, 1] : [1 - (rows % 2), 1 - (cols % 2)];
-  const correct = Math.floor(kernelSize / 2);
-  return [[correct - adjust[0], correct], [correct - adjust[1], correct]];
-}
 
 function batchNorm(name: string): BatchNormalization {
   return new BatchNormalization({ axis: -1, epsilon: 1e-3, momentum: 0.999, name });

@@ -10,7 +10,8 @@ import type { SymbolicTensor } from '../symbolic.js';
 import type { ApplicationArgs } from './application_arguments.js';
 import { decodePredictions, preprocessingFor } from './imagenet_utils.js';
 import { call } from './layer_builders.js';
-import { batchNorm, ResNet } from './resnet.js';
+import { batchNorm } from './family_helpers.js';
+import { ResNet } from './resnet_body.js';
 
 /** Keras' `residual_block_v2`; the stride is on the 3x3 convolution, the shortcut pooled to match. */
 function residualBlockV2(x: SymbolicTensor, filters: number, name: string, stride = 1, convShortcut = false): SymbolicTensor {
