@@ -26,7 +26,7 @@ const fixture: { models: Record<string, Configuration> } = JSON.parse(
 const applications = kiln.applications as unknown as Record<string, (args: Record<string, unknown>) => Promise<kiln.Model>>;
 
 // Layers Keras names automatically get a per-session number: compare them without it.
-const AUTO_NAMED = /^(input_layer|global_average_pooling2d|global_max_pooling2d|max_pooling2d|average_pooling2d|zero_padding2d|conv2d|batch_normalization|activation|add|concatenate|re_lu|dropout|flatten|custom_scale_layer)(_\d+)?$/;
+const AUTO_NAMED = /^(input_layer|global_average_pooling2d|global_max_pooling2d|max_pooling2d|average_pooling2d|zero_padding2d|conv2d|batch_normalization|activation|add|concatenate|re_lu|dropout|flatten|custom_scale_layer|cropping2d)(_\d+)?$/;
 const comparable = (name: string) => name.replace(AUTO_NAMED, '$1');
 
 // Building allocates every weight: the largest (ConvNeXtLarge and XLarge, 200M and 350M
@@ -47,7 +47,7 @@ for (const [name, expected] of Object.entries(fixture.models)) {
 }
 
 // The smallest member of each family: Keras' weights file loads and predicts the same.
-const WEIGHTS_CHECKED = ['VGG16', 'ResNet50', 'ResNet50V2', 'MobileNet', 'MobileNetV2', 'DenseNet121', 'Xception', 'InceptionV3', 'InceptionResNetV2', 'EfficientNetB0', 'EfficientNetV2B0', 'MobileNetV3Small', 'ConvNeXtTiny'];
+const WEIGHTS_CHECKED = ['VGG16', 'ResNet50', 'ResNet50V2', 'MobileNet', 'MobileNetV2', 'DenseNet121', 'Xception', 'InceptionV3', 'InceptionResNetV2', 'EfficientNetB0', 'EfficientNetV2B0', 'MobileNetV3Small', 'ConvNeXtTiny', 'NASNetMobile'];
 // A file in the layout of Keras' published ImageNet weights (legacy, by layer name).
 const IMAGENET_LAYOUT = 'IMAGENET_LAYOUT';
 const script = fileURLToPath(new URL('../scripts/fixtures/keras_application_builders.py', import.meta.url));
