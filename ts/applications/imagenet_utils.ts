@@ -12,8 +12,10 @@ import { IMAGENET_CLASS_INDEX } from './imagenet_class_index.js';
  * standard deviation (DenseNet).
  */
 export type PreprocessingMode = 'caffe' | 'tf' | 'torch';
+/** Where an image's colour channels are: last (Keras' default) or before the height and width. */
 export type DataFormat = 'channels_last' | 'channels_first';
 
+/** The options of `preprocessInput`. */
 export interface PreprocessInputArgs {
   /** Where the 3 colour channels are [channels_last]. */
   dataFormat?: DataFormat | null;
