@@ -26,7 +26,7 @@ const fixture: { models: Record<string, Configuration> } = JSON.parse(
 const applications = kiln.applications as unknown as Record<string, (args: Record<string, unknown>) => Promise<kiln.Model>>;
 
 // Layers Keras names automatically get a per-session number: compare them without it.
-const AUTO_NAMED = /^(input_layer|global_average_pooling2d|global_max_pooling2d|max_pooling2d|average_pooling2d|zero_padding2d|conv2d|batch_normalization|activation|add|concatenate|re_lu|dropout|flatten|custom_scale_layer|cropping2d)(_\d+)?$/;
+const AUTO_NAMED = /^(input_layer|global_average_pooling2d|global_max_pooling2d|max_pooling2d|average_pooling2d|zero_padding2d|conv2d|batch_normalization|activation|add|concatenate|re_lu|dropout|flatten|custom_scale_layer|cropping2d|rescaling|normalization|layer_normalization|multiply)(_\d+)?$/;
 const comparable = (name: string) => name.replace(AUTO_NAMED, '$1');
 
 // Building allocates every weight: the largest (ConvNeXtLarge and XLarge, 200M and 350M
