@@ -1,5 +1,6 @@
 // The public surface of kiln-nn, and nothing else.
 export * as activations from './activations.js';
+export * as applications from './applications/index.js';
 export * as callbacks from './callbacks/index.js';
 export * as constraints from './constraints/index.js';
 export * as data from './data/index.js';

@@ -12,7 +12,8 @@ export interface RemoteFile {
   name: string;
   /**
    * The file's hash as Keras' `file_hash` gives it: SHA-256 (64 hex digits) or MD5 (32), of the
-   * file, or of its gunzipped content when `checksumOf` is 'gunzipped'.
+   * file, or of its gunzipped content when `checksumOf` is 'gunzipped'; '' where Keras gives
+   * none (some application weights), so the file is not checked.
    */
   hash: string;
   /**
@@ -49,6 +50,7 @@ function mismatch(what: string, actual: string, file: RemoteFile): string {
  * is deleted (so it is downloaded again rather than used) and the reason returned.
  */
 export async function verifyCachedFile(path: string, file: RemoteFile): Promise<string | undefined> {
+  if (file.hash === '') return undefined;
   const actual = await checksumOf(path, file);
   if (actual === file.hash) return undefined;
   await rm(path, { force: true });
@@ -100,7 +102,7 @@ export async function downloadFile(url: string, destination: string, file: Remot
   }
 
   const actual = file.checksumOf === 'file' ? hash.digest('hex') : await checksumOf(partial, file);
-  if (actual !== file.hash) {
+  if (file.hash !== '' && actual !== file.hash) {
     await rm(partial, { force: true });
     throw new FileFormatError(`${mismatch(`the download of ${url}`, actual, file)}. The downloaded file was deleted.`);
   }
