@@ -392,6 +392,7 @@ impl Engine {
 
     /// Trains on batches `first..first + count` of `order` (sample indices, one epoch's
     /// shuffle), one learning rate per batch. Returns each batch's logs.
+    #[allow(clippy::too_many_arguments)]
     pub fn train_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
         self.train_weighted_batches(inputs, targets, None, order, batch_size, first, count, learning_rates)
     }

@@ -264,7 +264,7 @@ mod tests {
         );
         let x = Tensor::from_f32(vec![2], vec![1.0, 2.0]).unwrap();
         let w = Variable::new(&Tensor::from_f32(vec![2], vec![1.0, 1.0]).unwrap());
-        let err = value_and_grad(&g, &[w.clone()], &[true], &[&x], false)
+        let err = value_and_grad(&g, std::slice::from_ref(&w), &[true], &[&x], false)
             .err()
             .unwrap();
         assert!(

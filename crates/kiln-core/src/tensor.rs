@@ -177,7 +177,7 @@ pub fn resolve_reshape(from: &[usize], to: &[Option<usize>]) -> Result<Vec<usize
     };
     match unknown {
         0 if known == total => Ok(to.iter().map(|d| d.unwrap()).collect()),
-        1 if known > 0 && total % known == 0 => {
+        1 if known > 0 && total.is_multiple_of(known) => {
             Ok(to.iter().map(|d| d.unwrap_or(total / known)).collect())
         }
         0 | 1 => Err(KilnError::shape(format!(

@@ -167,7 +167,7 @@ mod tests {
         let y = Tensor::from_f32(vec![3, 2], vec![0.2, 0.1, -0.3, 0.4, 1.0, 0.0]).unwrap();
         let weights = Tensor::from_f32(vec![3], vec![1.0, 0.0, 2.5]).unwrap();
         let mut engine = Engine::new(SPEC, vec![w.clone()]).unwrap();
-        let mut loss = |engine: &mut Engine| engine.evaluate_weighted_batches(&[&x], &[&y], Some(&weights), 3, 0, 1).unwrap()[0][1] / 3.0;
+        let loss = |engine: &mut Engine| engine.evaluate_weighted_batches(&[&x], &[&y], Some(&weights), 3, 0, 1).unwrap()[0][1] / 3.0;
         let before = w.read().to_f32().into_owned();
         let numeric: Vec<f64> = (0..4)
             .map(|i| {

@@ -425,14 +425,12 @@ impl Plan {
                         }
                     }
                 }
-                Op::Embedding => {
-                    // Ids get no gradient; the table's rows add up the gradients of their uses.
-                    if needs_grad[node.inputs[1]] {
-                        let [rows, dim] = [self.shapes[node.inputs[1]][0], self.shapes[node.inputs[1]][1]];
-                        for (g, &id) in dy.chunks_exact(dim).zip(x) {
-                            if let Some(r) = embedding_row(id, rows) {
-                                d_second[r * dim..(r + 1) * dim].iter_mut().zip(g).for_each(|(d, v)| *d += v);
-                            }
+                // Ids get no gradient; the table's rows add up the gradients of their uses.
+                Op::Embedding if needs_grad[node.inputs[1]] => {
+                    let [rows, dim] = [self.shapes[node.inputs[1]][0], self.shapes[node.inputs[1]][1]];
+                    for (g, &id) in dy.chunks_exact(dim).zip(x) {
+                        if let Some(r) = embedding_row(id, rows) {
+                            d_second[r * dim..(r + 1) * dim].iter_mut().zip(g).for_each(|(d, v)| *d += v);
                         }
                     }
                 }

@@ -28,6 +28,7 @@ pub fn forward_train(x: &[f32], channels: usize, gamma: &[f32], beta: &[f32], ep
 }
 
 /// Normalises with fixed statistics (the moving averages, at inference).
+#[allow(clippy::too_many_arguments)]
 pub fn forward_infer(x: &[f32], channels: usize, gamma: &[f32], beta: &[f32], mean: &[f32], variance: &[f32], epsilon: f32, y: &mut [f32]) {
     for (xr, yr) in x.chunks_exact(channels).zip(y.chunks_exact_mut(channels)) {
         for c in 0..channels {

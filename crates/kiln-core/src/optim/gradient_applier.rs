@@ -138,7 +138,7 @@ mod tests {
         let a = variable(vec![0.0, 0.0]);
         applier
             .apply(
-                &[a.clone()],
+                std::slice::from_ref(&a),
                 &[vec![3.0, 4.0]],
                 &[Some(Constraint::NonNeg)],
                 1.0,
@@ -147,7 +147,7 @@ mod tests {
         // Clipped to norm 1 (0.6, 0.8), stepped to (-0.6, -0.8), then made non-negative.
         assert_eq!(a.read().to_f32().into_owned(), vec![0.0, 0.0]);
         let err = applier
-            .apply(&[a.clone()], &[vec![1.0]], &[None], 1.0)
+            .apply(std::slice::from_ref(&a), &[vec![1.0]], &[None], 1.0)
             .unwrap_err();
         assert!(
             err.message.contains("gradient 0 has 1 values"),

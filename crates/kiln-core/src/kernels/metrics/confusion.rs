@@ -65,7 +65,7 @@ impl ConfusionSpec {
 /// Adds the batch's weighted counts to `state`.
 pub fn accumulate(spec: &ConfusionSpec, batch: &Batch, state: &mut [f64]) {
     let classes = batch.classes;
-    if batch.target.len() != batch.pred.len() || batch.pred.len() % classes != 0 {
+    if batch.target.len() != batch.pred.len() || !batch.pred.len().is_multiple_of(classes) {
         return; // the engine checks shapes at compile time; never read out of bounds
     }
     let labels = spec.labels(classes);
