@@ -38,7 +38,20 @@ export type AttributeValue = string | number | (string | number)[];
 /** Deflate expands at most about 1032:1: a dataset declaring more than this ratio lies. */
 export const MAX_COMPRESSION_RATIO = 1100;
 
-export class H5Reader {
+/** Read access to an HDF5 file's groups, attributes and numeric datasets. */
+export interface H5Reader {
+  /** How the file is named in errors. */
+  readonly what: string;
+  has(path: string): boolean;
+  /** Names inside the group at `path` (none when there is no such group). */
+  keys(path: string): string[];
+  attribute(path: string, name: string): AttributeValue | undefined;
+  readTensor(path: string): { shape: number[]; values: Float32Array };
+  close(): void;
+}
+
+/** An HDF5 file read through h5wasm: only inside the load worker (its WebAssembly heap never shrinks). */
+export class H5FileReader implements H5Reader {
   private constructor(
     private readonly file: InstanceType<H5['File']>,
     private readonly module: H5,
@@ -47,7 +60,7 @@ export class H5Reader {
     private readonly size: number,
   ) {}
 
-  static async open(path: string, what: string): Promise<H5Reader> {
+  static async open(path: string, what: string): Promise<H5FileReader> {
     const module = await h5();
     let size: number;
     try {
@@ -66,7 +79,7 @@ export class H5Reader {
     if (size === 0) throw new FileFormatError(`${what} is empty (0 bytes)`);
     if (!head.equals(SIGNATURE)) throw new FileFormatError(`${what} is not an HDF5 file: it does not start with HDF5's signature`);
     try {
-      return new H5Reader(new module.File(path, 'r'), module, what, size);
+      return new H5FileReader(new module.File(path, 'r'), module, what, size);
     } catch (error) {
       throw new FileFormatError(`${what} cannot be read as HDF5 (truncated or corrupted?): ${reason(error)}`);
     }
@@ -84,7 +97,25 @@ export class H5Reader {
     return this.entity(path) !== null;
   }
 
-  /** Names inside the group at `path` (none when there is no such group). */
+  /** Whether `path` is a group, a dataset, or neither (missing, or a link that leads nowhere). */
+  kind(path: string): 'group' | 'dataset' | undefined {
+    const entity = this.entity(path);
+    if (entity instanceof this.module.Group) return 'group';
+    if (entity instanceof this.module.Dataset) return 'dataset';
+    return undefined;
+  }
+
+  /** The names of the attributes of `path`. */
+  attributeNames(path: string): string[] {
+    const owner = this.entity(path);
+    if (!owner) return [];
+    try {
+      return Object.keys(owner.attrs);
+    } catch (error) {
+      throw new FileFormatError(`${this.what}: cannot list the attributes of '${path}' (corrupted?): ${reason(error)}`);
+    }
+  }
+
   keys(path: string): string[] {
     const group = this.entity(path);
     if (!(group instanceof this.module.Group)) return [];
@@ -112,7 +143,6 @@ export class H5Reader {
   /** Bytes decoded so far: at most what the file can hold (compressed data at deflate's largest ratio), however often datasets are reached through links. */
   private decodedBytes = 0;
 
-  /** A numeric dataset as float32 values and its shape (the same object each time a path is read again). */
   readTensor(path: string): { shape: number[]; values: Float32Array } {
     const known = this.tensors.get(path);
     if (known) return known;
@@ -177,7 +207,11 @@ export class H5Writer {
 
   static async create(path: string): Promise<H5Writer> {
     const module = await h5();
-    return new H5Writer(new module.File(path, 'w'), module);
+    try {
+      return new H5Writer(new module.File(path, 'w'), module);
+    } catch (error) {
+      throw new FileFormatError(`Cannot create the HDF5 file ${path}: ${reason(error)}`);
+    }
   }
 
   /** The group at `path`, creating it and its parents as needed. */

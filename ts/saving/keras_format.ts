@@ -10,10 +10,10 @@ import { isPlainObject, kerasJson } from './keras_object.js';
 import { withLoadBudget } from './load_budget.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
-import { readRegularFile } from './regular_file.js';
-import { readH5Bytes, writeH5Bytes } from './temporary_h5.js';
+import { withLoadWorker } from './load_worker_client.js';
+import { writeH5Bytes } from './temporary_h5.js';
 import { readModelWeights, restoreOptimizerState, writeModelWeights } from './weights_store.js';
-import { readJsonEntry, readZip, writeZip } from './zip_archive.js';
+import { readJsonEntry, writeZip } from './zip_archive.js';
 
 /** The entries of a .keras file that loading reads (assets and anything else are not inflated). */
 export const KERAS_ENTRIES: ReadonlySet<string> = new Set(['metadata.json', 'config.json', 'model.weights.h5']);
@@ -38,26 +38,23 @@ export async function saveKerasFile(model: Model, target: string): Promise<void>
   await writeAtomically(target, (temporary) => fs.writeFileSync(temporary, archive));
 }
 
-/** Reads a whole file, refusing missing files, directories, devices and FIFOs with a FileFormatError. */
-export function readFileBytes(file: string): Buffer {
-  return readRegularFile(file);
-}
-
 /** The model of a `.keras` file, with its weights, compile settings and optimizer state. */
 export async function loadKerasFile(file: string, options: { compile?: boolean } = {}): Promise<Model> {
-  const entries = readZip(readFileBytes(file), file, KERAS_ENTRIES);
-  const config = readJsonEntry(entries, 'config.json', file);
-  const weights = entries.get('model.weights.h5');
-  if (!weights) throw new FileFormatError(`${file} has no model.weights.h5 (entries: ${[...entries.keys()].join(', ')})`);
-  // The weights the config creates may not exceed what model.weights.h5 can hold.
-  const model = withLoadBudget(file, weights.length * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
-  if (options.compile ?? true) compileFromKeras(model, isPlainObject(config) ? config.compile_config : undefined, file);
-  await readH5Bytes(weights, `${file} (model.weights.h5)`, (reader) => {
+  // Inflating and decoding run in a worker thread: the event loop stays free, and HDF5's memory goes back.
+  return withLoadWorker(file, async (worker) => {
+    const entries = await worker.unzip(file, KERAS_ENTRIES);
+    const config = readJsonEntry(entries, 'config.json', file);
+    const weights = entries.get('model.weights.h5');
+    if (!weights) throw new FileFormatError(`${file} has no model.weights.h5 (entries: ${[...entries.keys()].join(', ')})`);
+    // The weights the config creates may not exceed what model.weights.h5 can hold.
+    const model = withLoadBudget(file, weights.length * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
+    if (options.compile ?? true) compileFromKeras(model, isPlainObject(config) ? config.compile_config : undefined, file);
+    const reader = await worker.readH5Bytes(weights, `${file} (model.weights.h5)`);
     const { apply, optimizer } = readModelWeights(reader, model);
     apply();
     if (optimizer && model.compiledState() && !restoreOptimizerState(model, optimizer, file)) {
       console.warn(`Skipping the optimizer state saved in ${file}: its ${optimizer.vectors.length} variables do not fit this optimizer's layout`);
     }
+    return model;
   });
-  return model;
 }

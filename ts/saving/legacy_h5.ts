@@ -6,7 +6,8 @@ import { getLoss } from '../losses/index.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileFromKeras } from './compile_config.js';
-import { H5Reader, H5Writer, MAX_COMPRESSION_RATIO } from './h5_file.js';
+import { type H5Reader, H5Writer, MAX_COMPRESSION_RATIO } from './h5_file.js';
+import { withLoadWorker } from './load_worker_client.js';
 import { KERAS_FORMAT_VERSION } from './keras_format.js';
 import { type Config, isPlainObject, kerasJson } from './keras_object.js';
 import { withLoadBudget } from './load_budget.js';
@@ -127,7 +128,8 @@ function readLegacyOptimizer(reader: H5Reader): OptimizerState | undefined {
 }
 
 export async function loadLegacyH5(file: string, options: { compile?: boolean } = {}): Promise<Model> {
-  const reader = await H5Reader.open(file, file);
+  // Decoding runs in a worker thread: the event loop stays free, and HDF5's memory goes back.
+  const reader = await withLoadWorker(file, (worker) => worker.readH5File(file, file));
   try {
     const config = parseJsonAttribute(reader, 'model_config');
     if (config === undefined) throw new FileFormatError(`${file} has no model config: it holds weights only (use model.loadWeights) or is not a Keras model file`);

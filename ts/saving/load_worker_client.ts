@@ -1,0 +1,88 @@
+// Runs model-file reading in a worker thread (load_worker.ts) that lives for one load: the event
+// loop stays free while big files inflate and decode, and terminating the worker returns the
+// memory HDF5's WebAssembly heap took.
+import { Worker } from 'node:worker_threads';
+import { FileFormatError, KilnError, ResourceExhaustedError, RuntimeError, ShapeError, ValueError } from '../errors.js';
+import { H5Snapshot, type H5Tree } from './h5_snapshot.js';
+import type { LoadReply, LoadRequest } from './load_worker.js';
+import { regularFileSize } from './regular_file.js';
+
+const KILN_ERRORS: Record<string, new (message: string) => KilnError> = {
+  FileFormatError,
+  ValueError,
+  ShapeError,
+  RuntimeError,
+  ResourceExhaustedError,
+  KilnError,
+};
+
+export class LoadWorker {
+  // Flags such as --input-type (of `node -e`) are refused by workers; the others carry over.
+  private readonly worker = new Worker(new URL('./load_worker.js', import.meta.url), { execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')) });
+  private pending: Promise<unknown> = Promise.resolve();
+
+  private request(message: LoadRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const run = () =>
+      new Promise<unknown>((resolve, reject) => {
+        const onMessage = (reply: LoadReply) => {
+          cleanup();
+          if (reply.ok) resolve(reply.result);
+          else if (reply.error.kiln) reject(new (KILN_ERRORS[reply.error.name] ?? KilnError)(reply.error.message));
+          else reject(new RuntimeError(`Reading the model file failed: ${reply.error.name}: ${reply.error.message}`));
+        };
+        const onError = (error: unknown) => {
+          cleanup();
+          const outOfMemory = (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+          const text = error instanceof Error ? error.message : String(error);
+          reject(outOfMemory ? new ResourceExhaustedError(`Reading the model file ran out of memory: ${text}`) : new RuntimeError(`Reading the model file failed: ${text}`));
+        };
+        const onExit = (code: number) => onError(new Error(`the reading thread exited with code ${code}`));
+        const cleanup = () => {
+          this.worker.off('message', onMessage);
+          this.worker.off('error', onError);
+          this.worker.off('exit', onExit);
+        };
+        this.worker.on('message', onMessage);
+        this.worker.on('error', onError);
+        this.worker.on('exit', onExit);
+        this.worker.postMessage(message, transfer);
+      });
+    const result = this.pending.then(run, run);
+    this.pending = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The wanted entries of the zip archive `file`, inflated with caps. */
+  async unzip(file: string, wanted: Iterable<string>): Promise<Map<string, Uint8Array>> {
+    return (await this.request({ op: 'unzip', file, wanted: [...wanted] })) as Map<string, Uint8Array>;
+  }
+
+  /** The HDF5 file at `file`, read whole. */
+  async readH5File(file: string, what: string): Promise<H5Snapshot> {
+    return new H5Snapshot((await this.request({ op: 'h5File', file, what })) as H5Tree);
+  }
+
+  /** HDF5 `bytes` (transferred to the worker: do not use them afterwards), read whole. */
+  async readH5Bytes(bytes: Uint8Array, what: string): Promise<H5Snapshot> {
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return new H5Snapshot((await this.request({ op: 'h5Bytes', bytes: own, what }, [own.buffer as ArrayBuffer])) as H5Tree);
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/**
+ * Runs `use` with a fresh load worker, terminated afterwards whatever happens. `file` is checked
+ * first to be a regular file, so a device, FIFO or missing path is refused without a thread.
+ */
+export async function withLoadWorker<T>(file: string, use: (worker: LoadWorker) => Promise<T>): Promise<T> {
+  regularFileSize(file);
+  const worker = new LoadWorker();
+  try {
+    return await use(worker);
+  } finally {
+    await worker.terminate();
+  }
+}
