@@ -10,7 +10,7 @@ import { isPlainObject, kerasJson } from './keras_object.js';
 import { withLoadBudget } from './load_budget.js';
 import { modelConfig } from './model_config.js';
 import { modelFromKeras } from './model_from_config.js';
-import { withLoadWorker } from './load_worker_client.js';
+import { nextTurn, withLoadWorker } from './load_worker_client.js';
 import { writeH5Bytes } from './temporary_h5.js';
 import { readModelWeights, restoreOptimizerState, writeModelWeights } from './weights_store.js';
 import { readJsonEntry, writeZip } from './zip_archive.js';
@@ -48,10 +48,12 @@ export async function loadKerasFile(file: string, options: { compile?: boolean }
     if (!weights) throw new FileFormatError(`${file} has no model.weights.h5 (entries: ${[...entries.keys()].join(', ')})`);
     // The weights the config creates may not exceed what model.weights.h5 can hold.
     const model = withLoadBudget(file, weights.length * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
+    await nextTurn();
     if (options.compile ?? true) compileFromKeras(model, isPlainObject(config) ? config.compile_config : undefined, file);
     const reader = await worker.readH5Bytes(weights, `${file} (model.weights.h5)`);
     const { apply, optimizer } = readModelWeights(reader, model);
     apply();
+    await nextTurn();
     if (optimizer && model.compiledState() && !restoreOptimizerState(model, optimizer, file)) {
       console.warn(`Skipping the optimizer state saved in ${file}: its ${optimizer.vectors.length} variables do not fit this optimizer's layout`);
     }

@@ -7,7 +7,7 @@ import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileFromKeras } from './compile_config.js';
 import { type H5Reader, H5Writer, MAX_COMPRESSION_RATIO } from './h5_file.js';
-import { withLoadWorker } from './load_worker_client.js';
+import { nextTurn, withLoadWorker } from './load_worker_client.js';
 import { KERAS_FORMAT_VERSION } from './keras_format.js';
 import { type Config, isPlainObject, kerasJson } from './keras_object.js';
 import { withLoadBudget } from './load_budget.js';
@@ -134,9 +134,12 @@ export async function loadLegacyH5(file: string, options: { compile?: boolean } 
     const config = parseJsonAttribute(reader, 'model_config');
     if (config === undefined) throw new FileFormatError(`${file} has no model config: it holds weights only (use model.loadWeights) or is not a Keras model file`);
     const model = withLoadBudget(file, regularFileSize(file) * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
+    await nextTurn();
     const training = parseJsonAttribute(reader, 'training_config');
     if (options.compile ?? true) compileFromKeras(model, training, file);
+    await nextTurn();
     readLegacyLayerWeights(reader, model, 'model_weights')();
+    await nextTurn();
     const state = model.compiledState() ? readLegacyOptimizer(reader) : undefined;
     if (state && !restoreOptimizerState(model, state, file)) {
       console.warn(`Skipping the optimizer state saved in ${file}: its ${state.vectors.length} variables do not fit this optimizer's layout`);

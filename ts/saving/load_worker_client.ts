@@ -17,8 +17,8 @@ const KILN_ERRORS: Record<string, new (message: string) => KilnError> = {
 };
 
 export class LoadWorker {
-  // Flags such as --input-type (of `node -e`) are refused by workers; the others carry over.
-  private readonly worker = new Worker(new URL('./load_worker.js', import.meta.url), { execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')) });
+  // No flags: workers refuse per-process ones (--input-type, --expose-gc), and reading needs none.
+  private readonly worker = new Worker(new URL('./load_worker.js', import.meta.url), { execArgv: [] });
   private pending: Promise<unknown> = Promise.resolve();
 
   private request(message: LoadRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {
@@ -85,4 +85,9 @@ export async function withLoadWorker<T>(file: string, use: (worker: LoadWorker) 
   } finally {
     await worker.terminate();
   }
+}
+
+/** Lets the event loop run between the main-thread steps of a load (building, assigning, restoring), so none blocks it for long. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
