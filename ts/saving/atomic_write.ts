@@ -41,7 +41,11 @@ export async function writeAtomically(target: string, write: (temporaryPath: str
     await write(temporary);
     fs.renameSync(temporary, target);
   } catch (error) {
-    fs.rmSync(temporary, { force: true });
+    try {
+      fs.rmSync(temporary, { force: true });
+    } catch {
+      // A name the file system refused was never created.
+    }
     if (error instanceof Error && 'code' in error && !(error instanceof FileFormatError)) {
       throw new FileFormatError(`Cannot save to ${target}: ${error.message}`);
     }

@@ -54,7 +54,7 @@ export async function loadKerasFile(file: string, options: { compile?: boolean }
     const { apply, optimizer } = readModelWeights(reader, model);
     apply();
     await nextTurn();
-    if (optimizer && model.compiledState() && !restoreOptimizerState(model, optimizer, file)) {
+    if (optimizer && model.compiledState() && !(await restoreOptimizerState(model, optimizer, file))) {
       console.warn(`Skipping the optimizer state saved in ${file}: its ${optimizer.vectors.length} variables do not fit this optimizer's layout`);
     }
     return model;

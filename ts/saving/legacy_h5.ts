@@ -141,7 +141,7 @@ export async function loadLegacyH5(file: string, options: { compile?: boolean } 
     readLegacyLayerWeights(reader, model, 'model_weights')();
     await nextTurn();
     const state = model.compiledState() ? readLegacyOptimizer(reader) : undefined;
-    if (state && !restoreOptimizerState(model, state, file)) {
+    if (state && !(await restoreOptimizerState(model, state, file))) {
       console.warn(`Skipping the optimizer state saved in ${file}: its ${state.vectors.length} variables do not fit this optimizer's layout`);
     }
     return model;

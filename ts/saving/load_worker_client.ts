@@ -89,5 +89,6 @@ export async function withLoadWorker<T>(file: string, use: (worker: LoadWorker) 
 
 /** Lets the event loop run between the main-thread steps of a load (building, assigning, restoring), so none blocks it for long. */
 export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  // A timer, not setImmediate: an immediate queued from an I/O callback runs before any timer is due.
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }

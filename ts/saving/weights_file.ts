@@ -28,13 +28,13 @@ export async function saveWeights(model: Model, path: string): Promise<void> {
   });
 }
 
-function loadFrom(reader: H5Reader, model: Model): void {
+async function loadFrom(reader: H5Reader, model: Model): Promise<void> {
   // A legacy whole-model or weights file lists its layers by name; Keras 3's groups them by class.
   if (reader.has('model_weights')) return readLegacyLayerWeights(reader, model, 'model_weights')();
   if (reader.attribute('/', 'layer_names') !== undefined) return readLegacyLayerWeights(reader, model, '/')();
   const { apply, optimizer } = readModelWeights(reader, model);
   apply();
-  if (optimizer && model.compiledState()) restoreOptimizerState(model, optimizer, reader.what);
+  if (optimizer && model.compiledState()) await restoreOptimizerState(model, optimizer, reader.what);
 }
 
 export async function loadWeights(model: Model, path: string): Promise<void> {
@@ -48,5 +48,5 @@ export async function loadWeights(model: Model, path: string): Promise<void> {
     if (!weights) throw new FileFormatError(`${path} has no model.weights.h5`);
     return worker.readH5Bytes(weights, `${path} (model.weights.h5)`);
   });
-  loadFrom(reader, model);
+  await loadFrom(reader, model);
 }
