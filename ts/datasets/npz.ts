@@ -39,10 +39,12 @@ export async function parseNpz(bytes: Uint8Array, fileName: string): Promise<Map
   const arrays = new Map<string, NpyArray>();
   const entries = readCentralDirectory(bytes, fileName);
   // Checked for all members before any is inflated: a bomb is refused at once.
-  const declared = entries.filter((e) => e.name.endsWith('.npy')).reduce((total, e) => total + e.uncompressedSize, 0);
+  const members = entries.filter((e) => e.name.endsWith('.npy'));
+  const declared = members.reduce((total, e) => total + e.uncompressedSize, 0);
   if (declared > bytes.length * MAX_NPZ_RATIO + 1024) {
+    const largest = members.reduce((a, b) => (b.uncompressedSize > a.uncompressedSize ? b : a));
     throw new FileFormatError(
-      `${fileName} is not a valid .npz (zip) file: its arrays declare ${declared} bytes, more than ${MAX_NPZ_RATIO} times its ${bytes.length} bytes (a zip bomb?)`,
+      `${fileName} is not a valid .npz (zip) file: its arrays declare ${declared} bytes (${largest.name}: ${largest.uncompressedSize}), more than ${MAX_NPZ_RATIO} times its ${bytes.length} bytes (a zip bomb?)`,
     );
   }
   for (const entry of entries) {
