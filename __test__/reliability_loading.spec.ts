@@ -150,3 +150,24 @@ test('the temporary files of a killed save are swept by the next save; those of 
   t.deepEqual(readdirSync(scratch), [`kiln-h5-${live}-abc123`]);
   t.deepEqual(readdirSync(join(directory, 'sweep')).sort(), [`.model.keras.${live}.x1y2z3.tmp`, 'model.keras']);
 });
+
+test("HDF5's multi-line diagnostics become one-line FileFormatErrors naming the file and the cause, with nothing printed", async (t) => {
+  const model = new kiln.Sequential([new kiln.layers.Dense(30, { inputShape: [40] })]);
+  const file = join(directory, 'diagnostics.h5');
+  await model.save(file);
+  const bytes = readFileSync(file);
+  const truncated = join(directory, 'truncated.h5');
+  writeFileSync(truncated, bytes.subarray(0, bytes.length - 100));
+  const flipped = Buffer.from(bytes);
+  for (let i = 800; i < flipped.length; i += 97) flipped[i] ^= 0xff;
+  const corrupted = join(directory, 'corrupted.h5');
+  writeFileSync(corrupted, flipped);
+  const result = await runChild(
+    `for (const f of ${JSON.stringify([truncated, corrupted])}) { try { await kiln.models.loadModel(f); console.log('loaded'); } catch (e) { console.log(JSON.stringify(e.name + ': ' + e.message)); } }`,
+    60_000,
+  );
+  const [first, second] = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as string);
+  t.is(first, `FileFormatError: ${truncated} cannot be read as HDF5 (truncated or corrupted?): truncated file: eof = ${bytes.length - 100}, sblock->base_addr = 0, stored_eof = ${bytes.length} (File has been truncated)`);
+  t.regex(second, new RegExp(`^FileFormatError: ${corrupted}: .*\\(corrupted\\?\\): [^\\n]+$`));
+  t.is(result.stderr, '', 'nothing is printed');
+});

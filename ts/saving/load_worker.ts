@@ -17,6 +17,11 @@ export type LoadRequest =
 
 export type LoadReply = { ok: true; result: unknown } | { ok: false; error: { name: string; message: string; kiln: boolean } };
 
+// WebAssembly's own prints (HDF5's diagnostics, "Aborted(...)") would reach the process's stderr;
+// every failure already comes back as an error naming the file, so they are dropped here.
+console.error = () => {};
+console.warn = () => {};
+
 async function readH5(file: string, what: string): Promise<{ tree: H5Tree; transfer: ArrayBuffer[] }> {
   // Loaded on first use: a load refused at the zip stage never compiles HDF5's WebAssembly.
   const { H5FileReader } = await import('./h5_file.js');
