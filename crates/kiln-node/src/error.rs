@@ -28,7 +28,10 @@ fn install_quiet_hook() {
             if ACTIVE_GUARDS.load(Ordering::SeqCst) == 0 {
                 return default(info);
             }
-            let place = info.location().map(|l| format!(" (at {}:{})", l.file(), l.line())).unwrap_or_default();
+            let place = info
+                .location()
+                .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+                .unwrap_or_default();
             if let Ok(mut last) = LAST_PANIC.lock() {
                 *last = Some(format!("{}{place}", panic_message(info.payload())));
             }
@@ -56,7 +59,10 @@ pub fn guard<T>(f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
         Err(panic) => {
             let recorded = LAST_PANIC.lock().ok().and_then(|mut last| last.take());
             let what = recorded.unwrap_or_else(|| panic_message(panic.as_ref()));
-            Err(napi::Error::new(napi::Status::GenericFailure, format!("RuntimeError: internal error in kiln-nn's engine: {what}")))
+            Err(napi::Error::new(
+                napi::Status::GenericFailure,
+                format!("RuntimeError: internal error in kiln-nn's engine: {what}"),
+            ))
         }
     }
 }
