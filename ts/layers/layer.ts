@@ -181,7 +181,12 @@ export abstract class Layer {
     const symbolic = [...list, ...(options.initialState ?? [])].some((v) => v instanceof SymbolicTensor);
     return withLayerContext(this.name, symbolic, () => {
       if (!this.built) {
-        this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape);
+        try {
+          this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape);
+        } catch (error) {
+          if (error instanceof KilnError) throw error;
+          throw new ValueError(`Layer "${this.name}" (${this.constructor.name}) failed in build(): ${(error as Error)?.message ?? error}`);
+        }
         this.built = true;
       }
       let output: unknown;
