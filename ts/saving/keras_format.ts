@@ -5,6 +5,7 @@ import { FileFormatError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileFromKeras } from './compile_config.js';
+import { KILN_METADATA_KEY, readDropoutState, restoreDropoutState } from './dropout_state.js';
 import { MAX_COMPRESSION_RATIO } from './h5_file.js';
 import { isPlainObject, kerasJson } from './keras_object.js';
 import { withLoadBudget } from './load_budget.js';
@@ -30,8 +31,9 @@ function dateSaved(): string {
 export async function saveKerasFile(model: Model, target: string): Promise<void> {
   const config = modelConfig(model);
   const weights = await writeH5Bytes((writer) => writeModelWeights(writer, model, true));
+  const dropoutState = readDropoutState(model);
   const archive = writeZip({
-    'metadata.json': JSON.stringify({ keras_version: KERAS_FORMAT_VERSION, date_saved: dateSaved() }),
+    'metadata.json': JSON.stringify({ keras_version: KERAS_FORMAT_VERSION, date_saved: dateSaved(), ...(dropoutState && { [KILN_METADATA_KEY]: { dropout_state: dropoutState } }) }),
     'config.json': kerasJson(config),
     'model.weights.h5': weights,
   });
@@ -50,6 +52,7 @@ export async function loadKerasFile(file: string, options: { compile?: boolean }
     const model = withLoadBudget(file, weights.length * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
     await nextTurn();
     if (options.compile ?? true) compileFromKeras(model, isPlainObject(config) ? config.compile_config : undefined, file);
+    if (entries.has('metadata.json')) restoreDropoutState(model, readJsonEntry(entries, 'metadata.json', file), file);
     const reader = await worker.readH5Bytes(weights, `${file} (model.weights.h5)`);
     const { apply, optimizer } = readModelWeights(reader, model);
     apply();

@@ -6,6 +6,7 @@ mod error;
 mod losses;
 mod metrics;
 mod ops;
+mod dropout_state;
 mod optimizer_state;
 mod tensor;
 mod variable;
