@@ -18,7 +18,7 @@ function data(): { x: kiln.Tensor; y: kiln.Tensor } {
   return { x: kiln.tensor(x), y: kiln.tensor(y) };
 }
 
-test.serial('a loaded model with Dropout continues training exactly as the saved one', async (t) => {
+test.serial('a loaded model with Dropout continues training exactly as the saved one (.keras)', async (t) => {
   kiln.setSeed(11);
   const model = new kiln.Sequential([
     new kiln.layers.Dense(16, { activation: 'relu', inputShape: [6] }),
@@ -62,4 +62,26 @@ test.serial('a malformed saved dropout state is a FileFormatError naming the fil
   const { writeFileSync } = await import('node:fs');
   writeFileSync(bad, zipSync({ ...entries, 'metadata.json': strToU8(JSON.stringify(metadata)) }));
   await t.throwsAsync(kiln.models.loadModel(bad), { instanceOf: kiln.FileFormatError, message: new RegExp(`^${bad}: metadata.json's "kiln.dropout_state" must be 64 hex digits, got "zz"$`) });
+});
+
+test.serial('a loaded legacy .h5 model with Dropout continues training exactly as the saved one', async (t) => {
+  kiln.setSeed(13);
+  const model = new kiln.Sequential([
+    new kiln.layers.Dense(16, { activation: 'relu', inputShape: [6] }),
+    new kiln.layers.Dropout(0.4),
+    new kiln.layers.Dense(1, { activation: 'sigmoid' }),
+  ]);
+  model.compile({ optimizer: 'rmsprop', loss: 'binaryCrossentropy' });
+  const { x, y } = data();
+  const options = { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 } as const;
+  await model.fit(x, y, options);
+  const file = join(directory, 'dropout.h5');
+  await model.save(file);
+  await model.fit(x, y, options);
+  const loaded = await kiln.models.loadModel(file);
+  await loaded.fit(x, y, options);
+  t.deepEqual(
+    loaded.getWeights().map((w) => Array.from(w.dataSync())),
+    model.getWeights().map((w) => Array.from(w.dataSync())),
+  );
 });

@@ -1,5 +1,5 @@
 // The dropout stream travels with a saved model, in a place Keras ignores (a `kiln` key of a
-// .keras file's metadata.json), so a loaded model with Dropout continues training with the
+// .keras file's metadata.json, a root attribute of a legacy .h5 file), so a loaded model with Dropout continues training with the
 // masks the saved one would have drawn next.
 import { FileFormatError } from '../errors.js';
 import type { Model } from '../models/model.js';
@@ -7,6 +7,8 @@ import { callNative } from '../native.js';
 
 /** The key of metadata.json that holds kiln's own state. */
 export const KILN_METADATA_KEY = 'kiln';
+/** The root attribute of a legacy .h5 file that holds the dropout stream. */
+export const LEGACY_DROPOUT_ATTRIBUTE = 'kiln_dropout_state';
 
 /** The dropout stream's state of a compiled model (64 hex digits), or undefined before compile. */
 export function readDropoutState(model: Model): string | undefined {

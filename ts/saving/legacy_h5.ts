@@ -6,6 +6,7 @@ import { getLoss } from '../losses/index.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileFromKeras } from './compile_config.js';
+import { KILN_METADATA_KEY, LEGACY_DROPOUT_ATTRIBUTE, readDropoutState, restoreDropoutState } from './dropout_state.js';
 import { type H5Reader, H5Writer, MAX_COMPRESSION_RATIO } from './h5_file.js';
 import { nextTurn, withLoadWorker } from './load_worker_client.js';
 import { KERAS_FORMAT_VERSION } from './keras_format.js';
@@ -77,6 +78,8 @@ export async function saveLegacyH5(model: Model, target: string): Promise<void> 
         const { optimizer, loss, ...training } = config.compile_config as Config;
         writer.setAttribute('/', 'training_config', kerasJson({ ...training, loss: fullLossNames(loss), optimizer_config: legacyObject(optimizer) }));
       }
+      const dropoutState = readDropoutState(model);
+      if (dropoutState) writer.setAttribute('/', LEGACY_DROPOUT_ATTRIBUTE, dropoutState);
       writeLayerWeights(writer, model);
       const state = readOptimizerState(model);
       if (state) writeOptimizerWeights(writer, model, state);
@@ -137,6 +140,8 @@ export async function loadLegacyH5(file: string, options: { compile?: boolean } 
     await nextTurn();
     const training = parseJsonAttribute(reader, 'training_config');
     if (options.compile ?? true) compileFromKeras(model, training, file);
+    const dropoutState = reader.attribute('/', LEGACY_DROPOUT_ATTRIBUTE);
+    if (dropoutState !== undefined) restoreDropoutState(model, { [KILN_METADATA_KEY]: { dropout_state: dropoutState } }, file);
     await nextTurn();
     readLegacyLayerWeights(reader, model, 'model_weights')();
     await nextTurn();
