@@ -16,7 +16,20 @@ const KILN_ERRORS: Record<string, new (message: string) => KilnError> = {
   KilnError,
 };
 
+/**
+ * How long reading may take before the worker is stopped: generous for honest files (HDF5
+ * decodes well over 10 MB a second), finite for a corrupted one that sends HDF5 into a loop.
+ */
+export function readingTimeLimitMs(fileBytes: number): number {
+  return 10_000 + Math.ceil(fileBytes / 2 ** 20) * 1000;
+}
+
 export class LoadWorker {
+  constructor(
+    private readonly file: string,
+    private readonly timeLimitMs: number,
+  ) {}
+
   // No flags: workers refuse per-process ones (--input-type, --expose-gc), and reading needs none.
   private readonly worker = new Worker(new URL('./load_worker.js', import.meta.url), { execArgv: [] });
   private pending: Promise<unknown> = Promise.resolve();
@@ -24,6 +37,11 @@ export class LoadWorker {
   private request(message: LoadRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {
     const run = () =>
       new Promise<unknown>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          cleanup();
+          void this.worker.terminate();
+          reject(new FileFormatError(`${this.file}: reading it took longer than ${this.timeLimitMs / 1000} s and was stopped (a corrupted file that sends HDF5 into a loop?)`));
+        }, this.timeLimitMs);
         const onMessage = (reply: LoadReply) => {
           cleanup();
           if (reply.ok) resolve(reply.result);
@@ -38,6 +56,7 @@ export class LoadWorker {
         };
         const onExit = (code: number) => onError(new Error(`the reading thread exited with code ${code}`));
         const cleanup = () => {
+          clearTimeout(timer);
           this.worker.off('message', onMessage);
           this.worker.off('error', onError);
           this.worker.off('exit', onExit);
@@ -78,8 +97,7 @@ export class LoadWorker {
  * first to be a regular file, so a device, FIFO or missing path is refused without a thread.
  */
 export async function withLoadWorker<T>(file: string, use: (worker: LoadWorker) => Promise<T>): Promise<T> {
-  regularFileSize(file);
-  const worker = new LoadWorker();
+  const worker = new LoadWorker(file, readingTimeLimitMs(regularFileSize(file)));
   try {
     return await use(worker);
   } finally {
