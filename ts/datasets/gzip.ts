@@ -1,6 +1,6 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { promisify } from 'node:util';
-import { gunzip, inflateRaw, type ZlibOptions } from 'node:zlib';
+import { createGunzip, gunzip, inflateRaw, type ZlibOptions } from 'node:zlib';
 import { FileFormatError } from '../errors.js';
 
 const gunzipAsync = promisify<Uint8Array, ZlibOptions, Buffer>(gunzip);
@@ -28,6 +28,46 @@ export async function gunzipBounded(bytes: Uint8Array, fileName: string): Promis
       `${fileName} is not a valid gzip file (truncated or corrupted): ${(error as Error).message}`,
     );
   }
+}
+
+/**
+ * Gunzips in steps off the main thread, with a limit the data's own header sets: `limitOf`
+ * sees the output so far and returns the total length it may reach once it can tell (undefined
+ * until then, while at most `headerLimit` bytes are allowed). Output past the limit stops the
+ * inflation at once, so a small bomb never grows beyond what its header declares.
+ */
+export async function gunzipLimited(
+  bytes: Uint8Array,
+  fileName: string,
+  headerLimit: number,
+  limitOf: (head: Uint8Array) => number | undefined,
+): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let limit: number | undefined;
+  let head = new Uint8Array(0);
+  const inflater = createGunzip();
+  inflater.end(bytes);
+  try {
+    for await (const chunk of inflater as AsyncIterable<Buffer>) {
+      if (limit === undefined) {
+        head = Buffer.concat([head, chunk.subarray(0, Math.max(0, headerLimit - head.length))]);
+        limit = limitOf(head);
+        if (limit === undefined && length + chunk.length > headerLimit) throw new FileFormatError(`${fileName}: no valid header in its first ${headerLimit} bytes`);
+      }
+      length += chunk.length;
+      if (limit !== undefined && length > limit) {
+        throw new FileFormatError(`${fileName} inflates to more than the ${limit} bytes its header declares (a gzip bomb?)`);
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof FileFormatError) throw error;
+    throw new FileFormatError(`${fileName} is not a valid gzip file (truncated or corrupted): ${(error as Error).message}`);
+  } finally {
+    inflater.destroy();
+  }
+  return Buffer.concat(chunks, length);
 }
 
 /**

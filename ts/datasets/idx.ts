@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { FileFormatError } from '../errors.js';
-import { gunzipBounded, isGzip } from './gzip.js';
+import { gunzipLimited, isGzip } from './gzip.js';
 
 /** An array read from an IDX file (the format of LeCun's MNIST files), in C order. */
 export interface IdxArray {
@@ -18,11 +18,41 @@ const IDX_TYPE_NAMES: Record<number, string> = {
 };
 
 /**
+ * Gzip shrinks real image and label data a few times (MNIST: 5x); a gzipped IDX file declaring
+ * more than this many times its size is refused before it is inflated.
+ */
+export const MAX_IDX_GZIP_RATIO = 100;
+
+/** The length an IDX file's header declares (header included), once its first bytes say it; undefined until then. */
+function declaredIdxLength(head: Uint8Array): number | undefined {
+  if (head.length < 4) return undefined;
+  const headerLength = 4 + 4 * head[3];
+  if (head.length < headerLength) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let size = 1;
+  for (let axis = 0; axis < head[3]; axis++) size *= view.getUint32(4 + 4 * axis, false);
+  return headerLength + size;
+}
+
+/** Gunzips an IDX file, never past the length its header declares nor MAX_IDX_GZIP_RATIO times its size. */
+async function gunzipIdx(bytes: Uint8Array, fileName: string): Promise<Uint8Array> {
+  return gunzipLimited(bytes, fileName, 4 + 4 * 255, (head) => {
+    const declared = declaredIdxLength(head);
+    if (declared !== undefined && declared > bytes.length * MAX_IDX_GZIP_RATIO + 1024) {
+      throw new FileFormatError(
+        `${fileName} is not a valid IDX file: its header declares ${declared} bytes, more than ${MAX_IDX_GZIP_RATIO} times its ${bytes.length} gzipped bytes (a gzip bomb?)`,
+      );
+    }
+    return declared;
+  });
+}
+
+/**
  * Parses the bytes of an IDX file (gzipped or not). `fileName` only names the file in errors.
  * Only unsigned-byte IDX files are read: that is what MNIST and Fashion-MNIST ship.
  */
 export async function parseIdx(bytes: Uint8Array, fileName: string): Promise<IdxArray> {
-  const raw = isGzip(bytes) ? await gunzipBounded(bytes, fileName) : bytes;
+  const raw = isGzip(bytes) ? await gunzipIdx(bytes, fileName) : bytes;
   const fail = (what: string) =>
     new FileFormatError(`${fileName} is not a valid IDX file: ${what}`);
 

@@ -25,13 +25,29 @@ const STORED = 0;
 const DEFLATED = 8;
 
 /**
+ * numpy's savez_compressed shrinks real arrays a few times (Keras' mnist.npz: 5x); an archive
+ * whose arrays declare more than this many times its size is refused as a zip bomb.
+ */
+export const MAX_NPZ_RATIO = 100;
+
+/**
  * Parses the bytes of an `.npz` archive (what numpy.savez and savez_compressed write: a zip of
  * `.npy` arrays, stored or deflated) into its arrays, keyed by name without the `.npy` suffix.
  * `fileName` names the file in errors.
  */
 export async function parseNpz(bytes: Uint8Array, fileName: string): Promise<Map<string, NpyArray>> {
   const arrays = new Map<string, NpyArray>();
-  for (const entry of readCentralDirectory(bytes, fileName)) {
+  const entries = readCentralDirectory(bytes, fileName);
+  // Checked for all members before any is inflated: a bomb is refused at once.
+  const members = entries.filter((e) => e.name.endsWith('.npy'));
+  const declared = members.reduce((total, e) => total + e.uncompressedSize, 0);
+  if (declared > bytes.length * MAX_NPZ_RATIO + 1024) {
+    const largest = members.reduce((a, b) => (b.uncompressedSize > a.uncompressedSize ? b : a));
+    throw new FileFormatError(
+      `${fileName} is not a valid .npz (zip) file: its arrays declare ${declared} bytes (${largest.name}: ${largest.uncompressedSize}), more than ${MAX_NPZ_RATIO} times its ${bytes.length} bytes (a zip bomb?)`,
+    );
+  }
+  for (const entry of entries) {
     if (!entry.name.endsWith('.npy')) continue; // numpy ignores other members too
     const memberName = `${fileName}: ${entry.name}`;
     const member = await readMember(bytes, entry, memberName);

@@ -186,7 +186,12 @@ export abstract class Layer {
     return withLayerContext(this.name, symbolic, () => {
       if (!this.built) {
         // build makes concrete weights: random draws and ops in it run eagerly, as in Keras.
-        withLayerContext(this.name, false, () => this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape));
+        try {
+          withLayerContext(this.name, false, () => this.build(Array.isArray(x) ? x.map((v) => v.shape) : x.shape));
+        } catch (error) {
+          if (error instanceof KilnError) throw error;
+          throw new ValueError(`Layer "${this.name}" (${this.constructor.name}) failed in build(): ${(error as Error)?.message ?? error}`);
+        }
         this.built = true;
       }
       let output: unknown;

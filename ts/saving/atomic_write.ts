@@ -3,11 +3,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileFormatError } from '../errors.js';
+import { sweepStale } from './stale_files.js';
 
 /** A fresh temporary path in the same directory as `target` (so the rename stays atomic). */
 export function temporaryPathBeside(target: string): string {
   const random = Math.random().toString(36).slice(2, 10);
   return path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.${process.pid}.${random}.tmp`);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Checks before any work that `target` can be written (its directory exists, it is no directory). */
@@ -29,12 +34,18 @@ export function checkWritable(target: string): void {
  */
 export async function writeAtomically(target: string, write: (temporaryPath: string) => void | Promise<void>): Promise<void> {
   checkWritable(target);
+  // Temporary files of earlier saves to this target whose process was killed mid-save.
+  sweepStale(path.dirname(path.resolve(target)), new RegExp(`^\\.${escapeRegExp(path.basename(target))}\\.(\\d+)\\.[a-z0-9]+\\.tmp$`));
   const temporary = temporaryPathBeside(target);
   try {
     await write(temporary);
     fs.renameSync(temporary, target);
   } catch (error) {
-    fs.rmSync(temporary, { force: true });
+    try {
+      fs.rmSync(temporary, { force: true });
+    } catch {
+      // A name the file system refused was never created.
+    }
     if (error instanceof Error && 'code' in error && !(error instanceof FileFormatError)) {
       throw new FileFormatError(`Cannot save to ${target}: ${error.message}`);
     }

@@ -25,11 +25,16 @@ const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
 
-/** HDF5's own message, first line only (the rest is its stack). */
-function reason(error: unknown): string {
+/**
+ * HDF5's error stack in one line: the innermost frame's description (where the cause is named,
+ * e.g. "truncated file: eof = 10964, ...") with its minor code; the rest is HDF5's call stack.
+ */
+export function reason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  const line = text.split('\n').find((l) => /(major|minor):/.test(l)) ?? text.split('\n')[0];
-  return line.trim().slice(0, 200);
+  const frames = [...text.matchAll(/#\d+: .*? in [\w.]+\(\): (.*)\n\s*major: .*\n\s*minor: (.*)/g)];
+  const innermost = frames[frames.length - 1];
+  const line = innermost ? `${innermost[1].trim()} (${innermost[2].trim()})` : (text.split('\n').find((l) => l.trim()) ?? text);
+  return line.trim().slice(0, 300);
 }
 
 /** An HDF5 value as a plain number list or string(s), for attributes. */
@@ -38,7 +43,20 @@ export type AttributeValue = string | number | (string | number)[];
 /** Deflate expands at most about 1032:1: a dataset declaring more than this ratio lies. */
 export const MAX_COMPRESSION_RATIO = 1100;
 
-export class H5Reader {
+/** Read access to an HDF5 file's groups, attributes and numeric datasets. */
+export interface H5Reader {
+  /** How the file is named in errors. */
+  readonly what: string;
+  has(path: string): boolean;
+  /** Names inside the group at `path` (none when there is no such group). */
+  keys(path: string): string[];
+  attribute(path: string, name: string): AttributeValue | undefined;
+  readTensor(path: string): { shape: number[]; values: Float32Array };
+  close(): void;
+}
+
+/** An HDF5 file read through h5wasm: only inside the load worker (its WebAssembly heap never shrinks). */
+export class H5FileReader implements H5Reader {
   private constructor(
     private readonly file: InstanceType<H5['File']>,
     private readonly module: H5,
@@ -47,7 +65,7 @@ export class H5Reader {
     private readonly size: number,
   ) {}
 
-  static async open(path: string, what: string): Promise<H5Reader> {
+  static async open(path: string, what: string): Promise<H5FileReader> {
     const module = await h5();
     let size: number;
     try {
@@ -66,7 +84,7 @@ export class H5Reader {
     if (size === 0) throw new FileFormatError(`${what} is empty (0 bytes)`);
     if (!head.equals(SIGNATURE)) throw new FileFormatError(`${what} is not an HDF5 file: it does not start with HDF5's signature`);
     try {
-      return new H5Reader(new module.File(path, 'r'), module, what, size);
+      return new H5FileReader(new module.File(path, 'r'), module, what, size);
     } catch (error) {
       throw new FileFormatError(`${what} cannot be read as HDF5 (truncated or corrupted?): ${reason(error)}`);
     }
@@ -84,7 +102,25 @@ export class H5Reader {
     return this.entity(path) !== null;
   }
 
-  /** Names inside the group at `path` (none when there is no such group). */
+  /** Whether `path` is a group, a dataset, or neither (missing, or a link that leads nowhere). */
+  kind(path: string): 'group' | 'dataset' | undefined {
+    const entity = this.entity(path);
+    if (entity instanceof this.module.Group) return 'group';
+    if (entity instanceof this.module.Dataset) return 'dataset';
+    return undefined;
+  }
+
+  /** The names of the attributes of `path`. */
+  attributeNames(path: string): string[] {
+    const owner = this.entity(path);
+    if (!owner) return [];
+    try {
+      return Object.keys(owner.attrs);
+    } catch (error) {
+      throw new FileFormatError(`${this.what}: cannot list the attributes of '${path}' (corrupted?): ${reason(error)}`);
+    }
+  }
+
   keys(path: string): string[] {
     const group = this.entity(path);
     if (!(group instanceof this.module.Group)) return [];
@@ -112,7 +148,6 @@ export class H5Reader {
   /** Bytes decoded so far: at most what the file can hold (compressed data at deflate's largest ratio), however often datasets are reached through links. */
   private decodedBytes = 0;
 
-  /** A numeric dataset as float32 values and its shape (the same object each time a path is read again). */
   readTensor(path: string): { shape: number[]; values: Float32Array } {
     const known = this.tensors.get(path);
     if (known) return known;
@@ -173,37 +208,56 @@ export class H5Writer {
   private constructor(
     private readonly file: InstanceType<H5['File']>,
     private readonly module: H5,
+    private readonly path: string,
   ) {}
 
   static async create(path: string): Promise<H5Writer> {
     const module = await h5();
-    return new H5Writer(new module.File(path, 'w'), module);
+    try {
+      return new H5Writer(new module.File(path, 'w'), module, path);
+    } catch (error) {
+      throw new FileFormatError(`Cannot create the HDF5 file ${path}: ${reason(error)}`);
+    }
+  }
+
+  /** Runs one HDF5 call, its multi-line diagnostics turned into a one-line FileFormatError. */
+  private write<T>(what: string, call: () => T): T {
+    try {
+      return call();
+    } catch (error) {
+      throw new FileFormatError(`Cannot write ${what} to the HDF5 file ${this.path}: ${reason(error)}`);
+    }
   }
 
   /** The group at `path`, creating it and its parents as needed. */
   group(path: string): Group {
-    let group: Group = this.file;
-    for (const part of path.split('/').filter(Boolean)) {
-      const existing = group.get(part);
-      group = existing instanceof this.module.Group ? existing : group.create_group(part);
-    }
-    return group;
+    return this.write(`group '${path}'`, () => {
+      let group: Group = this.file;
+      for (const part of path.split('/').filter(Boolean)) {
+        const existing = group.get(part);
+        group = existing instanceof this.module.Group ? existing : group.create_group(part);
+      }
+      return group;
+    });
   }
 
   setAttribute(path: string, name: string, value: string | string[] | number): void {
-    this.group(path).create_attribute(name, value);
+    const group = this.group(path);
+    this.write(`attribute '${name}' of '${path}'`, () => group.create_attribute(name, value));
   }
 
   writeTensor(groupPath: string, name: string, values: Float32Array, shape: number[]): void {
-    this.group(groupPath).create_dataset({ name, data: values, shape, dtype: '<f' });
+    const group = this.group(groupPath);
+    this.write(`dataset '${groupPath}/${name}'`, () => group.create_dataset({ name, data: values, shape, dtype: '<f' }));
   }
 
   /** A scalar int64 (Keras' `iteration`). */
   writeInteger(groupPath: string, name: string, value: number): void {
-    this.group(groupPath).create_dataset({ name, data: BigInt64Array.of(BigInt(value)), shape: [], dtype: '<q' });
+    const group = this.group(groupPath);
+    this.write(`dataset '${groupPath}/${name}'`, () => group.create_dataset({ name, data: BigInt64Array.of(BigInt(value)), shape: [], dtype: '<q' }));
   }
 
   close(): void {
-    this.file.close();
+    this.write('the end of the file', () => this.file.close());
   }
 }

@@ -6,7 +6,9 @@ import { getLoss } from '../losses/index.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileFromKeras } from './compile_config.js';
-import { H5Reader, H5Writer, MAX_COMPRESSION_RATIO } from './h5_file.js';
+import { KILN_METADATA_KEY, LEGACY_DROPOUT_ATTRIBUTE, readDropoutState, restoreDropoutState } from './dropout_state.js';
+import { type H5Reader, H5Writer, MAX_COMPRESSION_RATIO } from './h5_file.js';
+import { nextTurn, withLoadWorker } from './load_worker_client.js';
 import { KERAS_FORMAT_VERSION } from './keras_format.js';
 import { type Config, isPlainObject, kerasJson } from './keras_object.js';
 import { withLoadBudget } from './load_budget.js';
@@ -76,6 +78,8 @@ export async function saveLegacyH5(model: Model, target: string): Promise<void> 
         const { optimizer, loss, ...training } = config.compile_config as Config;
         writer.setAttribute('/', 'training_config', kerasJson({ ...training, loss: fullLossNames(loss), optimizer_config: legacyObject(optimizer) }));
       }
+      const dropoutState = readDropoutState(model);
+      if (dropoutState) writer.setAttribute('/', LEGACY_DROPOUT_ATTRIBUTE, dropoutState);
       writeLayerWeights(writer, model);
       const state = readOptimizerState(model);
       if (state) writeOptimizerWeights(writer, model, state);
@@ -127,16 +131,22 @@ function readLegacyOptimizer(reader: H5Reader): OptimizerState | undefined {
 }
 
 export async function loadLegacyH5(file: string, options: { compile?: boolean } = {}): Promise<Model> {
-  const reader = await H5Reader.open(file, file);
+  // Decoding runs in a worker thread: the event loop stays free, and HDF5's memory goes back.
+  const reader = await withLoadWorker(file, (worker) => worker.readH5File(file, file));
   try {
     const config = parseJsonAttribute(reader, 'model_config');
     if (config === undefined) throw new FileFormatError(`${file} has no model config: it holds weights only (use model.loadWeights) or is not a Keras model file`);
     const model = withLoadBudget(file, regularFileSize(file) * MAX_COMPRESSION_RATIO, () => modelFromKeras(config, file));
+    await nextTurn();
     const training = parseJsonAttribute(reader, 'training_config');
     if (options.compile ?? true) compileFromKeras(model, training, file);
+    const dropoutState = reader.attribute('/', LEGACY_DROPOUT_ATTRIBUTE);
+    if (dropoutState !== undefined) restoreDropoutState(model, { [KILN_METADATA_KEY]: { dropout_state: dropoutState } }, file);
+    await nextTurn();
     readLegacyLayerWeights(reader, model, 'model_weights')();
+    await nextTurn();
     const state = model.compiledState() ? readLegacyOptimizer(reader) : undefined;
-    if (state && !restoreOptimizerState(model, state, file)) {
+    if (state && !(await restoreOptimizerState(model, state, file))) {
       console.warn(`Skipping the optimizer state saved in ${file}: its ${state.vectors.length} variables do not fit this optimizer's layout`);
     }
     return model;

@@ -10,6 +10,7 @@ import type { Optimizer } from '../optimizers/optimizer.js';
 import { RMSprop } from '../optimizers/rmsprop.js';
 import { SGD } from '../optimizers/sgd.js';
 import type { Variable } from '../variable.js';
+import { nextTurn } from './load_worker_client.js';
 
 /**
  * Keras' layout as groups of the engine's per-weight slots: each group is written for every
@@ -69,7 +70,7 @@ export function readOptimizerState(model: Model): OptimizerState | undefined {
  * does not fit this optimizer (a different optimizer or one Keras lays out differently),
  * as Keras skips such state with a warning.
  */
-export function restoreOptimizerState(model: Model, state: OptimizerState, what: string): boolean {
+export async function restoreOptimizerState(model: Model, state: OptimizerState, what: string): Promise<boolean> {
   const found = engineSlots(model);
   if (!found) return false;
   const { engine, optimizer, slots } = found;
@@ -90,7 +91,12 @@ export function restoreOptimizerState(model: Model, state: OptimizerState, what:
       }
     });
   }
-  slots.forEach(({ index }, i) => index >= 0 && engine.setOptimizerSlots(index, restored[i]));
+  // One weight's state at a time, letting the event loop run between (a large model's state is large).
+  for (const [i, { index }] of slots.entries()) {
+    if (index < 0) continue;
+    engine.setOptimizerSlots(index, restored[i]);
+    await nextTurn();
+  }
   engine.setStep(state.iterations);
   optimizer.iterations = state.iterations;
   return true;

@@ -4,12 +4,10 @@
 import { FileFormatError, ValueError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import { writeAtomically } from './atomic_write.js';
-import { H5Reader, H5Writer } from './h5_file.js';
-import { readFileBytes } from './keras_format.js';
+import { type H5Reader, H5Writer } from './h5_file.js';
 import { readLegacyLayerWeights } from './legacy_h5.js';
-import { readH5Bytes } from './temporary_h5.js';
+import { withLoadWorker } from './load_worker_client.js';
 import { readModelWeights, restoreOptimizerState, writeModelWeights } from './weights_store.js';
-import { readZip } from './zip_archive.js';
 
 function requireBuilt(model: Model, action: string): void {
   if (!model.built) throw new ValueError(`${action}: the model has not been built yet: give its first layer an inputShape, or call it on data first`);
@@ -30,28 +28,25 @@ export async function saveWeights(model: Model, path: string): Promise<void> {
   });
 }
 
-function loadFrom(reader: H5Reader, model: Model): void {
+async function loadFrom(reader: H5Reader, model: Model): Promise<void> {
   // A legacy whole-model or weights file lists its layers by name; Keras 3's groups them by class.
   if (reader.has('model_weights')) return readLegacyLayerWeights(reader, model, 'model_weights')();
   if (reader.attribute('/', 'layer_names') !== undefined) return readLegacyLayerWeights(reader, model, '/')();
   const { apply, optimizer } = readModelWeights(reader, model);
   apply();
-  if (optimizer && model.compiledState()) restoreOptimizerState(model, optimizer, reader.what);
+  if (optimizer && model.compiledState()) await restoreOptimizerState(model, optimizer, reader.what);
 }
 
 export async function loadWeights(model: Model, path: string): Promise<void> {
   if (typeof path !== 'string') throw new ValueError(`loadWeights: the path must be a string, got ${typeof path}`);
   requireBuilt(model, 'loadWeights');
-  if (path.endsWith('.keras')) {
-    const weights = readZip(readFileBytes(path), path, new Set(['model.weights.h5'])).get('model.weights.h5');
+  if (!path.endsWith('.keras') && !/\.(h5|hdf5)$/i.test(path)) throw new ValueError(`File format not supported: filepath=${path}. loadWeights reads .weights.h5, .keras and legacy .h5 files`);
+  // Reading runs in a worker thread: the event loop stays free, and HDF5's memory goes back.
+  const reader = await withLoadWorker(path, async (worker) => {
+    if (!path.endsWith('.keras')) return worker.readH5File(path, path);
+    const weights = (await worker.unzip(path, ['model.weights.h5'])).get('model.weights.h5');
     if (!weights) throw new FileFormatError(`${path} has no model.weights.h5`);
-    return readH5Bytes(weights, `${path} (model.weights.h5)`, (reader) => loadFrom(reader, model));
-  }
-  if (!/\.(h5|hdf5)$/i.test(path)) throw new ValueError(`File format not supported: filepath=${path}. loadWeights reads .weights.h5, .keras and legacy .h5 files`);
-  const reader = await H5Reader.open(path, path);
-  try {
-    loadFrom(reader, model);
-  } finally {
-    reader.close();
-  }
+    return worker.readH5Bytes(weights, `${path} (model.weights.h5)`);
+  });
+  await loadFrom(reader, model);
 }

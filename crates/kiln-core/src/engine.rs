@@ -397,6 +397,18 @@ impl Engine {
         self.train_weighted_batches(inputs, targets, None, order, batch_size, first, count, learning_rates)
     }
 
+    /// The dropout stream's state, saved with the model so a loaded one continues the stream.
+    pub fn dropout_state(&self) -> [u64; 4] {
+        self.rng.state()
+    }
+
+    /// Continues the dropout stream from a saved state (a later `setSeed` restarts it, as usual).
+    pub fn set_dropout_state(&mut self, state: [u64; 4]) -> Result<()> {
+        self.rng = Rng::from_state(state).ok_or_else(|| KilnError::value("The saved dropout stream state is all zeros, which no generator can be in"))?;
+        self.rng_generation = rng::seed_generation();
+        Ok(())
+    }
+
     /// Restarts the dropout stream from the last `setSeed` if it was called after this engine's
     /// stream began (fit calls this first, synchronously after the user's code): equal models
     /// then train with equal masks whether their engines existed before the `setSeed` or not.

@@ -22,6 +22,17 @@ impl Rng {
         Rng { state: [splitmix64(&mut s), splitmix64(&mut s), splitmix64(&mut s), splitmix64(&mut s)] }
     }
 
+    /// The generator's whole state, to save it with a model and continue the stream later.
+    pub fn state(&self) -> [u64; 4] {
+        self.state
+    }
+
+    /// A generator continuing from a saved `state`; None for the all-zero state, which
+    /// xoshiro cannot leave (it would draw zeros for ever).
+    pub fn from_state(state: [u64; 4]) -> Option<Rng> {
+        (state != [0; 4]).then_some(Rng { state })
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.state;
         let result = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
@@ -118,6 +129,18 @@ pub fn with_global<T>(f: impl FnOnce(&mut Rng) -> T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_saved_state_continues_the_stream() {
+        let mut a = Rng::new(7);
+        a.next_u64();
+        let mut b = Rng::from_state(a.state()).unwrap();
+        assert_eq!(
+            (0..5).map(|_| a.next_u64()).collect::<Vec<_>>(),
+            (0..5).map(|_| b.next_u64()).collect::<Vec<_>>()
+        );
+        assert!(Rng::from_state([0; 4]).is_none());
+    }
 
     #[test]
     fn same_seed_same_stream() {

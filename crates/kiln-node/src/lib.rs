@@ -7,6 +7,7 @@ mod gradients;
 mod losses;
 mod metrics;
 mod ops;
+mod dropout_state;
 mod optimizer_state;
 mod tensor;
 mod variable;
