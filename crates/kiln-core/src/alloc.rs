@@ -5,24 +5,13 @@ use std::sync::OnceLock;
 
 /// The number of elements of `shape`, or a ValueError when the product overflows.
 pub fn checked_element_count(shape: &[usize]) -> Result<usize> {
-    shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
-        .ok_or_else(|| {
-            KilnError::value(format!(
-                "The shape {} has more elements than this machine can address",
-                shape_str(shape)
-            ))
-        })
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).ok_or_else(|| KilnError::value(format!("The shape {} has more elements than this machine can address", shape_str(shape))))
 }
 
 /// The error for a buffer of `count` elements of `T` that cannot be reserved.
 pub fn too_large<T>(count: usize, what: &str) -> KilnError {
     let bytes = (count as u128) * std::mem::size_of::<T>() as u128;
-    KilnError::resource_exhausted(format!(
-        "{what}: cannot allocate {count} values ({}): out of memory",
-        describe_bytes(bytes)
-    ))
+    KilnError::resource_exhausted(format!("{what}: cannot allocate {count} values ({}): out of memory", describe_bytes(bytes)))
 }
 
 fn describe_bytes(bytes: u128) -> String {
@@ -50,11 +39,7 @@ fn machine_bytes() -> Option<u128> {
         let info = std::fs::read_to_string("/proc/meminfo").ok()?;
         let field = |name: &str| -> Option<u128> {
             let line = info.lines().find(|l| l.starts_with(name))?;
-            line.split_whitespace()
-                .nth(1)?
-                .parse::<u128>()
-                .ok()
-                .map(|kib| kib * 1024)
+            line.split_whitespace().nth(1)?.parse::<u128>().ok().map(|kib| kib * 1024)
         };
         Some(field("MemTotal:")? + field("SwapTotal:").unwrap_or(0))
     })
@@ -69,17 +54,8 @@ fn beyond_machine(bytes: u128) -> bool {
 /// allocate that much in many small pieces fails with an error instead of aborting midway.
 pub fn ensure_available(bytes: usize, what: &str) -> Result<()> {
     let mut probe: Vec<u8> = Vec::new();
-    let reserved = if beyond_machine(bytes as u128) {
-        Err(())
-    } else {
-        probe.try_reserve_exact(bytes).map_err(|_| ())
-    };
-    reserved.map_err(|_| {
-        KilnError::resource_exhausted(format!(
-            "{what}: needs about {} of memory: out of memory",
-            describe_bytes(bytes as u128)
-        ))
-    })
+    let reserved = if beyond_machine(bytes as u128) { Err(()) } else { probe.try_reserve_exact(bytes).map_err(|_| ()) };
+    reserved.map_err(|_| KilnError::resource_exhausted(format!("{what}: needs about {} of memory: out of memory", describe_bytes(bytes as u128))))
 }
 
 /// An empty vector with room for `count` elements, or an error naming the size.
@@ -88,8 +64,7 @@ pub fn with_capacity<T>(count: usize, what: &str) -> Result<Vec<T>> {
         return Err(too_large::<T>(count, what));
     }
     let mut v = Vec::new();
-    v.try_reserve_exact(count)
-        .map_err(|_| too_large::<T>(count, what))?;
+    v.try_reserve_exact(count).map_err(|_| too_large::<T>(count, what))?;
     Ok(v)
 }
 
@@ -109,8 +84,7 @@ pub fn zeros(count: usize, what: &str) -> Result<Vec<f32>> {
     if beyond_machine(count as u128 * 4) {
         return Err(too_large::<f32>(count, what));
     }
-    let layout =
-        std::alloc::Layout::array::<f32>(count).map_err(|_| too_large::<f32>(count, what))?;
+    let layout = std::alloc::Layout::array::<f32>(count).map_err(|_| too_large::<f32>(count, what))?;
     // SAFETY: the layout is Vec<f32>'s for capacity `count` (non-zero size), allocated by the
     // global allocator Vec uses; all-zero bits are 0.0f32, so all `count` values are initialised.
     unsafe {
@@ -146,11 +120,7 @@ mod tests {
         assert!(e.message.contains("cannot allocate"), "{}", e.message);
         let e = zeros(1 << 50, "random.uniform").unwrap_err();
         assert_eq!(e.class_name(), "ResourceExhaustedError");
-        assert!(
-            e.message.contains("4.0 PiB") || e.message.contains("TiB"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("4.0 PiB") || e.message.contains("TiB"), "{}", e.message);
         assert_eq!(filled(3, 7u8, "x").unwrap(), vec![7, 7, 7]);
         assert_eq!(zeros(5, "x").unwrap(), vec![0.0; 5]);
         assert!(zeros(0, "x").unwrap().is_empty());

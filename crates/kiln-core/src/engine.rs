@@ -18,8 +18,8 @@ use std::ops::Deref;
 use std::sync::RwLockWriteGuard;
 
 pub use loss_terms::{LossTerm, TermKind, WeightPenalty};
-pub use reduction::Reduction;
 use reduction::divide_no_nan;
+pub use reduction::Reduction;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct LossSpec {
@@ -342,36 +342,24 @@ impl Engine {
             }
         }
         if targets.len() != self.losses.len() {
-            return Err(KilnError::value(format!(
-                "The model has {} loss(es), so it needs {} target array(s) (y), but {} were given",
-                self.losses.len(),
-                self.losses.len(),
-                targets.len()
-            )));
+            return Err(KilnError::value(format!("The model has {} loss(es), so it needs {} target array(s) (y), but {} were given", self.losses.len(), self.losses.len(), targets.len())));
         }
         let out_shapes = self.output_shapes_for(1, &sample_dims(inputs))?;
         for (l, t) in self.losses.iter().zip(targets) {
             if t.rank() == 0 || t.shape()[0] != rows {
-                return Err(KilnError::value(format!(
-                    "x and y must have the same number of samples: x has {rows}, y has {}",
-                    t.shape().first().copied().unwrap_or(0)
-                )));
+                return Err(KilnError::value(format!("x and y must have the same number of samples: x has {rows}, y has {}", t.shape().first().copied().unwrap_or(0))));
             }
             let width: usize = out_shapes[l.output][1..].iter().product();
             let t_width: usize = t.shape()[1..].iter().product();
             if l.loss.kind.sparse_targets() {
                 if t_width != 1 {
-                    return Err(KilnError::shape(format!(
-                        "sparse_categorical_crossentropy expects integer labels of shape [{rows}] or [{rows}, 1], got {}",
-                        shape_str(t.shape())
-                    )));
+                    return Err(KilnError::shape(format!("sparse_categorical_crossentropy expects integer labels of shape [{rows}] or [{rows}, 1], got {}", shape_str(t.shape()))));
                 }
                 let labels = t.to_f32();
                 if let Some(pos) = labels.iter().position(|&v| !(v >= 0.0 && (v as usize) < width && v.fract() == 0.0)) {
                     return Err(KilnError::value(format!(
                         "Received a label value of {} at sample {pos}, which is outside the valid range of [0, {}) for sparse_categorical_crossentropy",
-                        labels[pos],
-                        width
+                        labels[pos], width
                     )));
                 }
             } else if t_width != width {
@@ -423,7 +411,17 @@ impl Engine {
     /// `train_batches` with one weight per sample ([samples] or [samples, 1]) multiplying
     /// each sample's loss (Keras' `sample_weight`).
     #[allow(clippy::too_many_arguments)]
-    pub fn train_weighted_batches(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32]) -> Result<Vec<BatchLogs>> {
+    pub fn train_weighted_batches(
+        &mut self,
+        inputs: &[&Tensor],
+        targets: &[&Tensor],
+        sample_weights: Option<&Tensor>,
+        order: &[u32],
+        batch_size: usize,
+        first: usize,
+        count: usize,
+        learning_rates: &[f32],
+    ) -> Result<Vec<BatchLogs>> {
         check_sample_weights(sample_weights, inputs)?;
         if self.optimizer.is_none() || (self.losses.is_empty() && self.loss_terms.is_empty() && self.weight_penalties.is_empty()) {
             return Err(KilnError::runtime("You must call `compile()` with an optimizer and a loss before training"));
@@ -438,7 +436,18 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn train_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, order: &[u32], batch_size: usize, first: usize, count: usize, learning_rates: &[f32], buffers: &mut [&mut Vec<f32>]) -> Result<Vec<BatchLogs>> {
+    fn train_batches_on_pool(
+        &mut self,
+        inputs: &[&Tensor],
+        targets: &[&Tensor],
+        sample_weights: Option<&Tensor>,
+        order: &[u32],
+        batch_size: usize,
+        first: usize,
+        count: usize,
+        learning_rates: &[f32],
+        buffers: &mut [&mut Vec<f32>],
+    ) -> Result<Vec<BatchLogs>> {
         let mut logs = Vec::with_capacity(count);
         let dims = sample_dims(inputs);
         for b in first..first + count {
@@ -453,7 +462,27 @@ impl Engine {
     fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, dims: &[Vec<usize>], idx: &[u32], lr: f32, guards: &mut [&mut Vec<f32>]) -> Result<BatchLogs> {
         let rows = idx.len();
         let w = self.workspace(rows, dims)?;
-        let Engine { graph, workspaces, needs_grad, skip_backward, rng, losses, loss_plans, metrics, output_losses, optimizer, update_options, variable_nodes, trainable, input_nodes, loss_terms, weight_penalties, constraints, variable_shapes, .. } = self;
+        let Engine {
+            graph,
+            workspaces,
+            needs_grad,
+            skip_backward,
+            rng,
+            losses,
+            loss_plans,
+            metrics,
+            output_losses,
+            optimizer,
+            update_options,
+            variable_nodes,
+            trainable,
+            input_nodes,
+            loss_terms,
+            weight_penalties,
+            constraints,
+            variable_shapes,
+            ..
+        } = self;
         let ws = &mut workspaces[w].2;
         gather(ws, input_nodes, inputs, targets, idx);
         let weights = gather_sample_weights(ws, sample_weights, idx);
@@ -503,7 +532,16 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn evaluate_batches_on_pool(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, batch_size: usize, first: usize, count: usize, guards: &[&Vec<f32>]) -> Result<Vec<BatchLogs>> {
+    fn evaluate_batches_on_pool(
+        &mut self,
+        inputs: &[&Tensor],
+        targets: &[&Tensor],
+        sample_weights: Option<&Tensor>,
+        batch_size: usize,
+        first: usize,
+        count: usize,
+        guards: &[&Vec<f32>],
+    ) -> Result<Vec<BatchLogs>> {
         let rows_total = inputs[0].shape()[0];
         let order: Vec<u32> = (0..rows_total as u32).collect();
         let mut logs = Vec::with_capacity(count);
@@ -702,7 +740,16 @@ fn per_output_losses(outputs: usize, losses: &[LossSpec], loss_values: &[f64], t
 }
 
 #[allow(clippy::too_many_arguments)]
-fn batch_logs<V: Deref<Target = Vec<f32>>>(ws: &Workspace, graph: &Graph, vars: &[V], rows: usize, loss_sum: f64, per_output: Option<Vec<f64>>, losses: &[LossSpec], metrics: &[MetricSpec]) -> BatchLogs {
+fn batch_logs<V: Deref<Target = Vec<f32>>>(
+    ws: &Workspace,
+    graph: &Graph,
+    vars: &[V],
+    rows: usize,
+    loss_sum: f64,
+    per_output: Option<Vec<f64>>,
+    losses: &[LossSpec],
+    metrics: &[MetricSpec],
+) -> BatchLogs {
     let mut logs = vec![rows as f64, loss_sum];
     logs.extend(per_output.unwrap_or_default());
     for m in metrics {

@@ -21,24 +21,12 @@ pub struct ValueAndGrad {
 /// Evaluates `graph`'s first output at `inputs` and differentiates it with respect to each
 /// variable whose `wrt` flag is set. With `training`, dropout and noise are active and batch
 /// normalisation uses (and moves its moving statistics toward) the batch's statistics.
-pub fn value_and_grad(
-    graph: &Graph,
-    variables: &[Variable],
-    wrt: &[bool],
-    inputs: &[&Tensor],
-    training: bool,
-) -> Result<ValueAndGrad> {
+pub fn value_and_grad(graph: &Graph, variables: &[Variable], wrt: &[bool], inputs: &[&Tensor], training: bool) -> Result<ValueAndGrad> {
     if wrt.len() != variables.len() {
-        return Err(KilnError::value(format!(
-            "{} variables but {} gradient flags",
-            variables.len(),
-            wrt.len()
-        )));
+        return Err(KilnError::value(format!("{} variables but {} gradient flags", variables.len(), wrt.len())));
     }
     let Some(&out) = graph.outputs.first() else {
-        return Err(KilnError::value(
-            "A gradient graph needs an output (the value)",
-        ));
+        return Err(KilnError::value("A gradient graph needs an output (the value)"));
     };
     let n = graph.nodes.len();
     let mut needs_grad = vec![false; n];
@@ -46,21 +34,11 @@ pub fn value_and_grad(
     for (id, node) in graph.nodes.iter().enumerate() {
         match &node.op {
             Op::Variable { index } => {
-                let flag = wrt.get(*index).ok_or_else(|| {
-                    KilnError::value(format!(
-                        "Graph reads variable {index}, but only {} were given",
-                        variables.len()
-                    ))
-                })?;
+                let flag = wrt.get(*index).ok_or_else(|| KilnError::value(format!("Graph reads variable {index}, but only {} were given", variables.len())))?;
                 needs_grad[id] = *flag;
             }
             Op::Input { index, shape } => {
-                let given = inputs.get(*index).ok_or_else(|| {
-                    KilnError::value(format!(
-                        "Graph input index {index} is out of range: {} tensors were given",
-                        inputs.len()
-                    ))
-                })?;
+                let given = inputs.get(*index).ok_or_else(|| KilnError::value(format!("Graph input index {index} is out of range: {} tensors were given", inputs.len())))?;
                 let declared: Vec<usize> = shape.iter().map(|d| d.unwrap_or(usize::MAX)).collect();
                 if given.shape() != declared.as_slice() {
                     return Err(KilnError::shape(format!("Graph input {index} ({}) is declared {:?} but the tensor given has shape {}", node.name, shape, shape_str(given.shape()))));
@@ -74,10 +52,7 @@ pub fn value_and_grad(
     // Every input is declared with its whole concrete shape, so no per-sample lengths are needed.
     let mut plan = Plan::new(graph, 1, &[], &variable_shapes, &needs_grad)?;
     if plan.shapes[out].iter().product::<usize>() != 1 {
-        return Err(KilnError::value(format!(
-            "The value must be a scalar (one number) to be differentiated, got shape {}",
-            shape_str(&plan.shapes[out])
-        )));
+        return Err(KilnError::value(format!("The value must be a scalar (one number) to be differentiated, got shape {}", shape_str(&plan.shapes[out]))));
     }
     for (tensor, node) in inputs.iter().zip(&input_nodes) {
         if let Some(node) = node {
@@ -116,15 +91,7 @@ pub fn value_and_grad(
             }
         }
     }
-    let aux = graph.outputs[1..]
-        .iter()
-        .map(|&o| {
-            Tensor::from_f32(
-                plan.shapes[o].clone(),
-                plan.value_of(graph, &buffers, o).to_vec(),
-            )
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let aux = graph.outputs[1..].iter().map(|&o| Tensor::from_f32(plan.shapes[o].clone(), plan.value_of(graph, &buffers, o).to_vec())).collect::<Result<Vec<_>>>()?;
     Ok(ValueAndGrad { value, grads, aux })
 }
 
@@ -142,15 +109,11 @@ fn reaches(graph: &Graph, from: usize, to: usize) -> bool {
 fn lock_for_write(vars: &[Variable]) -> Vec<RwLockWriteGuard<'_, Vec<f32>>> {
     let mut order: Vec<usize> = (0..vars.len()).collect();
     order.sort_by_key(|&i| vars[i].id);
-    let mut slots: Vec<Option<RwLockWriteGuard<Vec<f32>>>> =
-        (0..vars.len()).map(|_| None).collect();
+    let mut slots: Vec<Option<RwLockWriteGuard<Vec<f32>>>> = (0..vars.len()).map(|_| None).collect();
     for i in order {
         slots[i] = Some(vars[i].data.write().unwrap_or_else(|e| e.into_inner()));
     }
-    slots
-        .into_iter()
-        .map(|g| g.expect("every variable locked"))
-        .collect()
+    slots.into_iter().map(|g| g.expect("every variable locked")).collect()
 }
 
 #[cfg(test)]
@@ -180,24 +143,16 @@ mod tests {
         let y = Tensor::from_f32(vec![3, 1], vec![0.2, -0.3, 1.0]).unwrap();
         let w = Variable::new(&Tensor::from_f32(vec![2, 1], vec![0.5, -0.4]).unwrap());
         let b = Variable::new(&Tensor::from_f32(vec![1], vec![0.1]).unwrap());
-        let r =
-            value_and_grad(&graph(DENSE_MSE), &[w, b], &[true, true], &[&x, &y], false).unwrap();
+        let r = value_and_grad(&graph(DENSE_MSE), &[w, b], &[true, true], &[&x, &y], false).unwrap();
         let (xs, ys) = (x.to_f32(), y.to_f32());
-        let residual: Vec<f32> = (0..3)
-            .map(|i| xs[2 * i] * 0.5 + xs[2 * i + 1] * -0.4 + 0.1 - ys[i])
-            .collect();
+        let residual: Vec<f32> = (0..3).map(|i| xs[2 * i] * 0.5 + xs[2 * i + 1] * -0.4 + 0.1 - ys[i]).collect();
         let value: f32 = residual.iter().map(|r| r * r).sum::<f32>() / 3.0;
         // d/dw_j = 2/n Σ r_i x_ij; d/db = 2/n Σ r_i.
-        let dw: Vec<f32> = (0..2)
-            .map(|j| 2.0 / 3.0 * (0..3).map(|i| residual[i] * xs[2 * i + j]).sum::<f32>())
-            .collect();
+        let dw: Vec<f32> = (0..2).map(|j| 2.0 / 3.0 * (0..3).map(|i| residual[i] * xs[2 * i + j]).sum::<f32>()).collect();
         let db = 2.0 / 3.0 * residual.iter().sum::<f32>();
         assert!((r.value - value).abs() < 1e-6);
         let gw = r.grads[0].as_ref().unwrap();
-        assert!(
-            (gw[0] - dw[0]).abs() < 1e-6 && (gw[1] - dw[1]).abs() < 1e-6,
-            "{gw:?} vs {dw:?}"
-        );
+        assert!((gw[0] - dw[0]).abs() < 1e-6 && (gw[1] - dw[1]).abs() < 1e-6, "{gw:?} vs {dw:?}");
         assert!((r.grads[1].as_ref().unwrap()[0] - db).abs() < 1e-6);
     }
 
@@ -219,33 +174,23 @@ mod tests {
         );
         let x = Tensor::from_f32(vec![2, 3], vec![0.3, -0.2, 0.9, 1.1, 0.4, -0.6]).unwrap();
         let vars = [
-            Variable::new(
-                &Tensor::from_f32(vec![3, 2], vec![0.2, -0.5, 0.7, 0.1, -0.3, 0.4]).unwrap(),
-            ),
+            Variable::new(&Tensor::from_f32(vec![3, 2], vec![0.2, -0.5, 0.7, 0.1, -0.3, 0.4]).unwrap()),
             Variable::new(&Tensor::from_f32(vec![2], vec![0.8, -1.2]).unwrap()),
             Variable::new(&Tensor::from_f32(vec![1], vec![3.0]).unwrap()),
         ];
         let r = value_and_grad(&g, &vars, &[true, true, true], &[&x], false).unwrap();
-        assert!(
-            r.grads[2].is_none(),
-            "the value does not depend on variable 2"
-        );
+        assert!(r.grads[2].is_none(), "the value does not depend on variable 2");
         for (k, v) in vars.iter().take(2).enumerate() {
             for i in 0..v.shape.iter().product::<usize>() {
                 let at = |d: f32| {
                     v.data.write().unwrap()[i] += d;
-                    let value = value_and_grad(&g, &vars, &[false, false, false], &[&x], false)
-                        .unwrap()
-                        .value;
+                    let value = value_and_grad(&g, &vars, &[false, false, false], &[&x], false).unwrap().value;
                     v.data.write().unwrap()[i] -= d;
                     value as f64
                 };
                 let numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
                 let analytic = r.grads[k].as_ref().unwrap()[i] as f64;
-                assert!(
-                    (numeric - analytic).abs() < 1e-3 * (1.0 + numeric.abs()),
-                    "var {k}[{i}]: {analytic} vs {numeric}"
-                );
+                assert!((numeric - analytic).abs() < 1e-3 * (1.0 + numeric.abs()), "var {k}[{i}]: {analytic} vs {numeric}");
             }
         }
         let mut with_aux = g.clone();
@@ -259,19 +204,11 @@ mod tests {
 
     #[test]
     fn a_non_scalar_value_or_a_wrong_input_is_refused() {
-        let g = graph(
-            r#"{"nodes":[{"op":"input","index":0,"shape":[2]},{"op":"variable","index":0},{"op":"binary","function":"mul","inputs":[0,1]}],"outputs":[2]}"#,
-        );
+        let g = graph(r#"{"nodes":[{"op":"input","index":0,"shape":[2]},{"op":"variable","index":0},{"op":"binary","function":"mul","inputs":[0,1]}],"outputs":[2]}"#);
         let x = Tensor::from_f32(vec![2], vec![1.0, 2.0]).unwrap();
         let w = Variable::new(&Tensor::from_f32(vec![2], vec![1.0, 1.0]).unwrap());
-        let err = value_and_grad(&g, std::slice::from_ref(&w), &[true], &[&x], false)
-            .err()
-            .unwrap();
-        assert!(
-            err.message.contains("scalar") && err.message.contains("[2]"),
-            "{}",
-            err.message
-        );
+        let err = value_and_grad(&g, std::slice::from_ref(&w), &[true], &[&x], false).err().unwrap();
+        assert!(err.message.contains("scalar") && err.message.contains("[2]"), "{}", err.message);
         let wide = Tensor::from_f32(vec![3], vec![1.0, 2.0, 3.0]).unwrap();
         assert!(value_and_grad(&g, &[w], &[true], &[&wide], false).is_err());
     }

@@ -5,8 +5,8 @@ use crate::error::{shape_str, KilnError, Result};
 use crate::graph::normalize_axis;
 use crate::kernels::binary::{self, broadcast_shape, BinaryOp};
 use crate::kernels::conv::{self, Geometry, Padding};
-use crate::kernels::pool::{self, PoolOp};
 use crate::kernels::gemm::{gemm, MatRef};
+use crate::kernels::pool::{self, PoolOp};
 use crate::kernels::reduce::{self, split_at_axis, ReduceOp};
 use crate::kernels::softmax;
 use crate::kernels::unary::{self, UnaryOp};
@@ -64,7 +64,11 @@ pub fn reduce(op: ReduceOp, x: &Tensor, axis: Option<i64>, keep_dims: bool) -> R
         Some(a) => {
             let a = normalize_axis(a, x.rank(), "reduce")?;
             let mut s = x.shape().to_vec();
-            if keep_dims { s[a] = 1 } else { s.remove(a); }
+            if keep_dims {
+                s[a] = 1
+            } else {
+                s.remove(a);
+            }
             (split_at_axis(x.shape(), a), s)
         }
     };
@@ -157,11 +161,7 @@ pub fn slice(x: &Tensor, begin: &[i64], size: &[i64]) -> Result<Tensor> {
         let b = begin[i];
         let s = if size[i] < 0 { dim - b } else { size[i] };
         if b < 0 || b > dim || s < 0 || b + s > dim {
-            return Err(KilnError::value(format!(
-                "slice: begin {b} with size {} is out of range for axis {i} of length {dim} (shape {})",
-                size[i],
-                shape_str(x.shape())
-            )));
+            return Err(KilnError::value(format!("slice: begin {b} with size {} is out of range for axis {i} of length {dim} (shape {})", size[i], shape_str(x.shape()))));
         }
         ranges.push((b as usize, (b + s) as usize));
     }
@@ -195,11 +195,7 @@ pub fn concat(xs: &[&Tensor], axis: i64) -> Result<Tensor> {
             s0[a] = 0;
         }
         if s1 != s0 {
-            return Err(KilnError::shape(format!(
-                "concat: tensor {i} has shape {}, which does not match {} outside axis {a}",
-                shape_str(t.shape()),
-                shape_str(first.shape())
-            )));
+            return Err(KilnError::shape(format!("concat: tensor {i} has shape {}, which does not match {} outside axis {a}", shape_str(t.shape()), shape_str(first.shape()))));
         }
     }
     let views: Vec<Vec<f32>> = xs.iter().map(|t| t.to_f32().into_owned()).collect();
@@ -332,7 +328,10 @@ pub fn permutation(n: usize) -> Result<Vec<u32>> {
         return Err(KilnError::value(format!("permutation: {n} samples is more than 2^32")));
     }
     let mut next = 0u32;
-    let mut order = alloc::from_fn(n, "permutation", || { next += 1; next - 1 })?;
+    let mut order = alloc::from_fn(n, "permutation", || {
+        next += 1;
+        next - 1
+    })?;
     with_global(|r| r.shuffle(&mut order));
     Ok(order)
 }

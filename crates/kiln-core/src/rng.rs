@@ -117,10 +117,7 @@ pub fn with_global<T>(f: impl FnOnce(&mut Rng) -> T) -> T {
         if let Some(seed) = std::env::var("KILN_SEED").ok().and_then(|s| s.parse::<u64>().ok()) {
             return Rng::new(seed);
         }
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
         Rng::new(nanos)
     });
     f(rng)
@@ -135,10 +132,7 @@ mod tests {
         let mut a = Rng::new(7);
         a.next_u64();
         let mut b = Rng::from_state(a.state()).unwrap();
-        assert_eq!(
-            (0..5).map(|_| a.next_u64()).collect::<Vec<_>>(),
-            (0..5).map(|_| b.next_u64()).collect::<Vec<_>>()
-        );
+        assert_eq!((0..5).map(|_| a.next_u64()).collect::<Vec<_>>(), (0..5).map(|_| b.next_u64()).collect::<Vec<_>>());
         assert!(Rng::from_state([0; 4]).is_none());
     }
 

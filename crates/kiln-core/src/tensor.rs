@@ -13,9 +13,7 @@ impl DType {
             "float32" => Ok(DType::Float32),
             "int32" => Ok(DType::Int32),
             "uint8" => Ok(DType::Uint8),
-            other => Err(KilnError::value(format!(
-                "Unknown dtype '{other}'. Valid dtypes: 'float32', 'int32', 'uint8'"
-            ))),
+            other => Err(KilnError::value(format!("Unknown dtype '{other}'. Valid dtypes: 'float32', 'int32', 'uint8'"))),
         }
     }
     pub fn name(self) -> &'static str {
@@ -76,12 +74,7 @@ impl Tensor {
     pub fn new(shape: Vec<usize>, storage: Storage) -> Result<Tensor> {
         let expected = crate::alloc::checked_element_count(&shape)?;
         if expected != storage.len() {
-            return Err(KilnError::shape(format!(
-                "A tensor of shape {} needs {} values, got {}",
-                shape_str(&shape),
-                expected,
-                storage.len()
-            )));
+            return Err(KilnError::shape(format!("A tensor of shape {} needs {} values, got {}", shape_str(&shape), expected, storage.len())));
         }
         Ok(Tensor { shape, storage })
     }
@@ -122,10 +115,7 @@ impl Tensor {
     pub fn f32_data(&self, what: &str) -> Result<&[f32]> {
         match &self.storage {
             Storage::F32(v) => Ok(v),
-            other => Err(KilnError::value(format!(
-                "{what} must be float32, got {}",
-                other.dtype().name()
-            ))),
+            other => Err(KilnError::value(format!("{what} must be float32, got {}", other.dtype().name()))),
         }
     }
     pub fn astype(&self, dtype: DType) -> Tensor {
@@ -171,25 +161,14 @@ pub fn resolve_reshape(from: &[usize], to: &[Option<usize>]) -> Result<Vec<usize
     let unknown = to.iter().filter(|d| d.is_none()).count();
     let known = crate::alloc::checked_element_count(&to.iter().flatten().copied().collect::<Vec<_>>())?;
     let describe = || {
-        let parts: Vec<String> =
-            to.iter().map(|d| d.map(|v| v.to_string()).unwrap_or("-1".into())).collect();
+        let parts: Vec<String> = to.iter().map(|d| d.map(|v| v.to_string()).unwrap_or("-1".into())).collect();
         format!("[{}]", parts.join(", "))
     };
     match unknown {
         0 if known == total => Ok(to.iter().map(|d| d.unwrap()).collect()),
-        1 if known > 0 && total.is_multiple_of(known) => {
-            Ok(to.iter().map(|d| d.unwrap_or(total / known)).collect())
-        }
-        0 | 1 => Err(KilnError::shape(format!(
-            "Cannot reshape a tensor of shape {} ({} values) to {}",
-            shape_str(from),
-            total,
-            describe()
-        ))),
-        _ => Err(KilnError::value(format!(
-            "reshape: only one dimension can be -1, got {}",
-            describe()
-        ))),
+        1 if known > 0 && total.is_multiple_of(known) => Ok(to.iter().map(|d| d.unwrap_or(total / known)).collect()),
+        0 | 1 => Err(KilnError::shape(format!("Cannot reshape a tensor of shape {} ({} values) to {}", shape_str(from), total, describe()))),
+        _ => Err(KilnError::value(format!("reshape: only one dimension can be -1, got {}", describe()))),
     }
 }
 

@@ -5,11 +5,7 @@ static INIT: Once = Once::new();
 
 pub fn init() {
     INIT.call_once(|| {
-        let n = std::env::var("KILN_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        let n = std::env::var("KILN_NUM_THREADS").ok().and_then(|v| v.parse::<usize>().ok()).filter(|&n| n > 0).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
         // Fails only if a pool already exists (another library built it): use that one.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     });

@@ -17,11 +17,7 @@ pub struct Variable {
 
 impl Variable {
     pub fn new(value: &Tensor) -> Variable {
-        Variable {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            shape: value.shape().to_vec(),
-            data: Arc::new(RwLock::new(value.to_f32().into_owned())),
-        }
+        Variable { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), shape: value.shape().to_vec(), data: Arc::new(RwLock::new(value.to_f32().into_owned())) }
     }
 
     pub fn read(&self) -> Tensor {
@@ -31,11 +27,7 @@ impl Variable {
 
     pub fn assign(&self, value: &Tensor, name: &str) -> Result<()> {
         if value.shape() != self.shape.as_slice() {
-            return Err(KilnError::shape(format!(
-                "Variable '{name}' has shape {}, but the assigned value has shape {}",
-                shape_str(&self.shape),
-                shape_str(value.shape())
-            )));
+            return Err(KilnError::shape(format!("Variable '{name}' has shape {}, but the assigned value has shape {}", shape_str(&self.shape), shape_str(value.shape()))));
         }
         let mut guard = self.data.write().unwrap_or_else(|e| e.into_inner());
         guard.copy_from_slice(&value.to_f32());

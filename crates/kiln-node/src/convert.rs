@@ -13,9 +13,7 @@ const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 /// A whole number in [-2^53, 2^53] (axes, slice bounds, random bounds).
 pub fn integer(value: f64, what: &str) -> Result<i64> {
     if !(value.is_finite() && value.fract() == 0.0 && value.abs() <= MAX_EXACT) {
-        return Err(to_js(KilnError::value(format!(
-            "{what} must be an integer no larger than 2^53 in size, got {value}"
-        ))));
+        return Err(to_js(KilnError::value(format!("{what} must be an integer no larger than 2^53 in size, got {value}"))));
     }
     Ok(value as i64)
 }
@@ -23,20 +21,12 @@ pub fn integer(value: f64, what: &str) -> Result<i64> {
 /// A whole number in [0, 2^53] (counts, sizes, indices).
 pub fn count(value: f64, what: &str) -> Result<usize> {
     let n = integer(value, what)?;
-    usize::try_from(n).map_err(|_| {
-        to_js(KilnError::value(format!(
-            "{what} must be a non-negative integer, got {value}"
-        )))
-    })
+    usize::try_from(n).map_err(|_| to_js(KilnError::value(format!("{what} must be a non-negative integer, got {value}"))))
 }
 
 /// A shape: each dimension a count, and their product addressable.
 pub fn shape(dims: &[f64], what: &str) -> Result<Vec<usize>> {
-    let shape = dims
-        .iter()
-        .enumerate()
-        .map(|(i, &d)| count(d, &format!("{what}: dimension {i}")))
-        .collect::<Result<Vec<_>>>()?;
+    let shape = dims.iter().enumerate().map(|(i, &d)| count(d, &format!("{what}: dimension {i}"))).collect::<Result<Vec<_>>>()?;
     checked_element_count(&shape).map_err(to_js)?;
     Ok(shape)
 }

@@ -5,9 +5,9 @@ use crate::error::{guard, to_js};
 use crate::tensor::NativeTensor;
 use crate::variable::NativeVariable;
 use kiln_core::{Engine, Tensor};
+use napi::bindgen_prelude::AsyncTask;
 use napi::bindgen_prelude::{ClassInstance, Float32Array, Float64Array, Uint32Array};
 use napi::{Env, Result, Task};
-use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 use std::sync::{Arc, Mutex};
 
@@ -57,9 +57,7 @@ impl Task for BatchTask {
             let (inputs, targets) = (refs(&self.inputs), refs(&self.targets));
             let weights = self.sample_weights.as_deref();
             let logs = match &self.job {
-                Job::Train { order, batch_size, first, count, learning_rates } => {
-                    engine.train_weighted_batches(&inputs, &targets, weights, order, *batch_size, *first, *count, learning_rates)
-                }
+                Job::Train { order, batch_size, first, count, learning_rates } => engine.train_weighted_batches(&inputs, &targets, weights, order, *batch_size, *first, *count, learning_rates),
                 Job::Evaluate { batch_size, first, count } => engine.evaluate_weighted_batches(&inputs, &targets, weights, *batch_size, *first, *count),
             };
             logs.map(flatten).map_err(to_js)

@@ -28,10 +28,7 @@ fn install_quiet_hook() {
             if ACTIVE_GUARDS.load(Ordering::SeqCst) == 0 {
                 return default(info);
             }
-            let place = info
-                .location()
-                .map(|l| format!(" (at {}:{})", l.file(), l.line()))
-                .unwrap_or_default();
+            let place = info.location().map(|l| format!(" (at {}:{})", l.file(), l.line())).unwrap_or_default();
             if let Ok(mut last) = LAST_PANIC.lock() {
                 *last = Some(format!("{}{place}", panic_message(info.payload())));
             }
@@ -40,11 +37,7 @@ fn install_quiet_hook() {
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "unknown".into())
+    payload.downcast_ref::<String>().cloned().or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_else(|| "unknown".into())
 }
 
 /// Runs native work, turning a panic into a JavaScript error instead of aborting Node (and
@@ -59,10 +52,7 @@ pub fn guard<T>(f: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
         Err(panic) => {
             let recorded = LAST_PANIC.lock().ok().and_then(|mut last| last.take());
             let what = recorded.unwrap_or_else(|| panic_message(panic.as_ref()));
-            Err(napi::Error::new(
-                napi::Status::GenericFailure,
-                format!("RuntimeError: internal error in kiln-nn's engine: {what}"),
-            ))
+            Err(napi::Error::new(napi::Status::GenericFailure, format!("RuntimeError: internal error in kiln-nn's engine: {what}")))
         }
     }
 }

@@ -25,26 +25,12 @@ pub fn value_and_grad(
 ) -> Result<Vec<Option<NativeTensor>>> {
     let graph = Graph::from_json(&graph).map_err(to_js)?;
     let vars: Vec<_> = variables.iter().map(|v| v.inner.clone()).collect();
-    let tensors = inputs
-        .iter()
-        .map(|t| t.get().cloned())
-        .collect::<Result<Vec<_>>>()?;
+    let tensors = inputs.iter().map(|t| t.get().cloned()).collect::<Result<Vec<_>>>()?;
     let refs: Vec<&Tensor> = tensors.iter().map(|t| t.as_ref()).collect();
-    let result =
-        guard(|| gradients::value_and_grad(&graph, &vars, &wrt, &refs, training).map_err(to_js))?;
-    let mut out = vec![Some(NativeTensor::wrap(
-        &env,
-        Tensor::from_f32(vec![], vec![result.value]).map_err(to_js)?,
-    )?)];
+    let result = guard(|| gradients::value_and_grad(&graph, &vars, &wrt, &refs, training).map_err(to_js))?;
+    let mut out = vec![Some(NativeTensor::wrap(&env, Tensor::from_f32(vec![], vec![result.value]).map_err(to_js)?)?)];
     for (grad, v) in result.grads.into_iter().zip(&vars) {
-        out.push(
-            grad.map(|g| {
-                Tensor::from_f32(v.shape.clone(), g)
-                    .map_err(to_js)
-                    .and_then(|t| NativeTensor::wrap(&env, t))
-            })
-            .transpose()?,
-        );
+        out.push(grad.map(|g| Tensor::from_f32(v.shape.clone(), g).map_err(to_js).and_then(|t| NativeTensor::wrap(&env, t))).transpose()?);
     }
     for t in result.aux {
         out.push(Some(NativeTensor::wrap(&env, t)?));
@@ -63,35 +49,18 @@ impl NativeGradientApplier {
     /// `config`: the optimizer's engine spec (rule, clipping, weight decay) as JSON.
     #[napi(constructor)]
     pub fn new(config: String) -> Result<Self> {
-        let config: OptimizerConfig = serde_json::from_str(&config)
-            .map_err(|e| value_error(format!("Invalid optimizer description: {e}")))?;
-        Ok(NativeGradientApplier {
-            inner: GradientApplier::new(&config).map_err(to_js)?,
-        })
+        let config: OptimizerConfig = serde_json::from_str(&config).map_err(|e| value_error(format!("Invalid optimizer description: {e}")))?;
+        Ok(NativeGradientApplier { inner: GradientApplier::new(&config).map_err(to_js)? })
     }
 
     /// One update of `variables` by `grads` at `learningRate`; `constraints` is a JSON list
     /// with each variable's constraint or null.
     #[napi]
-    pub fn apply(
-        &mut self,
-        variables: Vec<ClassInstance<NativeVariable>>,
-        grads: Vec<ClassInstance<NativeTensor>>,
-        learning_rate: f64,
-        constraints: String,
-    ) -> Result<()> {
+    pub fn apply(&mut self, variables: Vec<ClassInstance<NativeVariable>>, grads: Vec<ClassInstance<NativeTensor>>, learning_rate: f64, constraints: String) -> Result<()> {
         let vars: Vec<_> = variables.iter().map(|v| v.inner.clone()).collect();
-        let grads = grads
-            .iter()
-            .map(|g| g.get().map(|t| t.to_f32().into_owned()))
-            .collect::<Result<Vec<_>>>()?;
-        let constraints: Vec<Option<Constraint>> = serde_json::from_str(&constraints)
-            .map_err(|e| to_js(KilnError::value(format!("Invalid constraints: {e}"))))?;
-        guard(|| {
-            self.inner
-                .apply(&vars, &grads, &constraints, learning_rate as f32)
-                .map_err(to_js)
-        })
+        let grads = grads.iter().map(|g| g.get().map(|t| t.to_f32().into_owned())).collect::<Result<Vec<_>>>()?;
+        let constraints: Vec<Option<Constraint>> = serde_json::from_str(&constraints).map_err(|e| to_js(KilnError::value(format!("Invalid constraints: {e}"))))?;
+        guard(|| self.inner.apply(&vars, &grads, &constraints, learning_rate as f32).map_err(to_js))
     }
 
     /// Updates applied so far.

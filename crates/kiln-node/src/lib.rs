@@ -1,13 +1,13 @@
 //! kiln-node: the napi-rs binding of kiln-nn. It converts and validates arguments and
 //! schedules work on native threads; all math lives in kiln-core.
 mod convert;
+mod dropout_state;
 mod engine;
 mod error;
 mod gradients;
 mod losses;
 mod metrics;
 mod ops;
-mod dropout_state;
 mod optimizer_state;
 mod tensor;
 mod variable;

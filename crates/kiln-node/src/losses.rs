@@ -17,10 +17,7 @@ pub fn loss_values(spec: String, y_true: &NativeTensor, y_pred: &NativeTensor) -
         let (pred_values, target_values) = (pred.to_f32(), target.to_f32());
         let target_width = if loss.kind.sparse_targets() { 1 } else { pred_values.len() / rows.max(1) };
         if target_values.len() != rows * target_width {
-            return Err(value_error(format!(
-                "y_true has {} values but y_pred has {rows} samples of {target_width} target value(s) each",
-                target_values.len()
-            )));
+            return Err(value_error(format!("y_true has {} values but y_pred has {rows} samples of {target_width} target value(s) each", target_values.len())));
         }
         Ok(Float32Array::new(per_sample::values(&loss, &pred_values, &target_values, rows)))
     })

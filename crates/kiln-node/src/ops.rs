@@ -21,7 +21,6 @@ fn wrap(env: &Env, t: kiln_core::Result<Tensor>) -> Result<NativeTensor> {
     NativeTensor::wrap(env, t.map_err(to_js)?)
 }
 
-
 #[napi]
 pub fn unary_op(env: Env, name: String, x: &NativeTensor) -> Result<NativeTensor> {
     let op: UnaryOp = parse_name("function", &name)?;

@@ -29,5 +29,9 @@ impl Reduction {
 
 /// a / b, or 0 where b is 0 (Keras' `divide_no_nan`).
 pub fn divide_no_nan(a: f64, b: f64) -> f64 {
-    if b == 0.0 { 0.0 } else { a / b }
+    if b == 0.0 {
+        0.0
+    } else {
+        a / b
+    }
 }

@@ -4,11 +4,11 @@ use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_ax
 use super::Graph;
 use crate::alloc;
 use crate::error::{KilnError, Result};
+use crate::kernels::augment::{self, Images};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
-use crate::kernels::rnn::{self, DropoutMasks, RnnConfig, RnnGrads, RnnScratch, RnnState};
 use crate::kernels::resample::Resampling;
-use crate::kernels::augment::{self, Images};
+use crate::kernels::rnn::{self, DropoutMasks, RnnConfig, RnnGrads, RnnScratch, RnnState};
 use crate::kernels::{axis, batch_matmul, batch_norm, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
 use crate::kernels::{index_map, scan, top_k};
 use crate::rng::Rng;
@@ -258,9 +258,7 @@ impl Plan {
                 }
                 Op::Slice { axis, begin, size } => axis::slice_forward(x, axis_dims(&self.shapes[node.inputs[0]], *axis), *begin, *size, &mut out),
                 Op::Flip { axis } => axis::flip(x, axis_dims(&self.shapes[node.inputs[0]], *axis), &mut out, false),
-                Op::Reduce { function, axis, .. } => {
-                    reduce::forward(*function, x, reduce_dims(&self.shapes[node.inputs[0]], *axis), &mut out)
-                }
+                Op::Reduce { function, axis, .. } => reduce::forward(*function, x, reduce_dims(&self.shapes[node.inputs[0]], *axis), &mut out),
                 Op::Where => {
                     let [x_values, y_values] = [1, 2].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
                     index_map::select(x, x_values, y_values, where_maps(&self.scratch[id].indices), &mut out);
@@ -362,7 +360,13 @@ impl Plan {
                     let y_id = node.inputs[1];
                     let y = node_value(&self.values, graph, vars, y_id);
                     binary::backward(
-                        *function, x, &self.shapes[x_id], y, &self.shapes[y_id], &self.shapes[id], &dy,
+                        *function,
+                        x,
+                        &self.shapes[x_id],
+                        y,
+                        &self.shapes[y_id],
+                        &self.shapes[id],
+                        &dy,
                         if x_grad { Some(&mut dx) } else { None },
                         if needs_grad[y_id] { Some(&mut d_second) } else { None },
                     );
@@ -376,7 +380,12 @@ impl Plan {
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");
                     let kernel = node_value(&self.values, graph, vars, k_id);
                     conv_transpose::backward(
-                        &g, x, kernel, in_channels, &dy, &mut self.scratch[id].floats,
+                        &g,
+                        x,
+                        kernel,
+                        in_channels,
+                        &dy,
+                        &mut self.scratch[id].floats,
                         needs_grad[k_id].then_some((d_second.as_mut_slice(), self.overwritten[k_id])),
                         x_grad.then_some(dx.as_mut_slice()),
                     );
@@ -396,7 +405,12 @@ impl Plan {
                     let kernel = node_value(&self.values, graph, vars, k_id);
                     let Scratch { floats: cols, floats_grad: dcols, .. } = &mut self.scratch[id];
                     conv::backward(
-                        &g, groups, x, cols, kernel, &dy,
+                        &g,
+                        groups,
+                        x,
+                        cols,
+                        kernel,
+                        &dy,
                         needs_grad[k_id].then_some((d_second.as_mut_slice(), self.overwritten[k_id])),
                         if x_grad { Some((dx.as_mut_slice(), dcols.as_mut_slice())) } else { None },
                     );
@@ -444,7 +458,12 @@ impl Plan {
                     let (inv_std_and_sums, _) = stats[2 * channels..].split_at_mut(3 * channels);
                     let (inv_std, sums) = inv_std_and_sums.split_at_mut(channels);
                     batch_norm::backward(
-                        &dy, xhat, inv_std, gamma, channels, sums,
+                        &dy,
+                        xhat,
+                        inv_std,
+                        gamma,
+                        channels,
+                        sums,
                         x_grad.then_some(dx.as_mut_slice()),
                         needs_grad[node.inputs[1]].then_some(d_second.as_mut_slice()),
                         needs_grad[beta_id].then_some(d_beta.as_mut_slice()),
@@ -484,9 +503,7 @@ impl Plan {
                     let g = pool_geometry(node, &self.shapes[x_id]).expect("checked when planning");
                     pool::backward(*function, &g, &dy, &self.scratch[id].indices, &mut dx);
                 }
-                Op::Reduce { function, axis, .. } if x_grad => {
-                    reduce::backward(*function, x, reduce_dims(&self.shapes[x_id], *axis), &self.values[id], &dy, &mut dx)
-                }
+                Op::Reduce { function, axis, .. } if x_grad => reduce::backward(*function, x, reduce_dims(&self.shapes[x_id], *axis), &self.values[id], &dy, &mut dx),
                 Op::Where => {
                     // The condition gets no gradient: `x` holds it; the values are inputs 1 and 2,
                     // and y may also be x or the condition, whose gradients are already out.
@@ -494,7 +511,9 @@ impl Plan {
                     let shared = y_id == node.inputs[1] || y_id == x_id;
                     let mut d_y = if shared { vec![0.0; if needs_grad[y_id] { self.shapes[y_id].iter().product() } else { 0 }] } else { std::mem::take(&mut self.grads[y_id]) };
                     index_map::select_backward(
-                        x, where_maps(&self.scratch[id].indices), &dy,
+                        x,
+                        where_maps(&self.scratch[id].indices),
+                        &dy,
                         needs_grad[node.inputs[1]].then_some(d_second.as_mut_slice()),
                         needs_grad[y_id].then_some(d_y.as_mut_slice()),
                     );

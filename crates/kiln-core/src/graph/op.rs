@@ -1,15 +1,15 @@
 //! The ops a graph is made of, as the TypeScript side describes them, and their output shapes.
 use crate::error::{shape_str, KilnError, Result};
-use crate::kernels::binary::{broadcast_shape, BinaryOp};
 use crate::kernels::augment::Augmentation;
 use crate::kernels::batch_matmul::BatchDims;
+use crate::kernels::binary::{broadcast_shape, BinaryOp};
 use crate::kernels::conv::{Geometry, Groups, Padding};
-use crate::kernels::resample::Resampling;
-use crate::kernels::{conv_transpose, permute};
 use crate::kernels::pool::PoolOp;
 use crate::kernels::reduce::ReduceOp;
+use crate::kernels::resample::Resampling;
 use crate::kernels::rnn::{Cell, RnnConfig};
 use crate::kernels::unary::UnaryOp;
+use crate::kernels::{conv_transpose, permute};
 use crate::tensor::resolve_reshape;
 use serde::Deserialize;
 
@@ -17,14 +17,28 @@ use serde::Deserialize;
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     /// Model input `index`; `shape` includes the batch axis as null.
-    Input { index: usize, shape: Vec<Option<usize>> },
+    Input {
+        index: usize,
+        shape: Vec<Option<usize>>,
+    },
     /// Weight `index` in the variable list handed to the engine.
-    Variable { index: usize },
-    Constant { shape: Vec<usize>, values: Vec<f32> },
+    Variable {
+        index: usize,
+    },
+    Constant {
+        shape: Vec<usize>,
+        values: Vec<f32>,
+    },
     /// [.., k] x [k, n] -> [.., n]
-    Matmul { transpose_b: bool },
-    Unary { function: UnaryOp },
-    Binary { function: BinaryOp },
+    Matmul {
+        transpose_b: bool,
+    },
+    Unary {
+        function: UnaryOp,
+    },
+    Binary {
+        function: BinaryOp,
+    },
     /// Over the last axis.
     Softmax,
     /// The mask is shared along `shared_axes` (SpatialDropout2D drops whole channels).
@@ -43,7 +57,11 @@ pub enum Op {
         copy_axes: Vec<[usize; 2]>,
     },
     /// `axis` None reduces everything to a scalar.
-    Reduce { function: ReduceOp, axis: Option<i64>, keep_dims: bool },
+    Reduce {
+        function: ReduceOp,
+        axis: Option<i64>,
+        keep_dims: bool,
+    },
     /// x [batch, h, w, cin] * kernel [kh, kw, cin / groups, cout], channels last; `groups`
     /// splits the channels into independent convolutions (depthwise when groups = cin).
     Conv2d {
@@ -54,7 +72,12 @@ pub enum Op {
         groups: usize,
     },
     /// Transposed convolution, x [batch, h, w, cin] with kernel [kh, kw, filters, cin].
-    Conv2dTranspose { strides: [usize; 2], padding: Padding, output_padding: Option<[usize; 2]>, dilation: [usize; 2] },
+    Conv2dTranspose {
+        strides: [usize; 2],
+        padding: Padding,
+        output_padding: Option<[usize; 2]>,
+        dilation: [usize; 2],
+    },
     /// Conv2d's 3-D form: x [batch, d, h, w, cin] * kernel [kd, kh, kw, cin / groups, cout].
     Conv3d {
         strides: [usize; 3],
@@ -64,23 +87,45 @@ pub enum Op {
         groups: usize,
     },
     /// Conv2dTranspose's 3-D form: x [batch, d, h, w, cin], kernel [kd, kh, kw, filters, cin].
-    Conv3dTranspose { strides: [usize; 3], padding: Padding, output_padding: Option<[usize; 3]>, dilation: [usize; 3] },
+    Conv3dTranspose {
+        strides: [usize; 3],
+        padding: Padding,
+        output_padding: Option<[usize; 3]>,
+        dilation: [usize; 3],
+    },
     /// Axes reordered, batch axis included (numpy's transpose).
-    Transpose { perm: Vec<usize> },
+    Transpose {
+        perm: Vec<usize>,
+    },
     /// Zeros added before and after each axis; negative amounts crop.
-    Pad { paddings: Vec<[i64; 2]> },
+    Pad {
+        paddings: Vec<[i64; 2]>,
+    },
     /// Each index of axis a repeated `repeats[a]` times (nearest upsampling, RepeatVector).
-    Repeat { repeats: Vec<usize> },
+    Repeat {
+        repeats: Vec<usize>,
+    },
     /// Each axis enlarged `factors[a]` times by linear interpolation (bilinear upsampling).
-    ResizeLinear { factors: Vec<usize> },
+    ResizeLinear {
+        factors: Vec<usize>,
+    },
     /// Training only: x + N(0, stddev²).
-    GaussianNoise { stddev: f32 },
+    GaussianNoise {
+        stddev: f32,
+    },
     /// Training only: x · N(1, rate / (1 - rate)).
-    GaussianDropout { rate: f32 },
+    GaussianDropout {
+        rate: f32,
+    },
     /// [..batch, m, k] x [..batch, k, n] -> [..batch, m, n], the same leading axes on both.
     BatchMatmul,
     /// Max or average over `pool` windows, channels last.
-    Pool2d { function: PoolOp, pool: [usize; 2], strides: [usize; 2], padding: Padding },
+    Pool2d {
+        function: PoolOp,
+        pool: [usize; 2],
+        strides: [usize; 2],
+        padding: Padding,
+    },
     /// A recurrent layer over x [batch, steps, features] with inputs (x, kernel,
     /// recurrent_kernel, bias), then when `masked` a mask [batch, steps], then with
     /// `initial_state` the first states (h, and c for LSTM: [batch, units] each). With
@@ -110,39 +155,70 @@ pub enum Op {
         recurrent_dropout: f32,
     },
     /// `size` entries of `axis` from `begin`.
-    Slice { axis: i64, begin: usize, size: usize },
+    Slice {
+        axis: i64,
+        begin: usize,
+        size: usize,
+    },
     /// Reverses the order along `axis`.
-    Flip { axis: i64 },
+    Flip {
+        axis: i64,
+    },
     /// Joins its inputs (one or more) along `axis`.
-    Concat { axis: i64 },
+    Concat {
+        axis: i64,
+    },
     /// Rows of a table [vocabulary, dim] picked by integer ids: (ids, table) -> [..ids, dim].
     /// Ids outside the table give zero rows.
     Embedding,
     /// Batch normalisation over the last axis, with inputs (x, gamma, beta, moving_mean,
     /// moving_variance); the engine updates the moving statistics after each training step.
-    BatchNorm { epsilon: f32, momentum: f32 },
+    BatchNorm {
+        epsilon: f32,
+        momentum: f32,
+    },
 
     // Ops for custom layers (kiln.ops): selection, tiling, scans, ranking, sampling.
     /// (condition, x, y) broadcast together: x where the condition is non-zero, else y.
     Where,
     /// The input repeated `repeats[a]` times along each axis as whole copies (numpy's tile).
-    Tile { repeats: Vec<usize> },
+    Tile {
+        repeats: Vec<usize>,
+    },
     /// Running sum along `axis`.
-    Cumsum { axis: i64 },
+    Cumsum {
+        axis: i64,
+    },
     /// Position of the largest (`max`) or smallest (`min`) entry along `axis`, as float32;
     /// no gradient.
-    ArgReduce { function: ReduceOp, axis: i64 },
+    ArgReduce {
+        function: ReduceOp,
+        axis: i64,
+    },
     /// The `k` largest entries of the last axis, largest first: their values, or with `indices`
     /// their positions (as float32, no gradient).
-    TopK { k: usize, indices: bool },
+    TopK {
+        k: usize,
+        indices: bool,
+    },
     /// Fresh N(mean, stddev²) samples at each run; a null first axis takes the batch size.
-    RandomNormal { shape: Vec<Option<usize>>, mean: f32, stddev: f32 },
+    RandomNormal {
+        shape: Vec<Option<usize>>,
+        mean: f32,
+        stddev: f32,
+    },
     /// Fresh U[minval, maxval) samples at each run; a null first axis takes the batch size.
-    RandomUniform { shape: Vec<Option<usize>>, minval: f32, maxval: f32 },
+    RandomUniform {
+        shape: Vec<Option<usize>>,
+        minval: f32,
+        maxval: f32,
+    },
 
     /// Image augmentation (Keras' Random* layers) on [batch, h, w, c], in training only: the
     /// identity at inference. Parameters are drawn per image from the engine's generator.
-    Augment { augmentation: Augmentation },
+    Augment {
+        augmentation: Augmentation,
+    },
 }
 
 fn one_group() -> usize {
@@ -196,27 +272,16 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
     let name = &node.name;
     Ok(match &node.op {
         Op::Input { shape, .. } => shape.iter().enumerate().map(|(i, d)| d.unwrap_or(if i == 0 { batch } else { 0 })).collect(),
-        Op::Variable { index } => variable_shapes
-            .get(*index)
-            .cloned()
-            .ok_or_else(|| KilnError::value(format!("{name}: variable {index} was not given to the engine")))?,
+        Op::Variable { index } => variable_shapes.get(*index).cloned().ok_or_else(|| KilnError::value(format!("{name}: variable {index} was not given to the engine")))?,
         Op::Constant { shape, .. } => shape.clone(),
         Op::Matmul { transpose_b } => {
             let (a, b) = (inputs[0], inputs[1]);
             if a.is_empty() || b.len() != 2 {
-                return Err(KilnError::shape(format!(
-                    "{name}: matmul needs a tensor of rank >= 1 and a matrix, got {} and {}",
-                    shape_str(a),
-                    shape_str(b)
-                )));
+                return Err(KilnError::shape(format!("{name}: matmul needs a tensor of rank >= 1 and a matrix, got {} and {}", shape_str(a), shape_str(b))));
             }
             let (k, n) = if *transpose_b { (b[1], b[0]) } else { (b[0], b[1]) };
             if a[a.len() - 1] != k {
-                return Err(KilnError::shape(format!(
-                    "{name}: matmul inner dimensions differ: {} x {}",
-                    shape_str(a),
-                    shape_str(b)
-                )));
+                return Err(KilnError::shape(format!("{name}: matmul inner dimensions differ: {} x {}", shape_str(a), shape_str(b))));
             }
             let mut out = a.to_vec();
             *out.last_mut().unwrap() = n;
@@ -380,7 +445,13 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
         Op::Reduce { axis, keep_dims, .. } => {
             let from = inputs[0];
             match axis {
-                None => if *keep_dims { vec![1; from.len()] } else { vec![] },
+                None => {
+                    if *keep_dims {
+                        vec![1; from.len()]
+                    } else {
+                        vec![]
+                    }
+                }
                 Some(a) => {
                     let a = normalize_axis(*a, from.len(), name)?;
                     let mut out = from.to_vec();
@@ -442,7 +513,9 @@ pub fn conv_transpose_geometry(node: &Node, x: &[usize], kernel: &[usize]) -> Re
         Op::Conv2dTranspose { strides, padding, output_padding, dilation } => {
             conv_transpose::geometry(x, filters, (kernel[0], kernel[1]), (strides[0], strides[1]), (dilation[0], dilation[1]), *padding, output_padding.map(|p| (p[0], p[1])), name)?
         }
-        Op::Conv3dTranspose { strides, padding, output_padding, dilation } => conv_transpose::geometry_3d(x, filters, [kernel[0], kernel[1], kernel[2]], *strides, *dilation, *padding, *output_padding, name)?,
+        Op::Conv3dTranspose { strides, padding, output_padding, dilation } => {
+            conv_transpose::geometry_3d(x, filters, [kernel[0], kernel[1], kernel[2]], *strides, *dilation, *padding, *output_padding, name)?
+        }
         _ => unreachable!("not a transposed conv node"),
     };
     Ok((g, channels))
@@ -487,12 +560,7 @@ fn check_resampling_size(node: &Node, x: &[usize]) -> Result<()> {
 pub fn batch_dims(node: &Node, a: &[usize], b: &[usize]) -> Result<BatchDims> {
     let r = a.len();
     if r < 3 || b.len() != r || a[..r - 2] != b[..r - 2] || a[r - 1] != b[r - 2] {
-        return Err(KilnError::shape(format!(
-            "{}: a batched matrix product needs [..batch, m, k] and [..batch, k, n] with the same batch axes, got {} and {}",
-            node.name,
-            shape_str(a),
-            shape_str(b)
-        )));
+        return Err(KilnError::shape(format!("{}: a batched matrix product needs [..batch, m, k] and [..batch, k, n] with the same batch axes, got {} and {}", node.name, shape_str(a), shape_str(b))));
     }
     Ok(BatchDims { batch: a[..r - 2].iter().product(), m: a[r - 2], k: a[r - 1], n: b[r - 1] })
 }
@@ -504,18 +572,18 @@ pub fn pool_geometry(node: &Node, x: &[usize]) -> Result<Geometry> {
 
 /// The sizes of an Rnn node, checking its weights against the input.
 pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
-    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked, return_state, zero_output_for_mask, initial_state, dropout, recurrent_dropout } = node.op else { unreachable!("not an rnn node") };
+    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked, return_state, zero_output_for_mask, initial_state, dropout, recurrent_dropout } = node.op
+    else {
+        unreachable!("not an rnn node")
+    };
     let name = &node.name;
     let (x, kernel, recurrent, bias) = (inputs[0], inputs[1], inputs[2], inputs[3]);
     if x.len() != 3 {
         return Err(KilnError::shape(format!("{name}: expected an input of rank 3 [batch, timesteps, features], got {}", shape_str(x))));
     }
     let gu = cell.gates() * units;
-    let expected: [(&str, &[usize], Vec<usize>); 3] = [
-        ("kernel", kernel, vec![x[2], gu]),
-        ("recurrent_kernel", recurrent, vec![units, gu]),
-        ("bias", bias, if cell.bias_rows() == 1 { vec![gu] } else { vec![cell.bias_rows(), gu] }),
-    ];
+    let expected: [(&str, &[usize], Vec<usize>); 3] =
+        [("kernel", kernel, vec![x[2], gu]), ("recurrent_kernel", recurrent, vec![units, gu]), ("bias", bias, if cell.bias_rows() == 1 { vec![gu] } else { vec![cell.bias_rows(), gu] })];
     for (what, got, want) in expected {
         if got != want.as_slice() {
             return Err(KilnError::shape(format!("{name}: {what} must have shape {}, got {}", shape_str(&want), shape_str(got))));

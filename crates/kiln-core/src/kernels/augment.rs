@@ -33,38 +33,15 @@ pub enum Augmentation {
     /// One draw per image flips it (both axes at once with both set), with probability 1/2.
     Flip { horizontal: bool, vertical: bool },
     /// An angle of factor · 360° drawn in [factor[0], factor[1]], about the image centre.
-    Rotation {
-        factor: [f32; 2],
-        fill_mode: FillMode,
-        interpolation: Interpolation,
-        fill_value: f32,
-    },
+    Rotation { factor: [f32; 2], fill_mode: FillMode, interpolation: Interpolation, fill_value: f32 },
     /// Zoom 1 + z with z in `height` (and in `width`, or the same draw when None).
-    Zoom {
-        height: [f32; 2],
-        width: Option<[f32; 2]>,
-        fill_mode: FillMode,
-        interpolation: Interpolation,
-        fill_value: f32,
-    },
+    Zoom { height: [f32; 2], width: Option<[f32; 2]>, fill_mode: FillMode, interpolation: Interpolation, fill_value: f32 },
     /// A shift of (fraction drawn in the range) · size along each axis.
-    Translation {
-        height: [f32; 2],
-        width: [f32; 2],
-        fill_mode: FillMode,
-        interpolation: Interpolation,
-        fill_value: f32,
-    },
+    Translation { height: [f32; 2], width: [f32; 2], fill_mode: FillMode, interpolation: Interpolation, fill_value: f32 },
     /// (x − mean) · f + mean per image and channel, f in [1 − factor[0], 1 + factor[1]], clipped to `value_range`.
-    Contrast {
-        factor: [f32; 2],
-        value_range: [f32; 2],
-    },
+    Contrast { factor: [f32; 2], value_range: [f32; 2] },
     /// x + d · (range width), d in [factor[0], factor[1]] per image, clipped to `value_range`.
-    Brightness {
-        factor: [f32; 2],
-        value_range: [f32; 2],
-    },
+    Brightness { factor: [f32; 2], value_range: [f32; 2] },
 }
 
 /// Keras' affine transform [a0, a1, a2, b0, b1, b2]: output (x, y) reads input
@@ -82,12 +59,7 @@ pub struct Images {
 
 impl Images {
     pub fn from_shape(shape: &[usize]) -> Images {
-        Images {
-            batch: shape[0],
-            height: shape[1],
-            width: shape[2],
-            channels: shape[3],
-        }
+        Images { batch: shape[0], height: shape[1], width: shape[2], channels: shape[3] }
     }
     fn image_len(&self) -> usize {
         self.height * self.width * self.channels
@@ -97,9 +69,7 @@ impl Images {
 /// How many parameters a forward pass keeps for the backward pass.
 pub fn params_len(augmentation: &Augmentation, batch: usize) -> usize {
     match augmentation {
-        Augmentation::Flip { .. }
-        | Augmentation::Contrast { .. }
-        | Augmentation::Brightness { .. } => batch,
+        Augmentation::Flip { .. } | Augmentation::Contrast { .. } | Augmentation::Brightness { .. } => batch,
         _ => batch * AFFINE,
     }
 }
@@ -110,44 +80,23 @@ pub fn draw(augmentation: &Augmentation, images: Images, rng: &mut Rng, params: 
     for b in 0..images.batch {
         match augmentation {
             Augmentation::Flip { .. } => params[b] = if rng.next_f32() <= 0.5 { 1.0 } else { 0.0 },
-            Augmentation::Contrast { factor, .. } => {
-                params[b] = rng.uniform(1.0 - factor[0], 1.0 + factor[1])
-            }
-            Augmentation::Brightness {
-                factor,
-                value_range,
-            } => params[b] = rng.uniform(factor[0], factor[1]) * (value_range[1] - value_range[0]),
+            Augmentation::Contrast { factor, .. } => params[b] = rng.uniform(1.0 - factor[0], 1.0 + factor[1]),
+            Augmentation::Brightness { factor, value_range } => params[b] = rng.uniform(factor[0], factor[1]) * (value_range[1] - value_range[0]),
             Augmentation::Rotation { factor, .. } => {
-                let angle = rng.uniform(factor[0] * 360.0, factor[1] * 360.0)
-                    * (std::f32::consts::PI / 180.0);
+                let angle = rng.uniform(factor[0] * 360.0, factor[1] * 360.0) * (std::f32::consts::PI / 180.0);
                 let (cx, cy) = (0.5 * (w - 1.0), 0.5 * (h - 1.0));
                 let (cos, sin) = (angle.cos(), angle.sin());
-                params[b * AFFINE..(b + 1) * AFFINE].copy_from_slice(&[
-                    cos,
-                    -sin,
-                    cx - cx * cos + cy * sin,
-                    sin,
-                    cos,
-                    cy - cx * sin - cy * cos,
-                ]);
+                params[b * AFFINE..(b + 1) * AFFINE].copy_from_slice(&[cos, -sin, cx - cx * cos + cy * sin, sin, cos, cy - cx * sin - cy * cos]);
             }
             Augmentation::Zoom { height, width, .. } => {
                 let zy = 1.0 + rng.uniform(height[0], height[1]);
                 let zx = width.map_or(zy, |range| 1.0 + rng.uniform(range[0], range[1]));
-                params[b * AFFINE..(b + 1) * AFFINE].copy_from_slice(&[
-                    zx,
-                    0.0,
-                    (w - 1.0) / 2.0 * (1.0 - zx),
-                    0.0,
-                    zy,
-                    (h - 1.0) / 2.0 * (1.0 - zy),
-                ]);
+                params[b * AFFINE..(b + 1) * AFFINE].copy_from_slice(&[zx, 0.0, (w - 1.0) / 2.0 * (1.0 - zx), 0.0, zy, (h - 1.0) / 2.0 * (1.0 - zy)]);
             }
             Augmentation::Translation { height, width, .. } => {
                 let dy = rng.uniform(height[0], height[1]) * h;
                 let dx = rng.uniform(width[0], width[1]) * w;
-                params[b * AFFINE..(b + 1) * AFFINE]
-                    .copy_from_slice(&[1.0, 0.0, -dx, 0.0, 1.0, -dy]);
+                params[b * AFFINE..(b + 1) * AFFINE].copy_from_slice(&[1.0, 0.0, -dx, 0.0, 1.0, -dy]);
             }
         }
     }
@@ -175,15 +124,7 @@ fn mirror(index: i64, size: i64) -> i64 {
 }
 
 /// The input pixels (y, x) and weights output pixel (x, y) of an image reads, by `transform`.
-fn taps(
-    t: &[f32],
-    x: usize,
-    y: usize,
-    images: Images,
-    mode: FillMode,
-    interpolation: Interpolation,
-    mut tap: impl FnMut(Option<(usize, usize)>, f32),
-) {
+fn taps(t: &[f32], x: usize, y: usize, images: Images, mode: FillMode, interpolation: Interpolation, mut tap: impl FnMut(Option<(usize, usize)>, f32)) {
     let (xf, yf) = (x as f32, y as f32);
     let src_y = yf * t[4] + xf * t[3] + t[5];
     let src_x = yf * t[1] + xf * t[0] + t[2];
@@ -211,24 +152,9 @@ fn taps(
 
 fn resampling(augmentation: &Augmentation) -> Option<(FillMode, Interpolation, f32)> {
     match *augmentation {
-        Augmentation::Rotation {
-            fill_mode,
-            interpolation,
-            fill_value,
-            ..
-        }
-        | Augmentation::Zoom {
-            fill_mode,
-            interpolation,
-            fill_value,
-            ..
-        }
-        | Augmentation::Translation {
-            fill_mode,
-            interpolation,
-            fill_value,
-            ..
-        } => Some((fill_mode, interpolation, fill_value)),
+        Augmentation::Rotation { fill_mode, interpolation, fill_value, .. }
+        | Augmentation::Zoom { fill_mode, interpolation, fill_value, .. }
+        | Augmentation::Translation { fill_mode, interpolation, fill_value, .. } => Some((fill_mode, interpolation, fill_value)),
         _ => None,
     }
 }
@@ -244,39 +170,19 @@ fn channel_means(image: &[f32], channels: usize) -> Vec<f32> {
 }
 
 /// Applies the drawn augmentation: `y` from `x`.
-pub fn forward(
-    augmentation: &Augmentation,
-    images: Images,
-    params: &[f32],
-    x: &[f32],
-    y: &mut [f32],
-) {
+pub fn forward(augmentation: &Augmentation, images: Images, params: &[f32], x: &[f32], y: &mut [f32]) {
     let len = images.image_len();
     let c = images.channels;
     for b in 0..images.batch {
         let (xi, yi) = (&x[b * len..(b + 1) * len], &mut y[b * len..(b + 1) * len]);
         match augmentation {
-            Augmentation::Flip {
-                horizontal,
-                vertical,
-            } => {
+            Augmentation::Flip { horizontal, vertical } => {
                 let flip = params[b] != 0.0;
                 for row in 0..images.height {
                     for col in 0..images.width {
-                        let from_row = if flip && *vertical {
-                            images.height - 1 - row
-                        } else {
-                            row
-                        };
-                        let from_col = if flip && *horizontal {
-                            images.width - 1 - col
-                        } else {
-                            col
-                        };
-                        let (to, from) = (
-                            (row * images.width + col) * c,
-                            (from_row * images.width + from_col) * c,
-                        );
+                        let from_row = if flip && *vertical { images.height - 1 - row } else { row };
+                        let from_col = if flip && *horizontal { images.width - 1 - col } else { col };
+                        let (to, from) = ((row * images.width + col) * c, (from_row * images.width + from_col) * c);
                         yi[to..to + c].copy_from_slice(&xi[from..from + c]);
                     }
                 }
@@ -294,8 +200,7 @@ pub fn forward(
                 }
             }
             _ => {
-                let (mode, interpolation, fill) =
-                    resampling(augmentation).expect("an affine augmentation");
+                let (mode, interpolation, fill) = resampling(augmentation).expect("an affine augmentation");
                 let t = &params[b * AFFINE..(b + 1) * AFFINE];
                 for row in 0..images.height {
                     for col in 0..images.width {
@@ -303,8 +208,7 @@ pub fn forward(
                         out.fill(0.0);
                         taps(t, col, row, images, mode, interpolation, |at, weight| {
                             for (k, o) in out.iter_mut().enumerate() {
-                                *o += weight
-                                    * at.map_or(fill, |(r, q)| xi[(r * images.width + q) * c + k]);
+                                *o += weight * at.map_or(fill, |(r, q)| xi[(r * images.width + q) * c + k]);
                             }
                         });
                     }
@@ -316,47 +220,20 @@ pub fn forward(
 
 /// Adds the gradient with respect to `x` of the drawn augmentation to `dx` (the drawn
 /// parameters are constants; `y` is the forward output).
-pub fn backward(
-    augmentation: &Augmentation,
-    images: Images,
-    params: &[f32],
-    x: &[f32],
-    y: &[f32],
-    dy: &[f32],
-    dx: &mut [f32],
-) {
+pub fn backward(augmentation: &Augmentation, images: Images, params: &[f32], x: &[f32], y: &[f32], dy: &[f32], dx: &mut [f32]) {
     let len = images.image_len();
     let c = images.channels;
     for b in 0..images.batch {
         let range = b * len..(b + 1) * len;
-        let (xi, yi, dyi, dxi) = (
-            &x[range.clone()],
-            &y[range.clone()],
-            &dy[range.clone()],
-            &mut dx[range],
-        );
+        let (xi, yi, dyi, dxi) = (&x[range.clone()], &y[range.clone()], &dy[range.clone()], &mut dx[range]);
         match augmentation {
-            Augmentation::Flip {
-                horizontal,
-                vertical,
-            } => {
+            Augmentation::Flip { horizontal, vertical } => {
                 let flip = params[b] != 0.0;
                 for row in 0..images.height {
                     for col in 0..images.width {
-                        let from_row = if flip && *vertical {
-                            images.height - 1 - row
-                        } else {
-                            row
-                        };
-                        let from_col = if flip && *horizontal {
-                            images.width - 1 - col
-                        } else {
-                            col
-                        };
-                        let (to, from) = (
-                            (row * images.width + col) * c,
-                            (from_row * images.width + from_col) * c,
-                        );
+                        let from_row = if flip && *vertical { images.height - 1 - row } else { row };
+                        let from_col = if flip && *horizontal { images.width - 1 - col } else { col };
+                        let (to, from) = ((row * images.width + col) * c, (from_row * images.width + from_col) * c);
                         for k in 0..c {
                             dxi[from + k] += dyi[to + k];
                         }
@@ -366,17 +243,7 @@ pub fn backward(
             Augmentation::Contrast { value_range, .. } => {
                 // Clipped outputs pass no gradient; the mean spreads (1 − f) / pixels over its channel.
                 let f = params[b];
-                let passed: Vec<f32> = dyi
-                    .iter()
-                    .zip(yi)
-                    .map(|(g, o)| {
-                        if *o > value_range[0] && *o < value_range[1] {
-                            *g
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect();
+                let passed: Vec<f32> = dyi.iter().zip(yi).map(|(g, o)| if *o > value_range[0] && *o < value_range[1] { *g } else { 0.0 }).collect();
                 let pixels = (len / c.max(1)).max(1) as f32;
                 let mut sums = vec![0.0f32; c];
                 for (i, g) in passed.iter().enumerate() {
@@ -395,8 +262,7 @@ pub fn backward(
                 }
             }
             _ => {
-                let (mode, interpolation, _) =
-                    resampling(augmentation).expect("an affine augmentation");
+                let (mode, interpolation, _) = resampling(augmentation).expect("an affine augmentation");
                 let t = &params[b * AFFINE..(b + 1) * AFFINE];
                 for row in 0..images.height {
                     for col in 0..images.width {
@@ -422,24 +288,14 @@ mod tests {
     fn assert_close(got: &[f32], want: &[f32], tolerance: f32) {
         assert_eq!(got.len(), want.len());
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            assert!(
-                (g - w).abs() <= tolerance * (1.0 + w.abs()),
-                "at {i}: {g} vs {w}"
-            );
+            assert!((g - w).abs() <= tolerance * (1.0 + w.abs()), "at {i}: {g} vs {w}");
         }
     }
 
-    const IMAGES: Images = Images {
-        batch: 2,
-        height: 4,
-        width: 5,
-        channels: 2,
-    };
+    const IMAGES: Images = Images { batch: 2, height: 4, width: 5, channels: 2 };
 
     fn image() -> Vec<f32> {
-        (0..IMAGES.batch * IMAGES.image_len())
-            .map(|i| ((i * 37) % 23) as f32 + 0.25 * (i % 3) as f32)
-            .collect()
+        (0..IMAGES.batch * IMAGES.image_len()).map(|i| ((i * 37) % 23) as f32 + 0.25 * (i % 3) as f32).collect()
     }
 
     fn run(augmentation: &Augmentation, params: &[f32], x: &[f32]) -> Vec<f32> {
@@ -450,12 +306,7 @@ mod tests {
 
     /// The naive reference: pixel by pixel from the documented formulas.
     fn naive_affine(t: &[f32], x: &[f32], image: usize, mode: FillMode, fill: f32) -> Vec<f32> {
-        let Images {
-            height,
-            width,
-            channels,
-            ..
-        } = IMAGES;
+        let Images { height, width, channels, .. } = IMAGES;
         let read = |r: i64, q: i64, k: usize| -> f32 {
             let fix = |i: i64, n: usize| -> Option<usize> {
                 let n = n as i64;
@@ -471,9 +322,7 @@ mod tests {
                 }
             };
             match (fix(r, height), fix(q, width)) {
-                (Some(r), Some(q)) => {
-                    x[image * IMAGES.image_len() + (r * width + q) * channels + k]
-                }
+                (Some(r), Some(q)) => x[image * IMAGES.image_len() + (r * width + q) * channels + k],
                 _ => fill,
             }
         };
@@ -486,12 +335,7 @@ mod tests {
                 let (fy, fx) = (sy - y0, sx - x0);
                 for k in 0..channels {
                     let (y0, x0) = (y0 as i64, x0 as i64);
-                    out.push(
-                        (1.0 - fy) * (1.0 - fx) * read(y0, x0, k)
-                            + (1.0 - fy) * fx * read(y0, x0 + 1, k)
-                            + fy * (1.0 - fx) * read(y0 + 1, x0, k)
-                            + fy * fx * read(y0 + 1, x0 + 1, k),
-                    );
+                    out.push((1.0 - fy) * (1.0 - fx) * read(y0, x0, k) + (1.0 - fy) * fx * read(y0, x0 + 1, k) + fy * (1.0 - fx) * read(y0 + 1, x0, k) + fy * fx * read(y0 + 1, x0 + 1, k));
                 }
             }
         }
@@ -502,23 +346,11 @@ mod tests {
     fn affine_resampling_matches_the_naive_reference_in_every_fill_mode() {
         let x = image();
         let t = [0.8f32, -0.45, 1.3, 0.5, 0.9, -1.7];
-        for mode in [
-            FillMode::Reflect,
-            FillMode::Wrap,
-            FillMode::Constant,
-            FillMode::Nearest,
-        ] {
-            let augmentation = Augmentation::Rotation {
-                factor: [0.0, 0.0],
-                fill_mode: mode,
-                interpolation: Interpolation::Bilinear,
-                fill_value: -3.0,
-            };
+        for mode in [FillMode::Reflect, FillMode::Wrap, FillMode::Constant, FillMode::Nearest] {
+            let augmentation = Augmentation::Rotation { factor: [0.0, 0.0], fill_mode: mode, interpolation: Interpolation::Bilinear, fill_value: -3.0 };
             let params: Vec<f32> = t.iter().chain(&t).copied().collect();
             let y = run(&augmentation, &params, &x);
-            let want: Vec<f32> = (0..2)
-                .flat_map(|b| naive_affine(&t, &x, b, mode, -3.0))
-                .collect();
+            let want: Vec<f32> = (0..2).flat_map(|b| naive_affine(&t, &x, b, mode, -3.0)).collect();
             assert_close(&y, &want, 1e-5);
         }
     }
@@ -526,33 +358,19 @@ mod tests {
     #[test]
     fn flips_mirror_exactly_and_draws_are_seeded() {
         let x = image();
-        let augmentation = Augmentation::Flip {
-            horizontal: true,
-            vertical: false,
-        };
+        let augmentation = Augmentation::Flip { horizontal: true, vertical: false };
         let y = run(&augmentation, &[1.0, 0.0], &x);
-        let Images {
-            height,
-            width,
-            channels,
-            ..
-        } = IMAGES;
+        let Images { height, width, channels, .. } = IMAGES;
         for row in 0..height {
             for col in 0..width {
                 for k in 0..channels {
-                    assert_eq!(
-                        y[(row * width + col) * channels + k],
-                        x[(row * width + width - 1 - col) * channels + k]
-                    );
+                    assert_eq!(y[(row * width + col) * channels + k], x[(row * width + width - 1 - col) * channels + k]);
                 }
             }
         }
         assert_eq!(&y[IMAGES.image_len()..], &x[IMAGES.image_len()..]);
         let (mut a, mut b) = (vec![0.0; 64], vec![0.0; 64]);
-        let many = Images {
-            batch: 64,
-            ..IMAGES
-        };
+        let many = Images { batch: 64, ..IMAGES };
         draw(&augmentation, many, &mut Rng::new(5), &mut a);
         draw(&augmentation, many, &mut Rng::new(5), &mut b);
         assert_eq!(a, b);
@@ -563,25 +381,12 @@ mod tests {
     #[test]
     fn contrast_and_brightness_stay_in_range() {
         let x = image();
-        let contrast = Augmentation::Contrast {
-            factor: [0.5, 0.5],
-            value_range: [0.0, 20.0],
-        };
+        let contrast = Augmentation::Contrast { factor: [0.5, 0.5], value_range: [0.0, 20.0] };
         let y = run(&contrast, &[1.5, 0.5], &x);
         assert!(y.iter().all(|v| (0.0..=20.0).contains(v)));
         let means = channel_means(&x[..IMAGES.image_len()], 2);
-        assert_close(
-            &y[..2],
-            &[
-                ((x[0] - means[0]) * 1.5 + means[0]).clamp(0.0, 20.0),
-                ((x[1] - means[1]) * 1.5 + means[1]).clamp(0.0, 20.0),
-            ],
-            1e-5,
-        );
-        let brightness = Augmentation::Brightness {
-            factor: [-0.2, 0.2],
-            value_range: [0.0, 20.0],
-        };
+        assert_close(&y[..2], &[((x[0] - means[0]) * 1.5 + means[0]).clamp(0.0, 20.0), ((x[1] - means[1]) * 1.5 + means[1]).clamp(0.0, 20.0)], 1e-5);
+        let brightness = Augmentation::Brightness { factor: [-0.2, 0.2], value_range: [0.0, 20.0] };
         let mut params = vec![0.0; 2];
         draw(&brightness, IMAGES, &mut Rng::new(1), &mut params);
         assert!(params.iter().all(|d| d.abs() <= 4.0 + 1e-6));
@@ -592,69 +397,17 @@ mod tests {
     fn gradients_match_finite_differences() {
         let x: Vec<f32> = image().iter().map(|v| v * 0.3 + 1.0).collect();
         let weights: Vec<f32> = (0..x.len()).map(|i| ((i * 7) % 5) as f32 - 2.0).collect();
-        let affine = [
-            0.8f32, -0.45, 1.3, 0.5, 0.9, -1.7, 1.1, 0.2, -0.6, -0.1, 0.95, 0.4,
-        ];
+        let affine = [0.8f32, -0.45, 1.3, 0.5, 0.9, -1.7, 1.1, 0.2, -0.6, -0.1, 0.95, 0.4];
         let cases = [
-            (
-                Augmentation::Flip {
-                    horizontal: true,
-                    vertical: true,
-                },
-                vec![1.0, 0.0],
-            ),
-            (
-                Augmentation::Contrast {
-                    factor: [0.5, 0.5],
-                    value_range: [0.0, 100.0],
-                },
-                vec![1.4, 0.7],
-            ),
-            (
-                Augmentation::Brightness {
-                    factor: [0.0, 0.0],
-                    value_range: [0.0, 100.0],
-                },
-                vec![0.5, -0.5],
-            ),
-            (
-                Augmentation::Rotation {
-                    factor: [0.0, 0.0],
-                    fill_mode: FillMode::Reflect,
-                    interpolation: Interpolation::Bilinear,
-                    fill_value: 0.0,
-                },
-                affine.to_vec(),
-            ),
-            (
-                Augmentation::Zoom {
-                    height: [0.0, 0.0],
-                    width: None,
-                    fill_mode: FillMode::Constant,
-                    interpolation: Interpolation::Bilinear,
-                    fill_value: 2.0,
-                },
-                affine.to_vec(),
-            ),
-            (
-                Augmentation::Translation {
-                    height: [0.0, 0.0],
-                    width: [0.0, 0.0],
-                    fill_mode: FillMode::Wrap,
-                    interpolation: Interpolation::Nearest,
-                    fill_value: 0.0,
-                },
-                affine.to_vec(),
-            ),
+            (Augmentation::Flip { horizontal: true, vertical: true }, vec![1.0, 0.0]),
+            (Augmentation::Contrast { factor: [0.5, 0.5], value_range: [0.0, 100.0] }, vec![1.4, 0.7]),
+            (Augmentation::Brightness { factor: [0.0, 0.0], value_range: [0.0, 100.0] }, vec![0.5, -0.5]),
+            (Augmentation::Rotation { factor: [0.0, 0.0], fill_mode: FillMode::Reflect, interpolation: Interpolation::Bilinear, fill_value: 0.0 }, affine.to_vec()),
+            (Augmentation::Zoom { height: [0.0, 0.0], width: None, fill_mode: FillMode::Constant, interpolation: Interpolation::Bilinear, fill_value: 2.0 }, affine.to_vec()),
+            (Augmentation::Translation { height: [0.0, 0.0], width: [0.0, 0.0], fill_mode: FillMode::Wrap, interpolation: Interpolation::Nearest, fill_value: 0.0 }, affine.to_vec()),
         ];
         for (augmentation, params) in cases {
-            let loss = |x: &[f32]| -> f64 {
-                run(&augmentation, &params, x)
-                    .iter()
-                    .zip(&weights)
-                    .map(|(y, w)| (*y as f64) * (*w as f64))
-                    .sum()
-            };
+            let loss = |x: &[f32]| -> f64 { run(&augmentation, &params, x).iter().zip(&weights).map(|(y, w)| (*y as f64) * (*w as f64)).sum() };
             let y = run(&augmentation, &params, &x);
             let mut dx = vec![0.0; x.len()];
             backward(&augmentation, IMAGES, &params, &x, &y, &weights, &mut dx);
@@ -664,11 +417,7 @@ mod tests {
                 plus[i] += eps;
                 minus[i] -= eps;
                 let numeric = ((loss(&plus) - loss(&minus)) / (2.0 * eps as f64)) as f32;
-                assert!(
-                    (numeric - dx[i]).abs() < 2e-2 * (1.0 + numeric.abs()),
-                    "{augmentation:?} at {i}: {numeric} vs {}",
-                    dx[i]
-                );
+                assert!((numeric - dx[i]).abs() < 2e-2 * (1.0 + numeric.abs()), "{augmentation:?} at {i}: {numeric} vs {}", dx[i]);
             }
         }
     }

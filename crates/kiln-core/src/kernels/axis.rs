@@ -49,23 +49,33 @@ mod tests {
         let mut f = vec![0.0; 12];
         flip(&x, (2, 3, 2), &mut f, false);
         assert_eq!(f, [4.0, 5.0, 2.0, 3.0, 0.0, 1.0, 10.0, 11.0, 8.0, 9.0, 6.0, 7.0]);
-        check_gradient("slice", &x, |x| {
-            let mut y = vec![0.0; 8];
-            slice_forward(x, (2, 3, 2), 1, 2, &mut y);
-            y
-        }, |x, dy| {
-            let mut dx = vec![0.0; x.len()];
-            slice_backward(dy, (2, 3, 2), 1, 2, &mut dx);
-            dx
-        });
-        check_gradient("flip", &x, |x| {
-            let mut y = vec![0.0; 12];
-            flip(x, (2, 3, 2), &mut y, false);
-            y
-        }, |x, dy| {
-            let mut dx = vec![0.0; x.len()];
-            flip(dy, (2, 3, 2), &mut dx, true);
-            dx
-        });
+        check_gradient(
+            "slice",
+            &x,
+            |x| {
+                let mut y = vec![0.0; 8];
+                slice_forward(x, (2, 3, 2), 1, 2, &mut y);
+                y
+            },
+            |x, dy| {
+                let mut dx = vec![0.0; x.len()];
+                slice_backward(dy, (2, 3, 2), 1, 2, &mut dx);
+                dx
+            },
+        );
+        check_gradient(
+            "flip",
+            &x,
+            |x| {
+                let mut y = vec![0.0; 12];
+                flip(x, (2, 3, 2), &mut y, false);
+                y
+            },
+            |x, dy| {
+                let mut dx = vec![0.0; x.len()];
+                flip(dy, (2, 3, 2), &mut dx, true);
+                dx
+            },
+        );
     }
 }

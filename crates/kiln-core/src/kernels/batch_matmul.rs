@@ -70,15 +70,25 @@ mod tests {
         for (x, y) in c.iter().zip(naive(d, &a, &b)) {
             assert!((x - y).abs() < 1e-5);
         }
-        check_gradient("batch matmul da", &a, |a| naive(d, a, &b), |a, dc| {
-            let mut da = vec![0.0; a.len()];
-            backward(d, a, &b, dc, Some(&mut da), None);
-            da
-        });
-        check_gradient("batch matmul db", &b, |b| naive(d, &a, b), |b, dc| {
-            let mut db = vec![0.0; b.len()];
-            backward(d, &a, b, dc, None, Some(&mut db));
-            db
-        });
+        check_gradient(
+            "batch matmul da",
+            &a,
+            |a| naive(d, a, &b),
+            |a, dc| {
+                let mut da = vec![0.0; a.len()];
+                backward(d, a, &b, dc, Some(&mut da), None);
+                da
+            },
+        );
+        check_gradient(
+            "batch matmul db",
+            &b,
+            |b| naive(d, &a, b),
+            |b, dc| {
+                let mut db = vec![0.0; b.len()];
+                backward(d, &a, b, dc, None, Some(&mut db));
+                db
+            },
+        );
     }
 }

@@ -105,23 +105,38 @@ mod tests {
         let x0: Vec<f32> = (0..12).map(|i| ((i * 7) % 11) as f32 * 0.3 - 1.0).collect();
         let gamma = vec![0.5, 1.5, -0.7];
         let beta = vec![0.1, -0.2, 0.3];
-        check_gradient("batch norm dx", &x0, |x| train(x, &gamma, &beta).0, |x, dy| {
-            let (_, xhat, inv) = train(x, &gamma, &beta);
-            let mut dx = vec![0.0; x.len()];
-            backward(dy, &xhat, &inv, &gamma, C, &mut [0.0; 2 * C], Some(&mut dx), None, None);
-            dx
-        });
-        check_gradient("batch norm dgamma", &gamma, |g| train(&x0, g, &beta).0, |g, dy| {
-            let (_, xhat, inv) = train(&x0, g, &beta);
-            let mut dg = vec![0.0; C];
-            backward(dy, &xhat, &inv, g, C, &mut [0.0; 2 * C], None, Some(&mut dg), None);
-            dg
-        });
-        check_gradient("batch norm dbeta", &beta, |b| train(&x0, &gamma, b).0, |b, dy| {
-            let (_, xhat, inv) = train(&x0, &gamma, b);
-            let mut db = vec![0.0; C];
-            backward(dy, &xhat, &inv, &gamma, C, &mut [0.0; 2 * C], None, None, Some(&mut db));
-            db
-        });
+        check_gradient(
+            "batch norm dx",
+            &x0,
+            |x| train(x, &gamma, &beta).0,
+            |x, dy| {
+                let (_, xhat, inv) = train(x, &gamma, &beta);
+                let mut dx = vec![0.0; x.len()];
+                backward(dy, &xhat, &inv, &gamma, C, &mut [0.0; 2 * C], Some(&mut dx), None, None);
+                dx
+            },
+        );
+        check_gradient(
+            "batch norm dgamma",
+            &gamma,
+            |g| train(&x0, g, &beta).0,
+            |g, dy| {
+                let (_, xhat, inv) = train(&x0, g, &beta);
+                let mut dg = vec![0.0; C];
+                backward(dy, &xhat, &inv, g, C, &mut [0.0; 2 * C], None, Some(&mut dg), None);
+                dg
+            },
+        );
+        check_gradient(
+            "batch norm dbeta",
+            &beta,
+            |b| train(&x0, &gamma, b).0,
+            |b, dy| {
+                let (_, xhat, inv) = train(&x0, &gamma, b);
+                let mut db = vec![0.0; C];
+                backward(dy, &xhat, &inv, &gamma, C, &mut [0.0; 2 * C], None, None, Some(&mut db));
+                db
+            },
+        );
     }
 }

@@ -54,8 +54,20 @@ impl BinaryOp {
             BinaryOp::Mul => (b, a),
             BinaryOp::Div => (1.0 / b, -a / (b * b)),
             // Ties send the gradient to `a`, as TensorFlow does.
-            BinaryOp::Maximum => if a >= b { (1.0, 0.0) } else { (0.0, 1.0) },
-            BinaryOp::Minimum => if a <= b { (1.0, 0.0) } else { (0.0, 1.0) },
+            BinaryOp::Maximum => {
+                if a >= b {
+                    (1.0, 0.0)
+                } else {
+                    (0.0, 1.0)
+                }
+            }
+            BinaryOp::Minimum => {
+                if a <= b {
+                    (1.0, 0.0)
+                } else {
+                    (0.0, 1.0)
+                }
+            }
             BinaryOp::NotEqual | BinaryOp::Equal | BinaryOp::Greater | BinaryOp::GreaterEqual | BinaryOp::Less | BinaryOp::LessEqual => (0.0, 0.0),
             // The exponent's gradient is 0 where the base is not positive, as TensorFlow's.
             BinaryOp::Power => (if b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) }, if a > 0.0 { a.powf(b) * a.ln() } else { 0.0 }),
@@ -76,13 +88,7 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
         out[i] = match (da, db) {
             _ if da == db => da,
             (1, d) | (d, 1) => d,
-            _ => {
-                return Err(KilnError::shape(format!(
-                    "Shapes {} and {} cannot be broadcast together",
-                    shape_str(a),
-                    shape_str(b)
-                )))
-            }
+            _ => return Err(KilnError::shape(format!("Shapes {} and {} cannot be broadcast together", shape_str(a), shape_str(b)))),
         };
     }
     Ok(out)
@@ -203,13 +209,7 @@ pub fn forward(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &
 
 /// Accumulates the gradients of both operands; either can be skipped with `None`.
 #[allow(clippy::too_many_arguments)]
-pub fn backward(
-    op: BinaryOp,
-    a: &[f32], a_shape: &[usize],
-    b: &[f32], b_shape: &[usize],
-    out_shape: &[usize], dy: &[f32],
-    mut da: Option<&mut [f32]>, mut db: Option<&mut [f32]>,
-) {
+pub fn backward(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize], out_shape: &[usize], dy: &[f32], mut da: Option<&mut [f32]>, mut db: Option<&mut [f32]>) {
     // Addition's gradient is dy itself: summed runs, the bias-gradient case, vectorise.
     if op == BinaryOp::Add {
         for_each_run(a_shape, b_shape, out_shape, |r| {
@@ -282,24 +282,34 @@ mod tests {
                     }
                 }
             }
-            check_gradient(&format!("{op:?} rank 3 wrt a"), &a, |a| {
-                let mut y = vec![0.0; 24];
-                forward(op, a, &sa, &b, &sb, &so, &mut y);
-                y
-            }, |a, dy| {
-                let mut da = vec![0.0; 6];
-                backward(op, a, &sa, &b, &sb, &so, dy, Some(&mut da), None);
-                da
-            });
-            check_gradient(&format!("{op:?} rank 3 wrt b"), &b, |b| {
-                let mut y = vec![0.0; 24];
-                forward(op, &a, &sa, b, &sb, &so, &mut y);
-                y
-            }, |b, dy| {
-                let mut db = vec![0.0; 4];
-                backward(op, &a, &sa, b, &sb, &so, dy, None, Some(&mut db));
-                db
-            });
+            check_gradient(
+                &format!("{op:?} rank 3 wrt a"),
+                &a,
+                |a| {
+                    let mut y = vec![0.0; 24];
+                    forward(op, a, &sa, &b, &sb, &so, &mut y);
+                    y
+                },
+                |a, dy| {
+                    let mut da = vec![0.0; 6];
+                    backward(op, a, &sa, &b, &sb, &so, dy, Some(&mut da), None);
+                    da
+                },
+            );
+            check_gradient(
+                &format!("{op:?} rank 3 wrt b"),
+                &b,
+                |b| {
+                    let mut y = vec![0.0; 24];
+                    forward(op, &a, &sa, b, &sb, &so, &mut y);
+                    y
+                },
+                |b, dy| {
+                    let mut db = vec![0.0; 4];
+                    backward(op, &a, &sa, b, &sb, &so, dy, None, Some(&mut db));
+                    db
+                },
+            );
         }
     }
 
@@ -315,16 +325,26 @@ mod tests {
                 forward(op, a, &sa, b, &sb, &so, &mut y);
                 y
             };
-            check_gradient(&format!("{op:?} wrt a"), &a0, |a| fwd(a, &b0), |a, dy| {
-                let mut da = vec![0.0; 6];
-                backward(op, a, &sa, &b0, &sb, &so, dy, Some(&mut da), None);
-                da
-            });
-            check_gradient(&format!("{op:?} wrt b"), &b0, |b| fwd(&a0, b), |b, dy| {
-                let mut db = vec![0.0; 3];
-                backward(op, &a0, &sa, b, &sb, &so, dy, None, Some(&mut db));
-                db
-            });
+            check_gradient(
+                &format!("{op:?} wrt a"),
+                &a0,
+                |a| fwd(a, &b0),
+                |a, dy| {
+                    let mut da = vec![0.0; 6];
+                    backward(op, a, &sa, &b0, &sb, &so, dy, Some(&mut da), None);
+                    da
+                },
+            );
+            check_gradient(
+                &format!("{op:?} wrt b"),
+                &b0,
+                |b| fwd(&a0, b),
+                |b, dy| {
+                    let mut db = vec![0.0; 3];
+                    backward(op, &a0, &sa, b, &sb, &so, dy, None, Some(&mut db));
+                    db
+                },
+            );
         }
     }
 
@@ -349,15 +369,25 @@ mod tests {
             forward(Power, a, &[2, 3], b, &[3], &[2, 3], &mut y);
             y
         };
-        check_gradient("power wrt a", &a0, |a| fwd(a, &b0), |a, dy| {
-            let mut da = vec![0.0; 6];
-            backward(Power, a, &[2, 3], &b0, &[3], &[2, 3], dy, Some(&mut da), None);
-            da
-        });
-        check_gradient("power wrt b", &b0, |b| fwd(&a0, b), |b, dy| {
-            let mut db = vec![0.0; 3];
-            backward(Power, &a0, &[2, 3], b, &[3], &[2, 3], dy, None, Some(&mut db));
-            db
-        });
+        check_gradient(
+            "power wrt a",
+            &a0,
+            |a| fwd(a, &b0),
+            |a, dy| {
+                let mut da = vec![0.0; 6];
+                backward(Power, a, &[2, 3], &b0, &[3], &[2, 3], dy, Some(&mut da), None);
+                da
+            },
+        );
+        check_gradient(
+            "power wrt b",
+            &b0,
+            |b| fwd(&a0, b),
+            |b, dy| {
+                let mut db = vec![0.0; 3];
+                backward(Power, &a0, &[2, 3], b, &[3], &[2, 3], dy, None, Some(&mut db));
+                db
+            },
+        );
     }
 }

@@ -86,29 +86,10 @@ impl Geometry {
         if stride.0 == 0 || stride.1 == 0 || dilation.0 == 0 || dilation.1 == 0 || window.0 == 0 || window.1 == 0 {
             return Err(KilnError::value(format!("{name}: window, strides and dilation must be positive")));
         }
-        let too_small = || {
-            KilnError::shape(format!(
-                "{name}: the {}x{} window (dilation {:?}) is larger than the input {} with padding 'valid'",
-                window.0, window.1, dilation, shape_str(input)
-            ))
-        };
+        let too_small = || KilnError::shape(format!("{name}: the {}x{} window (dilation {:?}) is larger than the input {} with padding 'valid'", window.0, window.1, dilation, shape_str(input)));
         let (out_h, pad_top) = axis(input[1], window.0, stride.0, dilation.0, padding).ok_or_else(too_small)?;
         let (out_w, pad_left) = axis(input[2], window.1, stride.1, dilation.1, padding).ok_or_else(too_small)?;
-        Ok(Geometry {
-            batch: input[0],
-            depth: DepthAxis::FLAT,
-            in_h: input[1],
-            in_w: input[2],
-            channels: input[3],
-            k_h: window.0,
-            k_w: window.1,
-            stride,
-            dilation,
-            pad_top,
-            pad_left,
-            out_h,
-            out_w,
-        })
+        Ok(Geometry { batch: input[0], depth: DepthAxis::FLAT, in_h: input[1], in_w: input[2], channels: input[3], k_h: window.0, k_w: window.1, stride, dilation, pad_top, pad_left, out_h, out_w })
     }
 
     /// `input` is [batch, d, h, w, channels]; the window is `window[0]` x `[1]` x `[2]`.
@@ -121,9 +102,8 @@ impl Geometry {
         if stride[0] == 0 || dilation[0] == 0 || window[0] == 0 {
             return Err(KilnError::value(format!("{name}: window, strides and dilation must be positive")));
         }
-        let (output, pad) = axis(input[1], window[0], stride[0], dilation[0], padding).ok_or_else(|| {
-            KilnError::shape(format!("{name}: the {window:?} window (dilation {dilation:?}) is larger than the input {} with padding 'valid'", shape_str(input)))
-        })?;
+        let (output, pad) = axis(input[1], window[0], stride[0], dilation[0], padding)
+            .ok_or_else(|| KilnError::shape(format!("{name}: the {window:?} window (dilation {dilation:?}) is larger than the input {} with padding 'valid'", shape_str(input))))?;
         Ok(Geometry { depth: DepthAxis { input: input[1], window: window[0], stride: stride[0], dilation: dilation[0], pad, output }, ..g })
     }
 
@@ -285,7 +265,11 @@ impl Groups {
     }
     /// The size of the column buffer (and of its gradient) the convolution needs.
     pub fn columns_len(&self, g: &Geometry) -> Result<usize> {
-        if self.depthwise(g).is_some() || self.pointwise(g) { Ok(0) } else { crate::alloc::checked_element_count(&[g.batch, g.positions(), g.patch()]) }
+        if self.depthwise(g).is_some() || self.pointwise(g) {
+            Ok(0)
+        } else {
+            crate::alloc::checked_element_count(&[g.batch, g.positions(), g.patch()])
+        }
     }
     /// An ungrouped 1 x 1 window at stride 1 (ResNet's and MobileNet's projections, the second
     /// half of a separable convolution): x is its own im2col matrix, so none is made.
@@ -476,18 +460,28 @@ mod tests {
                 forward(&g, groups, x, k, &mut cols, &mut vec![0.0; g.batch * g.positions() * groups.out_channels]);
                 cols
             };
-            check_gradient("conv dx", &x, |x| naive(&g, x, &k, groups), |x, dy| {
-                let cols = columns(x, &k);
-                let (mut dx, mut dcols) = (vec![0.25; x.len()], vec![0.0; n_cols]);
-                backward(&g, groups, x, &cols, &k, dy, None, Some((&mut dx, &mut dcols)));
-                dx.iter().map(|v| v - 0.25).collect()
-            });
-            check_gradient("conv dkernel", &k, |k| naive(&g, &x, k, groups), |k, dy| {
-                let cols = columns(&x, k);
-                let mut dk = vec![1.0; k.len()];
-                backward(&g, groups, &x, &cols, k, dy, Some((&mut dk, true)), None);
-                dk
-            });
+            check_gradient(
+                "conv dx",
+                &x,
+                |x| naive(&g, x, &k, groups),
+                |x, dy| {
+                    let cols = columns(x, &k);
+                    let (mut dx, mut dcols) = (vec![0.25; x.len()], vec![0.0; n_cols]);
+                    backward(&g, groups, x, &cols, &k, dy, None, Some((&mut dx, &mut dcols)));
+                    dx.iter().map(|v| v - 0.25).collect()
+                },
+            );
+            check_gradient(
+                "conv dkernel",
+                &k,
+                |k| naive(&g, &x, k, groups),
+                |k, dy| {
+                    let cols = columns(&x, k);
+                    let mut dk = vec![1.0; k.len()];
+                    backward(&g, groups, &x, &cols, k, dy, Some((&mut dk, true)), None);
+                    dk
+                },
+            );
         }
     }
 }

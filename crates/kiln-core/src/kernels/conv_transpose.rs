@@ -29,7 +29,16 @@ fn axis(input: usize, window: usize, stride: usize, dilation: usize, padding: Pa
 /// is the transposed convolution's output ([batch, H, W, filters]) and its output positions
 /// are the transposed convolution's input pixels.
 #[allow(clippy::too_many_arguments)]
-pub fn geometry(input: &[usize], filters: usize, window: (usize, usize), stride: (usize, usize), dilation: (usize, usize), padding: Padding, output_padding: Option<(usize, usize)>, name: &str) -> Result<Geometry> {
+pub fn geometry(
+    input: &[usize],
+    filters: usize,
+    window: (usize, usize),
+    stride: (usize, usize),
+    dilation: (usize, usize),
+    padding: Padding,
+    output_padding: Option<(usize, usize)>,
+    name: &str,
+) -> Result<Geometry> {
     if input.len() != 4 {
         return Err(KilnError::shape(format!("{name}: expected an input of rank 4 [batch, height, width, channels], got {}", shape_str(input))));
     }
@@ -49,27 +58,22 @@ pub fn geometry(input: &[usize], filters: usize, window: (usize, usize), stride:
     if in_h == 0 || in_w == 0 {
         return Err(KilnError::shape(format!("{name}: the output of the transposed convolution of {} would be empty", shape_str(input))));
     }
-    Ok(Geometry {
-        batch: input[0],
-        depth: DepthAxis::FLAT,
-        in_h,
-        in_w,
-        channels: filters,
-        k_h: window.0,
-        k_w: window.1,
-        stride,
-        dilation,
-        pad_top,
-        pad_left,
-        out_h: input[1],
-        out_w: input[2],
-    })
+    Ok(Geometry { batch: input[0], depth: DepthAxis::FLAT, in_h, in_w, channels: filters, k_h: window.0, k_w: window.1, stride, dilation, pad_top, pad_left, out_h: input[1], out_w: input[2] })
 }
 
 /// The same for a 3-D transposed convolution: x [batch, d, h, w, cin], kernel
 /// [kd, kh, kw, filters, cin].
 #[allow(clippy::too_many_arguments)]
-pub fn geometry_3d(input: &[usize], filters: usize, window: [usize; 3], stride: [usize; 3], dilation: [usize; 3], padding: Padding, output_padding: Option<[usize; 3]>, name: &str) -> Result<Geometry> {
+pub fn geometry_3d(
+    input: &[usize],
+    filters: usize,
+    window: [usize; 3],
+    stride: [usize; 3],
+    dilation: [usize; 3],
+    padding: Padding,
+    output_padding: Option<[usize; 3]>,
+    name: &str,
+) -> Result<Geometry> {
     if input.len() != 5 {
         return Err(KilnError::shape(format!("{name}: expected an input of rank 5 [batch, depth, height, width, channels], got {}", shape_str(input))));
     }
@@ -201,17 +205,27 @@ mod tests {
             let x: Vec<f32> = (0..g.batch * g.positions() * cin).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let k: Vec<f32> = (0..g.patch() * cin).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let n_cols = g.batch * g.positions() * g.patch();
-            check_gradient("conv transpose dx", &x, |x| naive(&g, x, &k, cin), |x, dy| {
-                // Starts at 0.5: the input gradient is added to what is there.
-                let mut dx = vec![0.5; x.len()];
-                backward(&g, x, &k, cin, dy, &mut vec![0.0; n_cols], None, Some(&mut dx));
-                dx.iter().map(|v| v - 0.5).collect()
-            });
-            check_gradient("conv transpose dkernel", &k, |k| naive(&g, &x, k, cin), |k, dy| {
-                let mut dk = vec![0.0; k.len()];
-                backward(&g, &x, k, cin, dy, &mut vec![0.0; n_cols], Some((&mut dk, true)), None);
-                dk
-            });
+            check_gradient(
+                "conv transpose dx",
+                &x,
+                |x| naive(&g, x, &k, cin),
+                |x, dy| {
+                    // Starts at 0.5: the input gradient is added to what is there.
+                    let mut dx = vec![0.5; x.len()];
+                    backward(&g, x, &k, cin, dy, &mut vec![0.0; n_cols], None, Some(&mut dx));
+                    dx.iter().map(|v| v - 0.5).collect()
+                },
+            );
+            check_gradient(
+                "conv transpose dkernel",
+                &k,
+                |k| naive(&g, &x, k, cin),
+                |k, dy| {
+                    let mut dk = vec![0.0; k.len()];
+                    backward(&g, &x, k, cin, dy, &mut vec![0.0; n_cols], Some((&mut dk, true)), None);
+                    dk
+                },
+            );
         }
     }
 }

@@ -12,24 +12,16 @@ use rayon::prelude::*;
 const PARALLEL_MIN_FLOPS: usize = 1 << 18;
 
 fn parallel(g: &Geometry, multiplier: usize) -> bool {
-    g.batch * g.positions() * g.k_h * g.k_w * g.channels * multiplier >= PARALLEL_MIN_FLOPS
-        && threads::num_threads() > 1
+    g.batch * g.positions() * g.k_h * g.k_w * g.channels * multiplier >= PARALLEL_MIN_FLOPS && threads::num_threads() > 1
 }
 
 /// acc[c * multiplier + m] += x[c] * k[c * multiplier + m] over the channels of one pixel.
 #[inline(always)]
 fn multiply_add(acc: &mut [f32], x: &[f32], k: &[f32], multiplier: usize) {
     if multiplier == 1 {
-        acc.iter_mut()
-            .zip(x)
-            .zip(k)
-            .for_each(|((a, &x), &k)| *a += x * k);
+        acc.iter_mut().zip(x).zip(k).for_each(|((a, &x), &k)| *a += x * k);
     } else {
-        for ((a, &x), k) in acc
-            .chunks_exact_mut(multiplier)
-            .zip(x)
-            .zip(k.chunks_exact(multiplier))
-        {
+        for ((a, &x), k) in acc.chunks_exact_mut(multiplier).zip(x).zip(k.chunks_exact(multiplier)) {
             a.iter_mut().zip(k).for_each(|(a, &k)| *a += x * k);
         }
     }
@@ -52,12 +44,7 @@ pub fn forward(g: &Geometry, x: &[f32], kernel: &[f32], multiplier: usize, y: &m
                         continue;
                     };
                     let at = (iy * g.in_w + ix) * c;
-                    multiply_add(
-                        acc,
-                        &x[at..at + c],
-                        &kernel[(ky * g.k_w + kx) * out_c..][..out_c],
-                        multiplier,
-                    );
+                    multiply_add(acc, &x[at..at + c], &kernel[(ky * g.k_w + kx) * out_c..][..out_c], multiplier);
                 }
             }
         }
@@ -73,14 +60,7 @@ pub fn forward(g: &Geometry, x: &[f32], kernel: &[f32], multiplier: usize, y: &m
 /// The output index along one axis whose window cell `k` lands on input index `i`, if any:
 /// o * stride + k * dilation - pad = i.
 #[inline]
-fn output_under(
-    i: usize,
-    k: usize,
-    stride: usize,
-    dilation: usize,
-    pad: usize,
-    out: usize,
-) -> Option<usize> {
+fn output_under(i: usize, k: usize, stride: usize, dilation: usize, pad: usize, out: usize) -> Option<usize> {
     let at = (i + pad).checked_sub(k * dilation)?;
     (at % stride == 0 && at / stride < out).then_some(at / stride)
 }
@@ -94,29 +74,19 @@ pub fn input_gradient(g: &Geometry, dy: &[f32], kernel: &[f32], multiplier: usiz
         let dy = &dy[b * g.positions() * out_c..(b + 1) * g.positions() * out_c];
         for (ix, acc) in dx_row.chunks_exact_mut(c).enumerate() {
             for ky in 0..g.k_h {
-                let Some(oy) = output_under(iy, ky, g.stride.0, g.dilation.0, g.pad_top, g.out_h)
-                else {
+                let Some(oy) = output_under(iy, ky, g.stride.0, g.dilation.0, g.pad_top, g.out_h) else {
                     continue;
                 };
                 for kx in 0..g.k_w {
-                    let Some(ox) =
-                        output_under(ix, kx, g.stride.1, g.dilation.1, g.pad_left, g.out_w)
-                    else {
+                    let Some(ox) = output_under(ix, kx, g.stride.1, g.dilation.1, g.pad_left, g.out_w) else {
                         continue;
                     };
                     let d = &dy[(oy * g.out_w + ox) * out_c..][..out_c];
                     let k = &kernel[(ky * g.k_w + kx) * out_c..][..out_c];
                     if multiplier == 1 {
-                        acc.iter_mut()
-                            .zip(d)
-                            .zip(k)
-                            .for_each(|((a, &d), &k)| *a += d * k);
+                        acc.iter_mut().zip(d).zip(k).for_each(|((a, &d), &k)| *a += d * k);
                     } else {
-                        for ((a, d), k) in acc
-                            .iter_mut()
-                            .zip(d.chunks_exact(multiplier))
-                            .zip(k.chunks_exact(multiplier))
-                        {
+                        for ((a, d), k) in acc.iter_mut().zip(d.chunks_exact(multiplier)).zip(k.chunks_exact(multiplier)) {
                             *a += d.iter().zip(k).map(|(d, k)| d * k).sum::<f32>();
                         }
                     }
@@ -134,14 +104,7 @@ pub fn input_gradient(g: &Geometry, dy: &[f32], kernel: &[f32], multiplier: usiz
 
 /// dkernel (= with `overwrite`, else +=) the kernel gradient, one window cell
 /// ([channels * multiplier] values) at a time: cells are disjoint, so they run in parallel.
-pub fn kernel_gradient(
-    g: &Geometry,
-    x: &[f32],
-    dy: &[f32],
-    multiplier: usize,
-    overwrite: bool,
-    dkernel: &mut [f32],
-) {
+pub fn kernel_gradient(g: &Geometry, x: &[f32], dy: &[f32], multiplier: usize, overwrite: bool, dkernel: &mut [f32]) {
     let (c, out_c) = (g.channels, g.channels * multiplier);
     let cell = |(cell, acc): (usize, &mut [f32])| {
         let (ky, kx) = (cell / g.k_w, cell % g.k_w);
@@ -160,12 +123,7 @@ pub fn kernel_gradient(
                     };
                     let at = (iy * g.in_w + ix) * c;
                     // dk[c, m] += x[c] * dy[c, m]: the forward's multiply-add with dy as the kernel.
-                    multiply_add(
-                        acc,
-                        &x[at..at + c],
-                        &dy[(oy * g.out_w + ox) * out_c..][..out_c],
-                        multiplier,
-                    );
+                    multiply_add(acc, &x[at..at + c], &dy[(oy * g.out_w + ox) * out_c..][..out_c], multiplier);
                 }
             }
         }
@@ -179,15 +137,7 @@ pub fn kernel_gradient(
 
 /// Gradients from dy: dkernel (+= or = with its flag) and dx (+=), each skipped with None.
 #[allow(clippy::too_many_arguments)]
-pub fn backward(
-    g: &Geometry,
-    x: &[f32],
-    kernel: &[f32],
-    multiplier: usize,
-    dy: &[f32],
-    dkernel: Option<(&mut [f32], bool)>,
-    dx: Option<&mut [f32]>,
-) {
+pub fn backward(g: &Geometry, x: &[f32], kernel: &[f32], multiplier: usize, dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<&mut [f32]>) {
     if let Some((dk, overwrite)) = dkernel {
         kernel_gradient(g, x, dy, multiplier, overwrite, dk);
     }
@@ -216,8 +166,7 @@ mod tests {
                             for ky in 0..g.k_h {
                                 for kx in 0..g.k_w {
                                     if let Some((iy, ix)) = g.source(oy, ox, ky, kx) {
-                                        s += x[b * g.in_size() + (iy * g.in_w + ix) * c + ch]
-                                            * k[((ky * g.k_w + kx) * c + ch) * dm + m];
+                                        s += x[b * g.in_size() + (iy * g.in_w + ix) * c + ch] * k[((ky * g.k_w + kx) * c + ch) * dm + m];
                                     }
                                 }
                             }
@@ -232,28 +181,12 @@ mod tests {
 
     fn cases() -> Vec<(Geometry, usize)> {
         vec![
-            (
-                Geometry::new(&[2, 5, 6, 3], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(),
-                1,
-            ),
-            (
-                Geometry::new(&[2, 5, 6, 3], (3, 2), (2, 2), (1, 1), Padding::Same, "t").unwrap(),
-                2,
-            ),
-            (
-                Geometry::new(&[1, 7, 7, 2], (3, 3), (1, 1), (2, 2), Padding::Same, "t").unwrap(),
-                3,
-            ),
-            (
-                Geometry::new(&[2, 6, 5, 4], (2, 3), (3, 2), (1, 1), Padding::Valid, "t").unwrap(),
-                1,
-            ),
+            (Geometry::new(&[2, 5, 6, 3], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), 1),
+            (Geometry::new(&[2, 5, 6, 3], (3, 2), (2, 2), (1, 1), Padding::Same, "t").unwrap(), 2),
+            (Geometry::new(&[1, 7, 7, 2], (3, 3), (1, 1), (2, 2), Padding::Same, "t").unwrap(), 3),
+            (Geometry::new(&[2, 6, 5, 4], (2, 3), (3, 2), (1, 1), Padding::Valid, "t").unwrap(), 1),
             // Large enough to take the parallel path.
-            (
-                Geometry::new(&[4, 24, 24, 32], (3, 3), (1, 1), (1, 1), Padding::Same, "t")
-                    .unwrap(),
-                2,
-            ),
+            (Geometry::new(&[4, 24, 24, 32], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), 2),
         ]
     }
 
@@ -321,29 +254,15 @@ mod tests {
         let out = g.positions() * g.channels * dm;
         let mut dk_sum = vec![0.0; k.len()];
         for b in 0..g.batch {
-            let (xb, dyb) = (
-                &x[b * g.in_size()..(b + 1) * g.in_size()],
-                &dy[b * out..(b + 1) * out],
-            );
+            let (xb, dyb) = (&x[b * g.in_size()..(b + 1) * g.in_size()], &dy[b * out..(b + 1) * out]);
             let mut dxb = vec![0.0; g.in_size()];
-            backward(
-                &one,
-                xb,
-                &k,
-                dm,
-                dyb,
-                Some((&mut dk_sum, false)),
-                Some(&mut dxb),
-            );
+            backward(&one, xb, &k, dm, dyb, Some((&mut dk_sum, false)), Some(&mut dxb));
             for (a, b) in dx[b * g.in_size()..(b + 1) * g.in_size()].iter().zip(&dxb) {
                 assert!((a - b).abs() < 1e-4, "dx: {a} vs {b}");
             }
         }
         for (a, b) in dk.iter().zip(&dk_sum) {
-            assert!(
-                (a - b).abs() < 1e-3 * (1.0 + b.abs()),
-                "dkernel: {a} vs {b}"
-            );
+            assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "dkernel: {a} vs {b}");
         }
     }
 }

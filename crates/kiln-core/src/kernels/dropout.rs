@@ -28,7 +28,11 @@ pub fn forward_shared(x: &[f32], shape: &[usize], shared_axes: &[usize], rate: f
     for i in 0..x.len() {
         let back: usize = shared_axes.iter().map(|&a| index[a] * strides[a]).sum();
         mask[i] = if back == 0 {
-            if rng.next_f32() >= rate { scale } else { 0.0 }
+            if rng.next_f32() >= rate {
+                scale
+            } else {
+                0.0
+            }
         } else {
             mask[i - back]
         };

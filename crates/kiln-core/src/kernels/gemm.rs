@@ -22,18 +22,30 @@ impl<'a> MatRef<'a> {
     }
     /// Logical shape after the transpose.
     pub fn dims(&self) -> (usize, usize) {
-        if self.transposed { (self.cols, self.rows) } else { (self.rows, self.cols) }
+        if self.transposed {
+            (self.cols, self.rows)
+        } else {
+            (self.rows, self.cols)
+        }
     }
     /// Row and column strides of the logical matrix.
     fn strides(&self) -> (isize, isize) {
-        if self.transposed { (1, self.cols as isize) } else { (self.cols as isize, 1) }
+        if self.transposed {
+            (1, self.cols as isize)
+        } else {
+            (self.cols as isize, 1)
+        }
     }
 }
 
 impl MatRef<'_> {
     #[inline(always)]
     fn at(&self, i: usize, j: usize) -> f32 {
-        if self.transposed { self.data[j * self.cols + i] } else { self.data[i * self.cols + j] }
+        if self.transposed {
+            self.data[j * self.cols + i]
+        } else {
+            self.data[i * self.cols + j]
+        }
     }
     /// Row `i` of the logical matrix when it is contiguous.
     fn row(&self, i: usize) -> &[f32] {
@@ -53,7 +65,11 @@ fn gemm_small_inner(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) 
     let (m, k) = a.dims();
     let n = b.dims().1;
     let rows = |(i, c_row): (usize, &mut [f32])| {
-        if beta == 0.0 { c_row.fill(0.0) } else if beta != 1.0 { c_row.iter_mut().for_each(|v| *v *= beta) }
+        if beta == 0.0 {
+            c_row.fill(0.0)
+        } else if beta != 1.0 {
+            c_row.iter_mut().for_each(|v| *v *= beta)
+        }
         for p in 0..k {
             let s = alpha * a.at(i, p);
             c_row.iter_mut().zip(b.row(p)).for_each(|(c, &bv)| *c += s * bv);
@@ -87,10 +103,13 @@ fn gemm_small_output(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32])
     let threads = threads::num_threads();
     let sum = if threads > 1 && m * n * k >= PARALLEL_MIN_FLOPS {
         let chunk = k.div_ceil(threads);
-        (0..threads).into_par_iter().map(|t| partial(t * chunk..((t + 1) * chunk).min(k))).reduce(|| vec![0.0; m * n], |mut x, y| {
-            x.iter_mut().zip(&y).for_each(|(a, b)| *a += b);
-            x
-        })
+        (0..threads).into_par_iter().map(|t| partial(t * chunk..((t + 1) * chunk).min(k))).reduce(
+            || vec![0.0; m * n],
+            |mut x, y| {
+                x.iter_mut().zip(&y).for_each(|(a, b)| *a += b);
+                x
+            },
+        )
     } else {
         partial(0..k)
     };
@@ -114,7 +133,11 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
     }
     // An empty inner dimension sums nothing: C = beta C (zeros for beta 0, as numpy).
     if k == 0 {
-        if beta == 0.0 { c.fill(0.0) } else { c.iter_mut().for_each(|v| *v *= beta) }
+        if beta == 0.0 {
+            c.fill(0.0)
+        } else {
+            c.iter_mut().for_each(|v| *v *= beta)
+        }
         return;
     }
     if !b.transposed && k <= SKINNY_INNER {
@@ -132,11 +155,20 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
     let block = |row0: usize, rows: usize, col0: usize, cols: usize| unsafe {
         let c_ptr = &c_ptr;
         matrixmultiply::sgemm(
-            rows, k, cols, alpha,
-            a.data.as_ptr().offset(row0 as isize * rsa), rsa, csa,
-            b.data.as_ptr().offset(col0 as isize * csb), rsb, csb,
+            rows,
+            k,
+            cols,
+            alpha,
+            a.data.as_ptr().offset(row0 as isize * rsa),
+            rsa,
+            csa,
+            b.data.as_ptr().offset(col0 as isize * csb),
+            rsb,
+            csb,
             beta,
-            c_ptr.0.add(row0 * n + col0), n as isize, 1,
+            c_ptr.0.add(row0 * n + col0),
+            n as isize,
+            1,
         );
     };
     if threads <= 1 || work < PARALLEL_MIN_FLOPS {
@@ -200,11 +232,20 @@ pub fn gemm_strided(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut
     let block = |row0: usize, rows: usize| unsafe {
         let c_ptr = &c_ptr;
         matrixmultiply::sgemm(
-            rows, k, n, alpha,
-            a.data.as_ptr().add(row0 * a.row_stride), a.row_stride as isize, a.col_stride as isize,
-            b.data.as_ptr(), b.row_stride as isize, b.col_stride as isize,
+            rows,
+            k,
+            n,
+            alpha,
+            a.data.as_ptr().add(row0 * a.row_stride),
+            a.row_stride as isize,
+            a.col_stride as isize,
+            b.data.as_ptr(),
+            b.row_stride as isize,
+            b.col_stride as isize,
             beta,
-            c_ptr.0.add(row0 * c_row_stride), c_row_stride as isize, 1,
+            c_ptr.0.add(row0 * c_row_stride),
+            c_row_stride as isize,
+            1,
         );
     };
     let threads = threads::num_threads();

@@ -29,11 +29,7 @@ pub fn tile_map(shape: &[usize], repeats: &[usize]) -> Vec<u32> {
 /// Walks every output index; `source(i, axis)` gives the input index along the input's axis
 /// for output index `i` on output `axis`, or None where the input has no such axis or
 /// broadcasts it.
-fn map_by(
-    out: &[usize],
-    source: impl Fn(usize, usize) -> Option<usize>,
-    shape: &[usize],
-) -> Vec<u32> {
+fn map_by(out: &[usize], source: impl Fn(usize, usize) -> Option<usize>, shape: &[usize]) -> Vec<u32> {
     let total: usize = out.iter().product();
     let offset = out.len() - shape.len();
     let mut strides = vec![0usize; shape.len()];
@@ -77,28 +73,14 @@ pub fn scatter_add(dy: &[f32], map: &[u32], dx: &mut [f32]) {
 /// else y.
 pub fn select(condition: &[f32], x: &[f32], y: &[f32], maps: [&[u32]; 3], out: &mut [f32]) {
     for (o, v) in out.iter_mut().enumerate() {
-        *v = if condition[maps[0][o] as usize] != 0.0 {
-            x[maps[1][o] as usize]
-        } else {
-            y[maps[2][o] as usize]
-        };
+        *v = if condition[maps[0][o] as usize] != 0.0 { x[maps[1][o] as usize] } else { y[maps[2][o] as usize] };
     }
 }
 
 /// The gradients of `select`: dy goes to x where the condition holds, else to y.
-pub fn select_backward(
-    condition: &[f32],
-    maps: [&[u32]; 3],
-    dy: &[f32],
-    mut dx: Option<&mut [f32]>,
-    mut d_y: Option<&mut [f32]>,
-) {
+pub fn select_backward(condition: &[f32], maps: [&[u32]; 3], dy: &[f32], mut dx: Option<&mut [f32]>, mut d_y: Option<&mut [f32]>) {
     for (o, &g) in dy.iter().enumerate() {
-        let target = if condition[maps[0][o] as usize] != 0.0 {
-            (dx.as_deref_mut(), maps[1][o])
-        } else {
-            (d_y.as_deref_mut(), maps[2][o])
-        };
+        let target = if condition[maps[0][o] as usize] != 0.0 { (dx.as_deref_mut(), maps[1][o]) } else { (d_y.as_deref_mut(), maps[2][o]) };
         if let (Some(d), at) = target {
             d[at as usize] += g;
         }
@@ -113,32 +95,18 @@ mod tests {
     #[test]
     fn maps_match_numpy() {
         // np.broadcast_to(np.arange(3).reshape(3, 1), (2, 3, 2)).ravel()
-        assert_eq!(
-            broadcast_map(&[3, 1], &[2, 3, 2]),
-            vec![0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2]
-        );
+        assert_eq!(broadcast_map(&[3, 1], &[2, 3, 2]), vec![0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2]);
         // np.tile(np.arange(6).reshape(2, 3), (2, 2)).ravel()
-        assert_eq!(
-            tile_map(&[2, 3], &[2, 2]),
-            vec![0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5, 0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5]
-        );
+        assert_eq!(tile_map(&[2, 3], &[2, 2]), vec![0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5, 0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5]);
         assert_eq!(tile_map(&[2], &[3]), vec![0, 1, 0, 1, 0, 1]);
     }
 
     #[test]
     fn select_matches_a_naive_loop_and_finite_differences() {
         // condition [2, 1], x [3], y [2, 3] -> [2, 3]
-        let (c, x, y) = (
-            vec![1.0, 0.0],
-            vec![0.5, -1.0, 2.0],
-            vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
-        );
+        let (c, x, y) = (vec![1.0, 0.0], vec![0.5, -1.0, 2.0], vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
         let out = [2, 3];
-        let maps = [
-            broadcast_map(&[2, 1], &out),
-            broadcast_map(&[3], &out),
-            broadcast_map(&[2, 3], &out),
-        ];
+        let maps = [broadcast_map(&[2, 1], &out), broadcast_map(&[3], &out), broadcast_map(&[2, 3], &out)];
         let run = |x: &[f32], y: &[f32]| {
             let mut o = vec![0.0; 6];
             select(&c, x, y, [&maps[0], &maps[1], &maps[2]], &mut o);

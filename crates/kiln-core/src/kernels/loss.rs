@@ -83,9 +83,7 @@ fn prepared_targets<'a>(loss: &Loss, target: &'a [f32], width: usize) -> Cow<'a,
     match loss.kind {
         LossKind::CategoricalCrossentropy if s != 0.0 => target.iter().map(|&t| t * (1.0 - s) + s / width as f32).collect(),
         LossKind::BinaryCrossentropy if s != 0.0 => target.iter().map(|&t| t * (1.0 - s) + 0.5 * s).collect(),
-        LossKind::Hinge | LossKind::SquaredHinge if target.iter().all(|&t| t == 0.0 || t == 1.0) => {
-            target.iter().map(|&t| 2.0 * t - 1.0).collect()
-        }
+        LossKind::Hinge | LossKind::SquaredHinge if target.iter().all(|&t| t == 0.0 || t == 1.0) => target.iter().map(|&t| 2.0 * t - 1.0).collect(),
         _ => Cow::Borrowed(target),
     }
 }
@@ -132,11 +130,16 @@ mod tests {
     /// The batch-mean loss's gradient against central differences.
     pub(super) fn check_loss_gradient(loss: &Loss, pred: &[f32], target: &[f32], rows: usize) {
         let scale = 1.0 / rows as f32;
-        check_gradient(&format!("{loss:?}"), pred, |p| vec![(loss_and_grad(loss, p, target, rows, None, scale) * scale as f64) as f32], |p, dy| {
-            let mut g = vec![0.0; p.len()];
-            loss_and_grad(loss, p, target, rows, Some(&mut g), scale);
-            g.iter().map(|v| v * dy[0]).collect()
-        });
+        check_gradient(
+            &format!("{loss:?}"),
+            pred,
+            |p| vec![(loss_and_grad(loss, p, target, rows, None, scale) * scale as f64) as f32],
+            |p, dy| {
+                let mut g = vec![0.0; p.len()];
+                loss_and_grad(loss, p, target, rows, Some(&mut g), scale);
+                g.iter().map(|v| v * dy[0]).collect()
+            },
+        );
     }
 
     #[test]

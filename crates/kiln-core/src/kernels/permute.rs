@@ -18,7 +18,11 @@ pub fn inverse(perm: &[usize]) -> Vec<usize> {
 pub fn permute(x: &[f32], shape: &[usize], perm: &[usize], accumulate: bool, dst: &mut [f32]) {
     let rank = shape.len();
     if rank == 0 || x.is_empty() {
-        if accumulate { dst.iter_mut().zip(x).for_each(|(d, v)| *d += v) } else { dst.copy_from_slice(x) }
+        if accumulate {
+            dst.iter_mut().zip(x).for_each(|(d, v)| *d += v)
+        } else {
+            dst.copy_from_slice(x)
+        }
         return;
     }
     let mut strides = vec![1; rank];
@@ -34,7 +38,11 @@ pub fn permute(x: &[f32], shape: &[usize], perm: &[usize], accumulate: bool, dst
     for row in dst.chunks_exact_mut(inner) {
         for (i, d) in row.iter_mut().enumerate() {
             let v = x[offset + i * inner_stride];
-            if accumulate { *d += v } else { *d = v }
+            if accumulate {
+                *d += v
+            } else {
+                *d = v
+            }
         }
         // Next row: an odometer over the outer axes.
         for a in (0..rank - 1).rev() {
@@ -72,14 +80,19 @@ mod tests {
     fn gradient_is_the_inverse_permutation() {
         let (shape, perm) = ([2, 3, 2, 2], [0, 3, 1, 2]);
         let x: Vec<f32> = (0..24).map(|v| (v as f32 * 0.37).sin()).collect();
-        check_gradient("permute", &x, |x| {
-            let mut y = vec![0.0; x.len()];
-            permute(x, &shape, &perm, false, &mut y);
-            y
-        }, |x, dy| {
-            let mut dx = vec![0.0; x.len()];
-            permute(dy, &permuted_shape(&shape, &perm), &inverse(&perm), true, &mut dx);
-            dx
-        });
+        check_gradient(
+            "permute",
+            &x,
+            |x| {
+                let mut y = vec![0.0; x.len()];
+                permute(x, &shape, &perm, false, &mut y);
+                y
+            },
+            |x, dy| {
+                let mut dx = vec![0.0; x.len()];
+                permute(dy, &permuted_shape(&shape, &perm), &inverse(&perm), true, &mut dx);
+                dx
+            },
+        );
     }
 }

@@ -43,12 +43,7 @@ impl Resampling {
         for (a, (&d, &[before, after])) in in_shape.iter().zip(paddings).enumerate() {
             let out = d as i64 + before + after;
             if out <= 0 && d > 0 {
-                return Err(KilnError::shape(format!(
-                    "{name}: cropping {} and {} from axis {a} of length {d} leaves nothing (input shape {})",
-                    -before.min(0),
-                    -after.min(0),
-                    shape_str(in_shape)
-                )));
+                return Err(KilnError::shape(format!("{name}: cropping {} and {} from axis {a} of length {d} leaves nothing (input shape {})", -before.min(0), -after.min(0), shape_str(in_shape))));
             }
             taps.push((before != 0 || after != 0).then(|| (0..out.max(0)).map(|o| (0..d as i64).contains(&(o - before)).then(|| ((o - before) as usize, 1.0)).into_iter().collect()).collect()));
         }
@@ -78,7 +73,11 @@ impl Resampling {
                     .map(|o| {
                         let at = ((o as f32 + 0.5) * scale - 0.5).clamp(0.0, (d - 1) as f32);
                         let (low, frac) = (at.floor() as usize, at - at.floor());
-                        if frac == 0.0 || low + 1 >= d { vec![(low, 1.0)] } else { vec![(low, 1.0 - frac), (low + 1, frac)] }
+                        if frac == 0.0 || low + 1 >= d {
+                            vec![(low, 1.0)]
+                        } else {
+                            vec![(low, 1.0 - frac), (low + 1, frac)]
+                        }
                     })
                     .collect()
             })
@@ -191,11 +190,16 @@ mod tests {
             Resampling::pad(&shape, &[[1, 0], [0, 0], [0, 0], [0, 1]], "p").unwrap(),
         ];
         for r in &cases {
-            check_gradient("resample", &x, |x| run(r, x), |_, dy| {
-                let mut dx = vec![0.0; 48];
-                r.backward(dy, &mut dx);
-                dx
-            });
+            check_gradient(
+                "resample",
+                &x,
+                |x| run(r, x),
+                |_, dy| {
+                    let mut dx = vec![0.0; 48];
+                    r.backward(dy, &mut dx);
+                    dx
+                },
+            );
         }
     }
 }

@@ -32,11 +32,19 @@ impl Cell {
     }
     /// States carried from step to step: h, and c for LSTM.
     pub fn state_count(self) -> usize {
-        if self == Cell::Lstm { 2 } else { 1 }
+        if self == Cell::Lstm {
+            2
+        } else {
+            1
+        }
     }
     /// Rows of the bias: GRU keeps separate input and recurrent biases.
     pub fn bias_rows(self) -> usize {
-        if self == Cell::Gru { 2 } else { 1 }
+        if self == Cell::Gru {
+            2
+        } else {
+            1
+        }
     }
 }
 
@@ -189,7 +197,11 @@ impl RnnConfig {
     }
     /// States returned with `return_state`: h, and c for LSTM.
     pub fn state_count(&self) -> usize {
-        if self.return_state { self.cell.state_count() } else { 0 }
+        if self.return_state {
+            self.cell.state_count()
+        } else {
+            0
+        }
     }
     /// Values per sample of the op's output: the output, then the states.
     pub fn sample_width(&self) -> usize {
@@ -201,7 +213,11 @@ impl RnnConfig {
     }
     /// The input step read at processing position `p`.
     fn time(&self, p: usize) -> usize {
-        if self.go_backwards { self.steps - 1 - p } else { p }
+        if self.go_backwards {
+            self.steps - 1 - p
+        } else {
+            p
+        }
     }
 }
 
@@ -491,7 +507,20 @@ mod tests {
     use crate::rng::Rng;
 
     fn config(cell: Cell, return_sequences: bool, go_backwards: bool) -> RnnConfig {
-        RnnConfig { cell, batch: 2, steps: 3, features: 2, units: 3, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards, return_sequences, masked: false, return_state: false, zero_output_for_mask: false }
+        RnnConfig {
+            cell,
+            batch: 2,
+            steps: 3,
+            features: 2,
+            units: 3,
+            activation: UnaryOp::Tanh,
+            recurrent_activation: UnaryOp::Sigmoid,
+            go_backwards,
+            return_sequences,
+            masked: false,
+            return_state: false,
+            zero_output_for_mask: false,
+        }
     }
 
     fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
@@ -501,7 +530,20 @@ mod tests {
     #[test]
     fn simple_rnn_matches_the_recurrence_by_hand() {
         // One unit, one feature: h_t = tanh(w x_t + r h_{t-1} + b).
-        let c = RnnConfig { cell: Cell::Simple, batch: 1, steps: 2, features: 1, units: 1, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards: false, return_sequences: true, masked: false, return_state: false, zero_output_for_mask: false };
+        let c = RnnConfig {
+            cell: Cell::Simple,
+            batch: 1,
+            steps: 2,
+            features: 1,
+            units: 1,
+            activation: UnaryOp::Tanh,
+            recurrent_activation: UnaryOp::Sigmoid,
+            go_backwards: false,
+            return_sequences: true,
+            masked: false,
+            return_state: false,
+            zero_output_for_mask: false,
+        };
         let mut s = RnnState::new(&c);
         let mut y = vec![0.0; 2];
         forward(&c, &[1.0, 2.0], &[0.5], &[0.3], &[0.1], None, &mut s, &mut y);
@@ -516,7 +558,9 @@ mod tests {
         // Sample 0 skips step 1, sample 1 skips steps 0 and 2.
         let mask = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0];
         for cell in [Cell::Simple, Cell::Lstm, Cell::Gru] {
-            for (seq, back, masked, state, zero) in [(true, false, false, false, false), (false, true, false, false, false), (true, false, true, true, false), (false, true, true, true, false), (true, true, true, false, true)] {
+            for (seq, back, masked, state, zero) in
+                [(true, false, false, false, false), (false, true, false, false, false), (true, false, true, true, false), (false, true, true, true, false), (true, true, true, false, true)]
+            {
                 let c = RnnConfig { masked, return_state: state, zero_output_for_mask: zero, ..config(cell, seq, back) };
                 let m = masked.then_some(&mask[..]);
                 let gu = cell.gates() * c.units;
@@ -587,12 +631,17 @@ mod tests {
                 forward(&c, &x, &k, &r, &bias, Some(&mask), &mut s, &mut y);
                 (y, s)
             };
-            check_gradient(&format!("{cell:?} initial states"), &first, |f| run(f).0, |f, dy| {
-                let (_, mut s) = run(f);
-                let mut scratch = RnnScratch::new(&c);
-                backward(&c, &x, &k, &r, Some(&mask), &mut s, &mut scratch, dy, RnnGrads { dx: None, dkernel: None, drecurrent: None, dbias: None });
-                scratch.initial_state_grads()[..cell.state_count()].concat()
-            });
+            check_gradient(
+                &format!("{cell:?} initial states"),
+                &first,
+                |f| run(f).0,
+                |f, dy| {
+                    let (_, mut s) = run(f);
+                    let mut scratch = RnnScratch::new(&c);
+                    backward(&c, &x, &k, &r, Some(&mask), &mut s, &mut scratch, dy, RnnGrads { dx: None, dkernel: None, drecurrent: None, dbias: None });
+                    scratch.initial_state_grads()[..cell.state_count()].concat()
+                },
+            );
         }
     }
 
@@ -664,7 +713,20 @@ mod tests {
             forward(&c, &masked_x, &k, &r, &bias, None, &mut RnnState::new(&c), &mut plain);
             assert!(y.iter().zip(&plain).all(|(a, b)| (a - b).abs() < 1e-6), "{cell:?}: {y:?} vs {plain:?}");
         }
-        let c = RnnConfig { cell: Cell::Simple, batch: 1, steps: 2, features: 2, units: 1, activation: UnaryOp::Tanh, recurrent_activation: UnaryOp::Sigmoid, go_backwards: false, return_sequences: true, masked: false, return_state: false, zero_output_for_mask: false };
+        let c = RnnConfig {
+            cell: Cell::Simple,
+            batch: 1,
+            steps: 2,
+            features: 2,
+            units: 1,
+            activation: UnaryOp::Tanh,
+            recurrent_activation: UnaryOp::Sigmoid,
+            go_backwards: false,
+            return_sequences: true,
+            masked: false,
+            return_state: false,
+            zero_output_for_mask: false,
+        };
         let mut s = RnnState::new(&c);
         s.dropout = Some(DropoutMasks::new(&c, vec![2.0, 0.0], vec![0.0]));
         let mut y = vec![0.0; 2];

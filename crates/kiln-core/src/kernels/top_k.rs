@@ -4,19 +4,13 @@
 /// Writes each row's k largest values and their positions within the row.
 pub fn forward(x: &[f32], row: usize, k: usize, values: &mut [f32], positions: &mut [u32]) {
     let mut order: Vec<u32> = Vec::with_capacity(row);
-    for ((x, v), p) in x
-        .chunks_exact(row.max(1))
-        .zip(values.chunks_exact_mut(k.max(1)))
-        .zip(positions.chunks_exact_mut(k.max(1)))
-    {
+    for ((x, v), p) in x.chunks_exact(row.max(1)).zip(values.chunks_exact_mut(k.max(1))).zip(positions.chunks_exact_mut(k.max(1))) {
         order.clear();
         order.extend(0..row as u32);
         // NaN ranks above everything, as in sorting by descending value with NaN largest.
         order.sort_by(|&a, &b| {
             let (xa, xb) = (x[a as usize], x[b as usize]);
-            xb.partial_cmp(&xa)
-                .unwrap_or_else(|| xb.is_nan().cmp(&xa.is_nan()).reverse())
-                .then(a.cmp(&b))
+            xb.partial_cmp(&xa).unwrap_or_else(|| xb.is_nan().cmp(&xa.is_nan()).reverse()).then(a.cmp(&b))
         });
         for j in 0..k {
             p[j] = order[j];
@@ -27,11 +21,7 @@ pub fn forward(x: &[f32], row: usize, k: usize, values: &mut [f32], positions: &
 
 /// dx += dy at the positions the values came from.
 pub fn backward(dy: &[f32], positions: &[u32], row: usize, k: usize, dx: &mut [f32]) {
-    for (r, (g, p)) in dy
-        .chunks_exact(k.max(1))
-        .zip(positions.chunks_exact(k.max(1)))
-        .enumerate()
-    {
+    for (r, (g, p)) in dy.chunks_exact(k.max(1)).zip(positions.chunks_exact(k.max(1))).enumerate() {
         for (g, &p) in g.iter().zip(p) {
             dx[r * row + p as usize] += g;
         }

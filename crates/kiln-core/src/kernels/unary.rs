@@ -49,7 +49,11 @@ fn erf(x: f32) -> f32 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
     let poly = t * (0.254_829_6 + t * (-0.284_496_72 + t * (1.421_413_8 + t * (-1.453_152_1 + t * 1.061_405_4))));
     let y = 1.0 - poly * (-x * x).exp();
-    if x < 0.0 { -y } else { y }
+    if x < 0.0 {
+        -y
+    } else {
+        y
+    }
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -68,7 +72,13 @@ impl UnaryOp {
         match self {
             UnaryOp::Linear => x,
             // NaN stays NaN, as in TensorFlow (`x.max(0.0)` would give 0).
-            UnaryOp::Relu => if x < 0.0 { 0.0 } else { x },
+            UnaryOp::Relu => {
+                if x < 0.0 {
+                    0.0
+                } else {
+                    x
+                }
+            }
             UnaryOp::Sigmoid => sigmoid(x),
             UnaryOp::Tanh => x.tanh(),
             UnaryOp::Exp => x.exp(),
@@ -77,14 +87,26 @@ impl UnaryOp {
             UnaryOp::Sqrt => x.sqrt(),
             UnaryOp::Neg => -x,
             UnaryOp::Abs => x.abs(),
-            UnaryOp::Elu => if x > 0.0 { x } else { x.exp_m1() },
+            UnaryOp::Elu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    x.exp_m1()
+                }
+            }
             UnaryOp::Selu => SELU_SCALE * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() },
             UnaryOp::Gelu => 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)),
             UnaryOp::Swish => x * sigmoid(x),
             UnaryOp::Softplus => super::extremum::maximum(x, 0.0) + (-x.abs()).exp().ln_1p(),
             UnaryOp::Softsign => x / (1.0 + x.abs()),
             UnaryOp::HardSigmoid => (x / 6.0 + 0.5).clamp(0.0, 1.0),
-            UnaryOp::LeakyRelu => if x > 0.0 { x } else { LEAKY_SLOPE * x },
+            UnaryOp::LeakyRelu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    LEAKY_SLOPE * x
+                }
+            }
             UnaryOp::Relu6 => x.clamp(0.0, 6.0),
             UnaryOp::Erf => erf(x),
         }
@@ -95,7 +117,13 @@ impl UnaryOp {
     pub fn derivative(self, x: f32, y: f32) -> f32 {
         match self {
             UnaryOp::Linear => 1.0,
-            UnaryOp::Relu => if x > 0.0 { 1.0 } else { 0.0 },
+            UnaryOp::Relu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
             UnaryOp::Sigmoid => y * (1.0 - y),
             UnaryOp::Tanh => 1.0 - y * y,
             UnaryOp::Exp => y,
@@ -104,8 +132,20 @@ impl UnaryOp {
             UnaryOp::Sqrt => 0.5 / y,
             UnaryOp::Neg => -1.0,
             UnaryOp::Abs => sign(x),
-            UnaryOp::Elu => if x > 0.0 { 1.0 } else { y + 1.0 },
-            UnaryOp::Selu => if x > 0.0 { SELU_SCALE } else { y + SELU_SCALE * SELU_ALPHA },
+            UnaryOp::Elu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    y + 1.0
+                }
+            }
+            UnaryOp::Selu => {
+                if x > 0.0 {
+                    SELU_SCALE
+                } else {
+                    y + SELU_SCALE * SELU_ALPHA
+                }
+            }
             UnaryOp::Gelu => {
                 let density = (-0.5 * x * x).exp() * (0.5 * std::f32::consts::FRAC_2_SQRT_PI * std::f32::consts::FRAC_1_SQRT_2);
                 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)) + x * density
@@ -116,9 +156,27 @@ impl UnaryOp {
             }
             UnaryOp::Softplus => sigmoid(x),
             UnaryOp::Softsign => 1.0 / ((1.0 + x.abs()) * (1.0 + x.abs())),
-            UnaryOp::HardSigmoid => if x > -3.0 && x < 3.0 { 1.0 / 6.0 } else { 0.0 },
-            UnaryOp::LeakyRelu => if x > 0.0 { 1.0 } else { LEAKY_SLOPE },
-            UnaryOp::Relu6 => if x > 0.0 && x < 6.0 { 1.0 } else { 0.0 },
+            UnaryOp::HardSigmoid => {
+                if x > -3.0 && x < 3.0 {
+                    1.0 / 6.0
+                } else {
+                    0.0
+                }
+            }
+            UnaryOp::LeakyRelu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    LEAKY_SLOPE
+                }
+            }
+            UnaryOp::Relu6 => {
+                if x > 0.0 && x < 6.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
             UnaryOp::Erf => std::f32::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
         }
     }
@@ -129,26 +187,86 @@ impl UnaryOp {
 macro_rules! per_op {
     ($op:expr, $method:ident, |$f:ident| $body:expr) => {
         match $op {
-            UnaryOp::Linear => { let $f = |a, b| UnaryOp::Linear.$method(a, b); $body }
-            UnaryOp::Relu => { let $f = |a, b| UnaryOp::Relu.$method(a, b); $body }
-            UnaryOp::Sigmoid => { let $f = |a, b| UnaryOp::Sigmoid.$method(a, b); $body }
-            UnaryOp::Tanh => { let $f = |a, b| UnaryOp::Tanh.$method(a, b); $body }
-            UnaryOp::Exp => { let $f = |a, b| UnaryOp::Exp.$method(a, b); $body }
-            UnaryOp::Log => { let $f = |a, b| UnaryOp::Log.$method(a, b); $body }
-            UnaryOp::Square => { let $f = |a, b| UnaryOp::Square.$method(a, b); $body }
-            UnaryOp::Sqrt => { let $f = |a, b| UnaryOp::Sqrt.$method(a, b); $body }
-            UnaryOp::Neg => { let $f = |a, b| UnaryOp::Neg.$method(a, b); $body }
-            UnaryOp::Abs => { let $f = |a, b| UnaryOp::Abs.$method(a, b); $body }
-            UnaryOp::Elu => { let $f = |a, b| UnaryOp::Elu.$method(a, b); $body }
-            UnaryOp::Selu => { let $f = |a, b| UnaryOp::Selu.$method(a, b); $body }
-            UnaryOp::Gelu => { let $f = |a, b| UnaryOp::Gelu.$method(a, b); $body }
-            UnaryOp::Swish => { let $f = |a, b| UnaryOp::Swish.$method(a, b); $body }
-            UnaryOp::Softplus => { let $f = |a, b| UnaryOp::Softplus.$method(a, b); $body }
-            UnaryOp::Softsign => { let $f = |a, b| UnaryOp::Softsign.$method(a, b); $body }
-            UnaryOp::HardSigmoid => { let $f = |a, b| UnaryOp::HardSigmoid.$method(a, b); $body }
-            UnaryOp::LeakyRelu => { let $f = |a, b| UnaryOp::LeakyRelu.$method(a, b); $body }
-            UnaryOp::Relu6 => { let $f = |a, b| UnaryOp::Relu6.$method(a, b); $body }
-            UnaryOp::Erf => { let $f = |a, b| UnaryOp::Erf.$method(a, b); $body }
+            UnaryOp::Linear => {
+                let $f = |a, b| UnaryOp::Linear.$method(a, b);
+                $body
+            }
+            UnaryOp::Relu => {
+                let $f = |a, b| UnaryOp::Relu.$method(a, b);
+                $body
+            }
+            UnaryOp::Sigmoid => {
+                let $f = |a, b| UnaryOp::Sigmoid.$method(a, b);
+                $body
+            }
+            UnaryOp::Tanh => {
+                let $f = |a, b| UnaryOp::Tanh.$method(a, b);
+                $body
+            }
+            UnaryOp::Exp => {
+                let $f = |a, b| UnaryOp::Exp.$method(a, b);
+                $body
+            }
+            UnaryOp::Log => {
+                let $f = |a, b| UnaryOp::Log.$method(a, b);
+                $body
+            }
+            UnaryOp::Square => {
+                let $f = |a, b| UnaryOp::Square.$method(a, b);
+                $body
+            }
+            UnaryOp::Sqrt => {
+                let $f = |a, b| UnaryOp::Sqrt.$method(a, b);
+                $body
+            }
+            UnaryOp::Neg => {
+                let $f = |a, b| UnaryOp::Neg.$method(a, b);
+                $body
+            }
+            UnaryOp::Abs => {
+                let $f = |a, b| UnaryOp::Abs.$method(a, b);
+                $body
+            }
+            UnaryOp::Elu => {
+                let $f = |a, b| UnaryOp::Elu.$method(a, b);
+                $body
+            }
+            UnaryOp::Selu => {
+                let $f = |a, b| UnaryOp::Selu.$method(a, b);
+                $body
+            }
+            UnaryOp::Gelu => {
+                let $f = |a, b| UnaryOp::Gelu.$method(a, b);
+                $body
+            }
+            UnaryOp::Swish => {
+                let $f = |a, b| UnaryOp::Swish.$method(a, b);
+                $body
+            }
+            UnaryOp::Softplus => {
+                let $f = |a, b| UnaryOp::Softplus.$method(a, b);
+                $body
+            }
+            UnaryOp::Softsign => {
+                let $f = |a, b| UnaryOp::Softsign.$method(a, b);
+                $body
+            }
+            UnaryOp::HardSigmoid => {
+                let $f = |a, b| UnaryOp::HardSigmoid.$method(a, b);
+                $body
+            }
+            UnaryOp::LeakyRelu => {
+                let $f = |a, b| UnaryOp::LeakyRelu.$method(a, b);
+                $body
+            }
+            UnaryOp::Relu6 => {
+                let $f = |a, b| UnaryOp::Relu6.$method(a, b);
+                $body
+            }
+            UnaryOp::Erf => {
+                let $f = |a, b| UnaryOp::Erf.$method(a, b);
+                $body
+            }
         }
     };
 }
@@ -221,27 +339,37 @@ mod tests {
         for op in [Linear, Relu, Sigmoid, Tanh, Exp, Log, Square, Sqrt, Neg, Abs, Elu, Selu, Gelu, Swish, Softplus, Softsign, HardSigmoid, LeakyRelu, Relu6, Erf] {
             // Positive inputs away from the kinks of relu/abs and inside log/sqrt's domain.
             let x = vec![0.3, 1.7, 0.9, 2.2];
-            check_gradient(&format!("{op:?}"), &x, |x| {
-                let mut y = vec![0.0; x.len()];
-                forward(op, x, &mut y);
-                y
-            }, |x, dy| {
-                let mut y = vec![0.0; x.len()];
-                forward(op, x, &mut y);
-                let mut dx = vec![0.0; x.len()];
-                backward(op, x, &y, dy, &mut dx);
-                dx
-            });
+            check_gradient(
+                &format!("{op:?}"),
+                &x,
+                |x| {
+                    let mut y = vec![0.0; x.len()];
+                    forward(op, x, &mut y);
+                    y
+                },
+                |x, dy| {
+                    let mut y = vec![0.0; x.len()];
+                    forward(op, x, &mut y);
+                    let mut dx = vec![0.0; x.len()];
+                    backward(op, x, &y, dy, &mut dx);
+                    dx
+                },
+            );
         }
         // The negative side too, where the piecewise ones change form.
         for op in [Relu, Abs, Elu, Selu, Gelu, Swish, Softplus, Softsign, HardSigmoid, LeakyRelu, Erf] {
             let x = vec![-0.3, -1.7, 0.9, -2.2];
-            check_gradient(&format!("{op:?}"), &x, |x| x.iter().map(|&v| op.apply(v)).collect(), |x, dy| {
-                let y: Vec<f32> = x.iter().map(|&v| op.apply(v)).collect();
-                let mut dx = vec![0.0; x.len()];
-                backward(op, x, &y, dy, &mut dx);
-                dx
-            });
+            check_gradient(
+                &format!("{op:?}"),
+                &x,
+                |x| x.iter().map(|&v| op.apply(v)).collect(),
+                |x, dy| {
+                    let y: Vec<f32> = x.iter().map(|&v| op.apply(v)).collect();
+                    let mut dx = vec![0.0; x.len()];
+                    backward(op, x, &y, dy, &mut dx);
+                    dx
+                },
+            );
         }
     }
 }

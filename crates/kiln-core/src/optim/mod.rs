@@ -4,24 +4,24 @@ mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
+mod gradient_applier;
 mod lion;
 mod nadam;
 mod rmsprop;
 mod sgd;
 pub mod slot_io;
-mod gradient_applier;
 mod update_options;
 
 pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
 pub use adamax::Adamax;
+pub use gradient_applier::GradientApplier;
 pub use lion::Lion;
 pub use nadam::Nadam;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 pub use slot_io::SlotLayout;
-pub use gradient_applier::GradientApplier;
 pub use update_options::UpdateOptions;
 
 use crate::error::{KilnError, Result};
@@ -62,14 +62,45 @@ impl SlotState {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OptimizerSpec {
-    Sgd { momentum: f32, nesterov: bool },
-    Adam { beta_1: f32, beta_2: f32, epsilon: f32, #[serde(default)] amsgrad: bool },
-    Adamax { beta_1: f32, beta_2: f32, epsilon: f32 },
-    Nadam { beta_1: f32, beta_2: f32, epsilon: f32 },
-    Rmsprop { rho: f32, momentum: f32, epsilon: f32, centered: bool },
-    Adagrad { initial_accumulator_value: f32, epsilon: f32 },
-    Adadelta { rho: f32, epsilon: f32 },
-    Lion { beta_1: f32, beta_2: f32 },
+    Sgd {
+        momentum: f32,
+        nesterov: bool,
+    },
+    Adam {
+        beta_1: f32,
+        beta_2: f32,
+        epsilon: f32,
+        #[serde(default)]
+        amsgrad: bool,
+    },
+    Adamax {
+        beta_1: f32,
+        beta_2: f32,
+        epsilon: f32,
+    },
+    Nadam {
+        beta_1: f32,
+        beta_2: f32,
+        epsilon: f32,
+    },
+    Rmsprop {
+        rho: f32,
+        momentum: f32,
+        epsilon: f32,
+        centered: bool,
+    },
+    Adagrad {
+        initial_accumulator_value: f32,
+        epsilon: f32,
+    },
+    Adadelta {
+        rho: f32,
+        epsilon: f32,
+    },
+    Lion {
+        beta_1: f32,
+        beta_2: f32,
+    },
 }
 
 /// An update rule and the options applied around it, as one JSON object.

@@ -115,9 +115,9 @@ pub fn from_logits(kind: LossKind, logits: &[f32], probs: Option<&[f32]>, target
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::check_loss_gradient;
     use super::super::{from_logits as loss_from_logits, loss_and_grad, Loss};
     use super::*;
-    use super::super::tests::check_loss_gradient;
     use crate::kernels::unary::{self, UnaryOp};
 
     const ROWS: usize = 2;

@@ -69,7 +69,11 @@ pub fn loss_and_grad(loss: &Loss, pred: &[f32], target: &[f32], width: usize, gr
         LossKind::Hinge => mean!(|p, t| {
             let margin = 1.0 - t * p;
             // NaN stays NaN (TerminateOnNaN must see a diverged model).
-            if margin <= 0.0 { (0.0, 0.0) } else { (margin, -t) }
+            if margin <= 0.0 {
+                (0.0, 0.0)
+            } else {
+                (margin, -t)
+            }
         }),
         LossKind::SquaredHinge => mean!(|p, t| {
             let margin = crate::kernels::extremum::maximum(1.0 - t * p, 0.0);
@@ -122,14 +126,7 @@ mod tests {
     fn gradients_match_finite_differences() {
         let pred = [0.2, 0.5, 0.3, 0.6, 0.1, 0.3];
         let target = [0.0, 1.0, 0.5, 0.2, 0.25, 0.9];
-        for kind in [
-            LossKind::MeanSquaredError,
-            LossKind::MeanAbsoluteError,
-            LossKind::MeanSquaredLogarithmicError,
-            LossKind::LogCosh,
-            LossKind::Poisson,
-            LossKind::KlDivergence,
-        ] {
+        for kind in [LossKind::MeanSquaredError, LossKind::MeanAbsoluteError, LossKind::MeanSquaredLogarithmicError, LossKind::LogCosh, LossKind::Poisson, LossKind::KlDivergence] {
             check_loss_gradient(&kind.into(), &pred, &target, 2);
         }
         // MAPE away from t = 0, where it is 1e9-sized and f32 differences see nothing.

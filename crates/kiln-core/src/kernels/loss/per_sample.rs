@@ -7,7 +7,18 @@ use super::{from_logits, loss_and_grad, prepared_targets, Loss};
 /// `scale * weight(row) * value` into that sample's row. `logits` says the input holds logits
 /// (with the model's softmax/sigmoid output in `probs`).
 #[allow(clippy::too_many_arguments)]
-fn for_each_sample(loss: &Loss, input: &[f32], probs: Option<&[f32]>, logits: bool, target: &[f32], rows: usize, mut grad: Option<&mut [f32]>, scale: f32, weight: impl Fn(usize) -> f32, mut each: impl FnMut(usize, f64)) {
+fn for_each_sample(
+    loss: &Loss,
+    input: &[f32],
+    probs: Option<&[f32]>,
+    logits: bool,
+    target: &[f32],
+    rows: usize,
+    mut grad: Option<&mut [f32]>,
+    scale: f32,
+    weight: impl Fn(usize) -> f32,
+    mut each: impl FnMut(usize, f64),
+) {
     let width = input.len() / rows.max(1);
     let target = prepared_targets(loss, target, width);
     let target_width = target.len() / rows.max(1);
@@ -18,11 +29,7 @@ fn for_each_sample(loss: &Loss, input: &[f32], probs: Option<&[f32]>, logits: bo
         let t = &target[r * target_width..(r + 1) * target_width];
         let g = grad.as_deref_mut().map(|g| &mut g[span.clone()]);
         let row_scale = scale * weight(r);
-        let value = if logits {
-            from_logits(&row_loss, &input[span.clone()], probs.map(|p| &p[span.clone()]), t, 1, g, row_scale)
-        } else {
-            loss_and_grad(&row_loss, &input[span], t, 1, g, row_scale)
-        };
+        let value = if logits { from_logits(&row_loss, &input[span.clone()], probs.map(|p| &p[span.clone()]), t, 1, g, row_scale) } else { loss_and_grad(&row_loss, &input[span], t, 1, g, row_scale) };
         each(r, value);
     }
 }

@@ -29,7 +29,11 @@ pub fn categorical_hinge(pred: &[f32], target: &[f32], width: usize, mut grad: O
 /// whether the clamp is inactive (then the factor depends on x).
 fn inverse_norm(x: &[f32]) -> (f32, bool) {
     let inv = 1.0 / x.iter().map(|v| v * v).sum::<f32>().sqrt();
-    if inv < 1.0 / EPSILON { (inv, true) } else { (1.0 / EPSILON, false) }
+    if inv < 1.0 / EPSILON {
+        (inv, true)
+    } else {
+        (1.0 / EPSILON, false)
+    }
 }
 
 /// -sum(normalize(t) * normalize(p)).

@@ -35,7 +35,11 @@ const NEG_INF: f32 = -1e10;
 
 impl ConfusionSpec {
     pub fn labels(&self, classes: usize) -> usize {
-        if self.multi_label { classes } else { 1 }
+        if self.multi_label {
+            classes
+        } else {
+            1
+        }
     }
 
     pub fn check(&self, rank: usize, classes: usize) -> Result<()> {
@@ -125,7 +129,11 @@ impl ConfusionCounts {
 
     fn add(&mut self, spec: &ConfusionSpec, pred: f32, positive: bool, weight: f64, label: usize, labels: usize) {
         let counts = if positive { &mut self.true_positives } else { &mut self.false_positives };
-        if positive { self.positives[label] += weight } else { self.negatives[label] += weight }
+        if positive {
+            self.positives[label] += weight
+        } else {
+            self.negatives[label] += weight
+        }
         let thresholds = &spec.thresholds;
         if spec.evenly_distributed {
             // Keras' bucket: ceil(clip(p, 0, 1) * (n - 1)) - 1, in float32; with thresholds

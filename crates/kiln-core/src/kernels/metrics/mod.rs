@@ -30,8 +30,12 @@ pub enum MetricKind {
         threshold: f32,
     },
     /// The target class is among the k highest predictions.
-    TopKCategoricalAccuracy { k: usize },
-    SparseTopKCategoricalAccuracy { k: usize },
+    TopKCategoricalAccuracy {
+        k: usize,
+    },
+    SparseTopKCategoricalAccuracy {
+        k: usize,
+    },
     MeanSquaredError,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
@@ -67,7 +71,9 @@ pub enum MetricKind {
     /// True/false positives/negatives at thresholds (Precision, Recall, AUC, TruePositives...).
     Confusion(ConfusionSpec),
     /// Per-class true positives, false positives, false negatives and support (FBetaScore).
-    FScore { threshold: Option<f32> },
+    FScore {
+        threshold: Option<f32>,
+    },
     /// Per-column sums of targets, squared targets, squared residuals and weights (R2Score).
     R2Score,
 }
@@ -238,7 +244,11 @@ pub fn update(kind: &MetricKind, y_true: Option<&Tensor>, y_pred: &Tensor, sampl
     let weight_values: Option<Vec<f32>> = sample_weight.map(|w| {
         let values = w.to_f32();
         // A single weight applies to every sample.
-        if values.len() == 1 { vec![values[0]; rows] } else { values.into_owned() }
+        if values.len() == 1 {
+            vec![values[0]; rows]
+        } else {
+            values.into_owned()
+        }
     });
     let element_weights = match kind {
         MetricKind::Confusion(_) | MetricKind::R2Score | MetricKind::Mean | MetricKind::Sum => pred.len(),
@@ -250,11 +260,7 @@ pub fn update(kind: &MetricKind, y_true: Option<&Tensor>, y_pred: &Tensor, sampl
         Some(w) if w.len() == rows => Weights::PerRow(w),
         Some(w) if w.len() == element_weights => Weights::PerElement(w),
         Some(_) => {
-            return Err(KilnError::shape(format!(
-                "{name}: sample_weight of shape {} cannot be broadcast to y_pred of shape {}",
-                shape_str(sample_weight.unwrap().shape()),
-                shape_str(y_pred.shape())
-            )))
+            return Err(KilnError::shape(format!("{name}: sample_weight of shape {} cannot be broadcast to y_pred of shape {}", shape_str(sample_weight.unwrap().shape()), shape_str(y_pred.shape()))))
         }
     };
     let mut state = vec![0.0; kind.state_len(classes)];

@@ -1,17 +1,25 @@
 //! Metrics that are a weighted mean of a score per sample (Keras' `MeanMetricWrapper` and
 //! `Mean`): the accuracy family and the regression errors. State: [Σ w·score, Σ w].
-use crate::kernels::extremum::maximum;
 use super::{Batch, MetricKind};
+use crate::kernels::extremum::maximum;
 
 /// Keras' backend.epsilon().
 const EPSILON: f32 = 1e-7;
 
 fn softplus(x: f32) -> f32 {
-    if x > 0.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
 }
 
 fn softplus64(x: f64) -> f64 {
-    if x > 0.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
 }
 
 /// Keras' cross-entropy inputs as log-probabilities: log_softmax of logits, or the
