@@ -14,6 +14,7 @@ import { type RegularizerIdentifier } from '../../regularizers/index.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 import { getMask } from '../mask.js';
 import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
+import { attentionBuildConfig, type Projection, projectionVariableGroups } from './projections.js';
 
 export interface GroupQueryAttentionArgs extends LayerArgs {
   /** Size of each head. */
@@ -62,7 +63,6 @@ const CALL_OPTIONS = ['training', 'mask', 'attentionMask', 'useCausalMask', 'ret
 /** Where a mask hides a score (Keras' large negative number for float32). */
 const MASKED_SCORE = -1e9;
 
-type Projection = { kernel: Variable; bias?: Variable };
 
 export class GroupQueryAttention extends Layer {
   readonly headDim: number;
@@ -227,19 +227,12 @@ export class GroupQueryAttention extends Layer {
 
   /** @internal Saving: Keras' build_config names the shapes of its call's arguments. */
   kerasBuildConfig(shapes: Shape[]): Record<string, unknown> {
-    const [query, value, key] = shapes;
-    return { shapes_dict: { query_shape: query, value_shape: value, ...(key ? { key_shape: key } : {}) } };
+    return attentionBuildConfig(shapes);
   }
 
   /** @internal Saving: Keras keeps each projection's variables in its EinsumDense sublayer (`_query_dense`, ...). */
   kerasVariableGroups(): { path: string; weights: Variable[] }[] {
-    const group = (p: Projection | undefined) => (p ? [p.kernel, ...(p.bias ? [p.bias] : [])] : []);
-    return [
-      { path: '_query_dense/vars', weights: group(this.query) },
-      { path: '_key_dense/vars', weights: group(this.key) },
-      { path: '_value_dense/vars', weights: group(this.value) },
-      { path: '_output_dense/vars', weights: group(this.attentionOutput) },
-    ];
+    return projectionVariableGroups(this, '_');
   }
 
   getConfig(): LayerConfig {

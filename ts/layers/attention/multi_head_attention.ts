@@ -14,6 +14,7 @@ import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerIn
 import { getMask } from '../mask.js';
 import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { mainArguments } from '../main_arguments.js';
+import { attentionBuildConfig, type Projection, projectionVariableGroups } from './projections.js';
 
 export interface MultiHeadAttentionArgs extends LayerArgs {
   numHeads?: number;
@@ -62,7 +63,6 @@ const CALL_OPTIONS = ['training', 'mask', 'attentionMask', 'useCausalMask', 'ret
 /** Where a mask hides a score (Keras' large negative number for float32). */
 const MASKED_SCORE = -1e9;
 
-type Projection = { kernel: Variable; bias?: Variable };
 
 export class MultiHeadAttention extends Layer {
   readonly numHeads: number;
@@ -241,19 +241,12 @@ export class MultiHeadAttention extends Layer {
 
   /** @internal Saving: Keras' build_config names the shapes of its call's arguments. */
   kerasBuildConfig(shapes: Shape[]): Record<string, unknown> {
-    const [query, value, key] = shapes;
-    return { shapes_dict: { query_shape: query, value_shape: value, ...(key ? { key_shape: key } : {}) } };
+    return attentionBuildConfig(shapes);
   }
 
   /** @internal Saving: Keras keeps each projection's variables in its EinsumDense sublayer. */
   kerasVariableGroups(): { path: string; weights: Variable[] }[] {
-    const group = (p: Projection | undefined) => (p ? [p.kernel, ...(p.bias ? [p.bias] : [])] : []);
-    return [
-      { path: 'query_dense/vars', weights: group(this.query) },
-      { path: 'key_dense/vars', weights: group(this.key) },
-      { path: 'value_dense/vars', weights: group(this.value) },
-      { path: 'output_dense/vars', weights: group(this.attentionOutput) },
-    ];
+    return projectionVariableGroups(this, '');
   }
 
   getConfig(): LayerConfig {
