@@ -342,9 +342,22 @@ export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInp
   return applyOp({ op: 'rnn', ...spec, masked: mask !== undefined, initial_state: initialState !== undefined }, inputs, () => outputShape);
 }
 
-/** @internal Batch normalisation in a graph (training statistics in fit, moving ones otherwise). */
-export function batchNorm(x: SymbolicTensor, gamma: OpInput, beta: OpInput, movingMean: Variable, movingVariance: Variable, epsilon: number, momentum: number): SymbolicTensor {
-  return record({ op: 'batch_norm', epsilon, momentum }, [x, symbolic(gamma), symbolic(beta), movingMean.symbolic, movingVariance.symbolic], x.shape);
+/**
+ * @internal Batch normalisation in a graph: the batch's statistics in fit, the moving ones
+ * otherwise, and the moving ones in fit too while `fixedStatistics()` holds (Keras' layer that
+ * is not trainable). It is asked when the graph is handed to the engine (at compile), the point
+ * at which Keras too takes a change of `trainable` into account.
+ */
+export function batchNorm(x: SymbolicTensor, gamma: OpInput, beta: OpInput, movingMean: Variable, movingVariance: Variable, epsilon: number, momentum: number, fixedStatistics: () => boolean): SymbolicTensor {
+  const spec = {
+    op: 'batch_norm',
+    epsilon,
+    momentum,
+    get inference() {
+      return fixedStatistics();
+    },
+  };
+  return record(spec, [x, symbolic(gamma), symbolic(beta), movingMean.symbolic, movingVariance.symbolic], x.shape);
 }
 
 /** @internal Table rows picked by ids, in a graph (see layers/core/embedding). */

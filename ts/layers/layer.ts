@@ -113,6 +113,13 @@ export abstract class Layer {
     }
     this.name = args.name ?? uniqueName(snakeCase(this.constructor.name));
     this._trainable = args.trainable ?? true;
+    // As Keras' build wrapper: a layer built by calling build() itself is built, so its first
+    // call does not build it again (a second set of weights, the ones set by setWeights unused).
+    const build = this.build;
+    this.build = (inputShape: Shape | Shape[]) => {
+      build.call(this, inputShape);
+      this.built = true;
+    };
     this.activityRegularizer = getRegularizer(args.activityRegularizer);
     if (args.inputShape !== undefined && args.inputDim !== undefined) {
       throw new ValueError(`Layer "${this.name}": give either inputShape or inputDim, not both`);
@@ -278,7 +285,8 @@ export abstract class Layer {
       throw new ShapeError(`Layer "${this.name}": weight '${name}' needs a shape of non-negative integers, got ${JSON.stringify(shape)}`);
     }
     chargeWeight(shape, `${this.name}/${name}`);
-    const v = new Variable(getInitializer(initializer)(shape), { name, path: `${this.name}/${name}`, trainable: trainable && this._trainable });
+    // The weight's own flag (false for statistics such as a moving mean); the layer's `trainable` gates it.
+    const v = new Variable(getInitializer(initializer)(shape), { name, path: `${this.name}/${name}`, trainable });
     v.regularizer = getRegularizer(options.regularizer);
     v.constraint = getConstraint(options.constraint);
     this._weights.push(v);
@@ -289,14 +297,13 @@ export abstract class Layer {
     return this._trainable;
   }
 
-  /** Freezes or unfreezes every weight (takes effect at the next compile). */
+  /**
+   * Freezes or unfreezes the layer and the layers it holds, as Keras' setter does (takes effect
+   * at the next compile). Each weight keeps its own flag: a moving mean stays non-trainable.
+   */
   set trainable(value: boolean) {
     this._trainable = value;
-    for (const w of this._weights) w.trainable = value;
-    for (const held of this.sublayers) {
-      if (held instanceof Layer) held.trainable = value;
-      else for (const l of (held as unknown as { layers: Layer[] }).layers) l.trainable = value;
-    }
+    for (const held of this.sublayers) held.trainable = value;
   }
 
   /** @internal The weights it made itself, without its sublayers' (saving keeps them apart, as Keras). */
@@ -309,12 +316,15 @@ export abstract class Layer {
     return [...new Set([...this._weights, ...this.sublayers.flatMap((l) => l.weights)])];
   }
 
+  /** The weights fit trains: none while the layer is frozen, else its own trainable ones and its sublayers'. */
   get trainableWeights(): Variable[] {
-    return this._trainable ? this.weights.filter((w) => w.trainable) : [];
+    if (!this._trainable) return [];
+    return [...new Set([...this._weights.filter((w) => w.trainable), ...this.sublayers.flatMap((l) => l.trainableWeights)])];
   }
 
   get nonTrainableWeights(): Variable[] {
-    return this._trainable ? this.weights.filter((w) => !w.trainable) : this.weights;
+    if (!this._trainable) return this.weights;
+    return [...new Set([...this._weights.filter((w) => !w.trainable), ...this.sublayers.flatMap((l) => l.nonTrainableWeights)])];
   }
 
   /** The current weight values, in creation order. */

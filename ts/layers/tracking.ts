@@ -7,6 +7,9 @@ import type { Variable } from '../variable.js';
 /** What a layer needs of a held layer or model. */
 export interface HeldLayer {
   readonly weights: Variable[];
+  readonly trainableWeights: Variable[];
+  readonly nonTrainableWeights: Variable[];
+  trainable: boolean;
 }
 
 /** Layer-like classes whose instances are tracked (Layer, and Model, which is not a Layer). */

@@ -79,9 +79,11 @@ export function engineSpec(a: EngineSpecArgs): CompiledSpec {
   // A regularized weight is in the graph even where no layer reads it.
   const penalized = regularization.weightPenalties.map((p) => p.weight.symbolic);
   const { graph, variables, extraIds } = buildGraphSpec([...a.inputs, ...targetInputs], a.outputs, [...terms.map((t) => t.tensor), ...penalized]);
+  const trainable = new Set(a.trainableWeights);
   const spec = {
     graph,
-    trainable: variables.map((v) => v.trainable),
+    // What trains is what the model's trainableWeights lists (layers' and models' `trainable` included).
+    trainable: variables.map((v) => trainable.has(v)),
     losses,
     metrics: a.metrics,
     optimizer: a.optimizer.engineSpec(),

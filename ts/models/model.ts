@@ -57,6 +57,7 @@ export class Model extends Trainer {
   /** Output shapes of its latest call as a layer (for summaries). */
   lastOutputShape?: Shape;
   lastOutputShapes?: Shape[];
+  private _trainable = true;
 
   /** `new Model({ inputs, outputs, name })`, or Keras' positional `new Model(inputs, outputs, { name })`. */
   constructor(args?: ModelArgs);
@@ -169,11 +170,26 @@ export class Model extends Trainer {
   }
 
   get trainableWeights() {
-    return [...new Set(this.layers.flatMap((l) => l.trainableWeights))];
+    return this._trainable ? [...new Set(this.layers.flatMap((l) => l.trainableWeights))] : [];
   }
 
   get nonTrainableWeights() {
-    return [...new Set(this.layers.flatMap((l) => l.nonTrainableWeights))];
+    return this._trainable ? [...new Set(this.layers.flatMap((l) => l.nonTrainableWeights))] : this.weights;
+  }
+
+  /** Whether fit trains this model's weights (Keras' `trainable`). */
+  get trainable(): boolean {
+    return this._trainable;
+  }
+
+  /**
+   * Freezes (false) or unfreezes (true) every layer of the model, nested models' included, as
+   * Keras' setter does: frozen weights stop training and a frozen BatchNormalization runs in
+   * inference mode. Takes effect at the next `compile`, as in Keras.
+   */
+  set trainable(value: boolean) {
+    this._trainable = value;
+    for (const layer of this.layers) layer.trainable = value;
   }
 
   /** Keras' `output_names`: the layers that make the outputs (keys of name-keyed targets, losses and metrics). */

@@ -43,7 +43,7 @@ function layerObject(layer: Layer | Model, inputShapes?: Shape[]): KerasObject {
 
 function sequentialConfig(model: Model): { config: Config; buildConfig?: Config } {
   const layers: KerasObject[] = model.layers.map((l) => layerObject(l, l.lastInputShape ? [l.lastInputShape] : undefined));
-  const config: Config = { name: model.name, trainable: true, layers };
+  const config: Config = { name: model.name, trainable: model.trainable, layers };
   if (!model.built) return { config };
   const input = producer(model.inputs[0]) as InputLayer;
   layers.unshift(inputLayerObject(input));
@@ -85,7 +85,7 @@ function functionalConfig(model: Model): Config {
     return [name, layer instanceof Model && !isSequential(layer) ? (node as number) + 1 : node, index];
   };
   const ends = (ts: SymbolicTensor[]) => (ts.length === 1 ? endHistory(ts[0]) : ts.map(endHistory));
-  return { name: model.name, trainable: true, layers: layerConfigs, input_layers: ends(model.inputs), output_layers: ends(model.outputs) };
+  return { name: model.name, trainable: model.trainable, layers: layerConfigs, input_layers: ends(model.inputs), output_layers: ends(model.outputs) };
 }
 
 /** The whole model as Keras' config.json holds it (compile_config when it was compiled). */

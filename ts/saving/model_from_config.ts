@@ -194,8 +194,10 @@ export function modelFromKeras(object: unknown, what: string): Model {
   const className = model.class_name;
   const config = requireObject(model.config, `${what}: the model's \`config\``);
   try {
-    if (className === 'Sequential') return sequentialFromKeras(config, what);
-    if (className === 'Functional' || className === 'Model') return functionalFromKeras(config, what);
+    const built = className === 'Sequential' ? sequentialFromKeras(config, what) : className === 'Functional' || className === 'Model' ? functionalFromKeras(config, what) : undefined;
+    // A model saved frozen (Keras' `model.trainable = False`) loads frozen.
+    if (built && config.trainable === false) built.trainable = false;
+    if (built) return built;
   } catch (error) {
     if (error instanceof FileFormatError) throw error;
     throw new FileFormatError(`${what}: the model config cannot be rebuilt: ${(error as Error).message}`);

@@ -84,7 +84,8 @@ export class BatchNormalization extends Layer {
     const gamma = this.gamma ?? constant(1);
     const beta = this.beta ?? constant(0);
     if (x instanceof SymbolicTensor) {
-      return ops.batchNorm(x, gamma, beta, this.movingMean, this.movingVariance, this.epsilon, this.momentum);
+      // Keras: a BatchNormalization that is not trainable runs in inference mode, in fit too.
+      return ops.batchNorm(x, gamma, beta, this.movingMean, this.movingVariance, this.epsilon, this.momentum, () => !this.trainable);
     }
     // Called eagerly (outside fit), Keras normalises with the moving statistics unless training.
     void options;

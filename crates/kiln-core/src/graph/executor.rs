@@ -162,22 +162,28 @@ impl Plan {
                     binary::forward(*function, x, &self.shapes[node.inputs[0]], y, &self.shapes[node.inputs[1]], &self.shapes[id], &mut out);
                 }
                 Op::Softmax => softmax::forward(x, *self.shapes[id].last().unwrap_or(&1), &mut out),
-                Op::Dropout { rate, shared_axes } => {
-                    if training && *rate > 0.0 {
-                        dropout::forward_shared(x, &self.shapes[id], shared_axes, *rate, rng, &mut self.scratch[id].floats, &mut out);
-                    } else {
-                        out.copy_from_slice(x);
+                Op::Dropout { .. } | Op::GaussianNoise { .. } | Op::GaussianDropout { .. } | Op::Augment { .. } => {
+                    let active = training
+                        && match &node.op {
+                            Op::Dropout { rate, .. } | Op::GaussianDropout { rate } => *rate > 0.0,
+                            Op::GaussianNoise { stddev } => *stddev > 0.0,
+                            _ => true,
+                        };
+                    let scratch = &mut self.scratch[id];
+                    scratch.training_behaviour = active;
+                    match &node.op {
+                        _ if !active => out.copy_from_slice(x),
+                        Op::Dropout { rate, shared_axes } => dropout::forward_shared(x, &self.shapes[id], shared_axes, *rate, rng, &mut scratch.floats, &mut out),
+                        Op::GaussianNoise { stddev } => noise::add_gaussian(x, *stddev, rng, &mut out),
+                        Op::GaussianDropout { rate } => noise::multiply_gaussian(x, *rate, rng, &mut scratch.floats, &mut out),
+                        Op::Augment { augmentation } => {
+                            let images = Images::from_shape(&self.shapes[id]);
+                            augment::draw(augmentation, images, rng, &mut scratch.floats);
+                            augment::forward(augmentation, images, &scratch.floats, x, &mut out);
+                        }
+                        _ => unreachable!("a stochastic op"),
                     }
                 }
-                Op::GaussianNoise { stddev } if training && *stddev > 0.0 => noise::add_gaussian(x, *stddev, rng, &mut out),
-                Op::GaussianDropout { rate } if training && *rate > 0.0 => noise::multiply_gaussian(x, *rate, rng, &mut self.scratch[id].floats, &mut out),
-                Op::GaussianNoise { .. } | Op::GaussianDropout { .. } => out.copy_from_slice(x),
-                Op::Augment { augmentation } if training => {
-                    let images = Images::from_shape(&self.shapes[id]);
-                    augment::draw(augmentation, images, rng, &mut self.scratch[id].floats);
-                    augment::forward(augmentation, images, &self.scratch[id].floats, x, &mut out);
-                }
-                Op::Augment { .. } => out.copy_from_slice(x),
                 Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let kernel_shape = &self.shapes[node.inputs[1]];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[node.inputs[0]], kernel_shape).expect("checked when planning");
@@ -216,16 +222,17 @@ impl Plan {
                         }
                     }
                 }
-                Op::BatchNorm { epsilon, .. } => {
+                Op::BatchNorm { epsilon, inference, .. } => {
                     let channels = *self.shapes[id].last().unwrap_or(&1);
                     let [gamma, beta, moving_mean, moving_var] = [1, 2, 3, 4].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
-                    if training {
-                        let Scratch { floats: xhat, stats, .. } = &mut self.scratch[id];
-                        let (mean, rest) = stats.split_at_mut(channels);
-                        let (variance, rest) = rest.split_at_mut(channels);
+                    let Scratch { floats: xhat, stats, training_behaviour, .. } = &mut self.scratch[id];
+                    let (mean, rest) = stats.split_at_mut(channels);
+                    let (variance, rest) = rest.split_at_mut(channels);
+                    *training_behaviour = training && !inference;
+                    if *training_behaviour {
                         batch_norm::forward_train(x, channels, gamma, beta, *epsilon, mean, variance, &mut rest[..channels], xhat, &mut out);
                     } else {
-                        batch_norm::forward_infer(x, channels, gamma, beta, moving_mean, moving_var, *epsilon, &mut out);
+                        batch_norm::forward_infer(x, channels, gamma, beta, moving_mean, moving_var, *epsilon, &mut rest[..channels], xhat, &mut out);
                     }
                 }
                 Op::Concat { axis } => {
@@ -292,6 +299,9 @@ impl Plan {
     pub fn update_moving_statistics<V: DerefMut<Target = Vec<f32>>>(&self, graph: &Graph, vars: &mut [V]) {
         for (id, node) in graph.nodes.iter().enumerate() {
             let Op::BatchNorm { momentum, .. } = node.op else { continue };
+            if !self.scratch[id].training_behaviour {
+                continue;
+            }
             let channels = *self.shapes[id].last().unwrap_or(&1);
             let stats = &self.scratch[id].stats;
             for (k, batch) in [(3, &stats[..channels]), (4, &stats[channels..2 * channels])] {
@@ -372,6 +382,10 @@ impl Plan {
                     );
                 }
                 Op::Softmax if x_grad => softmax::backward(&self.values[id], &dy, *self.shapes[id].last().unwrap_or(&1), &mut dx),
+                // Where the forward pass was the identity (inference, a rate of 0), so is this.
+                Op::Dropout { .. } | Op::GaussianDropout { .. } | Op::GaussianNoise { .. } | Op::Augment { .. } if x_grad && !self.scratch[id].training_behaviour => {
+                    dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g)
+                }
                 Op::Dropout { .. } | Op::GaussianDropout { .. } if x_grad => dropout::backward(&self.scratch[id].floats, &dy, &mut dx),
                 Op::GaussianNoise { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
                 Op::Augment { augmentation } if x_grad => augment::backward(augmentation, Images::from_shape(&self.shapes[id]), &self.scratch[id].floats, x, &self.values[id], &dy, &mut dx),
@@ -454,10 +468,11 @@ impl Plan {
                     let beta_id = node.inputs[2];
                     let mut d_beta = std::mem::take(&mut self.grads[beta_id]);
                     let gamma = node_value(&self.values, graph, vars, node.inputs[1]);
-                    let Scratch { floats: xhat, stats, .. } = &mut self.scratch[id];
+                    let Scratch { floats: xhat, stats, training_behaviour, .. } = &mut self.scratch[id];
                     let (inv_std_and_sums, _) = stats[2 * channels..].split_at_mut(3 * channels);
                     let (inv_std, sums) = inv_std_and_sums.split_at_mut(channels);
-                    batch_norm::backward(
+                    let backward = if *training_behaviour { batch_norm::backward } else { batch_norm::backward_fixed };
+                    backward(
                         &dy,
                         xhat,
                         inv_std,
@@ -553,6 +568,11 @@ struct Scratch {
     resampling: Option<Resampling>,
     /// Batch normalisation: batch mean, variance, 1/std, and two sums for backward (per channel).
     stats: Vec<f32>,
+    /// Whether the last forward pass behaved as in training (dropout masks, noise and
+    /// augmentations drawn; batch normalisation with the batch's statistics) rather than as
+    /// the identity or with the moving statistics: the backward pass (and the moving-average
+    /// update) must follow what the forward pass did.
+    training_behaviour: bool,
 }
 
 /// A Where node's three broadcast maps (condition, x, y), planned as one list.

@@ -173,9 +173,13 @@ pub enum Op {
     Embedding,
     /// Batch normalisation over the last axis, with inputs (x, gamma, beta, moving_mean,
     /// moving_variance); the engine updates the moving statistics after each training step.
+    /// With `inference` (Keras' layer that is not trainable) it normalises with the moving
+    /// statistics in training too and leaves them as they are.
     BatchNorm {
         epsilon: f32,
         momentum: f32,
+        #[serde(default)]
+        inference: bool,
     },
 
     // Ops for custom layers (kiln.ops): selection, tiling, scans, ranking, sampling.

@@ -27,12 +27,31 @@ pub fn forward_train(x: &[f32], channels: usize, gamma: &[f32], beta: &[f32], ep
     }
 }
 
-/// Normalises with fixed statistics (the moving averages, at inference).
+/// Normalises with fixed statistics (the moving averages: at inference, or in a layer that is
+/// not trainable); keeps x̂ and 1/std for `backward_fixed`.
 #[allow(clippy::too_many_arguments)]
-pub fn forward_infer(x: &[f32], channels: usize, gamma: &[f32], beta: &[f32], mean: &[f32], variance: &[f32], epsilon: f32, y: &mut [f32]) {
-    for (xr, yr) in x.chunks_exact(channels).zip(y.chunks_exact_mut(channels)) {
+pub fn forward_infer(x: &[f32], channels: usize, gamma: &[f32], beta: &[f32], mean: &[f32], variance: &[f32], epsilon: f32, inv_std: &mut [f32], xhat: &mut [f32], y: &mut [f32]) {
+    for c in 0..channels {
+        inv_std[c] = 1.0 / (variance[c] + epsilon).sqrt();
+    }
+    for ((xr, hr), yr) in x.chunks_exact(channels).zip(xhat.chunks_exact_mut(channels)).zip(y.chunks_exact_mut(channels)) {
         for c in 0..channels {
-            yr[c] = gamma[c] * (xr[c] - mean[c]) / (variance[c] + epsilon).sqrt() + beta[c];
+            hr[c] = (xr[c] - mean[c]) * inv_std[c];
+            yr[c] = gamma[c] * hr[c] + beta[c];
+        }
+    }
+}
+
+/// Gradients of `forward_infer` (+=): the statistics are constants, so x's gradient is the
+/// output's scaled per channel. Arguments as `backward`'s.
+#[allow(clippy::too_many_arguments)]
+pub fn backward_fixed(dy: &[f32], xhat: &[f32], inv_std: &[f32], gamma: &[f32], channels: usize, sums: &mut [f32], dx: Option<&mut [f32]>, dgamma: Option<&mut [f32]>, dbeta: Option<&mut [f32]>) {
+    parameter_grads(dy, xhat, channels, sums, dgamma, dbeta);
+    if let Some(dx) = dx {
+        for (dxr, gr) in dx.chunks_exact_mut(channels).zip(dy.chunks_exact(channels)) {
+            for c in 0..channels {
+                dxr[c] += gamma[c] * inv_std[c] * gr[c];
+            }
         }
     }
 }
@@ -42,6 +61,18 @@ pub fn forward_infer(x: &[f32], channels: usize, gamma: &[f32], beta: &[f32], me
 #[allow(clippy::too_many_arguments)]
 pub fn backward(dy: &[f32], xhat: &[f32], inv_std: &[f32], gamma: &[f32], channels: usize, sums: &mut [f32], dx: Option<&mut [f32]>, dgamma: Option<&mut [f32]>, dbeta: Option<&mut [f32]>) {
     let rows = (dy.len() / channels.max(1)) as f32;
+    let (sum_dy, sum_dy_xhat) = parameter_grads(dy, xhat, channels, sums, dgamma, dbeta);
+    if let Some(dx) = dx {
+        for ((dxr, gr), hr) in dx.chunks_exact_mut(channels).zip(dy.chunks_exact(channels)).zip(xhat.chunks_exact(channels)) {
+            for c in 0..channels {
+                dxr[c] += gamma[c] * inv_std[c] * (gr[c] - sum_dy[c] / rows - hr[c] * sum_dy_xhat[c] / rows);
+            }
+        }
+    }
+}
+
+/// Σ dy and Σ dy·x̂ per channel (into `sums`), which are beta's and gamma's gradients (+=).
+fn parameter_grads<'a>(dy: &[f32], xhat: &[f32], channels: usize, sums: &'a mut [f32], dgamma: Option<&mut [f32]>, dbeta: Option<&mut [f32]>) -> (&'a [f32], &'a [f32]) {
     let (sum_dy, sum_dy_xhat) = sums.split_at_mut(channels);
     sum_dy.fill(0.0);
     sum_dy_xhat.fill(0.0);
@@ -57,13 +88,7 @@ pub fn backward(dy: &[f32], xhat: &[f32], inv_std: &[f32], gamma: &[f32], channe
     if let Some(db) = dbeta {
         db.iter_mut().zip(sum_dy.iter()).for_each(|(d, s)| *d += s);
     }
-    if let Some(dx) = dx {
-        for ((dxr, gr), hr) in dx.chunks_exact_mut(channels).zip(dy.chunks_exact(channels)).zip(xhat.chunks_exact(channels)) {
-            for c in 0..channels {
-                dxr[c] += gamma[c] * inv_std[c] * (gr[c] - sum_dy[c] / rows - hr[c] * sum_dy_xhat[c] / rows);
-            }
-        }
-    }
+    (sum_dy, sum_dy_xhat)
 }
 
 /// moving = moving · momentum + batch · (1 - momentum), as Keras updates it.
@@ -136,6 +161,39 @@ mod tests {
                 let mut db = vec![0.0; C];
                 backward(dy, &xhat, &inv, &gamma, C, &mut [0.0; 2 * C], None, None, Some(&mut db));
                 db
+            },
+        );
+    }
+
+    #[test]
+    fn fixed_statistics_gradients_match_finite_differences() {
+        let x0: Vec<f32> = (0..12).map(|i| ((i * 5) % 11) as f32 * 0.3 - 1.0).collect();
+        let (gamma, mean, variance) = (vec![0.5, 1.5, -0.7], vec![0.2, -0.4, 1.0], vec![0.5, 2.0, 0.9]);
+        let infer = |x: &[f32], g: &[f32]| {
+            let (mut inv, mut xhat, mut y) = (vec![0.0; C], vec![0.0; x.len()], vec![0.0; x.len()]);
+            forward_infer(x, C, g, &[0.1, -0.2, 0.3], &mean, &variance, 1e-3, &mut inv, &mut xhat, &mut y);
+            (y, xhat, inv)
+        };
+        check_gradient(
+            "fixed batch norm dx",
+            &x0,
+            |x| infer(x, &gamma).0,
+            |x, dy| {
+                let (_, xhat, inv) = infer(x, &gamma);
+                let mut dx = vec![0.0; x.len()];
+                backward_fixed(dy, &xhat, &inv, &gamma, C, &mut [0.0; 2 * C], Some(&mut dx), None, None);
+                dx
+            },
+        );
+        check_gradient(
+            "fixed batch norm dgamma",
+            &gamma,
+            |g| infer(&x0, g).0,
+            |g, dy| {
+                let (_, xhat, inv) = infer(&x0, g);
+                let mut dg = vec![0.0; C];
+                backward_fixed(dy, &xhat, &inv, g, C, &mut [0.0; 2 * C], None, Some(&mut dg), None);
+                dg
             },
         );
     }
