@@ -38,6 +38,7 @@ export class MaxNorm extends Constraint {
     this.axis = axes(args.axis ?? 0, 'MaxNorm');
   }
 
+  /** @internal The engine's description of it. */
   spec(): ConstraintSpec {
     return { kind: 'max_norm', max_value: this.maxValue, axis: this.axis };
   }
@@ -49,6 +50,7 @@ export class MaxNorm extends Constraint {
 
 /** Sets negative weights to zero. */
 export class NonNeg extends Constraint {
+  /** @internal The engine's description of it. */
   spec(): ConstraintSpec {
     return { kind: 'non_neg' };
   }
@@ -69,6 +71,7 @@ export class UnitNorm extends Constraint {
     this.axis = axes(args.axis ?? 0, 'UnitNorm');
   }
 
+  /** @internal The engine's description of it. */
   spec(): ConstraintSpec {
     return { kind: 'unit_norm', axis: this.axis };
   }
@@ -106,6 +109,7 @@ export class MinMaxNorm extends Constraint {
     this.axis = axes(args.axis ?? 0, 'MinMaxNorm');
   }
 
+  /** @internal The engine's description of it. */
   spec(): ConstraintSpec {
     return { kind: 'min_max_norm', min_value: this.minValue, max_value: this.maxValue, rate: this.rate, axis: this.axis };
   }

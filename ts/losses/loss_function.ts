@@ -28,6 +28,7 @@ export class LossFunctionWrapper extends Loss {
     return values;
   }
 
+  /** @internal The engine's description of it. */
   spec(): never {
     throw new ValueError(`Loss "${this.name}" is a function: it is traced into the model's graph, not computed by a built-in kernel`);
   }

@@ -34,6 +34,7 @@ abstract class SmoothedCrossentropy extends Loss {
     this.labelSmoothing = checkLabelSmoothing(args.labelSmoothing ?? 0, className);
   }
 
+  /** @internal The engine's description of it. */
   spec(): LossSpec {
     return { ...super.spec(), from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
   }
@@ -59,6 +60,7 @@ export class SparseCategoricalCrossentropy extends Loss {
     this.fromLogits = args.fromLogits ?? false;
   }
 
+  /** @internal The engine's description of it. */
   spec(): LossSpec {
     return { ...super.spec(), from_logits: this.fromLogits };
   }
@@ -113,6 +115,7 @@ export class Huber extends Loss {
     if (typeof this.delta !== 'number' || !(this.delta > 0)) throw new ValueError(`Huber: \`delta\` must be a positive number, got ${String(this.delta)}`);
   }
 
+  /** @internal The engine's description of it. */
   spec(): LossSpec {
     return { ...super.spec(), delta: this.delta };
   }

@@ -29,6 +29,7 @@ export class BinaryAccuracy extends SampleMeanMetric {
     }
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), threshold: this.threshold };
   }
@@ -72,6 +73,7 @@ export class TopKCategoricalAccuracy extends SampleMeanMetric {
     this.k = checkK(args.k ?? 5, 'TopKCategoricalAccuracy');
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), k: this.k };
   }
@@ -91,6 +93,7 @@ export class SparseTopKCategoricalAccuracy extends SampleMeanMetric {
     this.k = checkK(args.k ?? 5, 'SparseTopKCategoricalAccuracy');
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), k: this.k };
   }

@@ -61,6 +61,7 @@ abstract class ConfusionMetric<R extends number | number[]> extends Metric<R> {
     return {};
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: 'confusion', thresholds: this.countThresholds, evenly_distributed: evenlyDistributed(this.countThresholds), ...this.countOptions() };
   }
@@ -251,6 +252,7 @@ export class AUC extends ConfusionMetric<number> {
     this.fromLogits = args.fromLogits ?? false;
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return {
       kind: 'confusion',

@@ -50,6 +50,7 @@ export class FBetaScore extends Metric<number | number[]> {
     }
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: 'f_score', threshold: this.threshold };
   }

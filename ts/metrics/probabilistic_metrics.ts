@@ -45,6 +45,7 @@ export class BinaryCrossentropy extends SampleMeanMetric {
     [this.fromLogits, this.labelSmoothing] = crossentropyOptions(args, 'BinaryCrossentropy');
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
   }
@@ -65,6 +66,7 @@ export class CategoricalCrossentropy extends SampleMeanMetric {
     [this.fromLogits, this.labelSmoothing] = crossentropyOptions(args, 'CategoricalCrossentropy');
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
   }
@@ -84,6 +86,7 @@ export class SparseCategoricalCrossentropy extends SampleMeanMetric {
     this.fromLogits = args.fromLogits ?? false;
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), from_logits: this.fromLogits };
   }

@@ -13,6 +13,7 @@ export abstract class SampleMeanMetric extends Metric {
     super(args, defaultName, unique);
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: this.kind };
   }
@@ -43,6 +44,7 @@ export class Sum extends Metric {
     super(args, 'sum', true);
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: 'sum' };
   }

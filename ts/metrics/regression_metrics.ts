@@ -92,6 +92,7 @@ export class R2Score extends Metric<number | number[]> {
     }
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: 'r2_score' };
   }

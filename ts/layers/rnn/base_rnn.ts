@@ -97,7 +97,8 @@ export abstract class BaseRNN extends Layer {
   private readonly options: GatedRNNArgs;
   private readonly penalties: Record<(typeof WEIGHTS)[number], WeightPenalties>;
 
-  constructor(readonly cell: ops.RnnSpec['cell'], units: number, args: GatedRNNArgs, ownOptions: string[] = []) {
+  /** @internal Made by LSTM, GRU and SimpleRNN with their cell kind. */
+  constructor(/** @internal */ readonly cell: ops.RnnSpec['cell'], units: number, args: GatedRNNArgs, ownOptions: string[] = []) {
     super(args, [...RNN_OPTIONS, ...ownOptions]);
     this.options = { ...args };
     if (!Number.isInteger(units) || units <= 0) {
