@@ -5,6 +5,7 @@ import { type Shape, SymbolicTensor } from '../symbolic.js';
 import type { Tensor } from '../tensor.js';
 import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, shapeOf, symbolic, where } from './recording.js';
 
+/** The options of `ops.convTranspose` (channels last). */
 export interface ConvTransposeOptions {
   /** Default 1. */
   strides?: number | number[];
