@@ -12,6 +12,7 @@ export type LossFunction = ((yTrue: Tensor, yPred: Tensor) => Tensor) | ((yTrue:
 /** Keras' `LossFunctionWrapper`: a function as a Loss, reduced like the built-in ones. */
 export class LossFunctionWrapper extends Loss {
   constructor(
+    /** The wrapped function `(yTrue, yPred) => per-sample losses`. */
     readonly fn: LossFunction,
     args: LossArgs = {},
   ) {

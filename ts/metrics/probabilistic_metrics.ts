@@ -18,6 +18,7 @@ export class Poisson extends SampleMeanMetric {
   }
 }
 
+/** The options of the cross-entropy metrics; unknown keys are refused. */
 export interface CrossentropyMetricArgs extends MetricArgs {
   /** yPred holds logits rather than probabilities. Default false. */
   fromLogits?: boolean;
@@ -37,7 +38,9 @@ function crossentropyOptions(args: CrossentropyMetricArgs, metric: string): [boo
 /** Binary cross-entropy, averaged over the last axis. */
 export class BinaryCrossentropy extends SampleMeanMetric {
   protected static readonly ownOptions: readonly string[] = ['fromLogits', 'labelSmoothing'];
+  /** Whether yPred holds logits. */
   readonly fromLogits: boolean;
+  /** The label smoothing factor, in [0, 1]. */
   readonly labelSmoothing: number;
 
   constructor(args: CrossentropyMetricArgs = {}) {
@@ -58,7 +61,9 @@ export class BinaryCrossentropy extends SampleMeanMetric {
 /** Cross-entropy of one-hot (or probability) targets. */
 export class CategoricalCrossentropy extends SampleMeanMetric {
   protected static readonly ownOptions: readonly string[] = ['fromLogits', 'labelSmoothing'];
+  /** Whether yPred holds logits. */
   readonly fromLogits: boolean;
+  /** The label smoothing factor, in [0, 1]. */
   readonly labelSmoothing: number;
 
   constructor(args: CrossentropyMetricArgs = {}) {
@@ -79,6 +84,7 @@ export class CategoricalCrossentropy extends SampleMeanMetric {
 /** Cross-entropy of integer targets. */
 export class SparseCategoricalCrossentropy extends SampleMeanMetric {
   protected static readonly ownOptions: readonly string[] = ['fromLogits'];
+  /** Whether yPred holds logits. */
   readonly fromLogits: boolean;
 
   constructor(args: Omit<CrossentropyMetricArgs, 'labelSmoothing'> = {}) {

@@ -18,10 +18,12 @@ export abstract class SampleMeanMetric extends Metric {
     return { kind: this.kind };
   }
 
+  /** @internal The state's length. */
   stateSize(): number {
     return 2;
   }
 
+  /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number {
     return divideNoNan(state[0], state[1]);
   }
@@ -49,10 +51,12 @@ export class Sum extends Metric {
     return { kind: 'sum' };
   }
 
+  /** @internal The state's length. */
   stateSize(): number {
     return 1;
   }
 
+  /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number {
     return state[0];
   }
