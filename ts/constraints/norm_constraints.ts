@@ -19,6 +19,7 @@ function nonNegative(value: number, argument: string, name: string): number {
   return value;
 }
 
+/** The options of MaxNorm; unknown keys are refused. */
 export interface MaxNormArgs {
   /** The largest norm a slice may have. Default 2. */
   maxValue?: number;
@@ -28,7 +29,9 @@ export interface MaxNormArgs {
 
 /** Scales each slice whose L2 norm (over `axis`) exceeds `maxValue` down to it. */
 export class MaxNorm extends Constraint {
+  /** The largest norm a slice may have. */
   readonly maxValue: number;
+  /** The axes the norm is taken over. */
   readonly axis: number[];
 
   constructor(args: MaxNormArgs = {}) {
@@ -56,6 +59,7 @@ export class NonNeg extends Constraint {
   }
 }
 
+/** The options of UnitNorm; unknown keys are refused. */
 export interface UnitNormArgs {
   /** Axes the norm is taken over. Default 0. */
   axis?: number | number[];
@@ -63,6 +67,7 @@ export interface UnitNormArgs {
 
 /** Scales each slice to unit L2 norm (over `axis`). */
 export class UnitNorm extends Constraint {
+  /** The axes the norm is taken over. */
   readonly axis: number[];
 
   constructor(args: UnitNormArgs = {}) {
@@ -81,6 +86,7 @@ export class UnitNorm extends Constraint {
   }
 }
 
+/** The options of MinMaxNorm; unknown keys are refused. */
 export interface MinMaxNormArgs {
   /** Default 0. */
   minValue?: number;
@@ -94,9 +100,13 @@ export interface MinMaxNormArgs {
 
 /** Moves each slice's L2 norm (over `axis`) into [minValue, maxValue], by the fraction `rate`. */
 export class MinMaxNorm extends Constraint {
+  /** The smallest norm. */
   readonly minValue: number;
+  /** The largest norm. */
   readonly maxValue: number;
+  /** How far each step moves the norm into [minValue, maxValue] (1: all the way). */
   readonly rate: number;
+  /** The axes the norm is taken over. */
   readonly axis: number[];
 
   constructor(args: MinMaxNormArgs = {}) {

@@ -113,7 +113,10 @@ export abstract class BaseRNN extends Layer {
   private readonly options: GatedRNNArgs;
   private readonly penalties: Record<(typeof WEIGHTS)[number], WeightPenalties>;
 
-  /** @internal Made by LSTM, GRU and SimpleRNN with their cell kind. */
+  /**
+   * @param cell The recurrent cell: 'simple', 'lstm' or 'gru'.
+   * @internal Made by LSTM, GRU and SimpleRNN with their cell kind.
+   */
   constructor(/** @internal */ readonly cell: ops.RnnSpec['cell'], units: number, args: GatedRNNArgs, ownOptions: string[] = []) {
     super(args, [...RNN_OPTIONS, ...ownOptions]);
     this.options = { ...args };
