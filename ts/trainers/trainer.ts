@@ -329,9 +329,8 @@ export abstract class Trainer {
    * (x, y) or (x, y, sampleWeight) batches.
    * Needs `compile()` first (a RuntimeError otherwise); unknown options are refused.
    *
-   * @param x Input data: a tensor or nested array, a list of them (several inputs), an object keyed
-   * by input name, or a stream of batches.
-   * @param y Target data, in the same forms as `x`.
+   * @param x A stream of (x, y) or (x, y, sampleWeight) batches in this form; input arrays with
+   * `y` in the next.
    * @param args Epochs (default 1), batchSize (default 32), validation, callbacks, ...: see FitArgs.
    * @returns A History whose `history` holds each epoch's loss and metrics.
    * @example
@@ -341,6 +340,12 @@ export abstract class Trainer {
    * ```
    */
   async fit(x: BatchStream, args?: FitArgs): Promise<History>;
+  /**
+   * Trains on arrays for `epochs` epochs; resolves to the History.
+   * @param x Input data: a tensor or nested array, a list of them (several inputs), or an object keyed by input name.
+   * @param y Target data, in the same forms as `x`.
+   * @param args Epochs (default 1), batchSize (default 32), validation, callbacks, ...: see FitArgs.
+   */
   async fit(x: DataLike, y: DataLike, args?: FitArgs): Promise<History>;
   async fit(x: DataLike | BatchStream, yOrArgs?: DataLike | FitArgs, maybeArgs?: FitArgs): Promise<History> {
     const stream = isBatchStream(x);
