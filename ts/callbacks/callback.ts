@@ -7,7 +7,7 @@ export type Logs = Record<string, number>;
 export interface TrainingParams {
   /** The number of epochs. */
   epochs: number;
-  /** The number of batches per epoch. */
+  /** The number of batches per epoch (0 until a stream's first epoch has counted them). */
   steps: number;
   /** The run's verbosity (0, 1 or 2). */
   verbose: number;
@@ -48,7 +48,7 @@ export class Callback {
   }
   /** Called at the start of `fit`. */
   onTrainBegin(logs?: Logs): void | Promise<void> {}
-  /** Called at the end of `fit`, with the last epoch's logs. */
+  /** Called at the end of `fit` (after the last epoch, or when `stopTraining` ended it). */
   onTrainEnd(logs?: Logs): void | Promise<void> {}
   /** Called at the start of each epoch (`epoch` counts from 0). */
   onEpochBegin(epoch: number, logs?: Logs): void | Promise<void> {}
