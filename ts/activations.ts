@@ -1,3 +1,8 @@
+/**
+ * Activation functions by Keras name ('relu', 'gelu', 'softmax', ...), as layers' `activation`
+ * option takes them, and `getActivation` to look one up.
+ * @module
+ */
 // Activation functions by Keras name.
 import { ValueError } from './errors.js';
 import * as ops from './ops.js';
@@ -6,7 +11,12 @@ import type { Tensor } from './tensor.js';
 import { snakeCase } from './utils/naming.js';
 import { describeValue } from './utils/options.js';
 
+/** An activation: a function of one tensor, written with kiln.ops so it also works on symbolic tensors. */
 export type ActivationFunction = (x: Tensor | SymbolicTensor) => Tensor | SymbolicTensor;
+/**
+ * What an `activation` option takes: a Keras name ('relu', 'leaky_relu', ...; camelCase names
+ * are accepted too), a function, or null for none (linear).
+ */
 export type ActivationIdentifier = string | ActivationFunction | null;
 
 type Value = Tensor | SymbolicTensor;
@@ -64,6 +74,11 @@ const ACTIVATIONS: Record<string, ActivationFunction> = {
   sparse_sigmoid: (x) => ops.mul(ops.add(clip(x, -1, 1), 1), 0.5),
 };
 
+/**
+ * Returns the activation function for an identifier: a function is returned as is, undefined or
+ * null give the linear (identity) activation, and a name is looked up (snake_case or camelCase).
+ * An unknown name is refused with a ValueError listing the valid ones.
+ */
 export function getActivation(identifier: ActivationIdentifier | undefined): ActivationFunction {
   if (identifier === undefined || identifier === null) return ACTIVATIONS.linear;
   if (typeof identifier === 'function') return identifier;

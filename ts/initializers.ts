@@ -1,3 +1,8 @@
+/**
+ * Weight initializers by Keras name ('glorot_uniform', 'he_normal', 'zeros', ...), computed from a
+ * weight's fan-in and fan-out, and `getInitializer` to look one up.
+ * @module
+ */
 // Weight initialisers by Keras name, computed from the layer's fan-in and fan-out.
 import { ValueError } from './errors.js';
 import * as random from './random.js';
@@ -7,6 +12,10 @@ import { snakeCase } from './utils/naming.js';
 
 /** Makes an initial value for a weight of `shape`. */
 export type Initializer = (shape: number[]) => Tensor;
+/**
+ * What an `*Initializer` option takes: a Keras name (aliases 'uniform', 'normal', 'zero', 'one'
+ * accepted; camelCase too) or a function from a shape to a tensor.
+ */
 export type InitializerIdentifier = string | Initializer;
 
 /** Keras' fan computation: the last two axes are (fan_in, fan_out), earlier ones the receptive field. */
@@ -78,6 +87,10 @@ const INITIALIZERS: Record<string, Initializer> = {
 };
 const ALIASES: Record<string, string> = { uniform: 'random_uniform', normal: 'random_normal', zero: 'zeros', one: 'ones' };
 
+/**
+ * Returns the initializer for an identifier: a function is returned as is, a name is looked up.
+ * An unknown name is refused with a ValueError listing the valid ones.
+ */
 export function getInitializer(identifier: InitializerIdentifier): Initializer {
   if (typeof identifier === 'function') return identifier;
   if (typeof identifier !== 'string') {

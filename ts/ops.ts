@@ -1,3 +1,10 @@
+/**
+ * Tensor operations for custom layers, losses and training steps, as Keras' `keras.ops`. Each runs
+ * now on concrete tensors and records a graph node when an argument is symbolic (inside
+ * `Layer.call` while a model is built), so custom layers train like the built-in ones.
+ * Elementwise binary ops broadcast as numpy does.
+ * @module
+ */
 // kiln.ops: run eagerly on concrete tensors, and record a graph node when any argument is
 // symbolic (inside Layer.call while a model is built), so custom layers train like built-ins.
 import { ShapeError, ValueError } from './errors.js';
@@ -27,6 +34,7 @@ export { slice, take, gather } from './ops/indexing.js';
 export type OpInput = TensorLike | SymbolicTensor | Variable;
 /** A symbolic result if the argument is symbolic, else a concrete tensor. */
 export type OpResult<A> = A extends SymbolicTensor ? SymbolicTensor : Tensor;
+/** A symbolic result if either argument is symbolic, else a concrete tensor. */
 export type OpResult2<A, B> = A extends SymbolicTensor ? SymbolicTensor : B extends SymbolicTensor ? SymbolicTensor : Tensor;
 
 /** numpy broadcasting of shapes with an unknown batch axis. */
@@ -53,11 +61,17 @@ function binary<A extends OpInput, B extends OpInput>(fn: string, a: A, b: B): O
   return new Tensor(callNative(() => native.binaryOp(fn, x.handle, y.handle))) as OpResult2<A, B>;
 }
 
+/** a + b, elementwise with broadcasting (Keras' `ops.add`). */
 export const add = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('add', a, b);
+/** a − b, elementwise with broadcasting (Keras' `ops.subtract`). */
 export const sub = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('sub', a, b);
+/** a · b, elementwise with broadcasting (Keras' `ops.multiply`). */
 export const mul = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('mul', a, b);
+/** a / b, elementwise with broadcasting (Keras' `ops.divide`). */
 export const div = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('div', a, b);
+/** The larger of a and b, elementwise with broadcasting (Keras' `ops.maximum`). */
 export const maximum = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('maximum', a, b);
+/** The smaller of a and b, elementwise with broadcasting (Keras' `ops.minimum`). */
 export const minimum = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('minimum', a, b);
 /** 1 where a and b differ, else 0 (no gradient); Keras' `ops.not_equal` as float32. */
 export const notEqual = <A extends OpInput, B extends OpInput>(a: A, b: B) => binary('not_equal', a, b);
@@ -98,27 +112,41 @@ function unary<A extends OpInput>(fn: string, x: A): OpResult<A> {
   return new Tensor(callNative(() => native.unaryOp(fn, t.handle))) as OpResult<A>;
 }
 
+/** max(x, 0). */
 export const relu = <A extends OpInput>(x: A) => unary('relu', x);
+/** 1 / (1 + exp(−x)). */
 export const sigmoid = <A extends OpInput>(x: A) => unary('sigmoid', x);
+/** The hyperbolic tangent. */
 export const tanh = <A extends OpInput>(x: A) => unary('tanh', x);
+/** e to the power x. */
 export const exp = <A extends OpInput>(x: A) => unary('exp', x);
+/** The natural logarithm. */
 export const log = <A extends OpInput>(x: A) => unary('log', x);
+/** x². */
 export const square = <A extends OpInput>(x: A) => unary('square', x);
+/** The square root. */
 export const sqrt = <A extends OpInput>(x: A) => unary('sqrt', x);
+/** −x. */
 export const negative = <A extends OpInput>(x: A) => unary('neg', x);
+/** |x|. */
 export const abs = <A extends OpInput>(x: A) => unary('abs', x);
+/** Exponential linear unit: x for x > 0, exp(x) − 1 otherwise (alpha 1). */
 export const elu = <A extends OpInput>(x: A) => unary('elu', x);
+/** Scaled exponential linear unit, with Keras' fixed alpha and scale. */
 export const selu = <A extends OpInput>(x: A) => unary('selu', x);
 /** Exact GELU, x·Φ(x) (Keras' default, approximate=false). */
 export const gelu = <A extends OpInput>(x: A) => unary('gelu', x);
 /** x·sigmoid(x), also called swish. */
 export const silu = <A extends OpInput>(x: A) => unary('swish', x);
+/** log(1 + exp(x)). */
 export const softplus = <A extends OpInput>(x: A) => unary('softplus', x);
+/** x / (1 + |x|). */
 export const softsign = <A extends OpInput>(x: A) => unary('softsign', x);
 /** Keras 3's hard sigmoid: relu6(x + 3) / 6. */
 export const hardSigmoid = <A extends OpInput>(x: A) => unary('hard_sigmoid', x);
 /** Leaky relu with Keras' default negative slope 0.2. */
 export const leakyRelu = <A extends OpInput>(x: A) => unary('leaky_relu', x);
+/** min(max(x, 0), 6). */
 export const relu6 = <A extends OpInput>(x: A) => unary('relu6', x);
 /** The error function (Keras' `ops.erf`). */
 export const erf = <A extends OpInput>(x: A) => unary('erf', x);
@@ -183,6 +211,7 @@ export function transpose<A extends OpInput>(x: A, perm?: number[]): OpResult<A>
   return concrete(x).transpose(perm) as OpResult<A>;
 }
 
+/** The options of `ops.conv` (channels last). */
 export interface ConvOptions {
   /** Default 1. */
   strides?: number | number[];

@@ -1,3 +1,9 @@
+/**
+ * Random tensors from the one seeded generator behind initializers, shuffling and dropout
+ * (`kiln.setSeed` seeds it). Called inside a layer's `call` while a model is built, they record a
+ * graph node that draws afresh at every step.
+ * @module
+ */
 // kiln.random and kiln.setSeed: one seeded generator behind initialisers, shuffling, dropout.
 import { ValueError } from './errors.js';
 import { callNative, native } from './native.js';
@@ -18,6 +24,7 @@ export interface NormalOptions {
   stddev?: number;
 }
 
+/** Keras' keyword form of a uniform distribution's bounds: values are drawn from [minval, maxval). */
 export interface UniformOptions {
   /** Default 0. */
   minval?: number;

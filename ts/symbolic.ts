@@ -12,6 +12,11 @@ export interface OpSpec {
   [parameter: string]: unknown;
 }
 
+/**
+ * A placeholder for a tensor in a model being built (Keras 3's KerasTensor): it has a shape but no
+ * values. `kiln.Input()` makes one; calling layers or kiln.ops on it records the graph a Model is
+ * made from.
+ */
 export class SymbolicTensor {
   /** What data fed here is converted to (an Input's dtype); everything computed is float32. */
   dtype: DType = 'float32';
@@ -19,11 +24,13 @@ export class SymbolicTensor {
   sourceLayer?: { name: string };
   /** Which call of `sourceLayer` made it, and which of that call's outputs it is (Keras' `name[node][tensor]`). */
   nodeIndex?: number;
+  /** Which of that call's outputs it is. */
   tensorIndex?: number;
   /** @internal That call's inputs (a list for merging layers), so saving can rebuild the model. */
   layerCall?: LayerCall;
 
   constructor(
+    /** Its shape, with `null` for unknown axes (always the batch axis). */
     readonly shape: Shape,
     /** @internal */ readonly spec: OpSpec,
     /** @internal */ readonly inputs: SymbolicTensor[],
@@ -33,10 +40,12 @@ export class SymbolicTensor {
     readonly variable?: Variable,
   ) {}
 
+  /** The number of axes. */
   get rank(): number {
     return this.shape.length;
   }
 
+  /** `<SymbolicTensor shape=[null, 10], name=dense>`. */
   toString(): string {
     return `<SymbolicTensor shape=[${this.shape.map((d) => (d === null ? 'null' : d)).join(', ')}], name=${this.name}>`;
   }

@@ -3,7 +3,9 @@ import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
 import { checkIndices, checkShape } from './utils/integers.js';
 
+/** The element types of a Tensor. Model computations are float32; int32 holds labels and indices, uint8 images. */
 export type DType = 'float32' | 'int32' | 'uint8';
+/** The typed array of each dtype: Float32Array, Int32Array or Uint8Array. */
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
 /** Numbers nested to any depth, as `tensor()` and `toArray()` use them. */
 export type NestedArray = number | NestedArray[];
@@ -26,7 +28,9 @@ function checkDtype(dtype: string): DType {
 export class Tensor {
   /** @internal */
   readonly handle: NativeTensor;
+  /** The size of each axis. */
   readonly shape: number[];
+  /** The element type. */
   readonly dtype: DType;
 
   /** @internal Tensors are made with `kiln.tensor()` or by ops. */
@@ -36,10 +40,12 @@ export class Tensor {
     this.dtype = handle.dtype as DType;
   }
 
+  /** The number of elements (the product of the shape; 1 for a scalar). */
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
   }
 
+  /** The number of axes (0 for a scalar). */
   get rank(): number {
     return this.shape.length;
   }
@@ -74,6 +80,7 @@ export class Tensor {
     this.handle.dispose();
   }
 
+  /** Whether `dispose()` has freed it. */
   get isDisposed(): boolean {
     return this.handle.disposed;
   }
@@ -84,20 +91,25 @@ export class Tensor {
     return new Tensor(callNative(() => this.handle.reshape(shape)));
   }
 
+  /** A copy with the values converted to `dtype` ('float32', 'int32' or 'uint8'); another name is refused with a ValueError. */
   astype(dtype: DType): Tensor {
     checkDtype(dtype);
     return new Tensor(callNative(() => this.handle.astype(dtype)));
   }
 
+  /** Elementwise `this + other`, with numpy broadcasting. */
   add(other: TensorLike): Tensor {
     return binary('add', this, other);
   }
+  /** Elementwise `this - other`, with numpy broadcasting. */
   sub(other: TensorLike): Tensor {
     return binary('sub', this, other);
   }
+  /** Elementwise `this * other`, with numpy broadcasting. */
   mul(other: TensorLike): Tensor {
     return binary('mul', this, other);
   }
+  /** Elementwise `this / other`, with numpy broadcasting. */
   div(other: TensorLike): Tensor {
     return binary('div', this, other);
   }
@@ -125,6 +137,7 @@ export class Tensor {
     return new Tensor(callNative(() => native.transpose(this.handle, perm)));
   }
 
+  /** `Tensor(shape=[2, 2], dtype=float32) [[1,2],[3,4]]`: the values are shown up to 20 elements. */
   toString(): string {
     const values = this.size <= 20 ? ` ${JSON.stringify(this.toArray())}` : '';
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype})${values}`;

@@ -12,10 +12,13 @@ import { Tensor, toTensor, type TensorLike } from './tensor.js';
 export class Variable {
   /** @internal */
   readonly handle: NativeVariable;
+  /** The weight's shape. */
   readonly shape: number[];
+  /** Always float32. */
   readonly dtype = 'float32';
   /** Whether the optimizer updates it (taken when a model is compiled). */
   trainable: boolean;
+  /** Its name within its layer ('kernel', 'bias', ...); default 'variable'. */
   name: string;
   /** Layer-qualified path, as Keras prints it: `dense/kernel`. */
   path: string;
@@ -44,11 +47,13 @@ export class Variable {
     return this.read();
   }
 
+  /** Sets the value in place (every model using it sees the new value); it must have the variable's shape. */
   assign(value: TensorLike): void {
     const t = toTensor(value, 'float32');
     callNative(() => this.handle.assign(t.handle, this.path));
   }
 
+  /** The current value (a snapshot), as Keras' `variable.numpy()`. */
   numpy(): Tensor {
     return this.read();
   }

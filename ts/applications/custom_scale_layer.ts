@@ -16,6 +16,7 @@ export interface CustomScaleLayerArgs extends LayerArgs {
 export class CustomScaleLayer extends BaseMerge {
   /** Where Keras defines it, so Keras finds the class when it loads kiln's files. */
   static readonly kerasModule = 'keras.src.applications.inception_resnet_v2';
+  /** The factor of the residual branch. */
   readonly scale: number;
 
   constructor(scale: number | CustomScaleLayerArgs, args: CustomScaleLayerArgs = {}) {

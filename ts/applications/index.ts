@@ -1,3 +1,9 @@
+/**
+ * Keras' `keras.applications`: builders of the classic image models (async, since they may load
+ * weights), each family's `preprocessInput` and `decodePredictions` under its Keras module name,
+ * and the helper layers the applications' saved files use.
+ * @module
+ */
 // kiln.applications: Keras' keras.applications builders (async: they may load weights), each
 // family's preprocessInput/decodePredictions under its Keras module name, and the helper layers
 // the applications' saved files use.

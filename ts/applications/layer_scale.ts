@@ -19,8 +19,11 @@ export interface LayerScaleArgs extends LayerArgs {
 export class LayerScale extends Layer {
   /** Where Keras defines it, so Keras finds the class when it loads kiln's files. */
   static readonly kerasModule = 'keras.src.applications.convnext';
+  /** The scales' starting value. */
   readonly initValues: number;
+  /** The size of the last axis: one scale per channel. */
   readonly projectionDim: number;
+  /** The learned scales [projectionDim] (after build). */
   gamma!: Variable;
 
   constructor(initValues: number | LayerScaleArgs, projectionDim?: number, args: LayerScaleArgs = {}) {

@@ -17,6 +17,7 @@ export interface StochasticDepthArgs extends LayerArgs {
 export class StochasticDepth extends Layer {
   /** Where Keras defines it, so Keras finds the class when it loads kiln's files. */
   static readonly kerasModule = 'keras.src.applications.convnext';
+  /** The probability of dropping a sample's whole residual path while training. */
   readonly dropPathRate: number;
 
   constructor(dropPathRate: number | StochasticDepthArgs, args: StochasticDepthArgs = {}) {

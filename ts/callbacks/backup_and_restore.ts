@@ -6,6 +6,7 @@ import { prepareDirectory } from './checkpoint_directory.js';
 import { checkedMainArguments } from '../layers/main_arguments.js';
 import { describeValue } from '../utils/options.js';
 
+/** The options of BackupAndRestore; unknown keys are refused. */
 export interface BackupAndRestoreArgs {
   /** When to back up; only 'epoch' (the default) is supported. */
   saveFreq?: 'epoch';
@@ -22,8 +23,11 @@ const METADATA = 'training_metadata.json';
  * `BackupAndRestore`.
  */
 export class BackupAndRestore extends Callback {
+  /** The folder holding the backup. */
   readonly backupDir: string;
+  /** When it backs up: at each epoch end. */
   readonly saveFreq = 'epoch';
+  /** Whether the backup is removed when training ends normally. */
   readonly deleteCheckpoint: boolean;
 
   constructor(backupDir: string | (BackupAndRestoreArgs & { backupDir: string }), args: BackupAndRestoreArgs = {}) {

@@ -4,6 +4,7 @@ import { Callback, type Logs } from './callback.js';
 import { checkedMainArguments } from '../layers/main_arguments.js';
 import { describeValue } from '../utils/options.js';
 
+/** The options of CSVLogger; unknown keys are refused. */
 export interface CSVLoggerOptions {
   /** Between fields (default ','). */
   separator?: string;
@@ -17,8 +18,11 @@ export interface CSVLoggerOptions {
  * rows are written as Python's csv module writes them, so files match Keras' byte for byte.
  */
 export class CSVLogger extends Callback {
+  /** The CSV file written. */
   readonly filename: string;
+  /** The field separator. */
   readonly separator: string;
+  /** Whether rows are added to an existing file. */
   readonly append: boolean;
   private keys?: string[];
   private writeHeader = true;

@@ -4,6 +4,7 @@ import { countOption, numberOption } from './callback_options.js';
 import { MonitorCallback, type MonitorMode } from './monitor_callback.js';
 import { checkOptionNames } from '../utils/options.js';
 
+/** The options of EarlyStopping; unknown keys are refused. */
 export interface EarlyStoppingArgs {
   /** The logged quantity to watch (default 'val_loss'). */
   monitor?: string;
@@ -23,12 +24,24 @@ export interface EarlyStoppingArgs {
   startFromEpoch?: number;
 }
 
-/** Stops training when a monitored quantity has stopped improving: Keras' `EarlyStopping`. */
+/**
+ * Stops training when a monitored quantity has stopped improving: Keras' `EarlyStopping`.
+ * @example
+ * ```ts
+ * const stop = new kiln.callbacks.EarlyStopping({ monitor: 'val_loss', patience: 3, restoreBestWeights: true });
+ * await model.fit(x, y, { epochs: 100, validationSplit: 0.2, callbacks: [stop] });
+ * ```
+ */
 export class EarlyStopping extends MonitorCallback {
+  /** Epochs without improvement before training stops. */
   readonly patience: number;
+  /** 1 prints a line when the callback acts. */
   readonly verbose: number;
+  /** The value the quantity must beat within `patience` epochs, if set. */
   readonly baseline?: number;
+  /** Whether the best epoch's weights are put back at the end. */
   readonly restoreBestWeights: boolean;
+  /** Epochs trained before watching starts. */
   readonly startFromEpoch: number;
   /** Epochs since the last improvement. */
   wait = 0;

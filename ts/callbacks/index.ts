@@ -1,3 +1,9 @@
+/**
+ * Callbacks, as Keras' `keras.callbacks`: objects whose hooks `fit`, `evaluate` and `predict` call
+ * at the start and end of training, epochs, batches and runs (early stopping, checkpoints, learning
+ * rate changes, logs for TensorBoard and CSV files, or your own subclass of `Callback`).
+ * @module
+ */
 export { BackupAndRestore, type BackupAndRestoreArgs } from './backup_and_restore.js';
 export { Callback, type Logs, type TrainingParams } from './callback.js';
 export { CSVLogger, type CSVLoggerOptions } from './csv_logger.js';

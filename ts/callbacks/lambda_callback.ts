@@ -8,18 +8,29 @@ type RunHook = (logs?: Logs) => void | Promise<void>;
 
 /** The hooks a LambdaCallback runs; each is optional. */
 export interface LambdaCallbackArgs {
+  /** Runs at the start of each epoch. */
   onEpochBegin?: EpochHook;
+  /** Runs at the end of each epoch, with its logs. */
   onEpochEnd?: EpochHook;
+  /** Runs at the start of fit. */
   onTrainBegin?: RunHook;
+  /** Runs at the end of fit. */
   onTrainEnd?: RunHook;
   /** Giving a train-batch hook makes fit run one batch per native call. */
   onTrainBatchBegin?: BatchHook;
+  /** Runs after each training batch (fit then runs one batch per native call). */
   onTrainBatchEnd?: BatchHook;
+  /** Runs at the start of evaluate and of each validation run. */
   onTestBegin?: RunHook;
+  /** Runs at the end of evaluate and of each validation run. */
   onTestEnd?: RunHook;
+  /** Runs before each evaluation batch. */
   onTestBatchBegin?: BatchHook;
+  /** Runs after each evaluation batch. */
   onTestBatchEnd?: BatchHook;
+  /** Runs at the start of predict. */
   onPredictBegin?: RunHook;
+  /** Runs at the end of predict. */
   onPredictEnd?: RunHook;
 }
 

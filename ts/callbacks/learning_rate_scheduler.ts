@@ -13,7 +13,9 @@ export type LearningRateScheduleFunction = (epoch: number, learningRate: number)
  * and logs it as `learning_rate`: Keras' `LearningRateScheduler`.
  */
 export class LearningRateScheduler extends Callback {
+  /** The function giving each epoch's rate. */
   readonly schedule: LearningRateScheduleFunction;
+  /** 1 prints the rate set at each epoch (default 0). */
   readonly verbose: number;
 
   /** `verbose` 1 prints the rate it sets each epoch (default 0). */

@@ -8,6 +8,7 @@ import { MonitorCallback, type MonitorMode } from './monitor_callback.js';
 import { checkedMainArguments } from '../layers/main_arguments.js';
 import { describeValue } from '../utils/options.js';
 
+/** The options of ModelCheckpoint; unknown keys are refused. */
 export interface ModelCheckpointArgs {
   /** The logged quantity that decides the best model (default 'val_loss'). */
   monitor?: string;
@@ -28,12 +29,22 @@ export interface ModelCheckpointArgs {
 /**
  * Saves the model (or its weights) at the end of epochs: Keras' `ModelCheckpoint`. The path may
  * hold fields filled from the epoch (from 1) and the logs: 'ckpt-{epoch:02d}-{val_loss:.2f}.keras'.
+ * @example
+ * ```ts
+ * const checkpoint = new kiln.callbacks.ModelCheckpoint('best.keras', { monitor: 'val_accuracy', saveBestOnly: true });
+ * await model.fit(x, y, { epochs: 20, validationSplit: 0.1, callbacks: [checkpoint] });
+ * ```
  */
 export class ModelCheckpoint extends MonitorCallback {
+  /** The path saved to, with its fields (`{epoch:02d}`, `{val_loss:.2f}`, ...) filled at each save. */
   readonly filepath: string;
+  /** 1 prints a line on each save or skipped save. */
   readonly verbose: 0 | 1;
+  /** Whether it saves only when the monitored quantity improves. */
   readonly saveBestOnly: boolean;
+  /** Whether it saves the weights alone. */
   readonly saveWeightsOnly: boolean;
+  /** When it saves: at epoch ends. */
   readonly saveFreq = 'epoch';
   private readonly initialValueThreshold?: number;
 

@@ -13,7 +13,12 @@ const HIGHER_IS_BETTER = /(^|_)(acc|accuracy|auc|precision|recall)(_\d+)?$/;
  * (EarlyStopping, ReduceLROnPlateau), as Keras' MonitorCallback.
  */
 export abstract class MonitorCallback extends Callback {
+  /** The logged quantity watched ('val_loss', 'val_accuracy', ...). */
   readonly monitor: string;
+  /**
+   * Whether lower ('min') or higher ('max') is better, or 'auto' (from the name). An unknown mode
+   * falls back to 'auto' with a warning, as in Keras.
+   */
   readonly mode: MonitorMode;
   /** The smallest change that counts as an improvement (absolute value). */
   readonly minDelta: number;

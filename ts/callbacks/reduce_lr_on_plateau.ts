@@ -5,6 +5,7 @@ import { MonitorCallback, type MonitorMode } from './monitor_callback.js';
 import { settableOptimizer } from './settable_optimizer.js';
 import { checkOptionNames } from '../utils/options.js';
 
+/** The options of ReduceLROnPlateau; unknown keys are refused. */
 export interface ReduceLROnPlateauArgs {
   /** The logged quantity to watch (default 'val_loss'). */
   monitor?: string;
@@ -29,10 +30,15 @@ export interface ReduceLROnPlateauArgs {
  * logs the rate as `learning_rate` each epoch: Keras' `ReduceLROnPlateau`.
  */
 export class ReduceLROnPlateau extends MonitorCallback {
+  /** The factor the learning rate is multiplied by. */
   readonly factor: number;
+  /** Epochs without improvement before the rate is reduced. */
   readonly patience: number;
+  /** 1 prints a line when the rate is reduced. */
   readonly verbose: number;
+  /** Epochs to wait after a reduction before counting again. */
   readonly cooldown: number;
+  /** The lowest rate it sets. */
   readonly minLr: number;
   /** Epochs since the last improvement. */
   wait = 0;
@@ -85,6 +91,7 @@ export class ReduceLROnPlateau extends MonitorCallback {
     }
   }
 
+  /** Whether it is waiting out the cooldown after a reduction. */
   inCooldown(): boolean {
     return this.cooldownCounter > 0;
   }

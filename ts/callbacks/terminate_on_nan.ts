@@ -2,6 +2,7 @@ import { RuntimeError } from '../errors.js';
 import { Callback, type Logs } from './callback.js';
 import { checkOptionNames } from '../utils/options.js';
 
+/** The options of TerminateOnNaN; unknown keys are refused. */
 export interface TerminateOnNaNArgs {
   /** Throw a RuntimeError (fit rejects, onTrainEnd is not called) instead of stopping gracefully (default false). */
   raiseError?: boolean;
@@ -17,6 +18,7 @@ export interface TerminateOnNaNArgs {
  */
 export class TerminateOnNaN extends Callback {
   readonly batchHooksPerRun = true;
+  /** Whether it throws a RuntimeError instead of stopping gracefully. */
   readonly raiseError: boolean;
 
   constructor(args: TerminateOnNaNArgs = {}) {

@@ -1,3 +1,9 @@
+/**
+ * Constraints, as Keras' `keras.constraints`: limits applied to a weight after each optimizer
+ * step (a layer's `kernelConstraint`, `biasConstraint`, ...), by name ('max_norm', 'non_neg',
+ * 'unit_norm', 'min_max_norm') or as instances.
+ * @module
+ */
 // kiln.constraints: limits on weights applied after each optimizer step (kernelConstraint,
 // biasConstraint, ...), as in Keras.
 import { ValueError } from '../errors.js';
@@ -10,7 +16,9 @@ export { MaxNorm, type MaxNormArgs, MinMaxNorm, type MinMaxNormArgs, NonNeg, Uni
 
 /** A constraint as Keras' serialisation writes it: `{ className: 'MaxNorm', config: { maxValue: 2, axis: [0] } }`. */
 export interface SerializedConstraint {
+  /** The class name ('MaxNorm', 'NonNeg', 'UnitNorm', 'MinMaxNorm'). */
   className: string;
+  /** Its constructor options. */
   config?: Record<string, unknown>;
 }
 

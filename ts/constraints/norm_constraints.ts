@@ -19,6 +19,7 @@ function nonNegative(value: number, argument: string, name: string): number {
   return value;
 }
 
+/** The options of MaxNorm; unknown keys are refused. */
 export interface MaxNormArgs {
   /** The largest norm a slice may have. Default 2. */
   maxValue?: number;
@@ -28,7 +29,9 @@ export interface MaxNormArgs {
 
 /** Scales each slice whose L2 norm (over `axis`) exceeds `maxValue` down to it. */
 export class MaxNorm extends Constraint {
+  /** The largest norm a slice may have. */
   readonly maxValue: number;
+  /** The axes the norm is taken over. */
   readonly axis: number[];
 
   constructor(args: MaxNormArgs = {}) {
@@ -38,6 +41,7 @@ export class MaxNorm extends Constraint {
     this.axis = axes(args.axis ?? 0, 'MaxNorm');
   }
 
+  /** @internal The engine's description of it. */
   spec(): ConstraintSpec {
     return { kind: 'max_norm', max_value: this.maxValue, axis: this.axis };
   }
@@ -49,11 +53,13 @@ export class MaxNorm extends Constraint {
 
 /** Sets negative weights to zero. */
 export class NonNeg extends Constraint {
+  /** @internal The engine's description of it. */
   spec(): ConstraintSpec {
     return { kind: 'non_neg' };
   }
 }
 
+/** The options of UnitNorm; unknown keys are refused. */
 export interface UnitNormArgs {
   /** Axes the norm is taken over. Default 0. */
   axis?: number | number[];
@@ -61,6 +67,7 @@ export interface UnitNormArgs {
 
 /** Scales each slice to unit L2 norm (over `axis`). */
 export class UnitNorm extends Constraint {
+  /** The axes the norm is taken over. */
   readonly axis: number[];
 
   constructor(args: UnitNormArgs = {}) {
@@ -69,6 +76,7 @@ export class UnitNorm extends Constraint {
     this.axis = axes(args.axis ?? 0, 'UnitNorm');
   }
 
+  /** @internal The engine's description of it. */
   spec(): ConstraintSpec {
     return { kind: 'unit_norm', axis: this.axis };
   }
@@ -78,6 +86,7 @@ export class UnitNorm extends Constraint {
   }
 }
 
+/** The options of MinMaxNorm; unknown keys are refused. */
 export interface MinMaxNormArgs {
   /** Default 0. */
   minValue?: number;
@@ -91,9 +100,13 @@ export interface MinMaxNormArgs {
 
 /** Moves each slice's L2 norm (over `axis`) into [minValue, maxValue], by the fraction `rate`. */
 export class MinMaxNorm extends Constraint {
+  /** The smallest norm. */
   readonly minValue: number;
+  /** The largest norm. */
   readonly maxValue: number;
+  /** How far each step moves the norm into [minValue, maxValue] (1: all the way). */
   readonly rate: number;
+  /** The axes the norm is taken over. */
   readonly axis: number[];
 
   constructor(args: MinMaxNormArgs = {}) {
@@ -106,6 +119,7 @@ export class MinMaxNorm extends Constraint {
     this.axis = axes(args.axis ?? 0, 'MinMaxNorm');
   }
 
+  /** @internal The engine's description of it. */
   spec(): ConstraintSpec {
     return { kind: 'min_max_norm', min_value: this.minValue, max_value: this.maxValue, rate: this.rate, axis: this.axis };
   }

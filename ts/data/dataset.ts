@@ -32,16 +32,19 @@ interface RowSource {
   indices: Stream<number>;
 }
 
+/** The options of `dataset.batch()`. */
 export interface BatchOptions {
   /** Drop the last batch when it has fewer than `batchSize` elements. Default false. */
   dropRemainder?: boolean;
 }
 
+/** The options of `dataset.shuffle()`. */
 export interface ShuffleOptions {
   /** Draw a new order each iteration (each epoch). Default true, as tf.data. */
   reshuffleEachIteration?: boolean;
 }
 
+/** The options of `Dataset.fromGenerator()`. */
 export interface FromGeneratorOptions {
   /** Known number of elements, for progress bars (tf.data's `assert_cardinality`). */
   cardinality?: number;
@@ -155,6 +158,7 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
     return this.size;
   }
 
+  /** Iterates the elements: `for await (const element of dataset)`. Each iteration starts a new pass. */
   [Symbol.asyncIterator](): AsyncIterator<E> {
     return this.source() as AsyncIterator<E>;
   }

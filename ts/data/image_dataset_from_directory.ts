@@ -26,6 +26,10 @@ export interface ImageDatasetOptions {
   imageSize?: [number, number] | number;
   /** Shuffle the files (with numpy's RandomState(seed), as Keras) and each epoch's order. Default true. */
   shuffle?: boolean;
+  /**
+   * The shuffle seed (default: drawn from kiln's generator, so `kiln.setSeed` repeats it). Required
+   * with `validationSplit` and shuffling, so the two subsets do not overlap.
+   */
   seed?: number;
   /** The fraction of the files held out for validation. */
   validationSplit?: number;

@@ -1,6 +1,7 @@
 // Resizing as tf.image.resize does (half-pixel centres, no antialiasing), to float32 values.
 import type { DecodedImage } from './image_decode.js';
 
+/** How images are resized: 'bilinear' or 'nearest', as tf.image.resize. */
 export type Interpolation = 'bilinear' | 'nearest';
 
 /** Writes `image` resized to height x width into `out` at `offset` (row by row, channels last). */

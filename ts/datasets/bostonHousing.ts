@@ -1,3 +1,7 @@
+/**
+ * The Boston housing prices (506 samples of 13 features), as `keras.datasets.boston_housing`.
+ * @module
+ */
 import { FileFormatError, ValueError } from '../errors.js';
 import { tensor } from '../tensor.js';
 import { numpyShuffle } from '../utils/mersenne_twister.js';

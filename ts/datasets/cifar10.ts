@@ -1,3 +1,7 @@
+/**
+ * CIFAR-10 (60,000 32x32 colour images in 10 classes), as `keras.datasets.cifar10`.
+ * @module
+ */
 import { loadCifar, type CifarLayout } from './cifar.js';
 import type { DatasetSplits } from './imageClassification.js';
 import type { LoadDataOptions } from './source.js';

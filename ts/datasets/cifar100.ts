@@ -1,3 +1,7 @@
+/**
+ * CIFAR-100 (60,000 32x32 colour images in 100 classes), as `keras.datasets.cifar100`.
+ * @module
+ */
 import { ValueError } from '../errors.js';
 import { loadCifar } from './cifar.js';
 import type { DatasetSplits } from './imageClassification.js';

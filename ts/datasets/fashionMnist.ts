@@ -1,3 +1,7 @@
+/**
+ * Fashion-MNIST (70,000 28x28 grayscale clothing images in 10 classes), as `keras.datasets.fashion_mnist`.
+ * @module
+ */
 import type { DatasetSource, LoadDataOptions } from './source.js';
 import { loadImageClassification, type DatasetSplits } from './imageClassification.js';
 

@@ -1,3 +1,7 @@
+/**
+ * The IMDB movie reviews (50,000 reviews as word indices, sentiment 0/1), as `keras.datasets.imdb`.
+ * @module
+ */
 import { readFile } from 'node:fs/promises';
 import { FileFormatError, ValueError } from '../errors.js';
 import { tensor, type Tensor } from '../tensor.js';

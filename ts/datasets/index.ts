@@ -1,3 +1,8 @@
+/**
+ * Datasets, as Keras' `keras.datasets`: each is a namespace whose `loadData()` returns
+ * `[[xTrain, yTrain], [xTest, yTest]]` in Keras' form, from a local copy or a verified download.
+ * @module
+ */
 // The public face of kiln.datasets: each dataset is a namespace with a Keras-style loadData().
 export * as mnist from './mnist.js';
 export * as fashionMnist from './fashionMnist.js';

@@ -1,3 +1,7 @@
+/**
+ * MNIST (70,000 28x28 grayscale handwritten digits), as `keras.datasets.mnist`.
+ * @module
+ */
 import type { DatasetSource, LoadDataOptions } from './source.js';
 import { loadImageClassification, type DatasetSplits } from './imageClassification.js';
 

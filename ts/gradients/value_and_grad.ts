@@ -19,12 +19,15 @@ import { GradientTape, recordOn } from './tape.js';
  */
 export class ValueAndGrads {
   constructor(
+    /** The function's value (a scalar). */
     readonly value: Tensor,
+    /** The gradient of the value for each variable, in the order given (undefined where it does not depend on it). */
     readonly grads: (Tensor | undefined)[],
     /** With `hasAux`: what `fn` returned beside the value, symbolic tensors computed. */
     readonly aux?: Aux<Tensor>,
   ) {}
 
+  /** Destructures as `const [value, grads] = kiln.valueAndGrad(fn, variables)`. */
   *[Symbol.iterator](): Iterator<Tensor | (Tensor | undefined)[]> {
     yield this.value;
     yield this.grads;
@@ -34,6 +37,7 @@ export class ValueAndGrads {
 /** Values returned beside the differentiated one (JAX's `has_aux`): a tensor, a list or an object of them. */
 export type Aux<T> = T | T[] | Record<string, T>;
 
+/** The options of `valueAndGrad` and `grad`. */
 export interface ValueAndGradOptions {
   /** `fn` returns `[value, aux]`; aux is computed with the value and returned, not differentiated (JAX's `has_aux`). Default false. */
   hasAux?: boolean;

@@ -1,3 +1,9 @@
+/**
+ * Layers, as Keras' `keras.layers`: the building blocks of models, with Keras' names, options and
+ * defaults (unknown options are refused). Call one on a symbolic tensor (`layer.apply(x)`) to
+ * build a model, or on a concrete tensor to compute now; subclass `Layer` for your own.
+ * @module
+ */
 export { Activation } from './activations/activation.js';
 export { ELU } from './activations/elu.js';
 export { LeakyReLU } from './activations/leaky_relu.js';

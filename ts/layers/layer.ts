@@ -44,7 +44,9 @@ function asGraphInput(value: LayerInput): SymbolicTensor {
 
 export const BASE_OPTIONS = ['name', 'inputShape', 'inputDim', 'batchSize', 'trainable', 'dtype', 'activityRegularizer'];
 
+/** What a layer's call takes: a concrete tensor (computed now) or a symbolic one (recorded). */
 export type LayerInput = Tensor | SymbolicTensor;
+/** What a layer's call returns: concrete for concrete inputs, symbolic for symbolic ones. */
 export type LayerOutput = Tensor | SymbolicTensor;
 
 /** Options of a layer call. */
@@ -59,15 +61,21 @@ export interface CallOptions {
 
 /** One call of a layer on symbolic tensors (Keras' node), for summaries and model graphs. */
 export interface LayerNode {
+  /** The symbolic tensors the layer was called on. */
   inputs: SymbolicTensor[];
+  /** The symbolic tensors that call returned. */
   outputs: SymbolicTensor[];
 }
 
+/** The options of `layer.addWeight()`. */
 export interface AddWeightOptions {
+  /** The weight's shape. */
   shape: number[];
   /** Default 'glorot_uniform', as Keras. */
   initializer?: InitializerIdentifier;
+  /** Its name within the layer (default 'variable'). */
   name?: string;
+  /** Whether the optimizer updates it (default true). */
   trainable?: boolean;
   /** A penalty on the weight, added to the training loss. */
   regularizer?: RegularizerIdentifier | null;
@@ -75,10 +83,34 @@ export interface AddWeightOptions {
   constraint?: ConstraintIdentifier | null;
 }
 
+/** A layer's configuration as saved in model files (Keras' `get_config`): its constructor options. */
 export type LayerConfig = { name: string; trainable: boolean } & Record<string, unknown>;
 
+/**
+ * Base of every layer, as Keras' `Layer`: a callable holding weights. A custom layer makes its
+ * weights in `build(inputShape)` with `addWeight` and computes in `call(inputs, options)` with
+ * kiln.ops, which work on concrete and symbolic tensors alike, so it trains like a built-in one.
+ *
+ * Every layer takes the base options `name`, `inputShape` (or `inputDim`), `batchSize`,
+ * `trainable`, `dtype` (only 'float32') and `activityRegularizer`; unknown options are refused.
+ * @example
+ * ```ts
+ * class Scale extends kiln.layers.Layer {
+ *   scale!: kiln.Variable;
+ *   build(inputShape: kiln.Shape) {
+ *     this.scale = this.addWeight({ shape: [inputShape.at(-1) as number], initializer: 'ones', name: 'scale' });
+ *   }
+ *   call(x: kiln.layers.LayerInput) {
+ *     return kiln.ops.mul(x, this.scale);
+ *   }
+ * }
+ * const outputs = new Scale().apply(kiln.Input({ shape: [8] }));
+ * ```
+ */
 export abstract class Layer {
+  /** The layer's name (given, or unique from the class name in snake case: 'dense', 'dense_1', ...). */
   name: string;
+  /** Whether its weights exist (`build` has run). */
   built = false;
   /** Declared input shape including the batch axis, from inputShape/inputDim. */
   batchInputShape?: Shape;
@@ -86,6 +118,7 @@ export abstract class Layer {
   private _weights: Variable[] = [];
   /** Input and output shapes of the latest symbolic call (for summaries). */
   lastInputShape?: Shape;
+  /** The output shape of the latest symbolic call (for summaries). */
   lastOutputShape?: Shape;
   /** Every output shape of the latest symbolic call, for layers that return several. */
   lastOutputShapes?: Shape[];
@@ -322,6 +355,7 @@ export abstract class Layer {
     return [...new Set([...this._weights.filter((w) => w.trainable), ...this.sublayers.flatMap((l) => l.trainableWeights)])];
   }
 
+  /** The weights the optimizer leaves alone (all of them when the layer is frozen). */
   get nonTrainableWeights(): Variable[] {
     if (!this._trainable) return this.weights;
     return [...new Set([...this._weights.filter((w) => !w.trainable), ...this.sublayers.flatMap((l) => l.nonTrainableWeights)])];
@@ -332,6 +366,10 @@ export abstract class Layer {
     return this.weights.map((w) => w.read());
   }
 
+  /**
+   * Sets the weights from values in the order of `getWeights()`; a list of another length is
+   * refused with a ValueError, and each value must have its weight's shape.
+   */
   setWeights(values: TensorLike[]): void {
     const weights = this.weights;
     if (values.length !== weights.length) {
@@ -340,10 +378,16 @@ export abstract class Layer {
     weights.forEach((w, i) => w.assign(values[i]));
   }
 
+  /** The number of scalars in its weights. */
   countParams(): number {
     return this.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
   }
 
+  /**
+   * Its configuration (Keras' `get_config`): the name, trainable, the declared input shape and the
+   * activity regularizer; subclasses add their own options. A custom layer overrides it to be saved
+   * with its options.
+   */
   getConfig(): LayerConfig {
     const config: LayerConfig = { name: this.name, trainable: this._trainable };
     if (this.batchInputShape) config.batchInputShape = this.batchInputShape;

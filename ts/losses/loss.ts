@@ -42,6 +42,7 @@ export type Reduction = 'sum_over_batch_size' | 'mean' | 'sum' | 'mean_with_samp
 
 const REDUCTIONS: Reduction[] = ['sum_over_batch_size', 'mean', 'sum', 'mean_with_sample_weight', 'none'];
 
+/** Options every loss takes; unknown keys are refused. */
 export interface LossArgs {
   /** Default: Keras' name of the loss ('categorical_crossentropy', 'huber_loss', ...). */
   name?: string;
@@ -55,7 +56,9 @@ export interface LossArgs {
  * settings.
  */
 export abstract class Loss {
+  /** The loss's name (its log key in a multi-output model). */
   readonly name: string;
+  /** How per-sample losses are reduced (default 'sum_over_batch_size'; null gives 'none'). */
   readonly reduction: Reduction;
 
   protected constructor(

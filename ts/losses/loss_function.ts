@@ -12,6 +12,7 @@ export type LossFunction = ((yTrue: Tensor, yPred: Tensor) => Tensor) | ((yTrue:
 /** Keras' `LossFunctionWrapper`: a function as a Loss, reduced like the built-in ones. */
 export class LossFunctionWrapper extends Loss {
   constructor(
+    /** The wrapped function `(yTrue, yPred) => per-sample losses`. */
     readonly fn: LossFunction,
     args: LossArgs = {},
   ) {
@@ -28,6 +29,7 @@ export class LossFunctionWrapper extends Loss {
     return values;
   }
 
+  /** @internal The engine's description of it. */
   spec(): never {
     throw new ValueError(`Loss "${this.name}" is a function: it is traced into the model's graph, not computed by a built-in kernel`);
   }

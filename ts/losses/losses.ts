@@ -3,6 +3,7 @@ import { ValueError } from '../errors.js';
 import { checkLabelSmoothing, Loss, type LossArgs, type LossSpec } from './loss.js';
 import { describeValue } from '../utils/options.js';
 
+/** The options of CategoricalCrossentropy and BinaryCrossentropy; unknown keys are refused. */
 export interface CrossentropyArgs extends LossArgs {
   /** `yPred` holds logits (no softmax/sigmoid at the end of the model). Default false. */
   fromLogits?: boolean;
@@ -13,11 +14,13 @@ export interface CrossentropyArgs extends LossArgs {
   labelSmoothing?: number;
 }
 
+/** The options of SparseCategoricalCrossentropy; unknown keys are refused. */
 export interface SparseCategoricalCrossentropyArgs extends LossArgs {
   /** `yPred` holds logits (no softmax at the end of the model). Default false. */
   fromLogits?: boolean;
 }
 
+/** The options of Huber; unknown keys are refused. */
 export interface HuberArgs extends LossArgs {
   /** Where the loss turns from quadratic to linear. Default 1.0. */
   delta?: number;
@@ -25,7 +28,9 @@ export interface HuberArgs extends LossArgs {
 
 /** The categorical and binary cross-entropies' shared settings. */
 abstract class SmoothedCrossentropy extends Loss {
+  /** Whether `yPred` holds logits. */
   readonly fromLogits: boolean;
+  /** The label smoothing factor, in [0, 1]. */
   readonly labelSmoothing: number;
 
   protected constructor(kind: 'categorical_crossentropy' | 'binary_crossentropy', args: CrossentropyArgs, className: string) {
@@ -34,6 +39,7 @@ abstract class SmoothedCrossentropy extends Loss {
     this.labelSmoothing = checkLabelSmoothing(args.labelSmoothing ?? 0, className);
   }
 
+  /** @internal The engine's description of it. */
   spec(): LossSpec {
     return { ...super.spec(), from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
   }
@@ -52,6 +58,7 @@ export class CategoricalCrossentropy extends SmoothedCrossentropy {
 
 /** Categorical cross-entropy against integer class labels. */
 export class SparseCategoricalCrossentropy extends Loss {
+  /** Whether `yPred` holds logits. */
   readonly fromLogits: boolean;
 
   constructor(args: SparseCategoricalCrossentropyArgs = {}) {
@@ -59,6 +66,7 @@ export class SparseCategoricalCrossentropy extends Loss {
     this.fromLogits = args.fromLogits ?? false;
   }
 
+  /** @internal The engine's description of it. */
   spec(): LossSpec {
     return { ...super.spec(), from_logits: this.fromLogits };
   }
@@ -105,6 +113,7 @@ export class MeanSquaredLogarithmicError extends Loss {
 
 /** Quadratic for errors up to `delta`, linear beyond: mean of 0.5 e² or delta (|e| - 0.5 delta). */
 export class Huber extends Loss {
+  /** Where the loss turns from quadratic to linear (positive; default 1). */
   readonly delta: number;
 
   constructor(args: HuberArgs = {}) {
@@ -113,6 +122,7 @@ export class Huber extends Loss {
     if (typeof this.delta !== 'number' || !(this.delta > 0)) throw new ValueError(`Huber: \`delta\` must be a positive number, got ${String(this.delta)}`);
   }
 
+  /** @internal The engine's description of it. */
   spec(): LossSpec {
     return { ...super.spec(), delta: this.delta };
   }

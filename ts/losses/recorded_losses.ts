@@ -73,7 +73,7 @@ const LOSSES: Record<LossSpec['kind'], (t: T, p: T, spec: LossSpec) => T> = {
   },
 };
 
-/** The loss over the last axis of the predictions, as graph nodes. */
+/** @internal The loss over the last axis of the predictions, as graph nodes. */
 export function recordedLossValues(spec: LossSpec, yTrue: T, yPred: T, name: string): SymbolicTensor {
   const shape = shapeOf(yPred);
   if (shape.length < 2 || shape.at(-1) === null) {

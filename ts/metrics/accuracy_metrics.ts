@@ -4,6 +4,7 @@ import { ValueError } from '../errors.js';
 import type { MetricArgs, MetricSpec } from './metric.js';
 import { SampleMeanMetric } from './reduction_metrics.js';
 
+/** The options of BinaryAccuracy; unknown keys are refused. */
 export interface BinaryAccuracyArgs extends MetricArgs {
   /** A prediction above it counts as 1. Default 0.5. */
   threshold?: number;
@@ -19,6 +20,7 @@ export class Accuracy extends SampleMeanMetric {
 /** How often (prediction > threshold) equals the 0/1 target, averaged over the last axis. */
 export class BinaryAccuracy extends SampleMeanMetric {
   protected static readonly ownOptions: readonly string[] = ['threshold'];
+  /** A prediction above it counts as 1. */
   readonly threshold: number;
 
   constructor(args: BinaryAccuracyArgs = {}) {
@@ -29,6 +31,7 @@ export class BinaryAccuracy extends SampleMeanMetric {
     }
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), threshold: this.threshold };
   }
@@ -52,6 +55,7 @@ export class SparseCategoricalAccuracy extends SampleMeanMetric {
   }
 }
 
+/** The options of TopKCategoricalAccuracy and SparseTopKCategoricalAccuracy; unknown keys are refused. */
 export interface TopKArgs extends MetricArgs {
   /** How many of the highest predictions may hold the target. Default 5. */
   k?: number;
@@ -65,6 +69,7 @@ function checkK(k: number, metric: string): number {
 /** How often the one-hot target's class is among the k highest predictions. */
 export class TopKCategoricalAccuracy extends SampleMeanMetric {
   protected static readonly ownOptions: readonly string[] = ['k'];
+  /** How many of the highest predictions may hold the target. */
   readonly k: number;
 
   constructor(args: TopKArgs = {}) {
@@ -72,6 +77,7 @@ export class TopKCategoricalAccuracy extends SampleMeanMetric {
     this.k = checkK(args.k ?? 5, 'TopKCategoricalAccuracy');
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), k: this.k };
   }
@@ -84,6 +90,7 @@ export class TopKCategoricalAccuracy extends SampleMeanMetric {
 /** How often the integer target is among the k highest predictions. */
 export class SparseTopKCategoricalAccuracy extends SampleMeanMetric {
   protected static readonly ownOptions: readonly string[] = ['k'];
+  /** How many of the highest predictions may hold the target. */
   readonly k: number;
 
   constructor(args: TopKArgs = {}) {
@@ -91,6 +98,7 @@ export class SparseTopKCategoricalAccuracy extends SampleMeanMetric {
     this.k = checkK(args.k ?? 5, 'SparseTopKCategoricalAccuracy');
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), k: this.k };
   }

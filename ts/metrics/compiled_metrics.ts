@@ -102,7 +102,7 @@ function checkTargets(metric: Metric<MetricResult>, loss: LossKind): void {
   throw new ValueError(`Metric "${metric.name}" expects ${wants}, but the loss of its output (${loss}) takes ${given}`);
 }
 
-/** The engine's description of the metrics, in log order. */
+/** @internal The engine's description of the metrics, in log order. */
 export function engineMetricSpecs(metrics: CompiledMetric[]): (MetricSpec & { output: number })[] {
   return metrics.map((m) => ({ ...m.metric.spec(), output: m.output }));
 }

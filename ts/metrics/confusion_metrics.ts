@@ -61,10 +61,12 @@ abstract class ConfusionMetric<R extends number | number[]> extends Metric<R> {
     return {};
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: 'confusion', thresholds: this.countThresholds, evenly_distributed: evenlyDistributed(this.countThresholds), ...this.countOptions() };
   }
 
+  /** @internal The state's length. */
   stateSize(_classes: number): number {
     return 4 * this.countThresholds.length;
   }
@@ -75,6 +77,7 @@ abstract class ConfusionMetric<R extends number | number[]> extends Metric<R> {
   }
 }
 
+/** The options of TruePositives, FalsePositives, TrueNegatives and FalseNegatives; unknown keys are refused. */
 export interface ConditionCountArgs extends MetricArgs {
   /** One threshold or a list; a prediction above it is positive. Default 0.5. */
   thresholds?: number | number[];
@@ -86,6 +89,7 @@ type CountName = keyof Counts;
 abstract class ConditionCount extends ConfusionMetric<number | number[]> {
   protected static readonly ownOptions: readonly string[] = ['thresholds'];
   protected readonly countThresholds: number[];
+  /** The thresholds as given (undefined: 0.5); the result has one count per threshold when a list is given. */
   readonly thresholds?: number | number[];
 
   protected constructor(args: ConditionCountArgs, defaultName: string, private readonly cell: CountName, metric: string) {
@@ -94,6 +98,7 @@ abstract class ConditionCount extends ConfusionMetric<number | number[]> {
     this.countThresholds = parseThresholds(args.thresholds, 0.5, metric);
   }
 
+  /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number | number[] {
     return this.perThreshold(splitCounts(state)[this.cell]);
   }
@@ -131,6 +136,7 @@ export class FalseNegatives extends ConditionCount {
   }
 }
 
+/** The options of Precision and Recall; unknown keys are refused. */
 export interface PrecisionRecallArgs extends ConditionCountArgs {
   /** Count only each sample's k highest predictions (the threshold then defaults to none). */
   topK?: number;
@@ -142,8 +148,11 @@ export interface PrecisionRecallArgs extends ConditionCountArgs {
 abstract class PrecisionOrRecall extends ConfusionMetric<number | number[]> {
   protected static readonly ownOptions: readonly string[] = ['thresholds', 'topK', 'classId'];
   protected readonly countThresholds: number[];
+  /** The thresholds as given (undefined: 0.5, or none with `topK`). */
   readonly thresholds?: number | number[];
+  /** Only each sample's k highest predictions count, if set. */
   readonly topK?: number;
+  /** The one class counted, if set. */
   readonly classId?: number;
 
   protected constructor(args: PrecisionRecallArgs, defaultName: string, private readonly missed: CountName, metric: string) {
@@ -158,6 +167,7 @@ abstract class PrecisionOrRecall extends ConfusionMetric<number | number[]> {
     return { top_k: this.topK ?? null, class_id: this.classId ?? null };
   }
 
+  /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number | number[] {
     const counts = splitCounts(state);
     return this.perThreshold(counts.truePositives.map((tp, i) => divideNoNan(tp, tp + counts[this.missed][i])));
@@ -182,9 +192,15 @@ export class Recall extends PrecisionOrRecall {
   }
 }
 
+/** Which curve AUC integrates: receiver operating characteristic or precision-recall. */
 export type AUCCurve = 'ROC' | 'PR';
+/** How AUC sums the area between thresholds (Keras' `summation_method`). */
 export type AUCSummationMethod = 'interpolation' | 'minoring' | 'majoring';
 
+/**
+ * The options of AUC; unknown keys are refused, and a `curve` or `summationMethod` outside the
+ * listed values is refused with a ValueError.
+ */
 export interface AUCArgs extends MetricArgs {
   /** Thresholds used to discretise the curve, evenly spaced in [0, 1]. Default 200. */
   numThresholds?: number;
@@ -208,12 +224,19 @@ export interface AUCArgs extends MetricArgs {
 export class AUC extends ConfusionMetric<number> {
   protected static readonly ownOptions: readonly string[] = ['numThresholds', 'curve', 'summationMethod', 'thresholds', 'multiLabel', 'numLabels', 'labelWeights', 'fromLogits'];
   protected readonly countThresholds: number[];
+  /** The number of thresholds, the two outer ones (just beyond 0 and 1) included. */
   readonly numThresholds: number;
+  /** 'ROC' or 'PR'. */
   readonly curve: AUCCurve;
+  /** 'interpolation', 'minoring' or 'majoring'. */
   readonly summationMethod: AUCSummationMethod;
+  /** Whether one curve per class is computed and averaged. */
   readonly multiLabel: boolean;
+  /** The number of classes with multiLabel, if given. */
   readonly numLabels?: number;
+  /** Each class's weight, if given. */
   readonly labelWeights?: number[];
+  /** Whether predictions are logits (a sigmoid is applied first). */
   readonly fromLogits: boolean;
   private readonly initThresholds?: number[];
   private readonly evenly: boolean;
@@ -251,6 +274,7 @@ export class AUC extends ConfusionMetric<number> {
     this.fromLogits = args.fromLogits ?? false;
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return {
       kind: 'confusion',
@@ -263,6 +287,7 @@ export class AUC extends ConfusionMetric<number> {
     };
   }
 
+  /** @internal The state's length. */
   override stateSize(classes: number): number {
     return 4 * this.numThresholds * (this.multiLabel ? (this.numLabels ?? classes) : 1);
   }
@@ -272,6 +297,7 @@ export class AUC extends ConfusionMetric<number> {
     return [...this.countThresholds];
   }
 
+  /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number {
     const counts = splitCounts(state);
     const labels = counts.truePositives.length / this.numThresholds;

@@ -6,8 +6,10 @@ import { Metric, type MetricArgs, type MetricSpec } from './metric.js';
 /** Keras' backend.epsilon(), which keeps the divisions finite. */
 const EPSILON = 1e-7;
 
+/** How F-scores of the classes combine: null (one per class), 'micro', 'macro' or 'weighted'. */
 export type FScoreAverage = 'micro' | 'macro' | 'weighted' | null;
 
+/** The options of F1Score; unknown keys are refused. */
 export interface F1ScoreArgs extends MetricArgs {
   /**
    * null (default): one score per class; 'micro': from the counts summed over classes;
@@ -21,6 +23,7 @@ export interface F1ScoreArgs extends MetricArgs {
   threshold?: number | null;
 }
 
+/** The options of FBetaScore; unknown keys are refused. */
 export interface FBetaScoreArgs extends F1ScoreArgs {
   /** How much more recall weighs than precision. Default 1. */
   beta?: number;
@@ -29,8 +32,11 @@ export interface FBetaScoreArgs extends F1ScoreArgs {
 /** (1 + β²)·precision·recall / (β²·precision + recall), per class or averaged. */
 export class FBetaScore extends Metric<number | number[]> {
   protected static readonly ownOptions: readonly string[] = ['average', 'threshold', 'beta'];
+  /** How class scores combine (null: one score per class). */
   readonly average: FScoreAverage;
+  /** How much more recall weighs than precision. */
   readonly beta: number;
+  /** The positive threshold, or null (each sample's highest prediction is its class). */
   readonly threshold: number | null;
 
   constructor(args: FBetaScoreArgs = {}, defaultName = 'fbeta_score') {
@@ -50,14 +56,17 @@ export class FBetaScore extends Metric<number | number[]> {
     }
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: 'f_score', threshold: this.threshold };
   }
 
+  /** @internal The state's length. */
   stateSize(classes: number): number {
     return 4 * classes;
   }
 
+  /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number | number[] {
     const classes = state.length / 4;
     let part = (k: number) => Array.from(state.subarray(k * classes, (k + 1) * classes));

@@ -1,3 +1,9 @@
+/**
+ * Metrics, as Keras' `keras.metrics`: stateful classes that accumulate batches (`updateState`,
+ * `result`, `resetState`) and that `compile({ metrics })` takes by name or as instances; plus
+ * evaluation helpers (confusion matrix, classification report).
+ * @module
+ */
 export {
   Accuracy,
   BinaryAccuracy,

@@ -16,6 +16,7 @@ export interface MetricSpec {
   [setting: string]: unknown;
 }
 
+/** Options every metric takes; unknown keys are refused. */
 export interface MetricArgs {
   /** The key in logs and History. Default: Keras' name of the metric. */
   name?: string;
@@ -28,7 +29,9 @@ export interface MetricArgs {
  * state's size) and how the state becomes the result (`resultFromState`).
  */
 export abstract class Metric<R extends MetricResult = number> {
+  /** The metric's name: its key in logs and History. */
   name: string;
+  /** Always 'float32'. */
   readonly dtype: string;
   private state?: Float64Array;
 
@@ -100,6 +103,7 @@ export abstract class Metric<R extends MetricResult = number> {
     return this.resultFromState(this.state ?? new Float64Array(this.stateSize(1)));
   }
 
+  /** Forgets everything accumulated, as Keras' `reset_state`: the next `result()` is that of no data. */
   resetState(): void {
     this.state = undefined;
   }

@@ -18,6 +18,7 @@ export class Poisson extends SampleMeanMetric {
   }
 }
 
+/** The options of the cross-entropy metrics; unknown keys are refused. */
 export interface CrossentropyMetricArgs extends MetricArgs {
   /** yPred holds logits rather than probabilities. Default false. */
   fromLogits?: boolean;
@@ -37,7 +38,9 @@ function crossentropyOptions(args: CrossentropyMetricArgs, metric: string): [boo
 /** Binary cross-entropy, averaged over the last axis. */
 export class BinaryCrossentropy extends SampleMeanMetric {
   protected static readonly ownOptions: readonly string[] = ['fromLogits', 'labelSmoothing'];
+  /** Whether yPred holds logits. */
   readonly fromLogits: boolean;
+  /** The label smoothing factor, in [0, 1]. */
   readonly labelSmoothing: number;
 
   constructor(args: CrossentropyMetricArgs = {}) {
@@ -45,6 +48,7 @@ export class BinaryCrossentropy extends SampleMeanMetric {
     [this.fromLogits, this.labelSmoothing] = crossentropyOptions(args, 'BinaryCrossentropy');
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
   }
@@ -57,7 +61,9 @@ export class BinaryCrossentropy extends SampleMeanMetric {
 /** Cross-entropy of one-hot (or probability) targets. */
 export class CategoricalCrossentropy extends SampleMeanMetric {
   protected static readonly ownOptions: readonly string[] = ['fromLogits', 'labelSmoothing'];
+  /** Whether yPred holds logits. */
   readonly fromLogits: boolean;
+  /** The label smoothing factor, in [0, 1]. */
   readonly labelSmoothing: number;
 
   constructor(args: CrossentropyMetricArgs = {}) {
@@ -65,6 +71,7 @@ export class CategoricalCrossentropy extends SampleMeanMetric {
     [this.fromLogits, this.labelSmoothing] = crossentropyOptions(args, 'CategoricalCrossentropy');
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
   }
@@ -77,6 +84,7 @@ export class CategoricalCrossentropy extends SampleMeanMetric {
 /** Cross-entropy of integer targets. */
 export class SparseCategoricalCrossentropy extends SampleMeanMetric {
   protected static readonly ownOptions: readonly string[] = ['fromLogits'];
+  /** Whether yPred holds logits. */
   readonly fromLogits: boolean;
 
   constructor(args: Omit<CrossentropyMetricArgs, 'labelSmoothing'> = {}) {
@@ -84,6 +92,7 @@ export class SparseCategoricalCrossentropy extends SampleMeanMetric {
     this.fromLogits = args.fromLogits ?? false;
   }
 
+  /** @internal The engine's description of it. */
   override spec(): MetricSpec {
     return { ...super.spec(), from_logits: this.fromLogits };
   }

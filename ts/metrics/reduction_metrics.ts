@@ -13,14 +13,17 @@ export abstract class SampleMeanMetric extends Metric {
     super(args, defaultName, unique);
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: this.kind };
   }
 
+  /** @internal The state's length. */
   stateSize(): number {
     return 2;
   }
 
+  /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number {
     return divideNoNan(state[0], state[1]);
   }
@@ -43,14 +46,17 @@ export class Sum extends Metric {
     super(args, 'sum', true);
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: 'sum' };
   }
 
+  /** @internal The state's length. */
   stateSize(): number {
     return 1;
   }
 
+  /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number {
     return state[0];
   }

@@ -17,6 +17,7 @@ export class RootMeanSquaredError extends SampleMeanMetric {
     super(args, 'root_mean_squared_error', 'mean_squared_error');
   }
 
+  /** @internal The result of an accumulated state. */
   override resultFromState(state: Float64Array): number {
     return Math.sqrt(super.resultFromState(state));
   }
@@ -57,8 +58,10 @@ export class CosineSimilarity extends SampleMeanMetric {
   }
 }
 
+/** How R² scores of several output columns combine (null: one score per column). */
 export type R2ClassAggregation = 'uniform_average' | 'variance_weighted_average' | null;
 
+/** The options of R2Score; unknown keys are refused. */
 export interface R2ScoreArgs extends MetricArgs {
   /**
    * How the scores of several output columns combine: 'uniform_average' (default), 
@@ -76,7 +79,9 @@ export interface R2ScoreArgs extends MetricArgs {
  */
 export class R2Score extends Metric<number | number[]> {
   protected static readonly ownOptions: readonly string[] = ['classAggregation', 'numRegressors'];
+  /** How the columns' scores combine. */
   readonly classAggregation: R2ClassAggregation;
+  /** Independent regressors, for the adjusted R² (0: plain R²). */
   readonly numRegressors: number;
 
   constructor(args: R2ScoreArgs = {}) {
@@ -92,14 +97,17 @@ export class R2Score extends Metric<number | number[]> {
     }
   }
 
+  /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: 'r2_score' };
   }
 
+  /** @internal The state's length. */
   stateSize(columns: number): number {
     return 4 * columns + 1;
   }
 
+  /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number | number[] {
     const columns = (state.length - 1) / 4;
     const part = (k: number) => Array.from(state.subarray(k * columns, (k + 1) * columns));

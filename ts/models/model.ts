@@ -26,9 +26,16 @@ import { exportOnnx } from '../export/onnx/export_onnx.js';
 export type { CompileArgs, EvaluateArgs, FitArgs, PredictArgs, TestOnBatchArgs, TrainOnBatchArgs } from '../trainers/trainer_args.js';
 export type { StepData } from '../trainers/step_data.js';
 
+/** The options of `new Model({ inputs, outputs, name })`; unknown keys are refused. */
 export interface ModelArgs {
+  /** The model's inputs: tensors made by `kiln.Input()`, one or a list. */
   inputs: SymbolicTensor | SymbolicTensor[];
+  /**
+   * The model's outputs: symbolic tensors computed from `inputs` by layers, one or a list. A graph
+   * that does not connect them to the inputs is refused.
+   */
   outputs: SymbolicTensor | SymbolicTensor[];
+  /** The model's name. Default: a unique 'functional' name ('functional', 'functional_1', ...). */
   name?: string;
 }
 
@@ -48,14 +55,35 @@ function modelArguments(first: ModelArgs | SymbolicTensor | SymbolicTensor[] | u
 /** Numbers a model's calls as a layer in order (compared only among one model's calls). */
 let nextModelCallOrder = 0;
 
+/**
+ * A model grouping layers into an object with training (`compile`, `fit`), evaluation (`evaluate`)
+ * and inference (`predict`) features, as Keras' `Model`.
+ *
+ * Two ways to make one: the functional API, from `kiln.Input()` to outputs through layers; or by
+ * subclassing `Model`, with the layers in properties and a `call(inputs, { training })` method that
+ * is traced into the graph on first use.
+ *
+ * @example
+ * ```ts
+ * const inputs = kiln.Input({ shape: [37] });
+ * const hidden = new kiln.layers.Dense(32, { activation: 'relu' }).apply(inputs);
+ * const outputs = new kiln.layers.Dense(5, { activation: 'softmax' }).apply(hidden);
+ * const model = new kiln.Model({ inputs, outputs });
+ * model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy', metrics: ['accuracy'] });
+ * ```
+ */
 export class Model extends Trainer {
+  /** The model's name (given, or unique from the class: 'functional', 'sequential', or a subclass's name in snake case). */
   name: string;
+  /** The graph's input tensors (empty until a Sequential or subclassed model is built). */
   inputs: SymbolicTensor[] = [];
+  /** The graph's output tensors (empty until a Sequential or subclassed model is built). */
   outputs: SymbolicTensor[] = [];
   /** @internal Its calls as a layer of other models. */
   inboundNodes: LayerNode[] = [];
   /** Output shapes of its latest call as a layer (for summaries). */
   lastOutputShape?: Shape;
+  /** Output shapes of its latest call as a layer, one per output (for summaries). */
   lastOutputShapes?: Shape[];
   private _trainable = true;
 
@@ -152,6 +180,7 @@ export class Model extends Trainer {
     this.setGraph(inputs, list);
   }
 
+  /** The model's layers, in graph order (a subclassed model's: the layers it holds, in assignment order). */
   get layers(): Layer[] {
     // A subclassed model's layers (or a graph-less model's, with its own trainStep) are those
     // it holds, in assignment order (Keras' tracking).
@@ -159,20 +188,24 @@ export class Model extends Trainer {
     return layersOf(this.inputs, this.outputs) as Layer[];
   }
 
+  /** Returns the layer named `name`; throws a ValueError listing the existing names if there is none. */
   getLayer(name: string): Layer {
     const layer = this.layers.find((l) => l.name === name);
     if (!layer) throw new ValueError(`No such layer: ${name}. Existing layers are: ${this.layers.map((l) => l.name).join(', ')}`);
     return layer;
   }
 
+  /** Every weight of its layers, each once (a shared layer's weights counted once), trainable or not. */
   get weights() {
     return [...new Set(this.layers.flatMap((l) => l.weights))];
   }
 
+  /** The weights the optimizer updates: its layers' trainable weights, each once. */
   get trainableWeights() {
     return this._trainable ? [...new Set(this.layers.flatMap((l) => l.trainableWeights))] : [];
   }
 
+  /** Its layers' non-trainable weights (BatchNormalization's moving statistics, frozen layers), each once. */
   get nonTrainableWeights() {
     return this._trainable ? [...new Set(this.layers.flatMap((l) => l.nonTrainableWeights))] : this.weights;
   }
@@ -248,6 +281,10 @@ export class Model extends Trainer {
     return this.weights.map((w) => w.read());
   }
 
+  /**
+   * Sets every weight from a list of values in the order of `getWeights()`. A list of another
+   * length is refused with a ValueError; each value must have its weight's shape.
+   */
   setWeights(values: TensorLike[]): void {
     const weights = this.weights;
     if (values.length !== weights.length) {
@@ -256,6 +293,7 @@ export class Model extends Trainer {
     weights.forEach((w, i) => w.assign(values[i]));
   }
 
+  /** The number of scalars in all its weights (trainable and not), as Keras' `count_params`. */
   countParams(): number {
     return this.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
   }

@@ -6,7 +6,19 @@ import { describeValue } from '../utils/options.js';
 import { checkedMainArguments } from '../layers/main_arguments.js';
 import { Model } from './model.js';
 
-/** A plain stack of layers, each feeding the next. */
+/**
+ * A plain stack of layers, each feeding the next.
+ * @example
+ * ```ts
+ * const model = new kiln.Sequential([
+ *   kiln.Input({ shape: [784] }),
+ *   new kiln.layers.Dense(64, { activation: 'relu' }),
+ *   new kiln.layers.Dense(10, { activation: 'softmax' }),
+ * ]);
+ * model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+ * await model.fit(x, y, { epochs: 3 });
+ * ```
+ */
 export class Sequential extends Model {
   private readonly stack: Layer[] = [];
   private input?: InputLayer;

@@ -81,7 +81,7 @@ export function regularizationTerms(layers: Partial<Pick<Layer, 'activityPenalti
   return { terms, weightPenalties };
 }
 
-/** The engine's constraints: each constrained weight by its index in `variables`. */
+/** @internal The engine's constraints: each constrained weight by its index in `variables`. */
 export function constraintSpecs(variables: Variable[]): ({ variable: number } & ConstraintSpec)[] {
   return variables.flatMap((v, variable) => (v.constraint ? [{ variable, ...v.constraint.spec() }] : []));
 }

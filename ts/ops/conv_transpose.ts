@@ -5,6 +5,7 @@ import { type Shape, SymbolicTensor } from '../symbolic.js';
 import type { Tensor } from '../tensor.js';
 import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, shapeOf, symbolic, where } from './recording.js';
 
+/** The options of `ops.convTranspose` (channels last). */
 export interface ConvTransposeOptions {
   /** Default 1. */
   strides?: number | number[];
@@ -31,8 +32,8 @@ export function transposedLength(input: number | null, kernel: number, stride: n
 /**
  * Transposed convolution of x [batch, height, width, channels] with a kernel
  * [kh, kw, filters, channels] (Keras' layout), of x [batch, width, channels] with a kernel
- * [k, filters, channels], or of x [batch, depth, height, width, channels] with a kernel
- * [kd, kh, kw, filters, channels]: the gradient of a convolution with respect to its input,
+ * [k, filters, channels], or of x [batch, depth, height, width, channels] with a
+ * kernel [kd, kh, kw, filters, channels]: the gradient of a convolution with respect to its input,
  * used to upsample.
  */
 export function convTranspose<A extends OpInput, B extends OpInput>(x: A, kernel: B, options: ConvTransposeOptions = {}): OpResult2<A, B> {

@@ -10,8 +10,8 @@ import { describe, shapeOf, where } from './recording.js';
 export type DepthwiseConvOptions = Omit<ConvOptions, 'groups'>;
 
 /**
- * Depthwise convolution of x [batch, ...spatial, channels] (1 or 2 spatial axes) with a kernel
- * [...window, channels, multiplier]: output channel c * multiplier + m sees input channel c only.
+ * Depthwise convolution of x [batch, ...spatial, channels] (1 or 2 spatial axes) with a
+ * kernel [...window, channels, multiplier]: output channel c * multiplier + m sees input channel c only.
  */
 export function depthwiseConv<A extends OpInput, B extends OpInput>(x: A, kernel: B, options: DepthwiseConvOptions = {}): OpResult2<A, B> {
   const [xShape, kShape] = [shapeOf(x), shapeOf(kernel)];

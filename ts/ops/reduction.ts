@@ -51,10 +51,15 @@ export function reduceAxes<A extends OpInput>(fn: ReduceFunction, x: A, axis: Ax
   return y as OpResult<A>;
 }
 
+/** The sum over `axis` (a number, a list, or all axes when omitted or null); `keepDims` keeps reduced axes with size 1. Default false. */
 export const sum = <A extends OpInput>(x: A, axis?: Axes, keepDims = false) => reduceAxes('sum', x, axis, keepDims);
+/** The mean over `axis` (a number, a list, or all axes when omitted or null); `keepDims` keeps reduced axes with size 1. Default false. */
 export const mean = <A extends OpInput>(x: A, axis?: Axes, keepDims = false) => reduceAxes('mean', x, axis, keepDims);
+/** The maximum over `axis` (a number, a list, or all axes when omitted or null); `keepDims` keeps reduced axes with size 1. Default false. */
 export const max = <A extends OpInput>(x: A, axis?: Axes, keepDims = false) => reduceAxes('max', x, axis, keepDims);
+/** The minimum over `axis` (a number, a list, or all axes when omitted or null); `keepDims` keeps reduced axes with size 1. Default false. */
 export const min = <A extends OpInput>(x: A, axis?: Axes, keepDims = false) => reduceAxes('min', x, axis, keepDims);
+/** The product over `axis` (a number, a list, or all axes when omitted or null); `keepDims` keeps reduced axes with size 1. Default false. */
 export const prod = <A extends OpInput>(x: A, axis?: Axes, keepDims = false) => reduceAxes('prod', x, axis, keepDims);
 
 /**

@@ -5,10 +5,15 @@ import type { OpInput, OpResult, OpResult2 } from '../ops.js';
 import { broadcastShapes, elementwise, maximum, minimum } from '../ops.js';
 import { applyOp, where as context } from './recording.js';
 
+/** 1 where a equals b, else 0 (float32, no gradient), with broadcasting. */
 export const equal = <A extends OpInput, B extends OpInput>(a: A, b: B): OpResult2<A, B> => elementwise('equal', a, b);
+/** 1 where a > b, else 0 (float32, no gradient), with broadcasting. */
 export const greater = <A extends OpInput, B extends OpInput>(a: A, b: B): OpResult2<A, B> => elementwise('greater', a, b);
+/** 1 where a ≥ b, else 0 (float32, no gradient), with broadcasting. */
 export const greaterEqual = <A extends OpInput, B extends OpInput>(a: A, b: B): OpResult2<A, B> => elementwise('greater_equal', a, b);
+/** 1 where a < b, else 0 (float32, no gradient), with broadcasting. */
 export const less = <A extends OpInput, B extends OpInput>(a: A, b: B): OpResult2<A, B> => elementwise('less', a, b);
+/** 1 where a ≤ b, else 0 (float32, no gradient), with broadcasting. */
 export const lessEqual = <A extends OpInput, B extends OpInput>(a: A, b: B): OpResult2<A, B> => elementwise('less_equal', a, b);
 
 /**

@@ -15,7 +15,9 @@ export interface AdadeltaArgs extends OptimizerArgs {
  * paper's rule corresponds to learningRate 1).
  */
 export class Adadelta extends Optimizer {
+  /** Decay of the squared-gradient and squared-update averages (default 0.95). */
   readonly rho: number;
+  /** Small constant for numerical stability (default 1e-7). */
   readonly epsilon: number;
 
   constructor(learningRate?: number | LearningRateSchedule | AdadeltaArgs, args: AdadeltaArgs = {}) {
@@ -26,6 +28,7 @@ export class Adadelta extends Optimizer {
     if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`Adadelta: \`rho\` must be between 0 and 1, got ${describeArgument(this.rho)}`);
   }
 
+  /** @internal The engine's description of the update rule. */
   spec(): OptimizerSpec {
     return { kind: 'adadelta', rho: this.rho, epsilon: this.epsilon };
   }

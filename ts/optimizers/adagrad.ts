@@ -12,7 +12,9 @@ export interface AdagradArgs extends OptimizerArgs {
 
 /** Adagrad with Keras 3's update rule and defaults (learningRate 0.001). */
 export class Adagrad extends Optimizer {
+  /** Starting value of the squared-gradient sums (default 0.1). */
   readonly initialAccumulatorValue: number;
+  /** Small constant for numerical stability (default 1e-7). */
   readonly epsilon: number;
 
   constructor(learningRate?: number | LearningRateSchedule | AdagradArgs, args: AdagradArgs = {}) {
@@ -23,6 +25,7 @@ export class Adagrad extends Optimizer {
     if (!(this.initialAccumulatorValue >= 0)) throw new ValueError(`Adagrad: \`initialAccumulatorValue\` must be >= 0, got ${describeArgument(this.initialAccumulatorValue)}`);
   }
 
+  /** @internal The engine's description of the update rule. */
   spec(): OptimizerSpec {
     return { kind: 'adagrad', initial_accumulator_value: this.initialAccumulatorValue, epsilon: this.epsilon };
   }

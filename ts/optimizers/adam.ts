@@ -12,11 +12,22 @@ export interface AdamArgs extends OptimizerArgs {
   amsgrad?: boolean;
 }
 
-/** Adam, with Keras 3's update rule and defaults (learningRate 0.001). */
+/**
+ * Adam, with Keras 3's update rule and defaults (learningRate 0.001).
+ * @example
+ * ```ts
+ * model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 3e-4, clipnorm: 1 }), loss: 'mse' });
+ * // Keras' positional form works too: new kiln.optimizers.Adam(3e-4)
+ * ```
+ */
 export class Adam extends Optimizer {
+  /** Decay of the first-moment (mean) estimate (default 0.9). */
   readonly beta1: number;
+  /** Decay of the second-moment estimate (default 0.999). */
   readonly beta2: number;
+  /** Small constant for numerical stability (default 1e-7). */
   readonly epsilon: number;
+  /** Whether the AMSGrad variant is used (default false). */
   readonly amsgrad: boolean;
 
   constructor(learningRate?: number | LearningRateSchedule | AdamArgs, args: AdamArgs = {}) {
@@ -28,6 +39,7 @@ export class Adam extends Optimizer {
     this.amsgrad = args.amsgrad ?? false;
   }
 
+  /** @internal The engine's description of the update rule. */
   spec(): OptimizerSpec {
     return { kind: 'adam', beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon, amsgrad: this.amsgrad };
   }

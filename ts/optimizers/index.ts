@@ -1,3 +1,8 @@
+/**
+ * Optimizers, as Keras': the update rules (run in Rust) that `fit` and `applyGradients` apply to
+ * the trainable weights, with Keras' defaults. `compile` also takes their names ('adam', 'sgd', ...).
+ * @module
+ */
 import { ValueError } from '../errors.js';
 import { Adadelta } from './adadelta.js';
 import { Adagrad } from './adagrad.js';

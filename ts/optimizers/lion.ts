@@ -16,7 +16,9 @@ export interface LionArgs extends OptimizerArgs {
  * smaller than Adam's.
  */
 export class Lion extends Optimizer {
+  /** Weight of the momentum in the update direction (default 0.9). */
   readonly beta1: number;
+  /** Decay of the momentum (default 0.99). */
   readonly beta2: number;
 
   constructor(learningRate?: number | LearningRateSchedule | LionArgs, args: LionArgs = {}) {
@@ -29,6 +31,7 @@ export class Lion extends Optimizer {
     }
   }
 
+  /** @internal The engine's description of the update rule. */
   spec(): OptimizerSpec {
     return { kind: 'lion', beta_1: this.beta1, beta_2: this.beta2 };
   }

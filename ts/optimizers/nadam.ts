@@ -12,8 +12,11 @@ export interface NadamArgs extends OptimizerArgs {
 
 /** Nadam (Adam with Nesterov momentum), with Keras 3's update rule and defaults (learningRate 0.001). */
 export class Nadam extends Optimizer {
+  /** Decay of the first-moment estimate (default 0.9). */
   readonly beta1: number;
+  /** Decay of the second-moment estimate (default 0.999). */
   readonly beta2: number;
+  /** Small constant for numerical stability (default 1e-7). */
   readonly epsilon: number;
 
   constructor(learningRate?: number | LearningRateSchedule | NadamArgs, args: NadamArgs = {}) {
@@ -24,6 +27,7 @@ export class Nadam extends Optimizer {
     this.epsilon = args.epsilon ?? 1e-7;
   }
 
+  /** @internal The engine's description of the update rule. */
   spec(): OptimizerSpec {
     return { kind: 'nadam', beta_1: this.beta1, beta_2: this.beta2, epsilon: this.epsilon };
   }

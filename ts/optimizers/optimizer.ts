@@ -10,6 +10,7 @@ import { type GradientAndVariable, GradientApplier, gradientPairs } from './grad
 export interface OptimizerArgs {
   /** A number or a schedule; each optimizer has Keras' default. */
   learningRate?: number | LearningRateSchedule;
+  /** The optimizer's name (default: its Keras name, e.g. 'adam', 'SGD'). */
   name?: string;
   /**
    * Decoupled weight decay: before each update, every trained weight is shrunk by
@@ -50,13 +51,18 @@ export type OptimizerEngineSpec = { kind: string } & Record<string, number | boo
  * are applied by the engine, in Keras' order: clip the gradients, decay the weights, update.
  */
 export abstract class Optimizer {
+  /** The optimizer's name (given, or its Keras name). */
   name: string;
   private _learningRate: number | LearningRateSchedule;
   /** Steps taken so far (updated by the model after each run). */
   iterations = 0;
+  /** Decoupled weight decay, or null for none. */
   readonly weightDecay: number | null;
+  /** Per-weight gradient norm bound, or null for none. */
   readonly clipnorm: number | null;
+  /** Gradient entry bound, or null for none. */
   readonly clipvalue: number | null;
+  /** Joint gradient norm bound, or null for none. */
   readonly globalClipnorm: number | null;
 
   /** `ownOptions`: the subclass's option names, so unknown ones are refused. */
@@ -75,6 +81,10 @@ export abstract class Optimizer {
     }
   }
 
+  /**
+   * The learning rate: a number or a schedule. Setting it checks the new value (a non-negative
+   * number or a LearningRateSchedule) and takes effect at the next step.
+   */
   get learningRate(): number | LearningRateSchedule {
     return this._learningRate;
   }

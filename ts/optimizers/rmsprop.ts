@@ -16,9 +16,13 @@ export interface RMSpropArgs extends OptimizerArgs {
 
 /** RMSprop with Keras 3's update rule and defaults (learningRate 0.001). */
 export class RMSprop extends Optimizer {
+  /** Discount of the squared-gradient average (default 0.9). */
   readonly rho: number;
+  /** Momentum (default 0). */
   readonly momentum: number;
+  /** Small constant for numerical stability (default 1e-7). */
   readonly epsilon: number;
+  /** Whether gradients are normalised by their estimated variance (default false). */
   readonly centered: boolean;
 
   constructor(learningRate?: number | LearningRateSchedule | RMSpropArgs, args: RMSpropArgs = {}) {
@@ -32,6 +36,7 @@ export class RMSprop extends Optimizer {
     if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`RMSprop: \`momentum\` must be between 0 and 1, got ${describeArgument(this.momentum)}`);
   }
 
+  /** @internal The engine's description of the update rule. */
   spec(): OptimizerSpec {
     return { kind: 'rmsprop', rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
   }

@@ -10,9 +10,18 @@ export interface SGDArgs extends OptimizerArgs {
   nesterov?: boolean;
 }
 
-/** Gradient descent with optional (Nesterov) momentum; Keras' defaults: learningRate 0.01. */
+/**
+ * Gradient descent with optional (Nesterov) momentum; Keras' defaults: learningRate 0.01.
+ * @example
+ * ```ts
+ * const sgd = new kiln.optimizers.SGD({ learningRate: 0.1, momentum: 0.9, nesterov: true });
+ * model.compile({ optimizer: sgd, loss: 'categorical_crossentropy' });
+ * ```
+ */
 export class SGD extends Optimizer {
+  /** Momentum, in [0, 1] (default 0). */
   readonly momentum: number;
+  /** Whether Nesterov momentum is used (default false). */
   readonly nesterov: boolean;
 
   constructor(learningRate?: number | LearningRateSchedule | SGDArgs, args: SGDArgs = {}) {
@@ -23,6 +32,7 @@ export class SGD extends Optimizer {
     if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`SGD: \`momentum\` must be a float between [0, 1], got ${describeArgument(this.momentum)}`);
   }
 
+  /** @internal The engine's description of the update rule. */
   spec(): OptimizerSpec {
     return { kind: 'sgd', momentum: this.momentum, nesterov: this.nesterov };
   }

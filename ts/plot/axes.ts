@@ -7,14 +7,19 @@ import { textWidth } from './text_width.js';
 
 /** A rectangle in pixels. */
 export interface Frame {
+  /** Pixels from the image's left edge. */
   left: number;
+  /** Pixels from the image's top edge. */
   top: number;
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
 }
 
 /** Where a panel's data lies on the image, so callers (and tests) can find its points. */
 export interface AxesInfo {
+  /** The panel's title. */
   title: string;
   /** The plotting area inside the spines, in pixels. */
   frame: Frame;

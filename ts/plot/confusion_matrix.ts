@@ -19,12 +19,15 @@ export interface ConfusionMatrixPlotOptions extends FigureSizeOptions {
    * 'pred' each column (precision), 'all' the whole matrix; default none (counts).
    */
   normalize?: 'true' | 'pred' | 'all' | null;
+  /** The plot's title (default none). */
   title?: string;
 }
 
 /** Labels and predictions, for the plot to count them itself. */
 export interface LabelPairs {
+  /** The true class labels. */
   yTrue: EvaluationInput;
+  /** The predicted class labels. */
   yPred: EvaluationInput;
 }
 

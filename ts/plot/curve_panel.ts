@@ -7,6 +7,7 @@ import type { FigureSizeOptions } from './figure.js';
 
 /** Labels and scores, for the plot to compute the curve itself. */
 export interface ScoredLabels {
+  /** The true binary labels. */
   yTrue: EvaluationInput;
   /** The classifier's score (probability) for the positive class. */
   yScore: EvaluationInput;
@@ -15,6 +16,7 @@ export interface ScoredLabels {
 export interface CurvePlotOptions extends FigureSizeOptions {
   /** The curve's name in the legend (scikit-learn's `name`, e.g. the model's name). */
   name?: string;
+  /** The plot's title (default none). */
   title?: string;
 }
 

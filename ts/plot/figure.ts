@@ -5,9 +5,13 @@ import { svgDocument } from './svg.js';
 
 /** A written plot: the file, its size in pixels, the SVG source, and where each panel lies. */
 export interface Figure {
+  /** The path written. */
   file: string;
+  /** The image's width in pixels. */
   width: number;
+  /** The image's height in pixels. */
   height: number;
+  /** The SVG source. */
   svg: string;
   /** The panels, left to right (empty for a model graph). */
   axes: AxesInfo[];

@@ -1,3 +1,8 @@
+/**
+ * Plots of training and evaluation (history curves, confusion matrices, ROC and precision-recall
+ * curves, model graphs), written to SVG or PNG (PNG needs the optional fonts and renderer packages).
+ * @module
+ */
 // The public face of kiln.plot: charts of training and evaluation, written to SVG or PNG.
 export type { AxesInfo, Frame } from './axes.js';
 export type { Figure, FigureSizeOptions } from './figure.js';

@@ -10,6 +10,7 @@ import { element, textElement } from './svg.js';
 import { textWidth } from './text_width.js';
 import { importOptional } from '../utils/optional_package.js';
 
+/** The options of `plot.model` (Keras' `plot_model`). */
 export interface ModelPlotOptions {
   /** Write each layer's input and output shapes (default false, as Keras). */
   showShapes?: boolean;
@@ -25,10 +26,15 @@ export interface ModelPlotOptions {
 
 /** Where a layer's box was drawn, in pixels. */
 export interface LayerBox {
+  /** The layer's name. */
   name: string;
+  /** Pixels from the image's left edge. */
   left: number;
+  /** Pixels from the image's top edge. */
   top: number;
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
 }
 

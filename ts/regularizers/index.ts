@@ -1,3 +1,9 @@
+/**
+ * Regularizers, as Keras' `keras.regularizers`: penalties on weights (a layer's
+ * `kernelRegularizer`, `biasRegularizer`, ...) and on layer outputs (`activityRegularizer`),
+ * added to the training loss, by name ('l1', 'l2', 'l1_l2'), as instances or as functions.
+ * @module
+ */
 // kiln.regularizers: penalties on weights (kernelRegularizer, biasRegularizer, ...) and on
 // layer outputs (activityRegularizer), added to the training loss as in Keras.
 import { ValueError } from '../errors.js';
@@ -10,7 +16,9 @@ export { FunctionRegularizer, Regularizer, type RegularizerFunction, type Regula
 
 /** A regularizer as Keras' serialisation writes it: `{ className: 'L2', config: { l2: 0.01 } }`. */
 export interface SerializedRegularizer {
+  /** The class name ('L1', 'L2', 'L1L2'). */
   className: string;
+  /** Its constructor options. */
   config?: Record<string, unknown>;
 }
 

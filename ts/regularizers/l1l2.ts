@@ -12,6 +12,7 @@ function factor(value: unknown, argument: string): number {
   return value;
 }
 
+/** The options of L1L2; unknown keys are refused, and so are negative factors. */
 export interface L1L2Args {
   /** Default 0. */
   l1?: number;
@@ -21,7 +22,9 @@ export interface L1L2Args {
 
 /** `l1 * sum(|x|) + l2 * sum(x²)`. */
 export class L1L2 extends Regularizer {
+  /** The L1 factor. */
   readonly l1: number;
+  /** The L2 factor. */
   readonly l2: number;
 
   constructor(args: L1L2Args = {}) {
@@ -46,6 +49,7 @@ export class L1L2 extends Regularizer {
 
 /** `l1 * sum(|x|)`; Keras' default factor 0.01. */
 export class L1 extends Regularizer {
+  /** The L1 factor. */
   readonly l1: number;
 
   constructor(l1: number | { l1?: number } = 0.01) {
@@ -65,6 +69,7 @@ export class L1 extends Regularizer {
 
 /** `l2 * sum(x²)`; Keras' default factor 0.01. */
 export class L2 extends Regularizer {
+  /** The L2 factor. */
   readonly l2: number;
 
   constructor(l2: number | { l2?: number } = 0.01) {

@@ -10,6 +10,7 @@ export type RegularizerInput = Tensor | SymbolicTensor;
  * value the engine adds to the loss (and differentiates). Subclass it for a custom penalty.
  */
 export abstract class Regularizer {
+  /** The penalty of `x` (a weight or an activation): a scalar computed with kiln.ops. */
   abstract call(x: RegularizerInput): RegularizerInput;
 
   /** The constructor arguments (Keras' `get_config`). */
@@ -23,6 +24,7 @@ export type RegularizerFunction = (x: RegularizerInput) => RegularizerInput;
 
 /** A regularizer given as a function. */
 export class FunctionRegularizer extends Regularizer {
+  /** @param fn The penalty as a function of the weight or activation. */
   constructor(readonly fn: RegularizerFunction) {
     super();
   }

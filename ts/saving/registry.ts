@@ -20,6 +20,7 @@ export type SerializableClass = abstract new (...args: any[]) => unknown;
 /** What can be registered: a class (layer, loss, metric, ...) or a function (activation, ...). */
 export type Serializable = SerializableClass | ((...args: never[]) => unknown);
 
+/** The options of `registerSerializable`: the `package>name` a saved file refers to it by. */
 export interface RegisterOptions {
   /** Default 'Custom', as Keras. */
   package?: string;

@@ -16,12 +16,23 @@ export async function saveModel(model: Model, path: string): Promise<void> {
   throw new ValueError(`Invalid filepath extension for saving: ${path}. Please add either a \`.keras\` extension for the native Keras format (recommended) or a \`.h5\` extension`);
 }
 
+/** The options of `loadModel`. */
 export interface LoadModelOptions {
   /** Compile the model with its saved compile settings (default true, as Keras). */
   compile?: boolean;
 }
 
-/** Loads a model saved by `model.save` (kiln or Keras): `.keras` or legacy `.h5`. */
+/**
+ * Loads a model saved by `model.save` (kiln or Keras): `.keras` or legacy `.h5`.
+ * Custom classes and functions the file names must be registered first
+ * (`kiln.utils.registerSerializable`). Any other extension is refused with a ValueError.
+ * @example
+ * ```ts
+ * await model.save('mnist.keras');
+ * const restored = await kiln.models.loadModel('mnist.keras');
+ * const predictions = await restored.predict(xTest);
+ * ```
+ */
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Model> {
   if (typeof path !== 'string') throw new ValueError(`loadModel: the path must be a string, got ${typeof path}`);
   if (path.endsWith('.keras')) return loadKerasFile(path, options);

@@ -102,6 +102,7 @@ function withPrefix(logs: Logs, prefix: string): Logs {
  * layers, weights) and turns user data into checked tensors (`prepare`).
  */
 export abstract class Trainer {
+  /** The optimizer set by `compile` (undefined before). */
   optimizer?: Optimizer;
   /** Set true in a callback to end `fit` after the current epoch. */
   stopTraining = false;
@@ -131,6 +132,21 @@ export abstract class Trainer {
     return this as unknown as Model;
   }
 
+  /**
+   * Configures the model for training: the optimizer, the loss and the metrics. Unknown option
+   * names, losses and metrics are refused; `loss` is required unless the model overrides
+   * `trainStep`. A compile that fails leaves the previous one in place.
+   *
+   * @param args The optimizer (default 'rmsprop'), loss, metrics and lossWeights.
+   * @example
+   * ```ts
+   * model.compile({
+   *   optimizer: new kiln.optimizers.Adam({ learningRate: 1e-3 }),
+   *   loss: 'sparse_categorical_crossentropy',
+   *   metrics: ['accuracy'],
+   * });
+   * ```
+   */
   compile(args: CompileArgs = {}): void {
     // A model with its own trainStep may compute its loss itself (keras.io's VAE and GAN).
     const noLoss = args?.loss === undefined;
@@ -311,8 +327,25 @@ export abstract class Trainer {
    * Trains for `epochs` epochs; resolves to the History. The work runs on native threads.
    * `fit(dataset, args)` streams a kiln.data.Dataset (or an async iterable or generator) of
    * (x, y) or (x, y, sampleWeight) batches.
+   * Needs `compile()` first (a RuntimeError otherwise); unknown options are refused.
+   *
+   * @param x A stream of (x, y) or (x, y, sampleWeight) batches in this form; input arrays with
+   * `y` in the next.
+   * @param args Epochs (default 1), batchSize (default 32), validation, callbacks, ...: see FitArgs.
+   * @returns A History whose `history` holds each epoch's loss and metrics.
+   * @example
+   * ```ts
+   * const history = await model.fit(xTrain, yTrain, { epochs: 5, batchSize: 64, validationSplit: 0.1 });
+   * console.log(history.history.val_loss);
+   * ```
    */
   async fit(x: BatchStream, args?: FitArgs): Promise<History>;
+  /**
+   * Trains on arrays for `epochs` epochs; resolves to the History.
+   * @param x Input data: a tensor or nested array, a list of them (several inputs), or an object keyed by input name.
+   * @param y Target data, in the same forms as `x`.
+   * @param args Epochs (default 1), batchSize (default 32), validation, callbacks, ...: see FitArgs.
+   */
   async fit(x: DataLike, y: DataLike, args?: FitArgs): Promise<History>;
   async fit(x: DataLike | BatchStream, yOrArgs?: DataLike | FitArgs, maybeArgs?: FitArgs): Promise<History> {
     const stream = isBatchStream(x);
@@ -442,7 +475,14 @@ export abstract class Trainer {
     return withPrefix(current(), prefix);
   }
 
-  /** Returns `[loss, ...metrics]` on the given data (or a dict with `returnDict`). */
+  /**
+   * Returns `[loss, ...metrics]` on the given data (or a dict with `returnDict`).
+   * Needs `compile()` first (a RuntimeError otherwise). An infinitely repeating dataset needs `steps`.
+   * @example
+   * ```ts
+   * const [loss, accuracy] = await model.evaluate(xTest, yTest, { batchSize: 128, verbose: 0 });
+   * ```
+   */
   async evaluate(x: BatchStream, args: EvaluateArgs & { returnDict: true }): Promise<Logs>;
   async evaluate(x: BatchStream, args?: EvaluateArgs): Promise<number[]>;
   async evaluate(x: DataLike, y: DataLike, args: EvaluateArgs & { returnDict: true }): Promise<Logs>;
@@ -484,6 +524,13 @@ export abstract class Trainer {
   /**
    * The model's outputs for every sample: a Tensor, or an array of them for a model with
    * several outputs (`predict<Tensor[]>(x)`).
+   * Runs in inference mode (Dropout off, BatchNormalization on its moving statistics), batch by
+   * batch (batchSize default 32); needs no `compile()`. An infinitely repeating dataset needs `steps`.
+   * @example
+   * ```ts
+   * const probabilities = await model.predict(xTest, { batchSize: 256 });
+   * console.log(probabilities.shape); // [numSamples, 10]
+   * ```
    */
   async predict<T extends Tensor | Tensor[] = Tensor>(x: DataLike | BatchStream, args?: PredictArgs): Promise<T> {
     const o = predictOptions(args);

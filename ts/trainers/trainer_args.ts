@@ -11,6 +11,7 @@ import type { LossIdentifier, PerOutput } from '../models/compile_utils.js';
 import type { DataLike } from '../models/data_adapter.js';
 import { checkValidationFreq, type ClassWeight, type ValidationFreq } from './fit_options.js';
 
+/** The options of `model.compile()`; unknown keys are refused. */
 export interface CompileArgs {
   /** A name ('rmsprop', 'adam', 'adamw', 'sgd', ...) or an instance. Default 'rmsprop', as Keras. */
   optimizer?: string | Optimizer;
@@ -36,6 +37,7 @@ export interface CompileArgs {
 /** Verbosity as Keras takes it: 0 silent, 1 progress bar, 2 one line per epoch, 'auto'. */
 export type Verbose = 0 | 1 | 2 | 'auto';
 
+/** The options of `model.fit()`, with Keras' defaults; unknown keys are refused and numbers checked. */
 export interface FitArgs {
   /** Default 1. */
   epochs?: number;
@@ -52,6 +54,7 @@ export interface FitArgs {
   validationData?: [DataLike, DataLike] | [DataLike, DataLike, TensorLike] | Dataset;
   /** Reshuffle the training samples each epoch (default true); a Dataset shuffles itself (`.shuffle()`). */
   shuffle?: boolean;
+  /** Callbacks called during training (kiln.callbacks.Callback instances); a History is always added. */
   callbacks?: Callback[];
   /** Epoch to start from (default 0). */
   initialEpoch?: number;
@@ -76,6 +79,7 @@ export interface FitArgs {
   validationBatchSize?: number;
 }
 
+/** The options of `model.evaluate()`; unknown keys are refused. */
 export interface EvaluateArgs {
   /** Default 32 (arrays only: a Dataset's batches are already made). */
   batchSize?: number;
@@ -83,6 +87,7 @@ export interface EvaluateArgs {
   verbose?: Verbose;
   /** Return `{ loss, accuracy, ... }` instead of `[loss, ...metrics]`. */
   returnDict?: boolean;
+  /** Callbacks whose test hooks (`onTestBegin`, `onTestBatchEnd`, ...) run. */
   callbacks?: Callback[];
   /** One weight per sample, multiplying its loss (arrays; a Dataset yields (x, y, sampleWeight) batches). */
   sampleWeight?: TensorLike;
@@ -90,6 +95,7 @@ export interface EvaluateArgs {
   steps?: number;
 }
 
+/** The options of `model.predict()`; unknown keys are refused. */
 export interface PredictArgs {
   /** Default 32 (arrays only: a Dataset's batches are already made). */
   batchSize?: number;
@@ -101,6 +107,7 @@ export interface PredictArgs {
   callbacks?: Callback[];
 }
 
+/** The options of `model.trainOnBatch()`; unknown keys are refused. */
 export interface TrainOnBatchArgs {
   /** One weight per sample of the batch. */
   sampleWeight?: TensorLike;
@@ -110,6 +117,7 @@ export interface TrainOnBatchArgs {
   returnDict?: boolean;
 }
 
+/** The options of `model.testOnBatch()`; unknown keys are refused. */
 export interface TestOnBatchArgs {
   /** One weight per sample of the batch. */
   sampleWeight?: TensorLike;

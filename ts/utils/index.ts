@@ -1,3 +1,9 @@
+/**
+ * Keras' `keras.utils`: progress bars, one-hot encoding, normalisation, sequence padding,
+ * dataset splitting, datasets from arrays and image folders, and the registry of custom classes
+ * for saving.
+ * @module
+ */
 export { Progbar, type ProgbarOptions } from './progbar.js';
 export { toCategorical } from './to_categorical.js';
 export { registerSerializable, type RegisterOptions } from '../saving/registry.js';

@@ -4,6 +4,7 @@ import { tensor, type DType, type Tensor } from '../tensor.js';
 /** A sequence of numbers, or of equal-length vectors (`[[1, 2], [3, 4]]`). */
 export type Sequence = ArrayLike<number> | ArrayLike<number>[];
 
+/** The options of `padSequences` (Keras' `pad_sequences`). */
 export interface PadSequencesOptions {
   /** Length of every output sequence. Default: the longest input sequence. */
   maxlen?: number;

@@ -1,12 +1,15 @@
 // Keras 3's progress bar: `469/469 ━━━━━━━━━━━━━━━━━━━━ 3s 6ms/step - accuracy: 0.8030 - loss: 0.6453`.
 // On a terminal it redraws in place; elsewhere it writes the finished line only.
 
+/** The options of `Progbar`. */
 export interface ProgbarOptions {
   /** 1: a bar (redrawn on a TTY, final line elsewhere); 2: the final line without the bar. */
   verbose?: 1 | 2;
   /** Default 20, as Keras. */
   width?: number;
+  /** The unit in the speed ('3ms/step'); default 'step'. */
   unitName?: string;
+  /** Where it writes (default process.stdout); it redraws in place when the stream is a TTY. */
   stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
@@ -31,6 +34,10 @@ function formatPerUnit(seconds: number, unit: string): string {
   return `${Math.round(seconds * 1e6)}us/${unit}`;
 }
 
+/**
+ * Keras 3's progress bar (`469/469 ━━━━━━━━━━━━━━━━━━━━ 3s 6ms/step - loss: 0.6453`): `update(current, values)`
+ * redraws it in place on a terminal; elsewhere only the finished line is written.
+ */
 export class Progbar {
   private readonly start = performance.now();
   private readonly verbose: 1 | 2;
@@ -40,6 +47,7 @@ export class Progbar {
   private readonly dynamic: boolean;
   private lastLength = 0;
 
+  /** @param target The total number of steps (0 or less: unknown). */
   constructor(readonly target: number, options: ProgbarOptions = {}) {
     this.verbose = options.verbose ?? 1;
     this.width = options.width ?? 20;

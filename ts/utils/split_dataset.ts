@@ -5,6 +5,7 @@ import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { pythonShuffle } from './mersenne_twister.js';
 import { drawSeed } from './seeded_random.js';
 
+/** The options of `splitDataset` (Keras' `split_dataset`). */
 export interface SplitDatasetOptions {
   /** A fraction in (0, 1) or a number of samples for the left split; default: the rest. */
   leftSize?: number;

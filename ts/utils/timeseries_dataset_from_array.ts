@@ -5,6 +5,7 @@ import { tensor, toTensor, type Tensor, type TensorLike } from '../tensor.js';
 import { numpyShuffle } from './mersenne_twister.js';
 import { drawSeed } from './seeded_random.js';
 
+/** The options of `timeseriesDatasetFromArray` (Keras' `timeseries_dataset_from_array`). */
 export interface TimeseriesDatasetOptions {
   /** Steps between the starts of consecutive sequences. Default 1. */
   sequenceStride?: number;
@@ -14,6 +15,7 @@ export interface TimeseriesDatasetOptions {
   batchSize?: number | null;
   /** Shuffle the sequences (their start positions, with numpy's RandomState as Keras). Default false. */
   shuffle?: boolean;
+  /** The shuffle seed (default: drawn from kiln's generator, so `kiln.setSeed` repeats it). */
   seed?: number;
   /** First step of `data` used (inclusive). Default 0. */
   startIndex?: number;

@@ -4,7 +4,9 @@ import { ValueError } from '../errors.js';
 
 /** One split: the rows that train and the rows that score. */
 export interface Fold {
+  /** The rows that train. */
   train: number[];
+  /** The rows that score. */
   test: number[];
 }
 

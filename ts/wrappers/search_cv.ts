@@ -19,7 +19,9 @@ export interface SearchOptions<P extends Params> {
    * not a fit() option such as `batchSize` or `epochs`, which go to fit).
    */
   build: (params: P) => Model | Promise<Model>;
+  /** The input data, split into folds by rows. */
   x: DataLike;
+  /** The target data, split the same way. */
   y: DataLike;
   /** Number of folds (default 5, as scikit-learn). */
   cv?: number;
@@ -49,6 +51,7 @@ export interface CandidateResult<P extends Params> {
   meanScore: number;
   /** Standard deviation of the fold scores (population, as numpy's std). */
   stdScore: number;
+  /** The score on each fold, in fold order. */
   foldScores: number[];
   /** 1 for the best mean score; ties share the smaller rank. */
   rank: number;
@@ -56,8 +59,11 @@ export interface CandidateResult<P extends Params> {
   meanFitTime: number;
 }
 
+/** What gridSearch and randomSearch return: the best candidate and every candidate's scores. */
 export interface SearchResult<P extends Params> {
+  /** The best candidate's parameters. */
   bestParams: P & Params;
+  /** The best candidate's mean score. */
   bestScore: number;
   /** The index of the best candidate in `results`. */
   bestIndex: number;
@@ -67,6 +73,7 @@ export interface SearchResult<P extends Params> {
   results: CandidateResult<P>[];
   /** The scoring's name ('accuracy', 'neg_loss', or 'custom'). */
   scoring: string;
+  /** The number of folds. */
   nSplits: number;
 }
 

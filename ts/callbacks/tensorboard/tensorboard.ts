@@ -7,6 +7,7 @@ import { Callback, type Logs } from '../callback.js';
 import type { EventFileWriter } from './event_file_writer.js';
 import { checkOptionNames, describeValue } from '../../utils/options.js';
 
+/** The options of TensorBoard; unknown keys are refused. */
 export interface TensorBoardArgs {
   /** Where to write the logs (default 'logs'): event files go to `logDir/train` and `logDir/validation`. */
   logDir?: string;
@@ -34,8 +35,11 @@ const OPTIONS = ['logDir', 'histogramFreq', 'writeGraph', 'updateFreq'];
  * `updateFreq`, `batch_loss`, ...; with `histogramFreq`, weight histograms.
  */
 export class TensorBoard extends Callback {
+  /** The folder the event files go under. */
   readonly logDir: string;
+  /** Every how many epochs weight histograms are written (0: never). */
   readonly histogramFreq: number;
+  /** Whether the model's graph is written. */
   readonly writeGraph: boolean;
   /** 'epoch', or the number of batches between batch summaries ('batch' is 1). */
   readonly updateFreq: 'epoch' | number;

@@ -4,6 +4,7 @@ import { mainArguments } from '../main_arguments.js';
 
 /** Applies an activation function by name or as a function. */
 export class Activation extends Layer {
+  /** The activation applied. */
   readonly activation: ActivationIdentifier;
 
   constructor(activation: ActivationIdentifier | (LayerArgs & { activation: ActivationIdentifier }), args: LayerArgs = {}) {

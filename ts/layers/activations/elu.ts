@@ -5,6 +5,7 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** x for x > 0, else alpha · (exp(x) - 1) (default alpha 1). */
 export class ELU extends Layer {
+  /** The scale of the negative part (default 1). */
   readonly alpha: number;
 
   constructor(alpha?: number | (LayerArgs & { alpha?: number }), args: LayerArgs = {}) {

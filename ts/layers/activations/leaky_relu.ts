@@ -5,6 +5,7 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** x for x > 0, else negativeSlope · x (Keras' default slope 0.3). */
 export class LeakyReLU extends Layer {
+  /** The slope below 0 (default 0.3). */
   readonly negativeSlope: number;
 
   constructor(negativeSlope?: number | (LayerArgs & { negativeSlope?: number }), args: LayerArgs = {}) {

@@ -13,8 +13,10 @@ export interface PReLUArgs extends LayerArgs {
 
 /** Parametric ReLU: x for x > 0, else alpha · x with a learned alpha per unit. */
 export class PReLU extends Layer {
+  /** The learned slopes (after build). */
   alpha!: Variable;
   private readonly alphaInitializer: InitializerIdentifier;
+  /** Axes (1-based) along which one slope is shared (default none). */
   readonly sharedAxes: number[];
 
   constructor(args: PReLUArgs = {}) {

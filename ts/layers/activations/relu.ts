@@ -14,7 +14,9 @@ export interface ReLUArgs extends LayerArgs {
 
 /** The rectified linear unit, optionally capped (maxValue) and leaky (negativeSlope). */
 export class ReLU extends Layer {
+  /** The upper bound of the output, or null for none. */
   readonly maxValue: number | null;
+  /** The slope below 0 (default 0). */
   readonly negativeSlope: number;
 
   constructor(maxValue?: number | null | ReLUArgs, args: ReLUArgs = {}) {

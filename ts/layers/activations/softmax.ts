@@ -11,6 +11,7 @@ function reshapeSamples(x: LayerInput, shape: number[]): LayerInput {
 
 /** Softmax over `axis` (default -1); over several axes, they are normalised together. */
 export class Softmax extends Layer {
+  /** The axis or axes normalised (default -1). */
   readonly axis: number | number[];
 
   constructor(axis?: number | number[] | (LayerArgs & { axis?: number | number[] }), args: LayerArgs = {}) {

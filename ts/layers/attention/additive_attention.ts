@@ -7,11 +7,18 @@ import type { Shape } from '../../symbolic.js';
 import type { LayerConfig, LayerInput, LayerOutput } from '../layer.js';
 import { Attention, type AttentionArgs } from './attention.js';
 
+/** The options of AdditiveAttention: Attention's, without `scoreMode`; unknown keys are refused. */
 export interface AdditiveAttentionArgs extends Omit<AttentionArgs, 'scoreMode'> {
   /** Learn a per-feature `scale` [features] (default true). */
   useScale?: boolean;
 }
 
+/**
+ * Additive (Bahdanau-style) attention, as Keras' `AdditiveAttention`: called on
+ * `[query, value]` or `[query, value, key]`, the scores are Σ scale · tanh(query + key) over the
+ * features (a learnt per-feature `scale` by default), softmaxed over the keys, and the output is
+ * the weighted sum of the values. Masks, causal masking and dropout are Attention's.
+ */
 export class AdditiveAttention extends Attention {
   static readonly defaultUseScale: boolean = true;
 

@@ -36,11 +36,22 @@ const CALL_OPTIONS = ['training', 'mask', 'useCausalMask', 'returnAttentionScore
 /** What Keras subtracts from a masked score (float32). */
 const MASKED_OFFSET = 1e9;
 
+/**
+ * Dot-product (Luong-style) attention, as Keras' `Attention`: called on `[query, value]` or
+ * `[query, value, key]` ([batch, T, dim] and [batch, S, dim]), the scores query·keyᵀ (or, with
+ * scoreMode 'concat', Σ tanh(query + key)) are masked, softmaxed over the keys, and the output
+ * [batch, T, dim] is the weighted sum of the values. `seed` is refused (use kiln.setSeed).
+ */
 export class Attention extends Layer {
+  /** Whether a scalar scale of the scores is learnt. */
   readonly useScale: boolean;
+  /** 'dot' or 'concat'. */
   readonly scoreMode: 'dot' | 'concat';
+  /** Dropout rate on the attention probabilities (training only). */
   readonly dropout: number;
+  /** The learnt scale, with useScale (after build). */
   scale?: Variable;
+  /** The learnt scalar of the 'concat' scores (after build). */
   concatScoreWeight?: Variable;
   private returnScores = false;
   /** Call options of a recorded call that a saved model config cannot hold (see getConfig). */

@@ -19,6 +19,7 @@ import { attentionBuildConfig, type Projection, projectionVariableGroups } from 
 export interface GroupQueryAttentionArgs extends LayerArgs {
   /** Size of each head. */
   headDim?: number;
+  /** The number of query heads (a positive integer, divisible by numKeyValueHeads). */
   numQueryHeads?: number;
   /** Must divide numQueryHeads. */
   numKeyValueHeads?: number;
@@ -36,9 +37,13 @@ export interface GroupQueryAttentionArgs extends LayerArgs {
   kernelInitializer?: InitializerIdentifier;
   /** Default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
+  /** A penalty on the projection kernels, added to the loss. Default none. */
   kernelRegularizer?: RegularizerIdentifier | null;
+  /** A penalty on the projection biases, added to the loss. Default none. */
   biasRegularizer?: RegularizerIdentifier | null;
+  /** Applied to the projection kernels after each optimizer step. Default none. */
   kernelConstraint?: ConstraintIdentifier | null;
+  /** Applied to the projection biases after each optimizer step. Default none. */
   biasConstraint?: ConstraintIdentifier | null;
   /** Not supported: kiln.setSeed(n) makes dropout repeatable. */
   seed?: null;
@@ -64,18 +69,36 @@ const CALL_OPTIONS = ['training', 'mask', 'attentionMask', 'useCausalMask', 'ret
 const MASKED_SCORE = -1e9;
 
 
+/**
+ * Grouped-query attention, as Keras' `GroupQueryAttention`: multi-head attention where groups of
+ * query heads share key and value heads (numQueryHeads / numKeyValueHeads queries per pair).
+ * Called as `layer.apply(query, value, key?, options)` on [batch, T, dim] and [batch, S, dim]
+ * tensors; the output has the query's shape. Gated and sliding-window attention, flash attention
+ * and `seed` are refused.
+ */
 export class GroupQueryAttention extends Layer {
+  /** The size of each head. */
   readonly headDim: number;
+  /** The number of query heads. */
   readonly numQueryHeads: number;
+  /** The number of key and value heads. */
   readonly numKeyValueHeads: number;
+  /** Dropout rate on the attention probabilities (training only). */
   readonly dropout: number;
+  /** Whether the projections have biases. */
   readonly useBias: boolean;
+  /** The projection kernels' initializer (default 'glorot_uniform'). */
   readonly kernelInitializer: InitializerIdentifier;
+  /** The projection biases' initializer (default 'zeros'). */
   readonly biasInitializer: InitializerIdentifier;
   private readonly penalties: Record<'kernel' | 'bias', WeightPenalties>;
+  /** The query projection's weights (after build). */
   query?: Projection;
+  /** The key projection's weights (after build). */
   key?: Projection;
+  /** The value projection's weights (after build). */
   value?: Projection;
+  /** The output projection's weights (after build). */
   attentionOutput?: Projection;
   private returnScores = false;
   private unsavedCallOptions: string[] = [];

@@ -17,6 +17,7 @@ import { mainArguments } from '../main_arguments.js';
 import { attentionBuildConfig, type Projection, projectionVariableGroups } from './projections.js';
 
 export interface MultiHeadAttentionArgs extends LayerArgs {
+  /** The number of attention heads (a positive integer). */
   numHeads?: number;
   /** Size of each head's query and key. */
   keyDim?: number;
@@ -38,9 +39,13 @@ export interface MultiHeadAttentionArgs extends LayerArgs {
   kernelInitializer?: InitializerIdentifier;
   /** Default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
+  /** A penalty on the projection kernels, added to the loss. Default none. */
   kernelRegularizer?: RegularizerIdentifier | null;
+  /** A penalty on the projection biases, added to the loss. Default none. */
   biasRegularizer?: RegularizerIdentifier | null;
+  /** Applied to the projection kernels after each optimizer step. Default none. */
   kernelConstraint?: ConstraintIdentifier | null;
+  /** Applied to the projection biases after each optimizer step. Default none. */
   biasConstraint?: ConstraintIdentifier | null;
   /** Not supported: kiln.setSeed(n) makes dropout repeatable. */
   seed?: null;
@@ -64,19 +69,45 @@ const CALL_OPTIONS = ['training', 'mask', 'attentionMask', 'useCausalMask', 'ret
 const MASKED_SCORE = -1e9;
 
 
+/**
+ * Multi-head attention, as Keras' `MultiHeadAttention` (the Transformer's): the query, key and
+ * value are projected into `numHeads` heads, each attends with scaled dot products, and the
+ * heads are projected back. Called as `layer.apply(query, value, key?, options)` on [batch, T,
+ * dim] and [batch, S, dim] tensors (key defaults to value); the output is [batch, T, outputShape
+ * or the query's dim]. Attention runs over the sequence axis only; gated and sliding-window
+ * attention and `seed` are refused.
+ * @example
+ * ```ts
+ * const tokens = kiln.Input({ shape: [16, 64] });
+ * const attention = new kiln.layers.MultiHeadAttention(4, 16);
+ * const contextual = attention.apply(tokens, tokens, { useCausalMask: true }); // [null, 16, 64]
+ * ```
+ */
 export class MultiHeadAttention extends Layer {
+  /** The number of heads. */
   readonly numHeads: number;
+  /** The size of each head's query and key. */
   readonly keyDim: number;
+  /** The size of each head's value (default keyDim). */
   readonly valueDim: number;
+  /** Dropout rate on the attention probabilities (training only). */
   readonly dropout: number;
+  /** Whether the projections have biases. */
   readonly useBias: boolean;
+  /** The output's last axis, or null for the query's. */
   readonly outputDim: number | null;
+  /** The projection kernels' initializer (default 'glorot_uniform'). */
   readonly kernelInitializer: InitializerIdentifier;
+  /** The projection biases' initializer (default 'zeros'). */
   readonly biasInitializer: InitializerIdentifier;
   private readonly penalties: Record<'kernel' | 'bias', WeightPenalties>;
+  /** The query projection's weights (after build). */
   query?: Projection;
+  /** The key projection's weights (after build). */
   key?: Projection;
+  /** The value projection's weights (after build). */
   value?: Projection;
+  /** The output projection's weights (after build). */
   attentionOutput?: Projection;
   private returnScores = false;
   /** Call options of a recorded call that a saved model config cannot hold yet (see getConfig). */

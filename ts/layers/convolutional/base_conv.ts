@@ -69,23 +69,35 @@ export function resolveConvWindow(rank: number, kernelSize: number | number[], a
 
 /** Convolution over `rank` spatial axes, channels last (Conv1D, Conv2D, Conv3D). */
 export abstract class BaseConv extends Layer {
+  /** The number of output channels. */
   readonly filters: number;
+  /** The window size along each spatial axis. */
   readonly kernelSize: number[];
+  /** The step along each spatial axis (default 1). */
   readonly strides: number[];
+  /** 'valid' (no padding, the default) or 'same' (output size = ceil(input / stride)). */
   readonly padding: ops.Padding;
+  /** The dilation along each spatial axis (default 1). */
   readonly dilationRate: number[];
+  /** The activation applied to the output (null: linear). */
   readonly activation: ActivationIdentifier;
+  /** Whether a bias is added. */
   readonly useBias: boolean;
   /** Channel groups (1 for the layers without Keras' `groups` argument). */
   readonly groups: number;
+  /** The kernel [...kernelSize, channels / groups, filters] (after build). */
   kernel!: Variable;
+  /** The bias [filters], if useBias. */
   bias?: Variable;
   private readonly kernelInitializer: InitializerIdentifier;
   private readonly biasInitializer: InitializerIdentifier;
   private readonly penalties: Record<'kernel' | 'bias', WeightPenalties>;
   private readonly acceptsGroups: boolean;
 
-  /** @param ownOptions a subclass's options beyond the convolution's ('groups' for Conv1D/2D/3D). */
+  /**
+   * @param rank The number of spatial axes (1, 2 or 3).
+   * @param ownOptions a subclass's options beyond the convolution's ('groups' for Conv1D/2D/3D).
+   */
   constructor(readonly rank: 1 | 2 | 3, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
     super(args, [...CONV_OPTIONS, ...ownOptions]);
     this.acceptsGroups = ownOptions.includes('groups');

@@ -19,6 +19,7 @@ export interface ConvTransposeArgs extends ConvArgs {
  * in decoders. The kernel has Keras' shape [...kernelSize, filters, channels].
  */
 export abstract class BaseConvTranspose extends BaseConv {
+  /** Extra rows and columns at the end of the output along each spatial axis, or null (inferred). */
   readonly outputPadding: number[] | null;
 
   constructor(rank: 1 | 2 | 3, filters: number, kernelSize: number | number[], args: ConvTransposeArgs = {}) {

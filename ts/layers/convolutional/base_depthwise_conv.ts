@@ -50,19 +50,29 @@ export function resolveDepthMultiplier(value: number | undefined): number {
  * [channels * depthMultiplier].
  */
 export abstract class BaseDepthwiseConv extends Layer {
+  /** The window size along each spatial axis. */
   readonly kernelSize: number[];
+  /** The step along each spatial axis (default 1). */
   readonly strides: number[];
+  /** 'valid' (the default) or 'same'. */
   readonly padding: ops.Padding;
+  /** The dilation along each spatial axis (default 1). */
   readonly dilationRate: number[];
+  /** Output channels made from each input channel (default 1). */
   readonly depthMultiplier: number;
+  /** The activation applied to the output (null: linear). */
   readonly activation: ActivationIdentifier;
+  /** Whether a bias is added. */
   readonly useBias: boolean;
+  /** The depthwise kernel [...kernelSize, channels, depthMultiplier] (after build). */
   kernel!: Variable;
+  /** The bias [channels * depthMultiplier], if useBias. */
   bias?: Variable;
   private readonly depthwiseInitializer: InitializerIdentifier;
   private readonly biasInitializer: InitializerIdentifier;
   private readonly penalties: Record<'depthwise' | 'bias', WeightPenalties>;
 
+  /** @param rank The number of spatial axes (1 or 2). */
   constructor(readonly rank: 1 | 2, kernelSize: number | number[], args: DepthwiseConvArgs = {}) {
     super(args, DEPTHWISE_OPTIONS);
     if (kernelSize === undefined) throw new ValueError(`${this.constructor.name}: the argument \`kernelSize\` is required`);

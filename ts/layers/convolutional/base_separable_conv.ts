@@ -31,20 +31,32 @@ const SEPARABLE_OPTIONS = [...DEPTHWISE_OPTIONS, 'pointwiseInitializer', 'pointw
  * [filters].
  */
 export abstract class BaseSeparableConv extends Layer {
+  /** The number of output channels. */
   readonly filters: number;
+  /** The window size along each spatial axis. */
   readonly kernelSize: number[];
+  /** The step along each spatial axis (default 1). */
   readonly strides: number[];
+  /** 'valid' (the default) or 'same'. */
   readonly padding: ops.Padding;
+  /** The dilation along each spatial axis (default 1). */
   readonly dilationRate: number[];
+  /** Depthwise output channels per input channel (default 1). */
   readonly depthMultiplier: number;
+  /** The activation applied to the output (null: linear). */
   readonly activation: ActivationIdentifier;
+  /** Whether a bias is added. */
   readonly useBias: boolean;
+  /** The depthwise kernel [...kernelSize, channels, depthMultiplier] (after build). */
   depthwiseKernel!: Variable;
+  /** The pointwise kernel [...ones, channels * depthMultiplier, filters] (after build). */
   pointwiseKernel!: Variable;
+  /** The bias [filters], if useBias. */
   bias?: Variable;
   private readonly initializers: Record<'depthwise' | 'pointwise' | 'bias', InitializerIdentifier>;
   private readonly penalties: Record<'depthwise' | 'pointwise' | 'bias', WeightPenalties>;
 
+  /** @param rank The number of spatial axes (1 or 2). */
   constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: SeparableConvArgs = {}) {
     super(args, SEPARABLE_OPTIONS);
     if (!Number.isInteger(filters) || filters <= 0) {

@@ -7,8 +7,8 @@ export interface Conv2DTransposeArgs extends ConvTransposeArgs {
 }
 
 /**
- * Transposed 2-D convolution (sometimes called deconvolution) over images
- * [batch, height, width, channels]: the gradient of a Conv2D with respect to its input, used
+ * Transposed 2-D convolution (sometimes called deconvolution) over
+ * images [batch, height, width, channels]: the gradient of a Conv2D with respect to its input, used
  * to upsample in decoders. The kernel has Keras' shape [kh, kw, filters, channels].
  */
 export class Conv2DTranspose extends BaseConvTranspose {

@@ -10,12 +10,26 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
 
 export interface DenseArgs extends LayerArgs, KernelArgs {}
 
-/** `activation(inputs · kernel + bias)`, on the last axis. */
+/**
+ * `activation(inputs · kernel + bias)`, on the last axis.
+ * Options: `activation` (default none), `useBias` (default true), `kernelInitializer` (default
+ * 'glorot_uniform'), `biasInitializer` (default 'zeros'), regularizers and constraints.
+ * @example
+ * ```ts
+ * const layer = new kiln.layers.Dense(32, { activation: 'relu' });
+ * const y = layer.apply(kiln.tensor([[1, 2, 3, 4]])); // shape [1, 32]
+ * ```
+ */
 export class Dense extends Layer {
+  /** The size of the output's last axis. */
   readonly units: number;
+  /** The activation applied to the output (null: linear). */
   readonly activation: ActivationIdentifier;
+  /** Whether a bias is added. */
   readonly useBias: boolean;
+  /** The weight matrix [inputDim, units] (after build). */
   kernel!: Variable;
+  /** The bias [units], if useBias. */
   bias?: Variable;
   private readonly kernelInitializer: InitializerIdentifier;
   private readonly biasInitializer: InitializerIdentifier;

@@ -23,9 +23,13 @@ export interface EmbeddingArgs extends LayerArgs {
 
 /** Turns integer ids [batch, ...] into vectors [batch, ..., outputDim] from a learned table. */
 export class Embedding extends Layer {
+  /** The vocabulary size: ids run from 0 to inputDim - 1. */
   readonly inputDim: number;
+  /** The size of each vector. */
   readonly outputDim: number;
+  /** Whether id 0 is padding, masked downstream. */
   readonly maskZero: boolean;
+  /** The table [inputDim, outputDim] (after build). */
   embeddings!: Variable;
   private readonly initializer: InitializerIdentifier;
   private readonly penalties: Record<'embeddings', WeightPenalties>;

@@ -1,6 +1,7 @@
 // Keras' Identity: returns its input (a placeholder where a model needs a layer); masks pass through.
 import { Layer, type LayerArgs, type LayerInput, type LayerOutput } from '../layer.js';
 
+/** Returns its input unchanged (a placeholder where a model needs a layer); masks pass through. Keras' `Identity`. */
 export class Identity extends Layer {
   constructor(args: LayerArgs = {}) {
     super(args);

@@ -22,6 +22,7 @@ export interface InputArgs {
    * float32, which holds every integer id below 2^24 exactly.
    */
   dtype?: DType;
+  /** The input's name (default: a unique 'input_layer'); keys of name-keyed input data. */
   name?: string;
 }
 
@@ -54,6 +55,7 @@ function resolveInput(where: string, args: InputArgs): { batchShape: Shape; dtyp
  * `new InputLayer({ shape: [784] })` (or `new InputLayer([784])`) may start a Sequential.
  */
 export class InputLayer extends Layer {
+  /** The symbolic tensor it produces: the model's input. */
   readonly output: SymbolicTensor;
 
   constructor(shape?: (number | null)[] | InputArgs, args: InputArgs = {}) {
@@ -71,6 +73,7 @@ export class InputLayer extends Layer {
     this.built = true;
   }
 
+  /** The dtype fed data is converted to. */
   get dtype(): DType {
     return this.output.dtype;
   }

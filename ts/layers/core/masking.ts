@@ -13,6 +13,7 @@ export interface MaskingArgs extends LayerArgs {
  * `maskValue` is masked (the recurrent layers skip it) and zeroed, as Keras' Masking.
  */
 export class Masking extends Layer {
+  /** The feature value marking a padding step. */
   readonly maskValue: number;
 
   constructor(maskValue?: number | MaskingArgs, args: MaskingArgs = {}) {

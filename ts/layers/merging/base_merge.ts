@@ -34,6 +34,7 @@ export abstract class BaseMerge extends Layer {
     return this.merge(inputs as LayerInput[]);
   }
 
+  /** Combines the inputs (a subclass's rule: add, concatenate, ...). */
   protected abstract merge(inputs: LayerInput[]): LayerOutput;
 
   /** Keras 3: a step is present where any input has it; an input without a mask has every step. */

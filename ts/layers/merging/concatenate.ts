@@ -10,6 +10,7 @@ const everyStep = (x: LayerInput) => ops.notEqual(ops.max(ops.mul(x, 0), -1), 1)
 
 /** Joins its inputs along `axis` (default -1); their shapes must match on the other axes. */
 export class Concatenate extends BaseMerge {
+  /** The axis the inputs are joined along. */
   readonly axis: number;
 
   constructor(axis?: number | (LayerArgs & { axis?: number }), args: LayerArgs = {}) {

@@ -48,7 +48,9 @@ function batchDot(x: LayerInput, y: LayerInput, [a, b]: [number, number]): Layer
 
 /** The dot product of two samples' tensors along the given axes (Keras' Dot merge layer). */
 export class Dot extends BaseMerge {
+  /** The axis of each input summed over (one for both, or one per input). */
   readonly axes: number | [number, number];
+  /** Whether the samples are L2-normalised first, so the result is their cosine similarity. */
   readonly normalize: boolean;
 
   constructor(axes: number | [number, number] | (DotArgs & { axes: number | [number, number] }), args: DotArgs = {}) {

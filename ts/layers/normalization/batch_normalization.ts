@@ -19,9 +19,13 @@ export interface BatchNormalizationArgs extends LayerArgs {
   center?: boolean;
   /** Learn a scale gamma (default true). */
   scale?: boolean;
+  /** Default 'zeros'. */
   betaInitializer?: InitializerIdentifier;
+  /** Default 'ones'. */
   gammaInitializer?: InitializerIdentifier;
+  /** Default 'zeros'. */
   movingMeanInitializer?: InitializerIdentifier;
+  /** Default 'ones'. */
   movingVarianceInitializer?: InitializerIdentifier;
 }
 
@@ -30,14 +34,23 @@ export interface BatchNormalizationArgs extends LayerArgs {
  * averages of them at inference (Keras' defaults: momentum 0.99, epsilon 1e-3).
  */
 export class BatchNormalization extends Layer {
+  /** The features axis. */
   readonly axis: number;
+  /** Weight of the old value in the moving averages. */
   readonly momentum: number;
+  /** Added to the variance, for stability. */
   readonly epsilon: number;
+  /** Whether an offset beta is learnt. */
   readonly center: boolean;
+  /** Whether a scale gamma is learnt. */
   readonly scale: boolean;
+  /** The learnt scale, with `scale` (after build). */
   gamma?: Variable;
+  /** The learnt offset, with `center` (after build). */
   beta?: Variable;
+  /** The moving average of the batch means (non-trainable; after build). */
   movingMean!: Variable;
+  /** The moving average of the batch variances (non-trainable; after build). */
   movingVariance!: Variable;
   private readonly initializers: Record<'beta' | 'gamma' | 'movingMean' | 'movingVariance', InitializerIdentifier>;
 

@@ -24,24 +24,42 @@ export interface GroupNormalizationArgs extends LayerArgs {
   center?: boolean;
   /** Learn a scale gamma (default true). */
   scale?: boolean;
+  /** Default 'zeros'. */
   betaInitializer?: InitializerIdentifier;
+  /** Default 'ones'. */
   gammaInitializer?: InitializerIdentifier;
+  /** A penalty on beta, added to the loss. Default none. */
   betaRegularizer?: RegularizerIdentifier | null;
+  /** A penalty on gamma, added to the loss. Default none. */
   gammaRegularizer?: RegularizerIdentifier | null;
+  /** Applied to beta after each optimizer step. Default none. */
   betaConstraint?: ConstraintIdentifier | null;
+  /** Applied to gamma after each optimizer step. Default none. */
   gammaConstraint?: ConstraintIdentifier | null;
 }
 
 const OWN_OPTIONS = ['groups', 'axis', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint'];
 
+/**
+ * Group normalization, as Keras' `GroupNormalization`: the channels are split into `groups`
+ * (default 32; -1 for one per channel, instance normalization), and each sample is normalised
+ * over each group's channels and the spatial axes, then scaled and shifted per channel. The
+ * groups must divide the channels.
+ */
 export class GroupNormalization extends Layer {
   /** As given (-1 stays -1 until build, as Keras' config before build). */
   groups: number;
+  /** The channel axis. */
   readonly axis: number;
+  /** Added to the variance, for stability. */
   readonly epsilon: number;
+  /** Whether an offset beta is learnt. */
   readonly center: boolean;
+  /** Whether a scale gamma is learnt. */
   readonly scale: boolean;
+  /** The learnt scale [channels], with `scale` (after build). */
   gamma?: Variable;
+  /** The learnt offset [channels], with `center` (after build). */
   beta?: Variable;
   private readonly initializers: Record<'beta' | 'gamma', InitializerIdentifier>;
   private readonly penalties: Record<'beta' | 'gamma', WeightPenalties>;

@@ -15,17 +15,25 @@ export interface LayerNormalizationArgs extends LayerArgs {
   center?: boolean;
   /** Learn a scale gamma (default true). */
   scale?: boolean;
+  /** Default 'zeros'. */
   betaInitializer?: InitializerIdentifier;
+  /** Default 'ones'. */
   gammaInitializer?: InitializerIdentifier;
 }
 
 /** Normalises each sample over `axis` (default the last), then scales and shifts (no batch statistics). */
 export class LayerNormalization extends Layer {
+  /** The axis or axes normalised together. */
   readonly axis: number | number[];
+  /** Added to the variance, for stability. */
   readonly epsilon: number;
+  /** Whether an offset beta is learnt. */
   readonly center: boolean;
+  /** Whether a scale gamma is learnt. */
   readonly scale: boolean;
+  /** The learnt scale, with `scale` (after build). */
   gamma?: Variable;
+  /** The learnt offset, with `center` (after build). */
   beta?: Variable;
   private readonly initializers: Record<'beta' | 'gamma', InitializerIdentifier>;
 

@@ -15,9 +15,17 @@ export interface RMSNormalizationArgs extends LayerArgs {
   epsilon?: number;
 }
 
+/**
+ * Root-mean-square normalization, as Keras' `RMSNormalization`: x / sqrt(mean(x²) + epsilon)
+ * over the last axes, times a learnt scale (initialised to ones). Axes other than the last ones
+ * are refused.
+ */
 export class RMSNormalization extends Layer {
+  /** The axis or axes normalised (the last ones). */
   readonly axis: number | number[];
+  /** Added to the mean square, for stability (default 1e-6). */
   readonly epsilon: number;
+  /** The learnt scale (after build). */
   scale?: Variable;
 
   constructor(args: RMSNormalizationArgs = {}) {

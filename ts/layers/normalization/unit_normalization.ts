@@ -12,7 +12,9 @@ export interface UnitNormalizationArgs extends LayerArgs {
 /** Keras' epsilon of ops.normalize in this layer: caps 1 / norm for an all-zero slice. */
 const EPSILON = 1e-12;
 
+/** Scales each slice along `axis` to unit L2 norm, as Keras' `UnitNormalization`; no weights, and masks pass through. */
 export class UnitNormalization extends Layer {
+  /** The axis or axes whose L2 norm becomes 1. */
   readonly axis: number | number[];
 
   constructor(args: UnitNormalizationArgs = {}) {

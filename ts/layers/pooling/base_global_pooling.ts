@@ -11,8 +11,13 @@ export interface GlobalPoolingArgs extends LayerArgs {
 
 /** Max or mean over all spatial axes, channels last: [batch, ..., channels] -> [batch, channels]. */
 export abstract class BaseGlobalPooling extends Layer {
+  /** Whether the spatial axes are kept with size 1. */
   readonly keepdims: boolean;
 
+  /**
+   * @param rank The number of spatial axes (1, 2 or 3).
+   * @param poolFunction 'max' or 'average'.
+   */
   constructor(readonly rank: 1 | 2 | 3, readonly poolFunction: 'max' | 'average', args: GlobalPoolingArgs = {}) {
     super(args, ['keepdims', 'dataFormat']);
     this.keepdims = args.keepdims ?? false;

@@ -18,10 +18,17 @@ export interface PoolingArgs extends LayerArgs {
 
 /** Max or average pooling over `rank` spatial axes, channels last. */
 export abstract class BasePooling extends Layer {
+  /** The window size along each spatial axis. */
   readonly poolSize: number[];
+  /** The step along each spatial axis (default: the pool size). */
   readonly strides: number[];
+  /** 'valid' (the default) or 'same'. */
   readonly padding: ops.Padding;
 
+  /**
+   * @param rank The number of spatial axes (1, 2 or 3).
+   * @param poolFunction 'max' or 'average'.
+   */
   constructor(readonly rank: 1 | 2 | 3, readonly poolFunction: 'max' | 'average', poolSize: number | number[] | PoolingArgs, args: PoolingArgs = {}) {
     const { main, options } = mainArguments<PoolingArgs>([poolSize, args], ['poolSize']);
     [poolSize, args] = [(main[0] ?? 2) as number | number[], options];

@@ -21,6 +21,7 @@ export interface ImageAugmentationArgs extends LayerArgs {
   dataFormat?: string | null;
 }
 
+/** The resampling options of RandomRotation, RandomTranslation and RandomZoom. */
 export interface ResampleArgs {
   /** How points outside the image are filled: 'reflect' (default), 'wrap', 'constant', 'nearest'. */
   fillMode?: FillMode;
@@ -33,6 +34,12 @@ export interface ResampleArgs {
 export const IMAGE_AUGMENTATION_OPTIONS = ['seed', 'dataFormat'];
 export const RESAMPLE_OPTIONS = ['fillMode', 'interpolation', 'fillValue'];
 
+/**
+ * Base of the random image augmentation layers (RandomFlip, RandomRotation, ...): they change
+ * images [batch, height, width, channels] randomly while training, drawn from the engine's
+ * generator (seeded by `kiln.setSeed`), and are the identity at inference. A per-layer `seed`
+ * and any dataFormat but 'channels_last' are refused.
+ */
 export abstract class BaseImageAugmentation extends Layer {
   constructor(args: ImageAugmentationArgs, ownOptions: string[]) {
     const { seed = null, dataFormat = null, ...rest } = args;
@@ -41,6 +48,7 @@ export abstract class BaseImageAugmentation extends Layer {
     if (dataFormat !== null && dataFormat !== 'channels_last') throw new ValueError(`${this.where}: only dataFormat 'channels_last' is supported, got ${describeValue(dataFormat)}`);
   }
 
+  /** @internal The layer's name and class, for messages. */
   protected get where(): string {
     return `Layer "${this.name}" (${this.constructor.name})`;
   }

@@ -21,7 +21,9 @@ export interface CategoryEncodingArgs extends LayerArgs {
  * how often each id occurs. Runs in JavaScript on concrete ids (a Tensor or arrays).
  */
 export class CategoryEncoding extends DataLayer {
+  /** The number of categories. */
   readonly numTokens: number;
+  /** 'multi_hot', 'one_hot' or 'count'. */
   readonly outputMode: EncodedOutputMode;
 
   constructor(numTokens?: number | CategoryEncodingArgs, args: CategoryEncodingArgs = {}) {
@@ -41,6 +43,7 @@ export class CategoryEncoding extends DataLayer {
     return encodeCategorical(this.where, requireNumbers(this.where, this.flattenInput(data), data), this.outputMode, this.numTokens);
   }
 
+  /** Its configuration (Keras' `get_config`): numTokens and outputMode. */
   getConfig(): LayerConfig {
     return { ...super.getConfig(), numTokens: this.numTokens, outputMode: this.outputMode, sparse: false };
   }

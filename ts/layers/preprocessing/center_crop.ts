@@ -6,7 +6,9 @@ import { mainArguments, describeArgument } from '../main_arguments.js';
 import { checkImageSize, imageAxes, type ImageDataFormat, resizeImages } from './image_resize.js';
 
 export interface CenterCropArgs extends LayerArgs {
+  /** The output height (required). */
   height?: number;
+  /** The output width (required). */
   width?: number;
   /** 'channels_last' (default) or 'channels_first'. */
   dataFormat?: ImageDataFormat;
@@ -17,8 +19,11 @@ export interface CenterCropArgs extends LayerArgs {
  * target's aspect ratio and resized (bilinear) to it, as Keras' smart_resize.
  */
 export class CenterCrop extends Layer {
+  /** The output height. */
   readonly height: number;
+  /** The output width. */
   readonly width: number;
+  /** 'channels_last' or 'channels_first'. */
   readonly dataFormat: ImageDataFormat;
 
   constructor(height: number | CenterCropArgs, width?: number, args: CenterCropArgs = {}) {

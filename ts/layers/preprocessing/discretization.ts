@@ -27,9 +27,13 @@ export interface DiscretizationArgs extends LayerArgs {
  * algorithm so the boundaries are the same. Runs in JavaScript on concrete data.
  */
 export class Discretization extends DataLayer {
+  /** The bin edges (given, or set by adapt(); null before). */
   binBoundaries: number[] | null;
+  /** The number of bins adapt() makes, if given. */
   readonly numBins: number | null;
+  /** adapt()'s quantile precision. */
   readonly epsilon: number;
+  /** 'int', 'one_hot', 'multi_hot' or 'count'. */
   readonly outputMode: 'int' | EncodedOutputMode;
 
   constructor(args: DiscretizationArgs = {}) {
@@ -97,6 +101,7 @@ export class Discretization extends DataLayer {
     return layer;
   }
 
+  /** Its configuration (Keras' `get_config`): the bins and output mode. */
   getConfig(): LayerConfig {
     return { ...super.getConfig(), binBoundaries: this.binBoundaries, numBins: this.numBins, epsilon: this.epsilon, outputMode: this.outputMode, sparse: false };
   }

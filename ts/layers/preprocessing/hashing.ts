@@ -28,8 +28,11 @@ export interface HashingArgs extends LayerArgs {
  * JavaScript on concrete data; returns int32 bins, or the encoded float32 output.
  */
 export class Hashing extends DataLayer {
+  /** The number of bins. */
   readonly numBins: number;
+  /** The value mapped to bin 0, or null. */
   readonly maskValue: string | number | null;
+  /** 'int', 'one_hot', 'multi_hot' or 'count'. */
   readonly outputMode: 'int' | EncodedOutputMode;
 
   constructor(numBins?: number | HashingArgs, args: HashingArgs = {}) {
@@ -61,6 +64,7 @@ export class Hashing extends DataLayer {
     return encodeCategorical(this.where, { values: bins, shape: flat.shape }, this.outputMode, this.numBins);
   }
 
+  /** Its configuration (Keras' `get_config`): numBins, maskValue and outputMode. */
   getConfig(): LayerConfig {
     return { ...super.getConfig(), numBins: this.numBins, maskValue: this.maskValue, salt: null, outputMode: this.outputMode, sparse: false };
   }

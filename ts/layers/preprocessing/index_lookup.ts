@@ -10,6 +10,7 @@ import { checkOutputMode, encodeCategorical } from './encode_categorical.js';
 import { hashBucketFast } from './farmhash.js';
 
 export const LOOKUP_OUTPUT_MODES = ['int', 'one_hot', 'multi_hot', 'count', 'tf_idf'] as const;
+/** What a lookup layer returns: 'int' indices, or 'one_hot', 'multi_hot', 'count' or 'tf_idf' vectors. */
 export type LookupOutputMode = (typeof LOOKUP_OUTPUT_MODES)[number];
 
 export interface IndexLookupArgs<T> extends LayerArgs {
@@ -63,12 +64,19 @@ export class TokenCounts<T> {
 
 /** A vocabulary lookup; T is string (StringLookup, TextVectorization) or number (IntegerLookup). */
 export abstract class IndexLookup<T extends string | number> extends DataLayer {
+  /** The largest vocabulary, or null for no limit. */
   readonly maxTokens: number | null;
+  /** How many indices unknown tokens share. */
   readonly numOovIndices: number;
+  /** The token that maps to index 0, or null. */
   readonly maskToken: T | null;
+  /** The token the OOV indices stand for. */
   readonly oovToken: T;
+  /** Whether it maps indices back to tokens. */
   readonly invert: boolean;
+  /** What it returns. */
   readonly outputMode: LookupOutputMode;
+  /** Whether encoded outputs are `maxTokens` wide. */
   readonly padToMaxTokens: boolean;
   /** The vocabulary given to the constructor (saved in the config, as Keras does). */
   readonly inputVocabulary: T[] | null;
@@ -202,6 +210,7 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
     return encodeCategorical(this.where, ids, this.outputMode, depth, { weights: this.idfWeights, dropped: DROPPED });
   }
 
+  /** @internal Refuses a lookup before a vocabulary exists (or tf_idf without weights). */
   protected requireVocabulary(): void {
     if (!this.hasVocabulary) throw new ValueError(`${this.where}: the layer has no vocabulary; pass \`vocabulary\` or call adapt() first`);
     if (this.outputMode === 'tf_idf' && !this.idfWeights) throw new ValueError(`${this.where}: outputMode 'tf_idf' needs idf weights: pass \`idfWeights\` with the vocabulary or call adapt()`);

@@ -41,6 +41,7 @@ export class IntegerLookup extends IndexLookup<number> {
     return this.rows(requireNumbers(this.where, this.flattenInput(batch), batch));
   }
 
+  /** Its configuration (Keras' `get_config`): the lookup options, with vocabularyDtype 'int64'. */
   getConfig() {
     return { ...super.getConfig(), vocabularyDtype: 'int64' };
   }

@@ -70,13 +70,19 @@ class RunningMoments {
  * `await layer.adapt(data)` (then saved as the layer's weights, as Keras saves them).
  */
 export class Normalization extends Layer {
+  /** The axes with their own mean and variance. */
   readonly axis: number[];
+  /** Whether it undoes the normalisation (x · sqrt(variance) + mean). */
   readonly invert: boolean;
+  /** The mean given, if any. */
   readonly inputMean?: NestedNumbers;
+  /** The variance given, if any. */
   readonly inputVariance?: NestedNumbers;
   /** Adapted statistics (when no mean and variance were given). */
   adaptMean?: Variable;
+  /** The variance learnt by adapt(). */
   adaptVariance?: Variable;
+  /** The number of samples adapt() saw. */
   count?: Variable;
   private keepAxes: number[] = [];
   private broadcastShape: number[] = [];

@@ -12,7 +12,9 @@ export interface RandomBrightnessArgs extends ImageAugmentationArgs {
 
 /** Adds a random brightness shift to each image while fitting, clipped to `valueRange` (Keras' RandomBrightness). */
 export class RandomBrightness extends BaseImageAugmentation {
+  /** The range of the shift, as [lower, upper] fractions of the value range. */
   readonly factor: [number, number];
+  /** The range outputs are clipped to. */
   readonly valueRange: [number, number];
 
   constructor(factor: Factor | RandomBrightnessArgs, args: RandomBrightnessArgs = {}) {

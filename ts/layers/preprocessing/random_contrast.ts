@@ -15,7 +15,9 @@ export interface RandomContrastArgs extends ImageAugmentationArgs {
  * clipped to `valueRange` (Keras' RandomContrast).
  */
 export class RandomContrast extends BaseImageAugmentation {
+  /** The range of the contrast factor, as [lower, upper] (factor in [1 - lower, 1 + upper]). */
   readonly factor: [number, number];
+  /** The range outputs are clipped to. */
   readonly valueRange: [number, number];
 
   constructor(factor: Factor | RandomContrastArgs, args: RandomContrastArgs = {}) {

@@ -5,6 +5,7 @@ import type { LayerConfig } from '../layer.js';
 import { mainArguments } from '../main_arguments.js';
 import { BaseImageAugmentation, type ImageAugmentationArgs } from './base_image_augmentation.js';
 
+/** Which axes RandomFlip flips: 'horizontal', 'vertical', or both. */
 export type FlipMode = 'horizontal' | 'vertical' | 'horizontal_and_vertical';
 const FLIP_MODES: readonly FlipMode[] = ['horizontal', 'vertical', 'horizontal_and_vertical'];
 
@@ -15,6 +16,7 @@ export interface RandomFlipArgs extends ImageAugmentationArgs {
 
 /** Flips each image left-right and/or up-down with probability 1/2 while fitting (Keras' RandomFlip). */
 export class RandomFlip extends BaseImageAugmentation {
+  /** Which axes are flipped. */
   readonly mode: FlipMode;
 
   constructor(mode?: FlipMode | RandomFlipArgs, args: RandomFlipArgs = {}) {

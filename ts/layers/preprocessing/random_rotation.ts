@@ -10,6 +10,7 @@ export interface RandomRotationArgs extends ImageAugmentationArgs, ResampleArgs 
 
 /** Rotates each image by a random angle about its centre while fitting (Keras' RandomRotation). */
 export class RandomRotation extends BaseImageAugmentation {
+  /** The range of the angle, as [lower, upper] fractions of a full turn. */
   readonly factor: [number, number];
   private readonly resampling: ReturnType<BaseImageAugmentation['resample']>;
 

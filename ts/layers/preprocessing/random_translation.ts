@@ -12,7 +12,9 @@ export interface RandomTranslationArgs extends ImageAugmentationArgs, ResampleAr
 
 /** Shifts each image by a random offset while fitting (Keras' RandomTranslation). */
 export class RandomTranslation extends BaseImageAugmentation {
+  /** The range of the vertical shift, as [lower, upper] fractions of the height. */
   readonly heightFactor: [number, number];
+  /** The range of the horizontal shift, as [lower, upper] fractions of the width. */
   readonly widthFactor: [number, number];
   private readonly resampling: ReturnType<BaseImageAugmentation['resample']>;
 

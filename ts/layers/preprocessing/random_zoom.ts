@@ -12,7 +12,9 @@ export interface RandomZoomArgs extends ImageAugmentationArgs, ResampleArgs {
 
 /** Zooms each image in or out by a random factor about its centre while fitting (Keras' RandomZoom). */
 export class RandomZoom extends BaseImageAugmentation {
+  /** The range of the vertical zoom, as [lower, upper]. */
   readonly heightFactor: [number, number];
+  /** The range of the horizontal zoom, or null (the height's draw). */
   readonly widthFactor: [number, number] | null;
   private readonly resampling: ReturnType<BaseImageAugmentation['resample']>;
 

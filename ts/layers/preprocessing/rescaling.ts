@@ -23,7 +23,9 @@ function factor(layer: string, name: string, value: unknown): number | Tensor {
  * (`new Rescaling(1 / 255)` maps [0, 255] to [0, 1]; `scale: 1 / 127.5, offset: -1` to [-1, 1]).
  */
 export class Rescaling extends Layer {
+  /** The factor (a number or one per channel). */
   readonly scale: number | number[];
+  /** Added after scaling (a number or one per channel). */
   readonly offset: number | number[];
   private readonly factors: [number | Tensor, number | Tensor];
 

@@ -5,7 +5,9 @@ import { mainArguments, describeArgument } from '../main_arguments.js';
 import { checkImageSize, imageAxes, type ImageDataFormat, resizeImages, type ResizeInterpolation } from './image_resize.js';
 
 export interface ResizingArgs extends LayerArgs {
+  /** The output height (required). */
   height?: number;
+  /** The output width (required). */
   width?: number;
   /** 'bilinear' (default) or 'nearest'. */
   interpolation?: ResizeInterpolation;
@@ -27,11 +29,17 @@ const INTERPOLATIONS: readonly string[] = ['bilinear', 'nearest'];
 
 /** Resizes images to `height` x `width` (half-pixel centres, as Keras with JAX or TensorFlow). */
 export class Resizing extends Layer {
+  /** The output height. */
   readonly height: number;
+  /** The output width. */
   readonly width: number;
+  /** 'bilinear' or 'nearest'. */
   readonly interpolation: ResizeInterpolation;
+  /** Whether the image is cropped to the target's aspect ratio first. */
   readonly cropToAspectRatio: boolean;
+  /** Whether the image is padded to the target's aspect ratio first. */
   readonly padToAspectRatio: boolean;
+  /** 'channels_last' or 'channels_first'. */
   readonly dataFormat: ImageDataFormat;
 
   constructor(height: number | ResizingArgs, width?: number, args: ResizingArgs = {}) {

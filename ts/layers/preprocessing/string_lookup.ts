@@ -42,6 +42,7 @@ export class StringLookup extends IndexLookup<string> {
     return this.rows(requireStrings(this.where, this.flattenInput(batch), batch));
   }
 
+  /** Its configuration (Keras' `get_config`): the lookup options, with encoding 'utf-8' and vocabularyDtype 'string'. */
   getConfig() {
     return { ...super.getConfig(), encoding: 'utf-8', vocabularyDtype: 'string' };
   }

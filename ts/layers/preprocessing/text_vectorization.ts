@@ -5,9 +5,12 @@ import { BASE_OPTIONS, type LayerConfig } from '../layer.js';
 import { requireStrings } from './data_layer.js';
 import { IndexLookup, type LookupOutputMode } from './index_lookup.js';
 
+/** How TextVectorization standardises text: a Keras name, null (unchanged) or a function. */
 export type Standardize = 'lower_and_strip_punctuation' | 'lower' | 'strip_punctuation' | null | ((text: string) => string);
+/** How TextVectorization splits text into tokens: on whitespace, into characters, not at all (null), or a function. */
 export type Split = 'whitespace' | 'character' | null | ((text: string) => string[]);
 
+/** The options of TextVectorization; unknown keys are refused. */
 export interface TextVectorizationArgs {
   /** The largest vocabulary, the mask '' and OOV '[UNK]' included (default null: no limit). */
   maxTokens?: number | null;
@@ -21,9 +24,11 @@ export interface TextVectorizationArgs {
   outputMode?: Exclude<LookupOutputMode, 'one_hot'>;
   /** With 'int': pad with 0 or truncate every row to this length (default null: the longest row). */
   outputSequenceLength?: number | null;
+  /** Make the encoded outputs `maxTokens` wide even when the vocabulary is smaller (default false). */
   padToMaxTokens?: boolean;
   /** The vocabulary (without, or starting with, '' and '[UNK]'); default: learnt by adapt(). */
   vocabulary?: string[] | null;
+  /** Per-token inverse document frequencies, with `vocabulary`, for outputMode 'tf_idf'. */
   idfWeights?: number[] | null;
   /** Only false. */
   sparse?: boolean;
@@ -31,7 +36,9 @@ export interface TextVectorizationArgs {
   ragged?: boolean;
   /** Only 'utf-8'. */
   encoding?: string;
+  /** The layer's name (default: a unique 'text_vectorization'). */
   name?: string;
+  /** Accepted for Keras configs; the layer has no trainable weights. */
   trainable?: boolean;
 }
 
@@ -50,10 +57,14 @@ const WHITESPACE = /[ \t\n\v\f\r]+/;
  * [batch, sequence] (0 pads, 1 is '[UNK]'), or float32 [batch, vocabulary] for the encoded modes.
  */
 export class TextVectorization extends IndexLookup<string> {
+  /** How text is standardised. */
   readonly standardize: Standardize;
+  /** How text is split into tokens. */
   readonly split: Split;
+  /** The n-gram widths made, or null. */
   readonly ngrams: number[] | null;
   private readonly ngramsArgument: number | number[] | null;
+  /** The length rows are padded or truncated to ('int' mode), or null. */
   readonly outputSequenceLength: number | null;
 
   constructor(args: TextVectorizationArgs = {}) {
@@ -153,6 +164,7 @@ export class TextVectorization extends IndexLookup<string> {
     return this.tokenize(texts);
   }
 
+  /** Its configuration (Keras' `get_config`): its options and vocabulary. */
   getConfig(): LayerConfig {
     const { name, trainable, maxTokens, outputMode, padToMaxTokens, vocabulary, idfWeights } = super.getConfig();
     return {

@@ -6,6 +6,7 @@ import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOut
 import { describeArgument } from '../main_arguments.js';
 import { describeValue, isOptionsObject } from '../../utils/options.js';
 
+/** The options of ActivityRegularization; unknown keys are refused, and so is `activityRegularizer` (set by l1 and l2). */
 export interface ActivityRegularizationArgs extends Omit<LayerArgs, 'activityRegularizer'> {
   /** Default 0. */
   l1?: number;
@@ -13,8 +14,14 @@ export interface ActivityRegularizationArgs extends Omit<LayerArgs, 'activityReg
   l2?: number;
 }
 
+/**
+ * Passes its input through unchanged and adds l1·Σ|x| + l2·Σx² of it to the training loss, as
+ * Keras' `ActivityRegularization`. Negative or non-finite l1 and l2 are refused.
+ */
 export class ActivityRegularization extends Layer {
+  /** The L1 factor. */
   readonly l1: number;
+  /** The L2 factor. */
   readonly l2: number;
 
   constructor(args: ActivityRegularizationArgs = {}) {

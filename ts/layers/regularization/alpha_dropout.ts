@@ -13,6 +13,11 @@ const SELU_ALPHA = 1.6732632423543772848170429916717;
 const SELU_SCALE = 1.0507009873554804934193349852946;
 const DROPPED_VALUE = -SELU_ALPHA * SELU_SCALE;
 
+/**
+ * Dropout for self-normalising (SELU) networks, as Keras' `AlphaDropout`: in training each entry
+ * is set with probability `rate` to SELU's negative saturation value and the result affinely
+ * rescaled so that inputs of mean 0 and variance 1 keep them; the identity at inference.
+ */
 export class AlphaDropout extends Dropout {
   constructor(rate: number | (DropoutArgs & { rate: number }), args: DropoutArgs = {}) {
     super(rate, args);

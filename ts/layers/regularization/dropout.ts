@@ -18,8 +18,15 @@ export interface DropoutArgs extends LayerArgs {
   noiseShape?: (number | null)[];
 }
 
+/**
+ * Sets a fraction `rate` (in [0, 1)) of the inputs to 0 during training and scales the rest by
+ * 1 / (1 - rate); does nothing at inference, as Keras' `Dropout`. Masks pass through. A
+ * `noiseShape` that shares the mask across the batch is refused.
+ */
 export class Dropout extends Layer {
+  /** The fraction dropped. */
   readonly rate: number;
+  /** The shape of the keep/drop mask, if given. */
   readonly noiseShape?: (number | null)[];
 
   constructor(rate: number | (DropoutArgs & { rate: number }), args: DropoutArgs = {}) {

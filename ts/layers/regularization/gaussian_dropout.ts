@@ -9,6 +9,7 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
  * training (dropout's variance without zeros); the identity otherwise.
  */
 export class GaussianDropout extends Layer {
+  /** The dropout rate whose variance the noise has. */
   readonly rate: number;
 
   constructor(rate: number | (LayerArgs & { rate: number }), args: LayerArgs = {}) {

@@ -6,6 +6,7 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** Adds zero-mean Gaussian noise of standard deviation `stddev` in training; the identity otherwise. */
 export class GaussianNoise extends Layer {
+  /** The noise's standard deviation. */
   readonly stddev: number;
 
   constructor(stddev: number | (LayerArgs & { stddev: number }), args: LayerArgs = {}) {

@@ -42,8 +42,10 @@ export function normalizeMargins(value: unknown, spatialAxes: 1 | 2 | 3, argumen
  * axes of channels-last inputs [batch, ...spatial, channels].
  */
 export abstract class BaseMargins extends Layer {
+  /** The [before, after] amounts for each spatial axis. */
   readonly margins: Margins;
 
+  /** @param spatialAxes The number of spatial axes (1, 2 or 3). */
   constructor(readonly spatialAxes: 1 | 2 | 3, private readonly sign: 1 | -1, private readonly argument: 'padding' | 'cropping', value: unknown, args: LayerArgs & { dataFormat?: 'channels_last' }) {
     const { dataFormat, ...rest } = args;
     super(rest);

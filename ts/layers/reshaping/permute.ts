@@ -6,6 +6,7 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** Reorders the axes of each sample: `dims` lists input axes (1-based, batch excluded) in their new order. */
 export class Permute extends Layer {
+  /** The input axes (1-based) in their new order. */
   readonly dims: number[];
 
   constructor(dims: number[] | (LayerArgs & { dims: number[] }), args: LayerArgs = {}) {

@@ -7,6 +7,7 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** Repeats each sample's vector `n` times: [batch, features] -> [batch, n, features]. */
 export class RepeatVector extends Layer {
+  /** The number of repetitions. */
   readonly n: number;
 
   constructor(n: number | (LayerArgs & { n: number }), args: LayerArgs = {}) {

@@ -6,6 +6,7 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** Gives each sample a new shape (the batch axis stays); one dimension may be -1. */
 export class Reshape extends Layer {
+  /** Each sample's new shape. */
   readonly targetShape: number[];
 
   constructor(targetShape: number[] | (LayerArgs & { targetShape: number[] }), args: LayerArgs = {}) {

@@ -6,6 +6,7 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
 
 /** Repeats each step of sequences [batch, steps, features] `size` times (default 2). */
 export class UpSampling1D extends Layer {
+  /** The repetition factor. */
   readonly size: number;
 
   constructor(size?: number | (LayerArgs & { size?: number }), args: LayerArgs = {}) {

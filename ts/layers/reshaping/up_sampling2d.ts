@@ -16,7 +16,9 @@ export interface UpSampling2DArgs extends LayerArgs {
 
 /** Enlarges images [batch, height, width, channels] `size` times along height and width. */
 export class UpSampling2D extends Layer {
+  /** The factors for rows and columns. */
   readonly size: number[];
+  /** 'nearest' or 'bilinear'. */
   readonly interpolation: 'nearest' | 'bilinear';
 
   constructor(size?: number | [number, number] | UpSampling2DArgs, args: UpSampling2DArgs = {}) {

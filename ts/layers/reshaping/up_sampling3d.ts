@@ -14,6 +14,7 @@ export interface UpSampling3DArgs extends LayerArgs {
 
 /** Enlarges volumes [batch, depth, height, width, channels] by repeating planes, rows and columns. */
 export class UpSampling3D extends Layer {
+  /** The factors for depth, height and width. */
   readonly size: number[];
 
   constructor(size?: number | [number, number, number] | UpSampling3DArgs, args: UpSampling3DArgs = {}) {

@@ -26,11 +26,15 @@ export interface RNNArgs extends LayerArgs {
   biasInitializer?: InitializerIdentifier;
   /** Penalties on the weights, added to the loss. Default none. */
   kernelRegularizer?: RegularizerIdentifier | null;
+  /** A penalty on the recurrent kernel, added to the loss. Default none. */
   recurrentRegularizer?: RegularizerIdentifier | null;
+  /** A penalty on the bias, added to the loss. Default none. */
   biasRegularizer?: RegularizerIdentifier | null;
   /** Applied to the weights after each optimizer step. Default none. */
   kernelConstraint?: ConstraintIdentifier | null;
+  /** Applied to the recurrent kernel after each optimizer step. Default none. */
   recurrentConstraint?: ConstraintIdentifier | null;
+  /** Applied to the bias after each optimizer step. Default none. */
   biasConstraint?: ConstraintIdentifier | null;
   /** Return the whole output sequence [batch, steps, units] instead of the last output (default false). */
   returnSequences?: boolean;
@@ -78,26 +82,42 @@ function engineActivation(identifier: ActivationIdentifier | undefined, fallback
  * SimpleRNN, LSTM and GRU differ in their cell and weight layout.
  */
 export abstract class BaseRNN extends Layer {
+  /** The size of the output and of the state. */
   readonly units: number;
+  /** The activation's name ('tanh', 'relu', 'sigmoid' or 'linear': the ones the engine's loop runs). */
   readonly activation: string;
+  /** The gates' activation's name (LSTM and GRU). */
   readonly recurrentActivation: string;
+  /** Whether a bias is added. */
   readonly useBias: boolean;
+  /** Whether the whole output sequence is returned. */
   readonly returnSequences: boolean;
+  /** Whether the sequence is processed backwards. */
   readonly goBackwards: boolean;
+  /** Whether the final states are returned too. */
   readonly returnState: boolean;
+  /** Fraction of the input features dropped while training. */
   readonly dropout: number;
+  /** Fraction of the recurrent state's units dropped while training. */
   readonly recurrentDropout: number;
   /** Masked steps output zeros (Bidirectional sets it for sequences, as Keras). */
   zeroOutputForMask: boolean;
+  /** The input kernel [features, gates · units] (after build). */
   kernel!: Variable;
+  /** The recurrent kernel [units, gates · units] (after build). */
   recurrentKernel!: Variable;
+  /** The bias, if useBias (after build). */
   bias?: Variable;
   private readonly initializers: { kernel: InitializerIdentifier; recurrent: InitializerIdentifier; bias: InitializerIdentifier };
   /** The options it was made with, for copies (Bidirectional). */
   private readonly options: GatedRNNArgs;
   private readonly penalties: Record<(typeof WEIGHTS)[number], WeightPenalties>;
 
-  constructor(readonly cell: ops.RnnSpec['cell'], units: number, args: GatedRNNArgs, ownOptions: string[] = []) {
+  /**
+   * @param cell The recurrent cell: 'simple', 'lstm' or 'gru'.
+   * @internal Made by LSTM, GRU and SimpleRNN with their cell kind.
+   */
+  constructor(/** @internal */ readonly cell: ops.RnnSpec['cell'], units: number, args: GatedRNNArgs, ownOptions: string[] = []) {
     super(args, [...RNN_OPTIONS, ...ownOptions]);
     this.options = { ...args };
     if (!Number.isInteger(units) || units <= 0) {
@@ -141,6 +161,7 @@ export abstract class BaseRNN extends Layer {
     return getInitializer(this.initializers.bias)(shape);
   }
 
+  /** @internal The bias's shape (GRU's doubles with resetAfter). */
   protected biasShape(): number[] {
     return [this.gates * this.units];
   }

@@ -22,10 +22,15 @@ const MERGE_MODES: MergeMode[] = ['concat', 'sum', 'mul', 'ave', null];
  * outputs (the backward sequence put back in time order first), as Keras' Bidirectional.
  */
 export class Bidirectional extends Layer {
+  /** The forward direction's layer. */
   readonly forwardLayer: BaseRNN;
+  /** The backward direction's layer (a copy of the forward one with goBackwards, unless given). */
   readonly backwardLayer: BaseRNN;
+  /** How the two outputs combine ('concat', 'sum', 'mul', 'ave', or null for both). */
   readonly mergeMode: MergeMode;
+  /** Whether the wrapped layer returns sequences. */
   readonly returnSequences: boolean;
+  /** Whether the wrapped layer returns its states. */
   readonly returnState: boolean;
 
   constructor(layer: BaseRNN | (BidirectionalArgs & { layer: BaseRNN }), args: BidirectionalArgs = {}) {

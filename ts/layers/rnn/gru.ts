@@ -20,6 +20,7 @@ export class GRU extends BaseRNN {
     return 3;
   }
 
+  /** @internal Two bias rows with resetAfter, as Keras. */
   protected biasShape(): number[] {
     return [2, 3 * this.units];
   }

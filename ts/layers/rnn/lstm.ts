@@ -10,6 +10,7 @@ export interface LSTMArgs extends GatedRNNArgs {
 
 /** Long short-term memory (Hochreiter 1997), with Keras' gate order i, f, c, o. */
 export class LSTM extends BaseRNN {
+  /** Whether the forget gate's bias starts at one. */
   readonly unitForgetBias: boolean;
 
   constructor(units: number | (LSTMArgs & { units: number }), args: LSTMArgs = {}) {

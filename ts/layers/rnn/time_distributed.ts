@@ -9,6 +9,7 @@ import { describeArgument, mainArguments } from '../main_arguments.js';
  * the batch, the layer runs once on [batch·timesteps, ...], and the result is unfolded.
  */
 export class TimeDistributed extends Layer {
+  /** The layer applied at each step. */
   readonly layer: Layer;
 
   constructor(layer: Layer | (LayerArgs & { layer: Layer }), args: LayerArgs = {}) {

@@ -14,8 +14,11 @@ export interface ClassificationReportOptions {
 
 /** One row of the report: a class, or an average over the classes. */
 export interface ClassificationReportRow {
+  /** Of the samples predicted as the class, the fraction that are. */
   precision: number;
+  /** Of the samples of the class, the fraction predicted as it. */
   recall: number;
+  /** The harmonic mean of precision and recall. */
   'f1-score': number;
   /** The number of samples of the class (of all classes on the average rows). */
   support: number;
@@ -24,8 +27,11 @@ export interface ClassificationReportRow {
 /** `classificationReport(..., { outputDict: true })`: a row per class name, then the summary. */
 export interface ClassificationReportDict {
   [className: string]: ClassificationReportRow | number;
+  /** The fraction of all samples predicted right. */
   accuracy: number;
+  /** The unweighted mean of the class rows. */
   'macro avg': ClassificationReportRow;
+  /** The mean of the class rows weighted by their support. */
   'weighted avg': ClassificationReportRow;
 }
 

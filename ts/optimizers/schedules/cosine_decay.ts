@@ -2,6 +2,7 @@ import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { between, nonNegative, positive } from './schedule_arguments.js';
 import { checkOptionNames } from '../../utils/options.js';
 
+/** The options of `CosineDecay`; unknown keys are refused. */
 export interface CosineDecayArgs {
   /** The starting rate (of the warm-up when `warmupTarget` is given). */
   initialLearningRate: number;
@@ -20,10 +21,15 @@ export interface CosineDecayArgs {
  * linear warm-up (SGDR without restarts): Keras' `CosineDecay`.
  */
 export class CosineDecay extends LearningRateSchedule {
+  /** The starting rate. */
   readonly initialLearningRate: number;
+  /** Steps of the cosine decay. */
   readonly decaySteps: number;
+  /** The final rate as a fraction of the decay's starting rate. */
   readonly alpha: number;
+  /** The rate the warm-up reaches, or undefined for no warm-up. */
   readonly warmupTarget?: number;
+  /** Steps of the warm-up. */
   readonly warmupSteps: number;
 
   constructor(args: CosineDecayArgs) {

@@ -3,7 +3,9 @@ import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { between, nonNegative, positive } from './schedule_arguments.js';
 import { checkOptionNames } from '../../utils/options.js';
 
+/** The options of `CosineDecayRestarts`; unknown keys are refused. */
 export interface CosineDecayRestartsArgs {
+  /** The starting rate (non-negative). */
   initialLearningRate: number;
   /** Steps of the first period. */
   firstDecaySteps: number;
@@ -17,10 +19,15 @@ export interface CosineDecayRestartsArgs {
 
 /** Cosine decay with warm restarts (SGDR, Loshchilov & Hutter): Keras' `CosineDecayRestarts`. */
 export class CosineDecayRestarts extends LearningRateSchedule {
+  /** The starting rate. */
   readonly initialLearningRate: number;
+  /** Steps of the first period. */
   readonly firstDecaySteps: number;
+  /** Growth factor of each period's length. */
   readonly tMul: number;
+  /** Factor of each period's starting rate. */
   readonly mMul: number;
+  /** The lowest rate as a fraction of initialLearningRate. */
   readonly alpha: number;
 
   constructor(args: CosineDecayRestartsArgs) {

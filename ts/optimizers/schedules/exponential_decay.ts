@@ -2,19 +2,34 @@ import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { flag, nonNegative, positive } from './schedule_arguments.js';
 import { checkOptionNames } from '../../utils/options.js';
 
+/** The options of `ExponentialDecay`; unknown keys are refused. */
 export interface ExponentialDecayArgs {
+  /** The starting rate (non-negative). */
   initialLearningRate: number;
+  /** Steps over which the rate is multiplied by `decayRate` once (positive). */
   decaySteps: number;
+  /** The factor per `decaySteps` steps (positive). */
   decayRate: number;
   /** Decay in whole steps of `decaySteps` (default false). */
   staircase?: boolean;
 }
 
-/** initialLearningRate * decayRate ^ (step / decaySteps). */
+/**
+ * initialLearningRate * decayRate ^ (step / decaySteps).
+ * @example
+ * ```ts
+ * const schedule = new kiln.optimizers.schedules.ExponentialDecay({ initialLearningRate: 0.1, decaySteps: 1000, decayRate: 0.96 });
+ * const optimizer = new kiln.optimizers.SGD({ learningRate: schedule });
+ * ```
+ */
 export class ExponentialDecay extends LearningRateSchedule {
+  /** The starting rate. */
   readonly initialLearningRate: number;
+  /** Steps per application of `decayRate`. */
   readonly decaySteps: number;
+  /** The factor per `decaySteps` steps. */
   readonly decayRate: number;
+  /** Whether the decay happens in whole steps of `decaySteps`. */
   readonly staircase: boolean;
 
   constructor(args: ExponentialDecayArgs) {

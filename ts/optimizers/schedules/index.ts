@@ -1,3 +1,8 @@
+/**
+ * Learning rate schedules, as Keras' `keras.optimizers.schedules`: pass one as an optimizer's
+ * `learningRate` and the rate follows the optimizer's step count.
+ * @module
+ */
 export { CosineDecay, type CosineDecayArgs } from './cosine_decay.js';
 export { CosineDecayRestarts, type CosineDecayRestartsArgs } from './cosine_decay_restarts.js';
 export { ExponentialDecay, type ExponentialDecayArgs } from './exponential_decay.js';

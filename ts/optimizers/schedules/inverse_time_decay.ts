@@ -2,9 +2,13 @@ import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { flag, nonNegative, positive } from './schedule_arguments.js';
 import { checkOptionNames } from '../../utils/options.js';
 
+/** The options of `InverseTimeDecay`; unknown keys are refused. */
 export interface InverseTimeDecayArgs {
+  /** The starting rate (non-negative). */
   initialLearningRate: number;
+  /** The step count the decay is measured in (positive). */
   decaySteps: number;
+  /** How fast the rate falls (non-negative). */
   decayRate: number;
   /** Decay in whole steps of `decaySteps` (default false). */
   staircase?: boolean;
@@ -12,9 +16,13 @@ export interface InverseTimeDecayArgs {
 
 /** initialLearningRate / (1 + decayRate * step / decaySteps): Keras' `InverseTimeDecay`. */
 export class InverseTimeDecay extends LearningRateSchedule {
+  /** The starting rate. */
   readonly initialLearningRate: number;
+  /** The step count the decay is measured in. */
   readonly decaySteps: number;
+  /** How fast the rate falls. */
   readonly decayRate: number;
+  /** Whether the decay happens in whole steps of `decaySteps`. */
   readonly staircase: boolean;
 
   constructor(args: InverseTimeDecayArgs) {

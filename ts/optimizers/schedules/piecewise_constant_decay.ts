@@ -3,6 +3,7 @@ import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { nonNegative } from './schedule_arguments.js';
 import { checkOptionNames } from '../../utils/options.js';
 
+/** The options of `PiecewiseConstantDecay`; unknown keys are refused. */
 export interface PiecewiseConstantDecayArgs {
   /** Increasing step numbers where the rate changes. */
   boundaries: number[];
@@ -12,7 +13,9 @@ export interface PiecewiseConstantDecayArgs {
 
 /** A rate that is constant between boundaries: Keras' `PiecewiseConstantDecay`. */
 export class PiecewiseConstantDecay extends LearningRateSchedule {
+  /** The steps where the rate changes. */
   readonly boundaries: number[];
+  /** The rate in each interval (one more than `boundaries`). */
   readonly values: number[];
 
   constructor(args: PiecewiseConstantDecayArgs) {

@@ -2,8 +2,11 @@ import { LearningRateSchedule } from './learning_rate_schedule.js';
 import { flag, nonNegative, positive } from './schedule_arguments.js';
 import { checkOptionNames } from '../../utils/options.js';
 
+/** The options of `PolynomialDecay`; unknown keys are refused. */
 export interface PolynomialDecayArgs {
+  /** The starting rate (non-negative). */
   initialLearningRate: number;
+  /** Steps to reach `endLearningRate` (positive). */
   decaySteps: number;
   /** The rate reached after `decaySteps` steps (default 0.0001). */
   endLearningRate?: number;
@@ -18,10 +21,15 @@ export interface PolynomialDecayArgs {
  * then endLearningRate (or a new cycle): Keras' `PolynomialDecay`.
  */
 export class PolynomialDecay extends LearningRateSchedule {
+  /** The starting rate. */
   readonly initialLearningRate: number;
+  /** Steps to reach `endLearningRate`. */
   readonly decaySteps: number;
+  /** The rate after `decaySteps`. */
   readonly endLearningRate: number;
+  /** The polynomial's power. */
   readonly power: number;
+  /** Whether the decay restarts after `decaySteps`. */
   readonly cycle: boolean;
 
   constructor(args: PolynomialDecayArgs) {
