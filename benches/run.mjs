@@ -36,6 +36,8 @@
 //   BENCH_APPS_MIN_TIME=2  BENCH_APPS_MIN_CALLS=3 (timed calls per batch size: at least both)
 //   BENCH_APPS_KERAS=tensorflow  Keras backends for the applications (tensorflow,jax: both)
 //   BENCH_SERVE_*              passed to benches/serve.mjs (workload serving; see that file)
+//   BENCH_TORCH_THREADS        PyTorch's intra-op threads (default: its own, one per core; set 1 on a
+//                              loaded machine, where its spinning OpenMP threads collapse)
 //   BENCH_KILN=0               skip kiln-nn (default: run it when dist/index.js exists)
 //   BENCH_PYTHON=path          Python with the peers (default benches/.venv/bin/python)
 //   BENCH_TIMEOUT_S=900        per child process

@@ -1,9 +1,16 @@
 """Shared helpers for the PyTorch peers: the seed models built as Keras builds them (Keras'
 default initializers and Adam epsilon), and an epoch loop timed like the Keras callback."""
+import os
 import time
 
 import torch
 from torch import nn
+
+# BENCH_TORCH_THREADS sets PyTorch's intra-op threads (default: one per physical core). Its
+# OpenMP threads spin at barriers: on a machine where other processes hold the cores, two
+# threads can run 50-100x slower than one, so smoke runs on a loaded machine set it to 1.
+if os.environ.get("BENCH_TORCH_THREADS"):
+    torch.set_num_threads(int(os.environ["BENCH_TORCH_THREADS"]))
 
 
 def keras_init(model):

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// Profiles of kiln-nn (issue 15): where one training step of each seed model, and one ResNet50
+// inference, spend their time. Each target (kiln/profile_target.mjs) runs in its own process;
+// after its build and warm-up, `perf record -g -p PID` samples its steady loop; `perf report`
+// then gives the share of each shared object (the kiln .node, libc, node/V8, the kernel) and of
+// the hottest symbols (Rust kernels by name; JavaScript frames are named through
+// node --perf-basic-prof). Prints the summaries and writes them into their own section of
+// benches/RESULTS.md (run.mjs keeps that section when it rewrites the file).
+//
+//   node benches/profile.mjs        (needs perf: apt-get install linux-perf; runs as root here)
+//
+// Configuration (environment):
+//   BENCH_PROFILE_TARGETS=mlp,cnn,rnn,resnet50
+//   BENCH_PROFILE_SECONDS=10   seconds recorded per target
+//   BENCH_PROFILE_FREQ=999     samples per second
+//   BENCH_PROFILE_TOP=15       hottest symbols listed per target
+//   BENCH_PROFILE_SIZE=224     ResNet50's input size
+//   BENCH_RESULTS=path         the report to update (default benches/RESULTS.md)
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+const env = process.env;
+const CFG = {
+  targets: (env.BENCH_PROFILE_TARGETS || 'mlp,cnn,rnn,resnet50').split(',').filter(Boolean),
+  seconds: Number(env.BENCH_PROFILE_SECONDS || 10),
+  freq: Number(env.BENCH_PROFILE_FREQ || 999),
+  top: Number(env.BENCH_PROFILE_TOP || 15),
+  size: Number(env.BENCH_PROFILE_SIZE || 224),
+  resultsPath: env.BENCH_RESULTS || join(BENCH, 'RESULTS.md'),
+};
+export const SECTION_BEGIN = '<!-- profiles: written by benches/profile.mjs -->';
+export const SECTION_END = '<!-- end of profiles -->';
+const log = (s) => process.stderr.write(s + '\n');
+
+if (spawnSync('perf', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  throw new Error('perf is not installed: apt-get install linux-perf (the profiles need it)');
+}
+const directory = mkdtempSync(join(os.tmpdir(), 'kiln-profile-'));
+
+/** Runs one target; records its steady loop with perf; resolves with the target's JSON and the data file. */
+function record(target) {
+  const data = join(directory, `${target}.data`);
+  const child = spawn(process.execPath, ['--perf-basic-prof', join(BENCH, 'kiln/profile_target.mjs'), '--target', target, '--seconds', CFG.seconds, '--size', CFG.size],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let perf;
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (!perf && /READY \d+/.test(out)) {
+        perf = spawn('perf', ['record', '-F', String(CFG.freq), '-g', '-p', String(child.pid), '-o', data], { stdio: ['ignore', 'ignore', 'pipe'] });
+        perf.stderr.on('data', () => {});
+      }
+    });
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`profile target ${target} exited with ${code}`));
+      const result = JSON.parse(out.trim().split('\n').pop());
+      if (!perf) return reject(new Error(`profile target ${target} never became ready`));
+      const finish = () => resolve({ result, data });
+      if (perf.exitCode !== null) finish(); else perf.once('exit', finish);
+    });
+  });
+}
+
+/** `perf report` lines "  12.34%  name" sorted by --sort key, as [percent, name]. */
+function report(data, sort) {
+  const r = spawnSync('perf', ['report', '-i', data, '--stdio', '--no-children', '--sort', sort, '-g', 'none', '--percent-limit', '0.5'],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`perf report failed: ${r.stderr.slice(-500)}`);
+  return r.stdout.split('\n').map((l) => /^\s+([\d.]+)%\s+(.*\S)\s*$/.exec(l)).filter(Boolean).map((m) => [Number(m[1]), m[2].replace(/^\[[.k]\]\s+/, '')]);
+}
+
+/** "dso   [.] symbol" (or a bare dso) as "dso: symbol", file paths and JIT maps named plainly. */
+const shorten = (name) => {
+  const [dso, symbol] = name.split(/\s+\[[.k]\]\s+/);
+  const d = dso.trim().replace(/^\/tmp\/perf-\d+\.map$|^\[JIT\] tid \d+$/, 'node (JIT: JavaScript)').replace(/.*\//, '');
+  const n = symbol ? `${d}: ${symbol.replace(/\s*\.\.\.\s*$/, "").trim()}` : d;
+  return n.length > 140 ? `${n.slice(0, 137)}...` : n;
+};
+
+const parts = [];
+for (const target of CFG.targets) {
+  log(`profiling ${target} (${CFG.seconds} s)`);
+  const { result, data } = await record(target);
+  const dsos = report(data, 'dso');
+  const symbols = report(data, 'dso,symbol').slice(0, CFG.top);
+  log(`  ${result.what}: ${result.ms_per_step} ms a step (${result.steps} steps)`);
+  for (const [p, n] of symbols.slice(0, 5)) log(`    ${p.toFixed(1)}%  ${shorten(n)}`);
+  const esc = (s) => s.replace(/\|/g, '\\|');
+  parts.push([
+    `### ${result.what}: ${result.ms_per_step} ms a step`,
+    '',
+    `${result.steps} steps in ${result.seconds} s recorded at ${CFG.freq} Hz. Share of samples by shared object: ` +
+      dsos.slice(0, 6).map(([p, n]) => `${esc(shorten(n))} ${p.toFixed(1)}%`).join(', ') + '.',
+    '',
+    '| % of samples | shared object, symbol |',
+    '|---|---|',
+    ...symbols.map(([p, n]) => `| ${p.toFixed(1)} | ${esc(shorten(n))} |`),
+  ].join('\n'));
+}
+rmSync(directory, { recursive: true, force: true });
+
+const section = [
+  SECTION_BEGIN,
+  '## Profiles (where the time goes)',
+  '',
+  `Written by \`node benches/profile.mjs\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores. ` +
+    '`perf record -g` of the steady loop of each target (kiln/profile_target.mjs: after the build and warm-up steps), self time per symbol (`perf report --no-children`). ' +
+    'Rust kernels appear by name in the kiln .node; `node (JIT: JavaScript)` is the JavaScript side (the Keras API, the trainer loop); the kernel ([kernel.kallsyms]) is mostly thread wake-ups and page faults.',
+  '',
+  parts.join('\n\n'),
+  SECTION_END,
+].join('\n');
+process.stdout.write(`${section}\n`);
+const previous = existsSync(CFG.resultsPath) ? readFileSync(CFG.resultsPath, 'utf8') : '';
+const start = previous.indexOf(SECTION_BEGIN);
+const end = previous.indexOf(SECTION_END);
+writeFileSync(CFG.resultsPath, start >= 0 && end > start
+  ? previous.slice(0, start) + section + previous.slice(end + SECTION_END.length)
+  : `${previous.trimEnd()}\n\n${section}\n`);
+log(`updated ${CFG.resultsPath}`);
