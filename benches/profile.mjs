@@ -79,7 +79,7 @@ function report(data, sort) {
 const shorten = (name) => {
   const [dso, symbol] = name.split(/\s+\[[.k]\]\s+/);
   const d = dso.trim().replace(/^\/tmp\/perf-\d+\.map$|^\[JIT\] tid \d+$/, 'node (JIT: JavaScript)').replace(/.*\//, '');
-  const n = symbol ? `${d}: ${symbol.replace(/\s*\.\.\.\s*$/, "").trim()}` : d;
+  const n = symbol ? `${d}: ${symbol.trim().split(/\s{2,}/)[0]}` : d; // perf pads the column and may add more
   return n.length > 140 ? `${n.slice(0, 137)}...` : n;
 };
 
