@@ -10,7 +10,7 @@
 //
 // Configuration (environment):
 //   BENCH_SERVE_REPS=3            repetitions (kiln and onnxruntime alternate, the order flips)
-//   BENCH_SERVE_DURATION=5        seconds of each measured autocannon run (after 2 s of warm-up)
+//   BENCH_SERVE_DURATION=4        seconds of each measured autocannon run (after 2 s of warm-up)
 //   BENCH_SERVE_CONNECTIONS=32    concurrent connections
 //   BENCH_SERVE_SCENARIOS=1,32    samples per request
 //   BENCH_SERVE_BODIES=json,binary request bodies: JSON {"instances": ...}, or the samples' raw
@@ -31,7 +31,7 @@ const ROOT = dirname(BENCH);
 const num = (k, d) => (process.env[k] ? Number(process.env[k]) : d);
 const CFG = {
   reps: num('BENCH_SERVE_REPS', 3),
-  duration: num('BENCH_SERVE_DURATION', 5),
+  duration: num('BENCH_SERVE_DURATION', 4),
   warmup: 2,
   connections: num('BENCH_SERVE_CONNECTIONS', 32),
   scenarios: (process.env.BENCH_SERVE_SCENARIOS || '1,32').split(',').map(Number),
