@@ -710,7 +710,7 @@ if (results.memory?.kiln?.kiln?.length || results.mlp) {
     rows.push(['kiln event-loop delay during the 5-epoch fit, p50 / p99 / max (ms)',
       `${fmt(g((o) => o.event_loop_delay_p50_ms), 2)} / ${fmt(g((o) => o.event_loop_delay_p99_ms), 2)} / ${fmt(g((o) => o.event_loop_delay_max_ms), 2)}`]);
   } else {
-    rows.push(['kiln', `not measured (${kilnAvailable ? 'failed' : kilnSkipReason})`]);
+    rows.push(['kiln', `not measured (${!CFG.workloads.includes('memory') ? 'workload memory not in BENCH_WORKLOADS' : kilnAvailable ? 'failed' : kilnSkipReason})`]);
   }
   const b32 = results.mlp?.['batch=32'];
   if (b32) {
