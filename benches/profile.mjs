@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Profiles of kiln-nn (issue 15): where one training step of each seed model, and one ResNet50
 // inference, spend their time. Each target (kiln/profile_target.mjs) runs in its own process;
-// after its build and warm-up, `perf record -g -p PID` samples its steady loop; `perf report`
+// after its build and warm-up, `perf record --call-graph dwarf -p PID` samples its steady loop; `perf report`
 // then gives the share of each shared object (the kiln .node, libc, node/V8, the kernel) and of
 // the hottest symbols (Rust kernels by name; JavaScript frames are named through
 // node --perf-basic-prof). Prints the summaries and writes them into their own section of
@@ -12,7 +12,7 @@
 // Configuration (environment):
 //   BENCH_PROFILE_TARGETS=mlp,cnn,rnn,resnet50
 //   BENCH_PROFILE_SECONDS=10   seconds recorded per target
-//   BENCH_PROFILE_FREQ=999     samples per second
+//   BENCH_PROFILE_FREQ=499     samples per second (DWARF call graphs: 16 KiB of stack each)
 //   BENCH_PROFILE_TOP=15       hottest symbols listed per target
 //   BENCH_PROFILE_SIZE=224     ResNet50's input size
 //   BENCH_RESULTS=path         the report to update (default benches/RESULTS.md)
@@ -28,7 +28,7 @@ const env = process.env;
 const CFG = {
   targets: (env.BENCH_PROFILE_TARGETS || 'mlp,cnn,rnn,resnet50').split(',').filter(Boolean),
   seconds: Number(env.BENCH_PROFILE_SECONDS || 10),
-  freq: Number(env.BENCH_PROFILE_FREQ || 999),
+  freq: Number(env.BENCH_PROFILE_FREQ || 499),
   top: Number(env.BENCH_PROFILE_TOP || 15),
   size: Number(env.BENCH_PROFILE_SIZE || 224),
   resultsPath: env.BENCH_RESULTS || join(BENCH, 'RESULTS.md'),
@@ -53,7 +53,9 @@ function record(target) {
     child.stdout.on('data', (chunk) => {
       out += chunk;
       if (!perf && /READY \d+/.test(out)) {
-        perf = spawn('perf', ['record', '-F', String(CFG.freq), '-g', '-p', String(child.pid), '-o', data], { stdio: ['ignore', 'ignore', 'pipe'] });
+        // DWARF call graphs: the release build has no frame pointers, and the per-kernel
+        // (inclusive) table needs the callers of GEMM and of the kernels' closures.
+        perf = spawn('perf', ['record', '-F', String(CFG.freq), '--call-graph', 'dwarf,16384', '-p', String(child.pid), '-o', data], { stdio: ['ignore', 'ignore', 'pipe'] });
         perf.stderr.on('data', () => {});
       }
     });
@@ -67,12 +69,31 @@ function record(target) {
   });
 }
 
-/** `perf report` lines "  12.34%  name" sorted by --sort key, as [percent, name]. */
+/** `perf report` lines "  12.34%  name" sorted by --sort key, as [percent, name] (self time). */
 function report(data, sort) {
   const r = spawnSync('perf', ['report', '-i', data, '--stdio', '--no-children', '--sort', sort, '-g', 'none', '--percent-limit', '0.5'],
     { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`perf report failed: ${r.stderr.slice(-500)}`);
   return r.stdout.split('\n').map((l) => /^\s+([\d.]+)%\s+(.*\S)\s*$/.exec(l)).filter(Boolean).map((m) => [Number(m[1]), m[2].replace(/^\[[.k]\]\s+/, '')]);
+}
+
+/**
+ * Inclusive time (self + callees) of kiln-core's functions, closures folded into the function
+ * that defines them: the per-op breakdown (conv forward / backward, GEMM, the optimizer, ...).
+ */
+function kernels(data) {
+  const r = spawnSync('perf', ['report', '-i', data, '--stdio', '--children', '--sort', 'symbol', '-g', 'none', '--percent-limit', '1'],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`perf report --children failed: ${r.stderr.slice(-500)}`);
+  const best = new Map();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\s+([\d.]+)%\s+[\d.]+%\s+\[[.k]\]\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const name = m[2].trim().split(/\s{2,}/)[0].replace(/(::\{\{closure\}\})+$/, '');
+    if (!/kiln_core::/.test(name)) continue;
+    best.set(name, Math.max(best.get(name) ?? 0, Number(m[1])));
+  }
+  return [...best.entries()].sort((a, b) => b[1] - a[1]).map(([n, p]) => [p, n]);
 }
 
 /** "dso   [.] symbol" (or a bare dso) as "dso: symbol", file paths and JIT maps named plainly. */
@@ -89,6 +110,7 @@ for (const target of CFG.targets) {
   const { result, data } = await record(target);
   const dsos = report(data, 'dso');
   const symbols = report(data, 'dso,symbol').slice(0, CFG.top);
+  const ops = kernels(data).slice(0, CFG.top);
   log(`  ${result.what}: ${result.ms_per_step} ms a step (${result.steps} steps)`);
   for (const [p, n] of symbols.slice(0, 5)) log(`    ${p.toFixed(1)}%  ${shorten(n)}`);
   const esc = (s) => s.replace(/\|/g, '\\|');
@@ -97,6 +119,14 @@ for (const target of CFG.targets) {
     '',
     `${result.steps} steps in ${result.seconds} s recorded at ${CFG.freq} Hz. Share of samples by shared object: ` +
       dsos.slice(0, 6).map(([p, n]) => `${esc(shorten(n))} ${p.toFixed(1)}%`).join(', ') + '.',
+    '',
+    'Per op: kiln-core functions with the time spent in them and in what they call (inclusive, so nested rows overlap):',
+    '',
+    '| % of samples (inclusive) | kiln-core function |',
+    '|---|---|',
+    ...ops.map(([p, n]) => `| ${p.toFixed(1)} | ${esc(n.length > 140 ? `${n.slice(0, 137)}...` : n)} |`),
+    '',
+    'Hottest symbols (self time):',
     '',
     '| % of samples | shared object, symbol |',
     '|---|---|',
@@ -110,7 +140,7 @@ const section = [
   '## Profiles (where the time goes)',
   '',
   `Written by \`node benches/profile.mjs\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores. ` +
-    '`perf record -g` of the steady loop of each target (kiln/profile_target.mjs: after the build and warm-up steps), self time per symbol (`perf report --no-children`). ' +
+    '`perf record --call-graph dwarf` of the steady loop of each target (kiln/profile_target.mjs: after the build and warm-up steps); per op, the inclusive time of kiln-core\'s functions (`perf report --children`); then the self time per symbol (`perf report --no-children`). ' +
     'Rust kernels appear by name in the kiln .node; `node (JIT: JavaScript)` is the JavaScript side (the Keras API, the trainer loop); the kernel ([kernel.kallsyms]) is mostly thread wake-ups and page faults.',
   '',
   parts.join('\n\n'),
