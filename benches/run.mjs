@@ -12,7 +12,7 @@
 // Configuration (environment):
 //   BENCH_REPS=3               repetitions of the MLP measurements
 //   BENCH_GEMM_REPS=3          repetitions of the GEMM measurements
-//   BENCH_WORKLOADS=gemm,mlp,cnn,rnn,memory,infer,apps,serving
+//   BENCH_WORKLOADS=gemm,mlp,cnn,rnn,memory,infer,apps,serving  (add `profile` for benches/profile.mjs)
 //   BENCH_PEERS=numpy,torch,keras-jax,keras-tensorflow,tfjs-wasm,tfjs-cpu,onnxruntime
 //   BENCH_GEMM_MIN_TIME=0.1    seconds per timing trial;  BENCH_GEMM_TRIALS=5
 //   BENCH_MLP_BATCHES=32,128   BENCH_MLP_EPOCHS=5 (kiln and Keras; epoch 1 is warm-up)
@@ -410,6 +410,17 @@ function runServing() {
   if (r.status !== 0) errors.push(`serving: benches/serve.mjs exit ${r.status ?? r.signal}`);
 }
 
+/** Not in the default workloads (≈ 3–4 minutes): benches/profile.mjs, which writes its own section. */
+function runProfiles() {
+  if (!kilnAvailable) { errors.push(`profile: not run (${kilnSkipReason})`); return; }
+  waitQuiet();
+  log('profiles (benches/profile.mjs)');
+  const r = spawnSync(process.execPath, [join(BENCH, 'profile.mjs')], {
+    cwd: ROOT, env: { ...env, BENCH_RESULTS: CFG.resultsPath }, stdio: ['ignore', 'ignore', 'inherit'], timeout: CFG.timeoutS * 1000, killSignal: 'SIGKILL',
+  });
+  if (r.status !== 0) errors.push(`profile: benches/profile.mjs exit ${r.status ?? r.signal}`);
+}
+
 // ---------------------------------------------------------------- run
 const t0 = Date.now();
 const stampStart = kilnAvailable ? kilnStamp() : '';
@@ -444,6 +455,7 @@ for (let rep = 0; rep < totalReps; rep++) {
   }
 }
 if (CFG.workloads.includes('serving')) runServing();
+if (CFG.workloads.includes('profile')) runProfiles();
 const totalS = (Date.now() - t0) / 1000;
 const foreignAll = foreignCores(cpuStart, cpuTicks());
 const rebuilt = kilnAvailable && kilnStamp() !== stampStart;
