@@ -33,7 +33,7 @@
 //   BENCH_APPS_REPS=3          ResNet50 / MobileNetV2 inference (kiln, onnxruntime-node on kiln's
 //                              ONNX export, Keras, PyTorch/torchvision)
 //   BENCH_APPS_MODELS=ResNet50,MobileNetV2  BENCH_APPS_BATCHES=1,32  BENCH_APPS_SIZE=224
-//   BENCH_APPS_MIN_TIME=2  BENCH_APPS_MIN_CALLS=3 (timed calls per batch size: at least both)
+//   BENCH_APPS_MIN_TIME=1  BENCH_APPS_MIN_CALLS=3 (timed calls per batch size: at least both)
 //   BENCH_APPS_KERAS=tensorflow  Keras backends for the applications (tensorflow,jax: both)
 //   BENCH_SERVE_*              passed to benches/serve.mjs (workload serving; see that file)
 //   BENCH_TORCH_THREADS        PyTorch's intra-op threads (default: its own, one per core; set 1 on a
@@ -95,7 +95,7 @@ const CFG = {
   appsModels: list('BENCH_APPS_MODELS', 'ResNet50,MobileNetV2'),
   appsBatches: list('BENCH_APPS_BATCHES', '1,32').map(Number),
   appsSize: num('BENCH_APPS_SIZE', 224),
-  appsMinTime: num('BENCH_APPS_MIN_TIME', 2),
+  appsMinTime: num('BENCH_APPS_MIN_TIME', 1),
   appsMinCalls: num('BENCH_APPS_MIN_CALLS', 3),
   appsKeras: list('BENCH_APPS_KERAS', 'tensorflow'),
   python: env.BENCH_PYTHON || join(BENCH, '.venv/bin/python'),
