@@ -46,7 +46,8 @@ const directory = mkdtempSync(join(os.tmpdir(), 'kiln-profile-'));
 function record(target) {
   const data = join(directory, `${target}.data`);
   const child = spawn(process.execPath, ['--perf-basic-prof', join(BENCH, 'kiln/profile_target.mjs'), '--target', target, '--seconds', CFG.seconds, '--size', CFG.size],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    // cwd: the temporary directory, where --perf-basic-prof's V8 log (isolate-*.log) goes.
+    { cwd: directory, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let perf;
@@ -63,7 +64,7 @@ function record(target) {
       if (code !== 0) return reject(new Error(`profile target ${target} exited with ${code}`));
       const result = JSON.parse(out.trim().split('\n').pop());
       if (!perf) return reject(new Error(`profile target ${target} never became ready`));
-      const finish = () => resolve({ result, data });
+      const finish = () => resolve({ result, data, pid: child.pid });
       if (perf.exitCode !== null) finish(); else perf.once('exit', finish);
     });
   });
@@ -107,10 +108,12 @@ const shorten = (name) => {
 const parts = [];
 for (const target of CFG.targets) {
   log(`profiling ${target} (${CFG.seconds} s)`);
-  const { result, data } = await record(target);
+  const { result, data, pid } = await record(target);
   const dsos = report(data, 'dso');
   const symbols = report(data, 'dso,symbol').slice(0, CFG.top);
   const ops = kernels(data).slice(0, CFG.top);
+  rmSync(`/tmp/perf-${pid}.map`, { force: true }); // V8's symbol map for perf, no longer needed
+  rmSync(data, { force: true });
   log(`  ${result.what}: ${result.ms_per_step} ms a step (${result.steps} steps)`);
   for (const [p, n] of symbols.slice(0, 5)) log(`    ${p.toFixed(1)}%  ${shorten(n)}`);
   const esc = (s) => s.replace(/\|/g, '\\|');
