@@ -570,7 +570,7 @@ if (results.mlp) {
         s === 'kiln' ? '—' : fmt(ratio(kMed, med(s)), 2)];
     });
     section(`2. Seed MLP, ${key} (training samples/s, higher is better)`,
-      'Steady state: epoch 1 excluded (Keras, kiln and tfjs-wasm time epochs 2..N with an epoch callback); ' +
+      'Steady state: epoch 1 excluded (Keras, kiln and tfjs-wasm time epochs 2..N with an epoch callback; PyTorch times its own loop\'s epochs the same way, with Keras\' initializers and Adam epsilon); ' +
       `tfjs-cpu trains 1 epoch on a ${CFG.tfjsCpuSamples}-sample subset (stopped after ${CFG.tfjsCpuMaxSeconds} s) and is timed over its steps after the first 20. ` +
       'Ratio = kiln samples/s / peer samples/s: above 1 means kiln is faster; the bar is the fastest peer. ' +
       'Test accuracy is after the listed number of epochs. Peak RSS is of the whole process (Python processes include the framework).',
@@ -620,6 +620,7 @@ if (results.cnn) {
       `(${Math.ceil(steps / CFG.cnnBatch)} steps an epoch, shuffled), each epoch timed by an epoch callback: samples/s = samples of the timed fit / its time. ` +
       `Test accuracy is on the full 10,000-sample test set after that training (so after ${CFG.cnnEpochs} epochs of a ${steps}-sample subset, not of the full set). ` +
       'Ratio = kiln / peer: above 1 means kiln is faster; the bar is the fastest peer. ' +
+      'PyTorch trains the same model in its NCHW layout (the images transposed once, before timing). ' +
       'TensorFlow.js on wasm has no Conv2DBackpropFilter kernel, so it cannot train this model (the error is its exception text).',
       table(['system', 'samples/s median (min–max)', 'reps', 'test acc', 'timed epochs x samples', 'peak RSS MB', 'kiln/peer'], rows));
   }
