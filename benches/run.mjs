@@ -620,7 +620,7 @@ if (results.cnn) {
       `(${Math.ceil(steps / CFG.cnnBatch)} steps an epoch, shuffled), each epoch timed by an epoch callback: samples/s = samples of the timed fit / its time. ` +
       `Test accuracy is on the full 10,000-sample test set after that training (so after ${CFG.cnnEpochs} epochs of a ${steps}-sample subset, not of the full set). ` +
       'Ratio = kiln / peer: above 1 means kiln is faster; the bar is the fastest peer. ' +
-      'PyTorch trains the same model in its NCHW layout (the images transposed once, before timing). ' +
+      'PyTorch trains the same model in its NCHW layout (the 1-channel images as [N, 1, 28, 28]). ' +
       'TensorFlow.js on wasm has no Conv2DBackpropFilter kernel, so it cannot train this model (the error is its exception text).',
       table(['system', 'samples/s median (min–max)', 'reps', 'test acc', 'timed epochs x samples', 'peak RSS MB', 'kiln/peer'], rows));
   }
