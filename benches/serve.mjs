@@ -1,18 +1,21 @@
 #!/usr/bin/env node
-// Serving benchmark: examples/serve.ts serving a saved kiln model against the same server
-// predicting with onnxruntime-node on the model's exported ONNX file, both driven on loopback
-// by autocannon. Prints requests/s and latency percentiles and writes them into their own
-// section of benches/RESULTS.md (run.mjs keeps that section when it rewrites the file).
+// Serving benchmark (issue 17): `kiln-nn serve` (dist/cli.js, ts/serving) serving a saved kiln
+// model against the same server code predicting with onnxruntime-node on the model's exported
+// ONNX file (benches/serving/onnx_server.mjs), both driven on loopback by autocannon, with JSON
+// and with raw application/octet-stream float32 bodies. Prints requests/s and latency
+// percentiles and writes them into their own section of benches/RESULTS.md (run.mjs keeps that
+// section when it rewrites the file; `BENCH_WORKLOADS=serving node benches/run.mjs` runs this).
 //
-//   node benches/serve.mjs                    (after npm run build and npm install in benches/)
+//   node benches/serve.mjs                    (after npm run build and benches/setup.sh)
 //
 // Configuration (environment):
 //   BENCH_SERVE_REPS=3            repetitions (kiln and onnxruntime alternate, the order flips)
-//   BENCH_SERVE_DURATION=10       seconds of each measured autocannon run (after 2 s of warm-up)
+//   BENCH_SERVE_DURATION=4        seconds of each measured autocannon run (after 2 s of warm-up)
 //   BENCH_SERVE_CONNECTIONS=32    concurrent connections
 //   BENCH_SERVE_SCENARIOS=1,32    samples per request
 //   BENCH_SERVE_BODIES=json,binary request bodies: JSON {"instances": ...}, or the samples' raw
 //                                 float32 bytes (application/octet-stream)
+//   BENCH_SERVE_PEERS=onnxruntime,onnxruntime-1t
 //   BENCH_RESULTS=path            the report to update (default benches/RESULTS.md)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,11 +31,12 @@ const ROOT = dirname(BENCH);
 const num = (k, d) => (process.env[k] ? Number(process.env[k]) : d);
 const CFG = {
   reps: num('BENCH_SERVE_REPS', 3),
-  duration: num('BENCH_SERVE_DURATION', 10),
+  duration: num('BENCH_SERVE_DURATION', 4),
   warmup: 2,
   connections: num('BENCH_SERVE_CONNECTIONS', 32),
   scenarios: (process.env.BENCH_SERVE_SCENARIOS || '1,32').split(',').map(Number),
   bodies: (process.env.BENCH_SERVE_BODIES || 'json,binary').split(','),
+  peers: (process.env.BENCH_SERVE_PEERS || 'onnxruntime,onnxruntime-1t').split(','),
   resultsPath: process.env.BENCH_RESULTS || join(BENCH, 'RESULTS.md'),
 };
 export const SECTION_BEGIN = '<!-- serving benchmark: written by benches/serve.mjs -->';
@@ -56,22 +60,26 @@ await model.exportOnnx(files.onnx);
 
 // onnxruntime runs twice: with its default thread pool (one spinning thread per core) and with
 // one intra-op thread, which serves better when the HTTP work shares the cores.
+const CLI = join(ROOT, 'dist/cli.js');
 const SERVERS = {
-  kiln: { script: 'examples/serve.ts', file: files.kiln },
-  onnxruntime: { script: 'benches/serving/onnx_server.mjs', file: files.onnx },
-  'onnxruntime-1t': { script: 'benches/serving/onnx_server.mjs', file: files.onnx, env: { BENCH_ORT_THREADS: '1' } },
+  kiln: { args: [CLI, 'serve', files.kiln, '--port', '0', '--model-name', 'seed_mlp'] },
+  onnxruntime: { args: [join(BENCH, 'serving/onnx_server.mjs'), files.onnx, '0'], env: { BENCH_MODEL_NAME: 'seed_mlp' } },
+  'onnxruntime-1t': { args: [join(BENCH, 'serving/onnx_server.mjs'), files.onnx, '0'], env: { BENCH_MODEL_NAME: 'seed_mlp', BENCH_ORT_THREADS: '1' } },
 };
-const PEERS = ['onnxruntime', 'onnxruntime-1t'];
+const PEERS = CFG.peers.filter((p) => {
+  if (!SERVERS[p] || p === 'kiln') throw new Error(`BENCH_SERVE_PEERS: unknown server '${p}' (onnxruntime, onnxruntime-1t)`);
+  return true;
+});
 
 /** Starts a server as a child process on a free port; resolves with its URL once it listens. */
 function startServer(name) {
-  const { script, file, env = {} } = SERVERS[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', script, file, '0'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const { args, env = {} } = SERVERS[name];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      const url = /at (http:\/\/\S+)\/predict/.exec(out)?.[1];
+      const url = /at (http:\/\/\S+:predict)/.exec(out)?.[1];
       if (url) resolve({ url, stop: () => new Promise((done) => { child.once('exit', done); child.kill('SIGTERM'); }) });
     });
     child.once('exit', (code) => reject(new Error(`${name} server exited with ${code} before listening: ${out}`)));
@@ -82,7 +90,7 @@ function startServer(name) {
 const instances = (count) => Array.from({ length: count }, (_, n) => Array.from({ length: 28 }, (_, i) => Array.from({ length: 28 }, (_, j) => round(((n * 784 + i * 28 + j) * 2654435761 % 1000) / 1000, 3))));
 
 async function post(url, count) {
-  const response = await fetch(`${url}/predict`, { method: 'POST', body: JSON.stringify({ instances: instances(count) }) });
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: instances(count) }) });
   return (await response.json()).predictions;
 }
 
@@ -93,7 +101,7 @@ function requestBody(kind, count) {
   throw new Error(`BENCH_SERVE_BODIES: unknown body '${kind}' (json, binary)`);
 }
 
-const run = (url, { body, headers }, duration) => autocannon({ url: `${url}/predict`, method: 'POST', body, headers, connections: CFG.connections, duration });
+const run = (url, { body, headers }, duration) => autocannon({ url, method: 'POST', body, headers, connections: CFG.connections, duration });
 
 // Both servers must answer the same before their speed is compared.
 {
@@ -133,7 +141,7 @@ for (const { kind, count, key: scenario } of SCENARIOS) {
     const range = (key) => results[scenario][name].map((m) => m[key]);
     rows.push([kind, count, name, `${round(med(name, 'rps'), 0)} (${round(Math.min(...range('rps')), 0)}–${round(Math.max(...range('rps')), 0)})`,
       round(med(name, 'samples'), 0), med(name, 'p50'), med(name, 'p99'),
-      name === 'kiln' ? round(med('kiln', 'rps') / fastestPeer, 2) : '', results[scenario][name].reduce((n, m) => n + m.bad, 0)]);
+      name === 'kiln' ? (fastestPeer > 0 ? round(med('kiln', 'rps') / fastestPeer, 2) : 'n/a') : '', results[scenario][name].reduce((n, m) => n + m.bad, 0)]);
   }
 }
 const header = ['body', 'samples/request', 'server', 'requests/s median (min–max)', 'samples/s', 'p50 ms', 'p99 ms', 'kiln / fastest onnxruntime (req/s)', 'failed'];
@@ -150,8 +158,8 @@ const section = [
   `Written by \`node benches/serve.mjs\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores; ` +
     `${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
   '',
-  'The seed MLP (Flatten 784 → Dense 128 relu → Dropout → Dense 10 softmax) saved with `model.save` and served by `examples/serve.ts` ' +
-    '(`kiln.models.loadModel`, `model.predict` on native threads), against the same server code predicting with onnxruntime-node on the ' +
+  'The seed MLP (Flatten 784 → Dense 128 relu → Dropout → Dense 10 softmax) saved with `model.save` and served by `kiln-nn serve` ' +
+    '(dist/cli.js: `kiln.serving.serve`, TensorFlow Serving\'s `/v1/models/NAME:predict`, `model.predict` on native threads), against the same server code (`kiln.serving.startServer`) predicting with onnxruntime-node on the ' +
     '`model.exportOnnx` file of the same model (`benches/serving/onnx_server.mjs`; onnxruntime with its default thread pool, and ' +
     'onnxruntime-1t with `intraOpNumThreads: 1`). All merge the requests that arrive during a prediction ' +
     `into the next one (dynamic batching, at most 256 samples). autocannon on loopback in the driver process: ${CFG.connections} connections, ` +

@@ -88,3 +88,59 @@ def rnn_data(n=10000, steps=10, features=20, seed=1):
     x = ((h(np.arange(size, dtype=np.uint64)) >> np.uint32(8)).astype(np.float32) / np.float32(16777216.0))
     y = (h(np.arange(size, size + n, dtype=np.uint64)) >> np.uint32(31)).astype(np.float32)
     return x.reshape(n, steps, features), y.reshape(n, 1)
+
+
+def percentile(sorted_values, p):
+    """The value at percentile p (0-100) of sorted numbers, nearest rank (lib/timing.mjs's rule)."""
+    import math
+
+    if not sorted_values:
+        return float("nan")
+    i = min(len(sorted_values) - 1, max(0, math.ceil(p / 100 * len(sorted_values)) - 1))
+    return sorted_values[i]
+
+
+def latency(fn, warmup=200, calls=2000, max_time=3.0):
+    """Latency of one call (lib/timing.mjs `latency`): milliseconds p50, p99, mean; stops early
+    after max_time seconds once 200 calls are in."""
+    import time
+
+    start = time.perf_counter()
+    for i in range(warmup):
+        if i >= 20 and time.perf_counter() - start > max_time / 2:
+            break
+        fn()
+    times = []
+    timed = time.perf_counter()
+    while len(times) < calls and (len(times) < 200 or time.perf_counter() - timed < max_time):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {"p50_ms": round(percentile(times, 50), 4), "p99_ms": round(percentile(times, 99), 4),
+            "mean_ms": round(sum(times) / len(times), 4), "calls": len(times)}
+
+
+def throughput(fn, samples, warmup=2, min_calls=5, min_time=1.0, max_calls=1000):
+    """Throughput (lib/timing.mjs `throughput`): calls timed one by one until min_calls and
+    min_time; samples/s of the median call."""
+    import time
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < max_calls and (len(times) < min_calls or time.perf_counter() - start < min_time):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    med = percentile(times, 50)
+    return {"samples_per_s": round(samples * 1000 / med, 1), "median_ms": round(med, 3), "min_ms": round(times[0], 3),
+            "calls": len(times)}
+
+
+def fixed_inputs(size, offset=0):
+    """The inputs of lib/timing.mjs `fixedInputs`: ((i + offset) * 2654435761 mod 1000) / 1000, float32."""
+    i = np.arange(offset, offset + size, dtype=np.uint64)
+    return ((i * np.uint64(2654435761)) % np.uint64(1000)).astype(np.float32) / np.float32(1000)

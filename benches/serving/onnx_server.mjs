@@ -1,10 +1,12 @@
-// The serving peer: the same HTTP server as examples/serve.ts (same JSON format, same dynamic
-// batching), predicting with onnxruntime-node on the model's exported ONNX file.
-//   node --import tsx benches/serving/onnx_server.mjs model.onnx [port]
+// The serving peer: kiln-nn's own HTTP server (kiln.serving.startServer: the same REST shape,
+// body parsing and dynamic batching as `kiln-nn serve`) predicting with onnxruntime-node on the
+// model's exported ONNX file, so the two servers differ only in the model runtime.
+//   node benches/serving/onnx_server.mjs model.onnx [port]
 import ort from 'onnxruntime-node';
-import { startServer } from '../../examples/serve.ts';
+import { loadKiln } from '../lib/kiln.mjs';
 
 const [path, port = '8502'] = process.argv.slice(2);
+const kiln = await loadKiln();
 // BENCH_ORT_THREADS sets onnxruntime's intra-op threads (default: its own choice, one per core).
 const threads = Number(process.env.BENCH_ORT_THREADS) || undefined;
 const session = await ort.InferenceSession.create(path, threads ? { intraOpNumThreads: threads } : {});
@@ -20,5 +22,7 @@ const predictor = {
   },
 };
 
-const { url } = await startServer(predictor, { port: Number(port) });
-console.log(`Serving ${path} (onnxruntime-node) at ${url}/predict`);
+const modelName = process.env.BENCH_MODEL_NAME || 'model';
+const running = await kiln.serving.startServer(predictor, { port: Number(port), modelName });
+for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => void running.shutdown());
+console.log(`Serving ${path} (onnxruntime-node) as "${modelName}" at ${running.url}/v1/models/${modelName}:predict`);
