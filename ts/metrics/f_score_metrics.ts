@@ -54,10 +54,6 @@ export class FBetaScore extends Metric<number | number[]> {
     return { kind: 'f_score', threshold: this.threshold };
   }
 
-  stateSize(classes: number): number {
-    return 4 * classes;
-  }
-
   resultFromState(state: Float64Array): number | number[] {
     const classes = state.length / 4;
     let part = (k: number) => Array.from(state.subarray(k * classes, (k + 1) * classes));

@@ -17,10 +17,6 @@ export abstract class SampleMeanMetric extends Metric {
     return { kind: this.kind };
   }
 
-  stateSize(): number {
-    return 2;
-  }
-
   resultFromState(state: Float64Array): number {
     return divideNoNan(state[0], state[1]);
   }
@@ -45,10 +41,6 @@ export class Sum extends Metric {
 
   spec(): MetricSpec {
     return { kind: 'sum' };
-  }
-
-  stateSize(): number {
-    return 1;
   }
 
   resultFromState(state: Float64Array): number {

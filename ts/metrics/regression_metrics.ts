@@ -96,10 +96,6 @@ export class R2Score extends Metric<number | number[]> {
     return { kind: 'r2_score' };
   }
 
-  stateSize(columns: number): number {
-    return 4 * columns + 1;
-  }
-
   resultFromState(state: Float64Array): number | number[] {
     const columns = (state.length - 1) / 4;
     const part = (k: number) => Array.from(state.subarray(k * columns, (k + 1) * columns));
