@@ -37,19 +37,13 @@ export type OpResult<A> = A extends SymbolicTensor ? SymbolicTensor : Tensor;
 /** A symbolic result if either argument is symbolic, else a concrete tensor. */
 export type OpResult2<A, B> = A extends SymbolicTensor ? SymbolicTensor : B extends SymbolicTensor ? SymbolicTensor : Tensor;
 
-/** numpy broadcasting of shapes with an unknown batch axis. */
+/** numpy broadcasting of shapes with an unknown batch axis (the rule is kiln-core's). */
 export function broadcastShapes(a: Shape, b: Shape): Shape {
-  const rank = Math.max(a.length, b.length);
-  const out: Shape = [];
-  for (let i = 0; i < rank; i++) {
-    const da = i + a.length >= rank ? a[i + a.length - rank] : 1;
-    const db = i + b.length >= rank ? b[i + b.length - rank] : 1;
-    if (da === db || db === 1) out.push(da);
-    else if (da === 1) out.push(db);
-    else if (da === null || db === null) out.push(da ?? db);
-    else throw new ShapeError(`${where()}shapes ${describe(a)} and ${describe(b)} cannot be broadcast together`);
+  try {
+    return callNative(() => native.broadcastShapes(a, b)) as Shape;
+  } catch (error) {
+    throw error instanceof ShapeError ? new ShapeError(`${where()}${error.message}`) : error;
   }
-  return out;
 }
 
 function binary<A extends OpInput, B extends OpInput>(fn: string, a: A, b: B): OpResult2<A, B> {
@@ -226,15 +220,14 @@ export interface ConvOptions {
   groups?: number;
 }
 
-/** Output length of one spatial axis (null stays null), as TensorFlow computes it. */
+/** Output length of one spatial axis (null stays null), as TensorFlow computes it (kiln-core's rule). */
 function windowOutput(input: number | null, window: number, stride: number, dilation: number, padding: Padding, shape: Shape): number | null {
   if (input === null) return null;
-  if (padding === 'same') return Math.ceil(input / stride);
-  const span = (window - 1) * dilation + 1;
-  if (input < span) {
+  const out = callNative(() => native.windowOutput(input, window, stride, dilation, padding));
+  if (out === null || out === undefined) {
     throw new ShapeError(`${where()}the window of size ${window}${dilation > 1 ? ` (dilation ${dilation})` : ''} is larger than the input axis of length ${input} with padding 'valid' (input shape ${describe(shape)})`);
   }
-  return Math.floor((input - span) / stride) + 1;
+  return out;
 }
 
 /**

@@ -3,27 +3,13 @@ import { callNative, native } from '../native.js';
 import { isSymbolic } from '../ops/recording.js';
 import { SymbolicTensor } from '../symbolic.js';
 import * as ops from '../ops.js';
+import type * as lossNames from './names.js';
 import { recordedLossValues } from './recorded_losses.js';
 import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
 
-/** The engine's loss kinds (Keras' function names). */
-export type LossKind =
-  | 'categorical_crossentropy'
-  | 'sparse_categorical_crossentropy'
-  | 'binary_crossentropy'
-  | 'mean_squared_error'
-  | 'mean_absolute_error'
-  | 'mean_absolute_percentage_error'
-  | 'mean_squared_logarithmic_error'
-  | 'huber'
-  | 'log_cosh'
-  | 'hinge'
-  | 'squared_hinge'
-  | 'categorical_hinge'
-  | 'kl_divergence'
-  | 'poisson'
-  | 'cosine_similarity';
+/** The engine's loss kinds (Keras' function names, kiln-core's `LossKind`). */
+export type LossKind = (typeof lossNames)[keyof typeof lossNames];
 
 /** @internal What the engine computes: a kind and its settings. */
 export interface LossSpec {

@@ -66,11 +66,6 @@ abstract class ConfusionMetric<R extends number | number[]> extends Metric<R> {
     return { kind: 'confusion', thresholds: this.countThresholds, evenly_distributed: evenlyDistributed(this.countThresholds), ...this.countOptions() };
   }
 
-  /** @internal The state's length. */
-  stateSize(_classes: number): number {
-    return 4 * this.countThresholds.length;
-  }
-
   /** One value per threshold, or the only one. */
   protected perThreshold(values: number[]): R {
     return (values.length === 1 ? values[0] : values) as R;
@@ -287,9 +282,9 @@ export class AUC extends ConfusionMetric<number> {
     };
   }
 
-  /** @internal The state's length. */
+  /** With `numLabels`, the labels are known before any data: the kernels' rule at that count. */
   override stateSize(classes: number): number {
-    return 4 * this.numThresholds * (this.multiLabel ? (this.numLabels ?? classes) : 1);
+    return super.stateSize(this.multiLabel ? (this.numLabels ?? classes) : classes);
   }
 
   /** The thresholds the curve is evaluated at (with the outer two just beyond 0 and 1). */

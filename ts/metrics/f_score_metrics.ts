@@ -61,11 +61,6 @@ export class FBetaScore extends Metric<number | number[]> {
     return { kind: 'f_score', threshold: this.threshold };
   }
 
-  /** @internal The state's length. */
-  stateSize(classes: number): number {
-    return 4 * classes;
-  }
-
   /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number | number[] {
     const classes = state.length / 4;

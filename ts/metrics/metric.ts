@@ -58,8 +58,10 @@ export abstract class Metric<R extends MetricResult = number> {
   /** @internal The kernels' description of this metric. */
   abstract spec(): MetricSpec;
 
-  /** @internal The state's length for predictions with `classes` values on the last axis. */
-  abstract stateSize(classes: number): number;
+  /** @internal The state's length for predictions with `classes` values on the last axis (the kernels' rule). */
+  stateSize(classes: number): number {
+    return callNative(() => native.metricStateLen(JSON.stringify(this.spec()), classes));
+  }
 
   /** @internal The result of an accumulated state. */
   abstract resultFromState(state: Float64Array): R;

@@ -18,11 +18,6 @@ export abstract class SampleMeanMetric extends Metric {
     return { kind: this.kind };
   }
 
-  /** @internal The state's length. */
-  stateSize(): number {
-    return 2;
-  }
-
   /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number {
     return divideNoNan(state[0], state[1]);
@@ -49,11 +44,6 @@ export class Sum extends Metric {
   /** @internal The engine's description of it. */
   spec(): MetricSpec {
     return { kind: 'sum' };
-  }
-
-  /** @internal The state's length. */
-  stateSize(): number {
-    return 1;
   }
 
   /** @internal The result of an accumulated state. */

@@ -102,11 +102,6 @@ export class R2Score extends Metric<number | number[]> {
     return { kind: 'r2_score' };
   }
 
-  /** @internal The state's length. */
-  stateSize(columns: number): number {
-    return 4 * columns + 1;
-  }
-
   /** @internal The result of an accumulated state. */
   resultFromState(state: Float64Array): number | number[] {
     const columns = (state.length - 1) / 4;

@@ -1,6 +1,7 @@
 //! Steady-state training steps of the seed MLP (784 -> 128 relu -> dropout 0.2 -> 10 softmax)
 //! and the seed CNN (conv 32 -> pool -> conv 64 -> pool -> dense 128 -> 10), Adam, sparse
 //! categorical cross-entropy: `cargo bench -p kiln-core --bench train_step`.
+use kiln_core::engine::{BatchData, BatchRange};
 use kiln_core::rng::Rng;
 use kiln_core::{Engine, Tensor, Variable};
 use std::time::Instant;
@@ -60,9 +61,9 @@ fn time_steps(name: &str, spec: &str, vars: Vec<Variable>, x: &Tensor, y: &Tenso
     let mut engine = Engine::new(spec, vars).unwrap();
     let order: Vec<u32> = (0..n as u32).collect();
     let rates = vec![1e-3; steps];
-    engine.train_batches(&[x], &[y], &order, batch, 0, 5, &rates).unwrap(); // warm-up
+    engine.train_batches(&BatchData::new(&[x], &[y]), &order, BatchRange::new(batch, 0, 5), &rates).unwrap(); // warm-up
     let started = Instant::now();
-    engine.train_batches(&[x], &[y], &order, batch, 0, steps, &rates).unwrap();
+    engine.train_batches(&BatchData::new(&[x], &[y]), &order, BatchRange::new(batch, 0, steps), &rates).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     println!("{name} batch {batch:4}: {:8.1} us/step, {:9.0} samples/s ({} threads)", seconds * 1e6 / steps as f64, (steps * batch) as f64 / seconds, kiln_core::threads::num_threads());
 }

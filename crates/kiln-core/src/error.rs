@@ -55,3 +55,9 @@ pub fn shape_str(shape: &[usize]) -> String {
     let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     format!("[{}]", parts.join(", "))
 }
+
+/// Formats a shape whose axes may be unknown: `[null, 28, 28]`.
+pub fn dims_str(dims: &[Option<usize>]) -> String {
+    let parts: Vec<String> = dims.iter().map(|d| d.map_or("null".to_string(), |d| d.to_string())).collect();
+    format!("[{}]", parts.join(", "))
+}

@@ -4,6 +4,7 @@ use crate::convert;
 use crate::error::{guard, to_js};
 use crate::tensor::NativeTensor;
 use crate::variable::NativeVariable;
+use kiln_core::engine::{BatchData, BatchRange};
 use kiln_core::{Engine, Tensor};
 use napi::bindgen_prelude::AsyncTask;
 use napi::bindgen_prelude::{ClassInstance, Float32Array, Float64Array, Uint32Array};
@@ -34,8 +35,8 @@ fn flatten(logs: Vec<Vec<f64>>) -> Vec<f64> {
 }
 
 pub enum Job {
-    Train { order: Vec<u32>, batch_size: usize, first: usize, count: usize, learning_rates: Vec<f32> },
-    Evaluate { batch_size: usize, first: usize, count: usize },
+    Train { order: Vec<u32>, range: BatchRange, learning_rates: Vec<f32> },
+    Evaluate { range: BatchRange },
 }
 
 pub struct BatchTask {
@@ -55,10 +56,10 @@ impl Task for BatchTask {
         guard(|| {
             let mut engine = lock(&self.engine);
             let (inputs, targets) = (refs(&self.inputs), refs(&self.targets));
-            let weights = self.sample_weights.as_deref();
+            let data = BatchData::new(&inputs, &targets).weighted(self.sample_weights.as_deref());
             let logs = match &self.job {
-                Job::Train { order, batch_size, first, count, learning_rates } => engine.train_weighted_batches(&inputs, &targets, weights, order, *batch_size, *first, *count, learning_rates),
-                Job::Evaluate { batch_size, first, count } => engine.evaluate_weighted_batches(&inputs, &targets, weights, *batch_size, *first, *count),
+                Job::Train { order, range, learning_rates } => engine.train_batches(&data, order, *range, learning_rates),
+                Job::Evaluate { range } => engine.evaluate_batches(&data, *range),
             };
             logs.map(flatten).map_err(to_js)
         })
@@ -118,7 +119,7 @@ impl NativeEngine {
     /// Optimizer steps taken (Keras' `optimizer.iterations`).
     #[napi(getter)]
     pub fn step(&self) -> f64 {
-        lock(&self.inner).step as f64
+        lock(&self.inner).step() as f64
     }
 
     #[napi]
@@ -158,9 +159,7 @@ impl NativeEngine {
             sample_weights: sample_weights.map(|w| w.get().cloned()).transpose()?,
             job: Job::Train {
                 order: order.to_vec(),
-                batch_size: convert::count(batch_size, "batchSize")?.max(1),
-                first: convert::count(first, "trainBatches: first")?,
-                count: convert::count(count, "trainBatches: count")?,
+                range: BatchRange::new(convert::count(batch_size, "batchSize")?.max(1), convert::count(first, "trainBatches: first")?, convert::count(count, "trainBatches: count")?),
                 learning_rates: learning_rates.to_vec(),
             },
         }))
@@ -182,9 +181,7 @@ impl NativeEngine {
             targets: tensors(&targets)?,
             sample_weights: sample_weights.map(|w| w.get().cloned()).transpose()?,
             job: Job::Evaluate {
-                batch_size: convert::count(batch_size, "batchSize")?.max(1),
-                first: convert::count(first, "evaluateBatches: first")?,
-                count: convert::count(count, "evaluateBatches: count")?,
+                range: BatchRange::new(convert::count(batch_size, "batchSize")?.max(1), convert::count(first, "evaluateBatches: first")?, convert::count(count, "evaluateBatches: count")?),
             },
         }))
     }

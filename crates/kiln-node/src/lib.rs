@@ -9,6 +9,7 @@ mod losses;
 mod metrics;
 mod ops;
 mod optimizer_state;
+mod shape_rules;
 mod tensor;
 mod variable;
 

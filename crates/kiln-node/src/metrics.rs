@@ -18,3 +18,12 @@ pub fn metric_update(spec: String, y_true: Option<&NativeTensor>, y_pred: &Nativ
         Ok(Float64Array::new(state))
     })
 }
+
+/// The length of a metric's state for predictions with `classes` values on the last axis
+/// (the kernels' rule, which the batch logs and `metricUpdate` follow).
+#[napi]
+pub fn metric_state_len(spec: String, classes: f64) -> Result<u32> {
+    let kind: MetricKind = serde_json::from_str(&spec).map_err(|e| value_error(format!("Invalid metric description: {e}")))?;
+    let classes = crate::convert::count(classes, "metricStateLen: classes")?;
+    u32::try_from(kind.state_len(classes)).map_err(|_| value_error(format!("The state of metric {} is too large for {classes} classes", kind.name())))
+}

@@ -14,7 +14,7 @@ impl NativeEngine {
         if !(step.is_finite() && step >= 0.0 && step.fract() == 0.0) {
             return Err(crate::error::value_error(format!("The optimizer step count must be a non-negative integer, got {step}")));
         }
-        lock(&self.inner).step = step as u64;
+        lock(&self.inner).set_step(step as u64);
         Ok(())
     }
 

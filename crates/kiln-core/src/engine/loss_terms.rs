@@ -24,7 +24,7 @@ pub struct LossTerm {
     pub node: usize,
     #[serde(default)]
     pub kind: TermKind,
-    #[serde(default = "super::one")]
+    #[serde(default = "super::spec::one")]
     pub weight: f32,
     #[serde(default)]
     pub reduction: Reduction,
@@ -139,7 +139,7 @@ pub fn weight_penalties<V: Deref<Target = Vec<f32>>>(plan: Option<&mut Plan>, va
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::Engine;
+    use crate::engine::{BatchData, BatchRange, Engine};
     use crate::tensor::Tensor;
     use crate::variable::Variable;
 
@@ -167,7 +167,7 @@ mod tests {
         let y = Tensor::from_f32(vec![3, 2], vec![0.2, 0.1, -0.3, 0.4, 1.0, 0.0]).unwrap();
         let weights = Tensor::from_f32(vec![3], vec![1.0, 0.0, 2.5]).unwrap();
         let mut engine = Engine::new(SPEC, vec![w.clone()]).unwrap();
-        let loss = |engine: &mut Engine| engine.evaluate_weighted_batches(&[&x], &[&y], Some(&weights), 3, 0, 1).unwrap()[0][1] / 3.0;
+        let loss = |engine: &mut Engine| engine.evaluate_batches(&BatchData::new(&[&x], &[&y]).weighted(Some(&weights)), BatchRange::new(3, 0, 1)).unwrap()[0][1] / 3.0;
         let before = w.read().to_f32().into_owned();
         let numeric: Vec<f64> = (0..4)
             .map(|i| {
@@ -180,7 +180,7 @@ mod tests {
                 (up - down) / 2e-2
             })
             .collect();
-        engine.train_weighted_batches(&[&x], &[&y], Some(&weights), &[0, 1, 2], 3, 0, 1, &[1.0]).unwrap();
+        engine.train_batches(&BatchData::new(&[&x], &[&y]).weighted(Some(&weights)), &[0, 1, 2], BatchRange::new(3, 0, 1), &[1.0]).unwrap();
         let after = w.read().to_f32().into_owned();
         for i in 0..4 {
             let analytic = (before[i] - after[i]) as f64;

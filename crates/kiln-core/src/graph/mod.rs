@@ -5,36 +5,103 @@ mod op;
 pub use executor::Plan;
 pub use op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, Node, Op};
 
-use crate::error::{KilnError, Result};
+use crate::error::{shape_str, KilnError, Result};
 use serde::Deserialize;
 
+/// A model's ops in topological order, validated whenever one is read (from JSON or as part
+/// of an engine description): every malformed node is a clear error, never a panic later.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "GraphDescription")]
 pub struct Graph {
     /// In topological order: a node's inputs come before it.
     pub nodes: Vec<Node>,
     pub outputs: Vec<usize>,
 }
 
+/// A graph as described, before validation.
+#[derive(Deserialize)]
+struct GraphDescription {
+    nodes: Vec<Node>,
+    outputs: Vec<usize>,
+}
+
+impl TryFrom<GraphDescription> for Graph {
+    type Error = KilnError;
+
+    fn try_from(d: GraphDescription) -> Result<Graph> {
+        let graph = Graph { nodes: d.nodes, outputs: d.outputs };
+        graph.validate()?;
+        Ok(graph)
+    }
+}
+
+/// "node 3 (dense_1)", for messages.
+fn describe(id: usize, node: &Node) -> String {
+    if node.name.is_empty() {
+        format!("Graph node {id}")
+    } else {
+        format!("Graph node {id} ({})", node.name)
+    }
+}
+
 impl Graph {
     pub fn from_json(json: &str) -> Result<Graph> {
-        let graph: Graph = serde_json::from_str(json).map_err(|e| KilnError::value(format!("Invalid graph description: {e}")))?;
-        for (id, node) in graph.nodes.iter().enumerate() {
+        serde_json::from_str(json).map_err(|e| KilnError::value(format!("Invalid graph description: {e}")))
+    }
+
+    /// Refuses what the planner and the passes assume never happens: a wrong number of
+    /// inputs, an input that is not an earlier node (a cycle, or no node at all), model inputs
+    /// numbered other than 0..n once each, a rank-0 input, a constant whose values do not fill
+    /// its shape, an output that is not a node.
+    pub fn validate(&self) -> Result<()> {
+        let mut input_seen = vec![false; self.input_count()];
+        for (id, node) in self.nodes.iter().enumerate() {
             let fits = match node.op.arity() {
                 Some(n) => node.inputs.len() == n,
                 None => !node.inputs.is_empty(),
             };
             if !fits {
                 let needs = node.op.arity().map_or("at least 1".to_string(), |n| n.to_string());
-                return Err(KilnError::value(format!("Graph node {id} ({}) needs {needs} inputs, got {}", node.name, node.inputs.len())));
+                return Err(KilnError::value(format!("{} needs {needs} inputs, got {}", describe(id, node), node.inputs.len())));
             }
             if let Some(&bad) = node.inputs.iter().find(|&&i| i >= id) {
-                return Err(KilnError::value(format!("Graph node {id} ({}) reads node {bad}, which does not come before it", node.name)));
+                let why = if bad >= self.nodes.len() {
+                    format!("the graph has {} nodes", self.nodes.len())
+                } else {
+                    "which does not come before it (nodes must be in topological order, without cycles)".to_string()
+                };
+                return Err(KilnError::value(format!("{} reads node {bad}, {why}", describe(id, node))));
+            }
+            match &node.op {
+                Op::Input { index, shape } => {
+                    if shape.is_empty() {
+                        return Err(KilnError::shape(format!("{}: a model input needs a batch axis, got shape []", describe(id, node))));
+                    }
+                    match input_seen.get_mut(*index) {
+                        Some(seen) if !*seen => *seen = true,
+                        Some(_) => return Err(KilnError::value(format!("{}: model input {index} is declared twice", describe(id, node)))),
+                        None => return Err(KilnError::value(format!("{}: model input index {index} is out of range: the graph has {} inputs, numbered from 0", describe(id, node), input_seen.len()))),
+                    }
+                }
+                Op::Constant { shape, values } => {
+                    let expected = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+                    if expected != Some(values.len()) {
+                        return Err(KilnError::value(format!(
+                            "{}: a constant of shape {} needs {} values, got {}",
+                            describe(id, node),
+                            shape_str(shape),
+                            expected.map_or("too many".to_string(), |n| n.to_string()),
+                            values.len()
+                        )));
+                    }
+                }
+                _ => {}
             }
         }
-        if let Some(&bad) = graph.outputs.iter().find(|&&o| o >= graph.nodes.len()) {
-            return Err(KilnError::value(format!("Graph output {bad} is not a node")));
+        if let Some(&bad) = self.outputs.iter().find(|&&o| o >= self.nodes.len()) {
+            return Err(KilnError::value(format!("Graph output {bad} is not a node: the graph has {} nodes", self.nodes.len())));
         }
-        Ok(graph)
+        Ok(())
     }
 
     pub fn input_count(&self) -> usize {
@@ -55,3 +122,6 @@ impl Graph {
         counts
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,7 @@
 //! Elementwise functions of two tensors with numpy broadcasting, and their gradients.
 //! One strided walk serves every op and every broadcast pattern.
 use super::extremum;
-use crate::error::{shape_str, KilnError, Result};
+use crate::error::{dims_str, shape_str, KilnError, Result};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -81,14 +81,24 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     if rank > MAX_RANK {
         return Err(KilnError::shape(format!("Elementwise ops support up to {MAX_RANK} axes, got shapes {} and {}", shape_str(a), shape_str(b))));
     }
-    let mut out = vec![0; rank];
+    let known = |s: &[usize]| s.iter().map(|&d| Some(d)).collect::<Vec<_>>();
+    Ok(broadcast_dims(&known(a), &known(b))?.into_iter().map(|d| d.unwrap_or(1)).collect())
+}
+
+/// numpy broadcasting of shapes whose axes may be unknown (None, as a recorded graph's batch
+/// axis): equal axes and axes of 1 broadcast as numpy's do; an unknown axis against a known
+/// one other than 1 takes the known length (the data must have it).
+pub fn broadcast_dims(a: &[Option<usize>], b: &[Option<usize>]) -> Result<Vec<Option<usize>>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![None; rank];
     for i in 0..rank {
-        let da = if i + a.len() >= rank { a[i + a.len() - rank] } else { 1 };
-        let db = if i + b.len() >= rank { b[i + b.len() - rank] } else { 1 };
+        let da = if i + a.len() >= rank { a[i + a.len() - rank] } else { Some(1) };
+        let db = if i + b.len() >= rank { b[i + b.len() - rank] } else { Some(1) };
         out[i] = match (da, db) {
             _ if da == db => da,
-            (1, d) | (d, 1) => d,
-            _ => return Err(KilnError::shape(format!("Shapes {} and {} cannot be broadcast together", shape_str(a), shape_str(b)))),
+            (d, Some(1)) | (Some(1), d) => d,
+            (None, d) | (d, None) => d,
+            _ => return Err(KilnError::shape(format!("Shapes {} and {} cannot be broadcast together", dims_str(a), dims_str(b)))),
         };
     }
     Ok(out)
@@ -239,6 +249,18 @@ pub fn backward(op: BinaryOp, a: &[f32], a_shape: &[usize], b: &[f32], b_shape: 
 mod tests {
     use super::*;
     use crate::kernels::testing::check_gradient;
+
+    #[test]
+    fn unknown_axes_broadcast_to_the_known_length() {
+        let (n, k) = (None, Some);
+        assert_eq!(broadcast_dims(&[n, k(3)], &[k(3)]).unwrap(), vec![n, k(3)]);
+        assert_eq!(broadcast_dims(&[n, k(1)], &[k(4), k(3)]).unwrap(), vec![k(4), k(3)]);
+        assert_eq!(broadcast_dims(&[n, k(2)], &[k(1), n]).unwrap(), vec![n, k(2)]);
+        assert_eq!(broadcast_dims(&[k(1)], &[n]).unwrap(), vec![n]);
+        assert_eq!(broadcast_dims(&[], &[n, k(5)]).unwrap(), vec![n, k(5)]);
+        assert_eq!(broadcast_dims(&[n, k(2)], &[k(3)]).unwrap_err().message, "Shapes [null, 2] and [3] cannot be broadcast together");
+        assert_eq!(broadcast_shape(&[2, 1, 3], &[4, 1]).unwrap(), vec![2, 4, 3]);
+    }
 
     #[test]
     fn broadcasting_matches_numpy() {

@@ -65,7 +65,7 @@ pub struct Geometry {
 }
 
 /// Output length and leading padding of one axis, as TensorFlow computes them.
-pub(crate) fn axis(input: usize, window: usize, stride: usize, dilation: usize, padding: Padding) -> Option<(usize, usize)> {
+pub fn axis(input: usize, window: usize, stride: usize, dilation: usize, padding: Padding) -> Option<(usize, usize)> {
     let span = (window - 1) * dilation + 1;
     match padding {
         Padding::Valid => (input >= span).then(|| ((input - span) / stride + 1, 0)),

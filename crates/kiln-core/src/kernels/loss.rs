@@ -7,15 +7,30 @@ mod elementwise;
 pub mod per_sample;
 mod rowwise;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// Keras' `epsilon()`: probabilities are clipped to [EPSILON, 1 - EPSILON].
 pub const EPSILON: f32 = 1e-7;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LossKind {
+/// Declares `LossKind` and `LossKind::ALL` from one list of the kinds.
+macro_rules! loss_kinds {
+    ($($kind:ident),* $(,)?) => {
+        /// The engine's losses, named as Keras' loss functions (snake_case).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum LossKind {
+            $($kind),*
+        }
+
+        impl LossKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [LossKind] = &[$(LossKind::$kind),*];
+        }
+    };
+}
+
+loss_kinds!(
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
     BinaryCrossentropy,
@@ -31,9 +46,14 @@ pub enum LossKind {
     KlDivergence,
     Poisson,
     CosineSimilarity,
-}
+);
 
 impl LossKind {
+    /// The kind's name as Keras' loss function ('mean_squared_error').
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+
     /// Targets hold one class index per sample instead of one value per output.
     pub fn sparse_targets(self) -> bool {
         self == LossKind::SparseCategoricalCrossentropy
@@ -140,6 +160,16 @@ mod tests {
                 g.iter().map(|v| v * dy[0]).collect()
             },
         );
+    }
+
+    #[test]
+    fn every_kind_is_listed_once_under_its_keras_name() {
+        assert_eq!(LossKind::ALL.len(), 15);
+        assert_eq!(LossKind::KlDivergence.name(), "kl_divergence");
+        for kind in LossKind::ALL {
+            let read: LossKind = serde_json::from_str(&format!("{:?}", kind.name())).unwrap();
+            assert_eq!(read, *kind);
+        }
     }
 
     #[test]

@@ -1,0 +1,53 @@
+//! Prediction: the model forward on every sample, batch by batch, each output's rows
+//! collected into one tensor.
+use super::batch_range::{BatchData, BatchRange};
+use super::locks::lock_all_for_read;
+use super::Engine;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+impl Engine {
+    /// Runs the model forward on every sample; returns each output's values, all rows.
+    pub fn predict(&mut self, inputs: &[&Tensor], batch_size: usize) -> Result<Vec<Tensor>> {
+        // Locked on the caller's thread, as for training.
+        let variables = self.variables.clone();
+        let guards = lock_all_for_read(&variables);
+        let buffers: Vec<&Vec<f32>> = guards.iter().map(|g| &**g).collect();
+        crate::threads::run(|| self.predict_on_pool(inputs, batch_size, &buffers))
+    }
+
+    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, vars: &[&Vec<f32>]) -> Result<Vec<Tensor>> {
+        let data = BatchData::new(inputs, &[]);
+        let rows_total = data.samples();
+        let order: Vec<u32> = (0..rows_total as u32).collect();
+        let dims = data.sample_dims();
+        let out_shapes = self.output_shapes_for(1, &dims)?;
+        let mut results = Vec::with_capacity(out_shapes.len());
+        for s in &out_shapes {
+            let mut shape = s.clone();
+            shape[0] = rows_total;
+            results.push(crate::alloc::with_capacity::<f32>(crate::alloc::checked_element_count(&shape)?, "predict")?);
+        }
+        let range = BatchRange::all(rows_total, batch_size);
+        for b in range.batches() {
+            let idx = range.indices(&order, b);
+            let w = self.workspace(idx.len(), &dims)?;
+            let Engine { graph, workspaces, rng, input_nodes, losses, .. } = self;
+            let ws = &mut workspaces[w].2;
+            ws.gather(input_nodes, losses.specs(), &data, idx);
+            ws.plan.forward(graph, vars, false, rng);
+            ws.plan.take_failure()?;
+            for (k, &o) in graph.outputs.iter().enumerate() {
+                results[k].extend_from_slice(ws.plan.value_of(graph, vars, o));
+            }
+        }
+        out_shapes
+            .into_iter()
+            .zip(results)
+            .map(|(mut shape, data)| {
+                shape[0] = rows_total;
+                Tensor::from_f32(shape, data)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,180 @@
+//! The engine end to end: gradients against finite differences, the updater's options,
+//! variable-length inputs and bad data.
+use super::*;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+use crate::variable::Variable;
+
+/// x[4] -> Dense(3, tanh) -> Dense(2) -> softmax, with a loss of `kind` (a name, or the
+/// loss object's fields).
+fn spec(kind: &str) -> String {
+    let loss = if kind.contains('"') { kind.to_string() } else { format!(r#""kind":"{kind}""#) };
+    let metric = if kind.starts_with("sparse") { "sparse_categorical_accuracy" } else { "categorical_accuracy" };
+    format!(
+        r#"{{"graph":{{"nodes":[
+            {{"op":"input","index":0,"shape":[null,4],"inputs":[]}},
+            {{"op":"variable","index":0}},
+            {{"op":"matmul","transpose_b":false,"inputs":[0,1]}},
+            {{"op":"variable","index":1}},
+            {{"op":"binary","function":"add","inputs":[2,3]}},
+            {{"op":"unary","function":"tanh","inputs":[4]}},
+            {{"op":"variable","index":2}},
+            {{"op":"matmul","transpose_b":false,"inputs":[5,6]}},
+            {{"op":"softmax","inputs":[7]}}],
+          "outputs":[8]}},
+         "trainable":[true,true,true],
+         "losses":[{{"output":0,{loss}}}],
+         "metrics":[{{"output":0,"kind":"{metric}"}}],
+         "optimizer":{{"kind":"sgd","momentum":0.0,"nesterov":false}}}}"#
+    )
+}
+
+fn tensor(shape: Vec<usize>, seed: u64) -> Tensor {
+    let mut rng = Rng::new(seed);
+    let n = shape.iter().product();
+    Tensor::from_f32(shape, (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()).unwrap()
+}
+
+fn variables() -> Vec<Variable> {
+    vec![Variable::new(&tensor(vec![4, 3], 1)), Variable::new(&tensor(vec![3], 2)), Variable::new(&tensor(vec![3, 2], 3))]
+}
+
+#[test]
+fn one_sgd_step_moves_weights_by_the_finite_difference_gradient() {
+    for (kind, targets) in [
+        ("sparse_categorical_crossentropy", Tensor::from_f32(vec![5], vec![0.0, 1.0, 1.0, 0.0, 1.0]).unwrap()),
+        ("categorical_crossentropy", Tensor::from_f32(vec![5, 2], vec![1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]).unwrap()),
+        ("mean_squared_error", tensor(vec![5, 2], 9)),
+        // Not fused with the softmax: the loss reads its output as logits, or smooths labels.
+        (r#""kind":"categorical_crossentropy","from_logits":true,"label_smoothing":0.1"#, Tensor::from_f32(vec![5, 2], vec![1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]).unwrap()),
+        (r#""kind":"binary_crossentropy","from_logits":true"#, Tensor::from_f32(vec![5, 2], vec![1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]).unwrap()),
+        ("kl_divergence", Tensor::from_f32(vec![5, 2], vec![0.3, 0.7, 0.5, 0.5, 0.9, 0.1, 0.2, 0.8, 0.6, 0.4]).unwrap()),
+        ("cosine_similarity", tensor(vec![5, 2], 9)),
+        (r#""kind":"huber","delta":0.2"#, tensor(vec![5, 2], 9)),
+    ] {
+        let x = tensor(vec![5, 4], 4);
+        let vars = variables();
+        let mut engine = Engine::new(&spec(kind), vars.clone()).unwrap();
+        let loss_of = |engine: &mut Engine| {
+            let logs = engine.evaluate_batches(&BatchData::new(&[&x], &[&targets]), BatchRange::new(5, 0, 1)).unwrap();
+            logs[0][1] / 5.0
+        };
+        let before: Vec<Vec<f32>> = vars.iter().map(|v| v.read().to_f32().into_owned()).collect();
+        // Numeric gradient of the mean loss for every weight.
+        let mut numeric = Vec::new();
+        for v in &vars {
+            let mut g = Vec::new();
+            for i in 0..v.shape.iter().product::<usize>() {
+                let eps = 1e-2;
+                let bump = |delta: f32| {
+                    let mut data = v.data.write().unwrap();
+                    data[i] += delta;
+                };
+                bump(eps);
+                let up = loss_of(&mut engine);
+                bump(-2.0 * eps);
+                let down = loss_of(&mut engine);
+                bump(eps);
+                g.push((up - down) / (2.0 * eps as f64));
+            }
+            numeric.push(g);
+        }
+        // One SGD step at learning rate 1: w_new = w - grad.
+        engine.train_batches(&BatchData::new(&[&x], &[&targets]), &[0, 1, 2, 3, 4], BatchRange::new(5, 0, 1), &[1.0]).unwrap();
+        for (k, v) in vars.iter().enumerate() {
+            let after = v.read().to_f32().into_owned();
+            for i in 0..after.len() {
+                let analytic = (before[k][i] - after[i]) as f64;
+                assert!((analytic - numeric[k][i]).abs() < 2e-3 * (1.0 + numeric[k][i].abs()), "{kind} var {k}[{i}]: {analytic} vs {}", numeric[k][i]);
+            }
+        }
+    }
+}
+
+/// Each variable's change after one SGD step at `lr` with the given optimizer options.
+fn sgd_step_changes(options: &str, lr: f32) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    let spec = spec("mean_squared_error").replace(r#""nesterov":false"#, &format!(r#""nesterov":false{options}"#));
+    let (x, y) = (tensor(vec![5, 4], 4), tensor(vec![5, 2], 9));
+    let vars = variables();
+    let before: Vec<Vec<f32>> = vars.iter().map(|v| v.read().to_f32().into_owned()).collect();
+    let mut engine = Engine::new(&spec, vars.clone()).unwrap();
+    engine.train_batches(&BatchData::new(&[&x], &[&y]), &[0, 1, 2, 3, 4], BatchRange::new(5, 0, 1), &[lr]).unwrap();
+    let changes = vars.iter().zip(&before).map(|(v, b)| v.read().to_f32().iter().zip(b).map(|(a, b)| a - b).collect()).collect();
+    (before, changes)
+}
+
+#[test]
+fn clipping_and_weight_decay_apply_to_every_variable_before_the_rule() {
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let (before, plain) = sgd_step_changes("", 1.0);
+    // The test model's gradients are larger than these limits.
+    assert!(plain.iter().all(|c| norm(c) > 0.05));
+    let (_, clipped) = sgd_step_changes(r#","clipnorm":0.05"#, 1.0);
+    for (c, p) in clipped.iter().zip(&plain) {
+        assert!((norm(c) - 0.05).abs() < 1e-6, "each variable's step has norm 0.05: {}", norm(c));
+        let (nc, np) = (norm(c), norm(p));
+        assert!(c.iter().zip(p).all(|(c, p)| (c / nc - p / np).abs() < 1e-5), "the direction is kept");
+    }
+    let (_, global) = sgd_step_changes(r#","global_clipnorm":0.05"#, 1.0);
+    let joint = global.iter().map(|c| norm(c).powi(2)).sum::<f32>().sqrt();
+    assert!((joint - 0.05).abs() < 1e-6, "{joint}");
+    let (_, by_value) = sgd_step_changes(r#","clipvalue":0.01"#, 1.0);
+    assert!(by_value.iter().flatten().all(|c| c.abs() <= 0.01 + 1e-7));
+    assert!(by_value.iter().flatten().any(|c| (c.abs() - 0.01).abs() < 1e-7));
+    // Decoupled weight decay: w -= lr * wd * w on top of the plain step.
+    let (_, decayed) = sgd_step_changes(r#","weight_decay":0.1"#, 0.5);
+    let (_, half) = sgd_step_changes("", 0.5);
+    for ((d, h), w) in decayed.iter().flatten().zip(half.iter().flatten()).zip(before.iter().flatten()) {
+        assert!((d - (h - 0.05 * w)).abs() < 1e-6, "{d} vs {}", h - 0.05 * w);
+    }
+    assert!(Engine::new(&spec("mse").replace(r#""nesterov":false"#, r#""nesterov":false,"clipnorm":1,"clipvalue":1"#), variables()).is_err());
+}
+
+#[test]
+fn inputs_with_unknown_axes_are_planned_per_batch_shape() {
+    // ids [batch, null] -> embedding [batch, null, 2] -> mean over the steps -> [batch, 2].
+    let spec = r#"{"graph":{"nodes":[
+            {"op":"input","index":0,"shape":[null,null]},
+            {"op":"variable","index":0},
+            {"op":"embedding","inputs":[0,1]},
+            {"op":"reduce","function":"mean","axis":1,"keep_dims":false,"inputs":[2]}],
+          "outputs":[3]},
+         "trainable":[true],
+         "losses":[{"output":0,"kind":"mean_squared_error"}],
+         "optimizer":{"kind":"sgd","momentum":0.0,"nesterov":false}}"#;
+    let table = Variable::new(&Tensor::from_f32(vec![3, 2], vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).unwrap());
+    let mut engine = Engine::new(spec, vec![table]).unwrap();
+    for (length, ids, expected) in [(2, vec![0.0, 1.0, 2.0, 2.0], vec![1.0, 2.0, 4.0, 5.0]), (3, vec![0.0, 0.0, 2.0, 1.0, 1.0, 1.0], vec![4.0 / 3.0, 7.0 / 3.0, 2.0, 3.0])] {
+        let x = Tensor::from_f32(vec![2, length], ids).unwrap();
+        let y = engine.predict(&[&x], 2).unwrap();
+        assert_eq!(y[0].shape(), &[2, 2]);
+        y[0].to_f32().iter().zip(&expected).for_each(|(a, b)| assert!((a - b).abs() < 1e-6, "length {length}: {a} vs {b}"));
+    }
+    // Training steps on two lengths: each plans its own workspace.
+    for length in [2, 3] {
+        let x = Tensor::from_f32(vec![2, length], vec![1.0; 2 * length]).unwrap();
+        let targets = Tensor::from_f32(vec![2, 2], vec![0.0; 4]).unwrap();
+        engine.check_data(&[&x], &[&targets]).unwrap();
+        engine.train_batches(&BatchData::new(&[&x], &[&targets]), &[0, 1], BatchRange::new(2, 0, 1), &[0.1]).unwrap();
+    }
+    // Row 1 of the table, [2, 3], moved toward 0 by two steps of 0.1 times its gradient (the row itself).
+    let row = engine.variables[0].read().to_f32()[2..4].to_vec();
+    assert!((row[0] - 2.0 * 0.9 * 0.9).abs() < 1e-5 && (row[1] - 3.0 * 0.9 * 0.9).abs() < 1e-5, "{row:?}");
+    // A fixed axis still has to match; rank too.
+    let wrong_rank = Tensor::from_f32(vec![2, 2, 1], vec![0.0; 4]).unwrap();
+    assert!(engine.check_data(&[&wrong_rank], &[&Tensor::from_f32(vec![2, 2], vec![0.0; 4]).unwrap()]).unwrap_err().message.contains("expected shape [null, null]"));
+}
+
+#[test]
+fn bad_data_is_refused_with_a_message() {
+    let mut engine = Engine::new(&spec("sparse_categorical_crossentropy"), variables()).unwrap();
+    let x = tensor(vec![3, 4], 1);
+    let labels = Tensor::from_f32(vec![3], vec![0.0, 2.0, 1.0]).unwrap();
+    let err = engine.check_data(&[&x], &[&labels]).unwrap_err();
+    assert!(err.message.contains("label value of 2") && err.message.contains("[0, 2)"), "{}", err.message);
+    let wide = tensor(vec![3, 5], 1);
+    assert!(engine.check_data(&[&wide], &[&labels]).unwrap_err().message.contains("expected shape [null, 4]"));
+    let nan = Tensor::from_f32(vec![1, 4], vec![0.0, f32::NAN, 0.0, 0.0]).unwrap();
+    assert!(engine.check_data(&[&nan], &[&Tensor::from_f32(vec![1], vec![0.0]).unwrap()]).unwrap_err().message.contains("non-finite"));
+    assert!(Engine::new(&spec("no_such_loss"), variables()).is_err());
+}
