@@ -4,6 +4,7 @@ mod loss_terms;
 mod reduction;
 
 use crate::constraints::ConstraintSpec;
+use crate::distribution::{self, Shard};
 use crate::error::{shape_str, KilnError, Result};
 use crate::graph::{Graph, Op, Plan};
 use crate::kernels::loss::{self, per_sample, Loss, LossKind};
@@ -385,6 +386,11 @@ impl Engine {
         self.train_weighted_batches(inputs, targets, None, order, batch_size, first, count, learning_rates)
     }
 
+    /// The variables the engine reads and trains, in its order.
+    pub fn variables(&self) -> &[Variable] {
+        &self.variables
+    }
+
     /// The dropout stream's state, saved with the model so a loaded one continues the stream.
     pub fn dropout_state(&self) -> [u64; 4] {
         self.rng.state()
@@ -451,15 +457,18 @@ impl Engine {
         let mut logs = Vec::with_capacity(count);
         let dims = sample_dims(inputs);
         for b in first..first + count {
-            let idx = batch_indices(order, batch_size, b);
+            // Data parallelism: this rank's part of the global batch (all of it in one process).
+            let part = distribution::shard(batch_indices(order, batch_size, b));
             let lr = learning_rates.get(b - first).copied().unwrap_or(0.0);
-            logs.push(self.train_step(inputs, targets, sample_weights, &dims, idx, lr, buffers)?);
+            logs.push(self.train_step(inputs, targets, sample_weights, &dims, &part, lr, buffers)?);
         }
+        distribution::sum_batch_logs(&mut logs)?;
         Ok(logs)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, dims: &[Vec<usize>], idx: &[u32], lr: f32, guards: &mut [&mut Vec<f32>]) -> Result<BatchLogs> {
+    fn train_step(&mut self, inputs: &[&Tensor], targets: &[&Tensor], sample_weights: Option<&Tensor>, dims: &[Vec<usize>], part: &Shard, lr: f32, guards: &mut [&mut Vec<f32>]) -> Result<BatchLogs> {
+        let idx = part.idx;
         let rows = idx.len();
         let w = self.workspace(rows, dims)?;
         let Engine {
@@ -495,6 +504,8 @@ impl Engine {
         let per_output = output_losses.then(|| per_output_losses(graph.outputs.len(), losses, &loss_values, loss_terms, &term_values));
         ws.plan.backward(graph, guards, needs_grad, skip_backward);
         loss_sum += loss_terms::weight_penalties(Some(&mut ws.plan), variable_nodes, guards, weight_penalties, rows);
+        // Data parallelism: the global batch's gradients, the same on every rank.
+        distribution::average_gradients(part, &mut ws.plan.grads, variable_nodes.iter().enumerate().filter_map(|(i, node)| node.filter(|_| trainable[i])))?;
         self.step += 1;
         // Keras' order: clip every gradient, decay every weight, then the update rule.
         let updated = variable_nodes.iter().enumerate().filter_map(|(i, node)| node.filter(|_| trainable[i]).map(|node| (i, node)));
@@ -510,7 +521,7 @@ impl Engine {
             c.constraint.apply(guards[c.variable], &variable_shapes[c.variable]);
         }
         ws.plan.update_moving_statistics(graph, guards);
-        Ok(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics))
+        Ok(part.counted(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics)))
     }
 
     /// Loss and metrics without training, batch by batch in order.
@@ -547,7 +558,8 @@ impl Engine {
         let mut logs = Vec::with_capacity(count);
         let dims = sample_dims(inputs);
         for b in first..first + count {
-            let idx = batch_indices(&order, batch_size, b);
+            let part = distribution::shard(batch_indices(&order, batch_size, b));
+            let idx = part.idx;
             let rows = idx.len();
             let w = self.workspace(rows, &dims)?;
             let Engine { graph, workspaces, rng, losses, loss_plans, metrics, output_losses, input_nodes, loss_terms, weight_penalties, variable_nodes, .. } = self;
@@ -561,8 +573,9 @@ impl Engine {
             let mut loss_sum = weighted_total(losses, &loss_values, loss_terms, &term_values);
             let per_output = output_losses.then(|| per_output_losses(graph.outputs.len(), losses, &loss_values, loss_terms, &term_values));
             loss_sum += loss_terms::weight_penalties(None, variable_nodes, guards, weight_penalties, rows);
-            logs.push(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics));
+            logs.push(part.counted(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics)));
         }
+        distribution::sum_batch_logs(&mut logs)?;
         Ok(logs)
     }
 
