@@ -36,7 +36,11 @@ const model =
 model.compile({ optimizer: 'adam', loss: cfg.model === 'cnn' ? 'sparse_categorical_crossentropy' : 'categorical_crossentropy', metrics: ['accuracy'] });
 
 try {
-  const history = await model.fit(x, y, { batchSize: cfg.batchSize, epochs: cfg.epochs, shuffle: true, verbose: 0, validationData: [xTest, yTest] });
+  // A Dataset (shuffled with its own seed, the same on every rank): each rank trains on its part of every batch.
+  const dataset = cfg.dataset && kiln.data.Dataset.fromTensors([x, y]).shuffle(cfg.samples, 11).batch(cfg.batchSize);
+  const history = dataset
+    ? await model.fit(dataset, { epochs: cfg.epochs, verbose: 0, validationData: [xTest, yTest] })
+    : await model.fit(x, y, { batchSize: cfg.batchSize, epochs: cfg.epochs, shuffle: true, verbose: 0, validationData: [xTest, yTest] });
   const evaluation = await model.evaluate(xTest, yTest, { batchSize: 50, verbose: 0, returnDict: true });
   if (kiln.distribution.isChief()) {
     const weights = model.getWeights().map((w) => Array.from(w.dataSync()));

@@ -12,6 +12,8 @@ import { activeJob } from './distribution.js';
 /** What fit was asked to do, compared across ranks. */
 export interface FitShape {
   epochs: number;
+  /** Rows of array data (null for a Dataset). */
+  samples: number | null;
   batchSize: number | null;
   stepsPerEpoch: number | null;
   batchesPerEpoch: number | null;
@@ -28,6 +30,9 @@ function signature(model: Model, optimizer: Optimizer, fit: FitShape): Record<st
 
 /** The first place where two JSON values differ, as a path, with both values. */
 function firstDifference(a: unknown, b: unknown, path: string): { path: string; a: unknown; b: unknown } | undefined {
+  // A list of numbers (a shape) is compared whole.
+  const leaf = (v: unknown) => Array.isArray(v) && v.every((e) => typeof e !== 'object' || e === null);
+  if (leaf(a) || leaf(b)) return JSON.stringify(a) === JSON.stringify(b) ? undefined : { path, a, b };
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
     const ka = Object.keys(a as object);
     const kb = Object.keys(b as object);
@@ -57,7 +62,7 @@ async function checkSameModel(model: Model, optimizer: Optimizer, fit: FitShape)
   for (let r = 1; r < all.length; r++) {
     const d = firstDifference(reference, JSON.parse(decoder.decode(all[r])), '');
     if (!d) continue;
-    const where = d.path.replace(/^\.weights\.\d+:([^.]+)/, (_, p) => `weight '${p}'`).replace(/^\./, '');
+    const where = d.path.replace(/^\.weights\.\d+:([^.]+)\.?/, (_, p) => `weight '${p}' `).replace(/^\./, '').trim();
     throw new ValueError(
       `kiln.distribution: rank ${r}'s model differs from rank 0's at ${where}: rank 0 has ${show(d.a)}, rank ${r} has ${show(d.b)}. Every rank must build the same model, compile it the same way and call fit with the same options`,
     );

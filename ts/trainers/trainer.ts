@@ -368,7 +368,8 @@ export abstract class Trainer {
     let firstEpoch = Math.max(o.initialEpoch, this.resumeEpoch ?? 0);
     if (activeJob()) {
       // Every rank starts from rank 0's weights, optimizer state and epoch.
-      const fitShape = { epochs, batchSize: o.batchSizeGiven ? o.batchSize : null, stepsPerEpoch: o.stepsPerEpoch ?? null, batchesPerEpoch: steps ?? null, shuffle: o.shuffle };
+      const samples = train instanceof ArrayDataAdapter ? train.samples : null;
+      const fitShape = { epochs, samples, batchSize: o.batchSizeGiven ? o.batchSize : null, stepsPerEpoch: o.stepsPerEpoch ?? null, batchesPerEpoch: steps ?? null, shuffle: o.shuffle };
       ({ iterations: optimizer.iterations, firstEpoch } = await synchronizeFit(this.model, this.getEngine(), optimizer, fitShape, firstEpoch));
     }
     for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {

@@ -462,7 +462,6 @@ impl Engine {
             let lr = learning_rates.get(b - first).copied().unwrap_or(0.0);
             logs.push(self.train_step(inputs, targets, sample_weights, &dims, &part, lr, buffers)?);
         }
-        distribution::sum_batch_logs(&mut logs)?;
         Ok(logs)
     }
 
@@ -504,8 +503,9 @@ impl Engine {
         let per_output = output_losses.then(|| per_output_losses(graph.outputs.len(), losses, &loss_values, loss_terms, &term_values));
         ws.plan.backward(graph, guards, needs_grad, skip_backward);
         loss_sum += loss_terms::weight_penalties(Some(&mut ws.plan), variable_nodes, guards, weight_penalties, rows);
-        // Data parallelism: the global batch's gradients, the same on every rank.
-        distribution::average_gradients(part, &mut ws.plan.grads, variable_nodes.iter().enumerate().filter_map(|(i, node)| node.filter(|_| trainable[i])))?;
+        let mut logs = part.counted(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics));
+        // Data parallelism: the global batch's gradients and logs, the same on every rank.
+        distribution::average_gradients(part, &mut ws.plan.grads, variable_nodes.iter().enumerate().filter_map(|(i, node)| node.filter(|_| trainable[i])), &mut logs)?;
         self.step += 1;
         // Keras' order: clip every gradient, decay every weight, then the update rule.
         let updated = variable_nodes.iter().enumerate().filter_map(|(i, node)| node.filter(|_| trainable[i]).map(|node| (i, node)));
@@ -521,7 +521,7 @@ impl Engine {
             c.constraint.apply(guards[c.variable], &variable_shapes[c.variable]);
         }
         ws.plan.update_moving_statistics(graph, guards);
-        Ok(part.counted(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics)))
+        Ok(logs)
     }
 
     /// Loss and metrics without training, batch by batch in order.
@@ -573,9 +573,11 @@ impl Engine {
             let mut loss_sum = weighted_total(losses, &loss_values, loss_terms, &term_values);
             let per_output = output_losses.then(|| per_output_losses(graph.outputs.len(), losses, &loss_values, loss_terms, &term_values));
             loss_sum += loss_terms::weight_penalties(None, variable_nodes, guards, weight_penalties, rows);
-            logs.push(part.counted(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics)));
+            let mut batch = part.counted(batch_logs(ws, graph, guards, rows, loss_sum, per_output, losses, metrics));
+            // Data parallelism: the global batch's logs (one collective per batch, as in training).
+            distribution::sum_batch_logs(std::slice::from_mut(&mut batch))?;
+            logs.push(batch);
         }
-        distribution::sum_batch_logs(&mut logs)?;
         Ok(logs)
     }
 

@@ -19,6 +19,11 @@ export class ArrayDataAdapter implements DataAdapter {
     this.numBatches = Math.ceil(data.inputs[0].shape[0] / batchSize);
   }
 
+  /** Rows in the data (ranks of a distributed fit must agree on it). */
+  get samples(): number {
+    return this.data.inputs[0].shape[0];
+  }
+
   async start(): Promise<void> {}
 
   async newPass(): Promise<void> {

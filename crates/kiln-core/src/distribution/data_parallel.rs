@@ -52,17 +52,21 @@ pub fn shard(idx: &[u32]) -> Shard<'_> {
 }
 
 /// Replaces each rank's gradients (of its rows' mean loss) with the global batch's: their sum
-/// weighted by each rank's share of the rows. One flat buffer, one allreduce. `nodes` are the
-/// graph nodes of the trainable variables, whose entries of `grads` the optimizer reads.
-pub fn average_gradients(shard: &Shard, grads: &mut [Vec<f32>], nodes: impl Iterator<Item = usize>) -> Result<()> {
+/// weighted by each rank's share of the rows; and the batch's logs with their sum. One flat
+/// float32 buffer, one allreduce per step, so every step is exactly one collective whatever
+/// runs of batches each rank's calls cover. `nodes` are the graph nodes of the trainable
+/// variables, whose entries of `grads` the optimizer reads.
+pub fn average_gradients(shard: &Shard, grads: &mut [Vec<f32>], nodes: impl Iterator<Item = usize>, logs: &mut BatchLogs) -> Result<()> {
     let Some(comm) = &shard.comm else { return Ok(()) };
     let mut wanted = vec![false; grads.len()];
     nodes.for_each(|n| wanted[n] = true);
     let mut grads: Vec<&mut Vec<f32>> = grads.iter_mut().zip(wanted).filter_map(|(g, w)| w.then_some(g)).collect();
-    let mut flat = Vec::with_capacity(grads.iter().map(|g| g.len()).sum());
+    let mut flat = Vec::with_capacity(grads.iter().map(|g| g.len()).sum::<usize>() + logs.len());
     for g in &grads {
         flat.extend(g.iter().map(|v| v * shard.share));
     }
+    // Per-batch counts and sums: float32 keeps them to about 1e-7 relative.
+    flat.extend(logs.iter().map(|&v| v as f32));
     let flat = comm.sum_f32(flat, "averaging the gradients")?;
     let mut offset = 0;
     for g in grads.iter_mut() {
@@ -70,11 +74,11 @@ pub fn average_gradients(shard: &Shard, grads: &mut [Vec<f32>], nodes: impl Iter
         g.copy_from_slice(&flat[offset..offset + n]);
         offset += n;
     }
+    logs.iter_mut().zip(&flat[offset..]).for_each(|(l, &v)| *l = v as f64);
     Ok(())
 }
 
-/// Sums every batch's logs over the ranks (one allreduce per run of batches); an idle rank's
-/// logs for a batch are zeroed by the caller first.
+/// Sums batches' logs over the ranks (evaluation; an idle rank's logs are zeros: `Shard::counted`).
 pub fn sum_batch_logs(logs: &mut [BatchLogs]) -> Result<()> {
     let Some(comm) = active() else { return Ok(()) };
     let flat: Vec<f64> = logs.iter().flatten().copied().collect();
