@@ -11,17 +11,12 @@ type Handle = *mut c_void;
 
 /// Open MPI's `MPI_Status` is five ints and a size_t; room for any layout is kept.
 #[repr(C)]
+#[derive(Default)]
 pub struct Status {
     pub source: c_int,
     pub tag: c_int,
     pub error: c_int,
     rest: [c_int; 13],
-}
-
-impl Status {
-    pub fn new() -> Status {
-        Status { source: 0, tag: 0, error: 0, rest: [0; 13] }
-    }
 }
 
 /// `MPI_Request`: a pointer in Open MPI.
@@ -37,6 +32,7 @@ const THREAD_SERIALIZED: c_int = 2;
 const THREAD_MULTIPLE: c_int = 3;
 const SUCCESS: c_int = 0;
 /// `MPI_IN_PLACE` and `MPI_ANY_SOURCE` in Open MPI.
+#[allow(clippy::manual_dangling_ptr)] // Open MPI's value, not a placeholder pointer
 const IN_PLACE: *mut c_void = 1 as *mut c_void;
 pub const ANY_SOURCE: c_int = -1;
 
@@ -249,7 +245,7 @@ impl Mpi {
     /// Whether the request has completed (it is then freed).
     pub fn test(&self, req: &mut Request) -> Result<bool> {
         let mut flag = 0;
-        let mut status = Status::new();
+        let mut status = Status::default();
         self.check(unsafe { (self.f.MPI_Test)(req, &mut flag, &mut status) }, "MPI_Test")?;
         Ok(flag != 0)
     }
@@ -257,7 +253,7 @@ impl Mpi {
     /// A message with `tag` from any rank, if one has arrived: (source, bytes).
     pub fn try_receive(&self, tag: c_int) -> Result<Option<(usize, Vec<u8>)>> {
         let mut flag = 0;
-        let mut status = Status::new();
+        let mut status = Status::default();
         self.check(unsafe { (self.f.MPI_Iprobe)(ANY_SOURCE, tag, self.h.comm_world, &mut flag, &mut status) }, "MPI_Iprobe")?;
         if flag == 0 {
             return Ok(None);
