@@ -94,14 +94,15 @@ for (const [model, samples, dataset] of [
 }
 
 for (const fault of ['kill', 'throw'] as const) {
-  test.serial(`a rank that ${fault === 'kill' ? 'is killed' : 'throws'} mid-epoch stops the other within 10 s, naming it; the last checkpoint loads`, async (t) => {
+  test.serial(`a rank that ${fault === 'kill' ? 'is killed' : 'throws'} mid-epoch stops the other within 10 s, naming it; the last checkpoint loads${fault === 'throw' ? '; BackupAndRestore resumes the fit' : ''}`, async (t) => {
     if (skipWithout(t)) return t.pass();
     const dir = mkdtempSync(path.join(tmpdir(), 'kiln-dp-fault-'));
     const pidFile = path.join(dir, 'rank1.pid');
     const checkpoint = path.join(dir, 'checkpoint.keras');
+    const backupDir = fault === 'throw' ? path.join(dir, 'backup') : undefined;
     let killedAt = 0;
     try {
-      const run = await launch('fault_worker.mjs', { pidFile, checkpoint, fault }, 2, 60_000, () => {
+      const run = await launch('fault_worker.mjs', { pidFile, checkpoint, fault, backupDir }, 2, 60_000, () => {
         if (fault !== 'kill' || killedAt || !existsSync(pidFile)) return;
         const pid = Number(readFileSync(pidFile, 'utf8'));
         if (!pid) return;
@@ -125,6 +126,13 @@ for (const fault of ['kill', 'throw'] as const) {
       const out = loaded.predictOnBatch(kiln.tensor(new Float32Array(2 * 28 * 28), [2, 28, 28])) as kiln.Tensor;
       t.deepEqual(out.shape, [2, 10]);
       t.true(Array.from(out.dataSync()).every(Number.isFinite));
+      if (backupDir) {
+        // Run again: the chief restores epoch 1's backup and every rank resumes at the second epoch.
+        const again = await launch('fault_worker.mjs', { pidFile, checkpoint, fault: 'none', backupDir }, 2, 60_000);
+        t.is(again.code, 0, again.output);
+        t.regex(again.output, /FIT ENDED on rank 0 after epochs 1,2\n/);
+        t.regex(again.output, /FIT ENDED on rank 1 after epochs 1,2\n/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 // A rank of the fault tests: trains with a ModelCheckpoint each epoch; from the second epoch
 // on, steps are slowed so the test can kill rank 1 mid-epoch (it writes its pid when the epoch
-// begins), or rank 1 throws there itself. The survivor prints how fit ended.
+// begins), or rank 1 throws there itself. The survivor prints how fit ended. With a backupDir,
+// BackupAndRestore (on the chief) lets a second run resume where the failed one stopped.
 import { writeFileSync } from 'node:fs';
 import * as kiln from 'kiln-nn';
 
@@ -16,9 +17,11 @@ model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metr
 
 const rank = kiln.distribution.rank();
 let epoch = 0;
+const begun = [];
 const slow = new kiln.callbacks.LambdaCallback({
   onEpochBegin: (e) => {
     epoch = e;
+    begun.push(e);
     if (e === 1 && rank === 1) writeFileSync(cfg.pidFile, String(process.pid));
   },
   onTrainBatchEnd: async (batch) => {
@@ -28,8 +31,8 @@ const slow = new kiln.callbacks.LambdaCallback({
   },
 });
 try {
-  await model.fit(x, y, { batchSize: 32, epochs: 3, verbose: 0, callbacks: [slow, new kiln.callbacks.ModelCheckpoint(cfg.checkpoint)] });
-  console.log(`FIT ENDED on rank ${rank}`);
+  await model.fit(x, y, { batchSize: 32, epochs: 3, verbose: 0, callbacks: [slow, new kiln.callbacks.ModelCheckpoint(cfg.checkpoint), ...(cfg.backupDir ? [new kiln.callbacks.BackupAndRestore(cfg.backupDir)] : [])] });
+  console.log(`FIT ENDED on rank ${rank} after epochs ${begun.join(',')}`);
 } catch (error) {
   console.log(`FIT FAILED on rank ${rank} at ${Date.now()}: ${error.constructor.name}: ${error.message}`);
   process.exitCode = 3;
