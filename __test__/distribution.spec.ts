@@ -139,7 +139,7 @@ for (const fault of ['kill', 'throw'] as const) {
   });
 }
 
-test.serial('ranks whose models differ are refused at the first synchronisation, naming the difference', async (t) => {
+test.serial('ranks whose models differ are refused at the first synchronisation, naming the difference; so are losses it cannot average exactly', async (t) => {
   if (skipWithout(t)) return t.pass();
   const dir = mkdtempSync(path.join(tmpdir(), 'kiln-dp-differ-'));
   try {
@@ -147,6 +147,9 @@ test.serial('ranks whose models differ are refused at the first synchronisation,
     t.not(run.code, 0);
     t.regex(run.output, /FIT FAILED on rank [01]: ValueError: kiln\.distribution: rank 1's model differs from rank 0's at weight '[^']*dense[^']*' shape: rank 0 has \[784,128\], rank 1 has \[784,64\]/);
     t.false(existsSync(path.join(dir, 'never.json')));
+    // A loss whose reduction the row-weighted average would not reproduce is refused, not trained differently.
+    const summed = await launch('fit_worker.mjs', { model: 'mlp', samples: 128, batchSize: 64, epochs: 1, distributed: true, out: path.join(dir, 'never.json'), reduction: 'sum' }, 2, 60_000);
+    t.regex(summed.output, /FIT FAILED on rank 0: ValueError: kiln\.distribution: DataParallel averages .* has reduction 'sum'/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

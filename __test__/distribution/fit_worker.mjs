@@ -33,7 +33,8 @@ const model =
         new kiln.layers.Dense(width, { activation: 'relu' }),
         new kiln.layers.Dense(10, { activation: 'softmax' }),
       ]);
-model.compile({ optimizer: 'adam', loss: cfg.model === 'cnn' ? 'sparse_categorical_crossentropy' : 'categorical_crossentropy', metrics: ['accuracy'] });
+const loss = cfg.reduction ? new kiln.losses.CategoricalCrossentropy({ reduction: cfg.reduction }) : cfg.model === 'cnn' ? 'sparse_categorical_crossentropy' : 'categorical_crossentropy';
+model.compile({ optimizer: 'adam', loss, metrics: ['accuracy'] });
 
 try {
   // A Dataset (shuffled with its own seed, the same on every rank): each rank trains on its part of every batch.

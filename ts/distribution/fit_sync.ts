@@ -101,6 +101,18 @@ export function announceFailure(error: unknown): void {
   native.distributionAnnounceFailure(message.split('\n')[0]);
 }
 
+/**
+ * The ranks' gradients are averaged weighted by their rows, which is exactly the global batch's
+ * gradient for a loss divided by the batch size (Keras' default reduction); other reductions
+ * would train something else than one process does, so they are refused.
+ */
+export function refuseInexactReductions(losses: { name?: string; reduction?: string }[]): void {
+  const other = losses.find((l) => l.reduction !== undefined && l.reduction !== 'sum_over_batch_size' && l.reduction !== 'mean');
+  if (other) {
+    throw new ValueError(`kiln.distribution: DataParallel averages the ranks' gradients weighted by their rows, which equals one process's training only for losses with reduction 'sum_over_batch_size' (Keras' default); the loss ${other.name ?? ''} has reduction '${other.reduction}'`);
+  }
+}
+
 /** A distributed fit trains the compiled step: a custom trainStep is refused. */
 export function refuseCustomStep(): never {
   throw new RuntimeError('kiln.distribution: DataParallel averages the gradients of the compiled training step; a model that overrides trainStep is not supported yet (call setDistribution(null) to train it in one process)');

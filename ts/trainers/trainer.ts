@@ -25,7 +25,7 @@ import { Tensor, type TensorLike } from '../tensor.js';
 import type { Variable } from '../variable.js';
 import { checkOptionNames } from '../utils/options.js';
 import { activeJob } from '../distribution/distribution.js';
-import { announceFailure, anyRankStops, refuseCustomStep, synchronizeFit } from '../distribution/fit_sync.js';
+import { announceFailure, anyRankStops, refuseCustomStep, refuseInexactReductions, synchronizeFit } from '../distribution/fit_sync.js';
 import { callbacksForThisRank, printsProgress } from '../distribution/rank_callbacks.js';
 import { Progbar } from '../utils/progbar.js';
 import { INFINITE_CARDINALITY } from '../data/dataset.js';
@@ -327,7 +327,10 @@ export abstract class Trainer {
     // of an engine that exists already (a new one starts from the current seed).
     if (this.engine) callNative(() => this.engine!.reseedIfStale());
     const custom = this.customSteps();
-    if (activeJob() && custom.train) refuseCustomStep();
+    if (activeJob()) {
+      if (custom.train) refuseCustomStep();
+      refuseInexactReductions(perOutputValues(this.compiled.args.loss).map((l) => getLoss(l as LossIdentifier)));
+    }
     const { train, validation } = await this.fitSources(x, stream ? undefined : (yOrArgs as DataLike), o, custom);
     try {
       return await this.fitLoop(train, validation, o, stream ? streamKind(x) : 'data', custom);
