@@ -23,12 +23,25 @@ pub fn enable(timeout: Duration) -> Result<Arc<Communicator>> {
         Some(c) => c.clone(),
         None => {
             let c = Arc::new(Communicator::join()?);
+            share_random_stream(&c)?;
             COMMUNICATOR.get_or_init(|| c).clone()
         }
     };
     comm.set_timeout(timeout);
     *DATA_PARALLEL.write().unwrap_or_else(|e| e.into_inner()) = Some(comm.clone());
     Ok(comm)
+}
+
+/// Every rank continues rank 0's global random stream, so what a script draws after joining
+/// (a Dataset's shuffle, initial weights) is the same on every rank even without `setSeed`.
+fn share_random_stream(comm: &Communicator) -> Result<()> {
+    let state = crate::rng::with_global(|r| r.state());
+    let bytes = comm.broadcast_bytes(state.iter().flat_map(|w| w.to_le_bytes()).collect(), "sharing rank 0's random stream")?;
+    let words: Vec<u64> = bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+    if let Some(rng) = crate::rng::Rng::from_state([words[0], words[1], words[2], words[3]]) {
+        crate::rng::with_global(|r| *r = rng);
+    }
+    Ok(())
 }
 
 /// Turns data parallelism off (MPI stays initialized: it cannot be started twice).
