@@ -71,8 +71,8 @@ function installHandlers(): void {
   });
   process.on('SIGTERM', () => {
     const dead = native.distributionDeadPeers();
-    const why = dead.length > 0 ? `rank ${dead.join(' and rank ')} on this host ended` : 'another rank failed (mpirun names it)';
-    process.stderr.write(`${new RuntimeError(`kiln.distribution: rank ${rank()} was stopped by mpirun: ${why}`).stack?.split('\n')[0]}\n`);
+    const why = dead.length > 0 ? `rank ${dead.join(' and rank ')} on this host ended` : 'mpirun sends it when another rank failed (its message names the rank), else it came from outside the job';
+    process.stderr.write(`${new RuntimeError(`kiln.distribution: rank ${rank()} received SIGTERM and stops: ${why}`).stack?.split('\n')[0]}\n`);
     process.exit(143);
   });
 }
