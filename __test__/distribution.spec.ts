@@ -32,7 +32,8 @@ interface Run {
 function launch(script: string, config: object, ranks: number, timeoutMs = 120_000, whileRunning?: () => void): Promise<Run> {
   const args = [path.join(here, script), JSON.stringify(config)];
   const [command, argv] = ranks === 0 ? [process.execPath, args] : ['mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', String(ranks), process.execPath, ...args]];
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMPI_MCA_btl: 'self,vader,tcp' } });
+  // Containers often forbid the cross-process memory copy Open MPI's shared-memory transport tries first.
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMPI_MCA_btl_vader_single_copy_mechanism: 'none' } });
   let output = '';
   child.stdout.on('data', (c) => (output += c));
   child.stderr.on('data', (c) => (output += c));

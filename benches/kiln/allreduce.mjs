@@ -48,7 +48,7 @@ function run(model, batch, ranks, threadShare = ranks) {
   const cores = availableParallelism();
   const [command, argv] = ranks > 1 ? ['mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', String(ranks), process.execPath, ...workerArgs]] : [process.execPath, workerArgs];
   // Each rank gets its share of the cores, as on N machines each would have its own.
-  const env = { ...process.env, KILN_NUM_THREADS: String(Math.max(1, Math.floor(cores / threadShare))) };
+  const env = { ...process.env, KILN_NUM_THREADS: String(Math.max(1, Math.floor(cores / threadShare))), OMPI_MCA_btl_vader_single_copy_mechanism: 'none' };
   const out = spawnSync(command, argv, { encoding: 'utf8', env, maxBuffer: 1 << 24 });
   const line = out.stdout.split('\n').find((l) => l.startsWith('{'));
   if (out.status !== 0 || !line) throw new Error(`${model} batch ${batch} on ${ranks} rank(s) failed:\n${out.stdout}\n${out.stderr}`);
