@@ -88,6 +88,13 @@ for (const [model, samples, dataset] of [
       }
       t.true(single.history.loss[1] < single.history.loss[0], 'the loss fell');
       for (const key of ['loss', 'accuracy']) t.true(Math.abs(single.evaluation[key] - parallel.evaluation[key]) < 1e-5, `evaluate ${key}`);
+      if (!dataset) {
+        // CSVLogger (appending) ran on the chief only: one header and one row per epoch, global values.
+        const rows = readFileSync(path.join(dir, `${model}-2.json.csv`), 'utf8').trim().split('\n');
+        t.is(rows.length, 3, rows.join('\n'));
+        const lossColumn = rows[0].split(',').indexOf('loss');
+        t.true(Math.abs(Number(rows[2].split(',')[lossColumn]) - parallel.history.loss[1]) < 1e-6);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

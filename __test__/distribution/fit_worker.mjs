@@ -41,7 +41,7 @@ try {
   const dataset = cfg.dataset && kiln.data.Dataset.fromTensors([x, y]).shuffle(cfg.samples, 11).batch(cfg.batchSize);
   const history = dataset
     ? await model.fit(dataset, { epochs: cfg.epochs, verbose: 0, validationData: [xTest, yTest] })
-    : await model.fit(x, y, { batchSize: cfg.batchSize, epochs: cfg.epochs, shuffle: true, verbose: 0, validationData: [xTest, yTest] });
+    : await model.fit(x, y, { batchSize: cfg.batchSize, epochs: cfg.epochs, shuffle: true, verbose: 0, validationData: [xTest, yTest], callbacks: [new kiln.callbacks.CSVLogger(`${cfg.out}.csv`, { append: true })] });
   const evaluation = await model.evaluate(xTest, yTest, { batchSize: 50, verbose: 0, returnDict: true });
   if (kiln.distribution.isChief()) {
     const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
