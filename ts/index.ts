@@ -5,6 +5,7 @@ export * as callbacks from './callbacks/index.js';
 export * as constraints from './constraints/index.js';
 export * as data from './data/index.js';
 export * as datasets from './datasets/index.js';
+export * as distribution from './distribution/index.js';
 export { FileFormatError, KilnError, ResourceExhaustedError, RuntimeError, ShapeError, ValueError } from './errors.js';
 export * as initializers from './initializers.js';
 export { Input, type InputArgs } from './layers/core/input_layer.js';

@@ -22,6 +22,7 @@ import { connectedTo } from './layer_graph.js';
 import { summaryTable } from './summary.js';
 import { exportModel, type ExportArgs } from '../export/export_model.js';
 import { exportOnnx } from '../export/onnx/export_onnx.js';
+import { isChief } from '../distribution/distribution.js';
 
 export type { CompileArgs, EvaluateArgs, FitArgs, PredictArgs, TestOnBatchArgs, TrainOnBatchArgs } from '../trainers/trainer_args.js';
 export type { StepData } from '../trainers/step_data.js';
@@ -360,12 +361,15 @@ export class Model extends Trainer {
 
   /** Saves the model in Keras' `.keras` format, or the legacy `.h5` format (by extension). */
   async save(path: string): Promise<void> {
+    // Distributed: the chief writes, the other ranks (same weights) do not race it for the file.
+    if (!isChief()) return;
     const { saveModel } = await import('../saving/save_model.js');
     await saveModel(this, path);
   }
 
   /** Saves the weights alone (`.weights.h5`, Keras' layout). */
   async saveWeights(path: string): Promise<void> {
+    if (!isChief()) return;
     const { saveWeights } = await import('../saving/weights_file.js');
     await saveWeights(this, path);
   }

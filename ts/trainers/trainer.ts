@@ -24,6 +24,9 @@ import type { SymbolicTensor } from '../symbolic.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import type { Variable } from '../variable.js';
 import { checkOptionNames } from '../utils/options.js';
+import { activeJob } from '../distribution/distribution.js';
+import { announceFailure, anyRankStops, refuseCustomStep, refuseInexactReductions, synchronizeFit } from '../distribution/fit_sync.js';
+import { callbacksForThisRank, printsProgress } from '../distribution/rank_callbacks.js';
 import { Progbar } from '../utils/progbar.js';
 import { INFINITE_CARDINALITY } from '../data/dataset.js';
 import {
@@ -357,9 +360,17 @@ export abstract class Trainer {
     // of an engine that exists already (a new one starts from the current seed).
     if (this.engine) callNative(() => this.engine!.reseedIfStale());
     const custom = this.customSteps();
+    if (activeJob()) {
+      if (custom.train) refuseCustomStep();
+      refuseInexactReductions(perOutputValues(this.compiled.args.loss).map((l) => getLoss(l as LossIdentifier)));
+    }
     const { train, validation } = await this.fitSources(x, stream ? undefined : (yOrArgs as DataLike), o, custom);
     try {
       return await this.fitLoop(train, validation, o, stream ? streamKind(x) : 'data', custom);
+    } catch (error) {
+      // Distributed: the other ranks stop now, with this error, rather than wait for this rank.
+      announceFailure(error);
+      throw error;
     } finally {
       await train.close();
       await validation?.close();
@@ -368,12 +379,14 @@ export abstract class Trainer {
 
   /** The one training loop, the same for every source. */
   private async fitLoop(train: DataAdapter, validation: DataAdapter | undefined, o: FitOptions, sourceKind: string, custom: { train: boolean; test: boolean }): Promise<History> {
-    const { epochs, verbose, callbacks } = o;
+    const { epochs, verbose } = o;
+    // Distributed: callbacks that write files run on the chief only.
+    const callbacks = callbacksForThisRank(o.callbacks);
     const epochIterator = new EpochIterator(train, o.stepsPerEpoch, true);
     const validationIterator = validation && new EpochIterator(validation, o.validationSteps, false);
     let steps = epochIterator.numBatches;
     const history = new History();
-    const progbar = verbose > 0 ? new ProgbarLogger(verbose as 1 | 2) : undefined;
+    const progbar = verbose > 0 && printsProgress() ? new ProgbarLogger(verbose as 1 | 2) : undefined;
     const all = [...callbacks, ...(progbar ? [progbar] : []), history];
     const list = new CallbackList(all);
     const perBatch = callbacks.some(wantsSingleBatches);
@@ -388,7 +401,13 @@ export abstract class Trainer {
     this.resumeEpoch = undefined;
     await list.call('onTrainBegin');
     // BackupAndRestore may have restored a later epoch in onTrainBegin.
-    const firstEpoch = Math.max(o.initialEpoch, this.resumeEpoch ?? 0);
+    let firstEpoch = Math.max(o.initialEpoch, this.resumeEpoch ?? 0);
+    if (activeJob()) {
+      // Every rank starts from rank 0's weights, optimizer state and epoch.
+      const samples = train instanceof ArrayDataAdapter ? train.samples : null;
+      const fitShape = { epochs, samples, batchSize: o.batchSizeGiven ? o.batchSize : null, stepsPerEpoch: o.stepsPerEpoch ?? null, batchesPerEpoch: steps ?? null, shuffle: o.shuffle };
+      ({ iterations: optimizer.iterations, firstEpoch } = await synchronizeFit(this.model, this.getEngine(), optimizer, fitShape, firstEpoch));
+    }
     for (let epoch = firstEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       await list.call('onEpochBegin', epoch);
       this.resetTrackedMetrics();
@@ -439,6 +458,7 @@ export abstract class Trainer {
         Object.assign(epochLogs, await this.evaluationLoop(validationIterator, 'val_', list, undefined, custom.test));
       }
       await list.call('onEpochEnd', epoch, epochLogs);
+      if (activeJob()) this.stopTraining = await anyRankStops(this.stopTraining);
     }
     await list.call('onTrainEnd');
     return history;
@@ -510,7 +530,7 @@ export abstract class Trainer {
       await adapter.start();
       const iterator = new EpochIterator(adapter, o.steps, false);
       const total = iterator.numBatches ?? 0;
-      const bar = o.verbose > 0 ? new Progbar(total, { verbose: o.verbose as 1 | 2 }) : undefined;
+      const bar = o.verbose > 0 && printsProgress() ? new Progbar(total, { verbose: o.verbose as 1 | 2 }) : undefined;
       o.callbacks.forEach((cb) => cb.setModel(this.model));
       const logs = await this.evaluationLoop(iterator, '', new CallbackList(o.callbacks), bar, custom);
       bar?.update(total, logs, true);

@@ -2,6 +2,7 @@
 //! kernels, the graph with its autodiff, optimizers and the training engine.
 pub mod alloc;
 pub mod constraints;
+pub mod distribution;
 pub mod engine;
 pub mod error;
 pub mod gradients;

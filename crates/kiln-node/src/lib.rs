@@ -1,6 +1,7 @@
 //! kiln-node: the napi-rs binding of kiln-nn. It converts and validates arguments and
 //! schedules work on native threads; all math lives in kiln-core.
 mod convert;
+mod distribution;
 mod dropout_state;
 mod engine;
 mod error;

@@ -16,6 +16,7 @@ mod spec;
 mod updater;
 mod workspace;
 
+use crate::distribution::{self, Shard};
 use crate::error::{KilnError, Result};
 use crate::graph::{Graph, Op};
 use crate::kernels::metrics::{self, Weights};
@@ -247,17 +248,33 @@ impl Engine {
         let mut buffers: Vec<&mut Vec<f32>> = guards.iter_mut().map(|g| &mut **g).collect();
         crate::threads::run(|| {
             let dims = data.sample_dims();
-            range.batches().map(|b| self.train_step(data, &dims, range.indices(order, b), learning_rates.get(b - range.first).copied().unwrap_or(0.0), &mut buffers)).collect()
+            range
+                .batches()
+                .map(|b| {
+                    // Data parallelism: this rank's part of the global batch (all of it in one process).
+                    let part = distribution::shard(range.indices(order, b));
+                    self.train_step(data, &dims, &part, learning_rates.get(b - range.first).copied().unwrap_or(0.0), &mut buffers)
+                })
+                .collect()
         })
     }
 
-    fn train_step(&mut self, data: &BatchData, dims: &[Vec<usize>], idx: &[u32], lr: f32, vars: &mut [&mut Vec<f32>]) -> Result<BatchLogs> {
-        let w = self.workspace(idx.len(), dims)?;
-        let loss = self.loss_pass(w, data, idx, vars, true)?;
+    fn train_step(&mut self, data: &BatchData, dims: &[Vec<usize>], part: &Shard, lr: f32, vars: &mut [&mut Vec<f32>]) -> Result<BatchLogs> {
+        let w = self.workspace(part.idx.len(), dims)?;
+        let loss = self.loss_pass(w, data, part.idx, vars, true)?;
+        // The logs come from the forward pass, so they are taken before the update: under data
+        // parallelism they travel in the gradients' allreduce (one collective per step).
+        let mut logs = part.counted(self.batch_logs(w, vars, loss));
         let ws = &mut self.workspaces[w].2;
+        distribution::average_gradients(part, &mut ws.plan.grads, self.updater.updated_nodes(), &mut logs)?;
         self.updater.apply(&mut ws.plan.grads, vars, lr);
         ws.plan.update_moving_statistics(&self.graph, vars);
-        Ok(self.batch_logs(w, vars, loss))
+        Ok(logs)
+    }
+
+    /// The variables the engine reads and trains, in its order.
+    pub fn variables(&self) -> &[Variable] {
+        &self.variables
     }
 
     /// Loss and metrics without training, batch by batch in order.
@@ -276,10 +293,13 @@ impl Engine {
             range
                 .batches()
                 .map(|b| {
-                    let idx = range.indices(&order, b);
-                    let w = self.workspace(idx.len(), &dims)?;
-                    let loss = self.loss_pass(w, data, idx, &vars, false)?;
-                    Ok(self.batch_logs(w, &vars, loss))
+                    let part = distribution::shard(range.indices(&order, b));
+                    let w = self.workspace(part.idx.len(), &dims)?;
+                    let loss = self.loss_pass(w, data, part.idx, &vars, false)?;
+                    let mut logs = part.counted(self.batch_logs(w, &vars, loss));
+                    // Data parallelism: the global batch's logs (one collective per batch, as in training).
+                    distribution::sum_batch_logs(std::slice::from_mut(&mut logs))?;
+                    Ok(logs)
                 })
                 .collect()
         })

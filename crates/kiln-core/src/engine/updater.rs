@@ -36,6 +36,11 @@ impl Updater {
         Ok(Updater { optimizer, options, updated, constraints: kept, step: 0 })
     }
 
+    /// The graph nodes of the variables the optimizer updates (whose gradients it reads).
+    pub fn updated_nodes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.updated.iter().map(|&(_, node)| node)
+    }
+
     pub fn has_optimizer(&self) -> bool {
         self.optimizer.is_some()
     }
