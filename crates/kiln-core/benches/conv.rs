@@ -93,9 +93,7 @@ fn bench_activation_and_pool(name: &str, y_shape: [usize; 4], rng: &mut Rng) -> 
     t += bench(&format!("{name} bias add"), Work::Bytes(bytes(2 * n)), || binary::forward(BinaryOp::Add, &x, &y_shape, &bias, &[channels], &y_shape, &mut y));
     t += bench(&format!("{name} relu"), Work::Bytes(bytes(2 * n)), || unary::forward(UnaryOp::Relu, &y, &mut a));
     t += bench(&format!("{name} relu backward"), Work::Bytes(bytes(4 * n)), || unary::backward(UnaryOp::Relu, &y, &a, &x, &mut d));
-    t += bench(&format!("{name} bias add backward"), Work::Bytes(bytes(n)), || {
-        binary::backward(BinaryOp::Add, &x, &y_shape, &bias, &[channels], &y_shape, &a, None, Some(&mut dbias))
-    });
+    t += bench(&format!("{name} bias add backward"), Work::Bytes(bytes(n)), || binary::backward(BinaryOp::Add, &x, &y_shape, &bias, &[channels], &y_shape, &a, None, Some(&mut dbias)));
     let g = Geometry::new(&y_shape, (2, 2), (2, 2), (1, 1), Padding::Valid, "bench").unwrap();
     let out = g.batch * g.positions() * channels;
     let (mut pooled, mut argmax) = (vec![0.0; out], vec![0u32; out]);
@@ -176,7 +174,15 @@ fn resnet(rng: &mut Rng) {
 
 fn mobilenet(rng: &mut Rng) {
     println!("-- MobileNetV2's depthwise 3x3 convolutions at batch 1");
-    for (name, size, channels, stride) in [("112x112x32", 112, 32, 1), ("112x112x96 /2", 112, 96, 2), ("56x56x144", 56, 144, 1), ("28x28x192", 28, 192, 1), ("14x14x384", 14, 384, 1), ("14x14x576 /2", 14, 576, 2), ("7x7x960", 7, 960, 1)] {
+    for (name, size, channels, stride) in [
+        ("112x112x32", 112, 32, 1),
+        ("112x112x96 /2", 112, 96, 2),
+        ("56x56x144", 56, 144, 1),
+        ("28x28x192", 28, 192, 1),
+        ("14x14x384", 14, 384, 1),
+        ("14x14x576 /2", 14, 576, 2),
+        ("7x7x960", 7, 960, 1),
+    ] {
         Layer::new([1, size, size, channels], 3, stride, Padding::Same, channels, channels, rng).bench_all(&format!("depthwise {name}"), true);
     }
 }

@@ -1,8 +1,8 @@
 //! What the kernel benches share: a timer that reports the median of repeated runs (medians
 //! resist the noise of a shared machine better than means), and random inputs.
-use kiln_core::rng::Rng;
 // Each bench uses a part of this module.
 #![allow(dead_code)]
+use kiln_core::rng::Rng;
 use std::time::Instant;
 
 /// Median seconds of one call of `f`, after one warm-up call, over at least `MIN_RUNS` runs
