@@ -10,7 +10,7 @@ mod common;
 
 use common::{bench, random, wanted, Work};
 use kiln_core::kernels::binary::{self, BinaryOp};
-use kiln_core::kernels::conv::{self, Geometry, Groups, Padding};
+use kiln_core::kernels::conv::{self, Geometry, Groups, Padding, Route};
 use kiln_core::kernels::gemm::{gemm, MatRef};
 use kiln_core::kernels::pool::{self, PoolOp};
 use kiln_core::kernels::unary::{self, UnaryOp};
@@ -21,6 +21,7 @@ const SECTIONS: [&str; 3] = ["seed", "resnet", "mobilenet"];
 
 /// One convolution layer's buffers.
 struct Layer {
+    route: Route,
     g: Geometry,
     groups: Groups,
     x: Vec<f32>,
@@ -37,8 +38,9 @@ impl Layer {
         let g = Geometry::new(&input, (window, window), (stride, stride), (1, 1), padding, "bench").unwrap();
         let groups = Groups::new(groups, out_channels);
         let kernel_len = g.patch() / groups.groups * out_channels;
-        let cols = groups.columns_len(&g).unwrap();
+        let cols = groups.columns_len(&g).unwrap().max(Route::Columns.scratch_len(&g, &groups).unwrap());
         Layer {
+            route: Route::of(&g, &groups),
             x: random(g.batch * g.in_size(), rng, 1.0),
             kernel: random(kernel_len, rng, 0.1),
             cols: vec![0.0; cols],
@@ -55,26 +57,38 @@ impl Layer {
         2.0 * (self.g.batch * self.g.positions() * self.g.patch() / self.groups.groups * self.groups.out_channels) as f64
     }
     fn forward(&mut self) {
-        conv::forward(&self.g, self.groups, &self.x, &self.kernel, &mut self.cols, &mut self.y);
+        conv::forward_by(self.route, &self.g, self.groups, &self.x, &self.kernel, &mut self.cols, &mut self.y);
     }
     /// dy is `y` (any values do).
     fn kernel_gradient(&mut self) {
-        conv::backward(&self.g, self.groups, &self.x, &self.cols, &self.kernel, &self.y, Some((&mut self.dkernel, true)), None);
+        conv::backward_by(self.route, &self.g, self.groups, &self.x, &self.cols, &self.kernel, &self.y, Some((&mut self.dkernel, true)), None);
     }
     fn input_gradient(&mut self) {
-        conv::backward(&self.g, self.groups, &self.x, &self.cols, &self.kernel, &self.y, None, Some((&mut self.dx, &mut self.dcols)));
+        conv::backward_by(self.route, &self.g, self.groups, &self.x, &self.cols, &self.kernel, &self.y, None, Some((&mut self.dx, &mut self.dcols)));
     }
-    /// Times the three passes; returns their seconds.
-    fn bench_all(&mut self, name: &str, gradients: bool) -> [f64; 3] {
-        let flops = self.flops();
-        let f = bench(&format!("{name} forward"), Work::Flops(flops), || self.forward());
-        if !gradients {
-            return [f, 0.0, 0.0];
+    /// Times the three passes on the chosen route, and on im2col + GEMM when that is another
+    /// (for comparison, not counted); returns the chosen route's seconds.
+    fn bench_all(&mut self, name: &str, input_gradient: bool) -> [f64; 3] {
+        let chosen = self.route;
+        let mut seconds = [0.0; 3];
+        let routes = if self.groups.groups == 1 && chosen != Route::Columns && chosen != Route::Pointwise { vec![chosen, Route::Columns] } else { vec![chosen] };
+        for route in routes {
+            self.route = route;
+            let label = match route {
+                Route::Direct(isa) => format!("{name} [direct {isa:?}]"),
+                _ => format!("{name} [{route:?}]"),
+            };
+            let flops = self.flops();
+            let f = bench(&format!("{label} forward"), Work::Flops(flops), || self.forward());
+            self.forward();
+            let dk = bench(&format!("{label} kernel gradient"), Work::Flops(flops), || self.kernel_gradient());
+            let dx = if input_gradient { bench(&format!("{label} input gradient"), Work::Flops(flops), || self.input_gradient()) } else { 0.0 };
+            if route == chosen {
+                seconds = [f, dk, dx];
+            }
         }
-        self.forward();
-        let dk = bench(&format!("{name} kernel gradient"), Work::Flops(flops), || self.kernel_gradient());
-        let dx = bench(&format!("{name} input gradient"), Work::Flops(flops), || self.input_gradient());
-        [f, dk, dx]
+        self.route = chosen;
+        seconds
     }
 }
 
@@ -111,13 +125,7 @@ fn seed(rng: &mut Rng) {
     let mut conv1 = Layer::new([batch, 28, 28, 1], 3, 1, Padding::Valid, 1, 32, rng);
     let mut conv2 = Layer::new([batch, 13, 13, 32], 3, 1, Padding::Valid, 1, 64, rng);
     // The first layer's input gradient is never taken (the input needs none).
-    let [c1f, c1k, _] = {
-        let flops = conv1.flops();
-        let f = bench("conv1 28x28x1 -> 32 3x3 forward", Work::Flops(flops), || conv1.forward());
-        conv1.forward();
-        let k = bench("conv1 28x28x1 -> 32 3x3 kernel gradient", Work::Flops(flops), || conv1.kernel_gradient());
-        [f, k, 0.0]
-    };
+    let [c1f, c1k, _] = conv1.bench_all("conv1 28x28x1 -> 32 3x3", false);
     let (a1, p1) = bench_activation_and_pool("conv1 [64,26,26,32]", [batch, 26, 26, 32], rng);
     let [c2f, c2k, c2x] = conv2.bench_all("conv2 13x13x32 -> 64 3x3", true);
     let (a2, p2) = bench_activation_and_pool("conv2 [64,11,11,64]", [batch, 11, 11, 64], rng);

@@ -279,9 +279,9 @@ impl Groups {
 /// there im2col would copy each input value k_h x k_w times for little arithmetic per value.
 const DIRECT_MAX_CHANNELS: usize = 64;
 
-/// Which kernel computes a convolution.
+/// Which kernel computes a convolution: `Route::of` picks it; benches and tests name others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
+pub enum Route {
     /// One input channel per group: depthwise_conv.rs, with this channel multiplier.
     Depthwise(usize),
     /// 1 x 1 at stride 1: one GEMM on x itself.
@@ -293,7 +293,7 @@ enum Route {
 }
 
 impl Route {
-    fn of(g: &Geometry, groups: &Groups) -> Route {
+    pub fn of(g: &Geometry, groups: &Groups) -> Route {
         if let Some(multiplier) = groups.depthwise(g) {
             Route::Depthwise(multiplier)
         } else if groups.pointwise(g) {
@@ -306,7 +306,7 @@ impl Route {
     }
 
     /// Scratch values for the forward pass's buffer (and the input gradient's, the same size).
-    fn scratch_len(&self, g: &Geometry, groups: &Groups) -> Result<usize> {
+    pub fn scratch_len(&self, g: &Geometry, groups: &Groups) -> Result<usize> {
         let columns = || crate::alloc::checked_element_count(&[g.batch, g.positions(), g.patch()]);
         match self {
             Route::Depthwise(_) | Route::Pointwise => Ok(0),
@@ -332,7 +332,9 @@ pub fn forward(g: &Geometry, groups: Groups, x: &[f32], kernel: &[f32], cols: &m
     forward_by(Route::of(g, &groups), g, groups, x, kernel, cols, y)
 }
 
-fn forward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], kernel: &[f32], cols: &mut [f32], y: &mut [f32]) {
+/// `forward` through `route`, which must be `Route::of` or, for an ungrouped 2-D convolution,
+/// `Direct` or `Columns` (with a scratch `cols` of that route's `scratch_len`).
+pub fn forward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], kernel: &[f32], cols: &mut [f32], y: &mut [f32]) {
     match route {
         Route::Depthwise(multiplier) => return depthwise_conv::forward(g, x, kernel, multiplier, y),
         Route::Pointwise => return columns_times_kernel(g, x, kernel, groups.out_channels, 0.0, y),
@@ -362,8 +364,9 @@ pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &
     backward_by(Route::of(g, &groups), g, groups, x, cols, kernel, dy, dkernel, dx)
 }
 
+/// `backward` through `route` (as `forward_by`; `cols` from the same route's forward pass).
 #[allow(clippy::too_many_arguments)]
-fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32])>) {
+pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32])>) {
     if let Route::Depthwise(multiplier) = route {
         return depthwise_conv::backward(g, x, kernel, multiplier, dy, dkernel, dx.map(|(dx, _)| dx));
     }

@@ -20,34 +20,48 @@ pub fn forward(op: PoolOp, g: &Geometry, x: &[f32], y: &mut [f32], argmax: &mut 
             for ox in 0..g.out_w {
                 let at = (oy * g.out_w + ox) * c;
                 let (y, argmax) = (&mut y[at..at + c], &mut argmax[at..at + c]);
-                y.fill(if op == PoolOp::Max { f32::NEG_INFINITY } else { 0.0 });
-                let mut count = 0;
-                for ky in 0..g.k_h {
-                    for kx in 0..g.k_w {
-                        let Some((iy, ix)) = g.source(oy, ox, ky, kx) else { continue };
-                        count += 1;
-                        let base = (iy * g.in_w + ix) * c;
-                        for ch in 0..c {
-                            let v = x[base + ch];
-                            match op {
-                                PoolOp::Max if super::extremum::beats(v, y[ch]) => {
-                                    y[ch] = v;
-                                    argmax[ch] = (base + ch) as u32;
-                                }
-                                PoolOp::Max => {}
-                                PoolOp::Average => y[ch] += v,
-                            }
+                let cells = (0..g.k_h).flat_map(|ky| (0..g.k_w).map(move |kx| (ky, kx))).filter_map(|(ky, kx)| g.source(oy, ox, ky, kx));
+                match op {
+                    PoolOp::Max => max_window(x, g, cells, y, argmax),
+                    PoolOp::Average => {
+                        y.fill(0.0);
+                        let mut count = 0;
+                        for (iy, ix) in cells {
+                            count += 1;
+                            y.iter_mut().zip(&x[(iy * g.in_w + ix) * c..][..c]).for_each(|(y, &v)| *y += v);
                         }
+                        // Keras' 'same' average pooling divides by the cells inside the input only.
+                        let inv = 1.0 / count.max(1) as f32;
+                        y.iter_mut().for_each(|v| *v *= inv);
                     }
-                }
-                // Keras' 'same' average pooling divides by the cells inside the input only.
-                if op == PoolOp::Average {
-                    let inv = 1.0 / count.max(1) as f32;
-                    y.iter_mut().for_each(|v| *v *= inv);
                 }
             }
         }
     });
+}
+
+/// The maximum of each channel over one window's cells (inside the input) and where it is:
+/// the first cell's values, then a branch-free select per later cell (the compiler
+/// vectorises it; a branch per value mispredicts on real data). A NaN wins and stays.
+#[inline]
+fn max_window(x: &[f32], g: &Geometry, mut cells: impl Iterator<Item = (usize, usize)>, y: &mut [f32], argmax: &mut [u32]) {
+    let c = g.channels;
+    let Some((iy, ix)) = cells.next() else {
+        y.fill(f32::NEG_INFINITY);
+        argmax.fill(0);
+        return;
+    };
+    let base = (iy * g.in_w + ix) * c;
+    y.copy_from_slice(&x[base..base + c]);
+    argmax.iter_mut().zip(base as u32..).for_each(|(a, i)| *a = i);
+    for (iy, ix) in cells {
+        let base = (iy * g.in_w + ix) * c;
+        for (((y, a), &v), i) in y.iter_mut().zip(argmax.iter_mut()).zip(&x[base..base + c]).zip(base as u32..) {
+            let take = super::extremum::beats(v, *y);
+            *y = if take { v } else { *y };
+            *a = if take { i } else { *a };
+        }
+    }
 }
 
 pub fn backward(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [f32]) {
@@ -131,6 +145,47 @@ mod tests {
                 backward(op, &g, dy, &idx, &mut dx);
                 dx
             });
+        }
+    }
+
+    /// The branch-free max against a plain scan of each window, on odd shapes: 'same' and
+    /// 'valid', strides 1 to 3, 3 x 3 and 2 x 3 windows, one to five channels, batch 1.
+    #[test]
+    fn max_matches_a_plain_scan() {
+        let mut rng = Rng::new(6);
+        for (input, window, stride, padding) in [
+            ([1, 7, 6, 1], (3, 3), (1, 1), Padding::Same),
+            ([2, 9, 8, 3], (3, 3), (2, 2), Padding::Same),
+            ([1, 8, 9, 5], (2, 3), (3, 2), Padding::Valid),
+            ([3, 5, 5, 4], (2, 2), (2, 2), Padding::Same),
+        ] {
+            let g = Geometry::new(&input, window, stride, (1, 1), padding, "p").unwrap();
+            let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let n_out = g.batch * g.positions() * g.channels;
+            let (mut y, mut idx) = (vec![0.0; n_out], vec![0; n_out]);
+            forward(PoolOp::Max, &g, &x, &mut y, &mut idx);
+            for b in 0..g.batch {
+                let x = &x[b * g.in_size()..(b + 1) * g.in_size()];
+                for oy in 0..g.out_h {
+                    for ox in 0..g.out_w {
+                        for ch in 0..g.channels {
+                            let mut best = (f32::NEG_INFINITY, 0);
+                            for ky in 0..g.k_h {
+                                for kx in 0..g.k_w {
+                                    if let Some((iy, ix)) = g.source(oy, ox, ky, kx) {
+                                        let i = (iy * g.in_w + ix) * g.channels + ch;
+                                        if x[i] > best.0 {
+                                            best = (x[i], i);
+                                        }
+                                    }
+                                }
+                            }
+                            let o = ((b * g.out_h + oy) * g.out_w + ox) * g.channels + ch;
+                            assert_eq!((y[o], idx[o] as usize), best, "{input:?} {window:?} {stride:?} {padding:?} at {o}");
+                        }
+                    }
+                }
+            }
         }
     }
 }
