@@ -295,6 +295,8 @@ impl Isa {
 /// The sources of one tile: x, the R bases (or cells' offsets) and where results go.
 /// y[r][v] = (acc ? y : 0) + Σ_q x[bases[r] + offsets[q]] k[q][v], for the R positions of a
 /// forward tile; `k` points at the tile's first output channel, rows `k_stride` apart.
+// Index loops keep the register tile explicit.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 unsafe fn forward_tile<L: Lanes, const R: usize, const V: usize>(x: *const f32, bases: &[usize; R], offsets: &[usize], k: *const f32, k_stride: usize, y: &[*mut f32; R], accumulate: bool) {
     let mut acc = [[L::zero(); V]; R];
@@ -322,6 +324,8 @@ unsafe fn forward_tile<L: Lanes, const R: usize, const V: usize>(x: *const f32, 
 
 /// dk[cells[r]][v] += Σ_i x[bases[i] + offsets[r]] dy[i][v] over a chunk of positions; `dy`
 /// points at the tile's first output channel of the chunk's first position.
+// Index loops keep the register tile explicit.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 unsafe fn gradient_tile<L: Lanes, const R: usize, const V: usize>(x: *const f32, bases: &[usize], offsets: &[usize; R], dy: *const f32, dy_stride: usize, dk: &[*mut f32; R]) {
     let mut acc = [[L::zero(); V]; R];
@@ -354,6 +358,7 @@ unsafe fn gradient_tile<L: Lanes, const R: usize, const V: usize>(x: *const f32,
 
 /// The forward pass over positions `first..first + y.len() / out_channels`, channels
 /// `from..` in blocks of V vectors, R positions at a time; returns the first channel left.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 unsafe fn forward_block<L: Lanes, const R: usize, const V: usize>(
     walk: &Walk,
@@ -444,6 +449,7 @@ unsafe fn gradient_block<L: Lanes, const R: usize, const V: usize>(
 
 /// Output channels `from..` of positions `first..` one by one: the channels past the last
 /// whole vector.
+#[allow(clippy::too_many_arguments)]
 fn forward_scalar(walk: &Walk, x: &[f32], offsets: &[usize], kernel: &[f32], out_channels: usize, first: usize, y: &mut [f32], from: usize, accumulate: bool) {
     if from == out_channels {
         return;
