@@ -1,6 +1,7 @@
 //! Steady-state training steps of the seed MLP (784 -> 128 relu -> dropout 0.2 -> 10 softmax)
 //! and the seed CNN (conv 32 -> pool -> conv 64 -> pool -> dense 128 -> 10), Adam, sparse
-//! categorical cross-entropy: `cargo bench -p kiln-core --bench train_step`.
+//! categorical cross-entropy: `cargo bench -p kiln-core --bench train_step` (`-- cnn` or
+//! `-- mlp` for one model only, e.g. under `perf record`).
 use kiln_core::engine::{BatchData, BatchRange};
 use kiln_core::rng::Rng;
 use kiln_core::{Engine, Tensor, Variable};
@@ -74,11 +75,13 @@ fn random(shape: Vec<usize>, rng: &mut Rng, scale: f32) -> Tensor {
 }
 
 fn main() {
+    let only = std::env::args().skip(1).find(|a| a == "cnn" || a == "mlp");
+    let runs = |model: &str| only.as_deref().is_none_or(|o| o == model);
     let mut rng = Rng::new(0);
     let n = 60_000;
     let x = random(vec![n, 784], &mut rng, 1.0);
     let y = Tensor::from_f32(vec![n], (0..n).map(|i| (i % 10) as f32).collect()).unwrap();
-    for batch in [32usize, 128] {
+    for batch in [32usize, 128].into_iter().filter(|_| runs("mlp")) {
         let vars = vec![
             Variable::new(&random(vec![784, 128], &mut rng, 0.08)),
             Variable::new(&Tensor::zeros(vec![128])),
@@ -88,7 +91,7 @@ fn main() {
         time_steps("mlp", SPEC, vars, &x, &y, batch, n / batch);
     }
     let images = x.reshape(&[None, Some(28), Some(28), Some(1)]).unwrap();
-    for batch in [32usize, 64] {
+    for batch in [32usize, 64].into_iter().filter(|_| runs("cnn")) {
         let vars = vec![
             Variable::new(&random(vec![3, 3, 1, 32], &mut rng, 0.3)),
             Variable::new(&Tensor::zeros(vec![32])),

@@ -6,6 +6,7 @@ pub mod batch_matmul;
 pub mod batch_norm;
 pub mod binary;
 pub mod conv;
+pub mod conv_direct;
 pub mod conv_transpose;
 pub mod depthwise_conv;
 pub mod dropout;

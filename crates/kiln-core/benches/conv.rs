@@ -1,0 +1,210 @@
+//! Convolution throughput, forward, input gradient and kernel gradient, in GFLOP/s:
+//! `cargo bench -p kiln-core --bench conv` (`-- seed`, `-- resnet` or `-- mobilenet` for one
+//! section; KILN_NUM_THREADS=1 for one thread).
+//! - seed: every op of one training step of the seed CNN at batch 64 (conv 32 3x3 relu, max
+//!   pool 2, conv 64 3x3 relu, max pool 2, dense 128 relu, dense 10 softmax, Adam): the
+//!   per-op profile, summed at the end.
+//! - resnet: ResNet50's typical convolutions at batch 1 (inference) and their gradients.
+//! - mobilenet: MobileNetV2's depthwise 3x3 convolutions at batch 1.
+mod common;
+
+use common::{bench, random, wanted, Work};
+use kiln_core::kernels::binary::{self, BinaryOp};
+use kiln_core::kernels::conv::{self, Geometry, Groups, Padding, Route};
+use kiln_core::kernels::gemm::{gemm, MatRef};
+use kiln_core::kernels::pool::{self, PoolOp};
+use kiln_core::kernels::unary::{self, UnaryOp};
+use kiln_core::optim::{Adam, Optimizer};
+use kiln_core::rng::Rng;
+
+const SECTIONS: [&str; 3] = ["seed", "resnet", "mobilenet"];
+
+/// One convolution layer's buffers.
+struct Layer {
+    route: Route,
+    g: Geometry,
+    groups: Groups,
+    x: Vec<f32>,
+    kernel: Vec<f32>,
+    cols: Vec<f32>,
+    dcols: Vec<f32>,
+    y: Vec<f32>,
+    dx: Vec<f32>,
+    dkernel: Vec<f32>,
+}
+
+impl Layer {
+    fn new(input: [usize; 4], window: usize, stride: usize, padding: Padding, groups: usize, out_channels: usize, rng: &mut Rng) -> Layer {
+        let g = Geometry::new(&input, (window, window), (stride, stride), (1, 1), padding, "bench").unwrap();
+        let groups = Groups::new(groups, out_channels);
+        let kernel_len = g.patch() / groups.groups * out_channels;
+        let cols = groups.columns_len(&g).unwrap().max(Route::Columns.scratch_len(&g, &groups).unwrap());
+        Layer {
+            route: Route::of(&g, &groups),
+            x: random(g.batch * g.in_size(), rng, 1.0),
+            kernel: random(kernel_len, rng, 0.1),
+            cols: vec![0.0; cols],
+            dcols: vec![0.0; cols],
+            y: random(g.batch * g.positions() * out_channels, rng, 1.0),
+            dx: vec![0.0; g.batch * g.in_size()],
+            dkernel: vec![0.0; kernel_len],
+            g,
+            groups,
+        }
+    }
+    /// Multiply-adds x 2 of one pass (forward and each gradient cost the same).
+    fn flops(&self) -> f64 {
+        2.0 * (self.g.batch * self.g.positions() * self.g.patch() / self.groups.groups * self.groups.out_channels) as f64
+    }
+    fn forward(&mut self) {
+        conv::forward_by(self.route, &self.g, self.groups, &self.x, &self.kernel, &mut self.cols, &mut self.y);
+    }
+    /// dy is `y` (any values do).
+    fn kernel_gradient(&mut self) {
+        conv::backward_by(self.route, &self.g, self.groups, &self.x, &self.cols, &self.kernel, &self.y, Some((&mut self.dkernel, true)), None);
+    }
+    fn input_gradient(&mut self) {
+        conv::backward_by(self.route, &self.g, self.groups, &self.x, &self.cols, &self.kernel, &self.y, None, Some((&mut self.dx, &mut self.dcols)));
+    }
+    /// Times the three passes on the chosen route, and on im2col + GEMM when that is another
+    /// (for comparison, not counted); returns the chosen route's seconds.
+    fn bench_all(&mut self, name: &str, input_gradient: bool) -> [f64; 3] {
+        let chosen = self.route;
+        let mut seconds = [0.0; 3];
+        let routes = if self.groups.groups == 1 && chosen != Route::Columns && chosen != Route::Pointwise { vec![chosen, Route::Columns] } else { vec![chosen] };
+        for route in routes {
+            self.route = route;
+            let label = match route {
+                Route::Direct(isa) => format!("{name} [direct {isa:?}]"),
+                _ => format!("{name} [{route:?}]"),
+            };
+            let flops = self.flops();
+            let f = bench(&format!("{label} forward"), Work::Flops(flops), || self.forward());
+            self.forward();
+            let dk = bench(&format!("{label} kernel gradient"), Work::Flops(flops), || self.kernel_gradient());
+            let dx = if input_gradient { bench(&format!("{label} input gradient"), Work::Flops(flops), || self.input_gradient()) } else { 0.0 };
+            if route == chosen {
+                seconds = [f, dk, dx];
+            }
+        }
+        self.route = chosen;
+        seconds
+    }
+}
+
+fn bytes(values: usize) -> f64 {
+    4.0 * values as f64
+}
+
+/// Bias add, relu and max pooling after a convolution: forward and backward; returns seconds
+/// of (bias + relu) and of pooling.
+fn bench_activation_and_pool(name: &str, y_shape: [usize; 4], rng: &mut Rng) -> (f64, f64) {
+    let n: usize = y_shape.iter().product();
+    let channels = y_shape[3];
+    let (x, bias) = (random(n, rng, 1.0), random(channels, rng, 0.1));
+    let (mut y, mut a, mut d, mut dbias) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; channels]);
+    let mut t = 0.0;
+    t += bench(&format!("{name} bias add"), Work::Bytes(bytes(2 * n)), || binary::forward(BinaryOp::Add, &x, &y_shape, &bias, &[channels], &y_shape, &mut y));
+    t += bench(&format!("{name} relu"), Work::Bytes(bytes(2 * n)), || unary::forward(UnaryOp::Relu, &y, &mut a));
+    t += bench(&format!("{name} relu backward"), Work::Bytes(bytes(4 * n)), || unary::backward(UnaryOp::Relu, &y, &a, &x, &mut d));
+    t += bench(&format!("{name} bias add backward"), Work::Bytes(bytes(n)), || binary::backward(BinaryOp::Add, &x, &y_shape, &bias, &[channels], &y_shape, &a, None, Some(&mut dbias)));
+    let g = Geometry::new(&y_shape, (2, 2), (2, 2), (1, 1), Padding::Valid, "bench").unwrap();
+    let out = g.batch * g.positions() * channels;
+    let (mut pooled, mut argmax) = (vec![0.0; out], vec![0u32; out]);
+    let mut p = bench(&format!("{name} max pool 2x2"), Work::Bytes(bytes(n + out)), || pool::forward(PoolOp::Max, &g, &a, &mut pooled, &mut argmax));
+    p += bench(&format!("{name} max pool 2x2 backward"), Work::Bytes(bytes(n + 2 * out)), || {
+        d.fill(0.0);
+        pool::backward(PoolOp::Max, &g, &pooled, &argmax, &mut d)
+    });
+    (t, p)
+}
+
+fn seed(rng: &mut Rng) {
+    println!("-- seed CNN, one training step at batch 64, per op");
+    let batch = 64;
+    let mut conv1 = Layer::new([batch, 28, 28, 1], 3, 1, Padding::Valid, 1, 32, rng);
+    let mut conv2 = Layer::new([batch, 13, 13, 32], 3, 1, Padding::Valid, 1, 64, rng);
+    // The first layer's input gradient is never taken (the input needs none).
+    let [c1f, c1k, _] = conv1.bench_all("conv1 28x28x1 -> 32 3x3", false);
+    let (a1, p1) = bench_activation_and_pool("conv1 [64,26,26,32]", [batch, 26, 26, 32], rng);
+    let [c2f, c2k, c2x] = conv2.bench_all("conv2 13x13x32 -> 64 3x3", true);
+    let (a2, p2) = bench_activation_and_pool("conv2 [64,11,11,64]", [batch, 11, 11, 64], rng);
+    let mut dense = 0.0;
+    for (name, (m, k, n)) in [("dense1", (batch, 1600, 128)), ("dense2", (batch, 128, 10))] {
+        let (a, w, dy) = (random(m * k, rng, 1.0), random(k * n, rng, 0.1), random(m * n, rng, 1.0));
+        let (mut y, mut dw, mut dx) = (vec![0.0; m * n], vec![0.0; k * n], vec![0.0; m * k]);
+        let flops = Work::Flops(2.0 * (m * k * n) as f64);
+        dense += bench(&format!("{name} [{m},{k}]x[{k},{n}] forward"), flops, || gemm(1.0, MatRef::new(&a, m, k), MatRef::new(&w, k, n), 0.0, &mut y));
+        let flops = Work::Flops(2.0 * (m * k * n) as f64);
+        dense += bench(&format!("{name} kernel gradient"), flops, || gemm(1.0, MatRef::new(&a, m, k).t(), MatRef::new(&dy, m, n), 0.0, &mut dw));
+        let flops = Work::Flops(2.0 * (m * k * n) as f64);
+        dense += bench(&format!("{name} input gradient"), flops, || gemm(1.0, MatRef::new(&dy, m, n), MatRef::new(&w, k, n).t(), 1.0, &mut dx));
+    }
+    let params = 3 * 3 * 32 + 32 + 3 * 3 * 32 * 64 + 64 + 1600 * 128 + 128 + 128 * 10 + 10;
+    let (mut w, g) = (random(params, rng, 0.1), random(params, rng, 0.01));
+    let mut adam = Adam::new(0.9, 0.999, 1e-7, false);
+    let mut step = 0;
+    let opt = bench(&format!("adam over {params} parameters"), Work::Bytes(bytes(7 * params)), || {
+        step += 1;
+        adam.update(0, &mut w, &g, 1e-3, step)
+    });
+    let total = c1f + c1k + c2f + c2k + c2x + a1 + a2 + p1 + p2 + dense + opt;
+    println!("-- seed CNN per-op share of the kernels' sum ({:.2} ms):", total * 1e3);
+    for (name, t) in [
+        ("conv1 forward", c1f),
+        ("conv1 kernel gradient", c1k),
+        ("conv2 forward", c2f),
+        ("conv2 kernel gradient", c2k),
+        ("conv2 input gradient", c2x),
+        ("bias + relu, forward and backward", a1 + a2),
+        ("max pooling, forward and backward", p1 + p2),
+        ("dense layers", dense),
+        ("adam", opt),
+    ] {
+        println!("   {name:40} {:6.2} ms {:5.1} %", t * 1e3, 100.0 * t / total);
+    }
+}
+
+fn resnet(rng: &mut Rng) {
+    println!("-- ResNet50's convolutions at batch 1");
+    for (name, input, window, stride, padding, out) in [
+        ("resnet conv1 224x224x3 -> 64 7x7/2", [1, 230, 230, 3], 7, 2, Padding::Valid, 64),
+        ("resnet 56x56x64 -> 64 3x3", [1, 56, 56, 64], 3, 1, Padding::Same, 64),
+        ("resnet 56x56x64 -> 256 1x1", [1, 56, 56, 64], 1, 1, Padding::Same, 256),
+        ("resnet 56x56x256 -> 128 1x1/2", [1, 56, 56, 256], 1, 2, Padding::Valid, 128),
+        ("resnet 28x28x128 -> 128 3x3", [1, 28, 28, 128], 3, 1, Padding::Same, 128),
+        ("resnet 14x14x256 -> 256 3x3", [1, 14, 14, 256], 3, 1, Padding::Same, 256),
+        ("resnet 7x7x512 -> 512 3x3", [1, 7, 7, 512], 3, 1, Padding::Same, 512),
+    ] {
+        Layer::new(input, window, stride, padding, 1, out, rng).bench_all(name, true);
+    }
+}
+
+fn mobilenet(rng: &mut Rng) {
+    println!("-- MobileNetV2's depthwise 3x3 convolutions at batch 1");
+    for (name, size, channels, stride) in [
+        ("112x112x32", 112, 32, 1),
+        ("112x112x96 /2", 112, 96, 2),
+        ("56x56x144", 56, 144, 1),
+        ("28x28x192", 28, 192, 1),
+        ("14x14x384", 14, 384, 1),
+        ("14x14x576 /2", 14, 576, 2),
+        ("7x7x960", 7, 960, 1),
+    ] {
+        Layer::new([1, size, size, channels], 3, stride, Padding::Same, channels, channels, rng).bench_all(&format!("depthwise {name}"), true);
+    }
+}
+
+fn main() {
+    let mut rng = Rng::new(0);
+    println!("{} threads", kiln_core::threads::num_threads());
+    if wanted("seed", &SECTIONS) {
+        seed(&mut rng);
+    }
+    if wanted("resnet", &SECTIONS) {
+        resnet(&mut rng);
+    }
+    if wanted("mobilenet", &SECTIONS) {
+        mobilenet(&mut rng);
+    }
+}
