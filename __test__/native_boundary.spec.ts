@@ -29,6 +29,7 @@ const MALFORMED: [string, string, RegExp][] = [
   ['a bad attribute value', graph('{"op":"transpose","perm":[0,0],"inputs":[0],"name":"t"}'), /^ValueError: t: \[0, 0\] is not a permutation of the 2 axes of \[1, 2\]$/],
   ['an output that is not a node', graph(undefined, '[5]'), /Graph output 5 is not a node: the graph has 3 nodes/],
   ['a model input declared twice', graph('{"op":"input","index":0,"shape":[null,2]}'), /model input 0 is declared twice/],
+  ['an engine input without a batch axis', graph().replace('"shape":[null,2]', '"shape":[]'), /a model input needs a batch axis, got shape \[\]/],
   ['a variable that was not given', graph('{"op":"variable","index":3}'), /^ValueError: Graph reads variable 3, but only 1 were given$/],
 ];
 

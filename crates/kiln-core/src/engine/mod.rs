@@ -87,9 +87,10 @@ impl Engine {
                     variable_nodes[index] = Some(id);
                     needs_grad[id] = trainable[index];
                 }
-                Op::Input { index, .. } => {
-                    if index >= input_nodes.len() {
-                        return Err(KilnError::value(format!("Graph input index {index} is out of range")));
+                Op::Input { index, ref shape } => {
+                    // The engine cuts batches along the first axis (valueAndGrad takes whole tensors).
+                    if shape.is_empty() {
+                        return Err(KilnError::shape(format!("Graph node {id} ({}): a model input needs a batch axis, got shape []", node.name)));
                     }
                     input_nodes[index] = id;
                 }

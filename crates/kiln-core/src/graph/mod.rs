@@ -26,11 +26,12 @@ struct GraphDescription {
 }
 
 impl TryFrom<GraphDescription> for Graph {
-    type Error = KilnError;
+    /// The message alone: serde puts it after "Invalid graph description: ".
+    type Error = String;
 
-    fn try_from(d: GraphDescription) -> Result<Graph> {
+    fn try_from(d: GraphDescription) -> std::result::Result<Graph, String> {
         let graph = Graph { nodes: d.nodes, outputs: d.outputs };
-        graph.validate()?;
+        graph.validate().map_err(|e| e.message)?;
         Ok(graph)
     }
 }
@@ -51,7 +52,7 @@ impl Graph {
 
     /// Refuses what the planner and the passes assume never happens: a wrong number of
     /// inputs, an input that is not an earlier node (a cycle, or no node at all), model inputs
-    /// numbered other than 0..n once each, a rank-0 input, a constant whose values do not fill
+    /// numbered other than 0..n once each, a constant whose values do not fill
     /// its shape, an output that is not a node.
     pub fn validate(&self) -> Result<()> {
         let mut input_seen = vec![false; self.input_count()];
@@ -73,16 +74,11 @@ impl Graph {
                 return Err(KilnError::value(format!("{} reads node {bad}, {why}", describe(id, node))));
             }
             match &node.op {
-                Op::Input { index, shape } => {
-                    if shape.is_empty() {
-                        return Err(KilnError::shape(format!("{}: a model input needs a batch axis, got shape []", describe(id, node))));
-                    }
-                    match input_seen.get_mut(*index) {
-                        Some(seen) if !*seen => *seen = true,
-                        Some(_) => return Err(KilnError::value(format!("{}: model input {index} is declared twice", describe(id, node)))),
-                        None => return Err(KilnError::value(format!("{}: model input index {index} is out of range: the graph has {} inputs, numbered from 0", describe(id, node), input_seen.len()))),
-                    }
-                }
+                Op::Input { index, .. } => match input_seen.get_mut(*index) {
+                    Some(seen) if !*seen => *seen = true,
+                    Some(_) => return Err(KilnError::value(format!("{}: model input {index} is declared twice", describe(id, node)))),
+                    None => return Err(KilnError::value(format!("{}: model input index {index} is out of range: the graph has {} inputs, numbered from 0", describe(id, node), input_seen.len()))),
+                },
                 Op::Constant { shape, values } => {
                     let expected = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
                     if expected != Some(values.len()) {
