@@ -42,7 +42,10 @@ export async function gunzipLimited(
   headerLimit: number,
   limitOf: (head: Uint8Array) => number | undefined,
 ): Promise<Uint8Array> {
+  // Chunks are kept until the header gives the total length; from then on they are copied
+  // into one buffer of that length as they come, so the output is never held twice.
   const chunks: Buffer[] = [];
+  let output: Buffer | undefined;
   let length = 0;
   let limit: number | undefined;
   let head = new Uint8Array(0);
@@ -55,11 +58,20 @@ export async function gunzipLimited(
         limit = limitOf(head);
         if (limit === undefined && length + chunk.length > headerLimit) throw new FileFormatError(`${fileName}: no valid header in its first ${headerLimit} bytes`);
       }
-      length += chunk.length;
-      if (limit !== undefined && length > limit) {
+      if (limit !== undefined && length + chunk.length > limit) {
         throw new FileFormatError(`${fileName} inflates to more than the ${limit} bytes its header declares (a gzip bomb?)`);
       }
-      chunks.push(chunk);
+      if (limit !== undefined && output === undefined) {
+        output = Buffer.allocUnsafe(limit);
+        let offset = 0;
+        for (const earlier of chunks.splice(0)) {
+          output.set(earlier, offset);
+          offset += earlier.length;
+        }
+      }
+      if (output) output.set(chunk, length);
+      else chunks.push(chunk);
+      length += chunk.length;
     }
   } catch (error) {
     if (error instanceof FileFormatError) throw error;
@@ -67,7 +79,7 @@ export async function gunzipLimited(
   } finally {
     inflater.destroy();
   }
-  return Buffer.concat(chunks, length);
+  return output ? output.subarray(0, length) : Buffer.concat(chunks, length);
 }
 
 /**

@@ -92,8 +92,8 @@ export async function parseIdx(bytes: Uint8Array, fileName: string): Promise<Idx
         : `shape [${shape.join(', ')}] needs ${size} bytes of data, but the file has ${dataLength - size} bytes more`,
     );
   }
-  // A copy of exactly the data (Buffer#slice would share memory), so the tensor owns no header bytes.
-  return { data: new Uint8Array(raw.subarray(headerLength)), shape };
+  // A view past the header, not a copy: the tensor made from it copies the data into native memory.
+  return { data: raw.subarray(headerLength), shape };
 }
 
 /** Reads an IDX file (gzipped or not) from disk. */

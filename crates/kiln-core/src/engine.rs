@@ -1,5 +1,6 @@
 //! A compiled model: the graph, its weights, the losses, metrics and optimizer. Runs training,
 //! evaluation and prediction over in-memory data, one planned workspace per batch size.
+mod inference;
 mod loss_terms;
 mod reduction;
 
@@ -568,6 +569,10 @@ impl Engine {
 
     /// Runs the model forward on every sample; returns each output's values, all rows.
     pub fn predict(&mut self, inputs: &[&Tensor], batch_size: usize) -> Result<Vec<Tensor>> {
+        // Data that fits one batch is one batch: no thread hop for small ones (see inference.rs).
+        if inputs.first().is_some_and(|t| t.shape().first().is_some_and(|&rows| rows <= batch_size)) {
+            return self.predict_on_batch(inputs);
+        }
         // Locked on the caller's thread, as for training.
         let variables = self.variables.clone();
         let guards = lock_all_for_read(&variables);

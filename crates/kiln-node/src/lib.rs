@@ -5,11 +5,13 @@ mod dropout_state;
 mod engine;
 mod error;
 mod gradients;
+mod inference;
 mod losses;
 mod metrics;
 mod ops;
 mod optimizer_state;
 mod tensor;
+mod thread_setting;
 mod variable;
 
 /// Declares the experimental Node-API version so that Node runs this module's finalizers
