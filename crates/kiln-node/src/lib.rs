@@ -1,5 +1,6 @@
 //! kiln-node: the napi-rs binding of kiln-nn. It converts and validates arguments and
 //! schedules work on native threads; all math lives in kiln-core.
+mod byte_builder;
 mod convert;
 mod dropout_state;
 mod engine;
