@@ -4,24 +4,35 @@ use crate::convert;
 use crate::error::{to_js, value_error};
 use crate::tensor::NativeTensor;
 use kiln_core::{Storage, Tensor};
-use napi::bindgen_prelude::Uint8Array;
+use napi::bindgen_prelude::{ObjectFinalize, Uint8Array};
 use napi::{Env, Result};
 use napi_derive::napi;
 
-#[napi]
+#[napi(custom_finalize)]
 pub struct NativeByteBuilder {
     bytes: Vec<u8>,
     capacity: usize,
+    /// Reported to V8 while the builder holds the room: its collector then weighs the loader's
+    /// garbage (the inflated pieces) against the memory really in use, and frees it sooner.
+    reported_bytes: i64,
+}
+
+impl ObjectFinalize for NativeByteBuilder {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-self.reported_bytes)?;
+        Ok(())
+    }
 }
 
 #[napi]
 impl NativeByteBuilder {
     /// Room for `capacity` bytes, reserved now (a size the machine cannot hold is an error).
     #[napi(constructor)]
-    pub fn new(capacity: f64) -> Result<Self> {
+    pub fn new(env: Env, capacity: f64) -> Result<Self> {
         let capacity = convert::count(capacity, "byte builder: capacity")?;
         let bytes = kiln_core::alloc::with_capacity::<u8>(capacity, "reading a file").map_err(to_js)?;
-        Ok(NativeByteBuilder { bytes, capacity })
+        env.adjust_external_memory(capacity as i64)?;
+        Ok(NativeByteBuilder { bytes, capacity, reported_bytes: capacity as i64 })
     }
 
     /// Bytes written so far.
@@ -47,8 +58,29 @@ impl NativeByteBuilder {
         let skip = convert::count(skip, "byte builder: skip")?.min(self.bytes.len());
         let shape = convert::shape(&shape, "byte builder: shape")?;
         let mut bytes = std::mem::take(&mut self.bytes);
+        // The tensor reports what it holds from here on.
+        env.adjust_external_memory(-self.reported_bytes)?;
+        self.reported_bytes = 0;
         // Moved down in place: no second buffer.
         bytes.drain(..skip);
-        NativeTensor::wrap(&env, Tensor::new(shape, Storage::U8(bytes)).map_err(to_js)?)
+        let tensor = NativeTensor::wrap(&env, Tensor::new(shape, Storage::U8(bytes)).map_err(to_js)?);
+        return_freed_memory();
+        tensor
+    }
+}
+
+/// Hands the heap's free pages back to the system: inflating a file frees as many bytes in
+/// small pieces as it produced, which glibc's allocator would otherwise keep (and count in the
+/// process's memory) until something reuses them.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim only releases free memory; it is safe to call at any time.
+        unsafe {
+            malloc_trim(0);
+        }
     }
 }
