@@ -53,3 +53,7 @@ export async function awaitNative<T>(start: () => Promise<T>): Promise<T> {
     throw translateError(error);
   }
 }
+
+// A KILN_NUM_THREADS that is not a positive integer is refused when kiln-nn loads, not
+// silently replaced by the default.
+callNative(() => native.checkThreadSetting());

@@ -1,4 +1,5 @@
 import { constants as bufferConstants } from 'node:buffer';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip, inflateRaw, type ZlibOptions } from 'node:zlib';
 import { FileFormatError } from '../errors.js';
@@ -30,44 +31,85 @@ export async function gunzipBounded(bytes: Uint8Array, fileName: string): Promis
   }
 }
 
+/** Where gunzipInto puts the output: `open` once the total length is known, then each piece in order. */
+export interface ByteSink {
+  open(length: number): void;
+  write(piece: Uint8Array): void;
+}
+
 /**
  * Gunzips in steps off the main thread, with a limit the data's own header sets: `limitOf`
  * sees the output so far and returns the total length it may reach once it can tell (undefined
  * until then, while at most `headerLimit` bytes are allowed). Output past the limit stops the
- * inflation at once, so a small bomb never grows beyond what its header declares.
+ * inflation at once, so a small bomb never grows beyond what its header declares. The output
+ * goes to `sink` as it comes (held back only until the header gives its length); resolves to
+ * its first `headerLimit` bytes and its length.
  */
-export async function gunzipLimited(
-  bytes: Uint8Array,
+export async function gunzipInto(
+  bytes: Uint8Array | AsyncIterable<Uint8Array>,
   fileName: string,
   headerLimit: number,
   limitOf: (head: Uint8Array) => number | undefined,
-): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
+  sink: ByteSink,
+): Promise<{ head: Uint8Array; length: number }> {
+  const held: Buffer[] = [];
   let length = 0;
   let limit: number | undefined;
   let head = new Uint8Array(0);
-  const inflater = createGunzip();
-  inflater.end(bytes);
+  const inflater = createGunzip({ chunkSize: 256 * 1024 });
+  const feeding = bytes instanceof Uint8Array ? (inflater.end(bytes), Promise.resolve()) : pipeline(bytes, inflater).catch(() => {});
   try {
     for await (const chunk of inflater as AsyncIterable<Buffer>) {
       if (limit === undefined) {
         head = Buffer.concat([head, chunk.subarray(0, Math.max(0, headerLimit - head.length))]);
         limit = limitOf(head);
         if (limit === undefined && length + chunk.length > headerLimit) throw new FileFormatError(`${fileName}: no valid header in its first ${headerLimit} bytes`);
+        if (limit !== undefined) sink.open(limit);
       }
-      length += chunk.length;
-      if (limit !== undefined && length > limit) {
+      if (limit !== undefined && length + chunk.length > limit) {
         throw new FileFormatError(`${fileName} inflates to more than the ${limit} bytes its header declares (a gzip bomb?)`);
       }
-      chunks.push(chunk);
+      if (limit === undefined) {
+        held.push(chunk);
+      } else {
+        for (const earlier of held.splice(0)) sink.write(earlier);
+        sink.write(chunk);
+      }
+      length += chunk.length;
     }
   } catch (error) {
     if (error instanceof FileFormatError) throw error;
     throw new FileFormatError(`${fileName} is not a valid gzip file (truncated or corrupted): ${(error as Error).message}`);
   } finally {
     inflater.destroy();
+    await feeding;
   }
-  return Buffer.concat(chunks, length);
+  // Output too short to hold a header: open with what there is, for the caller's checks.
+  if (limit === undefined) {
+    sink.open(length);
+    for (const earlier of held) sink.write(earlier);
+  }
+  return { head, length };
+}
+
+/** gunzipInto one buffer of the declared length: the whole output, held once. */
+export async function gunzipLimited(
+  bytes: Uint8Array,
+  fileName: string,
+  headerLimit: number,
+  limitOf: (head: Uint8Array) => number | undefined,
+): Promise<Uint8Array> {
+  let output = Buffer.alloc(0);
+  let filled = 0;
+  const sink: ByteSink = {
+    open: (length) => void (output = Buffer.allocUnsafe(length)),
+    write: (piece) => {
+      output.set(piece, filled);
+      filled += piece.length;
+    },
+  };
+  await gunzipInto(bytes, fileName, headerLimit, limitOf, sink);
+  return output.subarray(0, filled);
 }
 
 /**

@@ -1,6 +1,10 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import type { NativeByteBuilder } from '../../native.cjs';
 import { FileFormatError } from '../errors.js';
-import { gunzipLimited, isGzip } from './gzip.js';
+import { callNative, native } from '../native.js';
+import { Tensor, tensor } from '../tensor.js';
+import { type ByteSink, gunzipInto, gunzipLimited, isGzip } from './gzip.js';
 
 /** An array read from an IDX file (the format of LeCun's MNIST files), in C order. */
 export interface IdxArray {
@@ -34,29 +38,31 @@ function declaredIdxLength(head: Uint8Array): number | undefined {
   return headerLength + size;
 }
 
-/** Gunzips an IDX file, never past the length its header declares nor MAX_IDX_GZIP_RATIO times its size. */
-async function gunzipIdx(bytes: Uint8Array, fileName: string): Promise<Uint8Array> {
-  return gunzipLimited(bytes, fileName, 4 + 4 * 255, (head) => {
+/** The limit gunzip keeps to for an IDX file of `compressedLength` gzipped bytes: its header's length, never more than MAX_IDX_GZIP_RATIO times its size. */
+function idxLimit(compressedLength: number, fileName: string): (head: Uint8Array) => number | undefined {
+  return (head) => {
     const declared = declaredIdxLength(head);
-    if (declared !== undefined && declared > bytes.length * MAX_IDX_GZIP_RATIO + 1024) {
+    if (declared !== undefined && declared > compressedLength * MAX_IDX_GZIP_RATIO + 1024) {
       throw new FileFormatError(
-        `${fileName} is not a valid IDX file: its header declares ${declared} bytes, more than ${MAX_IDX_GZIP_RATIO} times its ${bytes.length} gzipped bytes (a gzip bomb?)`,
+        `${fileName} is not a valid IDX file: its header declares ${declared} bytes, more than ${MAX_IDX_GZIP_RATIO} times its ${compressedLength} gzipped bytes (a gzip bomb?)`,
       );
     }
     return declared;
-  });
+  };
 }
 
+/** The longest IDX header: the magic number and 255 dimensions. */
+const MAX_HEADER = 4 + 4 * 255;
+
 /**
- * Parses the bytes of an IDX file (gzipped or not). `fileName` only names the file in errors.
- * Only unsigned-byte IDX files are read: that is what MNIST and Fashion-MNIST ship.
+ * Checks an IDX file from its first bytes (`raw`, up to MAX_HEADER) and its whole length;
+ * returns its shape and where its data begins.
  */
-export async function parseIdx(bytes: Uint8Array, fileName: string): Promise<IdxArray> {
-  const raw = isGzip(bytes) ? await gunzipIdx(bytes, fileName) : bytes;
+function idxLayout(raw: Uint8Array, length: number, fileName: string): { shape: number[]; headerLength: number } {
   const fail = (what: string) =>
     new FileFormatError(`${fileName} is not a valid IDX file: ${what}`);
 
-  if (raw.length < 4) throw fail(`it is ${raw.length} bytes long, shorter than the 4-byte magic number`);
+  if (length < 4) throw fail(`it is ${length} bytes long, shorter than the 4-byte magic number`);
   if (raw[0] !== 0 || raw[1] !== 0) {
     throw fail(`the magic number must start with two zero bytes, got 0x${hex(raw[0])} 0x${hex(raw[1])}`);
   }
@@ -72,8 +78,8 @@ export async function parseIdx(bytes: Uint8Array, fileName: string): Promise<Idx
   const rank = raw[3];
   if (rank === 0) throw fail('it declares zero dimensions');
   const headerLength = 4 + 4 * rank;
-  if (raw.length < headerLength) {
-    throw fail(`it is truncated: the header of a rank-${rank} array needs ${headerLength} bytes, the file has ${raw.length}`);
+  if (length < headerLength) {
+    throw fail(`it is truncated: the header of a rank-${rank} array needs ${headerLength} bytes, the file has ${length}`);
   }
 
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -84,7 +90,7 @@ export async function parseIdx(bytes: Uint8Array, fileName: string): Promise<Idx
     shape.push(dim);
     size *= dim;
   }
-  const dataLength = raw.length - headerLength;
+  const dataLength = length - headerLength;
   if (size !== dataLength) {
     throw fail(
       size > dataLength
@@ -92,13 +98,50 @@ export async function parseIdx(bytes: Uint8Array, fileName: string): Promise<Idx
         : `shape [${shape.join(', ')}] needs ${size} bytes of data, but the file has ${dataLength - size} bytes more`,
     );
   }
-  // A copy of exactly the data (Buffer#slice would share memory), so the tensor owns no header bytes.
-  return { data: new Uint8Array(raw.subarray(headerLength)), shape };
+  return { shape, headerLength };
 }
 
-/** Reads an IDX file (gzipped or not) from disk. */
-export async function readIdx(path: string): Promise<IdxArray> {
-  return parseIdx(await readBytes(path), path);
+/**
+ * Parses the bytes of an IDX file (gzipped or not). `fileName` only names the file in errors.
+ * Only unsigned-byte IDX files are read: that is what MNIST and Fashion-MNIST ship.
+ */
+export async function parseIdx(bytes: Uint8Array, fileName: string): Promise<IdxArray> {
+  const raw = isGzip(bytes) ? await gunzipLimited(bytes, fileName, MAX_HEADER, idxLimit(bytes.length, fileName)) : bytes;
+  const { shape, headerLength } = idxLayout(raw.subarray(0, MAX_HEADER), raw.length, fileName);
+  // A view past the header, not a copy: the tensor made from it copies the data into native memory.
+  return { data: raw.subarray(headerLength), shape };
+}
+
+/**
+ * Reads an IDX file (gzipped or not) from disk into a uint8 tensor. A gzipped file is streamed
+ * from disk and inflated straight into the tensor's native memory: its bytes are held once.
+ */
+export async function readIdxTensor(path: string): Promise<{ tensor: Tensor; shape: number[] }> {
+  let size: number;
+  const magic = new Uint8Array(2);
+  try {
+    const file = await open(path);
+    try {
+      size = (await file.stat()).size;
+      await file.read(magic, 0, 2, 0);
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    throw new FileFormatError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (!isGzip(magic)) {
+    const { data, shape } = await parseIdx(await readBytes(path), path);
+    return { tensor: tensor(data, shape, 'uint8'), shape };
+  }
+  let builder: NativeByteBuilder | undefined;
+  const sink: ByteSink = {
+    open: (length) => void (builder = callNative(() => new native.NativeByteBuilder(length))),
+    write: (piece) => builder!.write(piece),
+  };
+  const { head, length } = await gunzipInto(createReadStream(path), path, MAX_HEADER, idxLimit(size, path), sink);
+  const { shape, headerLength } = idxLayout(head, length, path);
+  return { tensor: new Tensor(callNative(() => builder!.finish(headerLength, shape))), shape };
 }
 
 /** Reads a whole file; a missing or unreadable file is a FileFormatError naming it. */

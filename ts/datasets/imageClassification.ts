@@ -1,6 +1,6 @@
 import { FileFormatError } from '../errors.js';
 import { tensor, type Tensor } from '../tensor.js';
-import { readIdx } from './idx.js';
+import { readIdxTensor } from './idx.js';
 import { readNpz } from './npz.js';
 import type { NpyArray } from './npy.js';
 import { locateDataset, type DatasetSource, type LoadDataOptions } from './source.js';
@@ -23,7 +23,7 @@ export async function loadImageClassification(
   options: LoadDataOptions = {},
 ): Promise<DatasetSplits> {
   const located = await locateDataset(source, options);
-  let arrays: ByteArray[];
+  let arrays: { shape: number[]; toTensor: () => Tensor }[];
   let names: string[];
   if (located.format === 'npz') {
     const npz = await readNpz(located.path);
@@ -35,24 +35,26 @@ export async function loadImageClassification(
           `${located.path} has no array "${name}" (it has: ${[...npz.keys()].join(', ') || 'none'})`,
         );
       }
-      return toBytes(array, `${located.path}: ${name}`);
+      const bytes = toBytes(array, `${located.path}: ${name}`);
+      return { shape: bytes.shape, toTensor: () => tensor(bytes.data, bytes.shape, 'uint8') };
     });
     names = names.map((name) => `${located.path}: ${name}`);
   } else {
     const paths = located.paths;
     names = [paths.xTrain, paths.yTrain, paths.xTest, paths.yTest];
-    arrays = await Promise.all(names.map((path) => readIdx(path)));
+    // Each file is inflated straight into its tensor's memory.
+    const read = await Promise.all(names.map((path) => readIdxTensor(path)));
+    arrays = read.map(({ tensor: t, shape }) => ({ shape, toTensor: () => t }));
   }
 
   const [xTrain, yTrain, xTest, yTest] = arrays;
   checkPair(xTrain, yTrain, names[0], names[1]);
   checkPair(xTest, yTest, names[2], names[3]);
-  const toTensor = (array: ByteArray) => tensor(array.data, array.shape, 'uint8');
-  return [[toTensor(xTrain), toTensor(yTrain)], [toTensor(xTest), toTensor(yTest)]];
+  return [[xTrain.toTensor(), yTrain.toTensor()], [xTest.toTensor(), yTest.toTensor()]];
 }
 
 /** Images are [n, height, width] and labels [n]. */
-function checkPair(images: ByteArray, labels: ByteArray, imagesName: string, labelsName: string): void {
+function checkPair(images: { shape: number[] }, labels: { shape: number[] }, imagesName: string, labelsName: string): void {
   if (images.shape.length !== 3) {
     throw new FileFormatError(`${imagesName} must hold images of shape [n, height, width], got shape [${images.shape.join(', ')}]`);
   }

@@ -14,8 +14,6 @@ import { checkMetricIdentifiers, type CompiledMetric, compileMetrics, engineMetr
 import { type LossIdentifier, perOutputValues, planOutputs } from '../models/compile_utils.js';
 import { type DataLike, sampleCount, splitForValidation, toTensorList } from '../models/data_adapter.js';
 import { engineSpec } from '../models/engine_spec.js';
-import { evaluateGraph } from '../models/graph_eval.js';
-import { buildGraphSpec } from '../models/graph_spec.js';
 import type { Model } from '../models/model.js';
 import { awaitNative, callNative, native } from '../native.js';
 import { getOptimizer } from '../optimizers/index.js';
@@ -34,6 +32,7 @@ import {
   isBatchStream, streamKind, unpackBatch,
 } from './data_adapters/index.js';
 import { EpochIterator } from './epoch_iterator.js';
+import { inferenceEngine, predictOnBatchNow } from './inference_engine.js';
 import { checkWeightOptions, type ClassWeight, resolveSampleWeights, shouldValidate } from './fit_options.js';
 import { logNames, RunningLogs } from './running_logs.js';
 import { concatRows, runRows } from './run_rows.js';
@@ -113,8 +112,10 @@ export abstract class Trainer {
   resumeEpoch?: number;
   private compiled?: Compiled;
   private engine?: NativeEngine;
-  /** Made once for predict on a model that was never compiled. */
+  /** Made once for predict (see inference_engine.ts). */
   private inferenceEngine?: NativeEngine;
+  /** Made once for predictOnBatch: its own, so a synchronous call never waits for an async predict. */
+  private batchEngine?: NativeEngine;
 
   abstract name: string;
   abstract inputs: SymbolicTensor[];
@@ -129,6 +130,7 @@ export abstract class Trainer {
   protected resetEngines(): void {
     this.engine = undefined;
     this.inferenceEngine = undefined;
+    this.batchEngine = undefined;
   }
 
   private get model(): Model {
@@ -230,15 +232,9 @@ export abstract class Trainer {
     return engine;
   }
 
-  /** An engine for inference: the compiled one, or one without loss for uncompiled models. */
+  /** The engine predict runs on: the graph alone, compiled or not (see inference_engine.ts). */
   private predictEngine(): NativeEngine {
-    // A custom loss's engine waits for the targets' shapes: predict without it until then.
-    if (this.compiled && this.compiled.args.loss !== undefined && (this.engine || !this.compiled.customLoss)) return this.getEngine();
-    if (!this.inferenceEngine) {
-      const { graph, variables } = buildGraphSpec(this.inputs, this.outputs);
-      const spec = { graph, trainable: variables.map(() => false) };
-      this.inferenceEngine = callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
-    }
+    this.inferenceEngine ??= inferenceEngine(this.inputs, this.outputs);
     return this.inferenceEngine;
   }
 
@@ -554,6 +550,13 @@ export abstract class Trainer {
    */
   async predict<T extends Tensor | Tensor[] = Tensor>(x: DataLike | BatchStream, args?: PredictArgs): Promise<T> {
     const o = predictOptions(args);
+    if (!isBatchStream(x) && o.callbacks.length === 0 && o.steps === undefined && o.verbose === 0) {
+      // Arrays with nothing to report between batches: one native call, which batches them itself.
+      const [xs] = this.prepare(x, undefined, 'predict');
+      const engine = this.predictEngine();
+      const results = (await awaitNative(() => engine.predict(handles(xs), o.batchSize))).map((h) => new Tensor(h));
+      return (results.length === 1 ? results[0] : results) as T;
+    }
     let adapter: DataAdapter;
     if (isBatchStream(x)) {
       if (o.batchSizeGiven) batchSizeWithStream('predict', x);
@@ -625,10 +628,14 @@ export abstract class Trainer {
     return this.batchResult(flat, args?.returnDict);
   }
 
-  /** The model's outputs on one batch, computed now (synchronously, in inference mode), as Keras' `predict_on_batch`. */
+  /**
+   * The model's outputs on one batch, computed now (synchronously, in inference mode), as Keras'
+   * `predict_on_batch`: small batches on this thread, with the plan for each input shape kept.
+   */
   predictOnBatch<T extends Tensor | Tensor[] = Tensor>(x: DataLike): T {
     const [xs] = this.prepare(x, undefined, 'predictOnBatch');
-    const results = evaluateGraph(this.inputs, this.outputs, xs);
+    this.batchEngine ??= inferenceEngine(this.inputs, this.outputs);
+    const results = predictOnBatchNow(this.batchEngine, xs);
     return (results.length === 1 ? results[0] : results) as T;
   }
 

@@ -11,7 +11,7 @@ use crate::kernels::reduce::{self, split_at_axis, ReduceOp};
 use crate::kernels::softmax;
 use crate::kernels::unary::{self, UnaryOp};
 use crate::rng::with_global;
-use crate::tensor::{element_count, Storage, Tensor};
+use crate::tensor::{element_count, DType, Storage, Tensor};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
 
 fn f32_tensor(shape: Vec<usize>, data: Vec<f32>) -> Tensor {
@@ -28,8 +28,39 @@ pub fn unary(op: UnaryOp, x: &Tensor) -> Result<Tensor> {
 pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let shape = broadcast_shape(a.shape(), b.shape())?;
     let mut out = alloc::zeros(alloc::checked_element_count(&shape)?, "binary op")?;
-    binary::forward(op, &a.to_f32(), a.shape(), &b.to_f32(), b.shape(), &shape, &mut out);
+    // A float32 copy of a whole uint8/int32 operand would double what `x.div(255)` needs at
+    // its peak: beside a scalar, the operand is converted one block at a time instead.
+    let converted_beside_scalar = |big: &Tensor, small: &Tensor| big.dtype() != DType::Float32 && small.size() == 1 && big.shape() == shape.as_slice();
+    if converted_beside_scalar(a, b) {
+        binary_with_scalar(op, a, &b.to_f32(), true, &mut out);
+    } else if converted_beside_scalar(b, a) {
+        binary_with_scalar(op, b, &a.to_f32(), false, &mut out);
+    } else {
+        binary::forward(op, &a.to_f32(), a.shape(), &b.to_f32(), b.shape(), &shape, &mut out);
+    }
     Ok(f32_tensor(shape, out))
+}
+
+/// `op(big, scalar)` (or `op(scalar, big)` when `big_first` is false) with `big` read as
+/// float32 a block at a time.
+fn binary_with_scalar(op: BinaryOp, big: &Tensor, scalar: &[f32], big_first: bool, out: &mut [f32]) {
+    const BLOCK: usize = 1 << 14;
+    let mut block = vec![0.0f32; BLOCK.min(out.len())];
+    for (start, out_block) in (0..).step_by(BLOCK).zip(out.chunks_mut(BLOCK)) {
+        let values = &mut block[..out_block.len()];
+        let end = start + out_block.len();
+        match big.storage() {
+            Storage::F32(v) => values.copy_from_slice(&v[start..end]),
+            Storage::I32(v) => values.iter_mut().zip(&v[start..end]).for_each(|(o, &x)| *o = x as f32),
+            Storage::U8(v) => values.iter_mut().zip(&v[start..end]).for_each(|(o, &x)| *o = x as f32),
+        }
+        let len = [values.len()];
+        if big_first {
+            binary::forward(op, values, &len, scalar, &[], &len, out_block);
+        } else {
+            binary::forward(op, scalar, &[], values, &len, &len, out_block);
+        }
+    }
 }
 
 /// 2-D matrix product, or a batch of rows ([.., k] x [k, n]).
@@ -347,6 +378,28 @@ mod tests {
 
     fn t(shape: Vec<usize>, v: Vec<f32>) -> Tensor {
         Tensor::from_f32(shape, v).unwrap()
+    }
+
+    #[test]
+    fn integer_operands_beside_a_scalar_give_the_float32_results() {
+        // Over three conversion blocks, so their edges are covered.
+        let n = 3 * (1 << 14) + 8; // a multiple of 5 past three blocks
+        let bytes = Tensor::new(vec![n / 5, 5], Storage::U8((0..n).map(|i| (i * 7 % 256) as u8).collect())).unwrap();
+        let ints = Tensor::new(vec![n], Storage::I32((0..n as i32).map(|i| i - 1000).collect())).unwrap();
+        for big in [&bytes, &ints] {
+            let floats = big.astype(DType::Float32);
+            for scalar in [t(vec![], vec![255.0]), t(vec![1], vec![-3.5]), t(vec![1, 1], vec![2.0])] {
+                for op in [BinaryOp::Div, BinaryOp::Sub, BinaryOp::Maximum] {
+                    for (x, y, fx, fy) in [(big, &scalar, &floats, &scalar), (&scalar, big, &scalar, &floats)] {
+                        let (fast, general) = (binary(op, x, y), binary(op, fx, fy));
+                        match (fast, general) {
+                            (Ok(fast), Ok(general)) => assert_eq!(fast, general, "{op:?}"),
+                            (fast, general) => assert_eq!(fast.is_err(), general.is_err(), "{op:?}"),
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -100,6 +100,9 @@ impl Tensor {
     pub fn storage(&self) -> &Storage {
         &self.storage
     }
+    pub fn into_storage(self) -> Storage {
+        self.storage
+    }
     pub fn byte_size(&self) -> usize {
         self.size() * self.dtype().byte_size()
     }

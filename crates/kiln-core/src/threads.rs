@@ -1,11 +1,36 @@
 //! The rayon pool kiln's kernels run on: sized from the machine, `KILN_NUM_THREADS` overrides.
+use crate::error::{KilnError, Result};
 use std::sync::Once;
 
 static INIT: Once = Once::new();
 
+/// The most threads `KILN_NUM_THREADS` may ask for: more would only exhaust the process.
+const MAX_THREADS: usize = 1024;
+
+/// The pool size `KILN_NUM_THREADS` asks for (None when it is not set), or a ValueError when it
+/// is not a whole number of threads.
+pub fn configured_threads() -> Result<Option<usize>> {
+    let value = match std::env::var("KILN_NUM_THREADS") {
+        Err(std::env::VarError::NotPresent) => return Ok(None),
+        Err(std::env::VarError::NotUnicode(v)) => return Err(KilnError::value(format!("KILN_NUM_THREADS must be a positive integer (the number of threads kiln's kernels use), got {v:?}"))),
+        Ok(v) => v,
+    };
+    parse_thread_count(&value).map(Some)
+}
+
+/// The rule for `KILN_NUM_THREADS`: decimal digits only, 1 to MAX_THREADS.
+fn parse_thread_count(value: &str) -> Result<usize> {
+    let count = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) { value.parse::<usize>().ok() } else { None };
+    match count {
+        Some(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        _ => Err(KilnError::value(format!("KILN_NUM_THREADS must be a positive integer no larger than {MAX_THREADS} (the number of threads kiln's kernels use), got '{value}'"))),
+    }
+}
+
 pub fn init() {
     INIT.call_once(|| {
-        let n = std::env::var("KILN_NUM_THREADS").ok().and_then(|v| v.parse::<usize>().ok()).filter(|&n| n > 0).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        // The binding refuses a bad setting when it loads; a Rust program using kiln-core alone gets the default.
+        let n = configured_threads().ok().flatten().unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
         // Fails only if a pool already exists (another library built it): use that one.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     });
@@ -21,4 +46,19 @@ pub fn num_threads() -> usize {
 pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     init();
     rayon::scope(|_| f())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_counts_must_be_positive_integers() {
+        assert_eq!(parse_thread_count("1").unwrap(), 1);
+        assert_eq!(parse_thread_count("16").unwrap(), 16);
+        for bad in ["", "0", "-2", "+2", "2.5", " 2", "two", "1e3", "99999999999999999999999", "1025"] {
+            let e = parse_thread_count(bad).unwrap_err();
+            assert!(e.message.contains("KILN_NUM_THREADS must be a positive integer") && e.message.contains(&format!("got '{bad}'")), "{bad}: {}", e.message);
+        }
+    }
 }

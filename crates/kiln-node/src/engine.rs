@@ -17,11 +17,12 @@ pub struct NativeEngine {
     pub(crate) inner: Arc<Mutex<Engine>>,
 }
 
-fn tensors(list: &[ClassInstance<NativeTensor>]) -> Result<Vec<Arc<Tensor>>> {
-    list.iter().map(|t| t.get().cloned()).collect()
+/// The engine reads every value as float32: a pending float32 conversion is read from its source.
+pub(crate) fn tensors(list: &[ClassInstance<NativeTensor>]) -> Result<Vec<Arc<Tensor>>> {
+    list.iter().map(|t| t.float_source()).collect()
 }
 
-fn refs(list: &[Arc<Tensor>]) -> Vec<&Tensor> {
+pub(crate) fn refs(list: &[Arc<Tensor>]) -> Vec<&Tensor> {
     list.iter().map(|t| t.as_ref()).collect()
 }
 

@@ -1,17 +1,20 @@
 //! kiln-node: the napi-rs binding of kiln-nn. It converts and validates arguments and
 //! schedules work on native threads; all math lives in kiln-core.
+mod byte_builder;
 mod convert;
 mod distribution;
 mod dropout_state;
 mod engine;
 mod error;
 mod gradients;
+mod inference;
 mod losses;
 mod metrics;
 mod ops;
 mod optimizer_state;
 mod shape_rules;
 mod tensor;
+mod thread_setting;
 mod variable;
 
 /// Declares the experimental Node-API version so that Node runs this module's finalizers

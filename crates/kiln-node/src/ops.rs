@@ -30,7 +30,11 @@ pub fn unary_op(env: Env, name: String, x: &NativeTensor) -> Result<NativeTensor
 #[napi]
 pub fn binary_op(env: Env, name: String, a: &NativeTensor, b: &NativeTensor) -> Result<NativeTensor> {
     let op: BinaryOp = parse_name("function", &name)?;
-    guard(|| wrap(&env, ops::binary(op, a.get()?, b.get()?)))
+    // Read as float32 anyway: a pending float32 conversion is read from its source.
+    guard(|| {
+        let (a, b) = (a.float_source()?, b.float_source()?);
+        wrap(&env, ops::binary(op, &a, &b))
+    })
 }
 
 #[napi]

@@ -1,5 +1,10 @@
 //! `NativeTensor`: a JavaScript handle on an immutable native tensor. The garbage collector
 //! frees it (its size is reported to V8); `dispose()` frees it early.
+//!
+//! `astype` is deferred: the handle keeps its source and makes the converted values when they
+//! are first read. Ops that read every value as float32 anyway (the binary ops, the engine's
+//! inputs) read a pending float32 conversion's source directly, so `x.astype('float32').div(255)`
+//! on a uint8 dataset never holds a second full float32 copy.
 use crate::convert;
 use crate::error::{guard, to_js, value_error};
 use kiln_core::{DType, Storage, Tensor};
@@ -7,29 +12,38 @@ use napi::bindgen_prelude::ObjectFinalize;
 use napi::bindgen_prelude::{Float32Array, Int32Array, Uint8Array};
 use napi::{Either, Env, Result};
 use napi_derive::napi;
+use std::cell::{OnceCell, RefCell};
 use std::sync::Arc;
 
 #[napi(custom_finalize)]
 pub struct NativeTensor {
-    inner: Option<Arc<Tensor>>,
+    /// The values, once made (a pending conversion makes them on first read).
+    values: OnceCell<Arc<Tensor>>,
+    /// A conversion not made yet: its source and the dtype it converts to.
+    pending: RefCell<Option<(Arc<Tensor>, DType)>>,
+    disposed: bool,
     reported_bytes: i64,
 }
 
 impl NativeTensor {
+    fn ready(tensor: Arc<Tensor>, reported_bytes: i64) -> NativeTensor {
+        NativeTensor { values: OnceCell::from(tensor), pending: RefCell::new(None), disposed: false, reported_bytes }
+    }
+
     /// Wraps a tensor and tells V8 how much native memory it holds.
     pub fn wrap(env: &Env, tensor: Tensor) -> Result<NativeTensor> {
         let bytes = tensor.byte_size() as i64;
         env.adjust_external_memory(bytes)?;
-        Ok(NativeTensor { inner: Some(Arc::new(tensor)), reported_bytes: bytes })
+        Ok(NativeTensor::ready(Arc::new(tensor), bytes))
     }
 
     /// Wraps a tensor made on a worker thread; its memory is reported when it reaches JS.
     pub fn pending(tensor: Tensor) -> NativeTensor {
-        NativeTensor { inner: Some(Arc::new(tensor)), reported_bytes: 0 }
+        NativeTensor::ready(Arc::new(tensor), 0)
     }
 
     pub fn report(&mut self, env: &Env) -> Result<()> {
-        if let Some(t) = &self.inner {
+        if let Some(t) = self.values.get() {
             let bytes = t.byte_size() as i64;
             env.adjust_external_memory(bytes - self.reported_bytes)?;
             self.reported_bytes = bytes;
@@ -37,8 +51,35 @@ impl NativeTensor {
         Ok(())
     }
 
+    /// The tensor, converted now if its conversion was pending.
     pub fn get(&self) -> Result<&Arc<Tensor>> {
-        self.inner.as_ref().ok_or_else(|| value_error("This tensor has been disposed"))
+        if self.disposed {
+            return Err(value_error("This tensor has been disposed"));
+        }
+        if let Some(t) = self.values.get() {
+            return Ok(t);
+        }
+        let (source, dtype) = self.pending.borrow_mut().take().expect("a live tensor has its values or a pending conversion");
+        guard(|| Ok(self.values.get_or_init(|| Arc::new(source.astype(dtype)))))
+    }
+
+    /// A tensor whose values, read as float32, are this tensor's: the source of a pending
+    /// float32 conversion (uint8 and int32 convert exactly as astype does), else the tensor.
+    pub fn float_source(&self) -> Result<Arc<Tensor>> {
+        if !self.disposed {
+            if let Some((source, DType::Float32)) = self.pending.borrow().as_ref() {
+                return Ok(source.clone());
+            }
+        }
+        self.get().cloned()
+    }
+
+    /// The shape, without making pending values.
+    fn shape_of(&self) -> Result<Vec<usize>> {
+        if let Some((source, _)) = self.pending.borrow().as_ref() {
+            return Ok(source.shape().to_vec());
+        }
+        Ok(self.get()?.shape().to_vec())
     }
 }
 
@@ -73,32 +114,44 @@ impl NativeTensor {
 
     #[napi(getter)]
     pub fn shape(&self) -> Result<Vec<f64>> {
-        Ok(convert::to_js_shape(self.get()?.shape()))
+        Ok(convert::to_js_shape(&self.shape_of()?))
     }
 
     #[napi(getter)]
     pub fn dtype(&self) -> Result<String> {
+        if let Some((_, dtype)) = self.pending.borrow().as_ref() {
+            return Ok(dtype.name().to_string());
+        }
         Ok(self.get()?.dtype().name().to_string())
     }
 
     #[napi(getter)]
     pub fn disposed(&self) -> bool {
-        self.inner.is_none()
+        self.disposed
     }
 
     /// A copy of the values in a typed array of the tensor's dtype.
     #[napi(ts_return_type = "Float32Array | Int32Array | Uint8Array")]
     pub fn data_sync(&self) -> Result<TypedArray> {
-        Ok(match self.get()?.storage() {
-            Storage::F32(v) => Either::A(Float32Array::new(v.clone())),
-            Storage::I32(v) => Either::B(Either::A(Int32Array::new(v.clone()))),
-            Storage::U8(v) => Either::B(Either::B(Uint8Array::new(v.clone()))),
+        // A pending conversion is converted straight into the copy JavaScript gets.
+        let pending = if self.disposed { None } else { self.pending.borrow().clone() };
+        let storage = match pending {
+            Some((source, dtype)) => guard(|| Ok(source.astype(dtype)))?.into_storage(),
+            None => self.get()?.storage().clone(),
+        };
+        Ok(match storage {
+            Storage::F32(v) => Either::A(Float32Array::new(v)),
+            Storage::I32(v) => Either::B(Either::A(Int32Array::new(v))),
+            Storage::U8(v) => Either::B(Either::B(Uint8Array::new(v))),
         })
     }
 
     #[napi]
     pub fn dispose(&mut self, env: Env) -> Result<()> {
-        if self.inner.take().is_some() {
+        if !self.disposed {
+            self.disposed = true;
+            self.values.take();
+            self.pending.borrow_mut().take();
             env.adjust_external_memory(-self.reported_bytes)?;
             self.reported_bytes = 0;
         }
@@ -115,6 +168,18 @@ impl NativeTensor {
     #[napi]
     pub fn astype(&self, env: Env, dtype: String) -> Result<NativeTensor> {
         let dtype = DType::parse(&dtype).map_err(to_js)?;
-        guard(|| NativeTensor::wrap(&env, self.get()?.astype(dtype)))
+        // The same conversion again shares the pending one's source; any other converts from the values.
+        let same = match self.pending.borrow().as_ref() {
+            Some((source, to)) if *to == dtype => Some(source.clone()),
+            _ => None,
+        };
+        let source = match same {
+            Some(source) => source,
+            None => self.get()?.clone(),
+        };
+        let bytes = (source.size() * dtype.byte_size()) as i64;
+        // Reported now, as if made: V8 then weighs the handle by what it may come to hold.
+        env.adjust_external_memory(bytes)?;
+        Ok(NativeTensor { values: OnceCell::new(), pending: RefCell::new(Some((source, dtype))), disposed: false, reported_bytes: bytes })
     }
 }

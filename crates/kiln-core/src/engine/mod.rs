@@ -8,6 +8,7 @@
 mod batch_range;
 mod compiled_losses;
 mod data_check;
+mod inference;
 mod locks;
 mod loss_terms;
 mod predict;

@@ -9,6 +9,10 @@ use crate::tensor::Tensor;
 impl Engine {
     /// Runs the model forward on every sample; returns each output's values, all rows.
     pub fn predict(&mut self, inputs: &[&Tensor], batch_size: usize) -> Result<Vec<Tensor>> {
+        // Data that fits one batch is one batch: no thread hop for small ones (see inference.rs).
+        if inputs.first().is_some_and(|t| t.shape().first().is_some_and(|&rows| rows <= batch_size)) {
+            return self.predict_on_batch(inputs);
+        }
         // Locked on the caller's thread, as for training.
         let variables = self.variables.clone();
         let guards = lock_all_for_read(&variables);

@@ -57,10 +57,12 @@ impl MatRef<'_> {
 const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 /// Inner dimensions up to this use row updates: packing would cost more than the arithmetic.
 const SKINNY_INNER: usize = 16;
+/// Products with up to this many rows of C (and under PARALLEL_MIN_FLOPS) use row updates.
+const FEW_ROWS: usize = 4;
 /// Outputs up to this many values with a long inner dimension accumulate in place.
 const SMALL_OUTPUT: usize = 4096;
 
-/// C = alpha A B + beta C as k row updates per row of C (small k, B rows contiguous).
+/// C = alpha A B + beta C as k row updates per row of C (small k, or few rows; B rows contiguous).
 fn gemm_small_inner(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
     let (m, k) = a.dims();
     let n = b.dims().1;
@@ -140,7 +142,9 @@ pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
         }
         return;
     }
-    if !b.transposed && k <= SKINNY_INNER {
+    // Few rows (inference on a sample or a handful): row updates read B once per row, where
+    // packing it would copy all of B on every call.
+    if !b.transposed && (k <= SKINNY_INNER || (m <= FEW_ROWS && m * n * k < PARALLEL_MIN_FLOPS)) {
         return gemm_small_inner(alpha, a, b, beta, c);
     }
     if !b.transposed && m * n <= SMALL_OUTPUT && k >= 64 * m.max(n) {
@@ -289,7 +293,7 @@ mod tests {
         let mut rng = Rng::new(3);
         // Sizes on both sides of the parallel threshold and off the micro-kernel multiples.
         // Also the skinny paths: a small inner dimension, and a small output with a long one.
-        for &(m, k, n) in &[(3, 5, 7), (32, 784, 128), (130, 70, 257), (1, 9, 1), (3000, 9, 32), (9, 20000, 32), (300, 16, 40)] {
+        for &(m, k, n) in &[(3, 5, 7), (32, 784, 128), (130, 70, 257), (1, 9, 1), (3000, 9, 32), (9, 20000, 32), (300, 16, 40), (1, 784, 128), (4, 128, 10)] {
             for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
                 let a = random(m * k, &mut rng);
                 let b = random(k * n, &mut rng);
