@@ -173,11 +173,15 @@ impl Plan {
                 Op::GaussianDropout { rate } if training && *rate > 0.0 => noise::multiply_gaussian(x, *rate, rng, &mut self.scratch[id].floats, &mut out),
                 Op::GaussianNoise { .. } | Op::GaussianDropout { .. } => out.copy_from_slice(x),
                 Op::Augment { augmentation } if training => {
-                    let images = Images::from_shape(&self.shapes[id]);
+                    let images = Images::from_shape(&self.shapes[node.inputs[0]]);
                     augment::draw(augmentation, images, rng, &mut self.scratch[id].floats);
                     augment::forward(augmentation, images, &self.scratch[id].floats, x, &mut out);
+                    self.scratch[id].drawn = true;
                 }
-                Op::Augment { .. } => out.copy_from_slice(x),
+                Op::Augment { .. } => {
+                    self.scratch[id].drawn = false;
+                    out.copy_from_slice(node_value(&self.values, graph, vars, *node.inputs.last().unwrap()));
+                }
                 Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let kernel_shape = &self.shapes[node.inputs[1]];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[node.inputs[0]], kernel_shape).expect("checked when planning");
@@ -374,7 +378,17 @@ impl Plan {
                 Op::Softmax if x_grad => softmax::backward(&self.values[id], &dy, *self.shapes[id].last().unwrap_or(&1), &mut dx),
                 Op::Dropout { .. } | Op::GaussianDropout { .. } if x_grad => dropout::backward(&self.scratch[id].floats, &dy, &mut dx),
                 Op::GaussianNoise { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
-                Op::Augment { augmentation } if x_grad => augment::backward(augmentation, Images::from_shape(&self.shapes[id]), &self.scratch[id].floats, x, &self.values[id], &dy, &mut dx),
+                Op::Augment { augmentation } if self.scratch[id].drawn && x_grad => {
+                    augment::backward(augmentation, Images::from_shape(&self.shapes[x_id]), &self.scratch[id].floats, x, &self.values[id], &dy, &mut dx)
+                }
+                Op::Augment { .. } if self.scratch[id].drawn => {}
+                // At inference the gradient flows to what passed through.
+                Op::Augment { .. } => match second {
+                    Some(s) if needs_grad[s] => d_second.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
+                    Some(_) => {}
+                    None if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
+                    None => {}
+                },
                 Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let k_id = node.inputs[1];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");
@@ -553,6 +567,8 @@ struct Scratch {
     resampling: Option<Resampling>,
     /// Batch normalisation: batch mean, variance, 1/std, and two sums for backward (per channel).
     stats: Vec<f32>,
+    /// Augmentation: whether the last forward pass drew parameters (training) or passed through.
+    drawn: bool,
 }
 
 /// A Where node's three broadcast maps (condition, x, y), planned as one list.

@@ -23,5 +23,8 @@ export const convertReshape: OpConverter = (op) => {
 
 export const convertConcat: OpConverter = (op) => op.builder.add('Concat', op.node.inputs.map((_, i) => op.input(i)), { axis: Number(op.node.spec.axis) });
 
-/** Dropout and the noise layers act only while training; an exported model is for inference. */
-export const convertTrainingOnly: OpConverter = (op) => op.builder.add('Identity', [op.input(0)]);
+/**
+ * Dropout, the noise and augmentation layers act only while training; an exported model is for
+ * inference, where an augmentation with a second input (a crop's centred resize) passes that.
+ */
+export const convertTrainingOnly: OpConverter = (op) => op.builder.add('Identity', [op.input(op.node.inputs.length - 1)]);
