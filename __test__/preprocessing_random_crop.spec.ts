@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as kiln from 'kiln-nn';
+import * as ort from 'onnxruntime-node';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const fixture: any = JSON.parse(readFileSync(new URL('./fixtures/keras_random_crop.json', import.meta.url), 'utf8'));
@@ -122,6 +123,12 @@ test('a Keras-saved model with RandomCrop loads and predicts the documented infe
     await model.save(join(dir, 'again.keras'));
     const again = await kiln.models.loadModel(join(dir, 'again.keras'));
     closeTo(t, (await again.predict(x)).dataSync(), want, 1e-4);
+    // Exported for inference, the crop is its centred resize: onnxruntime predicts the same.
+    await model.exportOnnx(join(dir, 'crop.onnx'));
+    const session = await ort.InferenceSession.create(join(dir, 'crop.onnx'));
+    const results = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x.dataSync() as Float32Array, x.shape as number[]) });
+    closeTo(t, results[session.outputNames[0]].data as Float32Array, want, 1e-4);
+    await session.release();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
