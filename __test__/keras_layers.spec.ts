@@ -26,6 +26,9 @@ test('the fixture comes from Keras and covers every layer', (t) => {
   const preprocessing = readFixture('keras_preprocessing.json') as unknown as Record<string, unknown> & { augmentation: { cases: { layer: string }[] }; saved_augmentation: { layers: string[] } };
   const dataLayers = { category_encoding: 'CategoryEncoding', discretization: 'Discretization', hashing: 'Hashing', string_lookup: 'StringLookup', integer_lookup: 'IntegerLookup', text_vectorization: 'TextVectorization' };
   const preprocessingLayers = [...Object.entries(dataLayers).filter(([key]) => key in preprocessing).map(([, layer]) => layer), ...preprocessing.augmentation.cases.map((c) => c.layer), ...preprocessing.saved_augmentation.layers];
+  // RandomCrop has keras_random_crop.json (preprocessing_random_crop.spec.ts), with a Keras-saved model.
+  const randomCrop = readFixture('keras_random_crop.json') as unknown as { saved: { layers: string[] } };
+  preprocessingLayers.push(...randomCrop.saved.layers);
   const covered = new Set([...[...fixture.cases, ...more.cases, ...convVariants.cases, ...attentionNorm.cases].map((c) => c.layer), ...rnn.cases.flatMap((c) => c.layers.map((l) => l.class)), ...(attention.cases.length > 0 ? ['MultiHeadAttention'] : []), ...preprocessingLayers]);
   const missing: string[] = [];
   for (const name of Object.keys(kiln.layers)) {

@@ -114,6 +114,7 @@ export { BaseImageAugmentation, type Factor, type ImageAugmentationArgs, type Re
 export { type FlipMode, RandomFlip, type RandomFlipArgs } from './preprocessing/random_flip.js';
 export { RandomBrightness, type RandomBrightnessArgs } from './preprocessing/random_brightness.js';
 export { RandomContrast, type RandomContrastArgs } from './preprocessing/random_contrast.js';
+export { RandomCrop, type RandomCropArgs } from './preprocessing/random_crop.js';
 export { RandomRotation, type RandomRotationArgs } from './preprocessing/random_rotation.js';
 export { RandomTranslation, type RandomTranslationArgs } from './preprocessing/random_translation.js';
 export { RandomZoom, type RandomZoomArgs } from './preprocessing/random_zoom.js';

@@ -19,9 +19,14 @@ export type Augmentation =
   | ({ kind: 'zoom'; height: [number, number]; width: [number, number] | null } & Resample)
   | ({ kind: 'translation'; height: [number, number]; width: [number, number] } & Resample)
   | { kind: 'contrast'; factor: [number, number]; value_range: [number, number] }
-  | { kind: 'brightness'; factor: [number, number]; value_range: [number, number] };
+  | { kind: 'brightness'; factor: [number, number]; value_range: [number, number] }
+  | { kind: 'crop'; height: number; width: number };
 
-/** @internal Records a training-only augmentation of images [batch, h, w, c]. */
-export function augment(x: SymbolicTensor, augmentation: Augmentation): SymbolicTensor {
-  return record({ op: 'augment', augmentation }, [x], x.shape);
+/**
+ * @internal Records a training-only augmentation of images [batch, h, w, c]; at inference the
+ * op passes `atInference` through (a crop's centred resize), else `x`.
+ */
+export function augment(x: SymbolicTensor, augmentation: Augmentation, atInference?: SymbolicTensor): SymbolicTensor {
+  const shape = augmentation.kind === 'crop' ? [x.shape[0], augmentation.height, augmentation.width, x.shape[3]] : x.shape;
+  return record({ op: 'augment', augmentation }, atInference ? [x, atInference] : [x], shape);
 }

@@ -17,6 +17,7 @@ import { modelFromKeras } from './model_from_config.js';
 import { type OptimizerState, readOptimizerState } from './optimizer_state.js';
 import { regularFileSize } from './regular_file.js';
 import { legacyWeightNames } from './saveable_paths.js';
+import { readLegacyLayerWeightsByOrder, type StoredLayers } from './legacy_weights_by_order.js';
 import { assignLayerWeights, restoreOptimizerState } from './weights_store.js';
 
 /** Legacy configs name classes without Keras 3's module and build fields. */
@@ -108,17 +109,21 @@ function parseJsonAttribute(reader: H5Reader, name: string): unknown {
   }
 }
 
-/** Each layer's stored weights from `group` (`model_weights`, or the root of a weights-only file). */
+/**
+ * Each layer's stored weights from `group` (`model_weights`, or the root of a weights-only file):
+ * by name when every model layer with weights finds its name in the file, else by order, as
+ * Keras 3 always reads these files (see legacy_weights_by_order.ts).
+ */
 export function readLegacyLayerWeights(reader: H5Reader, model: Model, group: string): () => void {
-  const stored = new Set(nameList(reader.attribute(group, 'layer_names'), `${reader.what}: layer_names`));
+  const layerNames = nameList(reader.attribute(group, 'layer_names'), `${reader.what}: layer_names`);
+  const prefix = `${group}/`;
+  const stored: StoredLayers = layerNames.map((name) => [name, nameList(reader.attribute(`${prefix}${name}`, 'weight_names'), `${reader.what}: weight_names of '${name}'`)]);
+  const byName = new Map(stored);
+  if (model.layers.some((layer) => layer.weights.length > 0 && !byName.has(layer.name))) return readLegacyLayerWeightsByOrder(reader, model, group, stored);
   const assignments = model.layers.map((layer) => {
-    if (!stored.has(layer.name)) {
-      if (layer.weights.length === 0) return () => {};
-      throw new FileFormatError(`${reader.what}: no weights for layer '${layer.name}' (the file has: ${[...stored].join(', ') || 'none'})`);
-    }
-    const path = `${group}/${layer.name}`;
-    const names = nameList(reader.attribute(path, 'weight_names'), `${reader.what}: weight_names of '${layer.name}'`);
-    return assignLayerWeights(layer, names.map((n) => reader.readTensor(`${path}/${n}`)), reader.what);
+    if (!byName.has(layer.name)) return () => {};
+    const names = byName.get(layer.name) as string[];
+    return assignLayerWeights(layer, names.map((n) => reader.readTensor(`${prefix}${layer.name}/${n}`)), reader.what);
   });
   return () => assignments.forEach((assign) => assign());
 }

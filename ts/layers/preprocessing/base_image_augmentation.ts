@@ -1,5 +1,5 @@
 // The base of Keras' image augmentation layers (RandomFlip, RandomRotation, RandomZoom,
-// RandomTranslation, RandomContrast, RandomBrightness): in a model the engine augments each
+// RandomTranslation, RandomContrast, RandomBrightness, RandomCrop): in a model the engine augments each
 // image while fitting and passes images through unchanged at inference; eager calls are
 // inference. Factors, fill modes and value ranges are checked here once, in Keras' words.
 import { ValueError } from '../../errors.js';

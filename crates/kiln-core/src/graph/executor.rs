@@ -172,12 +172,15 @@ impl Plan {
                     let scratch = &mut self.scratch[id];
                     scratch.training_behaviour = active;
                     match &node.op {
+                        // An augmentation passes its last input through: x, or the inference form
+                        // (RandomCrop's centred resize) when it has one.
+                        Op::Augment { .. } if !active => out.copy_from_slice(node_value(&self.values, graph, vars, *node.inputs.last().unwrap())),
                         _ if !active => out.copy_from_slice(x),
                         Op::Dropout { rate, shared_axes } => dropout::forward_shared(x, &self.shapes[id], shared_axes, *rate, rng, &mut scratch.floats, &mut out),
                         Op::GaussianNoise { stddev } => noise::add_gaussian(x, *stddev, rng, &mut out),
                         Op::GaussianDropout { rate } => noise::multiply_gaussian(x, *rate, rng, &mut scratch.floats, &mut out),
                         Op::Augment { augmentation } => {
-                            let images = Images::from_shape(&self.shapes[id]);
+                            let images = Images::from_shape(&self.shapes[node.inputs[0]]);
                             augment::draw(augmentation, images, rng, &mut scratch.floats);
                             augment::forward(augmentation, images, &scratch.floats, x, &mut out);
                         }
@@ -382,13 +385,18 @@ impl Plan {
                     );
                 }
                 Op::Softmax if x_grad => softmax::backward(&self.values[id], &dy, *self.shapes[id].last().unwrap_or(&1), &mut dx),
+                // At inference an augmentation's gradient flows to what passed through (its last input).
+                Op::Augment { .. } if !self.scratch[id].training_behaviour => match second {
+                    Some(s) if needs_grad[s] => d_second.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
+                    Some(_) => {}
+                    None if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
+                    None => {}
+                },
                 // Where the forward pass was the identity (inference, a rate of 0), so is this.
-                Op::Dropout { .. } | Op::GaussianDropout { .. } | Op::GaussianNoise { .. } | Op::Augment { .. } if x_grad && !self.scratch[id].training_behaviour => {
-                    dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g)
-                }
+                Op::Dropout { .. } | Op::GaussianDropout { .. } | Op::GaussianNoise { .. } if x_grad && !self.scratch[id].training_behaviour => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
                 Op::Dropout { .. } | Op::GaussianDropout { .. } if x_grad => dropout::backward(&self.scratch[id].floats, &dy, &mut dx),
                 Op::GaussianNoise { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
-                Op::Augment { augmentation } if x_grad => augment::backward(augmentation, Images::from_shape(&self.shapes[id]), &self.scratch[id].floats, x, &self.values[id], &dy, &mut dx),
+                Op::Augment { augmentation } if x_grad => augment::backward(augmentation, Images::from_shape(&self.shapes[x_id]), &self.scratch[id].floats, x, &self.values[id], &dy, &mut dx),
                 Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let k_id = node.inputs[1];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");
@@ -570,8 +578,8 @@ struct Scratch {
     stats: Vec<f32>,
     /// Whether the last forward pass behaved as in training (dropout masks, noise and
     /// augmentations drawn; batch normalisation with the batch's statistics) rather than as
-    /// the identity or with the moving statistics: the backward pass (and the moving-average
-    /// update) must follow what the forward pass did.
+    /// the identity (or an augmentation's inference form) or with the moving statistics: the
+    /// backward pass (and the moving-average update) must follow what the forward pass did.
     training_behaviour: bool,
 }
 

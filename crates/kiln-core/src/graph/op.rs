@@ -219,7 +219,8 @@ pub enum Op {
     },
 
     /// Image augmentation (Keras' Random* layers) on [batch, h, w, c], in training only: the
-    /// identity at inference. Parameters are drawn per image from the engine's generator.
+    /// identity at inference, or the optional second input's value there (a crop's inference
+    /// output, computed by other ops). Parameters are drawn from the engine's generator.
     Augment {
         augmentation: Augmentation,
     },
@@ -294,11 +295,17 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
         Op::Binary { .. } => broadcast_shape(inputs[0], inputs[1]).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?,
         Op::Unary { .. } | Op::Softmax | Op::Dropout { .. } => inputs[0].to_vec(),
         Op::GaussianNoise { .. } | Op::GaussianDropout { .. } => inputs[0].to_vec(),
-        Op::Augment { .. } => {
+        Op::Augment { augmentation } => {
             if inputs[0].len() != 4 {
                 return Err(KilnError::shape(format!("{name}: image augmentation expects images [batch, height, width, channels], got {}", shape_str(inputs[0]))));
             }
-            inputs[0].to_vec()
+            let out = crate::kernels::augment::output_shape(augmentation, inputs[0]);
+            if let Some(at_inference) = inputs.get(1) {
+                if *at_inference != out.as_slice() {
+                    return Err(KilnError::shape(format!("{name}: the inference value must have the augmented shape {}, got {}", shape_str(&out), shape_str(at_inference))));
+                }
+            }
+            out
         }
         Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
             let (g, _) = conv_transpose_geometry(node, inputs[0], inputs[1])?;

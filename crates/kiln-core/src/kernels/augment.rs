@@ -1,6 +1,7 @@
 //! Keras' image augmentation layers (RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
-//! RandomContrast, RandomBrightness) on channels-last images [batch, height, width, channels]:
-//! parameters drawn per image from the engine's seeded generator, applied in training only.
+//! RandomContrast, RandomBrightness, RandomCrop) on channels-last images [batch, height, width,
+//! channels]: parameters drawn per image (per batch for a crop) from the engine's seeded
+//! generator, applied in training only.
 //! Rotation, zoom and translation are Keras' affine transforms resampled as
 //! `jax.scipy.ndimage.map_coordinates` does (its fill modes and nearest/bilinear orders).
 use crate::rng::Rng;
@@ -42,7 +43,13 @@ pub enum Augmentation {
     Contrast { factor: [f32; 2], value_range: [f32; 2] },
     /// x + d · (range width), d in [factor[0], factor[1]] per image, clipped to `value_range`.
     Brightness { factor: [f32; 2], value_range: [f32; 2] },
+    /// A `height` x `width` window at one random place for the whole batch (the output's size);
+    /// an image not larger than that on both axes is resized (bilinear) from a centred window.
+    Crop { height: usize, width: usize },
 }
+
+/// A crop's parameters: window top, left, height and width.
+const CROP: usize = 4;
 
 /// Keras' affine transform [a0, a1, a2, b0, b1, b2]: output (x, y) reads input
 /// (a0·x + a1·y + a2, b0·x + b1·y + b2).
@@ -70,15 +77,80 @@ impl Images {
 pub fn params_len(augmentation: &Augmentation, batch: usize) -> usize {
     match augmentation {
         Augmentation::Flip { .. } | Augmentation::Contrast { .. } | Augmentation::Brightness { .. } => batch,
+        Augmentation::Crop { .. } => CROP,
         _ => batch * AFFINE,
+    }
+}
+
+/// The output's shape for input images of `shape` [batch, height, width, channels].
+pub fn output_shape(augmentation: &Augmentation, shape: &[usize]) -> Vec<usize> {
+    match augmentation {
+        Augmentation::Crop { height, width } => vec![shape[0], *height, *width, shape[3]],
+        _ => shape.to_vec(),
+    }
+}
+
+/// Keras' RandomCrop window for one batch: a random place when the images are larger than the
+/// target on both axes; else the largest centred window of the target's aspect ratio gives the
+/// start, and the target's size from there, cut at the image's edge, is resized.
+fn crop_window(images: Images, height: usize, width: usize, rng: &mut Rng) -> [usize; 4] {
+    let (h, w) = (images.height, images.width);
+    if h > height && w > width {
+        // Keras casts uniform(0, n + 1) to int32: floor.
+        let top = (rng.uniform(0.0, (h - height + 1) as f32) as usize).min(h - height);
+        let left = (rng.uniform(0.0, (w - width + 1) as f32) as usize).min(w - width);
+        return [top, left, height, width];
+    }
+    let centred_height = ((w * height) as f64 / width as f64) as usize;
+    let centred_height = centred_height.min(h).max(1);
+    let centred_width = ((h * width) as f64 / height as f64) as usize;
+    let centred_width = centred_width.min(w).max(1);
+    let (top, left) = ((h - centred_height) / 2, (w - centred_width) / 2);
+    [top, left, height.min(h - top), width.min(w - left)]
+}
+
+/// jax.image.resize's bilinear taps (half-pixel centres, no antialiasing): for each output index,
+/// up to two (input index, weight) pairs.
+fn resize_taps(input: usize, output: usize) -> Vec<Vec<(usize, f32)>> {
+    (0..output)
+        .map(|j| {
+            let sample = (j as f64 + 0.5) * input as f64 / output as f64 - 0.5;
+            if sample < -0.5 || sample > input as f64 - 0.5 {
+                return Vec::new();
+            }
+            let taps: Vec<(usize, f64)> = (0..input).map(|i| (i, (1.0 - (sample - i as f64).abs()).max(0.0))).filter(|(_, v)| *v > 0.0).collect();
+            let total: f64 = taps.iter().map(|(_, v)| v).sum();
+            taps.into_iter().map(|(i, v)| (i, (v / total) as f32)).collect()
+        })
+        .collect()
+}
+
+/// Each output pixel of a crop, with the input pixels (window-relative) and weights it reads.
+fn crop_taps(params: &[f32], height: usize, width: usize, mut tap: impl FnMut(usize, usize, usize, usize, f32)) {
+    let [top, left, window_height, window_width] = [0, 1, 2, 3].map(|i| params[i] as usize);
+    let (rows, cols) = (resize_taps(window_height, height), resize_taps(window_width, width));
+    for (row, row_taps) in rows.iter().enumerate() {
+        for (col, col_taps) in cols.iter().enumerate() {
+            for &(r, wr) in row_taps {
+                for &(q, wq) in col_taps {
+                    tap(row, col, top + r, left + q, wr * wq);
+                }
+            }
+        }
     }
 }
 
 /// Draws each image's parameters into `params`.
 pub fn draw(augmentation: &Augmentation, images: Images, rng: &mut Rng, params: &mut [f32]) {
     let (h, w) = (images.height as f32, images.width as f32);
+    if let Augmentation::Crop { height, width } = augmentation {
+        let window = crop_window(images, *height, *width, rng);
+        params[..CROP].copy_from_slice(&window.map(|v| v as f32));
+        return;
+    }
     for b in 0..images.batch {
         match augmentation {
+            Augmentation::Crop { .. } => unreachable!("drawn once per batch above"),
             Augmentation::Flip { .. } => params[b] = if rng.next_f32() <= 0.5 { 1.0 } else { 0.0 },
             Augmentation::Contrast { factor, .. } => params[b] = rng.uniform(1.0 - factor[0], 1.0 + factor[1]),
             Augmentation::Brightness { factor, value_range } => params[b] = rng.uniform(factor[0], factor[1]) * (value_range[1] - value_range[0]),
@@ -169,10 +241,23 @@ fn channel_means(image: &[f32], channels: usize) -> Vec<f32> {
     sums.iter().map(|s| (s / pixels) as f32).collect()
 }
 
-/// Applies the drawn augmentation: `y` from `x`.
+/// Applies the drawn augmentation: `y` from `x` (`images` describes `x`).
 pub fn forward(augmentation: &Augmentation, images: Images, params: &[f32], x: &[f32], y: &mut [f32]) {
     let len = images.image_len();
     let c = images.channels;
+    if let Augmentation::Crop { height, width } = *augmentation {
+        y.fill(0.0);
+        for b in 0..images.batch {
+            let (xi, yi) = (&x[b * len..(b + 1) * len], &mut y[b * height * width * c..(b + 1) * height * width * c]);
+            crop_taps(params, height, width, |row, col, r, q, weight| {
+                let (to, from) = ((row * width + col) * c, (r * images.width + q) * c);
+                for k in 0..c {
+                    yi[to + k] += weight * xi[from + k];
+                }
+            });
+        }
+        return;
+    }
     for b in 0..images.batch {
         let (xi, yi) = (&x[b * len..(b + 1) * len], &mut y[b * len..(b + 1) * len]);
         match augmentation {
@@ -219,10 +304,22 @@ pub fn forward(augmentation: &Augmentation, images: Images, params: &[f32], x: &
 }
 
 /// Adds the gradient with respect to `x` of the drawn augmentation to `dx` (the drawn
-/// parameters are constants; `y` is the forward output).
+/// parameters are constants; `y` is the forward output; `images` describes `x`).
 pub fn backward(augmentation: &Augmentation, images: Images, params: &[f32], x: &[f32], y: &[f32], dy: &[f32], dx: &mut [f32]) {
     let len = images.image_len();
     let c = images.channels;
+    if let Augmentation::Crop { height, width } = *augmentation {
+        for b in 0..images.batch {
+            let (dxi, dyi) = (&mut dx[b * len..(b + 1) * len], &dy[b * height * width * c..(b + 1) * height * width * c]);
+            crop_taps(params, height, width, |row, col, r, q, weight| {
+                let (from, to) = ((row * width + col) * c, (r * images.width + q) * c);
+                for k in 0..c {
+                    dxi[to + k] += weight * dyi[from + k];
+                }
+            });
+        }
+        return;
+    }
     for b in 0..images.batch {
         let range = b * len..(b + 1) * len;
         let (xi, yi, dyi, dxi) = (&x[range.clone()], &y[range.clone()], &dy[range.clone()], &mut dx[range]);
@@ -418,6 +515,107 @@ mod tests {
                 minus[i] -= eps;
                 let numeric = ((loss(&plus) - loss(&minus)) / (2.0 * eps as f64)) as f32;
                 assert!((numeric - dx[i]).abs() < 2e-2 * (1.0 + numeric.abs()), "{augmentation:?} at {i}: {numeric} vs {}", dx[i]);
+            }
+        }
+    }
+
+    /// A naive bilinear resize (jax's half-pixel rule, edges clamped) of one channel-last image.
+    fn naive_resize(x: &[f32], (h, w, c): (usize, usize, usize), (height, width): (usize, usize)) -> Vec<f32> {
+        let coordinate = |j: usize, input: usize, output: usize| -> (usize, usize, f32) {
+            let sample = ((j as f32 + 0.5) * input as f32 / output as f32 - 0.5).clamp(0.0, (input - 1) as f32);
+            let low = sample.floor() as usize;
+            (low, (low + 1).min(input - 1), sample - low as f32)
+        };
+        let mut out = Vec::new();
+        for row in 0..height {
+            let (r0, r1, fr) = coordinate(row, h, height);
+            for col in 0..width {
+                let (q0, q1, fq) = coordinate(col, w, width);
+                for k in 0..c {
+                    let at = |r: usize, q: usize| x[(r * w + q) * c + k];
+                    out.push((1.0 - fr) * ((1.0 - fq) * at(r0, q0) + fq * at(r0, q1)) + fr * ((1.0 - fq) * at(r1, q0) + fq * at(r1, q1)));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn crops_cut_a_random_window_or_resize_a_centred_one() {
+        let x = image();
+        let Images { height, width, channels, .. } = IMAGES;
+        // Larger on both axes: a 2x3 window at one draw for the batch, copied exactly.
+        let crop = Augmentation::Crop { height: 2, width: 3 };
+        let mut seen = std::collections::HashSet::new();
+        let mut rng = Rng::new(3);
+        for _ in 0..200 {
+            let mut params = vec![0.0; params_len(&crop, 2)];
+            draw(&crop, IMAGES, &mut rng, &mut params);
+            let [top, left] = [params[0] as usize, params[1] as usize];
+            assert!(top <= height - 2 && left <= width - 3 && params[2] == 2.0 && params[3] == 3.0);
+            seen.insert((top, left));
+            let mut y = vec![0.0; 2 * 2 * 3 * channels];
+            forward(&crop, IMAGES, &params, &x, &mut y);
+            for b in 0..2 {
+                for row in 0..2 {
+                    for col in 0..3 {
+                        for k in 0..channels {
+                            assert_eq!(y[((b * 2 + row) * 3 + col) * channels + k], x[b * IMAGES.image_len() + ((top + row) * width + left + col) * channels + k]);
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(seen.len(), 3 * 3, "every place is drawn: {seen:?}");
+        // Not larger on an axis: Keras' centred start, the target's size cut at the edge, resized.
+        for (target, window) in [((6, 7), [0, 0, 4, 5]), ((4, 8), [1, 0, 3, 5]), ((2, 5), [1, 0, 2, 5])] {
+            let crop = Augmentation::Crop { height: target.0, width: target.1 };
+            let mut params = vec![0.0; 4];
+            draw(&crop, IMAGES, &mut Rng::new(1), &mut params);
+            assert_eq!(params, window.map(|v| v as f32), "{target:?}");
+            let mut y = vec![0.0; 2 * target.0 * target.1 * channels];
+            forward(&crop, IMAGES, &params, &x, &mut y);
+            let [top, left, wh, ww] = window;
+            for b in 0..2 {
+                let mut cut = Vec::new();
+                for row in top..top + wh {
+                    for col in left..left + ww {
+                        cut.extend_from_slice(&x[b * IMAGES.image_len() + (row * width + col) * channels..][..channels]);
+                    }
+                }
+                let want = naive_resize(&cut, (wh, ww, channels), target);
+                assert_close(&y[b * want.len()..(b + 1) * want.len()], &want, 1e-5);
+            }
+        }
+        // Taller than the 4x4 target but narrower: the centred 3x3 window's start, 4 rows from there.
+        let tall = Images { batch: 1, height: 7, width: 3, channels: 1 };
+        let mut params = vec![0.0; 4];
+        draw(&Augmentation::Crop { height: 4, width: 4 }, tall, &mut Rng::new(1), &mut params);
+        assert_eq!(params, [2.0, 0.0, 4.0, 3.0]);
+    }
+
+    #[test]
+    fn crop_gradients_match_finite_differences() {
+        let x: Vec<f32> = image().iter().map(|v| v * 0.3 + 1.0).collect();
+        for (target, params) in [((2usize, 3usize), [1.0f32, 2.0, 2.0, 3.0]), ((6, 7), [0.0, 0.0, 4.0, 5.0]), ((3, 2), [1.0, 1.0, 3.0, 4.0])] {
+            let crop = Augmentation::Crop { height: target.0, width: target.1 };
+            let out_len = 2 * target.0 * target.1 * IMAGES.channels;
+            let weights: Vec<f32> = (0..out_len).map(|i| ((i * 7) % 5) as f32 - 2.0).collect();
+            let run_crop = |x: &[f32]| {
+                let mut y = vec![0.0; out_len];
+                forward(&crop, IMAGES, &params, x, &mut y);
+                y
+            };
+            let loss = |x: &[f32]| -> f64 { run_crop(x).iter().zip(&weights).map(|(y, w)| (*y as f64) * (*w as f64)).sum() };
+            let mut dx = vec![0.0; x.len()];
+            backward(&crop, IMAGES, &params, &x, &run_crop(&x), &weights, &mut dx);
+            let eps = 1e-2f32;
+            for i in 0..x.len() {
+                let (mut plus, mut minus) = (x.clone(), x.clone());
+                plus[i] += eps;
+                minus[i] -= eps;
+                let numeric = ((loss(&plus) - loss(&minus)) / (2.0 * eps as f64)) as f32;
+                assert!((numeric - dx[i]).abs() < 2e-2 * (1.0 + numeric.abs()), "{target:?} at {i}: {numeric} vs {}", dx[i]);
             }
         }
     }

@@ -11,7 +11,7 @@ import { convertPool2d } from './pooling.js';
 import { convertRnn } from './recurrent.js';
 import { convertReduce } from './reduce.js';
 import { convertPad, convertRepeat, convertResizeLinear, convertTranspose } from './resampling.js';
-import { convertConcat, convertReshape, convertTrainingOnly } from './shape.js';
+import { convertConcat, convertReshape, convertSlice, convertTrainingOnly } from './shape.js';
 
 export const CONVERTERS: Record<string, OpConverter> = {
   unary: convertUnary,
@@ -22,6 +22,7 @@ export const CONVERTERS: Record<string, OpConverter> = {
   reduce: convertReduce,
   reshape: convertReshape,
   concat: convertConcat,
+  slice: convertSlice,
   dropout: convertTrainingOnly,
   gaussian_noise: convertTrainingOnly,
   gaussian_dropout: convertTrainingOnly,

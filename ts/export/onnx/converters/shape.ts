@@ -21,7 +21,17 @@ export const convertReshape: OpConverter = (op) => {
   return op.builder.add('Reshape', [op.input(0), target]);
 };
 
+/** One axis's [begin, begin + size) (CenterCrop's, Resizing's and RandomCrop's centred windows). */
+export const convertSlice: OpConverter = (op) => {
+  const { axis, begin, size } = op.node.spec as unknown as { axis: number; begin: number; size: number };
+  const bound = (name: string, value: number) => op.builder.int64Initializer(`${op.layerName}/slice_${name}`, [value]);
+  return op.builder.add('Slice', [op.input(0), bound('starts', begin), bound('ends', begin + size), bound('axes', axis)]);
+};
+
 export const convertConcat: OpConverter = (op) => op.builder.add('Concat', op.node.inputs.map((_, i) => op.input(i)), { axis: Number(op.node.spec.axis) });
 
-/** Dropout and the noise layers act only while training; an exported model is for inference. */
-export const convertTrainingOnly: OpConverter = (op) => op.builder.add('Identity', [op.input(0)]);
+/**
+ * Dropout, the noise and augmentation layers act only while training; an exported model is for
+ * inference, where an augmentation with a second input (a crop's centred resize) passes that.
+ */
+export const convertTrainingOnly: OpConverter = (op) => op.builder.add('Identity', [op.input(op.node.inputs.length - 1)]);
