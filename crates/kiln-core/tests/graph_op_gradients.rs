@@ -481,6 +481,9 @@ fn stochastic_and_normalisation_cases() -> Vec<Case> {
         augment("translation", Augmentation::Translation { height: [-0.2, 0.2], width: [-0.3, 0.3], fill_mode: FillMode::Nearest, interpolation: Interpolation::Bilinear, fill_value: 0.0 }),
         augment("contrast", Augmentation::Contrast { factor: [0.5, 0.5], value_range: [-10.0, 10.0] }),
         augment("brightness", Augmentation::Brightness { factor: [-0.3, 0.3], value_range: [-10.0, 10.0] }),
+        // A crop comes with its inference form (the centred resize), which it passes through at inference.
+        training("augment crop", Op::Augment { augmentation: Augmentation::Crop { height: 3, width: 3 } }, vec![var(&[2, 4, 5, 2]), var(&[2, 3, 3, 2])]),
+        case("augment crop at inference", Op::Augment { augmentation: Augmentation::Crop { height: 3, width: 3 } }, vec![var(&[2, 4, 5, 2]), var(&[2, 3, 3, 2])]),
     ]
 }
 

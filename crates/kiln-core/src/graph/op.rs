@@ -253,6 +253,8 @@ impl Op {
             Op::Conv3d { .. } | Op::Conv3dTranspose { .. } => 2,
             Op::Rnn { cell, masked, initial_state, .. } => 4 + usize::from(*masked) + if *initial_state { cell.state_count() } else { 0 },
             Op::BatchNorm { .. } => 5,
+            // A crop changes the shape, so it comes with its inference form (the centred resize).
+            Op::Augment { augmentation: Augmentation::Crop { .. } } => 2,
             Op::Concat { .. } => return None,
             _ => 1,
         })
