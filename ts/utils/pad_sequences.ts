@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import { describeValue } from './options.js';
 import { tensor, type DType, type Tensor } from '../tensor.js';
 
 /** A sequence of numbers, or of equal-length vectors (`[[1, 2], [3, 4]]`). */
@@ -28,6 +29,7 @@ function checkSide(value: string, what: string): 'pre' | 'post' {
  */
 export function padSequences(sequences: Sequence[], options: PadSequencesOptions = {}): Tensor {
   if (!Array.isArray(sequences)) throw new ValueError('`sequences` must be a list of iterables');
+  options ??= {}; // null: no options
   const { dtype = 'int32', value = 0 } = options;
   const padding = checkSide(options.padding ?? 'pre', 'Padding');
   const truncating = checkSide(options.truncating ?? 'pre', 'Truncating');
@@ -38,6 +40,10 @@ export function padSequences(sequences: Sequence[], options: PadSequencesOptions
   });
   // The vector shape comes from the first non-empty sequence, as Keras takes it.
   const firstNonEmpty = sequences.find((sequence) => sequence.length > 0);
+  const head: unknown = firstNonEmpty?.[0];
+  if (firstNonEmpty && typeof head !== 'number' && (head === null || typeof head !== 'object' || typeof (head as ArrayLike<number>).length !== 'number')) {
+    throw new ValueError(`padSequences: the entries of a sequence must be numbers or vectors of numbers, got ${describeValue(head)}`);
+  }
   const width = firstNonEmpty && typeof firstNonEmpty[0] !== 'number' ? (firstNonEmpty[0] as ArrayLike<number>).length : 0;
   const step = Math.max(width, 1);
   const maxlen = options.maxlen ?? Math.max(0, ...sequences.map((sequence) => sequence.length));

@@ -22,8 +22,8 @@ pub fn forward(op: PoolOp, g: &Geometry, x: &[f32], y: &mut [f32], argmax: &mut 
                 let (y, argmax) = (&mut y[at..at + c], &mut argmax[at..at + c]);
                 y.fill(if op == PoolOp::Max { f32::NEG_INFINITY } else { 0.0 });
                 let mut count = 0;
-                for ky in 0..g.k_h {
-                    for kx in 0..g.k_w {
+                for ky in g.rows_inside(oy) {
+                    for kx in g.columns_inside(ox) {
                         let Some((iy, ix)) = g.source(oy, ox, ky, kx) else { continue };
                         count += 1;
                         let base = (iy * g.in_w + ix) * c;
@@ -62,7 +62,7 @@ pub fn backward(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [
         PoolOp::Average => {
             for oy in 0..g.out_h {
                 for ox in 0..g.out_w {
-                    let cells = || (0..g.k_h).flat_map(move |ky| (0..g.k_w).map(move |kx| (ky, kx))).filter_map(move |(ky, kx)| g.source(oy, ox, ky, kx));
+                    let cells = || g.rows_inside(oy).flat_map(move |ky| g.columns_inside(ox).map(move |kx| (ky, kx))).filter_map(move |(ky, kx)| g.source(oy, ox, ky, kx));
                     let inv = 1.0 / cells().count().max(1) as f32;
                     let grad = &dy[(oy * g.out_w + ox) * c..][..c];
                     for (iy, ix) in cells() {
@@ -97,6 +97,27 @@ mod tests {
         let (mut y, mut idx) = (vec![0.0; 4], vec![0; 4]);
         forward(PoolOp::Average, &g, &x, &mut y, &mut idx);
         assert_eq!(y, vec![2.0, 3.5, 6.5, 8.0]);
+    }
+
+    /// Found by the API fuzzer: maxPool(x [3, 1, 3], 2**40, 'same') looped over every cell
+    /// of the window; now only over the cells inside the input, which give the plain answer.
+    #[test]
+    fn a_window_far_larger_than_the_input_costs_only_the_cells_inside() {
+        let x: Vec<f32> = (0..6).map(|v| v as f32).collect();
+        let g = Geometry::new(&[1, 2, 3, 1], (1 << 40, 1 << 40), (1 << 40, 1 << 40), (1, 1), Padding::Same, "p").unwrap();
+        assert_eq!((g.out_h, g.out_w), (1, 1));
+        let (mut y, mut idx) = (vec![0.0; 1], vec![0; 1]);
+        forward(PoolOp::Max, &g, &x, &mut y, &mut idx);
+        assert_eq!((y[0], idx[0]), (5.0, 5));
+        forward(PoolOp::Average, &g, &x, &mut y, &mut idx);
+        assert_eq!(y[0], 2.5);
+        let mut dx = vec![0.0; 6];
+        backward(PoolOp::Average, &g, &[6.0], &idx, &mut dx);
+        assert_eq!(dx, vec![1.0; 6]);
+        // Windows, strides or dilations whose extent wraps a machine word are refused.
+        assert!(Geometry::new(&[1, 2, 3, 1], (usize::MAX, 1), (1, 1), (1, 1), Padding::Same, "p").is_err());
+        assert!(Geometry::new(&[1, 2, 3, 1], (3, 3), (1, 1), (usize::MAX / 2, 1), Padding::Valid, "p").is_err());
+        assert!(Geometry::new(&[1, usize::MAX, 3, 1], (1, 1), (usize::MAX, 1), (1, 1), Padding::Same, "p").is_err());
     }
 
     #[test]
