@@ -128,6 +128,7 @@ impl Engine {
     pub fn new(spec_json: &str, variables: Vec<Variable>) -> Result<Engine> {
         let spec: EngineSpec = serde_json::from_str(spec_json).map_err(|e| KilnError::value(format!("Invalid model description: {e}")))?;
         let EngineSpec { graph, trainable, losses, metrics, optimizer, output_losses, loss_terms, weight_penalties, constraints } = spec;
+        graph.check()?;
         if trainable.len() != variables.len() {
             return Err(KilnError::value(format!("{} variables but {} trainable flags", variables.len(), trainable.len())));
         }
@@ -303,7 +304,7 @@ impl Engine {
             .losses
             .iter()
             .map(|l| {
-                let width: usize = plan.shapes[self.graph.outputs[l.output]][1..].iter().product();
+                let width: usize = plan.shapes[self.graph.outputs[l.output]].get(1..).unwrap_or(&[]).iter().product();
                 vec![0.0; batch * if l.loss.kind.sparse_targets() { 1 } else { width }]
             })
             .collect();
@@ -349,7 +350,7 @@ impl Engine {
             if t.rank() == 0 || t.shape()[0] != rows {
                 return Err(KilnError::value(format!("x and y must have the same number of samples: x has {rows}, y has {}", t.shape().first().copied().unwrap_or(0))));
             }
-            let width: usize = out_shapes[l.output][1..].iter().product();
+            let width: usize = out_shapes[l.output].get(1..).unwrap_or(&[]).iter().product();
             let t_width: usize = t.shape()[1..].iter().product();
             if l.loss.kind.sparse_targets() {
                 if t_width != 1 {
@@ -366,7 +367,7 @@ impl Engine {
                 return Err(KilnError::shape(format!(
                     "Target (y) of shape {} is incompatible with the model output of shape [null, {}]: expected {} values per sample, got {}",
                     shape_str(t.shape()),
-                    out_shapes[l.output][1..].iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+                    out_shapes[l.output].get(1..).unwrap_or(&[]).iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
                     width,
                     t_width
                 )));
@@ -576,7 +577,7 @@ impl Engine {
     }
 
     fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, guards: &[&Vec<f32>]) -> Result<Vec<Tensor>> {
-        let rows_total = inputs.first().map(|t| t.shape()[0]).unwrap_or(0);
+        let rows_total = inputs.first().and_then(|t| t.shape().first().copied()).unwrap_or(0);
         let order: Vec<u32> = (0..rows_total as u32).collect();
         let dims = sample_dims(inputs);
         let out_shapes = self.output_shapes_for(1, &dims)?;

@@ -112,14 +112,18 @@ fn op_and_shapes(d: &mut Draw) -> (Value, Vec<Vec<usize>>) {
         }
         18 => {
             let other = d.rank();
-            (json!({"op": "binary", "function": ["add", "mul", "maximum", "div"][usize::from(d.byte()) % 4]}), vec![x, d.shape(other)])
+            let function = ["add", "mul", "maximum", "div"][usize::from(d.byte()) % 4];
+            (json!({"op": "binary", "function": function}), vec![x, d.shape(other)])
         }
         19 => {
             let (a, b) = (d.rank(), d.rank());
             (json!({"op": "where"}), vec![x, d.shape(a), d.shape(b)])
         }
         20 => (json!({"op": "embedding"}), vec![x, d.shape(2)]),
-        21 => (if d.flag() { json!({"op": "softmax"}) } else { json!({"op": "dropout", "rate": 0.5, "shared_axes": d.sizes(usize::from(d.byte() % 3))}) }, vec![x]),
+        21 => {
+            let shared = usize::from(d.byte() % 3);
+            (if d.flag() { json!({"op": "softmax"}) } else { json!({"op": "dropout", "rate": 0.5, "shared_axes": d.sizes(shared)}) }, vec![x])
+        }
         22 => {
             let channels = x.last().copied().unwrap_or(1);
             let mut shapes = vec![x];

@@ -18,6 +18,16 @@ pub struct Graph {
 impl Graph {
     pub fn from_json(json: &str) -> Result<Graph> {
         let graph: Graph = serde_json::from_str(json).map_err(|e| KilnError::value(format!("Invalid graph description: {e}")))?;
+        graph.check()?;
+        Ok(graph)
+    }
+
+    /// Checks what the ops' planning relies on: each node's input count, inputs that come
+    /// before the node, outputs that are nodes. A graph deserialized as part of a larger
+    /// description (the engine spec) must be checked too: found by the engine_spec fuzzer, a
+    /// node reading a later node indexed past a vector in Engine::new.
+    pub fn check(&self) -> Result<()> {
+        let graph = self;
         for (id, node) in graph.nodes.iter().enumerate() {
             let fits = match node.op.arity() {
                 Some(n) => node.inputs.len() == n,
@@ -31,10 +41,14 @@ impl Graph {
                 return Err(KilnError::value(format!("Graph node {id} ({}) reads node {bad}, which does not come before it", node.name)));
             }
         }
+        // Inputs are batches: their shapes start with the batch axis (planning reads shape[1..]).
+        if let Some((id, node)) = graph.nodes.iter().enumerate().find(|(_, n)| matches!(&n.op, Op::Input { shape, .. } if shape.is_empty())) {
+            return Err(KilnError::value(format!("Graph node {id} ({}) is an input of rank 0: inputs need at least the batch axis", node.name)));
+        }
         if let Some(&bad) = graph.outputs.iter().find(|&&o| o >= graph.nodes.len()) {
             return Err(KilnError::value(format!("Graph output {bad} is not a node")));
         }
-        Ok(graph)
+        Ok(())
     }
 
     pub fn input_count(&self) -> usize {
