@@ -154,6 +154,10 @@ impl Engine {
                 _ => needs_grad[id] = node.inputs.iter().any(|&i| needs_grad[i]),
             }
         }
+        // Found by cargo fuzz (engine_spec): an input index with no node left usize::MAX here.
+        if let Some(missing) = input_nodes.iter().position(|&node| node == usize::MAX) {
+            return Err(KilnError::value(format!("Graph inputs must be numbered 0..{}: input {missing} has no node", input_nodes.len())));
+        }
         let consumers = graph.consumer_counts();
         let mut skip_backward = vec![false; n];
         let mut loss_plans = Vec::new();

@@ -33,8 +33,7 @@ fn an_input_without_a_batch_axis_is_refused() {
 #[test]
 fn a_tile_that_overflows_is_refused() {
     let spec = format!(r#"{{"graph":{{"nodes":[{{"op":"input","index":0,"shape":[null,3]}},{{"op":"tile","repeats":[1,{}],"inputs":[0]}}],"outputs":[1]}},"trainable":[]}}"#, usize::MAX / 2);
-    let mut engine = engine(&spec).expect("the spec itself is valid");
-    let error = engine.output_shapes(2).err().expect("refused when planned");
+    let error = engine(&spec).err().expect("refused when planned");
     assert!(error.message.contains("overflows"), "{}", error.message);
 }
 
@@ -50,4 +49,38 @@ fn a_scalar_output_with_a_loss_is_an_error_not_a_panic() {
     let _ = engine.check_data(&[&x], &[&y]);
     let _ = engine.evaluate_batches(&[&x], &[&y], 2, 0, 1);
     let _ = Variable::new(&x);
+}
+
+/// engine_spec: inputs numbered 1 and 2 with no input 0 left a hole (usize::MAX) in the
+/// engine's input nodes, indexed when planning.
+#[test]
+fn an_engine_spec_with_a_missing_input_index_is_refused() {
+    let spec = r#"{"graph":{"nodes":[{"op":"input","index":1,"shape":[null,2]},{"op":"input","index":1,"shape":[null,2]}],"outputs":[1]},"trainable":[]}"#;
+    let error = engine(spec).err().expect("refused");
+    assert!(error.message.contains("input 0 has no node"), "{}", error.message);
+}
+
+fn run(op: &str, inputs: &[&Tensor]) -> kiln_core::Result<Tensor> {
+    kiln_core::ops::run_op(serde_json::from_str(op).unwrap(), inputs, "fuzzed")
+}
+
+fn zeros(shape: &[usize]) -> Tensor {
+    Tensor::from_f32(shape.to_vec(), vec![0.0; shape.iter().product()]).unwrap()
+}
+
+/// op_geometry: an embedding table of width 0 split the output into chunks of 0 (a panic);
+/// now the output is the empty [..ids, 0] it should be.
+#[test]
+fn an_embedding_of_width_zero_gives_an_empty_output() {
+    let ids = Tensor::from_f32(vec![2, 3], vec![0.0, 1.0, 2.0, 1.0, 0.0, 2.0]).unwrap();
+    let out = run(r#"{"op":"embedding"}"#, &[&ids, &zeros(&[3, 0])]).expect("runs");
+    assert_eq!(out.shape(), &[2, 3, 0]);
+}
+
+/// op_geometry: an RNN of 0 units panicked in the kernel (rows of 0 gate values).
+#[test]
+fn an_rnn_of_zero_units_is_refused() {
+    let op = r#"{"op":"rnn","cell":"lstm","units":0,"activation":"tanh","recurrent_activation":"sigmoid","return_sequences":false,"go_backwards":false}"#;
+    let error = run(op, &[&zeros(&[1, 2, 3]), &zeros(&[3, 0]), &zeros(&[0, 0]), &zeros(&[0])]).err().expect("refused");
+    assert!(error.message.contains("units must be a positive integer"), "{}", error.message);
 }

@@ -203,7 +203,8 @@ impl Plan {
                 Op::Embedding => {
                     let table = node_value(&self.values, graph, vars, node.inputs[1]);
                     let [rows, dim] = [self.shapes[node.inputs[1]][0], self.shapes[node.inputs[1]][1]];
-                    for (row, &id) in out.chunks_exact_mut(dim).zip(x) {
+                    // dim 0: no values to copy (chunks of 0 panic; found by cargo fuzz, op_geometry).
+                    for (row, &id) in out.chunks_exact_mut(dim.max(1)).zip(x) {
                         match embedding_row(id, rows) {
                             Some(r) => row.copy_from_slice(&table[r * dim..(r + 1) * dim]),
                             None => {
