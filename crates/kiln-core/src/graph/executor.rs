@@ -142,7 +142,9 @@ impl Plan {
                 Op::RandomUniform { minval, maxval, .. } => out.iter_mut().for_each(|v| *v = rng.uniform(minval, maxval)),
                 _ => {}
             }
-            if node.inputs.is_empty() {
+            // No values, nothing to compute: kernels looping over the other axes of an empty
+            // tensor ([2**32, 0] flipped or concatenated) hung (found by cargo fuzz, op_geometry).
+            if node.inputs.is_empty() || out.is_empty() {
                 self.values[id] = out;
                 continue;
             }
@@ -317,6 +319,10 @@ impl Plan {
         for id in (0..graph.nodes.len()).rev() {
             let node = &graph.nodes[id];
             if !needs_grad[id] || skip[id] || node.inputs.is_empty() {
+                continue;
+            }
+            // The gradient of no values adds nothing to the inputs' (see forward).
+            if self.grads[id].is_empty() {
                 continue;
             }
             let dy = std::mem::take(&mut self.grads[id]);
