@@ -89,3 +89,16 @@ test('max pooling with a window of 2**40 cells answers at once: only the cells i
   t.deepEqual((ops.averagePool(image, [2 ** 40, 2 ** 40], [2 ** 40, 2 ** 40], 'same') as kiln.Tensor).toArray(), [[[[3.5]]]]);
   t.true(Date.now() - started < 5000);
 });
+
+test('the ten-minute run: bigint and symbol counts in sliceAxis, repeat and padSequences, and unknown padSequences options', (t) => {
+  // "Cannot mix BigInt and other types" and "Cannot convert a Symbol value to a string".
+  t.throws(() => ops.sliceAxis(x(), 1, loose(10n), 1), { instanceOf: kiln.ValueError, message: /begin and size must be integers, got 10n and 1/ });
+  t.throws(() => ops.sliceAxis(x(), 1, 0, loose(Symbol('s'))), valueError);
+  t.throws(() => ops.repeat(x(), loose(Symbol('r')), 0), { instanceOf: kiln.ValueError, message: /repeats must be a positive integer/ });
+  t.throws(() => kiln.utils.padSequences([[1]], { padding: loose([Symbol('p')]) }), { instanceOf: kiln.ValueError, message: /Padding type/ });
+  t.throws(() => kiln.utils.padSequences([[1]], { maxlen: loose(Symbol('m')) }), valueError);
+  // An option padSequences does not know was ignored.
+  t.throws(() => kiln.utils.padSequences([[1]], loose({ fillMode: 'x' })), { instanceOf: kiln.ValueError, message: /padSequences: unknown option 'fillMode'/ });
+  // A merge layer given a list with a symbol as its second argument.
+  t.throws(() => new kiln.layers.Average(loose({}), loose([Symbol('s'), 2])), valueError);
+});

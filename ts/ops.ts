@@ -86,7 +86,8 @@ export function sliceAxis<A extends OpInput>(x: A, axis: number, begin: number, 
   const shape = shapeOf(x);
   const a = checkedAxis(axis, shape.length, 'slice');
   const length = shape[a];
-  if (!Number.isInteger(begin) || !Number.isInteger(size) || begin < 0 || size < 0 || (length !== null && begin + size > length)) {
+  if (!Number.isInteger(begin) || !Number.isInteger(size)) throw new ValueError(`${where()}slice: begin and size must be integers, got ${formatValue(begin)} and ${formatValue(size)}`);
+  if (begin < 0 || size < 0 || (length !== null && begin + size > length)) {
     throw new ValueError(`${where()}slice [${begin}, ${begin + size}) is out of range for axis ${a} of ${describe(shape)}`);
   }
   return applyOp({ op: 'slice', axis: a, begin, size }, [x], () => shape.map((d, i) => (i === a ? size : d))) as OpResult<A>;

@@ -107,7 +107,7 @@ export abstract class Layer {
   constructor(args: LayerArgs = {}, ownOptions: string[] = []) {
     // A layer whose class takes one options object, called from JavaScript with a second
     // argument, gets it here in place of the subclass' list of option names.
-    if (!Array.isArray(ownOptions)) throw new ValueError(`${new.target.name}: unexpected argument ${describeValue(ownOptions)}; give options as one object, e.g. new ${new.target.name}({ name: 'x' })`);
+    if (!Array.isArray(ownOptions) || ownOptions.some((o) => typeof o !== 'string')) throw new ValueError(`${new.target.name}: unexpected argument ${describeValue(ownOptions)}; give options as one object, e.g. new ${new.target.name}({ name: 'x' })`);
     // The main arguments (`units`, ...) are valid names too, in the options form.
     checkOptionNames(new.target.name, args, [...leadingParameters(new.target), ...BASE_OPTIONS, ...ownOptions]);
     args ??= {};

@@ -64,7 +64,7 @@ export function repeatAxes<A extends OpInput>(x: A, repeats: number[]): OpResult
 
 /** Repeats each element `repeats` times along `axis` (numpy's and Keras' repeat). */
 export function repeat<A extends OpInput>(x: A, repeats: number, axis: number): OpResult<A> {
-  if (!Number.isInteger(repeats) || repeats <= 0) throw new ValueError(`${where()}repeat: repeats must be a positive integer, got ${repeats}`);
+  if (!Number.isInteger(repeats) || repeats <= 0) throw new ValueError(`${where()}repeat: repeats must be a positive integer, got ${formatValue(repeats)}`);
   const rank = shapeOf(x).length;
   const a = normalizeAxis(axis, rank, 'repeat');
   return repeatAxes(x, Array.from({ length: rank }, (_, i) => (i === a ? repeats : 1)));

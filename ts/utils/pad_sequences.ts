@@ -1,5 +1,5 @@
 import { ValueError } from '../errors.js';
-import { describeValue } from './options.js';
+import { checkOptionNames, describeValue, formatValue } from './options.js';
 import { tensor, type DType, type Tensor } from '../tensor.js';
 
 /** A sequence of numbers, or of equal-length vectors (`[[1, 2], [3, 4]]`). */
@@ -19,7 +19,7 @@ export interface PadSequencesOptions {
 }
 
 function checkSide(value: string, what: string): 'pre' | 'post' {
-  if (value !== 'pre' && value !== 'post') throw new ValueError(`${what} type "${value}" not understood (expected 'pre' or 'post')`);
+  if (value !== 'pre' && value !== 'post') throw new ValueError(`${what} type ${formatValue(value)} not understood (expected 'pre' or 'post')`);
   return value;
 }
 
@@ -30,6 +30,7 @@ function checkSide(value: string, what: string): 'pre' | 'post' {
 export function padSequences(sequences: Sequence[], options: PadSequencesOptions = {}): Tensor {
   if (!Array.isArray(sequences)) throw new ValueError('`sequences` must be a list of iterables');
   options ??= {}; // null: no options
+  checkOptionNames('padSequences', options, ['maxlen', 'dtype', 'padding', 'truncating', 'value']);
   const { dtype = 'int32', value = 0 } = options;
   const padding = checkSide(options.padding ?? 'pre', 'Padding');
   const truncating = checkSide(options.truncating ?? 'pre', 'Truncating');
@@ -47,7 +48,7 @@ export function padSequences(sequences: Sequence[], options: PadSequencesOptions
   const width = firstNonEmpty && typeof firstNonEmpty[0] !== 'number' ? (firstNonEmpty[0] as ArrayLike<number>).length : 0;
   const step = Math.max(width, 1);
   const maxlen = options.maxlen ?? Math.max(0, ...sequences.map((sequence) => sequence.length));
-  if (!Number.isInteger(maxlen) || maxlen < 0) throw new ValueError(`maxlen must be a non-negative integer, got ${maxlen}`);
+  if (!Number.isInteger(maxlen) || maxlen < 0) throw new ValueError(`maxlen must be a non-negative integer, got ${formatValue(maxlen)}`);
   const out = new Float64Array(sequences.length * maxlen * step).fill(value);
   sequences.forEach((sequence, index) => {
     const length = Math.min(sequence.length, maxlen);
