@@ -47,7 +47,11 @@ impl Draw<'_> {
         (0..rank).map(|_| usize::try_from(self.size()).unwrap_or(usize::MAX)).collect()
     }
     fn padding(&mut self) -> &'static str {
-        if self.flag() { "same" } else { "valid" }
+        if self.flag() {
+            "same"
+        } else {
+            "valid"
+        }
     }
 }
 

@@ -410,7 +410,12 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
                 return Err(KilnError::value(format!("{name}: tile needs one repeat count per axis of {}, got {repeats:?}", shape_str(inputs[0]))));
             }
             // Checked: a wrapped product planned a buffer too small for the tiles.
-            inputs[0].iter().zip(repeats).map(|(d, r)| d.checked_mul(*r)).collect::<Option<Vec<usize>>>().ok_or_else(|| KilnError::value(format!("{name}: tiling {} by {repeats:?} overflows", shape_str(inputs[0]))))?
+            inputs[0]
+                .iter()
+                .zip(repeats)
+                .map(|(d, r)| d.checked_mul(*r))
+                .collect::<Option<Vec<usize>>>()
+                .ok_or_else(|| KilnError::value(format!("{name}: tiling {} by {repeats:?} overflows", shape_str(inputs[0]))))?
         }
         Op::Cumsum { axis } => {
             normalize_axis(*axis, inputs[0].len(), name)?;
