@@ -81,7 +81,7 @@ fn an_embedding_of_width_zero_gives_an_empty_output() {
 #[test]
 fn an_rnn_of_zero_units_is_refused() {
     let op = r#"{"op":"rnn","cell":"lstm","units":0,"activation":"tanh","recurrent_activation":"sigmoid","return_sequences":false,"go_backwards":false}"#;
-    let error = run(op, &[&zeros(&[1, 2, 3]), &zeros(&[3, 0]), &zeros(&[0, 0]), &zeros(&[0])]).err().expect("refused");
+    let error = run(op, &[&zeros(&[1, 2, 3]), &zeros(&[3, 0]), &zeros(&[0, 0]), &zeros(&[0])]).expect_err("refused");
     assert!(error.message.contains("units must be a positive integer"), "{}", error.message);
 }
 
