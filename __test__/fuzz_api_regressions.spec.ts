@@ -102,3 +102,8 @@ test('the ten-minute run: bigint and symbol counts in sliceAxis, repeat and padS
   // A merge layer given a list with a symbol as its second argument.
   t.throws(() => new kiln.layers.Average(loose({}), loose([Symbol('s'), 2])), valueError);
 });
+
+test('a later run: a bigint padSequences value and a list holding a symbol as oneHot numClasses', (t) => {
+  t.throws(() => kiln.utils.padSequences([[1], [2, 3]], { value: loose(10n) }), { instanceOf: kiln.ValueError, message: /value must be a number, got 10n/ });
+  t.throws(() => ops.oneHot(kiln.tensor([1]), loose([Symbol('s'), [], 10n])), { instanceOf: kiln.ValueError, message: /numClasses must be a positive integer/ });
+});

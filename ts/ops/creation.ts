@@ -42,7 +42,7 @@ export function arange(start: number, stop?: number | null, step = 1): Tensor {
  * zeros.
  */
 export function oneHot<A extends OpInput>(x: A, numClasses: number, axis = -1): OpResult<A> {
-  if (!Number.isInteger(numClasses) || numClasses <= 0) throw new ValueError(`${where()}oneHot: numClasses must be a positive integer, got ${String(numClasses)}`);
+  if (!Number.isInteger(numClasses) || numClasses <= 0) throw new ValueError(`${where()}oneHot: numClasses must be a positive integer, got ${formatValue(numClasses)}`);
   const rank = shapeOf(x).length;
   const a = typeof axis === 'number' && axis < 0 ? axis + rank + 1 : axis;
   if (!Number.isInteger(axis) || a < 0 || a > rank) throw new ValueError(`${where()}oneHot: axis ${formatValue(axis)} is out of range for a result of rank ${rank + 1}`);

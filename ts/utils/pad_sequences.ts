@@ -32,6 +32,7 @@ export function padSequences(sequences: Sequence[], options: PadSequencesOptions
   options ??= {}; // null: no options
   checkOptionNames('padSequences', options, ['maxlen', 'dtype', 'padding', 'truncating', 'value']);
   const { dtype = 'int32', value = 0 } = options;
+  if (typeof value !== 'number') throw new ValueError(`padSequences: value must be a number, got ${formatValue(value)}`);
   const padding = checkSide(options.padding ?? 'pre', 'Padding');
   const truncating = checkSide(options.truncating ?? 'pre', 'Truncating');
   sequences.forEach((sequence, index) => {
