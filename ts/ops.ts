@@ -7,6 +7,7 @@
  */
 // kiln.ops: run eagerly on concrete tensors, and record a graph node when any argument is
 // symbolic (inside Layer.call while a model is built), so custom layers train like built-ins.
+import { formatValue } from './utils/options.js';
 import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
 import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, record, shapeOf, symbolic, where } from './ops/recording.js';
@@ -75,8 +76,10 @@ export const power = <A extends OpInput, B extends OpInput>(a: A, b: B) => binar
 export const elementwise = binary;
 
 function checkedAxis(axis: number, rank: number, op: string): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ValueError(`${where()}${op}: axis ${axis} is out of range for rank ${rank}`);
+  // Checked before any arithmetic: a symbol or bigint threw a raw TypeError there.
+  if (!Number.isInteger(axis)) throw new ValueError(`${where()}${op}: axis must be an integer, got ${formatValue(axis)}`);
+  const a = typeof axis === 'number' && axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new ValueError(`${where()}${op}: axis ${formatValue(axis)} is out of range for rank ${rank}`);
   return a;
 }
 
@@ -91,7 +94,8 @@ export function sliceAxis<A extends OpInput>(x: A, axis: number, begin: number, 
   const shape = shapeOf(x);
   const a = checkedAxis(axis, shape.length, 'slice');
   const length = shape[a];
-  if (!Number.isInteger(begin) || !Number.isInteger(size) || begin < 0 || size < 0 || (length !== null && begin + size > length)) {
+  if (!Number.isInteger(begin) || !Number.isInteger(size)) throw new ValueError(`${where()}slice: begin and size must be integers, got ${formatValue(begin)} and ${formatValue(size)}`);
+  if (begin < 0 || size < 0 || (length !== null && begin + size > length)) {
     throw new ValueError(`${where()}slice [${begin}, ${begin + size}) is out of range for axis ${a} of ${describe(shape)}`);
   }
   return applyOp({ op: 'slice', axis: a, begin, size }, [x], () => shape.map((d, i) => (i === a ? size : d))) as OpResult<A>;
@@ -185,8 +189,8 @@ export function concat<A extends OpInput>(tensors: A[], axis = -1): OpResult<A> 
   if (isSymbolic(tensors)) {
     const list = tensors.map(symbolic);
     const rank = list[0].rank;
-    const a = axis < 0 ? axis + rank : axis;
-    if (a < 0 || a >= rank) throw new ValueError(`${where()}concat: axis ${axis} is out of range for rank ${rank}`);
+    const a = typeof axis === 'number' && axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank) throw new ValueError(`${where()}concat: axis ${formatValue(axis)} is out of range for rank ${rank}`);
     list.forEach((t, i) => {
       if (t.rank !== rank || t.shape.some((d, k) => k !== a && d !== list[0].shape[k] && d !== null && list[0].shape[k] !== null)) {
         throw new ShapeError(`${where()}a Concatenate layer requires inputs with matching shapes except for the concatenation axis. Received: input 0 ${describe(list[0].shape)}, input ${i} ${describe(t.shape)}`);
@@ -239,7 +243,7 @@ function windowOutput(input: number | null, window: number, stride: number, dila
 export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, options: ConvOptions = {}): OpResult2<A, B> {
   const padding = checkPadding(options.padding ?? 'valid');
   const groups = options.groups ?? 1;
-  if (!Number.isInteger(groups) || groups <= 0) throw new ValueError(`${where()}\`groups\` must be a positive integer, got ${JSON.stringify(options.groups)}`);
+  if (!Number.isInteger(groups) || groups <= 0) throw new ValueError(`${where()}\`groups\` must be a positive integer, got ${formatValue(options.groups)}`);
   const xShape = x instanceof SymbolicTensor || x instanceof Variable ? x.shape : toTensor(x as TensorLike).shape;
   const kShape = kernel instanceof SymbolicTensor || kernel instanceof Variable ? kernel.shape : toTensor(kernel as TensorLike).shape;
   if (xShape.length < 3 || xShape.length > 5 || kShape.length !== xShape.length) {

@@ -2,6 +2,7 @@ import type { NativeTensor } from '../native.cjs';
 import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
 import { checkIndices, checkShape } from './utils/integers.js';
+import { describeValue } from './utils/options.js';
 
 /** The element types of a Tensor. Model computations are float32; int32 holds labels and indices, uint8 images. */
 export type DType = 'float32' | 'int32' | 'uint8';
@@ -16,7 +17,7 @@ const DTYPES: readonly DType[] = ['float32', 'int32', 'uint8'];
 
 function checkDtype(dtype: string): DType {
   if (!DTYPES.includes(dtype as DType)) {
-    throw new ValueError(`Unknown dtype '${dtype}'. Valid dtypes: ${DTYPES.map((d) => `'${d}'`).join(', ')}`);
+    throw new ValueError(`Unknown dtype ${typeof dtype === 'string' ? `'${dtype}'` : describeValue(dtype)}. Valid dtypes: ${DTYPES.map((d) => `'${d}'`).join(', ')}`);
   }
   return dtype as DType;
 }
@@ -194,7 +195,7 @@ function typedFor(dtype: DType, values: ArrayLike<number>): TypedArray {
 export function tensor(values: TensorLike, shape?: number[], dtype?: DType): Tensor {
   if (values instanceof Tensor) {
     let t = values;
-    if (shape) t = t.reshape(shape);
+    if (shape !== undefined && shape !== null) t = t.reshape(shape);
     return dtype && dtype !== t.dtype ? t.astype(dtype) : t;
   }
   let data: TypedArray;
@@ -212,7 +213,8 @@ export function tensor(values: TensorLike, shape?: number[], dtype?: DType): Ten
     data = typedFor(checkDtype(dtype ?? 'float32'), flat);
   }
   const finalShape = shape ?? inferred;
-  if (shape) {
+  // Any shape given is checked (false or 0 were taken for no shape and reached native code).
+  if (shape !== undefined && shape !== null) {
     checkShape('tensor()', shape, { inferred: true });
     const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     const unknown = shape.filter((d) => d === -1).length;

@@ -12,7 +12,7 @@ import { insideCall, type Shape, SymbolicTensor, tracing, withLayerContext } fro
 import { activeTape, noteTrainingMode, tapeLosses } from '../gradients/tape.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { snakeCase, uniqueName } from '../utils/naming.js';
-import { checkOptionNames, describeValue } from '../utils/options.js';
+import { checkOptionNames, describeValue, formatValue } from '../utils/options.js';
 import { Variable } from '../variable.js';
 import { getMask, setMask } from './mask.js';
 import { type HeldLayer, heldLayers, trackInstancesOf } from './tracking.js';
@@ -138,12 +138,16 @@ export abstract class Layer {
    * @param ownOptions names of the subclass's own options, so unknown ones are refused.
    */
   constructor(args: LayerArgs = {}, ownOptions: string[] = []) {
+    // A layer whose class takes one options object, called from JavaScript with a second
+    // argument, gets it here in place of the subclass' list of option names.
+    if (!Array.isArray(ownOptions) || ownOptions.some((o) => typeof o !== 'string')) throw new ValueError(`${new.target.name}: unexpected argument ${describeValue(ownOptions)}; give options as one object, e.g. new ${new.target.name}({ name: 'x' })`);
     // The main arguments (`units`, ...) are valid names too, in the options form.
     checkOptionNames(new.target.name, args, [...leadingParameters(new.target), ...BASE_OPTIONS, ...ownOptions]);
     args ??= {};
     if (args.dtype !== undefined && args.dtype !== 'float32') {
       throw new ValueError(`${this.constructor.name}: only dtype 'float32' is supported, got ${describeValue(args.dtype)}`);
     }
+    if (args.name !== undefined && args.name !== null && typeof args.name !== 'string') throw new ValueError(`${new.target.name}: \`name\` must be a string, got ${describeValue(args.name)}`);
     this.name = args.name ?? uniqueName(snakeCase(this.constructor.name));
     this._trainable = args.trainable ?? true;
     // As Keras' build wrapper: a layer built by calling build() itself is built, so its first
@@ -160,7 +164,7 @@ export abstract class Layer {
     const sample = args.inputShape ?? (args.inputDim !== undefined ? [args.inputDim] : undefined);
     if (sample !== undefined) {
       if (!Array.isArray(sample) || sample.some((d) => d !== null && (!Number.isInteger(d) || d <= 0))) {
-        throw new ValueError(`Layer "${this.name}": inputShape must be positive integers or null (a length that varies), got ${JSON.stringify(sample)}`);
+        throw new ValueError(`Layer "${this.name}": inputShape must be positive integers or null (a length that varies), got ${formatValue(sample)}`);
       }
       this.batchInputShape = [args.batchSize ?? null, ...sample];
     }
@@ -315,7 +319,7 @@ export abstract class Layer {
   addWeight(options: AddWeightOptions): Variable {
     const { shape, initializer = 'glorot_uniform', name = `variable_${this._weights.length}`, trainable = true } = options;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new ShapeError(`Layer "${this.name}": weight '${name}' needs a shape of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw new ShapeError(`Layer "${this.name}": weight '${name}' needs a shape of non-negative integers, got ${formatValue(shape)}`);
     }
     chargeWeight(shape, `${this.name}/${name}`);
     // The weight's own flag (false for statistics such as a moving mean); the layer's `trainable` gates it.

@@ -100,15 +100,19 @@ export class Model extends Trainer {
     if (args) this.setGraph(args.inputs, args.outputs);
   }
 
-  /** @internal */
-  protected setGraph(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[]): void {
+  /**
+   * @internal `connected`: the caller knows the outputs are computed from the inputs (a
+   * Sequential add extending a checked graph by one layer), so the whole-graph walk that
+   * refuses disconnected graphs is skipped: done on every add, it made building n layers cost n^2.
+   */
+  protected setGraph(inputs: SymbolicTensor | SymbolicTensor[], outputs: SymbolicTensor | SymbolicTensor[], connected = false): void {
     const ins = Array.isArray(inputs) ? inputs : [inputs];
     const outs = Array.isArray(outputs) ? outputs : [outputs];
     for (const t of [...ins, ...outs]) {
       if (!(t instanceof SymbolicTensor)) throw new ValueError(`Model inputs and outputs must be symbolic tensors (from kiln.Input and layer.apply), got ${String(t)}`);
     }
     if (ins.some((t) => t.spec.op !== 'input')) throw new ValueError('Model inputs must come from kiln.Input()');
-    buildGraphSpec(ins, outs); // refuses disconnected graphs now
+    if (!connected) buildGraphSpec(ins, outs); // refuses disconnected graphs now
     this.inputs = ins;
     this.outputs = outs;
     this.resetEngines();

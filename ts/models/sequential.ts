@@ -94,7 +94,7 @@ export class Sequential extends Model {
     const previous = appended && this.stack.length > 1 ? this.lastOutput : undefined;
     let x: SymbolicTensor = previous ?? this.input.output;
     for (const layer of previous ? this.stack.slice(-1) : this.stack) x = layer.apply(x);
-    this.setGraph(this.input.output, x);
+    this.setGraph(this.input.output, x, previous !== undefined);
     this.lastOutput = x;
   }
 

@@ -1,4 +1,5 @@
 // Transposed convolution (Keras' ops.conv_transpose), channels last, over 1, 2 or 3 spatial axes.
+import { formatValue } from '../utils/options.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { type OpInput, type OpResult2, reshape, reshapeSamples } from '../ops.js';
 import { type Shape, SymbolicTensor } from '../symbolic.js';
@@ -46,7 +47,7 @@ export function convTranspose<A extends OpInput, B extends OpInput>(x: A, kernel
   const dilation = perAxis(options.dilationRate, spatial, 1, 'dilationRate');
   const outputPadding = options.outputPadding === undefined || options.outputPadding === null ? null : Array.isArray(options.outputPadding) ? options.outputPadding : new Array<number>(spatial).fill(options.outputPadding);
   if (outputPadding !== null && (outputPadding.length !== spatial || outputPadding.some((p, i) => !Number.isInteger(p) || p < 0 || p >= strides[i]))) {
-    throw new ValueError(`${where()}\`outputPadding\` must be ${spatial} non-negative integers, each strictly less than the corresponding stride (strides ${JSON.stringify(strides)}), got ${JSON.stringify(options.outputPadding)}`);
+    throw new ValueError(`${where()}\`outputPadding\` must be ${spatial} non-negative integers, each strictly less than the corresponding stride (strides ${formatValue(strides)}), got ${formatValue(options.outputPadding)}`);
   }
   const spec = { op: rank === 5 ? 'conv3d_transpose' : 'conv2d_transpose', strides, padding, output_padding: outputPadding, dilation };
   return applyOp(spec, [x, kernel], ([xShape, kShape]) => {
@@ -70,7 +71,7 @@ function convTranspose1D(x: OpInput, kernel: OpInput, xShape: Shape, kShape: num
   const one = (value: number | number[] | null | undefined, name: string) => {
     if (value === undefined || value === null) return value;
     const list = Array.isArray(value) ? value : [value];
-    if (list.length !== 1) throw new ValueError(`${where()}\`${name}\` must be an integer or a list of 1 for a 1-D transposed convolution, got ${JSON.stringify(value)}`);
+    if (list.length !== 1) throw new ValueError(`${where()}\`${name}\` must be an integer or a list of 1 for a 1-D transposed convolution, got ${formatValue(value)}`);
     return list[0];
   };
   const outputPadding = one(options.outputPadding, 'outputPadding');

@@ -1,5 +1,6 @@
 // Picking entries: slice (a box of entries) and take/gather (entries at given positions along
 // an axis), eager and in graphs.
+import { formatValue } from '../utils/options.js';
 import { ValueError } from '../errors.js';
 import type { OpInput, OpResult } from '../ops.js';
 import { sliceAxis, transpose } from '../ops.js';
@@ -16,7 +17,7 @@ import { reshapeTo, type TargetAxis } from './reshaping.js';
 export function slice<A extends OpInput>(x: A, startIndices: number[], shape: number[]): OpResult<A> {
   const s = shapeOf(x);
   if (!Array.isArray(startIndices) || !Array.isArray(shape) || startIndices.length !== s.length || shape.length !== s.length) {
-    throw new ValueError(`${where()}slice: startIndices and shape need one entry per axis of ${describe(s)}, got ${JSON.stringify(startIndices)} and ${JSON.stringify(shape)}`);
+    throw new ValueError(`${where()}slice: startIndices and shape need one entry per axis of ${describe(s)}, got ${formatValue(startIndices)} and ${formatValue(shape)}`);
   }
   if (!isSymbolic([x])) return concrete(x).slice(startIndices, shape) as OpResult<A>;
   let y: OpInput = x;
@@ -36,8 +37,8 @@ export function slice<A extends OpInput>(x: A, startIndices: number[], shape: nu
  */
 export function take<A extends OpInput>(x: A, indices: OpInput, axis = 0): OpResult<A> {
   const s = shapeOf(x);
-  const a = axis < 0 ? axis + s.length : axis;
-  if (!Number.isInteger(axis) || a < 0 || a >= s.length) throw new ValueError(`${where()}take: axis ${axis} is out of range for a tensor of rank ${s.length}`);
+  const a = typeof axis === 'number' && axis < 0 ? axis + s.length : axis;
+  if (!Number.isInteger(axis) || a < 0 || a >= s.length) throw new ValueError(`${where()}take: axis ${formatValue(axis)} is out of range for a tensor of rank ${s.length}`);
   if (!isSymbolic([x, indices])) {
     const t = concrete(x);
     const moved = a === 0 ? t : t.transpose(moveToFront(s.length, a));

@@ -1,5 +1,6 @@
 // How ops run: eagerly on concrete tensors, or recorded as graph nodes when an argument is
 // symbolic. Shared by ops.ts and the op families under ops/.
+import { formatValue } from '../utils/options.js';
 import { ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
 import type { OpInput } from '../ops.js';
@@ -49,13 +50,13 @@ export function describe(shape: Shape): string {
 export function perAxis(value: number | number[] | undefined, axes: number, fallback: number, name: string): number[] {
   const list = value === undefined ? new Array(axes).fill(fallback) : Array.isArray(value) ? value : new Array(axes).fill(value);
   if (list.length !== axes || list.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new ValueError(`${where()}\`${name}\` must be a positive integer or ${axes} of them, got ${JSON.stringify(value)}`);
+    throw new ValueError(`${where()}\`${name}\` must be a positive integer or ${axes} of them, got ${formatValue(value)}`);
   }
   return list;
 }
 
 export function checkPadding(padding: string): Padding {
-  if (padding !== 'valid' && padding !== 'same') throw new ValueError(`${where()}padding must be 'valid' or 'same', got '${padding}'`);
+  if (padding !== 'valid' && padding !== 'same') throw new ValueError(`${where()}padding must be 'valid' or 'same', got ${formatValue(padding)}`);
   return padding;
 }
 

@@ -1,6 +1,7 @@
 // Reductions over one axis, several axes or all of them (Keras' `axis` may be a number, a
 // list or null), the positions of extremes, log-sum-exp, running sums and top-k. Several
 // axes reduce one after another, from the last, in the engine's one-axis kernels.
+import { formatValue } from '../utils/options.js';
 import { ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
 import type { OpInput, OpResult } from '../ops.js';
@@ -20,10 +21,10 @@ function resolveAxes(axis: Axes, rank: number, op: string): number[] | null {
   const list = Array.isArray(axis) ? axis : [axis];
   const resolved = list.map((a) => {
     const r = typeof a === 'number' && a < 0 ? a + rank : a;
-    if (!Number.isInteger(r) || r < 0 || r >= rank) throw new ValueError(`${where()}${op}: axis ${JSON.stringify(a)} is out of range for a tensor of rank ${rank}`);
+    if (!Number.isInteger(r) || r < 0 || r >= rank) throw new ValueError(`${where()}${op}: axis ${formatValue(a)} is out of range for a tensor of rank ${rank}`);
     return r;
   });
-  if (new Set(resolved).size !== resolved.length) throw new ValueError(`${where()}${op}: duplicate axes in ${JSON.stringify(axis)}`);
+  if (new Set(resolved).size !== resolved.length) throw new ValueError(`${where()}${op}: duplicate axes in ${formatValue(axis)}`);
   return resolved.sort((a, b) => b - a);
 }
 
@@ -77,7 +78,10 @@ export function logSumExp<A extends OpInput>(x: A, axis?: Axes, keepDims = false
 
 function argReduce<A extends OpInput>(fn: 'max' | 'min', x: A, axis: number, keepDims: boolean): OpResult<A> {
   const rank = shapeOf(x).length;
-  const a = resolveAxes(axis, rank, fn === 'max' ? 'argMax' : 'argMin')![0];
+  const name = fn === 'max' ? 'argMax' : 'argMin';
+  // One axis: null (all axes) is refused here, as Keras' argmax flattens (not supported).
+  if (axis === null || Array.isArray(axis)) throw new ValueError(`${where()}${name}: axis must be one integer, got ${formatValue(axis)}`);
+  const a = resolveAxes(axis, rank, name)![0];
   const y = applyOp({ op: 'arg_reduce', function: fn, axis: a }, [x], ([s]) => s.filter((_, i) => i !== a));
   const kept = keepDims ? reshapeTo(y, Array.from({ length: rank }, (_, i) => (i === a ? 1 : { from: i < a ? i : i - 1 }))) : y;
   return (kept instanceof Tensor ? kept.astype('int32') : kept) as OpResult<A>;
@@ -105,7 +109,7 @@ export function topK<A extends OpInput>(x: A, k: number, sorted = true): [OpResu
   const s = shapeOf(x);
   const row = s[s.length - 1];
   if (!Number.isInteger(k) || k < 1 || s.length === 0 || (row !== null && k > row)) {
-    throw new ValueError(`${where()}topK: k must be a positive integer at most the length of the last axis, got k=${k} for a tensor of shape ${describe(s)}`);
+    throw new ValueError(`${where()}topK: k must be a positive integer at most the length of the last axis, got k=${formatValue(k)} for a tensor of shape ${describe(s)}`);
   }
   const out = (shape: Shape[]) => [...shape[0].slice(0, -1), k];
   const values = applyOp({ op: 'top_k', k, indices: false }, [x], out);

@@ -1,6 +1,7 @@
 // Ops that change how values are laid out without arithmetic: expand_dims, squeeze, stack,
 // tile, and the shape of a (possibly symbolic) tensor. Unknown lengths (null) are copied from
 // the input when the engine plans each batch, so they work on variable-length inputs.
+import { formatValue } from '../utils/options.js';
 import { ShapeError, ValueError } from '../errors.js';
 import type { OpInput, OpResult } from '../ops.js';
 import { concat } from '../ops.js';
@@ -31,8 +32,10 @@ export function reshapeTo<A extends OpInput>(x: A, target: TargetAxis[]): OpResu
 }
 
 function normalizeAxis(axis: number, rank: number, op: string): number {
+  // Checked before any arithmetic: a symbol or bigint threw a raw TypeError there.
+  if (!Number.isInteger(axis)) throw new ValueError(`${where()}${op}: axis must be an integer, got ${formatValue(axis)}`);
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(axis) || a < 0 || a >= rank) throw new ValueError(`${where()}${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
+  if (a < 0 || a >= rank) throw new ValueError(`${where()}${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
   return a;
 }
 
@@ -84,7 +87,7 @@ export function stack<A extends OpInput>(tensors: A[], axis = 0): OpResult<A> {
  */
 export function tile<A extends OpInput>(x: A, repeats: number | number[]): OpResult<A> {
   const list = Array.isArray(repeats) ? repeats : [repeats];
-  if (list.some((r) => !Number.isInteger(r) || r < 0)) throw new ValueError(`${where()}tile: repeats must be non-negative integers, got ${JSON.stringify(repeats)}`);
+  if (list.some((r) => !Number.isInteger(r) || r < 0)) throw new ValueError(`${where()}tile: repeats must be non-negative integers, got ${formatValue(repeats)}`);
   let input: OpInput = x;
   while (shapeOf(input).length < list.length) input = expandDims(input, 0);
   const rank = shapeOf(input).length;

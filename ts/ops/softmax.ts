@@ -1,5 +1,6 @@
 // softmax and log_softmax on any axis. The engine's softmax works on the last axis (and is
 // fused with cross-entropy there); another axis is moved last and back.
+import { formatValue } from '../utils/options.js';
 import { ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
 import type { OpInput, OpResult } from '../ops.js';
@@ -18,8 +19,8 @@ function lastAxisSoftmax<A extends OpInput>(x: A): OpResult<A> {
 }
 
 function checkAxis(axis: number, rank: number, op: string): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(axis) || a < 0 || a >= rank) throw new ValueError(`${where()}${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
+  const a = typeof axis === 'number' && axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(axis) || a < 0 || a >= rank) throw new ValueError(`${where()}${op}: axis ${formatValue(axis)} is out of range for a tensor of rank ${rank}`);
   return a;
 }
 

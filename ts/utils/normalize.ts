@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import { formatValue } from './options.js';
 import { tensor, toTensor, type Tensor, type TensorLike } from '../tensor.js';
 
 /** The vector norm numpy's `linalg.norm(x, ord)` computes for one slice. */
@@ -18,13 +19,13 @@ function vectorNorm(values: number[], order: number): number {
  */
 export function normalize(x: TensorLike, axis = -1, order = 2): Tensor {
   const input = toTensor(x, 'float32');
-  if (typeof order !== 'number' || Number.isNaN(order)) throw new ValueError(`normalize: order must be a number, got ${String(order)}`);
+  if (typeof order !== 'number' || Number.isNaN(order)) throw new ValueError(`normalize: order must be a number, got ${formatValue(order)}`);
   const rank = Math.max(1, input.rank);
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new ValueError(`normalize: axis ${axis} is out of bounds for an array of rank ${rank}`);
+    throw new ValueError(`normalize: axis ${formatValue(axis)} is out of bounds for an array of rank ${rank}`);
   }
   const shape = input.rank === 0 ? [1] : input.shape;
-  const along = axis < 0 ? axis + rank : axis;
+  const along = typeof axis === 'number' && axis < 0 ? axis + rank : axis;
   const length = shape[along];
   const inner = shape.slice(along + 1).reduce((a, b) => a * b, 1);
   const outer = shape.slice(0, along).reduce((a, b) => a * b, 1);

@@ -47,3 +47,32 @@ export function describeValue(value: unknown): string {
     }
   }
 }
+
+/**
+ * A value written out for an error message as JSON.stringify writes it (`[1,2]`,
+ * `{"a":1}`), with what JSON cannot say spelled out (NaN, Infinity, undefined, bigint,
+ * symbols, functions, cycles: JSON.stringify threw on a bigint and showed NaN as null), and cut
+ * at 300 characters.
+ */
+export function formatValue(value: unknown): string {
+  const seen = new Set<unknown>();
+  const write = (v: unknown, depth: number): string => {
+    if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+    if (typeof v === 'boolean' || v === undefined || v === null) return String(v);
+    if (typeof v === 'bigint') return `${v}n`;
+    if (typeof v === 'string') return JSON.stringify(v);
+    if (typeof v !== 'object') return describeValue(v);
+    if (seen.has(v)) return '[circular]';
+    if (depth > 8) return '[...]';
+    seen.add(v);
+    try {
+      if (Array.isArray(v) || ArrayBuffer.isView(v)) return `[${Array.from(v as ArrayLike<unknown>, (item) => write(item, depth + 1)).join(',')}]`;
+      if (!isOptionsObject(v)) return describeValue(v);
+      return `{${Object.entries(v).map(([k, item]) => `${JSON.stringify(k)}:${write(item, depth + 1)}`).join(',')}}`;
+    } finally {
+      seen.delete(v);
+    }
+  };
+  const text = write(value, 0);
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+}

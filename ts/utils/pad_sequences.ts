@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import { checkOptionNames, describeValue, formatValue } from './options.js';
 import { tensor, type DType, type Tensor } from '../tensor.js';
 
 /** A sequence of numbers, or of equal-length vectors (`[[1, 2], [3, 4]]`). */
@@ -19,7 +20,7 @@ export interface PadSequencesOptions {
 }
 
 function checkSide(value: string, what: string): 'pre' | 'post' {
-  if (value !== 'pre' && value !== 'post') throw new ValueError(`${what} type "${value}" not understood (expected 'pre' or 'post')`);
+  if (value !== 'pre' && value !== 'post') throw new ValueError(`${what} type ${formatValue(value)} not understood (expected 'pre' or 'post')`);
   return value;
 }
 
@@ -29,7 +30,10 @@ function checkSide(value: string, what: string): 'pre' | 'post' {
  */
 export function padSequences(sequences: Sequence[], options: PadSequencesOptions = {}): Tensor {
   if (!Array.isArray(sequences)) throw new ValueError('`sequences` must be a list of iterables');
+  options ??= {}; // null: no options
+  checkOptionNames('padSequences', options, ['maxlen', 'dtype', 'padding', 'truncating', 'value']);
   const { dtype = 'int32', value = 0 } = options;
+  if (typeof value !== 'number') throw new ValueError(`padSequences: value must be a number, got ${formatValue(value)}`);
   const padding = checkSide(options.padding ?? 'pre', 'Padding');
   const truncating = checkSide(options.truncating ?? 'pre', 'Truncating');
   sequences.forEach((sequence, index) => {
@@ -39,10 +43,14 @@ export function padSequences(sequences: Sequence[], options: PadSequencesOptions
   });
   // The vector shape comes from the first non-empty sequence, as Keras takes it.
   const firstNonEmpty = sequences.find((sequence) => sequence.length > 0);
+  const head: unknown = firstNonEmpty?.[0];
+  if (firstNonEmpty && typeof head !== 'number' && (head === null || typeof head !== 'object' || typeof (head as ArrayLike<number>).length !== 'number')) {
+    throw new ValueError(`padSequences: the entries of a sequence must be numbers or vectors of numbers, got ${describeValue(head)}`);
+  }
   const width = firstNonEmpty && typeof firstNonEmpty[0] !== 'number' ? (firstNonEmpty[0] as ArrayLike<number>).length : 0;
   const step = Math.max(width, 1);
   const maxlen = options.maxlen ?? Math.max(0, ...sequences.map((sequence) => sequence.length));
-  if (!Number.isInteger(maxlen) || maxlen < 0) throw new ValueError(`maxlen must be a non-negative integer, got ${maxlen}`);
+  if (!Number.isInteger(maxlen) || maxlen < 0) throw new ValueError(`maxlen must be a non-negative integer, got ${formatValue(maxlen)}`);
   const out = new Float64Array(sequences.length * maxlen * step).fill(value);
   sequences.forEach((sequence, index) => {
     const length = Math.min(sequence.length, maxlen);

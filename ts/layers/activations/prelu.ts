@@ -21,6 +21,7 @@ export class PReLU extends Layer {
 
   constructor(args: PReLUArgs = {}) {
     super(args, ['alphaInitializer', 'sharedAxes']);
+    args ??= {}; // null: Layer accepted it as no options
     this.alphaInitializer = args.alphaInitializer ?? 'zeros';
     this.sharedAxes = args.sharedAxes ?? [];
   }

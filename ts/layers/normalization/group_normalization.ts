@@ -66,6 +66,7 @@ export class GroupNormalization extends Layer {
 
   constructor(args: GroupNormalizationArgs = {}) {
     super(args, OWN_OPTIONS);
+    args ??= {}; // null: Layer accepted it as no options
     const groups = args.groups ?? 32;
     if (!Number.isInteger(groups) || (groups <= 0 && groups !== -1)) {
       throw new ValueError(`Received an invalid value for argument \`groups\`, expected a positive integer (or \`-1\` for instance normalization). Received: groups=${describeArgument(groups)}`);

@@ -39,6 +39,7 @@ export class LayerNormalization extends Layer {
 
   constructor(args: LayerNormalizationArgs = {}) {
     super(args, ['axis', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer']);
+    args ??= {}; // null: Layer accepted it as no options
     this.axis = checkAxisOption(this.name, args.axis ?? -1, true);
     this.epsilon = args.epsilon ?? 1e-3;
     this.center = args.center ?? true;

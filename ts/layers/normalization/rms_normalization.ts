@@ -30,6 +30,7 @@ export class RMSNormalization extends Layer {
 
   constructor(args: RMSNormalizationArgs = {}) {
     super(args, ['axis', 'epsilon']);
+    args ??= {}; // null: Layer accepted it as no options
     this.axis = checkAxisOption(this.name, args.axis ?? -1, true);
     if (args.epsilon !== undefined && !(typeof args.epsilon === 'number' && args.epsilon >= 0)) throw new ValueError(`Layer "${this.name}": epsilon must be a non-negative number, got ${describeArgument(args.epsilon)}`);
     this.epsilon = args.epsilon ?? 1e-6;

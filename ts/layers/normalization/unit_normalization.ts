@@ -19,6 +19,7 @@ export class UnitNormalization extends Layer {
 
   constructor(args: UnitNormalizationArgs = {}) {
     super(args, ['axis']);
+    args ??= {}; // null: Layer accepted it as no options
     this.axis = checkAxisOption(this.name, args.axis ?? -1, true);
     this.supportsMasking = true;
   }

@@ -20,7 +20,7 @@ export abstract class BaseGlobalPooling extends Layer {
    */
   constructor(readonly rank: 1 | 2 | 3, readonly poolFunction: 'max' | 'average', args: GlobalPoolingArgs = {}) {
     super(args, ['keepdims', 'dataFormat']);
-    this.keepdims = args.keepdims ?? false;
+    this.keepdims = args?.keepdims ?? false; // null: Layer accepted it as no options
   }
 
   build(inputShape: Shape): void {

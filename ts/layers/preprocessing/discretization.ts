@@ -38,7 +38,7 @@ export class Discretization extends DataLayer {
 
   constructor(args: DiscretizationArgs = {}) {
     requireOptionsObject('Discretization', args);
-    const { binBoundaries: boundaries = null, numBins = null, epsilon = 0.01, outputMode = 'int', sparse = false, ...rest } = args;
+    const { binBoundaries: boundaries = null, numBins = null, epsilon = 0.01, outputMode = 'int', sparse = false, ...rest } = args ?? {};
     super(rest, ['binBoundaries', 'numBins', 'epsilon', 'outputMode', 'sparse']);
     this.outputMode = checkOutputMode(this.where, outputMode, DISCRETIZATION_OUTPUT_MODES);
     if (sparse) throw new ValueError(`${this.where}: \`sparse: true\` is not supported (kiln has no sparse tensors)`);

@@ -17,7 +17,7 @@ export interface IntegerLookupArgs extends IndexLookupArgs<number> {
 export class IntegerLookup extends IndexLookup<number> {
   constructor(args: IntegerLookupArgs = {}) {
     requireOptionsObject('IntegerLookup', args);
-    const { vocabularyDtype = 'int64', ...rest } = args;
+    const { vocabularyDtype = 'int64', ...rest } = args ?? {};
     super(rest, { maskToken: null, oovToken: -1 }, ['vocabularyDtype']);
     if (vocabularyDtype !== 'int64' && vocabularyDtype !== 'int32') throw new ValueError(`${this.where}: \`vocabularyDtype\` must be 'int64' or 'int32', got ${describeValue(vocabularyDtype)}`);
     if (this.maskToken !== null && !Number.isInteger(this.maskToken)) throw new ValueError(`${this.where}: \`maskToken\` must be an integer or null, got ${describeValue(this.maskToken)}`);

@@ -90,6 +90,7 @@ export class Normalization extends Layer {
 
   constructor(args: NormalizationArgs = {}) {
     super(args, ['axis', 'mean', 'variance', 'invert']);
+    args ??= {}; // null: Layer accepted it as no options
     this.supportsMasking = true;
     const axis = args.axis === undefined ? -1 : args.axis;
     const axes = axis === null ? [] : Array.isArray(axis) ? axis : [axis];

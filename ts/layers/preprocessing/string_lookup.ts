@@ -21,7 +21,7 @@ export interface StringLookupArgs extends IndexLookupArgs<string> {
 export class StringLookup extends IndexLookup<string> {
   constructor(args: StringLookupArgs = {}) {
     requireOptionsObject('StringLookup', args);
-    const { encoding = 'utf-8', vocabularyDtype = 'string', ...rest } = args;
+    const { encoding = 'utf-8', vocabularyDtype = 'string', ...rest } = args ?? {};
     super(rest, { maskToken: null, oovToken: '[UNK]' }, ['encoding', 'vocabularyDtype']);
     if (vocabularyDtype !== 'string') throw new ValueError(`${this.where}: \`vocabularyDtype\` must be 'string' (IntegerLookup maps integers), got ${describeValue(vocabularyDtype)}`);
     if (encoding !== 'utf-8' && encoding !== 'utf8') throw new ValueError(`${this.where}: only encoding 'utf-8' is supported, got ${describeValue(encoding)}`);

@@ -69,7 +69,7 @@ export class TextVectorization extends IndexLookup<string> {
 
   constructor(args: TextVectorizationArgs = {}) {
     checkOptionNames('TextVectorization', args, [...OWN_OPTIONS, ...BASE_OPTIONS]);
-    const { standardize = 'lower_and_strip_punctuation', split = 'whitespace', ngrams = null, outputSequenceLength = null, ragged = false, encoding = 'utf-8', vocabularySize, outputMode = 'int', ...rest } = args as TextVectorizationArgs & { vocabularySize?: number };
+    const { standardize = 'lower_and_strip_punctuation', split = 'whitespace', ngrams = null, outputSequenceLength = null, ragged = false, encoding = 'utf-8', vocabularySize, outputMode = 'int', ...rest } = (args ?? {}) as TextVectorizationArgs & { vocabularySize?: number };
     void vocabularySize; // Keras writes it in the config; the vocabulary itself decides it.
     if (outputMode === ('one_hot' as LookupOutputMode)) throw new ValueError(`TextVectorization: unknown \`outputMode\` 'one_hot'; expected one of 'int', 'multi_hot', 'count', 'tf_idf'`);
     super({ ...rest, outputMode, maskToken: '', oovToken: '[UNK]', numOovIndices: 1 }, { maskToken: '', oovToken: '[UNK]' }, []);

@@ -13,8 +13,8 @@ export class Permute extends Layer {
     const { main, options } = mainArguments<LayerArgs>([dims, args], ['dims']);
     super(options);
     const list = main[0] as number[];
-    const sorted = Array.isArray(list) ? [...list].sort((a, b) => a - b) : [];
-    if (!Array.isArray(list) || sorted.some((d, i) => d !== i + 1)) {
+    const sorted = Array.isArray(list) && list.every(Number.isInteger) ? [...list].sort((a, b) => a - b) : [];
+    if (!Array.isArray(list) || sorted.length !== list.length || sorted.some((d, i) => d !== i + 1)) {
       throw new ValueError(`Invalid permutation argument \`dims\` for Permute Layer. The set of indices in \`dims\` must be consecutive and start from 1. Received dims=${describeArgument(list)}`);
     }
     this.dims = [...list];

@@ -46,7 +46,7 @@ impl Engine {
             if t.rank() == 0 || t.shape()[0] != rows {
                 return Err(KilnError::value(format!("x and y must have the same number of samples: x has {rows}, y has {}", t.shape().first().copied().unwrap_or(0))));
             }
-            let width: usize = out_shapes[l.output][1..].iter().product();
+            let width: usize = out_shapes[l.output].get(1..).unwrap_or(&[]).iter().product();
             let t_width: usize = t.shape()[1..].iter().product();
             if l.loss.kind.sparse_targets() {
                 if t_width != 1 {
@@ -63,7 +63,7 @@ impl Engine {
                 return Err(KilnError::shape(format!(
                     "Target (y) of shape {} is incompatible with the model output of shape [null, {}]: expected {} values per sample, got {}",
                     shape_str(t.shape()),
-                    out_shapes[l.output][1..].iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+                    out_shapes[l.output].get(1..).unwrap_or(&[]).iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
                     width,
                     t_width
                 )));

@@ -20,7 +20,7 @@ impl Workspace {
         let plan = Plan::new(graph, batch, dims, variable_shapes, needs_grad)?;
         let mut targets = vec![Vec::new(); graph.outputs.len()];
         for l in losses {
-            let width: usize = plan.shapes[graph.outputs[l.output]][1..].iter().product();
+            let width: usize = plan.shapes[graph.outputs[l.output]].get(1..).unwrap_or(&[]).iter().product();
             targets[l.output] = vec![0.0; batch * if l.loss.kind.sparse_targets() { 1 } else { width }];
         }
         Ok(Workspace { plan, targets, sample_weights: vec![0.0; batch] })

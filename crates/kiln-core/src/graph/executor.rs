@@ -142,7 +142,9 @@ impl Plan {
                 Op::RandomUniform { minval, maxval, .. } => out.iter_mut().for_each(|v| *v = rng.uniform(minval, maxval)),
                 _ => {}
             }
-            if node.inputs.is_empty() {
+            // No values, nothing to compute: kernels looping over the other axes of an empty
+            // tensor ([2**32, 0] flipped or concatenated) hung (found by cargo fuzz, op_geometry).
+            if node.inputs.is_empty() || out.is_empty() {
                 self.values[id] = out;
                 continue;
             }
@@ -212,7 +214,8 @@ impl Plan {
                 Op::Embedding => {
                     let table = node_value(&self.values, graph, vars, node.inputs[1]);
                     let [rows, dim] = [self.shapes[node.inputs[1]][0], self.shapes[node.inputs[1]][1]];
-                    for (row, &id) in out.chunks_exact_mut(dim).zip(x) {
+                    // dim 0: no values to copy (chunks of 0 panic; found by cargo fuzz, op_geometry).
+                    for (row, &id) in out.chunks_exact_mut(dim.max(1)).zip(x) {
                         match embedding_row(id, rows) {
                             Some(r) => row.copy_from_slice(&table[r * dim..(r + 1) * dim]),
                             None => {
@@ -329,6 +332,10 @@ impl Plan {
         for id in (0..graph.nodes.len()).rev() {
             let node = &graph.nodes[id];
             if !needs_grad[id] || skip[id] || node.inputs.is_empty() {
+                continue;
+            }
+            // The gradient of no values adds nothing to the inputs' (see forward).
+            if self.grads[id].is_empty() {
                 continue;
             }
             let dy = std::mem::take(&mut self.grads[id]);

@@ -422,7 +422,13 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
             if repeats.len() != inputs[0].len() {
                 return Err(KilnError::value(format!("{name}: tile needs one repeat count per axis of {}, got {repeats:?}", shape_str(inputs[0]))));
             }
-            inputs[0].iter().zip(repeats).map(|(d, r)| d * r).collect()
+            // Checked: a wrapped product planned a buffer too small for the tiles.
+            inputs[0]
+                .iter()
+                .zip(repeats)
+                .map(|(d, r)| d.checked_mul(*r))
+                .collect::<Option<Vec<usize>>>()
+                .ok_or_else(|| KilnError::value(format!("{name}: tiling {} by {repeats:?} overflows", shape_str(inputs[0]))))?
         }
         Op::Cumsum { axis } => {
             normalize_axis(*axis, inputs[0].len(), name)?;
@@ -594,7 +600,11 @@ pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
     if x.len() != 3 {
         return Err(KilnError::shape(format!("{name}: expected an input of rank 3 [batch, timesteps, features], got {}", shape_str(x))));
     }
-    let gu = cell.gates() * units;
+    // Found by cargo fuzz (op_geometry): 0 units panicked in the kernel (rows of length 0).
+    if units == 0 {
+        return Err(KilnError::value(format!("{name}: units must be a positive integer, got 0")));
+    }
+    let gu = cell.gates().checked_mul(units).ok_or_else(|| KilnError::value(format!("{name}: {units} units overflow")))?;
     let expected: [(&str, &[usize], Vec<usize>); 3] =
         [("kernel", kernel, vec![x[2], gu]), ("recurrent_kernel", recurrent, vec![units, gu]), ("bias", bias, if cell.bias_rows() == 1 { vec![gu] } else { vec![cell.bias_rows(), gu] })];
     for (what, got, want) in expected {

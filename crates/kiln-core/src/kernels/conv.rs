@@ -81,7 +81,37 @@ pub fn axis(input: usize, window: usize, stride: usize, dilation: usize, padding
     }
 }
 
+/// Refuses an axis whose padded extent (the input, rounded up to the stride, plus the dilated
+/// window) does not fit in a machine word: the geometry's arithmetic (`axis`, `source_row`)
+/// would wrap and read the wrong cells, or panic.
+fn check_extent(input: usize, window: usize, stride: usize, dilation: usize, name: &str) -> Result<()> {
+    let extent = (input as u128).div_ceil(stride as u128) * stride as u128 + (window as u128 - 1) * dilation as u128 + 1;
+    if extent > (usize::MAX / 2) as u128 {
+        return Err(KilnError::value(format!("{name}: the window {window} (stride {stride}, dilation {dilation}) on an axis of {input} spans more than this machine can address")));
+    }
+    Ok(())
+}
+
+/// The window cells `k` (of `window`) whose input index `start + k * dilation - pad` lies in
+/// `0..input`: the others read padding.
+fn cells_inside(start: usize, dilation: usize, pad: usize, input: usize, window: usize) -> std::ops::Range<usize> {
+    let first = pad.saturating_sub(start).div_ceil(dilation).min(window);
+    let end = if pad + input > start { ((pad + input - start - 1) / dilation + 1).min(window) } else { 0 };
+    first..end.max(first)
+}
+
 impl Geometry {
+    /// The window rows whose input row is inside the input at output row `oy`: a pooling
+    /// window far larger than the input costs what it covers, not its size.
+    pub fn rows_inside(&self, oy: usize) -> std::ops::Range<usize> {
+        cells_inside(oy * self.stride.0, self.dilation.0, self.pad_top, self.in_h, self.k_h)
+    }
+
+    /// As rows_inside, for the window columns at output column `ox`.
+    pub fn columns_inside(&self, ox: usize) -> std::ops::Range<usize> {
+        cells_inside(ox * self.stride.1, self.dilation.1, self.pad_left, self.in_w, self.k_w)
+    }
+
     /// `input` is [batch, h, w, channels]; the window is `k_h` x `k_w`.
     pub fn new(input: &[usize], window: (usize, usize), stride: (usize, usize), dilation: (usize, usize), padding: Padding, name: &str) -> Result<Geometry> {
         if input.len() != 4 {
@@ -90,6 +120,8 @@ impl Geometry {
         if stride.0 == 0 || stride.1 == 0 || dilation.0 == 0 || dilation.1 == 0 || window.0 == 0 || window.1 == 0 {
             return Err(KilnError::value(format!("{name}: window, strides and dilation must be positive")));
         }
+        check_extent(input[1], window.0, stride.0, dilation.0, name)?;
+        check_extent(input[2], window.1, stride.1, dilation.1, name)?;
         let too_small = || KilnError::shape(format!("{name}: the {}x{} window (dilation {:?}) is larger than the input {} with padding 'valid'", window.0, window.1, dilation, shape_str(input)));
         let (out_h, pad_top) = axis(input[1], window.0, stride.0, dilation.0, padding).ok_or_else(too_small)?;
         let (out_w, pad_left) = axis(input[2], window.1, stride.1, dilation.1, padding).ok_or_else(too_small)?;
@@ -106,6 +138,7 @@ impl Geometry {
         if stride[0] == 0 || dilation[0] == 0 || window[0] == 0 {
             return Err(KilnError::value(format!("{name}: window, strides and dilation must be positive")));
         }
+        check_extent(input[1], window[0], stride[0], dilation[0], name)?;
         let (output, pad) = axis(input[1], window[0], stride[0], dilation[0], padding)
             .ok_or_else(|| KilnError::shape(format!("{name}: the {window:?} window (dilation {dilation:?}) is larger than the input {} with padding 'valid'", shape_str(input))))?;
         Ok(Geometry { depth: DepthAxis { input: input[1], window: window[0], stride: stride[0], dilation: dilation[0], pad, output }, ..g })

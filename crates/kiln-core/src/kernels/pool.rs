@@ -25,7 +25,7 @@ pub fn forward(op: PoolOp, g: &Geometry, x: &[f32], y: &mut [f32], argmax: &mut 
                     PoolOp::Average => {
                         y.fill(0.0);
                         let mut count = 0;
-                        let cells = (0..g.k_h).flat_map(|ky| (0..g.k_w).map(move |kx| (ky, kx))).filter_map(|(ky, kx)| g.source(oy, ox, ky, kx));
+                        let cells = g.rows_inside(oy).flat_map(|ky| g.columns_inside(ox).map(move |kx| (ky, kx))).filter_map(|(ky, kx)| g.source(oy, ox, ky, kx));
                         for (iy, ix) in cells {
                             count += 1;
                             y.iter_mut().zip(&x[(iy * g.in_w + ix) * c..][..c]).for_each(|(y, &v)| *y += v);
@@ -52,7 +52,8 @@ const LANES: usize = 16;
 #[inline]
 fn max_window(x: &[f32], g: &Geometry, (oy, ox): (usize, usize), y: &mut [f32], argmax: &mut [u32]) {
     let c = g.channels;
-    let cells = (0..g.k_h).filter_map(|ky| g.source_row(oy, ky)).flat_map(|iy| (0..g.k_w).filter_map(move |kx| g.source_column(ox, kx)).map(move |ix| (iy * g.in_w + ix) * c));
+    // Only the window cells inside the input are visited: a huge window costs no more than the input.
+    let cells = g.rows_inside(oy).filter_map(|ky| g.source_row(oy, ky)).flat_map(|iy| g.columns_inside(ox).filter_map(move |kx| g.source_column(ox, kx)).map(move |ix| (iy * g.in_w + ix) * c));
     let mut table = [0usize; MAX_CELLS];
     let mut count = 0;
     for base in cells.clone() {
@@ -121,7 +122,7 @@ pub fn backward(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [
         PoolOp::Average => {
             for oy in 0..g.out_h {
                 for ox in 0..g.out_w {
-                    let cells = || (0..g.k_h).flat_map(move |ky| (0..g.k_w).map(move |kx| (ky, kx))).filter_map(move |(ky, kx)| g.source(oy, ox, ky, kx));
+                    let cells = || g.rows_inside(oy).flat_map(move |ky| g.columns_inside(ox).map(move |kx| (ky, kx))).filter_map(move |(ky, kx)| g.source(oy, ox, ky, kx));
                     let inv = 1.0 / cells().count().max(1) as f32;
                     let grad = &dy[(oy * g.out_w + ox) * c..][..c];
                     for (iy, ix) in cells() {
@@ -156,6 +157,27 @@ mod tests {
         let (mut y, mut idx) = (vec![0.0; 4], vec![0; 4]);
         forward(PoolOp::Average, &g, &x, &mut y, &mut idx);
         assert_eq!(y, vec![2.0, 3.5, 6.5, 8.0]);
+    }
+
+    /// Found by the API fuzzer: maxPool(x [3, 1, 3], 2**40, 'same') looped over every cell
+    /// of the window; now only over the cells inside the input, which give the plain answer.
+    #[test]
+    fn a_window_far_larger_than_the_input_costs_only_the_cells_inside() {
+        let x: Vec<f32> = (0..6).map(|v| v as f32).collect();
+        let g = Geometry::new(&[1, 2, 3, 1], (1 << 40, 1 << 40), (1 << 40, 1 << 40), (1, 1), Padding::Same, "p").unwrap();
+        assert_eq!((g.out_h, g.out_w), (1, 1));
+        let (mut y, mut idx) = (vec![0.0; 1], vec![0; 1]);
+        forward(PoolOp::Max, &g, &x, &mut y, &mut idx);
+        assert_eq!((y[0], idx[0]), (5.0, 5));
+        forward(PoolOp::Average, &g, &x, &mut y, &mut idx);
+        assert_eq!(y[0], 2.5);
+        let mut dx = vec![0.0; 6];
+        backward(PoolOp::Average, &g, &[6.0], &idx, &mut dx);
+        assert_eq!(dx, vec![1.0; 6]);
+        // Windows, strides or dilations whose extent wraps a machine word are refused.
+        assert!(Geometry::new(&[1, 2, 3, 1], (usize::MAX, 1), (1, 1), (1, 1), Padding::Same, "p").is_err());
+        assert!(Geometry::new(&[1, 2, 3, 1], (3, 3), (1, 1), (usize::MAX / 2, 1), Padding::Valid, "p").is_err());
+        assert!(Geometry::new(&[1, usize::MAX, 3, 1], (1, 1), (usize::MAX, 1), (1, 1), Padding::Same, "p").is_err());
     }
 
     #[test]
