@@ -34,7 +34,7 @@ const model =
         new kiln.layers.Dense(10, { activation: 'softmax' }),
       ]);
 const loss = cfg.reduction ? new kiln.losses.CategoricalCrossentropy({ reduction: cfg.reduction }) : cfg.model === 'cnn' ? 'sparse_categorical_crossentropy' : 'categorical_crossentropy';
-model.compile({ optimizer: 'adam', loss, metrics: ['accuracy'] });
+model.compile({ optimizer: cfg.optimizer ?? 'adam', loss, metrics: ['accuracy'] });
 
 try {
   // A Dataset (shuffled with its own seed, the same on every rank): each rank trains on its part of every batch.

@@ -4,6 +4,7 @@
 import { ValueError } from '../errors.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
 
+/** Options of `DataParallel`. */
 export interface DataParallelArgs {
   /**
    * Seconds a rank waits for the others in one collective before it stops the job with an
@@ -16,8 +17,14 @@ export interface DataParallelArgs {
 
 const DATA_PARALLEL_OPTIONS = ['timeout', 'autoShardDataset'];
 
+/**
+ * Keras' `keras.distribution.DataParallel`: every rank holds the whole model and trains on its
+ * part of each global batch; gradients are averaged over the ranks after each backward pass.
+ */
 export class DataParallel {
+  /** Seconds a rank waits in a collective before it stops with an error. */
   readonly timeout: number;
+  /** Each rank trains on its part of every batch of a Dataset (always true). */
   readonly autoShardDataset = true;
 
   constructor(args: DataParallelArgs = {}) {

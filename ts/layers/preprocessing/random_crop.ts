@@ -20,7 +20,9 @@ export interface RandomCropArgs extends ImageAugmentationArgs {
  * (bilinear) to the target, as Keras documents and its smart_resize computes.
  */
 export class RandomCrop extends BaseImageAugmentation {
+  /** The output's height. */
   readonly height: number;
+  /** The output's width. */
   readonly width: number;
 
   constructor(height: number | RandomCropArgs, width?: number, args: RandomCropArgs = {}) {
