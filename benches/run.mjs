@@ -214,7 +214,8 @@ function gemmJobs(rep) {
     const gArgs = ['--min-time', CFG.gemmMinTime, '--trials', CFG.gemmTrials];
     const brief = (o) => Object.entries(o.results[key] ?? o.results).map(([k, v]) => `${k.replace(/^seed_/, '')}=${v}`).join(' ');
     if (kilnAvailable) {
-      const kEnv = threads === '1' ? { KILN_NUM_THREADS: '1' } : { KILN_NUM_THREADS: '' };
+      // All cores is kiln's default; named explicitly, since an empty KILN_NUM_THREADS is refused.
+      const kEnv = { KILN_NUM_THREADS: threads === '1' ? '1' : String(NCPU) };
       jobs.push({ sys: 'kiln', label: `gemm kiln ${key}`, ...node('kiln/gemm.mjs', gArgs, kEnv),
         brief, save: (o) => record('gemm', key, 'kiln', o.results) });
     }
