@@ -7,6 +7,7 @@
 #![no_main]
 mod common;
 
+use kiln_core::engine::{BatchData, BatchRange};
 use kiln_core::graph::{Graph, Op};
 use kiln_core::{Engine, Tensor, Variable};
 use libfuzzer_sys::fuzz_target;
@@ -48,7 +49,8 @@ fuzz_target!(|data: &[u8]| {
     if engine.check_data(&inputs, &targets).is_err() {
         return;
     }
-    let _ = engine.evaluate_batches(&inputs, &targets, batch, 0, 1);
+    let data = BatchData::new(&inputs, &targets);
+    let _ = engine.evaluate_batches(&data, BatchRange::new(batch, 0, 1));
     let order: Vec<u32> = (0..batch as u32).collect();
-    let _ = engine.train_batches(&inputs, &targets, &order, batch.max(1), 0, 1, &[0.01]);
+    let _ = engine.train_batches(&data, &order, BatchRange::new(batch.max(1), 0, 1), &[0.01]);
 });
