@@ -97,3 +97,12 @@ fn ops_on_an_empty_tensor_with_huge_axes_answer_at_once() {
     assert_eq!(run(r#"{"op":"concat","axis":1}"#, &[&empty, &empty]).expect("runs").shape(), &[1 << 32, 0, 0, 0]);
     assert!(started.elapsed().as_secs() < 5);
 }
+
+/// op_geometry, on the merged tree: a reshape that keeps the batch axis, of a scalar (gradient
+/// graphs take whole tensors, so a rank-0 input can reach it), read axis 0 of no axes.
+#[test]
+fn a_batch_keeping_reshape_of_a_scalar_is_refused() {
+    let scalar = Tensor::from_f32(vec![], vec![1.0]).unwrap();
+    let error = run(r#"{"op":"reshape","shape":[1],"keep_batch":true}"#, &[&scalar]).expect_err("refused");
+    assert!(error.message.contains("needs an input with one"), "{}", error.message);
+}

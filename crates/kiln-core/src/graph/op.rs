@@ -339,7 +339,11 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
                 }
             }
             if *keep_batch {
-                let mut out = vec![from[0]];
+                // Found by cargo fuzz (op_geometry): a scalar has no batch axis to keep.
+                let Some(&batch_axis) = from.first() else {
+                    return Err(KilnError::shape(format!("{name}: a reshape that keeps the batch axis needs an input with one, got a scalar")));
+                };
+                let mut out = vec![batch_axis];
                 out.extend(resolve_reshape(&from[1..], &to_reshape_target(&shape)).map_err(|e| KilnError::shape(format!("{name}: {}", e.message)))?);
                 out
             } else {
