@@ -106,3 +106,12 @@ fn a_batch_keeping_reshape_of_a_scalar_is_refused() {
     let error = run(r#"{"op":"reshape","shape":[1],"keep_batch":true}"#, &[&scalar]).expect_err("refused");
     assert!(error.message.contains("needs an input with one"), "{}", error.message);
 }
+
+/// op_geometry, on the merged tree: paddings near i64's limits on an empty axis (before
+/// i64::MIN, after -1) saturated to 0 in the size check but wrapped to i64::MAX when the taps
+/// were planned (a capacity-overflow panic). Both now use checked arithmetic.
+#[test]
+fn paddings_that_overflow_are_refused() {
+    let error = run(r#"{"op":"pad","paddings":[[-9223372036854775808,-1]]}"#, &[&zeros(&[0])]).expect_err("refused");
+    assert!(error.message.contains("overflows"), "{}", error.message);
+}

@@ -566,7 +566,7 @@ pub fn resampling(node: &Node, x: &[usize]) -> Result<Resampling> {
 fn check_resampling_size(node: &Node, x: &[usize]) -> Result<()> {
     let scaled = |by: &[usize]| x.iter().zip(by).map(|(&d, &f)| d.checked_mul(f)).collect::<Option<Vec<usize>>>();
     let out = match &node.op {
-        Op::Pad { paddings } => Some(x.iter().zip(paddings).map(|(&d, p)| (d as i64).saturating_add(p[0]).saturating_add(p[1]).max(0) as usize).collect()),
+        Op::Pad { paddings } => x.iter().zip(paddings).map(|(&d, p)| (d as i64).checked_add(p[0])?.checked_add(p[1]).map(|n| n.max(0) as usize)).collect(),
         Op::Repeat { repeats } => scaled(repeats),
         Op::ResizeLinear { factors } => scaled(factors),
         _ => return Ok(()),

@@ -41,7 +41,9 @@ impl Resampling {
         }
         let mut taps = Vec::new();
         for (a, (&d, &[before, after])) in in_shape.iter().zip(paddings).enumerate() {
-            let out = d as i64 + before + after;
+            // Checked: found by cargo fuzz (op_geometry), paddings near i64's limits wrapped to a
+            // length the size check had not seen.
+            let out = (d as i64).checked_add(before).and_then(|v| v.checked_add(after)).ok_or_else(|| KilnError::value(format!("{name}: padding [{before}, {after}] of axis {a} overflows")))?;
             if out <= 0 && d > 0 {
                 return Err(KilnError::shape(format!("{name}: cropping {} and {} from axis {a} of length {d} leaves nothing (input shape {})", -before.min(0), -after.min(0), shape_str(in_shape))));
             }
