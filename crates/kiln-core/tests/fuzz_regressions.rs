@@ -115,3 +115,11 @@ fn paddings_that_overflow_are_refused() {
     let error = run(r#"{"op":"pad","paddings":[[-9223372036854775808,-1]]}"#, &[&zeros(&[0])]).expect_err("refused");
     assert!(error.message.contains("overflows"), "{}", error.message);
 }
+
+/// op_geometry, on the merged tree: a slice whose begin is near usize::MAX wrapped `begin +
+/// size` below the axis length and passed the range test (then indexed far out of bounds).
+#[test]
+fn a_slice_whose_end_overflows_is_refused() {
+    let error = run(&format!(r#"{{"op":"slice","axis":0,"begin":{},"size":9}}"#, usize::MAX - 6), &[&zeros(&[42])]).expect_err("refused");
+    assert!(error.message.contains("out of range"), "{}", error.message);
+}
