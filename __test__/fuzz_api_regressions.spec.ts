@@ -107,3 +107,8 @@ test('a later run: a bigint padSequences value and a list holding a symbol as on
   t.throws(() => kiln.utils.padSequences([[1], [2, 3]], { value: loose(10n) }), { instanceOf: kiln.ValueError, message: /value must be a number, got 10n/ });
   t.throws(() => ops.oneHot(kiln.tensor([1]), loose([Symbol('s'), [], 10n])), { instanceOf: kiln.ValueError, message: /numClasses must be a positive integer/ });
 });
+
+test('the ten-minute run on the merged tree: a bigint Normalization mean reached JSON.stringify in its message', (t) => {
+  t.throws(() => new kiln.layers.Normalization({ mean: loose(10n) }), valueError);
+  t.throws(() => new kiln.layers.Normalization({ mean: loose(10n), variance: loose(1) }), valueError);
+});

@@ -6,6 +6,7 @@ import type { Variable } from '../../variable.js';
 import { resolveAxes } from '../axes.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 import { describeArgument } from '../main_arguments.js';
+import { formatValue } from '../../utils/options.js';
 
 /** A list of numbers nested to any depth (a mean or variance given per position). */
 type NestedNumbers = number | NestedNumbers[];
@@ -35,7 +36,7 @@ function flatten(value: NestedNumbers): { values: number[]; shape: number[] } {
   for (let v: NestedNumbers = value; Array.isArray(v); v = v[0]) shape.push(v.length);
   const values = [value].flat(Infinity as 1) as number[];
   if (values.length !== shape.reduce((a, b) => a * b, 1) || values.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
-    throw new ValueError(`expected a number or a regular nested list of numbers, got ${JSON.stringify(value).slice(0, 80)}`);
+    throw new ValueError(`expected a number or a regular nested list of numbers, got ${formatValue(value).slice(0, 80)}`);
   }
   return { values, shape };
 }
@@ -98,7 +99,7 @@ export class Normalization extends Layer {
     this.axis = axes;
     this.invert = args.invert ?? false;
     if ((args.mean === undefined) !== (args.variance === undefined)) {
-      throw new ValueError(`Layer "${this.name}": when setting values directly, both \`mean\` and \`variance\` must be set. Received: mean=${JSON.stringify(args.mean)} and variance=${JSON.stringify(args.variance)}`);
+      throw new ValueError(`Layer "${this.name}": when setting values directly, both \`mean\` and \`variance\` must be set. Received: mean=${formatValue(args.mean)} and variance=${formatValue(args.variance)}`);
     }
     if (args.mean !== undefined && args.variance !== undefined) {
       const check = (name: string, value: NestedNumbers) => {
@@ -111,7 +112,7 @@ export class Normalization extends Layer {
       const [mean, variance] = [check('mean', args.mean), check('variance', args.variance)];
       if (mean.shape.join() !== variance.shape.join()) throw new ValueError(`Layer "${this.name}": \`mean\` and \`variance\` must have the same shape. Received: mean shape [${mean.shape}] and variance shape [${variance.shape}]`);
       if (mean.shape.length > this.axis.length) throw new ValueError(`Layer "${this.name}": the rank of \`mean\` must be less than or equal to the number of axes (${this.axis.length}). Received: mean shape [${mean.shape}] for axis ${JSON.stringify(this.axis)}`);
-      if (variance.values.some((v) => v < 0)) throw new ValueError(`Layer "${this.name}": \`variance\` must not be negative, got ${JSON.stringify(args.variance).slice(0, 80)}`);
+      if (variance.values.some((v) => v < 0)) throw new ValueError(`Layer "${this.name}": \`variance\` must not be negative, got ${formatValue(args.variance).slice(0, 80)}`);
       this.inputMean = args.mean;
       this.inputVariance = args.variance;
     }
