@@ -123,3 +123,13 @@ fn a_slice_whose_end_overflows_is_refused() {
     let error = run(&format!(r#"{{"op":"slice","axis":0,"begin":{},"size":9}}"#, usize::MAX - 6), &[&zeros(&[42])]).expect_err("refused");
     assert!(error.message.contains("out of range"), "{}", error.message);
 }
+
+/// op_geometry, on the merged tree: an RNN whose workspace ([steps + 1, batch, gates · units])
+/// cannot exist was sized without a check (a capacity-overflow panic); it is refused.
+#[test]
+fn an_rnn_whose_workspace_cannot_exist_is_refused() {
+    let op = r#"{"op":"rnn","cell":"simple","units":4,"activation":"tanh","recurrent_activation":"sigmoid","return_sequences":false,"go_backwards":false}"#;
+    // 2**30 samples of 2**30 steps with no features: no input values, an impossible workspace.
+    let (x, kernel, recurrent, bias) = (Tensor::from_f32(vec![1 << 30, 1 << 30, 0], vec![]).unwrap(), zeros(&[0, 4]), zeros(&[4, 4]), zeros(&[4]));
+    assert!(run(op, &[&x, &kernel, &recurrent, &bias]).is_err());
+}

@@ -610,6 +610,10 @@ pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
         return Err(KilnError::value(format!("{name}: units must be a positive integer, got 0")));
     }
     let gu = cell.gates().checked_mul(units).ok_or_else(|| KilnError::value(format!("{name}: {units} units overflow")))?;
+    // The recurrent workspace ([steps + 1, batch, gates · units] floats, a few of them), checked
+    // before it is sized: found by cargo fuzz (op_geometry), a huge one was a capacity-overflow panic.
+    let workspace = x[0].checked_mul(x[1].saturating_add(1)).and_then(|bt| bt.checked_mul(gu)).and_then(|n| n.checked_mul(16));
+    crate::alloc::ensure_available(workspace.ok_or_else(|| KilnError::value(format!("{name}: the recurrent workspace for {units} units over input {} overflows", shape_str(x))))?, name)?;
     let expected: [(&str, &[usize], Vec<usize>); 3] =
         [("kernel", kernel, vec![x[2], gu]), ("recurrent_kernel", recurrent, vec![units, gu]), ("bias", bias, if cell.bias_rows() == 1 { vec![gu] } else { vec![cell.bias_rows(), gu] })];
     for (what, got, want) in expected {
