@@ -373,7 +373,7 @@ pub fn output_shape(node: &Node, inputs: &[&[usize]], batch: usize, variable_sha
             let a = normalize_axis(*axis, inputs[0].len(), name)?;
             // Checked: found by cargo fuzz (op_geometry), a begin near usize::MAX wrapped past the test.
             if begin.checked_add(*size).is_none_or(|end| end > inputs[0][a]) {
-                return Err(KilnError::shape(format!("{name}: slice from {begin} of {size} entries is out of range for axis {a} of {}", shape_str(inputs[0]))));
+                return Err(KilnError::shape(format!("{name}: slice [{begin}, {}) is out of range for axis {a} of {}", begin.saturating_add(*size), shape_str(inputs[0]))));
             }
             let mut out = inputs[0].to_vec();
             out[a] = *size;
