@@ -95,7 +95,7 @@ test('Keras-style construction and bad arguments', (t) => {
   t.throws(() => new kiln.layers.MultiHeadAttention({ numHeads: 2, keyDim: 4, useGate: true }), { message: /useGate/ });
   t.throws(() => new kiln.layers.MultiHeadAttention({ numHeads: 2, keyDim: 4, keyDims: 3 } as never), { message: /keyDims/ });
   const x = kiln.Input({ shape: [5, 6] });
-  t.throws(() => positional.apply(x, x, { useCausalMask: true, causal: true } as never), { message: /unknown call option.*'causal'/ });
+  t.throws(() => positional.apply(x, x, { useCausalMask: true, causal: true } as never), { message: /call: unknown option 'causal'/ });
   t.throws(() => new kiln.layers.MultiHeadAttention(2, 4).apply(kiln.Input({ shape: [6] }), kiln.Input({ shape: [6] })), { message: /\[batch, sequence, features\]/ });
 });
 
