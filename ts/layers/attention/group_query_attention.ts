@@ -10,7 +10,7 @@ import { describeValue, isOptionsObject } from '../../utils/options.js';
 import { type ConstraintIdentifier } from '../../constraints/index.js';
 import { type RegularizerIdentifier } from '../../regularizers/index.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
-import { type AttentionCallOptions, ProjectedAttention, showShape } from './projected_attention.js';
+import { type ProjectedAttentionCallOptions, ProjectedAttention, showShape } from './projected_attention.js';
 import { attentionBuildConfig, projectionVariableGroups } from './projections.js';
 
 export interface GroupQueryAttentionArgs extends LayerArgs {
@@ -47,7 +47,7 @@ export interface GroupQueryAttentionArgs extends LayerArgs {
 }
 
 /** Options of one call, after the tensors (Keras' call keywords). */
-export type GroupQueryAttentionCallOptions = AttentionCallOptions;
+export type GroupQueryAttentionCallOptions = ProjectedAttentionCallOptions;
 
 const OWN_OPTIONS = ['headDim', 'numQueryHeads', 'numKeyValueHeads', 'dropout', 'useBias', 'useGate', 'slidingWindow', 'flashAttention', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'kernelConstraint', 'biasConstraint', 'seed'];
 

@@ -10,7 +10,7 @@ import { type ConstraintIdentifier } from '../../constraints/index.js';
 import { type RegularizerIdentifier } from '../../regularizers/index.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
 import { mainArguments } from '../main_arguments.js';
-import { type AttentionCallOptions, ProjectedAttention } from './projected_attention.js';
+import { type ProjectedAttentionCallOptions, ProjectedAttention } from './projected_attention.js';
 import { attentionBuildConfig, projectionVariableGroups } from './projections.js';
 
 export interface MultiHeadAttentionArgs extends LayerArgs {
@@ -49,7 +49,7 @@ export interface MultiHeadAttentionArgs extends LayerArgs {
 }
 
 /** Options of one call, after the tensors (Keras' call keywords). */
-export type MultiHeadAttentionCallOptions = AttentionCallOptions;
+export type MultiHeadAttentionCallOptions = ProjectedAttentionCallOptions;
 
 const OWN_OPTIONS = ['numHeads', 'keyDim', 'valueDim', 'dropout', 'useBias', 'outputShape', 'attentionAxes', 'useGate', 'slidingWindow', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'kernelConstraint', 'biasConstraint', 'seed'];
 

@@ -14,7 +14,7 @@ import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } f
 import type { Projection } from './projections.js';
 
 /** Options of one attention call, after the tensors (Keras' call keywords). */
-export interface AttentionCallOptions extends CallOptions {
+export interface ProjectedAttentionCallOptions extends CallOptions {
   /** [batch, T, S] (or broadcastable): 1 where query position t may attend to key position s. */
   attentionMask?: LayerInput | TensorLike;
   /** Each query attends only to keys at or before its position (a decoder's self-attention). */
@@ -122,18 +122,18 @@ export abstract class ProjectedAttention extends Layer {
    * options (`{ attentionMask, useCausalMask, returnAttentionScores, training }`); a list
    * `[query, value, key?]` works too.
    */
-  apply<T = SymbolicTensor>(query: SymbolicTensor | SymbolicTensor[], value?: SymbolicTensor | AttentionCallOptions, key?: SymbolicTensor | AttentionCallOptions, options?: AttentionCallOptions): T;
-  apply<T = Tensor>(query: Tensor | TensorLike | Tensor[], value?: Tensor | TensorLike | AttentionCallOptions, key?: Tensor | TensorLike | AttentionCallOptions, options?: AttentionCallOptions): T;
-  apply(query: unknown, value?: unknown, key?: unknown, options?: AttentionCallOptions): LayerOutput | LayerOutput[] {
+  apply<T = SymbolicTensor>(query: SymbolicTensor | SymbolicTensor[], value?: SymbolicTensor | ProjectedAttentionCallOptions, key?: SymbolicTensor | ProjectedAttentionCallOptions, options?: ProjectedAttentionCallOptions): T;
+  apply<T = Tensor>(query: Tensor | TensorLike | Tensor[], value?: Tensor | TensorLike | ProjectedAttentionCallOptions, key?: Tensor | TensorLike | ProjectedAttentionCallOptions, options?: ProjectedAttentionCallOptions): T;
+  apply(query: unknown, value?: unknown, key?: unknown, options?: ProjectedAttentionCallOptions): LayerOutput | LayerOutput[] {
     const isTensor = (v: unknown) => v instanceof SymbolicTensor || v instanceof Tensor || Array.isArray(v) || ArrayBuffer.isView(v);
     let tensors: unknown[];
-    let callOptions: AttentionCallOptions;
+    let callOptions: ProjectedAttentionCallOptions;
     if (Array.isArray(query) && query.length > 0 && query.every((v) => v instanceof SymbolicTensor || v instanceof Tensor)) {
       tensors = query;
-      callOptions = (value as AttentionCallOptions) ?? {};
+      callOptions = (value as ProjectedAttentionCallOptions) ?? {};
     } else {
       tensors = [query, ...[value, key].filter((v) => v !== undefined && isTensor(v))];
-      callOptions = ([value, key, options].find((v) => v !== undefined && !isTensor(v)) as AttentionCallOptions) ?? {};
+      callOptions = ([value, key, options].find((v) => v !== undefined && !isTensor(v)) as ProjectedAttentionCallOptions) ?? {};
     }
     if (tensors.length < 2 || tensors.length > 3) throw new ValueError(`Layer "${this.name}": ${this.constructor.name} takes a query, a value and optionally a key, got ${tensors.length} tensor(s)`);
     if (typeof callOptions !== 'object' || callOptions === null) throw new ValueError(`Layer "${this.name}": call options must be an object, got ${describeValue(callOptions)}`);
@@ -166,7 +166,7 @@ export abstract class ProjectedAttention extends Layer {
 
   call(inputs: LayerInput | LayerInput[], options: CallOptions = {}): LayerOutput | LayerOutput[] {
     const [queryIn, valueIn, keyIn = valueIn] = inputs as LayerInput[];
-    const { attentionMask, useCausalMask, valueMask, keyMask, mask: queryMask } = options as AttentionCallOptions;
+    const { attentionMask, useCausalMask, valueMask, keyMask, mask: queryMask } = options as ProjectedAttentionCallOptions;
     const project = (x: LayerInput, p: Projection) => {
       const y = ops.einsum('abc,cde->abde', x, p.kernel as never);
       return p.bias ? ops.add(y, p.bias) : y;
