@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as kiln from 'kiln-nn';
 import { findKerasPython, pythonEnv } from './helpers/python.js';
+import { relativeDifference } from './helpers/relative_difference.js';
 
 interface Configuration {
   builder: string;
@@ -65,16 +66,6 @@ function generateMissing(): string | undefined {
   const run = spawnSync(lookup.python, [script, '--weights', ...missing], { encoding: 'utf8', env: { ...pythonEnv, KERAS_BACKEND: process.env.KERAS_BACKEND ?? 'jax' } });
   if (run.status !== 0) generation = `${script} failed (${run.status}): ${run.stderr.slice(-2000)}`;
   return generation;
-}
-
-function relativeDifference(actual: ArrayLike<number>, expected: number[]): number {
-  let difference = 0;
-  let scale = 0;
-  expected.forEach((e, i) => {
-    difference = Math.max(difference, Math.abs(actual[i] - e));
-    scale = Math.max(scale, Math.abs(e));
-  });
-  return difference / (scale || 1);
 }
 
 for (const name of WEIGHTS_CHECKED) {

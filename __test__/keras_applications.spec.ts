@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as kiln from 'kiln-nn';
 import { findKerasPython, pythonEnv } from './helpers/python.js';
+import { relativeDifference } from './helpers/relative_difference.js';
 
 // The models CI checks: the smallest member of each of the 14 keras.applications families
 // (KILN_APPLICATIONS=all, or a list of names, runs any of the 40 on demand).
@@ -73,17 +74,6 @@ function generateMissing(): Promise<string | undefined> {
     return undefined;
   })();
   return generation;
-}
-
-/** max |kiln − Keras| over the largest |Keras output|: differences relative to the output's scale. */
-function relativeDifference(actual: ArrayLike<number>, expected: number[]): number {
-  let difference = 0;
-  let scale = 0;
-  expected.forEach((e, i) => {
-    difference = Math.max(difference, Math.abs(actual[i] - e));
-    scale = Math.max(scale, Math.abs(e));
-  });
-  return difference / (scale || 1);
 }
 
 for (const name of models) {

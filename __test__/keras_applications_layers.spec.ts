@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import * as kiln from 'kiln-nn';
 import { checkGradients } from './helpers/finite_differences.js';
 import { findKerasPython, pythonEnv } from './helpers/python.js';
+import { relativeDifference } from './helpers/relative_difference.js';
 
 interface FixtureArray {
   shape: number[];
@@ -40,17 +41,6 @@ const file = (name: string) => fileURLToPath(new URL(name, fixtures));
 const predictions: Record<string, Prediction> = JSON.parse(readFileSync(file('predictions.json'), 'utf8'));
 const adaptCases: AdaptCase[] = JSON.parse(readFileSync(file('adapt.json'), 'utf8'));
 const tensor = (a: FixtureArray) => kiln.tensor(Float32Array.from(a.values), a.shape);
-
-/** max |actual − expected| over the largest |expected|. */
-function relativeDifference(actual: ArrayLike<number>, expected: number[]): number {
-  let difference = 0;
-  let scale = 0;
-  expected.forEach((e, i) => {
-    difference = Math.max(difference, Math.abs(actual[i] - e));
-    scale = Math.max(scale, Math.abs(e));
-  });
-  return difference / (scale || 1);
-}
 
 async function predict(model: kiln.Model, entry: Prediction): Promise<Float32Array> {
   const xs = entry.inputs.map(tensor);
