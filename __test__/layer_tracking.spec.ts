@@ -9,12 +9,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as kiln from 'kiln-nn';
+import { HeldLayersBlock } from './helpers/held_layers_block.js';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/keras_layer_tracking.json', import.meta.url), 'utf8'));
 const directory = mkdtempSync(join(tmpdir(), 'kiln-tracking-'));
 test.after.always(() => rmSync(directory, { recursive: true, force: true }));
 
-const { Dense, Embedding, LayerNormalization } = kiln.layers;
+const { Dense, Embedding } = kiln.layers;
 
 /** keras.io's TokenAndPositionEmbedding: the positions are a concrete tensor made in call(). */
 class TokenAndPositionEmbedding extends kiln.layers.Layer {
@@ -40,36 +41,6 @@ class TokenAndPositionEmbedding extends kiln.layers.Layer {
 }
 kiln.utils.registerSerializable(TokenAndPositionEmbedding, { package: 'Tracking' });
 
-/** keras.io's TransformerBlock without the attention, plus a list and a dict of layers. */
-class HeldLayersBlock extends kiln.layers.Layer {
-  ffn: kiln.Sequential;
-  projections: kiln.layers.Layer[];
-  gates: { query: kiln.layers.Dense; value: kiln.layers.Dense };
-  layernorm1: kiln.layers.LayerNormalization;
-  layernorm2: kiln.layers.LayerNormalization;
-  constructor(
-    readonly embedDim: number,
-    readonly ffDim: number,
-    args: kiln.layers.LayerArgs = {},
-  ) {
-    super(args);
-    this.ffn = new kiln.Sequential([new Dense(ffDim, { activation: 'relu' }), new Dense(embedDim)]);
-    this.projections = [new Dense(embedDim), new Dense(embedDim, { useBias: false })];
-    this.gates = { query: new Dense(embedDim), value: new Dense(embedDim) };
-    this.layernorm1 = new LayerNormalization({ epsilon: 1e-6 });
-    this.layernorm2 = new LayerNormalization({ epsilon: 1e-6 });
-  }
-  call(input: kiln.layers.LayerInput) {
-    let x = input as kiln.SymbolicTensor;
-    for (const projection of this.projections) x = projection.apply(x);
-    x = kiln.ops.mul(this.gates.query.apply(x), kiln.ops.sigmoid(this.gates.value.apply(x)));
-    x = this.layernorm1.apply(x);
-    return this.layernorm2.apply(kiln.ops.add(x, this.ffn.apply(x)));
-  }
-  getConfig() {
-    return { ...super.getConfig(), embedDim: this.embedDim, ffDim: this.ffDim };
-  }
-}
 kiln.utils.registerSerializable(HeldLayersBlock, { package: 'Tracking' });
 
 function buildModel(seed: number): { model: kiln.Model; block: HeldLayersBlock } {

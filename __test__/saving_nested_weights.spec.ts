@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as kiln from 'kiln-nn';
+import { HeldLayersBlock } from './helpers/held_layers_block.js';
 import { findKerasPython, pythonEnv } from './helpers/python.js';
 import { maxDifference, predictAll } from './helpers/saving_models.js';
 
@@ -27,38 +28,8 @@ const tensor = (a: FixtureArray) => kiln.tensor(Float32Array.from(a.values), a.s
 const directory = mkdtempSync(join(tmpdir(), 'kiln-nested-'));
 test.after.always(() => rmSync(directory, { recursive: true, force: true }));
 
-const { Dense, LayerNormalization } = kiln.layers;
+const { Dense } = kiln.layers;
 
-/** scripts/fixtures/keras_nested_layers.py's HeldLayersBlock, ported line for line. */
-class HeldLayersBlock extends kiln.layers.Layer {
-  ffn: kiln.Sequential;
-  projections: kiln.layers.Layer[];
-  gates: { query: kiln.layers.Dense; value: kiln.layers.Dense };
-  layernorm1: kiln.layers.LayerNormalization;
-  layernorm2: kiln.layers.LayerNormalization;
-  constructor(
-    readonly embedDim: number,
-    readonly ffDim: number,
-    args: kiln.layers.LayerArgs = {},
-  ) {
-    super(args);
-    this.ffn = new kiln.Sequential([new Dense(ffDim, { activation: 'relu' }), new Dense(embedDim)]);
-    this.projections = [new Dense(embedDim), new Dense(embedDim, { useBias: false })];
-    this.gates = { query: new Dense(embedDim), value: new Dense(embedDim) };
-    this.layernorm1 = new LayerNormalization({ epsilon: 1e-6 });
-    this.layernorm2 = new LayerNormalization({ epsilon: 1e-6 });
-  }
-  call(inputs: kiln.layers.LayerInput) {
-    let x = inputs as kiln.SymbolicTensor;
-    for (const projection of this.projections) x = projection.apply(x) as kiln.SymbolicTensor;
-    x = kiln.ops.mul(this.gates.query.apply(x), kiln.ops.sigmoid(this.gates.value.apply(x))) as kiln.SymbolicTensor;
-    x = this.layernorm1.apply(x) as kiln.SymbolicTensor;
-    return this.layernorm2.apply(kiln.ops.add(x, this.ffn.apply(x)));
-  }
-  getConfig() {
-    return { ...super.getConfig(), embedDim: this.embedDim, ffDim: this.ffDim };
-  }
-}
 kiln.utils.registerSerializable(HeldLayersBlock, { package: 'Nested' });
 
 const NAMES = Object.keys(predictions);
