@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { median, round } from './lib/common.mjs';
-import { loadKiln } from './lib/kiln.mjs';
+import { buildModel, kiln } from './lib/kiln_mlp.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -45,14 +45,8 @@ const log = (s) => process.stderr.write(s + '\n');
 const loadBefore = os.loadavg()[0];
 
 // The seed MLP (workload 2) with fixed random weights: only the speed matters here.
-const kiln = await loadKiln();
 kiln.setSeed(1);
-const model = new kiln.Sequential([
-  new kiln.layers.Flatten({ inputShape: [28, 28] }),
-  new kiln.layers.Dense(128, { activation: 'relu' }),
-  new kiln.layers.Dropout(0.2),
-  new kiln.layers.Dense(10, { activation: 'softmax' }),
-]);
+const model = buildModel();
 const directory = mkdtempSync(join(os.tmpdir(), 'kiln-serve-bench-'));
 const files = { kiln: join(directory, 'seed_mlp.keras'), onnx: join(directory, 'seed_mlp.onnx') };
 await model.save(files.kiln);

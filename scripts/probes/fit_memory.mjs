@@ -4,7 +4,7 @@
 // perf_hooks.monitorEventLoopDelay during fit only.
 // Usage: node scripts/probes/fit_memory.mjs [--epochs 5] [--batch 32] [--samples 60000]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import * as kiln from '../../dist/index.js';
+import { buildModel, kiln } from '../../benches/lib/kiln_mlp.mjs';
 
 const arg = (name, d) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : d);
 const epochs = arg('--epochs', 5), batchSize = arg('--batch', 32), samples = arg('--samples', 60000);
@@ -22,13 +22,7 @@ if (samples < x.shape[0]) {
   y = y.slice([0, 0], [samples, 10]);
 }
 marks.after_prepare = { rss: rss(), peak: peak() };
-const model = new kiln.Sequential([
-  new kiln.layers.Flatten({ inputShape: [28, 28] }),
-  new kiln.layers.Dense(128, { activation: 'relu' }),
-  new kiln.layers.Dropout(0.2),
-  new kiln.layers.Dense(10, { activation: 'softmax' }),
-]);
-model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy', metrics: ['accuracy'] });
+const model = buildModel();
 const perEpoch = [];
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();

@@ -3,16 +3,11 @@
 // for comparison (the eager per-op call that predictOnBatch used before, and predict's
 // adapter/iterator/callback loop). Minimum and median of N alternating rounds, in microseconds.
 // Usage: node scripts/probes/inference_breakdown.mjs [--iters 3000]
-import * as kiln from '../../dist/index.js';
+import { buildModel, kiln } from '../../benches/lib/kiln_mlp.mjs';
 
 const iters = Number(process.argv[process.argv.indexOf('--iters') + 1] || 3000);
 kiln.setSeed(1);
-const model = new kiln.Sequential([
-  new kiln.layers.Flatten({ inputShape: [28, 28] }),
-  new kiln.layers.Dense(128, { activation: 'relu' }),
-  new kiln.layers.Dropout(0.2),
-  new kiln.layers.Dense(10, { activation: 'softmax' }),
-]);
+const model = buildModel();
 const x = kiln.tensor(Float32Array.from({ length: 784 }, (_, i) => (i % 255) / 255), [1, 28, 28]);
 model.predictOnBatch(x);
 const engine = model.batchEngine;

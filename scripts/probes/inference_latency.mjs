@@ -1,17 +1,11 @@
 // Inference latency of the seed MLP (Flatten 784 -> Dense 128 relu -> Dropout -> Dense 10
 // softmax): p50/p99 of predictOnBatch and of await predict for one sample, and samples/s of
 // predict at batch 1024. Usage: node scripts/probes/inference_latency.mjs [--iters 3000]
-import * as kiln from '../../dist/index.js';
+import { buildModel, kiln } from '../../benches/lib/kiln_mlp.mjs';
 
 const iters = Number(process.argv[process.argv.indexOf('--iters') + 1] || 3000);
 kiln.setSeed(1);
-const model = new kiln.Sequential([
-  new kiln.layers.Flatten({ inputShape: [28, 28] }),
-  new kiln.layers.Dense(128, { activation: 'relu' }),
-  new kiln.layers.Dropout(0.2),
-  new kiln.layers.Dense(10, { activation: 'softmax' }),
-]);
-model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy' });
+const model = buildModel();
 const one = kiln.tensor(Float32Array.from({ length: 784 }, (_, i) => (i % 255) / 255), [1, 28, 28]);
 const big = kiln.tensor(Float32Array.from({ length: 1024 * 784 }, (_, i) => (i % 251) / 251), [1024, 28, 28]);
 
