@@ -6,8 +6,11 @@ import test from 'ava';
 import * as kiln from 'kiln-nn';
 
 type Constructor = new (...args: unknown[]) => unknown;
+/** Any class, abstract ones and those with a protected constructor (Loss, Metric) included. */
+// biome-ignore lint/complexity/noBannedTypes: no constructor type admits a protected constructor
+type AnyClass = Function;
 
-function classesOf(exports: object, base: Function): [string, Constructor][] {
+function classesOf(exports: object, base: AnyClass): [string, Constructor][] {
   return Object.entries(exports).filter(([, value]) => typeof value === 'function' && value.prototype instanceof base) as [string, Constructor][];
 }
 
@@ -23,7 +26,7 @@ const NO_OPTIONS = new Set(['History', 'ProgbarLogger', 'MonitorCallback']);
 const callbacks = classesOf(kiln.callbacks, kiln.callbacks.Callback).filter(([name]) => !NO_OPTIONS.has(name));
 
 /** The first parameter of the nearest constructor written in `cls` or its ancestors. */
-function firstParameter(cls: Function): string {
+function firstParameter(cls: AnyClass): string {
   for (let c: unknown = cls; typeof c === 'function' && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
     const match = /\bconstructor\s*\(\s*([A-Za-z_$][\w$]*)/.exec(Function.prototype.toString.call(c));
     if (match) return match[1];

@@ -524,7 +524,7 @@ test('dispose: data() of a disposed tensor rejects with a KilnError', async (t) 
 });
 
 // Library bug: predict() hands the handles to the native engine outside the error translation,
-// so the native "ValueError: ..." escapes as a plain Error (code 'InvalidArg') instead of a
+// so the native ValueError escapes as a plain Error (untranslated) instead of a
 // kiln.ValueError.
 test('dispose: a disposed tensor passed to predict is refused with a KilnError', async (t) => {
   const model = new kiln.Sequential([new kiln.layers.Dense(1, { inputShape: [2] })]);

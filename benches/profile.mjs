@@ -23,7 +23,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = dirname(BENCH);
 const env = process.env;
 const CFG = {
   targets: (env.BENCH_PROFILE_TARGETS || 'mlp,cnn,rnn,resnet50').split(',').filter(Boolean),

@@ -49,7 +49,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, round } from './lib/common.mjs';
+import { median } from './lib/common.mjs';
 import { KILN_DIST } from './lib/kiln.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));

@@ -2,28 +2,21 @@
 // turns its errors into kiln-nn's typed errors.
 import { createRequire } from 'node:module';
 import type * as NativeModule from '../native.cjs';
-import { KilnError, ResourceExhaustedError, RuntimeError, ShapeError, ValueError } from './errors.js';
+import { KilnError, kilnErrorFromCode, ResourceExhaustedError, ValueError } from './errors.js';
 
 const require = createRequire(import.meta.url);
 export const native: typeof NativeModule = require('../native.cjs');
-
-const errorClasses: Record<string, new (message: string) => KilnError> = {
-  ShapeError,
-  ValueError,
-  RuntimeError,
-  ResourceExhaustedError,
-};
 
 /** napi-rs's message for an argument of the wrong JavaScript type, e.g. "Failed to convert napi value String into rust type `f64`". */
 const NAPI_CONVERSION = /^Failed to convert (?:napi value )?(\w+)(?: into rust type `([^`]+)`)?/;
 
 const RUST_TYPE_NAMES: Record<string, string> = { f64: 'a number', f32: 'a number', u32: 'a number', i32: 'a number', i64: 'a number', bool: 'a boolean', String: 'a string' };
 
-/** Rethrows a native error ("ShapeError: ...") as the matching KilnError subclass. */
+/** Rethrows a native error as the KilnError subclass its `code` names (the message is read, never parsed). */
 export function translateError(error: unknown): unknown {
   if (error instanceof KilnError || !(error instanceof Error)) return error;
-  const match = /^(\w+Error): ([\s\S]*)$/.exec(error.message);
-  if (match && errorClasses[match[1]]) return new errorClasses[match[1]](match[2]);
+  const kilnError = kilnErrorFromCode((error as { code?: unknown }).code, error.message);
+  if (kilnError) return kilnError;
   // A raw napi conversion message names Rust types: say what JavaScript value was expected.
   const conversion = NAPI_CONVERSION.exec(error.message);
   if (conversion) {

@@ -78,7 +78,7 @@ try {
   hist = await model.fit(xTrain, yTrain, { batchSize: args.batch, epochs: args.epochs, shuffle: true, verbose: 0, callbacks: [timer] });
   fitS = now() - t0;
 } catch (e) {
-  emit({ ...base, samples_per_s: null, error: String(e && e.message ? e.message : e).split('\n')[0],
+  emit({ ...base, samples_per_s: null, error: String(e?.message ? e.message : e).split('\n')[0],
     peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1), versions });
   process.exit(0);
 }

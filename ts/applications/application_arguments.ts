@@ -99,7 +99,7 @@ export function obtainInputShape(builder: string, args: ResolvedApplicationArgs,
   const channels = weights !== 'imagenet' && inputShape ? inputShape[2] : 3;
   const defaultShape = [defaultSize, defaultSize, channels];
   if (weights === 'imagenet' && requireFlatten) {
-    if (inputShape && inputShape.some((d, i) => d !== defaultShape[i])) {
+    if (inputShape?.some((d, i) => d !== defaultShape[i])) {
       throw new ValueError(
         `${builder}: When setting \`includeTop: true\` and loading \`imagenet\` weights, \`inputShape\` should be ${JSON.stringify(defaultShape)}. ` +
         `Received: inputShape=${JSON.stringify(inputShape)}`,

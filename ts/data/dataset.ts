@@ -60,7 +60,7 @@ function positiveInteger(value: number, what: string): number {
   return value;
 }
 
-function isFinite(cardinality: number): boolean {
+function isFiniteCardinality(cardinality: number): boolean {
   return cardinality >= 0;
 }
 
@@ -204,7 +204,7 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
     positiveInteger(batchSize, 'Dataset.batch: batchSize');
     const dropRemainder = options.dropRemainder ?? false;
     const upstream = this.source;
-    const size = isFinite(this.size)
+    const size = isFiniteCardinality(this.size)
       ? (dropRemainder ? Math.floor(this.size / batchSize) : Math.ceil(this.size / batchSize))
       : this.size;
     if (this.rows) {
@@ -258,7 +258,7 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
     if (count !== -1) nonNegativeInteger(count, 'Dataset.repeat: count');
     const size = count === -1
       ? (this.size === 0 ? 0 : INFINITE_CARDINALITY)
-      : (isFinite(this.size) ? this.size * count : this.size);
+      : (isFiniteCardinality(this.size) ? this.size * count : this.size);
     return this.reorder((upstream) => repeatStream(upstream, count), size);
   }
 
@@ -266,14 +266,14 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
   take(count: number): Dataset<E> {
     if (count === -1) return this;
     nonNegativeInteger(count, 'Dataset.take: count');
-    const size = isFinite(this.size) ? Math.min(this.size, count) : this.size === INFINITE_CARDINALITY ? count : UNKNOWN_CARDINALITY;
+    const size = isFiniteCardinality(this.size) ? Math.min(this.size, count) : this.size === INFINITE_CARDINALITY ? count : UNKNOWN_CARDINALITY;
     return this.reorder((upstream) => takeStream(upstream, count), size);
   }
 
   /** Everything after the first `count` elements. */
   skip(count: number): Dataset<E> {
     nonNegativeInteger(count, 'Dataset.skip: count');
-    const size = isFinite(this.size) ? Math.max(0, this.size - count) : this.size;
+    const size = isFiniteCardinality(this.size) ? Math.max(0, this.size - count) : this.size;
     return this.reorder((upstream) => skipStream(upstream, count), size);
   }
 

@@ -24,7 +24,7 @@ export function integerLists(array: NpyArray, what: string): number[][] {
   if (array.dtype !== 'object') throw new FileFormatError(`${what} must be an object array of integer lists, got dtype ${array.dtype}`);
   return (array as NpyObjectArray).items.map((item, index) => {
     const list = Array.isArray(item) ? item : undefined;
-    if (!list || !list.every((value) => (typeof value === 'number' && Number.isInteger(value)) || typeof value === 'bigint')) {
+    if (!list?.every((value) => (typeof value === 'number' && Number.isInteger(value)) || typeof value === 'bigint')) {
       throw new FileFormatError(`${what}: item ${index} is not a list of integers`);
     }
     return list.map(Number);

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, delimiter, join, resolve } from 'node:path';
@@ -110,7 +111,7 @@ export async function locateDataset(source: DatasetSource, options: LoadDataOpti
 }
 
 async function locateAtPath(source: DatasetSource, path: string): Promise<LocatedDataset> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch {

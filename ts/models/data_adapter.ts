@@ -41,7 +41,7 @@ export function toTensorList(data: DataLike, what: string, sampleShapes?: Shape[
   return items.map((item, i) => {
     if (item instanceof Tensor) return item;
     const sample = sampleShapes?.[i]?.slice(1);
-    if (ArrayBuffer.isView(item) && sample && sample.every((d) => d !== null)) {
+    if (ArrayBuffer.isView(item) && sample?.every((d) => d !== null)) {
       return tensor(item, [-1, ...(sample as number[])]);
     }
     return tensor(item);

@@ -4,7 +4,6 @@
 import { formatValue } from '../utils/options.js';
 import { ShapeError, ValueError } from '../errors.js';
 import type { OpInput, OpResult } from '../ops.js';
-import type { Shape } from '../symbolic.js';
 import { applyOp, describe, shapeOf, where } from './recording.js';
 
 function normalizeAxis(axis: number, rank: number, what: string): number {

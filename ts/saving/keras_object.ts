@@ -262,7 +262,7 @@ export function layerFromKeras(object: KerasObject): Layer {
     } catch (error) {
       const unknown = error instanceof KilnError ? UNRECOGNIZED.exec(error.message) : null;
       const options = unknown?.[1].split(',').map((s) => s.trim().replace(/^'|'$/g, ''));
-      if (!options || !options.every(harmless)) throw error;
+      if (!options?.every(harmless)) throw error;
       for (const option of options) delete config[option];
       return constructFromConfig<Layer>(cls, config);
     }

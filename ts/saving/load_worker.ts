@@ -15,7 +15,7 @@ export type LoadRequest =
   | { op: 'h5File'; file: string; what: string }
   | { op: 'h5Bytes'; bytes: Uint8Array; what: string };
 
-export type LoadReply = { ok: true; result: unknown } | { ok: false; error: { name: string; message: string; kiln: boolean } };
+export type LoadReply = { ok: true; result: unknown } | { ok: false; error: { name: string; message: string; code: string | undefined } };
 
 // WebAssembly's own prints (HDF5's diagnostics, "Aborted(...)") would reach the process's stderr;
 // every failure already comes back as an error naming the file, so they are dropped here.
@@ -61,7 +61,7 @@ async function handle(request: LoadRequest): Promise<{ result: unknown; transfer
 
 function fail(error: unknown): void {
   const failure = error instanceof Error ? error : new Error(String(error));
-  parentPort?.postMessage({ ok: false, error: { name: failure.constructor.name, message: failure.message, kiln: failure instanceof KilnError } } satisfies LoadReply);
+  parentPort?.postMessage({ ok: false, error: { name: failure.constructor.name, message: failure.message, code: failure instanceof KilnError ? failure.code : undefined } } satisfies LoadReply);
 }
 
 parentPort?.on('message', (request: LoadRequest) => {

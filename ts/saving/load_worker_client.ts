@@ -2,19 +2,10 @@
 // loop stays free while big files inflate and decode, and terminating the worker returns the
 // memory HDF5's WebAssembly heap took.
 import { Worker } from 'node:worker_threads';
-import { FileFormatError, KilnError, ResourceExhaustedError, RuntimeError, ShapeError, ValueError } from '../errors.js';
+import { FileFormatError, kilnErrorFromCode, ResourceExhaustedError, RuntimeError } from '../errors.js';
 import { H5Snapshot, type H5Tree } from './h5_snapshot.js';
 import type { LoadReply, LoadRequest } from './load_worker.js';
 import { regularFileSize } from './regular_file.js';
-
-const KILN_ERRORS: Record<string, new (message: string) => KilnError> = {
-  FileFormatError,
-  ValueError,
-  ShapeError,
-  RuntimeError,
-  ResourceExhaustedError,
-  KilnError,
-};
 
 /**
  * How long reading may take before the worker is stopped: generous for honest files (HDF5
@@ -45,8 +36,7 @@ export class LoadWorker {
         const onMessage = (reply: LoadReply) => {
           cleanup();
           if (reply.ok) resolve(reply.result);
-          else if (reply.error.kiln) reject(new (KILN_ERRORS[reply.error.name] ?? KilnError)(reply.error.message));
-          else reject(new RuntimeError(`Reading the model file failed: ${reply.error.name}: ${reply.error.message}`));
+          else reject(kilnErrorFromCode(reply.error.code, reply.error.message) ?? new RuntimeError(`Reading the model file failed: ${reply.error.name}: ${reply.error.message}`));
         };
         const onError = (error: unknown) => {
           cleanup();

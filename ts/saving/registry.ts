@@ -15,7 +15,7 @@ import * as regularizerExports from '../regularizers/index.js';
 import { Regularizer } from '../regularizers/regularizer.js';
 import { LearningRateSchedule } from '../optimizers/schedules/learning_rate_schedule.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any class, called with its config: unknown[] would refuse classes with typed parameters, never[] the call
 export type SerializableClass = abstract new (...args: any[]) => unknown;
 /** What can be registered: a class (layer, loss, metric, ...) or a function (activation, ...). */
 export type Serializable = SerializableClass | ((...args: never[]) => unknown);

@@ -86,6 +86,7 @@ export class Progbar {
   /** Redraws the line in place on a TTY, else writes it as a line of its own. */
   private write(line: string, finalize: boolean): void {
     if (this.dynamic) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removes the ANSI colour codes (ESC [ ... m) before measuring
       const visible = line.replace(/\x1b\[[0-9;]*m/g, '').length;
       this.stream.write(`\r${line}${' '.repeat(Math.max(0, this.lastLength - visible))}${finalize ? '\n' : ''}`);
       this.lastLength = visible;

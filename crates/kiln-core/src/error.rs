@@ -1,6 +1,7 @@
 use std::fmt;
 
-/// What kind of bad input an error reports; the binding maps each to a TypeScript error class.
+/// What kind of bad input an error reports; the binding hands it to JavaScript as the error's
+/// `code`, which TypeScript maps to the `KilnError` subclass of the same name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     Shape,
@@ -8,6 +9,21 @@ pub enum ErrorKind {
     Runtime,
     /// A buffer too large for the machine (TensorFlow's ResourceExhaustedError).
     ResourceExhausted,
+}
+
+impl ErrorKind {
+    /// Every kind, for the binding's list of codes.
+    pub const ALL: [ErrorKind; 4] = [ErrorKind::Shape, ErrorKind::Value, ErrorKind::Runtime, ErrorKind::ResourceExhausted];
+
+    /// The JavaScript error's `code`: the name of the TypeScript class this kind becomes.
+    pub fn as_code(self) -> &'static str {
+        match self {
+            ErrorKind::Shape => "ShapeError",
+            ErrorKind::Value => "ValueError",
+            ErrorKind::Runtime => "RuntimeError",
+            ErrorKind::ResourceExhausted => "ResourceExhaustedError",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +47,7 @@ impl KilnError {
     }
     /// The TypeScript class name this error becomes.
     pub fn class_name(&self) -> &'static str {
-        match self.kind {
-            ErrorKind::Shape => "ShapeError",
-            ErrorKind::Value => "ValueError",
-            ErrorKind::Runtime => "RuntimeError",
-            ErrorKind::ResourceExhausted => "ResourceExhaustedError",
-        }
+        self.kind.as_code()
     }
 }
 

@@ -1,11 +1,11 @@
 //! Bytes gathered in native memory piece by piece (a file as it is decompressed), then made a
 //! uint8 tensor without another copy: a loader never holds a file's bytes twice.
 use crate::convert;
-use crate::error::{to_js, value_error};
+use crate::error::{from_napi, to_js, value_error, Result};
 use crate::tensor::NativeTensor;
 use kiln_core::{Storage, Tensor};
 use napi::bindgen_prelude::{ObjectFinalize, Uint8Array};
-use napi::{Env, Result};
+use napi::Env;
 use napi_derive::napi;
 
 #[napi(custom_finalize)]
@@ -18,7 +18,7 @@ pub struct NativeByteBuilder {
 }
 
 impl ObjectFinalize for NativeByteBuilder {
-    fn finalize(self, env: Env) -> Result<()> {
+    fn finalize(self, env: Env) -> napi::Result<()> {
         env.adjust_external_memory(-self.reported_bytes)?;
         Ok(())
     }
@@ -31,7 +31,7 @@ impl NativeByteBuilder {
     pub fn new(env: Env, capacity: f64) -> Result<Self> {
         let capacity = convert::count(capacity, "byte builder: capacity")?;
         let bytes = kiln_core::alloc::with_capacity::<u8>(capacity, "reading a file").map_err(to_js)?;
-        env.adjust_external_memory(capacity as i64)?;
+        env.adjust_external_memory(capacity as i64).map_err(from_napi)?;
         Ok(NativeByteBuilder { bytes, capacity, reported_bytes: capacity as i64 })
     }
 
@@ -59,7 +59,7 @@ impl NativeByteBuilder {
         let shape = convert::shape(&shape, "byte builder: shape")?;
         let mut bytes = std::mem::take(&mut self.bytes);
         // The tensor reports what it holds from here on.
-        env.adjust_external_memory(-self.reported_bytes)?;
+        env.adjust_external_memory(-self.reported_bytes).map_err(from_napi)?;
         self.reported_bytes = 0;
         // Moved down in place: no second buffer.
         bytes.drain(..skip);

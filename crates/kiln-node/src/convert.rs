@@ -3,9 +3,9 @@
 //! product must fit the machine. napi's own `u32`/`i32` conversions wrap and truncate
 //! (2^32 + 1 becomes 1, -5 becomes 4294967291, 2.9 becomes 2): they are not used for them.
 use crate::error::to_js;
+use crate::error::Result;
 use kiln_core::alloc::checked_element_count;
 use kiln_core::KilnError;
-use napi::Result;
 
 /// 2^53: above it JavaScript numbers are no longer exact integers.
 const MAX_EXACT: f64 = 9_007_199_254_740_992.0;

@@ -2,10 +2,10 @@
 //! layer runs at the start and end of an epoch (the per-step ones run inside the engine). Every
 //! collective is an async task, so the Node event loop stays free while a rank waits for the others.
 use crate::engine::{lock, NativeEngine};
-use crate::error::{guard, to_js};
+use crate::error::{guard, settle, to_js, Result};
 use kiln_core::distribution;
 use napi::bindgen_prelude::{AsyncTask, Buffer, Float64Array, Uint8Array};
-use napi::{Env, Result, Task};
+use napi::{Env, Task};
 use napi_derive::napi;
 use std::time::Duration;
 
@@ -40,16 +40,16 @@ pub struct CollectiveTask {
 }
 
 impl Task for CollectiveTask {
-    type Output = Vec<Vec<u8>>;
+    type Output = Result<Vec<Vec<u8>>>;
     type JsValue = Vec<Buffer>;
 
-    fn compute(&mut self) -> Result<Self::Output> {
+    fn compute(&mut self) -> napi::Result<Self::Output> {
         let work = self.work.take().expect("a collective task runs once");
-        guard(|| work().map_err(to_js))
+        Ok(guard(|| work().map_err(to_js)))
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output.into_iter().map(Buffer::from).collect())
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(settle(&env, output)?.into_iter().map(Buffer::from).collect())
     }
 }
 

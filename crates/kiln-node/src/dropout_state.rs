@@ -1,8 +1,8 @@
 //! The engine's dropout stream for saving and loading: its generator state as 64 hex digits
 //! (four 64-bit words), so a loaded model draws the masks the saved one would have drawn next.
 use crate::engine::{lock, NativeEngine};
+use crate::error::Result;
 use crate::error::{guard, to_js, value_error};
-use napi::Result;
 use napi_derive::napi;
 
 #[napi]

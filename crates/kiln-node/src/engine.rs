@@ -1,14 +1,14 @@
 //! `NativeEngine`: a compiled model. Training, evaluation and prediction run as async tasks on
 //! libuv's threads (and rayon's inside), so the Node event loop stays free.
 use crate::convert;
-use crate::error::{guard, to_js};
+use crate::error::{guard, settle, to_js, Result};
 use crate::tensor::NativeTensor;
 use crate::variable::NativeVariable;
 use kiln_core::engine::{BatchData, BatchRange};
 use kiln_core::{Engine, Tensor};
 use napi::bindgen_prelude::AsyncTask;
 use napi::bindgen_prelude::{ClassInstance, Float32Array, Float64Array, Uint32Array};
-use napi::{Env, Result, Task};
+use napi::{Env, Task};
 use napi_derive::napi;
 use std::sync::{Arc, Mutex};
 
@@ -50,11 +50,11 @@ pub struct BatchTask {
 }
 
 impl Task for BatchTask {
-    type Output = Vec<f64>;
+    type Output = Result<Vec<f64>>;
     type JsValue = Float64Array;
 
-    fn compute(&mut self) -> Result<Self::Output> {
-        guard(|| {
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(guard(|| {
             let mut engine = lock(&self.engine);
             let (inputs, targets) = (refs(&self.inputs), refs(&self.targets));
             let data = BatchData::new(&inputs, &targets).weighted(self.sample_weights.as_deref());
@@ -63,11 +63,11 @@ impl Task for BatchTask {
                 Job::Evaluate { range } => engine.evaluate_batches(&data, *range),
             };
             logs.map(flatten).map_err(to_js)
-        })
+        }))
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(Float64Array::new(output))
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(Float64Array::new(settle(&env, output)?))
     }
 }
 
@@ -78,22 +78,25 @@ pub struct PredictTask {
 }
 
 impl Task for PredictTask {
-    type Output = Vec<Tensor>;
+    type Output = Result<Vec<Tensor>>;
     type JsValue = Vec<NativeTensor>;
 
-    fn compute(&mut self) -> Result<Self::Output> {
-        guard(|| lock(&self.engine).predict(&refs(&self.inputs), self.batch_size).map_err(to_js))
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(guard(|| lock(&self.engine).predict(&refs(&self.inputs), self.batch_size).map_err(to_js)))
     }
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        output
-            .into_iter()
-            .map(|t| {
-                let mut handle = NativeTensor::pending(t);
-                handle.report(&env)?;
-                Ok(handle)
-            })
-            .collect()
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        let handles = output.and_then(|output| {
+            output
+                .into_iter()
+                .map(|t| {
+                    let mut handle = NativeTensor::pending(t);
+                    handle.report(&env)?;
+                    Ok(handle)
+                })
+                .collect()
+        });
+        settle(&env, handles)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `valueAndGrad` and `NativeGradientApplier`: gradients of a traced function and an optimizer
 //! applied to them (Keras' custom training steps). Conversion only; the work is kiln_core's.
-use crate::error::{guard, to_js, value_error};
+use crate::error::{guard, to_js, value_error, Result};
 use crate::tensor::NativeTensor;
 use crate::variable::NativeVariable;
 use kiln_core::constraints::Constraint;
@@ -9,7 +9,7 @@ use kiln_core::graph::Graph;
 use kiln_core::optim::{GradientApplier, OptimizerConfig};
 use kiln_core::{KilnError, Tensor};
 use napi::bindgen_prelude::ClassInstance;
-use napi::{Env, Result};
+use napi::Env;
 use napi_derive::napi;
 
 /// The value (a one-element tensor), one gradient per variable (null where not asked for or

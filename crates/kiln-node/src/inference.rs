@@ -1,10 +1,10 @@
 //! `predictOnBatch`: inference on one batch, computed now on the calling thread (small
 //! batches; larger ones on the pool), with the plan for each input shape kept in the engine.
 use crate::engine::{lock, refs, tensors, NativeEngine};
-use crate::error::{guard, to_js};
+use crate::error::{guard, to_js, Result};
 use crate::tensor::NativeTensor;
 use napi::bindgen_prelude::ClassInstance;
-use napi::{Env, Result};
+use napi::Env;
 use napi_derive::napi;
 
 #[napi]

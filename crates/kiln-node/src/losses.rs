@@ -1,9 +1,9 @@
 //! A loss's per-sample values on concrete tensors (Keras' `Loss.call`); kiln_core computes.
+use crate::error::Result;
 use crate::error::{guard, value_error};
 use crate::tensor::NativeTensor;
 use kiln_core::kernels::loss::{per_sample, Loss};
 use napi::bindgen_prelude::Float32Array;
-use napi::Result;
 use napi_derive::napi;
 
 /// `spec` is the loss as JSON (kind and settings); `yTrue` holds one row per sample (one

@@ -1,10 +1,10 @@
 //! Standalone metrics (`metric.updateState(yTrue, yPred, sampleWeight)`): argument
 //! conversion only; the batch math is kiln_core's metrics kernels, the same the engine runs.
+use crate::error::Result;
 use crate::error::{guard, to_js, value_error};
 use crate::tensor::NativeTensor;
 use kiln_core::kernels::metrics::{self, MetricKind};
 use napi::bindgen_prelude::Float64Array;
-use napi::Result;
 use napi_derive::napi;
 
 /// One batch's contribution to a metric's state; `spec` is the metric's JSON description.

@@ -1,6 +1,6 @@
 //! Eager ops: argument conversion only; the work is kiln_core::ops.
 use crate::convert;
-use crate::error::{guard, to_js, value_error};
+use crate::error::{guard, to_js, value_error, Result};
 use crate::tensor::NativeTensor;
 use kiln_core::kernels::binary::BinaryOp;
 use kiln_core::kernels::conv::Padding;
@@ -9,7 +9,7 @@ use kiln_core::kernels::reduce::ReduceOp;
 use kiln_core::kernels::unary::UnaryOp;
 use kiln_core::{ops, Tensor};
 use napi::bindgen_prelude::{ClassInstance, Uint32Array};
-use napi::{Env, Result};
+use napi::Env;
 use napi_derive::napi;
 
 /// Parses a snake_case op name into one of kiln_core's op enums.

@@ -1,9 +1,9 @@
 //! The engine's optimizer state for saving and loading: the step count and each variable's
 //! state vectors (Adam's momentum and velocity, ...).
 use crate::engine::{lock, NativeEngine};
+use crate::error::Result;
 use crate::error::{guard, to_js};
 use napi::bindgen_prelude::Float32Array;
-use napi::Result;
 use napi_derive::napi;
 
 #[napi]

@@ -2,11 +2,11 @@
 //! shapes of symbolic ops) or names things (the loss kinds): exposed here so that each rule
 //! is written once, in Rust.
 use crate::convert;
+use crate::error::Result;
 use crate::error::{to_js, value_error};
 use kiln_core::kernels::binary::broadcast_dims;
 use kiln_core::kernels::conv::{self, Padding};
 use kiln_core::kernels::loss::LossKind;
-use napi::Result;
 use napi_derive::napi;
 
 /// A shape from JavaScript whose axes may be unknown (null).

@@ -6,11 +6,11 @@
 //! inputs) read a pending float32 conversion's source directly, so `x.astype('float32').div(255)`
 //! on a uint8 dataset never holds a second full float32 copy.
 use crate::convert;
-use crate::error::{guard, to_js, value_error};
+use crate::error::{from_napi, guard, to_js, value_error, Result};
 use kiln_core::{DType, Storage, Tensor};
 use napi::bindgen_prelude::ObjectFinalize;
 use napi::bindgen_prelude::{Float32Array, Int32Array, Uint8Array};
-use napi::{Either, Env, Result};
+use napi::{Either, Env};
 use napi_derive::napi;
 use std::cell::{OnceCell, RefCell};
 use std::sync::Arc;
@@ -33,7 +33,7 @@ impl NativeTensor {
     /// Wraps a tensor and tells V8 how much native memory it holds.
     pub fn wrap(env: &Env, tensor: Tensor) -> Result<NativeTensor> {
         let bytes = tensor.byte_size() as i64;
-        env.adjust_external_memory(bytes)?;
+        env.adjust_external_memory(bytes).map_err(from_napi)?;
         Ok(NativeTensor::ready(Arc::new(tensor), bytes))
     }
 
@@ -45,7 +45,7 @@ impl NativeTensor {
     pub fn report(&mut self, env: &Env) -> Result<()> {
         if let Some(t) = self.values.get() {
             let bytes = t.byte_size() as i64;
-            env.adjust_external_memory(bytes - self.reported_bytes)?;
+            env.adjust_external_memory(bytes - self.reported_bytes).map_err(from_napi)?;
             self.reported_bytes = bytes;
         }
         Ok(())
@@ -84,7 +84,7 @@ impl NativeTensor {
 }
 
 impl ObjectFinalize for NativeTensor {
-    fn finalize(self, env: Env) -> Result<()> {
+    fn finalize(self, env: Env) -> napi::Result<()> {
         env.adjust_external_memory(-self.reported_bytes)?;
         Ok(())
     }
@@ -152,7 +152,7 @@ impl NativeTensor {
             self.disposed = true;
             self.values.take();
             self.pending.borrow_mut().take();
-            env.adjust_external_memory(-self.reported_bytes)?;
+            env.adjust_external_memory(-self.reported_bytes).map_err(from_napi)?;
             self.reported_bytes = 0;
         }
         Ok(())
@@ -179,7 +179,7 @@ impl NativeTensor {
         };
         let bytes = (source.size() * dtype.byte_size()) as i64;
         // Reported now, as if made: V8 then weighs the handle by what it may come to hold.
-        env.adjust_external_memory(bytes)?;
+        env.adjust_external_memory(bytes).map_err(from_napi)?;
         Ok(NativeTensor { values: OnceCell::new(), pending: RefCell::new(Some((source, dtype))), disposed: false, reported_bytes: bytes })
     }
 }

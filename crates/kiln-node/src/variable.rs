@@ -1,7 +1,7 @@
-use crate::error::to_js;
+use crate::error::{to_js, Result};
 use crate::tensor::NativeTensor;
 use kiln_core::Variable;
-use napi::{Env, Result};
+use napi::Env;
 use napi_derive::napi;
 
 /// A weight: a native buffer shared by every engine that trains it.

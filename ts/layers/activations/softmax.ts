@@ -2,7 +2,7 @@ import * as ops from '../../ops.js';
 import { SymbolicTensor } from '../../symbolic.js';
 import { checkAxisOption, resolveAxes, withAxesLast } from '../axes.js';
 import { Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
-import { describeArgument, mainArguments } from '../main_arguments.js';
+import { mainArguments } from '../main_arguments.js';
 
 /** Reshapes each sample (the batch axis stays), concrete or symbolic. */
 function reshapeSamples(x: LayerInput, shape: number[]): LayerInput {

@@ -8,9 +8,9 @@ import { SymbolicTensor } from '../../symbolic.js';
 import type { CallOptions, LayerInput, LayerOutput } from '../layer.js';
 import { Dropout, type DropoutArgs } from './dropout.js';
 
-/** SELU's constants (Keras' alpha and scale); a dropped entry becomes -alpha · scale. */
-const SELU_ALPHA = 1.6732632423543772848170429916717;
-const SELU_SCALE = 1.0507009873554804934193349852946;
+/** SELU's constants (Keras' alpha and scale, to double precision); a dropped entry becomes -alpha · scale. */
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
 const DROPPED_VALUE = -SELU_ALPHA * SELU_SCALE;
 
 /**

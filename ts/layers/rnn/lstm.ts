@@ -1,4 +1,3 @@
-import { getInitializer } from '../../initializers.js';
 import { tensor } from '../../tensor.js';
 import { BaseRNN, type GatedRNNArgs } from './base_rnn.js';
 import { mainArguments } from '../main_arguments.js';
