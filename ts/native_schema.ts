@@ -23,34 +23,38 @@ weight_penalties?: Array<WeightPenalty>,
  */
 constraints?: Array<ConstraintSpec>, };
 
-export type MetricSpec = { output: number, } & ({ "kind": "accuracy" } | { "kind": "categorical_accuracy" } | { "kind": "sparse_categorical_accuracy" } | { "kind": "binary_accuracy", threshold?: number, } | { "kind": "top_k_categorical_accuracy", k: number, } | { "kind": "sparse_top_k_categorical_accuracy", k: number, } | { "kind": "mean_squared_error" } | { "kind": "mean_absolute_error" } | { "kind": "mean_absolute_percentage_error" } | { "kind": "mean_squared_logarithmic_error" } | { "kind": "log_cosh_error" } | { "kind": "cosine_similarity" } | { "kind": "hinge" } | { "kind": "squared_hinge" } | { "kind": "categorical_hinge" } | { "kind": "kl_divergence" } | { "kind": "poisson" } | { "kind": "binary_crossentropy", from_logits?: boolean, label_smoothing?: number, } | { "kind": "categorical_crossentropy", from_logits?: boolean, label_smoothing?: number, } | { "kind": "sparse_categorical_crossentropy", from_logits?: boolean, } | { "kind": "mean" } | { "kind": "sum" } | { "kind": "confusion" } & ConfusionSpec | { "kind": "f_score", threshold: number | null, } | { "kind": "r2_score" });
-
-export type ConfusionSpec = { thresholds: Array<number>, 
+export type LossSpec = { output: number, weight?: number, reduction?: Reduction, 
 /**
- * Thresholds i/(n-1) (AUC's default): Keras then buckets the clipped predictions, which
- * gives the same counts in one pass (and decides exact ties the same way Keras does).
+ * Only carries targets for the output's metrics (its loss is a custom function): not logged.
  */
-evenly_distributed?: boolean, 
+targets_only?: boolean, kind: LossKind, 
 /**
- * Keep only each row's k highest predictions (the others become -1e10).
- */
-top_k?: number | null, 
-/**
- * Count only this column of the predictions and targets.
- */
-class_id?: number | null, 
-/**
- * Count each class separately (AUC's `multi_label`).
- */
-multi_label?: boolean, 
-/**
- * Apply a sigmoid to the predictions first (AUC's `from_logits`).
+ * The output holds logits (cross-entropies): no softmax or sigmoid before the loss.
  */
 from_logits?: boolean, 
 /**
- * Without `multi_label`: a weight per class, multiplied into the sample weights.
+ * Categorical: t (1 - s) + s / classes; binary: t (1 - s) + s / 2.
  */
-label_weights?: Array<number> | null, };
+label_smoothing?: number, 
+/**
+ * Huber's switch from quadratic to linear.
+ */
+delta?: number, };
+
+/**
+ * The engine's losses, named as Keras' loss functions (snake_case).
+ */
+export type LossKind = "categorical_crossentropy" | "sparse_categorical_crossentropy" | "binary_crossentropy" | "mean_squared_error" | "mean_absolute_error" | "mean_absolute_percentage_error" | "mean_squared_logarithmic_error" | "huber" | "log_cosh" | "hinge" | "squared_hinge" | "categorical_hinge" | "kl_divergence" | "poisson" | "cosine_similarity";
+
+export type Reduction = "sum_over_batch_size" | "mean" | "sum" | "mean_with_sample_weight";
+
+export type LossTerm = { node: number, kind?: TermKind, weight?: number, reduction?: Reduction, 
+/**
+ * The output whose loss this is (a custom loss function), for its `<output>_loss` log.
+ */
+output?: number | null, };
+
+export type TermKind = "penalty" | "batch_penalty" | "sample_loss";
 
 /**
  * An update rule and the options applied around it, as one JSON object.
@@ -79,31 +83,6 @@ weight_decay?: number | null, };
  */
 export type WeightPenalty = { variable: number, l1?: number, l2?: number, };
 
-export type LossSpec = { output: number, weight?: number, reduction?: Reduction, 
-/**
- * Only carries targets for the output's metrics (its loss is a custom function): not logged.
- */
-targets_only?: boolean, kind: LossKind, 
-/**
- * The output holds logits (cross-entropies): no softmax or sigmoid before the loss.
- */
-from_logits?: boolean, 
-/**
- * Categorical: t (1 - s) + s / classes; binary: t (1 - s) + s / 2.
- */
-label_smoothing?: number, 
-/**
- * Huber's switch from quadratic to linear.
- */
-delta?: number, };
-
-/**
- * The engine's losses, named as Keras' loss functions (snake_case).
- */
-export type LossKind = "categorical_crossentropy" | "sparse_categorical_crossentropy" | "binary_crossentropy" | "mean_squared_error" | "mean_absolute_error" | "mean_absolute_percentage_error" | "mean_squared_logarithmic_error" | "huber" | "log_cosh" | "hinge" | "squared_hinge" | "categorical_hinge" | "kl_divergence" | "poisson" | "cosine_similarity";
-
-export type Reduction = "sum_over_batch_size" | "mean" | "sum" | "mean_with_sample_weight";
-
 /**
  * A constraint on the variable `variable` of the engine's list.
  */
@@ -129,7 +108,13 @@ dropout?: number, recurrent_dropout?: number, } | { "op": "slice", axis: number,
 
 export type Padding = "valid" | "same";
 
+export type UnaryOp = "linear" | "relu" | "sigmoid" | "tanh" | "exp" | "log" | "square" | "sqrt" | "neg" | "abs" | "elu" | "selu" | "gelu" | "swish" | "softplus" | "softsign" | "hard_sigmoid" | "leaky_relu" | "relu6" | "erf";
+
 export type Cell = "simple" | "lstm" | "gru";
+
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "not_equal" | "equal" | "greater" | "greater_equal" | "less" | "less_equal" | "power";
+
+export type PoolOp = "max" | "average";
 
 /**
  * An augmentation and its ranges, as the TypeScript layer describes it.
@@ -140,21 +125,36 @@ export type FillMode = "reflect" | "wrap" | "constant" | "nearest";
 
 export type Interpolation = "nearest" | "bilinear";
 
-export type BinaryOp = "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "not_equal" | "equal" | "greater" | "greater_equal" | "less" | "less_equal" | "power";
-
-export type PoolOp = "max" | "average";
-
 export type ReduceOp = "sum" | "mean" | "max" | "min" | "prod";
 
-export type UnaryOp = "linear" | "relu" | "sigmoid" | "tanh" | "exp" | "log" | "square" | "sqrt" | "neg" | "abs" | "elu" | "selu" | "gelu" | "swish" | "softplus" | "softsign" | "hard_sigmoid" | "leaky_relu" | "relu6" | "erf";
+export type MetricSpec = { output: number, } & ({ "kind": "accuracy" } | { "kind": "categorical_accuracy" } | { "kind": "sparse_categorical_accuracy" } | { "kind": "binary_accuracy", threshold?: number, } | { "kind": "top_k_categorical_accuracy", k: number, } | { "kind": "sparse_top_k_categorical_accuracy", k: number, } | { "kind": "mean_squared_error" } | { "kind": "mean_absolute_error" } | { "kind": "mean_absolute_percentage_error" } | { "kind": "mean_squared_logarithmic_error" } | { "kind": "log_cosh_error" } | { "kind": "cosine_similarity" } | { "kind": "hinge" } | { "kind": "squared_hinge" } | { "kind": "categorical_hinge" } | { "kind": "kl_divergence" } | { "kind": "poisson" } | { "kind": "binary_crossentropy", from_logits?: boolean, label_smoothing?: number, } | { "kind": "categorical_crossentropy", from_logits?: boolean, label_smoothing?: number, } | { "kind": "sparse_categorical_crossentropy", from_logits?: boolean, } | { "kind": "mean" } | { "kind": "sum" } | { "kind": "confusion" } & ConfusionSpec | { "kind": "f_score", threshold: number | null, } | { "kind": "r2_score" });
 
-export type LossTerm = { node: number, kind?: TermKind, weight?: number, reduction?: Reduction, 
+export type ConfusionSpec = { thresholds: Array<number>, 
 /**
- * The output whose loss this is (a custom loss function), for its `<output>_loss` log.
+ * Thresholds i/(n-1) (AUC's default): Keras then buckets the clipped predictions, which
+ * gives the same counts in one pass (and decides exact ties the same way Keras does).
  */
-output?: number | null, };
-
-export type TermKind = "penalty" | "batch_penalty" | "sample_loss";
+evenly_distributed?: boolean, 
+/**
+ * Keep only each row's k highest predictions (the others become -1e10).
+ */
+top_k?: number | null, 
+/**
+ * Count only this column of the predictions and targets.
+ */
+class_id?: number | null, 
+/**
+ * Count each class separately (AUC's `multi_label`).
+ */
+multi_label?: boolean, 
+/**
+ * Apply a sigmoid to the predictions first (AUC's `from_logits`).
+ */
+from_logits?: boolean, 
+/**
+ * Without `multi_label`: a weight per class, multiplied into the sample weights.
+ */
+label_weights?: Array<number> | null, };
 
 export type Op = { "op": "input", index: number, shape: Array<number | null>, } | { "op": "variable", index: number, } | { "op": "constant", shape: Array<number>, values: Array<number>, } | { "op": "matmul", transpose_b: boolean, } | { "op": "unary", function: UnaryOp, } | { "op": "binary", function: BinaryOp, } | { "op": "softmax" } | { "op": "dropout", rate: number, shared_axes?: Array<number>, } | { "op": "reshape", shape: Array<number>, keep_batch: boolean, copy_axes?: Array<[number, number]>, } | { "op": "reduce", function: ReduceOp, axis: number | null, keep_dims: boolean, } | { "op": "conv2d", strides: [number, number], padding: Padding, dilation: [number, number], groups?: number, } | { "op": "conv2d_transpose", strides: [number, number], padding: Padding, output_padding: [number, number] | null, dilation: [number, number], } | { "op": "conv3d", strides: [number, number, number], padding: Padding, dilation: [number, number, number], groups?: number, } | { "op": "conv3d_transpose", strides: [number, number, number], padding: Padding, output_padding: [number, number, number] | null, dilation: [number, number, number], } | { "op": "transpose", perm: Array<number>, } | { "op": "pad", paddings: Array<[number, number]>, } | { "op": "repeat", repeats: Array<number>, } | { "op": "resize_linear", factors: Array<number>, } | { "op": "gaussian_noise", stddev: number, } | { "op": "gaussian_dropout", rate: number, } | { "op": "batch_matmul" } | { "op": "pool2d", function: PoolOp, pool: [number, number], strides: [number, number], padding: Padding, } | { "op": "rnn", cell: Cell, units: number, activation: UnaryOp, recurrent_activation: UnaryOp, return_sequences: boolean, go_backwards: boolean, masked?: boolean, return_state?: boolean, zero_output_for_mask?: boolean, initial_state?: boolean, 
 /**
@@ -185,5 +185,10 @@ delta?: number, };
  * What a metric accumulates, as the TypeScript side describes it.
  */
 export type MetricKind = { "kind": "accuracy" } | { "kind": "categorical_accuracy" } | { "kind": "sparse_categorical_accuracy" } | { "kind": "binary_accuracy", threshold?: number, } | { "kind": "top_k_categorical_accuracy", k: number, } | { "kind": "sparse_top_k_categorical_accuracy", k: number, } | { "kind": "mean_squared_error" } | { "kind": "mean_absolute_error" } | { "kind": "mean_absolute_percentage_error" } | { "kind": "mean_squared_logarithmic_error" } | { "kind": "log_cosh_error" } | { "kind": "cosine_similarity" } | { "kind": "hinge" } | { "kind": "squared_hinge" } | { "kind": "categorical_hinge" } | { "kind": "kl_divergence" } | { "kind": "poisson" } | { "kind": "binary_crossentropy", from_logits?: boolean, label_smoothing?: number, } | { "kind": "categorical_crossentropy", from_logits?: boolean, label_smoothing?: number, } | { "kind": "sparse_categorical_crossentropy", from_logits?: boolean, } | { "kind": "mean" } | { "kind": "sum" } | { "kind": "confusion" } & ConfusionSpec | { "kind": "f_score", threshold: number | null, } | { "kind": "r2_score" };
+
+/**
+ * The update rule the TypeScript side sends (Keras' names and defaults live there).
+ */
+export type OptimizerSpec = { "kind": "sgd", momentum: number, nesterov: boolean, } | { "kind": "adam", beta_1: number, beta_2: number, epsilon: number, amsgrad?: boolean, } | { "kind": "adamax", beta_1: number, beta_2: number, epsilon: number, } | { "kind": "nadam", beta_1: number, beta_2: number, epsilon: number, } | { "kind": "rmsprop", rho: number, momentum: number, epsilon: number, centered: boolean, } | { "kind": "adagrad", initial_accumulator_value: number, epsilon: number, } | { "kind": "adadelta", rho: number, epsilon: number, } | { "kind": "lion", beta_1: number, beta_2: number, };
 
 export type Constraint = { "kind": "max_norm", max_value: number, axis: Array<number>, } | { "kind": "non_neg" } | { "kind": "unit_norm", axis: Array<number>, } | { "kind": "min_max_norm", min_value: number, max_value: number, rate: number, axis: Array<number>, };

@@ -6,7 +6,7 @@ use crate::engine::EngineSpec;
 use crate::graph::{GraphDescription, Op};
 use crate::kernels::loss::Loss;
 use crate::kernels::metrics::MetricKind;
-use crate::optim::OptimizerConfig;
+use crate::optim::{OptimizerConfig, OptimizerSpec};
 use ts_rs::{TypeVisitor, TS};
 
 /// Where the generated file lives, from the repository root.
@@ -42,6 +42,7 @@ pub fn typescript() -> String {
     found.visit::<Loss>();
     found.visit::<MetricKind>();
     found.visit::<OptimizerConfig>();
+    found.visit::<OptimizerSpec>();
     found.visit::<Constraint>();
     let mut text = HEADER.to_string();
     for (_, declaration) in found.0 {
