@@ -8,14 +8,13 @@ import type * as lossNames from './names.js';
 import { recordedLossValues } from './recorded_losses.js';
 import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
-import { everyMember, type Same } from '../utils/type_lists.js';
+import { type Assert, everyMember, type Same } from '../utils/type_lists.js';
 
 /** The engine's loss kinds (Keras' function names, kiln-core's `LossKind`). */
 export type LossKind = schema.LossKind;
 
-// names.ts exports each kind under its name: it fails to compile when the two lists differ.
-const NAMES_ARE_THE_KINDS: Same<(typeof lossNames)[keyof typeof lossNames], LossKind> = true;
-void NAMES_ARE_THE_KINDS;
+// names.ts exports each kind under its name: this fails to compile when the two lists differ.
+type NamesAreTheKinds = Assert<Same<(typeof lossNames)[keyof typeof lossNames], LossKind>>;
 
 /** @internal What the engine computes: a kind and its settings (kiln-core's `Loss`). */
 export type LossSpec = schema.Loss;

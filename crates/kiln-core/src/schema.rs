@@ -1,6 +1,10 @@
 //! The TypeScript types of what crosses napi (graph and ops, engine spec, losses, metrics,
 //! optimizer, constraints), generated from the serde types themselves so the two sides cannot
 //! drift: `npm run schema` writes ts/native_schema.ts and tests/typescript_schema.rs checks it.
+//!
+//! On the types themselves, behind the feature: a field with a serde default may be left out
+//! in TypeScript (`ts(as = "Option<_>", optional)`, or `ts(optional = nullable)` on an
+//! `Option`), and i64 axes read as TypeScript numbers (`ts(as = "i32")`), not bigints.
 use crate::constraints::Constraint;
 use crate::engine::EngineSpec;
 use crate::graph::{GraphDescription, Op};
