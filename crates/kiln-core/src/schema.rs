@@ -48,8 +48,11 @@ pub fn typescript() -> String {
     found.visit::<OptimizerConfig>();
     found.visit::<OptimizerSpec>();
     found.visit::<Constraint>();
+    // By name: ts-rs visits a type's dependencies in no fixed order.
+    let mut declarations = found.0;
+    declarations.sort_by(|a, b| a.0.cmp(&b.0));
     let mut text = HEADER.to_string();
-    for (_, declaration) in found.0 {
+    for (_, declaration) in declarations {
         text.push('\n');
         text.push_str(&declaration);
         text.push('\n');
