@@ -13,7 +13,8 @@ import { callNative, native } from './native.js';
 import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, record, shapeOf, symbolic, where } from './ops/recording.js';
 import { permuteAxes } from './ops/resampling.js';
 import { expandDims, squeeze } from './ops/reshaping.js';
-import { type Shape, SymbolicTensor } from './symbolic.js';
+import type * as schema from './native_schema.js';
+import { type OpSpec, type Shape, SymbolicTensor } from './symbolic.js';
 import { Tensor, toTensor, type TensorLike } from './tensor.js';
 import { Variable } from './variable.js';
 
@@ -47,7 +48,7 @@ export function broadcastShapes(a: Shape, b: Shape): Shape {
   }
 }
 
-function binary<A extends OpInput, B extends OpInput>(fn: string, a: A, b: B): OpResult2<A, B> {
+function binary<A extends OpInput, B extends OpInput>(fn: schema.BinaryOp, a: A, b: B): OpResult2<A, B> {
   if (isSymbolic([a, b])) {
     const [x, y] = [symbolic(a), symbolic(b)];
     return record({ op: 'binary', function: fn }, [x, y], broadcastShapes(x.shape, y.shape)) as OpResult2<A, B>;
@@ -101,7 +102,7 @@ export function sliceAxis<A extends OpInput>(x: A, axis: number, begin: number, 
   return applyOp({ op: 'slice', axis: a, begin, size }, [x], () => shape.map((d, i) => (i === a ? size : d))) as OpResult<A>;
 }
 
-function unary<A extends OpInput>(fn: string, x: A): OpResult<A> {
+function unary<A extends OpInput>(fn: schema.UnaryOp, x: A): OpResult<A> {
   if (isSymbolic([x])) {
     const s = symbolic(x);
     return record({ op: 'unary', function: fn }, [s], s.shape) as OpResult<A>;
@@ -267,7 +268,11 @@ export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, opti
     throw new ShapeError(`${where()}conv: the kernel expects ${perGroup * groups} input channels${groups > 1 ? ` (${perGroup} in each of ${groups} groups)` : ''}, got an input of shape ${describe(xShape)}`);
   }
   if (filters % groups !== 0) throw new ValueError(`${where()}conv: the number of filters (${filters}) must be a multiple of groups (${groups})`);
-  const spec = { op: spatial === 3 ? 'conv3d' : 'conv2d', strides, padding, dilation, groups };
+  // perAxis gave one stride and one dilation per spatial axis.
+  const spec: OpSpec =
+    spatial === 3
+      ? { op: 'conv3d', strides: strides as [number, number, number], padding, dilation: dilation as [number, number, number], groups }
+      : { op: 'conv2d', strides: strides as [number, number], padding, dilation: dilation as [number, number], groups };
   const outputShape = ([s]: Shape[]) => [s[0], ...strides.map((_, i) => windowOutput(s[i + 1], kShape[i] as number, strides[i], dilation[i], padding, s)), filters];
   if (isSymbolic([x, kernel]) || groups > 1 || spatial === 3) return applyOp(spec, [x, kernel], outputShape) as OpResult2<A, B>;
   const [t, k] = [concrete(x), concrete(kernel)];
@@ -302,7 +307,7 @@ function pooling<A extends OpInput>(fn: 'max' | 'average', x: A, poolSize: numbe
   if (isSymbolic([x])) {
     const s = symbolic(x);
     const out = [0, 1].map((i) => windowOutput(s.shape[i + 1], pool[i], step[i], 1, padding, s.shape));
-    return record({ op: 'pool2d', function: fn, pool, strides: step, padding }, [s], [s.shape[0], out[0], out[1], s.shape[3]]) as OpResult<A>;
+    return record({ op: 'pool2d', function: fn, pool: [pool[0], pool[1]], strides: [step[0], step[1]], padding }, [s], [s.shape[0], out[0], out[1], s.shape[3]]) as OpResult<A>;
   }
   const t = concrete(x);
   return new Tensor(callNative(() => native.pool2D(fn, t.handle, pool, step, padding))) as OpResult<A>;
@@ -313,22 +318,11 @@ export const maxPool = <A extends OpInput>(x: A, poolSize: number | number[], st
 /** Average pooling, channels last; 'same' averages over the cells inside the input. */
 export const averagePool = <A extends OpInput>(x: A, poolSize: number | number[], strides?: number | number[], padding: Padding = 'valid') => pooling('average', x, poolSize, strides, padding);
 
-/** @internal A recurrent layer's computation, as the engine names its settings. */
-export interface RnnSpec {
-  cell: 'simple' | 'lstm' | 'gru';
-  units: number;
-  activation: string;
-  recurrent_activation: string;
-  return_sequences: boolean;
-  go_backwards: boolean;
-  /** Append the final states to each sample's output row (split by the layer). */
-  return_state?: boolean;
-  /** Masked steps output zeros (Bidirectional's sequences) instead of the carried output. */
-  zero_output_for_mask?: boolean;
-  /** Keras' recurrent_dropout (per-gate masks on the state while training), with its input dropout. */
-  dropout?: number;
-  recurrent_dropout?: number;
-}
+/**
+ * @internal A recurrent layer's computation, as the engine names its settings (kiln-core's
+ * `Op::Rnn`; `rnn` sets `masked` and `initial_state` from its extras).
+ */
+export type RnnSpec = Omit<Extract<schema.Op, { op: 'rnn' }>, 'op' | 'masked' | 'initial_state'>;
 
 /** @internal What an rnn call reads besides x and the weights. */
 export interface RnnExtras {
@@ -375,7 +369,7 @@ export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInp
  * at which Keras too takes a change of `trainable` into account.
  */
 export function batchNorm(x: SymbolicTensor, gamma: OpInput, beta: OpInput, movingMean: Variable, movingVariance: Variable, epsilon: number, momentum: number, fixedStatistics: () => boolean): SymbolicTensor {
-  const spec = {
+  const spec: OpSpec = {
     op: 'batch_norm',
     epsilon,
     momentum,

@@ -37,7 +37,10 @@ export interface UniformOptions {
  * has an unknown (null) batch axis taken from a symbolic tensor (`ops.shape(zMean)[0]`). It
  * is drawn afresh at every step, as Keras' random ops in `call` are.
  */
-function recorded(spec: OpSpec, shape: (number | null)[]): SymbolicTensor | undefined {
+/** A random op's settings; its shape is the one asked for. */
+type RandomSpec = Omit<Extract<OpSpec, { op: 'random_uniform' }>, 'shape'> | Omit<Extract<OpSpec, { op: 'random_normal' }>, 'shape'>;
+
+function recorded(spec: RandomSpec, shape: (number | null)[]): SymbolicTensor | undefined {
   const hasUnknown = Array.isArray(shape) && shape.some((d) => d === null);
   if (!hasUnknown && !tracing()) return undefined;
   if (!Array.isArray(shape) || shape.some((d, i) => (d === null ? i !== 0 : !Number.isInteger(d) || d < 0))) {

@@ -1,16 +1,17 @@
 // Symbolic tensors: calling layers or ops on them records a graph node instead of computing
 // (Keras 3's KerasTensor). `compile` sends the recorded graph to the Rust engine.
+import type * as schema from './native_schema.js';
 import type { DType } from './tensor.js';
 import type { Variable } from './variable.js';
 
 /** A shape whose unknown axes are `null`: always the batch axis, and any axis declared so (a variable length). */
 export type Shape = (number | null)[];
 
-/** One node as the engine reads it: `op` plus that op's parameters. */
-export interface OpSpec {
-  op: string;
-  [parameter: string]: unknown;
-}
+/**
+ * One node's op as the engine reads it (kiln-core's `Op`, generated into native_schema.ts),
+ * except that model inputs and weights are numbered when the graph is built (graph_spec.ts).
+ */
+export type OpSpec = schema.Op extends infer O ? (O extends { op: 'input' | 'variable' } ? Omit<O, 'index'> : O) : never;
 
 /**
  * A placeholder for a tensor in a model being built (Keras 3's KerasTensor): it has a shape but no

@@ -1,5 +1,7 @@
-/** @internal A constraint as the engine reads it. */
-export type ConstraintSpec = { kind: string } & Record<string, string | number | number[]>;
+import type * as schema from '../native_schema.js';
+
+/** @internal A constraint as the engine reads it (kiln-core's `Constraint`). */
+export type ConstraintSpec = schema.Constraint;
 
 /**
  * Base of weight constraints (kernelConstraint, biasConstraint, ...): the engine applies them

@@ -1,5 +1,6 @@
 import { ShapeError, ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
+import type * as schema from '../native_schema.js';
 import { isSymbolic } from '../ops/recording.js';
 import { SymbolicTensor } from '../symbolic.js';
 import * as ops from '../ops.js';
@@ -7,26 +8,25 @@ import type * as lossNames from './names.js';
 import { recordedLossValues } from './recorded_losses.js';
 import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
+import { type Assert, everyMember, type Same } from '../utils/type_lists.js';
 
 /** The engine's loss kinds (Keras' function names, kiln-core's `LossKind`). */
-export type LossKind = (typeof lossNames)[keyof typeof lossNames];
+export type LossKind = schema.LossKind;
 
-/** @internal What the engine computes: a kind and its settings. */
-export interface LossSpec {
-  kind: LossKind;
-  from_logits?: boolean;
-  label_smoothing?: number;
-  delta?: number;
-}
+// names.ts exports each kind under its name: this fails to compile when the two lists differ.
+type NamesAreTheKinds = Assert<Same<(typeof lossNames)[keyof typeof lossNames], LossKind>>;
+
+/** @internal What the engine computes: a kind and its settings (kiln-core's `Loss`). */
+export type LossSpec = schema.Loss;
 
 /**
  * How per-sample losses become one number: 'sum_over_batch_size' (default) and 'mean' divide
  * the weighted sum by the number of values, 'sum' keeps it, 'mean_with_sample_weight' divides
  * by the sum of the sample weights; 'none' (for `apply` only) returns the weighted values.
  */
-export type Reduction = 'sum_over_batch_size' | 'mean' | 'sum' | 'mean_with_sample_weight' | 'none';
+export type Reduction = schema.Reduction | 'none';
 
-const REDUCTIONS: Reduction[] = ['sum_over_batch_size', 'mean', 'sum', 'mean_with_sample_weight', 'none'];
+const REDUCTIONS: readonly Reduction[] = everyMember<Reduction>()(['sum_over_batch_size', 'mean', 'sum', 'mean_with_sample_weight', 'none']);
 
 /** Options every loss takes; unknown keys are refused. */
 export interface LossArgs {

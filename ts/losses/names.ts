@@ -1,5 +1,5 @@
 // Keras' loss function names, usable wherever a loss is named (`compile({ loss: kiln.losses.huber })`):
-// the engine's loss kinds, kiln-core's `LossKind` (__test__/native_boundary.spec.ts checks the two lists agree).
+// the engine's loss kinds, kiln-core's `LossKind` (loss.ts does not compile when the two lists differ).
 /** Keras' `categorical_crossentropy` loss by name: `compile({ loss: kiln.losses.categorical_crossentropy })`. */
 export const categorical_crossentropy = 'categorical_crossentropy';
 /** Keras' `sparse_categorical_crossentropy` loss by name: `compile({ loss: kiln.losses.sparse_categorical_crossentropy })`. */

@@ -33,7 +33,7 @@ export class BinaryAccuracy extends SampleMeanMetric {
 
   /** @internal The engine's description of it. */
   override spec(): MetricSpec {
-    return { ...super.spec(), threshold: this.threshold };
+    return { kind: 'binary_accuracy', threshold: this.threshold };
   }
 
   override getConfig(): Record<string, unknown> {
@@ -79,7 +79,7 @@ export class TopKCategoricalAccuracy extends SampleMeanMetric {
 
   /** @internal The engine's description of it. */
   override spec(): MetricSpec {
-    return { ...super.spec(), k: this.k };
+    return { kind: 'top_k_categorical_accuracy', k: this.k };
   }
 
   override getConfig(): Record<string, unknown> {
@@ -100,7 +100,7 @@ export class SparseTopKCategoricalAccuracy extends SampleMeanMetric {
 
   /** @internal The engine's description of it. */
   override spec(): MetricSpec {
-    return { ...super.spec(), k: this.k };
+    return { kind: 'sparse_top_k_categorical_accuracy', k: this.k };
   }
 
   override getConfig(): Record<string, unknown> {

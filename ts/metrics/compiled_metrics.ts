@@ -92,7 +92,7 @@ export function checkMetricIdentifiers(metrics: MetricsArgument | undefined, los
 }
 
 /** The metric kinds that read integer labels, as sparse_categorical_crossentropy's targets are. */
-const SPARSE_KINDS = new Set(['sparse_categorical_accuracy', 'sparse_top_k_categorical_accuracy', 'sparse_categorical_crossentropy']);
+const SPARSE_KINDS = new Set<MetricSpec['kind']>(['sparse_categorical_accuracy', 'sparse_top_k_categorical_accuracy', 'sparse_categorical_crossentropy']);
 
 /** A metric reads the targets of its output's loss: integer labels or one value per prediction. */
 function checkTargets(metric: Metric<MetricResult>, loss: LossKind): void {

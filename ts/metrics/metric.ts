@@ -2,6 +2,7 @@
 // runs in Rust (the same kernels fit and evaluate use); a metric keeps the accumulated state
 // (weighted sums and counts, as Keras' metric variables) and turns it into its result.
 import { ShapeError, ValueError } from '../errors.js';
+import type * as schema from '../native_schema.js';
 import { callNative, native } from '../native.js';
 import { type TensorLike, toTensor } from '../tensor.js';
 import { uniqueName } from '../utils/naming.js';
@@ -10,11 +11,8 @@ import { checkOptionNames } from '../utils/options.js';
 /** A metric's result: one number, or one per threshold or class. */
 export type MetricResult = number | number[];
 
-/** @internal What the Rust kernels accumulate for a metric: a kind and its settings. */
-export interface MetricSpec {
-  kind: string;
-  [setting: string]: unknown;
-}
+/** @internal What the Rust kernels accumulate for a metric: a kind and its settings (kiln-core's `MetricKind`). */
+export type MetricSpec = schema.MetricKind;
 
 /** Options every metric takes; unknown keys are refused. */
 export interface MetricArgs {

@@ -50,7 +50,7 @@ export class BinaryCrossentropy extends SampleMeanMetric {
 
   /** @internal The engine's description of it. */
   override spec(): MetricSpec {
-    return { ...super.spec(), from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
+    return { kind: 'binary_crossentropy', from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
   }
 
   override getConfig(): Record<string, unknown> {
@@ -73,7 +73,7 @@ export class CategoricalCrossentropy extends SampleMeanMetric {
 
   /** @internal The engine's description of it. */
   override spec(): MetricSpec {
-    return { ...super.spec(), from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
+    return { kind: 'categorical_crossentropy', from_logits: this.fromLogits, label_smoothing: this.labelSmoothing };
   }
 
   override getConfig(): Record<string, unknown> {
@@ -94,7 +94,7 @@ export class SparseCategoricalCrossentropy extends SampleMeanMetric {
 
   /** @internal The engine's description of it. */
   override spec(): MetricSpec {
-    return { ...super.spec(), from_logits: this.fromLogits };
+    return { kind: 'sparse_categorical_crossentropy', from_logits: this.fromLogits };
   }
 
   override getConfig(): Record<string, unknown> {

@@ -9,13 +9,14 @@ import { divideNoNan, Metric, type MetricArgs, type MetricSpec } from './metric.
  */
 export abstract class SampleMeanMetric extends Metric {
   /** `kind` names the per-sample score the kernels compute (Keras' function name). */
-  protected constructor(args: MetricArgs, defaultName: string, private readonly kind: string, unique = false) {
+  protected constructor(args: MetricArgs, defaultName: string, private readonly kind: MetricSpec['kind'], unique = false) {
     super(args, defaultName, unique);
   }
 
   /** @internal The engine's description of it. */
   spec(): MetricSpec {
-    return { kind: this.kind };
+    // A kind with required settings (top-k's `k`) is completed by its subclass.
+    return { kind: this.kind } as MetricSpec;
   }
 
   /** @internal The result of an accumulated state. */

@@ -5,6 +5,7 @@ import { ValueError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
 import type { Loss, LossKind } from '../losses/index.js';
 import { LossFunctionWrapper } from '../losses/loss_function.js';
+import type * as schema from '../native_schema.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { type Shape, SymbolicTensor } from '../symbolic.js';
 import type { Variable } from '../variable.js';
@@ -21,7 +22,7 @@ export interface EngineSpecArgs {
   losses: Loss[];
   lossWeights: number[];
   /** The engine's metric specs, each naming its output. */
-  metrics: ({ output: number } & Record<string, unknown>)[];
+  metrics: schema.MetricSpec[];
   optimizer: Optimizer;
   /** Per-sample shape of each output's targets, when the data is known (custom losses need it). */
   targetShapes?: (number[] | undefined)[];
@@ -30,7 +31,7 @@ export interface EngineSpecArgs {
 }
 
 export interface CompiledSpec {
-  spec: Record<string, unknown>;
+  spec: schema.EngineSpec;
   variables: Variable[];
   /** Outputs whose targets feed a custom loss: passed to the engine after the model's inputs. */
   targetsAsInputs: number[];
@@ -47,7 +48,7 @@ export function engineSpec(a: EngineSpecArgs): CompiledSpec {
   const targetInputs: SymbolicTensor[] = [];
   const targetsAsInputs: number[] = [];
   const targetsAsTargets: number[] = [];
-  const losses: Record<string, unknown>[] = [];
+  const losses: schema.LossSpec[] = [];
   a.outputs.forEach((output, i) => {
     const loss = a.losses[i];
     const weight = a.lossWeights[i];
@@ -80,7 +81,7 @@ export function engineSpec(a: EngineSpecArgs): CompiledSpec {
   const penalized = regularization.weightPenalties.map((p) => p.weight.symbolic);
   const { graph, variables, extraIds } = buildGraphSpec([...a.inputs, ...targetInputs], a.outputs, [...terms.map((t) => t.tensor), ...penalized]);
   const trainable = new Set(a.trainableWeights);
-  const spec = {
+  const spec: schema.EngineSpec = {
     graph,
     // What trains is what the model's trainableWeights lists (layers' and models' `trainable` included).
     trainable: variables.map((v) => trainable.has(v)),
@@ -96,7 +97,7 @@ export function engineSpec(a: EngineSpecArgs): CompiledSpec {
 }
 
 /** A loss's reduction as the engine reads it; 'none' cannot train (the loss must be one number). */
-function engineReduction(loss: Loss): string {
+function engineReduction(loss: Loss): schema.Reduction {
   if (loss.reduction === 'none') {
     throw new ValueError(`Loss "${loss.name}" has reduction 'none': compile() needs a loss that reduces to one number ('sum_over_batch_size', 'sum', 'mean' or 'mean_with_sample_weight')`);
   }

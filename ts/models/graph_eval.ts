@@ -10,10 +10,9 @@ export function evaluateGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[
   const run = (t: SymbolicTensor): Tensor => {
     let value = known.get(t);
     if (value) return value;
-    const { op } = t.spec;
-    if (op === 'variable') value = t.variable!.read();
-    else if (op === 'constant') value = tensor(Float32Array.from(t.spec.values as number[]), t.spec.shape as number[]);
-    else if (op === 'input') throw new ValueError(`Graph disconnected: cannot obtain a value for tensor "${t.name}": it is not one of the model's inputs`);
+    if (t.spec.op === 'variable') value = t.variable!.read();
+    else if (t.spec.op === 'constant') value = tensor(Float32Array.from(t.spec.values), t.spec.shape);
+    else if (t.spec.op === 'input') throw new ValueError(`Graph disconnected: cannot obtain a value for tensor "${t.name}": it is not one of the model's inputs`);
     else {
       const args = t.inputs.map(run);
       value = new Tensor(callNative(() => native.runOp(JSON.stringify(t.spec), args.map((a) => a.handle), t.name)));

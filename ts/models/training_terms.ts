@@ -2,22 +2,18 @@
 // weight regularizers and activity regularizers (Keras' `model.losses`), and the constraints
 // the engine applies after each step.
 import type { Layer } from '../layers/layer.js';
-import type { ConstraintSpec } from '../constraints/constraint.js';
 import { ValueError } from '../errors.js';
+import type * as schema from '../native_schema.js';
 import { L1, L1L2, L2 } from '../regularizers/l1l2.js';
 import type { Regularizer } from '../regularizers/regularizer.js';
 import { SymbolicTensor } from '../symbolic.js';
 import type { Variable } from '../variable.js';
 
-/** A loss term before it has a node id: the engine's `TermKind` and settings. */
-export interface PendingTerm {
-  tensor: SymbolicTensor;
-  kind: 'penalty' | 'batch_penalty' | 'sample_loss';
-  weight?: number;
-  reduction?: string;
-  /** The output whose loss it is (a custom loss), logged as `<output>_loss`. */
-  output?: number;
-}
+/**
+ * A loss term before it has a node id: the tensor whose node it will be, and the engine's
+ * settings (kind, weight, reduction, and for a custom loss the output whose `<output>_loss` it is).
+ */
+export type PendingTerm = { tensor: SymbolicTensor } & Omit<schema.LossTerm, 'node'>;
 
 /** A built-in L1/L2 regularizer, which the engine computes fused on the weight. */
 export interface WeightPenalty {
@@ -82,6 +78,6 @@ export function regularizationTerms(layers: Partial<Pick<Layer, 'activityPenalti
 }
 
 /** @internal The engine's constraints: each constrained weight by its index in `variables`. */
-export function constraintSpecs(variables: Variable[]): ({ variable: number } & ConstraintSpec)[] {
+export function constraintSpecs(variables: Variable[]): schema.ConstraintSpec[] {
   return variables.flatMap((v, variable) => (v.constraint ? [{ variable, ...v.constraint.spec() }] : []));
 }

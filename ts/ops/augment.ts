@@ -1,26 +1,14 @@
 // Image augmentation recorded in graphs (Keras' Random* layers): the engine draws each image's
 // parameters from its seeded generator and applies them only while fitting.
+import type * as schema from '../native_schema.js';
 import type { SymbolicTensor } from '../symbolic.js';
 import { record } from './recording.js';
 
-export type FillMode = 'reflect' | 'wrap' | 'constant' | 'nearest';
-export type Interpolation = 'nearest' | 'bilinear';
+export type FillMode = schema.FillMode;
+export type Interpolation = schema.Interpolation;
 
-interface Resample {
-  fill_mode: FillMode;
-  interpolation: Interpolation;
-  fill_value: number;
-}
-
-/** The augmentations the engine knows, with their ranges (as kernels/augment.rs reads them). */
-export type Augmentation =
-  | { kind: 'flip'; horizontal: boolean; vertical: boolean }
-  | ({ kind: 'rotation'; factor: [number, number] } & Resample)
-  | ({ kind: 'zoom'; height: [number, number]; width: [number, number] | null } & Resample)
-  | ({ kind: 'translation'; height: [number, number]; width: [number, number] } & Resample)
-  | { kind: 'contrast'; factor: [number, number]; value_range: [number, number] }
-  | { kind: 'brightness'; factor: [number, number]; value_range: [number, number] }
-  | { kind: 'crop'; height: number; width: number };
+/** The augmentations the engine knows, with their ranges (kiln-core's `Augmentation`). */
+export type Augmentation = schema.Augmentation;
 
 /**
  * @internal Records a training-only augmentation of images [batch, h, w, c]; at inference the

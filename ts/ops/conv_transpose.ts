@@ -2,7 +2,7 @@
 import { formatValue } from '../utils/options.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { type OpInput, type OpResult2, reshape, reshapeSamples } from '../ops.js';
-import { type Shape, SymbolicTensor } from '../symbolic.js';
+import { type OpSpec, type Shape, SymbolicTensor } from '../symbolic.js';
 import type { Tensor } from '../tensor.js';
 import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, shapeOf, symbolic, where } from './recording.js';
 
@@ -49,7 +49,13 @@ export function convTranspose<A extends OpInput, B extends OpInput>(x: A, kernel
   if (outputPadding !== null && (outputPadding.length !== spatial || outputPadding.some((p, i) => !Number.isInteger(p) || p < 0 || p >= strides[i]))) {
     throw new ValueError(`${where()}\`outputPadding\` must be ${spatial} non-negative integers, each strictly less than the corresponding stride (strides ${formatValue(strides)}), got ${formatValue(options.outputPadding)}`);
   }
-  const spec = { op: rank === 5 ? 'conv3d_transpose' : 'conv2d_transpose', strides, padding, output_padding: outputPadding, dilation };
+  // perAxis gave one stride and one dilation per spatial axis, and outputPadding was checked to.
+  type Triple = [number, number, number];
+  type Pair = [number, number];
+  const spec: OpSpec =
+    rank === 5
+      ? { op: 'conv3d_transpose', strides: strides as Triple, padding, output_padding: outputPadding as Triple | null, dilation: dilation as Triple }
+      : { op: 'conv2d_transpose', strides: strides as Pair, padding, output_padding: outputPadding as Pair | null, dilation: dilation as Pair };
   return applyOp(spec, [x, kernel], ([xShape, kShape]) => {
     if (xShape.length !== rank || kShape.length !== rank) {
       const axes = rank === 5 ? 'depth, height, width' : 'height, width';

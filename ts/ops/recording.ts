@@ -4,13 +4,14 @@ import { formatValue } from '../utils/options.js';
 import { ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
 import type { OpInput } from '../ops.js';
+import type * as schema from '../native_schema.js';
 import { currentLayerName, type OpSpec, type Shape, SymbolicTensor, tracing } from '../symbolic.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { Variable } from '../variable.js';
 import { activeTape } from '../gradients/tape.js';
 
 /** Convolution and pooling padding, as Keras names it. */
-export type Padding = 'valid' | 'same';
+export type Padding = schema.Padding;
 
 /** Symbolic when an argument is, or when a weight is used while a layer is being traced. */
 export function isSymbolic(args: OpInput[]): boolean {

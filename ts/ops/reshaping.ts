@@ -14,7 +14,7 @@ export type TargetAxis = number | { from: number };
 /** @internal Reshapes to `target`, whose entries may copy input axes (lengths unknown until run). */
 export function reshapeTo<A extends OpInput>(x: A, target: TargetAxis[]): OpResult<A> {
   const shape = target.map((d) => (typeof d === 'number' ? d : 1));
-  const copyAxes = target.flatMap((d, i) => (typeof d === 'number' ? [] : [[i, d.from]]));
+  const copyAxes = target.flatMap((d, i): [number, number][] => (typeof d === 'number' ? [] : [[i, d.from]]));
   return applyOp({ op: 'reshape', shape, keep_batch: false, copy_axes: copyAxes }, [x], ([s]) => {
     const out: Shape = target.map((d) => (typeof d === 'number' ? (d === -1 ? null : d) : s[d.from]));
     if (out.every((d) => d !== null) && s.every((d) => d !== null)) {

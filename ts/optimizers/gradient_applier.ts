@@ -4,6 +4,7 @@
 import type { NativeGradientApplier } from '../../native.cjs';
 import { ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
+import type * as schema from '../native_schema.js';
 import { Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { describeValue } from '../utils/options.js';
 import { Variable } from '../variable.js';
@@ -29,7 +30,7 @@ export function gradientPairs(where: string, first: unknown, variables: unknown)
 export class GradientApplier {
   private readonly handle: NativeGradientApplier;
 
-  constructor(engineSpec: Record<string, unknown>) {
+  constructor(engineSpec: schema.OptimizerConfig) {
     this.handle = callNative(() => new native.NativeGradientApplier(JSON.stringify(engineSpec)));
   }
 
@@ -52,7 +53,7 @@ export class GradientApplier {
         throw new ValueError(`${where}: gradient ${i} has shape [${g.shape.join(', ')}] but variable "${v.path}" has shape [${v.shape.join(', ')}]`);
       }
     });
-    const constraints = kept.map(([, v]) => v.constraint?.spec() ?? null);
+    const constraints: (schema.Constraint | null)[] = kept.map(([, v]) => v.constraint?.spec() ?? null);
     callNative(() => this.handle.apply(kept.map(([, v]) => v.handle), kept.map(([g]) => g.handle), learningRate, JSON.stringify(constraints)));
   }
 }

@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.js';
+import type * as schema from '../native_schema.js';
 import { describeArgument, mainArguments } from '../layers/main_arguments.js';
 import { checkOptionNames, isOptionsObject } from '../utils/options.js';
 import { LearningRateSchedule } from './schedules/learning_rate_schedule.js';
@@ -38,11 +39,11 @@ export function optimizerArguments<A extends OptimizerArgs>(learningRate: unknow
   return { ...options, learningRate: main[0] };
 }
 
-/** What the engine needs to build the update rule. */
-export type OptimizerSpec = { kind: string } & Record<string, number | boolean | string>;
+/** What the engine needs to build the update rule (kiln-core's `OptimizerSpec`). */
+export type OptimizerSpec = schema.OptimizerSpec;
 
-/** @internal The rule plus the options the engine applies around it (clipping, weight decay). */
-export type OptimizerEngineSpec = { kind: string } & Record<string, number | boolean | string | null>;
+/** @internal The rule plus the options the engine applies around it (clipping, weight decay): kiln-core's `OptimizerConfig`. */
+export type OptimizerEngineSpec = schema.OptimizerConfig;
 
 /**
  * Base of every optimizer. The update rule runs in Rust; a subclass names its rule and

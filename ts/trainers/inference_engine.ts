@@ -4,13 +4,14 @@
 import type { NativeEngine } from '../../native.cjs';
 import { buildGraphSpec } from '../models/graph_spec.js';
 import { callNative, native } from '../native.js';
+import type * as schema from '../native_schema.js';
 import type { SymbolicTensor } from '../symbolic.js';
 import { Tensor } from '../tensor.js';
 
 /** A native engine that runs the graph from `inputs` to `outputs`, for inference only. */
 export function inferenceEngine(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): NativeEngine {
   const { graph, variables } = buildGraphSpec(inputs, outputs);
-  const spec = { graph, trainable: variables.map(() => false) };
+  const spec: schema.EngineSpec = { graph, trainable: variables.map(() => false), optimizer: null };
   return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
 }
 

@@ -8,20 +8,35 @@ use serde::Deserialize;
 const EPSILON: f32 = 1e-7;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Constraint {
     /// Norms above `max_value` are scaled down to it.
-    MaxNorm { max_value: f32, axis: Vec<i64> },
+    MaxNorm {
+        max_value: f32,
+        #[cfg_attr(feature = "ts", ts(as = "Vec<i32>"))]
+        axis: Vec<i64>,
+    },
     /// Negative entries become zero.
     NonNeg,
     /// Every slice is scaled to norm 1.
-    UnitNorm { axis: Vec<i64> },
+    UnitNorm {
+        #[cfg_attr(feature = "ts", ts(as = "Vec<i32>"))]
+        axis: Vec<i64>,
+    },
     /// Norms move toward [min_value, max_value] by the fraction `rate`.
-    MinMaxNorm { min_value: f32, max_value: f32, rate: f32, axis: Vec<i64> },
+    MinMaxNorm {
+        min_value: f32,
+        max_value: f32,
+        rate: f32,
+        #[cfg_attr(feature = "ts", ts(as = "Vec<i32>"))]
+        axis: Vec<i64>,
+    },
 }
 
 /// A constraint on the variable `variable` of the engine's list.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConstraintSpec {
     pub variable: usize,
     #[serde(flatten)]

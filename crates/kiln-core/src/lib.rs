@@ -11,6 +11,8 @@ pub mod kernels;
 pub mod ops;
 pub mod optim;
 pub mod rng;
+#[cfg(feature = "ts")]
+pub mod schema;
 pub mod tensor;
 pub mod threads;
 pub mod variable;

@@ -146,7 +146,7 @@ export class TensorBoard extends Callback {
 function graphNodes(model: NonNullable<Callback['model']>): { name: string; op: string; input: string[] }[] {
   const { graph } = buildGraphSpec(model.inputs, model.outputs);
   const used = new Set<string>();
-  const ops = graph.nodes.map((node) => String(node.function ?? node.op));
+  const ops = graph.nodes.map((node) => ('function' in node ? node.function : node.op));
   const names = graph.nodes.map((node, i) => {
     const scoped = node.op === 'variable' || node.op === 'input' ? String(node.name) : `${String(node.name)}/${ops[i]}`;
     const base = scoped.replace(/[^A-Za-z0-9_./-]/g, '_');

@@ -7,7 +7,7 @@ import type { Shape, SymbolicTensor } from '../../symbolic.js';
 import { CONVERTERS } from './converters/index.js';
 import { type ConstantValue, OnnxGraphBuilder } from './graph_builder.js';
 import { type DimensionProto, type ModelProto, OnnxDataType, type ValueInfoProto } from './onnx_proto.js';
-import type { OpConversion } from './op_conversion.js';
+import type { OpConversion, OpConverter } from './op_conversion.js';
 
 /** ONNX IR version 8 goes with opset 17, which every current runtime reads. */
 export const ONNX_IR_VERSION = 8;
@@ -21,7 +21,7 @@ function valueInfo(name: string, shape: Shape): ValueInfoProto {
 /** Values known at export time: weights, literals, and reshapes of them. */
 function constantOf(t: SymbolicTensor): ConstantValue | undefined {
   if (t.spec.op === 'variable' && t.variable) return { shape: [...t.variable.shape], values: Float32Array.from(t.variable.read().dataSync() as Float32Array) };
-  if (t.spec.op === 'constant') return { shape: (t.spec.shape as number[]) ?? [], values: Float32Array.from(t.spec.values as number[]) };
+  if (t.spec.op === 'constant') return { shape: t.spec.shape, values: Float32Array.from(t.spec.values) };
   if (t.spec.op === 'reshape' && !t.spec.keep_batch && t.shape.every((d) => d !== null)) {
     const source = constantOf(t.inputs[0]);
     return source && { shape: t.shape as number[], values: source.values };
@@ -53,7 +53,8 @@ export function modelToOnnx(model: Model, producerVersion: string): ModelProto {
     if (constant) {
       name = builder.floatInitializer(t.name, constant);
     } else {
-      const converter = CONVERTERS[t.spec.op];
+      // Each converter is registered under the ops it reads.
+      const converter = CONVERTERS[t.spec.op] as OpConverter | undefined;
       const layerName = t.name;
       if (!converter) {
         const kind = layerClass.get(layerName);
@@ -62,6 +63,7 @@ export function modelToOnnx(model: Model, producerVersion: string): ModelProto {
       const op: OpConversion = {
         builder,
         node: t,
+        spec: t.spec,
         layerName,
         input: (i) => convert(t.inputs[i]),
         constant: (i) => constantOf(t.inputs[i]),

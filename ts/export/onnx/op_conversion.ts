@@ -1,11 +1,16 @@
 // What a converter sees of the graph node it turns into ONNX nodes.
-import type { SymbolicTensor } from '../../symbolic.js';
+import type { OpSpec, SymbolicTensor } from '../../symbolic.js';
 import type { ConstantValue, OnnxGraphBuilder } from './graph_builder.js';
 
-export interface OpConversion {
+/** The ops a graph node can hold (kiln-core's `Op`). */
+export type OpKind = OpSpec['op'];
+
+export interface OpConversion<S extends OpSpec = OpSpec> {
   builder: OnnxGraphBuilder;
-  /** The kiln graph node: its `spec` (op and settings), `shape` and `inputs`. */
+  /** The kiln graph node: its `shape` and `inputs`. */
   node: SymbolicTensor;
+  /** The node's op and settings, as the engine reads them (narrowed to the ops its converter handles). */
+  spec: S;
   /** The layer that recorded the node (for node names and messages). */
   layerName: string;
   /** The ONNX value name of input `i`, converting it first if needed. */
@@ -18,4 +23,4 @@ export interface OpConversion {
 }
 
 /** Emits the ONNX nodes computing one kiln op and returns the name of their result. */
-export type OpConverter = (op: OpConversion) => string;
+export type OpConverter<K extends OpKind = OpKind> = (op: OpConversion<Extract<OpSpec, { op: K }>>) => string;

@@ -6,10 +6,11 @@ import { ValueError } from '../../errors.js';
 import { augment, type Augmentation, type FillMode, type Interpolation } from '../../ops/augment.js';
 import { SymbolicTensor } from '../../symbolic.js';
 import { describeValue } from '../../utils/options.js';
+import { everyMember } from '../../utils/type_lists.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerInput, type LayerOutput } from '../layer.js';
 
-export const FILL_MODES: readonly FillMode[] = ['reflect', 'wrap', 'constant', 'nearest'];
-export const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear'];
+export const FILL_MODES: readonly FillMode[] = everyMember<FillMode>()(['reflect', 'wrap', 'constant', 'nearest']);
+export const INTERPOLATIONS: readonly Interpolation[] = everyMember<Interpolation>()(['nearest', 'bilinear']);
 
 /** A factor as Keras takes it: one number f, read as (-f, f) (or as `single(f)`), or [lower, upper]. */
 export type Factor = number | [number, number];

@@ -67,14 +67,17 @@ export interface GatedRNNArgs extends RNNArgs {
 
 const WEIGHTS = ['kernel', 'recurrent', 'bias'] as const;
 const RNN_OPTIONS = ['activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', ...WEIGHTS.flatMap((w) => [`${w}Regularizer`, `${w}Constraint`]), 'returnSequences', 'goBackwards', 'dropout', 'recurrentDropout', 'returnState', 'stateful', 'unroll', 'zeroOutputForMask'];
-const ENGINE_ACTIVATIONS = ['tanh', 'relu', 'sigmoid', 'linear'];
+const ENGINE_ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'relu', 'sigmoid', 'linear'];
 
-function engineActivation(identifier: ActivationIdentifier | undefined, fallback: string, layer: string): string {
+/** An activation the engine's recurrent loop runs. */
+type RecurrentActivation = ops.RnnSpec['activation'];
+
+function engineActivation(identifier: ActivationIdentifier | undefined, fallback: RecurrentActivation, layer: string): RecurrentActivation {
   const name = identifier === undefined ? fallback : typeof identifier === 'string' ? snakeCase(identifier) : undefined;
-  if (name === undefined || !ENGINE_ACTIVATIONS.includes(name)) {
+  if (name === undefined || !ENGINE_ACTIVATIONS.includes(name as RecurrentActivation)) {
     throw new ValueError(`Layer "${layer}": recurrent layers support the activations ${ENGINE_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${typeof identifier === 'function' ? 'a function' : `'${String(identifier)}'`}`);
   }
-  return name;
+  return name as RecurrentActivation;
 }
 
 /**
@@ -85,9 +88,9 @@ export abstract class BaseRNN extends Layer {
   /** The size of the output and of the state. */
   readonly units: number;
   /** The activation's name ('tanh', 'relu', 'sigmoid' or 'linear': the ones the engine's loop runs). */
-  readonly activation: string;
+  readonly activation: RecurrentActivation;
   /** The gates' activation's name (LSTM and GRU). */
-  readonly recurrentActivation: string;
+  readonly recurrentActivation: RecurrentActivation;
   /** Whether a bias is added. */
   readonly useBias: boolean;
   /** Whether the whole output sequence is returned. */

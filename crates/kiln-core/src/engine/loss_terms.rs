@@ -7,6 +7,7 @@ use serde::Deserialize;
 use std::ops::Deref;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum TermKind {
     /// The node's values summed, added as they are (weight regularizers).
@@ -20,16 +21,21 @@ pub enum TermKind {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LossTerm {
     pub node: usize,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub kind: TermKind,
     #[serde(default = "super::spec::one")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub weight: f32,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub reduction: Reduction,
     /// The output whose loss this is (a custom loss function), for its `<output>_loss` log.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub output: Option<usize>,
 }
 
@@ -83,11 +89,14 @@ pub fn seed_terms<V: Deref<Target = Vec<f32>>>(plan: &mut Plan, graph: &Graph, v
 /// Keras' L1/L2 penalty `l1 * sum(|w|) + l2 * sum(w²)` on a variable, fused: one pass for the
 /// value, one for the gradient (the graph-node form of the same penalty takes several).
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WeightPenalty {
     pub variable: usize,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub l1: f32,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub l2: f32,
 }
 

@@ -18,9 +18,11 @@ pub struct Graph {
     pub outputs: Vec<usize>,
 }
 
-/// A graph as described, before validation.
+/// A model's ops in topological order (a node's inputs come before it) and which nodes are
+/// its outputs, as described: a `Graph` once validated.
 #[derive(Deserialize)]
-struct GraphDescription {
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Graph"))]
+pub(crate) struct GraphDescription {
     nodes: Vec<Node>,
     outputs: Vec<usize>,
 }

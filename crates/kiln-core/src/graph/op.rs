@@ -14,6 +14,7 @@ use crate::tensor::resolve_reshape;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     /// Model input `index`; `shape` includes the batch axis as null.
@@ -45,20 +46,24 @@ pub enum Op {
     Dropout {
         rate: f32,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         shared_axes: Vec<usize>,
     },
     /// With `keep_batch`, `shape` is per sample; -1 marks the one inferred dimension. Each
     /// `[output axis, input axis]` in `copy_axes` takes that axis' length from the input when
     /// planned (axes unknown when the graph was recorded, as in expand_dims and squeeze).
     Reshape {
+        #[cfg_attr(feature = "ts", ts(as = "Vec<i32>"))]
         shape: Vec<i64>,
         keep_batch: bool,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         copy_axes: Vec<[usize; 2]>,
     },
     /// `axis` None reduces everything to a scalar.
     Reduce {
         function: ReduceOp,
+        #[cfg_attr(feature = "ts", ts(as = "Option<i32>"))]
         axis: Option<i64>,
         keep_dims: bool,
     },
@@ -69,6 +74,7 @@ pub enum Op {
         padding: Padding,
         dilation: [usize; 2],
         #[serde(default = "one_group")]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         groups: usize,
     },
     /// Transposed convolution, x [batch, h, w, cin] with kernel [kh, kw, filters, cin].
@@ -84,6 +90,7 @@ pub enum Op {
         padding: Padding,
         dilation: [usize; 3],
         #[serde(default = "one_group")]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         groups: usize,
     },
     /// Conv2dTranspose's 3-D form: x [batch, d, h, w, cin], kernel [kd, kh, kw, filters, cin].
@@ -99,6 +106,7 @@ pub enum Op {
     },
     /// Zeros added before and after each axis; negative amounts crop.
     Pad {
+        #[cfg_attr(feature = "ts", ts(as = "Vec<[i32; 2]>"))]
         paddings: Vec<[i64; 2]>,
     },
     /// Each index of axis a repeated `repeats[a]` times (nearest upsampling, RepeatVector).
@@ -139,33 +147,42 @@ pub enum Op {
         return_sequences: bool,
         go_backwards: bool,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         masked: bool,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         return_state: bool,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         zero_output_for_mask: bool,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         initial_state: bool,
         /// Keras' `recurrent_dropout`: while training, per-gate masks on h_{t-1}, and on the
         /// inputs when `dropout` > 0 too (see kernels::rnn). Without it the layer applies its
         /// `dropout` before this op.
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         dropout: f32,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         recurrent_dropout: f32,
     },
     /// `size` entries of `axis` from `begin`.
     Slice {
+        #[cfg_attr(feature = "ts", ts(as = "i32"))]
         axis: i64,
         begin: usize,
         size: usize,
     },
     /// Reverses the order along `axis`.
     Flip {
+        #[cfg_attr(feature = "ts", ts(as = "i32"))]
         axis: i64,
     },
     /// Joins its inputs (one or more) along `axis`.
     Concat {
+        #[cfg_attr(feature = "ts", ts(as = "i32"))]
         axis: i64,
     },
     /// Rows of a table [vocabulary, dim] picked by integer ids: (ids, table) -> [..ids, dim].
@@ -179,6 +196,7 @@ pub enum Op {
         epsilon: f32,
         momentum: f32,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         inference: bool,
     },
 
@@ -191,12 +209,14 @@ pub enum Op {
     },
     /// Running sum along `axis`.
     Cumsum {
+        #[cfg_attr(feature = "ts", ts(as = "i32"))]
         axis: i64,
     },
     /// Position of the largest (`max`) or smallest (`min`) entry along `axis`, as float32;
     /// no gradient.
     ArgReduce {
         function: ReduceOp,
+        #[cfg_attr(feature = "ts", ts(as = "i32"))]
         axis: i64,
     },
     /// The `k` largest entries of the last axis, largest first: their values, or with `indices`
@@ -231,13 +251,16 @@ fn one_group() -> usize {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Node {
     #[serde(flatten)]
     pub op: Op,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub inputs: Vec<usize>,
     /// The layer or op that made the node, for messages.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub name: String,
 }
 

@@ -8,6 +8,7 @@ use crate::rng::Rng;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum FillMode {
     /// d c b a | a b c d | d c b a (the edge pixel repeated).
@@ -21,6 +22,7 @@ pub enum FillMode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Interpolation {
     Nearest,
@@ -29,6 +31,7 @@ pub enum Interpolation {
 
 /// An augmentation and its ranges, as the TypeScript layer describes it.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Augmentation {
     /// One draw per image flips it (both axes at once with both set), with probability 1/2.

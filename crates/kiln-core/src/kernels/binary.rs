@@ -5,6 +5,7 @@ use crate::error::{dims_str, shape_str, KilnError, Result};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum BinaryOp {
     Add,

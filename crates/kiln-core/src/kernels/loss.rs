@@ -18,6 +18,7 @@ macro_rules! loss_kinds {
     ($($kind:ident),* $(,)?) => {
         /// The engine's losses, named as Keras' loss functions (snake_case).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(rename_all = "snake_case")]
         pub enum LossKind {
             $($kind),*
@@ -67,16 +68,20 @@ impl LossKind {
 
 /// A loss and its settings, with Keras' defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Loss {
     pub kind: LossKind,
     /// The output holds logits (cross-entropies): no softmax or sigmoid before the loss.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub from_logits: bool,
     /// Categorical: t (1 - s) + s / classes; binary: t (1 - s) + s / 2.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub label_smoothing: f32,
     /// Huber's switch from quadratic to linear.
     #[serde(default = "one")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub delta: f32,
 }
 

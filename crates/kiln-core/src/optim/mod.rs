@@ -60,6 +60,7 @@ impl SlotState {
 
 /// The update rule the TypeScript side sends (Keras' names and defaults live there).
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OptimizerSpec {
     Sgd {
@@ -71,6 +72,7 @@ pub enum OptimizerSpec {
         beta_2: f32,
         epsilon: f32,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         amsgrad: bool,
     },
     Adamax {
@@ -105,6 +107,7 @@ pub enum OptimizerSpec {
 
 /// An update rule and the options applied around it, as one JSON object.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OptimizerConfig {
     #[serde(flatten)]
     pub rule: OptimizerSpec,

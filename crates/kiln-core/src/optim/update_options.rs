@@ -4,18 +4,23 @@ use serde::Deserialize;
 /// Keras' base-optimizer options, the same for every optimizer: gradient clipping (at most
 /// one kind) and decoupled weight decay. The engine applies them around each update rule.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UpdateOptions {
     /// Each variable's gradient is rescaled so its L2 norm is at most this.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub clipnorm: Option<f32>,
     /// Gradient entries are clipped to [-clipvalue, clipvalue].
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub clipvalue: Option<f32>,
     /// All gradients are rescaled together so their joint L2 norm is at most this.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub global_clipnorm: Option<f32>,
     /// Before the update, w -= lr * weight_decay * w.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub weight_decay: Option<f32>,
 }
 

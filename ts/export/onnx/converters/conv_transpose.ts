@@ -7,8 +7,8 @@ import type { OpConverter } from '../op_conversion.js';
 import { kernelToOnnx } from './convolution.js';
 import { inChannelsFirst, permutedInput } from './layout.js';
 
-export const convertConvTranspose: OpConverter = (op) => {
-  const { strides, padding, dilation } = op.node.spec as unknown as { strides: number[]; padding: string; dilation: number[] };
+export const convertConvTranspose: OpConverter<'conv2d_transpose' | 'conv3d_transpose'> = (op) => {
+  const { strides, padding, dilation } = op.spec;
   const kernelShape = op.node.inputs[1].shape as number[];
   const rank = kernelShape.length;
   const window = kernelShape.slice(0, -2);

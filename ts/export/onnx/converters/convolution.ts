@@ -7,8 +7,8 @@ import { inChannelsFirst, permutedInput, windowPads } from './layout.js';
 /** Keras' kernel [...window, a, b] as ONNX's [b, a, ...window] (Conv's oi.., ConvTranspose's io..). */
 export const kernelToOnnx = (rank: number) => [rank - 1, rank - 2, ...Array.from({ length: rank - 2 }, (_, i) => i)];
 
-export const convertConv: OpConverter = (op) => {
-  const { strides, padding, dilation, groups = 1 } = op.node.spec as unknown as { strides: number[]; padding: string; dilation: number[]; groups?: number };
+export const convertConv: OpConverter<'conv2d' | 'conv3d'> = (op) => {
+  const { strides, padding, dilation, groups = 1 } = op.spec;
   const kernelShape = op.node.inputs[1].shape as number[];
   const rank = kernelShape.length;
   const window = kernelShape.slice(0, -2);

@@ -40,17 +40,17 @@ const UNARY: Record<string, UnaryEmitter> = {
 
 const BINARY: Record<string, string> = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', maximum: 'Max', minimum: 'Min' };
 
-function functionOf(op: Parameters<OpConverter>[0], table: Record<string, unknown>): string {
-  const fn = String(op.node.spec.function);
+function functionOf(op: Parameters<OpConverter<'unary' | 'binary'>>[0], table: Record<string, unknown>): string {
+  const fn = op.spec.function;
   if (!(fn in table)) {
-    throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: the ${op.node.spec.op} function '${fn}' has no ONNX equivalent here (supported: ${Object.keys(table).join(', ')})`);
+    throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: the ${op.spec.op} function '${fn}' has no ONNX equivalent here (supported: ${Object.keys(table).join(', ')})`);
   }
   return fn;
 }
 
-export const convertUnary: OpConverter = (op) => UNARY[functionOf(op, UNARY)](op.builder, op.input(0));
+export const convertUnary: OpConverter<'unary'> = (op) => UNARY[functionOf(op, UNARY)](op.builder, op.input(0));
 
-export const convertBinary: OpConverter = (op) => op.builder.add(BINARY[functionOf(op, BINARY)], [op.input(0), op.input(1)]);
+export const convertBinary: OpConverter<'binary'> = (op) => op.builder.add(BINARY[functionOf(op, BINARY)], [op.input(0), op.input(1)]);
 
 /** kiln's softmax is over the last axis. */
 export const convertSoftmax: OpConverter = (op) => op.builder.add('Softmax', [op.input(0)], { axis: -1 });

@@ -1,6 +1,7 @@
 // The ONNX converter of each kiln graph op. Layers record these ops, so every layer built from
 // them (custom layers included) exports.
-import type { OpConverter } from '../op_conversion.js';
+import type { OpSpec } from '../../../symbolic.js';
+import type { OpConversion, OpKind } from '../op_conversion.js';
 import { convertConvTranspose } from './conv_transpose.js';
 import { convertConv } from './convolution.js';
 import { convertBinary, convertSoftmax, convertUnary } from './elementwise.js';
@@ -13,7 +14,8 @@ import { convertReduce } from './reduce.js';
 import { convertPad, convertRepeat, convertResizeLinear, convertTranspose } from './resampling.js';
 import { convertConcat, convertReshape, convertSlice, convertTrainingOnly } from './shape.js';
 
-export const CONVERTERS: Record<string, OpConverter> = {
+// Each op's converter reads that op's settings (a converter may serve several ops).
+export const CONVERTERS: { [K in OpKind]?: (op: OpConversion<Extract<OpSpec, { op: K }>>) => string } = {
   unary: convertUnary,
   binary: convertBinary,
   softmax: convertSoftmax,

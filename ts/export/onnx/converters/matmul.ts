@@ -2,8 +2,8 @@
 import type { OpConverter } from '../op_conversion.js';
 import { permutedInput } from './layout.js';
 
-export const convertMatmul: OpConverter = (op) => {
-  const weight = op.node.spec.transpose_b ? permutedInput(op, 1, [1, 0], 'transposed') : op.input(1);
+export const convertMatmul: OpConverter<'matmul'> = (op) => {
+  const weight = op.spec.transpose_b ? permutedInput(op, 1, [1, 0], 'transposed') : op.input(1);
   return op.builder.add('MatMul', [op.input(0), weight]);
 };
 

@@ -4,8 +4,8 @@ import { float } from '../graph_builder.js';
 import type { OpConverter } from '../op_conversion.js';
 import { inChannelsFirst } from './layout.js';
 
-export const convertBatchNorm: OpConverter = (op) => {
-  const epsilon = Number(op.node.spec.epsilon);
+export const convertBatchNorm: OpConverter<'batch_norm'> = (op) => {
+  const { epsilon } = op.spec;
   const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => op.input(i));
   const normalize = (x: string) => op.builder.add('BatchNormalization', [x, gamma, beta, mean, variance], { epsilon: float(epsilon) });
   const rank = op.node.shape.length;

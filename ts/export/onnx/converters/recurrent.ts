@@ -5,14 +5,7 @@ import { type AttributeValue, type ConstantValue, floats } from '../graph_builde
 import type { OpConversion, OpConverter } from '../op_conversion.js';
 import { permuteConstant } from './layout.js';
 
-interface RnnSpec {
-  cell: 'simple' | 'lstm' | 'gru';
-  units: number;
-  activation: string;
-  recurrent_activation: string;
-  return_sequences: boolean;
-  go_backwards: boolean;
-}
+type RnnSpec = Parameters<OpConverter<'rnn'>>[0]['spec'];
 
 interface CellLayout {
   opType: string;
@@ -67,8 +60,8 @@ function gateBias(bias: ConstantValue, gateOrder: number[], units: number, cell:
   return { shape: [1, 2 * width], values };
 }
 
-export const convertRnn: OpConverter = (op) => {
-  const spec = op.node.spec as unknown as RnnSpec;
+export const convertRnn: OpConverter<'rnn'> = (op) => {
+  const { spec } = op;
   const layout = CELLS[spec.cell];
   const { builder } = op;
   const name = (suffix: string) => `${op.node.inputs[1].name.replace(/\/[^/]*$/, '')}/${suffix}`;

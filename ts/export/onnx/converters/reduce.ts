@@ -3,8 +3,8 @@
 import { ValueError } from '../../../errors.js';
 import type { OpConverter } from '../op_conversion.js';
 
-export const convertReduce: OpConverter = (op) => {
-  const { function: fn, axis, keep_dims: keepDims } = op.node.spec as unknown as { function: string; axis: number | null; keep_dims: boolean };
+export const convertReduce: OpConverter<'reduce'> = (op) => {
+  const { function: fn, axis, keep_dims: keepDims } = op.spec;
   const keepdims = keepDims ? 1 : 0;
   const axes = axis === null ? undefined : [axis];
   if (fn === 'sum') {

@@ -5,18 +5,19 @@ import { ValueError } from '../../../errors.js';
 import type { OpConverter } from '../op_conversion.js';
 import { inChannelsFirst } from './layout.js';
 
-export const convertTranspose: OpConverter = (op) => op.builder.add('Transpose', [op.input(0)], { perm: op.node.spec.perm as number[] });
+export const convertTranspose: OpConverter<'transpose'> = (op) => op.builder.add('Transpose', [op.input(0)], { perm: op.spec.perm });
 
 /** ONNX's Pad takes all begins then all ends; negative amounts crop, as in kiln's op. */
-export const convertPad: OpConverter = (op) => {
-  const paddings = op.node.spec.paddings as [number, number][];
+export const convertPad: OpConverter<'pad'> = (op) => {
+  const { paddings } = op.spec;
   const pads = op.builder.int64Initializer(`${op.layerName}/pads`, [...paddings.map((p) => p[0]), ...paddings.map((p) => p[1])]);
   return op.builder.add('Pad', [op.input(0), pads], { mode: 'constant' });
 };
 
 /** Each index repeated r times in a row is nearest-neighbour resizing by r with floor rounding. */
-export const convertRepeat: OpConverter = (op) => {
-  const scales = op.builder.floatInitializer(`${op.layerName}/scales`, { shape: [(op.node.spec.repeats as number[]).length], values: Float32Array.from(op.node.spec.repeats as number[]) });
+export const convertRepeat: OpConverter<'repeat'> = (op) => {
+  const { repeats } = op.spec;
+  const scales = op.builder.floatInitializer(`${op.layerName}/scales`, { shape: [repeats.length], values: Float32Array.from(repeats) });
   return op.builder.add('Resize', [op.input(0), '', scales], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
 };
 
@@ -24,8 +25,8 @@ export const convertRepeat: OpConverter = (op) => {
  * Linear interpolation with half-pixel centres and clamped edges (as jax.image.resize) is ONNX's
  * linear Resize with 'half_pixel'; runtimes resize the inner axes, so channels go first.
  */
-export const convertResizeLinear: OpConverter = (op) => {
-  const factors = op.node.spec.factors as number[];
+export const convertResizeLinear: OpConverter<'resize_linear'> = (op) => {
+  const { factors } = op.spec;
   const rank = factors.length;
   if (rank < 3 || factors[0] !== 1 || factors[rank - 1] !== 1) {
     throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: linear resizing is exported over the spatial axes of channels-last data only, got factors ${JSON.stringify(factors)}`);

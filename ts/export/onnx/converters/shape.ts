@@ -8,8 +8,8 @@ import type { OpConverter } from '../op_conversion.js';
  * copied from the input (expand_dims, squeeze, einsum) becomes 0 when it keeps its position,
  * else its length when that is known.
  */
-export const convertReshape: OpConverter = (op) => {
-  const { shape, keep_batch: keepBatch, copy_axes: copyAxes = [] } = op.node.spec as unknown as { shape: number[]; keep_batch: boolean; copy_axes?: [number, number][] };
+export const convertReshape: OpConverter<'reshape'> = (op) => {
+  const { shape, keep_batch: keepBatch, copy_axes: copyAxes = [] } = op.spec;
   const resolved = [...shape];
   for (const [to, from] of copyAxes) {
     const length = op.node.inputs[0].shape[from];
@@ -22,13 +22,13 @@ export const convertReshape: OpConverter = (op) => {
 };
 
 /** One axis's [begin, begin + size) (CenterCrop's, Resizing's and RandomCrop's centred windows). */
-export const convertSlice: OpConverter = (op) => {
-  const { axis, begin, size } = op.node.spec as unknown as { axis: number; begin: number; size: number };
+export const convertSlice: OpConverter<'slice'> = (op) => {
+  const { axis, begin, size } = op.spec;
   const bound = (name: string, value: number) => op.builder.int64Initializer(`${op.layerName}/slice_${name}`, [value]);
   return op.builder.add('Slice', [op.input(0), bound('starts', begin), bound('ends', begin + size), bound('axes', axis)]);
 };
 
-export const convertConcat: OpConverter = (op) => op.builder.add('Concat', op.node.inputs.map((_, i) => op.input(i)), { axis: Number(op.node.spec.axis) });
+export const convertConcat: OpConverter<'concat'> = (op) => op.builder.add('Concat', op.node.inputs.map((_, i) => op.input(i)), { axis: op.spec.axis });
 
 /**
  * Dropout, the noise and augmentation layers act only while training; an exported model is for

@@ -7,26 +7,33 @@ use crate::error::{KilnError, Result};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConfusionSpec {
     pub thresholds: Vec<f32>,
     /// Thresholds i/(n-1) (AUC's default): Keras then buckets the clipped predictions, which
     /// gives the same counts in one pass (and decides exact ties the same way Keras does).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub evenly_distributed: bool,
     /// Keep only each row's k highest predictions (the others become -1e10).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub top_k: Option<usize>,
     /// Count only this column of the predictions and targets.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub class_id: Option<usize>,
     /// Count each class separately (AUC's `multi_label`).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub multi_label: bool,
     /// Apply a sigmoid to the predictions first (AUC's `from_logits`).
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
     pub from_logits: bool,
     /// Without `multi_label`: a weight per class, multiplied into the sample weights.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub label_weights: Option<Vec<f32>>,
 }
 

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 /// What a metric accumulates, as the TypeScript side describes it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MetricKind {
     /// yPred == yTrue exactly, averaged over the last axis
@@ -27,6 +28,7 @@ pub enum MetricKind {
     /// (pred > threshold) == target, averaged over the last axis
     BinaryAccuracy {
         #[serde(default = "half")]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         threshold: f32,
     },
     /// The target class is among the k highest predictions.
@@ -50,18 +52,23 @@ pub enum MetricKind {
     Poisson,
     BinaryCrossentropy {
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         from_logits: bool,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         label_smoothing: f32,
     },
     CategoricalCrossentropy {
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         from_logits: bool,
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         label_smoothing: f32,
     },
     SparseCategoricalCrossentropy {
         #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         from_logits: bool,
     },
     /// The weighted mean of the values themselves (`keras.metrics.Mean`).
