@@ -2,6 +2,7 @@
 // (Keras' `model(x)` outside fit and predict), in inference mode.
 import { ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
+import { runStatefulRnn, type RnnSpec } from '../ops.js';
 import type { SymbolicTensor } from '../symbolic.js';
 import { Tensor, tensor } from '../tensor.js';
 
@@ -14,7 +15,12 @@ export function evaluateGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[
     if (op === 'variable') value = t.variable!.read();
     else if (op === 'constant') value = tensor(Float32Array.from(t.spec.values as number[]), t.spec.shape as number[]);
     else if (op === 'input') throw new ValueError(`Graph disconnected: cannot obtain a value for tensor "${t.name}": it is not one of the model's inputs`);
-    else {
+    else if (op === 'rnn' && t.spec.stateful) {
+      // A stateful layer's states (its last inputs) take its final states, as in an eager call.
+      const spec = t.spec as unknown as RnnSpec;
+      const states = t.inputs.slice(-(spec.cell === 'lstm' ? 2 : 1)).map((s) => s.variable!);
+      value = runStatefulRnn(spec, t.inputs.map(run), states);
+    } else {
       const args = t.inputs.map(run);
       value = new Tensor(callNative(() => native.runOp(JSON.stringify(t.spec), args.map((a) => a.handle), t.name)));
     }
