@@ -25,7 +25,8 @@ impl Engine {
         let rows_total = data.samples();
         let order: Vec<u32> = (0..rows_total as u32).collect();
         let dims = data.sample_dims();
-        let out_shapes = self.output_shapes_for(1, &dims)?;
+        // Planned at the first batch's size: a stateful model runs at no other.
+        let out_shapes = self.output_shapes_for(batch_size.min(rows_total).max(1), &dims)?;
         let mut results = Vec::with_capacity(out_shapes.len());
         for s in &out_shapes {
             let mut shape = s.clone();
