@@ -45,6 +45,9 @@ pub struct Engine {
     /// Variables every forward pass writes: stateful RNNs' states (locked for writing in
     /// inference too).
     written: Vec<bool>,
+    /// The batch size shape checks plan at: 1, or the one a stateful model's states were made
+    /// for (it runs at no other).
+    probe_batch: usize,
     input_nodes: Vec<usize>,
     needs_grad: Vec<bool>,
     skip_backward: Vec<bool>,
@@ -128,12 +131,14 @@ impl Engine {
         let metric_losses: Vec<Option<bool>> = metrics.iter().map(|m| losses.specs().iter().find(|l| l.output == m.output).map(|l| l.loss.kind.sparse_targets())).collect();
         let variable_shapes: Vec<Vec<usize>> = variables.iter().map(|v| v.shape.clone()).collect();
         let updater = Updater::new(optimizer.as_ref(), constraints, &variable_nodes, &trainable, &variable_shapes)?;
+        let probe_batch = written.iter().position(|&w| w).and_then(|i| variable_shapes[i].first().copied()).unwrap_or(1);
         let mut engine = Engine {
             graph,
             variables,
             variable_shapes,
             variable_nodes,
             written,
+            probe_batch,
             input_nodes,
             needs_grad,
             skip_backward,
@@ -147,9 +152,7 @@ impl Engine {
         // Plan a batch now so shape errors surface at compile time. Unknown axes are
         // planned at length 1 here; where that is too short for the model (a convolution over
         // a variable length), the data's shapes decide at the first batch instead.
-        // A stateful RNN runs only at the batch size its states were made for.
-        let planned_batch = engine.written.iter().position(|&w| w).and_then(|i| engine.variable_shapes[i].first().copied()).unwrap_or(1);
-        let output_shapes = match engine.output_shapes(planned_batch) {
+        let output_shapes = match engine.output_shapes(engine.probe_batch) {
             Ok(shapes) => Some(shapes),
             Err(_) if engine.has_unknown_axes() => None,
             Err(e) => return Err(e),

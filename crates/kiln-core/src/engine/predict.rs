@@ -25,8 +25,7 @@ impl Engine {
         let rows_total = data.samples();
         let order: Vec<u32> = (0..rows_total as u32).collect();
         let dims = data.sample_dims();
-        // Planned at the first batch's size: a stateful model runs at no other.
-        let out_shapes = self.output_shapes_for(batch_size.min(rows_total).max(1), &dims)?;
+        let out_shapes = self.output_shapes_for(self.probe_batch, &dims)?;
         let mut results = Vec::with_capacity(out_shapes.len());
         for s in &out_shapes {
             let mut shape = s.clone();

@@ -219,7 +219,9 @@ fn stateful_rnns_carry_their_final_states_into_the_next_call() {
         assert_eq!(vars[3].read().to_f32(), y[0].to_f32());
         (h, c) = (vars[3].read(), vars[4].read());
     }
-    // Evaluation and training carry them too; a batch of another size is refused, naming both.
+    // Evaluation and training carry them too (their data checks plan at the states' batch
+    // size); a batch of another size is refused, naming both.
+    stateful.check_data(&[&x], &[&tensor(vec![2, 2], 15)]).unwrap();
     let before = vars[3].read();
     stateful.evaluate_batches(&BatchData::new(&[&x], &[&tensor(vec![2, 2], 15)]), BatchRange::new(2, 0, 1)).unwrap();
     assert_ne!(vars[3].read(), before);
