@@ -149,7 +149,7 @@ test('a stateful layer needs a fixed batch size, and a batch of another size is 
   const model = build('stateful_lstm');
   const three = x.slice([0, 0, 0], [3, 4, 3]);
   const rnn = model.layers[1].name;
-  const message = new RegExp(`${rnn}: if an RNN is stateful, the batch size of the input sequences must be the same as the batch size of the initial state: expected batch size 2, received batch size 3`);
+  const message = new RegExp(`${rnn}"?: if an RNN is stateful, the batch size of the input sequences must be the same as the batch size of the initial state: expected batch size 2, received batch size 3`);
   await t.throwsAsync(() => model.predict(three), { instanceOf: kiln.ValueError, message });
   t.throws(() => model.predictOnBatch(three), { instanceOf: kiln.ValueError, message });
   // predict's default batch size (32) takes all six samples at once.
