@@ -54,8 +54,8 @@ pub fn held<'a>(locks: &'a mut [InferenceLock<'_>]) -> Vec<HeldVariable<'a>> {
     locks
         .iter_mut()
         .map(|lock| match lock {
-            InferenceLock::Read(g) => HeldVariable::Read(&**g),
-            InferenceLock::Write(g) => HeldVariable::Written(&mut **g),
+            InferenceLock::Read(g) => HeldVariable::Read(g),
+            InferenceLock::Write(g) => HeldVariable::Written(g),
         })
         .collect()
 }
