@@ -180,3 +180,18 @@ test('a Sequential model takes the fixed batch size from inputShape with batchSi
   t.true(model.stateful);
   for (const [i, expected] of c.calls.entries()) allClose(t, (await model.predict<kiln.Tensor>(firstBatch, { batchSize: fixture.batch })).dataSync(), expected, TOLERANCE, TOLERANCE, `predict call ${i + 1}`);
 });
+
+test('valueAndGrad through a stateful layer carries its states, as a Keras call does', (t) => {
+  const c = fixture.cases.find((k) => k.name === 'stateful_gru')!;
+  const layer = new kiln.layers.GRU(3, { stateful: true, returnSequences: true });
+  layer.build([fixture.batch, 4, 3]);
+  layer.setWeights(c.weights.map(toTensor));
+  const [, grads] = kiln.valueAndGrad(() => kiln.ops.mean(layer.apply(firstBatch)), layer.trainableWeights);
+  t.is(grads.length, 3);
+  allClose(t, layer.apply(firstBatch).dataSync(), c.calls[1], TOLERANCE, TOLERANCE, 'the call after valueAndGrad continues from it');
+});
+
+test('a stateful model is refused by the ONNX export, whose operators cannot carry states', async (t) => {
+  const model = build('stateful_lstm');
+  await t.throwsAsync(() => model.exportOnnx(join(directory, 'stateful.onnx')), { instanceOf: kiln.ValueError, message: /Layer "lstm(_\d+)?" cannot be exported to ONNX: it is stateful/ });
+});
