@@ -330,6 +330,12 @@ export interface RnnExtras {
   mask?: OpInput;
   /** The first states, h (and c for LSTM), each [batch, units]. */
   initialState?: OpInput[];
+  /**
+   * A stateful layer's states (Keras' `layer.states`), each [batch, units]: the run starts
+   * from them unless `initialState` is given, and leaves its final states in them, whether it
+   * runs now or in a model (the engine writes them after each batch).
+   */
+  states?: Variable[];
 }
 
 /**
@@ -338,13 +344,13 @@ export interface RnnExtras {
  * With `return_state` the result is [batch, output values + state values].
  */
 export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInput, spec: RnnSpec, extras: RnnExtras = {}): Tensor | SymbolicTensor {
-  const { mask, initialState } = extras;
+  const { mask, initialState, states } = extras;
   const shape = shapeOf(x);
   if (shape.length !== 3) throw new ShapeError(`${where()}expected an input of rank 3 [batch, timesteps, features], got ${describe(shape)}`);
   const [batch, steps] = shape;
-  const states = spec.return_state ? (spec.cell === 'lstm' ? 2 : 1) : 0;
+  const returned = spec.return_state ? (spec.cell === 'lstm' ? 2 : 1) : 0;
   const outputShape = spec.return_state
-    ? [batch, steps === null ? null : ((spec.return_sequences ? steps : 1) + states) * spec.units]
+    ? [batch, steps === null ? null : ((spec.return_sequences ? steps : 1) + returned) * spec.units]
     : spec.return_sequences
       ? [batch, steps, spec.units]
       : [batch, spec.units];
@@ -358,8 +364,29 @@ export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInp
       if (got.length !== 2 || got[1] !== spec.units) throw new ShapeError(`${where()}initial state ${k} must have shape [batch, ${spec.units}], got ${describe(got)}`);
     });
   }
-  const inputs = [x, kernel, recurrent, bias, ...(mask === undefined ? [] : [mask]), ...(initialState ?? [])];
-  return applyOp({ op: 'rnn', ...spec, masked: mask !== undefined, initial_state: initialState !== undefined }, inputs, () => outputShape);
+  const held = states?.[0]?.shape[0];
+  if (held !== undefined && batch !== null && batch !== held) {
+    throw new ValueError(`${where()}if an RNN is stateful, the batch size of the input sequences must be the same as the batch size of the initial state: expected batch size ${held}, received batch size ${batch}`);
+  }
+  const inputs = [x, kernel, recurrent, bias, ...(mask === undefined ? [] : [mask]), ...(initialState ?? []), ...(states ?? [])];
+  const op = { op: 'rnn' as const, ...spec, masked: mask !== undefined, initial_state: initialState !== undefined, stateful: states !== undefined };
+  if (states !== undefined && !isSymbolic(inputs)) return runStatefulRnn(op, inputs.map(concrete), states);
+  return applyOp(op, inputs, () => outputShape);
+}
+
+/**
+ * @internal A stateful layer's rnn op run now (an eager call, or a model called on concrete
+ * tensors): `args` end with its states' values, which are the first states unless others are
+ * given; the final states are then assigned to `states`, as Keras' layer assigns them.
+ */
+export function runStatefulRnn(spec: RnnSpec & { initial_state?: boolean }, args: Tensor[], states: Variable[]): Tensor {
+  const first = spec.initial_state ? args.slice(0, -states.length) : args;
+  const packed = applyOp({ ...spec, op: 'rnn', stateful: false, initial_state: true, return_state: true }, first, (shapes) => shapes[0]) as Tensor;
+  const width = (packed.shape[1] as number) - states.length * spec.units;
+  states.forEach((state, k) => state.assign(sliceAxis(packed, 1, width + k * spec.units, spec.units)));
+  if (spec.return_state) return packed;
+  const output = sliceAxis(packed, 1, 0, width);
+  return spec.return_sequences ? reshape(output, [-1, args[0].shape[1] as number, spec.units]) : output;
 }
 
 /**

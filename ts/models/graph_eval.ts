@@ -2,6 +2,7 @@
 // (Keras' `model(x)` outside fit and predict), in inference mode.
 import { ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
+import { runStatefulRnn } from '../ops.js';
 import type { SymbolicTensor } from '../symbolic.js';
 import { Tensor, tensor } from '../tensor.js';
 
@@ -10,10 +11,15 @@ export function evaluateGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[
   const run = (t: SymbolicTensor): Tensor => {
     let value = known.get(t);
     if (value) return value;
-    if (t.spec.op === 'variable') value = t.variable!.read();
-    else if (t.spec.op === 'constant') value = tensor(Float32Array.from(t.spec.values), t.spec.shape);
-    else if (t.spec.op === 'input') throw new ValueError(`Graph disconnected: cannot obtain a value for tensor "${t.name}": it is not one of the model's inputs`);
-    else {
+    const { spec } = t;
+    if (spec.op === 'variable') value = t.variable!.read();
+    else if (spec.op === 'constant') value = tensor(Float32Array.from(spec.values), spec.shape);
+    else if (spec.op === 'input') throw new ValueError(`Graph disconnected: cannot obtain a value for tensor "${t.name}": it is not one of the model's inputs`);
+    else if (spec.op === 'rnn' && spec.stateful) {
+      // A stateful layer's states (its last inputs) take its final states, as in an eager call.
+      const states = t.inputs.slice(-(spec.cell === 'lstm' ? 2 : 1)).map((s) => s.variable!);
+      value = runStatefulRnn(spec, t.inputs.map(run), states);
+    } else {
       const args = t.inputs.map(run);
       value = new Tensor(callNative(() => native.runOp(JSON.stringify(t.spec), args.map((a) => a.handle), t.name)));
     }

@@ -215,6 +215,27 @@ export class Model extends Trainer {
     return this._trainable ? [...new Set(this.layers.flatMap((l) => l.nonTrainableWeights))] : this.weights;
   }
 
+  /** Whether a layer of the model (nested models' included) carries its states between batches (tf.keras' `model.stateful`). */
+  get stateful(): boolean {
+    return this.layers.some((l) => (l as { stateful?: unknown }).stateful === true);
+  }
+
+  /**
+   * Zeroes the states of every stateful layer in the model, nested models' included (tf.keras'
+   * `model.reset_states()`; Keras 3 documents it on the model too but has it only on the layers).
+   */
+  resetStates(): void {
+    for (const layer of this.layers) {
+      const resettable = layer as { stateful?: unknown; resetStates?: () => void };
+      if (resettable.stateful === true && typeof resettable.resetStates === 'function') resettable.resetStates();
+    }
+  }
+
+  /** Alias of `resetStates()`, Keras 3's name on the layers. */
+  resetState(): void {
+    this.resetStates();
+  }
+
   /** Whether fit trains this model's weights (Keras' `trainable`). */
   get trainable(): boolean {
     return this._trainable;
@@ -332,7 +353,8 @@ export class Model extends Trainer {
     }
     xs.forEach((x, i) => {
       const expected = this.inputs[i].shape;
-      const ok = x.rank === expected.length && expected.every((d, k) => d === null || d === x.shape[k]);
+      // The batch axis is cut into batches: a batch size the model declares is for its stateful layers, which check it.
+      const ok = x.rank === expected.length && expected.every((d, k) => k === 0 || d === null || d === x.shape[k]);
       if (ok) return;
       const reader = this.layers.find((l) => l.lastInputShape && this.inputs[i].shape === l.lastInputShape) ?? this.layers.find((l) => l.constructor.name !== 'InputLayer');
       const layer = reader ? `layer "${reader.name}"` : `model "${this.name}"`;

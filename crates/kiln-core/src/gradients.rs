@@ -75,6 +75,7 @@ pub fn value_and_grad(graph: &Graph, variables: &[Variable], wrt: &[bool], input
         if training {
             plan.update_moving_statistics(graph, &mut buffers);
         }
+        plan.final_rnn_states(graph, |index, values| buffers[index].copy_from_slice(values));
         Ok::<(), KilnError>(())
     })?;
     let value = plan.value_of(graph, &buffers, out)[0];

@@ -276,6 +276,8 @@ pub fn run_op(op: crate::graph::Op, inputs: &[&Tensor], name: &str) -> Result<Te
         .collect();
     nodes.push(Node { op, inputs: (0..inputs.len()).collect(), name: name.to_string() });
     let graph = Graph { nodes, outputs: vec![inputs.len()] };
+    // Refuses what needs a model's variables, such as a stateful RNN's states.
+    graph.validate()?;
     let batch = inputs.first().and_then(|t| t.shape().first().copied()).unwrap_or(1);
     let mut plan = Plan::new(&graph, batch, &[], &[], &vec![false; graph.nodes.len()])?;
     for (i, t) in inputs.iter().enumerate() {

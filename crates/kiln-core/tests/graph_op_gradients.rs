@@ -415,6 +415,7 @@ fn rnn_op(cell: Cell, return_sequences: bool, go_backwards: bool) -> Op {
         initial_state: false,
         dropout: 0.0,
         recurrent_dropout: 0.0,
+        stateful: false,
     }
 }
 

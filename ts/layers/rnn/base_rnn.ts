@@ -8,7 +8,7 @@ import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import { type Shape, SymbolicTensor } from '../../symbolic.js';
 import { tensor } from '../../tensor.js';
 import { snakeCase } from '../../utils/naming.js';
-import type { Variable } from '../../variable.js';
+import { Variable } from '../../variable.js';
 import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 import { describeArgument } from '../main_arguments.js';
@@ -52,7 +52,12 @@ export interface RNNArgs extends LayerArgs {
   recurrentDropout?: number;
   /** Also return the final states: `[output, h]`, `[output, h, c]` for LSTM (default false). */
   returnState?: boolean;
-  /** Only false in this version. */
+  /**
+   * Carry the final states of each batch into the next as its initial states (default false),
+   * as Keras: sample i of a batch continues sample i of the previous one. Needs a fixed batch
+   * size (`kiln.Input({ batchShape })`, or `batchSize` with `inputShape`); `resetStates()`
+   * zeroes the states. Use `shuffle: false` in fit, so batches stay in order.
+   */
   stateful?: boolean;
   /** Accepted for compatibility; the engine's loop is already native. */
   unroll?: boolean;
@@ -105,6 +110,13 @@ export abstract class BaseRNN extends Layer {
   readonly recurrentDropout: number;
   /** Masked steps output zeros (Bidirectional sets it for sequences, as Keras). */
   zeroOutputForMask: boolean;
+  /** Whether each batch starts from the previous batch's final states. */
+  readonly stateful: boolean;
+  /**
+   * A stateful layer's states, h (and c for LSTM), each [batch, units] (Keras' `states`): made
+   * at build, not weights (neither trained nor saved, as Keras); null until then or when not stateful.
+   */
+  states: Variable[] | null = null;
   /** The input kernel [features, gates · units] (after build). */
   kernel!: Variable;
   /** The recurrent kernel [units, gates · units] (after build). */
@@ -143,7 +155,8 @@ export abstract class BaseRNN extends Layer {
     this.recurrentDropout = rate('recurrentDropout');
     this.returnState = args.returnState ?? false;
     this.zeroOutputForMask = args.zeroOutputForMask ?? false;
-    if (args.stateful) throw new ValueError(`Layer "${this.name}": \`stateful: true\` is not supported yet`);
+    if (args.stateful !== undefined && typeof args.stateful !== 'boolean') throw new ValueError(`Layer "${this.name}": \`stateful\` must be a boolean, got ${describeArgument(args.stateful)}`);
+    this.stateful = args.stateful ?? false;
     this.supportsMasking = true;
     this.initializers = { kernel: args.kernelInitializer ?? 'glorot_uniform', recurrent: args.recurrentInitializer ?? 'orthogonal', bias: args.biasInitializer ?? 'zeros' };
     Object.values(this.initializers).forEach(getInitializer);
@@ -176,6 +189,28 @@ export abstract class BaseRNN extends Layer {
     this.kernel = this.addWeight({ name: 'kernel', shape: [features, width], initializer: this.initializers.kernel, ...this.penalties.kernel });
     this.recurrentKernel = this.addWeight({ name: 'recurrent_kernel', shape: [this.units, width], initializer: this.initializers.recurrent, ...this.penalties.recurrent });
     if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: this.biasShape(), initializer: (shape) => this.initialBias(shape), ...this.penalties.bias });
+    if (this.stateful) this.buildStates(inputShape);
+  }
+
+  /** Keras: the states are made for the input's batch size, which must therefore be fixed. */
+  private buildStates(inputShape: Shape): void {
+    if (this.states) return this.resetStates();
+    const batch = inputShape[0];
+    if (batch === null) {
+      throw new ValueError(`Layer "${this.name}": when using \`stateful: true\` in a RNN, the batch size must be static. Found dynamic batch size: sequence.shape=[${inputShape.map((d) => d ?? 'null').join(', ')}]. Give the model's input a fixed batch size: kiln.Input({ batchShape: [batch, ...] }) or { shape, batchSize }, or inputShape with batchSize on the first layer`);
+    }
+    const count = this.cell === 'lstm' ? 2 : 1;
+    this.states = Array.from({ length: count }, () => new Variable(tensor(new Float32Array(batch * this.units), [batch, this.units]), { name: 'rnn_state', path: `${this.name}/rnn_state`, trainable: false }));
+  }
+
+  /** Zeroes a stateful layer's states (Keras' `reset_state`); does nothing before build or when not stateful. */
+  resetState(): void {
+    for (const state of this.states ?? []) state.assign(tensor(new Float32Array(state.shape[0] * state.shape[1]), state.shape));
+  }
+
+  /** Keras' alias of `resetState()`. */
+  resetStates(): void {
+    this.resetState();
   }
 
   /** The output, then with returnState the final states (h, and c for LSTM). */
@@ -196,15 +231,16 @@ export abstract class BaseRNN extends Layer {
     // Without recurrent dropout Keras draws one input mask [batch, features] per call for every
     // step; with it, the engine draws a mask per gate for the inputs and the state.
     if (this.dropout > 0 && this.recurrentDropout === 0 && inputs instanceof SymbolicTensor) inputs = sharedDropout(inputs, this.dropout, [1]);
-    const packed = ops.rnn(inputs, this.kernel, this.recurrentKernel, bias, spec, { mask: options.mask, initialState: options.initialState });
+    const states = this.stateful ? (this.states ?? undefined) : undefined;
+    const packed = ops.rnn(inputs, this.kernel, this.recurrentKernel, bias, spec, { mask: options.mask, initialState: options.initialState, states });
     if (!this.returnState) return packed;
     // Each sample's row is [output..., h, (c)]: split it.
     const steps = inputs.shape[1] as number;
     const width = (this.returnSequences ? steps : 1) * this.units;
     let output = ops.sliceAxis(packed, 1, 0, width);
     if (this.returnSequences) output = ops.reshape(output, [-1, steps, this.units]);
-    const states = Array.from({ length: this.cell === 'lstm' ? 2 : 1 }, (_, k) => ops.sliceAxis(packed, 1, width + k * this.units, this.units));
-    return [output, ...states];
+    const finalStates = Array.from({ length: this.cell === 'lstm' ? 2 : 1 }, (_, k) => ops.sliceAxis(packed, 1, width + k * this.units, this.units));
+    return [output, ...finalStates];
   }
 
   protected returnsList(): boolean {
@@ -227,6 +263,7 @@ export abstract class BaseRNN extends Layer {
       returnSequences: this.returnSequences,
       returnState: this.returnState,
       goBackwards: this.goBackwards,
+      stateful: this.stateful,
       dropout: this.dropout,
       recurrentDropout: this.recurrentDropout,
       zeroOutputForMask: this.zeroOutputForMask,

@@ -32,6 +32,8 @@ export class Bidirectional extends Layer {
   readonly returnSequences: boolean;
   /** Whether the wrapped layer returns its states. */
   readonly returnState: boolean;
+  /** Whether the wrapped layer is stateful (both directions carry their states between batches). */
+  readonly stateful: boolean;
 
   constructor(layer: BaseRNN | (BidirectionalArgs & { layer: BaseRNN }), args: BidirectionalArgs = {}) {
     const { main, options } = mainArguments<BidirectionalArgs>([layer, args], ['layer']);
@@ -48,8 +50,8 @@ export class Bidirectional extends Layer {
     if (backward !== undefined && !(backward instanceof BaseRNN)) {
       throw new ValueError(`\`backwardLayer\` needs to be a recurrent layer. Received: ${describeArgument(backward)}`);
     }
-    if (backward && (backward.returnSequences !== layer.returnSequences || backward.returnState !== layer.returnState)) {
-      throw new ValueError(`Forward layer and backward layer should have the same returnSequences and returnState: got ${layer.returnSequences}/${layer.returnState} and ${backward.returnSequences}/${backward.returnState}`);
+    if (backward && (backward.returnSequences !== layer.returnSequences || backward.returnState !== layer.returnState || backward.stateful !== layer.stateful)) {
+      throw new ValueError(`Forward layer and backward layer should have the same stateful, returnSequences and returnState: got ${layer.stateful}/${layer.returnSequences}/${layer.returnState} and ${backward.stateful}/${backward.returnSequences}/${backward.returnState}`);
     }
     this.mergeMode = mergeMode;
     // Fresh copies, so the wrapped layer's own state carries nothing over (as Keras).
@@ -58,6 +60,7 @@ export class Bidirectional extends Layer {
     for (const l of [this.forwardLayer, this.backwardLayer]) l.zeroOutputForMask = true;
     this.returnSequences = layer.returnSequences;
     this.returnState = layer.returnState;
+    this.stateful = layer.stateful;
     this.batchInputShape ??= layer.batchInputShape;
     this.supportsMasking = true;
   }
@@ -97,6 +100,18 @@ export class Bidirectional extends Layer {
 
   protected returnsList(): boolean {
     return this.returnState || this.mergeMode === null;
+  }
+
+  /** Zeroes both directions' states (Keras' `reset_state`); refused unless the layer is stateful, as Keras. */
+  resetState(): void {
+    if (!this.stateful) throw new ValueError(`Layer "${this.name}" must be stateful to reset its states (Keras: "Layer must be stateful.")`);
+    this.forwardLayer.resetState();
+    this.backwardLayer.resetState();
+  }
+
+  /** Keras' alias of `resetState()`. */
+  resetStates(): void {
+    this.resetState();
   }
 
   computeMask(_inputs: LayerInput | LayerInput[], mask?: LayerInput): LayerInput | undefined {

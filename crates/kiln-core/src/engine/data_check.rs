@@ -41,7 +41,7 @@ impl Engine {
         if targets.len() != losses.len() {
             return Err(KilnError::value(format!("The model has {} loss(es), so it needs {} target array(s) (y), but {} were given", losses.len(), losses.len(), targets.len())));
         }
-        let out_shapes = self.output_shapes_for(1, &sample_dims(inputs))?;
+        let out_shapes = self.output_shapes_for(self.probe_batch, &sample_dims(inputs))?;
         for (l, t) in self.losses.specs().iter().zip(targets) {
             if t.rank() == 0 || t.shape()[0] != rows {
                 return Err(KilnError::value(format!("x and y must have the same number of samples: x has {rows}, y has {}", t.shape().first().copied().unwrap_or(0))));

@@ -2,7 +2,8 @@
 //! batch): the plan for each input shape is made once and reused, and small batches run on the
 //! calling thread, so a call costs its kernels and one copy in and out.
 use super::batch_range::sample_dims;
-use super::{lock_all_for_read, Engine};
+use super::locks::{carry_rnn_states, held, lock_for_inference};
+use super::Engine;
 use crate::error::{shape_str, KilnError, Result};
 use crate::graph::Op;
 use crate::tensor::{Storage, Tensor};
@@ -16,21 +17,23 @@ impl Engine {
     pub fn predict_on_batch(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         let rows = self.check_input_shapes(inputs)?;
         let w = self.workspace(rows, &sample_dims(inputs))?;
-        let Engine { graph, workspaces, rng, input_nodes, variables, .. } = self;
+        let Engine { graph, workspaces, rng, input_nodes, variables, written, .. } = self;
         let plan = &mut workspaces[w].2.plan;
         for (t, &node) in inputs.iter().zip(input_nodes.iter()) {
             copy_as_f32(t, &mut plan.values[node]);
         }
         // Locked on the caller's thread, as for training.
-        let guards = lock_all_for_read(variables);
-        let buffers: Vec<&Vec<f32>> = guards.iter().map(|g| &**g).collect();
+        let mut locks = lock_for_inference(variables, written);
+        let mut buffers = held(&mut locks);
         if rows <= INLINE_MAX_ROWS {
             plan.forward(graph, &buffers, false, rng);
         } else {
             crate::threads::run(|| plan.forward(graph, &buffers, false, rng));
         }
         plan.take_failure()?;
-        graph.outputs.iter().map(|&o| Tensor::from_f32(plan.shapes[o].clone(), plan.value_of(graph, &buffers, o).to_vec())).collect()
+        let outputs = graph.outputs.iter().map(|&o| Tensor::from_f32(plan.shapes[o].clone(), plan.value_of(graph, &buffers, o).to_vec())).collect();
+        carry_rnn_states(plan, graph, &mut buffers);
+        outputs
     }
 
     /// Checks that `inputs` fit the model's inputs (count, rank, every fixed axis, one batch

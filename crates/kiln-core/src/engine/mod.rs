@@ -19,7 +19,7 @@ mod workspace;
 
 use crate::distribution::{self, Shard};
 use crate::error::{KilnError, Result};
-use crate::graph::{Graph, Op};
+use crate::graph::{rnn_state_inputs, Graph, Op};
 use crate::kernels::metrics::{self, Weights};
 use crate::optim;
 use crate::rng::{self, Rng};
@@ -29,7 +29,7 @@ use std::ops::Deref;
 pub use batch_range::{BatchData, BatchRange};
 use compiled_losses::{BatchLoss, CompiledLosses};
 use data_check::check_sample_weights;
-use locks::{lock_all_for_read, lock_all_for_write};
+use locks::{carry_rnn_states, held, lock_all_for_write, lock_for_inference};
 pub use loss_terms::{LossTerm, TermKind, WeightPenalty};
 pub use reduction::Reduction;
 pub use spec::{EngineSpec, LossSpec, MetricSpec};
@@ -42,6 +42,12 @@ pub struct Engine {
     variable_shapes: Vec<Vec<usize>>,
     /// Node of each variable, if the graph reads it.
     variable_nodes: Vec<Option<usize>>,
+    /// Variables every forward pass writes: stateful RNNs' states (locked for writing in
+    /// inference too).
+    written: Vec<bool>,
+    /// The batch size shape checks plan at: 1, or the one a stateful model's states were made
+    /// for (it runs at no other).
+    probe_batch: usize,
     input_nodes: Vec<usize>,
     needs_grad: Vec<bool>,
     skip_backward: Vec<bool>,
@@ -71,7 +77,7 @@ impl Engine {
     }
 
     pub fn from_spec(spec: EngineSpec, variables: Vec<Variable>) -> Result<Engine> {
-        let EngineSpec { graph, trainable, losses, metrics, optimizer, output_losses, loss_terms, weight_penalties, constraints } = spec;
+        let EngineSpec { mut graph, trainable, losses, metrics, optimizer, output_losses, loss_terms, weight_penalties, constraints } = spec;
         if trainable.len() != variables.len() {
             return Err(KilnError::value(format!("{} variables but {} trainable flags", variables.len(), trainable.len())));
         }
@@ -79,7 +85,24 @@ impl Engine {
         let mut variable_nodes = vec![None; variables.len()];
         let mut input_nodes = vec![usize::MAX; graph.input_count()];
         let mut needs_grad = vec![false; n];
+        let mut written = vec![false; variables.len()];
+        for node in graph.nodes.iter_mut() {
+            // The engine cuts batches along the first axis: a batch size the model declares
+            // (Keras' batch_shape) is for its stateful layers, which check it themselves.
+            if let Op::Input { shape, .. } = &mut node.op {
+                if let Some(batch) = shape.first_mut() {
+                    *batch = None;
+                }
+            }
+        }
         for (id, node) in graph.nodes.iter().enumerate() {
+            if let Op::Rnn { stateful: true, .. } = node.op {
+                for &target in rnn_state_inputs(node).1 {
+                    if let Op::Variable { index } = graph.nodes[target].op {
+                        *written.get_mut(index).ok_or_else(|| KilnError::value(format!("Graph reads variable {index}, but only {} were given", variables.len())))? = true;
+                    }
+                }
+            }
             match node.op {
                 Op::Variable { index } => {
                     if index >= variables.len() {
@@ -108,11 +131,14 @@ impl Engine {
         let metric_losses: Vec<Option<bool>> = metrics.iter().map(|m| losses.specs().iter().find(|l| l.output == m.output).map(|l| l.loss.kind.sparse_targets())).collect();
         let variable_shapes: Vec<Vec<usize>> = variables.iter().map(|v| v.shape.clone()).collect();
         let updater = Updater::new(optimizer.as_ref(), constraints, &variable_nodes, &trainable, &variable_shapes)?;
+        let probe_batch = written.iter().position(|&w| w).and_then(|i| variable_shapes[i].first().copied()).unwrap_or(1);
         let mut engine = Engine {
             graph,
             variables,
             variable_shapes,
             variable_nodes,
+            written,
+            probe_batch,
             input_nodes,
             needs_grad,
             skip_backward,
@@ -123,10 +149,10 @@ impl Engine {
             rng_generation: rng::seed_generation(),
             workspaces: Vec::new(),
         };
-        // Plan a batch of one now so shape errors surface at compile time. Unknown axes are
+        // Plan a batch now so shape errors surface at compile time. Unknown axes are
         // planned at length 1 here; where that is too short for the model (a convolution over
         // a variable length), the data's shapes decide at the first batch instead.
-        let output_shapes = match engine.output_shapes(1) {
+        let output_shapes = match engine.output_shapes(engine.probe_batch) {
             Ok(shapes) => Some(shapes),
             Err(_) if engine.has_unknown_axes() => None,
             Err(e) => return Err(e),
@@ -271,6 +297,7 @@ impl Engine {
         distribution::average_gradients(part, &mut ws.plan.grads, self.updater.updated_nodes(), &mut logs)?;
         self.updater.apply(&mut ws.plan.grads, vars, lr);
         ws.plan.update_moving_statistics(&self.graph, vars);
+        ws.plan.final_rnn_states(&self.graph, |index, values| vars[index].copy_from_slice(values));
         Ok(logs)
     }
 
@@ -287,8 +314,8 @@ impl Engine {
         }
         // Locked on the caller's thread, as for training.
         let variables = self.variables.clone();
-        let guards = lock_all_for_read(&variables);
-        let vars: Vec<&Vec<f32>> = guards.iter().map(|g| &**g).collect();
+        let mut locks = lock_for_inference(&variables, &self.written);
+        let mut vars = held(&mut locks);
         crate::threads::run(|| {
             let order: Vec<u32> = (0..data.samples() as u32).collect();
             let dims = data.sample_dims();
@@ -299,6 +326,7 @@ impl Engine {
                     let w = self.workspace(part.idx.len(), &dims)?;
                     let loss = self.loss_pass(w, data, part.idx, &vars, false)?;
                     let mut logs = part.counted(self.batch_logs(w, &vars, loss));
+                    carry_rnn_states(&self.workspaces[w].2.plan, &self.graph, &mut vars);
                     // Data parallelism: the global batch's logs (one collective per batch, as in training).
                     distribution::sum_batch_logs(std::slice::from_mut(&mut logs))?;
                     Ok(logs)

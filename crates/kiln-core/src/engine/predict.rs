@@ -1,7 +1,7 @@
 //! Prediction: the model forward on every sample, batch by batch, each output's rows
 //! collected into one tensor.
 use super::batch_range::{BatchData, BatchRange};
-use super::locks::lock_all_for_read;
+use super::locks::{carry_rnn_states, held, lock_for_inference, HeldVariable};
 use super::Engine;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -15,17 +15,17 @@ impl Engine {
         }
         // Locked on the caller's thread, as for training.
         let variables = self.variables.clone();
-        let guards = lock_all_for_read(&variables);
-        let buffers: Vec<&Vec<f32>> = guards.iter().map(|g| &**g).collect();
-        crate::threads::run(|| self.predict_on_pool(inputs, batch_size, &buffers))
+        let mut locks = lock_for_inference(&variables, &self.written);
+        let mut buffers = held(&mut locks);
+        crate::threads::run(|| self.predict_on_pool(inputs, batch_size, &mut buffers))
     }
 
-    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, vars: &[&Vec<f32>]) -> Result<Vec<Tensor>> {
+    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, vars: &mut [HeldVariable]) -> Result<Vec<Tensor>> {
         let data = BatchData::new(inputs, &[]);
         let rows_total = data.samples();
         let order: Vec<u32> = (0..rows_total as u32).collect();
         let dims = data.sample_dims();
-        let out_shapes = self.output_shapes_for(1, &dims)?;
+        let out_shapes = self.output_shapes_for(self.probe_batch, &dims)?;
         let mut results = Vec::with_capacity(out_shapes.len());
         for s in &out_shapes {
             let mut shape = s.clone();
@@ -44,6 +44,7 @@ impl Engine {
             for (k, &o) in graph.outputs.iter().enumerate() {
                 results[k].extend_from_slice(ws.plan.value_of(graph, vars, o));
             }
+            carry_rnn_states(&ws.plan, graph, vars);
         }
         out_shapes
             .into_iter()

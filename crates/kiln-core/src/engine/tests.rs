@@ -178,3 +178,64 @@ fn bad_data_is_refused_with_a_message() {
     assert!(engine.check_data(&[&nan], &[&Tensor::from_f32(vec![1], vec![0.0]).unwrap()]).unwrap_err().message.contains("non-finite"));
     assert!(Engine::new(&spec("no_such_loss"), variables()).is_err());
 }
+
+/// x [2, 3, 2] -> LSTM(2) whose states are variables 3 and 4 (Keras' `stateful=True`), with
+/// first states given as model inputs 1 and 2 when `given`.
+fn stateful_lstm_spec(given: bool) -> String {
+    let (first, rnn_inputs, out) = if given { (r#"{"op":"input","index":1,"shape":[null,2]},{"op":"input","index":2,"shape":[null,2]},"#, "[0,3,4,5,1,2,6,7]", 8) } else { ("", "[0,1,2,3,4,5]", 6) };
+    format!(
+        r#"{{"graph":{{"nodes":[
+            {{"op":"input","index":0,"shape":[2,3,2]}},{first}
+            {{"op":"variable","index":0}},{{"op":"variable","index":1}},{{"op":"variable","index":2}},
+            {{"op":"variable","index":3}},{{"op":"variable","index":4}},
+            {{"op":"rnn","cell":"lstm","units":2,"activation":"tanh","recurrent_activation":"sigmoid","return_sequences":false,"go_backwards":false,"initial_state":{given},"stateful":true,"inputs":{rnn_inputs},"name":"lstm"}}],
+          "outputs":[{out}]}},
+         "trainable":[true,true,true,false,false],
+         "losses":[{{"output":0,"kind":"mean_squared_error"}}],
+         "metrics":[],
+         "optimizer":{{"kind":"sgd","momentum":0.0,"nesterov":false}}}}"#
+    )
+}
+
+fn lstm_variables() -> Vec<Variable> {
+    let zeros = || Variable::new(&Tensor::from_f32(vec![2, 2], vec![0.0; 4]).unwrap());
+    vec![Variable::new(&tensor(vec![2, 8], 11)), Variable::new(&tensor(vec![2, 8], 12)), Variable::new(&tensor(vec![8], 13)), zeros(), zeros()]
+}
+
+#[test]
+fn stateful_rnns_carry_their_final_states_into_the_next_call() {
+    let x = tensor(vec![2, 3, 2], 14);
+    let vars = lstm_variables();
+    let mut stateful = Engine::new(&stateful_lstm_spec(false), vars.clone()).unwrap();
+    // The same weights with the first states given as inputs: the reference.
+    let mut given = Engine::new(&stateful_lstm_spec(true), vec![vars[0].clone(), vars[1].clone(), vars[2].clone(), lstm_variables().remove(3), lstm_variables().remove(4)]).unwrap();
+    let (mut h, mut c) = (Tensor::from_f32(vec![2, 2], vec![0.0; 4]).unwrap(), Tensor::from_f32(vec![2, 2], vec![0.0; 4]).unwrap());
+    for call in 0..3 {
+        let y = if call == 1 { stateful.predict(&[&x], 2).unwrap() } else { stateful.predict_on_batch(&[&x]).unwrap() };
+        let expected = given.predict_on_batch(&[&x, &h, &c]).unwrap();
+        assert_eq!(y[0].to_f32(), expected[0].to_f32(), "call {call}");
+        assert_ne!(vars[3].read().to_f32().iter().sum::<f32>(), 0.0, "h is carried");
+        // LSTM's last output is h; c comes from the state variable the engine wrote.
+        assert_eq!(vars[3].read().to_f32(), y[0].to_f32());
+        (h, c) = (vars[3].read(), vars[4].read());
+    }
+    // Evaluation and training carry them too (their data checks plan at the states' batch
+    // size); a batch of another size is refused, naming both.
+    stateful.check_data(&[&x], &[&tensor(vec![2, 2], 15)]).unwrap();
+    let before = vars[3].read();
+    stateful.evaluate_batches(&BatchData::new(&[&x], &[&tensor(vec![2, 2], 15)]), BatchRange::new(2, 0, 1)).unwrap();
+    assert_ne!(vars[3].read(), before);
+    let before = vars[3].read();
+    stateful.train_batches(&BatchData::new(&[&x], &[&tensor(vec![2, 2], 15)]), &[0, 1], BatchRange::new(2, 0, 1), &[0.1]).unwrap();
+    assert_ne!(vars[3].read(), before);
+    let three = tensor(vec![3, 3, 2], 16);
+    let err = stateful.predict_on_batch(&[&three]).unwrap_err();
+    assert!(err.message.contains("lstm: if an RNN is stateful") && err.message.contains("expected batch size 2, received batch size 3"), "{}", err.message);
+}
+
+#[test]
+fn a_stateful_rnn_whose_states_are_not_variables_is_refused() {
+    let spec = stateful_lstm_spec(false).replace(r#"{"op":"variable","index":3}"#, r#"{"op":"constant","shape":[2,2],"values":[0,0,0,0]}"#);
+    let err = Engine::new(&spec, lstm_variables()).err().unwrap();
+    assert!(err.message.contains("a stateful RNN's states must be variables"), "{}", err.message);
+}

@@ -1,6 +1,6 @@
 //! Buffers planned for one batch size, and the forward and backward passes over them.
 //! After planning, a step allocates nothing.
-use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, Op};
+use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, rnn_state_inputs, Op};
 use super::Graph;
 use crate::alloc;
 use crate::error::{KilnError, Result};
@@ -263,8 +263,9 @@ impl Plan {
                         _ => state.dropout = None,
                     }
                     let mask = c.masked.then(|| node_value(&self.values, graph, vars, node.inputs[4]));
-                    if let Op::Rnn { initial_state: true, .. } = node.op {
-                        let first: Vec<&[f32]> = node.inputs[4 + usize::from(c.masked)..].iter().map(|&j| node_value(&self.values, graph, vars, j)).collect();
+                    let first_states = rnn_state_inputs(node).0;
+                    if !first_states.is_empty() {
+                        let first: Vec<&[f32]> = first_states.iter().map(|&j| node_value(&self.values, graph, vars, j)).collect();
                         state.set_initial(&first);
                     }
                     rnn::forward(c, x, k, r, b, mask, state, &mut out);
@@ -313,6 +314,21 @@ impl Plan {
             for (k, batch) in [(3, &stats[..channels]), (4, &stats[channels..2 * channels])] {
                 if let Op::Variable { index } = graph.nodes[node.inputs[k]].op {
                     batch_norm::update_moving(&mut vars[index], batch, momentum);
+                }
+            }
+        }
+    }
+
+    /// After a forward pass: hands each stateful RNN's final states (h, then c for LSTM) to
+    /// `write` with the index of the variable they go to, as Keras assigns its `states` after
+    /// every call, in training and inference alike.
+    pub fn final_rnn_states(&self, graph: &Graph, mut write: impl FnMut(usize, &[f32])) {
+        for (id, node) in graph.nodes.iter().enumerate() {
+            let (Op::Rnn { stateful: true, .. }, Some((c, state, _))) = (&node.op, &self.scratch[id].rnn) else { continue };
+            let (n, last) = (c.batch * c.units, c.steps * c.batch * c.units);
+            for (&target, values) in rnn_state_inputs(node).1.iter().zip([&state.hidden, &state.cells]) {
+                if let Op::Variable { index } = graph.nodes[target].op {
+                    write(index, &values[last..last + n]);
                 }
             }
         }
@@ -461,7 +477,7 @@ impl Plan {
                     self.grads[r_id] = d_recurrent;
                     self.grads[b_id] = d_bias;
                     // Given first states get what reached h_0 (and c_0).
-                    let first_states = &node.inputs[4 + usize::from(c.masked)..];
+                    let first_states = rnn_state_inputs(node).0;
                     for (&s_id, g) in first_states.iter().zip(scratch.initial_state_grads()) {
                         if needs_grad[s_id] {
                             self.grads[s_id].iter_mut().zip(g).for_each(|(d, v)| *d += v);

@@ -3,7 +3,7 @@ mod executor;
 mod op;
 
 pub use executor::Plan;
-pub use op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, Node, Op};
+pub use op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, rnn_state_inputs, Node, Op};
 
 use crate::error::{shape_str, KilnError, Result};
 use serde::Deserialize;
@@ -55,7 +55,7 @@ impl Graph {
     /// Refuses what the planner and the passes assume never happens: a wrong number of
     /// inputs, an input that is not an earlier node (a cycle, or no node at all), model inputs
     /// numbered other than 0..n once each, a constant whose values do not fill
-    /// its shape, an output that is not a node.
+    /// its shape, a stateful RNN whose states are not variables, an output that is not a node.
     pub fn validate(&self) -> Result<()> {
         let mut input_seen = vec![false; self.input_count()];
         for (id, node) in self.nodes.iter().enumerate() {
@@ -91,6 +91,12 @@ impl Graph {
                             expected.map_or("too many".to_string(), |n| n.to_string()),
                             values.len()
                         )));
+                    }
+                }
+                // Its final states are written back, so they must be variables (the layer's states).
+                Op::Rnn { stateful: true, .. } => {
+                    if let Some(&bad) = rnn_state_inputs(node).1.iter().find(|&&t| !matches!(self.nodes[t].op, Op::Variable { .. })) {
+                        return Err(KilnError::value(format!("{}: a stateful RNN's states must be variables, but node {bad} is not one", describe(id, node))));
                     }
                 }
                 _ => {}

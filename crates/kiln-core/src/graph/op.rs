@@ -136,9 +136,11 @@ pub enum Op {
     },
     /// A recurrent layer over x [batch, steps, features] with inputs (x, kernel,
     /// recurrent_kernel, bias), then when `masked` a mask [batch, steps], then with
-    /// `initial_state` the first states (h, and c for LSTM: [batch, units] each). With
-    /// `return_state` the output is [batch, output values + state values] per sample (see
-    /// kernels::rnn).
+    /// `initial_state` the first states (h, and c for LSTM: [batch, units] each), then when
+    /// `stateful` the layer's state variables (Keras' `stateful=True`): the run starts from
+    /// them unless first states are given, and its final states are written back into them
+    /// (Plan::final_rnn_states). With `return_state` the output is [batch, output values +
+    /// state values] per sample (see kernels::rnn).
     Rnn {
         cell: Cell,
         units: usize,
@@ -167,6 +169,9 @@ pub enum Op {
         #[serde(default)]
         #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
         recurrent_dropout: f32,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(as = "Option<_>", optional))]
+        stateful: bool,
     },
     /// `size` entries of `axis` from `begin`.
     Slice {
@@ -274,7 +279,7 @@ impl Op {
             Op::Matmul { .. } | Op::Binary { .. } | Op::Conv2d { .. } | Op::Embedding => 2,
             Op::Conv2dTranspose { .. } | Op::BatchMatmul => 2,
             Op::Conv3d { .. } | Op::Conv3dTranspose { .. } => 2,
-            Op::Rnn { cell, masked, initial_state, .. } => 4 + usize::from(*masked) + if *initial_state { cell.state_count() } else { 0 },
+            Op::Rnn { cell, masked, initial_state, stateful, .. } => 4 + usize::from(*masked) + cell.state_count() * (usize::from(*initial_state) + usize::from(*stateful)),
             Op::BatchNorm { .. } => 5,
             // A crop changes the shape, so it comes with its inference form (the centred resize).
             Op::Augment { augmentation: Augmentation::Crop { .. } } => 2,
@@ -617,9 +622,21 @@ pub fn pool_geometry(node: &Node, x: &[usize]) -> Result<Geometry> {
     Geometry::new(x, (pool[0], pool[1]), (strides[0], strides[1]), (1, 1), *padding, &node.name)
 }
 
+/// An Rnn node's inputs that hold its first states (those given, else a stateful layer's
+/// state variables; none: zeros) and the state variables its final states go to (none unless
+/// `stateful`).
+pub fn rnn_state_inputs(node: &Node) -> (&[usize], &[usize]) {
+    let Op::Rnn { cell, masked, initial_state, stateful, .. } = node.op else { unreachable!("not an rnn node") };
+    let (first, n) = (4 + usize::from(masked), cell.state_count());
+    let given: &[usize] = if initial_state || stateful { &node.inputs[first..first + n] } else { &[] };
+    let targets: &[usize] = if stateful { &node.inputs[node.inputs.len() - n..] } else { &[] };
+    (given, targets)
+}
+
 /// The sizes of an Rnn node, checking its weights against the input.
 pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
-    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked, return_state, zero_output_for_mask, initial_state, dropout, recurrent_dropout } = node.op
+    let Op::Rnn { cell, units, activation, recurrent_activation, return_sequences, go_backwards, masked, return_state, zero_output_for_mask, initial_state, dropout, recurrent_dropout, stateful } =
+        node.op
     else {
         unreachable!("not an rnn node")
     };
@@ -652,8 +669,23 @@ pub fn rnn_config(node: &Node, inputs: &[&[usize]]) -> Result<RnnConfig> {
     if masked && inputs[4] != [x[0], x[1]] {
         return Err(KilnError::shape(format!("{name}: the mask must have shape [{}, {}] (batch, timesteps), got {}", x[0], x[1], shape_str(inputs[4]))));
     }
+    let first = 4 + usize::from(masked);
+    if stateful {
+        // As Keras words it: the states were made for the batch size the model declared.
+        for state in &inputs[first + if initial_state { cell.state_count() } else { 0 }..] {
+            if *state != [x[0], units] {
+                let held = state.first().map_or("none".to_string(), |b| b.to_string());
+                return Err(KilnError::value(format!(
+                    "{name}: if an RNN is stateful, the batch size of the input sequences must be the same as the batch size of the initial state: expected batch size {held}, received batch size {} (its states have shape {}, the input {})",
+                    x[0],
+                    shape_str(state),
+                    shape_str(x)
+                )));
+            }
+        }
+    }
     if initial_state {
-        for (k, state) in inputs[4 + usize::from(masked)..].iter().enumerate() {
+        for (k, state) in inputs[first..first + cell.state_count()].iter().enumerate() {
             if *state != [x[0], units] {
                 return Err(KilnError::shape(format!("{name}: initial state {k} must have shape [{}, {units}] (batch, units), got {}", x[0], shape_str(state))));
             }

@@ -553,6 +553,30 @@ mod tests {
         assert!((y[0] - h1).abs() < 1e-6 && (y[1] - h2).abs() < 1e-6, "{y:?}");
     }
 
+    /// Checks backward's dx, dkernel, drecurrent and dbias against finite differences of
+    /// forward, with fixed dropout masks when `masks` is given.
+    #[allow(clippy::too_many_arguments)]
+    fn check_all_gradients(name: &str, c: &RnnConfig, mask: Option<&[f32]>, masks: Option<&DropoutMasks>, x: &[f32], k: &[f32], r: &[f32], bias: &[f32]) {
+        let run = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32]| {
+            let mut s = RnnState::new(c);
+            s.dropout = masks.map(|d| DropoutMasks::new(c, d.input.clone(), d.recurrent.clone()));
+            let mut y = vec![0.0; c.output_len()];
+            forward(c, x, k, r, bias, mask, &mut s, &mut y);
+            (y, s)
+        };
+        let grads = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32], dy: &[f32]| {
+            let (_, mut s) = run(x, k, r, bias);
+            let mut scratch = RnnScratch::new(c);
+            let (mut dx, mut dk, mut dr, mut db) = (vec![0.0; x.len()], vec![0.0; k.len()], vec![0.0; r.len()], vec![0.0; bias.len()]);
+            backward(c, x, k, r, mask, &mut s, &mut scratch, dy, RnnGrads { dx: Some(&mut dx), dkernel: Some(&mut dk), drecurrent: Some(&mut dr), dbias: Some(&mut db) });
+            (dx, dk, dr, db)
+        };
+        check_gradient(&format!("{name} dx"), x, |x| run(x, k, r, bias).0, |x, dy| grads(x, k, r, bias, dy).0);
+        check_gradient(&format!("{name} dkernel"), k, |k| run(x, k, r, bias).0, |k, dy| grads(x, k, r, bias, dy).1);
+        check_gradient(&format!("{name} drecurrent"), r, |r| run(x, k, r, bias).0, |r, dy| grads(x, k, r, bias, dy).2);
+        check_gradient(&format!("{name} dbias"), bias, |bias| run(x, k, r, bias).0, |bias, dy| grads(x, k, r, bias, dy).3);
+    }
+
     #[test]
     fn gradients_match_finite_differences_for_every_cell() {
         let mut rng = Rng::new(9);
@@ -569,24 +593,8 @@ mod tests {
                 let k = random(c.features * gu, &mut rng);
                 let r = random(c.units * gu, &mut rng);
                 let bias = random(cell.bias_rows() * gu, &mut rng);
-                let run = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32]| {
-                    let mut s = RnnState::new(&c);
-                    let mut y = vec![0.0; c.output_len()];
-                    forward(&c, x, k, r, bias, m, &mut s, &mut y);
-                    (y, s)
-                };
-                let grads = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32], dy: &[f32]| {
-                    let (_, mut s) = run(x, k, r, bias);
-                    let mut scratch = RnnScratch::new(&c);
-                    let (mut dx, mut dk, mut dr, mut db) = (vec![0.0; x.len()], vec![0.0; k.len()], vec![0.0; r.len()], vec![0.0; bias.len()]);
-                    backward(&c, x, k, r, m, &mut s, &mut scratch, dy, RnnGrads { dx: Some(&mut dx), dkernel: Some(&mut dk), drecurrent: Some(&mut dr), dbias: Some(&mut db) });
-                    (dx, dk, dr, db)
-                };
                 let name = format!("{cell:?} seq={seq} back={back} masked={masked} state={state} zero={zero}");
-                check_gradient(&format!("{name} dx"), &x, |x| run(x, &k, &r, &bias).0, |x, dy| grads(x, &k, &r, &bias, dy).0);
-                check_gradient(&format!("{name} dkernel"), &k, |k| run(&x, k, &r, &bias).0, |k, dy| grads(&x, k, &r, &bias, dy).1);
-                check_gradient(&format!("{name} drecurrent"), &r, |r| run(&x, &k, r, &bias).0, |r, dy| grads(&x, &k, r, &bias, dy).2);
-                check_gradient(&format!("{name} dbias"), &bias, |bias| run(&x, &k, &r, bias).0, |bias, dy| grads(&x, &k, &r, bias, dy).3);
+                check_all_gradients(&name, &c, m, None, &x, &k, &r, &bias);
             }
         }
     }
@@ -669,26 +677,8 @@ mod tests {
                 let r = random(c.units * gu, &mut rng);
                 let bias = random(cell.bias_rows() * gu, &mut rng);
                 let masks = fixed_masks(&c, with_input, &mut rng);
-                let (input, recurrent) = (masks.input.clone(), masks.recurrent.clone());
-                let run = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32]| {
-                    let mut s = RnnState::new(&c);
-                    s.dropout = Some(DropoutMasks::new(&c, input.clone(), recurrent.clone()));
-                    let mut y = vec![0.0; c.output_len()];
-                    forward(&c, x, k, r, bias, m, &mut s, &mut y);
-                    (y, s)
-                };
-                let grads = |x: &[f32], k: &[f32], r: &[f32], bias: &[f32], dy: &[f32]| {
-                    let (_, mut s) = run(x, k, r, bias);
-                    let mut scratch = RnnScratch::new(&c);
-                    let (mut dx, mut dk, mut dr, mut db) = (vec![0.0; x.len()], vec![0.0; k.len()], vec![0.0; r.len()], vec![0.0; bias.len()]);
-                    backward(&c, x, k, r, m, &mut s, &mut scratch, dy, RnnGrads { dx: Some(&mut dx), dkernel: Some(&mut dk), drecurrent: Some(&mut dr), dbias: Some(&mut db) });
-                    (dx, dk, dr, db)
-                };
                 let name = format!("{cell:?} dropout seq={seq} back={back} masked={masked} input={with_input}");
-                check_gradient(&format!("{name} dx"), &x, |x| run(x, &k, &r, &bias).0, |x, dy| grads(x, &k, &r, &bias, dy).0);
-                check_gradient(&format!("{name} dkernel"), &k, |k| run(&x, k, &r, &bias).0, |k, dy| grads(&x, k, &r, &bias, dy).1);
-                check_gradient(&format!("{name} drecurrent"), &r, |r| run(&x, &k, r, &bias).0, |r, dy| grads(&x, &k, r, &bias, dy).2);
-                check_gradient(&format!("{name} dbias"), &bias, |bias| run(&x, &k, &r, bias).0, |bias, dy| grads(&x, &k, &r, bias, dy).3);
+                check_all_gradients(&name, &c, m, Some(&masks), &x, &k, &r, &bias);
             }
         }
     }

@@ -62,6 +62,8 @@ function gateBias(bias: ConstantValue, gateOrder: number[], units: number, cell:
 
 export const convertRnn: OpConverter<'rnn'> = (op) => {
   const { spec } = op;
+  // ONNX's operators start each call from given or zero states: nothing carries them over.
+  if (spec.stateful) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: it is stateful (its states carry from batch to batch), which ONNX's recurrent operators cannot do; export a copy made with stateful: false`);
   const layout = CELLS[spec.cell];
   const { builder } = op;
   const name = (suffix: string) => `${op.node.inputs[1].name.replace(/\/[^/]*$/, '')}/${suffix}`;
