@@ -64,6 +64,10 @@ export const convertRnn: OpConverter<'rnn'> = (op) => {
   const { spec } = op;
   // ONNX's operators start each call from given or zero states: nothing carries them over.
   if (spec.stateful) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: it is stateful (its states carry from batch to batch), which ONNX's recurrent operators cannot do; export a copy made with stateful: false`);
+  // What the converter does not translate is refused: an exported model that ignored it would compute something else.
+  if (spec.masked) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX yet: it reads a mask (from Masking or an Embedding with maskZero), which the export does not translate`);
+  if (spec.initial_state) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX yet: it is called with an initialState, which the export does not translate`);
+  if (spec.return_state) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX yet: it returns its states (returnState), which the export does not translate`);
   const layout = CELLS[spec.cell];
   const { builder } = op;
   const name = (suffix: string) => `${op.node.inputs[1].name.replace(/\/[^/]*$/, '')}/${suffix}`;
