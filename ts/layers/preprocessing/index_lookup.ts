@@ -5,7 +5,8 @@ import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
-import { adaptBatches, type DataBatches, DataLayer, type FlatData, outputTensor, type StringData } from './data_layer.js';
+import { adaptBatches, type DataBatches, DataLayer, type DataOutputSpec, encodedOutputShape, type FlatData, outputTensor, type StringData } from './data_layer.js';
+import type { Shape, SymbolicDType } from '../../symbolic.js';
 import { checkOutputMode, encodeCategorical } from './encode_categorical.js';
 import { hashBucketFast } from './farmhash.js';
 
@@ -123,6 +124,32 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
 
   /** Checks that a token has the layer's kind (string or integer). */
   protected abstract checkToken(token: unknown): T;
+
+  /** What its tokens are: strings (StringLookup, TextVectorization) or integers (IntegerLookup). */
+  protected abstract readonly tokenKind: 'string' | 'number';
+
+  /** The width of the encoded outputs, or null while the vocabulary is unknown. */
+  protected encodedDepth(): number | null {
+    if (this.padToMaxTokens && this.maxTokens !== null) return this.maxTokens;
+    return this.hasVocabulary ? this.vocabularySize() : this.frozenVocabularySize;
+  }
+
+  /**
+   * @internal The vocabulary size Keras writes in the config (`vocabulary_size`): the output
+   * width of the encoded modes while the vocabulary itself is still in the file's assets.
+   */
+  frozenVocabularySize: number | null = null;
+
+  /** Its output in a model: ids shaped as the input ('int'), or the encoded vectors. */
+  outputSpec(inputShape: Shape, inputDtype: SymbolicDType): DataOutputSpec {
+    if (this.invert) {
+      if (this.tokenKind === 'string') throw new ValueError(`${this.where}: with \`invert: true\` it outputs strings, which a model's engine cannot carry; apply it to the model's predictions instead`);
+      this.requireInputKind(inputDtype, 'number');
+      return { shape: inputShape, dtype: 'int32' };
+    }
+    this.requireInputKind(inputDtype, this.tokenKind);
+    return { shape: encodedOutputShape(this.where, inputShape, this.outputMode, this.encodedDepth()), dtype: this.outputMode === 'int' ? 'int32' : 'float32' };
+  }
 
   /** The number of indices, mask and OOV included (Keras' vocabulary_size()). */
   vocabularySize(): number {

@@ -24,6 +24,8 @@ export class IntegerLookup extends IndexLookup<number> {
     if (!Number.isInteger(this.oovToken)) throw new ValueError(`${this.where}: \`oovToken\` must be an integer, got ${describeValue(this.oovToken)}`);
   }
 
+  protected readonly tokenKind = 'number';
+
   protected checkToken(token: unknown): number {
     if (typeof token !== 'number' || !Number.isInteger(token)) throw new ValueError(`${this.where}: vocabulary tokens must be integers, got ${describeValue(token)}`);
     return token;

@@ -27,6 +27,8 @@ export class StringLookup extends IndexLookup<string> {
     if (encoding !== 'utf-8' && encoding !== 'utf8') throw new ValueError(`${this.where}: only encoding 'utf-8' is supported, got ${describeValue(encoding)}`);
   }
 
+  protected readonly tokenKind = 'string';
+
   protected checkToken(token: unknown): string {
     if (typeof token !== 'string') throw new ValueError(`${this.where}: vocabulary tokens must be strings, got ${describeValue(token)}`);
     return token;

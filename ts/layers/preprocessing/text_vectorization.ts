@@ -2,7 +2,8 @@ import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { checkOptionNames, describeValue } from '../../utils/options.js';
 import { BASE_OPTIONS, type LayerConfig } from '../layer.js';
-import { requireStrings } from './data_layer.js';
+import { type DataOutputSpec, encodedOutputShape, requireStrings } from './data_layer.js';
+import type { Shape, SymbolicDType } from '../../symbolic.js';
 import { IndexLookup, type LookupOutputMode } from './index_lookup.js';
 
 /** How TextVectorization standardises text: a Keras name, null (unchanged) or a function. */
@@ -92,6 +93,21 @@ export class TextVectorization extends IndexLookup<string> {
     this.ngrams = widths;
     this.ngramsArgument = ngrams;
     this.outputSequenceLength = outputSequenceLength;
+  }
+
+  protected readonly tokenKind = 'string';
+
+  /** Its output in a model: [batch, outputSequenceLength] ids ('int'; a length that varies when unset), or [batch, depth] vectors. */
+  outputSpec(inputShape: Shape, inputDtype: SymbolicDType): DataOutputSpec {
+    this.requireInputKind(inputDtype, 'string');
+    const dtype = this.outputMode === 'int' ? 'int32' : 'float32';
+    if (this.split === null) return { shape: encodedOutputShape(this.where, inputShape, this.outputMode, this.encodedDepth()), dtype };
+    if (inputShape.length > 2 || (inputShape.length === 2 && inputShape[1] !== 1)) {
+      throw new ValueError(`${this.where}: when using TextVectorization to tokenize strings, the input rank must be 1 or the last shape dimension must be 1. Received: inputs.shape=${`[${inputShape.map((d) => d ?? 'null').join(', ')}]`} with rank=${inputShape.length}`);
+    }
+    const rows = inputShape[0];
+    if (this.outputMode === 'int') return { shape: [rows, this.outputSequenceLength], dtype };
+    return { shape: encodedOutputShape(this.where, [rows, null], this.outputMode, this.encodedDepth()), dtype };
   }
 
   protected checkToken(token: unknown): string {
