@@ -1,4 +1,4 @@
-import { ValueError } from '../../errors.js';
+import { FileFormatError, ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
 import { outputTensor, requireNumbers, requireOptionsObject } from './data_layer.js';
@@ -25,6 +25,12 @@ export class IntegerLookup extends IndexLookup<number> {
   }
 
   protected readonly tokenKind = 'number';
+
+  protected tokenFromLine(line: string, what: string): number {
+    const id = Number(line);
+    if (line.trim() === '' || !Number.isInteger(id)) throw new FileFormatError(`${what}: the vocabulary.txt of ${this.where} holds ${JSON.stringify(line)} where an integer id was expected`);
+    return id;
+  }
 
   protected checkToken(token: unknown): number {
     if (typeof token !== 'number' || !Number.isInteger(token)) throw new ValueError(`${this.where}: vocabulary tokens must be integers, got ${describeValue(token)}`);

@@ -29,6 +29,10 @@ export class StringLookup extends IndexLookup<string> {
 
   protected readonly tokenKind = 'string';
 
+  protected tokenFromLine(line: string): string {
+    return line;
+  }
+
   protected checkToken(token: unknown): string {
     if (typeof token !== 'string') throw new ValueError(`${this.where}: vocabulary tokens must be strings, got ${describeValue(token)}`);
     return token;

@@ -37,6 +37,8 @@ export interface TextVectorizationArgs {
   ragged?: boolean;
   /** Only 'utf-8'. */
   encoding?: string;
+  /** The vocabulary size Keras records in the config; a loaded vocabulary must have it. */
+  vocabularySize?: number | null;
   /** The layer's name (default: a unique 'text_vectorization'). */
   name?: string;
   /** Accepted for Keras configs; the layer has no trainable weights. */
@@ -70,8 +72,7 @@ export class TextVectorization extends IndexLookup<string> {
 
   constructor(args: TextVectorizationArgs = {}) {
     checkOptionNames('TextVectorization', args, [...OWN_OPTIONS, ...BASE_OPTIONS]);
-    const { standardize = 'lower_and_strip_punctuation', split = 'whitespace', ngrams = null, outputSequenceLength = null, ragged = false, encoding = 'utf-8', vocabularySize, outputMode = 'int', ...rest } = (args ?? {}) as TextVectorizationArgs & { vocabularySize?: number };
-    void vocabularySize; // Keras writes it in the config; the vocabulary itself decides it.
+    const { standardize = 'lower_and_strip_punctuation', split = 'whitespace', ngrams = null, outputSequenceLength = null, ragged = false, encoding = 'utf-8', outputMode = 'int', ...rest } = (args ?? {}) as TextVectorizationArgs;
     if (outputMode === ('one_hot' as LookupOutputMode)) throw new ValueError(`TextVectorization: unknown \`outputMode\` 'one_hot'; expected one of 'int', 'multi_hot', 'count', 'tf_idf'`);
     super({ ...rest, outputMode, maskToken: '', oovToken: '[UNK]', numOovIndices: 1 }, { maskToken: '', oovToken: '[UNK]' }, []);
     if (!(standardize === null || typeof standardize === 'function' || STANDARDIZE_NAMES.includes(standardize))) {
@@ -108,6 +109,16 @@ export class TextVectorization extends IndexLookup<string> {
     const rows = inputShape[0];
     if (this.outputMode === 'int') return { shape: [rows, this.outputSequenceLength], dtype };
     return { shape: encodedOutputShape(this.where, [rows, null], this.outputMode, this.encodedDepth()), dtype };
+  }
+
+  /** Keras' assets of a TextVectorization: the vocabulary, also under its inner lookup layer (`_lookup_layer/`). */
+  kerasAssets(): Record<string, string> | undefined {
+    const own = super.kerasAssets();
+    return own && { ...own, '_lookup_layer/vocabulary.txt': own['vocabulary.txt'] };
+  }
+
+  protected tokenFromLine(line: string): string {
+    return line;
   }
 
   protected checkToken(token: unknown): string {
@@ -198,7 +209,7 @@ export class TextVectorization extends IndexLookup<string> {
       vocabulary,
       idfWeights,
       encoding: 'utf-8',
-      vocabularySize: this.vocabularySize(),
+      vocabularySize: this.recordedVocabularySize(),
     };
   }
 }
