@@ -48,8 +48,8 @@ export class StringLookup extends IndexLookup<string> {
     return this.rows(requireStrings(this.where, this.flattenInput(batch), batch));
   }
 
-  /** Its configuration (Keras' `get_config`): the lookup options, with encoding 'utf-8' and vocabularyDtype 'string'. */
+  /** Its configuration (Keras' `get_config`): the lookup options and encoding 'utf-8' (no vocabularyDtype: Keras' StringLookup passes its own, and refuses a second). */
   getConfig() {
-    return { ...super.getConfig(), encoding: 'utf-8', vocabularyDtype: 'string' };
+    return { ...super.getConfig(), encoding: 'utf-8' };
   }
 }
