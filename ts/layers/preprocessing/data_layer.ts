@@ -96,7 +96,9 @@ export function outputTensor(values: ArrayLike<number>, shape: number[], dtype: 
 
 /** What a data layer's output is in a model: its shape and the dtype the engine reads. */
 export interface DataOutputSpec {
+  /** The output shape, batch axis first (null where the length varies). */
   shape: Shape;
+  /** 'int32' for indices and bins, 'float32' for the encoded vectors. */
   dtype: 'int32' | 'float32';
 }
 
