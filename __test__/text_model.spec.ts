@@ -91,6 +91,38 @@ test('a string classifier adapts and trains in kiln from arrays of sentences to 
   t.true(Number.isFinite(logs.loss));
 });
 
+test('several inputs: text as multi_hot and ids, a hashed category and a number, fed as a list or by Input name, saved and reloaded', async (t) => {
+  kiln.setSeed(5);
+  const review = kiln.Input({ shape: [1], dtype: 'string', name: 'review' });
+  const city = kiln.Input({ shape: [], dtype: 'string', name: 'city' });
+  const stars = kiln.Input({ shape: [1], name: 'stars' });
+  const words = new kiln.layers.TextVectorization({ vocabulary: ['good', 'bad', 'film'], outputMode: 'multi_hot' });
+  const ids = new kiln.layers.TextVectorization({ vocabulary: ['good', 'bad', 'film'], outputSequenceLength: 5 });
+  const hashing = new kiln.layers.Hashing(8, { outputMode: 'one_hot' });
+  const bag = words.apply(review);
+  const hashed = hashing.apply(city);
+  const pooled = new kiln.layers.GlobalAveragePooling1D().apply(new kiln.layers.Embedding(5, 2).apply(ids.apply(review)));
+  t.deepEqual([bag.shape, hashed.shape, pooled.shape], [[null, 4], [null, 8], [null, 2]]);
+  const model = new kiln.Model({ inputs: [review, city, stars], outputs: new kiln.layers.Dense(1).apply(new kiln.layers.Concatenate().apply([bag, hashed, stars, pooled])) });
+  const data = { review: ['good film', 'bad bad film today'], city: ['paris', 'rome'], stars: [[4], [1]] };
+  const byName = model.predictOnBatch(data);
+  const byList = await model.predict([data.review, data.city, data.stars], { verbose: 0 });
+  t.deepEqual(Array.from(byList.dataSync()), Array.from(byName.dataSync()));
+  // The same numbers as the layers applied to the data by hand, then the rest of the model.
+  const dense = model.layers.at(-1) as kiln.layers.Dense;
+  const features = kiln.ops.concat([words.apply<kiln.Tensor>(data.review), hashing.apply<kiln.Tensor>(data.city), kiln.tensor(data.stars), kiln.ops.mean(model.layers.find((l) => l instanceof kiln.layers.Embedding)!.apply<kiln.Tensor>(ids.apply<kiln.Tensor>(data.review)), 1)], -1);
+  t.true(maxDifference(dense.apply<kiln.Tensor>(features), byName.toArray() as number[][]) < 1e-6);
+  const directory = mkdtempSync(join(tmpdir(), 'kiln-text-'));
+  try {
+    await model.save(join(directory, 'several.keras'));
+    const reloaded = await kiln.models.loadModel(join(directory, 'several.keras'));
+    t.deepEqual(Array.from(reloaded.predictOnBatch(data).dataSync()), Array.from(byName.dataSync()));
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+  t.throws(() => model.predictOnBatch(['good film']), { instanceOf: kiln.ValueError, message: /has 3 inputs \("review", "city", "stars"\); give x as a list of 3 arrays/ });
+});
+
 /** Keras' predictions for kiln's files (the script's --verify), or why they cannot be had. */
 function kerasPredictions(files: string[]): { results?: Record<string, { texts: string[]; predictions: number[][]; vocabulary: string[] }>; reason?: string } {
   const local = fileURLToPath(new URL('../.kiln-tmp/tfenv/bin/python', import.meta.url));
