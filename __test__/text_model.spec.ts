@@ -189,6 +189,8 @@ test('bad input: numbers to a string input, numbers mixed in, strings to a numer
   t.throws(() => new kiln.Model({ inputs: [text, other], outputs: new kiln.layers.Dense(1).apply(other) }), { instanceOf: kiln.ValueError, message: /input ".*" has dtype 'string', but no layer of the model reads it/ });
   t.throws(() => new kiln.layers.Dense(2).apply(text), { instanceOf: kiln.ValueError, message: /Layer "dense.*" \(Dense\) cannot take the string tensor/ });
   t.throws(() => kiln.ops.add(text, 1), { instanceOf: kiln.ValueError, message: /cannot take the string tensor/ });
+  t.throws(() => numeric.apply(kiln.Input({ shape: [4], dtype: 'string' })), { instanceOf: kiln.ValueError, message: /Input 0 of model ".*" cannot be the string tensor/ });
+  t.throws(() => model.apply(kiln.Input({ shape: [1], dtype: 'string' })), { instanceOf: kiln.ValueError, message: /reads its inputs with preprocessing layers that run in JavaScript.*cannot be called on symbolic tensors inside another model/ });
   const vectorize = new kiln.layers.TextVectorization({ vocabulary: ['film'] });
   t.throws(() => vectorize.apply(new kiln.layers.Dense(3).apply(other)), { instanceOf: kiln.ValueError, message: /TextVectorization\) runs in JavaScript.*computed by layer "dense.*" inside the engine\. Put the string and lookup layers first/ });
   t.throws(() => vectorize.apply(other), { instanceOf: kiln.ValueError, message: /reads strings: in a model it takes a string Input.*got an input of dtype 'float32'/ });

@@ -58,6 +58,9 @@ const WHITESPACE = /[ \t\n\v\f\r]+/;
  * split, make n-grams, look up in a vocabulary given or learnt by `await layer.adapt(texts)`.
  * It runs in JavaScript on strings: `layer.apply(['The cat sat.'])` returns an int32 Tensor
  * [batch, sequence] (0 pads, 1 is '[UNK]'), or float32 [batch, vocabulary] for the encoded modes.
+ * Applied to a string Input (`kiln.Input({ shape: [1], dtype: 'string' })`) it is the first
+ * layer of a model that takes arrays of strings in fit, evaluate and predict, as keras.io's
+ * end-to-end text models; the vocabulary learnt by adapt() is saved in the `.keras` assets.
  */
 export class TextVectorization extends IndexLookup<string> {
   /** How text is standardised. */
