@@ -195,6 +195,7 @@ test('bad input: numbers to a string input, numbers mixed in, strings to a numer
   t.throws(() => vectorize.apply(new kiln.layers.Dense(3).apply(other)), { instanceOf: kiln.ValueError, message: /TextVectorization\) runs in JavaScript.*computed by layer "dense.*" inside the engine\. Put the string and lookup layers first/ });
   t.throws(() => vectorize.apply(other), { instanceOf: kiln.ValueError, message: /reads strings: in a model it takes a string Input.*got an input of dtype 'float32'/ });
   t.throws(() => new kiln.layers.StringLookup({ vocabulary: ['a'], invert: true }).apply(kiln.Input({ shape: [1], dtype: 'int32' })), { instanceOf: kiln.ValueError, message: /outputs strings/ });
+  t.throws(() => kiln.serving.kilnPredictor(model), { instanceOf: kiln.ValueError, message: /takes strings, and the server takes float32 tensors only/ });
   // A Dataset holds tensors: text goes to fit/evaluate/predict as arrays.
   const stream = kiln.data.Dataset.fromGenerator(function* () {
     yield [['a film'], [1]];
