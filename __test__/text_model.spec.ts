@@ -57,6 +57,8 @@ test("Keras' end-to-end text classifier (.keras, vocabulary in its assets) loads
   // One string per row as [n, 1] too, and synchronously.
   const onBatch = model.predictOnBatch(queries.map((q) => [q]));
   t.true(maxDifference(onBatch, fixture.classifier.predictions) < 1e-5, `predictOnBatch differs from Keras by ${maxDifference(onBatch, fixture.classifier.predictions)}`);
+  // Keras' model(x) on strings, computed now.
+  t.true(maxDifference(model.apply<kiln.Tensor>(queries), fixture.classifier.predictions) < 1e-5);
   // Keras' compile settings came with the file: evaluate on the labelled sentences gives Keras' numbers.
   const [loss, accuracy] = (await model.evaluate(queries, kiln.tensor(queryLabels, [queryLabels.length, 1]), { batchSize: queries.length, verbose: 0 })) as number[];
   t.log(`evaluate: loss ${loss} (Keras ${fixture.classifier.evaluation.loss}), accuracy ${accuracy}`);
