@@ -155,7 +155,7 @@ test('prefetch runs ahead of the consumer and keeps order; cache replays the fir
 
 test('map results and generator values that are not tensors fail clearly', async (t) => {
   const bad = Dataset.fromGenerator(function* () { yield 'text' as unknown as number; });
-  await t.throwsAsync(bad.toArray(), { instanceOf: kiln.ValueError, message: /element 0 is string/ });
+  await t.throwsAsync(bad.toArray(), { instanceOf: kiln.ValueError, message: /element 0 is a string; a Dataset holds tensors only/ });
   await t.throwsAsync(range(2).map(() => [] as unknown as kiln.Tensor).toArray(), { instanceOf: kiln.ValueError, message: /the result for element 0 is an empty array/ });
   t.throws(() => Dataset.fromGenerator(42 as unknown as () => Iterable<number>), { instanceOf: kiln.ValueError });
 });

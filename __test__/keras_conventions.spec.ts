@@ -62,7 +62,7 @@ test('Input({ dtype: "int32" }) feeds token ids to an Embedding as integers, as 
   const sequential = new kiln.Sequential([kiln.Input({ shape: [3], dtype: 'int32' }), new Embedding(10, 2), new Flatten()]);
   t.deepEqual(Array.from((await sequential.predict(kiln.tensor([[1.5, 2, 3]]))).dataSync()), Array.from((await sequential.predict(kiln.tensor([[1, 2, 3]]))).dataSync()));
   // What kiln cannot honour is refused, never ignored.
-  t.throws(() => kiln.Input({ shape: [3], dtype: 'float64' as never }), { instanceOf: kiln.ValueError, message: /Input: dtype must be one of 'float32', 'int32', 'uint8', got 'float64'/ });
+  t.throws(() => kiln.Input({ shape: [3], dtype: 'float64' as never }), { instanceOf: kiln.ValueError, message: /Input: dtype must be one of 'float32', 'int32', 'uint8', 'string', got 'float64'/ });
   t.throws(() => kiln.Input({ shape: [3], dtyp: 'int32' } as never), { instanceOf: kiln.ValueError, message: /Input: unknown option 'dtyp'\. Valid options: .*'dtype'/ });
   t.throws(() => kiln.Input(3 as never), { instanceOf: kiln.ValueError, message: /Input: expected a shape such as \[784\] or an options object such as \{ shape: \[784\] \}, got 3$/ });
   // Keras' first argument is the shape: `keras.layers.Input((500, 1))`.

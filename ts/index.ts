@@ -21,7 +21,7 @@ export * as random from './random.js';
 export * as regularizers from './regularizers/index.js';
 export * as serving from './serving/index.js';
 export { setSeed } from './random.js';
-export { formatShape, type Shape, SymbolicTensor } from './symbolic.js';
+export { formatShape, type Shape, type SymbolicDType, SymbolicTensor } from './symbolic.js';
 export { Tensor, tensor, type DType, type NestedArray, type TensorLike, type TypedArray } from './tensor.js';
 export * as utils from './utils/index.js';
 export { Variable } from './variable.js';

@@ -4,6 +4,13 @@ import type * as schema from './native_schema.js';
 import type { DType } from './tensor.js';
 import type { Variable } from './variable.js';
 
+/**
+ * What a symbolic tensor holds: a tensor dtype, or 'string' for a string Input (its data stays in
+ * JavaScript and only the preprocessing layers that read strings may take it; see
+ * models/data_stage.ts).
+ */
+export type SymbolicDType = DType | 'string';
+
 /** A shape whose unknown axes are `null`: always the batch axis, and any axis declared so (a variable length). */
 export type Shape = (number | null)[];
 
@@ -19,8 +26,8 @@ export type OpSpec = schema.Op extends infer O ? (O extends { op: 'input' | 'var
  * made from.
  */
 export class SymbolicTensor {
-  /** What data fed here is converted to (an Input's dtype); everything computed is float32. */
-  dtype: DType = 'float32';
+  /** What data fed here is converted to (an Input's dtype, 'string' for text); everything computed is float32. */
+  dtype: SymbolicDType = 'float32';
   /** The layer call that produced this tensor, for model summaries. */
   sourceLayer?: { name: string };
   /** Which call of `sourceLayer` made it, and which of that call's outputs it is (Keras' `name[node][tensor]`). */

@@ -21,6 +21,8 @@ export function toElement(value: ElementLike, where: string): Element {
     if (value.every((item) => typeof item === 'number')) return tensor(value as number[]);
     return value.map((item, i) => toElement(item as ElementLike, `${where}, component ${i}`));
   }
+  // Text reaches a model with a string Input as arrays, which fit, evaluate and predict batch themselves.
+  if (typeof value === 'string') throw new ValueError(`${where} is a string; a Dataset holds tensors only (expected a tensor, a typed array, a number or an array of them). Give text for a model's string Input to fit, evaluate or predict as arrays of strings instead`);
   throw new ValueError(`${where} is ${value === null ? 'null' : typeof value}; expected a tensor, a typed array, a number or an array of them`);
 }
 

@@ -102,7 +102,7 @@ export { SpatialDropout3D } from './regularization/spatial_dropout3d.js';
 export { UnitNormalization, type UnitNormalizationArgs } from './normalization/unit_normalization.js';
 // Data preprocessing layers that run in JavaScript on concrete data.
 export { CategoryEncoding, type CategoryEncodingArgs } from './preprocessing/category_encoding.js';
-export type { DataBatches, DataInput, StringData } from './preprocessing/data_layer.js';
+export type { DataBatches, DataInput, DataOutputSpec, StringData } from './preprocessing/data_layer.js';
 export { Discretization, type DiscretizationArgs } from './preprocessing/discretization.js';
 export { Hashing, type HashingArgs } from './preprocessing/hashing.js';
 export type { IndexLookupArgs, LookupOutputMode } from './preprocessing/index_lookup.js';

@@ -226,6 +226,10 @@ export abstract class Layer {
       if (options.initialState) options = { ...options, initialState: options.initialState.map(asGraphInput) };
     }
     const list = Array.isArray(x) ? x : [x];
+    const text = list.find((v) => v instanceof SymbolicTensor && v.dtype === 'string');
+    if (text) {
+      throw new ValueError(`Layer "${this.name}" (${this.constructor.name}) cannot take the string tensor ${text.toString()}: strings stay in JavaScript, where only a TextVectorization, StringLookup or Hashing layer reads them; apply one of those to the string Input first and give this layer its output`);
+    }
     const symbolic = [...list, ...(options.initialState ?? [])].some((v) => v instanceof SymbolicTensor);
     return withLayerContext(this.name, symbolic, () => {
       if (!this.built) {

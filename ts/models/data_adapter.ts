@@ -9,12 +9,12 @@ import { Tensor, tensor, type TensorLike } from '../tensor.js';
  */
 export type DataLike = TensorLike | TensorLike[] | { [name: string]: TensorLike };
 
-function isKeyed(data: DataLike): data is { [name: string]: TensorLike } {
+export function isKeyed(data: DataLike): data is { [name: string]: TensorLike } {
   return typeof data === 'object' && data !== null && !Array.isArray(data) && Object.getPrototypeOf(data) === Object.prototype;
 }
 
 /** The entries of name-keyed data in the model's order, as Keras matches them. */
-function byName(data: { [name: string]: TensorLike }, names: string[] | undefined, what: string): TensorLike[] {
+export function byName(data: { [name: string]: TensorLike }, names: string[] | undefined, what: string): TensorLike[] {
   const keys = Object.keys(data);
   const list = (xs: string[]) => `[${xs.map((k) => `'${k}'`).join(', ')}]`;
   if (!names) throw new ValueError(`${what}: name-keyed data needs a built model (its inputs and outputs name the keys)`);

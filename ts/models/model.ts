@@ -15,6 +15,7 @@ import { checkOptionNames, describeValue } from '../utils/options.js';
 import { modelConfig } from '../saving/model_config.js';
 import { Trainer } from '../trainers/trainer.js';
 import { type DataLike, sampleCount, toTensorList } from './data_adapter.js';
+import { DataStage, isDataStepOutput, isText } from './data_stage.js';
 import { callModel } from './functional_call.js';
 import { evaluateGraph } from './graph_eval.js';
 import { buildGraphSpec, layersOf } from './graph_spec.js';
@@ -111,11 +112,22 @@ export class Model extends Trainer {
     for (const t of [...ins, ...outs]) {
       if (!(t instanceof SymbolicTensor)) throw new ValueError(`Model inputs and outputs must be symbolic tensors (from kiln.Input and layer.apply), got ${String(t)}`);
     }
-    if (ins.some((t) => t.spec.op !== 'input')) throw new ValueError('Model inputs must come from kiln.Input()');
-    if (!connected) buildGraphSpec(ins, outs); // refuses disconnected graphs now
+    if (ins.some((t) => t.spec.op !== 'input' || isDataStepOutput(t))) throw new ValueError('Model inputs must come from kiln.Input()');
+    // A Sequential add keeps the stage its first layers made, unless the added layer is a step.
+    const stage = connected && !outs.some(isDataStepOutput) && !ins.some((t) => t.dtype === 'string') ? this.dataStage : DataStage.of(this.name, ins, outs);
+    if (!connected) buildGraphSpec(stage?.engineInputs ?? ins, outs); // refuses disconnected graphs now
     this.inputs = ins;
     this.outputs = outs;
+    this.dataStage = stage;
     this.resetEngines();
+  }
+
+  /** @internal The preprocessing its layers run in JavaScript before the engine (string Inputs), if any. */
+  dataStage?: DataStage;
+
+  /** @internal What the engine is fed: the inputs, or with a data stage its numeric inputs and the stage's outputs. */
+  get engineInputs(): SymbolicTensor[] {
+    return this.dataStage?.engineInputs ?? this.inputs;
   }
 
   /** Whether the graph exists (Sequential models build on first data). */
@@ -277,10 +289,13 @@ export class Model extends Trainer {
     if (tracing() && !given.some((t) => t instanceof SymbolicTensor)) given = toTensorList(inputs as DataLike, 'inputs').map((t) => constantNode(t));
     if (!given.some((t) => t instanceof SymbolicTensor)) {
       const [xs] = this.prepare(inputs as DataLike, undefined, 'apply');
-      const results = evaluateGraph(this.inputs, this.outputs, xs);
+      const results = evaluateGraph(this.engineInputs, this.outputs, xs);
       return (results.length === 1 ? results[0] : results) as T;
     }
     const list = given as SymbolicTensor[];
+    if (this.dataStage) {
+      throw new ValueError(`Model "${this.name}" reads its inputs with preprocessing layers that run in JavaScript (${this.dataStage.engineInputs.filter(isDataStepOutput).map((t) => t.name).join(', ')}), so it cannot be called on symbolic tensors inside another model; apply those layers to the outer model's Input and call a model of the rest`);
+    }
     // A Sequential without an input shape builds from the tensor it is called on, as Keras.
     outsideTrace(() => this.ensureBuilt(list[0]?.shape.slice(1) as number[], list.map((t) => t.shape.slice(1) as number[])));
     // Inside valueAndGrad, the losses its layers added (addLoss) are computed for this call too: `model.losses`.
@@ -368,14 +383,7 @@ export class Model extends Trainer {
 
   /** @internal */
   protected prepare(x: DataLike, y: DataLike | undefined, what: string): [Tensor[], Tensor[]] {
-    const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined, this.built ? this.inputNames : undefined);
-    this.ensureBuilt(xs[0]?.shape.slice(1), xs.map((t) => t.shape.slice(1)));
-    // As Keras converts each input to its Input's dtype: ids for an int32 Input are truncated to integers.
-    xs.forEach((t, i) => {
-      const dtype = this.inputs[i]?.dtype;
-      if (dtype !== undefined && dtype !== 'float32' && t.dtype !== dtype) xs[i] = t.astype(dtype);
-    });
-    this.checkInputs(xs);
+    const xs = this.dataStage ? this.dataStage.feed(x, this.inputNames, what) : this.inputTensors(x, what);
     const ys = y === undefined ? [] : toTensorList(y, 'y', undefined, this.outputNames);
     const n = sampleCount(xs, 'x');
     if (n === 0) throw new ValueError(`${what}: x has no samples (shape [${xs[0].shape.join(', ')}])`);
@@ -383,6 +391,24 @@ export class Model extends Trainer {
       if (t.shape[0] !== n) throw new ValueError(`${what}: x and y must have the same number of samples: x has ${n}, y has ${t.shape[0]}`);
     }
     return [xs, ys];
+  }
+
+  /** The tensors of `x`, one per input, converted to each Input's dtype and checked (a model without a data stage). */
+  private inputTensors(x: DataLike, what: string): Tensor[] {
+    const texts = (isText(x) ? [x] : Array.isArray(x) ? x.filter(isText) : []) as unknown[];
+    if (texts.length > 0) {
+      const hint = this.built ? `its inputs take numbers (dtype ${this.inputs.map((t) => `'${t.dtype}'`).join(', ')})` : 'it has no inputs yet';
+      throw new ValueError(`${what}: model "${this.name}" got text (${describeValue(texts[0])}), but ${hint}. Text goes to a string Input read by a TextVectorization, StringLookup or Hashing layer: kiln.Input({ shape: [1], dtype: 'string' })`);
+    }
+    const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined, this.built ? this.inputNames : undefined);
+    this.ensureBuilt(xs[0]?.shape.slice(1), xs.map((t) => t.shape.slice(1)));
+    // As Keras converts each input to its Input's dtype: ids for an int32 Input are truncated to integers.
+    xs.forEach((t, i) => {
+      const dtype = this.inputs[i]?.dtype;
+      if (dtype !== undefined && dtype !== 'float32' && dtype !== 'string' && t.dtype !== dtype) xs[i] = t.astype(dtype);
+    });
+    this.checkInputs(xs);
+    return xs;
   }
 
   /** Saves the model in Keras' `.keras` format, or the legacy `.h5` format (by extension). */

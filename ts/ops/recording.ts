@@ -40,6 +40,9 @@ export function where(): string {
 }
 
 export function record(spec: OpSpec, inputs: SymbolicTensor[], shape: Shape): SymbolicTensor {
+  // Strings never reach the engine: only the text and lookup layers read them, in JavaScript.
+  const text = inputs.find((t) => t.dtype === 'string');
+  if (text) throw new ValueError(`${where()}the op '${spec.op}' cannot take the string tensor ${text.toString()}: strings stay in JavaScript, where only a TextVectorization, StringLookup or Hashing layer reads them; apply one of those to the string Input first`);
   return new SymbolicTensor(shape, spec, inputs, currentLayerName() ?? spec.op);
 }
 

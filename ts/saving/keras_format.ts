@@ -1,8 +1,9 @@
 // Keras 3's `.keras` file: a zip of metadata.json, config.json (the model, its build and
-// compile configs) and model.weights.h5 (saving_lib.py).
+// compile configs), model.weights.h5 and assets/ (saving_lib.py).
 import * as fs from 'node:fs';
 import { FileFormatError } from '../errors.js';
 import type { Model } from '../models/model.js';
+import { loadModelAssets, modelAssets } from './assets.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileFromKeras } from './compile_config.js';
 import { KILN_METADATA_KEY, readDropoutState, restoreDropoutState } from './dropout_state.js';
@@ -16,8 +17,8 @@ import { writeH5Bytes } from './temporary_h5.js';
 import { readModelWeights, restoreOptimizerState, writeModelWeights } from './weights_store.js';
 import { readJsonEntry, writeZip } from './zip_archive.js';
 
-/** The entries of a .keras file that loading reads (assets and anything else are not inflated). */
-export const KERAS_ENTRIES: ReadonlySet<string> = new Set(['metadata.json', 'config.json', 'model.weights.h5']);
+/** The entries of a .keras file that loading reads ('assets/': every entry under it); nothing else is inflated. */
+export const KERAS_ENTRIES: ReadonlySet<string> = new Set(['metadata.json', 'config.json', 'model.weights.h5', 'assets/']);
 
 /** The Keras version whose format is written. */
 export const KERAS_FORMAT_VERSION = '3.15.1';
@@ -30,12 +31,14 @@ function dateSaved(): string {
 
 export async function saveKerasFile(model: Model, target: string): Promise<void> {
   const config = modelConfig(model);
+  const assets = modelAssets(model);
   const weights = await writeH5Bytes((writer) => writeModelWeights(writer, model, true));
   const dropoutState = readDropoutState(model);
   const archive = writeZip({
     'metadata.json': JSON.stringify({ keras_version: KERAS_FORMAT_VERSION, date_saved: dateSaved(), ...(dropoutState && { [KILN_METADATA_KEY]: { dropout_state: dropoutState } }) }),
     'config.json': kerasJson(config),
     'model.weights.h5': weights,
+    ...assets,
   });
   await writeAtomically(target, (temporary) => fs.writeFileSync(temporary, archive));
 }
@@ -53,6 +56,7 @@ export async function loadKerasFile(file: string, options: { compile?: boolean }
     await nextTurn();
     if (options.compile ?? true) compileFromKeras(model, isPlainObject(config) ? config.compile_config : undefined, file);
     if (entries.has('metadata.json')) restoreDropoutState(model, readJsonEntry(entries, 'metadata.json', file), file);
+    loadModelAssets(model, entries, file);
     const reader = await worker.readH5Bytes(weights, `${file} (model.weights.h5)`);
     const { apply, optimizer } = readModelWeights(reader, model);
     apply();

@@ -271,11 +271,13 @@ export function layerFromKeras(object: KerasObject): Layer {
 
 function inputLayerFromConfig(config: Config, owner: string): InputLayer {
   const shape = config.batchShape ?? config.batchInputShape;
-  if (!Array.isArray(shape) || shape.length < 2 || shape.slice(1).some((d) => d !== null && (!Number.isInteger(d) || (d as number) <= 0))) {
+  // A string Input may be one string per sample (Keras' shape=()).
+  const text = config.dtype === 'string';
+  if (!Array.isArray(shape) || shape.length < (text ? 1 : 2) || shape.slice(1).some((d) => d !== null && (!Number.isInteger(d) || (d as number) <= 0))) {
     throw new FileFormatError(`The saved config of ${owner} needs a \`batch_shape\` of positive integers or null (varying lengths) after the batch axis, got ${describe(shape)}`);
   }
   // Keras' integer inputs (token ids, often 'int64') feed kiln's as int32; floats stay float32.
-  const dtype = typeof config.dtype === 'string' && /^u?int/.test(config.dtype) ? (config.dtype === 'uint8' ? 'uint8' : 'int32') : 'float32';
+  const dtype = text ? 'string' : typeof config.dtype === 'string' && /^u?int/.test(config.dtype) ? (config.dtype === 'uint8' ? 'uint8' : 'int32') : 'float32';
   return new InputLayer({ batchShape: shape as (number | null)[], dtype, name: typeof config.name === 'string' ? config.name : undefined });
 }
 

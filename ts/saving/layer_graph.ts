@@ -20,8 +20,9 @@ export function producer(t: SymbolicTensor): Layer {
   return layer;
 }
 
+/** The tensors the call that made `t` read (a data stage's step reads an Input, though the engine is fed its output). */
 function parents(t: SymbolicTensor): SymbolicTensor[] {
-  return t.spec.op === 'input' ? [] : (t.layerCall?.inputs ?? []);
+  return t.layerCall?.inputs ?? [];
 }
 
 export function layerGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): LayerGraph {

@@ -1,9 +1,10 @@
 // The legacy Keras `.h5` whole-model file (legacy_h5_format.py): the model config and the
 // training config as JSON attributes, each layer's weights under `model_weights/<layer name>`
 // listed by a `weight_names` attribute, the optimizer's under `optimizer_weights`.
-import { FileFormatError } from '../errors.js';
+import { FileFormatError, ValueError } from '../errors.js';
 import { getLoss } from '../losses/index.js';
 import type { Model } from '../models/model.js';
+import { modelAssets } from './assets.js';
 import { writeAtomically } from './atomic_write.js';
 import { compileFromKeras } from './compile_config.js';
 import { KILN_METADATA_KEY, LEGACY_DROPOUT_ATTRIBUTE, readDropoutState, restoreDropoutState } from './dropout_state.js';
@@ -68,6 +69,9 @@ function writeOptimizerWeights(writer: H5Writer, model: Model, state: OptimizerS
 }
 
 export async function saveLegacyH5(model: Model, target: string): Promise<void> {
+  // The legacy format has no assets: a vocabulary learnt by adapt() would be lost.
+  const assets = Object.keys(modelAssets(model));
+  if (assets.length > 0) throw new ValueError(`model.save('${target}'): the legacy .h5 format cannot keep the vocabulary learnt by adapt() (${assets.map((a) => a.replace(/^assets\//, '')).join(', ')}); save as .keras, which keeps it in its assets as Keras does`);
   const config = modelConfig(model);
   await writeAtomically(target, async (temporary) => {
     const writer = await H5Writer.create(temporary);

@@ -48,7 +48,7 @@ function engineSlots(model: Model) {
   const compiled = model.compiledState();
   if (!compiled || !model.built) return undefined;
   const engine = compiled.engine();
-  const { variables } = buildGraphSpec(model.inputs, model.outputs);
+  const { variables } = buildGraphSpec(model.engineInputs, model.outputs);
   const slots = model.trainableWeights.map((w: Variable) => ({ weight: w, index: variables.indexOf(w) }));
   return { engine, optimizer: compiled.optimizer, slots };
 }

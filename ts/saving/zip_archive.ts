@@ -165,9 +165,17 @@ function inflateEntry(zip: ZipView, entry: ZipEntry, what: string): Uint8Array {
   return out;
 }
 
+/** Whether `wanted` names `name`, itself or (a name ending with '/') a folder holding it. */
+function isWanted(name: string, wanted: ReadonlySet<string>): boolean {
+  if (wanted.has(name)) return true;
+  for (const w of wanted) if (w.endsWith('/') && name.startsWith(w)) return true;
+  return false;
+}
+
 /**
  * The entries of a zip archive, by name; `what` names the file in errors. Every entry is
- * checked, but only those named in `wanted` (all when omitted) are inflated.
+ * checked, but only those named in `wanted` (all when omitted; a name ending with '/' wants the
+ * entries under it) are inflated.
  */
 export function readZip(bytes: Uint8Array, what: string, wanted?: ReadonlySet<string>): Map<string, Uint8Array> {
   if (bytes.length === 0) throw new FileFormatError(`${what} is empty (0 bytes)`);
@@ -185,7 +193,7 @@ export function readZip(bytes: Uint8Array, what: string, wanted?: ReadonlySet<st
   }
   const result = new Map<string, Uint8Array>();
   for (const entry of entries) {
-    if (entry.name.endsWith('/') || (wanted && !wanted.has(entry.name)) || result.has(entry.name)) continue;
+    if (entry.name.endsWith('/') || (wanted && !isWanted(entry.name, wanted)) || result.has(entry.name)) continue;
     result.set(entry.name, inflateEntry(zip, entry, what));
   }
   return result;

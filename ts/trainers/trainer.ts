@@ -119,6 +119,8 @@ export abstract class Trainer {
 
   abstract name: string;
   abstract inputs: SymbolicTensor[];
+  /** @internal What the engine is fed (the inputs, or a data stage's outputs; see models/data_stage.ts). */
+  abstract get engineInputs(): SymbolicTensor[];
   abstract outputs: SymbolicTensor[];
   abstract get layers(): Layer[];
   abstract get trainableWeights(): Variable[];
@@ -212,7 +214,7 @@ export abstract class Trainer {
     const plan = planOutputs({ ...c.args, loss: c.args.loss! }, this.outputNames);
     const metrics = compileMetrics(c.args.metrics, this.outputs.map((out, i) => ({ name: this.outputNames[i], shape: out.shape, loss: plan.losses[i].loss.kind as LossKind })));
     const compiled = engineSpec({
-      inputs: this.inputs,
+      inputs: this.engineInputs,
       outputs: this.outputs,
       // A subclassed model's own addLoss terms come with its layers'.
       layers: [...this.layers, this.model],
@@ -234,7 +236,7 @@ export abstract class Trainer {
 
   /** The engine predict runs on: the graph alone, compiled or not (see inference_engine.ts). */
   private predictEngine(): NativeEngine {
-    this.inferenceEngine ??= inferenceEngine(this.inputs, this.outputs);
+    this.inferenceEngine ??= inferenceEngine(this.engineInputs, this.outputs);
     return this.inferenceEngine;
   }
 
@@ -634,7 +636,7 @@ export abstract class Trainer {
    */
   predictOnBatch<T extends Tensor | Tensor[] = Tensor>(x: DataLike): T {
     const [xs] = this.prepare(x, undefined, 'predictOnBatch');
-    this.batchEngine ??= inferenceEngine(this.inputs, this.outputs);
+    this.batchEngine ??= inferenceEngine(this.engineInputs, this.outputs);
     const results = predictOnBatchNow(this.batchEngine, xs);
     return (results.length === 1 ? results[0] : results) as T;
   }

@@ -144,7 +144,7 @@ export class TensorBoard extends Callback {
  * each layer into one box.
  */
 function graphNodes(model: NonNullable<Callback['model']>): { name: string; op: string; input: string[] }[] {
-  const { graph } = buildGraphSpec(model.inputs, model.outputs);
+  const { graph } = buildGraphSpec(model.engineInputs, model.outputs);
   const used = new Set<string>();
   const ops = graph.nodes.map((node) => ('function' in node ? node.function : node.op));
   const names = graph.nodes.map((node, i) => {

@@ -1,6 +1,5 @@
 import { ValueError } from '../../errors.js';
-import { type Shape, SymbolicTensor } from '../../symbolic.js';
-import type { DType } from '../../tensor.js';
+import { type Shape, type SymbolicDType, SymbolicTensor } from '../../symbolic.js';
 import { uniqueName } from '../../utils/naming.js';
 import { checkOptionNames, describeValue, isOptionsObject, formatValue } from '../../utils/options.js';
 import { Layer, type LayerInput, type LayerOutput } from '../layer.js';
@@ -19,18 +18,20 @@ export interface InputArgs {
   /**
    * The dtype data is converted to when it is fed (default 'float32'): 'int32' inputs (token
    * ids for an Embedding) are truncated to integers, as Keras converts. The engine computes in
-   * float32, which holds every integer id below 2^24 exactly.
+   * float32, which holds every integer id below 2^24 exactly. 'string' inputs take text (arrays
+   * of JavaScript strings), which stays in JavaScript: only TextVectorization, StringLookup and
+   * Hashing may read them, as the model's first layers, and the engine gets their int32 output.
    */
-  dtype?: DType;
+  dtype?: SymbolicDType;
   /** The input's name (default: a unique 'input_layer'); keys of name-keyed input data. */
   name?: string;
 }
 
 const INPUT_OPTIONS = ['shape', 'batchSize', 'batchShape', 'dtype', 'name'];
-const INPUT_DTYPES: readonly DType[] = ['float32', 'int32', 'uint8'];
+const INPUT_DTYPES: readonly SymbolicDType[] = ['float32', 'int32', 'uint8', 'string'];
 
 /** The batch shape `args` describe, checked, and the dtype, in Keras' words. */
-function resolveInput(where: string, args: InputArgs): { batchShape: Shape; dtype: DType } {
+function resolveInput(where: string, args: InputArgs): { batchShape: Shape; dtype: SymbolicDType } {
   checkOptionNames(where, args, INPUT_OPTIONS);
   const { shape, batchSize, batchShape, dtype = 'float32' } = args;
   if (shape !== undefined && batchShape !== undefined) throw new ValueError(`${where}: give either \`shape\` or \`batchShape\`, not both`);
@@ -73,8 +74,8 @@ export class InputLayer extends Layer {
     this.built = true;
   }
 
-  /** The dtype fed data is converted to. */
-  get dtype(): DType {
+  /** The dtype fed data is converted to ('string': text, kept in JavaScript). */
+  get dtype(): SymbolicDType {
     return this.output.dtype;
   }
 

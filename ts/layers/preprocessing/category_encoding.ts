@@ -3,7 +3,8 @@ import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
 import { mainArguments } from '../main_arguments.js';
-import { DataLayer, requireNumbers } from './data_layer.js';
+import { DataLayer, type DataOutputSpec, encodedOutputShape, requireNumbers } from './data_layer.js';
+import type { Shape, SymbolicDType } from '../../symbolic.js';
 import { checkOutputMode, ENCODED_OUTPUT_MODES, encodeCategorical, type EncodedOutputMode } from './encode_categorical.js';
 
 export interface CategoryEncodingArgs extends LayerArgs {
@@ -37,6 +38,12 @@ export class CategoryEncoding extends DataLayer {
     if (sparse) throw new ValueError(`${where}: \`sparse: true\` is not supported (kiln has no sparse tensors)`);
     this.numTokens = tokens as number;
     this.outputMode = checkOutputMode(where, outputMode === 'binary' ? 'multi_hot' : outputMode, ENCODED_OUTPUT_MODES);
+  }
+
+  /** Its output in a model: the float32 encoded vectors. */
+  outputSpec(inputShape: Shape, inputDtype: SymbolicDType): DataOutputSpec {
+    this.requireInputKind(inputDtype, 'number');
+    return { shape: encodedOutputShape(this.where, inputShape, this.outputMode, this.numTokens), dtype: 'float32' };
   }
 
   protected compute(data: unknown): Tensor {

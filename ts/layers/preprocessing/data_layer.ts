@@ -1,10 +1,11 @@
 // The base of preprocessing layers that run in JavaScript on concrete data (strings, token ids)
 // before the native engine sees it: the text and lookup layers, Hashing and Discretization.
-// kiln's tensors hold numbers only, so strings can only live here; the layers are applied to the
-// data (directly, or in `dataset.map`), as keras.io's text examples apply TextVectorization in
-// the tf.data pipeline. Their output is an int32 (or float32 for the encoded modes) Tensor.
+// kiln's tensors hold numbers only, so strings can only live here. Applied to data they compute
+// at once; applied to a model's Input (a string Input: `kiln.Input({ shape: [1], dtype: 'string' })`)
+// they record a step of the model's data stage (models/data_stage.ts), which runs them on each
+// batch in JavaScript and feeds their int32 (or float32 for the encoded modes) output to the engine.
 import { ValueError } from '../../errors.js';
-import { SymbolicTensor } from '../../symbolic.js';
+import { insideCall, type Shape, type SymbolicDType, SymbolicTensor } from '../../symbolic.js';
 import { type NestedArray, Tensor, tensor, type TensorLike } from '../../tensor.js';
 import { describeValue, isOptionsObject } from '../../utils/options.js';
 import { Layer, type CallOptions, type LayerInput, type LayerOutput } from '../layer.js';
@@ -26,12 +27,17 @@ export function requireOptionsObject(layer: string, args: unknown): void {
   if (args !== undefined && args !== null && !isOptionsObject(args)) throw new ValueError(`${layer}: expected an options object, got ${describeValue(args)}`);
 }
 
+/** @internal Data already flattened (a model's data stage hands its batches over so). */
+export class FlatBatch<T extends string | number> implements FlatData<T> {
+  constructor(
+    readonly values: T[],
+    readonly shape: number[],
+  ) {}
+}
+
 /** Flattens a regular nested array of strings or numbers, refusing ragged or mixed ones. */
 export function flattenData(where: string, data: unknown): FlatData<string | number> {
-  if (data instanceof SymbolicTensor) {
-    // kiln's engine holds numbers only, so a model cannot take strings: the layer goes before it.
-    throw new ValueError(`${where} runs in JavaScript on concrete data (strings or ids), before the model's engine, so it cannot be a layer of a model (got a symbolic tensor of shape [${data.shape.map((d) => d ?? 'null')}]): apply it to your data (for example each batch of a Dataset.fromGenerator) and give the model its output, as keras.io's text examples do in their tf.data pipeline`);
-  }
+  if (data instanceof FlatBatch) return data;
   if (data instanceof Tensor) return { values: Array.from(data.dataSync()), shape: [...data.shape] as number[] };
   if (ArrayBuffer.isView(data)) return { values: Array.from(data as unknown as ArrayLike<number>), shape: [(data as unknown as ArrayLike<number>).length] };
   const shape: number[] = [];
@@ -88,32 +94,103 @@ export function outputTensor(values: ArrayLike<number>, shape: number[], dtype: 
   return tensor(dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values), shape, dtype);
 }
 
+/** What a data layer's output is in a model: its shape and the dtype the engine reads. */
+export interface DataOutputSpec {
+  /** The output shape, batch axis first (null where the length varies). */
+  shape: Shape;
+  /** 'int32' for indices and bins, 'float32' for the encoded vectors. */
+  dtype: 'int32' | 'float32';
+}
+
+/** Numbers its calls as a step of models' data stages (compared only among one layer's calls). */
+let nextStepOrder = 0;
+
+const shapeText = (shape: Shape) => `[${shape.map((d) => d ?? 'null').join(', ')}]`;
+
 /**
  * A layer computed in JavaScript on concrete data. `apply` takes what `compute` accepts
- * (strings included); on a symbolic tensor it says the layer belongs before the model.
+ * (strings included); on a model's Input it records a step of the model's data stage.
  */
 export abstract class DataLayer extends Layer {
   /** The output for concrete data: a Tensor, or tokens for an inverse lookup. */
   protected abstract compute(data: unknown): Tensor | StringData | NestedArray;
+
+  /**
+   * Its output in a model, for an input of `inputShape` and `inputDtype` (Keras'
+   * compute_output_spec); refuses inputs of the wrong kind (numbers to a text layer).
+   */
+  abstract outputSpec(inputShape: Shape, inputDtype: SymbolicDType): DataOutputSpec;
 
   /** The layer as messages name it. */
   protected get where(): string {
     return `Layer "${this.name}" (${this.constructor.name})`;
   }
 
-  /** Concrete data flattened, refusing symbolic tensors and irregular arrays. */
+  /** Refuses an input whose dtype is not the kind the layer reads. */
+  protected requireInputKind(inputDtype: SymbolicDType, kind: 'string' | 'number'): void {
+    if ((inputDtype === 'string') === (kind === 'string')) return;
+    const wanted = kind === 'string' ? "a string Input (kiln.Input({ shape: [1], dtype: 'string' }))" : "numbers (an Input of dtype 'int32' or 'float32')";
+    throw new ValueError(`${this.where} reads ${kind === 'string' ? 'strings' : 'numbers'}: in a model it takes ${wanted}, got an input of dtype '${inputDtype}'`);
+  }
+
+  /** Concrete data flattened, refusing irregular arrays. */
   protected flattenInput(data: unknown): FlatData<string | number> {
     return flattenData(this.where, data);
   }
 
+  /** @internal Computes a batch of a model's data stage (see models/data_stage.ts). */
+  computeBatch(data: unknown): Tensor {
+    const output = this.compute(data);
+    if (!(output instanceof Tensor)) throw new ValueError(`${this.where}: its output (strings) cannot feed a model's engine`);
+    return output;
+  }
+
   override apply<T = Tensor>(inputs: unknown, options?: CallOptions): T {
     void options;
-    if (inputs instanceof SymbolicTensor || (Array.isArray(inputs) && inputs.some((v) => v instanceof SymbolicTensor))) flattenData(this.where, inputs instanceof SymbolicTensor ? inputs : inputs.find((v) => v instanceof SymbolicTensor));
+    const symbolic = inputs instanceof SymbolicTensor ? inputs : Array.isArray(inputs) ? inputs.find((v) => v instanceof SymbolicTensor) : undefined;
+    if (symbolic) return this.recordStep(inputs, symbolic) as T;
     this.built = true;
     return this.compute(inputs) as T;
+  }
+
+  /**
+   * Records this layer as a step of a model's data stage: its output is fed to the engine from
+   * JavaScript (an 'input' node there), computed from a model Input or another step's output.
+   */
+  private recordStep(inputs: unknown, input: SymbolicTensor): SymbolicTensor {
+    if (inputs !== input) throw new ValueError(`${this.where} takes one input in a model, got ${describeValue(inputs)}`);
+    if (insideCall()) throw new ValueError(`${this.where} runs in JavaScript on the data before the model's engine, so it cannot be called inside another layer's call(); apply it to the model's Input`);
+    if (input.spec.op !== 'input') {
+      const producer = input.sourceLayer ? `layer "${input.sourceLayer.name}"` : 'an op';
+      throw new ValueError(`${this.where} runs in JavaScript on the data before the model's engine, so in a model it must read a model Input (text: kiln.Input({ shape: [1], dtype: 'string' })) or another preprocessing layer's output; it was applied to ${input.toString()}, computed by ${producer} inside the engine. Put the string and lookup layers first`);
+    }
+    const { shape, dtype } = this.outputSpec(input.shape, input.dtype);
+    const output = new SymbolicTensor(shape, { op: 'input', shape }, [], this.name);
+    output.dtype = dtype;
+    const nodeIndex = this.inboundNodes.push({ inputs: [input], outputs: [output] }) - 1;
+    Object.assign(output, { sourceLayer: this, nodeIndex, tensorIndex: 0 });
+    output.layerCall = { layer: this, inputs: [input], listInput: false, order: nextStepOrder++ };
+    this.lastInputShape = input.shape;
+    this.lastOutputShape = shape;
+    this.lastOutputShapes = [shape];
+    this.built = true;
+    return output;
   }
 
   call(inputs: LayerInput | LayerInput[]): LayerOutput {
     return this.apply<Tensor>(inputs);
   }
+}
+
+/**
+ * The output shape of ids of `inputShape` encoded by `mode` into `depth` wide vectors, as
+ * encodeCategorical computes it: 'int' keeps the shape, 'one_hot' adds (or replaces a last 1
+ * with) the depth axis, the others reduce a [batch, tokens] input to [batch, depth].
+ */
+export function encodedOutputShape(where: string, inputShape: Shape, mode: string, depth: number | null): Shape {
+  if (mode === 'int') return inputShape;
+  if (depth === null) throw new ValueError(`${where}: outputMode '${mode}' needs the vocabulary (or bins) before the layer is applied to a model input, to know its output width: adapt() it or give the vocabulary first`);
+  if (mode === 'one_hot') return inputShape.length > 1 && inputShape[inputShape.length - 1] === 1 ? [...inputShape.slice(0, -1), depth] : [...inputShape, depth];
+  if (inputShape.length !== 2) throw new ValueError(`${where}: outputMode '${mode}' in a model takes a batch of token lists, an input of shape [batch, tokens]; got ${shapeText(inputShape)}`);
+  return [inputShape[0], depth];
 }

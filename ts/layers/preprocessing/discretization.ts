@@ -2,7 +2,8 @@ import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
-import { adaptBatches, type DataBatches, DataLayer, outputTensor, requireNumbers, requireOptionsObject } from './data_layer.js';
+import { adaptBatches, type DataBatches, DataLayer, type DataOutputSpec, encodedOutputShape, outputTensor, requireNumbers, requireOptionsObject } from './data_layer.js';
+import type { Shape, SymbolicDType } from '../../symbolic.js';
 import { checkOutputMode, encodeCategorical, type EncodedOutputMode } from './encode_categorical.js';
 import { binBoundaries, mergeSummaries, type QuantileSummary, summarize } from './quantile_summary.js';
 
@@ -56,6 +57,13 @@ export class Discretization extends DataLayer {
     const sorted = Array.isArray(boundaries) && boundaries.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b >= boundaries[i - 1]));
     if (!sorted) throw new ValueError(`${layer.where}: \`binBoundaries\` must be a sorted list of finite numbers, got ${describeValue(boundaries)}`);
     return boundaries as number[];
+  }
+
+  /** Its output in a model: bin indices shaped as the input ('int'), or the encoded vectors. */
+  outputSpec(inputShape: Shape, inputDtype: SymbolicDType): DataOutputSpec {
+    this.requireInputKind(inputDtype, 'number');
+    const depth = this.binBoundaries !== null ? this.binBoundaries.length + 1 : this.numBins;
+    return { shape: encodedOutputShape(this.where, inputShape, this.outputMode, depth), dtype: this.outputMode === 'int' ? 'int32' : 'float32' };
   }
 
   protected compute(data: unknown): Tensor {

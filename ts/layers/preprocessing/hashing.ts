@@ -3,7 +3,8 @@ import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
 import { mainArguments } from '../main_arguments.js';
-import { DataLayer, outputTensor } from './data_layer.js';
+import { DataLayer, type DataOutputSpec, encodedOutputShape, outputTensor } from './data_layer.js';
+import type { Shape } from '../../symbolic.js';
 import { checkOutputMode, encodeCategorical, type EncodedOutputMode } from './encode_categorical.js';
 import { hashBucketFast } from './farmhash.js';
 
@@ -48,6 +49,11 @@ export class Hashing extends DataLayer {
     this.numBins = bins as number;
     this.maskValue = maskValue;
     this.outputMode = checkOutputMode(this.where, outputMode, HASHING_OUTPUT_MODES);
+  }
+
+  /** Its output in a model: bins shaped as the input ('int'), or the encoded vectors; strings or integers alike. */
+  outputSpec(inputShape: Shape): DataOutputSpec {
+    return { shape: encodedOutputShape(this.where, inputShape, this.outputMode, this.numBins), dtype: this.outputMode === 'int' ? 'int32' : 'float32' };
   }
 
   protected compute(data: unknown): Tensor {

@@ -1,11 +1,12 @@
 // The shared machinery of StringLookup, IntegerLookup and TextVectorization (Keras'
 // IndexLookup): a vocabulary given or learnt by adapt(), mask and OOV indices in front of it,
 // hashed OOV buckets, the inverse lookup and the encoded output modes.
-import { ValueError } from '../../errors.js';
+import { FileFormatError, ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
-import { adaptBatches, type DataBatches, DataLayer, type FlatData, outputTensor, type StringData } from './data_layer.js';
+import { adaptBatches, type DataBatches, DataLayer, type DataOutputSpec, encodedOutputShape, type FlatData, outputTensor, type StringData } from './data_layer.js';
+import type { Shape, SymbolicDType } from '../../symbolic.js';
 import { checkOutputMode, encodeCategorical } from './encode_categorical.js';
 import { hashBucketFast } from './farmhash.js';
 
@@ -34,9 +35,21 @@ export interface IndexLookupArgs<T> extends LayerArgs {
   padToMaxTokens?: boolean;
   /** Only false (dense outputs) is supported. */
   sparse?: boolean;
+  /**
+   * The vocabulary size Keras records in the config (`vocabulary_size`); a loaded vocabulary
+   * must have it. Default null.
+   */
+  vocabularySize?: number | null;
+  /** How unknown tokens pick an OOV index: 'floormod' (default) or, for strings (hashed either way), 'farmhash'. */
+  oovMethod?: 'floormod' | 'farmhash';
+  /** Keyed SipHash of OOV tokens: not supported (null only). */
+  salt?: number | number[] | null;
 }
 
-export const INDEX_LOOKUP_OPTIONS = ['maxTokens', 'numOovIndices', 'maskToken', 'oovToken', 'vocabulary', 'idfWeights', 'invert', 'outputMode', 'padToMaxTokens', 'sparse'];
+export const INDEX_LOOKUP_OPTIONS = ['maxTokens', 'numOovIndices', 'maskToken', 'oovToken', 'vocabulary', 'idfWeights', 'invert', 'outputMode', 'padToMaxTokens', 'sparse', 'vocabularySize', 'oovMethod', 'salt'];
+
+/** The line breaks of Python's str.splitlines(), which Keras' load_assets reads vocabulary.txt with. */
+const LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
 const utf8 = new TextEncoder();
 /** The index of masked tokens in the encoded modes: left out of every count, as Keras' bincount drops it. */
@@ -88,9 +101,14 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
   private hasVocabulary = false;
 
   constructor(args: IndexLookupArgs<T>, defaults: { maskToken: T | null; oovToken: T }, ownOptions: string[]) {
-    const { maxTokens = null, numOovIndices = 1, maskToken = defaults.maskToken, oovToken = defaults.oovToken, vocabulary = null, idfWeights = null, invert = false, outputMode = 'int', padToMaxTokens = false, sparse = false, ...rest } = args;
+    const { maxTokens = null, numOovIndices = 1, maskToken = defaults.maskToken, oovToken = defaults.oovToken, vocabulary = null, idfWeights = null, invert = false, outputMode = 'int', padToMaxTokens = false, sparse = false, vocabularySize = null, oovMethod = 'floormod', salt = null, ...rest } = args;
     super(rest, [...INDEX_LOOKUP_OPTIONS, ...ownOptions]);
     const where = `Layer "${this.name}" (${this.constructor.name})`;
+    if (vocabularySize !== null && (!Number.isInteger(vocabularySize) || vocabularySize < 0)) throw new ValueError(`${where}: \`vocabularySize\`, if set, must be a non-negative integer, got ${describeValue(vocabularySize)}`);
+    // Strings are hashed into OOV buckets whichever method is named; integers only by floormod here.
+    if (oovMethod !== 'floormod' && !(oovMethod === 'farmhash' && typeof defaults.oovToken === 'string')) throw new ValueError(`${where}: \`oovMethod\` must be 'floormod'${typeof defaults.oovToken === 'string' ? " or 'farmhash'" : ' (FarmHash64 of integer ids is not supported)'}, got ${describeValue(oovMethod)}`);
+    if (salt !== null) throw new ValueError(`${where}: \`salt\` (keyed SipHash of OOV tokens) is not supported; use salt: null`);
+    this.frozenVocabularySize = vocabularySize;
     if (maxTokens !== null && (!Number.isInteger(maxTokens) || maxTokens <= 1)) throw new ValueError(`${where}: \`maxTokens\`, if set, must be an integer greater than 1, got ${describeValue(maxTokens)}`);
     if (!Number.isInteger(numOovIndices) || numOovIndices < 0) throw new ValueError(`${where}: \`numOovIndices\` must be an integer >= 0, got ${describeValue(numOovIndices)}`);
     this.outputMode = checkOutputMode(where, outputMode, LOOKUP_OUTPUT_MODES);
@@ -123,6 +141,37 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
 
   /** Checks that a token has the layer's kind (string or integer). */
   protected abstract checkToken(token: unknown): T;
+
+  /** What its tokens are: strings (StringLookup, TextVectorization) or integers (IntegerLookup). */
+  protected abstract readonly tokenKind: 'string' | 'number';
+
+  /** The width of the encoded outputs, or null while the vocabulary is unknown. */
+  protected encodedDepth(): number | null {
+    if (this.padToMaxTokens && this.maxTokens !== null) return this.maxTokens;
+    return this.hasVocabulary ? this.vocabularySize() : this.frozenVocabularySize;
+  }
+
+  /**
+   * @internal The vocabulary size Keras writes in the config (`vocabulary_size`): the output
+   * width of the encoded modes while the vocabulary itself is still in the file's assets.
+   */
+  frozenVocabularySize: number | null = null;
+
+  /** The vocabulary size Keras records in the config: the vocabulary's, or the one recorded before it was loaded. */
+  protected recordedVocabularySize(): number | null {
+    return this.hasVocabulary ? this.vocabularySize() : this.frozenVocabularySize;
+  }
+
+  /** Its output in a model: ids shaped as the input ('int'), or the encoded vectors. */
+  outputSpec(inputShape: Shape, inputDtype: SymbolicDType): DataOutputSpec {
+    if (this.invert) {
+      if (this.tokenKind === 'string') throw new ValueError(`${this.where}: with \`invert: true\` it outputs strings, which a model's engine cannot carry; apply it to the model's predictions instead`);
+      this.requireInputKind(inputDtype, 'number');
+      return { shape: inputShape, dtype: 'int32' };
+    }
+    this.requireInputKind(inputDtype, this.tokenKind);
+    return { shape: encodedOutputShape(this.where, inputShape, this.outputMode, this.encodedDepth()), dtype: this.outputMode === 'int' ? 'int32' : 'float32' };
+  }
 
   /** The number of indices, mask and OOV included (Keras' vocabulary_size()). */
   vocabularySize(): number {
@@ -272,6 +321,41 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
     return nest(tokens, data.shape) as StringData | number[];
   }
 
+  /**
+   * @internal Keras' save_assets: a learnt vocabulary as `vocabulary.txt`, one token a line,
+   * mask and OOV tokens first (a vocabulary given to the constructor is in the config instead).
+   */
+  kerasAssets(): Record<string, string> | undefined {
+    if (this.inputVocabulary !== null) return undefined;
+    this.requireVocabulary();
+    if (this.outputMode === 'tf_idf') throw new ValueError(`${this.where}: a 'tf_idf' vocabulary learnt by adapt() cannot be saved yet (Keras keeps its idf weights in a TensorFlow variable); pass \`vocabulary\` and \`idfWeights\` to the constructor instead`);
+    const vocabulary = this.getVocabulary(true).map(String);
+    const broken = vocabulary.find((t) => LINE_BREAK.test(t));
+    if (broken !== undefined) throw new ValueError(`${this.where}: the token ${JSON.stringify(broken)} holds a line break, which Keras' vocabulary.txt (one token a line) cannot keep`);
+    return { 'vocabulary.txt': vocabulary.join('\n') };
+  }
+
+  /** The token a line of vocabulary.txt holds. */
+  protected abstract tokenFromLine(line: string, what: string): T;
+
+  /** @internal Keras' load_assets: the vocabulary from `vocabulary.txt`, read by `read`; `what` names the file. */
+  loadKerasAssets(read: (name: string) => string | undefined, what: string): void {
+    if (this.inputVocabulary !== null) return;
+    const text = read('vocabulary.txt');
+    if (text === undefined) throw new FileFormatError(`${what}: ${this.where} has no vocabulary in the file (its assets have no vocabulary.txt for it)`);
+    if (this.outputMode === 'tf_idf') throw new FileFormatError(`${what}: ${this.where} is a 'tf_idf' lookup whose vocabulary was learnt by adapt(); its idf weights are not read yet`);
+    const lines = text.split(LINE_BREAK);
+    while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    try {
+      this.setVocabulary(lines.map((line) => this.tokenFromLine(line, what)));
+    } catch (error) {
+      throw new FileFormatError(`${what}: the vocabulary.txt of ${this.where} cannot be used: ${(error as Error).message}`);
+    }
+    if (this.frozenVocabularySize !== null && this.frozenVocabularySize !== this.vocabularySize()) {
+      throw new FileFormatError(`${what}: the vocabulary.txt of ${this.where} has ${this.vocabularySize()} entries (mask and OOV included), but its config records vocabulary_size ${this.frozenVocabularySize}`);
+    }
+  }
+
   getConfig(): LayerConfig {
     return {
       ...super.getConfig(),
@@ -285,6 +369,9 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
       padToMaxTokens: this.padToMaxTokens,
       vocabulary: this.inputVocabulary,
       idfWeights: this.inputIdfWeights,
+      vocabularySize: this.recordedVocabularySize(),
+      oovMethod: 'floormod',
+      salt: null,
     };
   }
 }

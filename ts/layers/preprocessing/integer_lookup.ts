@@ -1,4 +1,4 @@
-import { ValueError } from '../../errors.js';
+import { FileFormatError, ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { describeValue } from '../../utils/options.js';
 import { outputTensor, requireNumbers, requireOptionsObject } from './data_layer.js';
@@ -22,6 +22,14 @@ export class IntegerLookup extends IndexLookup<number> {
     if (vocabularyDtype !== 'int64' && vocabularyDtype !== 'int32') throw new ValueError(`${this.where}: \`vocabularyDtype\` must be 'int64' or 'int32', got ${describeValue(vocabularyDtype)}`);
     if (this.maskToken !== null && !Number.isInteger(this.maskToken)) throw new ValueError(`${this.where}: \`maskToken\` must be an integer or null, got ${describeValue(this.maskToken)}`);
     if (!Number.isInteger(this.oovToken)) throw new ValueError(`${this.where}: \`oovToken\` must be an integer, got ${describeValue(this.oovToken)}`);
+  }
+
+  protected readonly tokenKind = 'number';
+
+  protected tokenFromLine(line: string, what: string): number {
+    const id = Number(line);
+    if (line.trim() === '' || !Number.isInteger(id)) throw new FileFormatError(`${what}: the vocabulary.txt of ${this.where} holds ${JSON.stringify(line)} where an integer id was expected`);
+    return id;
   }
 
   protected checkToken(token: unknown): number {

@@ -27,6 +27,12 @@ export class StringLookup extends IndexLookup<string> {
     if (encoding !== 'utf-8' && encoding !== 'utf8') throw new ValueError(`${this.where}: only encoding 'utf-8' is supported, got ${describeValue(encoding)}`);
   }
 
+  protected readonly tokenKind = 'string';
+
+  protected tokenFromLine(line: string): string {
+    return line;
+  }
+
   protected checkToken(token: unknown): string {
     if (typeof token !== 'string') throw new ValueError(`${this.where}: vocabulary tokens must be strings, got ${describeValue(token)}`);
     return token;
@@ -42,8 +48,8 @@ export class StringLookup extends IndexLookup<string> {
     return this.rows(requireStrings(this.where, this.flattenInput(batch), batch));
   }
 
-  /** Its configuration (Keras' `get_config`): the lookup options, with encoding 'utf-8' and vocabularyDtype 'string'. */
+  /** Its configuration (Keras' `get_config`): the lookup options and encoding 'utf-8' (no vocabularyDtype: Keras' StringLookup passes its own, and refuses a second). */
   getConfig() {
-    return { ...super.getConfig(), encoding: 'utf-8', vocabularyDtype: 'string' };
+    return { ...super.getConfig(), encoding: 'utf-8' };
   }
 }

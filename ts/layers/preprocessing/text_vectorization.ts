@@ -2,7 +2,8 @@ import { ValueError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { checkOptionNames, describeValue } from '../../utils/options.js';
 import { BASE_OPTIONS, type LayerConfig } from '../layer.js';
-import { requireStrings } from './data_layer.js';
+import { type DataOutputSpec, encodedOutputShape, requireStrings } from './data_layer.js';
+import type { Shape, SymbolicDType } from '../../symbolic.js';
 import { IndexLookup, type LookupOutputMode } from './index_lookup.js';
 
 /** How TextVectorization standardises text: a Keras name, null (unchanged) or a function. */
@@ -36,6 +37,8 @@ export interface TextVectorizationArgs {
   ragged?: boolean;
   /** Only 'utf-8'. */
   encoding?: string;
+  /** The vocabulary size Keras records in the config; a loaded vocabulary must have it. */
+  vocabularySize?: number | null;
   /** The layer's name (default: a unique 'text_vectorization'). */
   name?: string;
   /** Accepted for Keras configs; the layer has no trainable weights. */
@@ -55,6 +58,9 @@ const WHITESPACE = /[ \t\n\v\f\r]+/;
  * split, make n-grams, look up in a vocabulary given or learnt by `await layer.adapt(texts)`.
  * It runs in JavaScript on strings: `layer.apply(['The cat sat.'])` returns an int32 Tensor
  * [batch, sequence] (0 pads, 1 is '[UNK]'), or float32 [batch, vocabulary] for the encoded modes.
+ * Applied to a string Input (`kiln.Input({ shape: [1], dtype: 'string' })`) it is the first
+ * layer of a model that takes arrays of strings in fit, evaluate and predict, as keras.io's
+ * end-to-end text models; the vocabulary learnt by adapt() is saved in the `.keras` assets.
  */
 export class TextVectorization extends IndexLookup<string> {
   /** How text is standardised. */
@@ -69,8 +75,7 @@ export class TextVectorization extends IndexLookup<string> {
 
   constructor(args: TextVectorizationArgs = {}) {
     checkOptionNames('TextVectorization', args, [...OWN_OPTIONS, ...BASE_OPTIONS]);
-    const { standardize = 'lower_and_strip_punctuation', split = 'whitespace', ngrams = null, outputSequenceLength = null, ragged = false, encoding = 'utf-8', vocabularySize, outputMode = 'int', ...rest } = (args ?? {}) as TextVectorizationArgs & { vocabularySize?: number };
-    void vocabularySize; // Keras writes it in the config; the vocabulary itself decides it.
+    const { standardize = 'lower_and_strip_punctuation', split = 'whitespace', ngrams = null, outputSequenceLength = null, ragged = false, encoding = 'utf-8', outputMode = 'int', ...rest } = (args ?? {}) as TextVectorizationArgs;
     if (outputMode === ('one_hot' as LookupOutputMode)) throw new ValueError(`TextVectorization: unknown \`outputMode\` 'one_hot'; expected one of 'int', 'multi_hot', 'count', 'tf_idf'`);
     super({ ...rest, outputMode, maskToken: '', oovToken: '[UNK]', numOovIndices: 1 }, { maskToken: '', oovToken: '[UNK]' }, []);
     if (!(standardize === null || typeof standardize === 'function' || STANDARDIZE_NAMES.includes(standardize))) {
@@ -92,6 +97,31 @@ export class TextVectorization extends IndexLookup<string> {
     this.ngrams = widths;
     this.ngramsArgument = ngrams;
     this.outputSequenceLength = outputSequenceLength;
+  }
+
+  protected readonly tokenKind = 'string';
+
+  /** Its output in a model: [batch, outputSequenceLength] ids ('int'; a length that varies when unset), or [batch, depth] vectors. */
+  outputSpec(inputShape: Shape, inputDtype: SymbolicDType): DataOutputSpec {
+    this.requireInputKind(inputDtype, 'string');
+    const dtype = this.outputMode === 'int' ? 'int32' : 'float32';
+    if (this.split === null) return { shape: encodedOutputShape(this.where, inputShape, this.outputMode, this.encodedDepth()), dtype };
+    if (inputShape.length > 2 || (inputShape.length === 2 && inputShape[1] !== 1)) {
+      throw new ValueError(`${this.where}: when using TextVectorization to tokenize strings, the input rank must be 1 or the last shape dimension must be 1. Received: inputs.shape=${`[${inputShape.map((d) => d ?? 'null').join(', ')}]`} with rank=${inputShape.length}`);
+    }
+    const rows = inputShape[0];
+    if (this.outputMode === 'int') return { shape: [rows, this.outputSequenceLength], dtype };
+    return { shape: encodedOutputShape(this.where, [rows, null], this.outputMode, this.encodedDepth()), dtype };
+  }
+
+  /** Keras' assets of a TextVectorization: the vocabulary, also under its inner lookup layer (`_lookup_layer/`). */
+  kerasAssets(): Record<string, string> | undefined {
+    const own = super.kerasAssets();
+    return own && { ...own, '_lookup_layer/vocabulary.txt': own['vocabulary.txt'] };
+  }
+
+  protected tokenFromLine(line: string): string {
+    return line;
   }
 
   protected checkToken(token: unknown): string {
@@ -182,7 +212,7 @@ export class TextVectorization extends IndexLookup<string> {
       vocabulary,
       idfWeights,
       encoding: 'utf-8',
-      vocabularySize: this.vocabularySize(),
+      vocabularySize: this.recordedVocabularySize(),
     };
   }
 }
