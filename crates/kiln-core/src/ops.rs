@@ -277,7 +277,7 @@ pub fn run_op(op: crate::graph::Op, inputs: &[&Tensor], name: &str) -> Result<Te
     nodes.push(Node { op, inputs: (0..inputs.len()).collect(), name: name.to_string() });
     let graph = Graph { nodes, outputs: vec![inputs.len()] };
     let batch = inputs.first().and_then(|t| t.shape().first().copied()).unwrap_or(1);
-    let mut plan = Plan::new(&graph, batch, &[], &[], &vec![false; graph.nodes.len()])?;
+    let mut plan = Plan::new(&graph, batch, &[], &[], &vec![false; graph.nodes.len()], &[])?;
     for (i, t) in inputs.iter().enumerate() {
         plan.values[i].copy_from_slice(&t.to_f32());
     }
