@@ -122,10 +122,13 @@ impl Plan {
         let consumers = graph.consumer_counts();
         let mut overwritten = vec![false; graph.nodes.len()];
         for node in &graph.nodes {
-            // GEMMs that write a whole gradient: both of a matmul's, a convolution's kernel.
+            // Kernels that write a whole gradient: both of a matmul's, a convolution's kernel and
+            // input (conv.rs fills zeros first where its route only adds), a pooling's input.
             let written: &[usize] = match (&node.op, node.inputs.as_slice()) {
                 (Op::Matmul { .. }, [a, b]) if a != b => &node.inputs,
-                (Op::Conv2d { .. } | Op::Conv2dTranspose { .. } | Op::Conv3d { .. } | Op::Conv3dTranspose { .. }, [_, kernel]) => std::slice::from_ref(kernel),
+                (Op::Conv2d { .. } | Op::Conv3d { .. }, [x, kernel]) if x != kernel => &node.inputs,
+                (Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. }, [_, kernel]) => std::slice::from_ref(kernel),
+                (Op::Pool2d { .. }, _) => &node.inputs,
                 _ => &[],
             };
             for &i in written {
@@ -495,7 +498,7 @@ impl Plan {
                         kernel,
                         &dy,
                         needs_grad[k_id].then_some((d_second.as_mut_slice(), self.overwritten[k_id])),
-                        if x_grad { Some((dx.as_mut_slice(), dcols.as_mut_slice())) } else { None },
+                        if x_grad { Some((dx.as_mut_slice(), dcols.as_mut_slice(), self.overwritten[x_id])) } else { None },
                     );
                 }
                 Op::Rnn { .. } => {
@@ -585,7 +588,7 @@ impl Plan {
                 Op::Flip { axis } if x_grad => axis::flip(&dy, axis_dims(&self.shapes[x_id], *axis), &mut dx, true),
                 Op::Pool2d { function, .. } if x_grad => {
                     let g = pool_geometry(node, &self.shapes[x_id]).expect("checked when planning");
-                    pool::backward(*function, &g, &dy, &self.scratch[id].indices, &mut dx);
+                    pool::backward_into(*function, &g, &dy, &self.scratch[id].indices, &mut dx, self.overwritten[x_id]);
                 }
                 Op::Reduce { function, axis, .. } if x_grad => reduce::backward(*function, x, reduce_dims(&self.shapes[x_id], *axis), &self.values[id], &dy, &mut dx),
                 Op::Where => {

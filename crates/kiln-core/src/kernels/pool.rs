@@ -111,9 +111,26 @@ fn select_larger(best: &mut [f32; LANES], cell: &mut [u32; LANES], v: &[f32; LAN
 }
 
 pub fn backward(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [f32]) {
+    backward_into(op, g, dy, argmax, dx, false)
+}
+
+/// dx (= with `overwrite`, else +=) the pooling's input gradient: written, each sample's
+/// zeros are filled on the thread that scatters into them, while they are in its cache.
+pub fn backward_into(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [f32], overwrite: bool) {
     let c = g.channels;
     let out_size = g.positions() * c;
-    dx.par_chunks_mut(g.in_size()).zip(dy.par_chunks(out_size)).zip(argmax.par_chunks(out_size)).for_each(|((dx, dy), argmax)| match op {
+    dx.par_chunks_mut(g.in_size()).zip(dy.par_chunks(out_size)).zip(argmax.par_chunks(out_size)).for_each(|((dx, dy), argmax)| {
+        if overwrite {
+            dx.fill(0.0);
+        }
+        scatter(op, g, dy, argmax, dx)
+    });
+}
+
+/// One sample's input gradient added to dx.
+fn scatter(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [f32]) {
+    let c = g.channels;
+    match op {
         PoolOp::Max => {
             for (&i, &g) in argmax.iter().zip(dy) {
                 dx[i as usize] += g;
@@ -131,7 +148,7 @@ pub fn backward(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [
                 }
             }
         }
-    });
+    }
 }
 
 #[cfg(test)]
