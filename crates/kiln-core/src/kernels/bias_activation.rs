@@ -175,7 +175,7 @@ mod tests {
         let mut x: Vec<f32> = (0..n).map(|_| rng.uniform(-4.0, 8.0)).collect();
         let bias: Vec<f32> = (0..c).map(|i| if i % 3 == 0 { 1.0 } else { rng.uniform(-1.0, 1.0) }).collect();
         for (i, v) in x.iter_mut().enumerate().step_by(5) {
-            if i % c % 3 == 0 {
+            if (i % c).is_multiple_of(3) {
                 *v = if i % 2 == 0 { -1.0 } else { 5.0 };
             }
         }
@@ -211,12 +211,12 @@ mod tests {
         let mut y = vec![0.0; x.len()];
         forward(UnaryOp::Tanh, &x, &bias, None, &mut y);
         let (mut dx_sum, mut db_sum) = (vec![0.5; x.len()], vec![0.5; bias.len()]);
-        backward(UnaryOp::Tanh, None, &y, &dy, Some((&mut dx_sum, false)), Some((&mut db_sum, false)), bias.len(), &mut vec![0.0; 5]);
+        backward(UnaryOp::Tanh, None, &y, &dy, Some((&mut dx_sum, false)), Some((&mut db_sum, false)), bias.len(), &mut [0.0; 5]);
         dx_sum.iter().zip(&dx).for_each(|(a, b)| assert!((a - 0.5 - b).abs() < 1e-6));
         db_sum.iter().zip(&db).for_each(|(a, b)| assert!((a - 0.5 - b).abs() < 1e-6));
         // The bias gradient alone.
         let mut db_only = vec![0.0; bias.len()];
-        backward(UnaryOp::Tanh, None, &y, &dy, None, Some((&mut db_only, true)), bias.len(), &mut vec![0.0; 5]);
+        backward(UnaryOp::Tanh, None, &y, &dy, None, Some((&mut db_only, true)), bias.len(), &mut [0.0; 5]);
         db_only.iter().zip(&db).for_each(|(a, b)| assert!((a - b).abs() < 1e-6));
     }
 
@@ -237,7 +237,7 @@ mod tests {
                 let (mut sum, mut y) = (vec![0.0; x.len()], vec![0.0; x.len()]);
                 forward(function, x, bias, Some(&mut sum), &mut y);
                 let (mut dx, mut db) = (vec![0.0; x.len()], vec![0.0; bias.len()]);
-                backward(function, keep.then_some(sum.as_slice()), &y, dy, Some((&mut dx, true)), Some((&mut db, true)), bias.len(), &mut vec![0.0; 3]);
+                backward(function, keep.then_some(sum.as_slice()), &y, dy, Some((&mut dx, true)), Some((&mut db, true)), bias.len(), &mut [0.0; 3]);
                 (dx, db)
             };
             check_gradient("bias_activation dx", &x, |x| run(x, &bias), |x, dy| grads(x, &bias, dy).0);
