@@ -197,6 +197,25 @@ mod tests {
         assert!(Geometry::new(&[1, usize::MAX, 3, 1], (1, 1), (usize::MAX, 1), (1, 1), Padding::Same, "p").is_err());
     }
 
+    /// Written gradients (the buffer's old values dropped) equal gradients added onto zeros,
+    /// with windows that overlap, skip cells and cross the padding.
+    #[test]
+    fn written_gradients_equal_accumulated_ones() {
+        let mut rng = Rng::new(8);
+        for (op, padding, stride) in [(PoolOp::Max, Padding::Valid, (2, 2)), (PoolOp::Max, Padding::Same, (1, 1)), (PoolOp::Average, Padding::Same, (3, 2))] {
+            let g = Geometry::new(&[3, 7, 6, 4], (3, 2), stride, (1, 1), padding, "p").unwrap();
+            let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let n = g.batch * g.positions() * g.channels;
+            let (mut y, mut idx) = (vec![0.0; n], vec![0; n]);
+            forward(op, &g, &x, &mut y, &mut idx);
+            let dy: Vec<f32> = (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let (mut added, mut written) = (vec![0.0; x.len()], vec![f32::NAN; x.len()]);
+            backward(op, &g, &dy, &idx, &mut added);
+            backward_into(op, &g, &dy, &idx, &mut written, true);
+            assert_eq!(written, added, "{op:?} {padding:?} {stride:?}");
+        }
+    }
+
     #[test]
     fn a_nan_in_a_window_makes_its_max_nan() {
         let mut x: Vec<f32> = (0..16).map(|v| v as f32).collect();
