@@ -50,7 +50,7 @@ pub fn value_and_grad(graph: &Graph, variables: &[Variable], wrt: &[bool], input
     }
     let variable_shapes: Vec<Vec<usize>> = variables.iter().map(|v| v.shape.clone()).collect();
     // Every input is declared with its whole concrete shape, so no per-sample lengths are needed.
-    let mut plan = Plan::new(graph, 1, &[], &variable_shapes, &needs_grad)?;
+    let mut plan = Plan::new(graph, 1, &[], &variable_shapes, &needs_grad, &[])?;
     if plan.shapes[out].iter().product::<usize>() != 1 {
         return Err(KilnError::value(format!("The value must be a scalar (one number) to be differentiated, got shape {}", shape_str(&plan.shapes[out]))));
     }

@@ -279,7 +279,7 @@ pub fn run_op(op: crate::graph::Op, inputs: &[&Tensor], name: &str) -> Result<Te
     // Refuses what needs a model's variables, such as a stateful RNN's states.
     graph.validate()?;
     let batch = inputs.first().and_then(|t| t.shape().first().copied()).unwrap_or(1);
-    let mut plan = Plan::new(&graph, batch, &[], &[], &vec![false; graph.nodes.len()])?;
+    let mut plan = Plan::new(&graph, batch, &[], &[], &vec![false; graph.nodes.len()], &[])?;
     for (i, t) in inputs.iter().enumerate() {
         plan.values[i].copy_from_slice(&t.to_f32());
     }

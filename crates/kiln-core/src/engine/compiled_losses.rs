@@ -74,6 +74,12 @@ impl CompiledLosses {
         Ok(CompiledLosses { specs, plans, terms, penalties, output_losses, outputs: graph.outputs.len() })
     }
 
+    /// The nodes other than the outputs whose values the losses read and whose gradients
+    /// they seed: the logits of a fused loss, the loss terms' nodes.
+    pub fn nodes_read(&self) -> Vec<usize> {
+        self.plans.iter().filter_map(|p| p.logits).chain(self.terms.iter().map(|t| t.node)).collect()
+    }
+
     /// The built-in losses, in the spec's order (one target array each).
     pub fn specs(&self) -> &[LossSpec] {
         &self.specs

@@ -235,7 +235,7 @@ impl Engine {
         if self.workspaces.len() >= MAX_WORKSPACES {
             self.workspaces.clear();
         }
-        let ws = Workspace::new(&self.graph, self.losses.specs(), batch, dims, &self.variable_shapes, &self.needs_grad)?;
+        let ws = Workspace::new(&self.graph, self.losses.specs(), batch, dims, &self.variable_shapes, &self.needs_grad, &self.losses.nodes_read())?;
         self.workspaces.push((batch, dims.to_vec(), ws));
         Ok(self.workspaces.len() - 1)
     }

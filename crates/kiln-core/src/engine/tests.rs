@@ -239,3 +239,77 @@ fn a_stateful_rnn_whose_states_are_not_variables_is_refused() {
     let err = Engine::new(&spec, lstm_variables()).err().unwrap();
     assert!(err.message.contains("a stateful RNN's states must be variables"), "{}", err.message);
 }
+
+/// A small CNN: conv 4 3x3 'same' (bias, `act[0]`) -> max pool -> conv 6 3x3 (bias added
+/// first, `act[1]`) -> flatten -> dense 3 (`act[2]`) -> dense 2 -> `head` ("softmax" or
+/// "sigmoid"). With `unfusable` the pre-activations are outputs too, so no bias add can be
+/// folded into its activation.
+fn cnn_spec(act: [&str; 3], head: &str, loss: &str, unfusable: bool) -> String {
+    let outputs = if unfusable { "[22,4,10,16,21]" } else { "[22]" };
+    let head = if head == "softmax" { r#""op":"softmax""#.to_string() } else { format!(r#""op":"unary","function":"{head}""#) };
+    format!(
+        r#"{{"graph":{{"nodes":[
+            {{"op":"input","index":0,"shape":[null,8,8,2]}},
+            {{"op":"variable","index":0}},
+            {{"op":"conv2d","strides":[1,1],"padding":"same","dilation":[1,1],"inputs":[0,1]}},
+            {{"op":"variable","index":1}},
+            {{"op":"binary","function":"add","inputs":[2,3]}},
+            {{"op":"unary","function":"{}","inputs":[4]}},
+            {{"op":"pool2d","function":"max","pool":[2,2],"strides":[2,2],"padding":"valid","inputs":[5]}},
+            {{"op":"variable","index":2}},
+            {{"op":"conv2d","strides":[1,1],"padding":"valid","dilation":[1,1],"inputs":[6,7]}},
+            {{"op":"variable","index":3}},
+            {{"op":"binary","function":"add","inputs":[9,8]}},
+            {{"op":"unary","function":"{}","inputs":[10]}},
+            {{"op":"reshape","shape":[-1],"keep_batch":true,"inputs":[11]}},
+            {{"op":"variable","index":4}},
+            {{"op":"matmul","transpose_b":false,"inputs":[12,13]}},
+            {{"op":"variable","index":5}},
+            {{"op":"binary","function":"add","inputs":[14,15]}},
+            {{"op":"unary","function":"{}","inputs":[16]}},
+            {{"op":"variable","index":6}},
+            {{"op":"matmul","transpose_b":false,"inputs":[17,18]}},
+            {{"op":"variable","index":7}},
+            {{"op":"binary","function":"add","inputs":[19,20]}},
+            {{{head},"inputs":[21]}}],
+          "outputs":{outputs}}},
+         "trainable":[true,true,true,true,true,true,true,true],
+         "losses":[{{"output":0,"kind":"{loss}"}}],
+         "optimizer":{{"kind":"sgd","momentum":0.0,"nesterov":false}}}}"#,
+        act[0], act[1], act[2]
+    )
+}
+
+fn cnn_variables() -> Vec<Variable> {
+    let shapes = [vec![3, 3, 2, 4], vec![4], vec![3, 3, 4, 6], vec![6], vec![24, 3], vec![3], vec![3, 2], vec![2]];
+    shapes.into_iter().enumerate().map(|(i, s)| Variable::new(&tensor(s, 20 + i as u64))).collect()
+}
+
+/// Bias + activation fused (relu, gelu which keeps its sum, bias first in the add; a sigmoid
+/// head whose loss reads the logits, which must stay unfused) against the same model where
+/// nothing can fuse: the same predictions and the same weights after training steps.
+#[test]
+fn fused_bias_activation_trains_and_predicts_like_the_separate_ops() {
+    let x = tensor(vec![12, 8, 8, 2], 5);
+    for (act, head, loss, targets) in [
+        (["relu", "relu", "relu"], "softmax", "sparse_categorical_crossentropy", Tensor::from_f32(vec![12], (0..12).map(|i| (i % 2) as f32).collect()).unwrap()),
+        (["gelu", "tanh", "elu"], "sigmoid", "binary_crossentropy", Tensor::from_f32(vec![12, 2], (0..24).map(|i| (i % 3 == 0) as u8 as f32).collect()).unwrap()),
+    ] {
+        let mut fused = Engine::new(&cnn_spec(act, head, loss, false), cnn_variables()).unwrap();
+        let mut separate = Engine::new(&cnn_spec(act, head, loss, true), cnn_variables()).unwrap();
+        let order: Vec<u32> = (0..12).collect();
+        for e in [&mut fused, &mut separate] {
+            e.train_batches(&BatchData::new(&[&x], &[&targets]), &order, BatchRange::new(4, 0, 3), &[0.1; 3]).unwrap();
+        }
+        // The fused model folded its three hidden bias adds (not the head's: its loss reads the logits).
+        let folded = fused.workspaces[0].2.plan.folded_nodes();
+        assert_eq!(folded, vec![4, 10, 16], "{act:?}");
+        assert!(separate.workspaces[0].2.plan.folded_nodes().is_empty());
+        for (a, b) in fused.variables.iter().zip(&separate.variables) {
+            let (a, b) = (a.read().to_f32().into_owned(), b.read().to_f32().into_owned());
+            a.iter().zip(&b).for_each(|(p, q)| assert!((p - q).abs() <= 1e-5 * (1.0 + q.abs()), "{act:?}: weight {p} vs {q}"));
+        }
+        let (a, b) = (fused.predict(&[&x], 5).unwrap(), separate.predict(&[&x], 5).unwrap());
+        a[0].to_f32().iter().zip(b[0].to_f32().iter()).for_each(|(p, q)| assert!((p - q).abs() <= 1e-5 * (1.0 + q.abs()), "{act:?}: prediction {p} vs {q}"));
+    }
+}

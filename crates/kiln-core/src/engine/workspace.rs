@@ -15,9 +15,10 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Plans the graph for `batch` samples whose inputs have the per-sample shapes `dims`.
-    pub fn new(graph: &Graph, losses: &[LossSpec], batch: usize, dims: &[Vec<usize>], variable_shapes: &[Vec<usize>], needs_grad: &[bool]) -> Result<Workspace> {
-        let plan = Plan::new(graph, batch, dims, variable_shapes, needs_grad)?;
+    /// Plans the graph for `batch` samples whose inputs have the per-sample shapes `dims`;
+    /// `read_outside`: the nodes besides the outputs the losses read (see `Plan::new`).
+    pub fn new(graph: &Graph, losses: &[LossSpec], batch: usize, dims: &[Vec<usize>], variable_shapes: &[Vec<usize>], needs_grad: &[bool], read_outside: &[usize]) -> Result<Workspace> {
+        let plan = Plan::new(graph, batch, dims, variable_shapes, needs_grad, read_outside)?;
         let mut targets = vec![Vec::new(); graph.outputs.len()];
         for l in losses {
             let width: usize = plan.shapes[graph.outputs[l.output]].get(1..).unwrap_or(&[]).iter().product();

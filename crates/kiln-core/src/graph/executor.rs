@@ -1,5 +1,6 @@
 //! Buffers planned for one batch size, and the forward and backward passes over them.
 //! After planning, a step allocates nothing.
+use super::fusion::Fusions;
 use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, rnn_state_inputs, Op};
 use super::Graph;
 use crate::alloc;
@@ -9,7 +10,7 @@ use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::resample::Resampling;
 use crate::kernels::rnn::{self, DropoutMasks, RnnConfig, RnnGrads, RnnScratch, RnnState};
-use crate::kernels::{axis, batch_matmul, batch_norm, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
+use crate::kernels::{axis, batch_matmul, batch_norm, bias_activation, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
 use crate::kernels::{index_map, scan, top_k};
 use crate::rng::Rng;
 use std::ops::{Deref, DerefMut};
@@ -26,6 +27,8 @@ pub struct Plan {
     /// Gradients written whole by their only reader (a matmul, with beta 0) rather than
     /// accumulated: they need no zeroing before each step.
     overwritten: Vec<bool>,
+    /// Ops run together (a bias add folded into the activation after it).
+    fusions: Fusions,
     /// The first bad input value the last forward pass met (an embedding id outside its
     /// table); the engine turns it into an error before using the results.
     failure: Option<KilnError>,
@@ -34,7 +37,9 @@ pub struct Plan {
 impl Plan {
     /// Plans for `batch` samples whose model inputs have the per-sample shapes `input_dims`
     /// (the lengths of axes the graph leaves unknown; inputs not listed take 1 there).
-    pub fn new(graph: &Graph, batch: usize, input_dims: &[Vec<usize>], variable_shapes: &[Vec<usize>], needs_grad: &[bool]) -> Result<Plan> {
+    /// `read_outside` lists the nodes besides the outputs whose values or gradients the
+    /// caller reads or seeds: they are never folded into a fused op.
+    pub fn new(graph: &Graph, batch: usize, input_dims: &[Vec<usize>], variable_shapes: &[Vec<usize>], needs_grad: &[bool], read_outside: &[usize]) -> Result<Plan> {
         let mut shapes: Vec<Vec<usize>> = Vec::with_capacity(graph.nodes.len());
         for node in &graph.nodes {
             let shape = match &node.op {
@@ -51,6 +56,12 @@ impl Plan {
         }
         // Every buffer is reserved fallibly: a shape too large for the machine is an error.
         let sizes = shapes.iter().map(|s| alloc::checked_element_count(s)).collect::<Result<Vec<_>>>()?;
+        let fusions = Fusions::plan(graph, &shapes, read_outside);
+        // A folded add keeps a value only for its activation's derivative, and no gradient.
+        let mut no_value = vec![false; graph.nodes.len()];
+        for f in fusions.at.iter().flatten() {
+            no_value[f.add] = !f.keeps_sum;
+        }
         let size = |i: usize| sizes[i];
         let zeros = |n: usize, i: usize| alloc::zeros(n, &graph.nodes[i].name);
         let values = graph
@@ -60,15 +71,20 @@ impl Plan {
             .map(|(i, n)| match &n.op {
                 Op::Variable { .. } => Ok(Vec::new()),
                 Op::Constant { values, .. } => Ok(values.clone()),
+                _ if no_value[i] => Ok(Vec::new()),
                 _ => zeros(size(i), i),
             })
             .collect::<Result<Vec<_>>>()?;
-        let grads = (0..graph.nodes.len()).map(|i| if needs_grad[i] { zeros(size(i), i) } else { Ok(Vec::new()) }).collect::<Result<Vec<_>>>()?;
+        let grads = (0..graph.nodes.len()).map(|i| if needs_grad[i] && !fusions.folded[i] { zeros(size(i), i) } else { Ok(Vec::new()) }).collect::<Result<Vec<_>>>()?;
         let scratch = graph
             .nodes
             .iter()
             .enumerate()
             .map(|(i, n)| -> Result<Scratch> {
+                if let Some(f) = fusions.at[i] {
+                    // The bias gradient's partial sums, one row per task.
+                    return Ok(Scratch { floats: zeros(bias_activation::tasks(size(i)) * f.channels, i)?, ..Scratch::default() });
+                }
                 Ok(match &n.op {
                     Op::Dropout { .. } | Op::GaussianDropout { .. } => Scratch { floats: zeros(size(i), i)?, ..Scratch::default() },
                     Op::Augment { augmentation } => Scratch { floats: zeros(augment::params_len(augmentation, shapes[i][0]), i)?, ..Scratch::default() },
@@ -106,22 +122,36 @@ impl Plan {
         let consumers = graph.consumer_counts();
         let mut overwritten = vec![false; graph.nodes.len()];
         for node in &graph.nodes {
-            // GEMMs that write a whole gradient: both of a matmul's, a convolution's kernel.
+            // Kernels that write a whole gradient: both of a matmul's, a convolution's kernel and
+            // input (conv.rs fills zeros first where its route only adds), a pooling's input.
             let written: &[usize] = match (&node.op, node.inputs.as_slice()) {
                 (Op::Matmul { .. }, [a, b]) if a != b => &node.inputs,
-                (Op::Conv2d { .. } | Op::Conv2dTranspose { .. } | Op::Conv3d { .. } | Op::Conv3dTranspose { .. }, [_, kernel]) => std::slice::from_ref(kernel),
+                (Op::Conv2d { .. } | Op::Conv3d { .. }, [x, kernel]) if x != kernel => &node.inputs,
+                (Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. }, [_, kernel]) => std::slice::from_ref(kernel),
+                (Op::Pool2d { .. }, _) => &node.inputs,
                 _ => &[],
             };
             for &i in written {
                 overwritten[i] = consumers[i] == 1;
             }
         }
-        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, failure: None })
+        // A fused bias + activation writes the gradients of what it adds, when their only reader.
+        for f in fusions.at.iter().flatten() {
+            for i in [f.input, f.bias] {
+                overwritten[i] = consumers[i] == 1;
+            }
+        }
+        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None })
     }
 
     /// The value of node `id`, reading variables from `vars`.
     pub fn value_of<'a, V: Deref<Target = Vec<f32>>>(&'a self, graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {
         node_value(&self.values, graph, vars, id)
+    }
+
+    /// The add nodes folded into the activation after them.
+    pub fn folded_nodes(&self) -> Vec<usize> {
+        (0..self.fusions.folded.len()).filter(|&i| self.fusions.folded[i]).collect()
     }
 
     /// The error the last forward pass recorded, if any (taken, so the plan can run again).
@@ -133,7 +163,7 @@ impl Plan {
     /// recorded for `take_failure`.
     pub fn forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, rng: &mut Rng) {
         for (id, node) in graph.nodes.iter().enumerate() {
-            if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) {
+            if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) || self.fusions.folded[id] {
                 continue;
             }
             let mut out = std::mem::take(&mut self.values[id]);
@@ -145,6 +175,14 @@ impl Plan {
             // No values, nothing to compute: kernels looping over the other axes of an empty
             // tensor ([2**32, 0] flipped or concatenated) hung (found by cargo fuzz, op_geometry).
             if node.inputs.is_empty() || out.is_empty() {
+                self.values[id] = out;
+                continue;
+            }
+            if let Some(f) = self.fusions.at[id] {
+                let mut sum = std::mem::take(&mut self.values[f.add]);
+                let [x, bias] = [f.input, f.bias].map(|i| node_value(&self.values, graph, vars, i));
+                bias_activation::forward(f.function, x, bias, f.keeps_sum.then_some(sum.as_mut_slice()), &mut out);
+                self.values[f.add] = sum;
                 self.values[id] = out;
                 continue;
             }
@@ -354,6 +392,25 @@ impl Plan {
             if self.grads[id].is_empty() {
                 continue;
             }
+            if let Some(f) = self.fusions.at[id] {
+                let dy = std::mem::take(&mut self.grads[id]);
+                let [mut dx, mut d_bias] = [f.input, f.bias].map(|i| std::mem::take(&mut self.grads[i]));
+                let [dx_wanted, bias_wanted] = [f.input, f.bias].map(|i| needs_grad[i]);
+                bias_activation::backward(
+                    f.function,
+                    f.keeps_sum.then(|| self.values[f.add].as_slice()),
+                    &self.values[id],
+                    &dy,
+                    dx_wanted.then_some((dx.as_mut_slice(), self.overwritten[f.input])),
+                    bias_wanted.then_some((d_bias.as_mut_slice(), self.overwritten[f.bias])),
+                    f.channels,
+                    &mut self.scratch[id].floats,
+                );
+                self.grads[f.input] = dx;
+                self.grads[f.bias] = d_bias;
+                self.grads[id] = dy;
+                continue;
+            }
             let dy = std::mem::take(&mut self.grads[id]);
             let x_id = node.inputs[0];
             let mut dx = std::mem::take(&mut self.grads[x_id]);
@@ -457,7 +514,7 @@ impl Plan {
                         kernel,
                         &dy,
                         needs_grad[k_id].then_some((d_second.as_mut_slice(), self.overwritten[k_id])),
-                        if x_grad { Some((dx.as_mut_slice(), dcols.as_mut_slice())) } else { None },
+                        if x_grad { Some((dx.as_mut_slice(), dcols.as_mut_slice(), self.overwritten[x_id])) } else { None },
                     );
                 }
                 Op::Rnn { .. } => {
@@ -547,7 +604,7 @@ impl Plan {
                 Op::Flip { axis } if x_grad => axis::flip(&dy, axis_dims(&self.shapes[x_id], *axis), &mut dx, true),
                 Op::Pool2d { function, .. } if x_grad => {
                     let g = pool_geometry(node, &self.shapes[x_id]).expect("checked when planning");
-                    pool::backward(*function, &g, &dy, &self.scratch[id].indices, &mut dx);
+                    pool::backward_into(*function, &g, &dy, &self.scratch[id].indices, &mut dx, self.overwritten[x_id]);
                 }
                 Op::Reduce { function, axis, .. } if x_grad => reduce::backward(*function, x, reduce_dims(&self.shapes[x_id], *axis), &self.values[id], &dy, &mut dx),
                 Op::Where => {

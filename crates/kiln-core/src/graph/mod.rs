@@ -1,5 +1,6 @@
 //! A model as a graph of ops, planned once per batch size and run forward and backward.
 mod executor;
+mod fusion;
 mod op;
 
 pub use executor::Plan;

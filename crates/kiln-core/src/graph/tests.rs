@@ -43,7 +43,7 @@ fn a_graph_is_built_with_its_inputs_and_readers_counted() {
 fn a_planned_graph_runs_its_nodes_in_topological_order() {
     let graph = Graph::from_json(DIAMOND).unwrap();
     let no_vars: Vec<&Vec<f32>> = Vec::new();
-    let mut plan = Plan::new(&graph, 3, &[vec![2]], &[], &[false; 4]).unwrap();
+    let mut plan = Plan::new(&graph, 3, &[vec![2]], &[], &[false; 4], &[]).unwrap();
     assert_eq!(plan.shapes, vec![vec![3, 2]; 4]);
     let x = [1.0, -2.0, 0.5, 3.0, 0.0, -1.5];
     plan.values[0].copy_from_slice(&x);
@@ -52,7 +52,7 @@ fn a_planned_graph_runs_its_nodes_in_topological_order() {
     let expected: Vec<f32> = x.iter().map(|v| 2.0 * v - v * v).collect();
     assert_eq!(plan.value_of(&graph, &no_vars, 3), &expected[..]);
     // Another batch size plans its own buffers from the same graph.
-    assert_eq!(Plan::new(&graph, 5, &[vec![2]], &[], &[false; 4]).unwrap().shapes[3], vec![5, 2]);
+    assert_eq!(Plan::new(&graph, 5, &[vec![2]], &[], &[false; 4], &[]).unwrap().shapes[3], vec![5, 2]);
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn bad_attributes_are_refused_when_the_graph_is_planned() {
         (r#"{"op":"reshape","shape":[3],"keep_batch":true,"inputs":[0],"name":"reshape"}"#, "reshape: "),
     ] {
         let graph = Graph::from_json(&format!(r#"{{"nodes":[{{"op":"input","index":0,"shape":[null,2]}},{node}],"outputs":[1]}}"#)).unwrap();
-        let message = Plan::new(&graph, 2, &[vec![2]], &[], &[false; 2]).err().expect(node).message;
+        let message = Plan::new(&graph, 2, &[vec![2]], &[], &[false; 2], &[]).err().expect(node).message;
         assert!(message.contains(expected), "expected {expected:?} in {message:?}");
     }
 }

@@ -394,18 +394,27 @@ pub fn forward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], kernel:
     }
 }
 
-/// Gradients from dy: dkernel (+= or = with its flag) and dx (+=, through `dcols`, of
-/// `columns_len`), each skipped with None. `cols` must hold the forward pass's im2col.
+/// Gradients from dy: dkernel (+= or = with its flag) and dx (through `dcols`, of
+/// `columns_len`; likewise += or = with its flag), each skipped with None. `cols` must hold
+/// the forward pass's im2col.
 #[allow(clippy::too_many_arguments)]
-pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32])>) {
+pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32], bool)>) {
     backward_by(Route::of(g, &groups), g, groups, x, cols, kernel, dy, dkernel, dx)
 }
 
 /// `backward` through `route` (as `forward_by`; `cols` from the same route's forward pass).
 #[allow(clippy::too_many_arguments)]
-pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32])>) {
+pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32], bool)>) {
+    // The direct stride-1 route and the pointwise GEMM write dx whole; the others add to it.
+    let writes_whole = matches!(route, Route::Pointwise) || (matches!(route, Route::Direct(_)) && g.stride == (1, 1));
+    let dx = dx.map(|(dx, dcols, overwrite)| {
+        if overwrite && !writes_whole {
+            dx.fill(0.0);
+        }
+        (dx, dcols, overwrite && writes_whole)
+    });
     if let Route::Depthwise(multiplier) = route {
-        return depthwise_conv::backward(g, x, kernel, multiplier, dy, dkernel, dx.map(|(dx, _)| dx));
+        return depthwise_conv::backward(g, x, kernel, multiplier, dy, dkernel, dx.map(|(dx, _, _)| dx));
     }
     if let Route::Direct(isa) = route {
         let walk = Walk::forward(g);
@@ -414,10 +423,10 @@ pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: 
             let source = if walk.padded.is_some() { &cols[..walk.padded_len()] } else { x };
             conv_direct::kernel_gradient(isa, &walk, source, dy, groups.out_channels, overwrite, dk);
         }
-        if let Some((dx, dcols)) = dx {
+        if let Some((dx, dcols, overwrite)) = dx {
             if g.stride == (1, 1) {
                 let len = Walk::input_gradient(g, groups.out_channels).padded_len();
-                conv_direct::input_gradient(isa, g, dy, kernel, groups.out_channels, &mut dcols[..len], dx);
+                conv_direct::input_gradient(isa, g, dy, kernel, groups.out_channels, &mut dcols[..len], !overwrite, dx);
             } else {
                 let len = g.batch * g.positions() * g.patch();
                 input_gradient(g, dy, kernel, groups.out_channels, &mut dcols[..len], dx);
@@ -429,9 +438,9 @@ pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: 
         if let Some((dk, overwrite)) = dkernel {
             kernel_gradient(g, x, dy, groups.out_channels, overwrite, dk);
         }
-        if let Some((dx, _)) = dx {
+        if let Some((dx, _, overwrite)) = dx {
             let rows = g.batch * g.positions();
-            gemm(1.0, MatRef::new(dy, rows, groups.out_channels), MatRef::new(kernel, g.channels, groups.out_channels).t(), 1.0, dx);
+            gemm(1.0, MatRef::new(dy, rows, groups.out_channels), MatRef::new(kernel, g.channels, groups.out_channels).t(), if overwrite { 0.0 } else { 1.0 }, dx);
         }
         return;
     }
@@ -439,7 +448,7 @@ pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: 
         if let Some((dk, overwrite)) = dkernel {
             kernel_gradient(g, cols, dy, groups.out_channels, overwrite, dk);
         }
-        if let Some((dx, dcols)) = dx {
+        if let Some((dx, dcols, _)) = dx {
             input_gradient(g, dy, kernel, groups.out_channels, dcols, dx);
         }
         return;
@@ -453,7 +462,7 @@ pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: 
             gemm_strided(1.0, cols.t(), StridedRef::new(&dy[i * cout..], rows, cout, f), beta, &mut dk[i * cout..], f);
         }
     }
-    if let Some((dx, dcols)) = dx {
+    if let Some((dx, dcols, _)) = dx {
         for i in 0..groups.groups {
             let dcols = &mut dcols[group_columns(g, &groups, i)];
             let kernel = StridedRef::new(&kernel[i * cout..], patch, cout, f);
@@ -586,7 +595,7 @@ mod tests {
                 |x, dy| {
                     let cols = columns(x, &k);
                     let (mut dx, mut dcols) = (vec![0.25; x.len()], vec![0.0; n_cols]);
-                    backward(&g, groups, x, &cols, &k, dy, None, Some((&mut dx, &mut dcols)));
+                    backward(&g, groups, x, &cols, &k, dy, None, Some((&mut dx, &mut dcols, false)));
                     dx.iter().map(|v| v - 0.25).collect()
                 },
             );
@@ -639,10 +648,13 @@ mod tests {
                 let n = route.scratch_len(&g, &groups).unwrap();
                 let (mut cols, mut dcols, mut y) = (vec![0.0; n], vec![0.0; n], vec![0.0; n_y]);
                 forward_by(route, &g, groups, &x, &k, &mut cols, &mut y);
-                // dx accumulates onto what is there; dkernel once overwritten, once accumulated.
+                // dx and dkernel once accumulated onto what is there, once overwritten.
                 let (mut dx, mut dk, mut dk_sum) = (vec![0.5; x.len()], vec![9.0; k.len()], vec![1.0; k.len()]);
-                backward_by(route, &g, groups, &x, &cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols)));
+                backward_by(route, &g, groups, &x, &cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
                 backward_by(route, &g, groups, &x, &cols, &k, &dy, Some((&mut dk_sum, false)), None);
+                let mut dx_written = vec![9.0; x.len()];
+                backward_by(route, &g, groups, &x, &cols, &k, &dy, None, Some((&mut dx_written, &mut dcols, true)));
+                dx_written.iter().zip(&dx).for_each(|(w, a)| assert!((w + 0.5 - a).abs() <= 1e-5 * (1.0 + a.abs()), "{route:?} {g:?}: dx written {w} vs accumulated {a}"));
                 (y, dx, dk, dk_sum)
             };
             let want = run(Route::Columns);

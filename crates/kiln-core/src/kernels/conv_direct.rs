@@ -582,9 +582,11 @@ pub fn kernel_gradient(isa: Isa, walk: &Walk, source: &[f32], dy: &[f32], out_ch
     }
 }
 
-/// dx += the input gradient of a stride-1 convolution, as a forward pass over dy (see
-/// `Walk::input_gradient`); `padded` (of that walk's `padded_len`) receives dy's copy.
-pub fn input_gradient(isa: Isa, g: &Geometry, dy: &[f32], kernel: &[f32], out_channels: usize, padded: &mut [f32], dx: &mut [f32]) {
+/// dx (+= with `accumulate`, else =) the input gradient of a stride-1 convolution, as a
+/// forward pass over dy (see `Walk::input_gradient`), which writes every value of dx;
+/// `padded` (of that walk's `padded_len`) receives dy's copy.
+#[allow(clippy::too_many_arguments)]
+pub fn input_gradient(isa: Isa, g: &Geometry, dy: &[f32], kernel: &[f32], out_channels: usize, padded: &mut [f32], accumulate: bool, dx: &mut [f32]) {
     let walk = Walk::input_gradient(g, out_channels);
     let cin = g.channels;
     // flipped[(ky, kx, o), c] = kernel[(k_h - 1 - ky, k_w - 1 - kx, c), o]
@@ -600,5 +602,5 @@ pub fn input_gradient(isa: Isa, g: &Geometry, dy: &[f32], kernel: &[f32], out_ch
             }
         }
     }
-    forward(isa, &walk, dy, padded, &flipped, cin, true, dx);
+    forward(isa, &walk, dy, padded, &flipped, cin, accumulate, dx);
 }

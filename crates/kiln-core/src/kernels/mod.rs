@@ -4,6 +4,7 @@ pub mod augment;
 pub mod axis;
 pub mod batch_matmul;
 pub mod batch_norm;
+pub mod bias_activation;
 pub mod binary;
 pub mod conv;
 pub mod conv_direct;

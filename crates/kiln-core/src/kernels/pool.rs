@@ -112,9 +112,26 @@ fn select_larger(best: &mut [f32; LANES], cell: &mut [u32; LANES], v: &[f32; LAN
 }
 
 pub fn backward(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [f32]) {
+    backward_into(op, g, dy, argmax, dx, false)
+}
+
+/// dx (= with `overwrite`, else +=) the pooling's input gradient: written, each sample's
+/// zeros are filled on the thread that scatters into them, while they are in its cache.
+pub fn backward_into(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [f32], overwrite: bool) {
     let c = g.channels;
     let out_size = g.positions() * c;
-    dx.par_chunks_mut(g.in_size()).zip(dy.par_chunks(out_size)).zip(argmax.par_chunks(out_size)).for_each(|((dx, dy), argmax)| match op {
+    dx.par_chunks_mut(g.in_size()).zip(dy.par_chunks(out_size)).zip(argmax.par_chunks(out_size)).for_each(|((dx, dy), argmax)| {
+        if overwrite {
+            dx.fill(0.0);
+        }
+        scatter(op, g, dy, argmax, dx)
+    });
+}
+
+/// One sample's input gradient added to dx.
+fn scatter(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [f32]) {
+    let c = g.channels;
+    match op {
         PoolOp::Max => {
             for (&i, &g) in argmax.iter().zip(dy) {
                 dx[i as usize] += g;
@@ -132,7 +149,7 @@ pub fn backward(op: PoolOp, g: &Geometry, dy: &[f32], argmax: &[u32], dx: &mut [
                 }
             }
         }
-    });
+    }
 }
 
 #[cfg(test)]
@@ -179,6 +196,25 @@ mod tests {
         assert!(Geometry::new(&[1, 2, 3, 1], (usize::MAX, 1), (1, 1), (1, 1), Padding::Same, "p").is_err());
         assert!(Geometry::new(&[1, 2, 3, 1], (3, 3), (1, 1), (usize::MAX / 2, 1), Padding::Valid, "p").is_err());
         assert!(Geometry::new(&[1, usize::MAX, 3, 1], (1, 1), (usize::MAX, 1), (1, 1), Padding::Same, "p").is_err());
+    }
+
+    /// Written gradients (the buffer's old values dropped) equal gradients added onto zeros,
+    /// with windows that overlap, skip cells and cross the padding.
+    #[test]
+    fn written_gradients_equal_accumulated_ones() {
+        let mut rng = Rng::new(8);
+        for (op, padding, stride) in [(PoolOp::Max, Padding::Valid, (2, 2)), (PoolOp::Max, Padding::Same, (1, 1)), (PoolOp::Average, Padding::Same, (3, 2))] {
+            let g = Geometry::new(&[3, 7, 6, 4], (3, 2), stride, (1, 1), padding, "p").unwrap();
+            let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let n = g.batch * g.positions() * g.channels;
+            let (mut y, mut idx) = (vec![0.0; n], vec![0; n]);
+            forward(op, &g, &x, &mut y, &mut idx);
+            let dy: Vec<f32> = (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let (mut added, mut written) = (vec![0.0; x.len()], vec![f32::NAN; x.len()]);
+            backward(op, &g, &dy, &idx, &mut added);
+            backward_into(op, &g, &dy, &idx, &mut written, true);
+            assert_eq!(written, added, "{op:?} {padding:?} {stride:?}");
+        }
     }
 
     #[test]

@@ -183,6 +183,26 @@ impl UnaryOp {
     }
 }
 
+impl UnaryOp {
+    /// Whether the output alone gives the derivative (`derivative_of_output`): then a fused
+    /// bias + activation need not keep its input for the backward pass.
+    pub fn output_gives_derivative(self) -> bool {
+        use UnaryOp::*;
+        matches!(self, Linear | Relu | Sigmoid | Tanh | Exp | Sqrt | Neg | Elu | Selu | LeakyRelu | Relu6)
+    }
+
+    /// `derivative(x, y)` from y alone, for the ops of `output_gives_derivative` (equal for
+    /// every x: where these ops test x > 0 (or x < 6), y passes the same test).
+    #[inline(always)]
+    pub fn derivative_of_output(self, y: f32) -> f32 {
+        match self {
+            UnaryOp::Relu | UnaryOp::LeakyRelu | UnaryOp::Elu | UnaryOp::Selu => self.derivative(if y > 0.0 { 1.0 } else { 0.0 }, y),
+            UnaryOp::Relu6 => self.derivative(if y > 0.0 && y < 6.0 { 1.0 } else { 0.0 }, y),
+            _ => self.derivative(0.0, y),
+        }
+    }
+}
+
 /// Runs `$body` with `$f` bound to a closure calling `$method` for the op, so each op gets its
 /// own loop with no match inside (and relu, sigmoid, tanh loops vectorise).
 macro_rules! per_op {
@@ -272,10 +292,17 @@ macro_rules! per_op {
     };
 }
 
+pub(crate) use per_op;
+
 impl UnaryOp {
     #[inline(always)]
-    fn apply2(self, x: f32, _unused: f32) -> f32 {
+    pub(crate) fn apply2(self, x: f32, _unused: f32) -> f32 {
         self.apply(x)
+    }
+    /// `derivative_of_output(y)` in the two-argument form `per_op!` calls.
+    #[inline(always)]
+    pub(crate) fn derivative_of_output2(self, _unused: f32, y: f32) -> f32 {
+        self.derivative_of_output(y)
     }
 }
 

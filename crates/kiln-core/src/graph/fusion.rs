@@ -1,0 +1,66 @@
+//! Ops the executor runs together: a bias add whose only reader is an elementwise activation
+//! (a Dense or Conv layer's `activation(x · kernel + bias)`) runs as one pass each way
+//! (kernels::bias_activation). The add keeps no value of its own (unless the activation's
+//! derivative needs it) and no gradient.
+use super::op::Op;
+use super::Graph;
+use crate::kernels::binary::BinaryOp;
+use crate::kernels::unary::UnaryOp;
+
+/// An activation node that also adds the bias of the add node before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BiasActivation {
+    /// The add node folded into the activation.
+    pub add: usize,
+    /// What the bias is added to (a matmul or convolution output), and the bias [channels].
+    pub input: usize,
+    pub bias: usize,
+    pub function: UnaryOp,
+    pub channels: usize,
+    /// Whether the add node keeps x + bias for the backward pass (the activation's output
+    /// does not give its derivative).
+    pub keeps_sum: bool,
+}
+
+/// For each node, the fusion it runs, if any; `folded` marks the add nodes run by another.
+pub struct Fusions {
+    pub at: Vec<Option<BiasActivation>>,
+    pub folded: Vec<bool>,
+}
+
+impl Fusions {
+    /// Finds the bias + activation pairs of `graph` with these node shapes. An add is folded
+    /// only when the activation is its one reader: not an output, and not in `read_outside`
+    /// (the nodes the engine reads or seeds itself, as a loss fused with a sigmoid reads its
+    /// logits).
+    pub fn plan(graph: &Graph, shapes: &[Vec<usize>], read_outside: &[usize]) -> Fusions {
+        let n = graph.nodes.len();
+        let consumers = graph.consumer_counts();
+        let mut at = vec![None; n];
+        let mut folded = vec![false; n];
+        for (id, node) in graph.nodes.iter().enumerate() {
+            let Op::Unary { function } = node.op else { continue };
+            let add = node.inputs[0];
+            if consumers[add] != 1 || read_outside.contains(&add) {
+                continue;
+            }
+            let Op::Binary { function: BinaryOp::Add } = graph.nodes[add].op else { continue };
+            let [a, b] = [graph.nodes[add].inputs[0], graph.nodes[add].inputs[1]];
+            let out = &shapes[add];
+            let Some(&channels) = out.last() else { continue };
+            // x + bias or bias + x, x of the add's own shape and bias [channels].
+            let is_bias = |i: usize| shapes[i] == [channels];
+            let (input, bias) = match (shapes[a] == *out, shapes[b] == *out) {
+                (true, _) if is_bias(b) => (a, b),
+                (_, true) if is_bias(a) => (b, a),
+                _ => continue,
+            };
+            if input == bias || channels == 0 {
+                continue;
+            }
+            at[id] = Some(BiasActivation { add, input, bias, function, channels, keeps_sum: !function.output_gives_derivative() });
+            folded[add] = true;
+        }
+        Fusions { at, folded }
+    }
+}
