@@ -64,6 +64,25 @@ test('a variable-length prediction is the mean of the embedding rows through the
   t.true(Math.abs(short[0] - 1 / (1 + Math.exp(-z))) < 1e-6);
 });
 
+test("Embedding({ maskZero }) + GlobalAveragePooling1D on Input shape [null] (keras.io's padded batches): the mean over the unpadded steps only, and it trains", async (t) => {
+  kiln.setSeed(3);
+  const input = kiln.Input({ shape: [null], dtype: 'int32' });
+  const pooled = new kiln.layers.GlobalAveragePooling1D().apply(new kiln.layers.Embedding(20, 4, { maskZero: true }).apply(input));
+  const model = new kiln.Model(input, new kiln.layers.Dense(1).apply(pooled));
+  model.compile({ optimizer: 'adam', loss: 'mse' });
+  const [table, kernel, bias] = model.getWeights().map((w) => Array.from(w.dataSync()));
+  const ids = [[3, 17, 0, 0], [9, 1, 12, 0]];
+  const y = Array.from((await model.predict(kiln.tensor(ids, [2, 4], 'int32'))).dataSync());
+  ids.forEach((row, i) => {
+    const present = row.filter((id) => id !== 0);
+    const mean = Array.from({ length: 4 }, (_, d) => present.reduce((s, id) => s + table[id * 4 + d], 0) / present.length);
+    const z = mean.reduce((s, v, d) => s + v * kernel[d], bias[0]);
+    t.true(Math.abs(y[i] - z) < 1e-6, `${y[i]} vs ${z}`);
+  });
+  const history = await model.fit(kiln.tensor(ids, [2, 4], 'int32'), kiln.tensor([1, -1], [2, 1]), { epochs: 20, verbose: 0 });
+  t.true(history.history.loss[19] < history.history.loss[0]);
+});
+
 test('LSTM on inputShape [null, features]: trains on one length, predicts others, returnSequences follows the length', async (t) => {
   kiln.setSeed(5);
   const sequences = (samples: number, length: number) => {

@@ -7,7 +7,7 @@
  */
 // kiln.ops: run eagerly on concrete tensors, and record a graph node when any argument is
 // symbolic (inside Layer.call while a model is built), so custom layers train like built-ins.
-import { formatValue } from './utils/options.js';
+import { describeValue, formatValue } from './utils/options.js';
 import { ShapeError, ValueError } from './errors.js';
 import { callNative, native } from './native.js';
 import { applyOp, checkPadding, concrete, describe, isSymbolic, type Padding, perAxis, record, shapeOf, symbolic, where } from './ops/recording.js';
@@ -152,6 +152,10 @@ export const erf = <A extends OpInput>(x: A) => unary('erf', x);
 
 /** Reshapes the whole tensor (batch axis included); one dimension may be -1. */
 export function reshape<A extends OpInput>(x: A, shape: number[]): OpResult<A> {
+  // A null (an unknown length) cannot be a target size: the engine would have no size to plan.
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= -1)) {
+    throw new ShapeError(`${where()}reshape's shape must be a list of non-negative integers with at most one -1, got ${Array.isArray(shape) ? `[${shape.map((d) => String(d)).join(', ')}]` : describeValue(shape)}`);
+  }
   if (isSymbolic([x])) {
     const s = symbolic(x);
     const known = s.shape.every((d) => d !== null);

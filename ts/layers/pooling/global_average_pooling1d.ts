@@ -11,7 +11,7 @@ export class GlobalAveragePooling1D extends BaseGlobalPooling {
   call(inputs: LayerInput, options: CallOptions = {}): LayerOutput {
     if (options.mask === undefined) return super.call(inputs);
     // Keras: sum(x * mask) / sum(mask) over the steps.
-    const mask = ops.reshape(options.mask, [-1, inputs.shape[1] as number, 1]);
+    const mask = ops.expandDims(options.mask, -1);
     return ops.div(ops.sum(ops.mul(inputs, mask), 1, this.keepdims), ops.sum(mask, 1, this.keepdims));
   }
 }
