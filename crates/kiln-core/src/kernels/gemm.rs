@@ -1,9 +1,9 @@
 //! Single-precision matrix multiply, C = alpha * op(A) * op(B) + beta * C, for operands with any
 //! row and column strides: a transpose is a swap of strides, never a copy. One function
-//! (`gemm_via`, behind `gemm` and `gemm_strided`) runs every product through the `gemm` crate's
-//! packed kernels (AVX-512 / AVX2+FMA / portable, chosen at run time by CPU detection) and
-//! splits C over the rayon pool only past a size threshold: small products run on the calling
-//! thread, with no fork/join.
+//! (`gemm_via`, behind `gemm` and `gemm_strided`) runs products through the `gemm` crate's packed
+//! kernels (AVX-512 / AVX2+FMA / portable, chosen at run time by CPU detection), or row updates
+//! for up to 4 rows, and splits C over the rayon pool only past a size threshold: small products
+//! run on the calling thread, with no fork/join.
 use crate::threads;
 
 /// A row-major matrix operand, possibly used transposed.
@@ -72,10 +72,13 @@ impl<'a> StridedRef<'a> {
     }
 }
 
-/// Which packed kernel computes a product. Both give the same numbers up to float32 rounding;
-/// `gemm` takes `route_for`'s, `gemm_via` forces one (for the benchmark and the tests).
+/// Which kernel computes a product. All give the same numbers up to float32 rounding; `gemm`
+/// takes `route_for`'s, `gemm_via` forces one (for the benchmark and the tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
+    /// k row updates per row of C on the calling thread, no packing: each row of C is summed in
+    /// the same order whatever the number of rows.
+    RowUpdates,
     /// matrixmultiply's AVX2/FMA kernels (kiln's route before the `gemm` crate, kept for the
     /// benchmark's comparison).
     MatrixMultiply,
@@ -88,19 +91,51 @@ pub enum Route {
 }
 
 impl Route {
-    pub const ALL: [Route; 3] = [Route::MatrixMultiply, Route::Gemm, Route::GemmThreaded];
+    pub const ALL: [Route; 4] = [Route::RowUpdates, Route::MatrixMultiply, Route::Gemm, Route::GemmThreaded];
 }
 
-/// Below this many multiply-adds one thread is faster than fork/join (a pool wake-up and join
-/// costs about as much as 2^20 multiply-adds, 10-20 us, on one core).
-pub const PARALLEL_MIN_FLOPS: usize = 1 << 20;
+/// Below this many multiply-adds a product runs on the calling thread, with no fork/join. From
+/// benches/RESULTS.md's quiet run (2 cores): 128³ split over 2 threads took 43 us against 53 us
+/// on one, so a fork/join costs about 16 us, and a split pays once one thread needs over 32 us:
+/// 1.6M multiply-adds at the `gemm` crate's 100 GFLOP/s. The seed MLP's products (3.2M) split.
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+
+/// Products with up to this many rows of C use row updates (inference on a few samples).
+const FEW_ROWS: usize = 4;
 
 /// The route `gemm` takes for an m x k x n product. Measured with `cargo bench --bench gemm`: the
-/// `gemm` crate is the fastest on every shape class kiln uses, one row to 1024, short and long
-/// inner dimensions (it replaced row updates for few rows and per-thread partial sums for small
-/// outputs, 1.5-30x slower than it on one thread).
-pub fn route_for(_m: usize, _k: usize, _n: usize) -> Route {
-    Route::Gemm
+/// `gemm` crate is the fastest on every shape class kiln uses from 32 rows to 1024, short and
+/// long inner dimensions (it replaced row updates for inner dimensions up to 16, 5-8x slower, and
+/// per-thread partial sums for small outputs, 30x slower). Up to 4 rows, row updates and the crate
+/// were level (21-35 GFLOP/s each, noisy): row updates stay there, so that predicting 1 to 4
+/// samples gives each sample the same bits whatever the batch (below the split threshold).
+pub fn route_for(m: usize, k: usize, n: usize) -> Route {
+    if m <= FEW_ROWS && m * k * n < PARALLEL_MIN_FLOPS {
+        Route::RowUpdates
+    } else {
+        Route::Gemm
+    }
+}
+
+/// C = alpha A B + beta C as k row updates per row of C, on the calling thread.
+fn row_updates(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    for i in 0..m {
+        let c_row = &mut c[i * c_row_stride..][..n];
+        if beta == 0.0 {
+            c_row.fill(0.0)
+        } else if beta != 1.0 {
+            c_row.iter_mut().for_each(|v| *v *= beta)
+        }
+        for p in 0..k {
+            let s = alpha * a.at(i, p);
+            if b.col_stride == 1 {
+                c_row.iter_mut().zip(&b.data[p * b.row_stride..][..n]).for_each(|(c, &bv)| *c += s * bv);
+            } else {
+                c_row.iter_mut().enumerate().for_each(|(j, c)| *c += s * b.at(p, j));
+            }
+        }
+    }
 }
 
 /// The output block: m x n at `ptr`, rows `row_stride` apart, columns adjacent.
@@ -173,7 +208,8 @@ pub fn splits(m: usize, k: usize, n: usize) -> bool {
 }
 
 /// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c
-/// through `route`, split over the pool when `split` says so (None: when `splits`).
+/// through `route`, split over the pool when `split` says so (None: when `splits`; row updates
+/// never split).
 #[allow(clippy::too_many_arguments)] // BLAS's argument list, less the sizes the operands carry
 pub fn gemm_via(route: Route, split: Option<bool>, alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
@@ -195,6 +231,9 @@ pub fn gemm_via(route: Route, split: Option<bool>, alpha: f32, a: StridedRef, b:
             }
         }
         return;
+    }
+    if route == Route::RowUpdates {
+        return row_updates(alpha, a, b, beta, c, c_row_stride);
     }
     let parallel = split.unwrap_or_else(|| splits(m, k, n)) && threads::num_threads() > 1;
     Product { route, alpha, a, b, beta, c: OutPtr { ptr: c.as_mut_ptr(), row_stride: c_row_stride } }.run(parallel);
@@ -310,6 +349,21 @@ mod tests {
                     check_every_route(1.0, a, b, 0.0, &c0, c_row_stride, &label);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn one_to_four_rows_give_each_row_the_same_bits() {
+        // predict on 1 sample and on a few must agree exactly: each row is summed in one order.
+        let mut rng = Rng::new(6);
+        let (k, n) = (784, 128);
+        let (x, w) = (random(4 * k, &mut rng), random(k * n, &mut rng));
+        let mut four = vec![0.0; 4 * n];
+        gemm(1.0, MatRef::new(&x, 4, k), MatRef::new(&w, k, n), 0.0, &mut four);
+        for row in 0..4 {
+            let mut one = vec![0.0; n];
+            gemm(1.0, MatRef::new(&x[row * k..(row + 1) * k], 1, k), MatRef::new(&w, k, n), 0.0, &mut one);
+            assert_eq!(one, four[row * n..(row + 1) * n], "row {row}");
         }
     }
 
