@@ -3,7 +3,8 @@
 //!
 //! Each shape runs each route (`gemm_via`), on the calling thread and split over the pool, in
 //! alternating rounds; the median GFLOP/s of the rounds is printed. `*` marks the route `gemm`
-//! takes, `<` whether it splits that product.
+//! takes, `<` whether it splits that product. The split columns mean something only on a quiet
+//! machine: on a loaded one the second thread waits for a core.
 use kiln_core::kernels::gemm::{gemm_via, route_for, splits, Route, StridedRef};
 use std::time::Instant;
 
