@@ -1,32 +1,71 @@
-//! GEMM throughput at the benchmark sizes: `cargo bench -p kiln-core --bench gemm`
-//! (KILN_NUM_THREADS=1 for one thread).
-use kiln_core::kernels::gemm::{gemm, MatRef};
+//! GEMM throughput at the benchmark sizes, every route interleaved:
+//! `cargo bench -p kiln-core --bench gemm` (KILN_NUM_THREADS=1 for one thread).
+//!
+//! Each shape runs each route (`gemm_via`), on the calling thread and split over the pool, in
+//! alternating rounds; the median GFLOP/s of the rounds is printed. `*` marks the route `gemm`
+//! takes, `<` whether it splits that product. The split columns mean something only on a quiet
+//! machine: on a loaded one the second thread waits for a core.
+use kiln_core::kernels::gemm::{gemm_via, route_for, splits, Route, StridedRef};
 use std::time::Instant;
 
+const ROUNDS: usize = 7;
+
 fn main() {
+    // (name, m, k, n, A transposed, B transposed)
     let shapes: &[(&str, usize, usize, usize, bool, bool)] = &[
-        ("128", 128, 128, 128, false, false),
-        ("256", 256, 256, 256, false, false),
-        ("512", 512, 512, 512, false, false),
-        ("1024", 1024, 1024, 1024, false, false),
+        ("n128", 128, 128, 128, false, false),
+        ("n256", 256, 256, 256, false, false),
+        ("n512", 512, 512, 512, false, false),
+        ("n1024", 1024, 1024, 1024, false, false),
         ("seed fwd [32,784]x[784,128]", 32, 784, 128, false, false),
-        ("seed dW  [784,32]x[32,128]", 784, 32, 128, true, false),
-        ("seed dX  [32,128]x[128,784]", 32, 128, 784, false, true),
+        ("seed dW [784,32]ᵀ·[32,128]", 784, 32, 128, true, false),
+        ("seed dX [32,128]·[784,128]ᵀ", 32, 128, 784, false, true),
+        ("seed dW pre", 784, 32, 128, false, false),
+        ("seed dX pre", 32, 128, 784, false, false),
+        ("seed out [32,128]x[128,10]", 32, 128, 10, false, false),
+        ("predict 1 [1,784]x[784,128]", 1, 784, 128, false, false),
+        ("predict 1024 [1024,784]x[784,128]", 1024, 784, 128, false, false),
+        ("short k [3000,9]x[9,32]", 3000, 9, 32, false, false),
+        ("long k [9,20000]x[20000,32]", 9, 20000, 32, false, false),
+        ("1x1 conv 7x7 [49,2048]x[2048,512]", 49, 2048, 512, false, false),
+        ("1x1 conv 56x56 [3136,64]x[64,256]", 3136, 64, 256, false, false),
     ];
+    let pool_threads = kiln_core::threads::num_threads();
+    println!("{:36} {:>7}  GFLOP/s, median of {ROUNDS} alternating rounds; 1t = the calling thread, split = over the pool", "shape (m x k x n)", "route");
     for &(name, m, k, n, ta, tb) in shapes {
-        let a = vec![0.5f32; m * k];
-        let b = vec![0.25f32; k * n];
+        let a_buf: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 * 0.1 - 0.8).collect();
+        let b_buf: Vec<f32> = (0..k * n).map(|i| (i % 13) as f32 * 0.1 - 0.6).collect();
         let mut c = vec![0f32; m * n];
-        let ar = if ta { MatRef::new(&a, k, m).t() } else { MatRef::new(&a, m, k) };
-        let br = if tb { MatRef::new(&b, n, k).t() } else { MatRef::new(&b, k, n) };
+        let a = if ta { StridedRef::new(&a_buf, k, m, m).t() } else { StridedRef::new(&a_buf, m, k, k) };
+        let b = if tb { StridedRef::new(&b_buf, n, k, k).t() } else { StridedRef::new(&b_buf, k, n, n) };
         let flops = 2.0 * (m * k * n) as f64;
-        let reps = ((2e9 / flops) as usize).clamp(3, 20_000);
-        gemm(1.0, ar, br, 0.0, &mut c);
-        let started = Instant::now();
-        for _ in 0..reps {
-            gemm(1.0, ar, br, 0.0, &mut c);
+        let reps = ((2e7 / flops) as usize).clamp(3, 20_000);
+        let chosen = route_for(m, k, n);
+        // Row updates are 5-30x slower past a few rows: timed only where they could matter.
+        let routes: Vec<Route> = Route::ALL.into_iter().filter(|&r| r != Route::RowUpdates || m * k * n <= 1 << 24).collect();
+        let mut rates = vec![[Vec::new(), Vec::new()]; routes.len()];
+        for _ in 0..ROUNDS {
+            for (r, &route) in routes.iter().enumerate() {
+                for (t, rate) in rates[r].iter_mut().enumerate() {
+                    let mut run = || gemm_via(route, Some(t == 1), 1.0, a, b, 0.0, &mut c, n);
+                    run();
+                    let started = Instant::now();
+                    for _ in 0..reps {
+                        run()
+                    }
+                    rate.push(flops * reps as f64 / started.elapsed().as_secs_f64() / 1e9);
+                }
+            }
         }
-        let seconds = started.elapsed().as_secs_f64() / reps as f64;
-        println!("{name:32} {:8.1} GFLOP/s  ({:.1} us)", flops / seconds / 1e9, seconds * 1e6);
+        for (r, route) in routes.iter().enumerate() {
+            let median = |v: &mut Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            let [one, all] = &mut rates[r];
+            let mark = if *route == chosen { "*" } else { " " };
+            let (one_mark, all_mark) = if splits(m, k, n) { (" ", "<") } else { ("<", " ") };
+            println!("{name:36} {mark}{:>14}  1t {:7.1}{one_mark} split {pool_threads}t {:7.1}{all_mark}", format!("{route:?}"), median(one), median(all));
+        }
     }
 }

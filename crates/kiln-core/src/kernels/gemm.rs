@@ -1,5 +1,9 @@
-//! Single-precision matrix multiply, C = alpha * op(A) * op(B) + beta * C, on matrixmultiply's
-//! AVX2/FMA kernels; large products are split into column or row blocks across the rayon pool.
+//! Single-precision matrix multiply, C = alpha * op(A) * op(B) + beta * C, for operands with any
+//! row and column strides: a transpose is a swap of strides, never a copy. One function
+//! (`gemm_via`, behind `gemm` and `gemm_strided`) runs products through the `gemm` crate's packed
+//! kernels (AVX-512 / AVX2+FMA / portable, chosen at run time by CPU detection), or row updates
+//! for up to 4 rows, and splits C over the rayon pool only past a size threshold: small products
+//! run on the calling thread, with no fork/join.
 use crate::threads;
 
 /// A row-major matrix operand, possibly used transposed.
@@ -28,171 +32,14 @@ impl<'a> MatRef<'a> {
             (self.rows, self.cols)
         }
     }
-    /// Row and column strides of the logical matrix.
-    fn strides(&self) -> (isize, isize) {
+    /// The logical matrix as strides over the same buffer.
+    fn strided(self) -> StridedRef<'a> {
+        let stored = StridedRef::new(self.data, self.rows, self.cols, self.cols);
         if self.transposed {
-            (1, self.cols as isize)
+            stored.t()
         } else {
-            (self.cols as isize, 1)
+            stored
         }
-    }
-}
-
-impl MatRef<'_> {
-    #[inline(always)]
-    fn at(&self, i: usize, j: usize) -> f32 {
-        if self.transposed {
-            self.data[j * self.cols + i]
-        } else {
-            self.data[i * self.cols + j]
-        }
-    }
-    /// Row `i` of the logical matrix when it is contiguous.
-    fn row(&self, i: usize) -> &[f32] {
-        &self.data[i * self.cols..(i + 1) * self.cols]
-    }
-}
-
-/// Below this many multiply-adds one thread is faster than fork/join.
-const PARALLEL_MIN_FLOPS: usize = 1 << 20;
-/// Inner dimensions up to this use row updates: packing would cost more than the arithmetic.
-const SKINNY_INNER: usize = 16;
-/// Products with up to this many rows of C (and under PARALLEL_MIN_FLOPS) use row updates.
-const FEW_ROWS: usize = 4;
-/// Outputs up to this many values with a long inner dimension accumulate in place.
-const SMALL_OUTPUT: usize = 4096;
-
-/// C = alpha A B + beta C as k row updates per row of C (small k, or few rows; B rows contiguous).
-fn gemm_small_inner(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
-    let (m, k) = a.dims();
-    let n = b.dims().1;
-    let rows = |(i, c_row): (usize, &mut [f32])| {
-        if beta == 0.0 {
-            c_row.fill(0.0)
-        } else if beta != 1.0 {
-            c_row.iter_mut().for_each(|v| *v *= beta)
-        }
-        for p in 0..k {
-            let s = alpha * a.at(i, p);
-            c_row.iter_mut().zip(b.row(p)).for_each(|(c, &bv)| *c += s * bv);
-        }
-    };
-    use rayon::prelude::*;
-    if m * n * k >= PARALLEL_MIN_FLOPS && threads::num_threads() > 1 {
-        c.par_chunks_mut(n).enumerate().with_min_len(64).for_each(rows);
-    } else {
-        c.chunks_mut(n).enumerate().for_each(rows);
-    }
-}
-
-/// C = alpha A B + beta C for a small C and a long inner dimension (B rows contiguous):
-/// each thread sums a share of the k outer products into its own copy of C.
-fn gemm_small_output(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
-    let (m, k) = a.dims();
-    let n = b.dims().1;
-    let partial = |range: std::ops::Range<usize>| {
-        let mut acc = vec![0.0f32; m * n];
-        for p in range {
-            let b_row = b.row(p);
-            for i in 0..m {
-                let s = a.at(i, p);
-                acc[i * n..(i + 1) * n].iter_mut().zip(b_row).for_each(|(c, &bv)| *c += s * bv);
-            }
-        }
-        acc
-    };
-    use rayon::prelude::*;
-    let threads = threads::num_threads();
-    let sum = if threads > 1 && m * n * k >= PARALLEL_MIN_FLOPS {
-        let chunk = k.div_ceil(threads);
-        (0..threads).into_par_iter().map(|t| partial(t * chunk..((t + 1) * chunk).min(k))).reduce(
-            || vec![0.0; m * n],
-            |mut x, y| {
-                x.iter_mut().zip(&y).for_each(|(a, b)| *a += b);
-                x
-            },
-        )
-    } else {
-        partial(0..k)
-    };
-    for (cv, sv) in c.iter_mut().zip(&sum) {
-        *cv = alpha * sv + if beta == 0.0 { 0.0 } else { beta * *cv };
-    }
-}
-
-struct SendPtr(*mut f32);
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-/// `c` (m x n, row-major) = alpha * a * b + beta * c.
-pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
-    let (m, k) = a.dims();
-    let (k2, n) = b.dims();
-    assert_eq!(k, k2, "gemm inner dimensions differ");
-    assert_eq!(c.len(), m * n, "gemm output has the wrong size");
-    if m == 0 || n == 0 {
-        return;
-    }
-    // An empty inner dimension sums nothing: C = beta C (zeros for beta 0, as numpy).
-    if k == 0 {
-        if beta == 0.0 {
-            c.fill(0.0)
-        } else {
-            c.iter_mut().for_each(|v| *v *= beta)
-        }
-        return;
-    }
-    // Few rows (inference on a sample or a handful): row updates read B once per row, where
-    // packing it would copy all of B on every call.
-    if !b.transposed && (k <= SKINNY_INNER || (m <= FEW_ROWS && m * n * k < PARALLEL_MIN_FLOPS)) {
-        return gemm_small_inner(alpha, a, b, beta, c);
-    }
-    if !b.transposed && m * n <= SMALL_OUTPUT && k >= 64 * m.max(n) {
-        return gemm_small_output(alpha, a, b, beta, c);
-    }
-    let (rsa, csa) = a.strides();
-    let (rsb, csb) = b.strides();
-    let threads = threads::num_threads();
-    let work = m * n * k;
-    let c_ptr = SendPtr(c.as_mut_ptr());
-    // Each block writes a disjoint part of C; A and B are only read.
-    let block = |row0: usize, rows: usize, col0: usize, cols: usize| unsafe {
-        let c_ptr = &c_ptr;
-        matrixmultiply::sgemm(
-            rows,
-            k,
-            cols,
-            alpha,
-            a.data.as_ptr().offset(row0 as isize * rsa),
-            rsa,
-            csa,
-            b.data.as_ptr().offset(col0 as isize * csb),
-            rsb,
-            csb,
-            beta,
-            c_ptr.0.add(row0 * n + col0),
-            n as isize,
-            1,
-        );
-    };
-    if threads <= 1 || work < PARALLEL_MIN_FLOPS {
-        block(0, m, 0, n);
-        return;
-    }
-    use rayon::prelude::*;
-    // Split the longer side, in multiples of the micro-kernel's 16 (AVX-512) / 8 lanes.
-    if n >= m {
-        let chunk = n.div_ceil(threads).next_multiple_of(16).min(n);
-        (0..n.div_ceil(chunk)).into_par_iter().for_each(|i| {
-            let col0 = i * chunk;
-            block(0, m, col0, chunk.min(n - col0));
-        });
-    } else {
-        let chunk = m.div_ceil(threads).next_multiple_of(8).min(m);
-        (0..m.div_ceil(chunk)).into_par_iter().for_each(|i| {
-            let row0 = i * chunk;
-            block(row0, chunk.min(m - row0), 0, n);
-        });
     }
 }
 
@@ -219,62 +66,240 @@ impl<'a> StridedRef<'a> {
     fn fits(&self, len: usize) -> bool {
         self.rows == 0 || self.cols == 0 || (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride < len
     }
+    #[inline(always)]
+    fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.row_stride + j * self.col_stride]
+    }
 }
 
-/// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c,
-/// for blocks of larger matrices; rows of C are split over threads when the product is large.
-pub fn gemm_strided(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+/// Which kernel computes a product. All give the same numbers up to float32 rounding; `gemm`
+/// takes `route_for`'s, `gemm_via` forces one (for the benchmark and the tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// k row updates per row of C on the calling thread, no packing: each row of C is summed in
+    /// the same order whatever the number of rows.
+    RowUpdates,
+    /// matrixmultiply's AVX2/FMA kernels (kiln's route before the `gemm` crate, kept for the
+    /// benchmark's comparison).
+    MatrixMultiply,
+    /// The `gemm` crate's kernels: AVX-512 where the CPU has it, else AVX2+FMA, else portable;
+    /// C split into one block per thread by kiln.
+    Gemm,
+    /// The `gemm` crate with its own split over the pool (it shares packed blocks of B between
+    /// threads).
+    GemmThreaded,
+}
+
+impl Route {
+    pub const ALL: [Route; 4] = [Route::RowUpdates, Route::MatrixMultiply, Route::Gemm, Route::GemmThreaded];
+}
+
+/// Below this many multiply-adds a product runs on the calling thread, with no fork/join. From
+/// benches/RESULTS.md's quiet run (2 cores): 128³ split over 2 threads took 43 us against 53 us
+/// on one, so a fork/join costs about 16 us, and a split pays once one thread needs over 32 us:
+/// 1.6M multiply-adds at the `gemm` crate's 100 GFLOP/s. The seed MLP's products (3.2M) split.
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+
+/// Products with up to this many rows of C use row updates (inference on a few samples).
+const FEW_ROWS: usize = 4;
+
+/// The route `gemm` takes for an m x k x n product. Measured with `cargo bench --bench gemm`: the
+/// `gemm` crate is the fastest on every shape class kiln uses from 32 rows to 1024, short and
+/// long inner dimensions (it replaced row updates for inner dimensions up to 16, 5-8x slower, and
+/// per-thread partial sums for small outputs, 30x slower). Up to 4 rows, row updates and the crate
+/// were level (21-35 GFLOP/s each, noisy): row updates stay there, so that predicting 1 to 4
+/// samples gives each sample the same bits whatever the batch (below the split threshold).
+pub fn route_for(m: usize, k: usize, n: usize) -> Route {
+    if m <= FEW_ROWS && m * k * n < PARALLEL_MIN_FLOPS {
+        Route::RowUpdates
+    } else {
+        Route::Gemm
+    }
+}
+
+/// C = alpha A B + beta C as k row updates per row of C, on the calling thread, vectorised over
+/// the row with AVX-512 or AVX2 and fused multiply-adds where the CPU has them.
+fn row_updates(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: each is called only where the CPU has the features it is compiled for.
+        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma") {
+            return unsafe { row_updates_avx512(alpha, a, b, beta, c, c_row_stride) };
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            return unsafe { row_updates_avx2(alpha, a, b, beta, c, c_row_stride) };
+        }
+    }
+    row_updates_body::<false>(alpha, a, b, beta, c, c_row_stride)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn row_updates_avx512(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+    row_updates_body::<true>(alpha, a, b, beta, c, c_row_stride)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn row_updates_avx2(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+    row_updates_body::<true>(alpha, a, b, beta, c, c_row_stride)
+}
+
+/// The row updates, compiled into each caller's instruction set; `FUSED` uses one rounding per
+/// multiply-add (only where the CPU has FMA: elsewhere `mul_add` is a slow library call).
+#[inline(always)]
+fn row_updates_body<const FUSED: bool>(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    for i in 0..m {
+        let c_row = &mut c[i * c_row_stride..][..n];
+        if beta == 0.0 {
+            c_row.fill(0.0)
+        } else if beta != 1.0 {
+            c_row.iter_mut().for_each(|v| *v *= beta)
+        }
+        for p in 0..k {
+            let s = alpha * a.at(i, p);
+            if b.col_stride == 1 {
+                let b_row = &b.data[p * b.row_stride..][..n];
+                if FUSED {
+                    c_row.iter_mut().zip(b_row).for_each(|(c, &bv)| *c = s.mul_add(bv, *c));
+                } else {
+                    c_row.iter_mut().zip(b_row).for_each(|(c, &bv)| *c += s * bv);
+                }
+            } else {
+                c_row.iter_mut().enumerate().for_each(|(j, c)| *c += s * b.at(p, j));
+            }
+        }
+    }
+}
+
+/// The output block: m x n at `ptr`, rows `row_stride` apart, columns adjacent.
+#[derive(Clone, Copy)]
+struct OutPtr {
+    ptr: *mut f32,
+    row_stride: usize,
+}
+// Each parallel block writes a disjoint part of C, which the caller borrows mutably throughout.
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+/// One product's operands and output, as the packed kernels take them.
+struct Product<'a> {
+    route: Route,
+    alpha: f32,
+    a: StridedRef<'a>,
+    b: StridedRef<'a>,
+    beta: f32,
+    c: OutPtr,
+}
+
+impl Product<'_> {
+    /// Rows `rows` x columns `cols` of C through the packed kernel, on `threads` threads of the
+    /// `gemm` crate's own split (1: the calling thread).
+    ///
+    /// # Safety
+    /// The block lies inside A, B and C, and no other thread touches that part of C.
+    unsafe fn block(&self, threads: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
+        let (a, b, k) = (&self.a, &self.b, self.a.cols);
+        let a_ptr = a.data.as_ptr().add(rows.start * a.row_stride);
+        let b_ptr = b.data.as_ptr().add(cols.start * b.col_stride);
+        let c_ptr = self.c.ptr.add(rows.start * self.c.row_stride + cols.start);
+        let (rsa, csa, rsb, csb, rsc) = (a.row_stride as isize, a.col_stride as isize, b.row_stride as isize, b.col_stride as isize, self.c.row_stride as isize);
+        let (m, n) = (rows.len(), cols.len());
+        if self.route == Route::MatrixMultiply {
+            matrixmultiply::sgemm(m, k, n, self.alpha, a_ptr, rsa, csa, b_ptr, rsb, csb, self.beta, c_ptr, rsc, 1);
+        } else {
+            // The gemm crate computes dst = s·dst + t·lhs·rhs, dst read only when asked: with beta
+            // 0 a C holding NaN is overwritten, as BLAS does. Strides are given column first.
+            let parallelism = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+            gemm::gemm(m, n, k, c_ptr, 1, rsc, self.beta != 0.0, a_ptr, csa, rsa, b_ptr, csb, rsb, self.beta, self.alpha, false, false, false, parallelism);
+        }
+    }
+
+    /// The whole of C, split into one block per thread when `parallel`: along the side that leaves
+    /// each thread the larger block.
+    fn run(&self, parallel: bool) {
+        let (m, n) = (self.a.rows, self.b.cols);
+        let threads = threads::num_threads();
+        // SAFETY (every call): the operands were checked to fit their buffers, the blocks partition C.
+        if !parallel || self.route == Route::GemmThreaded {
+            return unsafe { self.block(if parallel { threads } else { 1 }, 0..m, 0..n) };
+        }
+        use rayon::prelude::*;
+        // Blocks in multiples of the micro-kernels' register tiles (16 columns: one AVX-512 vector).
+        if n >= m {
+            let chunk = n.div_ceil(threads).next_multiple_of(16).min(n);
+            (0..n.div_ceil(chunk)).into_par_iter().for_each(|i| unsafe { self.block(1, 0..m, i * chunk..((i + 1) * chunk).min(n)) });
+        } else {
+            let chunk = m.div_ceil(threads).next_multiple_of(8).min(m);
+            (0..m.div_ceil(chunk)).into_par_iter().for_each(|i| unsafe { self.block(1, i * chunk..((i + 1) * chunk).min(m), 0..n) });
+        }
+    }
+}
+
+/// Whether a product this size is split over the pool.
+pub fn splits(m: usize, k: usize, n: usize) -> bool {
+    threads::num_threads() > 1 && m * n * k >= PARALLEL_MIN_FLOPS
+}
+
+/// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c
+/// through `route`, split over the pool when `split` says so (None: when `splits`; row updates
+/// never split).
+#[allow(clippy::too_many_arguments)] // BLAS's argument list, less the sizes the operands carry
+pub fn gemm_via(route: Route, split: Option<bool>, alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(k, b.rows, "gemm inner dimensions differ");
     assert!(a.fits(a.data.len()) && b.fits(b.data.len()), "gemm operand outside its buffer");
+    assert!(n <= c_row_stride || m <= 1, "gemm output rows overlap");
     assert!(StridedRef { data: c, rows: m, cols: n, row_stride: c_row_stride, col_stride: 1 }.fits(c.len()), "gemm output outside its buffer");
     if m == 0 || n == 0 {
         return;
     }
-    let c_ptr = SendPtr(c.as_mut_ptr());
-    // Each block writes its own rows of C; A and B are only read.
-    let block = |row0: usize, rows: usize| unsafe {
-        let c_ptr = &c_ptr;
-        matrixmultiply::sgemm(
-            rows,
-            k,
-            n,
-            alpha,
-            a.data.as_ptr().add(row0 * a.row_stride),
-            a.row_stride as isize,
-            a.col_stride as isize,
-            b.data.as_ptr(),
-            b.row_stride as isize,
-            b.col_stride as isize,
-            beta,
-            c_ptr.0.add(row0 * c_row_stride),
-            c_row_stride as isize,
-            1,
-        );
-    };
-    let threads = threads::num_threads();
-    if threads <= 1 || m * n * k < PARALLEL_MIN_FLOPS || m < 16 {
-        block(0, m);
+    // An empty inner dimension sums nothing: C = beta C (zeros for beta 0, as numpy).
+    if k == 0 {
+        for i in 0..m {
+            let row = &mut c[i * c_row_stride..][..n];
+            if beta == 0.0 {
+                row.fill(0.0)
+            } else {
+                row.iter_mut().for_each(|v| *v *= beta)
+            }
+        }
         return;
     }
-    use rayon::prelude::*;
-    let chunk = m.div_ceil(threads).next_multiple_of(8).min(m);
-    (0..m.div_ceil(chunk)).into_par_iter().for_each(|i| block(i * chunk, chunk.min(m - i * chunk)));
+    if route == Route::RowUpdates {
+        return row_updates(alpha, a, b, beta, c, c_row_stride);
+    }
+    let parallel = split.unwrap_or_else(|| splits(m, k, n)) && threads::num_threads() > 1;
+    Product { route, alpha, a, b, beta, c: OutPtr { ptr: c.as_mut_ptr(), row_stride: c_row_stride } }.run(parallel);
+}
+
+/// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c,
+/// for blocks of larger matrices and transposed operands, read in place.
+pub fn gemm_strided(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+    gemm_via(route_for(a.rows, a.cols, b.cols), None, alpha, a, b, beta, c, c_row_stride);
+}
+
+/// `c` (m x n, row-major) = alpha * a * b + beta * c.
+pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
+    let ((m, k), (k2, n)) = (a.dims(), b.dims());
+    assert_eq!(k, k2, "gemm inner dimensions differ");
+    assert_eq!(c.len(), m * n, "gemm output has the wrong size");
+    gemm_strided(alpha, a.strided(), b.strided(), beta, c, n.max(1));
 }
 
 /// Naive reference, for tests.
 pub fn gemm_reference(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
     let (m, k) = a.dims();
     let (_, n) = b.dims();
-    let at = |i: usize, p: usize| if a.transposed { a.data[p * a.cols + i] } else { a.data[i * a.cols + p] };
-    let bt = |p: usize, j: usize| if b.transposed { b.data[j * b.cols + p] } else { b.data[p * b.cols + j] };
+    let (a, b) = (a.strided(), b.strided());
     for i in 0..m {
         for j in 0..n {
             let mut s = 0.0f64;
             for p in 0..k {
-                s += at(i, p) as f64 * bt(p, j) as f64;
+                s += a.at(i, p) as f64 * b.at(p, j) as f64;
             }
-            c[i * n + j] = alpha * s as f32 + beta * c[i * n + j];
+            c[i * n + j] = alpha * s as f32 + if beta == 0.0 { 0.0 } else { beta * c[i * n + j] };
         }
     }
 }
@@ -291,8 +316,8 @@ mod tests {
     #[test]
     fn every_transpose_combination_matches_the_reference() {
         let mut rng = Rng::new(3);
-        // Sizes on both sides of the parallel threshold and off the micro-kernel multiples.
-        // Also the skinny paths: a small inner dimension, and a small output with a long one.
+        // Sizes on both sides of the parallel threshold and off the micro-kernel multiples; a
+        // short inner dimension, and a small output with a long one.
         for &(m, k, n) in &[(3, 5, 7), (32, 784, 128), (130, 70, 257), (1, 9, 1), (3000, 9, 32), (9, 20000, 32), (300, 16, 40), (1, 784, 128), (4, 128, 10)] {
             for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
                 let a = random(m * k, &mut rng);
@@ -307,6 +332,73 @@ mod tests {
                     assert!((x - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n} {ta} {tb}: {x} vs {y}");
                 }
             }
+        }
+    }
+
+    /// Every route against the reference on one product; `c0` seeds C (NaN where beta is 0
+    /// must not leak through).
+    fn check_every_route(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c0: &[f32], c_row_stride: usize, label: &str) {
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        let mut want = c0.to_vec();
+        for i in 0..m {
+            for j in 0..n {
+                let s: f64 = (0..k).map(|p| a.at(i, p) as f64 * b.at(p, j) as f64).sum();
+                let old = c0[i * c_row_stride + j];
+                want[i * c_row_stride + j] = alpha * s as f32 + if beta == 0.0 { 0.0 } else { beta * old };
+            }
+        }
+        for route in Route::ALL {
+            for split in [false, true] {
+                let mut c = c0.to_vec();
+                gemm_via(route, Some(split), alpha, a, b, beta, &mut c, c_row_stride);
+                for (idx, (x, y)) in c.iter().zip(&want).enumerate() {
+                    let close = (x - y).abs() <= 1e-4 * (1.0 + k as f32).sqrt() * (1.0 + y.abs()) || (x.is_nan() && y.is_nan());
+                    assert!(close, "{label} via {route:?} split {split}: C[{idx}] = {x}, reference {y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_route_matches_the_reference_on_strided_and_transposed_operands() {
+        let mut rng = Rng::new(5);
+        // Odd sizes off the micro-kernel multiples, zero-size dimensions, the seed MLP's products,
+        // sizes past the parallel threshold, and each operand read in place transposed or as a
+        // block of a wider buffer (row stride past its columns).
+        for &(m, k, n) in &[(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (7, 13, 5), (17, 33, 31), (32, 784, 128), (784, 32, 128), (32, 128, 784), (65, 300, 97), (2, 5000, 3)] {
+            for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
+                for pad in [0, 3] {
+                    let (a_rows, a_cols) = if ta { (k, m) } else { (m, k) };
+                    let (b_rows, b_cols) = if tb { (n, k) } else { (k, n) };
+                    let a_buf = random(a_rows * (a_cols + pad), &mut rng);
+                    let b_buf = random(b_rows * (b_cols + pad), &mut rng);
+                    let a = StridedRef::new(&a_buf, a_rows, a_cols, a_cols + pad);
+                    let b = StridedRef::new(&b_buf, b_rows, b_cols, b_cols + pad);
+                    let (a, b) = (if ta { a.t() } else { a }, if tb { b.t() } else { b });
+                    let c_row_stride = n + pad;
+                    let mut c0 = random(m * c_row_stride, &mut rng);
+                    let label = format!("{m}x{k}x{n} ta={ta} tb={tb} pad={pad}");
+                    check_every_route(0.5, a, b, 0.25, &c0, c_row_stride, &label);
+                    check_every_route(1.0, a, b, 1.0, &c0, c_row_stride, &label);
+                    c0.iter_mut().for_each(|v| *v = f32::NAN);
+                    check_every_route(1.0, a, b, 0.0, &c0, c_row_stride, &label);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_to_four_rows_give_each_row_the_same_bits() {
+        // predict on 1 sample and on a few must agree exactly: each row is summed in one order.
+        let mut rng = Rng::new(6);
+        let (k, n) = (784, 128);
+        let (x, w) = (random(4 * k, &mut rng), random(k * n, &mut rng));
+        let mut four = vec![0.0; 4 * n];
+        gemm(1.0, MatRef::new(&x, 4, k), MatRef::new(&w, k, n), 0.0, &mut four);
+        for row in 0..4 {
+            let mut one = vec![0.0; n];
+            gemm(1.0, MatRef::new(&x[row * k..(row + 1) * k], 1, k), MatRef::new(&w, k, n), 0.0, &mut one);
+            assert_eq!(one, four[row * n..(row + 1) * n], "row {row}");
         }
     }
 
