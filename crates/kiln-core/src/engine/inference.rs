@@ -2,7 +2,7 @@
 //! batch): the plan for each input shape is made once and reused, and small batches run on the
 //! calling thread, so a call costs its kernels and one copy in and out.
 use super::batch_range::sample_dims;
-use super::{lock_all_for_read, Engine};
+use super::{lock_all_for_read, try_lock_all_for_read, Engine};
 use crate::error::{shape_str, KilnError, Result};
 use crate::graph::Op;
 use crate::tensor::{Storage, Tensor};
@@ -14,23 +14,41 @@ pub const INLINE_MAX_ROWS: usize = 16;
 impl Engine {
     /// The model's outputs on `inputs` (all their samples, as one batch), in inference mode.
     pub fn predict_on_batch(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        let rows = self.check_input_shapes(inputs)?;
-        let w = self.workspace(rows, &sample_dims(inputs))?;
+        self.predict_on_batch_locking(inputs, true).expect("a waiting lock always succeeds")
+    }
+
+    /// As predict_on_batch, or None (nothing run) when a variable is being written, by a fit
+    /// on another engine: for callers that must not wait, as the event loop.
+    pub fn try_predict_on_batch(&mut self, inputs: &[&Tensor]) -> Option<Result<Vec<Tensor>>> {
+        self.predict_on_batch_locking(inputs, false)
+    }
+
+    fn predict_on_batch_locking(&mut self, inputs: &[&Tensor], wait: bool) -> Option<Result<Vec<Tensor>>> {
+        let rows = match self.check_input_shapes(inputs) {
+            Ok(rows) => rows,
+            Err(e) => return Some(Err(e)),
+        };
+        let w = match self.workspace(rows, &sample_dims(inputs)) {
+            Ok(w) => w,
+            Err(e) => return Some(Err(e)),
+        };
         let Engine { graph, workspaces, rng, input_nodes, variables, .. } = self;
+        // Locked on the caller's thread, as for training.
+        let guards = if wait { lock_all_for_read(variables) } else { try_lock_all_for_read(variables)? };
+        let buffers: Vec<&Vec<f32>> = guards.iter().map(|g| &**g).collect();
         let plan = &mut workspaces[w].2.plan;
         for (t, &node) in inputs.iter().zip(input_nodes.iter()) {
             copy_as_f32(t, &mut plan.values[node]);
         }
-        // Locked on the caller's thread, as for training.
-        let guards = lock_all_for_read(variables);
-        let buffers: Vec<&Vec<f32>> = guards.iter().map(|g| &**g).collect();
         if rows <= INLINE_MAX_ROWS {
             plan.forward(graph, &buffers, false, rng);
         } else {
             crate::threads::run(|| plan.forward(graph, &buffers, false, rng));
         }
-        plan.take_failure()?;
-        graph.outputs.iter().map(|&o| Tensor::from_f32(plan.shapes[o].clone(), plan.value_of(graph, &buffers, o).to_vec())).collect()
+        if let Err(e) = plan.take_failure() {
+            return Some(Err(e));
+        }
+        Some(graph.outputs.iter().map(|&o| Tensor::from_f32(plan.shapes[o].clone(), plan.value_of(graph, &buffers, o).to_vec())).collect())
     }
 
     /// Checks that `inputs` fit the model's inputs (count, rank, every fixed axis, one batch

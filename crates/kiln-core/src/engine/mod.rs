@@ -29,7 +29,7 @@ use std::ops::Deref;
 pub use batch_range::{BatchData, BatchRange};
 use compiled_losses::{BatchLoss, CompiledLosses};
 use data_check::check_sample_weights;
-use locks::{lock_all_for_read, lock_all_for_write};
+use locks::{lock_all_for_read, lock_all_for_write, try_lock_all_for_read};
 pub use loss_terms::{LossTerm, TermKind, WeightPenalty};
 pub use reduction::Reduction;
 pub use spec::{EngineSpec, LossSpec, MetricSpec};
