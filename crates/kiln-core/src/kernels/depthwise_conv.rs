@@ -132,20 +132,30 @@ unsafe fn forward_row<A: Lanes, B: Lanes>(g: &Geometry, x: *const f32, kernel: *
 }
 
 /// dx[ix][ch..] += Σ dy[oy][ox] k[ky][kx] over the window cells (`rows`: (ky, oy); `columns`:
-/// (kx, ox)) whose output lies on input pixel `ix` of the row `dx`; `dy` is the sample's.
+/// (kx, ox)) whose output lies on input pixel `ix` of the row `dx`; `dy` is the sample's. V
+/// vectors at a time, so each cell's bookkeeping is shared by several vectors' multiply-adds
+/// (a pixel has as few as one cell at stride 2).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn input_gradient_pixel<L: Lanes>(g: &Geometry, dy: *const f32, kernel: *const f32, dx: *mut f32, rows: &[(usize, usize)], columns: &[(usize, usize)], mut ch: usize) -> usize {
+unsafe fn input_gradient_pixel<L: Lanes, const V: usize>(g: &Geometry, dy: *const f32, kernel: *const f32, dx: *mut f32, rows: &[(usize, usize)], columns: &[(usize, usize)], mut ch: usize) -> usize {
     let c = g.channels;
-    while ch + L::N <= c {
-        let mut acc = L::load(dx.add(ch));
+    while ch + V * L::N <= c {
+        let mut acc = [L::zero(); V];
+        for (v, acc) in acc.iter_mut().enumerate() {
+            *acc = L::load(dx.add(ch + v * L::N));
+        }
         for &(ky, oy) in rows {
             for &(kx, ox) in columns {
-                acc = L::fma(L::load(dy.add((oy * g.out_w + ox) * c + ch)), L::load(kernel.add((ky * g.k_w + kx) * c + ch)), acc);
+                let (d, k) = (dy.add((oy * g.out_w + ox) * c + ch), kernel.add((ky * g.k_w + kx) * c + ch));
+                for (v, acc) in acc.iter_mut().enumerate() {
+                    *acc = L::fma(L::load(d.add(v * L::N)), L::load(k.add(v * L::N)), *acc);
+                }
             }
         }
-        L::store(dx.add(ch), acc);
-        ch += L::N;
+        for (v, acc) in acc.iter().enumerate() {
+            L::store(dx.add(ch + v * L::N), *acc);
+        }
+        ch += V * L::N;
     }
     ch
 }
@@ -208,10 +218,14 @@ macro_rules! per_isa {
         }
         $(#[target_feature(enable = $feature)])?
         #[allow(clippy::too_many_arguments)]
-        unsafe fn $input_gradient(g: &Geometry, dy: *const f32, kernel: *const f32, dx: *mut f32, rows: &[(usize, usize)], columns: &[(usize, usize)]) {
-            let ch = input_gradient_pixel::<$a>(g, dy, kernel, dx, rows, columns, 0);
-            let ch = input_gradient_pixel::<$b>(g, dy, kernel, dx, rows, columns, ch);
-            input_gradient_pixel::<Scalar>(g, dy, kernel, dx, rows, columns, ch);
+        unsafe fn $input_gradient(g: &Geometry, dy: *const f32, kernel: *const f32, dx_row: *mut f32, rows: &[(usize, usize)], columns_over: &[Vec<(usize, usize)>]) {
+            for (ix, columns) in columns_over.iter().enumerate() {
+                let dx = dx_row.add(ix * g.channels);
+                let ch = input_gradient_pixel::<$a, 4>(g, dy, kernel, dx, rows, columns, 0);
+                let ch = input_gradient_pixel::<$a, 1>(g, dy, kernel, dx, rows, columns, ch);
+                let ch = input_gradient_pixel::<$b, 1>(g, dy, kernel, dx, rows, columns, ch);
+                input_gradient_pixel::<Scalar, 1>(g, dy, kernel, dx, rows, columns, ch);
+            }
         }
         $(#[target_feature(enable = $feature)])?
         unsafe fn $kernel_gradient(g: &Geometry, x: *const f32, dy: *const f32, dk: *mut f32, oy: usize) {
@@ -345,25 +359,24 @@ fn input_gradient_with(isa: Isa, g: &Geometry, dy: &[f32], kernel: &[f32], multi
         let (b, iy) = (r / g.in_h, r % g.in_h);
         let dy = &dy[b * g.positions() * out_c..(b + 1) * g.positions() * out_c];
         let rows = &rows_over[iy];
-        for (ix, acc) in dx_row.chunks_exact_mut(c).enumerate() {
-            let columns = &columns_over[ix];
-            if multiplier == 1 {
-                // SAFETY: check_lengths sized dy and the kernel for `g`; the cells are those
-                // whose output lies inside dy; `acc` is this pixel's c values.
-                unsafe {
-                    let (dy, kernel, dx) = (dy.as_ptr(), kernel.as_ptr(), acc.as_mut_ptr());
-                    match isa {
-                        Isa::Portable => input_gradient_portable(g, dy, kernel, dx, rows, columns),
-                        #[cfg(target_arch = "x86_64")]
-                        Isa::Avx2 => input_gradient_avx2(g, dy, kernel, dx, rows, columns),
-                        #[cfg(target_arch = "x86_64")]
-                        Isa::Avx512 => input_gradient_avx512(g, dy, kernel, dx, rows, columns),
-                    }
+        if multiplier == 1 {
+            // SAFETY: check_lengths sized dy and the kernel for `g`; the cells are those whose
+            // output lies inside dy; dx_row is this input row's in_w x c values.
+            unsafe {
+                let (dy, kernel, dx) = (dy.as_ptr(), kernel.as_ptr(), dx_row.as_mut_ptr());
+                match isa {
+                    Isa::Portable => input_gradient_portable(g, dy, kernel, dx, rows, &columns_over),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => input_gradient_avx2(g, dy, kernel, dx, rows, &columns_over),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => input_gradient_avx512(g, dy, kernel, dx, rows, &columns_over),
                 }
-                continue;
             }
+            return;
+        }
+        for (ix, acc) in dx_row.chunks_exact_mut(c).enumerate() {
             for &(ky, oy) in rows {
-                for &(kx, ox) in columns {
+                for &(kx, ox) in &columns_over[ix] {
                     let d = &dy[(oy * g.out_w + ox) * out_c..][..out_c];
                     let k = &kernel[(ky * g.k_w + kx) * out_c..][..out_c];
                     for ((a, d), k) in acc.iter_mut().zip(d.chunks_exact(multiplier)).zip(k.chunks_exact(multiplier)) {
