@@ -2,6 +2,7 @@
 //! libuv's threads (and rayon's inside), so the Node event loop stays free.
 use crate::convert;
 use crate::error::{guard, to_js};
+use crate::inference::PredictTimes;
 use crate::tensor::NativeTensor;
 use crate::variable::NativeVariable;
 use kiln_core::engine::{BatchData, BatchRange};
@@ -10,7 +11,6 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::bindgen_prelude::{ClassInstance, Float32Array, Float64Array, Uint32Array};
 use napi::{Env, Result, Task};
 use napi_derive::napi;
-use crate::inference::PredictTimes;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
