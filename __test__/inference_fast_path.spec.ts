@@ -106,6 +106,75 @@ for (const name of Object.keys(kerasPredictions)) {
   });
 }
 
+const seedMlp = (seed: number) => {
+  kiln.setSeed(seed);
+  return new kiln.Sequential([
+    new kiln.layers.Flatten({ inputShape: [28, 28] }),
+    new kiln.layers.Dense(128, { activation: 'relu' }),
+    new kiln.layers.Dropout(0.2),
+    new kiln.layers.Dense(10, { activation: 'softmax' }),
+  ]);
+};
+
+test('async predict of one sample: once measured quick, it runs at once, with the numbers of every other path', async (t) => {
+  const model = seedMlp(5);
+  const xs = [1, 2, 3].map((seed) => samples(1, [28, 28], 20 + seed));
+  const expected = xs.map((x) => values(model.predictOnBatch(x)));
+  // The first call of a shape is measured on a worker; the later ones run on this thread.
+  for (let round = 0; round < 4; round++) {
+    for (const [i, x] of xs.entries()) t.deepEqual(values(await model.predict(x)), expected[i], `round ${round}, sample ${i}`);
+  }
+  // A promise still, resolved with the outputs, whatever route it took.
+  const pending = model.predict(xs[0]);
+  t.true(pending instanceof Promise);
+  t.deepEqual(values(await pending), expected[0]);
+  // Many at once: one runs now, the rest find the engine free or wait on a worker; each gets its own sample's outputs.
+  const together = await Promise.all(xs.flatMap((x) => [model.predict(x), model.predict(x, { batchSize: 1 })]));
+  t.deepEqual(together.map(values), xs.flatMap((_, i) => [expected[i], expected[i]]));
+  // A batch larger than batchSize is never the quick route: batches of 2 agree with one call.
+  const five = samples(5, [28, 28], 30);
+  t.true(maxDifference(values(await model.predict(five, { batchSize: 2 })), values(model.predictOnBatch(five))) < 1e-5);
+});
+
+// Serial: the other tests' synchronous work would hold the event loop too.
+test.serial('a loop of awaited quick predicts still lets the event loop turn (timers, I/O)', async (t) => {
+  const model = seedMlp(6);
+  const x = samples(1, [28, 28], 40);
+  for (let i = 0; i < 5; i++) await model.predict(x);
+  let turns = 0;
+  let stop = false;
+  const tick = () => {
+    turns += 1;
+    if (!stop) setImmediate(tick);
+  };
+  setImmediate(tick);
+  for (let i = 0; i < 400; i++) await model.predict(x);
+  stop = true;
+  // At least one turn per 20 quick runs (and one per run that hops to a worker).
+  t.true(turns >= 400 / 20, `the event loop turned ${turns} times during 400 back-to-back predicts`);
+});
+
+test('predict while a fit writes the weights: resolves (on a worker, never blocking on the weights), then agrees with predictOnBatch', async (t) => {
+  const model = seedMlp(7);
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  const x = samples(1, [28, 28], 50);
+  for (let i = 0; i < 5; i++) await model.predict(x);
+  const data = samples(512, [28, 28], 51);
+  const labels = kiln.tensor(Array.from({ length: 512 }, (_, i) => i % 10));
+  const fitting = model.fit(data, labels, { epochs: 3, batchSize: 16, verbose: 0 });
+  let predictions = 0;
+  let done = false;
+  void fitting.then(() => (done = true));
+  while (!done) {
+    const y = await model.predict(x);
+    t.true(Array.from(y.dataSync()).every(Number.isFinite));
+    predictions += 1;
+  }
+  await fitting;
+  t.true(predictions > 0);
+  t.deepEqual(values(await model.predict(x)), values(model.predictOnBatch(x)));
+});
+
 test('predictOnBatch refuses what predict refuses, with the same errors', async (t) => {
   kiln.setSeed(7);
   const model = new kiln.Sequential([new kiln.layers.Dense(3, { inputShape: [4] })]);

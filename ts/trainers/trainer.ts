@@ -32,7 +32,7 @@ import {
   isBatchStream, streamKind, unpackBatch,
 } from './data_adapters/index.js';
 import { EpochIterator } from './epoch_iterator.js';
-import { inferenceEngine, predictOnBatchNow } from './inference_engine.js';
+import { inferenceEngine, predictNowIfQuick, predictOnBatchNow } from './inference_engine.js';
 import { checkWeightOptions, type ClassWeight, resolveSampleWeights, shouldValidate } from './fit_options.js';
 import { logNames, RunningLogs } from './running_logs.js';
 import { concatRows, runRows } from './run_rows.js';
@@ -556,7 +556,8 @@ export abstract class Trainer {
       // Arrays with nothing to report between batches: one native call, which batches them itself.
       const [xs] = this.prepare(x, undefined, 'predict');
       const engine = this.predictEngine();
-      const results = (await awaitNative(() => engine.predict(handles(xs), o.batchSize))).map((h) => new Tensor(h));
+      // Work quicker than the hop to a worker thread runs now (one sample of a small model).
+      const results = (await predictNowIfQuick(engine, xs, o.batchSize)) ?? (await awaitNative(() => engine.predict(handles(xs), o.batchSize))).map((h) => new Tensor(h));
       return (results.length === 1 ? results[0] : results) as T;
     }
     let adapter: DataAdapter;

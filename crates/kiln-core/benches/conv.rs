@@ -5,10 +5,11 @@
 //!   pool 2, conv 64 3x3 relu, max pool 2, dense 128 relu, dense 10 softmax, Adam): the
 //!   per-op profile, summed at the end.
 //! - resnet: ResNet50's typical convolutions at batch 1 (inference) and their gradients.
-//! - mobilenet: MobileNetV2's depthwise 3x3 convolutions at batch 1.
+//! - mobilenet: MobileNetV2's depthwise 3x3 convolutions at batch 1 and 32, forward and both
+//!   gradients, the vector kernel against the scalar one it replaced (alternating rounds).
 mod common;
 
-use common::{bench, random, wanted, Work};
+use common::{bench, median_seconds, random, report, wanted, Work};
 use kiln_core::kernels::binary::{self, BinaryOp};
 use kiln_core::kernels::conv::{self, Geometry, Groups, Padding, Route};
 use kiln_core::kernels::gemm::{gemm, MatRef};
@@ -180,18 +181,158 @@ fn resnet(rng: &mut Rng) {
     }
 }
 
+/// The depthwise kernel before its vector rewrite (multiplier 1, scalar loops over slices the
+/// compiler vectorises), kept here so the mobilenet section measures the rewrite against it.
+mod depthwise_before {
+    use kiln_core::kernels::conv::Geometry;
+    use rayon::prelude::*;
+
+    fn parallel(g: &Geometry) -> bool {
+        g.batch * g.positions() * g.k_h * g.k_w * g.channels >= 1 << 18 && kiln_core::threads::num_threads() > 1
+    }
+
+    fn multiply_add(acc: &mut [f32], x: &[f32], k: &[f32]) {
+        acc.iter_mut().zip(x).zip(k).for_each(|((a, &x), &k)| *a += x * k);
+    }
+
+    pub fn forward(g: &Geometry, x: &[f32], kernel: &[f32], y: &mut [f32]) {
+        let c = g.channels;
+        let row = |(r, y_row): (usize, &mut [f32])| {
+            let (b, oy) = (r / g.out_h, r % g.out_h);
+            let x = &x[b * g.in_size()..(b + 1) * g.in_size()];
+            y_row.fill(0.0);
+            for (ox, acc) in y_row.chunks_exact_mut(c).enumerate() {
+                for ky in 0..g.k_h {
+                    let Some(iy) = g.source_row(oy, ky) else { continue };
+                    for kx in 0..g.k_w {
+                        let Some(ix) = g.source_column(ox, kx) else { continue };
+                        let at = (iy * g.in_w + ix) * c;
+                        multiply_add(acc, &x[at..at + c], &kernel[(ky * g.k_w + kx) * c..][..c]);
+                    }
+                }
+            }
+        };
+        if parallel(g) {
+            y.par_chunks_mut(g.out_w * c).enumerate().for_each(row);
+        } else {
+            y.chunks_mut(g.out_w * c).enumerate().for_each(row);
+        }
+    }
+
+    fn output_under(i: usize, k: usize, stride: usize, dilation: usize, pad: usize, out: usize) -> Option<usize> {
+        let at = (i + pad).checked_sub(k * dilation)?;
+        (at % stride == 0 && at / stride < out).then_some(at / stride)
+    }
+
+    pub fn input_gradient(g: &Geometry, dy: &[f32], kernel: &[f32], dx: &mut [f32]) {
+        let c = g.channels;
+        let row = |(r, dx_row): (usize, &mut [f32])| {
+            let (b, iy) = (r / g.in_h, r % g.in_h);
+            let dy = &dy[b * g.positions() * c..(b + 1) * g.positions() * c];
+            for (ix, acc) in dx_row.chunks_exact_mut(c).enumerate() {
+                for ky in 0..g.k_h {
+                    let Some(oy) = output_under(iy, ky, g.stride.0, g.dilation.0, g.pad_top, g.out_h) else { continue };
+                    for kx in 0..g.k_w {
+                        let Some(ox) = output_under(ix, kx, g.stride.1, g.dilation.1, g.pad_left, g.out_w) else { continue };
+                        multiply_add(acc, &dy[(oy * g.out_w + ox) * c..][..c], &kernel[(ky * g.k_w + kx) * c..][..c]);
+                    }
+                }
+            }
+        };
+        if parallel(g) {
+            dx.par_chunks_mut(g.in_w * c).enumerate().for_each(row);
+        } else {
+            dx.chunks_mut(g.in_w * c).enumerate().for_each(row);
+        }
+    }
+
+    pub fn kernel_gradient(g: &Geometry, x: &[f32], dy: &[f32], dkernel: &mut [f32]) {
+        let c = g.channels;
+        let cell = |(cell, acc): (usize, &mut [f32])| {
+            let (ky, kx) = (cell / g.k_w, cell % g.k_w);
+            acc.fill(0.0);
+            for b in 0..g.batch {
+                let (x, dy) = (&x[b * g.in_size()..], &dy[b * g.positions() * c..]);
+                for oy in 0..g.out_h {
+                    let Some(iy) = g.source_row(oy, ky) else { continue };
+                    for ox in 0..g.out_w {
+                        let Some(ix) = g.source_column(ox, kx) else { continue };
+                        let at = (iy * g.in_w + ix) * c;
+                        multiply_add(acc, &x[at..at + c], &dy[(oy * g.out_w + ox) * c..][..c]);
+                    }
+                }
+            }
+        };
+        if parallel(g) {
+            dkernel.par_chunks_mut(c).enumerate().for_each(cell);
+        } else {
+            dkernel.chunks_mut(c).enumerate().for_each(cell);
+        }
+    }
+}
+
+/// Rounds of alternating old/new timings: each round times every variant once (its median
+/// over repeated calls), so a loaded machine's slow spells fall on both.
+const ROUNDS: usize = 3;
+
+/// Times `before` and `now` alternately for ROUNDS rounds; prints the median round of each
+/// and their ratio; returns (before, now) seconds.
+fn before_and_now(name: &str, flops: f64, mut before: impl FnMut(), mut now: impl FnMut()) -> (f64, f64) {
+    let (mut b, mut n) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        b.push(median_seconds(&mut before));
+        n.push(median_seconds(&mut now));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (b, n) = (median(b), median(n));
+    report(&format!("{name} before"), Work::Flops(flops), b);
+    report(&format!("{name} now"), Work::Flops(flops), n);
+    println!("{:52} {:8.2}x", format!("{name} now / before speed"), b / n);
+    (b, n)
+}
+
 fn mobilenet(rng: &mut Rng) {
-    println!("-- MobileNetV2's depthwise 3x3 convolutions at batch 1");
-    for (name, size, channels, stride) in [
-        ("112x112x32", 112, 32, 1),
-        ("112x112x96 /2", 112, 96, 2),
-        ("56x56x144", 56, 144, 1),
-        ("28x28x192", 28, 192, 1),
-        ("14x14x384", 14, 384, 1),
-        ("14x14x576 /2", 14, 576, 2),
-        ("7x7x960", 7, 960, 1),
-    ] {
-        Layer::new([1, size, size, channels], 3, stride, Padding::Same, channels, channels, rng).bench_all(&format!("depthwise {name}"), true);
+    println!("-- MobileNetV2's depthwise 3x3 convolutions at batch 1 (and 32): before = the scalar kernel this rewrite replaced, now = the route conv.rs takes; {ROUNDS} alternating rounds, medians");
+    // Every depthwise layer of MobileNetV2 at 224x224 (alpha 1), with how often it occurs;
+    // Keras pads the stride-2 ones explicitly (ZeroPadding2D, then valid).
+    let layers: [(&str, usize, usize, usize, usize); 10] = [
+        ("112x112x32", 112, 32, 1, 1),
+        ("113x113x96 /2", 113, 96, 2, 1),
+        ("56x56x144", 56, 144, 1, 1),
+        ("57x57x144 /2", 57, 144, 2, 1),
+        ("28x28x192", 28, 192, 1, 2),
+        ("29x29x192 /2", 29, 192, 2, 1),
+        ("14x14x384", 14, 384, 1, 4),
+        ("14x14x576", 14, 576, 1, 2),
+        ("15x15x576 /2", 15, 576, 2, 1),
+        ("7x7x960", 7, 960, 1, 3),
+    ];
+    for batch in [1, 32] {
+        let mut totals = [0.0; 6];
+        for (name, size, channels, stride, count) in layers {
+            let padding = if stride == 1 { Padding::Same } else { Padding::Valid };
+            let mut l = Layer::new([batch, size, size, channels], 3, stride, padding, channels, channels, rng);
+            let name = format!("depthwise b{batch} {name}");
+            let flops = l.flops();
+            let g = l.g;
+            let (x, k, dy) = (l.x.clone(), l.kernel.clone(), l.y.clone());
+            let mut y = l.y.clone();
+            let (f0, f1) = before_and_now(&format!("{name} forward"), flops, || depthwise_before::forward(&g, &x, &k, &mut y), || l.forward());
+            let mut dx = l.dx.clone();
+            let (x0, x1) = before_and_now(&format!("{name} input gradient"), flops, || depthwise_before::input_gradient(&g, &dy, &k, &mut dx), || l.input_gradient());
+            let mut dk = l.dkernel.clone();
+            let (k0, k1) = before_and_now(&format!("{name} kernel gradient"), flops, || depthwise_before::kernel_gradient(&g, &x, &dy, &mut dk), || l.kernel_gradient());
+            for (total, t) in totals.iter_mut().zip([f0, f1, x0, x1, k0, k1]) {
+                *total += count as f64 * t;
+            }
+        }
+        println!("-- MobileNetV2's depthwise layers at batch {batch}, summed over the network (ms, before -> now):");
+        for (pass, i) in [("forward", 0), ("input gradient", 2), ("kernel gradient", 4)] {
+            println!("   {pass:40} {:8.3} -> {:8.3} ms ({:.2}x)", totals[i] * 1e3, totals[i + 1] * 1e3, totals[i] / totals[i + 1]);
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! libuv's threads (and rayon's inside), so the Node event loop stays free.
 use crate::convert;
 use crate::error::{guard, settle, to_js, Result};
+use crate::inference::PredictTimes;
 use crate::tensor::NativeTensor;
 use crate::variable::NativeVariable;
 use kiln_core::engine::{BatchData, BatchRange};
@@ -11,10 +12,13 @@ use napi::bindgen_prelude::{ClassInstance, Float32Array, Float64Array, Uint32Arr
 use napi::{Env, Task};
 use napi_derive::napi;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 #[napi]
 pub struct NativeEngine {
     pub(crate) inner: Arc<Mutex<Engine>>,
+    /// How long recent predict runs took, by input shapes (see inference.rs).
+    pub(crate) predict_times: Arc<Mutex<PredictTimes>>,
 }
 
 /// The engine reads every value as float32: a pending float32 conversion is read from its source.
@@ -26,8 +30,8 @@ pub(crate) fn refs(list: &[Arc<Tensor>]) -> Vec<&Tensor> {
     list.iter().map(|t| t.as_ref()).collect()
 }
 
-pub(crate) fn lock(engine: &Mutex<Engine>) -> std::sync::MutexGuard<'_, Engine> {
-    engine.lock().unwrap_or_else(|e| e.into_inner())
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Flattens per-batch logs into one array: `width` numbers per batch.
@@ -73,6 +77,7 @@ impl Task for BatchTask {
 
 pub struct PredictTask {
     engine: Arc<Mutex<Engine>>,
+    times: Arc<Mutex<PredictTimes>>,
     inputs: Vec<Arc<Tensor>>,
     batch_size: usize,
 }
@@ -82,7 +87,13 @@ impl Task for PredictTask {
     type JsValue = Vec<NativeTensor>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(guard(|| lock(&self.engine).predict(&refs(&self.inputs), self.batch_size).map_err(to_js)))
+        let mut engine = lock(&self.engine);
+        let started = Instant::now();
+        let outputs = guard(|| engine.predict(&refs(&self.inputs), self.batch_size).map_err(to_js));
+        if outputs.is_ok() {
+            lock(&self.times).record(&self.inputs, started.elapsed());
+        }
+        Ok(outputs)
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
@@ -108,7 +119,7 @@ impl NativeEngine {
     pub fn new(spec: String, variables: Vec<ClassInstance<NativeVariable>>) -> Result<Self> {
         let vars = variables.iter().map(|v| v.inner.clone()).collect();
         let engine = guard(|| Engine::new(&spec, vars).map_err(to_js))?;
-        Ok(NativeEngine { inner: Arc::new(Mutex::new(engine)) })
+        Ok(NativeEngine { inner: Arc::new(Mutex::new(engine)), predict_times: Arc::default() })
     }
 
     /// Restarts the dropout stream after a `setSeed` (see Engine::reseed_if_stale). An engine
@@ -193,6 +204,6 @@ impl NativeEngine {
     #[napi(ts_return_type = "Promise<NativeTensor[]>")]
     pub fn predict(&self, inputs: Vec<ClassInstance<NativeTensor>>, batch_size: f64) -> Result<AsyncTask<PredictTask>> {
         let batch_size = convert::count(batch_size, "batchSize")?.max(1);
-        Ok(AsyncTask::new(PredictTask { engine: self.inner.clone(), inputs: tensors(&inputs)?, batch_size }))
+        Ok(AsyncTask::new(PredictTask { engine: self.inner.clone(), times: self.predict_times.clone(), inputs: tensors(&inputs)?, batch_size }))
     }
 }

@@ -6,15 +6,19 @@ use std::ops::Deref;
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 
 /// Locks every variable in id order (so concurrent engines cannot deadlock), returned in
-/// the engine's order.
-fn lock_all<'a, G>(vars: &'a [Variable], lock: impl Fn(usize, &'a Variable) -> G) -> Vec<G> {
+/// the engine's order; None as soon as `lock` gives up on one (the locks taken so far are freed).
+fn try_lock_all<'a, G>(vars: &'a [Variable], lock: impl Fn(usize, &'a Variable) -> Option<G>) -> Option<Vec<G>> {
     let mut order: Vec<usize> = (0..vars.len()).collect();
     order.sort_by_key(|&i| vars[i].id);
     let mut slots: Vec<Option<G>> = (0..vars.len()).map(|_| None).collect();
     for i in order {
-        slots[i] = Some(lock(i, &vars[i]));
+        slots[i] = Some(lock(i, &vars[i])?);
     }
-    slots.into_iter().map(|g| g.unwrap()).collect()
+    Some(slots.into_iter().map(|g| g.unwrap()).collect())
+}
+
+fn lock_all<'a, G>(vars: &'a [Variable], lock: impl Fn(usize, &'a Variable) -> G) -> Vec<G> {
+    try_lock_all(vars, |i, v| Some(lock(i, v))).expect("a waiting lock always succeeds")
 }
 
 pub fn lock_all_for_write(vars: &[Variable]) -> Vec<RwLockWriteGuard<'_, Vec<f32>>> {
@@ -67,4 +71,17 @@ pub fn carry_rnn_states(plan: &crate::graph::Plan, graph: &crate::graph::Graph, 
             target.copy_from_slice(values);
         }
     });
+}
+
+/// As lock_for_inference, or None at once when a lock would wait (a fit holds a variable):
+/// for callers that must not wait, as the event loop.
+pub fn try_lock_for_inference<'a>(vars: &'a [Variable], written: &[bool]) -> Option<Vec<InferenceLock<'a>>> {
+    fn taken<G>(attempt: std::sync::TryLockResult<G>) -> Option<G> {
+        match attempt {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+    try_lock_all(vars, |i, v| if written[i] { taken(v.data.try_write()).map(InferenceLock::Write) } else { taken(v.data.try_read()).map(InferenceLock::Read) })
 }
