@@ -56,8 +56,12 @@ const UNDOCUMENTED = 'export function undocumented(): number {\n  return 3;\n}\n
 test('--strict all fails on a public symbol without a doc comment, naming it, and passes without one', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-api-docs-probe-'));
   try {
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, types: [] }, include: ['*.ts'] }));
-    const strict = (entry: string) => run(process.execPath, ['scripts/api_docs.mjs', '--strict', 'all', '--entry', join(dir, entry), '--tsconfig', join(dir, 'tsconfig.json'), '--out', join(dir, 'out')]);
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, types: [] }, include: ['*.ts'] }),
+    );
+    const strict = (entry: string) =>
+      run(process.execPath, ['scripts/api_docs.mjs', '--strict', 'all', '--entry', join(dir, entry), '--tsconfig', join(dir, 'tsconfig.json'), '--out', join(dir, 'out')]);
 
     writeFileSync(join(dir, 'bad.ts'), PROBE + UNDOCUMENTED);
     const refused = await strict('bad.ts').then(
@@ -66,7 +70,11 @@ test('--strict all fails on a public symbol without a doc comment, naming it, an
     );
     t.truthy(refused, 'the strict build refused the undocumented exports');
     t.is(refused?.code, 1);
-    const listed = (refused?.stderr ?? '').split('\n').filter((line) => line.startsWith('  ')).map((line) => line.trim().replace(/, .*\)$/, ')')).sort();
+    const listed = (refused?.stderr ?? '')
+      .split('\n')
+      .filter((line) => line.startsWith('  '))
+      .map((line) => line.trim().replace(/, .*\)$/, ')'))
+      .sort();
     t.deepEqual(listed, ['Holder.bare (Property)', 'Holder.inherited (Method)', 'undocumented (Function)']);
 
     // Documented (and the base's member given a comment), the same program builds.

@@ -21,13 +21,12 @@ interface Configuration {
   layers: string[];
   output_shape: number[];
 }
-const fixture: { models: Record<string, Configuration> } = JSON.parse(
-  readFileSync(fileURLToPath(new URL('fixtures/keras_application_builders.json', import.meta.url)), 'utf8'),
-);
+const fixture: { models: Record<string, Configuration> } = JSON.parse(readFileSync(fileURLToPath(new URL('fixtures/keras_application_builders.json', import.meta.url)), 'utf8'));
 const applications = kiln.applications as unknown as Record<string, (args: Record<string, unknown>) => Promise<kiln.Model>>;
 
 // Layers Keras names automatically get a per-session number: compare them without it.
-const AUTO_NAMED = /^(input_layer|global_average_pooling2d|global_max_pooling2d|max_pooling2d|average_pooling2d|zero_padding2d|conv2d|batch_normalization|activation|add|concatenate|re_lu|dropout|flatten|custom_scale_layer|cropping2d|rescaling|normalization|layer_normalization|multiply)(_\d+)?$/;
+const AUTO_NAMED =
+  /^(input_layer|global_average_pooling2d|global_max_pooling2d|max_pooling2d|average_pooling2d|zero_padding2d|conv2d|batch_normalization|activation|add|concatenate|re_lu|dropout|flatten|custom_scale_layer|cropping2d|rescaling|normalization|layer_normalization|multiply)(_\d+)?$/;
 const comparable = (name: string) => name.replace(AUTO_NAMED, '$1');
 
 // Building allocates every weight: the largest (ConvNeXtLarge and XLarge, 200M and 350M
@@ -42,13 +41,31 @@ for (const [name, expected] of Object.entries(fixture.models)) {
     t.is(model.name, expected.model_name);
     // Arithmetic on symbolic tensors (MobileNetV3's `x + 3`) is an operation node in Keras, not a layer.
     const layers = model.layers.filter((l) => l.constructor.name !== 'KerasOperation');
-    t.deepEqual(layers.map((l) => comparable(l.name)), expected.layers.map(comparable));
+    t.deepEqual(
+      layers.map((l) => comparable(l.name)),
+      expected.layers.map(comparable),
+    );
     t.deepEqual(model.outputs[0].shape.slice(1), expected.output_shape);
   });
 }
 
 // The smallest member of each family: Keras' weights file loads and predicts the same.
-const WEIGHTS_CHECKED = ['VGG16', 'ResNet50', 'ResNet50V2', 'MobileNet', 'MobileNetV2', 'DenseNet121', 'Xception', 'InceptionV3', 'InceptionResNetV2', 'EfficientNetB0', 'EfficientNetV2B0', 'MobileNetV3Small', 'ConvNeXtTiny', 'NASNetMobile'];
+const WEIGHTS_CHECKED = [
+  'VGG16',
+  'ResNet50',
+  'ResNet50V2',
+  'MobileNet',
+  'MobileNetV2',
+  'DenseNet121',
+  'Xception',
+  'InceptionV3',
+  'InceptionResNetV2',
+  'EfficientNetB0',
+  'EfficientNetV2B0',
+  'MobileNetV3Small',
+  'ConvNeXtTiny',
+  'NASNetMobile',
+];
 // A file in the layout of Keras' published ImageNet weights (legacy, by layer name).
 const IMAGENET_LAYOUT = 'IMAGENET_LAYOUT';
 const script = fileURLToPath(new URL('../scripts/fixtures/keras_application_builders.py', import.meta.url));
@@ -88,7 +105,7 @@ for (const name of WEIGHTS_CHECKED) {
   });
 }
 
-test('the builders refuse what Keras refuses, in Keras\' words', async (t) => {
+test("the builders refuse what Keras refuses, in Keras' words", async (t) => {
   await t.throwsAsync(() => kiln.applications.ResNet50({ weights: 'imagenet', classes: 10 }), { instanceOf: kiln.ValueError, message: /`classes` should be 1000\. Received: classes=10/ });
   await t.throwsAsync(() => kiln.applications.VGG16({ weights: '/no/such/file.h5' }), { instanceOf: kiln.ValueError, message: /The `weights` argument should be either/ });
   await t.throwsAsync(() => kiln.applications.VGG16({ inputShape: [16, 16, 3] }), { instanceOf: kiln.ValueError, message: /Input size must be at least 32x32/ });
@@ -97,8 +114,14 @@ test('the builders refuse what Keras refuses, in Keras\' words', async (t) => {
   await t.throwsAsync(() => kiln.applications.VGG16({ weights: 'imagenet', inputShape: [64, 64, 3] }), { instanceOf: kiln.ValueError, message: /should be \[224,224,3\]/ });
   await t.throwsAsync(() => kiln.applications.MobileNet({ pooling: 'mean' as 'avg', includeTop: false }), { instanceOf: kiln.ValueError, message: /pooling must be null, 'avg' or 'max'/ });
   await t.throwsAsync(() => kiln.applications.MobileNet({ alpha: 0.3, weights: 'imagenet' }), { instanceOf: kiln.ValueError, message: /alpha can be one of/ });
-  await t.throwsAsync(() => kiln.applications.ResNet50({ includeTop: false, classifierActivation: 'relu', weights: null, inputTensor: 1 } as never), { instanceOf: kiln.ValueError, message: /inputTensor/ });
-  await t.throwsAsync(() => kiln.applications.ResNet50({ weights: 'imagenet', classifierActivation: 'relu' }), { instanceOf: kiln.ValueError, message: /Only `null` and `softmax` activations are allowed/ });
+  await t.throwsAsync(() => kiln.applications.ResNet50({ includeTop: false, classifierActivation: 'relu', weights: null, inputTensor: 1 } as never), {
+    instanceOf: kiln.ValueError,
+    message: /inputTensor/,
+  });
+  await t.throwsAsync(() => kiln.applications.ResNet50({ weights: 'imagenet', classifierActivation: 'relu' }), {
+    instanceOf: kiln.ValueError,
+    message: /Only `null` and `softmax` activations are allowed/,
+  });
 });
 
 test("a feature extractor without the top pools as Keras' does, at the family's default size unless told", async (t) => {
@@ -107,7 +130,10 @@ test("a feature extractor without the top pools as Keras' does, at the family's 
   const small = await kiln.applications.MobileNetV2({ includeTop: false, pooling: 'max', alpha: 0.35, inputShape: [40, 48, 3] });
   const y = await small.predict(kiln.random.uniform([1, 40, 48, 3], -1, 1), { verbose: 0 });
   t.deepEqual(y.shape, [1, 1280]);
-  await t.throwsAsync(() => kiln.applications.MobileNetV2({ includeTop: false, inputShape: [null, null, 3] }), { instanceOf: kiln.ValueError, message: /one image size: give `inputShape` with its height and width \(e\.g\. \[224, 224, 3\]\)/ });
+  await t.throwsAsync(() => kiln.applications.MobileNetV2({ includeTop: false, inputShape: [null, null, 3] }), {
+    instanceOf: kiln.ValueError,
+    message: /one image size: give `inputShape` with its height and width \(e\.g\. \[224, 224, 3\]\)/,
+  });
 });
 
 test.serial("'imagenet' weights come from the cache: a copy with the wrong checksum is deleted and refused, saying where to put the file (no download)", async (t) => {
@@ -125,7 +151,10 @@ test.serial("'imagenet' weights come from the cache: a copy with the wrong check
     t.true(error!.message.includes(`put resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5 (MD5 4d473c1dd8becc155b73f8504c6f6626) at ${cached}`));
     t.false(existsSync(cached), 'the wrong copy is deleted');
   } finally {
-    for (const [key, value] of [['KILN_HOME', saved.home], ['KILN_APPLICATIONS_BASE_URL', saved.mirror]] as const) {
+    for (const [key, value] of [
+      ['KILN_HOME', saved.home],
+      ['KILN_APPLICATIONS_BASE_URL', saved.mirror],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -153,7 +182,10 @@ test.serial("'imagenet' weights already in the cache load without a download (Mo
     const difference = relativeDifference(y.dataSync(), record.outputs.values);
     t.true(difference < 1e-4, `differs from Keras by ${difference}`);
   } finally {
-    for (const [key, value] of [['KILN_HOME', saved.home], ['KILN_APPLICATIONS_BASE_URL', saved.mirror]] as const) {
+    for (const [key, value] of [
+      ['KILN_HOME', saved.home],
+      ['KILN_APPLICATIONS_BASE_URL', saved.mirror],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -167,7 +199,14 @@ test('decodePredictions names ImageNet classes as Keras does, from the index shi
   preds[999] = 0.1;
   preds[1000 + 517] = 0.9; // crane (the machine)
   const decoded = kiln.applications.resnet50.decodePredictions(kiln.tensor(preds, [2, 1000]), { top: 3 });
-  t.deepEqual(decoded[0].map(([id, name]) => [id, name]), [['n01443537', 'goldfish'], ['n02012849', 'crane'], ['n15075141', 'toilet_tissue']]);
+  t.deepEqual(
+    decoded[0].map(([id, name]) => [id, name]),
+    [
+      ['n01443537', 'goldfish'],
+      ['n02012849', 'crane'],
+      ['n15075141', 'toilet_tissue'],
+    ],
+  );
   t.is(decoded[1][0][0], 'n03126707');
   t.is(decoded[1][0][2], preds[1517]);
   t.throws(() => kiln.applications.vgg16.decodePredictions(kiln.tensor(new Float32Array(10), [1, 10])), { instanceOf: kiln.ValueError, message: /shape \(samples, 1000\)/ });

@@ -88,7 +88,10 @@ for (const c of fixture.cases) {
     const inputs = c.inputs.map((i) => kiln.Input({ shape: i.shape.slice(1) }));
     const { out, extra, values } = callLayer(layer, c, inputs, true, scored);
     // Keras' weight paths and order, so Keras' weights load as they are.
-    t.deepEqual(layer.weights.map((w) => w.path.replace(`${layer.name}/`, '')), c.weights.map((w) => w.path.replace(/^[^/]+\//, '')));
+    t.deepEqual(
+      layer.weights.map((w) => w.path.replace(`${layer.name}/`, '')),
+      c.weights.map((w) => w.path.replace(/^[^/]+\//, '')),
+    );
     layer.setWeights(c.weights.map(tensor));
     const outputs = (scored ? out : [out]) as kiln.SymbolicTensor[];
     const model = new kiln.Model({ inputs: [...inputs, ...extra], outputs });
@@ -115,7 +118,14 @@ for (const c of fixture.cases) {
     const model = new kiln.Model({ inputs: [...inputs, ...extra], outputs: out as kiln.SymbolicTensor });
     const rank = c.output.shape.length;
     // sum(yTrue * yPred) per sample, averaged over the batch: 1/batch of Keras' objective.
-    model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 1 }), loss: (yTrue: kiln.Tensor, yPred: kiln.Tensor) => kiln.ops.sum(kiln.ops.mul(yTrue, yPred), Array.from({ length: rank - 1 }, (_, i) => i + 1)) });
+    model.compile({
+      optimizer: new kiln.optimizers.SGD({ learningRate: 1 }),
+      loss: (yTrue: kiln.Tensor, yPred: kiln.Tensor) =>
+        kiln.ops.sum(
+          kiln.ops.mul(yTrue, yPred),
+          Array.from({ length: rank - 1 }, (_, i) => i + 1),
+        ),
+    });
     const batch = c.output.shape[0];
     const watched = [...layer.weights, ...scales.map((s) => s.weights[0])];
     const before = watched.map((w) => Array.from(w.read().dataSync()));
@@ -125,7 +135,9 @@ for (const c of fixture.cases) {
     // The scale's gradient, per sample position summed over the batch, against Keras' Σ_b dx·x.
     c.inputs.forEach((input, i) => {
       const perSample = input.values.length / batch;
-      const want = Array.from({ length: perSample }, (_, j) => Array.from({ length: batch }, (_, b) => c.input_grads[i].values[b * perSample + j] * input.values[b * perSample + j]).reduce((a, v) => a + v, 0));
+      const want = Array.from({ length: perSample }, (_, j) =>
+        Array.from({ length: batch }, (_, b) => c.input_grads[i].values[b * perSample + j] * input.values[b * perSample + j]).reduce((a, v) => a + v, 0),
+      );
       close(t, kiln.tensor(grads[layer.weights.length + i], input.shape.slice(1)), { shape: input.shape.slice(1), values: want }, `gradient of input ${i}`, 1e-4);
     });
   });
@@ -145,17 +157,27 @@ class ScaleOnes extends kiln.layers.Layer {
   }
 }
 
-test('finite differences agree with the engine\'s gradients (attention, grouped-query attention, group and RMS normalisation)', async (t) => {
+test("finite differences agree with the engine's gradients (attention, grouped-query attention, group and RMS normalisation)", async (t) => {
   for (const name of ['attention_concat_scale', 'additive_attention_causal_masks', 'gqa_cross_key', 'group_norm_axis1', 'rms_norm_axes_epsilon', 'unit_norm_axes']) {
     const c = fixture.cases.find((k) => k.name === name)!;
     const layer = layerFor(c);
     const inputs = c.inputs.map((i) => kiln.Input({ shape: i.shape.slice(1) }));
     const scales = c.inputs.map((i) => new ScaleOnes(i.shape.slice(1)));
-    const { out, extra, values } = callLayer(layer, c, inputs.map((x, i) => scales[i].apply(x)), true, false);
+    const { out, extra, values } = callLayer(
+      layer,
+      c,
+      inputs.map((x, i) => scales[i].apply(x)),
+      true,
+      false,
+    );
     layer.setWeights(c.weights.map(tensor));
     const model = new kiln.Model({ inputs: [...inputs, ...extra], outputs: out as kiln.SymbolicTensor });
     const rank = c.output.shape.length;
-    const objective = (yTrue: kiln.Tensor, yPred: kiln.Tensor) => kiln.ops.sum(kiln.ops.mul(yTrue, yPred), Array.from({ length: rank - 1 }, (_, i) => i + 1));
+    const objective = (yTrue: kiln.Tensor, yPred: kiln.Tensor) =>
+      kiln.ops.sum(
+        kiln.ops.mul(yTrue, yPred),
+        Array.from({ length: rank - 1 }, (_, i) => i + 1),
+      );
     model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 1 }), loss: objective });
     const x = [...c.inputs.map(tensor), ...values];
     const y = tensor(c.cotangent);
@@ -202,7 +224,7 @@ test('finite differences agree with the engine\'s gradients (attention, grouped-
   }
 });
 
-test('ActivityRegularization: l1·Σ|a| + l2·Σa² is in the evaluated and trained loss, as Keras\'', async (t) => {
+test("ActivityRegularization: l1·Σ|a| + l2·Σa² is in the evaluated and trained loss, as Keras'", async (t) => {
   const a = fixture.activity;
   const model = new kiln.Sequential([new kiln.layers.Dense(3, { inputShape: [5], name: 'dense' }), new kiln.layers.ActivityRegularization({ l1: 0.01, l2: 0.02, name: 'activity' })]);
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.1 }), loss: 'mse' });
@@ -227,7 +249,7 @@ test('ActivityRegularization: l1·Σ|a| + l2·Σa² is in the evaluated and trai
   t.throws(() => new kiln.layers.ActivityRegularization({ activityRegularizer: 'l2' } as never), { instanceOf: kiln.ValueError, message: /activityRegularizer/ });
 });
 
-test('AlphaDropout keeps mean 0 and variance 1 of standard inputs in training, with Keras\' two values per input, and is the identity otherwise', async (t) => {
+test("AlphaDropout keeps mean 0 and variance 1 of standard inputs in training, with Keras' two values per input, and is the identity otherwise", async (t) => {
   kiln.setSeed(4);
   const n = 4000;
   const rate = 0.3;
@@ -284,9 +306,12 @@ test('SpatialDropout3D drops whole channels of volumes in training only', async 
   // The loss per sample: the output's variance over positions, per channel, summed: 0 when a
   // channel is dropped or kept whole (the input is constant per channel).
   const x = kiln.ops.add(kiln.ops.mul(kiln.tensor(new Float32Array(8 * 2 * 3 * 2 * 4), [8, 2, 3, 2, 4]), 0), kiln.tensor([1, 2, 3, 4]));
-  model.compile({ optimizer: 'sgd', loss: (_yTrue: kiln.Tensor, yPred: kiln.Tensor) => kiln.ops.sum(kiln.ops.mean(kiln.ops.square(kiln.ops.sub(yPred, kiln.ops.mean(yPred, [1, 2, 3], true))), [1, 2, 3]), -1) });
+  model.compile({
+    optimizer: 'sgd',
+    loss: (_yTrue: kiln.Tensor, yPred: kiln.Tensor) => kiln.ops.sum(kiln.ops.mean(kiln.ops.square(kiln.ops.sub(yPred, kiln.ops.mean(yPred, [1, 2, 3], true))), [1, 2, 3]), -1),
+  });
   const loss = await model.trainOnBatch(x, x);
-  t.true(Math.abs((Array.isArray(loss) ? loss[0] : (loss as unknown as number))) < 1e-9, 'each channel is dropped or kept whole');
+  t.true(Math.abs(Array.isArray(loss) ? loss[0] : (loss as unknown as number)) < 1e-9, 'each channel is dropped or kept whole');
   const eager = layer.apply(x) as kiln.Tensor;
   t.deepEqual(Array.from(eager.dataSync()), Array.from(x.dataSync()));
   t.throws(() => new kiln.layers.SpatialDropout3D(0.2).apply(kiln.Input({ shape: [3, 4, 5] })), { message: /expected ndim=5/ });
@@ -360,8 +385,23 @@ test('kiln saves each family to .keras; it loads back, and Keras loads it, predi
     const model = new kiln.Model({ inputs: [q, m], outputs });
     model.compile({ optimizer: 'adam', loss: 'mse' });
     // Non-trivial weights everywhere (scales of ones would hide a swapped weight).
-    model.setWeights(model.getWeights().map((w, i) => kiln.tensor(Float32Array.from({ length: w.size }, (_, j) => 0.2 + 0.7 * Math.sin(3 * i + j)), w.shape)));
-    const data = [[2, 4, 6], [2, 5, 6]].map((shape, k) => kiln.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + k)), shape));
+    model.setWeights(
+      model.getWeights().map((w, i) =>
+        kiln.tensor(
+          Float32Array.from({ length: w.size }, (_, j) => 0.2 + 0.7 * Math.sin(3 * i + j)),
+          w.shape,
+        ),
+      ),
+    );
+    const data = [
+      [2, 4, 6],
+      [2, 5, 6],
+    ].map((shape, k) =>
+      kiln.tensor(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + k)),
+        shape,
+      ),
+    );
     const ours = Array.from((await model.predict(data)).dataSync());
     const file = join(directory, 'families.keras');
     await model.save(file);
@@ -437,7 +477,16 @@ test('Attention reads the masks its inputs carry (Embedding maskZero) as Keras p
   const [q, v] = [embedding.apply(qi), embedding.apply(vi)];
   const attention = new kiln.layers.Attention({ useScale: true });
   const implicit = new kiln.Model({ inputs: [qi, vi], outputs: attention.apply([q, v]) });
-  const ids = [kiln.tensor([[1, 2, 0, 0], [3, 4, 5, 0]]), kiln.tensor([[1, 5, 2, 0, 0], [2, 2, 3, 4, 0]])];
+  const ids = [
+    kiln.tensor([
+      [1, 2, 0, 0],
+      [3, 4, 5, 0],
+    ]),
+    kiln.tensor([
+      [1, 5, 2, 0, 0],
+      [2, 2, 3, 4, 0],
+    ]),
+  ];
   const got = Array.from((await implicit.predict(ids)).dataSync());
   // The same with the masks given explicitly, eagerly.
   const masks = ids.map((x) => kiln.ops.notEqual(x, 0));

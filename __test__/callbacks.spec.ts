@@ -15,11 +15,7 @@ async function digitsSubset(n = 2000) {
 }
 
 function mlp(units = 64) {
-  const model = new kiln.Sequential([
-    new kiln.layers.Flatten({ inputShape: [28, 28] }),
-    new kiln.layers.Dense(units, { activation: 'relu' }),
-    new kiln.layers.Dense(10, { activation: 'softmax' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Flatten({ inputShape: [28, 28] }), new kiln.layers.Dense(units, { activation: 'relu' }), new kiln.layers.Dense(10, { activation: 'softmax' })]);
   return model;
 }
 
@@ -50,7 +46,7 @@ async function capture<T>(f: () => Promise<T>): Promise<{ result: T; logged: str
 
 // --- EarlyStopping --------------------------------------------------------------------------
 
-test.serial('EarlyStopping stops when val_loss stops improving and restores the best epoch\'s weights', async (t) => {
+test.serial("EarlyStopping stops when val_loss stops improving and restores the best epoch's weights", async (t) => {
   kiln.setSeed(21);
   const { x, y } = await digitsSubset(600);
   // A large rate on 480 training samples overfits quickly: val_loss turns up after a few epochs.
@@ -62,10 +58,7 @@ test.serial('EarlyStopping stops when val_loss stops improving and restores the 
       epochs: 40,
       validationSplit: 0.2,
       verbose: 0,
-      callbacks: [
-        new callbacks.LambdaCallback({ onEpochEnd: () => void weightsAt.push(snapshot(model)) }),
-        new callbacks.EarlyStopping({ patience, restoreBestWeights: true, verbose: 1 }),
-      ],
+      callbacks: [new callbacks.LambdaCallback({ onEpochEnd: () => void weightsAt.push(snapshot(model)) }), new callbacks.EarlyStopping({ patience, restoreBestWeights: true, verbose: 1 })],
     }),
   );
   const valLoss = history.history.val_loss;
@@ -106,7 +99,14 @@ test.serial('EarlyStopping: patience, minDelta, baseline, startFromEpoch and mod
   }
   // 'auto' reads the direction from the name: accuracy-like metrics go up, everything else down.
   const rising = [0.5, 0.6, 0.7, 0.8];
-  for (const [monitor, epochs] of [['val_accuracy', 4], ['accuracy', 4], ['auc_1', 4], ['val_precision', 4], ['val_loss', 2], ['mse', 2]] as const) {
+  for (const [monitor, epochs] of [
+    ['val_accuracy', 4],
+    ['accuracy', 4],
+    ['auc_1', 4],
+    ['val_precision', 4],
+    ['val_loss', 2],
+    ['mse', 2],
+  ] as const) {
     const model = compiledMlp();
     const history = await model.fit(x, y, { epochs: 4, verbose: 0, callbacks: [script(monitor, rising), new callbacks.EarlyStopping({ monitor })] });
     t.is(history.history.loss.length, epochs, `mode auto for ${monitor}`);
@@ -116,9 +116,7 @@ test.serial('EarlyStopping: patience, minDelta, baseline, startFromEpoch and mod
 test.serial('EarlyStopping and ReduceLROnPlateau warn and carry on when the monitored key is not logged', async (t) => {
   const { x, y } = await digitsSubset(256);
   const model = compiledMlp();
-  const { result: history, warned } = await capture(() =>
-    model.fit(x, y, { epochs: 3, verbose: 0, callbacks: [new callbacks.EarlyStopping(), new callbacks.ReduceLROnPlateau({ patience: 0 })] }),
-  );
+  const { result: history, warned } = await capture(() => model.fit(x, y, { epochs: 3, verbose: 0, callbacks: [new callbacks.EarlyStopping(), new callbacks.ReduceLROnPlateau({ patience: 0 })] }));
   t.is(history.history.loss.length, 3);
   t.deepEqual(warned, [
     'Early stopping conditioned on metric `val_loss` which is not available. Available metrics are: loss,accuracy',
@@ -149,7 +147,10 @@ test.serial('ReduceLROnPlateau lowers the learning rate after a real plateau and
   const expected = [1e-9, 1e-9, 1e-9, 5e-10, 5e-10, 2.5e-10, 2.5e-10];
   t.deepEqual(history.history.learning_rate, expected);
   t.is(model.optimizer!.learningRate, 1.25e-10);
-  t.deepEqual(logged, [3, 5, 7].map((e, i) => `\nEpoch ${e}: ReduceLROnPlateau reducing learning rate to ${1e-9 / 2 ** (i + 1)}.`));
+  t.deepEqual(
+    logged,
+    [3, 5, 7].map((e, i) => `\nEpoch ${e}: ReduceLROnPlateau reducing learning rate to ${1e-9 / 2 ** (i + 1)}.`),
+  );
 });
 
 test.serial('ReduceLROnPlateau honours cooldown and minLr; the lowered rate is the one training uses', async (t) => {
@@ -172,7 +173,11 @@ test.serial('ReduceLROnPlateau honours cooldown and minLr; the lowered rate is t
   await model.fit(x, y, {
     epochs: 3,
     verbose: 0,
-    callbacks: [script('score', flat), new callbacks.ReduceLROnPlateau({ monitor: 'score', patience: 0, factor: 0 }), new callbacks.LambdaCallback({ onEpochEnd: () => void weightsAt.push(snapshot(model)) })],
+    callbacks: [
+      script('score', flat),
+      new callbacks.ReduceLROnPlateau({ monitor: 'score', patience: 0, factor: 0 }),
+      new callbacks.LambdaCallback({ onEpochEnd: () => void weightsAt.push(snapshot(model)) }),
+    ],
   });
   t.is(model.optimizer!.learningRate, 0);
   t.deepEqual(weightsAt[2], weightsAt[1]);
@@ -215,7 +220,13 @@ test.serial('LearningRateScheduler sets the rate at the start of each epoch from
       ],
     }),
   );
-  t.deepEqual(seen, [[0, 1e-3], [1, 1e-3], [2, 1e-3], [3, 5e-4], [4, 2.5e-4]]);
+  t.deepEqual(seen, [
+    [0, 1e-3],
+    [1, 1e-3],
+    [2, 1e-3],
+    [3, 5e-4],
+    [4, 2.5e-4],
+  ]);
   t.deepEqual(ratesAtEpochBegin, [1e-3, 1e-3, 5e-4, 2.5e-4, 0]);
   t.deepEqual(history.history.learning_rate, [1e-3, 1e-3, 5e-4, 2.5e-4, 0]);
   t.is(logged[2], '\nEpoch 3: LearningRateScheduler setting learning rate to 0.0005.');
@@ -242,26 +253,29 @@ test.serial('CSVLogger writes epoch then the sorted keys, a row per epoch as it 
     epochs: 3,
     validationSplit: 0.2,
     verbose: 0,
-    callbacks: [
-      new callbacks.CSVLogger(file),
-      new callbacks.LambdaCallback({ onEpochEnd: () => void rowsSeenAtEpochEnd.push(readFileSync(file, 'utf8').split('\r\n').length - 2) }),
-    ],
+    callbacks: [new callbacks.CSVLogger(file), new callbacks.LambdaCallback({ onEpochEnd: () => void rowsSeenAtEpochEnd.push(readFileSync(file, 'utf8').split('\r\n').length - 2) })],
   });
   t.deepEqual(rowsSeenAtEpochEnd, [1, 2, 3], 'each row is on disk when the epoch ends');
   const lines = readFileSync(file, 'utf8').split('\r\n');
-  t.is(lines.pop(), '', 'lines end with \\r\\n as Python\'s csv module writes them');
+  t.is(lines.pop(), '', "lines end with \\r\\n as Python's csv module writes them");
   t.is(lines[0], 'epoch,accuracy,loss,val_accuracy,val_loss');
   lines.slice(1).forEach((line, epoch) => {
     const fields = line.split(',');
     t.is(fields[0], String(epoch));
-    t.deepEqual(fields.slice(1).map(Number), ['accuracy', 'loss', 'val_accuracy', 'val_loss'].map((k) => history.history[k][epoch]));
+    t.deepEqual(
+      fields.slice(1).map(Number),
+      ['accuracy', 'loss', 'val_accuracy', 'val_loss'].map((k) => history.history[k][epoch]),
+    );
   });
 
   // append: rows continue the file without a second header; epochs count from initialEpoch.
   await model.fit(x, y, { epochs: 5, initialEpoch: 3, validationSplit: 0.2, verbose: 0, callbacks: [new callbacks.CSVLogger(file, { append: true })] });
   const appended = readFileSync(file, 'utf8').split('\r\n').filter(Boolean);
   t.is(appended.length, 6);
-  t.deepEqual(appended.map((l) => l.split(',')[0]), ['epoch', '0', '1', '2', '3', '4']);
+  t.deepEqual(
+    appended.map((l) => l.split(',')[0]),
+    ['epoch', '0', '1', '2', '3', '4'],
+  );
 });
 
 test.serial('CSVLogger without validation keeps val_ columns as NA (as Keras); separator and Python number format', async (t) => {
@@ -337,13 +351,13 @@ test.serial('TerminateOnNaN keeps fit in chunked mode: its check costs next to n
   const perBatch = await time(() => [new callbacks.LambdaCallback({ onTrainBatchEnd: () => {} })]);
   t.log(`3 epochs of ${steps} batches: no callback ${plain.toFixed(0)} ms, TerminateOnNaN ${guarded.toFixed(0)} ms, a per-batch hook ${perBatch.toFixed(0)} ms`);
   t.true(counter.batches.length < 3 * steps, `hooks ran once per native run (${counter.batches.length} calls for ${3 * steps} batches)`);
-  t.is(counter.batches.at(-1), steps - 1, 'the last call reports the epoch\'s last batch');
+  t.is(counter.batches.at(-1), steps - 1, "the last call reports the epoch's last batch");
   t.true(guarded < plain * 2 + 50, `TerminateOnNaN ${guarded} ms vs ${plain} ms`);
 });
 
 // --- LambdaCallback -------------------------------------------------------------------------
 
-test.serial('LambdaCallback hooks run in Keras\' order with Keras\' arguments', async (t) => {
+test.serial("LambdaCallback hooks run in Keras' order with Keras' arguments", async (t) => {
   const { x, y } = await digitsSubset(96);
   const model = compiledMlp();
   const calls: string[] = [];
@@ -362,13 +376,12 @@ test.serial('LambdaCallback hooks run in Keras\' order with Keras\' arguments', 
       }),
     ],
   });
-  const epoch = (e: number) => [
-    `epoch ${e} begin`,
-    ...[0, 1, 2].flatMap((b) => [`batch ${b} begin`, `batch ${b} end loss,accuracy`]),
-    `epoch ${e} end loss,accuracy`,
-  ];
+  const epoch = (e: number) => [`epoch ${e} begin`, ...[0, 1, 2].flatMap((b) => [`batch ${b} begin`, `batch ${b} end loss,accuracy`]), `epoch ${e} end loss,accuracy`];
   t.deepEqual(calls, ['train begin', ...epoch(0), ...epoch(1), 'train end']);
-  t.throws(() => new callbacks.LambdaCallback({ onEpochFinish: () => {} } as never), { instanceOf: kiln.ValueError, message: /LambdaCallback: unknown option 'onEpochFinish'\. Valid options: .*'onEpochEnd'/ });
+  t.throws(() => new callbacks.LambdaCallback({ onEpochFinish: () => {} } as never), {
+    instanceOf: kiln.ValueError,
+    message: /LambdaCallback: unknown option 'onEpochFinish'\. Valid options: .*'onEpochEnd'/,
+  });
   t.throws(() => new callbacks.LambdaCallback({ onEpochEnd: 3 } as never), { instanceOf: kiln.ValueError, message: /`onEpochEnd` must be a function/ });
 });
 
@@ -416,10 +429,27 @@ test.serial('a callback that throws makes fit reject with that error, and the mo
   const model = compiledMlp();
   const boom = new Error('boom from a callback');
   const failures = [
-    new callbacks.LambdaCallback({ onEpochEnd: (epoch) => { if (epoch === 1) throw boom; } }),
-    new callbacks.LambdaCallback({ onTrainBatchEnd: (batch) => { if (batch === 10) throw boom; } }),
-    new callbacks.LambdaCallback({ onEpochBegin: async () => { await new Promise((r) => setTimeout(r, 1)); throw boom; } }),
-    new callbacks.LambdaCallback({ onTrainBegin: () => { throw boom; } }),
+    new callbacks.LambdaCallback({
+      onEpochEnd: (epoch) => {
+        if (epoch === 1) throw boom;
+      },
+    }),
+    new callbacks.LambdaCallback({
+      onTrainBatchEnd: (batch) => {
+        if (batch === 10) throw boom;
+      },
+    }),
+    new callbacks.LambdaCallback({
+      onEpochBegin: async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        throw boom;
+      },
+    }),
+    new callbacks.LambdaCallback({
+      onTrainBegin: () => {
+        throw boom;
+      },
+    }),
   ];
   for (const failing of failures) {
     const error = await t.throwsAsync(model.fit(x, y, { epochs: 3, verbose: 0, callbacks: [failing] }));

@@ -25,7 +25,7 @@ test('CI.yml builds and tests every napi target, with pinned actions and existin
   const targets: string[] = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).napi.targets;
   const { jobs } = workflow;
 
-  const built = (jobs.build.strategy!.matrix.settings as Array<{ target: string; build: string }>);
+  const built = jobs.build.strategy!.matrix.settings as Array<{ target: string; build: string }>;
   t.deepEqual(built.map((s) => s.target).sort(), [...targets].sort());
   for (const { target, build } of built) t.true(build.includes(`--target ${target}`), `${target} builds for itself`);
 
@@ -43,5 +43,8 @@ test('CI.yml builds and tests every napi target, with pinned actions and existin
       for (const spec of String(step.with?.run ?? '').match(/__test__\/\S+\.spec\.ts/g) ?? []) t.true(existsSync(join(root, spec)), `${name} runs ${spec}`);
     }
   }
-  t.true(jobs['full-suite'].steps.some((step) => step.run?.includes('.ci/run')), 'the full suite runs the README\'s CI script');
+  t.true(
+    jobs['full-suite'].steps.some((step) => step.run?.includes('.ci/run')),
+    "the full suite runs the README's CI script",
+  );
 });

@@ -23,7 +23,10 @@ test('the seed CNN reaches >= 0.875 on Fashion-MNIST after 2 epochs at batch 32'
     new kiln.layers.Dropout(0.5),
     new kiln.layers.Dense(10, { activation: 'softmax' }),
   ]);
-  t.regex(cnn.summary(() => {}), /Total params: 225,034/);
+  t.regex(
+    cnn.summary(() => {}),
+    /Total params: 225,034/,
+  );
   cnn.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const started = performance.now();
   await cnn.fit(xTrain, yTrain, { epochs: 2, batchSize: 32, verbose: 0 });

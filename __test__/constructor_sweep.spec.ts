@@ -54,7 +54,11 @@ test('the sweep finds the constructors from the exports', (t) => {
   t.true(callbacks.length >= 9, `${callbacks.length} callbacks`);
 });
 
-for (const [family, classes] of [['layer', layers], ['optimizer', optimizers], ['callback', callbacks]] as const) {
+for (const [family, classes] of [
+  ['layer', layers],
+  ['optimizer', optimizers],
+  ['callback', callbacks],
+] as const) {
   test(`every ${family} constructor refuses an unknown option, naming it and the valid ones`, (t) => {
     const failures: string[] = [];
     for (const [name, cls] of classes) {
@@ -65,7 +69,10 @@ for (const [family, classes] of [['layer', layers], ['optimizer', optimizers], [
   });
 }
 
-for (const [family, classes] of [['layer', layers], ['optimizer', optimizers]] as const) {
+for (const [family, classes] of [
+  ['layer', layers],
+  ['optimizer', optimizers],
+] as const) {
   test(`every ${family} constructor refuses a wrong-typed main argument, naming it`, (t) => {
     const failures: string[] = [];
     for (const [name, cls] of classes) {
@@ -111,7 +118,14 @@ for (const [family, classes] of optionObjects) {
 test('no refusal of the sweep says "[object Object]"', (t) => {
   const messages: string[] = [];
   for (const [, cls] of [...layers, ...optimizers, ...callbacks]) {
-    messages.push(refusal(() => new cls({ notAnOption: {} })), refusal(() => new cls(new Date(0))), refusal(() => new cls({}, {})));
+    messages.push(
+      refusal(() => new cls({ notAnOption: {} })),
+      refusal(() => new cls(new Date(0))),
+      refusal(() => new cls({}, {})),
+    );
   }
-  t.deepEqual(messages.filter((m) => m.includes('[object Object]')), []);
+  t.deepEqual(
+    messages.filter((m) => m.includes('[object Object]')),
+    [],
+  );
 });

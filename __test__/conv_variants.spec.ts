@@ -19,14 +19,22 @@ test.after.always(() => rmSync(directory, { recursive: true, force: true }));
 
 function data(shape: number[], phase = 0): kiln.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return kiln.tensor(Float32Array.from({ length: size }, (_, j) => Math.cos(0.83 * j + phase) * (0.6 + 0.4 * Math.sin(0.29 * j))), shape);
+  return kiln.tensor(
+    Float32Array.from({ length: size }, (_, j) => Math.cos(0.83 * j + phase) * (0.6 + 0.4 * Math.sin(0.29 * j))),
+    shape,
+  );
 }
 
 test('both constructor forms build the same layer, with Keras weight names and shapes', (t) => {
   const pairs: [kiln.layers.Layer, kiln.layers.Layer, number[], string[]][] = [
     [new L.DepthwiseConv2D(3, { depthMultiplier: 2 }), new L.DepthwiseConv2D({ kernelSize: 3, depthMultiplier: 2 }), [6, 6, 4], ['kernel:3,3,4,2', 'bias:8']],
     [new L.DepthwiseConv1D(5, { useBias: false }), new L.DepthwiseConv1D({ kernelSize: 5, useBias: false }), [9, 3], ['kernel:5,3,1']],
-    [new L.SeparableConv2D(6, [3, 2], { depthMultiplier: 2 }), new L.SeparableConv2D({ filters: 6, kernelSize: [3, 2], depthMultiplier: 2 }), [6, 6, 4], ['depthwise_kernel:3,2,4,2', 'pointwise_kernel:1,1,8,6', 'bias:6']],
+    [
+      new L.SeparableConv2D(6, [3, 2], { depthMultiplier: 2 }),
+      new L.SeparableConv2D({ filters: 6, kernelSize: [3, 2], depthMultiplier: 2 }),
+      [6, 6, 4],
+      ['depthwise_kernel:3,2,4,2', 'pointwise_kernel:1,1,8,6', 'bias:6'],
+    ],
     [new L.SeparableConv1D(4, 3), new L.SeparableConv1D({ filters: 4, kernelSize: 3 }), [9, 3], ['depthwise_kernel:3,3,1', 'pointwise_kernel:1,3,4', 'bias:4']],
     [new L.Conv1DTranspose(4, 3, { strides: 2 }), new L.Conv1DTranspose({ filters: 4, kernelSize: 3, strides: 2 }), [5, 3], ['kernel:3,4,3', 'bias:4']],
     [new L.Conv2D(6, 3, { groups: 3 }), new L.Conv2D(6, 3, { groups: 3 }), [6, 6, 9], ['kernel:3,3,3,6', 'bias:6']],
@@ -51,11 +59,17 @@ test('unknown options, bad values and mismatched shapes are refused in Keras wor
   t.throws(() => new L.Conv2D(6, 3, { groups: 4 }), { instanceOf: kiln.ValueError, message: /filters must be evenly divisible by the number of groups. Received: groups=4, filters=6/ });
   t.throws(() => new L.Conv2D(6, 3, { groups: 0 }), { instanceOf: kiln.ValueError, message: /groups must be a positive integer/ });
   const inputs = kiln.Input({ shape: [6, 6, 4] });
-  t.throws(() => new L.Conv2D(6, 3, { groups: 3 }).apply(inputs), { instanceOf: kiln.ValueError, message: /input channels must be evenly divisible by the number of groups. Received groups=3, but the input has 4 channels/ });
+  t.throws(() => new L.Conv2D(6, 3, { groups: 3 }).apply(inputs), {
+    instanceOf: kiln.ValueError,
+    message: /input channels must be evenly divisible by the number of groups. Received groups=3, but the input has 4 channels/,
+  });
   t.throws(() => new L.Conv1DTranspose(4, 3, { strides: 2, outputPadding: 2 }), { instanceOf: kiln.ValueError, message: /strictly less than the corresponding `strides`/ });
   t.throws(() => new L.DepthwiseConv2D(3).apply(kiln.Input({ shape: [6, 4] })), { instanceOf: kiln.ShapeError, message: /expected ndim=4, found ndim=3/ });
   t.throws(() => kiln.ops.depthwiseConv(data([1, 5, 5, 3]), data([3, 3, 2, 1])), { instanceOf: kiln.ShapeError, message: /expects 2 input channels/ });
-  t.throws(() => new L.DepthwiseConv1D(3).apply(kiln.Input({ shape: [2, 4] })), { instanceOf: kiln.ShapeError, message: /^Layer "depthwise_conv1d[_0-9]*": the window of size 3 is larger than the input axis of length 2 with padding 'valid' \(input shape \[null, 2, 4\]\)$/ });
+  t.throws(() => new L.DepthwiseConv1D(3).apply(kiln.Input({ shape: [2, 4] })), {
+    instanceOf: kiln.ShapeError,
+    message: /^Layer "depthwise_conv1d[_0-9]*": the window of size 3 is larger than the input axis of length 2 with padding 'valid' \(input shape \[null, 2, 4\]\)$/,
+  });
   t.throws(() => new L.Conv3D(4, 3).apply(kiln.Input({ shape: [6, 6, 3] })), { instanceOf: kiln.ShapeError, message: /expected ndim=5, found ndim=4/ });
   t.throws(() => new L.ZeroPadding3D([1, 2]), { instanceOf: kiln.ValueError, message: /`padding` should be either an int, a tuple of 3 ints/ });
 });
@@ -85,8 +99,20 @@ test('getConfig rebuilds an equivalent layer and names options as Keras does', (
   t.like(layers[0].getConfig(), { kernelSize: [3, 2], depthMultiplier: 2, strides: [2, 2], padding: 'same', activation: 'relu', useBias: false, depthwiseRegularizer: { className: 'L2' } });
   t.like(layers[4].getConfig(), { filters: 3, kernelSize: [4], strides: [2], outputPadding: [1] });
   t.like(layers[5].getConfig(), { filters: 4, kernelSize: [2, 3, 3], groups: 2, strides: [1, 2, 2], padding: 'same' });
-  t.like(layers[9].getConfig(), { padding: [[1, 0], [2, 2], [0, 3]] });
-  t.like(layers[10].getConfig(), { cropping: [[2, 2], [2, 2], [2, 2]] });
+  t.like(layers[9].getConfig(), {
+    padding: [
+      [1, 0],
+      [2, 2],
+      [0, 3],
+    ],
+  });
+  t.like(layers[10].getConfig(), {
+    cropping: [
+      [2, 2],
+      [2, 2],
+      [2, 2],
+    ],
+  });
   const grouped = new L.Conv2D(8, 3, { groups: 4 });
   const { filters, kernelSize, ...options } = grouped.getConfig() as kiln.layers.LayerConfig & { filters: number; kernelSize: number[] };
   t.deepEqual({ ...new L.Conv2D(filters, kernelSize as [number, number], { ...options, name: 'copy' }).getConfig(), name: grouped.name }, grouped.getConfig());
@@ -120,9 +146,15 @@ test('a model of the variants saved by kiln loads back (.keras and .h5) and pred
     const file = join(directory, `variants.${ext}`);
     await model.save(file);
     const loaded = await kiln.models.loadModel(file);
-    t.deepEqual(loaded.layers.map((l) => l.constructor.name), model.layers.map((l) => l.constructor.name));
+    t.deepEqual(
+      loaded.layers.map((l) => l.constructor.name),
+      model.layers.map((l) => l.constructor.name),
+    );
     const got = (await loaded.predict(input)).dataSync();
-    t.true(got.every((v, i) => Math.abs(v - expected[i]) < 1e-6), ext);
+    t.true(
+      got.every((v, i) => Math.abs(v - expected[i]) < 1e-6),
+      ext,
+    );
   }
 });
 
@@ -271,7 +303,11 @@ test('exported to ONNX (Conv with group; 3-D Conv, ConvTranspose and pooling), o
   v = new L.AveragePooling3D(2, { padding: 'same' }).apply(new L.MaxPooling3D([1, 2, 1]).apply(v));
   v = new L.UpSampling3D([1, 2, 1]).apply(new L.Cropping3D([0, 1, [1, 0]]).apply(new L.ZeroPadding3D(1).apply(v)));
   const model3d = new kiln.Model({ inputs: volume, outputs: v });
-  const runs = [[model2d, kiln.random.normal([2, 7, 6, 4])], [model1d, kiln.random.normal([2, 9, 3])], [model3d, kiln.random.normal([2, 5, 6, 4, 3])]] as const;
+  const runs = [
+    [model2d, kiln.random.normal([2, 7, 6, 4])],
+    [model1d, kiln.random.normal([2, 9, 3])],
+    [model3d, kiln.random.normal([2, 5, 6, 4, 3])],
+  ] as const;
   for (const [model, input] of runs) {
     model.setWeights(model.getWeights().map((w) => kiln.random.normal(w.shape, 0, 0.5)));
     const path = join(directory, `${model.name}.onnx`);

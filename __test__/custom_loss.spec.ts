@@ -10,7 +10,7 @@ for (const c of cases(['custom_mse_plus_half_mae', 'custom_weighted', 'custom_sc
   test(`${c.name}: weights, History and evaluate match Keras`, (t) => replay(t, c));
 }
 
-test('Loss.apply reduces as Keras\' loss(yTrue, yPred, sampleWeight) for every reduction', (t) => {
+test("Loss.apply reduces as Keras' loss(yTrue, yPred, sampleWeight) for every reduction", (t) => {
   const yTrue = data('regression').slice([0, 0], [6, -1]);
   const yPred = data('regression').slice([6, 0], [6, -1]);
   const weights = data('weights').slice([0], [6]);
@@ -34,7 +34,13 @@ test('a custom cross-entropy equals the built-in one, metrics included', async (
     return model;
   };
   const [builtIn, custom] = [build('categorical_crossentropy'), build(crossentropy as kiln.losses.LossFunction)];
-  const fit = { batchSize: 4, epochs: 3, shuffle: false, verbose: 0 as const, validationData: [data('x_val'), kiln.utils.toCategorical(kiln.tensor([0, 1, 2, 0, 1, 2, 0, 1]), 3)] as [kiln.Tensor, kiln.Tensor] };
+  const fit = {
+    batchSize: 4,
+    epochs: 3,
+    shuffle: false,
+    verbose: 0 as const,
+    validationData: [data('x_val'), kiln.utils.toCategorical(kiln.tensor([0, 1, 2, 0, 1, 2, 0, 1]), 3)] as [kiln.Tensor, kiln.Tensor],
+  };
   const a = await builtIn.fit(data('x'), data('onehot'), fit);
   const b = await custom.fit(data('x'), data('onehot'), fit);
   t.deepEqual(Object.keys(b.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
@@ -46,10 +52,34 @@ test('a custom cross-entropy equals the built-in one, metrics included', async (
 
 test('a custom loss runs eagerly through Loss.call and apply', (t) => {
   const loss = new kiln.losses.LossFunctionWrapper(CUSTOM_LOSSES.mse_plus_half_mae as kiln.losses.LossFunction);
-  const values = loss.call([[1, 2], [0, 0]], [[0, 2], [1, 1]]) as kiln.Tensor;
+  const values = loss.call(
+    [
+      [1, 2],
+      [0, 0],
+    ],
+    [
+      [0, 2],
+      [1, 1],
+    ],
+  ) as kiln.Tensor;
   // Sample 0: mse 0.5 + 0.5 * mae 0.5; sample 1: 1 + 0.5.
   t.deepEqual(Array.from(values.dataSync()), [0.75, 1.5]);
-  t.is(loss.apply([[1, 2], [0, 0]], [[0, 2], [1, 1]], [2, 0]).dataSync()[0], 0.75);
+  t.is(
+    loss
+      .apply(
+        [
+          [1, 2],
+          [0, 0],
+        ],
+        [
+          [0, 2],
+          [1, 1],
+        ],
+        [2, 0],
+      )
+      .dataSync()[0],
+    0.75,
+  );
 });
 
 test('bad custom losses are refused with clear messages', async (t) => {

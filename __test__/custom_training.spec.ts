@@ -10,7 +10,10 @@ const { ops } = kiln;
 /** Deterministic values in about [-1, 1]. */
 function data(shape: number[], phase = 0): kiln.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return kiln.tensor(Float32Array.from({ length: size }, (_, j) => Math.cos(0.91 * j + phase) * (0.5 + 0.5 * Math.sin(0.3 * j))), shape);
+  return kiln.tensor(
+    Float32Array.from({ length: size }, (_, j) => Math.cos(0.91 * j + phase) * (0.5 + 0.5 * Math.sin(0.3 * j))),
+    shape,
+  );
 }
 
 const values = (t: kiln.Tensor | undefined) => Array.from(t!.dataSync());
@@ -20,12 +23,19 @@ function closeTo(t: { true: (v: boolean, m?: string) => void }, actual: number[]
   actual.forEach((a, i) => t.true(Math.abs(a - expected[i]) <= tolerance * (1 + Math.abs(expected[i])), `${what}[${i}]: ${a} vs ${expected[i]}`));
 }
 
-test.serial('valueAndGrad of a Dense layer\'s mean squared error is the hand-derived gradient', (t) => {
+test.serial("valueAndGrad of a Dense layer's mean squared error is the hand-derived gradient", (t) => {
   const dense = new kiln.layers.Dense(2);
   const x = data([5, 3]);
   const y = data([5, 2], 1);
   dense.apply(x); // builds it
-  dense.setWeights([kiln.tensor([[0.5, -0.2], [0.1, 0.4], [-0.3, 0.25]]), kiln.tensor([0.05, -0.1])]);
+  dense.setWeights([
+    kiln.tensor([
+      [0.5, -0.2],
+      [0.1, 0.4],
+      [-0.3, 0.25],
+    ]),
+    kiln.tensor([0.05, -0.1]),
+  ]);
   const { value, grads } = kiln.valueAndGrad(() => ops.mean(ops.square(ops.sub(dense.apply(x), y))), dense.trainableWeights);
 
   // By hand: r = xW + b - y; loss = mean(r²); dW = 2/(n·k) xᵀr; db = 2/(n·k) Σ_rows r.
@@ -46,10 +56,14 @@ test.serial('valueAndGrad of a Dense layer\'s mean squared error is the hand-der
   t.deepEqual(values(g2[0]), values(grads[0]));
   t.deepEqual(kiln.grad(() => ops.mean(ops.square(ops.sub(dense.apply(x), y))), dense.trainableWeights).map(values), grads.map(values));
   // JAX's has_aux: other numbers computed in the same pass come back, not differentiated.
-  const withAux = kiln.valueAndGrad(() => {
-    const residual = ops.sub(dense.apply(x), y);
-    return [ops.mean(ops.square(residual)), { residual, maxError: ops.max(ops.abs(residual)), label: y }];
-  }, dense.trainableWeights, { hasAux: true });
+  const withAux = kiln.valueAndGrad(
+    () => {
+      const residual = ops.sub(dense.apply(x), y);
+      return [ops.mean(ops.square(residual)), { residual, maxError: ops.max(ops.abs(residual)), label: y }];
+    },
+    dense.trainableWeights,
+    { hasAux: true },
+  );
   const aux = withAux.aux as Record<string, kiln.Tensor>;
   closeTo(t, values(aux.residual), r.flat(), 1e-6, 'aux residual');
   closeTo(t, values(aux.maxError), [Math.max(...r.flat().map(Math.abs))], 1e-6, 'aux max');
@@ -199,7 +213,10 @@ test.serial('a model subclassed with call() builds from its first data and fits,
   t.true(model.built);
   t.true(history.history.loss[9] < history.history.loss[0]);
   t.is(model.countParams(), 4 * 8 + 8 + 8 * 2 + 2);
-  t.deepEqual(model.layers.map((l) => l.name), [model.dense1.name, model.dropout.name, model.dense2.name]);
+  t.deepEqual(
+    model.layers.map((l) => l.name),
+    [model.dense1.name, model.dropout.name, model.dense2.name],
+  );
   const prediction = await model.predict(x);
   t.deepEqual(prediction.shape, [40, 2]);
   closeTo(t, values(model.predictOnBatch(x)), values(prediction), 1e-5, 'predictOnBatch');
@@ -241,7 +258,7 @@ class ActivityRegularization extends kiln.layers.Layer {
   }
 }
 
-test.serial('addLoss inside a layer\'s call is part of the trained and the reported loss', async (t) => {
+test.serial("addLoss inside a layer's call is part of the trained and the reported loss", async (t) => {
   kiln.setSeed(4);
   const inputs = kiln.Input({ shape: [3] });
   const dense = new kiln.layers.Dense(2);
@@ -259,7 +276,15 @@ test.serial('addLoss inside a layer\'s call is part of the trained and the repor
   const { grads } = kiln.valueAndGrad(() => ops.add(ops.mean(ops.square(ops.sub(model.apply(x), y))), ops.mul(ops.sum(ops.square(model.apply(x))), 0.1)), model.trainableWeights);
   const before = model.getWeights().map(values);
   await model.trainOnBatch(x, y);
-  model.getWeights().forEach((w, k) => closeTo(t, values(w), before[k].map((v, i) => v - 0.1 * values(grads[k])[i]), 1e-5, `weight ${k}`));
+  model.getWeights().forEach((w, k) =>
+    closeTo(
+      t,
+      values(w),
+      before[k].map((v, i) => v - 0.1 * values(grads[k])[i]),
+      1e-5,
+      `weight ${k}`,
+    ),
+  );
 });
 
 test.serial('inside valueAndGrad, model.losses holds the addLoss terms of the traced calls, and training modes are one per trace', async (t) => {
@@ -287,6 +312,9 @@ test.serial('inside valueAndGrad, model.losses holds the addLoss terms of the tr
   t.is(sumOf(), 64);
   t.is(sumOf(false), 64);
   t.not(sumOf(true), 64);
-  const mixed = t.throws(() => kiln.valueAndGrad(() => ops.add(ops.sum(dropout.apply(ops.mul(w, 1) as never, { training: true })), ops.sum(dropout.apply(ops.mul(w, 1) as never, { training: false }))), [w]), { instanceOf: kiln.ValueError });
+  const mixed = t.throws(
+    () => kiln.valueAndGrad(() => ops.add(ops.sum(dropout.apply(ops.mul(w, 1) as never, { training: true })), ops.sum(dropout.apply(ops.mul(w, 1) as never, { training: false }))), [w]),
+    { instanceOf: kiln.ValueError },
+  );
   t.regex(mixed!.message, /one mode, but ".*" was called with `training: true` and ".*" with `training: false`/);
 });

@@ -41,7 +41,10 @@ test('padSequences matches keras.utils.pad_sequences for padding, truncating, va
   const padded = kiln.utils.padSequences(vectors, { maxlen: 2, padding: 'post' });
   t.deepEqual(padded.shape, [3, 2, 2]);
   t.deepEqual(padded.toArray(), vectorsExpected);
-  t.deepEqual(kiln.utils.padSequences([new Int32Array([5, 6]), [7]]).toArray(), [[5, 6], [0, 7]]);
+  t.deepEqual(kiln.utils.padSequences([new Int32Array([5, 6]), [7]]).toArray(), [
+    [5, 6],
+    [0, 7],
+  ]);
   t.throws(() => kiln.utils.padSequences([[1]], { padding: 'middle' as 'pre' }), { instanceOf: kiln.ValueError, message: /Padding type "middle" not understood/ });
   t.throws(() => kiln.utils.padSequences([[1], 2 as unknown as number[]]), { instanceOf: kiln.ValueError, message: /non-iterable: 2 at position 1/ });
   t.throws(() => kiln.utils.padSequences([[[1, 2]], [[1, 2, 3]]]), { instanceOf: kiln.ValueError, message: /sequence at position 1 is different from expected shape \(2,\)/ });
@@ -50,14 +53,24 @@ test('padSequences matches keras.utils.pad_sequences for padding, truncating, va
 test("the shuffles of Keras' loaders and split_dataset come out in numpy's and Python's order", async (t) => {
   // splitDataset({ shuffle, seed }) uses Python's random.shuffle; the loaders numpy's RandomState.
   for (const { n, seed, permutation } of fixture.pythonShuffle) {
-    const [left, right] = await kiln.utils.splitDataset(kiln.tensor(Array.from({ length: n }, (_, i) => i), [n], 'int32'), { leftSize: n - 1, shuffle: true, seed });
+    const [left, right] = await kiln.utils.splitDataset(
+      kiln.tensor(
+        Array.from({ length: n }, (_, i) => i),
+        [n],
+        'int32',
+      ),
+      { leftSize: n - 1, shuffle: true, seed },
+    );
     t.deepEqual([...(await elements(left)), ...(await elements(right))], permutation, `python n=${n} seed=${seed}`);
   }
   const [numpyCase] = fixture.numpyShuffle;
   // 11 steps, windows of 2: start positions 0..9, shuffled as RandomState(113).shuffle(arange(10)).
   const windows = await kiln.utils.timeseriesDatasetFromArray(kiln.tensor(Array.from({ length: 11 }, (_, i) => i)), null, 2, { shuffle: true, seed: numpyCase.seed, batchSize: null }).toArray();
   t.is(numpyCase.n, 10);
-  t.deepEqual(windows.map((w) => (w as kiln.Tensor).dataSync()[0]), numpyCase.permutation);
+  t.deepEqual(
+    windows.map((w) => (w as kiln.Tensor).dataSync()[0]),
+    numpyCase.permutation,
+  );
 });
 
 test('splitDataset matches keras.utils.split_dataset on arrays and on a Dataset', async (t) => {
@@ -84,8 +97,11 @@ test('timeseriesDatasetFromArray matches keras.utils.timeseries_dataset_from_arr
   const { data, targets, cases } = fixture.timeseries;
   for (const { options, batches, inputsOnly } of cases) {
     const kilnOptions = {
-      sequenceStride: options.sequence_stride, samplingRate: options.sampling_rate, batchSize: options.batch_size,
-      startIndex: options.start_index, endIndex: options.end_index,
+      sequenceStride: options.sequence_stride,
+      samplingRate: options.sampling_rate,
+      batchSize: options.batch_size,
+      startIndex: options.start_index,
+      endIndex: options.end_index,
     };
     const withTargets = kiln.utils.timeseriesDatasetFromArray(kiln.tensor(data), kiln.tensor(targets, undefined, 'int32'), options.sequence_length, kilnOptions);
     t.deepEqual(await elements(withTargets), batches, JSON.stringify(options));
@@ -97,8 +113,11 @@ test('timeseriesDatasetFromArray matches keras.utils.timeseries_dataset_from_arr
   const shuffled = kiln.utils.timeseriesDatasetFromArray(kiln.tensor(data), kiln.tensor(targets), 4, { shuffle: true, seed: 9, batchSize: 5 });
   const firstPass = await elements(shuffled);
   t.deepEqual(await elements(kiln.utils.timeseriesDatasetFromArray(kiln.tensor(data), kiln.tensor(targets), 4, { shuffle: true, seed: 9, batchSize: 5 })), firstPass);
-  const starts = firstPass.flatMap((batch) => ((batch as number[][][][])[0]).map((window) => window[0][0] / 2)).sort((a, b) => a - b);
-  t.deepEqual(starts, Array.from({ length: 12 }, (_, i) => i));
+  const starts = firstPass.flatMap((batch) => (batch as number[][][][])[0].map((window) => window[0][0] / 2)).sort((a, b) => a - b);
+  t.deepEqual(
+    starts,
+    Array.from({ length: 12 }, (_, i) => i),
+  );
   t.throws(() => kiln.utils.timeseriesDatasetFromArray(kiln.tensor(data), null, 3, { samplingRate: 0 }), { instanceOf: kiln.ValueError, message: /`samplingRate` must be higher than 0/ });
   t.throws(() => kiln.utils.timeseriesDatasetFromArray(kiln.tensor(data), null, 3, { endIndex: 15 }), { instanceOf: kiln.ValueError, message: /`endIndex` must be lower than the length of the data/ });
 });

@@ -12,19 +12,38 @@ async function values(ds: kiln.data.Dataset): Promise<unknown[]> {
   return out;
 }
 
-const range = (n: number) => Dataset.fromTensors(kiln.tensor(Array.from({ length: n }, (_, i) => i), [n], 'int32'));
+const range = (n: number) =>
+  Dataset.fromTensors(
+    kiln.tensor(
+      Array.from({ length: n }, (_, i) => i),
+      [n],
+      'int32',
+    ),
+  );
 
 test('fromTensors slices a tensor and a tuple along the first axis', async (t) => {
-  const x = kiln.tensor([[1, 2], [3, 4], [5, 6]]);
+  const x = kiln.tensor([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   const y = kiln.tensor([7, 8, 9], [3], 'int32');
-  t.deepEqual(await values(Dataset.fromTensors(x)), [[1, 2], [3, 4], [5, 6]]);
+  t.deepEqual(await values(Dataset.fromTensors(x)), [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   const pairs = Dataset.fromTensors([x, y]);
   t.is(pairs.cardinality(), 3);
   const elements = await pairs.toArray();
   t.deepEqual(elements[2][0].shape, [2]);
   t.deepEqual(elements[2][1].shape, []);
   t.is(elements[2][1].dtype, 'int32');
-  t.deepEqual(await values(pairs), [[[1, 2], 7], [[3, 4], 8], [[5, 6], 9]]);
+  t.deepEqual(await values(pairs), [
+    [[1, 2], 7],
+    [[3, 4], 8],
+    [[5, 6], 9],
+  ]);
   const error = t.throws(() => Dataset.fromTensors([x, kiln.tensor([1, 2])]), { instanceOf: kiln.ShapeError });
   t.regex(error!.message, /same first dimension.*\[3, 2\].*\[2\]/);
 });
@@ -33,9 +52,19 @@ test('batch stacks elements, keeps or drops the remainder, and knows its cardina
   const ds = range(7);
   t.deepEqual(await values(ds.batch(3)), [[0, 1, 2], [3, 4, 5], [6]]);
   t.is(ds.batch(3).cardinality(), 3);
-  t.deepEqual(await values(ds.batch(3, { dropRemainder: true })), [[0, 1, 2], [3, 4, 5]]);
+  t.deepEqual(await values(ds.batch(3, { dropRemainder: true })), [
+    [0, 1, 2],
+    [3, 4, 5],
+  ]);
   t.is(ds.batch(3, { dropRemainder: true }).cardinality(), 2);
-  const pairs = Dataset.fromTensors([kiln.tensor([[1, 1], [2, 2], [3, 3]]), kiln.tensor([0, 1, 0])]).batch(2);
+  const pairs = Dataset.fromTensors([
+    kiln.tensor([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]),
+    kiln.tensor([0, 1, 0]),
+  ]).batch(2);
   const [first] = await pairs.toArray();
   t.deepEqual(first[0].shape, [2, 2]);
   t.deepEqual(first[1].toArray(), [0, 1]);
@@ -47,13 +76,23 @@ test('map passes tuple components as arguments; filter keeps what the predicate 
   const summed = pairs.map((x, y) => x.add(y));
   t.deepEqual(await values(summed), [11, 22, 33, 44]);
   const swapped = pairs.map(async (x, y) => [y, x.mul(2)]);
-  t.deepEqual(await values(swapped), [[10, 2], [20, 4], [30, 6], [40, 8]]);
+  t.deepEqual(await values(swapped), [
+    [10, 2],
+    [20, 4],
+    [30, 6],
+    [40, 8],
+  ]);
   const even = range(10).filter((x) => x.dataSync()[0] % 2 === 0);
   t.deepEqual(await values(even), [0, 2, 4, 6, 8]);
   t.is(even.cardinality(), kiln.data.UNKNOWN_CARDINALITY);
   // A scalar tensor works as the predicate's answer too.
   t.deepEqual(await values(range(5).filter((x) => x.sub(2))), [0, 1, 3, 4]);
-  await t.throwsAsync(range(3).filter(() => kiln.tensor([1, 1])).toArray(), { instanceOf: kiln.ValueError, message: /boolean or a scalar tensor.*element 0/ });
+  await t.throwsAsync(
+    range(3)
+      .filter(() => kiln.tensor([1, 1]))
+      .toArray(),
+    { instanceOf: kiln.ValueError, message: /boolean or a scalar tensor.*element 0/ },
+  );
 });
 
 test('take, skip and repeat cut and loop the stream', async (t) => {
@@ -74,8 +113,14 @@ test('shuffle draws from a buffer: a permutation, repeatable with a seed, new ea
   const ds = range(50).shuffle(50, 7);
   const epoch1 = (await values(ds)) as number[];
   const epoch2 = (await values(ds)) as number[];
-  t.deepEqual([...epoch1].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
-  t.notDeepEqual(epoch1, Array.from({ length: 50 }, (_, i) => i));
+  t.deepEqual(
+    [...epoch1].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
+  t.notDeepEqual(
+    epoch1,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   t.notDeepEqual(epoch1, epoch2, 'reshuffled each iteration');
   t.deepEqual(await values(range(50).shuffle(50, 7)), epoch1, 'the same seed gives the same order');
   const fixed = range(50).shuffle(50, 7, { reshuffleEachIteration: false });
@@ -97,8 +142,21 @@ test('fromGenerator takes sync and async generators and restarts them each itera
     calls++;
     for (let i = 0; i < 3; i++) yield [kiln.tensor([i, i * i]), i % 2];
   });
-  t.deepEqual(await values(sync), [[[0, 0], 0], [[1, 1], 1], [[2, 4], 0]]);
-  t.deepEqual(await values(sync.batch(2)), [[[[0, 0], [1, 1]], [0, 1]], [[[2, 4]], [0]]]);
+  t.deepEqual(await values(sync), [
+    [[0, 0], 0],
+    [[1, 1], 1],
+    [[2, 4], 0],
+  ]);
+  t.deepEqual(await values(sync.batch(2)), [
+    [
+      [
+        [0, 0],
+        [1, 1],
+      ],
+      [0, 1],
+    ],
+    [[[2, 4]], [0]],
+  ]);
   t.is(calls, 2);
   const asyncDs = Dataset.fromGenerator(async function* () {
     for (let i = 0; i < 4; i++) {
@@ -106,9 +164,22 @@ test('fromGenerator takes sync and async generators and restarts them each itera
       yield new Float32Array([i, -i]);
     }
   });
-  t.deepEqual(await values(asyncDs.map((x) => x.mul(10))), [[0, -0], [10, -10], [20, -20], [30, -30]]);
+  t.deepEqual(await values(asyncDs.map((x) => x.mul(10))), [
+    [0, -0],
+    [10, -10],
+    [20, -20],
+    [30, -30],
+  ]);
   t.is(asyncDs.cardinality(), kiln.data.UNKNOWN_CARDINALITY);
-  t.is(Dataset.fromGenerator(function* () { yield 1; }, { cardinality: 1 }).cardinality(), 1);
+  t.is(
+    Dataset.fromGenerator(
+      function* () {
+        yield 1;
+      },
+      { cardinality: 1 },
+    ).cardinality(),
+    1,
+  );
 });
 
 test('a dataset whose elements change shape mid-stream fails with the element index', async (t) => {
@@ -154,9 +225,16 @@ test('prefetch runs ahead of the consumer and keeps order; cache replays the fir
 });
 
 test('map results and generator values that are not tensors fail clearly', async (t) => {
-  const bad = Dataset.fromGenerator(function* () { yield 'text' as unknown as number; });
+  const bad = Dataset.fromGenerator(function* () {
+    yield 'text' as unknown as number;
+  });
   await t.throwsAsync(bad.toArray(), { instanceOf: kiln.ValueError, message: /element 0 is a string; a Dataset holds tensors only/ });
-  await t.throwsAsync(range(2).map(() => [] as unknown as kiln.Tensor).toArray(), { instanceOf: kiln.ValueError, message: /the result for element 0 is an empty array/ });
+  await t.throwsAsync(
+    range(2)
+      .map(() => [] as unknown as kiln.Tensor)
+      .toArray(),
+    { instanceOf: kiln.ValueError, message: /the result for element 0 is an empty array/ },
+  );
   t.throws(() => Dataset.fromGenerator(42 as unknown as () => Iterable<number>), { instanceOf: kiln.ValueError });
 });
 

@@ -60,10 +60,16 @@ test('imageDatasetFromDirectory splits training and validation files as Keras do
   // Training batches come in a new order each epoch; the labels follow their images.
   const labelsByFile = new Map(training.filePaths.map((path) => [path, path.includes('/cats/') ? 0 : 1]));
   const epoch1 = (await training.toArray())[0] as kiln.Tensor[];
-  t.deepEqual(Array.from(epoch1[1].dataSync()), training.filePaths.map((p) => labelsByFile.get(p)));
+  t.deepEqual(
+    Array.from(epoch1[1].dataSync()),
+    training.filePaths.map((p) => labelsByFile.get(p)),
+  );
   t.deepEqual(epoch1[0].shape, [6, 4, 4, 3]);
   await t.throwsAsync(kiln.utils.imageDatasetFromDirectory(IMAGES, { validationSplit: 0.2, subset: 'training' }), { instanceOf: kiln.ValueError, message: /you must provide a `seed` argument/ });
-  await t.throwsAsync(kiln.utils.imageDatasetFromDirectory(IMAGES, { validationSplit: 0.2 }), { instanceOf: kiln.ValueError, message: /If `subset` is set, `validationSplit` must be set, and inversely/ });
+  await t.throwsAsync(kiln.utils.imageDatasetFromDirectory(IMAGES, { validationSplit: 0.2 }), {
+    instanceOf: kiln.ValueError,
+    message: /If `subset` is set, `validationSplit` must be set, and inversely/,
+  });
   await t.throwsAsync(kiln.utils.imageDatasetFromDirectory(IMAGES, { labelMode: 'sparse' as 'int' }), { instanceOf: kiln.ValueError, message: /`labelMode` argument must be one of/ });
   await t.throwsAsync(kiln.utils.imageDatasetFromDirectory(IMAGES, { classNames: ['cats', 'birds'] }), { instanceOf: kiln.ValueError, message: /did not match the names of the subdirectories/ });
 });
@@ -72,7 +78,10 @@ test('an image dataset trains a small CNN through fit, and a broken image names 
   const dir = await tempDir();
   // Two classes a CNN separates easily: dark and bright noisy squares.
   const { PNG } = (await import('pngjs')).default;
-  for (const [name, base] of [['dark', 40], ['bright', 200]] as const) {
+  for (const [name, base] of [
+    ['dark', 40],
+    ['bright', 200],
+  ] as const) {
     await mkdir(join(dir, name));
     for (let i = 0; i < 12; i++) {
       const png = new PNG({ width: 10, height: 10 });
@@ -86,14 +95,16 @@ test('an image dataset trains a small CNN through fit, and a broken image names 
   kiln.setSeed(2);
   const dataset = await kiln.utils.imageDatasetFromDirectory(dir, { imageSize: [8, 8], batchSize: 6, seed: 1, verbose: false });
   t.deepEqual(dataset.classNames, ['bright', 'dark']);
-  const model = new kiln.Sequential([
-    new kiln.layers.Conv2D(4, 3, { inputShape: [8, 8, 3], activation: 'relu' }),
-    new kiln.layers.Flatten(),
-    new kiln.layers.Dense(2, { activation: 'softmax' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Conv2D(4, 3, { inputShape: [8, 8, 3], activation: 'relu' }), new kiln.layers.Flatten(), new kiln.layers.Dense(2, { activation: 'softmax' })]);
   model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 0.01 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
-  await model.fit(dataset.map((x, y) => [x.div(255), y]), { epochs: 20, verbose: 0 });
-  const [, accuracy] = await model.evaluate(dataset.map((x, y) => [x.div(255), y]), { verbose: 0 });
+  await model.fit(
+    dataset.map((x, y) => [x.div(255), y]),
+    { epochs: 20, verbose: 0 },
+  );
+  const [, accuracy] = await model.evaluate(
+    dataset.map((x, y) => [x.div(255), y]),
+    { verbose: 0 },
+  );
   t.is(accuracy, 1);
 
   await writeFile(join(dir, 'dark', '99.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
@@ -109,16 +120,32 @@ test('Dataset.fromCsv streams rows, selects columns and splits off the label', a
   await writeFile(path, 'rooms,age,"price, k$",id\n3,10,250.5,1\n4,"2",300,2\n\n2,35,120.25,3\n');
   const rows = kiln.data.Dataset.fromCsv(path, { labelName: 'price, k$', selectColumns: ['rooms', 'age'] });
   const elements = (await rows.toArray()) as kiln.Tensor[][];
-  t.deepEqual(elements.map(([x, y]) => [x.toArray(), y.toArray()]), [[[3, 10], 250.5], [[4, 2], 300], [[2, 35], 120.25]]);
+  t.deepEqual(
+    elements.map(([x, y]) => [x.toArray(), y.toArray()]),
+    [
+      [[3, 10], 250.5],
+      [[4, 2], 300],
+      [[2, 35], 120.25],
+    ],
+  );
   t.is(elements[0][1].dtype, 'float32');
   const all = await kiln.data.Dataset.fromCsv(path).batch(2).toArray();
-  t.deepEqual((all[0] as kiln.Tensor).toArray(), [[3, 10, 250.5, 1], [4, 2, 300, 2]]);
+  t.deepEqual((all[0] as kiln.Tensor).toArray(), [
+    [3, 10, 250.5, 1],
+    [4, 2, 300, 2],
+  ]);
   const byIndex = await kiln.data.Dataset.fromCsv(path, { labelName: 3, labelDtype: 'int32' }).batch(3).toArray();
   t.deepEqual((byIndex[0] as kiln.Tensor[])[1].toArray(), [1, 2, 3]);
   t.is((byIndex[0] as kiln.Tensor[])[1].dtype, 'int32');
   const headerless = join(dir, 'plain.tsv');
   await writeFile(headerless, '1\t2\n3\t4\n');
-  t.deepEqual((await kiln.data.Dataset.fromCsv(headerless, { header: false, fieldDelim: '\t', labelName: 0 }).toArray()).map((e) => (e as kiln.Tensor[]).map((p) => p.toArray())), [[[2], 1], [[4], 3]]);
+  t.deepEqual(
+    (await kiln.data.Dataset.fromCsv(headerless, { header: false, fieldDelim: '\t', labelName: 0 }).toArray()).map((e) => (e as kiln.Tensor[]).map((p) => p.toArray())),
+    [
+      [[2], 1],
+      [[4], 3],
+    ],
+  );
 
   const bad = join(dir, 'bad.csv');
   await writeFile(bad, 'a,b\n1,2\n3,oops\n');
@@ -126,5 +153,8 @@ test('Dataset.fromCsv streams rows, selects columns and splits off the label', a
   await writeFile(bad, 'a,b\n1,2\n3,4,5\n');
   await t.throwsAsync(kiln.data.Dataset.fromCsv(bad).toArray(), { instanceOf: kiln.FileFormatError, message: /bad\.csv is not a valid CSV file/ });
   await t.throwsAsync(kiln.data.Dataset.fromCsv(join(dir, 'missing.csv')).toArray(), { instanceOf: kiln.FileFormatError, message: /missing\.csv does not exist/ });
-  await t.throwsAsync(kiln.data.Dataset.fromCsv(path, { labelName: 'cost' }).toArray(), { instanceOf: kiln.ValueError, message: /labelName "cost" is not a column; the columns are rooms, age, price, k\$, id/ });
+  await t.throwsAsync(kiln.data.Dataset.fromCsv(path, { labelName: 'cost' }).toArray(), {
+    instanceOf: kiln.ValueError,
+    message: /labelName "cost" is not a column; the columns are rooms, age, price, k\$, id/,
+  });
 });

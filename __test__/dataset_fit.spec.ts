@@ -9,11 +9,7 @@ const digits = kiln.datasets.mnistDigits.loadData();
 
 /** The seed MLP of examples/01. */
 function seedMlp(): kiln.Sequential {
-  const model = new kiln.Sequential([
-    new kiln.layers.Flatten({ inputShape: [784] }),
-    new kiln.layers.Dense(128, { activation: 'relu' }),
-    new kiln.layers.Dense(10, { activation: 'softmax' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Flatten({ inputShape: [784] }), new kiln.layers.Dense(128, { activation: 'relu' }), new kiln.layers.Dense(10, { activation: 'softmax' })]);
   model.compile({ optimizer: 'adam', loss: 'categorical_crossentropy', metrics: ['accuracy'] });
   return model;
 }
@@ -51,7 +47,13 @@ test('streaming fit over a generator trains the seed MLP as well as in-memory fi
       rows.forEach((row, k) => {
         for (let p = 0; p < 784; p++) x[k * 784 + p] = pixels[row * 784 + p] / 255;
       });
-      yield [kiln.tensor(x, [rows.length, 784]), kiln.utils.toCategorical(Int32Array.from(rows, (row) => labels[row]), 10)];
+      yield [
+        kiln.tensor(x, [rows.length, 784]),
+        kiln.utils.toCategorical(
+          Int32Array.from(rows, (row) => labels[row]),
+          10,
+        ),
+      ];
     }
   }).prefetch(2);
 
@@ -101,10 +103,18 @@ test('fit on a repeated Dataset takes stepsPerEpoch batches and validates on a D
   const model = seedMlp();
   const train = Dataset.fromTensors([xTrain, yTrain]).shuffle(8000, 1).batch(100).repeat();
   const seen: number[] = [];
-  const counter = new kiln.callbacks.LambdaCallback({ onTrainBatchEnd: (batch: number) => { seen.push(batch); } });
+  const counter = new kiln.callbacks.LambdaCallback({
+    onTrainBatchEnd: (batch: number) => {
+      seen.push(batch);
+    },
+  });
   const history = await model.fit(train, {
-    epochs: 2, stepsPerEpoch: 30, verbose: 0, callbacks: [counter],
-    validationData: Dataset.fromTensors([xTest, yTest]).batch(500), validationSteps: 2,
+    epochs: 2,
+    stepsPerEpoch: 30,
+    verbose: 0,
+    callbacks: [counter],
+    validationData: Dataset.fromTensors([xTest, yTest]).batch(500),
+    validationSteps: 2,
   });
   t.deepEqual(Object.keys(history.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
   t.is(seen.length, 60);
@@ -149,7 +159,9 @@ test('a streamed fit keeps peak memory well below an in-memory fit of the same d
   };
   const inMemory = await run('inMemory');
   const streaming = await run('streaming');
-  t.log(`peak RSS growth over 80,000 samples of 784 floats: in memory ${inMemory.peakGrowthMiB.toFixed(0)} MiB (${inMemory.seconds.toFixed(1)} s), streamed ${streaming.peakGrowthMiB.toFixed(0)} MiB (${streaming.seconds.toFixed(1)} s)`);
+  t.log(
+    `peak RSS growth over 80,000 samples of 784 floats: in memory ${inMemory.peakGrowthMiB.toFixed(0)} MiB (${inMemory.seconds.toFixed(1)} s), streamed ${streaming.peakGrowthMiB.toFixed(0)} MiB (${streaming.seconds.toFixed(1)} s)`,
+  );
   // The data alone is 80,000 x 784 x 4 bytes = 239 MiB; a stream holds a few batches (and the
   // garbage the collector has not reached yet).
   t.true(inMemory.peakGrowthMiB > 230, `in-memory growth ${inMemory.peakGrowthMiB}`);

@@ -105,8 +105,7 @@ function zip(members: ZipMember[]): Buffer {
 
 /** A tiny MNIST-like dataset: 5 training and 3 test images of 28x28. */
 function tinyDataset() {
-  const pattern = (count: number, salt: number) =>
-    Uint8Array.from({ length: count * 784 }, (_, i) => (i * 7 + salt) % 256);
+  const pattern = (count: number, salt: number) => Uint8Array.from({ length: count * 784 }, (_, i) => (i * 7 + salt) % 256);
   return {
     xTrain: pattern(5, 1),
     yTrain: Uint8Array.from([3, 1, 4, 1, 5]),
@@ -132,15 +131,17 @@ function tinyNpz(options: { deflate?: boolean; labelDescr?: '|u1' | '<i8' | '<i4
   return { bytes: zip(members), data };
 }
 
-async function writeTinyIdx(dir: string, names = {
-  xTrain: 'train-images-idx3-ubyte.gz',
-  yTrain: 'train-labels-idx1-ubyte',
-  xTest: 't10k-images.idx3-ubyte',
-  yTest: 't10k-labels-idx1-ubyte.gz',
-}) {
+async function writeTinyIdx(
+  dir: string,
+  names = {
+    xTrain: 'train-images-idx3-ubyte.gz',
+    yTrain: 'train-labels-idx1-ubyte',
+    xTest: 't10k-images.idx3-ubyte',
+    yTest: 't10k-labels-idx1-ubyte.gz',
+  },
+) {
   const data = tinyDataset();
-  const write = (name: string, bytes: Uint8Array) =>
-    writeFile(join(dir, name), name.endsWith('.gz') ? gzipSync(bytes) : bytes);
+  const write = (name: string, bytes: Uint8Array) => writeFile(join(dir, name), name.endsWith('.gz') ? gzipSync(bytes) : bytes);
   await write(names.xTrain, idx([5, 28, 28], data.xTrain));
   await write(names.yTrain, idx([5], data.yTrain));
   await write(names.xTest, idx([3, 28, 28], data.xTest));
@@ -199,7 +200,10 @@ test('fashionMnist.loadData reads the real Fashion-MNIST that Debian installs', 
   t.deepEqual(Array.from(yTest.dataSync().slice(0, 10)), [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]);
   t.is(sha256(xTrain.dataSync()), '2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012');
   t.is(sha256(xTest.dataSync()), 'c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a');
-  t.is(Array.from(xTrain.dataSync().slice(0, 784)).reduce((a, b) => a + b, 0), 76247);
+  t.is(
+    Array.from(xTrain.dataSync().slice(0, 784)).reduce((a, b) => a + b, 0),
+    76247,
+  );
   t.deepEqual(await readdir(cacheDir), [], 'nothing is downloaded when a system copy exists');
 });
 
@@ -235,7 +239,12 @@ test('mnistDigits.loadData splits the 10,000 digits of the npm package 80/20 per
   const zeros = (JSON.parse(await readFile(join(digitsDir, '0.json'), 'utf8')) as { data: number[] }).data;
   const lastZeros = new Set<string>();
   for (let image = 801; image < 1001; image++) {
-    lastZeros.add(zeros.slice(image * 784, (image + 1) * 784).map((v) => Math.round(v * 255)).join(','));
+    lastZeros.add(
+      zeros
+        .slice(image * 784, (image + 1) * 784)
+        .map((v) => Math.round(v * 255))
+        .join(','),
+    );
   }
   const testPixels = xTest.dataSync();
   const testLabels = yTest.dataSync();
@@ -339,9 +348,13 @@ test('truncated, garbage and inconsistent IDX files are FileFormatErrors naming 
       yTest: 't10k-labels-idx1-ubyte',
     });
     await writeFile(join(dir, 'train-images-idx3-ubyte'), corrupt(idx([5, 28, 28], data.xTrain)));
-    const error = await t.throwsAsync(kiln.datasets.mnist.loadData({ path: dir }), {
-      instanceOf: kiln.FileFormatError,
-    }, label);
+    const error = await t.throwsAsync(
+      kiln.datasets.mnist.loadData({ path: dir }),
+      {
+        instanceOf: kiln.FileFormatError,
+      },
+      label,
+    );
     t.regex(error?.message ?? '', /train-images-idx3-ubyte/, label);
     t.regex(error?.message ?? '', reason, label);
   }
@@ -376,9 +389,7 @@ test('broken npz archives are FileFormatErrors naming the file, without huge all
   await t.throwsAsync(load(), { instanceOf: kiln.FileFormatError, message: /x_train\.npy.*CRC/ });
 
   // A .npy header claiming 10^11 elements over 5 bytes of data.
-  const hostile = zip([
-    { name: 'x_train.npy', data: npy('|u1', [100000, 1000, 1000], new Uint8Array(5)) },
-  ]);
+  const hostile = zip([{ name: 'x_train.npy', data: npy('|u1', [100000, 1000, 1000], new Uint8Array(5)) }]);
   await writeFile(file, hostile);
   await t.throwsAsync(load(), { instanceOf: kiln.FileFormatError, message: /x_train\.npy.*truncated/ });
 
@@ -394,12 +405,15 @@ test('broken npz archives are FileFormatErrors naming the file, without huge all
   await t.throwsAsync(load(), { instanceOf: kiln.FileFormatError, message: /no array "y_train"/ });
 
   // Float pixels are not Keras' uint8.
-  await writeFile(file, zip([
-    { name: 'x_train.npy', data: npy('<f4', [1], new Uint8Array(4)) },
-    { name: 'y_train.npy', data: npy('|u1', [1], new Uint8Array(1)) },
-    { name: 'x_test.npy', data: npy('|u1', [1], new Uint8Array(1)) },
-    { name: 'y_test.npy', data: npy('|u1', [1], new Uint8Array(1)) },
-  ]));
+  await writeFile(
+    file,
+    zip([
+      { name: 'x_train.npy', data: npy('<f4', [1], new Uint8Array(4)) },
+      { name: 'y_train.npy', data: npy('|u1', [1], new Uint8Array(1)) },
+      { name: 'x_test.npy', data: npy('|u1', [1], new Uint8Array(1)) },
+      { name: 'y_test.npy', data: npy('|u1', [1], new Uint8Array(1)) },
+    ]),
+  );
   await t.throwsAsync(load(), { instanceOf: kiln.FileFormatError, message: /x_train has dtype float32/ });
 });
 
@@ -427,8 +441,7 @@ test('a path that is missing, or a directory missing files, says what is expecte
 test.serial('offline with an empty cache, mnist.loadData fails fast and says where to put mnist.npz', async (t) => {
   const cacheDir = await tempDir();
   const started = Date.now();
-  const error = await withEnv({ KILN_DATASETS_BASE_URL: CLOSED_PORT_URL }, () =>
-    t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
+  const error = await withEnv({ KILN_DATASETS_BASE_URL: CLOSED_PORT_URL }, () => t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
   t.true(Date.now() - started < 5000);
   const message = error?.message ?? '';
   t.true(message.includes(join(cacheDir, 'mnist.npz')), message);
@@ -441,17 +454,19 @@ test.serial('offline with an empty cache, mnist.loadData fails fast and says whe
 test.serial('a refused connection and a server that never answers fail fast too', async (t) => {
   const cacheDir = await tempDir();
   const refused = await refusedUrl();
-  const error = await withEnv({ KILN_DATASETS_BASE_URL: refused }, () =>
-    t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
+  const error = await withEnv({ KILN_DATASETS_BASE_URL: refused }, () => t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
   t.regex(error?.message ?? '', /ECONNREFUSED/);
 
-  const silent = createServer(() => { /* never answers */ });
+  const silent = createServer(() => {
+    /* never answers */
+  });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   try {
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
     const started = Date.now();
     const timeout = await withEnv({ KILN_DATASETS_BASE_URL: url, KILN_DATASETS_TIMEOUT_MS: '300' }, () =>
-      t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
+      t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }),
+    );
     t.regex(timeout?.message ?? '', /no answer within 300 ms/);
     t.true(Date.now() - started < 3000);
     t.deepEqual(await readdir(cacheDir), []);
@@ -464,7 +479,8 @@ test.serial('a refused connection and a server that never answers fail fast too'
 test.serial('offline without a Debian copy, fashionMnist.loadData points at the cache and apt-get', async (t) => {
   const cacheDir = await tempDir();
   const error = await withEnv({ KILN_DATASETS_BASE_URL: CLOSED_PORT_URL, KILN_DATASETS_SYSTEM_DIRS: '' }, () =>
-    t.throwsAsync(kiln.datasets.fashionMnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
+    t.throwsAsync(kiln.datasets.fashionMnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }),
+  );
   const message = error?.message ?? '';
   t.true(message.includes(join(cacheDir, 'fashion-mnist')), message);
   t.regex(message, /apt-get install dataset-fashion-mnist/);
@@ -478,16 +494,14 @@ test.serial('fashionMnist.loadData downloads into the cache and checks the check
   const { url, server, requests } = await serve(files);
   try {
     const cacheDir = await tempDir();
-    const [[xTrain, yTrain]] = await withEnv({ KILN_DATASETS_BASE_URL: url, KILN_DATASETS_SYSTEM_DIRS: '' }, () =>
-      kiln.datasets.fashionMnist.loadData({ cacheDir }));
+    const [[xTrain, yTrain]] = await withEnv({ KILN_DATASETS_BASE_URL: url, KILN_DATASETS_SYSTEM_DIRS: '' }, () => kiln.datasets.fashionMnist.loadData({ cacheDir }));
     t.deepEqual(xTrain.shape, [60000, 28, 28]);
     t.deepEqual(histogram(yTrain.dataSync()), new Array(10).fill(6000));
     t.deepEqual((await readdir(join(cacheDir, 'fashion-mnist'))).sort(), Object.keys(files).sort());
     t.is(requests.length, 4);
 
     // Cached now: a second load downloads nothing.
-    await withEnv({ KILN_DATASETS_BASE_URL: url, KILN_DATASETS_SYSTEM_DIRS: '' }, () =>
-      kiln.datasets.fashionMnist.loadData({ cacheDir }));
+    await withEnv({ KILN_DATASETS_BASE_URL: url, KILN_DATASETS_SYSTEM_DIRS: '' }, () => kiln.datasets.fashionMnist.loadData({ cacheDir }));
     t.is(requests.length, 4);
   } finally {
     server.close();
@@ -499,8 +513,7 @@ test.serial('a download with the wrong checksum is deleted and reported', async 
   const { url, server } = await serve({ 'mnist.npz': fake.bytes });
   try {
     const cacheDir = await tempDir();
-    const error = await withEnv({ KILN_DATASETS_BASE_URL: url }, () =>
-      t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
+    const error = await withEnv({ KILN_DATASETS_BASE_URL: url }, () => t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
     t.regex(error?.message ?? '', /SHA-256 is [0-9a-f]{64}, expected 731c5ac6/);
     t.regex(error?.message ?? '', /deleted/);
     t.deepEqual(await readdir(cacheDir), []);
@@ -510,8 +523,7 @@ test.serial('a download with the wrong checksum is deleted and reported', async 
 
   const empty = await serve({});
   try {
-    const missing = await withEnv({ KILN_DATASETS_BASE_URL: empty.url }, async () =>
-      t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir: await tempDir() }), { instanceOf: kiln.FileFormatError }));
+    const missing = await withEnv({ KILN_DATASETS_BASE_URL: empty.url }, async () => t.throwsAsync(kiln.datasets.mnist.loadData({ cacheDir: await tempDir() }), { instanceOf: kiln.FileFormatError }));
     t.regex(missing?.message ?? '', /mnist\.npz: HTTP 404/);
   } finally {
     empty.server.close();

@@ -12,7 +12,13 @@ import { CLOSED_PORT_URL, serve, sha256, tempDir, withEnv } from './helpers/file
 const FIXTURES = fileURLToPath(new URL('./fixtures/datasets/', import.meta.url));
 const keras = JSON.parse(readFileSync(new URL('./fixtures/keras_datasets.json', import.meta.url), 'utf8'));
 
-interface Summary { shape: number[]; dtype: string; sha256: string; first: number[]; sum: number }
+interface Summary {
+  shape: number[];
+  dtype: string;
+  sha256: string;
+  first: number[];
+  sum: number;
+}
 
 /** Keras' int64 labels are int32 in kiln, which has no 64-bit integers. */
 function matches(t: import('ava').ExecutionContext, tensor: kiln.Tensor, expected: Summary, what: string) {
@@ -22,7 +28,11 @@ function matches(t: import('ava').ExecutionContext, tensor: kiln.Tensor, expecte
   if (expected.dtype === tensor.dtype) t.is(sha256(tensor.dataSync()), expected.sha256, `${what} bytes`);
   else t.true(expected.first.length === values.length, `${what}: every value is among the first values compared`);
   t.deepEqual(values.slice(0, 12), expected.first, `${what} first values`);
-  t.is(values.reduce((a, b) => a + b, 0), expected.sum, `${what} sum`);
+  t.is(
+    values.reduce((a, b) => a + b, 0),
+    expected.sum,
+    `${what} sum`,
+  );
 }
 
 const TRAIN_BATCHES = ['data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5'];
@@ -61,7 +71,8 @@ test('cifar100.loadData gives the fine and coarse labels of keras.datasets.cifar
     matches(t, yTest, expected.yTest, `${labelMode} yTest`);
   }
   await t.throwsAsync(kiln.datasets.cifar100.loadData({ path: join(FIXTURES, 'cifar-100-python.tar.gz'), labelMode: 'medium' as 'fine' }), {
-    instanceOf: kiln.ValueError, message: /`labelMode` must be one of "fine", "coarse"\. Received: labelMode=medium/,
+    instanceOf: kiln.ValueError,
+    message: /`labelMode` must be one of "fine", "coarse"\. Received: labelMode=medium/,
   });
 });
 
@@ -79,7 +90,11 @@ test('the Python 2 pickles of the real archive load from the archive and from th
     // Channels last: x[i, row, col, c] is pixel (row, col) of channel plane c in the batch row.
     const x = xTrain.dataSync();
     const source = cifarPixels(3, 1); // data_batch_2
-    for (const [image, row, col, channel] of [[0, 0, 0, 0], [1, 5, 7, 2], [2, 31, 31, 1]]) {
+    for (const [image, row, col, channel] of [
+      [0, 0, 0, 0],
+      [1, 5, 7, 2],
+      [2, 31, 31, 1],
+    ]) {
       const got = x[(((3 + image) * 32 + row) * 32 + col) * 3 + channel];
       t.is(got, source[image * 3072 + channel * 1024 + row * 32 + col], `image ${3 + image} (${row}, ${col}, ${channel})`);
     }
@@ -101,7 +116,10 @@ test('damaged CIFAR archives are FileFormatErrors naming the file', async (t) =>
   const withoutTest = join(dir, 'no-test.tar.gz');
   const batch = cifarBatchPickle({ data: cifarPixels(1, 0), count: 1, labels: { labels: [4] } });
   await writeTarGz(join(dir, 'no-test-src'), withoutTest, Object.fromEntries(TRAIN_BATCHES.map((name) => [`cifar-10-batches-py/${name}`, batch])));
-  await t.throwsAsync(kiln.datasets.cifar10.loadData({ path: withoutTest }), { instanceOf: kiln.FileFormatError, message: /no-test\.tar\.gz is not a CIFAR-10 archive: it lacks cifar-10-batches-py\/test_batch/ });
+  await t.throwsAsync(kiln.datasets.cifar10.loadData({ path: withoutTest }), {
+    instanceOf: kiln.FileFormatError,
+    message: /no-test\.tar\.gz is not a CIFAR-10 archive: it lacks cifar-10-batches-py\/test_batch/,
+  });
 
   const cases: [string, Uint8Array, RegExp][] = [
     ['garbage', Buffer.from('not a pickle at all'), /data_batch_1 is not a valid pickle file: opcode 0x6e/],
@@ -124,8 +142,7 @@ test.serial('a cached CIFAR archive whose checksum does not match is deleted and
   const cacheDir = await tempDir();
   const cached = join(cacheDir, 'cifar-10-python.tar.gz');
   await copyFile(join(FIXTURES, 'cifar-10-python.tar.gz'), cached);
-  const error = await withEnv({ KILN_DATASETS_BASE_URL: CLOSED_PORT_URL }, () =>
-    t.throwsAsync(kiln.datasets.cifar10.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
+  const error = await withEnv({ KILN_DATASETS_BASE_URL: CLOSED_PORT_URL }, () => t.throwsAsync(kiln.datasets.cifar10.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
   t.regex(error!.message, /the cached .*cifar-10-python\.tar\.gz is not the expected file: its SHA-256 is [0-9a-f]{64}, expected 6d958be074577803/);
   t.regex(error!.message, /it was deleted/);
   t.regex(error!.message, /put cifar-10-python\.tar\.gz \(SHA-256 6d958be0[0-9a-f]+\) at .*cifar-10-python\.tar\.gz/);
@@ -138,8 +155,7 @@ test.serial('a downloaded CIFAR archive is checked: a wrong one is deleted and r
   const { url, server, requests } = await serve({ 'cifar-100-python.tar.gz': tiny });
   try {
     const cacheDir = await tempDir();
-    const error = await withEnv({ KILN_DATASETS_BASE_URL: url }, () =>
-      t.throwsAsync(kiln.datasets.cifar100.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
+    const error = await withEnv({ KILN_DATASETS_BASE_URL: url }, () => t.throwsAsync(kiln.datasets.cifar100.loadData({ cacheDir }), { instanceOf: kiln.FileFormatError }));
     t.deepEqual(requests, ['cifar-100-python.tar.gz']);
     t.regex(error!.message, /the download of .*cifar-100-python\.tar\.gz is not the expected file: its SHA-256 is [0-9a-f]{64}, expected 85cd44d02ba64377/);
     t.regex(error!.message, /The downloaded file was deleted/);

@@ -13,8 +13,8 @@ import { objectArrayNpy } from './helpers/pickle.js';
 const FIXTURES = fileURLToPath(new URL('./fixtures/datasets/', import.meta.url));
 const keras = JSON.parse(readFileSync(new URL('./fixtures/keras_datasets.json', import.meta.url), 'utf8'));
 // numpy's RandomState(113).shuffle(arange(10)), from scripts/fixtures/keras_data_utils.py.
-const SHUFFLE_10 = JSON.parse(readFileSync(new URL('./fixtures/keras_data_utils.json', import.meta.url), 'utf8')).numpyShuffle
-  .find((c: { n: number; seed: number }) => c.n === 10 && c.seed === 113).permutation as number[];
+const SHUFFLE_10 = JSON.parse(readFileSync(new URL('./fixtures/keras_data_utils.json', import.meta.url), 'utf8')).numpyShuffle.find((c: { n: number; seed: number }) => c.n === 10 && c.seed === 113)
+  .permutation as number[];
 
 /** Keras' snake_case options, as kiln's camelCase ones. */
 function camelCase(options: Record<string, unknown>): Record<string, unknown> {
@@ -57,20 +57,34 @@ test('imdb.loadData reads an imdb.npz built here with Python 2 pickled object ar
   // Review i of the training set is [i + 1, 30]; labels alternate.
   const train = Array.from({ length: 10 }, (_, i) => [i + 1, 30]);
   const int64 = (values: number[]) => ({ data: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer), shape: [values.length], descr: '<i8' });
-  await writeFile(path, npzFile({
-    x_train: objectArrayNpy(train), y_train: int64(train.map((_, i) => i % 2)),
-    x_test: objectArrayNpy([[5, 6, 7]]), y_test: int64([1]),
-  }));
+  await writeFile(
+    path,
+    npzFile({
+      x_train: objectArrayNpy(train),
+      y_train: int64(train.map((_, i) => i % 2)),
+      x_test: objectArrayNpy([[5, 6, 7]]),
+      y_test: int64([1]),
+    }),
+  );
   const [[xTrain, yTrain], [xTest, yTest]] = await kiln.datasets.imdb.loadData({ path });
   // Shuffled as numpy's RandomState(113) does; start_char 1, then indices shifted by index_from 3.
   // Without numWords Keras keeps words below the largest index, so the largest (33) is oov_char 2.
-  t.deepEqual(xTrain, SHUFFLE_10.map((i) => [1, i + 4, 2]));
-  t.deepEqual(Array.from(yTrain.dataSync()), SHUFFLE_10.map((i) => i % 2));
+  t.deepEqual(
+    xTrain,
+    SHUFFLE_10.map((i) => [1, i + 4, 2]),
+  );
+  t.deepEqual(
+    Array.from(yTrain.dataSync()),
+    SHUFFLE_10.map((i) => i % 2),
+  );
   t.deepEqual(xTest, [[1, 8, 9, 10]]);
   t.deepEqual(Array.from(yTest.dataSync()), [1]);
   // numWords 10 keeps indices below 10 (others become oov_char 2); skipTop 5 drops 1..4 too.
   const [[limited]] = await kiln.datasets.imdb.loadData({ path, numWords: 10, skipTop: 5 });
-  t.deepEqual(limited, SHUFFLE_10.map((i) => [2, i + 4 >= 5 && i + 4 < 10 ? i + 4 : 2, 2]));
+  t.deepEqual(
+    limited,
+    SHUFFLE_10.map((i) => [2, i + 4 >= 5 && i + 4 < 10 ? i + 4 : 2, 2]),
+  );
 });
 
 test('bostonHousing.loadData reads a float64 npz built here', async (t) => {
@@ -79,12 +93,27 @@ test('bostonHousing.loadData reads a float64 npz built here', async (t) => {
   const float64 = (values: number[], shape: number[]) => ({ data: new Uint8Array(Float64Array.from(values).buffer), shape, descr: '<f8' });
   // Row i is [i, i + 0.5, ... ] over 13 features; its price is 10 * i + 0.25.
   const rows = Array.from({ length: 10 }, (_, i) => Array.from({ length: 13 }, (_, f) => i + f / 2));
-  await writeFile(path, npzFile({ x: float64(rows.flat(), [10, 13]), y: float64(rows.map((_, i) => 10 * i + 0.25), [10]) }));
+  await writeFile(
+    path,
+    npzFile({
+      x: float64(rows.flat(), [10, 13]),
+      y: float64(
+        rows.map((_, i) => 10 * i + 0.25),
+        [10],
+      ),
+    }),
+  );
   const [[xTrain, yTrain], [xTest, yTest]] = await kiln.datasets.bostonHousing.loadData({ path });
   t.deepEqual(xTrain.shape, [8, 13]);
   t.deepEqual(xTest.shape, [2, 13]);
-  t.deepEqual(Array.from(yTrain.dataSync()), SHUFFLE_10.slice(0, 8).map((i) => 10 * i + 0.25));
-  t.deepEqual(Array.from(yTest.dataSync()), SHUFFLE_10.slice(8).map((i) => 10 * i + 0.25));
+  t.deepEqual(
+    Array.from(yTrain.dataSync()),
+    SHUFFLE_10.slice(0, 8).map((i) => 10 * i + 0.25),
+  );
+  t.deepEqual(
+    Array.from(yTest.dataSync()),
+    SHUFFLE_10.slice(8).map((i) => 10 * i + 0.25),
+  );
   t.deepEqual((xTest.toArray() as number[][])[1], rows[SHUFFLE_10[9]]);
 });
 
@@ -93,7 +122,10 @@ test('malformed imdb files are FileFormatErrors naming the file and array', asyn
   const numericReviews = join(dir, 'numeric.npz');
   const bytes = (n: number) => ({ data: new Uint8Array(n), shape: [n] });
   await writeFile(numericReviews, npzFile({ x_train: bytes(3), y_train: bytes(3), x_test: bytes(2), y_test: bytes(2) }));
-  await t.throwsAsync(kiln.datasets.imdb.loadData({ path: numericReviews }), { instanceOf: kiln.FileFormatError, message: /numeric\.npz: x_train must be an object array of integer lists, got dtype uint8/ });
+  await t.throwsAsync(kiln.datasets.imdb.loadData({ path: numericReviews }), {
+    instanceOf: kiln.FileFormatError,
+    message: /numeric\.npz: x_train must be an object array of integer lists, got dtype uint8/,
+  });
   const lacking = join(dir, 'lacking.npz');
   await writeFile(lacking, npzFile({ x_train: bytes(3) }));
   await t.throwsAsync(kiln.datasets.imdb.loadData({ path: lacking }), { instanceOf: kiln.FileFormatError, message: /lacking\.npz has no array "y_train" \(it has: x_train\)/ });
@@ -126,7 +158,12 @@ test('bostonHousing.loadData splits and shuffles as keras.datasets.boston_housin
     t.deepEqual(xTrain.shape, [expected.xTrain.length, 13], what);
     t.deepEqual(yTest.shape, [expected.yTest.length], what);
     t.is(xTrain.dtype, 'float32');
-    for (const [got, want] of [[xTrain, expected.xTrain.flat()], [yTrain, expected.yTrain], [xTest, expected.xTest.flat()], [yTest, expected.yTest]] as [kiln.Tensor, number[]][]) {
+    for (const [got, want] of [
+      [xTrain, expected.xTrain.flat()],
+      [yTrain, expected.yTrain],
+      [xTest, expected.xTest.flat()],
+      [yTest, expected.yTest],
+    ] as [kiln.Tensor, number[]][]) {
       const values = got.dataSync();
       t.is(values.length, want.length, what);
       want.forEach((v, i) => t.true(Math.abs(values[i] - v) <= 1e-5 * Math.max(1, Math.abs(v)), `${what}: ${values[i]} vs ${v}`));
@@ -136,5 +173,8 @@ test('bostonHousing.loadData splits and shuffles as keras.datasets.boston_housin
   const dir = await tempDir();
   const wrong = join(dir, 'boston_housing.npz');
   await writeFile(wrong, npzFile({ x: { data: new Uint8Array(26), shape: [2, 13] }, y: { data: new Uint8Array(3), shape: [3] } }));
-  await t.throwsAsync(kiln.datasets.bostonHousing.loadData({ path: wrong }), { instanceOf: kiln.FileFormatError, message: /boston_housing\.npz: expected x of shape \[n, features\] and y of shape \[n\], got \[2, 13\] and \[3\]/ });
+  await t.throwsAsync(kiln.datasets.bostonHousing.loadData({ path: wrong }), {
+    instanceOf: kiln.FileFormatError,
+    message: /boston_housing\.npz: expected x of shape \[n, features\] and y of shape \[n\], got \[2, 13\] and \[3\]/,
+  });
 });

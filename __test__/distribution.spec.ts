@@ -93,7 +93,9 @@ for (const [model, samples, dataset, optimizer] of [
       for (const key of ['loss', 'accuracy']) t.true(Math.abs(single.evaluation[key] - parallel.evaluation[key]) < 1e-5, `evaluate ${key}`);
       if (!dataset) {
         // CSVLogger (appending) ran on the chief only: one header and one row per epoch, global values.
-        const rows = readFileSync(path.join(dir, `${model}-2.json.csv`), 'utf8').trim().split('\n');
+        const rows = readFileSync(path.join(dir, `${model}-2.json.csv`), 'utf8')
+          .trim()
+          .split('\n');
         t.is(rows.length, 3, rows.join('\n'));
         const lossColumn = rows[0].split(',').indexOf('loss');
         t.true(Math.abs(Number(rows[2].split(',')[lossColumn]) - parallel.history.loss[1]) < 1e-6);
@@ -105,49 +107,58 @@ for (const [model, samples, dataset, optimizer] of [
 }
 
 for (const fault of ['kill', 'throw'] as const) {
-  test.serial(`a rank that ${fault === 'kill' ? 'is killed' : 'throws'} mid-epoch stops the other within 10 s, naming it; the last checkpoint loads${fault === 'throw' ? '; BackupAndRestore resumes the fit' : ''}`, async (t) => {
-    if (skipWithout(t)) return t.pass();
-    const dir = mkdtempSync(path.join(tmpdir(), 'kiln-dp-fault-'));
-    const pidFile = path.join(dir, 'rank1.pid');
-    const checkpoint = path.join(dir, 'checkpoint.keras');
-    const backupDir = fault === 'throw' ? path.join(dir, 'backup') : undefined;
-    let killedAt = 0;
-    try {
-      const run = await launch('fault_worker.mjs', { pidFile, checkpoint, fault, backupDir }, 2, 60_000, () => {
-        if (fault !== 'kill' || killedAt || !existsSync(pidFile)) return;
-        const pid = Number(readFileSync(pidFile, 'utf8'));
-        if (!pid) return;
-        // Mid-epoch: a few slowed steps into the second epoch.
-        killedAt = Date.now() + 300;
-        setTimeout(() => process.kill(pid, 'SIGKILL'), 300);
-      });
-      t.log(run.output.split('\n').filter((l) => l.trim()).slice(0, 12).join('\n'));
-      const failed = /FIT FAILED on rank 0 at (\d+): (.*)/.exec(run.output);
-      t.truthy(failed, 'rank 0 ended fit with an error');
-      t.regex(failed![2], /rank 1 \(pid \d+ on [^)]+\)/, 'the error names rank 1');
-      t.regex(failed![2], fault === 'kill' ? /ended without finishing/ : /failed: Error: boom in a callback/);
-      t.notRegex(run.output, /FIT ENDED/);
-      if (fault === 'kill') {
-        t.true(killedAt > 0, 'rank 1 was killed');
-        t.true(Number(failed![1]) - killedAt < 10_000, `rank 0 stopped ${Number(failed![1]) - killedAt} ms after the kill`);
-        t.true(run.ended - killedAt < 10_000, `the job ended ${run.ended - killedAt} ms after the kill`);
+  test.serial(
+    `a rank that ${fault === 'kill' ? 'is killed' : 'throws'} mid-epoch stops the other within 10 s, naming it; the last checkpoint loads${fault === 'throw' ? '; BackupAndRestore resumes the fit' : ''}`,
+    async (t) => {
+      if (skipWithout(t)) return t.pass();
+      const dir = mkdtempSync(path.join(tmpdir(), 'kiln-dp-fault-'));
+      const pidFile = path.join(dir, 'rank1.pid');
+      const checkpoint = path.join(dir, 'checkpoint.keras');
+      const backupDir = fault === 'throw' ? path.join(dir, 'backup') : undefined;
+      let killedAt = 0;
+      try {
+        const run = await launch('fault_worker.mjs', { pidFile, checkpoint, fault, backupDir }, 2, 60_000, () => {
+          if (fault !== 'kill' || killedAt || !existsSync(pidFile)) return;
+          const pid = Number(readFileSync(pidFile, 'utf8'));
+          if (!pid) return;
+          // Mid-epoch: a few slowed steps into the second epoch.
+          killedAt = Date.now() + 300;
+          setTimeout(() => process.kill(pid, 'SIGKILL'), 300);
+        });
+        t.log(
+          run.output
+            .split('\n')
+            .filter((l) => l.trim())
+            .slice(0, 12)
+            .join('\n'),
+        );
+        const failed = /FIT FAILED on rank 0 at (\d+): (.*)/.exec(run.output);
+        t.truthy(failed, 'rank 0 ended fit with an error');
+        t.regex(failed![2], /rank 1 \(pid \d+ on [^)]+\)/, 'the error names rank 1');
+        t.regex(failed![2], fault === 'kill' ? /ended without finishing/ : /failed: Error: boom in a callback/);
+        t.notRegex(run.output, /FIT ENDED/);
+        if (fault === 'kill') {
+          t.true(killedAt > 0, 'rank 1 was killed');
+          t.true(Number(failed![1]) - killedAt < 10_000, `rank 0 stopped ${Number(failed![1]) - killedAt} ms after the kill`);
+          t.true(run.ended - killedAt < 10_000, `the job ended ${run.ended - killedAt} ms after the kill`);
+        }
+        // The chief's checkpoint of the first epoch is whole and loads.
+        const loaded = await kiln.models.loadModel(checkpoint);
+        const out = loaded.predictOnBatch(kiln.tensor(new Float32Array(2 * 28 * 28), [2, 28, 28])) as kiln.Tensor;
+        t.deepEqual(out.shape, [2, 10]);
+        t.true(Array.from(out.dataSync()).every(Number.isFinite));
+        if (backupDir) {
+          // Run again: the chief restores epoch 1's backup and every rank resumes at the second epoch.
+          const again = await launch('fault_worker.mjs', { pidFile, checkpoint, fault: 'none', backupDir }, 2, 60_000);
+          t.is(again.code, 0, again.output);
+          t.regex(again.output, /FIT ENDED on rank 0 after epochs 1,2\n/);
+          t.regex(again.output, /FIT ENDED on rank 1 after epochs 1,2\n/);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      // The chief's checkpoint of the first epoch is whole and loads.
-      const loaded = await kiln.models.loadModel(checkpoint);
-      const out = loaded.predictOnBatch(kiln.tensor(new Float32Array(2 * 28 * 28), [2, 28, 28])) as kiln.Tensor;
-      t.deepEqual(out.shape, [2, 10]);
-      t.true(Array.from(out.dataSync()).every(Number.isFinite));
-      if (backupDir) {
-        // Run again: the chief restores epoch 1's backup and every rank resumes at the second epoch.
-        const again = await launch('fault_worker.mjs', { pidFile, checkpoint, fault: 'none', backupDir }, 2, 60_000);
-        t.is(again.code, 0, again.output);
-        t.regex(again.output, /FIT ENDED on rank 0 after epochs 1,2\n/);
-        t.regex(again.output, /FIT ENDED on rank 1 after epochs 1,2\n/);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 }
 
 test.serial('ranks whose models differ are refused at the first synchronisation, naming the difference; so are losses it cannot average exactly', async (t) => {
@@ -156,7 +167,10 @@ test.serial('ranks whose models differ are refused at the first synchronisation,
   try {
     const run = await launch('fit_worker.mjs', { model: 'mlp', samples: 128, batchSize: 64, epochs: 1, distributed: true, out: path.join(dir, 'never.json'), rank1Width: 64 }, 2, 60_000);
     t.not(run.code, 0);
-    t.regex(run.output, /FIT FAILED on rank [01]: ValueError: kiln\.distribution: rank 1's model differs from rank 0's at weight '[^']*dense[^']*' shape: rank 0 has \[784,128\], rank 1 has \[784,64\]/);
+    t.regex(
+      run.output,
+      /FIT FAILED on rank [01]: ValueError: kiln\.distribution: rank 1's model differs from rank 0's at weight '[^']*dense[^']*' shape: rank 0 has \[784,128\], rank 1 has \[784,64\]/,
+    );
     t.false(existsSync(path.join(dir, 'never.json')));
     // A loss whose reduction the row-weighted average would not reproduce is refused, not trained differently.
     const summed = await launch('fit_worker.mjs', { model: 'mlp', samples: 128, batchSize: 64, epochs: 1, distributed: true, out: path.join(dir, 'never.json'), reduction: 'sum' }, 2, 60_000);

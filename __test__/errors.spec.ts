@@ -35,10 +35,7 @@ async function settle(): Promise<void> {
 }
 
 function mnistLike(name = 'dense_in'): kiln.Sequential {
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(16, { inputShape: [784], activation: 'relu', name }),
-    new kiln.layers.Dense(10, { activation: 'softmax' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(16, { inputShape: [784], activation: 'relu', name }), new kiln.layers.Dense(10, { activation: 'softmax' })]);
   model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   return model;
 }
@@ -94,11 +91,15 @@ test.serial('leak check: repeated shape, NaN, length and target-width errors', a
   cce.compile({ loss: 'categorical_crossentropy' });
   const failing: [string, () => Promise<unknown>, ErrorClass][] = [
     ['wrong last axis', () => model.fit(kiln.random.uniform([1000, 28, 28]), labels(1000), { verbose: 0 }), kiln.ShapeError],
-    ['NaN in the last sample', () => {
-      const v = new Float32Array(1000 * 784);
-      v[v.length - 1] = NaN;
-      return model.fit(kiln.tensor(v, [1000, 784]), labels(1000), { verbose: 0 });
-    }, kiln.ValueError],
+    [
+      'NaN in the last sample',
+      () => {
+        const v = new Float32Array(1000 * 784);
+        v[v.length - 1] = NaN;
+        return model.fit(kiln.tensor(v, [1000, 784]), labels(1000), { verbose: 0 });
+      },
+      kiln.ValueError,
+    ],
     ['x and y lengths', () => model.evaluate(kiln.random.uniform([1000, 784]), labels(999), { verbose: 0 }), kiln.ValueError],
     ['target width', () => cce.fit(kiln.random.uniform([1000, 784]), kiln.random.uniform([1000, 5]), { verbose: 0 }), kiln.ShapeError],
   ];
@@ -194,7 +195,12 @@ test('sparse_categorical_crossentropy with labels out of range -> ValueError nam
   const model = mnistLike('sparse_model');
   const x = kiln.random.uniform([8, 784]);
   const before = model.getWeights().map(flat);
-  for (const [bad, pattern] of [[10, /label value of 10\b/], [-1, /label value of -1\b/], [2.5, /label value of 2\.5\b/], [1e6, /label value of 1000000\b/]] as const) {
+  for (const [bad, pattern] of [
+    [10, /label value of 10\b/],
+    [-1, /label value of -1\b/],
+    [2.5, /label value of 2\.5\b/],
+    [1e6, /label value of 1000000\b/],
+  ] as const) {
     const y = kiln.tensor([0, 1, 2, 3, 4, 5, 6, bad]);
     await expectError(t, () => model.fit(x, y, { verbose: 0 }), kiln.ValueError, [pattern, /\[0, 10\)/, /sparse_categorical_crossentropy/], `fit label ${bad}`);
     await expectError(t, () => model.evaluate(x, y, { verbose: 0 }), kiln.ValueError, [pattern, /\[0, 10\)/], `evaluate label ${bad}`);
@@ -234,19 +240,106 @@ test('x and y of different lengths -> ValueError with both counts', async (t) =>
   const model = mnistLike('lengths');
   await expectError(t, () => model.fit(kiln.random.uniform([5, 784]), labels(4), { verbose: 0 }), kiln.ValueError, [/x has 5/, /y has 4/], 'fit');
   await expectError(t, () => model.evaluate(kiln.random.uniform([5, 784]), labels(7), { verbose: 0 }), kiln.ValueError, [/x has 5/, /y has 7/], 'evaluate');
-  await expectError(t, () => model.fit(kiln.random.uniform([5, 784]), labels(5), { verbose: 0, validationData: [kiln.random.uniform([3, 784]), labels(2)] }), kiln.ValueError, [/3/, /2/], 'validationData');
+  await expectError(
+    t,
+    () => model.fit(kiln.random.uniform([5, 784]), labels(5), { verbose: 0, validationData: [kiln.random.uniform([3, 784]), labels(2)] }),
+    kiln.ValueError,
+    [/3/, /2/],
+    'validationData',
+  );
 });
 
 test('NaN or infinity in x (or y) -> ValueError', async (t) => {
   const model = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] })]);
   model.compile({ loss: 'mse' });
   const y = kiln.random.uniform([2, 2]);
-  await expectError(t, () => model.fit(kiln.tensor([[1, 2, 3], [1, NaN, 3]]), y, { verbose: 0 }), kiln.ValueError, [/NaN/, /sample 1/], 'fit NaN');
-  await expectError(t, () => model.evaluate(kiln.tensor([[NaN, 2, 3], [1, 2, 3]]), y, { verbose: 0 }), kiln.ValueError, [/NaN/, /sample 0/], 'evaluate NaN');
-  await expectError(t, () => model.fit(kiln.tensor([[1, 2, Infinity], [1, 2, 3]]), y, { verbose: 0 }), kiln.ValueError, [/inf/i], 'fit Infinity');
-  await expectError(t, () => model.fit(kiln.tensor([[1, 2, 3], [1, 2, 3]]), kiln.tensor([[0, 1], [NaN, 1]]), { verbose: 0 }), kiln.ValueError, [/y/, /non-finite/, /sample 1/], 'y NaN');
-  await expectError(t, () => model.fit(kiln.tensor([[1, 2, 3], [1, 2, 3]]), y, { verbose: 0, validationData: [kiln.tensor([[NaN, 0, 0]]), kiln.tensor([[0, 0]])] }), kiln.ValueError, [/NaN/], 'validationData NaN');
-  await stillTrains(t, model, kiln.tensor([[1, 2, 3], [1, 2, 3]]), y);
+  await expectError(
+    t,
+    () =>
+      model.fit(
+        kiln.tensor([
+          [1, 2, 3],
+          [1, NaN, 3],
+        ]),
+        y,
+        { verbose: 0 },
+      ),
+    kiln.ValueError,
+    [/NaN/, /sample 1/],
+    'fit NaN',
+  );
+  await expectError(
+    t,
+    () =>
+      model.evaluate(
+        kiln.tensor([
+          [NaN, 2, 3],
+          [1, 2, 3],
+        ]),
+        y,
+        { verbose: 0 },
+      ),
+    kiln.ValueError,
+    [/NaN/, /sample 0/],
+    'evaluate NaN',
+  );
+  await expectError(
+    t,
+    () =>
+      model.fit(
+        kiln.tensor([
+          [1, 2, Infinity],
+          [1, 2, 3],
+        ]),
+        y,
+        { verbose: 0 },
+      ),
+    kiln.ValueError,
+    [/inf/i],
+    'fit Infinity',
+  );
+  await expectError(
+    t,
+    () =>
+      model.fit(
+        kiln.tensor([
+          [1, 2, 3],
+          [1, 2, 3],
+        ]),
+        kiln.tensor([
+          [0, 1],
+          [NaN, 1],
+        ]),
+        { verbose: 0 },
+      ),
+    kiln.ValueError,
+    [/y/, /non-finite/, /sample 1/],
+    'y NaN',
+  );
+  await expectError(
+    t,
+    () =>
+      model.fit(
+        kiln.tensor([
+          [1, 2, 3],
+          [1, 2, 3],
+        ]),
+        y,
+        { verbose: 0, validationData: [kiln.tensor([[NaN, 0, 0]]), kiln.tensor([[0, 0]])] },
+      ),
+    kiln.ValueError,
+    [/NaN/],
+    'validationData NaN',
+  );
+  await stillTrains(
+    t,
+    model,
+    kiln.tensor([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]),
+    y,
+  );
 });
 
 // Library bug: with y left out, fit and evaluate run against all-zero targets (the native
@@ -265,7 +358,13 @@ test('fit(x) / evaluate(x) without y on a model whose loss needs targets -> Valu
 
 test('unknown loss, optimizer, metric -> ValueError naming it and listing the valid ones', async (t) => {
   const model = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] })]);
-  await expectError(t, () => model.compile({ loss: 'categorical_crossentropyy' }), kiln.ValueError, [/'categorical_crossentropyy'/, /categorical_crossentropy'/, /sparse_categorical_crossentropy/, /binary_crossentropy/, /mean_squared_error/, /'mse'/], 'loss');
+  await expectError(
+    t,
+    () => model.compile({ loss: 'categorical_crossentropyy' }),
+    kiln.ValueError,
+    [/'categorical_crossentropyy'/, /categorical_crossentropy'/, /sparse_categorical_crossentropy/, /binary_crossentropy/, /mean_squared_error/, /'mse'/],
+    'loss',
+  );
   await expectError(t, () => model.compile({ loss: 'mse', optimizer: 'adamm' }), kiln.ValueError, [/'adamm'/, /'adam'/, /'sgd'/], 'optimizer');
   await expectError(t, () => model.compile({ loss: 'mse', metrics: ['acuracy'] }), kiln.ValueError, [/'acuracy'/, /'accuracy'/, /categorical_accuracy/], 'metric');
   await expectError(t, () => model.compile({ loss: 3 as any }), kiln.ValueError, [/3/, /mean_squared_error/], 'loss of the wrong type');
@@ -284,7 +383,13 @@ test('unknown activation -> ValueError at construction, listing the valid ones',
 });
 
 test('unknown initializer -> ValueError listing the valid ones (when the layer is built)', async (t) => {
-  await expectError(t, () => new kiln.Sequential([new kiln.layers.Dense(3, { inputShape: [4], kernelInitializer: 'glorot' })]), kiln.ValueError, [/'glorot'/, /'glorot_uniform'/, /'he_normal'/, /'zeros'/], 'kernelInitializer');
+  await expectError(
+    t,
+    () => new kiln.Sequential([new kiln.layers.Dense(3, { inputShape: [4], kernelInitializer: 'glorot' })]),
+    kiln.ValueError,
+    [/'glorot'/, /'glorot_uniform'/, /'he_normal'/, /'zeros'/],
+    'kernelInitializer',
+  );
   await expectError(t, () => new kiln.layers.Dense(3, { biasInitializer: 'onez' }).apply(kiln.Input({ shape: [2] })), kiln.ValueError, [/'onez'/, /'ones'/], 'biasInitializer');
   class Custom extends kiln.layers.Layer {
     build() {
@@ -338,13 +443,60 @@ test('model.summary() on an unbuilt Sequential -> ValueError', async (t) => {
 test('setWeights with the wrong count or shapes -> ValueError / ShapeError naming them', async (t) => {
   const model = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3], name: 'sw' })]);
   model.compile({ loss: 'mse' });
-  await expectError(t, () => model.setWeights([kiln.tensor([[1, 2], [3, 4], [5, 6]])]), kiln.ValueError, [/length 1/, /expects 2/], 'count');
+  await expectError(
+    t,
+    () =>
+      model.setWeights([
+        kiln.tensor([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+      ]),
+    kiln.ValueError,
+    [/length 1/, /expects 2/],
+    'count',
+  );
   await expectError(t, () => model.setWeights([]), kiln.ValueError, [/0/, /2/], 'none');
-  await expectError(t, () => model.setWeights([kiln.tensor([[1, 2], [3, 4]]), kiln.tensor([1, 2])]), kiln.ShapeError, [/sw\/kernel/, /\[3, 2\]/, /\[2, 2\]/], 'kernel shape');
-  await expectError(t, () => model.setWeights([kiln.tensor([[1, 2], [3, 4], [5, 6]]), kiln.tensor([1, 2, 3])]), kiln.ShapeError, [/sw\/bias/, /\[2\]/, /\[3\]/], 'bias shape');
+  await expectError(
+    t,
+    () =>
+      model.setWeights([
+        kiln.tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        kiln.tensor([1, 2]),
+      ]),
+    kiln.ShapeError,
+    [/sw\/kernel/, /\[3, 2\]/, /\[2, 2\]/],
+    'kernel shape',
+  );
+  await expectError(
+    t,
+    () =>
+      model.setWeights([
+        kiln.tensor([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+        kiln.tensor([1, 2, 3]),
+      ]),
+    kiln.ShapeError,
+    [/sw\/bias/, /\[2\]/, /\[3\]/],
+    'bias shape',
+  );
   await expectError(t, () => model.layers[0].setWeights([kiln.tensor([1, 2])]), kiln.ValueError, [/"sw"/, /2/, /1/], 'layer count');
   // Good weights still go in, and the model uses them.
-  model.setWeights([kiln.tensor([[1, 0], [0, 1], [0, 0]]), kiln.tensor([0.5, -0.5])]);
+  model.setWeights([
+    kiln.tensor([
+      [1, 0],
+      [0, 1],
+      [0, 0],
+    ]),
+    kiln.tensor([0.5, -0.5]),
+  ]);
   t.deepEqual((await model.predict(kiln.tensor([[1, 2, 3]]))).toArray(), [[1.5, 1.5]]);
 });
 
@@ -403,7 +555,13 @@ test('a custom layer whose call() returns a non-tensor -> ValueError mentioning 
       throw new TypeError('boom');
     }
   }
-  await expectError(t, () => new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] }), new ReturnsNumber({ name: 'returns_number' })]), kiln.ValueError, [/"returns_number"/, /call\(\)/, /number/], 'number');
+  await expectError(
+    t,
+    () => new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] }), new ReturnsNumber({ name: 'returns_number' })]),
+    kiln.ValueError,
+    [/"returns_number"/, /call\(\)/, /number/],
+    'number',
+  );
   await expectError(t, () => new ReturnsNothing({ name: 'returns_nothing' }).apply(kiln.Input({ shape: [3] })), kiln.ValueError, [/"returns_nothing"/, /call\(\)/, /undefined/], 'undefined');
   await expectError(t, () => new ReturnsArray({ name: 'returns_array' }).apply(kiln.Input({ shape: [3] })), kiln.ValueError, [/"returns_array"/, /call\(\)/, /Array/], 'array');
   await expectError(t, () => new ReturnsNumber({ name: 'eager_number' }).apply(kiln.tensor([[1, 2]])), kiln.ValueError, [/"eager_number"/, /call\(\)/], 'eager');

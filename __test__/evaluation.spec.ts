@@ -185,20 +185,26 @@ test('bad input throws ValueError naming the argument, what was expected and wha
     [() => m.classificationReport([0, 1], ['a', 'b'] as unknown as number[]), /^classificationReport: yPred must be a vector of numbers, got the string "a" at index 0$/],
   ];
   for (const [call, message] of cases) t.throws(call, { instanceOf: kiln.ValueError, message });
-  t.throws(() => m.rocCurve(kiln.tensor([[0, 1], [1, 0]]), [0.1, 0.2, 0.3, 0.4]), {
-    instanceOf: kiln.ShapeError,
-    message: /^rocCurve: yTrue must be a vector \(shape \[n\] or \[n, 1\]\), got shape \[2, 2\]$/,
-  });
+  t.throws(
+    () =>
+      m.rocCurve(
+        kiln.tensor([
+          [0, 1],
+          [1, 0],
+        ]),
+        [0.1, 0.2, 0.3, 0.4],
+      ),
+    {
+      instanceOf: kiln.ShapeError,
+      message: /^rocCurve: yTrue must be a vector \(shape \[n\] or \[n, 1\]\), got shape \[2, 2\]$/,
+    },
+  );
 });
 
 test.serial('a model trained on the MNIST digits: the confusion matrix agrees with the data and with evaluate', async (t) => {
   kiln.setSeed(7);
   const [[xTrain, yTrain], [xTest, yTest]] = await kiln.datasets.mnistDigits.loadData();
-  const model = new kiln.Sequential([
-    new kiln.layers.Flatten({ inputShape: [28, 28] }),
-    new kiln.layers.Dense(32, { activation: 'relu' }),
-    new kiln.layers.Dense(10, { activation: 'softmax' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Flatten({ inputShape: [28, 28] }), new kiln.layers.Dense(32, { activation: 'relu' }), new kiln.layers.Dense(10, { activation: 'softmax' })]);
   model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   await model.fit(xTrain.astype('float32').div(255), yTrain, { epochs: 1, verbose: 0 });
   const xTestFloat = xTest.astype('float32').div(255);
@@ -210,7 +216,10 @@ test.serial('a model trained on the MNIST digits: the confusion matrix agrees wi
   const rows = matrix.toArray() as number[][];
   const perClass = new Array<number>(10).fill(0);
   for (const label of yTest.dataSync()) perClass[label]++;
-  t.deepEqual(rows.map((row) => row.reduce((a, b) => a + b, 0)), perClass);
+  t.deepEqual(
+    rows.map((row) => row.reduce((a, b) => a + b, 0)),
+    perClass,
+  );
   const trace = rows.reduce((sum, row, i) => sum + row[i], 0);
   t.is(trace / 2000, accuracy);
   t.true(accuracy > 0.8, `accuracy after one epoch ${accuracy}`);

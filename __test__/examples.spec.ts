@@ -31,10 +31,7 @@ async function mnistHome(): Promise<string> {
   const [[xTrain, yTrain], [xTest, yTest]] = await kiln.datasets.mnistDigits.loadData();
   const array = (x: kiln.Tensor) => ({ data: x.dataSync() as Uint8Array, shape: x.shape });
   mkdirSync(join(home, 'datasets'));
-  writeFileSync(
-    join(home, 'datasets', 'mnist.npz'),
-    npzFile({ x_train: array(xTrain), y_train: array(yTrain), x_test: array(xTest), y_test: array(yTest) }),
-  );
+  writeFileSync(join(home, 'datasets', 'mnist.npz'), npzFile({ x_train: array(xTrain), y_train: array(yTrain), x_test: array(xTest), y_test: array(yTest) }));
   return home;
 }
 
@@ -81,7 +78,10 @@ test('04_feedforward_and_rnn: the feed-forward and SimpleRNN models train', asyn
   const out = await runExample('04_feedforward_and_rnn.ts', { KILN_SEED: '4' });
   t.is([...out.matchAll(/Epoch 10\/10/g)].length, 2, 'both fits run their 10 epochs');
   const losses = [...out.matchAll(/loss: ([\d.]+)/g)].map((m) => Number(m[1]));
-  t.true(losses.every((l) => Number.isFinite(l) && l > 0 && l < 1), `losses ${losses.slice(-3)}`);
+  t.true(
+    losses.every((l) => Number.isFinite(l) && l > 0 && l < 1),
+    `losses ${losses.slice(-3)}`,
+  );
 });
 
 test('03_cnn_functional_save_tune: both CNNs, the history plot, save and load, and the grid search', async (t) => {

@@ -18,7 +18,10 @@ async function runExample(file: string, env: Record<string, string>): Promise<{ 
 test("vae: Keras' parameter counts; the Sampling layer draws on the symbolic batch; it trains with its custom trainStep (reconstruction + KL loss falls)", async (t) => {
   const { out, h } = await runExample('vae.ts', { KILN_VAE_SAMPLES: '512', KILN_VAE_EPOCHS: '3', KILN_VAE_BATCH: '64', KILN_SEED: '1' });
   // keras.io's summaries: encoder 69,076 and decoder 65,089 parameters.
-  t.deepEqual([...out.matchAll(/Total params: ([\d,]+)/g)].map((m) => m[1]), ['69,076', '65,089']);
+  t.deepEqual(
+    [...out.matchAll(/Total params: ([\d,]+)/g)].map((m) => m[1]),
+    ['69,076', '65,089'],
+  );
   t.is(h.loss.length, 3);
   for (const key of ['loss', 'reconstruction_loss', 'kl_loss']) t.true(h[key].every(Number.isFinite), key);
   // Keras' first epochs start near 540 (784 pixels' cross-entropy) and fall fast.

@@ -80,7 +80,11 @@ test('a callback that throws stops fit with that error and leaves the model usab
   const error = await t.throwsAsync(model.fit(data('x'), data('regression'), { batchSize: 4, epochs: 5, verbose: 0, callbacks: [failing] }));
   t.is(error?.message, 'disk full');
   t.is(epochsRun, 2);
-  const batchFailure = new kiln.callbacks.LambdaCallback({ onTrainBatchEnd: (batch) => { if (batch === 2) throw new kiln.ValueError('bad batch'); } });
+  const batchFailure = new kiln.callbacks.LambdaCallback({
+    onTrainBatchEnd: (batch) => {
+      if (batch === 2) throw new kiln.ValueError('bad batch');
+    },
+  });
   await t.throwsAsync(model.fit(data('x'), data('regression'), { batchSize: 4, epochs: 1, verbose: 0, callbacks: [batchFailure] }), { instanceOf: kiln.ValueError, message: 'bad batch' });
   // The model still predicts, evaluates and trains.
   const [before] = await model.evaluate(data('x'), data('regression'), { verbose: 0 });
@@ -94,11 +98,17 @@ test('a callback that throws stops fit with that error and leaves the model usab
 test('bad fit options are refused with clear messages', async (t) => {
   const model = regression();
   const [x, y] = [data('x'), data('regression')];
-  await t.throwsAsync(model.fit(x, y, { verbose: 0, classWeight: { 0: 1 }, sampleWeight: data('weights') }), { instanceOf: kiln.ValueError, message: /You cannot `classWeight` and `sampleWeight` at the same time/ });
+  await t.throwsAsync(model.fit(x, y, { verbose: 0, classWeight: { 0: 1 }, sampleWeight: data('weights') }), {
+    instanceOf: kiln.ValueError,
+    message: /You cannot `classWeight` and `sampleWeight` at the same time/,
+  });
   await t.throwsAsync(model.fit(x, y, { verbose: 0, sampleWeight: [1, 2, 3] }), { instanceOf: kiln.ValueError, message: /one value per sample: expected shape \[16\].*got \[3\]/ });
   await t.throwsAsync(model.fit(x, y, { verbose: 0, validationData: [x, y], validationFreq: 0 }), { instanceOf: kiln.ValueError, message: /validationFreq/ });
   await t.throwsAsync(model.fit(x, y, { verbose: 0, stepsPerEpoch: 0 }), { instanceOf: kiln.ValueError, message: /stepsPerEpoch/ });
-  await t.throwsAsync(model.fit(x, y, { verbose: 0, sampleWeight: Float32Array.from({ length: 16 }, () => NaN) }), { instanceOf: kiln.ValueError, message: /sample_weight contains a non-finite value at sample 0/ });
+  await t.throwsAsync(model.fit(x, y, { verbose: 0, sampleWeight: Float32Array.from({ length: 16 }, () => NaN) }), {
+    instanceOf: kiln.ValueError,
+    message: /sample_weight contains a non-finite value at sample 0/,
+  });
   await t.throwsAsync(model.evaluate(x, y, { verbose: 0, sampleWeight: [1] }), { instanceOf: kiln.ValueError, message: /sampleWeight/ });
 });
 
@@ -121,7 +131,10 @@ test('classWeight weighs training only: val_loss is the plain loss of the held-o
 test('with a Dataset, sampleWeight comes inside the batches and the option is refused, as Keras', async (t) => {
   const model = regression();
   const dataset = kiln.data.Dataset.fromTensors([data('x'), data('regression')]).batch(4);
-  await t.throwsAsync(model.fit(dataset, { verbose: 0, sampleWeight: data('weights') }), { instanceOf: kiln.ValueError, message: /`sampleWeight` should not be passed. Instead, the sample weights should be included as part of the kiln.data.Dataset/ });
+  await t.throwsAsync(model.fit(dataset, { verbose: 0, sampleWeight: data('weights') }), {
+    instanceOf: kiln.ValueError,
+    message: /`sampleWeight` should not be passed. Instead, the sample weights should be included as part of the kiln.data.Dataset/,
+  });
   await t.throwsAsync(model.evaluate(dataset, { verbose: 0, sampleWeight: data('weights') }), { instanceOf: kiln.ValueError, message: /`sampleWeight` should not be passed/ });
   t.is((await model.fit(dataset, { verbose: 0, epochs: 1 })).history.loss.length, 1);
 });

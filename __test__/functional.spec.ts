@@ -10,8 +10,7 @@ import { allClose, type FixtureArray } from './helpers/keras_layer_cases.js';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/keras_functional.json', import.meta.url), 'utf8'));
 const toTensor = (a: FixtureArray) => kiln.tensor(Float32Array.from(a.data), a.shape);
-const close = (t: import('ava').ExecutionContext, actual: number[], expected: number[], what: string) =>
-  allClose(t, actual, { shape: [expected.length], data: expected }, 1e-5, 1e-4, what);
+const close = (t: import('ava').ExecutionContext, actual: number[], expected: number[], what: string) => allClose(t, actual, { shape: [expected.length], data: expected }, 1e-5, 1e-4, what);
 
 /** The fixture's two-input, two-output model, with Keras' layer names. */
 function twoHeads(): kiln.Model {
@@ -41,14 +40,17 @@ const compileByName = (model: kiln.Model) =>
 
 test('summary of a model with merges prints Keras\' table with "Connected to", layers in Keras\' order', (t) => {
   const model = twoHeads();
-  t.deepEqual(model.layers.map((l) => l.name), f.layers);
+  t.deepEqual(
+    model.layers.map((l) => l.name),
+    f.layers,
+  );
   const lines: string[] = [];
   const text = model.summary((line) => lines.push(line));
   t.is(text, f.summary.trimEnd());
   t.is(lines.join('\n'), text);
 });
 
-test('evaluate with name-keyed inputs, targets, losses, loss weights and metrics gives Keras\' numbers', async (t) => {
+test("evaluate with name-keyed inputs, targets, losses, loss weights and metrics gives Keras' numbers", async (t) => {
   const model = twoHeads();
   compileByName(model);
   const logs = await model.evaluate(x, y, { batchSize: 8, verbose: 0, returnDict: true });
@@ -60,7 +62,7 @@ test('evaluate with name-keyed inputs, targets, losses, loss weights and metrics
   t.true(Math.abs(logs.loss - (logs.cls_loss + 0.5 * logs.reg_loss)) < 1e-5);
 });
 
-test('fit with name-keyed data: History has Keras 3\'s keys and values (validationSplit included)', async (t) => {
+test("fit with name-keyed data: History has Keras 3's keys and values (validationSplit included)", async (t) => {
   const model = twoHeads();
   compileByName(model);
   const history = await model.fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, validationSplit: 0.25, verbose: 0 });
@@ -90,13 +92,13 @@ async function checkWeightedRun(t: import('ava').ExecutionContext, model: kiln.M
   for (const [key, values] of Object.entries(fitted)) close(t, history.history[key], values, key);
 }
 
-test('sample weights weigh each output\'s loss and a regularizer adds to the total only, as Keras logs them', async (t) => {
+test("sample weights weigh each output's loss and a regularizer adds to the total only, as Keras logs them", async (t) => {
   const model = weightedHeads();
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.1 }), loss: { a: 'mse', b: 'binary_crossentropy' }, lossWeights: { a: 0.5, b: 2 }, metrics: { b: ['accuracy'] } });
   await checkWeightedRun(t, model, fixture.weightedHeads.evaluate, fixture.weightedHeads.history);
 });
 
-test('a custom loss function on one output is logged as that output\'s loss, as Keras logs it', async (t) => {
+test("a custom loss function on one output is logged as that output's loss, as Keras logs it", async (t) => {
   const model = weightedHeads();
   const cubic = (yTrue: kiln.SymbolicTensor, yPred: kiln.SymbolicTensor) => {
     const error = kiln.ops.abs(kiln.ops.sub(yTrue, yPred));
@@ -117,8 +119,17 @@ test('lists in output order work as the name-keyed objects do; predict takes nam
   close(t, await model.evaluate([x.image, x.meta], [y.cls, y.reg], { batchSize: 8, verbose: 0 }), f.evaluateList, 'evaluate list');
   const byName = await model.predict<kiln.Tensor[]>(x);
   const byList = await model.predict<kiln.Tensor[]>([x.image, x.meta]);
-  t.deepEqual(byName.map((p) => p.shape), [[24, 3], [24, 1]]);
-  t.deepEqual(byName.map((p) => Array.from(p.dataSync())), byList.map((p) => Array.from(p.dataSync())));
+  t.deepEqual(
+    byName.map((p) => p.shape),
+    [
+      [24, 3],
+      [24, 1],
+    ],
+  );
+  t.deepEqual(
+    byName.map((p) => Array.from(p.dataSync())),
+    byList.map((p) => Array.from(p.dataSync())),
+  );
 });
 
 test('name-keyed data and compile arguments with wrong keys are refused naming the keys', async (t) => {
@@ -137,8 +148,11 @@ test('a model used as a layer: nested summary as Keras, its weights shared and t
   const features = kiln.Input({ shape: [4], name: 'features' });
   const outputs = new kiln.layers.Dense(2, { name: 'head' }).apply(encoder.apply(features));
   const model = new kiln.Model({ inputs: features, outputs, name: 'outer' });
-  t.is(model.summary(() => {}), n.summary.trimEnd());
-  t.is(model.getWeights().length, 4, 'the encoder\'s kernel and bias, then the head\'s');
+  t.is(
+    model.summary(() => {}),
+    n.summary.trimEnd(),
+  );
+  t.is(model.getWeights().length, 4, "the encoder's kernel and bias, then the head's");
   model.setWeights(n.weights.map(toTensor));
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.2 }), loss: 'mse' });
   const history = await model.fit(toTensor(n.x), toTensor(n.y), { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
@@ -148,14 +162,17 @@ test('a model used as a layer: nested summary as Keras, its weights shared and t
   allClose(t, (await encoder.predict(toTensor(n.x))).dataSync(), n.encoderPrediction, 1e-5, 1e-4, 'encoder prediction');
 });
 
-test('an encoder-decoder: the encoder LSTM\'s returned states start the decoder (initialState), trained as Keras trains it', async (t) => {
+test("an encoder-decoder: the encoder LSTM's returned states start the decoder (initialState), trained as Keras trains it", async (t) => {
   const s = fixture.seq2seq;
   const source = kiln.Input({ shape: [5, 3], name: 'source' });
   const target = kiln.Input({ shape: [4, 2], name: 'target' });
   const [, h, c] = new kiln.layers.LSTM(4, { returnState: true, name: 'encoder' }).apply<kiln.SymbolicTensor[]>(source);
   const decoded = new kiln.layers.LSTM(4, { returnSequences: true, name: 'decoder' }).apply(target, { initialState: [h, c] });
   const model = new kiln.Model({ inputs: [source, target], outputs: new kiln.layers.Dense(2, { name: 'readout' }).apply(decoded), name: 'seq2seq' });
-  t.is(model.summary(() => {}), s.summary.trimEnd());
+  t.is(
+    model.summary(() => {}),
+    s.summary.trimEnd(),
+  );
   model.setWeights(s.weights.map(toTensor));
   const x = { source: toTensor(s.x.source), target: toTensor(s.x.target) };
   allClose(t, (await model.predict(x)).dataSync(), s.prediction, 1e-5, 1e-4, 'prediction');
@@ -166,7 +183,7 @@ test('an encoder-decoder: the encoder LSTM\'s returned states start the decoder 
   model.getWeights().forEach((w, i) => allClose(t, w.dataSync(), s.trainedWeights[i], 1e-5, 1e-4, `trained weight ${i} (${model.weights[i].path})`));
 });
 
-test('a model called on concrete tensors computes what predict does (Keras\' model(x))', async (t) => {
+test("a model called on concrete tensors computes what predict does (Keras' model(x))", async (t) => {
   const model = twoHeads();
   const eager = model.apply<kiln.Tensor[]>(x);
   const predicted = await model.predict<kiln.Tensor[]>(x);
@@ -186,7 +203,10 @@ test('masks flow through merges as Keras combines them (Concatenate on features 
   const time = new kiln.layers.GRU(2, { name: 'over_time' }).apply(new kiln.layers.Concatenate({ axis: 1, name: 'join_time' }).apply([a, b]));
   const summed = new kiln.layers.SimpleRNN(2, { returnSequences: true, name: 'over_sum' }).apply(new kiln.layers.Add({ name: 'sum' }).apply([a, b]));
   const model = new kiln.Model({ inputs: [first, second], outputs: [features, time, summed] });
-  t.deepEqual(model.layers.map((l) => l.name), m.layers);
+  t.deepEqual(
+    model.layers.map((l) => l.name),
+    m.layers,
+  );
   model.setWeights(m.weights.map(toTensor));
   const predicted = await model.predict<kiln.Tensor[]>({ first: toTensor(m.x.first), second: toTensor(m.x.second) });
   predicted.forEach((p, i) => allClose(t, p.dataSync(), m.predictions[i], 1e-5, 1e-4, `output ${i}`));
@@ -198,8 +218,14 @@ test('a built model inside a Sequential is one layer whose weights train with th
   const encoder = new kiln.Model({ inputs: features, outputs: new kiln.layers.Dense(3, { activation: 'relu' }).apply(features), name: 'base' });
   const head = new kiln.layers.Dense(1);
   const model = new kiln.Sequential([encoder, head]);
-  t.deepEqual(model.layers.map((l) => l.name), ['base', head.name]);
-  t.regex(model.summary(() => {}), /base \(Functional\) +│ \(None, 3\) +│ +15 │/);
+  t.deepEqual(
+    model.layers.map((l) => l.name),
+    ['base', head.name],
+  );
+  t.regex(
+    model.summary(() => {}),
+    /base \(Functional\) +│ \(None, 3\) +│ +15 │/,
+  );
   const x = kiln.random.uniform([16, 4]);
   const expected = head.apply(encoder.apply<kiln.Tensor>(x));
   allClose(t, (await model.predict(x)).dataSync(), { shape: expected.shape, data: Array.from(expected.dataSync()) }, 1e-6, 1e-6, 'prediction');

@@ -49,7 +49,10 @@ for (const act of [
     apart.setWeights(fused.getWeights());
     kiln.setSeed(4);
     const x = kiln.random.uniform([48, 10, 10, 1], 0, 1);
-    const y = kiln.tensor(Float32Array.from({ length: 48 }, (_, i) => i % 3), [48]);
+    const y = kiln.tensor(
+      Float32Array.from({ length: 48 }, (_, i) => i % 3),
+      [48],
+    );
     const d0 = maxRelative(first(fused.predictOnBatch(x)), first(apart.predictOnBatch(x)));
     t.true(d0 < 1e-5, `predictions before training differ by ${d0}`);
     // Zero targets for the pre-activation outputs (their loss weighs nothing).

@@ -89,7 +89,9 @@ test.serial('fuzzing the public API: every call works or throws a KilnError, nev
     if (run.died) crashes.push(`seed ${run.died.seed}: ${run.died.why}`);
     seed = run.next;
   }
-  t.log(`${totals.tried} inputs (seeds ${FIRST_SEED}..${seed - 1}${KIND ? `, ${KIND} only` : ''}): ${totals.worked} worked, ${totals.refused} refused with a KilnError, ${bad.length} other errors, ${crashes.length} crashes or hangs`);
+  t.log(
+    `${totals.tried} inputs (seeds ${FIRST_SEED}..${seed - 1}${KIND ? `, ${KIND} only` : ''}): ${totals.worked} worked, ${totals.refused} refused with a KilnError, ${bad.length} other errors, ${crashes.length} crashes or hangs`,
+  );
   t.deepEqual({ crashes, bad }, { crashes: [], bad: [] }, 'crashes and hangs; errors that are not KilnErrors');
   t.true(totals.tried > 0);
   // The cases reach past the first check: some calls work, some are refused.

@@ -17,13 +17,33 @@ test('a layer given a second positional argument it does not take is refused wit
 });
 
 test('null options are no options for every layer, as Layer itself takes them', (t) => {
-  for (const Layer of [kiln.layers.BatchNormalization, kiln.layers.GroupNormalization, kiln.layers.LayerNormalization, kiln.layers.UnitNormalization, kiln.layers.PReLU, kiln.layers.GlobalMaxPooling2D, kiln.layers.StringLookup]) {
+  for (const Layer of [
+    kiln.layers.BatchNormalization,
+    kiln.layers.GroupNormalization,
+    kiln.layers.LayerNormalization,
+    kiln.layers.UnitNormalization,
+    kiln.layers.PReLU,
+    kiln.layers.GlobalMaxPooling2D,
+    kiln.layers.StringLookup,
+  ]) {
     t.notThrows(() => new (Layer as unknown as new (a: unknown) => kiln.layers.Layer)(null), Layer.name);
   }
   // Discretization(null) gets as far as the message for missing options, as Discretization() does.
   t.throws(() => new kiln.layers.Discretization(loose(null)), { instanceOf: kiln.ValueError, message: /set `binBoundaries`, or `numBins`/ });
   const layer = new kiln.layers.GlobalAveragePooling1D(loose(null));
-  t.deepEqual((layer.apply(kiln.tensor([[[1, 2], [3, 4]]])) as kiln.Tensor).toArray(), [[2, 3]]);
+  t.deepEqual(
+    (
+      layer.apply(
+        kiln.tensor([
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ]),
+      ) as kiln.Tensor
+    ).toArray(),
+    [[2, 3]],
+  );
 });
 
 test('a layer name that is not a string, and Permute dims that are not integers, are ValueErrors', (t) => {
@@ -41,7 +61,12 @@ test('bigint and symbol arguments get a ValueError naming them, not a TypeError 
   t.throws(() => ops.topK(x(), loose(Symbol('k'))), valueError);
   t.throws(() => ops.maxPool(ops.reshape(x(), [1, 1, 2, 3]), 1, 1, loose(Symbol('p'))), valueError);
   t.throws(() => kiln.tensor([1, 2], undefined, loose(Symbol('dtype'))), { instanceOf: kiln.ValueError, message: /Unknown dtype/ });
-  for (const call of [() => ops.expandDims(x(), loose(Symbol('a'))), () => ops.flip(x(), loose(Symbol('a'))), () => ops.repeat(x(), 2, loose(Symbol('a'))), () => ops.logSoftmax(x(), loose(Symbol('a')))]) {
+  for (const call of [
+    () => ops.expandDims(x(), loose(Symbol('a'))),
+    () => ops.flip(x(), loose(Symbol('a'))),
+    () => ops.repeat(x(), 2, loose(Symbol('a'))),
+    () => ops.logSoftmax(x(), loose(Symbol('a'))),
+  ]) {
     t.throws(call, { instanceOf: kiln.ValueError, message: /axis/ });
   }
   // NaN in a message is NaN, not JSON's null.
@@ -70,7 +95,7 @@ test('argMax with axis null is a ValueError (Keras flattens; kiln reduces one ax
 });
 
 test('padSequences with null options, or sequences of undefined entries, does not throw a TypeError', (t) => {
-  t.deepEqual((kiln.utils.padSequences([[1], [2, 3]], loose(null)).toArray() as number[][]), [
+  t.deepEqual(kiln.utils.padSequences([[1], [2, 3]], loose(null)).toArray() as number[][], [
     [0, 1],
     [2, 3],
   ]);

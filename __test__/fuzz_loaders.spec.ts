@@ -157,6 +157,9 @@ test.serial('regression: the mutated model.weights.h5 of seed 2207 that sent HDF
   const file = join(directory, 'seed-2207.keras');
   writeFileSync(file, mutateEntry(base.keras, 'model.weights.h5', generator(2207)));
   const started = Date.now();
-  await t.throwsAsync(kiln.models.loadModel(file), { instanceOf: kiln.FileFormatError, message: /reading it took longer than 1\d s and was stopped \(a corrupted file that sends HDF5 into a loop\?\)/ });
+  await t.throwsAsync(kiln.models.loadModel(file), {
+    instanceOf: kiln.FileFormatError,
+    message: /reading it took longer than 1\d s and was stopped \(a corrupted file that sends HDF5 into a loop\?\)/,
+  });
   t.true(Date.now() - started < 30_000);
 });

@@ -11,7 +11,10 @@ import { checkGradients, defaultWeights, flat, H, lossOf } from './helpers/finit
 /** Deterministic inputs in about [-1, 1]. */
 function data(shape: number[], phase = 0): kiln.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return kiln.tensor(Float32Array.from({ length: size }, (_, j) => Math.cos(0.91 * j + phase) * (0.5 + 0.5 * Math.sin(0.3 * j))), shape);
+  return kiln.tensor(
+    Float32Array.from({ length: size }, (_, j) => Math.cos(0.91 * j + phase) * (0.5 + 0.5 * Math.sin(0.3 * j))),
+    shape,
+  );
 }
 
 function oneHot(labels: number[], classes: number): kiln.Tensor {
@@ -135,7 +138,12 @@ test('categorical_crossentropy after softmax (fused path): gradient and value', 
 });
 
 test('categorical_crossentropy with soft targets (fused path)', async (t) => {
-  const y = kiln.tensor([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0, 0, 1], [0.1, 0.1, 0.8]]);
+  const y = kiln.tensor([
+    [0.2, 0.5, 0.3],
+    [0.6, 0.1, 0.3],
+    [0, 0, 1],
+    [0.1, 0.1, 0.8],
+  ]);
   const model = new kiln.Sequential([dense(3, { inputShape: [4], activation: 'softmax' })]);
   await checkGradients(t, model, data([4, 4]), y, 'categoricalCrossentropy');
 });
@@ -153,14 +161,28 @@ test('sparse_categorical_crossentropy after softmax (fused path), labels [N] and
 });
 
 test('binary_crossentropy after sigmoid (fused path)', async (t) => {
-  const y = kiln.tensor([[0, 1], [1, 1], [1, 0], [0, 0], [1, 0], [0.3, 0.7]]);
+  const y = kiln.tensor([
+    [0, 1],
+    [1, 1],
+    [1, 0],
+    [0, 0],
+    [1, 0],
+    [0.3, 0.7],
+  ]);
   const model = new kiln.Sequential([dense(2, { inputShape: [3], activation: 'sigmoid' })]);
   await checkGradients(t, model, data([6, 3]), y, 'binary_crossentropy');
 });
 
 test('binary_crossentropy on a hand-made sigmoid (un-fused path) matches the fused one', async (t) => {
   const x = data([6, 3]);
-  const y = kiln.tensor([[0, 1], [1, 1], [1, 0], [0, 0], [1, 0], [0.3, 0.7]]);
+  const y = kiln.tensor([
+    [0, 1],
+    [1, 1],
+    [1, 0],
+    [0, 0],
+    [1, 0],
+    [0.3, 0.7],
+  ]);
   const handSigmoid = () => new Fn((z) => kiln.ops.div(1, kiln.ops.add(1, kiln.ops.exp(kiln.ops.negative(z)))));
   const unfused = new kiln.Sequential([dense(2, { inputShape: [3] }), handSigmoid()]);
   const a = await checkGradients(t, unfused, x, y, 'binary_crossentropy');
@@ -178,7 +200,10 @@ test('mean_squared_error on a 3-D output', async (t) => {
 test('mean_absolute_error (residuals away from 0)', async (t) => {
   const x = data([6, 3]);
   // Targets far from any prediction (|pred| < 2), so no residual crosses 0 when perturbed.
-  const y = kiln.tensor(Array.from({ length: 12 }, (_, i) => (i % 2 ? 3 : -3) + 0.1 * i), [6, 2]);
+  const y = kiln.tensor(
+    Array.from({ length: 12 }, (_, i) => (i % 2 ? 3 : -3) + 0.1 * i),
+    [6, 2],
+  );
   const model = new kiln.Sequential([dense(2, { inputShape: [3] })]);
   await checkGradients(t, model, x, y, 'mae');
   await checkGradients(t, model, x, y, 'mean_absolute_error');
@@ -219,7 +244,20 @@ test('sparse_categorical_crossentropy on a non-softmax output (un-fused path)', 
 
 test('binary_crossentropy on a softmax output (not fusable with binary)', async (t) => {
   const model = new kiln.Sequential([dense(2, { inputShape: [3], activation: 'softmax' })]);
-  await checkGradients(t, model, data([6, 3]), kiln.tensor([[0, 1], [1, 0], [1, 0], [0, 1], [0.5, 0.5], [0.2, 0.8]]), 'binary_crossentropy');
+  await checkGradients(
+    t,
+    model,
+    data([6, 3]),
+    kiln.tensor([
+      [0, 1],
+      [1, 0],
+      [1, 0],
+      [0, 1],
+      [0.5, 0.5],
+      [0.2, 0.8],
+    ]),
+    'binary_crossentropy',
+  );
 });
 
 test('a softmax output read by another layer too is not fused (functional, two outputs)', async (t) => {
@@ -286,26 +324,17 @@ test('custom layer: reduction to one value per sample feeding a loss of width 1'
 });
 
 test('custom layer: ops.reshape (batch axis included, with -1) then sum over an axis', async (t) => {
-  const model = new kiln.Sequential([
-    dense(6, { inputShape: [3] }),
-    new Fn((z) => kiln.ops.sum(kiln.ops.square(kiln.ops.reshape(z, [-1, 2, 3])), 1)),
-  ]);
+  const model = new kiln.Sequential([dense(6, { inputShape: [3] }), new Fn((z) => kiln.ops.sum(kiln.ops.square(kiln.ops.reshape(z, [-1, 2, 3])), 1))]);
   await checkGradients(t, model, data([4, 3]), data([4, 3], 1), 'mse');
 });
 
 test('custom layer: reshape to 3-D, reduce the middle axis, then Flatten', async (t) => {
-  const model = new kiln.Sequential([
-    dense(8, { inputShape: [2] }),
-    new Fn((z) => kiln.ops.mean(kiln.ops.reshape(z, [-1, 4, 2]), 1, true)),
-    new kiln.layers.Flatten(),
-  ]);
+  const model = new kiln.Sequential([dense(8, { inputShape: [2] }), new Fn((z) => kiln.ops.mean(kiln.ops.reshape(z, [-1, 4, 2]), 1, true)), new kiln.layers.Flatten()]);
   await checkGradients(t, model, data([4, 2]), data([4, 2], 1), 'mse');
 });
 
 test('custom layer weights: mul/sub/div with broadcasting ([N, k] with [k] and [1, k])', async (t) => {
-  const layer = new WithWeights([[3], [1, 3], [3]], (z, [scale, shift, divisor]) =>
-    kiln.ops.div(kiln.ops.sub(kiln.ops.mul(z, scale), shift), divisor),
-  );
+  const layer = new WithWeights([[3], [1, 3], [3]], (z, [scale, shift, divisor]) => kiln.ops.div(kiln.ops.sub(kiln.ops.mul(z, scale), shift), divisor));
   const model = new kiln.Sequential([dense(3, { inputShape: [2] }), layer]);
   const first = defaultWeights([[2, 3], [3]]).map((w) => Array.from(w));
   // Divisors well away from 0.
@@ -507,7 +536,14 @@ test('gradients still flow through a frozen layer to the layers before it', asyn
   await model.fit(x, y, { epochs: 1, batchSize: 6, shuffle: false, verbose: 0 });
   const frozenRun = model.getWeights().map(flat);
   const reference = new kiln.Sequential([dense(3, { inputShape: [3], activation: 'tanh' }), dense(3, { activation: 'sigmoid' }), dense(2)]);
-  const ref = await checkGradients(t, reference, x, y, 'mse', w.map((v) => Array.from(v)));
+  const ref = await checkGradients(
+    t,
+    reference,
+    x,
+    y,
+    'mse',
+    w.map((v) => Array.from(v)),
+  );
   for (const i of [0, 1, 4, 5]) {
     frozenRun[i].forEach((v, j) => t.true(Math.abs(w[i][j] - v - ref.analytic[i][j]) < 1e-5));
   }

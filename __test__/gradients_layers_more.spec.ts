@@ -10,7 +10,10 @@ const L = kiln.layers;
 
 function data(shape: number[], phase = 0): kiln.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return kiln.tensor(Float32Array.from({ length: size }, (_, j) => Math.cos(0.83 * j + phase) * (0.6 + 0.4 * Math.sin(0.29 * j))), shape);
+  return kiln.tensor(
+    Float32Array.from({ length: size }, (_, j) => Math.cos(0.83 * j + phase) * (0.6 + 0.4 * Math.sin(0.29 * j))),
+    shape,
+  );
 }
 
 class Scale extends kiln.layers.Layer {
@@ -29,8 +32,24 @@ const cases: [string, number[], () => kiln.layers.Layer][] = [
   ['Conv2DTranspose 2x3 valid, dilation 2', [2, 2, 2], () => new L.Conv2DTranspose(1, [2, 3], { dilationRate: 2 })],
   ['Permute [2, 1]', [3, 4], () => new L.Permute([2, 1])],
   ['RepeatVector 3', [4], () => new L.RepeatVector(3)],
-  ['ZeroPadding2D [[1, 0], [0, 2]]', [2, 3, 2], () => new L.ZeroPadding2D([[1, 0], [0, 2]])],
-  ['Cropping2D [[1, 0], [1, 1]]', [3, 4, 1], () => new L.Cropping2D([[1, 0], [1, 1]])],
+  [
+    'ZeroPadding2D [[1, 0], [0, 2]]',
+    [2, 3, 2],
+    () =>
+      new L.ZeroPadding2D([
+        [1, 0],
+        [0, 2],
+      ]),
+  ],
+  [
+    'Cropping2D [[1, 0], [1, 1]]',
+    [3, 4, 1],
+    () =>
+      new L.Cropping2D([
+        [1, 0],
+        [1, 1],
+      ]),
+  ],
   ['UpSampling2D nearest [2, 3]', [2, 3, 2], () => new L.UpSampling2D([2, 3])],
   ['UpSampling2D bilinear 2', [3, 3, 1], () => new L.UpSampling2D(2, { interpolation: 'bilinear' })],
   ['UpSampling1D 2', [3, 2], () => new L.UpSampling1D(2)],

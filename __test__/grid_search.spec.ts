@@ -20,8 +20,14 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/sklearn_model_select
 for (const c of fixture.folds) {
   test(`stratifiedKFold and kFold give scikit-learn's test folds: ${c.name}, ${c.nSplits} splits`, (t) => {
     const stratified = kiln.wrappers.stratifiedKFold(c.labels, c.nSplits);
-    t.deepEqual(stratified.map((f) => f.test), c.stratifiedTestFolds);
-    t.deepEqual(kiln.wrappers.kFold(c.labels.length, c.nSplits).map((f) => f.test), c.kFoldTestFolds);
+    t.deepEqual(
+      stratified.map((f) => f.test),
+      c.stratifiedTestFolds,
+    );
+    t.deepEqual(
+      kiln.wrappers.kFold(c.labels.length, c.nSplits).map((f) => f.test),
+      c.kFoldTestFolds,
+    );
     for (const fold of stratified) t.is(fold.train.length + fold.test.length, c.labels.length);
   });
 }
@@ -69,20 +75,33 @@ test('gridSearch picks the configuration that learns, scores each by stratified 
     },
   });
   // Candidates in ParameterGrid order; build sees only model parameters, fit gets the rest.
-  t.deepEqual(search.results.map((r) => r.params), [
-    { batchSize: 32, epochs: 1, learningRate: 1e-6 },
-    { batchSize: 32, epochs: 1, learningRate: 3e-3 },
-    { batchSize: 32, epochs: 3, learningRate: 1e-6 },
-    { batchSize: 32, epochs: 3, learningRate: 3e-3 },
-  ]);
+  t.deepEqual(
+    search.results.map((r) => r.params),
+    [
+      { batchSize: 32, epochs: 1, learningRate: 1e-6 },
+      { batchSize: 32, epochs: 1, learningRate: 3e-3 },
+      { batchSize: 32, epochs: 3, learningRate: 1e-6 },
+      { batchSize: 32, epochs: 3, learningRate: 3e-3 },
+    ],
+  );
   t.is(built.length, 4 * 3 + 1);
   t.deepEqual(built[0], { learningRate: 1e-6 });
-  t.deepEqual(fitArgs.map((a) => [a.epochs, a.batchSize, a.verbose]).slice(0, 4), [[1, 32, 0], [1, 32, 0], [1, 32, 0], [1, 32, 0]]);
+  t.deepEqual(fitArgs.map((a) => [a.epochs, a.batchSize, a.verbose]).slice(0, 4), [
+    [1, 32, 0],
+    [1, 32, 0],
+    [1, 32, 0],
+    [1, 32, 0],
+  ]);
   // Each candidate is scored on the three stratified test folds of the labels.
   const folds = kiln.wrappers.stratifiedKFold(Array.from(labels.dataSync()), 3);
   const all = Array.from(labels.dataSync());
   for (let candidate = 0; candidate < 4; candidate++) {
-    folds.forEach((fold, k) => t.deepEqual(testFoldLabels[candidate * 3 + k], fold.test.map((i) => all[i])));
+    folds.forEach((fold, k) =>
+      t.deepEqual(
+        testFoldLabels[candidate * 3 + k],
+        fold.test.map((i) => all[i]),
+      ),
+    );
   }
   t.deepEqual(search.bestParams, { batchSize: 32, epochs: 3, learningRate: 3e-3 });
   for (const r of search.results) {
@@ -127,10 +146,13 @@ test('gridSearch routes optimizer to build as example 03 does, scores by the fir
   t.is(search.scoring, 'accuracy');
   t.is(search.nSplits, 2);
   t.is(search.bestModel, undefined);
-  t.deepEqual(search.results.map((r) => r.params), [
-    { batch_size: 16, epochs: 2, optimizer: 'adam' },
-    { batch_size: 16, epochs: 2, optimizer: 'sgd' },
-  ]);
+  t.deepEqual(
+    search.results.map((r) => r.params),
+    [
+      { batch_size: 16, epochs: 2, optimizer: 'adam' },
+      { batch_size: 16, epochs: 2, optimizer: 'sgd' },
+    ],
+  );
   // Adam at its default rate learns far faster than plain SGD at 0.01 in two epochs.
   t.is(search.bestParams.optimizer, 'adam');
   t.true(search.results[0].meanScore > search.results[1].meanScore);
@@ -200,8 +222,14 @@ test('randomSearch samples repeatably from lists and distributions', async (t) =
   const again = await run(42);
   const other = await run(43);
   t.is(first.results.length, 3);
-  t.deepEqual(first.results.map((r) => r.params), again.results.map((r) => r.params));
-  t.notDeepEqual(first.results.map((r) => r.params), other.results.map((r) => r.params));
+  t.deepEqual(
+    first.results.map((r) => r.params),
+    again.results.map((r) => r.params),
+  );
+  t.notDeepEqual(
+    first.results.map((r) => r.params),
+    other.results.map((r) => r.params),
+  );
   for (const { params } of first.results) {
     t.true(params.learningRate >= 1e-4 && params.learningRate <= 1e-2);
     t.true(Number.isInteger(params.units) && params.units >= 4 && params.units < 17);
@@ -227,7 +255,10 @@ test('gridSearch refuses bad arguments with clear errors', async (t) => {
   const base = { build: () => mlp('adam', 4), paramGrid: { epochs: [1] }, x: x.slice([0, 0], [40, -1]), y: oneHot.slice([0, 0], [40, -1]) };
   await t.throwsAsync(kiln.wrappers.gridSearch({ ...base, cv: 1 }), { instanceOf: kiln.ValueError, message: /n_splits=2 or more, got n_splits=1/ });
   await t.throwsAsync(kiln.wrappers.gridSearch({ ...base, paramGrid: { epochs: [] } }), { instanceOf: kiln.ValueError, message: /'epochs' must be a non-empty array/ });
-  await t.throwsAsync(kiln.wrappers.gridSearch({ ...base, scoring: 'precision', cv: 2 }), { instanceOf: kiln.ValueError, message: /scoring 'precision' is not something the model reports; evaluate\(\) gives: loss, accuracy/ });
+  await t.throwsAsync(kiln.wrappers.gridSearch({ ...base, scoring: 'precision', cv: 2 }), {
+    instanceOf: kiln.ValueError,
+    message: /scoring 'precision' is not something the model reports; evaluate\(\) gives: loss, accuracy/,
+  });
   await t.throwsAsync(kiln.wrappers.gridSearch({ ...base, scoring: 'loss' }), { instanceOf: kiln.ValueError, message: /use 'neg_loss'/ });
   await t.throwsAsync(kiln.wrappers.gridSearch({ ...base, build: () => ({}) as kiln.Model, cv: 2 }), { instanceOf: kiln.ValueError, message: /must return a compiled kiln Model/ });
   await t.throwsAsync(kiln.wrappers.gridSearch({ ...base, y: oneHot.slice([0, 0], [30, -1]) }), { instanceOf: kiln.ValueError, message: /same number of samples/ });

@@ -27,9 +27,17 @@ async function samePredictions(t: import('ava').ExecutionContext, model: kiln.Mo
   const oneCall = await model.predict<kiln.Tensor | kiln.Tensor[]>(x, { batchSize: 1024 });
   const batched = await model.predict<kiln.Tensor | kiln.Tensor[]>(x, { batchSize: 3 });
   const eager = model.apply<kiln.Tensor | kiln.Tensor[]>(x);
-  t.deepEqual(list(fast).map((o) => o.shape), list(batched).map((o) => o.shape), `${what}: shapes`);
+  t.deepEqual(
+    list(fast).map((o) => o.shape),
+    list(batched).map((o) => o.shape),
+    `${what}: shapes`,
+  );
   t.deepEqual(values(again), values(fast), `${what}: the kept plan gives the same numbers`);
-  for (const [name, other] of [['predict in one call', oneCall], ['predict in batches of 3', batched], ['the eager call', eager]] as const) {
+  for (const [name, other] of [
+    ['predict in one call', oneCall],
+    ['predict in batches of 3', batched],
+    ['the eager call', eager],
+  ] as const) {
     const d = maxDifference(values(fast), values(other));
     t.true(d < 1e-5, `${what}: predictOnBatch and ${name} differ by ${d}`);
   }
@@ -57,7 +65,11 @@ test('the seed MLP: one sample, a small batch and a large batch agree on every p
   // A typed array with the model's sample shape, and uint8 pixels, read as predict reads them.
   const flat = x.dataSync() as Float32Array;
   t.deepEqual(values(model.predictOnBatch(flat)), values(model.predictOnBatch(x)));
-  const pixels = kiln.tensor(Uint8Array.from({ length: 2 * 784 }, (_, i) => (i * 37) % 256), [2, 28, 28], 'uint8');
+  const pixels = kiln.tensor(
+    Uint8Array.from({ length: 2 * 784 }, (_, i) => (i * 37) % 256),
+    [2, 28, 28],
+    'uint8',
+  );
   t.deepEqual(values(model.predictOnBatch(pixels)), values(await model.predict(pixels.astype('float32'), { batchSize: 1 })));
 });
 
@@ -75,7 +87,10 @@ test('convolutions with batch normalization in inference mode agree on every pat
   model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
   await model.fit(samples(32, [8, 8, 2], 3), kiln.tensor(Array.from({ length: 32 }, (_, i) => i % 3)), { epochs: 2, batchSize: 8, verbose: 0 });
   const moving = model.layers[1].getWeights()[2].dataSync();
-  t.true(Array.from(moving).some((v) => Math.abs(v) > 1e-4), 'the moving mean moved');
+  t.true(
+    Array.from(moving).some((v) => Math.abs(v) > 1e-4),
+    'the moving mean moved',
+  );
   for (const rows of [1, 6, 33]) await samePredictions(t, model, samples(rows, [8, 8, 2], 10 + rows), `${rows} images`);
 });
 
@@ -101,7 +116,10 @@ for (const name of Object.keys(kerasPredictions)) {
     const model = await kiln.models.loadModel(fileURLToPath(new URL(`${name}.keras`, fixtures)));
     const inputs = entry.inputs.map(fromFixture);
     const fast = await samePredictions(t, model, inputs.length === 1 ? inputs[0] : inputs, name);
-    const d = maxDifference(fast, entry.outputs.map((o) => o.values));
+    const d = maxDifference(
+      fast,
+      entry.outputs.map((o) => o.values),
+    );
     t.true(d < 1e-5, `predictOnBatch differs from Keras by ${d}`);
   });
 }
@@ -130,7 +148,10 @@ test('async predict of one sample: once measured quick, it runs at once, with th
   t.deepEqual(values(await pending), expected[0]);
   // Many at once: one runs now, the rest find the engine free or wait on a worker; each gets its own sample's outputs.
   const together = await Promise.all(xs.flatMap((x) => [model.predict(x), model.predict(x, { batchSize: 1 })]));
-  t.deepEqual(together.map(values), xs.flatMap((_, i) => [expected[i], expected[i]]));
+  t.deepEqual(
+    together.map(values),
+    xs.flatMap((_, i) => [expected[i], expected[i]]),
+  );
   // A batch larger than batchSize is never the quick route: batches of 2 agree with one call.
   const five = samples(5, [28, 28], 30);
   t.true(maxDifference(values(await model.predict(five, { batchSize: 2 })), values(model.predictOnBatch(five))) < 1e-5);
@@ -197,15 +218,25 @@ test('predictOnBatch refuses what predict refuses, with the same errors', async 
 });
 
 test('astype is deferred: values, shape and dtype are those of the conversion, and ops on it read the source', async (t) => {
-  const bytes = kiln.tensor(Uint8Array.from({ length: 24 }, (_, i) => i * 11), [2, 3, 4], 'uint8');
+  const bytes = kiln.tensor(
+    Uint8Array.from({ length: 24 }, (_, i) => i * 11),
+    [2, 3, 4],
+    'uint8',
+  );
   const floats = bytes.astype('float32');
   t.deepEqual(floats.shape, [2, 3, 4]);
   t.is(floats.dtype, 'float32');
   const expected = Array.from({ length: 24 }, (_, i) => i * 11);
   t.deepEqual(Array.from(floats.dataSync()), expected);
   t.true(floats.dataSync() instanceof Float32Array);
-  t.deepEqual(Array.from(floats.div(255).dataSync()), expected.map((v) => Math.fround(Math.fround(v) / 255)));
-  t.deepEqual(Array.from(kiln.ops.sub(1, floats).dataSync()), expected.map((v) => 1 - v));
+  t.deepEqual(
+    Array.from(floats.div(255).dataSync()),
+    expected.map((v) => Math.fround(Math.fround(v) / 255)),
+  );
+  t.deepEqual(
+    Array.from(kiln.ops.sub(1, floats).dataSync()),
+    expected.map((v) => 1 - v),
+  );
   // Conversions that change values: float to int truncates toward zero, int to uint8 wraps, as numpy.
   const mixed = kiln.tensor([1.7, -1.7, 300.5]);
   t.deepEqual(Array.from(mixed.astype('int32').dataSync()), [1, -1, 300]);
@@ -222,7 +253,11 @@ test('astype is deferred: values, shape and dtype are those of the conversion, a
   kiln.setSeed(3);
   const model = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [4], activation: 'softmax' })]);
   model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
-  const x = kiln.tensor(Uint8Array.from({ length: 32 }, (_, i) => (i * 29) % 7), [8, 4], 'uint8');
+  const x = kiln.tensor(
+    Uint8Array.from({ length: 32 }, (_, i) => (i * 29) % 7),
+    [8, 4],
+    'uint8',
+  );
   const labels = kiln.tensor(Array.from({ length: 8 }, (_, i) => i % 2));
   const materialised = kiln.tensor(Float32Array.from(x.dataSync()), [8, 4]);
   t.deepEqual(values(await model.predict(x.astype('float32'))), values(await model.predict(materialised)));

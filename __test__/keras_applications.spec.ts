@@ -16,8 +16,20 @@ import { relativeDifference } from './helpers/relative_difference.js';
 // The models CI checks: the smallest member of each of the 14 keras.applications families
 // (KILN_APPLICATIONS=all, or a list of names, runs any of the 40 on demand).
 const CHECKED_IN_CI = [
-  'VGG16', 'ResNet50', 'ResNet50V2', 'DenseNet121', 'InceptionV3', 'InceptionResNetV2', 'MobileNet', 'MobileNetV2',
-  'MobileNetV3Small', 'EfficientNetB0', 'EfficientNetV2B0', 'Xception', 'NASNetMobile', 'ConvNeXtTiny',
+  'VGG16',
+  'ResNet50',
+  'ResNet50V2',
+  'DenseNet121',
+  'InceptionV3',
+  'InceptionResNetV2',
+  'MobileNet',
+  'MobileNetV2',
+  'MobileNetV3Small',
+  'EfficientNetB0',
+  'EfficientNetV2B0',
+  'Xception',
+  'NASNetMobile',
+  'ConvNeXtTiny',
 ];
 
 const script = fileURLToPath(new URL('../scripts/fixtures/keras_applications.py', import.meta.url));
@@ -27,7 +39,11 @@ const inCI = Boolean(process.env.KILN_TEST_PYTHON);
 function requestedModels(): string[] {
   const requested = process.env.KILN_APPLICATIONS;
   if (!requested) return CHECKED_IN_CI;
-  if (requested !== 'all') return requested.split(',').map((n) => n.trim()).filter(Boolean);
+  if (requested !== 'all')
+    return requested
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
   const lookup = findKerasPython();
   if (!lookup.python) throw new Error(`KILN_APPLICATIONS=all needs Python with Keras: ${lookup.reason}`);
   return spawnSync(lookup.python, [script, '--list'], { encoding: 'utf8', env: pythonEnv }).stdout.trim().split('\n');

@@ -154,14 +154,19 @@ test('Normalization: adapt() on a list of batches and on an async generator; inv
   await fromList.adapt(halves);
   t.true(relativeDifference(fromList.adaptVariance!.read().dataSync(), c.variance.values) < 1e-5);
   const fromGenerator = new kiln.layers.Normalization();
-  await fromGenerator.adapt((async function* () {
-    yield* halves;
-  })());
+  await fromGenerator.adapt(
+    (async function* () {
+      yield* halves;
+    })(),
+  );
   t.true(relativeDifference(fromGenerator.adaptMean!.read().dataSync(), c.mean.values) < 1e-5);
 
   const given = new kiln.layers.Normalization({ mean: [1, 2], variance: [4, 9] });
   const inverse = new kiln.layers.Normalization({ mean: [1, 2], variance: [4, 9], invert: true });
-  const x = kiln.tensor([[3, 8], [-1, 2]]);
+  const x = kiln.tensor([
+    [3, 8],
+    [-1, 2],
+  ]);
   t.deepEqual(Array.from((given.apply(x) as kiln.Tensor).dataSync()), [1, 2, -1, 0]);
   t.deepEqual(Array.from((inverse.apply(given.apply(x) as kiln.Tensor) as kiln.Tensor).dataSync()), [3, 8, -1, 2]);
 
@@ -192,7 +197,10 @@ test('gradients flow through the new layers and activations as finite difference
   const merged = new kiln.layers.Concatenate({ axis: 1 }).apply(branches);
   const outputs = new kiln.layers.Dense(1).apply(merged);
   const model = new kiln.Model({ inputs, outputs });
-  const x = kiln.tensor(Float32Array.from({ length: 4 * 24 }, (_, i) => Math.sin(i * 0.7) * 2), [4, 3, 4, 2]);
+  const x = kiln.tensor(
+    Float32Array.from({ length: 4 * 24 }, (_, i) => Math.sin(i * 0.7) * 2),
+    [4, 3, 4, 2],
+  );
   const y = kiln.tensor([[0.5], [-0.2], [1], [0.1]]);
   await checkGradients(t, model, x, y, 'mse');
 });
@@ -207,7 +215,13 @@ test('a Lambda layer in a file is refused as Keras safe_mode refuses it, naming 
 test('a class kiln does not know is refused naming it and listing the known ones', (t) => {
   const config = JSON.stringify({
     class_name: 'Sequential',
-    config: { name: 's', layers: [{ class_name: 'InputLayer', config: { batch_shape: [null, 3], name: 'in' } }, { class_name: 'FancyLayer', config: { name: 'fancy' } }] },
+    config: {
+      name: 's',
+      layers: [
+        { class_name: 'InputLayer', config: { batch_shape: [null, 3], name: 'in' } },
+        { class_name: 'FancyLayer', config: { name: 'fancy' } },
+      ],
+    },
   });
   const error = t.throws(() => kiln.models.modelFromJSON(config), { instanceOf: kiln.FileFormatError });
   t.regex(error!.message, /Could not locate layer class 'FancyLayer' \(layer 'fancy'\)/);
@@ -226,7 +240,10 @@ test('a weights file missing a variable, or holding one of the wrong shape, is r
 });
 
 test('axes in every form: positive, negative and lists mean the same; bad axes are refused', (t) => {
-  const x = kiln.tensor(Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => Math.cos(i)), [2, 3, 4]);
+  const x = kiln.tensor(
+    Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => Math.cos(i)),
+    [2, 3, 4],
+  );
   const same = (a: kiln.Tensor, b: kiln.Tensor) => t.true(relativeDifference(a.dataSync(), Array.from(b.dataSync())) < 1e-6);
   same(new kiln.layers.Softmax({ axis: 2 }).apply(x), new kiln.layers.Softmax().apply(x));
   same(new kiln.layers.Softmax({ axis: -2 }).apply(x), new kiln.layers.Softmax({ axis: 1 }).apply(x));
@@ -276,9 +293,19 @@ test("Dropout's noiseShape shares one draw per sample, as EfficientNet's per-sam
       new kiln.layers.Dense(1, { useBias: false, kernelInitializer: 'ones' }),
     ]);
     model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.01 }), loss: 'mse' });
-    await model.fit(kiln.tensor(Float32Array.from({ length: 12 }, (_, i) => 1 + i / 12), [1, 2, 3, 2]), kiln.tensor([[0]]), { epochs: 1, verbose: 0 });
+    await model.fit(
+      kiln.tensor(
+        Float32Array.from({ length: 12 }, (_, i) => 1 + i / 12),
+        [1, 2, 3, 2],
+      ),
+      kiln.tensor([[0]]),
+      { epochs: 1, verbose: 0 },
+    );
     const moved = Array.from(model.getWeights()[0].dataSync()).map((w) => w !== 1);
-    t.true(moved.every((m) => m === moved[0]), `trial ${trial}: the mask was not shared over the sample (${moved.join(',')})`);
+    t.true(
+      moved.every((m) => m === moved[0]),
+      `trial ${trial}: the mask was not shared over the sample (${moved.join(',')})`,
+    );
     outcomes.add(moved[0] ? 'kept' : 'dropped');
   }
   t.deepEqual([...outcomes].sort(), ['dropped', 'kept'], 'in twelve draws the sample was both kept and dropped');

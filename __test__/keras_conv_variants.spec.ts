@@ -31,7 +31,10 @@ for (const { name, x, y } of fixture.savedModels) {
       const classes = model.layers.map((l) => l.constructor.name);
       if (name.endsWith('2d')) {
         t.true(classes.includes('DepthwiseConv2D') && classes.includes('SeparableConv2D'));
-        t.deepEqual(model.layers.filter((l) => l instanceof kiln.layers.Conv2D).map((l) => (l as kiln.layers.Conv2D).groups), [4, 8]);
+        t.deepEqual(
+          model.layers.filter((l) => l instanceof kiln.layers.Conv2D).map((l) => (l as kiln.layers.Conv2D).groups),
+          [4, 8],
+        );
       } else if (name.endsWith('1d')) {
         t.true(['DepthwiseConv1D', 'SeparableConv1D', 'Conv1DTranspose'].every((c) => classes.includes(c)));
       } else {

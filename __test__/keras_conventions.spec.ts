@@ -77,7 +77,10 @@ test("Python's `Conv2D(32, kernel_size=(3, 3), activation='relu')`: main argumen
   const mixed = new kiln.layers.Conv2D(32, { kernelSize: [3, 3], activation: 'relu' } as never);
   t.like(mixed.getConfig(), { filters: 32, kernelSize: [3, 3], activation: 'relu' });
   t.like(new kiln.layers.Embedding(100, { outputDim: 8 } as never).getConfig(), { inputDim: 100, outputDim: 8 });
-  t.throws(() => new kiln.layers.Conv2D(32, { filters: 16, kernelSize: 3 } as never), { instanceOf: kiln.ValueError, message: /`filters` is given twice: positionally \(32\) and in the options \(16\)/ });
+  t.throws(() => new kiln.layers.Conv2D(32, { filters: 16, kernelSize: 3 } as never), {
+    instanceOf: kiln.ValueError,
+    message: /`filters` is given twice: positionally \(32\) and in the options \(16\)/,
+  });
   t.throws(() => new kiln.layers.Conv2D(32, { kernelSize: 3, kernelSise: 4 } as never), { instanceOf: kiln.ValueError, message: /kernelSise/ });
 });
 
@@ -92,7 +95,10 @@ test('new Model(inputs, outputs) positionally, as Keras, and the options form re
   const twoIn = [kiln.Input({ shape: [2] }), kiln.Input({ shape: [2] })];
   const merged = new kiln.layers.Concatenate().apply(twoIn);
   t.is(new kiln.Model(twoIn, [merged, new Dense(1).apply(merged)]).outputs.length, 2);
-  t.throws(() => new kiln.Model({ inputs, outputs, output: outputs } as never), { instanceOf: kiln.ValueError, message: /Model: unknown option 'output'\. Valid options: 'inputs', 'name', 'outputs'/ });
+  t.throws(() => new kiln.Model({ inputs, outputs, output: outputs } as never), {
+    instanceOf: kiln.ValueError,
+    message: /Model: unknown option 'output'\. Valid options: 'inputs', 'name', 'outputs'/,
+  });
   t.throws(() => new kiln.Model(inputs, undefined as never), { instanceOf: kiln.ValueError, message: /`outputs` is required/ });
 });
 
@@ -150,7 +156,9 @@ test('every layer takes its main arguments positionally or in one options object
 });
 
 test('optimizers take the learning rate positionally, as Keras: new Adam(0.5) is 0.5, not the default', (t) => {
-  const optimizers = Object.values(kiln.optimizers).filter((v): v is new (lr?: unknown, args?: object) => kiln.optimizers.Optimizer => typeof v === 'function' && v.prototype instanceof kiln.optimizers.Optimizer);
+  const optimizers = Object.values(kiln.optimizers).filter(
+    (v): v is new (lr?: unknown, args?: object) => kiln.optimizers.Optimizer => typeof v === 'function' && v.prototype instanceof kiln.optimizers.Optimizer,
+  );
   t.true(optimizers.length >= 9);
   for (const Optimizer of optimizers) {
     t.is(new Optimizer(0.5).learningRate, 0.5, Optimizer.name);
@@ -192,7 +200,10 @@ test('the functional merge helpers make the layer and call it, as keras.layers.a
   const right = kiln.Input({ shape: [3] });
   const merged = kiln.layers.concatenate([kiln.layers.add([left, right]), kiln.layers.multiply([left, right], { name: 'product' })]);
   const model = new kiln.Model([left, right], merged);
-  t.deepEqual(model.layers.map((l) => l.constructor.name), ['InputLayer', 'InputLayer', 'Add', 'Multiply', 'Concatenate']);
+  t.deepEqual(
+    model.layers.map((l) => l.constructor.name),
+    ['InputLayer', 'InputLayer', 'Add', 'Multiply', 'Concatenate'],
+  );
   t.is(model.getLayer('product').constructor.name, 'Multiply');
   t.deepEqual(values(await model.predict([a, b])), [5, 7, 9, 4, 10, 18]);
   t.throws(() => kiln.layers.add(a as never), { instanceOf: kiln.ValueError, message: /add: `inputs` must be a list of tensors, got an instance of Tensor/ });

@@ -24,12 +24,30 @@ test('the fixture comes from Keras and covers every layer', (t) => {
   // The preprocessing and augmentation layers have keras_preprocessing.json (keras_preprocessing.spec.ts,
   // preprocessing_augmentation.spec.ts): one section per data layer, augmentation cases and a saved model.
   const preprocessing = readFixture('keras_preprocessing.json') as unknown as Record<string, unknown> & { augmentation: { cases: { layer: string }[] }; saved_augmentation: { layers: string[] } };
-  const dataLayers = { category_encoding: 'CategoryEncoding', discretization: 'Discretization', hashing: 'Hashing', string_lookup: 'StringLookup', integer_lookup: 'IntegerLookup', text_vectorization: 'TextVectorization' };
-  const preprocessingLayers = [...Object.entries(dataLayers).filter(([key]) => key in preprocessing).map(([, layer]) => layer), ...preprocessing.augmentation.cases.map((c) => c.layer), ...preprocessing.saved_augmentation.layers];
+  const dataLayers = {
+    category_encoding: 'CategoryEncoding',
+    discretization: 'Discretization',
+    hashing: 'Hashing',
+    string_lookup: 'StringLookup',
+    integer_lookup: 'IntegerLookup',
+    text_vectorization: 'TextVectorization',
+  };
+  const preprocessingLayers = [
+    ...Object.entries(dataLayers)
+      .filter(([key]) => key in preprocessing)
+      .map(([, layer]) => layer),
+    ...preprocessing.augmentation.cases.map((c) => c.layer),
+    ...preprocessing.saved_augmentation.layers,
+  ];
   // RandomCrop has keras_random_crop.json (preprocessing_random_crop.spec.ts), with a Keras-saved model.
   const randomCrop = readFixture('keras_random_crop.json') as unknown as { saved: { layers: string[] } };
   preprocessingLayers.push(...randomCrop.saved.layers);
-  const covered = new Set([...[...fixture.cases, ...more.cases, ...convVariants.cases, ...attentionNorm.cases].map((c) => c.layer), ...rnn.cases.flatMap((c) => c.layers.map((l) => l.class)), ...(attention.cases.length > 0 ? ['MultiHeadAttention'] : []), ...preprocessingLayers]);
+  const covered = new Set([
+    ...[...fixture.cases, ...more.cases, ...convVariants.cases, ...attentionNorm.cases].map((c) => c.layer),
+    ...rnn.cases.flatMap((c) => c.layers.map((l) => l.class)),
+    ...(attention.cases.length > 0 ? ['MultiHeadAttention'] : []),
+    ...preprocessingLayers,
+  ]);
   const missing: string[] = [];
   for (const name of Object.keys(kiln.layers)) {
     const cls = layerClass(name);
@@ -53,7 +71,7 @@ for (const c of fixture.cases) {
     const { grads, layer } = await fitGradients(c);
     const n = c.x!.shape[0];
     const width = c.output.data.length / n;
-    t.is(grads.length, 1 + c.weightGrads.length, 'weights: the scale, then the layer\'s in Keras\' order');
+    t.is(grads.length, 1 + c.weightGrads.length, "weights: the scale, then the layer's in Keras' order");
     c.weightGrads.forEach((g, i) => allClose(t, grads[1 + i], g, GRAD_ATOL, GRAD_RTOL, `gradient of weight ${i} (${layer.weights[i]?.name})`));
     // fit trains with dropout on: each value is kept and scaled by 1 / (1 - rate), or dropped.
     // With the training output y' = m x / (1 - rate) (m = 1 kept, 0 dropped) instead of the

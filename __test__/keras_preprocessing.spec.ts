@@ -27,7 +27,7 @@ function shapeOf(value: unknown): number[] {
   return shape;
 }
 
-test('hashBucketFast is TensorFlow\'s FarmHash64 bucket for every length branch and UTF-8 text', (t) => {
+test("hashBucketFast is TensorFlow's FarmHash64 bucket for every length branch and UTF-8 text", (t) => {
   // Through Hashing: one bin per bucket count, for all the strings at once.
   for (const [buckets, expected] of Object.entries(fixture.farmhash.buckets as Record<string, number[]>)) {
     if (Number(buckets) > 2 ** 31) continue; // bins are int32
@@ -87,7 +87,13 @@ for (const [i, c] of fixture.hashing.entries()) {
 for (const [i, c] of fixture.string_lookup.entries()) {
   test(`StringLookup ${JSON.stringify(c.args)}${c.adapt ? ' adapted' : ''} (case ${i}) matches Keras`, async (t) => {
     const layer = new kiln.layers.StringLookup(camelArgs(c.args));
-    if (c.adapt) await layer.adapt([['a', 'b', 'c', 'a'], ['c', 'd', 'a', 'e'], ['e', 'a', 'b', 'f'], ['zz', 'a', 'd', 'c']]);
+    if (c.adapt)
+      await layer.adapt([
+        ['a', 'b', 'c', 'a'],
+        ['c', 'd', 'a', 'e'],
+        ['e', 'a', 'b', 'f'],
+        ['zz', 'a', 'd', 'c'],
+      ]);
     t.deepEqual(layer.getVocabulary(), c.vocabulary);
     const y = layer.apply<kiln.Tensor>(c.x);
     closeTo(t, y, c.y, 1e-6);
@@ -96,7 +102,7 @@ for (const [i, c] of fixture.string_lookup.entries()) {
   });
 }
 
-test('StringLookup with invert maps indices back to Keras\' strings', (t) => {
+test("StringLookup with invert maps indices back to Keras' strings", (t) => {
   const c = fixture.string_lookup_invert;
   const layer = new kiln.layers.StringLookup({ vocabulary: c.vocabulary, invert: true, maskToken: '' });
   t.deepEqual(layer.apply(c.x), c.y);
@@ -105,7 +111,18 @@ test('StringLookup with invert maps indices back to Keras\' strings', (t) => {
 for (const [i, c] of fixture.integer_lookup.entries()) {
   test(`IntegerLookup ${JSON.stringify(c.args)}${c.adapt ? ' adapted' : ''} (case ${i}) matches Keras`, async (t) => {
     const layer = new kiln.layers.IntegerLookup(camelArgs(c.args));
-    if (c.adapt) await layer.adapt(kiln.tensor([[12, 1138, 42, 12], [42, 1138, 12, 7], [7, 7, 12, 99]], undefined, 'int32'));
+    if (c.adapt)
+      await layer.adapt(
+        kiln.tensor(
+          [
+            [12, 1138, 42, 12],
+            [42, 1138, 12, 7],
+            [7, 7, 12, 99],
+          ],
+          undefined,
+          'int32',
+        ),
+      );
     t.deepEqual(layer.getVocabulary(), c.vocabulary);
     closeTo(t, layer.apply<kiln.Tensor>(c.x), c.y);
   });
@@ -127,10 +144,12 @@ test('TextVectorization adapts from a kiln.data-style async generator of batches
   const whole = new kiln.layers.TextVectorization({ outputSequenceLength: 6 });
   await whole.adapt(corpus);
   const batched = new kiln.layers.TextVectorization({ outputSequenceLength: 6 });
-  await batched.adapt((async function* () {
-    yield corpus.slice(0, 2);
-    yield corpus.slice(2);
-  })());
+  await batched.adapt(
+    (async function* () {
+      yield corpus.slice(0, 2);
+      yield corpus.slice(2);
+    })(),
+  );
   t.deepEqual(batched.getVocabulary(), whole.getVocabulary());
 });
 
@@ -162,14 +181,14 @@ test('bad input: adapt() on empty data, TextVectorization given numbers, unknown
   t.throws(() => new kiln.layers.StringLookup({ vocabulary: ['a'] }).apply(input), { instanceOf: kiln.ValueError, message: /reads strings: in a model it takes a string Input/ });
 });
 
-test('keras.io\'s text classification flow: adapt TextVectorization on raw text, vectorize batches in JavaScript, train on the ids', async (t) => {
+test("keras.io's text classification flow: adapt TextVectorization on raw text, vectorize batches in JavaScript, train on the ids", async (t) => {
   kiln.setSeed(4);
   // Reviews of random filler words with one telling word; the label says which kind it was.
   const good = ['great', 'wonderful', 'superb', 'loved'];
   const bad = ['awful', 'boring', 'terrible', 'hated'];
   const filler = ['the', 'movie', 'was', 'a', 'plot', 'with', 'actors', 'and', 'story', 'film'];
   let state = 7;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const pick = (words: string[]) => words[Math.floor(random() * words.length)];
   const texts: string[] = [];
   const labels: number[] = [];
@@ -217,9 +236,21 @@ test('a Keras end-to-end text model (string Input into TextVectorization) loads 
 test('every data preprocessing layer rebuilds from its getConfig() with the same outputs', async (t) => {
   const queries: string[] = fixture.text_vectorization_inputs.queries;
   const cases: [kiln.layers.Layer, unknown][] = [
-    [new kiln.layers.CategoryEncoding(5, { outputMode: 'count' }), [[0, 1, 1], [4, 4, 2]]],
+    [
+      new kiln.layers.CategoryEncoding(5, { outputMode: 'count' }),
+      [
+        [0, 1, 1],
+        [4, 4, 2],
+      ],
+    ],
     [new kiln.layers.Hashing(7, { maskValue: '' }), ['a', '', 'b']],
-    [new kiln.layers.StringLookup({ vocabulary: ['a', 'b'], numOovIndices: 2, outputMode: 'multi_hot' }), [['a', 'z'], ['b', 'b']]],
+    [
+      new kiln.layers.StringLookup({ vocabulary: ['a', 'b'], numOovIndices: 2, outputMode: 'multi_hot' }),
+      [
+        ['a', 'z'],
+        ['b', 'b'],
+      ],
+    ],
     [new kiln.layers.IntegerLookup({ vocabulary: [5, 9], maskToken: 0 }), [[5, 0, 9, 7]]],
     [new kiln.layers.TextVectorization({ vocabulary: ['the', 'cat'], ngrams: 2, outputSequenceLength: 6 }), queries],
   ];

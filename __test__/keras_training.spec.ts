@@ -88,10 +88,7 @@ const NAMES: Record<string, string[]> = {
 
 /** The fixture's model at its initial weights. */
 function smallModel(activation: 'softmax' | 'sigmoid' | 'linear' = 'softmax'): kiln.Sequential {
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(4, { activation: 'tanh', inputShape: [fixture.x.shape[1]] }),
-    new kiln.layers.Dense(3, { activation }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(4, { activation: 'tanh', inputShape: [fixture.x.shape[1]] }), new kiln.layers.Dense(3, { activation })]);
   model.setWeights(fixture.initial.map(toTensor));
   return model;
 }
@@ -168,11 +165,20 @@ test('the fixture covers every optimizer, every loss, and each common option', (
   t.deepEqual([...new Set(fixture.losses.map((c) => c.loss))].sort(), Object.keys(LOSSES).sort());
   t.deepEqual([...new Set(fixture.loss_trajectories.map((c) => c.loss))].sort(), Object.keys(LOSSES).sort());
   for (const option of ['clipnorm', 'clipvalue', 'globalClipnorm', 'weightDecay', 'amsgrad', 'nesterov', 'centered']) {
-    t.true(fixture.optimizers.some((r) => option in r.args), option);
+    t.true(
+      fixture.optimizers.some((r) => option in r.args),
+      option,
+    );
   }
   for (const option of ['fromLogits', 'labelSmoothing', 'delta']) {
-    t.true(fixture.losses.some((c) => option in c.args), option);
-    t.true(fixture.loss_trajectories.some((c) => option in c.args), option);
+    t.true(
+      fixture.losses.some((c) => option in c.args),
+      option,
+    );
+    t.true(
+      fixture.loss_trajectories.some((c) => option in c.args),
+      option,
+    );
   }
 });
 

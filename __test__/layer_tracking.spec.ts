@@ -32,7 +32,11 @@ class TokenAndPositionEmbedding extends kiln.layers.Layer {
     this.posEmb = new Embedding(maxlen, embedDim);
   }
   call(x: kiln.layers.LayerInput) {
-    const positions = kiln.tensor(Int32Array.from({ length: this.maxlen }, (_, i) => i), [this.maxlen], 'int32');
+    const positions = kiln.tensor(
+      Int32Array.from({ length: this.maxlen }, (_, i) => i),
+      [this.maxlen],
+      'int32',
+    );
     return kiln.ops.add(this.tokenEmb.apply(x as kiln.SymbolicTensor), this.posEmb.apply(positions));
   }
   getConfig() {
@@ -68,7 +72,10 @@ test('a layer holding a Sequential, a list and a dict of layers has their weight
   t.is(block.countParams(), fixture.block_count_params);
   t.is(block.trainableWeights.length, fixture.block_trainable_weights);
   t.is(model.trainableWeights.length, fixture.weight_shapes.length);
-  t.deepEqual(model.weights.map((w) => w.shape), fixture.weight_shapes);
+  t.deepEqual(
+    model.weights.map((w) => w.shape),
+    fixture.weight_shapes,
+  );
   // Keras' weights, in Keras' order, make Keras' predictions.
   model.setWeights(fixture.weights.map((values: number[], i: number) => kiln.tensor(values, fixture.weight_shapes[i])));
   const predicted = await model.predict(ids());
@@ -161,7 +168,10 @@ test('a layer applied to a concrete tensor inside call() trains like its symboli
   const symbolicHistory = await symbolicModel.fit([x, positions], y, { epochs: 5, batchSize: 4, shuffle: false, verbose: 0 });
 
   const after = concrete.posEmb.getWeights()[0].dataSync();
-  t.true(Array.from(after).some((v, i) => v !== before[i]), 'the position embedding trained');
+  t.true(
+    Array.from(after).some((v, i) => v !== before[i]),
+    'the position embedding trained',
+  );
   close(t, after, fed.posEmb.getWeights()[0].dataSync(), 1e-5, 'position weights match the symbolic form');
   close(t, history.history.loss, symbolicHistory.history.loss, 1e-5, 'losses match the symbolic form');
   t.true(history.history.loss[4] < history.history.loss[0], 'the loss falls');
@@ -181,7 +191,10 @@ test('a model applied to a concrete tensor inside call() trains too', async (t) 
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.1 }), loss: 'mse' });
   const before = layer.bias.getWeights().map((w) => Array.from(w.dataSync()));
   const history = await model.fit(kiln.tensor([[0, 0, 0]]), kiln.tensor([[1, 2, 3]]), { epochs: 10, verbose: 0 });
-  t.notDeepEqual(layer.bias.getWeights().map((w) => Array.from(w.dataSync())), before);
+  t.notDeepEqual(
+    layer.bias.getWeights().map((w) => Array.from(w.dataSync())),
+    before,
+  );
   t.true(history.history.loss[9] < history.history.loss[0] / 2);
   t.is(model.countParams(), 6);
 });

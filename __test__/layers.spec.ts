@@ -6,11 +6,17 @@ import * as kiln from 'kiln-nn';
 function memoryTask(samples: number, steps: number) {
   const x = kiln.random.normal([samples, steps, 2]);
   const values = x.dataSync();
-  const y = kiln.tensor(Array.from({ length: samples }, (_, i) => (values[i * steps * 2] > 0 ? 1 : 0)), [samples, 1]);
+  const y = kiln.tensor(
+    Array.from({ length: samples }, (_, i) => (values[i * steps * 2] > 0 ? 1 : 0)),
+    [samples, 1],
+  );
   return { x, y };
 }
 
-for (const [name, Layer] of [['LSTM', kiln.layers.LSTM], ['GRU', kiln.layers.GRU]] as const) {
+for (const [name, Layer] of [
+  ['LSTM', kiln.layers.LSTM],
+  ['GRU', kiln.layers.GRU],
+] as const) {
   test.serial(`${name} learns a task that needs memory over 12 steps`, async (t) => {
     kiln.setSeed(21);
     const train = memoryTask(2000, 12);
@@ -23,14 +29,16 @@ for (const [name, Layer] of [['LSTM', kiln.layers.LSTM], ['GRU', kiln.layers.GRU
   });
 }
 
-test('stacked recurrent layers: returnSequences feeds the next layer; weights have Keras\' shapes', async (t) => {
-  const model = new kiln.Sequential([
-    new kiln.layers.LSTM(8, { inputShape: [5, 3], returnSequences: true }),
-    new kiln.layers.GRU(4, { goBackwards: true }),
-    new kiln.layers.Dense(1),
-  ]);
-  t.deepEqual(model.getWeights().map((w) => w.shape), [[3, 32], [8, 32], [32], [8, 12], [4, 12], [2, 12], [4, 1], [1]]);
-  t.regex(model.summary(() => {}), /lstm(_\d+)? \(LSTM\) +│ \(None, 5, 8\) +│ +384 │/);
+test("stacked recurrent layers: returnSequences feeds the next layer; weights have Keras' shapes", async (t) => {
+  const model = new kiln.Sequential([new kiln.layers.LSTM(8, { inputShape: [5, 3], returnSequences: true }), new kiln.layers.GRU(4, { goBackwards: true }), new kiln.layers.Dense(1)]);
+  t.deepEqual(
+    model.getWeights().map((w) => w.shape),
+    [[3, 32], [8, 32], [32], [8, 12], [4, 12], [2, 12], [4, 1], [1]],
+  );
+  t.regex(
+    model.summary(() => {}),
+    /lstm(_\d+)? \(LSTM\) +│ \(None, 5, 8\) +│ +384 │/,
+  );
   const lstmBias = model.layers[0].getWeights()[2].dataSync();
   t.deepEqual(Array.from(lstmBias.slice(8, 16)), new Array(8).fill(1), 'unit forget bias');
   // The recurrent kernel [8, 32] starts orthogonal: its 8 rows are orthonormal.
@@ -85,18 +93,33 @@ const mergeCases: [string, () => kiln.layers.Layer, (x: number, y: number) => nu
 
 for (const [name, make, f] of mergeCases) {
   test(`${name} merges its inputs elementwise`, (t) => {
-    const x = kiln.tensor([[1, -2, 3], [0.5, 4, -1]]);
-    const y = kiln.tensor([[2, 2, -1], [1.5, -3, 0]]);
+    const x = kiln.tensor([
+      [1, -2, 3],
+      [0.5, 4, -1],
+    ]);
+    const y = kiln.tensor([
+      [2, 2, -1],
+      [1.5, -3, 0],
+    ]);
     const out = make().apply([x, y]).dataSync();
     const [xs, ys] = [x.dataSync(), y.dataSync()];
-    t.deepEqual(Array.from(out), Array.from(xs, (v, i) => Math.fround(f(v, ys[i]))));
+    t.deepEqual(
+      Array.from(out),
+      Array.from(xs, (v, i) => Math.fround(f(v, ys[i]))),
+    );
   });
 }
 
 test('Concatenate joins along an axis, eagerly and in graphs', (t) => {
-  const x = kiln.tensor([[1, 2], [3, 4]]);
+  const x = kiln.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   const y = kiln.tensor([[5], [6]]);
-  t.deepEqual(new kiln.layers.Concatenate().apply([x, y]).toArray(), [[1, 2, 5], [3, 4, 6]]);
+  t.deepEqual(new kiln.layers.Concatenate().apply([x, y]).toArray(), [
+    [1, 2, 5],
+    [3, 4, 6],
+  ]);
   const a = kiln.Input({ shape: [3, 2] });
   const b = kiln.Input({ shape: [3, 5] });
   t.deepEqual(new kiln.layers.Concatenate().apply([a, b]).shape, [null, 3, 7]);
@@ -145,18 +168,38 @@ test('BatchNormalization: batch statistics while training, moving averages in ev
   const inputs = kiln.Input({ shape: [3] });
   const bn = new kiln.layers.BatchNormalization({ momentum: 0.9, name: 'bn' });
   const model = new kiln.Model({ inputs, outputs: bn.apply(inputs) });
-  t.deepEqual(model.getWeights().map((w) => w.shape), [[3], [3], [3], [3]]);
-  t.deepEqual(bn.trainableWeights.map((w) => w.name), ['gamma', 'beta']);
-  t.regex(model.summary(() => {}), /Trainable params: 6 .*\n Non-trainable params: 6 /s);
+  t.deepEqual(
+    model.getWeights().map((w) => w.shape),
+    [[3], [3], [3], [3]],
+  );
+  t.deepEqual(
+    bn.trainableWeights.map((w) => w.name),
+    ['gamma', 'beta'],
+  );
+  t.regex(
+    model.summary(() => {}),
+    /Trainable params: 6 .*\n Non-trainable params: 6 /s,
+  );
   // Inference with the initial moving statistics (0 and 1): y = x / sqrt(1 + 1e-3).
-  const x = kiln.tensor([[1, 10, -2], [3, 20, -2], [5, 30, -2], [7, 40, -2]]);
+  const x = kiln.tensor([
+    [1, 10, -2],
+    [3, 20, -2],
+    [5, 30, -2],
+    [7, 40, -2],
+  ]);
   const y0 = (await model.predict(x)).dataSync();
   t.true(Math.abs(y0[0] - 1 / Math.sqrt(1.001)) < 1e-6);
   // One training step with a zero learning rate changes only the moving statistics.
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0 }), loss: 'mse' });
   await model.fit(x, kiln.tensor(new Float32Array(12), [4, 3]), { epochs: 1, batchSize: 4, verbose: 0 });
   const [gamma, beta, mean, variance] = model.getWeights().map((w) => Array.from(w.dataSync()));
-  t.deepEqual([gamma, beta], [[1, 1, 1], [0, 0, 0]]);
+  t.deepEqual(
+    [gamma, beta],
+    [
+      [1, 1, 1],
+      [0, 0, 0],
+    ],
+  );
   const batchMean = [4, 25, -2];
   const batchVariance = [5, 125, 0]; // biased, as Keras
   mean.forEach((m, c) => t.true(Math.abs(m - 0.1 * batchMean[c]) < 1e-5, `moving mean ${m}`));
@@ -186,23 +229,32 @@ test('BatchNormalization trains inside a CNN', async (t) => {
 
 test('Embedding looks up rows, learns them, and feeds recurrent layers', async (t) => {
   const layer = new kiln.layers.Embedding(5, 3);
-  const ids = kiln.tensor([[0, 4], [2, 2]], undefined, 'int32');
+  const ids = kiln.tensor(
+    [
+      [0, 4],
+      [2, 2],
+    ],
+    undefined,
+    'int32',
+  );
   const rows = layer.apply(ids);
   t.deepEqual(rows.shape, [2, 2, 3]);
   const table = layer.getWeights()[0].toArray() as number[][];
   t.deepEqual((rows.toArray() as number[][][])[1][0], table[2]);
-  t.true(table.flat().every((v) => Math.abs(v) <= 0.05), "Keras' 'uniform' initializer");
+  t.true(
+    table.flat().every((v) => Math.abs(v) <= 0.05),
+    "Keras' 'uniform' initializer",
+  );
   // A sequence task: the label says whether token 3 appears; only its row and the RNN can tell.
   kiln.setSeed(51);
   const n = 1000;
   const tokens = kiln.random.randint(0, 10, [n, 8]);
   const values = tokens.dataSync();
-  const labels = kiln.tensor(Array.from({ length: n }, (_, i) => (Array.from(values.slice(i * 8, i * 8 + 8)).includes(3) ? 1 : 0)), [n, 1]);
-  const model = new kiln.Sequential([
-    new kiln.layers.Embedding(10, 8, { inputShape: [8] }),
-    new kiln.layers.GRU(8),
-    new kiln.layers.Dense(1, { activation: 'sigmoid' }),
-  ]);
+  const labels = kiln.tensor(
+    Array.from({ length: n }, (_, i) => (Array.from(values.slice(i * 8, i * 8 + 8)).includes(3) ? 1 : 0)),
+    [n, 1],
+  );
+  const model = new kiln.Sequential([new kiln.layers.Embedding(10, 8, { inputShape: [8] }), new kiln.layers.GRU(8), new kiln.layers.Dense(1, { activation: 'sigmoid' })]);
   model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 0.01 }), loss: 'binary_crossentropy', metrics: ['accuracy'] });
   const history = await model.fit(tokens, labels, { epochs: 15, verbose: 0 });
   t.true(history.history.accuracy.at(-1)! > 0.95, `accuracy ${history.history.accuracy.at(-1)}`);

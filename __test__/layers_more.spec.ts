@@ -9,7 +9,10 @@ const L = kiln.layers;
 /** Deterministic values in about [-1, 1]. */
 function data(shape: number[], phase = 0): kiln.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return kiln.tensor(Float32Array.from({ length: size }, (_, j) => Math.sin(0.77 * j + phase)), shape);
+  return kiln.tensor(
+    Float32Array.from({ length: size }, (_, j) => Math.sin(0.77 * j + phase)),
+    shape,
+  );
 }
 
 const flat = (t: kiln.Tensor) => Array.from(t.dataSync());
@@ -23,7 +26,13 @@ test('output shapes follow Keras, in the model and in the summary', (t) => {
     [new L.Conv2DTranspose(4, 3, { strides: [2, 3], outputPadding: [1, 2] }), [null, 16, 17, 4]],
     [new L.Conv2DTranspose(4, 4, { strides: 2, padding: 'same', outputPadding: 1 }), [null, 13, 9, 4]],
     [new L.ZeroPadding2D(), [null, 9, 7, 3]],
-    [new L.ZeroPadding2D([[1, 0], [2, 3]]), [null, 8, 10, 3]],
+    [
+      new L.ZeroPadding2D([
+        [1, 0],
+        [2, 3],
+      ]),
+      [null, 8, 10, 3],
+    ],
     [new L.Cropping2D([[1, 2], 1]), [null, 4, 3, 3]],
     [new L.UpSampling2D([2, 3]), [null, 14, 15, 3]],
     [new L.UpSampling2D({ size: 2, interpolation: 'bilinear' }), [null, 14, 10, 3]],
@@ -71,10 +80,20 @@ test('wrong input ranks and sizes fail at build time with a ShapeError naming th
   rank(new L.RepeatVector(3, { name: 'repeat_on_4d' }), image, 2, 4);
   rank(new L.Permute([2, 1], { name: 'permute_on_4d' }), image, 3, 4);
   rank(new L.SpatialDropout2D(0.5, { name: 'spatial_on_2d' }), vector, 4, 2);
-  t.throws(() => new L.Cropping2D([[2, 2], [0, 0]], { name: 'crop_all' }).apply(image), {
-    instanceOf: kiln.ShapeError,
-    message: /crop_all.*cropping.*smaller than the corresponding spatial dimension.*\[null, 4, 4, 2\]/,
-  });
+  t.throws(
+    () =>
+      new L.Cropping2D(
+        [
+          [2, 2],
+          [0, 0],
+        ],
+        { name: 'crop_all' },
+      ).apply(image),
+    {
+      instanceOf: kiln.ShapeError,
+      message: /crop_all.*cropping.*smaller than the corresponding spatial dimension.*\[null, 4, 4, 2\]/,
+    },
+  );
   t.throws(() => new L.Dot(1, { name: 'dot_mismatch' }).apply([vector, kiln.Input({ shape: [5] })]), {
     instanceOf: kiln.ShapeError,
     message: /dot_mismatch.*axis values 6 \(at axis 1\) != 5 \(at axis 1\)/,
@@ -96,7 +115,10 @@ test('getConfig gives the options that rebuild an equivalent layer', (t) => {
     new L.Conv2DTranspose(3, [2, 3], { strides: [2, 1], padding: 'same', outputPadding: [1, 0], activation: 'relu', useBias: false }),
     new L.Permute([2, 1]),
     new L.RepeatVector(4),
-    new L.ZeroPadding2D([[1, 0], [2, 3]]),
+    new L.ZeroPadding2D([
+      [1, 0],
+      [2, 3],
+    ]),
     new L.ZeroPadding1D(2),
     new L.Cropping2D([1, 2]),
     new L.Cropping1D([0, 1]),
@@ -115,7 +137,12 @@ test('getConfig gives the options that rebuild an equivalent layer', (t) => {
     t.deepEqual({ ...rebuilt.getConfig(), name: layer.name }, config, layer.constructor.name);
   }
   t.like(layers[0].getConfig(), { filters: 3, kernelSize: [2, 3], strides: [2, 1], padding: 'same', outputPadding: [1, 0], activation: 'relu', useBias: false });
-  t.like(layers[3].getConfig(), { padding: [[1, 0], [2, 3]] });
+  t.like(layers[3].getConfig(), {
+    padding: [
+      [1, 0],
+      [2, 3],
+    ],
+  });
   t.like(layers[13].getConfig(), { axes: [1, 2], normalize: true });
 });
 
@@ -123,7 +150,10 @@ test('eager layer calls compute what the compiled model computes', async (t) => 
   const x = data([2, 3, 4, 2]);
   const layers = [
     new L.Conv2DTranspose(3, 3, { strides: 2, padding: 'same', inputShape: [3, 4, 2] }),
-    new L.Cropping2D([[1, 0], [0, 2]]),
+    new L.Cropping2D([
+      [1, 0],
+      [0, 2],
+    ]),
     new L.UpSampling2D(2, { interpolation: 'bilinear' }),
     new L.ZeroPadding2D(1),
     new L.Permute([3, 2, 1]),
@@ -135,7 +165,10 @@ test('eager layer calls compute what the compiled model computes', async (t) => 
   t.deepEqual(eager.shape, predicted.shape);
   const [p, e] = [flat(predicted), flat(eager)];
   t.true(p.every((v, i) => Math.abs(v - e[i]) < 1e-5));
-  t.true(p.some((v) => Math.abs(v) > 0.01), 'not all zeros');
+  t.true(
+    p.some((v) => Math.abs(v) > 0.01),
+    'not all zeros',
+  );
   // Noise layers are the identity outside training.
   for (const noise of [new L.SpatialDropout2D(0.5), new L.GaussianNoise(0.5), new L.GaussianDropout(0.5)]) t.deepEqual(flat(noise.apply(x)), flat(x));
 });
@@ -143,17 +176,56 @@ test('eager layer calls compute what the compiled model computes', async (t) => 
 test('ops.convTranspose, pad, repeat and transpose run eagerly and inside custom layers', async (t) => {
   // A 1x1 input through a 2x2 kernel with strides 2 copies the kernel out.
   const kernel = kiln.tensor([1, 2, 3, 4], [2, 2, 1, 1]);
-  t.deepEqual(kiln.ops.convTranspose(kiln.tensor([2], [1, 1, 1, 1]), kernel, { strides: 2 }).toArray(), [[[[2], [4]], [[6], [8]]]]);
-  const m = kiln.tensor([[1, 2], [3, 4]]);
-  t.deepEqual(kiln.ops.pad(m, [[1, 0], [0, 1]]).toArray(), [[0, 0, 0], [1, 2, 0], [3, 4, 0]]);
-  t.deepEqual(kiln.ops.repeat(m, 2, 0).toArray(), [[1, 2], [1, 2], [3, 4], [3, 4]]);
-  t.deepEqual(kiln.ops.repeat(m, 2, -1).toArray(), [[1, 1, 2, 2], [3, 3, 4, 4]]);
-  t.throws(() => kiln.ops.pad(m, [[-1, 0], [0, 0]]), { instanceOf: kiln.ValueError });
+  t.deepEqual(kiln.ops.convTranspose(kiln.tensor([2], [1, 1, 1, 1]), kernel, { strides: 2 }).toArray(), [
+    [
+      [[2], [4]],
+      [[6], [8]],
+    ],
+  ]);
+  const m = kiln.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
+  t.deepEqual(
+    kiln.ops
+      .pad(m, [
+        [1, 0],
+        [0, 1],
+      ])
+      .toArray(),
+    [
+      [0, 0, 0],
+      [1, 2, 0],
+      [3, 4, 0],
+    ],
+  );
+  t.deepEqual(kiln.ops.repeat(m, 2, 0).toArray(), [
+    [1, 2],
+    [1, 2],
+    [3, 4],
+    [3, 4],
+  ]);
+  t.deepEqual(kiln.ops.repeat(m, 2, -1).toArray(), [
+    [1, 1, 2, 2],
+    [3, 3, 4, 4],
+  ]);
+  t.throws(
+    () =>
+      kiln.ops.pad(m, [
+        [-1, 0],
+        [0, 0],
+      ]),
+    { instanceOf: kiln.ValueError },
+  );
   t.throws(() => kiln.ops.convTranspose(m, kernel), { instanceOf: kiln.ShapeError, message: /rank 4/ });
 
   class SwapAndPad extends kiln.layers.Layer {
     call(inputs: kiln.layers.LayerInput) {
-      return kiln.ops.pad(kiln.ops.transpose(inputs, [0, 2, 1]), [[0, 0], [1, 1], [0, 0]]);
+      return kiln.ops.pad(kiln.ops.transpose(inputs, [0, 2, 1]), [
+        [0, 0],
+        [1, 1],
+        [0, 0],
+      ]);
     }
   }
   const inputs = kiln.Input({ shape: [2, 3] });
@@ -190,7 +262,10 @@ test('SpatialDropout2D drops whole channels in training and scales the rest', as
   let dropped = 0;
   for (let c = 0; c < channels; c++) {
     const cell = Array.from({ length: h * w }, (_, p) => grad[p * channels + c]);
-    t.true(cell.every((g) => Math.abs(g - cell[0]) < 1e-7), `channel ${c} is dropped or kept whole: ${cell}`);
+    t.true(
+      cell.every((g) => Math.abs(g - cell[0]) < 1e-7),
+      `channel ${c} is dropped or kept whole: ${cell}`,
+    );
     t.true(Math.abs(cell[0]) < 1e-7 || Math.abs(cell[0] - 8 / (h * w * channels)) < 1e-6, `channel ${c} gradient ${cell[0]}`);
     dropped += Math.abs(cell[0]) < 1e-7 ? 1 : 0;
   }
@@ -198,7 +273,7 @@ test('SpatialDropout2D drops whole channels in training and scales the rest', as
   t.true(Math.abs(history.history.loss[0] - (4 * (channels - dropped)) / channels) < 1e-5, 'training loss is 4 x the kept fraction');
 });
 
-test('GaussianNoise and GaussianDropout add noise of Keras\' spread in training only', async (t) => {
+test("GaussianNoise and GaussianDropout add noise of Keras' spread in training only", async (t) => {
   kiln.setSeed(9);
   const size = 4000;
   const run = async (layer: kiln.layers.Layer, value: number) => {

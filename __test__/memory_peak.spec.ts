@@ -23,16 +23,22 @@ function idxFile(shape: number[], value: (i: number) => number): Buffer {
   return gzipSync(bytes, { level: 1 });
 }
 
-test('loading, preparing and fitting data of Fashion-MNIST\'s size keeps one float32 copy: peak RSS within the data plus a margin', async (t) => {
+test("loading, preparing and fitting data of Fashion-MNIST's size keeps one float32 copy: peak RSS within the data plus a margin", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-memory-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // Pixels and labels that do not gzip to nothing (a hash of the index).
   const hash = (i: number) => Math.imul(i ^ (i >>> 7), 2654435761) >>> 0;
   const pixel = (i: number) => hash(i) >>> 24;
   writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), idxFile([60000, 28, 28], pixel));
-  writeFileSync(join(dir, 'train-labels-idx1-ubyte.gz'), idxFile([60000], (i) => hash(i) % 10));
+  writeFileSync(
+    join(dir, 'train-labels-idx1-ubyte.gz'),
+    idxFile([60000], (i) => hash(i) % 10),
+  );
   writeFileSync(join(dir, 't10k-images-idx3-ubyte.gz'), idxFile([10000, 28, 28], pixel));
-  writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), idxFile([10000], (i) => hash(i) % 10));
+  writeFileSync(
+    join(dir, 't10k-labels-idx1-ubyte.gz'),
+    idxFile([10000], (i) => hash(i) % 10),
+  );
   const result = await runChild(
     `
     const rss = () => process.memoryUsage().rss;
@@ -60,7 +66,7 @@ test('loading, preparing and fitting data of Fashion-MNIST\'s size keeps one flo
   t.deepEqual(testShapes, [10000, 28, 28, 10000]);
   t.true(Number.isFinite(loss), `loss ${loss}`);
   // Held: uint8 train and test pixels (47 + 7.8 MB), their float32 version (188 MB), one-hot labels (2.4 MB).
-  const data = (60000 * 784 + 10000 * 784) + 60000 * 784 * 4 + 60000 * 10 * 4;
+  const data = 60000 * 784 + 10000 * 784 + 60000 * 784 * 4 + 60000 * 10 * 4;
   // The zlib output pieces V8 has not collected yet, the model, its plans and the runtime: without the fixes the peak is ~590 MB over.
   const margin = 80 * MB;
   const over = (bytes: number) => `${((bytes - base) / MB).toFixed(0)} MB over the ${(base / MB).toFixed(0)} MB the process started with`;

@@ -31,14 +31,10 @@ const assertClose = (t: ExecutionContext, actual: number, expected: number, what
   t.true(Math.abs(actual - expected) <= TOLERANCE * Math.max(1, Math.abs(expected)), `${what}: kiln ${actual}, Keras ${expected}`);
 
 type MetricClass = new (args?: Record<string, unknown>) => kiln.metrics.Metric<kiln.metrics.MetricResult>;
-const toMetric = (entry: MetricEntry) =>
-  typeof entry === 'string' ? entry : new (kiln.metrics as unknown as Record<string, MetricClass>)[entry[0]](entry[1]);
+const toMetric = (entry: MetricEntry) => (typeof entry === 'string' ? entry : new (kiln.metrics as unknown as Record<string, MetricClass>)[entry[0]](entry[1]));
 
 function build(c: ModelCase): kiln.Sequential {
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(4, { activation: 'tanh', inputShape: [5] }),
-    new kiln.layers.Dense(c.units, { activation: c.activation ?? 'linear' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(4, { activation: 'tanh', inputShape: [5] }), new kiln.layers.Dense(c.units, { activation: c.activation ?? 'linear' })]);
   model.setWeights(c.weights.map((w) => kiln.tensor(w)));
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.1 }), loss: c.loss, metrics: c.metrics.map(toMetric) });
   return model;
@@ -68,7 +64,7 @@ for (const c of fixture.models) {
   });
 }
 
-test('a metric instance given to compile holds the last run\'s state afterwards', async (t) => {
+test("a metric instance given to compile holds the last run's state afterwards", async (t) => {
   const c = fixture.models.find((m) => m.loss === 'binary_crossentropy')!;
   const auc = new kiln.metrics.AUC({ name: 'auc' });
   const model = build({ ...c, metrics: [] });
@@ -90,7 +86,7 @@ function twoOutputModel(): kiln.Model {
   return new kiln.Model({ inputs, outputs: [first, second] });
 }
 
-test('metrics of a two-output model: per output as Keras 3 takes them, prefixed with the output\'s name', async (t) => {
+test("metrics of a two-output model: per output as Keras 3 takes them, prefixed with the output's name", async (t) => {
   const model = twoOutputModel();
   const yFirst = kiln.tensor(fixture.model_data.binary);
   const ySecond = kiln.tensor(fixture.model_data.binary.map((r) => [1 - (r as number[])[0]]));
@@ -98,7 +94,12 @@ test('metrics of a two-output model: per output as Keras 3 takes them, prefixed 
     model.compile({ loss: 'binary_crossentropy', metrics });
     const logs = await model.evaluate(x, [yFirst, ySecond], { verbose: 0, returnDict: true });
     // Each output's loss (`first_loss`, `second_loss`) is logged too; these are the metrics.
-    return [Object.keys(logs).filter((k) => k !== 'loss' && !k.endsWith('_loss')).sort(), logs] as const;
+    return [
+      Object.keys(logs)
+        .filter((k) => k !== 'loss' && !k.endsWith('_loss'))
+        .sort(),
+      logs,
+    ] as const;
   };
   const precision = new kiln.metrics.Precision({ name: 'p' });
   // One entry per output.
@@ -111,7 +112,7 @@ test('metrics of a two-output model: per output as Keras 3 takes them, prefixed 
   check.resetState();
   check.updateState(ySecond, predSecond);
   assertClose(t, logs.second_auc, check.result(), 'second_auc');
-  assertClose(t, precision.result() as number, logs.first_p, 'the instance holds its output\'s state');
+  assertClose(t, precision.result() as number, logs.first_p, "the instance holds its output's state");
   // Keyed by output name; outputs left out get none.
   t.deepEqual((await keys({ second: ['mse', 'mae'] }))[0], ['second_mae', 'second_mse']);
   // A list of another length applies to every output; an instance is copied for the second.
@@ -123,7 +124,13 @@ test('compile refuses metrics it cannot report, naming them', async (t) => {
   const model = new kiln.Sequential([new kiln.layers.Dense(3, { activation: 'softmax', inputShape: [5] })]);
   t.throws(() => model.compile({ loss: 'mse', metrics: ['precison'] }), { instanceOf: kiln.ValueError, message: /Unknown metric: 'precison'/ });
   t.throws(() => model.compile({ loss: 'mse', metrics: [new kiln.metrics.F1Score()] }), { instanceOf: kiln.ValueError, message: /"f1_score" returns one value per threshold or class/ });
-  t.throws(() => model.compile({ loss: 'sparse_categorical_crossentropy', metrics: ['precision'] }), { instanceOf: kiln.ValueError, message: /Metric "precision" expects one target value per prediction.*sparse_categorical_crossentropy/ });
-  t.throws(() => model.compile({ loss: 'categorical_crossentropy', metrics: ['sparse_top_k_categorical_accuracy'] }), { instanceOf: kiln.ValueError, message: /Metric "sparse_top_k_categorical_accuracy" expects integer class labels/ });
+  t.throws(() => model.compile({ loss: 'sparse_categorical_crossentropy', metrics: ['precision'] }), {
+    instanceOf: kiln.ValueError,
+    message: /Metric "precision" expects one target value per prediction.*sparse_categorical_crossentropy/,
+  });
+  t.throws(() => model.compile({ loss: 'categorical_crossentropy', metrics: ['sparse_top_k_categorical_accuracy'] }), {
+    instanceOf: kiln.ValueError,
+    message: /Metric "sparse_top_k_categorical_accuracy" expects integer class labels/,
+  });
   t.throws(() => model.compile({ loss: 'mse', metrics: ['mse', new kiln.metrics.MeanSquaredError({ name: 'mse' })] }), { instanceOf: kiln.ValueError, message: /two metrics named "mse"/ });
 });

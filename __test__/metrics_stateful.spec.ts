@@ -71,14 +71,48 @@ for (const c of fixture.cases) {
 
 test('the fixture covers every metric class and both AUC curves', (t) => {
   const covered = new Set(fixture.cases.map((c) => c.metric));
-  for (const name of ['BinaryAccuracy', 'CategoricalAccuracy', 'SparseCategoricalAccuracy', 'TopKCategoricalAccuracy', 'SparseTopKCategoricalAccuracy', 'Precision', 'Recall', 'AUC', 'F1Score', 'FBetaScore', 'TruePositives', 'TrueNegatives', 'FalsePositives', 'FalseNegatives', 'MeanSquaredError', 'RootMeanSquaredError', 'MeanAbsoluteError', 'MeanAbsolutePercentageError', 'R2Score', 'Mean', 'Sum', 'MeanSquaredLogarithmicError', 'LogCoshError', 'CosineSimilarity', 'Hinge', 'SquaredHinge', 'CategoricalHinge', 'KLDivergence', 'Poisson', 'Accuracy', 'BinaryCrossentropy', 'CategoricalCrossentropy', 'SparseCategoricalCrossentropy']) {
+  for (const name of [
+    'BinaryAccuracy',
+    'CategoricalAccuracy',
+    'SparseCategoricalAccuracy',
+    'TopKCategoricalAccuracy',
+    'SparseTopKCategoricalAccuracy',
+    'Precision',
+    'Recall',
+    'AUC',
+    'F1Score',
+    'FBetaScore',
+    'TruePositives',
+    'TrueNegatives',
+    'FalsePositives',
+    'FalseNegatives',
+    'MeanSquaredError',
+    'RootMeanSquaredError',
+    'MeanAbsoluteError',
+    'MeanAbsolutePercentageError',
+    'R2Score',
+    'Mean',
+    'Sum',
+    'MeanSquaredLogarithmicError',
+    'LogCoshError',
+    'CosineSimilarity',
+    'Hinge',
+    'SquaredHinge',
+    'CategoricalHinge',
+    'KLDivergence',
+    'Poisson',
+    'Accuracy',
+    'BinaryCrossentropy',
+    'CategoricalCrossentropy',
+    'SparseCategoricalCrossentropy',
+  ]) {
     t.true(covered.has(name), name);
     t.is(typeof metricClass(name), 'function', `kiln.metrics.${name}`);
   }
   t.true(fixture.cases.some((c) => c.metric === 'AUC' && c.args.curve === 'PR'));
 });
 
-test('Keras\' string names give the metric classes, named as given', (t) => {
+test("Keras' string names give the metric classes, named as given", (t) => {
   const names: [string, string, string][] = [
     ['precision', 'Precision', 'precision'],
     ['recall', 'Recall', 'recall'],

@@ -58,7 +58,10 @@ for (const c of fixture.cases) {
     const { options, masks, values } = callOptions(c, true);
     const [out, scores] = mha.apply(inputs[0], inputs[1], inputs[2], { ...options, returnAttentionScores: true }) as unknown as kiln.SymbolicTensor[];
     // Keras' weight paths and order, so Keras' weights load as they are.
-    t.deepEqual(mha.weights.map((w) => w.path.replace(`${mha.name}/`, '')), c.weights.map((w) => w.path.replace(/^[^/]+\//, '')));
+    t.deepEqual(
+      mha.weights.map((w) => w.path.replace(`${mha.name}/`, '')),
+      c.weights.map((w) => w.path.replace(/^[^/]+\//, '')),
+    );
     mha.setWeights(c.weights.map(tensor));
     const model = new kiln.Model({ inputs: [...inputs, ...masks], outputs: [out, scores] });
     const [y, s] = (await model.predict([...c.inputs.map(tensor), ...values])) as unknown as kiln.Tensor[];
@@ -130,7 +133,10 @@ test('a model with MultiHeadAttention saves to .keras and loads back predicting 
     const x = kiln.Input({ shape: [4, 6] });
     const y = new kiln.layers.MultiHeadAttention(2, 3, { valueDim: 2, outputShape: 5 }).apply(x, x);
     const model = new kiln.Model({ inputs: x, outputs: y });
-    const data = kiln.tensor(Float32Array.from({ length: 48 }, (_, i) => Math.sin(i)), [2, 4, 6]);
+    const data = kiln.tensor(
+      Float32Array.from({ length: 48 }, (_, i) => Math.sin(i)),
+      [2, 4, 6],
+    );
     const file = join(directory, 'mha.keras');
     await model.save(file);
     const loaded = await kiln.models.loadModel(file);
@@ -148,11 +154,17 @@ test('a model with MultiHeadAttention saves to .keras and loads back predicting 
   }
 });
 
-test("a Keras .keras model with MultiHeadAttention (causal self-attention, cross-attention with a key) loads and predicts as Keras", async (t) => {
+test('a Keras .keras model with MultiHeadAttention (causal self-attention, cross-attention with a key) loads and predicts as Keras', async (t) => {
   const { fileURLToPath } = await import('node:url');
   const model = await kiln.models.loadModel(fileURLToPath(new URL(`./fixtures/saving/${fixture.saved.file}`, import.meta.url)));
   const attention = model.layers.filter((l) => l instanceof kiln.layers.MultiHeadAttention) as kiln.layers.MultiHeadAttention[];
-  t.deepEqual(attention.map((l) => [l.name, l.numHeads, l.keyDim]), [['self_attention', 2, 3], ['cross_attention', 3, 2]]);
+  t.deepEqual(
+    attention.map((l) => [l.name, l.numHeads, l.keyDim]),
+    [
+      ['self_attention', 2, 3],
+      ['cross_attention', 3, 2],
+    ],
+  );
   close(t, await model.predict(fixture.saved.inputs.map(tensor)), fixture.saved.output, 'prediction', 1e-5);
 });
 
@@ -174,7 +186,15 @@ test('Keras loads a kiln model with MultiHeadAttention and predicts the same', a
     const x = new kiln.layers.MultiHeadAttention(2, 3, { outputShape: 4 }).apply(q, m, m, { useCausalMask: true });
     const model = new kiln.Model({ inputs: [q, m], outputs: new kiln.layers.Dense(2).apply(x) });
     model.compile({ optimizer: 'adam', loss: 'mse' });
-    const data = [[2, 4, 6], [2, 5, 3]].map((shape, k) => kiln.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + k)), shape));
+    const data = [
+      [2, 4, 6],
+      [2, 5, 3],
+    ].map((shape, k) =>
+      kiln.tensor(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + k)),
+        shape,
+      ),
+    );
     const ours = Array.from((await model.predict(data)).dataSync());
     const file = join(directory, 'mha.keras');
     await model.save(file);

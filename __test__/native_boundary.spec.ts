@@ -12,11 +12,7 @@ const native = createRequire(import.meta.url)(nativePath);
 
 /** x [null, 2] -> Dense(2) -> output, with node 2 (the matmul) replaced by `node` when given. */
 function graph(node?: string, outputs = '[2]'): string {
-  const nodes = [
-    '{"op":"input","index":0,"shape":[null,2],"name":"x"}',
-    '{"op":"variable","index":0,"name":"kernel"}',
-    node ?? '{"op":"matmul","transpose_b":false,"inputs":[0,1],"name":"dense"}',
-  ];
+  const nodes = ['{"op":"input","index":0,"shape":[null,2],"name":"x"}', '{"op":"variable","index":0,"name":"kernel"}', node ?? '{"op":"matmul","transpose_b":false,"inputs":[0,1],"name":"dense"}'];
   return `{"nodes":[${nodes.join(',')}],"outputs":${outputs}}`;
 }
 
@@ -34,7 +30,12 @@ const MALFORMED: [string, string, RegExp][] = [
 ];
 
 test('malformed graphs handed to the native engine are clear errors naming the node', (t) => {
-  const kernel = new native.NativeVariable(kiln.tensor([[0, 0], [0, 0]]).handle);
+  const kernel = new native.NativeVariable(
+    kiln.tensor([
+      [0, 0],
+      [0, 0],
+    ]).handle,
+  );
   for (const [what, json, message] of MALFORMED) {
     const spec = `{"graph":${json},"trainable":[true],"losses":[],"optimizer":null}`;
     const error = t.throws(() => new native.NativeEngine(spec, [kernel]), undefined, what) as (Error & { code?: string }) | undefined;
@@ -70,7 +71,9 @@ console.log('still running');`,
 });
 
 test('the loss names TypeScript offers are exactly kiln-core loss kinds', (t) => {
-  const names = Object.entries(kiln.losses).filter(([key, value]) => typeof value === 'string' && key === value).map(([, value]) => value);
+  const names = Object.entries(kiln.losses)
+    .filter(([key, value]) => typeof value === 'string' && key === value)
+    .map(([, value]) => value);
   t.deepEqual([...names].sort(), [...native.lossKinds()].sort());
   for (const name of native.lossKinds()) t.true(kiln.losses.getLoss(name) instanceof kiln.losses.Loss, name);
 });

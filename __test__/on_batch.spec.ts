@@ -9,18 +9,24 @@ interface FixtureArray {
   values: number[];
 }
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/keras_on_batch.json', import.meta.url), 'utf8')) as {
-  x: FixtureArray; y: number[]; x2: FixtureArray; y2: number[]; sampleWeight: number[]; classWeight: Record<string, number>;
-  initialWeights: FixtureArray[]; steps: [string, number[] | Record<string, number>][]; predictOnBatch: FixtureArray; finalWeights: FixtureArray[]; iterations: number;
+  x: FixtureArray;
+  y: number[];
+  x2: FixtureArray;
+  y2: number[];
+  sampleWeight: number[];
+  classWeight: Record<string, number>;
+  initialWeights: FixtureArray[];
+  steps: [string, number[] | Record<string, number>][];
+  predictOnBatch: FixtureArray;
+  finalWeights: FixtureArray[];
+  iterations: number;
 };
 
 const toTensor = (a: FixtureArray) => kiln.tensor(Float32Array.from(a.values), a.shape);
 const close = (actual: number, expected: number, tolerance = 1e-5) => Math.abs(actual - expected) <= tolerance * (1 + Math.abs(expected));
 
 function keraslikeModel(): kiln.Sequential {
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(5, { activation: 'tanh', inputShape: [4] }),
-    new kiln.layers.Dense(3, { activation: 'softmax' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(5, { activation: 'tanh', inputShape: [4] }), new kiln.layers.Dense(3, { activation: 'softmax' })]);
   model.setWeights(fixture.initialWeights.map(toTensor));
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.1, momentum: 0.9 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   return model;
@@ -57,12 +63,18 @@ test('trainOnBatch, testOnBatch and predictOnBatch return what Keras returns, an
   model.getWeights().forEach((w, k) => {
     const expected = fixture.finalWeights[k].values;
     const actual = w.dataSync();
-    t.true(expected.every((v, i) => close(actual[i], v)), `weight ${k}`);
+    t.true(
+      expected.every((v, i) => close(actual[i], v)),
+      `weight ${k}`,
+    );
   });
   const predicted = model.predictOnBatch(x2);
   t.deepEqual(predicted.shape, fixture.predictOnBatch.shape);
   const values = predicted.dataSync();
-  t.true(fixture.predictOnBatch.values.every((v, i) => close(values[i], v)), 'predictOnBatch');
+  t.true(
+    fixture.predictOnBatch.values.every((v, i) => close(values[i], v)),
+    'predictOnBatch',
+  );
 });
 
 test('the *OnBatch methods refuse what they cannot do, naming the method', async (t) => {
@@ -76,7 +88,10 @@ test('the *OnBatch methods refuse what they cannot do, naming the method', async
   const model = keraslikeModel();
   await t.throwsAsync(model.trainOnBatch(x, undefined as never), { instanceOf: kiln.ValueError, message: /trainOnBatch: `y` is required/ });
   await t.throwsAsync(model.trainOnBatch(x, y, { sampleWeight: [1, 2] }), { instanceOf: kiln.ValueError, message: /one value per sample: expected shape \[8\]/ });
-  await t.throwsAsync(model.trainOnBatch(x, y, { sampleWeight: Float32Array.from(fixture.sampleWeight), classWeight: { 0: 2 } }), { instanceOf: kiln.ValueError, message: /You cannot `classWeight` and `sampleWeight` at the same time/ });
+  await t.throwsAsync(model.trainOnBatch(x, y, { sampleWeight: Float32Array.from(fixture.sampleWeight), classWeight: { 0: 2 } }), {
+    instanceOf: kiln.ValueError,
+    message: /You cannot `classWeight` and `sampleWeight` at the same time/,
+  });
   t.throws(() => model.predictOnBatch(kiln.tensor(new Float32Array(10), [2, 5])), { instanceOf: kiln.ShapeError, message: /expected last axis 4, got 5/ });
   t.is(model.optimizer!.iterations, 0, 'nothing trained');
 });

@@ -151,7 +151,11 @@ test('Conv1D with 1-D pooling and BatchNormalization over sequences', async (t) 
   t.true(difference < 1e-5, `largest difference ${difference}`);
 });
 
-for (const [name, Recurrent] of [['LSTM', kiln.layers.LSTM], ['GRU', kiln.layers.GRU], ['SimpleRNN', kiln.layers.SimpleRNN]] as const) {
+for (const [name, Recurrent] of [
+  ['LSTM', kiln.layers.LSTM],
+  ['GRU', kiln.layers.GRU],
+  ['SimpleRNN', kiln.layers.SimpleRNN],
+] as const) {
   test(`${name}: sequences, last output and goBackwards match onnxruntime's ${name === 'SimpleRNN' ? 'RNN' : name}`, async (t) => {
     kiln.setSeed(6);
     const model = new kiln.Sequential([
@@ -189,7 +193,11 @@ test('multi-input Functional model with every merge layer, Embedding and two out
   const score = new kiln.layers.Dense(1, { name: 'score' }).apply(merges[0]);
   const model = new kiln.Model({ inputs: [a, b, ids], outputs: [probabilities, score] });
   randomizeWeights(model);
-  const tokens = kiln.tensor(Array.from({ length: 20 }, (_, i) => (i * 7) % 10), [5, 4], 'float32');
+  const tokens = kiln.tensor(
+    Array.from({ length: 20 }, (_, i) => (i * 7) % 10),
+    [5, 4],
+    'float32',
+  );
   const { difference, outputs } = await onnxDifference(model, [kiln.random.normal([5, 6]), kiln.random.normal([5, 6]), tokens]);
   t.is(outputs, 2);
   t.true(difference < 1e-5, `largest difference ${difference}`);
@@ -206,7 +214,10 @@ for (const name of Object.keys(kerasPredictions)) {
   test(`Keras' own ${name} model (.keras written by Keras 3) exports, and onnxruntime predicts what Keras predicted`, async (t) => {
     const entry = kerasPredictions[name];
     const model = await kiln.models.loadModel(fileURLToPath(new URL(`${name}.keras`, kerasFixtures)), { compile: false });
-    const run = await runExported(model, entry.inputs.map((a) => kiln.tensor(Float32Array.from(a.values), a.shape)));
+    const run = await runExported(
+      model,
+      entry.inputs.map((a) => kiln.tensor(Float32Array.from(a.values), a.shape)),
+    );
     const difference = largestDifference(run, entry.outputs);
     t.true(difference < 1e-5, `largest difference from Keras ${difference}`);
   });
@@ -214,7 +225,12 @@ for (const name of Object.keys(kerasPredictions)) {
 
 test('decoder layers: Conv2DTranspose, UpSampling, ZeroPadding, Cropping, Permute; training-only noise', async (t) => {
   kiln.setSeed(10);
-  for (const [padding, strides, outputPadding] of [['same', 2, null], ['valid', 2, null], ['valid', 3, 1], ['same', 2, 1]] as const) {
+  for (const [padding, strides, outputPadding] of [
+    ['same', 2, null],
+    ['valid', 2, null],
+    ['valid', 3, 1],
+    ['same', 2, 1],
+  ] as const) {
     const model = new kiln.Sequential([
       new kiln.layers.Conv2DTranspose(3, [3, 2], { inputShape: [5, 4, 2], padding, strides, outputPadding }),
       new kiln.layers.GaussianNoise(0.5),
@@ -225,9 +241,18 @@ test('decoder layers: Conv2DTranspose, UpSampling, ZeroPadding, Cropping, Permut
     t.true(difference < 1e-5, `Conv2DTranspose ${padding} strides ${strides} outputPadding ${outputPadding}: largest difference ${difference}`);
   }
   const reshaping = new kiln.Sequential([
-    new kiln.layers.ZeroPadding2D([[1, 2], [0, 1]], { inputShape: [4, 5, 3] }),
+    new kiln.layers.ZeroPadding2D(
+      [
+        [1, 2],
+        [0, 1],
+      ],
+      { inputShape: [4, 5, 3] },
+    ),
     new kiln.layers.UpSampling2D(2),
-    new kiln.layers.Cropping2D([[1, 0], [2, 3]]),
+    new kiln.layers.Cropping2D([
+      [1, 0],
+      [2, 3],
+    ]),
     new kiln.layers.SpatialDropout2D(0.3),
     new kiln.layers.Conv2D(2, [3, 3]),
     new kiln.layers.Reshape([-1, 2]),

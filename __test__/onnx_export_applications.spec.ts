@@ -19,11 +19,13 @@ test.after.always(() => rmSync(directory, { recursive: true, force: true }));
  * (random initial weights let MobileNetV2's activations fade to 1e-12, where any export passes).
  */
 function liveWeights(model: kiln.Model): void {
-  model.setWeights(model.getWeights().map((w) => {
-    if (w.shape.length === 1) return kiln.random.normal(w.shape, 0, 0.1);
-    const fanIn = w.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    return kiln.random.normal(w.shape, 0, Math.sqrt(2 / fanIn));
-  }));
+  model.setWeights(
+    model.getWeights().map((w) => {
+      if (w.shape.length === 1) return kiln.random.normal(w.shape, 0, 0.1);
+      const fanIn = w.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+      return kiln.random.normal(w.shape, 0, Math.sqrt(2 / fanIn));
+    }),
+  );
   for (const layer of model.layers) {
     if (!(layer instanceof kiln.layers.BatchNormalization)) continue;
     layer.movingVariance.assign(kiln.random.uniform(layer.movingVariance.shape, 0.5, 1.5));
@@ -31,7 +33,10 @@ function liveWeights(model: kiln.Model): void {
   }
 }
 
-for (const [builder, size] of [['ResNet50', 32], ['MobileNetV2', 32]] as const) {
+for (const [builder, size] of [
+  ['ResNet50', 32],
+  ['MobileNetV2', 32],
+] as const) {
   test(`${builder} (${size}x${size}, logits): onnxruntime-node on the exported file predicts what kiln predicts`, async (t) => {
     kiln.setSeed(7);
     const model = await kiln.applications[builder]({ weights: null, inputShape: [size, size, 3], classifierActivation: null });

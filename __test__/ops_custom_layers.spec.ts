@@ -78,7 +78,15 @@ const CALLS: Record<string, Op> = {
   matmul_broadcast_batch: (a, b) => O.matmul(a, b),
   matmul_vector: (a, b) => O.matmul(a, b),
   take_axis1: (a) => O.take(a, [2, 0, 2], 1),
-  take_axis0_matrix_ids: (a) => O.take(a, [[1, 0], [1, 1]], 0),
+  take_axis0_matrix_ids: (a) =>
+    O.take(
+      a,
+      [
+        [1, 0],
+        [1, 1],
+      ],
+      0,
+    ),
   slice: (a) => O.slice(a, [0, 1, 1], [2, 2, 3]),
   arange_5: () => O.arange(5),
   arange_1_7_2: () => O.arange(1, 7, 2),
@@ -117,7 +125,10 @@ function opModel(c: Case, call: Op): { model: kiln.Model; x: kiln.Tensor; traine
 /** sum(yTrue * yPred) per sample: its gradient is the cotangent pulled back through the op. */
 const projection = (yTrue: kiln.Tensor, yPred: kiln.Tensor): kiln.Tensor => {
   const rank = yPred.shape.length;
-  return O.sum(O.mul(yTrue, yPred), Array.from({ length: rank - 1 }, (_, i) => i + 1));
+  return O.sum(
+    O.mul(yTrue, yPred),
+    Array.from({ length: rank - 1 }, (_, i) => i + 1),
+  );
 };
 
 test('every fixture case has a kiln call', (t) => {
@@ -201,11 +212,20 @@ test('random.normal on the symbolic batch (a VAE sampling layer) is drawn afresh
 });
 
 test('einsum of three operands and matmul inside a graph with variable lengths', async (t) => {
-  const a = kiln.tensor([[1, 2], [3, 4]]);
-  const b = kiln.tensor([[0.5, -1, 2], [1, 0, -2]]);
+  const a = kiln.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
+  const b = kiln.tensor([
+    [0.5, -1, 2],
+    [1, 0, -2],
+  ]);
   const c = kiln.tensor([1, 2, 3]);
   // 'ij,jk,k->i': (a · b) · c
-  const ab = [[1 * 0.5 + 2 * 1, -1, 2 - 4], [3 * 0.5 + 4, -3, 6 - 8]];
+  const ab = [
+    [1 * 0.5 + 2 * 1, -1, 2 - 4],
+    [3 * 0.5 + 4, -3, 6 - 8],
+  ];
   const expected = ab.map((row) => row.reduce((s, v, k) => s + v * [1, 2, 3][k], 0));
   t.deepEqual(Array.from(O.einsum('ij,jk,k->i', a, b, c).dataSync()), expected);
   // Attention-style products on [batch, null, features]: the lengths come from each batch.
@@ -213,7 +233,10 @@ test('einsum of three operands and matmul inside a graph with variable lengths',
   const scores = O.softmax(O.matmul(x, O.transpose(x, [0, 2, 1])), -1);
   const model = new kiln.Model({ inputs: x, outputs: O.einsum('bts,bsf->btf', scores, x) as kiln.SymbolicTensor });
   for (const length of [2, 5]) {
-    const data = kiln.tensor(Float32Array.from({ length: 2 * length * 3 }, (_, i) => Math.sin(i)), [2, length, 3]);
+    const data = kiln.tensor(
+      Float32Array.from({ length: 2 * length * 3 }, (_, i) => Math.sin(i)),
+      [2, length, 3],
+    );
     const got = await model.predict(data);
     const eager = O.einsum('bts,bsf->btf', O.softmax(O.matmul(data, O.transpose(data, [0, 2, 1])), -1), data);
     t.deepEqual(got.shape, [2, length, 3]);
@@ -274,8 +297,17 @@ for (const [name, loss, kind] of LOSS_CASES) {
     const rows = (v: number[]) => kiln.tensor(v, [n, 4]);
     const normalized = (v: number[]) => v.map((x, i) => x / v.slice(4 * Math.floor(i / 4), 4 * Math.floor(i / 4) + 4).reduce((a, b) => a + b, 0));
     const binary = wave(1).map((x) => (x > 0 ? 1 : 0));
-    const yPred = rows(kind === 'values' || kind === 'logits' ? wave(0) : kind === 'probabilities' && name.startsWith('binary') ? positive(wave(0)).map((x) => Math.min(x, 0.95)) : normalized(positive(wave(0))));
-    const yTrue = kind === 'labels' ? kiln.tensor([0, 3, 1, 2, 3], [n, 1]) : name.includes('categorical') || name.startsWith('kl') ? rows(normalized(positive(wave(2)))) : name.includes('hinge') || name.startsWith('binary') ? rows(binary) : rows(positive(wave(2)));
+    const yPred = rows(
+      kind === 'values' || kind === 'logits' ? wave(0) : kind === 'probabilities' && name.startsWith('binary') ? positive(wave(0)).map((x) => Math.min(x, 0.95)) : normalized(positive(wave(0))),
+    );
+    const yTrue =
+      kind === 'labels'
+        ? kiln.tensor([0, 3, 1, 2, 3], [n, 1])
+        : name.includes('categorical') || name.startsWith('kl')
+          ? rows(normalized(positive(wave(2))))
+          : name.includes('hinge') || name.startsWith('binary')
+            ? rows(binary)
+            : rows(positive(wave(2)));
     const eager = Array.from((loss.call(yTrue, yPred) as kiln.Tensor).dataSync());
     const [ti, pi] = [kiln.Input({ shape: yTrue.shape.slice(1) }), kiln.Input({ shape: [4] })];
     const model = new kiln.Model({ inputs: [ti, pi], outputs: loss.call(ti, pi) as kiln.SymbolicTensor });
@@ -287,7 +319,10 @@ for (const [name, loss, kind] of LOSS_CASES) {
 
 test('a loss object called in a custom loss function trains exactly as the built-in loss', async (t) => {
   const make = () => new kiln.Sequential([new kiln.layers.Dense(3, { inputShape: [4], activation: 'softmax', kernelInitializer: 'ones' })]);
-  const x = kiln.tensor(Array.from({ length: 24 }, (_, i) => Math.cos(i)), [6, 4]);
+  const x = kiln.tensor(
+    Array.from({ length: 24 }, (_, i) => Math.cos(i)),
+    [6, 4],
+  );
   const y = kiln.tensor([0, 2, 1, 1, 0, 2]);
   const [builtIn, traced] = [make(), make()];
   builtIn.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.5 }), loss: 'sparse_categorical_crossentropy' });

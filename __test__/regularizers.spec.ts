@@ -15,7 +15,7 @@ for (const c of cases(['max_norm_non_neg', 'unit_norm_min_max_norm', 'max_norm_w
   test(`constraints: ${c.name} trains as Keras`, (t) => replay(t, c));
 }
 
-test('regularizers called on a tensor give Keras\' penalty', (t) => {
+test("regularizers called on a tensor give Keras' penalty", (t) => {
   const w = data('x').slice([0, 0], [4, -1]);
   for (const { regularizer, value } of fixture.regularizer_values) {
     const got = (regularizers.get(regularizer)!.call(w) as kiln.Tensor).dataSync()[0];
@@ -26,11 +26,14 @@ test('regularizers called on a tensor give Keras\' penalty', (t) => {
 
 test('a regularizer written as a function of kiln.ops trains like the built-in one', async (t) => {
   const c = cases(['kernel_l2'])[0];
-  const custom = { ...c, layers: c.layers.map(([name, args, options], i) => [name, args, i === 0 ? { ...options, kernelRegularizer: (w: kiln.SymbolicTensor) => ops.mul(ops.sum(ops.square(w)), 0.05) } : options]) } as typeof c;
+  const custom = {
+    ...c,
+    layers: c.layers.map(([name, args, options], i) => [name, args, i === 0 ? { ...options, kernelRegularizer: (w: kiln.SymbolicTensor) => ops.mul(ops.sum(ops.square(w)), 0.05) } : options]),
+  } as typeof c;
   await replay(t, custom);
 });
 
-test('the penalty is the difference between a regularized and a plain model\'s loss', async (t) => {
+test("the penalty is the difference between a regularized and a plain model's loss", async (t) => {
   const x = data('x');
   const y = data('regression');
   const build = (kernelRegularizer?: kiln.regularizers.Regularizer) => {
@@ -48,12 +51,16 @@ test('the penalty is the difference between a regularized and a plain model\'s l
   t.true(close(b - a, penalty), `${b} - ${a} vs ${penalty}`);
 });
 
-test('Embedding\'s embeddingsRegularizer and embeddingsConstraint', async (t) => {
+test("Embedding's embeddingsRegularizer and embeddingsConstraint", async (t) => {
   kiln.setSeed(5);
   const embedding = new kiln.layers.Embedding(6, 3, { inputShape: [4], embeddingsRegularizer: regularizers.l2(0.1), embeddingsConstraint: constraints.nonNeg() });
   const model = new kiln.Sequential([embedding, new kiln.layers.Flatten(), new kiln.layers.Dense(1)]);
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.5 }), loss: 'mse' });
-  const ids = kiln.tensor([[0, 1, 2, 3], [2, 3, 4, 5], [5, 4, 3, 2]]);
+  const ids = kiln.tensor([
+    [0, 1, 2, 3],
+    [2, 3, 4, 5],
+    [5, 4, 3, 2],
+  ]);
   const y = kiln.tensor([[1], [-1], [0.5]]);
   const table = embedding.getWeights()[0];
   const penalty = 0.1 * Array.from(table.dataSync()).reduce((s, v) => s + v * v, 0);
@@ -64,8 +71,14 @@ test('Embedding\'s embeddingsRegularizer and embeddingsConstraint', async (t) =>
   t.true(close(loss, mse + penalty), `${loss} vs ${mse} + ${penalty}`);
   t.is(dense.length, 2);
   await model.fit(ids, y, { epochs: 3, verbose: 0 });
-  t.true(Array.from(embedding.getWeights()[0].dataSync()).every((v) => v >= 0), 'nonNeg holds after each step');
-  t.true(Array.from(embedding.getWeights()[0].dataSync()).some((v) => v === 0), 'and bound some entries');
+  t.true(
+    Array.from(embedding.getWeights()[0].dataSync()).every((v) => v >= 0),
+    'nonNeg holds after each step',
+  );
+  t.true(
+    Array.from(embedding.getWeights()[0].dataSync()).some((v) => v === 0),
+    'and bound some entries',
+  );
 });
 
 test('getConfig() rebuilds layers with their regularizers and constraints', (t) => {
@@ -87,7 +100,7 @@ test('getConfig() rebuilds layers with their regularizers and constraints', (t) 
   t.deepEqual(rebuiltLstm.getConfig().recurrentConstraint, { className: 'UnitNorm', config: { axis: [0] } });
 });
 
-test('bad regularizers and constraints are refused with Keras\' messages', (t) => {
+test("bad regularizers and constraints are refused with Keras' messages", (t) => {
   t.throws(() => regularizers.l2(-1), { instanceOf: kiln.ValueError, message: /Invalid value for argument l2.*l2=-1/ });
   t.throws(() => new kiln.layers.Dense(2, { kernelRegularizer: 'l3' }), { instanceOf: kiln.ValueError, message: /regularizer identifier: 'l3'.*'l1', 'l2', 'l1_l2'/ });
   t.throws(() => new kiln.layers.Dense(2, { kernelConstraint: 'max' }), { instanceOf: kiln.ValueError, message: /constraint identifier: 'max'.*'max_norm', 'non_neg', 'unit_norm', 'min_max_norm'/ });
@@ -109,7 +122,7 @@ test('constraints do not touch frozen weights', async (t) => {
   t.deepEqual(Array.from(model.layers[0].getWeights()[0].dataSync()), Array.from(toTensor(c.initial[0]).dataSync()));
 });
 
-test('a saved model keeps its regularizers and constraints (Keras\' serialised form)', async (t) => {
+test("a saved model keeps its regularizers and constraints (Keras' serialised form)", async (t) => {
   const { mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');

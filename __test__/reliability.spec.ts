@@ -12,7 +12,18 @@ test('NaN propagates through relu, maximum, minimum, max and softmax as in Tenso
   t.deepEqual(values(kiln.ops.maximum(kiln.tensor([NaN, 0, 1]), kiln.tensor([0, NaN, -1]))), [NaN, NaN, 1]);
   t.deepEqual(values(kiln.ops.minimum(kiln.tensor([NaN, 0, 1]), kiln.tensor([0, NaN, -1]))), [NaN, NaN, -1]);
   t.true(Number.isNaN(values(kiln.ops.max(kiln.tensor([NaN, 1])))[0]));
-  t.deepEqual(values(kiln.ops.max(kiln.tensor([[1, NaN], [3, 2]]), 1)), [NaN, 3]);
+  t.deepEqual(
+    values(
+      kiln.ops.max(
+        kiln.tensor([
+          [1, NaN],
+          [3, 2],
+        ]),
+        1,
+      ),
+    ),
+    [NaN, 3],
+  );
   t.true(values(kiln.ops.softmax(kiln.tensor([[NaN, 1, 2]]))).every(Number.isNaN));
   for (const f of [kiln.ops.relu6, kiln.ops.leakyRelu, kiln.ops.elu, kiln.ops.softplus, kiln.ops.hardSigmoid]) {
     t.true(Number.isNaN(values(f(kiln.tensor([NaN])))[0]), f.name);
@@ -20,23 +31,41 @@ test('NaN propagates through relu, maximum, minimum, max and softmax as in Tenso
 });
 
 test('argMax returns the first NaN as numpy does', (t) => {
-  t.deepEqual(values(kiln.tensor([[1, NaN, 3], [0, 5, 2], [NaN, NaN, 0]]).argMax()), [1, 1, 0]);
+  t.deepEqual(
+    values(
+      kiln
+        .tensor([
+          [1, NaN, 3],
+          [0, 5, 2],
+          [NaN, NaN, 0],
+        ])
+        .argMax(),
+    ),
+    [1, 1, 0],
+  );
   t.deepEqual(values(kiln.tensor([[1, Infinity, 3]]).argMax()), [1]);
 });
 
 test('max pooling of a window holding NaN gives NaN', (t) => {
-  const x = kiln.tensor([[[[NaN], [1]], [[2], [3]]]]);
+  const x = kiln.tensor([
+    [
+      [[NaN], [1]],
+      [[2], [3]],
+    ],
+  ]);
   const y = new kiln.layers.MaxPooling2D([2, 2]).apply(x) as kiln.Tensor;
   t.true(Number.isNaN(values(y)[0]));
 });
 
 test('a NaN row predicts NaN, not a uniform softmax', async (t) => {
   kiln.setSeed(3);
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(4, { activation: 'relu', inputShape: [2] }),
-    new kiln.layers.Dense(3, { activation: 'softmax' }),
-  ]);
-  const out = (await model.predict(kiln.tensor([[NaN, 1], [0.5, 1]]))) as kiln.Tensor;
+  const model = new kiln.Sequential([new kiln.layers.Dense(4, { activation: 'relu', inputShape: [2] }), new kiln.layers.Dense(3, { activation: 'softmax' })]);
+  const out = (await model.predict(
+    kiln.tensor([
+      [NaN, 1],
+      [0.5, 1],
+    ]),
+  )) as kiln.Tensor;
   const [nanRow, goodRow] = out.toArray() as number[][];
   t.true(nanRow.every(Number.isNaN), `NaN row gave ${nanRow}`);
   t.true(Math.abs(goodRow.reduce((a, b) => a + b, 0) - 1) < 1e-6);
@@ -70,11 +99,17 @@ test('reshape refuses negative and fractional sizes instead of reading them as -
 });
 
 test('gather refuses NaN, fractions, negatives and indices past the axis instead of reading row 0', (t) => {
-  const x = kiln.tensor([[1, 2], [3, 4]]);
+  const x = kiln.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   for (const bad of [NaN, 2 ** 32, -1, 0.5, 2]) {
     t.throws(() => x.gather([bad]), { instanceOf: kiln.ValueError, message: new RegExp(`gather: index ${String(bad).replace('.', '\\.')} at position 0 is not an integer in \\[0, 2\\)`) });
   }
-  t.deepEqual(x.gather([1, 0]).toArray(), [[3, 4], [1, 2]]);
+  t.deepEqual(x.gather([1, 0]).toArray(), [
+    [3, 4],
+    [1, 2],
+  ]);
   t.deepEqual(x.gather(kiln.tensor([1], undefined, 'int32')).toArray(), [[3, 4]]);
 });
 
@@ -104,7 +139,10 @@ test('an array that contains itself, or nests past 64 levels, is refused', (t) =
 
 test('matmul of [2, 0] by [0, 3] gives zeros as numpy does', (t) => {
   const y = kiln.ops.matmul(kiln.tensor(new Float32Array(0), [2, 0]), kiln.tensor(new Float32Array(0), [0, 3]));
-  t.deepEqual(y.toArray(), [[0, 0, 0], [0, 0, 0]]);
+  t.deepEqual(y.toArray(), [
+    [0, 0, 0],
+    [0, 0, 0],
+  ]);
 });
 
 test('raw napi conversion text never reaches users', (t) => {
@@ -133,7 +171,10 @@ function embeddingModel() {
 test('embedding ids outside the table are an error in predict and fit, naming the id and the table size', async (t) => {
   const model = embeddingModel();
   for (const bad of [15, -1, 2.5]) {
-    const ids = kiln.tensor([[1, 2, 3], [4, bad, 0]]);
+    const ids = kiln.tensor([
+      [1, 2, 3],
+      [4, bad, 0],
+    ]);
     const message = new RegExp(`embedding id ${String(bad).replace('.', '\\.')} is not in \\[0, 10\\)`);
     await t.throwsAsync(model.predict(ids), { instanceOf: kiln.ValueError, message });
     await t.throwsAsync(model.fit(ids, kiln.tensor([[1], [2]]), { epochs: 1, verbose: 0 }), { instanceOf: kiln.ValueError, message });
@@ -164,7 +205,10 @@ test('adding layers to a Sequential applies only the new layer: each layer is ca
   const model = new kiln.Sequential([new kiln.layers.Dense(4, { inputShape: [4] })]);
   for (let i = 0; i < 60; i++) model.add(new kiln.layers.Dense(4));
   t.is(model.layers.length, 61);
-  t.true(model.layers.every((layer) => layer.inboundNodes.length === 1), `calls per layer: ${model.layers.map((l) => l.inboundNodes.length).join(',')}`);
+  t.true(
+    model.layers.every((layer) => layer.inboundNodes.length === 1),
+    `calls per layer: ${model.layers.map((l) => l.inboundNodes.length).join(',')}`,
+  );
   model.pop();
   t.is(model.layers.length, 60);
   t.deepEqual(model.outputs[0].shape, [null, 4]);
@@ -183,7 +227,14 @@ test('hinge-family losses and metrics of a diverged (NaN) model are NaN, so Term
   for (const loss of ['hinge', 'squared_hinge', 'categorical_hinge']) {
     const model = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] })]);
     model.compile({ optimizer: 'sgd', loss, metrics: [loss] });
-    model.setWeights([kiln.tensor([[NaN, 0], [0, 0], [0, 0]]), kiln.tensor([0, 0])]);
+    model.setWeights([
+      kiln.tensor([
+        [NaN, 0],
+        [0, 0],
+        [0, 0],
+      ]),
+      kiln.tensor([0, 0]),
+    ]);
     const [value, metric] = (await model.evaluate(kiln.tensor([[1, 2, 3]]), kiln.tensor([[0, 1]]), { verbose: 0 })) as number[];
     t.true(Number.isNaN(value), `${loss} loss ${value}`);
     t.true(Number.isNaN(metric), `${loss} metric ${metric}`);

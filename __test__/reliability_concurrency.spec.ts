@@ -51,11 +51,7 @@ test(`shared-weight fit, predict and compile run together for ${stressSeconds} s
 
 function dropoutModel() {
   kiln.setSeed(7);
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(16, { activation: 'relu', inputShape: [8] }),
-    new kiln.layers.Dropout(0.5),
-    new kiln.layers.Dense(1),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(16, { activation: 'relu', inputShape: [8] }), new kiln.layers.Dropout(0.5), new kiln.layers.Dense(1)]);
   model.compile({ optimizer: 'sgd', loss: 'mse' });
   return model;
 }

@@ -43,7 +43,10 @@ for (const [name, shape, message] of [
     t.true(bomb.length < 1.2e6, `the bomb has ${bomb.length} bytes`);
     for (const file of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']) writeFileSync(join(dir, file), bomb);
     const started = Date.now();
-    const result = await runChild(`try { await kiln.datasets.mnist.loadData({ path: ${JSON.stringify(dir)} }); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }\n${PEAK}`, 60_000);
+    const result = await runChild(
+      `try { await kiln.datasets.mnist.loadData({ path: ${JSON.stringify(dir)} }); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }\n${PEAK}`,
+      60_000,
+    );
     t.is(result.signal, null, result.stderr.slice(-1000));
     t.regex(result.stdout, /^FileFormatError: /);
     t.regex(result.stdout, message);
@@ -60,7 +63,10 @@ test('a deflated .npz whose arrays declare 1,000 times its size is refused at on
   const file = join(directory, 'mnist.npz');
   writeFileSync(file, archive);
   const started = Date.now();
-  const result = await runChild(`try { await kiln.datasets.mnist.loadData({ path: ${JSON.stringify(file)} }); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }\n${PEAK}`, 60_000);
+  const result = await runChild(
+    `try { await kiln.datasets.mnist.loadData({ path: ${JSON.stringify(file)} }); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }\n${PEAK}`,
+    60_000,
+  );
   t.is(result.signal, null, result.stderr.slice(-1000));
   t.regex(result.stdout, /^FileFormatError: .*mnist\.npz is not a valid \.npz \(zip\) file: its arrays declare \d+ bytes \(x_t\w+\.npy: \d+\), more than 100 times its \d+ bytes \(a zip bomb\?\)/);
   const peak = Number(/peak (\d+)/.exec(result.stdout)?.[1]);

@@ -20,11 +20,7 @@ function data(): { x: kiln.Tensor; y: kiln.Tensor } {
 
 test.serial('a loaded model with Dropout continues training exactly as the saved one (.keras)', async (t) => {
   kiln.setSeed(11);
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(16, { activation: 'relu', inputShape: [6] }),
-    new kiln.layers.Dropout(0.5),
-    new kiln.layers.Dense(1, { activation: 'sigmoid' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(16, { activation: 'relu', inputShape: [6] }), new kiln.layers.Dropout(0.5), new kiln.layers.Dense(1, { activation: 'sigmoid' })]);
   model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' });
   const { x, y } = data();
   const options = { epochs: 1, batchSize: 8, shuffle: false, verbose: 0 } as const;
@@ -45,7 +41,10 @@ test.serial('a loaded model with Dropout continues training exactly as the saved
   const fresh = await kiln.models.loadModel(file);
   (fresh.compiledState() as { engine: () => { setDropoutState: (s: string) => void } }).engine().setDropoutState('1'.repeat(64));
   await fresh.fit(x, y, options);
-  t.notDeepEqual(fresh.getWeights().map((w) => Array.from(w.dataSync())), expected);
+  t.notDeepEqual(
+    fresh.getWeights().map((w) => Array.from(w.dataSync())),
+    expected,
+  );
 });
 
 test.serial('a malformed saved dropout state is a FileFormatError naming the file', async (t) => {
@@ -66,11 +65,7 @@ test.serial('a malformed saved dropout state is a FileFormatError naming the fil
 
 test.serial('a loaded legacy .h5 model with Dropout continues training exactly as the saved one', async (t) => {
   kiln.setSeed(13);
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(16, { activation: 'relu', inputShape: [6] }),
-    new kiln.layers.Dropout(0.4),
-    new kiln.layers.Dense(1, { activation: 'sigmoid' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(16, { activation: 'relu', inputShape: [6] }), new kiln.layers.Dropout(0.4), new kiln.layers.Dense(1, { activation: 'sigmoid' })]);
   model.compile({ optimizer: 'rmsprop', loss: 'binaryCrossentropy' });
   const { x, y } = data();
   const options = { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 } as const;

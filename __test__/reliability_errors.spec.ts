@@ -45,7 +45,10 @@ class BrokenBuild extends kiln.layers.Layer {
 
 test("a custom layer's build() failing is a ValueError naming the layer, like call()", (t) => {
   const layer = new BrokenBuild({ name: 'broken_build' });
-  t.throws(() => layer.apply(kiln.tensor([[1, 2]])), { instanceOf: kiln.ValueError, message: /^Layer "broken_build" \(BrokenBuild\) failed in build\(\): Cannot read properties of undefined \(reading 'shape'\)$/ });
+  t.throws(() => layer.apply(kiln.tensor([[1, 2]])), {
+    instanceOf: kiln.ValueError,
+    message: /^Layer "broken_build" \(BrokenBuild\) failed in build\(\): Cannot read properties of undefined \(reading 'shape'\)$/,
+  });
   t.throws(() => layer.apply(kiln.Input({ shape: [2] })), { instanceOf: kiln.ValueError, message: /^Layer "broken_build" \(BrokenBuild\) failed in build\(\)/ });
 });
 

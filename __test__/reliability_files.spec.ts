@@ -71,7 +71,10 @@ test('a .keras whose input declares [null, 1e9] is refused before its weights ar
   t.not(text, JSON.stringify(config), 'the saved config names the input shape [null, 4]');
   const file = join(directory, 'wide.keras');
   writeFileSync(file, zipSync({ ...entries, 'config.json': strToU8(text) }));
-  const result = await runChild(`try { await kiln.models.loadModel(${JSON.stringify(file)}); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); } console.log('rss', process.resourceUsage().maxRSS);`, 60_000);
+  const result = await runChild(
+    `try { await kiln.models.loadModel(${JSON.stringify(file)}); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); } console.log('rss', process.resourceUsage().maxRSS);`,
+    60_000,
+  );
   t.is(result.signal, null, result.stderr.slice(-1000));
   t.regex(result.stdout, /FileFormatError: .*makes weight '[^']+' of shape \[1000000000, 3\] \(12000000000 bytes\), beyond the \d+ bytes its weights file can hold/);
   const maxRssKiB = Number(/rss (\d+)/.exec(result.stdout)?.[1]);
@@ -95,7 +98,10 @@ with h5py.File(sys.argv[1], 'r+') as f:
 `,
     [file],
   );
-  const result = await runChild(`try { await kiln.models.loadModel(${JSON.stringify(file)}); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); } console.log('rss', process.resourceUsage().maxRSS);`, 120_000);
+  const result = await runChild(
+    `try { await kiln.models.loadModel(${JSON.stringify(file)}); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); } console.log('rss', process.resourceUsage().maxRSS);`,
+    120_000,
+  );
   t.is(result.signal, null, result.stderr.slice(-1000));
   t.regex(result.stdout, /FileFormatError/);
   // Read 64 times, the dataset alone would be 4 GiB; read once, 64 MiB (plus h5wasm's heap).

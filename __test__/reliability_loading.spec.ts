@@ -88,8 +88,11 @@ test('a zip entry that inflates past its declared size is stopped, in bounded me
   await model.save(base);
   const file = join(directory, 'lying.keras');
   writeFileSync(file, lyingZip(readFileSync(base), 60_000));
-  const result = await runChild(`try { await kiln.models.loadModel(${JSON.stringify(file)}); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }
-console.log('rss', Math.round(process.resourceUsage().maxRSS / 1024));`, 60_000);
+  const result = await runChild(
+    `try { await kiln.models.loadModel(${JSON.stringify(file)}); console.log('loaded'); } catch (e) { console.log(e.name + ': ' + e.message); }
+console.log('rss', Math.round(process.resourceUsage().maxRSS / 1024));`,
+    60_000,
+  );
   t.regex(result.stdout, /FileFormatError: .*entry 'model\.weights\.h5' inflates to more than the 60000 bytes it declares \(a zip bomb\?\)/);
   const peak = Number(/rss (\d+)/.exec(result.stdout)?.[1]);
   t.log(`peak RSS ${peak} MiB`);
@@ -141,11 +144,9 @@ test('the temporary files of a killed save are swept by the next save; those of 
     writeFileSync(join(scratch, `kiln-h5-${pid}-abc123`, 'data.h5'), 'partial');
     writeFileSync(join(directory, 'sweep', `.model.keras.${pid}.x1y2z3.tmp`), 'partial');
   }
-  const result = await runChild(
-    `const m = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] })]); await m.save(${JSON.stringify(target)}); console.log('saved');`,
-    60_000,
-    { TMPDIR: scratch },
-  );
+  const result = await runChild(`const m = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] })]); await m.save(${JSON.stringify(target)}); console.log('saved');`, 60_000, {
+    TMPDIR: scratch,
+  });
   t.is(result.stdout.trim(), 'saved', result.stderr);
   t.deepEqual(readdirSync(scratch), [`kiln-h5-${live}-abc123`]);
   t.deepEqual(readdirSync(join(directory, 'sweep')).sort(), [`.model.keras.${live}.x1y2z3.tmp`, 'model.keras']);
@@ -166,8 +167,14 @@ test("HDF5's multi-line diagnostics become one-line FileFormatErrors naming the 
     `for (const f of ${JSON.stringify([truncated, corrupted])}) { try { await kiln.models.loadModel(f); console.log('loaded'); } catch (e) { console.log(JSON.stringify(e.name + ': ' + e.message)); } }`,
     60_000,
   );
-  const [first, second] = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as string);
-  t.is(first, `FileFormatError: ${truncated} cannot be read as HDF5 (truncated or corrupted?): truncated file: eof = ${bytes.length - 100}, sblock->base_addr = 0, stored_eof = ${bytes.length} (File has been truncated)`);
+  const [first, second] = result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as string);
+  t.is(
+    first,
+    `FileFormatError: ${truncated} cannot be read as HDF5 (truncated or corrupted?): truncated file: eof = ${bytes.length - 100}, sblock->base_addr = 0, stored_eof = ${bytes.length} (File has been truncated)`,
+  );
   t.regex(second, new RegExp(`^FileFormatError: ${corrupted}: .*\\(corrupted\\?\\): [^\\n]+$`));
   t.is(result.stderr, '', 'nothing is printed');
 });

@@ -46,7 +46,10 @@ test('the fixture comes from Keras 3 and covers masks, returnState, Bidirectiona
   t.regex(fixture.keras, /^3\./);
   const classes = new Set(fixture.cases.flatMap((c) => c.layers.map((l) => l.class)));
   for (const name of ['Embedding', 'Masking', 'Bidirectional', 'TimeDistributed', 'LSTM', 'GRU', 'SimpleRNN']) t.true(classes.has(name), name);
-  t.true(fixture.cases.some((c) => c.outputs.length === 5), 'a Bidirectional LSTM with both directions\' states');
+  t.true(
+    fixture.cases.some((c) => c.outputs.length === 5),
+    "a Bidirectional LSTM with both directions' states",
+  );
 });
 
 for (const c of fixture.cases) {
@@ -74,12 +77,24 @@ for (const c of fixture.cases) {
     const ys = asList(await model.predict<kiln.Tensor | kiln.Tensor[]>(x));
     const targets = ys.map((y, k) => {
       const width = y.size / n;
-      return kiln.tensor(Float32Array.from(y.dataSync(), (v, i) => v - (c.R[k].data[i] * n * width) / 2), y.shape);
+      return kiln.tensor(
+        Float32Array.from(y.dataSync(), (v, i) => v - (c.R[k].data[i] * n * width) / 2),
+        y.shape,
+      );
     });
     await model.fit(x, targets, { epochs: 1, batchSize: n, shuffle: false, verbose: 0 });
     const after = model.getWeights().map((w) => w.dataSync());
-    t.is(after.length, c.weightGrads.length, 'weights in Keras\' order');
-    c.weightGrads.forEach((g, i) => allClose(t, Float64Array.from(start[i].dataSync(), (v, j) => v - after[i][j]), g, 3e-5, 2e-4, `gradient of weight ${i} (${model.weights[i]?.path})`));
+    t.is(after.length, c.weightGrads.length, "weights in Keras' order");
+    c.weightGrads.forEach((g, i) =>
+      allClose(
+        t,
+        Float64Array.from(start[i].dataSync(), (v, j) => v - after[i][j]),
+        g,
+        3e-5,
+        2e-4,
+        `gradient of weight ${i} (${model.weights[i]?.path})`,
+      ),
+    );
   });
 }
 
@@ -90,7 +105,11 @@ test('a masked Bidirectional LSTM with states: gradients match finite difference
   const [merged, hf, , hb] = new kiln.layers.Bidirectional(new kiln.layers.LSTM(2, { returnSequences: true, returnState: true }), { mergeMode: 'ave' }).apply<kiln.SymbolicTensor[]>(embedded);
   const model = new kiln.Model({ inputs: ids, outputs: [merged, new kiln.layers.Concatenate().apply([hf, hb])] });
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 1 }), loss: ['mse', 'mse'], lossWeights: [1, 0.5] });
-  const x = kiln.tensor([[1, 2, 3, 0, 0], [4, 0, 0, 0, 0], [5, 1, 2, 3, 4]]);
+  const x = kiln.tensor([
+    [1, 2, 3, 0, 0],
+    [4, 0, 0, 0, 0],
+    [5, 1, 2, 3, 4],
+  ]);
   const y = [kiln.random.normal([3, 5, 2]), kiln.random.normal([3, 4])];
   const start = model.getWeights();
   const lossAt = async (weights: kiln.Tensor[]) => {
@@ -101,12 +120,32 @@ test('a masked Bidirectional LSTM with states: gradients match finite difference
   const step = model.getWeights().map((w, i) => Float64Array.from(start[i].dataSync(), (v, j) => v - w.dataSync()[j]));
   // A few entries of every weight (embedding rows of used ids, kernels, recurrent kernels, biases).
   const eps = 1e-2;
-  for (const [w, index] of [[0, 4], [0, 9], [1, 3], [2, 5], [3, 6], [4, 1], [5, 7], [6, 2]] as const) {
-    const bumped = (delta: number) => start.map((s, i) => (i === w ? kiln.tensor(Float32Array.from(s.dataSync(), (v, j) => (j === index ? v + delta : v)), s.shape) : s));
+  for (const [w, index] of [
+    [0, 4],
+    [0, 9],
+    [1, 3],
+    [2, 5],
+    [3, 6],
+    [4, 1],
+    [5, 7],
+    [6, 2],
+  ] as const) {
+    const bumped = (delta: number) =>
+      start.map((s, i) =>
+        i === w
+          ? kiln.tensor(
+              Float32Array.from(s.dataSync(), (v, j) => (j === index ? v + delta : v)),
+              s.shape,
+            )
+          : s,
+      );
     const numeric = ((await lossAt(bumped(eps))) - (await lossAt(bumped(-eps)))) / (2 * eps);
     t.true(Math.abs(step[w][index] - numeric) <= 2e-3 + 2e-2 * Math.abs(numeric), `weight ${w}[${index}]: ${step[w][index]} vs finite difference ${numeric}`);
   }
-  t.true(step[0].slice(0, 3).every((v) => v === 0), 'the padding id\'s embedding row gets no gradient (masked everywhere)');
+  t.true(
+    step[0].slice(0, 3).every((v) => v === 0),
+    "the padding id's embedding row gets no gradient (masked everywhere)",
+  );
 });
 
 test('Bidirectional LSTM with maskZero learns the last real token of zero-padded sequences', async (t) => {
@@ -142,7 +181,10 @@ test('called eagerly, returnState and masks give what the compiled model predict
   kiln.setSeed(5);
   const embedding = new kiln.layers.Embedding(5, 3, { maskZero: true });
   const lstm = new kiln.layers.LSTM(2, { returnSequences: true, returnState: true });
-  const x = kiln.tensor([[1, 2, 0, 0], [3, 4, 1, 0]]);
+  const x = kiln.tensor([
+    [1, 2, 0, 0],
+    [3, 4, 1, 0],
+  ]);
   const eager = lstm.apply<kiln.Tensor[]>(embedding.apply(x));
   t.is(eager.length, 3);
   const ids = kiln.Input({ shape: [4] });
@@ -155,7 +197,7 @@ test('called eagerly, returnState and masks give what the compiled model predict
   t.deepEqual(seq[0][3], (predicted[1].toArray() as number[][])[0]);
 });
 
-test('bad wrappers and inputs are refused with Keras\' messages', (t) => {
+test("bad wrappers and inputs are refused with Keras' messages", (t) => {
   t.throws(() => new kiln.layers.Bidirectional(new kiln.layers.Dense(2) as unknown as kiln.layers.LSTM), { instanceOf: kiln.ValueError, message: /Bidirectional/ });
   t.throws(() => new kiln.layers.Bidirectional(new kiln.layers.LSTM(2), { mergeMode: 'max' as 'sum' }), { instanceOf: kiln.ValueError, message: /merge mode.*max/i });
   t.throws(() => new kiln.layers.TimeDistributed(new kiln.layers.Dense(2)).apply(kiln.Input({ shape: [3] })), { instanceOf: kiln.ShapeError, message: /at least 3 dimensions/ });

@@ -29,7 +29,10 @@ for (const name of ['cnn', 'lstm', 'gru', 'batch_norm', 'multi_input', 'function
       // As in Keras, the input shape comes back on the model's input rather than the first layer.
       const configs = (m: kiln.Model) => m.layers.map(({ getConfig }) => getConfig).map((f, i) => ({ ...f.call(m.layers[i]), batchInputShape: undefined }));
       t.deepEqual(configs(loaded), configs(model), 'every layer config comes back');
-      t.deepEqual(loaded.inputs.map((i) => i.shape), model.inputs.map((i) => i.shape));
+      t.deepEqual(
+        loaded.inputs.map((i) => i.shape),
+        model.inputs.map((i) => i.shape),
+      );
       const [before, after] = [await predictAll(model, x), await predictAll(loaded, x)];
       before.forEach((p, i) => t.deepEqual(Array.from(after[i]), Array.from(p), `output ${i}`));
       t.is(loaded.optimizer!.constructor, model.optimizer!.constructor);
@@ -49,7 +52,11 @@ test('compile settings come back: optimizer config, loss instance, metrics, loss
   kiln.setSeed(5);
   const model = new kiln.Sequential([new kiln.layers.Dense(4, { activation: 'relu', inputShape: [3] }), new kiln.layers.Dense(2, { activation: 'softmax' })]);
   const schedule = new kiln.optimizers.schedules.ExponentialDecay({ initialLearningRate: 0.01, decaySteps: 10, decayRate: 0.5 });
-  model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: schedule, beta1: 0.8, amsgrad: true, clipnorm: 1 }), loss: new kiln.losses.CategoricalCrossentropy({ labelSmoothing: 0.1 }), metrics: ['accuracy'] });
+  model.compile({
+    optimizer: new kiln.optimizers.Adam({ learningRate: schedule, beta1: 0.8, amsgrad: true, clipnorm: 1 }),
+    loss: new kiln.losses.CategoricalCrossentropy({ labelSmoothing: 0.1 }),
+    metrics: ['accuracy'],
+  });
   const x = kiln.random.uniform([8, 3]);
   const y = kiln.utils.toCategorical(kiln.random.randint(0, 2, [8]), 2);
   await model.fit(x, y, { epochs: 3, batchSize: 4, verbose: 0, shuffle: false });
@@ -79,7 +86,10 @@ test('saveWeights / loadWeights put the same weights into a model of the same ar
   t.notDeepEqual(Array.from(fresh.getWeights()[0].dataSync()), Array.from(model.getWeights()[0].dataSync()), 'a clone starts from new weights');
   await fresh.loadWeights(file);
   weightsEqual(t, model, fresh, 'loaded weights');
-  t.deepEqual((await predictAll(fresh, x)).map((p) => Array.from(p)), (await predictAll(model, x)).map((p) => Array.from(p)));
+  t.deepEqual(
+    (await predictAll(fresh, x)).map((p) => Array.from(p)),
+    (await predictAll(model, x)).map((p) => Array.from(p)),
+  );
   // Weights also load from whole-model files.
   await model.save(join(directory, 'multi_whole.h5'));
   const fromLegacy = kiln.models.cloneModel(model);
@@ -95,15 +105,24 @@ test('toJSON / modelFromJSON rebuild the architecture, as Keras to_json / model_
   const json = model.toJSON();
   const parsed = JSON.parse(json);
   t.is(parsed.class_name, 'Functional');
-  t.deepEqual(parsed.config.input_layers, [['a', 0, 0], ['b', 0, 0]]);
+  t.deepEqual(parsed.config.input_layers, [
+    ['a', 0, 0],
+    ['b', 0, 0],
+  ]);
   const shared = parsed.config.layers.find((l: { name: string }) => l.name === 'shared');
   t.is(shared.inbound_nodes.length, 2, 'the shared layer is called twice');
   t.is(shared.config.units, 5);
   t.is(shared.config.use_bias, true, 'Keras spelling');
   const rebuilt = kiln.models.modelFromJSON(json);
-  t.deepEqual(rebuilt.layers.map((l) => [l.constructor.name, l.name]), model.layers.map((l) => [l.constructor.name, l.name]));
+  t.deepEqual(
+    rebuilt.layers.map((l) => [l.constructor.name, l.name]),
+    model.layers.map((l) => [l.constructor.name, l.name]),
+  );
   rebuilt.setWeights(model.getWeights());
-  t.deepEqual((await predictAll(rebuilt, x)).map((p) => Array.from(p)), (await predictAll(model, x)).map((p) => Array.from(p)));
+  t.deepEqual(
+    (await predictAll(rebuilt, x)).map((p) => Array.from(p)),
+    (await predictAll(model, x)).map((p) => Array.from(p)),
+  );
   t.throws(() => kiln.models.modelFromJSON('{"class_name": "Sequential"'), { instanceOf: kiln.FileFormatError, message: /not valid JSON/ });
 });
 
@@ -111,7 +130,10 @@ test('cloneModel copies the architecture with new weights, shared layers include
   const { model } = await trainedModel('multi_input');
   const clone = kiln.models.cloneModel(model);
   t.is(clone.weights.length, model.weights.length, 'the shared Dense has one set of weights');
-  t.deepEqual(clone.layers.map((l) => l.getConfig()), model.layers.map((l) => l.getConfig()));
+  t.deepEqual(
+    clone.layers.map((l) => l.getConfig()),
+    model.layers.map((l) => l.getConfig()),
+  );
   t.not(clone.layers[2], model.layers[2]);
   t.is(clone.optimizer, undefined, 'a clone is not compiled (as in Keras)');
 });
@@ -158,7 +180,10 @@ test('registered custom layers and losses are found again by their registered na
   t.deepEqual(Array.from((await loaded.predict(x)).dataSync()), Array.from((await model.predict(x)).dataSync()));
   t.deepEqual(await loaded.evaluate(x, y, { verbose: 0 }), await model.evaluate(x, y, { verbose: 0 }), 'compiled with the registered loss');
   // The same config naming a class nobody registered is refused with the fix in the message.
-  const unknown = model.toJSON().replace(/Tests>Scale/g, 'Tests>Missing').replace(/"Scale"/g, '"Missing"');
+  const unknown = model
+    .toJSON()
+    .replace(/Tests>Scale/g, 'Tests>Missing')
+    .replace(/"Scale"/g, '"Missing"');
   t.throws(() => kiln.models.modelFromJSON(unknown), { instanceOf: kiln.FileFormatError, message: /Could not locate layer class 'Tests>Missing'.*registerSerializable/ });
 });
 
@@ -201,26 +226,46 @@ test('layers added after the saving code (Conv2DTranspose, Cropping2D, Dot, ...)
     const file = join(directory, `newer.${extension}`);
     await model.save(file);
     const loaded = await kiln.models.loadModel(file);
-    t.deepEqual(loaded.layers.map((l) => l.constructor.name), model.layers.map((l) => l.constructor.name));
-    t.deepEqual(loaded.layers.map((l) => l.getConfig()), model.layers.map((l) => l.getConfig()));
-    t.deepEqual((await predictAll(loaded, x)).map((p) => Array.from(p)), (await predictAll(model, x)).map((p) => Array.from(p)));
+    t.deepEqual(
+      loaded.layers.map((l) => l.constructor.name),
+      model.layers.map((l) => l.constructor.name),
+    );
+    t.deepEqual(
+      loaded.layers.map((l) => l.getConfig()),
+      model.layers.map((l) => l.getConfig()),
+    );
+    t.deepEqual(
+      (await predictAll(loaded, x)).map((p) => Array.from(p)),
+      (await predictAll(model, x)).map((p) => Array.from(p)),
+    );
   }
 });
 
-test('Masking, TimeDistributed and Bidirectional save and load (.keras, and .h5 with the two directions\' weights apart)', async (t) => {
+test("Masking, TimeDistributed and Bidirectional save and load (.keras, and .h5 with the two directions' weights apart)", async (t) => {
   const inputs = kiln.Input({ shape: [5, 3] });
   const masked = new kiln.layers.Masking({ maskValue: 0 }).apply(inputs);
   const steps = new kiln.layers.TimeDistributed(new kiln.layers.Dense(4)).apply(masked);
   const both = new kiln.layers.Bidirectional(new kiln.layers.LSTM(3)).apply(steps);
   const model = new kiln.Model({ inputs, outputs: new kiln.layers.Dense(1).apply(both) });
   // Zeros in some steps, so that the mask skips them.
-  const x = kiln.tensor(Float32Array.from({ length: 2 * 5 * 3 }, (_, i) => (i % 7 === 0 ? 0 : i / 30)), [2, 5, 3]);
+  const x = kiln.tensor(
+    Float32Array.from({ length: 2 * 5 * 3 }, (_, i) => (i % 7 === 0 ? 0 : i / 30)),
+    [2, 5, 3],
+  );
   for (const extension of ['keras', 'h5']) {
     const file = join(directory, `wrappers.${extension}`);
     await model.save(file);
     const loaded = await kiln.models.loadModel(file);
-    t.deepEqual(loaded.layers.map((l) => l.getConfig()), model.layers.map((l) => l.getConfig()), extension);
+    t.deepEqual(
+      loaded.layers.map((l) => l.getConfig()),
+      model.layers.map((l) => l.getConfig()),
+      extension,
+    );
     weightsEqual(t, model, loaded, extension);
-    t.deepEqual((await predictAll(loaded, [x])).map((p) => Array.from(p)), (await predictAll(model, [x])).map((p) => Array.from(p)), extension);
+    t.deepEqual(
+      (await predictAll(loaded, [x])).map((p) => Array.from(p)),
+      (await predictAll(model, [x])).map((p) => Array.from(p)),
+      extension,
+    );
   }
 });

@@ -15,7 +15,10 @@ function regression(seed: number) {
   model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 0.05 }), loss: 'mse' });
   kiln.setSeed(100);
   const x = kiln.random.uniform([32, 4]);
-  const y = x.slice([0, 0], [32, 1]).mul(2).sub(x.slice([0, 1], [32, 1]));
+  const y = x
+    .slice([0, 0], [32, 1])
+    .mul(2)
+    .sub(x.slice([0, 1], [32, 1]));
   return { model, x, y };
 }
 
@@ -68,8 +71,7 @@ test('ModelCheckpoint refuses a path it cannot write before the first epoch', as
 
 test('BackupAndRestore resumes an interrupted fit at the right epoch with the same final weights', async (t) => {
   const backupDir = join(directory, 'backup');
-  const fit = (model: kiln.Model, x: kiln.Tensor, y: kiln.Tensor, callbacks: kiln.callbacks.Callback[]) =>
-    model.fit(x, y, { epochs: 5, batchSize: 8, shuffle: false, verbose: 0, callbacks });
+  const fit = (model: kiln.Model, x: kiln.Tensor, y: kiln.Tensor, callbacks: kiln.callbacks.Callback[]) => model.fit(x, y, { epochs: 5, batchSize: 8, shuffle: false, verbose: 0, callbacks });
 
   const uninterrupted = regression(5);
   await fit(uninterrupted.model, uninterrupted.x, uninterrupted.y, []);

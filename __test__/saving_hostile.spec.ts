@@ -135,7 +135,11 @@ test('weights of the wrong shape or count are refused, and the model keeps its w
   const before = model.getWeights().map((w) => Array.from(w.dataSync()));
   const weightsFile = fileWith(entries['model.weights.h5'], '.weights.h5');
   await t.throwsAsync(model.loadWeights(weightsFile), { instanceOf: kiln.FileFormatError, message: /has shape \[3, 2\] in the file, but the layer expects \[3, 5\]/ });
-  t.deepEqual(model.getWeights().map((w) => Array.from(w.dataSync())), before, 'a refused file changes no weight');
+  t.deepEqual(
+    model.getWeights().map((w) => Array.from(w.dataSync())),
+    before,
+    'a refused file changes no weight',
+  );
   const deeper = new kiln.Sequential([new kiln.layers.Dense(3, { inputShape: [4] }), new kiln.layers.Dense(2), new kiln.layers.Dense(2)]);
   await t.throwsAsync(deeper.loadWeights(weightsFile), { instanceOf: kiln.FileFormatError, message: /layer 'dense\w*' expected 2 variables, but received 0/ });
 });

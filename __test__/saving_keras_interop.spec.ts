@@ -59,9 +59,18 @@ test("a Keras model's compile settings come back: optimizer class and config, lo
   t.is(sgd.momentum, 0.9);
   t.true(Math.abs((sgd.learningRate as number) - 0.05) < 1e-7);
   const multi = await kiln.models.loadModel(fileURLToPath(new URL('multi_input.keras', fixtures)));
-  t.deepEqual(multi.inputs.map((i) => i.shape), [[null, 4], [null, 4]]);
+  t.deepEqual(
+    multi.inputs.map((i) => i.shape),
+    [
+      [null, 4],
+      [null, 4],
+    ],
+  );
   t.is(multi.outputs.length, 2);
-  t.deepEqual(multi.layers.map((l) => l.name).filter((n) => ['shared', 'scores', 'gate'].includes(n)), ['shared', 'scores', 'gate']);
+  t.deepEqual(
+    multi.layers.map((l) => l.name).filter((n) => ['shared', 'scores', 'gate'].includes(n)),
+    ['shared', 'scores', 'gate'],
+  );
   // Evaluating needs the restored losses: two outputs, weights 1 and 0.5.
   const entry = predictions.multi_input;
   const [loss] = await multi.evaluate(entry.train!.x.map(tensor), entry.train!.y.map(tensor), { verbose: 0 });

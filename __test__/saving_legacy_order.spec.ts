@@ -35,7 +35,10 @@ test('a legacy .h5 file with other layer names loads by order and predicts what 
   t.true(worst <= 1e-5 * scale, `max error ${worst} vs scale ${scale}`);
   // The batch normalisation's moving statistics came from the file too.
   const bn = model.layers.find((l) => l instanceof kiln.layers.BatchNormalization)!;
-  t.deepEqual(Array.from(bn.getWeights()[2].dataSync()).map((v) => Number(v.toFixed(5))), [-0.5, -0.16667, 0.16667, 0.5]);
+  t.deepEqual(
+    Array.from(bn.getWeights()[2].dataSync()).map((v) => Number(v.toFixed(5))),
+    [-0.5, -0.16667, 0.16667, 0.5],
+  );
 });
 
 test('order-based loading refuses what Keras refuses, naming both layers, and leaves the model as it was', async (t) => {
@@ -48,9 +51,15 @@ test('order-based loading refuses what Keras refuses, naming both layers, and le
     message: /Weight count mismatch for layer #2 \(named conv2d(_\d+)? in the current model, res2a_branch2a in the save file\)\. Layer expects 2 weight\(s\)\. Received 1 saved weight\(s\)/,
   });
   const wide = build({ firstFilters: 5 });
-  await t.throwsAsync(wide.loadWeights(file), { instanceOf: kiln.FileFormatError, message: /Shape mismatch in layer #0 \(named conv2d(_\d+)?\) for weight conv2d(_\d+)?\/kernel\. Weight expects shape \[3, 3, 2, 5\]\. Received saved weight with shape \[3, 3, 2, 4\]/ });
+  await t.throwsAsync(wide.loadWeights(file), {
+    instanceOf: kiln.FileFormatError,
+    message: /Shape mismatch in layer #0 \(named conv2d(_\d+)?\) for weight conv2d(_\d+)?\/kernel\. Weight expects shape \[3, 3, 2, 5\]\. Received saved weight with shape \[3, 3, 2, 4\]/,
+  });
   // Nothing was assigned before the refusal.
-  t.deepEqual(biased.getWeights().map((w) => Array.from(w.dataSync())), before);
+  t.deepEqual(
+    biased.getWeights().map((w) => Array.from(w.dataSync())),
+    before,
+  );
 });
 
 test.serial("Keras' MobileNet weights under keras-applications' auto-generated layer names load into kiln.applications.MobileNet by order", async (t) => {
@@ -71,7 +80,10 @@ test.serial("Keras' MobileNet weights under keras-applications' auto-generated l
   }
   const saved = JSON.parse(readFileSync(record, 'utf8'));
   const model = await kiln.applications.MobileNet({ weights: `${directory}mobilenet_renamed.h5`, alpha: 0.25, includeTop: false, pooling: 'avg', inputShape: [128, 128, 3] });
-  t.false(model.layers.some((l) => saved.file_layers.includes(l.name)), 'no layer name matches the file');
+  t.false(
+    model.layers.some((l) => saved.file_layers.includes(l.name)),
+    'no layer name matches the file',
+  );
   const y = await model.predict(kiln.tensor(Float32Array.from(saved.inputs.values), saved.inputs.shape), { verbose: 0 });
   const want: number[] = saved.outputs.values;
   const got = y.dataSync();

@@ -48,7 +48,10 @@ for (const name of NAMES) {
 
 /** The datasets of an HDF5 file, as paths (kiln's own reader, through a weights file it wrote). */
 function datasetPaths(file: string): string[] {
-  const run = spawnSync(lookup.python!, ['-c', 'import h5py,sys\nf=h5py.File(sys.argv[1],"r")\nf.visititems(lambda n,o: print(n) if isinstance(o,h5py.Dataset) else None)', file], { encoding: 'utf8', env: pythonEnv });
+  const run = spawnSync(lookup.python!, ['-c', 'import h5py,sys\nf=h5py.File(sys.argv[1],"r")\nf.visititems(lambda n,o: print(n) if isinstance(o,h5py.Dataset) else None)', file], {
+    encoding: 'utf8',
+    env: pythonEnv,
+  });
   return run.stdout.trim().split('\n');
 }
 
@@ -72,7 +75,13 @@ test("kiln writes every variable where Keras does, and Keras loads kiln's files 
     // The weights file holds exactly the paths Keras' model.weights.h5 holds.
     const weightsFile = join(directory, `${name}.weights.h5`);
     await model.saveWeights(weightsFile);
-    t.deepEqual(datasetPaths(weightsFile).filter((p) => !p.startsWith('optimizer')).sort(), [...keptPaths[name].keras].sort(), `${name}: .weights.h5 paths`);
+    t.deepEqual(
+      datasetPaths(weightsFile)
+        .filter((p) => !p.startsWith('optimizer'))
+        .sort(),
+      [...keptPaths[name].keras].sort(),
+      `${name}: .weights.h5 paths`,
+    );
   }
   const manifest = join(directory, 'manifest.json');
   writeFileSync(manifest, JSON.stringify(cases.map(({ file, entry }) => ({ file, inputs: entry.inputs }))));
@@ -84,7 +93,9 @@ test("kiln writes every variable where Keras does, and Keras loads kiln's files 
     const result = results[k];
     t.is(result.error, undefined, `Keras could not load ${file}`);
     if (!result.outputs) return;
-    entry.outputs.forEach((o, i) => t.true(maxDifference(Float32Array.from(o.values), result.outputs![i].values) < 1e-5, `${file} output ${i} differs by ${maxDifference(Float32Array.from(o.values), result.outputs![i].values)}`));
+    entry.outputs.forEach((o, i) =>
+      t.true(maxDifference(Float32Array.from(o.values), result.outputs![i].values) < 1e-5, `${file} output ${i} differs by ${maxDifference(Float32Array.from(o.values), result.outputs![i].values)}`),
+    );
   });
 });
 
@@ -100,7 +111,10 @@ test("legacy .h5 files name each variable by the layers holding it, as Keras' w.
     await model.save(file);
     // Keras' own auto-numbered names differ (`dense_18`): compare the paths with numbers dropped.
     const shape = (p: string) => p.replace(/_\d+(?=\/|$)/g, '');
-    const ours = datasetPaths(file).filter((p) => p.startsWith('model_weights/')).map(shape).sort();
+    const ours = datasetPaths(file)
+      .filter((p) => p.startsWith('model_weights/'))
+      .map(shape)
+      .sort();
     t.deepEqual(ours, keptPaths[name].h5.map(shape).sort(), name);
   }
 });
@@ -128,7 +142,10 @@ test('recurrent dropout drops units of the state while training, scaled by 1 / (
   const model = new kiln.Sequential([rnn]);
   rnn.setWeights([kiln.tensor(identity), kiln.tensor(identity)]);
   model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0 }), loss: 'mse' });
-  const x = kiln.tensor(Float32Array.from({ length: batch * steps * features }, (_, i) => (Math.floor(i / features) % steps === 0 ? 1 : 0)), [batch, steps, features]);
+  const x = kiln.tensor(
+    Float32Array.from({ length: batch * steps * features }, (_, i) => (Math.floor(i / features) % steps === 0 ? 1 : 0)),
+    [batch, steps, features],
+  );
   const target = kiln.tensor(new Float32Array(batch * features).fill(2), [batch, features]);
   const history = await model.fit(x, target, { epochs: 1, batchSize: batch, verbose: 0 });
   t.true(Math.abs(history.history.loss[0] - 4) < 1e-5, `training loss ${history.history.loss[0]}`);
@@ -136,7 +153,7 @@ test('recurrent dropout drops units of the state while training, scaled by 1 / (
   t.is(rnn.getConfig().recurrentDropout, 0.5);
 });
 
-test('dropout of a recurrent layer\'s inputs: one mask per sequence, shared by its steps, only while training', async (t) => {
+test("dropout of a recurrent layer's inputs: one mask per sequence, shared by its steps, only while training", async (t) => {
   kiln.setSeed(9);
   const [features, steps, batch] = [4, 3, 64];
   const identity = Array.from({ length: features }, (_, i) => Array.from({ length: features }, (_, j) => (i === j ? 1 : 0)));

@@ -30,46 +30,76 @@ for (const [name, cases] of Object.entries(fixture.schedules)) {
     for (const { args, steps, rates } of cases) {
       const schedule = new CLASSES[name](args as never);
       const wrong = steps.filter((step, i) => !close(schedule.call(step), rates[i]));
-      t.deepEqual(wrong, [], `${name}(${JSON.stringify(args)}): steps where kiln differs from Keras ${fixture.keras}: ${wrong.map((s) => `${s}: ${schedule.call(s)} vs ${rates[steps.indexOf(s)]}`).join('; ')}`);
+      t.deepEqual(
+        wrong,
+        [],
+        `${name}(${JSON.stringify(args)}): steps where kiln differs from Keras ${fixture.keras}: ${wrong.map((s) => `${s}: ${schedule.call(s)} vs ${rates[steps.indexOf(s)]}`).join('; ')}`,
+      );
       // getConfig gives back the arguments (with defaults) that rebuild the same schedule.
       const config = schedule.getConfig();
       for (const [key, value] of Object.entries(args)) t.deepEqual(config[key], value, `${name}.getConfig().${key}`);
       const rebuilt = new CLASSES[name](config as never);
-      t.deepEqual(steps.map((s) => rebuilt.call(s)), steps.map((s) => schedule.call(s)));
+      t.deepEqual(
+        steps.map((s) => rebuilt.call(s)),
+        steps.map((s) => schedule.call(s)),
+      );
     }
   });
 }
 
 test('the fixture covers staircase, cycle, warm-up and restarts', (t) => {
-  const args = Object.values(fixture.schedules).flat().map((c) => c.args);
+  const args = Object.values(fixture.schedules)
+    .flat()
+    .map((c) => c.args);
   t.true(args.some((a) => a.staircase === true));
   t.true(args.some((a) => a.cycle === true));
   t.true(args.some((a) => a.warmupTarget !== undefined));
   t.true(fixture.schedules.CosineDecayRestarts.some((c) => c.steps.length > 2 * (c.args.firstDecaySteps as number)));
 });
 
-test('defaults are Keras\': PolynomialDecay ends at 1e-4, linear, no cycle; CosineDecay alpha 0, no warm-up; restarts tMul 2, mMul 1', (t) => {
+test("defaults are Keras': PolynomialDecay ends at 1e-4, linear, no cycle; CosineDecay alpha 0, no warm-up; restarts tMul 2, mMul 1", (t) => {
   t.deepEqual(new schedules.PolynomialDecay({ initialLearningRate: 0.1, decaySteps: 10 }).getConfig(), {
-    initialLearningRate: 0.1, decaySteps: 10, endLearningRate: 0.0001, power: 1, cycle: false,
+    initialLearningRate: 0.1,
+    decaySteps: 10,
+    endLearningRate: 0.0001,
+    power: 1,
+    cycle: false,
   });
   t.deepEqual(new schedules.CosineDecay({ initialLearningRate: 0.1, decaySteps: 10 }).getConfig(), {
-    initialLearningRate: 0.1, decaySteps: 10, alpha: 0, warmupTarget: null, warmupSteps: 0,
+    initialLearningRate: 0.1,
+    decaySteps: 10,
+    alpha: 0,
+    warmupTarget: null,
+    warmupSteps: 0,
   });
   t.deepEqual(new schedules.CosineDecayRestarts({ initialLearningRate: 0.1, firstDecaySteps: 10 }).getConfig(), {
-    initialLearningRate: 0.1, firstDecaySteps: 10, tMul: 2, mMul: 1, alpha: 0,
+    initialLearningRate: 0.1,
+    firstDecaySteps: 10,
+    tMul: 2,
+    mMul: 1,
+    alpha: 0,
   });
   t.deepEqual(new schedules.InverseTimeDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5 }).getConfig(), {
-    initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5, staircase: false,
+    initialLearningRate: 0.1,
+    decaySteps: 10,
+    decayRate: 0.5,
+    staircase: false,
   });
   t.deepEqual(new schedules.PiecewiseConstantDecay({ boundaries: [5], values: [0.1, 0.01] }).getConfig(), { boundaries: [5], values: [0.1, 0.01] });
 });
 
 test('bad arguments throw a ValueError naming the argument', (t) => {
   const cases: [() => unknown, RegExp][] = [
-    [() => new schedules.PiecewiseConstantDecay({ boundaries: [10, 20], values: [0.1, 0.01] }), /length of boundaries should be 1 less than the length of values.*boundaries=\[10, 20\] of length 2.*values=\[0.1, 0.01\] of length 2/],
+    [
+      () => new schedules.PiecewiseConstantDecay({ boundaries: [10, 20], values: [0.1, 0.01] }),
+      /length of boundaries should be 1 less than the length of values.*boundaries=\[10, 20\] of length 2.*values=\[0.1, 0.01\] of length 2/,
+    ],
     [() => new schedules.PiecewiseConstantDecay({ boundaries: [20, 10], values: [0.1, 0.01, 0.001] }), /`boundaries` must be finite numbers in increasing order/],
     [() => new schedules.PiecewiseConstantDecay({ boundaries: [10], values: [0.1, -1] }), /`values\[1\]` must be a finite number >= 0. Received: values\[1\]=-1/],
-    [() => new schedules.InverseTimeDecay({ initialLearningRate: -0.1, decaySteps: 10, decayRate: 0.5 }), /InverseTimeDecay: Argument `initialLearningRate` must be a finite number >= 0. Received: initialLearningRate=-0.1/],
+    [
+      () => new schedules.InverseTimeDecay({ initialLearningRate: -0.1, decaySteps: 10, decayRate: 0.5 }),
+      /InverseTimeDecay: Argument `initialLearningRate` must be a finite number >= 0. Received: initialLearningRate=-0.1/,
+    ],
     [() => new schedules.InverseTimeDecay({ initialLearningRate: 0.1, decaySteps: 0, decayRate: 0.5 }), /InverseTimeDecay: Argument `decaySteps` must be a finite number > 0. Received: decaySteps=0/],
     [() => new schedules.InverseTimeDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: -1 }), /`decayRate`.*decayRate=-1/],
     [() => new schedules.PolynomialDecay({ initialLearningRate: 0.1, decaySteps: -5 }), /PolynomialDecay: Argument `decaySteps` must be a finite number > 0. Received: decaySteps=-5/],
@@ -79,7 +109,10 @@ test('bad arguments throw a ValueError naming the argument', (t) => {
     [() => new schedules.CosineDecay({ initialLearningRate: 0.1, decaySteps: 10, alpha: 2 }), /`alpha` must be a number between 0 and 1. Received: alpha=2/],
     [() => new schedules.CosineDecay({ initialLearningRate: 0.1, decaySteps: 10, warmupTarget: -1, warmupSteps: 5 }), /`warmupTarget`.*warmupTarget=-1/],
     [() => new schedules.CosineDecay({ initialLearningRate: 0.1, decaySteps: 10, warmupTarget: 1, warmupSteps: -5 }), /`warmupSteps`.*warmupSteps=-5/],
-    [() => new schedules.CosineDecayRestarts({ initialLearningRate: 0.1, firstDecaySteps: 0 }), /CosineDecayRestarts: Argument `firstDecaySteps` must be a finite number > 0. Received: firstDecaySteps=0/],
+    [
+      () => new schedules.CosineDecayRestarts({ initialLearningRate: 0.1, firstDecaySteps: 0 }),
+      /CosineDecayRestarts: Argument `firstDecaySteps` must be a finite number > 0. Received: firstDecaySteps=0/,
+    ],
     [() => new schedules.CosineDecayRestarts({ initialLearningRate: 0.1, firstDecaySteps: 10, tMul: 0.5 }), /`tMul` must be a finite number >= 1.*tMul=0.5/],
     [() => new schedules.CosineDecayRestarts({ initialLearningRate: 0.1, firstDecaySteps: 10, mMul: -1 }), /`mMul`.*mMul=-1/],
     [() => new schedules.ExponentialDecay({ initialLearningRate: 0.1, decaySteps: 0, decayRate: 0.9 }), /ExponentialDecay: Argument `decaySteps` must be a finite number > 0. Received: decaySteps=0/],
@@ -101,11 +134,7 @@ async function digitsSubset(n = 2000) {
 }
 
 function mlp() {
-  return new kiln.Sequential([
-    new kiln.layers.Flatten({ inputShape: [28, 28] }),
-    new kiln.layers.Dense(128, { activation: 'relu' }),
-    new kiln.layers.Dense(10, { activation: 'softmax' }),
-  ]);
+  return new kiln.Sequential([new kiln.layers.Flatten({ inputShape: [28, 28] }), new kiln.layers.Dense(128, { activation: 'relu' }), new kiln.layers.Dense(10, { activation: 'softmax' })]);
 }
 
 test.serial('Adam with a CosineDecay (with warm-up) trains the MLP; the optimizer follows the schedule step by step', async (t) => {

@@ -15,16 +15,12 @@ async function post(url: string, body: unknown): Promise<{ status: number; json:
 
 function classifier(): kiln.Model {
   kiln.setSeed(11);
-  return new kiln.Sequential([
-    new kiln.layers.Flatten({ inputShape: [3, 4] }),
-    new kiln.layers.Dense(16, { activation: 'relu' }),
-    new kiln.layers.Dense(5, { activation: 'softmax' }),
-  ]);
+  return new kiln.Sequential([new kiln.layers.Flatten({ inputShape: [3, 4] }), new kiln.layers.Dense(16, { activation: 'relu' }), new kiln.layers.Dense(5, { activation: 'softmax' })]);
 }
 
 const maxDifference = (a: number[], b: ArrayLike<number>) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
 
-test('concurrent predict requests get the model\'s predictions', async (t) => {
+test("concurrent predict requests get the model's predictions", async (t) => {
   const model = classifier();
   const predictor = kilnPredictor(model);
   let nativeCalls = 0;
@@ -56,15 +52,39 @@ test('multi-input, multi-output models take and give objects keyed by name', asy
   const model = new kiln.Model({ inputs: [a, b], outputs: [sum, probabilities] });
   const { url, close } = await startServer(kilnPredictor(model), { port: 0 });
   try {
-    const left = [[1, 2], [-1, 0.5]];
-    const right = [[0, 1, 2], [3, -2, 1]];
-    const reply = await post(url, { instances: [{ left: left[0], right: right[0] }, { left: left[1], right: right[1] }] });
+    const left = [
+      [1, 2],
+      [-1, 0.5],
+    ];
+    const right = [
+      [0, 1, 2],
+      [3, -2, 1],
+    ];
+    const reply = await post(url, {
+      instances: [
+        { left: left[0], right: right[0] },
+        { left: left[1], right: right[1] },
+      ],
+    });
     t.is(reply.status, 200);
     const [total, probs] = await model.predict<kiln.Tensor[]>([kiln.tensor(left), kiln.tensor(right)]);
-    t.true(maxDifference(reply.json.predictions.map((p: any) => p.total).flat(), total.dataSync()) < 1e-6);
-    t.true(maxDifference(reply.json.predictions.map((p: any) => p.probabilities).flat(), probs.dataSync()) < 1e-6);
+    t.true(
+      maxDifference(
+        reply.json.predictions.flatMap((p: any) => p.total),
+        total.dataSync(),
+      ) < 1e-6,
+    );
+    t.true(
+      maxDifference(
+        reply.json.predictions.flatMap((p: any) => p.probabilities),
+        probs.dataSync(),
+      ) < 1e-6,
+    );
     const metadata = await (await fetch(`${url}/metadata`)).json();
-    t.deepEqual(metadata.inputs, [{ name: 'left', shape: [2] }, { name: 'right', shape: [3] }]);
+    t.deepEqual(metadata.inputs, [
+      { name: 'left', shape: [2] },
+      { name: 'right', shape: [3] },
+    ]);
   } finally {
     await close();
   }

@@ -14,11 +14,7 @@ type Predictor = kiln.serving.Predictor;
 
 function classifier(): kiln.Model {
   kiln.setSeed(21);
-  return new kiln.Sequential([
-    new kiln.layers.Flatten({ inputShape: [3, 4] }),
-    new kiln.layers.Dense(8, { activation: 'relu' }),
-    new kiln.layers.Dense(5, { activation: 'softmax' }),
-  ]);
+  return new kiln.Sequential([new kiln.layers.Flatten({ inputShape: [3, 4] }), new kiln.layers.Dense(8, { activation: 'relu' }), new kiln.layers.Dense(5, { activation: 'softmax' })]);
 }
 
 const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
@@ -39,7 +35,7 @@ async function call(url: string, init?: RequestInit): Promise<{ status: number; 
 }
 const postJson = (url: string, body: unknown) => call(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
 
-test('TensorFlow Serving routes: instances, inputs, b64 and binary bodies give model.predict\'s numbers', async (t) => {
+test("TensorFlow Serving routes: instances, inputs, b64 and binary bodies give model.predict's numbers", async (t) => {
   const model = classifier();
   const { url, close } = await startServer(kilnPredictor(model), { port: 0, modelName: 'digits' });
   try {
@@ -75,7 +71,10 @@ test('TensorFlow Serving routes: instances, inputs, b64 and binary bodies give m
     t.is(metadata.json.model_spec.name, 'digits');
     const signature = metadata.json.metadata.signature_def.signature_def.serving_default;
     const [input] = Object.values(signature.inputs) as any[];
-    t.deepEqual(input.tensor_shape.dim.map((d: { size: string }) => d.size), ['-1', '3', '4']);
+    t.deepEqual(
+      input.tensor_shape.dim.map((d: { size: string }) => d.size),
+      ['-1', '3', '4'],
+    );
     t.is(input.dtype, 'DT_FLOAT');
     t.is((await call(`${url}/v1/models/other:predict`, { method: 'POST', body: '{}' })).status, 404);
     t.is((await call(predict)).status, 405);
@@ -94,8 +93,14 @@ test('multi-input models: the columnar form takes an object per input, b64 or li
   const model = new kiln.Model({ inputs: [a, b], outputs: [total, probabilities] });
   const { url, close } = await startServer(kilnPredictor(model), { port: 0 });
   try {
-    const left = [[1, 2], [-1, 0.5]];
-    const right = [[0, 1, 2], [3, -2, 1]];
+    const left = [
+      [1, 2],
+      [-1, 0.5],
+    ];
+    const right = [
+      [0, 1, 2],
+      [3, -2, 1],
+    ];
     const [sum, probs] = await model.predict<kiln.Tensor[]>([kiln.tensor(left), kiln.tensor(right)]);
     const reply = await postJson(`${url}/v1/models/default:predict`, { inputs: { left, right: b64(right.flat()) } });
     t.is(reply.status, 200);
@@ -221,7 +226,10 @@ test('dynamic batching: batchTimeoutMs gathers requests up to maxBatch; maxQueue
   try {
     // Eight one-sample requests at once: one full batch of 6, then the 2 left after the timeout.
     const replies = await Promise.all(Array.from({ length: 8 }, () => postJson(predict, one)));
-    t.deepEqual(replies.map((r) => r.status), new Array(8).fill(200));
+    t.deepEqual(
+      replies.map((r) => r.status),
+      new Array(8).fill(200),
+    );
     t.deepEqual(held.batches, [6, 2]);
 
     // While a batch is held, the queue fills to maxQueue samples and the next request gets 503.
@@ -234,7 +242,10 @@ test('dynamic batching: batchTimeoutMs gathers requests up to maxBatch; maxQueue
     t.is(refused.status, 503);
     t.regex(refused.json.error, /the server is busy: 8 samples are waiting \(limit 8\)/);
     held.release();
-    t.deepEqual((await Promise.all([blocked, ...queued])).map((r) => r.status), [200, 200, 200]);
+    t.deepEqual(
+      (await Promise.all([blocked, ...queued])).map((r) => r.status),
+      [200, 200, 200],
+    );
 
     const metrics = await fetch(`${url}/metrics`);
     t.regex(metrics.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
@@ -320,7 +331,7 @@ test('kiln-nn serve: SIGTERM with a request in flight answers it, refuses the ne
   }
 });
 
-test('kiln-nn serve: a missing or hostile model file exits non-zero with the loader\'s error', async (t) => {
+test("kiln-nn serve: a missing or hostile model file exits non-zero with the loader's error", async (t) => {
   const directory = mkdtempSync(join(tmpdir(), 'kiln-serve-bad-'));
   try {
     const missing = startCli([join(directory, 'absent.keras'), '--port', '0']);

@@ -99,7 +99,14 @@ for (const c of fixture.cases) {
       t.deepEqual(model.inputs[0].shape, [fixture.batch, 4, 3]);
       model.getWeights().forEach((w, k) => allClose(t, w.dataSync(), c.weights[k], 0, 0, `weight ${k}`));
       // Keras saves no states: a loaded model starts from zeros.
-      t.true(statesOf(model).every((s) => s.read().dataSync().every((v) => v === 0)));
+      t.true(
+        statesOf(model).every((s) =>
+          s
+            .read()
+            .dataSync()
+            .every((v) => v === 0),
+        ),
+      );
       await checkSequence(t, model, c);
     });
   }
@@ -118,7 +125,14 @@ for (const c of fixture.cases) {
     t.deepEqual(loaded.inputs[0].shape, [fixture.batch, 4, 3]);
     const trained = model.getWeights();
     loaded.getWeights().forEach((w, k) => t.deepEqual(w.dataSync(), trained[k].dataSync(), `saved weight ${k}`));
-    t.true(statesOf(loaded).every((s) => s.read().dataSync().every((v) => v === 0)));
+    t.true(
+      statesOf(loaded).every((s) =>
+        s
+          .read()
+          .dataSync()
+          .every((v) => v === 0),
+      ),
+    );
   });
 }
 
@@ -149,14 +163,19 @@ test('a stateful layer needs a fixed batch size, and a batch of another size is 
   const model = build('stateful_lstm');
   const three = x.slice([0, 0, 0], [3, 4, 3]);
   const rnn = model.layers[1].name;
-  const message = new RegExp(`${rnn}"?: if an RNN is stateful, the batch size of the input sequences must be the same as the batch size of the initial state: expected batch size 2, received batch size 3`);
+  const message = new RegExp(
+    `${rnn}"?: if an RNN is stateful, the batch size of the input sequences must be the same as the batch size of the initial state: expected batch size 2, received batch size 3`,
+  );
   await t.throwsAsync(() => model.predict(three), { instanceOf: kiln.ValueError, message });
   t.throws(() => model.predictOnBatch(three), { instanceOf: kiln.ValueError, message });
   // predict's default batch size (32) takes all six samples at once.
   await t.throwsAsync(() => model.predict(x), { instanceOf: kiln.ValueError, message: /expected batch size 2, received batch size 6/ });
   t.throws(() => model.layers[1].apply(three), { instanceOf: kiln.ValueError, message });
   model.compile({ optimizer: 'sgd', loss: 'mse' });
-  await t.throwsAsync(() => model.fit(three, kiln.tensor(new Float32Array(6), [3, 2]), { batchSize: 3, verbose: 0 }), { instanceOf: kiln.ValueError, message: /expected batch size 2, received batch size 3/ });
+  await t.throwsAsync(() => model.fit(three, kiln.tensor(new Float32Array(6), [3, 2]), { batchSize: 3, verbose: 0 }), {
+    instanceOf: kiln.ValueError,
+    message: /expected batch size 2, received batch size 3/,
+  });
 });
 
 test('resetStates: layers and models; Bidirectional refuses it unless stateful, as Keras', (t) => {
@@ -167,9 +186,23 @@ test('resetStates: layers and models; Bidirectional refuses it unless stateful, 
   t.is(new kiln.layers.SimpleRNN(2).states, null);
   const model = build('stateful_bidirectional');
   model.predictOnBatch(firstBatch);
-  t.true(statesOf(model).every((s) => s.read().dataSync().some((v) => v !== 0)));
+  t.true(
+    statesOf(model).every((s) =>
+      s
+        .read()
+        .dataSync()
+        .some((v) => v !== 0),
+    ),
+  );
   model.resetState();
-  t.true(statesOf(model).every((s) => s.read().dataSync().every((v) => v === 0)));
+  t.true(
+    statesOf(model).every((s) =>
+      s
+        .read()
+        .dataSync()
+        .every((v) => v === 0),
+    ),
+  );
   t.throws(() => new kiln.layers.GRU(2, { stateful: 'yes' as unknown as boolean }), { instanceOf: kiln.ValueError, message: /`stateful` must be a boolean/ });
 });
 
@@ -178,7 +211,8 @@ test('a Sequential model takes the fixed batch size from inputShape with batchSi
   const model = new kiln.Sequential([new kiln.layers.GRU(3, { stateful: true, returnSequences: true, inputShape: [4, 3], batchSize: fixture.batch })]);
   model.setWeights(c.weights.map(toTensor));
   t.true(model.stateful);
-  for (const [i, expected] of c.calls.entries()) allClose(t, (await model.predict<kiln.Tensor>(firstBatch, { batchSize: fixture.batch })).dataSync(), expected, TOLERANCE, TOLERANCE, `predict call ${i + 1}`);
+  for (const [i, expected] of c.calls.entries())
+    allClose(t, (await model.predict<kiln.Tensor>(firstBatch, { batchSize: fixture.batch })).dataSync(), expected, TOLERANCE, TOLERANCE, `predict call ${i + 1}`);
 });
 
 test('valueAndGrad through a stateful layer carries its states, as a Keras call does', (t) => {

@@ -73,7 +73,10 @@ test.serial('memory: 200 x 10 MB tensors dropped in a synchronous loop stay boun
 // Construction
 
 test('tensor from nested arrays: shape, dtype, size, rank, data', async (t) => {
-  const x = kiln.tensor([[1, 2, 3], [4, 5, 6]]);
+  const x = kiln.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   t.deepEqual(x.shape, [2, 3]);
   t.is(x.dtype, 'float32');
   t.is(x.size, 6);
@@ -83,11 +86,22 @@ test('tensor from nested arrays: shape, dtype, size, rank, data', async (t) => {
   const d = await x.data();
   t.true(d instanceof Float32Array);
   t.deepEqual(Array.from(d), [1, 2, 3, 4, 5, 6]);
-  t.deepEqual(x.toArray(), [[1, 2, 3], [4, 5, 6]]);
-  const cube = kiln.tensor([[[1], [2]], [[3], [4]], [[5], [6]]]);
+  t.deepEqual(x.toArray(), [
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  const cube = kiln.tensor([
+    [[1], [2]],
+    [[3], [4]],
+    [[5], [6]],
+  ]);
   t.deepEqual(cube.shape, [3, 2, 1]);
   t.is(cube.rank, 3);
-  t.deepEqual(cube.toArray(), [[[1], [2]], [[3], [4]], [[5], [6]]]);
+  t.deepEqual(cube.toArray(), [
+    [[1], [2]],
+    [[3], [4]],
+    [[5], [6]],
+  ]);
 });
 
 test('tensor from a flat array, with and without a shape and dtype', (t) => {
@@ -96,7 +110,11 @@ test('tensor from a flat array, with and without a shape and dtype', (t) => {
   t.is(v.rank, 1);
   const m = kiln.tensor([1, 2, 3, 4, 5, 6], [3, 2]);
   t.deepEqual(m.shape, [3, 2]);
-  t.deepEqual(m.toArray(), [[1, 2], [3, 4], [5, 6]]);
+  t.deepEqual(m.toArray(), [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   const inferred = kiln.tensor([1, 2, 3, 4, 5, 6], [-1, 3]);
   t.deepEqual(inferred.shape, [2, 3]);
   const ints = kiln.tensor([1, 2, 3, 4], [2, 2], 'int32');
@@ -119,7 +137,10 @@ test('tensor from typed arrays keeps their dtype', (t) => {
   const u = kiln.tensor(new Uint8Array([1, 2, 255, 0, 9, 8]), [2, 3]);
   t.is(u.dtype, 'uint8');
   t.true(u.dataSync() instanceof Uint8Array);
-  t.deepEqual(u.toArray(), [[1, 2, 255], [0, 9, 8]]);
+  t.deepEqual(u.toArray(), [
+    [1, 2, 255],
+    [0, 9, 8],
+  ]);
   // An explicit dtype converts.
   const asFloat = kiln.tensor(new Uint8Array([1, 200]), [2], 'float32');
   t.is(asFloat.dtype, 'float32');
@@ -160,7 +181,11 @@ test('reshape, with one -1', (t) => {
   t.deepEqual(x.reshape([3, 4]).shape, [3, 4]);
   t.deepEqual(x.reshape([-1]).shape, [12]);
   t.deepEqual(x.reshape([2, -1, 3]).shape, [2, 2, 3]);
-  t.deepEqual(x.reshape([-1, 4]).toArray(), [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]);
+  t.deepEqual(x.reshape([-1, 4]).toArray(), [
+    [1, 2, 3, 4],
+    [5, 6, 7, 8],
+    [9, 10, 11, 12],
+  ]);
   t.deepEqual(values(x.reshape([4, 3])), values(x));
   t.deepEqual(x.shape, [2, 6], 'reshape returns a new tensor');
   t.deepEqual(x.reshape([1, 12, 1]).shape, [1, 12, 1]);
@@ -183,40 +208,95 @@ test('astype: float to int truncates toward zero; int and uint8 to float', (t) =
 });
 
 test('add/sub/mul/div with numbers', (t) => {
-  const x = kiln.tensor([[1, 2], [3, 4]]);
-  t.deepEqual(x.add(1).toArray(), [[2, 3], [4, 5]]);
-  t.deepEqual(x.sub(0.5).toArray(), [[0.5, 1.5], [2.5, 3.5]]);
-  t.deepEqual(x.mul(-2).toArray(), [[-2, -4], [-6, -8]]);
-  t.deepEqual(x.div(4).toArray(), [[0.25, 0.5], [0.75, 1]]);
+  const x = kiln.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
+  t.deepEqual(x.add(1).toArray(), [
+    [2, 3],
+    [4, 5],
+  ]);
+  t.deepEqual(x.sub(0.5).toArray(), [
+    [0.5, 1.5],
+    [2.5, 3.5],
+  ]);
+  t.deepEqual(x.mul(-2).toArray(), [
+    [-2, -4],
+    [-6, -8],
+  ]);
+  t.deepEqual(x.div(4).toArray(), [
+    [0.25, 0.5],
+    [0.75, 1],
+  ]);
   t.deepEqual(x.add(1).shape, [2, 2]);
 });
 
 test('add/sub/mul/div with tensors and arrays, broadcasting', (t) => {
-  const x = kiln.tensor([[1, 2, 3], [4, 5, 6]]);
+  const x = kiln.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   // Same shape.
-  t.deepEqual(x.add(x).toArray(), [[2, 4, 6], [8, 10, 12]]);
-  t.deepEqual(x.sub(x).toArray(), [[0, 0, 0], [0, 0, 0]]);
+  t.deepEqual(x.add(x).toArray(), [
+    [2, 4, 6],
+    [8, 10, 12],
+  ]);
+  t.deepEqual(x.sub(x).toArray(), [
+    [0, 0, 0],
+    [0, 0, 0],
+  ]);
   // A row.
-  t.deepEqual(x.add(kiln.tensor([10, 20, 30])).toArray(), [[11, 22, 33], [14, 25, 36]]);
-  t.deepEqual(x.mul([1, 0, -1]).toArray(), [[1, 0, -3], [4, 0, -6]]);
+  t.deepEqual(x.add(kiln.tensor([10, 20, 30])).toArray(), [
+    [11, 22, 33],
+    [14, 25, 36],
+  ]);
+  t.deepEqual(x.mul([1, 0, -1]).toArray(), [
+    [1, 0, -3],
+    [4, 0, -6],
+  ]);
   // A column.
-  t.deepEqual(x.div(kiln.tensor([[1], [2]])).toArray(), [[1, 2, 3], [2, 2.5, 3]]);
-  t.deepEqual(x.sub(new Float32Array([1, 1, 1])).toArray(), [[0, 1, 2], [3, 4, 5]]);
+  t.deepEqual(x.div(kiln.tensor([[1], [2]])).toArray(), [
+    [1, 2, 3],
+    [2, 2.5, 3],
+  ]);
+  t.deepEqual(x.sub(new Float32Array([1, 1, 1])).toArray(), [
+    [0, 1, 2],
+    [3, 4, 5],
+  ]);
   // Both sides broadcast: [2, 1] x [1, 3] is an outer product.
   const outer = kiln.tensor([[1], [2]]).mul(kiln.tensor([[1, 10, 100]]));
   t.deepEqual(outer.shape, [2, 3]);
-  t.deepEqual(outer.toArray(), [[1, 10, 100], [2, 20, 200]]);
+  t.deepEqual(outer.toArray(), [
+    [1, 10, 100],
+    [2, 20, 200],
+  ]);
   // Rank 3 with rank 1.
   const cube = kiln.tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
-  t.deepEqual(cube.add([100, 200]).toArray(), [[[101, 202], [103, 204]], [[105, 206], [107, 208]]]);
+  t.deepEqual(cube.add([100, 200]).toArray(), [
+    [
+      [101, 202],
+      [103, 204],
+    ],
+    [
+      [105, 206],
+      [107, 208],
+    ],
+  ]);
   // A scalar tensor.
-  t.deepEqual(x.mul(kiln.tensor(2 as any)).toArray(), [[2, 4, 6], [8, 10, 12]]);
+  t.deepEqual(x.mul(kiln.tensor(2 as any)).toArray(), [
+    [2, 4, 6],
+    [8, 10, 12],
+  ]);
   // Division by zero follows IEEE.
   t.deepEqual(values(kiln.tensor([1, -1, 0]).div(0)).map(String), ['Infinity', '-Infinity', 'NaN']);
 });
 
 test('argMax: last axis by default, other axes, int32 result, first of ties', (t) => {
-  const x = kiln.tensor([[1, 9, 3], [7, 2, 7], [0, 0, 5]]);
+  const x = kiln.tensor([
+    [1, 9, 3],
+    [7, 2, 7],
+    [0, 0, 5],
+  ]);
   const a = x.argMax();
   t.is(a.dtype, 'int32');
   t.deepEqual(a.shape, [3]);
@@ -227,41 +307,83 @@ test('argMax: last axis by default, other axes, int32 result, first of ties', (t
   t.deepEqual(values(kiln.ops.argMax(x, 0)), [1, 0, 1]);
   const cube = kiln.tensor([1, 5, 3, 2, 8, 0, 4, 4], [2, 2, 2]);
   // cube = [[[1, 5], [3, 2]], [[8, 0], [4, 4]]]
-  t.deepEqual(cube.argMax(1).toArray(), [[1, 0], [0, 1]]);
-  t.deepEqual(cube.argMax(0).toArray(), [[1, 0], [1, 1]]);
+  t.deepEqual(cube.argMax(1).toArray(), [
+    [1, 0],
+    [0, 1],
+  ]);
+  t.deepEqual(cube.argMax(0).toArray(), [
+    [1, 0],
+    [1, 1],
+  ]);
   t.deepEqual(values(kiln.tensor([2, 7, 7, 1]).argMax()), [1], 'first of ties');
   t.deepEqual(values(kiln.tensor([-3, -1, -2]).argMax()), [1]);
 });
 
 test('slice, with -1 sizes', (t) => {
-  const x = kiln.tensor([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]);
-  t.deepEqual(x.slice([0, 0], [2, 2]).toArray(), [[1, 2], [5, 6]]);
-  t.deepEqual(x.slice([1, 1], [-1, -1]).toArray(), [[6, 7, 8], [10, 11, 12]]);
+  const x = kiln.tensor([
+    [1, 2, 3, 4],
+    [5, 6, 7, 8],
+    [9, 10, 11, 12],
+  ]);
+  t.deepEqual(x.slice([0, 0], [2, 2]).toArray(), [
+    [1, 2],
+    [5, 6],
+  ]);
+  t.deepEqual(x.slice([1, 1], [-1, -1]).toArray(), [
+    [6, 7, 8],
+    [10, 11, 12],
+  ]);
   t.deepEqual(x.slice([1, 0], [1, -1]).toArray(), [[5, 6, 7, 8]]);
   t.deepEqual(x.slice([0, 3], [-1, 1]).toArray(), [[4], [8], [12]]);
   t.deepEqual(x.slice([2, 0], [1, 4]).shape, [1, 4]);
-  t.deepEqual(kiln.ops.slice(x, [0, 2], [3, 2]).toArray(), [[3, 4], [7, 8], [11, 12]]);
+  t.deepEqual(kiln.ops.slice(x, [0, 2], [3, 2]).toArray(), [
+    [3, 4],
+    [7, 8],
+    [11, 12],
+  ]);
   t.deepEqual(values(kiln.tensor([1, 2, 3, 4, 5]).slice([3], [-1])), [4, 5]);
   // Slicing keeps the dtype.
   t.is(kiln.tensor(new Int32Array([1, 2, 3])).slice([1], [2]).dtype, 'int32');
 });
 
 test('gather: rows at the indices, repeats allowed, from arrays, typed arrays or tensors', (t) => {
-  const x = kiln.tensor([[1, 2], [3, 4], [5, 6]]);
-  t.deepEqual(x.gather([2, 0, 2]).toArray(), [[5, 6], [1, 2], [5, 6]]);
+  const x = kiln.tensor([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
+  t.deepEqual(x.gather([2, 0, 2]).toArray(), [
+    [5, 6],
+    [1, 2],
+    [5, 6],
+  ]);
   t.deepEqual(x.gather(new Int32Array([1])).toArray(), [[3, 4]]);
-  t.deepEqual(x.gather(kiln.tensor([1, 0], undefined, 'int32')).toArray(), [[3, 4], [1, 2]]);
+  t.deepEqual(x.gather(kiln.tensor([1, 0], undefined, 'int32')).toArray(), [
+    [3, 4],
+    [1, 2],
+  ]);
   t.deepEqual(values(kiln.tensor([10, 20, 30, 40]).gather([3, 1])), [40, 20]);
   t.deepEqual(kiln.ops.gather(x, [0]).toArray(), [[1, 2]]);
   t.is(kiln.tensor(new Uint8Array([7, 8, 9])).gather([2]).dtype, 'uint8');
 });
 
 test('transpose: reverses the axes by default, or follows perm', (t) => {
-  const x = kiln.tensor([[1, 2, 3], [4, 5, 6]]);
+  const x = kiln.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   const xt = x.transpose();
   t.deepEqual(xt.shape, [3, 2]);
-  t.deepEqual(xt.toArray(), [[1, 4], [2, 5], [3, 6]]);
-  t.deepEqual(x.transpose([1, 0]).toArray(), [[1, 4], [2, 5], [3, 6]]);
+  t.deepEqual(xt.toArray(), [
+    [1, 4],
+    [2, 5],
+    [3, 6],
+  ]);
+  t.deepEqual(x.transpose([1, 0]).toArray(), [
+    [1, 4],
+    [2, 5],
+    [3, 6],
+  ]);
   t.deepEqual(x.transpose([0, 1]).toArray(), x.toArray());
   const cube = kiln.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23], [2, 3, 4]);
   const p = cube.transpose([2, 0, 1]);
@@ -277,29 +399,68 @@ test('transpose: reverses the axes by default, or follows perm', (t) => {
 // kiln.ops, checked against values computed here
 
 test('ops.matmul: [m, k] x [k, n] and a batch of rows', (t) => {
-  const a = kiln.tensor([[1, 2, 3], [4, 5, 6]]);
-  const b = kiln.tensor([[7, 8], [9, 10], [11, 12]]);
+  const a = kiln.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
+  const b = kiln.tensor([
+    [7, 8],
+    [9, 10],
+    [11, 12],
+  ]);
   const c = kiln.ops.matmul(a, b);
   t.deepEqual(c.shape, [2, 2]);
-  t.deepEqual(c.toArray(), [[58, 64], [139, 154]]);
+  t.deepEqual(c.toArray(), [
+    [58, 64],
+    [139, 154],
+  ]);
   // Arrays are accepted for tensor arguments.
-  t.deepEqual(kiln.ops.matmul([[1, 0], [0, 1]], [[2, 3], [4, 5]]).toArray(), [[2, 3], [4, 5]]);
+  t.deepEqual(
+    kiln.ops
+      .matmul(
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        [
+          [2, 3],
+          [4, 5],
+        ],
+      )
+      .toArray(),
+    [
+      [2, 3],
+      [4, 5],
+    ],
+  );
   // Rank 3 times a matrix applies to the last axis.
   const batch = kiln.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 2, 3]);
   const out = kiln.ops.matmul(batch, b);
   t.deepEqual(out.shape, [2, 2, 2]);
-  t.deepEqual(out.toArray(), [[[58, 64], [139, 154]], [[220, 244], [301, 334]]]);
+  t.deepEqual(out.toArray(), [
+    [
+      [58, 64],
+      [139, 154],
+    ],
+    [
+      [220, 244],
+      [301, 334],
+    ],
+  ]);
   // A larger product against a plain loop.
-  const m = 17, k = 33, n = 9;
+  const m = 17,
+    k = 33,
+    n = 9;
   const x = kiln.random.uniform([m, k], -1, 1);
   const w = kiln.random.uniform([k, n], -1, 1);
   const [xv, wv] = [values(x), values(w)];
   const expected: number[] = [];
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let q = 0; q < k; q++) s += xv[i * k + q] * wv[q * n + j];
-    expected.push(s);
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) s += xv[i * k + q] * wv[q * n + j];
+      expected.push(s);
+    }
   close(t, kiln.ops.matmul(x, w).dataSync(), expected, 1e-5, 'matmul');
 });
 
@@ -307,11 +468,29 @@ test('ops: relu, sigmoid, tanh, exp, log, square, sqrt, negative, abs', (t) => {
   const xs = [-2, -0.5, 0, 0.5, 3];
   const x = kiln.tensor(xs);
   close(t, kiln.ops.relu(x).dataSync(), [0, 0, 0, 0.5, 3], 0, 'relu');
-  close(t, kiln.ops.sigmoid(x).dataSync(), xs.map((v) => 1 / (1 + Math.exp(-v))), 1e-6, 'sigmoid');
+  close(
+    t,
+    kiln.ops.sigmoid(x).dataSync(),
+    xs.map((v) => 1 / (1 + Math.exp(-v))),
+    1e-6,
+    'sigmoid',
+  );
   close(t, kiln.ops.tanh(x).dataSync(), xs.map(Math.tanh), 1e-6, 'tanh');
   close(t, kiln.ops.exp(x).dataSync(), xs.map(Math.exp), 1e-6, 'exp');
-  close(t, kiln.ops.square(x).dataSync(), xs.map((v) => v * v), 0, 'square');
-  close(t, kiln.ops.negative(x).dataSync(), xs.map((v) => -v), 0, 'negative');
+  close(
+    t,
+    kiln.ops.square(x).dataSync(),
+    xs.map((v) => v * v),
+    0,
+    'square',
+  );
+  close(
+    t,
+    kiln.ops.negative(x).dataSync(),
+    xs.map((v) => -v),
+    0,
+    'negative',
+  );
   close(t, kiln.ops.abs(x).dataSync(), xs.map(Math.abs), 0, 'abs');
   const pos = [0.25, 1, 2, 9, 100];
   close(t, kiln.ops.log(pos).dataSync(), pos.map(Math.log), 1e-6, 'log');
@@ -320,11 +499,29 @@ test('ops: relu, sigmoid, tanh, exp, log, square, sqrt, negative, abs', (t) => {
   t.true(Number.isNaN(kiln.ops.sqrt([-1]).dataSync()[0]));
   // Extreme inputs stay finite where the math is.
   close(t, kiln.ops.sigmoid([-100, 100]).dataSync(), [0, 1], 1e-6, 'sigmoid saturates');
-  t.deepEqual(kiln.ops.relu(kiln.tensor([[1, -1], [-2, 2]])).toArray(), [[1, 0], [0, 2]]);
+  t.deepEqual(
+    kiln.ops
+      .relu(
+        kiln.tensor([
+          [1, -1],
+          [-2, 2],
+        ]),
+      )
+      .toArray(),
+    [
+      [1, 0],
+      [0, 2],
+    ],
+  );
 });
 
 test('ops.softmax: rows sum to 1 and match exp(x) / sum exp(x), even for large values', (t) => {
-  const rows = [[1, 2, 3], [0, 0, 0], [-1, 5, 2], [1000, 1001, 1002]];
+  const rows = [
+    [1, 2, 3],
+    [0, 0, 0],
+    [-1, 5, 2],
+    [1000, 1001, 1002],
+  ];
   const s = kiln.ops.softmax(kiln.tensor(rows));
   t.deepEqual(s.shape, [4, 3]);
   const out = s.toArray() as number[][];
@@ -332,8 +529,20 @@ test('ops.softmax: rows sum to 1 and match exp(x) / sum exp(x), even for large v
     const m = Math.max(...row);
     const e = row.map((v) => Math.exp(v - m));
     const z = e.reduce((a, b) => a + b, 0);
-    close(t, out[r], e.map((v) => v / z), 1e-6, `softmax row ${r}`);
-    close(t, out[r].reduce((a, b) => a + b, 0), 1, 1e-6, `row ${r} sums to 1`);
+    close(
+      t,
+      out[r],
+      e.map((v) => v / z),
+      1e-6,
+      `softmax row ${r}`,
+    );
+    close(
+      t,
+      out[r].reduce((a, b) => a + b, 0),
+      1,
+      1e-6,
+      `row ${r} sums to 1`,
+    );
   });
   const big = kiln.ops.softmax(kiln.random.normal([50, 10], 0, 5));
   const sums = kiln.ops.sum(big, -1);
@@ -341,7 +550,10 @@ test('ops.softmax: rows sum to 1 and match exp(x) / sum exp(x), even for large v
 });
 
 test('ops.sum/mean/max: whole tensor, each axis, keepDims', (t) => {
-  const x = kiln.tensor([[1, 5, 3], [4, 2, 6]]);
+  const x = kiln.tensor([
+    [1, 5, 3],
+    [4, 2, 6],
+  ]);
   // Whole tensor.
   const total = kiln.ops.sum(x);
   t.deepEqual(total.shape, []);
@@ -364,32 +576,84 @@ test('ops.sum/mean/max: whole tensor, each axis, keepDims', (t) => {
   t.deepEqual(kiln.ops.mean(x, 1, true).toArray(), [[3], [4]]);
   // The middle axis of a rank-3 tensor.
   const cube = kiln.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]);
-  t.deepEqual(kiln.ops.sum(cube, 1).toArray(), [[9, 12], [27, 30]]);
+  t.deepEqual(kiln.ops.sum(cube, 1).toArray(), [
+    [9, 12],
+    [27, 30],
+  ]);
   t.deepEqual(kiln.ops.max(cube, 1, true).shape, [2, 1, 2]);
   t.deepEqual(kiln.ops.mean(cube, 1, true).toArray(), [[[3, 4]], [[9, 10]]]);
   // Negative values: max is not clipped at 0.
-  t.deepEqual(kiln.ops.max(kiln.tensor([[-3, -1], [-2, -5]]), 1).toArray(), [-1, -2]);
+  t.deepEqual(
+    kiln.ops
+      .max(
+        kiln.tensor([
+          [-3, -1],
+          [-2, -5],
+        ]),
+        1,
+      )
+      .toArray(),
+    [-1, -2],
+  );
 });
 
 test('ops.concat along each axis', (t) => {
-  const a = kiln.tensor([[1, 2], [3, 4]]);
+  const a = kiln.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   const b = kiln.tensor([[5, 6]]);
   const c = kiln.tensor([[7], [8]]);
-  t.deepEqual(kiln.ops.concat([a, b], 0).toArray(), [[1, 2], [3, 4], [5, 6]]);
-  t.deepEqual(kiln.ops.concat([a, c], 1).toArray(), [[1, 2, 7], [3, 4, 8]]);
-  t.deepEqual(kiln.ops.concat([a, c]).toArray(), [[1, 2, 7], [3, 4, 8]], 'default axis is -1');
+  t.deepEqual(kiln.ops.concat([a, b], 0).toArray(), [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
+  t.deepEqual(kiln.ops.concat([a, c], 1).toArray(), [
+    [1, 2, 7],
+    [3, 4, 8],
+  ]);
+  t.deepEqual(
+    kiln.ops.concat([a, c]).toArray(),
+    [
+      [1, 2, 7],
+      [3, 4, 8],
+    ],
+    'default axis is -1',
+  );
   t.deepEqual(kiln.ops.concat([a, a, a], 0).shape, [6, 2]);
   t.deepEqual(values(kiln.ops.concat([kiln.tensor([1]), kiln.tensor([2, 3])], 0)), [1, 2, 3]);
 });
 
 test('ops: add/sub/mul/div/maximum/minimum functions with broadcasting', (t) => {
-  const x = kiln.tensor([[1, -2, 3], [-4, 5, -6]]);
-  t.deepEqual(kiln.ops.add(x, [1, 1, 1]).toArray(), [[2, -1, 4], [-3, 6, -5]]);
-  t.deepEqual(kiln.ops.sub(10, x).toArray(), [[9, 12, 7], [14, 5, 16]]);
-  t.deepEqual(kiln.ops.mul(x, [[2], [-1]]).toArray(), [[2, -4, 6], [4, -5, 6]]);
-  t.deepEqual(kiln.ops.div(x, 2).toArray(), [[0.5, -1, 1.5], [-2, 2.5, -3]]);
-  t.deepEqual(kiln.ops.maximum(x, 0).toArray(), [[1, 0, 3], [0, 5, 0]]);
-  t.deepEqual(kiln.ops.minimum(x, [0, 0, 10]).toArray(), [[0, -2, 3], [-4, 0, -6]]);
+  const x = kiln.tensor([
+    [1, -2, 3],
+    [-4, 5, -6],
+  ]);
+  t.deepEqual(kiln.ops.add(x, [1, 1, 1]).toArray(), [
+    [2, -1, 4],
+    [-3, 6, -5],
+  ]);
+  t.deepEqual(kiln.ops.sub(10, x).toArray(), [
+    [9, 12, 7],
+    [14, 5, 16],
+  ]);
+  t.deepEqual(kiln.ops.mul(x, [[2], [-1]]).toArray(), [
+    [2, -4, 6],
+    [4, -5, 6],
+  ]);
+  t.deepEqual(kiln.ops.div(x, 2).toArray(), [
+    [0.5, -1, 1.5],
+    [-2, 2.5, -3],
+  ]);
+  t.deepEqual(kiln.ops.maximum(x, 0).toArray(), [
+    [1, 0, 3],
+    [0, 5, 0],
+  ]);
+  t.deepEqual(kiln.ops.minimum(x, [0, 0, 10]).toArray(), [
+    [0, -2, 3],
+    [-4, 0, -6],
+  ]);
   t.deepEqual(kiln.ops.reshape(x, [3, -1]).shape, [3, 2]);
 });
 
@@ -438,7 +702,10 @@ test('random.randint: int32 values in [low, high), every value drawn', (t) => {
   t.true(xs.every((v) => Number.isInteger(v) && v >= -3 && v < 4));
   const counts = new Map<number, number>();
   for (const v of xs) counts.set(v, (counts.get(v) ?? 0) + 1);
-  t.deepEqual([...counts.keys()].sort((a, b) => a - b), [-3, -2, -1, 0, 1, 2, 3]);
+  t.deepEqual(
+    [...counts.keys()].sort((a, b) => a - b),
+    [-3, -2, -1, 0, 1, 2, 3],
+  );
   for (const c of counts.values()) t.true(Math.abs(c - 10_000 / 7) < 200, `count ${c}`);
   t.deepEqual(kiln.random.randint(0, 10, [2, 3]).shape, [2, 3]);
 });
@@ -475,9 +742,17 @@ test('utils.toCategorical', (t) => {
   const y = kiln.utils.toCategorical([0, 2, 1, 2]);
   t.is(y.dtype, 'float32');
   t.deepEqual(y.shape, [4, 3]);
-  t.deepEqual(y.toArray(), [[1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 1]]);
+  t.deepEqual(y.toArray(), [
+    [1, 0, 0],
+    [0, 0, 1],
+    [0, 1, 0],
+    [0, 0, 1],
+  ]);
   const wide = kiln.utils.toCategorical(kiln.tensor([1, 0], undefined, 'int32'), 4);
-  t.deepEqual(wide.toArray(), [[0, 1, 0, 0], [1, 0, 0, 0]]);
+  t.deepEqual(wide.toArray(), [
+    [0, 1, 0, 0],
+    [1, 0, 0, 0],
+  ]);
   const bytes = kiln.utils.toCategorical(new Uint8Array([9, 0]), 10);
   t.deepEqual(bytes.shape, [2, 10]);
   t.deepEqual(values(bytes.argMax()), [9, 0]);
@@ -486,7 +761,10 @@ test('utils.toCategorical', (t) => {
 });
 
 test('dispose: later use throws a KilnError, not a crash', (t) => {
-  const x = kiln.tensor([[1, 2], [3, 4]]);
+  const x = kiln.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   t.false(x.isDisposed);
   x.dispose();
   t.true(x.isDisposed);
@@ -536,12 +814,22 @@ test('dispose: a disposed tensor passed to predict is refused with a KilnError',
 test('dispose: a disposed tensor passed to fit is refused with a KilnError', async (t) => {
   const model = new kiln.Sequential([new kiln.layers.Dense(1, { inputShape: [2] })]);
   model.compile({ optimizer: 'sgd', loss: 'mse' });
-  const x = kiln.tensor([[1, 2], [3, 4]]);
+  const x = kiln.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   const y = kiln.tensor([[1], [2]]);
   x.dispose();
   await t.throwsAsync(model.fit(x, y, { verbose: 0 }), { instanceOf: kiln.KilnError });
   await t.throwsAsync(model.evaluate(x, y, { verbose: 0 }), { instanceOf: kiln.KilnError });
-  const h = await model.fit(kiln.tensor([[1, 2], [3, 4]]), y, { verbose: 0 });
+  const h = await model.fit(
+    kiln.tensor([
+      [1, 2],
+      [3, 4],
+    ]),
+    y,
+    { verbose: 0 },
+  );
   t.is(h.history.loss.length, 1);
 });
 
@@ -557,22 +845,50 @@ function expectError(t: ExecutionContext, f: () => unknown, type: typeof kiln.Ki
 
 test('errors: ragged nested arrays -> ShapeError', (t) => {
   expectError(t, () => kiln.tensor([[1, 2], [3]]), kiln.ShapeError, [/ragged/i, /2/, /1/]);
-  expectError(t, () => kiln.tensor([[1, 2], [3, 4, 5]]), kiln.ShapeError, [/expected 2/, /got 3/]);
+  expectError(
+    t,
+    () =>
+      kiln.tensor([
+        [1, 2],
+        [3, 4, 5],
+      ]),
+    kiln.ShapeError,
+    [/expected 2/, /got 3/],
+  );
   expectError(t, () => kiln.tensor([[1, 2], 3] as any), kiln.ShapeError, [/ragged/i]);
   // Refused, though the message ("shape [2, 2] needs 4 values, got 3") does not say ragged.
   expectError(t, () => kiln.tensor([1, [2, 3]] as any), kiln.ShapeError, []);
-  expectError(t, () => kiln.tensor([[[1], [2]], [[3], [4, 5]]]), kiln.ShapeError, [/ragged/i]);
+  expectError(
+    t,
+    () =>
+      kiln.tensor([
+        [[1], [2]],
+        [[3], [4, 5]],
+      ]),
+    kiln.ShapeError,
+    [/ragged/i],
+  );
 });
 
 // Library bug: a number before an array at the same depth is taken as a whole row, so these
 // ragged arrays are accepted with a made-up shape ([1, [2]] becomes [[1], [2]]).
 test('errors: ragged arrays that start with a number -> ShapeError', (t) => {
   t.throws(() => kiln.tensor([1, [2]] as any), { instanceOf: kiln.ShapeError, message: /ragged/i });
-  t.throws(() => kiln.tensor([[1, 2], [3, [4]]] as any), { instanceOf: kiln.ShapeError, message: /ragged/i });
+  t.throws(
+    () =>
+      kiln.tensor([
+        [1, 2],
+        [3, [4]],
+      ] as any),
+    { instanceOf: kiln.ShapeError, message: /ragged/i },
+  );
 });
 
 test('errors: impossible shapes -> ShapeError naming both', (t) => {
-  const x = kiln.tensor([[1, 2, 3], [4, 5, 6]]);
+  const x = kiln.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   expectError(t, () => x.reshape([4, 2]), kiln.ShapeError, [/\[2, 3\]/, /\[4, 2\]/]);
   expectError(t, () => x.reshape([4, -1]), kiln.ShapeError, [/\[4, -1\]/, /6/]);
   expectError(t, () => kiln.tensor([1, 2, 3], [2, 2]), kiln.ShapeError, [/3 values/, /\[2, 2\]/]);
@@ -593,12 +909,39 @@ test('errors: unknown dtype -> ValueError listing the valid ones', (t) => {
 });
 
 test('errors: matmul of mismatched shapes -> ShapeError naming both shapes', (t) => {
-  expectError(t, () => kiln.ops.matmul(kiln.tensor([[1, 2, 3]]), kiln.tensor([[1, 2], [3, 4]])), kiln.ShapeError, [/\[1, 3\]/, /\[2, 2\]/]);
-  expectError(t, () => kiln.ops.matmul(kiln.tensor([[1, 2], [3, 4]]), kiln.tensor([[1, 2, 3]])), kiln.ShapeError, [/\[2, 2\]/, /\[1, 3\]/]);
+  expectError(
+    t,
+    () =>
+      kiln.ops.matmul(
+        kiln.tensor([[1, 2, 3]]),
+        kiln.tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      ),
+    kiln.ShapeError,
+    [/\[1, 3\]/, /\[2, 2\]/],
+  );
+  expectError(
+    t,
+    () =>
+      kiln.ops.matmul(
+        kiln.tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        kiln.tensor([[1, 2, 3]]),
+      ),
+    kiln.ShapeError,
+    [/\[2, 2\]/, /\[1, 3\]/],
+  );
 });
 
 test('errors: broadcasting, concat, slice, gather, transpose, argMax, reductions', (t) => {
-  const x = kiln.tensor([[1, 2, 3], [4, 5, 6]]);
+  const x = kiln.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   expectError(t, () => x.add(kiln.tensor([1, 2])), kiln.ShapeError, [/\[2, 3\]/, /\[2\]/]);
   expectError(t, () => kiln.ops.concat([x, kiln.tensor([[1, 2]])], 0), kiln.ShapeError, [/\[1, 2\]/, /\[2, 3\]/]);
   expectError(t, () => x.slice([1, 0], [5, 1]), kiln.KilnError, [/slice/, /5/]);
@@ -612,7 +955,12 @@ test('errors: broadcasting, concat, slice, gather, transpose, argMax, reductions
 });
 
 test('errors: every error class is a KilnError and an Error, with its own name', (t) => {
-  for (const [cls, name] of [[kiln.ShapeError, 'ShapeError'], [kiln.ValueError, 'ValueError'], [kiln.RuntimeError, 'RuntimeError'], [kiln.FileFormatError, 'FileFormatError']] as const) {
+  for (const [cls, name] of [
+    [kiln.ShapeError, 'ShapeError'],
+    [kiln.ValueError, 'ValueError'],
+    [kiln.RuntimeError, 'RuntimeError'],
+    [kiln.FileFormatError, 'FileFormatError'],
+  ] as const) {
     const e = new cls('message');
     t.true(e instanceof kiln.KilnError);
     t.true(e instanceof Error);

@@ -123,27 +123,51 @@ test('TensorBoard writes Keras 3 scalars, histograms and the graph in TFRecord e
 
   const trainScalars = scalars(train);
   t.deepEqual([...trainScalars.keys()].sort(), ['batch_accuracy', 'batch_loss', 'epoch_accuracy', 'epoch_learning_rate', 'epoch_loss']);
-  t.deepEqual(trainScalars.get('epoch_loss'), history.history.loss.map((v, epoch) => [epoch, f32(v)]));
-  t.deepEqual(trainScalars.get('epoch_accuracy'), history.history.accuracy.map((v, epoch) => [epoch, f32(v)]));
-  t.deepEqual(trainScalars.get('epoch_learning_rate'), [0, 1, 2].map((epoch) => [epoch, f32(0.002)]));
+  t.deepEqual(
+    trainScalars.get('epoch_loss'),
+    history.history.loss.map((v, epoch) => [epoch, f32(v)]),
+  );
+  t.deepEqual(
+    trainScalars.get('epoch_accuracy'),
+    history.history.accuracy.map((v, epoch) => [epoch, f32(v)]),
+  );
+  t.deepEqual(
+    trainScalars.get('epoch_learning_rate'),
+    [0, 1, 2].map((epoch) => [epoch, f32(0.002)]),
+  );
   // 320 training samples in batches of 64: 5 batches an epoch, steps 1..15; the running loss
   // after an epoch's last batch is that epoch's loss.
   const batchLoss = trainScalars.get('batch_loss')!;
-  t.deepEqual(batchLoss.map(([step]) => step), Array.from({ length: 15 }, (_, i) => i + 1));
+  t.deepEqual(
+    batchLoss.map(([step]) => step),
+    Array.from({ length: 15 }, (_, i) => i + 1),
+  );
   history.history.loss.forEach((loss, epoch) => t.true(Math.abs(batchLoss[epoch * 5 + 4][1] - loss) < 1e-6));
 
   const validationScalars = scalars(validation);
   t.deepEqual([...validationScalars.keys()].sort(), ['epoch_accuracy', 'epoch_loss', 'evaluation_accuracy_vs_iterations', 'evaluation_loss_vs_iterations']);
-  t.deepEqual(validationScalars.get('epoch_loss'), history.history.val_loss.map((v, epoch) => [epoch, f32(v)]));
-  t.deepEqual(validationScalars.get('evaluation_accuracy_vs_iterations'), history.history.val_accuracy.map((v, epoch) => [(epoch + 1) * 5, f32(v)]));
+  t.deepEqual(
+    validationScalars.get('epoch_loss'),
+    history.history.val_loss.map((v, epoch) => [epoch, f32(v)]),
+  );
+  t.deepEqual(
+    validationScalars.get('evaluation_accuracy_vs_iterations'),
+    history.history.val_accuracy.map((v, epoch) => [(epoch + 1) * 5, f32(v)]),
+  );
 
   // Histograms: 30 float64 buckets [left, right, count] over each weight's range, per epoch.
   const histograms = train.flatMap((e) => (e.summary?.value ?? []).filter((v) => v.metadata.pluginData.pluginName === 'histograms').map((v) => ({ step: e.step, ...v })));
   t.deepEqual([...new Set(histograms.map((h) => h.tag))], ['hidden/kernel/histogram', 'hidden/bias/histogram', 'scores/kernel/histogram', 'scores/bias/histogram']);
-  t.deepEqual(histograms.filter((h) => h.tag === 'hidden/kernel/histogram').map((h) => h.step), [0, 1, 2]);
+  t.deepEqual(
+    histograms.filter((h) => h.tag === 'hidden/kernel/histogram').map((h) => h.step),
+    [0, 1, 2],
+  );
   const last = histograms.filter((h) => h.tag === 'scores/kernel/histogram').pop()!;
   t.is(last.tensor.dtype, 2);
-  t.deepEqual(last.tensor.tensorShape.dim!.map((d) => d.size), [30, 3]);
+  t.deepEqual(
+    last.tensor.tensorShape.dim!.map((d) => d.size),
+    [30, 3],
+  );
   const content = Buffer.from(last.tensor.tensorContent);
   const rows = Array.from({ length: 30 }, (_, b) => [0, 1, 2].map((k) => content.readDoubleLE((b * 3 + k) * 8)));
   const kernel = Array.from(model.getLayer('scores').getWeights()[0].dataSync());
@@ -151,11 +175,17 @@ test('TensorBoard writes Keras 3 scalars, histograms and the graph in TFRecord e
   const max = Math.max(...kernel);
   t.is(rows[0][0], min);
   t.is(rows[29][1], max);
-  t.is(rows.reduce((sum, row) => sum + row[2], 0), 32 * 10);
+  t.is(
+    rows.reduce((sum, row) => sum + row[2], 0),
+    32 * 10,
+  );
   const width = (max - min) / 30;
   const expected = new Array(30).fill(0);
   for (const v of kernel) expected[Math.min(29, Math.floor((v - min) / width))]++;
-  t.deepEqual(rows.map((row) => row[2]), expected);
+  t.deepEqual(
+    rows.map((row) => row[2]),
+    expected,
+  );
 
   const graphEvent = train.find((e) => e.graphDef && e.graphDef.length > 0)!;
   const graph = GraphDef.toObject(GraphDef.decode(graphEvent.graphDef!)) as { node: { name: string; op: string; input?: string[] }[] };
@@ -167,7 +197,12 @@ test('TensorBoard writes Keras 3 scalars, histograms and the graph in TFRecord e
 test('TensorBoard updateFreq n writes batch values every n batches; epoch writes none', async (t) => {
   const every2 = await trainWithTensorBoard({ updateFreq: 2, writeGraph: false });
   const events = readEvents(eventFile(join(every2.logDir, 'train')));
-  t.deepEqual(scalars(events).get('batch_loss')!.map(([step]) => step), [2, 4, 6, 8, 10, 12, 14]);
+  t.deepEqual(
+    scalars(events)
+      .get('batch_loss')!
+      .map(([step]) => step),
+    [2, 4, 6, 8, 10, 12, 14],
+  );
   t.false(events.some((e) => e.graphDef && e.graphDef.length > 0));
   const perEpoch = await trainWithTensorBoard({});
   const tags = [...scalars(readEvents(eventFile(join(perEpoch.logDir, 'train')))).keys()];
@@ -182,10 +217,7 @@ test('TensorBoard updateFreq n writes batch values every n batches; epoch writes
 
 test('TensorBoard histograms a constant weight as TensorBoard does: all edges at the value, the count in the last bucket', async (t) => {
   kiln.setSeed(4);
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(4, { inputShape: [3], trainable: false, name: 'frozen' }),
-    new kiln.layers.Dense(1, { name: 'head' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(4, { inputShape: [3], trainable: false, name: 'frozen' }), new kiln.layers.Dense(1, { name: 'head' })]);
   model.compile({ optimizer: 'sgd', loss: 'mse' });
   const logDir = mkdtempSync(join(tmpdir(), 'kiln-tensorboard-'));
   const x = kiln.random.normal([16, 3]);
@@ -194,7 +226,10 @@ test('TensorBoard histograms a constant weight as TensorBoard does: all edges at
   const bias = events.flatMap((e) => e.summary?.value ?? []).find((v) => v.tag === 'frozen/bias/histogram')!;
   const content = Buffer.from(bias.tensor.tensorContent);
   const rows = Array.from({ length: 30 }, (_, b) => [0, 1, 2].map((k) => content.readDoubleLE((b * 3 + k) * 8)));
-  t.deepEqual(rows.slice(0, 29), Array.from({ length: 29 }, () => [0, 0, 0]));
+  t.deepEqual(
+    rows.slice(0, 29),
+    Array.from({ length: 29 }, () => [0, 0, 0]),
+  );
   t.deepEqual(rows[29], [0, 0, 4]);
 });
 
@@ -202,7 +237,10 @@ test('TensorBoard refuses bad options', (t) => {
   t.throws(() => new kiln.callbacks.TensorBoard({ updateFreq: 'step' as never }), { instanceOf: kiln.ValueError, message: /updateFreq` must be 'epoch', 'batch' or a positive integer, got "step"/ });
   t.throws(() => new kiln.callbacks.TensorBoard({ histogramFreq: -1 }), { instanceOf: kiln.ValueError, message: /histogramFreq/ });
   t.throws(() => new kiln.callbacks.TensorBoard(''), { instanceOf: kiln.ValueError, message: /logDir/ });
-  t.throws(() => new kiln.callbacks.TensorBoard({ log_dir: 'logs' } as never), { instanceOf: kiln.ValueError, message: /TensorBoard: unknown option 'log_dir'\. Valid options: 'histogramFreq', 'logDir', 'updateFreq', 'writeGraph'/ });
+  t.throws(() => new kiln.callbacks.TensorBoard({ log_dir: 'logs' } as never), {
+    instanceOf: kiln.ValueError,
+    message: /TensorBoard: unknown option 'log_dir'\. Valid options: 'histogramFreq', 'logDir', 'updateFreq', 'writeGraph'/,
+  });
 });
 
 const READ_WITH_TENSORBOARD = `
@@ -230,7 +268,7 @@ for run in ("train", "validation"):
 print(json.dumps(out))
 `;
 
-test('TensorBoard\'s own reader (pip tensorboard) reads the tags, steps and values', async (t) => {
+test("TensorBoard's own reader (pip tensorboard) reads the tags, steps and values", async (t) => {
   const found = findPython(['tensorboard']);
   if ('missing' in found) {
     t.log(`skipped: ${found.missing}`);
@@ -238,7 +276,10 @@ test('TensorBoard\'s own reader (pip tensorboard) reads the tags, steps and valu
     return;
   }
   const { history, logDir, model } = await trainWithTensorBoard({ histogramFreq: 2, updateFreq: 'epoch' });
-  const read = JSON.parse(runPython(found.python, READ_WITH_TENSORBOARD, [logDir])) as Record<string, { tensors: Record<string, [number, unknown][]>; graph: boolean; plugins: Record<string, string[]> }>;
+  const read = JSON.parse(runPython(found.python, READ_WITH_TENSORBOARD, [logDir])) as Record<
+    string,
+    { tensors: Record<string, [number, unknown][]>; graph: boolean; plugins: Record<string, string[]> }
+  >;
   const { train, validation } = read;
   t.true(train.graph);
   t.deepEqual(train.plugins, {
@@ -246,19 +287,48 @@ test('TensorBoard\'s own reader (pip tensorboard) reads the tags, steps and valu
     histograms: ['hidden/bias/histogram', 'hidden/kernel/histogram', 'scores/bias/histogram', 'scores/kernel/histogram'],
   });
   t.deepEqual(validation.plugins, { scalars: ['epoch_accuracy', 'epoch_loss', 'evaluation_accuracy_vs_iterations', 'evaluation_loss_vs_iterations'], histograms: [] });
-  t.deepEqual(Object.keys(train.tensors).sort(), ['epoch_accuracy', 'epoch_learning_rate', 'epoch_loss', 'hidden/bias/histogram', 'hidden/kernel/histogram', 'scores/bias/histogram', 'scores/kernel/histogram']);
-  t.deepEqual(train.tensors.epoch_loss, history.history.loss.map((v, epoch) => [epoch, f32(v)]));
-  t.deepEqual(train.tensors.epoch_accuracy, history.history.accuracy.map((v, epoch) => [epoch, f32(v)]));
-  t.deepEqual(validation.tensors.epoch_loss, history.history.val_loss.map((v, epoch) => [epoch, f32(v)]));
-  t.deepEqual(validation.tensors.epoch_accuracy, history.history.val_accuracy.map((v, epoch) => [epoch, f32(v)]));
-  t.deepEqual(validation.tensors.evaluation_loss_vs_iterations.map(([step]) => step), [5, 10, 15]);
+  t.deepEqual(Object.keys(train.tensors).sort(), [
+    'epoch_accuracy',
+    'epoch_learning_rate',
+    'epoch_loss',
+    'hidden/bias/histogram',
+    'hidden/kernel/histogram',
+    'scores/bias/histogram',
+    'scores/kernel/histogram',
+  ]);
+  t.deepEqual(
+    train.tensors.epoch_loss,
+    history.history.loss.map((v, epoch) => [epoch, f32(v)]),
+  );
+  t.deepEqual(
+    train.tensors.epoch_accuracy,
+    history.history.accuracy.map((v, epoch) => [epoch, f32(v)]),
+  );
+  t.deepEqual(
+    validation.tensors.epoch_loss,
+    history.history.val_loss.map((v, epoch) => [epoch, f32(v)]),
+  );
+  t.deepEqual(
+    validation.tensors.epoch_accuracy,
+    history.history.val_accuracy.map((v, epoch) => [epoch, f32(v)]),
+  );
+  t.deepEqual(
+    validation.tensors.evaluation_loss_vs_iterations.map(([step]) => step),
+    [5, 10, 15],
+  );
   // histogramFreq 2: epochs 0 and 2; the last one is of the final weights.
   const bias = train.tensors['scores/bias/histogram'];
-  t.deepEqual(bias.map(([step]) => step), [0, 2]);
+  t.deepEqual(
+    bias.map(([step]) => step),
+    [0, 2],
+  );
   const rows = bias[1][1] as number[][];
   const values = Array.from(model.getLayer('scores').getWeights()[1].dataSync());
   t.is(rows.length, 30);
   t.is(rows[0][0], Math.min(...values));
   t.is(rows[29][1], Math.max(...values));
-  t.is(rows.reduce((sum, row) => sum + row[2], 0), 10);
+  t.is(
+    rows.reduce((sum, row) => sum + row[2], 0),
+    10,
+  );
 });

@@ -46,7 +46,10 @@ async function textClassifier(texts: string[]): Promise<kiln.Model> {
 
 test("Keras' end-to-end text classifier (.keras, vocabulary in its assets) loads and predicts, evaluates as Keras", async (t) => {
   const model = await kiln.models.loadModel(fixturePath(fixture.classifier.file));
-  t.deepEqual(model.layers.map((l) => l.constructor.name), ['InputLayer', 'TextVectorization', 'Embedding', 'Dropout', 'GlobalAveragePooling1D', 'Dense', 'Dense']);
+  t.deepEqual(
+    model.layers.map((l) => l.constructor.name),
+    ['InputLayer', 'TextVectorization', 'Embedding', 'Dropout', 'GlobalAveragePooling1D', 'Dense', 'Dense'],
+  );
   const vectorize = model.layers[1] as kiln.layers.TextVectorization;
   t.deepEqual(vectorize.getVocabulary(), fixture.classifier.vocabulary);
   t.deepEqual(vectorize.apply<kiln.Tensor>(queries).toArray(), fixture.classifier.ids);
@@ -104,7 +107,14 @@ test('several inputs: text as multi_hot and ids, a hashed category and a number,
   const bag = words.apply(review);
   const hashed = hashing.apply(city);
   const pooled = new kiln.layers.GlobalAveragePooling1D().apply(new kiln.layers.Embedding(5, 2).apply(ids.apply(review)));
-  t.deepEqual([bag.shape, hashed.shape, pooled.shape], [[null, 4], [null, 8], [null, 2]]);
+  t.deepEqual(
+    [bag.shape, hashed.shape, pooled.shape],
+    [
+      [null, 4],
+      [null, 8],
+      [null, 2],
+    ],
+  );
   const model = new kiln.Model({ inputs: [review, city, stars], outputs: new kiln.layers.Dense(1).apply(new kiln.layers.Concatenate().apply([bag, hashed, stars, pooled])) });
   const data = { review: ['good film', 'bad bad film today'], city: ['paris', 'rome'], stars: [[4], [1]] };
   const byName = model.predictOnBatch(data);
@@ -112,7 +122,15 @@ test('several inputs: text as multi_hot and ids, a hashed category and a number,
   t.deepEqual(Array.from(byList.dataSync()), Array.from(byName.dataSync()));
   // The same numbers as the layers applied to the data by hand, then the rest of the model.
   const dense = model.layers.at(-1) as kiln.layers.Dense;
-  const features = kiln.ops.concat([words.apply<kiln.Tensor>(data.review), hashing.apply<kiln.Tensor>(data.city), kiln.tensor(data.stars), kiln.ops.mean(model.layers.find((l) => l instanceof kiln.layers.Embedding)!.apply<kiln.Tensor>(ids.apply<kiln.Tensor>(data.review)), 1)], -1);
+  const features = kiln.ops.concat(
+    [
+      words.apply<kiln.Tensor>(data.review),
+      hashing.apply<kiln.Tensor>(data.city),
+      kiln.tensor(data.stars),
+      kiln.ops.mean(model.layers.find((l) => l instanceof kiln.layers.Embedding)!.apply<kiln.Tensor>(ids.apply<kiln.Tensor>(data.review)), 1),
+    ],
+    -1,
+  );
   t.true(maxDifference(dense.apply<kiln.Tensor>(features), byName.toArray() as number[][]) < 1e-6);
   const directory = mkdtempSync(join(tmpdir(), 'kiln-text-'));
   try {
@@ -188,13 +206,22 @@ test('bad input: numbers to a string input, numbers mixed in, strings to a numer
 
   const text = kiln.Input({ shape: [1], dtype: 'string' });
   const other = kiln.Input({ shape: [2] });
-  t.throws(() => new kiln.Model({ inputs: [text, other], outputs: new kiln.layers.Dense(1).apply(other) }), { instanceOf: kiln.ValueError, message: /input ".*" has dtype 'string', but no layer of the model reads it/ });
+  t.throws(() => new kiln.Model({ inputs: [text, other], outputs: new kiln.layers.Dense(1).apply(other) }), {
+    instanceOf: kiln.ValueError,
+    message: /input ".*" has dtype 'string', but no layer of the model reads it/,
+  });
   t.throws(() => new kiln.layers.Dense(2).apply(text), { instanceOf: kiln.ValueError, message: /Layer "dense.*" \(Dense\) cannot take the string tensor/ });
   t.throws(() => kiln.ops.add(text, 1), { instanceOf: kiln.ValueError, message: /cannot take the string tensor/ });
   t.throws(() => numeric.apply(kiln.Input({ shape: [4], dtype: 'string' })), { instanceOf: kiln.ValueError, message: /Input 0 of model ".*" cannot be the string tensor/ });
-  t.throws(() => model.apply(kiln.Input({ shape: [1], dtype: 'string' })), { instanceOf: kiln.ValueError, message: /reads its inputs with preprocessing layers that run in JavaScript.*cannot be called on symbolic tensors inside another model/ });
+  t.throws(() => model.apply(kiln.Input({ shape: [1], dtype: 'string' })), {
+    instanceOf: kiln.ValueError,
+    message: /reads its inputs with preprocessing layers that run in JavaScript.*cannot be called on symbolic tensors inside another model/,
+  });
   const vectorize = new kiln.layers.TextVectorization({ vocabulary: ['film'] });
-  t.throws(() => vectorize.apply(new kiln.layers.Dense(3).apply(other)), { instanceOf: kiln.ValueError, message: /TextVectorization\) runs in JavaScript.*computed by layer "dense.*" inside the engine\. Put the string and lookup layers first/ });
+  t.throws(() => vectorize.apply(new kiln.layers.Dense(3).apply(other)), {
+    instanceOf: kiln.ValueError,
+    message: /TextVectorization\) runs in JavaScript.*computed by layer "dense.*" inside the engine\. Put the string and lookup layers first/,
+  });
   t.throws(() => vectorize.apply(other), { instanceOf: kiln.ValueError, message: /reads strings: in a model it takes a string Input.*got an input of dtype 'float32'/ });
   t.throws(() => new kiln.layers.StringLookup({ vocabulary: ['a'], invert: true }).apply(kiln.Input({ shape: [1], dtype: 'int32' })), { instanceOf: kiln.ValueError, message: /outputs strings/ });
   t.throws(() => kiln.serving.kilnPredictor(model), { instanceOf: kiln.ValueError, message: /takes strings, and the server takes float32 tensors only/ });

@@ -17,7 +17,11 @@ for (const bad of ['0', '-2', 'two', '2.5', '', ' 4', '1e3', '100000']) {
 }
 
 test('a positive KILN_NUM_THREADS is accepted: kiln-nn loads and predicts', async (t) => {
-  const result = await runChild(`const m = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] })]); console.log(JSON.stringify(Array.from((await m.predict(kiln.tensor([[1, 2, 3]]))).shape)));`, 60_000, { KILN_NUM_THREADS: '1' });
+  const result = await runChild(
+    `const m = new kiln.Sequential([new kiln.layers.Dense(2, { inputShape: [3] })]); console.log(JSON.stringify(Array.from((await m.predict(kiln.tensor([[1, 2, 3]]))).shape)));`,
+    60_000,
+    { KILN_NUM_THREADS: '1' },
+  );
   t.is(result.code, 0, result.stderr.slice(-800));
   t.is(result.stdout.trim(), '[1,2]');
 });

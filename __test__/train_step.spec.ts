@@ -8,13 +8,19 @@ import * as kiln from 'kiln-nn';
 const { ops } = kiln;
 
 /** 32 points on the unit circle: the "real" samples the generator learns to imitate. */
-const circle = kiln.tensor(Float32Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? Math.cos(i * 0.37) : Math.sin((i - 1) * 0.37))), [32, 2]);
+const circle = kiln.tensor(
+  Float32Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? Math.cos(i * 0.37) : Math.sin((i - 1) * 0.37))),
+  [32, 2],
+);
 
 const ones = (n: number) => kiln.tensor(new Float32Array(n).fill(1), [n, 1]);
 const zeros = (n: number) => kiln.tensor(new Float32Array(n), [n, 1]);
 
 class Gan extends kiln.Model {
-  constructor(readonly generator: kiln.Sequential, readonly discriminator: kiln.Sequential) {
+  constructor(
+    readonly generator: kiln.Sequential,
+    readonly discriminator: kiln.Sequential,
+  ) {
     const noise = kiln.Input({ shape: [3] });
     super({ inputs: noise, outputs: discriminator.apply(generator.apply(noise)) as kiln.SymbolicTensor });
   }
@@ -67,14 +73,17 @@ test.serial('fit runs an overridden trainStep on each batch, in order, with call
   t.deepEqual(weightsOf(gan), weightsOf(reference));
   t.deepEqual(epochLogs, expected, "an epoch's logs are its last batch's");
   t.deepEqual(history.history, { d_loss: expected.map((l) => l.d_loss), g_loss: expected.map((l) => l.g_loss) });
-  t.deepEqual(batches.filter((_, i) => i % 2 === 0), [0, 1, 2, 3, 0, 1, 2, 3]);
+  t.deepEqual(
+    batches.filter((_, i) => i % 2 === 0),
+    [0, 1, 2, 3, 0, 1, 2, 3],
+  );
   t.true(batches.filter((_, i) => i % 2 === 1).every((v) => Number.isFinite(v) && v > 0));
   // Each batch trained the discriminator and the stack once.
   t.is(gan.discriminator.optimizer!.iterations, 8);
   t.is(gan.optimizer!.iterations, 8);
 });
 
-test('a trainStep sees a Dataset\'s batches (x alone here) and shuffled array batches as the data gives them', async (t) => {
+test("a trainStep sees a Dataset's batches (x alone here) and shuffled array batches as the data gives them", async (t) => {
   const gan = makeGan();
   const seen: number[][] = [];
   const spy = new (class extends Gan {
@@ -85,7 +94,12 @@ test('a trainStep sees a Dataset\'s batches (x alone here) and shuffled array ba
   })(gan.generator, gan.discriminator);
   spy.compile({ optimizer: 'sgd', loss: 'binary_crossentropy' });
   const history = await spy.fit(kiln.data.Dataset.fromTensors(circle).batch(10), { epochs: 1, verbose: 0 });
-  t.deepEqual(seen, [[1, 10, 2], [1, 10, 2], [1, 10, 2], [1, 2, 2]]);
+  t.deepEqual(seen, [
+    [1, 10, 2],
+    [1, 10, 2],
+    [1, 10, 2],
+    [1, 2, 2],
+  ]);
   t.deepEqual(history.history, { rows: [2] });
   // Shuffled arrays: every sample once per epoch, with its own sample weight alongside.
   const rowsSeen: number[] = [];
@@ -99,8 +113,15 @@ test('a trainStep sees a Dataset\'s batches (x alone here) and shuffled array ba
   })(gan.generator, gan.discriminator);
   collector.compile({ optimizer: 'sgd', loss: 'binary_crossentropy' });
   await collector.fit(circle, ones(32), { epochs: 1, batchSize: 6, verbose: 0, sampleWeight: weights });
-  t.deepEqual([...rowsSeen].sort((a, b) => a - b), Array.from({ length: 32 }, (_, i) => i));
-  t.notDeepEqual(rowsSeen, Array.from({ length: 32 }, (_, i) => i), 'shuffled');
+  t.deepEqual(
+    [...rowsSeen].sort((a, b) => a - b),
+    Array.from({ length: 32 }, (_, i) => i),
+  );
+  t.notDeepEqual(
+    rowsSeen,
+    Array.from({ length: 32 }, (_, i) => i),
+    'shuffled',
+  );
 });
 
 test.serial('super.trainStep is the compiled step, and a custom testStep drives evaluate and validation', async (t) => {
@@ -155,7 +176,10 @@ test('a trainStep or testStep that returns something other than logs is refused,
   model.compile({ optimizer: 'sgd', loss: 'mse' });
   await t.throwsAsync(model.fit(x, y, { verbose: 0 }), { instanceOf: kiln.ValueError, message: 'trainStep must return a logs object of numbers, such as { loss: 0.25 }; it returned 3' });
   model.returns = undefined;
-  await t.throwsAsync(model.evaluate(x, y, { verbose: 0 }), { instanceOf: kiln.ValueError, message: /^testStep must return a logs object of numbers, such as \{ loss: 0.25 \}; it returned undefined/ });
+  await t.throwsAsync(model.evaluate(x, y, { verbose: 0 }), {
+    instanceOf: kiln.ValueError,
+    message: /^testStep must return a logs object of numbers, such as \{ loss: 0.25 \}; it returned undefined/,
+  });
   model.returns = { loss: 'low' };
   await t.throwsAsync(model.fit(x, y, { verbose: 0 }), { instanceOf: kiln.ValueError, message: "trainStep must return a logs object of numbers; its `loss` is 'low'" });
   model.returns = { loss: kiln.tensor([1, 2]) };

@@ -11,8 +11,14 @@ function model(): kiln.Sequential {
   return m;
 }
 
-const x = kiln.tensor(Float32Array.from({ length: 40 }, (_, i) => Math.sin(i)), [10, 4]);
-const y = kiln.tensor(Int32Array.from({ length: 10 }, (_, i) => i % 3), [10]);
+const x = kiln.tensor(
+  Float32Array.from({ length: 40 }, (_, i) => Math.sin(i)),
+  [10, 4],
+);
+const y = kiln.tensor(
+  Int32Array.from({ length: 10 }, (_, i) => i % 3),
+  [10],
+);
 
 test('compile refuses an unknown option name instead of ignoring it', (t) => {
   const m = model();
@@ -79,7 +85,10 @@ test('options that cannot apply to a Dataset are refused or warned about, as Ker
   await t.throwsAsync(m.fit(dataset, { verbose: 0, batchSize: 8 }), { instanceOf: kiln.ValueError, message: /fit: `batchSize` does not apply to a kiln.data.Dataset, whose batches are already made/ });
   await t.throwsAsync(m.evaluate(dataset, { verbose: 0, batchSize: 8 }), { instanceOf: kiln.ValueError, message: /evaluate: `batchSize` does not apply/ });
   await t.throwsAsync(m.predict(dataset, { batchSize: 8 }), { instanceOf: kiln.ValueError, message: /predict: `batchSize` does not apply/ });
-  await t.throwsAsync(m.fit(dataset, { verbose: 0, validationData: dataset, validationBatchSize: 2 }), { instanceOf: kiln.ValueError, message: /`validationBatchSize` applies to array validation data/ });
+  await t.throwsAsync(m.fit(dataset, { verbose: 0, validationData: dataset, validationBatchSize: 2 }), {
+    instanceOf: kiln.ValueError,
+    message: /`validationBatchSize` applies to array validation data/,
+  });
   // batchSize sizes array validation data of a Dataset fit.
   const history = await m.fit(dataset, { verbose: 0, batchSize: 3, validationData: [x, y] });
   t.is(history.history.val_loss.length, 1);
@@ -89,5 +98,8 @@ test('options that cannot apply to a Dataset are refused or warned about, as Ker
   await m.fit(dataset, { verbose: 0, shuffle: true });
   await new Promise((resolve) => setImmediate(resolve));
   process.off('warning', listener);
-  t.true(warnings.some((w) => /`shuffle: true` was passed, but will be ignored/.test(w)), warnings.join('; '));
+  t.true(
+    warnings.some((w) => /`shuffle: true` was passed, but will be ignored/.test(w)),
+    warnings.join('; '),
+  );
 });

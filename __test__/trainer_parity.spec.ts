@@ -21,17 +21,17 @@ function classification() {
   const weights = kiln.tensor(Float32Array.from({ length: 30 }, (_, i) => 0.5 + (i % 4) * 0.5));
   const xv = kiln.random.uniform([12, 4], -1, 1);
   const vv = xv.dataSync();
-  const yv = kiln.tensor(Int32Array.from({ length: 12 }, (_, i) => (vv[i * 4] + vv[i * 4 + 1] > 0.3 ? 2 : vv[i * 4 + 2] > 0 ? 1 : 0)), [12]);
+  const yv = kiln.tensor(
+    Int32Array.from({ length: 12 }, (_, i) => (vv[i * 4] + vv[i * 4 + 1] > 0.3 ? 2 : vv[i * 4 + 2] > 0 ? 1 : 0)),
+    [12],
+  );
   const wv = kiln.tensor(Float32Array.from({ length: 12 }, (_, i) => 1 + (i % 3)));
   return { x, y, weights, xv, yv, wv };
 }
 
 function classifier(): kiln.Sequential {
   kiln.setSeed(5);
-  const model = new kiln.Sequential([
-    new kiln.layers.Dense(8, { activation: 'tanh', inputShape: [4] }),
-    new kiln.layers.Dense(3, { activation: 'softmax' }),
-  ]);
+  const model = new kiln.Sequential([new kiln.layers.Dense(8, { activation: 'tanh', inputShape: [4] }), new kiln.layers.Dense(3, { activation: 'softmax' })]);
   model.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 0.05 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
   return model;
 }
@@ -40,27 +40,60 @@ function classifier(): kiln.Sequential {
 class Recorder extends kiln.callbacks.Callback {
   readonly calls: string[] = [];
   private log(hook: string, index?: number, logs?: kiln.callbacks.Logs): void {
-    const numbers = logs ? Object.entries(logs).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+    const numbers = logs
+      ? Object.entries(logs)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')
+      : '';
     this.calls.push(`${hook}${index === undefined ? '' : ` ${index}`}${numbers ? ` ${numbers}` : ''}`);
   }
-  onTrainBegin() { this.log('trainBegin'); }
-  onTrainEnd() { this.log('trainEnd'); }
-  onEpochBegin(epoch: number) { this.log('epochBegin', epoch); }
-  onEpochEnd(epoch: number, logs?: kiln.callbacks.Logs) { this.log('epochEnd', epoch, logs); }
-  onTrainBatchBegin(batch: number) { this.log('trainBatchBegin', batch); }
-  onTrainBatchEnd(batch: number, logs?: kiln.callbacks.Logs) { this.log('trainBatchEnd', batch, logs); }
-  onTestBegin() { this.log('testBegin'); }
-  onTestEnd(logs?: kiln.callbacks.Logs) { this.log('testEnd', undefined, logs); }
-  onTestBatchBegin(batch: number) { this.log('testBatchBegin', batch); }
-  onTestBatchEnd(batch: number, logs?: kiln.callbacks.Logs) { this.log('testBatchEnd', batch, logs); }
-  onPredictBegin() { this.log('predictBegin'); }
-  onPredictEnd() { this.log('predictEnd'); }
+  onTrainBegin() {
+    this.log('trainBegin');
+  }
+  onTrainEnd() {
+    this.log('trainEnd');
+  }
+  onEpochBegin(epoch: number) {
+    this.log('epochBegin', epoch);
+  }
+  onEpochEnd(epoch: number, logs?: kiln.callbacks.Logs) {
+    this.log('epochEnd', epoch, logs);
+  }
+  onTrainBatchBegin(batch: number) {
+    this.log('trainBatchBegin', batch);
+  }
+  onTrainBatchEnd(batch: number, logs?: kiln.callbacks.Logs) {
+    this.log('trainBatchEnd', batch, logs);
+  }
+  onTestBegin() {
+    this.log('testBegin');
+  }
+  onTestEnd(logs?: kiln.callbacks.Logs) {
+    this.log('testEnd', undefined, logs);
+  }
+  onTestBatchBegin(batch: number) {
+    this.log('testBatchBegin', batch);
+  }
+  onTestBatchEnd(batch: number, logs?: kiln.callbacks.Logs) {
+    this.log('testBatchEnd', batch, logs);
+  }
+  onPredictBegin() {
+    this.log('predictBegin');
+  }
+  onPredictEnd() {
+    this.log('predictEnd');
+  }
 }
 
 const weightsOf = (model: kiln.Model) => model.getWeights().map((w) => Array.from(w.dataSync()));
 
 /** Fits a fresh classifier on arrays and another on a Dataset; returns both runs' weights, History and calls. */
-async function bothSources(t: { log: (...a: unknown[]) => void }, arrays: (m: kiln.Model, r: Recorder) => Promise<kiln.callbacks.History>, streamed: (m: kiln.Model, r: Recorder) => Promise<kiln.callbacks.History>) {
+async function bothSources(
+  t: { log: (...a: unknown[]) => void },
+  arrays: (m: kiln.Model, r: Recorder) => Promise<kiln.callbacks.History>,
+  streamed: (m: kiln.Model, r: Recorder) => Promise<kiln.callbacks.History>,
+) {
   const runs = [];
   for (const fit of [arrays, streamed]) {
     const model = classifier();
@@ -75,9 +108,11 @@ async function bothSources(t: { log: (...a: unknown[]) => void }, arrays: (m: ki
 test('arrays and a Dataset of the same batches: identical weights, History and callback calls, with validationFreq', async (t) => {
   const { x, y, xv, yv } = classification();
   const options = { epochs: 4, verbose: 0 as const, validationFreq: 2 };
-  const [a, b] = await bothSources(t,
+  const [a, b] = await bothSources(
+    t,
     (m, r) => m.fit(x, y, { ...options, batchSize: 6, shuffle: false, callbacks: [r], validationData: [xv, yv], validationBatchSize: 5 }),
-    (m, r) => m.fit(Dataset.fromTensors([x, y]).batch(6), { ...options, callbacks: [r], validationData: Dataset.fromTensors([xv, yv]).batch(5) }));
+    (m, r) => m.fit(Dataset.fromTensors([x, y]).batch(6), { ...options, callbacks: [r], validationData: Dataset.fromTensors([xv, yv]).batch(5) }),
+  );
   t.deepEqual(b.weights, a.weights);
   t.deepEqual(b.history, a.history);
   t.deepEqual(b.calls, a.calls);
@@ -86,15 +121,20 @@ test('arrays and a Dataset of the same batches: identical weights, History and c
   t.is(a.history.val_loss.length, 2, 'validated at epochs 2 and 4 only');
   // Five batches per epoch, three validation batches of 5, 5 and 2 samples.
   t.is(a.calls.filter((c) => c.startsWith('trainBatchEnd')).length, 20);
-  t.deepEqual(a.calls.filter((c) => c.startsWith('testBatchBegin')).map((c) => c.split(' ')[1]), ['0', '1', '2', '0', '1', '2']);
+  t.deepEqual(
+    a.calls.filter((c) => c.startsWith('testBatchBegin')).map((c) => c.split(' ')[1]),
+    ['0', '1', '2', '0', '1', '2'],
+  );
   t.true(a.history.loss[3] < a.history.loss[0], `loss ${a.history.loss}`);
 });
 
 test('sampleWeight on arrays equals (x, y, sampleWeight) batches of a Dataset, in training and validation', async (t) => {
   const { x, y, weights, xv, yv, wv } = classification();
-  const [a, b] = await bothSources(t,
+  const [a, b] = await bothSources(
+    t,
     (m, r) => m.fit(x, y, { epochs: 2, batchSize: 10, shuffle: false, verbose: 0, callbacks: [r], sampleWeight: weights, validationData: [xv, yv, wv] }),
-    (m, r) => m.fit(Dataset.fromTensors([x, y, weights]).batch(10), { epochs: 2, verbose: 0, callbacks: [r], validationData: Dataset.fromTensors([xv, yv, wv]).batch(10) }));
+    (m, r) => m.fit(Dataset.fromTensors([x, y, weights]).batch(10), { epochs: 2, verbose: 0, callbacks: [r], validationData: Dataset.fromTensors([xv, yv, wv]).batch(10) }),
+  );
   t.deepEqual(b.weights, a.weights);
   t.deepEqual(b.history, a.history);
   t.deepEqual(b.calls, a.calls);
@@ -115,9 +155,11 @@ test('sampleWeight on arrays equals (x, y, sampleWeight) batches of a Dataset, i
 test('classWeight weighs every source the same way', async (t) => {
   const { x, y } = classification();
   const classWeight = { 0: 1, 1: 3, 2: 0.25 };
-  const [a, b] = await bothSources(t,
+  const [a, b] = await bothSources(
+    t,
     (m, r) => m.fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0, callbacks: [r], classWeight }),
-    (m, r) => m.fit(Dataset.fromTensors([x, y]).batch(8), { epochs: 2, verbose: 0, callbacks: [r], classWeight }));
+    (m, r) => m.fit(Dataset.fromTensors([x, y]).batch(8), { epochs: 2, verbose: 0, callbacks: [r], classWeight }),
+  );
   t.deepEqual(b.weights, a.weights);
   t.deepEqual(b.history, a.history);
   t.deepEqual(b.calls, a.calls);
@@ -128,7 +170,10 @@ test('classWeight weighs every source the same way', async (t) => {
   await viaWeights.fit(Dataset.fromTensors([x, y, derived]).batch(8), { epochs: 2, verbose: 0 });
   t.deepEqual(weightsOf(viaWeights), a.weights);
   const both = classifier();
-  await t.throwsAsync(both.fit(Dataset.fromTensors([x, y, derived]).batch(8), { verbose: 0, classWeight }), { instanceOf: kiln.ValueError, message: /You cannot `classWeight` and `sampleWeight` at the same time/ });
+  await t.throwsAsync(both.fit(Dataset.fromTensors([x, y, derived]).batch(8), { verbose: 0, classWeight }), {
+    instanceOf: kiln.ValueError,
+    message: /You cannot `classWeight` and `sampleWeight` at the same time/,
+  });
 });
 
 test('stepsPerEpoch carries a pass over epochs the same way for arrays, a Dataset and an async generator', async (t) => {
@@ -138,14 +183,19 @@ test('stepsPerEpoch carries a pass over epochs the same way for arrays, a Datase
     for (let pass = 0; pass < 3; pass++) for (const batch of batches(0)) yield batch;
   }
   const options = { epochs: 3, stepsPerEpoch: 4, verbose: 0 as const };
-  const [a, b] = await bothSources(t,
+  const [a, b] = await bothSources(
+    t,
     (m, r) => m.fit(x, y, { ...options, batchSize: 6, shuffle: false, callbacks: [r] }),
-    (m, r) => m.fit(Dataset.fromTensors([x, y]).batch(6), { ...options, callbacks: [r] }));
+    (m, r) => m.fit(Dataset.fromTensors([x, y]).batch(6), { ...options, callbacks: [r] }),
+  );
   t.deepEqual(b.weights, a.weights);
   t.deepEqual(b.history, a.history);
   t.deepEqual(b.calls, a.calls);
   // Epoch 1 takes batches 0-3, epoch 2 the last batch (the pass ends), epoch 3 batches 0-3 of a new pass.
-  t.deepEqual(a.calls.filter((c) => c.startsWith('trainBatchEnd')).map((c) => Number(c.split(' ')[1])), [0, 1, 2, 3, 0, 0, 1, 2, 3]);
+  t.deepEqual(
+    a.calls.filter((c) => c.startsWith('trainBatchEnd')).map((c) => Number(c.split(' ')[1])),
+    [0, 1, 2, 3, 0, 0, 1, 2, 3],
+  );
   // An async generator is one stream of batches; with stepsPerEpoch its epochs take 4 batches each.
   const streamed = classifier();
   const recorder = new Recorder();
@@ -153,7 +203,10 @@ test('stepsPerEpoch carries a pass over epochs the same way for arrays, a Datase
   const reference = classifier();
   const seen: number[] = [];
   const order = [...batches(0), ...batches(0), ...batches(0)].slice(0, 12);
-  await reference.fit(Dataset.fromGenerator(() => order), { epochs: 1, verbose: 0, callbacks: [new kiln.callbacks.LambdaCallback({ onTrainBatchEnd: (i) => void seen.push(i) })] });
+  await reference.fit(
+    Dataset.fromGenerator(() => order),
+    { epochs: 1, verbose: 0, callbacks: [new kiln.callbacks.LambdaCallback({ onTrainBatchEnd: (i) => void seen.push(i) })] },
+  );
   t.is(seen.length, 12);
   t.deepEqual(weightsOf(streamed), weightsOf(reference));
 });
@@ -167,20 +220,26 @@ test('BackupAndRestore resumes a Dataset fit at the right epoch, ending where th
 
   for (const source of ['arrays', 'dataset'] as const) {
     const backupDir = join(directory, `backup-${source}`);
-    const fit = (model: kiln.Model, callbacks: kiln.callbacks.Callback[]) => source === 'arrays'
-      ? model.fit(x, y, { ...options, batchSize: 6, shuffle: false, callbacks, validationData: [xv, yv] })
-      : model.fit(dataset, { ...options, callbacks, validationData: Dataset.fromTensors([xv, yv]).batch(6) });
-    const crash = new kiln.callbacks.LambdaCallback({ onEpochEnd: (epoch) => { if (epoch === 2) throw new Error('power cut'); } });
+    const fit = (model: kiln.Model, callbacks: kiln.callbacks.Callback[]) =>
+      source === 'arrays'
+        ? model.fit(x, y, { ...options, batchSize: 6, shuffle: false, callbacks, validationData: [xv, yv] })
+        : model.fit(dataset, { ...options, callbacks, validationData: Dataset.fromTensors([xv, yv]).batch(6) });
+    const crash = new kiln.callbacks.LambdaCallback({
+      onEpochEnd: (epoch) => {
+        if (epoch === 2) throw new Error('power cut');
+      },
+    });
     await t.throwsAsync(fit(classifier(), [new kiln.callbacks.BackupAndRestore(backupDir), crash]), { message: /power cut/ });
     kiln.setSeed(99);
-    const resumed = new kiln.Sequential([
-      new kiln.layers.Dense(8, { activation: 'tanh', inputShape: [4] }),
-      new kiln.layers.Dense(3, { activation: 'softmax' }),
-    ]);
+    const resumed = new kiln.Sequential([new kiln.layers.Dense(8, { activation: 'tanh', inputShape: [4] }), new kiln.layers.Dense(3, { activation: 'softmax' })]);
     resumed.compile({ optimizer: new kiln.optimizers.Adam({ learningRate: 0.05 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     const recorder = new Recorder();
     const history = await fit(resumed, [new kiln.callbacks.BackupAndRestore(backupDir), recorder]);
-    t.deepEqual(recorder.calls.filter((c) => c.startsWith('epochBegin')), ['epochBegin 3', 'epochBegin 4'], source);
+    t.deepEqual(
+      recorder.calls.filter((c) => c.startsWith('epochBegin')),
+      ['epochBegin 3', 'epochBegin 4'],
+      source,
+    );
     t.deepEqual(history.history.loss, reference.history.loss.slice(3), source);
     t.deepEqual(history.history.val_loss, reference.history.val_loss.slice(1), `${source}: epoch 4 validates (validationFreq 2)`);
     t.is(resumed.optimizer!.iterations, uninterrupted.optimizer!.iterations, source);
@@ -203,7 +262,10 @@ test('predict and evaluate give the same numbers on arrays, a Dataset and a gene
   // steps takes the first batches of arrays too.
   t.deepEqual(Array.from((await model.predict(x, { batchSize: 7, steps: 2 })).dataSync()), expected.slice(0, 14 * 3));
   const eager = model.predictOnBatch(x).dataSync();
-  t.true(expected.every((v, i) => Math.abs(v - eager[i]) < 1e-6), 'predictOnBatch computes what predict computes');
+  t.true(
+    expected.every((v, i) => Math.abs(v - eager[i]) < 1e-6),
+    'predictOnBatch computes what predict computes',
+  );
   const [loss, accuracy] = await model.evaluate(x, y, { verbose: 0, batchSize: 7 });
   t.deepEqual(await model.evaluate(Dataset.fromTensors([x, y]).batch(7), { verbose: 0 }), [loss, accuracy]);
 });
@@ -217,7 +279,10 @@ test('a generator is one pass over its batches: a second epoch without stepsPerE
   const history = await model.fit(batches(), { epochs: 1, verbose: 0 });
   t.is(history.history.loss.length, 1);
   t.is(model.optimizer!.iterations, 3);
-  await t.throwsAsync(model.fit(batches(), { epochs: 2, verbose: 0 }), { instanceOf: kiln.ValueError, message: /^fit: the generator yielded no batches in epoch 2 \(a generator is one pass over its batches: give `stepsPerEpoch`/ });
+  await t.throwsAsync(model.fit(batches(), { epochs: 2, verbose: 0 }), {
+    instanceOf: kiln.ValueError,
+    message: /^fit: the generator yielded no batches in epoch 2 \(a generator is one pass over its batches: give `stepsPerEpoch`/,
+  });
   await t.throwsAsync(model.fit(batches(), y as never), { instanceOf: kiln.ValueError, message: /When providing `x` as a generator, `y` should not be passed/ });
 });
 
@@ -231,9 +296,16 @@ test.serial('stepsPerEpoch that divides a pass: each source starts a new pass wi
     ['arrays', (m, r) => m.fit(x, y, { epochs: 4, stepsPerEpoch: 5, batchSize: 3, shuffle: false, verbose: 0, callbacks: [r] })],
     ['dataset', (m, r) => m.fit(Dataset.fromTensors([x, y]).batch(3), { epochs: 4, stepsPerEpoch: 5, verbose: 0, callbacks: [r] })],
     // A generator function's cardinality is unknown: the end of a pass shows only when the next epoch asks for a batch.
-    ['generator function', (m, r) => m.fit(Dataset.fromGenerator(function* () {
-      for (let i = 0; i < 30; i += 3) yield [x.slice([i, 0], [3, -1]), y.slice([i], [3])];
-    }), { epochs: 4, stepsPerEpoch: 5, verbose: 0, callbacks: [r] })],
+    [
+      'generator function',
+      (m, r) =>
+        m.fit(
+          Dataset.fromGenerator(function* () {
+            for (let i = 0; i < 30; i += 3) yield [x.slice([i, 0], [3, -1]), y.slice([i], [3])];
+          }),
+          { epochs: 4, stepsPerEpoch: 5, verbose: 0, callbacks: [r] },
+        ),
+    ],
   ];
   const results = [];
   for (const [, fit] of sources) {
@@ -250,5 +322,8 @@ test.serial('stepsPerEpoch that divides a pass: each source starts a new pass wi
   seen.forEach((batches, i) => t.deepEqual(batches, expected, sources[i][0]));
   t.deepEqual(results[1], results[0]);
   t.deepEqual(results[2], results[0]);
-  t.deepEqual(warnings.filter((w) => /ran out of data/.test(w)), []);
+  t.deepEqual(
+    warnings.filter((w) => /ran out of data/.test(w)),
+    [],
+  );
 });

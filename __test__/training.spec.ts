@@ -53,11 +53,13 @@ test.serial('example 02 MLP: sparse labels, Dropout 0.2, default batch 32, 10 ep
   const history = await model.fit(xTrain, yTrain, {
     epochs: 10,
     verbose: 0,
-    callbacks: [new (class extends kiln.callbacks.Callback {
-      onTrainBegin() {
-        steps = this.params!.steps;
-      }
-    })()],
+    callbacks: [
+      new (class extends kiln.callbacks.Callback {
+        onTrainBegin() {
+          steps = this.params!.steps;
+        }
+      })(),
+    ],
   });
   t.is(steps, Math.ceil(8000 / 32), 'batchSize defaults to 32');
   const [, accuracy] = await model.evaluate(xTest, yTest, { verbose: 0 });
@@ -145,7 +147,10 @@ test.serial('getWeights/setWeights move a trained model into a fresh one', async
   trained.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
   await trained.fit(xTrain.slice([0, 0, 0], [500, -1, -1]), yTrain.slice([0], [500]), { epochs: 1, verbose: 0 });
   const weights = trained.getWeights();
-  t.deepEqual(weights.map((w) => w.shape), [[784, 128], [128], [128, 10], [10]]);
+  t.deepEqual(
+    weights.map((w) => w.shape),
+    [[784, 128], [128], [128, 10], [10]],
+  );
   const fresh = seedMlp();
   fresh.setWeights(weights);
   const [a, b] = [await trained.predict(xTest), await fresh.predict(xTest)];
@@ -153,13 +158,16 @@ test.serial('getWeights/setWeights move a trained model into a fresh one', async
   t.deepEqual(trained.layers.map((l) => l.name).length, 4);
 });
 
-test.serial('summary prints Keras\' table with parameter counts', (t) => {
-  const model = new kiln.Sequential([
-    new kiln.layers.Flatten({ inputShape: [28, 28], name: 'flat' }),
-    new kiln.layers.Dense(128, { activation: 'relu', name: 'hidden' }),
-    new kiln.layers.Dropout(0.2, { name: 'drop' }),
-    new kiln.layers.Dense(10, { activation: 'softmax', name: 'out' }),
-  ], { name: 'seed_mlp' });
+test.serial("summary prints Keras' table with parameter counts", (t) => {
+  const model = new kiln.Sequential(
+    [
+      new kiln.layers.Flatten({ inputShape: [28, 28], name: 'flat' }),
+      new kiln.layers.Dense(128, { activation: 'relu', name: 'hidden' }),
+      new kiln.layers.Dropout(0.2, { name: 'drop' }),
+      new kiln.layers.Dense(10, { activation: 'softmax', name: 'out' }),
+    ],
+    { name: 'seed_mlp' },
+  );
   const lines: string[] = [];
   const text = model.summary((l) => lines.push(l));
   t.is(lines.join('\n'), text);
@@ -178,7 +186,10 @@ test.serial('a Sequential without an input shape builds on its first data', asyn
   t.throws(() => model.summary(() => {}), { instanceOf: kiln.ValueError, message: /not yet been built/ });
   model.compile({ optimizer: 'sgd', loss: 'mse' });
   await model.fit(kiln.random.normal([64, 3]), kiln.random.normal([64, 1]), { epochs: 1, verbose: 0 });
-  t.regex(model.summary(() => {}), /Total params: 21 /);
+  t.regex(
+    model.summary(() => {}),
+    /Total params: 21 /,
+  );
 });
 
 test.serial('the functional API trains the same model as Sequential', async (t) => {
@@ -193,7 +204,10 @@ test.serial('the functional API trains the same model as Sequential', async (t) 
   await model.fit(xTrain, yTrain, { epochs: 3, verbose: 0 });
   const [, accuracy] = await model.evaluate(xTest, yTest, { verbose: 0 });
   t.true(accuracy > 0.9, `accuracy ${accuracy}`);
-  t.regex(model.summary(() => {}), /input_layer.*\(InputLayer\)/);
+  t.regex(
+    model.summary(() => {}),
+    /input_layer.*\(InputLayer\)/,
+  );
 });
 
 test.serial('SGD with momentum and a learning-rate schedule trains', async (t) => {
@@ -213,7 +227,10 @@ test.serial('SGD with momentum and a learning-rate schedule trains', async (t) =
 test.serial('binary cross-entropy with a sigmoid output learns a separable problem', async (t) => {
   kiln.setSeed(7);
   const x = kiln.random.normal([512, 4]);
-  const y = kiln.ops.sum(x, -1, true).dataSync().map((v) => (v > 0 ? 1 : 0));
+  const y = kiln.ops
+    .sum(x, -1, true)
+    .dataSync()
+    .map((v) => (v > 0 ? 1 : 0));
   const model = new kiln.Sequential([new kiln.layers.Dense(8, { inputDim: 4, activation: 'tanh' }), new kiln.layers.Dense(1, { activation: 'sigmoid' })]);
   model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
   const history = await model.fit(x, kiln.tensor(y, [512, 1]), { epochs: 30, verbose: 0 });
@@ -230,15 +247,17 @@ test.serial('stopTraining from a callback ends fit after the epoch; batch hooks 
   const history = await model.fit(x, y, {
     epochs: 5,
     verbose: 0,
-    callbacks: [new (class extends kiln.callbacks.Callback {
-      onEpochEnd(epoch: number) {
-        seen.push(`epoch ${epoch}`);
-        if (epoch === 1) this.model!.stopTraining = true;
-      }
-      onTrainBatchEnd(batch: number, logs?: kiln.callbacks.Logs) {
-        if (batch === 9) seen.push(`batch 9 loss ${logs!.loss > 0}`);
-      }
-    })()],
+    callbacks: [
+      new (class extends kiln.callbacks.Callback {
+        onEpochEnd(epoch: number) {
+          seen.push(`epoch ${epoch}`);
+          if (epoch === 1) this.model!.stopTraining = true;
+        }
+        onTrainBatchEnd(batch: number, logs?: kiln.callbacks.Logs) {
+          if (batch === 9) seen.push(`batch 9 loss ${logs!.loss > 0}`);
+        }
+      })(),
+    ],
   });
   t.deepEqual(seen, ['batch 9 loss true', 'epoch 0', 'batch 9 loss true', 'epoch 1']);
   t.is(history.history.loss.length, 2);

@@ -55,7 +55,7 @@ test('a frozen BatchNormalization uses and keeps its moving statistics in fit; u
   const frozen = await model.fit(x, y, { batchSize: 16, epochs: 3, shuffle: false, verbose: 0 });
   frozen.history.loss.forEach((v, i) => t.true(Math.abs(v - fixture.frozen.loss[i]) < 1e-5 * (1 + fixture.frozen.loss[i]), `frozen epoch ${i}: ${v} vs Keras ${fixture.frozen.loss[i]}`));
   assertWeights(t, layers, fixture.frozen.weights, 'frozen');
-  const predicted = Array.from((await model.predict(toTensor({ shape: [4, 4], values: fixture.x.values.slice(0, 16) }), { verbose: 0 }) as kiln.Tensor).dataSync());
+  const predicted = Array.from(((await model.predict(toTensor({ shape: [4, 4], values: fixture.x.values.slice(0, 16) }), { verbose: 0 })) as kiln.Tensor).dataSync());
   predicted.forEach((v, i) => t.true(Math.abs(v - fixture.frozen.predict.values[i]) < 1e-5, `predict ${i}: ${v} vs ${fixture.frozen.predict.values[i]}`));
 
   base.trainable = true;
@@ -70,18 +70,36 @@ test('valueAndGrad through a BatchNormalization and a Dropout at inference diffe
   // normalisation a fixed per-channel scale, so d/dw follows by hand.
   const bn = new kiln.layers.BatchNormalization();
   const dropout = new kiln.layers.Dropout(0.5);
-  const x = kiln.tensor([[1, 2], [3, -1], [0.5, 0.25]]);
-  const w = new kiln.Variable(kiln.tensor([[0.3, -0.2], [0.1, 0.4]]));
+  const x = kiln.tensor([
+    [1, 2],
+    [3, -1],
+    [0.5, 0.25],
+  ]);
+  const w = new kiln.Variable(
+    kiln.tensor([
+      [0.3, -0.2],
+      [0.1, 0.4],
+    ]),
+  );
   bn.build([null, 2]);
   bn.setWeights([kiln.tensor([2, 0.5]), kiln.tensor([0, 0]), kiln.tensor([0.1, -0.3]), kiln.tensor([3, 0.25])]);
-  const c = kiln.tensor([[1, -1], [2, 0.5], [-1, 1]]);
-  const { value, grads } = kiln.valueAndGrad(
-    () => kiln.ops.sum(kiln.ops.mul(bn.apply(dropout.apply(kiln.ops.matmul(x, w), { training: false }), { training: false }), c)),
-    [w],
-  );
+  const c = kiln.tensor([
+    [1, -1],
+    [2, 0.5],
+    [-1, 1],
+  ]);
+  const { value, grads } = kiln.valueAndGrad(() => kiln.ops.sum(kiln.ops.mul(bn.apply(dropout.apply(kiln.ops.matmul(x, w), { training: false }), { training: false }), c)), [w]);
   const scale = [2 / Math.sqrt(3 + 1e-3), 0.5 / Math.sqrt(0.25 + 1e-3)];
-  const xs = [[1, 2], [3, -1], [0.5, 0.25]];
-  const cs = [[1, -1], [2, 0.5], [-1, 1]];
+  const xs = [
+    [1, 2],
+    [3, -1],
+    [0.5, 0.25],
+  ];
+  const cs = [
+    [1, -1],
+    [2, 0.5],
+    [-1, 1],
+  ];
   const expected = [0, 1].flatMap((i) => [0, 1].map((j) => xs.reduce((s, row, r) => s + row[i] * cs[r][j] * scale[j], 0)));
   const got = Array.from(grads[0]!.dataSync());
   expected.forEach((e, k) => t.true(Math.abs(got[k] - e) < 1e-4, `d/dw[${k}] = ${got[k]}, expected ${e}`));
@@ -93,7 +111,10 @@ test('model.trainable = false freezes every layer, nested models included, and s
   const all = model.weights.length;
   base.trainable = false;
   t.false(base.trainable);
-  t.deepEqual(base.layers.map((l) => l.trainable), base.layers.map(() => false));
+  t.deepEqual(
+    base.layers.map((l) => l.trainable),
+    base.layers.map(() => false),
+  );
   t.is(base.trainableWeights.length, 0);
   t.is(base.nonTrainableWeights.length, base.weights.length);
   t.is(model.trainableWeights.length, 2, 'only the head trains');
@@ -123,7 +144,14 @@ test('a layer built by calling build() is built: its first call keeps the weight
   const dense = new kiln.layers.Dense(2);
   dense.build([null, 3]);
   t.true(dense.built);
-  dense.setWeights([kiln.tensor([[1, 0], [0, 1], [1, 1]]), kiln.tensor([0.5, -0.5])]);
+  dense.setWeights([
+    kiln.tensor([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]),
+    kiln.tensor([0.5, -0.5]),
+  ]);
   const y = dense.apply(kiln.tensor([[1, 2, 3]])) as kiln.Tensor;
   t.is(dense.weights.length, 2);
   t.deepEqual(Array.from(y.dataSync()), [4.5, 4.5]);

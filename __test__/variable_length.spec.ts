@@ -50,7 +50,10 @@ test('Input({ shape: [null] }): Embedding + GlobalAveragePooling1D trains and pr
 test('a variable-length prediction is the mean of the embedding rows through the Dense layer', async (t) => {
   const model = bagOfEmbeddings();
   const [table, kernel, bias] = model.getWeights().map((w) => Array.from(w.dataSync()));
-  const ids = [[3, 17, 5, 5, 0], [9, 1, 12, 4, 4]];
+  const ids = [
+    [3, 17, 5, 5, 0],
+    [9, 1, 12, 4, 4],
+  ];
   const y = Array.from((await model.predict(kiln.tensor(ids))).dataSync());
   ids.forEach((row, i) => {
     const mean = Array.from({ length: 8 }, (_, d) => row.reduce((s, id) => s + table[id * 8 + d], 0) / row.length);
@@ -71,7 +74,10 @@ test("Embedding({ maskZero }) + GlobalAveragePooling1D on Input shape [null] (ke
   const model = new kiln.Model(input, new kiln.layers.Dense(1).apply(pooled));
   model.compile({ optimizer: 'adam', loss: 'mse' });
   const [table, kernel, bias] = model.getWeights().map((w) => Array.from(w.dataSync()));
-  const ids = [[3, 17, 0, 0], [9, 1, 12, 0]];
+  const ids = [
+    [3, 17, 0, 0],
+    [9, 1, 12, 0],
+  ];
   const y = Array.from((await model.predict(kiln.tensor(ids, [2, 4], 'int32'))).dataSync());
   ids.forEach((row, i) => {
     const present = row.filter((id) => id !== 0);
@@ -133,7 +139,10 @@ test('a model on Input shape [null] saves to .keras, and Keras loads it and pred
     const model = bagOfEmbeddings();
     const file = join(directory, 'bag.keras');
     await model.save(file);
-    const ids = [[1, 2, 3, 4, 19, 0], [5, 6, 7, 8, 9, 10]];
+    const ids = [
+      [1, 2, 3, 4, 19, 0],
+      [5, 6, 7, 8, 9, 10],
+    ];
     const ours = Array.from((await model.predict(kiln.tensor(ids))).dataSync());
     const loaded = await kiln.models.loadModel(file);
     t.deepEqual(loaded.inputs[0].shape, [null, null]);

@@ -44,9 +44,12 @@ const directory = mkdtempSync(join(os.tmpdir(), 'kiln-profile-'));
 /** Runs one target; records its steady loop with perf; resolves with the target's JSON and the data file. */
 function record(target) {
   const data = join(directory, `${target}.data`);
-  const child = spawn(process.execPath, ['--perf-basic-prof', join(BENCH, 'kiln/profile_target.mjs'), '--target', target, '--seconds', CFG.seconds, '--size', CFG.size],
+  const child = spawn(
+    process.execPath,
+    ['--perf-basic-prof', join(BENCH, 'kiln/profile_target.mjs'), '--target', target, '--seconds', CFG.seconds, '--size', CFG.size],
     // cwd: the temporary directory, where --perf-basic-prof's V8 log (isolate-*.log) goes.
-    { cwd: directory, stdio: ['ignore', 'pipe', 'inherit'] });
+    { cwd: directory, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     let perf;
@@ -64,17 +67,21 @@ function record(target) {
       const result = JSON.parse(out.trim().split('\n').pop());
       if (!perf) return reject(new Error(`profile target ${target} never became ready`));
       const finish = () => resolve({ result, data, pid: child.pid });
-      if (perf.exitCode !== null) finish(); else perf.once('exit', finish);
+      if (perf.exitCode !== null) finish();
+      else perf.once('exit', finish);
     });
   });
 }
 
 /** `perf report` lines "  12.34%  name" sorted by --sort key, as [percent, name] (self time). */
 function report(data, sort) {
-  const r = spawnSync('perf', ['report', '-i', data, '--stdio', '--no-children', '--sort', sort, '-g', 'none', '--percent-limit', '0.5'],
-    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('perf', ['report', '-i', data, '--stdio', '--no-children', '--sort', sort, '-g', 'none', '--percent-limit', '0.5'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`perf report failed: ${r.stderr.slice(-500)}`);
-  return r.stdout.split('\n').map((l) => /^\s+([\d.]+)%\s+(.*\S)\s*$/.exec(l)).filter(Boolean).map((m) => [Number(m[1]), m[2].replace(/^\[[.k]\]\s+/, '')]);
+  return r.stdout
+    .split('\n')
+    .map((l) => /^\s+([\d.]+)%\s+(.*\S)\s*$/.exec(l))
+    .filter(Boolean)
+    .map((m) => [Number(m[1]), m[2].replace(/^\[[.k]\]\s+/, '')]);
 }
 
 /**
@@ -82,14 +89,16 @@ function report(data, sort) {
  * that defines them: the per-op breakdown (conv forward / backward, GEMM, the optimizer, ...).
  */
 function kernels(data) {
-  const r = spawnSync('perf', ['report', '-i', data, '--stdio', '--children', '--sort', 'symbol', '-g', 'none', '--percent-limit', '1'],
-    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('perf', ['report', '-i', data, '--stdio', '--children', '--sort', 'symbol', '-g', 'none', '--percent-limit', '1'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`perf report --children failed: ${r.stderr.slice(-500)}`);
   const best = new Map();
   for (const line of r.stdout.split('\n')) {
     const m = /^\s+([\d.]+)%\s+[\d.]+%\s+\[[.k]\]\s+(.*)$/.exec(line);
     if (!m) continue;
-    const name = m[2].trim().split(/\s{2,}/)[0].replace(/(::\{\{closure\}\})+$/, '');
+    const name = m[2]
+      .trim()
+      .split(/\s{2,}/)[0]
+      .replace(/(::\{\{closure\}\})+$/, '');
     if (!/kiln_core::/.test(name)) continue;
     best.set(name, Math.max(best.get(name) ?? 0, Number(m[1])));
   }
@@ -99,7 +108,10 @@ function kernels(data) {
 /** "dso   [.] symbol" (or a bare dso) as "dso: symbol", file paths and JIT maps named plainly. */
 const shorten = (name) => {
   const [dso, symbol] = name.split(/\s+\[[.k]\]\s+/);
-  const d = dso.trim().replace(/^\/tmp\/perf-\d+\.map$|^\[JIT\] tid \d+$/, 'node (JIT: JavaScript)').replace(/.*\//, '');
+  const d = dso
+    .trim()
+    .replace(/^\/tmp\/perf-\d+\.map$|^\[JIT\] tid \d+$/, 'node (JIT: JavaScript)')
+    .replace(/.*\//, '');
   const n = symbol ? `${d}: ${symbol.trim().split(/\s{2,}/)[0]}` : d; // perf pads the column and may add more
   return n.length > 140 ? `${n.slice(0, 137)}...` : n;
 };
@@ -116,24 +128,30 @@ for (const target of CFG.targets) {
   log(`  ${result.what}: ${result.ms_per_step} ms a step (${result.steps} steps)`);
   for (const [p, n] of symbols.slice(0, 5)) log(`    ${p.toFixed(1)}%  ${shorten(n)}`);
   const esc = (s) => s.replace(/\|/g, '\\|');
-  parts.push([
-    `### ${result.what}: ${result.ms_per_step} ms a step`,
-    '',
-    `${result.steps} steps in ${result.seconds} s recorded at ${CFG.freq} Hz. Share of samples by shared object: ` +
-      dsos.slice(0, 6).map(([p, n]) => `${esc(shorten(n))} ${p.toFixed(1)}%`).join(', ') + '.',
-    '',
-    'Per op: kiln-core functions with the time spent in them and in what they call (inclusive, so nested rows overlap):',
-    '',
-    '| % of samples (inclusive) | kiln-core function |',
-    '|---|---|',
-    ...ops.map(([p, n]) => `| ${p.toFixed(1)} | ${esc(n.length > 140 ? `${n.slice(0, 137)}...` : n)} |`),
-    '',
-    'Hottest symbols (self time):',
-    '',
-    '| % of samples | shared object, symbol |',
-    '|---|---|',
-    ...symbols.map(([p, n]) => `| ${p.toFixed(1)} | ${esc(shorten(n))} |`),
-  ].join('\n'));
+  parts.push(
+    [
+      `### ${result.what}: ${result.ms_per_step} ms a step`,
+      '',
+      `${result.steps} steps in ${result.seconds} s recorded at ${CFG.freq} Hz. Share of samples by shared object: ` +
+        dsos
+          .slice(0, 6)
+          .map(([p, n]) => `${esc(shorten(n))} ${p.toFixed(1)}%`)
+          .join(', ') +
+        '.',
+      '',
+      'Per op: kiln-core functions with the time spent in them and in what they call (inclusive, so nested rows overlap):',
+      '',
+      '| % of samples (inclusive) | kiln-core function |',
+      '|---|---|',
+      ...ops.map(([p, n]) => `| ${p.toFixed(1)} | ${esc(n.length > 140 ? `${n.slice(0, 137)}...` : n)} |`),
+      '',
+      'Hottest symbols (self time):',
+      '',
+      '| % of samples | shared object, symbol |',
+      '|---|---|',
+      ...symbols.map(([p, n]) => `| ${p.toFixed(1)} | ${esc(shorten(n))} |`),
+    ].join('\n'),
+  );
 }
 rmSync(directory, { recursive: true, force: true });
 
@@ -142,7 +160,7 @@ const section = [
   '## Profiles (where the time goes)',
   '',
   `Written by \`node benches/profile.mjs\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores. ` +
-    '`perf record --call-graph dwarf` of the steady loop of each target (kiln/profile_target.mjs: after the build and warm-up steps); per op, the inclusive time of kiln-core\'s functions (`perf report --children`); then the self time per symbol (`perf report --no-children`). ' +
+    "`perf record --call-graph dwarf` of the steady loop of each target (kiln/profile_target.mjs: after the build and warm-up steps); per op, the inclusive time of kiln-core's functions (`perf report --children`); then the self time per symbol (`perf report --no-children`). " +
     'Rust kernels appear by name in the kiln .node; `node (JIT: JavaScript)` is the JavaScript side (the Keras API, the trainer loop); the kernel ([kernel.kallsyms]) is mostly thread wake-ups and page faults.',
   '',
   parts.join('\n\n'),
@@ -152,7 +170,5 @@ process.stdout.write(`${section}\n`);
 const previous = existsSync(CFG.resultsPath) ? readFileSync(CFG.resultsPath, 'utf8') : '';
 const start = previous.indexOf(SECTION_BEGIN);
 const end = previous.indexOf(SECTION_END);
-writeFileSync(CFG.resultsPath, start >= 0 && end > start
-  ? previous.slice(0, start) + section + previous.slice(end + SECTION_END.length)
-  : `${previous.trimEnd()}\n\n${section}\n`);
+writeFileSync(CFG.resultsPath, start >= 0 && end > start ? previous.slice(0, start) + section + previous.slice(end + SECTION_END.length) : `${previous.trimEnd()}\n\n${section}\n`);
 log(`updated ${CFG.resultsPath}`);

@@ -56,7 +56,11 @@ const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
 const env = process.env;
 const num = (k, d) => (env[k] !== undefined && env[k] !== '' ? Number(env[k]) : d);
-const list = (k, d) => (env[k] || d).split(',').map((s) => s.trim()).filter(Boolean);
+const list = (k, d) =>
+  (env[k] || d)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 const CFG = {
   reps: num('BENCH_REPS', 3),
@@ -125,18 +129,30 @@ function cpuTicks() {
     const all = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
     const busy = all.reduce((a, b) => a + b, 0) - all[3] - (all[4] || 0); // minus idle, iowait
     const self = readFileSync('/proc/self/stat', 'utf8');
-    const f = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number); // f[0] is field 3 (state)
+    const f = self
+      .slice(self.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number); // f[0] is field 3 (state)
     const mine = f[11] + f[12] + f[13] + f[14]; // utime stime cutime cstime (fields 14-17)
     return { busy, mine, t: Date.now() };
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 function foreignCores(a, b) {
   if (!a || !b || b.t <= a.t) return NaN;
-  return Math.max(0, (b.busy - a.busy) - (b.mine - a.mine)) / 100 / ((b.t - a.t) / 1000);
+  return Math.max(0, b.busy - a.busy - (b.mine - a.mine)) / 100 / ((b.t - a.t) / 1000);
 }
-const kilnStamp = () => ['dist/index.js', 'kiln-nn.linux-x64-gnu.node'].map((f) => {
-  try { return statSync(join(ROOT, f)).mtimeMs; } catch { return 0; }
-}).join(',');
+const kilnStamp = () =>
+  ['dist/index.js', 'kiln-nn.linux-x64-gnu.node']
+    .map((f) => {
+      try {
+        return statSync(join(ROOT, f)).mtimeMs;
+      } catch {
+        return 0;
+      }
+    })
+    .join(',');
 const foreign = []; // [label, cores]
 const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 let waitedS = 0;
@@ -150,7 +166,10 @@ function waitQuiet() {
     sleepSync(500);
     const c = foreignCores(a, cpuTicks());
     if (!(c > 0.25) || Date.now() - t0 > CFG.waitQuietS * 1000) break;
-    if (!warned) { log(`  (other processes busy ${c.toFixed(2)} cores: waiting up to ${CFG.waitQuietS} s)`); warned = true; }
+    if (!warned) {
+      log(`  (other processes busy ${c.toFixed(2)} cores: waiting up to ${CFG.waitQuietS} s)`);
+      warned = true;
+    }
   }
   waitedS += (Date.now() - t0) / 1000;
 }
@@ -178,11 +197,23 @@ function runJob(job) {
   let out = null;
   const lines = (r.stdout || '').trim().split('\n').reverse();
   for (const l of lines) {
-    if (l.startsWith('{')) { try { out = JSON.parse(l); break; } catch { /* not ours */ } }
+    if (l.startsWith('{')) {
+      try {
+        out = JSON.parse(l);
+        break;
+      } catch {
+        /* not ours */
+      }
+    }
   }
   if (r.status !== 0 || !out) {
     const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
-    const tail = (r.stderr || '').trim().split('\n').filter((l) => !/^(I0000|WARNING: All log)/.test(l)).slice(-3).join(' | ');
+    const tail = (r.stderr || '')
+      .trim()
+      .split('\n')
+      .filter((l) => !/^(I0000|WARNING: All log)/.test(l))
+      .slice(-3)
+      .join(' | ');
     errors.push(`${job.label}: ${why}: ${tail.slice(0, 600)}`);
     log(`  ${job.label.padEnd(44)} FAILED (${why}) ${tail.slice(0, 300)}`);
     return null;
@@ -192,10 +223,14 @@ function runJob(job) {
 }
 
 const node = (script, args = [], extraEnv = {}, nodeFlags = []) => ({
-  cmd: process.execPath, args: [...nodeFlags, join(BENCH, script), ...args.map(String)], env: extraEnv,
+  cmd: process.execPath,
+  args: [...nodeFlags, join(BENCH, script), ...args.map(String)],
+  env: extraEnv,
 });
 const py = (script, args = [], extraEnv = {}) => ({
-  cmd: CFG.python, args: [join(BENCH, script), ...args.map(String)], env: extraEnv,
+  cmd: CFG.python,
+  args: [join(BENCH, script), ...args.map(String)],
+  env: extraEnv,
 });
 
 // results[workload][key][system] = [measurement objects]
@@ -212,20 +247,32 @@ function gemmJobs(rep) {
   for (const threads of ['1', 'all']) {
     const key = threads === '1' ? 'threads=1' : `threads=${NCPU}`;
     const gArgs = ['--min-time', CFG.gemmMinTime, '--trials', CFG.gemmTrials];
-    const brief = (o) => Object.entries(o.results[key] ?? o.results).map(([k, v]) => `${k.replace(/^seed_/, '')}=${v}`).join(' ');
+    const brief = (o) =>
+      Object.entries(o.results[key] ?? o.results)
+        .map(([k, v]) => `${k.replace(/^seed_/, '')}=${v}`)
+        .join(' ');
     if (kilnAvailable) {
       // All cores is kiln's default; named explicitly, since an empty KILN_NUM_THREADS is refused.
       const kEnv = { KILN_NUM_THREADS: threads === '1' ? '1' : String(NCPU) };
-      jobs.push({ sys: 'kiln', label: `gemm kiln ${key}`, ...node('kiln/gemm.mjs', gArgs, kEnv),
-        brief, save: (o) => record('gemm', key, 'kiln', o.results) });
+      jobs.push({ sys: 'kiln', label: `gemm kiln ${key}`, ...node('kiln/gemm.mjs', gArgs, kEnv), brief, save: (o) => record('gemm', key, 'kiln', o.results) });
     }
     if (hasPeer('numpy') && pythonOk) {
-      jobs.push({ sys: 'numpy', label: `gemm numpy ${key}`, ...py('peers/gemm_numpy.py', ['--threads', threads === '1' ? 1 : NCPU, ...gArgs]),
-        brief, save: (o) => record('gemm', key, 'numpy', o.results[key]) });
+      jobs.push({
+        sys: 'numpy',
+        label: `gemm numpy ${key}`,
+        ...py('peers/gemm_numpy.py', ['--threads', threads === '1' ? 1 : NCPU, ...gArgs]),
+        brief,
+        save: (o) => record('gemm', key, 'numpy', o.results[key]),
+      });
     }
     if (torchOk()) {
-      jobs.push({ sys: 'torch', label: `gemm torch ${key}`, ...py('peers/gemm_torch.py', ['--threads', threads === '1' ? 1 : NCPU, ...gArgs]),
-        brief, save: (o) => record('gemm', key, 'torch', o.results[key]) });
+      jobs.push({
+        sys: 'torch',
+        label: `gemm torch ${key}`,
+        ...py('peers/gemm_torch.py', ['--threads', threads === '1' ? 1 : NCPU, ...gArgs]),
+        brief,
+        save: (o) => record('gemm', key, 'torch', o.results[key]),
+      });
     }
   }
   return jobs;
@@ -239,26 +286,38 @@ function mlpJobs(rep) {
     const key = `batch=${batch}`;
     const save = (sys) => (o) => record('mlp', key, sys, o);
     if (kilnAvailable) {
-      jobs.push({ sys: 'kiln', label: `mlp kiln b${batch}`, brief, save: save('kiln'),
-        ...node('kiln/mlp.mjs', ['--batch', batch, '--epochs', CFG.mlpEpochs]) });
+      jobs.push({ sys: 'kiln', label: `mlp kiln b${batch}`, brief, save: save('kiln'), ...node('kiln/mlp.mjs', ['--batch', batch, '--epochs', CFG.mlpEpochs]) });
     }
     for (const backend of ['jax', 'tensorflow']) {
       if (!hasPeer(`keras-${backend}`) || !pythonOk) continue;
-      jobs.push({ sys: `keras-${backend}`, label: `mlp keras-${backend} b${batch}`, brief, save: save(`keras-${backend}`),
-        ...py('peers/mlp_keras.py', ['--backend', backend, '--batch', batch, '--epochs', CFG.mlpEpochs], { KERAS_BACKEND: backend }) });
+      jobs.push({
+        sys: `keras-${backend}`,
+        label: `mlp keras-${backend} b${batch}`,
+        brief,
+        save: save(`keras-${backend}`),
+        ...py('peers/mlp_keras.py', ['--backend', backend, '--batch', batch, '--epochs', CFG.mlpEpochs], { KERAS_BACKEND: backend }),
+      });
     }
     if (torchOk()) {
-      jobs.push({ sys: 'torch', label: `mlp torch b${batch}`, brief, save: save('torch'),
-        ...py('peers/mlp_torch.py', ['--batch', batch, '--epochs', CFG.mlpEpochs]) });
+      jobs.push({ sys: 'torch', label: `mlp torch b${batch}`, brief, save: save('torch'), ...py('peers/mlp_torch.py', ['--batch', batch, '--epochs', CFG.mlpEpochs]) });
     }
     if (hasPeer('tfjs-wasm') && tfjsOk) {
-      jobs.push({ sys: 'tfjs-wasm', label: `mlp tfjs-wasm b${batch}`, brief, save: save('tfjs-wasm'),
-        ...node('peers/mlp_tfjs.mjs', ['--backend', 'wasm', '--batch', batch, '--epochs', CFG.tfjsEpochs]) });
+      jobs.push({
+        sys: 'tfjs-wasm',
+        label: `mlp tfjs-wasm b${batch}`,
+        brief,
+        save: save('tfjs-wasm'),
+        ...node('peers/mlp_tfjs.mjs', ['--backend', 'wasm', '--batch', batch, '--epochs', CFG.tfjsEpochs]),
+      });
     }
     if (hasPeer('tfjs-cpu') && tfjsOk && batch === 32 && rep < CFG.tfjsCpuReps) {
-      jobs.push({ sys: 'tfjs-cpu', label: `mlp tfjs-cpu b${batch}`, brief, save: save('tfjs-cpu'),
-        ...node('peers/mlp_tfjs.mjs', ['--backend', 'cpu', '--batch', batch, '--epochs', 1,
-          '--train-samples', CFG.tfjsCpuSamples, '--max-seconds', CFG.tfjsCpuMaxSeconds]) });
+      jobs.push({
+        sys: 'tfjs-cpu',
+        label: `mlp tfjs-cpu b${batch}`,
+        brief,
+        save: save('tfjs-cpu'),
+        ...node('peers/mlp_tfjs.mjs', ['--backend', 'cpu', '--batch', batch, '--epochs', 1, '--train-samples', CFG.tfjsCpuSamples, '--max-seconds', CFG.tfjsCpuMaxSeconds]),
+      });
     }
   }
   return jobs;
@@ -276,21 +335,29 @@ function cnnJobs(rep) {
   }
   for (const backend of ['jax', 'tensorflow']) {
     if (!hasPeer(`keras-${backend}`) || !pythonOk) continue;
-    jobs.push({ sys: `keras-${backend}`, label: `cnn keras-${backend} b${CFG.cnnBatch}`, brief, save: save(`keras-${backend}`),
-      ...py('peers/cnn_keras.py', ['--backend', backend, ...cArgs], { KERAS_BACKEND: backend }) });
+    jobs.push({
+      sys: `keras-${backend}`,
+      label: `cnn keras-${backend} b${CFG.cnnBatch}`,
+      brief,
+      save: save(`keras-${backend}`),
+      ...py('peers/cnn_keras.py', ['--backend', backend, ...cArgs], { KERAS_BACKEND: backend }),
+    });
   }
   if (torchOk()) {
     jobs.push({ sys: 'torch', label: `cnn torch b${CFG.cnnBatch}`, brief, save: save('torch'), ...py('peers/cnn_torch.py', cArgs) });
   }
   // tfjs-wasm cannot train it (no Conv2DBackpropFilter kernel): one run records the error text
   if (hasPeer('tfjs-wasm') && tfjsOk && rep === 0) {
-    jobs.push({ sys: 'tfjs-wasm', label: `cnn tfjs-wasm b${CFG.cnnBatch}`, brief, save: save('tfjs-wasm'),
-      ...node('peers/cnn_tfjs.mjs', ['--backend', 'wasm', ...cArgs]) });
+    jobs.push({ sys: 'tfjs-wasm', label: `cnn tfjs-wasm b${CFG.cnnBatch}`, brief, save: save('tfjs-wasm'), ...node('peers/cnn_tfjs.mjs', ['--backend', 'wasm', ...cArgs]) });
   }
   if (hasPeer('tfjs-cpu') && tfjsOk && CFG.cnnTfjsCpu && rep === 0) {
-    jobs.push({ sys: 'tfjs-cpu', label: `cnn tfjs-cpu b${CFG.cnnBatch}`, brief, save: save('tfjs-cpu'),
-      ...node('peers/cnn_tfjs.mjs', ['--backend', 'cpu', '--batch', CFG.cnnBatch, '--epochs', 1,
-        '--steps', CFG.cnnTfjsCpuSteps, '--warmup-steps', 1, '--test-samples', 256]) });
+    jobs.push({
+      sys: 'tfjs-cpu',
+      label: `cnn tfjs-cpu b${CFG.cnnBatch}`,
+      brief,
+      save: save('tfjs-cpu'),
+      ...node('peers/cnn_tfjs.mjs', ['--backend', 'cpu', '--batch', CFG.cnnBatch, '--epochs', 1, '--steps', CFG.cnnTfjsCpuSteps, '--warmup-steps', 1, '--test-samples', 256]),
+    });
   }
   return jobs;
 }
@@ -303,31 +370,44 @@ function rnnJobs(rep) {
   const brief = (o) => `${o.samples_per_s} samples/s`;
   const rArgs = ['--batch', CFG.rnnBatch, '--samples', CFG.rnnSamples];
   if (kilnAvailable) {
-    jobs.push({ sys: 'kiln', label: `rnn kiln b${CFG.rnnBatch}`, brief, save: save('kiln'),
-      ...node('kiln/rnn.mjs', [...rArgs, '--epochs', CFG.rnnEpochs]) });
+    jobs.push({ sys: 'kiln', label: `rnn kiln b${CFG.rnnBatch}`, brief, save: save('kiln'), ...node('kiln/rnn.mjs', [...rArgs, '--epochs', CFG.rnnEpochs]) });
   }
   for (const backend of ['jax', 'tensorflow']) {
     if (!hasPeer(`keras-${backend}`) || !pythonOk) continue;
-    jobs.push({ sys: `keras-${backend}`, label: `rnn keras-${backend} b${CFG.rnnBatch}`, brief, save: save(`keras-${backend}`),
-      ...py('peers/rnn_keras.py', ['--backend', backend, ...rArgs, '--epochs', CFG.rnnEpochs], { KERAS_BACKEND: backend }) });
+    jobs.push({
+      sys: `keras-${backend}`,
+      label: `rnn keras-${backend} b${CFG.rnnBatch}`,
+      brief,
+      save: save(`keras-${backend}`),
+      ...py('peers/rnn_keras.py', ['--backend', backend, ...rArgs, '--epochs', CFG.rnnEpochs], { KERAS_BACKEND: backend }),
+    });
   }
   if (torchOk()) {
-    jobs.push({ sys: 'torch', label: `rnn torch b${CFG.rnnBatch}`, brief, save: save('torch'),
-      ...py('peers/rnn_torch.py', [...rArgs, '--epochs', CFG.rnnEpochs]) });
+    jobs.push({ sys: 'torch', label: `rnn torch b${CFG.rnnBatch}`, brief, save: save('torch'), ...py('peers/rnn_torch.py', [...rArgs, '--epochs', CFG.rnnEpochs]) });
   }
   if (hasPeer('tfjs-wasm') && tfjsOk) {
-    jobs.push({ sys: 'tfjs-wasm', label: `rnn tfjs-wasm b${CFG.rnnBatch}`, brief, save: save('tfjs-wasm'),
-      ...node('peers/rnn_tfjs.mjs', ['--backend', 'wasm', ...rArgs, '--epochs', CFG.tfjsRnnEpochs]) });
+    jobs.push({
+      sys: 'tfjs-wasm',
+      label: `rnn tfjs-wasm b${CFG.rnnBatch}`,
+      brief,
+      save: save('tfjs-wasm'),
+      ...node('peers/rnn_tfjs.mjs', ['--backend', 'wasm', ...rArgs, '--epochs', CFG.tfjsRnnEpochs]),
+    });
   }
   return jobs;
 }
 
 function memoryJobs(rep) {
   if (!kilnAvailable || rep >= CFG.memoryReps) return [];
-  return [{ sys: 'kiln', label: 'memory kiln', save: (o) => record('memory', 'kiln', 'kiln', o),
-    brief: (o) => `peak ${o.peak_rss_mb} MB, epoch2 ${o.rss_epoch2_mb} MB, epoch${o.growth_epochs} ${o.rss_epoch20_mb} MB`,
-    ...node('kiln/memory.mjs', ['--mode', 'both', '--peak-epochs', 5, '--growth-epochs', CFG.growthEpochs,
-      '--growth-samples', CFG.growthSamples], {}, ['--expose-gc']) }];
+  return [
+    {
+      sys: 'kiln',
+      label: 'memory kiln',
+      save: (o) => record('memory', 'kiln', 'kiln', o),
+      brief: (o) => `peak ${o.peak_rss_mb} MB, epoch2 ${o.rss_epoch2_mb} MB, epoch${o.growth_epochs} ${o.rss_epoch20_mb} MB`,
+      ...node('kiln/memory.mjs', ['--mode', 'both', '--peak-epochs', 5, '--growth-epochs', CFG.growthEpochs, '--growth-samples', CFG.growthSamples], {}, ['--expose-gc']),
+    },
+  ];
 }
 
 // kiln's own ONNX exports for onnxruntime-node, written once per run (not timed) into
@@ -338,8 +418,12 @@ function onnxFile(model, size) {
   if (key in onnxFiles) return onnxFiles[key];
   const out = join(BENCH, '.cache/onnx', `${key}.onnx`);
   mkdirSync(dirname(out), { recursive: true });
-  const r = runJob({ label: `export ${model} to ONNX`, ...node('kiln/export_onnx.mjs', ['--model', model, '--size', size, '--out', out]),
-    brief: (o) => `${(o.bytes / 2 ** 20).toFixed(1)} MiB`, quiet: true });
+  const r = runJob({
+    label: `export ${model} to ONNX`,
+    ...node('kiln/export_onnx.mjs', ['--model', model, '--size', size, '--out', out]),
+    brief: (o) => `${(o.bytes / 2 ** 20).toFixed(1)} MiB`,
+    quiet: true,
+  });
   onnxFiles[key] = r ? out : null;
   return onnxFiles[key];
 }
@@ -349,13 +433,21 @@ function inferJobs(rep) {
   if (rep >= CFG.inferReps) return jobs;
   const iArgs = ['--latency-calls', CFG.inferCalls, '--latency-warmup', CFG.inferWarmup, '--batch', CFG.inferBatch, '--min-time', CFG.inferMinTime];
   const save = (sys) => (o) => record('infer', 'seed_mlp', sys, o);
-  const brief = (o) => `${Object.entries(o.latency).map(([k, v]) => `${k} p50 ${v.p50_ms} ms p99 ${v.p99_ms} ms`).join(', ')}; batch ${o.batch}: ${o.throughput.samples_per_s} samples/s`;
+  const brief = (o) =>
+    `${Object.entries(o.latency)
+      .map(([k, v]) => `${k} p50 ${v.p50_ms} ms p99 ${v.p99_ms} ms`)
+      .join(', ')}; batch ${o.batch}: ${o.throughput.samples_per_s} samples/s`;
   if (kilnAvailable) jobs.push({ sys: 'kiln', label: 'infer kiln', brief, save: save('kiln'), ...node('kiln/infer_mlp.mjs', iArgs) });
   if (torchOk()) jobs.push({ sys: 'torch', label: 'infer torch', brief, save: save('torch'), ...py('peers/infer_mlp_torch.py', iArgs) });
   for (const backend of ['jax', 'tensorflow']) {
     if (!hasPeer(`keras-${backend}`) || !pythonOk) continue;
-    jobs.push({ sys: `keras-${backend}`, label: `infer keras-${backend}`, brief, save: save(`keras-${backend}`),
-      ...py('peers/infer_mlp_keras.py', ['--backend', backend, ...iArgs], { KERAS_BACKEND: backend }) });
+    jobs.push({
+      sys: `keras-${backend}`,
+      label: `infer keras-${backend}`,
+      brief,
+      save: save(`keras-${backend}`),
+      ...py('peers/infer_mlp_keras.py', ['--backend', backend, ...iArgs], { KERAS_BACKEND: backend }),
+    });
   }
   if (hasPeer('tfjs-wasm') && tfjsOk) {
     jobs.push({ sys: 'tfjs-wasm', label: 'infer tfjs-wasm', brief, save: save('tfjs-wasm'), ...node('peers/infer_mlp_tfjs.mjs', ['--backend', 'wasm', ...iArgs]) });
@@ -376,19 +468,32 @@ function appsJobs(rep) {
   const common = ['--batches', CFG.appsBatches.join(','), '--size', CFG.appsSize, '--min-time', CFG.appsMinTime, '--min-calls', CFG.appsMinCalls];
   const models = ['--models', CFG.appsModels.join(',')];
   const save = (sys) => (o) => record('apps', 'apps', sys, o);
-  const brief = (o) => Object.entries(o.results).map(([m, r]) => `${m} ${CFG.appsBatches.map((b) => `b${b} ${r[`batch=${b}`]?.samples_per_s}`).join(' ')}`).join(', ') + ' samples/s';
+  const brief = (o) =>
+    Object.entries(o.results)
+      .map(([m, r]) => `${m} ${CFG.appsBatches.map((b) => `b${b} ${r[`batch=${b}`]?.samples_per_s}`).join(' ')}`)
+      .join(', ') + ' samples/s';
   if (kilnAvailable) jobs.push({ sys: 'kiln', label: 'apps kiln', brief, save: save('kiln'), ...node('kiln/infer_apps.mjs', [...models, ...common]) });
   if (hasPeer('onnxruntime') && ortOk && kilnAvailable) {
     const files = CFG.appsModels.map((m) => [m, onnxFile(m, CFG.appsSize)]).filter(([, f]) => f);
     if (files.length) {
-      jobs.push({ sys: 'onnxruntime', label: 'apps onnxruntime', brief, save: save('onnxruntime'),
-        ...node('peers/infer_apps_ort.mjs', ['--files', files.map(([m, f]) => `${m}=${f}`).join(','), ...common]) });
+      jobs.push({
+        sys: 'onnxruntime',
+        label: 'apps onnxruntime',
+        brief,
+        save: save('onnxruntime'),
+        ...node('peers/infer_apps_ort.mjs', ['--files', files.map(([m, f]) => `${m}=${f}`).join(','), ...common]),
+      });
     }
   }
   for (const backend of CFG.appsKeras) {
     if (!hasPeer(`keras-${backend}`) || !pythonOk) continue;
-    jobs.push({ sys: `keras-${backend}`, label: `apps keras-${backend}`, brief, save: save(`keras-${backend}`),
-      ...py('peers/infer_apps_keras.py', ['--backend', backend, ...models, ...common], { KERAS_BACKEND: backend }) });
+    jobs.push({
+      sys: `keras-${backend}`,
+      label: `apps keras-${backend}`,
+      brief,
+      save: save(`keras-${backend}`),
+      ...py('peers/infer_apps_keras.py', ['--backend', backend, ...models, ...common], { KERAS_BACKEND: backend }),
+    });
   }
   if (torchOk()) {
     if (pythonHas('torchvision')) jobs.push({ sys: 'torch', label: 'apps torch', brief, save: save('torch'), ...py('peers/infer_apps_torch.py', [...models, ...common]) });
@@ -406,18 +511,29 @@ function runServing() {
   waitQuiet();
   log('serving (benches/serve.mjs)');
   const r = spawnSync(process.execPath, [join(BENCH, 'serve.mjs')], {
-    cwd: ROOT, env: { ...env, BENCH_RESULTS: CFG.resultsPath }, stdio: ['ignore', 'ignore', 'inherit'], timeout: CFG.timeoutS * 1000, killSignal: 'SIGKILL',
+    cwd: ROOT,
+    env: { ...env, BENCH_RESULTS: CFG.resultsPath },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: CFG.timeoutS * 1000,
+    killSignal: 'SIGKILL',
   });
   if (r.status !== 0) errors.push(`serving: benches/serve.mjs exit ${r.status ?? r.signal}`);
 }
 
 /** Not in the default workloads (≈ 3–4 minutes): benches/profile.mjs, which writes its own section. */
 function runProfiles() {
-  if (!kilnAvailable) { errors.push(`profile: not run (${kilnSkipReason})`); return; }
+  if (!kilnAvailable) {
+    errors.push(`profile: not run (${kilnSkipReason})`);
+    return;
+  }
   waitQuiet();
   log('profiles (benches/profile.mjs)');
   const r = spawnSync(process.execPath, [join(BENCH, 'profile.mjs')], {
-    cwd: ROOT, env: { ...env, BENCH_RESULTS: CFG.resultsPath }, stdio: ['ignore', 'ignore', 'inherit'], timeout: CFG.timeoutS * 1000, killSignal: 'SIGKILL',
+    cwd: ROOT,
+    env: { ...env, BENCH_RESULTS: CFG.resultsPath },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: CFG.timeoutS * 1000,
+    killSignal: 'SIGKILL',
   });
   if (r.status !== 0) errors.push(`profile: benches/profile.mjs exit ${r.status ?? r.signal}`);
 }
@@ -428,10 +544,20 @@ const stampStart = kilnAvailable ? kilnStamp() : '';
 const cpuStart = cpuTicks();
 const loadStart = os.loadavg()[0];
 if (loadStart > 0.5) log(`warning: load average ${loadStart.toFixed(2)} before the run; the numbers will be noisy`);
-const totalReps = Math.max(...[
-  ['gemm', CFG.gemmReps], ['mlp', CFG.reps], ['cnn', CFG.cnnReps], ['rnn', CFG.rnnReps], ['memory', CFG.memoryReps],
-  ['infer', CFG.inferReps], ['apps', CFG.appsReps],
-].filter(([w]) => CFG.workloads.includes(w)).map(([, r]) => r), 0);
+const totalReps = Math.max(
+  ...[
+    ['gemm', CFG.gemmReps],
+    ['mlp', CFG.reps],
+    ['cnn', CFG.cnnReps],
+    ['rnn', CFG.rnnReps],
+    ['memory', CFG.memoryReps],
+    ['infer', CFG.inferReps],
+    ['apps', CFG.appsReps],
+  ]
+    .filter(([w]) => CFG.workloads.includes(w))
+    .map(([, r]) => r),
+  0,
+);
 log(`kiln-nn benchmarks: ${CFG.reps} reps (GEMM ${CFG.gemmReps}), workloads ${CFG.workloads.join(',')}, kiln ${kilnAvailable ? 'on' : `off (${kilnSkipReason})`}`);
 if (!pythonOk) log(`  python peers skipped: ${CFG.python} missing (run benches/setup.sh)`);
 if (!tfjsOk) log('  tfjs peers skipped: benches/node_modules missing (run benches/setup.sh)');
@@ -466,9 +592,13 @@ function interleaveReversed(jobs) {
   // reverse the order inside each run of jobs sharing a label prefix (same workload + config)
   const groups = [];
   for (const j of jobs) {
-    const k = j.label.split(' ').filter((_, i) => i !== 1).join(' ');
+    const k = j.label
+      .split(' ')
+      .filter((_, i) => i !== 1)
+      .join(' ');
     const g = groups.find((x) => x.k === k);
-    if (g) g.jobs.push(j); else groups.push({ k, jobs: [j] });
+    if (g) g.jobs.push(j);
+    else groups.push({ k, jobs: [j] });
   }
   return groups.flatMap((g) => g.jobs.reverse());
 }
@@ -481,7 +611,9 @@ function cpuInfo() {
     const flags = (txt.match(/^flags\s*:\s*(.*)$/m) || [])[1] || '';
     const simd = ['avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_vnni'].filter((f) => flags.split(' ').includes(f));
     return { model, simd };
-  } catch { return { model: os.cpus()[0]?.model, simd: [] }; }
+  } catch {
+    return { model: os.cpus()[0]?.model, simd: [] };
+  }
 }
 
 function versions() {
@@ -489,24 +621,35 @@ function versions() {
   try {
     v.tfjs = JSON.parse(readFileSync(join(BENCH, 'node_modules/@tensorflow/tfjs/package.json'), 'utf8')).version;
     v['tfjs-backend-wasm'] = JSON.parse(readFileSync(join(BENCH, 'node_modules/@tensorflow/tfjs-backend-wasm/package.json'), 'utf8')).version;
-  } catch { /* not installed */ }
+  } catch {
+    /* not installed */
+  }
   try {
     v['onnxruntime-node'] = JSON.parse(readFileSync(join(BENCH, 'node_modules/onnxruntime-node/package.json'), 'utf8')).version;
-  } catch { /* not installed */ }
+  } catch {
+    /* not installed */
+  }
   if (pythonOk) {
-    const code = 'import importlib.metadata as m, json, sys\n' +
+    const code =
+      'import importlib.metadata as m, json, sys\n' +
       'out = {"python": sys.version.split()[0]}\n' +
       'for d in ["numpy", "torch", "torchvision", "keras", "jax", "jaxlib", "tensorflow-cpu", "tensorflow", "scipy-openblas32", "scipy-openblas64"]:\n' +
       '    try: out[d] = m.version(d)\n    except Exception: pass\n' +
       'print(json.dumps(out))';
     const r = spawnSync(CFG.python, ['-c', code], { encoding: 'utf8' });
-    try { Object.assign(v, JSON.parse(r.stdout)); } catch { /* ignore */ }
+    try {
+      Object.assign(v, JSON.parse(r.stdout));
+    } catch {
+      /* ignore */
+    }
   }
   try {
     v['kiln-nn'] = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
     const g = spawnSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
     v['kiln-nn'] += g.status === 0 ? ` (git ${g.stdout.trim()}${gitDirty() ? ', dirty tree' : ''})` : ' (no commit yet)';
-  } catch { /* ignore */ }
+  } catch {
+    /* ignore */
+  }
   return v;
 }
 function gitDirty() {
@@ -531,8 +674,7 @@ const section = (title, note, t) => sections.push({ title, note, t });
 
 // GEMM
 if (results.gemm) {
-  const shapes = ['n128', 'n256', 'n512', 'n1024', 'seed_fwd_32x784x128', 'seed_dW_784x32x128', 'seed_dX_32x128x784',
-    'seed_dW_pre_784x32x128', 'seed_dX_pre_32x128x784'];
+  const shapes = ['n128', 'n256', 'n512', 'n1024', 'seed_fwd_32x784x128', 'seed_dW_784x32x128', 'seed_dX_32x128x784', 'seed_dW_pre_784x32x128', 'seed_dX_pre_32x128x784'];
   const rows = [];
   for (const key of Object.keys(results.gemm)) {
     const r = results.gemm[key];
@@ -540,16 +682,17 @@ if (results.gemm) {
       const k = (r.kiln || []).map((o) => o[s]);
       const n = (r.numpy || []).map((o) => o[s]);
       const pt = (r.torch || []).map((o) => o[s]);
-      rows.push([key, s, fmt(median(k)) + spread(k), fmt(median(n)) + spread(n), fmt(ratio(median(k), median(n)), 2),
-        fmt(median(pt)) + spread(pt), fmt(ratio(median(k), median(pt)), 2)]);
+      rows.push([key, s, fmt(median(k)) + spread(k), fmt(median(n)) + spread(n), fmt(ratio(median(k), median(n)), 2), fmt(median(pt)) + spread(pt), fmt(ratio(median(k), median(pt)), 2)]);
     }
   }
-  section('1. GEMM f32 (GFLOP/s, higher is better)',
+  section(
+    '1. GEMM f32 (GFLOP/s, higher is better)',
     'Median over repetitions of the median of trials. Ratio = kiln / numpy: above 1 means kiln is faster. ' +
-    'seed_dW is x^T·dY with x stored [32,784] (kiln: `a.transpose()` then `matmul`, the transpose included); ' +
-    'seed_dX is dY·W^T with W stored [784,128]; the _pre rows are the same products with the transposed operand already stored contiguous (no transpose timed). numpy: OpenBLAS with OPENBLAS_NUM_THREADS/OMP_NUM_THREADS set; ' +
-    'kiln: KILN_NUM_THREADS=1, or unset for all cores. PyTorch: `torch.mm` on transposed views (no copy), torch.set_num_threads.',
-    table(['threads', 'shape (m x k x n)', 'kiln', 'numpy (OpenBLAS)', 'kiln/numpy', 'torch.mm', 'kiln/torch'], rows));
+      'seed_dW is x^T·dY with x stored [32,784] (kiln: `a.transpose()` then `matmul`, the transpose included); ' +
+      'seed_dX is dY·W^T with W stored [784,128]; the _pre rows are the same products with the transposed operand already stored contiguous (no transpose timed). numpy: OpenBLAS with OPENBLAS_NUM_THREADS/OMP_NUM_THREADS set; ' +
+      'kiln: KILN_NUM_THREADS=1, or unset for all cores. PyTorch: `torch.mm` on transposed views (no copy), torch.set_num_threads.',
+    table(['threads', 'shape (m x k x n)', 'kiln', 'numpy (OpenBLAS)', 'kiln/numpy', 'torch.mm', 'kiln/torch'], rows),
+  );
 }
 
 // MLP
@@ -561,21 +704,30 @@ if (results.mlp) {
     const peers = mlpSystems.filter((s) => s !== 'kiln' && r[s]?.length);
     const best = peers.reduce((b, s) => (!b || med(s) > med(b) ? s : b), null);
     const kMed = med('kiln');
-    const rows = mlpSystems.filter((s) => r[s]?.length).map((s) => {
-      const xs = r[s].map((o) => o.samples_per_s);
-      const o0 = r[s][0];
-      const epochs = s.startsWith('tfjs') ? `${o0.epochs}${o0.partial_training ? `, ${o0.train_samples}-sample subset` : ''}` : String(o0.epochs);
-      return [s + (s === best ? ' (fastest peer)' : ''), fmt(median(xs), 0) + spread(xs, 0),
-        String(xs.length), fmt(median(r[s].map((o) => o.test_accuracy)), 4), epochs,
-        fmt(median(r[s].map((o) => o.peak_rss_mb)), 0),
-        s === 'kiln' ? '—' : fmt(ratio(kMed, med(s)), 2)];
-    });
-    section(`2. Seed MLP, ${key} (training samples/s, higher is better)`,
-      'Steady state: epoch 1 excluded (Keras, kiln and tfjs-wasm time epochs 2..N with an epoch callback; PyTorch times its own loop\'s epochs the same way, with Keras\' initializers and Adam epsilon); ' +
-      `tfjs-cpu trains 1 epoch on a ${CFG.tfjsCpuSamples}-sample subset (stopped after ${CFG.tfjsCpuMaxSeconds} s) and is timed over its steps after the first 20. ` +
-      'Ratio = kiln samples/s / peer samples/s: above 1 means kiln is faster; the bar is the fastest peer. ' +
-      'Test accuracy is after the listed number of epochs. Peak RSS is of the whole process (Python processes include the framework).',
-      table(['system', 'samples/s median (min–max)', 'reps', 'test acc', 'epochs', 'peak RSS MB', 'kiln/peer'], rows));
+    const rows = mlpSystems
+      .filter((s) => r[s]?.length)
+      .map((s) => {
+        const xs = r[s].map((o) => o.samples_per_s);
+        const o0 = r[s][0];
+        const epochs = s.startsWith('tfjs') ? `${o0.epochs}${o0.partial_training ? `, ${o0.train_samples}-sample subset` : ''}` : String(o0.epochs);
+        return [
+          s + (s === best ? ' (fastest peer)' : ''),
+          fmt(median(xs), 0) + spread(xs, 0),
+          String(xs.length),
+          fmt(median(r[s].map((o) => o.test_accuracy)), 4),
+          epochs,
+          fmt(median(r[s].map((o) => o.peak_rss_mb)), 0),
+          s === 'kiln' ? '—' : fmt(ratio(kMed, med(s)), 2),
+        ];
+      });
+    section(
+      `2. Seed MLP, ${key} (training samples/s, higher is better)`,
+      "Steady state: epoch 1 excluded (Keras, kiln and tfjs-wasm time epochs 2..N with an epoch callback; PyTorch times its own loop's epochs the same way, with Keras' initializers and Adam epsilon); " +
+        `tfjs-cpu trains 1 epoch on a ${CFG.tfjsCpuSamples}-sample subset (stopped after ${CFG.tfjsCpuMaxSeconds} s) and is timed over its steps after the first 20. ` +
+        'Ratio = kiln samples/s / peer samples/s: above 1 means kiln is faster; the bar is the fastest peer. ' +
+        'Test accuracy is after the listed number of epochs. Peak RSS is of the whole process (Python processes include the framework).',
+      table(['system', 'samples/s median (min–max)', 'reps', 'test acc', 'epochs', 'peak RSS MB', 'kiln/peer'], rows),
+    );
   }
 }
 
@@ -587,24 +739,26 @@ function speedTable(r, { acc }) {
   const peers = seqSystems.filter((s) => s !== 'kiln' && ok(s).length);
   const best = peers.reduce((b, s) => (!b || med(s) > med(b) ? s : b), null);
   const kMed = med('kiln');
-  const rows = seqSystems.filter((s) => r[s]?.length).map((s) => {
-    const good = ok(s);
-    const xs = good.map((o) => o.samples_per_s);
-    const failed = r[s].find((o) => o.error);
-    const o0 = good[0] || r[s][0];
-    const speed = good.length ? fmt(median(xs), 0) + spread(xs, 0) : `cannot train: ${failed ? failed.error : 'n/a'}`;
-    const row = [s + (s === best ? ' (fastest peer)' : ''), speed, String(good.length || r[s].length)];
-    if (acc) {
-      row.push(good.length ? fmt(median(good.map((o) => o.test_accuracy)), 4) + (o0.test_samples && o0.test_samples < 10000 ? ` (${o0.test_samples} test samples)` : '') : '—');
-      row.push(good.length ? (o0.partial_training ? `${o0.timing}` : `${o0.epochs} x ${o0.train_samples}`) : '—');
-    } else {
-      row.push(good.length ? fmt(median(good.map((o) => o.train_loss[o.train_loss.length - 1])), 4) : '—');
-      row.push(good.length ? `${o0.epochs} (${o0.epochs - o0.warmup_epochs} timed)` : '—');
-    }
-    row.push(fmt(median(r[s].map((o) => o.peak_rss_mb)), 0));
-    row.push(s === 'kiln' || !good.length ? '—' : fmt(ratio(kMed, med(s)), 2));
-    return row;
-  });
+  const rows = seqSystems
+    .filter((s) => r[s]?.length)
+    .map((s) => {
+      const good = ok(s);
+      const xs = good.map((o) => o.samples_per_s);
+      const failed = r[s].find((o) => o.error);
+      const o0 = good[0] || r[s][0];
+      const speed = good.length ? fmt(median(xs), 0) + spread(xs, 0) : `cannot train: ${failed ? failed.error : 'n/a'}`;
+      const row = [s + (s === best ? ' (fastest peer)' : ''), speed, String(good.length || r[s].length)];
+      if (acc) {
+        row.push(good.length ? fmt(median(good.map((o) => o.test_accuracy)), 4) + (o0.test_samples && o0.test_samples < 10000 ? ` (${o0.test_samples} test samples)` : '') : '—');
+        row.push(good.length ? (o0.partial_training ? `${o0.timing}` : `${o0.epochs} x ${o0.train_samples}`) : '—');
+      } else {
+        row.push(good.length ? fmt(median(good.map((o) => o.train_loss[o.train_loss.length - 1])), 4) : '—');
+        row.push(good.length ? `${o0.epochs} (${o0.epochs - o0.warmup_epochs} timed)` : '—');
+      }
+      row.push(fmt(median(r[s].map((o) => o.peak_rss_mb)), 0));
+      row.push(s === 'kiln' || !good.length ? '—' : fmt(ratio(kMed, med(s)), 2));
+      return row;
+    });
   return rows;
 }
 if (results.cnn) {
@@ -614,26 +768,30 @@ if (results.cnn) {
       rows.push(['tfjs-cpu', 'not run: absurdly slow (≈2 samples/s: 35–45 s a batch-64 step when tried here); BENCH_CNN_TFJS_CPU=1 runs it', '0', '—', '—', '—', '—']);
     }
     const steps = CFG.cnnSteps > 0 ? Math.min(CFG.cnnSteps * CFG.cnnBatch, 60000) : 60000;
-    section(`3. Seed CNN, ${key} (training samples/s, higher is better)`,
+    section(
+      `3. Seed CNN, ${key} (training samples/s, higher is better)`,
       `Conv2D 32 3x3 relu → MaxPooling2D 2 → Conv2D 64 3x3 relu → MaxPooling2D 2 → Flatten → Dense 128 relu → Dense 10 softmax, ` +
-      'Adam, sparse categorical cross-entropy, x/255 [N,28,28,1]. Every system runs the same protocol: an untimed warm-up fit of one epoch ' +
-      `on ${CFG.cnnWarmupSteps} batches (compilation, tracing), then a fit of ${CFG.cnnEpochs} epochs on the first ${steps} training samples ` +
-      `(${Math.ceil(steps / CFG.cnnBatch)} steps an epoch, shuffled), each epoch timed by an epoch callback: samples/s = samples of the timed fit / its time. ` +
-      `Test accuracy is on the full 10,000-sample test set after that training (so after ${CFG.cnnEpochs} epochs of a ${steps}-sample subset, not of the full set). ` +
-      'Ratio = kiln / peer: above 1 means kiln is faster; the bar is the fastest peer. ' +
-      'PyTorch trains the same model in its NCHW layout (the 1-channel images as [N, 1, 28, 28]). ' +
-      'TensorFlow.js on wasm has no Conv2DBackpropFilter kernel, so it cannot train this model (the error is its exception text).',
-      table(['system', 'samples/s median (min–max)', 'reps', 'test acc', 'timed epochs x samples', 'peak RSS MB', 'kiln/peer'], rows));
+        'Adam, sparse categorical cross-entropy, x/255 [N,28,28,1]. Every system runs the same protocol: an untimed warm-up fit of one epoch ' +
+        `on ${CFG.cnnWarmupSteps} batches (compilation, tracing), then a fit of ${CFG.cnnEpochs} epochs on the first ${steps} training samples ` +
+        `(${Math.ceil(steps / CFG.cnnBatch)} steps an epoch, shuffled), each epoch timed by an epoch callback: samples/s = samples of the timed fit / its time. ` +
+        `Test accuracy is on the full 10,000-sample test set after that training (so after ${CFG.cnnEpochs} epochs of a ${steps}-sample subset, not of the full set). ` +
+        'Ratio = kiln / peer: above 1 means kiln is faster; the bar is the fastest peer. ' +
+        'PyTorch trains the same model in its NCHW layout (the 1-channel images as [N, 1, 28, 28]). ' +
+        'TensorFlow.js on wasm has no Conv2DBackpropFilter kernel, so it cannot train this model (the error is its exception text).',
+      table(['system', 'samples/s median (min–max)', 'reps', 'test acc', 'timed epochs x samples', 'peak RSS MB', 'kiln/peer'], rows),
+    );
   }
 }
 if (results.rnn) {
   for (const key of Object.keys(results.rnn)) {
-    section(`4. Seed RNN, ${key} (training samples/s, higher is better)`,
+    section(
+      `4. Seed RNN, ${key} (training samples/s, higher is better)`,
       `SimpleRNN 64 relu over [10 steps, 20 features] → Dense 1 sigmoid, Adam, binary cross-entropy, on ${CFG.rnnSamples} generated samples ` +
-      '(uniform x, random 0/1 labels: the same numbers in every system, from a counter-based hash of each element index, lib/common.mjs rnnData / peers/common.py rnn_data). ' +
-      'Steady state: epoch 1 excluded, samples/s over the later epochs (epoch callback). The labels are random, so only the speed matters; ' +
-      'the last epoch\'s training loss (≈0.69) is shown as a sanity check. Ratio = kiln / peer: above 1 means kiln is faster; the bar is the fastest peer.',
-      table(['system', 'samples/s median (min–max)', 'reps', 'last train loss', 'epochs', 'peak RSS MB', 'kiln/peer'], speedTable(results.rnn[key], { acc: false })));
+        '(uniform x, random 0/1 labels: the same numbers in every system, from a counter-based hash of each element index, lib/common.mjs rnnData / peers/common.py rnn_data). ' +
+        'Steady state: epoch 1 excluded, samples/s over the later epochs (epoch callback). The labels are random, so only the speed matters; ' +
+        "the last epoch's training loss (≈0.69) is shown as a sanity check. Ratio = kiln / peer: above 1 means kiln is faster; the bar is the fastest peer.",
+      table(['system', 'samples/s median (min–max)', 'reps', 'last train loss', 'epochs', 'peak RSS MB', 'kiln/peer'], speedTable(results.rnn[key], { acc: false })),
+    );
   }
 }
 
@@ -646,7 +804,7 @@ const ROUTES = {
   'keras-tensorflow': { predict_on_batch: '`model.predict_on_batch(x)`', call: 'direct call `model(x, training=False)`' },
   'tfjs-wasm': { predict: '`model.predict(x)`' },
   'tfjs-cpu': { predict: '`model.predict(x)`' },
-  onnxruntime: { run: '`await session.run(feeds)` on kiln\'s ONNX export' },
+  onnxruntime: { run: "`await session.run(feeds)` on kiln's ONNX export" },
 };
 const latencyOf = (sys, route, key = 'p50_ms') => median((results.infer?.seed_mlp?.[sys] || []).map((o) => o.latency?.[route]?.[key]));
 const inferSps = (sys) => median((results.infer?.seed_mlp?.[sys] || []).map((o) => o.throughput?.samples_per_s));
@@ -658,26 +816,44 @@ if (results.infer?.seed_mlp) {
     for (const route of Object.keys(ROUTES[sys])) {
       const xs = r[sys].map((o) => o.latency?.[route]?.p50_ms).filter(Number.isFinite);
       if (!xs.length) continue;
-      rows.push([sys, ROUTES[sys][route], fmt(median(xs), 4) + spread(xs, 4), fmt(latencyOf(sys, route, 'p99_ms'), 4), String(xs.length),
-        sys === 'kiln' && route === 'predictOnBatch' ? '—' : fmt(ratio(median(xs), kBase), 2)]);
+      rows.push([
+        sys,
+        ROUTES[sys][route],
+        fmt(median(xs), 4) + spread(xs, 4),
+        fmt(latencyOf(sys, route, 'p99_ms'), 4),
+        String(xs.length),
+        sys === 'kiln' && route === 'predictOnBatch' ? '—' : fmt(ratio(median(xs), kBase), 2),
+      ]);
     }
   }
-  section('5a. Seed MLP inference: latency of one sample (ms, lower is better)',
+  section(
+    '5a. Seed MLP inference: latency of one sample (ms, lower is better)',
     `The seed MLP with its initial random weights in each system, one [1, 28, 28] sample, the result read into the host language (kiln/tfjs \`dataSync()\`, \`.numpy()\`, onnxruntime's output array). ` +
-    `${CFG.inferWarmup} untimed calls, then ${CFG.inferCalls} calls timed one by one: p50 and p99 of those calls, median over repetitions. ` +
-    'Ratio = this p50 / kiln predictOnBatch p50: above 1 means kiln\'s synchronous call is faster. tfjs-cpu runs ' + `${CFG.tfjsCpuReps} repetition(s).`,
-    table(['system', 'call', 'p50 ms median (min–max)', 'p99 ms', 'reps', 'p50 / kiln predictOnBatch p50'], rows));
+      `${CFG.inferWarmup} untimed calls, then ${CFG.inferCalls} calls timed one by one: p50 and p99 of those calls, median over repetitions. ` +
+      "Ratio = this p50 / kiln predictOnBatch p50: above 1 means kiln's synchronous call is faster. tfjs-cpu runs " +
+      `${CFG.tfjsCpuReps} repetition(s).`,
+    table(['system', 'call', 'p50 ms median (min–max)', 'p99 ms', 'reps', 'p50 / kiln predictOnBatch p50'], rows),
+  );
   const peers = inferSystems.filter((x) => x !== 'kiln' && r[x]?.length && Number.isFinite(inferSps(x)));
   const best = peers.reduce((b, x) => (!b || inferSps(x) > inferSps(b) ? x : b), null);
-  const tRows = inferSystems.filter((x) => r[x]?.length).map((x) => {
-    const xs = r[x].map((o) => o.throughput?.samples_per_s).filter(Number.isFinite);
-    return [x + (x === best ? ' (fastest peer)' : ''), Object.values(ROUTES[x])[x === 'kiln' ? 1 : 0], fmt(median(xs), 0) + spread(xs, 0), String(xs.length),
-      x === 'kiln' ? '—' : fmt(ratio(inferSps('kiln'), inferSps(x)), 2)];
-  });
-  section(`5b. Seed MLP inference: throughput at batch ${CFG.inferBatch} (samples/s, higher is better)`,
+  const tRows = inferSystems
+    .filter((x) => r[x]?.length)
+    .map((x) => {
+      const xs = r[x].map((o) => o.throughput?.samples_per_s).filter(Number.isFinite);
+      return [
+        x + (x === best ? ' (fastest peer)' : ''),
+        Object.values(ROUTES[x])[x === 'kiln' ? 1 : 0],
+        fmt(median(xs), 0) + spread(xs, 0),
+        String(xs.length),
+        x === 'kiln' ? '—' : fmt(ratio(inferSps('kiln'), inferSps(x)), 2),
+      ];
+    });
+  section(
+    `5b. Seed MLP inference: throughput at batch ${CFG.inferBatch} (samples/s, higher is better)`,
     `One call on ${CFG.inferBatch} samples (kiln: \`predict(x, { batchSize: ${CFG.inferBatch} })\`; Keras: predict_on_batch), 2 untimed calls then calls timed one by one for at least ${CFG.inferMinTime} s and 5 calls; ` +
-    'samples/s of the median call, median over repetitions. Ratio = kiln / peer: above 1 means kiln is faster.',
-    table(['system', 'call', 'samples/s median (min–max)', 'reps', 'kiln/peer'], tRows));
+      'samples/s of the median call, median over repetitions. Ratio = kiln / peer: above 1 means kiln is faster.',
+    table(['system', 'call', 'samples/s median (min–max)', 'reps', 'kiln/peer'], tRows),
+  );
 }
 
 // Inference: ResNet50 and MobileNetV2
@@ -693,21 +869,30 @@ if (results.apps?.apps) {
         const runs = r[sys].map((o) => o.results?.[model]?.[`batch=${batch}`]).filter(Boolean);
         if (!runs.length) continue;
         const xs = runs.map((o) => o.samples_per_s);
-        rows.push([model, String(batch), sys, fmt(median(xs), 1) + spread(xs, 1), fmt(median(runs.map((o) => o.median_ms)), 1), String(xs.length),
-          sys === 'kiln' ? '—' : fmt(ratio(kMed, median(xs)), 2)]);
+        rows.push([
+          model,
+          String(batch),
+          sys,
+          fmt(median(xs), 1) + spread(xs, 1),
+          fmt(median(runs.map((o) => o.median_ms)), 1),
+          String(xs.length),
+          sys === 'kiln' ? '—' : fmt(ratio(kMed, median(xs)), 2),
+        ]);
       }
     }
   }
   const ver = (sys, name) => r[sys]?.[0]?.versions?.[name];
-  section(`5c. ResNet50 and MobileNetV2 inference at ${CFG.appsSize}x${CFG.appsSize}x3 (samples/s, higher is better)`,
+  section(
+    `5c. ResNet50 and MobileNetV2 inference at ${CFG.appsSize}x${CFG.appsSize}x3 (samples/s, higher is better)`,
     'Random weights (`weights: null` / `weights=None`), the 1000-class softmax classifier on, fixed inputs in [0, 1). ' +
-    'kiln: `kiln.applications.X({ weights: null, inputShape })` and `await model.predict(x, { batchSize })`; ' +
-    'onnxruntime: onnxruntime-node on kiln\'s own export of the same builder (`model.export(path, { format: \'onnx\' })`, benches/.cache/onnx), default session options; ' +
-    `Keras: \`keras.applications.X(weights=None)\`, \`predict_on_batch\` (backends: ${CFG.appsKeras.join(', ')}); ` +
-    `PyTorch: torchvision${ver('torch', 'torchvision') ? ` ${ver('torch', 'torchvision')}` : ''} resnet50 / mobilenet_v2 (weights=None) + softmax, NCHW input, \`torch.inference_mode()\`. ` +
-    `One or two untimed calls, then calls timed one by one for at least ${CFG.appsMinTime} s and ${CFG.appsMinCalls} calls; samples/s of the median call, median over repetitions. ` +
-    'Ratio = kiln / peer: above 1 means kiln is faster.',
-    table(['model', 'batch', 'system', 'samples/s median (min–max)', 'ms per call', 'reps', 'kiln/peer'], rows));
+      'kiln: `kiln.applications.X({ weights: null, inputShape })` and `await model.predict(x, { batchSize })`; ' +
+      "onnxruntime: onnxruntime-node on kiln's own export of the same builder (`model.export(path, { format: 'onnx' })`, benches/.cache/onnx), default session options; " +
+      `Keras: \`keras.applications.X(weights=None)\`, \`predict_on_batch\` (backends: ${CFG.appsKeras.join(', ')}); ` +
+      `PyTorch: torchvision${ver('torch', 'torchvision') ? ` ${ver('torch', 'torchvision')}` : ''} resnet50 / mobilenet_v2 (weights=None) + softmax, NCHW input, \`torch.inference_mode()\`. ` +
+      `One or two untimed calls, then calls timed one by one for at least ${CFG.appsMinTime} s and ${CFG.appsMinCalls} calls; samples/s of the median call, median over repetitions. ` +
+      'Ratio = kiln / peer: above 1 means kiln is faster.',
+    table(['model', 'batch', 'system', 'samples/s median (min–max)', 'ms per call', 'reps', 'kiln/peer'], rows),
+  );
 }
 
 // Memory
@@ -721,8 +906,19 @@ if (results.memory?.kiln?.kiln?.length || results.mlp) {
     rows.push([`kiln RSS after epoch 2 (MB, ${m[0].growth_samples}-sample subset, gc ${m[0].gc ? 'on' : 'off'})`, fmt(g((o) => o.rss_epoch2_mb))]);
     rows.push([`kiln RSS after epoch ${m[0].growth_epochs} (MB)`, fmt(g((o) => o.rss_epoch20_mb))]);
     rows.push([`kiln RSS growth epoch 2 → ${m[0].growth_epochs} (MB, must not grow)`, fmt(g((o) => o.rss_growth_mb))]);
-    rows.push(['kiln event-loop delay during the 5-epoch fit, p50 / p99 / max (ms)',
-      `${fmt(g((o) => o.event_loop_delay_p50_ms), 2)} / ${fmt(g((o) => o.event_loop_delay_p99_ms), 2)} / ${fmt(g((o) => o.event_loop_delay_max_ms), 2)}`]);
+    rows.push([
+      'kiln event-loop delay during the 5-epoch fit, p50 / p99 / max (ms)',
+      `${fmt(
+        g((o) => o.event_loop_delay_p50_ms),
+        2,
+      )} / ${fmt(
+        g((o) => o.event_loop_delay_p99_ms),
+        2,
+      )} / ${fmt(
+        g((o) => o.event_loop_delay_max_ms),
+        2,
+      )}`,
+    ]);
   } else {
     rows.push(['kiln', `not measured (${!CFG.workloads.includes('memory') ? 'workload memory not in BENCH_WORKLOADS' : kilnAvailable ? 'failed' : kilnSkipReason})`]);
   }
@@ -731,15 +927,16 @@ if (results.memory?.kiln?.kiln?.length || results.mlp) {
     const kPeak = median((b32.kiln || []).map((o) => o.peak_rss_mb));
     for (const s of mlpSystems.filter((x) => x !== 'kiln' && b32[x]?.length)) {
       const p = median(b32[s].map((o) => o.peak_rss_mb));
-      rows.push([`${s} peak RSS, MLP run batch 32 (${b32[s][0].epochs} epochs${b32[s][0].partial_training ? ', subset' : ''}) (MB); kiln/peer`,
-        `${fmt(p)}; ${fmt(ratio(kPeak, p), 2)}`]);
+      rows.push([`${s} peak RSS, MLP run batch 32 (${b32[s][0].epochs} epochs${b32[s][0].partial_training ? ', subset' : ''}) (MB); kiln/peer`, `${fmt(p)}; ${fmt(ratio(kPeak, p), 2)}`]);
     }
   }
-  section('6. Memory (MB, lower is better)',
+  section(
+    '6. Memory (MB, lower is better)',
     'Peak RSS = process.resourceUsage().maxRSS (kiln, tfjs) or getrusage ru_maxrss (Python) of the whole process. ' +
-    'Growth: RSS sampled after each epoch of one fit (after global.gc() with --expose-gc). ' +
-    'kiln/peer ratios compare the peak RSS of the batch-32 MLP runs: below 1 means kiln uses less.',
-    table(['measure', 'value'], rows));
+      'Growth: RSS sampled after each epoch of one fit (after global.gc() with --expose-gc). ' +
+      'kiln/peer ratios compare the peak RSS of the batch-32 MLP runs: below 1 means kiln uses less.',
+    table(['measure', 'value'], rows),
+  );
 }
 
 // Issue 15's targets, each against the fastest peer of its line (or the peer it names).
@@ -747,7 +944,10 @@ function targetsSection() {
   const rows = [];
   const verdict = (ok) => (ok === undefined ? 'not measured' : ok ? '**met**' : 'missed');
   const add = (target, measured, ok) => rows.push([target, measured, verdict(ok)]);
-  const fastest = (speeds) => Object.entries(speeds).filter(([, v]) => Number.isFinite(v)).sort((a, b) => b[1] - a[1])[0];
+  const fastest = (speeds) =>
+    Object.entries(speeds)
+      .filter(([, v]) => Number.isFinite(v))
+      .sort((a, b) => b[1] - a[1])[0];
   const vsFastest = (target, bar, kiln, speeds) => {
     const best = fastest(speeds);
     if (!Number.isFinite(kiln) || !best) return add(target, 'n/a', undefined);
@@ -755,36 +955,51 @@ function targetsSection() {
     add(target, `${fmt(r, 2)}× ${best[0]}`, r >= bar);
   };
   const sps = (w, key, sys) => median((results[w]?.[key]?.[sys] || []).map((o) => o.samples_per_s));
-  const peerSpeeds = (w, key) => Object.fromEntries(Object.keys(results[w]?.[key] || {}).filter((x) => x !== 'kiln').map((x) => [x, sps(w, key, x)]));
+  const peerSpeeds = (w, key) =>
+    Object.fromEntries(
+      Object.keys(results[w]?.[key] || {})
+        .filter((x) => x !== 'kiln')
+        .map((x) => [x, sps(w, key, x)]),
+    );
   const cnnKey = `batch=${CFG.cnnBatch}`;
   vsFastest(`Seed CNN training (batch ${CFG.cnnBatch}) ≥ 1.2× the fastest peer`, 1.2, sps('cnn', cnnKey, 'kiln'), peerSpeeds('cnn', cnnKey));
   for (const model of CFG.appsModels) {
     for (const batch of CFG.appsBatches) {
       const k = appsSps('kiln', model, batch);
-      for (const [peer, bar] of [['onnxruntime', 1.0], ['keras-tensorflow', 1.2]]) {
+      for (const [peer, bar] of [
+        ['onnxruntime', 1.0],
+        ['keras-tensorflow', 1.2],
+      ]) {
         const p = appsSps(peer, model, batch);
         const r = ratio(k, p);
-        add(`${model} inference ${CFG.appsSize}x${CFG.appsSize}, batch ${batch}: ≥ ${bar.toFixed(1)}× ${peer}`, Number.isFinite(r) ? `${fmt(r, 2)}×` : 'n/a', Number.isFinite(r) ? r >= bar : undefined);
+        add(
+          `${model} inference ${CFG.appsSize}x${CFG.appsSize}, batch ${batch}: ≥ ${bar.toFixed(1)}× ${peer}`,
+          Number.isFinite(r) ? `${fmt(r, 2)}×` : 'n/a',
+          Number.isFinite(r) ? r >= bar : undefined,
+        );
       }
     }
   }
   const kSync = latencyOf('kiln', 'predictOnBatch');
   const tCall = latencyOf('torch', 'call');
-  add('`predictOnBatch` of one seed-MLP sample: p50 no slower than PyTorch\'s direct call',
+  add(
+    "`predictOnBatch` of one seed-MLP sample: p50 no slower than PyTorch's direct call",
     Number.isFinite(kSync) && Number.isFinite(tCall) ? `${fmt(kSync, 4)} ms vs ${fmt(tCall, 4)} ms (${fmt(tCall / kSync, 2)}×)` : 'n/a',
-    Number.isFinite(kSync) && Number.isFinite(tCall) ? kSync <= tCall : undefined);
+    Number.isFinite(kSync) && Number.isFinite(tCall) ? kSync <= tCall : undefined,
+  );
   const kAsync = latencyOf('kiln', 'predict');
   add('async `predict` of one sample: p50 ≤ 0.05 ms', Number.isFinite(kAsync) ? `${fmt(kAsync, 4)} ms` : 'n/a', Number.isFinite(kAsync) ? kAsync <= 0.05 : undefined);
-  vsFastest(`Batch-${CFG.inferBatch} inference ≥ 1.2× the fastest peer`, 1.2, inferSps('kiln'),
-    Object.fromEntries(inferSystems.filter((x) => x !== 'kiln').map((x) => [x, inferSps(x)])));
+  vsFastest(`Batch-${CFG.inferBatch} inference ≥ 1.2× the fastest peer`, 1.2, inferSps('kiln'), Object.fromEntries(inferSystems.filter((x) => x !== 'kiln').map((x) => [x, inferSps(x)])));
   for (const batch of CFG.mlpBatches) vsFastest(`Seed MLP training, batch ${batch} ≥ 1.3× the fastest peer`, 1.3, sps('mlp', `batch=${batch}`, 'kiln'), peerSpeeds('mlp', `batch=${batch}`));
   const rnnKey = `batch=${CFG.rnnBatch}`;
   vsFastest(`Seed RNN training (batch ${CFG.rnnBatch}) stays ≥ 1.2× the fastest peer`, 1.2, sps('rnn', rnnKey, 'kiln'), peerSpeeds('rnn', rnnKey));
   const gemmShapes = ['n256', 'n512', 'n1024', 'seed_fwd_32x784x128', 'seed_dW_784x32x128', 'seed_dX_32x128x784', 'seed_dW_pre_784x32x128', 'seed_dX_pre_32x128x784'];
   for (const key of Object.keys(results.gemm || {})) {
     const r = results.gemm[key];
-    const worst = gemmShapes.map((sh) => [sh, ratio(median((r.kiln || []).map((o) => o[sh])), median((r.numpy || []).map((o) => o[sh])))])
-      .filter(([, v]) => Number.isFinite(v)).sort((a, b) => a[1] - b[1])[0];
+    const worst = gemmShapes
+      .map((sh) => [sh, ratio(median((r.kiln || []).map((o) => o[sh])), median((r.numpy || []).map((o) => o[sh])))])
+      .filter(([, v]) => Number.isFinite(v))
+      .sort((a, b) => a[1] - b[1])[0];
     add(`GEMM f32 ≥ 0.95× OpenBLAS at n = 256–1024 and the seed shapes, ${key}`, worst ? `worst ${fmt(worst[1], 2)}× (${worst[0]})` : 'n/a', worst ? worst[1] >= 0.95 : undefined);
   }
   if (!results.gemm) add('GEMM f32 ≥ 0.95× OpenBLAS at n = 256–1024 and the seed shapes, one and two threads', 'n/a', undefined);
@@ -793,13 +1008,18 @@ function targetsSection() {
   const peak = mg((o) => o.peak_rss_mb);
   add('Peak RSS of the 5-epoch seed-MLP fit ≤ 350 MB', Number.isFinite(peak) ? `${fmt(peak, 0)} MB` : 'n/a', Number.isFinite(peak) ? peak <= 350 : undefined);
   const growth = mg((o) => o.rss_growth_mb);
-  add(`No RSS growth from epoch 2 to ${CFG.growthEpochs} (at most 5 MB, the noise of RSS sampling)`, Number.isFinite(growth) ? `${fmt(growth, 1)} MB` : 'n/a', Number.isFinite(growth) ? growth <= 5 : undefined);
+  add(
+    `No RSS growth from epoch 2 to ${CFG.growthEpochs} (at most 5 MB, the noise of RSS sampling)`,
+    Number.isFinite(growth) ? `${fmt(growth, 1)} MB` : 'n/a',
+    Number.isFinite(growth) ? growth <= 5 : undefined,
+  );
   const loop = mg((o) => o.event_loop_delay_p99_ms);
   add('Event loop p99 delay during `fit` < 5 ms', Number.isFinite(loop) ? `${fmt(loop, 2)} ms` : 'n/a', Number.isFinite(loop) ? loop < 5 : undefined);
   const met = rows.filter((x) => x[2] === '**met**').length;
   sections.unshift({
     title: `Targets of issue 15 (${met} of ${rows.length} met)`,
-    note: 'Each target against the fastest peer of its line (or the peer it names), from the medians in the sections below. ' +
+    note:
+      'Each target against the fastest peer of its line (or the peer it names), from the medians in the sections below. ' +
       'A missed target is explained by the profiles (`node benches/profile.mjs`, section "Profiles") where they were run.',
     t: table(['target', 'measured', 'verdict'], rows),
   });
@@ -815,20 +1035,26 @@ const header = [
   `Written by \`node benches/run.mjs\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} (total ${fmt(totalS / 60, 1)} min).`,
   '',
   `- Machine: ${cpu.model}, ${NCPU} cores available (${os.cpus().length} logical CPUs), ${memGiB} GiB RAM, ${os.platform()} ${os.release()}; SIMD: ${cpu.simd.join(', ') || 'unknown'}; no GPU.`,
-  `- Versions: ${Object.entries(vers).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+  `- Versions: ${Object.entries(vers)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.`,
   `- Config: ${CFG.reps} repetitions of the MLP runs, ${CFG.gemmReps} of the GEMM runs, ${CFG.memoryReps} of the memory run, ${CFG.inferReps} of the seed-MLP inference runs, ${CFG.appsReps} of the ResNet50/MobileNetV2 runs ` +
     '(kiln and its peers alternate, the order flipped every repetition); ' +
     `MLP epochs ${CFG.mlpEpochs} (kiln, Keras), tfjs-wasm ${CFG.tfjsEpochs}; batches ${CFG.mlpBatches.join(', ')}; ` +
     `CNN ${CFG.cnnReps} repetitions, batch ${CFG.cnnBatch}, ${CFG.cnnWarmupSteps} warm-up steps then ${CFG.cnnEpochs} epochs of ${CFG.cnnSteps > 0 ? CFG.cnnSteps : 'all'} steps; ` +
     `RNN ${CFG.rnnReps} repetitions, batch ${CFG.rnnBatch}, ${CFG.rnnEpochs} epochs (tfjs-wasm ${CFG.tfjsRnnEpochs}) of ${CFG.rnnSamples} samples; ` +
-    `GEMM ${CFG.gemmTrials} trials x ${CFG.gemmMinTime} s.` + (kilnAvailable ? '' : ` kiln-nn not run: ${kilnSkipReason}.`),
-  '- Peers: numpy (OpenBLAS), PyTorch (CPU, PyPI\'s wheel), Keras 3 on JAX and on TensorFlow, TensorFlow.js (wasm, cpu), onnxruntime-node (on kiln\'s ONNX exports). ' +
+    `GEMM ${CFG.gemmTrials} trials x ${CFG.gemmMinTime} s.` +
+    (kilnAvailable ? '' : ` kiln-nn not run: ${kilnSkipReason}.`),
+  "- Peers: numpy (OpenBLAS), PyTorch (CPU, PyPI's wheel), Keras 3 on JAX and on TensorFlow, TensorFlow.js (wasm, cpu), onnxruntime-node (on kiln's ONNX exports). " +
     'Not included: `@tensorflow/tfjs-node` cannot install here (its install script downloads libtensorflow from outside the package registries), ' +
     'so TensorFlow.js runs on its wasm backend (single-threaded in Node) and pure-JS cpu backend.',
   '- The machines are shared and noisy: read the ratios, not the absolute numbers. ' +
     `Load average before the run: ${loadStart.toFixed(2)}; waited ${fmt(waitedS, 0)} s in all for the CPU to be idle; other processes kept ${fmt(foreignAll, 2)} cores busy on average during it` +
     (foreign.some(([, c]) => c > 0.25)
-      ? ` (above 0.25 cores during: ${foreign.filter(([, c]) => c > 0.25).map(([l, c]) => `${l} ${c.toFixed(2)}`).join(', ')}).`
+      ? ` (above 0.25 cores during: ${foreign
+          .filter(([, c]) => c > 0.25)
+          .map(([l, c]) => `${l} ${c.toFixed(2)}`)
+          .join(', ')}).`
       : '.'),
   ...(rebuilt ? ['- **Warning: kiln-nn was rebuilt while this ran; its numbers mix two builds. Run again.**'] : []),
 ];

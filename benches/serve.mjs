@@ -74,14 +74,23 @@ function startServer(name) {
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const url = /at (http:\/\/\S+:predict)/.exec(out)?.[1];
-      if (url) resolve({ url, stop: () => new Promise((done) => { child.once('exit', done); child.kill('SIGTERM'); }) });
+      if (url)
+        resolve({
+          url,
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', done);
+              child.kill('SIGTERM');
+            }),
+        });
     });
     child.once('exit', (code) => reject(new Error(`${name} server exited with ${code} before listening: ${out}`)));
   });
 }
 
 // Fixed inputs in [0, 1) with three decimals, like scaled pixels in a JSON body.
-const instances = (count) => Array.from({ length: count }, (_, n) => Array.from({ length: 28 }, (_, i) => Array.from({ length: 28 }, (_, j) => round(((n * 784 + i * 28 + j) * 2654435761 % 1000) / 1000, 3))));
+const instances = (count) =>
+  Array.from({ length: count }, (_, n) => Array.from({ length: 28 }, (_, i) => Array.from({ length: 28 }, (_, j) => round((((n * 784 + i * 28 + j) * 2654435761) % 1000) / 1000, 3))));
 
 async function post(url, count) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: instances(count) }) });
@@ -121,7 +130,9 @@ for (let rep = 0; rep < CFG.reps; rep++) {
       const bad = r.errors + r.timeouts + r.non2xx;
       const m = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, samples: r.requests.average * count, bad };
       ((results[key] ??= {})[name] ??= []).push(m);
-      log(`  rep ${rep + 1} ${kind.padEnd(6)} ${String(count).padStart(3)} samples/request ${name.padEnd(12)} ${round(m.rps, 0)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${bad ? `  ${bad} failed` : ''}`);
+      log(
+        `  rep ${rep + 1} ${kind.padEnd(6)} ${String(count).padStart(3)} samples/request ${name.padEnd(12)} ${round(m.rps, 0)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms${bad ? `  ${bad} failed` : ''}`,
+      );
     }
   }
 }
@@ -133,9 +144,17 @@ for (const { kind, count, key: scenario } of SCENARIOS) {
   const fastestPeer = Math.max(...PEERS.map((p) => med(p, 'rps')));
   for (const name of ['kiln', ...PEERS]) {
     const range = (key) => results[scenario][name].map((m) => m[key]);
-    rows.push([kind, count, name, `${round(med(name, 'rps'), 0)} (${round(Math.min(...range('rps')), 0)}–${round(Math.max(...range('rps')), 0)})`,
-      round(med(name, 'samples'), 0), med(name, 'p50'), med(name, 'p99'),
-      name === 'kiln' ? (fastestPeer > 0 ? round(med('kiln', 'rps') / fastestPeer, 2) : 'n/a') : '', results[scenario][name].reduce((n, m) => n + m.bad, 0)]);
+    rows.push([
+      kind,
+      count,
+      name,
+      `${round(med(name, 'rps'), 0)} (${round(Math.min(...range('rps')), 0)}–${round(Math.max(...range('rps')), 0)})`,
+      round(med(name, 'samples'), 0),
+      med(name, 'p50'),
+      med(name, 'p99'),
+      name === 'kiln' ? (fastestPeer > 0 ? round(med('kiln', 'rps') / fastestPeer, 2) : 'n/a') : '',
+      results[scenario][name].reduce((n, m) => n + m.bad, 0),
+    ]);
   }
 }
 const header = ['body', 'samples/request', 'server', 'requests/s median (min–max)', 'samples/s', 'p50 ms', 'p99 ms', 'kiln / fastest onnxruntime (req/s)', 'failed'];
@@ -150,10 +169,12 @@ const section = [
   '## 7. Serving over HTTP (requests/s higher is better, latency lower is better)',
   '',
   `Written by \`node benches/serve.mjs\` on ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; ${os.cpus()[0]?.model ?? 'CPU'}, ${os.availableParallelism()} cores; ` +
-    `${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
   '',
   'The seed MLP (Flatten 784 → Dense 128 relu → Dropout → Dense 10 softmax) saved with `model.save` and served by `kiln-nn serve` ' +
-    '(dist/cli.js: `kiln.serving.serve`, TensorFlow Serving\'s `/v1/models/NAME:predict`, `model.predict` on native threads), against the same server code (`kiln.serving.startServer`) predicting with onnxruntime-node on the ' +
+    "(dist/cli.js: `kiln.serving.serve`, TensorFlow Serving's `/v1/models/NAME:predict`, `model.predict` on native threads), against the same server code (`kiln.serving.startServer`) predicting with onnxruntime-node on the " +
     '`model.exportOnnx` file of the same model (`benches/serving/onnx_server.mjs`; onnxruntime with its default thread pool, and ' +
     'onnxruntime-1t with `intraOpNumThreads: 1`). All merge the requests that arrive during a prediction ' +
     `into the next one (dynamic batching, at most 256 samples). autocannon on loopback in the driver process: ${CFG.connections} connections, ` +
@@ -169,8 +190,6 @@ process.stdout.write(`\n${table}\n`);
 const previous = existsSync(CFG.resultsPath) ? readFileSync(CFG.resultsPath, 'utf8') : '';
 const start = previous.indexOf(SECTION_BEGIN);
 const end = previous.indexOf(SECTION_END);
-const updated = start >= 0 && end > start
-  ? previous.slice(0, start) + section + previous.slice(end + SECTION_END.length)
-  : `${previous.trimEnd()}\n\n${section}\n`;
+const updated = start >= 0 && end > start ? previous.slice(0, start) + section + previous.slice(end + SECTION_END.length) : `${previous.trimEnd()}\n\n${section}\n`;
 writeFileSync(CFG.resultsPath, updated);
 log(`updated ${CFG.resultsPath}`);

@@ -87,7 +87,11 @@ export function getActivation(identifier: ActivationIdentifier | undefined): Act
   }
   const found = ACTIVATIONS[snakeCase(identifier)];
   if (!found) {
-    throw new ValueError(`Unknown activation: '${identifier}'. Valid activations: ${Object.keys(ACTIVATIONS).map((a) => `'${a}'`).join(', ')}`);
+    throw new ValueError(
+      `Unknown activation: '${identifier}'. Valid activations: ${Object.keys(ACTIVATIONS)
+        .map((a) => `'${a}'`)
+        .join(', ')}`,
+    );
   }
   return found;
 }

@@ -42,7 +42,10 @@ export function varianceScaling(scale: number, mode: 'fan_in' | 'fan_out' | 'fan
   };
 }
 
-const constant = (value: number): Initializer => (shape) => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), shape);
+const constant =
+  (value: number): Initializer =>
+  (shape) =>
+    tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), shape);
 
 /**
  * Keras' Orthogonal: the Q of a QR decomposition of a normal matrix (rows = all axes but the

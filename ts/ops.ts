@@ -154,7 +154,9 @@ export const erf = <A extends OpInput>(x: A) => unary('erf', x);
 export function reshape<A extends OpInput>(x: A, shape: number[]): OpResult<A> {
   // A null (an unknown length) cannot be a target size: the engine would have no size to plan.
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= -1)) {
-    throw new ShapeError(`${where()}reshape's shape must be a list of non-negative integers with at most one -1, got ${Array.isArray(shape) ? `[${shape.map((d) => String(d)).join(', ')}]` : describeValue(shape)}`);
+    throw new ShapeError(
+      `${where()}reshape's shape must be a list of non-negative integers with at most one -1, got ${Array.isArray(shape) ? `[${shape.map((d) => String(d)).join(', ')}]` : describeValue(shape)}`,
+    );
   }
   if (isSymbolic([x])) {
     const s = symbolic(x);
@@ -198,14 +200,23 @@ export function concat<A extends OpInput>(tensors: A[], axis = -1): OpResult<A> 
     if (a < 0 || a >= rank) throw new ValueError(`${where()}concat: axis ${formatValue(axis)} is out of range for rank ${rank}`);
     list.forEach((t, i) => {
       if (t.rank !== rank || t.shape.some((d, k) => k !== a && d !== list[0].shape[k] && d !== null && list[0].shape[k] !== null)) {
-        throw new ShapeError(`${where()}a Concatenate layer requires inputs with matching shapes except for the concatenation axis. Received: input 0 ${describe(list[0].shape)}, input ${i} ${describe(t.shape)}`);
+        throw new ShapeError(
+          `${where()}a Concatenate layer requires inputs with matching shapes except for the concatenation axis. Received: input 0 ${describe(list[0].shape)}, input ${i} ${describe(t.shape)}`,
+        );
       }
     });
     const shape = list[0].shape.map((d, k) => (k === a ? list.reduce<number | null>((n, t) => (n === null || t.shape[k] === null ? null : n + (t.shape[k] as number)), 0) : d));
     return record({ op: 'concat', axis: a }, list, shape) as OpResult<A>;
   }
   const list = tensors.map(concrete);
-  return new Tensor(callNative(() => native.concat(list.map((t) => t.handle), axis))) as OpResult<A>;
+  return new Tensor(
+    callNative(() =>
+      native.concat(
+        list.map((t) => t.handle),
+        axis,
+      ),
+    ),
+  ) as OpResult<A>;
 }
 
 /** Permutes the axes (batch axis included): output axis i is input axis perm[i]; default reverses them. */
@@ -234,7 +245,9 @@ function windowOutput(input: number | null, window: number, stride: number, dila
   if (input === null) return null;
   const out = callNative(() => native.windowOutput(input, window, stride, dilation, padding));
   if (out === null || out === undefined) {
-    throw new ShapeError(`${where()}the window of size ${window}${dilation > 1 ? ` (dilation ${dilation})` : ''} is larger than the input axis of length ${input} with padding 'valid' (input shape ${describe(shape)})`);
+    throw new ShapeError(
+      `${where()}the window of size ${window}${dilation > 1 ? ` (dilation ${dilation})` : ''} is larger than the input axis of length ${input} with padding 'valid' (input shape ${describe(shape)})`,
+    );
   }
   return out;
 }
@@ -269,7 +282,9 @@ export function conv<A extends OpInput, B extends OpInput>(x: A, kernel: B, opti
   const [perGroup, filters] = kShape.slice(-2) as number[];
   const channels = xShape[xShape.length - 1];
   if (channels !== null && channels !== perGroup * groups) {
-    throw new ShapeError(`${where()}conv: the kernel expects ${perGroup * groups} input channels${groups > 1 ? ` (${perGroup} in each of ${groups} groups)` : ''}, got an input of shape ${describe(xShape)}`);
+    throw new ShapeError(
+      `${where()}conv: the kernel expects ${perGroup * groups} input channels${groups > 1 ? ` (${perGroup} in each of ${groups} groups)` : ''}, got an input of shape ${describe(xShape)}`,
+    );
   }
   if (filters % groups !== 0) throw new ValueError(`${where()}conv: the number of filters (${filters}) must be a multiple of groups (${groups})`);
   // perAxis gave one stride and one dilation per spatial axis.
@@ -361,7 +376,9 @@ export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInp
   if (initialState !== undefined) {
     const wanted = spec.cell === 'lstm' ? 2 : 1;
     if (!Array.isArray(initialState) || initialState.length !== wanted) {
-      throw new ValueError(`${where()}initialState needs ${wanted} tensor${wanted > 1 ? 's (h, c)' : ' (h)'} of shape [batch, ${spec.units}], got ${Array.isArray(initialState) ? initialState.length : String(initialState)}`);
+      throw new ValueError(
+        `${where()}initialState needs ${wanted} tensor${wanted > 1 ? 's (h, c)' : ' (h)'} of shape [batch, ${spec.units}], got ${Array.isArray(initialState) ? initialState.length : String(initialState)}`,
+      );
     }
     initialState.forEach((s, k) => {
       const got = shapeOf(s);
@@ -370,7 +387,9 @@ export function rnn(x: OpInput, kernel: OpInput, recurrent: OpInput, bias: OpInp
   }
   const held = states?.[0]?.shape[0];
   if (held !== undefined && batch !== null && batch !== held) {
-    throw new ValueError(`${where()}if an RNN is stateful, the batch size of the input sequences must be the same as the batch size of the initial state: expected batch size ${held}, received batch size ${batch}`);
+    throw new ValueError(
+      `${where()}if an RNN is stateful, the batch size of the input sequences must be the same as the batch size of the initial state: expected batch size ${held}, received batch size ${batch}`,
+    );
   }
   const inputs = [x, kernel, recurrent, bias, ...(mask === undefined ? [] : [mask]), ...(initialState ?? []), ...(states ?? [])];
   const op = { op: 'rnn' as const, ...spec, masked: mask !== undefined, initial_state: initialState !== undefined, stateful: states !== undefined };
@@ -399,7 +418,16 @@ export function runStatefulRnn(spec: RnnSpec & { initial_state?: boolean }, args
  * is not trainable). It is asked when the graph is handed to the engine (at compile), the point
  * at which Keras too takes a change of `trainable` into account.
  */
-export function batchNorm(x: SymbolicTensor, gamma: OpInput, beta: OpInput, movingMean: Variable, movingVariance: Variable, epsilon: number, momentum: number, fixedStatistics: () => boolean): SymbolicTensor {
+export function batchNorm(
+  x: SymbolicTensor,
+  gamma: OpInput,
+  beta: OpInput,
+  movingMean: Variable,
+  movingVariance: Variable,
+  epsilon: number,
+  momentum: number,
+  fixedStatistics: () => boolean,
+): SymbolicTensor {
   const spec: OpSpec = {
     op: 'batch_norm',
     epsilon,

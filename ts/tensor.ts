@@ -127,7 +127,8 @@ export class Tensor {
 
   /** Rows (axis 0) at `indices` (integers; NaN, fractions and negatives are refused, not truncated). */
   gather(indices: TensorLike): Tensor {
-    const values: ArrayLike<number> = indices instanceof Tensor ? indices.dataSync() : Array.isArray(indices) ? ((indices as unknown[]).flat(MAX_NESTING as 1) as number[]) : typeof indices === 'number' ? [indices] : indices;
+    const values: ArrayLike<number> =
+      indices instanceof Tensor ? indices.dataSync() : Array.isArray(indices) ? ((indices as unknown[]).flat(MAX_NESTING as 1) as number[]) : typeof indices === 'number' ? [indices] : indices;
     checkIndices('gather', values, this.shape[0] ?? 0);
     const idx = Array.from(values);
     return new Tensor(callNative(() => native.gather(this.handle, idx)));
@@ -219,7 +220,10 @@ export function tensor(values: TensorLike, shape?: number[], dtype?: DType): Ten
     const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     const unknown = shape.filter((d) => d === -1).length;
     if (unknown === 1 && known > 0 && data.length % known === 0) {
-      return tensor(data, shape.map((d) => (d === -1 ? data.length / known : d)));
+      return tensor(
+        data,
+        shape.map((d) => (d === -1 ? data.length / known : d)),
+      );
     }
     if (unknown > 0 || known !== data.length) {
       throw new ShapeError(`tensor(): ${data.length} values cannot have shape [${shape.join(', ')}]`);

@@ -24,7 +24,9 @@ export async function tempDir(): Promise<string> {
 }
 
 export function sha256(data: ArrayBufferView): string {
-  return createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    .digest('hex');
 }
 
 /** Runs `body` with environment variables set, then puts them back. */

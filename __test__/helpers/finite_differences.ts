@@ -51,7 +51,13 @@ export async function checkGradients(
   const count = shapes.reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
   t.true(count > 0 && count <= 60, `keep gradient-check models small (${count} weights)`);
   const base = init ? init.map((w) => Float32Array.from(w)) : defaultWeights(shapes);
-  base.forEach((w, i) => t.is(w.length, shapes[i].reduce((a, b) => a * b, 1), `initial weight ${i} has the wrong size`));
+  base.forEach((w, i) =>
+    t.is(
+      w.length,
+      shapes[i].reduce((a, b) => a * b, 1),
+      `initial weight ${i} has the wrong size`,
+    ),
+  );
   const set = (ws: Float32Array[]) => model.setWeights(ws.map((w, i) => kiln.tensor(w, shapes[i])));
 
   set(base);
@@ -94,4 +100,3 @@ export async function checkGradients(
   t.true(largest > 1e-3, `the check is not vacuous (largest |gradient| ${largest})`);
   return { analytic, numeric, loss: loss0 };
 }
-

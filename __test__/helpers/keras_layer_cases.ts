@@ -137,7 +137,10 @@ export async function fitGradients(c: Case): Promise<{ grads: Float64Array[]; la
   const input = x.length === 1 ? x[0] : x;
   const y = (await model.predict(input, { batchSize: n })).dataSync();
   // d mse / d y = 2 (y - target) / (n width) = R
-  const target = kiln.tensor(Float32Array.from(y, (v, i) => v - (c.R.data[i] * n * width) / 2), c.output.shape);
+  const target = kiln.tensor(
+    Float32Array.from(y, (v, i) => v - (c.R.data[i] * n * width) / 2),
+    c.output.shape,
+  );
   await model.fit(input, target, { epochs: 1, batchSize: n, shuffle: false, verbose: 0 });
   const after = model.getWeights().map((w) => w.dataSync());
   return { grads: start.map((w, i) => Float64Array.from(w.dataSync(), (v, j) => v - after[i][j])), layer };

@@ -2,10 +2,28 @@
 import { npy } from './npz.js';
 
 export const op = {
-  PROTO: 0x80, EMPTY_DICT: 0x7d, EMPTY_LIST: 0x5d, MARK: 0x28, BINPUT: 0x71, SHORT_BINSTRING: 0x55,
-  BINSTRING: 0x54, GLOBAL: 0x63, BININT: 0x4a, BININT1: 0x4b, BININT2: 0x4d, TUPLE: 0x74, TUPLE1: 0x85,
-  TUPLE2: 0x86, TUPLE3: 0x87, REDUCE: 0x52, BUILD: 0x62, NONE: 0x4e, NEWFALSE: 0x89, APPENDS: 0x65,
-  SETITEMS: 0x75, STOP: 0x2e,
+  PROTO: 0x80,
+  EMPTY_DICT: 0x7d,
+  EMPTY_LIST: 0x5d,
+  MARK: 0x28,
+  BINPUT: 0x71,
+  SHORT_BINSTRING: 0x55,
+  BINSTRING: 0x54,
+  GLOBAL: 0x63,
+  BININT: 0x4a,
+  BININT1: 0x4b,
+  BININT2: 0x4d,
+  TUPLE: 0x74,
+  TUPLE1: 0x85,
+  TUPLE2: 0x86,
+  TUPLE3: 0x87,
+  REDUCE: 0x52,
+  BUILD: 0x62,
+  NONE: 0x4e,
+  NEWFALSE: 0x89,
+  APPENDS: 0x65,
+  SETITEMS: 0x75,
+  STOP: 0x2e,
 };
 
 export class PickleWriter {
@@ -33,7 +51,9 @@ export class PickleWriter {
     return this.byte(op.BININT).raw(bytes);
   }
   global(module: string, name: string) {
-    return this.byte(op.GLOBAL).raw(Buffer.from(`${module}\n${name}\n`, 'latin1')).put();
+    return this.byte(op.GLOBAL)
+      .raw(Buffer.from(`${module}\n${name}\n`, 'latin1'))
+      .put();
   }
   raw(bytes: Uint8Array) {
     this.parts.push(Buffer.from(bytes));

@@ -73,7 +73,10 @@ function builders(): Record<string, () => Omit<TrainedModel, 'name'>> {
       const inputs = kiln.Input({ shape: [6, 6, 2] });
       let h = new L.ZeroPadding2D(1).apply(inputs);
       h = new L.Conv2DTranspose(3, [3, 3], { strides: 2, padding: 'same', activation: 'relu' }).apply(h);
-      h = new L.Cropping2D([[1, 1], [2, 2]]).apply(h);
+      h = new L.Cropping2D([
+        [1, 1],
+        [2, 2],
+      ]).apply(h);
       h = new L.UpSampling2D(2).apply(h);
       h = new L.GaussianNoise(0.1).apply(h);
       h = new L.GlobalAveragePooling2D().apply(h);

@@ -25,11 +25,23 @@ async function worker() {
   const [[xAll, yAll]] = data;
   const cnn = args.worker === 'cnn';
   const n = Math.min(xAll.shape[0], (args.steps + args.warmupSteps) * args.batch);
-  const x = xAll.slice([0, 0, 0], [n, 28, 28]).astype('float32').div(255).reshape(cnn ? [n, 28, 28, 1] : [n, 28, 28]);
+  const x = xAll
+    .slice([0, 0, 0], [n, 28, 28])
+    .astype('float32')
+    .div(255)
+    .reshape(cnn ? [n, 28, 28, 1] : [n, 28, 28]);
   const y = yAll.slice([0], [n]).astype('int32');
   const L = kiln.layers;
   const layers = cnn
-    ? [new L.Conv2D(32, [3, 3], { activation: 'relu', inputShape: [28, 28, 1] }), new L.MaxPooling2D([2, 2]), new L.Conv2D(64, [3, 3], { activation: 'relu' }), new L.MaxPooling2D([2, 2]), new L.Flatten(), new L.Dense(128, { activation: 'relu' }), new L.Dense(10, { activation: 'softmax' })]
+    ? [
+        new L.Conv2D(32, [3, 3], { activation: 'relu', inputShape: [28, 28, 1] }),
+        new L.MaxPooling2D([2, 2]),
+        new L.Conv2D(64, [3, 3], { activation: 'relu' }),
+        new L.MaxPooling2D([2, 2]),
+        new L.Flatten(),
+        new L.Dense(128, { activation: 'relu' }),
+        new L.Dense(10, { activation: 'softmax' }),
+      ]
     : [new L.Flatten({ inputShape: [28, 28] }), new L.Dense(128, { activation: 'relu' }), new L.Dropout(0.2), new L.Dense(10, { activation: 'softmax' })];
   const model = new kiln.Sequential(layers);
   model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
@@ -62,7 +74,11 @@ if (args.worker) {
     const best = { single64: Infinity, single32: Infinity, ranks2: Infinity };
     let params = 0;
     for (let r = 0; r < args.rounds; r++) {
-      for (const [key, batch, ranks, share] of [['single64', 64, 1, 1], ['single32', 32, 1, 2], ['ranks2', 64, 2, 2]]) {
+      for (const [key, batch, ranks, share] of [
+        ['single64', 64, 1, 1],
+        ['single32', 32, 1, 2],
+        ['ranks2', 64, 2, 2],
+      ]) {
         const result = run(model, batch, ranks, share);
         best[key] = Math.min(best[key], result.step_ms);
         params = result.params;

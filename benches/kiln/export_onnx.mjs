@@ -11,13 +11,14 @@ if (!args.out) throw new Error('--out FILE is required');
 const kiln = await loadKiln();
 kiln.setSeed(args.seed);
 const t0 = performance.now();
-const model = args.model === 'seed_mlp'
-  ? new kiln.Sequential([
-    new kiln.layers.Flatten({ inputShape: [28, 28] }),
-    new kiln.layers.Dense(128, { activation: 'relu' }),
-    new kiln.layers.Dropout(0.2),
-    new kiln.layers.Dense(10, { activation: 'softmax' }),
-  ])
-  : await kiln.applications[args.model]({ weights: null, inputShape: [args.size, args.size, 3] });
+const model =
+  args.model === 'seed_mlp'
+    ? new kiln.Sequential([
+        new kiln.layers.Flatten({ inputShape: [28, 28] }),
+        new kiln.layers.Dense(128, { activation: 'relu' }),
+        new kiln.layers.Dropout(0.2),
+        new kiln.layers.Dense(10, { activation: 'softmax' }),
+      ])
+    : await kiln.applications[args.model]({ weights: null, inputShape: [args.size, args.size, 3] });
 await model.export(args.out, { format: 'onnx' });
 emit({ model: args.model, size: args.size, out: args.out, bytes: statSync(args.out).size, seconds: round((performance.now() - t0) / 1000, 2) });

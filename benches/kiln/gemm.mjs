@@ -26,7 +26,9 @@ const SHAPES = [
   ['seed_dX_pre_32x128x784', 32, 128, 784, false, false],
 ];
 
-const free = (t) => { if (t && typeof t.dispose === 'function') t.dispose(); };
+const free = (t) => {
+  if (t && typeof t.dispose === 'function') t.dispose();
+};
 
 function bench(m, k, n, ta, tb) {
   const a = kiln.random.uniform(ta ? [k, m] : [m, k], 0, 1);
@@ -58,13 +60,17 @@ function bench(m, k, n, ta, tb) {
   for (let t = 0; t < args.trials; t++) {
     const t0 = now();
     let c;
-    for (let i = 0; i < iters; i++) { free(c); c = call(); }
+    for (let i = 0; i < iters; i++) {
+      free(c);
+      c = call();
+    }
     c.dataSync();
     dt = now() - t0;
     free(c);
     rates.push((flops * iters) / dt / 1e9);
   }
-  free(a); free(b);
+  free(a);
+  free(b);
   return median(rates);
 }
 

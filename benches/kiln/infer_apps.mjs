@@ -13,7 +13,9 @@ import { fixedInputs, throughput } from '../lib/timing.mjs';
 const args = parseArgs(process.argv.slice(2), { models: 'ResNet50,MobileNetV2', batches: '1,32', size: 224, minTime: 2, minCalls: 3, seed: 1 });
 const kiln = await loadKiln();
 kiln.setSeed(args.seed);
-const free = (t) => { if (t && typeof t.dispose === 'function') t.dispose(); };
+const free = (t) => {
+  if (t && typeof t.dispose === 'function') t.dispose();
+};
 const results = {};
 for (const name of args.models.split(',')) {
   const t0 = now();
@@ -21,11 +23,15 @@ for (const name of args.models.split(',')) {
   results[name] = { build_s: round(now() - t0, 2) };
   for (const batch of String(args.batches).split(',').map(Number)) {
     const x = kiln.tensor(fixedInputs(batch * args.size * args.size * 3), [batch, args.size, args.size, 3]);
-    results[name][`batch=${batch}`] = await throughput(async () => {
-      const y = await model.predict(x, { batchSize: batch, verbose: 0 });
-      y.dataSync();
-      free(y);
-    }, batch, { warmup: batch === 1 ? 2 : 1, minCalls: args.minCalls, minTime: args.minTime });
+    results[name][`batch=${batch}`] = await throughput(
+      async () => {
+        const y = await model.predict(x, { batchSize: batch, verbose: 0 });
+        y.dataSync();
+        free(y);
+      },
+      batch,
+      { warmup: batch === 1 ? 2 : 1, minCalls: args.minCalls, minTime: args.minTime },
+    );
     free(x);
   }
 }

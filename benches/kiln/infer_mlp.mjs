@@ -19,8 +19,14 @@ const model = new kiln.Sequential([
   new kiln.layers.Dropout(0.2),
   new kiln.layers.Dense(10, { activation: 'softmax' }),
 ]);
-const free = (t) => { if (t && typeof t.dispose === 'function') t.dispose(); };
-const read = (y) => { const v = y.dataSync(); free(y); return v; };
+const free = (t) => {
+  if (t && typeof t.dispose === 'function') t.dispose();
+};
+const read = (y) => {
+  const v = y.dataSync();
+  free(y);
+  return v;
+};
 
 const one = kiln.tensor(fixedInputs(784), [1, 28, 28]);
 const many = kiln.tensor(fixedInputs(args.batch * 784), [args.batch, 28, 28]);

@@ -17,16 +17,22 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, emit, round } from '../lib/common.mjs';
 
 const args = parseArgs(process.argv.slice(2), {
-  mode: 'both', batch: 32, peakEpochs: 5, growthEpochs: 20, growthSamples: 10000, seed: 1,
+  mode: 'both',
+  batch: 32,
+  peakEpochs: 5,
+  growthEpochs: 20,
+  growthSamples: 10000,
+  seed: 1,
 });
 const MB = 1024 * 1024;
 
 if (args.mode === 'both') {
   const out = { peer: 'kiln', workload: 'memory' };
   for (const mode of ['peak', 'growth']) {
-    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--mode', mode,
-      ...process.argv.slice(2).filter((a, i, all) => a !== '--mode' && all[i - 1] !== '--mode')],
-    { encoding: 'utf8', maxBuffer: 64 * MB });
+    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--mode', mode, ...process.argv.slice(2).filter((a, i, all) => a !== '--mode' && all[i - 1] !== '--mode')], {
+      encoding: 'utf8',
+      maxBuffer: 64 * MB,
+    });
     if (r.status !== 0) throw new Error(`memory --mode ${mode} failed (${r.status}): ${r.stderr.slice(-2000)}`);
     Object.assign(out, JSON.parse(r.stdout.trim().split('\n').pop()));
   }
@@ -36,7 +42,12 @@ if (args.mode === 'both') {
 
 const { kiln, loadData, prepare, buildModel, fitTimed } = await import('../lib/kiln_mlp.mjs');
 if (typeof kiln.setSeed === 'function') kiln.setSeed(args.seed);
-const gc = () => { if (typeof global.gc === 'function') { global.gc(); global.gc(); } };
+const gc = () => {
+  if (typeof global.gc === 'function') {
+    global.gc();
+    global.gc();
+  }
+};
 const rss = () => process.memoryUsage().rss / MB;
 
 const { data } = await loadData();
@@ -67,8 +78,12 @@ if (args.mode === 'peak') {
   const model = buildModel();
   const perEpoch = [];
   const { mode } = await fitTimed(model, x, y, {
-    epochs: args.growthEpochs, batchSize: args.batch,
-    onEpoch: () => { gc(); perEpoch.push(rss()); },
+    epochs: args.growthEpochs,
+    batchSize: args.batch,
+    onEpoch: () => {
+      gc();
+      perEpoch.push(rss());
+    },
   });
   const at = (e) => perEpoch[Math.min(e, perEpoch.length) - 1];
   emit({

@@ -35,9 +35,13 @@ switch (args.target) {
   }
   case 'cnn': {
     const model = new kiln.Sequential([
-      new L.Conv2D(32, [3, 3], { activation: 'relu', inputShape: [28, 28, 1] }), new L.MaxPooling2D([2, 2]),
-      new L.Conv2D(64, [3, 3], { activation: 'relu' }), new L.MaxPooling2D([2, 2]),
-      new L.Flatten(), new L.Dense(128, { activation: 'relu' }), new L.Dense(10, { activation: 'softmax' }),
+      new L.Conv2D(32, [3, 3], { activation: 'relu', inputShape: [28, 28, 1] }),
+      new L.MaxPooling2D([2, 2]),
+      new L.Conv2D(64, [3, 3], { activation: 'relu' }),
+      new L.MaxPooling2D([2, 2]),
+      new L.Flatten(),
+      new L.Dense(128, { activation: 'relu' }),
+      new L.Dense(10, { activation: 'softmax' }),
     ]);
     model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
     const x = kiln.tensor(fixedInputs(64 * 784), [64, 28, 28, 1]);
@@ -58,7 +62,11 @@ switch (args.target) {
   case 'resnet50': {
     const model = await kiln.applications.ResNet50({ weights: null, inputShape: [args.size, args.size, 3] });
     const x = kiln.tensor(fixedInputs(args.size * args.size * 3), [1, args.size, args.size, 3]);
-    step = async () => { const y = await model.predict(x, { verbose: 0 }); y.dataSync(); y.dispose?.(); };
+    step = async () => {
+      const y = await model.predict(x, { verbose: 0 });
+      y.dataSync();
+      y.dispose?.();
+    };
     what = `ResNet50 inference (predict), batch 1, ${args.size}x${args.size}x3`;
     break;
   }
@@ -70,6 +78,9 @@ process.stdout.write(`READY ${process.pid}\n`);
 await new Promise((resolve) => setTimeout(resolve, 300)); // let perf attach
 const t0 = now();
 let steps = 0;
-while (now() - t0 < args.seconds) { await step(); steps++; }
+while (now() - t0 < args.seconds) {
+  await step();
+  steps++;
+}
 const seconds = now() - t0;
 emit({ target: args.target, what, steps, seconds: round(seconds, 3), ms_per_step: round((seconds * 1000) / steps, 3) });

@@ -18,10 +18,7 @@ const d = rnnData(args.samples, 10, 20, args.seed);
 const x = kiln.tensor(d.x, d.shapeX, 'float32');
 const y = kiln.tensor(d.y, d.shapeY, 'float32');
 
-const model = new kiln.Sequential([
-  new kiln.layers.SimpleRNN(64, { activation: 'relu', inputShape: [10, 20] }),
-  new kiln.layers.Dense(1, { activation: 'sigmoid' }),
-]);
+const model = new kiln.Sequential([new kiln.layers.SimpleRNN(64, { activation: 'relu', inputShape: [10, 20] }), new kiln.layers.Dense(1, { activation: 'sigmoid' })]);
 model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
 
 const t0 = now();

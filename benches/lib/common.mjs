@@ -7,8 +7,7 @@ export const FMNIST_DIRS = [process.env.FASHION_MNIST_DIR, '/usr/share/datasets/
 
 export function findFashionMnistDir() {
   for (const d of FMNIST_DIRS) if (existsSync(join(d, 'train-images-idx3-ubyte.gz'))) return d;
-  throw new Error(`Fashion-MNIST IDX gz files not found in ${FMNIST_DIRS.join(', ')}; ` +
-    `install the apt package dataset-fashion-mnist or set FASHION_MNIST_DIR`);
+  throw new Error(`Fashion-MNIST IDX gz files not found in ${FMNIST_DIRS.join(', ')}; ` + `install the apt package dataset-fashion-mnist or set FASHION_MNIST_DIR`);
 }
 
 /** Reads one IDX (gz) file: { dims, data: Uint8Array }. */
@@ -38,9 +37,16 @@ export function parseArgs(argv = process.argv.slice(2), defaults = {}) {
     if (!a.startsWith('--')) continue;
     const eq = a.indexOf('=');
     let key, val;
-    if (eq > 0) { key = a.slice(2, eq); val = a.slice(eq + 1); }
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) { key = a.slice(2); val = argv[++i]; }
-    else { key = a.slice(2); val = 'true'; }
+    if (eq > 0) {
+      key = a.slice(2, eq);
+      val = a.slice(eq + 1);
+    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
+      key = a.slice(2);
+      val = argv[++i];
+    } else {
+      key = a.slice(2);
+      val = 'true';
+    }
     key = key.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
     const d = defaults[key];
     out[key] = typeof d === 'number' ? Number(val) : typeof d === 'boolean' ? val !== 'false' : val;
@@ -72,8 +78,10 @@ export const now = () => performance.now() / 1000;
 export function rnnData(n = 10000, steps = 10, features = 20, seed = 1) {
   const hash = (i) => {
     let h = (i ^ Math.imul(seed, 0x9e3779b9)) >>> 0;
-    h ^= h >>> 16; h = Math.imul(h, 0x7feb352d) >>> 0;
-    h ^= h >>> 15; h = Math.imul(h, 0x846ca68b) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x7feb352d) >>> 0;
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x846ca68b) >>> 0;
     h ^= h >>> 16;
     return h >>> 0;
   };

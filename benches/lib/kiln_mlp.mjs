@@ -23,7 +23,10 @@ export async function loadData() {
   const raw = loadFashionMnistRaw(dir);
   const t = (a) => kiln.tensor(a.data, a.dims, 'uint8');
   return {
-    data: [[t(raw.train.x), t(raw.train.y)], [t(raw.test.x), t(raw.test.y)]],
+    data: [
+      [t(raw.train.x), t(raw.train.y)],
+      [t(raw.test.x), t(raw.test.y)],
+    ],
     source: 'IDX files read by the bench, wrapped with kiln.tensor (loadData failed: ' + errors.join('; ') + ')',
   };
 }
@@ -56,8 +59,12 @@ function epochTimer(onBegin, onEnd) {
   }
   if (typeof cbs.Callback === 'function') {
     class EpochTimer extends cbs.Callback {
-      onEpochBegin(epoch, logs) { return onBegin(epoch, logs); }
-      onEpochEnd(epoch, logs) { return onEnd(epoch, logs); }
+      onEpochBegin(epoch, logs) {
+        return onBegin(epoch, logs);
+      }
+      onEpochEnd(epoch, logs) {
+        return onEnd(epoch, logs);
+      }
     }
     return { cb: new EpochTimer(), how: 'a kiln.callbacks.Callback subclass' };
   }
@@ -73,13 +80,19 @@ export async function fitTimed(model, x, y, { epochs, batchSize, onEpoch = () =>
   const times = [];
   const losses = [];
   let t0 = 0;
-  const timer = process.env.KILN_BENCH_NO_CALLBACK === '1' ? null : epochTimer(
-    () => { t0 = now(); },
-    async (epoch, logs) => {
-      const dt = now() - t0;
-      times.push(dt);
-      await onEpoch(epoch, dt, logs);
-    });
+  const timer =
+    process.env.KILN_BENCH_NO_CALLBACK === '1'
+      ? null
+      : epochTimer(
+          () => {
+            t0 = now();
+          },
+          async (epoch, logs) => {
+            const dt = now() - t0;
+            times.push(dt);
+            await onEpoch(epoch, dt, logs);
+          },
+        );
   if (timer) {
     const hist = await model.fit(x, y, { epochs, batchSize, shuffle: true, verbose: 0, callbacks: [timer.cb] });
     if (times.length !== epochs) throw new Error(`the epoch callback saw ${times.length} epoch ends for ${epochs} epochs`);

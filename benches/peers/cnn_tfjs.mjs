@@ -15,7 +15,14 @@ import '@tensorflow/tfjs-backend-wasm';
 import { loadFashionMnistRaw, parseArgs, emit, now, round } from '../lib/common.mjs';
 
 const args = parseArgs(process.argv.slice(2), {
-  backend: 'wasm', batch: 64, epochs: 2, steps: 320, warmupSteps: 20, maxSeconds: 0, testSamples: 0, seed: 1,
+  backend: 'wasm',
+  batch: 64,
+  epochs: 2,
+  steps: 320,
+  warmupSteps: 20,
+  maxSeconds: 0,
+  testSamples: 0,
+  seed: 1,
 });
 
 if (!(await tf.setBackend(args.backend))) throw new Error(`tfjs backend ${args.backend} unavailable`);
@@ -46,8 +53,7 @@ model.add(tf.layers.dense({ units: 128, activation: 'relu' }));
 model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
 model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
 
-const base = { peer: `tfjs-${args.backend}`, workload: 'cnn', batch: args.batch, epochs: args.epochs,
-  train_samples: nTrain, warmup_steps: args.warmupSteps };
+const base = { peer: `tfjs-${args.backend}`, workload: 'cnn', batch: args.batch, epochs: args.epochs, train_samples: nTrain, warmup_steps: args.warmupSteps };
 const versions = { tfjs: tf.version.tfjs, node: process.versions.node };
 
 const epochTimes = [];
@@ -56,16 +62,27 @@ let tEpoch = 0;
 let tFit0 = 0;
 let stoppedEarly = false;
 const timer = new tf.CustomCallback({
-  onTrainBegin: async () => { tFit0 = now(); },
-  onEpochBegin: async () => { tEpoch = now(); },
-  onEpochEnd: async () => { epochTimes.push(now() - tEpoch); },
-  ...(args.maxSeconds > 0 ? {
-    onBatchEnd: async () => {
-      batchEnds.push(now());
-      if (process.env.BENCH_VERBOSE) process.stderr.write(`step ${batchEnds.length - 1} ${(now() - tFit0).toFixed(2)} s\n`);
-      if (now() - tFit0 > args.maxSeconds) { model.stopTraining = true; stoppedEarly = true; }
-    },
-  } : {}),
+  onTrainBegin: async () => {
+    tFit0 = now();
+  },
+  onEpochBegin: async () => {
+    tEpoch = now();
+  },
+  onEpochEnd: async () => {
+    epochTimes.push(now() - tEpoch);
+  },
+  ...(args.maxSeconds > 0
+    ? {
+        onBatchEnd: async () => {
+          batchEnds.push(now());
+          if (process.env.BENCH_VERBOSE) process.stderr.write(`step ${batchEnds.length - 1} ${(now() - tFit0).toFixed(2)} s\n`);
+          if (now() - tFit0 > args.maxSeconds) {
+            model.stopTraining = true;
+            stoppedEarly = true;
+          }
+        },
+      }
+    : {}),
 });
 
 let hist, warmupS, fitS;
@@ -78,8 +95,7 @@ try {
   hist = await model.fit(xTrain, yTrain, { batchSize: args.batch, epochs: args.epochs, shuffle: true, verbose: 0, callbacks: [timer] });
   fitS = now() - t0;
 } catch (e) {
-  emit({ ...base, samples_per_s: null, error: String(e?.message ? e.message : e).split('\n')[0],
-    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1), versions });
+  emit({ ...base, samples_per_s: null, error: String(e?.message ? e.message : e).split('\n')[0], peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1), versions });
   process.exit(0);
 }
 const [testLoss, testAcc] = model.evaluate(xTest, yTest, { batchSize: 256 });

@@ -18,8 +18,7 @@ for (const spec of args.files.split(',').filter(Boolean)) {
   const [output] = session.outputNames;
   for (const batch of String(args.batches).split(',').map(Number)) {
     const feeds = { [input]: new ort.Tensor('float32', fixedInputs(batch * args.size * args.size * 3), [batch, args.size, args.size, 3]) };
-    results[name][`batch=${batch}`] = await throughput(async () => (await session.run(feeds))[output].data, batch,
-      { warmup: batch === 1 ? 2 : 1, minCalls: args.minCalls, minTime: args.minTime });
+    results[name][`batch=${batch}`] = await throughput(async () => (await session.run(feeds))[output].data, batch, { warmup: batch === 1 ? 2 : 1, minCalls: args.minCalls, minTime: args.minTime });
   }
 }
 emit({ peer: 'onnxruntime', workload: 'apps', size: args.size, results, peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1) });

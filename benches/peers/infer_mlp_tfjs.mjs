@@ -18,7 +18,11 @@ model.add(tf.layers.dropout({ rate: 0.2 }));
 model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
 const one = tf.tensor3d(fixedInputs(784), [1, 28, 28]);
 const many = tf.tensor3d(fixedInputs(args.batch * 784), [args.batch, 28, 28]);
-const read = (y) => { const v = y.dataSync(); y.dispose(); return v; };
+const read = (y) => {
+  const v = y.dataSync();
+  y.dispose();
+  return v;
+};
 emit({
   peer: `tfjs-${args.backend}`,
   workload: 'infer_mlp',

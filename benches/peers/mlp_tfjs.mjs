@@ -54,18 +54,31 @@ let tEpoch = 0;
 let tFit0 = 0;
 let stoppedEarly = false;
 const timer = new tf.CustomCallback({
-  onTrainBegin: async () => { tFit0 = now(); },
-  onEpochBegin: async () => { tEpoch = now(); },
-  onEpochEnd: async () => { epochTimes.push(now() - tEpoch); },
+  onTrainBegin: async () => {
+    tFit0 = now();
+  },
+  onEpochBegin: async () => {
+    tEpoch = now();
+  },
+  onEpochEnd: async () => {
+    epochTimes.push(now() - tEpoch);
+  },
   onBatchEnd: async () => {
     batchEnds.push(now());
-    if (args.maxSeconds > 0 && now() - tFit0 > args.maxSeconds) { model.stopTraining = true; stoppedEarly = true; }
+    if (args.maxSeconds > 0 && now() - tFit0 > args.maxSeconds) {
+      model.stopTraining = true;
+      stoppedEarly = true;
+    }
   },
 });
 
 const t0 = now();
 const hist = await model.fit(xTrain, yTrain, {
-  batchSize: args.batch, epochs: args.epochs, shuffle: true, verbose: 0, callbacks: [timer],
+  batchSize: args.batch,
+  epochs: args.epochs,
+  shuffle: true,
+  verbose: 0,
+  callbacks: [timer],
 });
 const fitS = now() - t0;
 const [testLoss, testAcc] = model.evaluate(xTest, yTest, { batchSize: 256 });
@@ -79,8 +92,7 @@ if (args.epochs > args.warmupEpochs && !stoppedEarly) {
   const w = Math.min(args.warmupSteps, batchEnds.length - 2);
   const steps = batchEnds.length - 1 - w;
   samplesPerS = (steps * args.batch) / (batchEnds[batchEnds.length - 1] - batchEnds[w]);
-  method = `steps ${w + 1}..${batchEnds.length} (${steps} steps of batch ${args.batch}) on a ${nTrain}-sample subset` +
-    (stoppedEarly ? `, stopped after ${args.maxSeconds}s` : '');
+  method = `steps ${w + 1}..${batchEnds.length} (${steps} steps of batch ${args.batch}) on a ${nTrain}-sample subset` + (stoppedEarly ? `, stopped after ${args.maxSeconds}s` : '');
 }
 
 emit({

@@ -25,8 +25,12 @@ model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['accura
 const epochTimes = [];
 let tEpoch = 0;
 const timer = new tf.CustomCallback({
-  onEpochBegin: async () => { tEpoch = now(); },
-  onEpochEnd: async () => { epochTimes.push(now() - tEpoch); },
+  onEpochBegin: async () => {
+    tEpoch = now();
+  },
+  onEpochEnd: async () => {
+    epochTimes.push(now() - tEpoch);
+  },
 });
 const t0 = now();
 const hist = await model.fit(x, y, { batchSize: args.batch, epochs: args.epochs, shuffle: true, verbose: 0, callbacks: [timer] });

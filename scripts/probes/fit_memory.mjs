@@ -7,7 +7,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildModel, kiln } from '../../benches/lib/kiln_mlp.mjs';
 
 const arg = (name, d) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : d);
-const epochs = arg('--epochs', 5), batchSize = arg('--batch', 32), samples = arg('--samples', 60000);
+const epochs = arg('--epochs', 5),
+  batchSize = arg('--batch', 32),
+  samples = arg('--samples', 60000);
 const MB = 1024 * 1024;
 const rss = () => process.memoryUsage().rss / MB;
 const peak = () => process.resourceUsage().maxRSS / 1024;
@@ -28,15 +30,30 @@ const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();
 const t0 = performance.now();
 const history = await model.fit(x, y, {
-  epochs, batchSize, verbose: 0,
-  callbacks: [new kiln.callbacks.LambdaCallback({ onEpochEnd: () => { perEpoch.push(+rss().toFixed(1)); } })],
+  epochs,
+  batchSize,
+  verbose: 0,
+  callbacks: [
+    new kiln.callbacks.LambdaCallback({
+      onEpochEnd: () => {
+        perEpoch.push(+rss().toFixed(1));
+      },
+    }),
+  ],
 });
 const fitS = (performance.now() - t0) / 1000;
 delay.disable();
-console.log(JSON.stringify({
-  epochs, batchSize, samples, fit_s: +fitS.toFixed(2),
-  loss: history.history.loss.map((v) => +v.toFixed(4)),
-  after_load: marks.after_load, after_prepare: marks.after_prepare,
-  peak_rss_mb: +peak().toFixed(1), rss_per_epoch_mb: perEpoch,
-  event_loop_delay_ms: { p50: +(delay.percentile(50) / 1e6).toFixed(2), p99: +(delay.percentile(99) / 1e6).toFixed(2), max: +(delay.max / 1e6).toFixed(2) },
-}));
+console.log(
+  JSON.stringify({
+    epochs,
+    batchSize,
+    samples,
+    fit_s: +fitS.toFixed(2),
+    loss: history.history.loss.map((v) => +v.toFixed(4)),
+    after_load: marks.after_load,
+    after_prepare: marks.after_prepare,
+    peak_rss_mb: +peak().toFixed(1),
+    rss_per_epoch_mb: perEpoch,
+    event_loop_delay_ms: { p50: +(delay.percentile(50) / 1e6).toFixed(2), p99: +(delay.percentile(99) / 1e6).toFixed(2), max: +(delay.max / 1e6).toFixed(2) },
+  }),
+);

@@ -8,7 +8,10 @@ import { buildModel, kiln } from '../../benches/lib/kiln_mlp.mjs';
 const iters = Number(process.argv[process.argv.indexOf('--iters') + 1] || 3000);
 kiln.setSeed(1);
 const model = buildModel();
-const x = kiln.tensor(Float32Array.from({ length: 784 }, (_, i) => (i % 255) / 255), [1, 28, 28]);
+const x = kiln.tensor(
+  Float32Array.from({ length: 784 }, (_, i) => (i % 255) / 255),
+  [1, 28, 28],
+);
 model.predictOnBatch(x);
 const engine = model.batchEngine;
 const noop = new kiln.callbacks.Callback();

@@ -6,8 +6,14 @@ import { buildModel, kiln } from '../../benches/lib/kiln_mlp.mjs';
 const iters = Number(process.argv[process.argv.indexOf('--iters') + 1] || 3000);
 kiln.setSeed(1);
 const model = buildModel();
-const one = kiln.tensor(Float32Array.from({ length: 784 }, (_, i) => (i % 255) / 255), [1, 28, 28]);
-const big = kiln.tensor(Float32Array.from({ length: 1024 * 784 }, (_, i) => (i % 251) / 251), [1024, 28, 28]);
+const one = kiln.tensor(
+  Float32Array.from({ length: 784 }, (_, i) => (i % 255) / 255),
+  [1, 28, 28],
+);
+const big = kiln.tensor(
+  Float32Array.from({ length: 1024 * 784 }, (_, i) => (i % 251) / 251),
+  [1024, 28, 28],
+);
 
 const percentiles = (times) => {
   times.sort((a, b) => a - b);

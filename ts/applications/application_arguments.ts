@@ -61,7 +61,7 @@ export function resolveApplicationArgs(builder: string, args: ApplicationArgs | 
   if (!(weights === null || weights === 'imagenet' || (typeof weights === 'string' && existsSync(weights)))) {
     throw new ValueError(
       `${builder}: The \`weights\` argument should be either \`null\` (random initialization), 'imagenet' (pre-training on ImageNet), ` +
-      `or the path to the weights file to be loaded. Received: weights=${describeValue(weights)}`,
+        `or the path to the weights file to be loaded. Received: weights=${describeValue(weights)}`,
     );
   }
   if (!Number.isInteger(classes) || classes <= 0) throw new ValueError(`${builder}: classes must be a positive integer. Received: classes=${describeValue(classes)}`);
@@ -77,7 +77,7 @@ export function resolveApplicationArgs(builder: string, args: ApplicationArgs | 
     if (weights !== null && !(classifierActivation === null || classifierActivation === 'softmax')) {
       throw new ValueError(
         `${builder}: Only \`null\` and \`softmax\` activations are allowed for the \`classifierActivation\` argument when using ` +
-        `pretrained weights, with \`includeTop: true\`; Received: classifierActivation=${describeValue(classifierActivation)}`,
+          `pretrained weights, with \`includeTop: true\`; Received: classifierActivation=${describeValue(classifierActivation)}`,
       );
     }
   }
@@ -102,7 +102,7 @@ export function obtainInputShape(builder: string, args: ResolvedApplicationArgs,
     if (inputShape?.some((d, i) => d !== defaultShape[i])) {
       throw new ValueError(
         `${builder}: When setting \`includeTop: true\` and loading \`imagenet\` weights, \`inputShape\` should be ${JSON.stringify(defaultShape)}. ` +
-        `Received: inputShape=${JSON.stringify(inputShape)}`,
+          `Received: inputShape=${JSON.stringify(inputShape)}`,
       );
     }
     return defaultShape;
@@ -125,7 +125,7 @@ export function obtainInputShape(builder: string, args: ResolvedApplicationArgs,
     // kiln's engine plans every buffer once, for one image size (global pooling needs it).
     throw new ValueError(
       `${builder}: kiln builds an application for one image size: give \`inputShape\` with its height and width ` +
-      `(e.g. [${defaultSize}, ${defaultSize}, 3]). Received: inputShape=${JSON.stringify(shape)}`,
+        `(e.g. [${defaultSize}, ${defaultSize}, 3]). Received: inputShape=${JSON.stringify(shape)}`,
     );
   }
   return shape;

@@ -9,7 +9,7 @@ import { LayerNormalization } from '../layers/normalization/layer_normalization.
 import { GlobalAveragePooling2D } from '../layers/pooling/global_average_pooling2d.js';
 import { GlobalMaxPooling2D } from '../layers/pooling/global_max_pooling2d.js';
 import { Normalization } from '../layers/preprocessing/normalization.js';
-import { Model } from '../models/model.js';
+import type { Model } from '../models/model.js';
 import { Sequential } from '../models/sequential.js';
 import { KerasOperation } from '../saving/keras_operation.js';
 import type { SymbolicTensor } from '../symbolic.js';
@@ -68,7 +68,11 @@ async function ConvNeXt(builder: string, weightsName: string, depths: number[], 
     new Sequential([new Conv2D({ filters: projectionDims[0], kernelSize: 4, strides: 4, name: `${name}_stem_conv` }), layerNorm(`${name}_stem_layernorm`)], { name: `${name}_stem` }),
   ];
   for (let i = 0; i < 3; i++) {
-    downsampling.push(new Sequential([layerNorm(`${name}_downsampling_layernorm_${i}`), new Conv2D({ filters: projectionDims[i + 1], kernelSize: 2, strides: 2, name: `${name}_downsampling_conv_${i}` })], { name: `${name}_downsampling_block_${i}` }));
+    downsampling.push(
+      new Sequential([layerNorm(`${name}_downsampling_layernorm_${i}`), new Conv2D({ filters: projectionDims[i + 1], kernelSize: 2, strides: 2, name: `${name}_downsampling_conv_${i}` })], {
+        name: `${name}_downsampling_block_${i}`,
+      }),
+    );
   }
   // drop_path_rate is 0 for every published variant, so each block's rate is 0 (Keras' linspace).
   for (let i = 0; i < 4; i++) {

@@ -50,11 +50,27 @@ function transitionBlock(x: SymbolicTensor, reduction: number, name: string): Sy
 async function DenseNet(builder: string, family: string, blocks: [number, number, number, number], options: ApplicationArgs | undefined): Promise<Model> {
   const args = resolveApplicationArgs(builder, options);
   const input = imageInput(obtainInputShape(builder, args, 224, 32));
-  let x = call(new ZeroPadding2D({ padding: [[3, 3], [3, 3]] }), input);
+  let x = call(
+    new ZeroPadding2D({
+      padding: [
+        [3, 3],
+        [3, 3],
+      ],
+    }),
+    input,
+  );
   x = call(new Conv2D({ filters: 64, kernelSize: 7, strides: 2, useBias: false, name: 'conv1_conv' }), x);
   x = call(batchNorm('conv1_bn'), x);
   x = call(new Activation('relu', { name: 'conv1_relu' }), x);
-  x = call(new ZeroPadding2D({ padding: [[1, 1], [1, 1]] }), x);
+  x = call(
+    new ZeroPadding2D({
+      padding: [
+        [1, 1],
+        [1, 1],
+      ],
+    }),
+    x,
+  );
   x = call(new MaxPooling2D({ poolSize: 3, strides: 2, name: 'pool1' }), x);
   x = denseBlock(x, blocks[0], 'conv2');
   x = transitionBlock(x, 0.5, 'pool2');

@@ -40,8 +40,13 @@ const IMAGENET_HASHES: Record<string, [string, string]> = {
 
 /** Keras' stage table: kernel, repeats, filters in and out, expansion, stride (all with SE ratio 0.25). */
 const DEFAULT_BLOCKS: [number, number, number, number, number, number][] = [
-  [3, 1, 32, 16, 1, 1], [3, 2, 16, 24, 6, 2], [5, 2, 24, 40, 6, 2], [3, 3, 40, 80, 6, 2],
-  [5, 3, 80, 112, 6, 1], [5, 4, 112, 192, 6, 2], [3, 1, 192, 320, 6, 1],
+  [3, 1, 32, 16, 1, 1],
+  [3, 2, 16, 24, 6, 2],
+  [5, 2, 24, 40, 6, 2],
+  [3, 3, 40, 80, 6, 2],
+  [5, 3, 80, 112, 6, 1],
+  [5, 4, 112, 192, 6, 2],
+  [3, 1, 192, 320, 6, 1],
 ];
 const SE_RATIO = 0.25;
 const DROP_CONNECT_RATE = 0.2;
@@ -80,7 +85,15 @@ function block(inputs: SymbolicTensor, dropRate: number, name: string, filtersIn
   return x;
 }
 
-async function EfficientNet(builder: string, variant: string, widthCoefficient: number, depthCoefficient: number, defaultSize: number, dropoutRate: number, options: ApplicationArgs | undefined): Promise<Model> {
+async function EfficientNet(
+  builder: string,
+  variant: string,
+  widthCoefficient: number,
+  depthCoefficient: number,
+  defaultSize: number,
+  dropoutRate: number,
+  options: ApplicationArgs | undefined,
+): Promise<Model> {
   const args = resolveApplicationArgs(builder, options);
   const roundFilters = (filters: number, divisor = 8) => {
     filters *= widthCoefficient;

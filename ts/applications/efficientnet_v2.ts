@@ -34,13 +34,64 @@ type BlockArgs = [0 | 1, number, number, number, number, number, number, number]
 
 /** Keras' DEFAULT_BLOCKS_ARGS, by variant: [conv type (1: fused), repeats, kernel, filters in, filters out, expansion, SE ratio, stride]. */
 const BLOCKS: Record<Variant, BlockArgs[]> = {
-  '-s': [[1, 2, 3, 24, 24, 1, 0, 1], [1, 4, 3, 24, 48, 4, 0, 2], [1, 4, 3, 48, 64, 4, 0, 2], [0, 6, 3, 64, 128, 4, 0.25, 2], [0, 9, 3, 128, 160, 6, 0.25, 1], [0, 15, 3, 160, 256, 6, 0.25, 2]],
-  '-m': [[1, 3, 3, 24, 24, 1, 0, 1], [1, 5, 3, 24, 48, 4, 0, 2], [1, 5, 3, 48, 80, 4, 0, 2], [0, 7, 3, 80, 160, 4, 0.25, 2], [0, 14, 3, 160, 176, 6, 0.25, 1], [0, 18, 3, 176, 304, 6, 0.25, 2], [0, 5, 3, 304, 512, 6, 0.25, 1]],
-  '-l': [[1, 4, 3, 32, 32, 1, 0, 1], [1, 7, 3, 32, 64, 4, 0, 2], [1, 7, 3, 64, 96, 4, 0, 2], [0, 10, 3, 96, 192, 4, 0.25, 2], [0, 19, 3, 192, 224, 6, 0.25, 1], [0, 25, 3, 224, 384, 6, 0.25, 2], [0, 7, 3, 384, 640, 6, 0.25, 1]],
-  '-b0': [[1, 1, 3, 32, 16, 1, 0, 1], [1, 2, 3, 16, 32, 4, 0, 2], [1, 2, 3, 32, 48, 4, 0, 2], [0, 3, 3, 48, 96, 4, 0.25, 2], [0, 5, 3, 96, 112, 6, 0.25, 1], [0, 8, 3, 112, 192, 6, 0.25, 2]],
-  '-b1': [[1, 1, 3, 32, 16, 1, 0, 1], [1, 2, 3, 16, 32, 4, 0, 2], [1, 2, 3, 32, 48, 4, 0, 2], [0, 3, 3, 48, 96, 4, 0.25, 2], [0, 5, 3, 96, 112, 6, 0.25, 1], [0, 8, 3, 112, 192, 6, 0.25, 2]],
-  '-b2': [[1, 1, 3, 32, 16, 1, 0, 1], [1, 2, 3, 16, 32, 4, 0, 2], [1, 2, 3, 32, 48, 4, 0, 2], [0, 3, 3, 48, 96, 4, 0.25, 2], [0, 5, 3, 96, 112, 6, 0.25, 1], [0, 8, 3, 112, 192, 6, 0.25, 2]],
-  '-b3': [[1, 1, 3, 32, 16, 1, 0, 1], [1, 2, 3, 16, 32, 4, 0, 2], [1, 2, 3, 32, 48, 4, 0, 2], [0, 3, 3, 48, 96, 4, 0.25, 2], [0, 5, 3, 96, 112, 6, 0.25, 1], [0, 8, 3, 112, 192, 6, 0.25, 2]],
+  '-s': [
+    [1, 2, 3, 24, 24, 1, 0, 1],
+    [1, 4, 3, 24, 48, 4, 0, 2],
+    [1, 4, 3, 48, 64, 4, 0, 2],
+    [0, 6, 3, 64, 128, 4, 0.25, 2],
+    [0, 9, 3, 128, 160, 6, 0.25, 1],
+    [0, 15, 3, 160, 256, 6, 0.25, 2],
+  ],
+  '-m': [
+    [1, 3, 3, 24, 24, 1, 0, 1],
+    [1, 5, 3, 24, 48, 4, 0, 2],
+    [1, 5, 3, 48, 80, 4, 0, 2],
+    [0, 7, 3, 80, 160, 4, 0.25, 2],
+    [0, 14, 3, 160, 176, 6, 0.25, 1],
+    [0, 18, 3, 176, 304, 6, 0.25, 2],
+    [0, 5, 3, 304, 512, 6, 0.25, 1],
+  ],
+  '-l': [
+    [1, 4, 3, 32, 32, 1, 0, 1],
+    [1, 7, 3, 32, 64, 4, 0, 2],
+    [1, 7, 3, 64, 96, 4, 0, 2],
+    [0, 10, 3, 96, 192, 4, 0.25, 2],
+    [0, 19, 3, 192, 224, 6, 0.25, 1],
+    [0, 25, 3, 224, 384, 6, 0.25, 2],
+    [0, 7, 3, 384, 640, 6, 0.25, 1],
+  ],
+  '-b0': [
+    [1, 1, 3, 32, 16, 1, 0, 1],
+    [1, 2, 3, 16, 32, 4, 0, 2],
+    [1, 2, 3, 32, 48, 4, 0, 2],
+    [0, 3, 3, 48, 96, 4, 0.25, 2],
+    [0, 5, 3, 96, 112, 6, 0.25, 1],
+    [0, 8, 3, 112, 192, 6, 0.25, 2],
+  ],
+  '-b1': [
+    [1, 1, 3, 32, 16, 1, 0, 1],
+    [1, 2, 3, 16, 32, 4, 0, 2],
+    [1, 2, 3, 32, 48, 4, 0, 2],
+    [0, 3, 3, 48, 96, 4, 0.25, 2],
+    [0, 5, 3, 96, 112, 6, 0.25, 1],
+    [0, 8, 3, 112, 192, 6, 0.25, 2],
+  ],
+  '-b2': [
+    [1, 1, 3, 32, 16, 1, 0, 1],
+    [1, 2, 3, 16, 32, 4, 0, 2],
+    [1, 2, 3, 32, 48, 4, 0, 2],
+    [0, 3, 3, 48, 96, 4, 0.25, 2],
+    [0, 5, 3, 96, 112, 6, 0.25, 1],
+    [0, 8, 3, 112, 192, 6, 0.25, 2],
+  ],
+  '-b3': [
+    [1, 1, 3, 32, 16, 1, 0, 1],
+    [1, 2, 3, 16, 32, 4, 0, 2],
+    [1, 2, 3, 32, 48, 4, 0, 2],
+    [0, 3, 3, 48, 96, 4, 0.25, 2],
+    [0, 5, 3, 96, 112, 6, 0.25, 1],
+    [0, 8, 3, 112, 192, 6, 0.25, 2],
+  ],
 };
 
 /** Keras' checksums: [with the top, without]. */
@@ -85,7 +136,17 @@ function residual(x: SymbolicTensor, inputs: SymbolicTensor, survivalProbability
 }
 
 /** Keras' `MBConvBlock`. */
-function mbConvBlock(inputs: SymbolicTensor, inputFilters: number, outputFilters: number, expandRatio: number, kernelSize: number, strides: number, seRatio: number, survivalProbability: number, name: string): SymbolicTensor {
+function mbConvBlock(
+  inputs: SymbolicTensor,
+  inputFilters: number,
+  outputFilters: number,
+  expandRatio: number,
+  kernelSize: number,
+  strides: number,
+  seRatio: number,
+  survivalProbability: number,
+  name: string,
+): SymbolicTensor {
   const filters = inputFilters * expandRatio;
   let x = inputs;
   if (expandRatio !== 1) {
@@ -103,7 +164,17 @@ function mbConvBlock(inputs: SymbolicTensor, inputFilters: number, outputFilters
 }
 
 /** Keras' `FusedMBConvBlock`: the expansion is a full convolution, no depthwise step. */
-function fusedMbConvBlock(inputs: SymbolicTensor, inputFilters: number, outputFilters: number, expandRatio: number, kernelSize: number, strides: number, seRatio: number, survivalProbability: number, name: string): SymbolicTensor {
+function fusedMbConvBlock(
+  inputs: SymbolicTensor,
+  inputFilters: number,
+  outputFilters: number,
+  expandRatio: number,
+  kernelSize: number,
+  strides: number,
+  seRatio: number,
+  survivalProbability: number,
+  name: string,
+): SymbolicTensor {
   const filters = inputFilters * expandRatio;
   let x = inputs;
   if (expandRatio !== 1) {
@@ -113,7 +184,18 @@ function fusedMbConvBlock(inputs: SymbolicTensor, inputFilters: number, outputFi
   }
   if (seRatio > 0 && seRatio <= 1) x = squeezeExcite(x, filters, inputFilters, seRatio, name);
   const expanded = expandRatio !== 1;
-  x = call(new Conv2D({ filters: outputFilters, kernelSize: expanded ? 1 : kernelSize, strides: expanded ? 1 : strides, kernelInitializer: CONV_KERNEL_INITIALIZER, padding: 'same', useBias: false, name: `${name}project_conv` }), x);
+  x = call(
+    new Conv2D({
+      filters: outputFilters,
+      kernelSize: expanded ? 1 : kernelSize,
+      strides: expanded ? 1 : strides,
+      kernelInitializer: CONV_KERNEL_INITIALIZER,
+      padding: 'same',
+      useBias: false,
+      name: `${name}project_conv`,
+    }),
+    x,
+  );
   x = call(batchNorm(`${name}project_bn`), x);
   if (!expanded) x = call(swish(`${name}project_activation`), x);
   return strides === 1 && inputFilters === outputFilters ? residual(x, inputs, survivalProbability, name) : x;
@@ -136,7 +218,10 @@ async function EfficientNetV2(builder: string, variant: Variant, widthCoefficien
     }
   }
   const blocks = BLOCKS[variant];
-  x = call(new Conv2D({ filters: roundFilters(blocks[0][3], widthCoefficient), kernelSize: 3, strides: 2, kernelInitializer: CONV_KERNEL_INITIALIZER, padding: 'same', useBias: false, name: 'stem_conv' }), x);
+  x = call(
+    new Conv2D({ filters: roundFilters(blocks[0][3], widthCoefficient), kernelSize: 3, strides: 2, kernelInitializer: CONV_KERNEL_INITIALIZER, padding: 'same', useBias: false, name: 'stem_conv' }),
+    x,
+  );
   x = call(batchNorm('stem_bn'), x);
   x = call(swish('stem_activation'), x);
   const total = blocks.reduce((sum, block) => sum + block[1], 0);

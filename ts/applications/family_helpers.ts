@@ -32,5 +32,8 @@ export function correctPad(x: SymbolicTensor, kernelSize: number): [[number, num
   const [rows, cols] = [x.shape[1], x.shape[2]];
   const adjust = rows === null || cols === null ? [1, 1] : [1 - (rows % 2), 1 - (cols % 2)];
   const correct = Math.floor(kernelSize / 2);
-  return [[correct - adjust[0], correct], [correct - adjust[1], correct]];
+  return [
+    [correct - adjust[0], correct],
+    [correct - adjust[1], correct],
+  ];
 }

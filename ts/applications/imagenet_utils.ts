@@ -87,7 +87,10 @@ export function decodePredictions(preds: TensorLike, args: { top?: number } = {}
   const results: DecodedPrediction[][] = [];
   for (let row = 0; row < shape[0]; row++) {
     const scores = Array.from({ length: 1000 }, (_, i) => Number(values[row * 1000 + i]));
-    const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, top);
+    const order = scores
+      .map((_, i) => i)
+      .sort((a, b) => scores[b] - scores[a] || a - b)
+      .slice(0, top);
     results.push(order.map((i) => [IMAGENET_CLASS_INDEX[i][0], IMAGENET_CLASS_INDEX[i][1], scores[i]]));
   }
   return results;

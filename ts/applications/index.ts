@@ -7,7 +7,7 @@
 // kiln.applications: Keras' keras.applications builders (async: they may load weights), each
 // family's preprocessInput/decodePredictions under its Keras module name, and the helper layers
 // the applications' saved files use.
-export { type ApplicationArgs } from './application_arguments.js';
+export type { ApplicationArgs } from './application_arguments.js';
 export { ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge, type ConvNeXtArgs } from './convnext.js';
 export { DenseNet121, DenseNet169, DenseNet201 } from './densenet.js';
 export { EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3, EfficientNetB4, EfficientNetB5, EfficientNetB6, EfficientNetB7 } from './efficientnet.js';

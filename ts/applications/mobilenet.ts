@@ -38,7 +38,17 @@ function convBlock(x: SymbolicTensor, filters: number, alpha: number): SymbolicT
 }
 
 function depthwiseConvBlock(x: SymbolicTensor, pointwiseFilters: number, alpha: number, depthMultiplier: number, blockId: number, stride = 1): SymbolicTensor {
-  if (stride !== 1) x = call(new ZeroPadding2D({ padding: [[0, 1], [0, 1]], name: `conv_pad_${blockId}` }), x);
+  if (stride !== 1)
+    x = call(
+      new ZeroPadding2D({
+        padding: [
+          [0, 1],
+          [0, 1],
+        ],
+        name: `conv_pad_${blockId}`,
+      }),
+      x,
+    );
   x = call(new DepthwiseConv2D({ kernelSize: [3, 3], padding: stride === 1 ? 'same' : 'valid', depthMultiplier, strides: [stride, stride], useBias: false, name: `conv_dw_${blockId}` }), x);
   x = call(new BatchNormalization({ axis: -1, name: `conv_dw_${blockId}_bn` }), x);
   x = call(new ReLU(6, { name: `conv_dw_${blockId}_relu` }), x);
@@ -53,12 +63,14 @@ export async function MobileNet(options?: MobileNetArgs): Promise<Model> {
   const args = resolveApplicationArgs(builder, options, ['alpha', 'depthMultiplier', 'dropout']);
   const { alpha = 1.0, depthMultiplier = 1, dropout = 0.001 } = options ?? {};
   if (typeof alpha !== 'number' || !(alpha > 0)) throw new ValueError(`${builder}: alpha must be a positive number. Received: alpha=${describeValue(alpha)}`);
-  if (!Number.isInteger(depthMultiplier) || depthMultiplier < 1) throw new ValueError(`${builder}: depthMultiplier must be a positive integer. Received: depthMultiplier=${describeValue(depthMultiplier)}`);
+  if (!Number.isInteger(depthMultiplier) || depthMultiplier < 1)
+    throw new ValueError(`${builder}: depthMultiplier must be a positive integer. Received: depthMultiplier=${describeValue(depthMultiplier)}`);
   const shape = obtainInputShape(builder, args, defaultSizeFor(args.inputShape, IMAGENET_SIZES), 32);
   let rows = shape[0];
   if (args.weights === 'imagenet') {
     if (depthMultiplier !== 1) throw new ValueError(`${builder}: If imagenet weights are being loaded, depth multiplier must be 1. Received depthMultiplier=${depthMultiplier}`);
-    if (![0.25, 0.5, 0.75, 1.0].includes(alpha)) throw new ValueError(`${builder}: If imagenet weights are being loaded, alpha can be one of \`0.25\`, \`0.50\`, \`0.75\` or \`1.0\` only. Received alpha=${alpha}`);
+    if (![0.25, 0.5, 0.75, 1.0].includes(alpha))
+      throw new ValueError(`${builder}: If imagenet weights are being loaded, alpha can be one of \`0.25\`, \`0.50\`, \`0.75\` or \`1.0\` only. Received alpha=${alpha}`);
     if (rows !== shape[1] || rows === null || !IMAGENET_SIZES.includes(rows)) {
       rows = 224;
       process.emitWarning('MobileNet: `inputShape` is undefined or non-square, or `rows` is not in [128, 160, 192, 224]. Weights for input shape (224, 224) will be loaded as the default.');
@@ -66,7 +78,21 @@ export async function MobileNet(options?: MobileNetArgs): Promise<Model> {
   }
   const input = imageInput(shape);
   let x = convBlock(input, 32, alpha);
-  const blocks: [number, number][] = [[64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2], [512, 1], [512, 1], [512, 1], [512, 1], [512, 1], [1024, 2], [1024, 1]];
+  const blocks: [number, number][] = [
+    [64, 1],
+    [128, 2],
+    [128, 1],
+    [256, 2],
+    [256, 1],
+    [512, 2],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [512, 1],
+    [1024, 2],
+    [1024, 1],
+  ];
   blocks.forEach(([filters, stride], i) => (x = depthwiseConvBlock(x, filters, alpha, depthMultiplier, i + 1, stride)));
   if (args.includeTop) {
     x = call(new GlobalAveragePooling2D({ keepdims: true }), x);

@@ -73,8 +73,23 @@ export async function MobileNetV2(options?: MobileNetV2Args): Promise<Model> {
   x = call(new ReLU(6, { name: 'Conv1_relu' }), x);
   // [filters, stride, expansion] of blocks 0 to 16.
   const blocks: [number, number, number][] = [
-    [16, 1, 1], [24, 2, 6], [24, 1, 6], [32, 2, 6], [32, 1, 6], [32, 1, 6], [64, 2, 6], [64, 1, 6], [64, 1, 6],
-    [64, 1, 6], [96, 1, 6], [96, 1, 6], [96, 1, 6], [160, 2, 6], [160, 1, 6], [160, 1, 6], [320, 1, 6],
+    [16, 1, 1],
+    [24, 2, 6],
+    [24, 1, 6],
+    [32, 2, 6],
+    [32, 1, 6],
+    [32, 1, 6],
+    [64, 2, 6],
+    [64, 1, 6],
+    [64, 1, 6],
+    [64, 1, 6],
+    [96, 1, 6],
+    [96, 1, 6],
+    [96, 1, 6],
+    [160, 2, 6],
+    [160, 1, 6],
+    [160, 1, 6],
+    [320, 1, 6],
   ];
   blocks.forEach(([filters, stride, expansion], blockId) => (x = invertedResBlock(x, expansion, stride, alpha, filters, blockId)));
   const lastBlockFilters = alpha > 1.0 ? makeDivisible(1280 * alpha, 8) : 1280;

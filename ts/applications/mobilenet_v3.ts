@@ -72,7 +72,16 @@ function seBlock(inputs: SymbolicTensor, filters: number, seRatio: number, prefi
   return call(new Multiply({ name: `${prefix}squeeze_excite_mul` }), [inputs, x]);
 }
 
-function invertedResBlock(x: SymbolicTensor, expansion: number, filters: number, kernelSize: number, stride: number, seRatio: number | null, activation: ActivationFn, blockId: number): SymbolicTensor {
+function invertedResBlock(
+  x: SymbolicTensor,
+  expansion: number,
+  filters: number,
+  kernelSize: number,
+  stride: number,
+  seRatio: number | null,
+  activation: ActivationFn,
+  blockId: number,
+): SymbolicTensor {
   const shortcut = x;
   const inFilters = x.shape[x.shape.length - 1] as number;
   let prefix = 'expanded_conv_';
@@ -97,15 +106,34 @@ function invertedResBlock(x: SymbolicTensor, expansion: number, filters: number,
 type BlockSpec = [number, number, 3 | 'k', 1 | 2, boolean, 'relu' | 'a'];
 
 const SMALL_BLOCKS: BlockSpec[] = [
-  [1, 16, 3, 2, true, 'relu'], [72 / 16, 24, 3, 2, false, 'relu'], [88 / 24, 24, 3, 1, false, 'relu'],
-  [4, 40, 'k', 2, true, 'a'], [6, 40, 'k', 1, true, 'a'], [6, 40, 'k', 1, true, 'a'], [3, 48, 'k', 1, true, 'a'],
-  [3, 48, 'k', 1, true, 'a'], [6, 96, 'k', 2, true, 'a'], [6, 96, 'k', 1, true, 'a'], [6, 96, 'k', 1, true, 'a'],
+  [1, 16, 3, 2, true, 'relu'],
+  [72 / 16, 24, 3, 2, false, 'relu'],
+  [88 / 24, 24, 3, 1, false, 'relu'],
+  [4, 40, 'k', 2, true, 'a'],
+  [6, 40, 'k', 1, true, 'a'],
+  [6, 40, 'k', 1, true, 'a'],
+  [3, 48, 'k', 1, true, 'a'],
+  [3, 48, 'k', 1, true, 'a'],
+  [6, 96, 'k', 2, true, 'a'],
+  [6, 96, 'k', 1, true, 'a'],
+  [6, 96, 'k', 1, true, 'a'],
 ];
 const LARGE_BLOCKS: BlockSpec[] = [
-  [1, 16, 3, 1, false, 'relu'], [4, 24, 3, 2, false, 'relu'], [3, 24, 3, 1, false, 'relu'], [3, 40, 'k', 2, true, 'relu'],
-  [3, 40, 'k', 1, true, 'relu'], [3, 40, 'k', 1, true, 'relu'], [6, 80, 3, 2, false, 'a'], [2.5, 80, 3, 1, false, 'a'],
-  [2.3, 80, 3, 1, false, 'a'], [2.3, 80, 3, 1, false, 'a'], [6, 112, 3, 1, true, 'a'], [6, 112, 3, 1, true, 'a'],
-  [6, 160, 'k', 2, true, 'a'], [6, 160, 'k', 1, true, 'a'], [6, 160, 'k', 1, true, 'a'],
+  [1, 16, 3, 1, false, 'relu'],
+  [4, 24, 3, 2, false, 'relu'],
+  [3, 24, 3, 1, false, 'relu'],
+  [3, 40, 'k', 2, true, 'relu'],
+  [3, 40, 'k', 1, true, 'relu'],
+  [3, 40, 'k', 1, true, 'relu'],
+  [6, 80, 3, 2, false, 'a'],
+  [2.5, 80, 3, 1, false, 'a'],
+  [2.3, 80, 3, 1, false, 'a'],
+  [2.3, 80, 3, 1, false, 'a'],
+  [6, 112, 3, 1, true, 'a'],
+  [6, 112, 3, 1, true, 'a'],
+  [6, 160, 'k', 2, true, 'a'],
+  [6, 160, 'k', 1, true, 'a'],
+  [6, 160, 'k', 1, true, 'a'],
 ];
 
 const FAMILY_OPTIONS = ['alpha', 'minimalistic', 'dropoutRate', 'includePreprocessing'];
@@ -114,7 +142,10 @@ async function MobileNetV3(builder: string, modelType: 'small' | 'large', blocks
   const args = resolveApplicationArgs(builder, options, FAMILY_OPTIONS);
   const { alpha = 1.0, minimalistic = false, dropoutRate = 0.2, includePreprocessing = true } = options ?? {};
   if (typeof alpha !== 'number' || !(alpha > 0)) throw new ValueError(`${builder}: alpha must be a positive number. Received: alpha=${describeValue(alpha)}`);
-  for (const [key, value] of [['minimalistic', minimalistic], ['includePreprocessing', includePreprocessing]] as const) {
+  for (const [key, value] of [
+    ['minimalistic', minimalistic],
+    ['includePreprocessing', includePreprocessing],
+  ] as const) {
     if (typeof value !== 'boolean') throw new ValueError(`${builder}: ${key} must be true or false. Received: ${key}=${describeValue(value)}`);
   }
   if (typeof dropoutRate !== 'number' || !(dropoutRate >= 0 && dropoutRate < 1)) throw new ValueError(`${builder}: dropoutRate must be in [0, 1). Received: dropoutRate=${describeValue(dropoutRate)}`);
@@ -123,7 +154,8 @@ async function MobileNetV3(builder: string, modelType: 'small' | 'large', blocks
     if ((!minimalistic && alpha !== 0.75 && alpha !== 1.0) || (minimalistic && alpha !== 1.0)) {
       throw new ValueError(`${builder}: If imagenet weights are being loaded, alpha can be one of \`0.75\`, \`1.0\` for non minimalistic or \`1.0\` for minimalistic only. Received: alpha=${alpha}`);
     }
-    if (shape[0] !== shape[1] || shape[0] !== 224) process.emitWarning(`${builder}: \`inputShape\` is undefined or non-square, or \`rows\` is not 224. Weights for input shape (224, 224) will be loaded as the default.`);
+    if (shape[0] !== shape[1] || shape[0] !== 224)
+      process.emitWarning(`${builder}: \`inputShape\` is undefined or non-square, or \`rows\` is not 224. Weights for input shape (224, 224) will be loaded as the default.`);
   }
   const [kernel, activation, seRatio]: [number, ActivationFn, number | null] = minimalistic ? [3, relu, null] : [5, hardSwish, 0.25];
   const input = imageInput(shape);
@@ -133,7 +165,16 @@ async function MobileNetV3(builder: string, modelType: 'small' | 'large', blocks
   x = call(batchNorm('conv_bn'), x);
   x = activation(x);
   blocks.forEach(([expansion, filters, kernelSize, stride, se, blockActivation], blockId) => {
-    x = invertedResBlock(x, expansion, makeDivisible(filters * alpha, 8), kernelSize === 'k' ? kernel : kernelSize, stride, se ? seRatio : null, blockActivation === 'relu' ? relu : activation, blockId);
+    x = invertedResBlock(
+      x,
+      expansion,
+      makeDivisible(filters * alpha, 8),
+      kernelSize === 'k' ? kernel : kernelSize,
+      stride,
+      se ? seRatio : null,
+      blockActivation === 'relu' ? relu : activation,
+      blockId,
+    );
   });
   const lastConvChannels = makeDivisible((x.shape[3] as number) * 6, 8);
   const lastPoint = alpha > 1.0 ? makeDivisible(lastPointChannels * alpha, 8) : lastPointChannels;

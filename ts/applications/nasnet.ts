@@ -30,7 +30,10 @@ const averagePool = (strides: 1 | 2, padding: 'same' | 'valid', name: string) =>
 function separableConvBlock(ip: SymbolicTensor, filters: number, kernelSize: number, strides: 1 | 2, blockId: string): SymbolicTensor {
   let x = call(relu(), ip);
   if (strides === 2) x = call(new ZeroPadding2D({ padding: correctPad(x, kernelSize), name: `separable_conv_1_pad_${blockId}` }), x);
-  x = call(new SeparableConv2D({ filters, kernelSize: [kernelSize, kernelSize], strides: [strides, strides], name: `separable_conv_1_${blockId}`, padding: strides === 2 ? 'valid' : 'same', useBias: false }), x);
+  x = call(
+    new SeparableConv2D({ filters, kernelSize: [kernelSize, kernelSize], strides: [strides, strides], name: `separable_conv_1_${blockId}`, padding: strides === 2 ? 'valid' : 'same', useBias: false }),
+    x,
+  );
   x = call(batchNorm(`separable_conv_1_bn_${blockId}`), x);
   x = call(relu(), x);
   x = call(new SeparableConv2D({ filters, kernelSize: [kernelSize, kernelSize], name: `separable_conv_2_${blockId}`, padding: 'same', useBias: false }), x);
@@ -44,8 +47,24 @@ function adjustBlock(p: SymbolicTensor | null, ip: SymbolicTensor, filters: numb
     p = call(relu(`adjust_relu_1_${blockId}`), p);
     let p1 = call(new AveragePooling2D({ poolSize: [1, 1], strides: [2, 2], padding: 'valid', name: `adjust_avg_pool_1_${blockId}` }), p);
     p1 = call(new Conv2D({ filters: Math.floor(filters / 2), kernelSize: [1, 1], padding: 'same', useBias: false, kernelInitializer: 'he_normal', name: `adjust_conv_1_${blockId}` }), p1);
-    let p2 = call(new ZeroPadding2D({ padding: [[0, 1], [0, 1]] }), p);
-    p2 = call(new Cropping2D({ cropping: [[1, 0], [1, 0]] }), p2);
+    let p2 = call(
+      new ZeroPadding2D({
+        padding: [
+          [0, 1],
+          [0, 1],
+        ],
+      }),
+      p,
+    );
+    p2 = call(
+      new Cropping2D({
+        cropping: [
+          [1, 0],
+          [1, 0],
+        ],
+      }),
+      p2,
+    );
     p2 = call(new AveragePooling2D({ poolSize: [1, 1], strides: [2, 2], padding: 'valid', name: `adjust_avg_pool_2_${blockId}` }), p2);
     p2 = call(new Conv2D({ filters: Math.floor(filters / 2), kernelSize: [1, 1], padding: 'same', useBias: false, kernelInitializer: 'he_normal', name: `adjust_conv_2_${blockId}` }), p2);
     p = call(new Concatenate({ axis: -1 }), [p1, p2]);
@@ -79,10 +98,18 @@ function reductionCell(ip: SymbolicTensor, previous: SymbolicTensor | null, filt
   h = call(batchNorm(`reduction_bn_1_${blockId}`), h);
   const h3 = call(new ZeroPadding2D({ padding: correctPad(h, 3), name: `reduction_pad_1_${blockId}` }), h);
   const x1 = add(separableConvBlock(h, filters, 5, 2, `reduction_left1_${blockId}`), separableConvBlock(p, filters, 7, 2, `reduction_right1_${blockId}`), `reduction_add_1_${blockId}`);
-  const x2 = add(call(new MaxPooling2D({ poolSize: [3, 3], strides: [2, 2], padding: 'valid', name: `reduction_left2_${blockId}` }), h3), separableConvBlock(p, filters, 7, 2, `reduction_right2_${blockId}`), `reduction_add_2_${blockId}`);
+  const x2 = add(
+    call(new MaxPooling2D({ poolSize: [3, 3], strides: [2, 2], padding: 'valid', name: `reduction_left2_${blockId}` }), h3),
+    separableConvBlock(p, filters, 7, 2, `reduction_right2_${blockId}`),
+    `reduction_add_2_${blockId}`,
+  );
   const x3 = add(call(averagePool(2, 'valid', `reduction_left3_${blockId}`), h3), separableConvBlock(p, filters, 5, 2, `reduction_right3_${blockId}`), `reduction_add3_${blockId}`);
   const x4 = add(x2, call(averagePool(1, 'same', `reduction_left4_${blockId}`), x1));
-  const x5 = add(separableConvBlock(x1, filters, 3, 1, `reduction_left4_${blockId}`), call(new MaxPooling2D({ poolSize: [3, 3], strides: [2, 2], padding: 'valid', name: `reduction_right5_${blockId}` }), h3), `reduction_add4_${blockId}`);
+  const x5 = add(
+    separableConvBlock(x1, filters, 3, 1, `reduction_left4_${blockId}`),
+    call(new MaxPooling2D({ poolSize: [3, 3], strides: [2, 2], padding: 'valid', name: `reduction_right5_${blockId}` }), h3),
+    `reduction_add4_${blockId}`,
+  );
   return [call(new Concatenate({ axis: -1, name: `reduction_concat_${blockId}` }), [x2, x3, x4, x5]), ip];
 }
 
@@ -124,8 +151,12 @@ async function NASNet(builder: string, defaultName: string, shape: NASNetShape, 
   return finishApplication(builder, input, x, args.name ?? defaultName, args, () => {
     const mobile = shape.defaultSize === 224;
     const [file, hash] = mobile
-      ? (args.includeTop ? ['nasnet_mobile.h5', '020fb642bf7360b370c678b08e0adf61'] : ['nasnet_mobile_no_top.h5', '1ed92395b5b598bdda52abe5c0dbfd63'])
-      : (args.includeTop ? ['nasnet_large.h5', '11577c9a518f0070763c2b964a382f17'] : ['nasnet_large_no_top.h5', 'd81d89dc07e6e56530c4e77faddd61b5']);
+      ? args.includeTop
+        ? ['nasnet_mobile.h5', '020fb642bf7360b370c678b08e0adf61']
+        : ['nasnet_mobile_no_top.h5', '1ed92395b5b598bdda52abe5c0dbfd63']
+      : args.includeTop
+        ? ['nasnet_large.h5', '11577c9a518f0070763c2b964a382f17']
+        : ['nasnet_large_no_top.h5', 'd81d89dc07e6e56530c4e77faddd61b5'];
     const remote = `NASNet-${mobile ? 'mobile' : 'large'}${args.includeTop ? '' : '-no-top'}.h5`;
     return { name: file, url: `${KERAS_APPLICATIONS_URL}nasnet/${remote}`, hash };
   });

@@ -64,11 +64,13 @@ export async function pretrainedWeightsPath(builder: string, file: PretrainedFil
     problems.push((error as Error).message);
   }
   const checksum = file.hash === '' ? '' : ` (${file.hash.length === 32 ? 'MD5' : 'SHA-256'} ${file.hash})`;
-  throw new FileFormatError([
-    `${builder}: cannot load the ImageNet weights: ${problems.join('; ')}.`,
-    'To use them offline, either:',
-    `  - put ${file.name}${checksum} at ${cached} (download it from ${url}),`,
-    `  - or pass the file's path as \`weights\`,`,
-    '  - or choose another cache folder with the KILN_HOME environment variable (weights go to $KILN_HOME/models).',
-  ].join('\n'));
+  throw new FileFormatError(
+    [
+      `${builder}: cannot load the ImageNet weights: ${problems.join('; ')}.`,
+      'To use them offline, either:',
+      `  - put ${file.name}${checksum} at ${cached} (download it from ${url}),`,
+      `  - or pass the file's path as \`weights\`,`,
+      '  - or choose another cache folder with the KILN_HOME environment variable (weights go to $KILN_HOME/models).',
+    ].join('\n'),
+  );
 }

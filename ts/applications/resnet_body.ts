@@ -26,13 +26,31 @@ const IMAGENET_HASHES: Record<string, [string, string]> = {
 export async function ResNet(builder: string, family: string, stack: (x: SymbolicTensor) => SymbolicTensor, preact: boolean, options: ApplicationArgs | undefined): Promise<Model> {
   const args = resolveApplicationArgs(builder, options);
   const input = imageInput(obtainInputShape(builder, args, 224, 32));
-  let x = call(new ZeroPadding2D({ padding: [[3, 3], [3, 3]], name: 'conv1_pad' }), input);
+  let x = call(
+    new ZeroPadding2D({
+      padding: [
+        [3, 3],
+        [3, 3],
+      ],
+      name: 'conv1_pad',
+    }),
+    input,
+  );
   x = call(new Conv2D({ filters: 64, kernelSize: 7, strides: 2, useBias: true, name: 'conv1_conv' }), x);
   if (!preact) {
     x = call(batchNorm('conv1_bn'), x);
     x = call(new Activation('relu', { name: 'conv1_relu' }), x);
   }
-  x = call(new ZeroPadding2D({ padding: [[1, 1], [1, 1]], name: 'pool1_pad' }), x);
+  x = call(
+    new ZeroPadding2D({
+      padding: [
+        [1, 1],
+        [1, 1],
+      ],
+      name: 'pool1_pad',
+    }),
+    x,
+  );
   x = call(new MaxPooling2D({ poolSize: 3, strides: 2, name: 'pool1_pool' }), x);
   x = stack(x);
   if (preact) {

@@ -23,7 +23,16 @@ function residualBlockV2(x: SymbolicTensor, filters: number, name: string, strid
   x = call(new Conv2D({ filters, kernelSize: 1, strides: 1, useBias: false, name: `${name}_1_conv` }), preact);
   x = call(batchNorm(`${name}_1_bn`), x);
   x = call(new Activation('relu', { name: `${name}_1_relu` }), x);
-  x = call(new ZeroPadding2D({ padding: [[1, 1], [1, 1]], name: `${name}_2_pad` }), x);
+  x = call(
+    new ZeroPadding2D({
+      padding: [
+        [1, 1],
+        [1, 1],
+      ],
+      name: `${name}_2_pad`,
+    }),
+    x,
+  );
   x = call(new Conv2D({ filters, kernelSize: 3, strides: stride, useBias: false, name: `${name}_2_conv` }), x);
   x = call(batchNorm(`${name}_2_bn`), x);
   x = call(new Activation('relu', { name: `${name}_2_relu` }), x);

@@ -36,7 +36,11 @@ export class StochasticDepth extends Layer {
     void options;
     // One draw per sample, shared by every other axis: dropout with all of them shared.
     if (inputs instanceof SymbolicTensor && this.dropPathRate > 0) {
-      return sharedDropout(inputs, this.dropPathRate, Array.from({ length: inputs.rank - 1 }, (_, i) => i + 1));
+      return sharedDropout(
+        inputs,
+        this.dropPathRate,
+        Array.from({ length: inputs.rank - 1 }, (_, i) => i + 1),
+      );
     }
     return inputs;
   }

@@ -13,7 +13,9 @@ function formatValue(value: number, spec: string, field: string, template: strin
   } else if (type === 'f' || type === '%' || (precision !== undefined && type === undefined)) {
     text = Math.abs(type === '%' ? value * 100 : value).toFixed(precision === undefined ? 6 : Number(precision)) + (type === '%' ? '%' : '');
   } else if (type === 'e') {
-    text = Math.abs(value).toExponential(precision === undefined ? 6 : Number(precision)).replace(/e([+-])(\d)$/, 'e$10$2');
+    text = Math.abs(value)
+      .toExponential(precision === undefined ? 6 : Number(precision))
+      .replace(/e([+-])(\d)$/, 'e$10$2');
   } else if (type === 'g') {
     text = String(Number(Math.abs(value).toPrecision(precision === undefined ? 6 : Math.max(1, Number(precision)))));
   } else {

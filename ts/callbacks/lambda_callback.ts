@@ -35,8 +35,18 @@ export interface LambdaCallbackArgs {
 }
 
 const HOOKS: ReadonlyArray<keyof LambdaCallbackArgs> = [
-  'onEpochBegin', 'onEpochEnd', 'onTrainBegin', 'onTrainEnd', 'onTrainBatchBegin', 'onTrainBatchEnd',
-  'onTestBegin', 'onTestEnd', 'onTestBatchBegin', 'onTestBatchEnd', 'onPredictBegin', 'onPredictEnd',
+  'onEpochBegin',
+  'onEpochEnd',
+  'onTrainBegin',
+  'onTrainEnd',
+  'onTrainBatchBegin',
+  'onTrainBatchEnd',
+  'onTestBegin',
+  'onTestEnd',
+  'onTestBatchBegin',
+  'onTestBatchEnd',
+  'onPredictBegin',
+  'onPredictEnd',
 ];
 
 /**

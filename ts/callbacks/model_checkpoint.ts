@@ -49,7 +49,12 @@ export class ModelCheckpoint extends MonitorCallback {
   private readonly initialValueThreshold?: number;
 
   constructor(filepath: string | (ModelCheckpointArgs & { filepath: string }), args: ModelCheckpointArgs = {}) {
-    const { main, options } = checkedMainArguments<ModelCheckpointArgs>('ModelCheckpoint', [filepath, args], ['filepath'], ['monitor', 'verbose', 'saveBestOnly', 'saveWeightsOnly', 'mode', 'saveFreq', 'initialValueThreshold']);
+    const { main, options } = checkedMainArguments<ModelCheckpointArgs>(
+      'ModelCheckpoint',
+      [filepath, args],
+      ['filepath'],
+      ['monitor', 'verbose', 'saveBestOnly', 'saveWeightsOnly', 'mode', 'saveFreq', 'initialValueThreshold'],
+    );
     [filepath, args] = [main[0] as string, options];
     const { monitor = 'val_loss', verbose = 0, saveBestOnly = false, saveWeightsOnly = false, mode = 'auto', saveFreq = 'epoch', initialValueThreshold } = args;
     super(monitor, mode, 0);

@@ -48,7 +48,11 @@ export function get(identifier: ConstraintIdentifier | null | undefined): Constr
   const [name, config] = typeof identifier === 'string' ? [identifier, {}] : [identifier.className, identifier.config ?? {}];
   const make = typeof name === 'string' ? CLASSES[snakeCase(name)] : undefined;
   if (!make) {
-    throw new ValueError(`Could not interpret constraint identifier: ${typeof identifier === 'string' ? `'${identifier}'` : JSON.stringify(identifier)}. Valid names: ${Object.keys(CLASSES).map((k) => `'${k}'`).join(', ')} (or an instance of kiln.constraints.Constraint)`);
+    throw new ValueError(
+      `Could not interpret constraint identifier: ${typeof identifier === 'string' ? `'${identifier}'` : JSON.stringify(identifier)}. Valid names: ${Object.keys(CLASSES)
+        .map((k) => `'${k}'`)
+        .join(', ')} (or an instance of kiln.constraints.Constraint)`,
+    );
   }
   return make(config);
 }

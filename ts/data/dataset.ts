@@ -77,13 +77,21 @@ function isFiniteCardinality(cardinality: number): boolean {
  */
 export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
   /** @internal */
-  constructor(private readonly source: Source, private readonly size: number, private readonly rows?: RowSource) {}
+  constructor(
+    private readonly source: Source,
+    private readonly size: number,
+    private readonly rows?: RowSource,
+  ) {}
 
   /** A dataset of `slices`' rows in the order of `indices`. */
   private static ofRows(slices: TensorSlices, indices: Stream<number>, size: number): Dataset<Element> {
-    return new Dataset(async function* () {
-      for await (const index of iterate(indices)) yield slices.row(index);
-    }, size, { slices, indices });
+    return new Dataset(
+      async function* () {
+        for await (const index of iterate(indices)) yield slices.row(index);
+      },
+      size,
+      { slices, indices },
+    );
   }
 
   /**
@@ -94,9 +102,13 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
   static fromTensors(tensors: TensorLike[]): Dataset<Tensor[]>;
   static fromTensors(tensors: TensorLike | TensorLike[]): Dataset<Element> {
     const slices = tensorSlices(tensors);
-    return Dataset.ofRows(slices, async function* () {
-      for (let i = 0; i < slices.count; i++) yield i;
-    }, slices.count);
+    return Dataset.ofRows(
+      slices,
+      async function* () {
+        for (let i = 0; i < slices.count; i++) yield i;
+      },
+      slices.count,
+    );
   }
 
   /**
@@ -105,10 +117,7 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
    * the shapes (all but the first axis, which may vary, as for batches of different sizes);
    * an element that changes them fails with its index.
    */
-  static fromGenerator<T extends Element = Tensor | Tensor[]>(
-    generator: () => Iterable<ElementLike> | AsyncIterable<ElementLike>,
-    options: FromGeneratorOptions = {},
-  ): Dataset<T> {
+  static fromGenerator<T extends Element = Tensor | Tensor[]>(generator: () => Iterable<ElementLike> | AsyncIterable<ElementLike>, options: FromGeneratorOptions = {}): Dataset<T> {
     if (typeof generator !== 'function') {
       throw new ValueError(`Dataset.fromGenerator: \`generator\` must be a function returning an iterable (a generator function), got ${typeof generator}`);
     }
@@ -190,13 +199,16 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
   filter(predicate: (...args: ElementArgs<E>) => boolean | Tensor | Promise<boolean | Tensor>): Dataset<E> {
     if (typeof predicate !== 'function') throw new ValueError(`Dataset.filter: expected a function, got ${typeof predicate}`);
     const upstream = this.source;
-    return this.derive(async function* () {
-      let index = 0;
-      for await (const element of iterate(upstream)) {
-        const keep = await predicate(...(spread(element) as ElementArgs<E>));
-        if (truthy(keep, index++)) yield element;
-      }
-    }, this.size === INFINITE_CARDINALITY ? INFINITE_CARDINALITY : UNKNOWN_CARDINALITY);
+    return this.derive(
+      async function* () {
+        let index = 0;
+        for await (const element of iterate(upstream)) {
+          const keep = await predicate(...(spread(element) as ElementArgs<E>));
+          if (truthy(keep, index++)) yield element;
+        }
+      },
+      this.size === INFINITE_CARDINALITY ? INFINITE_CARDINALITY : UNKNOWN_CARDINALITY,
+    );
   }
 
   /** Stacks runs of `batchSize` consecutive elements along a new first axis. */
@@ -204,9 +216,7 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
     positiveInteger(batchSize, 'Dataset.batch: batchSize');
     const dropRemainder = options.dropRemainder ?? false;
     const upstream = this.source;
-    const size = isFiniteCardinality(this.size)
-      ? (dropRemainder ? Math.floor(this.size / batchSize) : Math.ceil(this.size / batchSize))
-      : this.size;
+    const size = isFiniteCardinality(this.size) ? (dropRemainder ? Math.floor(this.size / batchSize) : Math.ceil(this.size / batchSize)) : this.size;
     if (this.rows) {
       const { slices, indices } = this.rows;
       return this.derive(async function* () {
@@ -256,9 +266,7 @@ export class Dataset<E extends Element = Element> implements AsyncIterable<E> {
   /** Repeats the dataset `count` times; forever when `count` is omitted or -1. */
   repeat(count = -1): Dataset<E> {
     if (count !== -1) nonNegativeInteger(count, 'Dataset.repeat: count');
-    const size = count === -1
-      ? (this.size === 0 ? 0 : INFINITE_CARDINALITY)
-      : (isFiniteCardinality(this.size) ? this.size * count : this.size);
+    const size = count === -1 ? (this.size === 0 ? 0 : INFINITE_CARDINALITY) : isFiniteCardinality(this.size) ? this.size * count : this.size;
     return this.reorder((upstream) => repeatStream(upstream, count), size);
   }
 
@@ -332,7 +340,9 @@ function spread(element: Element): Element[] {
 function truthy(value: boolean | Tensor, index: number): boolean {
   if (typeof value === 'boolean') return value;
   if (value instanceof Tensor && value.size === 1) return value.dataSync()[0] !== 0;
-  throw new ValueError(`Dataset.filter: the predicate must return a boolean or a scalar tensor; for element ${index} it returned ${value instanceof Tensor ? `a tensor of shape ${shapeText(value.shape)}` : typeof value}`);
+  throw new ValueError(
+    `Dataset.filter: the predicate must return a boolean or a scalar tensor; for element ${index} it returned ${value instanceof Tensor ? `a tensor of shape ${shapeText(value.shape)}` : typeof value}`,
+  );
 }
 
 /** Generators may yield batches of varying length, so only the first axis may change. */

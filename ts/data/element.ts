@@ -22,7 +22,10 @@ export function toElement(value: ElementLike, where: string): Element {
     return value.map((item, i) => toElement(item as ElementLike, `${where}, component ${i}`));
   }
   // Text reaches a model with a string Input as arrays, which fit, evaluate and predict batch themselves.
-  if (typeof value === 'string') throw new ValueError(`${where} is a string; a Dataset holds tensors only (expected a tensor, a typed array, a number or an array of them). Give text for a model's string Input to fit, evaluate or predict as arrays of strings instead`);
+  if (typeof value === 'string')
+    throw new ValueError(
+      `${where} is a string; a Dataset holds tensors only (expected a tensor, a typed array, a number or an array of them). Give text for a model's string Input to fit, evaluate or predict as arrays of strings instead`,
+    );
   throw new ValueError(`${where} is ${value === null ? 'null' : typeof value}; expected a tensor, a typed array, a number or an array of them`);
 }
 
@@ -70,7 +73,10 @@ export function stackElements(elements: Element[], firstIndex: number, what: str
     leaves(element).forEach((leaf, k) => columns[k].push(leaf));
   });
   const references = leaves(template);
-  return withLeaves(template, columns.map((column, k) => stackTensors(column, references[k], firstIndex, `${what}${columns.length > 1 ? `, component ${k}` : ''}`)));
+  return withLeaves(
+    template,
+    columns.map((column, k) => stackTensors(column, references[k], firstIndex, `${what}${columns.length > 1 ? `, component ${k}` : ''}`)),
+  );
 }
 
 function stackTensors(column: Tensor[], reference: Tensor, firstIndex: number, what: string): Tensor {

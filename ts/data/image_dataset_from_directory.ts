@@ -85,7 +85,9 @@ export async function imageDatasetFromDirectory(directory: string, options: Imag
   const size = options.imageSize ?? [256, 256];
   const [height, width] = typeof size === 'number' ? [size, size] : size;
   if (labelsOption !== 'inferred' && labelsOption !== null && !Array.isArray(labelsOption)) {
-    throw new ValueError(`\`labels\` argument should be a list of integer labels, of the same size as the number of image files in the target directory, "inferred" or null. Received: labels=${String(labelsOption)}`);
+    throw new ValueError(
+      `\`labels\` argument should be a list of integer labels, of the same size as the number of image files in the target directory, "inferred" or null. Received: labels=${String(labelsOption)}`,
+    );
   }
   if (labelsOption !== 'inferred' && options.classNames) throw new ValueError('You can only pass `classNames` if `labels="inferred"`.');
   if (labelMode !== 'int' && labelMode !== 'categorical' && labelMode !== 'binary' && labelMode !== null) {
@@ -95,11 +97,13 @@ export async function imageDatasetFromDirectory(directory: string, options: Imag
   const channels = CHANNELS[colorMode];
   if (!channels) throw new ValueError(`\`colorMode\` must be one of "rgb", "rgba", "grayscale". Received: colorMode=${String(colorMode)}`);
   if (![height, width].every((d) => Number.isInteger(d) && d > 0)) throw new ValueError(`Invalid \`imageSize\` value. Expected two positive integers. Received: imageSize=${JSON.stringify(size)}`);
-  if (interpolation !== 'bilinear' && interpolation !== 'nearest') throw new ValueError(`Argument \`interpolation\` should be 'bilinear' or 'nearest'. Received: interpolation=${String(interpolation)}`);
+  if (interpolation !== 'bilinear' && interpolation !== 'nearest')
+    throw new ValueError(`Argument \`interpolation\` should be 'bilinear' or 'nearest'. Received: interpolation=${String(interpolation)}`);
   if (batchSize !== null && (!Number.isInteger(batchSize) || batchSize <= 0)) throw new ValueError(`\`batchSize\` must be a positive integer or null, got ${batchSize}`);
   if (validationSplit !== undefined && !(validationSplit > 0 && validationSplit < 1)) throw new ValueError(`\`validationSplit\` must be between 0 and 1, received: ${validationSplit}`);
   if (Boolean(validationSplit) !== Boolean(subset)) throw new ValueError('If `subset` is set, `validationSplit` must be set, and inversely.');
-  if (subset !== undefined && subset !== 'training' && subset !== 'validation' && subset !== 'both') throw new ValueError(`\`subset\` must be either "training", "validation" or "both", received: ${String(subset)}`);
+  if (subset !== undefined && subset !== 'training' && subset !== 'validation' && subset !== 'both')
+    throw new ValueError(`\`subset\` must be either "training", "validation" or "both", received: ${String(subset)}`);
   if (validationSplit && shuffle && options.seed === undefined) {
     throw new ValueError('If using `validationSplit` and shuffling the data, you must provide a `seed` argument, to make sure that there is no overlap between the training and validation subset.');
   }
@@ -116,9 +120,14 @@ export async function imageDatasetFromDirectory(directory: string, options: Imag
   let labels: number[] | null = null;
   if (labelsOption === 'inferred') {
     const entries = await readdir(directory, { withFileTypes: true });
-    const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    const folders = entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
     if (options.classNames && !options.classNames.every((name) => folders.includes(name))) {
-      throw new ValueError(`The \`classNames\` passed did not match the names of the subdirectories of the target directory. Expected: ${JSON.stringify(folders)} (or a subset of it), but received: classNames=${JSON.stringify(options.classNames)}`);
+      throw new ValueError(
+        `The \`classNames\` passed did not match the names of the subdirectories of the target directory. Expected: ${JSON.stringify(folders)} (or a subset of it), but received: classNames=${JSON.stringify(options.classNames)}`,
+      );
     }
     classNames = options.classNames ?? folders;
     paths = [];
@@ -132,7 +141,9 @@ export async function imageDatasetFromDirectory(directory: string, options: Imag
     paths = await imageFiles(directory);
     if (Array.isArray(labelsOption)) {
       if (labelsOption.length !== paths.length) {
-        throw new ValueError(`Expected the lengths of \`labels\` to match the number of files in the target directory. len(labels) is ${labelsOption.length} while we found ${paths.length} files in directory ${directory}.`);
+        throw new ValueError(
+          `Expected the lengths of \`labels\` to match the number of files in the target directory. len(labels) is ${labelsOption.length} while we found ${paths.length} files in directory ${directory}.`,
+        );
       }
       labels = [...labelsOption];
       classNames = [...new Set(labels)].sort((a, b) => a - b).map(String);
@@ -173,12 +184,15 @@ export async function imageDatasetFromDirectory(directory: string, options: Imag
     };
     const chunk = batchSize ?? 1;
     let epoch = 0;
-    const dataset = new Dataset<Tensor | Tensor[]>(async function* () {
-      // Each epoch after the file shuffle sees a new order, as Keras' dataset.shuffle does.
-      const order = Array.from({ length: files.length }, (_, i) => i);
-      if (shuffleEachEpoch && epoch++ > 0) numpyShuffle(order, (seed + epoch) >>> 0);
-      for (let first = 0; first < order.length; first += chunk) yield loadBatch(order.slice(first, first + chunk));
-    }, Math.ceil(files.length / chunk)) as ImageDataset;
+    const dataset = new Dataset<Tensor | Tensor[]>(
+      async function* () {
+        // Each epoch after the file shuffle sees a new order, as Keras' dataset.shuffle does.
+        const order = Array.from({ length: files.length }, (_, i) => i);
+        if (shuffleEachEpoch && epoch++ > 0) numpyShuffle(order, (seed + epoch) >>> 0);
+        for (let first = 0; first < order.length; first += chunk) yield loadBatch(order.slice(first, first + chunk));
+      },
+      Math.ceil(files.length / chunk),
+    ) as ImageDataset;
     dataset.classNames = classNames;
     dataset.filePaths = files;
     return dataset;

@@ -31,11 +31,14 @@ export function tensorSlices(tensors: TensorLike | TensorLike[]): TensorSlices {
   return {
     count,
     row: (index) => pack(hosts.map((h) => rowOf(h.data, h.shape, h.dtype, index))),
-    gather: (indices) => pack(hosts.map((h) => {
-      const rowSize = h.shape.slice(1).reduce((a, b) => a * b, 1);
-      const out = typedArrayFor(h.dtype, indices.length * rowSize);
-      indices.forEach((row, i) => out.set(h.data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize));
-      return tensor(out, [indices.length, ...h.shape.slice(1)], h.dtype);
-    })),
+    gather: (indices) =>
+      pack(
+        hosts.map((h) => {
+          const rowSize = h.shape.slice(1).reduce((a, b) => a * b, 1);
+          const out = typedArrayFor(h.dtype, indices.length * rowSize);
+          indices.forEach((row, i) => out.set(h.data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize));
+          return tensor(out, [indices.length, ...h.shape.slice(1)], h.dtype);
+        }),
+      ),
   };
 }

@@ -50,8 +50,15 @@ export async function loadData(options: BostonHousingOptions = {}): Promise<Data
     indices.forEach((row, i) => out.set(x.values.subarray(row * features, (row + 1) * features), i * features));
     return tensor(out, [indices.length, features]);
   };
-  const targets = (indices: number[]) => tensor(Float32Array.from(indices, (row) => y.values[row]), [indices.length]);
+  const targets = (indices: number[]) =>
+    tensor(
+      Float32Array.from(indices, (row) => y.values[row]),
+      [indices.length],
+    );
   const train = order.slice(0, trainCount);
   const test = order.slice(trainCount);
-  return [[rows(train), targets(train)], [rows(test), targets(test)]];
+  return [
+    [rows(train), targets(train)],
+    [rows(test), targets(test)],
+  ];
 }

@@ -56,11 +56,13 @@ export async function locateFile(source: SingleFileSource, options: LoadDataOpti
   } catch (error) {
     problems.push((error as Error).message);
   }
-  throw new FileFormatError([
-    `Cannot load the ${source.title} dataset: ${problems.join('; ')}.`,
-    'To use it offline, either:',
-    `  - put ${source.file.name} (${source.file.hash.length === 32 ? 'MD5' : 'SHA-256'} ${source.file.hash}) at ${cached} (download it from ${url}),`,
-    `  - or pass its location: loadData({ path: '/where/it/is/${source.file.name}' })${source.pathAlternative ? ` (${source.pathAlternative})` : ''},`,
-    '  - or choose another cache with loadData({ cacheDir }) or the KILN_HOME environment variable.',
-  ].join('\n'));
+  throw new FileFormatError(
+    [
+      `Cannot load the ${source.title} dataset: ${problems.join('; ')}.`,
+      'To use it offline, either:',
+      `  - put ${source.file.name} (${source.file.hash.length === 32 ? 'MD5' : 'SHA-256'} ${source.file.hash}) at ${cached} (download it from ${url}),`,
+      `  - or pass its location: loadData({ path: '/where/it/is/${source.file.name}' })${source.pathAlternative ? ` (${source.pathAlternative})` : ''},`,
+      '  - or choose another cache with loadData({ cacheDir }) or the KILN_HOME environment variable.',
+    ].join('\n'),
+  );
 }

@@ -40,7 +40,11 @@ interface CifarBatch {
 export async function loadCifar(layout: CifarLayout, options: LoadDataOptions): Promise<DatasetSplits> {
   const path = await locateFile(layout.source, options);
   const files = (await stat(path)).isDirectory() ? await readExtracted(path, layout) : await readArchive(path, layout);
-  const split = (names: string[]) => joinBatches(names.map((name) => decodeBatch(files.get(name)!, layout.labelKey)), layout.labelDtype);
+  const split = (names: string[]) =>
+    joinBatches(
+      names.map((name) => decodeBatch(files.get(name)!, layout.labelKey)),
+      layout.labelDtype,
+    );
   return [split(layout.train), split(layout.test)];
 }
 

@@ -25,22 +25,25 @@ export async function loadData(options: Cifar100Options = {}): Promise<DatasetSp
   if (labelMode !== 'fine' && labelMode !== 'coarse') {
     throw new ValueError(`\`labelMode\` must be one of "fine", "coarse". Received: labelMode=${String(labelMode)}.`);
   }
-  return loadCifar({
-    source: {
-      title: 'CIFAR-100',
-      file: {
-        name: 'cifar-100-python.tar.gz',
-        hash: '85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7',
-        checksumOf: 'file',
-        maxBytes: 200 * 2 ** 20,
-        origin: 'https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz',
+  return loadCifar(
+    {
+      source: {
+        title: 'CIFAR-100',
+        file: {
+          name: 'cifar-100-python.tar.gz',
+          hash: '85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7',
+          checksumOf: 'file',
+          maxBytes: 200 * 2 ** 20,
+          origin: 'https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz',
+        },
+        pathAlternative: 'or the extracted cifar-100-python directory',
       },
-      pathAlternative: 'or the extracted cifar-100-python directory',
+      folder: 'cifar-100-python',
+      train: ['train'],
+      test: ['test'],
+      labelKey: `${labelMode}_labels`,
+      labelDtype: 'int32',
     },
-    folder: 'cifar-100-python',
-    train: ['train'],
-    test: ['test'],
-    labelKey: `${labelMode}_labels`,
-    labelDtype: 'int32',
-  }, options);
+    options,
+  );
 }

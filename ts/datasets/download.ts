@@ -41,8 +41,7 @@ async function checksumOf(path: string, file: RemoteFile): Promise<string> {
 
 /** Why `actual` is not `file`'s checksum, for messages. */
 function mismatch(what: string, actual: string, file: RemoteFile): string {
-  return `${what} is not the expected file: its ${hashAlgorithm(file).label}${file.checksumOf === 'gunzipped' ? ' (gunzipped)' : ''} ` +
-    `is ${actual}, expected ${file.hash}`;
+  return `${what} is not the expected file: its ${hashAlgorithm(file).label}${file.checksumOf === 'gunzipped' ? ' (gunzipped)' : ''} ` + `is ${actual}, expected ${file.hash}`;
 }
 
 /**

@@ -25,9 +25,7 @@ export async function gunzipBounded(bytes: Uint8Array, fileName: string): Promis
   try {
     return await gunzipAsync(bytes, { maxOutputLength: maxInflatedLength(bytes.length) });
   } catch (error) {
-    throw new FileFormatError(
-      `${fileName} is not a valid gzip file (truncated or corrupted): ${(error as Error).message}`,
-    );
+    throw new FileFormatError(`${fileName} is not a valid gzip file (truncated or corrupted): ${(error as Error).message}`);
   }
 }
 
@@ -93,12 +91,7 @@ export async function gunzipInto(
 }
 
 /** gunzipInto one buffer of the declared length: the whole output, held once. */
-export async function gunzipLimited(
-  bytes: Uint8Array,
-  fileName: string,
-  headerLimit: number,
-  limitOf: (head: Uint8Array) => number | undefined,
-): Promise<Uint8Array> {
+export async function gunzipLimited(bytes: Uint8Array, fileName: string, headerLimit: number, limitOf: (head: Uint8Array) => number | undefined): Promise<Uint8Array> {
   let output = Buffer.alloc(0);
   let filled = 0;
   const sink: ByteSink = {
@@ -116,29 +109,19 @@ export async function gunzipLimited(
  * Inflates raw deflate data that must produce exactly `expectedLength` bytes; `what` names the
  * data in errors. Output is capped at `expectedLength`, so a lying header cannot make it balloon.
  */
-export async function inflateRawExact(
-  bytes: Uint8Array,
-  expectedLength: number,
-  what: string,
-): Promise<Uint8Array> {
+export async function inflateRawExact(bytes: Uint8Array, expectedLength: number, what: string): Promise<Uint8Array> {
   if (expectedLength > maxInflatedLength(bytes.length)) {
-    throw new FileFormatError(
-      `${what} claims ${expectedLength} bytes once inflated, more than ${bytes.length} compressed bytes can hold`,
-    );
+    throw new FileFormatError(`${what} claims ${expectedLength} bytes once inflated, more than ${bytes.length} compressed bytes can hold`);
   }
   let output: Buffer;
   try {
     // One byte of headroom, so output longer than declared is detected rather than cut.
     output = await inflateRawAsync(bytes, { maxOutputLength: Math.min(expectedLength + 1, bufferConstants.MAX_LENGTH) });
   } catch (error) {
-    throw new FileFormatError(
-      `${what} has corrupt deflate data or more than the declared ${expectedLength} bytes: ${(error as Error).message}`,
-    );
+    throw new FileFormatError(`${what} has corrupt deflate data or more than the declared ${expectedLength} bytes: ${(error as Error).message}`);
   }
   if (output.length !== expectedLength) {
-    throw new FileFormatError(
-      `${what} inflates to ${output.length} bytes, but its header declares ${expectedLength}`,
-    );
+    throw new FileFormatError(`${what} inflates to ${output.length} bytes, but its header declares ${expectedLength}`);
   }
   return output;
 }

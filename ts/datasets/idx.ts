@@ -59,8 +59,7 @@ const MAX_HEADER = 4 + 4 * 255;
  * returns its shape and where its data begins.
  */
 function idxLayout(raw: Uint8Array, length: number, fileName: string): { shape: number[]; headerLength: number } {
-  const fail = (what: string) =>
-    new FileFormatError(`${fileName} is not a valid IDX file: ${what}`);
+  const fail = (what: string) => new FileFormatError(`${fileName} is not a valid IDX file: ${what}`);
 
   if (length < 4) throw fail(`it is ${length} bytes long, shorter than the 4-byte magic number`);
   if (raw[0] !== 0 || raw[1] !== 0) {
@@ -69,11 +68,7 @@ function idxLayout(raw: Uint8Array, length: number, fileName: string): { shape: 
   const typeCode = raw[2];
   if (typeCode !== 0x08) {
     const known = IDX_TYPE_NAMES[typeCode];
-    throw fail(
-      known
-        ? `element type 0x${hex(typeCode)} (${known}) is not supported; only unsigned byte (0x08) is`
-        : `unknown element type 0x${hex(typeCode)}`,
-    );
+    throw fail(known ? `element type 0x${hex(typeCode)} (${known}) is not supported; only unsigned byte (0x08) is` : `unknown element type 0x${hex(typeCode)}`);
   }
   const rank = raw[3];
   if (rank === 0) throw fail('it declares zero dimensions');

@@ -18,10 +18,7 @@ interface ByteArray {
  * Loads an MNIST-like dataset (images and integer labels, train and test) from an `.npz` with
  * `x_train, y_train, x_test, y_test` or from four IDX files, as uint8 tensors.
  */
-export async function loadImageClassification(
-  source: DatasetSource,
-  options: LoadDataOptions = {},
-): Promise<DatasetSplits> {
+export async function loadImageClassification(source: DatasetSource, options: LoadDataOptions = {}): Promise<DatasetSplits> {
   const located = await locateDataset(source, options);
   let arrays: { shape: number[]; toTensor: () => Tensor }[];
   let names: string[];
@@ -31,9 +28,7 @@ export async function loadImageClassification(
     arrays = names.map((name) => {
       const array = npz.get(name);
       if (!array) {
-        throw new FileFormatError(
-          `${located.path} has no array "${name}" (it has: ${[...npz.keys()].join(', ') || 'none'})`,
-        );
+        throw new FileFormatError(`${located.path} has no array "${name}" (it has: ${[...npz.keys()].join(', ') || 'none'})`);
       }
       const bytes = toBytes(array, `${located.path}: ${name}`);
       return { shape: bytes.shape, toTensor: () => tensor(bytes.data, bytes.shape, 'uint8') };
@@ -50,7 +45,10 @@ export async function loadImageClassification(
   const [xTrain, yTrain, xTest, yTest] = arrays;
   checkPair(xTrain, yTrain, names[0], names[1]);
   checkPair(xTest, yTest, names[2], names[3]);
-  return [[xTrain.toTensor(), yTrain.toTensor()], [xTest.toTensor(), yTest.toTensor()]];
+  return [
+    [xTrain.toTensor(), yTrain.toTensor()],
+    [xTest.toTensor(), yTest.toTensor()],
+  ];
 }
 
 /** Images are [n, height, width] and labels [n]. */
@@ -62,9 +60,7 @@ function checkPair(images: { shape: number[] }, labels: { shape: number[] }, ima
     throw new FileFormatError(`${labelsName} must hold labels of shape [n], got shape [${labels.shape.join(', ')}]`);
   }
   if (images.shape[0] !== labels.shape[0]) {
-    throw new FileFormatError(
-      `${imagesName} has ${images.shape[0]} images but ${labelsName} has ${labels.shape[0]} labels`,
-    );
+    throw new FileFormatError(`${imagesName} has ${images.shape[0]} images but ${labelsName} has ${labels.shape[0]} labels`);
   }
 }
 

@@ -80,7 +80,10 @@ export async function loadData(options: ImdbOptions = {}): Promise<ImdbSplits> {
     });
   }
   if (options.maxlen) {
-    for (const [part, name] of [[train, 'training'], [test, 'test']] as const) {
+    for (const [part, name] of [
+      [train, 'training'],
+      [test, 'test'],
+    ] as const) {
       const kept = part.reviews.map((review, i) => i).filter((i) => part.reviews[i].length < options.maxlen!);
       part.reviews = kept.map((i) => part.reviews[i]);
       part.labels = kept.map((i) => part.labels[i]);
@@ -100,7 +103,10 @@ export async function loadData(options: ImdbOptions = {}): Promise<ImdbSplits> {
     part.reviews = part.reviews.map((review) => (oovChar !== null ? review.map((word) => (keepWord(word) ? word : oovChar)) : review.filter(keepWord)));
   }
   const labelsOf = (labels: number[]) => tensor(Int32Array.from(labels), [labels.length], 'int32');
-  return [[train.reviews, labelsOf(train.labels)], [test.reviews, labelsOf(test.labels)]];
+  return [
+    [train.reviews, labelsOf(train.labels)],
+    [test.reviews, labelsOf(test.labels)],
+  ];
 }
 
 /**

@@ -19,12 +19,14 @@ const MNIST_SOURCE: DatasetSource = {
   // Keras keeps mnist.npz directly in its datasets cache; so does kiln.
   download: {
     folder: '',
-    files: [{
-      name: 'mnist.npz',
-      hash: '731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1',
-      checksumOf: 'file',
-      maxBytes: 16 * 2 ** 20,
-    }],
+    files: [
+      {
+        name: 'mnist.npz',
+        hash: '731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1',
+        checksumOf: 'file',
+        maxBytes: 16 * 2 ** 20,
+      },
+    ],
   },
 };
 

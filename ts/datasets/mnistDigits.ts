@@ -77,9 +77,7 @@ function apportion(counts: number[], fraction: number): number[] {
   // The small epsilon keeps 980 * 0.2 = 195.99999999999997 from flooring to 195.
   const shares = quotas.map((quota) => Math.floor(quota + 1e-9));
   let left = Math.round(total * fraction) - shares.reduce((a, b) => a + b, 0);
-  const byRemainder = quotas
-    .map((quota, digit) => ({ digit, remainder: quota - shares[digit] }))
-    .sort((a, b) => b.remainder - a.remainder || a.digit - b.digit);
+  const byRemainder = quotas.map((quota, digit) => ({ digit, remainder: quota - shares[digit] })).sort((a, b) => b.remainder - a.remainder || a.digit - b.digit);
   for (const { digit } of byRemainder) {
     if (left <= 0) break;
     if (shares[digit] < counts[digit]) {

@@ -3,13 +3,9 @@ import { FileFormatError } from '../errors.js';
 import { isPickledArray, readPickle, type PickleValue } from './pickle.js';
 
 /** Element types kiln reads from `.npy` data, named as numpy names them. */
-export type NpyDtype =
-  | 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32'
-  | 'int64' | 'uint64' | 'float32' | 'float64';
+export type NpyDtype = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
 
-export type NpyData =
-  | Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+export type NpyData = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
 
 /** A numeric array read from a `.npy` file, in C order; `data` owns exactly its elements. */
 export interface NpyNumericArray {
@@ -67,9 +63,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   if (dataStart > bytes.length) {
     throw fail(`it is truncated: the header declares ${headerLength} bytes, ${bytes.length - headerStart} are left`);
   }
-  const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
-    bytes.subarray(headerStart, dataStart),
-  );
+  const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
 
   let header: PythonValue;
   try {
@@ -106,9 +100,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
     if (!Number.isSafeInteger(dim) || dim < 0) throw fail(`shape (${shape.join(', ')}) has an invalid dimension ${dim}`);
     size *= dim;
     if (size * itemSize > dataLength) {
-      throw fail(
-        `it is truncated: shape (${shape.join(', ')}) of ${kind.dtype} needs more than the ${dataLength} bytes of data present`,
-      );
+      throw fail(`it is truncated: shape (${shape.join(', ')}) of ${kind.dtype} needs more than the ${dataLength} bytes of data present`);
     }
   }
   if (size * itemSize !== dataLength) {

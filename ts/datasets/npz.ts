@@ -63,8 +63,7 @@ export async function readNpz(path: string): Promise<Map<string, NpyArray>> {
 
 /** True when the bytes start like a zip archive ("PK\x03\x04", or "PK\x05\x06" when empty). */
 export function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b &&
-    ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
+  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
 }
 
 function readCentralDirectory(bytes: Uint8Array, fileName: string): ZipEntry[] {
@@ -131,14 +130,11 @@ function readCentralDirectory(bytes: Uint8Array, fileName: string): ZipEntry[] {
 }
 
 /** Sizes and offsets that overflow 32 bits live in the zip64 extra field, in this order. */
-function applyZip64Extra(
-  view: DataView, start: number, length: number, entry: ZipEntry, fileLength: number,
-  fail: (what: string) => FileFormatError,
-): void {
+function applyZip64Extra(view: DataView, start: number, length: number, entry: ZipEntry, fileLength: number, fail: (what: string) => FileFormatError): void {
   const fields = ['uncompressedSize', 'compressedSize', 'localHeaderOffset'] as const;
   const wanted = fields.filter((field) => entry[field] === 0xffffffff);
   if (wanted.length === 0) return;
-  for (let at = start; at + 4 <= start + length;) {
+  for (let at = start; at + 4 <= start + length; ) {
     const id = view.getUint16(at, true);
     const size = view.getUint16(at + 2, true);
     if (id === ZIP64_EXTRA_FIELD) {
@@ -201,9 +197,7 @@ function crc32(data: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function toOffset(
-  value: bigint, limit: number, what: string, fail: (what: string) => FileFormatError,
-): number {
+function toOffset(value: bigint, limit: number, what: string, fail: (what: string) => FileFormatError): number {
   if (value > BigInt(limit)) throw fail(`its ${what} (${value}) is larger than the file allows`);
   return Number(value);
 }

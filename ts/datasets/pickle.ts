@@ -15,17 +15,10 @@ export interface PickledArray {
   data: Uint8Array | PickleValue[];
 }
 
-export type PickleValue =
-  | null | boolean | number | bigint | string | Uint8Array
-  | PickleValue[]
-  | Map<string | number, PickleValue>
-  | PickledArray
-  | PickledObject;
+export type PickleValue = null | boolean | number | bigint | string | Uint8Array | PickleValue[] | Map<string | number, PickleValue> | PickledArray | PickledObject;
 
 /** Classes and partly built objects, while the pickle program runs. */
-type PickledObject =
-  | { kind: 'global'; module: string; name: string }
-  | { kind: 'dtype'; base: string; byteOrder: string };
+type PickledObject = { kind: 'global'; module: string; name: string } | { kind: 'dtype'; base: string; byteOrder: string };
 
 const MARK = Symbol('mark');
 type StackItem = PickleValue | typeof MARK;
@@ -44,8 +37,7 @@ const ALLOWED_GLOBALS = new Set([
 ]);
 
 function isObject(value: PickleValue | undefined, kind: string): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Map) &&
-    !(value instanceof Uint8Array) && (value as { kind?: string }).kind === kind;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Map) && !(value instanceof Uint8Array) && (value as { kind?: string }).kind === kind;
 }
 
 /**
@@ -132,115 +124,208 @@ export function readPickle(bytes: Uint8Array, fileName: string): PickleValue {
     opcodeAt = at;
     const opcode = u8();
     switch (opcode) {
-      case 0x80: u8(); break; // PROTO
-      case 0x95: u64(); break; // FRAME: a length hint only
-      case 0x2e: { // STOP
+      case 0x80:
+        u8();
+        break; // PROTO
+      case 0x95:
+        u64();
+        break; // FRAME: a length hint only
+      case 0x2e: {
+        // STOP
         const result = pop();
         return result;
       }
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x30: pop(); break; // POP
-      case 0x31: popToMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4a: stack.push(i32()); break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x8a: stack.push(signedLittleEndian(take(u8()))); break; // LONG1
-      case 0x8b: stack.push(signedLittleEndian(take(u32()))); break; // LONG4
-      case 0x49: { // INT (text): also True/False as 01/00
+      case 0x28:
+        stack.push(MARK);
+        break; // MARK
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popToMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4a:
+        stack.push(i32());
+        break; // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x8a:
+        stack.push(signedLittleEndian(take(u8())));
+        break; // LONG1
+      case 0x8b:
+        stack.push(signedLittleEndian(take(u32())));
+        break; // LONG4
+      case 0x49: {
+        // INT (text): also True/False as 01/00
         const text = line().trim();
         stack.push(text === '01' ? true : text === '00' ? false : Number(text));
         break;
       }
-      case 0x4c: stack.push(Number(line().trim().replace(/L$/, ''))); break; // LONG (text)
-      case 0x47: need(8); stack.push(view.getFloat64(at, false)); at += 8; break; // BINFLOAT (big-endian)
-      case 0x46: stack.push(Number(line())); break; // FLOAT (text)
-      case 0x54: stack.push(take(i32())); break; // BINSTRING: Python 2 str, kept as bytes
-      case 0x55: stack.push(take(u8())); break; // SHORT_BINSTRING
-      case 0x42: stack.push(take(u32())); break; // BINBYTES
-      case 0x43: stack.push(take(u8())); break; // SHORT_BINBYTES
-      case 0x8e: stack.push(take(u64())); break; // BINBYTES8
-      case 0x96: stack.push(take(u64())); break; // BYTEARRAY8
-      case 0x58: stack.push(utf8.decode(take(u32()))); break; // BINUNICODE
-      case 0x8c: stack.push(utf8.decode(take(u8()))); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(utf8.decode(take(u64()))); break; // BINUNICODE8
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x64: { // DICT
+      case 0x4c:
+        stack.push(Number(line().trim().replace(/L$/, '')));
+        break; // LONG (text)
+      case 0x47:
+        need(8);
+        stack.push(view.getFloat64(at, false));
+        at += 8;
+        break; // BINFLOAT (big-endian)
+      case 0x46:
+        stack.push(Number(line()));
+        break; // FLOAT (text)
+      case 0x54:
+        stack.push(take(i32()));
+        break; // BINSTRING: Python 2 str, kept as bytes
+      case 0x55:
+        stack.push(take(u8()));
+        break; // SHORT_BINSTRING
+      case 0x42:
+        stack.push(take(u32()));
+        break; // BINBYTES
+      case 0x43:
+        stack.push(take(u8()));
+        break; // SHORT_BINBYTES
+      case 0x8e:
+        stack.push(take(u64()));
+        break; // BINBYTES8
+      case 0x96:
+        stack.push(take(u64()));
+        break; // BYTEARRAY8
+      case 0x58:
+        stack.push(utf8.decode(take(u32())));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(utf8.decode(take(u8())));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(utf8.decode(take(u64())));
+        break; // BINUNICODE8
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x64: {
+        // DICT
         const dict = new Map<string | number, PickleValue>();
         setItems(dict, popToMark());
         stack.push(dict);
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const value = pop();
         const key = pop();
         setItems(top(), [key, value]);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = popToMark();
         setItems(top(), items);
         break;
       }
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popToMark()); break; // LIST
-      case 0x61: { // APPEND
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x6c:
+        stack.push(popToMark());
+        break; // LIST
+      case 0x61: {
+        // APPEND
         const item = pop();
         appendTo(top(), [item]);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popToMark();
         appendTo(top(), items);
         break;
       }
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x74: stack.push(popToMark()); break; // TUPLE
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { // TUPLE2
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE
+      case 0x74:
+        stack.push(popToMark());
+        break; // TUPLE
+      case 0x85:
+        stack.push([pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        // TUPLE2
         const b = pop();
         stack.push([pop(), b]);
         break;
       }
-      case 0x87: { // TUPLE3
+      case 0x87: {
+        // TUPLE3
         const c = pop();
         const b = pop();
         stack.push([pop(), b, c]);
         break;
       }
-      case 0x63: { // GLOBAL: "module\nname\n"
+      case 0x63: {
+        // GLOBAL: "module\nname\n"
         const module = line();
         stack.push(global(module, line()));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') throw fail('STACK_GLOBAL needs two strings', opcodeAt);
         stack.push(global(module, name));
         break;
       }
-      case 0x52: { // REDUCE: callable(*args)
+      case 0x52: {
+        // REDUCE: callable(*args)
         const args = pop();
         const callable = pop();
         stack.push(reduce(callable, args, fail, opcodeAt));
         break;
       }
-      case 0x62: { // BUILD: obj.__setstate__(state)
+      case 0x62: {
+        // BUILD: obj.__setstate__(state)
         const state = pop();
         build(top(), state, fail, opcodeAt);
         break;
       }
-      case 0x70: memo.set(Number(line()), top()); break; // PUT
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x67: stack.push(fromMemo(memo, Number(line()), fail, opcodeAt)); break; // GET
-      case 0x68: stack.push(fromMemo(memo, u8(), fail, opcodeAt)); break; // BINGET
-      case 0x6a: stack.push(fromMemo(memo, u32(), fail, opcodeAt)); break; // LONG_BINGET
+      case 0x70:
+        memo.set(Number(line()), top());
+        break; // PUT
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x67:
+        stack.push(fromMemo(memo, Number(line()), fail, opcodeAt));
+        break; // GET
+      case 0x68:
+        stack.push(fromMemo(memo, u8(), fail, opcodeAt));
+        break; // BINGET
+      case 0x6a:
+        stack.push(fromMemo(memo, u32(), fail, opcodeAt));
+        break; // LONG_BINGET
       default:
         throw fail(`opcode 0x${opcode.toString(16).padStart(2, '0')} is not supported in dataset files`, opcodeAt);
     }

@@ -51,9 +51,7 @@ export interface DatasetSource {
   debianPackage?: string;
 }
 
-export type LocatedDataset =
-  | { format: 'npz'; path: string }
-  | { format: 'idx'; paths: IdxFileSet };
+export type LocatedDataset = { format: 'npz'; path: string } | { format: 'idx'; paths: IdxFileSet };
 
 /** The files are mirrored where Keras downloads them from. */
 const DEFAULT_BASE_URL = 'https://storage.googleapis.com/tensorflow/tf-keras-datasets/';
@@ -120,19 +118,13 @@ async function locateAtPath(source: DatasetSource, path: string): Promise<Locate
   if (info.isFile()) {
     if (/\.npz$/i.test(path)) return { format: 'npz', path };
     throw new FileFormatError(
-      `${source.title}: the path ${path} is a file that is not an .npz archive; to load IDX files, pass the ` +
-      `directory holding all four (${Object.values(source.idxFiles).join(', ')})`,
+      `${source.title}: the path ${path} is a file that is not an .npz archive; to load IDX files, pass the ` + `directory holding all four (${Object.values(source.idxFiles).join(', ')})`,
     );
   }
   const found = await findInDirectory(source, path);
   if (found.located) return found.located;
-  const missing = found.missing.length < 4
-    ? `it has ${found.present.join(', ')} but not ${found.missing.join(', ')}`
-    : 'it has none of them';
-  throw new FileFormatError(
-    `${source.title}: the directory ${path} must hold ${source.npzName} or the four IDX files ` +
-    `${Object.values(source.idxFiles).join(', ')} (gzipped or not); ${missing}`,
-  );
+  const missing = found.missing.length < 4 ? `it has ${found.present.join(', ')} but not ${found.missing.join(', ')}` : 'it has none of them';
+  throw new FileFormatError(`${source.title}: the directory ${path} must hold ${source.npzName} or the four IDX files ` + `${Object.values(source.idxFiles).join(', ')} (gzipped or not); ${missing}`);
 }
 
 interface DirectorySearch {
@@ -188,23 +180,17 @@ function missingDatasetMessage(source: DatasetSource, cache: string, searched: s
     `Searched: ${searched.join(', ')}.`,
     'To use it offline, either:',
     files.length === 1
-      ? `  - put ${files[0].name} (SHA-256 ${files[0].hash}) at ${join(downloadDir, files[0].name)}` +
-        ` (download it from ${baseUrl()}${files[0].name}),`
-      : `  - put the files ${files.map((file) => file.name).join(', ')} in ${downloadDir}${downloadDir.endsWith('/') ? '' : '/'}` +
-        ` (download them from ${baseUrl()}<name>),`,
+      ? `  - put ${files[0].name} (SHA-256 ${files[0].hash}) at ${join(downloadDir, files[0].name)}` + ` (download it from ${baseUrl()}${files[0].name}),`
+      : `  - put the files ${files.map((file) => file.name).join(', ')} in ${downloadDir}${downloadDir.endsWith('/') ? '' : '/'}` + ` (download them from ${baseUrl()}<name>),`,
   ];
   if (files.length === 1) {
     lines.push(`  - or put the four IDX files ${Object.values(source.idxFiles).join(', ')} in ${join(cache, source.folder)}/,`);
   }
   if (source.debianPackage) {
-    lines.push(
-      `  - or install the Debian package: apt-get install ${source.debianPackage}` +
-      ` (it puts them in /usr/share/datasets/${source.folder}),`,
-    );
+    lines.push(`  - or install the Debian package: apt-get install ${source.debianPackage}` + ` (it puts them in /usr/share/datasets/${source.folder}),`);
   }
   lines.push(
-    `  - or pass their location: loadData({ path: '/where/they/are' }) (a directory with those files` +
-    `${files.length === 1 ? `, or the ${source.npzName} file itself` : ''}),`,
+    `  - or pass their location: loadData({ path: '/where/they/are' }) (a directory with those files` + `${files.length === 1 ? `, or the ${source.npzName} file itself` : ''}),`,
     `  - or choose another cache with loadData({ cacheDir }) or the KILN_HOME environment variable.`,
   );
   return lines.join('\n');

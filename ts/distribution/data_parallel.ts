@@ -31,7 +31,9 @@ export class DataParallel {
     const given = (args ?? {}) as Record<string, unknown>;
     for (const keras of ['devices', 'deviceMesh']) {
       if (keras in given) {
-        throw new ValueError(`DataParallel: \`${keras}\` does not apply: kiln-nn's DataParallel spans the processes of an MPI job, one per rank; choose them with mpirun (\`mpirun -np 4 node train.mjs\`, \`-H host1:2,host2:2\` or \`--hostfile hosts\`)`);
+        throw new ValueError(
+          `DataParallel: \`${keras}\` does not apply: kiln-nn's DataParallel spans the processes of an MPI job, one per rank; choose them with mpirun (\`mpirun -np 4 node train.mjs\`, \`-H host1:2,host2:2\` or \`--hostfile hosts\`)`,
+        );
       }
     }
     checkOptionNames('DataParallel', given, DATA_PARALLEL_OPTIONS);
@@ -40,7 +42,9 @@ export class DataParallel {
       throw new ValueError(`DataParallel: \`timeout\` must be a positive number of seconds, got ${describeValue(timeout)}`);
     }
     if (args.autoShardDataset !== undefined && args.autoShardDataset !== true) {
-      throw new ValueError(`DataParallel: only \`autoShardDataset: true\` is supported (each rank reads the whole Dataset and trains on its part of every batch), got ${describeValue(args.autoShardDataset)}`);
+      throw new ValueError(
+        `DataParallel: only \`autoShardDataset: true\` is supported (each rank reads the whole Dataset and trains on its part of every batch), got ${describeValue(args.autoShardDataset)}`,
+      );
     }
     this.timeout = timeout;
   }

@@ -57,12 +57,15 @@ const decoder = new TextDecoder();
 /** Refuses ranks whose model, optimizer or fit options differ, naming the first difference. */
 async function checkSameModel(model: Model, optimizer: Optimizer, fit: FitShape): Promise<void> {
   const mine = signature(model, optimizer, fit);
-  const all = await awaitNative(() => native.distributionAllgather(new TextEncoder().encode(JSON.stringify(mine)), 'comparing the ranks\' models'));
+  const all = await awaitNative(() => native.distributionAllgather(new TextEncoder().encode(JSON.stringify(mine)), "comparing the ranks' models"));
   const reference = JSON.parse(decoder.decode(all[0]));
   for (let r = 1; r < all.length; r++) {
     const d = firstDifference(reference, JSON.parse(decoder.decode(all[r])), '');
     if (!d) continue;
-    const where = d.path.replace(/^\.weights\.\d+:([^.]+)\.?/, (_, p) => `weight '${p}' `).replace(/^\./, '').trim();
+    const where = d.path
+      .replace(/^\.weights\.\d+:([^.]+)\.?/, (_, p) => `weight '${p}' `)
+      .replace(/^\./, '')
+      .trim();
     throw new ValueError(
       `kiln.distribution: rank ${r}'s model differs from rank 0's at ${where}: rank 0 has ${show(d.a)}, rank ${r} has ${show(d.b)}. Every rank must build the same model, compile it the same way and call fit with the same options`,
     );
@@ -77,14 +80,14 @@ export async function synchronizeFit(model: Model, engine: NativeEngine, optimiz
   await checkSameModel(model, optimizer, fit);
   await awaitNative(() => engine.broadcastState());
   const counters = Float64Array.of(optimizer.iterations, firstEpoch);
-  const [bytes] = await awaitNative(() => native.distributionBroadcast(new Uint8Array(counters.buffer), 'broadcasting rank 0\'s first epoch'));
+  const [bytes] = await awaitNative(() => native.distributionBroadcast(new Uint8Array(counters.buffer), "broadcasting rank 0's first epoch"));
   const [iterations, epoch] = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   return { iterations, firstEpoch: epoch };
 }
 
 /** Rank 0's shuffled order of an epoch, on every rank (so ranks agree even without setSeed). */
 export async function broadcastOrder(order: Uint32Array): Promise<Uint32Array> {
-  const [bytes] = await awaitNative(() => native.distributionBroadcast(new Uint8Array(order.buffer, order.byteOffset, order.byteLength), 'broadcasting the epoch\'s order'));
+  const [bytes] = await awaitNative(() => native.distributionBroadcast(new Uint8Array(order.buffer, order.byteOffset, order.byteLength), "broadcasting the epoch's order"));
   return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
@@ -109,11 +112,15 @@ export function announceFailure(error: unknown): void {
 export function refuseInexactReductions(losses: { name?: string; reduction?: string }[]): void {
   const other = losses.find((l) => l.reduction !== undefined && l.reduction !== 'sum_over_batch_size' && l.reduction !== 'mean');
   if (other) {
-    throw new ValueError(`kiln.distribution: DataParallel averages the ranks' gradients weighted by their rows, which equals one process's training only for losses with reduction 'sum_over_batch_size' (Keras' default); the loss ${other.name ?? ''} has reduction '${other.reduction}'`);
+    throw new ValueError(
+      `kiln.distribution: DataParallel averages the ranks' gradients weighted by their rows, which equals one process's training only for losses with reduction 'sum_over_batch_size' (Keras' default); the loss ${other.name ?? ''} has reduction '${other.reduction}'`,
+    );
   }
 }
 
 /** A distributed fit trains the compiled step: a custom trainStep is refused. */
 export function refuseCustomStep(): never {
-  throw new RuntimeError('kiln.distribution: DataParallel averages the gradients of the compiled training step; a model that overrides trainStep is not supported yet (call setDistribution(null) to train it in one process)');
+  throw new RuntimeError(
+    'kiln.distribution: DataParallel averages the gradients of the compiled training step; a model that overrides trainStep is not supported yet (call setDistribution(null) to train it in one process)',
+  );
 }

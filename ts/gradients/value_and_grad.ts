@@ -77,7 +77,11 @@ function checkVariables(where: string, variables: unknown): Variable[] {
  * unless called with `{ training: true }` (dropout then drops, batch normalisation uses and
  * updates the batch's statistics), as in Keras.
  */
-export function valueAndGrad(fn: () => Tensor | SymbolicTensor | Variable | [Tensor | SymbolicTensor, Aux<Tensor | SymbolicTensor>], variables: Variable[], options: ValueAndGradOptions = {}): ValueAndGrads {
+export function valueAndGrad(
+  fn: () => Tensor | SymbolicTensor | Variable | [Tensor | SymbolicTensor, Aux<Tensor | SymbolicTensor>],
+  variables: Variable[],
+  options: ValueAndGradOptions = {},
+): ValueAndGrads {
   if (typeof fn !== 'function') throw new ValueError(`valueAndGrad: \`fn\` must be a function returning the value to differentiate, got ${describeValue(fn)}`);
   const wanted = checkVariables('valueAndGrad', variables);
   checkOptionNames('valueAndGrad', options, ['hasAux']);
@@ -98,38 +102,65 @@ export function valueAndGrad(fn: () => Tensor | SymbolicTensor | Variable | [Ten
   }
   const shape = value.shape;
   if (shape.some((d) => d !== 1)) {
-    throw new ValueError(`valueAndGrad: \`fn\` must return a scalar (one number) to differentiate, got a tensor of shape [${shape.map((d) => d ?? 'null').join(', ')}]; reduce it first (for example with kiln.ops.mean)`);
+    throw new ValueError(
+      `valueAndGrad: \`fn\` must return a scalar (one number) to differentiate, got a tensor of shape [${shape.map((d) => d ?? 'null').join(', ')}]; reduce it first (for example with kiln.ops.mean)`,
+    );
   }
   const noDependence = () =>
-    new ValueError(`valueAndGrad: the value returned by \`fn\` does not depend on any of the ${wanted.length} variable(s) given${wanted.length > 0 ? ` (${wanted.slice(0, 3).map((v) => v.path).join(', ')}${wanted.length > 3 ? ', ...' : ''})` : ''}; compute it from them with kiln.ops, layers or models`);
+    new ValueError(
+      `valueAndGrad: the value returned by \`fn\` does not depend on any of the ${wanted.length} variable(s) given${
+        wanted.length > 0
+          ? ` (${wanted
+              .slice(0, 3)
+              .map((v) => v.path)
+              .join(', ')}${wanted.length > 3 ? ', ...' : ''})`
+          : ''
+      }; compute it from them with kiln.ops, layers or models`,
+    );
   if (value instanceof Tensor) throw noDependence();
   const output = value;
   // The leaves the value reads, in the graph's input order.
   const leaves: SymbolicTensor[] = [];
   const tensors: Tensor[] = [];
   const byLeaf = new Map([...tape.leaves].map(([t, leaf]) => [leaf, t]));
-  postOrder([output], (t) => t.inputs, (t) => {
-    const fed = byLeaf.get(t);
-    if (fed) {
-      leaves.push(t);
-      tensors.push(fed);
-    }
-  });
-  const symbolicAux = [...new Set(auxList.filter((t): t is SymbolicTensor => t instanceof SymbolicTensor))];
-  for (const t of symbolicAux) {
-    postOrder([t], (n) => n.inputs, (n) => {
-      const fed = byLeaf.get(n);
-      if (fed && !leaves.includes(n)) {
-        leaves.push(n);
+  postOrder(
+    [output],
+    (t) => t.inputs,
+    (t) => {
+      const fed = byLeaf.get(t);
+      if (fed) {
+        leaves.push(t);
         tensors.push(fed);
       }
-    });
+    },
+  );
+  const symbolicAux = [...new Set(auxList.filter((t): t is SymbolicTensor => t instanceof SymbolicTensor))];
+  for (const t of symbolicAux) {
+    postOrder(
+      [t],
+      (n) => n.inputs,
+      (n) => {
+        const fed = byLeaf.get(n);
+        if (fed && !leaves.includes(n)) {
+          leaves.push(n);
+          tensors.push(fed);
+        }
+      },
+    );
   }
   const { graph, variables: read } = buildGraphSpec(leaves, [output, ...symbolicAux]);
   const asked = new Set(wanted);
   if (!read.some((v) => asked.has(v))) throw noDependence();
   const training = tape.training();
-  const results = callNative(() => native.valueAndGrad(JSON.stringify(graph), read.map((v) => v.handle), read.map((v) => asked.has(v)), tensors.map((t) => t.handle), training));
+  const results = callNative(() =>
+    native.valueAndGrad(
+      JSON.stringify(graph),
+      read.map((v) => v.handle),
+      read.map((v) => asked.has(v)),
+      tensors.map((t) => t.handle),
+      training,
+    ),
+  );
   const [valueHandle, ...rest] = results;
   const gradHandles = rest.slice(0, read.length);
   const computed = new Map(symbolicAux.map((t, i) => [t, new Tensor(rest[read.length + i]!)]));
@@ -138,7 +169,11 @@ export function valueAndGrad(fn: () => Tensor | SymbolicTensor | Variable | [Ten
     const handle = gradHandles[i];
     if (handle) grads.set(v, new Tensor(handle));
   });
-  return new ValueAndGrads(new Tensor(valueHandle!).reshape(output.shape as number[]), wanted.map((v) => grads.get(v)), options.hasAux ? rebuildAux(aux, computed) : undefined);
+  return new ValueAndGrads(
+    new Tensor(valueHandle!).reshape(output.shape as number[]),
+    wanted.map((v) => grads.get(v)),
+    options.hasAux ? rebuildAux(aux, computed) : undefined,
+  );
 }
 
 /** JAX's `grad`: the gradients alone (see valueAndGrad). */

@@ -140,7 +140,8 @@ export abstract class Layer {
   constructor(args: LayerArgs = {}, ownOptions: string[] = []) {
     // A layer whose class takes one options object, called from JavaScript with a second
     // argument, gets it here in place of the subclass' list of option names.
-    if (!Array.isArray(ownOptions) || ownOptions.some((o) => typeof o !== 'string')) throw new ValueError(`${new.target.name}: unexpected argument ${describeValue(ownOptions)}; give options as one object, e.g. new ${new.target.name}({ name: 'x' })`);
+    if (!Array.isArray(ownOptions) || ownOptions.some((o) => typeof o !== 'string'))
+      throw new ValueError(`${new.target.name}: unexpected argument ${describeValue(ownOptions)}; give options as one object, e.g. new ${new.target.name}({ name: 'x' })`);
     // The main arguments (`units`, ...) are valid names too, in the options form.
     checkOptionNames(new.target.name, args, [...leadingParameters(new.target), ...BASE_OPTIONS, ...ownOptions]);
     args ??= {};
@@ -181,7 +182,9 @@ export abstract class Layer {
    */
   protected requireRank(inputShape: Shape, rank: number): void {
     if (inputShape.length !== rank || inputShape[inputShape.length - 1] === null) {
-      throw new ShapeError(`Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=${rank}, found ndim=${inputShape.length}. Full shape received: [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
+      throw new ShapeError(
+        `Input 0 of layer "${this.name}" is incompatible with the layer: expected ndim=${rank}, found ndim=${inputShape.length}. Full shape received: [${inputShape.map((d) => d ?? 'null').join(', ')}]`,
+      );
     }
   }
 
@@ -228,7 +231,9 @@ export abstract class Layer {
     const list = Array.isArray(x) ? x : [x];
     const text = list.find((v) => v instanceof SymbolicTensor && v.dtype === 'string');
     if (text) {
-      throw new ValueError(`Layer "${this.name}" (${this.constructor.name}) cannot take the string tensor ${text.toString()}: strings stay in JavaScript, where only a TextVectorization, StringLookup or Hashing layer reads them; apply one of those to the string Input first and give this layer its output`);
+      throw new ValueError(
+        `Layer "${this.name}" (${this.constructor.name}) cannot take the string tensor ${text.toString()}: strings stay in JavaScript, where only a TextVectorization, StringLookup or Hashing layer reads them; apply one of those to the string Input first and give this layer its output`,
+      );
     }
     const symbolic = [...list, ...(options.initialState ?? [])].some((v) => v instanceof SymbolicTensor);
     return withLayerContext(this.name, symbolic, () => {
@@ -257,8 +262,10 @@ export abstract class Layer {
       const outputs = this.returnsList() && Array.isArray(output) ? (output as unknown[]) : [output];
       const bad = outputs.find((v) => !isTensor(v));
       if (outputs.length === 0 || bad !== undefined || (outputs.length === 1 && !isTensor(output))) {
-        const got = (v: unknown) => (v === null ? 'null' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v);
-        throw new ValueError(`Layer "${this.name}" (${this.constructor.name}): call() must return a tensor${this.returnsList() ? ' or a list of tensors' : ''}, got ${got(outputs.length === 1 ? output : bad)}`);
+        const got = (v: unknown) => (v === null ? 'null' : typeof v === 'object' ? ((v as object).constructor?.name ?? 'object') : typeof v);
+        throw new ValueError(
+          `Layer "${this.name}" (${this.constructor.name}): call() must return a tensor${this.returnsList() ? ' or a list of tensors' : ''}, got ${got(outputs.length === 1 ? output : bad)}`,
+        );
       }
       const outputMask = this.computeMask(x, mask);
       setMask(outputs[0] as LayerOutput, outputMask);
@@ -298,7 +305,8 @@ export abstract class Layer {
    * model's graph add it; an eager call computes nothing to train.
    */
   addLoss(loss: LayerOutput): void {
-    if (!(loss instanceof SymbolicTensor || loss instanceof Tensor)) throw new ValueError(`Layer "${this.name}": addLoss() takes a tensor computed in call() with kiln.ops, got ${describeValue(loss)}`);
+    if (!(loss instanceof SymbolicTensor || loss instanceof Tensor))
+      throw new ValueError(`Layer "${this.name}": addLoss() takes a tensor computed in call() with kiln.ops, got ${describeValue(loss)}`);
     if (!(loss instanceof SymbolicTensor)) return;
     const tape = activeTape();
     // Inside valueAndGrad the loss belongs to this trace only (read it with `layer.losses`).
@@ -314,7 +322,9 @@ export abstract class Layer {
   private recordActivityPenalty(output: SymbolicTensor): void {
     const penalty = this.activityRegularizer!.call(output);
     if (!(penalty instanceof SymbolicTensor) || penalty.shape.length !== 0) {
-      throw new ValueError(`Layer "${this.name}": activityRegularizer must return a scalar (a sum built with kiln.ops), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : describeValue(penalty)}`);
+      throw new ValueError(
+        `Layer "${this.name}": activityRegularizer must return a scalar (a sum built with kiln.ops), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : describeValue(penalty)}`,
+      );
     }
     this.activityPenalties.push({ output, penalty });
   }

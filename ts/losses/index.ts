@@ -22,9 +22,7 @@ export * from './names.js';
  * Each Keras function name (snake_case), with the loss it makes at Keras' defaults: every
  * loss class, under its kind.
  */
-const BY_NAME: Record<string, () => Loss> = Object.fromEntries(
-  (Object.values(classes) as (new () => Loss)[]).map((LossClass) => [new LossClass().kind, () => new LossClass()]),
-);
+const BY_NAME: Record<string, () => Loss> = Object.fromEntries((Object.values(classes) as (new () => Loss)[]).map((LossClass) => [new LossClass().kind, () => new LossClass()]));
 
 /** Keras' short names (and Keras 2's), in snake_case; class names reduce to the function names. */
 const ALIASES: Record<string, string> = {

@@ -6,7 +6,7 @@ import { SymbolicTensor } from '../symbolic.js';
 import * as ops from '../ops.js';
 import type * as lossNames from './names.js';
 import { recordedLossValues } from './recorded_losses.js';
-import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
+import { type Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 import { checkOptionNames, describeValue } from '../utils/options.js';
 import { type Assert, everyMember, type Same } from '../utils/type_lists.js';
 
@@ -14,6 +14,7 @@ import { type Assert, everyMember, type Same } from '../utils/type_lists.js';
 export type LossKind = schema.LossKind;
 
 // names.ts exports each kind under its name: this fails to compile when the two lists differ.
+// biome-ignore lint/correctness/noUnusedVariables: the alias exists only to be type-checked
 type NamesAreTheKinds = Assert<Same<(typeof lossNames)[keyof typeof lossNames], LossKind>>;
 
 /** @internal What the engine computes: a kind and its settings (kiln-core's `Loss`). */
@@ -56,9 +57,11 @@ export abstract class Loss {
   ) {
     checkOptionNames(new.target.name, args, ['name', 'reduction', ...ownOptions]);
     this.name = args.name ?? defaultName;
-    this.reduction = args.reduction === null ? 'none' : args.reduction ?? 'sum_over_batch_size';
+    this.reduction = args.reduction === null ? 'none' : (args.reduction ?? 'sum_over_batch_size');
     if (!REDUCTIONS.includes(this.reduction)) {
-      throw new ValueError(`Invalid value for argument \`reduction\`. Expected one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}. Received: reduction=${typeof args.reduction === 'string' ? args.reduction : describeValue(args.reduction)}`);
+      throw new ValueError(
+        `Invalid value for argument \`reduction\`. Expected one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}. Received: reduction=${typeof args.reduction === 'string' ? args.reduction : describeValue(args.reduction)}`,
+      );
     }
   }
 

@@ -33,19 +33,20 @@ export type MetricIdentifier = string | Metric<MetricResult>;
  */
 export type MetricsArgument = (MetricIdentifier | MetricIdentifier[] | null)[] | Record<string, MetricIdentifier | MetricIdentifier[] | null>;
 
-const asList = (entry: MetricIdentifier | MetricIdentifier[] | null | undefined): MetricIdentifier[] =>
-  entry === null || entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
+const asList = (entry: MetricIdentifier | MetricIdentifier[] | null | undefined): MetricIdentifier[] => (entry === null || entry === undefined ? [] : Array.isArray(entry) ? entry : [entry]);
 
 /** Each output's metrics (Keras' _build_metrics_set). */
 export function metricsPerOutput(metrics: MetricsArgument | undefined, outputNames: string[]): MetricIdentifier[][] {
   const n = outputNames.length;
   if (metrics === undefined || metrics === null) return outputNames.map(() => []);
-  if (typeof metrics !== 'object') throw new ValueError(`compile(): \`metrics\` must be a list of metrics (or, for several outputs, one entry per output or an object keyed by output name), got ${String(metrics)}`);
+  if (typeof metrics !== 'object')
+    throw new ValueError(`compile(): \`metrics\` must be a list of metrics (or, for several outputs, one entry per output or an object keyed by output name), got ${String(metrics)}`);
   const entries = Array.isArray(metrics) ? metrics : Object.values(metrics);
   if (n === 1) return [entries.flatMap(asList)];
   if (!Array.isArray(metrics)) {
     const unknown = Object.keys(metrics).filter((k) => !outputNames.includes(k));
-    if (unknown.length > 0) throw new ValueError(`compile(): \`metrics\` names output(s) ${unknown.map((k) => `"${k}"`).join(', ')}, but the model's outputs are ${outputNames.map((k) => `"${k}"`).join(', ')}`);
+    if (unknown.length > 0)
+      throw new ValueError(`compile(): \`metrics\` names output(s) ${unknown.map((k) => `"${k}"`).join(', ')}, but the model's outputs are ${outputNames.map((k) => `"${k}"`).join(', ')}`);
     return outputNames.map((name) => asList(metrics[name]));
   }
   if (metrics.length === n) return metrics.map(asList);
@@ -59,7 +60,10 @@ export function metricsPerOutput(metrics: MetricsArgument | undefined, outputNam
 /** Resolves compile's `metrics` against each output; an instance used again is copied. */
 export function compileMetrics(metrics: MetricsArgument | undefined, outputs: MetricOutput[]): CompiledMetric[] {
   const used = new Set<Metric<MetricResult>>();
-  const perOutput = metricsPerOutput(metrics, outputs.map((o) => o.name));
+  const perOutput = metricsPerOutput(
+    metrics,
+    outputs.map((o) => o.name),
+  );
   const compiled = outputs.flatMap((out, output) => {
     const classes = (out.shape[out.shape.length - 1] ?? 1) as number;
     const width = out.shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
@@ -70,7 +74,9 @@ export function compileMetrics(metrics: MetricsArgument | undefined, outputs: Me
       const stateSize = metric.stateSize(classes);
       // Logs hold numbers: a metric with one value per threshold or class cannot be one.
       if (typeof metric.resultFromState(new Float64Array(stateSize)) !== 'number') {
-        throw new ValueError(`Metric "${metric.name}" returns one value per threshold or class, but compile() needs metrics with one value for logs and History; give it a single threshold or an \`average\` (e.g. 'macro'), or use it standalone with updateState/result`);
+        throw new ValueError(
+          `Metric "${metric.name}" returns one value per threshold or class, but compile() needs metrics with one value for logs and History; give it a single threshold or an \`average\` (e.g. 'macro'), or use it standalone with updateState/result`,
+        );
       }
       checkTargets(metric, out.loss);
       const name = outputs.length > 1 ? `${out.name}_${metric.name}` : metric.name;

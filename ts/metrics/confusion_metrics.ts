@@ -87,7 +87,12 @@ abstract class ConditionCount extends ConfusionMetric<number | number[]> {
   /** The thresholds as given (undefined: 0.5); the result has one count per threshold when a list is given. */
   readonly thresholds?: number | number[];
 
-  protected constructor(args: ConditionCountArgs, defaultName: string, private readonly cell: CountName, metric: string) {
+  protected constructor(
+    args: ConditionCountArgs,
+    defaultName: string,
+    private readonly cell: CountName,
+    metric: string,
+  ) {
     super(args, defaultName, true);
     this.thresholds = args.thresholds;
     this.countThresholds = parseThresholds(args.thresholds, 0.5, metric);
@@ -150,7 +155,12 @@ abstract class PrecisionOrRecall extends ConfusionMetric<number | number[]> {
   /** The one class counted, if set. */
   readonly classId?: number;
 
-  protected constructor(args: PrecisionRecallArgs, defaultName: string, private readonly missed: CountName, metric: string) {
+  protected constructor(
+    args: PrecisionRecallArgs,
+    defaultName: string,
+    private readonly missed: CountName,
+    metric: string,
+  ) {
     super(args, defaultName, true);
     this.thresholds = args.thresholds;
     this.topK = optionalIndex(args.topK, 'topK', metric);
@@ -308,7 +318,10 @@ export class AUC extends ConfusionMetric<number> {
     if (!this.multiLabel) return areas[0];
     if (!this.labelWeights) return areas.reduce((a, b) => a + b, 0) / areas.length;
     const weights = this.labelWeights;
-    return divideNoNan(areas.reduce((a, area, l) => a + area * weights[l], 0), weights.reduce((a, b) => a + b, 0));
+    return divideNoNan(
+      areas.reduce((a, area, l) => a + area * weights[l], 0),
+      weights.reduce((a, b) => a + b, 0),
+    );
   }
 
   /** The area of one label's curve (Keras' AUC.result for one column). */

@@ -3,41 +3,51 @@
 import { ValueError } from '../errors.js';
 import type { LossKind } from '../losses/index.js';
 import { snakeCase } from '../utils/naming.js';
-import {
-  Accuracy,
-  BinaryAccuracy,
-  CategoricalAccuracy,
-  SparseCategoricalAccuracy,
-  SparseTopKCategoricalAccuracy,
-  TopKCategoricalAccuracy,
-} from './accuracy_metrics.js';
+import { Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy } from './accuracy_metrics.js';
 import { AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives } from './confusion_metrics.js';
 import { F1Score, FBetaScore } from './f_score_metrics.js';
 import type { Metric, MetricArgs, MetricResult } from './metric.js';
 import { Mean, Sum } from './reduction_metrics.js';
 import { CategoricalHinge, Hinge, SquaredHinge } from './hinge_metrics.js';
 import { BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson, SparseCategoricalCrossentropy } from './probabilistic_metrics.js';
-import {
-  CosineSimilarity,
-  LogCoshError,
-  MeanAbsoluteError,
-  MeanAbsolutePercentageError,
-  MeanSquaredError,
-  MeanSquaredLogarithmicError,
-  R2Score,
-  RootMeanSquaredError,
-} from './regression_metrics.js';
+import { CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, R2Score, RootMeanSquaredError } from './regression_metrics.js';
 
 type MetricClass = new (args?: MetricArgs) => Metric<MetricResult>;
 
 const CLASSES: MetricClass[] = [
-  Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-  Precision, Recall, AUC, TruePositives, TrueNegatives, FalsePositives, FalseNegatives,
-  F1Score, FBetaScore,
-  MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, R2Score,
-  MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
-  BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
-  Mean, Sum,
+  Accuracy,
+  BinaryAccuracy,
+  CategoricalAccuracy,
+  SparseCategoricalAccuracy,
+  TopKCategoricalAccuracy,
+  SparseTopKCategoricalAccuracy,
+  Precision,
+  Recall,
+  AUC,
+  TruePositives,
+  TrueNegatives,
+  FalsePositives,
+  FalseNegatives,
+  F1Score,
+  FBetaScore,
+  MeanSquaredError,
+  RootMeanSquaredError,
+  MeanAbsoluteError,
+  MeanAbsolutePercentageError,
+  R2Score,
+  MeanSquaredLogarithmicError,
+  LogCoshError,
+  CosineSimilarity,
+  Hinge,
+  SquaredHinge,
+  CategoricalHinge,
+  KLDivergence,
+  Poisson,
+  BinaryCrossentropy,
+  CategoricalCrossentropy,
+  SparseCategoricalCrossentropy,
+  Mean,
+  Sum,
 ];
 
 /** Keras' table: class names, their snake_case, and the short aliases. */

@@ -88,7 +88,9 @@ export abstract class Metric<R extends MetricResult = number> {
       return;
     }
     if (this.state.length !== delta.length) {
-      throw new ShapeError(`Metric "${this.name}" was updated with predictions of another shape than before: its state holds ${this.state.length} values, this batch gives ${delta.length}. Call resetState() first.`);
+      throw new ShapeError(
+        `Metric "${this.name}" was updated with predictions of another shape than before: its state holds ${this.state.length} values, this batch gives ${delta.length}. Call resetState() first.`,
+      );
     }
     for (let i = 0; i < delta.length; i++) this.state[i] += delta[i];
   }

@@ -9,7 +9,12 @@ import { divideNoNan, Metric, type MetricArgs, type MetricSpec } from './metric.
  */
 export abstract class SampleMeanMetric extends Metric {
   /** `kind` names the per-sample score the kernels compute (Keras' function name). */
-  protected constructor(args: MetricArgs, defaultName: string, private readonly kind: MetricSpec['kind'], unique = false) {
+  protected constructor(
+    args: MetricArgs,
+    defaultName: string,
+    private readonly kind: MetricSpec['kind'],
+    unique = false,
+  ) {
     super(args, defaultName, unique);
   }
 

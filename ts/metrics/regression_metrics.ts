@@ -64,7 +64,7 @@ export type R2ClassAggregation = 'uniform_average' | 'variance_weighted_average'
 /** The options of R2Score; unknown keys are refused. */
 export interface R2ScoreArgs extends MetricArgs {
   /**
-   * How the scores of several output columns combine: 'uniform_average' (default), 
+   * How the scores of several output columns combine: 'uniform_average' (default),
    * 'variance_weighted_average', or null for one score per column.
    */
   classAggregation?: R2ClassAggregation;

@@ -32,7 +32,9 @@ export function perOutput<T>(value: PerOutput<T> | undefined, outputNames: strin
   if (Array.isArray(value)) {
     if (value.length !== outputNames.length) {
       const k = outputNames.length;
-      throw new ValueError(`The model has ${k} output${k === 1 ? '' : 's'} (${outputNames.map((n) => `'${n}'`).join(', ')}) but compile() was given ${value.length} ${noun} in \`${what}\`; give one per output or an object keyed by output name`);
+      throw new ValueError(
+        `The model has ${k} output${k === 1 ? '' : 's'} (${outputNames.map((n) => `'${n}'`).join(', ')}) but compile() was given ${value.length} ${noun} in \`${what}\`; give one per output or an object keyed by output name`,
+      );
     }
     return value;
   }

@@ -21,7 +21,9 @@ export function byName(data: { [name: string]: TensorLike }, names: string[] | u
   const missing = names.filter((n) => !keys.includes(n));
   const unknown = keys.filter((k) => !names.includes(k));
   if (missing.length > 0 || unknown.length > 0) {
-    throw new ValueError(`${what}: the data dictionary has keys ${list(keys)}, but the model expects the keys ${list(names)}${missing.length > 0 ? ` (missing ${list(missing)})` : ''}${unknown.length > 0 ? ` (unknown ${list(unknown)})` : ''}`);
+    throw new ValueError(
+      `${what}: the data dictionary has keys ${list(keys)}, but the model expects the keys ${list(names)}${missing.length > 0 ? ` (missing ${list(missing)})` : ''}${unknown.length > 0 ? ` (unknown ${list(unknown)})` : ''}`,
+    );
   }
   return names.map((n) => data[n]);
 }

@@ -76,7 +76,8 @@ export class DataStage {
   static of(modelName: string, inputs: SymbolicTensor[], outputs: SymbolicTensor[]): DataStage | undefined {
     const where = `Model "${modelName}"`;
     const text = outputs.find((t) => t.dtype === 'string');
-    if (text) throw new ValueError(`${where}: the output ${text.toString()} holds strings, which the engine cannot compute; a string Input must go through a TextVectorization, StringLookup or Hashing layer`);
+    if (text)
+      throw new ValueError(`${where}: the output ${text.toString()} holds strings, which the engine cannot compute; a string Input must go through a TextVectorization, StringLookup or Hashing layer`);
     const found: SymbolicTensor[] = [];
     const seen = new Set<SymbolicTensor>();
     const stack = [...outputs];
@@ -101,7 +102,9 @@ export class DataStage {
     found.forEach(place);
     const unread = inputs.find((t) => t.dtype === 'string' && !steps.some((s) => s.input === t));
     if (unread) {
-      throw new ValueError(`${where}: the input "${unread.name}" has dtype 'string', but no layer of the model reads it; text must go through a TextVectorization, StringLookup or Hashing layer applied to that Input (the engine computes on numbers only)`);
+      throw new ValueError(
+        `${where}: the input "${unread.name}" has dtype 'string', but no layer of the model reads it; text must go through a TextVectorization, StringLookup or Hashing layer applied to that Input (the engine computes on numbers only)`,
+      );
     }
     if (steps.length === 0) return undefined;
     return new DataStage(modelName, inputs, steps, [...inputs.filter((t) => t.dtype !== 'string'), ...steps.map((s) => s.output)]);
@@ -142,7 +145,9 @@ export class DataStage {
     if (isKeyed(x as DataLike)) return byName(x as Record<string, never>, inputNames, `${what}: x`);
     if (this.inputs.length === 1) return [x];
     if (!Array.isArray(x) || x.length !== this.inputs.length) {
-      throw new ValueError(`${what}: model "${this.modelName}" has ${this.inputs.length} inputs (${inputNames.map((n) => `"${n}"`).join(', ')}); give x as a list of ${this.inputs.length} arrays in that order, or an object keyed by those names, got ${describeValue(x)}`);
+      throw new ValueError(
+        `${what}: model "${this.modelName}" has ${this.inputs.length} inputs (${inputNames.map((n) => `"${n}"`).join(', ')}); give x as a list of ${this.inputs.length} arrays in that order, or an object keyed by those names, got ${describeValue(x)}`,
+      );
     }
     return x;
   }

@@ -11,7 +11,10 @@ export function callModel(modelName: string, modelInputs: SymbolicTensor[], mode
     throw new ValueError(`Model "${modelName}" expects ${modelInputs.length} symbolic input(s), but it was called on ${inputs.length === 1 ? String(inputs[0]) : `${inputs.length} inputs`}`);
   }
   inputs.forEach((t, i) => {
-    if (t.dtype === 'string') throw new ValueError(`Input ${i} of model "${modelName}" cannot be the string tensor ${t.toString()}: strings stay in JavaScript, where only a TextVectorization, StringLookup or Hashing layer reads them; apply one of those to it and call the model on its output`);
+    if (t.dtype === 'string')
+      throw new ValueError(
+        `Input ${i} of model "${modelName}" cannot be the string tensor ${t.toString()}: strings stay in JavaScript, where only a TextVectorization, StringLookup or Hashing layer reads them; apply one of those to it and call the model on its output`,
+      );
     const expected = modelInputs[i].shape;
     const fits = t.rank === expected.length && expected.every((d, k) => d === null || t.shape[k] === null || d === t.shape[k]);
     if (!fits) throw new ShapeError(`Input ${i} of model "${modelName}" is incompatible: expected shape ${describe(expected)}, got ${describe(t.shape)}`);

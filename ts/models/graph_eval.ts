@@ -21,7 +21,15 @@ export function evaluateGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[
       value = runStatefulRnn(spec, t.inputs.map(run), states);
     } else {
       const args = t.inputs.map(run);
-      value = new Tensor(callNative(() => native.runOp(JSON.stringify(t.spec), args.map((a) => a.handle), t.name)));
+      value = new Tensor(
+        callNative(() =>
+          native.runOp(
+            JSON.stringify(t.spec),
+            args.map((a) => a.handle),
+            t.name,
+          ),
+        ),
+      );
     }
     known.set(t, value);
     return value;

@@ -73,8 +73,7 @@ export function layerGraph(inputs: SymbolicTensor[], outputs: SymbolicTensor[]):
   }
   const layers = [...firstUse.keys()].sort((a, b) => layerDepth.get(b)! - layerDepth.get(a)! || firstUse.get(a)! - firstUse.get(b)!);
   const depths = order.map((g) => nodeDepth.get(g)!);
-  const sequentialLike =
-    new Set(depths).size === depths.length && order.every((g) => g.node.inputs.length <= 1) && new Set(order.map((g) => g.layer)).size === order.length;
+  const sequentialLike = new Set(depths).size === depths.length && order.every((g) => g.node.inputs.length <= 1) && new Set(order.map((g) => g.layer)).size === order.length;
   return { layers, nodes: new Set(order.map((g) => g.node)), sequentialLike };
 }
 

@@ -42,7 +42,11 @@ export interface ModelArgs {
 }
 
 /** The two constructor forms of a functional model, as one options object (unknown keys refused). */
-function modelArguments(first: ModelArgs | SymbolicTensor | SymbolicTensor[] | undefined, outputs: SymbolicTensor | SymbolicTensor[] | undefined, options: { name?: string } | undefined): ModelArgs | undefined {
+function modelArguments(
+  first: ModelArgs | SymbolicTensor | SymbolicTensor[] | undefined,
+  outputs: SymbolicTensor | SymbolicTensor[] | undefined,
+  options: { name?: string } | undefined,
+): ModelArgs | undefined {
   if (first === undefined) return undefined;
   if (first instanceof SymbolicTensor || Array.isArray(first)) {
     checkOptionNames('Model', options, ['name']);
@@ -191,7 +195,9 @@ export class Model extends Trainer {
     const list = Array.isArray(outputs) ? outputs : [outputs];
     const bad = list.findIndex((t) => !(t instanceof SymbolicTensor));
     if (list.length === 0 || bad >= 0) {
-      throw new ValueError(`Model "${this.name}" (${this.constructor.name}): call() must return a tensor or a list of tensors computed from its inputs, got ${describeValue(list.length === 0 || !Array.isArray(outputs) ? outputs : list[bad])}`);
+      throw new ValueError(
+        `Model "${this.name}" (${this.constructor.name}): call() must return a tensor or a list of tensors computed from its inputs, got ${describeValue(list.length === 0 || !Array.isArray(outputs) ? outputs : list[bad])}`,
+      );
     }
     for (const added of this.addedLosses) added.output ??= list[0];
     this.setGraph(inputs, list);
@@ -294,10 +300,20 @@ export class Model extends Trainer {
     }
     const list = given as SymbolicTensor[];
     if (this.dataStage) {
-      throw new ValueError(`Model "${this.name}" reads its inputs with preprocessing layers that run in JavaScript (${this.dataStage.engineInputs.filter(isDataStepOutput).map((t) => t.name).join(', ')}), so it cannot be called on symbolic tensors inside another model; apply those layers to the outer model's Input and call a model of the rest`);
+      throw new ValueError(
+        `Model "${this.name}" reads its inputs with preprocessing layers that run in JavaScript (${this.dataStage.engineInputs
+          .filter(isDataStepOutput)
+          .map((t) => t.name)
+          .join(', ')}), so it cannot be called on symbolic tensors inside another model; apply those layers to the outer model's Input and call a model of the rest`,
+      );
     }
     // A Sequential without an input shape builds from the tensor it is called on, as Keras.
-    outsideTrace(() => this.ensureBuilt(list[0]?.shape.slice(1) as number[], list.map((t) => t.shape.slice(1) as number[])));
+    outsideTrace(() =>
+      this.ensureBuilt(
+        list[0]?.shape.slice(1) as number[],
+        list.map((t) => t.shape.slice(1) as number[]),
+      ),
+    );
     // Inside valueAndGrad, the losses its layers added (addLoss) are computed for this call too: `model.losses`.
     const tape = activeTape();
     const added = tape ? this.graphAddedLosses() : [];
@@ -342,7 +358,9 @@ export class Model extends Trainer {
   /** Prints Keras' summary table and returns it. */
   summary(printFn: (line: string) => void = console.log): string {
     if (!this.built) {
-      throw new ValueError('This model has not yet been built. Build the model first by calling `build()` or by calling the model on a batch of data (fit, predict), or give the first layer an `inputShape`.');
+      throw new ValueError(
+        'This model has not yet been built. Build the model first by calling `build()` or by calling the model on a batch of data (fit, predict), or give the first layer an `inputShape`.',
+      );
     }
     // Sequential models and chains print no "Connected to" column.
     const connections = this.constructor === Model ? connectedTo(this.inputs, this.outputs) : undefined;
@@ -398,10 +416,15 @@ export class Model extends Trainer {
     const texts = (isText(x) ? [x] : Array.isArray(x) ? x.filter(isText) : []) as unknown[];
     if (texts.length > 0) {
       const hint = this.built ? `its inputs take numbers (dtype ${this.inputs.map((t) => `'${t.dtype}'`).join(', ')})` : 'it has no inputs yet';
-      throw new ValueError(`${what}: model "${this.name}" got text (${describeValue(texts[0])}), but ${hint}. Text goes to a string Input read by a TextVectorization, StringLookup or Hashing layer: kiln.Input({ shape: [1], dtype: 'string' })`);
+      throw new ValueError(
+        `${what}: model "${this.name}" got text (${describeValue(texts[0])}), but ${hint}. Text goes to a string Input read by a TextVectorization, StringLookup or Hashing layer: kiln.Input({ shape: [1], dtype: 'string' })`,
+      );
     }
     const xs = toTensorList(x, 'x', this.built ? this.inputs.map((t) => t.shape) : undefined, this.built ? this.inputNames : undefined);
-    this.ensureBuilt(xs[0]?.shape.slice(1), xs.map((t) => t.shape.slice(1)));
+    this.ensureBuilt(
+      xs[0]?.shape.slice(1),
+      xs.map((t) => t.shape.slice(1)),
+    );
     // As Keras converts each input to its Input's dtype: ids for an int32 Input are truncated to integers.
     xs.forEach((t, i) => {
       const dtype = this.inputs[i]?.dtype;

@@ -47,7 +47,11 @@ function reachable(outputs: SymbolicTensor[]): Set<SymbolicTensor> {
  * Penalties of the trainable weights that have a regularizer (built-in ones fused, others as
  * graph nodes), and of the activity regularizers whose layer calls are part of this model's graph.
  */
-export function regularizationTerms(layers: Partial<Pick<Layer, 'activityPenalties' | 'addedLosses'>>[], trainableWeights: Variable[], outputs: SymbolicTensor[]): { terms: PendingTerm[]; weightPenalties: WeightPenalty[] } {
+export function regularizationTerms(
+  layers: Partial<Pick<Layer, 'activityPenalties' | 'addedLosses'>>[],
+  trainableWeights: Variable[],
+  outputs: SymbolicTensor[],
+): { terms: PendingTerm[]; weightPenalties: WeightPenalty[] } {
   const terms: PendingTerm[] = [];
   const weightPenalties: WeightPenalty[] = [];
   for (const w of trainableWeights) {
@@ -59,7 +63,9 @@ export function regularizationTerms(layers: Partial<Pick<Layer, 'activityPenalti
     }
     const penalty = w.regularizer.call(w.symbolic);
     if (!(penalty instanceof SymbolicTensor) || penalty.shape.length !== 0) {
-      throw new ValueError(`The regularizer of weight "${w.path}" must return a scalar built with kiln.ops (for example ops.sum), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : String(penalty)}`);
+      throw new ValueError(
+        `The regularizer of weight "${w.path}" must return a scalar built with kiln.ops (for example ops.sum), got ${penalty instanceof SymbolicTensor ? `shape [${penalty.shape.join(', ')}]` : String(penalty)}`,
+      );
     }
     terms.push({ tensor: penalty, kind: 'penalty' });
   }

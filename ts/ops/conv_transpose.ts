@@ -45,9 +45,16 @@ export function convTranspose<A extends OpInput, B extends OpInput>(x: A, kernel
   const padding = checkPadding(options.padding ?? 'valid');
   const strides = perAxis(options.strides, spatial, 1, 'strides');
   const dilation = perAxis(options.dilationRate, spatial, 1, 'dilationRate');
-  const outputPadding = options.outputPadding === undefined || options.outputPadding === null ? null : Array.isArray(options.outputPadding) ? options.outputPadding : new Array<number>(spatial).fill(options.outputPadding);
+  const outputPadding =
+    options.outputPadding === undefined || options.outputPadding === null
+      ? null
+      : Array.isArray(options.outputPadding)
+        ? options.outputPadding
+        : new Array<number>(spatial).fill(options.outputPadding);
   if (outputPadding !== null && (outputPadding.length !== spatial || outputPadding.some((p, i) => !Number.isInteger(p) || p < 0 || p >= strides[i]))) {
-    throw new ValueError(`${where()}\`outputPadding\` must be ${spatial} non-negative integers, each strictly less than the corresponding stride (strides ${formatValue(strides)}), got ${formatValue(options.outputPadding)}`);
+    throw new ValueError(
+      `${where()}\`outputPadding\` must be ${spatial} non-negative integers, each strictly less than the corresponding stride (strides ${formatValue(strides)}), got ${formatValue(options.outputPadding)}`,
+    );
   }
   // perAxis gave one stride and one dilation per spatial axis, and outputPadding was checked to.
   type Triple = [number, number, number];
@@ -59,7 +66,9 @@ export function convTranspose<A extends OpInput, B extends OpInput>(x: A, kernel
   return applyOp(spec, [x, kernel], ([xShape, kShape]) => {
     if (xShape.length !== rank || kShape.length !== rank) {
       const axes = rank === 5 ? 'depth, height, width' : 'height, width';
-      throw new ShapeError(`${where()}conv_transpose expects an input of rank ${rank} [batch, ${axes}, channels] and a kernel of rank ${rank} [...window, filters, channels], got ${describe(xShape)} and ${describe(kShape)}`);
+      throw new ShapeError(
+        `${where()}conv_transpose expects an input of rank ${rank} [batch, ${axes}, channels] and a kernel of rank ${rank} [...window, filters, channels], got ${describe(xShape)} and ${describe(kShape)}`,
+      );
     }
     if (xShape[rank - 1] !== null && xShape[rank - 1] !== kShape[rank - 1]) {
       throw new ShapeError(`${where()}conv_transpose: the kernel expects ${kShape[rank - 1]} input channels, got an input of shape ${describe(xShape)}`);

@@ -16,7 +16,9 @@ export type DepthwiseConvOptions = Omit<ConvOptions, 'groups'>;
 export function depthwiseConv<A extends OpInput, B extends OpInput>(x: A, kernel: B, options: DepthwiseConvOptions = {}): OpResult2<A, B> {
   const [xShape, kShape] = [shapeOf(x), shapeOf(kernel)];
   if ((xShape.length !== 3 && xShape.length !== 4) || kShape.length !== xShape.length || kShape.some((d) => d === null)) {
-    throw new ShapeError(`${where()}depthwise_conv expects an input of rank 3 or 4 (channels last) and a kernel [...window, channels, multiplier] of the same rank, got ${describe(xShape)} and ${describe(kShape)}`);
+    throw new ShapeError(
+      `${where()}depthwise_conv expects an input of rank 3 or 4 (channels last) and a kernel [...window, channels, multiplier] of the same rank, got ${describe(xShape)} and ${describe(kShape)}`,
+    );
   }
   const k = kShape as number[];
   const [channels, multiplier] = k.slice(-2);

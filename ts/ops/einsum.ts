@@ -27,7 +27,12 @@ function parse(subscripts: string, count: number): { inputs: string[]; output: s
   if (![...inputs, rhs ?? ''].every((s) => /^[a-zA-Z]*$/.test(s))) throw fail('indices must be letters');
   // Without '->', the result keeps the indices that appear once, in alphabetical order (numpy).
   const letters = inputs.join('');
-  const output = rhs ?? [...new Set(letters)].filter((c) => letters.indexOf(c) === letters.lastIndexOf(c)).sort().join('');
+  const output =
+    rhs ??
+    [...new Set(letters)]
+      .filter((c) => letters.indexOf(c) === letters.lastIndexOf(c))
+      .sort()
+      .join('');
   for (const s of inputs) {
     if (new Set(s).size !== s.length) throw fail(`a repeated index within one operand (a diagonal or trace, '${s}') is not supported`);
   }
@@ -46,7 +51,10 @@ function reduceAndOrder(t: Term, keep: string, order?: string): Term {
     indices = [...indices].filter((c) => keep.includes(c)).join('');
   }
   if (order !== undefined && order !== indices) {
-    value = transpose(value, [...order].map((c) => indices.indexOf(c))) as OpInput;
+    value = transpose(
+      value,
+      [...order].map((c) => indices.indexOf(c)),
+    ) as OpInput;
     indices = order;
   }
   return { value, indices };
@@ -120,7 +128,12 @@ export function einsum<A extends OpInput>(subscripts: string, ...operands: A[]):
   let current = terms[0];
   for (let i = 1; i < terms.length; i++) {
     // Keep what the result or a later operand still needs.
-    const later = output + terms.slice(i + 1).map((t) => t.indices).join('');
+    const later =
+      output +
+      terms
+        .slice(i + 1)
+        .map((t) => t.indices)
+        .join('');
     const keep = [...new Set(current.indices + terms[i].indices)].filter((c) => later.includes(c)).join('');
     current = contractPair(current, terms[i], keep);
   }

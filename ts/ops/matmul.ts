@@ -23,7 +23,10 @@ function matrixProduct(a: OpInput, b: OpInput): OpInput {
 /** Swaps the last two axes. */
 function swapLast(x: OpInput): OpInput {
   const r = shapeOf(x).length;
-  return transpose(x, Array.from({ length: r }, (_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i))) as OpInput;
+  return transpose(
+    x,
+    Array.from({ length: r }, (_, i) => (i === r - 2 ? r - 1 : i === r - 1 ? r - 2 : i)),
+  ) as OpInput;
 }
 
 /**
@@ -34,7 +37,9 @@ export function matmul<A extends OpInput, B extends OpInput>(a: A, b: B): OpResu
   const [sa, sb] = [shapeOf(a), shapeOf(b)];
   const k = [sa[sa.length - 1], sb.length === 1 ? sb[0] : sb[sb.length - 2]];
   if (sa.length === 0 || sb.length === 0 || (k[0] !== null && k[1] !== null && k[0] !== k[1])) {
-    throw new ShapeError(`${where()}matmul cannot multiply shapes ${describe(sa)} and ${describe(sb)}: the last axis of the first (${k[0]}) must equal the ${sb.length === 1 ? 'length' : 'second-to-last axis'} of the second (${k[1]})`);
+    throw new ShapeError(
+      `${where()}matmul cannot multiply shapes ${describe(sa)} and ${describe(sb)}: the last axis of the first (${k[0]}) must equal the ${sb.length === 1 ? 'length' : 'second-to-last axis'} of the second (${k[1]})`,
+    );
   }
   if (sb.length === 1) return squeeze(matmul(a, expandDims(b, -1)) as OpInput, -1) as OpResult2<A, B>;
   if (sa.length === 1) return squeeze(matmul(expandDims(a, 0), b) as OpInput, -2) as OpResult2<A, B>;

@@ -42,7 +42,10 @@ export function where(): string {
 export function record(spec: OpSpec, inputs: SymbolicTensor[], shape: Shape): SymbolicTensor {
   // Strings never reach the engine: only the text and lookup layers read them, in JavaScript.
   const text = inputs.find((t) => t.dtype === 'string');
-  if (text) throw new ValueError(`${where()}the op '${spec.op}' cannot take the string tensor ${text.toString()}: strings stay in JavaScript, where only a TextVectorization, StringLookup or Hashing layer reads them; apply one of those to the string Input first`);
+  if (text)
+    throw new ValueError(
+      `${where()}the op '${spec.op}' cannot take the string tensor ${text.toString()}: strings stay in JavaScript, where only a TextVectorization, StringLookup or Hashing layer reads them; apply one of those to the string Input first`,
+    );
   return new SymbolicTensor(shape, spec, inputs, currentLayerName() ?? spec.op);
 }
 
@@ -76,7 +79,15 @@ export function applyOp(spec: OpSpec, args: OpInput[], outputShape: (shapes: Sha
   }
   const inputs = args.map(concrete);
   outputShape(inputs.map((t) => t.shape));
-  return new Tensor(callNative(() => native.runOp(JSON.stringify(spec), inputs.map((t) => t.handle), currentLayerName() ?? spec.op)));
+  return new Tensor(
+    callNative(() =>
+      native.runOp(
+        JSON.stringify(spec),
+        inputs.map((t) => t.handle),
+        currentLayerName() ?? spec.op,
+      ),
+    ),
+  );
 }
 
 /** The shape of a concrete or symbolic op argument. */

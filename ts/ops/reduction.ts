@@ -6,7 +6,7 @@ import { ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
 import type { OpInput, OpResult } from '../ops.js';
 import { add, exp, log, sub } from '../ops.js';
-import { type Shape, SymbolicTensor } from '../symbolic.js';
+import type { Shape, SymbolicTensor } from '../symbolic.js';
 import { Tensor } from '../tensor.js';
 import { applyOp, concrete, describe, isSymbolic, record, shapeOf, symbolic, where } from './recording.js';
 import { reshapeTo, squeeze } from './reshaping.js';
@@ -83,7 +83,12 @@ function argReduce<A extends OpInput>(fn: 'max' | 'min', x: A, axis: number, kee
   if (axis === null || Array.isArray(axis)) throw new ValueError(`${where()}${name}: axis must be one integer, got ${formatValue(axis)}`);
   const a = resolveAxes(axis, rank, name)![0];
   const y = applyOp({ op: 'arg_reduce', function: fn, axis: a }, [x], ([s]) => s.filter((_, i) => i !== a));
-  const kept = keepDims ? reshapeTo(y, Array.from({ length: rank }, (_, i) => (i === a ? 1 : { from: i < a ? i : i - 1 }))) : y;
+  const kept = keepDims
+    ? reshapeTo(
+        y,
+        Array.from({ length: rank }, (_, i) => (i === a ? 1 : { from: i < a ? i : i - 1 })),
+      )
+    : y;
   return (kept instanceof Tensor ? kept.astype('int32') : kept) as OpResult<A>;
 }
 

@@ -66,7 +66,10 @@ export function repeat<A extends OpInput>(x: A, repeats: number, axis: number): 
   if (!Number.isInteger(repeats) || repeats <= 0) throw new ValueError(`${where()}repeat: repeats must be a positive integer, got ${formatValue(repeats)}`);
   const rank = shapeOf(x).length;
   const a = normalizeAxis(axis, rank, 'repeat');
-  return repeatAxes(x, Array.from({ length: rank }, (_, i) => (i === a ? repeats : 1)));
+  return repeatAxes(
+    x,
+    Array.from({ length: rank }, (_, i) => (i === a ? repeats : 1)),
+  );
 }
 
 /**

@@ -5,7 +5,7 @@ import type { NativeGradientApplier } from '../../native.cjs';
 import { ValueError } from '../errors.js';
 import { callNative, native } from '../native.js';
 import type * as schema from '../native_schema.js';
-import { Tensor, toTensor, type TensorLike } from '../tensor.js';
+import { type Tensor, toTensor, type TensorLike } from '../tensor.js';
 import { describeValue } from '../utils/options.js';
 import { Variable } from '../variable.js';
 
@@ -47,13 +47,21 @@ export class GradientApplier {
       else kept.push([toTensor(g, 'float32'), v]);
     });
     if (kept.length === 0) throw new ValueError(`${where}: no gradients provided for any variable (${missing.join(', ') || 'an empty list'})`);
-    if (missing.length > 0) process.emitWarning(`Gradients do not exist for variables ${JSON.stringify(missing)} when minimizing the loss. If using \`model.compile()\`, did you forget to provide a \`loss\` argument?`);
+    if (missing.length > 0)
+      process.emitWarning(`Gradients do not exist for variables ${JSON.stringify(missing)} when minimizing the loss. If using \`model.compile()\`, did you forget to provide a \`loss\` argument?`);
     kept.forEach(([g, v], i) => {
       if (g.shape.join(',') !== v.shape.join(',')) {
         throw new ValueError(`${where}: gradient ${i} has shape [${g.shape.join(', ')}] but variable "${v.path}" has shape [${v.shape.join(', ')}]`);
       }
     });
     const constraints: (schema.Constraint | null)[] = kept.map(([, v]) => v.constraint?.spec() ?? null);
-    callNative(() => this.handle.apply(kept.map(([, v]) => v.handle), kept.map(([g]) => g.handle), learningRate, JSON.stringify(constraints)));
+    callNative(() =>
+      this.handle.apply(
+        kept.map(([, v]) => v.handle),
+        kept.map(([g]) => g.handle),
+        learningRate,
+        JSON.stringify(constraints),
+      ),
+    );
   }
 }

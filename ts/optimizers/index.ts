@@ -45,7 +45,11 @@ export function getOptimizer(identifier: string | Optimizer): Optimizer {
   if (identifier instanceof Optimizer) return identifier;
   const make = typeof identifier === 'string' ? BY_NAME[identifier.toLowerCase()] : undefined;
   if (!make) {
-    throw new ValueError(`Could not interpret optimizer identifier: ${typeof identifier === 'string' ? `'${identifier}'` : describeValue(identifier)}. Valid optimizers: ${Object.keys(BY_NAME).map((k) => `'${k}'`).join(', ')}`);
+    throw new ValueError(
+      `Could not interpret optimizer identifier: ${typeof identifier === 'string' ? `'${identifier}'` : describeValue(identifier)}. Valid optimizers: ${Object.keys(BY_NAME)
+        .map((k) => `'${k}'`)
+        .join(', ')}`,
+    );
   }
   return make();
 }

@@ -106,8 +106,12 @@ export class Axes {
     readonly frame: Frame,
     private readonly options: AxesOptions,
   ) {
-    this.x = scaleLinear().domain(options.xDomain).range([frame.left, frame.left + frame.width]);
-    this.y = scaleLinear().domain(options.yDomain).range([frame.top + frame.height, frame.top]);
+    this.x = scaleLinear()
+      .domain(options.xDomain)
+      .range([frame.left, frame.left + frame.width]);
+    this.y = scaleLinear()
+      .domain(options.yDomain)
+      .range([frame.top + frame.height, frame.top]);
   }
 
   /** Elements drawn inside the frame, under the lines (image cells, for instance). */

@@ -11,7 +11,9 @@ export function colorBar(frame: Frame, low: number, high: number, colorAt: (t: n
   const definition = element('linearGradient', { id, x1: 0, y1: 0, x2: 0, y2: 1 }, stops);
   const { left, top, width, height } = frame;
   const elements = [element('rect', { x: left, y: top, width, height, fill: `url(#${id})`, stroke: '#000000', 'stroke-width': 1 })];
-  const scale = scaleLinear().domain([low, high === low ? low + 1 : high]).range([top + height, top]);
+  const scale = scaleLinear()
+    .domain([low, high === low ? low + 1 : high])
+    .range([top + height, top]);
   const format = scale.tickFormat(6);
   for (const value of scale.ticks(6)) {
     const y = scale(value);

@@ -54,7 +54,15 @@ function normalized(matrix: number[][], how: ConfusionMatrixPlotOptions['normali
   if (how === undefined || how === null) return matrix;
   const n = matrix.length;
   const divide = (value: number, total: number) => (total === 0 ? 0 : value / total);
-  if (how === 'true') return matrix.map((row) => row.map((v) => divide(v, row.reduce((a, b) => a + b, 0))));
+  if (how === 'true')
+    return matrix.map((row) =>
+      row.map((v) =>
+        divide(
+          v,
+          row.reduce((a, b) => a + b, 0),
+        ),
+      ),
+    );
   if (how === 'pred') {
     const columns = Array.from({ length: n }, (_, j) => matrix.reduce((sum, row) => sum + row[j], 0));
     return matrix.map((row) => row.map((v, j) => divide(v, columns[j])));

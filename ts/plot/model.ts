@@ -116,7 +116,9 @@ export async function model(model: Model, file: string, options: ModelPlotOption
     if (rows.length > 0) drawn.push(element('line', { x1: left, y1: top + ROW, x2: left + box.width, y2: top + ROW, stroke: BORDER, 'stroke-width': 1 }));
   });
   const size = layout.graph();
-  const arrow = element('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto' }, [element('path', { d: 'M0,0 L10,5 L0,10 z', fill: BORDER })]);
+  const arrow = element('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto' }, [
+    element('path', { d: 'M0,0 L10,5 L0,10 z', fill: BORDER }),
+  ]);
   const figure = await saveFigure({ width: Math.ceil(size.width ?? 0), height: Math.ceil(size.height ?? 0), axes: [], extra: drawn, definitions: [arrow] }, file, caller);
   return { ...figure, boxes };
 }

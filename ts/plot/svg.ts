@@ -38,11 +38,11 @@ export function svgDocument(width: number, height: number, children: string[], d
   const defs = definitions.length > 0 ? [element('defs', {}, definitions)] : [];
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    element(
-      'svg',
-      { xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': FONT_FAMILY },
-      [...defs, element('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }), ...children],
-    ) +
+    element('svg', { xmlns: 'http://www.w3.org/2000/svg', width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': FONT_FAMILY }, [
+      ...defs,
+      element('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }),
+      ...children,
+    ]) +
     '\n'
   );
 }

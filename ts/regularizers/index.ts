@@ -49,7 +49,9 @@ export function get(identifier: RegularizerIdentifier | null | undefined): Regul
   const [name, config] = typeof identifier === 'string' ? [identifier, {}] : [identifier.className, identifier.config ?? {}];
   const make = typeof name === 'string' ? CLASSES[snakeCase(name)] : undefined;
   if (!make) {
-    throw new ValueError(`Could not interpret regularizer identifier: ${typeof identifier === 'string' ? `'${identifier}'` : JSON.stringify(identifier)}. Valid names: 'l1', 'l2', 'l1_l2' (or an instance of kiln.regularizers.Regularizer, or a function)`);
+    throw new ValueError(
+      `Could not interpret regularizer identifier: ${typeof identifier === 'string' ? `'${identifier}'` : JSON.stringify(identifier)}. Valid names: 'l1', 'l2', 'l1_l2' (or an instance of kiln.regularizers.Regularizer, or a function)`,
+    );
   }
   return make(config);
 }

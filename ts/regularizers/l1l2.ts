@@ -55,7 +55,7 @@ export class L1 extends Regularizer {
   constructor(l1: number | { l1?: number } = 0.01) {
     super();
     if (typeof l1 === 'object') checkOptionNames('L1', l1, ['l1']);
-    this.l1 = factor(typeof l1 === 'object' && l1 !== null ? l1.l1 ?? 0.01 : l1, 'l1');
+    this.l1 = factor(typeof l1 === 'object' && l1 !== null ? (l1.l1 ?? 0.01) : l1, 'l1');
   }
 
   call(x: RegularizerInput): RegularizerInput {
@@ -75,7 +75,7 @@ export class L2 extends Regularizer {
   constructor(l2: number | { l2?: number } = 0.01) {
     super();
     if (typeof l2 === 'object') checkOptionNames('L2', l2, ['l2']);
-    this.l2 = factor(typeof l2 === 'object' && l2 !== null ? l2.l2 ?? 0.01 : l2, 'l2');
+    this.l2 = factor(typeof l2 === 'object' && l2 !== null ? (l2.l2 ?? 0.01) : l2, 'l2');
   }
 
   call(x: RegularizerInput): RegularizerInput {

@@ -14,7 +14,9 @@ const BASE_FIELDS = new Set(['name', 'iterations', 'weightDecay', 'clipnorm', 'c
 
 /** An optimizer's constructor options: the base ones plus the rule's own public fields. */
 export function optimizerConfig(optimizer: Optimizer): Config {
-  const own = Object.entries(optimizer).filter(([key, value]) => !BASE_FIELDS.has(key) && !key.startsWith('_') && (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string'));
+  const own = Object.entries(optimizer).filter(
+    ([key, value]) => !BASE_FIELDS.has(key) && !key.startsWith('_') && (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string'),
+  );
   return {
     name: optimizer.name,
     learningRate: optimizer.learningRate,
@@ -46,13 +48,14 @@ function serializeLoss(loss: string | Loss | LossFunction): unknown {
 /** Keras' compile_config for a model compiled with `args`. */
 export function compileConfig(args: CompileArgs, optimizer: Optimizer): Config {
   const given = args.loss;
-  const loss = given === undefined
-    ? null
-    : Array.isArray(given)
-    ? given.map(serializeLoss)
-    : typeof given === 'string' || given instanceof Loss
-      ? serializeLoss(given)
-      : Object.fromEntries(Object.entries(given).map(([name, l]) => [name, serializeLoss(l)]));
+  const loss =
+    given === undefined
+      ? null
+      : Array.isArray(given)
+        ? given.map(serializeLoss)
+        : typeof given === 'string' || given instanceof Loss
+          ? serializeLoss(given)
+          : Object.fromEntries(Object.entries(given).map(([name, l]) => [name, serializeLoss(l)]));
   return {
     optimizer: serializeOptimizer(optimizer),
     loss,
@@ -98,7 +101,13 @@ export function compileFromKeras(model: Model, config: unknown, file: string): b
     console.warn(`${file}: the model was compiled in Keras without a loss; it is loaded uncompiled (predict works; call compile() with a loss to train it)`);
     return false;
   }
-  model.compile(compileArgsFromKeras(config, model.outputs.map((t) => t.sourceLayer?.name ?? ''), file));
+  model.compile(
+    compileArgsFromKeras(
+      config,
+      model.outputs.map((t) => t.sourceLayer?.name ?? ''),
+      file,
+    ),
+  );
   return true;
 }
 

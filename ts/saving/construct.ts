@@ -23,7 +23,14 @@ function constructorParameters(cls: SerializableClass): string[] {
       }
     }
     const list = source.slice(source.indexOf('(', start) + 1, end);
-    return splitTopLevel(list).map((p) => p.replace(/=.*$/s, '').replace(/^\s*\.\.\./, '').trim()).filter((p) => /^[A-Za-z_$][\w$]*$/.test(p));
+    return splitTopLevel(list)
+      .map((p) =>
+        p
+          .replace(/=.*$/s, '')
+          .replace(/^\s*\.\.\./, '')
+          .trim(),
+      )
+      .filter((p) => /^[A-Za-z_$][\w$]*$/.test(p));
   }
   return [];
 }

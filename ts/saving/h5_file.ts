@@ -171,7 +171,9 @@ export class H5FileReader implements H5Reader {
       }
       this.decodedBytes += count * meta.size;
       if (this.decodedBytes > this.size * MAX_COMPRESSION_RATIO) {
-        throw new FileFormatError(`${this.what}: its datasets decode to more than ${this.size * MAX_COMPRESSION_RATIO} bytes, more than the ${this.size}-byte file can hold (one dataset linked many times?)`);
+        throw new FileFormatError(
+          `${this.what}: its datasets decode to more than ${this.size * MAX_COMPRESSION_RATIO} bytes, more than the ${this.size}-byte file can hold (one dataset linked many times?)`,
+        );
       }
       const raw = dataset.value;
       const values = new Float32Array(count);

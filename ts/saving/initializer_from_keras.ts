@@ -16,13 +16,26 @@ const WITH_SETTINGS: Record<string, (config: Config) => Initializer | undefined>
   VarianceScaling: ({ scale = 1, mode = 'fan_in', distribution = 'truncated_normal' }) => {
     // Keras reads 'normal' as truncated_normal.
     const kind = distribution === 'normal' ? 'truncated_normal' : distribution;
-    if (typeof scale !== 'number' || !(scale > 0) || !['fan_in', 'fan_out', 'fan_avg'].includes(mode as string) || !['uniform', 'truncated_normal', 'untruncated_normal'].includes(kind as string)) return undefined;
+    if (typeof scale !== 'number' || !(scale > 0) || !['fan_in', 'fan_out', 'fan_avg'].includes(mode as string) || !['uniform', 'truncated_normal', 'untruncated_normal'].includes(kind as string))
+      return undefined;
     return varianceScaling(scale, mode as 'fan_in', kind as 'uniform');
   },
-  Constant: ({ value }) => (shape) => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(number(value, 0)), shape),
-  RandomNormal: ({ mean, stddev }) => (shape) => random.normal(shape, number(mean, 0), number(stddev, 0.05)),
-  RandomUniform: ({ minval, maxval }) => (shape) => random.uniform(shape, number(minval, -0.05), number(maxval, 0.05)),
-  TruncatedNormal: ({ mean, stddev }) => (shape) => random.truncatedNormal(shape, number(mean, 0), number(stddev, 0.05)),
+  Constant:
+    ({ value }) =>
+    (shape) =>
+      tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(number(value, 0)), shape),
+  RandomNormal:
+    ({ mean, stddev }) =>
+    (shape) =>
+      random.normal(shape, number(mean, 0), number(stddev, 0.05)),
+  RandomUniform:
+    ({ minval, maxval }) =>
+    (shape) =>
+      random.uniform(shape, number(minval, -0.05), number(maxval, 0.05)),
+  TruncatedNormal:
+    ({ mean, stddev }) =>
+    (shape) =>
+      random.truncatedNormal(shape, number(mean, 0), number(stddev, 0.05)),
 };
 
 /** The kiln initializer of a serialised Keras initializer (class name and config). */

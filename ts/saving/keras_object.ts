@@ -189,7 +189,9 @@ function fromKerasValue(key: string, value: unknown, owner: string): unknown {
 
 /** What kind of object a nested config holds, from its module or the option that holds it. */
 function kindOfObject(key: string, object: KerasObject): ObjectKind {
-  const byModule = Object.entries(MODULES).sort((a, b) => b[1].length - a[1].length).find(([, module]) => object.module === module || object.module?.startsWith(`${module}.`));
+  const byModule = Object.entries(MODULES)
+    .sort((a, b) => b[1].length - a[1].length)
+    .find(([, module]) => object.module === module || object.module?.startsWith(`${module}.`));
   if (byModule) return byModule[0] as ObjectKind;
   if (key === 'learning_rate') return 'schedule';
   if (key === 'loss') return 'loss';

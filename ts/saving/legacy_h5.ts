@@ -43,7 +43,11 @@ function fullLossNames(loss: unknown): unknown {
 function writeLayerWeights(writer: H5Writer, model: Model): void {
   // Keras matches stored layers to its own by position, in its order of model.layers.
   const layers = model.layers;
-  writer.setAttribute('model_weights', 'layer_names', layers.map((l) => l.name));
+  writer.setAttribute(
+    'model_weights',
+    'layer_names',
+    layers.map((l) => l.name),
+  );
   writer.setAttribute('model_weights', 'backend', 'kiln');
   writer.setAttribute('model_weights', 'keras_version', KERAS_FORMAT_VERSION);
   for (const layer of layers) {
@@ -71,7 +75,10 @@ function writeOptimizerWeights(writer: H5Writer, model: Model, state: OptimizerS
 export async function saveLegacyH5(model: Model, target: string): Promise<void> {
   // The legacy format has no assets: a vocabulary learnt by adapt() would be lost.
   const assets = Object.keys(modelAssets(model));
-  if (assets.length > 0) throw new ValueError(`model.save('${target}'): the legacy .h5 format cannot keep the vocabulary learnt by adapt() (${assets.map((a) => a.replace(/^assets\//, '')).join(', ')}); save as .keras, which keeps it in its assets as Keras does`);
+  if (assets.length > 0)
+    throw new ValueError(
+      `model.save('${target}'): the legacy .h5 format cannot keep the vocabulary learnt by adapt() (${assets.map((a) => a.replace(/^assets\//, '')).join(', ')}); save as .keras, which keeps it in its assets as Keras does`,
+    );
   const config = modelConfig(model);
   await writeAtomically(target, async (temporary) => {
     const writer = await H5Writer.create(temporary);
@@ -127,7 +134,11 @@ export function readLegacyLayerWeights(reader: H5Reader, model: Model, group: st
   const assignments = model.layers.map((layer) => {
     if (!byName.has(layer.name)) return () => {};
     const names = byName.get(layer.name) as string[];
-    return assignLayerWeights(layer, names.map((n) => reader.readTensor(`${prefix}${layer.name}/${n}`)), reader.what);
+    return assignLayerWeights(
+      layer,
+      names.map((n) => reader.readTensor(`${prefix}${layer.name}/${n}`)),
+      reader.what,
+    );
   });
   return () => assignments.forEach((assign) => assign());
 }

@@ -26,10 +26,17 @@ export function readLegacyLayerWeightsByOrder(reader: H5Reader, model: Model, gr
   const assignments = saved.map(([name, weightNames], k) => {
     const layer = layers[k];
     if (weightNames.length !== layer.weights.length) {
-      throw new FileFormatError(`${reader.what}: Weight count mismatch for layer #${k} (named ${layer.name} in the current model, ${name} in the save file). Layer expects ${layer.weights.length} weight(s). Received ${weightNames.length} saved weight(s)`);
+      throw new FileFormatError(
+        `${reader.what}: Weight count mismatch for layer #${k} (named ${layer.name} in the current model, ${name} in the save file). Layer expects ${layer.weights.length} weight(s). Received ${weightNames.length} saved weight(s)`,
+      );
     }
     const prefix = `${group}/${name}`;
-    return checkedAssignment(reader, layer, k, weightNames.map((w) => reader.readTensor(`${prefix}/${w}`)));
+    return checkedAssignment(
+      reader,
+      layer,
+      k,
+      weightNames.map((w) => reader.readTensor(`${prefix}/${w}`)),
+    );
   });
   return () => assignments.forEach((assign) => assign());
 }
@@ -39,7 +46,9 @@ function checkedAssignment(reader: H5Reader, layer: Layer, k: number, values: St
   values.forEach((value, i) => {
     const expected = weights[i].shape;
     if (value.shape.length !== expected.length || value.shape.some((d, axis) => d !== expected[axis])) {
-      throw new FileFormatError(`${reader.what}: Shape mismatch in layer #${k} (named ${layer.name}) for weight ${weights[i].path}. Weight expects shape [${expected.join(', ')}]. Received saved weight with shape [${value.shape.join(', ')}]`);
+      throw new FileFormatError(
+        `${reader.what}: Shape mismatch in layer #${k} (named ${layer.name}) for weight ${weights[i].path}. Weight expects shape [${expected.join(', ')}]. Received saved weight with shape [${value.shape.join(', ')}]`,
+      );
     }
   });
   return () => values.forEach((value, i) => weights[i].assign(tensor(value.values, value.shape)));

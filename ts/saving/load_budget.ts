@@ -31,8 +31,6 @@ export function chargeWeight(shape: readonly number[], name: string): void {
   const bytes = shape.reduce((a, b) => a * b, 1) * 4;
   current.remaining -= bytes;
   if (current.remaining < 0) {
-    throw new FileFormatError(
-      `${current.file}: its config makes weight '${name}' of shape [${shape.join(', ')}] (${bytes} bytes), beyond the ${current.total} bytes its weights file can hold`,
-    );
+    throw new FileFormatError(`${current.file}: its config makes weight '${name}' of shape [${shape.join(', ')}] (${bytes} bytes), beyond the ${current.total} bytes its weights file can hold`);
   }
 }

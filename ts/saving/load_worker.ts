@@ -10,10 +10,7 @@ import { readRegularFile } from './regular_file.js';
 import { temporaryDirectory } from './temporary_directory.js';
 import { readZip } from './zip_archive.js';
 
-export type LoadRequest =
-  | { op: 'unzip'; file: string; wanted: string[] }
-  | { op: 'h5File'; file: string; what: string }
-  | { op: 'h5Bytes'; bytes: Uint8Array; what: string };
+export type LoadRequest = { op: 'unzip'; file: string; wanted: string[] } | { op: 'h5File'; file: string; what: string } | { op: 'h5Bytes'; bytes: Uint8Array; what: string };
 
 export type LoadReply = { ok: true; result: unknown } | { ok: false; error: { name: string; message: string; code: string | undefined } };
 

@@ -55,7 +55,14 @@ function functionalConfig(model: Model): Config {
   const { layers, calls } = layerGraph(model.inputs, model.outputs);
   // A call with several outputs (a model, a recurrent layer's states) is one node: its tensors
   // share the call and differ by tensor index.
-  const nodesOf = (layer: Layer) => [...new Set(calls.get(layer)!.map((t) => t.layerCall).filter((c) => c !== undefined))];
+  const nodesOf = (layer: Layer) => [
+    ...new Set(
+      calls
+        .get(layer)!
+        .map((t) => t.layerCall)
+        .filter((c) => c !== undefined),
+    ),
+  ];
   const history = (t: SymbolicTensor) => {
     const layer = producer(t);
     return t.layerCall ? [layer.name, nodesOf(layer).indexOf(t.layerCall), t.tensorIndex ?? 0] : [layer.name, 0, 0];
@@ -63,7 +70,10 @@ function functionalConfig(model: Model): Config {
   const reference = (t: SymbolicTensor) => ({ class_name: '__keras_tensor__', config: { shape: t.shape, dtype: t.dtype, keras_history: history(t) } });
   const layerConfigs = layers.map((layer) => {
     const own = nodesOf(layer);
-    const object = layerObject(layer, own[0]?.inputs.map((t) => t.shape));
+    const object = layerObject(
+      layer,
+      own[0]?.inputs.map((t) => t.shape),
+    );
     object.name = layer.name;
     object.inbound_nodes = own.map((call) => {
       const { inputs, listInput } = call;

@@ -142,7 +142,10 @@ function functionalFromKeras(config: Config, what: string): Model {
     } else {
       const nodes = spec.inbound_nodes;
       if (!Array.isArray(nodes)) throw new FileFormatError(`${what}: layer '${name}' has no \`inbound_nodes\` list`);
-      pending.set(name, nodes.map((n) => parseNode(n, `${what}, layer '${name}'`, layer instanceof KerasOperation)));
+      pending.set(
+        name,
+        nodes.map((n) => parseNode(n, `${what}, layer '${name}'`, layer instanceof KerasOperation)),
+      );
       outputs.set(name, []);
     }
   }

@@ -17,9 +17,7 @@ export function temporaryDirectory(purpose: string): string {
     return fs.mkdtempSync(path.join(base, `${PREFIX}${process.pid}-`));
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'error';
-    throw new FileFormatError(
-      `Cannot create a temporary folder in ${base} (the system temporary directory; set TMPDIR to change it) for ${purpose}: ${code}: ${(error as Error).message}`,
-    );
+    throw new FileFormatError(`Cannot create a temporary folder in ${base} (the system temporary directory; set TMPDIR to change it) for ${purpose}: ${code}: ${(error as Error).message}`);
   }
 }
 

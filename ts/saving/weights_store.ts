@@ -53,9 +53,17 @@ function assignVariables(layer: { name: string }, weights: Variable[], stored: S
     // Variables are stored by position: name the ones past the end of the shorter list.
     const detail =
       stored.length < weights.length
-        ? `missing: ${weights.slice(stored.length).map((w) => `'${w.name}' (shape [${w.shape.join(', ')}])`).join(', ')}`
-        : `unexpected: ${stored.slice(weights.length).map((s, i) => `variable ${weights.length + i} (shape [${s.shape.join(', ')}])`).join(', ')}`;
-    throw new FileFormatError(`${what}: layer '${layer.name}' expected ${weights.length} variables, but received ${stored.length} variables during loading (${detail}). Expected: [${weights.map((w) => `${w.name} [${w.shape.join(', ')}]`).join(', ')}]`);
+        ? `missing: ${weights
+            .slice(stored.length)
+            .map((w) => `'${w.name}' (shape [${w.shape.join(', ')}])`)
+            .join(', ')}`
+        : `unexpected: ${stored
+            .slice(weights.length)
+            .map((s, i) => `variable ${weights.length + i} (shape [${s.shape.join(', ')}])`)
+            .join(', ')}`;
+    throw new FileFormatError(
+      `${what}: layer '${layer.name}' expected ${weights.length} variables, but received ${stored.length} variables during loading (${detail}). Expected: [${weights.map((w) => `${w.name} [${w.shape.join(', ')}]`).join(', ')}]`,
+    );
   }
   stored.forEach((s, i) => {
     const expected = weights[i].shape;

@@ -60,10 +60,13 @@ export class DynamicBatcher {
       void this.runBatch();
     } else {
       const waited = performance.now() - this.queue[0].queuedAt;
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        if (!this.running) void this.runBatch();
-      }, Math.max(0, this.options.batchTimeoutMs - waited));
+      this.timer ??= setTimeout(
+        () => {
+          this.timer = undefined;
+          if (!this.running) void this.runBatch();
+        },
+        Math.max(0, this.options.batchTimeoutMs - waited),
+      );
     }
   }
 
@@ -97,10 +100,12 @@ export class DynamicBatcher {
       const outputs = await this.predictor.predict(joined, count);
       let start = 0;
       for (const p of batch) {
-        p.resolve(outputs.map((data, o) => {
-          const size = sampleSize(this.predictor.outputs[o].shape);
-          return data.subarray(start * size, (start + p.count) * size);
-        }));
+        p.resolve(
+          outputs.map((data, o) => {
+            const size = sampleSize(this.predictor.outputs[o].shape);
+            return data.subarray(start * size, (start + p.count) * size);
+          }),
+        );
         start += p.count;
       }
     } catch (error) {

@@ -17,12 +17,7 @@ class Histogram {
   }
 
   lines(name: string): string[] {
-    return [
-      ...this.bounds.map((bound, i) => `${name}_bucket{le="${bound}"} ${this.counts[i]}`),
-      `${name}_bucket{le="+Inf"} ${this.count}`,
-      `${name}_sum ${this.sum}`,
-      `${name}_count ${this.count}`,
-    ];
+    return [...this.bounds.map((bound, i) => `${name}_bucket{le="${bound}"} ${this.counts[i]}`), `${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${this.sum}`, `${name}_count ${this.count}`];
   }
 }
 
@@ -68,7 +63,7 @@ export class ServerMetrics {
       '# HELP kiln_serving_requests_total HTTP requests answered, by route and status code.',
       '# TYPE kiln_serving_requests_total counter',
       ...[...this.requests].map(([labels, n]) => `kiln_serving_requests_total{${model},${labels}} ${n}`),
-      '# HELP kiln_serving_request_duration_seconds Time from a predict request\'s arrival to its reply.',
+      "# HELP kiln_serving_request_duration_seconds Time from a predict request's arrival to its reply.",
       '# TYPE kiln_serving_request_duration_seconds histogram',
       ...this.latency.lines('kiln_serving_request_duration_seconds').map(withModel),
       '# HELP kiln_serving_batch_size Samples in each batch the model ran.',

@@ -27,9 +27,7 @@ export const sampleSize = (shape: readonly number[]): number => shape.reduce((a,
 function sampleShape(model: Model, kind: 'input' | 'output', name: string, shape: ReadonlyArray<number | null>): number[] {
   const dims = shape.slice(1);
   if (dims.some((d) => d === null)) {
-    throw new ValueError(
-      `serving model "${model.name}": ${kind} "${name}" has shape [${shape.map(String).join(', ')}]; serving needs a fixed size on every axis but the batch axis`,
-    );
+    throw new ValueError(`serving model "${model.name}": ${kind} "${name}" has shape [${shape.map(String).join(', ')}]; serving needs a fixed size on every axis but the batch axis`);
   }
   return dims as number[];
 }
@@ -37,7 +35,10 @@ function sampleShape(model: Model, kind: 'input' | 'output', name: string, shape
 /** A kiln model as a Predictor; refuses models whose samples have no fixed shape. */
 export function kilnPredictor(model: Model): Predictor {
   const text = model.inputs.find((t) => t.dtype === 'string');
-  if (text) throw new ValueError(`serving model "${model.name}": input "${text.name}" takes strings, and the server takes float32 tensors only; serve a model that starts from the ids (its layers after the TextVectorization or StringLookup) and apply that layer before sending`);
+  if (text)
+    throw new ValueError(
+      `serving model "${model.name}": input "${text.name}" takes strings, and the server takes float32 tensors only; serve a model that starts from the ids (its layers after the TextVectorization or StringLookup) and apply that layer before sending`,
+    );
   const inputs = model.inputs.map((t) => ({ name: t.name, shape: sampleShape(model, 'input', t.name, t.shape) }));
   const outputs = model.outputs.map((t) => ({ name: t.name, shape: sampleShape(model, 'output', t.name, t.shape) }));
   return {

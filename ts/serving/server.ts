@@ -159,7 +159,9 @@ export async function startServer(predictor: Predictor, options: ServeOptions = 
     const path = (request.url ?? '/').split('?')[0];
     const name = routeName(path);
     if (name === undefined) {
-      const known = path.startsWith('/v1/models/') ? `this server serves the model "${modelName}"` : `routes: POST ${modelPath}:predict, GET ${modelPath}, GET ${modelPath}/metadata, /healthz, /readyz, /metrics`;
+      const known = path.startsWith('/v1/models/')
+        ? `this server serves the model "${modelName}"`
+        : `routes: POST ${modelPath}:predict, GET ${modelPath}, GET ${modelPath}/metadata, /healthz, /readyz, /metrics`;
       return ['other', json(response, 404, { error: `not found; ${known}` })];
     }
     if (name === 'predict') {

@@ -63,5 +63,7 @@ export class EpochIterator {
 }
 
 function ranOutWarning(): void {
-  process.emitWarning('Your input ran out of data; interrupting training. Make sure that your dataset or generator can generate at least `stepsPerEpoch * epochs` batches. You may need to use the `.repeat()` function when building your dataset.');
+  process.emitWarning(
+    'Your input ran out of data; interrupting training. Make sure that your dataset or generator can generate at least `stepsPerEpoch * epochs` batches. You may need to use the `.repeat()` function when building your dataset.',
+  );
 }

@@ -1,7 +1,7 @@
 // fit's and evaluate's options around the data: sample and class weights, and the validation
 // frequency.
 import { ValueError } from '../errors.js';
-import { Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
+import { type Tensor, tensor, toTensor, type TensorLike } from '../tensor.js';
 
 /** Keras' `class_weight`: a weight per class index, for the loss of that class's samples. */
 export type ClassWeight = Record<number, number>;

@@ -12,7 +12,13 @@ import { Tensor } from '../tensor.js';
 export function inferenceEngine(inputs: SymbolicTensor[], outputs: SymbolicTensor[]): NativeEngine {
   const { graph, variables } = buildGraphSpec(inputs, outputs);
   const spec: schema.EngineSpec = { graph, trainable: variables.map(() => false), optimizer: null };
-  return callNative(() => new native.NativeEngine(JSON.stringify(spec), variables.map((v) => v.handle)));
+  return callNative(
+    () =>
+      new native.NativeEngine(
+        JSON.stringify(spec),
+        variables.map((v) => v.handle),
+      ),
+  );
 }
 
 /** The outputs on all of `xs` as one batch, computed now (the engine checks their shapes and keeps a plan per shape). */
@@ -50,7 +56,12 @@ function noteQuickRun(): void {
  */
 export async function predictNowIfQuick(engine: NativeEngine, xs: Tensor[], batchSize: number): Promise<Tensor[] | undefined> {
   if (quickRunsThisTurn >= QUICK_RUNS_PER_TURN) await new Promise<void>((resolve) => setImmediate(resolve));
-  const handles = callNative(() => engine.predictIfQuick(xs.map((t) => t.handle), batchSize));
+  const handles = callNative(() =>
+    engine.predictIfQuick(
+      xs.map((t) => t.handle),
+      batchSize,
+    ),
+  );
   if (!handles) return undefined;
   noteQuickRun();
   return handles.map((h) => new Tensor(h));

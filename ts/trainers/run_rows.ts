@@ -1,6 +1,6 @@
 // predict's view of a run: the rows it covers, and the outputs of its runs joined.
 import { typedArrayFor } from '../data/element.js';
-import { Tensor, tensor } from '../tensor.js';
+import { type Tensor, tensor } from '../tensor.js';
 import type { BatchRun } from './data_adapters/index.js';
 
 /** Joins batches of outputs along the first axis on the host (one copy). */

@@ -28,8 +28,16 @@ import { callbacksForThisRank, printsProgress } from '../distribution/rank_callb
 import { Progbar } from '../utils/progbar.js';
 import { INFINITE_CARDINALITY } from '../data/dataset.js';
 import {
-  ArrayDataAdapter, asDataset, type BatchConverter, type BatchStream, type DataAdapter, DatasetAdapter, type EngineData,
-  isBatchStream, streamKind, unpackBatch,
+  ArrayDataAdapter,
+  asDataset,
+  type BatchConverter,
+  type BatchStream,
+  type DataAdapter,
+  DatasetAdapter,
+  type EngineData,
+  isBatchStream,
+  streamKind,
+  unpackBatch,
 } from './data_adapters/index.js';
 import { EpochIterator } from './epoch_iterator.js';
 import { inferenceEngine, predictNowIfQuick, predictOnBatchNow } from './inference_engine.js';
@@ -38,8 +46,19 @@ import { logNames, RunningLogs } from './running_logs.js';
 import { concatRows, runRows } from './run_rows.js';
 import { checkStepLogs, type StepData, stepBatch } from './step_data.js';
 import {
-  checkCompileArgs, type CompileArgs, type EvaluateArgs, evaluateOptions, type FitArgs, fitOptions, type FitOptions, type PredictArgs, predictOptions,
-  TEST_ON_BATCH_OPTIONS, type TestOnBatchArgs, TRAIN_ON_BATCH_OPTIONS, type TrainOnBatchArgs,
+  checkCompileArgs,
+  type CompileArgs,
+  type EvaluateArgs,
+  evaluateOptions,
+  type FitArgs,
+  fitOptions,
+  type FitOptions,
+  type PredictArgs,
+  predictOptions,
+  TEST_ON_BATCH_OPTIONS,
+  type TestOnBatchArgs,
+  TRAIN_ON_BATCH_OPTIONS,
+  type TrainOnBatchArgs,
 } from './trainer_args.js';
 
 interface Compiled {
@@ -81,7 +100,9 @@ function optionsAfterStream<T>(x: BatchStream, y: unknown, args: T | undefined):
 function refuseWithStream(where: string, x: BatchStream, options: Record<string, unknown>): void {
   const kind = streamKind(x);
   if (options.sampleWeight !== undefined) {
-    throw new ValueError(`${where}: when providing \`x\` as a ${kind}, \`sampleWeight\` should not be passed. Instead, the sample weights should be included as part of the ${kind}: (x, y, sampleWeight) batches.`);
+    throw new ValueError(
+      `${where}: when providing \`x\` as a ${kind}, \`sampleWeight\` should not be passed. Instead, the sample weights should be included as part of the ${kind}: (x, y, sampleWeight) batches.`,
+    );
   }
 }
 
@@ -175,7 +196,10 @@ export abstract class Trainer {
   private getEngine(ys?: Tensor[]): NativeEngine {
     if (!this.compiled) throw new RuntimeError('You must call `compile()` before using the model for training or evaluation.');
     if (this.compiled.args.loss === undefined) throw new ValueError('No loss to compute. Provide a `loss` argument in `compile()`.');
-    this.engine ??= this.createEngine(this.compiled, ys?.map((y) => y.shape.slice(1)));
+    this.engine ??= this.createEngine(
+      this.compiled,
+      ys?.map((y) => y.shape.slice(1)),
+    );
     return this.engine;
   }
 
@@ -212,7 +236,10 @@ export abstract class Trainer {
   /** Resolves losses and metrics against the built graph and makes the native engine. */
   private createEngine(c: Compiled, targetShapes?: number[][]): NativeEngine {
     const plan = planOutputs({ ...c.args, loss: c.args.loss! }, this.outputNames);
-    const metrics = compileMetrics(c.args.metrics, this.outputs.map((out, i) => ({ name: this.outputNames[i], shape: out.shape, loss: plan.losses[i].loss.kind as LossKind })));
+    const metrics = compileMetrics(
+      c.args.metrics,
+      this.outputs.map((out, i) => ({ name: this.outputNames[i], shape: out.shape, loss: plan.losses[i].loss.kind as LossKind })),
+    );
     const compiled = engineSpec({
       inputs: this.engineInputs,
       outputs: this.outputs,
@@ -226,7 +253,13 @@ export abstract class Trainer {
       targetShapes,
       outputLosses: this.outputs.length > 1,
     });
-    const engine = callNative(() => new native.NativeEngine(JSON.stringify(compiled.spec), compiled.variables.map((v) => v.handle)));
+    const engine = callNative(
+      () =>
+        new native.NativeEngine(
+          JSON.stringify(compiled.spec),
+          compiled.variables.map((v) => v.handle),
+        ),
+    );
     c.metrics = metrics;
     c.lossNames = plan.lossNames;
     c.targetsAsInputs = compiled.targetsAsInputs;
@@ -270,8 +303,8 @@ export abstract class Trainer {
     if (validationData !== undefined && !validationIsStream && (!Array.isArray(validationData) || (validationData.length !== 2 && validationData.length !== 3))) {
       throw new ValueError('fit: `validationData` must be a kiln.data.Dataset, [xVal, yVal] or [xVal, yVal, sampleWeight]');
     }
-    if (o.validationBatchSizeGiven && (validationIsStream || validationData === undefined && isBatchStream(x))) {
-      throw new ValueError('fit: `validationBatchSize` applies to array validation data; a kiln.data.Dataset\'s batches are already made');
+    if (o.validationBatchSizeGiven && (validationIsStream || (validationData === undefined && isBatchStream(x)))) {
+      throw new ValueError("fit: `validationBatchSize` applies to array validation data; a kiln.data.Dataset's batches are already made");
     }
     let train: DataAdapter;
     let heldOut: EngineData | undefined;
@@ -279,7 +312,9 @@ export abstract class Trainer {
       if (o.validationSplit > 0) throw new ValueError('`validationSplit` is only supported for tensors or typed arrays, not for a kiln.data.Dataset; pass `validationData` instead');
       if (o.batchSizeGiven && (validationData === undefined || validationIsStream)) batchSizeWithStream('fit', x);
       if (o.shuffleGiven && o.shuffle) {
-        process.emitWarning(`\`shuffle: true\` was passed, but will be ignored since the data \`x\` was provided as a ${streamKind(x)}. The ${streamKind(x)} is expected to already be shuffled (via \`.shuffle(bufferSize)\`).`);
+        process.emitWarning(
+          `\`shuffle: true\` was passed, but will be ignored since the data \`x\` was provided as a ${streamKind(x)}. The ${streamKind(x)} is expected to already be shuffled (via \`.shuffle(bufferSize)\`).`,
+        );
       }
       checkWeightOptions(undefined, o.classWeight, this.outputs.length || 1);
       const dataset = asDataset(x);
@@ -442,7 +477,8 @@ export abstract class Trainer {
         if (this.stopTraining) break;
       }
       if (epochIterator.batchesDone === 0) {
-        const hint = sourceKind === 'generator' ? ' (a generator is one pass over its batches: give `stepsPerEpoch`, or use kiln.data.Dataset.fromGenerator(() => ...), which starts it again each epoch)' : '';
+        const hint =
+          sourceKind === 'generator' ? ' (a generator is one pass over its batches: give `stepsPerEpoch`, or use kiln.data.Dataset.fromGenerator(() => ...), which starts it again each epoch)' : '';
         throw new ValueError(`fit: the ${sourceKind} yielded no batches in epoch ${epoch + 1}${hint}`);
       }
       if (steps === undefined) {
@@ -517,7 +553,8 @@ export abstract class Trainer {
     let adapter: DataAdapter;
     if (stream) {
       const dataset = asDataset(x);
-      if (o.steps === undefined && dataset.cardinality() === INFINITE_CARDINALITY) throw new ValueError('When passing an infinitely repeating dataset to evaluate, you must specify the `steps` argument');
+      if (o.steps === undefined && dataset.cardinality() === INFINITE_CARDINALITY)
+        throw new ValueError('When passing an infinitely repeating dataset to evaluate, you must specify the `steps` argument');
       adapter = new DatasetAdapter(dataset, this.batchConverter('evaluate', undefined, custom));
     } else {
       const y = yOrArgs as DataLike | undefined;
@@ -564,7 +601,8 @@ export abstract class Trainer {
     if (isBatchStream(x)) {
       if (o.batchSizeGiven) batchSizeWithStream('predict', x);
       const dataset = asDataset(x);
-      if (o.steps === undefined && dataset.cardinality() === INFINITE_CARDINALITY) throw new ValueError('When passing an infinitely repeating dataset to predict, you must specify the `steps` argument');
+      if (o.steps === undefined && dataset.cardinality() === INFINITE_CARDINALITY)
+        throw new ValueError('When passing an infinitely repeating dataset to predict, you must specify the `steps` argument');
       adapter = new DatasetAdapter(dataset, this.inputConverter());
     } else {
       const [xs] = this.prepare(x, undefined, 'predict');

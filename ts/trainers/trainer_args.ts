@@ -128,8 +128,20 @@ export interface TestOnBatchArgs {
 // One list of each method's option names: the checks below and the refusal of unknown names read them.
 export const COMPILE_OPTIONS = ['optimizer', 'loss', 'metrics', 'lossWeights'] as const satisfies readonly (keyof CompileArgs)[];
 export const FIT_OPTIONS = [
-  'epochs', 'batchSize', 'verbose', 'validationSplit', 'validationData', 'shuffle', 'callbacks', 'initialEpoch',
-  'classWeight', 'sampleWeight', 'stepsPerEpoch', 'validationSteps', 'validationFreq', 'validationBatchSize',
+  'epochs',
+  'batchSize',
+  'verbose',
+  'validationSplit',
+  'validationData',
+  'shuffle',
+  'callbacks',
+  'initialEpoch',
+  'classWeight',
+  'sampleWeight',
+  'stepsPerEpoch',
+  'validationSteps',
+  'validationFreq',
+  'validationBatchSize',
 ] as const satisfies readonly (keyof FitArgs)[];
 export const EVALUATE_OPTIONS = ['batchSize', 'verbose', 'returnDict', 'callbacks', 'sampleWeight', 'steps'] as const satisfies readonly (keyof EvaluateArgs)[];
 export const PREDICT_OPTIONS = ['batchSize', 'verbose', 'steps', 'callbacks'] as const satisfies readonly (keyof PredictArgs)[];

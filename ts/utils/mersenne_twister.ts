@@ -110,7 +110,8 @@ export function numpyShuffle<T>(items: T[] | Uint32Array | Int32Array, seed: num
     mask |= mask >>> 8;
     mask |= mask >>> 16;
     let j: number;
-    do j = (twister.nextUint32() & mask) >>> 0; while (j > i);
+    do j = (twister.nextUint32() & mask) >>> 0;
+    while (j > i);
     [items[i], items[j]] = [items[j], items[i]];
   }
 }
@@ -126,7 +127,8 @@ export function pythonShuffle<T>(items: T[], seed: number): void {
     const bound = i + 1;
     const bits = 32 - Math.clz32(bound);
     let j: number;
-    do j = twister.nextUint32() >>> (32 - bits); while (j >= bound);
+    do j = twister.nextUint32() >>> (32 - bits);
+    while (j >= bound);
     [items[i], items[j]] = [items[j], items[i]];
   }
 }

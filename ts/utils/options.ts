@@ -16,7 +16,10 @@ export function checkOptionNames(where: string, options: unknown, known: readonl
   const unknown = Object.keys(options).filter((key) => !knownSet.has(key));
   if (unknown.length === 0) return;
   const names = unknown.map((key) => `'${key}'`).join(', ');
-  const valid = [...known].sort().map((key) => `'${key}'`).join(', ');
+  const valid = [...known]
+    .sort()
+    .map((key) => `'${key}'`)
+    .join(', ');
   throw new ValueError(`${where}: unknown option${unknown.length > 1 ? 's' : ''} ${names}. Valid options: ${valid}`);
 }
 
@@ -68,7 +71,9 @@ export function formatValue(value: unknown): string {
     try {
       if (Array.isArray(v) || ArrayBuffer.isView(v)) return `[${Array.from(v as ArrayLike<unknown>, (item) => write(item, depth + 1)).join(',')}]`;
       if (!isOptionsObject(v)) return describeValue(v);
-      return `{${Object.entries(v).map(([k, item]) => `${JSON.stringify(k)}:${write(item, depth + 1)}`).join(',')}}`;
+      return `{${Object.entries(v)
+        .map(([k, item]) => `${JSON.stringify(k)}:${write(item, depth + 1)}`)
+        .join(',')}}`;
     } finally {
       seen.delete(v);
     }

@@ -48,7 +48,10 @@ export class Progbar {
   private lastLength = 0;
 
   /** @param target The total number of steps (0 or less: unknown). */
-  constructor(readonly target: number, options: ProgbarOptions = {}) {
+  constructor(
+    readonly target: number,
+    options: ProgbarOptions = {},
+  ) {
     this.verbose = options.verbose ?? 1;
     this.width = options.width ?? 20;
     this.unitName = options.unitName ?? 'step';
@@ -76,9 +79,7 @@ export class Progbar {
     }
     const digits = String(this.target).length;
     const filled = Math.floor((this.width * Math.min(current, this.target)) / Math.max(1, this.target));
-    const bar = this.dynamic
-      ? `\x1b[32m${'━'.repeat(filled)}\x1b[0m\x1b[37m${'━'.repeat(this.width - filled)}\x1b[0m`
-      : '━'.repeat(this.width);
+    const bar = this.dynamic ? `\x1b[32m${'━'.repeat(filled)}\x1b[0m\x1b[37m${'━'.repeat(this.width - filled)}\x1b[0m` : '━'.repeat(this.width);
     const time = finalize ? `${formatDuration(elapsed)} ${formatPerUnit(perUnit, this.unitName)}` : `${formatDuration(perUnit * (this.target - current))} ${formatPerUnit(perUnit, this.unitName)}`;
     this.write(`${String(current).padStart(digits)}/${this.target} ${bar} ${time}${metrics}`, finalize);
   }

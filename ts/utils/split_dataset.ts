@@ -31,7 +31,10 @@ function splitSizes(leftSize: number | undefined, rightSize: number | undefined,
   if (leftSize === undefined && rightSize === undefined) {
     throw new ValueError('At least one of the `leftSize` or `rightSize` must be specified. Received: leftSize=undefined and rightSize=undefined');
   }
-  for (const [size, name] of [[leftSize, 'leftSize'], [rightSize, 'rightSize']] as const) {
+  for (const [size, name] of [
+    [leftSize, 'leftSize'],
+    [rightSize, 'rightSize'],
+  ] as const) {
     if (size === undefined) continue;
     if (typeof size !== 'number' || Number.isNaN(size)) throw new ValueError(`Invalid \`${name}\`: expected an integer, a float or undefined, got ${String(size)}`);
     const isCount = Number.isInteger(size);
@@ -50,9 +53,14 @@ function splitSizes(leftSize: number | undefined, rightSize: number | undefined,
   if (left + right > total) {
     throw new ValueError(`The sum of \`leftSize\` and \`rightSize\` should be smaller than the ${total}. Received: leftSize + rightSize = ${left + right} and total_length = ${total}`);
   }
-  for (const [split, side] of [[left, 'left'], [right, 'right']] as const) {
+  for (const [split, side] of [
+    [left, 'left'],
+    [right, 'right'],
+  ] as const) {
     if (split === 0) {
-      throw new ValueError(`With \`dataset\` of length=${total}, \`leftSize\`=${left} and \`rightSize\`=${right}. Resulting ${side} side dataset split will be empty. Adjust any of the aforementioned parameters`);
+      throw new ValueError(
+        `With \`dataset\` of length=${total}, \`leftSize\`=${left} and \`rightSize\`=${right}. Resulting ${side} side dataset split will be empty. Adjust any of the aforementioned parameters`,
+      );
     }
   }
   return [left, right];
@@ -64,10 +72,7 @@ function splitSizes(leftSize: number | undefined, rightSize: number | undefined,
  * split; it is read into memory), a tensor, or an array of tensors with the same first axis
  * (their rows are split). Returns `[left, right]` Datasets.
  */
-export async function splitDataset(
-  dataset: Dataset | TensorLike | TensorLike[],
-  options: SplitDatasetOptions = {},
-): Promise<[Dataset, Dataset]> {
+export async function splitDataset(dataset: Dataset | TensorLike | TensorLike[], options: SplitDatasetOptions = {}): Promise<[Dataset, Dataset]> {
   const { leftSize, rightSize, shuffle = false } = options;
   if (dataset instanceof Dataset) {
     const elements: Element[] = await dataset.toArray();

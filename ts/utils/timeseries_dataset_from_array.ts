@@ -29,12 +29,7 @@ export interface TimeseriesDatasetOptions {
  * `data`, and its target is `targets[start + i * sequenceStride]`. Yields `[sequences, targets]`
  * batches, or sequences alone when `targets` is null.
  */
-export function timeseriesDatasetFromArray(
-  data: TensorLike,
-  targets: TensorLike | null,
-  sequenceLength: number,
-  options: TimeseriesDatasetOptions = {},
-): Dataset {
+export function timeseriesDatasetFromArray(data: TensorLike, targets: TensorLike | null, sequenceLength: number, options: TimeseriesDatasetOptions = {}): Dataset {
   const series = toTensor(data);
   const length = series.shape[0];
   if (series.rank === 0) throw new ShapeError('timeseriesDatasetFromArray: `data` must have a time axis, got a scalar');
@@ -86,7 +81,10 @@ export function timeseriesDatasetFromArray(
     chosen.forEach((position, row) => y.set(labelData.subarray((start + position) * labelSize, (start + position + 1) * labelSize), row * labelSize));
     return [x, tensor(y, [...lead, ...labels.shape.slice(1)], labels.dtype)];
   };
-  return new Dataset(async function* () {
-    for (let first = 0; first < positions.length; first += chunk) yield makeBatch(positions.slice(first, first + chunk));
-  }, Math.ceil(positions.length / chunk));
+  return new Dataset(
+    async function* () {
+      for (let first = 0; first < positions.length; first += chunk) yield makeBatch(positions.slice(first, first + chunk));
+    },
+    Math.ceil(positions.length / chunk),
+  );
 }

@@ -16,7 +16,8 @@ export interface GridSearchOptions<P extends Params> extends SearchOptions<P> {
  * name, the last one changing fastest.
  */
 export function parameterGrid(grid: ParamGrid, caller: string): Params[] {
-  if (grid === null || typeof grid !== 'object' || Array.isArray(grid)) throw new ValueError(`${caller}: paramGrid must be an object of parameter names to arrays of values, got ${grid === null ? 'null' : typeof grid}`);
+  if (grid === null || typeof grid !== 'object' || Array.isArray(grid))
+    throw new ValueError(`${caller}: paramGrid must be an object of parameter names to arrays of values, got ${grid === null ? 'null' : typeof grid}`);
   const names = Object.keys(grid).sort();
   for (const name of names) {
     if (!Array.isArray(grid[name]) || grid[name].length === 0) {

@@ -3,7 +3,7 @@
 // on every fold, rank the candidates by mean score, and refit the best on all the data.
 import { ValueError } from '../errors.js';
 import { Model } from '../models/model.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import type { DataLike } from '../models/data_adapter.js';
 import { toTensorList } from '../models/data_adapter.js';
 import { type Fold, kFold, stratifiedKFold } from './k_fold.js';
@@ -162,7 +162,8 @@ export async function searchCV<P extends Params>(candidates: P[], options: Searc
     if (t.shape[0] !== n) throw new ValueError(`${caller}: x and y must have the same number of samples: x has ${n}, got ${t.shape[0]}`);
   }
   const labels = options.stratify === false ? undefined : classLabels(ys[0]);
-  if (options.stratify === true && !labels) throw new ValueError(`${caller}: stratify needs class labels in y (integers or one-hot rows), got values of shape [${ys[0].shape.join(', ')}] that are neither`);
+  if (options.stratify === true && !labels)
+    throw new ValueError(`${caller}: stratify needs class labels in y (integers or one-hot rows), got values of shape [${ys[0].shape.join(', ')}] that are neither`);
   const folds: Fold[] = labels ? stratifiedKFold(labels, cv) : kFold(n, cv);
   const scorer = makeScorer(options.scoring, caller);
   if (verbose >= 1) console.log(`Fitting ${folds.length} folds for each of ${candidates.length} candidates, totalling ${folds.length * candidates.length} fits`);

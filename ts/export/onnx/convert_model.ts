@@ -34,7 +34,12 @@ export function modelToOnnx(model: Model, producerVersion: string): ModelProto {
     throw new ValueError(`Model "${model.name}" cannot be exported before it is built: give its first layer an \`inputShape\`, or call it on data (predict) first`);
   }
   if (model.dataStage) {
-    throw new ValueError(`Model "${model.name}" cannot be exported to ONNX: its first layers (${model.engineInputs.filter((t) => !model.inputs.includes(t)).map((t) => t.name).join(', ')}) read its inputs in JavaScript (strings, lookups), which ONNX cannot run; export a model that starts from their output`);
+    throw new ValueError(
+      `Model "${model.name}" cannot be exported to ONNX: its first layers (${model.engineInputs
+        .filter((t) => !model.inputs.includes(t))
+        .map((t) => t.name)
+        .join(', ')}) read its inputs in JavaScript (strings, lookups), which ONNX cannot run; export a model that starts from their output`,
+    );
   }
   const layerClass = new Map(model.layers.map((l) => [l.name, l.constructor.name]));
   const builder = new OnnxGraphBuilder();

@@ -136,4 +136,3 @@ export function encodeModel(model: ModelProto): Uint8Array {
   modelType ??= protobuf.Root.fromJSON(SCHEMA).lookupType('onnx.ModelProto');
   return modelType.encode(modelType.fromObject(model as unknown as Record<string, unknown>)).finish();
 }
-

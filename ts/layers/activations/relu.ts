@@ -25,8 +25,10 @@ export class ReLU extends Layer {
     super(args, ['negativeSlope', 'threshold']);
     this.maxValue = maxValue ?? null;
     this.negativeSlope = args.negativeSlope ?? 0;
-    if (this.maxValue !== null && (typeof this.maxValue !== 'number' || !(this.maxValue >= 0))) throw new ValueError(`maxValue of a ReLU layer cannot be negative. Received: maxValue=${describeArgument(this.maxValue)}`);
-    if (typeof this.negativeSlope !== 'number' || !(this.negativeSlope >= 0 && this.negativeSlope <= 1)) throw new ValueError(`negativeSlope of a ReLU layer must be between 0 and 1. Received: negativeSlope=${describeArgument(this.negativeSlope)}`);
+    if (this.maxValue !== null && (typeof this.maxValue !== 'number' || !(this.maxValue >= 0)))
+      throw new ValueError(`maxValue of a ReLU layer cannot be negative. Received: maxValue=${describeArgument(this.maxValue)}`);
+    if (typeof this.negativeSlope !== 'number' || !(this.negativeSlope >= 0 && this.negativeSlope <= 1))
+      throw new ValueError(`negativeSlope of a ReLU layer must be between 0 and 1. Received: negativeSlope=${describeArgument(this.negativeSlope)}`);
     if ((args.threshold ?? 0) !== 0) throw new ValueError(`Layer "${this.name}": a non-zero threshold is not supported yet`);
   }
 

@@ -68,7 +68,8 @@ export class Attention extends Layer {
     this.scoreMode = scoreMode ?? 'dot';
     this.dropout = dropout ?? 0;
     if (typeof this.useScale !== 'boolean') throw new ValueError(`Layer "${this.name}": useScale must be true or false, got ${describeValue(useScale)}`);
-    if (this.scoreMode !== 'dot' && this.scoreMode !== 'concat') throw new ValueError(`Invalid value for argument score_mode. Expected one of {'dot', 'concat'}. Received: score_mode=${describeValue(scoreMode)}`);
+    if (this.scoreMode !== 'dot' && this.scoreMode !== 'concat')
+      throw new ValueError(`Invalid value for argument score_mode. Expected one of {'dot', 'concat'}. Received: score_mode=${describeValue(scoreMode)}`);
     if (!(typeof this.dropout === 'number' && this.dropout >= 0 && this.dropout < 1)) throw new ValueError(`Layer "${this.name}": dropout must be a number in [0, 1), got ${describeValue(dropout)}`);
     if (seed !== undefined && seed !== null) throw new ValueError(`Layer "${this.name}": seed is not supported; call kiln.setSeed(n) to make dropout repeatable`);
   }
@@ -86,11 +87,17 @@ export class Attention extends Layer {
   protected checkShapes(inputShape: Shape | Shape[]): Shape[] {
     const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as Shape[];
     const kind = this.constructor.name;
-    if (shapes.length < 2 || shapes.length > 3) throw new ValueError(`${kind} layer accepts inputs list of length 2 or 3, namely [query, value] or [query, value, key]. Received length: ${shapes.length}.`);
+    if (shapes.length < 2 || shapes.length > 3)
+      throw new ValueError(`${kind} layer accepts inputs list of length 2 or 3, namely [query, value] or [query, value, key]. Received length: ${shapes.length}.`);
     const [query, value, key = value] = shapes;
     const show = (s: Shape) => `[${s.map((d) => d ?? 'null').join(', ')}]`;
-    for (const [what, shape] of [['query', query], ['value', value], ['key', key]] as const) {
-      if (shape.length < 3 || shape[shape.length - 1] === null) throw new ShapeError(`Layer "${this.name}": the ${what} must have shape [batch, ..., sequence, features] with known features, got ${show(shape)}`);
+    for (const [what, shape] of [
+      ['query', query],
+      ['value', value],
+      ['key', key],
+    ] as const) {
+      if (shape.length < 3 || shape[shape.length - 1] === null)
+        throw new ShapeError(`Layer "${this.name}": the ${what} must have shape [batch, ..., sequence, features] with known features, got ${show(shape)}`);
     }
     if (query[query.length - 1] !== key[key.length - 1]) throw new ShapeError(`Layer "${this.name}": the query's and key's last axes must be equal, got query ${show(query)} and key ${show(key)}`);
     return [query, value, key];
@@ -107,7 +114,8 @@ export class Attention extends Layer {
     if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((v) => v instanceof SymbolicTensor || v instanceof Tensor || Array.isArray(v) || ArrayBuffer.isView(v))) {
       throw new ValueError(`${kind} layer must be called on a list of inputs, namely [query, value] or [query, value, key]. Received: inputs=${describeValue(inputs)}.`);
     }
-    if (inputs.length < 2 || inputs.length > 3) throw new ValueError(`${kind} layer accepts inputs list of length 2 or 3, namely [query, value] or [query, value, key]. Received length: ${inputs.length}.`);
+    if (inputs.length < 2 || inputs.length > 3)
+      throw new ValueError(`${kind} layer accepts inputs list of length 2 or 3, namely [query, value] or [query, value, key]. Received length: ${inputs.length}.`);
     if (typeof options !== 'object' || options === null) throw new ValueError(`Layer "${this.name}": call options must be an object, got ${describeValue(options)}`);
     checkOptionNames(`Layer "${this.name}" call`, options, CALL_OPTIONS);
     const tensors = (inputs as unknown[]).map((v) => (v instanceof SymbolicTensor || v instanceof Tensor ? v : ops.add(v as TensorLike, 0))) as LayerInput[];
@@ -188,7 +196,9 @@ export class Attention extends Layer {
   getConfig(): LayerConfig {
     // A model reloaded without the call's options would compute something else: refuse.
     if (this.unsavedCallOptions.length > 0) {
-      throw new ValueError(`Layer "${this.name}": an ${this.constructor.name} called with ${[...new Set(this.unsavedCallOptions)].map((k) => `\`${k}\``).join(', ')} cannot be saved or cloned yet: kiln's model config does not record these call options, and the model would reload without them`);
+      throw new ValueError(
+        `Layer "${this.name}": an ${this.constructor.name} called with ${[...new Set(this.unsavedCallOptions)].map((k) => `\`${k}\``).join(', ')} cannot be saved or cloned yet: kiln's model config does not record these call options, and the model would reload without them`,
+      );
     }
     return { ...super.getConfig(), useScale: this.useScale, scoreMode: this.scoreMode, dropout: this.dropout, seed: null };
   }

@@ -3,12 +3,12 @@
 // consecutive query heads), with Keras' EinsumDense weights `query`, `key`, `value`,
 // `attention_output`. Written with kiln.ops, so the engine differentiates it.
 import { ShapeError, ValueError } from '../../errors.js';
-import { type InitializerIdentifier } from '../../initializers.js';
+import type { InitializerIdentifier } from '../../initializers.js';
 import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
 import { describeValue, isOptionsObject } from '../../utils/options.js';
-import { type ConstraintIdentifier } from '../../constraints/index.js';
-import { type RegularizerIdentifier } from '../../regularizers/index.js';
+import type { ConstraintIdentifier } from '../../constraints/index.js';
+import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
 import { type ProjectedAttentionCallOptions, ProjectedAttention, showShape } from './projected_attention.js';
 import { attentionBuildConfig, projectionVariableGroups } from './projections.js';
@@ -49,7 +49,23 @@ export interface GroupQueryAttentionArgs extends LayerArgs {
 /** Options of one call, after the tensors (Keras' call keywords). */
 export type GroupQueryAttentionCallOptions = ProjectedAttentionCallOptions;
 
-const OWN_OPTIONS = ['headDim', 'numQueryHeads', 'numKeyValueHeads', 'dropout', 'useBias', 'useGate', 'slidingWindow', 'flashAttention', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'kernelConstraint', 'biasConstraint', 'seed'];
+const OWN_OPTIONS = [
+  'headDim',
+  'numQueryHeads',
+  'numKeyValueHeads',
+  'dropout',
+  'useBias',
+  'useGate',
+  'slidingWindow',
+  'flashAttention',
+  'kernelInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
+  'kernelConstraint',
+  'biasConstraint',
+  'seed',
+];
 
 /**
  * Grouped-query attention, as Keras' `GroupQueryAttention`: multi-head attention where groups of
@@ -72,11 +88,16 @@ export class GroupQueryAttention extends ProjectedAttention {
     const { headDim: _d, numQueryHeads: _q, numKeyValueHeads: _kv, dropout, useBias, useGate, slidingWindow, flashAttention, kernelInitializer, biasInitializer, seed, ...rest } = options;
     super(rest as LayerArgs, OWN_OPTIONS, { dropout, useBias, useGate, slidingWindow, kernelInitializer, biasInitializer, seed }, options as Record<string, unknown>);
     const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-    for (const [name, v] of [['headDim', _d], ['numQueryHeads', _q], ['numKeyValueHeads', _kv]] as const) {
+    for (const [name, v] of [
+      ['headDim', _d],
+      ['numQueryHeads', _q],
+      ['numKeyValueHeads', _kv],
+    ] as const) {
       if (!positive(v)) throw new ValueError(`Layer "${this.name}": ${name} must be a positive integer, got ${describeValue(v)}`);
     }
     if ((_q as number) % (_kv as number) !== 0) throw new ValueError(`\`num_query_heads\` must be divisible by \`num_key_value_heads\`. Received: numQueryHeads=${_q}, numKeyValueHeads=${_kv}`);
-    if (flashAttention !== undefined && flashAttention !== null && flashAttention !== false) throw new ValueError(`Layer "${this.name}": flashAttention is not supported (kiln computes attention one way), got ${describeValue(flashAttention)}`);
+    if (flashAttention !== undefined && flashAttention !== null && flashAttention !== false)
+      throw new ValueError(`Layer "${this.name}": flashAttention is not supported (kiln computes attention one way), got ${describeValue(flashAttention)}`);
     this.headDim = _d as number;
     this.numQueryHeads = _q as number;
     this.numKeyValueHeads = _kv as number;
@@ -92,8 +113,12 @@ export class GroupQueryAttention extends ProjectedAttention {
 
   build(inputShape: Shape | Shape[]): void {
     const [query, value, key] = this.attentionShapes(inputShape);
-    if (query[2] !== value[2]) throw new ShapeError(`The last dimension of \`query_shape\` and \`value_shape\` must be equal, but are ${query[2]}, ${value[2]}. Received: query_shape=${showShape(query)}, value_shape=${showShape(value)}`);
-    if (value[1] !== key[1]) throw new ShapeError(`All dimensions of \`value\` and \`key\`, except the last one, must be equal. Received: value_shape=${showShape(value)} and key_shape=${showShape(key)}`);
+    if (query[2] !== value[2])
+      throw new ShapeError(
+        `The last dimension of \`query_shape\` and \`value_shape\` must be equal, but are ${query[2]}, ${value[2]}. Received: query_shape=${showShape(query)}, value_shape=${showShape(value)}`,
+      );
+    if (value[1] !== key[1])
+      throw new ShapeError(`All dimensions of \`value\` and \`key\`, except the last one, must be equal. Received: value_shape=${showShape(value)} and key_shape=${showShape(key)}`);
     // Keras' weight order: query, key, value, attention_output, each kernel then bias.
     this.query = this.projection('query', query[2] as number, this.numQueryHeads, this.headDim);
     this.key = this.projection('key', key[2] as number, this.numKeyValueHeads, this.headDim);

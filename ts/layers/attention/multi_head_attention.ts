@@ -2,12 +2,12 @@
 // weights `query`, `key`, `value`, `attention_output`), scaled dot-product attention with
 // masks, and the heads projected back. Written with kiln.ops, so the engine differentiates it.
 import { ValueError } from '../../errors.js';
-import { type InitializerIdentifier } from '../../initializers.js';
+import type { InitializerIdentifier } from '../../initializers.js';
 import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
 import { describeValue } from '../../utils/options.js';
-import { type ConstraintIdentifier } from '../../constraints/index.js';
-import { type RegularizerIdentifier } from '../../regularizers/index.js';
+import type { ConstraintIdentifier } from '../../constraints/index.js';
+import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
 import { mainArguments } from '../main_arguments.js';
 import { type ProjectedAttentionCallOptions, ProjectedAttention } from './projected_attention.js';
@@ -51,7 +51,24 @@ export interface MultiHeadAttentionArgs extends LayerArgs {
 /** Options of one call, after the tensors (Keras' call keywords). */
 export type MultiHeadAttentionCallOptions = ProjectedAttentionCallOptions;
 
-const OWN_OPTIONS = ['numHeads', 'keyDim', 'valueDim', 'dropout', 'useBias', 'outputShape', 'attentionAxes', 'useGate', 'slidingWindow', 'kernelInitializer', 'biasInitializer', 'kernelRegularizer', 'biasRegularizer', 'kernelConstraint', 'biasConstraint', 'seed'];
+const OWN_OPTIONS = [
+  'numHeads',
+  'keyDim',
+  'valueDim',
+  'dropout',
+  'useBias',
+  'outputShape',
+  'attentionAxes',
+  'useGate',
+  'slidingWindow',
+  'kernelInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
+  'kernelConstraint',
+  'biasConstraint',
+  'seed',
+];
 
 /**
  * Multi-head attention, as Keras' `MultiHeadAttention` (the Transformer's): the query, key and
@@ -91,9 +108,13 @@ export class MultiHeadAttention extends ProjectedAttention {
     if (!positive(_k)) throw new ValueError(`Layer "${this.name}": keyDim must be a positive integer, got ${describeValue(_k)}`);
     if (valueDim !== undefined && valueDim !== null && !positive(valueDim)) throw new ValueError(`Layer "${this.name}": valueDim must be a positive integer or null, got ${describeValue(valueDim)}`);
     const axes = attentionAxes === undefined || attentionAxes === null ? [] : Array.isArray(attentionAxes) ? attentionAxes : [attentionAxes];
-    if (axes.length > 1 || axes.some((a) => a !== 1 && a !== -2)) throw new ValueError(`Layer "${this.name}": only attention over the sequence axis of [batch, sequence, features] inputs is supported (attentionAxes null, 1 or [1]), got ${JSON.stringify(attentionAxes)}`);
+    if (axes.length > 1 || axes.some((a) => a !== 1 && a !== -2))
+      throw new ValueError(
+        `Layer "${this.name}": only attention over the sequence axis of [batch, sequence, features] inputs is supported (attentionAxes null, 1 or [1]), got ${JSON.stringify(attentionAxes)}`,
+      );
     const out = Array.isArray(outputShape) ? (outputShape.length === 1 ? outputShape[0] : NaN) : outputShape;
-    if (out !== undefined && out !== null && !positive(out)) throw new ValueError(`Layer "${this.name}": outputShape must be a positive integer (the output's last axis) or null, got ${JSON.stringify(outputShape)}`);
+    if (out !== undefined && out !== null && !positive(out))
+      throw new ValueError(`Layer "${this.name}": outputShape must be a positive integer (the output's last axis) or null, got ${JSON.stringify(outputShape)}`);
     this.numHeads = _h as number;
     this.keyDim = _k as number;
     this.valueDim = (valueDim as number | null | undefined) ?? this.keyDim;

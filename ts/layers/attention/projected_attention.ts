@@ -72,7 +72,8 @@ export abstract class ProjectedAttention extends Layer {
   protected constructor(rest: LayerArgs, ownOptions: string[], shared: SharedAttentionArgs, allOptions: Record<string, unknown>) {
     super(rest, ownOptions);
     const { dropout, useBias, useGate, slidingWindow, kernelInitializer, biasInitializer, seed } = shared;
-    if (dropout !== undefined && !(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) throw new ValueError(`Layer "${this.name}": dropout must be a number in [0, 1), got ${describeValue(dropout)}`);
+    if (dropout !== undefined && !(typeof dropout === 'number' && dropout >= 0 && dropout < 1))
+      throw new ValueError(`Layer "${this.name}": dropout must be a number in [0, 1), got ${describeValue(dropout)}`);
     if (useGate !== undefined && useGate !== false) throw new ValueError(`Layer "${this.name}": useGate true (gated attention) is not supported, got ${describeValue(useGate)}`);
     if (slidingWindow !== undefined && slidingWindow !== null) throw new ValueError(`Layer "${this.name}": slidingWindow is not supported, got ${describeValue(slidingWindow)}`);
     if (seed !== undefined && seed !== null) throw new ValueError(`Layer "${this.name}": seed is not supported; call kiln.setSeed(n) to make dropout repeatable`);
@@ -95,7 +96,11 @@ export abstract class ProjectedAttention extends Layer {
     const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as Shape[];
     const [query, value, key = value] = shapes;
     if (value === undefined) throw new ValueError(`Layer "${this.name}": ${this.constructor.name} needs a query and a value: call it as apply(query, value) or apply(query, value, key)`);
-    for (const [what, shape] of [['query', query], ['value', value], ['key', key]] as const) {
+    for (const [what, shape] of [
+      ['query', query],
+      ['value', value],
+      ['key', key],
+    ] as const) {
       if (shape.length !== 3 || shape[2] === null) throw new ShapeError(`Layer "${this.name}": the ${what} must have shape [batch, sequence, features] with known features, got ${showShape(shape)}`);
     }
     return [query, value, key];
@@ -122,8 +127,18 @@ export abstract class ProjectedAttention extends Layer {
    * options (`{ attentionMask, useCausalMask, returnAttentionScores, training }`); a list
    * `[query, value, key?]` works too.
    */
-  apply<T = SymbolicTensor>(query: SymbolicTensor | SymbolicTensor[], value?: SymbolicTensor | ProjectedAttentionCallOptions, key?: SymbolicTensor | ProjectedAttentionCallOptions, options?: ProjectedAttentionCallOptions): T;
-  apply<T = Tensor>(query: Tensor | TensorLike | Tensor[], value?: Tensor | TensorLike | ProjectedAttentionCallOptions, key?: Tensor | TensorLike | ProjectedAttentionCallOptions, options?: ProjectedAttentionCallOptions): T;
+  apply<T = SymbolicTensor>(
+    query: SymbolicTensor | SymbolicTensor[],
+    value?: SymbolicTensor | ProjectedAttentionCallOptions,
+    key?: SymbolicTensor | ProjectedAttentionCallOptions,
+    options?: ProjectedAttentionCallOptions,
+  ): T;
+  apply<T = Tensor>(
+    query: Tensor | TensorLike | Tensor[],
+    value?: Tensor | TensorLike | ProjectedAttentionCallOptions,
+    key?: Tensor | TensorLike | ProjectedAttentionCallOptions,
+    options?: ProjectedAttentionCallOptions,
+  ): T;
   apply(query: unknown, value?: unknown, key?: unknown, options?: ProjectedAttentionCallOptions): LayerOutput | LayerOutput[] {
     const isTensor = (v: unknown) => v instanceof SymbolicTensor || v instanceof Tensor || Array.isArray(v) || ArrayBuffer.isView(v);
     let tensors: unknown[];
@@ -196,7 +211,12 @@ export abstract class ProjectedAttention extends Layer {
    * Keras masks, the causal mask and the explicit mask, combined by logical and as Keras does;
    * undefined when there is none.
    */
-  private allowedPairs(query: LayerInput, value: LayerInput, masks: { queryMask?: LayerInput; valueMask?: LayerInput; keyMask?: LayerInput; attentionMask?: LayerInput | TensorLike }, causal: boolean): LayerOutput | undefined {
+  private allowedPairs(
+    query: LayerInput,
+    value: LayerInput,
+    masks: { queryMask?: LayerInput; valueMask?: LayerInput; keyMask?: LayerInput; attentionMask?: LayerInput | TensorLike },
+    causal: boolean,
+  ): LayerOutput | undefined {
     const parts: LayerOutput[] = [];
     const allowed = (m: LayerInput | TensorLike) => ops.greater(m as LayerInput, 0.5);
     if (masks.queryMask !== undefined) parts.push(ops.expandDims(allowed(masks.queryMask), -1));
@@ -226,9 +246,18 @@ export abstract class ProjectedAttention extends Layer {
   protected sharedConfig(): LayerConfig {
     // A model reloaded without the call's options would compute something else: refuse.
     if (this.unsavedCallOptions.length > 0) {
-      throw new ValueError(`Layer "${this.name}": a ${this.constructor.name} called with ${[...new Set(this.unsavedCallOptions)].map((k) => `\`${k}\``).join(', ')} cannot be saved or cloned yet: kiln's model config does not record these call options, and the model would reload without them`);
+      throw new ValueError(
+        `Layer "${this.name}": a ${this.constructor.name} called with ${[...new Set(this.unsavedCallOptions)].map((k) => `\`${k}\``).join(', ')} cannot be saved or cloned yet: kiln's model config does not record these call options, and the model would reload without them`,
+      );
     }
-    return { ...super.getConfig(), dropout: this.dropout, useBias: this.useBias, kernelInitializer: this.kernelInitializer, biasInitializer: this.biasInitializer, ...weightPenaltiesConfig(this.penalties) };
+    return {
+      ...super.getConfig(),
+      dropout: this.dropout,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+      ...weightPenaltiesConfig(this.penalties),
+    };
   }
 }
 

@@ -98,7 +98,13 @@ export abstract class BaseConv extends Layer {
    * @param rank The number of spatial axes (1, 2 or 3).
    * @param ownOptions a subclass's options beyond the convolution's ('groups' for Conv1D/2D/3D).
    */
-  constructor(readonly rank: 1 | 2 | 3, filters: number, kernelSize: number | number[], args: ConvArgs = {}, ownOptions: string[] = []) {
+  constructor(
+    readonly rank: 1 | 2 | 3,
+    filters: number,
+    kernelSize: number | number[],
+    args: ConvArgs = {},
+    ownOptions: string[] = [],
+  ) {
     super(args, [...CONV_OPTIONS, ...ownOptions]);
     this.acceptsGroups = ownOptions.includes('groups');
     if (!Number.isInteger(filters) || filters <= 0) {
@@ -120,7 +126,9 @@ export abstract class BaseConv extends Layer {
     this.requireRank(inputShape, this.rank + 2);
     const channels = inputShape[inputShape.length - 1] as number;
     if (channels % this.groups !== 0) {
-      throw new ValueError(`Layer "${this.name}": the number of input channels must be evenly divisible by the number of groups. Received groups=${this.groups}, but the input has ${channels} channels (full input shape is [${inputShape.map((d) => d ?? 'null').join(', ')}]).`);
+      throw new ValueError(
+        `Layer "${this.name}": the number of input channels must be evenly divisible by the number of groups. Received groups=${this.groups}, but the input has ${channels} channels (full input shape is [${inputShape.map((d) => d ?? 'null').join(', ')}]).`,
+      );
     }
     this.kernel = this.addWeight({ name: 'kernel', shape: this.kernelShape(channels), initializer: this.kernelInitializer, ...this.penalties.kernel });
     if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.filters], initializer: this.biasInitializer, ...this.penalties.bias });

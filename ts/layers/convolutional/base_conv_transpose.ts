@@ -34,7 +34,9 @@ export abstract class BaseConvTranspose extends BaseConv {
       }
       pads.forEach((p, i) => {
         if (p >= this.strides[i]) {
-          throw new ValueError(`Invalid \`output_padding\` argument. Each value in \`output_padding\` must be strictly less than the corresponding \`strides\` value. At index ${i}, \`output_padding\` is ${p} and \`strides\` is ${this.strides[i]}. Received: output_padding=${JSON.stringify(pads)}, strides=${JSON.stringify(this.strides)}.`);
+          throw new ValueError(
+            `Invalid \`output_padding\` argument. Each value in \`output_padding\` must be strictly less than the corresponding \`strides\` value. At index ${i}, \`output_padding\` is ${p} and \`strides\` is ${this.strides[i]}. Received: output_padding=${JSON.stringify(pads)}, strides=${JSON.stringify(this.strides)}.`,
+          );
         }
       });
       this.outputPadding = pads;

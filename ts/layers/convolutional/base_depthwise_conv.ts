@@ -32,7 +32,18 @@ export interface DepthwiseConvArgs extends LayerArgs, ConvWindowArgs {
 }
 
 /** The options of the depthwise layers, and (with the pointwise ones) of the separable ones. */
-export const DEPTHWISE_OPTIONS = [...WINDOW_OPTIONS, 'depthMultiplier', 'activation', 'useBias', 'depthwiseInitializer', 'biasInitializer', 'depthwiseRegularizer', 'biasRegularizer', 'depthwiseConstraint', 'biasConstraint'];
+export const DEPTHWISE_OPTIONS = [
+  ...WINDOW_OPTIONS,
+  'depthMultiplier',
+  'activation',
+  'useBias',
+  'depthwiseInitializer',
+  'biasInitializer',
+  'depthwiseRegularizer',
+  'biasRegularizer',
+  'depthwiseConstraint',
+  'biasConstraint',
+];
 
 /** A positive `depthMultiplier`, in Keras' words when it is not. */
 export function resolveDepthMultiplier(value: number | undefined): number {
@@ -73,7 +84,11 @@ export abstract class BaseDepthwiseConv extends Layer {
   private readonly penalties: Record<'depthwise' | 'bias', WeightPenalties>;
 
   /** @param rank The number of spatial axes (1 or 2). */
-  constructor(readonly rank: 1 | 2, kernelSize: number | number[], args: DepthwiseConvArgs = {}) {
+  constructor(
+    readonly rank: 1 | 2,
+    kernelSize: number | number[],
+    args: DepthwiseConvArgs = {},
+  ) {
     super(args, DEPTHWISE_OPTIONS);
     if (kernelSize === undefined) throw new ValueError(`${this.constructor.name}: the argument \`kernelSize\` is required`);
     ({ kernelSize: this.kernelSize, strides: this.strides, dilationRate: this.dilationRate, padding: this.padding } = resolveConvWindow(rank, kernelSize, args, this.name));

@@ -57,7 +57,12 @@ export abstract class BaseSeparableConv extends Layer {
   private readonly penalties: Record<'depthwise' | 'pointwise' | 'bias', WeightPenalties>;
 
   /** @param rank The number of spatial axes (1 or 2). */
-  constructor(readonly rank: 1 | 2, filters: number, kernelSize: number | number[], args: SeparableConvArgs = {}) {
+  constructor(
+    readonly rank: 1 | 2,
+    filters: number,
+    kernelSize: number | number[],
+    args: SeparableConvArgs = {},
+  ) {
     super(args, SEPARABLE_OPTIONS);
     if (!Number.isInteger(filters) || filters <= 0) {
       throw new ValueError(`Invalid value for argument \`filters\`. Expected a strictly positive value. Received filters=${describeArgument(filters)}`);
@@ -82,8 +87,18 @@ export abstract class BaseSeparableConv extends Layer {
     this.requireRank(inputShape, this.rank + 2);
     const channels = inputShape[inputShape.length - 1] as number;
     const ones = this.kernelSize.map(() => 1);
-    this.depthwiseKernel = this.addWeight({ name: 'depthwise_kernel', shape: [...this.kernelSize, channels, this.depthMultiplier], initializer: this.initializers.depthwise, ...this.penalties.depthwise });
-    this.pointwiseKernel = this.addWeight({ name: 'pointwise_kernel', shape: [...ones, channels * this.depthMultiplier, this.filters], initializer: this.initializers.pointwise, ...this.penalties.pointwise });
+    this.depthwiseKernel = this.addWeight({
+      name: 'depthwise_kernel',
+      shape: [...this.kernelSize, channels, this.depthMultiplier],
+      initializer: this.initializers.depthwise,
+      ...this.penalties.depthwise,
+    });
+    this.pointwiseKernel = this.addWeight({
+      name: 'pointwise_kernel',
+      shape: [...ones, channels * this.depthMultiplier, this.filters],
+      initializer: this.initializers.pointwise,
+      ...this.penalties.pointwise,
+    });
     if (this.useBias) this.bias = this.addWeight({ name: 'bias', shape: [this.filters], initializer: this.initializers.bias, ...this.penalties.bias });
   }
 

@@ -12,7 +12,11 @@ export interface Conv3DTransposeArgs extends ConvTransposeArgs {
  * Keras' shape [kd, kh, kw, filters, channels].
  */
 export class Conv3DTranspose extends BaseConvTranspose {
-  constructor(filters: number | (Conv3DTransposeArgs & { filters: number; kernelSize: number | [number, number, number] }), kernelSize?: number | [number, number, number], args: Conv3DTransposeArgs = {}) {
+  constructor(
+    filters: number | (Conv3DTransposeArgs & { filters: number; kernelSize: number | [number, number, number] }),
+    kernelSize?: number | [number, number, number],
+    args: Conv3DTransposeArgs = {},
+  ) {
     const { main, options } = mainArguments<Conv3DTransposeArgs>([filters, kernelSize, args], ['filters', 'kernelSize']);
     super(3, main[0] as number, main[1] as number | number[], options);
   }

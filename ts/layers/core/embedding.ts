@@ -38,7 +38,10 @@ export class Embedding extends Layer {
     const { main, options } = mainArguments<EmbeddingArgs>([inputDim, outputDim, args], ['inputDim', 'outputDim']);
     [inputDim, outputDim, args] = [main[0] as number, main[1] as number, options];
     super(args, ['embeddingsInitializer', 'maskZero', 'embeddingsRegularizer', 'embeddingsConstraint']);
-    for (const [name, value] of [['inputDim', inputDim], ['outputDim', outputDim]] as const) {
+    for (const [name, value] of [
+      ['inputDim', inputDim],
+      ['outputDim', outputDim],
+    ] as const) {
       if (!Number.isInteger(value) || value <= 0) throw new ValueError(`Both \`inputDim\` and \`outputDim\` should be positive, received ${name}=${describeArgument(value)}`);
     }
     this.maskZero = args.maskZero ?? false;
@@ -57,7 +60,10 @@ export class Embedding extends Layer {
     const ids = inputs as LayerInput;
     if (ids instanceof SymbolicTensor) return ops.embedding(ids, this.embeddings);
     const t = ids as Tensor;
-    return this.embeddings.read().gather(t.reshape([-1])).reshape([...t.shape, this.outputDim]);
+    return this.embeddings
+      .read()
+      .gather(t.reshape([-1]))
+      .reshape([...t.shape, this.outputDim]);
   }
 
   /** With maskZero, 1 where the id is not 0 (Keras' `ops.not_equal(inputs, 0)`). */

@@ -40,7 +40,9 @@ function resolveInput(where: string, args: InputArgs): { batchShape: Shape; dtyp
       throw new ValueError(`${where}: batchShape must be an array of positive integers or null, got ${describeValue(batchShape)}`);
     }
   } else if (!Array.isArray(shape) || shape.some((d) => d !== null && (!Number.isInteger(d) || d <= 0))) {
-    throw new ValueError(`${where}: shape must be an array of positive integers or null (a length that varies), got ${Array.isArray(shape) && shape.length <= 8 ? formatValue(shape) : describeValue(shape)}`);
+    throw new ValueError(
+      `${where}: shape must be an array of positive integers or null (a length that varies), got ${Array.isArray(shape) && shape.length <= 8 ? formatValue(shape) : describeValue(shape)}`,
+    );
   }
   if (batchSize !== undefined && batchSize !== null && (!Number.isInteger(batchSize) || batchSize <= 0)) {
     throw new ValueError(`${where}: batchSize must be a positive integer, got ${describeValue(batchSize)}`);

@@ -5,6 +5,9 @@ import { BaseMerge } from './base_merge.js';
 /** The elementwise mean of its inputs. */
 export class Average extends BaseMerge {
   protected merge(inputs: LayerInput[]): LayerOutput {
-    return ops.div(inputs.reduce((sum, x) => ops.add(sum, x) as LayerOutput), inputs.length);
+    return ops.div(
+      inputs.reduce((sum, x) => ops.add(sum, x) as LayerOutput),
+      inputs.length,
+    );
   }
 }

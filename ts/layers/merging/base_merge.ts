@@ -6,7 +6,11 @@ import { getMask } from '../mask.js';
 
 /** A layer that combines a list of tensors into one (Add, Multiply, Concatenate, ...). */
 export abstract class BaseMerge extends Layer {
-  constructor(args: LayerArgs = {}, ownOptions: string[] = [], private readonly exactly?: number) {
+  constructor(
+    args: LayerArgs = {},
+    ownOptions: string[] = [],
+    private readonly exactly?: number,
+  ) {
     super(args, ownOptions);
   }
 
@@ -26,7 +30,9 @@ export abstract class BaseMerge extends Layer {
     const sizes = (s: Shape) => s.slice(1);
     const clash = shapes.some((s) => ranks.size > 1 || sizes(s).some((d, k) => d !== null && sizes(shapes[0])[k] !== null && d !== sizes(shapes[0])[k] && d !== 1 && sizes(shapes[0])[k] !== 1));
     if (clash) {
-      throw new ShapeError(`Inputs of layer "${this.name}" (${this.constructor.name}) must have the same shape. Received: ${shapes.map((s) => `[${s.map((d) => d ?? 'null').join(', ')}]`).join(', ')}`);
+      throw new ShapeError(
+        `Inputs of layer "${this.name}" (${this.constructor.name}) must have the same shape. Received: ${shapes.map((s) => `[${s.map((d) => d ?? 'null').join(', ')}]`).join(', ')}`,
+      );
     }
   }
 

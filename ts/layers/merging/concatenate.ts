@@ -25,7 +25,9 @@ export class Concatenate extends BaseMerge {
     const axis = this.axis < 0 ? this.axis + rank : this.axis;
     const mismatch = shapes.some((s) => s.length !== rank || s.some((d, k) => k !== axis && k !== 0 && d !== null && shapes[0][k] !== null && d !== shapes[0][k]));
     if (mismatch || axis <= 0 || axis >= rank) {
-      throw new ShapeError(`A Concatenate layer ("${this.name}") requires inputs with matching shapes except for the concatenation axis ${this.axis}. Received: input_shape=${shapes.map((s) => `[${s.map((d) => d ?? 'null').join(', ')}]`).join(', ')}`);
+      throw new ShapeError(
+        `A Concatenate layer ("${this.name}") requires inputs with matching shapes except for the concatenation axis ${this.axis}. Received: input_shape=${shapes.map((s) => `[${s.map((d) => d ?? 'null').join(', ')}]`).join(', ')}`,
+      );
     }
   }
 
@@ -44,7 +46,11 @@ export class Concatenate extends BaseMerge {
     if (masks.every((m) => m === undefined)) return undefined;
     const rank = list[0].shape.length;
     const axis = this.axis < 0 ? this.axis + rank : this.axis;
-    if (axis === 1 && rank >= 3) return ops.concat(masks.map((m, i) => m ?? everyStep(list[i])), 1);
+    if (axis === 1 && rank >= 3)
+      return ops.concat(
+        masks.map((m, i) => m ?? everyStep(list[i])),
+        1,
+      );
     return super.computeMask(list);
   }
 

@@ -2,7 +2,7 @@ import { ValueError } from '../../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
 import type { Shape } from '../../symbolic.js';
 import { SymbolicTensor } from '../../symbolic.js';
-import { Tensor, tensor } from '../../tensor.js';
+import { type Tensor, tensor } from '../../tensor.js';
 import type { Variable } from '../../variable.js';
 import * as ops from '../../ops.js';
 import { checkAxisOption, resolveAxes, withAxesLast } from '../axes.js';

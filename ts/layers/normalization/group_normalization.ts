@@ -72,7 +72,8 @@ export class GroupNormalization extends Layer {
       throw new ValueError(`Received an invalid value for argument \`groups\`, expected a positive integer (or \`-1\` for instance normalization). Received: groups=${describeArgument(groups)}`);
     }
     if (args.axis !== undefined && !Number.isInteger(args.axis)) throw new ValueError(`Layer "${this.name}": \`axis\` must be an integer (the channel axis), got ${describeArgument(args.axis)}`);
-    if (args.epsilon !== undefined && !(typeof args.epsilon === 'number' && args.epsilon >= 0)) throw new ValueError(`Layer "${this.name}": epsilon must be a non-negative number, got ${describeArgument(args.epsilon)}`);
+    if (args.epsilon !== undefined && !(typeof args.epsilon === 'number' && args.epsilon >= 0))
+      throw new ValueError(`Layer "${this.name}": epsilon must be a non-negative number, got ${describeArgument(args.epsilon)}`);
     this.groups = groups;
     this.axis = args.axis ?? -1;
     this.epsilon = args.epsilon ?? 1e-3;
@@ -87,7 +88,8 @@ export class GroupNormalization extends Layer {
     const shape = inputShape as Shape;
     const [axis] = resolveAxes(this.name, this.axis, shape.length);
     const channels = shape[axis];
-    if (channels === null) throw new ShapeError(`Axis ${this.axis} of input tensor should have a defined dimension but the layer received an input with shape [${shape.map((d) => d ?? 'null').join(', ')}].`);
+    if (channels === null)
+      throw new ShapeError(`Axis ${this.axis} of input tensor should have a defined dimension but the layer received an input with shape [${shape.map((d) => d ?? 'null').join(', ')}].`);
     if (this.groups === -1) this.groups = channels;
     if (channels < this.groups) throw new ValueError(`Number of groups (${this.groups}) cannot be more than the number of channels (${channels}).`);
     if (channels % this.groups !== 0) throw new ValueError(`Number of groups (${this.groups}) must be a multiple of the number of channels (${channels}).`);

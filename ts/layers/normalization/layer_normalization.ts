@@ -52,7 +52,8 @@ export class LayerNormalization extends Layer {
     const shape = inputShape as Shape;
     if (shape.length < 2) this.requireRank(shape, 2);
     const c = resolveAxes(this.name, this.axis, shape.length).map((a) => shape[a]);
-    if (c.some((d) => d === null)) throw new ValueError(`Layer "${this.name}": the normalised axes ${JSON.stringify(this.axis)} must have known sizes, got input shape [${shape.map((d) => d ?? 'null').join(', ')}]`);
+    if (c.some((d) => d === null))
+      throw new ValueError(`Layer "${this.name}": the normalised axes ${JSON.stringify(this.axis)} must have known sizes, got input shape [${shape.map((d) => d ?? 'null').join(', ')}]`);
     if (this.scale) this.gamma = this.addWeight({ name: 'gamma', shape: c as number[], initializer: this.initializers.gamma });
     if (this.center) this.beta = this.addWeight({ name: 'beta', shape: c as number[], initializer: this.initializers.beta });
   }

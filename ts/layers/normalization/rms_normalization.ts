@@ -32,7 +32,8 @@ export class RMSNormalization extends Layer {
     super(args, ['axis', 'epsilon']);
     args ??= {}; // null: Layer accepted it as no options
     this.axis = checkAxisOption(this.name, args.axis ?? -1, true);
-    if (args.epsilon !== undefined && !(typeof args.epsilon === 'number' && args.epsilon >= 0)) throw new ValueError(`Layer "${this.name}": epsilon must be a non-negative number, got ${describeArgument(args.epsilon)}`);
+    if (args.epsilon !== undefined && !(typeof args.epsilon === 'number' && args.epsilon >= 0))
+      throw new ValueError(`Layer "${this.name}": epsilon must be a non-negative number, got ${describeArgument(args.epsilon)}`);
     this.epsilon = args.epsilon ?? 1e-6;
   }
 
@@ -42,10 +43,13 @@ export class RMSNormalization extends Layer {
     // Keras multiplies by a scale of the axes' shape, which broadcasts against the last axes:
     // other axes would mean something else (or fail there).
     if (axes.some((a, i) => a !== shape.length - axes.length + i)) {
-      throw new ValueError(`Layer "${this.name}": RMSNormalization's axes must be the input's last ones (its scale broadcasts over them, as in Keras), got axis ${JSON.stringify(this.axis)} for an input of rank ${shape.length}`);
+      throw new ValueError(
+        `Layer "${this.name}": RMSNormalization's axes must be the input's last ones (its scale broadcasts over them, as in Keras), got axis ${JSON.stringify(this.axis)} for an input of rank ${shape.length}`,
+      );
     }
     const sizes = axes.map((a) => shape[a]);
-    if (sizes.some((d) => d === null)) throw new ShapeError(`Layer "${this.name}": the normalised axes ${JSON.stringify(this.axis)} must have known sizes, got input shape [${shape.map((d) => d ?? 'null').join(', ')}]`);
+    if (sizes.some((d) => d === null))
+      throw new ShapeError(`Layer "${this.name}": the normalised axes ${JSON.stringify(this.axis)} must have known sizes, got input shape [${shape.map((d) => d ?? 'null').join(', ')}]`);
     this.scale = this.addWeight({ name: 'scale', shape: sizes as number[], initializer: 'ones' });
   }
 

@@ -18,7 +18,11 @@ export abstract class BaseGlobalPooling extends Layer {
    * @param rank The number of spatial axes (1, 2 or 3).
    * @param poolFunction 'max' or 'average'.
    */
-  constructor(readonly rank: 1 | 2 | 3, readonly poolFunction: 'max' | 'average', args: GlobalPoolingArgs = {}) {
+  constructor(
+    readonly rank: 1 | 2 | 3,
+    readonly poolFunction: 'max' | 'average',
+    args: GlobalPoolingArgs = {},
+  ) {
     super(args, ['keepdims', 'dataFormat']);
     this.keepdims = args?.keepdims ?? false; // null: Layer accepted it as no options
   }

@@ -29,7 +29,12 @@ export abstract class BasePooling extends Layer {
    * @param rank The number of spatial axes (1, 2 or 3).
    * @param poolFunction 'max' or 'average'.
    */
-  constructor(readonly rank: 1 | 2 | 3, readonly poolFunction: 'max' | 'average', poolSize: number | number[] | PoolingArgs, args: PoolingArgs = {}) {
+  constructor(
+    readonly rank: 1 | 2 | 3,
+    readonly poolFunction: 'max' | 'average',
+    poolSize: number | number[] | PoolingArgs,
+    args: PoolingArgs = {},
+  ) {
     const { main, options } = mainArguments<PoolingArgs>([poolSize, args], ['poolSize']);
     [poolSize, args] = [(main[0] ?? 2) as number | number[], options];
     super(args, ['strides', 'padding', 'dataFormat']);

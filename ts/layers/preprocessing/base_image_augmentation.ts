@@ -45,7 +45,8 @@ export abstract class BaseImageAugmentation extends Layer {
   constructor(args: ImageAugmentationArgs, ownOptions: string[]) {
     const { seed = null, dataFormat = null, ...rest } = args;
     super(rest, [...IMAGE_AUGMENTATION_OPTIONS, ...ownOptions]);
-    if (seed !== null) throw new ValueError(`${this.where}: a per-layer \`seed\` is not supported; kiln's augmentation draws from the engine's generator, which kiln.setSeed(${describeValue(seed)}) seeds`);
+    if (seed !== null)
+      throw new ValueError(`${this.where}: a per-layer \`seed\` is not supported; kiln's augmentation draws from the engine's generator, which kiln.setSeed(${describeValue(seed)}) seeds`);
     if (dataFormat !== null && dataFormat !== 'channels_last') throw new ValueError(`${this.where}: only dataFormat 'channels_last' is supported, got ${describeValue(dataFormat)}`);
   }
 
@@ -80,7 +81,8 @@ export abstract class BaseImageAugmentation extends Layer {
   protected resample(args: ResampleArgs): { fill_mode: FillMode; interpolation: Interpolation; fill_value: number } {
     const { fillMode = 'reflect', interpolation = 'bilinear', fillValue = 0 } = args;
     if (!FILL_MODES.includes(fillMode)) throw new ValueError(`${this.where}: unknown \`fillMode\` ${describeValue(fillMode)}; expected one of ${FILL_MODES.map((m) => `'${m}'`).join(', ')}`);
-    if (!INTERPOLATIONS.includes(interpolation)) throw new ValueError(`${this.where}: unknown \`interpolation\` ${describeValue(interpolation)}; expected one of ${INTERPOLATIONS.map((m) => `'${m}'`).join(', ')}`);
+    if (!INTERPOLATIONS.includes(interpolation))
+      throw new ValueError(`${this.where}: unknown \`interpolation\` ${describeValue(interpolation)}; expected one of ${INTERPOLATIONS.map((m) => `'${m}'`).join(', ')}`);
     if (typeof fillValue !== 'number' || !Number.isFinite(fillValue)) throw new ValueError(`${this.where}: \`fillValue\` must be a finite number, got ${describeValue(fillValue)}`);
     return { fill_mode: fillMode, interpolation, fill_value: fillValue };
   }

@@ -33,7 +33,8 @@ export class CategoryEncoding extends DataLayer {
     super(rest, ['numTokens', 'outputMode', 'sparse']);
     const where = `Layer "${this.name}" (CategoryEncoding)`;
     const tokens = main[0];
-    if (tokens === undefined || tokens === null) throw new ValueError(`${where}: numTokens must be set to use this layer. If the number of tokens is not known beforehand, use the IntegerLookup layer instead`);
+    if (tokens === undefined || tokens === null)
+      throw new ValueError(`${where}: numTokens must be set to use this layer. If the number of tokens is not known beforehand, use the IntegerLookup layer instead`);
     if (!Number.isInteger(tokens) || (tokens as number) < 1) throw new ValueError(`${where}: \`numTokens\` must be an integer >= 1, got ${describeValue(tokens)}`);
     if (sparse) throw new ValueError(`${where}: \`sparse: true\` is not supported (kiln has no sparse tensors)`);
     this.numTokens = tokens as number;

@@ -31,7 +31,8 @@ export class CenterCrop extends Layer {
     const { dataFormat = 'channels_last', ...rest } = options;
     super(rest);
     [this.height, this.width] = [checkImageSize(this.name, 'height', main[0]), checkImageSize(this.name, 'width', main[1])];
-    if (dataFormat !== 'channels_last' && dataFormat !== 'channels_first') throw new ValueError(`Layer "${this.name}": dataFormat must be 'channels_last' or 'channels_first', got ${describeArgument(dataFormat)}`);
+    if (dataFormat !== 'channels_last' && dataFormat !== 'channels_first')
+      throw new ValueError(`Layer "${this.name}": dataFormat must be 'channels_last' or 'channels_first', got ${describeArgument(dataFormat)}`);
     this.dataFormat = dataFormat;
   }
 

@@ -159,10 +159,13 @@ export abstract class DataLayer extends Layer {
    */
   private recordStep(inputs: unknown, input: SymbolicTensor): SymbolicTensor {
     if (inputs !== input) throw new ValueError(`${this.where} takes one input in a model, got ${describeValue(inputs)}`);
-    if (insideCall()) throw new ValueError(`${this.where} runs in JavaScript on the data before the model's engine, so it cannot be called inside another layer's call(); apply it to the model's Input`);
+    if (insideCall())
+      throw new ValueError(`${this.where} runs in JavaScript on the data before the model's engine, so it cannot be called inside another layer's call(); apply it to the model's Input`);
     if (input.spec.op !== 'input') {
       const producer = input.sourceLayer ? `layer "${input.sourceLayer.name}"` : 'an op';
-      throw new ValueError(`${this.where} runs in JavaScript on the data before the model's engine, so in a model it must read a model Input (text: kiln.Input({ shape: [1], dtype: 'string' })) or another preprocessing layer's output; it was applied to ${input.toString()}, computed by ${producer} inside the engine. Put the string and lookup layers first`);
+      throw new ValueError(
+        `${this.where} runs in JavaScript on the data before the model's engine, so in a model it must read a model Input (text: kiln.Input({ shape: [1], dtype: 'string' })) or another preprocessing layer's output; it was applied to ${input.toString()}, computed by ${producer} inside the engine. Put the string and lookup layers first`,
+      );
     }
     const { shape, dtype } = this.outputSpec(input.shape, input.dtype);
     const output = new SymbolicTensor(shape, { op: 'input', shape }, [], this.name);
@@ -189,7 +192,10 @@ export abstract class DataLayer extends Layer {
  */
 export function encodedOutputShape(where: string, inputShape: Shape, mode: string, depth: number | null): Shape {
   if (mode === 'int') return inputShape;
-  if (depth === null) throw new ValueError(`${where}: outputMode '${mode}' needs the vocabulary (or bins) before the layer is applied to a model input, to know its output width: adapt() it or give the vocabulary first`);
+  if (depth === null)
+    throw new ValueError(
+      `${where}: outputMode '${mode}' needs the vocabulary (or bins) before the layer is applied to a model input, to know its output width: adapt() it or give the vocabulary first`,
+    );
   if (mode === 'one_hot') return inputShape.length > 1 && inputShape[inputShape.length - 1] === 1 ? [...inputShape.slice(0, -1), depth] : [...inputShape, depth];
   if (inputShape.length !== 2) throw new ValueError(`${where}: outputMode '${mode}' in a model takes a batch of token lists, an input of shape [batch, tokens]; got ${shapeText(inputShape)}`);
   return [inputShape[0], depth];

@@ -43,7 +43,8 @@ export class Discretization extends DataLayer {
     super(rest, ['binBoundaries', 'numBins', 'epsilon', 'outputMode', 'sparse']);
     this.outputMode = checkOutputMode(this.where, outputMode, DISCRETIZATION_OUTPUT_MODES);
     if (sparse) throw new ValueError(`${this.where}: \`sparse: true\` is not supported (kiln has no sparse tensors)`);
-    if (boundaries !== null && numBins !== null) throw new ValueError(`${this.where}: both \`numBins\` and \`binBoundaries\` should not be set. Received: numBins=${numBins} and binBoundaries=${describeValue(boundaries)}`);
+    if (boundaries !== null && numBins !== null)
+      throw new ValueError(`${this.where}: both \`numBins\` and \`binBoundaries\` should not be set. Received: numBins=${numBins} and binBoundaries=${describeValue(boundaries)}`);
     if (boundaries === null && numBins === null) throw new ValueError(`${this.where}: set \`binBoundaries\`, or \`numBins\` and call adapt()`);
     if (boundaries !== null) Discretization.checkedBoundaries(this, boundaries);
     if (numBins !== null && (!Number.isInteger(numBins) || numBins < 1)) throw new ValueError(`${this.where}: \`numBins\` must be a positive integer, got ${describeValue(numBins)}`);
@@ -67,7 +68,8 @@ export class Discretization extends DataLayer {
   }
 
   protected compute(data: unknown): Tensor {
-    if (this.binBoundaries === null) throw new ValueError(`${this.where}: you need to either pass the \`binBoundaries\` argument at construction time or call adapt(dataset) before you can start using the Discretization layer`);
+    if (this.binBoundaries === null)
+      throw new ValueError(`${this.where}: you need to either pass the \`binBoundaries\` argument at construction time or call adapt(dataset) before you can start using the Discretization layer`);
     const flat = requireNumbers(this.where, this.flattenInput(data), data);
     // Compared in float32, as Keras' digitize on float32 inputs.
     const edges = this.binBoundaries.map(Math.fround);

@@ -43,7 +43,8 @@ export class Hashing extends DataLayer {
     const bins = main[0];
     if (!Number.isInteger(bins) || (bins as number) <= 0) throw new ValueError(`${this.where}: \`numBins\` must be a positive integer, got ${describeValue(bins)}`);
     if (maskValue !== null && (bins as number) < 2) throw new ValueError(`${this.where}: \`numBins\` must be at least 2 when \`maskValue\` is set, got ${bins}`);
-    if (maskValue !== null && typeof maskValue !== 'string' && !Number.isInteger(maskValue)) throw new ValueError(`${this.where}: \`maskValue\` must be a string, an integer or null, got ${describeValue(maskValue)}`);
+    if (maskValue !== null && typeof maskValue !== 'string' && !Number.isInteger(maskValue))
+      throw new ValueError(`${this.where}: \`maskValue\` must be a string, an integer or null, got ${describeValue(maskValue)}`);
     if (salt !== null) throw new ValueError(`${this.where}: \`salt\` (keyed SipHash, tf.strings.to_hash_bucket_strong) is not supported; use salt: null for FarmHash64`);
     if (sparse) throw new ValueError(`${this.where}: \`sparse: true\` is not supported (kiln has no sparse tensors)`);
     this.numBins = bins as number;

@@ -21,7 +21,8 @@ export function checkImageSize(layer: string, name: string, value: unknown): num
 
 /** The height and width axes of an image batch (rank 4) or of one image (rank 3). */
 export function imageAxes(layer: string, shape: Shape, dataFormat: ImageDataFormat): [number, number] {
-  if (shape.length !== 4 && shape.length !== 3) throw new ShapeError(`Layer "${layer}": expected images of rank 4 (batch, height, width, channels) or 3, got shape [${shape.map((d) => d ?? 'null').join(', ')}]`);
+  if (shape.length !== 4 && shape.length !== 3)
+    throw new ShapeError(`Layer "${layer}": expected images of rank 4 (batch, height, width, channels) or 3, got shape [${shape.map((d) => d ?? 'null').join(', ')}]`);
   const axes: [number, number] = dataFormat === 'channels_last' ? [shape.length - 3, shape.length - 2] : [shape.length - 2, shape.length - 1];
   if (axes.some((a) => shape[a] === null)) throw new ShapeError(`Layer "${layer}": the image height and width must be known, got shape [${shape.map((d) => d ?? 'null').join(', ')}]`);
   return axes;

@@ -46,9 +46,24 @@ export interface IndexLookupArgs<T> extends LayerArgs {
   salt?: number | number[] | null;
 }
 
-export const INDEX_LOOKUP_OPTIONS = ['maxTokens', 'numOovIndices', 'maskToken', 'oovToken', 'vocabulary', 'idfWeights', 'invert', 'outputMode', 'padToMaxTokens', 'sparse', 'vocabularySize', 'oovMethod', 'salt'];
+export const INDEX_LOOKUP_OPTIONS = [
+  'maxTokens',
+  'numOovIndices',
+  'maskToken',
+  'oovToken',
+  'vocabulary',
+  'idfWeights',
+  'invert',
+  'outputMode',
+  'padToMaxTokens',
+  'sparse',
+  'vocabularySize',
+  'oovMethod',
+  'salt',
+];
 
 /** The line breaks of Python's str.splitlines(), which Keras' load_assets reads vocabulary.txt with. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: \x1c-\x1e are line breaks to Python's splitlines, which Keras reads the file with
 const LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 
 const utf8 = new TextEncoder();
@@ -101,15 +116,35 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
   private hasVocabulary = false;
 
   constructor(args: IndexLookupArgs<T>, defaults: { maskToken: T | null; oovToken: T }, ownOptions: string[]) {
-    const { maxTokens = null, numOovIndices = 1, maskToken = defaults.maskToken, oovToken = defaults.oovToken, vocabulary = null, idfWeights = null, invert = false, outputMode = 'int', padToMaxTokens = false, sparse = false, vocabularySize = null, oovMethod = 'floormod', salt = null, ...rest } = args;
+    const {
+      maxTokens = null,
+      numOovIndices = 1,
+      maskToken = defaults.maskToken,
+      oovToken = defaults.oovToken,
+      vocabulary = null,
+      idfWeights = null,
+      invert = false,
+      outputMode = 'int',
+      padToMaxTokens = false,
+      sparse = false,
+      vocabularySize = null,
+      oovMethod = 'floormod',
+      salt = null,
+      ...rest
+    } = args;
     super(rest, [...INDEX_LOOKUP_OPTIONS, ...ownOptions]);
     const where = `Layer "${this.name}" (${this.constructor.name})`;
-    if (vocabularySize !== null && (!Number.isInteger(vocabularySize) || vocabularySize < 0)) throw new ValueError(`${where}: \`vocabularySize\`, if set, must be a non-negative integer, got ${describeValue(vocabularySize)}`);
+    if (vocabularySize !== null && (!Number.isInteger(vocabularySize) || vocabularySize < 0))
+      throw new ValueError(`${where}: \`vocabularySize\`, if set, must be a non-negative integer, got ${describeValue(vocabularySize)}`);
     // Strings are hashed into OOV buckets whichever method is named; integers only by floormod here.
-    if (oovMethod !== 'floormod' && !(oovMethod === 'farmhash' && typeof defaults.oovToken === 'string')) throw new ValueError(`${where}: \`oovMethod\` must be 'floormod'${typeof defaults.oovToken === 'string' ? " or 'farmhash'" : ' (FarmHash64 of integer ids is not supported)'}, got ${describeValue(oovMethod)}`);
+    if (oovMethod !== 'floormod' && !(oovMethod === 'farmhash' && typeof defaults.oovToken === 'string'))
+      throw new ValueError(
+        `${where}: \`oovMethod\` must be 'floormod'${typeof defaults.oovToken === 'string' ? " or 'farmhash'" : ' (FarmHash64 of integer ids is not supported)'}, got ${describeValue(oovMethod)}`,
+      );
     if (salt !== null) throw new ValueError(`${where}: \`salt\` (keyed SipHash of OOV tokens) is not supported; use salt: null`);
     this.frozenVocabularySize = vocabularySize;
-    if (maxTokens !== null && (!Number.isInteger(maxTokens) || maxTokens <= 1)) throw new ValueError(`${where}: \`maxTokens\`, if set, must be an integer greater than 1, got ${describeValue(maxTokens)}`);
+    if (maxTokens !== null && (!Number.isInteger(maxTokens) || maxTokens <= 1))
+      throw new ValueError(`${where}: \`maxTokens\`, if set, must be an integer greater than 1, got ${describeValue(maxTokens)}`);
     if (!Number.isInteger(numOovIndices) || numOovIndices < 0) throw new ValueError(`${where}: \`numOovIndices\` must be an integer >= 0, got ${describeValue(numOovIndices)}`);
     this.outputMode = checkOutputMode(where, outputMode, LOOKUP_OUTPUT_MODES);
     if (sparse) throw new ValueError(`${where}: \`sparse: true\` is not supported (kiln has no sparse tensors); use the dense output`);
@@ -165,7 +200,8 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
   /** Its output in a model: ids shaped as the input ('int'), or the encoded vectors. */
   outputSpec(inputShape: Shape, inputDtype: SymbolicDType): DataOutputSpec {
     if (this.invert) {
-      if (this.tokenKind === 'string') throw new ValueError(`${this.where}: with \`invert: true\` it outputs strings, which a model's engine cannot carry; apply it to the model's predictions instead`);
+      if (this.tokenKind === 'string')
+        throw new ValueError(`${this.where}: with \`invert: true\` it outputs strings, which a model's engine cannot carry; apply it to the model's predictions instead`);
       this.requireInputKind(inputDtype, 'number');
       return { shape: inputShape, dtype: 'int32' };
     }
@@ -194,12 +230,17 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
     const startsWithSpecial = special.length > 0 && special.every((t, i) => tokens[i] === t);
     if (startsWithSpecial) tokens = tokens.slice(special.length);
     const misplaced = tokens.find((t) => t === this.maskToken || (this.numOovIndices > 0 && t === this.oovToken));
-    if (misplaced !== undefined) throw new ValueError(`${this.where}: the special token ${JSON.stringify(misplaced)} (mask or OOV) may only be at the start of the vocabulary, in the order [mask, OOV...], got ${describeValue(vocabulary)}`);
+    if (misplaced !== undefined)
+      throw new ValueError(
+        `${this.where}: the special token ${JSON.stringify(misplaced)} (mask or OOV) may only be at the start of the vocabulary, in the order [mask, OOV...], got ${describeValue(vocabulary)}`,
+      );
     const seen = new Set<T>();
     const repeated = tokens.find((t) => (seen.has(t) ? true : (seen.add(t), false)));
     if (repeated !== undefined) throw new ValueError(`${this.where}: the vocabulary must not contain repeated tokens, got ${JSON.stringify(repeated)} more than once`);
     if (this.maxTokens !== null && tokens.length + this.tokenStart > this.maxTokens) {
-      throw new ValueError(`${this.where}: attempted to set a vocabulary larger than the maximum vocabulary size. Passed vocabulary has size ${tokens.length + this.tokenStart}, and max_tokens is ${this.maxTokens}`);
+      throw new ValueError(
+        `${this.where}: attempted to set a vocabulary larger than the maximum vocabulary size. Passed vocabulary has size ${tokens.length + this.tokenStart}, and max_tokens is ${this.maxTokens}`,
+      );
     }
     if (this.outputMode === 'tf_idf') {
       if (!idfWeights) throw new ValueError(`${this.where}: \`idfWeights\` must be set when outputMode is 'tf_idf' and a vocabulary is given`);
@@ -328,7 +369,10 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
   kerasAssets(): Record<string, string> | undefined {
     if (this.inputVocabulary !== null) return undefined;
     this.requireVocabulary();
-    if (this.outputMode === 'tf_idf') throw new ValueError(`${this.where}: a 'tf_idf' vocabulary learnt by adapt() cannot be saved yet (Keras keeps its idf weights in a TensorFlow variable); pass \`vocabulary\` and \`idfWeights\` to the constructor instead`);
+    if (this.outputMode === 'tf_idf')
+      throw new ValueError(
+        `${this.where}: a 'tf_idf' vocabulary learnt by adapt() cannot be saved yet (Keras keeps its idf weights in a TensorFlow variable); pass \`vocabulary\` and \`idfWeights\` to the constructor instead`,
+      );
     const vocabulary = this.getVocabulary(true).map(String);
     const broken = vocabulary.find((t) => LINE_BREAK.test(t));
     if (broken !== undefined) throw new ValueError(`${this.where}: the token ${JSON.stringify(broken)} holds a line break, which Keras' vocabulary.txt (one token a line) cannot keep`);
@@ -352,7 +396,9 @@ export abstract class IndexLookup<T extends string | number> extends DataLayer {
       throw new FileFormatError(`${what}: the vocabulary.txt of ${this.where} cannot be used: ${(error as Error).message}`);
     }
     if (this.frozenVocabularySize !== null && this.frozenVocabularySize !== this.vocabularySize()) {
-      throw new FileFormatError(`${what}: the vocabulary.txt of ${this.where} has ${this.vocabularySize()} entries (mask and OOV included), but its config records vocabulary_size ${this.frozenVocabularySize}`);
+      throw new FileFormatError(
+        `${what}: the vocabulary.txt of ${this.where} has ${this.vocabularySize()} entries (mask and OOV included), but its config records vocabulary_size ${this.frozenVocabularySize}`,
+      );
     }
   }
 

@@ -99,7 +99,9 @@ export class Normalization extends Layer {
     this.axis = axes;
     this.invert = args.invert ?? false;
     if ((args.mean === undefined) !== (args.variance === undefined)) {
-      throw new ValueError(`Layer "${this.name}": when setting values directly, both \`mean\` and \`variance\` must be set. Received: mean=${formatValue(args.mean)} and variance=${formatValue(args.variance)}`);
+      throw new ValueError(
+        `Layer "${this.name}": when setting values directly, both \`mean\` and \`variance\` must be set. Received: mean=${formatValue(args.mean)} and variance=${formatValue(args.variance)}`,
+      );
     }
     if (args.mean !== undefined && args.variance !== undefined) {
       const check = (name: string, value: NestedNumbers) => {
@@ -110,8 +112,12 @@ export class Normalization extends Layer {
         }
       };
       const [mean, variance] = [check('mean', args.mean), check('variance', args.variance)];
-      if (mean.shape.join() !== variance.shape.join()) throw new ValueError(`Layer "${this.name}": \`mean\` and \`variance\` must have the same shape. Received: mean shape [${mean.shape}] and variance shape [${variance.shape}]`);
-      if (mean.shape.length > this.axis.length) throw new ValueError(`Layer "${this.name}": the rank of \`mean\` must be less than or equal to the number of axes (${this.axis.length}). Received: mean shape [${mean.shape}] for axis ${JSON.stringify(this.axis)}`);
+      if (mean.shape.join() !== variance.shape.join())
+        throw new ValueError(`Layer "${this.name}": \`mean\` and \`variance\` must have the same shape. Received: mean shape [${mean.shape}] and variance shape [${variance.shape}]`);
+      if (mean.shape.length > this.axis.length)
+        throw new ValueError(
+          `Layer "${this.name}": the rank of \`mean\` must be less than or equal to the number of axes (${this.axis.length}). Received: mean shape [${mean.shape}] for axis ${JSON.stringify(this.axis)}`,
+        );
       if (variance.values.some((v) => v < 0)) throw new ValueError(`Layer "${this.name}": \`variance\` must not be negative, got ${formatValue(args.variance).slice(0, 80)}`);
       this.inputMean = args.mean;
       this.inputVariance = args.variance;
@@ -122,7 +128,10 @@ export class Normalization extends Layer {
     const shape = inputShape as Shape;
     this.keepAxes = this.axis.length === 0 ? [] : resolveAxes(this.name, this.axis, shape.length, true);
     for (const a of this.keepAxes) {
-      if (shape[a] === null) throw new ValueError(`Layer "${this.name}": all \`axis\` values to be kept must have a known shape. Received axis=${JSON.stringify(this.axis)}, inputs.shape=[${shape.map((d) => d ?? 'null')}], with unknown axis at index ${a}`);
+      if (shape[a] === null)
+        throw new ValueError(
+          `Layer "${this.name}": all \`axis\` values to be kept must have a known shape. Received axis=${JSON.stringify(this.axis)}, inputs.shape=[${shape.map((d) => d ?? 'null')}], with unknown axis at index ${a}`,
+        );
     }
     this.buildShape = shape;
     this.broadcastShape = shape.map((d, a) => (this.keepAxes.includes(a) ? (d as number) : 1));
@@ -178,7 +187,8 @@ export class Normalization extends Layer {
       moments ??= new RunningMoments(mean.length);
       moments.add(mean, variance, count);
     }
-    if (!moments || moments.count === 0) throw new ValueError(`Layer "${this.name}": adapt() received no data (an empty tensor or no batches); expected at least one value per position of axis ${JSON.stringify(this.axis)}`);
+    if (!moments || moments.count === 0)
+      throw new ValueError(`Layer "${this.name}": adapt() received no data (an empty tensor or no batches); expected at least one value per position of axis ${JSON.stringify(this.axis)}`);
     const kept = this.keepAxes.map((a) => this.buildShape![a] as number);
     this.adaptMean!.assign(tensor(Float32Array.from(moments.mean), kept));
     this.adaptVariance!.assign(tensor(Float32Array.from(moments.variance), kept));
@@ -187,7 +197,10 @@ export class Normalization extends Layer {
   private checkAdaptShape(shape: Shape): void {
     const expected = this.buildShape!;
     const clash = shape.length !== expected.length || this.keepAxes.some((a) => shape[a] !== expected[a]);
-    if (clash) throw new ValueError(`Layer "${this.name}": the layer was built with input_shape=[${expected.map((d) => d ?? 'null')}], but adapt() is being called with data of an incompatible shape, data.shape=[${shape.map((d) => d ?? 'null')}]`);
+    if (clash)
+      throw new ValueError(
+        `Layer "${this.name}": the layer was built with input_shape=[${expected.map((d) => d ?? 'null')}], but adapt() is being called with data of an incompatible shape, data.shape=[${shape.map((d) => d ?? 'null')}]`,
+      );
   }
 
   /** One batch's mean and (population) variance per kept position, and the values per position. */

@@ -37,7 +37,8 @@ export class RandomCrop extends BaseImageAugmentation {
 
   call(inputs: LayerInput, options: CallOptions = {}): LayerOutput {
     if (inputs.shape.length !== 4) throw new ValueError(`${this.where}: expected images [batch, height, width, channels] (rank 4), got shape [${inputs.shape.map((d) => d ?? 'null')}]`);
-    if (inputs.shape[1] === null || inputs.shape[2] === null) throw new ValueError(`${this.where}: RandomCrop requires the input to have a fully defined height and width, got shape [${inputs.shape.map((d) => d ?? 'null')}]`);
+    if (inputs.shape[1] === null || inputs.shape[2] === null)
+      throw new ValueError(`${this.where}: RandomCrop requires the input to have a fully defined height and width, got shape [${inputs.shape.map((d) => d ?? 'null')}]`);
     if (options.training === true && !(inputs instanceof SymbolicTensor)) return super.call(inputs, options);
     const centred = resizeImages(inputs, [1, 2], [this.height, this.width], 'bilinear', 'crop');
     return inputs instanceof SymbolicTensor ? augment(inputs, this.augmentation(), centred as SymbolicTensor) : centred;

@@ -23,7 +23,8 @@ export class RandomFlip extends BaseImageAugmentation {
     const { main, options } = mainArguments<RandomFlipArgs>([mode, args], ['mode']);
     super(options, ['mode']);
     const value = main[0] ?? 'horizontal_and_vertical';
-    if (!FLIP_MODES.includes(value as FlipMode)) throw new ValueError(`${this.where}: RandomFlip layer ${this.name} received an unknown mode=${describeValue(value)}; expected one of ${FLIP_MODES.map((m) => `'${m}'`).join(', ')}`);
+    if (!FLIP_MODES.includes(value as FlipMode))
+      throw new ValueError(`${this.where}: RandomFlip layer ${this.name} received an unknown mode=${describeValue(value)}; expected one of ${FLIP_MODES.map((m) => `'${m}'`).join(', ')}`);
     this.mode = value as FlipMode;
   }
 

@@ -33,6 +33,15 @@ export class RandomTranslation extends BaseImageAugmentation {
 
   getConfig(): LayerConfig {
     const r = this.resampling;
-    return { ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor, fillMode: r.fill_mode, interpolation: r.interpolation, fillValue: r.fill_value, seed: null, dataFormat: 'channels_last' };
+    return {
+      ...super.getConfig(),
+      heightFactor: this.heightFactor,
+      widthFactor: this.widthFactor,
+      fillMode: r.fill_mode,
+      interpolation: r.interpolation,
+      fillValue: r.fill_value,
+      seed: null,
+      dataFormat: 'channels_last',
+    };
   }
 }

@@ -34,6 +34,15 @@ export class RandomZoom extends BaseImageAugmentation {
 
   getConfig(): LayerConfig {
     const r = this.resampling;
-    return { ...super.getConfig(), heightFactor: this.heightFactor, widthFactor: this.widthFactor, fillMode: r.fill_mode, interpolation: r.interpolation, fillValue: r.fill_value, seed: null, dataFormat: 'channels_last' };
+    return {
+      ...super.getConfig(),
+      heightFactor: this.heightFactor,
+      widthFactor: this.widthFactor,
+      fillMode: r.fill_mode,
+      interpolation: r.interpolation,
+      fillValue: r.fill_value,
+      seed: null,
+      dataFormat: 'channels_last',
+    };
   }
 }

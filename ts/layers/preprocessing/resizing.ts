@@ -47,11 +47,14 @@ export class Resizing extends Layer {
     const { interpolation = 'bilinear', cropToAspectRatio = false, padToAspectRatio = false, fillMode = 'constant', fillValue = 0, antialias = false, dataFormat = 'channels_last', ...rest } = options;
     super(rest);
     [this.height, this.width] = [checkImageSize(this.name, 'height', main[0]), checkImageSize(this.name, 'width', main[1])];
-    if (!INTERPOLATIONS.includes(interpolation)) throw new ValueError(`Layer "${this.name}": interpolation must be one of ${INTERPOLATIONS.map((i) => `'${i}'`).join(', ')} in this version, got ${describeArgument(interpolation)}`);
+    if (!INTERPOLATIONS.includes(interpolation))
+      throw new ValueError(`Layer "${this.name}": interpolation must be one of ${INTERPOLATIONS.map((i) => `'${i}'`).join(', ')} in this version, got ${describeArgument(interpolation)}`);
     if (cropToAspectRatio && padToAspectRatio) throw new ValueError(`Layer "${this.name}": only one of cropToAspectRatio and padToAspectRatio can be true`);
-    if (fillMode !== 'constant' || fillValue !== 0) throw new ValueError(`Layer "${this.name}": only fillMode 'constant' with fillValue 0 is supported in this version, got ${describeArgument(fillMode)} and ${describeArgument(fillValue)}`);
+    if (fillMode !== 'constant' || fillValue !== 0)
+      throw new ValueError(`Layer "${this.name}": only fillMode 'constant' with fillValue 0 is supported in this version, got ${describeArgument(fillMode)} and ${describeArgument(fillValue)}`);
     if (antialias !== false) throw new ValueError(`Layer "${this.name}": antialias is not supported in this version, got ${describeArgument(antialias)}`);
-    if (dataFormat !== 'channels_last' && dataFormat !== 'channels_first') throw new ValueError(`Layer "${this.name}": dataFormat must be 'channels_last' or 'channels_first', got ${describeArgument(dataFormat)}`);
+    if (dataFormat !== 'channels_last' && dataFormat !== 'channels_first')
+      throw new ValueError(`Layer "${this.name}": dataFormat must be 'channels_last' or 'channels_first', got ${describeArgument(dataFormat)}`);
     this.interpolation = interpolation;
     this.cropToAspectRatio = cropToAspectRatio;
     this.padToAspectRatio = padToAspectRatio;

@@ -45,7 +45,21 @@ export interface TextVectorizationArgs {
   trainable?: boolean;
 }
 
-const OWN_OPTIONS = ['maxTokens', 'standardize', 'split', 'ngrams', 'outputMode', 'outputSequenceLength', 'padToMaxTokens', 'vocabulary', 'idfWeights', 'sparse', 'ragged', 'encoding', 'vocabularySize'];
+const OWN_OPTIONS = [
+  'maxTokens',
+  'standardize',
+  'split',
+  'ngrams',
+  'outputMode',
+  'outputSequenceLength',
+  'padToMaxTokens',
+  'vocabulary',
+  'idfWeights',
+  'sparse',
+  'ragged',
+  'encoding',
+  'vocabularySize',
+];
 const STANDARDIZE_NAMES = ['lower_and_strip_punctuation', 'lower', 'strip_punctuation'];
 const SPLIT_NAMES = ['whitespace', 'character'];
 /** Keras' DEFAULT_STRIP_REGEX: ASCII punctuation. */
@@ -75,7 +89,16 @@ export class TextVectorization extends IndexLookup<string> {
 
   constructor(args: TextVectorizationArgs = {}) {
     checkOptionNames('TextVectorization', args, [...OWN_OPTIONS, ...BASE_OPTIONS]);
-    const { standardize = 'lower_and_strip_punctuation', split = 'whitespace', ngrams = null, outputSequenceLength = null, ragged = false, encoding = 'utf-8', outputMode = 'int', ...rest } = (args ?? {}) as TextVectorizationArgs;
+    const {
+      standardize = 'lower_and_strip_punctuation',
+      split = 'whitespace',
+      ngrams = null,
+      outputSequenceLength = null,
+      ragged = false,
+      encoding = 'utf-8',
+      outputMode = 'int',
+      ...rest
+    } = (args ?? {}) as TextVectorizationArgs;
     if (outputMode === ('one_hot' as LookupOutputMode)) throw new ValueError(`TextVectorization: unknown \`outputMode\` 'one_hot'; expected one of 'int', 'multi_hot', 'count', 'tf_idf'`);
     super({ ...rest, outputMode, maskToken: '', oovToken: '[UNK]', numOovIndices: 1 }, { maskToken: '', oovToken: '[UNK]' }, []);
     if (!(standardize === null || typeof standardize === 'function' || STANDARDIZE_NAMES.includes(standardize))) {
@@ -88,8 +111,10 @@ export class TextVectorization extends IndexLookup<string> {
     if (widths !== null && (!Array.isArray(widths) || widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1))) {
       throw new ValueError(`${this.where}: \`ngrams\` must be null, a positive integer, or a list of positive integers, got ${describeValue(ngrams)}`);
     }
-    if (outputSequenceLength !== null && outputMode !== 'int') throw new ValueError(`${this.where}: \`outputSequenceLength\` must not be set if \`outputMode\` is not 'int', got outputMode '${outputMode}'`);
-    if (outputSequenceLength !== null && (!Number.isInteger(outputSequenceLength) || outputSequenceLength < 1)) throw new ValueError(`${this.where}: \`outputSequenceLength\` must be a positive integer or null, got ${describeValue(outputSequenceLength)}`);
+    if (outputSequenceLength !== null && outputMode !== 'int')
+      throw new ValueError(`${this.where}: \`outputSequenceLength\` must not be set if \`outputMode\` is not 'int', got outputMode '${outputMode}'`);
+    if (outputSequenceLength !== null && (!Number.isInteger(outputSequenceLength) || outputSequenceLength < 1))
+      throw new ValueError(`${this.where}: \`outputSequenceLength\` must be a positive integer or null, got ${describeValue(outputSequenceLength)}`);
     if (ragged) throw new ValueError(`${this.where}: \`ragged: true\` is not supported (kiln's tensors are dense); set outputSequenceLength or let rows pad to the longest`);
     if (encoding !== 'utf-8' && encoding !== 'utf8') throw new ValueError(`${this.where}: only encoding 'utf-8' is supported, got ${describeValue(encoding)}`);
     this.standardize = standardize;
@@ -107,7 +132,9 @@ export class TextVectorization extends IndexLookup<string> {
     const dtype = this.outputMode === 'int' ? 'int32' : 'float32';
     if (this.split === null) return { shape: encodedOutputShape(this.where, inputShape, this.outputMode, this.encodedDepth()), dtype };
     if (inputShape.length > 2 || (inputShape.length === 2 && inputShape[1] !== 1)) {
-      throw new ValueError(`${this.where}: when using TextVectorization to tokenize strings, the input rank must be 1 or the last shape dimension must be 1. Received: inputs.shape=${`[${inputShape.map((d) => d ?? 'null').join(', ')}]`} with rank=${inputShape.length}`);
+      throw new ValueError(
+        `${this.where}: when using TextVectorization to tokenize strings, the input rank must be 1 or the last shape dimension must be 1. Received: inputs.shape=${`[${inputShape.map((d) => d ?? 'null').join(', ')}]`} with rank=${inputShape.length}`,
+      );
     }
     const rows = inputShape[0];
     if (this.outputMode === 'int') return { shape: [rows, this.outputSequenceLength], dtype };
@@ -154,7 +181,9 @@ export class TextVectorization extends IndexLookup<string> {
   private texts(data: unknown): { texts: string[]; shape: number[] } {
     const flat = requireStrings(this.where, this.flattenInput(data), data);
     if (this.split !== null && flat.shape.length > 1 && !(flat.shape.length === 2 && flat.shape[1] === 1)) {
-      throw new ValueError(`${this.where}: when using TextVectorization to tokenize strings, the input rank must be 1 or the last shape dimension must be 1. Received: inputs.shape=[${flat.shape}] with rank=${flat.shape.length}`);
+      throw new ValueError(
+        `${this.where}: when using TextVectorization to tokenize strings, the input rank must be 1 or the last shape dimension must be 1. Received: inputs.shape=[${flat.shape}] with rank=${flat.shape.length}`,
+      );
     }
     return { texts: flat.values, shape: flat.shape };
   }

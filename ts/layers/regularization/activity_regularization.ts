@@ -26,11 +26,16 @@ export class ActivityRegularization extends Layer {
 
   constructor(args: ActivityRegularizationArgs = {}) {
     if (args !== null && typeof args === 'object' && 'activityRegularizer' in args) {
-      throw new ValueError(`ActivityRegularization: its regularizer is set by l1 and l2; an activityRegularizer option is not accepted, got ${describeArgument((args as LayerArgs).activityRegularizer)}`);
+      throw new ValueError(
+        `ActivityRegularization: its regularizer is set by l1 and l2; an activityRegularizer option is not accepted, got ${describeArgument((args as LayerArgs).activityRegularizer)}`,
+      );
     }
     if (args !== undefined && args !== null && !isOptionsObject(args as unknown)) throw new ValueError(`ActivityRegularization: expected an options object, got ${describeValue(args)}`);
     const { l1 = 0, l2 = 0, ...rest } = args ?? {};
-    for (const [name, value] of [['l1', l1], ['l2', l2]] as const) {
+    for (const [name, value] of [
+      ['l1', l1],
+      ['l2', l2],
+    ] as const) {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ValueError(`ActivityRegularization: ${name} must be a non-negative number, got ${describeArgument(value)}`);
     }
     // Both 0: no penalty at all (Keras adds a zero).

@@ -16,7 +16,10 @@ export interface SpatialDropoutArgs extends LayerArgs {
  * neighbouring, correlated positions cannot stand in for a dropped one.
  */
 export abstract class BaseSpatialDropout extends Dropout {
-  constructor(private readonly spatialAxes: 1 | 2 | 3, given: unknown[]) {
+  constructor(
+    private readonly spatialAxes: 1 | 2 | 3,
+    given: unknown[],
+  ) {
     const { main, options } = mainArguments<SpatialDropoutArgs>(given, ['rate']);
     const { dataFormat, ...rest } = options;
     // The options form, so a wrong-typed rate is not mistaken for Dropout's options.

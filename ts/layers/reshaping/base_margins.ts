@@ -46,7 +46,13 @@ export abstract class BaseMargins extends Layer {
   readonly margins: Margins;
 
   /** @param spatialAxes The number of spatial axes (1, 2 or 3). */
-  constructor(readonly spatialAxes: 1 | 2 | 3, private readonly sign: 1 | -1, private readonly argument: 'padding' | 'cropping', value: unknown, args: LayerArgs & { dataFormat?: 'channels_last' }) {
+  constructor(
+    readonly spatialAxes: 1 | 2 | 3,
+    private readonly sign: 1 | -1,
+    private readonly argument: 'padding' | 'cropping',
+    value: unknown,
+    args: LayerArgs & { dataFormat?: 'channels_last' },
+  ) {
     const { dataFormat, ...rest } = args;
     super(rest);
     if (dataFormat !== undefined && dataFormat !== 'channels_last') {
@@ -59,7 +65,9 @@ export abstract class BaseMargins extends Layer {
     this.requireRank(inputShape, this.spatialAxes + 2);
     if (this.sign < 0 && this.margins.some(([a, b], i) => inputShape[i + 1] !== null && a + b >= (inputShape[i + 1] as number))) {
       const received = `[${inputShape.map((d) => d ?? 'null').join(', ')}]`;
-      throw new ShapeError(`Layer "${this.name}": values in \`cropping\` argument should be smaller than the corresponding spatial dimension of the input. Received: input_shape=${received}, cropping=${JSON.stringify(this.margins)}`);
+      throw new ShapeError(
+        `Layer "${this.name}": values in \`cropping\` argument should be smaller than the corresponding spatial dimension of the input. Received: input_shape=${received}, cropping=${JSON.stringify(this.margins)}`,
+      );
     }
   }
 

@@ -13,6 +13,15 @@ export interface Cropping2DArgs extends LayerArgs {
 export class Cropping2D extends BaseMargins {
   constructor(cropping?: number | [number | [number, number], number | [number, number]] | Cropping2DArgs, args: Cropping2DArgs = {}) {
     const { main, options } = mainArguments<Cropping2DArgs>([cropping, args], ['cropping']);
-    super(2, -1, 'cropping', main[0] ?? [[0, 0], [0, 0]], options);
+    super(
+      2,
+      -1,
+      'cropping',
+      main[0] ?? [
+        [0, 0],
+        [0, 0],
+      ],
+      options,
+    );
   }
 }

@@ -71,7 +71,22 @@ export interface GatedRNNArgs extends RNNArgs {
 }
 
 const WEIGHTS = ['kernel', 'recurrent', 'bias'] as const;
-const RNN_OPTIONS = ['activation', 'useBias', 'kernelInitializer', 'recurrentInitializer', 'biasInitializer', ...WEIGHTS.flatMap((w) => [`${w}Regularizer`, `${w}Constraint`]), 'returnSequences', 'goBackwards', 'dropout', 'recurrentDropout', 'returnState', 'stateful', 'unroll', 'zeroOutputForMask'];
+const RNN_OPTIONS = [
+  'activation',
+  'useBias',
+  'kernelInitializer',
+  'recurrentInitializer',
+  'biasInitializer',
+  ...WEIGHTS.flatMap((w) => [`${w}Regularizer`, `${w}Constraint`]),
+  'returnSequences',
+  'goBackwards',
+  'dropout',
+  'recurrentDropout',
+  'returnState',
+  'stateful',
+  'unroll',
+  'zeroOutputForMask',
+];
 const ENGINE_ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'relu', 'sigmoid', 'linear'];
 
 /** An activation the engine's recurrent loop runs. */
@@ -80,7 +95,9 @@ type RecurrentActivation = ops.RnnSpec['activation'];
 function engineActivation(identifier: ActivationIdentifier | undefined, fallback: RecurrentActivation, layer: string): RecurrentActivation {
   const name = identifier === undefined ? fallback : typeof identifier === 'string' ? snakeCase(identifier) : undefined;
   if (name === undefined || !ENGINE_ACTIVATIONS.includes(name as RecurrentActivation)) {
-    throw new ValueError(`Layer "${layer}": recurrent layers support the activations ${ENGINE_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${typeof identifier === 'function' ? 'a function' : `'${String(identifier)}'`}`);
+    throw new ValueError(
+      `Layer "${layer}": recurrent layers support the activations ${ENGINE_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got ${typeof identifier === 'function' ? 'a function' : `'${String(identifier)}'`}`,
+    );
   }
   return name as RecurrentActivation;
 }
@@ -132,7 +149,12 @@ export abstract class BaseRNN extends Layer {
    * @param cell The recurrent cell: 'simple', 'lstm' or 'gru'.
    * @internal Made by LSTM, GRU and SimpleRNN with their cell kind.
    */
-  constructor(/** @internal */ readonly cell: ops.RnnSpec['cell'], units: number, args: GatedRNNArgs, ownOptions: string[] = []) {
+  constructor(
+    /** @internal */ readonly cell: ops.RnnSpec['cell'],
+    units: number,
+    args: GatedRNNArgs,
+    ownOptions: string[] = [],
+  ) {
     super(args, [...RNN_OPTIONS, ...ownOptions]);
     this.options = { ...args };
     if (!Number.isInteger(units) || units <= 0) {
@@ -194,13 +216,21 @@ export abstract class BaseRNN extends Layer {
 
   /** Keras: the states are made for the input's batch size, which must therefore be fixed. */
   private buildStates(inputShape: Shape): void {
-    if (this.states) return this.resetStates();
+    if (this.states) {
+      this.resetStates();
+      return;
+    }
     const batch = inputShape[0];
     if (batch === null) {
-      throw new ValueError(`Layer "${this.name}": when using \`stateful: true\` in a RNN, the batch size must be static. Found dynamic batch size: sequence.shape=[${inputShape.map((d) => d ?? 'null').join(', ')}]. Give the model's input a fixed batch size: kiln.Input({ batchShape: [batch, ...] }) or { shape, batchSize }, or inputShape with batchSize on the first layer`);
+      throw new ValueError(
+        `Layer "${this.name}": when using \`stateful: true\` in a RNN, the batch size must be static. Found dynamic batch size: sequence.shape=[${inputShape.map((d) => d ?? 'null').join(', ')}]. Give the model's input a fixed batch size: kiln.Input({ batchShape: [batch, ...] }) or { shape, batchSize }, or inputShape with batchSize on the first layer`,
+      );
     }
     const count = this.cell === 'lstm' ? 2 : 1;
-    this.states = Array.from({ length: count }, () => new Variable(tensor(new Float32Array(batch * this.units), [batch, this.units]), { name: 'rnn_state', path: `${this.name}/rnn_state`, trainable: false }));
+    this.states = Array.from(
+      { length: count },
+      () => new Variable(tensor(new Float32Array(batch * this.units), [batch, this.units]), { name: 'rnn_state', path: `${this.name}/rnn_state`, trainable: false }),
+    );
   }
 
   /** Zeroes a stateful layer's states (Keras' `reset_state`); does nothing before build or when not stateful. */

@@ -51,7 +51,9 @@ export class Bidirectional extends Layer {
       throw new ValueError(`\`backwardLayer\` needs to be a recurrent layer. Received: ${describeArgument(backward)}`);
     }
     if (backward && (backward.returnSequences !== layer.returnSequences || backward.returnState !== layer.returnState || backward.stateful !== layer.stateful)) {
-      throw new ValueError(`Forward layer and backward layer should have the same stateful, returnSequences and returnState: got ${layer.stateful}/${layer.returnSequences}/${layer.returnState} and ${backward.stateful}/${backward.returnSequences}/${backward.returnState}`);
+      throw new ValueError(
+        `Forward layer and backward layer should have the same stateful, returnSequences and returnState: got ${layer.stateful}/${layer.returnSequences}/${layer.returnState} and ${backward.stateful}/${backward.returnSequences}/${backward.returnState}`,
+      );
     }
     this.mergeMode = mergeMode;
     // Fresh copies, so the wrapped layer's own state carries nothing over (as Keras).

@@ -29,4 +29,3 @@ export class LSTM extends BaseRNN {
     return tensor(values, shape);
   }
 }
-

@@ -26,7 +26,9 @@ export class TimeDistributed extends Layer {
   build(inputShape: Shape | Shape[]): void {
     const shape = inputShape as Shape;
     if (shape.length < 3 || shape.slice(1).some((d) => d === null)) {
-      throw new ShapeError(`\`TimeDistributed\` Layer "${this.name}" should be passed an \`inputShape\` with at least 3 dimensions (batch, timesteps, ...), all but the batch known; received: [${shape.map((d) => d ?? 'null').join(', ')}]`);
+      throw new ShapeError(
+        `\`TimeDistributed\` Layer "${this.name}" should be passed an \`inputShape\` with at least 3 dimensions (batch, timesteps, ...), all but the batch known; received: [${shape.map((d) => d ?? 'null').join(', ')}]`,
+      );
     }
   }
 

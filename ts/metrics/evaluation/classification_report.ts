@@ -60,26 +60,10 @@ const COLUMN = 9;
  * // weighted avg       0.70      0.60      0.61         5
  * ```
  */
-export function classificationReport(
-  yTrue: EvaluationInput,
-  yPred: EvaluationInput,
-  options: ClassificationReportOptions & { outputDict: true },
-): ClassificationReportDict;
-export function classificationReport(
-  yTrue: EvaluationInput,
-  yPred: EvaluationInput,
-  options?: ClassificationReportOptions & { outputDict?: false },
-): string;
-export function classificationReport(
-  yTrue: EvaluationInput,
-  yPred: EvaluationInput,
-  options?: ClassificationReportOptions,
-): string | ClassificationReportDict;
-export function classificationReport(
-  yTrue: EvaluationInput,
-  yPred: EvaluationInput,
-  options: ClassificationReportOptions = {},
-): string | ClassificationReportDict {
+export function classificationReport(yTrue: EvaluationInput, yPred: EvaluationInput, options: ClassificationReportOptions & { outputDict: true }): ClassificationReportDict;
+export function classificationReport(yTrue: EvaluationInput, yPred: EvaluationInput, options?: ClassificationReportOptions & { outputDict?: false }): string;
+export function classificationReport(yTrue: EvaluationInput, yPred: EvaluationInput, options?: ClassificationReportOptions): string | ClassificationReportDict;
+export function classificationReport(yTrue: EvaluationInput, yPred: EvaluationInput, options: ClassificationReportOptions = {}): string | ClassificationReportDict {
   const caller = 'classificationReport';
   const truth = readVector(yTrue, 'yTrue', caller);
   const predicted = readVector(yPred, 'yPred', caller);
@@ -94,9 +78,7 @@ export function classificationReport(
   const labels = [...new Set([...truth, ...predicted])].sort((a, b) => a - b);
   const names = options.targetNames?.map(String) ?? labels.map(String);
   if (names.length !== labels.length) {
-    throw new ValueError(
-      `${caller}: targetNames must name the ${labels.length} classes found in yTrue and yPred (${labels.join(', ')}), got ${names.length} names`,
-    );
+    throw new ValueError(`${caller}: targetNames must name the ${labels.length} classes found in yTrue and yPred (${labels.join(', ')}), got ${names.length} names`);
   }
   const { rows, summary } = scoreClasses(truth, predicted, labels);
 
@@ -111,10 +93,7 @@ export function classificationReport(
 
   const width = Math.max(...names.map(codePoints), WIDEST_HEADING.length, digits);
   const line = (heading: string, cells: string[]) => `${alignRight(heading, width)} ${cells.map((cell) => ` ${alignRight(cell, COLUMN)}`).join('')}`;
-  const scoreCells = (row: ClassificationReportRow) => [
-    ...[row.precision, row.recall, row['f1-score']].map((score) => formatFixed(score, digits)),
-    String(row.support),
-  ];
+  const scoreCells = (row: ClassificationReportRow) => [...[row.precision, row.recall, row['f1-score']].map((score) => formatFixed(score, digits)), String(row.support)];
   const header = line('', ['precision', 'recall', 'f1-score', 'support']);
   const classLines = names.map((name, i) => line(name, scoreCells(rows[i])));
   const summaryLines = [

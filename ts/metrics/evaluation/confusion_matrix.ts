@@ -21,7 +21,10 @@ export function confusionMatrix(yTrue: EvaluationInput, yPred: EvaluationInput, 
   if (!Number.isInteger(numClasses) || numClasses < 1) {
     throw new ValueError(`${caller}: numClasses must be a positive integer, got ${numClasses}`);
   }
-  for (const [argument, labels] of [['yTrue', truth], ['yPred', predicted]] as const) {
+  for (const [argument, labels] of [
+    ['yTrue', truth],
+    ['yPred', predicted],
+  ] as const) {
     const index = labels.findIndex((label) => label >= numClasses);
     if (index >= 0) {
       throw new ValueError(`${caller}: ${argument} must hold labels in 0..${numClasses - 1} (numClasses ${numClasses}), got ${labels[index]} at index ${index}`);

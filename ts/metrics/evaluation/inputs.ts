@@ -47,9 +47,7 @@ function describe(value: unknown): string {
 /** Throws unless the two vectors have the same length. */
 export function checkSameLength(first: ArrayLike<number>, second: ArrayLike<number>, names: [string, string], caller: string): void {
   if (first.length !== second.length) {
-    throw new ValueError(
-      `${caller}: ${names[0]} and ${names[1]} must have the same length, got ${first.length} and ${second.length}`,
-    );
+    throw new ValueError(`${caller}: ${names[0]} and ${names[1]} must have the same length, got ${first.length} and ${second.length}`);
   }
 }
 

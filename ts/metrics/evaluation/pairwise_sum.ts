@@ -21,7 +21,7 @@ function sumRange(values: ArrayLike<number>, start: number, count: number): numb
     for (; i < count - (count % 8); i += 8) {
       for (let j = 0; j < 8; j++) partial[j] += values[start + i + j];
     }
-    let total = ((partial[0] + partial[1]) + (partial[2] + partial[3])) + ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+    let total = partial[0] + partial[1] + (partial[2] + partial[3]) + (partial[4] + partial[5] + (partial[6] + partial[7]));
     for (; i < count; i++) total += values[start + i];
     return total;
   }

@@ -27,11 +27,7 @@ export interface PrecisionRecallCurve {
  *
  * With no positive sample in `yTrue` the recall is 1 at every threshold (scikit-learn warns).
  */
-export function precisionRecallCurve(
-  yTrue: EvaluationInput,
-  scores: EvaluationInput,
-  options: PrecisionRecallCurveOptions = {},
-): PrecisionRecallCurve {
+export function precisionRecallCurve(yTrue: EvaluationInput, scores: EvaluationInput, options: PrecisionRecallCurveOptions = {}): PrecisionRecallCurve {
   const { positive, scores: values } = readBinaryScores(yTrue, scores, 'precisionRecallCurve');
   let counts = countsAtThresholds(positive, values);
   if (options.dropIntermediate && counts.thresholds.length > 2) {

@@ -1,6 +1,6 @@
 // A kiln.data.Dataset (or an async iterable or generator wrapped in one): each batch goes to the
 // engine as it arrives, so the data never needs to be in memory at once.
-import { Dataset, INFINITE_CARDINALITY } from '../../data/dataset.js';
+import { type Dataset, INFINITE_CARDINALITY } from '../../data/dataset.js';
 import type { Element } from '../../data/element.js';
 import type { BatchRun, DataAdapter, EngineData } from './data_adapter.js';
 

@@ -24,10 +24,13 @@ export function unpackBatch(batch: Element, index: number, what: string, inputCo
   if (batch.length > 3 || (needsTargets && batch.length < 2)) {
     throw new ValueError(`${what}: the dataset must yield (x, y) or (x, y, sampleWeight) batches, but batch ${index} has ${batch.length} component(s)`);
   }
-  const asData = (part: Element): DataLike => (part instanceof Tensor ? part : part.map((p, k) => {
-    if (!(p instanceof Tensor)) throw new ValueError(`${what}: batch ${index}: component ${k} is nested too deeply`);
-    return p;
-  }));
+  const asData = (part: Element): DataLike =>
+    part instanceof Tensor
+      ? part
+      : part.map((p, k) => {
+          if (!(p instanceof Tensor)) throw new ValueError(`${what}: batch ${index}: component ${k} is nested too deeply`);
+          return p;
+        });
   const weights = batch[2];
   if (weights !== undefined && !(weights instanceof Tensor)) {
     throw new ValueError(`${what}: batch ${index}: the sample weights (component 2) must be one tensor, got a tuple of ${weights.length}`);

@@ -29,5 +29,6 @@ export const convertConvTranspose: OpConverter<'conv2d_transpose' | 'conv3d_tran
   });
   const kernel = permutedInput(op, 1, kernelToOnnx(rank), 'iohw');
   return inChannelsFirst(op.builder, op.input(0), rank, (x) =>
-    op.builder.add('ConvTranspose', [x, kernel], { kernel_shape: window, strides, dilations: dilation, pads: [...begin, ...end], output_padding: outputPadding }));
+    op.builder.add('ConvTranspose', [x, kernel], { kernel_shape: window, strides, dilations: dilation, pads: [...begin, ...end], output_padding: outputPadding }),
+  );
 };

@@ -9,7 +9,10 @@ const SELU_SCALE = 1.0507009873554805;
 
 type UnaryEmitter = (builder: OnnxGraphBuilder, x: string) => string;
 
-const simple = (opType: string, attributes = {}): UnaryEmitter => (builder, x) => builder.add(opType, [x], attributes);
+const simple =
+  (opType: string, attributes = {}): UnaryEmitter =>
+  (builder, x) =>
+    builder.add(opType, [x], attributes);
 
 const UNARY: Record<string, UnaryEmitter> = {
   linear: simple('Identity'),

@@ -56,7 +56,10 @@ export function windowPads(op: OpConversion, sizes: (number | null)[], window: n
   const begin: number[] = [];
   const end: number[] = [];
   sizes.forEach((size, k) => {
-    if (size === null) throw new ShapeError(`Layer "${op.layerName}" cannot be exported to ONNX with padding 'same' and an unknown spatial size (input shape [${op.node.inputs[0].shape.map((d) => d ?? 'null').join(', ')}])`);
+    if (size === null)
+      throw new ShapeError(
+        `Layer "${op.layerName}" cannot be exported to ONNX with padding 'same' and an unknown spatial size (input shape [${op.node.inputs[0].shape.map((d) => d ?? 'null').join(', ')}])`,
+      );
     const outputs = Math.ceil(size / strides[k]);
     const total = Math.max(0, (outputs - 1) * strides[k] + (window[k] - 1) * dilations[k] + 1 - size);
     begin.push(Math.floor(total / 2));

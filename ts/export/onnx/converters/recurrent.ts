@@ -30,7 +30,8 @@ const ONNX_ACTIVATIONS: Record<string, string> = { tanh: 'Tanh', sigmoid: 'Sigmo
 
 function onnxActivation(op: OpConversion, name: string): string {
   const found = ONNX_ACTIVATIONS[name];
-  if (!found) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: its activation '${name}' is not one ONNX's recurrent operators offer (${Object.keys(ONNX_ACTIVATIONS).join(', ')})`);
+  if (!found)
+    throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: its activation '${name}' is not one ONNX's recurrent operators offer (${Object.keys(ONNX_ACTIVATIONS).join(', ')})`);
   return found;
 }
 
@@ -63,7 +64,10 @@ function gateBias(bias: ConstantValue, gateOrder: number[], units: number, cell:
 export const convertRnn: OpConverter<'rnn'> = (op) => {
   const { spec } = op;
   // ONNX's operators start each call from given or zero states: nothing carries them over.
-  if (spec.stateful) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX: it is stateful (its states carry from batch to batch), which ONNX's recurrent operators cannot do; export a copy made with stateful: false`);
+  if (spec.stateful)
+    throw new ValueError(
+      `Layer "${op.layerName}" cannot be exported to ONNX: it is stateful (its states carry from batch to batch), which ONNX's recurrent operators cannot do; export a copy made with stateful: false`,
+    );
   // What the converter does not translate is refused: an exported model that ignored it would compute something else.
   if (spec.masked) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX yet: it reads a mask (from Masking or an Embedding with maskZero), which the export does not translate`);
   if (spec.initial_state) throw new ValueError(`Layer "${op.layerName}" cannot be exported to ONNX yet: it is called with an initialState, which the export does not translate`);

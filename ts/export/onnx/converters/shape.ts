@@ -28,7 +28,12 @@ export const convertSlice: OpConverter<'slice'> = (op) => {
   return op.builder.add('Slice', [op.input(0), bound('starts', begin), bound('ends', begin + size), bound('axes', axis)]);
 };
 
-export const convertConcat: OpConverter<'concat'> = (op) => op.builder.add('Concat', op.node.inputs.map((_, i) => op.input(i)), { axis: op.spec.axis });
+export const convertConcat: OpConverter<'concat'> = (op) =>
+  op.builder.add(
+    'Concat',
+    op.node.inputs.map((_, i) => op.input(i)),
+    { axis: op.spec.axis },
+  );
 
 /**
  * Dropout, the noise and augmentation layers act only while training; an exported model is for
