@@ -1,14 +1,14 @@
 //! One vector register of f32 lanes, for kernels written once and compiled per instruction set
-//! (chosen at run time by `conv_direct::Isa`): AVX-512, AVX2 + FMA, a portable 8-lane array
+//! (chosen at run time by `conv_direct::Isa`; the direct convolution and the depthwise one use it): AVX-512, AVX2 + FMA, a portable 8-lane array
 //! the compiler vectorises for any target, and one lane (a plain f32) for the channels past
 //! the last whole vector. Callers run the x86 types only inside a function compiled with the
 //! matching `#[target_feature]`, after detecting it.
-// conv_direct.rs keeps its own copy of this trait (its owner may move it here).
 
 pub(crate) trait Lanes {
     const N: usize;
     type V: Copy;
     unsafe fn zero() -> Self::V;
+    unsafe fn splat(v: f32) -> Self::V;
     unsafe fn load(p: *const f32) -> Self::V;
     unsafe fn store(p: *mut f32, v: Self::V);
     /// a * b + c
@@ -25,6 +25,10 @@ impl Lanes for Scalar {
     #[inline(always)]
     unsafe fn zero() -> f32 {
         0.0
+    }
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> f32 {
+        v
     }
     #[inline(always)]
     unsafe fn load(p: *const f32) -> f32 {
@@ -53,6 +57,10 @@ impl Lanes for Portable {
     #[inline(always)]
     unsafe fn zero() -> [f32; 8] {
         [0.0; 8]
+    }
+    #[inline(always)]
+    unsafe fn splat(v: f32) -> [f32; 8] {
+        [v; 8]
     }
     #[inline(always)]
     unsafe fn load(p: *const f32) -> [f32; 8] {
@@ -86,6 +94,10 @@ pub(crate) mod x86 {
             _mm512_setzero_ps()
         }
         #[inline(always)]
+        unsafe fn splat(v: f32) -> __m512 {
+            _mm512_set1_ps(v)
+        }
+        #[inline(always)]
         unsafe fn load(p: *const f32) -> __m512 {
             _mm512_loadu_ps(p)
         }
@@ -110,6 +122,10 @@ pub(crate) mod x86 {
         #[inline(always)]
         unsafe fn zero() -> __m256 {
             _mm256_setzero_ps()
+        }
+        #[inline(always)]
+        unsafe fn splat(v: f32) -> __m256 {
+            _mm256_set1_ps(v)
         }
         #[inline(always)]
         unsafe fn load(p: *const f32) -> __m256 {
