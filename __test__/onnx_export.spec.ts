@@ -332,6 +332,22 @@ test('a layer whose operation has no ONNX converter is named in the error', asyn
   });
 });
 
+test('a recurrent layer reading a mask, given an initialState or returning its states is refused, not exported without them', async (t) => {
+  const tokens = kiln.Input({ shape: [6], dtype: 'int32' });
+  const masked = new kiln.Model(tokens, new kiln.layers.LSTM(3, { name: 'masked_lstm' }).apply(new kiln.layers.Embedding(10, 4, { maskZero: true }).apply(tokens)));
+  await t.throwsAsync(masked.exportOnnx(join(directory, 'masked.onnx')), { instanceOf: kiln.ValueError, message: /Layer "masked_lstm" cannot be exported to ONNX yet: it reads a mask/ });
+  const sequence = kiln.Input({ shape: [5, 2] });
+  const h = kiln.Input({ shape: [3] });
+  const seeded = new kiln.Model([sequence, h], new kiln.layers.GRU(3, { name: 'seeded_gru' }).apply(sequence, { initialState: [h] }) as kiln.SymbolicTensor);
+  await t.throwsAsync(seeded.exportOnnx(join(directory, 'seeded.onnx')), {
+    instanceOf: kiln.ValueError,
+    message: /Layer "seeded_gru" cannot be exported to ONNX yet: it is called with an initialState/,
+  });
+  const states = new kiln.layers.SimpleRNN(3, { returnState: true, name: 'stating_rnn' }).apply(sequence) as unknown as kiln.SymbolicTensor[];
+  const stating = new kiln.Model(sequence, states);
+  await t.throwsAsync(stating.exportOnnx(join(directory, 'stating.onnx')), { instanceOf: kiln.ValueError, message: /Layer "stating_rnn" cannot be exported to ONNX yet: it returns its states/ });
+});
+
 test('bad exports fail with a clear error and leave existing files as they were', async (t) => {
   const unbuilt = new kiln.Sequential([new kiln.layers.Dense(3)]);
   await t.throwsAsync(unbuilt.exportOnnx(join(directory, 'unbuilt.onnx')), { instanceOf: kiln.ValueError, message: /cannot be exported before it is built/ });
