@@ -13,8 +13,12 @@ const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
 const typescript = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 
-/** The default install (kiln-nn and its dependencies, no optional peer) stays under this. */
-const INSTALL_BOUND_MB = 32;
+/**
+ * The default install (kiln-nn and its dependencies, no optional peer) stays under this: 32.6 MB
+ * measured once the gemm crate's packed kernels (every instruction set, chosen at run time) joined
+ * the binary; an optional peer pulled in by mistake adds tens of megabytes.
+ */
+const INSTALL_BOUND_MB = 34;
 
 const workspace = mkdtempSync(join(tmpdir(), 'kiln-pack-'));
 let tarballs: Promise<string[]>;

@@ -52,6 +52,10 @@ test("HDF5's memory goes back after a load: RSS after three 32 MB loads stays wi
 const file = ${JSON.stringify(join(directory, 'rss.h5'))};
 const model = new kiln.Sequential([new kiln.layers.Dense(4000, { inputShape: [2000] }), new kiln.layers.Dense(10)]);
 await model.save(file);
+// Two loads first: whether the allocator hands the first load's freed pages back to the system
+// varies from run to run (RSS after it measured 217 to 315 MiB), after that it holds steady.
+await model.loadWeights(file);
+await collect();
 await model.loadWeights(file);
 await collect();
 const before = rssMiB();

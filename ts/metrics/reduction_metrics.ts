@@ -1,5 +1,6 @@
 // Keras' reduction metrics: Mean and Sum of values, and the base of every metric that is the
 // weighted mean of a score per sample (the accuracy family, the regression errors).
+import type * as schema from '../native_schema.js';
 import type { TensorLike } from '../tensor.js';
 import { divideNoNan, Metric, type MetricArgs, type MetricSpec } from './metric.js';
 
@@ -12,7 +13,7 @@ export abstract class SampleMeanMetric extends Metric {
   protected constructor(
     args: MetricArgs,
     defaultName: string,
-    private readonly kind: MetricSpec['kind'],
+    private readonly kind: schema.MetricKind['kind'],
     unique = false,
   ) {
     super(args, defaultName, unique);

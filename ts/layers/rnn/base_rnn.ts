@@ -2,6 +2,7 @@ import { activationName, type ActivationIdentifier } from '../../activations.js'
 import type { ConstraintIdentifier } from '../../constraints/index.js';
 import { ValueError } from '../../errors.js';
 import { getInitializer, type InitializerIdentifier } from '../../initializers.js';
+import type * as schema from '../../native_schema.js';
 import * as ops from '../../ops.js';
 import { sharedDropout } from '../../ops/noise.js';
 import type { RegularizerIdentifier } from '../../regularizers/index.js';
@@ -90,7 +91,7 @@ const RNN_OPTIONS = [
 const ENGINE_ACTIVATIONS: readonly RecurrentActivation[] = ['tanh', 'relu', 'sigmoid', 'linear'];
 
 /** An activation the engine's recurrent loop runs. */
-type RecurrentActivation = ops.RnnSpec['activation'];
+type RecurrentActivation = schema.UnaryOp;
 
 function engineActivation(identifier: ActivationIdentifier | undefined, fallback: RecurrentActivation, layer: string): RecurrentActivation {
   const name = identifier === undefined ? fallback : typeof identifier === 'string' ? snakeCase(identifier) : undefined;
