@@ -1020,7 +1020,7 @@ function targetsSection() {
     title: `Targets of issue 15 (${met} of ${rows.length} met)`,
     note:
       'Each target against the fastest peer of its line (or the peer it names), from the medians in the sections below. ' +
-      'A missed target is explained by the profiles (`node benches/profile.mjs`, section "Profiles") where they were run.',
+      'A missed target is explained by the profiles (`node benches/profile.mjs`, section "Profiles") where they were run, read in the hand-written last section, "Where the missed targets stand".',
     t: table(['target', 'measured', 'verdict'], rows),
   });
 }
@@ -1068,9 +1068,10 @@ if (errors.length) {
   md += `\n## Failures\n\n${errors.map((e) => `- ${e.replace(/\|/g, '/')}`).join('\n')}\n`;
   txt += `\nFailures:\n${errors.map((e) => `  ${e}`).join('\n')}\n`;
 }
-// The serving and profile sections are written by benches/serve.mjs and benches/profile.mjs; keep them.
+// The serving and profile sections are written by benches/serve.mjs and benches/profile.mjs, the
+// analysis by hand after a run; keep them.
 const previous = existsSync(CFG.resultsPath) ? readFileSync(CFG.resultsPath, 'utf8') : '';
-for (const kept of [/<!-- serving benchmark:[\s\S]*<!-- end of serving benchmark -->/, /<!-- profiles:[\s\S]*<!-- end of profiles -->/]) {
+for (const kept of [/<!-- serving benchmark:[\s\S]*<!-- end of serving benchmark -->/, /<!-- profiles:[\s\S]*<!-- end of profiles -->/, /<!-- analysis:[\s\S]*<!-- end of analysis -->/]) {
   const found = kept.exec(previous)?.[0];
   if (found) md += `\n${found}\n`;
 }
