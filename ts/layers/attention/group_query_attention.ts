@@ -10,62 +10,25 @@ import { describeValue, isOptionsObject } from '../../utils/options.js';
 import type { ConstraintIdentifier } from '../../constraints/index.js';
 import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
-import { type ProjectedAttentionCallOptions, ProjectedAttention, showShape } from './projected_attention.js';
+import { type ProjectedAttentionCallOptions, ProjectedAttention, SHARED_ATTENTION_OPTIONS, type SharedAttentionArgs, showShape } from './projected_attention.js';
 import { attentionBuildConfig, projectionVariableGroups } from './projections.js';
 
-export interface GroupQueryAttentionArgs extends LayerArgs {
+/** GroupQueryAttention's options: its own, then those every projected attention layer takes. */
+export interface GroupQueryAttentionArgs extends SharedAttentionArgs {
   /** Size of each head. */
   headDim?: number;
   /** The number of query heads (a positive integer, divisible by numKeyValueHeads). */
   numQueryHeads?: number;
   /** Must divide numQueryHeads. */
   numKeyValueHeads?: number;
-  /** Dropout rate on the attention probabilities (training only); default 0. */
-  dropout?: number;
-  /** Default true. */
-  useBias?: boolean;
-  /** Keras' gated attention: only false is supported. */
-  useGate?: boolean;
-  /** Keras' sliding-window attention: only null is supported. */
-  slidingWindow?: number | null;
   /** Keras' flash-attention switch: a backend choice that changes nothing computed; null or false. */
   flashAttention?: boolean | null;
-  /** Default 'glorot_uniform'. */
-  kernelInitializer?: InitializerIdentifier;
-  /** Default 'zeros'. */
-  biasInitializer?: InitializerIdentifier;
-  /** A penalty on the projection kernels, added to the loss. Default none. */
-  kernelRegularizer?: RegularizerIdentifier | null;
-  /** A penalty on the projection biases, added to the loss. Default none. */
-  biasRegularizer?: RegularizerIdentifier | null;
-  /** Applied to the projection kernels after each optimizer step. Default none. */
-  kernelConstraint?: ConstraintIdentifier | null;
-  /** Applied to the projection biases after each optimizer step. Default none. */
-  biasConstraint?: ConstraintIdentifier | null;
-  /** Not supported: kiln.setSeed(n) makes dropout repeatable. */
-  seed?: null;
 }
 
 /** Options of one call, after the tensors (Keras' call keywords). */
 export type GroupQueryAttentionCallOptions = ProjectedAttentionCallOptions;
 
-const OWN_OPTIONS = [
-  'headDim',
-  'numQueryHeads',
-  'numKeyValueHeads',
-  'dropout',
-  'useBias',
-  'useGate',
-  'slidingWindow',
-  'flashAttention',
-  'kernelInitializer',
-  'biasInitializer',
-  'kernelRegularizer',
-  'biasRegularizer',
-  'kernelConstraint',
-  'biasConstraint',
-  'seed',
-];
+const OWN_OPTIONS = ['headDim', 'numQueryHeads', 'numKeyValueHeads', 'flashAttention', ...SHARED_ATTENTION_OPTIONS];
 
 /**
  * Grouped-query attention, as Keras' `GroupQueryAttention`: multi-head attention where groups of

@@ -10,65 +10,27 @@ import type { ConstraintIdentifier } from '../../constraints/index.js';
 import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
 import { mainArguments } from '../main_arguments.js';
-import { type ProjectedAttentionCallOptions, ProjectedAttention } from './projected_attention.js';
+import { type ProjectedAttentionCallOptions, ProjectedAttention, SHARED_ATTENTION_OPTIONS, type SharedAttentionArgs } from './projected_attention.js';
 import { attentionBuildConfig, projectionVariableGroups } from './projections.js';
 
-export interface MultiHeadAttentionArgs extends LayerArgs {
+/** MultiHeadAttention's options: its own, then those every projected attention layer takes. */
+export interface MultiHeadAttentionArgs extends SharedAttentionArgs {
   /** The number of attention heads (a positive integer). */
   numHeads?: number;
   /** Size of each head's query and key. */
   keyDim?: number;
   /** Size of each head's value; default keyDim. */
   valueDim?: number | null;
-  /** Dropout rate on the attention probabilities (training only); default 0. */
-  dropout?: number;
-  /** Default true. */
-  useBias?: boolean;
   /** The output's last axis; default the query's. */
   outputShape?: number | [number] | null;
   /** The axes attention runs over: only the sequence axis (null, 1 or -2, or a list of it, as Keras writes `[1]`). */
   attentionAxes?: number | number[] | null;
-  /** Keras' gated attention: only false is supported. */
-  useGate?: boolean;
-  /** Keras' sliding-window attention: only null is supported. */
-  slidingWindow?: number | null;
-  /** Default 'glorot_uniform'. */
-  kernelInitializer?: InitializerIdentifier;
-  /** Default 'zeros'. */
-  biasInitializer?: InitializerIdentifier;
-  /** A penalty on the projection kernels, added to the loss. Default none. */
-  kernelRegularizer?: RegularizerIdentifier | null;
-  /** A penalty on the projection biases, added to the loss. Default none. */
-  biasRegularizer?: RegularizerIdentifier | null;
-  /** Applied to the projection kernels after each optimizer step. Default none. */
-  kernelConstraint?: ConstraintIdentifier | null;
-  /** Applied to the projection biases after each optimizer step. Default none. */
-  biasConstraint?: ConstraintIdentifier | null;
-  /** Not supported: kiln.setSeed(n) makes dropout repeatable. */
-  seed?: null;
 }
 
 /** Options of one call, after the tensors (Keras' call keywords). */
 export type MultiHeadAttentionCallOptions = ProjectedAttentionCallOptions;
 
-const OWN_OPTIONS = [
-  'numHeads',
-  'keyDim',
-  'valueDim',
-  'dropout',
-  'useBias',
-  'outputShape',
-  'attentionAxes',
-  'useGate',
-  'slidingWindow',
-  'kernelInitializer',
-  'biasInitializer',
-  'kernelRegularizer',
-  'biasRegularizer',
-  'kernelConstraint',
-  'biasConstraint',
-  'seed',
-];
+const OWN_OPTIONS = ['numHeads', 'keyDim', 'valueDim', 'outputShape', 'attentionAxes', ...SHARED_ATTENTION_OPTIONS];
 
 /**
  * Multi-head attention, as Keras' `MultiHeadAttention` (the Transformer's): the query, key and

@@ -8,6 +8,8 @@ import * as ops from '../../ops.js';
 import { SymbolicTensor, type Shape } from '../../symbolic.js';
 import { Tensor, type TensorLike } from '../../tensor.js';
 import { checkOptionNames, describeValue } from '../../utils/options.js';
+import type { ConstraintIdentifier } from '../../constraints/index.js';
+import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import { type CallOptions, Layer, type LayerArgs, type LayerConfig, type LayerInput, type LayerOutput } from '../layer.js';
 import { getMask } from '../mask.js';
 import { resolveWeightPenalties, type WeightPenalties, weightPenaltiesConfig } from '../kernel_args.js';
@@ -28,15 +30,45 @@ export interface ProjectedAttentionCallOptions extends CallOptions {
 }
 
 /** The constructor options both attention layers share (validated here once). */
-export interface SharedAttentionArgs {
+export interface SharedAttentionArgs extends LayerArgs {
+  /** Dropout rate on the attention probabilities (training only); default 0. */
   dropout?: number;
+  /** Default true. */
   useBias?: boolean;
+  /** Keras' gated attention: only false is supported. */
   useGate?: boolean;
+  /** Keras' sliding-window attention: only null is supported. */
   slidingWindow?: number | null;
+  /** Default 'glorot_uniform'. */
   kernelInitializer?: InitializerIdentifier;
+  /** Default 'zeros'. */
   biasInitializer?: InitializerIdentifier;
+  /** A penalty on the projection kernels, added to the loss. Default none. */
+  kernelRegularizer?: RegularizerIdentifier | null;
+  /** A penalty on the projection biases, added to the loss. Default none. */
+  biasRegularizer?: RegularizerIdentifier | null;
+  /** Applied to the projection kernels after each optimizer step. Default none. */
+  kernelConstraint?: ConstraintIdentifier | null;
+  /** Applied to the projection biases after each optimizer step. Default none. */
+  biasConstraint?: ConstraintIdentifier | null;
+  /** Not supported: kiln.setSeed(n) makes dropout repeatable. */
   seed?: null;
 }
+
+/** The names of SharedAttentionArgs, for each layer's list of the options it takes. */
+export const SHARED_ATTENTION_OPTIONS = [
+  'dropout',
+  'useBias',
+  'useGate',
+  'slidingWindow',
+  'kernelInitializer',
+  'biasInitializer',
+  'kernelRegularizer',
+  'biasRegularizer',
+  'kernelConstraint',
+  'biasConstraint',
+  'seed',
+];
 
 const CALL_OPTIONS = ['training', 'mask', 'attentionMask', 'useCausalMask', 'returnAttentionScores', 'valueMask', 'keyMask'];
 /** Call options holding tensors or a second output, which kiln's saved config cannot hold yet. */
@@ -69,7 +101,7 @@ export abstract class ProjectedAttention extends Layer {
   /** Outputs of recorded calls with useCausalMask, saved as Keras' call keyword. */
   private readonly causalCalls = new WeakSet<SymbolicTensor>();
 
-  protected constructor(rest: LayerArgs, ownOptions: string[], shared: SharedAttentionArgs, allOptions: Record<string, unknown>) {
+  protected constructor(rest: LayerArgs, ownOptions: string[], shared: Omit<SharedAttentionArgs, keyof LayerArgs>, allOptions: Record<string, unknown>) {
     super(rest, ownOptions);
     const { dropout, useBias, useGate, slidingWindow, kernelInitializer, biasInitializer, seed } = shared;
     if (dropout !== undefined && !(typeof dropout === 'number' && dropout >= 0 && dropout < 1))
