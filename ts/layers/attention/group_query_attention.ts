@@ -3,12 +3,9 @@
 // consecutive query heads), with Keras' EinsumDense weights `query`, `key`, `value`,
 // `attention_output`. Written with kiln.ops, so the engine differentiates it.
 import { ShapeError, ValueError } from '../../errors.js';
-import type { InitializerIdentifier } from '../../initializers.js';
 import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
 import { describeValue, isOptionsObject } from '../../utils/options.js';
-import type { ConstraintIdentifier } from '../../constraints/index.js';
-import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
 import { type ProjectedAttentionCallOptions, ProjectedAttention, SHARED_ATTENTION_OPTIONS, type SharedAttentionArgs, showShape } from './projected_attention.js';
 import { attentionBuildConfig, projectionVariableGroups } from './projections.js';

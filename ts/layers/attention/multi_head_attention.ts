@@ -2,12 +2,9 @@
 // weights `query`, `key`, `value`, `attention_output`), scaled dot-product attention with
 // masks, and the heads projected back. Written with kiln.ops, so the engine differentiates it.
 import { ValueError } from '../../errors.js';
-import type { InitializerIdentifier } from '../../initializers.js';
 import type { Shape } from '../../symbolic.js';
 import type { Variable } from '../../variable.js';
 import { describeValue } from '../../utils/options.js';
-import type { ConstraintIdentifier } from '../../constraints/index.js';
-import type { RegularizerIdentifier } from '../../regularizers/index.js';
 import type { LayerArgs, LayerConfig } from '../layer.js';
 import { mainArguments } from '../main_arguments.js';
 import { type ProjectedAttentionCallOptions, ProjectedAttention, SHARED_ATTENTION_OPTIONS, type SharedAttentionArgs } from './projected_attention.js';
