@@ -88,10 +88,12 @@ pub enum Route {
     /// The `gemm` crate with its own split over the pool (it shares packed blocks of B between
     /// threads).
     GemmThreaded,
+    /// kiln's own packed kernel (`gemm_packed`), packing B on each call; its own split.
+    Packed,
 }
 
 impl Route {
-    pub const ALL: [Route; 4] = [Route::RowUpdates, Route::MatrixMultiply, Route::Gemm, Route::GemmThreaded];
+    pub const ALL: [Route; 5] = [Route::RowUpdates, Route::MatrixMultiply, Route::Gemm, Route::GemmThreaded, Route::Packed];
 }
 
 /// Below this many multiply-adds a product runs on the calling thread, with no fork/join. From
@@ -271,6 +273,9 @@ pub fn gemm_via(route: Route, split: Option<bool>, alpha: f32, a: StridedRef, b:
         return row_updates(alpha, a, b, beta, c, c_row_stride);
     }
     let parallel = split.unwrap_or_else(|| splits(m, k, n)) && threads::num_threads() > 1;
+    if route == Route::Packed {
+        return super::gemm_packed::gemm_packing_b(super::gemm_packed::Isa::detect(), alpha, a, b, beta, c, c_row_stride, parallel);
+    }
     Product { route, alpha, a, b, beta, c: OutPtr { ptr: c.as_mut_ptr(), row_stride: c_row_stride } }.run(parallel);
 }
 

@@ -13,6 +13,7 @@ pub mod depthwise_conv;
 pub mod dropout;
 pub mod extremum;
 pub mod gemm;
+pub mod gemm_packed;
 mod lanes;
 pub mod loss;
 pub mod metrics;
