@@ -4,8 +4,10 @@
 //! Each shape runs each route (`gemm_via`), on the calling thread and split over the pool, in
 //! alternating rounds; the median GFLOP/s of the rounds is printed. `*` marks the route `gemm`
 //! takes, `<` whether it splits that product. The split columns mean something only on a quiet
-//! machine: on a loaded one the second thread waits for a core.
+//! machine: on a loaded one the second thread waits for a core. `Prepacked` is kiln's own kernel
+//! with B packed once outside the timing (constant weights at inference).
 use kiln_core::kernels::gemm::{gemm_via, route_for, splits, Route, StridedRef};
+use kiln_core::kernels::gemm_packed::{gemm_prepacked, PackedB};
 use std::time::Instant;
 
 const ROUNDS: usize = 7;
@@ -42,12 +44,17 @@ fn main() {
         let reps = ((2e7 / flops) as usize).clamp(3, 20_000);
         let chosen = route_for(m, k, n);
         // Row updates are 5-30x slower past a few rows: timed only where they could matter.
-        let routes: Vec<Route> = Route::ALL.into_iter().filter(|&r| r != Route::RowUpdates || m * k * n <= 1 << 24).collect();
+        // None: the prepacked kernel.
+        let routes: Vec<Option<Route>> = Route::ALL.into_iter().filter(|&r| r != Route::RowUpdates || m * k * n <= 1 << 24).map(Some).chain([None]).collect();
+        let packed = PackedB::new(b);
         let mut rates = vec![[Vec::new(), Vec::new()]; routes.len()];
         for _ in 0..ROUNDS {
             for (r, &route) in routes.iter().enumerate() {
                 for (t, rate) in rates[r].iter_mut().enumerate() {
-                    let mut run = || gemm_via(route, Some(t == 1), 1.0, a, b, 0.0, &mut c, n);
+                    let mut run = || match route {
+                        Some(route) => gemm_via(route, Some(t == 1), 1.0, a, b, 0.0, &mut c, n),
+                        None => gemm_prepacked(1.0, a, &packed, 0.0, &mut c, n, t == 1),
+                    };
                     run();
                     let started = Instant::now();
                     for _ in 0..reps {
@@ -63,9 +70,9 @@ fn main() {
                 v[v.len() / 2]
             };
             let [one, all] = &mut rates[r];
-            let mark = if *route == chosen { "*" } else { " " };
+            let mark = if *route == Some(chosen) { "*" } else { " " };
             let (one_mark, all_mark) = if splits(m, k, n) { (" ", "<") } else { ("<", " ") };
-            println!("{name:36} {mark}{:>14}  1t {:7.1}{one_mark} split {pool_threads}t {:7.1}{all_mark}", format!("{route:?}"), median(one), median(all));
+            println!("{name:36} {mark}{:>14}  1t {:7.1}{one_mark} split {pool_threads}t {:7.1}{all_mark}", route.map_or("Prepacked".to_string(), |r| format!("{r:?}")), median(one), median(all));
         }
     }
 }

@@ -42,6 +42,7 @@ impl Engine {
         let mut locks = if wait { lock_for_inference(variables, written) } else { try_lock_for_inference(variables, written)? };
         let mut buffers = held(&mut locks);
         let plan = &mut workspaces[w].2.plan;
+        plan.variable_versions.extend(variables.iter().map(|v| v.version()));
         for (t, &node) in inputs.iter().zip(input_nodes.iter()) {
             copy_as_f32(t, &mut plan.values[node]);
         }

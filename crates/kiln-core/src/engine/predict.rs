@@ -17,10 +17,12 @@ impl Engine {
         let variables = self.variables.clone();
         let mut locks = lock_for_inference(&variables, &self.written);
         let mut buffers = held(&mut locks);
-        crate::threads::run(|| self.predict_on_pool(inputs, batch_size, &mut buffers))
+        let versions: Vec<u64> = variables.iter().map(|v| v.version()).collect();
+        crate::threads::run(|| self.predict_on_pool(inputs, batch_size, &mut buffers, &versions))
     }
 
-    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, vars: &mut [HeldVariable]) -> Result<Vec<Tensor>> {
+    /// `versions`: the variables' versions under the caller's locks.
+    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, vars: &mut [HeldVariable], versions: &[u64]) -> Result<Vec<Tensor>> {
         let data = BatchData::new(inputs, &[]);
         let rows_total = data.samples();
         let order: Vec<u32> = (0..rows_total as u32).collect();
@@ -39,6 +41,7 @@ impl Engine {
             let Engine { graph, workspaces, rng, input_nodes, losses, .. } = self;
             let ws = &mut workspaces[w].2;
             ws.gather(input_nodes, losses.specs(), &data, idx);
+            ws.plan.variable_versions.extend_from_slice(versions);
             ws.plan.forward(graph, vars, false, rng);
             ws.plan.take_failure()?;
             for (k, &o) in graph.outputs.iter().enumerate() {

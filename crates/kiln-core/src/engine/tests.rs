@@ -67,7 +67,7 @@ fn one_sgd_step_moves_weights_by_the_finite_difference_gradient() {
             for i in 0..v.shape.iter().product::<usize>() {
                 let eps = 1e-2;
                 let bump = |delta: f32| {
-                    let mut data = v.data.write().unwrap();
+                    let mut data = v.write();
                     data[i] += delta;
                 };
                 bump(eps);
@@ -312,4 +312,74 @@ fn fused_bias_activation_trains_and_predicts_like_the_separate_ops() {
         let (a, b) = (fused.predict(&[&x], 5).unwrap(), separate.predict(&[&x], 5).unwrap());
         a[0].to_f32().iter().zip(b[0].to_f32().iter()).for_each(|(p, q)| assert!((p - q).abs() <= 1e-5 * (1.0 + q.abs()), "{act:?}: prediction {p} vs {q}"));
     }
+}
+
+/// x[6,6,72] -> conv 3x3 (im2col route: 72 channels) -> relu -> conv 1x1 (pointwise) ->
+/// flatten -> Dense(5): three weights that inference packs ahead for the GEMM kernel.
+fn packed_weights_spec() -> String {
+    r#"{"graph":{"nodes":[
+        {"op":"input","index":0,"shape":[null,6,6,72]},
+        {"op":"variable","index":0},
+        {"op":"conv2d","strides":[1,1],"padding":"valid","dilation":[1,1],"inputs":[0,1]},
+        {"op":"unary","function":"relu","inputs":[2]},
+        {"op":"variable","index":1},
+        {"op":"conv2d","strides":[1,1],"padding":"valid","dilation":[1,1],"inputs":[3,4]},
+        {"op":"reshape","shape":[-1],"keep_batch":true,"inputs":[5]},
+        {"op":"variable","index":2},
+        {"op":"matmul","transpose_b":false,"inputs":[6,7]}],
+      "outputs":[8]},
+     "trainable":[true,true,true],
+     "losses":[{"output":0,"kind":"mean_squared_error"}],
+     "optimizer":{"kind":"sgd","momentum":0.0,"nesterov":false}}"#
+        .to_string()
+}
+
+/// The model's output on `x` through a plan told no variable versions: nothing packed ahead.
+fn unpacked_prediction(engine: &mut Engine, x: &Tensor) -> Vec<f32> {
+    let w = engine.workspace(x.shape()[0], &[x.shape()[1..].to_vec()]).unwrap();
+    let weights: Vec<Vec<f32>> = engine.variables.iter().map(|v| v.read().to_f32().into_owned()).collect();
+    let weights: Vec<&Vec<f32>> = weights.iter().collect();
+    let Engine { graph, workspaces, rng, input_nodes, .. } = engine;
+    let plan = &mut workspaces[w].2.plan;
+    plan.values[input_nodes[0]].copy_from_slice(&x.to_f32());
+    plan.forward(graph, &weights, false, rng);
+    plan.value_of(graph, &weights, graph.outputs[0]).to_vec()
+}
+
+/// A stale packed weight would be a silent wrong model: predictions after a fit step and after
+/// an assign must equal the unpacked computation on the new weights.
+#[test]
+fn weights_packed_at_inference_are_repacked_after_every_write() {
+    let (x, y) = (tensor(vec![6, 6, 6, 72], 7), tensor(vec![6, 5], 8));
+    let shapes = [vec![3, 3, 72, 16], vec![1, 1, 16, 24], vec![384, 5]];
+    let vars: Vec<Variable> = shapes.iter().enumerate().map(|(i, s)| Variable::new(&tensor(s.clone(), 30 + i as u64))).collect();
+    let mut engine = Engine::new(&packed_weights_spec(), vars.clone()).unwrap();
+    let check = |engine: &mut Engine, label: &str| -> Vec<f32> {
+        let got = engine.predict_on_batch(&[&x]).unwrap()[0].to_f32().into_owned();
+        let want = unpacked_prediction(engine, &x);
+        got.iter().zip(&want).for_each(|(p, q)| assert!((p - q).abs() <= 1e-4 * (1.0 + q.abs()), "{label}: {p} vs {q}"));
+        got
+    };
+    let first = check(&mut engine, "first prediction");
+    let packed: usize = engine.workspaces.iter().map(|w| w.2.plan.packed_weight_count()).sum();
+    assert_eq!(packed, 3, "both convolutions and the dense kernel packed");
+    let again = check(&mut engine, "second prediction, weights unchanged");
+    assert_eq!(first, again);
+    engine.train_batches(&BatchData::new(&[&x], &[&y]), &[0, 1, 2, 3, 4, 5], BatchRange::new(6, 0, 1), &[0.1]).unwrap();
+    let trained = check(&mut engine, "after one fit step");
+    assert_ne!(first, trained, "the step moved the weights");
+    for (i, v) in vars.iter().enumerate() {
+        v.assign(&tensor(shapes[i].clone(), 40 + i as u64), "w").unwrap();
+        let assigned = check(&mut engine, &format!("after assigning variable {i}"));
+        assert_ne!(trained, assigned);
+    }
+    // predict over several batches (the pool's path) packs from the same versions.
+    let many = tensor(vec![12, 6, 6, 72], 9);
+    let batched = engine.predict(&[&many], 6).unwrap()[0].to_f32().into_owned();
+    let mut whole = Vec::new();
+    for half in 0..2 {
+        let part = Tensor::from_f32(vec![6, 6, 6, 72], many.to_f32()[half * 6 * 2592..(half + 1) * 6 * 2592].to_vec()).unwrap();
+        whole.extend(unpacked_prediction(&mut engine, &part));
+    }
+    batched.iter().zip(&whole).for_each(|(p, q)| assert!((p - q).abs() <= 1e-4 * (1.0 + q.abs()), "predict in batches: {p} vs {q}"));
 }

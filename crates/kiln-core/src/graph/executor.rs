@@ -6,7 +6,9 @@ use super::Graph;
 use crate::alloc;
 use crate::error::{KilnError, Result};
 use crate::kernels::augment::{self, Images};
+use crate::kernels::gemm::{self as gemm_kernel, StridedRef};
 use crate::kernels::gemm::{gemm, MatRef};
+use crate::kernels::gemm_packed::{self, PackedB};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::resample::Resampling;
 use crate::kernels::rnn::{self, DropoutMasks, RnnConfig, RnnGrads, RnnScratch, RnnState};
@@ -32,6 +34,13 @@ pub struct Plan {
     /// The first bad input value the last forward pass met (an embedding id outside its
     /// table); the engine turns it into an error before using the results.
     failure: Option<KilnError>,
+    /// The versions of the engine's variables for this run, set by the engine under its locks
+    /// before an inference pass (empty: unknown, and nothing is packed ahead).
+    pub variable_versions: Vec<u64>,
+    /// Per node: its constant weights packed for the GEMM kernel at inference, with the
+    /// variable's version they were packed from (repacked when it changes: after a fit step or
+    /// an assign).
+    packed_weights: Vec<Option<(u64, PackedB)>>,
 }
 
 impl Plan {
@@ -141,12 +150,18 @@ impl Plan {
                 overwritten[i] = consumers[i] == 1;
             }
         }
-        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None })
+        let packed_weights = (0..graph.nodes.len()).map(|_| None).collect();
+        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None, variable_versions: Vec::new(), packed_weights })
     }
 
     /// The value of node `id`, reading variables from `vars`.
     pub fn value_of<'a, V: Deref<Target = Vec<f32>>>(&'a self, graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {
         node_value(&self.values, graph, vars, id)
+    }
+
+    /// How many nodes hold weights packed ahead for inference (for tests).
+    pub fn packed_weight_count(&self) -> usize {
+        self.packed_weights.iter().filter(|p| p.is_some()).count()
     }
 
     /// The add nodes folded into the activation after them.
@@ -160,7 +175,8 @@ impl Plan {
     }
 
     /// Runs every node after the inputs (which the caller has filled); a bad input value is
-    /// recorded for `take_failure`.
+    /// recorded for `take_failure`. At inference, weights whose versions the engine set in
+    /// `variable_versions` for this pass are packed once and reused while those stay the same.
     pub fn forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, rng: &mut Rng) {
         for (id, node) in graph.nodes.iter().enumerate() {
             if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) || self.fusions.folded[id] {
@@ -193,8 +209,19 @@ impl Plan {
                     let k = *a_shape.last().unwrap();
                     // Rows from the shape: with k = 0 the product is zeros, not empty.
                     let rows = a_shape[..a_shape.len() - 1].iter().product();
-                    let b = MatRef::new(node_value(&self.values, graph, vars, node.inputs[1]), b_shape[0], b_shape[1]);
-                    gemm(1.0, MatRef::new(x, rows, k), if *transpose_b { b.t() } else { b }, 0.0, &mut out);
+                    let b_data = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let n = if *transpose_b { b_shape[0] } else { b_shape[1] };
+                    match weight_version(graph, &self.variable_versions, node.inputs[1], training).filter(|_| gemm_packed::prepacked_pays(rows, k, n)) {
+                        Some(version) => {
+                            let b = StridedRef::new(b_data, b_shape[0], b_shape[1], b_shape[1]);
+                            let packed = packed_weight(&mut self.packed_weights[id], version, if *transpose_b { b.t() } else { b });
+                            gemm_packed::gemm_prepacked(1.0, StridedRef::new(x, rows, k, k), packed, 0.0, &mut out, n, gemm_kernel::splits(rows, k, n));
+                        }
+                        None => {
+                            let b = MatRef::new(b_data, b_shape[0], b_shape[1]);
+                            gemm(1.0, MatRef::new(x, rows, k), if *transpose_b { b.t() } else { b }, 0.0, &mut out);
+                        }
+                    }
                 }
                 Op::Unary { function } => unary::forward(*function, x, &mut out),
                 Op::Binary { function } => {
@@ -243,7 +270,15 @@ impl Plan {
                 Op::Conv2d { .. } | Op::Conv3d { .. } => {
                     let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
                     let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
-                    conv::forward(&g, groups, x, kernel, &mut self.scratch[id].floats, &mut out);
+                    let (rows, patch, cout) = (g.batch * g.positions(), g.patch(), groups.out_channels);
+                    let version = weight_version(graph, &self.variable_versions, node.inputs[1], training);
+                    match version.filter(|_| conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout)) {
+                        Some(version) => {
+                            let packed = packed_weight(&mut self.packed_weights[id], version, StridedRef::new(kernel, patch, cout, cout));
+                            conv::forward_prepacked(&g, &groups, x, packed, &mut self.scratch[id].floats, &mut out);
+                        }
+                        None => conv::forward(&g, groups, x, kernel, &mut self.scratch[id].floats, &mut out),
+                    }
                 }
                 Op::Pool2d { function, .. } => {
                     let g = pool_geometry(node, &self.shapes[node.inputs[0]]).expect("checked when planning");
@@ -337,6 +372,8 @@ impl Plan {
             }
             self.values[id] = out;
         }
+        // The versions describe this pass's locks only: the next pass is told again or packs nothing.
+        self.variable_versions.clear();
     }
 
     /// After a training step: moves each batch normalisation's moving statistics toward the
@@ -682,6 +719,23 @@ fn concat_layout(shapes: &[&[usize]], axis: i64) -> (usize, Vec<usize>, usize) {
     let widths: Vec<usize> = shapes.iter().map(|s| s[a..].iter().product()).collect();
     let total = widths.iter().sum();
     (outer, widths, total)
+}
+
+/// The version of the variable that node `input` reads, where the pass may use weights packed
+/// ahead: at inference, with the engine's versions known.
+fn weight_version(graph: &Graph, versions: &[u64], input: usize, training: bool) -> Option<u64> {
+    match graph.nodes[input].op {
+        Op::Variable { index } if !training => versions.get(index).copied(),
+        _ => None,
+    }
+}
+
+/// `b` packed, from `slot` while it holds the same version, else packed now and kept.
+fn packed_weight<'a>(slot: &'a mut Option<(u64, PackedB)>, version: u64, b: StridedRef) -> &'a PackedB {
+    if !matches!(slot, Some((v, _)) if *v == version) {
+        *slot = Some((version, PackedB::new(b)));
+    }
+    &slot.as_ref().expect("just filled").1
 }
 
 fn node_value<'a, V: Deref<Target = Vec<f32>>>(values: &'a [Vec<f32>], graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {

@@ -11,7 +11,8 @@
 //! 2-9x faster forward on those shapes); their scratch holds x's zero-bordered copy.
 use super::conv_direct::{self, Isa, Walk};
 use super::depthwise_conv;
-use super::gemm::{gemm, gemm_strided, MatRef, StridedRef};
+use super::gemm::{gemm, gemm_strided, splits, MatRef, StridedRef};
+use super::gemm_packed::{gemm_prepacked, PackedB};
 use crate::error::{shape_str, KilnError, Result};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -367,6 +368,26 @@ fn group_columns(g: &Geometry, groups: &Groups, i: usize) -> std::ops::Range<usi
 /// im2col matrix.
 pub fn forward(g: &Geometry, groups: Groups, x: &[f32], kernel: &[f32], cols: &mut [f32], y: &mut [f32]) {
     forward_by(Route::of(g, &groups), g, groups, x, kernel, cols, y)
+}
+
+/// Whether this convolution's forward pass is one GEMM on its whole [patch, cout] kernel, which
+/// `forward_prepacked` can then take packed ahead.
+pub fn takes_packed_kernel(g: &Geometry, groups: &Groups) -> bool {
+    groups.groups == 1 && matches!(Route::of(g, groups), Route::Pointwise | Route::Columns)
+}
+
+/// `forward` with the kernel packed ahead (constant weights at inference); only where
+/// `takes_packed_kernel`.
+pub fn forward_prepacked(g: &Geometry, groups: &Groups, x: &[f32], kernel: &PackedB, cols: &mut [f32], y: &mut [f32]) {
+    assert!(takes_packed_kernel(g, groups), "a packed kernel for a convolution that is not one GEMM");
+    let (rows, patch, cout) = (g.batch * g.positions(), g.patch(), groups.out_channels);
+    let cols: &[f32] = if Route::of(g, groups) == Route::Pointwise {
+        x
+    } else {
+        im2col(g, x, cols);
+        cols
+    };
+    gemm_prepacked(1.0, StridedRef::new(cols, rows, patch, patch), kernel, 0.0, y, cout, splits(rows, patch, cout));
 }
 
 /// `forward` through `route`, which must be `Route::of` or, for an ungrouped 2-D convolution,

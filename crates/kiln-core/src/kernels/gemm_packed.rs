@@ -223,6 +223,13 @@ pub fn gemm_prepacked(alpha: f32, a: StridedRef, b: &PackedB, beta: f32, c: &mut
     }
 }
 
+/// Whether an m x k x n product with constant B (weights at inference) runs through
+/// `gemm_prepacked` rather than `gemm`: not where `gemm` takes row updates (1 to 4 rows, whose
+/// bits must not depend on the batch).
+pub fn prepacked_pays(m: usize, k: usize, n: usize) -> bool {
+    super::gemm::route_for(m, k, n) != super::gemm::Route::RowUpdates
+}
+
 /// As `gemm_prepacked`, packing B for this one product (the route `gemm_via` calls `Packed`).
 #[allow(clippy::too_many_arguments)] // BLAS's argument list and the kernel's instruction set
 pub fn gemm_packing_b(isa: Isa, alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize, parallel: bool) {
