@@ -34,7 +34,12 @@ fn main() {
     ];
     let pool_threads = kiln_core::threads::num_threads();
     println!("{:36} {:>7}  GFLOP/s, median of {ROUNDS} alternating rounds; 1t = the calling thread, split = over the pool", "shape (m x k x n)", "route");
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     for &(name, m, k, n, ta, tb) in shapes {
+        // `cargo bench --bench gemm -- n256 seed`: only the shapes whose names contain a word given.
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
         let a_buf: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 * 0.1 - 0.8).collect();
         let b_buf: Vec<f32> = (0..k * n).map(|i| (i % 13) as f32 * 0.1 - 0.6).collect();
         let mut c = vec![0f32; m * n];

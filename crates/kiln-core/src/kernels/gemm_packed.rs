@@ -151,21 +151,32 @@ impl PackedB {
 /// Rows `rows` x columns `p0..p0 + kc` of A into mr-row panels ([panel][p][mr]), zero-padded
 /// past the last row.
 fn pack_a(a: &StridedRef, rows: Range<usize>, p0: usize, kc: usize, mr: usize, out: &mut [f32]) {
-    for (q, r0) in rows.clone().step_by(mr).enumerate() {
-        let h = mr.min(rows.end - r0);
-        let panel = &mut out[q * kc * mr..][..kc * mr];
-        if a.col_stride == 1 {
-            for i in 0..h {
-                let src = &a.data[(r0 + i) * a.row_stride + p0..][..kc];
-                src.iter().enumerate().for_each(|(p, &v)| panel[p * mr + i] = v);
+    match mr {
+        12 => pack_a_panels::<12>(a, rows, p0, kc, out),
+        6 => pack_a_panels::<6>(a, rows, p0, kc, out),
+        _ => pack_a_panels::<4>(a, rows, p0, kc, out),
+    }
+}
+
+#[inline(always)]
+fn pack_a_panels<const MR: usize>(a: &StridedRef, rows: Range<usize>, p0: usize, kc: usize, out: &mut [f32]) {
+    for (q, r0) in rows.clone().step_by(MR).enumerate() {
+        let h = MR.min(rows.end - r0);
+        let panel = &mut out[q * kc * MR..][..kc * MR];
+        if h == MR && a.col_stride == 1 {
+            // A full panel of row-major A: MR rows read side by side, one column of the panel at a time.
+            let sources: [&[f32]; MR] = std::array::from_fn(|i| &a.data[(r0 + i) * a.row_stride + p0..][..kc]);
+            for (p, column) in panel.chunks_exact_mut(MR).enumerate() {
+                // SAFETY: the panel holds kc columns, so p < kc, the length of every source.
+                (0..MR).for_each(|i| column[i] = unsafe { *sources[i].get_unchecked(p) });
             }
-        } else {
-            for p in 0..kc {
-                (0..h).for_each(|i| panel[p * mr + i] = a.data[(r0 + i) * a.row_stride + (p0 + p) * a.col_stride]);
-            }
+            continue;
         }
-        if h < mr {
-            panel.chunks_exact_mut(mr).for_each(|col| col[h..].fill(0.0));
+        for p in 0..kc {
+            (0..h).for_each(|i| panel[p * MR + i] = a.data[(r0 + i) * a.row_stride + (p0 + p) * a.col_stride]);
+        }
+        if h < MR {
+            panel.chunks_exact_mut(MR).for_each(|column| column[h..].fill(0.0));
         }
     }
 }
