@@ -211,7 +211,7 @@ impl Plan {
                     let rows = a_shape[..a_shape.len() - 1].iter().product();
                     let b_data = node_value(&self.values, graph, vars, node.inputs[1]);
                     let n = if *transpose_b { b_shape[0] } else { b_shape[1] };
-                    match weight_version(graph, &self.variable_versions, node.inputs[1], training).filter(|_| gemm_packed::prepacked_pays(rows, k, n)) {
+                    match weight_version(graph, &self.variable_versions, node.inputs[1], training).filter(|_| gemm_packed::prepacked_pays(rows, k, n, *transpose_b)) {
                         Some(version) => {
                             let b = StridedRef::new(b_data, b_shape[0], b_shape[1], b_shape[1]);
                             let packed = packed_weight(&mut self.packed_weights[id], version, if *transpose_b { b.t() } else { b });
@@ -272,7 +272,7 @@ impl Plan {
                     let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
                     let (rows, patch, cout) = (g.batch * g.positions(), g.patch(), groups.out_channels);
                     let version = weight_version(graph, &self.variable_versions, node.inputs[1], training);
-                    match version.filter(|_| conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout)) {
+                    match version.filter(|_| conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout, false)) {
                         Some(version) => {
                             let packed = packed_weight(&mut self.packed_weights[id], version, StridedRef::new(kernel, patch, cout, cout));
                             conv::forward_prepacked(&g, &groups, x, packed, &mut self.scratch[id].floats, &mut out);

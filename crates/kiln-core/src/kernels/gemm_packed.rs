@@ -234,11 +234,32 @@ pub fn gemm_prepacked(alpha: f32, a: StridedRef, b: &PackedB, beta: f32, c: &mut
     }
 }
 
-/// Whether an m x k x n product with constant B (weights at inference) runs through
-/// `gemm_prepacked` rather than `gemm`: not where `gemm` takes row updates (1 to 4 rows, whose
-/// bits must not depend on the batch).
-pub fn prepacked_pays(m: usize, k: usize, n: usize) -> bool {
-    super::gemm::route_for(m, k, n) != super::gemm::Route::RowUpdates
+/// Whether an m x k x n product with constant B (weights at inference; `b_transposed`: B read
+/// in place transposed) runs through `gemm_prepacked` rather than `gemm`. Measured (one thread,
+/// GFLOP/s, `cargo bench --bench gemm`, 7 alternating rounds, loaded machine; the `gemm` crate
+/// against this kernel with B packed ahead): n128 110 vs 97, n256 111 vs 98, seed fwd
+/// [32,784]x[784,128] 114 vs 84, seed dW 106 vs 88, [49,2048]x[2048,512] 26-37 vs 26-39 (noisy),
+/// [3136,64]x[64,256] 38-42 vs 27-41; only B read transposed wins, [32,128]x[784,128]ᵀ 74 vs 92.
+/// ResNet50 inference with every convolution kernel packed ahead was slower (batch 32: 9.5 and
+/// 10.9 s a call against 8.0 and 8.8 s; batch 1: 280 and 291 ms against 320 and 249 ms,
+/// interleaved, loaded machine), so only transposed weights take it. Never where `gemm` takes row
+/// updates (1 to 4 rows, whose bits must not depend on the batch).
+pub fn prepacked_pays(m: usize, k: usize, n: usize, b_transposed: bool) -> bool {
+    super::gemm::route_for(m, k, n) != super::gemm::Route::RowUpdates && (b_transposed || forced_for_tests())
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests send every eligible product on this thread through the prepacked kernel, to test
+    /// the packing and its invalidation where the measured routing would not.
+    pub static FORCE_PREPACKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn forced_for_tests() -> bool {
+    #[cfg(test)]
+    return FORCE_PREPACKED.with(|f| f.get());
+    #[cfg(not(test))]
+    false
 }
 
 /// As `gemm_prepacked`, packing B for this one product (the route `gemm_via` calls `Packed`).
