@@ -36,10 +36,11 @@ impl Engine {
         for b in range.batches() {
             let idx = range.indices(&order, b);
             let w = self.workspace(idx.len(), &dims)?;
-            let Engine { graph, workspaces, rng, input_nodes, losses, .. } = self;
+            let Engine { graph, workspaces, rng, input_nodes, losses, variables, folds, .. } = self;
             let ws = &mut workspaces[w].2;
             ws.gather(input_nodes, losses.specs(), &data, idx);
-            ws.plan.forward(graph, vars, false, rng);
+            folds.refresh(graph, variables, vars);
+            ws.plan.forward_folded(graph, vars, folds, rng);
             ws.plan.take_failure()?;
             for (k, &o) in graph.outputs.iter().enumerate() {
                 results[k].extend_from_slice(ws.plan.value_of(graph, vars, o));

@@ -1,6 +1,7 @@
 //! Buffers planned for one batch size, and the forward and backward passes over them.
 //! After planning, a step allocates nothing.
 use super::fusion::Fusions;
+use super::inference_fold::{InferenceFolds, Role};
 use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, rnn_state_inputs, Op};
 use super::Graph;
 use crate::alloc;
@@ -162,11 +163,39 @@ impl Plan {
     /// Runs every node after the inputs (which the caller has filled); a bad input value is
     /// recorded for `take_failure`.
     pub fn forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, rng: &mut Rng) {
+        self.run_forward(graph, vars, training, None, rng);
+    }
+
+    /// The inference forward pass (training off) with the batch norms of `folds` folded into
+    /// the layers before them (graph::inference_fold), for a pass no backward pass follows:
+    /// the values the chains skip are left as they were. `folds` must be refreshed from the
+    /// same locked `vars`.
+    pub fn forward_folded<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], folds: &InferenceFolds, rng: &mut Rng) {
+        self.run_forward(graph, vars, false, Some(folds), rng);
+    }
+
+    fn run_forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, folds: Option<&InferenceFolds>, rng: &mut Rng) {
         for (id, node) in graph.nodes.iter().enumerate() {
             if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) || self.fusions.folded[id] {
                 continue;
             }
+            let role = folds.map_or(Role::Unchanged, |f| f.role(id));
+            if role == Role::Skipped {
+                continue;
+            }
             let mut out = std::mem::take(&mut self.values[id]);
+            if let (Role::Output(k), Some(folds)) = (role, folds) {
+                // The folded chain's bias, then its activation, over the folded layer's output.
+                let (layer, bias, function) = folds.output(k);
+                bias_activation::forward(function, &self.values[layer], bias, None, &mut out);
+                self.values[id] = out;
+                continue;
+            }
+            // The folded kernel of a chain's layer, in place of the kernel node's value.
+            let folded_kernel = match (role, folds) {
+                (Role::Layer(k), Some(folds)) => Some(folds.kernel(k)),
+                _ => None,
+            };
             match node.op {
                 Op::RandomNormal { mean, stddev, .. } => out.iter_mut().for_each(|v| *v = rng.normal(mean, stddev)),
                 Op::RandomUniform { minval, maxval, .. } => out.iter_mut().for_each(|v| *v = rng.uniform(minval, maxval)),
@@ -193,7 +222,7 @@ impl Plan {
                     let k = *a_shape.last().unwrap();
                     // Rows from the shape: with k = 0 the product is zeros, not empty.
                     let rows = a_shape[..a_shape.len() - 1].iter().product();
-                    let b = MatRef::new(node_value(&self.values, graph, vars, node.inputs[1]), b_shape[0], b_shape[1]);
+                    let b = MatRef::new(folded_kernel.unwrap_or_else(|| node_value(&self.values, graph, vars, node.inputs[1])), b_shape[0], b_shape[1]);
                     gemm(1.0, MatRef::new(x, rows, k), if *transpose_b { b.t() } else { b }, 0.0, &mut out);
                 }
                 Op::Unary { function } => unary::forward(*function, x, &mut out),
@@ -242,7 +271,7 @@ impl Plan {
                 Op::Reshape { .. } => out.copy_from_slice(x),
                 Op::Conv2d { .. } | Op::Conv3d { .. } => {
                     let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
-                    let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let kernel = folded_kernel.unwrap_or_else(|| node_value(&self.values, graph, vars, node.inputs[1]));
                     conv::forward(&g, groups, x, kernel, &mut self.scratch[id].floats, &mut out);
                 }
                 Op::Pool2d { function, .. } => {
