@@ -168,16 +168,17 @@ impl InferenceFolds {
     /// that follows (so no write can come between the generations read here and the values).
     pub fn refresh<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, variables: &[Variable], vars: &[V]) {
         for (chain, folded) in self.chains.iter().zip(self.folded.iter_mut()) {
-            let generations: Vec<u64> = chain
-                .sources()
-                .filter_map(|s| match s {
+            let generations = || {
+                chain.sources().filter_map(|s| match s {
                     Source::Variable(i) => Some(variables[i].data.generation()),
                     Source::Constant(_) => None,
                 })
-                .collect();
-            if folded.as_ref().is_some_and(|f| f.generations == generations) {
+            };
+            // Compared without collecting: a call with nothing to fold allocates nothing.
+            if folded.as_ref().is_some_and(|f| f.generations.iter().copied().eq(generations())) {
                 continue;
             }
+            let generations = generations().collect();
             let read = |s: Source| -> &[f32] {
                 match s {
                     Source::Variable(i) => &vars[i],
