@@ -3,56 +3,74 @@
 use crate::error::{shape_str, KilnError, Result};
 use crate::tensor::Tensor;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockWriteGuard};
+use std::sync::{Arc, LockResult, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockResult};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-/// Versions are unique for the process, so a (variable, version) key never names two contents.
-static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Debug, Clone)]
 pub struct Variable {
     /// Unique for the process: engines lock variables in id order, so two never deadlock.
     pub id: u64,
     pub shape: Vec<usize>,
-    pub data: Arc<RwLock<Vec<f32>>>,
-    /// Changes whenever the buffer may have been written (`write`): what is derived from the
-    /// weights (weights packed for the GEMM kernel at inference) is valid while it stays the same.
-    version: Arc<AtomicU64>,
+    pub data: Arc<VariableData>,
+}
+
+/// A variable's buffer and its generation: a number that changes whenever the buffer may have
+/// been written, so what is computed from the values (batch normalisation folded into a
+/// convolution's kernel at inference, graph::inference_fold) knows when to compute again.
+/// Every write goes through `write` or `try_write`, which move the generation on while the
+/// write lock is held: a reader that locks afterwards always sees the new number.
+#[derive(Debug)]
+pub struct VariableData {
+    buffer: RwLock<Vec<f32>>,
+    generation: AtomicU64,
+}
+
+/// Generations come from one process-wide counter, so a number is never reused.
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+impl VariableData {
+    fn new(values: Vec<f32>) -> VariableData {
+        VariableData { buffer: RwLock::new(values), generation: AtomicU64::new(NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)) }
+    }
+
+    pub fn read(&self) -> LockResult<RwLockReadGuard<'_, Vec<f32>>> {
+        self.buffer.read()
+    }
+
+    pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, Vec<f32>>> {
+        self.buffer.try_read()
+    }
+
+    /// Locks for writing and moves the generation on (whether or not the holder then writes).
+    pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, Vec<f32>>> {
+        let guard = self.buffer.write();
+        self.bump();
+        guard
+    }
+
+    pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, Vec<f32>>> {
+        let guard = self.buffer.try_write();
+        if !matches!(guard, Err(std::sync::TryLockError::WouldBlock)) {
+            self.bump();
+        }
+        guard
+    }
+
+    /// The current generation. Read it while holding a read lock: no write can come between
+    /// the number and the values then.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.generation.store(NEXT_GENERATION.fetch_add(1, Ordering::Relaxed), Ordering::Release);
+    }
 }
 
 impl Variable {
     pub fn new(value: &Tensor) -> Variable {
-        Variable {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            shape: value.shape().to_vec(),
-            data: Arc::new(RwLock::new(value.to_f32().into_owned())),
-            version: Arc::new(AtomicU64::new(NEXT_VERSION.fetch_add(1, Ordering::Relaxed))),
-        }
-    }
-
-    /// The buffer, locked for writing: every write goes through here, which gives the variable
-    /// a new version (taken while the lock is held, so a reader that sees the old version under
-    /// its read lock sees the old contents).
-    pub fn write(&self) -> RwLockWriteGuard<'_, Vec<f32>> {
-        let guard = self.data.write().unwrap_or_else(|e| e.into_inner());
-        self.version.store(NEXT_VERSION.fetch_add(1, Ordering::Relaxed), Ordering::Release);
-        guard
-    }
-
-    /// As `write`, or None at once when the lock is held elsewhere.
-    pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, Vec<f32>>> {
-        let guard = match self.data.try_write() {
-            Ok(guard) => guard,
-            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        self.version.store(NEXT_VERSION.fetch_add(1, Ordering::Relaxed), Ordering::Release);
-        Some(guard)
-    }
-
-    /// The current version; read it under a lock on `data` for it to describe what is read.
-    pub fn version(&self) -> u64 {
-        self.version.load(Ordering::Acquire)
+        Variable { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), shape: value.shape().to_vec(), data: Arc::new(VariableData::new(value.to_f32().into_owned())) }
     }
 
     pub fn read(&self) -> Tensor {
@@ -64,7 +82,8 @@ impl Variable {
         if value.shape() != self.shape.as_slice() {
             return Err(KilnError::shape(format!("Variable '{name}' has shape {}, but the assigned value has shape {}", shape_str(&self.shape), shape_str(value.shape()))));
         }
-        self.write().copy_from_slice(&value.to_f32());
+        let mut guard = self.data.write().unwrap_or_else(|e| e.into_inner());
+        guard.copy_from_slice(&value.to_f32());
         Ok(())
     }
 }
@@ -74,16 +93,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_write_gives_a_new_version_shared_by_clones() {
+    fn every_write_lock_moves_the_generation_on() {
         let v = Variable::new(&Tensor::from_f32(vec![2], vec![1.0, 2.0]).unwrap());
-        let clone = v.clone();
-        let first = v.version();
+        let shared = v.clone();
+        let g0 = v.data.generation();
         drop(v.data.read().unwrap());
-        assert_eq!(v.version(), first, "reading keeps the version");
-        v.write()[0] = 3.0;
-        let second = clone.version();
-        assert_ne!(second, first);
-        v.assign(&Tensor::from_f32(vec![2], vec![4.0, 5.0]).unwrap(), "w").unwrap();
-        assert_ne!(clone.version(), second);
+        drop(v.data.try_read().unwrap());
+        assert_eq!(v.data.generation(), g0, "reading leaves it");
+        drop(shared.data.write().unwrap());
+        let g1 = v.data.generation();
+        assert_ne!(g1, g0, "a clone shares the buffer and its generation");
+        drop(v.data.try_write().unwrap());
+        let g2 = v.data.generation();
+        assert_ne!(g2, g1);
+        v.assign(&Tensor::from_f32(vec![2], vec![3.0, 4.0]).unwrap(), "v").unwrap();
+        assert_ne!(v.data.generation(), g2);
+        // A try_write that would wait changes nothing.
+        let held = v.data.read().unwrap();
+        let g3 = v.data.generation();
+        assert!(v.data.try_write().is_err());
+        assert_eq!(v.data.generation(), g3);
+        drop(held);
     }
 }

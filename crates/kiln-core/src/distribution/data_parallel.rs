@@ -112,7 +112,7 @@ pub fn broadcast_engine_state(engine: &mut Engine) -> Result<()> {
     let flat = comm.broadcast_f32(flat, "broadcasting rank 0's weights and optimizer state")?;
     let mut offset = 0;
     for v in &variables {
-        let mut data = v.write();
+        let mut data = v.data.write().unwrap_or_else(|e| e.into_inner());
         let n = data.len();
         data.copy_from_slice(&flat[offset..offset + n]);
         offset += n;

@@ -37,19 +37,19 @@ impl Engine {
             Ok(w) => w,
             Err(e) => return Some(Err(e)),
         };
-        let Engine { graph, workspaces, rng, input_nodes, variables, written, .. } = self;
+        let Engine { graph, workspaces, rng, input_nodes, variables, written, folds, .. } = self;
         // Locked on the caller's thread, as for training.
         let mut locks = if wait { lock_for_inference(variables, written) } else { try_lock_for_inference(variables, written)? };
         let mut buffers = held(&mut locks);
         let plan = &mut workspaces[w].2.plan;
-        plan.variable_versions.extend(variables.iter().map(|v| v.version()));
         for (t, &node) in inputs.iter().zip(input_nodes.iter()) {
             copy_as_f32(t, &mut plan.values[node]);
         }
+        folds.refresh(graph, variables, &buffers);
         if rows <= INLINE_MAX_ROWS && plan.values.iter().map(Vec::len).sum::<usize>() <= INLINE_MAX_VALUES {
-            plan.forward(graph, &buffers, false, rng);
+            plan.forward_folded(graph, &buffers, folds, rng);
         } else {
-            crate::threads::run(|| plan.forward(graph, &buffers, false, rng));
+            crate::threads::run(|| plan.forward_folded(graph, &buffers, folds, rng));
         }
         if let Err(e) = plan.take_failure() {
             return Some(Err(e));

@@ -22,7 +22,7 @@ fn lock_all<'a, G>(vars: &'a [Variable], lock: impl Fn(usize, &'a Variable) -> G
 }
 
 pub fn lock_all_for_write(vars: &[Variable]) -> Vec<RwLockWriteGuard<'_, Vec<f32>>> {
-    lock_all(vars, |_, v| v.write())
+    lock_all(vars, |_, v| v.data.write().unwrap_or_else(|e| e.into_inner()))
 }
 
 /// A lock on a variable that inference only reads, or also writes (a stateful RNN's states).
@@ -34,7 +34,7 @@ pub enum InferenceLock<'a> {
 /// Locks for evaluation and prediction: for writing where `written` says so, else for reading
 /// (concurrent predictions of a model without state still share its weights).
 pub fn lock_for_inference<'a>(vars: &'a [Variable], written: &[bool]) -> Vec<InferenceLock<'a>> {
-    lock_all(vars, |i, v| if written[i] { InferenceLock::Write(v.write()) } else { InferenceLock::Read(v.data.read().unwrap_or_else(|e| e.into_inner())) })
+    lock_all(vars, |i, v| if written[i] { InferenceLock::Write(v.data.write().unwrap_or_else(|e| e.into_inner())) } else { InferenceLock::Read(v.data.read().unwrap_or_else(|e| e.into_inner())) })
 }
 
 /// A locked variable's buffer as a run uses it (Send, unlike the guards, so it reaches the pool).
@@ -83,5 +83,5 @@ pub fn try_lock_for_inference<'a>(vars: &'a [Variable], written: &[bool]) -> Opt
             Err(std::sync::TryLockError::WouldBlock) => None,
         }
     }
-    try_lock_all(vars, |i, v| if written[i] { v.try_write().map(InferenceLock::Write) } else { taken(v.data.try_read()).map(InferenceLock::Read) })
+    try_lock_all(vars, |i, v| if written[i] { taken(v.data.try_write()).map(InferenceLock::Write) } else { taken(v.data.try_read()).map(InferenceLock::Read) })
 }

@@ -180,7 +180,7 @@ mod tests {
         let before = w.read().to_f32().into_owned();
         let numeric: Vec<f64> = (0..4)
             .map(|i| {
-                let bump = |d: f32| w.write()[i] += d;
+                let bump = |d: f32| w.data.write().unwrap()[i] += d;
                 bump(1e-2);
                 let up = loss(&mut engine);
                 bump(-2e-2);

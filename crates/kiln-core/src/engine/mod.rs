@@ -19,7 +19,7 @@ mod workspace;
 
 use crate::distribution::{self, Shard};
 use crate::error::{KilnError, Result};
-use crate::graph::{rnn_state_inputs, Graph, Op};
+use crate::graph::{rnn_state_inputs, Graph, InferenceFolds, Op};
 use crate::kernels::metrics::{self, Weights};
 use crate::optim;
 use crate::rng::{self, Rng};
@@ -61,6 +61,9 @@ pub struct Engine {
     /// Planned workspaces by batch size and per-sample input shapes (which vary where the
     /// model's inputs have unknown axes, as variable-length sequences do).
     workspaces: Vec<(usize, Vec<Vec<usize>>, Workspace)>,
+    /// Batch norms folded into the layers before them for prediction and evaluation, with
+    /// their folded weights (one copy for all workspaces; see graph::inference_fold).
+    folds: InferenceFolds,
 }
 
 /// Planned shapes kept at once (a training run needs two: full and last batch).
@@ -132,6 +135,7 @@ impl Engine {
         let variable_shapes: Vec<Vec<usize>> = variables.iter().map(|v| v.shape.clone()).collect();
         let updater = Updater::new(optimizer.as_ref(), constraints, &variable_nodes, &trainable, &variable_shapes)?;
         let probe_batch = written.iter().position(|&w| w).and_then(|i| variable_shapes[i].first().copied()).unwrap_or(1);
+        let folds = InferenceFolds::plan(&graph, &variable_shapes, &losses.nodes_read());
         let mut engine = Engine {
             graph,
             variables,
@@ -148,6 +152,7 @@ impl Engine {
             rng: Rng::new(rng::with_global(|r| r.next_u64())),
             rng_generation: rng::seed_generation(),
             workspaces: Vec::new(),
+            folds,
         };
         // Plan a batch now so shape errors surface at compile time. Unknown axes are
         // planned at length 1 here; where that is too short for the model (a convolution over
@@ -339,10 +344,16 @@ impl Engine {
     /// rows `idx`, runs the model forward and computes the loss; in `training`, with dropout
     /// and the like on, and the gradients computed into the plan.
     fn loss_pass<V: Deref<Target = Vec<f32>>>(&mut self, w: usize, data: &BatchData, idx: &[u32], vars: &[V], training: bool) -> Result<BatchLoss> {
-        let Engine { graph, workspaces, rng, losses, input_nodes, variable_nodes, needs_grad, skip_backward, .. } = self;
+        let Engine { graph, workspaces, rng, losses, input_nodes, variable_nodes, needs_grad, skip_backward, variables, folds, .. } = self;
         let ws = &mut workspaces[w].2;
         let weights = ws.gather(input_nodes, losses.specs(), data, idx);
-        ws.plan.forward(graph, vars, training, rng);
+        if training {
+            ws.plan.forward(graph, vars, true, rng);
+        } else {
+            // Evaluation takes no gradient: batch norms fold.
+            folds.refresh(graph, variables, vars);
+            ws.plan.forward_folded(graph, vars, folds, rng);
+        }
         ws.plan.take_failure()?;
         let grad = training.then_some((&needs_grad[..], &skip_backward[..]));
         Ok(losses.compute(ws, graph, vars, variable_nodes, weights.as_deref(), grad))

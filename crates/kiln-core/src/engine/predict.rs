@@ -17,12 +17,10 @@ impl Engine {
         let variables = self.variables.clone();
         let mut locks = lock_for_inference(&variables, &self.written);
         let mut buffers = held(&mut locks);
-        let versions: Vec<u64> = variables.iter().map(|v| v.version()).collect();
-        crate::threads::run(|| self.predict_on_pool(inputs, batch_size, &mut buffers, &versions))
+        crate::threads::run(|| self.predict_on_pool(inputs, batch_size, &mut buffers))
     }
 
-    /// `versions`: the variables' versions under the caller's locks.
-    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, vars: &mut [HeldVariable], versions: &[u64]) -> Result<Vec<Tensor>> {
+    fn predict_on_pool(&mut self, inputs: &[&Tensor], batch_size: usize, vars: &mut [HeldVariable]) -> Result<Vec<Tensor>> {
         let data = BatchData::new(inputs, &[]);
         let rows_total = data.samples();
         let order: Vec<u32> = (0..rows_total as u32).collect();
@@ -38,11 +36,11 @@ impl Engine {
         for b in range.batches() {
             let idx = range.indices(&order, b);
             let w = self.workspace(idx.len(), &dims)?;
-            let Engine { graph, workspaces, rng, input_nodes, losses, .. } = self;
+            let Engine { graph, workspaces, rng, input_nodes, losses, variables, folds, .. } = self;
             let ws = &mut workspaces[w].2;
             ws.gather(input_nodes, losses.specs(), &data, idx);
-            ws.plan.variable_versions.extend_from_slice(versions);
-            ws.plan.forward(graph, vars, false, rng);
+            folds.refresh(graph, variables, vars);
+            ws.plan.forward_folded(graph, vars, folds, rng);
             ws.plan.take_failure()?;
             for (k, &o) in graph.outputs.iter().enumerate() {
                 results[k].extend_from_slice(ws.plan.value_of(graph, vars, o));

@@ -67,7 +67,7 @@ fn one_sgd_step_moves_weights_by_the_finite_difference_gradient() {
             for i in 0..v.shape.iter().product::<usize>() {
                 let eps = 1e-2;
                 let bump = |delta: f32| {
-                    let mut data = v.write();
+                    let mut data = v.data.write().unwrap();
                     data[i] += delta;
                 };
                 bump(eps);

@@ -1,6 +1,7 @@
 //! Buffers planned for one batch size, and the forward and backward passes over them.
 //! After planning, a step allocates nothing.
 use super::fusion::Fusions;
+use super::inference_fold::{InferenceFolds, Role};
 use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, rnn_state_inputs, Op};
 use super::Graph;
 use crate::alloc;
@@ -34,12 +35,9 @@ pub struct Plan {
     /// The first bad input value the last forward pass met (an embedding id outside its
     /// table); the engine turns it into an error before using the results.
     failure: Option<KilnError>,
-    /// The versions of the engine's variables for this run, set by the engine under its locks
-    /// before an inference pass (empty: unknown, and nothing is packed ahead).
-    pub variable_versions: Vec<u64>,
     /// Per node: its constant weights packed for the GEMM kernel at inference, with the
-    /// variable's version they were packed from (repacked when it changes: after a fit step or
-    /// an assign).
+    /// variable's generation they were packed from (repacked when it changes: after a fit step
+    /// or an assign).
     packed_weights: Vec<Option<(u64, PackedB)>>,
 }
 
@@ -151,7 +149,7 @@ impl Plan {
             }
         }
         let packed_weights = (0..graph.nodes.len()).map(|_| None).collect();
-        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None, variable_versions: Vec::new(), packed_weights })
+        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None, packed_weights })
     }
 
     /// The value of node `id`, reading variables from `vars`.
@@ -175,14 +173,42 @@ impl Plan {
     }
 
     /// Runs every node after the inputs (which the caller has filled); a bad input value is
-    /// recorded for `take_failure`. At inference, weights whose versions the engine set in
-    /// `variable_versions` for this pass are packed once and reused while those stay the same.
+    /// recorded for `take_failure`.
     pub fn forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, rng: &mut Rng) {
+        self.run_forward(graph, vars, training, None, rng);
+    }
+
+    /// The inference forward pass (training off) with the batch norms of `folds` folded into
+    /// the layers before them (graph::inference_fold), for a pass no backward pass follows:
+    /// the values the chains skip are left as they were. Weights the GEMM kernel reads faster
+    /// packed are packed once and reused while their generation in `folds` stays the same.
+    /// `folds` must be refreshed from the same locked `vars`.
+    pub fn forward_folded<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], folds: &InferenceFolds, rng: &mut Rng) {
+        self.run_forward(graph, vars, false, Some(folds), rng);
+    }
+
+    fn run_forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, folds: Option<&InferenceFolds>, rng: &mut Rng) {
         for (id, node) in graph.nodes.iter().enumerate() {
             if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) || self.fusions.folded[id] {
                 continue;
             }
+            let role = folds.map_or(Role::Unchanged, |f| f.role(id));
+            if role == Role::Skipped {
+                continue;
+            }
             let mut out = std::mem::take(&mut self.values[id]);
+            if let (Role::Output(k), Some(folds)) = (role, folds) {
+                // The folded chain's bias, then its activation, over the folded layer's output.
+                let (layer, bias, function) = folds.output(k);
+                bias_activation::forward(function, &self.values[layer], bias, None, &mut out);
+                self.values[id] = out;
+                continue;
+            }
+            // The folded kernel of a chain's layer, in place of the kernel node's value.
+            let folded_kernel = match (role, folds) {
+                (Role::Layer(k), Some(folds)) => Some(folds.kernel(k)),
+                _ => None,
+            };
             match node.op {
                 Op::RandomNormal { mean, stddev, .. } => out.iter_mut().for_each(|v| *v = rng.normal(mean, stddev)),
                 Op::RandomUniform { minval, maxval, .. } => out.iter_mut().for_each(|v| *v = rng.uniform(minval, maxval)),
@@ -209,12 +235,12 @@ impl Plan {
                     let k = *a_shape.last().unwrap();
                     // Rows from the shape: with k = 0 the product is zeros, not empty.
                     let rows = a_shape[..a_shape.len() - 1].iter().product();
-                    let b_data = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let b_data = folded_kernel.unwrap_or_else(|| node_value(&self.values, graph, vars, node.inputs[1]));
                     let n = if *transpose_b { b_shape[0] } else { b_shape[1] };
-                    match weight_version(graph, &self.variable_versions, node.inputs[1], training).filter(|_| gemm_packed::prepacked_pays(rows, k, n, *transpose_b)) {
-                        Some(version) => {
+                    match weight_generation(graph, folds, folded_kernel.is_some(), node.inputs[1]).filter(|_| gemm_packed::prepacked_pays(rows, k, n, *transpose_b)) {
+                        Some(generation) => {
                             let b = StridedRef::new(b_data, b_shape[0], b_shape[1], b_shape[1]);
-                            let packed = packed_weight(&mut self.packed_weights[id], version, if *transpose_b { b.t() } else { b });
+                            let packed = packed_weight(&mut self.packed_weights[id], generation, if *transpose_b { b.t() } else { b });
                             gemm_packed::gemm_prepacked(1.0, StridedRef::new(x, rows, k, k), packed, 0.0, &mut out, n, gemm_kernel::splits(rows, k, n));
                         }
                         None => {
@@ -269,12 +295,12 @@ impl Plan {
                 Op::Reshape { .. } => out.copy_from_slice(x),
                 Op::Conv2d { .. } | Op::Conv3d { .. } => {
                     let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
-                    let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let kernel = folded_kernel.unwrap_or_else(|| node_value(&self.values, graph, vars, node.inputs[1]));
                     let (rows, patch, cout) = (g.batch * g.positions(), g.patch(), groups.out_channels);
-                    let version = weight_version(graph, &self.variable_versions, node.inputs[1], training);
-                    match version.filter(|_| conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout, false)) {
-                        Some(version) => {
-                            let packed = packed_weight(&mut self.packed_weights[id], version, StridedRef::new(kernel, patch, cout, cout));
+                    let generation = weight_generation(graph, folds, folded_kernel.is_some(), node.inputs[1]);
+                    match generation.filter(|_| conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout, false)) {
+                        Some(generation) => {
+                            let packed = packed_weight(&mut self.packed_weights[id], generation, StridedRef::new(kernel, patch, cout, cout));
                             conv::forward_prepacked(&g, &groups, x, packed, &mut self.scratch[id].floats, &mut out);
                         }
                         None => conv::forward(&g, groups, x, kernel, &mut self.scratch[id].floats, &mut out),
@@ -372,8 +398,6 @@ impl Plan {
             }
             self.values[id] = out;
         }
-        // The versions describe this pass's locks only: the next pass is told again or packs nothing.
-        self.variable_versions.clear();
     }
 
     /// After a training step: moves each batch normalisation's moving statistics toward the
@@ -721,19 +745,20 @@ fn concat_layout(shapes: &[&[usize]], axis: i64) -> (usize, Vec<usize>, usize) {
     (outer, widths, total)
 }
 
-/// The version of the variable that node `input` reads, where the pass may use weights packed
-/// ahead: at inference, with the engine's versions known.
-fn weight_version(graph: &Graph, versions: &[u64], input: usize, training: bool) -> Option<u64> {
+/// The generation of the variable that node `input` reads, where the pass may use weights
+/// packed ahead: at inference (`folds` refreshed under this pass's locks), and not for a
+/// kernel replaced by its batch-norm-folded copy.
+fn weight_generation(graph: &Graph, folds: Option<&InferenceFolds>, folded: bool, input: usize) -> Option<u64> {
     match graph.nodes[input].op {
-        Op::Variable { index } if !training => versions.get(index).copied(),
+        Op::Variable { index } if !folded => folds?.generation(index),
         _ => None,
     }
 }
 
-/// `b` packed, from `slot` while it holds the same version, else packed now and kept.
-fn packed_weight<'a>(slot: &'a mut Option<(u64, PackedB)>, version: u64, b: StridedRef) -> &'a PackedB {
-    if !matches!(slot, Some((v, _)) if *v == version) {
-        *slot = Some((version, PackedB::new(b)));
+/// `b` packed, from `slot` while it holds the same generation, else packed now and kept.
+fn packed_weight<'a>(slot: &'a mut Option<(u64, PackedB)>, generation: u64, b: StridedRef) -> &'a PackedB {
+    if !matches!(slot, Some((g, _)) if *g == generation) {
+        *slot = Some((generation, PackedB::new(b)));
     }
     &slot.as_ref().expect("just filled").1
 }

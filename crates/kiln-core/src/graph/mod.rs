@@ -1,9 +1,11 @@
 //! A model as a graph of ops, planned once per batch size and run forward and backward.
 mod executor;
 mod fusion;
+mod inference_fold;
 mod op;
 
 pub use executor::Plan;
+pub use inference_fold::InferenceFolds;
 pub use op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, rnn_state_inputs, Node, Op};
 
 use crate::error::{shape_str, KilnError, Result};

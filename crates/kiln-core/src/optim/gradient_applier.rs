@@ -53,7 +53,7 @@ impl GradientApplier {
             let v = &variables[i];
             let fresh = self.slots.len();
             let slot = *self.slots.entry(v.id).or_insert(fresh);
-            let mut w = v.write();
+            let mut w = v.data.write().unwrap_or_else(|e| e.into_inner());
             self.options.clip(&mut grads[i], global);
             self.options.decay(&mut w, lr);
             self.rule.update(slot, &mut w, &grads[i], lr, self.step);
