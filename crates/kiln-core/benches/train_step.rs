@@ -23,7 +23,7 @@ const SPEC: &str = r#"{"graph":{"nodes":[
   "outputs":[11]},
  "trainable":[true,true,true,true],
  "losses":[{"output":0,"kind":"sparse_categorical_crossentropy"}],
- "metrics":[{"output":0,"kind":"sparse_categorical"}],
+ "metrics":[{"output":0,"kind":"sparse_categorical_accuracy"}],
  "optimizer":{"kind":"adam","beta_1":0.9,"beta_2":0.999,"epsilon":1e-7}}"#;
 
 const CNN: &str = r#"{"graph":{"nodes":[

@@ -3,7 +3,7 @@
 //! variables' constraints. Holds the optimizer, its state and the step count.
 use crate::constraints::ConstraintSpec;
 use crate::error::{KilnError, Result};
-use crate::optim::{self, Optimizer, OptimizerConfig, UpdateOptions};
+use crate::optim::{self, Optimizer, OptimizerConfig, UpdateOptions, VariableUpdate};
 
 pub struct Updater {
     optimizer: Option<Box<dyn Optimizer>>,
@@ -45,18 +45,26 @@ impl Updater {
         self.optimizer.is_some()
     }
 
-    /// One step at learning rate `lr`: `grads` are the graph's gradients by node (clipped in
-    /// place), `vars` the locked weights by variable.
+    /// One step at learning rate `lr`: `grads` are the graph's gradients by node (an optimizer
+    /// may clip them in place), `vars` the locked weights by variable.
     pub fn apply(&mut self, grads: &mut [Vec<f32>], vars: &mut [&mut Vec<f32>], lr: f32) {
         let Some(optimizer) = self.optimizer.as_mut() else { return };
         self.step += 1;
         let global_scale = self.options.global_scale(self.updated.iter().map(|&(_, node)| &grads[node][..]));
-        for &(i, node) in &self.updated {
-            let grad = &mut grads[node];
-            self.options.clip(grad, global_scale);
-            self.options.decay(vars[i], lr);
-            optimizer.update(i, vars[i], grad, lr, self.step);
-        }
+        // Every updated variable at once, so the optimizer can sweep them all in one pass.
+        let mut grads_by_node: Vec<Option<&mut Vec<f32>>> = grads.iter_mut().map(Some).collect();
+        let mut vars_by_index: Vec<Option<&mut Vec<f32>>> = vars.iter_mut().map(|v| Some(&mut **v)).collect();
+        let mut updates: Vec<VariableUpdate> = self
+            .updated
+            .iter()
+            .map(|&(i, node)| VariableUpdate {
+                slot: i,
+                param: vars_by_index[i].take().expect("each variable is updated once"),
+                grad: grads_by_node[node].take().expect("each variable has its own node"),
+            })
+            .collect();
+        optimizer.update_all(&mut updates, &self.options, global_scale, lr, self.step);
+        drop(updates);
         for (c, shape) in &self.constraints {
             c.constraint.apply(vars[c.variable], shape);
         }

@@ -4,6 +4,7 @@ mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
+mod flat_sweep;
 mod gradient_applier;
 mod lion;
 mod nadam;
@@ -16,13 +17,14 @@ pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
 pub use adamax::Adamax;
+pub use flat_sweep::PARALLEL_MIN_ELEMENTS;
 pub use gradient_applier::GradientApplier;
 pub use lion::Lion;
 pub use nadam::Nadam;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 pub use slot_io::SlotLayout;
-pub use update_options::UpdateOptions;
+pub use update_options::{GradClip, UpdateOptions};
 
 use crate::error::{KilnError, Result};
 use serde::Deserialize;
@@ -32,11 +34,30 @@ pub trait Optimizer: Send {
     /// `step` counts updates from 1, `lr` is this step's learning rate.
     fn update(&mut self, slot: usize, param: &mut [f32], grad: &[f32], lr: f32, step: u64);
 
+    /// One step over every variable the engine trains, in Keras' order per variable: clip the
+    /// gradient (`options`, with `global` from `UpdateOptions::global_scale`), decay the
+    /// weight, apply the rule. A rule may do it all in one fused sweep, and need not write the
+    /// clipped gradients back; this default clips in place and runs the rule per variable.
+    fn update_all(&mut self, updates: &mut [VariableUpdate<'_>], options: &UpdateOptions, global: Option<f32>, lr: f32, step: u64) {
+        for u in updates.iter_mut() {
+            options.clip(u.grad, global);
+            options.decay(u.param, lr);
+            self.update(u.slot, u.param, u.grad, lr, step);
+        }
+    }
+
     /// The per-variable state and its layout, so a saved model can restore it; `None` for a
     /// rule that keeps none (or does not expose it).
     fn slot_state(&mut self) -> Option<(&mut SlotState, SlotLayout)> {
         None
     }
+}
+
+/// One variable in `Optimizer::update_all`: its state slot, weights and gradient.
+pub struct VariableUpdate<'a> {
+    pub slot: usize,
+    pub param: &'a mut [f32],
+    pub grad: &'a mut [f32],
 }
 
 /// Per-slot state vectors, created at a slot's first update.
@@ -55,6 +76,16 @@ impl SlotState {
             self.slots[slot] = vec![vec![initial; len]; count];
         }
         &mut self.slots[slot]
+    }
+
+    /// `get` for several distinct slots at once, each given with its parameter's length; the
+    /// answers come in the order asked.
+    pub fn get_many(&mut self, slots: impl Iterator<Item = (usize, usize)> + Clone, count: usize, initial: f32) -> Vec<&mut [Vec<f32>]> {
+        for (slot, len) in slots.clone() {
+            self.get(slot, len, count, initial);
+        }
+        let mut all: Vec<Option<&mut Vec<Vec<f32>>>> = self.slots.iter_mut().map(Some).collect();
+        slots.map(|(slot, _)| &mut all[slot].take().expect("each slot is asked for once")[..]).collect()
     }
 }
 

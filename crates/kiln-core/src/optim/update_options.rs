@@ -56,22 +56,26 @@ impl UpdateOptions {
         Some(limit * (1.0 / norm).min(1.0 / limit))
     }
 
-    /// Clips one variable's gradient in place; `global` is `global_scale`'s answer.
-    pub fn clip(&self, grad: &mut [f32], global: Option<f32>) {
+    /// How one variable's gradient is clipped this step; `global` is `global_scale`'s answer.
+    /// Under `clipnorm` this reads the gradient once for its norm.
+    pub fn clip_rule(&self, grad: &[f32], global: Option<f32>) -> GradClip {
         if let Some(limit) = positive(self.clipnorm) {
             let norm = grad.iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt() as f32;
-            let denominator = norm.max(limit);
-            for g in grad.iter_mut() {
-                *g = *g * limit / denominator;
-            }
+            GradClip::Rescale { limit, denominator: norm.max(limit) }
         } else if let Some(scale) = global {
-            for g in grad.iter_mut() {
-                *g *= scale;
-            }
+            GradClip::Scale(scale)
         } else if let Some(limit) = positive(self.clipvalue) {
-            for g in grad.iter_mut() {
-                *g = g.clamp(-limit, limit);
-            }
+            GradClip::Clamp(limit)
+        } else {
+            GradClip::None
+        }
+    }
+
+    /// Clips one variable's gradient in place; `global` is `global_scale`'s answer.
+    pub fn clip(&self, grad: &mut [f32], global: Option<f32>) {
+        let rule = self.clip_rule(grad, global);
+        if rule != GradClip::None {
+            grad.iter_mut().for_each(|g| *g = rule.apply(*g));
         }
     }
 
@@ -79,8 +83,41 @@ impl UpdateOptions {
     pub fn decay(&self, param: &mut [f32], lr: f32) {
         if let Some(wd) = self.weight_decay {
             for w in param.iter_mut() {
-                *w -= *w * wd * lr;
+                *w = decayed(*w, wd, lr);
             }
+        }
+    }
+}
+
+/// One weight after decoupled weight decay `wd` at learning rate `lr`: w - w * wd * lr.
+#[inline(always)]
+pub fn decayed(w: f32, wd: f32, lr: f32) -> f32 {
+    w - w * wd * lr
+}
+
+/// What clipping does to each entry of one variable's gradient in one step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GradClip {
+    None,
+    /// `clipnorm`: g * limit / max(norm, limit).
+    Rescale {
+        limit: f32,
+        denominator: f32,
+    },
+    /// `global_clipnorm`: g * the factor from every gradient's joint norm.
+    Scale(f32),
+    /// `clipvalue`: g clamped to [-limit, limit].
+    Clamp(f32),
+}
+
+impl GradClip {
+    #[inline(always)]
+    pub fn apply(self, g: f32) -> f32 {
+        match self {
+            GradClip::None => g,
+            GradClip::Rescale { limit, denominator } => g * limit / denominator,
+            GradClip::Scale(scale) => g * scale,
+            GradClip::Clamp(limit) => g.clamp(-limit, limit),
         }
     }
 }
