@@ -368,7 +368,7 @@ fn weights_packed_at_inference_are_repacked_after_every_write() {
     assert_eq!(packed, 3, "both convolutions and the dense kernel packed");
     let again = check(&mut engine, "second prediction, weights unchanged");
     assert_eq!(first, again);
-    engine.train_batches(&BatchData::new(&[&x], &[&y]), &[0, 1, 2, 3, 4, 5], BatchRange::new(6, 0, 1), &[0.1]).unwrap();
+    engine.train_batches(&BatchData::new(&[&x], &[&y]), &[0, 1, 2, 3, 4, 5], BatchRange::new(6, 0, 1), &[1e-4]).unwrap();
     let trained = check(&mut engine, "after one fit step");
     assert_ne!(first, trained, "the step moved the weights");
     for (i, v) in vars.iter().enumerate() {
