@@ -95,11 +95,24 @@ impl Route {
     pub const ALL: [Route; 4] = [Route::RowUpdates, Route::MatrixMultiply, Route::Gemm, Route::GemmThreaded];
 }
 
-/// Below this many multiply-adds a product runs on the calling thread, with no fork/join. From
-/// benches/RESULTS.md's quiet run (2 cores): 128³ split over 2 threads took 43 us against 53 us
-/// on one, so a fork/join costs about 16 us, and a split pays once one thread needs over 32 us:
-/// 1.6M multiply-adds at the `gemm` crate's 100 GFLOP/s. The seed MLP's products (3.2M) split.
+/// Below this many multiply-adds a product called from outside the pool (an eager op on the
+/// JavaScript thread) runs on the calling thread, with no fork/join. A split pays once half the
+/// work saves more than the fork/join costs: `cargo bench -p kiln-core --bench gemm -- sweep`
+/// measures both. Its figures (2 cores, measured on a loaded machine, load average 12: the second
+/// core was never free, so the split never won and its extra time is the fork/join's cost alone):
+/// from outside the pool a split costs 13 us (48³: 2.1 us on one thread, 14.8 us split; 784x32x128:
+/// 59.7 against 73.4), the same in every family (square, k = 32, m = 32, long k). benches/RESULTS.md's
+/// quiet run gave 16 us (128³: 43 us split against 53 us on one thread). At the `gemm` crate's
+/// 50 G multiply-adds/s a split wins past 2 x 16 us of work, 1.6M multiply-adds: 2^21 keeps a
+/// margin for the second half's packing. The seed MLP's products (3.2M) split.
 pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+
+/// The same threshold for a product called on a pool thread (the engine's steps and predictions):
+/// there the second block is queued for the other worker to steal and the caller runs it itself
+/// if nobody has, so a split costs under 1 us (the sweep, pool thread: 64³ 5.0 us on one thread,
+/// 5.6 us split; 784x32x128 59.5 against 60.1) and pays from a few microseconds of work on a quiet
+/// machine: 2^19 multiply-adds, about 10 us on one thread.
+pub const PARALLEL_MIN_FLOPS_IN_POOL: usize = 1 << 19;
 
 /// Products with up to this many rows of C use row updates (inference on a few samples).
 const FEW_ROWS: usize = 4;
@@ -245,9 +258,10 @@ fn split_blocks(m: usize, n: usize, threads: usize) -> Vec<(Range<usize>, Range<
     }
 }
 
-/// Whether a product this size is split over the pool.
+/// Whether a product this size, called from this thread, is split over the pool.
 pub fn splits(m: usize, k: usize, n: usize) -> bool {
-    threads::num_threads() > 1 && m * n * k >= PARALLEL_MIN_FLOPS
+    let threshold = if rayon::current_thread_index().is_some() { PARALLEL_MIN_FLOPS_IN_POOL } else { PARALLEL_MIN_FLOPS };
+    threads::num_threads() > 1 && m * n * k >= threshold
 }
 
 /// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c
