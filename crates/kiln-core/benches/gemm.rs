@@ -85,7 +85,8 @@ fn main() {
 fn sweep() {
     const SWEEP_ROUNDS: usize = 11;
     // (family, m, k, n) for each size; sizes from 2^17 to 2^23 multiply-adds.
-    let families: Vec<(&str, Vec<(usize, usize, usize)>)> = vec![
+    type Mkn = (usize, usize, usize);
+    let families: Vec<(&str, Vec<Mkn>)> = vec![
         ("square n^3", [48, 64, 80, 96, 112, 128, 144, 160, 192].iter().map(|&n| (n, n, n)).collect()),
         ("short k (m x 32 x 128)", [32, 64, 96, 128, 192, 256, 384, 512, 784, 1024, 2048].iter().map(|&m| (m, 32, 128)).collect()),
         ("few rows (32 x 128 x n)", [32, 64, 96, 128, 192, 256, 384, 512, 784, 1024, 2048].iter().map(|&n| (32, 128, n)).collect()),
