@@ -395,6 +395,57 @@ test('transpose: reverses the axes by default, or follows perm', (t) => {
   t.deepEqual(values(kiln.ops.transpose(x)), [1, 4, 2, 5, 3, 6]);
 });
 
+test('transpose: a matrix transpose is read in place by matmul, and every other use sees the transposed values', (t) => {
+  // The seed MLP's backward products on small sizes: dW = xᵀ·dY with x [8, 5], dX = dY·Wᵀ with
+  // W [5, 3]; numbers from a fixed formula, products computed here.
+  const fill = (rows: number, cols: number, seed: number) => Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => Math.sin(seed + 1.7 * i + 0.9 * j)));
+  const tr = (m: number[][]) => m[0].map((_, j) => m.map((row) => row[j]));
+  const mul = (a: number[][], b: number[][]) => a.map((row) => b[0].map((_, j) => row.reduce((s, v, p) => s + v * b[p][j], 0)));
+  const [xv, dyv, wv] = [fill(8, 5, 1), fill(8, 3, 2), fill(5, 3, 3)];
+  const [x, dy, w] = [kiln.tensor(xv), kiln.tensor(dyv), kiln.tensor(wv)];
+  const xt = x.transpose();
+  t.deepEqual(xt.shape, [5, 8]);
+  t.is(xt.dtype, 'float32');
+  close(t, kiln.ops.matmul(xt, dy).dataSync(), mul(tr(xv), dyv).flat(), 1e-5, 'xᵀ·dY');
+  close(t, kiln.ops.matmul(dy, w.transpose()).dataSync(), mul(dyv, tr(wv)).flat(), 1e-5, 'dY·Wᵀ');
+  close(t, kiln.ops.matmul(w.transpose([1, 0]), x.transpose()).dataSync(), mul(tr(wv), tr(xv)).flat(), 1e-5, 'Wᵀ·xᵀ');
+  // Other ops on the view see the transposed values, before and after a matmul read it.
+  close(t, xt.add(1).dataSync(), tr(xv).flat().map((v) => v + 1), 1e-6, 'xᵀ + 1');
+  close(t, xt.dataSync(), tr(xv).flat(), 1e-6, 'xᵀ values');
+  t.deepEqual(xt.slice([1, 0], [1, 8]).shape, [1, 8]);
+  close(t, xt.slice([1, 0], [1, 8]).dataSync(), tr(xv)[1], 1e-6, 'a row of xᵀ');
+  close(t, xt.reshape([40]).dataSync(), tr(xv).flat(), 1e-6, 'xᵀ reshaped');
+  close(t, kiln.ops.matmul(xt, dy).dataSync(), mul(tr(xv), dyv).flat(), 1e-5, 'xᵀ·dY after xᵀ was made');
+  close(t, xt.transpose().dataSync(), xv.flat(), 1e-6, '(xᵀ)ᵀ');
+  const labels = kiln.tensor(new Int32Array([1, 2, 3, 4, 5, 6]), [2, 3]).transpose();
+  t.is(labels.dtype, 'int32');
+  t.deepEqual(labels.toArray(), [
+    [1, 4],
+    [2, 5],
+    [3, 6],
+  ]);
+  // The inner dimensions of the view, not of its source, must agree.
+  t.throws(() => kiln.ops.matmul(xt, xt), { instanceOf: kiln.ShapeError, message: /\[5,8\]|\[5, 8\]/ });
+
+  // Disposing either side leaves the other whole.
+  const w2 = kiln.tensor(wv);
+  const view = w2.transpose();
+  w2.dispose();
+  t.true(w2.isDisposed);
+  t.false(view.isDisposed);
+  close(t, kiln.ops.matmul(dy, view).dataSync(), mul(dyv, tr(wv)).flat(), 1e-5, 'dY·Wᵀ after W was disposed');
+  close(t, view.dataSync(), tr(wv).flat(), 1e-6, 'Wᵀ after W was disposed');
+  const x2 = kiln.tensor(xv);
+  const unread = x2.transpose();
+  unread.dispose();
+  unread.dispose(); // twice is harmless
+  t.throws(() => kiln.ops.matmul(unread, dy), { instanceOf: kiln.KilnError, message: /dispos/i });
+  t.throws(() => unread.dataSync(), { instanceOf: kiln.KilnError, message: /dispos/i });
+  close(t, x2.dataSync(), xv.flat(), 1e-6, 'x after its transpose was disposed');
+  x2.dispose();
+  view.dispose();
+});
+
 // ---------------------------------------------------------------------------------------------
 // kiln.ops, checked against values computed here
 

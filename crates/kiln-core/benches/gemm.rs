@@ -6,13 +6,19 @@
 //! takes, `<` whether it splits that product. The split columns mean something only on a quiet
 //! machine: on a loaded one the second thread waits for a core. `Prepacked` is kiln's own kernel
 //! with B packed once outside the timing (constant weights at inference).
-use kiln_core::kernels::gemm::{gemm_via, route_for, splits, Route, StridedRef};
+//!
+//! `cargo bench -p kiln-core --bench gemm -- sweep` instead finds where splitting a product over
+//! the pool starts to pay (`gemm::PARALLEL_MIN_FLOPS`): see `sweep`.
+use kiln_core::kernels::gemm::{gemm_via, route_for, splits, Route, StridedRef, PARALLEL_MIN_FLOPS};
 use kiln_core::kernels::gemm_packed::{gemm_prepacked, PackedB};
 use std::time::Instant;
 
 const ROUNDS: usize = 7;
 
 fn main() {
+    if std::env::args().any(|a| a == "sweep") {
+        return sweep();
+    }
     // (name, m, k, n, A transposed, B transposed)
     let shapes: &[(&str, usize, usize, usize, bool, bool)] = &[
         ("n128", 128, 128, 128, false, false),
@@ -78,6 +84,67 @@ fn main() {
             let mark = if *route == Some(chosen) { "*" } else { " " };
             let (one_mark, all_mark) = if splits(m, k, n) { (" ", "<") } else { ("<", " ") };
             println!("{name:36} {mark}{:>14}  1t {:7.1}{one_mark} split {pool_threads}t {:7.1}{all_mark}", route.map_or("Prepacked".to_string(), |r| format!("{r:?}")), median(one), median(all));
+        }
+    }
+}
+
+/// The fork/join crossover: for each shape family (square, short inner dimension as the seed
+/// MLP's dW, few rows as its dX, long inner dimension as its forward product), products of
+/// growing size run on the calling thread and split over the pool in alternating rounds, called
+/// from outside the pool (an eager op on the JavaScript thread) and from a pool thread (the
+/// engine). Prints the median microseconds of each and the first size from which the split wins
+/// on that size and every larger one.
+fn sweep() {
+    const SWEEP_ROUNDS: usize = 11;
+    // (family, m, k, n) for each size; sizes from 2^17 to 2^23 multiply-adds.
+    type Mkn = (usize, usize, usize);
+    let families: Vec<(&str, Vec<Mkn>)> = vec![
+        ("square n^3", [48, 64, 80, 96, 112, 128, 144, 160, 192].iter().map(|&n| (n, n, n)).collect()),
+        ("short k (m x 32 x 128)", [32, 64, 96, 128, 192, 256, 384, 512, 784, 1024, 2048].iter().map(|&m| (m, 32, 128)).collect()),
+        ("few rows (32 x 128 x n)", [32, 64, 96, 128, 192, 256, 384, 512, 784, 1024, 2048].iter().map(|&n| (32, 128, n)).collect()),
+        ("long k (32 x k x 128)", [32, 64, 96, 128, 192, 256, 384, 512, 784, 1024, 2048].iter().map(|&k| (32, k, 128)).collect()),
+    ];
+    let pool = kiln_core::threads::num_threads();
+    println!("fork/join sweep, {pool} pool threads, median us of {SWEEP_ROUNDS} alternating rounds (threshold now {PARALLEL_MIN_FLOPS} multiply-adds)");
+    for (family, sizes) in families {
+        for in_pool in [false, true] {
+            let caller = if in_pool { "pool thread" } else { "outside the pool" };
+            println!("{family}, called from {caller}:");
+            println!("  {:>16} {:>10} {:>10} {:>10} {:>8}", "m x k x n", "mul-adds", "1t us", "split us", "speedup");
+            let mut wins = Vec::new();
+            for &(m, k, n) in &sizes {
+                let a_buf: Vec<f32> = (0..m * k).map(|i| (i % 17) as f32 * 0.1 - 0.8).collect();
+                let b_buf: Vec<f32> = (0..k * n).map(|i| (i % 13) as f32 * 0.1 - 0.6).collect();
+                let mut c = vec![0f32; m * n];
+                let (a, b) = (StridedRef::new(&a_buf, m, k, k), StridedRef::new(&b_buf, k, n, n));
+                let reps = ((4e6 / (m * k * n) as f64) as usize).clamp(2, 2000);
+                let mut times = [Vec::new(), Vec::new()];
+                for _ in 0..SWEEP_ROUNDS {
+                    for (split, t) in times.iter_mut().enumerate() {
+                        let mut timed = || {
+                            gemm_via(Route::Gemm, Some(split == 1), 1.0, a, b, 0.0, &mut c, n);
+                            let started = Instant::now();
+                            for _ in 0..reps {
+                                gemm_via(Route::Gemm, Some(split == 1), 1.0, a, b, 0.0, &mut c, n);
+                            }
+                            started.elapsed().as_secs_f64() * 1e6 / reps as f64
+                        };
+                        t.push(if in_pool { kiln_core::threads::run(timed) } else { timed() });
+                    }
+                }
+                let [one, two] = times.map(|mut v| {
+                    v.sort_by(f64::total_cmp);
+                    v[v.len() / 2]
+                });
+                wins.push((m * k * n, two < one));
+                println!("  {:>16} {:>10} {:>10.1} {:>10.1} {:>8.2}", format!("{m}x{k}x{n}"), m * k * n, one, two, one / two);
+            }
+            // The first size from which the split wins every larger size too.
+            let from = (0..wins.len()).find(|&i| wins[i..].iter().all(|w| w.1)).map(|i| wins[i].0);
+            match from {
+                Some(f) => println!("  crossover: split wins from {f} multiply-adds (2^{:.1})", (f as f64).log2()),
+                None => println!("  crossover: the split never wins at every larger size here"),
+            }
         }
     }
 }

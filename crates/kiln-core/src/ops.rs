@@ -65,16 +65,35 @@ fn binary_with_scalar(op: BinaryOp, big: &Tensor, scalar: &[f32], big_first: boo
 
 /// 2-D matrix product, or a batch of rows ([.., k] x [k, n]).
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
-    let (sa, sb) = (a.shape(), b.shape());
+    matmul_transposed(a, false, b, false)
+}
+
+/// `matmul` of op(a) and op(b), where op transposes a matrix (a 2-D operand) read in place when
+/// its flag is set: the product of a transposed view, with no copy.
+pub fn matmul_transposed(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b: bool) -> Result<Tensor> {
+    let logical = |t: &Tensor, transposed: bool| -> Vec<usize> {
+        let mut s = t.shape().to_vec();
+        if transposed {
+            s.reverse()
+        }
+        s
+    };
+    if (transpose_a && a.rank() != 2) || (transpose_b && b.rank() != 2) {
+        return Err(KilnError::shape("matmul: only a matrix (2-D) operand can be read transposed"));
+    }
+    let (sa, sb) = (logical(a, transpose_a), logical(b, transpose_b));
     if sa.is_empty() || sb.len() != 2 || sa[sa.len() - 1] != sb[0] {
-        return Err(KilnError::shape(format!("matmul: cannot multiply {} by {}", shape_str(sa), shape_str(sb))));
+        return Err(KilnError::shape(format!("matmul: cannot multiply {} by {}", shape_str(&sa), shape_str(&sb))));
     }
     let k = sb[0];
     // Counted from the shape, not the size: with k = 0 there are still rows (numpy's zeros).
     let rows = element_count(&sa[..sa.len() - 1]);
     let mut out = alloc::zeros(alloc::checked_element_count(&[rows, sb[1]])?, "matmul")?;
-    gemm(1.0, MatRef::new(&a.to_f32(), rows, k), MatRef::new(&b.to_f32(), k, sb[1]), 0.0, &mut out);
-    let mut shape = sa.to_vec();
+    // Stored as the transpose of the logical shape: [k, rows] for A, [n, k] for B.
+    let stored = |data, r, c, transposed: bool| if transposed { MatRef::new(data, c, r).t() } else { MatRef::new(data, r, c) };
+    let (a_values, b_values) = (a.to_f32(), b.to_f32());
+    gemm(1.0, stored(&a_values, rows, k, transpose_a), stored(&b_values, k, sb[1], transpose_b), 0.0, &mut out);
+    let mut shape = sa;
     *shape.last_mut().unwrap() = sb[1];
     Ok(f32_tensor(shape, out))
 }
@@ -380,6 +399,32 @@ mod tests {
 
     fn t(shape: Vec<usize>, v: Vec<f32>) -> Tensor {
         Tensor::from_f32(shape, v).unwrap()
+    }
+
+    #[test]
+    fn matmul_of_transposed_operands_read_in_place_matches_the_copied_transpose() {
+        // The seed MLP's dW (xᵀ·dY) and dX (dY·Wᵀ) and both flags, against the product of the copies.
+        let mut rng = crate::rng::Rng::new(11);
+        let mut random = |shape: Vec<usize>| {
+            let n = shape.iter().product();
+            t(shape, (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect())
+        };
+        for &(m, k, n, ta, tb) in &[(784, 32, 128, true, false), (32, 128, 784, false, true), (5, 7, 3, true, true), (1, 4, 1, true, false)] {
+            let a = random(if ta { vec![k, m] } else { vec![m, k] });
+            let b = random(if tb { vec![n, k] } else { vec![k, n] });
+            let view = matmul_transposed(&a, ta, &b, tb).unwrap();
+            let copy_a = if ta { transpose(&a, None).unwrap() } else { a.clone() };
+            let copy_b = if tb { transpose(&b, None).unwrap() } else { b.clone() };
+            let copied = matmul(&copy_a, &copy_b).unwrap();
+            assert_eq!(view.shape(), &[m, n]);
+            for (x, y) in view.to_f32().iter().zip(copied.to_f32().iter()) {
+                assert!((x - y).abs() <= 1e-6 * (1.0 + y.abs()), "{m}x{k}x{n} {ta} {tb}: {x} vs {y}");
+            }
+        }
+        let e = matmul_transposed(&random(vec![2, 3, 4]), true, &random(vec![2, 2]), false).unwrap_err();
+        assert!(e.message.contains("only a matrix"), "{}", e.message);
+        let e = matmul_transposed(&random(vec![3, 4]), true, &random(vec![4, 2]), false).unwrap_err();
+        assert!(e.message.contains("cannot multiply [4, 3] by [4, 2]"), "{}", e.message);
     }
 
     #[test]

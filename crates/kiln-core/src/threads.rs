@@ -48,6 +48,22 @@ pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     rayon::scope(|_| f())
 }
 
+/// Runs `work(0)` .. `work(parts - 1)` in parallel, part 0 on the calling thread: from outside the
+/// pool (an eager op on the JavaScript thread) only the other parts cross to pool threads, so a
+/// two-part split wakes one worker instead of two and the caller is not left waiting idle.
+pub fn fork_join(parts: usize, work: impl Fn(usize) + Sync) {
+    init();
+    let work = &work;
+    rayon::in_place_scope(|scope| {
+        for part in 1..parts {
+            scope.spawn(move |_| work(part));
+        }
+        if parts > 0 {
+            work(0);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +75,25 @@ mod tests {
         for bad in ["", "0", "-2", "+2", "2.5", " 2", "two", "1e3", "99999999999999999999999", "1025"] {
             let e = parse_thread_count(bad).unwrap_err();
             assert!(e.message.contains("KILN_NUM_THREADS must be a positive integer") && e.message.contains(&format!("got '{bad}'")), "{bad}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn fork_join_runs_every_part_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        for parts in [0, 1, 2, 5] {
+            let runs: Vec<AtomicUsize> = (0..parts).map(|_| AtomicUsize::new(0)).collect();
+            fork_join(parts, |p| {
+                runs[p].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 1), "{parts} parts");
+            // Inside the pool too (the engine's products run there).
+            run(|| {
+                fork_join(parts, |p| {
+                    runs[p].fetch_add(1, Ordering::Relaxed);
+                })
+            });
+            assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 2), "{parts} parts in the pool");
         }
     }
 }

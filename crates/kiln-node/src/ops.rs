@@ -39,7 +39,11 @@ pub fn binary_op(env: Env, name: String, a: &NativeTensor, b: &NativeTensor) -> 
 
 #[napi]
 pub fn matmul(env: Env, a: &NativeTensor, b: &NativeTensor) -> Result<NativeTensor> {
-    guard(|| wrap(&env, ops::matmul(a.get()?, b.get()?)))
+    // A deferred matrix transpose is read in place, transposed.
+    guard(|| {
+        let ((a, ta), (b, tb)) = (a.matmul_operand()?, b.matmul_operand()?);
+        wrap(&env, ops::matmul_transposed(&a, ta, &b, tb))
+    })
 }
 
 #[napi]
@@ -63,6 +67,11 @@ pub fn arg_max(env: Env, x: &NativeTensor, axis: f64) -> Result<NativeTensor> {
 #[napi]
 pub fn transpose(env: Env, x: &NativeTensor, perm: Option<Vec<f64>>) -> Result<NativeTensor> {
     let perm = perm.map(|p| p.iter().map(|&a| convert::count(a, "transpose: perm")).collect::<Result<Vec<_>>>()).transpose()?;
+    // A matrix's transpose is deferred (numpy's `.T` is a view): matmul reads it in place.
+    let matrix_swap = matches!(perm.as_deref(), None | Some([1, 0]));
+    if matrix_swap && x.get()?.rank() == 2 {
+        return x.transposed(&env);
+    }
     guard(|| wrap(&env, ops::transpose(x.get()?, perm.as_deref())))
 }
 

@@ -5,6 +5,9 @@
 //! are first read. Ops that read every value as float32 anyway (the binary ops, the engine's
 //! inputs) read a pending float32 conversion's source directly, so `x.astype('float32').div(255)`
 //! on a uint8 dataset never holds a second full float32 copy.
+//!
+//! The transpose of a matrix is deferred the same way, as numpy's `.T` is a view: `matmul` reads
+//! the source in place with a transposed flag, and any other use makes the transposed copy once.
 use crate::convert;
 use crate::error::{from_napi, guard, to_js, value_error, Result};
 use kiln_core::{DType, Storage, Tensor};
@@ -19,10 +22,41 @@ use std::sync::Arc;
 pub struct NativeTensor {
     /// The values, once made (a pending conversion makes them on first read).
     values: OnceCell<Arc<Tensor>>,
-    /// A conversion not made yet: its source and the dtype it converts to.
-    pending: RefCell<Option<(Arc<Tensor>, DType)>>,
+    /// Values not made yet: made from the source on first read.
+    pending: RefCell<Option<Deferred>>,
     disposed: bool,
     reported_bytes: i64,
+}
+
+/// Values a handle makes from a source tensor when they are first read. The handle holds its own
+/// reference to the source: disposing either handle frees only that handle's reference.
+#[derive(Clone)]
+enum Deferred {
+    /// The source converted to a dtype (`astype`).
+    Convert(Arc<Tensor>, DType),
+    /// The transpose of a matrix (2-D `transpose`).
+    Transpose(Arc<Tensor>),
+}
+
+impl Deferred {
+    fn make(&self) -> kiln_core::Result<Tensor> {
+        match self {
+            Deferred::Convert(source, dtype) => Ok(source.astype(*dtype)),
+            Deferred::Transpose(source) => kiln_core::ops::transpose(source, None),
+        }
+    }
+    fn shape(&self) -> Vec<usize> {
+        match self {
+            Deferred::Convert(source, _) => source.shape().to_vec(),
+            Deferred::Transpose(source) => source.shape().iter().rev().copied().collect(),
+        }
+    }
+    fn dtype(&self) -> DType {
+        match self {
+            Deferred::Convert(_, dtype) => *dtype,
+            Deferred::Transpose(source) => source.dtype(),
+        }
+    }
 }
 
 impl NativeTensor {
@@ -59,15 +93,38 @@ impl NativeTensor {
         if let Some(t) = self.values.get() {
             return Ok(t);
         }
-        let (source, dtype) = self.pending.borrow_mut().take().expect("a live tensor has its values or a pending conversion");
-        guard(|| Ok(self.values.get_or_init(|| Arc::new(source.astype(dtype)))))
+        let deferred = self.pending.borrow().clone().expect("a live tensor has its values or deferred ones");
+        let made = guard(|| deferred.make().map_err(to_js))?;
+        self.pending.borrow_mut().take();
+        Ok(self.values.get_or_init(|| Arc::new(made)))
+    }
+
+    /// The operand `matmul` reads: a deferred matrix transpose's source with `true` (read in place
+    /// transposed), else the values with `false`.
+    pub fn matmul_operand(&self) -> Result<(Arc<Tensor>, bool)> {
+        if !self.disposed && self.values.get().is_none() {
+            if let Some(Deferred::Transpose(source)) = self.pending.borrow().as_ref() {
+                return Ok((source.clone(), true));
+            }
+        }
+        Ok((self.get()?.clone(), false))
+    }
+
+    /// A handle on the transpose of a matrix, made when first read other than by `matmul`.
+    pub fn transposed(&self, env: &Env) -> Result<NativeTensor> {
+        let source = self.get()?.clone();
+        debug_assert_eq!(source.rank(), 2);
+        let bytes = source.byte_size() as i64;
+        // Reported now, as if made, as `astype` does.
+        env.adjust_external_memory(bytes).map_err(from_napi)?;
+        Ok(NativeTensor { values: OnceCell::new(), pending: RefCell::new(Some(Deferred::Transpose(source))), disposed: false, reported_bytes: bytes })
     }
 
     /// A tensor whose values, read as float32, are this tensor's: the source of a pending
     /// float32 conversion (uint8 and int32 convert exactly as astype does), else the tensor.
     pub fn float_source(&self) -> Result<Arc<Tensor>> {
         if !self.disposed {
-            if let Some((source, DType::Float32)) = self.pending.borrow().as_ref() {
+            if let Some(Deferred::Convert(source, DType::Float32)) = self.pending.borrow().as_ref() {
                 return Ok(source.clone());
             }
         }
@@ -76,8 +133,8 @@ impl NativeTensor {
 
     /// The shape, without making pending values.
     fn shape_of(&self) -> Result<Vec<usize>> {
-        if let Some((source, _)) = self.pending.borrow().as_ref() {
-            return Ok(source.shape().to_vec());
+        if let Some(deferred) = self.pending.borrow().as_ref() {
+            return Ok(deferred.shape());
         }
         Ok(self.get()?.shape().to_vec())
     }
@@ -119,8 +176,8 @@ impl NativeTensor {
 
     #[napi(getter)]
     pub fn dtype(&self) -> Result<String> {
-        if let Some((_, dtype)) = self.pending.borrow().as_ref() {
-            return Ok(dtype.name().to_string());
+        if let Some(deferred) = self.pending.borrow().as_ref() {
+            return Ok(deferred.dtype().name().to_string());
         }
         Ok(self.get()?.dtype().name().to_string())
     }
@@ -133,10 +190,10 @@ impl NativeTensor {
     /// A copy of the values in a typed array of the tensor's dtype.
     #[napi(ts_return_type = "Float32Array | Int32Array | Uint8Array")]
     pub fn data_sync(&self) -> Result<TypedArray> {
-        // A pending conversion is converted straight into the copy JavaScript gets.
+        // Deferred values are made straight into the copy JavaScript gets.
         let pending = if self.disposed { None } else { self.pending.borrow().clone() };
         let storage = match pending {
-            Some((source, dtype)) => guard(|| Ok(source.astype(dtype)))?.into_storage(),
+            Some(deferred) => guard(|| deferred.make().map_err(to_js))?.into_storage(),
             None => self.get()?.storage().clone(),
         };
         Ok(match storage {
@@ -170,7 +227,7 @@ impl NativeTensor {
         let dtype = DType::parse(&dtype).map_err(to_js)?;
         // The same conversion again shares the pending one's source; any other converts from the values.
         let same = match self.pending.borrow().as_ref() {
-            Some((source, to)) if *to == dtype => Some(source.clone()),
+            Some(Deferred::Convert(source, to)) if *to == dtype => Some(source.clone()),
             _ => None,
         };
         let source = match same {
@@ -180,6 +237,6 @@ impl NativeTensor {
         let bytes = (source.size() * dtype.byte_size()) as i64;
         // Reported now, as if made: V8 then weighs the handle by what it may come to hold.
         env.adjust_external_memory(bytes).map_err(from_napi)?;
-        Ok(NativeTensor { values: OnceCell::new(), pending: RefCell::new(Some((source, dtype))), disposed: false, reported_bytes: bytes })
+        Ok(NativeTensor { values: OnceCell::new(), pending: RefCell::new(Some(Deferred::Convert(source, dtype))), disposed: false, reported_bytes: bytes })
     }
 }

@@ -5,6 +5,7 @@
 //! for up to 4 rows, and splits C over the rayon pool only past a size threshold: small products
 //! run on the calling thread, with no fork/join.
 use crate::threads;
+use std::ops::Range;
 
 /// A row-major matrix operand, possibly used transposed.
 #[derive(Clone, Copy)]
@@ -96,11 +97,24 @@ impl Route {
     pub const ALL: [Route; 5] = [Route::RowUpdates, Route::MatrixMultiply, Route::Gemm, Route::GemmThreaded, Route::Packed];
 }
 
-/// Below this many multiply-adds a product runs on the calling thread, with no fork/join. From
-/// benches/RESULTS.md's quiet run (2 cores): 128³ split over 2 threads took 43 us against 53 us
-/// on one, so a fork/join costs about 16 us, and a split pays once one thread needs over 32 us:
-/// 1.6M multiply-adds at the `gemm` crate's 100 GFLOP/s. The seed MLP's products (3.2M) split.
+/// Below this many multiply-adds a product called from outside the pool (an eager op on the
+/// JavaScript thread) runs on the calling thread, with no fork/join. A split pays once half the
+/// work saves more than the fork/join costs: `cargo bench -p kiln-core --bench gemm -- sweep`
+/// measures both. Its figures (2 cores, measured on a loaded machine, load average 12: the second
+/// core was never free, so the split never won and its extra time is the fork/join's cost alone):
+/// from outside the pool a split costs 13 us (48³: 2.1 us on one thread, 14.8 us split; 784x32x128:
+/// 59.7 against 73.4), the same in every family (square, k = 32, m = 32, long k). benches/RESULTS.md's
+/// quiet run gave 16 us (128³: 43 us split against 53 us on one thread). At the `gemm` crate's
+/// 50 G multiply-adds/s a split wins past 2 x 16 us of work, 1.6M multiply-adds: 2^21 keeps a
+/// margin for the second half's packing. The seed MLP's products (3.2M) split.
 pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+
+/// The same threshold for a product called on a pool thread (the engine's steps and predictions):
+/// there the second block is queued for the other worker to steal and the caller runs it itself
+/// if nobody has, so a split costs under 1 us (the sweep, pool thread: 64³ 5.0 us on one thread,
+/// 5.6 us split; 784x32x128 59.5 against 60.1) and pays from a few microseconds of work on a quiet
+/// machine: 2^19 multiply-adds, about 10 us on one thread.
+pub const PARALLEL_MIN_FLOPS_IN_POOL: usize = 1 << 19;
 
 /// Products with up to this many rows of C use row updates (inference on a few samples).
 const FEW_ROWS: usize = 4;
@@ -201,7 +215,7 @@ impl Product<'_> {
     ///
     /// # Safety
     /// The block lies inside A, B and C, and no other thread touches that part of C.
-    unsafe fn block(&self, threads: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
+    unsafe fn block(&self, threads: usize, rows: Range<usize>, cols: Range<usize>) {
         let (a, b, k) = (&self.a, &self.b, self.a.cols);
         let a_ptr = a.data.as_ptr().add(rows.start * a.row_stride);
         let b_ptr = b.data.as_ptr().add(cols.start * b.col_stride);
@@ -218,8 +232,7 @@ impl Product<'_> {
         }
     }
 
-    /// The whole of C, split into one block per thread when `parallel`: along the side that leaves
-    /// each thread the larger block.
+    /// The whole of C, split into one block per thread when `parallel`: see `split_blocks`.
     fn run(&self, parallel: bool) {
         let (m, n) = (self.a.rows, self.b.cols);
         let threads = threads::num_threads();
@@ -227,21 +240,30 @@ impl Product<'_> {
         if !parallel || self.route == Route::GemmThreaded {
             return unsafe { self.block(if parallel { threads } else { 1 }, 0..m, 0..n) };
         }
-        use rayon::prelude::*;
-        // Blocks in multiples of the micro-kernels' register tiles (16 columns: one AVX-512 vector).
-        if n >= m {
-            let chunk = n.div_ceil(threads).next_multiple_of(16).min(n);
-            (0..n.div_ceil(chunk)).into_par_iter().for_each(|i| unsafe { self.block(1, 0..m, i * chunk..((i + 1) * chunk).min(n)) });
-        } else {
-            let chunk = m.div_ceil(threads).next_multiple_of(8).min(m);
-            (0..m.div_ceil(chunk)).into_par_iter().for_each(|i| unsafe { self.block(1, i * chunk..((i + 1) * chunk).min(m), 0..n) });
-        }
+        let blocks = split_blocks(m, n, threads);
+        threads::fork_join(blocks.len(), |i| unsafe { self.block(1, blocks[i].0.clone(), blocks[i].1.clone()) });
     }
 }
 
-/// Whether a product this size is split over the pool.
+/// C (m x n) cut into at most `threads` blocks (rows, columns), one per thread, along the side that
+/// leaves each the larger block, in multiples of the micro-kernels' register tiles (16 columns:
+/// one AVX-512 vector; 8 rows). Each block packs only its own rows of A or columns of B, so a
+/// short inner dimension (the seed MLP's dW, k = 32, or dX, m = 32) costs no extra packing: each
+/// thread packs half of the large operand and the small one whole (32 x 128 floats, 16 KB).
+fn split_blocks(m: usize, n: usize, threads: usize) -> Vec<(Range<usize>, Range<usize>)> {
+    if n >= m {
+        let chunk = n.div_ceil(threads).next_multiple_of(16).min(n).max(1);
+        (0..n.div_ceil(chunk)).map(|i| (0..m, i * chunk..((i + 1) * chunk).min(n))).collect()
+    } else {
+        let chunk = m.div_ceil(threads).next_multiple_of(8).min(m).max(1);
+        (0..m.div_ceil(chunk)).map(|i| (i * chunk..((i + 1) * chunk).min(m), 0..n)).collect()
+    }
+}
+
+/// Whether a product this size, called from this thread, is split over the pool.
 pub fn splits(m: usize, k: usize, n: usize) -> bool {
-    threads::num_threads() > 1 && m * n * k >= PARALLEL_MIN_FLOPS
+    let threshold = if rayon::current_thread_index().is_some() { PARALLEL_MIN_FLOPS_IN_POOL } else { PARALLEL_MIN_FLOPS };
+    threads::num_threads() > 1 && m * n * k >= threshold
 }
 
 /// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c
@@ -388,6 +410,55 @@ mod tests {
                     c0.iter_mut().for_each(|v| *v = f32::NAN);
                     check_every_route(1.0, a, b, 0.0, &c0, c_row_stride, &label);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn split_blocks_cover_c_once_in_whole_register_tiles() {
+        for &(m, n) in &[(1, 1), (784, 128), (32, 784), (33, 17), (7, 1000), (1000, 7), (5000, 3)] {
+            for threads in 1..=5 {
+                let blocks = split_blocks(m, n, threads);
+                assert!(blocks.len() <= threads, "{m}x{n} on {threads}: {} blocks", blocks.len());
+                let mut seen = vec![0u8; m * n];
+                for (rows, cols) in &blocks {
+                    // Every cut but the last falls on a tile edge.
+                    assert!(rows.end == m || rows.end % 8 == 0, "{m}x{n}: rows cut at {}", rows.end);
+                    assert!(cols.end == n || cols.end % 16 == 0, "{m}x{n}: columns cut at {}", cols.end);
+                    rows.clone().for_each(|i| cols.clone().for_each(|j| seen[i * n + j] += 1));
+                }
+                assert!(seen.iter().all(|&v| v == 1), "{m}x{n} on {threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn split_products_match_the_unsplit_ones_and_the_reference() {
+        // The seed MLP's backward products (short inner dimension, few rows), read transposed in
+        // place as the engine and the transposed view give them, and off-tile sizes: split over the
+        // pool or not, each element within 1e-6 of the other, and both near the reference.
+        let mut rng = Rng::new(7);
+        for &(m, k, n, ta, tb) in &[
+            (784, 32, 128, true, false),
+            (32, 128, 784, false, true),
+            (784, 32, 128, false, false),
+            (32, 128, 784, false, false),
+            (1024, 784, 128, false, false),
+            (130, 32, 257, true, true),
+            (33, 300, 45, false, false),
+        ] {
+            let a_buf = random(m * k, &mut rng);
+            let b_buf = random(k * n, &mut rng);
+            let a = if ta { StridedRef::new(&a_buf, k, m, m).t() } else { StridedRef::new(&a_buf, m, k, k) };
+            let b = if tb { StridedRef::new(&b_buf, n, k, k).t() } else { StridedRef::new(&b_buf, k, n, n) };
+            let (mut one, mut split) = (vec![f32::NAN; m * n], vec![f32::NAN; m * n]);
+            gemm_via(Route::Gemm, Some(false), 1.0, a, b, 0.0, &mut one, n);
+            gemm_via(Route::Gemm, Some(true), 1.0, a, b, 0.0, &mut split, n);
+            for (idx, (x, y)) in split.iter().zip(&one).enumerate() {
+                assert!((x - y).abs() <= 1e-6 * (1.0 + y.abs()), "{m}x{k}x{n}: C[{idx}] split {x}, one thread {y}");
+                let (i, j) = (idx / n, idx % n);
+                let want: f64 = (0..k).map(|p| a.at(i, p) as f64 * b.at(p, j) as f64).sum();
+                assert!((*x as f64 - want).abs() <= 1e-4 * (1.0 + want.abs()), "{m}x{k}x{n}: C[{idx}] = {x}, reference {want}");
             }
         }
     }
