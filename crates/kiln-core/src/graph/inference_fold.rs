@@ -254,7 +254,7 @@ fn find_chain(graph: &Graph, variable_shapes: &[Vec<usize>], bn: usize, epsilon:
         // A depthwise kernel [kh, kw, channels, multiplier] regrouped as [kh, kw, 1, filters]:
         // the same values in the same order.
         Op::Reshape { .. } => match nodes[nodes[kernel_node].inputs[0]].op {
-            Op::Variable { index } => (Source::Variable(index), (readers[kernel_node].len() == 1).then_some(kernel_node)),
+            Op::Variable { index } => (Source::Variable(index), private(kernel_node).then_some(kernel_node)),
             _ => return None,
         },
         _ => return None,
