@@ -269,51 +269,77 @@ impl Isa {
     }
 }
 
+/// acc[r] += Σ_channel src[r][at + channel] k[channel][v]: one window cell of a forward tile,
+/// `k` at the cell's first row, rows `k_stride` apart.
+// Index loops keep the register tile explicit.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn cell_tile<L: Lanes, const R: usize, const V: usize>(acc: &mut [[L::V; V]; R], src: &[*const f32; R], at: usize, channels: usize, k: *const f32, k_stride: usize) {
+    let mut kq = k;
+    for channel in at..at + channels {
+        let mut kv = [L::zero(); V];
+        for (v, kv) in kv.iter_mut().enumerate() {
+            *kv = L::load(kq.add(v * L::N));
+        }
+        for r in 0..R {
+            let xv = L::splat(*src[r].add(channel));
+            for v in 0..V {
+                acc[r][v] = L::fma(xv, kv[v], acc[r][v]);
+            }
+        }
+        kq = kq.add(k_stride);
+    }
+}
+
 /// y[r][v] = (acc ? y : 0) + Σ_cells Σ_channels x[window r, cell, channel] k[cell, channel][v]
-/// for the R positions of a forward tile: a cell outside position r's window reads `zeros`
-/// (a row of `channels` zeros), a cell outside every window is skipped. `k` points at the
-/// tile's first output channel, rows `k_stride` apart.
+/// for the R positions of a forward tile. When every window of the tile lies inside x
+/// (`inside`: `at`'s other fields unused), R fixed pointers walk it, with no test per cell;
+/// otherwise a cell outside position r's window reads `zeros` (a row of `channels` zeros)
+/// and a cell outside every window is skipped. `k` points at the tile's first output
+/// channel, rows `k_stride` apart.
 // Index loops keep the register tile explicit.
 #[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn forward_tile<L: Lanes, const R: usize, const V: usize>(walk: &Walk, x: *const f32, zeros: *const f32, at: &[Origin; R], k: *const f32, k_stride: usize, y: &[*mut f32; R], accumulate: bool) {
+unsafe fn forward_tile<L: Lanes, const R: usize, const V: usize>(
+    walk: &Walk,
+    x: *const f32,
+    zeros: *const f32,
+    at: &[Origin; R],
+    inside: bool,
+    k: *const f32,
+    k_stride: usize,
+    y: &[*mut f32; R],
+    accumulate: bool,
+) {
     let c = walk.channels;
-    let interior = at.iter().all(|o| o.interior);
     let mut acc = [[L::zero(); V]; R];
-    let mut kq = k;
-    for ky in 0..walk.k_h {
-        for kx in 0..walk.k_w {
-            let cell = ((ky * walk.dilation.0 * walk.in_w + kx * walk.dilation.1) * c) as isize;
-            let mut src = [zeros; R];
-            let mut any = interior;
-            if interior {
-                for r in 0..R {
-                    src[r] = x.offset(at[r].base + cell);
-                }
-            } else {
+    let cell_offset = |ky: usize, kx: usize| (ky * walk.dilation.0 * walk.in_w + kx * walk.dilation.1) * c;
+    let cell_kernel = |ky: usize, kx: usize| k.add((ky * walk.k_w + kx) * c * k_stride);
+    if inside {
+        let mut src = [x; R];
+        for r in 0..R {
+            src[r] = x.offset(at[r].base);
+        }
+        for ky in 0..walk.k_h {
+            for kx in 0..walk.k_w {
+                cell_tile::<L, R, V>(&mut acc, &src, cell_offset(ky, kx), c, cell_kernel(ky, kx), k_stride);
+            }
+        }
+    } else {
+        for ky in 0..walk.k_h {
+            for kx in 0..walk.k_w {
+                let cell = cell_offset(ky, kx) as isize;
+                let mut src = [zeros; R];
+                let mut any = false;
                 for r in 0..R {
                     if at[r].covers(ky, kx) {
                         src[r] = x.offset(at[r].base + cell);
                         any = true;
                     }
                 }
-            }
-            if !any {
-                kq = kq.add(c * k_stride);
-                continue;
-            }
-            for channel in 0..c {
-                let mut kv = [L::zero(); V];
-                for (v, kv) in kv.iter_mut().enumerate() {
-                    *kv = L::load(kq.add(v * L::N));
+                if any {
+                    cell_tile::<L, R, V>(&mut acc, &src, 0, c, cell_kernel(ky, kx), k_stride);
                 }
-                for r in 0..R {
-                    let xv = L::splat(*src[r].add(channel));
-                    for v in 0..V {
-                        acc[r][v] = L::fma(xv, kv[v], acc[r][v]);
-                    }
-                }
-                kq = kq.add(k_stride);
             }
         }
     }
@@ -380,11 +406,21 @@ unsafe fn forward_block<L: Lanes, const R: usize, const V: usize>(
     debug_assert!(width <= spare.len());
     let mut o = from;
     let mut origins = [Origin::default(); R];
+    let mut bases = [0usize; R];
+    // No window leaves x (valid padding): the bases alone, as cheaply as possible.
+    let unclipped = walk.padded().is_none();
     while o + width <= out_channels {
         let mut p = 0;
         while p < count {
             let n = R.min(count - p);
-            walk.origins(first + p, &mut origins[..n]);
+            if unclipped {
+                walk.bases(first + p, &mut bases[..n]);
+                for (origin, &base) in origins.iter_mut().zip(&bases[..n]) {
+                    origin.base = base as isize;
+                }
+            } else {
+                walk.origins(first + p, &mut origins[..n]);
+            }
             let mut outs = [spare.as_mut_ptr(); R];
             for r in 0..R {
                 if r < n {
@@ -394,7 +430,8 @@ unsafe fn forward_block<L: Lanes, const R: usize, const V: usize>(
                     origins[r] = origins[n - 1];
                 }
             }
-            forward_tile::<L, R, V>(walk, x.as_ptr(), zeros.as_ptr(), &origins, kernel.as_ptr().add(o), out_channels, &outs, accumulate);
+            let inside = unclipped || origins.iter().all(|o| o.interior);
+            forward_tile::<L, R, V>(walk, x.as_ptr(), zeros.as_ptr(), &origins, inside, kernel.as_ptr().add(o), out_channels, &outs, accumulate);
             p += R;
         }
         o += width;
