@@ -19,7 +19,11 @@
 //! zero-bordered copy of x that it makes in its scratch.
 //!
 //! Nothing here allocates: the zero row, the copy, the flipped kernel and the kernel
-//! gradient's per-thread partial sums live in the plan's scratch (`Scratch` sizes it).
+//! gradient's per-thread partial sums live in the plan's scratch (`forward_scratch_len`,
+//! `input_gradient_scratch_len`). Measured against the zero-bordered copies (seed CNN, batch
+//! 64, one thread, medians of 3 alternating runs, loaded machine): conv2's input gradient
+//! 3.80 -> 3.20 ms, its kernel gradient 2.72 -> 2.60, its forward 2.58 -> 2.56; the
+//! 1-channel first layer lost 0.05 ms forward and 0.12 ms kernel gradient (not yet found).
 use super::conv::Geometry;
 use crate::threads;
 use rayon::prelude::*;
