@@ -62,10 +62,10 @@ impl Layer {
     }
     /// dy is `y` (any values do).
     fn kernel_gradient(&mut self) {
-        conv::backward_by(self.route, &self.g, self.groups, &self.x, &self.cols, &self.kernel, &self.y, Some((&mut self.dkernel, true)), None);
+        conv::backward_by(self.route, &self.g, self.groups, &self.x, &mut self.cols, &self.kernel, &self.y, Some((&mut self.dkernel, true)), None);
     }
     fn input_gradient(&mut self) {
-        conv::backward_by(self.route, &self.g, self.groups, &self.x, &self.cols, &self.kernel, &self.y, None, Some((&mut self.dx, &mut self.dcols, false)));
+        conv::backward_by(self.route, &self.g, self.groups, &self.x, &mut self.cols, &self.kernel, &self.y, None, Some((&mut self.dx, &mut self.dcols, false)));
     }
     /// Times the three passes on the chosen route, and on im2col + GEMM when that is another
     /// (for comparison, not counted); returns the chosen route's seconds.

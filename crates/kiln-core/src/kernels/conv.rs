@@ -8,7 +8,8 @@
 //! direct kernel of depthwise_conv.rs runs instead and no columns are made. Ungrouped 2-D
 //! convolutions with up to 64 input channels (the seed CNN, ResNet's stem and first stage)
 //! run conv_direct.rs's micro-kernels instead of im2col (`Route` names the choice; measured
-//! 2-9x faster forward on those shapes); their scratch holds x's zero-bordered copy.
+//! 2-9x faster forward on those shapes); they handle padding in their loops, and their
+//! scratch holds what they would otherwise allocate per call (conv_direct::forward_scratch_len).
 use super::conv_direct::{self, Isa, Walk};
 use super::depthwise_conv;
 use super::gemm::{gemm, gemm_strided, splits, MatRef, StridedRef};
@@ -350,8 +351,8 @@ impl Route {
             Route::Depthwise(_) | Route::Pointwise => Ok(0),
             Route::Columns => columns(),
             Route::Direct(_) => {
-                let forward = Walk::forward(g).padded_len();
-                let gradient = if g.stride == (1, 1) { Walk::input_gradient(g, groups.out_channels).padded_len() } else { columns()? };
+                let forward = conv_direct::forward_scratch_len(&Walk::forward(g), groups.out_channels);
+                let gradient = if g.stride == (1, 1) { conv_direct::input_gradient_scratch_len(g, groups.out_channels) } else { columns()? };
                 Ok(forward.max(gradient))
             }
         }
@@ -397,8 +398,7 @@ pub fn forward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], kernel:
         Route::Depthwise(multiplier) => return depthwise_conv::forward(g, x, kernel, multiplier, y),
         Route::Pointwise => return columns_times_kernel(g, x, kernel, groups.out_channels, 0.0, y),
         Route::Direct(isa) => {
-            let walk = Walk::forward(g);
-            return conv_direct::forward(isa, &walk, x, &mut cols[..walk.padded_len()], kernel, groups.out_channels, false, y);
+            return conv_direct::forward(isa, &Walk::forward(g), x, cols, kernel, groups.out_channels, false, y);
         }
         Route::Columns => {}
     }
@@ -419,13 +419,23 @@ pub fn forward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], kernel:
 /// `columns_len`; likewise += or = with its flag), each skipped with None. `cols` must hold
 /// the forward pass's im2col.
 #[allow(clippy::too_many_arguments)]
-pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32], bool)>) {
+pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &mut [f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32], bool)>) {
     backward_by(Route::of(g, &groups), g, groups, x, cols, kernel, dy, dkernel, dx)
 }
 
 /// `backward` through `route` (as `forward_by`; `cols` from the same route's forward pass).
 #[allow(clippy::too_many_arguments)]
-pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32], bool)>) {
+pub fn backward_by(
+    route: Route,
+    g: &Geometry,
+    groups: Groups,
+    x: &[f32],
+    cols: &mut [f32],
+    kernel: &[f32],
+    dy: &[f32],
+    dkernel: Option<(&mut [f32], bool)>,
+    dx: Option<(&mut [f32], &mut [f32], bool)>,
+) {
     // The direct stride-1 route and the pointwise GEMM write dx whole; the others add to it.
     let writes_whole = matches!(route, Route::Pointwise) || (matches!(route, Route::Direct(_)) && g.stride == (1, 1));
     let dx = dx.map(|(dx, dcols, overwrite)| {
@@ -438,16 +448,12 @@ pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: 
         return depthwise_conv::backward(g, x, kernel, multiplier, dy, dkernel, dx.map(|(dx, _, _)| dx));
     }
     if let Route::Direct(isa) = route {
-        let walk = Walk::forward(g);
         if let Some((dk, overwrite)) = dkernel {
-            // The forward pass left x's zero-bordered copy in `cols`.
-            let source = if walk.padded.is_some() { &cols[..walk.padded_len()] } else { x };
-            conv_direct::kernel_gradient(isa, &walk, source, dy, groups.out_channels, overwrite, dk);
+            conv_direct::kernel_gradient(isa, &Walk::forward(g), x, cols, dy, groups.out_channels, overwrite, dk);
         }
         if let Some((dx, dcols, overwrite)) = dx {
             if g.stride == (1, 1) {
-                let len = Walk::input_gradient(g, groups.out_channels).padded_len();
-                conv_direct::input_gradient(isa, g, dy, kernel, groups.out_channels, &mut dcols[..len], !overwrite, dx);
+                conv_direct::input_gradient(isa, g, dy, kernel, groups.out_channels, dcols, !overwrite, dx);
             } else {
                 let len = g.batch * g.positions() * g.patch();
                 input_gradient(g, dy, kernel, groups.out_channels, &mut dcols[..len], dx);
@@ -551,6 +557,14 @@ mod tests {
             (Geometry::new(&[2, 7, 9, 3], (3, 3), (2, 2), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 40)),
             (Geometry::new(&[1, 8, 7, 5], (2, 3), (1, 2), (2, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 9)),
             (Geometry::new(&[2, 6, 6, 7], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 64)),
+            // Padded borders on every side at odd sizes (the windows also run past the last
+            // row and column), a window wider than the input with 'same', stride 2 'same' with
+            // a dilated window, and more than 64 output channels (a block of 64, one of 16 and
+            // a scalar tail).
+            (Geometry::new(&[2, 5, 7, 3], (3, 5), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 19)),
+            (Geometry::new(&[1, 3, 2, 2], (5, 4), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 8)),
+            (Geometry::new(&[2, 7, 5, 2], (3, 3), (2, 2), (2, 1), Padding::Same, "t").unwrap(), Groups::new(1, 5)),
+            (Geometry::new(&[1, 5, 5, 3], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 83)),
             // 1 x 1 at stride 1 (no columns), then 1 x 1 at stride 2 (columns).
             (Geometry::new(&[2, 3, 4, 5], (1, 1), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 3)),
             (Geometry::new(&[2, 5, 4, 3], (1, 1), (2, 2), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 2)),
@@ -614,9 +628,9 @@ mod tests {
                 &x,
                 |x| naive(&g, x, &k, groups),
                 |x, dy| {
-                    let cols = columns(x, &k);
+                    let mut cols = columns(x, &k);
                     let (mut dx, mut dcols) = (vec![0.25; x.len()], vec![0.0; n_cols]);
-                    backward(&g, groups, x, &cols, &k, dy, None, Some((&mut dx, &mut dcols, false)));
+                    backward(&g, groups, x, &mut cols, &k, dy, None, Some((&mut dx, &mut dcols, false)));
                     dx.iter().map(|v| v - 0.25).collect()
                 },
             );
@@ -625,9 +639,9 @@ mod tests {
                 &k,
                 |k| naive(&g, &x, k, groups),
                 |k, dy| {
-                    let cols = columns(&x, k);
+                    let mut cols = columns(&x, k);
                     let mut dk = vec![1.0; k.len()];
-                    backward(&g, groups, &x, &cols, k, dy, Some((&mut dk, true)), None);
+                    backward(&g, groups, &x, &mut cols, k, dy, Some((&mut dk, true)), None);
                     dk
                 },
             );
@@ -654,6 +668,11 @@ mod tests {
         shapes.push((Geometry::new(&[2, 13, 13, 32], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 64)));
         shapes.push((Geometry::new(&[4, 28, 28, 1], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 32)));
         shapes.push((Geometry::new(&[1, 30, 31, 3], (7, 7), (2, 2), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 24)));
+        // Large enough to split over threads, with padding: the kernel gradient's copy and
+        // partial sums in the scratch; more than 64 output channels; an odd dilated 'same'.
+        shapes.push((Geometry::new(&[3, 15, 13, 16], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 96)));
+        shapes.push((Geometry::new(&[2, 17, 11, 6], (5, 3), (1, 1), (2, 3), Padding::Same, "t").unwrap(), Groups::new(1, 40)));
+        shapes.push((Geometry::new(&[2, 15, 15, 8], (3, 3), (2, 2), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 70)));
         let mut rng = Rng::new(5);
         let close = |a: &[f32], b: &[f32], what: &str| {
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
@@ -671,10 +690,10 @@ mod tests {
                 forward_by(route, &g, groups, &x, &k, &mut cols, &mut y);
                 // dx and dkernel once accumulated onto what is there, once overwritten.
                 let (mut dx, mut dk, mut dk_sum) = (vec![0.5; x.len()], vec![9.0; k.len()], vec![1.0; k.len()]);
-                backward_by(route, &g, groups, &x, &cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
-                backward_by(route, &g, groups, &x, &cols, &k, &dy, Some((&mut dk_sum, false)), None);
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, Some((&mut dk_sum, false)), None);
                 let mut dx_written = vec![9.0; x.len()];
-                backward_by(route, &g, groups, &x, &cols, &k, &dy, None, Some((&mut dx_written, &mut dcols, true)));
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, None, Some((&mut dx_written, &mut dcols, true)));
                 dx_written.iter().zip(&dx).for_each(|(w, a)| assert!((w + 0.5 - a).abs() <= 1e-5 * (1.0 + a.abs()), "{route:?} {g:?}: dx written {w} vs accumulated {a}"));
                 (y, dx, dk, dk_sum)
             };
