@@ -12,6 +12,7 @@
 use super::conv_direct::{self, Isa, Walk};
 use super::depthwise_conv;
 use super::gemm::{gemm, gemm_strided, MatRef, StridedRef};
+use super::winograd;
 use crate::error::{shape_str, KilnError, Result};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -316,6 +317,15 @@ impl Groups {
 /// there im2col would copy each input value k_h x k_w times for little arithmetic per value.
 const DIRECT_MAX_CHANNELS: usize = 64;
 
+/// Whether an ungrouped 3 x 3 stride-1 convolution runs Winograd (winograd.rs) rather than
+/// im2col + GEMM or the direct kernels: where measured faster (see below).
+fn winograd_wins(g: &Geometry, groups: &Groups) -> bool {
+    winograd::applies(g, groups.groups) && g.channels >= WINOGRAD_MIN_CHANNELS && groups.out_channels >= WINOGRAD_MIN_CHANNELS
+}
+
+/// Input and output channels from which Winograd wins.
+const WINOGRAD_MIN_CHANNELS: usize = 64;
+
 /// Which kernel computes a convolution: `Route::of` picks it; benches and tests name others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -327,6 +337,9 @@ pub enum Route {
     Direct(Isa),
     /// im2col and one GEMM (per group).
     Columns,
+    /// winograd.rs (3 x 3, stride 1): forward and input gradient; the kernel gradient through
+    /// im2col and one GEMM.
+    Winograd,
 }
 
 impl Route {
@@ -335,6 +348,8 @@ impl Route {
             Route::Depthwise(multiplier)
         } else if groups.pointwise(g) {
             Route::Pointwise
+        } else if winograd_wins(g, groups) {
+            Route::Winograd
         } else if groups.groups == 1 && g.depth.is_flat() && g.channels <= DIRECT_MAX_CHANNELS {
             Route::Direct(Isa::detect())
         } else {
@@ -348,6 +363,8 @@ impl Route {
         match self {
             Route::Depthwise(_) | Route::Pointwise => Ok(0),
             Route::Columns => columns(),
+            // The backward pass makes the kernel gradient's im2col in the same buffer.
+            Route::Winograd => Ok(columns()?.max(winograd::scratch_len(g, groups.out_channels))),
             Route::Direct(_) => {
                 let forward = Walk::forward(g).padded_len();
                 let gradient = if g.stride == (1, 1) { Walk::input_gradient(g, groups.out_channels).padded_len() } else { columns()? };
@@ -379,6 +396,7 @@ pub fn forward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], kernel:
             let walk = Walk::forward(g);
             return conv_direct::forward(isa, &walk, x, &mut cols[..walk.padded_len()], kernel, groups.out_channels, false, y);
         }
+        Route::Winograd => return winograd::forward(g, groups.out_channels, x, kernel, cols, y),
         Route::Columns => {}
     }
     if groups.groups == 1 {
@@ -398,15 +416,25 @@ pub fn forward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], kernel:
 /// `columns_len`; likewise += or = with its flag), each skipped with None. `cols` must hold
 /// the forward pass's im2col.
 #[allow(clippy::too_many_arguments)]
-pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32], bool)>) {
+pub fn backward(g: &Geometry, groups: Groups, x: &[f32], cols: &mut [f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32], bool)>) {
     backward_by(Route::of(g, &groups), g, groups, x, cols, kernel, dy, dkernel, dx)
 }
 
 /// `backward` through `route` (as `forward_by`; `cols` from the same route's forward pass).
 #[allow(clippy::too_many_arguments)]
-pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: &[f32], kernel: &[f32], dy: &[f32], dkernel: Option<(&mut [f32], bool)>, dx: Option<(&mut [f32], &mut [f32], bool)>) {
+pub fn backward_by(
+    route: Route,
+    g: &Geometry,
+    groups: Groups,
+    x: &[f32],
+    cols: &mut [f32],
+    kernel: &[f32],
+    dy: &[f32],
+    dkernel: Option<(&mut [f32], bool)>,
+    dx: Option<(&mut [f32], &mut [f32], bool)>,
+) {
     // The direct stride-1 route and the pointwise GEMM write dx whole; the others add to it.
-    let writes_whole = matches!(route, Route::Pointwise) || (matches!(route, Route::Direct(_)) && g.stride == (1, 1));
+    let writes_whole = matches!(route, Route::Pointwise | Route::Winograd) || (matches!(route, Route::Direct(_)) && g.stride == (1, 1));
     let dx = dx.map(|(dx, dcols, overwrite)| {
         if overwrite && !writes_whole {
             dx.fill(0.0);
@@ -431,6 +459,18 @@ pub fn backward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], cols: 
                 let len = g.batch * g.positions() * g.patch();
                 input_gradient(g, dy, kernel, groups.out_channels, &mut dcols[..len], dx);
             }
+        }
+        return;
+    }
+    if route == Route::Winograd {
+        // The forward pass left its transforms in `cols`, not im2col: make that now.
+        if let Some((dk, overwrite)) = dkernel {
+            let cols = &mut cols[..g.batch * g.positions() * g.patch()];
+            im2col(g, x, cols);
+            kernel_gradient(g, cols, dy, groups.out_channels, overwrite, dk);
+        }
+        if let Some((dx, dcols, overwrite)) = dx {
+            winograd::input_gradient(g, groups.out_channels, dy, kernel, overwrite, dcols, dx);
         }
         return;
     }
@@ -593,9 +633,9 @@ mod tests {
                 &x,
                 |x| naive(&g, x, &k, groups),
                 |x, dy| {
-                    let cols = columns(x, &k);
+                    let mut cols = columns(x, &k);
                     let (mut dx, mut dcols) = (vec![0.25; x.len()], vec![0.0; n_cols]);
-                    backward(&g, groups, x, &cols, &k, dy, None, Some((&mut dx, &mut dcols, false)));
+                    backward(&g, groups, x, &mut cols, &k, dy, None, Some((&mut dx, &mut dcols, false)));
                     dx.iter().map(|v| v - 0.25).collect()
                 },
             );
@@ -604,13 +644,83 @@ mod tests {
                 &k,
                 |k| naive(&g, &x, k, groups),
                 |k, dy| {
-                    let cols = columns(&x, k);
+                    let mut cols = columns(&x, k);
                     let mut dk = vec![1.0; k.len()];
-                    backward(&g, groups, &x, &cols, k, dy, Some((&mut dk, true)), None);
+                    backward(&g, groups, &x, &mut cols, k, dy, Some((&mut dk, true)), None);
                     dk
                 },
             );
         }
+    }
+
+    /// The Winograd route against im2col + GEMM ('same' and 'valid', odd sizes, batch > 1,
+    /// channels off the vector width, enough tiles to split over threads), forward and both
+    /// gradients, written and accumulated; then its gradients against finite differences.
+    #[test]
+    fn winograd_route_equals_the_columns_route() {
+        let shapes = [
+            (Geometry::new(&[2, 7, 9, 5], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 6)),
+            (Geometry::new(&[3, 9, 6, 17], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 33)),
+            (Geometry::new(&[2, 14, 14, 64], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 64)),
+            (Geometry::new(&[1, 11, 13, 70], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 66)),
+            (Geometry::new(&[5, 15, 15, 8], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 72)),
+        ];
+        assert_eq!(Route::of(&shapes[2].0, &shapes[2].1), Route::Winograd);
+        let mut rng = Rng::new(6);
+        for (g, groups) in shapes {
+            let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let n_y = g.batch * g.positions() * groups.out_channels;
+            let dy: Vec<f32> = (0..n_y).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let run = |route: Route| {
+                let n = route.scratch_len(&g, &groups).unwrap();
+                let (mut cols, mut dcols, mut y) = (vec![0.0; n], vec![0.0; n], vec![0.0; n_y]);
+                forward_by(route, &g, groups, &x, &k, &mut cols, &mut y);
+                let (mut dx, mut dk) = (vec![0.5; x.len()], vec![9.0; k.len()]);
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
+                let mut dx_written = vec![9.0; x.len()];
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, None, Some((&mut dx_written, &mut dcols, true)));
+                dx_written.iter().zip(&dx).for_each(|(w, a)| assert!((w + 0.5 - a).abs() <= 1e-5 * (1.0 + a.abs())));
+                (y, dx, dk)
+            };
+            let (want, got) = (run(Route::Columns), run(Route::Winograd));
+            // Relative to the size of a sum of 9 cin (or 9 cout) unit terms.
+            for (what, a, b, terms) in [("y", &got.0, &want.0, g.channels), ("dx", &got.1, &want.1, groups.out_channels), ("dkernel", &got.2, &want.2, g.batch * g.positions())] {
+                let scale = (9.0 * terms as f32).sqrt();
+                for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+                    assert!((x - y).abs() <= 2e-6 * scale * (1.0 + y.abs()), "{g:?} {what} [{i}]: {x} vs {y}");
+                }
+            }
+        }
+        let (g, groups) = (Geometry::new(&[2, 5, 6, 3], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 4));
+        let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let n = Route::Winograd.scratch_len(&g, &groups).unwrap();
+        let winograd = |x: &[f32], k: &[f32]| {
+            let (mut cols, mut y) = (vec![0.0; n], vec![0.0; g.batch * g.positions() * groups.out_channels]);
+            forward_by(Route::Winograd, &g, groups, x, k, &mut cols, &mut y);
+            (cols, y)
+        };
+        check_gradient(
+            "winograd dx",
+            &x,
+            |x| winograd(x, &k).1,
+            |x, dy| {
+                let (mut cols, mut dx, mut dcols) = (winograd(x, &k).0, vec![0.0; x.len()], vec![0.0; n]);
+                backward_by(Route::Winograd, &g, groups, x, &mut cols, &k, dy, None, Some((&mut dx, &mut dcols, true)));
+                dx
+            },
+        );
+        check_gradient(
+            "winograd dkernel",
+            &k,
+            |k| winograd(&x, k).1,
+            |k, dy| {
+                let (mut cols, mut dk) = (winograd(&x, k).0, vec![0.0; k.len()]);
+                backward_by(Route::Winograd, &g, groups, &x, &mut cols, k, dy, Some((&mut dk, true)), None);
+                dk
+            },
+        );
     }
 
     /// Every instruction set's direct kernels against im2col + GEMM, on the direct cases and
@@ -650,10 +760,10 @@ mod tests {
                 forward_by(route, &g, groups, &x, &k, &mut cols, &mut y);
                 // dx and dkernel once accumulated onto what is there, once overwritten.
                 let (mut dx, mut dk, mut dk_sum) = (vec![0.5; x.len()], vec![9.0; k.len()], vec![1.0; k.len()]);
-                backward_by(route, &g, groups, &x, &cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
-                backward_by(route, &g, groups, &x, &cols, &k, &dy, Some((&mut dk_sum, false)), None);
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, Some((&mut dk_sum, false)), None);
                 let mut dx_written = vec![9.0; x.len()];
-                backward_by(route, &g, groups, &x, &cols, &k, &dy, None, Some((&mut dx_written, &mut dcols, true)));
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, None, Some((&mut dx_written, &mut dcols, true)));
                 dx_written.iter().zip(&dx).for_each(|(w, a)| assert!((w + 0.5 - a).abs() <= 1e-5 * (1.0 + a.abs()), "{route:?} {g:?}: dx written {w} vs accumulated {a}"));
                 (y, dx, dk, dk_sum)
             };
