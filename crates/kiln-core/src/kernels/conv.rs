@@ -317,13 +317,26 @@ impl Groups {
 /// there im2col would copy each input value k_h x k_w times for little arithmetic per value.
 const DIRECT_MAX_CHANNELS: usize = 64;
 
-/// Whether an ungrouped 3 x 3 stride-1 convolution runs Winograd (winograd.rs) rather than
-/// im2col + GEMM or the direct kernels: where measured faster (see below).
+/// Whether an ungrouped 3 x 3 stride-1 convolution runs Winograd F(2x2, 3x3) (winograd.rs)
+/// rather than im2col + GEMM or the direct kernels: with 64 channels or more in and out, and at
+/// least as many output tiles (2 x 2 positions each, over the batch) as input channels, which
+/// amortise the per-call kernel transform and the reads of the transformed kernel (16 cin
+/// cout values per chunk of tiles). `cargo bench --bench conv -- winograd`, 2 threads, measured
+/// on a loaded machine (3 alternating rounds, medians), Winograd against the route it replaces
+/// (direct at 64 input channels, else im2col + GEMM), forward / input gradient:
+/// - batch 32: 56x56x64 1.18x / 1.12x, 28x28x128 1.73x / 1.83x, 14x14x256 1.42x / 1.54x,
+///   7x7x512 (512 tiles) 1.23x / 1.05x;
+/// - batch 1: 56x56x64 1.00x / 0.99x, 28x28x128 (196 tiles) 1.07x / 1.93x; kept off 14x14x256
+///   (49 tiles, 0.45x / 0.45x) and 7x7x512 (16 tiles, 0.28x / 0.39x);
+/// - the seed CNN's 13x13x32 -> 64 (32 channels, kept off): 0.58-0.65x the direct kernel.
+/// F(4x4, 3x3) was slower than F(2x2, 3x3) at batch 1 on 4 of 5 of these shapes (0.55-0.99x;
+/// 1.39x at 28x28x128, once), and its float32 error is larger, so F(2x2, 3x3) it is.
 fn winograd_wins(g: &Geometry, groups: &Groups) -> bool {
-    winograd::applies(g, groups.groups) && g.channels >= WINOGRAD_MIN_CHANNELS && groups.out_channels >= WINOGRAD_MIN_CHANNELS
+    let tiles = g.batch * g.out_h.div_ceil(2) * g.out_w.div_ceil(2);
+    winograd::applies(g, groups.groups) && g.channels >= WINOGRAD_MIN_CHANNELS && groups.out_channels >= WINOGRAD_MIN_CHANNELS && tiles >= g.channels
 }
 
-/// Input and output channels from which Winograd wins.
+/// Input and output channels from which Winograd wins (see `winograd_wins`).
 const WINOGRAD_MIN_CHANNELS: usize = 64;
 
 /// Which kernel computes a convolution: `Route::of` picks it; benches and tests name others.
@@ -489,7 +502,8 @@ pub fn backward_by(
             kernel_gradient(g, cols, dy, groups.out_channels, overwrite, dk);
         }
         if let Some((dx, dcols, _)) = dx {
-            input_gradient(g, dy, kernel, groups.out_channels, dcols, dx);
+            let len = g.batch * g.positions() * g.patch();
+            input_gradient(g, dy, kernel, groups.out_channels, &mut dcols[..len], dx);
         }
         return;
     }

@@ -112,11 +112,14 @@ impl Shape {
         let (th, tw) = self.tiles::<T>();
         self.batch * th * tw
     }
-    /// Tiles per chunk: the chunk's transformed input and GEMM output (A² (cin + cout) values a
-    /// tile) in about 512 KiB, half of L2, but never fewer than 32 rows for the GEMMs.
+    /// Tiles per chunk: each GEMM reads its point's whole cin x cout kernel once per chunk, so
+    /// at least 96 rows (a chunk of 32 left 7x7x512 at batch 32 0.9x im2col + GEMM, measured);
+    /// up to the chunk's transformed input and GEMM output (A² (cin + cout) values a tile) in
+    /// about 1 MiB, L2; no more than each thread's share of the tiles.
     fn chunk<T: Tile>(&self) -> usize {
         let per_tile = T::A * T::A * (self.in_channels + self.out_channels);
-        ((1 << 17) / per_tile).clamp(32, 256).min(self.tile_count::<T>().max(1))
+        let share = self.tile_count::<T>().div_ceil(threads::num_threads());
+        ((1 << 18) / per_tile).clamp(96, 256).min(share).max(1)
     }
     fn slot_len<T: Tile>(&self) -> usize {
         let a2 = T::A * T::A;
@@ -178,35 +181,26 @@ pub fn transform_kernel<T: Tile>(w: &[f32], cin: usize, cout: usize, u: &mut [f3
     assert_eq!(w.len(), 9 * cin * cout, "winograd kernel has the wrong size");
     assert_eq!(u.len(), a * a * cin * cout, "winograd transformed kernel has the wrong size");
     let plane = cin * cout;
-    // One input channel's A² x cout block at a time; rows of u for point p are p * plane apart.
-    let blocks: Vec<Vec<f32>> = (0..cin)
-        .into_par_iter()
-        .map(|c| {
-            let mut taps = vec![0.0; 9 * cout];
-            for t in 0..9 {
-                taps[t * cout..][..cout].copy_from_slice(&w[(t * cin + c) * cout..][..cout]);
-            }
-            // G along ky: [A, 3 (kx), cout], then G along kx: [A, A, cout].
-            let mut half = vec![0.0; a * 3 * cout];
+    let u_ptr = OutPtr(u.as_mut_ptr());
+    // One input channel's A² x cout block at a time, in buffers each thread reuses.
+    (0..cin).into_par_iter().for_each_init(
+        || (vec![0.0; a * 3 * cout], vec![0.0; a * a * cout]),
+        |(half, block), c| {
+            // G along ky (taps ky * 3 + kx are 3 cin cout apart): half [A, 3 (kx), cout].
             for kx in 0..3 {
-                let mut column = vec![0.0; a * cout];
-                combine(T::G, a, 3, &taps[kx * cout..], 3 * cout, &mut column, cout, cout);
-                for i in 0..a {
-                    half[(i * 3 + kx) * cout..][..cout].copy_from_slice(&column[i * cout..][..cout]);
-                }
+                combine(T::G, a, 3, &w[(kx * cin + c) * cout..], 3 * plane, &mut half[kx * cout..], 3 * cout, cout);
             }
-            let mut out = vec![0.0; a * a * cout];
+            // G along kx: block [A, A, cout].
             for i in 0..a {
-                combine(T::G, a, 3, &half[i * 3 * cout..], cout, &mut out[i * a * cout..], cout, cout);
+                combine(T::G, a, 3, &half[i * 3 * cout..], cout, &mut block[i * a * cout..], cout, cout);
             }
-            out
-        })
-        .collect();
-    for (c, block) in blocks.iter().enumerate() {
-        for p in 0..a * a {
-            u[p * plane + c * cout..][..cout].copy_from_slice(&block[p * cout..][..cout]);
-        }
-    }
+            for p in 0..a * a {
+                // SAFETY: row (p, c) of u, cout values inside it, written by this task only.
+                let row = unsafe { std::slice::from_raw_parts_mut(u_ptr.get().add(p * plane + c * cout), cout) };
+                row.copy_from_slice(&block[p * cout..][..cout]);
+            }
+        },
+    );
 }
 
 /// w [3, 3, cin, cout] flipped in both window axes with its channels swapped: the kernel
