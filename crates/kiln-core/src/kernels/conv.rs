@@ -329,6 +329,7 @@ const DIRECT_MAX_CHANNELS: usize = 64;
 /// - batch 1: 56x56x64 1.00x / 0.99x, 28x28x128 (196 tiles) 1.07x / 1.93x; kept off 14x14x256
 ///   (49 tiles, 0.45x / 0.45x) and 7x7x512 (16 tiles, 0.28x / 0.39x);
 /// - the seed CNN's 13x13x32 -> 64 (32 channels, kept off): 0.58-0.65x the direct kernel.
+///
 /// F(4x4, 3x3) was slower than F(2x2, 3x3) at batch 1 on 4 of 5 of these shapes (0.55-0.99x;
 /// 1.39x at 28x28x128, once), and its float32 error is larger, so F(2x2, 3x3) it is.
 fn winograd_wins(g: &Geometry, groups: &Groups) -> bool {

@@ -142,6 +142,7 @@ impl Shape {
 /// out[i] (= or +=) Σ_j m[i, j] src[j], each a vector of `n` values: one row pass of a
 /// transform, skipping the zero coefficients outside the vector loop.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)] // a matrix and two strided lists of vectors
 fn combine(m: &[f32], rows: usize, cols: usize, src: &[f32], src_stride: usize, dst: &mut [f32], dst_stride: usize, n: usize) {
     for i in 0..rows {
         let out = &mut dst[i * dst_stride..][..n];
