@@ -319,8 +319,8 @@ const DIRECT_MAX_CHANNELS: usize = 64;
 
 /// Whether an ungrouped 3 x 3 stride-1 convolution runs Winograd F(2x2, 3x3) (winograd.rs)
 /// rather than im2col + GEMM or the direct kernels: with 64 channels or more in and out, and at
-/// least as many output tiles (2 x 2 positions each, over the batch) as input channels, which
-/// amortise the per-call kernel transform and the reads of the transformed kernel (16 cin
+/// least 1024 output tiles (2 x 2 positions each, over the batch) and as many as input channels,
+/// which amortise the per-call kernel transform and the reads of the transformed kernel (16 cin
 /// cout values per chunk of tiles). `cargo bench --bench conv -- winograd`, 2 threads, measured
 /// on a loaded machine (3 alternating rounds, medians), Winograd against the route it replaces
 /// (direct at 64 input channels, else im2col + GEMM), forward / input gradient:
@@ -328,17 +328,24 @@ const DIRECT_MAX_CHANNELS: usize = 64;
 ///   7x7x512 (512 tiles) 1.23x / 1.05x;
 /// - batch 1: 56x56x64 1.00x / 0.99x, 28x28x128 (196 tiles) 1.07x / 1.93x; kept off 14x14x256
 ///   (49 tiles, 0.45x / 0.45x) and 7x7x512 (16 tiles, 0.28x / 0.39x);
-/// - the seed CNN's 13x13x32 -> 64 (32 channels, kept off): 0.58-0.65x the direct kernel.
+/// - the seed CNN's 13x13x32 -> 64 (32 channels, kept off): 0.58-0.65x the direct kernel;
+/// - ResNet50 at 224x224 end to end (`benches/kiln/infer_apps.mjs`, 2 alternating rounds):
+///   batch 32 4.8-5.9 s -> 3.8-4.3 s with all four stages on Winograd, but batch 1 153-155 ms
+///   -> 186-187 ms with 56x56x64 (784 tiles) and 28x28x128 (196) on it: hence the 1024 tiles,
+///   which keeps batch 1 (and batch 32's 7x7x512, 512 tiles, 1.23x alone) off.
 ///
 /// F(4x4, 3x3) was slower than F(2x2, 3x3) at batch 1 on 4 of 5 of these shapes (0.55-0.99x;
 /// 1.39x at 28x28x128, once), and its float32 error is larger, so F(2x2, 3x3) it is.
 fn winograd_wins(g: &Geometry, groups: &Groups) -> bool {
     let tiles = g.batch * g.out_h.div_ceil(2) * g.out_w.div_ceil(2);
-    winograd::applies(g, groups.groups) && g.channels >= WINOGRAD_MIN_CHANNELS && groups.out_channels >= WINOGRAD_MIN_CHANNELS && tiles >= g.channels
+    winograd::applies(g, groups.groups) && g.channels >= WINOGRAD_MIN_CHANNELS && groups.out_channels >= WINOGRAD_MIN_CHANNELS && tiles >= g.channels.max(WINOGRAD_MIN_TILES)
 }
 
 /// Input and output channels from which Winograd wins (see `winograd_wins`).
 const WINOGRAD_MIN_CHANNELS: usize = 64;
+
+/// Output tiles (over the batch) from which Winograd wins (see `winograd_wins`).
+const WINOGRAD_MIN_TILES: usize = 1024;
 
 /// Which kernel computes a convolution: `Route::of` picks it; benches and tests name others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
