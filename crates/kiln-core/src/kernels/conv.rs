@@ -329,10 +329,12 @@ const DIRECT_MAX_CHANNELS: usize = 64;
 /// - batch 1: 56x56x64 1.00x / 0.99x, 28x28x128 (196 tiles) 1.07x / 1.93x; kept off 14x14x256
 ///   (49 tiles, 0.45x / 0.45x) and 7x7x512 (16 tiles, 0.28x / 0.39x);
 /// - the seed CNN's 13x13x32 -> 64 (32 channels, kept off): 0.58-0.65x the direct kernel;
-/// - ResNet50 at 224x224 end to end (`benches/kiln/infer_apps.mjs`, 2 alternating rounds):
-///   batch 32 4.8-5.9 s -> 3.8-4.3 s with all four stages on Winograd, but batch 1 153-155 ms
-///   -> 186-187 ms with 56x56x64 (784 tiles) and 28x28x128 (196) on it: hence the 1024 tiles,
-///   which keeps batch 1 (and batch 32's 7x7x512, 512 tiles, 1.23x alone) off.
+/// - ResNet50 at 224x224 end to end (`benches/kiln/infer_apps.mjs`, alternating runs with the
+///   route switched off and on): batch 32 4.8-5.9 s -> 2.8-4.3 s with all four stages on it.
+///   Batch 1 measured 153-155 ms -> 186-187 ms, but the same again with the 1024-tile floor
+///   (no layer on Winograd at batch 1), so that gap is not Winograd's; the floor stays, as
+///   batch 1 gains at most 1.07x in the figures above and batch 32's 7x7x512 (512 tiles) is
+///   left off with it.
 ///
 /// F(4x4, 3x3) was slower than F(2x2, 3x3) at batch 1 on 4 of 5 of these shapes (0.55-0.99x;
 /// 1.39x at 28x28x128, once), and its float32 error is larger, so F(2x2, 3x3) it is.
