@@ -689,7 +689,13 @@ mod tests {
             (Geometry::new(&[1, 11, 13, 70], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 66)),
             (Geometry::new(&[5, 15, 15, 8], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 72)),
         ];
-        assert_eq!(Route::of(&shapes[2].0, &shapes[2].1), Route::Winograd);
+        // The rule: 64+ channels and 1024+ tiles of 2 x 2 outputs (and as many as input channels).
+        let route = |input: &[usize], out| Route::of(&Geometry::new(input, (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), &Groups::new(1, out));
+        assert_eq!(route(&[1, 64, 64, 64], 64), Route::Winograd);
+        assert_eq!(route(&[32, 14, 14, 256], 256), Route::Winograd);
+        assert_eq!(route(&[1, 28, 28, 128], 128), Route::Columns);
+        assert_eq!(route(&[32, 7, 7, 512], 512), Route::Columns);
+        assert_ne!(route(&[64, 13, 13, 32], 64), Route::Winograd);
         let mut rng = Rng::new(6);
         for (g, groups) in shapes {
             let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
