@@ -7,18 +7,23 @@
 //! - resnet: ResNet50's typical convolutions at batch 1 (inference) and their gradients.
 //! - mobilenet: MobileNetV2's depthwise 3x3 convolutions at batch 1 and 32, forward and both
 //!   gradients, the vector kernel against the scalar one it replaced (alternating rounds).
+//! - winograd: ResNet50's 3x3 convolutions at batch 1 and 32 and the seed CNN's second, forward
+//!   and input gradient, Winograd F(2x2, 3x3) against the route it would replace (direct up to
+//!   64 input channels, else im2col + GEMM), and F(4x4, 3x3) forward at batch 1 (alternating rounds).
 mod common;
 
 use common::{bench, median_seconds, random, report, wanted, Work};
 use kiln_core::kernels::binary::{self, BinaryOp};
 use kiln_core::kernels::conv::{self, Geometry, Groups, Padding, Route};
+use kiln_core::kernels::conv_direct::Isa;
 use kiln_core::kernels::gemm::{gemm, MatRef};
 use kiln_core::kernels::pool::{self, PoolOp};
 use kiln_core::kernels::unary::{self, UnaryOp};
+use kiln_core::kernels::winograd::{self, F4};
 use kiln_core::optim::{Adam, Optimizer};
 use kiln_core::rng::Rng;
 
-const SECTIONS: [&str; 3] = ["seed", "resnet", "mobilenet"];
+const SECTIONS: [&str; 4] = ["seed", "resnet", "mobilenet", "winograd"];
 
 /// One convolution layer's buffers.
 struct Layer {
@@ -336,6 +341,57 @@ fn mobilenet(rng: &mut Rng) {
     }
 }
 
+fn winograd_against_the_others(rng: &mut Rng) {
+    println!("-- 3x3 stride-1 convolutions: before = direct (up to 64 input channels) or im2col + GEMM, now = Winograd F(2x2, 3x3); {ROUNDS} alternating rounds, medians");
+    let shapes: [(&str, usize, usize, usize, Padding); 5] = [
+        ("seed conv2 13x13x32 -> 64 valid", 13, 32, 64, Padding::Valid),
+        ("resnet 56x56x64 -> 64", 56, 64, 64, Padding::Same),
+        ("resnet 28x28x128 -> 128", 28, 128, 128, Padding::Same),
+        ("resnet 14x14x256 -> 256", 14, 256, 256, Padding::Same),
+        ("resnet 7x7x512 -> 512", 7, 512, 512, Padding::Same),
+    ];
+    for batch in [1, 32] {
+        for (name, size, cin, cout, padding) in shapes {
+            let mut l = Layer::new([batch, size, size, cin], 3, 1, padding, 1, cout, rng);
+            let other = if cin <= 64 { Route::Direct(Isa::detect()) } else { Route::Columns };
+            let n = [other, Route::Winograd].map(|r| r.scratch_len(&l.g, &l.groups).unwrap()).into_iter().max().unwrap();
+            l.cols.resize(n, 0.0);
+            l.dcols.resize(n, 0.0);
+            let name = format!("b{batch} {name}");
+            let flops = l.flops();
+            let cell = std::cell::RefCell::new(l);
+            let via = |route: Route, pass: fn(&mut Layer)| {
+                let mut l = cell.borrow_mut();
+                l.route = route;
+                pass(&mut l);
+            };
+            before_and_now(&format!("{name} forward"), flops, || via(other, Layer::forward), || via(Route::Winograd, Layer::forward));
+            before_and_now(&format!("{name} input gradient"), flops, || via(other, Layer::input_gradient), || via(Route::Winograd, Layer::input_gradient));
+            // F(4x4, 3x3) forward against F(2x2, 3x3), at batch 1.
+            if batch > 1 {
+                continue;
+            }
+            let mut l = cell.borrow_mut();
+            let s = winograd::Shape { batch, in_h: size, in_w: size, in_channels: cin, pad_top: l.g.pad_top, pad_left: l.g.pad_left, out_h: l.g.out_h, out_w: l.g.out_w, out_channels: cout };
+            let mut u = vec![0.0; s.kernel_len::<F4>()];
+            let mut scratch = vec![0.0; s.scratch_len::<F4>()];
+            let Layer { x, kernel, y, .. } = &mut *l;
+            let (x, kernel) = (x.clone(), kernel.clone());
+            let mut y4 = y.clone();
+            drop(l);
+            before_and_now(
+                &format!("{name} forward F2 vs F4"),
+                flops,
+                || via(Route::Winograd, Layer::forward),
+                || {
+                    winograd::transform_kernel::<F4>(&kernel, cin, cout, &mut u);
+                    winograd::correlate::<F4>(&s, &x, &u, true, &mut scratch, &mut y4);
+                },
+            );
+        }
+    }
+}
+
 fn main() {
     let mut rng = Rng::new(0);
     println!("{} threads", kiln_core::threads::num_threads());
@@ -347,5 +403,8 @@ fn main() {
     }
     if wanted("mobilenet", &SECTIONS) {
         mobilenet(&mut rng);
+    }
+    if wanted("winograd", &SECTIONS) {
+        winograd_against_the_others(&mut rng);
     }
 }

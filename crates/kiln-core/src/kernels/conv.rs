@@ -14,6 +14,7 @@ use super::conv_direct::{self, Isa, Walk};
 use super::depthwise_conv;
 use super::gemm::{gemm, gemm_strided, splits, MatRef, StridedRef};
 use super::gemm_packed::{gemm_prepacked, PackedB};
+use super::winograd;
 use crate::error::{shape_str, KilnError, Result};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -318,6 +319,38 @@ impl Groups {
 /// there im2col would copy each input value k_h x k_w times for little arithmetic per value.
 const DIRECT_MAX_CHANNELS: usize = 64;
 
+/// Whether an ungrouped 3 x 3 stride-1 convolution runs Winograd F(2x2, 3x3) (winograd.rs)
+/// rather than im2col + GEMM or the direct kernels: with 64 channels or more in and out, and at
+/// least 1024 output tiles (2 x 2 positions each, over the batch) and as many as input channels,
+/// which amortise the per-call kernel transform and the reads of the transformed kernel (16 cin
+/// cout values per chunk of tiles). `cargo bench --bench conv -- winograd`, 2 threads, measured
+/// on a loaded machine (3 alternating rounds, medians), Winograd against the route it replaces
+/// (direct at 64 input channels, else im2col + GEMM), forward / input gradient:
+/// - batch 32: 56x56x64 1.18x / 1.12x, 28x28x128 1.73x / 1.83x, 14x14x256 1.42x / 1.54x,
+///   7x7x512 (512 tiles) 1.23x / 1.05x;
+/// - batch 1: 56x56x64 1.00x / 0.99x, 28x28x128 (196 tiles) 1.07x / 1.93x; kept off 14x14x256
+///   (49 tiles, 0.45x / 0.45x) and 7x7x512 (16 tiles, 0.28x / 0.39x);
+/// - the seed CNN's 13x13x32 -> 64 (32 channels, kept off): 0.58-0.65x the direct kernel;
+/// - ResNet50 at 224x224 end to end (`benches/kiln/infer_apps.mjs`, alternating runs with the
+///   route switched off and on): batch 32 4.8-5.9 s -> 2.8-4.3 s with all four stages on it.
+///   Batch 1 measured 153-155 ms -> 186-187 ms, but the same again with the 1024-tile floor
+///   (no layer on Winograd at batch 1), so that gap is not Winograd's; the floor stays, as
+///   batch 1 gains at most 1.07x in the figures above and batch 32's 7x7x512 (512 tiles) is
+///   left off with it.
+///
+/// F(4x4, 3x3) was slower than F(2x2, 3x3) at batch 1 on 4 of 5 of these shapes (0.55-0.99x;
+/// 1.39x at 28x28x128, once), and its float32 error is larger, so F(2x2, 3x3) it is.
+fn winograd_wins(g: &Geometry, groups: &Groups) -> bool {
+    let tiles = g.batch * g.out_h.div_ceil(2) * g.out_w.div_ceil(2);
+    winograd::applies(g, groups.groups) && g.channels >= WINOGRAD_MIN_CHANNELS && groups.out_channels >= WINOGRAD_MIN_CHANNELS && tiles >= g.channels.max(WINOGRAD_MIN_TILES)
+}
+
+/// Input and output channels from which Winograd wins (see `winograd_wins`).
+const WINOGRAD_MIN_CHANNELS: usize = 64;
+
+/// Output tiles (over the batch) from which Winograd wins (see `winograd_wins`).
+const WINOGRAD_MIN_TILES: usize = 1024;
+
 /// Which kernel computes a convolution: `Route::of` picks it; benches and tests name others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -329,6 +362,9 @@ pub enum Route {
     Direct(Isa),
     /// im2col and one GEMM (per group).
     Columns,
+    /// winograd.rs (3 x 3, stride 1): forward and input gradient; the kernel gradient through
+    /// im2col and one GEMM.
+    Winograd,
 }
 
 impl Route {
@@ -337,6 +373,8 @@ impl Route {
             Route::Depthwise(multiplier)
         } else if groups.pointwise(g) {
             Route::Pointwise
+        } else if winograd_wins(g, groups) {
+            Route::Winograd
         } else if groups.groups == 1 && g.depth.is_flat() && g.channels <= DIRECT_MAX_CHANNELS {
             Route::Direct(Isa::detect())
         } else {
@@ -350,6 +388,8 @@ impl Route {
         match self {
             Route::Depthwise(_) | Route::Pointwise => Ok(0),
             Route::Columns => columns(),
+            // The backward pass makes the kernel gradient's im2col in the same buffer.
+            Route::Winograd => Ok(columns()?.max(winograd::scratch_len(g, groups.out_channels))),
             Route::Direct(_) => {
                 let forward = conv_direct::forward_scratch_len(&Walk::forward(g), groups.out_channels);
                 let gradient = if g.stride == (1, 1) { conv_direct::input_gradient_scratch_len(g, groups.out_channels) } else { columns()? };
@@ -400,6 +440,7 @@ pub fn forward_by(route: Route, g: &Geometry, groups: Groups, x: &[f32], kernel:
         Route::Direct(isa) => {
             return conv_direct::forward(isa, &Walk::forward(g), x, cols, kernel, groups.out_channels, false, y);
         }
+        Route::Winograd => return winograd::forward(g, groups.out_channels, x, kernel, cols, y),
         Route::Columns => {}
     }
     if groups.groups == 1 {
@@ -437,7 +478,7 @@ pub fn backward_by(
     dx: Option<(&mut [f32], &mut [f32], bool)>,
 ) {
     // The direct stride-1 route and the pointwise GEMM write dx whole; the others add to it.
-    let writes_whole = matches!(route, Route::Pointwise) || (matches!(route, Route::Direct(_)) && g.stride == (1, 1));
+    let writes_whole = matches!(route, Route::Pointwise | Route::Winograd) || (matches!(route, Route::Direct(_)) && g.stride == (1, 1));
     let dx = dx.map(|(dx, dcols, overwrite)| {
         if overwrite && !writes_whole {
             dx.fill(0.0);
@@ -461,6 +502,18 @@ pub fn backward_by(
         }
         return;
     }
+    if route == Route::Winograd {
+        // The forward pass left its transforms in `cols`, not im2col: make that now.
+        if let Some((dk, overwrite)) = dkernel {
+            let cols = &mut cols[..g.batch * g.positions() * g.patch()];
+            im2col(g, x, cols);
+            kernel_gradient(g, cols, dy, groups.out_channels, overwrite, dk);
+        }
+        if let Some((dx, dcols, overwrite)) = dx {
+            winograd::input_gradient(g, groups.out_channels, dy, kernel, overwrite, dcols, dx);
+        }
+        return;
+    }
     if route == Route::Pointwise {
         if let Some((dk, overwrite)) = dkernel {
             kernel_gradient(g, x, dy, groups.out_channels, overwrite, dk);
@@ -476,7 +529,8 @@ pub fn backward_by(
             kernel_gradient(g, cols, dy, groups.out_channels, overwrite, dk);
         }
         if let Some((dx, dcols, _)) = dx {
-            input_gradient(g, dy, kernel, groups.out_channels, dcols, dx);
+            let len = g.batch * g.positions() * g.patch();
+            input_gradient(g, dy, kernel, groups.out_channels, &mut dcols[..len], dx);
         }
         return;
     }
@@ -646,6 +700,82 @@ mod tests {
                 },
             );
         }
+    }
+
+    /// The Winograd route against im2col + GEMM ('same' and 'valid', odd sizes, batch > 1,
+    /// channels off the vector width, enough tiles to split over threads), forward and both
+    /// gradients, written and accumulated; then its gradients against finite differences.
+    #[test]
+    fn winograd_route_equals_the_columns_route() {
+        let shapes = [
+            (Geometry::new(&[2, 7, 9, 5], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 6)),
+            (Geometry::new(&[3, 9, 6, 17], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 33)),
+            (Geometry::new(&[2, 14, 14, 64], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 64)),
+            (Geometry::new(&[1, 11, 13, 70], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 66)),
+            (Geometry::new(&[5, 15, 15, 8], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 72)),
+        ];
+        // The rule: 64+ channels and 1024+ tiles of 2 x 2 outputs (and as many as input channels).
+        let route = |input: &[usize], out| Route::of(&Geometry::new(input, (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), &Groups::new(1, out));
+        assert_eq!(route(&[1, 64, 64, 64], 64), Route::Winograd);
+        assert_eq!(route(&[32, 14, 14, 256], 256), Route::Winograd);
+        assert_eq!(route(&[1, 28, 28, 128], 128), Route::Columns);
+        assert_eq!(route(&[32, 7, 7, 512], 512), Route::Columns);
+        assert_ne!(route(&[64, 13, 13, 32], 64), Route::Winograd);
+        let mut rng = Rng::new(6);
+        for (g, groups) in shapes {
+            let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let n_y = g.batch * g.positions() * groups.out_channels;
+            let dy: Vec<f32> = (0..n_y).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let run = |route: Route| {
+                let n = route.scratch_len(&g, &groups).unwrap();
+                let (mut cols, mut dcols, mut y) = (vec![0.0; n], vec![0.0; n], vec![0.0; n_y]);
+                forward_by(route, &g, groups, &x, &k, &mut cols, &mut y);
+                let (mut dx, mut dk) = (vec![0.5; x.len()], vec![9.0; k.len()]);
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
+                let mut dx_written = vec![9.0; x.len()];
+                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, None, Some((&mut dx_written, &mut dcols, true)));
+                dx_written.iter().zip(&dx).for_each(|(w, a)| assert!((w + 0.5 - a).abs() <= 1e-5 * (1.0 + a.abs())));
+                (y, dx, dk)
+            };
+            let (want, got) = (run(Route::Columns), run(Route::Winograd));
+            // Relative to the size of a sum of 9 cin (or 9 cout) unit terms.
+            for (what, a, b, terms) in [("y", &got.0, &want.0, g.channels), ("dx", &got.1, &want.1, groups.out_channels), ("dkernel", &got.2, &want.2, g.batch * g.positions())] {
+                let scale = (9.0 * terms as f32).sqrt();
+                for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+                    assert!((x - y).abs() <= 2e-6 * scale * (1.0 + y.abs()), "{g:?} {what} [{i}]: {x} vs {y}");
+                }
+            }
+        }
+        let (g, groups) = (Geometry::new(&[2, 5, 6, 3], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 4));
+        let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        let n = Route::Winograd.scratch_len(&g, &groups).unwrap();
+        let winograd = |x: &[f32], k: &[f32]| {
+            let (mut cols, mut y) = (vec![0.0; n], vec![0.0; g.batch * g.positions() * groups.out_channels]);
+            forward_by(Route::Winograd, &g, groups, x, k, &mut cols, &mut y);
+            (cols, y)
+        };
+        check_gradient(
+            "winograd dx",
+            &x,
+            |x| winograd(x, &k).1,
+            |x, dy| {
+                let (mut cols, mut dx, mut dcols) = (winograd(x, &k).0, vec![0.0; x.len()], vec![0.0; n]);
+                backward_by(Route::Winograd, &g, groups, x, &mut cols, &k, dy, None, Some((&mut dx, &mut dcols, true)));
+                dx
+            },
+        );
+        check_gradient(
+            "winograd dkernel",
+            &k,
+            |k| winograd(&x, k).1,
+            |k, dy| {
+                let (mut cols, mut dk) = (winograd(&x, k).0, vec![0.0; k.len()]);
+                backward_by(Route::Winograd, &g, groups, &x, &mut cols, k, dy, Some((&mut dk, true)), None);
+                dk
+            },
+        );
     }
 
     /// Every instruction set's direct kernels against im2col + GEMM, on the direct cases and

@@ -26,6 +26,7 @@ pub mod rnn;
 pub mod softmax;
 pub mod transpose;
 pub mod unary;
+pub mod winograd;
 // Ops for custom layers (kiln.ops).
 pub mod index_map;
 pub mod scan;
