@@ -85,8 +85,8 @@ test('a model whose batch norms fold predicts as the same layers unfolded, after
     kiln.tensor([0.5, -0.5, 1, 0.2, -1, 0.3], [6]),
     kiln.tensor([0.3, 2, 1.5, 0.7, 1, 4], [6]),
   ]);
-  const oneLayer = await same('after one layer\'s setWeights');
-  t.true(maxRelative(changed, oneLayer) > 1e-4, 'the layer\'s setWeights changed the predictions');
+  const oneLayer = await same("after one layer's setWeights");
+  t.true(maxRelative(changed, oneLayer) > 1e-4, "the layer's setWeights changed the predictions");
 
   // Training moves the weights and the moving statistics.
   await folded.fit(x, y, { epochs: 2, batchSize: 8, verbose: 0 });

@@ -410,7 +410,15 @@ test('transpose: a matrix transpose is read in place by matmul, and every other 
   close(t, kiln.ops.matmul(dy, w.transpose()).dataSync(), mul(dyv, tr(wv)).flat(), 1e-5, 'dY·Wᵀ');
   close(t, kiln.ops.matmul(w.transpose([1, 0]), x.transpose()).dataSync(), mul(tr(wv), tr(xv)).flat(), 1e-5, 'Wᵀ·xᵀ');
   // Other ops on the view see the transposed values, before and after a matmul read it.
-  close(t, xt.add(1).dataSync(), tr(xv).flat().map((v) => v + 1), 1e-6, 'xᵀ + 1');
+  close(
+    t,
+    xt.add(1).dataSync(),
+    tr(xv)
+      .flat()
+      .map((v) => v + 1),
+    1e-6,
+    'xᵀ + 1',
+  );
   close(t, xt.dataSync(), tr(xv).flat(), 1e-6, 'xᵀ values');
   t.deepEqual(xt.slice([1, 0], [1, 8]).shape, [1, 8]);
   close(t, xt.slice([1, 0], [1, 8]).dataSync(), tr(xv)[1], 1e-6, 'a row of xᵀ');

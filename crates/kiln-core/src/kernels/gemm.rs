@@ -100,20 +100,18 @@ impl Route {
 /// Below this many multiply-adds a product called from outside the pool (an eager op on the
 /// JavaScript thread) runs on the calling thread, with no fork/join. A split pays once half the
 /// work saves more than the fork/join costs: `cargo bench -p kiln-core --bench gemm -- sweep`
-/// measures both. Its figures (2 cores, measured on a loaded machine, load average 12: the second
-/// core was never free, so the split never won and its extra time is the fork/join's cost alone):
-/// from outside the pool a split costs 13 us (48³: 2.1 us on one thread, 14.8 us split; 784x32x128:
-/// 59.7 against 73.4), the same in every family (square, k = 32, m = 32, long k). benches/RESULTS.md's
-/// quiet run gave 16 us (128³: 43 us split against 53 us on one thread). At the `gemm` crate's
-/// 50 G multiply-adds/s a split wins past 2 x 16 us of work, 1.6M multiply-adds: 2^21 keeps a
-/// margin for the second half's packing. The seed MLP's products (3.2M) split.
+/// measures both. On a quiet 2-core machine (2026-12-07 21:20) the split from outside the pool
+/// costs 20-30 us and wins from 2^20.6 multiply-adds with k = 32 (784x32x128: 66 us on one
+/// thread, 36 split), 2^21.6 with m = 32 (32x128x784: 59 against 55) and 2^22 with a long k; on
+/// squares up to 192^3 it never won. 2^21 splits both seed-MLP backward shapes (3.2M), where it
+/// wins, and keeps squares to 128^3 on one thread.
 pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
 
 /// The same threshold for a product called on a pool thread (the engine's steps and predictions):
 /// there the second block is queued for the other worker to steal and the caller runs it itself
-/// if nobody has, so a split costs under 1 us (the sweep, pool thread: 64³ 5.0 us on one thread,
-/// 5.6 us split; 784x32x128 59.5 against 60.1) and pays from a few microseconds of work on a quiet
-/// machine: 2^19 multiply-adds, about 10 us on one thread.
+/// if nobody has, so a split costs a few microseconds. The quiet sweep found the crossover at
+/// 2^19 multiply-adds with m = 32 and with a long k (about 10 us of work), 2^19.6 with k = 32 and
+/// 2^21 for squares (noisy there: 96^3 won, 112^3 lost).
 pub const PARALLEL_MIN_FLOPS_IN_POOL: usize = 1 << 19;
 
 /// Products with up to this many rows of C use row updates (inference on a few samples).
