@@ -702,6 +702,22 @@ mod tests {
         }
     }
 
+    /// One route's forward pass and gradients: y, dx (accumulated onto 0.5s), dkernel
+    /// (overwritten) and dkernel accumulated onto 1s; dx overwritten is checked on the way
+    /// against dx accumulated.
+    fn run_route(route: Route, g: &Geometry, groups: Groups, x: &[f32], k: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+        let n = route.scratch_len(g, &groups).unwrap();
+        let (mut cols, mut dcols, mut y) = (vec![0.0; n], vec![0.0; n], vec![0.0; dy.len()]);
+        forward_by(route, g, groups, x, k, &mut cols, &mut y);
+        let (mut dx, mut dk, mut dk_sum) = (vec![0.5; x.len()], vec![9.0; k.len()], vec![1.0; k.len()]);
+        backward_by(route, g, groups, x, &mut cols, k, dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
+        backward_by(route, g, groups, x, &mut cols, k, dy, Some((&mut dk_sum, false)), None);
+        let mut dx_written = vec![9.0; x.len()];
+        backward_by(route, g, groups, x, &mut cols, k, dy, None, Some((&mut dx_written, &mut dcols, true)));
+        dx_written.iter().zip(&dx).for_each(|(w, a)| assert!((w + 0.5 - a).abs() <= 1e-5 * (1.0 + a.abs()), "{route:?} {g:?}: dx written {w} vs accumulated {a}"));
+        (y, dx, dk, dk_sum)
+    }
+
     /// The Winograd route against im2col + GEMM ('same' and 'valid', odd sizes, batch > 1,
     /// channels off the vector width, enough tiles to split over threads), forward and both
     /// gradients, written and accumulated; then its gradients against finite differences.
@@ -727,18 +743,7 @@ mod tests {
             let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let n_y = g.batch * g.positions() * groups.out_channels;
             let dy: Vec<f32> = (0..n_y).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let run = |route: Route| {
-                let n = route.scratch_len(&g, &groups).unwrap();
-                let (mut cols, mut dcols, mut y) = (vec![0.0; n], vec![0.0; n], vec![0.0; n_y]);
-                forward_by(route, &g, groups, &x, &k, &mut cols, &mut y);
-                let (mut dx, mut dk) = (vec![0.5; x.len()], vec![9.0; k.len()]);
-                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
-                let mut dx_written = vec![9.0; x.len()];
-                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, None, Some((&mut dx_written, &mut dcols, true)));
-                dx_written.iter().zip(&dx).for_each(|(w, a)| assert!((w + 0.5 - a).abs() <= 1e-5 * (1.0 + a.abs())));
-                (y, dx, dk)
-            };
-            let (want, got) = (run(Route::Columns), run(Route::Winograd));
+            let (want, got) = (run_route(Route::Columns, &g, groups, &x, &k, &dy), run_route(Route::Winograd, &g, groups, &x, &k, &dy));
             // Relative to the size of a sum of 9 cin (or 9 cout) unit terms.
             for (what, a, b, terms) in [("y", &got.0, &want.0, g.channels), ("dx", &got.1, &want.1, groups.out_channels), ("dkernel", &got.2, &want.2, g.batch * g.positions())] {
                 let scale = (9.0 * terms as f32).sqrt();
@@ -814,22 +819,9 @@ mod tests {
             let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
             let n_y = g.batch * g.positions() * groups.out_channels;
             let dy: Vec<f32> = (0..n_y).map(|_| rng.uniform(-1.0, 1.0)).collect();
-            let run = |route: Route| {
-                let n = route.scratch_len(&g, &groups).unwrap();
-                let (mut cols, mut dcols, mut y) = (vec![0.0; n], vec![0.0; n], vec![0.0; n_y]);
-                forward_by(route, &g, groups, &x, &k, &mut cols, &mut y);
-                // dx and dkernel once accumulated onto what is there, once overwritten.
-                let (mut dx, mut dk, mut dk_sum) = (vec![0.5; x.len()], vec![9.0; k.len()], vec![1.0; k.len()]);
-                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, Some((&mut dk, true)), Some((&mut dx, &mut dcols, false)));
-                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, Some((&mut dk_sum, false)), None);
-                let mut dx_written = vec![9.0; x.len()];
-                backward_by(route, &g, groups, &x, &mut cols, &k, &dy, None, Some((&mut dx_written, &mut dcols, true)));
-                dx_written.iter().zip(&dx).for_each(|(w, a)| assert!((w + 0.5 - a).abs() <= 1e-5 * (1.0 + a.abs()), "{route:?} {g:?}: dx written {w} vs accumulated {a}"));
-                (y, dx, dk, dk_sum)
-            };
-            let want = run(Route::Columns);
+            let want = run_route(Route::Columns, &g, groups, &x, &k, &dy);
             for &isa in &isas {
-                let got = run(Route::Direct(isa));
+                let got = run_route(Route::Direct(isa), &g, groups, &x, &k, &dy);
                 let what = format!("{isa:?} {g:?} {groups:?}");
                 close(&got.0, &want.0, &format!("{what} y"));
                 close(&got.1, &want.1, &format!("{what} dx"));

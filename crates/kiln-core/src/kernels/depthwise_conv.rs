@@ -494,6 +494,7 @@ pub fn backward(g: &Geometry, x: &[f32], kernel: &[f32], multiplier: usize, dy: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::testing::random_values;
     use crate::kernels::conv::Padding;
     use crate::kernels::testing::check_gradient;
     use crate::rng::Rng;
@@ -595,10 +596,6 @@ mod tests {
         isas
     }
 
-    fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-        (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()
-    }
-
     fn assert_close(what: &str, g: &Geometry, got: &[f32], want: &[f32]) {
         assert_eq!(got.len(), want.len());
         for (i, (a, b)) in got.iter().zip(want).enumerate() {
@@ -621,8 +618,8 @@ mod tests {
     fn forward_matches_the_definition() {
         let mut rng = Rng::new(11);
         for (g, dm) in small_cases().into_iter().chain(large_cases()) {
-            let x = random(g.batch * g.in_size(), &mut rng);
-            let k = random(g.k_h * g.k_w * g.channels * dm, &mut rng);
+            let x = random_values(g.batch * g.in_size(), &mut rng);
+            let k = random_values(g.k_h * g.k_w * g.channels * dm, &mut rng);
             let want = naive(&g, &x, &k, dm);
             for isa in isas() {
                 assert_close(&format!("forward {isa:?}"), &g, &forward_on(isa, &g, &x, &k, dm), &want);
@@ -637,8 +634,8 @@ mod tests {
     fn gradients_match_finite_differences() {
         let mut rng = Rng::new(12);
         for (g, dm) in small_cases() {
-            let x = random(g.batch * g.in_size(), &mut rng);
-            let k = random(g.k_h * g.k_w * g.channels * dm, &mut rng);
+            let x = random_values(g.batch * g.in_size(), &mut rng);
+            let k = random_values(g.k_h * g.k_w * g.channels * dm, &mut rng);
             for isa in isas() {
                 check_gradient(
                     &format!("depthwise dx {isa:?} {g:?}"),
@@ -673,9 +670,9 @@ mod tests {
     fn large_gradients_match_the_definition() {
         let mut rng = Rng::new(14);
         for (g, _) in large_cases().into_iter().filter(|&(_, dm)| dm == 1) {
-            let x = random(g.batch * g.in_size(), &mut rng);
-            let k = random(g.k_h * g.k_w * g.channels, &mut rng);
-            let dy = random(g.batch * g.positions() * g.channels, &mut rng);
+            let x = random_values(g.batch * g.in_size(), &mut rng);
+            let k = random_values(g.k_h * g.k_w * g.channels, &mut rng);
+            let dy = random_values(g.batch * g.positions() * g.channels, &mut rng);
             let (want_dx, want_dk) = naive_gradients(&g, &x, &k, &dy);
             for isa in isas() {
                 let mut dx = vec![0.0; x.len()];
@@ -698,9 +695,9 @@ mod tests {
         // sample at a time.
         let mut rng = Rng::new(13);
         for (g, dm) in large_cases().into_iter().take(2) {
-            let x = random(g.batch * g.in_size(), &mut rng);
-            let k = random(g.k_h * g.k_w * g.channels * dm, &mut rng);
-            let dy = random(g.batch * g.positions() * g.channels * dm, &mut rng);
+            let x = random_values(g.batch * g.in_size(), &mut rng);
+            let k = random_values(g.k_h * g.k_w * g.channels * dm, &mut rng);
+            let dy = random_values(g.batch * g.positions() * g.channels * dm, &mut rng);
             let (mut dx, mut dk) = (vec![0.0; x.len()], vec![0.0; k.len()]);
             backward(&g, &x, &k, dm, &dy, Some((&mut dk, true)), Some(&mut dx));
             let one = Geometry { batch: 1, ..g };

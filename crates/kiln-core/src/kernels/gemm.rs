@@ -332,11 +332,8 @@ pub fn gemm_reference(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::testing::random_values;
     use crate::rng::Rng;
-
-    fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-        (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()
-    }
 
     #[test]
     fn every_transpose_combination_matches_the_reference() {
@@ -345,11 +342,11 @@ mod tests {
         // short inner dimension, and a small output with a long one.
         for &(m, k, n) in &[(3, 5, 7), (32, 784, 128), (130, 70, 257), (1, 9, 1), (3000, 9, 32), (9, 20000, 32), (300, 16, 40), (1, 784, 128), (4, 128, 10)] {
             for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
-                let a = random(m * k, &mut rng);
-                let b = random(k * n, &mut rng);
+                let a = random_values(m * k, &mut rng);
+                let b = random_values(k * n, &mut rng);
                 let ar = if ta { MatRef::new(&a, k, m).t() } else { MatRef::new(&a, m, k) };
                 let br = if tb { MatRef::new(&b, n, k).t() } else { MatRef::new(&b, k, n) };
-                let c0 = random(m * n, &mut rng);
+                let c0 = random_values(m * n, &mut rng);
                 let (mut c, mut r) = (c0.clone(), c0.clone());
                 gemm(0.5, ar, br, 0.25, &mut c);
                 gemm_reference(0.5, ar, br, 0.25, &mut r);
@@ -395,13 +392,13 @@ mod tests {
                 for pad in [0, 3] {
                     let (a_rows, a_cols) = if ta { (k, m) } else { (m, k) };
                     let (b_rows, b_cols) = if tb { (n, k) } else { (k, n) };
-                    let a_buf = random(a_rows * (a_cols + pad), &mut rng);
-                    let b_buf = random(b_rows * (b_cols + pad), &mut rng);
+                    let a_buf = random_values(a_rows * (a_cols + pad), &mut rng);
+                    let b_buf = random_values(b_rows * (b_cols + pad), &mut rng);
                     let a = StridedRef::new(&a_buf, a_rows, a_cols, a_cols + pad);
                     let b = StridedRef::new(&b_buf, b_rows, b_cols, b_cols + pad);
                     let (a, b) = (if ta { a.t() } else { a }, if tb { b.t() } else { b });
                     let c_row_stride = n + pad;
-                    let mut c0 = random(m * c_row_stride, &mut rng);
+                    let mut c0 = random_values(m * c_row_stride, &mut rng);
                     let label = format!("{m}x{k}x{n} ta={ta} tb={tb} pad={pad}");
                     check_every_route(0.5, a, b, 0.25, &c0, c_row_stride, &label);
                     check_every_route(1.0, a, b, 1.0, &c0, c_row_stride, &label);
@@ -445,8 +442,8 @@ mod tests {
             (130, 32, 257, true, true),
             (33, 300, 45, false, false),
         ] {
-            let a_buf = random(m * k, &mut rng);
-            let b_buf = random(k * n, &mut rng);
+            let a_buf = random_values(m * k, &mut rng);
+            let b_buf = random_values(k * n, &mut rng);
             let a = if ta { StridedRef::new(&a_buf, k, m, m).t() } else { StridedRef::new(&a_buf, m, k, k) };
             let b = if tb { StridedRef::new(&b_buf, n, k, k).t() } else { StridedRef::new(&b_buf, k, n, n) };
             let (mut one, mut split) = (vec![f32::NAN; m * n], vec![f32::NAN; m * n]);
@@ -466,7 +463,7 @@ mod tests {
         // predict on 1 sample and on a few must agree exactly: each row is summed in one order.
         let mut rng = Rng::new(6);
         let (k, n) = (784, 128);
-        let (x, w) = (random(4 * k, &mut rng), random(k * n, &mut rng));
+        let (x, w) = (random_values(4 * k, &mut rng), random_values(k * n, &mut rng));
         let mut four = vec![0.0; 4 * n];
         gemm(1.0, MatRef::new(&x, 4, k), MatRef::new(&w, k, n), 0.0, &mut four);
         for row in 0..4 {
@@ -482,9 +479,9 @@ mod tests {
         // grouped convolution uses them, plain and transposed, serial and parallel sizes.
         let mut rng = Rng::new(4);
         for &(m, k, n, wide) in &[(5, 3, 4, 3), (600, 40, 24, 4)] {
-            let a = random(m * k * wide, &mut rng);
-            let b = random(k * n * wide, &mut rng);
-            let c0 = random(m * n * wide, &mut rng);
+            let a = random_values(m * k * wide, &mut rng);
+            let b = random_values(k * n * wide, &mut rng);
+            let c0 = random_values(m * n * wide, &mut rng);
             let g = wide - 1;
             let a_block = StridedRef::new(&a[g * k..], m, k, k * wide);
             let b_block = StridedRef::new(&b[g * n..], k, n, n * wide);

@@ -437,11 +437,8 @@ unsafe fn micro_portable(t: &Tile) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::testing::random_values;
     use crate::rng::Rng;
-
-    fn random(n: usize, rng: &mut Rng) -> Vec<f32> {
-        (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()
-    }
 
     /// Every instruction set this CPU has, against a float64 reference: odd sizes 1..70 off
     /// every tile multiple, inner dimensions past one KC strip, transposed and strided operands,
@@ -459,15 +456,15 @@ mod tests {
                 let (ta, tb, pad) = (s % 2 == 1, s % 4 >= 2, s % 3);
                 let (a_rows, a_cols) = if ta { (k, m) } else { (m, k) };
                 let (b_rows, b_cols) = if tb { (n, k) } else { (k, n) };
-                let a_buf = random(a_rows * (a_cols + pad), &mut rng);
-                let b_buf = random(b_rows * (b_cols + pad), &mut rng);
+                let a_buf = random_values(a_rows * (a_cols + pad), &mut rng);
+                let b_buf = random_values(b_rows * (b_cols + pad), &mut rng);
                 let a = StridedRef::new(&a_buf, a_rows, a_cols, a_cols + pad);
                 let b = StridedRef::new(&b_buf, b_rows, b_cols, b_cols + pad);
                 let (a, b) = (if ta { a.t() } else { a }, if tb { b.t() } else { b });
                 let rsc = n + pad;
                 let packed = PackedB::for_isa(b, isa);
                 for (alpha, beta) in [(1.0, 0.0), (0.5, 0.25), (1.0, 1.0)] {
-                    let mut c0 = random(m * rsc, &mut rng);
+                    let mut c0 = random_values(m * rsc, &mut rng);
                     if beta == 0.0 {
                         c0.iter_mut().for_each(|v| *v = f32::NAN);
                     }

@@ -19,3 +19,8 @@ pub fn check_gradient(name: &str, x: &[f32], forward: impl Fn(&[f32]) -> Vec<f32
         assert!((a - numeric).abs() <= 2e-2 * (1.0 + numeric.abs()), "{name}: d/dx[{i}] analytic {a} vs numeric {numeric}");
     }
 }
+
+/// `n` values drawn uniformly from [-1, 1): the random operands of the kernels' tests.
+pub fn random_values(n: usize, rng: &mut crate::rng::Rng) -> Vec<f32> {
+    (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect()
+}
