@@ -494,9 +494,9 @@ pub fn backward(g: &Geometry, x: &[f32], kernel: &[f32], multiplier: usize, dy: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::testing::random_values;
     use crate::kernels::conv::Padding;
     use crate::kernels::testing::check_gradient;
+    use crate::kernels::testing::random_values;
     use crate::rng::Rng;
 
     /// Each output channel from its own input channel, straight from the definition.
