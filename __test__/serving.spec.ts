@@ -220,7 +220,9 @@ test('dynamic batching: batchTimeoutMs gathers requests up to maxBatch; maxQueue
   const model = classifier();
   const held = heldPredictor(kilnPredictor(model));
   held.release();
-  const { url, close } = await startServer(held.predictor, { port: 0, maxBatch: 6, batchTimeoutMs: 300, maxQueue: 8 });
+  // A timeout long enough for all eight requests to arrive on a loaded machine (at 300 ms a CI
+  // dry run beside a native build saw batches of 5 and 3).
+  const { url, close } = await startServer(held.predictor, { port: 0, maxBatch: 6, batchTimeoutMs: 1500, maxQueue: 8 });
   const predict = `${url}/v1/models/default:predict`;
   const one = { instances: [new Array(12).fill(0.25)] };
   try {
