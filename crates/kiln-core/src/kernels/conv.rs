@@ -803,6 +803,8 @@ mod tests {
         shapes.push((Geometry::new(&[2, 13, 13, 32], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 64)));
         shapes.push((Geometry::new(&[4, 28, 28, 1], (3, 3), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 32)));
         shapes.push((Geometry::new(&[1, 30, 31, 3], (7, 7), (2, 2), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 24)));
+        // A receptive field of 12 cells: the kernel gradient's 9-cell tiles end with a partial one.
+        shapes.push((Geometry::new(&[2, 9, 8, 3], (2, 2), (1, 1), (1, 1), Padding::Valid, "t").unwrap(), Groups::new(1, 32)));
         // Large enough to split over threads, with padding: the kernel gradient's copy and
         // partial sums in the scratch; more than 64 output channels; an odd dilated 'same'.
         shapes.push((Geometry::new(&[3, 15, 13, 16], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, 96)));

@@ -23,7 +23,8 @@
 //! `input_gradient_scratch_len`). Measured against the zero-bordered copies (seed CNN, batch
 //! 64, one thread, medians of 3 alternating runs, loaded machine): conv2's input gradient
 //! 3.80 -> 3.20 ms, its kernel gradient 2.72 -> 2.60, its forward 2.58 -> 2.56; the
-//! 1-channel first layer lost 0.05 ms forward and 0.12 ms kernel gradient (not yet found).
+//! 1-channel first layer lost 0.05 ms forward and 0.12 ms kernel gradient, the latter to
+//! register spills in its 12-cell gradient tile (now 9 cells; see `per_isa!` below).
 use super::conv::Geometry;
 use crate::threads;
 use rayon::prelude::*;
@@ -569,7 +570,9 @@ per_isa!(forward_avx2, gradient_avx2, x86::Avx2, [(6, 2), (6, 1)], [(6, 2), (12,
 #[cfg(target_arch = "x86_64")]
 // Six positions per forward tile at every width: tried against twelve for the narrower blocks,
 // six ran the seed CNN's first layer 1.8x and its input gradient 1.4x faster (fewer x streams).
-per_isa!(forward_avx512, gradient_avx512, x86::Avx512, [(6, 4), (6, 2), (6, 1)], [(6, 4), (12, 2), (12, 1)], "avx512f");
+// Nine cells per kernel-gradient tile of two vectors: twelve (24 accumulators) spilled to the
+// stack, and a 3x3 window's cells come in nines (conv1's kernel gradient 0.56 -> 0.38 ms).
+per_isa!(forward_avx512, gradient_avx512, x86::Avx512, [(6, 4), (6, 2), (6, 1)], [(6, 4), (9, 2), (12, 1)], "avx512f");
 
 /// Positions per parallel task: whole tiles, about four tasks per thread.
 fn task_positions(total: usize, threads: usize) -> usize {
