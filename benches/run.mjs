@@ -688,7 +688,7 @@ if (results.gemm) {
   section(
     '1. GEMM f32 (GFLOP/s, higher is better)',
     'Median over repetitions of the median of trials. Ratio = kiln / numpy: above 1 means kiln is faster. ' +
-      'seed_dW is x^T·dY with x stored [32,784] (kiln: `a.transpose()` then `matmul`, timed together; a matrix transpose is a view that `matmul` reads in place, as numpy's `.T`); ' +
+      "seed_dW is x^T·dY with x stored [32,784] (kiln: `a.transpose()` then `matmul`, timed together; a matrix transpose is a view that `matmul` reads in place, like numpy's `.T`); " +
       'seed_dX is dY·W^T with W stored [784,128]; the _pre rows are the same products with the transposed operand already stored contiguous (no transpose timed). numpy: OpenBLAS with OPENBLAS_NUM_THREADS/OMP_NUM_THREADS set; ' +
       'kiln: KILN_NUM_THREADS=1, or unset for all cores. PyTorch: `torch.mm` on transposed views (no copy), torch.set_num_threads.',
     table(['threads', 'shape (m x k x n)', 'kiln', 'numpy (OpenBLAS)', 'kiln/numpy', 'torch.mm', 'kiln/torch'], rows),
