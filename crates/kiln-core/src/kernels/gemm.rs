@@ -264,20 +264,15 @@ pub fn splits(m: usize, k: usize, n: usize) -> bool {
     threads::num_threads() > 1 && m * n * k >= threshold
 }
 
-/// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c
-/// through `route`, split over the pool when `split` says so (None: when `splits`; row updates
-/// never split).
-#[allow(clippy::too_many_arguments)] // BLAS's argument list, less the sizes the operands carry
-pub fn gemm_via(route: Route, split: Option<bool>, alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert_eq!(k, b.rows, "gemm inner dimensions differ");
-    assert!(a.fits(a.data.len()) && b.fits(b.data.len()), "gemm operand outside its buffer");
+/// Checks C's layout for an m x n product and finishes the products with nothing to multiply:
+/// true when done (m or n empty; an empty inner dimension sums nothing: C = beta C, zeros for
+/// beta 0, as numpy). Shared by every GEMM entry (`gemm_via`, gemm_packed's prepacked one).
+pub(crate) fn product_is_empty(m: usize, k: usize, n: usize, beta: f32, c: &mut [f32], c_row_stride: usize) -> bool {
     assert!(n <= c_row_stride || m <= 1, "gemm output rows overlap");
     assert!(StridedRef { data: c, rows: m, cols: n, row_stride: c_row_stride, col_stride: 1 }.fits(c.len()), "gemm output outside its buffer");
     if m == 0 || n == 0 {
-        return;
+        return true;
     }
-    // An empty inner dimension sums nothing: C = beta C (zeros for beta 0, as numpy).
     if k == 0 {
         for i in 0..m {
             let row = &mut c[i * c_row_stride..][..n];
@@ -287,6 +282,20 @@ pub fn gemm_via(route: Route, split: Option<bool>, alpha: f32, a: StridedRef, b:
                 row.iter_mut().for_each(|v| *v *= beta)
             }
         }
+        return true;
+    }
+    false
+}
+
+/// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c
+/// through `route`, split over the pool when `split` says so (None: when `splits`; row updates
+/// never split).
+#[allow(clippy::too_many_arguments)] // BLAS's argument list, less the sizes the operands carry
+pub fn gemm_via(route: Route, split: Option<bool>, alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(k, b.rows, "gemm inner dimensions differ");
+    assert!(a.fits(a.data.len()) && b.fits(b.data.len()), "gemm operand outside its buffer");
+    if product_is_empty(m, k, n, beta, c, c_row_stride) {
         return;
     }
     if route == Route::RowUpdates {

@@ -200,20 +200,7 @@ pub fn gemm_prepacked(alpha: f32, a: StridedRef, b: &PackedB, beta: f32, c: &mut
     assert_eq!(k, b.k, "gemm inner dimensions differ");
     assert!(b.isa.available(), "gemm: this CPU lacks {:?}", b.isa);
     assert!(m == 0 || k == 0 || (m - 1) * a.row_stride + (k - 1) * a.col_stride < a.data.len(), "gemm operand outside its buffer");
-    assert!(n <= c_row_stride || m <= 1, "gemm output rows overlap");
-    assert!(m == 0 || n == 0 || (m - 1) * c_row_stride + n <= c.len(), "gemm output outside its buffer");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        for i in 0..m {
-            let row = &mut c[i * c_row_stride..][..n];
-            if beta == 0.0 {
-                row.fill(0.0)
-            } else {
-                row.iter_mut().for_each(|v| *v *= beta)
-            }
-        }
+    if super::gemm::product_is_empty(m, k, n, beta, c, c_row_stride) {
         return;
     }
     let out = OutPtr(c.as_mut_ptr());
