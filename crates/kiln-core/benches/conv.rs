@@ -10,6 +10,9 @@
 //! - winograd: ResNet50's 3x3 convolutions at batch 1 and 32 and the seed CNN's second, forward
 //!   and input gradient, Winograd F(2x2, 3x3) against the route it would replace (direct up to
 //!   64 input channels, else im2col + GEMM), and F(4x4, 3x3) forward at batch 1 (alternating rounds).
+//! - transformed: the same ResNet50 shapes at batch 1 and 32, forward at inference with the
+//!   kernel's Winograd transform kept across calls (graph::transformed_kernels), F(2x2, 3x3)
+//!   and F(4x4, 3x3), against the route `Route::of` takes; and the transform's own cost.
 mod common;
 
 use common::{bench, median_seconds, random, report, wanted, Work};
@@ -19,11 +22,11 @@ use kiln_core::kernels::conv_direct::Isa;
 use kiln_core::kernels::gemm::{gemm, MatRef};
 use kiln_core::kernels::pool::{self, PoolOp};
 use kiln_core::kernels::unary::{self, UnaryOp};
-use kiln_core::kernels::winograd::{self, F4};
+use kiln_core::kernels::winograd::{self, F2, F4};
 use kiln_core::optim::{Adam, Optimizer};
 use kiln_core::rng::Rng;
 
-const SECTIONS: [&str; 4] = ["seed", "resnet", "mobilenet", "winograd"];
+const SECTIONS: [&str; 5] = ["seed", "resnet", "mobilenet", "winograd", "transformed"];
 
 /// One convolution layer's buffers.
 struct Layer {
@@ -392,6 +395,36 @@ fn winograd_against_the_others(rng: &mut Rng) {
     }
 }
 
+fn winograd_transformed(rng: &mut Rng) {
+    println!("-- 3x3 stride-1 forward at inference: before = Route::of's route, now = Winograd with the kernel transformed ahead; {ROUNDS} alternating rounds, medians");
+    let shapes: [(&str, usize, usize); 4] = [("56x56x64", 56, 64), ("28x28x128", 28, 128), ("14x14x256", 14, 256), ("7x7x512", 7, 512)];
+    for batch in [1, 32] {
+        for (name, size, c) in shapes {
+            let mut l = Layer::new([batch, size, size, c], 3, 1, Padding::Same, 1, c, rng);
+            let n = [l.route, Route::Winograd].map(|r| r.scratch_len(&l.g, &l.groups).unwrap()).into_iter().max().unwrap();
+            l.cols.resize(n, 0.0);
+            let s = winograd::Shape { batch, in_h: size, in_w: size, in_channels: c, pad_top: 1, pad_left: 1, out_h: size, out_w: size, out_channels: c };
+            let mut u2 = vec![0.0; s.kernel_len::<F2>()];
+            winograd::transform_kernel::<F2>(&l.kernel, c, c, &mut u2);
+            let mut u4 = vec![0.0; s.kernel_len::<F4>()];
+            winograd::transform_kernel::<F4>(&l.kernel, c, c, &mut u4);
+            let mut scratch2 = vec![0.0; s.scratch_len::<F2>()];
+            let mut scratch4 = vec![0.0; s.scratch_len::<F4>()];
+            let (x, mut y) = (l.x.clone(), l.y.clone());
+            let name = format!("b{batch} {name} ({:?})", l.route);
+            let flops = l.flops();
+            let cell = std::cell::RefCell::new(l);
+            before_and_now(&format!("{name} F2 transformed"), flops, || cell.borrow_mut().forward(), || winograd::correlate::<F2>(&s, &x, &u2, true, &mut scratch2, &mut y));
+            before_and_now(&format!("{name} F4 transformed"), flops, || cell.borrow_mut().forward(), || winograd::correlate::<F4>(&s, &x, &u4, true, &mut scratch4, &mut y));
+            if batch == 1 {
+                let kernel = cell.borrow().kernel.clone();
+                let t = median_seconds(&mut || winograd::transform_kernel::<F2>(&kernel, c, c, &mut u2));
+                println!("{:52} {:8.3} ms", format!("{name} F2 kernel transform alone"), t * 1e3);
+            }
+        }
+    }
+}
+
 fn main() {
     let mut rng = Rng::new(0);
     println!("{} threads", kiln_core::threads::num_threads());
@@ -406,5 +439,8 @@ fn main() {
     }
     if wanted("winograd", &SECTIONS) {
         winograd_against_the_others(&mut rng);
+    }
+    if wanted("transformed", &SECTIONS) {
+        winograd_transformed(&mut rng);
     }
 }

@@ -29,9 +29,16 @@ pub struct VariableData {
 /// Generations come from one process-wide counter, so a number is never reused.
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
+/// A generation no variable has had nor will have: the key of values derived from several
+/// variables (a batch-norm-folded kernel, graph::inference_fold), taken each time they are
+/// computed again, so a cache keyed on it never meets an older number.
+pub fn fresh_generation() -> u64 {
+    NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)
+}
+
 impl VariableData {
     fn new(values: Vec<f32>) -> VariableData {
-        VariableData { buffer: RwLock::new(values), generation: AtomicU64::new(NEXT_GENERATION.fetch_add(1, Ordering::Relaxed)) }
+        VariableData { buffer: RwLock::new(values), generation: AtomicU64::new(fresh_generation()) }
     }
 
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, Vec<f32>>> {
@@ -64,7 +71,7 @@ impl VariableData {
     }
 
     fn bump(&self) {
-        self.generation.store(NEXT_GENERATION.fetch_add(1, Ordering::Relaxed), Ordering::Release);
+        self.generation.store(fresh_generation(), Ordering::Release);
     }
 }
 

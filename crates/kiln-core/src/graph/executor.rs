@@ -13,7 +13,7 @@ use crate::kernels::gemm_packed::{self, PackedB};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::resample::Resampling;
 use crate::kernels::rnn::{self, DropoutMasks, RnnConfig, RnnGrads, RnnScratch, RnnState};
-use crate::kernels::{axis, batch_matmul, batch_norm, bias_activation, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
+use crate::kernels::{axis, batch_matmul, batch_norm, bias_activation, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary, winograd};
 use crate::kernels::{index_map, scan, top_k};
 use crate::rng::Rng;
 use std::ops::{Deref, DerefMut};
@@ -36,8 +36,8 @@ pub struct Plan {
     /// table); the engine turns it into an error before using the results.
     failure: Option<KilnError>,
     /// Per node: its constant weights packed for the GEMM kernel at inference, with the
-    /// variable's generation they were packed from (repacked when it changes: after a fit step
-    /// or an assign).
+    /// generation they were packed from, the variable's or the folded kernel's (repacked when
+    /// it changes: after a fit step or an assign).
     packed_weights: Vec<Option<(u64, PackedB)>>,
 }
 
@@ -181,7 +181,9 @@ impl Plan {
     /// The inference forward pass (training off) with the batch norms of `folds` folded into
     /// the layers before them (graph::inference_fold), for a pass no backward pass follows:
     /// the values the chains skip are left as they were. Weights the GEMM kernel reads faster
-    /// packed are packed once and reused while their generation in `folds` stays the same.
+    /// packed are packed once and reused while their generation in `folds` stays the same;
+    /// likewise 3 x 3 kernels in Winograd's transform domain (conv::transformed_winograd_tile,
+    /// kept in `folds.transformed_kernels`).
     /// `folds` must be refreshed from the same locked `vars`.
     pub fn forward_folded<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], folds: &InferenceFolds, rng: &mut Rng) {
         self.run_forward(graph, vars, false, Some(folds), rng);
@@ -237,7 +239,7 @@ impl Plan {
                     let rows = a_shape[..a_shape.len() - 1].iter().product();
                     let b_data = folded_kernel.unwrap_or_else(|| node_value(&self.values, graph, vars, node.inputs[1]));
                     let n = if *transpose_b { b_shape[0] } else { b_shape[1] };
-                    match weight_generation(graph, folds, folded_kernel.is_some(), node.inputs[1]).filter(|_| gemm_packed::prepacked_pays(rows, k, n, *transpose_b)) {
+                    match weight_generation(graph, folds, role, node.inputs[1]).filter(|_| gemm_packed::prepacked_pays(rows, k, n, *transpose_b)) {
                         Some(generation) => {
                             let b = StridedRef::new(b_data, b_shape[0], b_shape[1], b_shape[1]);
                             let packed = packed_weight(&mut self.packed_weights[id], generation, if *transpose_b { b.t() } else { b });
@@ -297,13 +299,19 @@ impl Plan {
                     let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
                     let kernel = folded_kernel.unwrap_or_else(|| node_value(&self.values, graph, vars, node.inputs[1]));
                     let (rows, patch, cout) = (g.batch * g.positions(), g.patch(), groups.out_channels);
-                    let generation = weight_generation(graph, folds, folded_kernel.is_some(), node.inputs[1]);
-                    match generation.filter(|_| conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout, false)) {
-                        Some(generation) => {
-                            let packed = packed_weight(&mut self.packed_weights[id], generation, StridedRef::new(kernel, patch, cout, cout));
-                            conv::forward_prepacked(&g, &groups, x, packed, &mut self.scratch[id].floats, &mut out);
+                    let generation = weight_generation(graph, folds, role, node.inputs[1]);
+                    let cols = &mut self.scratch[id].floats;
+                    match (generation, folds, conv::transformed_winograd_tile(&g, &groups)) {
+                        (Some(generation), Some(folds), Some(tile)) => {
+                            let transform = |u: &mut [f32]| winograd::transform_forward_kernel(&g, cout, tile, kernel, u);
+                            let len = winograd::transformed_kernel_len(&g, cout, tile);
+                            folds.transformed_kernels.with(id, generation, len, transform, |u| conv::forward_transformed(&g, &groups, x, u, cols, &mut out));
                         }
-                        None => conv::forward(&g, groups, x, kernel, &mut self.scratch[id].floats, &mut out),
+                        (Some(generation), _, _) if conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout, false) => {
+                            let packed = packed_weight(&mut self.packed_weights[id], generation, StridedRef::new(kernel, patch, cout, cout));
+                            conv::forward_prepacked(&g, &groups, x, packed, cols, &mut out);
+                        }
+                        _ => conv::forward(&g, groups, x, kernel, cols, &mut out),
                     }
                 }
                 Op::Pool2d { function, .. } => {
@@ -745,12 +753,15 @@ fn concat_layout(shapes: &[&[usize]], axis: i64) -> (usize, Vec<usize>, usize) {
     (outer, widths, total)
 }
 
-/// The generation of the variable that node `input` reads, where the pass may use weights
-/// packed ahead: at inference (`folds` refreshed under this pass's locks), and not for a
-/// kernel replaced by its batch-norm-folded copy.
-fn weight_generation(graph: &Graph, folds: Option<&InferenceFolds>, folded: bool, input: usize) -> Option<u64> {
-    match graph.nodes[input].op {
-        Op::Variable { index } if !folded => folds?.generation(index),
+/// The generation of the weights a layer in `role` reads from node `input`, where the pass may
+/// use what it derived from them before (packed, transformed): at inference (`folds`
+/// refreshed under this pass's locks), for a variable or for the layer's batch-norm-folded
+/// kernel (whose own generation is new at each fold).
+fn weight_generation(graph: &Graph, folds: Option<&InferenceFolds>, role: Role, input: usize) -> Option<u64> {
+    let folds = folds?;
+    match (role, &graph.nodes[input].op) {
+        (Role::Layer(k), _) => Some(folds.kernel_generation(k)),
+        (_, Op::Variable { index }) => folds.generation(*index),
         _ => None,
     }
 }

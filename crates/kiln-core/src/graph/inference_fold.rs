@@ -15,10 +15,11 @@
 //! Memory: a folded chain keeps its own copy of the kernel, so folded layers' kernels take
 //! twice their size while the engine lives.
 use super::op::{output_shape, Op};
+use super::transformed_kernels::TransformedKernels;
 use super::Graph;
 use crate::kernels::binary::BinaryOp;
 use crate::kernels::unary::UnaryOp;
-use crate::variable::Variable;
+use crate::variable::{fresh_generation, Variable};
 use std::ops::Deref;
 
 /// Where a chain reads a weight from: a variable (by index), or a constant node (a
@@ -91,16 +92,21 @@ struct Folded {
     kernel: Vec<f32>,
     bias: Vec<f32>,
     generations: Vec<u64>,
+    /// The folded kernel's own generation (variable::fresh_generation), new at each fold: what
+    /// an inference pass derives from this kernel keys on it.
+    key: u64,
 }
 
 /// The foldable chains of a graph, found once per engine, and their folded weights; also
 /// what else an inference pass derives from the weights keys on: the variables' generations
-/// read under that pass's locks (executor: weights packed ahead for the GEMM kernel).
+/// read under that pass's locks (executor: weights packed ahead for the GEMM kernel), and the
+/// convolution kernels kept in Winograd's transform domain (shared by the engine's plans).
 pub struct InferenceFolds {
     chains: Vec<Chain>,
     roles: Vec<Role>,
     folded: Vec<Option<Folded>>,
     generations: Vec<u64>,
+    pub transformed_kernels: TransformedKernels,
 }
 
 impl InferenceFolds {
@@ -137,7 +143,7 @@ impl InferenceFolds {
             }
         }
         let folded = chains.iter().map(|_| None).collect();
-        InferenceFolds { chains, roles, folded, generations: Vec::new() }
+        InferenceFolds { chains, roles, folded, generations: Vec::new(), transformed_kernels: TransformedKernels::new(n) }
     }
 
     /// How many chains fold.
@@ -164,6 +170,11 @@ impl InferenceFolds {
         let chain = &self.chains[k];
         let bias = &self.folded[k].as_ref().expect("refreshed before the forward pass").bias;
         (chain.layer, bias, chain.activation.map_or(UnaryOp::Linear, |(_, f)| f))
+    }
+
+    /// The generation of chain k's folded kernel (after `refresh`): new each time it is folded.
+    pub fn kernel_generation(&self, k: usize) -> u64 {
+        self.folded[k].as_ref().expect("refreshed before the forward pass").key
     }
 
     /// Variable `index`'s generation at the last `refresh`.
@@ -203,7 +214,7 @@ impl InferenceFolds {
             let [gamma, beta, mean, variance] = chain.statistics.map(read);
             let bias = chain.bias_add.map(|(_, b)| read(b));
             let (kernel, bias) = fold(read(chain.kernel), chain.layout, chain.channels, bias, gamma, beta, mean, variance, chain.epsilon);
-            *folded = Some(Folded { kernel, bias, generations });
+            *folded = Some(Folded { kernel, bias, generations, key: fresh_generation() });
         }
     }
 }

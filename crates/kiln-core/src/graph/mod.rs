@@ -3,6 +3,7 @@ mod executor;
 mod fusion;
 mod inference_fold;
 mod op;
+mod transformed_kernels;
 
 pub use executor::Plan;
 pub use inference_fold::InferenceFolds;

@@ -14,7 +14,7 @@ use super::conv_direct::{self, Isa, Walk};
 use super::depthwise_conv;
 use super::gemm::{gemm, gemm_strided, splits, MatRef, StridedRef};
 use super::gemm_packed::{gemm_prepacked, PackedB};
-use super::winograd;
+use super::winograd::{self, TileSize};
 use crate::error::{shape_str, KilnError, Result};
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -306,7 +306,11 @@ impl Groups {
     }
     /// The size of the column buffer (and of its gradient) the convolution needs.
     pub fn columns_len(&self, g: &Geometry) -> Result<usize> {
-        Route::of(g, self).scratch_len(g, self)
+        let route = Route::of(g, self).scratch_len(g, self)?;
+        Ok(match transformed_winograd_tile(g, self) {
+            Some(tile) => route.max(winograd::transformed_scratch_len(g, self.out_channels, tile)),
+            None => route,
+        })
     }
     /// An ungrouped 1 x 1 window at stride 1 (ResNet's and MobileNet's projections, the second
     /// half of a separable convolution): x is its own im2col matrix, so none is made.
@@ -344,6 +348,34 @@ fn winograd_wins(g: &Geometry, groups: &Groups) -> bool {
     let tiles = g.batch * g.out_h.div_ceil(2) * g.out_w.div_ceil(2);
     winograd::applies(g, groups.groups) && g.channels >= WINOGRAD_MIN_CHANNELS && groups.out_channels >= WINOGRAD_MIN_CHANNELS && tiles >= g.channels.max(WINOGRAD_MIN_TILES)
 }
+
+/// The Winograd tile an inference pass runs with where it keeps the kernel's transform across
+/// calls (per weight generation: graph::transformed_kernels), or None for `Route::of`'s route.
+/// With no transform per call, Winograd wins on far fewer tiles, and F(4x4, 3x3) (36 GEMMs
+/// for 16 outputs a tile) where its tiles are many. `cargo bench --bench conv -- transformed`,
+/// 2 threads, loaded machine, CPU time (3 alternating rounds, medians), against `Route::of`'s
+/// route (direct at 64 channels, im2col + GEMM or Winograd transforming per call above),
+/// F(2x2) / F(4x4):
+/// - batch 1: 56x56x64 1.06x / 1.08x, 28x28x128 1.48x / 2.32x, 14x14x256 (49 tiles of 2 x 2,
+///   16 of 4 x 4) 1.78x / 0.74x; 7x7x512 (16 tiles) 0.58x / 0.52x, kept off;
+/// - batch 32: 56x56x64 1.04x / 1.21x, 28x28x128 1.02x / 1.30x, 14x14x256 1.04x / 1.08x,
+///   7x7x512 1.33x / 2.09x.
+pub fn transformed_winograd_tile(g: &Geometry, groups: &Groups) -> Option<TileSize> {
+    let tiles = |m: usize| g.batch * g.out_h.div_ceil(m) * g.out_w.div_ceil(m);
+    let applies = winograd::applies(g, groups.groups) && g.channels >= WINOGRAD_MIN_CHANNELS && groups.out_channels >= WINOGRAD_MIN_CHANNELS;
+    if !applies || tiles(2) < WINOGRAD_TRANSFORMED_MIN_TILES {
+        return None;
+    }
+    Some(if tiles(4) >= WINOGRAD_F4_MIN_TILES { TileSize::F4 } else { TileSize::F2 })
+}
+
+/// Tiles of 2 x 2 outputs (over the batch) from which Winograd wins with the kernel
+/// transformed ahead: 49 won (14x14x256 at batch 1), 16 lost (7x7x512).
+const WINOGRAD_TRANSFORMED_MIN_TILES: usize = 49;
+
+/// Tiles of 4 x 4 outputs from which F(4x4, 3x3) beats F(2x2, 3x3) with the kernel
+/// transformed ahead: 49 won (28x28x128 at batch 1), 16 lost (14x14x256).
+const WINOGRAD_F4_MIN_TILES: usize = 49;
 
 /// Input and output channels from which Winograd wins (see `winograd_wins`).
 const WINOGRAD_MIN_CHANNELS: usize = 64;
@@ -429,6 +461,14 @@ pub fn forward_prepacked(g: &Geometry, groups: &Groups, x: &[f32], kernel: &Pack
         cols
     };
     gemm_prepacked(1.0, StridedRef::new(cols, rows, patch, patch), kernel, 0.0, y, cout, splits(rows, patch, cout));
+}
+
+/// y = conv(x, kernel) from the kernel's Winograd transform `u`
+/// (winograd::transform_forward_kernel) with the tile `transformed_winograd_tile` picks;
+/// `cols` of `columns_len`.
+pub fn forward_transformed(g: &Geometry, groups: &Groups, x: &[f32], u: &[f32], cols: &mut [f32], y: &mut [f32]) {
+    let tile = transformed_winograd_tile(g, groups).expect("a Winograd-transformed kernel for a convolution that takes one");
+    winograd::forward_transformed(g, groups.out_channels, tile, x, u, cols, y);
 }
 
 /// `forward` through `route`, which must be `Route::of` or, for an ungrouped 2-D convolution,
@@ -781,6 +821,52 @@ mod tests {
                 dk
             },
         );
+    }
+
+    /// The inference path with the kernel transformed ahead, at batch 1 where only it takes
+    /// Winograd: against im2col + GEMM and the direct sum, with one transform reused over
+    /// several inputs, and a new transform after the kernel changes.
+    #[test]
+    fn transformed_kernel_forward_equals_the_columns_route() {
+        let mut rng = Rng::new(8);
+        for (input, out) in [([1, 28, 28, 64], 64), ([1, 23, 25, 65], 70), ([2, 16, 16, 96], 64)] {
+            let (g, groups) = (Geometry::new(&input, (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), Groups::new(1, out));
+            let tile = transformed_winograd_tile(&g, &groups).expect("a case the transformed kernel takes");
+            assert_ne!(Route::of(&g, &groups), Route::Winograd, "{g:?}: a case only the transformed kernel takes to Winograd");
+            let mut k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let mut u = vec![0.0; winograd::transformed_kernel_len(&g, out, tile)];
+            let mut cols = vec![f32::NAN; groups.columns_len(&g).unwrap()];
+            for round in 0..3 {
+                if round == 2 {
+                    k.iter_mut().for_each(|v| *v = 0.5 - *v);
+                }
+                if round != 1 {
+                    winograd::transform_forward_kernel(&g, out, tile, &k, &mut u);
+                }
+                let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+                let mut want = vec![0.0; g.batch * g.positions() * out];
+                forward_by(Route::Columns, &g, groups, &x, &k, &mut vec![0.0; Route::Columns.scratch_len(&g, &groups).unwrap()], &mut want);
+                let mut got = vec![f32::NAN; want.len()];
+                forward_transformed(&g, &groups, &x, &u, &mut cols, &mut got);
+                // F(4x4, 3x3)'s coefficients (up to 8) cost it more float32 precision.
+                let scale = (9.0 * g.channels as f32).sqrt() * if tile == TileSize::F4 { 5e-6 } else { 2e-6 };
+                for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                    assert!((a - b).abs() <= scale * (1.0 + b.abs()), "{g:?} {tile:?} round {round} [{i}]: {a} vs {b}");
+                }
+                if round == 0 {
+                    for (a, b) in got.iter().zip(naive(&g, &x, &k, groups)) {
+                        assert!((a - b).abs() < 20.0 * scale, "{g:?}: {a} vs the direct sum {b}");
+                    }
+                }
+            }
+        }
+        // The rule: F(2x2) from 49 tiles of 2 x 2, F(4x4) from 49 tiles of 4 x 4, 64+ channels.
+        let takes = |input: &[usize], out| transformed_winograd_tile(&Geometry::new(input, (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), &Groups::new(1, out));
+        assert_eq!(takes(&[1, 7, 7, 512], 512), None);
+        assert_eq!(takes(&[1, 28, 28, 32], 64), None);
+        assert_eq!(takes(&[1, 14, 14, 256], 256), Some(TileSize::F2));
+        assert_eq!(takes(&[1, 28, 28, 128], 128), Some(TileSize::F4));
+        assert_eq!(takes(&[32, 7, 7, 512], 512), Some(TileSize::F4));
     }
 
     /// Every instruction set's direct kernels against im2col + GEMM, on the direct cases and

@@ -329,7 +329,8 @@ fn gather(s: &Shape, src: &[f32], b: usize, y0: isize, x0: isize, a: usize, d: &
     }
 }
 
-/// The tile conv.rs's Winograd route uses (see `Route::of` there for the measurements).
+/// The tile conv.rs's Winograd route uses when it transforms the kernel on each call (see
+/// `winograd_wins` there for the measurements).
 pub type Chosen = F2;
 
 /// Whether winograd.rs can compute this convolution: ungrouped 2-D, 3 x 3, stride 1, no dilation.
@@ -360,6 +361,52 @@ pub fn forward(g: &Geometry, out_channels: usize, x: &[f32], kernel: &[f32], scr
     let (u, rest) = scratch.split_at_mut(s.kernel_len::<Chosen>());
     transform_kernel::<Chosen>(kernel, g.channels, out_channels, u);
     correlate::<Chosen>(&s, x, u, true, rest, y);
+}
+
+/// The tile of a forward pass whose kernel is transformed ahead (`forward_transformed`):
+/// without a transform per call, F(4x4, 3x3)'s 36 points cost less where tiles are many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileSize {
+    F2,
+    F4,
+}
+
+/// The length of the forward kernel in the transform domain (16/9 or 36/9 of the kernel's).
+pub fn transformed_kernel_len(g: &Geometry, out_channels: usize, tile: TileSize) -> usize {
+    let s = forward_shape(g, out_channels);
+    match tile {
+        TileSize::F2 => s.kernel_len::<F2>(),
+        TileSize::F4 => s.kernel_len::<F4>(),
+    }
+}
+
+/// u = the forward kernel in the transform domain. It depends on the weights only: an
+/// inference pass keeps it per weight generation (graph::transformed_kernels) for
+/// `forward_transformed`.
+pub fn transform_forward_kernel(g: &Geometry, out_channels: usize, tile: TileSize, kernel: &[f32], u: &mut [f32]) {
+    match tile {
+        TileSize::F2 => transform_kernel::<F2>(kernel, g.channels, out_channels, u),
+        TileSize::F4 => transform_kernel::<F4>(kernel, g.channels, out_channels, u),
+    }
+}
+
+/// Scratch for `forward_transformed`.
+pub fn transformed_scratch_len(g: &Geometry, out_channels: usize, tile: TileSize) -> usize {
+    let s = forward_shape(g, out_channels);
+    match tile {
+        TileSize::F2 => s.scratch_len::<F2>(),
+        TileSize::F4 => s.scratch_len::<F4>(),
+    }
+}
+
+/// y = conv(x, kernel) from the kernel's transform `u` (`transform_forward_kernel` with the
+/// same tile); `scratch` of `transformed_scratch_len`.
+pub fn forward_transformed(g: &Geometry, out_channels: usize, tile: TileSize, x: &[f32], u: &[f32], scratch: &mut [f32], y: &mut [f32]) {
+    let s = forward_shape(g, out_channels);
+    match tile {
+        TileSize::F2 => correlate::<F2>(&s, x, u, true, scratch, y),
+        TileSize::F4 => correlate::<F4>(&s, x, u, true, scratch, y),
+    }
 }
 
 /// dx (= with `overwrite`, else +=) the input gradient of that convolution from dy.
