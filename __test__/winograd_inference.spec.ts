@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as kiln from 'kiln-nn';
 
-const SIZE = 32;
+const SIZE = 20;
 const CHANNELS = 64;
 
 /** Conv2D 64 3x3 'same' (no bias) -> BatchNormalization -> ReLU (folds) -> Conv2D 64 3x3 'same'. */
@@ -64,8 +64,8 @@ test('predictions with Winograd kernels kept across calls follow every kind of w
   const x = kiln.random.uniform([3, SIZE, SIZE, CHANNELS], -1, 1);
   const same = async (when: string) => {
     const want = reference(m, x);
-    // Twice each: the second call takes the transform the first one kept. Batch 1 (one
-    // image's 256 tiles), and 3 at once.
+    // Twice each: the second call takes the transform the first one kept. Batch 1 (100
+    // tiles of 2 x 2, 25 of 4 x 4: F(2x2, 3x3)) and 3 at once (75 tiles of 4 x 4: F(4x4, 3x3)).
     for (let round = 0; round < 2; round++) {
       for (const [how, got] of [
         ['predict batch 1', (await m.predict(x, { batchSize: 1 })) as kiln.Tensor],

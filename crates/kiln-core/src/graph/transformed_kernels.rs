@@ -6,13 +6,16 @@
 //! ResNet50's 3x3 kernels (45 MB) take about 180 MB once batch 32 has run.
 use std::sync::Mutex;
 
+/// One node's transformed kernels, each with the generation it was computed from.
+type Kept = Vec<(u64, Vec<f32>)>;
+
 /// Per node: its transformed kernels, one per tile size (a length: F(2x2, 3x3)'s or
 /// F(4x4, 3x3)'s, which plans of different batch sizes may each take), with the generation
 /// each was computed from.
 pub struct TransformedKernels {
     /// Locked by the one pass that runs at a time (the engine's plans run one after another):
     /// a lock rather than `&mut` because the pass holds the folds shared.
-    slots: Vec<Mutex<Vec<(u64, Vec<f32>)>>>,
+    slots: Vec<Mutex<Kept>>,
 }
 
 impl TransformedKernels {
