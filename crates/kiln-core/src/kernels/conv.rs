@@ -343,7 +343,9 @@ const DIRECT_MAX_CHANNELS: usize = 64;
 ///   left off with it.
 ///
 /// F(4x4, 3x3) was slower than F(2x2, 3x3) at batch 1 on 4 of 5 of these shapes (0.55-0.99x;
-/// 1.39x at 28x28x128, once), and its float32 error is larger, so F(2x2, 3x3) it is.
+/// 1.39x at 28x28x128, once), and its float32 error is larger, so F(2x2, 3x3) it is here.
+/// Inference keeps the transformed kernel across calls instead, and routes by
+/// `transformed_winograd_tile`.
 fn winograd_wins(g: &Geometry, groups: &Groups) -> bool {
     let tiles = g.batch * g.out_h.div_ceil(2) * g.out_w.div_ceil(2);
     winograd::applies(g, groups.groups) && g.channels >= WINOGRAD_MIN_CHANNELS && groups.out_channels >= WINOGRAD_MIN_CHANNELS && tiles >= g.channels.max(WINOGRAD_MIN_TILES)
