@@ -9,7 +9,7 @@ use crate::alloc;
 use crate::error::{KilnError, Result};
 use crate::kernels::augment::{self, Images};
 use crate::kernels::gemm::{self as gemm_kernel, StridedRef};
-use crate::kernels::gemm::{gemm, MatRef};
+use crate::kernels::gemm::{gemm, gemm_then, MatRef};
 use crate::kernels::gemm_packed::{self, PackedB};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::resample::Resampling;
@@ -71,6 +71,8 @@ impl Plan {
         let mut no_value = vec![false; graph.nodes.len()];
         for f in fusions.at.iter().flatten() {
             no_value[f.add] = !f.keeps_sum;
+            // A product with its bias + activation as epilogue writes the activation's values.
+            no_value[f.input] |= f.in_epilogue;
         }
         let size = |i: usize| sizes[i];
         let zeros = |n: usize, i: usize| alloc::zeros(n, &graph.nodes[i].name);
@@ -245,11 +247,16 @@ impl Plan {
             }
             // No values, nothing to compute: kernels looping over the other axes of an empty
             // tensor ([2**32, 0] flipped or concatenated) hung (found by cargo fuzz, op_geometry).
-            if node.inputs.is_empty() || out.is_empty() {
+            if node.inputs.is_empty() || (out.is_empty() && self.fusions.epilogue_of[id].is_none()) {
                 self.values[id] = out;
                 continue;
             }
             if let Some(f) = self.fusions.at[id] {
+                if f.in_epilogue {
+                    // Computed with its product (the Matmul arm below).
+                    self.values[id] = out;
+                    continue;
+                }
                 let mut sum = std::mem::take(&mut self.values[f.add]);
                 let [x, bias] = [f.input, f.bias].map(|i| node_value(&self.values, links, graph, vars, i));
                 bias_activation::forward(f.function, x, bias, f.keeps_sum.then_some(sum.as_mut_slice()), &mut out);
@@ -257,6 +264,9 @@ impl Plan {
                 self.values[id] = out;
                 continue;
             }
+            // A product with its bias + activation as epilogue writes the activation's values.
+            let fused = self.fusions.epilogue_of[id].map(|act| (act, self.fusions.at[act].expect("an epilogue is a planned fusion")));
+            let mut fused_values = fused.map(|(act, _)| std::mem::take(&mut self.values[act]));
             let x = node_value(&self.values, links, graph, vars, node.inputs[0]);
             match &node.op {
                 Op::Matmul { transpose_b } => {
@@ -266,16 +276,27 @@ impl Plan {
                     let rows = a_shape[..a_shape.len() - 1].iter().product();
                     let b_data = folded_kernel.unwrap_or_else(|| node_value(&self.values, links, graph, vars, node.inputs[1]));
                     let n = if *transpose_b { b_shape[0] } else { b_shape[1] };
+                    let mut product = fused_values.take().unwrap_or_else(|| std::mem::take(&mut out));
+                    let bias = fused.map(|(_, f)| (f.function, node_value(&self.values, links, graph, vars, f.bias)));
+                    let apply = bias.map(|(function, bias)| move |row: &mut [f32], first: usize| bias_activation::forward_in_place(function, &bias[first..], row));
+                    let epilogue = apply.as_ref().map(|e| e as gemm_kernel::Epilogue);
                     match weight_generation(graph, folds, folded_kernel.is_some(), node.inputs[1]).filter(|_| gemm_packed::prepacked_pays(rows, k, n, *transpose_b)) {
                         Some(generation) => {
                             let b = StridedRef::new(b_data, b_shape[0], b_shape[1], b_shape[1]);
                             let packed = packed_weight(&mut self.packed_weights[id], generation, if *transpose_b { b.t() } else { b });
-                            gemm_packed::gemm_prepacked(1.0, StridedRef::new(x, rows, k, k), packed, 0.0, &mut out, n, gemm_kernel::splits(rows, k, n));
+                            gemm_packed::gemm_prepacked(1.0, StridedRef::new(x, rows, k, k), packed, 0.0, &mut product, n, gemm_kernel::splits(rows, k, n));
+                            if let (Some(epilogue), true) = (epilogue, n > 0) {
+                                product.chunks_exact_mut(n).for_each(|row| epilogue(row, 0));
+                            }
                         }
                         None => {
                             let b = MatRef::new(b_data, b_shape[0], b_shape[1]);
-                            gemm(1.0, MatRef::new(x, rows, k), if *transpose_b { b.t() } else { b }, 0.0, &mut out);
+                            gemm_then(1.0, MatRef::new(x, rows, k), if *transpose_b { b.t() } else { b }, 0.0, &mut product, epilogue);
                         }
+                    }
+                    match fused {
+                        Some((act, _)) => self.values[act] = product,
+                        None => out = product,
                     }
                 }
                 Op::Unary { function } => unary::forward(*function, x, &mut out),
