@@ -39,6 +39,7 @@ impl Engine {
             let Engine { graph, workspaces, rng, input_nodes, variables, folds, .. } = self;
             let ws = &mut workspaces[w].2;
             // The batches follow the samples' order: each is a run of rows, read in place.
+            debug_assert!(idx.windows(2).all(|w| w[1] == w[0] + 1), "predict's batches are runs of rows");
             let first = idx.first().map_or(0, |&i| i as usize);
             let given = ws.place_inputs(input_nodes, data.inputs, first..first + idx.len());
             folds.refresh(graph, variables, vars);
