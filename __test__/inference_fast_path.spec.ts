@@ -267,3 +267,71 @@ test('astype is deferred: values, shape and dtype are those of the conversion, a
   const b = (await model.fit(materialised, labels, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 })).history.loss;
   t.deepEqual(a, b);
 });
+
+// Inference reads a float32 input's values in place (no copy into the plan) and a Flatten or
+// Reshape reads its input's values in place too. The results must not depend on it.
+test('inputs read in place: results already returned stay as they were when the input array changes afterwards', async (t) => {
+  const model = seedMlp(11);
+  for (const rows of [1, 40, 1024]) {
+    const data = Float32Array.from({ length: rows * 784 }, (_, i) => Math.sin(i * 0.01));
+    const fromArray = kiln.tensor(data, [rows, 28, 28]);
+    const direct = model.predictOnBatch(data);
+    const viaTensor = model.predictOnBatch(fromArray);
+    const oneCall = await model.predict(fromArray, { batchSize: 1024 });
+    const batched = await model.predict(fromArray, { batchSize: 7 });
+    // Changed while an async predict is on its way: the call already holds its own values.
+    const pending = model.predict(data, { batchSize: 1024 });
+    const kept = values(direct);
+    data.fill(0.25);
+    t.deepEqual(values(await pending), kept, `${rows} rows: predict issued before the change`);
+    for (const [name, out] of [
+      ['predictOnBatch of the array', direct],
+      ['predictOnBatch of a tensor made from it', viaTensor],
+      ['predict in one call', oneCall],
+      ['predict in batches of 7', batched],
+    ] as const) {
+      t.true(maxDifference(values(out), kept) < 1e-5, `${rows} rows: ${name} kept its numbers`);
+    }
+    // The same array predicted again gives the predictions of its new values, on every path.
+    const changed = values(model.predictOnBatch(kiln.tensor(Float32Array.from(data), [rows, 28, 28])));
+    t.true(maxDifference(changed, kept) > 1e-3, `${rows} rows: new values give new predictions`);
+    t.true(maxDifference(values(model.predictOnBatch(data)), changed) < 1e-5);
+    t.true(maxDifference(values(await model.predict(data, { batchSize: 1024 })), changed) < 1e-5);
+    t.true(maxDifference(values(await model.predict(data, { batchSize: 7 })), changed) < 1e-5);
+  }
+});
+
+const flattenAlias = JSON.parse(readFileSync(new URL('./fixtures/keras_flatten_alias.json', import.meta.url), 'utf8')) as {
+  x: FixtureArray;
+  y: number[];
+  x2: FixtureArray;
+  initialWeights: FixtureArray[];
+  losses: number[];
+  finalWeights: FixtureArray[];
+  predictions: FixtureArray;
+};
+
+test('Flatten and Reshape between trainable layers (read in place): fit, weights and predictions as Keras', async (t) => {
+  // scripts/fixtures/keras_flatten_alias.py: Dense on [3, 4] -> Flatten -> Dense -> Reshape -> Flatten -> Dense.
+  const model = new kiln.Sequential([
+    new kiln.layers.Dense(5, { activation: 'tanh', inputShape: [3, 4] }),
+    new kiln.layers.Flatten(),
+    new kiln.layers.Dense(6, { activation: 'relu' }),
+    new kiln.layers.Reshape([2, 3]),
+    new kiln.layers.Flatten(),
+    new kiln.layers.Dense(3, { activation: 'softmax' }),
+  ]);
+  model.setWeights(flattenAlias.initialWeights.map(fromFixture));
+  model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.1, momentum: 0.9 }), loss: 'sparse_categorical_crossentropy' });
+  const history = await model.fit(fromFixture(flattenAlias.x), kiln.tensor(Int32Array.from(flattenAlias.y)), { epochs: 3, batchSize: 4, shuffle: false, verbose: 0 });
+  history.history.loss.forEach((loss, epoch) => t.true(Math.abs(loss - flattenAlias.losses[epoch]) < 1e-5, `epoch ${epoch}: loss ${loss}, Keras ${flattenAlias.losses[epoch]}`));
+  // The weights before the Flatten moved as Keras moved them: the gradients came back through it.
+  model.getWeights().forEach((w, k) => {
+    const d = maxDifference([Array.from(w.dataSync())], [flattenAlias.finalWeights[k].values]);
+    t.true(d < 1e-5, `weight ${k} differs from Keras by ${d}`);
+  });
+  t.true(maxDifference([flattenAlias.initialWeights[0].values], [flattenAlias.finalWeights[0].values]) > 1e-3, 'the first layer trained');
+  const predictions = await samePredictions(t, model, fromFixture(flattenAlias.x2), 'after the fit');
+  const d = maxDifference(predictions, [flattenAlias.predictions.values]);
+  t.true(d < 1e-5, `predictions differ from Keras by ${d}`);
+});

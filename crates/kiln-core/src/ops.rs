@@ -306,7 +306,7 @@ pub fn run_op(op: crate::graph::Op, inputs: &[&Tensor], name: &str) -> Result<Te
     plan.forward(&graph, &no_variables, false, &mut crate::rng::Rng::new(0));
     plan.take_failure()?;
     let out = inputs.len();
-    Ok(f32_tensor(plan.shapes[out].clone(), std::mem::take(&mut plan.values[out])))
+    Ok(f32_tensor(plan.shapes[out].clone(), plan.take_value(out)))
 }
 
 /// One-hot float32 encoding of integer class labels (Keras' to_categorical).

@@ -1,12 +1,12 @@
 //! Inference on one batch (Keras' `predict_on_batch`, and `predict` when the data fits one
 //! batch): the plan for each input shape is made once and reused, and small batches run on the
-//! calling thread, so a call costs its kernels and one copy in and out.
+//! calling thread, so a call costs its kernels and one copy out (the inputs are read in place).
 use super::batch_range::sample_dims;
 use super::locks::{carry_rnn_states, held, lock_for_inference, try_lock_for_inference};
 use super::Engine;
 use crate::error::{shape_str, KilnError, Result};
 use crate::graph::Op;
-use crate::tensor::{Storage, Tensor};
+use crate::tensor::Tensor;
 
 /// Batches up to this many samples run on the calling thread: handing them to the pool costs
 /// more than its threads would save on kernels this small.
@@ -41,20 +41,20 @@ impl Engine {
         // Locked on the caller's thread, as for training.
         let mut locks = if wait { lock_for_inference(variables, written) } else { try_lock_for_inference(variables, written)? };
         let mut buffers = held(&mut locks);
-        let plan = &mut workspaces[w].2.plan;
-        for (t, &node) in inputs.iter().zip(input_nodes.iter()) {
-            copy_as_f32(t, &mut plan.values[node]);
-        }
+        let ws = &mut workspaces[w].2;
+        // Read in place: the caller's tensors are immutable and borrowed for the whole call.
+        let given = ws.place_inputs(input_nodes, inputs, 0..rows);
+        let plan = &mut ws.plan;
         folds.refresh(graph, variables, &buffers);
         if rows <= INLINE_MAX_ROWS && plan.values.iter().map(Vec::len).sum::<usize>() <= INLINE_MAX_VALUES {
-            plan.forward_folded(graph, &buffers, folds, rng);
+            plan.forward_folded(graph, &buffers, &given, folds, rng);
         } else {
-            crate::threads::run(|| plan.forward_folded(graph, &buffers, folds, rng));
+            crate::threads::run(|| plan.forward_folded(graph, &buffers, &given, folds, rng));
         }
         if let Err(e) = plan.take_failure() {
             return Some(Err(e));
         }
-        let outputs = graph.outputs.iter().map(|&o| Tensor::from_f32(plan.shapes[o].clone(), plan.value_of(graph, &buffers, o).to_vec())).collect();
+        let outputs = graph.outputs.iter().map(|&o| Tensor::from_f32(plan.shapes[o].clone(), plan.value_given(graph, &buffers, &given, o).to_vec())).collect();
         carry_rnn_states(plan, graph, &mut buffers);
         Some(outputs)
     }
@@ -85,19 +85,11 @@ impl Engine {
     }
 }
 
-/// Copies a whole tensor into a planned input buffer of the same size, as float32.
-fn copy_as_f32(t: &Tensor, out: &mut [f32]) {
-    match t.storage() {
-        Storage::F32(v) => out.copy_from_slice(v),
-        Storage::I32(v) => out.iter_mut().zip(v).for_each(|(o, &x)| *o = x as f32),
-        Storage::U8(v) => out.iter_mut().zip(v).for_each(|(o, &x)| *o = x as f32),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rng::Rng;
+    use crate::tensor::Storage;
     use crate::variable::Variable;
 
     /// x[4] -> Dense(8, relu) -> BatchNorm -> Dropout(0.5) -> Dense(3) -> softmax, and a

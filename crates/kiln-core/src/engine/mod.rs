@@ -352,7 +352,7 @@ impl Engine {
         } else {
             // Evaluation takes no gradient: batch norms fold.
             folds.refresh(graph, variables, vars);
-            ws.plan.forward_folded(graph, vars, folds, rng);
+            ws.plan.forward_folded(graph, vars, &[], folds, rng);
         }
         ws.plan.take_failure()?;
         let grad = training.then_some((&needs_grad[..], &skip_backward[..]));

@@ -36,14 +36,17 @@ impl Engine {
         for b in range.batches() {
             let idx = range.indices(&order, b);
             let w = self.workspace(idx.len(), &dims)?;
-            let Engine { graph, workspaces, rng, input_nodes, losses, variables, folds, .. } = self;
+            let Engine { graph, workspaces, rng, input_nodes, variables, folds, .. } = self;
             let ws = &mut workspaces[w].2;
-            ws.gather(input_nodes, losses.specs(), &data, idx);
+            // The batches follow the samples' order: each is a run of rows, read in place.
+            debug_assert!(idx.windows(2).all(|w| w[1] == w[0] + 1), "predict's batches are runs of rows");
+            let first = idx.first().map_or(0, |&i| i as usize);
+            let given = ws.place_inputs(input_nodes, data.inputs, first..first + idx.len());
             folds.refresh(graph, variables, vars);
-            ws.plan.forward_folded(graph, vars, folds, rng);
+            ws.plan.forward_folded(graph, vars, &given, folds, rng);
             ws.plan.take_failure()?;
             for (k, &o) in graph.outputs.iter().enumerate() {
-                results[k].extend_from_slice(ws.plan.value_of(graph, vars, o));
+                results[k].extend_from_slice(ws.plan.value_given(graph, vars, &given, o));
             }
             carry_rnn_states(&ws.plan, graph, vars);
         }

@@ -5,6 +5,7 @@ use super::spec::LossSpec;
 use crate::error::Result;
 use crate::graph::{Graph, Plan};
 use crate::tensor::{Storage, Tensor};
+use std::ops::Range;
 
 pub struct Workspace {
     pub plan: Plan,
@@ -40,6 +41,27 @@ impl Workspace {
         let w = data.sample_weights?;
         gather_rows(w, idx, &mut self.sample_weights);
         Some(self.sample_weights.clone())
+    }
+
+    /// Each input's rows `rows` for a pass that reads them in place (`Plan::forward_folded`):
+    /// float32 values are borrowed as they are, with no copy; others are converted into the
+    /// plan's buffer (None). The tensors are immutable, so the values cannot change during the
+    /// pass.
+    pub fn place_inputs<'a>(&mut self, input_nodes: &[usize], inputs: &[&'a Tensor], rows: Range<usize>) -> Vec<Option<&'a [f32]>> {
+        inputs
+            .iter()
+            .zip(input_nodes)
+            .map(|(t, &node)| {
+                let width = t.shape()[1..].iter().product::<usize>();
+                let (values, out) = (rows.start * width..rows.end * width, &mut self.plan.values[node]);
+                match t.storage() {
+                    Storage::F32(v) => return Some(&v[values]),
+                    Storage::I32(v) => out.iter_mut().zip(&v[values]).for_each(|(o, &x)| *o = x as f32),
+                    Storage::U8(v) => out.iter_mut().zip(&v[values]).for_each(|(o, &x)| *o = x as f32),
+                }
+                None
+            })
+            .collect()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Buffers planned for one batch size, and the forward and backward passes over them.
 //! After planning, a step allocates nothing.
+use super::aliases::Aliases;
 use super::fusion::Fusions;
 use super::inference_fold::{InferenceFolds, Role};
 use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, rnn_state_inputs, Op};
@@ -8,7 +9,7 @@ use crate::alloc;
 use crate::error::{KilnError, Result};
 use crate::kernels::augment::{self, Images};
 use crate::kernels::gemm::{self as gemm_kernel, StridedRef};
-use crate::kernels::gemm::{gemm, MatRef};
+use crate::kernels::gemm::{gemm, gemm_then, MatRef};
 use crate::kernels::gemm_packed::{self, PackedB};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::resample::Resampling;
@@ -39,6 +40,8 @@ pub struct Plan {
     /// generation they were packed from, the variable's or the folded kernel's (repacked when
     /// it changes: after a fit step or an assign).
     packed_weights: Vec<Option<(u64, PackedB)>>,
+    /// Nodes that read another node's values in place (graph::aliases).
+    aliases: Aliases,
 }
 
 impl Plan {
@@ -68,6 +71,8 @@ impl Plan {
         let mut no_value = vec![false; graph.nodes.len()];
         for f in fusions.at.iter().flatten() {
             no_value[f.add] = !f.keeps_sum;
+            // A product with its bias + activation as epilogue writes the activation's values.
+            no_value[f.input] |= f.in_epilogue;
         }
         let size = |i: usize| sizes[i];
         let zeros = |n: usize, i: usize| alloc::zeros(n, &graph.nodes[i].name);
@@ -78,6 +83,8 @@ impl Plan {
             .map(|(i, n)| match &n.op {
                 Op::Variable { .. } => Ok(Vec::new()),
                 Op::Constant { values, .. } => Ok(values.clone()),
+                // A reshape reads its input's values in place (graph::aliases).
+                Op::Reshape { .. } => Ok(Vec::new()),
                 _ if no_value[i] => Ok(Vec::new()),
                 _ => zeros(size(i), i),
             })
@@ -149,12 +156,26 @@ impl Plan {
             }
         }
         let packed_weights = (0..graph.nodes.len()).map(|_| None).collect();
-        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None, packed_weights })
+        let aliases = Aliases::new(graph, true);
+        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None, packed_weights, aliases })
     }
 
     /// The value of node `id`, reading variables from `vars`.
     pub fn value_of<'a, V: Deref<Target = Vec<f32>>>(&'a self, graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {
-        node_value(&self.values, graph, vars, id)
+        self.value_given(graph, vars, &[], id)
+    }
+
+    /// The value of node `id` after a pass given the model inputs `inputs` in place (see
+    /// `forward_folded`), reading variables from `vars`.
+    pub fn value_given<'a, V: Deref<Target = Vec<f32>>>(&'a self, graph: &Graph, vars: &'a [V], inputs: &'a [Option<&'a [f32]>], id: usize) -> &'a [f32] {
+        node_value(&self.values, Links { aliases: &self.aliases, inputs }, graph, vars, id)
+    }
+
+    /// Node `id`'s values taken out of the plan, without a copy where it aliases another
+    /// node's (a reshape): the plan's inputs must be filled again before it runs again. Not
+    /// for a variable's values, which the plan does not hold.
+    pub fn take_value(&mut self, id: usize) -> Vec<f32> {
+        std::mem::take(&mut self.values[self.aliases.owner(id)])
     }
 
     /// How many nodes hold weights packed ahead for inference (for tests).
@@ -175,7 +196,7 @@ impl Plan {
     /// Runs every node after the inputs (which the caller has filled); a bad input value is
     /// recorded for `take_failure`.
     pub fn forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, rng: &mut Rng) {
-        self.run_forward(graph, vars, training, None, rng);
+        self.run_forward(graph, vars, training, &[], None, rng);
     }
 
     /// The inference forward pass (training off) with the batch norms of `folds` folded into
@@ -184,14 +205,24 @@ impl Plan {
     /// packed are packed once and reused while their generation in `folds` stays the same;
     /// likewise 3 x 3 kernels in Winograd's transform domain (conv::transformed_winograd_tile,
     /// kept in `folds.transformed_kernels`).
-    /// `folds` must be refreshed from the same locked `vars`.
-    pub fn forward_folded<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], folds: &InferenceFolds, rng: &mut Rng) {
-        self.run_forward(graph, vars, false, Some(folds), rng);
+    /// `folds` must be refreshed from the same locked `vars`. `inputs[i]`, where given, holds
+    /// model input i's values, read in place instead of the plan's buffer (which the caller
+    /// fills for the inputs not given); read the outputs with `value_given` and the same list.
+    pub fn forward_folded<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], inputs: &[Option<&[f32]>], folds: &InferenceFolds, rng: &mut Rng) {
+        self.run_forward(graph, vars, false, inputs, Some(folds), rng);
     }
 
-    fn run_forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, folds: Option<&InferenceFolds>, rng: &mut Rng) {
+    fn run_forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, inputs: &[Option<&[f32]>], folds: Option<&InferenceFolds>, rng: &mut Rng) {
+        self.aliases.set_training(graph, training);
+        let links = Links { aliases: &self.aliases, inputs };
         for (id, node) in graph.nodes.iter().enumerate() {
             if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) || self.fusions.folded[id] {
+                continue;
+            }
+            if links.aliases.is_alias(id) {
+                // Its values are its input's (a reshape, or the identity of a dropout or noise
+                // layer outside training, whose backward pass is then the identity too).
+                self.scratch[id].training_behaviour = false;
                 continue;
             }
             let role = folds.map_or(Role::Unchanged, |f| f.role(id));
@@ -218,42 +249,61 @@ impl Plan {
             }
             // No values, nothing to compute: kernels looping over the other axes of an empty
             // tensor ([2**32, 0] flipped or concatenated) hung (found by cargo fuzz, op_geometry).
-            if node.inputs.is_empty() || out.is_empty() {
+            if node.inputs.is_empty() || (out.is_empty() && self.fusions.epilogue_of[id].is_none()) {
                 self.values[id] = out;
                 continue;
             }
             if let Some(f) = self.fusions.at[id] {
+                if f.in_epilogue {
+                    // Computed with its product (the Matmul arm below).
+                    self.values[id] = out;
+                    continue;
+                }
                 let mut sum = std::mem::take(&mut self.values[f.add]);
-                let [x, bias] = [f.input, f.bias].map(|i| node_value(&self.values, graph, vars, i));
+                let [x, bias] = [f.input, f.bias].map(|i| node_value(&self.values, links, graph, vars, i));
                 bias_activation::forward(f.function, x, bias, f.keeps_sum.then_some(sum.as_mut_slice()), &mut out);
                 self.values[f.add] = sum;
                 self.values[id] = out;
                 continue;
             }
-            let x = node_value(&self.values, graph, vars, node.inputs[0]);
+            // A product with its bias + activation as epilogue writes the activation's values.
+            let fused = self.fusions.epilogue_of[id].map(|act| (act, self.fusions.at[act].expect("an epilogue is a planned fusion")));
+            let mut fused_values = fused.map(|(act, _)| std::mem::take(&mut self.values[act]));
+            let x = node_value(&self.values, links, graph, vars, node.inputs[0]);
             match &node.op {
                 Op::Matmul { transpose_b } => {
                     let (a_shape, b_shape) = (&self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]);
                     let k = *a_shape.last().unwrap();
                     // Rows from the shape: with k = 0 the product is zeros, not empty.
                     let rows = a_shape[..a_shape.len() - 1].iter().product();
-                    let b_data = folded_kernel.unwrap_or_else(|| node_value(&self.values, graph, vars, node.inputs[1]));
+                    let b_data = folded_kernel.unwrap_or_else(|| node_value(&self.values, links, graph, vars, node.inputs[1]));
                     let n = if *transpose_b { b_shape[0] } else { b_shape[1] };
+                    let mut product = fused_values.take().unwrap_or_else(|| std::mem::take(&mut out));
+                    let bias = fused.map(|(_, f)| (f.function, node_value(&self.values, links, graph, vars, f.bias)));
+                    let apply = bias.map(|(function, bias)| move |row: &mut [f32], first: usize| bias_activation::forward_in_place(function, &bias[first..], row));
+                    let epilogue = apply.as_ref().map(|e| e as gemm_kernel::Epilogue);
                     match weight_generation(graph, folds, role, node.inputs[1]).filter(|_| gemm_packed::prepacked_pays(rows, k, n, *transpose_b)) {
                         Some(generation) => {
                             let b = StridedRef::new(b_data, b_shape[0], b_shape[1], b_shape[1]);
                             let packed = packed_weight(&mut self.packed_weights[id], generation, if *transpose_b { b.t() } else { b });
-                            gemm_packed::gemm_prepacked(1.0, StridedRef::new(x, rows, k, k), packed, 0.0, &mut out, n, gemm_kernel::splits(rows, k, n));
+                            gemm_packed::gemm_prepacked(1.0, StridedRef::new(x, rows, k, k), packed, 0.0, &mut product, n, gemm_kernel::splits(rows, k, n));
+                            if let (Some(epilogue), true) = (epilogue, n > 0) {
+                                product.chunks_exact_mut(n).for_each(|row| epilogue(row, 0));
+                            }
                         }
                         None => {
                             let b = MatRef::new(b_data, b_shape[0], b_shape[1]);
-                            gemm(1.0, MatRef::new(x, rows, k), if *transpose_b { b.t() } else { b }, 0.0, &mut out);
+                            gemm_then(1.0, MatRef::new(x, rows, k), if *transpose_b { b.t() } else { b }, 0.0, &mut product, epilogue);
                         }
+                    }
+                    match fused {
+                        Some((act, _)) => self.values[act] = product,
+                        None => out = product,
                     }
                 }
                 Op::Unary { function } => unary::forward(*function, x, &mut out),
                 Op::Binary { function } => {
-                    let y = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let y = node_value(&self.values, links, graph, vars, node.inputs[1]);
                     binary::forward(*function, x, &self.shapes[node.inputs[0]], y, &self.shapes[node.inputs[1]], &self.shapes[id], &mut out);
                 }
                 Op::Softmax => softmax::forward(x, *self.shapes[id].last().unwrap_or(&1), &mut out),
@@ -269,7 +319,7 @@ impl Plan {
                     match &node.op {
                         // An augmentation passes its last input through: x, or the inference form
                         // (RandomCrop's centred resize) when it has one.
-                        Op::Augment { .. } if !active => out.copy_from_slice(node_value(&self.values, graph, vars, *node.inputs.last().unwrap())),
+                        Op::Augment { .. } if !active => out.copy_from_slice(node_value(&self.values, links, graph, vars, *node.inputs.last().unwrap())),
                         _ if !active => out.copy_from_slice(x),
                         Op::Dropout { rate, shared_axes } => dropout::forward_shared(x, &self.shapes[id], shared_axes, *rate, rng, &mut scratch.floats, &mut out),
                         Op::GaussianNoise { stddev } => noise::add_gaussian(x, *stddev, rng, &mut out),
@@ -285,19 +335,20 @@ impl Plan {
                 Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let kernel_shape = &self.shapes[node.inputs[1]];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[node.inputs[0]], kernel_shape).expect("checked when planning");
-                    let kernel = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let kernel = node_value(&self.values, links, graph, vars, node.inputs[1]);
                     conv_transpose::forward(&g, x, kernel, in_channels, &mut self.scratch[id].floats, &mut out);
                 }
                 Op::Transpose { perm } => permute::permute(x, &self.shapes[node.inputs[0]], perm, false, &mut out),
                 Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } => self.scratch[id].resampling.as_ref().expect("planned").forward(x, &mut out),
                 Op::BatchMatmul => {
                     let d = batch_dims(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
-                    batch_matmul::forward(d, x, node_value(&self.values, graph, vars, node.inputs[1]), &mut out);
+                    batch_matmul::forward(d, x, node_value(&self.values, links, graph, vars, node.inputs[1]), &mut out);
                 }
-                Op::Reshape { .. } => out.copy_from_slice(x),
+                // An alias of its input (graph::aliases): skipped above.
+                Op::Reshape { .. } => unreachable!("a reshape reads its input in place"),
                 Op::Conv2d { .. } | Op::Conv3d { .. } => {
                     let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
-                    let kernel = folded_kernel.unwrap_or_else(|| node_value(&self.values, graph, vars, node.inputs[1]));
+                    let kernel = folded_kernel.unwrap_or_else(|| node_value(&self.values, links, graph, vars, node.inputs[1]));
                     let (rows, patch, cout) = (g.batch * g.positions(), g.patch(), groups.out_channels);
                     let generation = weight_generation(graph, folds, role, node.inputs[1]);
                     let cols = &mut self.scratch[id].floats;
@@ -319,7 +370,7 @@ impl Plan {
                     pool::forward(*function, &g, x, &mut out, &mut self.scratch[id].indices);
                 }
                 Op::Embedding => {
-                    let table = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let table = node_value(&self.values, links, graph, vars, node.inputs[1]);
                     let [rows, dim] = [self.shapes[node.inputs[1]][0], self.shapes[node.inputs[1]][1]];
                     // dim 0: no values to copy (chunks of 0 panic; found by cargo fuzz, op_geometry).
                     for (row, &id) in out.chunks_exact_mut(dim.max(1)).zip(x) {
@@ -337,7 +388,7 @@ impl Plan {
                 }
                 Op::BatchNorm { epsilon, inference, .. } => {
                     let channels = *self.shapes[id].last().unwrap_or(&1);
-                    let [gamma, beta, moving_mean, moving_var] = [1, 2, 3, 4].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    let [gamma, beta, moving_mean, moving_var] = [1, 2, 3, 4].map(|j| node_value(&self.values, links, graph, vars, node.inputs[j]));
                     let Scratch { floats: xhat, stats, training_behaviour, .. } = &mut self.scratch[id];
                     let (mean, rest) = stats.split_at_mut(channels);
                     let (variance, rest) = rest.split_at_mut(channels);
@@ -353,7 +404,7 @@ impl Plan {
                     let (outer, widths, total) = concat_layout(&shapes, *axis);
                     let mut offset = 0;
                     for (k, &i) in node.inputs.iter().enumerate() {
-                        let src = node_value(&self.values, graph, vars, i);
+                        let src = node_value(&self.values, links, graph, vars, i);
                         for o in 0..outer {
                             out[o * total + offset..][..widths[k]].copy_from_slice(&src[o * widths[k]..][..widths[k]]);
                         }
@@ -361,7 +412,7 @@ impl Plan {
                     }
                 }
                 Op::Rnn { dropout, recurrent_dropout, .. } => {
-                    let [k, r, b] = [1, 2, 3].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    let [k, r, b] = [1, 2, 3].map(|j| node_value(&self.values, links, graph, vars, node.inputs[j]));
                     let (c, state, _) = self.scratch[id].rnn.as_mut().expect("planned");
                     // Fresh masks for each training call, as Keras draws them per batch.
                     match state.dropout.as_mut() {
@@ -369,10 +420,10 @@ impl Plan {
                         _ if training && *recurrent_dropout > 0.0 => state.dropout = Some(DropoutMasks::draw(c, *dropout, *recurrent_dropout, rng)),
                         _ => state.dropout = None,
                     }
-                    let mask = c.masked.then(|| node_value(&self.values, graph, vars, node.inputs[4]));
+                    let mask = c.masked.then(|| node_value(&self.values, links, graph, vars, node.inputs[4]));
                     let first_states = rnn_state_inputs(node).0;
                     if !first_states.is_empty() {
-                        let first: Vec<&[f32]> = first_states.iter().map(|&j| node_value(&self.values, graph, vars, j)).collect();
+                        let first: Vec<&[f32]> = first_states.iter().map(|&j| node_value(&self.values, links, graph, vars, j)).collect();
                         state.set_initial(&first);
                     }
                     rnn::forward(c, x, k, r, b, mask, state, &mut out);
@@ -381,7 +432,7 @@ impl Plan {
                 Op::Flip { axis } => axis::flip(x, axis_dims(&self.shapes[node.inputs[0]], *axis), &mut out, false),
                 Op::Reduce { function, axis, .. } => reduce::forward(*function, x, reduce_dims(&self.shapes[node.inputs[0]], *axis), &mut out),
                 Op::Where => {
-                    let [x_values, y_values] = [1, 2].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    let [x_values, y_values] = [1, 2].map(|j| node_value(&self.values, links, graph, vars, node.inputs[j]));
                     index_map::select(x, x_values, y_values, where_maps(&self.scratch[id].indices), &mut out);
                 }
                 Op::Tile { .. } => index_map::gather(x, &self.scratch[id].indices, &mut out),
@@ -452,6 +503,7 @@ impl Plan {
     /// Propagates the gradients the loss seeded, from the last node to the first; nodes in
     /// `skip` had their input gradient written directly (fused losses).
     pub fn backward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], needs_grad: &[bool], skip: &[bool]) {
+        let links = Links { aliases: &self.aliases, inputs: &[] };
         for id in (0..graph.nodes.len()).rev() {
             let node = &graph.nodes[id];
             if !needs_grad[id] || skip[id] || node.inputs.is_empty() {
@@ -490,7 +542,7 @@ impl Plan {
                 Some(s) => std::mem::take(&mut self.grads[s]),
                 None => Vec::new(),
             };
-            let x = node_value(&self.values, graph, vars, x_id);
+            let x = node_value(&self.values, links, graph, vars, x_id);
             let x_grad = needs_grad[x_id];
             match &node.op {
                 Op::Matmul { transpose_b } => {
@@ -500,7 +552,7 @@ impl Plan {
                     let k = *a_shape.last().unwrap();
                     let rows = x.len() / k.max(1);
                     let n = dy.len() / rows.max(1);
-                    let w = node_value(&self.values, graph, vars, w_id);
+                    let w = node_value(&self.values, links, graph, vars, w_id);
                     let b = MatRef::new(w, b_shape[0], b_shape[1]);
                     let b = if *transpose_b { b.t() } else { b };
                     let dy_m = MatRef::new(&dy, rows, n);
@@ -520,7 +572,7 @@ impl Plan {
                 Op::Unary { function } if x_grad => unary::backward(*function, x, &self.values[id], &dy, &mut dx),
                 Op::Binary { function } => {
                     let y_id = node.inputs[1];
-                    let y = node_value(&self.values, graph, vars, y_id);
+                    let y = node_value(&self.values, links, graph, vars, y_id);
                     binary::backward(
                         *function,
                         x,
@@ -549,7 +601,7 @@ impl Plan {
                 Op::Conv2dTranspose { .. } | Op::Conv3dTranspose { .. } => {
                     let k_id = node.inputs[1];
                     let (g, in_channels) = conv_transpose_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");
-                    let kernel = node_value(&self.values, graph, vars, k_id);
+                    let kernel = node_value(&self.values, links, graph, vars, k_id);
                     conv_transpose::backward(
                         &g,
                         x,
@@ -566,14 +618,14 @@ impl Plan {
                 Op::BatchMatmul => {
                     let y_id = node.inputs[1];
                     let d = batch_dims(node, &self.shapes[x_id], &self.shapes[y_id]).expect("checked when planning");
-                    let y = node_value(&self.values, graph, vars, y_id);
+                    let y = node_value(&self.values, links, graph, vars, y_id);
                     batch_matmul::backward(d, x, y, &dy, x_grad.then_some(dx.as_mut_slice()), needs_grad[y_id].then_some(d_second.as_mut_slice()));
                 }
                 Op::Reshape { .. } if x_grad => dx.iter_mut().zip(&dy).for_each(|(d, g)| *d += g),
                 Op::Conv2d { .. } | Op::Conv3d { .. } => {
                     let k_id = node.inputs[1];
                     let (g, groups) = conv_geometry(node, &self.shapes[x_id], &self.shapes[k_id]).expect("checked when planning");
-                    let kernel = node_value(&self.values, graph, vars, k_id);
+                    let kernel = node_value(&self.values, links, graph, vars, k_id);
                     let Scratch { floats: cols, floats_grad: dcols, .. } = &mut self.scratch[id];
                     conv::backward(
                         &g,
@@ -590,9 +642,9 @@ impl Plan {
                     // The kernel's gradient is `d_second`; take the recurrent kernel's and the bias's too.
                     let (r_id, b_id) = (node.inputs[2], node.inputs[3]);
                     let (mut d_recurrent, mut d_bias) = (std::mem::take(&mut self.grads[r_id]), std::mem::take(&mut self.grads[b_id]));
-                    let [k, r] = [1, 2].map(|j| node_value(&self.values, graph, vars, node.inputs[j]));
+                    let [k, r] = [1, 2].map(|j| node_value(&self.values, links, graph, vars, node.inputs[j]));
                     let (c, state, scratch) = self.scratch[id].rnn.as_mut().expect("planned");
-                    let mask = c.masked.then(|| node_value(&self.values, graph, vars, node.inputs[4]));
+                    let mask = c.masked.then(|| node_value(&self.values, links, graph, vars, node.inputs[4]));
                     let grads = RnnGrads {
                         dx: x_grad.then_some(dx.as_mut_slice()),
                         dkernel: needs_grad[node.inputs[1]].then_some(d_second.as_mut_slice()),
@@ -624,7 +676,7 @@ impl Plan {
                     let channels = *self.shapes[id].last().unwrap_or(&1);
                     let beta_id = node.inputs[2];
                     let mut d_beta = std::mem::take(&mut self.grads[beta_id]);
-                    let gamma = node_value(&self.values, graph, vars, node.inputs[1]);
+                    let gamma = node_value(&self.values, links, graph, vars, node.inputs[1]);
                     let Scratch { floats: xhat, stats, training_behaviour, .. } = &mut self.scratch[id];
                     let (inv_std_and_sums, _) = stats[2 * channels..].split_at_mut(3 * channels);
                     let (inv_std, sums) = inv_std_and_sums.split_at_mut(channels);
@@ -774,9 +826,20 @@ fn packed_weight<'a>(slot: &'a mut Option<(u64, PackedB)>, generation: u64, b: S
     &slot.as_ref().expect("just filled").1
 }
 
-fn node_value<'a, V: Deref<Target = Vec<f32>>>(values: &'a [Vec<f32>], graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {
+/// Where a pass reads values that are not in a node's own buffer: the node an alias reads,
+/// and the model inputs the caller gave in place.
+#[derive(Clone, Copy)]
+struct Links<'a> {
+    aliases: &'a Aliases,
+    /// Per model input: its values in place, or None to read the plan's buffer.
+    inputs: &'a [Option<&'a [f32]>],
+}
+
+fn node_value<'a, V: Deref<Target = Vec<f32>>>(values: &'a [Vec<f32>], links: Links<'a>, graph: &Graph, vars: &'a [V], id: usize) -> &'a [f32] {
+    let id = links.aliases.owner(id);
     match graph.nodes[id].op {
         Op::Variable { index } => &vars[index],
+        Op::Input { index, .. } => links.inputs.get(index).copied().flatten().unwrap_or(&values[id]),
         _ => &values[id],
     }
 }

@@ -1,7 +1,10 @@
 //! Ops the executor runs together: a bias add whose only reader is an elementwise activation
 //! (a Dense or Conv layer's `activation(x · kernel + bias)`) runs as one pass each way
 //! (kernels::bias_activation). The add keeps no value of its own (unless the activation's
-//! derivative needs it) and no gradient.
+//! derivative needs it) and no gradient. Where the add's input is a matrix product that
+//! nothing else reads and the activation's output gives its derivative, the bias and
+//! activation run as the product's epilogue, on each block of it while in cache, written
+//! straight into the activation's values: the product keeps no values of its own.
 use super::op::Op;
 use super::Graph;
 use crate::kernels::binary::BinaryOp;
@@ -20,12 +23,17 @@ pub struct BiasActivation {
     /// Whether the add node keeps x + bias for the backward pass (the activation's output
     /// does not give its derivative).
     pub keeps_sum: bool,
+    /// Whether `input` is a matmul whose product is written into this node's values with the
+    /// bias and activation applied as its epilogue (see the module notes).
+    pub in_epilogue: bool,
 }
 
-/// For each node, the fusion it runs, if any; `folded` marks the add nodes run by another.
+/// For each node, the fusion it runs, if any; `folded` marks the add nodes run by another;
+/// `epilogue_of` gives, for a matmul run with an epilogue, the activation node it writes.
 pub struct Fusions {
     pub at: Vec<Option<BiasActivation>>,
     pub folded: Vec<bool>,
+    pub epilogue_of: Vec<Option<usize>>,
 }
 
 impl Fusions {
@@ -38,6 +46,7 @@ impl Fusions {
         let consumers = graph.consumer_counts();
         let mut at = vec![None; n];
         let mut folded = vec![false; n];
+        let mut epilogue_of = vec![None; n];
         for (id, node) in graph.nodes.iter().enumerate() {
             let Op::Unary { function } = node.op else { continue };
             let add = node.inputs[0];
@@ -58,9 +67,14 @@ impl Fusions {
             if input == bias || channels == 0 {
                 continue;
             }
-            at[id] = Some(BiasActivation { add, input, bias, function, channels, keeps_sum: !function.output_gives_derivative() });
+            let keeps_sum = !function.output_gives_derivative();
+            let in_epilogue = matches!(graph.nodes[input].op, Op::Matmul { .. }) && !keeps_sum && consumers[input] == 1 && !read_outside.contains(&input);
+            at[id] = Some(BiasActivation { add, input, bias, function, channels, keeps_sum, in_epilogue });
             folded[add] = true;
+            if in_epilogue {
+                epilogue_of[input] = Some(id);
+            }
         }
-        Fusions { at, folded }
+        Fusions { at, folded, epilogue_of }
     }
 }

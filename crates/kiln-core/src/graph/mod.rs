@@ -1,4 +1,5 @@
 //! A model as a graph of ops, planned once per batch size and run forward and backward.
+mod aliases;
 mod executor;
 mod fusion;
 mod inference_fold;

@@ -27,6 +27,14 @@ fn task_len(len: usize, channels: usize, tasks: usize) -> usize {
     (len / channels).div_ceil(tasks).max(1) * channels
 }
 
+/// y = f(y + bias) in place over one row's values (or part of a row, with the bias of its
+/// columns): the epilogue of a product whose output only this bias + activation reads, run on
+/// each block of the product while it is in cache (graph/fusion.rs). The same float32 sum and
+/// activation as `forward`.
+pub fn forward_in_place(function: UnaryOp, bias: &[f32], y: &mut [f32]) {
+    per_op!(function, apply2, |f| y.iter_mut().zip(bias).for_each(|(y, &b)| *y = f(*y + b, 0.0)))
+}
+
 /// y = f(x + bias), bias [channels] broadcast over the rows of x; `sum` (when given) receives
 /// x + bias, which the backward pass needs when the output alone does not give f's derivative.
 pub fn forward(function: UnaryOp, x: &[f32], bias: &[f32], sum: Option<&mut [f32]>, y: &mut [f32]) {

@@ -197,6 +197,11 @@ struct OutPtr {
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
+/// Work on C run right after the kernel has written a block of it, while the block is in
+/// cache (a dense layer's bias and activation): called with each row's part of the block and
+/// the column that part starts at.
+pub type Epilogue<'a> = &'a (dyn Fn(&mut [f32], usize) + Sync);
+
 /// One product's operands and output, as the packed kernels take them.
 struct Product<'a> {
     route: Route,
@@ -205,6 +210,7 @@ struct Product<'a> {
     b: StridedRef<'a>,
     beta: f32,
     c: OutPtr,
+    epilogue: Option<Epilogue<'a>>,
 }
 
 impl Product<'_> {
@@ -227,6 +233,11 @@ impl Product<'_> {
             // 0 a C holding NaN is overwritten, as BLAS does. Strides are given column first.
             let parallelism = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
             gemm::gemm(m, n, k, c_ptr, 1, rsc, self.beta != 0.0, a_ptr, csa, rsa, b_ptr, csb, rsb, self.beta, self.alpha, false, false, false, parallelism);
+        }
+        if let Some(epilogue) = self.epilogue {
+            for i in 0..m {
+                epilogue(std::slice::from_raw_parts_mut(c_ptr.add(i * self.c.row_stride), n), cols.start);
+            }
         }
     }
 
@@ -292,20 +303,31 @@ pub(crate) fn product_is_empty(m: usize, k: usize, n: usize, beta: f32, c: &mut 
 /// never split).
 #[allow(clippy::too_many_arguments)] // BLAS's argument list, less the sizes the operands carry
 pub fn gemm_via(route: Route, split: Option<bool>, alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize) {
+    gemm_via_then(route, split, alpha, a, b, beta, c, c_row_stride, None)
+}
+
+/// As `gemm_via`, then `epilogue` on every row of C: on each block right after its product
+/// where the route splits C into blocks (`Gemm`), else on the whole of C after it.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_via_then(route: Route, split: Option<bool>, alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut [f32], c_row_stride: usize, epilogue: Option<Epilogue>) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(k, b.rows, "gemm inner dimensions differ");
     assert!(a.fits(a.data.len()) && b.fits(b.data.len()), "gemm operand outside its buffer");
-    if product_is_empty(m, k, n, beta, c, c_row_stride) {
-        return;
-    }
-    if route == Route::RowUpdates {
-        return row_updates(alpha, a, b, beta, c, c_row_stride);
-    }
     let parallel = split.unwrap_or_else(|| splits(m, k, n)) && threads::num_threads() > 1;
-    if route == Route::Packed {
-        return super::gemm_packed::gemm_packing_b(super::gemm_packed::Isa::detect(), alpha, a, b, beta, c, c_row_stride, parallel);
+    let after = |c: &mut [f32]| {
+        if let (Some(epilogue), true) = (epilogue, n > 0) {
+            (0..m).for_each(|i| epilogue(&mut c[i * c_row_stride..][..n], 0));
+        }
+    };
+    if product_is_empty(m, k, n, beta, c, c_row_stride) {
+        return after(c);
     }
-    Product { route, alpha, a, b, beta, c: OutPtr { ptr: c.as_mut_ptr(), row_stride: c_row_stride } }.run(parallel);
+    match route {
+        Route::RowUpdates => row_updates(alpha, a, b, beta, c, c_row_stride),
+        Route::Packed => super::gemm_packed::gemm_packing_b(super::gemm_packed::Isa::detect(), alpha, a, b, beta, c, c_row_stride, parallel),
+        _ => return Product { route, alpha, a, b, beta, c: OutPtr { ptr: c.as_mut_ptr(), row_stride: c_row_stride }, epilogue }.run(parallel),
+    }
+    after(c)
 }
 
 /// `c` (m x n from the start of `c`, rows `c_row_stride` apart) = alpha * a * b + beta * c,
@@ -316,10 +338,16 @@ pub fn gemm_strided(alpha: f32, a: StridedRef, b: StridedRef, beta: f32, c: &mut
 
 /// `c` (m x n, row-major) = alpha * a * b + beta * c.
 pub fn gemm(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32]) {
+    gemm_then(alpha, a, b, beta, c, None)
+}
+
+/// As `gemm`, then `epilogue` on every row of C, each block's rows right after the block.
+pub fn gemm_then(alpha: f32, a: MatRef, b: MatRef, beta: f32, c: &mut [f32], epilogue: Option<Epilogue>) {
     let ((m, k), (k2, n)) = (a.dims(), b.dims());
     assert_eq!(k, k2, "gemm inner dimensions differ");
     assert_eq!(c.len(), m * n, "gemm output has the wrong size");
-    gemm_strided(alpha, a.strided(), b.strided(), beta, c, n.max(1));
+    let (a, b) = (a.strided(), b.strided());
+    gemm_via_then(route_for(a.rows, a.cols, b.cols), None, alpha, a, b, beta, c, n.max(1), epilogue);
 }
 
 /// Naive reference, for tests.
@@ -361,6 +389,30 @@ mod tests {
                 gemm_reference(0.5, ar, br, 0.25, &mut r);
                 for (x, y) in c.iter().zip(&r) {
                     assert!((x - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n} {ta} {tb}: {x} vs {y}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_epilogue_sees_every_row_once_after_its_product_on_every_route_and_split() {
+        let mut rng = Rng::new(8);
+        // Split by rows (m > n) and by columns (n > m), below the split threshold, k = 0, one row.
+        for &(m, k, n) in &[(1024, 784, 128), (40, 300, 600), (7, 5, 3), (6, 0, 4), (1, 784, 128)] {
+            let (a, b) = (random_values(m * k, &mut rng), random_values(k * n, &mut rng));
+            let bias = random_values(n, &mut rng);
+            let (ar, br) = (StridedRef::new(&a, m, k, k), StridedRef::new(&b, k, n, n));
+            let mut want = vec![0.0; m * n];
+            gemm_via(Route::Gemm, Some(false), 1.0, ar, br, 0.0, &mut want, n);
+            want.iter_mut().enumerate().for_each(|(i, v)| *v = (*v + bias[i % n]).max(0.0));
+            let relu = |row: &mut [f32], first: usize| row.iter_mut().zip(&bias[first..]).for_each(|(v, b)| *v = (*v + b).max(0.0));
+            for route in Route::ALL {
+                for split in [false, true] {
+                    let mut c = vec![f32::NAN; m * n];
+                    crate::threads::run(|| gemm_via_then(route, Some(split), 1.0, ar, br, 0.0, &mut c, n, Some(&relu)));
+                    for (x, y) in c.iter().zip(&want) {
+                        assert!((x - y).abs() < 1e-3 * (1.0 + y.abs()), "{m}x{k}x{n} {route:?} split {split}: {x} vs {y}");
+                    }
                 }
             }
         }

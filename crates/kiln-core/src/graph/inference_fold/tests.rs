@@ -127,7 +127,7 @@ fn both_passes(s: &mut Setup, folds: &mut InferenceFolds) -> (Vec<Vec<f32>>, Vec
     s.plan.forward(&s.graph, &guards, false, &mut Rng::new(1));
     let plain = outputs(&s.plan);
     folds.refresh(&s.graph, &s.variables, &guards);
-    s.plan.forward_folded(&s.graph, &guards, folds, &mut Rng::new(1));
+    s.plan.forward_folded(&s.graph, &guards, &[], folds, &mut Rng::new(1));
     (plain, outputs(&s.plan))
 }
 
