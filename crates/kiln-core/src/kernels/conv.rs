@@ -310,11 +310,13 @@ fn blocked_tasks(rows: usize, block: usize) -> (usize, usize) {
     (tasks, rows.div_ceil(tasks).max(1))
 }
 
-/// Scratch values of the blocked route with blocks of `block` rows: one block per task.
+/// Scratch values of the blocked route with blocks of `block` rows: one block per task (the
+/// last task's no more than its rows), never more than the whole im2col matrix.
 pub fn blocked_scratch_len_with(g: &Geometry, block: usize) -> usize {
     let rows = g.batch * g.positions();
     let (tasks, per_task) = blocked_tasks(rows, block);
-    tasks * block.min(per_task) * g.patch()
+    let block = block.min(per_task);
+    ((tasks - 1) * block + block.min(rows - (tasks - 1) * per_task)) * g.patch()
 }
 
 /// Scratch values of `forward_blocked`.
@@ -339,7 +341,7 @@ pub fn forward_blocked_with(g: &Geometry, x: &[f32], kernel: KernelOperand, cout
     }
     let (tasks, per_task) = blocked_tasks(rows, block);
     let block = block.min(per_task);
-    assert!(cols.len() >= tasks * block * patch, "conv: blocked scratch too small");
+    assert!(cols.len() >= blocked_scratch_len_with(g, block), "conv: blocked scratch too small");
     let task = |first: usize, cols: &mut [f32], y: &mut [f32]| {
         let end = (first + per_task).min(rows);
         for b0 in (first..end).step_by(block) {
@@ -884,7 +886,11 @@ mod tests {
             (Geometry::new(&[2, 5, 6, 70], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), 17),
             (Geometry::new(&[1, 3, 2, 2], (5, 4), (1, 1), (1, 1), Padding::Same, "t").unwrap(), 3),
             (Geometry::new_3d(&[2, 5, 4, 3, 2], [3, 2, 2], [2, 2, 1], [1, 1, 1], Padding::Same, "t").unwrap(), 4),
+            // Routed blocked: 1156 rows in blocks of 256 (a receptive field of 4140 values).
+            (Geometry::new(&[1, 34, 34, 460], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), 3),
         ];
+        let blocked = &shapes[shapes.len() - 1];
+        assert!(runs_blocked(&blocked.0, &Groups::new(1, blocked.1)) && block_rows(&blocked.0) == 256);
         let mut rng = Rng::new(7);
         for (g, cout) in shapes {
             let groups = Groups::new(1, cout);
@@ -906,9 +912,12 @@ mod tests {
                     }
                 }
             }
-            let mut y = vec![f32::NAN; n_y];
-            forward_unkept(&g, groups, &x, KernelOperand::Plain(&k), &mut vec![0.0; unkept_scratch_len(&g, &groups).unwrap()], &mut y);
-            y.iter().zip(&want).for_each(|(a, b)| assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{g:?} unkept: {a} vs {b}"));
+            // The routed scratch, and the whole columns' (a plan that also trains).
+            for n in [unkept_scratch_len(&g, &groups).unwrap(), groups.columns_len(&g).unwrap()] {
+                let mut y = vec![f32::NAN; n_y];
+                forward_unkept(&g, groups, &x, KernelOperand::Plain(&k), &mut vec![0.0; n], &mut y);
+                y.iter().zip(&want).for_each(|(a, b)| assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{g:?} unkept: {a} vs {b}"));
+            }
         }
         // Every route's forward pass alone runs in `unkept_scratch_len`, which is never more than the
         // route's whole scratch.
