@@ -396,10 +396,13 @@ fn winograd_against_the_others(rng: &mut Rng) {
     }
 }
 
+/// A convolution of the blocked section: name, input size, input channels, window, stride,
+/// output channels, batches.
+type ColumnsShape = (&'static str, usize, usize, usize, usize, usize, &'static [usize]);
+
 fn blocked_against_whole_columns(rng: &mut Rng) {
     println!("-- im2col-route convolutions, forward at inference: before = the whole im2col matrix and one GEMM, now = the blocked route (kernel as stored, then packed ahead); {ROUNDS} alternating rounds, medians");
-    // (name, input size, cin, window, stride, cout, batches)
-    let shapes: [(&str, usize, usize, usize, usize, usize, &[usize]); 7] = [
+    let shapes: [ColumnsShape; 7] = [
         ("3x3 28x28x128 -> 128", 28, 128, 3, 1, 128, &[1]),
         ("3x3 14x14x256 -> 256", 14, 256, 3, 1, 256, &[1]),
         ("3x3 7x7x512 -> 512", 7, 512, 3, 1, 512, &[1, 32]),
