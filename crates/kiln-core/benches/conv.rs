@@ -13,20 +13,24 @@
 //! - transformed: the same ResNet50 shapes at batch 1 and 32, forward at inference with the
 //!   kernel's Winograd transform kept across calls (graph::transformed_kernels), F(2x2, 3x3)
 //!   and F(4x4, 3x3), against the route `Route::of` takes; and the transform's own cost.
+//! - blocked: ResNet50's convolutions on the im2col route at batch 1 and 32, forward with no
+//!   backward pass: the whole im2col matrix then one GEMM against the blocked route (columns made
+//!   and multiplied one block of rows at a time), its kernel as stored and packed ahead.
 mod common;
 
 use common::{bench, median_seconds, random, report, wanted, Work};
 use kiln_core::kernels::binary::{self, BinaryOp};
 use kiln_core::kernels::conv::{self, Geometry, Groups, Padding, Route};
 use kiln_core::kernels::conv_direct::Isa;
-use kiln_core::kernels::gemm::{gemm, MatRef};
+use kiln_core::kernels::gemm::{gemm, MatRef, StridedRef};
+use kiln_core::kernels::gemm_packed::PackedB;
 use kiln_core::kernels::pool::{self, PoolOp};
 use kiln_core::kernels::unary::{self, UnaryOp};
 use kiln_core::kernels::winograd::{self, F2, F4};
 use kiln_core::optim::{Adam, Optimizer};
 use kiln_core::rng::Rng;
 
-const SECTIONS: [&str; 5] = ["seed", "resnet", "mobilenet", "winograd", "transformed"];
+const SECTIONS: [&str; 6] = ["seed", "resnet", "mobilenet", "winograd", "transformed", "blocked"];
 
 /// One convolution layer's buffers.
 struct Layer {
@@ -425,6 +429,50 @@ fn winograd_transformed(rng: &mut Rng) {
     }
 }
 
+/// A convolution of the blocked section: name, input size, input channels, window, stride,
+/// output channels, batches.
+type ColumnsShape = (&'static str, usize, usize, usize, usize, usize, &'static [usize]);
+
+fn blocked_against_whole_columns(rng: &mut Rng) {
+    println!("-- im2col-route convolutions, forward at inference: before = the whole im2col matrix and one GEMM, now = the blocked route (kernel as stored, then packed ahead); {ROUNDS} alternating rounds, medians");
+    let shapes: [ColumnsShape; 7] = [
+        ("3x3 28x28x128 -> 128", 28, 128, 3, 1, 128, &[1]),
+        ("3x3 14x14x256 -> 256", 14, 256, 3, 1, 256, &[1]),
+        ("3x3 7x7x512 -> 512", 7, 512, 3, 1, 512, &[1, 32]),
+        ("1x1/2 56x56x256 -> 128", 56, 256, 1, 2, 128, &[1, 32]),
+        ("1x1/2 56x56x256 -> 512", 56, 256, 1, 2, 512, &[1, 32]),
+        ("1x1/2 28x28x512 -> 1024", 28, 512, 1, 2, 1024, &[1, 32]),
+        ("1x1/2 14x14x1024 -> 2048", 14, 1024, 1, 2, 2048, &[1, 32]),
+    ];
+    for (name, size, cin, window, stride, cout, batches) in shapes {
+        for &batch in batches {
+            let mut l = Layer::new([batch, size, size, cin], window, stride, Padding::Same, 1, cout, rng);
+            assert_eq!(Route::of(&l.g, &l.groups), Route::Columns, "{name}");
+            let name = format!("b{batch} {name}{}", if conv::runs_blocked(&l.g, &l.groups) { " (routed blocked)" } else { "" });
+            let flops = l.flops();
+            // The routed block size, and blocks four times as many rows (fewer repacks of the kernel).
+            let (rows, auto) = (l.g.batch * l.g.positions(), conv::block_rows(&l.g));
+            let big = (4 * auto).min(rows.div_ceil(kiln_core::threads::num_threads()));
+            let mut blocks = vec![0.0; conv::blocked_scratch_len_with(&l.g, big).max(conv::blocked_scratch_len(&l.g))];
+            let packed = PackedB::new(StridedRef::new(&l.kernel, l.g.patch(), cout, cout));
+            let Layer { g, groups, x, kernel, cols, y, .. } = &mut l;
+            let mut y_blocked = y.clone();
+            let mut before = || conv::forward_by(Route::Columns, g, *groups, x, kernel, cols, y);
+            before_and_now(&format!("{name} blocks of {auto} rows"), flops, &mut before, || conv::forward_blocked(g, x, conv::KernelOperand::Plain(kernel), cout, &mut blocks, &mut y_blocked));
+            if big > auto {
+                before_and_now(&format!("{name} blocks of {big} rows"), flops, &mut before, || {
+                    conv::forward_blocked_with(g, x, conv::KernelOperand::Plain(kernel), cout, big, &mut blocks, &mut y_blocked)
+                });
+            }
+            if std::env::var("KILN_BENCH_PACKED").is_ok() {
+                before_and_now(&format!("{name} kernel packed ahead"), flops, &mut before, || conv::forward_blocked(g, x, conv::KernelOperand::Packed(&packed), cout, &mut blocks, &mut y_blocked));
+            }
+            let (y, y_blocked) = (&l.y, &y_blocked);
+            assert!(y.iter().zip(y_blocked).all(|(a, b)| (a - b).abs() <= 1e-3 * (1.0 + a.abs())), "{name}: the routes differ");
+        }
+    }
+}
+
 fn main() {
     let mut rng = Rng::new(0);
     println!("{} threads", kiln_core::threads::num_threads());
@@ -442,5 +490,8 @@ fn main() {
     }
     if wanted("transformed", &SECTIONS) {
         winograd_transformed(&mut rng);
+    }
+    if wanted("blocked", &SECTIONS) {
+        blocked_against_whole_columns(&mut rng);
     }
 }

@@ -314,6 +314,58 @@ fn fused_bias_activation_trains_and_predicts_like_the_separate_ops() {
     }
 }
 
+/// A residual block: x[6,6,3] -> conv 3 3x3 'same' + bias -> add x (`shortcut_first`: x + branch)
+/// -> `act` -> flatten -> dense 2. With `unfusable` the residual sum is an output too, so it
+/// cannot be folded into its activation.
+fn residual_spec(act: &str, shortcut_first: bool, unfusable: bool) -> String {
+    let outputs = if unfusable { "[9,5]" } else { "[9]" };
+    let addends = if shortcut_first { "[0,4]" } else { "[4,0]" };
+    format!(
+        r#"{{"graph":{{"nodes":[
+            {{"op":"input","index":0,"shape":[null,6,6,3]}},
+            {{"op":"variable","index":0}},
+            {{"op":"conv2d","strides":[1,1],"padding":"same","dilation":[1,1],"inputs":[0,1]}},
+            {{"op":"variable","index":1}},
+            {{"op":"binary","function":"add","inputs":[2,3]}},
+            {{"op":"binary","function":"add","inputs":{addends}}},
+            {{"op":"unary","function":"{act}","inputs":[5]}},
+            {{"op":"reshape","shape":[-1],"keep_batch":true,"inputs":[6]}},
+            {{"op":"variable","index":2}},
+            {{"op":"matmul","transpose_b":false,"inputs":[7,8]}}],
+          "outputs":{outputs}}},
+         "trainable":[true,true,true],
+         "losses":[{{"output":0,"kind":"mean_squared_error"}}],
+         "optimizer":{{"kind":"sgd","momentum":0.0,"nesterov":false}}}}"#
+    )
+}
+
+/// The residual add + activation fused (relu; gelu, which keeps its sum; the shortcut first in
+/// the add) against the same block where the sum is an output and nothing fuses: the same
+/// weights after training steps (so the same gradients to the branch and the shortcut) and
+/// the same predictions.
+#[test]
+fn fused_residual_add_and_activation_trains_and_predicts_like_the_separate_ops() {
+    let x = tensor(vec![8, 6, 6, 3], 6);
+    let targets = tensor(vec![8, 2], 7);
+    let variables = || [vec![3, 3, 3, 3], vec![3], vec![108, 2]].into_iter().enumerate().map(|(i, s)| Variable::new(&tensor(s, 40 + i as u64))).collect::<Vec<_>>();
+    for (act, shortcut_first) in [("relu", false), ("gelu", true), ("relu", true)] {
+        let mut fused = Engine::new(&residual_spec(act, shortcut_first, false), variables()).unwrap();
+        let mut separate = Engine::new(&residual_spec(act, shortcut_first, true), variables()).unwrap();
+        let order: Vec<u32> = (0..8).collect();
+        for e in [&mut fused, &mut separate] {
+            e.train_batches(&BatchData::new(&[&x], &[&targets]), &order, BatchRange::new(4, 0, 2), &[0.05; 2]).unwrap();
+        }
+        assert_eq!(fused.workspaces[0].2.plan.folded_nodes(), vec![5], "{act}");
+        assert!(separate.workspaces[0].2.plan.folded_nodes().is_empty());
+        for (a, b) in fused.variables.iter().zip(&separate.variables) {
+            let (a, b) = (a.read().to_f32().into_owned(), b.read().to_f32().into_owned());
+            a.iter().zip(&b).for_each(|(p, q)| assert!((p - q).abs() <= 1e-5 * (1.0 + q.abs()), "{act}: weight {p} vs {q}"));
+        }
+        let (a, b) = (fused.predict(&[&x], 4).unwrap(), separate.predict(&[&x], 4).unwrap());
+        a[0].to_f32().iter().zip(b[0].to_f32().iter()).for_each(|(p, q)| assert!((p - q).abs() <= 1e-5 * (1.0 + q.abs()), "{act}: prediction {p} vs {q}"));
+    }
+}
+
 /// x[6,6,72] -> conv 3x3 (im2col route: 72 channels) -> relu -> conv 1x1 (pointwise) ->
 /// flatten -> Dense(5) (its kernel stored [5, 384], read transposed): three weights that
 /// inference can pack ahead for the GEMM kernel.

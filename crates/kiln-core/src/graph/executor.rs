@@ -1,13 +1,14 @@
 //! Buffers planned for one batch size, and the forward and backward passes over them.
 //! After planning, a step allocates nothing.
 use super::aliases::Aliases;
-use super::fusion::Fusions;
+use super::fusion::{Addend, Fusions};
 use super::inference_fold::{InferenceFolds, Role};
 use super::op::{batch_dims, conv_geometry, conv_transpose_geometry, normalize_axis, output_shape, pool_geometry, resampling, rnn_config, rnn_state_inputs, Op};
 use super::Graph;
 use crate::alloc;
 use crate::error::{KilnError, Result};
 use crate::kernels::augment::{self, Images};
+use crate::kernels::conv::KernelOperand;
 use crate::kernels::gemm::{self as gemm_kernel, StridedRef};
 use crate::kernels::gemm::{gemm, gemm_then, MatRef};
 use crate::kernels::gemm_packed::{self, PackedB};
@@ -15,7 +16,7 @@ use crate::kernels::reduce::split_at_axis;
 use crate::kernels::resample::Resampling;
 use crate::kernels::rnn::{self, DropoutMasks, RnnConfig, RnnGrads, RnnScratch, RnnState};
 use crate::kernels::{axis, batch_matmul, batch_norm, bias_activation, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary, winograd};
-use crate::kernels::{index_map, scan, top_k};
+use crate::kernels::{index_map, residual_activation, scan, top_k};
 use crate::rng::Rng;
 use std::ops::{Deref, DerefMut};
 
@@ -95,7 +96,7 @@ impl Plan {
             .iter()
             .enumerate()
             .map(|(i, n)| -> Result<Scratch> {
-                if let Some(f) = fusions.at[i] {
+                if let Some(f) = fusions.at[i].filter(|f| f.kind == Addend::Bias) {
                     // The bias gradient's partial sums, one row per task.
                     return Ok(Scratch { floats: zeros(bias_activation::tasks(size(i)) * f.channels, i)?, ..Scratch::default() });
                 }
@@ -109,9 +110,11 @@ impl Plan {
                     Op::Pad { .. } | Op::Repeat { .. } | Op::ResizeLinear { .. } => Scratch { resampling: Some(resampling(n, &shapes[n.inputs[0]])?), ..Scratch::default() },
                     Op::Conv2d { .. } | Op::Conv3d { .. } => {
                         let (g, groups) = conv_geometry(n, &shapes[n.inputs[0]], &shapes[n.inputs[1]])?;
-                        let cols = groups.columns_len(&g)?;
-                        let grad = if needs_grad[n.inputs[0]] { cols } else { 0 };
-                        Scratch { floats: zeros(cols, i)?, floats_grad: zeros(grad, i)?, ..Scratch::default() }
+                        // The columns stay for the backward pass only when it takes the kernel's gradient.
+                        let columns_read_back = needs_grad[n.inputs[1]];
+                        let cols = if columns_read_back { groups.columns_len(&g)? } else { conv::unkept_scratch_len(&g, &groups)? };
+                        let grad = if needs_grad[n.inputs[0]] { groups.columns_len(&g)? } else { 0 };
+                        Scratch { floats: zeros(cols, i)?, floats_grad: zeros(grad, i)?, columns_read_back, ..Scratch::default() }
                     }
                     Op::Pool2d { .. } => Scratch { indices: alloc::filled(size(i), 0, &n.name)?, ..Scratch::default() },
                     Op::BatchNorm { .. } => {
@@ -149,9 +152,9 @@ impl Plan {
                 overwritten[i] = consumers[i] == 1;
             }
         }
-        // A fused bias + activation writes the gradients of what it adds, when their only reader.
+        // A fused add + activation writes the gradients of what it adds, when their only reader.
         for f in fusions.at.iter().flatten() {
-            for i in [f.input, f.bias] {
+            for i in [f.input, f.addend] {
                 overwritten[i] = consumers[i] == 1;
             }
         }
@@ -260,8 +263,12 @@ impl Plan {
                     continue;
                 }
                 let mut sum = std::mem::take(&mut self.values[f.add]);
-                let [x, bias] = [f.input, f.bias].map(|i| node_value(&self.values, links, graph, vars, i));
-                bias_activation::forward(f.function, x, bias, f.keeps_sum.then_some(sum.as_mut_slice()), &mut out);
+                let [x, addend] = [f.input, f.addend].map(|i| node_value(&self.values, links, graph, vars, i));
+                let sum_kept = f.keeps_sum.then_some(sum.as_mut_slice());
+                match f.kind {
+                    Addend::Bias => bias_activation::forward(f.function, x, addend, sum_kept, &mut out),
+                    Addend::Tensor => residual_activation::forward(f.function, x, addend, sum_kept, &mut out),
+                }
                 self.values[f.add] = sum;
                 self.values[id] = out;
                 continue;
@@ -279,7 +286,7 @@ impl Plan {
                     let b_data = folded_kernel.unwrap_or_else(|| node_value(&self.values, links, graph, vars, node.inputs[1]));
                     let n = if *transpose_b { b_shape[0] } else { b_shape[1] };
                     let mut product = fused_values.take().unwrap_or_else(|| std::mem::take(&mut out));
-                    let bias = fused.map(|(_, f)| (f.function, node_value(&self.values, links, graph, vars, f.bias)));
+                    let bias = fused.map(|(_, f)| (f.function, node_value(&self.values, links, graph, vars, f.addend)));
                     let apply = bias.map(|(function, bias)| move |row: &mut [f32], first: usize| bias_activation::forward_in_place(function, &bias[first..], row));
                     let epilogue = apply.as_ref().map(|e| e as gemm_kernel::Epilogue);
                     match weight_generation(graph, folds, role, node.inputs[1]).filter(|_| gemm_packed::prepacked_pays(rows, k, n, *transpose_b)) {
@@ -351,18 +358,23 @@ impl Plan {
                     let kernel = folded_kernel.unwrap_or_else(|| node_value(&self.values, links, graph, vars, node.inputs[1]));
                     let (rows, patch, cout) = (g.batch * g.positions(), g.patch(), groups.out_channels);
                     let generation = weight_generation(graph, folds, role, node.inputs[1]);
+                    // No backward pass reads this pass's columns: the route need not keep them.
+                    let unkept = folds.is_some() || !self.scratch[id].columns_read_back;
                     let cols = &mut self.scratch[id].floats;
-                    match (generation, folds, conv::transformed_winograd_tile(&g, &groups)) {
-                        (Some(generation), Some(folds), Some(tile)) => {
-                            let transform = |u: &mut [f32]| winograd::transform_forward_kernel(&g, cout, tile, kernel, u);
-                            let len = winograd::transformed_kernel_len(&g, cout, tile);
-                            folds.transformed_kernels.with(id, generation, len, transform, |u| conv::forward_transformed(&g, &groups, x, u, cols, &mut out));
+                    if let (Some(generation), Some(folds), Some(tile)) = (generation, folds, conv::transformed_winograd_tile(&g, &groups)) {
+                        let transform = |u: &mut [f32]| winograd::transform_forward_kernel(&g, cout, tile, kernel, u);
+                        let len = winograd::transformed_kernel_len(&g, cout, tile);
+                        folds.transformed_kernels.with(id, generation, len, transform, |u| conv::forward_transformed(&g, &groups, x, u, cols, &mut out));
+                    } else {
+                        let packed = generation
+                            .filter(|_| conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout, false))
+                            .map(|generation| packed_weight(&mut self.packed_weights[id], generation, StridedRef::new(kernel, patch, cout, cout)));
+                        match (packed, unkept) {
+                            (Some(packed), true) => conv::forward_unkept(&g, groups, x, KernelOperand::Packed(packed), cols, &mut out),
+                            (Some(packed), false) => conv::forward_prepacked(&g, &groups, x, packed, cols, &mut out),
+                            (None, true) => conv::forward_unkept(&g, groups, x, KernelOperand::Plain(kernel), cols, &mut out),
+                            (None, false) => conv::forward(&g, groups, x, kernel, cols, &mut out),
                         }
-                        (Some(generation), _, _) if conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout, false) => {
-                            let packed = packed_weight(&mut self.packed_weights[id], generation, StridedRef::new(kernel, patch, cout, cout));
-                            conv::forward_prepacked(&g, &groups, x, packed, cols, &mut out);
-                        }
-                        _ => conv::forward(&g, groups, x, kernel, cols, &mut out),
                     }
                 }
                 Op::Pool2d { function, .. } => {
@@ -515,20 +527,17 @@ impl Plan {
             }
             if let Some(f) = self.fusions.at[id] {
                 let dy = std::mem::take(&mut self.grads[id]);
-                let [mut dx, mut d_bias] = [f.input, f.bias].map(|i| std::mem::take(&mut self.grads[i]));
-                let [dx_wanted, bias_wanted] = [f.input, f.bias].map(|i| needs_grad[i]);
-                bias_activation::backward(
-                    f.function,
-                    f.keeps_sum.then(|| self.values[f.add].as_slice()),
-                    &self.values[id],
-                    &dy,
-                    dx_wanted.then_some((dx.as_mut_slice(), self.overwritten[f.input])),
-                    bias_wanted.then_some((d_bias.as_mut_slice(), self.overwritten[f.bias])),
-                    f.channels,
-                    &mut self.scratch[id].floats,
-                );
+                let [mut dx, mut d_addend] = [f.input, f.addend].map(|i| std::mem::take(&mut self.grads[i]));
+                let [dx_wanted, addend_wanted] = [f.input, f.addend].map(|i| needs_grad[i]);
+                let sum = f.keeps_sum.then(|| self.values[f.add].as_slice());
+                let dx_out = dx_wanted.then_some((dx.as_mut_slice(), self.overwritten[f.input]));
+                let d_addend_out = addend_wanted.then_some((d_addend.as_mut_slice(), self.overwritten[f.addend]));
+                match f.kind {
+                    Addend::Bias => bias_activation::backward(f.function, sum, &self.values[id], &dy, dx_out, d_addend_out, f.channels, &mut self.scratch[id].floats),
+                    Addend::Tensor => residual_activation::backward(f.function, sum, &self.values[id], &dy, dx_out, d_addend_out),
+                }
                 self.grads[f.input] = dx;
-                self.grads[f.bias] = d_bias;
+                self.grads[f.addend] = d_addend;
                 self.grads[id] = dy;
                 continue;
             }
@@ -782,6 +791,9 @@ struct Scratch {
     /// the identity (or an augmentation's inference form) or with the moving statistics: the
     /// backward pass (and the moving-average update) must follow what the forward pass did.
     training_behaviour: bool,
+    /// A convolution whose backward pass reads the columns its forward pass made (it takes
+    /// the kernel's gradient): `floats` holds them whole.
+    columns_read_back: bool,
 }
 
 /// A Where node's three broadcast maps (condition, x, y), planned as one list.

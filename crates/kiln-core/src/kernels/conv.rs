@@ -10,12 +10,17 @@
 //! run conv_direct.rs's micro-kernels instead of im2col (`Route` names the choice; measured
 //! 2-9x faster forward on those shapes); they handle padding in their loops, and their
 //! scratch holds what they would otherwise allocate per call (conv_direct::forward_scratch_len).
+//! A forward pass whose columns no backward pass reads (inference, a frozen kernel:
+//! `forward_unkept`) takes only the scratch the forward pass needs, and with many output rows
+//! the im2col route makes and multiplies its columns one block of rows at a time
+//! (`forward_blocked`) instead of making the whole matrix.
 use super::conv_direct::{self, Isa, Walk};
 use super::depthwise_conv;
-use super::gemm::{gemm, gemm_strided, splits, MatRef, StridedRef};
+use super::gemm::{gemm, gemm_strided, gemm_via, route_for, splits, MatRef, StridedRef};
 use super::gemm_packed::{gemm_prepacked, PackedB};
 use super::winograd::{self, TileSize};
 use crate::error::{shape_str, KilnError, Result};
+use crate::threads;
 use rayon::prelude::*;
 use serde::Deserialize;
 
@@ -245,6 +250,117 @@ fn im2col_channels(g: &Geometry, channels: (usize, usize), x: &[f32], cols: &mut
     });
 }
 
+/// Rows `rows` of the im2col matrix of x (rows of [batch * positions, patch]) into `cols`
+/// ([rows.len(), patch]): the blocked route's columns of one block of output positions.
+fn im2col_rows(g: &Geometry, x: &[f32], rows: std::ops::Range<usize>, cols: &mut [f32]) {
+    let (c, patch, positions, plane_positions) = (g.channels, g.patch(), g.positions(), g.out_h * g.out_w);
+    let (row_len, plane_size) = (g.k_w * c, g.in_h * g.in_w * c);
+    for (r, dst) in rows.zip(cols.chunks_exact_mut(patch)) {
+        let (b, p) = (r / positions, r % positions);
+        let (od, oy, ox) = (p / plane_positions, p % plane_positions / g.out_w, p % g.out_w);
+        let x = &x[b * g.in_size()..][..g.in_size()];
+        let whole = g.whole_window_row(ox);
+        for kd in 0..g.depth.window {
+            let plane = g.depth.source(od, kd).map(|id| id * plane_size);
+            for ky in 0..g.k_h {
+                let dst = &mut dst[(kd * g.k_h + ky) * row_len..][..row_len];
+                let Some(row) = plane.and_then(|p| g.source_row(oy, ky).map(|iy| p + iy * g.in_w * c)) else {
+                    dst.fill(0.0);
+                    continue;
+                };
+                match whole {
+                    Some(ix) => dst.copy_from_slice(&x[row + ix * c..][..row_len]),
+                    None => {
+                        for (kx, d) in dst.chunks_exact_mut(c).enumerate() {
+                            match g.source_column(ox, kx) {
+                                Some(ix) => d.copy_from_slice(&x[row + ix * c..][..c]),
+                                None => d.fill(0.0),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The kernel a blocked forward pass multiplies by: as stored ([patch, cout]) or packed ahead.
+#[derive(Clone, Copy)]
+pub enum KernelOperand<'a> {
+    Plain(&'a [f32]),
+    Packed(&'a PackedB),
+}
+
+/// Columns per block of the blocked route (rows x patch values, 4 MB), and the fewest rows a
+/// block takes (the GEMM repacks the kernel for each block): see `blocked_wins`.
+const BLOCK_VALUES: usize = 1 << 20;
+const BLOCK_MIN_ROWS: usize = 256;
+
+/// Rows of one block of columns: `BLOCK_VALUES` worth, at least `BLOCK_MIN_ROWS`, in whole
+/// micro-tiles (of 8 rows); never more than one task's share of the rows.
+pub fn block_rows(g: &Geometry) -> usize {
+    let rows = g.batch * g.positions();
+    let per_task = rows.div_ceil(threads::num_threads()).max(1);
+    (BLOCK_VALUES / g.patch().max(1)).max(BLOCK_MIN_ROWS).next_multiple_of(8).min(per_task)
+}
+
+/// The tasks (one per thread, at most one per block) and rows per task of a blocked pass.
+fn blocked_tasks(rows: usize, block: usize) -> (usize, usize) {
+    let tasks = threads::num_threads().min(rows.div_ceil(block.max(1))).max(1);
+    (tasks, rows.div_ceil(tasks).max(1))
+}
+
+/// Scratch values of the blocked route with blocks of `block` rows: one block per task (the
+/// last task's no more than its rows), never more than the whole im2col matrix.
+pub fn blocked_scratch_len_with(g: &Geometry, block: usize) -> usize {
+    let rows = g.batch * g.positions();
+    let (tasks, per_task) = blocked_tasks(rows, block);
+    let block = block.min(per_task);
+    ((tasks - 1) * block + block.min(rows - (tasks - 1) * per_task)) * g.patch()
+}
+
+/// Scratch values of `forward_blocked`.
+pub fn blocked_scratch_len(g: &Geometry) -> usize {
+    blocked_scratch_len_with(g, block_rows(g))
+}
+
+/// y = conv(x, kernel) for an ungrouped convolution through im2col, never making the whole
+/// [batch * positions, patch] matrix: each thread takes a contiguous share of the output rows
+/// and, one block of rows at a time, makes that block's columns in its part of `cols` (of
+/// `blocked_scratch_len`) and multiplies it by the kernel on its own thread, so the columns
+/// are read back from cache. Nothing is left for a backward pass.
+pub fn forward_blocked(g: &Geometry, x: &[f32], kernel: KernelOperand, out_channels: usize, cols: &mut [f32], y: &mut [f32]) {
+    forward_blocked_with(g, x, kernel, out_channels, block_rows(g), cols, y)
+}
+
+/// `forward_blocked` with blocks of `block` rows (benches and tests choose it).
+pub fn forward_blocked_with(g: &Geometry, x: &[f32], kernel: KernelOperand, cout: usize, block: usize, cols: &mut [f32], y: &mut [f32]) {
+    let (rows, patch) = (g.batch * g.positions(), g.patch());
+    if rows == 0 || cout == 0 {
+        return;
+    }
+    let (tasks, per_task) = blocked_tasks(rows, block);
+    let block = block.min(per_task);
+    assert!(cols.len() >= blocked_scratch_len_with(g, block), "conv: blocked scratch too small");
+    let task = |first: usize, cols: &mut [f32], y: &mut [f32]| {
+        let end = (first + per_task).min(rows);
+        for b0 in (first..end).step_by(block) {
+            let n = block.min(end - b0);
+            let cols = &mut cols[..n * patch];
+            im2col_rows(g, x, b0..b0 + n, cols);
+            let (a, out) = (StridedRef::new(cols, n, patch, patch), &mut y[(b0 - first) * cout..][..n * cout]);
+            match kernel {
+                KernelOperand::Plain(k) => gemm_via(route_for(n, patch, cout), Some(false), 1.0, a, StridedRef::new(k, patch, cout, cout), 0.0, out, cout),
+                KernelOperand::Packed(k) => gemm_prepacked(1.0, a, k, 0.0, out, cout, false),
+            }
+        }
+    };
+    if tasks == 1 {
+        return task(0, cols, y);
+    }
+    y.par_chunks_mut(per_task * cout).zip(cols.par_chunks_mut(block * patch)).enumerate().for_each(|(t, (y, cols))| task(t * per_task, cols, y));
+}
+
 /// dx += the receptive-field gradients `dcols` scattered back (the adjoint of im2col).
 pub fn col2im(g: &Geometry, dcols: &[f32], dx: &mut [f32]) {
     col2im_channels(g, (0, g.channels), dcols, dx);
@@ -306,11 +422,7 @@ impl Groups {
     }
     /// The size of the column buffer (and of its gradient) the convolution needs.
     pub fn columns_len(&self, g: &Geometry) -> Result<usize> {
-        let route = Route::of(g, self).scratch_len(g, self)?;
-        Ok(match transformed_winograd_tile(g, self) {
-            Some(tile) => route.max(winograd::transformed_scratch_len(g, self.out_channels, tile)),
-            None => route,
-        })
+        Ok(with_transformed_scratch(g, self, Route::of(g, self).scratch_len(g, self)?))
     }
     /// An ungrouped 1 x 1 window at stride 1 (ResNet's and MobileNet's projections, the second
     /// half of a separable convolution): x is its own im2col matrix, so none is made.
@@ -378,6 +490,33 @@ const WINOGRAD_TRANSFORMED_MIN_TILES: usize = 49;
 /// Tiles of 4 x 4 outputs from which F(4x4, 3x3) beats F(2x2, 3x3) with the kernel
 /// transformed ahead: 49 won (28x28x128 at batch 1), 16 lost (14x14x256).
 const WINOGRAD_F4_MIN_TILES: usize = 49;
+
+/// Whether the blocked route beats the whole im2col matrix for this convolution: from
+/// `BLOCKED_MIN_ROWS_PER_TASK` output rows per thread. `cargo bench --bench conv -- blocked`,
+/// 2 threads, measured on a loaded machine (3 alternating rounds, medians, noisy: +-15%),
+/// blocked against whole columns, ResNet50's im2col-route shapes:
+/// - batch 32, blocks of 4 MB (at least 256 rows): 7x7x512 3x3 1.17x, 1x1 stride 2 from
+///   56x56x256 to 128 1.06x and to 512 1.10x, 28x28x512 to 1024 1.11x, 14x14x1024 to 2048
+///   1.00x; with 1 MB blocks (56 to 1024 rows) 0.85x, 1.15x, 1.08x, 1.00x, 0.94x: the GEMM
+///   packs the kernel again for each block, which small blocks do not amortise;
+/// - batch 1 (one block per thread, of 25 to 392 rows): 0.55-0.58x where the whole-matrix GEMM
+///   splits the kernel's columns between the threads and the blocked one packs all of it on
+///   each (1x1 stride 2 56x56x256 to 512, 28x28x512 to 1024, 3x3 14x14x256), 0.78x at
+///   7x7x512, 1.0-1.3x at 28x28x128 and 56x56x256 to 128 (392 rows): kept off.
+///
+/// The kernel packed ahead for kiln's own GEMM kernel (`KernelOperand::Packed`, no repacking
+/// per block) measured 0.76-1.17x at 1 MB blocks, no better than the `gemm` crate's.
+/// ResNet50 at 224x224 end to end (`benches/kiln/infer_apps.mjs`, this change against the
+/// build before it, 3 alternating rounds, heavily loaded machine): batch 32 medians 4424, 2897,
+/// 2841 ms against 4388, 4735, 3067 ms, peak RSS 4.29-4.30 GB against 5.05-5.35 GB (the forward
+/// scratch alone, all routes); batch 1 unchanged within the noise (161, 179, 138 ms against
+/// 156, 184, 134 ms: no layer there takes the blocked route). Same predictions, bit for bit.
+fn blocked_wins(g: &Geometry) -> bool {
+    g.batch * g.positions() >= threads::num_threads() * BLOCKED_MIN_ROWS_PER_TASK
+}
+
+/// Output rows per thread from which the blocked route runs (see `blocked_wins`).
+const BLOCKED_MIN_ROWS_PER_TASK: usize = 512;
 
 /// Input and output channels from which Winograd wins (see `winograd_wins`).
 const WINOGRAD_MIN_CHANNELS: usize = 64;
@@ -471,6 +610,46 @@ pub fn forward_prepacked(g: &Geometry, groups: &Groups, x: &[f32], kernel: &Pack
 pub fn forward_transformed(g: &Geometry, groups: &Groups, x: &[f32], u: &[f32], cols: &mut [f32], y: &mut [f32]) {
     let tile = transformed_winograd_tile(g, groups).expect("a Winograd-transformed kernel for a convolution that takes one");
     winograd::forward_transformed(g, groups.out_channels, tile, x, u, cols, y);
+}
+
+/// Whether a forward pass that leaves no columns for a backward pass (inference, or a frozen
+/// kernel) runs blocked (`forward_blocked`) rather than making the whole im2col matrix: an
+/// ungrouped convolution on the columns route where `blocked_wins`.
+pub fn runs_blocked(g: &Geometry, groups: &Groups) -> bool {
+    groups.groups == 1 && Route::of(g, groups) == Route::Columns && blocked_wins(g)
+}
+
+/// The scratch of `forward_unkept`: what the forward pass alone needs (the blocked route's
+/// blocks; Winograd's transforms and the direct kernels' padded input without the columns
+/// their backward passes make), at batch 32 in ResNet50 a few MB where the columns take
+/// hundreds.
+pub fn unkept_scratch_len(g: &Geometry, groups: &Groups) -> Result<usize> {
+    let route = match Route::of(g, groups) {
+        Route::Columns if runs_blocked(g, groups) => blocked_scratch_len(g),
+        Route::Columns => Route::Columns.scratch_len(g, groups)?,
+        Route::Winograd => winograd::scratch_len(g, groups.out_channels),
+        Route::Direct(_) => conv_direct::forward_scratch_len(&Walk::forward(g), groups.out_channels),
+        Route::Depthwise(_) | Route::Pointwise => 0,
+    };
+    Ok(with_transformed_scratch(g, groups, route))
+}
+
+/// `len` raised to what the inference route with the Winograd transform kept needs
+/// (`forward_transformed`), where `transformed_winograd_tile` picks it: a plan's scratch serves
+/// that route as well as `Route::of`'s.
+fn with_transformed_scratch(g: &Geometry, groups: &Groups, len: usize) -> usize {
+    transformed_winograd_tile(g, groups).map_or(len, |tile| len.max(winograd::transformed_scratch_len(g, groups.out_channels, tile)))
+}
+
+/// `forward` for a pass whose columns no backward pass reads: blocked where `runs_blocked`
+/// (with the kernel packed ahead when given), else `forward` (or `forward_prepacked`). `cols`
+/// holds `unkept_scratch_len` values.
+pub fn forward_unkept(g: &Geometry, groups: Groups, x: &[f32], kernel: KernelOperand, cols: &mut [f32], y: &mut [f32]) {
+    match kernel {
+        _ if runs_blocked(g, &groups) => forward_blocked(g, x, kernel, groups.out_channels, cols, y),
+        KernelOperand::Plain(k) => forward(g, groups, x, k, cols, y),
+        KernelOperand::Packed(k) => forward_prepacked(g, &groups, x, k, cols, y),
+    }
 }
 
 /// `forward` through `route`, which must be `Route::of` or, for an ungrouped 2-D convolution,
@@ -601,8 +780,8 @@ mod tests {
     use crate::kernels::testing::check_gradient;
     use crate::rng::Rng;
 
-    /// Direct convolution, for reference: output channel o of group o / (cout / groups) sums
-    /// over that group's input channels.
+    /// Direct convolution, for reference, summed in float64: output channel o of group
+    /// o / (cout / groups) sums over that group's input channels.
     fn naive(g: &Geometry, x: &[f32], k: &[f32], groups: Groups) -> Vec<f32> {
         let (cout, cin) = (groups.out_channels, g.channels / groups.groups);
         let d = g.depth;
@@ -613,7 +792,7 @@ mod tests {
                     for ox in 0..g.out_w {
                         for o in 0..cout {
                             let first = o / (cout / groups.groups) * cin;
-                            let mut s = 0.0;
+                            let mut s = 0.0f64;
                             for kd in 0..d.window {
                                 let Some(id) = d.source(od, kd) else { continue };
                                 for ky in 0..g.k_h {
@@ -621,13 +800,13 @@ mod tests {
                                         if let Some((iy, ix)) = g.source(oy, ox, ky, kx) {
                                             for c in 0..cin {
                                                 let xv = x[b * g.in_size() + ((id * g.in_h + iy) * g.in_w + ix) * g.channels + first + c];
-                                                s += xv * k[(((kd * g.k_h + ky) * g.k_w + kx) * cin + c) * cout + o];
+                                                s += xv as f64 * k[(((kd * g.k_h + ky) * g.k_w + kx) * cin + c) * cout + o] as f64;
                                             }
                                         }
                                     }
                                 }
                             }
-                            y[(((b * d.output + od) * g.out_h + oy) * g.out_w + ox) * cout + o] = s;
+                            y[(((b * d.output + od) * g.out_h + oy) * g.out_w + ox) * cout + o] = s as f32;
                         }
                     }
                 }
@@ -741,6 +920,66 @@ mod tests {
                     dk
                 },
             );
+        }
+    }
+
+    /// The blocked route (the kernel as stored and packed ahead) against the float64 sum and
+    /// the whole im2col matrix: odd sizes, padding on every side, strides, dilation, a window
+    /// wider than the input, 3-D, batch 1; blocks of 1 row, of rows that do not divide a
+    /// task's share, and one block per task; then `forward_unkept` on the routed blocks.
+    #[test]
+    fn blocked_route_equals_the_naive_sum_and_the_whole_columns() {
+        let shapes = [
+            (Geometry::new(&[1, 7, 9, 5], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), 6),
+            (Geometry::new(&[2, 9, 7, 3], (3, 2), (2, 2), (1, 1), Padding::Same, "t").unwrap(), 5),
+            (Geometry::new(&[3, 8, 8, 4], (3, 3), (1, 2), (2, 1), Padding::Valid, "t").unwrap(), 7),
+            (Geometry::new(&[1, 11, 10, 67], (1, 1), (2, 2), (1, 1), Padding::Valid, "t").unwrap(), 9),
+            (Geometry::new(&[2, 5, 6, 70], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), 17),
+            (Geometry::new(&[1, 3, 2, 2], (5, 4), (1, 1), (1, 1), Padding::Same, "t").unwrap(), 3),
+            (Geometry::new_3d(&[2, 5, 4, 3, 2], [3, 2, 2], [2, 2, 1], [1, 1, 1], Padding::Same, "t").unwrap(), 4),
+            // Routed blocked: 1156 rows in blocks of 256 (a receptive field of 4140 values).
+            (Geometry::new(&[1, 34, 34, 460], (3, 3), (1, 1), (1, 1), Padding::Same, "t").unwrap(), 3),
+        ];
+        let blocked = &shapes[shapes.len() - 1];
+        assert!(runs_blocked(&blocked.0, &Groups::new(1, blocked.1)) && block_rows(&blocked.0) == 256);
+        let mut rng = Rng::new(7);
+        for (g, cout) in shapes {
+            let groups = Groups::new(1, cout);
+            let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let want = naive(&g, &x, &k, groups);
+            let n_y = g.batch * g.positions() * cout;
+            let mut whole = vec![0.0; n_y];
+            forward_by(Route::Columns, &g, groups, &x, &k, &mut vec![0.0; Route::Columns.scratch_len(&g, &groups).unwrap()], &mut whole);
+            let packed = PackedB::new(StridedRef::new(&k, g.patch(), cout, cout));
+            let rows = g.batch * g.positions();
+            for block in [1, 5, 8, rows.div_ceil(2), rows] {
+                for kernel in [KernelOperand::Plain(&k), KernelOperand::Packed(&packed)] {
+                    let mut y = vec![f32::NAN; n_y];
+                    forward_blocked_with(&g, &x, kernel, cout, block, &mut vec![f32::NAN; blocked_scratch_len_with(&g, block)], &mut y);
+                    for (i, ((a, b), c)) in y.iter().zip(&want).zip(&whole).enumerate() {
+                        assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()) * (g.patch() as f32).sqrt(), "{g:?} block {block} [{i}]: {a} vs the sum {b}");
+                        assert!((a - c).abs() <= 1e-5 * (1.0 + c.abs()) * (g.patch() as f32).sqrt(), "{g:?} block {block} [{i}]: {a} vs whole columns {c}");
+                    }
+                }
+            }
+            // The routed scratch, and the whole columns' (a plan that also trains).
+            for n in [unkept_scratch_len(&g, &groups).unwrap(), groups.columns_len(&g).unwrap()] {
+                let mut y = vec![f32::NAN; n_y];
+                forward_unkept(&g, groups, &x, KernelOperand::Plain(&k), &mut vec![0.0; n], &mut y);
+                y.iter().zip(&want).for_each(|(a, b)| assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{g:?} unkept: {a} vs {b}"));
+            }
+        }
+        // Every route's forward pass alone runs in `unkept_scratch_len`, which is never more than the
+        // route's whole scratch.
+        for (g, groups) in cases() {
+            let x: Vec<f32> = (0..g.batch * g.in_size()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let k: Vec<f32> = (0..kernel_len(&g, groups)).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let n = unkept_scratch_len(&g, &groups).unwrap();
+            assert!(n <= groups.columns_len(&g).unwrap(), "{g:?}");
+            let mut y = vec![f32::NAN; g.batch * g.positions() * groups.out_channels];
+            forward_unkept(&g, groups, &x, KernelOperand::Plain(&k), &mut vec![0.0; n], &mut y);
+            y.iter().zip(naive(&g, &x, &k, groups)).for_each(|(a, b)| assert!((a - b).abs() < 1e-4, "{g:?} {groups:?} unkept: {a} vs {b}"));
         }
     }
 

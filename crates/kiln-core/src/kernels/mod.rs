@@ -22,6 +22,7 @@ pub mod permute;
 pub mod pool;
 pub mod reduce;
 pub mod resample;
+pub mod residual_activation;
 pub mod rnn;
 pub mod softmax;
 pub mod transpose;
