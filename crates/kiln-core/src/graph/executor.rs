@@ -7,13 +7,14 @@ use super::Graph;
 use crate::alloc;
 use crate::error::{KilnError, Result};
 use crate::kernels::augment::{self, Images};
+use crate::kernels::bias_activation::Epilogue;
 use crate::kernels::gemm::{self as gemm_kernel, StridedRef};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::gemm_packed::{self, PackedB};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::resample::Resampling;
 use crate::kernels::rnn::{self, DropoutMasks, RnnConfig, RnnGrads, RnnScratch, RnnState};
-use crate::kernels::{axis, batch_matmul, batch_norm, bias_activation, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
+use crate::kernels::{axis, batch_matmul, batch_norm, bias_activation, binary, conv, conv_epilogue, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary};
 use crate::kernels::{index_map, scan, top_k};
 use crate::rng::Rng;
 use std::ops::{Deref, DerefMut};
@@ -39,6 +40,9 @@ pub struct Plan {
     /// variable's generation they were packed from (repacked when it changes: after a fit step
     /// or an assign).
     packed_weights: Vec<Option<(u64, PackedB)>>,
+    /// Per folded chain, in the inference pass that runs: whether its layer applied the chain's
+    /// bias and activation itself (kernels::conv_epilogue), so its output is the chain's.
+    epilogue_applied: Vec<bool>,
 }
 
 impl Plan {
@@ -149,7 +153,7 @@ impl Plan {
             }
         }
         let packed_weights = (0..graph.nodes.len()).map(|_| None).collect();
-        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None, packed_weights })
+        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None, packed_weights, epilogue_applied: Vec::new() })
     }
 
     /// The value of node `id`, reading variables from `vars`.
@@ -188,6 +192,10 @@ impl Plan {
     }
 
     fn run_forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, folds: Option<&InferenceFolds>, rng: &mut Rng) {
+        if let Some(folds) = folds {
+            self.epilogue_applied.clear();
+            self.epilogue_applied.resize(folds.len(), false);
+        }
         for (id, node) in graph.nodes.iter().enumerate() {
             if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) || self.fusions.folded[id] {
                 continue;
@@ -200,7 +208,13 @@ impl Plan {
             if let (Role::Output(k), Some(folds)) = (role, folds) {
                 // The folded chain's bias, then its activation, over the folded layer's output.
                 let (layer, bias, function) = folds.output(k);
-                bias_activation::forward(function, &self.values[layer], bias, None, &mut out);
+                if self.epilogue_applied[k] {
+                    // The layer wrote the chain's output (same shape): take its buffer, no pass.
+                    debug_assert_eq!(out.len(), self.values[layer].len());
+                    std::mem::swap(&mut out, &mut self.values[layer]);
+                } else {
+                    bias_activation::forward(function, &self.values[layer], bias, None, &mut out);
+                }
                 self.values[id] = out;
                 continue;
             }
@@ -303,7 +317,14 @@ impl Plan {
                             let packed = packed_weight(&mut self.packed_weights[id], generation, StridedRef::new(kernel, patch, cout, cout));
                             conv::forward_prepacked(&g, &groups, x, packed, &mut self.scratch[id].floats, &mut out);
                         }
-                        None => conv::forward(&g, groups, x, kernel, &mut self.scratch[id].floats, &mut out),
+                        None => match (role, folds) {
+                            (Role::Layer(k), Some(folds)) if conv_epilogue::fuses(&g, &groups) => {
+                                let (_, bias, function) = folds.output(k);
+                                conv_epilogue::forward(&g, &groups, x, kernel, Epilogue { bias, function }, &mut out);
+                                self.epilogue_applied[k] = true;
+                            }
+                            _ => conv::forward(&g, groups, x, kernel, &mut self.scratch[id].floats, &mut out),
+                        },
                     }
                 }
                 Op::Pool2d { function, .. } => {

@@ -12,6 +12,7 @@
 //! clipped to the input (interior tiles need no clipping), never read from a zero-bordered
 //! copy. Work is split over output rows and, when there are fewer rows than threads want
 //! (7x7 maps at batch 1), over channel blocks too. A larger multiplier takes the scalar loops.
+use super::bias_activation::{self, Epilogue};
 use super::conv::Geometry;
 use super::conv_direct::Isa;
 #[cfg(target_arch = "x86_64")]
@@ -250,17 +251,29 @@ fn check_lengths(g: &Geometry, x: usize, kernel: usize, y: usize, multiplier: us
 
 /// y = the depthwise convolution of x.
 pub fn forward(g: &Geometry, x: &[f32], kernel: &[f32], multiplier: usize, y: &mut [f32]) {
+    forward_activated(g, x, kernel, multiplier, None, y)
+}
+
+/// y = the depthwise convolution of x, then `epilogue`'s bias and activation when given. At
+/// multiplier 1 each work item applies it to the output row it has just written (in cache).
+pub fn forward_activated(g: &Geometry, x: &[f32], kernel: &[f32], multiplier: usize, epilogue: Option<Epilogue>, y: &mut [f32]) {
     check_lengths(g, x.len(), kernel.len(), y.len(), multiplier);
+    if let Some(e) = epilogue {
+        assert_eq!(e.bias.len(), g.channels * multiplier, "depthwise convolution: a bias of {} values for {} output channels", e.bias.len(), g.channels * multiplier);
+    }
     if multiplier == 1 {
-        forward_vectors(Isa::detect(), g, x, kernel, y);
+        forward_vectors(Isa::detect(), g, x, kernel, epilogue, y);
     } else {
         forward_multiplied(g, x, kernel, multiplier, y);
+        if let Some(e) = epilogue {
+            bias_activation::forward_in_place(e.function, e.bias, y);
+        }
     }
 }
 
 /// The forward pass at multiplier 1 with `isa`'s vectors, split over (output row, channel
 /// block) items.
-fn forward_vectors(isa: Isa, g: &Geometry, x: &[f32], kernel: &[f32], y: &mut [f32]) {
+fn forward_vectors(isa: Isa, g: &Geometry, x: &[f32], kernel: &[f32], epilogue: Option<Epilogue>, y: &mut [f32]) {
     let c = g.channels;
     let rows = g.batch * g.out_h;
     let split = parallel(g, 1);
@@ -287,6 +300,9 @@ fn forward_vectors(isa: Isa, g: &Geometry, x: &[f32], kernel: &[f32], y: &mut [f
                 Isa::Avx2 => forward_row_avx2(g, x, kernel, y, oy, &interior, &channels),
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx512 => forward_row_avx512(g, x, kernel, y, oy, &interior, &channels),
+            }
+            if let Some(e) = epilogue {
+                bias_activation::forward_in_place_strided(e.function, &e.bias[channels.clone()], y.add(channels.start), g.out_w, c);
             }
         }
     };
@@ -607,7 +623,7 @@ mod tests {
     fn forward_on(isa: Isa, g: &Geometry, x: &[f32], k: &[f32], dm: usize) -> Vec<f32> {
         let mut y = vec![7.0; g.batch * g.positions() * g.channels * dm];
         if dm == 1 {
-            forward_vectors(isa, g, x, k, &mut y);
+            forward_vectors(isa, g, x, k, None, &mut y);
         } else {
             forward(g, x, k, dm, &mut y);
         }
