@@ -8,6 +8,7 @@ use crate::alloc;
 use crate::error::{KilnError, Result};
 use crate::kernels::augment::{self, Images};
 use crate::kernels::bias_activation::Epilogue;
+use crate::kernels::conv::{Geometry, Groups};
 use crate::kernels::gemm::{self as gemm_kernel, StridedRef};
 use crate::kernels::gemm::{gemm, MatRef};
 use crate::kernels::gemm_packed::{self, PackedB};
@@ -191,6 +192,27 @@ impl Plan {
         self.run_forward(graph, vars, false, Some(folds), rng);
     }
 
+    /// For a depthwise convolution `id` (or the zero padding before it) that `folds` links
+    /// (InferenceFolds::pad_link): the padding's input, which the convolution reads instead,
+    /// and the convolution's geometry on it: the padding's top rows and left columns added to
+    /// the convolution's own, its bottom and right ones left to the depthwise kernel, which
+    /// clips every window to the input (the zeros it would read add nothing).
+    fn padded_input(&self, graph: &Graph, folds: Option<&InferenceFolds>, id: usize) -> Option<(usize, Geometry, Groups)> {
+        let (other, [top, _, left, _]) = folds?.pad_link(graph, id)?;
+        let (conv, pad) = if matches!(graph.nodes[id].op, Op::Pad { .. }) { (other, id) } else { (id, other) };
+        let node = &graph.nodes[conv];
+        let (mut g, groups) = conv_geometry(node, &self.shapes[pad], &self.shapes[node.inputs[1]]).ok()?;
+        if !matches!(conv::Route::of(&g, &groups), conv::Route::Depthwise(_)) {
+            return None;
+        }
+        let source = graph.nodes[pad].inputs[0];
+        let &[_, h, w, _] = self.shapes[source].as_slice() else { return None };
+        (g.in_h, g.in_w) = (h, w);
+        g.pad_top += usize::try_from(top).ok()?;
+        g.pad_left += usize::try_from(left).ok()?;
+        Some((source, g, groups))
+    }
+
     fn run_forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, folds: Option<&InferenceFolds>, rng: &mut Rng) {
         if let Some(folds) = folds {
             self.epilogue_applied.clear();
@@ -201,7 +223,7 @@ impl Plan {
                 continue;
             }
             let role = folds.map_or(Role::Unchanged, |f| f.role(id));
-            if role == Role::Skipped {
+            if role == Role::Skipped || (matches!(node.op, Op::Pad { .. }) && self.padded_input(graph, folds, id).is_some()) {
                 continue;
             }
             let mut out = std::mem::take(&mut self.values[id]);
@@ -308,7 +330,13 @@ impl Plan {
                 }
                 Op::Reshape { .. } => out.copy_from_slice(x),
                 Op::Conv2d { .. } | Op::Conv3d { .. } => {
-                    let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
+                    let (g, groups, x) = match self.padded_input(graph, folds, id) {
+                        Some((source, g, groups)) => (g, groups, node_value(&self.values, graph, vars, source)),
+                        None => {
+                            let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
+                            (g, groups, x)
+                        }
+                    };
                     let kernel = folded_kernel.unwrap_or_else(|| node_value(&self.values, graph, vars, node.inputs[1]));
                     let (rows, patch, cout) = (g.batch * g.positions(), g.patch(), groups.out_channels);
                     let generation = weight_generation(graph, folds, folded_kernel.is_some(), node.inputs[1]);
