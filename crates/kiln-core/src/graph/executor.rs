@@ -230,13 +230,14 @@ impl Plan {
             if let (Role::Output(k), Some(folds)) = (role, folds) {
                 // The folded chain's bias, then its activation, over the folded layer's output.
                 let (layer, bias, function) = folds.output(k);
-                if self.epilogue_applied[k] {
-                    // The layer wrote the chain's output (same shape): take its buffer, no pass.
-                    debug_assert_eq!(out.len(), self.values[layer].len());
-                    std::mem::swap(&mut out, &mut self.values[layer]);
-                } else {
-                    bias_activation::forward(function, &self.values[layer], bias, None, &mut out);
+                // In place over the layer's output unless the layer applied them as it wrote
+                // it; then its buffer (same shape) becomes the chain's output, with no copy, and
+                // the layer overwrites the one it gets back on the next pass.
+                if !self.epilogue_applied[k] {
+                    bias_activation::forward_in_place(function, bias, &mut self.values[layer]);
                 }
+                debug_assert_eq!(out.len(), self.values[layer].len());
+                std::mem::swap(&mut out, &mut self.values[layer]);
                 self.values[id] = out;
                 continue;
             }
