@@ -5,8 +5,10 @@
 //! matrix product's) output, plus a bias or not, the map moves into the layer: each output
 //! channel's kernel column scaled by s = gamma / sqrt(variance + epsilon), and a new bias
 //! (bias - mean) · s + beta. The chain conv → [bias add] → BN → [activation] then runs as the
-//! convolution with the folded kernel and one fused bias + activation pass
-//! (kernels::bias_activation) instead of three or four passes over the tensor.
+//! convolution with the folded kernel and the bias + activation applied in place over its
+//! output (kernels::bias_activation), or by the kernel itself as it writes it where its route
+//! can (kernels::conv_epilogue: depthwise and pointwise), instead of three or four passes over
+//! the tensor.
 //!
 //! Only forward passes that take no gradient use it (Plan::forward_folded: prediction and
 //! evaluation); plans are shared with training, so the choice is made per call. The folded
