@@ -8,14 +8,15 @@ use super::Graph;
 use crate::alloc;
 use crate::error::{KilnError, Result};
 use crate::kernels::augment::{self, Images};
-use crate::kernels::conv::KernelOperand;
+use crate::kernels::bias_activation::Epilogue;
+use crate::kernels::conv::{Geometry, Groups, KernelOperand};
 use crate::kernels::gemm::{self as gemm_kernel, StridedRef};
 use crate::kernels::gemm::{gemm, gemm_then, MatRef};
 use crate::kernels::gemm_packed::{self, PackedB};
 use crate::kernels::reduce::split_at_axis;
 use crate::kernels::resample::Resampling;
 use crate::kernels::rnn::{self, DropoutMasks, RnnConfig, RnnGrads, RnnScratch, RnnState};
-use crate::kernels::{axis, batch_matmul, batch_norm, bias_activation, binary, conv, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary, winograd};
+use crate::kernels::{axis, batch_matmul, batch_norm, bias_activation, binary, conv, conv_epilogue, conv_transpose, dropout, noise, permute, pool, reduce, softmax, unary, winograd};
 use crate::kernels::{index_map, residual_activation, scan, top_k};
 use crate::rng::Rng;
 use std::ops::{Deref, DerefMut};
@@ -43,6 +44,9 @@ pub struct Plan {
     packed_weights: Vec<Option<(u64, PackedB)>>,
     /// Nodes that read another node's values in place (graph::aliases).
     aliases: Aliases,
+    /// Per folded chain, in the inference pass that runs: whether its layer applied the chain's
+    /// bias and activation itself (kernels::conv_epilogue), so its output is the chain's.
+    epilogue_applied: Vec<bool>,
 }
 
 impl Plan {
@@ -160,7 +164,7 @@ impl Plan {
         }
         let packed_weights = (0..graph.nodes.len()).map(|_| None).collect();
         let aliases = Aliases::new(graph, true);
-        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None, packed_weights, aliases })
+        Ok(Plan { batch, shapes, values, grads, scratch, overwritten, fusions, failure: None, packed_weights, aliases, epilogue_applied: Vec::new() })
     }
 
     /// The value of node `id`, reading variables from `vars`.
@@ -215,9 +219,34 @@ impl Plan {
         self.run_forward(graph, vars, false, inputs, Some(folds), rng);
     }
 
+    /// For a depthwise convolution `id` (or the zero padding before it) that `folds` links
+    /// (InferenceFolds::pad_link): the padding's input, which the convolution reads instead,
+    /// and the convolution's geometry on it: the padding's top rows and left columns added to
+    /// the convolution's own, its bottom and right ones left to the depthwise kernel, which
+    /// clips every window to the input (the zeros it would read add nothing).
+    fn padded_input(&self, graph: &Graph, folds: Option<&InferenceFolds>, id: usize) -> Option<(usize, Geometry, Groups)> {
+        let (other, [top, _, left, _]) = folds?.pad_link(graph, id)?;
+        let (conv, pad) = if matches!(graph.nodes[id].op, Op::Pad { .. }) { (other, id) } else { (id, other) };
+        let node = &graph.nodes[conv];
+        let (mut g, groups) = conv_geometry(node, &self.shapes[pad], &self.shapes[node.inputs[1]]).ok()?;
+        if !matches!(conv::Route::of(&g, &groups), conv::Route::Depthwise(_)) {
+            return None;
+        }
+        let source = graph.nodes[pad].inputs[0];
+        let &[_, h, w, _] = self.shapes[source].as_slice() else { return None };
+        (g.in_h, g.in_w) = (h, w);
+        g.pad_top += usize::try_from(top).ok()?;
+        g.pad_left += usize::try_from(left).ok()?;
+        Some((source, g, groups))
+    }
+
     fn run_forward<V: Deref<Target = Vec<f32>>>(&mut self, graph: &Graph, vars: &[V], training: bool, inputs: &[Option<&[f32]>], folds: Option<&InferenceFolds>, rng: &mut Rng) {
         self.aliases.set_training(graph, training);
         let links = Links { aliases: &self.aliases, inputs };
+        if let Some(folds) = folds {
+            self.epilogue_applied.clear();
+            self.epilogue_applied.resize(folds.len(), false);
+        }
         for (id, node) in graph.nodes.iter().enumerate() {
             if matches!(node.op, Op::Input { .. } | Op::Variable { .. } | Op::Constant { .. }) || self.fusions.folded[id] {
                 continue;
@@ -229,14 +258,21 @@ impl Plan {
                 continue;
             }
             let role = folds.map_or(Role::Unchanged, |f| f.role(id));
-            if role == Role::Skipped {
+            if role == Role::Skipped || (matches!(node.op, Op::Pad { .. }) && self.padded_input(graph, folds, id).is_some()) {
                 continue;
             }
             let mut out = std::mem::take(&mut self.values[id]);
             if let (Role::Output(k), Some(folds)) = (role, folds) {
                 // The folded chain's bias, then its activation, over the folded layer's output.
                 let (layer, bias, function) = folds.output(k);
-                bias_activation::forward(function, &self.values[layer], bias, None, &mut out);
+                // In place over the layer's output unless the layer applied them as it wrote
+                // it; then its buffer (same shape) becomes the chain's output, with no copy, and
+                // the layer overwrites the one it gets back on the next pass.
+                if !self.epilogue_applied[k] {
+                    bias_activation::forward_in_place(function, bias, &mut self.values[layer]);
+                }
+                debug_assert_eq!(out.len(), self.values[layer].len());
+                std::mem::swap(&mut out, &mut self.values[layer]);
                 self.values[id] = out;
                 continue;
             }
@@ -287,7 +323,7 @@ impl Plan {
                     let n = if *transpose_b { b_shape[0] } else { b_shape[1] };
                     let mut product = fused_values.take().unwrap_or_else(|| std::mem::take(&mut out));
                     let bias = fused.map(|(_, f)| (f.function, node_value(&self.values, links, graph, vars, f.addend)));
-                    let apply = bias.map(|(function, bias)| move |row: &mut [f32], first: usize| bias_activation::forward_in_place(function, &bias[first..], row));
+                    let apply = bias.map(|(function, bias)| move |row: &mut [f32], first: usize| bias_activation::forward_in_place_here(function, &bias[first..first + row.len()], row));
                     let epilogue = apply.as_ref().map(|e| e as gemm_kernel::Epilogue);
                     match weight_generation(graph, folds, role, node.inputs[1]).filter(|_| gemm_packed::prepacked_pays(rows, k, n, *transpose_b)) {
                         Some(generation) => {
@@ -354,7 +390,13 @@ impl Plan {
                 // An alias of its input (graph::aliases): skipped above.
                 Op::Reshape { .. } => unreachable!("a reshape reads its input in place"),
                 Op::Conv2d { .. } | Op::Conv3d { .. } => {
-                    let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
+                    let (g, groups, x) = match self.padded_input(graph, folds, id) {
+                        Some((source, g, groups)) => (g, groups, node_value(&self.values, links, graph, vars, source)),
+                        None => {
+                            let (g, groups) = conv_geometry(node, &self.shapes[node.inputs[0]], &self.shapes[node.inputs[1]]).expect("checked when planning");
+                            (g, groups, x)
+                        }
+                    };
                     let kernel = folded_kernel.unwrap_or_else(|| node_value(&self.values, links, graph, vars, node.inputs[1]));
                     let (rows, patch, cout) = (g.batch * g.positions(), g.patch(), groups.out_channels);
                     let generation = weight_generation(graph, folds, role, node.inputs[1]);
@@ -369,11 +411,16 @@ impl Plan {
                         let packed = generation
                             .filter(|_| conv::takes_packed_kernel(&g, &groups) && gemm_packed::prepacked_pays(rows, patch, cout, false))
                             .map(|generation| packed_weight(&mut self.packed_weights[id], generation, StridedRef::new(kernel, patch, cout, cout)));
-                        match (packed, unkept) {
-                            (Some(packed), true) => conv::forward_unkept(&g, groups, x, KernelOperand::Packed(packed), cols, &mut out),
-                            (Some(packed), false) => conv::forward_prepacked(&g, &groups, x, packed, cols, &mut out),
-                            (None, true) => conv::forward_unkept(&g, groups, x, KernelOperand::Plain(kernel), cols, &mut out),
-                            (None, false) => conv::forward(&g, groups, x, kernel, cols, &mut out),
+                        match (packed, role, folds) {
+                            (Some(packed), ..) if unkept => conv::forward_unkept(&g, groups, x, KernelOperand::Packed(packed), cols, &mut out),
+                            (Some(packed), ..) => conv::forward_prepacked(&g, &groups, x, packed, cols, &mut out),
+                            (None, Role::Layer(k), Some(folds)) if conv_epilogue::fuses(&g, &groups) => {
+                                let (_, bias, function) = folds.output(k);
+                                conv_epilogue::forward(&g, &groups, x, kernel, Epilogue { bias, function }, &mut out);
+                                self.epilogue_applied[k] = true;
+                            }
+                            (None, ..) if unkept => conv::forward_unkept(&g, groups, x, KernelOperand::Plain(kernel), cols, &mut out),
+                            (None, ..) => conv::forward(&g, groups, x, kernel, cols, &mut out),
                         }
                     }
                 }

@@ -5,8 +5,10 @@
 //! matrix product's) output, plus a bias or not, the map moves into the layer: each output
 //! channel's kernel column scaled by s = gamma / sqrt(variance + epsilon), and a new bias
 //! (bias - mean) · s + beta. The chain conv → [bias add] → BN → [activation] then runs as the
-//! convolution with the folded kernel and one fused bias + activation pass
-//! (kernels::bias_activation) instead of three or four passes over the tensor.
+//! convolution with the folded kernel and the bias + activation applied in place over its
+//! output (kernels::bias_activation), or by the kernel itself as it writes it where its route
+//! can (kernels::conv_epilogue: depthwise and pointwise), instead of three or four passes over
+//! the tensor.
 //!
 //! Only forward passes that take no gradient use it (Plan::forward_folded: prediction and
 //! evaluation); plans are shared with training, so the choice is made per call. The folded
@@ -104,6 +106,12 @@ struct Folded {
 pub struct InferenceFolds {
     chains: Vec<Chain>,
     roles: Vec<Role>,
+    /// Per node: for a grouped convolution whose input is a zero padding of the height and
+    /// width that only it reads (MobileNetV2's ZeroPadding2D before each stride-2 depthwise
+    /// convolution), that padding node; for the padding, the convolution. The executor then
+    /// runs the convolution on the padding's input, the padding's leading rows and columns
+    /// added to its own (`padded_input`), where its route clips windows to the input.
+    pad_links: Vec<Option<usize>>,
     folded: Vec<Option<Folded>>,
     generations: Vec<u64>,
     pub transformed_kernels: TransformedKernels,
@@ -142,8 +150,27 @@ impl InferenceFolds {
                 chains.push(chain);
             }
         }
+        let mut pad_links = vec![None; n];
+        for (pad, node) in graph.nodes.iter().enumerate() {
+            if let (Some(paddings), [conv]) = (spatial_padding(&node.op), readers[pad].as_slice()) {
+                let reader = &graph.nodes[*conv];
+                let grouped = matches!(reader.op, Op::Conv2d { groups, .. } if groups > 1);
+                if grouped && private(pad) && reader.inputs[0] == pad && reader.inputs[1] != pad && paddings.iter().all(|&p| p >= 0) {
+                    pad_links[pad] = Some(*conv);
+                    pad_links[*conv] = Some(pad);
+                }
+            }
+        }
         let folded = chains.iter().map(|_| None).collect();
-        InferenceFolds { chains, roles, folded, generations: Vec::new(), transformed_kernels: TransformedKernels::new(n) }
+        InferenceFolds { chains, roles, pad_links, folded, generations: Vec::new(), transformed_kernels: TransformedKernels::new(n) }
+    }
+
+    /// For a convolution node, the zero padding of its input it may run without (and for
+    /// that padding, the convolution); see `pad_links`. The padding's [top, bottom, left, right].
+    pub fn pad_link(&self, graph: &Graph, id: usize) -> Option<(usize, [i64; 4])> {
+        let other = self.pad_links.get(id).copied().flatten()?;
+        let pad = if matches!(graph.nodes[id].op, Op::Pad { .. }) { id } else { other };
+        Some((other, spatial_padding(&graph.nodes[pad].op)?))
     }
 
     /// How many chains fold.
@@ -311,6 +338,14 @@ fn find_chain(graph: &Graph, variable_shapes: &[Vec<usize>], bn: usize, epsilon:
         }
     }
     Some(Chain { layer, kernel, layout, kernel_reshape, bias_add, batch_norm: bn, statistics, epsilon, activation, capped_relu, channels })
+}
+
+/// A 4-D zero padding of the height and width only: its [top, bottom, left, right].
+fn spatial_padding(op: &Op) -> Option<[i64; 4]> {
+    match op {
+        Op::Pad { paddings } if paddings.len() == 4 && paddings[0] == [0, 0] && paddings[3] == [0, 0] => Some([paddings[1][0], paddings[1][1], paddings[2][0], paddings[2][1]]),
+        _ => None,
+    }
 }
 
 /// Whether `node` is minimum(x, 6) or minimum(6, x), 6 a one-value constant.

@@ -5,6 +5,7 @@
 //! (graph/fusion.rs). Every value is the one the separate binary add and unary op give: the
 //! same float32 sum, the same activation, the same product for the gradient; only the bias
 //! gradient's sum is split into per-task partial sums when more than one thread runs.
+use super::conv_direct::Isa;
 use super::unary::{per_op, UnaryOp};
 use crate::threads;
 use rayon::prelude::*;
@@ -25,14 +26,6 @@ pub fn tasks(len: usize) -> usize {
 /// Values per task: whole rows of `channels`, `tasks` of them cover `len`.
 fn task_len(len: usize, channels: usize, tasks: usize) -> usize {
     (len / channels).div_ceil(tasks).max(1) * channels
-}
-
-/// y = f(y + bias) in place over one row's values (or part of a row, with the bias of its
-/// columns): the epilogue of a product whose output only this bias + activation reads, run on
-/// each block of the product while it is in cache (graph/fusion.rs). The same float32 sum and
-/// activation as `forward`.
-pub fn forward_in_place(function: UnaryOp, bias: &[f32], y: &mut [f32]) {
-    per_op!(function, apply2, |f| y.iter_mut().zip(bias).for_each(|(y, &b)| *y = f(*y + b, 0.0)))
 }
 
 /// y = f(x + bias), bias [channels] broadcast over the rows of x; `sum` (when given) receives
@@ -56,11 +49,7 @@ fn forward_with(f: impl Fn(f32, f32) -> f32 + Sync, x: &[f32], bias: &[f32], sum
                 }
             }
         }
-        None => {
-            for (x, y) in x.chunks_exact(c).zip(y.chunks_exact_mut(c)) {
-                y.iter_mut().zip(x).zip(bias).for_each(|((y, &x), &b)| *y = f(x + b, 0.0));
-            }
-        }
+        None => add_activate_detected(&f, Some(x), bias, y),
     };
     let per = task_len(y.len(), c, tasks(y.len()));
     if per >= y.len() {
@@ -69,6 +58,95 @@ fn forward_with(f: impl Fn(f32, f32) -> f32 + Sync, x: &[f32], bias: &[f32], sum
     match sum {
         Some(sum) => y.par_chunks_mut(per).zip(x.par_chunks(per)).zip(sum.par_chunks_mut(per)).for_each(|((y, x), s)| step(x, y, Some(s))),
         None => y.par_chunks_mut(per).zip(x.par_chunks(per)).for_each(|(y, x)| step(x, y, None)),
+    }
+}
+
+/// A bias and activation that a layer applies to its own output as it writes it, while the
+/// values are still in cache, instead of a pass of `forward` over the whole output after it.
+#[derive(Debug, Clone, Copy)]
+pub struct Epilogue<'a> {
+    /// One value per output channel (the last axis).
+    pub bias: &'a [f32],
+    pub function: UnaryOp,
+}
+
+/// y = f(y + bias) in place, over the rows of y (each bias.len() long): the same float32 values
+/// as `forward`, split over the pool as it is.
+pub fn forward_in_place(function: UnaryOp, bias: &[f32], y: &mut [f32]) {
+    let per = task_len(y.len(), bias.len().max(1), tasks(y.len()));
+    if per >= y.len() {
+        forward_in_place_here(function, bias, y)
+    } else {
+        y.par_chunks_mut(per).for_each(|y| forward_in_place_here(function, bias, y))
+    }
+}
+
+/// `forward_in_place` on the calling thread: a layer's epilogue on the block of its output
+/// that this thread has just written (still in cache).
+pub fn forward_in_place_here(function: UnaryOp, bias: &[f32], y: &mut [f32]) {
+    if bias.is_empty() || y.is_empty() {
+        return;
+    }
+    per_op!(function, apply2, |f| add_activate_detected(&f, None, bias, y))
+}
+
+/// `forward_in_place` on `rows` rows `stride` values apart from `y`, each transformed over its
+/// first bias.len() values only: a channel block of a layer's output.
+///
+/// # Safety
+/// Every transformed value lies in one buffer, and no other thread reads or writes them.
+pub unsafe fn forward_in_place_strided(function: UnaryOp, bias: &[f32], y: *mut f32, rows: usize, stride: usize) {
+    let width = bias.len();
+    if width == 0 || rows == 0 {
+        return;
+    }
+    per_op!(function, apply2, |f| {
+        for r in 0..rows {
+            add_activate_detected(&f, None, bias, std::slice::from_raw_parts_mut(y.add(r * stride), width));
+        }
+    })
+}
+
+/// y = f(x + bias) (x None: f(y + bias) in place) row by row, f(z, 0.0) being the activation.
+/// Compiled for each instruction set below, so plain loops run as whole vectors.
+#[inline(always)]
+fn add_activate<F: Fn(f32, f32) -> f32>(f: &F, x: Option<&[f32]>, bias: &[f32], y: &mut [f32]) {
+    let c = bias.len();
+    match x {
+        Some(x) => {
+            for (x, y) in x.chunks_exact(c).zip(y.chunks_exact_mut(c)) {
+                y.iter_mut().zip(x).zip(bias).for_each(|((y, &x), &b)| *y = f(x + b, 0.0));
+            }
+        }
+        None => {
+            for y in y.chunks_exact_mut(c) {
+                y.iter_mut().zip(bias).for_each(|(y, &b)| *y = f(*y + b, 0.0));
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn add_activate_avx512<F: Fn(f32, f32) -> f32>(f: &F, x: Option<&[f32]>, bias: &[f32], y: &mut [f32]) {
+    add_activate(f, x, bias, y)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn add_activate_avx2<F: Fn(f32, f32) -> f32>(f: &F, x: Option<&[f32]>, bias: &[f32], y: &mut [f32]) {
+    add_activate(f, x, bias, y)
+}
+
+/// `add_activate` with the widest vectors this CPU has.
+fn add_activate_detected<F: Fn(f32, f32) -> f32>(f: &F, x: Option<&[f32]>, bias: &[f32], y: &mut [f32]) {
+    match Isa::detect() {
+        // SAFETY: Isa::detect found the features these are compiled for.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { add_activate_avx512(f, x, bias, y) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { add_activate_avx2(f, x, bias, y) },
+        Isa::Portable => add_activate(f, x, bias, y),
     }
 }
 

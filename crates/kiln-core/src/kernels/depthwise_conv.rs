@@ -8,10 +8,12 @@
 //! kernel and y are all contiguous along the channels, so every pass runs vectors of channels
 //! (lanes.rs: AVX-512, AVX2 + FMA or portable, chosen at run time; one lane for the channels
 //! past the last whole vector). The forward pass keeps a tile of R output columns x one vector
-//! in registers over the window; padding costs nothing: a window's rows and columns are
+//! in registers over the window (with a 3-wide window, each window row's input vectors are
+//! loaded once for its three columns); padding costs nothing: a window's rows and columns are
 //! clipped to the input (interior tiles need no clipping), never read from a zero-bordered
 //! copy. Work is split over output rows and, when there are fewer rows than threads want
 //! (7x7 maps at batch 1), over channel blocks too. A larger multiplier takes the scalar loops.
+use super::bias_activation::{self, Epilogue};
 use super::conv::Geometry;
 use super::conv_direct::Isa;
 #[cfg(target_arch = "x86_64")]
@@ -108,6 +110,73 @@ unsafe fn forward_tile<L: Lanes, const R: usize>(
     ch
 }
 
+/// `forward_tile` for an interior tile of a 3-wide window, dilation 1, column stride S (1 or
+/// 2): the tile's input vectors of a window row are loaded once and serve its three columns
+/// ((R - 1) S + 3 loads for 3R multiply-adds, not 3R), in the same order of sums.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn forward_tile_3wide<L: Lanes, const R: usize, const S: usize>(
+    g: &Geometry,
+    x: *const f32,
+    kernel: *const f32,
+    y: *mut f32,
+    oy: usize,
+    ox: usize,
+    rows: Range<usize>,
+    mut ch: usize,
+    end: usize,
+) -> usize {
+    let c = g.channels;
+    debug_assert!(R <= TILE && S <= 2);
+    let loads = (R - 1) * S + 3;
+    while ch + L::N <= end {
+        let mut acc = [L::zero(); R];
+        for ky in rows.clone() {
+            let iy = oy * g.stride.0 + ky * g.dilation.0 - g.pad_top;
+            let x_at = x.add((iy * g.in_w + ox * S - g.pad_left) * c + ch);
+            let mut v = [L::zero(); 2 * TILE + 1];
+            for (i, v) in v.iter_mut().enumerate().take(loads) {
+                *v = L::load(x_at.add(i * c));
+            }
+            for kx in 0..3 {
+                let k = L::load(kernel.add((ky * 3 + kx) * c + ch));
+                for (r, acc) in acc.iter_mut().enumerate() {
+                    *acc = L::fma(v[r * S + kx], k, *acc);
+                }
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            L::store(y.add((ox + r) * c + ch), *acc);
+        }
+        ch += L::N;
+    }
+    ch
+}
+
+/// A whole interior tile of output columns from `ox`, A's vectors, then B's, then single lanes.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn forward_interior_tile<A: Lanes, B: Lanes>(g: &Geometry, x: *const f32, kernel: *const f32, y: *mut f32, oy: usize, ox: usize, rows: Range<usize>, channels: &Range<usize>) {
+    let (start, end) = (channels.start, channels.end);
+    match (g.k_w, g.dilation.1, g.stride.1) {
+        (3, 1, 1) => {
+            let ch = forward_tile_3wide::<A, TILE, 1>(g, x, kernel, y, oy, ox, rows.clone(), start, end);
+            let ch = forward_tile_3wide::<B, TILE, 1>(g, x, kernel, y, oy, ox, rows.clone(), ch, end);
+            forward_tile_3wide::<Scalar, TILE, 1>(g, x, kernel, y, oy, ox, rows, ch, end);
+        }
+        (3, 1, 2) => {
+            let ch = forward_tile_3wide::<A, TILE, 2>(g, x, kernel, y, oy, ox, rows.clone(), start, end);
+            let ch = forward_tile_3wide::<B, TILE, 2>(g, x, kernel, y, oy, ox, rows.clone(), ch, end);
+            forward_tile_3wide::<Scalar, TILE, 2>(g, x, kernel, y, oy, ox, rows, ch, end);
+        }
+        _ => {
+            let ch = forward_tile::<A, TILE>(g, x, kernel, y, oy, ox, rows.clone(), 0..g.k_w, start, end);
+            let ch = forward_tile::<B, TILE>(g, x, kernel, y, oy, ox, rows.clone(), 0..g.k_w, ch, end);
+            forward_tile::<Scalar, TILE>(g, x, kernel, y, oy, ox, rows, 0..g.k_w, ch, end);
+        }
+    }
+}
+
 /// Output row `oy` of one sample (`x`, `y` at their starts), channels `channels`: whole tiles
 /// of interior columns, then clipped windows one column at a time. A's vectors, then B's,
 /// then single lanes.
@@ -117,9 +186,7 @@ unsafe fn forward_row<A: Lanes, B: Lanes>(g: &Geometry, x: *const f32, kernel: *
     let mut ox = 0;
     while ox < g.out_w {
         if ox >= interior.start && ox + TILE <= interior.end {
-            let ch = forward_tile::<A, TILE>(g, x, kernel, y, oy, ox, rows.clone(), 0..g.k_w, channels.start, channels.end);
-            let ch = forward_tile::<B, TILE>(g, x, kernel, y, oy, ox, rows.clone(), 0..g.k_w, ch, channels.end);
-            forward_tile::<Scalar, TILE>(g, x, kernel, y, oy, ox, rows.clone(), 0..g.k_w, ch, channels.end);
+            forward_interior_tile::<A, B>(g, x, kernel, y, oy, ox, rows.clone(), channels);
             ox += TILE;
         } else {
             let columns = g.columns_inside(ox);
@@ -250,17 +317,29 @@ fn check_lengths(g: &Geometry, x: usize, kernel: usize, y: usize, multiplier: us
 
 /// y = the depthwise convolution of x.
 pub fn forward(g: &Geometry, x: &[f32], kernel: &[f32], multiplier: usize, y: &mut [f32]) {
+    forward_activated(g, x, kernel, multiplier, None, y)
+}
+
+/// y = the depthwise convolution of x, then `epilogue`'s bias and activation when given. At
+/// multiplier 1 each work item applies it to the output row it has just written (in cache).
+pub fn forward_activated(g: &Geometry, x: &[f32], kernel: &[f32], multiplier: usize, epilogue: Option<Epilogue>, y: &mut [f32]) {
     check_lengths(g, x.len(), kernel.len(), y.len(), multiplier);
+    if let Some(e) = epilogue {
+        assert_eq!(e.bias.len(), g.channels * multiplier, "depthwise convolution: a bias of {} values for {} output channels", e.bias.len(), g.channels * multiplier);
+    }
     if multiplier == 1 {
-        forward_vectors(Isa::detect(), g, x, kernel, y);
+        forward_vectors(Isa::detect(), g, x, kernel, epilogue, y);
     } else {
         forward_multiplied(g, x, kernel, multiplier, y);
+        if let Some(e) = epilogue {
+            bias_activation::forward_in_place(e.function, e.bias, y);
+        }
     }
 }
 
 /// The forward pass at multiplier 1 with `isa`'s vectors, split over (output row, channel
 /// block) items.
-fn forward_vectors(isa: Isa, g: &Geometry, x: &[f32], kernel: &[f32], y: &mut [f32]) {
+fn forward_vectors(isa: Isa, g: &Geometry, x: &[f32], kernel: &[f32], epilogue: Option<Epilogue>, y: &mut [f32]) {
     let c = g.channels;
     let rows = g.batch * g.out_h;
     let split = parallel(g, 1);
@@ -287,6 +366,9 @@ fn forward_vectors(isa: Isa, g: &Geometry, x: &[f32], kernel: &[f32], y: &mut [f
                 Isa::Avx2 => forward_row_avx2(g, x, kernel, y, oy, &interior, &channels),
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx512 => forward_row_avx512(g, x, kernel, y, oy, &interior, &channels),
+            }
+            if let Some(e) = epilogue {
+                bias_activation::forward_in_place_strided(e.function, &e.bias[channels.clone()], y.add(channels.start), g.out_w, c);
             }
         }
     };
@@ -576,6 +658,8 @@ mod tests {
             (geometry([4, 24, 24, 32], (3, 3), (1, 1), (1, 1), Padding::Same), 2),
             (geometry([2, 23, 37, 40], (3, 3), (1, 1), (1, 1), Padding::Same), 1),
             (geometry([1, 30, 29, 96], (3, 3), (2, 2), (1, 1), Padding::Valid), 1),
+            // Stride 2, two interior tiles a row, channels leaving AVX-512 and AVX2 tails.
+            (geometry([2, 9, 37, 27], (3, 3), (2, 2), (1, 1), Padding::Same), 1),
             (geometry([1, 7, 7, 648], (3, 3), (1, 1), (1, 1), Padding::Same), 1),
             (geometry([2, 20, 26, 24], (5, 5), (1, 1), (2, 2), Padding::Same), 1),
         ]
@@ -607,7 +691,7 @@ mod tests {
     fn forward_on(isa: Isa, g: &Geometry, x: &[f32], k: &[f32], dm: usize) -> Vec<f32> {
         let mut y = vec![7.0; g.batch * g.positions() * g.channels * dm];
         if dm == 1 {
-            forward_vectors(isa, g, x, k, &mut y);
+            forward_vectors(isa, g, x, k, None, &mut y);
         } else {
             forward(g, x, k, dm, &mut y);
         }

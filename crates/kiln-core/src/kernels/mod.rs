@@ -8,6 +8,7 @@ pub mod bias_activation;
 pub mod binary;
 pub mod conv;
 pub mod conv_direct;
+pub mod conv_epilogue;
 pub mod conv_transpose;
 pub mod depthwise_conv;
 pub mod dropout;

@@ -204,3 +204,43 @@ fn a_variable_write_folds_again_and_nothing_else_does() {
     let (plain_after, folded_after) = both_passes(&mut s, &mut folds);
     assert_close(&plain_after, &folded_after);
 }
+
+/// MobileNetV2's stride-2 blocks: a zero padding of the height and width read only by a
+/// depthwise convolution (odd sizes, uneven paddings, stride 2 valid and stride 1 same), which
+/// a folded pass runs on the padding's input; a padding that is also a model output stays.
+const PADDED: &str = r#"{"nodes":[
+    {"op":"input","index":0,"shape":[null,7,6,4]},
+    {"op":"pad","paddings":[[0,0],[0,1],[1,1],[0,0]],"inputs":[0]},
+    {"op":"variable","index":0},
+    {"op":"conv2d","strides":[2,2],"padding":"valid","dilation":[1,1],"groups":4,"inputs":[1,2]},
+    {"op":"pad","paddings":[[0,0],[2,0],[0,3],[0,0]],"inputs":[0]},
+    {"op":"conv2d","strides":[1,1],"padding":"same","dilation":[1,1],"groups":4,"inputs":[4,2]},
+    {"op":"pad","paddings":[[0,0],[1,1],[1,1],[0,0]],"inputs":[0]},
+    {"op":"conv2d","strides":[1,1],"padding":"valid","dilation":[1,1],"groups":4,"inputs":[6,2]}],
+  "outputs":[3,5,7,6]}"#;
+
+#[test]
+fn a_depthwise_convolution_runs_without_the_zero_padding_before_it() {
+    let graph = Graph::from_json(PADDED).unwrap();
+    let shapes = vec![vec![3, 3, 1, 4]];
+    let mut rng = Rng::new(5);
+    let kernel = Tensor::from_f32(shapes[0].clone(), (0..36).map(|_| rng.uniform(-1.0, 1.0)).collect()).unwrap();
+    let mut folds = InferenceFolds::plan(&graph, &shapes, &[]);
+    assert!(folds.pad_link(&graph, 1).is_some() && folds.pad_link(&graph, 3).is_some() && folds.pad_link(&graph, 5).is_some());
+    assert!(folds.pad_link(&graph, 6).is_none() && folds.pad_link(&graph, 7).is_none());
+    for batch in [1, 3] {
+        let mut plan = Plan::new(&graph, batch, &[vec![7, 6, 4]], &shapes, &vec![false; graph.nodes.len()], &[]).unwrap();
+        plan.values[0].iter_mut().for_each(|v| *v = rng.uniform(-2.0, 2.0));
+        let mut s = Setup { graph: graph.clone(), variables: vec![Variable::new(&kernel)], plan };
+        // The folded pass alone first: the linked paddings are never computed.
+        {
+            let guards: Vec<_> = s.variables.iter().map(|v| v.data.read().unwrap()).collect();
+            folds.refresh(&s.graph, &s.variables, &guards);
+            s.plan.forward_folded(&s.graph, &guards, &[], &folds, &mut Rng::new(1));
+        }
+        assert!(s.plan.values[1].iter().chain(&s.plan.values[4]).all(|v| *v == 0.0));
+        assert!(s.plan.values[6].iter().any(|v| *v != 0.0));
+        let (plain, folded) = both_passes(&mut s, &mut folds);
+        assert_close(&plain, &folded);
+    }
+}
