@@ -85,7 +85,7 @@ mod handoff {
     use std::any::Any;
     use std::cell::Cell;
     use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-    use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering::*};
+    use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
     use std::sync::Mutex;
     use std::time::{Duration, Instant};
 
@@ -93,6 +93,14 @@ mod handoff {
     /// gap between two eager products (a few microseconds of JavaScript and N-API), short enough
     /// that a server between requests spins for no measurable time.
     const LINGER: Duration = Duration::from_micros(200);
+
+    /// On a loaded machine a watcher that spins has used up its fair share of a core by the time
+    /// it gets a part, so the scheduler runs it behind the other processes there and the caller
+    /// waits for it (measured: eager n256 products at half the one-thread speed, four builds
+    /// running); a parked thread that is woken runs first. So after a split whose helper finished
+    /// its part more than the caller's own time after the caller (twice as slow), watchers go
+    /// back to rayon at once after their parts for this many splits.
+    const CONTENDED_SPLITS: u32 = 256;
 
     type Work<'a> = &'a (dyn Fn(usize) + Sync);
 
@@ -112,6 +120,8 @@ mod handoff {
         busy: AtomicBool,
         /// Pool threads summoned to the board and not yet gone back to rayon.
         watchers: AtomicUsize,
+        /// Splits left before watchers spin again after one whose helper lagged.
+        contended: AtomicU32,
     }
 
     static BOARD: Board = Board {
@@ -122,6 +132,7 @@ mod handoff {
         panic: Mutex::new(None),
         busy: AtomicBool::new(false),
         watchers: AtomicUsize::new(0),
+        contended: AtomicU32::new(0),
     };
 
     thread_local! {
@@ -149,18 +160,23 @@ mod handoff {
             BOARD.watchers.fetch_add(1, SeqCst);
             rayon::spawn(watch);
         }
+        let started = Instant::now();
         while run_a_part() {}
-        let mut spins = 0u32;
+        let (own, mut spins) = (started.elapsed(), 0u32);
         while BOARD.done.load(Acquire) < parts {
             // The parts left are running on other threads: wait for them without a syscall,
             // giving the core up now and then in case one of them waits for it.
             spins = spins.wrapping_add(1);
-            if spins % 256 == 0 {
+            if spins.is_multiple_of(16) {
                 std::thread::yield_now();
             } else {
                 std::hint::spin_loop();
             }
         }
+        // A part finishing more than the caller's own time after them was run on a core shared
+        // with another process: watchers stop spinning for a while (see `CONTENDED_SPLITS`).
+        let lagged = started.elapsed() > own * 2;
+        let _ = BOARD.contended.fetch_update(Relaxed, Relaxed, |left| if lagged { Some(CONTENDED_SPLITS) } else { left.checked_sub(1) });
         BOARD.work.store(std::ptr::null_mut(), Relaxed);
         let panic = BOARD.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
         BOARD.busy.store(false, Release);
@@ -200,14 +216,18 @@ mod handoff {
                     continue;
                 }
                 spins = spins.wrapping_add(1);
-                if spins % 64 != 0 {
+                if !spins.is_multiple_of(64) {
                     std::hint::spin_loop();
                     continue;
                 }
                 if rayon::yield_now() == Some(rayon::Yield::Executed) {
                     deadline = Instant::now() + LINGER;
-                } else if Instant::now() >= deadline {
+                } else if Instant::now() >= deadline || BOARD.contended.load(Relaxed) > 0 {
                     break;
+                } else {
+                    // Nothing to do: let a thread waiting for this core run (on a loaded machine
+                    // the caller itself); on an idle core this returns at once.
+                    std::thread::yield_now();
                 }
             }
             WATCHING.with(|w| w.set(false));
