@@ -80,36 +80,49 @@ pub fn fork_join(parts: usize, work: impl Fn(usize) + Sync) {
 /// eager matmuls makes them, hand over in about a microsecond, as OpenBLAS's spinning workers do;
 /// then it goes back to rayon, which parks it: an idle Node process burns no CPU after at most
 /// `LINGER`. While watching it still runs the pool's queued jobs (`rayon::yield_now`), so an
-/// engine step that starts meanwhile is not left one thread short.
+/// engine step that starts meanwhile is not left one thread short. The cost: a pool thread that
+/// takes up a watch while it waits inside a rayon join (an engine step, e.g. an async predict,
+/// running beside eager products) comes back to that join up to `LINGER` late.
 mod handoff {
     use std::any::Any;
     use std::cell::Cell;
     use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
     use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
     use std::sync::Mutex;
+    use std::thread::Thread;
     use std::time::{Duration, Instant};
 
     /// How long a pool thread watches the board after its last part. Long enough to bridge the
     /// gap between two eager products (a few microseconds of JavaScript and N-API), short enough
-    /// that a server between requests spins for no measurable time.
+    /// that a server between requests spins for no measurable time (a Node process idle after 200
+    /// eager 256^3 products: 1.3 ms of CPU a second, as with rayon's own parking).
     const LINGER: Duration = Duration::from_micros(200);
 
     /// On a loaded machine a watcher that spins has used up its fair share of a core by the time
     /// it gets a part, so the scheduler runs it behind the other processes there and the caller
     /// waits for it (measured: eager n256 products at half the one-thread speed, four builds
     /// running); a parked thread that is woken runs first. So after a split whose helper finished
-    /// its part more than the caller's own time after the caller (twice as slow), watchers go
+    /// its part more than the caller's own time after the caller (half as fast), watchers go
     /// back to rayon at once after their parts for this many splits.
     const CONTENDED_SPLITS: u32 = 256;
 
+    /// How long the caller spins for parts still running elsewhere before it parks: longer than
+    /// the skew between two halves of a product on a quiet machine, short against a time slice
+    /// lost to another process on a loaded one.
+    const CALLER_SPIN: Duration = Duration::from_micros(50);
+
+    /// The most parts the board takes (16 bits of `Board::state`); more go through rayon.
+    const MAX_PARTS: usize = 0xFFFF;
+
     type Work<'a> = &'a (dyn Fn(usize) + Sync);
 
-    /// The split being handed out. `state` holds the split's number (high 32 bits) and its next
-    /// unclaimed part (low 32 bits): a thread claims a part by advancing it, which fails if a new
-    /// split has been posted since it read `parts` and `work`, so it never runs a stale one.
+    /// The split being handed out. `state` holds the split's number (high 32 bits), its number
+    /// of parts (16 bits) and its next unclaimed part (low 16 bits), in one word so that a claim
+    /// reads the count of the split it advances: a thread claims a part by advancing the word,
+    /// which fails if another split has been posted since, so it never runs a stale one (with the
+    /// count apart, a thread could read a new split's count against the old split's word).
     struct Board {
         state: AtomicU64,
-        parts: AtomicUsize,
         /// Points at the caller's `Work` (on its stack while the split runs).
         work: AtomicPtr<()>,
         /// Parts finished, by anyone.
@@ -122,17 +135,19 @@ mod handoff {
         watchers: AtomicUsize,
         /// Splits left before watchers spin again after one whose helper lagged.
         contended: AtomicU32,
+        /// The thread that posted the split, to unpark when its last part is done.
+        caller: Mutex<Option<Thread>>,
     }
 
     static BOARD: Board = Board {
         state: AtomicU64::new(0),
-        parts: AtomicUsize::new(0),
         work: AtomicPtr::new(std::ptr::null_mut()),
         done: AtomicUsize::new(0),
         panic: Mutex::new(None),
         busy: AtomicBool::new(false),
         watchers: AtomicUsize::new(0),
         contended: AtomicU32::new(0),
+        caller: Mutex::new(None),
     };
 
     thread_local! {
@@ -142,15 +157,15 @@ mod handoff {
 
     /// Runs the split through the board; false (nothing run) when another caller holds it.
     pub(super) fn split(parts: usize, work: &(dyn Fn(usize) + Sync)) -> bool {
-        if BOARD.busy.swap(true, Acquire) {
+        if parts > MAX_PARTS || BOARD.busy.swap(true, Acquire) {
             return false;
         }
         let work: Work = work;
-        BOARD.parts.store(parts, Relaxed);
+        *BOARD.caller.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current());
         BOARD.work.store(&work as *const Work as *mut (), Relaxed);
         BOARD.done.store(0, Relaxed);
         let number = (BOARD.state.load(Relaxed) >> 32).wrapping_add(1) & 0xFFFF_FFFF;
-        BOARD.state.store(number << 32, SeqCst);
+        BOARD.state.store(number << 32 | (parts as u64) << 16, SeqCst);
         // One helper per part beyond the caller's, up to the pool's other threads; those still
         // watching take theirs at once, the rest are woken through rayon. (SeqCst against
         // `watch`'s exit: either it sees this split, or this sees it gone and summons another.)
@@ -164,18 +179,20 @@ mod handoff {
         while run_a_part() {}
         let (own, mut spins) = (started.elapsed(), 0u32);
         while BOARD.done.load(Acquire) < parts {
-            // The parts left are running on other threads: wait for them without a syscall,
-            // giving the core up now and then in case one of them waits for it.
+            // The parts left are running on other threads: wait for them without a syscall for
+            // `CALLER_SPIN`, then parked (the thread finishing the last part unparks this one),
+            // so that a helper sharing this core with the caller is not slowed by its spinning.
             spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(16) {
-                std::thread::yield_now();
-            } else {
+            if !spins.is_multiple_of(64) {
                 std::hint::spin_loop();
+            } else if started.elapsed() - own > CALLER_SPIN {
+                std::thread::park_timeout(Duration::from_millis(1));
             }
         }
-        // A part finishing more than the caller's own time after them was run on a core shared
-        // with another process: watchers stop spinning for a while (see `CONTENDED_SPLITS`).
-        let lagged = started.elapsed() > own * 2;
+        // A part finishing more than the caller's own time (and 100 us, more than one uneven
+        // block of a small product) after them ran on a core shared with another process:
+        // watchers stop spinning for a while (see `CONTENDED_SPLITS`).
+        let lagged = started.elapsed() - own > own.max(Duration::from_micros(100));
         let _ = BOARD.contended.fetch_update(Relaxed, Relaxed, |left| if lagged { Some(CONTENDED_SPLITS) } else { left.checked_sub(1) });
         BOARD.work.store(std::ptr::null_mut(), Relaxed);
         let panic = BOARD.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -189,8 +206,8 @@ mod handoff {
     /// Claims and runs one part of the posted split; false when none is left.
     fn run_a_part() -> bool {
         let state = BOARD.state.load(SeqCst);
-        let (parts, work) = (BOARD.parts.load(Relaxed), BOARD.work.load(Relaxed));
-        let part = (state & 0xFFFF_FFFF) as usize;
+        let work = BOARD.work.load(Relaxed);
+        let (parts, part) = ((state >> 16 & MAX_PARTS as u64) as usize, (state & MAX_PARTS as u64) as usize);
         if part >= parts || work.is_null() || BOARD.state.compare_exchange(state, state + 1, AcqRel, Relaxed).is_err() {
             return false;
         }
@@ -200,7 +217,13 @@ mod handoff {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| work(part))) {
             BOARD.panic.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(payload);
         }
-        BOARD.done.fetch_add(1, Release);
+        if BOARD.done.fetch_add(1, Release) + 1 == parts {
+            // The caller may be parked waiting for this part (an unpark of a thread that has
+            // moved on only makes one later park of it return early).
+            if let Some(caller) = BOARD.caller.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                caller.unpark();
+            }
+        }
         true
     }
 
@@ -255,7 +278,8 @@ mod tests {
     #[test]
     fn fork_join_runs_every_part_once() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        for parts in [0, 1, 2, 5] {
+        // Past 16 bits of parts a split from outside the pool goes through rayon.
+        for parts in [0, 1, 2, 5, 0x10001] {
             let runs: Vec<AtomicUsize> = (0..parts).map(|_| AtomicUsize::new(0)).collect();
             fork_join(parts, |p| {
                 runs[p].fetch_add(1, Ordering::Relaxed);
