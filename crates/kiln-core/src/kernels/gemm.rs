@@ -97,22 +97,24 @@ impl Route {
     pub const ALL: [Route; 5] = [Route::RowUpdates, Route::MatrixMultiply, Route::Gemm, Route::GemmThreaded, Route::Packed];
 }
 
-/// Below this many multiply-adds a product called from outside the pool (an eager op on the
-/// JavaScript thread) runs on the calling thread, with no fork/join. A split pays once half the
-/// work saves more than the fork/join costs: `cargo bench -p kiln-core --bench gemm -- sweep`
-/// measures both. On a quiet 2-core machine (2026-12-07 21:20) the split from outside the pool
-/// costs 20-30 us and wins from 2^20.6 multiply-adds with k = 32 (784x32x128: 66 us on one
-/// thread, 36 split), 2^21.6 with m = 32 (32x128x784: 59 against 55) and 2^22 with a long k; on
-/// squares up to 192^3 it never won. 2^21 splits both seed-MLP backward shapes (3.2M), where it
-/// wins, and keeps squares to 128^3 on one thread.
-pub const PARALLEL_MIN_FLOPS: usize = 1 << 21;
+/// Below this many multiply-adds a product runs on the calling thread, with no fork/join. A split
+/// pays once half the work saves more than the hand-off costs: `cargo bench -p kiln-core --bench
+/// gemm -- sweep` measures both, called from outside the pool (an eager op on the JavaScript
+/// thread, handed over through `threads::fork_join`'s board) and from a pool thread (the engine's
+/// steps and predictions, through rayon). Best of 41 alternating rounds over 76 sweeps, 2 cores
+/// shared with four builds (2026-12-07 23:30, the best times are those where the second core was
+/// free): from outside the pool the split won on every size swept, from 2^17 multiply-adds
+/// (32x32x128, 2.5 us on one thread: 1.6 split; 48^3: 2.1 against 1.6); from a pool thread from
+/// 2^19 for squares (80^3: 9.7 against 6.1), 2^17 with m = 32, 2^19.6 with k = 32 (192x32x128:
+/// 14.9 against 10.2). A product alone after an idle spell also pays for waking a pool thread
+/// (a futex call, a few microseconds), so both callers split from 2^19 multiply-adds (about 10 us
+/// of work; from outside the pool it was 2^21 while rayon's inject + wake cost 20-30 us a split).
+pub const PARALLEL_MIN_FLOPS: usize = 1 << 19;
 
-/// The same threshold for a product called on a pool thread (the engine's steps and predictions):
-/// there the second block is queued for the other worker to steal and the caller runs it itself
-/// if nobody has, so a split costs a few microseconds. The quiet sweep found the crossover at
-/// 2^19 multiply-adds with m = 32 and with a long k (about 10 us of work), 2^19.6 with k = 32 and
-/// 2^21 for squares (noisy there: 96^3 won, 112^3 lost).
-pub const PARALLEL_MIN_FLOPS_IN_POOL: usize = 1 << 19;
+/// Up to this many multiply-adds, products with at most `FEW_ROWS` rows use row updates (so that
+/// predicting 1 to 4 samples gives each sample the same bits whatever the batch); larger ones
+/// take the packed kernels, split over the pool.
+const FEW_ROWS_MAX_FLOPS: usize = 1 << 21;
 
 /// Products with up to this many rows of C use row updates (inference on a few samples).
 const FEW_ROWS: usize = 4;
@@ -122,9 +124,9 @@ const FEW_ROWS: usize = 4;
 /// long inner dimensions (it replaced row updates for inner dimensions up to 16, 5-8x slower, and
 /// per-thread partial sums for small outputs, 30x slower). Up to 4 rows, row updates and the crate
 /// were level (21-35 GFLOP/s each, noisy): row updates stay there, so that predicting 1 to 4
-/// samples gives each sample the same bits whatever the batch (below the split threshold).
+/// samples gives each sample the same bits whatever the batch (below `FEW_ROWS_MAX_FLOPS`).
 pub fn route_for(m: usize, k: usize, n: usize) -> Route {
-    if m <= FEW_ROWS && m * k * n < PARALLEL_MIN_FLOPS {
+    if m <= FEW_ROWS && m * k * n < FEW_ROWS_MAX_FLOPS {
         Route::RowUpdates
     } else {
         Route::Gemm
@@ -269,10 +271,9 @@ fn split_blocks(m: usize, n: usize, threads: usize) -> Vec<(Range<usize>, Range<
     }
 }
 
-/// Whether a product this size, called from this thread, is split over the pool.
+/// Whether a product this size is split over the pool.
 pub fn splits(m: usize, k: usize, n: usize) -> bool {
-    let threshold = if rayon::current_thread_index().is_some() { PARALLEL_MIN_FLOPS_IN_POOL } else { PARALLEL_MIN_FLOPS };
-    threads::num_threads() > 1 && m * n * k >= threshold
+    threads::num_threads() > 1 && m * n * k >= PARALLEL_MIN_FLOPS
 }
 
 /// Checks C's layout for an m x n product and finishes the products with nothing to multiply:
@@ -515,6 +516,52 @@ mod tests {
                 let (i, j) = (idx / n, idx % n);
                 let want: f64 = (0..k).map(|p| a.at(i, p) as f64 * b.at(p, j) as f64).sum();
                 assert!((*x as f64 - want).abs() <= 1e-4 * (1.0 + want.abs()), "{m}x{k}x{n}: C[{idx}] = {x}, reference {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn back_to_back_split_products_match_one_thread_from_either_caller() {
+        // Eager products come one after another from the JavaScript thread (handed to pool threads
+        // still watching for work) and from pool threads (the engine): every split product of a
+        // run, odd sizes included, equals the unsplit one within float tolerance (the blocks may
+        // sum in another order: a one-row block takes another kernel), and empty ones
+        // (no rows, no columns, k = 0) leave C as numpy does.
+        let mut rng = Rng::new(8);
+        let shapes = [(784, 32, 128, true), (81, 83, 85, false), (32, 128, 784, false), (128, 128, 128, false), (9, 20000, 3, false), (0, 40, 50, false), (60, 0, 70, false), (70, 50, 0, false)];
+        let cases: Vec<_> = shapes
+            .iter()
+            .map(|&(m, k, n, ta)| {
+                let a_buf = random_values(m * k, &mut rng);
+                let b_buf = random_values(k * n, &mut rng);
+                let c0 = random_values(m * n, &mut rng);
+                let mut want = c0.clone();
+                let a = if ta { StridedRef::new(&a_buf, k, m, m).t() } else { StridedRef::new(&a_buf, m, k, k) };
+                gemm_via(Route::Gemm, Some(false), 1.0, a, StridedRef::new(&b_buf, k, n, n), 0.5, &mut want, n.max(1));
+                (m, k, n, ta, a_buf, b_buf, c0, want)
+            })
+            .collect();
+        for in_pool in [false, true] {
+            let check = || {
+                for round in 0..40 {
+                    for (m, k, n, ta, a_buf, b_buf, c0, want) in &cases {
+                        let (m, k, n) = (*m, *k, *n);
+                        let a = if *ta { StridedRef::new(a_buf, k, m, m).t() } else { StridedRef::new(a_buf, m, k, k) };
+                        let mut c = c0.clone();
+                        gemm_via(Route::Gemm, Some(true), 1.0, a, StridedRef::new(b_buf, k, n, n), 0.5, &mut c, n.max(1));
+                        for (idx, (x, y)) in c.iter().zip(want).enumerate() {
+                            assert!((x - y).abs() <= 1e-6 * (1.0 + k as f32).sqrt() * (1.0 + y.abs()), "{m}x{k}x{n} in pool {in_pool} round {round}: C[{idx}] split {x}, one thread {y}");
+                        }
+                        if k == 0 {
+                            assert!(c.iter().zip(c0).all(|(x, y)| *x == 0.5 * y), "{m}x0x{n}: C = beta C");
+                        }
+                    }
+                }
+            };
+            if in_pool {
+                threads::run(check)
+            } else {
+                check()
             }
         }
     }

@@ -5,7 +5,6 @@
 //! reused, which the `gemm` crate cannot take, so constant weights at inference (Dense kernels,
 //! convolution kernels) skip the packing the crate repeats on every call.
 use super::gemm::StridedRef;
-use rayon::prelude::*;
 use std::cell::RefCell;
 use std::ops::Range;
 
@@ -214,10 +213,10 @@ pub fn gemm_prepacked(alpha: f32, a: StridedRef, b: &PackedB, beta: f32, c: &mut
     let row_tiles = m.div_ceil(mr);
     if row_tiles >= panels {
         let chunk = row_tiles.div_ceil(threads) * mr;
-        (0..m.div_ceil(chunk)).into_par_iter().for_each(|i| unsafe { run_block(alpha, &a, b, beta, out, c_row_stride, i * chunk..((i + 1) * chunk).min(m), 0..panels) });
+        crate::threads::fork_join(m.div_ceil(chunk), |i| unsafe { run_block(alpha, &a, b, beta, out, c_row_stride, i * chunk..((i + 1) * chunk).min(m), 0..panels) });
     } else {
         let chunk = panels.div_ceil(threads);
-        (0..panels.div_ceil(chunk)).into_par_iter().for_each(|i| unsafe { run_block(alpha, &a, b, beta, out, c_row_stride, 0..m, i * chunk..((i + 1) * chunk).min(panels)) });
+        crate::threads::fork_join(panels.div_ceil(chunk), |i| unsafe { run_block(alpha, &a, b, beta, out, c_row_stride, 0..m, i * chunk..((i + 1) * chunk).min(panels)) });
     }
 }
 
