@@ -90,7 +90,11 @@ function residual(act: Activation, unfusable: boolean): kiln.Model {
   const a = new kiln.layers.Activation(act).apply(sum) as kiln.SymbolicTensor;
   const out = new kiln.layers.Dense(3, { activation: 'softmax' }).apply(new kiln.layers.Flatten().apply(a) as kiln.SymbolicTensor) as kiln.SymbolicTensor;
   const model = new kiln.Model({ inputs: input, outputs: unfusable ? [out, sum] : out });
-  model.compile({ optimizer: new kiln.optimizers.SGD({ learningRate: 0.05 }), loss: unfusable ? ['sparse_categorical_crossentropy', 'mse'] : 'sparse_categorical_crossentropy', lossWeights: unfusable ? [1, 0] : undefined });
+  model.compile({
+    optimizer: new kiln.optimizers.SGD({ learningRate: 0.05 }),
+    loss: unfusable ? ['sparse_categorical_crossentropy', 'mse'] : 'sparse_categorical_crossentropy',
+    lossWeights: unfusable ? [1, 0] : undefined,
+  });
   return model;
 }
 
